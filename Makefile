@@ -1,0 +1,44 @@
+# Vigie: `make run` (the embedded default with demo data) and `make test` (the whole suite).
+# Only python3 is needed: the virtual environment is created and installed on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BENCH_SIZE ?= full
+
+.PHONY: venv run serve setup test bench bench-smoke messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+setup: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_roles
+	$(BIN)/python manage.py load_demo
+
+run: setup
+	@$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)/admin/
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench --size $(BENCH_SIZE)
+
+bench-smoke: venv
+	$(BIN)/python -m bench --size smoke
+
+messages: venv
+	cd $(CURDIR) && $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=bench
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/broker var/results var/cache

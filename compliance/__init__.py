@@ -1,0 +1,1 @@
+"""Conflict-of-interest cases, action plans and the Sapin II risk maps."""

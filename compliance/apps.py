@@ -1,0 +1,8 @@
+"""Conflict-of-interest cases, action plans and the Sapin II risk maps."""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceConfig(AppConfig):
+    name = "compliance"
+    verbose_name = _("Compliance")

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the same engines as configured (SQLite or DATABASE_URL), fast hashing."""
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR, env
+
+SECRET_KEY = "vigie-test-key"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "test-media"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: end-to-end tests run a worker in another process on the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-vigie.sqlite3")}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

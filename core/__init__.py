@@ -1,0 +1,1 @@
+"""Shared infrastructure: the import machinery, roles, the system user, API plumbing, health."""

@@ -1,0 +1,8 @@
+"""Shared infrastructure: the import machinery, roles, the system user, API plumbing, health."""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Core")

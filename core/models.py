@@ -1,0 +1,1 @@
+"""Core models: the import run record lives here (see core/imports/)."""

@@ -1,0 +1,1 @@
+"""The alert ledger, deadline sweeps, the DPO digest and email sending."""

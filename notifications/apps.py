@@ -1,0 +1,8 @@
+"""The alert ledger, deadline sweeps, the DPO digest and email sending."""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")

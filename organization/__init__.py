@@ -1,0 +1,1 @@
+"""Legal entities, departments and employees: the HR roster at any date."""

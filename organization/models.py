@@ -1,0 +1,104 @@
+"""The HR roster: legal entities, departments and employees, with their history."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import Gender
+from .querysets import EmployeeQuerySet
+
+
+class LegalEntity(models.Model):
+    """The parent company or one of its subsidiaries."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("legal entity")
+        verbose_name_plural = _("legal entities")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="legalentity_not_own_parent",
+                violation_error_message=_("An entity cannot be its own parent."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Department(models.Model):
+    """A directorate or department (headquarters functions, regional directorates...)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Employee(models.Model):
+    """One person of the HR roster; `left_on` is the last day of the contract."""
+
+    employee_id = models.CharField(_("employee ID"), max_length=64, unique=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    entity = models.ForeignKey(
+        LegalEntity, verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="employees"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="employees",
+    )
+    hired_on = models.DateField(_("hired on"))
+    left_on = models.DateField(_("last day of contract"), null=True, blank=True)
+    is_manager = models.BooleanField(_("manager"), default=False)
+    is_executive = models.BooleanField(_("executive (cadre)"), default=False)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
+    history = HistoricalRecords()
+
+    objects = EmployeeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        ordering = ["last_name", "first_name", "employee_id"]
+        indexes = [models.Index(fields=["hired_on", "left_on"], name="employee_presence_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=F("hired_on")),
+                name="employee_left_on_not_before_hired_on",
+                violation_error_message=_("The last day of contract cannot be before the hiring date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.last_name} {self.first_name}".strip()
+        return f"{name} ({self.employee_id})" if name else self.employee_id
+
+    def is_present_on(self, day) -> bool:  # noqa: ANN001 - a date
+        return self.hired_on <= day and (self.left_on is None or self.left_on >= day)

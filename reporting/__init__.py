@@ -1,0 +1,1 @@
+"""The yearly indicators, their snapshots and the DPEF export."""

@@ -1,0 +1,8 @@
+"""The yearly indicators, their snapshots and the DPEF export."""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportingConfig(AppConfig):
+    name = "reporting"
+    verbose_name = _("Reporting")

@@ -1,0 +1,49 @@
+"""Shared fixtures: real services when they are there, a clear skip (or, in CI, a failure) when not."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_service(reason: str) -> None:
+    """Skip locally, fail in CI: CI promises the real services are there."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db = settings.DATABASES["default"]
+    broker = settings.CELERY_BROKER_URL.split("@")[-1]
+    return [
+        f"vigie: database engine={db['ENGINE'].rsplit('.', 1)[-1]} name={db.get('NAME')} host={db.get('HOST') or '-'}",
+        f"vigie: celery broker={broker} redis_url={'set' if settings.REDIS_URL else 'unset'} CI={IN_CI}",
+    ]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis, or skip (fail in CI)."""
+    url = settings.REDIS_URL
+    if not url:
+        require_service("REDIS_URL is not set: no Redis to test against")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        require_service(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres(db) -> None:  # noqa: ANN001 - pytest-django fixture
+    """The test database is PostgreSQL, or skip (fail in CI)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL does not point at PostgreSQL: this test needs it")

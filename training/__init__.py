@@ -1,0 +1,1 @@
+"""Training modules, completions, workshops and completion rates against the headcount."""
