@@ -1,10 +1,15 @@
 """Vigie's URLs: the admin, the API with its OpenAPI schema, and the health check."""
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import health
+
+admin.site.site_header = _("Vigie – compliance monitoring")
+admin.site.site_title = _("Vigie")
+admin.site.index_title = _("Compliance, GDPR and training follow-up")
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -152,6 +152,10 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A fresh clone has no var/: SQLite, the filesystem broker and the file result backend need their
+# folders to exist before the web, worker and beat processes start.
+for _folder in [VAR_DIR] + ([] if REDIS_URL else [CELERY_BROKER_DIR / "queue", CELERY_BROKER_DIR / "control", VAR_DIR / "results"]):
+    _folder.mkdir(parents=True, exist_ok=True)
 # How often beat writes its heartbeat (seconds); the health page says when it last did.
 VIGIE_HEARTBEAT_SECONDS = env.float("VIGIE_HEARTBEAT_SECONDS", default=60.0)
 

@@ -1,0 +1,20 @@
+"""Print where the admin is served and the demo logins (used by `make run`)."""
+from django.core.management.base import BaseCommand, CommandParser
+
+from core.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Print the admin URL and the demo users' logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000/admin/")
+
+    def handle(self, *args: object, url: str, **options: object) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Vigie admin: {url}")
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for username, (group, _first, _last) in DEMO_USERS.items():
+            self.stdout.write(f"  {username:<12} {group or 'superuser'}")
+        self.stdout.write("API: " + url.replace("/admin/", "/api/docs/") + "   Ctrl-C stops the server, worker and beat.")
+        self.stdout.write("")

@@ -1,0 +1,27 @@
+"""The interface is French by default: every message has a translation and the compiled file is current."""
+from pathlib import Path
+
+import polib
+from django.conf import settings
+from django.utils import translation
+
+PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_french_message_is_translated():
+    untranslated = [e.msgid for e in polib.pofile(str(PO)) if not e.obsolete and (not e.msgstr or "fuzzy" in e.flags)]
+    assert untranslated == []
+
+
+def test_compiled_catalogue_matches_the_po_file():
+    po = {e.msgid: e.msgstr for e in polib.pofile(str(PO)) if not e.obsolete and e.msgstr}
+    mo = {e.msgid: e.msgstr for e in polib.mofile(str(PO.with_suffix(".mo"))) if e.msgid}
+    assert mo == po, "run `make messages` (or compile the .po) after editing translations"
+
+
+def test_french_is_the_default_and_english_is_available():
+    assert settings.LANGUAGE_CODE == "fr"
+    with translation.override("fr"):
+        assert translation.gettext("employees") == "salariés"
+    with translation.override("en"):
+        assert translation.gettext("employees") == "employees"
