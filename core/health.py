@@ -41,5 +41,6 @@ def status() -> dict:
         "database_engine": connection.vendor,
         "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
         "last_heartbeat": beat.isoformat() if beat else None,
-        "scheduler": "ok" if beat and timezone.now() - beat <= late_after else "late",
+        # "unknown" right after a start, before beat's first heartbeat has run.
+        "scheduler": "unknown" if beat is None else ("ok" if timezone.now() - beat <= late_after else "late"),
     }
