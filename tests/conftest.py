@@ -47,3 +47,19 @@ def postgres(db) -> None:  # noqa: ANN001 - pytest-django fixture
 
     if connection.vendor != "postgresql":
         require_service("DATABASE_URL does not point at PostgreSQL: this test needs it")
+
+
+@pytest.fixture
+def english_messages():
+    """Messages in English, for tests that assert their wording (the default language is French)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def isolated_media(settings, tmp_path):
+    """Uploaded and generated files (rejects CSVs...) go to a per-test folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -13,11 +13,14 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_demo", verbosity=0)
         yield
-        Employee.history.all().delete()
+        # Module-scoped data outlives the per-test transactions: remove it, history rows included
+        # (deleting writes "-" history rows), so later tests start from an empty database.
         Employee.objects.all().delete()
         Department.objects.all().delete()
         LegalEntity.objects.filter(parent__isnull=False).delete()
         LegalEntity.objects.all().delete()
+        for model in (Employee, Department, LegalEntity):
+            model.history.all().delete()
         get_user_model().objects.all().delete()
 
 

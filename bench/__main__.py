@@ -1,0 +1,49 @@
+"""`python -m bench --size smoke|full [--only NAME]`: run the benchmarks listed below.
+
+A new benchmark is a module of this package with `run(size: str, context: bench.Context) -> None`,
+added to BENCHMARKS. Results are printed; a missed target prints MISS but never fails the process.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+from . import throwaway_database
+
+#: name → module (each with `run(size, context)`), in the order they run.
+BENCHMARKS: dict[str, str] = {
+    "roster_import": "bench.roster_import",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["smoke", "full"], default="full")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
+                        help="run only this benchmark (repeatable)")
+    args = parser.parse_args(argv)
+    names = args.only or list(BENCHMARKS)
+    with throwaway_database() as context:
+        print(f"bench: size={args.size} database={context.vendor} ({_without_password(context.database_url)})",
+              flush=True)
+        for name in names:
+            started = time.perf_counter()
+            print(f"\n== {name}", flush=True)
+            importlib.import_module(BENCHMARKS[name]).run(args.size, context)
+            print(f"== {name} done in {time.perf_counter() - started:.1f}s", flush=True)
+    return 0
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""API of the imports: `POST /api/imports/<kind>/` (multipart upload) and the runs, read-only."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.imports import ImportReport, get_importer
+from core.imports.uploads import import_upload
+from core.models import ImportRun
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A .csv (UTF-8 or Windows-1252, `;` or `,` separated) or .xlsx file.")
+    dry_run = serializers.BooleanField(default=False, help_text="Validate and count, write nothing.")
+    strict = serializers.BooleanField(default=False, help_text="All or nothing: any rejected row rolls back the file.")
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    unknown_columns = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id", "kind", "file_name", "sha256", "size", "user", "started_at", "finished_at", "status",
+            "dry_run", "strict", "rows_read", "created", "updated", "unchanged", "rejected", "blank_lines",
+            "last_line_committed", "message", "unknown_columns", "details",
+        ]
+        read_only_fields = fields
+
+    def get_unknown_columns(self, obj: ImportRun) -> list[str]:
+        return list(obj.details.get("unknown_columns", []))
+
+
+class RejectSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Physical line in the file (the header is line 1).")
+    reason = serializers.CharField()
+
+
+class ImportResultSerializer(ImportRunSerializer):
+    """A run and, inline, its first rejected rows (all of them are in the rejects CSV)."""
+
+    rejects = serializers.SerializerMethodField()
+    rejects_truncated = serializers.SerializerMethodField()
+
+    class Meta(ImportRunSerializer.Meta):
+        fields = [*ImportRunSerializer.Meta.fields, "rejects", "rejects_truncated"]
+        read_only_fields = fields
+
+    @extend_schema_field(RejectSerializer(many=True))
+    def get_rejects(self, obj: ImportRun) -> list[dict]:
+        report: ImportReport = self.context["report"]
+        return [{"line": reject.line, "reason": reject.reason} for reject in report.rejects]
+
+    def get_rejects_truncated(self, obj: ImportRun) -> bool:
+        return obj.rejected > len(self.context["report"].rejects)
+
+
+class ImportUploadView(APIView):
+    """Import a file of one kind, as `python manage.py import_<kind>` does."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="imports_upload",
+        summary="Import a .csv or .xlsx file",
+        description=(
+            "Runs the import synchronously and answers with the run: counts, status and the rejected rows "
+            "(line number, reason). Needs the `add` permission on the imported model. A strict import with "
+            "rejected rows is rolled back (`status`: `rolled_back`). The columns of each kind are in INTERFACES.md."
+        ),
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH,
+                                     description="The import kind: `entities`, `roster`, ...")],
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            201: ImportResultSerializer,
+            400: OpenApiResponse(description="The file was refused as a whole (not a table, missing column...)."),
+            403: OpenApiResponse(description="No `add` permission on the imported model."),
+            404: OpenApiResponse(description="Unknown kind."),
+            413: OpenApiResponse(description="The file is larger than VIGIE_IMPORT_MAX_BYTES."),
+        },
+        tags=["imports"],
+    )
+    def post(self, request: Request, kind: str) -> Response:
+        try:
+            importer = get_importer(kind)
+        except KeyError:
+            raise NotFound(f"Unknown import kind '{kind}'.") from None
+        if not request.user.has_perm(importer.add_permission()):
+            raise PermissionDenied(f"Importing {kind} needs the {importer.add_permission()} permission.")
+        # Refuse an oversized body before reading it (the multipart envelope adds a few hundred bytes).
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.VIGIE_IMPORT_MAX_BYTES + 64 * 1024:
+            return _too_large(int(request.META["CONTENT_LENGTH"]))
+        upload_serializer = ImportUploadSerializer(data=request.data)
+        upload_serializer.is_valid(raise_exception=True)
+        data = upload_serializer.validated_data
+        upload = data["file"]
+        if upload.size > settings.VIGIE_IMPORT_MAX_BYTES:
+            return _too_large(upload.size)
+        report = import_upload(kind, upload, user=request.user, dry_run=data["dry_run"], strict=data["strict"])
+        if report.run.status == ImportRun.Status.REFUSED:
+            return Response({"detail": f"refused: {report.run.message}", "run": report.run.pk},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(ImportResultSerializer(report.run, context={"report": report}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+def _too_large(size: int) -> Response:
+    return Response(
+        {"detail": f"The file is too large ({size} bytes, the limit is {settings.VIGIE_IMPORT_MAX_BYTES})."},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+@extend_schema(tags=["imports"])
+class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """The import runs (needs `core.view_importrun`), newest first."""
+
+    queryset = ImportRun.objects.select_related("user").order_by("-started_at", "-pk")
+    serializer_class = ImportRunSerializer
+    filterset_fields = ["kind", "status", "dry_run"]
+
+    @extend_schema(summary="The rejected rows of a run, as CSV", responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def rejects(self, request: Request, pk: str | None = None) -> FileResponse:
+        run = self.get_object()
+        if not run.rejects_file:
+            raise Http404
+        return FileResponse(run.rejects_file.open("rb"), as_attachment=True,
+                            filename=Path(run.rejects_file.name).name, content_type="text/csv; charset=utf-8")

@@ -1,0 +1,51 @@
+"""The base of every `import_<kind>` management command: one line of code per kind.
+
+Exit codes (INTERFACES.md): 0 when every row was imported, 1 when a row was rejected (or a strict
+import was rolled back), 2 when the file was refused as a whole (one line on stderr, nothing written).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from .engine import rejects_path_for, run_import
+from .registry import get_importer
+
+
+class ImportCommand(BaseCommand):
+    """Subclasses set `kind`; `help` is derived from the importer's columns."""
+
+    kind: str
+
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        importer = get_importer(self.kind)
+        columns = ", ".join(f"{c.name}{'*' if c.required else ''}" for c in importer.columns)
+        return (
+            f"Import '{self.kind}' from a .csv or .xlsx file (columns, * = required: {columns}). "
+            f"Rejected rows go to <name>.rejects.csv beside the file. Exit code 0: all rows imported; "
+            f"1: rows rejected; 2: file refused."
+        )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="the .csv or .xlsx file to import")
+        parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+        parser.add_argument("--strict", action="store_true", help="all or nothing: any rejected row rolls back the file")
+
+    def handle(self, *args: Any, path: Path, dry_run: bool, strict: bool, **options: Any) -> None:
+        path = path.expanduser()
+        report = run_import(
+            self.kind, path, dry_run=dry_run, strict=strict, rejects_path=rejects_path_for(path.resolve())
+        )
+        lines = report.lines()
+        if report.exit_code == 2:
+            self.stderr.write(lines[0])
+        else:
+            self.stdout.write("\n".join(lines))
+        if report.exit_code:
+            # SystemExit, not CommandError: the exit code is part of the interface, also for call_command.
+            self.stdout.flush()
+            sys.exit(report.exit_code)

@@ -1,0 +1,802 @@
+"""The import engine: one generic loop that every `import_<kind>` runs (INTERFACES.md, "Imports").
+
+An importer (see `Importer`) only declares its columns, its natural key and how a parsed row becomes
+model field values. The engine does the rest, the same way for every kind:
+
+1. refuse, whole, a file that is not a table (`readers.Refused`): exit code 2, nothing written;
+2. match the header to the columns (case, accents, spaces, `_`, `-`, `'` ignored; aliases), list the
+   unknown columns, refuse when a required one is missing;
+3. parse every line: all the errors of a line are reported together; a natural key already seen in
+   the file is rejected with the line where it first appeared; blank lines are counted, not rejected;
+4. per batch (one transaction each, unless strict or dry run): one query loads the existing records by
+   natural key; new ones are created, changed ones updated, identical ones counted and not written.
+   Writes go through simple-history's bulk helpers, with the importing user and a change reason that
+   names the file and the run, so every write has a history row;
+5. record everything on an `ImportRun`, and write the rejected lines (line number, reason, original
+   values) to a CSV.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import operator
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.files import File
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from core.models import ImportRun
+from core.users import get_system_user
+
+from .parsers import InvalidValue, Parser, Text, to_text
+from .readers import FileFacts, Refused, Table, file_sha256, inspect_file, open_table
+from .registry import get_importer
+from .text import fold, fold_name
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 2000
+#: How many rejected rows a report keeps in memory for the API and the admin (the CSV has them all).
+INLINE_REJECTS = 1000
+_NOT_SET: Any = object()
+_MISS: Any = object()
+# Memoised parser results per column are dropped past this many distinct values (memory bound).
+_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column an importer reads. `name` is the canonical header (and the key in `Row`);
+    `aliases` are other headers accepted for it, in order of preference (e.g. French HR exports)."""
+
+    name: str
+    parser: Parser = field(default_factory=Text)
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    default: Any = _NOT_SET
+    help: str = ""
+
+    @property
+    def empty(self) -> Any:
+        """What an empty cell becomes: the column's default, else the parser's ("" for text...)."""
+        return self.parser.empty if self.default is _NOT_SET else self.default
+
+
+class RowError(Exception):
+    """Raised by `Importer.build` to reject a line with one reason (use `row.error` for several)."""
+
+
+class Row(dict):
+    """A parsed line, given to `Importer.build`: a dict of column name → parsed value.
+
+    Only the columns present in the file are keys: `"is_executive" in row` says whether the file has
+    that column (an importer leaves a field alone when its column is absent), and `row.get(name)`
+    reads an optional one. A value is the column's empty value for an empty cell, None for a value
+    that could not be parsed (its error is already recorded).
+    """
+
+    __slots__ = ("line", "raw", "errors", "built", "key", "done", "_labels")
+
+    def __init__(self, line: int, raw: Sequence[Any], labels: dict[str, str]) -> None:
+        self.line = line
+        self.raw = raw
+        self.errors: list[str] | None = None
+        self.built: dict[str, Any] | None = None
+        self.key: tuple | None = None
+        self.done = False
+        self._labels = labels
+
+    def error(self, column: str | None, message: str) -> None:
+        """Record one reason to reject the line; `column` names the column it is about."""
+        text = f"{self._labels.get(column, column)}: {message}" if column else message
+        if self.errors is None:
+            self.errors = [text]
+        else:
+            self.errors.append(text)
+
+
+class Pending:
+    """A related record that does not exist yet (e.g. a new department): `Lookup.id_or_pending`
+    returns one; the engine creates what is missing, with history, just before writing the rows that
+    use it, so a rejected line never creates anything."""
+
+    __slots__ = ("lookup", "value")
+
+    def __init__(self, lookup: Lookup, value: str) -> None:
+        self.lookup, self.value = lookup, value
+
+
+class Lookup:
+    """Natural key → primary key of a related model, loaded in one query and cached for the run.
+
+    Values are matched through `normalize` (case, accents and spaces by default), so "Direction
+    Financière" finds "DIRECTION FINANCIERE". With `create_missing`, unknown values become `Pending`
+    and are created (bulk, with history) when a row that needs them is written.
+    """
+
+    def __init__(self, model: type[models.Model], field_name: str, *, create_missing: bool = False,
+                 normalize: Any = fold_name, label: str | None = None) -> None:
+        self.model, self.field_name, self.create_missing = model, field_name, create_missing
+        self.normalize = normalize
+        self.label = label or str(model._meta.verbose_name_plural)
+        self.created = 0
+        self._ids: dict[str, int] = {}
+        self._seen: dict[str, int | Pending | None] = {}
+        self._pending: dict[str, Pending] = {}
+
+    def load(self) -> None:
+        self._ids = {}
+        self._seen = {}
+        for pk, value in self.model._default_manager.values_list("pk", self.field_name).order_by("pk"):
+            self._ids.setdefault(self.normalize(value), pk)
+
+    def get(self, value: str) -> int | None:
+        """The id of `value`, None when unknown (or only waiting to be created)."""
+        found = self._cached(value)
+        return None if type(found) is Pending else found
+
+    def add(self, value: str, pk: int) -> None:
+        self._ids[self.normalize(value)] = pk
+        self._seen.clear()
+
+    def _cached(self, value: str) -> int | Pending | None:
+        # Cached per value as written: a roster repeats a few department names 100,000 times.
+        try:
+            return self._seen[value]
+        except KeyError:
+            found = self._seen[value] = self._ids.get(self.normalize(value))
+            return found
+
+    def id_or_pending(self, value: str) -> int | Pending | None:
+        """The id of `value`, or a `Pending` creation when the lookup creates what is missing."""
+        found = self._cached(value)
+        if found is not None or not self.create_missing:
+            return found
+        normalized = self.normalize(value)
+        pending = self._pending.get(normalized)
+        if pending is None:
+            pending = self._pending[normalized] = Pending(self, value)
+        self._seen[value] = pending
+        return pending
+
+    def create(self, values: Iterable[str], *, user: Any, reason: str, date: Any) -> None:
+        new = {}
+        for value in values:
+            normalized = self.normalize(value)
+            if normalized not in self._ids:
+                new.setdefault(normalized, value)
+        if not new:
+            return
+        objs = bulk_create_with_history(
+            [self.model(**{self.field_name: value}) for value in new.values()],
+            self.model,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=date,
+        )
+        for obj in objs:
+            self._ids[self.normalize(getattr(obj, self.field_name))] = obj.pk
+        self._seen.clear()
+        self.created += len(objs)
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
+    def forget_pending(self) -> None:
+        """Drop what was waiting for creation (end of a batch: its rows were written or rejected)."""
+        if self._pending:
+            self._pending.clear()
+            self._seen.clear()
+
+
+class Importer:
+    """Base of every importer: declare, do not loop.
+
+    Subclasses set `kind`, `model`, `natural_key` (model attnames, e.g. ("employee_id",)), `columns`,
+    and implement `build(row)` returning the model field values (attnames: `entity_id`, not
+    `entity`) or raising `RowError`; cross-field contradictions are reported with `row.error(...)`.
+    `prepare()` loads lookups once; `stages()` may order the writes of a batch (parents before
+    children). Registered with `core.imports.register`.
+    """
+
+    kind: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    do_not_call_in_templates: ClassVar[bool] = True
+    natural_key: ClassVar[tuple[str, ...]]
+    columns: ClassVar[Sequence[Column]]
+    #: Rows per transaction and per existing-records query; None reads the whole file as one batch
+    #: (for small files whose rows refer to each other, like entities and their parents).
+    batch_size: ClassVar[int | None] = DEFAULT_BATCH_SIZE
+    #: Lookups whose creations are reported in the summary ("departments created: 3").
+    lookups: Sequence[Lookup] = ()
+
+    def __init__(self, *, user: Any = None, change_reason: str = "") -> None:
+        self.user = user
+        self.change_reason = change_reason
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "columns" in cls.__dict__:
+            seen: dict[str, str] = {}
+            for column in cls.columns:
+                for name in (column.name, *column.aliases):
+                    other = seen.setdefault(fold(name), column.name)
+                    if other != column.name:
+                        raise TypeError(f"{cls.__name__}: header '{name}' is declared for {other} and {column.name}")
+
+    @classmethod
+    def verbose_name(cls) -> str:
+        return str(cls.model._meta.verbose_name_plural)
+
+    @classmethod
+    def add_permission(cls) -> str:
+        """The permission a person needs to run this import (add on the imported model)."""
+        return f"{cls.model._meta.app_label}.add_{cls.model._meta.model_name}"
+
+    def prepare(self) -> None:
+        """Load what every row needs (lookups), once, before the first row."""
+        for lookup in self.lookups:
+            lookup.load()
+
+    def build(self, row: Row) -> dict[str, Any] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stages(self, rows: list[Row]) -> Iterator[list[Row]]:
+        """The valid rows of one batch, in groups written one after the other. Generated lazily, so
+        a group may use ids created by the previous one. A row not yielded must have `row.error`."""
+        yield rows
+
+    def describe_key(self, key: tuple) -> str:
+        return ", ".join(f"{name} '{value}'" for name, value in zip(self.natural_key, key, strict=True))
+
+    def fetch_existing(self, keys: list[tuple]) -> dict[tuple, dict[str, Any]]:
+        """The existing records of `keys`, as {key: {attname: value}}, in one query per batch.
+
+        A composite key is narrowed on its first part in SQL, then matched whole here.
+        """
+        names = self.natural_key
+        manager = self.model._base_manager
+        attnames = [f.attname for f in self.model._meta.concrete_fields]
+        found: dict[tuple, dict[str, Any]] = {}
+        first = list({key[0] for key in keys})
+        step = max_query_params()
+        for start in range(0, len(first), step):
+            chunk = _in_values(first[start : start + step], self.model._meta.get_field(names[0]))
+            queryset = manager.filter(**{f"{names[0]}__in": chunk})
+            for values in queryset.order_by().values(*attnames):
+                found[tuple(values[name] for name in names)] = values
+        return found
+
+
+def _in_values(values: list[Any], field: models.Field) -> list[Any] | RawSQL:
+    """The right-hand side of `IN` as one parameter rather than thousands of placeholders, which
+    Django prepares one by one (a third of a re-import's time): an array on PostgreSQL, a JSON list
+    on SQLite (text and integer keys, whose JSON form is their stored form)."""
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{field.db_type(connection)}[])", (values,))
+    if connection.vendor == "sqlite" and all(type(v) in (str, int) for v in values):
+        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),))
+    return values
+
+
+def max_query_params() -> int:
+    """How many values one `IN (...)` may hold on this database (SQLite's limit is a build option)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        try:
+            return max(100, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 100)
+        except AttributeError:  # Python < 3.11
+            return 900
+    return 20_000
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What a run did, for the command line, the admin and the API."""
+
+    run: ImportRun
+    rejects: list[Reject] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.run.status == ImportRun.Status.REFUSED:
+            return 2
+        return 0 if self.run.status == ImportRun.Status.COMPLETED else 1
+
+    def lines(self) -> list[str]:
+        """The summary a person reads after an import."""
+        run = self.run
+        if run.status == ImportRun.Status.REFUSED:
+            return [f"refused: {run.message}"]
+        head = _("%(kind)s import of %(file)s (run %(pk)s): %(status)s") % {
+            "kind": run.kind, "file": run.file_name, "pk": run.pk, "status": run.get_status_display()
+        }
+        if run.dry_run:
+            head += " " + _("[dry run: nothing was written]")
+        lines = [head, "  " + summary_counts(run)]
+        for label, count in run.details.get("created_related", {}).items():
+            lines.append("  " + _("%(label)s created: %(count)d") % {"label": label, "count": count})
+        if unknown := run.details.get("unknown_columns"):
+            lines.append("  " + _("unknown columns ignored: %s") % ", ".join(unknown))
+        if run.message:
+            lines.append("  " + run.message)
+        if run.rejected:
+            where = str(self.rejects_path) if self.rejects_path else _("stored with the run")
+            lines.append("  " + _("rejected rows: %(where)s") % {"where": where})
+        return lines
+
+
+def summary_counts(run: ImportRun) -> str:
+    return _(
+        "read %(read)d, created %(created)d, updated %(updated)d, unchanged %(unchanged)d, "
+        "rejected %(rejected)d, blank lines ignored %(blank)d"
+    ) % {
+        "read": run.rows_read, "created": run.created, "updated": run.updated,
+        "unchanged": run.unchanged, "rejected": run.rejected, "blank": run.blank_lines,
+    }
+
+
+class RejectsWriter:
+    """The rejected lines as CSV: `line;reason;<the file's own columns>`.
+
+    UTF-8 with a BOM and `;` as separator, so French Excel opens it as a table (a plain UTF-8 comma
+    file opens as one column with broken accents there). The original columns are kept, so the file
+    can be corrected and imported again (`line` and `reason` are then ignored as unknown columns).
+    """
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self._binary = tempfile.TemporaryFile()
+        self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text, delimiter=";")
+        self._writer.writerow(["line", "reason", *header])
+        self._width = len(header)
+        self.count = 0
+        self.preview: list[Reject] = []
+
+    def add(self, line: int, reason: str, raw: Sequence[Any]) -> None:
+        values = ["" if v is None else to_text(v) for v in raw]
+        values.extend("" for _i in range(self._width - len(values)))  # workbook rows stop at their last cell
+        self._writer.writerow([line, reason, *values])
+        self.count += 1
+        if len(self.preview) < INLINE_REJECTS:
+            self.preview.append(Reject(line, reason))
+
+    def finish(self) -> File:
+        self._text.flush()
+        self._binary.seek(0)
+        return File(self._binary)
+
+    def close(self) -> None:
+        self._text.close()  # closes the binary file too
+
+
+def _folded_plan(header: Sequence[str], columns: Sequence[Column]) -> tuple[dict[str, int], list[str]]:
+    """Which file column each declared column reads, and the unknown headers; refuses duplicates."""
+    folded = [fold(h) for h in header]
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(folded):
+        if name:
+            positions.setdefault(name, []).append(index)
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for column in columns:
+        for candidate in (column.name, *column.aliases):
+            indexes = [i for i in positions.get(fold(candidate), []) if i not in used]
+            if len(indexes) > 1:
+                raise Refused(
+                    _("column '%(name)s' appears %(count)d times in the header (columns %(where)s)")
+                    % {"name": header[indexes[0]], "count": len(indexes),
+                       "where": ", ".join(str(i + 1) for i in indexes)}
+                )
+            if indexes:
+                mapping[column.name] = indexes[0]
+                used.add(indexes[0])
+                break
+    unknown = [h for i, h in enumerate(header) if h and i not in used]
+    return mapping, unknown
+
+
+def _found(header: Sequence[str], limit: int = 12) -> str:
+    shown = [h for h in header if h][:limit]
+    more = ", ..." if len([h for h in header if h]) > limit else ""
+    return ", ".join(shown) + more
+
+
+class _Run:
+    """One execution of an importer over one file (the state of `run_import`)."""
+
+    def __init__(self, importer_class: type[Importer], path: Path, *, user: Any, dry_run: bool, strict: bool,
+                 file_name: str, rejects_path: Path | None) -> None:
+        self.importer_class = importer_class
+        self.path = path
+        self.user = user
+        self.dry_run, self.strict = dry_run, strict
+        self.file_name = file_name
+        self.rejects_path = rejects_path
+        self.run = ImportRun.objects.create(
+            kind=importer_class.kind, file_name=file_name[:255], user=user, dry_run=dry_run, strict=strict,
+            size=path.stat().st_size if path.exists() else 0,
+        )
+        self.rejects: RejectsWriter | None = None
+        self.seen: dict[tuple, int] = {}
+        self.last_line = 0
+
+    # -- the whole run ------------------------------------------------------------------------------
+    def execute(self) -> ImportReport:
+        table: Table | None = None
+        try:
+            try:
+                facts = inspect_file(self.path, max_bytes=settings.VIGIE_IMPORT_MAX_BYTES)
+                self.run.sha256, self.run.size = facts.sha256, facts.size
+                table = open_table(self.path, facts)
+                mapping, unknown = self._match_header(table)
+            except Refused as refusal:
+                return self._refused(str(refusal))
+            self.run.details = self._details(facts, table, unknown)
+            self.rejects = RejectsWriter(table.header)
+            self._process(table, mapping)
+            return self._finish()
+        except Exception as exc:
+            self._failed(exc)
+            raise
+        finally:
+            if table is not None:
+                table.close()
+            if self.rejects is not None:
+                self.rejects.close()
+
+    def _match_header(self, table: Table) -> tuple[dict[str, int], list[str]]:
+        columns = self.importer_class.columns
+        mapping, unknown = _folded_plan(table.header, columns)
+        if not mapping:
+            raise Refused(
+                _("no header line: none of the expected columns (%(expected)s) was found (first line: %(found)s)")
+                % {"expected": ", ".join(c.name for c in columns), "found": _found(table.header)}
+            )
+        missing = [c.name for c in columns if c.required and c.name not in mapping]
+        if missing:
+            raise Refused(
+                _("missing required column(s): %(missing)s (found: %(found)s)")
+                % {"missing": ", ".join(missing), "found": _found(table.header)}
+            )
+        return mapping, unknown
+
+    @staticmethod
+    def _details(facts: FileFacts, table: Table, unknown: list[str]) -> dict[str, Any]:
+        details: dict[str, Any] = {"header_line": table.header_line, "unknown_columns": unknown}
+        if facts.encoding:
+            details["encoding"] = facts.encoding
+            details["delimiter"] = getattr(table, "delimiter", None)
+        return details
+
+    def _process(self, table: Table, mapping: dict[str, int]) -> None:
+        importer = self.importer_class(user=self.user, change_reason=self._change_reason())
+        self.importer = importer
+        batch_size = self.importer_class.batch_size
+        one_transaction = self.strict or self.dry_run
+        with transaction.atomic() if one_transaction else contextlib.nullcontext():
+            importer.prepare()
+            batch: list[Row] = []
+            batch_rejects: list[Row] = []
+            for row in self._rows(table, mapping, importer):
+                if row.errors:
+                    batch_rejects.append(row)
+                else:
+                    batch.append(row)
+                if batch_size is not None and len(batch) + len(batch_rejects) >= batch_size:
+                    self._flush(batch, batch_rejects, commit=not one_transaction)
+                    batch, batch_rejects = [], []
+            self._flush(batch, batch_rejects, commit=not one_transaction)
+            if self.dry_run or (self.strict and self.run.rejected):
+                transaction.set_rollback(True)
+            elif self.strict:
+                self.run.last_line_committed = self.last_line or None
+
+    def _rows(self, table: Table, mapping: dict[str, int], importer: Importer) -> Iterator[Row]:
+        """Parse every line; the hot loop of an import (100,000 lines in about a second), kept flat."""
+        columns = {c.name: c for c in self.importer_class.columns}
+        labels: dict[str, str] = {}
+        plan = []
+        for name, index in mapping.items():
+            column = columns[name]
+            header = table.header[index]
+            labels[name] = name if fold(header) == fold(name) else f'{name} ("{header}")'
+            cache: dict[Any, Any] | None = {} if column.parser.cacheable else None
+            # Plain text is checked inline (a call per cell is half the cost of a wide file).
+            text_max = (column.parser.max_length or sys.maxsize) if type(column.parser) is Text else None
+            plan.append((name, index, column.parser, column.empty, column.required, cache, text_max))
+        run = self.run
+        natural_key = self.importer_class.natural_key
+        single_key = natural_key[0] if len(natural_key) == 1 else None
+        key_of = operator.itemgetter(*natural_key)
+        seen = self.seen
+        blank = table.blank_before_header
+        read = 0
+        required_message = _("a value is required")
+        too_long = _("is longer than %(max)d characters")
+        for line, raw in table.rows():
+            if raw is None:
+                blank += 1
+                continue
+            read += 1
+            run.rows_read = read
+            run.blank_lines = blank
+            self.last_line = line
+            size = len(raw)
+            row = Row(line, raw, labels)
+            errors: list[str] | None = None
+            for name, index, parser, empty, required, cache, text_max in plan:
+                value = raw[index] if index < size else None
+                if type(value) is str:
+                    value = value.strip()
+                    if not value:
+                        value = None
+                    elif text_max is not None:
+                        if len(value) > text_max:
+                            row[name] = None
+                            errors = errors or []
+                            errors.append(f"{labels[name]}: '{value}' {too_long % {'max': text_max}}")
+                        else:
+                            row[name] = value
+                        continue
+                if value is None:
+                    if required:
+                        row[name] = None
+                        errors = errors or []
+                        errors.append(f"{labels[name]}: {required_message}")
+                    else:
+                        row[name] = empty
+                    continue
+                if cache is not None:
+                    result = cache.get(value, _MISS)
+                    if result is _MISS:
+                        try:
+                            result = parser(value)
+                        except InvalidValue as exc:
+                            result = exc
+                        if len(cache) >= _CACHE_LIMIT:
+                            cache.clear()
+                        cache[value] = result
+                    if type(result) is InvalidValue:
+                        row[name] = None
+                        errors = errors or []
+                        errors.append(f"{labels[name]}: '{to_text(value)}' {result}")
+                    else:
+                        row[name] = result
+                else:
+                    try:
+                        row[name] = parser(value)
+                    except InvalidValue as exc:
+                        row[name] = None
+                        errors = errors or []
+                        errors.append(f"{labels[name]}: '{to_text(value)}' {exc}")
+            row.errors = errors
+            try:
+                built = importer.build(row)
+            except RowError as exc:
+                row.error(None, str(exc))
+                built = None
+            if built is not None:
+                key = (built.get(single_key),) if single_key else key_of(built)
+                if None not in key:
+                    first = seen.get(key)
+                    if first is None:
+                        seen[key] = line
+                    else:
+                        row.error(None, _("duplicate %(key)s already on line %(line)d")
+                                  % {"key": importer.describe_key(key), "line": first})
+                    row.key = key
+                row.built = built
+            yield row
+        run.rows_read = read
+        run.blank_lines = blank
+
+    # -- one batch ----------------------------------------------------------------------------------
+    def _flush(self, rows: list[Row], rejected: list[Row], *, commit: bool) -> None:
+        if rows:
+            with transaction.atomic():
+                for group in self.importer.stages(rows):
+                    self._write_group(group)
+                for lookup in self.importer.lookups:
+                    lookup.forget_pending()
+            for row in rows:
+                if not row.done and not row.errors:  # a `stages` that forgot a row must not lose it
+                    row.error(None, _("internal error: the row was not written"))
+            rejected = rejected + [row for row in rows if row.errors]
+        if rejected:
+            rejected.sort(key=lambda r: r.line)
+            assert self.rejects is not None
+            for row in rejected:
+                self.rejects.add(row.line, "; ".join(row.errors or ()), row.raw)
+            self.run.rejected = self.rejects.count
+        if commit and (rows or rejected):
+            self.run.last_line_committed = self.last_line
+            self._save_progress()
+
+    def _write_group(self, rows: list[Row]) -> None:
+        rows = [row for row in rows if not row.errors]
+        for row in rows:
+            row.done = True
+        if not rows:
+            return
+        date = timezone.now()
+        self._resolve_pending(rows, date)
+        try:
+            with transaction.atomic():
+                counts = self._upsert(rows, date)
+        except DatabaseError:
+            # A constraint the parsers did not foresee: find the guilty rows one by one (savepoints),
+            # so the good rows of the batch are still written.
+            counts = [0, 0, 0]
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        one = self._upsert([row], date)
+                except DatabaseError as exc:
+                    row.error(None, _("refused by the database: %s") % str(exc).strip().splitlines()[0])
+                    continue
+                counts = [a + b for a, b in zip(counts, one, strict=True)]
+        self.run.created += counts[0]
+        self.run.updated += counts[1]
+        self.run.unchanged += counts[2]
+
+    def _resolve_pending(self, rows: list[Row], date: Any) -> None:
+        creating = [lookup for lookup in self.importer.lookups if lookup.has_pending]
+        if not creating:
+            return
+        waiting: list[tuple[dict[str, Any], str, Pending]] = []
+        for row in rows:
+            assert row.built is not None
+            for name, value in row.built.items():
+                if type(value) is Pending:
+                    waiting.append((row.built, name, value))
+        if not waiting:
+            return
+        for lookup in creating:
+            lookup.create({p.value for _b, _n, p in waiting if p.lookup is lookup},
+                          user=self.user, reason=self.importer.change_reason, date=date)
+        for built, name, pending in waiting:
+            built[name] = pending.lookup.get(pending.value)
+
+    def _upsert(self, rows: list[Row], date: Any) -> list[int]:
+        importer, model = self.importer, self.importer_class.model
+        existing = importer.fetch_existing([row.key for row in rows])  # type: ignore[misc]
+        to_create: list[models.Model] = []
+        to_update: list[models.Model] = []
+        changed_fields: set[str] = set()
+        unchanged = 0
+        for row in rows:
+            built = row.built
+            assert built is not None
+            old = existing.get(row.key)  # type: ignore[arg-type]
+            if old is None:
+                to_create.append(model(**built))
+                continue
+            changed = [name for name, value in built.items() if old[name] != value]
+            if changed:
+                changed_fields.update(changed)
+                to_update.append(model(**{**old, **built}))
+            else:
+                unchanged += 1
+        reason, user = importer.change_reason, self.user
+        if to_create:
+            bulk_create_with_history(to_create, model, default_user=user, default_change_reason=reason,
+                                     default_date=date)
+        if to_update:
+            bulk_update_with_history(to_update, model, sorted(changed_fields), default_user=user,
+                                     default_change_reason=reason, default_date=date)
+        return [len(to_create), len(to_update), unchanged]
+
+    # -- the run record -----------------------------------------------------------------------------
+    def _change_reason(self) -> str:
+        # simple-history keeps 100 characters of a change reason.
+        prefix = f"import {self.importer_class.kind} run {self.run.pk}: "
+        return prefix + self.file_name[: 100 - len(prefix)]
+
+    def _save_progress(self) -> None:
+        run = self.run
+        ImportRun.objects.filter(pk=run.pk).update(
+            rows_read=run.rows_read, created=run.created, updated=run.updated, unchanged=run.unchanged,
+            rejected=run.rejected, blank_lines=run.blank_lines, last_line_committed=run.last_line_committed,
+        )
+
+    def _refused(self, message: str) -> ImportReport:
+        run = self.run
+        if not run.sha256 and self.path.is_file() and run.size <= settings.VIGIE_IMPORT_MAX_BYTES:
+            run.sha256 = file_sha256(self.path)
+        run.status = ImportRun.Status.REFUSED
+        run.message = message
+        run.finished_at = timezone.now()
+        run.save()
+        return ImportReport(run=run)
+
+    def _failed(self, exc: Exception) -> None:
+        logger.exception("import run %s failed", self.run.pk)
+        run = self.run
+        run.status = ImportRun.Status.FAILED
+        run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = timezone.now()
+        if self.dry_run or self.strict:
+            run.last_line_committed = None
+        run.save()
+
+    def _finish(self) -> ImportReport:
+        run = self.run
+        Status = ImportRun.Status
+        if self.strict and run.rejected and not self.dry_run:
+            run.status = Status.ROLLED_BACK
+            run.message = _("strict mode: %(count)d row(s) rejected, nothing was written") % {"count": run.rejected}
+            run.last_line_committed = None
+        else:
+            run.status = Status.COMPLETED_WITH_REJECTS if run.rejected else Status.COMPLETED
+        created_related = {lookup.label: lookup.created for lookup in self.importer.lookups if lookup.created}
+        if created_related:
+            run.details["created_related"] = created_related
+        run.finished_at = timezone.now()
+        rejects_path = None
+        assert self.rejects is not None
+        if run.rejected:
+            content = self.rejects.finish()
+            run.rejects_file.save(f"{Path(self.file_name).stem}.rejects.csv", content, save=False)
+            if self.rejects_path is not None:
+                rejects_path = self._copy_rejects(run)
+        elif self.rejects_path is not None and self.rejects_path.exists():
+            # A rejects file left by an earlier run of this file would now describe nothing.
+            self.rejects_path.unlink()
+        run.save()
+        return ImportReport(run=run, rejects=self.rejects.preview, rejects_path=rejects_path)
+
+    def _copy_rejects(self, run: ImportRun) -> Path | None:
+        assert self.rejects_path is not None
+        try:
+            with run.rejects_file.open("rb") as source, self.rejects_path.open("wb") as target:
+                shutil.copyfileobj(source, target)
+        except OSError as exc:
+            problem = _("could not write %(path)s (%(error)s): the rejected rows are stored with the run") % {
+                "path": self.rejects_path, "error": exc.strerror}
+            run.message = f"{run.message} {problem}".strip()
+            return None
+        return self.rejects_path
+
+
+def rejects_path_for(path: Path) -> Path:
+    """`<name>.rejects.csv` beside the input (`roster.xlsx` → `roster.rejects.csv`)."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def run_import(importer: str | type[Importer], path: str | Path, *, user: Any = None, dry_run: bool = False,
+               strict: bool = False, file_name: str | None = None,
+               rejects_path: Path | None = None) -> ImportReport:
+    """Import one file; never raises for a bad file or bad rows (see the report), only for bugs.
+
+    `user` is the person importing (the system user when None); `file_name` is the name to record
+    (an upload's original name); `rejects_path`, when given, receives a copy of the rejects CSV.
+    """
+    importer_class = get_importer(importer) if isinstance(importer, str) else importer
+    return _Run(
+        importer_class, Path(path), user=user or get_system_user(), dry_run=dry_run, strict=strict,
+        file_name=file_name or Path(path).name, rejects_path=rejects_path,
+    ).execute()
