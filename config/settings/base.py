@@ -216,3 +216,15 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- GDPR deadline policies (gdpr/deadlines.py; RULES.md "Rights requests", "Settings") -----------------
+# Read at each computation by gdpr.deadlines.policy_from_settings(): a missing key takes the RULES.md
+# default; an unknown key or value raises ImproperlyConfigured.
+VIGIE_GDPR_DEADLINES = {
+    "ROLLOVER": "next_working_day",  # or "none"
+    "CALENDAR": "FR",  # or "FR-57" (Alsace-Moselle: adds Good Friday and 26 December)
+    "EXTENSION_BASE": "receipt_plus_3_months",  # or "first_raw_plus_2_months"
+    "PAUSE": "add_elapsed_days",  # or "none"
+    "INTERNAL_TARGET_DAYS": 7,  # alerts start this many calendar days before the legal deadline
+}
+# --- end of GDPR deadline policies ----------------------------------------------------------------------
