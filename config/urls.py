@@ -16,6 +16,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("imports/", include("core.api.urls")),
     path("organization/", include("organization.api.urls")),
+    path("gdpr/", include("gdpr.api.urls")),
 ]
 
 urlpatterns = [

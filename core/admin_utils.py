@@ -1,7 +1,16 @@
 """Small helpers shared by the admins of every app (badges for due dates and states)."""
 from __future__ import annotations
 
+import datetime as dt
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
 COLOURS = {
     "green": ("#e6f4ea", "#1e6b34"),
@@ -22,3 +31,68 @@ def badge(text: object, colour: str) -> str:
         foreground,
         text,
     )
+
+
+def due_badge(due: dt.date | dt.datetime | None, *, done: bool = False, now: dt.datetime | None = None) -> str:
+    """Days (or hours, for a datetime) left before `due`: green; amber within 7 days (24 hours);
+    red when overdue. Grey when the item is done or has no date (e.g. a pause is open)."""
+    if due is None:
+        return badge(_("suspended"), "grey")
+    if done:
+        return badge(_("done"), "grey")
+    now = now or timezone.now()
+    if isinstance(due, dt.datetime):
+        hours = (due - now).total_seconds() / 3600
+        if hours < 0:
+            return badge(_("overdue by %(hours)d h") % {"hours": int(-hours) + 1}, "red")
+        return badge(_("%(hours)d h left") % {"hours": int(hours)}, "amber" if hours <= 24 else "green")
+    days = (due - timezone.localtime(now).date()).days
+    if days < 0:
+        return badge(ngettext("overdue by %(days)d day", "overdue by %(days)d days", -days) % {"days": -days}, "red")
+    if days == 0:
+        return badge(_("due today"), "red")
+    text = ngettext("%(days)d day left", "%(days)d days left", days) % {"days": days}
+    return badge(text, "amber" if days <= 7 else "green")
+
+
+class DueDateFilter(admin.SimpleListFilter):
+    """Overdue / due within 7 days / due within 30 days, on a date column of open items.
+
+    Subclasses set `field` (the deadline column) and `open_lookup` (a dict of filter kwargs that
+    selects open items; e.g. {"status__in": OPEN}); `title` and `parameter_name` may stay.
+    """
+
+    title = gettext_lazy("deadline")
+    parameter_name = "due"
+    field = "due_on"
+    open_lookup: dict = {}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("overdue", _("Overdue")), ("week", _("Due within 7 days")), ("month", _("Due within 30 days"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        today = timezone.localdate()
+        horizon = {"overdue": -1, "week": 7, "month": 30}.get(self.value() or "")
+        if horizon is None:
+            return queryset
+        queryset = queryset.filter(**self.open_lookup)
+        if horizon < 0:
+            return queryset.filter(**{f"{self.field}__lt": today})
+        return queryset.filter(**{f"{self.field}__lte": today + dt.timedelta(days=horizon)})
+
+
+class YearFilter(admin.SimpleListFilter):
+    """The fiscal year of a date or datetime column (Europe/Paris), last six years."""
+
+    title = gettext_lazy("year")
+    parameter_name = "year"
+    field = "received_on"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        this_year = timezone.localdate().year
+        return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{f"{self.field}__year": int(self.value())})
+        return queryset

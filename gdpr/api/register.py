@@ -1,0 +1,2 @@
+"""API of the gdpr app: register. ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py."""
+ROUTES: list = []

@@ -1,0 +1,2 @@
+"""API of the gdpr app: rights. ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py."""
+ROUTES: list = []

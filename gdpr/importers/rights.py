@@ -1,0 +1,1 @@
+"""Importers of the gdpr app: rights."""

@@ -1,0 +1,62 @@
+"""Chainable reads of the gdpr app, shared by the admin, the API, the alerts and the indicators."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .choices import OPEN_REQUEST_STATUSES, CnilCaseKind
+
+
+def paris_year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """[1 Jan 00:00, next 1 Jan 00:00) in Europe/Paris, as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+class RightsRequestQuerySet(models.QuerySet):
+    def open(self) -> RightsRequestQuerySet:
+        return self.filter(status__in=OPEN_REQUEST_STATUSES)
+
+    def received_in(self, year: int) -> RightsRequestQuerySet:
+        start, end = paris_year_bounds(year)
+        return self.filter(received_at__gte=start, received_at__lt=end)
+
+    def due_before(self, day: dt.date) -> RightsRequestQuerySet:
+        """Open requests whose applicable deadline is on or before `day` (overdue ones included)."""
+        return self.open().filter(applicable_due_on__lte=day)
+
+    def overdue(self, today: dt.date | None = None) -> RightsRequestQuerySet:
+        return self.open().filter(applicable_due_on__lt=today or timezone.localdate())
+
+
+class CnilCaseQuerySet(models.QuerySet):
+    def referrals(self) -> CnilCaseQuerySet:
+        return self.filter(kind=CnilCaseKind.REFERRAL)
+
+    def open(self) -> CnilCaseQuerySet:
+        return self.filter(answered_on__isnull=True, kind=CnilCaseKind.REFERRAL)
+
+    def received_in(self, year: int) -> CnilCaseQuerySet:
+        return self.filter(received_on__year=year)
+
+    def overdue(self, today: dt.date | None = None) -> CnilCaseQuerySet:
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+
+class BreachQuerySet(models.QuerySet):
+    def awaiting_decision_or_notification(self) -> BreachQuerySet:
+        """The 72-hour clock runs: not notified, and not decided "no notification"."""
+        return self.filter(notified_at__isnull=True).exclude(notification_required=False)
+
+    def notified_in(self, year: int) -> BreachQuerySet:
+        start, end = paris_year_bounds(year)
+        return self.filter(notified_at__gte=start, notified_at__lt=end)
+
+
+class ProcessingActivityQuerySet(models.QuerySet):
+    def in_register_on(self, day: dt.date) -> ProcessingActivityQuerySet:
+        """In the register on `day`: registered on or before it, not retired before it."""
+        return self.filter(Q(registered_on__lte=day) & (Q(retired_on__isnull=True) | Q(retired_on__gt=day)))

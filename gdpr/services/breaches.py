@@ -1,0 +1,1 @@
+"""Services of the gdpr app: breaches (filled by its issue work)."""

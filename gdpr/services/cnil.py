@@ -1,0 +1,1 @@
+"""Services of the gdpr app: cnil (filled by its issue work)."""

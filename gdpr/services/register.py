@@ -1,0 +1,1 @@
+"""Services of the gdpr app: register (filled by its issue work)."""

@@ -1,0 +1,1 @@
+"""Services of the gdpr app: rights (filled by its issue work)."""
