@@ -15,6 +15,7 @@ from . import throwaway_database
 #: name → module (each with `run(size, context)`), in the order they run.
 BENCHMARKS: dict[str, str] = {
     "roster_import": "bench.roster_import",
+    "gdpr_deadlines": "bench.gdpr_deadlines",
 }
 
 

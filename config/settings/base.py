@@ -204,6 +204,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choices shared by several fields get one schema name each (and the two "status" enums apart).
+    "ENUM_NAME_OVERRIDES": {
+        "RightEnum": "gdpr.choices.Right",
+        "ChannelEnum": "gdpr.choices.Channel",
+        "RefusalGroundEnum": "gdpr.choices.RefusalGround",
+        "RightsRequestStatusEnum": "gdpr.choices.RequestStatus",
+        "ImportRunStatusEnum": "core.models.ImportRun.Status",
+    },
 }
 
 LOGGING = {
@@ -227,4 +235,6 @@ VIGIE_GDPR_DEADLINES = {
     "PAUSE": "add_elapsed_days",  # or "none"
     "INTERNAL_TARGET_DAYS": 7,  # alerts start this many calendar days before the legal deadline
 }
+# How old a register entry's last review may be before the admin flags it (months).
+VIGIE_GDPR_REGISTER_REVIEW_MONTHS = env.int("VIGIE_GDPR_REGISTER_REVIEW_MONTHS", default=12)
 # --- end of GDPR deadline policies ----------------------------------------------------------------------

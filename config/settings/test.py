@@ -1,4 +1,6 @@
 """Settings for the test suite: the same engines as configured (SQLite or DATABASE_URL), fast hashing."""
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR, env
 
@@ -15,7 +17,8 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: end-to-end tests run a worker in another process on the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-vigie.sqlite3")}
+    # One file per test run, so that two runs on one machine do not overwrite each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-vigie-{os.getpid()}.sqlite3")}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -11,7 +11,8 @@ model field values. The engine does the rest, the same way for every kind:
 4. per batch (one transaction each, unless strict or dry run): one query loads the existing records by
    natural key; new ones are created, changed ones updated, identical ones counted and not written.
    Writes go through simple-history's bulk helpers, with the importing user and a change reason that
-   names the file and the run, so every write has a history row;
+   names the file and the run, so every write has a history row; then `Importer.after_write` writes
+   the rows that hang off them (children, ledgers), in the same transaction;
 5. record everything on an `ImportRun`, and write the rejected lines (line number, reason, original
    values) to a CSV.
 """
@@ -212,7 +213,8 @@ class Importer:
     and implement `build(row)` returning the model field values (attnames: `entity_id`, not
     `entity`) or raising `RowError`; cross-field contradictions are reported with `row.error(...)`.
     `prepare()` loads lookups once; `stages()` may order the writes of a batch (parents before
-    children). Registered with `core.imports.register`.
+    children); `after_write()` writes what hangs off the imported records (child rows, ledger rows).
+    Registered with `core.imports.register`.
     """
 
     kind: ClassVar[str]
@@ -261,6 +263,24 @@ class Importer:
         """The valid rows of one batch, in groups written one after the other. Generated lazily, so
         a group may use ids created by the previous one. A row not yielded must have `row.error`."""
         yield rows
+
+    def after_write(
+        self,
+        *,
+        created: list[tuple[Row, models.Model]],
+        updated: list[tuple[Row, dict[str, Any]]],
+        unchanged: list[Row],
+    ) -> None:
+        """Called right after the engine wrote a group of rows, in the same transaction: write here the
+        rows that hang off the imported records and need their ids (a request's pauses, ledger rows).
+
+        `created` pairs each new row with its saved object (id set); `updated` pairs each changed row
+        with the values its record had before (attnames); `unchanged` rows wrote nothing. Write with
+        history (`bulk_create_with_history`, `self.user`, `self.change_reason`). A `DatabaseError`
+        raised here undoes the whole group, which the engine then retries row by row; anything a row
+        could be rejected for must be checked in `build` or `stages`, before the write. Does nothing
+        by default.
+        """
 
     def describe_key(self, key: tuple) -> str:
         return ", ".join(f"{name} '{value}'" for name, value in zip(self.natural_key, key, strict=True))
@@ -687,28 +707,35 @@ class _Run:
         to_create: list[models.Model] = []
         to_update: list[models.Model] = []
         changed_fields: set[str] = set()
-        unchanged = 0
+        created_rows: list[Row] = []
+        updated: list[tuple[Row, dict[str, Any]]] = []
+        unchanged: list[Row] = []
         for row in rows:
             built = row.built
             assert built is not None
             old = existing.get(row.key)  # type: ignore[arg-type]
             if old is None:
                 to_create.append(model(**built))
+                created_rows.append(row)
                 continue
             changed = [name for name, value in built.items() if old[name] != value]
             if changed:
                 changed_fields.update(changed)
                 to_update.append(model(**{**old, **built}))
+                updated.append((row, old))
             else:
-                unchanged += 1
+                unchanged.append(row)
         reason, user = importer.change_reason, self.user
+        created: list[models.Model] = []
         if to_create:
-            bulk_create_with_history(to_create, model, default_user=user, default_change_reason=reason,
-                                     default_date=date)
+            created = bulk_create_with_history(to_create, model, default_user=user, default_change_reason=reason,
+                                               default_date=date)
         if to_update:
             bulk_update_with_history(to_update, model, sorted(changed_fields), default_user=user,
                                      default_change_reason=reason, default_date=date)
-        return [len(to_create), len(to_update), unchanged]
+        importer.after_write(created=list(zip(created_rows, created, strict=True)), updated=updated,
+                             unchanged=unchanged)
+        return [len(to_create), len(to_update), len(unchanged)]
 
     # -- the run record -----------------------------------------------------------------------------
     def _change_reason(self) -> str:

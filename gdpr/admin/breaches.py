@@ -1,1 +1,483 @@
-"""Admin of the gdpr app: breaches."""
+"""Admin of the breach register (Art. 33(5)): every breach, notified or not, with its 72-hour clock.
+
+Wiring only: the add and change forms call `breach_create` / `breach_update`, the actions call the
+transition services through an intermediate form, and the XLSX export is `breach_register_xlsx`.
+`form_action` (the intermediate-form pattern) is shared with the CNIL-case admin.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_utils import YearFilter, badge, due_badge
+
+from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
+from ..models import Breach, BreachNotification
+from ..services import breaches as services
+
+if TYPE_CHECKING:
+    BreachAdminBase = SimpleHistoryAdmin[Breach]
+else:
+    BreachAdminBase = SimpleHistoryAdmin
+
+ACTION_TEMPLATE = "admin/gdpr/breach/action_form.html"
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+# --- the intermediate-form pattern, shared with the CNIL cases ------------------------------------------
+
+
+def error_text(exc: ValidationError, labels: dict[str, Any] | None = None) -> str:
+    """A service's ValidationError as one line, each message prefixed with the field it is about."""
+    labels = labels or {}
+    if hasattr(exc, "error_dict"):
+        parts = []
+        for field, errors in exc.message_dict.items():
+            label = labels.get(field, field)
+            parts.extend(f"{label}: {message}" if field != "__all__" else message for message in errors)
+        return " ".join(parts)
+    return " ".join(exc.messages)
+
+
+def form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[..., Any],
+    done_message: Callable[[int], str],
+    describe: Callable[[Any], str] | None = None,
+    explanation: str = "",
+    template: str = ACTION_TEMPLATE,
+) -> HttpResponse | None:
+    """An admin action with an intermediate page (Django's pattern): the first POST, from the changelist,
+    shows `form_class` for the selected objects; the second ("apply") runs `apply(obj, **cleaned_data)` on
+    each of them. A refusal (ValidationError from a service) becomes an error message naming the object and
+    the field; each service is atomic, so nothing of a refused object is written while the others proceed.
+    """
+    objects = list(queryset)
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        labels = {name: field.label or name for name, field in form.fields.items()}
+        done = 0
+        for obj in objects:
+            try:
+                apply(obj, **form.cleaned_data)
+            except ValidationError as exc:
+                modeladmin.message_user(request, f"{obj}: {error_text(exc, labels)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+        return None  # back to the changelist, with its filters
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "items": [(obj, describe(obj) if describe else "") for obj in objects],
+        "explanation": explanation,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, template, context)
+
+
+def adopt(target: Model, saved: Model) -> None:
+    """Make the admin's unsaved form instance the row a service created, so the admin's own steps after
+    `save_model` (inlines, log entry, redirect) use it."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+# --- the register ---------------------------------------------------------------------------------------
+
+
+class DecisionFilter(admin.SimpleListFilter):
+    title = _("decision")
+    parameter_name = "decision"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("notify", _("To notify")), ("no", _("Not to notify")), ("undecided", _("Undecided"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
+        value = {"notify": True, "no": False, "undecided": None}.get(self.value() or "", "")
+        if value == "":
+            return queryset
+        return queryset.filter(notification_required__isnull=True) if value is None else queryset.filter(
+            notification_required=value)
+
+
+class NotifiedFilter(admin.SimpleListFilter):
+    title = _("notified to the CNIL")
+    parameter_name = "notified"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Notified")), ("no", _("Not notified"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
+        if self.value() == "yes":
+            return queryset.notified()
+        if self.value() == "no":
+            return queryset.not_notified()
+        return queryset
+
+
+class ClockFilter(admin.SimpleListFilter):
+    """Late notifications (after 72 hours) and breaches whose clock runs past its deadline right now."""
+
+    title = _("72-hour deadline")
+    parameter_name = "clock"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("late", _("Notified late")), ("within", _("Notified within 72 h")),
+                ("overdue", _("Overdue, not notified")), ("running", _("Clock running"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
+        value = self.value()
+        if value == "late":
+            return queryset.notified_late()
+        if value == "within":
+            return queryset.notified_within_72h()
+        if value == "overdue":
+            return queryset.overdue()
+        if value == "running":
+            return queryset.awaiting_decision_or_notification()
+        return queryset
+
+
+class AwareYearFilter(YearFilter):
+    title = _("year of awareness")
+    parameter_name = "aware_year"
+    field = "aware_at"
+
+
+class BreachForm(forms.ModelForm):
+    """The facts and the clock dates; checked by the services' own rules before anything is saved."""
+
+    class Meta:
+        model = Breach
+        fields = [
+            "reference", "title", "description", "occurred_at", "aware_at", "processor_aware_at",
+            "processor_informed_at", "subject_categories", "subjects_count", "data_categories", "records_count",
+            "likely_consequences", "measures", "handler",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "reference" in self.fields:
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("Generated (BR-YYYY-NNN) when left empty.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        candidate = copy.copy(self.instance)
+        for name in ("aware_at", "occurred_at", "processor_aware_at", "processor_informed_at"):
+            if name in self.fields and name not in self.errors:
+                setattr(candidate, name, data.get(name))
+        if candidate.aware_at is None:
+            return data  # the field's own "required" error says it
+        if self.instance.pk is None:
+            problems = services.breach_date_problems(
+                aware_at=candidate.aware_at, occurred_at=candidate.occurred_at,
+                processor_aware_at=candidate.processor_aware_at, processor_informed_at=candidate.processor_informed_at)
+        else:
+            problems = services.breach_problems(candidate)
+        for name, message in problems.items():
+            self.add_error(name if name in self.fields else None, message)
+        return data
+
+
+class BreachNotificationInline(admin.TabularInline):
+    """The notifications as sent: evidence, recorded by the "notify" action only."""
+
+    model = BreachNotification
+    fields = ["phase", "sent_at", "cnil_reference", "content", "sent_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Intermediate forms of the actions.
+class AssessForm(forms.Form):
+    risk_level = forms.ChoiceField(label=_("risk to people"), choices=RiskLevel.choices)
+    reasoning = forms.CharField(label=_("reasoning"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DecideForm(forms.Form):
+    notification_required = forms.TypedChoiceField(
+        label=_("notify the CNIL"), choices=[("yes", _("Yes: notify")), ("no", _("No: do not notify"))],
+        coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+    )
+    reasoning = forms.CharField(
+        label=_("reasoning"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required when not notifying (Art. 33(5))."),
+    )
+
+
+class NotifyForm(forms.Form):
+    phase = forms.ChoiceField(label=_("phase"), choices=NotificationPhase.choices)
+    sent_at = forms.DateTimeField(label=_("sent at"), widget=DATETIME_INPUT, help_text=_("Paris time."))
+    cnil_reference = forms.CharField(label=_("CNIL reference"), required=False, max_length=100)
+    content = forms.CharField(label=_("content"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    delay_reasons = forms.CharField(
+        label=_("reasons for the delay (Art. 33(1))"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for an initial notification after the 72 hours."),
+    )
+
+
+class InformSubjectsForm(forms.Form):
+    informed_at = forms.DateTimeField(label=_("data subjects informed at"), widget=DATETIME_INPUT,
+                                      help_text=_("Paris time."))
+
+
+class ExemptionForm(forms.Form):
+    exemption = forms.ChoiceField(label=_("exemption (Art. 34(3))"),
+                                  choices=[c for c in SubjectsExemption.choices if c[0]])
+    reasoning = forms.CharField(label=_("why it applies"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CloseForm(forms.Form):
+    confirm = forms.BooleanField(label=_("The file is complete: close it"), required=True)
+
+
+def _clock(breach: Breach) -> str:
+    return gettext("aware %(aware)s, notification due %(due)s") % {
+        "aware": services.fmt(breach.aware_at), "due": services.fmt(breach.notification_due_at)}
+
+
+@admin.register(Breach)
+class BreachAdmin(BreachAdminBase):
+    form = BreachForm
+    list_display = [
+        "reference", "title", "aware_at_paris", "due_at_paris", "due", "risk_level", "decision", "notified_at_paris",
+        "within_72h", "handler",
+    ]
+    list_display_links = ["reference", "title"]
+    list_filter = ["risk_level", DecisionFilter, NotifiedFilter, ClockFilter, AwareYearFilter]
+    list_select_related = ["handler"]
+    search_fields = ["reference", "title", "description", "cnil_notification_reference"]
+    autocomplete_fields = ["handler"]
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-aware_at", "-pk"]
+    change_list_template = "admin/gdpr/breach/change_list.html"
+    inlines = [BreachNotificationInline]
+    actions = [
+        "assess", "decide", "notify", "inform_subjects", "record_exemption", "close", "export_register",
+    ]
+    readonly_fields = [
+        "notification_due_at_paris", "clock_explanation", "risk_level", "risk_reasoning", "high_risk",
+        "notification_required", "decision_reasoning", "notified_at_paris", "cnil_notification_reference",
+        "delay_reasons", "subjects_informed_at", "subjects_exemption", "subjects_exemption_reasoning", "closed_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "title", "handler"]}),
+        (_("The 72-hour clock"), {"fields": [
+            "aware_at", ("processor_aware_at", "processor_informed_at"), "notification_due_at_paris",
+            "clock_explanation",
+        ]}),
+        (_("Facts, effects and measures"), {"fields": [
+            "description", "occurred_at", ("subject_categories", "subjects_count"),
+            ("data_categories", "records_count"), "likely_consequences", "measures",
+        ]}),
+        (_("Assessment and decision (actions)"), {"fields": [
+            ("risk_level", "high_risk"), "risk_reasoning", "notification_required", "decision_reasoning",
+        ]}),
+        (_("Notification to the CNIL (actions)"), {"fields": [
+            "notified_at_paris", "cnil_notification_reference", "delay_reasons",
+        ]}),
+        (_("Data subjects (Art. 34, actions)"), {"fields": [
+            "subjects_informed_at", "subjects_exemption", "subjects_exemption_reasoning", "closed_at",
+        ]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Breach | None = None) -> list:
+        if obj is None:  # nothing to show yet but what the add form asks
+            return self.fieldsets[:3]
+        return self.fieldsets
+
+    # The register keeps every breach (Art. 33(5)); a state is changed by the actions, not reverted.
+    def has_delete_permission(self, request: HttpRequest, obj: Breach | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: Breach | None = None) -> bool:
+        return True
+
+    # -- columns -------------------------------------------------------------------------------------
+    @admin.display(description=_("aware at (Paris)"), ordering="aware_at")
+    def aware_at_paris(self, obj: Breach) -> str:
+        return services.fmt(obj.aware_at)
+
+    @admin.display(description=_("notification due (Paris)"), ordering="notification_due_at")
+    def due_at_paris(self, obj: Breach) -> str:
+        return services.fmt(obj.notification_due_at)
+
+    @admin.display(description=_("notification due at (72 h, Paris time)"))
+    def notification_due_at_paris(self, obj: Breach) -> str:
+        return services.fmt(obj.notification_due_at) if obj.pk else "–"
+
+    @admin.display(description=_("72-hour clock"))
+    def due(self, obj: Breach) -> str:
+        return due_badge(obj.notification_due_at, done=obj.clock_stopped)
+
+    @admin.display(description=_("decision"), ordering="notification_required")
+    def decision(self, obj: Breach) -> str:
+        if obj.notification_required is None:
+            return badge(gettext("undecided"), "amber")
+        if obj.notification_required:
+            return badge(gettext("notify"), "green")
+        return badge(gettext("do not notify"), "grey")
+
+    @admin.display(description=_("notified at (Paris)"), ordering="notified_at")
+    def notified_at_paris(self, obj: Breach) -> str:
+        return services.fmt(obj.notified_at) if obj.notified_at else "–"
+
+    @admin.display(description=_("within 72 h"))
+    def within_72h(self, obj: Breach) -> str:
+        within = obj.notified_within_72h
+        if within is None:
+            return "–"
+        return badge(gettext("yes"), "green") if within else badge(gettext("no"), "red")
+
+    @admin.display(description=_("how the deadline is computed"))
+    def clock_explanation(self, obj: Breach) -> str:
+        if obj.pk is None:
+            return "–"
+        return format_html_join("", "<p>{}</p>", ((line,) for line in services.clock_explanation(obj).splitlines()))
+
+    # -- writes through the services -----------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.breach_create(actor=request.user, **{name: data.get(name) for name in form.fields
+                                                                      if name in data and data.get(name) is not None})
+            adopt(obj, created)
+            return
+        changes = {name: data[name] for name in form.changed_data if name in data}
+        if changes:
+            services.breach_update(actor=request.user, breach=obj, **changes)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    @admin.action(description=_("Assess the risk to people"), permissions=["change"])
+    def assess(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=AssessForm, title=gettext("Assess the risk to people"),
+            apply=lambda breach, **data: services.breach_assess(actor=request.user, breach=breach, **data),
+            done_message=lambda n: ngettext("%(count)d breach assessed.", "%(count)d breaches assessed.", n)
+            % {"count": n},
+        )
+
+    @admin.action(description=_("Decide whether to notify the CNIL"), permissions=["change"])
+    def decide(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=DecideForm, title=gettext("Decide whether to notify the CNIL"),
+            apply=lambda breach, **data: services.breach_decide(actor=request.user, breach=breach, **data),
+            done_message=lambda n: ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", n)
+            % {"count": n},
+            describe=lambda breach: breach.get_risk_level_display() if breach.risk_level else gettext("risk not assessed"),
+            explanation=gettext("Not notifying is possible only for a breach unlikely to result in a risk to people, "
+                                "with the reasoning (Art. 33(1) and 33(5))."),
+        )
+
+    @admin.action(description=_("Record a notification to the CNIL (initial or complementary)"), permissions=["change"])
+    def notify(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=NotifyForm, title=gettext("Record a notification to the CNIL"),
+            apply=lambda breach, **data: services.breach_notify(actor=request.user, breach=breach, **data),
+            done_message=lambda n: ngettext("%(count)d notification recorded.", "%(count)d notifications recorded.", n)
+            % {"count": n},
+            describe=_clock,
+            explanation=gettext("The first notification is the initial one; later ones are complementary (Art. 33(4)). "
+                                "After the 72 hours, give the reasons for the delay (Art. 33(1))."),
+        )
+
+    @admin.action(description=_("Record that the data subjects were informed"), permissions=["change"])
+    def inform_subjects(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=InformSubjectsForm,
+            title=gettext("Record that the data subjects were informed"),
+            apply=lambda breach, **data: services.breach_inform_subjects(actor=request.user, breach=breach, **data),
+            done_message=lambda n: ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n)
+            % {"count": n},
+        )
+
+    @admin.action(description=_("Record an exemption from informing the data subjects"), permissions=["change"])
+    def record_exemption(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=ExemptionForm,
+            title=gettext("Record an exemption from informing the data subjects (Art. 34(3))"),
+            apply=lambda breach, **data: services.breach_record_exemption(actor=request.user, breach=breach, **data),
+            done_message=lambda n: ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n)
+            % {"count": n},
+        )
+
+    @admin.action(description=_("Close"), permissions=["change"])
+    def close(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=CloseForm, title=gettext("Close breaches"),
+            apply=lambda breach, confirm: services.breach_close(actor=request.user, breach=breach),
+            done_message=lambda n: ngettext("%(count)d breach closed.", "%(count)d breaches closed.", n)
+            % {"count": n},
+            describe=lambda breach: "; ".join(services.breach_close_problems(breach)) or gettext("complete"),
+        )
+
+    @admin.action(description=_("Export the selected breaches (XLSX register)"), permissions=["view"])
+    def export_register(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse:
+        return self._xlsx(queryset)
+
+    # -- the register export ---------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="gdpr_breach_export"),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The register as the changelist shows it (its filters and search), every breach when unfiltered."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:gdpr_breach_changelist"))
+        return self._xlsx(queryset)
+
+    def _xlsx(self, queryset: QuerySet[Breach]) -> HttpResponse:
+        content = services.breach_register_xlsx(queryset.prefetch_related("notifications").order_by("aware_at", "pk"))
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        name = f"breach-register-{timezone.localdate():%Y-%m-%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -1,1 +1,224 @@
-"""Admin of the gdpr app: cnil."""
+"""Admin of the CNIL cases: referrals with the reply date of the CNIL's letter, complaints without
+referral, and the letters kept with each case.
+
+Wiring only: the forms call `cnil_case_create` / `cnil_case_update`, new letters go through
+`cnil_case_attach`, the "answer" action through `cnil_case_answer`.
+"""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_utils import DueDateFilter, YearFilter, badge, due_badge
+
+from ..choices import CnilCaseKind
+from ..models import CnilCase, CnilCaseAttachment, RightsRequest
+from ..services import cnil as services
+from .breaches import adopt, form_action
+
+if TYPE_CHECKING:
+    CnilCaseAdminBase = SimpleHistoryAdmin[CnilCase]
+else:
+    CnilCaseAdminBase = SimpleHistoryAdmin
+
+ACTION_TEMPLATE = "admin/gdpr/cnilcase/action_form.html"
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answer")
+    parameter_name = "answered"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Answered")), ("no", _("Not answered"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CnilCase]) -> QuerySet[CnilCase]:
+        if self.value() == "yes":
+            return queryset.answered()
+        if self.value() == "no":
+            return queryset.unanswered()
+        return queryset
+
+
+class ReplyDueFilter(DueDateFilter):
+    """Overdue / due within 7 or 30 days, among the open referrals (complaints have no reply date)."""
+
+    title = _("reply date")
+    field = "due_on"
+    open_lookup = {"answered_on__isnull": True, "kind": CnilCaseKind.REFERRAL}
+
+
+class ReceivedYearFilter(YearFilter):
+    title = _("year received")
+    field = "received_on"
+
+
+class CnilCaseForm(forms.ModelForm):
+    """What is entered from the CNIL's letter; checked by the services' rules before anything is saved."""
+
+    class Meta:
+        model = CnilCase
+        fields = ["reference", "kind", "cnil_reference", "received_on", "due_on", "rights_request", "subject", "notes",
+                  "handler"]
+        help_texts = {"due_on": _("The date set in the CNIL's letter (required for a referral; never computed).")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "reference" in self.fields:
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("Generated (CNIL-YYYY-NNN) when left empty.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if any(name in self.errors for name in ("kind", "received_on", "due_on")):
+            return data
+        candidate = copy.copy(self.instance)
+        for name in ("kind", "received_on", "due_on"):
+            setattr(candidate, name, data.get(name))
+        for name, message in services.cnil_case_edit_problems(candidate).items():
+            self.add_error(name if name in self.fields else None, message)
+        return data
+
+
+class AttachmentInline(admin.TabularInline):
+    """The letters already kept: read-only evidence."""
+
+    model = CnilCaseAttachment
+    fields = ["file_link", "description", "uploaded_at", "uploaded_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("letters kept with the case")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("file"))
+    def file_link(self, obj: CnilCaseAttachment) -> str:
+        return format_html('<a href="{}">{}</a>', obj.file.url, obj.file.name.rsplit("/", 1)[-1])
+
+
+class NewAttachmentFormSet(BaseInlineFormSet):
+    """Its forms are written by `cnil_case_attach` (CnilCaseAdmin.save_formset), never by `save()`."""
+
+    def save(self, commit: bool = True) -> list:
+        raise NotImplementedError("new letters are written by gdpr.services.cnil.cnil_case_attach")
+
+
+class NewAttachmentInline(admin.TabularInline):
+    """Add letters (written by `cnil_case_attach`, never edited afterwards)."""
+
+    model = CnilCaseAttachment
+    formset = NewAttachmentFormSet
+    fields = ["file", "description"]
+    extra = 1
+    can_delete = False
+    verbose_name = _("new letter")
+    verbose_name_plural = _("add letters")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CnilCaseAttachment]:
+        return super().get_queryset(request).none()
+
+
+class AnswerForm(forms.Form):
+    answered_on = forms.DateField(label=_("answered on"), widget=forms.DateInput(attrs={"type": "date"},
+                                                                                   format="%Y-%m-%d"))
+
+
+@admin.register(CnilCase)
+class CnilCaseAdmin(CnilCaseAdminBase):
+    form = CnilCaseForm
+    list_display = ["reference", "kind", "cnil_reference", "received_on", "due_on", "due", "answered_on",
+                    "rights_request"]
+    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter]
+    list_select_related = ["rights_request"]
+    search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
+    # The rights request is chosen by autocomplete when its admin is registered (gdpr/admin/rights.py),
+    # by its id otherwise: a select of every request would load them all.
+    raw_id_fields = ["rights_request"]
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-received_on", "reference"]
+    inlines = [AttachmentInline, NewAttachmentInline]
+    actions = ["answer"]
+    readonly_fields = ["answered_on"]
+    fieldsets = [
+        (None, {"fields": ["reference", "kind", "cnil_reference", "handler"]}),
+        (_("Dates"), {"fields": ["received_on", "due_on", "answered_on"]}),
+        (_("Subject"), {"fields": ["rights_request", "subject", "notes"]}),
+    ]
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        fields = ["handler"]
+        if self.admin_site.is_registered(RightsRequest):
+            fields.append("rights_request")
+        return fields
+
+    # A case is evidence of our cooperation with the CNIL (Art. 31); states change by the actions.
+    def has_delete_permission(self, request: HttpRequest, obj: CnilCase | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: CnilCase | None = None) -> bool:
+        return True
+
+    @admin.display(description=_("reply"))
+    def due(self, obj: CnilCase) -> str:
+        if not obj.is_referral:
+            return badge(gettext("no reply date"), "grey") if obj.answered_on is None else badge(gettext("done"), "grey")
+        return due_badge(obj.due_on, done=obj.answered_on is not None)
+
+    # -- writes through the services -----------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: CnilCase, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.cnil_case_create(
+                actor=request.user, **{name: data[name] for name in form.fields if name in data
+                                       and data[name] is not None}
+            )
+            adopt(obj, created)
+            return
+        changes = {name: data[name] for name in form.changed_data if name in data}
+        if changes:
+            services.cnil_case_update(actor=request.user, case=obj, **changes)
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        if not isinstance(formset, NewAttachmentFormSet):
+            formset.save()  # the read-only inline: nothing to write, but the admin's change message reads it
+            return
+        created = []
+        for attachment_form in formset.forms:
+            data = getattr(attachment_form, "cleaned_data", None) or {}
+            if data.get("file"):
+                created.append(services.cnil_case_attach(
+                    actor=request.user, case=form.instance, file=data["file"], description=data.get("description") or ""))
+        # What the admin's change message and log entry read after saving a formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
+
+    # -- actions ---------------------------------------------------------------------------------------
+    @admin.action(description=_("Record the answer to the CNIL"), permissions=["change"])
+    def answer(self, request: HttpRequest, queryset: QuerySet[CnilCase]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=AnswerForm, title=gettext("Record the answer to the CNIL"),
+            apply=lambda case, **data: services.cnil_case_answer(actor=request.user, case=case, **data),
+            done_message=lambda n: ngettext("%(count)d case answered.", "%(count)d cases answered.", n)
+            % {"count": n},
+            describe=lambda case: gettext("received %(received)s, reply due %(due)s") % {
+                "received": case.received_on.strftime("%d/%m/%Y"),
+                "due": case.due_on.strftime("%d/%m/%Y") if case.due_on else "–"},
+            template=ACTION_TEMPLATE,
+        )

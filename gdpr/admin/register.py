@@ -1,1 +1,303 @@
-"""Admin of the gdpr app: register."""
+"""Admin of the Art. 30 register: the list a DPO works from, the CNIL's model fiche as the form, and
+the XLSX export to produce the register to the CNIL (Art. 30(4)). Writes go through gdpr.services."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_utils import badge, due_badge
+
+from ..models import ProcessingActivity
+from ..register_export import register_on, register_response
+from ..services.register import (
+    EDITABLE_FIELDS,
+    processing_activity_create,
+    processing_activity_retire,
+    processing_activity_review,
+    processing_activity_update,
+)
+
+if TYPE_CHECKING:
+    ProcessingActivityAdminBase = SimpleHistoryAdmin[ProcessingActivity]
+else:
+    ProcessingActivityAdminBase = SimpleHistoryAdmin
+
+#: A review badge appears this many days before the review falls due (and stays while overdue).
+REVIEW_BADGE_DAYS = 30
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [message for messages_ in error.message_dict.values() for message in messages_]
+    return list(error.messages)
+
+
+class RegisterStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", _("Active (in the register today)")), ("retired", _("Retired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
+        today = timezone.localdate()
+        if self.value() == "active":
+            return queryset.in_register_on(today)
+        if self.value() == "retired":
+            return queryset.retired_on_or_before(today)
+        return queryset
+
+
+class DpiaFilter(admin.SimpleListFilter):
+    title = _("DPIA (Art. 35)")
+    parameter_name = "dpia"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("missing", _("Required and not done")), ("done", _("Done")), ("not_required", _("Not required"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
+        if self.value() == "missing":
+            return queryset.dpia_missing()
+        if self.value() == "done":
+            return queryset.filter(dpia_done_on__isnull=False)
+        if self.value() == "not_required":
+            return queryset.filter(dpia_required=False)
+        return queryset
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", _("Review overdue")), ("month", _("Review due within 30 days"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.review_overdue(today)
+        if self.value() == "month":
+            return queryset.review_due_by(today + dt.timedelta(days=30), today)
+        return queryset
+
+
+class ProcessingActivityForm(forms.ModelForm):
+    """The record's fields; `model.clean()` (run by the form) gives the same messages as the services."""
+
+    class Meta:
+        model = ProcessingActivity
+        fields = list(EDITABLE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "registered_on" in self.fields and self.instance._state.adding:
+            self.fields["registered_on"].initial = timezone.localdate
+
+
+class RetireForm(forms.Form):
+    retired_on = forms.DateField(
+        label=capfirst(_("retired on")), widget=AdminDateWidget,
+        help_text=_("From this day the activity is no longer in the register. To withdraw an entry made by "
+                    "mistake, retire it on the day it entered the register: it then appears in no register."),
+    )
+    reason = forms.CharField(label=capfirst(_("reason for retirement")),
+                             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(ProcessingActivityAdminBase):
+    form = ProcessingActivityForm
+    list_display = [
+        "reference", "name", "role", "legal_basis", "sensitive_data", "transfers_outside_eu", "dpia",
+        "last_review", "status",
+    ]
+    list_display_links = ["reference", "name"]
+    list_filter = [
+        "role", RegisterStatusFilter, "sensitive_data", "transfers_outside_eu", DpiaFilter, ReviewFilter,
+    ]
+    search_fields = ["reference", "name", "purposes"]
+    # No relation to join: the list reads one table.
+    list_select_related = False
+    list_per_page = 100
+    ordering = ["reference"]
+    actions = ["retire_selected", "mark_reviewed_today", "export_selected_xlsx"]
+    change_list_template = "admin/gdpr/processingactivity/change_list.html"
+    readonly_fields = ["status", "review_due", "retired_on", "retired_reason"]
+    # The sections of the CNIL's model "fiche de registre".
+    fieldsets = [
+        (_("Controller"), {"fields": ["reference", "name", "role", "controller_contact", "joint_controllers"]}),
+        (_("Purposes & legal basis"), {"fields": ["purposes", "legal_basis"]}),
+        (_("People & data"), {"fields": ["data_subject_categories", "data_categories",
+                                         "sensitive_data", "sensitive_data_details"]}),
+        (_("Recipients & transfers"), {"fields": ["recipients", "transfers_outside_eu", "transfer_safeguards"]}),
+        (_("Retention & security"), {"fields": ["retention", "security_measures"]}),
+        (_("Processor"), {
+            "fields": ["controllers_served", "processing_categories"],
+            "description": _("For a processor record (Art. 30(2)): each controller served, the categories of "
+                             "processing carried out for them."),
+        }),
+        (_("DPIA & review"), {"fields": [("dpia_required", "dpia_done_on"), ("registered_on", "last_reviewed_on"),
+                                         ("status", "review_due"), ("retired_on", "retired_reason")]}),
+    ]
+
+    # The register is evidence (Art. 30(4)): an entry leaves it by being retired, with a date and a
+    # reason, never by deletion (an entry made by mistake is retired on the day it was entered).
+    def has_delete_permission(self, request: HttpRequest, obj: ProcessingActivity | None = None) -> bool:
+        return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: ProcessingActivity | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        # Nothing to show yet about status, review or retirement on a new record.
+        *sections, (title, options) = fieldsets
+        return [*sections, (title, {**options, "fields": [("dpia_required", "dpia_done_on"),
+                                                          ("registered_on", "last_reviewed_on")]})]
+
+    # -- columns --------------------------------------------------------------------------------------
+    @admin.display(description=_("DPIA"))
+    def dpia(self, obj: ProcessingActivity) -> str:
+        if obj.dpia_done_on:
+            return badge(gettext("done %(date)s") % {"date": obj.dpia_done_on.strftime("%d/%m/%Y")}, "green")
+        if obj.dpia_required:
+            return badge(gettext("required, not done"), "red")
+        return "–"
+
+    @admin.display(description=_("last review"), ordering="last_reviewed_on")
+    def last_review(self, obj: ProcessingActivity) -> str:
+        shown = obj.last_reviewed_on.strftime("%d/%m/%Y") if obj.last_reviewed_on else gettext("never")
+        today = timezone.localdate()
+        if obj.in_register_on(today) and (obj.review_due_on - today).days <= REVIEW_BADGE_DAYS:
+            return format_html("{} {}", shown, due_badge(obj.review_due_on))
+        return shown
+
+    @admin.display(description=_("status"), ordering="retired_on")
+    def status(self, obj: ProcessingActivity) -> str:
+        today = timezone.localdate()
+        if obj.retired_on is not None and obj.retired_on <= today:
+            return badge(gettext("retired %(date)s") % {"date": obj.retired_on.strftime("%d/%m/%Y")}, "grey")
+        if obj.registered_on > today:
+            return badge(gettext("enters the register %(date)s") % {"date": obj.registered_on.strftime("%d/%m/%Y")},
+                         "grey")
+        if obj.retired_on is not None:
+            return badge(gettext("active, retiring %(date)s") % {"date": obj.retired_on.strftime("%d/%m/%Y")},
+                         "amber")
+        return badge(gettext("active"), "green")
+
+    @admin.display(description=_("next review due"))
+    def review_due(self, obj: ProcessingActivity) -> str:
+        if not obj.in_register_on(timezone.localdate()):
+            return "–"
+        return format_html("{} {}", obj.review_due_on.strftime("%d/%m/%Y"), due_badge(obj.review_due_on))
+
+    # -- writes: through the services -----------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: ProcessingActivity, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            processing_activity_update(activity=obj, actor=request.user, data=data)
+        else:
+            created = processing_activity_create(actor=request.user, **data)
+            # The admin goes on with `obj` (log entry, redirect): make it the row the service wrote.
+            obj.pk = created.pk
+            obj._state.adding = False
+
+    # -- actions --------------------------------------------------------------------------------------
+    @admin.action(description=_("Retire from the register…"), permissions=["change"])
+    def retire_selected(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = RetireForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for activity in queryset.order_by("reference"):
+                    try:
+                        processing_activity_retire(activity=activity, actor=request.user,
+                                                   retired_on=form.cleaned_data["retired_on"],
+                                                   reason=form.cleaned_data["reason"])
+                    except ValidationError as error:
+                        for message in _messages_of(error):
+                            messages.error(request, message)
+                    else:
+                        done += 1
+                if done:
+                    messages.success(request, ngettext("%(count)d activity retired from the register.",
+                                                       "%(count)d activities retired from the register.", done)
+                                     % {"count": done})
+                return None
+        else:
+            form = RetireForm(initial={"retired_on": timezone.localdate()})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Retire from the register"),
+            "form": form,
+            "activities": queryset.order_by("reference"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/gdpr/processingactivity/retire.html", context)
+
+    @admin.action(description=_("Mark reviewed today"), permissions=["change"])
+    def mark_reviewed_today(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> None:
+        today = timezone.localdate()
+        done = 0
+        for activity in queryset.order_by("reference"):
+            try:
+                processing_activity_review(activity=activity, actor=request.user, reviewed_on=today)
+            except ValidationError as error:
+                for message in _messages_of(error):
+                    messages.error(request, message)
+            else:
+                done += 1
+        if done:
+            messages.success(request, ngettext("%(count)d activity marked reviewed today.",
+                                               "%(count)d activities marked reviewed today.", done) % {"count": done})
+
+    @admin.action(description=_("Export the selected activities (XLSX)"), permissions=["view"])
+    def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse:
+        return register_response(queryset.order_by("reference"), on=timezone.localdate(), selection=True)
+
+    # -- the register at a date -----------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="gdpr_processingactivity_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "today": timezone.localdate()}
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The register on `?date=YYYY-MM-DD` (today by default), as the CNIL would receive it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        text = request.GET.get("date", "").strip()
+        day = timezone.localdate() if not text else _parse_day(text)
+        if day is None:
+            messages.error(request, gettext("'%(value)s' is not a date (expected YYYY-MM-DD).") % {"value": text})
+            return HttpResponseRedirect(reverse("admin:gdpr_processingactivity_changelist"))
+        return register_response(register_on(day), on=day)
+
+
+def _parse_day(text: str) -> dt.date | None:
+    try:
+        return parse_date(text)
+    except ValueError:  # well formed but no such day (2025-02-30)
+        return None

@@ -1,1 +1,450 @@
-"""Admin of the gdpr app: rights."""
+"""Admin of the rights requests: each deadline with its badge, its explanation and its ledger.
+
+Wiring only: a new request goes through `rights_request_create`, an edit through
+`rights_request_update` (descriptive fields) and `rights_request_set_handler`; status and deadlines
+are read-only and change through the buttons of the change page, one small form per transition,
+each calling its service. A refused transition comes back as a message on the form, never a 500.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_utils import DueDateFilter, YearFilter, due_badge
+
+from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
+from ..models import ProcessingActivity, RightsRequest, RightsRequestPause
+from ..services import rights as services
+
+if TYPE_CHECKING:
+    RightsRequestAdminBase = SimpleHistoryAdmin[RightsRequest]
+else:
+    RightsRequestAdminBase = SimpleHistoryAdmin
+
+TRANSITION_TEMPLATE = "admin/gdpr/rightsrequest/transition_form.html"
+
+
+def _fmt(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else "–"
+
+
+# --- list filters ----------------------------------------------------------------------------------------
+
+
+class RightsDueFilter(DueDateFilter):
+    """Overdue / due within 7 or 30 days, on the deadline that applies now, among open requests."""
+
+    title = _("deadline")
+    field = "applicable_due_on"
+    open_lookup = {"status__in": OPEN_REQUEST_STATUSES}
+
+
+class ReceivedYearFilter(YearFilter):
+    title = _("year received")
+    field = "received_at"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        # A range on the indexed column, in Paris time, rather than a year extracted from every row.
+        if self.value() and self.value().isdigit():
+            return queryset.received_in(int(self.value()))
+        return queryset
+
+
+# --- the request form ------------------------------------------------------------------------------------
+
+
+class RightsRequestForm(forms.ModelForm):
+    """What describes the request. On a new one, also its reference (optional) and its receipt."""
+
+    other_rights = forms.MultipleChoiceField(
+        label=_("other rights exercised"), choices=Right.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = RightsRequest
+        fields = [
+            "reference", "received_at", "right", "other_rights", "channel", "requester_name", "requester_email",
+            "requester_address", "requester_category", "processing_activities", "handler", "notes",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "reference" in self.fields:
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("Generated (DSR-YYYY-NNNNN) when left empty.")
+        if "received_at" in self.fields:
+            self.fields["received_at"].help_text = _(
+                "When the request reached any of our channels (Paris time): the deadline counts from that day."
+            )
+        if "handler" in self.fields:
+            self.fields["handler"].queryset = get_user_model().objects.filter(is_active=True, is_staff=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is None and data.get("received_at"):
+            received_at = data["received_at"]
+            if received_at > timezone.now():
+                self.add_error("received_at", gettext("This date is in the future."))
+        return data
+
+
+# --- inline: the pauses, made only through the pause / resume actions -----------------------------------
+
+
+class PauseInline(admin.TabularInline):
+    model = RightsRequestPause
+    fields = ["reason", "asked_on", "answered_on", "days", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("pauses (information asked for)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("days"))
+    def days(self, obj: RightsRequestPause) -> str:
+        if obj.answered_on is None:
+            return gettext("still waiting")
+        return str((obj.answered_on - obj.asked_on).days)
+
+
+# --- the transition forms: field names are the services' arguments --------------------------------------
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _datetime_input() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ConfirmForm(forms.Form):
+    pass
+
+
+class PauseForm(forms.Form):
+    asked_on = forms.DateField(label=_("information asked for on"), widget=_date_input())
+    reason = forms.ChoiceField(label=_("reason"), choices=PauseReason.choices)
+    note = forms.CharField(
+        label=_("why it is needed"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Ask for identity only when there is a reasonable doubt: asking a person already "
+                    "authenticated (client area, known address) is disproportionate (EDPB 01/2022 §73)."),
+    )
+
+
+class ResumeForm(forms.Form):
+    answered_on = forms.DateField(label=_("information received on"), widget=_date_input())
+
+
+class ExtendForm(forms.Form):
+    notified_at = forms.DateTimeField(
+        label=_("requester told of the extension at"), widget=_datetime_input(),
+        help_text=_("Before the first deadline (Art. 12(3)); Paris time."),
+    )
+    reason = forms.CharField(label=_("reasons given to the requester"), widget=forms.Textarea(attrs={"rows": 3}),
+                             required=False)
+
+
+class AnswerForm(forms.Form):
+    answered_at = forms.DateTimeField(label=_("answered at"), widget=_datetime_input())
+    outcome = forms.ChoiceField(label=_("outcome"),
+                                choices=[c for c in Outcome.choices if c[0] != Outcome.WITHDRAWN])
+    channel = forms.ChoiceField(label=_("answer channel"), choices=Channel.choices)
+
+
+class RefuseForm(forms.Form):
+    ground = forms.ChoiceField(label=_("refusal ground"), choices=[("", "---------"), *RefusalGround.choices],
+                               required=False)
+    answered_at = forms.DateTimeField(label=_("refusal sent at"), widget=_datetime_input())
+    complaint_right_notified = forms.BooleanField(
+        label=_("the refusal tells the requester of the right to complain to the CNIL (Art. 12(4))"), required=False,
+    )
+    channel = forms.ChoiceField(label=_("answer channel"), choices=[("", "---------"), *Channel.choices],
+                                required=False)
+
+
+class WithdrawForm(forms.Form):
+    withdrawn_at = forms.DateTimeField(label=_("withdrawn at"), widget=_datetime_input(), required=False,
+                                       help_text=_("Now when left empty."))
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CloseForm(forms.Form):
+    closed_at = forms.DateTimeField(label=_("closed at"), widget=_datetime_input(), required=False,
+                                    help_text=_("Now when left empty."))
+
+
+# action → (form, service, button label, success message)
+TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
+    "start": (ConfirmForm, services.rights_request_start, _("Start handling"), _("The request is in progress.")),
+    "pause": (PauseForm, services.rights_request_pause, _("Pause: information asked for"),
+              _("The deadline is suspended until the information is received.")),
+    "resume": (ResumeForm, services.rights_request_resume, _("Resume: information received"),
+               _("The deadline runs again.")),
+    "extend": (ExtendForm, services.rights_request_extend, _("Extend by two months"),
+               _("The request is extended.")),
+    "answer": (AnswerForm, services.rights_request_answer, _("Record the answer"), _("The answer is recorded.")),
+    "refuse": (RefuseForm, services.rights_request_refuse, _("Refuse (Art. 12(5))"), _("The refusal is recorded.")),
+    "withdraw": (WithdrawForm, services.rights_request_withdraw, _("Withdrawn by the requester"),
+                 _("The withdrawal is recorded.")),
+    "close": (CloseForm, services.rights_request_close, _("Close"), _("The request is closed.")),
+}
+
+
+def _adopt(target: Model, saved: Model) -> None:
+    """Make the admin's unsaved form instance the row the service created, for the admin's next steps
+    (log entry, redirect)."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def _paragraphs(text: str) -> str:
+    """Lines as HTML paragraphs, the text escaped."""
+    return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks(autoescape=True)
+
+
+def _attach_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- the admin -------------------------------------------------------------------------------------------
+
+_STATE_FIELDS = [
+    "status", "due_on", "extended_due_on", "applicable_due_on", "due", "why_this_date", "extension_notified_at",
+    "extension_reason", "answered_at", "outcome", "answer_channel", "refusal_ground", "complaint_right_notified",
+    "closed_at",
+]
+
+
+@admin.register(RightsRequest)
+class RightsRequestAdmin(RightsRequestAdminBase):
+    form = RightsRequestForm
+    list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due",
+                    "handler"]
+    list_filter = ["status", "right", "channel", "requester_category", RightsDueFilter, ReceivedYearFilter]
+    list_select_related = ["handler"]
+    search_fields = ["reference", "requester_name", "requester_email"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-received_at", "-pk"]
+    inlines = [PauseInline]
+    change_form_template = "admin/gdpr/rightsrequest/change_form.html"
+    add_fieldsets = [
+        (None, {"fields": ["reference", "received_at", "right", "other_rights", "channel"]}),
+        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address",
+                                     "requester_category"]}),
+        (_("Handling"), {"fields": ["processing_activities", "handler", "notes"]}),
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "status", "handler"]}),
+        (_("Deadline"), {"fields": ["due", "applicable_due_on", ("due_on", "extended_due_on"), "why_this_date"]}),
+        (_("Request"), {"fields": ["received_at", "right", "other_rights", "channel", "processing_activities",
+                                   "notes"]}),
+        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address",
+                                     "requester_category"]}),
+        (_("Extension"), {"fields": ["extension_notified_at", "extension_reason"]}),
+        (_("Answer"), {"fields": ["answered_at", "outcome", "answer_channel", "refusal_ground",
+                                  "complaint_right_notified", "closed_at"]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: RightsRequest | None = None) -> list:
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: RightsRequest | None = None) -> list[str]:
+        if obj is None:
+            return []
+        # The reference is the key of imports and letters; the receipt makes the deadline.
+        return ["reference", "received_at", *_STATE_FIELDS]
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        # The register's admin (gdpr/admin/register.py) provides the search; without it, a plain select.
+        return ["processing_activities"] if self.admin_site.is_registered(ProcessingActivity) else []
+
+    # A request stays on record (it ends by an answer, a refusal or a withdrawal), and a revert from the
+    # history would bypass the workflow.
+    def has_delete_permission(self, request: HttpRequest, obj: RightsRequest | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: RightsRequest | None = None) -> bool:
+        return True
+
+    # -- columns ---------------------------------------------------------------------------------------
+    @admin.display(description=_("received"), ordering="received_at")
+    def received(self, obj: RightsRequest) -> str:
+        return timezone.localtime(obj.received_at).strftime("%d/%m/%Y %H:%M")
+
+    @admin.display(description=_("time left"), ordering="applicable_due_on")
+    def due(self, obj: RightsRequest) -> str:
+        return due_badge(obj.applicable_due_on, done=not obj.is_open)
+
+    @admin.display(description=_("Why this date"))
+    def why_this_date(self, obj: RightsRequest) -> str:
+        """The stored explanation, then the ledger: every computation, pause, resumption, extension."""
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M"),
+                    event.get_kind_display(),
+                    event.actor or "–",
+                    _fmt(event.due_on),
+                    _fmt(event.extended_due_on),
+                    format_html("{}{}", _paragraphs(event.explanation),
+                                format_html("<p><em>{}</em></p>", event.reason) if event.reason else ""),
+                )
+                for event in obj.deadline_events.select_related("actor")
+            ),
+        )
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            gettext("at"), gettext("event"), gettext("by"), gettext("legal deadline"), gettext("extended deadline"),
+            gettext("explanation"),
+        )
+        return format_html(
+            '<div class="vigie-deadline-explanation">{}</div>'
+            '<table class="vigie-deadline-ledger"><thead>{}</thead><tbody>{}</tbody></table>',
+            _paragraphs(obj.deadline_explanation),
+            head,
+            rows,
+        )
+
+    # -- writes through the services -----------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: RightsRequest, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.rights_request_create(
+                actor=request.user,
+                reference=data.get("reference") or None,
+                received_at=data["received_at"],
+                right=data["right"],
+                other_rights=data.get("other_rights") or [],
+                channel=data["channel"],
+                requester_name=data.get("requester_name", ""),
+                requester_email=data.get("requester_email", ""),
+                requester_address=data.get("requester_address", ""),
+                requester_category=data["requester_category"],
+                processing_activities=data.get("processing_activities") or [],
+                handler=data.get("handler"),
+                notes=data.get("notes", ""),
+            )
+            _adopt(obj, created)
+            return
+        if "handler" in form.changed_data:
+            services.rights_request_set_handler(request=obj, actor=request.user, handler=data.get("handler"))
+        changes = {name: data[name] for name in form.changed_data if name in services.DESCRIPTIVE_FIELDS}
+        if "processing_activities" in form.changed_data:
+            changes["processing_activities"] = data["processing_activities"]
+        if changes:
+            services.rights_request_update(request=obj, actor=request.user, **changes)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        # Not form.save_m2m(): the services set the processing activities. The pauses' formset is
+        # read-only (it saves nothing) but must run for the admin's change message.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    # -- transitions -------------------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
+                 name="%s_%s_transition" % info),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_change_permission(request, obj):
+            extra_context["transition_links"] = [
+                (TRANSITIONS[name][2], reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
+                                              args=[obj.pk, name]))
+                for name in services.allowed_actions(obj)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or action not in TRANSITIONS:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form_class, service, title, done = TRANSITIONS[action]
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                values = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")
+                          or name in ("ground", "complaint_right_notified", "reason")}
+                try:
+                    service(request=obj, actor=request.user, **values)
+                except ValidationError as error:
+                    _attach_errors(form, error)
+                    messages.error(request, " ".join(error.messages))
+                else:
+                    messages.success(request, str(done))
+                    return HttpResponseRedirect(change_url)
+        else:
+            if action not in services.allowed_actions(obj):
+                message = gettext("“%(action)s” is not possible for a request whose status is “%(status)s”.")
+                messages.error(request, message % {"action": title, "status": obj.get_status_display()})
+                return HttpResponseRedirect(change_url)
+            form = form_class(initial=self._initial(action))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": str(obj),
+            "opts": self.opts,
+            "original": obj,
+            "form": form,
+            "change_url": change_url,
+            "deadline": due_badge(obj.applicable_due_on, done=not obj.is_open),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, TRANSITION_TEMPLATE, context)
+
+    @staticmethod
+    def _initial(action: str) -> dict[str, Any]:
+        today = timezone.localdate()
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        return {
+            "pause": {"asked_on": today, "reason": PauseReason.IDENTITY},
+            "resume": {"answered_on": today},
+            "extend": {"notified_at": now},
+            "answer": {"answered_at": now},
+            "refuse": {"answered_at": now},
+        }.get(action, {})

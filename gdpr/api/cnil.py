@@ -1,2 +1,126 @@
-"""API of the gdpr app: cnil. ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py."""
-ROUTES: list = []
+"""API of the CNIL cases: `/api/gdpr/cnil-cases/`, writes through gdpr.services.cnil.
+
+The answer is a POST action (`/answer/`), never a writable field. ROUTES lists (prefix, viewset,
+basename) for gdpr/api/urls.py.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.permissions import StrictModelPermissions
+
+from ..models import CnilCase, CnilCaseAttachment, RightsRequest
+from ..services.cnil import cnil_case_answer, cnil_case_create, cnil_case_update
+
+
+class TransitionPermissions(StrictModelPermissions):
+    """A transition (POST on an object) changes it: it needs `change`, not `add`."""
+
+    perms_map = {**StrictModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+class CnilCaseAttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CnilCaseAttachment
+        fields = ["id", "file", "description", "uploaded_at"]
+        read_only_fields = fields
+
+
+class CnilCaseSerializer(serializers.ModelSerializer):
+    rights_request = serializers.SlugRelatedField(
+        slug_field="reference", queryset=RightsRequest.objects.all(), allow_null=True, required=False,
+        help_text="Reference of the rights request the complaint is about.",
+    )
+    reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True,
+        help_text="Generated (CNIL-YYYY-NNN) when not given.",
+    )
+    is_overdue = serializers.SerializerMethodField(help_text="An open referral past its reply date.")
+    attachments = CnilCaseAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CnilCase
+        fields = [
+            "id", "reference", "kind", "cnil_reference", "received_on", "due_on", "answered_on", "is_overdue",
+            "rights_request", "subject", "notes", "attachments",
+        ]
+        read_only_fields = ["answered_on"]
+
+    def get_is_overdue(self, obj: CnilCase) -> bool:
+        return obj.is_referral and obj.answered_on is None and obj.due_on is not None and (
+            obj.due_on < timezone.localdate())
+
+    # The services validate and write; the serializer only parses.
+    def create(self, validated_data: dict[str, Any]) -> CnilCase:
+        return cnil_case_create(actor=self.context["request"].user, **validated_data)
+
+    def update(self, instance: CnilCase, validated_data: dict[str, Any]) -> CnilCase:
+        return cnil_case_update(actor=self.context["request"].user, case=instance, **validated_data)
+
+
+class CnilCaseAnswerSerializer(serializers.Serializer):
+    answered_on = serializers.DateField(help_text="The date we answered the CNIL (not before receipt, not in the future).")
+
+
+class CnilCaseFilter(django_filters.FilterSet):
+    reference = django_filters.CharFilter()
+    kind = django_filters.ChoiceFilter(choices=CnilCase._meta.get_field("kind").choices)
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open referral past its reply date")
+    answered = django_filters.BooleanFilter(field_name="answered_on", lookup_expr="isnull", exclude=True)
+    due_before = django_filters.DateFilter(
+        method="filter_due_before", label="Open referrals due on or before this date (YYYY-MM-DD)"
+    )
+    received_year = django_filters.NumberFilter(field_name="received_on", lookup_expr="year")
+
+    class Meta:
+        model = CnilCase
+        fields = ["reference", "kind", "overdue", "answered", "due_before", "received_year"]
+
+    def filter_overdue(self, queryset: QuerySet[CnilCase], name: str, value: bool) -> QuerySet[CnilCase]:
+        overdue = CnilCase.objects.overdue()
+        return queryset.filter(pk__in=overdue.values("pk")) if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+    def filter_due_before(self, queryset: QuerySet[CnilCase], name: str, value: Any) -> QuerySet[CnilCase]:
+        return queryset.due_before(value)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="CNIL referrals and complaints without referral"),
+    create=extend_schema(summary="Record a CNIL case (a referral needs the reply date of the CNIL's letter)"),
+)
+@extend_schema(tags=["gdpr"])
+class CnilCaseViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CNIL cases. Not deletable here: they are evidence of our cooperation with the CNIL (Art. 31)."""
+
+    queryset = CnilCase.objects.select_related("rights_request").prefetch_related("attachments").order_by(
+        "-received_on", "reference")
+    serializer_class = CnilCaseSerializer
+    filterset_class = CnilCaseFilter
+
+    @extend_schema(
+        summary="Record the answer to the CNIL",
+        request=CnilCaseAnswerSerializer,
+        responses={200: CnilCaseSerializer, 400: OpenApiResponse(description="Field messages (answered_on).")},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        payload = CnilCaseAnswerSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = cnil_case_answer(actor=request.user, case=case, **payload.validated_data)
+        return Response(self.get_serializer(case).data, status=status.HTTP_200_OK)
+
+
+ROUTES: list = [("cnil-cases", CnilCaseViewSet, "cnil-case")]

@@ -1,1 +1,104 @@
-"""Importers of the gdpr app: cnil."""
+"""Importer of the CNIL cases: `import_cnil_cases` (INTERFACES.md, "Imports"), a DPO's tracker as it is.
+
+The headers accepted include those of a French tracker (Référence, Type, Date de réception, Date limite
+de réponse, Date de réponse, Référence de la demande...); see the `aliases` of each column. The dates
+are checked by the same rules as the services (`cnil_case_problems`): a referral without its reply date,
+an answer before the receipt or a complaint with a reply date are rejected with that reason.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from core.imports import Column, Importer, Lookup, Row, register
+from core.imports.parsers import Choice, Date, Text
+from core.imports.text import fold_code
+
+from ..choices import CnilCaseKind
+from ..models import CnilCase, RightsRequest
+from ..services.cnil import cnil_case_problems
+
+
+def _max_length(model: type, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+KIND = Choice(
+    CnilCaseKind,
+    aliases={
+        "saisine": CnilCaseKind.REFERRAL, "saisine cnil": CnilCaseKind.REFERRAL, "saisine de la cnil": CnilCaseKind.REFERRAL,
+        "courrier cnil": CnilCaseKind.REFERRAL, "referral": CnilCaseKind.REFERRAL,
+        "plainte": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, "plainte sans saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "plainte hors saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "reclamation": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "réclamation sans saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "complaint": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+    },
+)
+
+
+@register
+class CnilCaseImporter(Importer):
+    """CNIL cases by `reference`. An optional column absent from the file leaves its field as it is."""
+
+    kind = "cnil_cases"
+    model = CnilCase
+    natural_key = ("reference",)
+    columns = (
+        Column("reference", Text(_max_length(CnilCase, "reference")), required=True,
+               aliases=("référence", "réf", "réf.", "référence dossier", "n° dossier", "numéro de dossier", "dossier")),
+        Column("kind", KIND, required=True, aliases=("type", "nature", "type de dossier", "type de saisine")),
+        Column("received_on", Date(), required=True,
+               aliases=("date de réception", "reçu le", "date réception", "date d'arrivée", "received")),
+        Column("due_on", Date(),
+               aliases=("date limite de réponse", "date limite", "échéance", "date de réponse attendue",
+                        "répondre avant le", "due date")),
+        Column("answered_on", Date(),
+               aliases=("date de réponse", "répondu le", "date réponse", "réponse envoyée le", "answered")),
+        Column("rights_request_reference", Text(_max_length(RightsRequest, "reference")),
+               aliases=("référence de la demande", "référence demande", "demande liée", "demande de droit",
+                        "rights request")),
+        Column("cnil_reference", Text(_max_length(CnilCase, "cnil_reference")),
+               aliases=("référence cnil", "réf cnil", "n° cnil", "numéro cnil")),
+        Column("subject", Text(_max_length(CnilCase, "subject")), aliases=("objet", "sujet")),
+        Column("notes", Text(), aliases=("commentaires", "commentaire", "observations", "remarques")),
+    )
+    _plain = ("cnil_reference", "subject", "notes")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.requests = Lookup(RightsRequest, "reference", normalize=fold_code, label=_("rights requests"))
+        self.lookups = (self.requests,)
+
+    def prepare(self) -> None:
+        super().prepare()
+        # The stored dates that a row leaves alone (its column absent) still have to agree with it.
+        self.stored: dict[str, dict[str, Any]] = {
+            reference: {"due_on": due_on, "answered_on": answered_on}
+            for reference, due_on, answered_on in CnilCase.objects.values_list("reference", "due_on", "answered_on")
+        }
+
+    def build(self, row: Row) -> dict[str, Any]:
+        parsed = not row.errors  # contradictions are only looked for between values that could be read
+        values: dict[str, Any] = {"reference": row["reference"], "kind": row["kind"], "received_on": row["received_on"]}
+        stored = self.stored.get(row["reference"] or "", {})
+        for name in ("due_on", "answered_on", *self._plain):
+            if name in row:
+                values[name] = row[name]
+        if "rights_request_reference" in row:
+            reference = row["rights_request_reference"]
+            values["rights_request_id"] = self.requests.get(reference) if reference else None
+            if reference and values["rights_request_id"] is None:
+                row.error("rights_request_reference", _("unknown rights request '%s'") % reference)
+        if parsed:
+            problems = cnil_case_problems(
+                kind=row["kind"], received_on=row["received_on"],
+                due_on=values.get("due_on", stored.get("due_on")),
+                answered_on=values.get("answered_on", stored.get("answered_on")),
+            )
+            for name, message in problems.items():
+                if name == "due_on" and "due_on" not in row and row["kind"] == CnilCaseKind.REFERRAL:
+                    message = _("a referral needs its reply date: add a due_on column (Date limite de réponse)")
+                row.error(name, message)
+        return values

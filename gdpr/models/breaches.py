@@ -1,18 +1,47 @@
 """Personal-data breaches (GDPR Art. 33-34): the 72-hour clock, the decision, the notifications."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
-from ..querysets import BreachQuerySet
+from ..querysets import BreachQuerySet as BaseBreachQuerySet
+from ..querysets import paris_year_bounds
+
+
+class BreachQuerySet(BaseBreachQuerySet):
+    """The shared breach reads, plus those of the register's filters (candidates for querysets.py)."""
+
+    def overdue(self, now: dt.datetime | None = None) -> BreachQuerySet:
+        """The clock runs (not notified, not decided "no notification") and 72 hours have passed."""
+        return self.awaiting_decision_or_notification().filter(notification_due_at__lt=now or timezone.now())
+
+    def notified(self) -> BreachQuerySet:
+        return self.filter(notified_at__isnull=False)
+
+    def not_notified(self) -> BreachQuerySet:
+        return self.filter(notified_at__isnull=True)
+
+    def notified_late(self) -> BreachQuerySet:
+        """Initial notification after the 72 hours (reasons for the delay recorded, Art. 33(1))."""
+        return self.filter(notified_at__gt=F("notification_due_at"))
+
+    def notified_within_72h(self) -> BreachQuerySet:
+        return self.filter(notified_at__lte=F("notification_due_at"))
+
+    def aware_in(self, year: int) -> BreachQuerySet:
+        start, end = paris_year_bounds(year)
+        return self.filter(aware_at__gte=start, aware_at__lt=end)
 
 
 class Breach(models.Model):
-    """Every breach is in the register (Art. 33(5)), notified or not."""
+    """Every breach is in the register (Art. 33(5)), notified or not. Written by gdpr.services.breaches."""
 
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=255, blank=True)
@@ -36,6 +65,7 @@ class Breach(models.Model):
     subjects_exemption = models.CharField(
         _("exemption from informing data subjects"), max_length=16, choices=SubjectsExemption.choices, blank=True
     )
+    subjects_exemption_reasoning = models.TextField(_("why the exemption applies (Art. 34(3))"), blank=True)
     subject_categories = models.TextField(_("categories of data subjects"), blank=True)
     subjects_count = models.PositiveIntegerField(_("approximate number of people"), null=True, blank=True)
     data_categories = models.TextField(_("categories of personal data"), blank=True)
@@ -70,10 +100,39 @@ class Breach(models.Model):
                 name="breach_no_notification_is_reasoned",
                 violation_error_message=_("Deciding not to notify needs its reasoning (Art. 33(5))."),
             ),
+            models.CheckConstraint(
+                condition=Q(subjects_informed_at__isnull=True) | Q(subjects_informed_at__gte=F("aware_at")),
+                name="breach_subjects_informed_after_aware",
+                violation_error_message=_("The data subjects cannot be informed before awareness."),
+            ),
+            models.CheckConstraint(
+                condition=Q(subjects_exemption="") | ~Q(subjects_exemption_reasoning=""),
+                name="breach_exemption_is_reasoned",
+                violation_error_message=_("An exemption from informing the data subjects needs its reasoning."),
+            ),
+            models.CheckConstraint(
+                condition=Q(processor_aware_at__isnull=True)
+                | Q(processor_informed_at__isnull=True)
+                | Q(processor_informed_at__gte=F("processor_aware_at")),
+                name="breach_processor_informed_after_aware",
+                violation_error_message=_("The processor cannot have told us before it was aware."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} – {self.title}" if self.title else self.reference
+
+    @property
+    def notified_within_72h(self) -> bool | None:
+        """None while not notified."""
+        if self.notified_at is None:
+            return None
+        return self.notified_at <= self.notification_due_at
+
+    @property
+    def clock_stopped(self) -> bool:
+        """The 72-hour clock no longer matters: notified, or decided not to notify."""
+        return self.notified_at is not None or self.notification_required is False
 
 
 class BreachNotification(models.Model):
@@ -84,12 +143,16 @@ class BreachNotification(models.Model):
     sent_at = models.DateTimeField(_("sent at"))
     cnil_reference = models.CharField(_("CNIL reference"), max_length=100, blank=True)
     content = models.TextField(_("content"), blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("breach notification")
         verbose_name_plural = _("breach notifications")
-        ordering = ["sent_at"]
+        ordering = ["sent_at", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["breach"],

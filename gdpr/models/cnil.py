@@ -1,14 +1,35 @@
 """CNIL referrals ("saisines") and complaints that reached the CNIL without a referral."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import CnilCaseKind
-from ..querysets import CnilCaseQuerySet
+from ..querysets import CnilCaseQuerySet as BaseCnilCaseQuerySet
+
+
+class CnilCaseQuerySet(BaseCnilCaseQuerySet):
+    """The shared CNIL-case reads, plus those of the admin and API filters (candidates for querysets.py)."""
+
+    def answered(self) -> CnilCaseQuerySet:
+        return self.filter(answered_on__isnull=False)
+
+    def unanswered(self) -> CnilCaseQuerySet:
+        """Not answered yet, whatever the kind (a complaint without referral never needs an answer)."""
+        return self.filter(answered_on__isnull=True)
+
+    def due_before(self, day: dt.date) -> CnilCaseQuerySet:
+        """Open referrals whose reply date is on or before `day` (overdue ones included)."""
+        return self.open().filter(due_on__lte=day)
+
+    def due_within(self, days: int, today: dt.date | None = None) -> CnilCaseQuerySet:
+        return self.due_before((today or timezone.localdate()) + dt.timedelta(days=days))
 
 
 class CnilCase(models.Model):
@@ -47,6 +68,11 @@ class CnilCase(models.Model):
                 violation_error_message=_("A referral needs the reply date set in the CNIL's letter."),
             ),
             models.CheckConstraint(
+                condition=~Q(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL) | Q(due_on__isnull=True),
+                name="cnilcase_complaint_has_no_due_on",
+                violation_error_message=_("A complaint without referral has no reply date: the CNIL did not write to us."),
+            ),
+            models.CheckConstraint(
                 condition=Q(answered_on__isnull=True) | Q(answered_on__gte=F("received_on")),
                 name="cnilcase_answered_after_received",
                 violation_error_message=_("The answer cannot be dated before the receipt."),
@@ -61,20 +87,28 @@ class CnilCase(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def is_referral(self) -> bool:
+        return self.kind == CnilCaseKind.REFERRAL
+
 
 class CnilCaseAttachment(models.Model):
-    """A letter from or to the CNIL, kept with its case."""
+    """A letter from or to the CNIL, kept with its case (written by gdpr.services.cnil.cnil_case_attach)."""
 
     case = models.ForeignKey(CnilCase, verbose_name=_("CNIL case"), on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to="gdpr/cnil/%Y/")
     description = models.CharField(_("description"), max_length=255, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("CNIL case attachment")
         verbose_name_plural = _("CNIL case attachments")
-        ordering = ["uploaded_at"]
+        ordering = ["uploaded_at", "pk"]
 
     def __str__(self) -> str:
-        return self.description or self.file.name
+        return self.description or self.file.name.rsplit("/", 1)[-1]

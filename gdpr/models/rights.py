@@ -50,6 +50,7 @@ class RightsRequest(models.Model):
     deadline_explanation = models.TextField(_("how the deadline was computed"), blank=True)
     extension_notified_at = models.DateTimeField(_("requester told of the extension at"), null=True, blank=True)
     extension_reason = models.TextField(_("reasons for the extension"), blank=True)
+    # When the request ended: the answer, the refusal or the withdrawal (its outcome says which).
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     answer_channel = models.CharField(_("answer channel"), max_length=16, choices=Channel.choices, blank=True)
@@ -96,6 +97,21 @@ class RightsRequest(models.Model):
                 condition=~Q(status=RequestStatus.REFUSED) | ~Q(refusal_ground=""),
                 name="rightsrequest_refusal_has_ground",
                 violation_error_message=_("A refusal needs its ground (Art. 12(5))."),
+            ),
+            models.CheckConstraint(
+                condition=Q(refusal_ground="") | Q(complaint_right_notified=True),
+                name="rightsrequest_refusal_tells_complaint_right",
+                violation_error_message=_(
+                    "A refusal must tell the requester of the right to complain to the CNIL (Art. 12(4))."
+                ),
+            ),
+            # An outcome is the result of an answer, and an answer has one: never one without the other.
+            models.CheckConstraint(
+                condition=(
+                    (Q(outcome="") & Q(answered_at__isnull=True)) | (~Q(outcome="") & Q(answered_at__isnull=False))
+                ),
+                name="rightsrequest_outcome_iff_answered",
+                violation_error_message=_("An answer date needs an outcome, and an outcome needs an answer date."),
             ),
         ]
 

@@ -5,23 +5,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from gdpr import selectors
 from organization.models import Department, Employee, LegalEntity
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
+    """The demo data set, loaded once for this module (loading it takes a while); flushed afterwards
+    so that later tests start from an empty database."""
     with django_db_blocker.unblock():
         call_command("load_demo", verbosity=0)
         yield
-        # Module-scoped data outlives the per-test transactions: remove it, history rows included
-        # (deleting writes "-" history rows), so later tests start from an empty database.
-        Employee.objects.all().delete()
-        Department.objects.all().delete()
-        LegalEntity.objects.filter(parent__isnull=False).delete()
-        LegalEntity.objects.all().delete()
-        for model in (Employee, Department, LegalEntity):
-            model.history.all().delete()
-        get_user_model().objects.all().delete()
+        call_command("flush", interactive=False, verbosity=0)
 
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +57,41 @@ def test_load_demo_twice_changes_nothing(demo):
     before = (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count())
     call_command("load_demo", verbosity=0)
     assert (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    ("selector", "year", "published"),
+    [
+        (selectors.rights_requests_received, 2023, 344),
+        (selectors.rights_requests_received, 2022, 670),
+        (selectors.cnil_referrals_received, 2023, 4),
+        (selectors.cnil_complaints_without_referral, 2023, 2),
+        (selectors.breach_notifications, 2023, 2),
+        (selectors.processing_activities, 2023, 313),
+        (selectors.processing_activities_as_controller, 2023, 289),
+        (selectors.processing_activities_as_processor, 2023, 24),
+    ],
+)
+def test_demo_gives_the_published_gdpr_counts_through_the_selectors(demo, selector, year, published):
+    assert selector(year).value == published
+
+
+def test_demo_rights_requests_are_answered_in_under_30_days_on_average(demo):
+    for year in (2022, 2023):
+        figure = selectors.rights_request_mean_days(year)
+        assert figure.value < 30
+        assert figure.denominator >= 0.95 * selectors.rights_requests_received(year).value
+
+
+def test_demo_cnil_referrals_of_2023_were_all_answered_on_time(demo):
+    figure = selectors.cnil_referrals_on_time_rate(2023)
+    assert (figure.numerator, figure.denominator, figure.value) == (4, 4, 100)
+
+
+def test_demo_shows_extensions_pauses_and_late_answers(demo):
+    from gdpr.models import DeadlineEvent, RightsRequest
+
+    assert RightsRequest.objects.received_in(2023).filter(extended_due_on__isnull=False).exists()
+    assert DeadlineEvent.objects.filter(kind="paused").exists()
+    assert selectors.rights_requests_on_time_rate(2023).value < 100
+    assert RightsRequest.objects.open().exists()

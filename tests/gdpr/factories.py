@@ -36,6 +36,9 @@ class RightsRequestFactory(factory.django.DjangoModelFactory):
     requester_email = factory.Faker("email")
     right = Right.ACCESS
     received_at = factory.LazyFunction(lambda: dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS))
+    answered_at = None
+    # An answer date needs an outcome, and the reverse (constraint rightsrequest_outcome_iff_answered).
+    outcome = factory.LazyAttribute(lambda o: "granted" if o.answered_at else "")
 
 
 class CnilCaseFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,42 @@
+"""Helpers shared by every app's services: the history-writing save and generated references."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+# simple-history keeps 100 characters of a change reason.
+CHANGE_REASON_MAX = 100
+
+
+def save_with_history(obj: models.Model, *, actor: Any, reason: str, update_fields: list[str] | None = None) -> None:
+    """Save `obj` with a history row naming who did it (`actor`, None for the system) and why."""
+    # simple-history reads these two attributes when it writes the history row of this save.
+    obj._history_user = actor
+    obj._change_reason = reason[:CHANGE_REASON_MAX]
+    obj.save(update_fields=update_fields)
+
+
+def next_reference(model: type[models.Model], prefix: str, *, width: int, field: str = "reference") -> str:
+    """`<prefix><number>`, one more than the highest number already used after that prefix.
+
+    References typed by hand with the same prefix but a non-numeric end ("DSR-2025-00012-bis") are
+    skipped. Callers insert in a savepoint and retry on IntegrityError, for concurrent transactions.
+    """
+    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
+    used = model._default_manager.filter(**{f"{field}__startswith": prefix}).values_list(field, flat=True)
+    numbers = [int(match.group(1)) for value in used if (match := pattern.match(value))]
+    return f"{prefix}{max(numbers, default=0) + 1:0{width}d}"
+
+
+def ensure_reference_free(
+    model: type[models.Model], reference: str, *, message: str, exclude_pk: int | None = None, field: str = "reference"
+) -> None:
+    """A ValidationError on `field` (with `message`) when another record already has this reference."""
+    others = model._default_manager.filter(**{field: reference})
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise ValidationError({field: message})

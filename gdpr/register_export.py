@@ -1,0 +1,309 @@
+"""The Art. 30 register as an XLSX workbook, the form in which it is produced to the CNIL (Art. 30(4)).
+
+Sheet 1 ("Registre") is a table, one row per activity, with a frozen header and an autofilter; its
+headers are accepted by `import_processing_activities`, so an exported register imports back. Then
+one sheet per activity, laid out as the CNIL's model "fiche de registre" (label / value rows grouped
+in its sections). The labels are French whatever the reader's language: the document is for the CNIL.
+The content is each record as it stands now; the date chooses which records are in the register.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .choices import ProcessingRole
+from .models import ProcessingActivity
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OVERVIEW_TITLE = "Registre"
+DATE_FORMAT = "DD/MM/YYYY"
+NOT_FILLED = "Non renseigné"
+#: Excel's limits: 31 characters per sheet name, 32,767 per cell.
+MAX_SHEET_TITLE = 31
+MAX_CELL = 32_767
+_INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+ROLE_LABELS = {ProcessingRole.CONTROLLER: "Responsable de traitement", ProcessingRole.PROCESSOR: "Sous-traitant"}
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+_SECTION_FONT = Font(bold=True, color="1F3864", size=12)
+_SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+
+
+def yes_no(value: bool) -> str:
+    return "Oui" if value else "Non"
+
+
+def role_label(activity: ProcessingActivity) -> str:
+    return ROLE_LABELS.get(activity.role, activity.role)
+
+
+def status_label(activity: ProcessingActivity, on: dt.date) -> str:
+    if activity.in_register_on(on):
+        if activity.retired_on is not None:
+            return f"Actif (retrait prévu le {activity.retired_on:%d/%m/%Y})"
+        return "Actif"
+    if activity.retired_on is not None and activity.retired_on <= on:
+        return f"Retiré le {activity.retired_on:%d/%m/%Y}"
+    return f"Inscrit le {activity.registered_on:%d/%m/%Y}"
+
+
+@dataclass(frozen=True)
+class OverviewColumn:
+    header: str
+    value: Callable[[ProcessingActivity], Any]
+    width: int
+
+
+def _attr(name: str) -> Callable[[ProcessingActivity], Any]:
+    return lambda activity: getattr(activity, name)
+
+
+# Headers are aliases of the importer's columns (gdpr/importers/register.py): keep them in step.
+OVERVIEW_COLUMNS: tuple[OverviewColumn, ...] = (
+    OverviewColumn("Référence", _attr("reference"), 14),
+    OverviewColumn("Nom du traitement", _attr("name"), 40),
+    OverviewColumn("Rôle", role_label, 24),
+    OverviewColumn("Finalités", _attr("purposes"), 50),
+    OverviewColumn("Base légale", _attr("legal_basis"), 26),
+    OverviewColumn("Catégories de personnes concernées", _attr("data_subject_categories"), 36),
+    OverviewColumn("Catégories de données", _attr("data_categories"), 40),
+    OverviewColumn("Données sensibles", lambda a: yes_no(a.sensitive_data), 11),
+    OverviewColumn("Destinataires", _attr("recipients"), 36),
+    OverviewColumn("Transferts hors UE", lambda a: yes_no(a.transfers_outside_eu), 11),
+    OverviewColumn("Garanties des transferts", _attr("transfer_safeguards"), 32),
+    OverviewColumn("Durée de conservation", _attr("retention"), 32),
+    OverviewColumn("Mesures de sécurité", _attr("security_measures"), 40),
+    OverviewColumn("Responsables de traitement servis", _attr("controllers_served"), 30),
+    OverviewColumn("AIPD requise", lambda a: yes_no(a.dpia_required), 10),
+    OverviewColumn("AIPD réalisée le", _attr("dpia_done_on"), 13),
+    OverviewColumn("Date d'entrée au registre", _attr("registered_on"), 13),
+    OverviewColumn("Date de dernière mise à jour", _attr("last_reviewed_on"), 13),
+    OverviewColumn("Date de retrait", _attr("retired_on"), 13),
+)
+STATUS_HEADER = "Statut"
+SHEET_HEADER = "Fiche"
+
+
+def _set(cell: Cell, value: Any) -> None:
+    """Write a value as data, never as a formula, without the characters XML cannot hold."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > MAX_CELL:
+            value = value[: MAX_CELL - 1] + "…"
+        cell.value = value
+        # openpyxl takes any text starting with "=" for a formula: a purpose typed "=..." stays text.
+        cell.data_type = "s"
+    else:
+        cell.value = value
+        if isinstance(value, dt.date):
+            cell.number_format = DATE_FORMAT
+
+
+def sheet_title(text: str, used: set[str]) -> str:
+    """A valid sheet name from `text`, unique among `used` (compared as Excel does, ignoring case),
+    which it is added to: at most 31 characters, none of []:*?/\\, not starting or ending with an
+    apostrophe, never empty; a clash gets " (2)", " (3)"... inside the 31 characters."""
+    base = _INVALID_SHEET_CHARS.sub("-", ILLEGAL_CHARACTERS_RE.sub("", text))
+    base = " ".join(base.split()).strip("'").strip() or "Fiche"
+    candidate = base[:MAX_SHEET_TITLE].rstrip("' ")
+    number = 1
+    taken = {title.casefold() for title in used}
+    # "History" is reserved by Excel.
+    while not candidate or candidate.casefold() in taken or candidate.casefold() == "history":
+        number += 1
+        suffix = f" ({number})"
+        candidate = base[: MAX_SHEET_TITLE - len(suffix)].rstrip("' ") + suffix
+    used.add(candidate)
+    return candidate
+
+
+def _location(title: str) -> str:
+    return "'{}'!A1".format(title.replace("'", "''"))
+
+
+def _link(cell: Cell, title: str, text: str) -> None:
+    _set(cell, text)
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=_location(title), display=text)
+    cell.font = Font(color="0563C1", underline="single")
+
+
+def _write_overview(sheet: Worksheet, activities: Sequence[ProcessingActivity], titles: list[str],
+                    on: dt.date, heading: str) -> None:
+    headers = [column.header for column in OVERVIEW_COLUMNS] + [STATUS_HEADER, SHEET_HEADER]
+    widths = [column.width for column in OVERVIEW_COLUMNS] + [24, 28]
+    for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = sheet.cell(row=1, column=index)
+        _set(cell, header)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for row, (activity, title) in enumerate(zip(activities, titles, strict=True), start=2):
+        for index, column in enumerate(OVERVIEW_COLUMNS, start=1):
+            cell = sheet.cell(row=row, column=index)
+            value = column.value(activity)
+            _set(cell, None if value == "" else value)  # empty, not "", so filters offer "(Vides)"
+            cell.alignment = _WRAP_TOP
+        _set(sheet.cell(row=row, column=len(OVERVIEW_COLUMNS) + 1), status_label(activity, on))
+        _link(sheet.cell(row=row, column=len(OVERVIEW_COLUMNS) + 2), title, title)
+    last_column = get_column_letter(len(headers))
+    sheet.freeze_panes = "C2"  # the header and the reference/name stay in view
+    sheet.auto_filter.ref = f"A1:{last_column}{max(len(activities) + 1, 1)}"
+    sheet.row_dimensions[1].height = 32
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddHeader.center.text = heading
+    sheet.oddFooter.right.text = "Page &P / &N"
+
+
+def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """The CNIL's model "fiche de registre": (section, [(label, value)]) in its order."""
+    processor = activity.role == ProcessingRole.PROCESSOR
+    description = [
+        ("Nom / sigle", activity.name),
+        ("N° / Référence", activity.reference),
+        ("Rôle de l'organisme", role_label(activity)),
+        ("Date de création de la fiche (entrée au registre)", activity.registered_on),
+        ("Date de dernière mise à jour", activity.last_reviewed_on),
+        ("Statut", status_label(activity, on)),
+    ]
+    if activity.retired_on is not None:
+        description += [("Date de retrait", activity.retired_on), ("Motif du retrait", activity.retired_reason)]
+    actors = [
+        ("Sous-traitant, représentant et DPO (coordonnées)" if processor
+         else "Responsable du traitement, représentant et DPO (coordonnées)", activity.controller_contact),
+    ]
+    if processor:
+        actors += [
+            ("Responsables de traitement pour le compte desquels le traitement est effectué",
+             activity.controllers_served),
+            ("Catégories de traitements effectués", activity.processing_categories),
+        ]
+    else:
+        actors.append(("Responsable(s) conjoint(s)", activity.joint_controllers))
+    return [
+        ("Description du traitement", description),
+        ("Acteurs", actors),
+        ("Finalité(s) du traitement effectué",
+         [("Finalités", activity.purposes), ("Base légale (art. 6 RGPD)", activity.legal_basis)]),
+        ("Catégories de données personnelles concernées", [
+            ("Catégories de données", activity.data_categories),
+            ("Données sensibles (art. 9-10 RGPD)", yes_no(activity.sensitive_data)),
+            ("Données sensibles : lesquelles et sur quel fondement", activity.sensitive_data_details
+             if activity.sensitive_data else None),
+        ]),
+        ("Catégories de personnes concernées",
+         [("Catégories de personnes concernées", activity.data_subject_categories)]),
+        ("Destinataires", [("Destinataires des données", activity.recipients)]),
+        ("Transferts des données hors UE", [
+            ("Transferts hors UE", yes_no(activity.transfers_outside_eu)),
+            ("Pays et garanties (art. 46 RGPD)", activity.transfer_safeguards if activity.transfers_outside_eu
+             else None),
+        ]),
+        ("Durées de conservation", [("Durées de conservation", activity.retention)]),
+        ("Mesures de sécurité", [("Mesures de sécurité techniques et organisationnelles (art. 32 RGPD)",
+                                  activity.security_measures)]),
+        ("Analyse d'impact (AIPD, art. 35 RGPD)", [
+            ("AIPD requise", yes_no(activity.dpia_required)),
+            ("AIPD réalisée le", activity.dpia_done_on),
+        ]),
+    ]
+
+
+def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, heading: str) -> None:
+    sheet.column_dimensions["A"].width = 48
+    sheet.column_dimensions["B"].width = 90
+    title = sheet.cell(row=1, column=1)
+    _set(title, f"Fiche de registre : {activity.reference} – {activity.name}")
+    title.font = Font(bold=True, size=14)
+    _set(sheet.cell(row=2, column=1), heading)
+    sheet.cell(row=2, column=1).font = Font(italic=True, color="595959")
+    _link(sheet.cell(row=3, column=1), OVERVIEW_TITLE, "← Retour au registre")
+    row = 5
+    for section, lines in fiche_sections(activity, on):
+        for column in (1, 2):
+            sheet.cell(row=row, column=column).fill = _SECTION_FILL
+        _set(sheet.cell(row=row, column=1), section)
+        sheet.cell(row=row, column=1).font = _SECTION_FONT
+        row += 1
+        for label, value in lines:
+            label_cell, value_cell = sheet.cell(row=row, column=1), sheet.cell(row=row, column=2)
+            _set(label_cell, label)
+            label_cell.font = Font(bold=True)
+            label_cell.alignment = _WRAP_TOP
+            _set(value_cell, value if value not in (None, "") else NOT_FILLED)
+            value_cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+            if value in (None, ""):
+                value_cell.font = Font(italic=True, color="808080")
+            row += 1
+        row += 1
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddFooter.left.text = heading
+    sheet.oddFooter.right.text = "Page &P / &N"
+
+
+def register_heading(on: dt.date, *, selection: bool = False) -> str:
+    if selection:
+        return f"Extrait du registre des activités de traitement (fiches sélectionnées), état au {on:%d/%m/%Y}"
+    return f"Registre des activités de traitement (art. 30 RGPD) au {on:%d/%m/%Y}"
+
+
+def build_register_workbook(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False,
+                            generated_at: dt.datetime | None = None) -> Workbook:
+    """The workbook: the overview sheet, then one fiche per activity in the order given."""
+    activities = list(activities)
+    generated_at = timezone.localtime(generated_at or timezone.now())
+    heading = f"{register_heading(on, selection=selection)} – généré le {generated_at:%d/%m/%Y à %H:%M}"
+    workbook = Workbook()
+    overview = workbook.active
+    overview.title = OVERVIEW_TITLE
+    used = {OVERVIEW_TITLE}
+    titles = [sheet_title(f"{activity.reference} {activity.name}", used) for activity in activities]
+    _write_overview(overview, activities, titles, on, heading)
+    for activity, title in zip(activities, titles, strict=True):
+        _write_fiche(workbook.create_sheet(title), activity, on, heading)
+    workbook.properties.title = register_heading(on, selection=selection)
+    workbook.properties.creator = "Vigie"
+    workbook.properties.language = "fr-FR"
+    return workbook
+
+
+def register_xlsx(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False) -> bytes:
+    stream = BytesIO()
+    build_register_workbook(activities, on=on, selection=selection).save(stream)
+    return stream.getvalue()
+
+
+def register_filename(on: dt.date, *, selection: bool = False) -> str:
+    return f"registre-traitements-{'extrait-' if selection else ''}{on:%Y-%m-%d}.xlsx"
+
+
+def register_response(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False) -> HttpResponse:
+    """The workbook as a download, for the admin and the API alike."""
+    response = HttpResponse(register_xlsx(activities, on=on, selection=selection), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{register_filename(on, selection=selection)}"'
+    return response
+
+
+def register_on(on: dt.date) -> list[ProcessingActivity]:
+    """The activities in the register on `on`, by reference (one query)."""
+    return list(ProcessingActivity.objects.in_register_on(on).order_by("reference"))
