@@ -248,4 +248,4 @@ def test_the_ledger_escapes_what_people_typed():
     rights_request_pause(request=request, actor=None, asked_on=dt.date(2025, 6, 3), note="<script>x</script>")
     body = page(client_for("DPO").get(f"{CHANGELIST}{request.pk}/change/"))
     assert "<script>x</script>" not in body and "&lt;script&gt;x&lt;/script&gt;" in body
-    assert "<p>Legal deadline" in body  # the explanation's lines are paragraphs, not escaped tags
+    assert "<p>Délai légal" in body  # paragraphs, not escaped tags; written in the site language (French)
