@@ -1,8 +1,11 @@
-"""Small helpers shared by the admins of every app (badges for due dates and states)."""
+"""Small helpers shared by the admins of every app: badges for due dates and states, list filters,
+read-only inlines and the date widgets of small forms."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -96,3 +99,45 @@ class YearFilter(admin.SimpleListFilter):
         if self.value() and self.value().isdigit():
             return queryset.filter(**{f"{self.field}__year": int(self.value())})
         return queryset
+
+
+class QuerySetMethodFilter(admin.SimpleListFilter):
+    """A list filter whose options each call a method of the model's queryset (querysets.py holds the
+    filters, shared with the API and the tasks). Subclasses set `options`: value -> (label, method name).
+    """
+
+    options: dict[str, tuple[Any, str]] = {}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [(value, label) for value, (label, _method) in self.options.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        option = self.options.get(self.value() or "")
+        return getattr(queryset, option[1])() if option else queryset
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Rows kept as evidence with their parent and written only by its services: shown, never added,
+    changed or deleted here. Subclasses set `model`, `fields` and `readonly_fields`."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def date_input() -> forms.DateInput:
+    """The browser's date picker, for the small forms of actions and transitions."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def datetime_input() -> forms.DateTimeInput:
+    """The browser's date-and-time picker; Django reads the value in the current time zone (Paris)."""
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

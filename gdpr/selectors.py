@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.figures import Figure, one_decimal
 
-from .choices import CnilCaseKind, ProcessingRole
+from .choices import CnilCaseKind, Outcome, ProcessingRole
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
 
 
@@ -31,8 +31,10 @@ def rights_requests_received(year: int) -> Figure:
 
 def rights_request_mean_days(year: int) -> Figure:
     """E2_RIGHTS_REQUEST_MEAN_DAYS: mean of (answer date − receipt date), calendar days, Paris dates,
-    over the requests received in Y and answered; numerator = total days, denominator = requests."""
-    answered = RightsRequest.objects.received_in(year).filter(answered_at__isnull=False)
+    over the requests received in Y and answered (refusals included, withdrawals not);
+    numerator = total days, denominator = requests."""
+    # A withdrawal is not an answer: its date is stored in answered_at, but it is not counted.
+    answered = RightsRequest.objects.received_in(year).filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN)
     days = ExpressionWrapper(_paris_day("answered_at") - _paris_day("received_at"), output_field=DurationField())
     totals = answered.aggregate(total=Sum(days), count=Count("pk"))
     total = totals["total"].days if totals["total"] is not None else 0
@@ -52,6 +54,7 @@ def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> 
     today = today or timezone.localdate()
     judged = (
         RightsRequest.objects.received_in(year)
+        .exclude(outcome=Outcome.WITHDRAWN)  # withdrawn: neither on time nor late
         .annotate(deadline=Coalesce("extended_due_on", "due_on"), answered_on=_paris_day("answered_at"))
         .filter(Q(answered_at__isnull=False) | Q(deadline__lt=today))
     )

@@ -5,6 +5,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -47,6 +48,12 @@ def postgres(db) -> None:  # noqa: ANN001 - pytest-django fixture
 
     if connection.vendor != "postgresql":
         require_service("DATABASE_URL does not point at PostgreSQL: this test needs it")
+
+
+@pytest.fixture
+def roles(db) -> None:  # noqa: ANN001 - pytest-django fixture
+    """The groups of the roles and their permissions (`manage.py setup_roles`), for clients with a role."""
+    call_command("setup_roles", verbosity=0)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""API permissions: Django model permissions, reads included (auditors need `view`)."""
+"""API permissions: Django model permissions, reads included (auditors need `view`); transitions need `change`."""
 from rest_framework.permissions import DjangoModelPermissions
 
 
@@ -14,3 +14,9 @@ class StrictModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+class TransitionPermissions(StrictModelPermissions):
+    """A transition (POST on an object) changes it: it needs `change`, not `add`."""
+
+    perms_map = {**StrictModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}

@@ -667,7 +667,7 @@ class _Run:
         try:
             with transaction.atomic():
                 counts = self._upsert(rows, date)
-        except DatabaseError:
+        except (DatabaseError, OverflowError):  # SQLite raises OverflowError for a too large integer
             # A constraint the parsers did not foresee: find the guilty rows one by one (savepoints),
             # so the good rows of the batch are still written.
             counts = [0, 0, 0]
@@ -675,7 +675,7 @@ class _Run:
                 try:
                     with transaction.atomic():
                         one = self._upsert([row], date)
-                except DatabaseError as exc:
+                except (DatabaseError, OverflowError) as exc:
                     row.error(None, _("refused by the database: %s") % str(exc).strip().splitlines()[0])
                     continue
                 counts = [a + b for a, b in zip(counts, one, strict=True)]

@@ -1,23 +1,20 @@
 """Admin of the breach register (Art. 33(5)): every breach, notified or not, with its 72-hour clock.
 
 Wiring only: the add and change forms call `breach_create` / `breach_update`, the actions call the
-transition services through an intermediate form, and the XLSX export is `breach_register_xlsx`.
-`form_action` (the intermediate-form pattern) is shared with the CNIL-case admin.
+transition services through an intermediate form (core.admin_actions.form_action), and the XLSX export
+is `breach_register_xlsx`.
 """
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -25,7 +22,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import YearFilter, badge, due_badge
+from core.admin_actions import form_action, save_through_services
+from core.admin_utils import QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
@@ -35,83 +33,6 @@ if TYPE_CHECKING:
     BreachAdminBase = SimpleHistoryAdmin[Breach]
 else:
     BreachAdminBase = SimpleHistoryAdmin
-
-ACTION_TEMPLATE = "admin/gdpr/breach/action_form.html"
-DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-# --- the intermediate-form pattern, shared with the CNIL cases ------------------------------------------
-
-
-def error_text(exc: ValidationError, labels: dict[str, Any] | None = None) -> str:
-    """A service's ValidationError as one line, each message prefixed with the field it is about."""
-    labels = labels or {}
-    if hasattr(exc, "error_dict"):
-        parts = []
-        for field, errors in exc.message_dict.items():
-            label = labels.get(field, field)
-            parts.extend(f"{label}: {message}" if field != "__all__" else message for message in errors)
-        return " ".join(parts)
-    return " ".join(exc.messages)
-
-
-def form_action(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    form_class: type[forms.Form],
-    title: str,
-    apply: Callable[..., Any],
-    done_message: Callable[[int], str],
-    describe: Callable[[Any], str] | None = None,
-    explanation: str = "",
-    template: str = ACTION_TEMPLATE,
-) -> HttpResponse | None:
-    """An admin action with an intermediate page (Django's pattern): the first POST, from the changelist,
-    shows `form_class` for the selected objects; the second ("apply") runs `apply(obj, **cleaned_data)` on
-    each of them. A refusal (ValidationError from a service) becomes an error message naming the object and
-    the field; each service is atomic, so nothing of a refused object is written while the others proceed.
-    """
-    objects = list(queryset)
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        labels = {name: field.label or name for name, field in form.fields.items()}
-        done = 0
-        for obj in objects:
-            try:
-                apply(obj, **form.cleaned_data)
-            except ValidationError as exc:
-                modeladmin.message_user(request, f"{obj}: {error_text(exc, labels)}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            modeladmin.message_user(request, done_message(done), messages.SUCCESS)
-        return None  # back to the changelist, with its filters
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "items": [(obj, describe(obj) if describe else "") for obj in objects],
-        "explanation": explanation,
-        "action": request.POST.get("action", ""),
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "opts": modeladmin.model._meta,
-        "media": modeladmin.media + form.media,
-    }
-    return TemplateResponse(request, template, context)
-
-
-def adopt(target: Model, saved: Model) -> None:
-    """Make the admin's unsaved form instance the row a service created, so the admin's own steps after
-    `save_model` (inlines, log entry, redirect) use it."""
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
-
-# --- the register ---------------------------------------------------------------------------------------
 
 
 class DecisionFilter(admin.SimpleListFilter):
@@ -129,42 +50,23 @@ class DecisionFilter(admin.SimpleListFilter):
             notification_required=value)
 
 
-class NotifiedFilter(admin.SimpleListFilter):
+class NotifiedFilter(QuerySetMethodFilter):
     title = _("notified to the CNIL")
     parameter_name = "notified"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", _("Notified")), ("no", _("Not notified"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
-        if self.value() == "yes":
-            return queryset.notified()
-        if self.value() == "no":
-            return queryset.not_notified()
-        return queryset
+    options = {"yes": (_("Notified"), "notified"), "no": (_("Not notified"), "not_notified")}
 
 
-class ClockFilter(admin.SimpleListFilter):
+class ClockFilter(QuerySetMethodFilter):
     """Late notifications (after 72 hours) and breaches whose clock runs past its deadline right now."""
 
     title = _("72-hour deadline")
     parameter_name = "clock"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("late", _("Notified late")), ("within", _("Notified within 72 h")),
-                ("overdue", _("Overdue, not notified")), ("running", _("Clock running"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
-        value = self.value()
-        if value == "late":
-            return queryset.notified_late()
-        if value == "within":
-            return queryset.notified_within_72h()
-        if value == "overdue":
-            return queryset.overdue()
-        if value == "running":
-            return queryset.awaiting_decision_or_notification()
-        return queryset
+    options = {
+        "late": (_("Notified late"), "notified_late"),
+        "within": (_("Notified within 72 h"), "notified_within_72h"),
+        "overdue": (_("Overdue, not notified"), "overdue"),
+        "running": (_("Clock running"), "awaiting_decision_or_notification"),
+    }
 
 
 class AwareYearFilter(YearFilter):
@@ -209,24 +111,13 @@ class BreachForm(forms.ModelForm):
         return data
 
 
-class BreachNotificationInline(admin.TabularInline):
+class BreachNotificationInline(ReadOnlyTabularInline):
     """The notifications as sent: evidence, recorded by the "notify" action only."""
 
     model = BreachNotification
     fields = ["phase", "sent_at", "cnil_reference", "content", "sent_by"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # Intermediate forms of the actions.
@@ -248,7 +139,7 @@ class DecideForm(forms.Form):
 
 class NotifyForm(forms.Form):
     phase = forms.ChoiceField(label=_("phase"), choices=NotificationPhase.choices)
-    sent_at = forms.DateTimeField(label=_("sent at"), widget=DATETIME_INPUT, help_text=_("Paris time."))
+    sent_at = forms.DateTimeField(label=_("sent at"), widget=datetime_input(), help_text=_("Paris time."))
     cnil_reference = forms.CharField(label=_("CNIL reference"), required=False, max_length=100)
     content = forms.CharField(label=_("content"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     delay_reasons = forms.CharField(
@@ -258,7 +149,7 @@ class NotifyForm(forms.Form):
 
 
 class InformSubjectsForm(forms.Form):
-    informed_at = forms.DateTimeField(label=_("data subjects informed at"), widget=DATETIME_INPUT,
+    informed_at = forms.DateTimeField(label=_("data subjects informed at"), widget=datetime_input(),
                                       help_text=_("Paris time."))
 
 
@@ -379,15 +270,10 @@ class BreachAdmin(BreachAdminBase):
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:
-        data = form.cleaned_data
-        if not change:
-            created = services.breach_create(actor=request.user, **{name: data.get(name) for name in form.fields
-                                                                      if name in data and data.get(name) is not None})
-            adopt(obj, created)
-            return
-        changes = {name: data[name] for name in form.changed_data if name in data}
-        if changes:
-            services.breach_update(actor=request.user, breach=obj, **changes)
+        save_through_services(
+            obj, form, change, create=lambda **data: services.breach_create(actor=request.user, **data),
+            update=lambda **changes: services.breach_update(actor=request.user, breach=obj, **changes),
+        )
 
     # -- actions ---------------------------------------------------------------------------------------
     @admin.action(description=_("Assess the risk to people"), permissions=["change"])

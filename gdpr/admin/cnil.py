@@ -2,7 +2,7 @@
 referral, and the letters kept with each case.
 
 Wiring only: the forms call `cnil_case_create` / `cnil_case_update`, new letters go through
-`cnil_case_attach`, the "answer" action through `cnil_case_answer`.
+`cnil_case_attach`, the "answer" action through `cnil_case_answer` (core.admin_actions.form_action).
 """
 from __future__ import annotations
 
@@ -19,34 +19,31 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import DueDateFilter, YearFilter, badge, due_badge
+from core.admin_actions import form_action, save_through_services
+from core.admin_utils import (
+    DueDateFilter,
+    QuerySetMethodFilter,
+    ReadOnlyTabularInline,
+    YearFilter,
+    badge,
+    date_input,
+    due_badge,
+)
 
 from ..choices import CnilCaseKind
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services import cnil as services
-from .breaches import adopt, form_action
 
 if TYPE_CHECKING:
     CnilCaseAdminBase = SimpleHistoryAdmin[CnilCase]
 else:
     CnilCaseAdminBase = SimpleHistoryAdmin
 
-ACTION_TEMPLATE = "admin/gdpr/cnilcase/action_form.html"
 
-
-class AnsweredFilter(admin.SimpleListFilter):
+class AnsweredFilter(QuerySetMethodFilter):
     title = _("answer")
     parameter_name = "answered"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", _("Answered")), ("no", _("Not answered"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[CnilCase]) -> QuerySet[CnilCase]:
-        if self.value() == "yes":
-            return queryset.answered()
-        if self.value() == "no":
-            return queryset.unanswered()
-        return queryset
+    options = {"yes": (_("Answered"), "answered"), "no": (_("Not answered"), "unanswered")}
 
 
 class ReplyDueFilter(DueDateFilter):
@@ -89,24 +86,13 @@ class CnilCaseForm(forms.ModelForm):
         return data
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(ReadOnlyTabularInline):
     """The letters already kept: read-only evidence."""
 
     model = CnilCaseAttachment
     fields = ["file_link", "description", "uploaded_at", "uploaded_by"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("letters kept with the case")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("file"))
     def file_link(self, obj: CnilCaseAttachment) -> str:
@@ -136,8 +122,7 @@ class NewAttachmentInline(admin.TabularInline):
 
 
 class AnswerForm(forms.Form):
-    answered_on = forms.DateField(label=_("answered on"), widget=forms.DateInput(attrs={"type": "date"},
-                                                                                   format="%Y-%m-%d"))
+    answered_on = forms.DateField(label=_("answered on"), widget=date_input())
 
 
 @admin.register(CnilCase)
@@ -184,17 +169,10 @@ class CnilCaseAdmin(CnilCaseAdminBase):
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: CnilCase, form: forms.ModelForm, change: bool) -> None:
-        data = form.cleaned_data
-        if not change:
-            created = services.cnil_case_create(
-                actor=request.user, **{name: data[name] for name in form.fields if name in data
-                                       and data[name] is not None}
-            )
-            adopt(obj, created)
-            return
-        changes = {name: data[name] for name in form.changed_data if name in data}
-        if changes:
-            services.cnil_case_update(actor=request.user, case=obj, **changes)
+        save_through_services(
+            obj, form, change, create=lambda **data: services.cnil_case_create(actor=request.user, **data),
+            update=lambda **changes: services.cnil_case_update(actor=request.user, case=obj, **changes),
+        )
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
         if not isinstance(formset, NewAttachmentFormSet):
@@ -220,5 +198,4 @@ class CnilCaseAdmin(CnilCaseAdminBase):
             describe=lambda case: gettext("received %(received)s, reply due %(due)s") % {
                 "received": case.received_on.strftime("%d/%m/%Y"),
                 "due": case.due_on.strftime("%d/%m/%Y") if case.due_on else "–"},
-            template=ACTION_TEMPLATE,
         )

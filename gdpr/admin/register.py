@@ -1,5 +1,6 @@
 """Admin of the Art. 30 register: the list a DPO works from, the CNIL's model fiche as the form, and
-the XLSX export to produce the register to the CNIL (Art. 30(4)). Writes go through gdpr.services."""
+the XLSX export to produce the register to the CNIL (Art. 30(4)). Writes go through gdpr.services, the
+actions through core.admin_actions."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,12 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminDateWidget
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -22,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_action
 from core.admin_utils import badge, due_badge
 
 from ..models import ProcessingActivity
@@ -41,12 +41,6 @@ else:
 
 #: A review badge appears this many days before the review falls due (and stays while overdue).
 REVIEW_BADGE_DAYS = 30
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [message for messages_ in error.message_dict.values() for message in messages_]
-    return list(error.messages)
 
 
 class RegisterStatusFilter(admin.SimpleListFilter):
@@ -213,61 +207,31 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         if change:
             processing_activity_update(activity=obj, actor=request.user, data=data)
         else:
-            created = processing_activity_create(actor=request.user, **data)
-            # The admin goes on with `obj` (log entry, redirect): make it the row the service wrote.
-            obj.pk = created.pk
-            obj._state.adding = False
+            adopt(obj, processing_activity_create(actor=request.user, **data))
 
     # -- actions --------------------------------------------------------------------------------------
+    # The services' refusals name the activity themselves ("PA-2 was retired on ..."): shown as they are.
     @admin.action(description=_("Retire from the register…"), permissions=["change"])
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse | None:
-        if "apply" in request.POST:
-            form = RetireForm(request.POST)
-            if form.is_valid():
-                done = 0
-                for activity in queryset.order_by("reference"):
-                    try:
-                        processing_activity_retire(activity=activity, actor=request.user,
-                                                   retired_on=form.cleaned_data["retired_on"],
-                                                   reason=form.cleaned_data["reason"])
-                    except ValidationError as error:
-                        for message in _messages_of(error):
-                            messages.error(request, message)
-                    else:
-                        done += 1
-                if done:
-                    messages.success(request, ngettext("%(count)d activity retired from the register.",
-                                                       "%(count)d activities retired from the register.", done)
-                                     % {"count": done})
-                return None
-        else:
-            form = RetireForm(initial={"retired_on": timezone.localdate()})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Retire from the register"),
-            "form": form,
-            "activities": queryset.order_by("reference"),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/gdpr/processingactivity/retire.html", context)
+        return form_action(
+            self, request, queryset.order_by("reference"), form_class=RetireForm,
+            title=gettext("Retire from the register"), initial={"retired_on": timezone.localdate()},
+            apply=lambda activity, **data: processing_activity_retire(activity=activity, actor=request.user, **data),
+            done_message=lambda n: ngettext("%(count)d activity retired from the register.",
+                                            "%(count)d activities retired from the register.", n) % {"count": n},
+            refusal=as_the_service_says, template="admin/gdpr/processingactivity/retire.html",
+        )
 
     @admin.action(description=_("Mark reviewed today"), permissions=["change"])
     def mark_reviewed_today(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> None:
         today = timezone.localdate()
-        done = 0
-        for activity in queryset.order_by("reference"):
-            try:
-                processing_activity_review(activity=activity, actor=request.user, reviewed_on=today)
-            except ValidationError as error:
-                for message in _messages_of(error):
-                    messages.error(request, message)
-            else:
-                done += 1
-        if done:
-            messages.success(request, ngettext("%(count)d activity marked reviewed today.",
-                                               "%(count)d activities marked reviewed today.", done) % {"count": done})
+        apply_to_each(
+            self, request, queryset.order_by("reference"),
+            lambda activity: processing_activity_review(activity=activity, actor=request.user, reviewed_on=today),
+            done_message=lambda n: ngettext("%(count)d activity marked reviewed today.",
+                                            "%(count)d activities marked reviewed today.", n) % {"count": n},
+            refusal=as_the_service_says,
+        )
 
     @admin.action(description=_("Export the selected activities (XLSX)"), permissions=["view"])
     def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse:

@@ -3,7 +3,8 @@
 Wiring only: a new request goes through `rights_request_create`, an edit through
 `rights_request_update` (descriptive fields) and `rights_request_set_handler`; status and deadlines
 are read-only and change through the buttons of the change page, one small form per transition,
-each calling its service. A refused transition comes back as a message on the form, never a 500.
+each calling its service (core.admin_actions.form_view). A refused transition comes back as a message on
+the form, never a 500.
 """
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join, linebreaks
@@ -26,7 +26,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import DueDateFilter, YearFilter, due_badge
+from core.admin_actions import adopt, form_view
+from core.admin_utils import DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
 
 from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
 from ..models import ProcessingActivity, RightsRequest, RightsRequestPause
@@ -108,22 +109,11 @@ class RightsRequestForm(forms.ModelForm):
 # --- inline: the pauses, made only through the pause / resume actions -----------------------------------
 
 
-class PauseInline(admin.TabularInline):
+class PauseInline(ReadOnlyTabularInline):
     model = RightsRequestPause
     fields = ["reason", "asked_on", "answered_on", "days", "note"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("pauses (information asked for)")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("days"))
     def days(self, obj: RightsRequestPause) -> str:
@@ -135,20 +125,12 @@ class PauseInline(admin.TabularInline):
 # --- the transition forms: field names are the services' arguments --------------------------------------
 
 
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _datetime_input() -> forms.DateTimeInput:
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
 class ConfirmForm(forms.Form):
     pass
 
 
 class PauseForm(forms.Form):
-    asked_on = forms.DateField(label=_("information asked for on"), widget=_date_input())
+    asked_on = forms.DateField(label=_("information asked for on"), widget=date_input())
     reason = forms.ChoiceField(label=_("reason"), choices=PauseReason.choices)
     note = forms.CharField(
         label=_("why it is needed"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -158,12 +140,12 @@ class PauseForm(forms.Form):
 
 
 class ResumeForm(forms.Form):
-    answered_on = forms.DateField(label=_("information received on"), widget=_date_input())
+    answered_on = forms.DateField(label=_("information received on"), widget=date_input())
 
 
 class ExtendForm(forms.Form):
     notified_at = forms.DateTimeField(
-        label=_("requester told of the extension at"), widget=_datetime_input(),
+        label=_("requester told of the extension at"), widget=datetime_input(),
         help_text=_("Before the first deadline (Art. 12(3)); Paris time."),
     )
     reason = forms.CharField(label=_("reasons given to the requester"), widget=forms.Textarea(attrs={"rows": 3}),
@@ -171,7 +153,7 @@ class ExtendForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answered_at = forms.DateTimeField(label=_("answered at"), widget=_datetime_input())
+    answered_at = forms.DateTimeField(label=_("answered at"), widget=datetime_input())
     outcome = forms.ChoiceField(label=_("outcome"),
                                 choices=[c for c in Outcome.choices if c[0] != Outcome.WITHDRAWN])
     channel = forms.ChoiceField(label=_("answer channel"), choices=Channel.choices)
@@ -180,7 +162,7 @@ class AnswerForm(forms.Form):
 class RefuseForm(forms.Form):
     ground = forms.ChoiceField(label=_("refusal ground"), choices=[("", "---------"), *RefusalGround.choices],
                                required=False)
-    answered_at = forms.DateTimeField(label=_("refusal sent at"), widget=_datetime_input())
+    answered_at = forms.DateTimeField(label=_("refusal sent at"), widget=datetime_input())
     complaint_right_notified = forms.BooleanField(
         label=_("the refusal tells the requester of the right to complain to the CNIL (Art. 12(4))"), required=False,
     )
@@ -189,13 +171,13 @@ class RefuseForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    withdrawn_at = forms.DateTimeField(label=_("withdrawn at"), widget=_datetime_input(), required=False,
+    withdrawn_at = forms.DateTimeField(label=_("withdrawn at"), widget=datetime_input(), required=False,
                                        help_text=_("Now when left empty."))
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CloseForm(forms.Form):
-    closed_at = forms.DateTimeField(label=_("closed at"), widget=_datetime_input(), required=False,
+    closed_at = forms.DateTimeField(label=_("closed at"), widget=datetime_input(), required=False,
                                     help_text=_("Now when left empty."))
 
 
@@ -216,26 +198,9 @@ TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
 }
 
 
-def _adopt(target: Model, saved: Model) -> None:
-    """Make the admin's unsaved form instance the row the service created, for the admin's next steps
-    (log entry, redirect)."""
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
-
 def _paragraphs(text: str) -> str:
     """Lines as HTML paragraphs, the text escaped."""
     return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks(autoescape=True)
-
-
-def _attach_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- the admin -------------------------------------------------------------------------------------------
@@ -360,7 +325,7 @@ class RightsRequestAdmin(RightsRequestAdminBase):
                 handler=data.get("handler"),
                 notes=data.get("notes", ""),
             )
-            _adopt(obj, created)
+            adopt(obj, created)
             return
         if "handler" in form.changed_data:
             services.rights_request_set_handler(request=obj, actor=request.user, handler=data.get("handler"))
@@ -404,38 +369,24 @@ class RightsRequestAdmin(RightsRequestAdminBase):
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         form_class, service, title, done = TRANSITIONS[action]
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
-        if request.method == "POST":
-            form = form_class(request.POST)
-            if form.is_valid():
-                values = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")
-                          or name in ("ground", "complaint_right_notified", "reason")}
-                try:
-                    service(request=obj, actor=request.user, **values)
-                except ValidationError as error:
-                    _attach_errors(form, error)
-                    messages.error(request, " ".join(error.messages))
-                else:
-                    messages.success(request, str(done))
-                    return HttpResponseRedirect(change_url)
-        else:
-            if action not in services.allowed_actions(obj):
-                message = gettext("“%(action)s” is not possible for a request whose status is “%(status)s”.")
-                messages.error(request, message % {"action": title, "status": obj.get_status_display()})
-                return HttpResponseRedirect(change_url)
-            form = form_class(initial=self._initial(action))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": str(obj),
-            "opts": self.opts,
-            "original": obj,
-            "form": form,
-            "change_url": change_url,
-            "deadline": due_badge(obj.applicable_due_on, done=not obj.is_open),
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, TRANSITION_TEMPLATE, context)
+        if request.method != "POST" and action not in services.allowed_actions(obj):
+            message = gettext("“%(action)s” is not possible for a request whose status is “%(status)s”.")
+            messages.error(request, message % {"action": title, "status": obj.get_status_display()})
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                                args=[obj.pk]))
+
+        def apply(**data: Any) -> None:
+            # What was left empty is left out (the service's default applies), but a required argument of
+            # a service goes in even blank, for the service to refuse it with its message.
+            values = {name: value for name, value in data.items() if value not in (None, "")
+                      or name in ("ground", "complaint_right_notified", "reason")}
+            service(request=obj, actor=request.user, **values)
+
+        return form_view(
+            self, request, obj, form_class=form_class, title=title, apply=apply, done_message=done,
+            initial=self._initial(action), template=TRANSITION_TEMPLATE,
+            extra_context={"deadline": due_badge(obj.applicable_due_on, done=not obj.is_open)},
+        )
 
     @staticmethod
     def _initial(action: str) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.permissions import TransitionPermissions
+
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
 from ..services import breaches as services
-from .cnil import TransitionPermissions
 
 
 class BreachNotificationSerializer(serializers.ModelSerializer):
@@ -112,15 +114,15 @@ class CloseSerializer(serializers.Serializer):
 
 class BreachFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter()
-    notified = django_filters.BooleanFilter(field_name="notified_at", lookup_expr="isnull", exclude=True)
-    overdue = django_filters.BooleanFilter(
+    notified = StrictBooleanFilter(field_name="notified_at", lookup_expr="isnull", exclude=True)
+    overdue = StrictBooleanFilter(
         method="filter_overdue", label="72 hours passed, not notified and no decision not to notify"
     )
-    late = django_filters.BooleanFilter(method="filter_late", label="Notified after the 72 hours")
-    aware_year = django_filters.NumberFilter(method="filter_aware_year", label="Year of awareness (Paris time)")
+    late = StrictBooleanFilter(method="filter_late", label="Notified after the 72 hours")
+    aware_year = YearFilter(method="filter_aware_year", label="Year of awareness (Paris time)")
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
-    notification_required = django_filters.BooleanFilter()
-    closed = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)
+    notification_required = StrictBooleanFilter()
+    closed = StrictBooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Breach

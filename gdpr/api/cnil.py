@@ -16,16 +16,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.permissions import StrictModelPermissions
+from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.permissions import TransitionPermissions
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services.cnil import cnil_case_answer, cnil_case_create, cnil_case_update
-
-
-class TransitionPermissions(StrictModelPermissions):
-    """A transition (POST on an object) changes it: it needs `change`, not `add`."""
-
-    perms_map = {**StrictModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 class CnilCaseAttachmentSerializer(serializers.ModelSerializer):
@@ -74,12 +69,12 @@ class CnilCaseAnswerSerializer(serializers.Serializer):
 class CnilCaseFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter()
     kind = django_filters.ChoiceFilter(choices=CnilCase._meta.get_field("kind").choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open referral past its reply date")
-    answered = django_filters.BooleanFilter(field_name="answered_on", lookup_expr="isnull", exclude=True)
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Open referral past its reply date")
+    answered = StrictBooleanFilter(field_name="answered_on", lookup_expr="isnull", exclude=True)
     due_before = django_filters.DateFilter(
         method="filter_due_before", label="Open referrals due on or before this date (YYYY-MM-DD)"
     )
-    received_year = django_filters.NumberFilter(field_name="received_on", lookup_expr="year")
+    received_year = YearFilter(field_name="received_on", lookup_expr="year")
 
     class Meta:
         model = CnilCase

@@ -19,7 +19,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.permissions import StrictModelPermissions
+from core.api.filters import StrictBooleanFilter
+from core.api.permissions import TransitionPermissions
 
 from ..models import ProcessingActivity
 from ..register_export import CONTENT_TYPE, register_on, register_response
@@ -30,12 +31,6 @@ from ..services.register import (
     processing_activity_review,
     processing_activity_update,
 )
-
-
-class TransitionPermissions(StrictModelPermissions):
-    """A POST action on an existing record changes it: it needs `change`, not `add`."""
-
-    perms_map = {**StrictModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 class ProcessingActivitySerializer(serializers.ModelSerializer):
@@ -78,8 +73,8 @@ class ExportQuerySerializer(serializers.Serializer):
 class ProcessingActivityFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter()
     active_on = django_filters.DateFilter(method="filter_active_on", label="In the register on (YYYY-MM-DD)")
-    review_overdue = django_filters.BooleanFilter(method="filter_review_overdue", label="Review overdue today")
-    dpia_missing = django_filters.BooleanFilter(method="filter_dpia_missing", label="DPIA required and not done")
+    review_overdue = StrictBooleanFilter(method="filter_review_overdue", label="Review overdue today")
+    dpia_missing = StrictBooleanFilter(method="filter_dpia_missing", label="DPIA required and not done")
 
     class Meta:
         model = ProcessingActivity

@@ -19,17 +19,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.permissions import StrictModelPermissions
+from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.permissions import TransitionPermissions
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from ..services import rights as services
-
-
-class TransitionPermissions(StrictModelPermissions):
-    """A transition (POST on an object) changes it: it needs `change`, not `add`."""
-
-    perms_map = {**StrictModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 # --- output ----------------------------------------------------------------------------------------------
@@ -147,7 +142,9 @@ class ExtendInput(serializers.Serializer):
 
 class AnswerInput(serializers.Serializer):
     answered_at = serializers.DateTimeField()
-    outcome = serializers.ChoiceField(choices=[c for c in Outcome.choices if c[0] != Outcome.WITHDRAWN])
+    # Withdrawals and refusals have their own actions (withdraw/, refuse/).
+    outcome = serializers.ChoiceField(choices=[
+        c for c in Outcome.choices if c[0] not in (Outcome.WITHDRAWN, Outcome.REFUSED, Outcome.UNFOUNDED)])
     channel = serializers.ChoiceField(choices=Channel.choices)
 
 
@@ -179,12 +176,12 @@ class RightsRequestFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter()
     status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices)
     right = django_filters.ChoiceFilter(choices=Right.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue",
+    overdue = StrictBooleanFilter(method="filter_overdue",
                                            label="Open requests past their applicable deadline (true) or not (false)")
     due_before = django_filters.DateFilter(
         method="filter_due_before", label="Open requests due on or before this date, overdue ones included (YYYY-MM-DD)"
     )
-    received_year = django_filters.NumberFilter(method="filter_received_year",
+    received_year = YearFilter(method="filter_received_year",
                                                 label="Received in this year (Paris time)")
 
     class Meta:

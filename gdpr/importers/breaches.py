@@ -30,6 +30,9 @@ from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text
 from ..choices import NotificationPhase, RiskLevel
 from ..deadlines import breach_notification_deadline
 from ..models import Breach, BreachNotification
+
+# The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_COUNT = 2_147_483_647
 from ..services.breaches import breach_date_problems, elapsed, fmt
 
 
@@ -101,10 +104,10 @@ class BreachImporter(Importer):
                aliases=("personnes informées le", "date d'information des personnes", "information des personnes",
                         "personnes concernées informées le")),
         Column("subject_categories", Text(), aliases=("catégories de personnes", "catégories de personnes concernées")),
-        Column("subjects_count", Integer(min_value=0),
+        Column("subjects_count", Integer(min_value=0, max_value=MAX_COUNT),
                aliases=("nombre de personnes", "nombre de personnes concernées", "personnes concernées")),
         Column("data_categories", Text(), aliases=("catégories de données", "données concernées")),
-        Column("records_count", Integer(min_value=0),
+        Column("records_count", Integer(min_value=0, max_value=MAX_COUNT),
                aliases=("nombre d'enregistrements", "nombre d'enregistrements concernés")),
         Column("likely_consequences", Text(), aliases=("conséquences", "conséquences probables")),
         Column("measures", Text(), aliases=("mesures", "mesures prises", "mesures prises ou envisagées")),

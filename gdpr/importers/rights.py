@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.imports import Column, Importer, Row, register
-from core.imports.parsers import Choice, DateTime, Email, Text
+from core.imports.parsers import Boolean, Choice, DateTime, Email, Text
 
 from ..choices import (
     Channel,
     DeadlineEventKind,
     Outcome,
+    RefusalGround,
     PauseReason,
     RequesterCategory,
     RequestStatus,
@@ -92,8 +93,12 @@ OUTCOME = Choice(Outcome, aliases={
 })
 
 #: The workflow columns, read from the stored request when the file does not have them.
+REFUSAL_GROUND = Choice(RefusalGround, aliases={
+    "manifestement infondée": RefusalGround.MANIFESTLY_UNFOUNDED, "infondée": RefusalGround.MANIFESTLY_UNFOUNDED,
+    "excessive": RefusalGround.EXCESSIVE, "répétitive": RefusalGround.EXCESSIVE,
+})
 _WORKFLOW = ("extension_notified_at", "extension_reason", "answered_at", "outcome")
-_EXISTING_FIELDS = ("pk", "reference", "status", "received_at", "refusal_ground", *_WORKFLOW,
+_EXISTING_FIELDS = ("pk", "reference", "status", "received_at", "refusal_ground", "complaint_right_notified", *_WORKFLOW,
                     "due_on", "extended_due_on", "applicable_due_on")
 # A status moved on in Vigie is kept when the file's dates still agree with it.
 _KEEPS = {
@@ -102,6 +107,7 @@ _KEEPS = {
     RequestStatus.EXTENDED: {RequestStatus.EXTENDED},
     RequestStatus.ANSWERED: {RequestStatus.ANSWERED, RequestStatus.REFUSED, RequestStatus.CLOSED},
     RequestStatus.WITHDRAWN: {RequestStatus.WITHDRAWN, RequestStatus.CLOSED},
+    RequestStatus.REFUSED: {RequestStatus.REFUSED, RequestStatus.CLOSED},
 }
 
 
@@ -168,8 +174,14 @@ class RightsRequestImporter(Importer):
         Column("outcome", OUTCOME,
                aliases=("issue", "résultat", "suite donnée", "suite donnée à la demande", "décision",
                         "réponse apportée", "issue de la demande")),
+        Column("refusal_ground", REFUSAL_GROUND, aliases=("motif du refus", "motif de refus", "refusal ground")),
+        Column("complaint_right_notified", Boolean(),
+               aliases=("droit de réclamation notifié", "informé du droit de réclamation", "recours cnil indiqué",
+                        "complaint right notified")),
     )
     _plain = ("channel", "requester_category", "requester_name", "requester_email")
+    # A refusal (outcome refused or unfounded) needs these two facts (Art. 12(4)-(5)), from the file or stored.
+    _REFUSAL = ("refusal_ground", "complaint_right_notified")
 
     def prepare(self) -> None:
         super().prepare()
@@ -189,9 +201,13 @@ class RightsRequestImporter(Importer):
         received_at = row["received_at"]
         if received_at is not None and received_at > timezone.now():
             row.error("received_at", _("is in the future"))
-        answered_at = row.get("answered_at")
-        if answered_at is not None and answered_at > timezone.now():
-            row.error("answered_at", _("is in the future"))
+        for name in ("answered_at", "identity_requested_at", "identity_received_at", "extension_notified_at"):
+            value = row.get(name)
+            if value is not None and value > timezone.now():
+                row.error(name, _("is in the future"))
+        for name in self._REFUSAL:
+            if name in row and row[name] not in (None, ""):
+                values[name] = row[name]
         return values
 
     # -- a batch, with what is stored ---------------------------------------------------------------
@@ -281,6 +297,18 @@ class RightsRequestImporter(Importer):
         if reason.strip() and notified_at is None:
             row.error("extension_notified_at", _("reasons for an extension are given but not the date the requester "
                                                  "was told of it"))
+        if notified_at is not None and answered_at is not None and notified_at > answered_at:
+            row.error("extension_notified_at", _("%(notified)s is after the answer (%(answered)s)")
+                      % {"notified": _fmt(paris_date(notified_at)), "answered": _fmt(paris_date(answered_at))})
+        if outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
+            ground = built.get("refusal_ground") or (old or {}).get("refusal_ground") or ""
+            told = built.get("complaint_right_notified", (old or {}).get("complaint_right_notified"))
+            if not ground or not told:
+                row.error("outcome", _(
+                    "a refusal needs its ground (refusal_ground: manifestly unfounded or excessive) and the notice "
+                    "of the right to complain to the CNIL (complaint_right_notified: yes) (Art. 12(4)-(5))"))
+        elif built.get("refusal_ground"):
+            row.error("refusal_ground", _("a refusal ground goes with the outcome refused or unfounded"))
         if notified_at is not None and notified_at < received_at:
             row.error("extension_notified_at", _("%(notified)s is before the receipt (%(received)s)")
                       % {"notified": _fmt(paris_date(notified_at)), "received": _fmt(received_on)})
@@ -335,7 +363,9 @@ class RightsRequestImporter(Importer):
     @staticmethod
     def _status(old: dict[str, Any] | None, answered_at: dt.datetime | None, outcome: str, paused: bool,
                 notified_at: dt.datetime | None) -> str:
-        if answered_at is not None:
+        if answered_at is not None and outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
+            derived = RequestStatus.REFUSED  # _complete checked the ground and the notice
+        elif answered_at is not None:
             derived = RequestStatus.WITHDRAWN if outcome == Outcome.WITHDRAWN else RequestStatus.ANSWERED
         elif paused:
             derived = RequestStatus.PAUSED

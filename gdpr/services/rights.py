@@ -590,6 +590,10 @@ def rights_request_answer(
     outcome = _in_choices("outcome", outcome, Outcome)
     if outcome == Outcome.WITHDRAWN:
         raise ValidationError({"outcome": _("A withdrawal is recorded with the withdraw action, not as an answer.")})
+    if outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
+        # Not acting on a request must give its ground and the right to complain (Art. 12(4)-(5)).
+        raise ValidationError({"outcome": _("A refusal is recorded with the refuse action: it needs its ground and "
+                                            "tells the requester of the right to complain to the CNIL (Art. 12(4)).")})
     channel = _in_choices("channel", channel, Channel)
     locked.answered_at = _check_end(locked, answered_at)
     locked.outcome = outcome

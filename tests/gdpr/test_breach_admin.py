@@ -3,55 +3,35 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.messages import get_messages
-from django.core.management import call_command
 from django.test import Client
 
 from gdpr.choices import RiskLevel
 from gdpr.models import Breach, BreachNotification
+from tests.clients import admin_client, messages_of
 from tests.factories import UserFactory
 from tests.gdpr.factories import BreachFactory
 
-pytestmark = pytest.mark.django_db
-CHANGELIST = "/admin/gdpr/breach/"
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 3, 30, 12, 0, tzinfo=PARIS), tick=False)]
+CHANGELIST = "/admin/gdpr/breach/"
+client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
 def paris(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
 
 
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(paris(2025, 3, 30, 12, 0), tick=False):
-        yield
-
-
-def client_for(*groups: str) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the messages asserted are the English ones
-    client.force_login(UserFactory(groups=list(groups)))
-    return client
-
-
 def run_action(client: Client, action: str, breaches: list[Breach], **data: str):
     """The second POST of an action with an intermediate form (the "apply" button)."""
     return client.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [b.pk for b in breaches], "apply": "1",
                                     **data}, follow=True)
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 # --- the list ---------------------------------------------------------------------------------------------
@@ -72,9 +52,7 @@ def test_the_register_lists_every_breach_with_its_clock_in_paris_time_and_its_ba
 
 def test_the_changelist_is_french_by_default():
     BreachFactory()
-    client = Client()
-    client.force_login(UserFactory(groups=["DPO"]))
-    response = client.get(CHANGELIST)
+    response = admin_client("DPO").get(CHANGELIST)  # no Accept-Language: the site's language
     assert response.status_code == 200 and '<html lang="fr"' in response.content.decode()
 
 

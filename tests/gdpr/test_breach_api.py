@@ -2,42 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gdpr.choices import RiskLevel
 from gdpr.models import Breach, BreachNotification
-from tests.factories import UserFactory
+from tests.clients import api_client
 from tests.gdpr.factories import BreachFactory
 
 URL = "/api/gdpr/breaches/"
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 4, 2, 12, 0, tzinfo=PARIS), tick=False)]
+client_for = partial(api_client, language="en")  # the messages asserted are the English ones
 
 
 def paris(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(paris(2025, 4, 2, 12, 0), tick=False):
-        yield
-
-
-def client_for(*groups: str) -> APIClient:
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the messages asserted are the English ones
-    client.force_authenticate(UserFactory(groups=list(groups)))
-    return client
 
 
 def references(response) -> list[str]:

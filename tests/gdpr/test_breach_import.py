@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import time_machine
 
 from core.imports.testing import read_rejects, run_import_command
 from gdpr.choices import RiskLevel
@@ -15,8 +14,9 @@ from gdpr.deadlines import breach_notification_deadline
 from gdpr.models import Breach, BreachNotification
 from tests.gdpr.factories import BreachFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
+              pytest.mark.time_machine(dt.datetime(2025, 11, 3, 12, 0, tzinfo=PARIS), tick=False)]
 
 FRENCH_REGISTER = (
     "Référence;Date de prise de connaissance;Description;Notification requise;Date de notification;Risque élevé;"
@@ -30,12 +30,6 @@ FRENCH_REGISTER = (
 
 def paris(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(paris(2025, 11, 3, 12, 0), tick=False):
-        yield
 
 
 def write(tmp_path: Path, text: str, name: str = "breaches.csv", encoding: str = "utf-8") -> Path:
@@ -175,3 +169,15 @@ def test_strict_mode_writes_nothing_when_a_row_is_rejected(tmp_path):
                            "LATE;28/03/2025 10:00;02/04/2025 10:00\n")
     assert run_import_command("breaches", path, "--strict").exit_code == 1
     assert not Breach.objects.exists() and not BreachNotification.objects.exists()
+
+
+def test_a_number_too_large_for_the_database_rejects_its_row_only(tmp_path):
+    text = (
+        "reference;aware_at;subjects_count\n"
+        "B-OK;01/03/2025 10:00;5\n"
+        "B-HUGE;01/03/2025 10:00;99999999999999999999\n"
+    )
+    result = run_import_command("breaches", write(tmp_path, text))
+    assert result.exit_code == 1
+    assert list(Breach.objects.values_list("reference", flat=True)) == ["B-OK"]
+    assert [line for line, _reason in rejects(tmp_path)] == ["3"]

@@ -5,7 +5,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from gdpr.choices import NotificationPhase, RiskLevel, SubjectsExemption
@@ -21,26 +20,15 @@ from gdpr.services.breaches import (
     breach_update,
     clock_explanation,
 )
-from tests.factories import UserFactory
 from tests.gdpr.factories import BreachFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages"),
+              pytest.mark.time_machine(dt.datetime(2025, 11, 3, 12, 0, tzinfo=PARIS), tick=False)]
 
 
 def paris(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(paris(2025, 11, 3, 12, 0), tick=False):
-        yield
-
-
-@pytest.fixture
-def dpo():
-    return UserFactory(username="dpo")
 
 
 def errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

@@ -2,43 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.test import Client
 
 from gdpr.choices import CnilCaseKind
 from gdpr.models import CnilCase, CnilCaseAttachment
-from tests.factories import UserFactory
+from tests.clients import admin_client, messages_of
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
 CHANGELIST = "/admin/gdpr/cnilcase/"
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
-
-
-def client_for(*groups: str) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the messages asserted are the English ones
-    client.force_login(UserFactory(groups=list(groups)))
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
+client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
 def answer(client: Client, cases: list[CnilCase], answered_on: str):

@@ -2,36 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gdpr.choices import CnilCaseKind
 from gdpr.models import CnilCase
-from tests.factories import UserFactory
+from tests.clients import api_client
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
 URL = "/api/gdpr/cnil-cases/"
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
-
-
-def client_for(*groups: str) -> APIClient:
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the messages asserted are the English ones
-    client.force_authenticate(UserFactory(groups=list(groups)))
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
+client_for = partial(api_client, language="en")  # the messages asserted are the English ones
 
 
 def references(response) -> list[str]:

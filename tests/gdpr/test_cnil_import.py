@@ -6,13 +6,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import time_machine
 
 from core.imports.testing import read_rejects, run_import_command
 from gdpr.models import CnilCase
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
+              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
 
 FRENCH_TRACKER = (
     "Référence;Type;Date de réception;Date limite de réponse;Date de réponse;Référence de la demande;Référence CNIL;Objet\n"
@@ -20,12 +20,6 @@ FRENCH_TRACKER = (
     "CN-02;Plainte sans saisine;10/03/2025;;;;;Effacement\n"
     "CN-03;saisine;2025-04-01;2025-04-11;;;PLT-3;\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,29 +4,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
 from gdpr.choices import CnilCaseKind
 from gdpr.models import CnilCase
 from gdpr.services.cnil import cnil_case_answer, cnil_case_attach, cnil_case_create, cnil_case_update
-from tests.factories import UserFactory
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages"),
+              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 12, 0, tzinfo=dt.UTC), tick=False)]
 TODAY = dt.date(2025, 4, 15)
-
-
-@pytest.fixture(autouse=True)
-def frozen_time():
-    with time_machine.travel(dt.datetime(2025, 4, 15, 12, 0, tzinfo=dt.UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def dpo():
-    return UserFactory(username="dpo")
 
 
 def errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

@@ -3,54 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.messages import get_messages
-from django.core.management import call_command
 from django.urls import reverse
 
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
 from gdpr.register_export import CONTENT_TYPE, OVERVIEW_TITLE
-from tests.factories import UserFactory
+from tests.clients import admin_client
+from tests.clients import messages_of as texts
 from tests.gdpr.factories import ProcessingActivityFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
 TODAY = dt.date(2025, 3, 5)
 CHANGELIST = reverse("admin:gdpr_processingactivity_changelist")
 EXPORT = reverse("admin:gdpr_processingactivity_export")
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    call_command("setup_roles")
-
-
-def client_for(client, role: str):
-    client.force_login(UserFactory(groups=[role]))
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+client_for = partial(admin_client, language="en")
 
 
 @pytest.fixture
-def dpo_client(client):
-    return client_for(client, "DPO")
-
-
-def texts(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
+def dpo_client():
+    return client_for("DPO")
 
 
 def test_the_dpo_changelist_shows_the_register_in_a_fixed_number_of_queries(dpo_client, django_assert_max_num_queries):
@@ -238,8 +218,8 @@ def test_the_register_export_refuses_a_bad_date_with_a_message(dpo_client, value
     assert texts(response) == [f"'{value}' is not a date (expected YYYY-MM-DD)."]
 
 
-def test_a_compliance_officer_can_export_but_not_retire(client):
-    officer = client_for(client, "Compliance officer")
+def test_a_compliance_officer_can_export_but_not_retire():
+    officer = client_for("Compliance officer")
     activity = ProcessingActivityFactory(reference="PA-1")
     assert officer.get(EXPORT).status_code == 200
     response = officer.get(CHANGELIST)
@@ -251,8 +231,8 @@ def test_a_compliance_officer_can_export_but_not_retire(client):
     assert ProcessingActivity.objects.get().retired_on is None
 
 
-def test_a_user_without_gdpr_permission_cannot_export(client):
-    client.force_login(UserFactory(groups=["Training manager"]))
+def test_a_user_without_gdpr_permission_cannot_export():
+    client = admin_client("Training manager")
     assert client.get(EXPORT).status_code == 403
 
 

@@ -8,39 +8,27 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import time_machine
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
 from gdpr.register_export import CONTENT_TYPE, OVERVIEW_TITLE
-from tests.factories import UserFactory
+from tests.clients import api_client
 from tests.gdpr.factories import ProcessingActivityFactory
 
-pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
+              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
 TODAY = dt.date(2025, 3, 5)
 URL = "/api/gdpr/processing-activities/"
 NEW = {"reference": "PA-NEW", "name": "Vidéoprotection", "role": "controller", "purposes": "Sécurité"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def roles():
-    call_command("setup_roles")
-
-
 def api(role: str | None = None, *, anonymous: bool = False) -> APIClient:
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    if not anonymous:
-        client.force_authenticate(UserFactory(groups=[role] if role else []))
-    return client
+    """A client with `role` (none: a user without any permission), or an anonymous one."""
+    if anonymous:
+        return APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    return api_client(*([role] if role else []), language="en")
 
 
 def detail(activity: ProcessingActivity, action: str = "") -> str:

@@ -9,29 +9,22 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from core.imports.testing import read_rejects, run_import_command
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
 from gdpr.register_export import register_on, register_xlsx
-from tests.factories import UserFactory
+from tests.clients import api_client
 from tests.gdpr.factories import ProcessingActivityFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
+              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
 TODAY = dt.date(2025, 3, 5)
 
 FRENCH_HEADER = ("Référence;Nom du traitement;Rôle;Finalités;Base légale;Catégories de personnes;"
                  "Catégories de données;Destinataires;Transferts hors UE;Durée de conservation;Mesures de sécurité;"
                  "Date de dernière mise à jour")
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False):
-        yield
 
 
 def write(tmp_path: Path, text: str, name: str = "registre.csv", encoding: str = "utf-8") -> Path:
@@ -199,10 +192,8 @@ def test_the_xlsx_export_imports_back_unchanged(tmp_path):
     assert "created 0, updated 0, unchanged 2" in result.stdout
 
 
-def test_the_dpo_can_upload_the_register_through_the_import_api():
-    call_command("setup_roles")
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_authenticate(UserFactory(groups=["DPO"]))
+def test_the_dpo_can_upload_the_register_through_the_import_api(roles):
+    client = api_client("DPO", language="en")
     upload = SimpleUploadedFile("registre.csv", "Référence;Nom du traitement;Rôle\nT-1;Paie;RT\n".encode(), "text/csv")
     response = client.post("/api/imports/processing_activities/", {"file": upload}, format="multipart")
     assert response.status_code == 201, response.json()

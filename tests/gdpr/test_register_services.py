@@ -5,7 +5,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from gdpr.choices import ProcessingRole
@@ -17,23 +16,12 @@ from gdpr.services.register import (
     processing_activity_review,
     processing_activity_update,
 )
-from tests.factories import UserFactory
 from tests.gdpr.factories import ProcessingActivityFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages"),
+              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
 TODAY = dt.date(2025, 3, 5)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False):
-        yield
-
-
-@pytest.fixture
-def dpo():
-    return UserFactory(username="dpo")
 
 
 def errors_of(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

@@ -3,39 +3,23 @@ the transition buttons (each through client.post), and the deadline explained on
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
-from django.test import Client
 
 from gdpr.choices import DeadlineEventKind, RequestStatus, Right
 from gdpr.models import RightsRequest
 from gdpr.services.rights import rights_request_create, rights_request_pause
+from tests.clients import admin_client
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 PARIS = ZoneInfo("Europe/Paris")
 CHANGELIST = "/admin/gdpr/rightsrequest/"
 NOW = dt.datetime(2025, 6, 20, 12, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(*groups: str) -> Client:
-    client = Client(headers={"accept-language": "en"})  # the messages asserted are the English ones
-    client.force_login(UserFactory(groups=list(groups)))
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
+              pytest.mark.time_machine(NOW, tick=False)]
+client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
 def make(received: dt.datetime, **kwargs) -> RightsRequest:

@@ -6,36 +6,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gdpr.choices import RequestStatus, Right
 from gdpr.models import RightsRequest
 from gdpr.services.rights import rights_request_create, rights_request_pause
+from tests.clients import api_client as client_for  # in the site's language: the 400s asserted are French
 from tests.factories import UserFactory
 from tests.gdpr.factories import ProcessingActivityFactory
 
 URL = "/api/gdpr/rights-requests/"
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2025, 6, 20, 12, tzinfo=PARIS)
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def client_for(*groups: str) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(UserFactory(groups=list(groups)))
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
+              pytest.mark.time_machine(NOW, tick=False)]
 
 
 def make(received: dt.datetime, **kwargs) -> RightsRequest:
@@ -279,3 +263,24 @@ def test_the_openapi_schema_documents_the_collection_and_its_actions():
     for action in ("start", "pause", "resume", "extend", "answer", "refuse", "withdraw", "close"):
         assert f"{URL}{{id}}/{action}/" in paths
     assert "asked_on" in response.json()["components"]["schemas"]["PauseInputRequest"]["properties"]
+
+
+def test_a_refusal_cannot_be_recorded_as_an_answer():
+    dpo = client_for("DPO")
+    request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
+    for outcome in ("unfounded", "refused"):
+        response = act(dpo, request, "answer", answered_at="2025-06-10T10:00:00+02:00", outcome=outcome, channel="email")
+        assert response.status_code == 400 and "outcome" in response.json()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.RECEIVED
+
+
+@pytest.mark.parametrize("params", [{"received_year": "99999"}, {"received_year": "0"}, {"overdue": "maybe"}])
+def test_out_of_range_or_unknown_filter_values_are_a_400(params):
+    assert client_for("DPO").get(URL, params).status_code == 400
+
+
+def test_a_date_beyond_what_paris_time_can_hold_is_a_400_not_a_500():
+    response = client_for("DPO").post(URL, {"received_at": "0001-01-01T00:00", "right": "access"}, format="json")
+    assert response.status_code == 400
+    assert not RightsRequest.objects.exists()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-import time_machine
 
 from core.imports import Column, Importer, run_import
 from core.imports.parsers import Text
@@ -18,9 +17,11 @@ from gdpr.choices import DeadlineEventKind, Outcome, RequestStatus, Right
 from gdpr.models import DeadlineEvent, RightsRequest, RightsRequestPause
 from gdpr.services.rights import rights_request_answer, rights_request_create, rights_request_start
 from organization.models import Department
+from tests.clients import api_client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
+              pytest.mark.time_machine(dt.datetime(2026, 3, 1, 12, tzinfo=PARIS), tick=False)]
 
 FRENCH_TRACKER = """\
 Référence;Date de réception;Droit;Canal;Catégorie;Date demande d'identité;Date réception identité;\
@@ -30,12 +31,6 @@ DSR-2025-00002;02/06/2025;Effacement;Courrier;Salarié;03/06/2025;10/06/2025;;;;
 DSR-2026-00001;14/02/2026;Portabilité;Formulaire web;Prospect;;;27/02/2026 16:00;Volume des données;;
 DSR-2025-00003;02/06/2025;Opposition;Sur place;Autre;03/06/2025;;;;;
 """
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=PARIS), tick=False):
-        yield
 
 
 def write(tmp_path: Path, text: str, name: str = "demandes.csv", encoding: str = "cp1252") -> Path:
@@ -256,21 +251,48 @@ def test_after_write_gets_created_rows_with_ids_and_unchanged_rows(tmp_path):
     assert _RecordingImporter.calls == [{"created": [(3, True, "Juridique")], "updated": [], "unchanged": [2]}]
 
 
-def test_the_dpo_uploads_the_tracker_through_the_api_and_an_auditor_cannot():
+def test_the_dpo_uploads_the_tracker_through_the_api_and_an_auditor_cannot(roles):
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
-    from rest_framework.test import APIClient
 
-    from tests.factories import UserFactory
-
-    call_command("setup_roles", verbosity=0)
     content = FRENCH_TRACKER.encode("cp1252")
-    auditor, dpo = APIClient(), APIClient()
-    auditor.force_authenticate(UserFactory(groups=["Auditor"]))
-    dpo.force_authenticate(UserFactory(groups=["DPO"]))
+    auditor, dpo = api_client("Auditor"), api_client("DPO")
     upload = SimpleUploadedFile("suivi.csv", content, content_type="text/csv")
     assert auditor.post("/api/imports/rights_requests/", {"file": upload}, format="multipart").status_code == 403
     upload = SimpleUploadedFile("suivi.csv", content, content_type="text/csv")
     response = dpo.post("/api/imports/rights_requests/", {"file": upload}, format="multipart")
     assert response.status_code == 201, response.json()
     assert (response.json()["created"], response.json()["rejected"]) == (4, 0)
+
+
+def test_a_refusal_needs_its_ground_and_the_notice_of_the_right_to_complain(tmp_path):
+    text = (
+        "reference;received_at;right;answered_at;outcome;refusal_ground;complaint_right_notified\n"
+        "R-1;02/02/2026;access;10/02/2026;refused;;\n"
+        "R-2;02/02/2026;access;10/02/2026;unfounded;manifestly_unfounded;oui\n"
+        "R-3;02/02/2026;access;10/02/2026;granted;excessive;\n"
+    )
+    result = run_import_command("rights_requests", write(tmp_path, text, encoding="utf-8"))
+    assert result.exit_code == 1
+    reasons = rejects(tmp_path)
+    assert set(reasons) == {"R-1", "R-3"}
+    assert "Art. 12(4)-(5)" in reasons["R-1"]
+    refused = RightsRequest.objects.get(reference="R-2")
+    assert (refused.status, refused.refusal_ground, refused.complaint_right_notified) == (
+        RequestStatus.REFUSED, "manifestly_unfounded", True)
+
+
+def test_events_that_have_not_happened_yet_or_an_extension_after_the_answer_are_rejected(tmp_path):
+    text = (
+        "reference;received_at;right;identity_requested_at;identity_received_at;extension_notified_at;"
+        "extension_reason;answered_at;outcome\n"
+        "F-1;02/02/2026;access;;;10/03/2026;complex;;\n"
+        "F-2;02/02/2026;access;03/02/2026;01/04/2026;;;;\n"
+        "F-3;02/02/2025;access;;;20/03/2025;complex;10/03/2025;granted\n"
+    )
+    result = run_import_command("rights_requests", write(tmp_path, text, encoding="utf-8"))
+    assert result.exit_code == 1
+    reasons = rejects(tmp_path)
+    assert set(reasons) == {"F-1", "F-2", "F-3"}
+    assert "future" in reasons["F-1"] and "future" in reasons["F-2"]
+    assert "after the answer" in reasons["F-3"]
+    assert not RightsRequest.objects.exists()

@@ -89,3 +89,15 @@ def test_register_counts_activities_present_on_31_december_by_role():
     assert selectors.processing_activities(2023).value == 3
     assert selectors.processing_activities_as_controller(2023).value == 2
     assert selectors.processing_activities_as_processor(2023).value == 1
+
+
+def test_a_withdrawal_is_not_an_answer_in_the_mean_days_nor_in_the_on_time_rate():
+    from gdpr.choices import Outcome
+
+    RightsRequestFactory(received_at=at(2023, 3, 1), due_on=dt.date(2023, 4, 3), answered_at=at(2023, 3, 11))
+    RightsRequestFactory(received_at=at(2023, 5, 1), due_on=dt.date(2023, 6, 1), answered_at=at(2023, 11, 17),
+                         outcome=Outcome.WITHDRAWN)
+    mean = selectors.rights_request_mean_days(2023)
+    assert (mean.value, mean.numerator, mean.denominator) == (Decimal("10.0"), 10, 1)
+    rate = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
+    assert (rate.numerator, rate.denominator) == (1, 1)

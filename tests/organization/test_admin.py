@@ -2,24 +2,12 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
-from tests.factories import EmployeeFactory, UserFactory
+from tests.clients import admin_client as client_for
+from tests.factories import EmployeeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 CHANGELIST = "/admin/organization/employee/"
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-def client_for(*groups):
-    client = Client()
-    client.force_login(UserFactory(groups=list(groups)))
-    return client
 
 
 def test_changelist_is_french_by_default_and_lists_employees():

@@ -2,24 +2,13 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
+from tests.clients import api_client as client_for
+from tests.factories import EmployeeFactory, LegalEntityFactory
 
 URL = "/api/organization/employees/"
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def roles(db):
-    call_command("setup_roles", verbosity=0)
-
-
-def client_for(*groups):
-    client = APIClient()
-    client.force_authenticate(UserFactory(groups=list(groups)))
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 
 def test_anonymous_is_refused():

@@ -1,0 +1,217 @@
+"""The admin calling the services, shared by the admins of every app: the admin itself writes nothing.
+
+An action on the selected rows (`form_action`) or a button of a change page (`form_view`) shows a small
+form; its submit calls a service (`apply`), and what the service refuses (a ValidationError) comes back
+as an admin message or as errors on the form, never as a 500. The pages are admin/vigie/action_form.html
+and admin/vigie/form_page.html (core/templates). The add and change forms save through the services
+with `save_through_services` (or their own `save_model` and `adopt`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+#: The messages that report a service's refusal for one row.
+Refusal = Callable[[Any, ValidationError], list[str]]
+
+
+# --- a service's ValidationError, as the admin shows it ----------------------------------------------------
+
+
+def error_text(exc: ValidationError, labels: dict[str, Any] | None = None) -> str:
+    """A service's ValidationError as one line, each message prefixed with the field it is about."""
+    labels = labels or {}
+    if hasattr(exc, "error_dict"):
+        parts = []
+        for field, errors in exc.message_dict.items():
+            label = labels.get(field, field)
+            parts.extend(f"{label}: {message}" if field != "__all__" else message for message in errors)
+        return " ".join(parts)
+    return " ".join(exc.messages)
+
+
+def attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError on the form: on the fields it names, the rest above the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def naming_the_row(labels: dict[str, Any] | None = None) -> Refusal:
+    """One message per refused row: the row, then each message with the field (its label) it is about."""
+    return lambda obj, exc: [f"{obj}: {error_text(exc, labels)}"]
+
+
+def as_the_service_says(obj: Any, exc: ValidationError) -> list[str]:
+    """Each message of the service as it is, without the fields' names: for services whose messages
+    already name the row."""
+    if hasattr(exc, "error_dict"):
+        return [message for field_messages in exc.message_dict.values() for message in field_messages]
+    return list(exc.messages)
+
+
+# --- the steps -------------------------------------------------------------------------------------------
+
+
+def apply_to_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[Any],
+    apply: Callable[[Any], Any],
+    *,
+    done_message: Callable[[int], str],
+    refusal: Refusal,
+) -> None:
+    """`apply(obj)` on each object; a refusal becomes error messages and the others proceed (each service
+    is atomic, so nothing of a refused object is written), then one success message counts the rest."""
+    done = 0
+    for obj in objects:
+        try:
+            apply(obj)
+        except ValidationError as exc:
+            for message in refusal(obj, exc):
+                modeladmin.message_user(request, message, messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+
+
+def form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[..., Any],
+    done_message: Callable[[int], str],
+    describe: Callable[[Any], str] | None = None,
+    explanation: str = "",
+    initial: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
+    template: str | None = None,
+) -> HttpResponse | None:
+    """An admin action with an intermediate page (Django's pattern): the first POST, from the changelist,
+    shows `form_class` for the selected objects; the second ("apply") runs `apply(obj, **cleaned_data)` on
+    each of them (`apply_to_each`). A refusal is reported by `refusal`, by default one message naming the
+    object and the fields. `describe(obj)` is shown beside each object on the page.
+    """
+    objects = list(queryset)
+    applying = "apply" in request.POST
+    form = form_class(request.POST) if applying else form_class(initial=initial)
+    if applying and form.is_valid():
+        if refusal is None:
+            refusal = naming_the_row({name: field.label or name for name, field in form.fields.items()})
+        apply_to_each(modeladmin, request, objects, lambda obj: apply(obj, **form.cleaned_data),
+                      done_message=done_message, refusal=refusal)
+        return None  # back to the changelist, with its filters
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "items": [(obj, describe(obj) if describe else "") for obj in objects],
+        "explanation": explanation,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": opts,
+        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
+                              current_app=modeladmin.admin_site.name),
+        "media": modeladmin.media + form.media,
+    }
+    # A model may have its own page, as for Django's delete confirmation.
+    templates = [template] if template else [
+        f"admin/{opts.app_label}/{opts.model_name}/action_form.html",
+        f"admin/{opts.app_label}/action_form.html",
+        "admin/vigie/action_form.html",
+    ]
+    return TemplateResponse(request, templates, context)
+
+
+def form_view(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    obj: Model,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[..., Any],
+    done_message: str,
+    initial: dict[str, Any] | None = None,
+    template: str = "admin/vigie/form_page.html",
+    extra_context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A button of `obj`'s change page: GET shows `form_class`; a valid POST runs `apply(**cleaned_data)`
+    and goes back to the change page with `done_message`. A refusal puts the service's messages on the
+    form's fields and in an error message, and shows the form again.
+    """
+    opts = modeladmin.model._meta
+    change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk],
+                         current_app=modeladmin.admin_site.name)
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                apply(**form.cleaned_data)
+            except ValidationError as exc:
+                attach_errors(form, exc)
+                modeladmin.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                modeladmin.message_user(request, str(done_message), messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+    else:
+        form = form_class(initial=initial)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": str(obj),
+        "opts": opts,
+        "original": obj,
+        "form": form,
+        "change_url": change_url,
+        "cancel_url": change_url,
+        "media": modeladmin.media + form.media,
+        **(extra_context or {}),
+    }
+    return TemplateResponse(request, template, context)
+
+
+def save_through_services(
+    obj: Model,
+    form: forms.ModelForm,
+    change: bool,
+    *,
+    create: Callable[..., Model],
+    update: Callable[..., Any],
+) -> None:
+    """`ModelAdmin.save_model` for an admin whose writes are services: a new row is `create(**fields)` with
+    the fields filled in (an empty one gets the service's default), then becomes `obj`; a change is
+    `update(**changed fields)`, only when something changed."""
+    data = form.cleaned_data
+    if not change:
+        adopt(obj, create(**{name: data[name] for name in form.fields if name in data and data[name] is not None}))
+        return
+    changes = {name: data[name] for name in form.changed_data if name in data}
+    if changes:
+        update(**changes)
+
+
+def adopt(target: Model, saved: Model) -> None:
+    """Make the admin's unsaved form instance the row a service created, so the admin's own steps after
+    `save_model` (inlines, log entry, redirect) use it."""
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
