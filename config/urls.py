@@ -17,6 +17,7 @@ api_patterns = [
     path("imports/", include("core.api.urls")),
     path("organization/", include("organization.api.urls")),
     path("gdpr/", include("gdpr.api.urls")),
+    path("compliance/", include("compliance.api.urls")),
 ]
 
 urlpatterns = [

@@ -238,3 +238,10 @@ VIGIE_GDPR_DEADLINES = {
 # How old a register entry's last review may be before the admin flags it (months).
 VIGIE_GDPR_REGISTER_REVIEW_MONTHS = env.int("VIGIE_GDPR_REGISTER_REVIEW_MONTHS", default=12)
 # --- end of GDPR deadline policies ----------------------------------------------------------------------
+
+# --- Compliance (RULES.md "Conflicts of interest and corruption") ---------------------------------------
+# A conflict-of-interest suspicion should be analysed within this many days of its report.
+VIGIE_COI_ANALYSIS_DAYS = env.int("VIGIE_COI_ANALYSIS_DAYS", default=60)
+# Risk-map scales (AFA method): likelihood and impact from 1 to these maxima.
+VIGIE_RISK_LIKELIHOOD_MAX = env.int("VIGIE_RISK_LIKELIHOOD_MAX", default=4)
+VIGIE_RISK_IMPACT_MAX = env.int("VIGIE_RISK_IMPACT_MAX", default=4)

@@ -1,0 +1,10 @@
+"""API routes of the compliance app: each module declares its ROUTES."""
+from rest_framework.routers import DefaultRouter
+
+from . import cases, riskmaps
+
+router = DefaultRouter()
+for module in (cases, riskmaps):
+    for prefix, viewset, basename in module.ROUTES:
+        router.register(prefix, viewset, basename=basename)
+urlpatterns = router.urls

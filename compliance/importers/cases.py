@@ -1,0 +1,1 @@
+"""Importers of the compliance app: cases."""

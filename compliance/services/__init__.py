@@ -1,0 +1,1 @@
+"""Services of the compliance app: every write that matters, one module per record type."""
