@@ -1,1 +1,443 @@
-"""Admin of the compliance app: cases."""
+"""Admin of the conflict-of-interest cases and their action items.
+
+Wiring only: the add and change forms save through `coi_case_create` / `coi_case_update`, each transition
+is a button of the change page with its small form (core.admin_actions.form_view) calling its service,
+and action items are planned and completed through `action_item_create` / `action_item_complete`.
+The reporter's identity (a whistleblower's, notably) is shown only to compliance officers
+(`can_see_reporter`); everyone else reads "confidential", history pages included.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_actions import form_action, form_view, save_through_services
+from core.admin_utils import QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
+
+from ..choices import CaseStatus, MeasureKind, Qualification
+from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
+from ..services import cases as services
+from ..services.cases import can_see_reporter
+
+if TYPE_CHECKING:
+    CaseAdminBase = SimpleHistoryAdmin[ConflictOfInterestCase]
+    ActionItemAdminBase = SimpleHistoryAdmin[ActionItem]
+else:
+    CaseAdminBase = ActionItemAdminBase = SimpleHistoryAdmin
+
+TRANSITION_TEMPLATE = "admin/compliance/conflictofinterestcase/transition_form.html"
+REPORTER_FIELDS = ("reporter_employee", "reporter_name")
+
+
+def _fmt(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else "–"
+
+
+# --- list filters ----------------------------------------------------------------------------------------
+
+
+class MeasureFilter(admin.SimpleListFilter):
+    """Cases with a measure of a kind (a subquery: no join, no DISTINCT on the big list)."""
+
+    title = _("measure")
+    parameter_name = "measure"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return list(MeasureKind.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.with_measure(self.value()) if self.value() in MeasureKind.values else queryset
+
+
+class ReportedYearFilter(YearFilter):
+    title = _("year reported")
+    field = "reported_on"
+
+
+class AnalysisOverdueFilter(QuerySetMethodFilter):
+    title = _("analysis")
+    parameter_name = "analysis"
+    options = {"overdue": (_("Analysis overdue"), "analysis_overdue"),
+               "pending": (_("Awaiting qualification"), "awaiting_qualification")}
+
+
+class ActionItemStateFilter(QuerySetMethodFilter):
+    title = _("deadline")
+    parameter_name = "state"
+    options = {"overdue": (_("Overdue"), "overdue"), "week": (_("Due within 7 days"), "due_within_week"),
+               "open": (_("Not done"), "open"), "done": (_("Done"), "done")}
+
+
+class AttachedToFilter(admin.SimpleListFilter):
+    title = _("attached to")
+    parameter_name = "on"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("case", _("A case")), ("risk", _("A risk"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("case", "risk"):
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
+# --- forms of the transitions ----------------------------------------------------------------------------
+
+
+class StartAnalysisForm(forms.Form):
+    reason = forms.CharField(label=_("comment"), required=False, max_length=90)
+
+
+class QualifyForm(forms.Form):
+    qualification = forms.ChoiceField(label=_("qualification"), choices=Qualification.choices)
+    qualified_on = forms.DateField(label=_("qualified on"), widget=date_input())
+    analysis = forms.CharField(label=_("analysis"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+
+class AddMeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("measure"), choices=MeasureKind.choices)
+    decided_on = forms.DateField(label=_("decided on"), widget=date_input())
+    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    justification = forms.CharField(
+        label=_("justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("Required for a measure on a case qualified unfounded."),
+    )
+
+
+class CloseForm(forms.Form):
+    closed_on = forms.DateField(label=_("closed on"), widget=date_input())
+    justification = forms.CharField(
+        label=_("justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("Required to close a confirmed conflict of interest without any measure."),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=90, required=False)
+
+
+class LinkRisksForm(forms.Form):
+    risks = forms.ModelMultipleChoiceField(
+        label=_("risks"), queryset=Risk.objects.select_related("map").order_by("map", "code"),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+    )
+
+
+#: action → (form, service, button title, done message)
+TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
+    "start_analysis": (StartAnalysisForm, services.coi_case_start_analysis, _("Start the analysis"), _("Analysis started.")),
+    "qualify": (QualifyForm, services.coi_case_qualify, _("Qualify"), _("Case qualified.")),
+    "add_measure": (AddMeasureForm, services.coi_case_add_measure, _("Add a measure"), _("Measure recorded.")),
+    "link_risks": (LinkRisksForm, services.coi_case_link_risks, _("Link to risks"), _("Risks linked.")),
+    "close": (CloseForm, services.coi_case_close, _("Close"), _("Case closed.")),
+    "reopen": (ReopenForm, services.coi_case_reopen, _("Reopen"), _("Case reopened.")),
+}
+
+
+# --- the case --------------------------------------------------------------------------------------------
+
+
+class CaseForm(forms.ModelForm):
+    class Meta:
+        model = ConflictOfInterestCase
+        fields = ["reference", "reported_on", "source", *REPORTER_FIELDS, "persons_concerned", "third_parties",
+                  "entity", "macro_process", "dossier_type", "dossier_reference", "description", "handler"]
+        widgets = {"reported_on": date_input()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "reference" in self.fields:
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("Generated (COI-YYYY-NNN) when left empty.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is None:
+            if "reported_on" not in self.errors:
+                for name, message in services.case_problems(reported_on=data.get("reported_on")).items():
+                    self.add_error(name, message)
+            reference = (data.get("reference") or "").strip()
+            if reference and ConflictOfInterestCase.objects.filter(reference=reference).exists():
+                self.add_error("reference", gettext("A case with the reference %(reference)s already exists.")
+                               % {"reference": reference})
+        return data
+
+
+class MeasureInline(ReadOnlyTabularInline):
+    """Measures are recorded by the "Add a measure" button (the service checks them)."""
+
+    model = CaseMeasure
+    fields = ["kind", "decided_on", "description"]
+    readonly_fields = fields
+
+
+class ActionItemInline(ReadOnlyTabularInline):
+    """The action plan of the case; items are planned and completed from the action items' admin."""
+
+    model = ActionItem
+    fk_name = "case"
+    fields = ["title", "owner", "owner_name", "due_on", "due", "done_on", "evidence"]
+    readonly_fields = fields
+
+    @admin.display(description=_("time left"))
+    def due(self, obj: ActionItem) -> str:
+        return due_badge(obj.due_on, done=obj.is_done)
+
+
+@admin.register(ConflictOfInterestCase)
+class ConflictOfInterestCaseAdmin(CaseAdminBase):
+    form = CaseForm
+    list_display = ["reference", "reported_on", "source", "entity", "dossier_type", "status", "qualification",
+                    "measures_list", "analysis_due", "overdue_items"]
+    list_filter = ["status", "qualification", MeasureFilter, "source", "entity", ReportedYearFilter,
+                   AnalysisOverdueFilter]
+    list_select_related = ["entity"]
+    search_fields = ["reference", "dossier_reference", "description"]
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-reported_on", "reference"]
+    inlines = [MeasureInline, ActionItemInline]
+    change_form_template = "admin/compliance/conflictofinterestcase/change_form.html"
+    readonly_fields = ["status", "analysis_due_on", "analysis_due", "qualification", "qualified_on", "qualified_by",
+                       "analysis", "justification", "closed_on", "risks_list", "reporter_confidential"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list:
+        reporter = list(REPORTER_FIELDS) if can_see_reporter(request.user) else ["reporter_confidential"]
+        report = ["reference", "reported_on", "source", *reporter]
+        concerned = ["persons_concerned", "third_parties", "entity", "macro_process", "dossier_type",
+                     "dossier_reference", "description", "handler"]
+        if obj is None:
+            return [(None, {"fields": report}), (_("Concerned"), {"fields": concerned})]
+        return [
+            (None, {"fields": ["status", "analysis_due_on", "analysis_due"]}),
+            (_("Report"), {"fields": report}),
+            (_("Concerned"), {"fields": concerned}),
+            (_("Qualification"), {"fields": ["qualification", "qualified_on", "qualified_by", "analysis",
+                                              "justification", "closed_on", "risks_list"]}),
+        ]
+
+    def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
+        # Not even as hidden inputs: the identity never reaches the page of a non-officer.
+        return [] if can_see_reporter(request.user) else list(REPORTER_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
+        # The reference is the key of imports; the report date makes the analysis due date.
+        return [*self.readonly_fields, "reference", "reported_on"] if obj is not None else list(self.readonly_fields)
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        fields = ["reporter_employee", "persons_concerned", "entity", "handler"]
+        if self.admin_site.is_registered(MacroProcess):
+            fields.append("macro_process")
+        return fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConflictOfInterestCase]:
+        today = timezone.localdate()
+        return super().get_queryset(request).prefetch_related("measures").annotate(
+            overdue_count=Count("action_items", filter=Q(action_items__done_on__isnull=True,
+                                                         action_items__due_on__lt=today)))
+
+    # A case is evidence of the compliance programme (Sapin II); it moves by its actions only.
+    def has_delete_permission(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> bool:
+        return True
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
+                          extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # A past version shows every field, the reporter's identity included.
+        if not can_see_reporter(request.user):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def set_history_delta_changes(self, request: HttpRequest, historical_records: Any,
+                                  foreign_keys_are_objs: bool = True) -> None:
+        # The list of changes shows old and new values: the reporter's are left out for non-officers.
+        excluded = [] if can_see_reporter(request.user) else list(REPORTER_FIELDS)
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(current, excluded_fields=excluded,
+                                              foreign_keys_are_objs=foreign_keys_are_objs)
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    # -- columns ---------------------------------------------------------------------------------------
+    @admin.display(description=_("reporter"))
+    def reporter_confidential(self, obj: ConflictOfInterestCase) -> str:
+        return gettext("confidential")
+
+    @admin.display(description=_("measures"))
+    def measures_list(self, obj: ConflictOfInterestCase) -> str:
+        return ", ".join(str(measure.get_kind_display()) for measure in obj.measures.all()) or "–"
+
+    @admin.display(description=_("analysis"), ordering="analysis_due_on")
+    def analysis_due(self, obj: ConflictOfInterestCase) -> str:
+        return due_badge(obj.analysis_due_on, done=obj.status in (CaseStatus.QUALIFIED, CaseStatus.CLOSED))
+
+    @admin.display(description=_("overdue actions"))
+    def overdue_items(self, obj: ConflictOfInterestCase) -> str:
+        count = getattr(obj, "overdue_count", None)
+        if count is None:
+            count = obj.action_items.overdue().count()
+        return badge(count, "red") if count else "–"
+
+    @admin.display(description=_("risks materialised"))
+    def risks_list(self, obj: ConflictOfInterestCase) -> str:
+        return ", ".join(str(risk) for risk in obj.risks.all()) or "–"
+
+    # -- writes through the services -----------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: ConflictOfInterestCase, form: forms.ModelForm, change: bool) -> None:
+        save_through_services(
+            obj, form, change,
+            create=lambda **data: services.coi_case_create(actor=request.user, **data),
+            update=lambda **changes: services.coi_case_update(
+                actor=request.user, case=obj, **{k: v for k, v in changes.items() if k in services.DESCRIPTIVE_FIELDS}),
+        )
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        # Not form.save_m2m(): the services set the persons concerned. The inlines are read-only but
+        # their formsets run for the admin's change message.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    # -- transitions -------------------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
+                 name="%s_%s_transition" % info),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_change_permission(request, obj):
+            extra_context["transition_links"] = [
+                (TRANSITIONS[name][2], reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
+                                              args=[obj.pk, name.replace("_", "-")]))
+                for name in services.allowed_actions(obj)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        action = action.replace("-", "_")
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or action not in TRANSITIONS:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form_class, service, title, done = TRANSITIONS[action]
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        if request.method != "POST" and action not in services.allowed_actions(obj):
+            message = gettext("“%(action)s” is not possible for a case whose status is “%(status)s”.")
+            messages.error(request, message % {"action": title, "status": obj.get_status_display()})
+            return HttpResponseRedirect(change_url)
+
+        def apply(**data: Any) -> None:
+            service(case=obj, actor=request.user, **data)
+
+        return form_view(
+            self, request, obj, form_class=form_class, title=str(title), apply=apply, done_message=done,
+            initial=self._initial(action), template=TRANSITION_TEMPLATE,
+            extra_context={"analysis_due": self.analysis_due(obj)},
+        )
+
+    @staticmethod
+    def _initial(action: str) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {"qualify": {"qualified_on": today}, "add_measure": {"decided_on": today},
+                "close": {"closed_on": today}}.get(action, {})
+
+
+# --- action items ----------------------------------------------------------------------------------------
+
+
+class ActionItemForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["case", "risk", "title", "owner", "owner_name", "due_on", "evidence"]
+        widgets = {"due_on": date_input()}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is None and not self.errors:
+            problems = services.action_item_problems(case=data.get("case"), risk=data.get("risk"),
+                                                     title=data.get("title") or "", due_on=data.get("due_on"))
+            for name, message in problems.items():
+                self.add_error(name if name in self.fields else None, message)
+        return data
+
+
+class CompleteForm(forms.Form):
+    done_on = forms.DateField(label=_("done on"), widget=date_input())
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ActionItemAdminBase):
+    form = ActionItemForm
+    list_display = ["title", "case", "risk", "owner_display", "due_on", "due", "done_on"]
+    list_filter = [ActionItemStateFilter, AttachedToFilter, "owner"]
+    list_select_related = ["case", "risk", "owner"]
+    search_fields = ["title", "case__reference", "risk__code", "owner_name"]
+    autocomplete_fields = ["case", "owner"]
+    raw_id_fields = ["risk"]
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["due_on", "pk"]
+    actions = ["complete"]
+    readonly_fields = ["done_on", "evidence_file"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ActionItem | None = None) -> list[str]:
+        # Once planned, an item changes by being completed (the action); its plan stays as it was agreed.
+        if obj is None:
+            return list(self.readonly_fields)
+        return ["case", "risk", "title", "owner", "owner_name", "due_on", "evidence", *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: ActionItem | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: ActionItem | None = None) -> bool:
+        return True
+
+    @admin.display(description=_("owner"), ordering="owner")
+    def owner_display(self, obj: ActionItem) -> str:
+        return str(obj.owner or obj.owner_name or "–")
+
+    @admin.display(description=_("time left"), ordering="due_on")
+    def due(self, obj: ActionItem) -> str:
+        return due_badge(obj.due_on, done=obj.is_done)
+
+    def save_model(self, request: HttpRequest, obj: ActionItem, form: forms.ModelForm, change: bool) -> None:
+        if change:  # every field is read-only on the change page: nothing to write
+            return
+        save_through_services(obj, form, change,
+                              create=lambda **data: services.action_item_create(actor=request.user, **data),
+                              update=lambda **changes: None)
+
+    @admin.action(description=_("Mark as done"), permissions=["change"])
+    def complete(self, request: HttpRequest, queryset: QuerySet[ActionItem]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=CompleteForm, title=gettext("Mark as done"),
+            initial={"done_on": timezone.localdate()},
+            apply=lambda item, **data: services.action_item_complete(actor=request.user, item=item, **data),
+            done_message=lambda n: ngettext("%(count)d action done.", "%(count)d actions done.", n) % {"count": n},
+            describe=lambda item: gettext("due %(due)s") % {"due": _fmt(item.due_on)},
+        )
+

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
+from ..querysets import CaseQuerySet
 
 
 class ConflictOfInterestCase(models.Model):
@@ -54,6 +55,8 @@ class ConflictOfInterestCase(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("conflict-of-interest case")
         verbose_name_plural = _("conflict-of-interest cases")
@@ -78,6 +81,14 @@ class ConflictOfInterestCase(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.CLOSED
+
+    @property
+    def is_qualified(self) -> bool:
+        return bool(self.qualification) and self.status in (CaseStatus.QUALIFIED, CaseStatus.CLOSED)
 
 
 class CaseMeasure(models.Model):

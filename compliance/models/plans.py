@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ..querysets import ActionItemQuerySet
+
 
 class ActionItem(models.Model):
     case = models.ForeignKey(
@@ -28,6 +30,8 @@ class ActionItem(models.Model):
     evidence_file = models.FileField(_("evidence file"), upload_to="compliance/evidence/%Y/", blank=True)
     history = HistoricalRecords()
 
+    objects = ActionItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("action item")
         verbose_name_plural = _("action items")
@@ -42,3 +46,7 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_on is not None

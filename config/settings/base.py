@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
         "RefusalGroundEnum": "gdpr.choices.RefusalGround",
         "RightsRequestStatusEnum": "gdpr.choices.RequestStatus",
         "ImportRunStatusEnum": "core.models.ImportRun.Status",
+        "RiskMapKindEnum": "compliance.choices.RiskMapKind",
+        "MeasureKindEnum": "compliance.choices.MeasureKind",
     },
 }
 

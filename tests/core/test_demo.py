@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from compliance import selectors as compliance_selectors
 from gdpr import selectors
 from organization.models import Department, Employee, LegalEntity
 
@@ -95,3 +96,25 @@ def test_demo_shows_extensions_pauses_and_late_answers(demo):
     assert DeadlineEvent.objects.filter(kind="paused").exists()
     assert selectors.rights_requests_on_time_rate(2023).value < 100
     assert RightsRequest.objects.open().exists()
+
+
+@pytest.mark.parametrize(
+    ("selector", "year", "published"),
+    [
+        (compliance_selectors.coi_suspicions, 2023, 18),
+        (compliance_selectors.coi_suspicions, 2022, 22),
+        (compliance_selectors.coi_confirmed_with_refusal_or_sanction, 2023, 2),
+        (compliance_selectors.coi_qualified_with_action_plan, 2023, 9),
+        (compliance_selectors.coi_map_risks, 2023, 53),
+        (compliance_selectors.coi_map_macro_processes, 2023, 17),
+        (compliance_selectors.corruption_map_risks, 2023, 63),
+        (compliance_selectors.corruption_map_interviews, 2023, 55),
+    ],
+)
+def test_demo_gives_the_published_compliance_figures_through_the_selectors(demo, selector, year, published):
+    assert selector(year).value == published
+
+
+def test_demo_interviews_by_function_type_add_up_to_the_total(demo):
+    parts = compliance_selectors.corruption_map_interviews_by_function_type(2023)
+    assert sum(figure.value for figure in parts.values()) == compliance_selectors.corruption_map_interviews(2023).value

@@ -1,0 +1,99 @@
+"""XLSX export of one risk map version: the risks ranked by net score, the heat maps, the interviews.
+
+Headers are written in French whatever the user's language, as fixed text rather than translations: the
+workbook is the company's document for the AFA, the auditors and the board, and its layout must not
+depend on the state of a catalogue.
+"""
+from __future__ import annotations
+
+import io
+
+from django.utils import translation
+
+from .models import RiskMap
+from .scoring import AMBER, GREEN, RED, Grid, Scales, band, grid, ranked, scales_from_settings
+
+FILLS = {GREEN: "C6EFCE", AMBER: "FFEB9C", RED: "FFC7CE"}
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_filename(risk_map: RiskMap) -> str:
+    return f"risk-map-{risk_map.kind}-v{risk_map.version}.xlsx"
+
+
+def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    scales = scales or scales_from_settings()
+    risks = ranked(risk_map.risks.select_related("macro_process"))
+    interviews = risk_map.interviews.select_related("macro_process").order_by("held_on", "pk")
+    bold = Font(bold=True)
+
+    with translation.override("fr"):  # the labels of choices (effectiveness, function type) in French too
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "Risques"
+        headers = [
+            "Rang", "Code", "Intitulé", "Macro-processus", "Scénario", "Probabilité brute",
+            "Impact brut", "Score brut", "Dispositifs de maîtrise existants", "Efficacité des contrôles",
+            "Probabilité nette", "Impact net", "Score net", "Responsable",
+        ]
+        sheet.append(headers)
+        for rank, risk in enumerate(risks, start=1):
+            sheet.append([
+                rank, risk.code, risk.title, str(risk.macro_process), risk.scenario, risk.gross_likelihood,
+                risk.gross_impact, risk.gross_score, risk.existing_controls, risk.get_control_effectiveness_display(),
+                risk.net_likelihood, risk.net_impact, risk.net_score, risk.owner,
+            ])
+        for row, risk in enumerate(risks, start=2):
+            for column, value in ((8, risk.gross_score), (13, risk.net_score)):
+                sheet.cell(row=row, column=column).fill = PatternFill("solid", fgColor=FILLS[band(value, scales=scales)])
+        for column in range(1, len(headers) + 1):
+            sheet.cell(row=1, column=column).font = bold
+            sheet.column_dimensions[get_column_letter(column)].width = 40 if column in (3, 5, 9) else 16
+        sheet.freeze_panes = "A2"
+
+        heat = workbook.create_sheet("Cartographie")
+        heat.append([str(risk_map), "Approuvée le",
+                     risk_map.approved_on.strftime("%d/%m/%Y") if risk_map.approved_on else "non approuvée"])
+        row = 3
+        for title, pairs in (
+            ("Risque brut", [(r.gross_likelihood, r.gross_impact) for r in risks]),
+            ("Risque net", [(r.net_likelihood, r.net_impact) for r in risks]),
+        ):
+            row = _write_grid(heat, row, title, grid(pairs, scales=scales), PatternFill, bold, Alignment) + 2
+
+        sheet_interviews = workbook.create_sheet("Entretiens")
+        sheet_interviews.append(["Date", "Fonction interrogée", "Type de fonction", "Macro-processus",
+                                 "Notes"])
+        for interview in interviews:
+            sheet_interviews.append([
+                interview.held_on, interview.function, interview.get_function_type_display(),
+                str(interview.macro_process) if interview.macro_process else "", interview.notes,
+            ])
+            sheet_interviews.cell(row=sheet_interviews.max_row, column=1).number_format = "DD/MM/YYYY"
+        for column in range(1, 6):
+            sheet_interviews.cell(row=1, column=column).font = bold
+            sheet_interviews.column_dimensions[get_column_letter(column)].width = 30
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_grid(sheet, row: int, title: str, heat: Grid, fill_class, bold, alignment_class) -> int:  # noqa: ANN001
+    """One grid: likelihood down the side (highest first), impact along the bottom; returns the last row."""
+    sheet.cell(row=row, column=1, value=f"{title} ({'total'} : {heat.total})").font = bold
+    row += 1
+    for cells in heat.rows:
+        sheet.cell(row=row, column=1, value=f"{'Probabilité'} {cells[0].likelihood}").font = bold
+        for offset, cell in enumerate(cells, start=2):
+            target = sheet.cell(row=row, column=offset, value=cell.count)
+            target.fill = fill_class("solid", fgColor=FILLS[cell.band])
+            target.alignment = alignment_class(horizontal="center")
+        row += 1
+    for offset, impact in enumerate(heat.impacts, start=2):
+        sheet.cell(row=row, column=offset, value=f"{'Impact'} {impact}").font = bold
+    return row

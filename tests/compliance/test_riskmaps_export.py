@@ -1,0 +1,56 @@
+"""The XLSX of a map version: risks ranked by net score with French headers, the heat maps, the interviews."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from compliance.choices import FunctionType
+from compliance.riskmap_export import risk_map_xlsx
+from tests.compliance.factories import RiskFactory, RiskInterviewFactory, RiskMapFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def workbook():
+    risk_map = RiskMapFactory(version=3, approved_on=dt.date(2025, 1, 15))
+    RiskFactory(map=risk_map, code="LOW", gross_likelihood=2, gross_impact=2, net_likelihood=1, net_impact=1)
+    RiskFactory(map=risk_map, code="HIGH", gross_likelihood=4, gross_impact=4, net_likelihood=4, net_impact=3)
+    RiskFactory(map=risk_map, code="MID", gross_likelihood=4, gross_impact=2, net_likelihood=2, net_impact=3)
+    RiskInterviewFactory(map=risk_map, function="Head of purchasing", function_type=FunctionType.BUSINESS,
+                         held_on=dt.date(2024, 11, 5))
+    RiskInterviewFactory(map=risk_map, function="Payroll", function_type=FunctionType.SUPPORT)
+    return openpyxl.load_workbook(io.BytesIO(risk_map_xlsx(risk_map)))
+
+
+def test_the_workbook_has_the_risks_the_heat_map_and_the_interviews(workbook):
+    assert workbook.sheetnames == ["Risques", "Cartographie", "Entretiens"]
+
+
+def test_the_risks_are_ranked_by_net_score_under_french_headers(workbook):
+    rows = list(workbook["Risques"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Rang", "Code", "Intitulé") and rows[0][12] == "Score net"
+    assert [(row[0], row[1], row[12]) for row in rows[1:]] == [(1, "HIGH", 12), (2, "MID", 6), (3, "LOW", 1)]
+
+
+def test_the_heat_map_sheet_counts_each_cell_and_colours_it(workbook):
+    sheet = workbook["Cartographie"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    gross_title = next(i for i, row in enumerate(values) if row[0] and str(row[0]).startswith("Risque brut"))
+    assert values[gross_title][0] == "Risque brut (total : 3)"
+    # First grid row is likelihood 4: impacts 1..4 in columns B..E.
+    assert values[gross_title + 1][:5] == ["Probabilité 4", 0, 1, 0, 1]
+    net_title = next(i for i, row in enumerate(values) if row[0] and str(row[0]).startswith("Risque net"))
+    counts = [c for row in values[net_title + 1:net_title + 5] for c in row[1:5]]
+    assert sum(counts) == 3
+    red = sheet.cell(row=gross_title + 2, column=5)  # likelihood 4, impact 4: score 16
+    assert red.fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def test_the_interviews_sheet_lists_each_interview(workbook):
+    rows = list(workbook["Entretiens"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Date", "Fonction interrogée", "Type de fonction")
+    assert [row[1] for row in rows[1:]] == ["Payroll", "Head of purchasing"]  # by date held
