@@ -434,7 +434,7 @@ def action_item_complete(
 ) -> ActionItem:
     """Mark an action done, with its evidence (a text or a file): not before the case was reported, not
     in the future, once."""
-    locked = ActionItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+    locked = ActionItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
     if locked.done_on is not None:
         raise ValidationError({"done_on": gettext("This action was already done on %(day)s.") % {"day": _fmt(locked.done_on)}})
     if not isinstance(done_on, dt.date):
