@@ -4,21 +4,27 @@ An action on the selected rows (`form_action`) or a button of a change page (`fo
 form; its submit calls a service (`apply`), and what the service refuses (a ValidationError) comes back
 as an admin message or as errors on the form, never as a 500. The pages are admin/vigie/action_form.html
 and admin/vigie/form_page.html (core/templates). The add and change forms save through the services
-with `save_through_services` (or their own `save_model` and `adopt`).
+with `save_through_services` (or their own `save_model` and `adopt`). An admin whose rows move by
+transitions gets their buttons on the change page, each with its small form, from
+`TransitionButtonsMixin` (admin/vigie/change_form_with_transitions.html and
+admin/vigie/transition_form.html).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 #: The messages that report a service's refusal for one row.
 Refusal = Callable[[Any, ValidationError], list[str]]
@@ -215,3 +221,92 @@ def adopt(target: Model, saved: Model) -> None:
         setattr(target, field.attname, getattr(saved, field.attname))
     target._state.adding = False
     target._state.db = saved._state.db
+
+
+# --- the transition buttons of a change page ---------------------------------------------------------------
+
+
+def format_translated(text: str, **values: Any) -> SafeString:
+    """`text % values` as {% blocktranslate %} makes it: the translated text as it is, the values escaped."""
+    return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})  # noqa: S308
+
+
+class TransitionButtonsMixin:
+    """The transitions of a row as buttons of its change page, each a small form (`form_view`) calling its
+    service, at `<object_id>/do/<action>/` (URL name `<app>_<model>_transition`).
+
+    `transitions` maps each action to (form, service, button title, done message); `allowed_actions(obj)`
+    says which ones the row's status allows (the others are refused on GET with
+    `transition_not_possible`, formatted with the action's title and the status; a POST is left to the
+    service to refuse). `transition_url_dashes` writes `start_analysis` as `start-analysis` in the URL.
+    An admin says how a service is called (`apply_transition`), what a form starts with
+    (`transition_initial`) and what the page shows above the form (`transition_context`, e.g. its
+    `transition_intro`).
+    """
+
+    transitions: ClassVar[dict[str, tuple[type[forms.Form], Any, Any, Any]]] = {}
+    allowed_actions: Callable[[Any], Iterable[str]]
+    transition_not_possible: Any = ""
+    transition_url_dashes: bool = False
+    transition_template: str = "admin/vigie/transition_form.html"
+    change_form_template = "admin/vigie/change_form_with_transitions.html"
+
+    def _transition_url_name(self, view: str) -> str:
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name  # type: ignore[attr-defined]
+        return [
+            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),  # type: ignore[attr-defined]
+                 name="%s_%s_transition" % info),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is not None and self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            extra_context["transition_links"] = [
+                (self.transitions[name][2],
+                 reverse(self._transition_url_name("transition"),
+                         args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name]))
+                for name in self.allowed_actions(obj)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        if self.transition_url_dashes:
+            action = action.replace("-", "_")
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None or action not in self.transitions:
+            raise Http404
+        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        form_class, service, title, done = self.transitions[action]
+        if request.method != "POST" and action not in self.allowed_actions(obj):
+            messages.error(request, str(self.transition_not_possible)
+                           % {"action": title, "status": obj.get_status_display()})
+            return HttpResponseRedirect(reverse(self._transition_url_name("change"), args=[obj.pk]))
+
+        def apply(**data: Any) -> None:
+            self.apply_transition(request, obj, service, data)
+
+        return form_view(
+            self, request, obj, form_class=form_class, title=str(title), apply=apply,  # type: ignore[arg-type]
+            done_message=done, initial=self.transition_initial(action), template=self.transition_template,
+            extra_context=self.transition_context(obj),
+        )
+
+    def apply_transition(self, request: HttpRequest, obj: Any, service: Callable[..., Any],
+                         data: dict[str, Any]) -> None:
+        """Call the action's service with the form's cleaned data."""
+        raise NotImplementedError
+
+    def transition_initial(self, action: str) -> dict[str, Any]:
+        """The initial values of the action's form."""
+        return {}
+
+    def transition_context(self, obj: Any) -> dict[str, Any]:
+        """More context for the action's page: `transition_intro` is the line above the form."""
+        return {}

@@ -1,7 +1,7 @@
 """Admin of the conflict-of-interest cases and their action items.
 
 Wiring only: the add and change forms save through `coi_case_create` / `coi_case_update`, each transition
-is a button of the change page with its small form (core.admin_actions.form_view) calling its service,
+is a button of the change page with its small form (core.admin_actions.TransitionButtonsMixin) calling its service,
 and action items are planned and completed through `action_item_create` / `action_item_complete`.
 The reporter's identity (a whistleblower's, notably) is shown only to compliance officers
 (`can_see_reporter`); everyone else reads "confidential", history pages included.
@@ -12,18 +12,18 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_actions import form_action, form_view, save_through_services
+from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
 from core.admin_utils import QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
 
 from ..choices import CaseStatus, MeasureKind, Qualification
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 else:
     CaseAdminBase = ActionItemAdminBase = SimpleHistoryAdmin
 
-TRANSITION_TEMPLATE = "admin/compliance/conflictofinterestcase/transition_form.html"
 REPORTER_FIELDS = ("reporter_employee", "reporter_name")
 
 
@@ -197,7 +196,7 @@ class ActionItemInline(ReadOnlyTabularInline):
 
 
 @admin.register(ConflictOfInterestCase)
-class ConflictOfInterestCaseAdmin(CaseAdminBase):
+class ConflictOfInterestCaseAdmin(TransitionButtonsMixin, CaseAdminBase):
     form = CaseForm
     list_display = ["reference", "reported_on", "source", "entity", "dossier_type", "status", "qualification",
                     "measures_list", "analysis_due", "overdue_items"]
@@ -209,7 +208,10 @@ class ConflictOfInterestCaseAdmin(CaseAdminBase):
     list_per_page = 50
     ordering = ["-reported_on", "reference"]
     inlines = [MeasureInline, ActionItemInline]
-    change_form_template = "admin/compliance/conflictofinterestcase/change_form.html"
+    transitions = TRANSITIONS
+    allowed_actions = staticmethod(services.allowed_actions)
+    transition_not_possible = _("“%(action)s” is not possible for a case whose status is “%(status)s”.")
+    transition_url_dashes = True  # do/start-analysis/
     readonly_fields = ["status", "analysis_due_on", "analysis_due", "qualification", "qualified_on", "qualified_by",
                        "analysis", "justification", "closed_on", "risks_list", "reporter_confidential"]
 
@@ -314,52 +316,17 @@ class ConflictOfInterestCaseAdmin(CaseAdminBase):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    # -- transitions -------------------------------------------------------------------------------------
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
-                 name="%s_%s_transition" % info),
-            *super().get_urls(),
-        ]
+    # -- transitions (core.admin_actions.TransitionButtonsMixin) ---------------------------------------
+    def apply_transition(self, request: HttpRequest, obj: ConflictOfInterestCase, service: Any,
+                         data: dict[str, Any]) -> None:
+        service(case=obj, actor=request.user, **data)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and self.has_change_permission(request, obj):
-            extra_context["transition_links"] = [
-                (TRANSITIONS[name][2], reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
-                                              args=[obj.pk, name.replace("_", "-")]))
-                for name in services.allowed_actions(obj)
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def transition_context(self, obj: ConflictOfInterestCase) -> dict[str, Any]:
+        reported = format_translated(gettext("Reported %(reported)s, status: %(status)s."),
+                                     reported=date_filter(obj.reported_on, "d/m/Y"), status=obj.get_status_display())
+        return {"transition_intro": format_html("{} {}", reported, self.analysis_due(obj))}
 
-    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
-        action = action.replace("-", "_")
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or action not in TRANSITIONS:
-            raise Http404
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        form_class, service, title, done = TRANSITIONS[action]
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
-        if request.method != "POST" and action not in services.allowed_actions(obj):
-            message = gettext("“%(action)s” is not possible for a case whose status is “%(status)s”.")
-            messages.error(request, message % {"action": title, "status": obj.get_status_display()})
-            return HttpResponseRedirect(change_url)
-
-        def apply(**data: Any) -> None:
-            service(case=obj, actor=request.user, **data)
-
-        return form_view(
-            self, request, obj, form_class=form_class, title=str(title), apply=apply, done_message=done,
-            initial=self._initial(action), template=TRANSITION_TEMPLATE,
-            extra_context={"analysis_due": self.analysis_due(obj)},
-        )
-
-    @staticmethod
-    def _initial(action: str) -> dict[str, Any]:
+    def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
         return {"qualify": {"qualified_on": today}, "add_measure": {"decided_on": today},
                 "close": {"closed_on": today}}.get(action, {})

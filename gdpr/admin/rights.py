@@ -3,8 +3,8 @@
 Wiring only: a new request goes through `rights_request_create`, an edit through
 `rights_request_update` (descriptive fields) and `rights_request_set_handler`; status and deadlines
 are read-only and change through the buttons of the change page, one small form per transition,
-each calling its service (core.admin_actions.form_view). A refused transition comes back as a message on
-the form, never a 500.
+each calling its service (core.admin_actions.TransitionButtonsMixin). A refused transition comes back
+as a message on the form, never a 500.
 """
 from __future__ import annotations
 
@@ -12,21 +12,20 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_actions import adopt, form_view
+from core.admin_actions import TransitionButtonsMixin, adopt, format_translated
 from core.admin_utils import DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
 
 from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     RightsRequestAdminBase = SimpleHistoryAdmin[RightsRequest]
 else:
     RightsRequestAdminBase = SimpleHistoryAdmin
-
-TRANSITION_TEMPLATE = "admin/gdpr/rightsrequest/transition_form.html"
 
 
 def _fmt(day: dt.date | None) -> str:
@@ -213,7 +210,7 @@ _STATE_FIELDS = [
 
 
 @admin.register(RightsRequest)
-class RightsRequestAdmin(RightsRequestAdminBase):
+class RightsRequestAdmin(TransitionButtonsMixin, RightsRequestAdminBase):
     form = RightsRequestForm
     list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due",
                     "handler"]
@@ -225,7 +222,9 @@ class RightsRequestAdmin(RightsRequestAdminBase):
     list_per_page = 50
     ordering = ["-received_at", "-pk"]
     inlines = [PauseInline]
-    change_form_template = "admin/gdpr/rightsrequest/change_form.html"
+    transitions = TRANSITIONS
+    allowed_actions = staticmethod(services.allowed_actions)
+    transition_not_possible = _("“%(action)s” is not possible for a request whose status is “%(status)s”.")
     add_fieldsets = [
         (None, {"fields": ["reference", "received_at", "right", "other_rights", "channel"]}),
         (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address",
@@ -341,55 +340,22 @@ class RightsRequestAdmin(RightsRequestAdminBase):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    # -- transitions -------------------------------------------------------------------------------------
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
-                 name="%s_%s_transition" % info),
-            *super().get_urls(),
-        ]
+    # -- transitions (core.admin_actions.TransitionButtonsMixin) ---------------------------------------
+    def apply_transition(self, request: HttpRequest, obj: RightsRequest, service: Any, data: dict[str, Any]) -> None:
+        # What was left empty is left out (the service's default applies), but a required argument of
+        # a service goes in even blank, for the service to refuse it with its message.
+        values = {name: value for name, value in data.items() if value not in (None, "")
+                  or name in ("ground", "complaint_right_notified", "reason")}
+        service(request=obj, actor=request.user, **values)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and self.has_change_permission(request, obj):
-            extra_context["transition_links"] = [
-                (TRANSITIONS[name][2], reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
-                                              args=[obj.pk, name]))
-                for name in services.allowed_actions(obj)
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def transition_context(self, obj: RightsRequest) -> dict[str, Any]:
+        received = format_translated(gettext("Received %(received)s, status: %(status)s."),
+                                     received=date_filter(template_localtime(obj.received_at), "d/m/Y H:i"),
+                                     status=obj.get_status_display())
+        deadline = due_badge(obj.applicable_due_on, done=not obj.is_open)
+        return {"transition_intro": format_html("{} {}", received, deadline)}
 
-    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or action not in TRANSITIONS:
-            raise Http404
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        form_class, service, title, done = TRANSITIONS[action]
-        if request.method != "POST" and action not in services.allowed_actions(obj):
-            message = gettext("“%(action)s” is not possible for a request whose status is “%(status)s”.")
-            messages.error(request, message % {"action": title, "status": obj.get_status_display()})
-            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                                                args=[obj.pk]))
-
-        def apply(**data: Any) -> None:
-            # What was left empty is left out (the service's default applies), but a required argument of
-            # a service goes in even blank, for the service to refuse it with its message.
-            values = {name: value for name, value in data.items() if value not in (None, "")
-                      or name in ("ground", "complaint_right_notified", "reason")}
-            service(request=obj, actor=request.user, **values)
-
-        return form_view(
-            self, request, obj, form_class=form_class, title=title, apply=apply, done_message=done,
-            initial=self._initial(action), template=TRANSITION_TEMPLATE,
-            extra_context={"deadline": due_badge(obj.applicable_due_on, done=not obj.is_open)},
-        )
-
-    @staticmethod
-    def _initial(action: str) -> dict[str, Any]:
+    def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
         now = timezone.localtime().replace(second=0, microsecond=0)
         return {
