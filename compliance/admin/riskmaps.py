@@ -329,12 +329,30 @@ class RiskForm(forms.ModelForm):
         return data
 
 
+class MaterialisedFilter(admin.SimpleListFilter):
+    """Risks that materialised: linked to a qualified conflict-of-interest case reported that year."""
+
+    title = _("materialised in")
+    parameter_name = "materialised"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        this_year = timezone.localdate().year
+        return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Risk]) -> QuerySet[Risk]:
+        if self.value() and self.value().isdigit():
+            cases = Risk.cases.through.objects.filter(conflictofinterestcase__reported_on__year=int(self.value()))
+            return queryset.filter(pk__in=cases.values("risk_id"))
+        return queryset
+
+
 @admin.register(Risk)
 class RiskAdmin(RiskAdminBase):
     form = RiskForm
-    list_display = ["code", "title", "map", "macro_process", "gross_score", "net", "control_effectiveness", "owner"]
+    list_display = ["code", "title", "map", "macro_process", "gross_score", "net", "control_effectiveness", "owner",
+                    "materialised"]
     list_display_links = ["code", "title"]
-    list_filter = ["map", "macro_process", NetBandFilter, "control_effectiveness"]
+    list_filter = ["map", "macro_process", NetBandFilter, "control_effectiveness", MaterialisedFilter]
     list_select_related = ["map", "macro_process"]
     search_fields = ["code", "title"]
     autocomplete_fields = ["macro_process"]
@@ -366,6 +384,14 @@ class RiskAdmin(RiskAdminBase):
             self.message_user(request, gettext("Risks of an approved version cannot be deleted."), messages.ERROR)
             return
         super().delete_queryset(request, queryset)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Risk]:
+        return super().get_queryset(request).annotate(_cases=Count("cases"))
+
+    @admin.display(description=_("cases"), ordering="_cases")
+    def materialised(self, obj: Risk) -> int:
+        """How many conflict-of-interest cases this risk materialised in (all years)."""
+        return obj._cases
 
     @admin.display(description=_("net score"), ordering="net_score")
     def net(self, obj: Risk) -> str:
