@@ -16,42 +16,34 @@ from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
 
 
+class PresentTodayMixin:
+    """A "present today" head-count column for admins of models that have `employees`."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        today = timezone.localdate()
+        return (
+            super()  # type: ignore[misc]
+            .get_queryset(request)
+            .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
+        )
+
+    @admin.display(description=_("present today"), ordering="_present")
+    def present_today(self, obj: LegalEntity | Department) -> int:
+        return obj._present
+
+
 @admin.register(LegalEntity)
-class LegalEntityAdmin(SimpleHistoryAdmin):
+class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "parent", "present_today"]
     list_select_related = ["parent"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LegalEntity]:
-        today = timezone.localdate()
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
-        )
-
-    @admin.display(description=_("present today"), ordering="_present")
-    def present_today(self, obj: LegalEntity) -> int:
-        return obj._present
-
 
 @admin.register(Department)
-class DepartmentAdmin(SimpleHistoryAdmin):
+class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     list_display = ["name", "present_today"]
     search_fields = ["name"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
-        today = timezone.localdate()
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
-        )
-
-    @admin.display(description=_("present today"), ordering="_present")
-    def present_today(self, obj: Department) -> int:
-        return obj._present
 
 
 class PresenceFilter(admin.SimpleListFilter):
