@@ -1,0 +1,452 @@
+"""Training indicators, computed by the database (RULES.md, "Training"; the E1/E2/E5/E8/E9/E10 rows of
+dpef-indicators.csv). The one place where "trained" is defined.
+
+Completion rate of module M at day D over a scope =
+    employees present at D, in scope and in M's audience, trained in M at D
+  ÷ employees present at D, in scope and in M's audience,
+where "trained in M at D" is: a counted completion (not flagged) or a qualifying attendance (at least
+M's minimum minutes) dated between M's deployment day and D, both included, and, when M must be renewed
+every R months, after D − R months (a completion exactly R months before D has expired).
+
+Every function here runs aggregate queries (a count with an EXISTS per employee); none loops over
+employees in Python. Dates are Paris calendar days: `Completion.completed_on` is the Paris day of
+`completed_at`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from core.figures import Figure, percent
+from organization.models import Department, Employee
+from organization.querysets import present_on_q
+
+from .choices import Audience, ModuleKind
+from .models import Attendance, Completion, Module, PhishingCampaign, Session
+
+BREAKDOWNS = ("entity", "department", "manager", "gender")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which employees a figure is about: some entities (codes) and/or departments (ids); empty = all."""
+
+    entities: tuple[str, ...] = ()
+    departments: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, entities: Iterable[Any] = (), departments: Iterable[Any] = ()) -> Scope:
+        return cls(
+            entities=tuple(sorted({getattr(e, "code", e) for e in entities})),
+            departments=tuple(sorted({getattr(d, "pk", d) for d in departments})),
+        )
+
+    def q(self, prefix: str = "") -> Q:
+        condition = Q()
+        if self.entities:
+            condition &= Q(**{f"{prefix}entity__code__in": self.entities})
+        if self.departments:
+            condition &= Q(**{f"{prefix}department__in": self.departments})
+        return condition
+
+    def describe(self) -> str:
+        parts = []
+        if self.entities:
+            parts.append(", ".join(self.entities))
+        if self.departments:
+            names = Department.objects.filter(pk__in=self.departments).order_by("name").values_list("name", flat=True)
+            parts.append(", ".join(names))
+        return " / ".join(parts) or _("all entities")
+
+
+ALL = Scope()
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A completion rate: numerator, denominator and the rounded percentage (None on 0/0)."""
+
+    module: str
+    day: dt.date
+    numerator: int
+    denominator: int
+    scope: Scope = field(default=ALL)
+
+    @property
+    def value(self) -> Decimal | None:
+        return percent(self.numerator, self.denominator)
+
+    @property
+    def not_trained(self) -> int:
+        return self.denominator - self.numerator
+
+
+# -- the definition ----------------------------------------------------------------------------------
+def renewal_cutoff(module: Module, day: dt.date) -> dt.date | None:
+    """A renewable module's completion counts at `day` only when dated strictly after this day."""
+    if not module.renewal_months:
+        return None
+    return day - relativedelta(months=module.renewal_months)
+
+
+def valid_until(module: Module, completed_on: dt.date) -> dt.date | None:
+    """The last day a completion of `module` dated `completed_on` still counts (None: it never expires).
+
+    The inverse of `renewal_cutoff`: the last day D with D − R months < completed_on (month ends are
+    clamped by dateutil, so it is searched around completed_on + R months rather than assumed).
+    """
+    if not module.renewal_months:
+        return None
+    months = relativedelta(months=module.renewal_months)
+    day = completed_on + months
+    while day - months >= completed_on:
+        day -= dt.timedelta(days=1)
+    while (day + dt.timedelta(days=1)) - months < completed_on:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def counted_completions(module: Module, day: dt.date) -> QuerySet[Completion]:
+    """The completions of `module` that count at `day` (all employees)."""
+    completions = Completion.objects.filter(
+        module=module, anomaly="", completed_on__gte=module.deployed_on, completed_on__lte=day
+    )
+    if (cutoff := renewal_cutoff(module, day)) is not None:
+        completions = completions.filter(completed_on__gt=cutoff)
+    return completions
+
+
+def qualifying_attendances(module: Module, day: dt.date) -> QuerySet[Attendance]:
+    """The attendances at sessions of `module` that count at `day` (all employees)."""
+    attendances = Attendance.objects.filter(
+        session__module=module, minutes_attended__gte=module.qualifying_minutes,
+        session__held_on__gte=module.deployed_on, session__held_on__lte=day,
+    )
+    if (cutoff := renewal_cutoff(module, day)) is not None:
+        attendances = attendances.filter(session__held_on__gt=cutoff)
+    return attendances
+
+
+def trained_q(module: Module, day: dt.date) -> Q:
+    """On Employee: trained in `module` at `day` (an EXISTS per source of training)."""
+    condition = Q(Exists(counted_completions(module, day).filter(employee=OuterRef("pk"))))
+    if module.has_sessions:
+        condition |= Q(Exists(qualifying_attendances(module, day).filter(employee=OuterRef("pk"))))
+    return condition
+
+
+def audience_q(module: Module) -> Q:
+    """On Employee: in the module's audience (managers or everyone, limited to its entities/departments)."""
+    condition = Q()
+    if module.audience == Audience.MANAGERS:
+        condition &= Q(is_manager=True)
+    entity_ids = [e.pk for e in module.audience_entities.all()]
+    if entity_ids:
+        condition &= Q(entity__in=entity_ids)
+    department_ids = [d.pk for d in module.audience_departments.all()]
+    if department_ids:
+        condition &= Q(department__in=department_ids)
+    return condition
+
+
+def population(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+    """The denominator: employees present at `day`, in `scope` and in the module's audience."""
+    return Employee.objects.filter(present_on_q(day) & audience_q(module) & scope.q())
+
+
+def describe_audience(module: Module) -> str:
+    who = _("managers") if module.audience == Audience.MANAGERS else _("all staff")
+    limits = [", ".join(e.code for e in module.audience_entities.all()),
+              ", ".join(d.name for d in module.audience_departments.all())]
+    limits = [limit for limit in limits if limit]
+    return f"{who} ({_('limited to')} {' / '.join(limits)})" if limits else who
+
+
+def method_text(module: Module, day: dt.date | None = None) -> str:
+    """The definition of the module's completion rate, in words, for the indicator's method text."""
+    text = _(
+        "Employees present on the reference day (hired on or before it, contract not ended before it), "
+        "in the audience of %(code)s (%(audience)s), who completed it between its deployment on %(deployed)s "
+        "and the reference day, both included"
+    ) % {"code": module.code, "audience": describe_audience(module), "deployed": module.deployed_on.strftime("%d/%m/%Y")}
+    if module.renewal_months:
+        text += _(", and less than %(months)d months before the reference day") % {"months": module.renewal_months}
+    if module.has_sessions:
+        text += _(" (a session counts from %(minutes)d minutes of attendance)") % {"minutes": module.qualifying_minutes}
+    text += _(", divided by the employees present on the reference day in that audience.")
+    if day is not None:
+        text += " " + _("Reference day: %s.") % day.strftime("%d/%m/%Y")
+    return text
+
+
+# -- rates --------------------------------------------------------------------------------------------
+def completion_rate(module: Module, day: dt.date, scope: Scope = ALL) -> Rate:
+    """One query: the module's completion rate at `day` over `scope`."""
+    counts = population(module, day, scope).aggregate(
+        denominator=Count("pk"), numerator=Count("pk", filter=trained_q(module, day))
+    )
+    return Rate(module.code, day, counts["numerator"], counts["denominator"], scope)
+
+
+def completion_figure(module: Module, day: dt.date, scope: Scope = ALL) -> Figure:
+    """The rate with the records behind it (the employees of the denominator), for reporting."""
+    rate = completion_rate(module, day, scope)
+    ids = population(module, day, scope).order_by().values_list("pk", flat=True)
+    return Figure.rate(rate.numerator, rate.denominator, model="organization.employee", ids=ids)
+
+
+def completion_trained_figure(module: Module, day: dt.date, scope: Scope = ALL) -> Figure:
+    """The numerator of the rate as a count, with the trained employees behind it."""
+    return Figure.count(trained(module, day, scope))
+
+
+def trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+    return population(module, day, scope).filter(trained_q(module, day))
+
+
+def not_trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+    """The people to remind: in the population at `day` and not trained then, with the day of their last
+    completion of the module (an expired one, or one before deployment), for the reminder campaign."""
+    return (
+        population(module, day, scope)
+        .exclude(trained_q(module, day))
+        .select_related("entity", "department")
+        .annotate(last_completed_on=Max(
+            "training_completions__completed_on",
+            filter=Q(training_completions__module=module, training_completions__anomaly="",
+                     training_completions__completed_on__lte=day),
+        ))
+        .order_by("entity__code", "department__name", "last_name", "first_name", "employee_id")
+    )
+
+
+def _group_expression(by: str) -> tuple[Any, ...]:
+    if by == "entity":
+        return ("entity__code", "entity__name")
+    if by == "department":
+        return ("department__name",)
+    if by == "manager":
+        return ("is_manager",)
+    if by == "gender":
+        return ("gender",)
+    raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: Any
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> Decimal | None:
+        return percent(self.numerator, self.denominator)
+
+
+def breakdown(module: Module, day: dt.date, by: str, scope: Scope = ALL) -> list[BreakdownRow]:
+    """The rate per entity, department, manager/non-manager or gender: one GROUP BY query."""
+    from organization.choices import Gender
+
+    fields = _group_expression(by)
+    rows = (
+        population(module, day, scope)
+        .order_by()
+        .values(*fields)
+        .annotate(denominator=Count("pk"), numerator=Count("pk", filter=trained_q(module, day)))
+    )
+    result = []
+    for row in rows:
+        if by == "entity":
+            key, label = row["entity__code"], f"{row['entity__code']} – {row['entity__name']}"
+        elif by == "department":
+            key = row["department__name"]
+            label = key or _("(no department)")
+        elif by == "manager":
+            key = row["is_manager"]
+            label = _("Managers") if key else _("Non-managers")
+        else:
+            key = row["gender"]
+            label = str(Gender(key).label) if key else _("(not given)")
+        result.append(BreakdownRow(key, label, row["numerator"], row["denominator"]))
+    result.sort(key=lambda r: (str(r.label)))
+    return result
+
+
+def month_ends(until: dt.date, months: int) -> list[dt.date]:
+    """The last day of each of the `months` months ending with `until`'s month (`until` itself last)."""
+    days = []
+    for back in range(months - 1, 0, -1):
+        first = (until.replace(day=1) - relativedelta(months=back - 1))
+        days.append(first - dt.timedelta(days=1))
+    days.append(until)
+    return days
+
+
+def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope = ALL) -> list[Rate]:
+    """The rate at the end of each month (and at `until` for the current one), from the module's
+    deployment month on: what the trend chart draws."""
+    days = [d for d in month_ends(until, months) if d >= module.deployed_on - dt.timedelta(days=31)]
+    return [completion_rate(module, day, scope) for day in days]
+
+
+def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+    """Employees present today, in the audience, trained today, whose training stops counting within
+    `within_days` days (their last counted completion expires by today + within_days): to re-enrol."""
+    if not module.renewal_months:
+        return Employee.objects.none()
+    horizon = today + dt.timedelta(days=within_days)
+    months = relativedelta(months=module.renewal_months)
+    last = Max("training_completions__completed_on", filter=Q(
+        training_completions__module=module, training_completions__anomaly="",
+        training_completions__completed_on__gte=module.deployed_on, training_completions__completed_on__lte=today,
+    ))
+    return (
+        population(module, today, scope)
+        .annotate(last_completed_on=last)
+        .filter(last_completed_on__gt=today - months, last_completed_on__lte=horizon - months)
+        .select_related("entity", "department")
+        .order_by("last_completed_on", "employee_id")
+    )
+
+
+# -- yearly figures -------------------------------------------------------------------------------------
+def year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _counted_in_year(year: int) -> QuerySet[Completion]:
+    start, end = year_bounds(year)
+    return Completion.objects.filter(
+        anomaly="", completed_on__range=(start, end), completed_on__gte=F("module__deployed_on")
+    )
+
+
+def _qualifying_in_year(year: int) -> QuerySet[Attendance]:
+    start, end = year_bounds(year)
+    return Attendance.objects.filter(
+        session__held_on__range=(start, end),
+        session__held_on__gte=F("session__module__deployed_on"),
+        minutes_attended__gte=Coalesce(F("session__module__min_attendance_minutes"), Value(1)),
+        minutes_attended__gt=0,
+    )
+
+
+def trained_in_year_q(year: int) -> Q:
+    """On Employee: at least one counted completion or qualifying attendance in `year`, any module."""
+    return Q(Exists(_counted_in_year(year).filter(employee=OuterRef("pk")))) | Q(
+        Exists(_qualifying_in_year(year).filter(employee=OuterRef("pk")))
+    )
+
+
+def trained_at_least_once(year: int, scope: Scope = ALL) -> Figure:
+    """E8_TRAINED_AT_LEAST_ONCE_RATE: present at Y-12-31 and trained in Y ÷ present at Y-12-31."""
+    _start, end = year_bounds(year)
+    present = Employee.objects.filter(present_on_q(end) & scope.q())
+    counts = present.aggregate(denominator=Count("pk"), numerator=Count("pk", filter=trained_in_year_q(year)))
+    return Figure.rate(counts["numerator"], counts["denominator"], model="organization.employee",
+                       ids=present.order_by().values_list("pk", flat=True))
+
+
+def trainees(year: int, scope: Scope = ALL) -> QuerySet[Employee]:
+    """Distinct employees trained in `year` (whether or not still present at year end)."""
+    return Employee.objects.filter(scope.q()).filter(trained_in_year_q(year))
+
+
+def women_share_of_trainees(year: int, scope: Scope = ALL) -> Figure:
+    """E10_WOMEN_SHARE_OF_TRAINEES: women ÷ distinct employees trained in Y (unknown gender counted
+    in the denominator only)."""
+    people = trainees(year, scope)
+    counts = people.aggregate(denominator=Count("pk"), numerator=Count("pk", filter=Q(gender="F")))
+    return Figure.rate(counts["numerator"], counts["denominator"], model="organization.employee",
+                       ids=people.order_by().values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Training minutes of a year by module kind; `hours()` converts, rounded half-up to the unit."""
+
+    minutes: dict[str, int]
+    completion_ids: tuple[int, ...] = ()
+    attendance_ids: tuple[int, ...] = ()
+
+    def total_minutes(self) -> int:
+        return sum(self.minutes.values())
+
+    @staticmethod
+    def to_hours(minutes: int) -> Decimal:
+        return (Decimal(minutes) / 60).quantize(Decimal("1"), rounding="ROUND_HALF_UP")
+
+    def hours(self, kind: str | None = None) -> Decimal:
+        return self.to_hours(self.total_minutes() if kind is None else self.minutes.get(kind, 0))
+
+
+def completion_minutes() -> Any:
+    """A completion's training time: its duration, else the module's expected duration, else 0."""
+    return Coalesce(F("duration_minutes"), F("module__expected_minutes"), Value(0))
+
+
+def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False) -> Hours:
+    """E8_TRAINING_HOURS (and by kind): counted completions' durations and every attended minute of
+    sessions held in Y, by module kind. Two GROUP BY queries."""
+    minutes = {kind: 0 for kind in ModuleKind.values}
+    completions = _counted_in_year(year).filter(scope.q("employee__"))
+    for row in completions.order_by().values("module__kind").annotate(total=Sum(completion_minutes())):
+        minutes[row["module__kind"]] += row["total"] or 0
+    start, end = year_bounds(year)
+    attendances = Attendance.objects.filter(session__held_on__range=(start, end)).filter(scope.q("employee__"))
+    for row in attendances.order_by().values("session__module__kind").annotate(total=Sum("minutes_attended")):
+        minutes[row["session__module__kind"]] += row["total"] or 0
+    if not with_ids:
+        return Hours(minutes)
+    return Hours(
+        minutes,
+        tuple(completions.order_by().values_list("pk", flat=True)),
+        tuple(attendances.order_by().values_list("pk", flat=True)),
+    )
+
+
+def workshop_trained(module: Module, year: int, scope: Scope = ALL) -> Figure:
+    """E1_ETHICS_WORKSHOP_TRAINED, E1_FRAUD_WORKSHOP_TRAINED, E9_MANAGERS_TRAINED_DISABILITY: distinct
+    employees who attended a session of the workshop in Y for at least its minimum duration."""
+    start, end = year_bounds(year)
+    attended = Attendance.objects.filter(
+        session__module=module, session__held_on__range=(start, end), minutes_attended__gte=module.qualifying_minutes,
+    )
+    return Figure.count(Employee.objects.filter(scope.q()).filter(Exists(attended.filter(employee=OuterRef("pk")))))
+
+
+def sessions_held(module: Module, year: int) -> Figure:
+    start, end = year_bounds(year)
+    return Figure.count(Session.objects.filter(module=module, held_on__range=(start, end)))
+
+
+def phishing_campaigns(year: int) -> Figure:
+    """E2_PHISHING_TESTS: phishing campaigns sent in Y."""
+    start, end = year_bounds(year)
+    return Figure.count(PhishingCampaign.objects.filter(sent_on__range=(start, end)))
+
+
+def module_rates(day: dt.date, scope: Scope = ALL, *, mandatory_only: bool = False) -> list[tuple[Module, Rate]]:
+    """Every module's rate at `day` (the overview the admin and the API list)."""
+    modules = Module.objects.prefetch_related("audience_entities", "audience_departments").order_by("code")
+    if mandatory_only:
+        modules = modules.filter(mandatory=True)
+    return [(module, completion_rate(module, day, scope)) for module in modules]
+
+
+__all__ = [
+    "ALL", "BREAKDOWNS", "BreakdownRow", "Hours", "Rate", "Scope", "audience_q", "breakdown", "completion_figure",
+    "completion_minutes", "completion_rate", "completion_trained_figure", "counted_completions", "method_text",
+    "module_rates", "monthly_trend", "not_trained", "phishing_campaigns", "population", "qualifying_attendances",
+    "renewal_cutoff", "renewals_due", "sessions_held", "trained", "trained_at_least_once", "trained_in_year_q",
+    "trained_q", "trainees", "training_hours", "valid_until", "women_share_of_trainees", "workshop_trained",
+]

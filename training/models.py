@@ -1,1 +1,0 @@
-"""Models: filled by the issue that builds this app."""

@@ -1,0 +1,7 @@
+"""Training: modules, LMS completions, workshop sessions with attendance, phishing campaigns."""
+from .completions import Completion
+from .modules import Module
+from .phishing import PhishingCampaign
+from .sessions import Attendance, Session
+
+__all__ = ["Attendance", "Completion", "Module", "PhishingCampaign", "Session"]

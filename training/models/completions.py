@@ -1,0 +1,67 @@
+"""A module completed by an employee, as the LMS exports it."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ..choices import CompletionAnomaly
+
+
+class Completion(models.Model):
+    employee = models.ForeignKey(
+        "organization.Employee", verbose_name=_("employee"), on_delete=models.PROTECT,
+        related_name="training_completions",
+    )
+    module = models.ForeignKey(
+        "training.Module", verbose_name=_("module"), on_delete=models.PROTECT, related_name="completions"
+    )
+    completed_at = models.DateTimeField(_("completed at"))
+    #: The Paris calendar day of `completed_at`, the day the completion-rate rules compare (RULES.md).
+    completed_on = models.DateField(_("completed on"), editable=False)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    anomaly = models.CharField(
+        _("anomaly"), max_length=20, choices=CompletionAnomaly.choices, blank=True, default="",
+        help_text=_("A flagged completion is kept but not counted."),
+    )
+    import_run = models.ForeignKey(
+        "core.ImportRun", verbose_name=_("import run"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("completion")
+        verbose_name_plural = _("completions")
+        ordering = ["-completed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "module", "completed_at"], name="completion_unique_employee_module_time",
+                violation_error_message=_("This employee already has a completion of this module at that time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0), name="completion_score_not_negative",
+                violation_error_message=_("A score cannot be negative."),
+            ),
+        ]
+        indexes = [
+            # The completion rate: one module, a range of days, per employee.
+            models.Index(fields=["module", "employee", "completed_on"], name="completion_rate_idx"),
+            # Yearly figures (hours, trained at least once).
+            models.Index(fields=["completed_on"], name="completion_day_idx"),
+        ]
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if self.completed_at is not None:
+            self.completed_on = timezone.localtime(self.completed_at).date()
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"{self.module.code} – {self.employee.employee_id} – {self.completed_on:%d/%m/%Y}"
+
+    @property
+    def is_counted(self) -> bool:
+        return not self.anomaly
