@@ -1,0 +1,443 @@
+"""Admin of the training modules: the list with each module's current completion rate, and a module's
+page as the compliance officer's dashboard (rate, method, monthly trend, breakdowns, renewals due) for a
+chosen day and scope, with the "not yet trained" and "renewal due" lists and their CSV exports.
+
+Wiring only: every figure is training.kpis, every write training.services (module_create /
+module_update, which re-flags the completions when the deployment day moves).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_actions import adopt, error_text
+from core.admin_utils import badge, date_input
+from organization.models import Department, Employee, LegalEntity
+
+from .. import kpis, services
+from ..choices import ModuleKind
+from ..models import Module
+from .charts import percent_text, point_text, trend_svg
+
+if TYPE_CHECKING:
+    ModuleAdminBase = SimpleHistoryAdmin[Module]
+else:
+    ModuleAdminBase = SimpleHistoryAdmin
+
+#: The horizon of the "renewal due" list (days after the reference day).
+RENEWAL_HORIZON_DAYS = 60
+#: How many renewals the module's page lists (the full list is one click away).
+RENEWALS_SHOWN = 20
+TREND_MONTHS = 24
+PEOPLE_PER_PAGE = 100
+AUDIENCE_FIELDS = ("audience_entities", "audience_departments")
+
+
+def rate_colour(value: Decimal | None) -> str:
+    """Green from 90 %, amber from 75 %, red below; grey when nobody is in the population."""
+    if value is None:
+        return "grey"
+    if value >= 90:
+        return "green"
+    return "amber" if value >= 75 else "red"
+
+
+def rate_badge(value: Decimal | None) -> str:
+    return badge(percent_text(value), rate_colour(value))
+
+
+# --- the day and scope of the figures (?date=&entity=&department=) ----------------------------------------
+
+
+class ScopeForm(forms.Form):
+    date = forms.DateField(label=_("Reference day"), required=False, widget=date_input())
+    entity = forms.ModelChoiceField(label=_("Legal entity"), queryset=LegalEntity.objects.order_by("code"),
+                                    to_field_name="code", required=False, empty_label=_("All entities"))
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.order_by("name"),
+                                        required=False, empty_label=_("All departments"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # the labels sit above their fields
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The reference day and the scope read from the query string (today and everyone by default)."""
+
+    form: ScopeForm
+    day: dt.date
+    entity: LegalEntity | None = None
+    department: Department | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Selection:
+        today = timezone.localdate()
+        if not any(request.GET.get(name) for name in ScopeForm.base_fields):
+            return cls(ScopeForm(initial={"date": today}), today)
+        form = ScopeForm(request.GET)
+        form.is_valid()  # a wrong value is shown on the form; the others still apply
+        data = getattr(form, "cleaned_data", {})
+        return cls(form, data.get("date") or today, data.get("entity"), data.get("department"))
+
+    @property
+    def scope(self) -> kpis.Scope:
+        return kpis.Scope.of(entities=[self.entity] if self.entity else [],
+                             departments=[self.department] if self.department else [])
+
+    @property
+    def is_default(self) -> bool:
+        return self.day == timezone.localdate() and self.entity is None and self.department is None
+
+    def query(self, **changes: Any) -> str:
+        """The query string of this selection, with `changes` (None drops a parameter)."""
+        params: dict[str, Any] = {
+            "date": self.day.isoformat(),
+            "entity": self.entity.code if self.entity else None,
+            "department": self.department.pk if self.department else None,
+        }
+        params.update(changes)
+        return urlencode({name: value for name, value in params.items() if value not in (None, "")})
+
+    def describe(self) -> str:
+        return gettext("%(scope)s on %(day)s") % {"scope": self.scope.describe(), "day": self.day.strftime("%d/%m/%Y")}
+
+
+# --- the people to remind ------------------------------------------------------------------------------------
+
+
+def _day(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def person_columns() -> list[tuple[str, Callable[[Employee], str]]]:
+    """The columns of the people lists and their CSV: (header, value of an employee of `kpis.not_trained`).
+    Every text is translated now, not while the CSV streams (after the view has returned)."""
+    yes, no = gettext("Yes"), gettext("No")
+    return [
+        (gettext("Employee ID"), lambda e: e.employee_id),
+        (gettext("Last name"), lambda e: e.last_name),
+        (gettext("First name"), lambda e: e.first_name),
+        (gettext("Email"), lambda e: e.email),
+        (gettext("Entity"), lambda e: e.entity.code),
+        (gettext("Department"), lambda e: e.department.name if e.department_id else ""),
+        (gettext("Manager"), lambda e: yes if e.is_manager else no),
+        (gettext("Hired on"), lambda e: _day(e.hired_on)),
+        (gettext("Last completion"), lambda e: _day(e.last_completed_on)),
+    ]
+
+
+@dataclass(frozen=True)
+class PeopleList:
+    """A list of employees of a module's page: its title, its people and its extra columns."""
+
+    slug: str
+    title: Any
+    people: Callable[[Module, Selection], QuerySet[Employee]]
+    extra_columns: tuple[tuple[Any, Callable[[Module, Employee], str]], ...] = ()
+    renewable_only: bool = False
+
+    def columns(self, module: Module) -> list[tuple[str, Callable[[Employee], str]]]:
+        extra = [(str(label), (lambda e, value=value: value(module, e))) for label, value in self.extra_columns]
+        return person_columns() + extra
+
+
+PEOPLE_LISTS = {
+    "not-trained": PeopleList(
+        "not-trained", _("Not yet trained in %(module)s"),
+        lambda module, selection: kpis.not_trained(module, selection.day, selection.scope),
+    ),
+    "renewals-due": PeopleList(
+        "renewals-due", _("Renewal of %(module)s due within %(days)d days"),
+        lambda module, selection: kpis.renewals_due(module, RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
+        extra_columns=((_("Counts until"), lambda module, e: _day(kpis.valid_until(module, e.last_completed_on))),),
+        renewable_only=True,
+    ),
+}
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, for a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list[str]]) -> StreamingHttpResponse:
+    """UTF-8 with a BOM and `;` separators (as the import rejects, core/imports/engine.py RejectsWriter), so
+    French Excel opens it as a table; streamed, so a large population does not sit in memory."""
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines() -> Iterator[bytes]:
+        yield ("\ufeff" + writer.writerow(header)).encode("utf-8")
+        for row in rows:
+            yield writer.writerow(row).encode("utf-8")
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{get_valid_filename(filename)}"'
+    return response
+
+
+# --- the module ------------------------------------------------------------------------------------------------
+
+
+class ModuleForm(forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = [*services.MODULE_FIELDS, *AUDIENCE_FIELDS]
+        widgets = {"deployed_on": date_input()}
+
+    def clean(self) -> dict[str, Any]:
+        # The service's rule, before anything is saved, so the error lands on its field.
+        data = super().clean()
+        if data.get("kind") == ModuleKind.E_LEARNING and data.get("min_attendance_minutes"):
+            self.add_error("min_attendance_minutes",
+                           gettext("An e-learning module has no attendance minimum (it has no sessions)."))
+        return data
+
+
+@admin.register(Module)
+class ModuleAdmin(ModuleAdminBase):
+    form = ModuleForm
+    list_display = ["code", "title", "kind", "mandatory", "audience_text", "deployed_on", "renewal", "current_rate"]
+    list_display_links = ["code", "title"]
+    list_filter = ["kind", "mandatory", "audience"]
+    search_fields = ["code", "title"]
+    ordering = ["code"]
+    filter_horizontal = list(AUDIENCE_FIELDS)
+    readonly_fields = ["is_reference"]
+    change_form_template = "admin/training/module/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["code", "title", "kind", "mandatory", "description", "is_reference"]}),
+        (_("Audience"), {"fields": ["audience", *AUDIENCE_FIELDS]}),
+        (_("Rules of the completion rate"), {"fields": [
+            "deployed_on", "renewal_months", "min_attendance_minutes", "expected_minutes",
+        ]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
+        # kpis.audience_q reads the audience of each module: prefetched, one query for the whole list.
+        return super().get_queryset(request).prefetch_related(*AUDIENCE_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Module | None = None) -> list[str]:
+        # The indicators find a reference module by its code.
+        if obj is not None and obj.is_reference:
+            return ["code", *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    # A reference module is behind a DPEF indicator: it is never deleted.
+    def has_delete_permission(self, request: HttpRequest, obj: Module | None = None) -> bool:
+        if obj is not None and obj.is_reference:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Module]) -> None:
+        # The "delete selected" confirmation already refuses them (has_delete_permission per object); kept
+        # here too, so that no other path deletes one.
+        super().delete_queryset(request, queryset.filter(is_reference=False))
+
+    # -- columns -------------------------------------------------------------------------------------------
+    @admin.display(description=_("audience"))
+    def audience_text(self, obj: Module) -> str:
+        return kpis.describe_audience(obj)
+
+    @admin.display(description=_("renewal"), ordering="renewal_months")
+    def renewal(self, obj: Module) -> str:
+        if not obj.renewal_months:
+            return "–"
+        return ngettext("every %(months)d month", "every %(months)d months", obj.renewal_months) % {
+            "months": obj.renewal_months}
+
+    @admin.display(description=_("completion rate today"))
+    def current_rate(self, obj: Module) -> str:
+        """Today, all entities: one aggregate query per module (there are about ten)."""
+        rate = kpis.completion_rate(obj, timezone.localdate())
+        return format_html('{} <span class="vigie-rate-parts" style="color:#666">{}/{}</span>',
+                           rate_badge(rate.value), rate.numerator, rate.denominator)
+
+    # -- writes through the services --------------------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: Module, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            values = {name: data[name] for name in services.MODULE_FIELDS if name in data}
+            audience = {name: data[name] for name in AUDIENCE_FIELDS if name in data}
+            adopt(obj, services.module_create(actor=request.user, **values, **audience))
+            return
+        changes = {name: data[name] for name in form.changed_data if name in (*services.MODULE_FIELDS, *AUDIENCE_FIELDS)}
+        if changes:
+            services.module_update(actor=request.user, module=obj, **changes)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        # The service has set the audience; form.save_m2m() would set it again.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def _changeform_view(self, request: HttpRequest, object_id: str | None, form_url: str,
+                         extra_context: dict[str, Any] | None) -> HttpResponse:
+        # What the form cannot see (a code taken meanwhile...) comes back from the service as a message.
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, error_text(exc, _MODULE_LABELS), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # -- the dashboard of the change page -----------------------------------------------------------------
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_view_or_change_permission(request, obj):
+                extra_context.update(dashboard_context(obj, Selection.from_request(request)))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/not-trained/", view(self.not_trained_view), name="training_module_not_trained"),
+            path("<path:object_id>/renewals-due/", view(self.renewals_due_view), name="training_module_renewals_due"),
+            *super().get_urls(),
+        ]
+
+    def not_trained_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self.people_view(request, object_id, PEOPLE_LISTS["not-trained"])
+
+    def renewals_due_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self.people_view(request, object_id, PEOPLE_LISTS["renewals-due"])
+
+    def people_view(self, request: HttpRequest, object_id: str, people_list: PeopleList) -> HttpResponse:
+        """A list of employees of the module for a day and scope, paginated, or its CSV (?format=csv)."""
+        module = self.get_object(request, unquote(object_id))
+        if module is None or (people_list.renewable_only and not module.renewal_months):
+            raise Http404
+        if not self.has_view_or_change_permission(request, module):
+            raise PermissionDenied
+        selection = Selection.from_request(request)
+        people = people_list.people(module, selection)
+        columns = people_list.columns(module)
+        if request.GET.get("format") == "csv":
+            rows = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
+            filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
+            return csv_response(filename, [label for label, _value in columns], rows)
+        page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+        can_see_employees = request.user.has_perm("organization.view_employee")
+        rows = []
+        for employee in page:
+            cells = [value(employee) for _label, value in columns]
+            url = reverse("admin:organization_employee_change", args=[employee.pk]) if can_see_employees else ""
+            rows.append((url, cells))
+        title = str(people_list.title) % {"module": module.code, "days": RENEWAL_HORIZON_DAYS}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": module,
+            "title": title,
+            "subtitle": selection.describe(),
+            "scope_form": selection.form,
+            "selection_query": selection.query(),
+            "headers": [label for label, _value in columns],
+            "rows": rows,
+            "page": page,
+            "count": page.paginator.count,
+            "csv_url": "?" + selection.query(format="csv"),
+            "change_url": reverse("admin:training_module_change", args=[module.pk]) + "?" + selection.query(),
+            "page_urls": {
+                "previous": "?" + selection.query(page=page.previous_page_number()) if page.has_previous() else "",
+                "next": "?" + selection.query(page=page.next_page_number()) if page.has_next() else "",
+            },
+        }
+        return TemplateResponse(request, "admin/training/module/people.html", context)
+
+
+_MODULE_LABELS = {field.name: field.verbose_name for field in Module._meta.get_fields() if hasattr(field, "verbose_name")}
+
+BREAKDOWN_TITLES = {
+    "entity": _("By legal entity"),
+    "department": _("By department"),
+    "manager": _("Managers and non-managers"),
+    "gender": _("By gender"),
+}
+
+
+def breakdown_tables(module: Module, selection: Selection) -> list[dict[str, Any]]:
+    """The rate per entity, department, manager / non-manager and gender (one GROUP BY each); the entity
+    and department rows link to the same page narrowed to that entity or department."""
+    tables = []
+    for by in kpis.BREAKDOWNS:
+        rows = kpis.breakdown(module, selection.day, by, selection.scope)
+        departments = {}
+        if by == "department":
+            names = [row.key for row in rows if row.key]
+            departments = dict(Department.objects.filter(name__in=names).values_list("name", "pk"))
+        table_rows = []
+        for row in rows:
+            link = ""
+            if by == "entity" and row.key:
+                link = "?" + selection.query(entity=row.key)
+            elif by == "department" and row.key in departments:
+                link = "?" + selection.query(department=departments[row.key])
+            table_rows.append({
+                "label": row.label, "link": link, "numerator": row.numerator, "denominator": row.denominator,
+                "not_trained": row.denominator - row.numerator, "badge": rate_badge(row.value),
+                "bar": float(row.value or 0), "colour": rate_colour(row.value),
+            })
+        tables.append({"by": by, "title": BREAKDOWN_TITLES[by], "rows": table_rows})
+    return tables
+
+
+def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
+    """Everything the module's page shows above its form, for the selected day and scope."""
+    day, scope = selection.day, selection.scope
+    rate = kpis.completion_rate(module, day, scope)
+    trend = kpis.monthly_trend(module, day, TREND_MONTHS, scope)
+    chart_title = gettext("Completion rate of %(module)s at the end of each month, %(scope)s") % {
+        "module": module.code, "scope": scope.describe()}
+    base = reverse("admin:training_module_change", args=[module.pk]).removesuffix("change/")
+    context: dict[str, Any] = {
+        "dashboard": True,
+        "trend_months": TREND_MONTHS,
+        "selection": selection,
+        "scope_form": selection.form,
+        "scope_text": selection.describe(),
+        "rate": rate,
+        "rate_badge": rate_badge(rate.value),
+        "rate_text": percent_text(rate.value),
+        "method": kpis.method_text(module, day),
+        "trend_chart": trend_svg(trend, title=chart_title),
+        "trend_rows": [(rate_point, percent_text(rate_point.value), point_text(rate_point)) for rate_point in trend],
+        "breakdowns": breakdown_tables(module, selection),
+        "not_trained_url": f"{base}not-trained/?{selection.query()}",
+        "not_trained_csv_url": f"{base}not-trained/?{selection.query(format='csv')}",
+    }
+    if module.renewal_months:
+        due = kpis.renewals_due(module, RENEWAL_HORIZON_DAYS, day, scope)
+        shown = list(due[:RENEWALS_SHOWN])
+        context.update({
+            "renewals_count": due.count() if len(shown) == RENEWALS_SHOWN else len(shown),
+            "renewals": [(e, kpis.valid_until(module, e.last_completed_on)) for e in shown],
+            "renewals_url": f"{base}renewals-due/?{selection.query()}",
+            "renewals_csv_url": f"{base}renewals-due/?{selection.query(format='csv')}",
+            "renewal_horizon": RENEWAL_HORIZON_DAYS,
+        })
+    return context
