@@ -18,6 +18,7 @@ api_patterns = [
     path("organization/", include("organization.api.urls")),
     path("gdpr/", include("gdpr.api.urls")),
     path("compliance/", include("compliance.api.urls")),
+    path("training/", include("training.api.urls")),
 ]
 
 urlpatterns = [

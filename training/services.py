@@ -22,8 +22,8 @@ from .choices import CompletionAnomaly, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 
 __all__ = [
-    "attendance_record", "completion_anomaly", "completion_day", "completion_record", "module_create",
-    "module_update", "phishing_campaign_save", "refresh_deployment_flags", "session_create", "session_update",
+    "ReferenceModuleProtected", "attendance_record", "completion_anomaly", "completion_day", "completion_record",
+    "module_create", "module_delete", "module_update", "phishing_campaign_save", "refresh_deployment_flags", "session_create", "session_update",
 ]
 
 MODULE_FIELDS = (
@@ -132,6 +132,24 @@ def module_update(*, actor: Any, module: Module, audience_entities: Any = None, 
     if previous_deployment != module.deployed_on:
         refresh_deployment_flags(module, actor=actor)
     return module
+
+
+class ReferenceModuleProtected(ValidationError):
+    """Deleting a reference module (a DPEF indicator uses it) is refused."""
+
+
+@transaction.atomic
+def module_delete(*, actor: Any, module: Module) -> None:
+    """Delete a module nobody followed yet; reference modules and modules with records are kept."""
+    if module.is_reference:
+        raise ReferenceModuleProtected(_("%(code)s is a reference module: a DPEF indicator uses it, it cannot be "
+                                         "deleted.") % {"code": module.code})
+    if module.completions.exists() or module.sessions.exists():
+        raise ValidationError(_("%(code)s has completions or sessions: it cannot be deleted.") % {"code": module.code})
+    # simple-history reads these when it writes the deletion's history row.
+    module._history_user = actor
+    module._change_reason = _("Module deleted")
+    module.delete()
 
 
 # -- sessions and attendance ----------------------------------------------------------------------------

@@ -1,0 +1,10 @@
+"""API routes of the training app: each module declares its ROUTES."""
+from rest_framework.routers import DefaultRouter
+
+from . import completions, modules, phishing, sessions
+
+router = DefaultRouter()
+for module in (modules, completions, sessions, phishing):
+    for prefix, viewset, basename in module.ROUTES:
+        router.register(prefix, viewset, basename=basename)
+urlpatterns = router.urls
