@@ -35,7 +35,7 @@ MODULE_FIELDS = (
 # -- completions ----------------------------------------------------------------------------------------
 def completion_day(completed_at: dt.datetime) -> dt.date:
     """The Paris calendar day of a completion (the day the rules compare)."""
-    return timezone.localtime(completed_at).date()
+    return completed_at.astimezone(timezone.get_default_timezone()).date()
 
 
 def completion_anomaly(module: Module, completed_at: dt.datetime, *, now: dt.datetime | None = None) -> str:

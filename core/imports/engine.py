@@ -214,7 +214,9 @@ class Importer:
     `entity`) or raising `RowError`; cross-field contradictions are reported with `row.error(...)`.
     `prepare()` loads lookups once; `stages()` may order the writes of a batch (parents before
     children); `after_write()` writes what hangs off the imported records (child rows, ledger rows).
-    Registered with `core.imports.register`.
+    `self.run` is the `ImportRun` being executed; fields named in `not_compared` (e.g. `import_run_id`)
+    are written with a record but never make it "changed" on their own. Registered with
+    `core.imports.register`.
     """
 
     kind: ClassVar[str]
@@ -227,10 +229,22 @@ class Importer:
     batch_size: ClassVar[int | None] = DEFAULT_BATCH_SIZE
     #: Lookups whose creations are reported in the summary ("departments created: 3").
     lookups: Sequence[Lookup] = ()
+    #: Fields `build` returns that are written with a record but do not make it changed on their own
+    #: (`import_run_id`: re-importing a file must leave its records, and their history, as they are).
+    not_compared: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, *, user: Any = None, change_reason: str = "") -> None:
+    def __init__(self, *, user: Any = None, change_reason: str = "", run: ImportRun | None = None) -> None:
         self.user = user
         self.change_reason = change_reason
+        #: The run being executed (records may point to it, e.g. `import_run_id=self.run.pk`); None
+        #: outside the engine.
+        self.run = run
+        #: What the summary must tell beyond the counts, as label → number of written rows (e.g.
+        #: "completions flagged, not counted: 3"); increment it in `after_write`, for rows written.
+        self.notes: dict[str, int] = {}
+
+    def note(self, label: str, count: int = 1) -> None:
+        self.notes[label] = self.notes.get(label, 0) + count
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -359,6 +373,8 @@ class ImportReport:
         lines = [head, "  " + summary_counts(run)]
         for label, count in run.details.get("created_related", {}).items():
             lines.append("  " + _("%(label)s created: %(count)d") % {"label": label, "count": count})
+        for label, count in run.details.get("notes", {}).items():
+            lines.append(f"  {label}: {count}")
         if unknown := run.details.get("unknown_columns"):
             lines.append("  " + _("unknown columns ignored: %s") % ", ".join(unknown))
         if run.message:
@@ -513,7 +529,7 @@ class _Run:
         return details
 
     def _process(self, table: Table, mapping: dict[str, int]) -> None:
-        importer = self.importer_class(user=self.user, change_reason=self._change_reason())
+        importer = self.importer_class(user=self.user, change_reason=self._change_reason(), run=self.run)
         self.importer = importer
         batch_size = self.importer_class.batch_size
         one_transaction = self.strict or self.dry_run
@@ -710,6 +726,7 @@ class _Run:
         created_rows: list[Row] = []
         updated: list[tuple[Row, dict[str, Any]]] = []
         unchanged: list[Row] = []
+        not_compared = importer.not_compared
         for row in rows:
             built = row.built
             assert built is not None
@@ -718,9 +735,10 @@ class _Run:
                 to_create.append(model(**built))
                 created_rows.append(row)
                 continue
-            changed = [name for name, value in built.items() if old[name] != value]
+            changed = [name for name, value in built.items() if old[name] != value and name not in not_compared]
             if changed:
                 changed_fields.update(changed)
+                changed_fields.update(name for name in not_compared if name in built)
                 to_update.append(model(**{**old, **built}))
                 updated.append((row, old))
             else:
@@ -782,6 +800,8 @@ class _Run:
         created_related = {lookup.label: lookup.created for lookup in self.importer.lookups if lookup.created}
         if created_related:
             run.details["created_related"] = created_related
+        if notes := {label: count for label, count in self.importer.notes.items() if count}:
+            run.details["notes"] = notes
         run.finished_at = timezone.now()
         rejects_path = None
         assert self.rejects is not None

@@ -56,7 +56,8 @@ class Completion(models.Model):
 
     def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         if self.completed_at is not None:
-            self.completed_on = timezone.localtime(self.completed_at).date()
+            # The Paris day whatever the active time zone (settings.TIME_ZONE is Europe/Paris).
+            self.completed_on = self.completed_at.astimezone(timezone.get_default_timezone()).date()
         super().save(*args, **kwargs)
 
     def __str__(self) -> str:
