@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from core.figures import Figure, percent
@@ -143,17 +143,23 @@ def trained_q(module: Module, day: dt.date) -> Q:
     return condition
 
 
+def _audience_limit_q(field: str, limits: Any) -> Q:
+    """On Employee: `field` among the module's chosen `limits` (a many-to-many manager), or no limit chosen.
+
+    Subqueries rather than the list of ids, so that a rate stays one query whether or not the module's
+    limits were prefetched."""
+    rows = limits.through.objects.filter(**{limits.source_field_name: limits.instance.pk})
+    return Q(~Exists(rows)) | Q(**{f"{field}__in": rows.values(limits.target_field_name)})
+
+
 def audience_q(module: Module) -> Q:
-    """On Employee: in the module's audience (managers or everyone, limited to its entities/departments)."""
+    """On Employee: in the module's audience (managers or everyone, limited to its entities and to its
+    departments: an employee must pass both limits when both are chosen). Runs no query itself."""
     condition = Q()
     if module.audience == Audience.MANAGERS:
         condition &= Q(is_manager=True)
-    entity_ids = [e.pk for e in module.audience_entities.all()]
-    if entity_ids:
-        condition &= Q(entity__in=entity_ids)
-    department_ids = [d.pk for d in module.audience_departments.all()]
-    if department_ids:
-        condition &= Q(department__in=department_ids)
+    condition &= _audience_limit_q("entity", module.audience_entities)
+    condition &= _audience_limit_q("department", module.audience_departments)
     return condition
 
 
@@ -163,11 +169,21 @@ def population(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Emp
 
 
 def describe_audience(module: Module) -> str:
+    """Who must follow the module, in words; a limit to some entities names the entities left out."""
+    from organization.models import LegalEntity
+
     who = _("managers") if module.audience == Audience.MANAGERS else _("all staff")
-    limits = [", ".join(e.code for e in module.audience_entities.all()),
-              ", ".join(d.name for d in module.audience_departments.all())]
+    entities = sorted(e.code for e in module.audience_entities.all())
+    limits = [", ".join(entities), ", ".join(sorted(d.name for d in module.audience_departments.all()))]
     limits = [limit for limit in limits if limit]
-    return f"{who} ({_('limited to')} {' / '.join(limits)})" if limits else who
+    if not limits:
+        return who
+    text = f"{who} ({_('limited to')} {' / '.join(limits)}"
+    if entities:
+        left_out = LegalEntity.objects.exclude(code__in=entities).order_by("code").values_list("code", flat=True)
+        if left_out:
+            text += "; " + _("not in the audience: %s") % ", ".join(left_out)
+    return text + ")"
 
 
 def method_text(module: Module, day: dt.date | None = None) -> str:
@@ -299,22 +315,37 @@ def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope
 
 
 def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
-    """Employees present today, in the audience, trained today, whose training stops counting within
-    `within_days` days (their last counted completion expires by today + within_days): to re-enrol."""
+    """Employees present today, in the audience and trained today, whose training stops counting within
+    `within_days` days: the last day it counts is before today + `within_days` (by then it has expired
+    unless renewed). To re-enrol.
+
+    Annotated with `last_trained_on` (the day of their last counted completion or qualifying attendance,
+    the one that expires) and `last_completed_on` (their last counted completion, None when only a session
+    trained them)."""
     if not module.renewal_months:
         return Employee.objects.none()
     horizon = today + dt.timedelta(days=within_days)
-    months = relativedelta(months=module.renewal_months)
-    last = Max("training_completions__completed_on", filter=Q(
-        training_completions__module=module, training_completions__anomaly="",
-        training_completions__completed_on__gte=module.deployed_on, training_completions__completed_on__lte=today,
-    ))
+    last_completed = Subquery(
+        counted_completions(module, today).filter(employee=OuterRef("pk"))
+        .order_by("-completed_on").values("completed_on")[:1]
+    )
+    people = population(module, today, scope).annotate(last_completed_on=last_completed)
+    if module.has_sessions:
+        last_attended = Subquery(
+            qualifying_attendances(module, today).filter(employee=OuterRef("pk"))
+            .order_by("-session__held_on").values("session__held_on")[:1]
+        )
+        never = Value(dt.date(1, 1, 1), output_field=DateField())
+        people = people.annotate(last_attended_on=last_attended).annotate(
+            last_trained_on=Greatest(Coalesce("last_completed_on", never), Coalesce("last_attended_on", never))
+        )
+    else:
+        people = people.annotate(last_trained_on=F("last_completed_on"))
     return (
-        population(module, today, scope)
-        .annotate(last_completed_on=last)
-        .filter(last_completed_on__gt=today - months, last_completed_on__lte=horizon - months)
+        people.filter(last_trained_on__gt=renewal_cutoff(module, today),
+                      last_trained_on__lte=renewal_cutoff(module, horizon))
         .select_related("entity", "department")
-        .order_by("last_completed_on", "employee_id")
+        .order_by("last_trained_on", "employee_id")
     )
 
 
@@ -416,10 +447,12 @@ def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False) -> 
 
 def workshop_trained(module: Module, year: int, scope: Scope = ALL) -> Figure:
     """E1_ETHICS_WORKSHOP_TRAINED, E1_FRAUD_WORKSHOP_TRAINED, E9_MANAGERS_TRAINED_DISABILITY: distinct
-    employees who attended a session of the workshop in Y for at least its minimum duration."""
+    employees who attended a session of the workshop in Y for at least its minimum duration (sessions
+    before the module's deployment day do not count, as in the rate and `trained_at_least_once`)."""
     start, end = year_bounds(year)
     attended = Attendance.objects.filter(
-        session__module=module, session__held_on__range=(start, end), minutes_attended__gte=module.qualifying_minutes,
+        session__module=module, session__held_on__range=(start, end), session__held_on__gte=module.deployed_on,
+        minutes_attended__gte=module.qualifying_minutes,
     )
     return Figure.count(Employee.objects.filter(scope.q()).filter(Exists(attended.filter(employee=OuterRef("pk")))))
 

@@ -1,13 +1,18 @@
 """The demo data set: users per role and the roster's head-counts."""
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from compliance import selectors as compliance_selectors
+from core.models import ImportRun
 from gdpr import selectors
 from organization.models import Department, Employee, LegalEntity
+from training import kpis
+from training.choices import ModuleKind
+from training.models import Attendance, Completion, Module
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +60,14 @@ def test_demo_has_one_user_per_role_and_a_superuser(demo):
 
 
 def test_load_demo_twice_changes_nothing(demo):
-    before = (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count())
+    def state():
+        return (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count(),
+                Completion.objects.count(), Completion.history.count(), Attendance.history.count(),
+                Module.history.count())
+
+    before = state()
     call_command("load_demo", verbosity=0)
-    assert (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count()) == before
+    assert state() == before
 
 
 @pytest.mark.parametrize(
@@ -118,3 +128,84 @@ def test_demo_gives_the_published_compliance_figures_through_the_selectors(demo,
 def test_demo_interviews_by_function_type_add_up_to_the_total(demo):
     parts = compliance_selectors.corruption_map_interviews_by_function_type(2023)
     assert sum(figure.value for figure in parts.values()) == compliance_selectors.corruption_map_interviews(2023).value
+
+
+# -- training (issue 5): the published rates are whole percents; ours keep one decimal -------------------
+def _whole_percent(value) -> int:  # noqa: ANN001 - a Decimal
+    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "published"),
+    [
+        ("LCBFT", 2023, 89), ("LCBFT", 2022, 84),
+        ("DEONTO", 2023, 92), ("DEONTO", 2022, 93),
+        ("RGPD", 2023, 91), ("RGPD", 2022, 92),
+        ("CYBER", 2023, 92), ("CYBER", 2022, 93),
+        ("HANDICAP", 2023, 87),
+        ("RSE", 2023, 78),
+    ],
+)
+def test_demo_gives_the_published_completion_rates(demo, code, year, published):
+    rate = kpis.completion_rate(Module.objects.get(code=code), dt.date(year, 12, 31))
+    assert _whole_percent(rate.value) == published
+
+
+def test_demo_ethics_rate_is_the_published_2416_of_2639(demo):
+    rate = kpis.completion_rate(Module.objects.get(code="DEONTO"), dt.date(2023, 12, 31))
+    assert (rate.numerator, rate.denominator) == (2416, 2639)
+
+
+def test_demo_disability_rate_leaves_out_the_subsidiary_in_liquidation(demo):
+    module = Module.objects.get(code="HANDICAP")
+    rate = kpis.completion_rate(module, dt.date(2023, 12, 31))
+    mnv = Employee.objects.present_on(dt.date(2023, 12, 31)).filter(entity__code="MNV").count()
+    assert mnv == 73
+    assert (rate.numerator, rate.denominator) == (2225, 2639 - mnv)
+    assert "MNV" in kpis.method_text(module) and "Ma Nouvelle Ville" in module.description
+
+
+@pytest.mark.parametrize(("year", "published"), [(2023, 97), (2022, 94)])
+def test_demo_trained_at_least_once(demo, year, published):
+    assert _whole_percent(kpis.trained_at_least_once(year).value) == published
+
+
+def test_demo_training_hours_are_the_published_ones(demo):
+    hours = kpis.training_hours(2023)
+    assert hours.hours() == 39797
+    assert {kind: hours.hours(kind) for kind in ModuleKind.values} == {
+        ModuleKind.E_LEARNING: 14327, ModuleKind.VIRTUAL: 3682, ModuleKind.IN_PERSON: 21788,
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "published"), [("ATELIER-DEONTO", 626), ("ATELIER-FRAUDE", 2619), ("ATELIER-HANDICAP", 62)]
+)
+def test_demo_workshop_attendees(demo, code, published):
+    assert kpis.workshop_trained(Module.objects.get(code=code), 2023).value == published
+
+
+def test_demo_disability_workshop_trained_62_managers_over_11_sessions(demo):
+    module = Module.objects.get(code="ATELIER-HANDICAP")
+    assert kpis.sessions_held(module, 2023).value == 11
+    trained = Employee.objects.filter(pk__in=kpis.workshop_trained(module, 2023).record_ids)
+    assert not trained.filter(is_manager=False).exists()
+
+
+def test_demo_ethics_workshop_has_attendees_who_left_before_45_minutes(demo):
+    short = Attendance.objects.filter(session__module__code="ATELIER-DEONTO", minutes_attended__lt=45)
+    assert short.exists()
+    assert not short.filter(employee__in=kpis.workshop_trained(
+        Module.objects.get(code="ATELIER-DEONTO"), 2023).record_ids).exists()
+
+
+def test_demo_phishing_campaigns_and_women_share(demo):
+    assert kpis.phishing_campaigns(2023).value == 4
+    assert _whole_percent(kpis.women_share_of_trainees(2023).value) == 80
+
+
+def test_demo_lms_import_kept_flagged_rows_and_rejected_bad_ones(demo):
+    run = ImportRun.objects.filter(kind="completions").latest("pk")
+    assert run.rejected == 4
+    assert set(Completion.objects.exclude(anomaly="").values_list("anomaly", flat=True)) == {
+        "future", "before_deployment"}
