@@ -316,31 +316,33 @@ def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope
 
 def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
     """Employees present today, in the audience and trained today, whose training stops counting within
-    `within_days` days: the last day it counts is before today + `within_days` (by then it has expired
-    unless renewed). To re-enrol.
+    `within_days` days: without a new one, they are no longer trained on today + `within_days` (the last
+    day their training counts, `valid_until`, is before it). To re-enrol.
 
-    Annotated with `last_trained_on` (the day of their last counted completion or qualifying attendance,
-    the one that expires) and `last_completed_on` (their last counted completion, None when only a session
-    trained them)."""
+    Annotated with `last_trained_on`: the day of their last counted completion or qualifying attendance
+    (the training that expires; `valid_until(module, last_trained_on)` is its last day), also under the
+    name `last_completed_on` for the callers of the lists of people; `last_completion_on` is their last
+    counted completion alone (None when only a session trained them)."""
     if not module.renewal_months:
         return Employee.objects.none()
     horizon = today + dt.timedelta(days=within_days)
-    last_completed = Subquery(
+    last_completion = Subquery(
         counted_completions(module, today).filter(employee=OuterRef("pk"))
         .order_by("-completed_on").values("completed_on")[:1]
     )
-    people = population(module, today, scope).annotate(last_completed_on=last_completed)
+    people = population(module, today, scope).annotate(last_completion_on=last_completion)
     if module.has_sessions:
-        last_attended = Subquery(
+        last_attendance = Subquery(
             qualifying_attendances(module, today).filter(employee=OuterRef("pk"))
             .order_by("-session__held_on").values("session__held_on")[:1]
         )
         never = Value(dt.date(1, 1, 1), output_field=DateField())
-        people = people.annotate(last_attended_on=last_attended).annotate(
-            last_trained_on=Greatest(Coalesce("last_completed_on", never), Coalesce("last_attended_on", never))
+        people = people.annotate(last_attendance_on=last_attendance).annotate(
+            last_trained_on=Greatest(Coalesce("last_completion_on", never), Coalesce("last_attendance_on", never))
         )
     else:
-        people = people.annotate(last_trained_on=F("last_completed_on"))
+        people = people.annotate(last_trained_on=F("last_completion_on"))
+    people = people.annotate(last_completed_on=F("last_trained_on"))
     return (
         people.filter(last_trained_on__gt=renewal_cutoff(module, today),
                       last_trained_on__lte=renewal_cutoff(module, horizon))
