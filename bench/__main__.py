@@ -16,6 +16,8 @@ from . import throwaway_database
 BENCHMARKS: dict[str, str] = {
     "roster_import": "bench.roster_import",
     "gdpr_deadlines": "bench.gdpr_deadlines",
+    "training_rates": "bench.training_rates",
+    "training_import": "bench.training_import",
 }
 
 
