@@ -92,3 +92,60 @@ def _libpq(url: str) -> str:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set since it started, in MB: VmHWM where /proc has it. Not
+    `ru_maxrss`: on Linux it keeps, across fork and exec, the size of the parent it was forked from
+    (here a parent holding the previous benchmark's data)."""
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def import_in_child(kind: str, path: Path, context: Context) -> dict:
+    """Run `run_import(kind, path)` in a fresh process (`python -m bench import KIND PATH`), so that its
+    time and peak memory are its own; returns what it measured (see `child_import`)."""
+    import json
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "import", kind, str(path)],
+        env=context.child_env(), capture_output=True, text=True, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"import subprocess failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def child_import(kind: str, path: str) -> None:
+    """In the subprocess: set up Django, import, print time, counts and peak memory as one JSON line."""
+    import json
+    import time
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from core.imports import run_import
+
+    connection.ensure_connection()
+    baseline_mb = peak_rss_mb()
+    started = time.perf_counter()
+    report = run_import(kind, Path(path))
+    seconds = time.perf_counter() - started
+    run = report.run
+    print(json.dumps({
+        "seconds": seconds, "status": run.status, "read": run.rows_read, "created": run.created,
+        "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected,
+        "baseline_mb": baseline_mb, "peak_mb": peak_rss_mb(),
+    }))

@@ -22,6 +22,12 @@ BENCHMARKS: dict[str, str] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["import"]:  # the subprocess of an import benchmark (bench.import_in_child)
+        from . import child_import
+
+        child_import(argv[1], argv[2])
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["smoke", "full"], default="full")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",

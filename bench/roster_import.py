@@ -4,7 +4,7 @@ Measures (a) the bare load: read the CSV, build `Employee` objects with the simp
 `Employee.objects.bulk_create` them in batches (no validation, no history); (b) the first full import
 (validation, lookups, upsert, a history row per write); (c) the re-import of the unchanged file (must
 write nothing). The imports run in a subprocess that reports its own time and peak memory
-(`getrusage(RUSAGE_SELF).ru_maxrss`), so the parent's memory does not count.
+(VmHWM, `bench.peak_rss_mb`), so the parent's memory does not count.
 
 Targets: full ≤ 3× bare, re-import ≥ 5× faster than the first import, peak memory < 500 MB.
 """
@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import random
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from . import Context, verdict
+from . import Context, import_in_child, verdict
 
 SIZES = {"smoke": 2_000, "full": 100_000}
 REPEATS = {"smoke": 3, "full": 2}
@@ -101,38 +97,6 @@ def _empty_roster() -> None:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _import_in_child(path: Path, context: Context) -> dict:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.roster_import", "child", str(path)],
-        env=context.child_env(), capture_output=True, text=True, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"import subprocess failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def child(path: str) -> None:
-    """Run in the subprocess: set up Django, import, report time, counts and peak memory as JSON."""
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    from core.imports import run_import
-
-    connection.ensure_connection()
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    report = run_import("roster", Path(path))
-    seconds = time.perf_counter() - started
-    run = report.run
-    print(json.dumps({
-        "seconds": seconds, "status": run.status, "read": run.rows_read, "created": run.created,
-        "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected,
-        "baseline_mb": baseline_kb / 1024, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
-
-
 def run(size: str, context: Context) -> None:
     from organization.models import Employee, LegalEntity
 
@@ -150,9 +114,9 @@ def run(size: str, context: Context) -> None:
         bare.append(bare_load(path))
         assert Employee.objects.count() == rows
         _empty_roster()
-        first.append(_import_in_child(path, context))
+        first.append(import_in_child("roster", path, context))
         history_after_first = Employee.history.count()
-        again.append(_import_in_child(path, context))
+        again.append(import_in_child("roster", path, context))
         history_after_again = Employee.history.count()
         assert first[-1]["created"] == rows and first[-1]["rejected"] == 0, first[-1]
         assert again[-1]["unchanged"] == rows and history_after_again == history_after_first == rows, again[-1]
@@ -170,9 +134,7 @@ def run(size: str, context: Context) -> None:
     print(line("(c) re-import, unchanged", again_s))
     full_ratio = first_s / bare_s
     speedup = first_s / again_s
-    # Max resident set of the import subprocesses, as the parent sees them (the children's own
-    # getrusage(RUSAGE_SELF) agrees).
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = max(r["peak_mb"] for r in first + again)  # as each import process measured itself
     print(f"  full / bare        = {full_ratio:5.2f}x   (target ≤ 3x)   {verdict(full_ratio <= 3)}")
     print(f"  first / re-import  = {speedup:5.2f}x   (target ≥ 5x)   {verdict(speedup >= 5)}")
     print(f"  peak memory        = {peak:5.0f} MB  (target < 500 MB; the import process before importing:"
@@ -180,10 +142,3 @@ def run(size: str, context: Context) -> None:
     print(f"  history rows: {history_after_first:,} after the first import, {history_after_again:,} after the re-import")
     if size != "full":
         print("  (the targets are for --size full: at this size the fixed costs of a run dominate)")
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "child":
-        child(sys.argv[2])
-    else:
-        sys.exit("usage: python -m bench.roster_import child PATH (run by `python -m bench`)")

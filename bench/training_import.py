@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import random
-import resource
-import subprocess
-import sys
 import time
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
-from . import Context, verdict
+from . import Context, import_in_child, verdict
 from .training_rates import SIZES as RATE_SIZES, ensure_modules, populate_roster
 
 SIZES = {"smoke": 5_000, "full": 500_000}
@@ -112,52 +108,6 @@ def _empty_completions(vendor: str) -> None:
                 cursor.execute(f"DELETE FROM {table}")
 
 
-def _import_in_child(path: Path, context: Context) -> dict:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.training_import", "child", str(path)],
-        env=context.child_env(), capture_output=True, text=True, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"import subprocess failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def child(path: str) -> None:
-    """Run in the subprocess: set up Django, import, report time, counts and peak memory as JSON."""
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    from core.imports import run_import
-
-    connection.ensure_connection()
-    baseline_mb = peak_rss_mb()
-    started = time.perf_counter()
-    report = run_import("completions", Path(path))
-    seconds = time.perf_counter() - started
-    run = report.run
-    print(json.dumps({
-        "seconds": seconds, "status": run.status, "read": run.rows_read, "created": run.created,
-        "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected,
-        "baseline_mb": baseline_mb, "peak_mb": peak_rss_mb(),
-    }))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set since it started, in MB: VmHWM where /proc has it. Not
-    `ru_maxrss`: on Linux it keeps, across fork and exec, the size of the parent it was forked from
-    (here a parent holding the previous benchmark's data)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(size: str, context: Context) -> None:
     from organization.models import Employee
     from training.models import Completion
@@ -179,10 +129,10 @@ def run(size: str, context: Context) -> None:
         bare.append(bare_load(path))
         assert Completion.objects.count() == rows
         _empty_completions(context.vendor)
-        first.append(_import_in_child(path, context))
+        first.append(import_in_child("completions", path, context))
         history_after_first = Completion.history.count()
         flagged = Completion.objects.exclude(anomaly="").count()
-        again.append(_import_in_child(path, context))
+        again.append(import_in_child("completions", path, context))
         history_after_again = Completion.history.count()
         assert first[-1]["created"] == rows and first[-1]["rejected"] == 0, first[-1]
         assert again[-1]["created"] == 0 and again[-1]["updated"] == 0, again[-1]
@@ -213,10 +163,3 @@ def run(size: str, context: Context) -> None:
         print("  (the targets are for PostgreSQL; on SQLite they are printed for comparison)")
     if size != "full":
         print("  (the targets are for --size full: at this size the fixed costs of a run dominate)")
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "child":
-        child(sys.argv[2])
-    else:
-        sys.exit("usage: python -m bench.training_import child PATH (run by `python -m bench`)")

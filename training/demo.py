@@ -36,6 +36,7 @@ from organization.models import Employee, LegalEntity
 from . import services
 from .choices import ModuleKind
 from .models import Module, PhishingCampaign, Session
+from .reference import ensure_reference_modules
 
 SEED = 2024
 PARIS = timezone.get_default_timezone()
@@ -130,6 +131,7 @@ def _people() -> list[Person]:
 
 def ensure_modules(actor) -> dict[str, Module]:  # noqa: ANN001 - a user
     """The catalogue modules of the demo, and the disability module's audience (MNV left out)."""
+    ensure_reference_modules()  # on a database emptied by `flush`
     for code, title, kind, minutes in CATALOGUE:
         if not Module.objects.filter(code=code).exists():
             services.module_create(actor=actor, code=code, title=title, kind=kind, mandatory=False,

@@ -44,6 +44,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.models import ImportRun
 from core.users import get_system_user
 
+from .fastwrite import create_with_history
 from .parsers import InvalidValue, Parser, Text, to_text
 from .readers import FileFacts, Refused, Table, file_sha256, inspect_file, open_table
 from .registry import get_importer
@@ -746,8 +747,7 @@ class _Run:
         reason, user = importer.change_reason, self.user
         created: list[models.Model] = []
         if to_create:
-            created = bulk_create_with_history(to_create, model, default_user=user, default_change_reason=reason,
-                                               default_date=date)
+            created = create_with_history(to_create, model, user=user, reason=reason, date=date)
         if to_update:
             bulk_update_with_history(to_update, model, sorted(changed_fields), default_user=user,
                                      default_change_reason=reason, default_date=date)

@@ -13,6 +13,7 @@ from organization.models import Department, Employee, LegalEntity
 from training import kpis
 from training.choices import ModuleKind
 from training.models import Attendance, Completion, Module
+from training.reference import ensure_reference_modules
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def demo(django_db_setup, django_db_blocker):
         call_command("load_demo", verbosity=0)
         yield
         call_command("flush", interactive=False, verbosity=0)
+        ensure_reference_modules()  # what the data migration created, as every other test expects
 
 
 pytestmark = pytest.mark.django_db
