@@ -166,7 +166,7 @@ def test_a_reference_module_keeps_its_code_but_its_other_fields_change():
     response = client.patch(f"{URL}RGPD/", {"title": "RGPD 2025", "renewal_months": 36})
     assert response.status_code == 200, response.content
     assert (response.json()["title"], response.json()["renewal_months"]) == ("RGPD 2025", 36)
-    assert Module.objects.get(code="RGPD").history.first().history_change_reason == "Module changed"
+    assert Module.objects.get(code="RGPD").history.latest("history_id").history_change_reason == "Module changed"
 
 
 def test_an_own_module_can_be_renamed_and_its_audience_replaced():
