@@ -21,8 +21,10 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import (
+    Count, DateField, Exists, F, FilteredRelation, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.translation import gettext as _
 
 from core.figures import Figure, percent
@@ -32,6 +34,8 @@ from organization.querysets import present_on_q
 from .choices import Audience, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 
+#: A first-training day for "never trained" (compares after every real day).
+NEVER = dt.date(9999, 12, 31)
 BREAKDOWNS = ("entity", "department", "manager", "gender")
 
 
@@ -309,9 +313,38 @@ def month_ends(until: dt.date, months: int) -> list[dt.date]:
 
 def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope = ALL) -> list[Rate]:
     """The rate at the end of each month (and at `until` for the current one), from the module's
-    deployment month on: what the trend chart draws."""
+    deployment month on: what the trend chart draws.
+
+    A module that is never renewed is trained at D exactly when its first counted training is on or
+    before D, so one query gives every month: each candidate employee's first training day (a join on the
+    module's counted completions, plus its first qualifying session for workshops), then one pair of
+    counts per month. A renewable module takes one rate query per month.
+    """
     days = [d for d in month_ends(until, months) if d >= module.deployed_on - dt.timedelta(days=31)]
-    return [completion_rate(module, day, scope) for day in days]
+    if module.renewal_months or not days:
+        return [completion_rate(module, day, scope) for day in days]
+    counted = FilteredRelation("training_completions", condition=Q(
+        training_completions__module=module, training_completions__anomaly="",
+        training_completions__completed_on__gte=module.deployed_on, training_completions__completed_on__lte=until,
+    ))
+    first: Any = Coalesce(Min("counted__completed_on"), Value(NEVER))
+    if module.has_sessions:
+        session = (qualifying_attendances(module, until).filter(employee=OuterRef("pk")).order_by()
+                   .values("employee").annotate(first=Min("session__held_on")).values("first"))
+        first = Least(first, Coalesce(Subquery(session, output_field=DateField()), Value(NEVER)))
+    candidates = (
+        Employee.objects.filter(audience_q(module) & scope.q())
+        .filter(Q(hired_on__lte=until) & (Q(left_on__isnull=True) | Q(left_on__gte=days[0])))
+        .annotate(counted=counted)
+        .annotate(first_trained_on=first)
+    )
+    counts = candidates.aggregate(**{
+        name: aggregate for i, day in enumerate(days) for name, aggregate in (
+            (f"d{i}", Count("pk", filter=present_on_q(day))),
+            (f"n{i}", Count("pk", filter=present_on_q(day) & Q(first_trained_on__lte=day))),
+        )
+    })
+    return [Rate(module.code, day, counts[f"n{i}"], counts[f"d{i}"], scope) for i, day in enumerate(days)]
 
 
 def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:

@@ -431,6 +431,22 @@ def test_monthly_trend_ends_each_month_and_at_the_day(module):
     assert kpis.month_ends(dt.date(2024, 3, 31), 2) == [dt.date(2024, 2, 29), dt.date(2024, 3, 31)]
 
 
+def test_monthly_trend_of_a_workshop_counts_qualifying_sessions_and_presence_at_each_month_end():
+    workshop = WorkshopFactory(code="T-TREND-WS", deployed_on=dt.date(2023, 1, 1), min_attendance_minutes=45)
+    by_session, too_short, by_completion = EmployeeFactory(), EmployeeFactory(), EmployeeFactory()
+    leaver = EmployeeFactory(left_on=dt.date(2023, 3, 31))
+    AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 2, 28)), employee=by_session)
+    AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 1, 10)), employee=too_short,
+                      minutes_attended=44)
+    AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 1, 12)), employee=leaver)
+    CompletionFactory(employee=by_completion, module=workshop, completed_at=paris(dt.date(2023, 3, 1)))
+    trend = kpis.monthly_trend(workshop, dt.date(2023, 4, 30), months=4)
+    assert [(r.day, r.numerator, r.denominator) for r in trend] == [
+        (dt.date(2023, 1, 31), 1, 4), (dt.date(2023, 2, 28), 2, 4), (dt.date(2023, 3, 31), 3, 4),
+        (dt.date(2023, 4, 30), 2, 3)]
+    assert [(r.numerator, r.denominator) for r in trend] == [parts(workshop, r.day) for r in trend]
+
+
 def test_method_text_names_the_boundaries(renewable, english_messages):
     text = kpis.method_text(renewable, D)
     assert "01/01/2020" in text and "24 months" in text and "31/12/2023" in text

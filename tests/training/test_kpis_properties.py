@@ -379,6 +379,11 @@ def test_kpis_agree_with_the_reference(case, scope):
             whole = kpis.completion_rate(module, day)
             assert (whole.numerator, whole.denominator) == tuple(map(len, ref.rate(mi, day)))
 
+            # The trend (one query for a module never renewed): each month end is the reference rate.
+            for point in kpis.monthly_trend(module, day, months=4, scope=kscope):
+                expected = ref.rate(mi, point.day, entities, departments)
+                assert (point.numerator, point.denominator) == tuple(map(len, expected)), (module.code, point.day)
+
             for by in kpis.BREAKDOWNS:
                 rows = kpis.breakdown(module, day, by, kscope)
                 assert {r.key: (r.numerator, r.denominator) for r in rows} == ref.breakdown(
