@@ -1,1 +1,94 @@
-"""Models: filled by the issue that builds this app."""
+"""The alert ledger: one row per (object, rule, threshold) for a given deadline, and one delivery per
+recipient.
+
+A sweep (notifications/sweep.py) creates the rows of the thresholds crossed since the last one; the
+unique constraint makes a second sweep, or two at once, create nothing more. Sending (a separate step)
+claims pending deliveries and marks them sent.
+"""
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Urgency(models.TextChoices):
+    OVERDUE = "overdue", _("Overdue")
+    URGENT = "urgent", _("Urgent")
+    SOON = "soon", _("Due soon")
+    NOTICE = "notice", _("For information")
+
+
+class AlertStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+
+
+class Alert(models.Model):
+    rule = models.CharField(_("rule"), max_length=64, db_index=True)
+    threshold = models.CharField(_("threshold"), max_length=32)
+    content_type = models.ForeignKey(ContentType, verbose_name=_("kind of record"), on_delete=models.PROTECT,
+                                     related_name="+")
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    target = GenericForeignKey("content_type", "object_id")
+    object_label = models.CharField(_("record"), max_length=255)
+    due_at = models.DateTimeField(_("due at"), help_text=_("The deadline the alert is about."))
+    fires_at = models.DateTimeField(_("threshold crossed at"))
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices)
+    immediate = models.BooleanField(_("sent at once"), default=False,
+                                    help_text=_("Otherwise it goes in the daily digest."))
+    title = models.CharField(_("title"), max_length=255)
+    explanation = models.TextField(_("why this date"), blank=True)
+    admin_path = models.CharField(_("admin page"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.PENDING,
+                              db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.CharField(_("acknowledged by"), max_length=254, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                # The deadline is part of the key: an extended deadline gets its own alerts.
+                fields=["content_type", "object_id", "rule", "threshold", "due_at"],
+                name="alert_once_per_object_rule_threshold",
+                violation_error_message=_("This alert already exists for this record and threshold."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.threshold})"
+
+
+class Delivery(models.Model):
+    """The alert to one recipient: sent once, in the digest of a day or at once."""
+
+    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.EmailField(_("recipient"))
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices[:3], default=AlertStatus.PENDING,
+                              db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["alert", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient",
+                                    violation_error_message=_("This alert already goes to this recipient."))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert} → {self.recipient}"
