@@ -16,11 +16,28 @@ app.autodiscover_tasks()
 
 
 def _beat_schedule() -> dict:
+    from celery.schedules import crontab
     from django.conf import settings
 
+    # crontab entries are read in the app's timezone (CELERY_TIMEZONE = Europe/Paris).
+    digest_hour = int(getattr(settings, "VIGIE_DIGEST_HOUR", os.environ.get("VIGIE_DIGEST_HOUR", 7)))
+    immediate_seconds = float(getattr(settings, "VIGIE_IMMEDIATE_SECONDS",
+                                      os.environ.get("VIGIE_IMMEDIATE_SECONDS", 300)))
     return {
         # Proves beat and a worker are alive; the health page shows the last beat.
         "heartbeat": {"task": "core.tasks.heartbeat", "schedule": settings.VIGIE_HEARTBEAT_SECONDS},
+        # Deadline alerts (notifications/tasks.py). Day thresholds fire at midnight Paris time: the daily
+        # sweep runs every rule just after; the hourly one runs the hourly rules (breaches, 72-hour clock).
+        # Both send the immediate alerts they created; a missed run catches up at the next one.
+        "notifications-sweep-hourly": {"task": "notifications.tasks.sweep_and_send",
+                                       "schedule": crontab(minute=5), "kwargs": {"schedule": "hourly"}},
+        "notifications-sweep-daily": {"task": "notifications.tasks.sweep_and_send",
+                                      "schedule": crontab(hour=0, minute=15), "kwargs": {"schedule": "daily"}},
+        # One digest per recipient per day, at VIGIE_DIGEST_HOUR (Paris time, default 7).
+        "notifications-digests": {"task": "notifications.tasks.send_digests",
+                                  "schedule": crontab(hour=digest_hour, minute=0)},
+        # Immediate alerts still pending (SMTP was down, a retry gave up): every few minutes.
+        "notifications-immediate": {"task": "notifications.tasks.send_immediate", "schedule": immediate_seconds},
     }
 
 

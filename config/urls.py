@@ -27,4 +27,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health, name="health"),
+    path("notifications/", include("notifications.urls")),
 ]

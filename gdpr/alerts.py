@@ -1,10 +1,14 @@
 """The gdpr deadline rules (notifications/registry.py), for the DPO (DPO_EMAILS) and the handler.
 
 - rights request: 7, 3 and 1 days before the applicable deadline, and overdue (the day after it);
-- "decide on an extension": unanswered 7 days before the first deadline, no extension recorded.
+- "decide on an extension": unanswered 7 days before the first deadline, no extension recorded;
+- CNIL referral: 3 days and 1 day before the reply date of the CNIL's letter, and overdue, until answered;
+- breach: 24, 48 and 60 hours after awareness and at the 72-hour deadline (exact hours, UTC), until the
+  initial notification or a decision not to notify; all sent at once, swept hourly.
 
 A request whose deadline is suspended (a pause is open: no applicable deadline) has no alert until
-it resumes.
+it resumes. Thresholds are settings (VIGIE_ALERT_THRESHOLDS, notifications/thresholds.py); the lists
+below are the defaults.
 """
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.models import Urgency
 from notifications.registry import Item, Rule, Threshold
+from notifications.thresholds import day_thresholds, hour_thresholds
 
 from .choices import OPEN_REQUEST_STATUSES
 
@@ -30,13 +34,14 @@ class RightsRequestDeadline(Rule):
     code = "gdpr.rights_request.deadline"
     model = "gdpr.rightsrequest"
     recipients_setting = "DPO_EMAILS"
-    thresholds = (
-        Threshold("d-7", Urgency.SOON, days_before=7),
-        Threshold("d-3", Urgency.SOON, days_before=3),
-        Threshold("d-1", Urgency.URGENT, days_before=1),
-        Threshold("overdue", Urgency.OVERDUE, days_before=-1, immediate=True),
-    )
+    schedule = "daily"
+    #: Days before the deadline day (negative: after it; -1 = overdue, sent at once).
+    default_days: tuple[int, ...] = (7, 3, 1, -1)
     date_field = "applicable_due_on"
+
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+        return day_thresholds(self.code, self.default_days)
 
     def label(self) -> str:
         return _("Rights request: legal deadline")
@@ -69,7 +74,7 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
     answer in time, or tell the requester of the extension (Art. 12(3)) before the deadline."""
 
     code = "gdpr.rights_request.extension_decision"
-    thresholds = (Threshold("d-7", Urgency.SOON, days_before=7),)
+    default_days = (7,)
     date_field = "due_on"
 
     def label(self) -> str:
@@ -89,4 +94,80 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
             "reference": request.reference, "day": day.strftime("%d/%m/%Y")}
 
 
-RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision())
+def _handler(record) -> tuple[str, ...]:  # noqa: ANN001 - a record with a `handler`
+    return (record.handler.email,) if record.handler and record.handler.email else ()
+
+
+class CnilReferralDeadline(Rule):
+    """An unanswered CNIL referral, before and after the reply date its letter sets (never computed)."""
+
+    code = "gdpr.cnil_referral.deadline"
+    model = "gdpr.cnilcase"
+    recipients_setting = "DPO_EMAILS"
+    schedule = "daily"
+    default_days: tuple[int, ...] = (3, 1, -1)
+
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+        return day_thresholds(self.code, self.default_days)
+
+    def label(self) -> str:
+        return _("CNIL referral: reply date")
+
+    def items(self, until: dt.datetime) -> Iterable[Item]:
+        from .models import CnilCase
+
+        last_day = timezone.localtime(until, timezone.get_default_timezone()).date() + self.lookahead()
+        cases = CnilCase.objects.open().filter(due_on__lte=last_day).select_related("handler").order_by("pk")
+        for case in cases:
+            yield Item(
+                object_id=case.pk, label=case.reference, due_at=_start_of(case.due_on),
+                title=_("CNIL referral %(reference)s: reply due on %(day)s") % {
+                    "reference": case.reference, "day": case.due_on.strftime("%d/%m/%Y")},
+                explanation=_("Reply date set by the CNIL in its letter (referral received on %(day)s).") % {
+                    "day": case.received_on.strftime("%d/%m/%Y")},
+                admin_path=reverse("admin:gdpr_cnilcase_change", args=[case.pk]),
+                recipients=_handler(case),
+            )
+
+
+class BreachNotificationDeadline(Rule):
+    """The 72-hour clock of a breach (Art. 33(1)): alerts at exact hours after awareness, all immediate,
+    while the clock runs (not notified, not decided "no notification")."""
+
+    code = "gdpr.breach.notification"
+    model = "gdpr.breach"
+    recipients_setting = "DPO_EMAILS"
+    schedule = "hourly"
+    #: Hours after awareness; 72 is the deadline itself.
+    default_hours: tuple[int, ...] = (24, 48, 60, 72)
+
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+        from .deadlines import BREACH_NOTIFICATION_PERIOD
+
+        return hour_thresholds(self.code, self.default_hours, period=BREACH_NOTIFICATION_PERIOD)
+
+    def label(self) -> str:
+        return _("Breach: notification to the CNIL within 72 hours")
+
+    def items(self, until: dt.datetime) -> Iterable[Item]:
+        from .models import Breach
+        from .services.breaches import clock_explanation, fmt
+
+        breaches = (Breach.objects.awaiting_decision_or_notification()
+                    .filter(closed_at__isnull=True, notification_due_at__lte=until + self.lookahead())
+                    .select_related("handler").order_by("pk"))
+        for breach in breaches:
+            yield Item(
+                object_id=breach.pk, label=breach.reference, due_at=breach.notification_due_at,
+                title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)") % {
+                    "reference": breach.reference, "due": fmt(breach.notification_due_at)},
+                explanation=clock_explanation(breach),
+                admin_path=reverse("admin:gdpr_breach_change", args=[breach.pk]),
+                recipients=_handler(breach),
+            )
+
+
+RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision(), CnilReferralDeadline(),
+         BreachNotificationDeadline())

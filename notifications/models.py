@@ -69,6 +69,33 @@ class Alert(models.Model):
         return f"{self.title} ({self.threshold})"
 
 
+class Digest(models.Model):
+    """The daily email of one recipient: at most one per recipient and Paris day (the unique constraint).
+
+    The row is written (and locked) before the email goes out and marked sent in the same transaction as
+    its deliveries; a row without `sent_at` is a digest whose sending failed and will be tried again.
+    """
+
+    recipient = models.EmailField(_("recipient"))
+    day = models.DateField(_("day"), help_text=_("The day of the digest, in Paris time."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    message_id = models.CharField(_("message id"), max_length=255, blank=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        ordering = ["-day", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="digest_once_per_recipient_and_day",
+                                    violation_error_message=_("This recipient already has a digest that day."))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.day:%Y-%m-%d}"
+
+
 class Delivery(models.Model):
     """The alert to one recipient: sent once, in the digest of a day or at once."""
 
@@ -79,6 +106,8 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    digest = models.ForeignKey(Digest, verbose_name=_("digest"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="deliveries", help_text=_("The daily email it went out in."))
     history = HistoricalRecords()
 
     class Meta:

@@ -54,6 +54,14 @@ class Item:
     admin_path: str = ""
     #: Recipients beyond the rule's group (the handler of the record).
     recipients: tuple[str, ...] = field(default=())
+    #: What tells apart two deadlines of one record under one rule (e.g. the module of a training
+    #: renewal): added to the threshold code in the ledger ("d-30:RGPD").
+    variant: str = ""
+
+    def threshold_code(self, threshold: Threshold) -> str:
+        if not self.variant:
+            return threshold.code
+        return f"{threshold.code}:{self.variant}"[:32]
 
 
 class Rule:

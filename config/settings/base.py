@@ -179,6 +179,23 @@ DPO_EMAILS: list[str] = env.list("DPO_EMAILS", default=[])
 COMPLIANCE_EMAILS: list[str] = env.list("COMPLIANCE_EMAILS", default=[])
 TRAINING_EMAILS: list[str] = env.list("TRAINING_EMAILS", default=[])
 
+# Alert thresholds per rule code (notifications/thresholds.py), read at each sweep; a rule left out keeps
+# its defaults. Day rules: calendar days before the deadline day, negative after it (-1 = overdue, the
+# next day). The breach rule: hours after awareness (72 = the deadline). E.g. to add a 14-day reminder:
+# {"compliance.action_item.due": [14, 7, -1]}. The defaults, for reference:
+#   gdpr.rights_request.deadline [7, 3, 1, -1]; gdpr.rights_request.extension_decision [7];
+#   gdpr.cnil_referral.deadline [3, 1, -1]; gdpr.breach.notification [24, 48, 60, 72] (hours);
+#   compliance.coi_case.analysis_overdue [-1]; compliance.action_item.due [7, -1]; training.renewal.due [30].
+VIGIE_ALERT_THRESHOLDS: dict[str, list[int]] = {}
+
+# Alert emails (notifications/sending.py): absolute links in emails, the hour (Paris) the daily digest is
+# due, how long an "acknowledge" link stays valid.
+VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+VIGIE_DIGEST_HOUR = env.int("VIGIE_DIGEST_HOUR", default=7)
+VIGIE_ACK_MAX_AGE_DAYS = env.int("VIGIE_ACK_MAX_AGE_DAYS", default=14)
+VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)  # a delivery is "failed" after this many
+VIGIE_IMMEDIATE_SECONDS = env.float("VIGIE_IMMEDIATE_SECONDS", default=300)  # how often immediate alerts go out
+
 # The user that tasks and imports without a person act as, so history always names someone.
 VIGIE_SYSTEM_USERNAME = env.str("VIGIE_SYSTEM_USERNAME", default="vigie-system")
 

@@ -1,0 +1,99 @@
+"""The compliance deadline rules (notifications/registry.py), for the compliance officers (COMPLIANCE_EMAILS).
+
+- conflict-of-interest analysis overdue: a case still awaiting its qualification (received or under
+  analysis) the day after its analysis due date; sent at once, with the handler;
+- action items: 7 days before their due date, and overdue (the day after it, sent at once), until done;
+  with the owner.
+
+Thresholds are settings (VIGIE_ALERT_THRESHOLDS, notifications/thresholds.py); the lists below are the
+defaults.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications.registry import Item, Rule, Threshold
+from notifications.thresholds import day_thresholds
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """A due day as an instant: its first moment, Paris time (day thresholds count from it)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
+
+
+def _last_day(until: dt.datetime, rule: Rule) -> dt.date:
+    return timezone.localtime(until, timezone.get_default_timezone()).date() + rule.lookahead()
+
+
+def _email(user) -> tuple[str, ...]:  # noqa: ANN001 - a user or None
+    return (user.email,) if user is not None and user.email else ()
+
+
+class DayRule(Rule):
+    recipients_setting = "COMPLIANCE_EMAILS"
+    schedule = "daily"
+    default_days: tuple[int, ...] = ()
+
+    @property
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+        return day_thresholds(self.code, self.default_days)
+
+
+class CoiAnalysisOverdue(DayRule):
+    code = "compliance.coi_case.analysis_overdue"
+    model = "compliance.conflictofinterestcase"
+    default_days = (-1,)
+
+    def label(self) -> str:
+        return _("Conflict of interest: analysis overdue")
+
+    def items(self, until: dt.datetime) -> Iterable[Item]:
+        from .models import ConflictOfInterestCase
+
+        cases = (ConflictOfInterestCase.objects.awaiting_qualification()
+                 .filter(analysis_due_on__lte=_last_day(until, self)).select_related("handler").order_by("pk"))
+        for case in cases:
+            day = case.analysis_due_on.strftime("%d/%m/%Y")
+            yield Item(
+                object_id=case.pk, label=case.reference, due_at=_start_of(case.analysis_due_on),
+                title=_("Conflict-of-interest case %(reference)s: analysis due on %(day)s, not qualified yet") % {
+                    "reference": case.reference, "day": day},
+                explanation=_("Reported on %(reported)s; the analysis period ends on %(day)s.") % {
+                    "reported": case.reported_on.strftime("%d/%m/%Y"), "day": day},
+                admin_path=reverse("admin:compliance_conflictofinterestcase_change", args=[case.pk]),
+                recipients=_email(case.handler),
+            )
+
+
+class ActionItemDue(DayRule):
+    code = "compliance.action_item.due"
+    model = "compliance.actionitem"
+    default_days = (7, -1)
+
+    def label(self) -> str:
+        return _("Action item: due date")
+
+    def items(self, until: dt.datetime) -> Iterable[Item]:
+        from .models import ActionItem
+
+        actions = (ActionItem.objects.open().filter(due_on__lte=_last_day(until, self))
+                   .select_related("owner", "case", "risk").order_by("pk"))
+        for action in actions:
+            day = action.due_on.strftime("%d/%m/%Y")
+            on = action.case.reference if action.case_id else str(action.risk)
+            owner = (action.owner.get_full_name() or action.owner.get_username()) if action.owner else action.owner_name
+            yield Item(
+                object_id=action.pk, label=action.title, due_at=_start_of(action.due_on),
+                title=_("Action \"%(title)s\" (%(on)s): due on %(day)s") % {"title": action.title, "on": on, "day": day},
+                explanation=_("Due date of the action plan; owner: %(owner)s.") % {"owner": owner or "–"},
+                admin_path=reverse("admin:compliance_actionitem_change", args=[action.pk]),
+                recipients=_email(action.owner),
+            )
+
+
+RULES = (CoiAnalysisOverdue(), ActionItemDue())

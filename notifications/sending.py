@@ -1,0 +1,389 @@
+"""Sending the ledger: immediate emails, one digest per recipient and Paris day, the "acknowledge" link.
+
+`send_pending(now)` is the second step after the sweep (notifications/sweep.py):
+
+1. every pending delivery of an immediate alert (breaches, anything overdue) goes out at once, one email
+   per delivery;
+2. with `digests=True`, every other pending delivery goes in the daily digest of its recipient: one email
+   per recipient and Paris day, its items grouped by urgency (overdue, urgent, soon, for information).
+
+Claiming: each email is sent inside its own transaction that holds its rows —
+`select_for_update(skip_locked=True)` on PostgreSQL, so two workers never send the same delivery (the
+second one skips the rows the first holds); SQLite serialises writers. A delivery is marked sent
+(`sent_at`, `attempts + 1`) in that transaction, after the SMTP server accepted the message. A digest is
+a `Digest` row, unique per (recipient, day), written and locked before the email goes out: a second run
+the same day, or two at once, sends no second digest.
+
+SMTP errors (`smtplib.SMTPException`, `OSError`): the deliveries of that email get `attempts + 1` and
+`last_error` and stay pending (failed after VIGIE_ALERT_MAX_ATTEMPTS attempts, default 8), the run stops
+at the first error of the connection (the server is down: the others would fail too) and the report says
+`had_errors`; `report.raise_for_errors()` raises `SendFailed` so that the Celery task retries with backoff.
+Nothing is lost: what was not sent is still pending for the next run.
+
+At most once more: if the process dies after the SMTP server accepted a message and before the database
+commit, that transaction rolls back and that one message (never more) is sent again by the next run. Its
+Message-ID is stable (`<vigie-digest-<id>@host>`, `<vigie-alert-<alert>-<delivery>@host>`), so a mail
+client can tell the copy.
+
+An alert acknowledged before its email left is not sent (its deliveries stay pending, out of the way).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
+
+from .models import Alert, AlertStatus, Delivery, Digest, Urgency
+
+logger = logging.getLogger(__name__)
+
+ACK_SALT = "notifications.ack"
+URGENCY_ORDER = (Urgency.OVERDUE, Urgency.URGENT, Urgency.SOON, Urgency.NOTICE)
+SMTP_ERRORS = (smtplib.SMTPException, OSError)
+#: Errors about one message only: the others can still go out in the same run.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+REASON_SENT = "sent"
+REASON_FAILED = "send failed"
+
+
+class SendFailed(Exception):
+    """Some emails could not be sent (SMTP error): their deliveries stay pending; try again later."""
+
+
+@dataclass
+class SendReport:
+    now: dt.datetime
+    immediate: int = 0  # immediate emails sent
+    digests: int = 0  # digests sent
+    deliveries: int = 0  # deliveries marked sent
+    failed: int = 0  # deliveries that reached the maximum number of attempts
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def had_errors(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def emails(self) -> int:
+        return self.immediate + self.digests
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise SendFailed("; ".join(self.errors))
+
+
+# --- the acknowledge link -----------------------------------------------------------------------------
+
+def ack_token(alert_id: int, recipient: str) -> str:
+    """A signed, timestamped token naming the alert and who acknowledges it (the link's only credential)."""
+    return signing.TimestampSigner(salt=ACK_SALT).sign_object({"a": int(alert_id), "r": recipient})
+
+
+def read_ack_token(token: str) -> tuple[int, str]:
+    """(alert id, recipient); raises signing.BadSignature (SignatureExpired when too old)."""
+    max_age = dt.timedelta(days=settings.VIGIE_ACK_MAX_AGE_DAYS)
+    data = signing.TimestampSigner(salt=ACK_SALT).unsign_object(token, max_age=max_age)
+    try:
+        return int(data["a"]), str(data["r"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise signing.BadSignature("malformed acknowledge token") from exc
+
+
+def ack_url(alert_id: int, recipient: str) -> str:
+    return site_url(reverse("notifications:ack", args=[ack_token(alert_id, recipient)]))
+
+
+def site_url(path: str) -> str:
+    return settings.VIGIE_SITE_URL.rstrip("/") + path if path else ""
+
+
+def acknowledge(alert: Alert, recipient: str, now: dt.datetime | None = None) -> bool:
+    """Mark the alert read by `recipient`; False when it already was (nothing changes)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.status == AlertStatus.ACKNOWLEDGED:
+            return False
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = now
+        alert.acknowledged_by = recipient[:254]
+        alert._change_reason = f"acknowledged by {recipient}"[:100]
+        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    return True
+
+
+# --- sending --------------------------------------------------------------------------------------------
+
+def digest_due(now: dt.datetime | None = None) -> bool:
+    """Whether the daily digest is due at `now` (from VIGIE_DIGEST_HOUR, Paris time), for the scheduler."""
+    return timezone.localtime(now or timezone.now()).hour >= settings.VIGIE_DIGEST_HOUR
+
+
+def send_pending(now: dt.datetime | None = None, *, digests: bool = True) -> SendReport:
+    """Send the immediate emails, then (with `digests`) today's digests. Never raises on SMTP errors:
+    see `SendReport.had_errors` / `raise_for_errors()`."""
+    now = now or timezone.now()
+    report = SendReport(now=now)
+    mailer = _Mailer()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            if _send_immediate(mailer, report, now) and digests:
+                _send_digests(mailer, report, now)
+    finally:
+        mailer.close()
+    if report.had_errors:
+        logger.warning("notifications: %d email(s) sent, errors: %s", report.emails, "; ".join(report.errors))
+    return report
+
+
+class _Mailer:
+    """One connection for the run, opened at the first email."""
+
+    def __init__(self) -> None:
+        self.connection = get_connection(fail_silently=False)
+        self.opened = False
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if not self.opened:
+            self.connection.open()
+            self.opened = True
+        message.connection = self.connection
+        if not self.connection.send_messages([message]):
+            raise smtplib.SMTPException("the email backend sent nothing")
+
+    def close(self) -> None:
+        if self.opened:
+            try:
+                self.connection.close()
+            except SMTP_ERRORS:  # the server already went away
+                pass
+
+
+def _pending(now: dt.datetime) -> QuerySet[Delivery]:
+    return (Delivery.objects.filter(status=AlertStatus.PENDING, alert__fires_at__lte=now)
+            .exclude(alert__status=AlertStatus.ACKNOWLEDGED))
+
+
+def _lock(queryset: QuerySet) -> QuerySet:
+    if connection.vendor == "postgresql":
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset.select_for_update()
+
+
+def _try_send(mailer: _Mailer, message: EmailMultiAlternatives, report: SendReport) -> tuple[str, bool]:
+    """("", True) when sent; else (the error, whether the run can go on with other emails)."""
+    try:
+        mailer.send(message)
+    except SMTP_ERRORS as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        report.errors.append(error)
+        return error, isinstance(exc, MESSAGE_ERRORS)
+    return "", True
+
+
+def _send_immediate(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
+    """Send every pending immediate delivery; False when the run must stop (the server is down)."""
+    ids = list(_pending(now).filter(alert__immediate=True).order_by("alert__fires_at", "pk")
+               .values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            delivery = _lock(Delivery.objects.filter(pk=pk, status=AlertStatus.PENDING)
+                             .exclude(alert__status=AlertStatus.ACKNOWLEDGED)).select_related("alert").first()
+            if delivery is None:  # another worker has it, or sent it meanwhile
+                continue
+            message = immediate_message(delivery)
+            error, go_on = _try_send(mailer, message, report)
+            if error:
+                _record_failure([delivery], error, now, report)
+                if not go_on:
+                    return False
+                continue
+            _record_sent([delivery], now, report)
+            report.immediate += 1
+    return True
+
+
+def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
+    day = timezone.localdate(now)
+    pending = _pending(now).filter(alert__immediate=False)
+    done = Digest.objects.filter(day=day, sent_at__isnull=False).values("recipient")
+    recipients = list(pending.exclude(recipient__in=done).order_by("recipient")
+                      .values_list("recipient", flat=True).distinct())
+    for recipient in recipients:
+        with transaction.atomic():
+            digest = _claim_digest(recipient, day, now)
+            if digest is None:  # sent already, or another worker is sending it
+                continue
+            deliveries = list(_lock(pending.filter(recipient=recipient)).select_related("alert")
+                              .order_by("alert__due_at", "alert__pk"))
+            if not deliveries:
+                if digest.pk and digest.items == 0 and not digest.deliveries.exists():
+                    digest.delete()  # nothing for it after all: leave the day open
+                continue
+            message = digest_message(digest, [d.alert for d in deliveries], now)
+            error, go_on = _try_send(mailer, message, report)
+            if error:
+                _record_failure(deliveries, error, now, report)
+                if not go_on:
+                    return False
+                continue
+            _record_sent(deliveries, now, report, digest=digest)
+            digest.sent_at = now
+            digest.message_id = message.extra_headers["Message-ID"]
+            digest.items = len(deliveries)
+            digest.save(update_fields=["sent_at", "message_id", "items"])
+            report.digests += 1
+    return True
+
+
+def _claim_digest(recipient: str, day: dt.date, now: dt.datetime) -> Digest | None:
+    """The unsent Digest row of (recipient, day), locked by this transaction; None when it was sent or
+    another worker holds it."""
+    try:
+        with transaction.atomic():  # a savepoint: losing the race on the unique constraint is not fatal
+            digest, created = Digest.objects.get_or_create(recipient=recipient, day=day,
+                                                           defaults={"created_at": now})
+    except IntegrityError:
+        return None
+    if created:
+        return digest  # inserted by this transaction: nobody else sees it before the commit
+    return _lock(Digest.objects.filter(pk=digest.pk, sent_at__isnull=True)).first()
+
+
+def _record_sent(deliveries: list[Delivery], now: dt.datetime, report: SendReport,
+                 digest: Digest | None = None) -> None:
+    for delivery in deliveries:
+        delivery.status = AlertStatus.SENT
+        delivery.sent_at = now
+        delivery.attempts += 1
+        delivery.last_error = ""
+        delivery.digest = digest
+    bulk_update_with_history(deliveries, Delivery, ["status", "sent_at", "attempts", "last_error", "digest"],
+                             default_change_reason=REASON_SENT, default_date=now)
+    report.deliveries += len(deliveries)
+    _settle_alerts({d.alert_id for d in deliveries}, now)
+
+
+def _record_failure(deliveries: list[Delivery], error: str, now: dt.datetime, report: SendReport) -> None:
+    max_attempts = getattr(settings, "VIGIE_ALERT_MAX_ATTEMPTS", 8)
+    for delivery in deliveries:
+        delivery.attempts += 1
+        delivery.last_error = error
+        if delivery.attempts >= max_attempts:
+            delivery.status = AlertStatus.FAILED
+            report.failed += 1
+    bulk_update_with_history(deliveries, Delivery, ["status", "attempts", "last_error"],
+                             default_change_reason=REASON_FAILED, default_date=now)
+    _settle_alerts({d.alert_id for d in deliveries}, now)
+
+
+def _settle_alerts(alert_ids: set[int], now: dt.datetime) -> None:
+    """An alert is sent when all its deliveries are; failed when none is pending and one failed."""
+    changed = []
+    alerts = Alert.objects.filter(pk__in=alert_ids, status=AlertStatus.PENDING).annotate(
+        open=Count("deliveries", filter=Q(deliveries__status=AlertStatus.PENDING)),
+        failed=Count("deliveries", filter=Q(deliveries__status=AlertStatus.FAILED)),
+    )
+    for alert in alerts:
+        if alert.open == 0:
+            alert.status = AlertStatus.FAILED if alert.failed else AlertStatus.SENT
+            changed.append(alert)
+    if changed:
+        bulk_update_with_history(changed, Alert, ["status"], default_change_reason=REASON_SENT, default_date=now)
+
+
+# --- the emails -----------------------------------------------------------------------------------------
+
+def _host() -> str:
+    return urlsplit(settings.VIGIE_SITE_URL).hostname or "vigie"
+
+
+def format_due(due_at: dt.datetime) -> str:
+    """A deadline in Paris time: the day alone when it is a day (midnight), else the day and the hour."""
+    local = timezone.localtime(due_at)
+    if local.time() == dt.time(0):
+        return date_format(local.date(), "SHORT_DATE_FORMAT")
+    return date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def _item(alert: Alert, recipient: str) -> dict:
+    return {
+        "alert": alert,
+        "title": alert.title,
+        "label": alert.object_label,
+        "urgency": Urgency(alert.urgency).label if alert.urgency in Urgency.values else alert.urgency,
+        "due": format_due(alert.due_at),
+        "explanation": alert.explanation,
+        "url": site_url(alert.admin_path),
+        "ack_url": ack_url(alert.pk, recipient),
+    }
+
+
+def digest_subject(count: int, overdue: int, day: dt.date) -> str:
+    values = {"count": count, "overdue": overdue, "day": date_format(day, "SHORT_DATE_FORMAT")}
+    if overdue:
+        return ngettext("[Vigie] %(count)d deadline including %(overdue)d overdue — %(day)s",
+                        "[Vigie] %(count)d deadlines including %(overdue)d overdue — %(day)s", count) % values
+    return ngettext("[Vigie] %(count)d deadline — %(day)s", "[Vigie] %(count)d deadlines — %(day)s", count) % values
+
+
+def digest_context(recipient: str, alerts: list[Alert], day: dt.date) -> dict:
+    groups = []
+    for urgency in URGENCY_ORDER:
+        items = [_item(a, recipient) for a in alerts if a.urgency == urgency]
+        if items:
+            groups.append({"code": urgency.value, "label": urgency.label, "items": items})
+    known = {u.value for u in URGENCY_ORDER}
+    others = [_item(a, recipient) for a in alerts if a.urgency not in known]
+    if others:
+        groups.append({"code": "other", "label": _("Other"), "items": others})
+    overdue = sum(1 for a in alerts if a.urgency == Urgency.OVERDUE)
+    return {"recipient": recipient, "day": day, "day_label": date_format(day, "SHORT_DATE_FORMAT"),
+            "groups": groups, "count": len(alerts), "overdue": overdue, "site_url": settings.VIGIE_SITE_URL,
+            "subject": digest_subject(len(alerts), overdue, day)}
+
+
+def digest_message(digest: Digest, alerts: list[Alert], now: dt.datetime) -> EmailMultiAlternatives:
+    context = digest_context(digest.recipient, alerts, digest.day)
+    return _message(context["subject"], "notifications/digest", context, digest.recipient,
+                    f"<vigie-digest-{digest.pk}@{_host()}>")
+
+
+def immediate_message(delivery: Delivery) -> EmailMultiAlternatives:
+    alert = delivery.alert
+    item = _item(alert, delivery.recipient)
+    if alert.urgency == Urgency.OVERDUE:
+        subject = _("[Vigie] Overdue: %(title)s") % {"title": alert.title}
+    else:
+        subject = _("[Vigie] %(urgency)s: %(title)s") % {"urgency": item["urgency"], "title": alert.title}
+    context = {"recipient": delivery.recipient, "item": item, "subject": subject,
+               "site_url": settings.VIGIE_SITE_URL}
+    return _message(subject, "notifications/immediate", context, delivery.recipient,
+                    f"<vigie-alert-{alert.pk}-{delivery.pk}@{_host()}>")
+
+
+def _message(subject: str, template: str, context: dict, recipient: str,
+             message_id: str) -> EmailMultiAlternatives:
+    subject = " ".join(subject.split())[:250]  # no newline in a header
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
+                                     to=[recipient], headers={"Message-ID": message_id,
+                                                              "Auto-Submitted": "auto-generated"})
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,97 @@
+"""The ledger in the admin: read-only for everyone, two actions for the DPO and the compliance officer,
+and the "what would be sent today" preview."""
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from gdpr.services import rights as rights_services
+from notifications.models import Alert, Delivery
+from notifications.sweep import sweep
+from tests.clients import admin_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:notifications_alert_changelist"
+
+
+@pytest.fixture(autouse=True)
+def setup(settings, roles):
+    settings.DPO_EMAILS = ["dpo@example.org"]
+
+
+def overdue_request(reference_days=70):
+    actor = UserFactory()
+    return rights_services.rights_request_create(
+        actor=actor, received_at=timezone.now() - dt.timedelta(days=reference_days), right="access",
+        requester_name="Jeanne Test")
+
+
+def swept_alert():
+    req = overdue_request()
+    sweep()
+    return req, Alert.objects.get(rule="gdpr.rights_request.deadline")
+
+
+def test_the_auditor_sees_the_ledger_read_only_without_actions():
+    req, alert = swept_alert()
+    client = admin_client("Auditor", language="en")
+    page = client.get(reverse(CHANGELIST))
+    assert page.status_code == 200 and req.reference in page.content.decode()
+    assert "resend" not in page.content.decode() and "mark_acknowledged" not in page.content.decode()
+    change = client.get(reverse("admin:notifications_alert_change", args=[alert.pk]))
+    assert change.status_code == 200 and "dpo@example.org" in change.content.decode()
+    assert client.post(reverse("admin:notifications_alert_change", args=[alert.pk]), {}).status_code == 403
+    assert client.get(reverse("admin:notifications_alert_add")).status_code == 403
+    # An action posted anyway does nothing.
+    client.post(reverse(CHANGELIST), {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
+    alert.refresh_from_db()
+    assert alert.status == "pending"
+
+
+def test_search_finds_an_alert_by_recipient_and_filters_by_status():
+    req, _alert = swept_alert()
+    client = admin_client("DPO", language="en")
+    assert req.reference in client.get(reverse(CHANGELIST), {"q": "dpo@example.org"}).content.decode()
+    assert req.reference not in client.get(reverse(CHANGELIST), {"q": "nobody@example.org"}).content.decode()
+    assert req.reference not in client.get(reverse(CHANGELIST), {"status__exact": "sent"}).content.decode()
+    assert req.reference in client.get(reverse(CHANGELIST), {"status__exact": "pending"}).content.decode()
+
+
+def test_the_dpo_marks_alerts_acknowledged():
+    _req, alert = swept_alert()
+    user = UserFactory(groups=["DPO"])
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    client.post(reverse(CHANGELIST), {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged" and alert.acknowledged_by == user.get_username()
+    assert alert.acknowledged_at is not None
+
+
+def test_resend_puts_sent_or_failed_deliveries_back_to_pending_and_sends_them_now():
+    req, alert = swept_alert()
+    Delivery.objects.filter(alert=alert).update(status="failed", last_error="550 mailbox unavailable")
+    client = admin_client("Compliance officer", language="en")
+    client.post(reverse(CHANGELIST), {"action": "resend", "_selected_action": [alert.pk]})
+    delivery = Delivery.objects.get(alert=alert)
+    assert delivery.status == "sent" and delivery.last_error == ""
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["dpo@example.org"]
+    assert req.reference in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_the_preview_lists_what_the_next_sweep_would_create_and_what_is_pending_by_recipient():
+    req = overdue_request()
+    client = admin_client("Auditor", language="en")
+    assert reverse("admin:notifications_alert_preview") in client.get(reverse(CHANGELIST)).content.decode()
+    page = client.get(reverse("admin:notifications_alert_preview")).content.decode()
+    assert "dpo@example.org" in page and req.reference in page and "created by the next sweep" in page
+    assert not Alert.objects.exists()  # a dry run: nothing written
+    sweep()
+    page = client.get(reverse("admin:notifications_alert_preview")).content.decode()
+    assert req.reference in page and "created by the next sweep" not in page and "pending" in page
+    assert admin_client().get(reverse("admin:notifications_alert_preview")).status_code in (302, 403)
