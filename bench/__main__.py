@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "gdpr_deadlines": "bench.gdpr_deadlines",
     "training_rates": "bench.training_rates",
     "training_import": "bench.training_import",
+    "notifications_sweep": "bench.notifications_sweep",
 }
 
 
