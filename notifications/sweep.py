@@ -5,8 +5,9 @@ threshold is crossed, and writes the alerts that are not in the ledger yet, with
 recipient. A missed run catches up at the next one (it looks at what is crossed, not at what was crossed
 "today"); a second sweep, or two at once, create nothing more (the ledger's unique constraint; a sweep
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
-number of records: per rule, one read of its records, one of the ledger, one write of the alerts and
-one of the deliveries.
+number of records: per rule, one read of its records, one of the ledger, and, on PostgreSQL, one COPY
+each of the alerts and the deliveries with their history rows (`_create_with_history`; on SQLite the
+inserts go in batches, SQLite limits the parameters of a statement). See bench/notifications_sweep.py.
 """
 from __future__ import annotations
 
@@ -207,15 +208,15 @@ def _copy_plan(model: type[models.Model]) -> tuple[list[models.Field], list[str]
         return None  # their value is set by pre_save, which the COPY path does not call
     source = {f.attname: f.column for f in model._meta.concrete_fields}
     columns, selects = [], []
-    for field in model.history.model._meta.concrete_fields:
-        if field.primary_key:  # history_id
+    for hist in model.history.model._meta.concrete_fields:
+        if hist.primary_key:  # history_id
             continue
-        if field.attname in _HISTORY_COLUMNS:
-            columns.append(connection.ops.quote_name(field.column))
-            selects.append(f"%({field.attname})s")
-        elif field.attname in source:
-            columns.append(connection.ops.quote_name(field.column))
-            selects.append(f"t.{connection.ops.quote_name(source[field.attname])}")
+        if hist.attname in _HISTORY_COLUMNS:
+            columns.append(connection.ops.quote_name(hist.column))
+            selects.append(f"%({hist.attname})s")
+        elif hist.attname in source:
+            columns.append(connection.ops.quote_name(hist.column))
+            selects.append(f"t.{connection.ops.quote_name(source[hist.attname])}")
         else:
             return None
     return [model._meta.pk, *fields], columns, selects

@@ -129,3 +129,11 @@ def test_a_dry_run_writes_nothing():
     report = sweep(at(2025, 4, 8, 6), dry_run=True)
     assert report.by_rule() == {DEADLINE: 1}
     assert not Alert.objects.exists()
+
+
+def test_a_paused_request_has_no_alert_while_its_deadline_is_suspended():
+    paused = request(at(2025, 3, 5))
+    rights_services.rights_request_pause(request=paused, actor=UserFactory(username="dpo3"),
+                                         asked_on=dt.date(2025, 3, 6))
+    assert sweep(at(2025, 4, 8, 6)).created == 0
+    assert not Alert.objects.exists()
