@@ -84,7 +84,7 @@ def _other_rules() -> list[str]:
 def baseline_count() -> int:
     """One hand-written SQL query: the open requests with a crossed threshold, for both gdpr rules (the
     deadline rule from 7 days before the applicable deadline; the extension decision from 7 days before
-    the first deadline to its day, without extension)."""
+    the first deadline to its day, without extension, not paused)."""
     from django.db import connection
 
     from gdpr.choices import OPEN_REQUEST_STATUSES
@@ -95,7 +95,7 @@ def baseline_count() -> int:
         SELECT
           COALESCE(SUM(CASE WHEN applicable_due_on <= %s THEN 1 ELSE 0 END), 0)
           + COALESCE(SUM(CASE WHEN due_on <= %s AND due_on >= %s AND extended_due_on IS NULL
-                              AND extension_notified_at IS NULL
+                              AND extension_notified_at IS NULL AND applicable_due_on IS NOT NULL
                          THEN 1 ELSE 0 END), 0)
         FROM gdpr_rightsrequest
         WHERE status IN ({statuses}) AND answered_at IS NULL
@@ -145,7 +145,7 @@ def warm_up() -> None:
     the first query of each content type (Django caches them) or the loading of the URLconf."""
     from notifications.sweep import sweep
 
-    assert sweep(NOW - dt.timedelta(days=400)).created == 0
+    sweep(NOW - dt.timedelta(days=400), dry_run=True)
 
 
 def measure_sweeps(count: int) -> dict:
@@ -155,7 +155,8 @@ def measure_sweeps(count: int) -> dict:
     first_s, first_q, first, first_sql = _timed_sweep()
     second_s, second_q, second, _ = _timed_sweep()
     return {"count": count, "due": due, "baseline_ms": baseline_ms, "first_s": first_s, "first_q": first_q,
-            "created": first.created, "deliveries": first.deliveries, "second_s": second_s, "second_q": second_q,
+            "created": first.created,
+            "created_rights": sum(n for code, n in first.by_rule().items() if code.startswith("gdpr.rights_request.")), "deliveries": first.deliveries, "second_s": second_s, "second_q": second_q,
             "second_created": second.created, "first_sql": first_sql}
 
 
@@ -220,7 +221,8 @@ def run(size: str, context: Context) -> None:
         for row in (low, high):
             print(f"  {row['count']:>7,} items: {row['due']:,} due (baseline SQL count in {row['baseline_ms']:.0f} ms), "
                   f"first sweep created {row['created']:,} alerts and {row['deliveries']:,} deliveries")
-            assert row["created"] == row["due"], "the sweep and the baseline count disagree"
+            # (other rules may find records left by the benchmarks that ran before, in the same database)
+            assert row["created_rights"] == row["due"], "the sweep and the baseline count disagree"
             assert row["second_created"] == 0, "the second sweep created alerts"
         target = 2.0
         for label, key in (("first sweep (writes)", "first"), ("second sweep (nothing new)", "second")):
