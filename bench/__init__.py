@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-BENCH_DB_NAME = "vigie_bench"
+# Another name lets two benchmark runs share a PostgreSQL server (VIGIE_BENCH_DB).
+BENCH_DB_NAME = os.environ.get("VIGIE_BENCH_DB", "vigie_bench")
 
 
 @dataclass(frozen=True)
