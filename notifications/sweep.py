@@ -6,19 +6,20 @@ recipient. A missed run catches up at the next one (it looks at what is crossed,
 "today"); a second sweep, or two at once, create nothing more (the ledger's unique constraint; a sweep
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
 number of records: per rule, one read of its records, one of the ledger, and, on PostgreSQL, one COPY
-each of the alerts and the deliveries with their history rows (`_create_with_history`; on SQLite the
+each of the alerts and the deliveries with their history rows (core/imports/fastwrite.py; on SQLite the
 inserts go in batches, SQLite limits the parameters of a statement). See bench/notifications_sweep.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
+
+from core.imports.fastwrite import create_with_history
 
 from .models import Alert, Delivery
 from .registry import Item, Rule, Threshold, get_rules
@@ -123,7 +124,8 @@ def _write(rule: Rule, planned: list[Planned], now: dt.datetime) -> tuple[int, i
     content_type = ContentType.objects.get_for_model(rule.model_class())
     try:
         with transaction.atomic():
-            alerts = _create_with_history([_alert(rule, content_type, p, now) for p in planned], Alert, now)
+            alerts = create_with_history([_alert(rule, content_type, p, now) for p in planned], Alert, user=None,
+                                         reason=REASON, date=now)
             pairs = list(zip(planned, alerts, strict=True))
             deliveries = _deliver(pairs, now)
         return len(alerts), deliveries
@@ -145,78 +147,5 @@ def _write(rule: Rule, planned: list[Planned], now: dt.datetime) -> tuple[int, i
 def _deliver(pairs: list[tuple[Planned, Alert]], now: dt.datetime) -> int:
     rows = [Delivery(alert=alert, recipient=recipient) for planned, alert in pairs for recipient in planned.recipients]
     if rows:
-        _create_with_history(rows, Delivery, now)
+        create_with_history(rows, Delivery, user=None, reason=REASON, date=now)
     return len(rows)
-
-
-def _create_with_history(objs: Sequence[models.Model], model: type[models.Model], now: dt.datetime) -> list:
-    """Insert new alerts or deliveries with one history row each ("+", reason "sweep", dated `now`).
-
-    On PostgreSQL, in a constant number of statements whatever their number: the ids from the table's
-    sequence, one COPY of the rows, one INSERT ... SELECT of their history rows from the rows just
-    written (as core/imports/fastwrite.py does for imports). Elsewhere: simple-history's
-    `bulk_create_with_history`. Constraints apply as for any insert (a duplicate raises IntegrityError).
-    """
-    copy = _copy_plan(model) if connection.vendor == "postgresql" and objs else None
-    if copy is None:
-        return bulk_create_with_history(list(objs), model, batch_size=1000, default_change_reason=REASON,
-                                        default_date=now)
-    fields, history_columns, selects = copy
-    quote = connection.ops.quote_name
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, len(objs)])
-        ids = [row[0] for row in cursor.fetchall()]
-        columns = ", ".join(quote(f.column) for f in fields)
-        attnames = [f.attname for f in fields]
-        text = [i for i, f in enumerate(fields) if isinstance(f, (models.CharField, models.TextField))]
-        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as out:
-            for obj, pk in zip(objs, ids, strict=True):
-                obj.pk = pk
-                # The attributes as they are: these models' columns are plain values (text, numbers,
-                # booleans, aware datetimes, ids), which psycopg writes as Django would; text is str()ed
-                # (a lazy translation would not be). Field.get_db_prep_save per value was a third of the time.
-                row = [getattr(obj, name) for name in attnames]
-                for index in text:
-                    if row[index] is not None and type(row[index]) is not str:
-                        row[index] = str(row[index])
-                out.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {quote(model.history.model._meta.db_table)} ({', '.join(history_columns)}) "
-            # A join with the ids, not `t.id = ANY(%(ids)s)`: unless PostgreSQL sees the array as a
-            # constant, it checks it row by row (quadratic: minutes at 130,000 rows); a join is hashed.
-            f"SELECT {', '.join(selects)} FROM {quote(table)} t JOIN unnest(%(ids)s::bigint[]) AS new(id) "
-            f"ON t.id = new.id",
-            {"ids": ids, "history_date": now, "history_type": "+", "history_user_id": None,
-             "history_change_reason": REASON},
-        )
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return list(objs)
-
-
-_HISTORY_COLUMNS = {"history_date", "history_type", "history_user_id", "history_change_reason"}
-
-
-def _copy_plan(model: type[models.Model]) -> tuple[list[models.Field], list[str], list[str]] | None:
-    """(the fields to copy, the history table's columns, their SELECT expressions), or None when the
-    history model has columns of its own (then simple-history writes it)."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
-        return None  # their value is set by pre_save, which the COPY path does not call
-    source = {f.attname: f.column for f in model._meta.concrete_fields}
-    columns, selects = [], []
-    for hist in model.history.model._meta.concrete_fields:
-        if hist.primary_key:  # history_id
-            continue
-        if hist.attname in _HISTORY_COLUMNS:
-            columns.append(connection.ops.quote_name(hist.column))
-            selects.append(f"%({hist.attname})s")
-        elif hist.attname in source:
-            columns.append(connection.ops.quote_name(hist.column))
-            selects.append(f"t.{connection.ops.quote_name(source[hist.attname])}")
-        else:
-            return None
-    return [model._meta.pk, *fields], columns, selects
