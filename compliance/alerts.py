@@ -26,10 +26,6 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
 
 
-def _last_day(until: dt.datetime, rule: Rule) -> dt.date:
-    return timezone.localtime(until, timezone.get_default_timezone()).date() + rule.lookahead()
-
-
 def _email(user) -> tuple[str, ...]:  # noqa: ANN001 - a user or None
     return (user.email,) if user is not None and user.email else ()
 
@@ -52,12 +48,15 @@ class CoiAnalysisOverdue(DayRule):
     def label(self) -> str:
         return _("Conflict of interest: analysis overdue")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
+    due_field = "analysis_due_on"
+
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import ConflictOfInterestCase
 
-        cases = (ConflictOfInterestCase.objects.awaiting_qualification()
-                 .filter(analysis_due_on__lte=_last_day(until, self)).select_related("handler").order_by("pk"))
-        for case in cases:
+        return ConflictOfInterestCase.objects.awaiting_qualification().filter(analysis_due_on__isnull=False).order_by("pk")
+
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+        for case in records.select_related("handler"):
             day = case.analysis_due_on.strftime("%d/%m/%Y")
             yield Item(
                 object_id=case.pk, label=case.reference, due_at=_start_of(case.analysis_due_on),
@@ -78,12 +77,15 @@ class ActionItemDue(DayRule):
     def label(self) -> str:
         return _("Action item: due date")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
+    due_field = "due_on"
+
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import ActionItem
 
-        actions = (ActionItem.objects.open().filter(due_on__lte=_last_day(until, self))
-                   .select_related("owner", "case", "risk").order_by("pk"))
-        for action in actions:
+        return ActionItem.objects.open().filter(due_on__isnull=False).order_by("pk")
+
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+        for action in records.select_related("owner", "case", "risk"):
             day = action.due_on.strftime("%d/%m/%Y")
             on = action.case.reference if action.case_id else str(action.risk)
             owner = (action.owner.get_full_name() or action.owner.get_username()) if action.owner else action.owner_name

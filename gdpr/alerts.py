@@ -37,7 +37,7 @@ class RightsRequestDeadline(Rule):
     schedule = "daily"
     #: Days before the deadline day (negative: after it; -1 = overdue, sent at once).
     default_days: tuple[int, ...] = (7, 3, 1, -1)
-    date_field = "applicable_due_on"
+    due_field = "applicable_due_on"
 
     @property
     def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
@@ -46,19 +46,16 @@ class RightsRequestDeadline(Rule):
     def label(self) -> str:
         return _("Rights request: legal deadline")
 
-    def open_requests(self, until: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import RightsRequest
 
-        last_day = timezone.localtime(until, timezone.get_default_timezone()).date() + dt.timedelta(days=7)
-        return (RightsRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES, answered_at__isnull=True,
-                                             **{f"{self.date_field}__lte": last_day})
-                .order_by("pk"))
+        return RightsRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES, answered_at__isnull=True,
+                                            **{f"{self.due_field}__isnull": False}).order_by("pk")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
-        # Plain columns, and the labels, the link and the title's wording worked out once: a sweep reads
-        # every open request (200,000 in bench/notifications_sweep.py).
-        rows = self.open_requests(until).values_list(
-            "pk", "reference", "right", self.date_field, "deadline_explanation", "handler__email")
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+        # Plain columns, and the labels, the link and the title's wording worked out once: a first sweep
+        # describes every open request with a crossed threshold.
+        rows = records.values_list("pk", "reference", "right", self.due_field, "deadline_explanation", "handler__email")
         rights = {value: str(label) for value, label in Right.choices}
         path = reverse("admin:gdpr_rightsrequest_change", args=[0]).replace("/0/", "/%d/")
         wording = self.title_wording()
@@ -81,15 +78,17 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
 
     code = "gdpr.rights_request.extension_decision"
     default_days = (7,)
-    date_field = "due_on"
+    due_field = "due_on"
 
     def label(self) -> str:
         return _("Rights request: decide on an extension")
 
-    def open_requests(self, until: dt.datetime):  # noqa: ANN201 - a queryset
-        # Not while a pause is open (no applicable deadline): the deadline is suspended.
-        return super().open_requests(until).filter(extended_due_on__isnull=True, extension_notified_at__isnull=True,
-                                                   applicable_due_on__isnull=False)
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+        # Not while a pause is open (no applicable deadline): the deadline is suspended. Not once the
+        # first deadline's day is over (see `crossed`).
+        today = timezone.localtime(now, timezone.get_default_timezone()).date()
+        return super().records(now).filter(extended_due_on__isnull=True, extension_notified_at__isnull=True,
+                                           applicable_due_on__isnull=False, due_on__gte=today)
 
     def crossed(self, due_at: dt.datetime, now: dt.datetime) -> Threshold | None:
         # Once the first deadline's day is over, an extension can no longer be notified: nothing to decide.
@@ -121,12 +120,15 @@ class CnilReferralDeadline(Rule):
     def label(self) -> str:
         return _("CNIL referral: reply date")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
+    due_field = "due_on"
+
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import CnilCase
 
-        last_day = timezone.localtime(until, timezone.get_default_timezone()).date() + self.lookahead()
-        cases = CnilCase.objects.open().filter(due_on__lte=last_day).select_related("handler").order_by("pk")
-        for case in cases:
+        return CnilCase.objects.open().filter(due_on__isnull=False).order_by("pk")
+
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+        for case in records.select_related("handler"):
             yield Item(
                 object_id=case.pk, label=case.reference, due_at=_start_of(case.due_on),
                 title=_("CNIL referral %(reference)s: reply due on %(day)s") % {
@@ -158,14 +160,18 @@ class BreachNotificationDeadline(Rule):
     def label(self) -> str:
         return _("Breach: notification to the CNIL within 72 hours")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
+    due_field = "notification_due_at"
+
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import Breach
+
+        return (Breach.objects.awaiting_decision_or_notification()
+                .filter(closed_at__isnull=True, notification_due_at__isnull=False).order_by("pk"))
+
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
         from .services.breaches import clock_explanation, fmt
 
-        breaches = (Breach.objects.awaiting_decision_or_notification()
-                    .filter(closed_at__isnull=True, notification_due_at__lte=until + self.lookahead())
-                    .select_related("handler").order_by("pk"))
-        for breach in breaches:
+        for breach in records.select_related("handler"):
             yield Item(
                 object_id=breach.pk, label=breach.reference, due_at=breach.notification_due_at,
                 title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)") % {

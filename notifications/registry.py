@@ -3,8 +3,12 @@
 A domain app lists its rules in `<app>/alerts.py` (`RULES = (MyRule(), ...)`); NotificationsConfig.ready
 imports those modules, so notifications/ never imports a domain's models at module level.
 
-A rule says which open records have a deadline (`items`), and at which thresholds before or after it an
-alert is due (`thresholds`). Day thresholds count Paris calendar days before a deadline day (they fire at
+A rule says which open records have a deadline, and at which thresholds before or after it an alert is
+due (`thresholds`). Most deadlines are a column (`due_field`): the rule gives its open records
+(`records`) and how to word an alert (`describe`), and the sweep asks the database only for the records
+with a crossed threshold that are not in the ledger yet (notifications/sweep.py), so a sweep reads what
+it writes, not every open record. A deadline worked out in Python (a training renewal) overrides
+`items` instead. Day thresholds count Paris calendar days before a deadline day (they fire at
 midnight, Paris time, whatever the clock change); hour thresholds count exact hours (the 72-hour breach
 clock is in UTC).
 """
@@ -39,7 +43,7 @@ class Threshold:
             day -= dt.timedelta(days=self.days_before)
             return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
         assert self.after_deadline is not None
-        return due_at + self.after_deadline
+        return due_at.astimezone(dt.UTC) + self.after_deadline  # exact hours: in UTC
 
 
 @dataclass(frozen=True)
@@ -78,19 +82,31 @@ class Rule:
     def label(self) -> str:
         return self.code
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:  # pragma: no cover - abstract
-        """The open records whose first threshold fires at or before `until`."""
-        raise NotImplementedError
+    #: The column holding the deadline of `records()`: a DateField (the deadline day, Paris time: the
+    #: alert's `due_at` is its first moment) or a DateTimeField (an instant). None: the rule implements
+    #: `items` itself.
+    due_field: ClassVar[str | None] = None
+
+    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+        """The open records at `now`, whatever their deadline (rules with a `due_field`)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+        """`records` as alert items: the wording, the explanation, the link (rules with a `due_field`)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def items(self, now: dt.datetime) -> Iterable[Item]:
+        """The open records with a threshold crossed at `now` (alerted or not). With a `due_field`: the
+        records whose deadline is at or before the bound of the earliest threshold."""
+        if self.due_field is None:  # pragma: no cover - abstract
+            raise NotImplementedError
+        records = self.records(now)
+        latest = max(bounds(self.thresholds, now, by_day=is_day_field(records.model, self.due_field)),
+                     key=lambda b: (b[1], b[0] == "lte"))
+        return self.describe(records.filter(**{f"{self.due_field}__{latest[0]}": latest[1]}))
 
     def group(self) -> list[str]:
         return list(getattr(settings, self.recipients_setting, []))
-
-    def lookahead(self) -> dt.timedelta:
-        """How far before its deadline a record can need an alert (the earliest threshold)."""
-        days = max((t.days_before for t in self.thresholds if t.days_before is not None), default=0)
-        hours = max((-t.after_deadline for t in self.thresholds if t.after_deadline is not None),
-                    default=dt.timedelta(0))
-        return max(dt.timedelta(days=days + 1), hours)
 
     def crossed(self, due_at: dt.datetime, now: dt.datetime) -> Threshold | None:
         """The most advanced threshold already crossed at `now` (None: none yet). A sweep that missed
@@ -100,6 +116,41 @@ class Rule:
 
     def model_class(self):  # noqa: ANN201 - a model class
         return apps.get_model(self.model)
+
+
+def is_day_field(model, name: str) -> bool:  # noqa: ANN001 - a model class
+    """Whether `model.name` holds a day (a DateField) rather than an instant (a DateTimeField)."""
+    from django.db import models
+
+    field = model._meta.get_field(name)
+    return isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
+
+
+def bounds(thresholds: Iterable[Threshold], now: dt.datetime, *, by_day: bool) -> list[tuple[str, object, Threshold]]:
+    """For each threshold, the deadlines for which it is crossed at `now`, as a lookup on the deadline
+    column ("lte" or "lt") and its bound: a day when the column holds days (`by_day`), else an instant.
+    (A day deadline stands for its first moment, Paris time, as the rules' items do.)
+
+    - days before the deadline day: crossed when the deadline's day is at most today + N;
+    - an exact duration after the deadline: crossed when the deadline is at most now − duration.
+    """
+    paris = timezone.get_default_timezone()
+    today = timezone.localtime(now, paris).date()
+    result = []
+    for threshold in thresholds:
+        if threshold.days_before is not None:
+            last_day = today + dt.timedelta(days=threshold.days_before)
+            if by_day:
+                result.append(("lte", last_day, threshold))
+            else:
+                next_midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=paris)
+                result.append(("lt", next_midnight, threshold))
+        else:
+            assert threshold.after_deadline is not None
+            # In UTC: aware arithmetic in Paris time would add wall-clock hours across a clock change.
+            latest = now.astimezone(dt.UTC) - threshold.after_deadline
+            result.append(("lte", timezone.localtime(latest, paris).date() if by_day else latest, threshold))
+    return result
 
 
 _RULES: dict[str, Rule] = {}

@@ -1,11 +1,14 @@
 """The sweep: for every rule, the records whose threshold is crossed and not yet in the ledger.
 
-It asks each rule for its open records up to now + the rule's lookahead, keeps those whose most advanced
-threshold is crossed, and writes the alerts that are not in the ledger yet, with one delivery per
-recipient. A missed run catches up at the next one (it looks at what is crossed, not at what was crossed
+For a rule whose deadline is a column (`Rule.due_field`), one query asks the database for the open
+records whose most advanced crossed threshold has no alert yet (a CASE on the deadline picks the
+threshold, NOT EXISTS looks it up in the ledger): a sweep reads what it is about to write, not every open
+record. Other rules give their items (`Rule.items`). Either way the sweep then checks, in Python, the
+threshold of each item (`Rule.crossed`, the reference) and the ledger, and writes the alerts that are
+not in it yet, with one delivery per recipient. A missed run catches up at the next one (it looks at what is crossed, not at what was crossed
 "today"); a second sweep, or two at once, create nothing more (the ledger's unique constraint; a sweep
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
-number of records: per rule, one read of its records, one of the ledger, and, on PostgreSQL, one COPY
+number of records: per rule, one read of its records, one of the ledger (when something is new), and, on PostgreSQL, one COPY
 each of the alerts and the deliveries with their history rows (core/imports/fastwrite.py; on SQLite the
 inserts go in batches, SQLite limits the parameters of a statement). See bench/notifications_sweep.py.
 """
@@ -16,13 +19,15 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Exists, OuterRef, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.imports.fastwrite import create_with_history
 
 from .models import Alert, Delivery
-from .registry import Item, Rule, Threshold, get_rules
+from .registry import Item, Rule, Threshold, bounds, get_rules, is_day_field
 
 REASON = "sweep"
 
@@ -69,7 +74,8 @@ def plan(rule: Rule, now: dt.datetime) -> list[Planned]:
     # out once per distinct value (at 200,000 records, per-record calls were a good part of the sweep).
     crossed: dict[dt.datetime, Threshold | None] = {}
     recipients: dict[tuple[str, ...], list[str]] = {}
-    for item in rule.items(now + rule.lookahead()):
+    items = rule.describe(not_alerted(rule, now, content_type)) if rule.due_field else rule.items(now)
+    for item in items:
         if item.due_at not in crossed:
             crossed[item.due_at] = rule.crossed(item.due_at, now)
         threshold = crossed[item.due_at]
@@ -81,6 +87,36 @@ def plan(rule: Rule, now: dt.datetime) -> list[Planned]:
         return []
     existing = set(_existing_keys(content_type, rule, [c.item.object_id for c in candidates]))
     return [c for c in candidates if c.key not in existing]
+
+
+def not_alerted(rule: Rule, now: dt.datetime, content_type: ContentType | None = None):  # noqa: ANN201 - a queryset
+    """`rule.records(now)` whose deadline has a crossed threshold at `now` and no alert in the ledger at
+    the most advanced one, for that deadline (an extended deadline is a new one).
+
+    The most advanced crossed threshold is the one whose bound (registry.bounds) is the smallest among
+    those the deadline is within: a CASE over the bounds, smallest first. That holds when the thresholds
+    are all of one kind (days before, or durations after); a rule mixing both gets every record with a
+    crossed threshold, and the Python check decides."""
+    records = rule.records(now)
+    content_type = content_type or ContentType.objects.get_for_model(rule.model_class())
+    by_day = is_day_field(records.model, rule.due_field)
+    field = rule.due_field
+    limits = sorted(bounds(rule.thresholds, now, by_day=by_day), key=lambda b: (b[1], b[0] == "lte"))
+    if not limits:
+        return records.none()
+    widest = limits[-1]
+    records = records.filter(**{f"{field}__{widest[0]}": widest[1]})
+    if len({t.days_before is None for t in rule.thresholds}) > 1:
+        return records
+    threshold = Case(*(When(**{f"{field}__{lookup}": bound}, then=Value(t.code)) for lookup, bound, t in limits))
+    ledger = Alert.objects.filter(content_type=content_type, rule=rule.code, object_id=OuterRef("pk"),
+                                  threshold=OuterRef("_threshold"))
+    if by_day:
+        paris = timezone.get_default_timezone()
+        ledger = ledger.annotate(_due_day=TruncDate("due_at", tzinfo=paris)).filter(_due_day=OuterRef(field))
+    else:
+        ledger = ledger.filter(due_at=OuterRef(field))
+    return records.alias(_threshold=threshold).exclude(Exists(ledger))
 
 
 def _existing_keys(content_type: ContentType, rule: Rule, object_ids: list[int]):  # noqa: ANN202

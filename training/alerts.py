@@ -40,17 +40,16 @@ class TrainingRenewalDue(Rule):
     def label(self) -> str:
         return _("Training: renewal falling due")
 
-    def items(self, until: dt.datetime) -> Iterable[Item]:
+    def items(self, now: dt.datetime) -> Iterable[Item]:
         from . import kpis
         from .models import Module
 
         paris = timezone.get_default_timezone()
-        # The sweep asks up to now + lookahead: "today" (the headcount, who is trained) is now's day.
-        today = timezone.localtime(until - self.lookahead(), paris).date()
-        last_day = timezone.localtime(until, paris).date()
+        # "Today" (the headcount, who is trained) is now's day. renewals_due(n) lists who is no longer
+        # trained on today + n: the last day a training counts is at most today + the earliest threshold.
+        today = timezone.localtime(now, paris).date()
         earliest = max((t.days_before for t in self.thresholds if t.days_before is not None), default=0)
-        # renewals_due(n) lists who is no longer trained on today + n: valid_until <= last_day + earliest.
-        within = (last_day - today).days + earliest + 1
+        within = earliest + 1
         modules = Module.objects.filter(renewal_months__isnull=False).order_by("code")
         for module in modules:
             for employee in kpis.renewals_due(module, within, today):
