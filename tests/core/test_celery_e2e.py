@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +24,8 @@ import pytest
 from celery import Celery
 from django.conf import settings
 
+from tests.processes import Processes
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(settings.BASE_DIR)
@@ -35,65 +34,14 @@ TASK_TIMEOUT = 20.0  # seconds for a task result or a heartbeat
 
 
 @dataclass
-class CeleryStack:
+class CeleryStack(Processes):
     """A worker and a beat subprocess sharing one environment, and a client app to talk to them."""
 
-    env: dict[str, str]
-    workdir: Path
-    client: Celery
-    procs: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
+    client: Celery | None = None
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
-    def start(self, name: str, *args: str) -> tuple[subprocess.Popen, Path]:
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                [sys.executable, "-m", "celery", "-A", "config", *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own process group: the prefork children go with it
-            )
-        self.procs.append((proc, log))
-        return proc, log
-
-    def logs(self) -> str:
-        parts = []
-        for proc, log in self.procs:
-            text = log.read_text(errors="replace") if log.exists() else ""
-            parts.append(f"--- {log.name} (pid {proc.pid}, exit {proc.poll()}) ---\n{text[-4000:]}")
-        return "\n".join(parts)
-
-    def wait_for_log(self, proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in log.read_text(errors="replace"):
-                return
-            if proc.poll() is not None:
-                pytest.fail(f"{log.stem} exited ({proc.returncode}) before {needle!r}\n{self.logs()}")
-            time.sleep(0.1)
-        pytest.fail(f"{log.stem} did not print {needle!r} within {timeout:.0f}s\n{self.logs()}")
-
-    def wait_for_pattern(self, name: str, pattern: str, timeout: float) -> None:
-        log = self.workdir / f"{name}.log"
-        deadline = time.monotonic() + timeout
-        while not re.search(pattern, log.read_text(errors="replace")):
-            if time.monotonic() >= deadline:
-                pytest.fail(f"{name} did not log {pattern!r} within {timeout:.0f}s\n{self.logs()}")
-            time.sleep(0.1)
-
     def stop(self) -> None:
-        for proc, _log in reversed(self.procs):
-            if proc.poll() is None:
-                _signal_group(proc, signal.SIGTERM)
-        for proc, _log in reversed(self.procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait(timeout=10)
+        super().stop()
         self.client.close()
 
     def last_heartbeat(self, timeout: float) -> dt.datetime | None:
@@ -121,13 +69,6 @@ class CeleryStack:
         assert result.returncode == 0, f"reading the heartbeat failed:\n{result.stderr}\n{self.logs()}"
         value = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
         return dt.datetime.fromisoformat(value) if value else None
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)  # the group of the process we started, by its id
-    except ProcessLookupError:
-        pass
 
 
 def _base_env(var_dir: Path) -> dict[str, str]:

@@ -10,19 +10,16 @@ and at the SMTP server. The test data is committed (`transactional_db`) so the w
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.header
 import email.policy
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -31,9 +28,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 
+from tests.processes import Processes
+
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
-ROOT = Path(settings.BASE_DIR)
 DPO = "dpo@example.org"
 START_TIMEOUT = 30.0
 TASK_TIMEOUT = 30.0
@@ -42,11 +40,16 @@ TASK_TIMEOUT = 30.0
 # --- the SMTP server ------------------------------------------------------------------------------------
 
 class Collector:
-    """An aiosmtpd handler keeping every accepted message; refuses the first `refuse` ones with 451."""
+    """An aiosmtpd handler keeping every accepted message; refuses the first `refuse` ones with 451; with
+    `hold_at=n`, keeps the n-th message and then does not answer (the client waits for its "250") until
+    `release` is set: the message is delivered, and its sender does not know it yet."""
 
-    def __init__(self, refuse: int = 0) -> None:
+    def __init__(self, refuse: int = 0, hold_at: int | None = None) -> None:
         self.refuse = refuse
         self.refused = 0
+        self.hold_at = hold_at
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
 
@@ -59,6 +62,11 @@ class Collector:
                                                policy=email.policy.default)
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
             self.messages.append(message)
+            hold = len(self.messages) == self.hold_at
+        if hold:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         return "250 OK"
 
 
@@ -72,7 +80,7 @@ def _free_port() -> int:
 def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collector, int]]:
     from aiosmtpd.controller import Controller
 
-    handler = Collector(refuse=getattr(request, "param", 0))
+    handler = Collector(**getattr(request, "param", {}))
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -84,49 +92,7 @@ def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collector, int
 
 # --- the worker and beat --------------------------------------------------------------------------------
 
-@dataclass
-class Stack:
-    env: dict[str, str]
-    workdir: Path
-    procs: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
-
-    def start(self, name: str, *args: str) -> tuple[subprocess.Popen, Path]:
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                [sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.procs.append((proc, log))
-        return proc, log
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {log.name} (exit {proc.poll()}) ---\n{log.read_text(errors='replace')[-4000:]}"
-                         for proc, log in self.procs)
-
-    def wait_for_log(self, proc: subprocess.Popen, log: Path, needle: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{log.stem} did not print {needle!r}\n{self.logs()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        for proc, _log in reversed(self.procs):
-            if proc.poll() is None:
-                _signal_group(proc, signal.SIGTERM)
-        for proc, _log in reversed(self.procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait(timeout=10)
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)  # the group of the process we started, by its id
-    except ProcessLookupError:
-        pass
+Stack = Processes
 
 
 def _database_url() -> str:
@@ -144,6 +110,34 @@ def _redis_db13(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/13"))
 
 
+def _new_stack(redis_url: str, smtp_port: int, tmp_path: Path) -> Stack:
+    """Worker and beat settings for this Redis, this SMTP server and the test database."""
+    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_TASK_ALWAYS_EAGER"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local", VIGIE_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=_database_url(), CONN_MAX_AGE="0", REDIS_URL=redis_url,
+        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_TIMEOUT="5", DPO_EMAILS=DPO,
+        COMPLIANCE_EMAILS="", TRAINING_EMAILS="", VIGIE_IMMEDIATE_SECONDS="1",
+        PYTHONUNBUFFERED="1", LOG_LEVEL="INFO",
+    )
+    return Stack(env=env, workdir=tmp_path)
+
+
+def _start(s: Stack) -> None:
+    start_worker(s)
+    beat, log = s.start("beat", "beat", "--loglevel=INFO", f"--schedule={s.workdir / 'celerybeat-schedule'}",
+                        f"--pidfile={s.workdir / 'beat.pid'}")
+    # Beat is up and fires the immediate sending every second (VIGIE_IMMEDIATE_SECONDS=1).
+    s.wait_for_log(beat, log, "Sending due task notifications-immediate", START_TIMEOUT)
+
+
+def start_worker(s: Stack, name: str = "worker"):  # noqa: ANN201 - the worker's Popen
+    worker, log = s.start(name, "worker", "--loglevel=INFO", "--concurrency=1", "--without-gossip",
+                          "--without-mingle", f"--hostname=e2e-{name}@%h")
+    s.wait_for_log(worker, log, " ready.", START_TIMEOUT)
+    return worker
+
+
 @pytest.fixture
 def stack(transactional_db, redis_url: str, smtp_server, tmp_path: Path) -> Iterator[tuple[Stack, object]]:  # noqa: ANN001
     import redis
@@ -153,24 +147,10 @@ def stack(transactional_db, redis_url: str, smtp_server, tmp_path: Path) -> Iter
     url = _redis_db13(redis_url)
     with redis.Redis.from_url(url) as server:
         server.flushdb()
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_TASK_ALWAYS_EAGER"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local", VIGIE_VAR_DIR=str(tmp_path / "var"),
-        DATABASE_URL=_database_url(), CONN_MAX_AGE="0", REDIS_URL=url,
-        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_TIMEOUT="5", DPO_EMAILS=DPO,
-        COMPLIANCE_EMAILS="", TRAINING_EMAILS="", VIGIE_IMMEDIATE_SECONDS="1",
-        PYTHONUNBUFFERED="1", LOG_LEVEL="INFO",
-    )
-    s = Stack(env=env, workdir=tmp_path)
+    s = _new_stack(url, port, tmp_path)
     client = Celery("vigie-e2e-notifications", broker=url, backend=url)
     try:
-        worker, log = s.start("worker", "worker", "--loglevel=INFO", "--concurrency=1", "--without-gossip",
-                              "--without-mingle", "--hostname=e2e-notifications@%h")
-        s.wait_for_log(worker, log, " ready.", START_TIMEOUT)
-        beat, log = s.start("beat", "beat", "--loglevel=INFO", f"--schedule={tmp_path / 'celerybeat-schedule'}",
-                            f"--pidfile={tmp_path / 'beat.pid'}")
-        # Beat is up and fires the immediate sending every second (VIGIE_IMMEDIATE_SECONDS=1).
-        s.wait_for_log(beat, log, "Sending due task notifications-immediate", START_TIMEOUT)
+        _start(s)
         yield s, client
     finally:
         s.stop()
@@ -237,7 +217,7 @@ def test_an_overdue_request_sends_exactly_one_email_to_the_dpo_whatever_the_numb
     assert "Task notifications.tasks.send_immediate" in (s.workdir / "worker.log").read_text()
 
 
-@pytest.mark.parametrize("smtp_server", [1], indirect=True)
+@pytest.mark.parametrize("smtp_server", [{"refuse": 1}], indirect=True)
 def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_once(stack, smtp_server):
     from notifications.models import Delivery
 
@@ -254,3 +234,105 @@ def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_o
     states = list(delivery.history.order_by("history_date", "history_id").values_list("status", "last_error"))
     assert ("pending", "") == states[0]
     assert any(status == "pending" and "451" in error for status, error in states[1:]), states
+
+
+# --- fault tests --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("smtp_server", [{"hold_at": 2}], indirect=True)
+def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_message_in_flight(stack, smtp_server):
+    """The SMTP server has taken the 2nd message and not answered yet when the worker is SIGKILLed: the
+    first delivery is recorded sent, the other three (the one in flight included) are still pending; a
+    new worker sends them, so the message in flight arrives twice (same Message-ID) and no other does."""
+    from notifications.models import Delivery
+
+    s, client = stack
+    handler, _port = smtp_server
+    references = sorted(overdue_request().reference for _ in range(4))
+    client.send_task("notifications.tasks.sweep_and_send", kwargs={"schedule": "daily"})
+    if not handler.holding.wait(TASK_TIMEOUT):
+        pytest.fail(f"no second message reached the SMTP server\n{s.logs()}")
+    s.kill(s.procs[0][0])  # the worker (and its prefork child), in the middle of the SMTP exchange
+    handler.release.set()
+    in_flight = handler.messages[1]["Message-ID"]
+    assert list(Delivery.objects.order_by("status").values_list("status", flat=True)) == ["pending"] * 3 + ["sent"]
+
+    start_worker(s, "worker-2")
+    _wait_for(lambda: not Delivery.objects.exclude(status="sent").exists(), s, "every delivery sent")
+    time.sleep(2.5)  # beat keeps sending every second: nothing more may arrive
+    ids = [m["Message-ID"] for m in handler.messages]
+    assert len(ids) == 5, [m["Subject"] for m in handler.messages]
+    assert [i for i in set(ids) if ids.count(i) > 1] == [in_flight]
+    received = sorted({ref for m in handler.messages for ref in references if ref in m["Subject"]})
+    assert received == references
+    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1, 1]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[Stack, int]]:
+    """A redis-server of this test's own, on a free port, that the test can kill and restart."""
+    import shutil
+
+    from tests.conftest import require_service
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        require_service("redis-server is not installed (apt-get install redis-server)")
+    servers = Stack(env=dict(os.environ), workdir=tmp_path)
+    port = _free_port()
+    start_redis(servers, binary, port)
+    try:
+        yield servers, port
+    finally:
+        servers.stop()
+
+
+def start_redis(servers: Stack, binary: str, port: int) -> None:
+    before = servers.log_size(servers.workdir / "redis.log")
+    proc, log = servers.start_command("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                                "--appendonly", "no", "--dir", str(servers.workdir)])
+    servers.wait_for_log(proc, log, "Ready to accept connections", START_TIMEOUT, after=before)
+
+
+def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, own_redis, smtp_server, tmp_path):  # noqa: ANN001
+    """Redis dies after a first alert went out; a request becomes overdue meanwhile. Worker and beat stay
+    up, nothing is sent and nothing is lost; when Redis is back, the next sweep sends that one alert,
+    once, and not the first one again."""
+    import shutil
+
+    from celery import Celery
+
+    from notifications.models import Delivery
+
+    servers, redis_port = own_redis
+    handler, smtp_port = smtp_server
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    s = _new_stack(url, smtp_port, tmp_path / "stack")
+    (tmp_path / "stack").mkdir()
+    client = Celery("vigie-e2e-redis-down", broker=url, backend=url)
+    try:
+        _start(s)
+        first = overdue_request()
+        _sweep(s, client)
+        _wait_for(lambda: len(handler.messages) == 1, s, "the first email")
+
+        redis_proc, redis_log = servers.procs[0]
+        servers.kill(redis_proc)
+        worker_log = s.workdir / "worker.log"
+        seen = len(worker_log.read_text(errors="replace"))
+        second = overdue_request()
+        time.sleep(3)  # worker and beat run without their broker
+        assert len(handler.messages) == 1
+        assert all(proc.poll() is None for proc, _log in s.procs), s.logs()
+
+        start_redis(servers, shutil.which("redis-server"), redis_port)
+        s.wait_for_log(s.procs[0][0], worker_log, "Connected to redis", 60, after=seen)
+        _sweep(s, client)
+        _wait_for(lambda: len(handler.messages) == 2, s, "the email of the request that became overdue")
+        time.sleep(2.5)
+        assert len(handler.messages) == 2
+        assert first.reference in handler.messages[0]["Subject"]
+        assert second.reference in handler.messages[1]["Subject"]
+        assert list(Delivery.objects.values_list("status", flat=True)) == ["sent", "sent"]
+    finally:
+        s.stop()
+        client.close()
