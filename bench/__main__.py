@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "training_rates": "bench.training_rates",
     "training_import": "bench.training_import",
     "notifications_sweep": "bench.notifications_sweep",
+    "reporting_indicators": "bench.reporting_indicators",
 }
 
 

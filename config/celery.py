@@ -38,6 +38,10 @@ def _beat_schedule() -> dict:
                                   "schedule": crontab(hour=digest_hour, minute=0)},
         # Immediate alerts still pending (SMTP was down, a retry gave up): every few minutes.
         "notifications-immediate": {"task": "notifications.tasks.send_immediate", "schedule": immediate_seconds},
+        # The current year's indicators, recomputed every night (reporting/tasks.py; a frozen year is left
+        # as it is), after the daily sweep.
+        "reporting-indicators-nightly": {"task": "reporting.tasks.compute_indicators",
+                                         "schedule": crontab(hour=2, minute=30)},
     }
 
 

@@ -19,6 +19,7 @@ api_patterns = [
     path("gdpr/", include("gdpr.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("training/", include("training.api.urls")),
+    path("reporting/", include("reporting.api.urls")),
 ]
 
 urlpatterns = [

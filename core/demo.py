@@ -15,7 +15,8 @@ from django.utils.module_loading import import_string
 
 from . import roles
 
-DEMO_LOADERS: tuple[str, ...] = ("organization.demo.load", "gdpr.demo.load", "compliance.demo.load", "training.demo.load")
+DEMO_LOADERS: tuple[str, ...] = ("organization.demo.load", "gdpr.demo.load", "compliance.demo.load", "training.demo.load",
+                                  "reporting.demo.load")
 
 DEMO_PASSWORD = os.environ.get("VIGIE_DEMO_PASSWORD", "vigie-demo-2023")
 # username → (role group or None for the superuser, first name, last name)

@@ -28,6 +28,14 @@ class Figure:
     #: "app_label.model" of the records behind the figure, and their primary keys.
     model: str = ""
     record_ids: tuple[int, ...] = field(default=(), repr=False)
+    #: Other records behind it, of other models: (("training.attendance", (ids...)), ...) — training
+    #: hours add completions and attendances.
+    more: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), repr=False)
+
+    def record_sets(self) -> list[tuple[str, tuple[int, ...]]]:
+        """Every (model, ids) behind the figure: the main one first."""
+        sets = [(self.model, tuple(self.record_ids))] if self.model else []
+        return sets + [(model, tuple(ids)) for model, ids in self.more]
 
     @classmethod
     def count(cls, queryset) -> Figure:  # noqa: ANN001 - a QuerySet

@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import ClassVar
 
 from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
+
+from core.discovery import app_modules
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,6 @@ def get_rule(code: str) -> Rule:
 
 def autodiscover() -> None:
     """Import `<app>.alerts` of every installed app that has one and register its RULES."""
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.alerts")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.alerts":
-                raise
-            continue
+    for _config, module in app_modules("alerts"):
         for rule in getattr(module, "RULES", ()):
             register(rule)

@@ -45,6 +45,10 @@ class Department(models.Model):
     """A directorate or department (headquarters functions, regional directorates...)."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    function_at_risk = models.BooleanField(
+        _("functions at risk of corruption"), default=False,
+        help_text=_("Its staff hold functions at risk of corruption (ESRS G1-3): they count in the share of "
+                    "functions at risk covered by anti-corruption training."))
     history = HistoricalRecords()
 
     class Meta:
@@ -79,6 +83,10 @@ class Employee(models.Model):
     is_manager = models.BooleanField(_("manager"), default=False)
     is_executive = models.BooleanField(_("executive (cadre)"), default=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
+    function_at_risk = models.BooleanField(
+        _("function at risk of corruption"), default=False,
+        help_text=_("This person holds a function at risk of corruption (ESRS G1-3), whatever their "
+                    "department's flag."))
     history = HistoricalRecords()
 
     objects = EmployeeQuerySet.as_manager()

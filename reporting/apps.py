@@ -1,8 +1,15 @@
 """The yearly indicators, their snapshots and the DPEF export."""
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self) -> None:
+        from .registry import autodiscover, check_registry
+
+        autodiscover()
+        checks.register(check_registry)

@@ -460,15 +460,19 @@ def completion_minutes() -> Any:
     return Coalesce(F("duration_minutes"), F("module__expected_minutes"), Value(0))
 
 
-def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False) -> Hours:
+def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False, kind: str | None = None) -> Hours:
     """E8_TRAINING_HOURS (and by kind): counted completions' durations and every attended minute of
-    sessions held in Y, by module kind. Two GROUP BY queries."""
+    sessions held in Y, by module kind (only `kind`'s when given). Two GROUP BY queries."""
     minutes = {kind: 0 for kind in ModuleKind.values}
     completions = _counted_in_year(year).filter(scope.q("employee__"))
+    if kind is not None:
+        completions = completions.filter(module__kind=kind)
     for row in completions.order_by().values("module__kind").annotate(total=Sum(completion_minutes())):
         minutes[row["module__kind"]] += row["total"] or 0
     start, end = year_bounds(year)
     attendances = Attendance.objects.filter(session__held_on__range=(start, end)).filter(scope.q("employee__"))
+    if kind is not None:
+        attendances = attendances.filter(session__module__kind=kind)
     for row in attendances.order_by().values("session__module__kind").annotate(total=Sum("minutes_attended")):
         minutes[row["session__module__kind"]] += row["total"] or 0
     if not with_ids:
@@ -503,6 +507,25 @@ def phishing_campaigns(year: int) -> Figure:
     return Figure.count(PhishingCampaign.objects.filter(sent_on__range=(start, end)))
 
 
+def at_risk_q(prefix: str = "") -> Q:
+    """On Employee: holds a function at risk of corruption (their department's flag, or their own)."""
+    return Q(**{f"{prefix}function_at_risk": True}) | Q(**{f"{prefix}department__function_at_risk": True})
+
+
+def at_risk_coverage(year: int, scope: Scope = ALL) -> Figure:
+    """ESRS G1-3 §21(b): employees present at Y-12-31 in a function at risk and trained at that date in at
+    least one anti-corruption module (the module's own rule: deployment, renewal, minimum attendance) ÷
+    employees present at Y-12-31 in a function at risk. Counted by headcount; one query."""
+    _start, end = year_bounds(year)
+    at_risk = Employee.objects.filter(present_on_q(end) & at_risk_q() & scope.q())
+    covered = Q(pk__in=[])
+    for module in Module.objects.filter(anti_corruption=True, deployed_on__lte=end):
+        covered |= trained_q(module, end)
+    counts = at_risk.aggregate(denominator=Count("pk"), numerator=Count("pk", filter=covered))
+    return Figure.rate(counts["numerator"], counts["denominator"], model="organization.employee",
+                       ids=at_risk.order_by().values_list("pk", flat=True))
+
+
 def module_rates(day: dt.date, scope: Scope = ALL, *, mandatory_only: bool = False) -> list[tuple[Module, Rate]]:
     """Every module's rate at `day` (the overview the admin and the API list)."""
     modules = Module.objects.prefetch_related("audience_entities", "audience_departments").order_by("code")
@@ -512,7 +535,7 @@ def module_rates(day: dt.date, scope: Scope = ALL, *, mandatory_only: bool = Fal
 
 
 __all__ = [
-    "ALL", "BREAKDOWNS", "BreakdownRow", "Hours", "Rate", "Scope", "audience_q", "breakdown", "completion_figure",
+    "ALL", "BREAKDOWNS", "at_risk_coverage", "at_risk_q", "BreakdownRow", "Hours", "Rate", "Scope", "audience_q", "breakdown", "completion_figure",
     "completion_minutes", "completion_rate", "completion_trained_figure", "counted_completions", "method_text",
     "module_rates", "monthly_trend", "not_trained", "phishing_campaigns", "population", "qualifying_attendances",
     "renewal_cutoff", "renewals_due", "sessions_held", "trained", "trained_at_least_once", "trained_in_year_q",

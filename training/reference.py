@@ -28,6 +28,9 @@ REFERENCE_MODULES = (
      "in_person", False, "managers", dt.date(2023, 1, 1), None, None, 210),
 )
 
+#: The reference modules that are anti-corruption training (ESRS G1-3): the ethics e-learning and workshop.
+ANTI_CORRUPTION = ("DEONTO", "ATELIER-DEONTO")
+
 REASON = "reference module (data migration)"
 FIELDS = ("title", "kind", "mandatory", "audience", "deployed_on", "renewal_months", "min_attendance_minutes",
           "expected_minutes")
@@ -46,6 +49,8 @@ def create_reference_modules(Module, HistoricalModule=None) -> int:  # noqa: N80
         if code in existing:
             continue
         module = Module(code=code, is_reference=True, **dict(zip(FIELDS, values, strict=True)))
+        if any(field.name == "anti_corruption" for field in Module._meta.fields):  # not in migration 0002
+            module.anti_corruption = code in ANTI_CORRUPTION
         module._change_reason = REASON
         module.save()
         if HistoricalModule is not None:
@@ -53,6 +58,7 @@ def create_reference_modules(Module, HistoricalModule=None) -> int:  # noqa: N80
                 id=module.pk, code=module.code, is_reference=True, description="",
                 history_date=dt.datetime.now(dt.timezone.utc), history_type="+", history_change_reason=REASON,
                 **{name: getattr(module, name) for name in FIELDS},
+                **({"anti_corruption": module.anti_corruption} if hasattr(module, "anti_corruption") else {}),
             )
         created += 1
     return created

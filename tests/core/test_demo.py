@@ -1,8 +1,11 @@
 """The demo data set: users per role and the roster's head-counts."""
+import csv
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -211,3 +214,82 @@ def test_demo_lms_import_kept_flagged_rows_and_rejected_bad_ones(demo):
     assert run.rejected == 4
     assert set(Completion.objects.exclude(anomaly="").values_list("anomaly", flat=True)) == {
         "future", "before_deployment"}
+
+
+# --- the DPEF export of the demo: every row of shared/reference/dpef-indicators.csv ------------------------
+
+DPEF_CSV = Path(settings.BASE_DIR).parent / "shared" / "reference" / "dpef-indicators.csv"
+
+
+def _published_rows() -> list[dict]:
+    if not DPEF_CSV.exists():
+        pytest.fail(f"reference indicators not found at {DPEF_CSV}: CI keeps a copy of shared/ beside the "
+                    "repository", pytrace=False)
+    with DPEF_CSV.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _matches_published(value, published: str, unit: str) -> bool:
+    """A value as the DPEF prints it: percentages to the unit (half up), "<30" an upper bound, counts and
+    hours exact, other decimals as printed."""
+    if value is None:
+        return False
+    if published.startswith("<"):
+        return Decimal(str(value)) < Decimal(published[1:])
+    if unit == "percent" and "." not in published:
+        return _whole_percent(Decimal(str(value))) == int(published)
+    return Decimal(str(value)) == Decimal(published)
+
+
+@pytest.fixture(scope="module")
+def dpef_export(demo, django_db_blocker):
+    from tests.clients import api_client
+
+    with django_db_blocker.unblock():
+        response = api_client("Auditor").get("/api/reporting/indicators/", {"year": 2023})
+    assert response.status_code == 200, response.content[:500]
+    return response.json()
+
+
+@pytest.mark.parametrize("row", _published_rows() if DPEF_CSV.exists() else [None], ids=lambda r: r["code"] if r else "missing")
+def test_the_demo_export_gives_every_published_dpef_figure(dpef_export, row):
+    if row is None:
+        _published_rows()  # fails with the reason
+    exported = {item["code"]: item for item in dpef_export["indicators"]}
+    assert row["code"] in exported, f"{row['code']} is missing from the export"
+    item = exported[row["code"]]
+    assert item["unit"] == row["unit"] and item["enjeu"] == int(row["enjeu"])
+    assert item["source"] == ("computed" if row["computed_by_service"] == "yes" else "manual")
+    if row["value_2023"]:
+        assert _matches_published(item["value"], row["value_2023"], row["unit"]), (item["value"], row["value_2023"])
+    else:  # not published: Vigie computes it anyway
+        assert item["value"] is not None and item["status"] == "computed"
+    if row["value_2022"]:
+        assert _matches_published(item["previous_value"], row["value_2022"], row["unit"]), (
+            item["previous_value"], row["value_2022"])
+    if item["unit"] == "percent" and item["source"] == "computed":
+        assert item["numerator"] is not None and item["denominator"] and item["numerator"] <= item["denominator"]
+
+
+def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_them(dpef_export):
+    # Every published code once, grouped by enjeu as in the statement.
+    codes = [item["code"] for item in dpef_export["indicators"]]
+    assert sorted(codes) == sorted(row["code"] for row in _published_rows())
+    enjeux = [item["enjeu"] for item in dpef_export["indicators"]]
+    assert enjeux == sorted(enjeux)
+    assert set(dpef_export["indicators"][0]) >= {"code", "enjeu", "label", "unit", "value", "numerator", "denominator",
+                                                 "previous_value", "source", "method"}
+    assert dpef_export["year"] == 2023 and dpef_export["frozen"] is False
+    esrs = {item["code"]: item for item in dpef_export["esrs"]}
+    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS"}
+    assert esrs["G1_3_AT_RISK_TRAINED_RATE"]["denominator"] == 300  # the managers present at 31/12/2023
+
+
+def test_the_demo_froze_2022_and_its_values_are_the_previous_ones(demo):
+    from reporting.models import IndicatorValue, ReportingYear
+
+    year = ReportingYear.objects.get(year=2022)
+    assert year.frozen and year.frozen_by.username == "conformite"
+    stored = IndicatorValue.objects.get(reporting_year=year, code="E2_RIGHTS_REQUESTS")
+    assert stored.value == 670 and stored.records_count == 670
+    assert IndicatorValue.objects.get(reporting_year=year, code="E5_CSR_ELEARNING_RATE").status == "no_data"

@@ -40,6 +40,9 @@ class Module(models.Model):
         help_text=_("Used for the training hours of a completion whose LMS export gives no duration."),
     )
     description = models.TextField(_("description"), blank=True)
+    anti_corruption = models.BooleanField(
+        _("anti-corruption training"), default=False,
+        help_text=_("Training in it covers a function at risk of corruption (ESRS G1-3)."))
     is_reference = models.BooleanField(
         _("reference module"), default=False, editable=False,
         help_text=_("Created in every installation; behind a DPEF indicator, it cannot be deleted."),

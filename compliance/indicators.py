@@ -1,0 +1,39 @@
+"""The compliance indicators (reporting/registry.py): the DPEF's enjeu 1 figures on conflicts of
+interest and the risk maps, and ESRS G1-4, with the selectors that compute them (compliance/selectors.py)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from reporting.registry import Computation
+
+from . import selectors
+from .choices import RiskMapKind
+from .models import RiskMap
+
+
+def has_data(year: int) -> bool:
+    """Whether compliance/ holds anything for Y: a case reported in Y or a risk map approved by 31/12."""
+    return (selectors.cases_reported_in(year).exists()
+            or RiskMap.objects.filter(approved_on__lte=dt.date(year, 12, 31)).exists())
+
+
+def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
+    return Computation(code, compute, has_data=has_data)
+
+
+def _map(code: str, compute, kind: str) -> Computation:  # noqa: ANN001 - a selector
+    """A risk-map figure: "no data" while no map of that kind was approved by 31/12 (not 0 risks)."""
+    return Computation(code, compute, has_data=lambda year: selectors.map_in_force(kind, year) is not None)
+
+
+INDICATORS = (
+    _c("E1_COI_SUSPICIONS", selectors.coi_suspicions),
+    _c("E1_COI_CONFIRMED_REFUSAL_OR_SANCTION", selectors.coi_confirmed_with_refusal_or_sanction),
+    _c("E1_COI_QUALIFIED_WITH_ACTION_PLAN", selectors.coi_qualified_with_action_plan),
+    _map("E1_COI_RISK_MAP_RISKS", selectors.coi_map_risks, RiskMapKind.CONFLICT_OF_INTEREST),
+    _map("E1_COI_RISK_MAP_MACRO_PROCESSES", selectors.coi_map_macro_processes, RiskMapKind.CONFLICT_OF_INTEREST),
+    _map("E1_CORRUPTION_RISK_MAP_RISKS", selectors.corruption_map_risks, RiskMapKind.CORRUPTION),
+    _map("E1_CORRUPTION_RISK_MAP_INTERVIEWS", selectors.corruption_map_interviews, RiskMapKind.CORRUPTION),
+    _c("G1_4_CONFIRMED_INCIDENTS", selectors.esrs_g1_4_confirmed_incidents),
+    _c("G1_4_DISCIPLINARY_ACTIONS", selectors.esrs_g1_4_disciplinary_actions),
+)

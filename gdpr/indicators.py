@@ -1,0 +1,37 @@
+"""The gdpr indicators (reporting/registry.py): each code of the DPEF's enjeu 2 that gdpr/ computes,
+with the selector that computes it (gdpr/selectors.py)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from reporting.registry import Computation
+
+from . import selectors
+from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
+
+
+def has_data(year: int) -> bool:
+    """Whether gdpr/ holds anything for Y: a request, a CNIL case or a breach of Y, or a register at 31/12
+    (without any, the year's gdpr figures are "no data", not zeros)."""
+    return (RightsRequest.objects.received_in(year).exists() or CnilCase.objects.received_in(year).exists()
+            or Breach.objects.filter(aware_at__year=year).exists()
+            or ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)).exists())
+
+
+def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
+    return Computation(code, compute, has_data=has_data)
+
+
+INDICATORS = (
+    _c("E2_RIGHTS_REQUESTS", selectors.rights_requests_received),
+    _c("E2_RIGHTS_REQUEST_MEAN_DAYS", selectors.rights_request_mean_days),
+    _c("E2_RIGHTS_REQUESTS_ON_TIME_RATE", selectors.rights_requests_on_time_rate),
+    _c("E2_CNIL_REFERRALS", selectors.cnil_referrals_received),
+    _c("E2_CNIL_REFERRALS_ON_TIME_RATE", selectors.cnil_referrals_on_time_rate),
+    _c("E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL", selectors.cnil_complaints_without_referral),
+    _c("E2_BREACH_NOTIFICATIONS", selectors.breach_notifications),
+    _c("E2_BREACH_NOTIFIED_WITHIN_72H_RATE", selectors.breach_notified_within_72h_rate),
+    _c("E2_PROCESSING_ACTIVITIES", selectors.processing_activities),
+    _c("E2_PROCESSING_AS_CONTROLLER", selectors.processing_activities_as_controller),
+    _c("E2_PROCESSING_AS_PROCESSOR", selectors.processing_activities_as_processor),
+)

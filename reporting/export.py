@@ -1,0 +1,236 @@
+"""The indicators export (INTERFACES.md, "Indicators export"): JSON, CSV and the XLSX that reads like the
+DPEF table, for `export_indicators`, `GET /api/reporting/indicators/?year=` and the admin download.
+
+Values of year N come from its stored snapshot (frozen or not) when there is one, else from a
+computation now (nothing is stored); manual ones from their entry. N-1 ("previous_value") comes from the
+frozen N-1 snapshot when there is one, else from N-1's stored snapshot, else from a computation now.
+
+Each indicator has the keys of INTERFACES.md (code, enjeu, label, unit, value, numerator, denominator,
+previous_value, source, method) plus `status` and `note`, because a missing figure must say why:
+"no_data" (nothing recorded for that year), "error" (the computation failed: its message),
+"missing" (a manual value nobody entered). Its value is then null, never a zero. The ESRS G1
+disclosures are listed beside the DPEF table, under "esrs".
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import catalogue, registry, services
+from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
+
+COMPUTED = "computed"
+MANUAL = "manual"
+MISSING = "missing"
+
+
+@dataclass
+class Row:
+    definition: catalogue.Definition
+    status: str
+    value: Decimal | int | None
+    numerator: int | None
+    denominator: int | None
+    method: str
+    note: str
+    source_text: str
+    previous: Decimal | int | None
+    records_count: int = 0
+
+    @property
+    def source(self) -> str:
+        return COMPUTED if self.definition.computed else MANUAL
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return Decimal(self.value) - Decimal(self.previous)
+
+
+def number(value: Any, unit: str) -> int | float | None:
+    """A value as JSON writes it: whole numbers for counts, hours and points, else as stored (89.3)."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if unit in ("count", "hours", "points") and value == value.to_integral_value():
+        return int(value)
+    return float(value.normalize()) if value != value.to_integral_value() else float(value)
+
+
+def _snapshot(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
+    """Year `year`'s stored values by code (empty when it was never computed)."""
+    reporting_year = ReportingYear.objects.filter(year=year).first()
+    if reporting_year is None:
+        return None, {}
+    return reporting_year, {v.code: v for v in IndicatorValue.objects.filter(reporting_year=reporting_year)
+                            .defer("records")}
+
+
+def _computed_values(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
+    reporting_year, stored = _snapshot(year)
+    if stored:
+        return reporting_year, stored
+    return reporting_year, services.evaluate(year)
+
+
+def _manual_source(manual: ManualValue) -> str:
+    parts = [_("entered by %(owner)s") % {"owner": manual.owner}]
+    if manual.source_reference:
+        parts.append(manual.source_reference)
+    if manual.source_document:
+        parts.append(manual.source_document.name.rsplit("/", 1)[-1])
+    return "; ".join(parts)
+
+
+def rows(year: int, framework: str | None = catalogue.DPEF) -> tuple[ReportingYear | None, list[Row]]:
+    year = services.check_year(year)
+    reporting_year, current = _computed_values(year)
+    _previous_year, previous = _computed_values(year - 1)
+    manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
+    manual_previous = {m.code: m for m in ManualValue.objects.filter(year=year - 1)}
+    result = []
+    for definition in catalogue.definitions(framework):
+        if definition.computed:
+            value = current.get(definition.code)
+            before = previous.get(definition.code)
+            prev = before.value if before is not None and before.status == ValueStatus.OK else None
+            if value is None:  # a computation added after that year's snapshot
+                computation = registry.computation(definition.code)
+                value = services.evaluate_one(computation, year) if computation else None
+            if value is None:
+                result.append(Row(definition, ValueStatus.ERROR, None, None, None, str(definition.method),
+                                  _("No computation is declared for this indicator."), "", prev))
+                continue
+            status = value.status
+            note = value.message
+            shown = value.value if status == ValueStatus.OK else None
+            if definition.unit in ("count", "hours") and shown is not None:
+                shown = int(shown)
+            result.append(Row(definition, status, shown, value.numerator, value.denominator, value.method, note,
+                              _("computed from %(count)d records") % {"count": value.records_count}, prev,
+                              value.records_count))
+        else:
+            entry = manual.get(definition.code)
+            before = manual_previous.get(definition.code)
+            prev = before.value if before else None
+            if entry is None:
+                result.append(Row(definition, MISSING, None, None, None, str(definition.method),
+                                  _("Manual indicator not entered for %(year)d.") % {"year": year}, "", prev))
+            else:
+                result.append(Row(definition, ValueStatus.OK, entry.value, None, None, str(definition.method),
+                                  entry.comment, _manual_source(entry), prev))
+    return reporting_year, result
+
+
+def _item(row: Row) -> dict[str, Any]:
+    unit = row.definition.unit
+    return {
+        "code": row.definition.code, "enjeu": row.definition.enjeu, "label": str(row.definition.label), "unit": unit,
+        "value": number(row.value, unit), "numerator": row.numerator, "denominator": row.denominator,
+        "previous_value": number(row.previous, unit), "source": row.source, "method": row.method,
+        "status": "computed" if row.status == ValueStatus.OK and row.source == COMPUTED
+        else "entered" if row.status == ValueStatus.OK else row.status,
+        "note": row.note,
+    }
+
+
+def as_dict(year: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The JSON export of `year` (INTERFACES.md)."""
+    year = services.check_year(year)
+    reporting_year, dpef = rows(year, catalogue.DPEF)
+    _same, esrs = rows(year, catalogue.ESRS)
+    generated = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
+    return {
+        "year": year,
+        "generated_at": generated.isoformat(timespec="seconds"),
+        "frozen": bool(reporting_year and reporting_year.frozen),
+        "indicators": [_item(row) for row in dpef],
+        "esrs": [_item(row) for row in esrs],
+    }
+
+
+CSV_COLUMNS = ("code", "enjeu", "label", "unit", "value", "numerator", "denominator", "previous_value", "source",
+               "method", "status", "note")
+
+
+def as_csv(year: int) -> str:
+    """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
+    data = as_dict(year)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    for item in data["indicators"] + data["esrs"]:
+        writer.writerow({k: "" if item[k] is None else item[k] for k in CSV_COLUMNS})
+    return out.getvalue()
+
+
+def as_xlsx(year: int) -> bytes:
+    """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
+    French labels; the ESRS G1 sheet beside it."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    year = services.check_year(year)
+    workbook = Workbook()
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="1F3864")
+    enjeu_fill = PatternFill("solid", fgColor="D9E1F2")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    reporting_year = ReportingYear.objects.filter(year=year).first()
+    for index, (title, framework) in enumerate(((_("DPEF"), catalogue.DPEF), (_("ESRS G1"), catalogue.ESRS))):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = title
+        _unused, table = rows(year, framework)
+        headers = [_("Issue"), _("Indicator"), _("Code"), str(year), str(year - 1), _("Change from N-1"), _("Unit"),
+                   _("Numerator"), _("Denominator"), _("Method"), _("Source"), _("Status")]
+        sheet.append([f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")])
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet.append(headers)
+        for cell in sheet[2]:
+            cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
+        current_enjeu = None
+        for row in table:
+            if row.definition.enjeu != current_enjeu and framework == catalogue.DPEF:
+                current_enjeu = row.definition.enjeu
+                sheet.append([f"{current_enjeu}. {row.definition.enjeu_label}"])
+                for cell in sheet[sheet.max_row]:
+                    cell.fill, cell.font = enjeu_fill, Font(bold=True)
+            unit = row.definition.unit
+            sheet.append([
+                f"{row.definition.enjeu}. {row.definition.enjeu_label}", str(row.definition.label), row.definition.code,
+                number(row.value, unit), number(row.previous, unit), number(row.change, unit),
+                str(catalogue.UNITS.get(unit, unit)), row.numerator, row.denominator, row.method,
+                row.source_text or (_("computed") if row.source == COMPUTED else _("manual")),
+                row.note or "",
+            ])
+            for cell in sheet[sheet.max_row]:
+                cell.alignment = wrap
+        widths = [34, 50, 30, 10, 10, 10, 9, 11, 12, 70, 30, 30]
+        for column, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.freeze_panes = "D3"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+FORMATS = ("json", "csv", "xlsx")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def filename(year: int, fmt: str) -> str:
+    return f"vigie-indicators-{year}.{fmt}"

@@ -1,0 +1,46 @@
+"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--output PATH]` (INTERFACES.md).
+
+json and csv go to stdout without --output; xlsx needs --output (it is binary).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reporting import export, services
+
+
+class Command(BaseCommand):
+    help = "Exports one fiscal year's indicators (DPEF table and ESRS G1) as JSON, CSV or XLSX."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001 - argparse parser
+        parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
+        parser.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
+        parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
+
+    def handle(self, *args, year: str, fmt: str, output: str | None = None, **options) -> None:
+        try:
+            year_value = services.check_year(year)
+        except services.ReportingError as exc:
+            raise CommandError(str(exc)) from exc
+        if fmt == "xlsx" and not output:
+            raise CommandError("--format xlsx needs --output PATH (an XLSX file is binary)")
+        if fmt == "json":
+            content: str | bytes = json.dumps(export.as_dict(year_value), ensure_ascii=False, indent=2) + "\n"
+        elif fmt == "csv":
+            content = export.as_csv(year_value)
+        else:
+            content = export.as_xlsx(year_value)
+        if not output:
+            self.stdout.write(content, ending="")
+            return
+        path = Path(output)
+        if not path.parent.exists():
+            raise CommandError(f"--output {output}: the folder {path.parent} does not exist")
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        self.stdout.write(f"wrote {path} ({fmt}, {year_value})")

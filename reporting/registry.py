@@ -1,0 +1,90 @@
+"""The computations behind the indicators, declared by the domain apps (ARCHITECTURE.md: small explicit
+registries, no signals; reporting/ never imports a domain's models).
+
+A domain app lists its computations in `<app>/indicators.py`:
+
+    INDICATORS = (
+        Computation("E1_COI_SUSPICIONS", selectors.coi_suspicions),
+        Computation("E1_AML_ELEARNING_RATE", aml_rate, note=aml_note),
+    )
+
+`compute(year)` returns a core.figures.Figure (value, numerator, denominator, the records behind it).
+`note(year)`, optional, adds to the method text what the year's computation needs said (the audience a
+module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
+says False the indicator is reported "no data", not 0.
+
+ReportingConfig.ready() imports these modules; a system check (reporting.E001/E002) fails when a code
+is unknown to the catalogue, declared twice, or when a catalogue indicator marked computed has no
+computation (and the reverse).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import checks
+
+from core.discovery import app_modules
+from core.figures import Figure
+
+from . import catalogue
+
+
+@dataclass(frozen=True)
+class Computation:
+    code: str
+    compute: Callable[[int], Figure]
+    note: Callable[[int], str] | None = None
+    has_data: Callable[[int], bool] | None = None
+
+    @property
+    def definition(self) -> catalogue.Definition:
+        return catalogue.get(self.code)
+
+    def method(self, year: int) -> str:
+        text = str(self.definition.method)
+        extra = self.note(year) if self.note else ""
+        return f"{text} {extra}".strip()
+
+
+_COMPUTATIONS: dict[str, Computation] = {}
+_PROBLEMS: list[str] = []
+
+
+def register(computation: Computation, *, origin: str = "") -> None:
+    if computation.code not in catalogue.BY_CODE:
+        _PROBLEMS.append(f"{origin}: {computation.code} is not an indicator of reporting/catalogue.py")
+        return
+    if computation.code in _COMPUTATIONS and _COMPUTATIONS[computation.code] is not computation:
+        _PROBLEMS.append(f"{origin}: {computation.code} is declared twice")
+        return
+    _COMPUTATIONS[computation.code] = computation
+
+
+def computation(code: str) -> Computation | None:
+    return _COMPUTATIONS.get(code)
+
+
+def computations() -> dict[str, Computation]:
+    return dict(_COMPUTATIONS)
+
+
+def autodiscover() -> None:
+    """Import `<app>.indicators` of every installed app that has one and register its INDICATORS."""
+    for config, module in app_modules("indicators"):
+        for item in getattr(module, "INDICATORS", ()):
+            register(item, origin=f"{config.name}.indicators")
+
+
+def check_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors = [checks.Error(problem, id="reporting.E001") for problem in _PROBLEMS]
+    for definition in catalogue.DEFINITIONS:
+        declared = definition.code in _COMPUTATIONS
+        if definition.computed and not declared:
+            errors.append(checks.Error(f"{definition.code} is computed (reporting/catalogue.py) but no app "
+                                       "declares its computation", id="reporting.E002"))
+        elif declared and not definition.computed:
+            errors.append(checks.Error(f"{definition.code} is manual (reporting/catalogue.py) but an app "
+                                       "declares a computation for it", id="reporting.E002"))
+    return errors

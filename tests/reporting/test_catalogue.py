@@ -1,0 +1,47 @@
+"""The catalogue against the published reference (shared/reference/dpef-indicators.csv): every code, its
+enjeu, unit, kind (computed or manual) and, in French, the label the company published."""
+import csv
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from reporting import catalogue
+
+REFERENCE = Path(settings.BASE_DIR).parent / "shared" / "reference" / "dpef-indicators.csv"
+
+
+@pytest.fixture(scope="module")
+def published() -> dict[str, dict]:
+    if not REFERENCE.exists():
+        pytest.fail(f"reference indicators not found at {REFERENCE}: CI keeps a copy of shared/ beside the "
+                    "repository", pytrace=False)
+    with REFERENCE.open(encoding="utf-8") as handle:
+        return {row["code"]: row for row in csv.DictReader(handle)}
+
+
+def test_the_dpef_catalogue_has_exactly_the_published_codes(published):
+    assert sorted(d.code for d in catalogue.definitions(catalogue.DPEF)) == sorted(published)
+
+
+def test_each_indicator_has_the_published_enjeu_unit_and_kind(published):
+    for code, row in published.items():
+        definition = catalogue.get(code)
+        assert definition.enjeu == int(row["enjeu"]), code
+        assert definition.unit == row["unit"], code
+        assert definition.computed == (row["computed_by_service"] == "yes"), code
+
+
+def test_the_french_labels_are_the_published_ones(published):
+    with translation.override("fr"):
+        for code, row in published.items():
+            assert str(catalogue.get(code).label) == row["label_fr"], code
+
+
+def test_every_indicator_has_an_english_label_a_method_and_a_known_unit_and_enjeu():
+    with translation.override("en"):
+        for definition in catalogue.DEFINITIONS:
+            assert str(definition.label) and len(str(definition.method)) > 20, definition.code
+            assert definition.unit in catalogue.UNITS and definition.enjeu in catalogue.ENJEUX, definition.code
+    assert len(catalogue.BY_CODE) == len(catalogue.DEFINITIONS)  # no code twice

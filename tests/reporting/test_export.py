@@ -1,0 +1,142 @@
+"""The indicators export (INTERFACES.md): JSON shape, previous values (frozen N-1 first), "no data" said per
+indicator, CSV and XLSX, the command and the API."""
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import translation
+from openpyxl import load_workbook
+
+from reporting import catalogue, export, services
+from tests.clients import api_client
+from tests.factories import UserFactory
+from tests.gdpr.factories import RightsRequestFactory
+
+PARIS = ZoneInfo("Europe/Paris")
+KEYS = {"code", "enjeu", "label", "unit", "value", "numerator", "denominator", "previous_value", "source", "method"}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
+
+
+def received(year, n):
+    return [RightsRequestFactory(received_at=dt.datetime(year, 5, 1 + i, 10, tzinfo=PARIS)) for i in range(n)]
+
+
+def by_code(data):
+    return {item["code"]: item for item in data["indicators"] + data["esrs"]}
+
+
+def test_the_json_export_has_the_interfaces_shape_for_every_indicator():
+    received(2023, 3)
+    data = export.as_dict(2023, now=dt.datetime(2024, 1, 15, 8, 0, tzinfo=dt.UTC))
+    assert data["year"] == 2023 and data["frozen"] is False
+    assert data["generated_at"] == "2024-01-15T09:00:00+01:00"
+    assert [i["code"] for i in data["indicators"]] == [d.code for d in catalogue.definitions(catalogue.DPEF)]
+    for item in data["indicators"] + data["esrs"]:
+        assert KEYS <= set(item), item["code"]
+        assert item["source"] in ("computed", "manual")
+    item = by_code(data)["E2_RIGHTS_REQUESTS"]
+    assert (item["value"], item["numerator"], item["denominator"], item["unit"], item["enjeu"]) == (3, None, None, "count", 2)
+    assert json.loads(json.dumps(data)) == data  # plain JSON types
+
+
+def test_a_percent_is_rounded_half_up_to_one_decimal_with_its_exact_parts():
+    # 2 of 3 requests judged on time: 66.666... → 66.7
+    requests = received(2023, 3)
+    for req in requests[:2]:
+        req.applicable_due_on = req.due_on = dt.date(2023, 6, 30)
+        req.answered_at, req.outcome = dt.datetime(2023, 6, 1, 10, tzinfo=PARIS), "granted"
+        req.save()
+    late = requests[2]
+    late.due_on = dt.date(2023, 6, 1)
+    late.answered_at, late.outcome = dt.datetime(2023, 6, 20, 10, tzinfo=PARIS), "granted"
+    late.save()
+    item = by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS_ON_TIME_RATE"]
+    assert (item["value"], item["numerator"], item["denominator"]) == (66.7, 2, 3)
+
+
+def test_a_year_without_data_says_so_per_indicator_with_no_zero_values():
+    data = export.as_dict(2019)
+    for item in data["indicators"] + data["esrs"]:
+        assert item["value"] is None, item["code"]
+        assert item["status"] in ("no_data", "missing") and item["note"], item["code"]
+
+
+def test_previous_values_come_from_the_frozen_snapshot_of_the_year_before():
+    received(2022, 2)
+    received(2023, 5)
+    assert by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS"]["previous_value"] == 2  # computed now
+    services.compute_year(2022)
+    services.freeze(2022, UserFactory())
+    received(2022, 4)  # recorded after the freeze: the frozen figure stays the published one
+    item = by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS"]
+    assert (item["value"], item["previous_value"]) == (5, 2)
+    assert export.as_dict(2022)["frozen"] is True
+
+
+def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
+    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
+                               actor=UserFactory(), source_reference="Index égalité 2023, déclaré le 01/03/2024")
+    services.save_manual_value(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
+                               actor=UserFactory(), source_reference="Index égalité 2022")
+    items = by_code(export.as_dict(2023))
+    index = items["E10_GENDER_EQUALITY_INDEX"]
+    assert (index["value"], index["previous_value"], index["source"], index["status"]) == (89, 88, "manual", "entered")
+    ghg = items["E5_GHG_SCOPE_1_2"]
+    assert ghg["value"] is None and ghg["status"] == "missing" and "2023" in ghg["note"]
+
+
+def test_csv_has_one_line_per_indicator_semicolons_and_a_bom():
+    received(2023, 2)
+    text = export.as_csv(2023)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert len(rows) == len(catalogue.DEFINITIONS)
+    row = next(r for r in rows if r["code"] == "E2_RIGHTS_REQUESTS")
+    assert row["value"] == "2" and row["source"] == "computed"
+
+
+def test_the_xlsx_reads_like_the_dpef_table_in_french():
+    received(2023, 2)
+    received(2022, 1)
+    with translation.override("fr"):
+        workbook = load_workbook(io.BytesIO(export.as_xlsx(2023)))
+    assert workbook.sheetnames == ["DPEF", "ESRS G1"]
+    sheet = workbook["DPEF"]
+    headers = [cell.value for cell in sheet[2]]
+    assert headers[:6] == ["Enjeu", "Indicateur", "Code", "2023", "2022", "Évolution"]
+    line = next(row for row in sheet.iter_rows(min_row=3, values_only=True) if row[2] == "E2_RIGHTS_REQUESTS")
+    assert line[1] == "Demandes d'exercice de droits reçues et traitées"
+    assert (line[3], line[4], line[5]) == (2, 1, 1)
+    assert line[0].startswith("2. Protéger les données personnelles")
+
+
+def test_export_command_writes_each_format_and_refuses_bad_input(tmp_path, capsys):
+    received(2023, 1)
+    call_command("export_indicators", "--year", "2023", "--format", "json")
+    assert json.loads(capsys.readouterr().out)["year"] == 2023
+    out = tmp_path / "dpef.xlsx"
+    call_command("export_indicators", "--year", "2023", "--format", "xlsx", "--output", str(out))
+    assert load_workbook(out).sheetnames[0] == "DPEF"
+    with pytest.raises(CommandError, match="--output"):
+        call_command("export_indicators", "--year", "2023", "--format", "xlsx")
+    with pytest.raises(CommandError, match="year"):
+        call_command("export_indicators", "--year", "20x3", "--format", "csv")
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("export_indicators", "--year", "2023", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv"))
+
+
+def test_the_api_serves_the_export_to_readers_and_names_a_bad_year(roles, client):
+    received(2023, 1)
+    response = api_client("Auditor").get("/api/reporting/indicators/", {"year": 2023})
+    assert response.status_code == 200 and by_code(response.json())["E2_RIGHTS_REQUESTS"]["value"] == 1
+    for params in ({}, {"year": "abc"}, {"year": "1800"}):
+        response = api_client("Auditor").get("/api/reporting/indicators/", params)
+        assert response.status_code == 400 and "year" in response.json()
+    assert api_client().get("/api/reporting/indicators/", {"year": 2023}).status_code == 403
+    assert client.get("/api/reporting/indicators/", {"year": 2023}).status_code in (401, 403)

@@ -1,0 +1,84 @@
+"""The training indicators (reporting/registry.py): completion rates of the reference modules at 31/12,
+workshops, hours, trained at least once, women among trainees, phishing campaigns (training/kpis.py).
+The rates' method text is the module's own (kpis.method_text: its audience, deployment and renewal)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core.figures import Figure
+from organization.models import Employee
+from organization.querysets import present_on_q
+from reporting.registry import Computation
+
+from . import kpis
+from .choices import ModuleKind
+from .models import Attendance, Completion, Module, PhishingCampaign
+
+
+def _year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
+
+
+def has_data(year: int) -> bool:
+    """Whether training/ holds anything for Y: a headcount at 31/12, a completion, a session or a campaign."""
+    start, end = kpis.year_bounds(year)
+    return (Employee.objects.filter(present_on_q(end)).exists()
+            or Completion.objects.filter(completed_on__range=(start, end)).exists()
+            or Attendance.objects.filter(session__held_on__range=(start, end)).exists()
+            or PhishingCampaign.objects.filter(sent_on__range=(start, end)).exists())
+
+
+def _deployed_by_year_end(module_code: str):  # noqa: ANN202 - a has_data function
+    """"No data" for a year that ended before the module was deployed (not a 0 % rate)."""
+    def check(year: int) -> bool:
+        return Module.objects.filter(code=module_code, deployed_on__lte=_year_end(year)).exists() and has_data(year)
+    return check
+
+
+def _rate(code: str, module_code: str) -> Computation:
+    def compute(year: int) -> Figure:
+        return kpis.completion_figure(Module.objects.get(code=module_code), _year_end(year))
+
+    def note(year: int) -> str:
+        return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
+
+    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code))
+
+
+def _disability_trained(year: int) -> Figure:
+    return kpis.completion_trained_figure(Module.objects.get(code="HANDICAP"), _year_end(year))
+
+
+def _workshop(code: str, module_code: str) -> Computation:
+    return Computation(code, lambda year: kpis.workshop_trained(Module.objects.get(code=module_code), year),
+                       has_data=_deployed_by_year_end(module_code))
+
+
+def _hours(kind: str | None):  # noqa: ANN202 - a computation
+    def compute(year: int) -> Figure:
+        hours = kpis.training_hours(year, with_ids=True, kind=kind)
+        return Figure(value=hours.hours(kind), model="training.completion", record_ids=hours.completion_ids,
+                      more=(("training.attendance", hours.attendance_ids),))
+    return compute
+
+
+INDICATORS = (
+    _rate("E1_AML_ELEARNING_RATE", "LCBFT"),
+    _rate("E1_ETHICS_ELEARNING_RATE", "DEONTO"),
+    _rate("E2_GDPR_ELEARNING_RATE", "RGPD"),
+    _rate("E2_CYBER_ELEARNING_RATE", "CYBER"),
+    _rate("E5_CSR_ELEARNING_RATE", "RSE"),
+    _rate("E9_DISABILITY_ELEARNING_RATE", "HANDICAP"),
+    Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP")),
+    _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
+    _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
+    _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),
+    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", kpis.trained_at_least_once, has_data=has_data),
+    Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data),
+    Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data),
+    Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data),
+    Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data),
+    Computation("E10_WOMEN_SHARE_OF_TRAINEES", kpis.women_share_of_trainees, has_data=has_data),
+    Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data),
+    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data),
+)
