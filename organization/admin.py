@@ -42,7 +42,8 @@ class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
-    list_display = ["name", "present_today"]
+    list_display = ["name", "present_today", "function_at_risk"]
+    list_filter = ["function_at_risk"]
     search_fields = ["name"]
 
 
@@ -95,7 +96,8 @@ class EmployeeAdmin(SimpleHistoryAdmin):
         "is_manager",
         "presence",
     ]
-    list_filter = [PresenceFilter, PresentOnFilter, "entity", "department", "is_manager", "is_executive", "gender"]
+    list_filter = [PresenceFilter, PresentOnFilter, "entity", "department", "is_manager", "is_executive", "gender",
+                   "function_at_risk", "department__function_at_risk"]
     list_select_related = ["entity", "department"]
     search_fields = ["employee_id", "last_name", "first_name", "email"]
     autocomplete_fields = ["entity", "department"]
@@ -104,7 +106,7 @@ class EmployeeAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["employee_id", ("last_name", "first_name"), "email", "gender"]}),
-        (_("Position"), {"fields": ["entity", "department", ("is_manager", "is_executive")]}),
+        (_("Position"), {"fields": ["entity", "department", ("is_manager", "is_executive"), "function_at_risk"]}),
         (_("Contract"), {"fields": [("hired_on", "left_on")]}),
     ]
 

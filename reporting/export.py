@@ -90,14 +90,37 @@ def _manual_source(manual: ManualValue) -> str:
     return "; ".join(parts)
 
 
+@dataclass
+class Table:
+    """Every indicator of a year (DPEF then ESRS), each computed once: build it once per export."""
+
+    year: int
+    reporting_year: ReportingYear | None
+    rows: list[Row]
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self.reporting_year and self.reporting_year.frozen)
+
+    def of(self, framework: str | None) -> list[Row]:
+        return [row for row in self.rows if framework is None or row.definition.framework == framework]
+
+
 def rows(year: int, framework: str | None = catalogue.DPEF) -> tuple[ReportingYear | None, list[Row]]:
+    """(the year's snapshot, its rows of `framework`; None: all)."""
+    data = table(year)
+    return data.reporting_year, data.of(framework)
+
+
+def table(year: int) -> Table:
+    """Year `year` and, for the previous values, `year - 1`: each computed at most once."""
     year = services.check_year(year)
     reporting_year, current = _computed_values(year)
     _previous_year, previous = _computed_values(year - 1)
     manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
     manual_previous = {m.code: m for m in ManualValue.objects.filter(year=year - 1)}
     result = []
-    for definition in catalogue.definitions(framework):
+    for definition in catalogue.DEFINITIONS:
         if definition.computed:
             value = current.get(definition.code)
             before = previous.get(definition.code)
@@ -127,7 +150,7 @@ def rows(year: int, framework: str | None = catalogue.DPEF) -> tuple[ReportingYe
             else:
                 result.append(Row(definition, ValueStatus.OK, entry.value, None, None, str(definition.method),
                                   entry.comment, _manual_source(entry), prev))
-    return reporting_year, result
+    return Table(year, reporting_year, result)
 
 
 def _item(row: Row) -> dict[str, Any]:
@@ -142,18 +165,16 @@ def _item(row: Row) -> dict[str, Any]:
     }
 
 
-def as_dict(year: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The JSON export of `year` (INTERFACES.md)."""
-    year = services.check_year(year)
-    reporting_year, dpef = rows(year, catalogue.DPEF)
-    _same, esrs = rows(year, catalogue.ESRS)
+def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = None) -> dict[str, Any]:
+    """The JSON export of `year` (INTERFACES.md); `data`: the year's table when already built."""
+    data = data or table(year)
     generated = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return {
-        "year": year,
+        "year": data.year,
         "generated_at": generated.isoformat(timespec="seconds"),
-        "frozen": bool(reporting_year and reporting_year.frozen),
-        "indicators": [_item(row) for row in dpef],
-        "esrs": [_item(row) for row in esrs],
+        "frozen": data.frozen,
+        "indicators": [_item(row) for row in data.of(catalogue.DPEF)],
+        "esrs": [_item(row) for row in data.of(catalogue.ESRS)],
     }
 
 
@@ -161,9 +182,9 @@ CSV_COLUMNS = ("code", "enjeu", "label", "unit", "value", "numerator", "denomina
                "method", "status", "note")
 
 
-def as_csv(year: int) -> str:
+def as_csv(year: int, *, data: Table | None = None) -> str:
     """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
-    data = as_dict(year)
+    data = as_dict(year, data=data)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\r\n", extrasaction="ignore")
@@ -173,24 +194,25 @@ def as_csv(year: int) -> str:
     return out.getvalue()
 
 
-def as_xlsx(year: int) -> bytes:
+def as_xlsx(year: int, *, data: Table | None = None) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
     French labels; the ESRS G1 sheet beside it."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    year = services.check_year(year)
+    data = data or table(year)
+    year = data.year
     workbook = Workbook()
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F3864")
     enjeu_fill = PatternFill("solid", fgColor="D9E1F2")
     wrap = Alignment(wrap_text=True, vertical="top")
-    reporting_year = ReportingYear.objects.filter(year=year).first()
+    reporting_year = data.reporting_year
     for index, (title, framework) in enumerate(((_("DPEF"), catalogue.DPEF), (_("ESRS G1"), catalogue.ESRS))):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title
-        _unused, table = rows(year, framework)
+        lines = data.of(framework)
         headers = [_("Issue"), _("Indicator"), _("Code"), str(year), str(year - 1), _("Change from N-1"), _("Unit"),
                    _("Numerator"), _("Denominator"), _("Method"), _("Source"), _("Status")]
         sheet.append([f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")])
@@ -199,7 +221,7 @@ def as_xlsx(year: int) -> bytes:
         for cell in sheet[2]:
             cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
         current_enjeu = None
-        for row in table:
+        for row in lines:
             if row.definition.enjeu != current_enjeu and framework == catalogue.DPEF:
                 current_enjeu = row.definition.enjeu
                 sheet.append([f"{current_enjeu}. {row.definition.enjeu_label}"])

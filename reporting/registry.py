@@ -37,6 +37,9 @@ class Computation:
     compute: Callable[[int], Figure]
     note: Callable[[int], str] | None = None
     has_data: Callable[[int], bool] | None = None
+    #: The training module behind a completion-rate indicator (its code): the auditor pack says, for each
+    #: employee behind the figure, whether and by which training they count.
+    module: str = ""
 
     @property
     def definition(self) -> catalogue.Definition:

@@ -275,7 +275,9 @@ def save_manual_value(*, year: int, code: str, value: Decimal, owner: str, actor
     manual = instance or ManualValue.objects.filter(year=year, code=code).first() or ManualValue(year=year, code=code)
     manual.year, manual.code, manual.value, manual.owner = year, code, value, (owner or "").strip()
     manual.source_reference, manual.comment = (source_reference or "").strip(), comment or ""
-    if source_document is not None:
+    if source_document is False:  # a form's "clear" checkbox: the file goes (a source must remain)
+        manual.source_document = ""
+    elif source_document is not None:
         manual.source_document = source_document
     manual.entered_by = actor if getattr(actor, "pk", None) else None
     manual.full_clean()

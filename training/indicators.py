@@ -42,7 +42,7 @@ def _rate(code: str, module_code: str) -> Computation:
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
 
-    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code))
+    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), module=module_code)
 
 
 def _disability_trained(year: int) -> Figure:
@@ -69,7 +69,8 @@ INDICATORS = (
     _rate("E2_CYBER_ELEARNING_RATE", "CYBER"),
     _rate("E5_CSR_ELEARNING_RATE", "RSE"),
     _rate("E9_DISABILITY_ELEARNING_RATE", "HANDICAP"),
-    Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP")),
+    Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP"),
+                module="HANDICAP"),
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
     _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),

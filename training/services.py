@@ -28,7 +28,7 @@ __all__ = [
 
 MODULE_FIELDS = (
     "code", "title", "kind", "mandatory", "audience", "deployed_on", "renewal_months", "min_attendance_minutes",
-    "expected_minutes", "description",
+    "expected_minutes", "description", "anti_corruption",
 )
 
 

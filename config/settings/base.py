@@ -194,6 +194,11 @@ VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="http://127.0.0.1:8000").rstr
 VIGIE_DIGEST_HOUR = env.int("VIGIE_DIGEST_HOUR", default=7)
 VIGIE_ACK_MAX_AGE_DAYS = env.int("VIGIE_ACK_MAX_AGE_DAYS", default=14)
 VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)  # a delivery is "failed" after this many
+# The auditor pack (reporting/auditor_pack.py): the share of each indicator's records drawn for tests
+# of detail (20-40 %, what an independent third party verifies), and the seed of the draw (default: the
+# year), so that the same pack can be drawn again.
+VIGIE_AUDIT_SAMPLE_RATE = env.float("VIGIE_AUDIT_SAMPLE_RATE", default=0.3)
+VIGIE_AUDIT_SAMPLE_SEED = env.str("VIGIE_AUDIT_SAMPLE_SEED", default="") or None
 VIGIE_IMMEDIATE_SECONDS = env.float("VIGIE_IMMEDIATE_SECONDS", default=300)  # how often immediate alerts go out
 
 # The user that tasks and imports without a person act as, so history always names someone.

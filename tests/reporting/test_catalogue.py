@@ -45,3 +45,12 @@ def test_every_indicator_has_an_english_label_a_method_and_a_known_unit_and_enje
             assert str(definition.label) and len(str(definition.method)) > 20, definition.code
             assert definition.unit in catalogue.UNITS and definition.enjeu in catalogue.ENJEUX, definition.code
     assert len(catalogue.BY_CODE) == len(catalogue.DEFINITIONS)  # no code twice
+
+
+@pytest.mark.django_db
+def test_the_admin_index_links_the_dashboard_for_readers_of_the_indicators(roles):
+    from tests.clients import admin_client
+
+    page = admin_client("Auditor").get("/admin/").content.decode()
+    assert "/admin/reporting/reportingyear/dashboard/" in page
+    assert "/admin/reporting/reportingyear/dashboard/" not in admin_client().get("/admin/").content.decode()

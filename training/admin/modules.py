@@ -222,14 +222,14 @@ class ModuleAdmin(ModuleAdminBase):
     form = ModuleForm
     list_display = ["code", "title", "kind", "mandatory", "audience_text", "deployed_on", "renewal", "current_rate"]
     list_display_links = ["code", "title"]
-    list_filter = ["kind", "mandatory", "audience"]
+    list_filter = ["kind", "mandatory", "audience", "anti_corruption"]
     search_fields = ["code", "title"]
     ordering = ["code"]
     filter_horizontal = list(AUDIENCE_FIELDS)
     readonly_fields = ["is_reference"]
     change_form_template = "admin/training/module/change_form.html"
     fieldsets = [
-        (None, {"fields": ["code", "title", "kind", "mandatory", "description", "is_reference"]}),
+        (None, {"fields": ["code", "title", "kind", "mandatory", "anti_corruption", "description", "is_reference"]}),
         (_("Audience"), {"fields": ["audience", *AUDIENCE_FIELDS]}),
         (_("Rules of the completion rate"), {"fields": [
             "deployed_on", "renewal_months", "min_attendance_minutes", "expected_minutes",

@@ -1,0 +1,156 @@
+"""The reporting dashboard (/admin/reporting/reportingyear/dashboard/): the year's indicators beside the
+year before, what is overdue in each domain (each count linked to the admin list of exactly those
+records), and two charts: the completion rate of the mandatory reference modules and the rights
+requests received per month with their on-time rate. The figures are reporting/dashboard.py; the charts
+are drawn by the training app's helper (training/admin/charts.py).
+
+Everyone who can view the reporting years sees it; the counts of a domain only those who may open its
+lists; the compute button only those who may compute (auditors: read-only, downloads only).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .. import catalogue, dashboard, services
+from ..models import ReportingYear
+from .common import change_text, status_badge, value_text
+
+if TYPE_CHECKING:
+    from .years import ReportingYearAdmin
+
+
+class DashboardYearForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int)
+
+    def __init__(self, *args: Any, years: Iterable[int] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, str(year)) for year in years]
+
+
+def selected_year(request: HttpRequest) -> tuple[int, list[int]]:
+    """The year of ?year= (this year, Paris time, by default; a wrong one is said and replaced by it) and
+    the years the selector offers (those computed, this year and the one before)."""
+    this_year = timezone.localdate().year
+    years = set(ReportingYear.objects.values_list("year", flat=True)) | {this_year, this_year - 1}
+    year = this_year
+    raw = request.GET.get("year")
+    if raw:
+        try:
+            year = services.check_year(raw)
+        except services.ReportingError as exc:
+            messages.error(request, str(exc))
+    years.add(year)
+    return year, sorted(years, reverse=True)
+
+
+def indicator_sections(year: int, user: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """The year's indicators grouped as the DPEF shows them (by issue), then the ESRS G1 disclosures."""
+    reporting_year, lines = dashboard.indicator_lines(year)
+    can_open = user.has_perm("reporting.view_indicatorvalue")
+    sections: list[dict[str, Any]] = []
+    for line in lines:
+        definition = line.definition
+        if definition.framework == catalogue.ESRS:
+            key, title = "esrs", gettext("ESRS G1 (business conduct)")
+        else:
+            key, title = f"e{definition.enjeu}", f"{definition.enjeu}. {definition.enjeu_label}"
+        if not sections or sections[-1]["key"] != key:
+            sections.append({"key": key, "title": title, "rows": []})
+        row, unit = line.row, definition.unit
+        sections[-1]["rows"].append({
+            "code": definition.code, "label": definition.label,
+            "value": value_text(row.value, unit), "previous": value_text(row.previous, unit),
+            "change": change_text(row.change, unit),
+            "parts": (row.numerator, row.denominator) if row.numerator is not None or row.denominator is not None
+            else None,
+            "status": status_badge(row.status, manual=not definition.computed),
+            "note": row.note, "source": row.source_text,
+            "url": reverse("admin:reporting_indicatorvalue_change", args=[line.value_id])
+            if line.value_id and can_open else "",
+        })
+    return reporting_year, sections
+
+
+def overdue_sections(user: Any) -> list[dict[str, Any]]:
+    items = dashboard.overdue_items(user) + dashboard.renewals_due(user)
+    sections = []
+    for domain, title in dashboard.DOMAINS.items():
+        domain_items = [item for item in items if item.domain == domain]
+        if domain_items:
+            sections.append({"domain": domain, "title": title, "items": domain_items})
+    return sections
+
+
+def charts() -> dict[str, Any]:
+    """The two charts, each with the figures it draws (for screen readers and for checking)."""
+    from training.admin.charts import percent_text, trend_svg
+
+    trends = []
+    for module, rates in dashboard.completion_trends():
+        if not rates:
+            continue
+        trends.append({
+            "module": module, "last": percent_text(rates[-1].value),
+            "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
+                                                    "entities") % {"module": module.code},
+                               element_id=f"trend-{module.code}"),
+            "url": reverse("admin:training_module_change", args=[module.pk]),
+        })
+    months = dashboard.rights_requests_by_month()
+    most = max((month.received for month in months), default=0)
+    return {
+        "trends": trends,
+        "trend_months": dashboard.TREND_MONTHS,
+        "request_months": [
+            {"month": month.month, "received": month.received, "judged": month.judged, "on_time": month.on_time,
+             "late": month.late, "rate": percent_text(month.value),
+             "bar": round(100 * month.received / most, 1) if most else 0}
+            for month in months
+        ],
+        "requests_chart": trend_svg(
+            months, title=gettext("On-time rate of the rights requests received each month"),
+            element_id="rights-on-time"),
+    }
+
+
+def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> HttpResponse:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    year, years = selected_year(request)
+    reporting_year, sections = indicator_sections(year, request.user)
+    can_operate = model_admin.can_operate(request)
+    download = reverse("admin:reporting_reportingyear_download")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": gettext("Reporting dashboard"),
+        "year": year,
+        "year_form": DashboardYearForm(initial={"year": year}, years=years),
+        "reporting_year": reporting_year,
+        "year_url": reverse("admin:reporting_reportingyear_change", args=[reporting_year.pk])
+        if reporting_year else "",
+        "sections": sections,
+        "can_operate": can_operate,
+        "compute_url": (reverse("admin:reporting_reportingyear_compute", args=[reporting_year.pk]) if reporting_year
+                        else reverse("admin:reporting_reportingyear_add") + f"?year={year}"),
+        "differences_url": reverse("admin:reporting_reportingyear_differences", args=[reporting_year.pk])
+        if reporting_year else "",
+        "download_links": [(label, f"{download}?year={year}&format={fmt}") for fmt, label in
+                           (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))],
+        "overdue_sections": overdue_sections(request.user),
+        "today": timezone.localdate(),
+        **charts(),
+    }
+    return TemplateResponse(request, "admin/reporting/dashboard.html", context)

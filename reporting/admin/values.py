@@ -1,0 +1,189 @@
+"""Admin of the computed indicator values: read-only for everyone (a value changes only when its year is
+recomputed). A value's page traces the figure to its records: the definition and the method of its
+computation, the value and its parts, and per model the records behind it, opened as that model's admin
+list filtered to them (short lists) or downloaded as a CSV of their ids."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .. import catalogue
+from ..models import IndicatorValue, ReportingYear
+from .common import MAX_IDS_IN_LINK, file_response, records_table, status_badge, value_text
+
+if TYPE_CHECKING:
+    IndicatorValueAdminBase = SimpleHistoryAdmin[IndicatorValue]
+else:
+    IndicatorValueAdminBase = SimpleHistoryAdmin
+
+
+class YearListFilter(admin.SimpleListFilter):
+    title = _("fiscal year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(str(y), str(y)) for y in ReportingYear.objects.order_by("-year").values_list("year", flat=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() and self.value().isdigit():
+            return queryset.filter(reporting_year__year=int(self.value()))
+        return queryset
+
+
+class EnjeuFilter(admin.SimpleListFilter):
+    """The DPEF issue of an indicator (the number in its code: E2_… is issue 2), or the ESRS G1 disclosures."""
+
+    title = _("issue")
+    parameter_name = "enjeu"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [*((str(n), f"{n}. {label}") for n, label in catalogue.ENJEUX.items()), ("G1", _("ESRS G1"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value() or ""
+        if value == "G1":
+            return queryset.filter(code__startswith="G1_")
+        if value.isdigit():
+            return queryset.filter(code__startswith=f"E{int(value)}_")
+        return queryset
+
+
+def _unit(obj: IndicatorValue) -> str:
+    return obj.definition.unit if obj.definition else "count"
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(IndicatorValueAdminBase):
+    list_display = ["code", "label", "year", "value_display", "parts", "status_display", "computed_at", "records_link"]
+    list_display_links = ["code"]
+    list_filter = [YearListFilter, "status", EnjeuFilter]
+    search_fields = ["code"]
+    list_select_related = ["reporting_year"]
+    show_full_result_count = False
+    list_per_page = 100
+    ordering = ["-reporting_year__year", "code"]
+    change_form_template = "admin/reporting/indicatorvalue/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["reporting_year", "code", "label", "enjeu", "unit"]}),
+        (_("Figure"), {"fields": ["status_display", "message", "value_display", "numerator", "denominator",
+                                  "computed_at"]}),
+        (_("Method"), {"fields": ["method"]}),
+        (_("Records"), {"fields": ["records_count", "records_sha256"]}),
+    ]
+    readonly_fields = ["reporting_year", "code", "label", "enjeu", "unit", "status_display", "message",
+                       "value_display", "numerator", "denominator", "computed_at", "method", "records_count",
+                       "records_sha256"]
+
+    # Computed by reporting.services.compute_year only: nobody adds, changes or deletes a value here.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
+        return False
+
+    def revert_disabled(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
+        return True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorValue]:
+        # The id lists can be large: a value's page reads them on its own (one query), the list never.
+        return super().get_queryset(request).defer("records")
+
+    # -- columns ------------------------------------------------------------------------------------------
+    @admin.display(description=_("fiscal year"), ordering="reporting_year__year")
+    def year(self, obj: IndicatorValue) -> int:
+        return obj.reporting_year.year
+
+    @admin.display(description=_("label"))
+    def label(self, obj: IndicatorValue) -> str:
+        return str(obj.definition.label) if obj.definition else gettext("unknown indicator")
+
+    @admin.display(description=_("issue"))
+    def enjeu(self, obj: IndicatorValue) -> str:
+        definition = obj.definition
+        if definition is None:
+            return "–"
+        if definition.framework == catalogue.ESRS:
+            return gettext("ESRS G1")
+        return f"{definition.enjeu}. {definition.enjeu_label}"
+
+    @admin.display(description=_("unit"))
+    def unit(self, obj: IndicatorValue) -> str:
+        return str(catalogue.UNITS.get(_unit(obj), _unit(obj)))
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_display(self, obj: IndicatorValue) -> str:
+        return value_text(obj.value, _unit(obj))
+
+    @admin.display(description=_("numerator / denominator"))
+    def parts(self, obj: IndicatorValue) -> str:
+        if obj.numerator is None and obj.denominator is None:
+            return "–"
+        return f"{obj.numerator if obj.numerator is not None else '–'} / " \
+               f"{obj.denominator if obj.denominator is not None else '–'}"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj: IndicatorValue) -> str:
+        return status_badge(obj.status)
+
+    @admin.display(description=_("records"), ordering="records_count")
+    def records_link(self, obj: IndicatorValue) -> str:
+        url = reverse("admin:reporting_indicatorvalue_change", args=[obj.pk])
+        return format_html('<a href="{}#records">{}</a>', url, obj.records_count)
+
+    # -- the records behind a value -----------------------------------------------------------------------------
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_permission(request, obj):
+            value_url = reverse("admin:reporting_indicatorvalue_change", args=[obj.pk]).removesuffix("change/")
+            extra_context.update({
+                "records_lines": records_table(obj.records, request.user, value_url),
+                "records_csv_url": f"{value_url}records.csv",
+                "max_ids_in_link": MAX_IDS_IN_LINK,
+                "year_url": reverse("admin:reporting_reportingyear_change", args=[obj.reporting_year_id]),
+            })
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("<path:object_id>/records.csv", self.admin_site.admin_view(self.records_csv_view),
+                 name="reporting_indicatorvalue_records"),
+            *super().get_urls(),
+        ]
+
+    def records_csv_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The ids behind the value (?model=app.model: that model's only), one per line: model;id."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        wanted = request.GET.get("model")
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(["model", "id"])
+        for entry in obj.records:
+            if wanted and entry.get("model") != wanted:
+                continue
+            for record_id in entry.get("ids", []):
+                writer.writerow([entry.get("model", ""), record_id])
+        suffix = f"-{wanted.replace('.', '-')}" if wanted else ""
+        return file_response(out.getvalue(), "text/csv; charset=utf-8",
+                             f"records-{obj.code}-{obj.reporting_year.year}{suffix}.csv")
