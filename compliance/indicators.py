@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reporting.registry import Computation
+from reporting.registry import Computation, shared
 
 from . import selectors
 from .choices import RiskMapKind
@@ -13,6 +13,10 @@ from .models import RiskMap
 
 def has_data(year: int) -> bool:
     """Whether compliance/ holds anything for Y: a case reported in Y or a risk map approved by 31/12."""
+    return shared(("compliance.has_data", year), lambda: _has_data(year))
+
+
+def _has_data(year: int) -> bool:
     return (selectors.cases_reported_in(year).exists()
             or RiskMap.objects.filter(approved_on__lte=dt.date(year, 12, 31)).exists())
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reporting.registry import Computation
+from reporting.registry import Computation, shared
 
 from . import selectors
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
 
 
 def has_data(year: int) -> bool:
-    """Whether gdpr/ holds anything for Y: a request, a CNIL case or a breach of Y, or a register at 31/12
+    """Whether gdpr/ holds anything for Y: a request, a CNIL case, a breach known or notified in Y, or a
+    register at 31/12
     (without any, the year's gdpr figures are "no data", not zeros)."""
+    return shared(("gdpr.has_data", year), lambda: _has_data(year))
+
+
+def _has_data(year: int) -> bool:
     return (RightsRequest.objects.received_in(year).exists() or CnilCase.objects.received_in(year).exists()
-            or Breach.objects.filter(aware_at__year=year).exists()
+            or Breach.objects.filter(aware_at__year=year).exists() or Breach.objects.notified_in(year).exists()
             or ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)).exists())
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 from dataclasses import replace
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -50,12 +50,16 @@ def rights_request_mean_days(year: int) -> Figure:
 def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
     """E2_RIGHTS_REQUESTS_ON_TIME_RATE: requests received in Y answered on or before their applicable
     deadline (the extended one when validly extended, pauses included) ÷ those answered or whose
-    applicable deadline has passed. Open and overdue requests count as late."""
+    applicable deadline has passed. Open and overdue requests count as late. A refusal (refused, or
+    manifestly unfounded: Art. 12(4)-(5)) is due within the first, one-month deadline even after an
+    extension (RULES.md: "notified within the same month")."""
     today = today or timezone.localdate()
+    deadline = Case(When(outcome__in=(Outcome.REFUSED, Outcome.UNFOUNDED), then=F("due_on")),
+                    default=Coalesce("extended_due_on", "due_on"))
     judged = (
         RightsRequest.objects.received_in(year)
         .exclude(outcome=Outcome.WITHDRAWN)  # withdrawn: neither on time nor late
-        .annotate(deadline=Coalesce("extended_due_on", "due_on"), answered_on=_paris_day("answered_at"))
+        .annotate(deadline=deadline, answered_on=_paris_day("answered_at"))
         .filter(Q(answered_at__isnull=False) | Q(deadline__lt=today))
     )
     counts = judged.aggregate(

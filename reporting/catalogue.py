@@ -118,8 +118,9 @@ DEFINITIONS: tuple[Definition, ...] = (
     _d("E2_RIGHTS_REQUESTS_ON_TIME_RATE", 2, "percent",
        _("Data-subject rights requests processed within the legal deadline"),
        _("Requests received in the year answered on or before their applicable deadline (the extended one "
-         "when validly extended, pauses included), divided by the requests received in the year that are "
-         "answered or whose applicable deadline has passed.")),
+         "when validly extended, pauses included; for a refusal, the one-month deadline), divided by the "
+         "requests received in the year that are answered or whose applicable deadline has passed "
+         "(withdrawals excluded).")),
     _d("E2_CNIL_REFERRALS", 2, "count", _("Referrals from the CNIL"), _("CNIL referrals received in the year.")),
     _d("E2_CNIL_REFERRALS_ON_TIME_RATE", 2, "percent", _("CNIL referrals answered within the prescribed time"),
        _("Referrals received in the year answered on or before their due date, divided by the referrals "

@@ -8,6 +8,9 @@ A domain app lists its computations in `<app>/indicators.py`:
         Computation("E1_AML_ELEARNING_RATE", aml_rate, note=aml_note),
     )
 
+Computations that read the same data (all the completion rates at 31/12, the hours by kind) share one
+read through `shared(key, compute)` during an evaluation (`sharing()`).
+
 `compute(year)` returns a core.figures.Figure (value, numerator, denominator, the records behind it).
 `note(year)`, optional, adds to the method text what the year's computation needs said (the audience a
 module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
@@ -19,7 +22,9 @@ computation (and the reverse).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +54,31 @@ class Computation:
         text = str(self.definition.method)
         extra = self.note(year) if self.note else ""
         return f"{text} {extra}".strip()
+
+
+#: Results that several computations of one evaluation share (reporting.services.evaluate): the
+#: training hours by kind, the completion rates of all the modules at one day...
+_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reporting_shared", default=None)
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Within this block, `shared(key, compute)` computes each key once."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared(key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()`, once per `key` within a `sharing()` block (each time outside one)."""
+    cache = _SHARED.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 _COMPUTATIONS: dict[str, Computation] = {}

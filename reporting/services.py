@@ -99,7 +99,7 @@ def records_digest(records: list[dict]) -> str:
 
 
 def _records(figure: Figure) -> list[dict]:
-    return [{"model": model, "ids": sorted(int(i) for i in ids)} for model, ids in figure.record_sets() if model]
+    return [{"model": model, "ids": sorted(ids)} for model, ids in figure.record_sets() if model]
 
 
 def evaluate_one(computation: registry.Computation, year: int) -> Evaluated:
@@ -126,11 +126,12 @@ def evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evaluated]:
     """Every computed indicator of `year` (or those of `codes`), in catalogue order; nothing is written."""
     year = check_year(year)
     result = {}
-    for definition in catalogue.DEFINITIONS:
-        computation = registry.computation(definition.code)
-        if computation is None or (codes is not None and definition.code not in codes):
-            continue
-        result[definition.code] = evaluate_one(computation, year)
+    with registry.sharing():
+        for definition in catalogue.DEFINITIONS:
+            computation = registry.computation(definition.code)
+            if computation is None or (codes is not None and definition.code not in codes):
+                continue
+            result[definition.code] = evaluate_one(computation, year)
     return result
 
 

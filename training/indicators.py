@@ -8,7 +8,7 @@ import datetime as dt
 from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
-from reporting.registry import Computation
+from reporting.registry import Computation, shared
 
 from . import kpis
 from .choices import ModuleKind
@@ -21,6 +21,10 @@ def _year_end(year: int) -> dt.date:
 
 def has_data(year: int) -> bool:
     """Whether training/ holds anything for Y: a headcount at 31/12, a completion, a session or a campaign."""
+    return shared(("training.has_data", year), lambda: _has_data(year))
+
+
+def _has_data(year: int) -> bool:
     start, end = kpis.year_bounds(year)
     return (Employee.objects.filter(present_on_q(end)).exists()
             or Completion.objects.filter(completed_on__range=(start, end)).exists()
@@ -35,9 +39,20 @@ def _deployed_by_year_end(module_code: str):  # noqa: ANN202 - a has_data functi
     return check
 
 
+#: The modules behind the completion-rate indicators (all computed in one read per year: `_rates`).
+RATE_MODULES = ("LCBFT", "DEONTO", "RGPD", "CYBER", "RSE", "HANDICAP")
+
+
+def _rates(year: int) -> dict[str, tuple[Figure, Figure]]:
+    return shared(("training.rates", year), lambda: kpis.completion_figures(
+        Module.objects.filter(code__in=RATE_MODULES), _year_end(year)))
+
+
 def _rate(code: str, module_code: str) -> Computation:
+    assert module_code in RATE_MODULES
+
     def compute(year: int) -> Figure:
-        return kpis.completion_figure(Module.objects.get(code=module_code), _year_end(year))
+        return _rates(year)[module_code][0]
 
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
@@ -46,7 +61,7 @@ def _rate(code: str, module_code: str) -> Computation:
 
 
 def _disability_trained(year: int) -> Figure:
-    return kpis.completion_trained_figure(Module.objects.get(code="HANDICAP"), _year_end(year))
+    return _rates(year)["HANDICAP"][1]
 
 
 def _workshop(code: str, module_code: str) -> Computation:
@@ -56,9 +71,15 @@ def _workshop(code: str, module_code: str) -> Computation:
 
 def _hours(kind: str | None):  # noqa: ANN202 - a computation
     def compute(year: int) -> Figure:
-        hours = kpis.training_hours(year, with_ids=True, kind=kind)
-        return Figure(value=hours.hours(kind), model="training.completion", record_ids=hours.completion_ids,
-                      more=(("training.attendance", hours.attendance_ids),))
+        hours = shared(("training.hours", year), lambda: kpis.training_hours(year, with_ids=True))
+        return Figure(value=hours.hours(kind), model="training.completion", record_ids=hours.completion_ids(kind),
+                      more=(("training.attendance", hours.attendance_ids(kind)),))
+    return compute
+
+
+def _trainees(index: int):  # noqa: ANN202 - a computation
+    def compute(year: int) -> Figure:
+        return shared(("training.trainees", year), lambda: kpis.year_trainees(year))[index]
     return compute
 
 
@@ -74,12 +95,12 @@ INDICATORS = (
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
     _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),
-    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", kpis.trained_at_least_once, has_data=has_data),
+    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data),
     Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data),
     Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data),
     Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data),
     Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data),
-    Computation("E10_WOMEN_SHARE_OF_TRAINEES", kpis.women_share_of_trainees, has_data=has_data),
+    Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data),
     Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data),
     Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data),
 )

@@ -101,3 +101,24 @@ def test_a_withdrawal_is_not_an_answer_in_the_mean_days_nor_in_the_on_time_rate(
     assert (mean.value, mean.numerator, mean.denominator) == (Decimal("10.0"), 10, 1)
     rate = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
     assert (rate.numerator, rate.denominator) == (1, 1)
+
+
+def test_a_refusal_is_due_within_the_first_month_even_after_an_extension():
+    from gdpr.services import rights as rights_services
+
+    refused_late = rights_services.rights_request_create(actor=None, received_at=at(2023, 3, 6), right="access",
+                                                         requester_name="A")
+    answered = rights_services.rights_request_create(actor=None, received_at=at(2023, 3, 6), right="access",
+                                                     requester_name="B")
+    for request in (refused_late, answered):
+        rights_services.rights_request_extend(request=request, actor=None, notified_at=at(2023, 3, 20),
+                                              reason="Complex request")
+    # 6 March: first deadline 6 April, extended to 6 June. Both end on 15 May.
+    refused_late.refresh_from_db()
+    rights_services.rights_request_refuse(request=refused_late, actor=None, answered_at=at(2023, 5, 15),
+                                          ground="excessive", complaint_right_notified=True)
+    answered.refresh_from_db()
+    rights_services.rights_request_answer(request=answered, actor=None, answered_at=at(2023, 5, 15), channel="email",
+                                          outcome="granted")
+    figure = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
+    assert (figure.numerator, figure.denominator) == (1, 2)

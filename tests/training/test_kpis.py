@@ -385,7 +385,7 @@ def test_yearly_figures(module, workshop):
     assert hours.minutes == {ModuleKind.E_LEARNING: 50 + 45, ModuleKind.IN_PERSON: 44, ModuleKind.VIRTUAL: 30}
     assert hours.hours() == 3  # 169 minutes
     assert hours.hours(ModuleKind.E_LEARNING) == 2  # 95 minutes, half-up
-    assert len(hours.completion_ids) == 2 and len(hours.attendance_ids) == 2
+    assert len(hours.completion_ids()) == 2 and len(hours.attendance_ids()) == 2
     assert kpis.training_hours(2022).minutes[ModuleKind.E_LEARNING] == 30
 
 
