@@ -10,7 +10,9 @@ not in it yet, with one delivery per recipient. A missed run catches up at the n
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
 number of records: per rule, one read of its records, one of the ledger (when something is new), and, on PostgreSQL, one COPY
 each of the alerts and the deliveries with their history rows (core/imports/fastwrite.py; on SQLite the
-inserts go in batches, SQLite limits the parameters of a statement). See bench/notifications_sweep.py.
+inserts go in batches, SQLite limits the parameters of a statement). Alerts and deliveries are written as
+plain rows, not model instances: at 100,000 alerts, building the instances cost more than the writes.
+See bench/notifications_sweep.py.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from core.imports.fastwrite import create_with_history
+from core.imports.fastwrite import create_rows_with_history
 
 from .models import Alert, Delivery
 from .registry import Item, Rule, Threshold, bounds, get_rules, is_day_field
@@ -76,16 +78,22 @@ def plan(rule: Rule, now: dt.datetime) -> list[Planned]:
     recipients: dict[tuple[str, ...], list[str]] = {}
     items = rule.describe(not_alerted(rule, now, content_type)) if rule.due_field else rule.items(now)
     for item in items:
-        if item.due_at not in crossed:
-            crossed[item.due_at] = rule.crossed(item.due_at, now)
-        threshold = crossed[item.due_at]
-        if threshold is not None:
-            if item.recipients not in recipients:
-                recipients[item.recipients] = _recipients(rule, item)
-            candidates.append(Planned(rule, item, threshold, list(recipients[item.recipients])))
+        due_at = item.due_at
+        if due_at in crossed:
+            threshold = crossed[due_at]
+        else:
+            threshold = crossed[due_at] = rule.crossed(due_at, now)
+        if threshold is None:
+            continue
+        group = recipients.get(item.recipients)
+        if group is None:
+            group = recipients[item.recipients] = _recipients(rule, item)
+        candidates.append(Planned(rule, item, threshold, group.copy()))
     if not candidates:
         return []
     existing = set(_existing_keys(content_type, rule, [c.item.object_id for c in candidates]))
+    if not existing:  # a first sweep: nothing to check the keys against
+        return candidates
     return [c for c in candidates if c.key not in existing]
 
 
@@ -146,42 +154,56 @@ def sweep(now: dt.datetime | None = None, *, rules: list[Rule] | None = None, dr
     return report
 
 
-def _alert(rule: Rule, content_type: ContentType, planned: Planned, now: dt.datetime) -> Alert:
-    item, threshold = planned.item, planned.threshold
-    return Alert(
-        rule=rule.code, threshold=item.threshold_code(threshold), content_type=content_type, object_id=item.object_id,
-        object_label=item.label[:255], due_at=item.due_at, fires_at=threshold.fires_at(item.due_at),
-        urgency=threshold.urgency, immediate=threshold.immediate, title=item.title[:255],
-        explanation=item.explanation, admin_path=item.admin_path[:255], created_at=now,
-    )
+#: The columns of an alert row (by attname); the other fields take their defaults (status "pending"...).
+ALERT_COLUMNS = ("rule", "threshold", "content_type_id", "object_id", "object_label", "due_at", "fires_at", "urgency",
+                 "immediate", "title", "explanation", "admin_path", "created_at")
+
+
+def _alert_rows(rule: Rule, content_type: ContentType, planned: list[Planned], now: dt.datetime) -> list[tuple]:
+    """The alerts of `planned`, as rows of ALERT_COLUMNS: plain tuples, not instances, which a first
+    sweep of 100,000 alerts spent seconds building (core/imports/fastwrite.py). When a threshold is
+    crossed (`fires_at`) is worked out once per threshold and deadline: many records share a deadline."""
+    code, content_type_id = rule.code, content_type.pk
+    fires: dict[tuple[Threshold, dt.datetime], dt.datetime] = {}
+    rows = []
+    for one in planned:
+        item, threshold = one.item, one.threshold
+        due_at = item.due_at
+        fires_at = fires.get((threshold, due_at))
+        if fires_at is None:
+            fires_at = fires[threshold, due_at] = threshold.fires_at(due_at)
+        rows.append((code, item.threshold_code(threshold), content_type_id, item.object_id, item.label[:255], due_at,
+                     fires_at, threshold.urgency, threshold.immediate, item.title[:255], item.explanation,
+                     item.admin_path[:255], now))
+    return rows
 
 
 def _write(rule: Rule, planned: list[Planned], now: dt.datetime) -> tuple[int, int]:
     content_type = ContentType.objects.get_for_model(rule.model_class())
+    rows = _alert_rows(rule, content_type, planned, now)
     try:
         with transaction.atomic():
-            alerts = create_with_history([_alert(rule, content_type, p, now) for p in planned], Alert, user=None,
-                                         reason=REASON, date=now)
-            pairs = list(zip(planned, alerts, strict=True))
-            deliveries = _deliver(pairs, now)
-        return len(alerts), deliveries
+            ids = create_rows_with_history(Alert, rows, columns=ALERT_COLUMNS, user=None, reason=REASON, date=now)
+            deliveries = _deliver(list(zip(planned, ids, strict=True)), now)
+        return len(ids), deliveries
     except IntegrityError:
         # Another sweep wrote some of these rows meanwhile: write the others one by one.
         created = deliveries = 0
-        for one in planned:
+        for one, row in zip(planned, rows, strict=True):
             try:
                 with transaction.atomic():
-                    alert = bulk_create_with_history([_alert(rule, content_type, one, now)], Alert,
+                    alert = bulk_create_with_history([Alert(**dict(zip(ALERT_COLUMNS, row, strict=True)))], Alert,
                                                      default_change_reason=REASON, default_date=now)[0]
-                    deliveries += _deliver([(one, alert)], now)
+                    deliveries += _deliver([(one, alert.pk)], now)
                 created += 1
             except IntegrityError:
                 continue
         return created, deliveries
 
 
-def _deliver(pairs: list[tuple[Planned, Alert]], now: dt.datetime) -> int:
-    rows = [Delivery(alert=alert, recipient=recipient) for planned, alert in pairs for recipient in planned.recipients]
+def _deliver(pairs: list[tuple[Planned, int]], now: dt.datetime) -> int:
+    """One delivery per recipient of each (planned alert, its id), as rows (alert_id, recipient)."""
+    rows = [(alert_id, recipient) for planned, alert_id in pairs for recipient in planned.recipients]
     if rows:
-        create_with_history(rows, Delivery, user=None, reason=REASON, date=now)
+        create_rows_with_history(Delivery, rows, columns=("alert_id", "recipient"), user=None, reason=REASON, date=now)
     return len(rows)
