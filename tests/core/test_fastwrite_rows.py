@@ -102,6 +102,7 @@ def test_a_column_that_is_not_an_attname_or_a_row_of_the_wrong_width_is_refused(
                                     date=timezone.now()) == []
 
 
+@pytest.mark.postgres
 def test_ids_that_are_not_one_run_of_the_sequence_still_get_exactly_their_history(postgres, content_type_id):
     """Another session drawing from the sequence meanwhile leaves gaps between the ids: the history rows
     are then found by the ids themselves, not by their range (here: a sequence that counts by 3, and a
