@@ -2,6 +2,7 @@
 sample of them, the methods, and a manifest that verifies; and the `auditor_pack` command."""
 from __future__ import annotations
 
+import array
 import csv
 import datetime as dt
 import hashlib
@@ -471,15 +472,177 @@ def test_the_command_refuses_a_missing_folder_or_a_folder_as_output(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_records_are_read_a_chunk_at_a_time(data, monkeypatch, django_assert_num_queries):
-    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", 5)
+def test_each_model_s_records_are_read_in_one_query_whatever_their_number(data, monkeypatch,
+                                                                         django_assert_num_queries):
+    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", 5)  # rows fetched 5 at a time
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in data["requests"]]}]
     result = auditor_pack.RecordRows([])
-    with django_assert_num_queries(3):  # 12 records, 5 a query
+    with django_assert_num_queries(1):  # 12 records: their ids as one parameter (`pk__in` would send 12)
         rows = list(auditor_pack.iter_rows(records, YEAR, None, result))
     assert [int(row["id"]) for row in rows] == sorted(r.pk for r in data["requests"])
     employees = [{"model": "organization.employee", "ids": [e.pk for e in data["employees"]]}]
     extra = auditor_pack.employee_extras()["E1_AML_ELEARNING_RATE"]
-    with django_assert_num_queries(1 + 2 * 3):  # the module, then per chunk: employees, trained, completions
+    assert not Module.objects.get(code="LCBFT").has_sessions
+    with django_assert_num_queries(3):  # the module, each employee's latest counted completion, the employees
         rows = list(auditor_pack.iter_rows(employees, YEAR, extra, result))
     assert len(rows) == 6 and result.missing == []
+    assert sum(row["trained_on_31_12"] == "1" for row in rows) == 4
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 5, 1000])
+def test_rows_and_deleted_records_are_the_same_whatever_the_batches(data, monkeypatch, chunk_size):
+    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", chunk_size)
+    requests = sorted(data["requests"], key=lambda r: r.pk)
+    pks = [r.pk for r in requests]
+    gone = [pks[0], pks[5], pks[6]]
+    for request in requests:
+        if request.pk in gone:
+            request.delete()
+    after = pks[-1] + 1000  # never existed
+    ids = [*pks, after, pks[3]]  # unsorted, one twice
+    result = auditor_pack.RecordRows([])
+    rows = list(auditor_pack.iter_rows([{"model": "gdpr.rightsrequest", "ids": ids}], YEAR, None, result))
+    assert [int(row["id"]) for row in rows] == sorted({*ids})
+    assert result.missing == [("gdpr.rightsrequest", pk) for pk in [*gone, after]]
+    by_id = {int(row["id"]): row for row in rows}
+    assert all(set(by_id[pk].values()) == {"gdpr.rightsrequest", str(pk), ""} for pk in [*gone, after])
+    kept = requests[1]
+    assert (by_id[kept.pk]["reference"], by_id[kept.pk]["received_at"]) == (
+        kept.reference, auditor_pack.cell(kept.received_at))
+
+
+def test_the_fields_are_written_as_the_csv_module_writes_them():
+    texts = ["plain", "a;b", 'say "hi"', "line\nbreak", "cr\rhere", "", "=1+1", "-5", "é;\"", "\r=x"]
+    for text in texts:
+        out = io.StringIO()
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(["x", auditor_pack.cell(text)])
+        assert out.getvalue() == "x;" + auditor_pack.csv_field(auditor_pack.cell(text)) + "\r\n", text
+
+
+def test_awkward_texts_survive_the_round_trip_through_the_pack(data):
+    case = data["case"]
+    case.reference = 'COI;"2023"\n=SUM(A1)'
+    case.save()
+    rows = read_csv(unzip(auditor_pack.build_pack(YEAR, now=NOW))["records/E1_COI_SUSPICIONS.csv"])
+    assert [row["reference"] for row in rows] == [case.reference]
+
+
+def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
+    """On PostgreSQL the database writes the local times (to_char ... AT TIME ZONE): they must be Python's."""
+    utc = dt.UTC
+    moments = [
+        dt.datetime(2023, 3, 26, 0, 59, 59, 999999, tzinfo=utc),  # 01:59:59+01:00, the second before the change
+        dt.datetime(2023, 3, 26, 1, 0, tzinfo=utc),  # 03:00:00+02:00
+        dt.datetime(2023, 10, 29, 0, 30, tzinfo=utc),  # 02:30:00+02:00
+        dt.datetime(2023, 10, 29, 1, 30, tzinfo=utc),  # 02:30:00+01:00
+        dt.datetime(2023, 12, 31, 23, 30, 0, 500000, tzinfo=utc),  # 2024-01-01T00:30:00+01:00
+        dt.datetime(2023, 7, 1, 22, 15, 7, tzinfo=utc),
+    ]
+    requests = [RightsRequestFactory(received_at=moment, answered_at=moment + dt.timedelta(hours=5))
+                for moment in moments]
+    records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in requests]}]
+    rows = {int(row["id"]): row for row in auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))}
+    written = [rows[r.pk]["received_at"] for r in requests]
+    assert written == ["2023-03-26T01:59:59+01:00", "2023-03-26T03:00:00+02:00", "2023-10-29T02:30:00+02:00",
+                       "2023-10-29T02:30:00+01:00", "2024-01-01T00:30:00+01:00", "2023-07-02T00:15:07+02:00"]
+    for request in requests:
+        row = rows[request.pk]
+        assert row["received_at"] == auditor_pack.cell(request.received_at)
+        assert row["answered_at"] == auditor_pack.cell(request.answered_at)
+        assert row["received_on"] == row["received_at"][:10]
+        assert row["answered_on"] == row["answered_at"][:10]
+
+
+def test_indicators_sharing_records_write_them_alike(data):
+    """Records behind several indicators are read once (reporting/auditor_pack.py `_Shared`): each file still has
+    exactly its own records, and the same row for a record."""
+    more = [CompletionFactory(employee=e, module=Module.objects.get(code="RGPD"),
+                              completed_at=paris(dt.date(2023, 6, 1 + i))) for i, e in enumerate(data["employees"])]
+    files = unzip(auditor_pack.build_pack(YEAR, now=NOW))
+    values = services.evaluate(YEAR)
+    rows = {}
+    for code in ("E8_TRAINING_HOURS", "E8_TRAINING_HOURS_ELEARNING", "E1_AML_ELEARNING_RATE",
+                 "E2_GDPR_ELEARNING_RATE", "E10_WOMEN_SHARE_OF_TRAINEES"):
+        rows[code] = read_csv(files[f"records/{code}.csv"])
+        assert rows_ids(rows[code]) == ids_of(values[code].records), code
+    hours = {row["id"]: row for row in rows["E8_TRAINING_HOURS"] if row["model"] == "training.completion"}
+    assert {str(c.pk) for c in data["completions"] + more} <= set(hours)
+    for row in rows["E8_TRAINING_HOURS_ELEARNING"]:
+        assert row == hours[row["id"]]
+    people = {row["id"]: row for row in rows["E1_AML_ELEARNING_RATE"]}
+    for row in rows["E2_GDPR_ELEARNING_RATE"]:
+        own = {k: v for k, v in row.items() if k in dict(auditor_pack.COLUMNS["organization.employee"])}
+        assert own == {k: v for k, v in people[row["id"]].items() if k in own}
+        assert row["trained_on_31_12"] == "1"  # all did RGPD in 2023
+    assert all(row["trained_on_31_12"] == ("1" if row["employee_id"] in {e.employee_id for e in data["trained"]}
+                                           else "0") for row in rows["E1_AML_ELEARNING_RATE"])
+
+
+def test_the_extra_headers_are_not_columns_of_the_records():
+    headers = {header for columns in auditor_pack.COLUMNS.values() for header, _accessor in columns}
+    for code, extra in auditor_pack.employee_extras().items():
+        assert not set(extra.headers) & (headers | {"model", "id"}), code
+
+
+def test_the_sample_is_the_readme_s_formula():
+    """`draw_sample` draws positions (random.Random.sample over range(size)): the same as sampling the sorted
+    (model, id) pairs, as the README says, on both of sample()'s paths (pool copy, then set of positions)."""
+    import random
+
+    for size in (1, 7, 100, 1000, 20_000):
+        records = [{"model": "training.completion", "ids": list(range(size, 0, -1))},
+                   {"model": "gdpr.rightsrequest", "ids": [5, 3, 3, 900]},
+                   {"model": "training.attendance", "ids": [2, 1]}]
+        for rate in (0.2, 0.3, 0.4, 1):
+            pairs = sorted({(r["model"], int(i)) for r in records for i in r["ids"]})
+            expected = set(random.Random("7:CODE").sample(pairs, auditor_pack.sample_size(rate, len(pairs))))
+            assert auditor_pack.draw_sample(records, "CODE", rate, 7) == expected, (size, rate)
+        single = [{"model": "gdpr.rightsrequest", "ids": list(range(1, size + 1))}]
+        pairs = [("gdpr.rightsrequest", i) for i in range(1, size + 1)]
+        expected = set(random.Random("s:X").sample(pairs, auditor_pack.sample_size(0.3, size)))
+        assert auditor_pack.draw_sample(single, "X", 0.3, "s") == expected
+        compact = [{"model": "gdpr.rightsrequest", "ids": array.array("q", range(1, size + 1))}]  # the pack's
+        assert auditor_pack.draw_sample(compact, "X", 0.3, "s") == expected
+
+
+def test_a_failing_output_stops_the_pack_with_its_error(data):
+    """The files are written as their lines are made: an error writing them reaches the caller."""
+    class Full(io.BytesIO):
+        def write(self, content):
+            if self.tell() > 20_000:
+                raise OSError("No space left on device")
+            return super().write(content)
+
+    with pytest.raises(OSError, match="No space left"):
+        auditor_pack.write_pack(YEAR, Full(), now=NOW)
+
+
+def test_reading_stopped_halfway_leaves_the_connection_usable(data, monkeypatch):
+    """On PostgreSQL the rows are streamed: a reader that stops (an error while writing) must not leave the
+    query running on the connection."""
+    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", 2)
+    records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in data["requests"]]}]
+    rows = auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))
+    assert next(rows)["model"] == "gdpr.rightsrequest"
+    rows.close()
+    from gdpr.models import RightsRequest
+
+    assert RightsRequest.objects.count() == 13
+
+
+def test_a_query_that_cannot_match_reads_nothing():
+    from organization.models import Employee
+
+    EmployeeFactory()
+    assert list(auditor_pack._fetch(Employee.objects.filter(pk__in=[]).values_list("pk"))) == []
+    assert [len(batch) for batch in auditor_pack._fetch(Employee.objects.values_list("pk"))] == [1]
+
+
+@pytest.mark.parametrize("id_sets", [
+    [[1, 2, 5], [2, 3, 9], [5]],  # dense: marked
+    [[3], [10**12, 10**12 + 5], [7, 10**12]],  # sparse: merged
+    [[4, 8]],
+])
+def test_the_union_of_the_ids_shared_by_several_indicators(id_sets):
+    arrays = [array.array("q", ids) for ids in id_sets]
+    assert list(auditor_pack._union(arrays)) == sorted({i for ids in id_sets for i in ids})
