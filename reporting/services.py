@@ -192,12 +192,13 @@ def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None
                                "reason) to recompute, or look at the differences.") % {"year": year})
         stored = {v.code: v for v in reporting_year.values.all()}
         reason = _("computed")
+        unchanged: list[str] = []
         for code, new in evaluated.items():
             if new.status == ValueStatus.ERROR:
                 report.problems.append(f"{code}: {new.message}")
             current = stored.get(code)
             if current is not None and _same(current, new):
-                report.unchanged += 1
+                unchanged.append(code)
                 continue
             value = current or IndicatorValue(reporting_year=reporting_year, code=code)
             for name, content in new.fields().items():
@@ -209,8 +210,8 @@ def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None
             else:
                 report.changed += 1
         # Unchanged values were checked now too: their computation time moves, without a history row.
-        IndicatorValue.objects.filter(reporting_year=reporting_year, code__in=[
-            code for code in evaluated if code in stored and _same(stored[code], evaluated[code])]).update(computed_at=now)
+        IndicatorValue.objects.filter(reporting_year=reporting_year, code__in=unchanged).update(computed_at=now)
+        report.unchanged = len(unchanged)
         reporting_year.computed_at = now
         save_with_history(reporting_year, actor=actor, reason=reason)
     return report

@@ -224,9 +224,8 @@ def completion_figures(modules: Iterable[Module], day: dt.date, scope: Scope = A
     EXISTS row by row.)"""
     result = {}
     for module in modules:
-        people = population(module, day, scope).order_by()
-        audience = list(people.values_list("pk", flat=True))
-        trained_ids = list(people.filter(trained_q(module, day)).values_list("pk", flat=True))
+        audience = list(population(module, day, scope).order_by().values_list("pk", flat=True))
+        trained_ids = list(trained(module, day, scope).order_by().values_list("pk", flat=True))
         result[module.code] = (
             Figure.rate(len(trained_ids), len(audience), model="organization.employee", ids=audience),
             Figure(value=len(trained_ids), model="organization.employee", record_ids=tuple(trained_ids)),
