@@ -21,3 +21,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The __Host- prefix: the browser only keeps these cookies over HTTPS, for this exact host and path /.
+SESSION_COOKIE_NAME = "__Host-vigie_session"
+CSRF_COOKIE_NAME = "__Host-vigie_csrftoken"
+# Two-factor authentication for the admin (django-otp TOTP): on in production.
+VIGIE_ADMIN_OTP_REQUIRED = env.bool("VIGIE_ADMIN_OTP_REQUIRED", default=True)

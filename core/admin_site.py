@@ -1,0 +1,54 @@
+"""Vigie's admin site: Django's, plus two-factor authentication when `VIGIE_ADMIN_OTP_REQUIRED` is on.
+
+Installed as the default site (core/admin_config.py `VigieAdminConfig` in INSTALLED_APPS), so every `admin.site.register` and
+`@admin.register` of the apps use it. When two-factor is required, a user who has only given the password
+has no admin permission: with a registered device the login form asks for its code; without one the
+user is sent to register it (core/security.py).
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django_otp import user_has_device
+
+from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
+
+
+class VigieAdminSite(admin.AdminSite):
+    login_form = AdminLoginForm
+    login_template = "admin/vigie/login.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and is_verified(request.user)
+
+    def get_urls(self) -> list:
+        return [path("otp/setup/", self.otp_setup, name="otp_setup"), *super().get_urls()]
+
+    def otp_setup(self, request: HttpRequest) -> HttpResponse:
+        return never_cache(csrf_protect(otp_setup_view))(request, self)
+
+    def _needs_device(self, request: HttpRequest) -> bool:
+        user = request.user
+        return (otp_required() and user.is_authenticated and user.is_active and user.is_staff
+                and not is_verified(user) and not user_has_device(user))
+
+    def _setup_redirect(self, request: HttpRequest) -> HttpResponseRedirect:
+        url = reverse("admin:otp_setup", current_app=self.name)
+        target = request.POST.get("next") or request.GET.get("next")
+        return HttpResponseRedirect(f"{url}?{urlencode({'next': target})}" if target else url)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if self._needs_device(request):
+            return self._setup_redirect(request)
+        response = super().login(request, extra_context)
+        # The password was right and the user has no device yet: register one before going anywhere.
+        if request.method == "POST" and self._needs_device(request):
+            return self._setup_redirect(request)
+        return response
+

@@ -1,0 +1,191 @@
+"""Login protection: the client address for django-axes, two-factor (TOTP) login for the admin, and the
+API's session authentication that honours it.
+
+- `client_ip`: the address django-axes counts failures against. Behind `VIGIE_TRUSTED_PROXY_COUNT`
+  reverse proxies it is read that many places from the right of X-Forwarded-For (what the proxies
+  appended), never from the left (what the client wrote).
+- `otp_required()`: the setting `VIGIE_ADMIN_OTP_REQUIRED` (on in production).
+- `AdminLoginForm`: user name, password and, for a user with a confirmed TOTP device, the code. A wrong
+  code counts as a failed login for django-axes (a password alone cannot be used to guess codes).
+- `otp_setup_view`: a user without a device registers one at the first login (QR code, then a code to
+  confirm it). Once a device is confirmed, only an administrator can remove it (`manage.py otp_reset`).
+- `VerifiedSessionAuthentication`: an admin session that has not passed the second factor is not an API
+  login either.
+"""
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.authentication import SessionScheme
+from rest_framework.authentication import SessionAuthentication
+
+DEVICE_NAME = "Vigie"
+
+
+def otp_required() -> bool:
+    return bool(getattr(settings, "VIGIE_ADMIN_OTP_REQUIRED", False))
+
+
+def is_verified(user: Any) -> bool:
+    """The user passed the second factor in this session (always true when it is not required)."""
+    if not otp_required():
+        return True
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: the connection's, or the one the trusted proxies put in X-Forwarded-For."""
+    count = int(getattr(settings, "VIGIE_TRUSTED_PROXY_COUNT", 0) or 0)
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    # Each trusted proxy appended the address it received the request from: the client's address is
+    # the count-th from the right. Fewer entries than proxies: the request did not come through them.
+    if len(forwarded) >= count:
+        return forwarded[-count]
+    return remote
+
+
+class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
+    """The admin's login form: the code of the authenticator app is asked when two-factor is required
+    and the user has registered a device (a user without one registers it right after logging in)."""
+
+    otp_error_messages = dict(
+        OTPAuthenticationFormMixin.otp_error_messages,
+        token_required=_("Enter the 6-digit code shown by your authenticator app."),
+        invalid_token=_("This code is not valid. Check your authenticator app and try again."),
+    )
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(
+        label=_("Authentication code"), required=False, max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("The 6-digit code of your authenticator app (when two-factor authentication is on)."),
+    )
+    otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        if not otp_required():
+            for name in ("otp_device", "otp_token", "otp_challenge"):
+                del self.fields[name]
+
+    def _chosen_device(self, user: Any) -> Any:
+        # One device per user (otp_setup_view registers one): no device to choose on the form.
+        device = super()._chosen_device(user)
+        if device is None:
+            device = TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update().order_by("pk").first()
+        return device
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        if otp_required() and user is not None and user_has_device(user):
+            try:
+                self.clean_otp(user)
+            except forms.ValidationError:
+                # A wrong code is a failed login: django-axes counts it like a wrong password.
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": cleaned.get("username", "")}, request=self.request,
+                )
+                raise
+        return cleaned
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication, refusing a session that has not passed the second factor."""
+
+    def authenticate(self, request: Any) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is not None and not is_verified(result[0]):
+            return None
+        return result
+
+
+def _qr_data_uri(url: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class DeviceConfirmForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"), max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        help_text=_("The 6-digit code your authenticator app shows for Vigie."),
+    )
+
+    def __init__(self, device: TOTPDevice, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device = device
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip().replace(" ", "")
+        if not self.device.verify_token(token):
+            raise forms.ValidationError(_("This code is not valid. Check your authenticator app and try again."))
+        return token
+
+
+def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
+    """Register the TOTP device of a user who has none yet (first login when two-factor is required)."""
+    user = request.user
+    if not user.is_authenticated or not user.is_active or not user.is_staff:
+        return HttpResponseRedirect(reverse("admin:login", current_app=site.name))
+    if user_has_device(user):
+        if is_verified(user):
+            return HttpResponseRedirect(reverse("admin:index", current_app=site.name))
+        # A confirmed device is only replaced by an administrator: a password alone cannot do it.
+        raise PermissionDenied
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    form = DeviceConfirmForm(device, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        otp_login(request, device)
+        messages.success(request, _("Two-factor authentication is on for your account."))
+        target = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = reverse("admin:index", current_app=site.name)
+        return HttpResponseRedirect(target)
+    secret = base64.b32encode(device.bin_key).decode("ascii")
+    context = {
+        **site.each_context(request),
+        "title": _("Set up two-factor authentication"),
+        "form": form,
+        "qr_code": _qr_data_uri(device.config_url),
+        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "issuer": settings.OTP_TOTP_ISSUER,
+    }
+    return TemplateResponse(request, "admin/vigie/otp_setup.html", context)
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI description of the session login: the same cookie as DRF's session authentication."""
+
+    target_class = "core.security.VerifiedSessionAuthentication"
