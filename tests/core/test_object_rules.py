@@ -1,0 +1,136 @@
+"""Who sees what, across every channel (issue 8, item 1).
+
+A whistleblower's identity is the most sensitive thing Vigie holds (loi Sapin II art. 9). For each role,
+this crawls every place a conflict-of-interest case shows up — admin list (with a search for the name),
+change page, history, API list and detail, the indicators export and the auditor pack — and checks the
+reporter's names appear only for compliance officers. The other rules: the DPO and training managers do
+not see the cases at all; compliance officers read GDPR records but cannot change them; auditors read
+everything (history and exports included) and change nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from reporting.auditor_pack import build_pack
+from tests.compliance.factories import CaseFactory
+from tests.factories import EmployeeFactory, UserFactory
+from tests.gdpr.factories import RightsRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = ("Delacroix-Secret", "Jeanne Lanceuse")
+CASES = "/admin/compliance/conflictofinterestcase/"
+API_CASES = "/api/compliance/coi-cases/"
+
+
+@pytest.fixture
+def case(roles):
+    from compliance.services import cases as services
+
+    whistleblower = EmployeeFactory(last_name="Delacroix-Secret", first_name="Paul")
+    case = CaseFactory(source="whistleblowing", reporter_employee=whistleblower, reporter_name="Jeanne Lanceuse",
+                       reported_on=dt.date(2024, 3, 4))
+    # A second version, so that the history has an old and a new value of the reporter.
+    services.coi_case_update(actor=None, case=case, reporter_name="Jeanne Lanceuse-Alerte")
+    return case
+
+
+def clients(*groups: str) -> tuple[Client, APIClient]:
+    user = UserFactory(groups=list(groups))
+    browser, api = Client(), APIClient()
+    browser.force_login(user)
+    api.force_authenticate(user)
+    return browser, api
+
+
+def pages(browser: Client, api: APIClient, case) -> dict[str, tuple[int, str]]:  # noqa: ANN001
+    seen = {}
+    for name, client, url in [
+        ("admin list", browser, CASES),
+        ("admin search", browser, f"{CASES}?q=Lanceuse"),
+        ("admin change", browser, f"{CASES}{case.pk}/change/"),
+        ("admin history", browser, f"{CASES}{case.pk}/history/"),
+        ("api list", api, API_CASES),
+        ("api detail", api, f"{API_CASES}{case.pk}/"),
+        ("export", api, "/api/reporting/indicators/?year=2024"),
+    ]:
+        response = client.get(url)
+        seen[name] = (response.status_code, response.content.decode())
+    return seen
+
+
+def test_the_reporter_is_seen_by_compliance_officers_only(case):
+    officer = pages(*clients("Compliance officer"), case)
+    assert officer["admin change"][0] == 200
+    assert "Jeanne Lanceuse-Alerte" in officer["admin change"][1]
+    assert "Delacroix-Secret" in officer["admin change"][1]
+    assert "Jeanne Lanceuse" in officer["admin history"][1]  # the old value too
+    assert "Jeanne Lanceuse-Alerte" in officer["api detail"][1]
+
+    auditor = pages(*clients("Auditor"), case)
+    for name, (status, body) in auditor.items():
+        assert status == 200, name
+        assert not any(secret in body for secret in SECRETS), name
+    # The case is there for the auditor, without its reporter; searching the name finds nothing.
+    assert case.reference in auditor["admin list"][1]
+    assert case.reference not in auditor["admin search"][1]
+    assert case.reference in auditor["api detail"][1]
+
+
+@pytest.mark.parametrize("group", ["DPO", "Training manager", None])
+def test_other_roles_do_not_see_the_cases_at_all(case, group):
+    browser, api = clients(*([group] if group else []))
+    for name, (status, body) in pages(browser, api, case).items():
+        if name == "export":
+            continue
+        assert status == 403, name
+        assert not any(secret in body for secret in SECRETS), name
+
+
+def test_the_auditor_pack_names_no_reporter(case):
+    data = build_pack(2024)
+    with zipfile.ZipFile(io.BytesIO(data)) as pack:
+        names = pack.namelist()
+        assert any(name.startswith("records/") for name in names)
+        for name in names:
+            text = pack.read(name).decode("utf-8", errors="replace")
+            assert not any(secret in text for secret in SECRETS), name
+
+
+def test_gdpr_records_are_the_dpo_s_and_compliance_officers_only_read_them(roles):
+    request = RightsRequestFactory()
+    change = f"/admin/gdpr/rightsrequest/{request.pk}/change/"
+    dpo, dpo_api = clients("DPO")
+    officer, officer_api = clients("Compliance officer")
+    trainer, trainer_api = clients("Training manager")
+    page = dpo.get(change).content.decode()
+    assert 'name="_save"' in page
+    page = officer.get(change).content.decode()
+    assert officer.get(change).status_code == 200 and 'name="_save"' not in page
+    assert officer.get("/admin/gdpr/rightsrequest/add/").status_code == 403
+    assert officer_api.get("/api/gdpr/rights-requests/").status_code == 200
+    assert officer_api.post("/api/gdpr/rights-requests/", {}, format="json").status_code == 403
+    assert dpo_api.post("/api/gdpr/rights-requests/", {}, format="json").status_code == 400  # allowed, then validated
+    assert trainer.get(change).status_code == 403
+    assert trainer_api.get("/api/gdpr/rights-requests/").status_code == 403
+
+
+def test_auditors_read_history_and_exports_but_change_nothing(case):
+    browser, api = clients("Auditor")
+    assert browser.get(f"{CASES}{case.pk}/history/").status_code == 200
+    assert browser.get("/admin/gdpr/rightsrequest/").status_code == 200
+    assert api.get("/api/reporting/indicators/?year=2024&format=csv").status_code in (200, 404)
+    page = browser.get(f"{CASES}{case.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "deletelink" not in page
+    assert browser.post(f"{CASES}{case.pk}/change/", {"reporter_name": "x"}).status_code == 403
+    assert browser.post(f"{CASES}{case.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert api.patch(f"{API_CASES}{case.pk}/", {"description": "x"}, format="json").status_code == 403
+    assert api.delete(f"{API_CASES}{case.pk}/").status_code in (403, 405)
+    case.refresh_from_db()
+    assert case.reporter_name == "Jeanne Lanceuse-Alerte"
