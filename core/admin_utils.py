@@ -141,3 +141,26 @@ def date_input() -> forms.DateInput:
 def datetime_input() -> forms.DateTimeInput:
     """The browser's date-and-time picker; Django reads the value in the current time zone (Paris)."""
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class AnonymisedMixin:
+    """For the admins of records the retention task anonymises (core/retention.py): an "anonymised" list
+    filter, and the date it happened on the change page of an anonymised record."""
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        return [*super().get_list_filter(request), ("anonymised_on", admin.EmptyFieldListFilter)]  # type: ignore[misc]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        return [*super().get_readonly_fields(request, obj), "anonymised_on"]  # type: ignore[misc]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        return self.with_retention(obj, super().get_fieldsets(request, obj))  # type: ignore[misc]
+
+    @staticmethod
+    def with_retention(obj: Any, fieldsets: Any) -> list:
+        """`fieldsets`, plus the anonymisation date when `obj` was anonymised (for an admin whose own
+        get_fieldsets comes before this mixin's)."""
+        fieldsets = list(fieldsets)
+        if obj is not None and getattr(obj, "anonymised_on", None):
+            fieldsets.append((gettext_lazy("Personal-data retention"), {"fields": ["anonymised_on"]}))
+        return fieldsets

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import badge
+from core.admin_utils import AnonymisedMixin, badge
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -84,7 +84,7 @@ class PresentOnFilter(admin.SimpleListFilter):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(SimpleHistoryAdmin):
+class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     list_display = [
         "employee_id",
         "last_name",

@@ -87,6 +87,8 @@ class Employee(models.Model):
         _("function at risk of corruption"), default=False,
         help_text=_("This person holds a function at risk of corruption (ESRS G1-3), whatever their "
                     "department's flag."))
+    # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = EmployeeQuerySet.as_manager()

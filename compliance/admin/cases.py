@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
-from core.admin_utils import QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
+from core.admin_utils import AnonymisedMixin, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
 
 from ..choices import CaseStatus, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
@@ -196,7 +196,7 @@ class ActionItemInline(ReadOnlyTabularInline):
 
 
 @admin.register(ConflictOfInterestCase)
-class ConflictOfInterestCaseAdmin(TransitionButtonsMixin, CaseAdminBase):
+class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseAdminBase):
     form = CaseForm
     list_display = ["reference", "reported_on", "source", "entity", "dossier_type", "status", "qualification",
                     "measures_list", "analysis_due", "overdue_items"]
@@ -222,13 +222,13 @@ class ConflictOfInterestCaseAdmin(TransitionButtonsMixin, CaseAdminBase):
                      "dossier_reference", "description", "handler"]
         if obj is None:
             return [(None, {"fields": report}), (_("Concerned"), {"fields": concerned})]
-        return [
+        return self.with_retention(obj, [
             (None, {"fields": ["status", "analysis_due_on", "analysis_due"]}),
             (_("Report"), {"fields": report}),
             (_("Concerned"), {"fields": concerned}),
             (_("Qualification"), {"fields": ["qualification", "qualified_on", "qualified_by", "analysis",
                                               "justification", "closed_on", "risks_list"]}),
-        ]
+        ])
 
     def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # Not even as hidden inputs: the identity never reaches the page of a non-officer.
@@ -236,7 +236,9 @@ class ConflictOfInterestCaseAdmin(TransitionButtonsMixin, CaseAdminBase):
 
     def get_readonly_fields(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # The reference is the key of imports; the report date makes the analysis due date.
-        return [*self.readonly_fields, "reference", "reported_on"] if obj is not None else list(self.readonly_fields)
+        if obj is None:
+            return list(self.readonly_fields)
+        return [*self.readonly_fields, "reference", "reported_on", "anonymised_on"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
         fields = ["reporter_employee", "persons_concerned", "entity", "handler"]

@@ -53,6 +53,8 @@ class ConflictOfInterestCase(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
+    # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = CaseQuerySet.as_manager()

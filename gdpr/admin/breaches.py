@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
-from core.admin_utils import QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
+from core.admin_utils import AnonymisedMixin, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
@@ -169,7 +169,7 @@ def _clock(breach: Breach) -> str:
 
 
 @admin.register(Breach)
-class BreachAdmin(BreachAdminBase):
+class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     form = BreachForm
     list_display = [
         "reference", "title", "aware_at_paris", "due_at_paris", "due", "risk_level", "decision", "notified_at_paris",

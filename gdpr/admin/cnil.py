@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
 from core.admin_utils import (
+    AnonymisedMixin,
     DueDateFilter,
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
@@ -126,7 +127,7 @@ class AnswerForm(forms.Form):
 
 
 @admin.register(CnilCase)
-class CnilCaseAdmin(CnilCaseAdminBase):
+class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     form = CnilCaseForm
     list_display = ["reference", "kind", "cnil_reference", "received_on", "due_on", "due", "answered_on",
                     "rights_request"]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, adopt, format_translated
-from core.admin_utils import DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
+from core.admin_utils import AnonymisedMixin, DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
 
 from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
 from ..models import ProcessingActivity, RightsRequest, RightsRequestPause
@@ -210,7 +210,7 @@ _STATE_FIELDS = [
 
 
 @admin.register(RightsRequest)
-class RightsRequestAdmin(TransitionButtonsMixin, RightsRequestAdminBase):
+class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestAdminBase):
     form = RightsRequestForm
     list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due",
                     "handler"]
@@ -244,13 +244,13 @@ class RightsRequestAdmin(TransitionButtonsMixin, RightsRequestAdminBase):
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: RightsRequest | None = None) -> list:
-        return self.add_fieldsets if obj is None else self.fieldsets
+        return self.add_fieldsets if obj is None else self.with_retention(obj, self.fieldsets)
 
     def get_readonly_fields(self, request: HttpRequest, obj: RightsRequest | None = None) -> list[str]:
         if obj is None:
             return []
         # The reference is the key of imports and letters; the receipt makes the deadline.
-        return ["reference", "received_at", *_STATE_FIELDS]
+        return ["reference", "received_at", *_STATE_FIELDS, "anonymised_on"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
         # The register's admin (gdpr/admin/register.py) provides the search; without it, a plain select.

@@ -76,6 +76,8 @@ class Breach(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = BreachQuerySet.as_manager()

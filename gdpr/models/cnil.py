@@ -53,6 +53,8 @@ class CnilCase(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = CnilCaseQuerySet.as_manager()

@@ -60,6 +60,8 @@ class RightsRequest(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
+    anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = RightsRequestQuerySet.as_manager()
