@@ -42,6 +42,15 @@ def _beat_schedule() -> dict:
         # as it is), after the daily sweep.
         "reporting-indicators-nightly": {"task": "reporting.tasks.compute_indicators",
                                          "schedule": crontab(hour=2, minute=30)},
+        # Personal-data retention (core/retention.py): anonymise the records whose period ended, every night
+        # at 03:15 Paris time, after the indicators (idempotent: a missed night is caught up the next one).
+        "retention-anonymise-daily": {"task": "core.tasks.anonymise_expired",
+                                      "schedule": crontab(hour=3, minute=15)},
+        # Login records past VIGIE_LOGIN_RECORDS_DAYS are deleted (core/tasks.py).
+        "login-records-purge-daily": {"task": "core.tasks.purge_login_records",
+                                      "schedule": crontab(hour=3, minute=45)},
+        # Imports whose process died (a killed worker or machine) are marked interrupted (core/models.py).
+        "imports-mark-interrupted": {"task": "core.tasks.mark_interrupted_imports", "schedule": 300.0},
     }
 
 

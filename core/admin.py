@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -16,10 +17,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .admin_utils import badge
 from .imports import ImportReport, importers
-from .imports.uploads import import_upload
+from .imports.uploads import import_upload, limit_uploads, too_large_message
 from .models import ImportRun
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ STATUS_COLOURS = {
     ImportRun.Status.ROLLED_BACK: "red",
     ImportRun.Status.REFUSED: "red",
     ImportRun.Status.FAILED: "red",
+    ImportRun.Status.INTERRUPTED: "amber",
 }
 #: How many rejected rows the admin message lists (the CSV has them all).
 MESSAGE_REJECTS = 5
@@ -75,11 +78,9 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
+        # Past the limit the upload view stopped storing the file: an OversizedUpload, with its true size.
         if upload.size > settings.VIGIE_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                gettext("The file is too large (%(size)d bytes, the limit is %(limit)d).")
-                % {"size": upload.size, "limit": settings.VIGIE_IMPORT_MAX_BYTES}
-            )
+            raise forms.ValidationError(too_large_message(Path(upload.name or "").name, upload.size))
         return upload
 
 
@@ -98,7 +99,8 @@ class ImportRunAdmin(ImportRunAdminBase):
         ("kind", "status_badge"), ("file_name", "size"), "sha256", ("user", "dry_run", "strict"),
         ("started_at", "finished_at"),
         ("rows_read", "created", "updated", "unchanged", "rejected", "blank_lines"),
-        "last_line_committed", "message", "unknown_columns", "rejects_link", "details",
+        ("last_line_committed", "batches_committed"), "message", "unknown_columns", "rejects_link", "details",
+        ("host", "pid", "heartbeat_at"),
     ]
     readonly_fields = [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
 
@@ -137,8 +139,22 @@ class ImportRunAdmin(ImportRunAdminBase):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        self._mark_interrupted()
         extra_context = {**(extra_context or {}), "can_import": bool(importable_kinds(request.user))}
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        self._mark_interrupted()
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _mark_interrupted() -> None:
+        """A run whose process died shows "interrupted" (and where it stopped), not "running" forever."""
+        try:
+            ImportRun.objects.mark_interrupted()
+        except DatabaseError:  # never a reason not to show the runs
+            logger.exception("could not check the running imports")
 
     def rejects_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         run = self.get_object(request, object_id)
@@ -151,7 +167,12 @@ class ImportRunAdmin(ImportRunAdminBase):
             content_type="text/csv; charset=utf-8",
         )
 
+    @csrf_exempt  # checked below, once the size limit is in place: the CSRF check reads the body
     def upload_view(self, request: HttpRequest) -> HttpResponse:
+        limit_uploads(request)  # a file past VIGIE_IMPORT_MAX_BYTES is not stored (core/imports/uploads.py)
+        return csrf_protect(self._upload_view)(request)
+
+    def _upload_view(self, request: HttpRequest) -> HttpResponse:
         kinds = importable_kinds(request.user)
         if not kinds:
             raise PermissionDenied
@@ -193,3 +214,7 @@ class ImportRunAdmin(ImportRunAdminBase):
         if run.rejected > MESSAGE_REJECTS:
             messages.warning(request, gettext("… and %(count)d more: download the rejected rows below.")
                              % {"count": run.rejected - MESSAGE_REJECTS})
+
+
+# The retention runs' admin (personal-data retention) lives in its own module.
+from . import admin_retention  # noqa: E402,F401 - registers the ModelAdmin

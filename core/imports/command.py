@@ -2,10 +2,20 @@
 
 Exit codes (INTERFACES.md): 0 when every row was imported, 1 when a row was rejected (or a strict
 import was rolled back), 2 when the file was refused as a whole (one line on stderr, nothing written).
+
+Stopped by SIGTERM (`docker stop`, systemd, a supervisor) or Ctrl-C, the command rolls back the batch in
+progress, marks its run "interrupted" with the line it stopped after, and exits 143 (SIGTERM).
+Killed outright (SIGKILL, a machine that stops), it leaves the batches already committed, and its run is
+marked interrupted by the next import or the admin's list of runs. Either way, importing the same file
+again completes it without duplicates (rows are matched on their natural key).
 """
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +37,8 @@ class ImportCommand(BaseCommand):
         return (
             f"Import '{self.kind}' from a .csv or .xlsx file (columns, * = required: {columns}). "
             f"Rejected rows go to <name>.rejects.csv beside the file. Exit code 0: all rows imported; "
-            f"1: rows rejected; 2: file refused."
+            f"1: rows rejected; 2: file refused. An interrupted import (killed, stopped) is completed by importing "
+            f"the same file again."
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,9 +48,10 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args: Any, path: Path, dry_run: bool, strict: bool, **options: Any) -> None:
         path = path.expanduser()
-        report = run_import(
-            self.kind, path, dry_run=dry_run, strict=strict, rejects_path=rejects_path_for(path.resolve())
-        )
+        with _sigterm_as_exit():
+            report = run_import(
+                self.kind, path, dry_run=dry_run, strict=strict, rejects_path=rejects_path_for(path.resolve())
+            )
         lines = report.lines()
         if report.exit_code == 2:
             self.stderr.write(lines[0])
@@ -49,3 +61,21 @@ class ImportCommand(BaseCommand):
             # SystemExit, not CommandError: the exit code is part of the interface, also for call_command.
             self.stdout.flush()
             sys.exit(report.exit_code)
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit(143) while the import runs: the batch in progress is rolled back and the
+    run is marked interrupted, instead of the process vanishing (the default action of SIGTERM)."""
+    if threading.current_thread() is not threading.main_thread():  # signals only go to the main thread
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -15,6 +15,13 @@ model field values. The engine does the rest, the same way for every kind:
    the rows that hang off them (children, ledgers), in the same transaction;
 5. record everything on an `ImportRun`, and write the rejected lines (line number, reason, original
    values) to a CSV.
+
+No data lost: a batch and the run's progress (`last_line_committed`, the counts) commit together, so a
+process killed at any moment leaves whole batches and a record that says exactly where it stopped (a
+strict or dry run leaves nothing). The run records its host and pid and a heartbeat; a run whose
+process is gone is marked "interrupted" (`ImportRun.objects.mark_interrupted`, called at the start of
+every import) with the line and batch it stopped after. Importing the same file again completes it:
+rows already written match their natural key and are counted unchanged, never duplicated.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +43,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from core.models import ImportRun
+from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
 from core.users import get_system_user
 
 from .fastwrite import create_with_history
@@ -372,6 +380,8 @@ class ImportReport:
         if run.dry_run:
             head += " " + _("[dry run: nothing was written]")
         lines = [head, "  " + summary_counts(run)]
+        if completes := run.details.get("completes_run"):
+            lines.append("  " + _("completes the interrupted run %(pk)s of this file") % {"pk": completes})
         for label, count in run.details.get("created_related", {}).items():
             lines.append("  " + _("%(label)s created: %(count)d") % {"label": label, "count": count})
         for label, count in run.details.get("notes", {}).items():
@@ -462,6 +472,43 @@ def _found(header: Sequence[str], limit: int = 12) -> str:
     return ", ".join(shown) + more
 
 
+class _Heartbeat:
+    """Keeps `ImportRun.heartbeat_at` fresh while a run works, from a thread with its own database
+    connection, so that a long batch or a strict import (one transaction) is not taken for dead by a
+    process on another machine (`ImportRun.objects.mark_interrupted`). Batches also beat as they commit.
+
+    PostgreSQL only: an SQLite database is on the machine that runs the import, where the stale check
+    looks at the process itself, and a second writer would only wait for the import's write lock.
+    """
+
+    def __init__(self, run_pk: int, interval: float = IMPORT_HEARTBEAT_SECONDS) -> None:
+        self.run_pk, self.interval = run_pk, interval
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if connection.vendor != "postgresql" or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._beat, name=f"import-run-{self.run_pk}-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stopped.wait(self.interval):
+                try:
+                    ImportRun.objects.filter(pk=self.run_pk, status=ImportRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("import run %s: heartbeat not written", self.run_pk, exc_info=True)
+        finally:
+            connections["default"].close()  # this thread's own connection
+
+
 class _Run:
     """One execution of an importer over one file (the state of `run_import`)."""
 
@@ -473,9 +520,12 @@ class _Run:
         self.dry_run, self.strict = dry_run, strict
         self.file_name = file_name
         self.rejects_path = rejects_path
+        ImportRun.objects.mark_interrupted()
+        host, pid, pid_started = current_process()
         self.run = ImportRun.objects.create(
             kind=importer_class.kind, file_name=file_name[:255], user=user, dry_run=dry_run, strict=strict,
             size=path.stat().st_size if path.exists() else 0,
+            host=host, pid=pid, pid_started=pid_started, heartbeat_at=timezone.now(),
         )
         self.rejects: RejectsWriter | None = None
         self.seen: dict[tuple, int] = {}
@@ -484,6 +534,7 @@ class _Run:
     # -- the whole run ------------------------------------------------------------------------------
     def execute(self) -> ImportReport:
         table: Table | None = None
+        heartbeat = _Heartbeat(self.run.pk)
         try:
             try:
                 facts = inspect_file(self.path, max_bytes=settings.VIGIE_IMPORT_MAX_BYTES)
@@ -493,13 +544,24 @@ class _Run:
             except Refused as refusal:
                 return self._refused(str(refusal))
             self.run.details = self._details(facts, table, unknown)
+            self._save_started()
             self.rejects = RejectsWriter(table.header)
+            heartbeat.start()
             self._process(table, mapping)
+            heartbeat.stop()
             return self._finish()
         except Exception as exc:
+            heartbeat.stop()
             self._failed(exc)
             raise
+        except BaseException:
+            # KeyboardInterrupt, or SystemExit from a signal handler (the command's SIGTERM, gunicorn's
+            # SIGABRT of a worker past its timeout): the batch in progress was rolled back.
+            heartbeat.stop()
+            self._interrupted()
+            raise
         finally:
+            heartbeat.stop()
             if table is not None:
                 table.close()
             if self.rejects is not None:
@@ -551,6 +613,7 @@ class _Run:
                 transaction.set_rollback(True)
             elif self.strict:
                 self.run.last_line_committed = self.last_line or None
+                self.run.batches_committed = 1 if self.last_line else 0  # the whole file, one transaction
 
     def _rows(self, table: Table, mapping: dict[str, int], importer: Importer) -> Iterator[Row]:
         """Parse every line; the hot loop of an import (100,000 lines in about a second), kept flat."""
@@ -653,25 +716,37 @@ class _Run:
 
     # -- one batch ----------------------------------------------------------------------------------
     def _flush(self, rows: list[Row], rejected: list[Row], *, commit: bool) -> None:
-        if rows:
+        """Write one batch. Outside strict and dry runs, the run's progress is saved in the batch's own
+        transaction: a process killed at any moment leaves the batch and its progress both, or neither."""
+        if not rows and not rejected:
+            return
+        run = self.run
+        before = (run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed)
+        try:
             with transaction.atomic():
-                for group in self.importer.stages(rows):
-                    self._write_group(group)
-                for lookup in self.importer.lookups:
-                    lookup.forget_pending()
-            for row in rows:
-                if not row.done and not row.errors:  # a `stages` that forgot a row must not lose it
-                    row.error(None, _("internal error: the row was not written"))
-            rejected = rejected + [row for row in rows if row.errors]
-        if rejected:
-            rejected.sort(key=lambda r: r.line)
-            assert self.rejects is not None
-            for row in rejected:
-                self.rejects.add(row.line, "; ".join(row.errors or ()), row.raw)
-            self.run.rejected = self.rejects.count
-        if commit and (rows or rejected):
-            self.run.last_line_committed = self.last_line
-            self._save_progress()
+                if rows:
+                    for group in self.importer.stages(rows):
+                        self._write_group(group)
+                    for lookup in self.importer.lookups:
+                        lookup.forget_pending()
+                    for row in rows:
+                        if not row.done and not row.errors:  # a `stages` that forgot a row must not lose it
+                            row.error(None, _("internal error: the row was not written"))
+                    rejected = rejected + [row for row in rows if row.errors]
+                if rejected:
+                    rejected.sort(key=lambda r: r.line)
+                    assert self.rejects is not None
+                    for row in rejected:
+                        self.rejects.add(row.line, "; ".join(row.errors or ()), row.raw)
+                    run.rejected = self.rejects.count
+                if commit:
+                    run.last_line_committed = self.last_line
+                    run.batches_committed += 1
+                    self._save_progress()
+        except BaseException:
+            # The batch was rolled back: the counts go back to what the database holds.
+            run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed = before
+            raise
 
     def _write_group(self, rows: list[Row]) -> None:
         rows = [row for row in rows if not row.errors]
@@ -761,12 +836,42 @@ class _Run:
         prefix = f"import {self.importer_class.kind} run {self.run.pk}: "
         return prefix + self.file_name[: 100 - len(prefix)]
 
+    def _save_started(self) -> None:
+        """The file's checksum, size and details, saved as soon as the header is read, so that a run
+        that never finishes still names its file."""
+        run = self.run
+        if not self.dry_run:
+            # The last real run of this file, if it was interrupted: this one completes it.
+            previous = (ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
+                        .exclude(status=ImportRun.Status.REFUSED).order_by("-pk").first())
+            if previous is not None and previous.status == ImportRun.Status.INTERRUPTED:
+                run.details["completes_run"] = previous.pk
+        run.heartbeat_at = timezone.now()
+        ImportRun.objects.filter(pk=run.pk).update(sha256=run.sha256, size=run.size, details=run.details,
+                                                   heartbeat_at=run.heartbeat_at)
+
     def _save_progress(self) -> None:
         run = self.run
+        run.heartbeat_at = timezone.now()
         ImportRun.objects.filter(pk=run.pk).update(
             rows_read=run.rows_read, created=run.created, updated=run.updated, unchanged=run.unchanged,
             rejected=run.rejected, blank_lines=run.blank_lines, last_line_committed=run.last_line_committed,
+            batches_committed=run.batches_committed, heartbeat_at=run.heartbeat_at,
         )
+
+    def _interrupted(self) -> None:
+        """The process is stopping in the middle of the import (an exception that is not an error): the
+        record says what the database holds, from its own saved progress."""
+        logger.warning("import run %s interrupted", self.run.pk)
+        try:
+            run = ImportRun.objects.get(pk=self.run.pk)
+            changes = {"status": ImportRun.Status.INTERRUPTED, "finished_at": timezone.now(),
+                       "message": run.interrupted_message()}
+            if self.dry_run or self.strict:
+                changes["last_line_committed"] = None
+            ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING).update(**changes)
+        except DatabaseError:  # the connection went with the process; the next import marks the run
+            logger.exception("could not mark import run %s interrupted", self.run.pk)
 
     def _refused(self, message: str) -> ImportReport:
         run = self.run

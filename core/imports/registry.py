@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 
 if TYPE_CHECKING:
@@ -13,9 +14,41 @@ _discovered = False
 I = TypeVar("I", bound="type[Importer]")
 
 
+def unique_natural_key(importer_class: type[Importer]) -> str | None:
+    """Why re-importing a file with `importer_class` could duplicate records, None when it cannot.
+
+    The engine matches rows to records on the importer's `natural_key` (attnames). A re-run (after an
+    interrupted import, or of the same file) creates nothing twice only if the database itself holds the
+    key unique: a unique field or an unconditional unique constraint made of key fields only.
+    """
+    model = importer_class.model
+    names = tuple(getattr(importer_class, "natural_key", ()) or ())
+    if not names:
+        return f"{importer_class.__qualname__} declares no natural_key"
+    fields = set()
+    for name in names:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return f"{importer_class.__qualname__}: natural key field '{name}' is not a field of {model.__name__}"
+        if field.attname != name or not field.concrete:
+            return f"{importer_class.__qualname__}: natural key '{name}' must be a concrete field's attname"
+        fields.add(field.name)
+    unique_sets = [{field.name} for field in model._meta.concrete_fields if field.unique]
+    unique_sets += [set(together) for together in model._meta.unique_together]
+    unique_sets += [set(constraint.fields) for constraint in model._meta.total_unique_constraints]
+    if any(unique <= fields for unique in unique_sets if unique):
+        return None
+    return (f"{importer_class.__qualname__}: no unique field or unconditional unique constraint of "
+            f"{model.__name__} is made of the natural key ({', '.join(names)}) alone: a re-run could duplicate rows")
+
+
 def register(importer_class: I) -> I:
-    """Class decorator: make `importer_class` reachable by its `kind` (command, admin, API)."""
+    """Class decorator: make `importer_class` reachable by its `kind` (command, admin, API). Refuses an
+    importer whose natural key the database does not hold unique (see `unique_natural_key`)."""
     kind = importer_class.kind
+    if (problem := unique_natural_key(importer_class)) is not None:
+        raise ImproperlyConfigured(problem)
     existing = _importers.get(kind)
     if existing is not None and existing is not importer_class:
         raise ValueError(f"two importers for kind '{kind}': {existing.__qualname__} and {importer_class.__qualname__}")
