@@ -1,5 +1,6 @@
 """Vigie's URLs: the admin, the API with its OpenAPI schema, and the health check."""
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
@@ -13,7 +14,8 @@ admin.site.index_title = _("Compliance, GDPR and training follow-up")
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Login required (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a browser without a session goes to the login.
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("imports/", include("core.api.urls")),
     path("organization/", include("organization.api.urls")),
     path("gdpr/", include("gdpr.api.urls")),
@@ -30,3 +32,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("notifications/", include("notifications.urls")),
 ]
+
+# Under /api/ a URL that matches no route is answered in JSON, like every other API error (core/api/errors.py).
+handler404 = "core.api.errors.not_found"

@@ -116,7 +116,8 @@ def table(year: int) -> Table:
     """Year `year` and, for the previous values, `year - 1`: each computed at most once."""
     year = services.check_year(year)
     reporting_year, current = _computed_values(year)
-    _previous_year, previous = _computed_values(year - 1)
+    # The first year Vigie accepts has no previous year to compute (check_year refuses it).
+    _previous_year, previous = _computed_values(year - 1) if year > services.FIRST_YEAR else (None, {})
     manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
     manual_previous = {m.code: m for m in ManualValue.objects.filter(year=year - 1)}
     result = []

@@ -18,8 +18,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import ModelSerializer, Serializer
 from organization.models import Employee, LegalEntity
 
 from ..choices import CaseStatus, MeasureKind, Qualification
@@ -30,14 +31,14 @@ from ..services.cases import can_see_reporter
 REPORTER_FIELDS = ("reporter_employee", "reporter_name")
 
 
-class CaseMeasureSerializer(serializers.ModelSerializer):
+class CaseMeasureSerializer(ModelSerializer):
     class Meta:
         model = CaseMeasure
         fields = ["id", "kind", "decided_on", "description"]
         read_only_fields = fields
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(ModelSerializer):
     case = serializers.SlugRelatedField(slug_field="reference", queryset=ConflictOfInterestCase.objects.all(),
                                         allow_null=True, required=False)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -55,7 +56,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return services.action_item_create(actor=self.context["request"].user, **validated_data)
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
                                       help_text="Generated (COI-YYYY-NNN) when not given.")
     entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True,
@@ -134,11 +135,11 @@ class CoiReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class CoiLinkRisksSerializer(serializers.Serializer):
+class CoiLinkRisksSerializer(Serializer):
     risks = serializers.PrimaryKeyRelatedField(queryset=Risk.objects.all(), many=True)
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(FilterSet):
     reference = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     qualification = django_filters.ChoiceFilter(choices=Qualification.choices)
@@ -158,11 +159,11 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
 
 
-class ActionItemFilter(django_filters.FilterSet):
+class ActionItemFilter(FilterSet):
     case = django_filters.CharFilter(field_name="case__reference", label="Reference of the case")
     overdue = StrictBooleanFilter(method="filter_overdue", label="Not done and past its due date")
     done = StrictBooleanFilter(field_name="done_on", lookup_expr="isnull", exclude=True)
-    due_within = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=3650,
+    due_within = IntegerFilter(method="filter_due_within", min_value=0, max_value=3650,
                                              label="Not done and due within this many days (overdue included)")
 
     class Meta:

@@ -16,8 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter
+from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import ModelSerializer
 
 from ..choices import FunctionType, RiskMapKind
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
@@ -27,7 +28,7 @@ from ..services import riskmaps as services
 # --- macro-processes --------------------------------------------------------------------------------------
 
 
-class MacroProcessSerializer(serializers.ModelSerializer):
+class MacroProcessSerializer(ModelSerializer):
     class Meta:
         model = MacroProcess
         fields = ["id", "kind", "code", "name", "description"]
@@ -57,7 +58,7 @@ class MacroProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
 # --- risk maps --------------------------------------------------------------------------------------------
 
 
-class RiskSerializer(serializers.ModelSerializer):
+class RiskSerializer(ModelSerializer):
     macro_process = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -69,7 +70,7 @@ class RiskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RiskMapSerializer(serializers.ModelSerializer):
+class RiskMapSerializer(ModelSerializer):
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     risks = RiskSerializer(many=True, read_only=True, help_text="Ranked: highest net score first.")
     risk_count = serializers.IntegerField(read_only=True)
@@ -107,9 +108,9 @@ class ApproveInput(serializers.Serializer):
     approved_on = serializers.DateField()
 
 
-class RiskMapFilter(django_filters.FilterSet):
+class RiskMapFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=RiskMapKind.choices)
-    version = django_filters.NumberFilter(min_value=1)
+    version = IntegerFilter(min_value=1)
     approved = StrictBooleanFilter(field_name="approved_on", lookup_expr="isnull", exclude=True,
                                    label="Approved versions (true) or drafts (false)")
 
@@ -150,6 +151,16 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                                        .order_by("-net_score", "-gross_score", "code")))
             .order_by("kind", "-version")
         )
+
+    # The counts are annotations of get_queryset(): a created or changed map is read back through it, or its
+    # answer would lack them.
+    def perform_create(self, serializer: RiskMapSerializer) -> None:
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer: RiskMapSerializer) -> None:
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("new_version", "approve"):
@@ -195,7 +206,7 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 # --- interviews -------------------------------------------------------------------------------------------
 
 
-class RiskInterviewSerializer(serializers.ModelSerializer):
+class RiskInterviewSerializer(ModelSerializer):
     map = serializers.PrimaryKeyRelatedField(queryset=RiskMap.objects.all(), help_text="The map version's id.")
     macro_process = serializers.PrimaryKeyRelatedField(queryset=MacroProcess.objects.all(), allow_null=True,
                                                        required=False)

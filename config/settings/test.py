@@ -2,7 +2,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, REST_FRAMEWORK, VAR_DIR, env
 
 SECRET_KEY = "vigie-test-key"
 DEBUG = False
@@ -22,3 +22,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# API throttling stays on (the throttles and their cache run on every request) at rates no test reaches:
+# the tests share one cache and every anonymous request comes from 127.0.0.1.
+# tests/core/test_api_throttling.py sets low rates itself.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/hour", "user": "100000/hour", "upload": "100000/hour"},
+}

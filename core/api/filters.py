@@ -1,18 +1,42 @@
-"""Filters shared by the API of every app: bounded years and booleans that refuse what they don't know."""
+"""Filters shared by the API of every app: bounded years, whole numbers and booleans that refuse what they
+don't know, and the FilterSet base (and filter backend) that uses them for the fields a view lists.
+
+django-filter's defaults accept garbage silently: `?dry_run=maybe` reads as "any", `?version=1.5` as a
+decimal compared with an integer column, `?map=999` (no such map) as a 400 "select a valid choice". Here
+a boolean is true/false (or 1/0, yes/no, oui/non), a number of an integer column is a whole number, and a
+foreign key is filtered by its id (an unknown id matches nothing).
+"""
 from __future__ import annotations
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+from django_filters.rest_framework import DjangoFilterBackend
 
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
-class YearFilter(django_filters.NumberFilter):
-    """A calendar year; anything outside 1900-2199 is a 400, not a date overflow deep in a query."""
+#: What a database integer column (and SQLite's driver) holds: beyond, a 400 rather than an overflow.
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (`?version=1.5` is a 400), within a 64-bit integer unless `min_value`/`max_value` say
+    narrower; the bounds appear in the schema."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - django-filter's signature
+        kwargs.setdefault("min_value", MIN_INTEGER)
+        kwargs.setdefault("max_value", MAX_INTEGER)
+        super().__init__(*args, **kwargs)
+
+
+class YearFilter(IntegerFilter):
+    """A calendar year; anything outside 1900-2199 is a 400, not a date overflow deep in a query."""
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - django-filter's signature
         kwargs.setdefault("min_value", MIN_YEAR)
@@ -45,3 +69,29 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """`?overdue=maybe` is a 400 instead of silently returning everything."""
 
     field_class = StrictNullBooleanField
+
+
+_INTEGER_COLUMNS = (
+    models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField, models.BigIntegerField,
+    models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every API filterset: the filters made for `Meta.fields` (and a view's `filterset_fields`)
+    are strict booleans, whole numbers, and foreign keys by id."""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+        **{column: {"filter_class": IntegerFilter} for column in _INTEGER_COLUMNS},
+        models.ForeignKey: {"filter_class": IntegerFilter},
+        models.OneToOneField: {"filter_class": IntegerFilter},
+    }
+
+
+class FilterBackend(DjangoFilterBackend):
+    """DRF's django-filter backend, with `FilterSet` above as the base of the filtersets it makes."""
+
+    filterset_base = FilterSet

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -17,8 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.imports import ImportReport, get_importer
-from core.imports.uploads import import_upload
+from core.imports.uploads import import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun
+
+from .serializers import ModelSerializer
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -27,7 +30,7 @@ class ImportUploadSerializer(serializers.Serializer):
     strict = serializers.BooleanField(default=False, help_text="All or nothing: any rejected row rolls back the file.")
 
 
-class ImportRunSerializer(serializers.ModelSerializer):
+class ImportRunSerializer(ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
     unknown_columns = serializers.SerializerMethodField()
 
@@ -36,7 +39,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "file_name", "sha256", "size", "user", "started_at", "finished_at", "status",
             "dry_run", "strict", "rows_read", "created", "updated", "unchanged", "rejected", "blank_lines",
-            "last_line_committed", "message", "unknown_columns", "details",
+            "last_line_committed", "batches_committed", "heartbeat_at", "message", "unknown_columns", "details",
         ]
         read_only_fields = fields
 
@@ -73,6 +76,12 @@ class ImportUploadView(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [IsAuthenticated]
+    throttle_scope = "upload"  # a stricter rate on top of the per-user one (REST_FRAMEWORK throttle rates)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        # Before authentication: a session login's CSRF check already reads the body.
+        limit_uploads(request._request)
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="imports_upload",
@@ -90,7 +99,10 @@ class ImportUploadView(APIView):
             400: OpenApiResponse(description="The file was refused as a whole (not a table, missing column...)."),
             403: OpenApiResponse(description="No `add` permission on the imported model."),
             404: OpenApiResponse(description="Unknown kind."),
-            413: OpenApiResponse(description="The file is larger than VIGIE_IMPORT_MAX_BYTES."),
+            413: OpenApiResponse(description="The file (or the request) is larger than VIGIE_IMPORT_MAX_BYTES: the "
+                                             "message gives its size and the limit. Nothing is imported."),
+            429: OpenApiResponse(description="Too many uploads (the `upload` rate), or requests: wait `Retry-After` "
+                                             "seconds."),
         },
         tags=["imports"],
     )
@@ -98,18 +110,21 @@ class ImportUploadView(APIView):
         try:
             importer = get_importer(kind)
         except KeyError:
-            raise NotFound(f"Unknown import kind '{kind}'.") from None
+            raise NotFound(_("Unknown import kind “%(kind)s”.") % {"kind": kind}) from None
         if not request.user.has_perm(importer.add_permission()):
-            raise PermissionDenied(f"Importing {kind} needs the {importer.add_permission()} permission.")
+            raise PermissionDenied(_("Importing %(kind)s needs the %(permission)s permission.")
+                                   % {"kind": kind, "permission": importer.add_permission()})
         # Refuse an oversized body before reading it (the multipart envelope adds a few hundred bytes).
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.VIGIE_IMPORT_MAX_BYTES + 64 * 1024:
-            return _too_large(int(request.META["CONTENT_LENGTH"]))
+        length = _content_length(request)
+        if length > settings.VIGIE_IMPORT_MAX_BYTES + ENVELOPE_BYTES:
+            return _too_large(_("The request is too large: %(size)s; the limit for a file is %(limit)s.") % {
+                "size": size_text(length), "limit": size_text(settings.VIGIE_IMPORT_MAX_BYTES)})
         upload_serializer = ImportUploadSerializer(data=request.data)
         upload_serializer.is_valid(raise_exception=True)
         data = upload_serializer.validated_data
         upload = data["file"]
-        if upload.size > settings.VIGIE_IMPORT_MAX_BYTES:
-            return _too_large(upload.size)
+        if upload.size > settings.VIGIE_IMPORT_MAX_BYTES:  # an OversizedUpload (core/imports/uploads.py)
+            return _too_large(too_large_message(Path(upload.name or "").name, upload.size))
         report = import_upload(kind, upload, user=request.user, dry_run=data["dry_run"], strict=data["strict"])
         if report.run.status == ImportRun.Status.REFUSED:
             return Response({"detail": f"refused: {report.run.message}", "run": report.run.pk},
@@ -118,11 +133,19 @@ class ImportUploadView(APIView):
                         status=status.HTTP_201_CREATED)
 
 
-def _too_large(size: int) -> Response:
-    return Response(
-        {"detail": f"The file is too large ({size} bytes, the limit is {settings.VIGIE_IMPORT_MAX_BYTES})."},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+#: What a multipart body adds around the file (boundaries, headers, the other fields), at most.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 @extend_schema(tags=["imports"])
@@ -132,6 +155,11 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ImportRun.objects.select_related("user").order_by("-started_at", "-pk")
     serializer_class = ImportRunSerializer
     filterset_fields = ["kind", "status", "dry_run"]
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        # A run whose process died shows as interrupted, not "running" (core/models.py), as in the admin.
+        ImportRun.objects.mark_interrupted()
 
     @extend_schema(summary="The rejected rows of a run, as CSV", responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

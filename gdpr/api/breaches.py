@@ -16,22 +16,23 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import DateTimeField, ModelSerializer
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
 from ..services import breaches as services
 
 
-class BreachNotificationSerializer(serializers.ModelSerializer):
+class BreachNotificationSerializer(ModelSerializer):
     class Meta:
         model = BreachNotification
         fields = ["id", "phase", "sent_at", "cnil_reference", "content"]
         read_only_fields = fields
 
 
-class BreachSerializer(serializers.ModelSerializer):
+class BreachSerializer(ModelSerializer):
     reference = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="Generated (BR-YYYY-NNN) when not given."
     )
@@ -82,7 +83,7 @@ class DecideSerializer(serializers.Serializer):
 
 
 class NotifySerializer(serializers.Serializer):
-    sent_at = serializers.DateTimeField()
+    sent_at = DateTimeField()
     phase = serializers.ChoiceField(choices=NotificationPhase.choices, default=NotificationPhase.INITIAL)
     cnil_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     content = serializers.CharField(required=False, allow_blank=True, default="")
@@ -91,7 +92,7 @@ class NotifySerializer(serializers.Serializer):
 
 
 class InformSubjectsSerializer(serializers.Serializer):
-    informed_at = serializers.DateTimeField()
+    informed_at = DateTimeField()
 
 
 EXEMPTIONS = [choice for choice in SubjectsExemption.choices if choice[0]]
@@ -109,10 +110,10 @@ class ExemptionSerializer(serializers.Serializer):
 
 
 class CloseSerializer(serializers.Serializer):
-    closed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    closed_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
-class BreachFilter(django_filters.FilterSet):
+class BreachFilter(FilterSet):
     reference = django_filters.CharFilter()
     notified = StrictBooleanFilter(field_name="notified_at", lookup_expr="isnull", exclude=True)
     overdue = StrictBooleanFilter(

@@ -16,21 +16,22 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import ModelSerializer
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services.cnil import cnil_case_answer, cnil_case_create, cnil_case_update
 
 
-class CnilCaseAttachmentSerializer(serializers.ModelSerializer):
+class CnilCaseAttachmentSerializer(ModelSerializer):
     class Meta:
         model = CnilCaseAttachment
         fields = ["id", "file", "description", "uploaded_at"]
         read_only_fields = fields
 
 
-class CnilCaseSerializer(serializers.ModelSerializer):
+class CnilCaseSerializer(ModelSerializer):
     rights_request = serializers.SlugRelatedField(
         slug_field="reference", queryset=RightsRequest.objects.all(), allow_null=True, required=False,
         help_text="Reference of the rights request the complaint is about.",
@@ -66,7 +67,7 @@ class CnilCaseAnswerSerializer(serializers.Serializer):
     answered_on = serializers.DateField(help_text="The date we answered the CNIL (not before receipt, not in the future).")
 
 
-class CnilCaseFilter(django_filters.FilterSet):
+class CnilCaseFilter(FilterSet):
     reference = django_filters.CharFilter()
     kind = django_filters.ChoiceFilter(choices=CnilCase._meta.get_field("kind").choices)
     overdue = StrictBooleanFilter(method="filter_overdue", label="Open referral past its reply date")

@@ -19,8 +19,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter
+from core.api.filters import FilterSet, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import ModelSerializer
 
 from ..models import ProcessingActivity
 from ..register_export import CONTENT_TYPE, register_on, register_response
@@ -33,7 +34,7 @@ from ..services.register import (
 )
 
 
-class ProcessingActivitySerializer(serializers.ModelSerializer):
+class ProcessingActivitySerializer(ModelSerializer):
     registered_on = serializers.DateField(
         required=False, help_text="Day the activity entered the register; today when not given."
     )
@@ -70,7 +71,7 @@ class ExportQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="The register on this day (YYYY-MM-DD); today by default.")
 
 
-class ProcessingActivityFilter(django_filters.FilterSet):
+class ProcessingActivityFilter(FilterSet):
     reference = django_filters.CharFilter()
     active_on = django_filters.DateFilter(method="filter_active_on", label="In the register on (YYYY-MM-DD)")
     review_overdue = StrictBooleanFilter(method="filter_review_overdue", label="Review overdue today")

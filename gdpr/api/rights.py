@@ -19,8 +19,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import StrictBooleanFilter, YearFilter
+from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
+from core.api.serializers import DateTimeField, ModelSerializer
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
@@ -30,14 +31,14 @@ from ..services import rights as services
 # --- output ----------------------------------------------------------------------------------------------
 
 
-class RightsRequestPauseSerializer(serializers.ModelSerializer):
+class RightsRequestPauseSerializer(ModelSerializer):
     class Meta:
         model = RightsRequestPause
         fields = ["id", "reason", "asked_on", "answered_on", "note"]
         read_only_fields = fields
 
 
-class DeadlineEventSerializer(serializers.ModelSerializer):
+class DeadlineEventSerializer(ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -54,7 +55,7 @@ STATE_FIELDS = [
 ]
 
 
-class RightsRequestSerializer(serializers.ModelSerializer):
+class RightsRequestSerializer(ModelSerializer):
     reference = serializers.CharField(
         max_length=32, required=False, allow_blank=True,
         help_text="Generated (DSR-YYYY-NNNNN, Paris year of receipt) when not given. Not editable afterwards.",
@@ -135,13 +136,13 @@ class ResumeInput(serializers.Serializer):
 
 
 class ExtendInput(serializers.Serializer):
-    notified_at = serializers.DateTimeField(help_text="When the requester was told of the extension (before the "
+    notified_at = DateTimeField(help_text="When the requester was told of the extension (before the "
                                                       "first deadline).")
     reason = serializers.CharField(help_text="The reasons given to the requester (Art. 12(3)).")
 
 
 class AnswerInput(serializers.Serializer):
-    answered_at = serializers.DateTimeField()
+    answered_at = DateTimeField()
     # Withdrawals and refusals have their own actions (withdraw/, refuse/).
     outcome = serializers.ChoiceField(choices=[
         c for c in Outcome.choices if c[0] not in (Outcome.WITHDRAWN, Outcome.REFUSED, Outcome.UNFOUNDED)])
@@ -150,19 +151,19 @@ class AnswerInput(serializers.Serializer):
 
 class RefuseInput(serializers.Serializer):
     ground = serializers.ChoiceField(choices=RefusalGround.choices, help_text="Art. 12(5).")
-    answered_at = serializers.DateTimeField(help_text="When the refusal was sent.")
+    answered_at = DateTimeField(help_text="When the refusal was sent.")
     complaint_right_notified = serializers.BooleanField(
         help_text="Must be true: the refusal told the requester of the right to complain to the CNIL (Art. 12(4)).")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True, default="")
 
 
 class WithdrawInput(serializers.Serializer):
-    withdrawn_at = serializers.DateTimeField(required=False, help_text="Now when not given.")
+    withdrawn_at = DateTimeField(required=False, help_text="Now when not given.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class CloseInput(serializers.Serializer):
-    closed_at = serializers.DateTimeField(required=False, help_text="Now when not given.")
+    closed_at = DateTimeField(required=False, help_text="Now when not given.")
 
 
 class EmptyInput(serializers.Serializer):
@@ -172,7 +173,7 @@ class EmptyInput(serializers.Serializer):
 # --- filters ---------------------------------------------------------------------------------------------
 
 
-class RightsRequestFilter(django_filters.FilterSet):
+class RightsRequestFilter(FilterSet):
     reference = django_filters.CharFilter()
     status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices)
     right = django_filters.ChoiceFilter(choices=Right.choices)

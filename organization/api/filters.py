@@ -1,10 +1,12 @@
 """Filters of the roster API."""
 import django_filters
 
+from core.api.filters import FilterSet
+
 from ..models import Employee
 
 
-class EmployeeFilter(django_filters.FilterSet):
+class EmployeeFilter(FilterSet):
     employee_id = django_filters.CharFilter()
     entity = django_filters.CharFilter(field_name="entity__code")
     department = django_filters.CharFilter(field_name="department__name")

@@ -1,10 +1,12 @@
 """Serializers of the roster."""
 from rest_framework import serializers
 
+from core.api.serializers import ModelSerializer
+
 from ..models import Department, Employee, LegalEntity
 
 
-class LegalEntitySerializer(serializers.ModelSerializer):
+class LegalEntitySerializer(ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
     )
@@ -14,13 +16,13 @@ class LegalEntitySerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "parent"]
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "name"]
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ModelSerializer):
     entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all())
     department = serializers.SlugRelatedField(
         slug_field="name", queryset=Department.objects.all(), allow_null=True, required=False

@@ -5,7 +5,7 @@ managers, auditors: core/roles.py). A missing or impossible year is a 400 naming
 """
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.permissions import StrictModelPermissions
+from core.api.schema import AutoSchema
+from core.api.serializers import DateTimeField
 
 from .. import export, services
 from ..models import IndicatorValue
@@ -26,19 +28,28 @@ _INDICATOR = inline_serializer("ExportedIndicator", fields={
     "method": serializers.CharField(), "status": serializers.CharField(), "note": serializers.CharField(),
 })
 _EXPORT = inline_serializer("IndicatorsExport", fields={
-    "year": serializers.IntegerField(), "generated_at": serializers.DateTimeField(),
+    "year": serializers.IntegerField(), "generated_at": DateTimeField(),
     "frozen": serializers.BooleanField(), "indicators": _INDICATOR.__class__(many=True),
     "esrs": _INDICATOR.__class__(many=True),
 })
 
 
+class IndicatorsSchema(AutoSchema):
+    """`year`'s bounds are those of services.check_year, the last one moving with the calendar."""
+
+    def get_override_parameters(self) -> list:
+        year = {"type": "integer", "minimum": services.FIRST_YEAR, "maximum": timezone.localdate().year + 1}
+        return [*super().get_override_parameters(),
+                OpenApiParameter("year", year, required=True, description="The fiscal year.")]
+
+
 class IndicatorsExportView(APIView):
     permission_classes = [StrictModelPermissions]
     queryset = IndicatorValue.objects.none()  # for the model permissions
+    schema = IndicatorsSchema()
 
     @extend_schema(
         operation_id="reporting_indicators_export",
-        parameters=[OpenApiParameter("year", OpenApiTypes.INT, required=True, description="The fiscal year.")],
         responses={200: _EXPORT, 400: OpenApiResponse(description="`year` is missing or impossible.")},
     )
     def get(self, request: Request) -> Response:

@@ -140,3 +140,12 @@ def test_the_api_serves_the_export_to_readers_and_names_a_bad_year(roles, client
         assert response.status_code == 400 and "year" in response.json()
     assert api_client().get("/api/reporting/indicators/", {"year": 2023}).status_code == 403
     assert client.get("/api/reporting/indicators/", {"year": 2023}).status_code in (401, 403)
+
+
+def test_the_first_year_exports_without_a_previous_year(roles):
+    """Found by schemathesis: the first accepted year used to compute year - 1, which check_year refuses (500)."""
+    data = export.as_dict(services.FIRST_YEAR)
+    assert data["indicators"] and all(item["previous_value"] is None for item in data["indicators"])
+    response = api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR}")
+    assert response.status_code == 200
+    assert api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR - 1}").status_code == 400

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from core.api.filters import YearFilter
+from core.api.filters import FilterSet, YearFilter
+from core.api.serializers import ModelSerializer
 from organization.models import Employee
 
 from .. import services
@@ -23,7 +24,7 @@ from ..models import Completion, Module
 NOT_FLAGGED = "none"
 
 
-class CompletionSerializer(serializers.ModelSerializer):
+class CompletionSerializer(ModelSerializer):
     employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
                                            help_text="The employee's HR id (employee_id).")
     module = serializers.SlugRelatedField(slug_field="code", queryset=Module.objects.all(),
@@ -42,7 +43,7 @@ class CompletionSerializer(serializers.ModelSerializer):
         return services.completion_record(actor=self.context["request"].user, **validated_data)
 
 
-class CompletionFilter(django_filters.FilterSet):
+class CompletionFilter(FilterSet):
     module = django_filters.CharFilter(field_name="module__code", label="Code of the module")
     employee = django_filters.CharFilter(field_name="employee__employee_id", label="HR id of the employee")
     year = YearFilter(field_name="completed_on", lookup_expr="year", label="Year of the completion day (Paris)")

@@ -23,8 +23,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import MAX_YEAR, MIN_YEAR, StrictBooleanFilter
+from core.api.filters import FilterSet, MAX_YEAR, MIN_YEAR, StrictBooleanFilter
 from core.api.permissions import StrictModelPermissions
+from core.api.serializers import ModelSerializer
 from organization.models import Department, Employee, LegalEntity
 
 from .. import kpis, services
@@ -38,6 +39,8 @@ MAX_TREND_MONTHS = 120
 # --- query parameters -------------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "format": "date", "pattern": r"^(19|2[01])[0-9]{2}-",
+                      "description": "YYYY-MM-DD, a day of the years 1900 to 2199."})
 class BoundedDateField(serializers.DateField):
     """A YYYY-MM-DD day within 1900-2199: beyond, the renewal arithmetic would overflow (a 400, not a 500)."""
 
@@ -171,7 +174,7 @@ class TrendPointSerializer(serializers.Serializer):
     denominator = serializers.IntegerField()
 
 
-class NotTrainedEmployeeSerializer(serializers.ModelSerializer):
+class NotTrainedEmployeeSerializer(ModelSerializer):
     entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department = serializers.SlugRelatedField(slug_field="name", read_only=True)
     last_completed_on = serializers.DateField(
@@ -189,7 +192,7 @@ class NotTrainedEmployeeSerializer(serializers.ModelSerializer):
 # --- the modules ------------------------------------------------------------------------------------------
 
 
-class ModuleSerializer(serializers.ModelSerializer):
+class ModuleSerializer(ModelSerializer):
     audience_entities = serializers.SlugRelatedField(
         slug_field="code", queryset=LegalEntity.objects.all(), many=True, required=False,
         help_text="Entity codes the audience is limited to; empty: every entity.")
@@ -216,7 +219,7 @@ class ModuleSerializer(serializers.ModelSerializer):
         return services.module_update(actor=self.context["request"].user, module=instance, **validated_data)
 
 
-class ModuleFilter(django_filters.FilterSet):
+class ModuleFilter(FilterSet):
     code = django_filters.CharFilter()
     kind = django_filters.ChoiceFilter(choices=ModuleKind.choices)
     audience = django_filters.ChoiceFilter(choices=Audience.choices)

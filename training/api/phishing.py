@@ -10,13 +10,14 @@ import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
-from core.api.filters import YearFilter
+from core.api.filters import FilterSet, YearFilter
+from core.api.serializers import ModelSerializer
 
 from .. import services
 from ..models import PhishingCampaign
 
 
-class PhishingCampaignSerializer(serializers.ModelSerializer):
+class PhishingCampaignSerializer(ModelSerializer):
     reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
                                       help_text="Generated (PHI-YYYY-NN) when not given.")
     click_rate = serializers.DecimalField(
@@ -41,7 +42,7 @@ class PhishingCampaignSerializer(serializers.ModelSerializer):
         return services.phishing_campaign_save(actor=self.context["request"].user, campaign=instance)
 
 
-class PhishingCampaignFilter(django_filters.FilterSet):
+class PhishingCampaignFilter(FilterSet):
     reference = django_filters.CharFilter()
     year = YearFilter(field_name="sent_on", lookup_expr="year", label="Year the campaign was sent")
 

@@ -15,7 +15,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import YearFilter
+from core.api.filters import FilterSet, YearFilter
+from core.api.serializers import ModelSerializer
 from organization.models import Employee, LegalEntity
 
 from .. import services
@@ -23,7 +24,7 @@ from ..choices import AttendanceRole
 from ..models import Attendance, Module, Session
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ModelSerializer):
     reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
                                       help_text="Generated (SES-YYYY-NNNN) when not given; cannot change.")
     module = serializers.SlugRelatedField(slug_field="code", queryset=Module.objects.all(),
@@ -47,7 +48,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return services.session_update(actor=self.context["request"].user, session=instance, **validated_data)
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(FilterSet):
     reference = django_filters.CharFilter()
     module = django_filters.CharFilter(field_name="module__code", label="Code of the module")
     year = YearFilter(field_name="held_on", lookup_expr="year", label="Year the session was held")
@@ -100,7 +101,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 # --- attendance -------------------------------------------------------------------------------------------
 
 
-class AttendanceSerializer(serializers.ModelSerializer):
+class AttendanceSerializer(ModelSerializer):
     session = serializers.SlugRelatedField(slug_field="reference", queryset=Session.objects.select_related("module"),
                                            help_text="Reference of the session; cannot change.")
     employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
@@ -134,7 +135,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
         )
 
 
-class AttendanceFilter(django_filters.FilterSet):
+class AttendanceFilter(FilterSet):
     session = django_filters.CharFilter(field_name="session__reference", label="Reference of the session")
     module = django_filters.CharFilter(field_name="session__module__code", label="Code of the module")
     employee = django_filters.CharFilter(field_name="employee__employee_id", label="HR id of the employee")

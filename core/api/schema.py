@@ -1,0 +1,196 @@
+"""The OpenAPI schema documents every answer the API can give, errors included.
+
+drf-spectacular documents the success of each operation; the errors DRF and Vigie answer are the same for
+every view, so they are added here once (unless a view documents its own): 400 where a body or a query
+parameter can be refused, 403 everywhere (not authenticated, or no permission: the session scheme comes
+first, so DRF never answers 401), 404 for an object route or a page past the end, 413 where a body is
+parsed, 415 where a body of another media type is refused, 429 with `Retry-After` everywhere (throttling).
+
+It also says what the code does where drf-spectacular guesses short:
+- request bodies are documented as JSON only (form encodings stay accepted, for DRF's browsable API, but an
+  empty form field means null there, which JSON Schema cannot say); views that take files name their
+  multipart body themselves (the imports);
+- a read-only field takes `null` / `""` from its model field (DRF drops `allow_null`/`allow_blank` from
+  read-only fields, so a blank outcome or a missing approver would break the schema);
+- query filters: their type and bounds from the django-filter form field; an optional query parameter has
+  `allowEmptyValue` (an empty one is not applied);
+- a nullable relation accepts "" in a request body (DRF reads it as null).
+Schemathesis (tests/core/test_api_schemathesis.py) holds the API to it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import get_manager, get_view_model
+from rest_framework import serializers
+
+from .filters import MAX_INTEGER, MIN_INTEGER
+
+#: Errors that are not about a field: `{"detail": "..."}` (DRF's shape).
+ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What went wrong, in the request's language."}},
+    "required": ["detail"],
+}
+#: Refused input: `{"field": ["message", ...], "non_field_errors": [...]}`, nested for nested objects; a body
+#: that cannot be parsed gets `{"detail": "..."}`.
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": "Each field at fault with its messages (`non_field_errors` for the whole), or `detail`.",
+    "additionalProperties": True,
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the next request is accepted.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+#: The JSON Schema of a filter's value, from the form field that reads it (drf-spectacular guesses from the
+#: model column or a `method=`'s type hint). Order matters: DecimalField and FloatField are IntegerField
+#: subclasses in Django.
+FORM_FIELD_TYPES: list[tuple[type[forms.Field], dict[str, Any]]] = [
+    (forms.DecimalField, {"type": "number"}),
+    (forms.FloatField, {"type": "number"}),
+    (forms.IntegerField, {"type": "integer"}),
+    (forms.DateTimeField, {"type": "string", "format": "date-time"}),
+    (forms.DateField, {"type": "string", "format": "date"}),
+    (forms.NullBooleanField, {"type": "boolean"}),
+    (forms.BooleanField, {"type": "boolean"}),
+    (forms.CharField, {"type": "string"}),
+]
+
+
+def _model_field(serializer: serializers.Serializer, field: serializers.Field) -> models.Field | None:
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not source or "." in source or source == "*":
+        return None
+    try:
+        field = model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None  # not a reverse relation
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's AutoSchema plus the errors every Vigie view can answer."""
+
+    def map_parsers(self) -> list[Any]:
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_basic_serializer(self, serializer: serializers.Serializer, direction: str) -> dict[str, Any]:
+        for field in serializer.fields.values():
+            if not field.read_only:
+                continue
+            model_field = _model_field(serializer, field)
+            if model_field is None:
+                continue
+            if model_field.null:
+                field.allow_null = True
+            if model_field.blank and isinstance(field, (serializers.ChoiceField, serializers.CharField)):
+                field.allow_blank = True
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request":
+            for name, field in serializer.fields.items():
+                prop = schema.get("properties", {}).get(name)
+                if isinstance(field, serializers.RelatedField) and field.allow_null and isinstance(prop, dict):
+                    # DRF reads "" as null for a relation (`"entity": ""` clears it): say so.
+                    prop.pop("minLength", None)
+        return schema
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "path" and schema.get("type") == "integer":
+                # An id is a 64-bit integer column; past it, SQLite's driver overflows (a 400).
+                schema.setdefault("minimum", MIN_INTEGER)
+                schema.setdefault("maximum", MAX_INTEGER)
+            if (parameter.get("in") == "query" and not parameter.get("required")
+                    and parameter.get("schema", {}).get("type") != "array"):
+                # An empty optional parameter is not applied (django-filter, DRF's page and format, the
+                # query serializers): `?status=` is "any status", `?page=` the first page.
+                parameter["allowEmptyValue"] = True
+        return operation
+
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        parameters = super()._get_filter_parameters()
+        filters = self._filterset_filters()
+        for parameter in parameters:
+            filter_ = filters.get(parameter["name"])
+            if filter_ is None:
+                continue
+            schema = parameter.setdefault("schema", {})
+            form_field = filter_.field_class
+            if not issubclass(form_field, (forms.ChoiceField, forms.MultipleChoiceField)):
+                # What the form field reads, not what drf-spectacular guessed from the model column or a
+                # method's type hint (a `?received_year=` on a date column is a whole number).
+                for field_class, field_schema in FORM_FIELD_TYPES:
+                    if issubclass(form_field, field_class):
+                        if field_class is not forms.CharField:
+                            schema.pop("format", None)
+                            schema.update(field_schema)
+                        break
+            for bound, keyword in (("min_value", "minimum"), ("max_value", "maximum")):
+                if filter_.extra.get(bound) is not None:
+                    schema[keyword] = filter_.extra[bound]
+        return parameters
+
+    def _filterset_filters(self) -> dict[str, Any]:
+        for backend in self.get_filter_backends():
+            if not issubclass(backend, DjangoFilterBackend):
+                continue
+            model = get_view_model(self.view)
+            if model is None:
+                return {}
+            filterset_class = backend().get_filterset_class(self.view, get_manager(model).none())
+            return dict(filterset_class.base_filters) if filterset_class else {}
+        return {}
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for code, response in self._standard_errors().items():
+            documented = responses.get(code)
+            if documented is None:
+                responses[code] = response
+            elif "content" not in documented:
+                # A view that described the error in words only: keep its words, add the body's shape.
+                documented["content"] = response["content"]
+            if code == "429":
+                responses[code].setdefault("headers", {}).update(RETRY_AFTER)
+        return responses
+
+    def _has_body(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH")
+
+    def _has_query(self) -> bool:
+        return bool(self._get_filter_parameters() or self._get_pagination_parameters()
+                    or any(getattr(p, "location", None) == "query" for p in self.get_override_parameters()))
+
+    def _standard_errors(self) -> dict[str, dict[str, Any]]:
+        errors: dict[str, dict[str, Any]] = {}
+        if self._has_body() or self._has_query():
+            errors["400"] = _json(VALIDATION_ERROR, "Refused: the body names each field (or parameter) at fault.")
+        elif self.method == "DELETE":
+            errors["400"] = _json(VALIDATION_ERROR, "Refused: other records still refer to this one.")
+        errors["403"] = _json(ERROR, "Not authenticated, or no permission for this operation.")
+        if "{" in self.path or self._get_pagination_parameters() or self._get_format_parameters():
+            errors["404"] = _json(ERROR, "No such object (or no such page, or no such `format`).")
+        if self._has_body():
+            errors["413"] = _json(ERROR, "The body is larger than the server accepts (the limit is named).")
+            errors["415"] = _json(ERROR, "The body's media type is not one this operation reads.")
+        errors["429"] = _json(ERROR, "Too many requests: wait `Retry-After` seconds.")
+        return errors
