@@ -5,6 +5,7 @@ only change defaults and hardening.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -21,7 +22,8 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Vigie's site (core/admin_config.py, core/admin_site.py): two-factor login when required.
+    "core.admin_config.VigieAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -33,6 +35,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "organization",
     "compliance",
@@ -50,9 +55,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out user or address is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +128,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 VIGIE_IMPORT_MAX_BYTES = env.int("VIGIE_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+# A running import seen from another machine is marked interrupted after this long without a heartbeat
+# (it sends one after each batch, and every 30 s on PostgreSQL).
+VIGIE_IMPORT_STALE_SECONDS = env.int("VIGIE_IMPORT_STALE_SECONDS", default=300)
 
 # Cache: Redis when configured, else files shared by the web, worker and beat processes.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -206,7 +223,7 @@ VIGIE_SYSTEM_USERNAME = env.str("VIGIE_SYSTEM_USERNAME", default="vigie-system")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "core.security.VerifiedSessionAuthentication",  # a session counts once two-factor verified
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StrictModelPermissions"],
@@ -244,7 +261,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 LOGIN_URL = "admin:login"
@@ -269,3 +286,80 @@ VIGIE_COI_ANALYSIS_DAYS = env.int("VIGIE_COI_ANALYSIS_DAYS", default=60)
 # Risk-map scales (AFA method): likelihood and impact from 1 to these maxima.
 VIGIE_RISK_LIKELIHOOD_MAX = env.int("VIGIE_RISK_LIKELIHOOD_MAX", default=4)
 VIGIE_RISK_IMPACT_MAX = env.int("VIGIE_RISK_IMPACT_MAX", default=4)
+
+# --- Login protection (issue 8; core/security.py, core/admin_site.py) ------------------------------------
+# django-axes: after VIGIE_LOGIN_FAILURE_LIMIT failed logins from one address, or for one user name, that
+# address or user name is refused for VIGIE_LOGIN_COOLOFF_MINUTES (even with the right password); a
+# success resets the count. Attempts and logins are kept in the database (admin: "Axes").
+AXES_ENABLED = env.bool("VIGIE_LOGIN_PROTECTION", default=True)
+AXES_FAILURE_LIMIT = env.int("VIGIE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("VIGIE_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/vigie/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+# Login records (who logged in or failed, from which address) are kept this many days, then deleted by
+# the daily task core.tasks.purge_login_records (CNIL, recommandation journalisation 2021: 6 months to
+# 1 year). Failure counts older than the cool-off no longer lock anyone and go at the same time.
+VIGIE_LOGIN_RECORDS_DAYS = env.int("VIGIE_LOGIN_RECORDS_DAYS", default=365)
+# How many reverse proxies in front of Vigie append to X-Forwarded-For (0: use the connection's address).
+# The client address is read that many places from the right, so a client cannot choose its own.
+VIGIE_TRUSTED_PROXY_COUNT = env.int("VIGIE_TRUSTED_PROXY_COUNT", default=0)
+# django-otp: when True, the admin (and the API's session login) needs a TOTP code from an authenticator
+# app besides the password; a user without a device is asked to register one at the first login. On in
+# production settings. Tokens of the API (issued by an administrator) are not affected.
+VIGIE_ADMIN_OTP_REQUIRED = env.bool("VIGIE_ADMIN_OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("VIGIE_OTP_ISSUER", default="Vigie")
+# --- end of login protection ----------------------------------------------------------------------------
+
+# --- Personal-data retention (issue 8; core/retention.py) -----------------------------------------------
+# How long each record type keeps its personal data after its period starts; the daily task
+# core.tasks.anonymise_expired (03:15 Paris) then anonymises it, live row and history rows (dates, types,
+# statuses, outcomes and counts stay for the indicators). `manage.py anonymise_expired --dry-run` lists
+# what is due. A record type left out takes its default; a period is a dict of years/months/days
+# ({"years": 5}, {"months": 2}); None disables a record type. An unknown code or a bad value stops the
+# start (ImproperlyConfigured, system check core.E301). The record types, their defaults and why:
+#   gdpr.rights_request      5 years after closure (else the answer): Art. 5(2) accountability, Code civil
+#                            art. 2224 (5-year limitation); covers the 3 years the CNIL asks to keep an objection.
+#   gdpr.cnil_case           5 years after the answer (complaint without referral: its receipt); same basis.
+#   gdpr.breach              5 years after closure: Art. 33(5) sets no period; the register entry stays,
+#                            its free texts (facts, reasoning, notification content) go.
+#   compliance.coi_case      2 months after closure, cases without disciplinary or judicial follow-up: CNIL
+#                            référentiel alertes professionnelles (délibération 2023-064), loi Sapin II art. 9.
+#   compliance.coi_case_proceedings  6 years after closure, cases with a sanction or a referral: same
+#                            référentiel, "until the end of the proceedings"; 6 years = limitation of a délit
+#                            (code de procédure pénale art. 8). Adapt to the proceedings' actual end.
+#   organization.employee    5 years after the last day of contract: CNIL référentiel gestion du personnel
+#                            (délibération 2019-160), Code civil art. 2224, Code du travail L.1134-5.
+#   core.import_rejects      3 months after the import: the rejected rows' CSV (raw lines) is deleted.
+# E.g. VIGIE_RETENTION = {"gdpr.rights_request": {"years": 6}, "gdpr.breach": None}
+VIGIE_RETENTION: dict[str, dict[str, int] | None] = {}
+# --- end of personal-data retention ---------------------------------------------------------------------
+
+# --- API robustness (issue 8) ---------------------------------------------------------------------------
+# Throttling (core/api/throttling.py): requests with a login are counted per user, without one per client
+# address (the one django-axes sees, VIGIE_TRUSTED_PROXY_COUNT); views with a `throttle_scope` (the file
+# uploads of the imports: "upload") have a stricter limit on top. A rate is "N/second|minute|hour|day";
+# "none" switches that limit off. Past it: 429 with Retry-After. The counters are in the cache; when the
+# cache is down the API answers unthrottled and logs a warning.
+VIGIE_API_THROTTLE_RATES: dict[str, str | None] = {
+    scope: (None if rate.strip().lower() in ("", "none") else rate.strip())
+    for scope, rate in {
+        "anon": env.str("VIGIE_API_THROTTLE_ANON", default="100/hour"),
+        "user": env.str("VIGIE_API_THROTTLE_USER", default="1000/hour"),
+        "upload": env.str("VIGIE_API_THROTTLE_UPLOAD", default="30/hour"),
+    }.items()
+}
+REST_FRAMEWORK.update({
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.api.throttling.AnonThrottle", "core.api.throttling.UserThrottle", "core.api.throttling.ScopedThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": VIGIE_API_THROTTLE_RATES,
+    # Strict filters: `?flag=maybe` or `?year=1.5` is a 400, not a silent "any" (core/api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
+    # Documents the errors every view can answer (400/403/404/413/415/429) besides each view's own.
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+})
+# The schema and its browsable UI describe the data model of a whistleblowing tool: login required.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+# --- end of API robustness ------------------------------------------------------------------------------
