@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .admin_utils import badge
 from .imports import ImportReport, importers
+from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
 from .models import ImportRun
 
@@ -60,7 +61,7 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(kind, kind) for kind in importers()]
+        return [(kind, kind) for kind in visible_kinds(request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
         return queryset.filter(kind=self.value()) if self.value() else queryset
@@ -155,6 +156,10 @@ class ImportRunAdmin(ImportRunAdminBase):
             ImportRun.objects.mark_interrupted()
         except DatabaseError:  # never a reason not to show the runs
             logger.exception("could not check the running imports")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportRun]:
+        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
+        return super().get_queryset(request).filter(kind__in=visible_kinds(request.user))
 
     def rejects_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         run = self.get_object(request, object_id)

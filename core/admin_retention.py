@@ -57,6 +57,27 @@ class RetentionRunAdmin(RetentionRunAdminBase):
         return request.user.has_perm("core.add_retentionrun")
 
     @admin.display(description=_("status"), ordering="status")
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # A search by reference would tell which records were anonymised: only for who may view them all.
+        models = [policy.model.partition(".") for policy in retention.policies().values()]
+        if all(request.user.has_perm(f"{app}.view_{name}") for app, _dot, name in models):
+            return list(self.search_fields)
+        return []
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> RetentionRun | None:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and obj.report:
+            # The references of record types the reader may not view are not theirs to read (a case
+            # reference, and whether it had proceedings, is not the DPO's business): only the counts.
+            known = retention.policies()
+            for entry in obj.report:
+                policy = known.get(entry.get("code"))
+                model = policy.model if policy is not None else ""
+                app_label, _dot, model_name = model.partition(".")
+                if entry.get("references") and not request.user.has_perm(f"{app_label}.view_{model_name.lower()}"):
+                    entry["references"] = []
+        return obj
+
     def status_badge(self, obj: RetentionRun) -> str:
         return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
 

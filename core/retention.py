@@ -770,3 +770,11 @@ POLICIES = (
         reference="pk",
     ),
 )
+
+#: Django's admin log (django.contrib.admin LogEntry) copies `str(record)` of every record saved in the
+#: admin (an employee's name, an action's title) and the list of changed fields: an anonymised record's
+#: log rows lose both; who acted, when and the kind of action stay.
+FOLLOWERS = (
+    Follower("admin.logentry", content_type_field="content_type", object_id_field="object_id",
+             fields={"object_repr": REDACT, "change_message": REDACT}),
+)

@@ -8,7 +8,8 @@ API's session authentication that honours it.
 - `AdminLoginForm`: user name, password and, for a user with a confirmed TOTP device, the code. A wrong
   code counts as a failed login for django-axes (a password alone cannot be used to guess codes).
 - `otp_setup_view`: a user without a device registers one at the first login (QR code, then a code to
-  confirm it). Once a device is confirmed, only an administrator can remove it (`manage.py otp_reset`).
+  confirm it); the secret lives in that session only until confirmed. Once a device is confirmed, only an
+  administrator can remove it (`manage.py otp_reset`).
 - `VerifiedSessionAuthentication`: an admin session that has not passed the second factor is not an API
   login either.
 """
@@ -24,6 +25,7 @@ from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -32,7 +34,9 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 
@@ -137,19 +141,31 @@ class DeviceConfirmForm(forms.Form):
         help_text=_("The 6-digit code your authenticator app shows for Vigie."),
     )
 
-    def __init__(self, device: TOTPDevice, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device = device
+        self.key = key
+        self.time_step: int | None = None
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"].strip().replace(" ", "")
-        if not self.device.verify_token(token):
+        totp = TOTP(bytes.fromhex(self.key))
+        if not token.isdigit() or not totp.verify(int(token), tolerance=1):
             raise forms.ValidationError(_("This code is not valid. Check your authenticator app and try again."))
+        self.time_step = totp.t()
         return token
 
 
+#: The session key of the secret being registered: it lives in this session only, so that nobody else
+#: (someone else who has the password, say) sees or keeps the secret the user is about to confirm.
+PENDING_KEY = "vigie_otp_pending_key"
+
+
 def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
-    """Register the TOTP device of a user who has none yet (first login when two-factor is required)."""
+    """Register the TOTP device of a user who has none yet (first login when two-factor is required).
+
+    The secret is drawn for this session and shown once; the device is only written when the user
+    confirms it with a code, and a new secret is drawn for every new session.
+    """
     user = request.user
     if not user.is_authenticated or not user.is_active or not user.is_staff:
         return HttpResponseRedirect(reverse("admin:login", current_app=site.name))
@@ -158,14 +174,17 @@ def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
             return HttpResponseRedirect(reverse("admin:index", current_app=site.name))
         # A confirmed device is only replaced by an administrator: a password alone cannot do it.
         raise PermissionDenied
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    form = DeviceConfirmForm(device, request.POST or None)
+    key = request.session.get(PENDING_KEY)
+    if not key:
+        key = request.session[PENDING_KEY] = random_hex(20)
+    form = DeviceConfirmForm(key, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        with transaction.atomic():
+            # Nothing but this confirmed device: no secret drawn elsewhere stays usable.
+            TOTPDevice.objects.filter(user=user).delete()
+            device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True,
+                                               last_t=form.time_step)
+        del request.session[PENDING_KEY]
         otp_login(request, device)
         messages.success(request, _("Two-factor authentication is on for your account."))
         target = request.GET.get("next", "")
@@ -173,12 +192,13 @@ def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
                                                require_https=request.is_secure()):
             target = reverse("admin:index", current_app=site.name)
         return HttpResponseRedirect(target)
-    secret = base64.b32encode(device.bin_key).decode("ascii")
+    preview = TOTPDevice(user=user, name=DEVICE_NAME, key=key)  # not saved: for its otpauth:// URL only
+    secret = base64.b32encode(bytes.fromhex(key)).decode("ascii")
     context = {
         **site.each_context(request),
         "title": _("Set up two-factor authentication"),
         "form": form,
-        "qr_code": _qr_data_uri(device.config_url),
+        "qr_code": _qr_data_uri(preview.config_url),
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         "issuer": settings.OTP_TOTP_ISSUER,
     }

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -60,7 +61,12 @@ class AlertAdmin(admin.ModelAdmin):
                        "acknowledged_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
-        return super().get_queryset(request).prefetch_related("deliveries")
+        # Only the alerts about records the user may view: an alert's title names the record (a case's
+        # action, an employee), and the DPO has no business with conflict-of-interest cases.
+        visible = [content_type.pk for content_type in ContentType.objects.filter(
+            pk__in=Alert.objects.values("content_type").distinct())
+            if request.user.has_perm(f"{content_type.app_label}.view_{content_type.model}")]
+        return super().get_queryset(request).filter(content_type__in=visible).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -111,6 +111,13 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     ]
 
     @admin.display(description=_("presence today"))
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # ?coi_cases=... would list the employees concerned by conflict-of-interest cases to roles that may
+        # not see the cases (the DPO, training managers).
+        if lookup.split("__", 1)[0] == "coi_cases" and not request.user.has_perm("compliance.view_conflictofinterestcase"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def presence(self, obj: Employee) -> str:
         today = timezone.localdate()
         if obj.hired_on > today:

@@ -230,6 +230,13 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
                                               "justification", "closed_on", "risks_list"]}),
         ])
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # No filtering on the reporter through the URL (?reporter_name__istartswith=J...): that would tell a
+        # non-officer who reported, one guess at a time.
+        if lookup.split("__", 1)[0] in REPORTER_FIELDS and not can_see_reporter(request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # Not even as hidden inputs: the identity never reaches the page of a non-officer.
         return [] if can_see_reporter(request.user) else list(REPORTER_FIELDS)

@@ -298,6 +298,8 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/vigie/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+# Masked in the stored attempts (besides the password): the two-factor code.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 # Login records (who logged in or failed, from which address) are kept this many days, then deleted by
 # the daily task core.tasks.purge_login_records (CNIL, recommandation journalisation 2021: 6 months to
 # 1 year). Failure counts older than the cool-off no longer lock anyone and go at the same time.

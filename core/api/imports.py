@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.imports import ImportReport, get_importer
+from core.imports.registry import visible_kinds
 from core.imports.uploads import import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun
 
@@ -77,6 +79,10 @@ class ImportUploadView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [IsAuthenticated]
     throttle_scope = "upload"  # a stricter rate on top of the per-user one (REST_FRAMEWORK throttle rates)
+
+    def get_queryset(self) -> QuerySet[ImportRun]:
+        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
+        return super().get_queryset().filter(kind__in=visible_kinds(self.request.user))
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         # Before authentication: a session login's CSRF check already reads the body.
@@ -155,6 +161,10 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ImportRun.objects.select_related("user").order_by("-started_at", "-pk")
     serializer_class = ImportRunSerializer
     filterset_fields = ["kind", "status", "dry_run"]
+
+    def get_queryset(self) -> QuerySet[ImportRun]:
+        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
+        return super().get_queryset().filter(kind__in=visible_kinds(self.request.user))
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)

@@ -1,7 +1,7 @@
 """The registry of importers: each app declares its own in `<app>/importers.py` with `@register`."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
@@ -76,3 +76,14 @@ def get_importer(kind: str) -> type[Importer]:
         return _importers[kind]
     except KeyError:
         raise KeyError(f"no importer for kind '{kind}' (known: {', '.join(sorted(_importers)) or 'none'})") from None
+
+
+def visible_kinds(user: Any) -> list[str]:
+    """The kinds whose records `user` may view: the runs of the other kinds (their rejected rows hold raw
+    lines, a case's facts for instance) are not shown to them."""
+    result = []
+    for kind, importer_class in importers().items():
+        opts = importer_class.model._meta
+        if user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            result.append(kind)
+    return result

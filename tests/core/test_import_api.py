@@ -96,7 +96,9 @@ def test_a_body_far_over_the_size_limit_is_413_before_it_is_read(settings):
 def test_the_runs_list_needs_the_view_permission():
     post(client_with("add_employee"))
     assert client_with().get("/api/imports/runs/").status_code == 403
-    response = client_with("view_importrun").get("/api/imports/runs/?kind=roster")
+    # The runs of a kind are for who may view its records (rejected rows hold raw lines).
+    assert client_with("view_importrun").get("/api/imports/runs/?kind=roster").json()["results"] == []
+    response = client_with("view_importrun", "view_employee").get("/api/imports/runs/?kind=roster")
     assert response.status_code == 200
     [run] = response.json()["results"]
     assert (run["kind"], run["created"], run["rejected"]) == ("roster", 1, 1)
@@ -104,7 +106,8 @@ def test_the_runs_list_needs_the_view_permission():
 
 def test_the_rejects_csv_of_a_run_can_be_downloaded():
     run_id = post(client_with("add_employee")).json()["id"]
-    response = client_with("view_importrun").get(f"/api/imports/runs/{run_id}/rejects/")
+    assert client_with("view_importrun").get(f"/api/imports/runs/{run_id}/rejects/").status_code == 404
+    response = client_with("view_importrun", "view_employee").get(f"/api/imports/runs/{run_id}/rejects/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[1].startswith("3;entity_code")
 

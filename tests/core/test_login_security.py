@@ -2,6 +2,7 @@
 login, the client address behind proxies, the password rules and the production hardening."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
@@ -43,6 +44,15 @@ def logged_in(client: Client) -> bool:
 def code_for(device: TOTPDevice) -> str:
     """The code the user's app shows now (time-machine moves the clock totp() reads)."""
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def code_of(key: bytes) -> str:
+    return f"{totp(key):06d}"
+
+
+def secret_on(page: str) -> bytes:
+    """The key the registration page shows for typing by hand (base32, in groups of four)."""
+    return base64.b32decode(re.search(r'id="otp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", ""))
 
 
 # --- django-axes ------------------------------------------------------------------------------------
@@ -146,32 +156,23 @@ def test_first_login_registers_a_device_then_the_code_is_always_asked(dpo, otp_o
 
     page = client.get(setup_url)
     assert page.status_code == 200
-    assert "otpauth%3A%2F%2Ftotp" not in page.content.decode()  # the URL is only inside the QR image
-    assert 'id="otp-qr"' in page.content.decode()
-    device = TOTPDevice.objects.get(user=dpo)
-    assert not device.confirmed
-    secret = re.search(r'id="otp-secret">([A-Z2-7 ]+)<', page.content.decode()).group(1).replace(" ", "")
-    import base64
+    body = page.content.decode()
+    assert 'id="otp-qr"' in body
+    key = secret_on(body)
+    assert secret_on(client.get(setup_url).content.decode()) == key  # the same secret within the session
+    assert not TOTPDevice.objects.filter(user=dpo).exists()  # nothing written before it is confirmed
 
-    assert base64.b32decode(secret) == device.bin_key
-
-    wrong = client.post(setup_url, {"token": "000000" if code_for(device) != "000000" else "111111"})
+    wrong = client.post(setup_url, {"token": "000000" if code_of(key) != "000000" else "111111"})
     assert wrong.status_code == 200
     assert "Ce code n’est pas valide" in wrong.content.decode()
-    device.refresh_from_db()
-    assert not device.confirmed
+    assert not TOTPDevice.objects.filter(user=dpo).exists()
 
-    # django-otp slows down guessing: after a wrong code the device waits (1 s, doubling) before it
-    # checks another one.
-    assert client.post(setup_url, {"token": code_for(device)}).status_code == 200
-    device.refresh_from_db()
-    assert not device.confirmed
-    start = timezone.now() + dt.timedelta(seconds=10)
+    start = timezone.now()
     with time_machine.travel(start, tick=False):
-        response = client.post(setup_url, {"token": code_for(device)})
+        response = client.post(setup_url, {"token": code_of(key)})
     assert response.status_code == 302 and response["Location"] == "/admin/"
-    device.refresh_from_db()
-    assert device.confirmed
+    device = TOTPDevice.objects.get(user=dpo)
+    assert device.confirmed and device.bin_key == key
     assert logged_in(client)
     assert client.get("/api/gdpr/rights-requests/").status_code == 200
     # The device is registered: a second registration is refused.
@@ -190,6 +191,23 @@ def test_first_login_registers_a_device_then_the_code_is_always_asked(dpo, otp_o
         response = login(other, dpo.username, otp_token=code_for(device))
         assert response.status_code == 302, re.findall(r'errornote">(.*?)</p>', response.content.decode(), re.S)
         assert logged_in(other)
+
+
+def test_a_secret_shown_to_another_session_never_becomes_the_user_s(dpo, otp_on):
+    """Someone with the password opens the registration first: the secret they see is theirs only, and
+    the device the user then registers has another one."""
+    intruder, user = Client(), Client()
+    login(intruder, dpo.username, ip="10.0.5.5")
+    stolen = secret_on(intruder.get(reverse("admin:otp_setup")).content.decode())
+    login(user, dpo.username)
+    key = secret_on(user.get(reverse("admin:otp_setup")).content.decode())
+    assert key != stolen
+    assert user.post(reverse("admin:otp_setup"), {"token": code_of(key)}).status_code == 302
+    assert TOTPDevice.objects.get(user=dpo).bin_key == key
+    # The intruder's secret opens nothing, and their session cannot register another device.
+    assert intruder.post(reverse("admin:otp_setup"), {"token": code_of(stolen)}).status_code == 403
+    assert login(Client(), dpo.username, otp_token=code_of(stolen), ip="10.0.5.5").status_code == 200
+    assert TOTPDevice.objects.filter(user=dpo).count() == 1
 
 
 def test_a_registered_device_cannot_be_replaced_with_the_password_alone(dpo, otp_on):

@@ -134,3 +134,94 @@ def test_auditors_read_history_and_exports_but_change_nothing(case):
     assert api.delete(f"{API_CASES}{case.pk}/").status_code in (403, 405)
     case.refresh_from_db()
     assert case.reporter_name == "Jeanne Lanceuse-Alerte"
+
+
+# --- side channels (found by the security review) ------------------------------------------------------
+
+
+def test_nobody_but_an_officer_filters_cases_by_reporter_through_the_url(case):
+    auditor, _api = clients("Auditor")
+    for query in ("reporter_name__istartswith=Jeanne", f"reporter_employee={case.reporter_employee_id}",
+                  "reporter_employee__last_name__startswith=Delacroix"):
+        response = auditor.get(f"{CASES}?{query}", follow=True)
+        body = response.content.decode()
+        # Django refuses the lookup (the list comes back unfiltered with an error flag, or 400): it never
+        # answers the question "did this person report this case?".
+        assert response.status_code == 400 or "?e=1" in response.redirect_chain[-1][0], query
+        assert not any(secret in body for secret in SECRETS)
+    officer, _api = clients("Compliance officer")
+    assert case.reference in officer.get(f"{CASES}?reporter_name__istartswith=Jeanne").content.decode()
+
+
+@pytest.mark.parametrize("group", ["DPO", "Training manager"])
+def test_employees_cannot_be_filtered_by_the_cases_they_are_concerned_by(case, group):
+    concerned = EmployeeFactory(last_name="Concerned-Person")
+    case.persons_concerned.add(concerned)
+    browser, _api = clients(group)
+    for query in ("coi_cases__isnull=False", f"coi_cases={case.pk}"):
+        response = browser.get(f"/admin/organization/employee/?{query}", follow=True)
+        assert response.status_code == 400 or "?e=1" in response.redirect_chain[-1][0], query
+
+
+def test_import_runs_and_their_rejected_rows_only_for_who_may_view_the_records(case, tmp_path, settings):
+    from django.core.files.base import ContentFile
+
+    from core.models import ImportRun
+
+    settings.MEDIA_ROOT = tmp_path
+    run = ImportRun.objects.create(kind="coi_cases", file_name="cases.csv", status="completed_with_rejects")
+    run.rejects_file.save("rejects.csv", ContentFile("line;reason\n3;Jeanne Lanceuse saw the bribe\n"))
+    for group, sees in (("Compliance officer", True), ("Auditor", True), ("DPO", False), ("Training manager", False)):
+        browser, api = clients(group)
+        listed = browser.get("/admin/core/importrun/").content.decode()
+        assert ("cases.csv" in listed) is sees, group
+        assert (browser.get(f"/admin/core/importrun/{run.pk}/rejects/").status_code == 200) is sees, group
+        assert (api.get(f"/api/imports/runs/{run.pk}/rejects/").status_code == 200) is sees, group
+        assert (run.pk in [item["id"] for item in api.get("/api/imports/runs/").json()["results"]]) is sees, group
+
+
+def test_alerts_about_cases_are_not_shown_to_the_dpo(case):
+    import datetime as dt
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from notifications.models import Alert
+
+    now = timezone.now()
+    alert = Alert.objects.create(
+        rule="compliance.coi_case.analysis_overdue", threshold="-1", content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk, object_label=case.reference, due_at=now - dt.timedelta(days=2), fires_at=now,
+        urgency="overdue", title=f"{case.reference}: analysis overdue")
+    officer, _api = clients("Compliance officer")
+    assert case.reference in officer.get("/admin/notifications/alert/").content.decode()
+    dpo, _api = clients("DPO")
+    assert case.reference not in dpo.get("/admin/notifications/alert/").content.decode()
+    assert dpo.get(f"/admin/notifications/alert/{alert.pk}/change/", follow=True).status_code in (200, 404)
+    assert case.reference not in dpo.get(f"/admin/notifications/alert/{alert.pk}/change/", follow=True).content.decode()
+    dpo.post("/admin/notifications/alert/", {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
+    alert.refresh_from_db()
+    assert alert.status != "acknowledged"
+
+
+def test_retention_runs_show_references_only_to_who_may_view_them(case):
+    import datetime as dt
+
+    from core.models import RetentionRun
+
+    run = RetentionRun.objects.create(reference_day=dt.date(2031, 1, 1), dry_run=True, status="completed", report=[{
+        "code": "compliance.coi_case_proceedings", "label": "cases", "model": "compliance.conflictofinterestcase",
+        "start": "closure", "count": 1, "references": ["COI-2020-777"], "period": {"years": 6, "months": 0, "days": 0},
+        "period_text": "6 years", "cutoff": "2025-01-01"}])
+    url = f"/admin/core/retentionrun/{run.pk}/change/"
+    officer, _api = clients("Compliance officer")
+    assert "COI-2020-777" in officer.get(url).content.decode()
+    dpo, _api = clients("DPO")
+    page = dpo.get(url)
+    assert page.status_code == 200 and "COI-2020-777" not in page.content.decode()
+    # Searching a reference tells the DPO nothing: the search box does not search the report for them.
+    def found(client, term):  # noqa: ANN001, ANN202
+        return [row.pk for row in client.get(f"/admin/core/retentionrun/?q={term}").context["cl"].result_list]
+
+    assert found(dpo, "COI-2020-777") == found(dpo, "NOTHING-LIKE-IT")
+    assert found(officer, "COI-2020-777") == [run.pk] and found(officer, "NOTHING-LIKE-IT") == []

@@ -140,6 +140,16 @@ def build() -> Scenario:
                                     hired_on=dt.date(2015, 1, 1))
     s.emp_recent = EmployeeFactory(employee_id="EMP-RECENT", last_name=s.secret("EmpRecentLast", gone=False),
                                    hired_on=dt.date(2015, 1, 1), left_on=dt.date(2024, 6, 30))
+    # Django's admin log copies str(record) of each record saved in the admin.
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    clerk = UserFactory(username="hr-clerk")
+    for employee, name in ((s.emp_old, "EmpOldLogged"), (s.emp_recent, "EmpRecentLogged")):
+        LogEntry.objects.create(
+            user=clerk, content_type=ContentType.objects.get_for_model(employee), object_id=str(employee.pk),
+            object_repr=f"{s.secret(name, gone=employee is s.emp_old)} ({employee.employee_id})", action_flag=CHANGE,
+            change_message='[{"changed": {"fields": ["Last name"]}}]')
     rgpd = Module.objects.get(code="RGPD")
     for employee in (s.emp_old, s.emp_present, s.emp_held):
         CompletionFactory(employee=employee, module=rgpd, completed_at=at(dt.date(YEAR, 5, 3)))
