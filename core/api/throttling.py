@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from rest_framework.settings import api_settings
+from redis.exceptions import RedisError
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it loads
@@ -57,7 +58,8 @@ class VigieThrottleMixin:
     def allow_request(self, request: Request, view: APIView) -> bool:
         try:
             allowed = super().allow_request(request, view)  # type: ignore[misc]
-        except Exception as exc:  # noqa: BLE001 - any cache failure (Redis down, timeout...): fail open
+        except (OSError, RedisError) as exc:  # the cache failed (Redis down, timeout, disk): fail open
+            # A programming error is not a cache failure: it is not caught here.
             _warn_cache_down(self.scope, exc)
             return True
         if not allowed:

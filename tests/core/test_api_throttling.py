@@ -134,6 +134,15 @@ def test_a_failing_cache_backend_of_any_kind_fails_open(roles, low_rates, monkey
     assert hit(api_client("Training manager"), 7) == [200] * 7
 
 
+def test_a_programming_error_is_not_taken_for_a_cache_failure(roles, low_rates, monkeypatch):
+    def bug(*args, **kwargs):
+        raise TypeError("a bug, not an outage")
+
+    monkeypatch.setattr(throttling.UserThrottle, "cache", type("Buggy", (), {"get": bug, "set": bug})())
+    with pytest.raises(TypeError, match="a bug"):
+        api_client("Training manager").get(LIST)
+
+
 def test_the_throttles_are_the_api_defaults():
     from rest_framework.settings import api_settings
 
