@@ -158,8 +158,7 @@ class ImportRunAdmin(ImportRunAdminBase):
             logger.exception("could not check the running imports")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportRun]:
-        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
-        return super().get_queryset(request).filter(kind__in=visible_kinds(request.user))
+        return super().get_queryset(request).visible_to(request.user)
 
     def rejects_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         run = self.get_object(request, object_id)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from . import retention
 from .admin_utils import badge
 from .models import RetentionRun
+from .roles import can_view
 
 if TYPE_CHECKING:
     RetentionRunAdminBase = admin.ModelAdmin[RetentionRun]
@@ -56,11 +57,9 @@ class RetentionRunAdmin(RetentionRunAdminBase):
     def can_preview(request: HttpRequest) -> bool:
         return request.user.has_perm("core.add_retentionrun")
 
-    @admin.display(description=_("status"), ordering="status")
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         # A search by reference would tell which records were anonymised: only for who may view them all.
-        models = [policy.model.partition(".") for policy in retention.policies().values()]
-        if all(request.user.has_perm(f"{app}.view_{name}") for app, _dot, name in models):
+        if all(can_view(request.user, policy.model) for policy in retention.policies().values()):
             return list(self.search_fields)
         return []
 
@@ -72,12 +71,11 @@ class RetentionRunAdmin(RetentionRunAdminBase):
             known = retention.policies()
             for entry in obj.report:
                 policy = known.get(entry.get("code"))
-                model = policy.model if policy is not None else ""
-                app_label, _dot, model_name = model.partition(".")
-                if entry.get("references") and not request.user.has_perm(f"{app_label}.view_{model_name.lower()}"):
+                if entry.get("references") and not (policy is not None and can_view(request.user, policy.model)):
                     entry["references"] = []
         return obj
 
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: RetentionRun) -> str:
         return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
 

@@ -5,6 +5,7 @@ import datetime as dt
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -64,6 +65,13 @@ def import_stale_seconds() -> int:
 
 
 class ImportRunQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> ImportRunQuerySet:
+        """The runs of kinds whose records `user` may view: their rejected rows hold raw lines of the file
+        (a case's facts, a requester's name)."""
+        from core.imports.registry import visible_kinds
+
+        return self.filter(kind__in=visible_kinds(user))
+
     def mark_interrupted(self, *, now: dt.datetime | None = None) -> list[int]:
         """Mark "interrupted" the runs still "running" whose process is gone: on this machine, their
         pid no longer runs (or is another process); from another machine, they have not sent a heartbeat

@@ -7,10 +7,11 @@ file. History tables (django-simple-history) are only ever readable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 
 VIGIE_APPS = ("core", "organization", "compliance", "gdpr", "training", "notifications", "reporting")
 ALL = ("add", "change", "delete", "view")
@@ -96,3 +97,15 @@ def setup_roles() -> dict[str, int]:
         group.permissions.set(perms)
         counts[role.name] = len(perms)
     return counts
+
+
+def can_view(user: Any, model: type[Model] | str) -> bool:
+    """Whether `user` may view the records of `model` (a model class or "app_label.model_name"), as the
+    admin decides it: the view or the change permission. Side channels (import runs, alerts, retention
+    reports, filters) ask this before they show anything about those records."""
+    if isinstance(model, str):
+        app_label, _dot, model_name = model.partition(".")
+    else:
+        app_label, model_name = model._meta.app_label, model._meta.model_name
+    model_name = model_name.lower()
+    return user.has_perm(f"{app_label}.view_{model_name}") or user.has_perm(f"{app_label}.change_{model_name}")

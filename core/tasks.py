@@ -44,10 +44,8 @@ def purge_login_records() -> dict[str, int]:
     from django.conf import settings
     from django.utils import timezone
 
-    now = timezone.now()
-    cutoff = now - dt.timedelta(days=settings.VIGIE_LOGIN_RECORDS_DAYS)
-    counts = {model.__name__: model.objects.filter(attempt_time__lt=cutoff).delete()[0]
-              for model in (AccessLog, AccessFailureLog)}
-    # A failure count past its cool-off locks nobody any more (axes drops those at each login anyway).
-    counts["AccessAttempt"] = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0]
-    return counts
+    cutoff = timezone.now() - dt.timedelta(days=settings.VIGIE_LOGIN_RECORDS_DAYS)
+    # AccessAttempt: a failure count past its cool-off locks nobody any more (axes drops those at each
+    # login anyway).
+    return {model.__name__: model.objects.filter(attempt_time__lt=cutoff).delete()[0]
+            for model in (AccessLog, AccessFailureLog, AccessAttempt)}

@@ -19,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_utils import ReadOnlyTabularInline, badge
+from core.roles import can_view
 
 from .models import Alert, AlertStatus, Delivery, Urgency
 from .registry import get_rules
@@ -65,7 +66,7 @@ class AlertAdmin(admin.ModelAdmin):
         # action, an employee), and the DPO has no business with conflict-of-interest cases.
         visible = [content_type.pk for content_type in ContentType.objects.filter(
             pk__in=Alert.objects.values("content_type").distinct())
-            if request.user.has_perm(f"{content_type.app_label}.view_{content_type.model}")]
+            if can_view(request.user, f"{content_type.app_label}.{content_type.model}")]
         return super().get_queryset(request).filter(content_type__in=visible).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.

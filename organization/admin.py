@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import AnonymisedMixin, badge
+from core.roles import can_view
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -114,7 +115,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # ?coi_cases=... would list the employees concerned by conflict-of-interest cases to roles that may
         # not see the cases (the DPO, training managers).
-        if lookup.split("__", 1)[0] == "coi_cases" and not request.user.has_perm("compliance.view_conflictofinterestcase"):
+        if lookup.split("__", 1)[0] == "coi_cases" and not can_view(request.user, "compliance.conflictofinterestcase"):
             return False
         return super().lookup_allowed(lookup, value, request)
 

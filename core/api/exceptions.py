@@ -60,14 +60,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def _suspicious(exc: SuspiciousOperation, context: dict[str, Any]) -> Response | None:
     """Django's request limits, raised while DRF reads the body (Django would answer a bare 400 page)."""
     if isinstance(exc, RequestDataTooBig):
-        from core.imports.uploads import size_text
+        from core.imports.uploads import content_length, size_text
 
         request = context.get("request")
         meta = request.META if request is not None else {}
-        try:
-            size = int(meta.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            size = 0
+        size = content_length(request) if request is not None else 0
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
         if not str(meta.get("CONTENT_TYPE", "")).startswith("multipart/"):
             # DRF reads a JSON or form body through request.body, which holds it to the limit.

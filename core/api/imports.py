@@ -19,8 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.imports import ImportReport, get_importer
-from core.imports.registry import visible_kinds
-from core.imports.uploads import import_upload, limit_uploads, size_text, too_large_message
+from core.imports.uploads import content_length, import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun
 
 from .serializers import ModelSerializer
@@ -80,10 +79,6 @@ class ImportUploadView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "upload"  # a stricter rate on top of the per-user one (REST_FRAMEWORK throttle rates)
 
-    def get_queryset(self) -> QuerySet[ImportRun]:
-        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
-        return super().get_queryset().filter(kind__in=visible_kinds(self.request.user))
-
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         # Before authentication: a session login's CSRF check already reads the body.
         limit_uploads(request._request)
@@ -121,7 +116,7 @@ class ImportUploadView(APIView):
             raise PermissionDenied(_("Importing %(kind)s needs the %(permission)s permission.")
                                    % {"kind": kind, "permission": importer.add_permission()})
         # Refuse an oversized body before reading it (the multipart envelope adds a few hundred bytes).
-        length = _content_length(request)
+        length = content_length(request)
         if length > settings.VIGIE_IMPORT_MAX_BYTES + ENVELOPE_BYTES:
             return _too_large(_("The request is too large: %(size)s; the limit for a file is %(limit)s.") % {
                 "size": size_text(length), "limit": size_text(settings.VIGIE_IMPORT_MAX_BYTES)})
@@ -143,13 +138,6 @@ class ImportUploadView(APIView):
 ENVELOPE_BYTES = 64 * 1024
 
 
-def _content_length(request: Request) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 def _too_large(message: str) -> Response:
     return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
@@ -163,8 +151,7 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "status", "dry_run"]
 
     def get_queryset(self) -> QuerySet[ImportRun]:
-        # Only the runs of kinds whose records the user may view: rejected rows hold raw lines.
-        return super().get_queryset().filter(kind__in=visible_kinds(self.request.user))
+        return super().get_queryset().visible_to(self.request.user)
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)

@@ -81,9 +81,10 @@ def get_importer(kind: str) -> type[Importer]:
 def visible_kinds(user: Any) -> list[str]:
     """The kinds whose records `user` may view: the runs of the other kinds (their rejected rows hold raw
     lines, a case's facts for instance) are not shown to them."""
+    from core.roles import can_view
+
     result = []
     for kind, importer_class in importers().items():
-        opts = importer_class.model._meta
-        if user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        if can_view(user, importer_class.model):
             result.append(kind)
     return result

@@ -37,6 +37,14 @@ class UploadTooLarge(ValueError):
         super().__init__(too_large_message(name, size, self.limit))
 
 
+def content_length(request: Any) -> int:
+    """The size the request announces (CONTENT_LENGTH), 0 when it announces none or garbage."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def size_text(size: int) -> str:
     """"4.9 KB (5000 bytes)": readable, and exact (a limit is a number of bytes); "900 bytes" alone."""
     if size < 1024:

@@ -14,6 +14,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from core.admin_utils import badge
+from core.roles import can_view
 
 from .. import catalogue, export
 from ..models import ValueStatus
@@ -90,8 +91,7 @@ def records_table(records: list[dict], user: Any, value_url: str) -> list[dict[s
         link = ""
         if model is not None and ids and len(ids) <= MAX_IDS_IN_LINK and admin.site.is_registered(model):
             opts = model._meta
-            if user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
-                    f"{opts.app_label}.change_{opts.model_name}"):
+            if can_view(user, model):
                 try:
                     changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
                 except NoReverseMatch:

@@ -38,7 +38,6 @@ class Command(BaseCommand):
             raise CommandError(f"--today {day.isoformat()} is in the future: only a --dry-run may look ahead "
                                "(a real run would anonymise records before their time).")
         try:
-            retention.select(only)
             record = retention.run(today=day, dry_run=dry_run, only=only, trigger=RetentionRun.Trigger.COMMAND)
         except (ValueError, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from exc
