@@ -1,4 +1,5 @@
-"""The shared reference vectors (shared/reference/deadline-vectors.csv), one test per row, read at test time."""
+"""The reference deadline vectors (tests/fixtures/reference/deadline-vectors.csv: worked cases of RULES in
+docs/rules.md), one test per row, read at test time."""
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,7 @@ from gdpr.deadlines import (
     to_paris,
 )
 
-VECTORS = Path(settings.BASE_DIR).parent / "shared" / "reference" / "deadline-vectors.csv"
+VECTORS = Path(settings.BASE_DIR) / "tests" / "fixtures" / "reference" / "deadline-vectors.csv"
 COLUMNS = {"id", "kind", "received", "months", "calendar", "pause", "expected_due", "note"}
 
 
@@ -41,8 +42,7 @@ def _pauses(cell: str) -> tuple[Pause, ...]:
 def test_reference_vector(row: dict[str, str] | None) -> None:
     if row is None:
         pytest.fail(
-            f"reference vectors not found at {VECTORS}: CI keeps a copy of shared/ beside the repository "
-            "(../shared/reference/deadline-vectors.csv); copy it there to run these tests",
+            f"reference vectors not found at {VECTORS}: the repository carries them; restore the file",
             pytrace=False,
         )
     assert COLUMNS <= set(row), f"unexpected columns in {VECTORS.name}: {sorted(row)}"

@@ -1,4 +1,4 @@
-"""The catalogue against the published reference (shared/reference/dpef-indicators.csv): every code, its
+"""The catalogue against the published reference (tests/fixtures/reference/dpef-indicators.csv): every code, its
 enjeu, unit, kind (computed or manual) and, in French, the label the company published."""
 import csv
 from pathlib import Path
@@ -9,14 +9,14 @@ from django.utils import translation
 
 from reporting import catalogue
 
-REFERENCE = Path(settings.BASE_DIR).parent / "shared" / "reference" / "dpef-indicators.csv"
+REFERENCE = Path(settings.BASE_DIR) / "tests" / "fixtures" / "reference" / "dpef-indicators.csv"
 
 
 @pytest.fixture(scope="module")
 def published() -> dict[str, dict]:
     if not REFERENCE.exists():
-        pytest.fail(f"reference indicators not found at {REFERENCE}: CI keeps a copy of shared/ beside the "
-                    "repository", pytrace=False)
+        pytest.fail(f"reference indicators not found at {REFERENCE}: the repository carries them; restore the file",
+                    pytrace=False)
     with REFERENCE.open(encoding="utf-8") as handle:
         return {row["code"]: row for row in csv.DictReader(handle)}
 
