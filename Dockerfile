@@ -1,5 +1,5 @@
 # Vigie's image: one image for web (gunicorn), worker and beat (Celery), and the one-shot migrate.
-# Build: docker compose build (or docker build -t vigie .). Run: docker compose up (see .env.example).
+# Build and run: docker compose up -d --build (see .env.example and the README's "Production").
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -23,9 +23,12 @@ setup: venv
 	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py load_demo
 
+# The links in alert emails point where this server listens, unless VIGIE_SITE_URL says otherwise.
+SITE_URL ?= $(or $(VIGIE_SITE_URL),http://$(HOST):$(PORT))
+
 run: setup
-	@$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)/admin/
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	@$(BIN)/python manage.py demo_logins --url $(SITE_URL)/admin/
+	HOST=$(HOST) PORT=$(PORT) VIGIE_SITE_URL=$(SITE_URL) $(BIN)/honcho -f Procfile.dev start
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,9 @@
 """Vigie project configuration: settings, URLs and the Celery application."""
-from .celery import app as celery_app
+from .dotenv import read_dotenv
+
+# Before anything reads the environment (the Celery app below picks the settings module).
+read_dotenv()
+
+from .celery import app as celery_app  # noqa: E402
 
 __all__ = ["celery_app"]

@@ -5,6 +5,18 @@ set -eu
 
 cd "$(dirname "$0")/.."  # /app in the image
 
+# The image runs production only: started with other settings (a DJANGO_SETTINGS_MODULE copied from a
+# development shell, say) it would serve DEBUG pages, write SQLite and mail files inside the container.
+case "${1:-web}" in
+web | worker | beat | migrate | manage)
+    if [ "${DJANGO_SETTINGS_MODULE:-}" != "config.settings.production" ]; then
+        echo "vigie: refusing to start '${1:-web}' with DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-<unset>}:" \
+            "the image runs config.settings.production only." >&2
+        exit 2
+    fi
+    ;;
+esac
+
 case "${1:-web}" in
 web)
     shift || true

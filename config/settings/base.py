@@ -70,7 +70,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "config.urls"
-WSGI_APPLICATION = "config.wsgi.application"
+# None: `runserver` builds its own WSGI handler. config/wsgi.py is production's entry point (gunicorn) and
+# refuses any other settings.
+WSGI_APPLICATION = None
+# True in config/settings/production.py only: the production entry points (config/wsgi.py, the Docker
+# image's entrypoint) refuse to start without it, and `load_demo` refuses to run with it.
+VIGIE_PRODUCTION = False
 
 TEMPLATES = [
     {
@@ -207,6 +212,7 @@ VIGIE_ALERT_THRESHOLDS: dict[str, list[int]] = {}
 
 # Alert emails (notifications/sending.py): absolute links in emails, the hour (Paris) the daily digest is
 # due, how long an "acknowledge" link stays valid.
+# VIGIE_SITE_URL: the address users reach Vigie at (production requires it; `make run` sets it from HOST/PORT).
 VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 VIGIE_DIGEST_HOUR = env.int("VIGIE_DIGEST_HOUR", default=7)
 VIGIE_ACK_MAX_AGE_DAYS = env.int("VIGIE_ACK_MAX_AGE_DAYS", default=14)
@@ -217,6 +223,13 @@ VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)  # a d
 VIGIE_AUDIT_SAMPLE_RATE = env.float("VIGIE_AUDIT_SAMPLE_RATE", default=0.3)
 VIGIE_AUDIT_SAMPLE_SEED = env.str("VIGIE_AUDIT_SAMPLE_SEED", default="") or None
 VIGIE_IMMEDIATE_SECONDS = env.float("VIGIE_IMMEDIATE_SECONDS", default=300)  # how often immediate alerts go out
+
+# The demo data set (`load_demo`, core/demo.py). Its users' password: VIGIE_DEMO_PASSWORD, else the
+# development default printed by `make run`. Production settings refuse `load_demo` unless
+# VIGIE_DEMO_SERVER is true (a server set up for demonstrations), and then require a VIGIE_DEMO_PASSWORD
+# that is not the public default and passes the password validators.
+VIGIE_DEMO_PASSWORD = env.str("VIGIE_DEMO_PASSWORD", default="")
+VIGIE_DEMO_SERVER = env.bool("VIGIE_DEMO_SERVER", default=False)
 
 # The user that tasks and imports without a person act as, so history always names someone.
 VIGIE_SYSTEM_USERNAME = env.str("VIGIE_SYSTEM_USERNAME", default="vigie-system")

@@ -1,14 +1,33 @@
-"""Production: PostgreSQL, Redis, SMTP. Refuses to start without its secrets."""
+"""Production: PostgreSQL, Redis, SMTP. Refuses to start without its secrets and services.
+
+Every variable below must be set (in the environment or in `.env`): a production that quietly ran on
+SQLite, the filesystem broker, mail written to files or links to 127.0.0.1 would lose alerts unseen.
+"""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY, env
+from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, env
 
 DEBUG = False
+VIGIE_PRODUCTION = True
+
+_missing = []
 if not SECRET_KEY or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters in production.")
+    _missing.append("SECRET_KEY (a random string of at least 50 characters)")
 if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names Vigie is served under in production.")
+    _missing.append("ALLOWED_HOSTS (the host names Vigie is served under)")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    _missing.append("DATABASE_URL (postgres://user:password@host:5432/name)")
+if not env.str("REDIS_URL", default=""):
+    _missing.append("REDIS_URL (the Celery broker and the cache, redis://host:6379/0)")
+if not env.str("EMAIL_HOST", default=""):
+    _missing.append("EMAIL_HOST (the SMTP relay the alerts go through)")
+if not env.str("VIGIE_SITE_URL", default=""):
+    _missing.append("VIGIE_SITE_URL (the address in the alert emails' links, https://vigie.example.com)")
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables (see .env.example): " + "; ".join(_missing) + "."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -28,3 +47,9 @@ SESSION_COOKIE_NAME = "__Host-vigie_session"
 CSRF_COOKIE_NAME = "__Host-vigie_csrftoken"
 # Two-factor authentication for the admin (django-otp TOTP): on in production.
 VIGIE_ADMIN_OTP_REQUIRED = env.bool("VIGIE_ADMIN_OTP_REQUIRED", default=True)
+# Static files under content-hashed names (collectstatic), served by whitenoise with a one-year cache
+# lifetime and compressed copies: a new release changes the names, so no browser keeps a stale file.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

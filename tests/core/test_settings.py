@@ -1,33 +1,135 @@
-"""Production settings refuse to start without their secrets and pass Django's deployment checks."""
+"""Production settings refuse to start without their secrets and services, pass Django's deployment checks,
+and no entry point silently falls back to the development settings: `.env` is read by manage.py (and
+gunicorn and Celery, through the `config` package), gunicorn's module and the image refuse other settings."""
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 BASE = str(settings.BASE_DIR)
+#: What a production deployment sets (docker-compose.yml and .env.example); `check` connects to nothing.
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "ALLOWED_HOSTS": "vigie.example.com",
+    "DATABASE_URL": "postgres://vigie:secret@db.example.com:5432/vigie",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
+    "EMAIL_HOST": "smtp.example.com",
+    "VIGIE_SITE_URL": "https://vigie.example.com",
+}
+#: Variables of the developer's or CI's shell that would change what these subprocesses see.
+CLEARED = {*PRODUCTION_ENV, "SECRET_KEY", "VIGIE_DOTENV", "VIGIE_VAR_DIR"}
 
 
-def run_manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
-    full_env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE, env=full_env, capture_output=True, text=True, timeout=120)
+def _env(tmp_path: Path, **env: str) -> dict[str, str]:
+    full = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    full["VIGIE_VAR_DIR"] = str(tmp_path / "var")  # nothing written into the checkout
+    full["VIGIE_DOTENV"] = str(tmp_path / "no.env")  # no developer's .env either, unless a test writes one
+    full.update(env)
+    return {k: v for k, v in full.items() if v is not None}
 
 
-def test_production_refuses_to_start_without_secret_key():
-    result = run_manage("check", ALLOWED_HOSTS="vigie.example.com")
+def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE, env=_env(tmp_path, **env),
+                          capture_output=True, text=True, timeout=120)
+
+
+def production(**overrides: str | None) -> dict[str, str | None]:
+    return {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(60), **overrides}
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("SECRET_KEY", None), ("SECRET_KEY", "too-short"), ("ALLOWED_HOSTS", None), ("DATABASE_URL", None),
+    ("DATABASE_URL", "sqlite:////tmp/vigie.sqlite3"), ("REDIS_URL", None), ("EMAIL_HOST", None),
+    ("VIGIE_SITE_URL", None),
+])
+def test_production_refuses_to_start_without_each_of_its_variables(tmp_path, variable, value):
+    result = run_manage(tmp_path, "check", **production(**{variable: value}))
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert variable in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
 
 
-def test_production_refuses_to_start_without_allowed_hosts():
-    result = run_manage("check", SECRET_KEY=secrets.token_urlsafe(60))
+def test_production_names_every_missing_variable_at_once(tmp_path):
+    result = run_manage(tmp_path, "check", DJANGO_SETTINGS_MODULE="config.settings.production")
     assert result.returncode != 0
-    assert "ALLOWED_HOSTS" in result.stderr
+    for variable in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "VIGIE_SITE_URL"):
+        assert variable in result.stderr
 
 
-def test_production_passes_the_deployment_checks():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="vigie.example.com")
+def test_production_passes_the_deployment_checks(tmp_path):
+    result = run_manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **production())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_manage_py_reads_the_dotenv_file_and_the_environment_wins(tmp_path):
+    dotenv = tmp_path / "vigie.env"
+    lines = [f"{k}={v}" for k, v in production(VIGIE_SITE_URL="https://from-dotenv.example.com").items()]
+    dotenv.write_text("# the deployment's file\n" + "\n".join(lines) + "\nVIGIE_DIGEST_HOUR=9  # a comment\n",
+                      encoding="utf-8")
+    code = "from django.conf import settings as s; print(s.SETTINGS_MODULE, s.VIGIE_SITE_URL, s.VIGIE_DIGEST_HOUR)"
+    read = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv))
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split() == ["config.settings.production", "https://from-dotenv.example.com", "9"]
+
+    overridden = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv), VIGIE_DIGEST_HOUR="6")
+    assert overridden.stdout.split()[2] == "6"
+
+
+def test_without_dotenv_manage_py_runs_the_development_settings(tmp_path):
+    result = run_manage(tmp_path, "shell", "-v", "0", "-c", "from django.conf import settings as s; print(s.SETTINGS_MODULE)")
+    assert result.stdout.strip() == "config.settings.local"
+
+
+def _python(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=BASE, env=_env(tmp_path, **env),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_wsgi_module_refuses_the_development_settings(tmp_path):
+    # What gunicorn does: import config.wsgi. Unset, the settings module is the development default.
+    result = _python(tmp_path, "import config.wsgi")
+    assert result.returncode != 0
+    assert "config.wsgi serves production settings only" in result.stderr
+    assert "config.settings.local" in result.stderr
+
+
+def test_the_wsgi_module_serves_production_settings(tmp_path):
+    result = _python(tmp_path, "import config.wsgi; print(config.wsgi.application.__class__.__name__)", **production())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "WSGIHandler"
+
+
+@pytest.mark.parametrize("command", ["web", "worker", "beat", "migrate", "manage"])
+def test_the_image_entrypoint_refuses_other_settings(tmp_path, command):
+    sh = shutil.which("sh")
+    result = subprocess.run([sh, str(Path(BASE) / "docker" / "entrypoint.sh"), command, "check"],
+                            env=_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.local"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "refusing to start" in result.stderr
+
+
+def test_production_static_files_have_hashed_names_and_a_long_cache_lifetime(tmp_path):
+    env = production(SECURE_SSL_REDIRECT="false")
+    collected = run_manage(tmp_path, "collectstatic", "--noinput", "-v", "0", **env)
+    assert collected.returncode == 0, collected.stderr
+    code = (
+        "import django; django.setup()\n"
+        "from django.templatetags.static import static\n"
+        "from django.test import Client\n"
+        "url = static('admin/css/base.css')\n"
+        "response = Client().get(url, HTTP_HOST='vigie.example.com')\n"
+        "print(url, response.status_code, response.headers.get('Cache-Control'))\n"
+    )
+    result = _python(tmp_path, code, **env)
+    assert result.returncode == 0, result.stderr
+    url, status, cache = result.stdout.split(maxsplit=2)
+    assert url.startswith("/static/admin/css/base.") and url != "/static/admin/css/base.css"  # content hash
+    assert status == "200"
+    assert "max-age=315360000" in cache and "immutable" in cache
