@@ -5,11 +5,13 @@ idempotent (creates what is missing) and returns a one-line summary.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -18,7 +20,8 @@ from . import roles
 DEMO_LOADERS: tuple[str, ...] = ("organization.demo.load", "gdpr.demo.load", "compliance.demo.load", "training.demo.load",
                                   "reporting.demo.load")
 
-DEMO_PASSWORD = os.environ.get("VIGIE_DEMO_PASSWORD", "vigie-demo-2023")
+#: The development password of the demo users, printed by `make run`: public, so never on a production server.
+DEFAULT_DEMO_PASSWORD = "vigie-demo-2023"
 # username → (role group or None for the superuser, first name, last name)
 DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
     "admin": (None, "Admin", "Vigie"),
@@ -29,8 +32,37 @@ DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
 }
 
 
-def load_users() -> dict[str, object]:
-    """Create the demo users (password VIGIE_DEMO_PASSWORD); existing ones keep their password."""
+class DemoRefused(ImproperlyConfigured):
+    """The demo data set may not be loaded with these settings (production without a demo-server flag)."""
+
+
+def demo_password() -> str:
+    """The demo users' password: VIGIE_DEMO_PASSWORD, else the public development default.
+
+    On production settings the demo loads only on a server flagged VIGIE_DEMO_SERVER, and then only with a
+    VIGIE_DEMO_PASSWORD of its own: a stranger who read the README must not log in as the superuser."""
+    password = settings.VIGIE_DEMO_PASSWORD
+    if not settings.VIGIE_PRODUCTION:
+        return password or DEFAULT_DEMO_PASSWORD
+    if not settings.VIGIE_DEMO_SERVER:
+        raise DemoRefused(
+            "load_demo refuses to run on production settings: it creates a superuser and demo records. "
+            "For a server set up for demonstrations only, set VIGIE_DEMO_SERVER=true and VIGIE_DEMO_PASSWORD."
+        )
+    if not password or password == DEFAULT_DEMO_PASSWORD:
+        raise DemoRefused(
+            "VIGIE_DEMO_SERVER needs VIGIE_DEMO_PASSWORD set to a password of its own: the development "
+            "default is public."
+        )
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise DemoRefused("VIGIE_DEMO_PASSWORD is refused by the password rules: " + " ".join(exc.messages)) from exc
+    return password
+
+
+def load_users(password: str) -> dict[str, object]:
+    """Create the demo users with `password`; existing ones keep theirs."""
     User = get_user_model()
     users = {}
     for username, (group_name, first, last) in DEMO_USERS.items():
@@ -45,7 +77,7 @@ def load_users() -> dict[str, object]:
             },
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save(update_fields=["password"])
         if group_name:
             user.groups.add(Group.objects.get(name=group_name))
@@ -54,9 +86,10 @@ def load_users() -> dict[str, object]:
 
 
 def load_demo(stdout_write: Callable[[str], None] = print) -> None:
+    password = demo_password()  # first: a refused load writes nothing
     roles.setup_roles()
     with transaction.atomic():
-        users = load_users()
+        users = load_users(password)
         stdout_write(f"users: {', '.join(users)}")
     for path in DEMO_LOADERS:
         loader = import_string(path)

@@ -72,6 +72,13 @@ class ImportRunQuerySet(models.QuerySet):
 
         return self.filter(kind__in=visible_kinds(user))
 
+    def last_complete(self, kind: str, sha256: str) -> ImportRun | None:
+        """The latest real (not dry-run) run that went through this very file to its end, rejected rows
+        included: importing the same bytes again would change nothing."""
+        done = (ImportRun.Status.COMPLETED, ImportRun.Status.COMPLETED_WITH_REJECTS)
+        return (self.filter(kind=kind, sha256=sha256, dry_run=False, status__in=done)
+                .order_by("-started_at", "-pk").first())
+
     def mark_interrupted(self, *, now: dt.datetime | None = None) -> list[int]:
         """Mark "interrupted" the runs still "running" whose process is gone: on this machine, their
         pid no longer runs (or is another process); from another machine, they have not sent a heartbeat

@@ -1,7 +1,9 @@
 """Print where the admin is served and the demo logins (used by `make run`)."""
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
+from django.conf import settings
+
+from core.demo import DEMO_USERS, demo_password
 
 
 class Command(BaseCommand):
@@ -13,7 +15,10 @@ class Command(BaseCommand):
     def handle(self, *args: object, url: str, **options: object) -> None:
         self.stdout.write("")
         self.stdout.write(f"Vigie admin: {url}")
-        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        if settings.VIGIE_PRODUCTION:  # a demonstration server: its password is not printed in its logs
+            self.stdout.write("Demo logins (password: VIGIE_DEMO_PASSWORD):")
+        else:
+            self.stdout.write(f"Demo logins (password: {demo_password()}):")
         for username, (group, _first, _last) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<12} {group or 'superuser'}")
         self.stdout.write("API: " + url.replace("/admin/", "/api/docs/") + "   Ctrl-C stops the server, worker and beat.")
