@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.security import client_ip
-from tests.core.test_settings import run_manage
+from tests.core.test_settings import production, run_manage
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"
@@ -259,15 +259,13 @@ def test_a_long_uncommon_password_is_accepted(dpo):
     validate_password("granite-ferry-9-lantern", user=dpo)
 
 
-def test_production_turns_on_two_factor_and_secure_cookies():
-    import secrets
-
+def test_production_turns_on_two_factor_and_secure_cookies(tmp_path):
     result = run_manage(
-        "shell", "--no-imports", "-c",
+        tmp_path, "shell", "--no-imports", "-c",
         "from django.conf import settings as s; print(s.VIGIE_ADMIN_OTP_REQUIRED, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_NAME, s.AXES_ENABLED, "
         "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)",
-        SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="vigie.example.com",
+        **production(),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "True", "__Host-vigie_session", "True", "True", "True"]
