@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import catalogue
 from ..models import IndicatorValue, ReportingYear
-from .common import MAX_IDS_IN_LINK, file_response, records_table, status_badge, value_text
+from .common import MAX_IDS_IN_LINK, file_response, records_table, shown_records, status_badge, value_text
 
 if TYPE_CHECKING:
     IndicatorValueAdminBase = SimpleHistoryAdmin[IndicatorValue]
@@ -98,6 +98,14 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
 
     def revert_disabled(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
         return True
+
+    def get_fieldsets(self, request: HttpRequest, obj: IndicatorValue | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or len(shown_records(obj.records, request.user)) == len(obj.records):
+            return fieldsets
+        # The SHA-256 of a short list of ids is found back by trying the ids: not for who may not view them.
+        return [(title, {**options, "fields": [f for f in options["fields"] if f != "records_sha256"]})
+                for title, options in fieldsets]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorValue]:
         # The id lists can be large: a value's page reads them on its own (one query), the list never.
@@ -179,7 +187,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         out.write("\ufeff")
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(["model", "id"])
-        for entry in obj.records:
+        for entry in shown_records(obj.records, request.user):
             if wanted and entry.get("model") != wanted:
                 continue
             for record_id in entry.get("ids", []):
