@@ -123,3 +123,14 @@ def test_the_differences_of_a_year_do_not_count_records_the_reader_may_not_view(
     page = browser(TRAINING_MANAGER).get(url).content.decode()
     assert 'class="added">1<' not in page and 'class="removed">1<' not in page
     assert 'class="added">1<' in browser(AUDITOR).get(url).content.decode()
+
+
+@pytest.mark.parametrize("role, trends, requests", [
+    (TRAINING_MANAGER, True, False), (DPO, False, True), (AUDITOR, True, True), (COMPLIANCE_OFFICER, True, True)])
+def test_the_dashboard_charts_only_the_records_the_reader_may_view(roles, role, trends, requests):
+    """Monthly counts of rights requests (received, late) are not published figures: not for a training
+    manager; the completion trends are not the DPO's."""
+    RightsRequestFactory(received_at=dt.datetime.now(tz=PARIS) - dt.timedelta(days=40))
+    page = browser(role).get("/admin/reporting/reportingyear/dashboard/").content.decode()
+    assert ('id="trends-title"' in page) is trends
+    assert ('id="requests-table"' in page) is requests
