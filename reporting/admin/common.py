@@ -76,6 +76,13 @@ def file_response(content: bytes | str, content_type: str, filename: str) -> Htt
     return response
 
 
+def record_models() -> list[str]:
+    """Every model ("app_label.model") an indicator's records can be of: those the auditor pack describes."""
+    from ..auditor_pack import COLUMNS
+
+    return list(COLUMNS)
+
+
 def shown_records(records: list[dict], user: Any) -> list[dict]:
     """The record sets of `records` whose model `user` may view: the ids of the others are not theirs."""
     return [entry for entry in records if can_view(user, entry.get("model", ""))]

@@ -104,8 +104,12 @@ def test_a_value_s_page_and_its_csv_give_no_id_of_records_the_reader_may_not_vie
     one_model = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/records.csv"
                            "?model=compliance.conflictofinterestcase").content.decode()
     assert f";{year_data.pk}" not in one_model
-    page = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/change/").content.decode()
-    assert value.records_sha256 not in page and f"id__in={year_data.pk}" not in page
+    page = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/change/")
+    assert value.records_sha256 not in page.content.decode() and f"id__in={year_data.pk}" not in page.content.decode()
+    shown_fields = [name for _title, options in page.context["adminform"].fieldsets for name in options["fields"]]
+    assert "records_count" not in shown_fields and "records_sha256" not in shown_fields and "value_display" in shown_fields
+    listing = client.get(f"/admin/reporting/indicatorvalue/?q=G1_4_DISCIPLINARY_ACTIONS")
+    assert "records_link" not in listing.context["cl"].list_display
     officer = browser(AUDITOR)
     assert f"compliance.conflictofinterestcase;{year_data.pk}" in officer.get(
         f"/admin/reporting/indicatorvalue/{value.pk}/records.csv").content.decode()
