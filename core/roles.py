@@ -3,15 +3,26 @@
 Permissions are declared per app label so that a model added later by an app gets its role
 permissions at the next `setup_roles` (which `make run` and deployments run) without editing this
 file. History tables (django-simple-history) are only ever readable.
+
+Deleting a record may be refused, cascade to, or change records of other domains (an employee is the
+reporter of a conflict-of-interest case, an entity is the case's): whether it succeeds would tell who
+is named in records one may not view. So the permission to delete a model needs the view permission on
+every model that the deletion reaches (`deletion_reaches`): `setup_roles` does not grant it otherwise,
+and `HiddenReferencesBackend` refuses it to anyone else (a permission given by hand), for the admin,
+the API and every other `has_perm` check alike. The answer then depends on the model, never on the record.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import CASCADE, DO_NOTHING, Model, Q
+from django.db.models.deletion import get_candidate_relations_to_delete
 
 VIGIE_APPS = ("core", "organization", "compliance", "gdpr", "training", "notifications", "reporting")
 ALL = ("add", "change", "delete", "view")
@@ -84,7 +95,18 @@ def permissions_for(role: Role) -> list[Permission]:
                 # History rows are evidence: nobody edits them, whatever the role.
                 codename_filter &= ~Q(codename__startswith=f"{action}_historical")
             query |= codename_filter
-    return list(Permission.objects.filter(query).select_related("content_type"))
+    return [permission for permission in Permission.objects.filter(query).select_related("content_type")
+            if not permission.codename.startswith("delete_") or _role_may_delete(role, permission)]
+
+
+def _role_views(role: Role, model: type[Model]) -> bool:
+    actions = role.apps.get(model._meta.app_label, ())
+    return "view" in actions or "change" in actions
+
+
+def _role_may_delete(role: Role, permission: Permission) -> bool:
+    model = permission.content_type.model_class()
+    return model is None or all(_role_views(role, other) for other in deletion_reaches(model))
 
 
 @transaction.atomic
@@ -109,3 +131,54 @@ def can_view(user: Any, model: type[Model] | str) -> bool:
         app_label, model_name = model._meta.app_label, model._meta.model_name
     model_name = model_name.lower()
     return user.has_perm(f"{app_label}.view_{model_name}") or user.has_perm(f"{app_label}.change_{model_name}")
+
+
+@functools.cache
+def deletion_reaches(model: type[Model]) -> frozenset[type[Model]]:
+    """The models whose records deleting a `model` record may block (PROTECT, RESTRICT), delete (CASCADE,
+    followed through what it deletes) or change (SET_NULL, SET_DEFAULT, SET(), a many-to-many link): the
+    relations Django's deletion collector follows. A many-to-many link table counts as the model that holds
+    the field. (Django's collector walks the same relations: `get_candidate_relations_to_delete`.)"""
+    reached: set[type[Model]] = set()
+    todo, seen = [model], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for relation in get_candidate_relations_to_delete(current._meta):
+            if relation.on_delete is DO_NOTHING:  # history rows keep their ids, unconstrained
+                continue
+            referrer = relation.related_model
+            owner = referrer._meta.auto_created
+            reached.add(owner or referrer)
+            if relation.on_delete is CASCADE and not owner:
+                todo.append(referrer)
+        for field in current._meta.private_fields:  # a GenericRelation deletes what points at the record
+            if getattr(field, "bulk_related_objects", None) is not None:
+                reached.add(field.related_model)
+                todo.append(field.related_model)
+    return frozenset(reached)
+
+
+class HiddenReferencesBackend:
+    """Grants nothing; refuses `app.delete_model` to a user who may not view every model that deleting one
+    reaches (`deletion_reaches`), whatever the groups or permissions given by hand. Listed before Django's
+    ModelBackend: a PermissionDenied here ends the check (django.contrib.auth.models._user_has_perm).
+    Superusers see everything and are not asked. No `get_user`: it never logs anyone in (the test client
+    and the session pick the first backend that has one)."""
+
+    def authenticate(self, request: Any, **credentials: Any) -> None:
+        return None
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        app_label, _dot, codename = perm.partition(".")
+        if not codename.startswith("delete_") or not getattr(user_obj, "is_active", False):
+            return False
+        try:
+            model = apps.get_model(app_label, codename.removeprefix("delete_"))
+        except LookupError:
+            return False
+        if not all(can_view(user_obj, other) for other in deletion_reaches(model)):
+            raise PermissionDenied
+        return False

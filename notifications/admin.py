@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -62,12 +61,8 @@ class AlertAdmin(admin.ModelAdmin):
                        "acknowledged_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
-        # Only the alerts about records the user may view: an alert's title names the record (a case's
-        # action, an employee), and the DPO has no business with conflict-of-interest cases.
-        visible = [content_type.pk for content_type in ContentType.objects.filter(
-            pk__in=Alert.objects.values("content_type").distinct())
-            if can_view(request.user, f"{content_type.app_label}.{content_type.model}")]
-        return super().get_queryset(request).filter(content_type__in=visible).prefetch_related("deliveries")
+        # Only the alerts about records the user may view (the preview below reads the same way).
+        return super().get_queryset(request).visible_to(request.user).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -144,7 +139,7 @@ class AlertAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.opts,
-                   "title": gettext("What would be sent today"), **preview(timezone.now())}
+                   "title": gettext("What would be sent today"), **preview(timezone.now(), request.user)}
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
@@ -164,18 +159,20 @@ def reset_for_resend(alerts: QuerySet[Alert]) -> int:
     return count
 
 
-def preview(now: Any) -> dict[str, Any]:
-    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent)."""
+def preview(now: Any, user: Any) -> dict[str, Any]:
+    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent): those
+    about records `user` may view, as in the ledger's list."""
     report = sweep(now, dry_run=True)
     labels = {rule.code: rule.label() for rule in get_rules()}
     groups: dict[str, dict[str, list]] = {}
-    for planned in report.planned:
+    planned_items = [planned for planned in report.planned if can_view(user, planned.rule.model)]
+    for planned in planned_items:
         for recipient in planned.recipients:
             groups.setdefault(recipient, {"new": [], "pending": []})["new"].append({
                 "title": planned.item.title, "rule": labels.get(planned.rule.code, planned.rule.code),
                 "threshold": planned.item.threshold_code(planned.threshold), "due_at": planned.item.due_at,
                 "immediate": planned.threshold.immediate, "admin_path": planned.item.admin_path})
-    pending = (Delivery.objects.filter(status=AlertStatus.PENDING)
+    pending = (Delivery.objects.filter(status=AlertStatus.PENDING, alert__in=Alert.objects.visible_to(user))
                .exclude(alert__status=AlertStatus.ACKNOWLEDGED).select_related("alert")
                .order_by("recipient", "alert__due_at"))
     for delivery in pending:
@@ -184,5 +181,5 @@ def preview(now: Any) -> dict[str, Any]:
             "title": alert.title, "rule": labels.get(alert.rule, alert.rule), "threshold": alert.threshold,
             "due_at": alert.due_at, "immediate": alert.immediate, "admin_path": alert.admin_path,
             "attempts": delivery.attempts, "last_error": delivery.last_error})
-    return {"now": now, "groups": sorted(groups.items()), "new_count": len(report.planned),
+    return {"now": now, "groups": sorted(groups.items()), "new_count": len(planned_items),
             "pending_count": len(pending)}

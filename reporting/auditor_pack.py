@@ -46,6 +46,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.roles import can_view
+
 from . import catalogue, registry, services
 from .models import IndicatorValue, ReportingYear
 
@@ -252,6 +254,8 @@ class Extra:
     prepare: Callable[[int], ExtraRows]
     #: The training module whose rate it explains, if one.
     module: str = ""
+    #: The models its columns are read from ("app_label.model"): who may not view one of them does not get them.
+    models: tuple[str, ...] = ("training.module", "training.completion", "training.attendance")
 
 
 #: Each employee's latest training of a module, compact: (employee ids, pks, days as ordinals).
@@ -545,6 +549,19 @@ def _final_field(model: type[models.Model], path: str) -> Any:
         if field.is_relation:
             current = field.related_model
     return field
+
+
+def column_models(label: str) -> set[str]:
+    """The models a record set of `label` is written from: its own and those its column paths go through."""
+    model = _model(label)
+    found = {label}
+    for _header, accessor in COLUMNS[label]:
+        for path in (accessor,) if isinstance(accessor, str) else accessor.paths:
+            current = model
+            for part in path.split("__")[:-1]:
+                current = current._meta.get_field(part).related_model
+                found.add(current._meta.label_lower)
+    return found
 
 
 def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
@@ -935,6 +952,23 @@ class Source:
     computed_at: dt.datetime | None = None
 
 
+def source_models(source: Source, extra: Extra | None) -> set[str]:
+    """Every model the records files of `source` are written from (its records', their columns', and the
+    training columns of employee rows)."""
+    found: set[str] = set()
+    for record_set in source.records:
+        found |= column_models(record_set["model"])
+    if extra is not None and "organization.employee" in found:
+        found.update(extra.models)
+    return found
+
+
+def viewable(source: Source, extra: Extra | None, user: Any) -> bool:
+    """Whether `user` may have the records of `source`: they may view every model its files are written from
+    (None: no user to ask, the command line, whose operator reads the database anyway)."""
+    return user is None or all(can_view(user, label) for label in source_models(source, extra))
+
+
 def computed_codes() -> list[str]:
     """The computed indicators, in catalogue order."""
     declared = registry.computations()
@@ -1120,7 +1154,7 @@ def _number(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _methods(data: dict[str, Any], files: dict[str, IndicatorFiles]) -> str:
+def _methods(data: dict[str, Any], files: dict[str, IndicatorFiles], withheld: list[str]) -> str:
     year = data["year"]
     lines = [_("Indicators of %(year)d: definitions, methods and values") % {"year": year}, "=" * 72, ""]
     lines.append(_("Generated at %(when)s. Year frozen: %(frozen)s.") % {
@@ -1150,6 +1184,9 @@ def _methods(data: dict[str, Any], files: dict[str, IndicatorFiles]) -> str:
             lines.append(_("Note: %(note)s") % {"note": item["note"]})
         lines.append(_("Method: %(method)s") % {"method": item["method"]})
         indicator = files.get(code)
+        if code in withheld:
+            lines.append(_("Records behind the value: not in this pack (the role it was made for may not view "
+                           "the records they come from)."))
         if indicator is not None:
             origin = (_("the snapshot stored on %(when)s") % {"when": cell(indicator.computed_at)}
                       if indicator.origin == "snapshot" else _("a computation at the pack's generation"))
@@ -1169,7 +1206,7 @@ def _methods(data: dict[str, Any], files: dict[str, IndicatorFiles]) -> str:
 
 
 def _readme(year: int, data: dict[str, Any], rate: float, seed: int | str, reporting_year: ReportingYear | None,
-            files: dict[str, IndicatorFiles]) -> str:
+            files: dict[str, IndicatorFiles], withheld: list[str]) -> str:
     origins = {f.origin for f in files.values()}
     if reporting_year is not None and reporting_year.frozen:
         state = _("The year was frozen (verified) on %(when)s: its values no longer change.") % {
@@ -1226,6 +1263,7 @@ def _readme(year: int, data: dict[str, Any], rate: float, seed: int | str, repor
           "seeded with the text \"<seed>:<CODE>\": random.Random(\"%(seed)s:<CODE>\").sample(records, size). "
           "The same seed and the same records always give the same sample.") % {"seed": seed},
         "",
+        *_withheld_lines(withheld),
         _("Checking the files"),
         "-" * 8,
         _("Unzip the pack, then in its folder run: sha256sum -c manifest.sha256 (macOS: shasum -a 256 -c "
@@ -1236,11 +1274,26 @@ def _readme(year: int, data: dict[str, Any], rate: float, seed: int | str, repor
     return "\n".join(lines)
 
 
+def _withheld_lines(withheld: list[str]) -> list[str]:
+    if not withheld:
+        return []
+    return [
+        _("Records left out"),
+        "-" * 8,
+        _("This pack was made for a role that may not view every kind of record: the records behind these "
+          "indicators are not in it (their values, in the export and in methods.md, are): %(codes)s. An auditor "
+          "or a compliance officer gets the whole pack.") % {"codes": ", ".join(withheld)},
+        "",
+    ]
+
+
 def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: Any = None,
-               now: dt.datetime | None = None) -> dict[str, Any]:
+               now: dt.datetime | None = None, user: Any = None) -> dict[str, Any]:
     """Write `year`'s auditor pack as a ZIP to `output`; returns manifest.json's content.
 
-    ReportingError for a bad year, ValueError for a bad rate."""
+    For `user` (the admin's download), the records of an indicator are left out when they may not view every
+    model they are written from (`viewable`): the pack says which indicators, never how many records (None:
+    the whole pack, the command line). ReportingError for a bad year, ValueError for a bad rate."""
     from . import export
 
     year = services.check_year(year)
@@ -1255,13 +1308,19 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
         data = export.as_dict(year, now=now, data=table)
         writer.add(f"indicators-{year}.xlsx", export.as_xlsx(year, data=table))
         writer.add(f"indicators-{year}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        sources = [_compact(source) for source in record_sources(year)]
-        shared = _Shared(sources, employee_extras())
+        extras = employee_extras()
+        sources, withheld = [], {}
+        for source in map(_compact, record_sources(year)):
+            if viewable(source, extras.get(source.code), user):
+                sources.append(source)
+            else:
+                withheld[source.code] = source
+        shared = _Shared(sources, extras)
         files: dict[str, IndicatorFiles] = {}
         for source in sources:
             files[source.code] = _write_indicator(writer, source, year, rate, seed, shared)
-        writer.add("methods.md", _methods(data, files))
-        writer.add("README.txt", _readme(year, data, rate, seed, reporting_year, files))
+        writer.add("methods.md", _methods(data, files, list(withheld)))
+        writer.add("README.txt", _readme(year, data, rate, seed, reporting_year, files, list(withheld)))
         manifest = {
             "year": year,
             "generated_at": local_now.isoformat(timespec="seconds"),
@@ -1271,8 +1330,13 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
             "indicators": {code: {"records": f.records_count, "sample": f.sample_count, "source": f.origin,
                                   "status": f.status, "records_sha256": f.records_sha256}
                            for code, f in files.items()},
+            # No count or checksum of what is left out: a short list of ids is found back from its SHA-256.
+
             "files": sorted(writer.files, key=lambda f: f["path"]),
         }
+        # Left out: no count or checksum (a short list of ids is found back from its SHA-256).
+        manifest["indicators"].update({code: {"withheld": True, "source": source.origin, "status": source.status}
+                                       for code, source in withheld.items()})
         writer.add("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         writer.add("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n"
                                               for f in sorted(writer.files, key=lambda f: f["path"])),
@@ -1281,10 +1345,11 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
 
 
 def build_pack(year: int, *, sample_rate: float | None = None, seed: int | str | None = None,
-               now: dt.datetime | None = None) -> bytes:
-    """`year`'s auditor pack as ZIP bytes (for the admin download; the command writes a file)."""
+               now: dt.datetime | None = None, user: Any = None) -> bytes:
+    """`year`'s auditor pack as ZIP bytes (for the admin download, made for its `user`; the command writes a
+    file)."""
     out = io.BytesIO()
-    write_pack(year, out, sample_rate=sample_rate, seed=seed, now=now)
+    write_pack(year, out, sample_rate=sample_rate, seed=seed, now=now, user=user)
     return out.getvalue()
 
 

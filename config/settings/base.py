@@ -66,6 +66,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out user or address is refused before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
+    # Before ModelBackend: refuses a delete permission whose deletion reaches records the user may not view.
+    "core.roles.HiddenReferencesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -76,11 +76,24 @@ def file_response(content: bytes | str, content_type: str, filename: str) -> Htt
     return response
 
 
+def record_models() -> list[str]:
+    """Every model ("app_label.model") an indicator's records can be of: those the auditor pack describes."""
+    from ..auditor_pack import COLUMNS
+
+    return list(COLUMNS)
+
+
+def shown_records(records: list[dict], user: Any) -> list[dict]:
+    """The record sets of `records` whose model `user` may view: the ids of the others are not theirs."""
+    return [entry for entry in records if can_view(user, entry.get("model", ""))]
+
+
 def records_table(records: list[dict], user: Any, value_url: str) -> list[dict[str, Any]]:
     """One line per model of `records` ({"model": "app.model", "ids": [...]}): its name, how many records,
     the link to its admin list filtered to them (short lists, for who may see that list) and the link to
-    the CSV of its ids."""
+    the CSV of its ids. A model `user` may not view gets its name only (`hidden`): no count, no ids."""
     lines = []
+    shown = {id(entry) for entry in shown_records(records, user)}
     for entry in records:
         label, ids = entry.get("model", ""), entry.get("ids", [])
         try:
@@ -88,16 +101,18 @@ def records_table(records: list[dict], user: Any, value_url: str) -> list[dict[s
         except (LookupError, ValueError):
             model = None
         name = str(model._meta.verbose_name_plural) if model else label
+        if id(entry) not in shown:
+            lines.append({"model": label, "name": name, "count": None, "link": "", "csv": "", "hidden": True})
+            continue
         link = ""
         if model is not None and ids and len(ids) <= MAX_IDS_IN_LINK and admin.site.is_registered(model):
             opts = model._meta
-            if can_view(user, model):
-                try:
-                    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-                except NoReverseMatch:
-                    changelist = ""
-                if changelist:
-                    link = f"{changelist}?{opts.pk.name}__in={','.join(str(i) for i in ids)}"
+            try:
+                changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            except NoReverseMatch:
+                changelist = ""
+            if changelist:
+                link = f"{changelist}?{opts.pk.name}__in={','.join(str(i) for i in ids)}"
         lines.append({"model": label, "name": name, "count": len(ids), "link": link,
                       "csv": f"{value_url}records.csv?model={label}"})
     return lines

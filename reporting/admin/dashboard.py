@@ -5,7 +5,7 @@ requests received per month with their on-time rate. The figures are reporting/d
 are drawn by the training app's helper (training/admin/charts.py).
 
 Everyone who can view the reporting years sees it; the counts of a domain only those who may open its
-lists; the compute button only those who may compute (auditors: read-only, downloads only).
+lists, each chart only those who may view the records it counts; the compute button only those who may compute (auditors: read-only, downloads only).
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from core.roles import can_view
 
 from .. import catalogue, dashboard, services
 from ..models import ReportingYear
@@ -93,26 +95,26 @@ def overdue_sections(user: Any) -> list[dict[str, Any]]:
     return sections
 
 
-def charts() -> dict[str, Any]:
-    """The two charts, each with the figures it draws (for screen readers and for checking)."""
+def charts(user: Any) -> dict[str, Any]:
+    """The two charts, each with the figures it draws (for screen readers and for checking), each for who
+    may view the records it counts (monthly figures are not published ones): None otherwise."""
     from training.admin.charts import percent_text, trend_svg
 
-    trends = []
-    for module, rates in dashboard.completion_trends():
-        if not rates:
-            continue
-        trends.append({
+    result: dict[str, Any] = {"trend_months": dashboard.TREND_MONTHS, "trends": None, "request_months": None}
+    if can_view(user, "training.completion"):
+        result["trends"] = [{
             "module": module, "last": percent_text(rates[-1].value),
             "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
                                                     "entities") % {"module": module.code},
                                element_id=f"trend-{module.code}"),
             "url": reverse("admin:training_module_change", args=[module.pk]),
-        })
+        } for module, rates in dashboard.completion_trends() if rates]
+    if not can_view(user, "gdpr.rightsrequest"):
+        return result
     months = dashboard.rights_requests_by_month()
     most = max((month.received for month in months), default=0)
     return {
-        "trends": trends,
-        "trend_months": dashboard.TREND_MONTHS,
+        **result,
         "request_months": [
             {"month": month.month, "received": month.received, "judged": month.judged, "on_time": month.on_time,
              "late": month.late, "rate": percent_text(month.value),
@@ -151,6 +153,6 @@ def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> Htt
                            (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))],
         "overdue_sections": overdue_sections(request.user),
         "today": timezone.localdate(),
-        **charts(),
+        **charts(request.user),
     }
     return TemplateResponse(request, "admin/reporting/dashboard.html", context)

@@ -19,9 +19,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.roles import can_view
+
 from .. import catalogue
 from ..models import IndicatorValue, ReportingYear
-from .common import MAX_IDS_IN_LINK, file_response, records_table, status_badge, value_text
+from .common import (
+    MAX_IDS_IN_LINK,
+    file_response,
+    record_models,
+    records_table,
+    shown_records,
+    status_badge,
+    value_text,
+)
 
 if TYPE_CHECKING:
     IndicatorValueAdminBase = SimpleHistoryAdmin[IndicatorValue]
@@ -99,6 +109,23 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     def revert_disabled(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
         return True
 
+    def get_fieldsets(self, request: HttpRequest, obj: IndicatorValue | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or len(shown_records(obj.records, request.user)) == len(obj.records):
+            return fieldsets
+        # Neither how many records nor their SHA-256 (a short list of ids is found back by trying the ids)
+        # for who may not view some of them: the published figure is above.
+        hidden = {"records_count", "records_sha256"}
+        return [(title, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+                for title, options in fieldsets]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        # The list does not read the records (they can be long): it counts them for who may view every kind
+        # of record an indicator stands on, and only links to the value's page for the others.
+        if all(can_view(request.user, label) for label in record_models()):
+            return list(self.list_display)
+        return [("records_page_link" if name == "records_link" else name) for name in self.list_display]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorValue]:
         # The id lists can be large: a value's page reads them on its own (one query), the list never.
         return super().get_queryset(request).defer("records")
@@ -145,6 +172,11 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         url = reverse("admin:reporting_indicatorvalue_change", args=[obj.pk])
         return format_html('<a href="{}#records">{}</a>', url, obj.records_count)
 
+    @admin.display(description=_("records"))
+    def records_page_link(self, obj: IndicatorValue) -> str:
+        url = reverse("admin:reporting_indicatorvalue_change", args=[obj.pk])
+        return format_html('<a href="{}#records">{}</a>', url, gettext("see"))
+
     # -- the records behind a value -----------------------------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -179,7 +211,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         out.write("\ufeff")
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(["model", "id"])
-        for entry in obj.records:
+        for entry in shown_records(obj.records, request.user):
             if wanted and entry.get("model") != wanted:
                 continue
             for record_id in entry.get("ids", []):

@@ -37,7 +37,7 @@ from core.admin_utils import badge
 
 from .. import catalogue, export, services
 from ..models import IndicatorValue, ReportingYear, ValueStatus
-from .common import change_text, file_response, status_badge, value_text
+from .common import change_text, file_response, shown_records, status_badge, value_text
 
 if TYPE_CHECKING:
     ReportingYearAdminBase = SimpleHistoryAdmin[ReportingYear]
@@ -393,7 +393,8 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                 "before_parts": (before.numerator, before.denominator) if before is not None else (None, None),
                 "after_parts": (after.numerator, after.denominator),
                 "method_changed": before is not None and before.method != after.method,
-                "records_added": difference.records_added, "records_removed": difference.records_removed,
+                # Which records came and went is not said of records the reader may not view.
+                **self._record_changes(request, difference),
                 "message": after.message,
                 "url": reverse("admin:reporting_indicatorvalue_change", args=[before.pk]) if before else "",
             })
@@ -402,6 +403,13 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                           year_frozen=obj.frozen, can_recompute=self.can_operate(request) and not obj.frozen,
                           compute_url=reverse("admin:reporting_reportingyear_compute", args=[obj.pk]),
                           computed_at=obj.computed_at)
+
+    @staticmethod
+    def _record_changes(request: HttpRequest, difference: services.Difference) -> dict[str, Any]:
+        records = [*difference.after.records, *(difference.before.records if difference.before else [])]
+        if len(shown_records(records, request.user)) < len(records):
+            return {"records_added": "–", "records_removed": "–"}
+        return {"records_added": difference.records_added, "records_removed": difference.records_removed}
 
     def download_view(self, request: HttpRequest) -> HttpResponse:
         """?year=&format=: the export (JSON, CSV, XLSX) or the auditor pack of any year, stored or not."""
@@ -423,7 +431,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                 messages.error(request, gettext("The auditor pack is not available in this installation."))
                 return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
             try:
-                pack = build_pack(year)
+                pack = build_pack(year, user=request.user)  # only the records they may view
             except services.ReportingError as exc:
                 refusal_messages(request, exc)
                 return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))

@@ -225,3 +225,18 @@ def test_retention_runs_show_references_only_to_who_may_view_them(case):
 
     assert found(dpo, "COI-2020-777") == found(dpo, "NOTHING-LIKE-IT")
     assert found(officer, "COI-2020-777") == [run.pk] and found(officer, "NOTHING-LIKE-IT") == []
+
+
+@pytest.mark.parametrize("group, query", [
+    ("DPO", "training_completions__isnull=False"),  # who has trained: the DPO does not see training records
+    ("DPO", "training_attendances__isnull=False"),
+    ("Training manager", "coi_cases__isnull=False"),
+])
+def test_no_list_is_filtered_through_a_relation_to_records_the_user_may_not_view(case, group, query):
+    """Django allows a one-step lookup on any relation (`?reverse_name=…`): the admin site refuses, for every
+    registered admin, a lookup that crosses into a model the user may not view (core/admin_site.py)."""
+    browser, _api = clients(group)
+    response = browser.get(f"/admin/organization/employee/?{query}", follow=True)
+    assert response.status_code == 400 or "?e=1" in response.redirect_chain[-1][0], query
+    officer, _api = clients("Compliance officer")
+    assert officer.get(f"/admin/organization/employee/?{query}").status_code == 200

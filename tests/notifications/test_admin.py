@@ -95,3 +95,21 @@ def test_the_preview_lists_what_the_next_sweep_would_create_and_what_is_pending_
     page = client.get(reverse("admin:notifications_alert_preview")).content.decode()
     assert req.reference in page and "created by the next sweep" not in page and "pending" in page
     assert admin_client().get(reverse("admin:notifications_alert_preview")).status_code in (302, 403)
+
+
+def test_the_preview_shows_only_the_alerts_about_records_the_user_may_view():
+    """Issue 14, item 3: a training manager saw the DPO's alerts (rights requests, breaches) in the preview
+    while the ledger's list hid them. New and pending, their recipients and their counts alike."""
+    req = overdue_request()
+    manager = admin_client("Training manager", language="en")
+    dpo = admin_client("DPO", language="en")
+    url = reverse("admin:notifications_alert_preview")
+    for swept in (False, True):
+        if swept:
+            sweep()
+        page = manager.get(url).content.decode()
+        assert manager.get(url).status_code == 200
+        assert req.reference not in page and "dpo@example.org" not in page, swept
+        assert "0 new alerts" in page and "0 pending deliveries" in page, swept
+        assert req.reference in dpo.get(url).content.decode(), swept
+    assert req.reference not in manager.get(reverse(CHANGELIST)).content.decode()

@@ -35,8 +35,9 @@ class PhishingCampaignForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reference"].required = False
-        self.fields["reference"].help_text = _("Generated (PHI-YYYY-NN) when left empty.")
+        if "reference" in self.fields:  # not in the read-only form of a role that may only view
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("Generated (PHI-YYYY-NN) when left empty.")
 
 
 @admin.register(PhishingCampaign)
