@@ -96,12 +96,13 @@ DEFINITIONS: tuple[Definition, ...] = (
        _("Interviews recorded for the version of the corruption map in force at 31/12 of the year.")),
     _d("E1_ETHICS_WORKSHOP_TRAINED", 1, "count",
        _("Employees trained (in person/interactive) in conflicts of interest and corruption"),
-       _("Distinct employees who attended the ethics workshop in the year for at least its minimum duration "
-         "(45 minutes): participants, organisers and facilitator.")),
+       _("Distinct employees who attended the ethics workshop in the year for more than its minimum duration "
+         "(more than 45 minutes: exactly 45 minutes does not count): participants, organisers and "
+         "facilitator.")),
     _d("E1_FRAUD_WORKSHOP_TRAINED", 1, "count",
        _("Employees trained in fighting document fraud and scam attempts"),
-       _("Distinct employees who attended the fraud workshop in the year for at least its minimum "
-         "duration.")),
+       _("Distinct employees who attended the fraud workshop in the year for more than its minimum duration "
+         "(any attendance when it has none).")),
     _d("E1_ETHICS_ELEARNING_RATE", 1, "percent",
        _("Completion rate of the ethics and conflict-of-interest prevention e-learning module"), _RATE_METHOD),
     # Enjeu 2: personal data
@@ -172,8 +173,8 @@ DEFINITIONS: tuple[Definition, ...] = (
          "module's audience, who completed it.")),
     _d("E9_DISABILITY_ELEARNING_RATE", 9, "percent", _("Completion rate of the disability module"), _RATE_METHOD),
     _d("E9_MANAGERS_TRAINED_DISABILITY", 9, "count", _("Managers trained (in person) in disability inclusion"),
-       _("Distinct employees who attended the disability workshop for managers in the year for at least its "
-         "minimum duration.")),
+       _("Distinct employees who attended the disability workshop for managers in the year for more than its "
+         "minimum duration (any attendance when it has none).")),
     _d("E9_DISABILITY_EMPLOYMENT_RATE", 9, "percent", _("Direct employment rate of disabled workers"),
        _("Entered by its owner from the annual employment declaration of disabled workers (DOETH)."),
        computed=False),

@@ -298,6 +298,7 @@ class World:
                                       role=rng.choice(AttendanceRole.values))
                     self.tags["attendance 44 min"] += minutes == 44
                     self.tags["attendance 45 min"] += minutes == 45
+                    self.tags["attendance 46 min"] += minutes == 46
 
     def campaigns(self) -> None:
         y = self.year
@@ -583,10 +584,18 @@ class Reference:
             return False
         return module.renewal_months is None or done > day - relativedelta(months=module.renewal_months)
 
+    @staticmethod
+    def attended_long_enough(attendance: Attendance, module: Module) -> bool:
+        """RULES.md: trained when the person attended for MORE than the module's minimum duration (the
+        2023 DPEF: "sur une durée supérieure à 45 minutes"); choice: a module without a minimum counts any
+        attendance, i.e. more than zero minutes (Module.min_attendance_minutes help text)."""
+        minimum = module.min_attendance_minutes if module.min_attendance_minutes is not None else 0
+        return attendance.minutes_attended > minimum
+
     def attendance_counts(self, attendance: Attendance, module: Module, day: dt.date) -> bool:
-        """A workshop attendance trains from the module's minimum duration (at least one minute)."""
+        """A workshop attendance trains when longer than the module's minimum duration."""
         session = self.sessions[attendance.session_id]
-        if session.module_id != module.pk or attendance.minutes_attended < max(module.min_attendance_minutes or 0, 1):
+        if session.module_id != module.pk or not self.attended_long_enough(attendance, module):
             return False
         if not module.deployed_on <= session.held_on <= day:
             return False
@@ -623,7 +632,7 @@ class Reference:
             if module is not None and session_module.pk != module.pk:
                 continue
             if (session.held_on.year == year and session.held_on >= session_module.deployed_on
-                    and attendance.minutes_attended >= max(session_module.min_attendance_minutes or 0, 1)):
+                    and self.attended_long_enough(attendance, session_module)):
                 result.append(attendance)
         return result
 
@@ -874,7 +883,7 @@ def test_the_export_agrees_with_an_independent_computation(seed, year, now):
     assert [i["code"] for i in data["esrs"]] == [d.code for d in catalogue.definitions(catalogue.ESRS)]
     # The data did reach the boundaries the rules turn on (else the comparison would prove little).
     for tag in ("hired on 31/12", "left on 31/12", "gender unknown", "audience limited by entity",
-                "flagged completion", "attendance 44 min", "attendance 45 min", "request answer",
+                "flagged completion", "attendance 44 min", "attendance 45 min", "attendance 46 min", "request answer",
                 "request extend", "request ended on its deadline day 23:30",
                 "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12"):
         assert world.tags[tag] > 0, tag
