@@ -29,6 +29,7 @@ def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
 
 INDICATORS = (
     _c("E2_RIGHTS_REQUESTS", selectors.rights_requests_received),
+    _c("E2_RIGHTS_REQUESTS_ANSWERED", selectors.rights_requests_answered),
     _c("E2_RIGHTS_REQUEST_MEAN_DAYS", selectors.rights_request_mean_days),
     _c("E2_RIGHTS_REQUESTS_ON_TIME_RATE", selectors.rights_requests_on_time_rate),
     _c("E2_CNIL_REFERRALS", selectors.cnil_referrals_received),

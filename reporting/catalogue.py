@@ -4,7 +4,10 @@ ESRS G1 disclosures that succeed it under the CSRD.
 Each definition has its code, its enjeu (the DPEF's numbered issue), its unit, its label and its method
 (RULES.md, "Indicator methods"). Labels and methods are written in English and translated: the French
 label of a DPEF indicator is the one the company published (tests/reporting/test_catalogue.py compares
-them with the reference file). Whether an indicator is computed is not stated here: it is computed when
+them with the reference file), unless the published label does not say what the figure counts: then the
+definition keeps it as `published_label` and its own label says what it counts. Indicators Vigie adds
+to the DPEF table, beyond the codes of the reference file, are marked `added` (INTERFACES.md: codes are
+added, never renamed or dropped). Whether an indicator is computed is not stated here: it is computed when
 a domain app declares its computation (`<app>/indicators.py`, reporting/registry.py), manual otherwise,
 and a system check fails when the two disagree with `computed` below.
 """
@@ -52,6 +55,10 @@ class Definition:
     method: Promise
     computed: bool
     framework: str = DPEF
+    #: Not a code of the reference file: an indicator Vigie adds beside the published ones.
+    added: bool = False
+    #: The label the company published, when it misdescribes what the figure counts (`label` says it).
+    published_label: Promise | None = None
 
     @property
     def enjeu_label(self) -> Promise:
@@ -63,8 +70,8 @@ class Definition:
 
 
 def _d(code: str, enjeu: int, unit: str, label: Promise, method: Promise, *, computed: bool = True,
-       framework: str = DPEF) -> Definition:
-    return Definition(code, enjeu, unit, label, method, computed, framework)
+       framework: str = DPEF, added: bool = False, published_label: Promise | None = None) -> Definition:
+    return Definition(code, enjeu, unit, label, method, computed, framework, added, published_label)
 
 
 _RATE_METHOD = _("Completion rate of the module at 31/12 of the year, all entities (ALS and subsidiaries); "
@@ -111,8 +118,18 @@ DEFINITIONS: tuple[Definition, ...] = (
        _RATE_METHOD),
     _d("E2_BREACH_NOTIFICATIONS", 2, "count", _("Security breach notifications to the CNIL"),
        _("Breaches whose initial notification to the CNIL is dated in the year.")),
-    _d("E2_RIGHTS_REQUESTS", 2, "count", _("Data-subject rights requests received and processed"),
-       _("Rights requests received in the year.")),
+    # Published as "reçues et traitées", the figure counted every request received in the year, the ones
+    # still open at 31/12 included: its label says "received" (its method is the contract), and the
+    # requests answered are counted beside it (issue 14).
+    _d("E2_RIGHTS_REQUESTS", 2, "count", _("Data-subject rights requests received"),
+       _("Rights requests received in the year, answered or not (those still open at 31/12 included). "
+         "Published in the 2023 DPEF as received and processed: the requests answered are "
+         "E2_RIGHTS_REQUESTS_ANSWERED."),
+       published_label=_("Data-subject rights requests received and processed")),
+    _d("E2_RIGHTS_REQUESTS_ANSWERED", 2, "count", _("Data-subject rights requests received and processed"),
+       _("Rights requests received in the year and answered (an answer or a refusal; a withdrawn request is "
+         "not answered) by the time the year's figures are computed: a frozen year keeps the figure of its "
+         "computation."), added=True),
     _d("E2_RIGHTS_REQUEST_MEAN_DAYS", 2, "days", _("Average processing time of a data-subject rights request"),
        _("Mean of (answer date − receipt date) in calendar days, Paris dates, over the requests received in "
          "the year and answered (withdrawals excluded), to one decimal.")),

@@ -99,6 +99,18 @@ def test_demo_rights_requests_are_answered_in_under_30_days_on_average(demo):
         assert figure.denominator >= 0.95 * selectors.rights_requests_received(year).value
 
 
+def test_demo_rights_requests_received_in_2023_and_those_answered(demo):
+    """The DPEF's "344 reçues et traitées" counted every request received: E2_RIGHTS_REQUESTS_ANSWERED says
+    how many of them were answered (refusals included, withdrawals not)."""
+    from gdpr.choices import Outcome
+    from gdpr.models import RightsRequest
+
+    answered = selectors.rights_requests_answered(2023)
+    received = RightsRequest.objects.received_in(2023)
+    assert answered.value == received.filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN).count()
+    assert 0.9 * 344 <= answered.value <= 344
+
+
 def test_demo_cnil_referrals_of_2023_were_all_answered_on_time(demo):
     figure = selectors.cnil_referrals_on_time_rate(2023)
     assert (figure.numerator, figure.denominator, figure.value) == (4, 4, 100)
@@ -273,9 +285,12 @@ def test_the_demo_export_gives_every_published_dpef_figure(dpef_export, row):
 
 
 def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_them(dpef_export):
-    # Every published code once, grouped by enjeu as in the statement.
+    # Every published code once, and the ones Vigie adds beside them, grouped by enjeu as in the statement.
+    from reporting import catalogue
+
     codes = [item["code"] for item in dpef_export["indicators"]]
-    assert sorted(codes) == sorted(row["code"] for row in _published_rows())
+    added = [d.code for d in catalogue.definitions(catalogue.DPEF) if d.added]
+    assert sorted(codes) == sorted([row["code"] for row in _published_rows()] + added)
     enjeux = [item["enjeu"] for item in dpef_export["indicators"]]
     assert enjeux == sorted(enjeux)
     assert set(dpef_export["indicators"][0]) >= {"code", "enjeu", "label", "unit", "value", "numerator", "denominator",

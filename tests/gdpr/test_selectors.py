@@ -122,3 +122,26 @@ def test_a_refusal_is_due_within_the_first_month_even_after_an_extension():
                                           outcome="granted")
     figure = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
     assert (figure.numerator, figure.denominator) == (1, 2)
+
+
+def test_requests_received_count_the_open_ones_and_answered_count_only_those_answered_by_the_computation():
+    """E2_RIGHTS_REQUESTS is the contract (received in Y); the DPEF's "reçues et traitées" is checked by
+    E2_RIGHTS_REQUESTS_ANSWERED: received in Y and answered (a refusal is an answer, a withdrawal is not)
+    by the time it is computed."""
+    import time_machine
+
+    from gdpr.choices import Outcome
+
+    answered = RightsRequestFactory(received_at=at(2023, 3, 1), answered_at=at(2023, 3, 20))
+    refused = RightsRequestFactory(received_at=at(2023, 6, 1), answered_at=at(2023, 6, 15), outcome=Outcome.REFUSED)
+    answered_in_january = RightsRequestFactory(received_at=at(2023, 12, 20), answered_at=at(2024, 1, 8))
+    RightsRequestFactory(received_at=at(2023, 12, 28))  # still open at 31/12 and now
+    RightsRequestFactory(received_at=at(2023, 5, 1), answered_at=at(2023, 5, 9), outcome=Outcome.WITHDRAWN)
+    RightsRequestFactory(received_at=at(2022, 12, 1), answered_at=at(2023, 1, 5))  # received in 2022
+    assert selectors.rights_requests_received(2023).value == 5
+    figure = selectors.rights_requests_answered(2023)
+    assert figure.value == 3
+    assert set(figure.record_ids) == {answered.pk, refused.pk, answered_in_january.pk}
+    # Computed on 5 January 2024, the request answered on 8 January was not answered yet.
+    with time_machine.travel(at(2024, 1, 5), tick=False):
+        assert selectors.rights_requests_answered(2023).value == 2

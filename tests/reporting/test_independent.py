@@ -532,8 +532,10 @@ NO_DATA: Parts = (None, None, None)
 class Reference:
     """Every computed indicator of a year, in plain Python over every row of every table involved."""
 
-    def __init__(self, today: dt.date) -> None:
+    def __init__(self, today: dt.date, now: dt.datetime | None = None) -> None:
         self.today = today
+        #: The moment of the computation (the export runs "now"): what is answered is answered by then.
+        self.now = now or paris(today, 23, 59)
         self.employees = list(Employee.objects.select_related("department").all())
         self.modules = {m.pk: m for m in Module.objects.all()}
         self.module_by_code = {m.code: m for m in self.modules.values()}
@@ -736,7 +738,7 @@ class Reference:
         return activity.registered_on <= day and (activity.retired_on is None or activity.retired_on > day)
 
     def gdpr(self, year: int) -> dict[str, Parts]:
-        codes = ["E2_RIGHTS_REQUESTS", "E2_RIGHTS_REQUEST_MEAN_DAYS", "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
+        codes = ["E2_RIGHTS_REQUESTS", "E2_RIGHTS_REQUESTS_ANSWERED", "E2_RIGHTS_REQUEST_MEAN_DAYS", "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
                  "E2_CNIL_REFERRALS", "E2_CNIL_REFERRALS_ON_TIME_RATE", "E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL",
                  "E2_BREACH_NOTIFICATIONS", "E2_BREACH_NOTIFIED_WITHIN_72H_RATE", "E2_PROCESSING_ACTIVITIES",
                  "E2_PROCESSING_AS_CONTROLLER", "E2_PROCESSING_AS_PROCESSOR"]
@@ -745,6 +747,11 @@ class Reference:
         result: dict[str, Parts] = {}
         received = [r for r in self.requests if paris_day(r.received_at).year == year]
         result["E2_RIGHTS_REQUESTS"] = (len(received), None, None)
+        # "reçues et traitées": received in Y and answered by the time of the computation; a refusal is an
+        # answer (Art. 12(4)); choice: a withdrawal is not (catalogue method text)
+        result["E2_RIGHTS_REQUESTS_ANSWERED"] = (sum(
+            1 for r in received if r.answered_at is not None and r.answered_at <= self.now
+            and r.outcome != Outcome.WITHDRAWN), None, None)
         # choice: a withdrawal is stored as the end date but is not an answer (catalogue method text)
         answered = [r for r in received if r.answered_at is not None and r.outcome != Outcome.WITHDRAWN]
         days = sum((paris_day(r.answered_at) - paris_day(r.received_at)).days for r in answered)
@@ -860,7 +867,7 @@ def build_and_compare(seed: int, year: int, now: dt.datetime) -> tuple[World, di
         world = World(seed, year, now)
         world.build()
         data = export.as_dict(year)
-        reference = Reference(world.today)
+        reference = Reference(world.today, world.now)
         current, previous = reference.year(year), reference.year(year - 1)
     return world, data, current, previous, disagreements(data, current, previous)
 
@@ -899,7 +906,7 @@ def test_a_breach_notified_in_y_but_known_in_y_minus_1_is_counted_in_y():
         breach = breach_services.breach_create(actor=None, aware_at=paris(dt.date(2022, 12, 30), 12), title="Lost laptop")
         breach_services.breach_notify(actor=None, breach=breach, sent_at=paris(dt.date(2023, 1, 1), 0, 30))
         data = export.as_dict(2023)
-        reference = Reference(paris_day(now)).year(2023)
+        reference = Reference(paris_day(now), now).year(2023)
     items = {item["code"]: item for item in data["indicators"]}
     assert reference["E2_BREACH_NOTIFICATIONS"] == (1, None, None)
     assert reference["E2_BREACH_NOTIFIED_WITHIN_72H_RATE"] == (Decimal("100.0"), 1, 1)
