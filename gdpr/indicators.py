@@ -35,6 +35,7 @@ INDICATORS = (
     _c("E2_CNIL_REFERRALS", selectors.cnil_referrals_received),
     _c("E2_CNIL_REFERRALS_ON_TIME_RATE", selectors.cnil_referrals_on_time_rate),
     _c("E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL", selectors.cnil_complaints_without_referral),
+    _c("E2_CNIL_COMPLAINTS_ON_TIME_RATE", selectors.cnil_complaints_on_time_rate),
     _c("E2_BREACH_NOTIFICATIONS", selectors.breach_notifications),
     _c("E2_BREACH_NOTIFIED_WITHIN_72H_RATE", selectors.breach_notified_within_72h_rate),
     _c("E2_PROCESSING_ACTIVITIES", selectors.processing_activities),

@@ -146,6 +146,11 @@ DEFINITIONS: tuple[Definition, ...] = (
     _d("E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL", 2, "count",
        _("Complaints by requesters to the CNIL without a referral by the CNIL to the company"),
        _("Complaints without referral received in the year.")),
+    _d("E2_CNIL_COMPLAINTS_ON_TIME_RATE", 2, "percent",
+       _("Complaints to the CNIL without referral answered within the time the CNIL set"),
+       _("Complaints without referral received in the year on which a CNIL letter set a reply date, answered "
+         "on or before that date, divided by those answered or past that date (a complaint without a reply "
+         "date is not counted: it cannot be late)."), added=True),
     _d("E2_PROCESSING_ACTIVITIES", 2, "count", _("Processing activities in the register (GDPR Art. 30)"),
        _("Processing activities in the register on 31/12 of the year.")),
     _d("E2_PROCESSING_AS_CONTROLLER", 2, "count", _("Processing activities as controller"),

@@ -116,6 +116,12 @@ def test_demo_cnil_referrals_of_2023_were_all_answered_on_time(demo):
     assert (figure.numerator, figure.denominator, figure.value) == (4, 4, 100)
 
 
+def test_demo_cnil_complaints_of_2023_were_answered_by_the_date_a_cnil_letter_set(demo):
+    """The DPEF: 4 referrals "et 2 plaintes [...] auxquelles il a été répondu dans le délai prescrit"."""
+    figure = selectors.cnil_complaints_on_time_rate(2023)
+    assert (figure.numerator, figure.denominator, figure.value) == (2, 2, 100)
+
+
 def test_demo_shows_extensions_pauses_and_late_answers(demo):
     from gdpr.models import DeadlineEvent, RightsRequest
 

@@ -71,6 +71,24 @@ def test_cnil_referrals_and_complaints_are_counted_apart_and_on_time_against_the
     assert (rate.numerator, rate.denominator, rate.value) == (1, 2, Decimal("50.0"))
 
 
+def test_complaints_answered_in_time_are_judged_against_the_reply_date_a_cnil_letter_set():
+    """E2_CNIL_COMPLAINTS_ON_TIME_RATE: the DPEF says both complaints without referral were answered within
+    the prescribed 10 days. Only a complaint with a reply date can be judged; referrals are not counted."""
+    complaint = CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL
+    in_time = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 3, 1), due_on=dt.date(2023, 3, 11),
+                              answered_on=dt.date(2023, 3, 11))
+    late = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 6, 1), due_on=dt.date(2023, 6, 11),
+                           answered_on=dt.date(2023, 6, 12))
+    overdue = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 9, 1), due_on=dt.date(2023, 9, 11))
+    CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 12, 28), due_on=dt.date(2024, 1, 8))  # not yet due
+    CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 4, 1), answered_on=dt.date(2023, 4, 2))  # no date
+    CnilCaseFactory(received_on=dt.date(2023, 2, 1), due_on=dt.date(2023, 2, 11), answered_on=dt.date(2023, 2, 20))
+    rate = selectors.cnil_complaints_on_time_rate(2023, today=dt.date(2024, 1, 5))
+    assert (rate.numerator, rate.denominator, rate.value) == (1, 3, Decimal("33.3"))
+    assert set(rate.record_ids) == {in_time.pk, late.pk, overdue.pk}
+    assert selectors.cnil_complaints_without_referral(2023).value == 5
+
+
 def test_breach_notifications_are_counted_by_the_year_of_the_initial_notification():
     BreachFactory(aware_at=at(2022, 12, 30), notified_at=at(2023, 1, 2, 9))  # 2023, within 72 h? 69 h: yes
     BreachFactory(aware_at=at(2023, 6, 1, 10), notified_at=at(2023, 6, 4, 10, 1), delay_reasons="weekend")  # late

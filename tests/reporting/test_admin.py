@@ -423,8 +423,9 @@ def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(offi
     ok = officer.get(url("indicatorvalue_changelist"), {"status": "ok", "year": YEAR}).context["cl"].queryset
     assert {v.code for v in ok} >= {"E2_RIGHTS_REQUESTS"} and all(v.status == "ok" for v in ok)
     found = officer.get(url("indicatorvalue_changelist"), {"q": "on_time_rate"}).context["cl"].queryset
-    assert {v.code for v in found} == {"E2_RIGHTS_REQUESTS_ON_TIME_RATE", "E2_CNIL_REFERRALS_ON_TIME_RATE"}
-    assert found.count() == 4  # both years
+    assert {v.code for v in found} == {"E2_RIGHTS_REQUESTS_ON_TIME_RATE", "E2_CNIL_REFERRALS_ON_TIME_RATE",
+                                       "E2_CNIL_COMPLAINTS_ON_TIME_RATE"}
+    assert found.count() == 6  # both years
 
 
 def test_the_value_list_query_count_does_not_grow_with_the_values(officer, computed, django_assert_max_num_queries,

@@ -411,8 +411,17 @@ class World:
                 continue
             referral = rng.random() < 0.7
             if not referral:
-                CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=received, due_on=None,
-                                answered_on=rng.choice([None, received]))
+                # A complaint has a reply date only when a CNIL letter set one (then it is judged like a referral):
+                # two complaints in three, the first one included.
+                dated = self.tags["complaint"] % 3 != 2
+                self.tags["complaint"] += 1
+                due = rng.choice([received + dt.timedelta(days=10), self.today + dt.timedelta(days=2)]) if dated else None
+                answered = rng.choice([None, received, received + dt.timedelta(days=rng.choice([9, 10, 11]))])
+                if answered is not None and answered > self.today:
+                    answered = None
+                CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=received, due_on=due,
+                                answered_on=answered)
+                self.tags["complaint with a reply date"] += due is not None
                 continue
             due = rng.choice([received + dt.timedelta(days=rng.choice([5, 10, 15, 30])), max(self.today, received),
                               self.today + dt.timedelta(days=3)])
@@ -740,6 +749,7 @@ class Reference:
     def gdpr(self, year: int) -> dict[str, Parts]:
         codes = ["E2_RIGHTS_REQUESTS", "E2_RIGHTS_REQUESTS_ANSWERED", "E2_RIGHTS_REQUEST_MEAN_DAYS", "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
                  "E2_CNIL_REFERRALS", "E2_CNIL_REFERRALS_ON_TIME_RATE", "E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL",
+                 "E2_CNIL_COMPLAINTS_ON_TIME_RATE",
                  "E2_BREACH_NOTIFICATIONS", "E2_BREACH_NOTIFIED_WITHIN_72H_RATE", "E2_PROCESSING_ACTIVITIES",
                  "E2_PROCESSING_AS_CONTROLLER", "E2_PROCESSING_AS_PROCESSOR"]
         if not self.gdpr_has_data(year):
@@ -775,9 +785,16 @@ class Reference:
         in_time = sum(1 for c in judged_referrals if c.answered_on is not None and c.answered_on <= c.due_on)
         result["E2_CNIL_REFERRALS_ON_TIME_RATE"] = (percent(in_time, len(judged_referrals)), in_time,
                                                     len(judged_referrals))
-        result["E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL"] = (
-            sum(1 for c in self.cnil if c.kind == CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL and c.received_on.year == year),
-            None, None)
+        complaints = [c for c in self.cnil if c.kind == CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL
+                      and c.received_on.year == year]
+        result["E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL"] = (len(complaints), None, None)
+        # Judged like a referral against the reply date a CNIL letter set; choice: one without a reply date
+        # cannot be late and is left out (catalogue method text)
+        judged_complaints = [c for c in complaints if c.due_on is not None
+                             and (c.answered_on is not None or c.due_on < self.today)]
+        complaints_in_time = sum(1 for c in judged_complaints if c.answered_on is not None and c.answered_on <= c.due_on)
+        result["E2_CNIL_COMPLAINTS_ON_TIME_RATE"] = (percent(complaints_in_time, len(judged_complaints)),
+                                                     complaints_in_time, len(judged_complaints))
         notified = [b for b in self.breaches if b.pk in self.initial_notification
                     and paris_day(self.initial_notification[b.pk]).year == year]
         result["E2_BREACH_NOTIFICATIONS"] = (len(notified), None, None)
@@ -892,7 +909,8 @@ def test_the_export_agrees_with_an_independent_computation(seed, year, now):
     for tag in ("hired on 31/12", "left on 31/12", "gender unknown", "audience limited by entity",
                 "flagged completion", "attendance 44 min", "attendance 45 min", "attendance 46 min", "request answer",
                 "request extend", "request ended on its deadline day 23:30",
-                "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12"):
+                "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12",
+                "complaint with a reply date"):
         assert world.tags[tag] > 0, tag
     assert current["E2_RIGHTS_REQUESTS"][0] > 0 and current["E1_COI_SUSPICIONS"][0] > 0
     assert 0 < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][1] < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][2]
