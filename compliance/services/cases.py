@@ -13,11 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.services import ensure_reference_free, next_reference, save_with_history
+from core.services import insert_with_reference, next_reference, save_with_history
 
 from ..choices import CASE_TRANSITIONS, CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, Risk
@@ -47,7 +47,6 @@ DESCRIPTIVE_FIELDS = (
     "source", "reporter_employee", "reporter_name", "persons_concerned", "third_parties", "entity",
     "macro_process", "dossier_type", "dossier_reference", "description", "handler",
 )
-_REFERENCE_ATTEMPTS = 5
 UNSET: Any = object()
 
 
@@ -60,9 +59,13 @@ def analysis_due_on(reported_on: dt.date) -> dt.date:
     return reported_on + dt.timedelta(days=settings.VIGIE_COI_ANALYSIS_DAYS)
 
 
+def _case_prefix(year: int) -> str:
+    return f"COI-{year}-"
+
+
 def next_case_reference(year: int) -> str:
     """`COI-YYYY-NNN`, one more than the highest number of that year."""
-    return next_reference(ConflictOfInterestCase, f"COI-{year}-", width=3)
+    return next_reference(ConflictOfInterestCase, _case_prefix(year), width=3)
 
 
 def case_problems(
@@ -207,28 +210,18 @@ def coi_case_create(
             "value": dossier_type, "choices": ", ".join(DossierType.values)}
     _check(problems)
     given = (reference or "").strip()
-    if given:
-        ensure_reference_free(ConflictOfInterestCase, given, message=gettext(
-            "A case with the reference %(reference)s already exists.") % {"reference": given})
-    for _attempt in range(_REFERENCE_ATTEMPTS):
-        case = ConflictOfInterestCase(
-            reference=given or next_case_reference(reported_on.year), reported_on=reported_on, source=source,
-            reporter_employee=reporter_employee, reporter_name=reporter_name, third_parties=third_parties,
-            entity=entity, macro_process=macro_process, dossier_type=dossier_type,
-            dossier_reference=dossier_reference, description=description, handler=handler,
-            analysis_due_on=analysis_due_on(reported_on),
-        )
-        try:
-            # A savepoint: a concurrent insert of the same generated reference is retried with the next.
-            with transaction.atomic():
-                save_with_history(case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)})
-        except IntegrityError:
-            if given:
-                raise
-            continue
-        break
-    else:  # pragma: no cover - five concurrent inserts in a row
-        raise ValidationError({"reference": gettext("No free reference could be generated; try again.")})
+    case = ConflictOfInterestCase(
+        reported_on=reported_on, source=source, reporter_employee=reporter_employee, reporter_name=reporter_name,
+        third_parties=third_parties, entity=entity, macro_process=macro_process, dossier_type=dossier_type,
+        dossier_reference=dossier_reference, description=description, handler=handler,
+        analysis_due_on=analysis_due_on(reported_on),
+    )
+    insert_with_reference(
+        case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)},
+        prefix=_case_prefix(reported_on.year), width=3, given=given,
+        taken_message=gettext("A case with the reference %(reference)s already exists.") % {"reference": given},
+        failed_message=gettext("No free reference could be generated; try again."),
+    )
     persons = list(persons_concerned or ())
     if persons:
         case.persons_concerned.set(persons)
