@@ -43,6 +43,7 @@ UNITS: dict[str, Promise] = {
     "hours": _("hours"),
     "tCO2e": _("tCO2e"),
     "points": _("points"),
+    "eur": _("euros"),
 }
 
 
@@ -212,12 +213,30 @@ DEFINITIONS: tuple[Definition, ...] = (
        _("Employees present at 31/12 of the year in a function at risk (their department's flag, or their "
          "own), trained at that date in at least one anti-corruption module, divided by the employees "
          "present at 31/12 in a function at risk; counted by headcount."), framework=ESRS),
-    _d("G1_4_CONFIRMED_INCIDENTS", 1, "count", _("Confirmed incidents of corruption or conflict of interest (ESRS G1-4)"),
-       _("Conflict-of-interest cases reported in the year and qualified confirmed."), framework=ESRS),
+    # ESRS G1-4 counts incidents of corruption or bribery, not conflicts of interest: a confirmed
+    # conflict-of-interest case counts only once qualified as corruption (issue 14).
+    _d("G1_4_CONFIRMED_INCIDENTS", 1, "count", _("Confirmed incidents of corruption or bribery (ESRS G1-4)"),
+       _("Incidents of corruption or bribery (active or passive corruption, influence peddling) confirmed in the "
+         "year: the conflict-of-interest cases qualified as corruption and the incidents found otherwise (an "
+         "audit, a report, a prosecution). A conflict of interest alone is not counted."), framework=ESRS),
     _d("G1_4_DISCIPLINARY_ACTIONS", 1, "count",
-       _("Confirmed incidents that led to disciplinary action (ESRS G1-4)"),
-       _("Of the confirmed cases reported in the year, those whose measures include a sanction."),
+       _("Confirmed incidents in which own workers were dismissed or disciplined (ESRS G1-4)"),
+       _("Of the incidents of corruption confirmed in the year, those in which own workers were dismissed or "
+         "disciplined (a disciplinary sanction on the linked case, or recorded on the incident)."),
        framework=ESRS),
+    _d("G1_4_PARTNER_CONTRACTS_TERMINATED", 1, "count",
+       _("Confirmed incidents in which contracts with business partners were terminated or not renewed (ESRS G1-4)"),
+       _("Of the incidents of corruption confirmed in the year, those in which a contract with a business partner "
+         "was terminated or not renewed because of the violation."), framework=ESRS),
+    _d("G1_4_CONVICTIONS", 1, "count",
+       _("Convictions for violation of anti-corruption and anti-bribery laws (ESRS G1-4)"),
+       _("Convictions of the company or of an entity of the group for corruption or influence peddling decided in "
+         "the year. A judicial public-interest agreement (CJIP) is not a conviction; the cases against own "
+         "workers are recorded (details of public legal cases) and not counted here."), framework=ESRS),
+    _d("G1_4_FINES_EUR", 1, "eur",
+       _("Amount of fines for violation of anti-corruption and anti-bribery laws (ESRS G1-4)"),
+       _("Sum, in euros, of the fines of those convictions and of the public-interest fines of the CJIPs decided "
+         "in the year against the company or an entity of the group; 0 when there is none."), framework=ESRS),
 )
 
 BY_CODE: dict[str, Definition] = {d.code: d for d in DEFINITIONS}

@@ -20,7 +20,8 @@ from django.utils.translation import gettext
 from core.services import insert_with_reference, next_reference, save_with_history
 
 from ..choices import CASE_TRANSITIONS, CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
-from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, Risk
+from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, Risk
+from .corruption import can_qualify_as_corruption, corruption_incident_mark_disciplined
 
 __all__ = [
     "DESCRIPTIVE_FIELDS",
@@ -156,8 +157,9 @@ def _not_before_report(field: str, day: dt.date | None, case: ConflictOfInterest
     return day
 
 
-#: The service verbs of the workflow, for the admin's buttons and the API's documentation.
-ACTIONS = ("start_analysis", "qualify", "add_measure", "close", "reopen", "link_risks")
+#: The service verbs of the workflow, for the admin's buttons and the API's documentation
+#: (`qualify_corruption` is compliance.services.corruption.coi_case_qualify_as_corruption).
+ACTIONS = ("start_analysis", "qualify", "add_measure", "close", "reopen", "link_risks", "qualify_corruption")
 
 
 def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
@@ -174,6 +176,8 @@ def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
         actions.append("close")
     if case.status == CaseStatus.CLOSED:
         actions.append("reopen")
+    if case.qualification == Qualification.CONFIRMED and not can_qualify_as_corruption(case):
+        actions.append("qualify_corruption")
     return actions
 
 
@@ -270,6 +274,12 @@ def coi_case_qualify(
     if qualification == Qualification.UNFOUNDED and locked.measures.exists():
         raise ValidationError({"qualification": gettext(
             "This case has measures: it cannot be qualified unfounded.")})
+    incident = CorruptionIncident.objects.filter(coi_case=locked).values_list("reference", flat=True).first()
+    if incident and qualification != Qualification.CONFIRMED:
+        # The incident ESRS G1-4 counts stands on a confirmed case: it would be left without one.
+        raise ValidationError({"qualification": gettext(
+            "This case was qualified as corruption (%(incident)s): it stays a confirmed conflict of interest.")
+            % {"incident": incident}})
     locked.qualification, locked.qualified_on, locked.qualified_by = qualification, qualified_on, actor
     if analysis:
         locked.analysis = analysis
@@ -316,6 +326,9 @@ def coi_case_add_measure(
     save_with_history(measure, actor=actor, reason=reason)
     # The case's own history says a measure was added, for whoever reads the case alone.
     save_with_history(locked, actor=actor, reason=reason, update_fields=["status"])
+    if kind == MeasureKind.SANCTION:
+        # ESRS G1-4: an incident of corruption in which own workers were disciplined.
+        corruption_incident_mark_disciplined(actor=actor, case=locked)
     return measure
 
 

@@ -303,8 +303,15 @@ def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_the
                                                  "previous_value", "source", "method"}
     assert dpef_export["year"] == 2023 and dpef_export["frozen"] is False
     esrs = {item["code"]: item for item in dpef_export["esrs"]}
-    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS"}
+    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS",
+                         "G1_4_PARTNER_CONTRACTS_TERMINATED", "G1_4_CONVICTIONS", "G1_4_FINES_EUR"}
     assert esrs["G1_3_AT_RISK_TRAINED_RATE"]["denominator"] == 300  # the managers present at 31/12/2023
+    # ESRS G1-4: the demo's confirmed conflicts of interest are not incidents of corruption; none was
+    # recorded, so 0 is computed (from the records), not stored, and no "no data".
+    for code in ("G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS", "G1_4_PARTNER_CONTRACTS_TERMINATED",
+                 "G1_4_CONVICTIONS", "G1_4_FINES_EUR"):
+        assert (esrs[code]["value"], esrs[code]["status"], esrs[code]["source"]) == (0, "computed", "computed"), code
+    assert esrs["G1_4_FINES_EUR"]["unit"] == "eur"
 
 
 def test_the_demo_froze_2022_and_its_values_are_the_previous_ones(demo):

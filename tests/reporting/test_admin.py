@@ -419,7 +419,8 @@ def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(offi
     assert codes and all(code.startswith("E2_") for code in codes)
     assert {v.reporting_year.year for v in listing.context["cl"].queryset} == {YEAR}
     esrs = officer.get(url("indicatorvalue_changelist"), {"enjeu": "G1", "year": YEAR}).context["cl"].queryset
-    assert {v.code for v in esrs} == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS"}
+    assert {v.code for v in esrs} == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS",
+                                     "G1_4_PARTNER_CONTRACTS_TERMINATED", "G1_4_CONVICTIONS", "G1_4_FINES_EUR"}
     ok = officer.get(url("indicatorvalue_changelist"), {"status": "ok", "year": YEAR}).context["cl"].queryset
     assert {v.code for v in ok} >= {"E2_RIGHTS_REQUESTS"} and all(v.status == "ok" for v in ok)
     found = officer.get(url("indicatorvalue_changelist"), {"q": "on_time_rate"}).context["cl"].queryset

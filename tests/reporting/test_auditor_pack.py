@@ -46,6 +46,7 @@ EMPLOYEE_LAST_NAME = "Vercingétorixdupont"
 RECORD_MODELS = {
     "gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processingactivity",
     "compliance.conflictofinterestcase", "compliance.risk", "compliance.macroprocess", "compliance.riskinterview",
+    "compliance.corruptionincident", "compliance.legalproceeding",
     "organization.employee", "training.completion", "training.attendance", "training.session",
     "training.phishingcampaign",
 }

@@ -25,8 +25,26 @@ import time_machine
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
-from compliance.choices import CaseStatus, FunctionType, MeasureKind, Qualification, RiskMapKind
-from compliance.models import CaseMeasure, ConflictOfInterestCase, Risk, RiskInterview, RiskMap
+from compliance.choices import (
+    OUTCOMES_WITH_FINE,
+    CaseStatus,
+    CorruptionNature,
+    Defendant,
+    FunctionType,
+    MeasureKind,
+    ProceedingOutcome,
+    Qualification,
+    RiskMapKind,
+)
+from compliance.models import (
+    CaseMeasure,
+    ConflictOfInterestCase,
+    CorruptionIncident,
+    LegalProceeding,
+    Risk,
+    RiskInterview,
+    RiskMap,
+)
 from gdpr.choices import CnilCaseKind, NotificationPhase, Outcome, ProcessingRole, RefusalGround, Right
 from gdpr.models import Breach, BreachNotification, CnilCase, ProcessingActivity, RightsRequest, RightsRequestPause
 from gdpr.services import breaches as breach_services
@@ -36,6 +54,8 @@ from reporting import catalogue, export
 from tests.compliance.factories import (
     CaseFactory,
     CaseMeasureFactory,
+    CorruptionIncidentFactory,
+    LegalProceedingFactory,
     MacroProcessFactory,
     RiskFactory,
     RiskInterviewFactory,
@@ -185,6 +205,7 @@ class World:
         self.breaches()
         self.register()
         self.coi_cases()
+        self.corruption()
         self.risk_maps()
 
     # roster
@@ -515,6 +536,40 @@ class World:
                 for kind in rng.sample(MeasureKind.values, count):
                     CaseMeasureFactory(case=case, kind=kind, decided_on=fields["qualified_on"])
 
+    def corruption(self) -> None:
+        """ESRS G1-4: incidents of corruption (some from confirmed conflict-of-interest cases, most cases
+        confirmed staying mere conflicts of interest) and legal cases decided around the year boundaries."""
+        y, rng = self.year, self.rng
+        days = [dt.date(y - 1, 12, 31), dt.date(y, 1, 1), dt.date(y, 12, 31), dt.date(y + 1, 1, 1)]
+        confirmed_cases = [c for c in ConflictOfInterestCase.objects.filter(qualification=Qualification.CONFIRMED)]
+        sources = rng.sample(confirmed_cases, len(confirmed_cases) // 3) + [None] * 6
+        incidents = []
+        for case in sources:
+            confirmed_on = rng.choice(days + [self.day_in(y), self.day_in(y - 1)])
+            if case is not None:
+                confirmed_on = max(confirmed_on, case.qualified_on)
+            if confirmed_on > self.today:
+                continue
+            incidents.append(CorruptionIncidentFactory(
+                coi_case=case, confirmed_on=confirmed_on, nature=rng.choice(CorruptionNature.values),
+                workers_disciplined=rng.random() < 0.5, partner_contract_terminated=rng.random() < 0.3))
+            self.tags["incident from a case"] += case is not None
+        for _ in range(10):
+            opened = self.day_in(rng.choice((y - 1, y)))
+            if opened > self.today:
+                continue
+            outcome = rng.choice(["", *ProceedingOutcome.values, ProceedingOutcome.CONVICTION])
+            decided = max(opened, rng.choice(days + [self.day_in(y)])) if outcome else None
+            if decided is not None and decided > self.today:
+                outcome, decided = "", None
+            fine = None
+            if outcome in OUTCOMES_WITH_FINE and rng.random() < 0.8:
+                fine = Decimal(rng.randint(0, 5_000_000)) / 100
+            LegalProceedingFactory(incident=rng.choice(incidents + [None]) if incidents else None,
+                                   defendant=rng.choice(Defendant.values), opened_on=opened, outcome=outcome,
+                                   decided_on=decided, fine_eur=fine)
+            self.tags["conviction"] += outcome == ProceedingOutcome.CONVICTION
+
     def risk_maps(self) -> None:
         y, rng = self.year, self.rng
         for kind in (RiskMapKind.CONFLICT_OF_INTEREST, RiskMapKind.CORRUPTION):
@@ -567,6 +622,8 @@ class Reference:
         self.measures = defaultdict(set)
         for measure in CaseMeasure.objects.all():
             self.measures[measure.case_id].add(measure.kind)
+        self.incidents = list(CorruptionIncident.objects.all())
+        self.proceedings = list(LegalProceeding.objects.all())
         self.maps = list(RiskMap.objects.all())
         self.risks = list(Risk.objects.all())
         self.interviews = list(RiskInterview.objects.all())
@@ -817,7 +874,16 @@ class Reference:
     def compliance(self, year: int) -> dict[str, Parts]:
         result: dict[str, Parts] = {}
         reported = [c for c in self.cases if c.reported_on.year == year]
-        has_data = bool(reported) or any(m.approved_on and m.approved_on <= dt.date(year, 12, 31) for m in self.maps)
+        incidents = [i for i in self.incidents if i.confirmed_on.year == year]
+        # choice: a legal case brought or decided in Y is compliance data of Y (compliance/indicators.py)
+        has_data = (bool(reported) or bool(incidents)
+                    or any(p.opened_on.year == year or (p.decided_on and p.decided_on.year == year)
+                           for p in self.proceedings)
+                    or any(m.approved_on and m.approved_on <= dt.date(year, 12, 31) for m in self.maps))
+        # ESRS G1-4 §24(a): decisions of Y against the company (choice: not those against its workers; a
+        # CJIP fines but does not convict)
+        company_decisions = [p for p in self.proceedings if p.defendant == Defendant.UNDERTAKING
+                             and p.decided_on is not None and p.decided_on.year == year]
         # choice: "qualified confirmed" is the recorded qualification, also on a case reopened for analysis
         confirmed = [c for c in reported if c.qualification == Qualification.CONFIRMED]
         counts = {
@@ -827,8 +893,14 @@ class Reference:
             "E1_COI_QUALIFIED_WITH_ACTION_PLAN": sum(
                 1 for c in reported if c.qualification in (Qualification.POTENTIAL, Qualification.CONFIRMED)
                 and MeasureKind.ACTION_PLAN in self.measures[c.pk]),
-            "G1_4_CONFIRMED_INCIDENTS": len(confirmed),
-            "G1_4_DISCIPLINARY_ACTIONS": sum(1 for c in confirmed if MeasureKind.SANCTION in self.measures[c.pk]),
+            # ESRS G1-4 §25: incidents of corruption confirmed in Y, not confirmed conflicts of interest
+            "G1_4_CONFIRMED_INCIDENTS": len(incidents),
+            "G1_4_DISCIPLINARY_ACTIONS": sum(1 for i in incidents if i.workers_disciplined),
+            "G1_4_PARTNER_CONTRACTS_TERMINATED": sum(1 for i in incidents if i.partner_contract_terminated),
+            "G1_4_CONVICTIONS": sum(1 for p in company_decisions if p.outcome == ProceedingOutcome.CONVICTION),
+            "G1_4_FINES_EUR": sum((p.fine_eur or Decimal(0) for p in company_decisions
+                                   if p.outcome in (ProceedingOutcome.CONVICTION, ProceedingOutcome.SETTLEMENT)),
+                                  Decimal(0)),
         }
         for code, count in counts.items():
             result[code] = (count, None, None) if has_data else NO_DATA
@@ -910,7 +982,7 @@ def test_the_export_agrees_with_an_independent_computation(seed, year, now):
                 "flagged completion", "attendance 44 min", "attendance 45 min", "attendance 46 min", "request answer",
                 "request extend", "request ended on its deadline day 23:30",
                 "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12",
-                "complaint with a reply date"):
+                "complaint with a reply date", "incident from a case", "conviction"):
         assert world.tags[tag] > 0, tag
     assert current["E2_RIGHTS_REQUESTS"][0] > 0 and current["E1_COI_SUSPICIONS"][0] > 0
     assert 0 < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][1] < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][2]
