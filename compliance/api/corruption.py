@@ -87,7 +87,7 @@ class LegalProceedingSerializer(ModelSerializer):
         return services.legal_proceeding_update(actor=self.context["request"].user, proceeding=instance, **changes)
 
 
-class DecideSerializer(serializers.Serializer):
+class LegalProceedingDecideSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ProceedingOutcome.choices)
     decided_on = serializers.DateField()
     fine_eur = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True,
@@ -151,12 +151,12 @@ class LegalProceedingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     serializer_class = LegalProceedingSerializer
     filterset_class = LegalProceedingFilter
 
-    @extend_schema(summary="Record the decision (again, with a reason, after an appeal)", request=DecideSerializer,
+    @extend_schema(summary="Record the decision (again, with a reason, after an appeal)", request=LegalProceedingDecideSerializer,
                    responses={200: LegalProceedingSerializer, 400: OpenApiResponse(description="Field messages.")})
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def decide(self, request: Request, pk: str | None = None) -> Response:
         proceeding = self.get_object()
-        payload = DecideSerializer(data=request.data)
+        payload = LegalProceedingDecideSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         proceeding = services.legal_proceeding_decide(actor=request.user, proceeding=proceeding, **payload.validated_data)
         return Response(self.get_serializer(proceeding).data, status=status.HTTP_200_OK)
