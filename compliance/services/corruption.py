@@ -185,7 +185,7 @@ def corruption_incident_update(
     if unknown:
         raise ValidationError({name: gettext("This field cannot be changed once the incident is recorded.")
                                for name in unknown})
-    locked = CorruptionIncident.objects.select_for_update().select_related("coi_case").get(pk=incident.pk)
+    locked = CorruptionIncident.objects.select_for_update(of=("self",)).select_related("coi_case").get(pk=incident.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if name == "description" and isinstance(value, str) else value)
     _check(incident_problems(nature=locked.nature, confirmed_on=locked.confirmed_on, case=locked.coi_case))
