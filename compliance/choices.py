@@ -66,3 +66,33 @@ class ControlEffectiveness(models.TextChoices):
 class FunctionType(models.TextChoices):
     BUSINESS = "business", _("Business function")
     SUPPORT = "support", _("Support function")
+
+
+class CorruptionNature(models.TextChoices):
+    """What a confirmed incident is, in the terms of loi Sapin II art. 17 ("faits de corruption ou de
+    trafic d'influence") and the Code pénal (art. 432-11, 433-1, 433-2, 435-1 ff., 445-1 ff.)."""
+
+    ACTIVE_CORRUPTION = "active_corruption", _("Active corruption")
+    PASSIVE_CORRUPTION = "passive_corruption", _("Passive corruption")
+    INFLUENCE_PEDDLING = "influence_peddling", _("Influence peddling")
+
+
+class Defendant(models.TextChoices):
+    """Against whom a legal case was brought (ESRS G1-4: the undertaking and its own workers)."""
+
+    UNDERTAKING = "undertaking", _("The company or an entity of the group")
+    OWN_WORKER = "own_worker", _("An own worker")
+
+
+class ProceedingOutcome(models.TextChoices):
+    """How a legal case ended (empty while pending). A judicial public-interest agreement (CJIP, loi Sapin
+    II art. 22) is not a conviction, but it imposes a public-interest fine."""
+
+    CONVICTION = "conviction", _("Conviction")
+    ACQUITTAL = "acquittal", _("Acquittal")
+    DISMISSAL = "dismissal", _("Dismissed (no further action, no case to answer)")
+    SETTLEMENT = "settlement", _("Judicial public-interest agreement (CJIP)")
+
+
+#: The outcomes that impose a fine.
+OUTCOMES_WITH_FINE = (ProceedingOutcome.CONVICTION, ProceedingOutcome.SETTLEMENT)

@@ -5,7 +5,10 @@ reference DPEF's 2023 figures (2022 in brackets):
   dossier refusal or a sanction, and 9 cases qualified potential or confirmed have an action plan;
 - a conflict-of-interest risk map with 53 risks over 17 macro-processes;
 - a corruption risk map with 63 risks and 55 interviews (34 of business functions, 21 of support
-  functions: the parts add up, where the published 34 + 22 do not).
+  functions: the parts add up, where the published 34 + 22 do not);
+- no incident of corruption and no legal case: the DPEF publishes none, and its confirmed conflicts of
+  interest are not corruption (ESRS G1-4 counts only the cases qualified as corruption), so the G1-4
+  figures are computed as 0 from the records, not stored.
 
 Seeded and idempotent: what exists (by reference, code or version) is left as it is.
 """

@@ -1,5 +1,6 @@
 """The compliance indicators (reporting/registry.py): the DPEF's enjeu 1 figures on conflicts of
-interest and the risk maps, and ESRS G1-4, with the selectors that compute them (compliance/selectors.py)."""
+interest and the risk maps, and ESRS G1-4 (incidents of corruption, convictions, fines), with the
+selectors that compute them (compliance/selectors.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +9,21 @@ from reporting.registry import Computation, shared
 
 from . import selectors
 from .choices import RiskMapKind
-from .models import RiskMap
+from .models import CorruptionIncident, LegalProceeding, RiskMap
 
 
 def has_data(year: int) -> bool:
-    """Whether compliance/ holds anything for Y: a case reported in Y or a risk map approved by 31/12."""
+    """Whether compliance/ holds anything for Y: a case reported, an incident confirmed, a legal case
+    brought or decided in Y, or a risk map approved by 31/12. A year with data and no incident has 0
+    incidents (computed), not "no data"."""
     return shared(("compliance.has_data", year), lambda: _has_data(year))
 
 
 def _has_data(year: int) -> bool:
     return (selectors.cases_reported_in(year).exists()
+            or CorruptionIncident.objects.confirmed_in(year).exists()
+            or LegalProceeding.objects.filter(opened_on__year=year).exists()
+            or LegalProceeding.objects.decided_in(year).exists()
             or RiskMap.objects.filter(approved_on__lte=dt.date(year, 12, 31)).exists())
 
 
@@ -40,4 +46,7 @@ INDICATORS = (
     _map("E1_CORRUPTION_RISK_MAP_INTERVIEWS", selectors.corruption_map_interviews, RiskMapKind.CORRUPTION),
     _c("G1_4_CONFIRMED_INCIDENTS", selectors.esrs_g1_4_confirmed_incidents),
     _c("G1_4_DISCIPLINARY_ACTIONS", selectors.esrs_g1_4_disciplinary_actions),
+    _c("G1_4_PARTNER_CONTRACTS_TERMINATED", selectors.esrs_g1_4_partner_contracts_terminated),
+    _c("G1_4_CONVICTIONS", selectors.esrs_g1_4_convictions),
+    _c("G1_4_FINES_EUR", selectors.esrs_g1_4_fines),
 )

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db import models
 from django.utils import timezone
 
-from .choices import OPEN_CASE_STATUSES, CaseStatus
+from .choices import OPEN_CASE_STATUSES, CaseStatus, Defendant
 
 
 class CaseQuerySet(models.QuerySet):
@@ -48,3 +48,17 @@ class ActionItemQuerySet(models.QuerySet):
     def due_within_week(self) -> ActionItemQuerySet:
         """The 7-day horizon of the amber badges (for list filters, which call methods without arguments)."""
         return self.due_within(7)
+
+
+class CorruptionIncidentQuerySet(models.QuerySet):
+    def confirmed_in(self, year: int) -> CorruptionIncidentQuerySet:
+        return self.filter(confirmed_on__year=year)
+
+
+class LegalProceedingQuerySet(models.QuerySet):
+    def decided_in(self, year: int) -> LegalProceedingQuerySet:
+        return self.filter(decided_on__year=year)
+
+    def against_the_undertaking(self) -> LegalProceedingQuerySet:
+        """Brought against the company or an entity of the group (not against one of its workers)."""
+        return self.filter(defendant=Defendant.UNDERTAKING)

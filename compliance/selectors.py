@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from decimal import Decimal
+
+from django.db.models import Sum
+
 from core.figures import Figure
 
-from .choices import FunctionType, MeasureKind, Qualification, RiskMapKind
-from .models import ConflictOfInterestCase, Risk, RiskInterview, RiskMap
+from .choices import OUTCOMES_WITH_FINE, FunctionType, MeasureKind, ProceedingOutcome, Qualification, RiskMapKind
+from .models import ConflictOfInterestCase, CorruptionIncident, LegalProceeding, Risk, RiskInterview, RiskMap
 
 
 def cases_reported_in(year: int):  # noqa: ANN201 - a QuerySet
@@ -37,15 +41,49 @@ def coi_qualified_with_action_plan(year: int) -> Figure:
     return Figure.count(cases.distinct())
 
 
+# -- ESRS G1-4 (§24-25): incidents of corruption or bribery, convictions and fines ----------------------------
+# A confirmed conflict of interest is not an incident of corruption: only the incidents recorded as such
+# (CorruptionIncident, a case qualified as corruption included) are counted.
+
+
+def incidents_confirmed_in(year: int):  # noqa: ANN201 - a QuerySet
+    return CorruptionIncident.objects.confirmed_in(year)
+
+
 def esrs_g1_4_confirmed_incidents(year: int) -> Figure:
-    """ESRS G1-4: confirmed conflict-of-interest incidents reported in Y."""
-    return Figure.count(cases_reported_in(year).filter(qualification=Qualification.CONFIRMED))
+    """G1_4_CONFIRMED_INCIDENTS: incidents of corruption or bribery confirmed in Y (§25 a)."""
+    return Figure.count(incidents_confirmed_in(year))
 
 
 def esrs_g1_4_disciplinary_actions(year: int) -> Figure:
-    """ESRS G1-4: of those, the ones that led to a disciplinary sanction."""
-    cases = cases_reported_in(year).filter(qualification=Qualification.CONFIRMED, measures__kind=MeasureKind.SANCTION)
-    return Figure.count(cases.distinct())
+    """G1_4_DISCIPLINARY_ACTIONS: of those, the incidents in which own workers were dismissed or
+    disciplined (§25 b)."""
+    return Figure.count(incidents_confirmed_in(year).filter(workers_disciplined=True))
+
+
+def esrs_g1_4_partner_contracts_terminated(year: int) -> Figure:
+    """G1_4_PARTNER_CONTRACTS_TERMINATED: of those, the incidents in which a contract with a business
+    partner was terminated or not renewed (§25 c)."""
+    return Figure.count(incidents_confirmed_in(year).filter(partner_contract_terminated=True))
+
+
+def _company_decisions_in(year: int):  # noqa: ANN202 - a QuerySet
+    return LegalProceeding.objects.against_the_undertaking().decided_in(year)
+
+
+def esrs_g1_4_convictions(year: int) -> Figure:
+    """G1_4_CONVICTIONS: convictions of the company (or an entity of the group) for violation of
+    anti-corruption and anti-bribery laws, decided in Y (§24 a). A CJIP is not a conviction."""
+    return Figure.count(_company_decisions_in(year).filter(outcome=ProceedingOutcome.CONVICTION))
+
+
+def esrs_g1_4_fines(year: int) -> Figure:
+    """G1_4_FINES_EUR: the fines of those convictions and the public-interest fines of the CJIPs decided in
+    Y against the company, in euros (§24 a); 0 when there is none. The records: every such decision."""
+    decisions = _company_decisions_in(year).filter(outcome__in=OUTCOMES_WITH_FINE)
+    total = decisions.aggregate(total=Sum("fine_eur"))["total"] or Decimal(0)
+    figure = Figure.count(decisions)
+    return Figure(value=total.quantize(Decimal("0.01")), model=figure.model, record_ids=figure.record_ids)
 
 
 def map_in_force(kind: str, year: int) -> RiskMap | None:

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 # simple-history keeps 100 characters of a change reason.
 CHANGE_REASON_MAX = 100
@@ -40,3 +40,36 @@ def ensure_reference_free(
         others = others.exclude(pk=exclude_pk)
     if others.exists():
         raise ValidationError({field: message})
+
+
+#: How many generated numbers are tried before giving up (concurrent inserts of the same number).
+REFERENCE_ATTEMPTS = 5
+
+
+def insert_with_reference(
+    obj: models.Model, *, actor: Any, reason: str, prefix: str, width: int, given: str = "", taken_message: str,
+    failed_message: str, field: str = "reference",
+) -> None:
+    """Insert the new row `obj` (with its history row) under the reference `given`, refused with
+    `taken_message` when another row has it; or under the next free `<prefix><number>`. A number taken
+    meanwhile by a concurrent transaction fails the unique index: the next one is tried, each attempt in
+    a savepoint; another IntegrityError is not about the reference and is raised as it is."""
+    model = type(obj)
+    if given:
+        ensure_reference_free(model, given, message=taken_message, field=field)
+        setattr(obj, field, given)
+        with transaction.atomic():
+            save_with_history(obj, actor=actor, reason=reason)
+        return
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        setattr(obj, field, next_reference(model, prefix, width=width, field=field))
+        try:
+            with transaction.atomic():
+                save_with_history(obj, actor=actor, reason=reason)
+            return
+        except IntegrityError:
+            obj.pk = None
+            obj._state.adding = True
+            if not model._default_manager.filter(**{field: getattr(obj, field)}).exists():
+                raise
+    raise ValidationError({field: failed_message})

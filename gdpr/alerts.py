@@ -2,7 +2,8 @@
 
 - rights request: 7, 3 and 1 days before the applicable deadline, and overdue (the day after it);
 - "decide on an extension": unanswered 7 days before the first deadline, no extension recorded;
-- CNIL referral: 3 days and 1 day before the reply date of the CNIL's letter, and overdue, until answered;
+- CNIL case: 3 days and 1 day before the reply date the CNIL set in a letter, and overdue, until answered;
+  every referral, and a complaint without referral when a CNIL letter set it a date;
 - breach: 24, 48 and 60 hours after awareness and at the 72-hour deadline (exact hours, UTC), until the
   initial notification or a decision not to notify; all sent at once, swept hourly.
 
@@ -104,8 +105,10 @@ def _handler(record) -> tuple[str, ...]:  # noqa: ANN001 - a record with a `hand
     return (record.handler.email,) if record.handler and record.handler.email else ()
 
 
-class CnilReferralDeadline(Rule):
-    """An unanswered CNIL referral, before and after the reply date its letter sets (never computed)."""
+class CnilReplyDeadline(Rule):
+    """An unanswered CNIL case, before and after the reply date a CNIL letter set (never computed),
+    whatever the kind: a referral always has one, a complaint without referral when a letter set it one.
+    The code keeps its first name: alerts already in the ledger and VIGIE_ALERT_THRESHOLDS use it."""
 
     code = "gdpr.cnil_referral.deadline"
     model = "gdpr.cnilcase"
@@ -118,23 +121,29 @@ class CnilReferralDeadline(Rule):
         return day_thresholds(self.code, self.default_days)
 
     def label(self) -> str:
-        return _("CNIL referral: reply date")
+        return _("CNIL case: reply date set by the CNIL")
 
     due_field = "due_on"
 
     def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
         from .models import CnilCase
 
-        return CnilCase.objects.open().filter(due_on__isnull=False).order_by("pk")
+        return CnilCase.objects.awaiting_reply().order_by("pk")
 
     def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
         for case in records.select_related("handler"):
+            due = {"reference": case.reference, "day": case.due_on.strftime("%d/%m/%Y")}
+            received = {"day": case.received_on.strftime("%d/%m/%Y")}
+            if case.is_referral:
+                title = _("CNIL referral %(reference)s: reply due on %(day)s") % due
+                explanation = _("Reply date set by the CNIL in its letter (referral received on %(day)s).") % received
+            else:
+                title = _("CNIL complaint %(reference)s (without referral): reply due on %(day)s") % due
+                explanation = _("Reply date set by the CNIL in a letter about the complaint (received on "
+                                "%(day)s).") % received
             yield Item(
-                object_id=case.pk, label=case.reference, due_at=_start_of(case.due_on),
-                title=_("CNIL referral %(reference)s: reply due on %(day)s") % {
-                    "reference": case.reference, "day": case.due_on.strftime("%d/%m/%Y")},
-                explanation=_("Reply date set by the CNIL in its letter (referral received on %(day)s).") % {
-                    "day": case.received_on.strftime("%d/%m/%Y")},
+                object_id=case.pk, label=case.reference, due_at=_start_of(case.due_on), title=title,
+                explanation=explanation,
                 admin_path=reverse("admin:gdpr_cnilcase_change", args=[case.pk]),
                 recipients=_handler(case),
             )
@@ -182,5 +191,5 @@ class BreachNotificationDeadline(Rule):
             )
 
 
-RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision(), CnilReferralDeadline(),
+RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision(), CnilReplyDeadline(),
          BreachNotificationDeadline())

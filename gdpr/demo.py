@@ -5,7 +5,8 @@ selectors give the reference DPEF's 2022 and 2023 figures:
 - 670 rights requests received in 2022 and 344 in 2023, answered in under 30 days on average, a few
   extended, some paused for an identity check, a late answer or two;
 - 4 CNIL referrals in 2023, all answered by the date of the CNIL's letter, and 2 complaints that
-  reached the CNIL without a referral;
+  reached the CNIL without a referral, both answered by the date a CNIL letter set (the DPEF: "auxquelles
+  il a été répondu dans le délai prescrit (10 jours)");
 - 2 breach notifications to the CNIL in 2023 (and breaches that were recorded but not notified);
 - 313 activities in the register on 2023-12-31: 289 as controller, 24 as processor.
 
@@ -241,10 +242,12 @@ CNIL_CASES = (
     ("CNIL-2022-002", CnilCaseKind.REFERRAL, dt.date(2022, 7, 4), 10, 9),
     ("CNIL-2022-003", CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, dt.date(2022, 10, 17), None, None),
     ("CNIL-2023-001", CnilCaseKind.REFERRAL, dt.date(2023, 2, 6), 10, 8),
-    ("CNIL-2023-002", CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, dt.date(2023, 4, 12), None, None),
+    # The 2023 complaints without referral: a CNIL letter set a reply date, met (the DPEF: "dans le délai
+    # prescrit (10 jours)"); the 2022 one had none.
+    ("CNIL-2023-002", CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, dt.date(2023, 4, 12), 10, 7),
     ("CNIL-2023-003", CnilCaseKind.REFERRAL, dt.date(2023, 5, 22), 10, 10),
     ("CNIL-2023-004", CnilCaseKind.REFERRAL, dt.date(2023, 9, 11), 15, 9),
-    ("CNIL-2023-005", CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, dt.date(2023, 10, 3), None, None),
+    ("CNIL-2023-005", CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, dt.date(2023, 10, 3), 10, 9),
     ("CNIL-2023-006", CnilCaseKind.REFERRAL, dt.date(2023, 11, 27), 10, 6),
     ("CNIL-2024-001", CnilCaseKind.REFERRAL, dt.date(2024, 6, 3), 10, 8),
     ("CNIL-2025-001", CnilCaseKind.REFERRAL, dt.date(2025, 2, 10), 10, 9),

@@ -29,11 +29,13 @@ def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
 
 INDICATORS = (
     _c("E2_RIGHTS_REQUESTS", selectors.rights_requests_received),
+    _c("E2_RIGHTS_REQUESTS_ANSWERED", selectors.rights_requests_answered),
     _c("E2_RIGHTS_REQUEST_MEAN_DAYS", selectors.rights_request_mean_days),
     _c("E2_RIGHTS_REQUESTS_ON_TIME_RATE", selectors.rights_requests_on_time_rate),
     _c("E2_CNIL_REFERRALS", selectors.cnil_referrals_received),
     _c("E2_CNIL_REFERRALS_ON_TIME_RATE", selectors.cnil_referrals_on_time_rate),
     _c("E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL", selectors.cnil_complaints_without_referral),
+    _c("E2_CNIL_COMPLAINTS_ON_TIME_RATE", selectors.cnil_complaints_on_time_rate),
     _c("E2_BREACH_NOTIFICATIONS", selectors.breach_notifications),
     _c("E2_BREACH_NOTIFIED_WITHIN_72H_RATE", selectors.breach_notified_within_72h_rate),
     _c("E2_PROCESSING_ACTIVITIES", selectors.processing_activities),

@@ -36,14 +36,17 @@ class CnilCaseQuerySet(models.QuerySet):
     def referrals(self) -> CnilCaseQuerySet:
         return self.filter(kind=CnilCaseKind.REFERRAL)
 
-    def open(self) -> CnilCaseQuerySet:
-        return self.filter(answered_on__isnull=True, kind=CnilCaseKind.REFERRAL)
+    def awaiting_reply(self) -> CnilCaseQuerySet:
+        """Not answered, with a reply date the CNIL set (RULES.md, "CNIL cases"): every referral until
+        answered, and a complaint without referral once a CNIL letter set it a date (the 2023 DPEF
+        answered two such "dans le délai prescrit"); whatever the kind, the date is alerted on."""
+        return self.filter(answered_on__isnull=True, due_on__isnull=False)
 
     def received_in(self, year: int) -> CnilCaseQuerySet:
         return self.filter(received_on__year=year)
 
     def overdue(self, today: dt.date | None = None) -> CnilCaseQuerySet:
-        return self.open().filter(due_on__lt=today or timezone.localdate())
+        return self.awaiting_reply().filter(due_on__lt=today or timezone.localdate())
 
 
 class BreachQuerySet(models.QuerySet):

@@ -44,10 +44,11 @@ POLICIES = (
         code="gdpr.cnil_case",
         model="gdpr.cnilcase",
         label=_("CNIL referrals and complaints"),
-        # A referral from its answer; a complaint without referral, never answered, from its receipt.
+        # From its answer; a complaint without referral that no CNIL letter asked to answer (no reply date)
+        # and was never answered, from its receipt. A case still awaiting the reply the CNIL asked for waits.
         start=("answered_on", "received_on"),
-        start_label=_("the answer (a complaint without referral: its receipt)"),
-        only=Q(answered_on__isnull=False) | Q(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL),
+        start_label=_("the answer (a complaint without referral with no reply date asked: its receipt)"),
+        only=Q(answered_on__isnull=False) | Q(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, due_on__isnull=True),
         default=Period(years=5),
         basis=FIVE_YEARS_BASIS + " (cooperation with the CNIL, Art. 31)",
         fields={"subject": REDACT, "notes": REDACT},

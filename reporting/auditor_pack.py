@@ -146,6 +146,27 @@ COLUMNS: dict[str, tuple[tuple[str, Accessor], ...]] = {
         ("measures", "measures__kind"),
         ("closed_on", "closed_on"),
     ),
+    # ESRS G1-4: no description (free text); the case is traced by its reference.
+    "compliance.corruptionincident": (
+        ("reference", "reference"),
+        ("nature", "nature"),
+        ("confirmed_on", "confirmed_on"),
+        ("entity_code", "entity__code"),
+        ("coi_case_reference", "coi_case__reference"),
+        ("workers_disciplined", "workers_disciplined"),
+        ("partner_contract_terminated", "partner_contract_terminated"),
+    ),
+    "compliance.legalproceeding": (
+        ("reference", "reference"),
+        ("incident_reference", "incident__reference"),
+        ("defendant", "defendant"),
+        ("entity_code", "entity__code"),
+        ("court", "court"),
+        ("opened_on", "opened_on"),
+        ("outcome", "outcome"),
+        ("decided_on", "decided_on"),
+        ("fine_eur", "fine_eur"),
+    ),
     "compliance.risk": (
         ("map_kind", "map__kind"),
         ("map_version", "map__version"),

@@ -4,7 +4,10 @@ ESRS G1 disclosures that succeed it under the CSRD.
 Each definition has its code, its enjeu (the DPEF's numbered issue), its unit, its label and its method
 (RULES.md, "Indicator methods"). Labels and methods are written in English and translated: the French
 label of a DPEF indicator is the one the company published (tests/reporting/test_catalogue.py compares
-them with the reference file). Whether an indicator is computed is not stated here: it is computed when
+them with the reference file), unless the published label does not say what the figure counts: then the
+definition keeps it as `published_label` and its own label says what it counts. Indicators Vigie adds
+to the DPEF table, beyond the codes of the reference file, are marked `added` (INTERFACES.md: codes are
+added, never renamed or dropped). Whether an indicator is computed is not stated here: it is computed when
 a domain app declares its computation (`<app>/indicators.py`, reporting/registry.py), manual otherwise,
 and a system check fails when the two disagree with `computed` below.
 """
@@ -40,6 +43,7 @@ UNITS: dict[str, Promise] = {
     "hours": _("hours"),
     "tCO2e": _("tCO2e"),
     "points": _("points"),
+    "eur": _("euros"),
 }
 
 
@@ -52,6 +56,10 @@ class Definition:
     method: Promise
     computed: bool
     framework: str = DPEF
+    #: Not a code of the reference file: an indicator Vigie adds beside the published ones.
+    added: bool = False
+    #: The label the company published, when it misdescribes what the figure counts (`label` says it).
+    published_label: Promise | None = None
 
     @property
     def enjeu_label(self) -> Promise:
@@ -63,8 +71,8 @@ class Definition:
 
 
 def _d(code: str, enjeu: int, unit: str, label: Promise, method: Promise, *, computed: bool = True,
-       framework: str = DPEF) -> Definition:
-    return Definition(code, enjeu, unit, label, method, computed, framework)
+       framework: str = DPEF, added: bool = False, published_label: Promise | None = None) -> Definition:
+    return Definition(code, enjeu, unit, label, method, computed, framework, added, published_label)
 
 
 _RATE_METHOD = _("Completion rate of the module at 31/12 of the year, all entities (ALS and subsidiaries); "
@@ -96,12 +104,13 @@ DEFINITIONS: tuple[Definition, ...] = (
        _("Interviews recorded for the version of the corruption map in force at 31/12 of the year.")),
     _d("E1_ETHICS_WORKSHOP_TRAINED", 1, "count",
        _("Employees trained (in person/interactive) in conflicts of interest and corruption"),
-       _("Distinct employees who attended the ethics workshop in the year for at least its minimum duration "
-         "(45 minutes): participants, organisers and facilitator.")),
+       _("Distinct employees who attended the ethics workshop in the year for more than its minimum duration "
+         "(more than 45 minutes: exactly 45 minutes does not count): participants, organisers and "
+         "facilitator.")),
     _d("E1_FRAUD_WORKSHOP_TRAINED", 1, "count",
        _("Employees trained in fighting document fraud and scam attempts"),
-       _("Distinct employees who attended the fraud workshop in the year for at least its minimum "
-         "duration.")),
+       _("Distinct employees who attended the fraud workshop in the year for more than its minimum duration "
+         "(any attendance when it has none).")),
     _d("E1_ETHICS_ELEARNING_RATE", 1, "percent",
        _("Completion rate of the ethics and conflict-of-interest prevention e-learning module"), _RATE_METHOD),
     # Enjeu 2: personal data
@@ -110,8 +119,18 @@ DEFINITIONS: tuple[Definition, ...] = (
        _RATE_METHOD),
     _d("E2_BREACH_NOTIFICATIONS", 2, "count", _("Security breach notifications to the CNIL"),
        _("Breaches whose initial notification to the CNIL is dated in the year.")),
-    _d("E2_RIGHTS_REQUESTS", 2, "count", _("Data-subject rights requests received and processed"),
-       _("Rights requests received in the year.")),
+    # Published as "reçues et traitées", the figure counted every request received in the year, the ones
+    # still open at 31/12 included: its label says "received" (its method is the contract), and the
+    # requests answered are counted beside it (issue 14).
+    _d("E2_RIGHTS_REQUESTS", 2, "count", _("Data-subject rights requests received"),
+       _("Rights requests received in the year, answered or not (those still open at 31/12 included). "
+         "Published in the 2023 DPEF as received and processed: the requests answered are "
+         "E2_RIGHTS_REQUESTS_ANSWERED."),
+       published_label=_("Data-subject rights requests received and processed")),
+    _d("E2_RIGHTS_REQUESTS_ANSWERED", 2, "count", _("Data-subject rights requests received and processed"),
+       _("Rights requests received in the year and answered (an answer or a refusal; a withdrawn request is "
+         "not answered) by the time the year's figures are computed: a frozen year keeps the figure of its "
+         "computation."), added=True),
     _d("E2_RIGHTS_REQUEST_MEAN_DAYS", 2, "days", _("Average processing time of a data-subject rights request"),
        _("Mean of (answer date − receipt date) in calendar days, Paris dates, over the requests received in "
          "the year and answered (withdrawals excluded), to one decimal.")),
@@ -128,6 +147,11 @@ DEFINITIONS: tuple[Definition, ...] = (
     _d("E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL", 2, "count",
        _("Complaints by requesters to the CNIL without a referral by the CNIL to the company"),
        _("Complaints without referral received in the year.")),
+    _d("E2_CNIL_COMPLAINTS_ON_TIME_RATE", 2, "percent",
+       _("Complaints to the CNIL without referral answered within the time the CNIL set"),
+       _("Complaints without referral received in the year on which a CNIL letter set a reply date, answered "
+         "on or before that date, divided by those answered or past that date (a complaint without a reply "
+         "date is not counted: it cannot be late)."), added=True),
     _d("E2_PROCESSING_ACTIVITIES", 2, "count", _("Processing activities in the register (GDPR Art. 30)"),
        _("Processing activities in the register on 31/12 of the year.")),
     _d("E2_PROCESSING_AS_CONTROLLER", 2, "count", _("Processing activities as controller"),
@@ -172,8 +196,8 @@ DEFINITIONS: tuple[Definition, ...] = (
          "module's audience, who completed it.")),
     _d("E9_DISABILITY_ELEARNING_RATE", 9, "percent", _("Completion rate of the disability module"), _RATE_METHOD),
     _d("E9_MANAGERS_TRAINED_DISABILITY", 9, "count", _("Managers trained (in person) in disability inclusion"),
-       _("Distinct employees who attended the disability workshop for managers in the year for at least its "
-         "minimum duration.")),
+       _("Distinct employees who attended the disability workshop for managers in the year for more than its "
+         "minimum duration (any attendance when it has none).")),
     _d("E9_DISABILITY_EMPLOYMENT_RATE", 9, "percent", _("Direct employment rate of disabled workers"),
        _("Entered by its owner from the annual employment declaration of disabled workers (DOETH)."),
        computed=False),
@@ -189,12 +213,30 @@ DEFINITIONS: tuple[Definition, ...] = (
        _("Employees present at 31/12 of the year in a function at risk (their department's flag, or their "
          "own), trained at that date in at least one anti-corruption module, divided by the employees "
          "present at 31/12 in a function at risk; counted by headcount."), framework=ESRS),
-    _d("G1_4_CONFIRMED_INCIDENTS", 1, "count", _("Confirmed incidents of corruption or conflict of interest (ESRS G1-4)"),
-       _("Conflict-of-interest cases reported in the year and qualified confirmed."), framework=ESRS),
+    # ESRS G1-4 counts incidents of corruption or bribery, not conflicts of interest: a confirmed
+    # conflict-of-interest case counts only once qualified as corruption (issue 14).
+    _d("G1_4_CONFIRMED_INCIDENTS", 1, "count", _("Confirmed incidents of corruption or bribery (ESRS G1-4)"),
+       _("Incidents of corruption or bribery (active or passive corruption, influence peddling) confirmed in the "
+         "year: the conflict-of-interest cases qualified as corruption and the incidents found otherwise (an "
+         "audit, a report, a prosecution). A conflict of interest alone is not counted."), framework=ESRS),
     _d("G1_4_DISCIPLINARY_ACTIONS", 1, "count",
-       _("Confirmed incidents that led to disciplinary action (ESRS G1-4)"),
-       _("Of the confirmed cases reported in the year, those whose measures include a sanction."),
+       _("Confirmed incidents in which own workers were dismissed or disciplined (ESRS G1-4)"),
+       _("Of the incidents of corruption confirmed in the year, those in which own workers were dismissed or "
+         "disciplined (a disciplinary sanction on the linked case, or recorded on the incident)."),
        framework=ESRS),
+    _d("G1_4_PARTNER_CONTRACTS_TERMINATED", 1, "count",
+       _("Confirmed incidents in which contracts with business partners were terminated or not renewed (ESRS G1-4)"),
+       _("Of the incidents of corruption confirmed in the year, those in which a contract with a business partner "
+         "was terminated or not renewed because of the violation."), framework=ESRS),
+    _d("G1_4_CONVICTIONS", 1, "count",
+       _("Convictions for violation of anti-corruption and anti-bribery laws (ESRS G1-4)"),
+       _("Convictions of the company or of an entity of the group for corruption or influence peddling decided in "
+         "the year. A judicial public-interest agreement (CJIP) is not a conviction; the cases against own "
+         "workers are recorded (details of public legal cases) and not counted here."), framework=ESRS),
+    _d("G1_4_FINES_EUR", 1, "eur",
+       _("Amount of fines for violation of anti-corruption and anti-bribery laws (ESRS G1-4)"),
+       _("Sum, in euros, of the fines of those convictions and of the public-interest fines of the CJIPs decided "
+         "in the year against the company or an entity of the group; 0 when there is none."), framework=ESRS),
 )
 
 BY_CODE: dict[str, Definition] = {d.code: d for d in DEFINITIONS}

@@ -130,7 +130,7 @@ def _changelist(url_name: str, query: str) -> Callable[[], str]:
 OVERDUE: tuple[_OverdueSpec, ...] = (
     _OverdueSpec("gdpr", "rights_requests", _("Rights requests past their deadline"), "gdpr.view_rightsrequest",
                  _rights_requests_overdue, _changelist("admin:gdpr_rightsrequest_changelist", "due=overdue")),
-    _OverdueSpec("gdpr", "cnil_cases", _("CNIL referrals past their reply date"), "gdpr.view_cnilcase",
+    _OverdueSpec("gdpr", "cnil_cases", _("CNIL cases past the reply date the CNIL set"), "gdpr.view_cnilcase",
                  _cnil_cases_overdue, _changelist("admin:gdpr_cnilcase_changelist", "due=overdue")),
     _OverdueSpec("gdpr", "breaches", _("Breaches past 72 hours, neither notified nor decided"), "gdpr.view_breach",
                  _breaches_overdue, _changelist("admin:gdpr_breach_changelist", "clock=overdue")),

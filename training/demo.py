@@ -5,7 +5,8 @@ gives the reference DPEF's 2023 figures (2022 in brackets):
   cybersecurity 92% (93%), CSR 78%, disability 87% with 2,225 trained;
 - 97% of the staff present at 31/12 trained at least once in the year (94%);
 - 39,797 training hours: 14,327 e-learning, 3,682 virtual classroom, 21,788 in-person;
-- 626 employees at the ethics workshop for at least 45 minutes (and a few who left before 45 minutes),
+- 626 employees at the ethics workshop for more than 45 minutes (and a few who left at or before 45 minutes,
+  one of them at exactly 45: not counted),
   2,619 at the fraud workshop, 62 managers over 11 disability workshops; 4 phishing campaigns;
 - about 80% women among the trainees (the roster's share).
 
@@ -215,7 +216,7 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
     def attend(session: Session, person: Person, minutes: int, role: str = "participant") -> None:
         sheets.append((session.reference, person.employee_id, minutes, role))
         plan.minutes[(session.held_on.year, session.module.kind)] += minutes
-        if minutes >= session.module.qualifying_minutes:
+        if session.module.attendance_counts(minutes):
             plan.active[session.held_on.year].add(person.employee_id)
 
     eligible = [p for p in people if p.employee_id not in untrained and p.hired_on <= END[2023]
@@ -244,10 +245,12 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
             attend(rng.choice(options), person, minutes - rng.choice((0, 0, 0, 5, 10, 15)), "participant")
             placed += 1
         assert placed == count, f"{code}: placed {placed} of {count}"
-        # Left before the 45 minutes: on the sheet, not trained by this workshop.
-        for person in [p for p in leftovers if any(p.present_on(s.held_on) for s in own)][:short]:
+        # Left at or before the 45 minutes: on the sheet, not trained by this workshop ("more than 45
+        # minutes"); the first of them stayed exactly 45 minutes.
+        for n, person in enumerate([p for p in leftovers if any(p.present_on(s.held_on) for s in own)][:short]):
             session = rng.choice([s for s in own if person.present_on(s.held_on)])
-            attend(session, person, rng.randint(15, module.qualifying_minutes - 1))
+            minutes = rng.randint(15, module.attendance_floor)
+            attend(session, person, module.attendance_floor if n == 0 else minutes)
     # Catalogue sessions: full days (in-person) and half days (virtual) until the year's minutes.
     for code, kind, minutes, size in (("METIERS-PR", ModuleKind.IN_PERSON, 420, 10),
                                       ("METIERS-CV", ModuleKind.VIRTUAL, 180, 12)):

@@ -4,9 +4,10 @@ dpef-indicators.csv). The one place where "trained" is defined.
 Completion rate of module M at day D over a scope =
     employees present at D, in scope and in M's audience, trained in M at D
   ÷ employees present at D, in scope and in M's audience,
-where "trained in M at D" is: a counted completion (not flagged) or a qualifying attendance (at least
-M's minimum minutes) dated between M's deployment day and D, both included, and, when M must be renewed
-every R months, after D − R months (a completion exactly R months before D has expired).
+where "trained in M at D" is: a counted completion (not flagged) or a qualifying attendance (more than
+M's minimum minutes, any attendance when M has none: `Module.attendance_floor`, `querysets.qualifying_q`)
+dated between M's deployment day and D, both included, and, when M must be renewed every R months, after
+D − R months (a completion exactly R months before D has expired).
 
 Every function here runs aggregate queries (a count with an EXISTS per employee); none loops over
 employees in Python. Dates are Paris calendar days: `Completion.completed_on` is the Paris day of
@@ -33,6 +34,7 @@ from organization.querysets import present_on_q
 
 from .choices import Audience, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
+from .querysets import qualifying_q
 
 #: A first-training day for "never trained" (compares after every real day).
 NEVER = dt.date(9999, 12, 31)
@@ -131,8 +133,8 @@ def counted_completions(module: Module, day: dt.date) -> QuerySet[Completion]:
 def qualifying_attendances(module: Module, day: dt.date) -> QuerySet[Attendance]:
     """The attendances at sessions of `module` that count at `day` (all employees)."""
     attendances = Attendance.objects.filter(
-        session__module=module, minutes_attended__gte=module.qualifying_minutes,
-        session__held_on__gte=module.deployed_on, session__held_on__lte=day,
+        qualifying_q(module), session__module=module, session__held_on__gte=module.deployed_on,
+        session__held_on__lte=day,
     )
     if (cutoff := renewal_cutoff(module, day)) is not None:
         attendances = attendances.filter(session__held_on__gt=cutoff)
@@ -199,8 +201,11 @@ def method_text(module: Module, day: dt.date | None = None) -> str:
     ) % {"code": module.code, "audience": describe_audience(module), "deployed": module.deployed_on.strftime("%d/%m/%Y")}
     if module.renewal_months:
         text += _(", and less than %(months)d months before the reference day") % {"months": module.renewal_months}
-    if module.has_sessions:
-        text += _(" (a session counts from %(minutes)d minutes of attendance)") % {"minutes": module.qualifying_minutes}
+    if module.has_sessions and module.attendance_floor:
+        text += _(" (a session counts when attended for more than %(minutes)d minutes)") % {
+            "minutes": module.attendance_floor}
+    elif module.has_sessions:
+        text += _(" (any attendance of a session counts)")
     text += _(", divided by the employees present on the reference day in that audience.")
     if day is not None:
         text += " " + _("Reference day: %s.") % day.strftime("%d/%m/%Y")
@@ -414,10 +419,7 @@ def _counted_in_year(year: int) -> QuerySet[Completion]:
 def _qualifying_in_year(year: int) -> QuerySet[Attendance]:
     start, end = year_bounds(year)
     return Attendance.objects.filter(
-        session__held_on__range=(start, end),
-        session__held_on__gte=F("session__module__deployed_on"),
-        minutes_attended__gte=Coalesce(F("session__module__min_attendance_minutes"), Value(1)),
-        minutes_attended__gt=0,
+        qualifying_q(), session__held_on__range=(start, end), session__held_on__gte=F("session__module__deployed_on"),
     )
 
 
@@ -523,12 +525,13 @@ def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False) -> 
 
 def workshop_trained(module: Module, year: int, scope: Scope = ALL) -> Figure:
     """E1_ETHICS_WORKSHOP_TRAINED, E1_FRAUD_WORKSHOP_TRAINED, E9_MANAGERS_TRAINED_DISABILITY: distinct
-    employees who attended a session of the workshop in Y for at least its minimum duration (sessions
-    before the module's deployment day do not count, as in the rate and `trained_at_least_once`)."""
+    employees who attended a session of the workshop in Y for more than its minimum duration (any
+    attendance when it has none; sessions before the module's deployment day do not count, as in the rate
+    and `trained_at_least_once`)."""
     start, end = year_bounds(year)
     attended = Attendance.objects.filter(
-        session__module=module, session__held_on__range=(start, end), session__held_on__gte=module.deployed_on,
-        minutes_attended__gte=module.qualifying_minutes,
+        qualifying_q(module), session__module=module, session__held_on__range=(start, end),
+        session__held_on__gte=module.deployed_on,
     )
     return Figure.count(Employee.objects.filter(scope.q()).filter(Exists(attended.filter(employee=OuterRef("pk")))))
 

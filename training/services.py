@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from core.services import ensure_reference_free, next_reference, save_with_history
+from core.services import ensure_reference_free, insert_with_reference, next_reference, save_with_history
 from organization.models import Employee
 
 from .choices import CompletionAnomaly, ModuleKind
@@ -167,21 +167,12 @@ def session_create(*, actor: Any, module: Module, held_on: dt.date, duration_min
     """A workshop or virtual-class session; its reference (SES-YYYY-NNNN) is generated when not given."""
     session = Session(module=module, held_on=held_on, duration_minutes=duration_minutes, **values)
     _check_session(session)
-    if reference:
-        ensure_reference_free(Session, reference, message=_("A session with reference “%(reference)s” already exists.")
-                              % {"reference": reference})
-        session.reference = reference
-        save_with_history(session, actor=actor, reason=_("Session created"))
-        return session
-    for _attempt in range(5):
-        session.reference = next_reference(Session, f"SES-{held_on.year}-", width=4)
-        try:
-            with transaction.atomic():
-                save_with_history(session, actor=actor, reason=_("Session created"))
-            return session
-        except IntegrityError:
-            session.pk = None
-    raise ValidationError({"reference": _("Could not generate a free reference; please give one.")})
+    insert_with_reference(
+        session, actor=actor, reason=_("Session created"), prefix=f"SES-{held_on.year}-", width=4, given=reference,
+        taken_message=_("A session with reference “%(reference)s” already exists.") % {"reference": reference},
+        failed_message=_("Could not generate a free reference; please give one."),
+    )
+    return session
 
 
 @transaction.atomic

@@ -1,2 +1,2 @@
 """Admin of the compliance app, one module per record type."""
-from . import cases, riskmaps  # noqa: F401 - registers the ModelAdmins
+from . import cases, corruption, riskmaps  # noqa: F401 - registers the ModelAdmins

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -26,9 +27,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
 from core.admin_utils import AnonymisedMixin, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
 
-from ..choices import CaseStatus, MeasureKind, Qualification
-from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
+from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
+from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, MacroProcess, Risk
+from ..models.corruption import NO_NAMES
 from ..services import cases as services
+from ..services import corruption as corruption_services
 from ..services.cases import can_see_reporter
 
 if TYPE_CHECKING:
@@ -127,6 +130,18 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=90, required=False)
 
 
+class QualifyCorruptionForm(forms.Form):
+    """A confirmed case whose analysis establishes corruption or influence peddling becomes an incident
+    (ESRS G1-4)."""
+
+    nature = forms.ChoiceField(label=_("nature"), choices=CorruptionNature.choices)
+    confirmed_on = forms.DateField(label=_("confirmed on"), widget=date_input())
+    partner_contract_terminated = forms.BooleanField(label=_("business-partner contract terminated or not renewed"),
+                                                     required=False)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                  help_text=NO_NAMES)
+
+
 class LinkRisksForm(forms.Form):
     risks = forms.ModelMultipleChoiceField(
         label=_("risks"), queryset=Risk.objects.select_related("map").order_by("map", "code"),
@@ -142,6 +157,8 @@ TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
     "link_risks": (LinkRisksForm, services.coi_case_link_risks, _("Link to risks"), _("Risks linked.")),
     "close": (CloseForm, services.coi_case_close, _("Close"), _("Case closed.")),
     "reopen": (ReopenForm, services.coi_case_reopen, _("Reopen"), _("Case reopened.")),
+    "qualify_corruption": (QualifyCorruptionForm, corruption_services.coi_case_qualify_as_corruption,
+                           _("Qualify as corruption"), _("Case recorded as a corruption incident.")),
 }
 
 
@@ -213,7 +230,8 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     transition_not_possible = _("“%(action)s” is not possible for a case whose status is “%(status)s”.")
     transition_url_dashes = True  # do/start-analysis/
     readonly_fields = ["status", "analysis_due_on", "analysis_due", "qualification", "qualified_on", "qualified_by",
-                       "analysis", "justification", "closed_on", "risks_list", "reporter_confidential"]
+                       "analysis", "justification", "closed_on", "risks_list", "reporter_confidential",
+                       "corruption_incident_link"]
 
     def get_fieldsets(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list:
         reporter = list(REPORTER_FIELDS) if can_see_reporter(request.user) else ["reporter_confidential"]
@@ -227,7 +245,8 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             (_("Report"), {"fields": report}),
             (_("Concerned"), {"fields": concerned}),
             (_("Qualification"), {"fields": ["qualification", "qualified_on", "qualified_by", "analysis",
-                                              "justification", "closed_on", "risks_list"]}),
+                                              "justification", "closed_on", "risks_list",
+                                              "corruption_incident_link"]}),
         ])
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
@@ -306,6 +325,15 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             count = obj.action_items.overdue().count()
         return badge(count, "red") if count else "–"
 
+    @admin.display(description=_("corruption incident"))
+    def corruption_incident_link(self, obj: ConflictOfInterestCase) -> str:
+        """The incident (ESRS G1-4) the case was qualified as, with a link for who may read it."""
+        incident = CorruptionIncident.objects.filter(coi_case=obj).first()
+        if incident is None:
+            return gettext("not qualified as corruption")
+        url = reverse("admin:compliance_corruptionincident_change", args=[incident.pk])
+        return format_html('<a href="{}">{}</a>', url, incident.reference)
+
     @admin.display(description=_("risks materialised"))
     def risks_list(self, obj: ConflictOfInterestCase) -> str:
         return ", ".join(str(risk) for risk in obj.risks.all()) or "–"
@@ -338,7 +366,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
         return {"qualify": {"qualified_on": today}, "add_measure": {"decided_on": today},
-                "close": {"closed_on": today}}.get(action, {})
+                "close": {"closed_on": today}, "qualify_corruption": {"confirmed_on": today}}.get(action, {})
 
 
 # --- action items ----------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 `/api/compliance/action-items/`, writes through compliance.services.cases.
 
 Transitions are POST actions on the case (`start-analysis/`, `qualify/`, `add-measure/`, `close/`,
-`reopen/`, `link-risks/`), never a writable status. The reporter's identity is omitted for anyone but
+`reopen/`, `link-risks/`, and `qualify-corruption/`: a confirmed case becomes a corruption incident, ESRS
+G1-4), never a writable status. The reporter's identity is omitted for anyone but
 compliance officers (`can_see_reporter`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
 from __future__ import annotations
@@ -23,9 +24,11 @@ from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer, Serializer
 from organization.models import Employee, LegalEntity
 
-from ..choices import CaseStatus, MeasureKind, Qualification
+from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
 from ..services import cases as services
+from ..services import corruption as corruption_services
+from .corruption import CorruptionIncidentSerializer
 from ..services.cases import can_see_reporter
 
 REPORTER_FIELDS = ("reporter_employee", "reporter_name")
@@ -73,6 +76,9 @@ class CaseSerializer(ModelSerializer):
     measures = CaseMeasureSerializer(many=True, read_only=True)
     action_items = ActionItemSerializer(many=True, read_only=True)
     risks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    corruption_incident = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, allow_null=True,
+        help_text="The corruption incident (ESRS G1-4) the case was qualified as, if any.")
 
     class Meta:
         model = ConflictOfInterestCase
@@ -80,7 +86,7 @@ class CaseSerializer(ModelSerializer):
             "id", "reference", "reported_on", "source", "reporter_employee", "reporter_name", "persons_concerned",
             "third_parties", "entity", "macro_process", "dossier_type", "dossier_reference", "description", "status",
             "analysis_due_on", "is_analysis_overdue", "qualification", "qualified_on", "qualified_by", "analysis",
-            "justification", "closed_on", "measures", "action_items", "risks",
+            "justification", "closed_on", "measures", "action_items", "risks", "corruption_incident",
         ]
         read_only_fields = ["status", "analysis_due_on", "qualification", "qualified_on", "analysis", "justification",
                             "closed_on"]
@@ -133,6 +139,14 @@ class CoiCloseSerializer(serializers.Serializer):
 
 class CoiReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
+
+
+class CoiQualifyCorruptionSerializer(serializers.Serializer):
+    nature = serializers.ChoiceField(choices=CorruptionNature.choices)
+    confirmed_on = serializers.DateField()
+    description = serializers.CharField(required=False, allow_blank=True,
+                                        help_text="The facts, without naming anyone (the people are in the case).")
+    partner_contract_terminated = serializers.BooleanField(required=False, default=False)
 
 
 class CoiLinkRisksSerializer(Serializer):
@@ -192,7 +206,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Conflict-of-interest cases. Not deletable: they are evidence of the compliance programme."""
 
-    queryset = ConflictOfInterestCase.objects.select_related("entity", "reporter_employee", "qualified_by").prefetch_related(
+    queryset = ConflictOfInterestCase.objects.select_related(
+        "entity", "reporter_employee", "qualified_by", "corruption_incident").prefetch_related(
         "measures", "action_items__owner", "action_items__case", "persons_concerned", "risks",
     ).order_by("-reported_on", "reference")
     serializer_class = CaseSerializer
@@ -229,6 +244,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, CoiReopenSerializer, services.coi_case_reopen)
+
+    @extend_schema(summary="Qualify a confirmed case as corruption: records the incident ESRS G1-4 counts",
+                   request=CoiQualifyCorruptionSerializer,
+                   responses={201: CorruptionIncidentSerializer, 400: OpenApiResponse(description="Field messages.")})
+    @action(detail=True, methods=["post"], url_path="qualify-corruption", permission_classes=[TransitionPermissions])
+    def qualify_corruption(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        payload = CoiQualifyCorruptionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        incident = corruption_services.coi_case_qualify_as_corruption(actor=request.user, case=case,
+                                                                      **payload.validated_data)
+        return Response(CorruptionIncidentSerializer(incident, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @_transition("Link a qualified case to the risks it materialised", CoiLinkRisksSerializer)
     @action(detail=True, methods=["post"], url_path="link-risks", permission_classes=[TransitionPermissions])

@@ -13,14 +13,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.services import ensure_reference_free, next_reference, save_with_history
+from core.services import insert_with_reference, next_reference, save_with_history
 
 from ..choices import CASE_TRANSITIONS, CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
-from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, Risk
+from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, Risk
+from .corruption import can_qualify_as_corruption, corruption_incident_mark_disciplined
 
 __all__ = [
     "DESCRIPTIVE_FIELDS",
@@ -47,7 +48,6 @@ DESCRIPTIVE_FIELDS = (
     "source", "reporter_employee", "reporter_name", "persons_concerned", "third_parties", "entity",
     "macro_process", "dossier_type", "dossier_reference", "description", "handler",
 )
-_REFERENCE_ATTEMPTS = 5
 UNSET: Any = object()
 
 
@@ -60,9 +60,13 @@ def analysis_due_on(reported_on: dt.date) -> dt.date:
     return reported_on + dt.timedelta(days=settings.VIGIE_COI_ANALYSIS_DAYS)
 
 
+def _case_prefix(year: int) -> str:
+    return f"COI-{year}-"
+
+
 def next_case_reference(year: int) -> str:
     """`COI-YYYY-NNN`, one more than the highest number of that year."""
-    return next_reference(ConflictOfInterestCase, f"COI-{year}-", width=3)
+    return next_reference(ConflictOfInterestCase, _case_prefix(year), width=3)
 
 
 def case_problems(
@@ -153,8 +157,9 @@ def _not_before_report(field: str, day: dt.date | None, case: ConflictOfInterest
     return day
 
 
-#: The service verbs of the workflow, for the admin's buttons and the API's documentation.
-ACTIONS = ("start_analysis", "qualify", "add_measure", "close", "reopen", "link_risks")
+#: The service verbs of the workflow, for the admin's buttons and the API's documentation
+#: (`qualify_corruption` is compliance.services.corruption.coi_case_qualify_as_corruption).
+ACTIONS = ("start_analysis", "qualify", "add_measure", "close", "reopen", "link_risks", "qualify_corruption")
 
 
 def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
@@ -171,6 +176,8 @@ def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
         actions.append("close")
     if case.status == CaseStatus.CLOSED:
         actions.append("reopen")
+    if case.qualification == Qualification.CONFIRMED and not can_qualify_as_corruption(case):
+        actions.append("qualify_corruption")
     return actions
 
 
@@ -207,28 +214,18 @@ def coi_case_create(
             "value": dossier_type, "choices": ", ".join(DossierType.values)}
     _check(problems)
     given = (reference or "").strip()
-    if given:
-        ensure_reference_free(ConflictOfInterestCase, given, message=gettext(
-            "A case with the reference %(reference)s already exists.") % {"reference": given})
-    for _attempt in range(_REFERENCE_ATTEMPTS):
-        case = ConflictOfInterestCase(
-            reference=given or next_case_reference(reported_on.year), reported_on=reported_on, source=source,
-            reporter_employee=reporter_employee, reporter_name=reporter_name, third_parties=third_parties,
-            entity=entity, macro_process=macro_process, dossier_type=dossier_type,
-            dossier_reference=dossier_reference, description=description, handler=handler,
-            analysis_due_on=analysis_due_on(reported_on),
-        )
-        try:
-            # A savepoint: a concurrent insert of the same generated reference is retried with the next.
-            with transaction.atomic():
-                save_with_history(case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)})
-        except IntegrityError:
-            if given:
-                raise
-            continue
-        break
-    else:  # pragma: no cover - five concurrent inserts in a row
-        raise ValidationError({"reference": gettext("No free reference could be generated; try again.")})
+    case = ConflictOfInterestCase(
+        reported_on=reported_on, source=source, reporter_employee=reporter_employee, reporter_name=reporter_name,
+        third_parties=third_parties, entity=entity, macro_process=macro_process, dossier_type=dossier_type,
+        dossier_reference=dossier_reference, description=description, handler=handler,
+        analysis_due_on=analysis_due_on(reported_on),
+    )
+    insert_with_reference(
+        case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)},
+        prefix=_case_prefix(reported_on.year), width=3, given=given,
+        taken_message=gettext("A case with the reference %(reference)s already exists.") % {"reference": given},
+        failed_message=gettext("No free reference could be generated; try again."),
+    )
     persons = list(persons_concerned or ())
     if persons:
         case.persons_concerned.set(persons)
@@ -277,6 +274,12 @@ def coi_case_qualify(
     if qualification == Qualification.UNFOUNDED and locked.measures.exists():
         raise ValidationError({"qualification": gettext(
             "This case has measures: it cannot be qualified unfounded.")})
+    incident = CorruptionIncident.objects.filter(coi_case=locked).values_list("reference", flat=True).first()
+    if incident and qualification != Qualification.CONFIRMED:
+        # The incident ESRS G1-4 counts stands on a confirmed case: it would be left without one.
+        raise ValidationError({"qualification": gettext(
+            "This case was qualified as corruption (%(incident)s): it stays a confirmed conflict of interest.")
+            % {"incident": incident}})
     locked.qualification, locked.qualified_on, locked.qualified_by = qualification, qualified_on, actor
     if analysis:
         locked.analysis = analysis
@@ -323,6 +326,9 @@ def coi_case_add_measure(
     save_with_history(measure, actor=actor, reason=reason)
     # The case's own history says a measure was added, for whoever reads the case alone.
     save_with_history(locked, actor=actor, reason=reason, update_fields=["status"])
+    if kind == MeasureKind.SANCTION:
+        # ESRS G1-4: an incident of corruption in which own workers were disciplined.
+        corruption_incident_mark_disciplined(actor=actor, case=locked)
     return measure
 
 

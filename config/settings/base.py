@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "ImportRunStatusEnum": "core.models.ImportRun.Status",
         "RiskMapKindEnum": "compliance.choices.RiskMapKind",
         "MeasureKindEnum": "compliance.choices.MeasureKind",
+        # Beside gdpr's rights-request outcome (OutcomeEnum): a legal case's outcome.
+        "ProceedingOutcomeEnum": "compliance.choices.ProceedingOutcome",
     },
 }
 

@@ -31,7 +31,6 @@ from core.admin_utils import (
     due_badge,
 )
 
-from ..choices import CnilCaseKind
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services import cnil as services
 
@@ -48,11 +47,12 @@ class AnsweredFilter(QuerySetMethodFilter):
 
 
 class ReplyDueFilter(DueDateFilter):
-    """Overdue / due within 7 or 30 days, among the open referrals (complaints have no reply date)."""
+    """Overdue / due within 7 or 30 days, among the cases awaiting the reply the CNIL set a date for
+    (CnilCaseQuerySet.awaiting_reply: referrals, and complaints a CNIL letter set a date on)."""
 
     title = _("reply date")
     field = "due_on"
-    open_lookup = {"answered_on__isnull": True, "kind": CnilCaseKind.REFERRAL}
+    open_lookup = {"answered_on__isnull": True, "due_on__isnull": False}
 
 
 class ReceivedYearFilter(YearFilter):
@@ -67,7 +67,8 @@ class CnilCaseForm(forms.ModelForm):
         model = CnilCase
         fields = ["reference", "kind", "cnil_reference", "received_on", "due_on", "rights_request", "subject", "notes",
                   "handler"]
-        help_texts = {"due_on": _("The date set in the CNIL's letter (required for a referral; never computed).")}
+        help_texts = {"due_on": _("The date set in the CNIL's letter, never computed: required for a referral; for "
+                                  "a complaint without referral, when a CNIL letter sets one.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -164,7 +165,7 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
 
     @admin.display(description=_("reply"))
     def due(self, obj: CnilCase) -> str:
-        if not obj.is_referral:
+        if obj.due_on is None:  # a complaint no CNIL letter set a date on
             return badge(gettext("no reply date"), "grey") if obj.answered_on is None else badge(gettext("done"), "grey")
         return due_badge(obj.due_on, done=obj.answered_on is not None)
 

@@ -40,7 +40,9 @@ class CnilCaseSerializer(ModelSerializer):
         max_length=64, required=False, allow_blank=True,
         help_text="Generated (CNIL-YYYY-NNN) when not given.",
     )
-    is_overdue = serializers.SerializerMethodField(help_text="An open referral past its reply date.")
+    is_overdue = serializers.SerializerMethodField(
+        help_text="Not answered and past the reply date the CNIL set (a referral, or a complaint a CNIL letter "
+                  "set a date on).")
     attachments = CnilCaseAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -52,8 +54,7 @@ class CnilCaseSerializer(ModelSerializer):
         read_only_fields = ["answered_on"]
 
     def get_is_overdue(self, obj: CnilCase) -> bool:
-        return obj.is_referral and obj.answered_on is None and obj.due_on is not None and (
-            obj.due_on < timezone.localdate())
+        return obj.answered_on is None and obj.due_on is not None and obj.due_on < timezone.localdate()
 
     # The services validate and write; the serializer only parses.
     def create(self, validated_data: dict[str, Any]) -> CnilCase:
@@ -70,10 +71,10 @@ class CnilCaseAnswerSerializer(serializers.Serializer):
 class CnilCaseFilter(FilterSet):
     reference = django_filters.CharFilter()
     kind = django_filters.ChoiceFilter(choices=CnilCase._meta.get_field("kind").choices)
-    overdue = StrictBooleanFilter(method="filter_overdue", label="Open referral past its reply date")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Not answered and past the reply date the CNIL set")
     answered = StrictBooleanFilter(field_name="answered_on", lookup_expr="isnull", exclude=True)
     due_before = django_filters.DateFilter(
-        method="filter_due_before", label="Open referrals due on or before this date (YYYY-MM-DD)"
+        method="filter_due_before", label="Not answered, reply date on or before this date (YYYY-MM-DD)"
     )
     received_year = YearFilter(field_name="received_on", lookup_expr="year")
 
@@ -91,7 +92,8 @@ class CnilCaseFilter(FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="CNIL referrals and complaints without referral"),
-    create=extend_schema(summary="Record a CNIL case (a referral needs the reply date of the CNIL's letter)"),
+    create=extend_schema(summary="Record a CNIL case (a referral needs the reply date of the CNIL's letter; a "
+                                 "complaint without referral takes one when a CNIL letter set it)"),
 )
 @extend_schema(tags=["gdpr"])
 class CnilCaseViewSet(

@@ -3,7 +3,8 @@
 The headers accepted include those of a French tracker (Référence, Type, Date de réception, Date limite
 de réponse, Date de réponse, Référence de la demande...); see the `aliases` of each column. The dates
 are checked by the same rules as the services (`cnil_case_problems`): a referral without its reply date,
-an answer before the receipt or a complaint with a reply date are rejected with that reason.
+an answer before the receipt or a reply date before the receipt are rejected with that reason. A
+complaint without referral may carry the reply date a CNIL letter set (optional).
 """
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ class CnilCaseQuerySet(BaseCnilCaseQuerySet):
         return self.filter(answered_on__isnull=True)
 
     def due_before(self, day: dt.date) -> CnilCaseQuerySet:
-        """Open referrals whose reply date is on or before `day` (overdue ones included)."""
-        return self.open().filter(due_on__lte=day)
+        """Cases awaiting their reply whose reply date is on or before `day` (overdue ones included)."""
+        return self.awaiting_reply().filter(due_on__lte=day)
 
     def due_within(self, days: int, today: dt.date | None = None) -> CnilCaseQuerySet:
         return self.due_before((today or timezone.localdate()) + dt.timedelta(days=days))
@@ -37,7 +37,9 @@ class CnilCase(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=CnilCaseKind.choices)
     cnil_reference = models.CharField(_("CNIL reference"), max_length=100, blank=True)
     received_on = models.DateField(_("received on"))
-    # Entered from the CNIL's letter, never computed: there is no statutory period (RULES.md).
+    # Entered from the CNIL's letter, never computed: there is no statutory period (RULES.md). Required for
+    # a referral; a complaint without referral has one when a CNIL letter sets it (the 2023 DPEF answered
+    # such complaints "dans le délai prescrit (10 jours)").
     due_on = models.DateField(_("reply due on (CNIL letter)"), null=True, blank=True, db_index=True)
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
     rights_request = models.ForeignKey(
@@ -68,11 +70,6 @@ class CnilCase(models.Model):
                 condition=~Q(kind=CnilCaseKind.REFERRAL) | Q(due_on__isnull=False),
                 name="cnilcase_referral_has_due_on",
                 violation_error_message=_("A referral needs the reply date set in the CNIL's letter."),
-            ),
-            models.CheckConstraint(
-                condition=~Q(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL) | Q(due_on__isnull=True),
-                name="cnilcase_complaint_has_no_due_on",
-                violation_error_message=_("A complaint without referral has no reply date: the CNIL did not write to us."),
             ),
             models.CheckConstraint(
                 condition=Q(answered_on__isnull=True) | Q(answered_on__gte=F("received_on")),

@@ -2,7 +2,8 @@
 
 The only writers of `CnilCase` and `CnilCaseAttachment` besides the importer (which applies the same
 rules through `cnil_case_problems`). A referral's reply date comes from the CNIL's letter and is entered,
-never computed: there is no statutory period (RULES.md, "CNIL cases"). Every write validates first
+never computed: there is no statutory period (RULES.md, "CNIL cases"). A complaint without referral has
+none, unless a CNIL letter sets one: then it is entered the same way and alerted on like a referral's. Every write validates first
 (ValidationError with field messages, nothing written) and leaves a history row naming who and why.
 """
 from __future__ import annotations
@@ -57,10 +58,6 @@ def cnil_case_problems(
             "day": _fmt(received_on)}
     if kind == CnilCaseKind.REFERRAL and due_on is None:
         problems["due_on"] = gettext("A referral needs the reply date set in the CNIL's letter.")
-    elif kind == CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL and due_on is not None:
-        problems["due_on"] = gettext(
-            "A complaint without referral has no reply date: the CNIL did not write to us."
-        )
     elif due_on is not None and received_on is not None and due_on < received_on:
         problems["due_on"] = gettext("The reply date (%(due)s) cannot be before the receipt (%(received)s).") % {
             "due": _fmt(due_on), "received": _fmt(received_on)}
@@ -114,7 +111,8 @@ def cnil_case_create(
     notes: str = "",
     handler: Any = None,
 ) -> CnilCase:
-    """Record a referral (with the reply date of the CNIL's letter) or a complaint without referral.
+    """Record a referral (with the reply date of the CNIL's letter) or a complaint without referral (with
+    the reply date a CNIL letter set, if one did).
 
     `reference` is generated (`CNIL-YYYY-NNN`, year of receipt) when not given.
     """
@@ -146,8 +144,9 @@ def cnil_case_update(
     handler: Any = UNSET,
     reason: str = "",
 ) -> CnilCase:
-    """Change what was entered (a new reply date granted by the CNIL, a correction). The answer is
-    recorded by `cnil_case_answer`. Arguments not given are left as they are."""
+    """Change what was entered (a new reply date granted by the CNIL, one a later letter sets on a
+    complaint, a correction). The answer is recorded by `cnil_case_answer`. Arguments not given are left
+    as they are."""
     locked = CnilCase.objects.select_for_update().get(pk=case.pk)
     changes = {
         name: value

@@ -98,3 +98,34 @@ class RiskInterviewFactory(factory.django.DjangoModelFactory):
     held_on = dt.date(2024, 10, 1)
     function = factory.Sequence(lambda n: f"Function {n}")
     function_type = FunctionType.BUSINESS
+
+
+# corruption incidents and legal cases (ESRS G1-4)
+
+from compliance.choices import CorruptionNature, Defendant  # noqa: E402
+from compliance.models import CorruptionIncident, LegalProceeding  # noqa: E402
+
+
+class CorruptionIncidentFactory(factory.django.DjangoModelFactory):
+    """A confirmed incident recorded directly; use `coi_case_qualify_as_corruption` for one from a case."""
+
+    class Meta:
+        model = CorruptionIncident
+
+    reference = factory.Sequence(lambda n: f"CORR-T-{n:04d}")
+    nature = CorruptionNature.PASSIVE_CORRUPTION
+    confirmed_on = dt.date(2025, 3, 3)
+    description = "An advantage accepted to speed up a loan file."
+
+
+class LegalProceedingFactory(factory.django.DjangoModelFactory):
+    """A pending case against the company; decide it with `legal_proceeding_decide` (or set outcome,
+    decided_on and fine_eur together)."""
+
+    class Meta:
+        model = LegalProceeding
+
+    reference = factory.Sequence(lambda n: f"PROC-T-{n:04d}")
+    defendant = Defendant.UNDERTAKING
+    court = "Tribunal judiciaire de Paris"
+    opened_on = dt.date(2024, 9, 2)

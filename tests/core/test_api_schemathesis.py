@@ -171,7 +171,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory) -> Any:
 
 
 def _seed() -> dict[str, Any]:
-    from compliance.services import cases, riskmaps
+    from compliance.services import cases, corruption, riskmaps
     from gdpr.services import breaches, cnil, register, rights
     from tests.compliance.factories import MacroProcessFactory, RiskFactory
     from tests.training.factories import CompletionFactory, ModuleFactory, PhishingCampaignFactory, SessionFactory
@@ -196,6 +196,10 @@ def _seed() -> dict[str, Any]:
                                    function="Credit", function_type="business", macro_process=process)
     cases.action_item_create(actor=actor, title="Reassign the file", due_on=dt.date(2025, 6, 30), case=case)
     cases.action_item_create(actor=actor, title="Control", due_on=dt.date(2025, 6, 30), risk=risk)
+    incident = corruption.corruption_incident_create(actor=actor, confirmed_on=dt.date(2025, 4, 1), entity=entity,
+                                                     nature="passive_corruption")
+    corruption.legal_proceeding_create(actor=actor, opened_on=dt.date(2025, 4, 15), defendant="undertaking",
+                                       incident=incident)
     module = ModuleFactory()
     CompletionFactory(employee=employee, module=module)
     session = SessionFactory()

@@ -100,9 +100,27 @@ def test_demo_rights_requests_are_answered_in_under_30_days_on_average(demo):
         assert figure.denominator >= 0.95 * selectors.rights_requests_received(year).value
 
 
+def test_demo_rights_requests_received_in_2023_and_those_answered(demo):
+    """The DPEF's "344 reçues et traitées" counted every request received: E2_RIGHTS_REQUESTS_ANSWERED says
+    how many of them were answered (refusals included, withdrawals not)."""
+    from gdpr.choices import Outcome
+    from gdpr.models import RightsRequest
+
+    answered = selectors.rights_requests_answered(2023)
+    received = RightsRequest.objects.received_in(2023)
+    assert answered.value == received.filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN).count()
+    assert 0.9 * 344 <= answered.value <= 344
+
+
 def test_demo_cnil_referrals_of_2023_were_all_answered_on_time(demo):
     figure = selectors.cnil_referrals_on_time_rate(2023)
     assert (figure.numerator, figure.denominator, figure.value) == (4, 4, 100)
+
+
+def test_demo_cnil_complaints_of_2023_were_answered_by_the_date_a_cnil_letter_set(demo):
+    """The DPEF: 4 referrals "et 2 plaintes [...] auxquelles il a été répondu dans le délai prescrit"."""
+    figure = selectors.cnil_complaints_on_time_rate(2023)
+    assert (figure.numerator, figure.denominator, figure.value) == (2, 2, 100)
 
 
 def test_demo_shows_extensions_pauses_and_late_answers(demo):
@@ -198,9 +216,10 @@ def test_demo_disability_workshop_trained_62_managers_over_11_sessions(demo):
     assert not trained.filter(is_manager=False).exists()
 
 
-def test_demo_ethics_workshop_has_attendees_who_left_before_45_minutes(demo):
-    short = Attendance.objects.filter(session__module__code="ATELIER-DEONTO", minutes_attended__lt=45)
-    assert short.exists()
+def test_demo_ethics_workshop_has_attendees_who_left_at_or_before_45_minutes(demo):
+    """The 2023 DPEF counts those present "sur une durée supérieure à 45 minutes": 45 minutes exactly do not."""
+    short = Attendance.objects.filter(session__module__code="ATELIER-DEONTO", minutes_attended__lte=45)
+    assert short.filter(minutes_attended__lt=45).exists() and short.filter(minutes_attended=45).exists()
     assert not short.filter(employee__in=kpis.workshop_trained(
         Module.objects.get(code="ATELIER-DEONTO"), 2023).record_ids).exists()
 
@@ -273,17 +292,27 @@ def test_the_demo_export_gives_every_published_dpef_figure(dpef_export, row):
 
 
 def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_them(dpef_export):
-    # Every published code once, grouped by enjeu as in the statement.
+    # Every published code once, and the ones Vigie adds beside them, grouped by enjeu as in the statement.
+    from reporting import catalogue
+
     codes = [item["code"] for item in dpef_export["indicators"]]
-    assert sorted(codes) == sorted(row["code"] for row in _published_rows())
+    added = [d.code for d in catalogue.definitions(catalogue.DPEF) if d.added]
+    assert sorted(codes) == sorted([row["code"] for row in _published_rows()] + added)
     enjeux = [item["enjeu"] for item in dpef_export["indicators"]]
     assert enjeux == sorted(enjeux)
     assert set(dpef_export["indicators"][0]) >= {"code", "enjeu", "label", "unit", "value", "numerator", "denominator",
                                                  "previous_value", "source", "method"}
     assert dpef_export["year"] == 2023 and dpef_export["frozen"] is False
     esrs = {item["code"]: item for item in dpef_export["esrs"]}
-    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS"}
+    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS",
+                         "G1_4_PARTNER_CONTRACTS_TERMINATED", "G1_4_CONVICTIONS", "G1_4_FINES_EUR"}
     assert esrs["G1_3_AT_RISK_TRAINED_RATE"]["denominator"] == 300  # the managers present at 31/12/2023
+    # ESRS G1-4: the demo's confirmed conflicts of interest are not incidents of corruption; none was
+    # recorded, so 0 is computed (from the records), not stored, and no "no data".
+    for code in ("G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS", "G1_4_PARTNER_CONTRACTS_TERMINATED",
+                 "G1_4_CONVICTIONS", "G1_4_FINES_EUR"):
+        assert (esrs[code]["value"], esrs[code]["status"], esrs[code]["source"]) == (0, "computed", "computed"), code
+    assert esrs["G1_4_FINES_EUR"]["unit"] == "eur"
 
 
 def test_the_demo_froze_2022_and_its_values_are_the_previous_ones(demo):

@@ -110,6 +110,10 @@ def build() -> Scenario:
         file=ContentFile(f"Complaint of {s.secret('CnilOldFileText', gone=True)}".encode(), name="letter.txt"))
     s.complaint_old = CnilCaseFactory(reference="CNIL-COMPLAINT-OLD", kind="complaint_without_referral",
                                       received_on=dt.date(YEAR, 6, 1), subject=s.secret("ComplaintOld", gone=True))
+    # Awaiting the reply a CNIL letter asked for: an open matter, not anonymised from its receipt.
+    s.complaint_waiting = CnilCaseFactory(reference="CNIL-COMPLAINT-WAITING", kind="complaint_without_referral",
+                                          received_on=dt.date(YEAR, 6, 2), due_on=dt.date(YEAR, 6, 12),
+                                          subject=s.secret("ComplaintWaiting", gone=False))
     s.cnil_recent = CnilCaseFactory(reference="CNIL-RECENT", received_on=dt.date(2024, 1, 2),
                                     answered_on=dt.date(2024, 1, 10), rights_request=s.rr_held,
                                     subject=s.secret("CnilRecentSubject", gone=False))
@@ -308,6 +312,7 @@ def test_what_the_indicators_and_the_register_need_stays():
     assert breach.title == breach.description == retention.placeholder()
     assert CnilCase.objects.get(pk=s.complaint_old.pk).anonymised_on is not None
     assert CnilCase.objects.get(pk=s.cnil_open.pk).anonymised_on is None
+    assert CnilCase.objects.get(pk=s.complaint_waiting.pk).anonymised_on is None
     alert = Alert.objects.get(object_id=s.emp_old.pk, content_type=ContentType.objects.get_for_model(Employee))
     assert alert.title == retention.placeholder() and alert.rule == "test.rule"
 

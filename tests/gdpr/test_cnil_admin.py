@@ -42,6 +42,17 @@ def test_the_list_shows_the_reply_date_with_a_badge_for_open_referrals():
     assert "overdue by 4 days" in body and "3 days left" in body and "done" in body and "no reply date" in body
 
 
+def test_a_complaint_with_a_reply_date_has_its_badge_and_is_in_the_overdue_filter():
+    CnilCaseFactory(reference="PLAINTE-LATE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+                    received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11))
+    CnilCaseFactory(reference="PLAINTE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL)
+    client = client_for("DPO")
+    body = client.get(CHANGELIST).content.decode()
+    assert "overdue by 4 days" in body and "no reply date" in body
+    body = client.get(CHANGELIST, {"due": "overdue"}).content.decode()
+    assert "PLAINTE-LATE" in body and ">PLAINTE<" not in body
+
+
 def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
     for _i in range(40):
         CnilCaseFactory(rights_request=RightsRequestFactory())

@@ -131,6 +131,18 @@ def test_filters_kind_overdue_due_before_reference_and_received_year():
     assert client.get(URL, {"due_before": "not-a-date"}).status_code == 400
 
 
+def test_a_complaint_with_a_reply_date_is_recorded_overdue_and_filtered_like_a_referral():
+    response = client_for("DPO").post(URL, {"kind": "complaint_without_referral", "received_on": "2025-04-01",
+                                            "due_on": "2025-04-11"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["due_on"], response.json()["is_overdue"]) == ("2025-04-11", True)
+    CnilCaseFactory(reference="PLAINTE-SANS-DATE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+                    received_on=dt.date(2025, 4, 1))
+    client = client_for("Auditor")
+    assert references(client.get(URL, {"overdue": "true"})) == [response.json()["reference"]]
+    assert references(client.get(URL, {"due_before": "2025-04-30"})) == [response.json()["reference"]]
+
+
 def test_list_query_count_does_not_grow_with_rows(django_assert_max_num_queries):
     for _i in range(30):
         CnilCaseFactory(rights_request=RightsRequestFactory())

@@ -39,13 +39,30 @@ def test_a_referral_without_the_reply_date_is_refused_naming_due_on(dpo):
     assert not CnilCase.objects.exists()
 
 
-def test_a_complaint_without_referral_has_no_reply_date(dpo):
+def test_a_complaint_without_referral_takes_the_reply_date_a_cnil_letter_sets(dpo):
+    """The 2023 DPEF: two complaints without referral "auxquelles il a été répondu dans le délai prescrit
+    (10 jours)". A complaint has no reply date of its own; when the CNIL sets one in a letter, it is kept."""
     case = cnil_case_create(actor=dpo, kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2025, 4, 1))
     assert case.due_on is None
+    dated = cnil_case_create(actor=dpo, kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2025, 4, 1),
+                             due_on=dt.date(2025, 4, 11))
+    assert CnilCase.objects.get(pk=dated.pk).due_on == dt.date(2025, 4, 11)
+    # A later letter sets a date on the first one.
+    case = cnil_case_update(actor=dpo, case=case, due_on=dt.date(2025, 4, 14), reason="CNIL letter of 04/04/2025")
+    assert CnilCase.objects.get(pk=case.pk).due_on == dt.date(2025, 4, 14)
     with pytest.raises(ValidationError) as excinfo:
         cnil_case_create(actor=dpo, kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2025, 4, 1),
-                         due_on=dt.date(2025, 4, 10))
-    assert list(errors(excinfo)) == ["due_on"]
+                         due_on=dt.date(2025, 3, 30))
+    assert errors(excinfo) == {"due_on": ["The reply date (30/03/2025) cannot be before the receipt (01/04/2025)."]}
+
+
+def test_the_database_accepts_a_complaint_with_a_reply_date_and_refuses_a_referral_without_one():
+    from django.db import IntegrityError, transaction
+
+    CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2025, 4, 1),
+                    due_on=dt.date(2025, 4, 11))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CnilCaseFactory(kind=CnilCaseKind.REFERRAL, received_on=dt.date(2025, 4, 1), due_on=None)
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,24 @@ def test_cnil_referrals_and_complaints_are_counted_apart_and_on_time_against_the
     assert (rate.numerator, rate.denominator, rate.value) == (1, 2, Decimal("50.0"))
 
 
+def test_complaints_answered_in_time_are_judged_against_the_reply_date_a_cnil_letter_set():
+    """E2_CNIL_COMPLAINTS_ON_TIME_RATE: the DPEF says both complaints without referral were answered within
+    the prescribed 10 days. Only a complaint with a reply date can be judged; referrals are not counted."""
+    complaint = CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL
+    in_time = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 3, 1), due_on=dt.date(2023, 3, 11),
+                              answered_on=dt.date(2023, 3, 11))
+    late = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 6, 1), due_on=dt.date(2023, 6, 11),
+                           answered_on=dt.date(2023, 6, 12))
+    overdue = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 9, 1), due_on=dt.date(2023, 9, 11))
+    CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 12, 28), due_on=dt.date(2024, 1, 8))  # not yet due
+    CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 4, 1), answered_on=dt.date(2023, 4, 2))  # no date
+    CnilCaseFactory(received_on=dt.date(2023, 2, 1), due_on=dt.date(2023, 2, 11), answered_on=dt.date(2023, 2, 20))
+    rate = selectors.cnil_complaints_on_time_rate(2023, today=dt.date(2024, 1, 5))
+    assert (rate.numerator, rate.denominator, rate.value) == (1, 3, Decimal("33.3"))
+    assert set(rate.record_ids) == {in_time.pk, late.pk, overdue.pk}
+    assert selectors.cnil_complaints_without_referral(2023).value == 5
+
+
 def test_breach_notifications_are_counted_by_the_year_of_the_initial_notification():
     BreachFactory(aware_at=at(2022, 12, 30), notified_at=at(2023, 1, 2, 9))  # 2023, within 72 h? 69 h: yes
     BreachFactory(aware_at=at(2023, 6, 1, 10), notified_at=at(2023, 6, 4, 10, 1), delay_reasons="weekend")  # late
@@ -122,3 +140,26 @@ def test_a_refusal_is_due_within_the_first_month_even_after_an_extension():
                                           outcome="granted")
     figure = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
     assert (figure.numerator, figure.denominator) == (1, 2)
+
+
+def test_requests_received_count_the_open_ones_and_answered_count_only_those_answered_by_the_computation():
+    """E2_RIGHTS_REQUESTS is the contract (received in Y); the DPEF's "reçues et traitées" is checked by
+    E2_RIGHTS_REQUESTS_ANSWERED: received in Y and answered (a refusal is an answer, a withdrawal is not)
+    by the time it is computed."""
+    import time_machine
+
+    from gdpr.choices import Outcome
+
+    answered = RightsRequestFactory(received_at=at(2023, 3, 1), answered_at=at(2023, 3, 20))
+    refused = RightsRequestFactory(received_at=at(2023, 6, 1), answered_at=at(2023, 6, 15), outcome=Outcome.REFUSED)
+    answered_in_january = RightsRequestFactory(received_at=at(2023, 12, 20), answered_at=at(2024, 1, 8))
+    RightsRequestFactory(received_at=at(2023, 12, 28))  # still open at 31/12 and now
+    RightsRequestFactory(received_at=at(2023, 5, 1), answered_at=at(2023, 5, 9), outcome=Outcome.WITHDRAWN)
+    RightsRequestFactory(received_at=at(2022, 12, 1), answered_at=at(2023, 1, 5))  # received in 2022
+    assert selectors.rights_requests_received(2023).value == 5
+    figure = selectors.rights_requests_answered(2023)
+    assert figure.value == 3
+    assert set(figure.record_ids) == {answered.pk, refused.pk, answered_in_january.pk}
+    # Computed on 5 January 2024, the request answered on 8 January was not answered yet.
+    with time_machine.travel(at(2024, 1, 5), tick=False):
+        assert selectors.rights_requests_answered(2023).value == 2

@@ -39,8 +39,8 @@ def alerts(rule, object_id=None):
 
 
 def referral(actor, due_on, handler=None, kind="referral", received_on=dt.date(2025, 2, 1)):
-    return cnil_services.cnil_case_create(actor=actor, kind=kind, received_on=received_on,
-                                          due_on=due_on if kind == "referral" else None, handler=handler)
+    return cnil_services.cnil_case_create(actor=actor, kind=kind, received_on=received_on, due_on=due_on,
+                                          handler=handler)
 
 
 def test_the_rules_are_registered_with_their_schedule():
@@ -83,6 +83,18 @@ def test_referral_recipients_are_the_dpo_and_the_handler(actor):
     sweep(dt.datetime(2025, 4, 1, 8, tzinfo=PARIS))
     alert = Alert.objects.get(rule=CNIL)
     assert sorted(alert.deliveries.values_list("recipient", flat=True)) == ["dpo@example.org", "juriste@example.org"]
+
+
+def test_a_complaint_alerts_on_the_reply_date_a_cnil_letter_set_and_not_without_one(actor):
+    """Whatever the kind of case, a reply date the CNIL set is alerted on (issue 14, item 20)."""
+    complaint = referral(actor, dt.date(2025, 3, 31), kind="complaint_without_referral")
+    referral(actor, None, kind="complaint_without_referral")
+    assert sweep(dt.datetime(2025, 4, 1, tzinfo=PARIS)).created == 1
+    alert = Alert.objects.get(rule=CNIL)
+    assert (alert.object_id, alert.threshold) == (complaint.pk, "overdue")
+    assert complaint.reference in alert.title and "31/03/2025" in alert.title and "Plainte CNIL" in alert.title
+    cnil_services.cnil_case_answer(actor=actor, case=complaint, answered_on=dt.date(2025, 4, 1))
+    assert sweep(dt.datetime(2025, 4, 10, tzinfo=PARIS)).created == 0
 
 
 def test_an_answered_referral_stops_and_a_complaint_never_alerts(actor):

@@ -46,6 +46,7 @@ EMPLOYEE_LAST_NAME = "Vercingétorixdupont"
 RECORD_MODELS = {
     "gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processingactivity",
     "compliance.conflictofinterestcase", "compliance.risk", "compliance.macroprocess", "compliance.riskinterview",
+    "compliance.corruptionincident", "compliance.legalproceeding",
     "organization.employee", "training.completion", "training.attendance", "training.session",
     "training.phishingcampaign",
 }
@@ -393,7 +394,7 @@ def test_the_methods_and_readme_tell_the_auditor_what_they_need(data):
     block = methods.split("## E2_RIGHTS_REQUESTS — ", 1)[1].split("\n## ", 1)[0]
     assert "Value 2023: 12" in block and "Value 2022: 1" in block
     assert "Records behind the value: 12 (records/E2_RIGHTS_REQUESTS.csv)" in block
-    assert "Rights requests received in the year." in block
+    assert "Rights requests received in the year, answered or not" in block
     rate_block = methods.split("## E1_AML_ELEARNING_RATE — ", 1)[1].split("\n## ", 1)[0]
     assert "Numerator: 4; denominator: 6" in rate_block and "Value 2023: 66.7" in rate_block
     readme = files["README.txt"].decode()

@@ -75,6 +75,9 @@ def overdue_records():
     CnilCaseFactory(received_on=day - dt.timedelta(days=30), due_on=day - dt.timedelta(days=20),
                     answered_on=day - dt.timedelta(days=10))
     CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=day - dt.timedelta(days=30), due_on=None)
+    # A complaint whose reply date, set by a CNIL letter, has passed: overdue like a referral.
+    CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=day - dt.timedelta(days=20),
+                    due_on=day - dt.timedelta(days=10))
     # Breaches: one past 72 h undecided; one within its 72 h; one decided "no notification"; one notified.
     BreachFactory(aware_at=NOW - dt.timedelta(days=5))
     BreachFactory(aware_at=NOW - dt.timedelta(hours=10))
@@ -185,7 +188,7 @@ def test_the_overdue_counts_match_the_records(roles, overdue_records):
     response = dashboard_page(admin_client("Compliance officer", language="en"))
     items = items_of(response)
     assert {key: item.count for key, item in items.items()} == {
-        "rights_requests": 2, "cnil_cases": 1, "breaches": 1, "coi_cases": 2, "action_items": 1,
+        "rights_requests": 2, "cnil_cases": 2, "breaches": 1, "coi_cases": 2, "action_items": 1,
         "renewals_CYBER": 0, "renewals_RGPD": 1,
     }
     # The same as the querysets the alerts use.

@@ -111,7 +111,10 @@ def test_the_xlsx_reads_like_the_dpef_table_in_french():
     headers = [cell.value for cell in sheet[2]]
     assert headers[:6] == ["Enjeu", "Indicateur", "Code", "2023", "2022", "Évolution"]
     line = next(row for row in sheet.iter_rows(min_row=3, values_only=True) if row[2] == "E2_RIGHTS_REQUESTS")
-    assert line[1] == "Demandes d'exercice de droits reçues et traitées"
+    assert line[1] == "Demandes d'exercice de droits reçues"
+    answered = next(row for row in sheet.iter_rows(min_row=3, values_only=True)
+                    if row[2] == "E2_RIGHTS_REQUESTS_ANSWERED")
+    assert answered[1] == "Demandes d'exercice de droits reçues et traitées"
     assert (line[3], line[4], line[5]) == (2, 1, 1)
     assert line[0].startswith("2. Protéger les données personnelles")
 

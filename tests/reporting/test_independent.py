@@ -25,8 +25,26 @@ import time_machine
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
-from compliance.choices import CaseStatus, FunctionType, MeasureKind, Qualification, RiskMapKind
-from compliance.models import CaseMeasure, ConflictOfInterestCase, Risk, RiskInterview, RiskMap
+from compliance.choices import (
+    OUTCOMES_WITH_FINE,
+    CaseStatus,
+    CorruptionNature,
+    Defendant,
+    FunctionType,
+    MeasureKind,
+    ProceedingOutcome,
+    Qualification,
+    RiskMapKind,
+)
+from compliance.models import (
+    CaseMeasure,
+    ConflictOfInterestCase,
+    CorruptionIncident,
+    LegalProceeding,
+    Risk,
+    RiskInterview,
+    RiskMap,
+)
 from gdpr.choices import CnilCaseKind, NotificationPhase, Outcome, ProcessingRole, RefusalGround, Right
 from gdpr.models import Breach, BreachNotification, CnilCase, ProcessingActivity, RightsRequest, RightsRequestPause
 from gdpr.services import breaches as breach_services
@@ -36,6 +54,8 @@ from reporting import catalogue, export
 from tests.compliance.factories import (
     CaseFactory,
     CaseMeasureFactory,
+    CorruptionIncidentFactory,
+    LegalProceedingFactory,
     MacroProcessFactory,
     RiskFactory,
     RiskInterviewFactory,
@@ -185,6 +205,7 @@ class World:
         self.breaches()
         self.register()
         self.coi_cases()
+        self.corruption()
         self.risk_maps()
 
     # roster
@@ -298,6 +319,7 @@ class World:
                                       role=rng.choice(AttendanceRole.values))
                     self.tags["attendance 44 min"] += minutes == 44
                     self.tags["attendance 45 min"] += minutes == 45
+                    self.tags["attendance 46 min"] += minutes == 46
 
     def campaigns(self) -> None:
         y = self.year
@@ -410,8 +432,17 @@ class World:
                 continue
             referral = rng.random() < 0.7
             if not referral:
-                CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=received, due_on=None,
-                                answered_on=rng.choice([None, received]))
+                # A complaint has a reply date only when a CNIL letter set one (then it is judged like a referral):
+                # two complaints in three, the first one included.
+                dated = self.tags["complaint"] % 3 != 2
+                self.tags["complaint"] += 1
+                due = rng.choice([received + dt.timedelta(days=10), self.today + dt.timedelta(days=2)]) if dated else None
+                answered = rng.choice([None, received, received + dt.timedelta(days=rng.choice([9, 10, 11]))])
+                if answered is not None and answered > self.today:
+                    answered = None
+                CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=received, due_on=due,
+                                answered_on=answered)
+                self.tags["complaint with a reply date"] += due is not None
                 continue
             due = rng.choice([received + dt.timedelta(days=rng.choice([5, 10, 15, 30])), max(self.today, received),
                               self.today + dt.timedelta(days=3)])
@@ -505,6 +536,40 @@ class World:
                 for kind in rng.sample(MeasureKind.values, count):
                     CaseMeasureFactory(case=case, kind=kind, decided_on=fields["qualified_on"])
 
+    def corruption(self) -> None:
+        """ESRS G1-4: incidents of corruption (some from confirmed conflict-of-interest cases, most cases
+        confirmed staying mere conflicts of interest) and legal cases decided around the year boundaries."""
+        y, rng = self.year, self.rng
+        days = [dt.date(y - 1, 12, 31), dt.date(y, 1, 1), dt.date(y, 12, 31), dt.date(y + 1, 1, 1)]
+        confirmed_cases = [c for c in ConflictOfInterestCase.objects.filter(qualification=Qualification.CONFIRMED)]
+        sources = rng.sample(confirmed_cases, len(confirmed_cases) // 3) + [None] * 6
+        incidents = []
+        for case in sources:
+            confirmed_on = rng.choice(days + [self.day_in(y), self.day_in(y - 1)])
+            if case is not None:
+                confirmed_on = max(confirmed_on, case.qualified_on)
+            if confirmed_on > self.today:
+                continue
+            incidents.append(CorruptionIncidentFactory(
+                coi_case=case, confirmed_on=confirmed_on, nature=rng.choice(CorruptionNature.values),
+                workers_disciplined=rng.random() < 0.5, partner_contract_terminated=rng.random() < 0.3))
+            self.tags["incident from a case"] += case is not None
+        for _ in range(10):
+            opened = self.day_in(rng.choice((y - 1, y)))
+            if opened > self.today:
+                continue
+            outcome = rng.choice(["", *ProceedingOutcome.values, ProceedingOutcome.CONVICTION])
+            decided = max(opened, rng.choice(days + [self.day_in(y)])) if outcome else None
+            if decided is not None and decided > self.today:
+                outcome, decided = "", None
+            fine = None
+            if outcome in OUTCOMES_WITH_FINE and rng.random() < 0.8:
+                fine = Decimal(rng.randint(0, 5_000_000)) / 100
+            LegalProceedingFactory(incident=rng.choice(incidents + [None]) if incidents else None,
+                                   defendant=rng.choice(Defendant.values), opened_on=opened, outcome=outcome,
+                                   decided_on=decided, fine_eur=fine)
+            self.tags["conviction"] += outcome == ProceedingOutcome.CONVICTION
+
     def risk_maps(self) -> None:
         y, rng = self.year, self.rng
         for kind in (RiskMapKind.CONFLICT_OF_INTEREST, RiskMapKind.CORRUPTION):
@@ -531,8 +596,10 @@ NO_DATA: Parts = (None, None, None)
 class Reference:
     """Every computed indicator of a year, in plain Python over every row of every table involved."""
 
-    def __init__(self, today: dt.date) -> None:
+    def __init__(self, today: dt.date, now: dt.datetime | None = None) -> None:
         self.today = today
+        #: The moment of the computation (the export runs "now"): what is answered is answered by then.
+        self.now = now or paris(today, 23, 59)
         self.employees = list(Employee.objects.select_related("department").all())
         self.modules = {m.pk: m for m in Module.objects.all()}
         self.module_by_code = {m.code: m for m in self.modules.values()}
@@ -555,6 +622,8 @@ class Reference:
         self.measures = defaultdict(set)
         for measure in CaseMeasure.objects.all():
             self.measures[measure.case_id].add(measure.kind)
+        self.incidents = list(CorruptionIncident.objects.all())
+        self.proceedings = list(LegalProceeding.objects.all())
         self.maps = list(RiskMap.objects.all())
         self.risks = list(Risk.objects.all())
         self.interviews = list(RiskInterview.objects.all())
@@ -583,10 +652,18 @@ class Reference:
             return False
         return module.renewal_months is None or done > day - relativedelta(months=module.renewal_months)
 
+    @staticmethod
+    def attended_long_enough(attendance: Attendance, module: Module) -> bool:
+        """RULES.md: trained when the person attended for MORE than the module's minimum duration (the
+        2023 DPEF: "sur une durée supérieure à 45 minutes"); choice: a module without a minimum counts any
+        attendance, i.e. more than zero minutes (Module.min_attendance_minutes help text)."""
+        minimum = module.min_attendance_minutes if module.min_attendance_minutes is not None else 0
+        return attendance.minutes_attended > minimum
+
     def attendance_counts(self, attendance: Attendance, module: Module, day: dt.date) -> bool:
-        """A workshop attendance trains from the module's minimum duration (at least one minute)."""
+        """A workshop attendance trains when longer than the module's minimum duration."""
         session = self.sessions[attendance.session_id]
-        if session.module_id != module.pk or attendance.minutes_attended < max(module.min_attendance_minutes or 0, 1):
+        if session.module_id != module.pk or not self.attended_long_enough(attendance, module):
             return False
         if not module.deployed_on <= session.held_on <= day:
             return False
@@ -623,7 +700,7 @@ class Reference:
             if module is not None and session_module.pk != module.pk:
                 continue
             if (session.held_on.year == year and session.held_on >= session_module.deployed_on
-                    and attendance.minutes_attended >= max(session_module.min_attendance_minutes or 0, 1)):
+                    and self.attended_long_enough(attendance, session_module)):
                 result.append(attendance)
         return result
 
@@ -727,8 +804,9 @@ class Reference:
         return activity.registered_on <= day and (activity.retired_on is None or activity.retired_on > day)
 
     def gdpr(self, year: int) -> dict[str, Parts]:
-        codes = ["E2_RIGHTS_REQUESTS", "E2_RIGHTS_REQUEST_MEAN_DAYS", "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
+        codes = ["E2_RIGHTS_REQUESTS", "E2_RIGHTS_REQUESTS_ANSWERED", "E2_RIGHTS_REQUEST_MEAN_DAYS", "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
                  "E2_CNIL_REFERRALS", "E2_CNIL_REFERRALS_ON_TIME_RATE", "E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL",
+                 "E2_CNIL_COMPLAINTS_ON_TIME_RATE",
                  "E2_BREACH_NOTIFICATIONS", "E2_BREACH_NOTIFIED_WITHIN_72H_RATE", "E2_PROCESSING_ACTIVITIES",
                  "E2_PROCESSING_AS_CONTROLLER", "E2_PROCESSING_AS_PROCESSOR"]
         if not self.gdpr_has_data(year):
@@ -736,6 +814,11 @@ class Reference:
         result: dict[str, Parts] = {}
         received = [r for r in self.requests if paris_day(r.received_at).year == year]
         result["E2_RIGHTS_REQUESTS"] = (len(received), None, None)
+        # "reçues et traitées": received in Y and answered by the time of the computation; a refusal is an
+        # answer (Art. 12(4)); choice: a withdrawal is not (catalogue method text)
+        result["E2_RIGHTS_REQUESTS_ANSWERED"] = (sum(
+            1 for r in received if r.answered_at is not None and r.answered_at <= self.now
+            and r.outcome != Outcome.WITHDRAWN), None, None)
         # choice: a withdrawal is stored as the end date but is not an answer (catalogue method text)
         answered = [r for r in received if r.answered_at is not None and r.outcome != Outcome.WITHDRAWN]
         days = sum((paris_day(r.answered_at) - paris_day(r.received_at)).days for r in answered)
@@ -759,9 +842,16 @@ class Reference:
         in_time = sum(1 for c in judged_referrals if c.answered_on is not None and c.answered_on <= c.due_on)
         result["E2_CNIL_REFERRALS_ON_TIME_RATE"] = (percent(in_time, len(judged_referrals)), in_time,
                                                     len(judged_referrals))
-        result["E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL"] = (
-            sum(1 for c in self.cnil if c.kind == CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL and c.received_on.year == year),
-            None, None)
+        complaints = [c for c in self.cnil if c.kind == CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL
+                      and c.received_on.year == year]
+        result["E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL"] = (len(complaints), None, None)
+        # Judged like a referral against the reply date a CNIL letter set; choice: one without a reply date
+        # cannot be late and is left out (catalogue method text)
+        judged_complaints = [c for c in complaints if c.due_on is not None
+                             and (c.answered_on is not None or c.due_on < self.today)]
+        complaints_in_time = sum(1 for c in judged_complaints if c.answered_on is not None and c.answered_on <= c.due_on)
+        result["E2_CNIL_COMPLAINTS_ON_TIME_RATE"] = (percent(complaints_in_time, len(judged_complaints)),
+                                                     complaints_in_time, len(judged_complaints))
         notified = [b for b in self.breaches if b.pk in self.initial_notification
                     and paris_day(self.initial_notification[b.pk]).year == year]
         result["E2_BREACH_NOTIFICATIONS"] = (len(notified), None, None)
@@ -784,7 +874,16 @@ class Reference:
     def compliance(self, year: int) -> dict[str, Parts]:
         result: dict[str, Parts] = {}
         reported = [c for c in self.cases if c.reported_on.year == year]
-        has_data = bool(reported) or any(m.approved_on and m.approved_on <= dt.date(year, 12, 31) for m in self.maps)
+        incidents = [i for i in self.incidents if i.confirmed_on.year == year]
+        # choice: a legal case brought or decided in Y is compliance data of Y (compliance/indicators.py)
+        has_data = (bool(reported) or bool(incidents)
+                    or any(p.opened_on.year == year or (p.decided_on and p.decided_on.year == year)
+                           for p in self.proceedings)
+                    or any(m.approved_on and m.approved_on <= dt.date(year, 12, 31) for m in self.maps))
+        # ESRS G1-4 §24(a): decisions of Y against the company (choice: not those against its workers; a
+        # CJIP fines but does not convict)
+        company_decisions = [p for p in self.proceedings if p.defendant == Defendant.UNDERTAKING
+                             and p.decided_on is not None and p.decided_on.year == year]
         # choice: "qualified confirmed" is the recorded qualification, also on a case reopened for analysis
         confirmed = [c for c in reported if c.qualification == Qualification.CONFIRMED]
         counts = {
@@ -794,8 +893,14 @@ class Reference:
             "E1_COI_QUALIFIED_WITH_ACTION_PLAN": sum(
                 1 for c in reported if c.qualification in (Qualification.POTENTIAL, Qualification.CONFIRMED)
                 and MeasureKind.ACTION_PLAN in self.measures[c.pk]),
-            "G1_4_CONFIRMED_INCIDENTS": len(confirmed),
-            "G1_4_DISCIPLINARY_ACTIONS": sum(1 for c in confirmed if MeasureKind.SANCTION in self.measures[c.pk]),
+            # ESRS G1-4 §25: incidents of corruption confirmed in Y, not confirmed conflicts of interest
+            "G1_4_CONFIRMED_INCIDENTS": len(incidents),
+            "G1_4_DISCIPLINARY_ACTIONS": sum(1 for i in incidents if i.workers_disciplined),
+            "G1_4_PARTNER_CONTRACTS_TERMINATED": sum(1 for i in incidents if i.partner_contract_terminated),
+            "G1_4_CONVICTIONS": sum(1 for p in company_decisions if p.outcome == ProceedingOutcome.CONVICTION),
+            "G1_4_FINES_EUR": sum((p.fine_eur or Decimal(0) for p in company_decisions
+                                   if p.outcome in (ProceedingOutcome.CONVICTION, ProceedingOutcome.SETTLEMENT)),
+                                  Decimal(0)),
         }
         for code, count in counts.items():
             result[code] = (count, None, None) if has_data else NO_DATA
@@ -851,7 +956,7 @@ def build_and_compare(seed: int, year: int, now: dt.datetime) -> tuple[World, di
         world = World(seed, year, now)
         world.build()
         data = export.as_dict(year)
-        reference = Reference(world.today)
+        reference = Reference(world.today, world.now)
         current, previous = reference.year(year), reference.year(year - 1)
     return world, data, current, previous, disagreements(data, current, previous)
 
@@ -874,9 +979,10 @@ def test_the_export_agrees_with_an_independent_computation(seed, year, now):
     assert [i["code"] for i in data["esrs"]] == [d.code for d in catalogue.definitions(catalogue.ESRS)]
     # The data did reach the boundaries the rules turn on (else the comparison would prove little).
     for tag in ("hired on 31/12", "left on 31/12", "gender unknown", "audience limited by entity",
-                "flagged completion", "attendance 44 min", "attendance 45 min", "request answer",
+                "flagged completion", "attendance 44 min", "attendance 45 min", "attendance 46 min", "request answer",
                 "request extend", "request ended on its deadline day 23:30",
-                "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12"):
+                "request ended the day after its deadline 00:30", "breach notified late", "activity retired on 31/12",
+                "complaint with a reply date", "incident from a case", "conviction"):
         assert world.tags[tag] > 0, tag
     assert current["E2_RIGHTS_REQUESTS"][0] > 0 and current["E1_COI_SUSPICIONS"][0] > 0
     assert 0 < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][1] < current["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][2]
@@ -890,7 +996,7 @@ def test_a_breach_notified_in_y_but_known_in_y_minus_1_is_counted_in_y():
         breach = breach_services.breach_create(actor=None, aware_at=paris(dt.date(2022, 12, 30), 12), title="Lost laptop")
         breach_services.breach_notify(actor=None, breach=breach, sent_at=paris(dt.date(2023, 1, 1), 0, 30))
         data = export.as_dict(2023)
-        reference = Reference(paris_day(now)).year(2023)
+        reference = Reference(paris_day(now), now).year(2023)
     items = {item["code"]: item for item in data["indicators"]}
     assert reference["E2_BREACH_NOTIFICATIONS"] == (1, None, None)
     assert reference["E2_BREACH_NOTIFIED_WITHIN_72H_RATE"] == (Decimal("100.0"), 1, 1)

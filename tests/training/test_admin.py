@@ -436,8 +436,8 @@ def test_a_session_of_an_e_learning_module_cannot_be_created():
 
 def test_the_attendance_list_filters_on_counting_as_trained():
     session = SessionFactory(module=WorkshopFactory(min_attendance_minutes=45))
-    AttendanceFactory(session=session, employee=EmployeeFactory(employee_id="ENOUGH"), minutes_attended=45)
-    AttendanceFactory(session=session, employee=EmployeeFactory(employee_id="SHORT"), minutes_attended=44)
+    AttendanceFactory(session=session, employee=EmployeeFactory(employee_id="ENOUGH"), minutes_attended=46)
+    AttendanceFactory(session=session, employee=EmployeeFactory(employee_id="SHORT"), minutes_attended=45)
     client = client_for("Auditor")
     body = client.get(ATTENDANCES, {"qualifies": "yes"}).content.decode()
     assert "ENOUGH" in body and "SHORT" not in body

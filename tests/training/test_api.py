@@ -300,16 +300,16 @@ def test_an_rgpd_completion_expires_24_months_later():
     assert rate_of("RGPD", date="2024-06-30").json()["numerator"] == 2
 
 
-def test_a_workshop_counts_attendance_from_its_minimum_minutes():
+def test_a_workshop_counts_attendance_longer_than_its_minimum_minutes():
     from tests.training.factories import AttendanceFactory
 
     session = SessionFactory(module__code="T-WS", module__deployed_on=dt.date(2023, 1, 1),
                              module__min_attendance_minutes=45, held_on=dt.date(2023, 3, 14))
+    AttendanceFactory(session=session, minutes_attended=46)
     AttendanceFactory(session=session, minutes_attended=45)
-    AttendanceFactory(session=session, minutes_attended=44)
     body = rate_of("T-WS", date="2023-03-14").json()
     assert (body["numerator"], body["denominator"]) == (1, 2)
-    assert "from 45 minutes of attendance" in body["method"]
+    assert "attended for more than 45 minutes" in body["method"]
 
 
 def test_nobody_in_the_audience_gives_a_null_value():

@@ -222,13 +222,14 @@ def test_a_session_changes_but_keeps_its_reference():
 
 def test_sessions_count_their_attendees_and_those_who_qualify():
     session = SessionFactory(module=WorkshopFactory(code="T-WS", min_attendance_minutes=45))
-    AttendanceFactory(session=session, minutes_attended=45)
-    AttendanceFactory(session=session, minutes_attended=30)
-    AttendanceFactory(session=SessionFactory(module=WorkshopFactory(code="T-NOMIN", min_attendance_minutes=None)),
-                      minutes_attended=1)
+    AttendanceFactory(session=session, minutes_attended=46)
+    AttendanceFactory(session=session, minutes_attended=45)  # not more than the minimum
+    no_minimum = SessionFactory(module=WorkshopFactory(code="T-NOMIN", min_attendance_minutes=None))
+    AttendanceFactory(session=no_minimum, minutes_attended=1)
+    AttendanceFactory(session=no_minimum, minutes_attended=0)  # on the sheet, never came
     rows = {row["module"]: row for row in client_for(AUDITOR).get(SESSIONS).json()["results"]}
     assert (rows["T-WS"]["attendees"], rows["T-WS"]["qualifying_attendees"]) == (2, 1)
-    assert (rows["T-NOMIN"]["attendees"], rows["T-NOMIN"]["qualifying_attendees"]) == (1, 1)
+    assert (rows["T-NOMIN"]["attendees"], rows["T-NOMIN"]["qualifying_attendees"]) == (2, 1)
 
 
 def test_sessions_filter_by_module_year_and_reference():

@@ -31,8 +31,8 @@ def test_functions_at_risk_by_department_or_by_person_and_coverage_by_any_anti_c
     CompletionFactory(employee=e_learning, module=deonto, completed_at=paris(dt.date(2023, 2, 1)))
     CompletionFactory(employee=flagged_person, module=deonto, completed_at=paris(dt.date(2024, 1, 2)))  # after Y
     session = SessionFactory(module=workshop, held_on=dt.date(2023, 5, 4))
-    AttendanceFactory(session=session, employee=attended, minutes_attended=45)
-    AttendanceFactory(session=session, employee=too_short, minutes_attended=44)
+    AttendanceFactory(session=session, employee=attended, minutes_attended=46)
+    AttendanceFactory(session=session, employee=too_short, minutes_attended=45)  # not more than 45 minutes
     CompletionFactory(employee=other_training, module=lcbft, completed_at=paris(dt.date(2023, 2, 1)))
     figure = kpis.at_risk_coverage(2023)
     assert (figure.numerator, figure.denominator) == (2, 5)

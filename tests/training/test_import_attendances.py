@@ -67,7 +67,7 @@ def test_a_french_attendance_sheet(tmp_path, workshop):
     # 100 minutes at a 90-minute session: kept, and told.
     assert "  attendances longer than their session: 1" in result.stdout
     assert run.details["notes"] == {"attendances longer than their session": 1}
-    # E1 and E3 attended at least the 45-minute minimum; E2 did not.
+    # E1 and E3 attended for more than the 45-minute minimum; E2 did not.
     assert kpis.completion_rate(workshop, dt.date(2023, 12, 31)).numerator == 2
 
 

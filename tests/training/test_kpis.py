@@ -301,8 +301,9 @@ def workshop():
     return WorkshopFactory(code="T-WORKSHOP", deployed_on=dt.date(2023, 1, 1), min_attendance_minutes=45)
 
 
-@pytest.mark.parametrize(("minutes", "counted"), [(44, False), (45, True), (90, True), (0, False)])
-def test_attendance_counts_from_the_minimum_minutes(workshop, minutes, counted):
+@pytest.mark.parametrize(("minutes", "counted"), [(44, False), (45, False), (46, True), (90, True), (0, False)])
+def test_attendance_counts_when_longer_than_the_minimum(workshop, minutes, counted):
+    """The 2023 DPEF: "sur une durée supérieure à 45 minutes": exactly 45 minutes does not count."""
     session = SessionFactory(module=workshop, held_on=dt.date(2023, 3, 14))
     AttendanceFactory(session=session, employee=EmployeeFactory(), minutes_attended=minutes)
     assert parts(workshop) == (int(counted), 1)
@@ -317,7 +318,7 @@ def test_attendance_at_a_session_before_deployment_or_after_d_does_not_count(wor
     a, b, c = EmployeeFactory(), EmployeeFactory(), EmployeeFactory()
     AttendanceFactory(session=early, employee=a, minutes_attended=90)
     AttendanceFactory(session=late, employee=b, minutes_attended=90)
-    AttendanceFactory(session=on_deployment, employee=c, minutes_attended=45)
+    AttendanceFactory(session=on_deployment, employee=c, minutes_attended=46)
     assert set(kpis.trained(workshop, D)) == {c}
     assert kpis.workshop_trained(workshop, 2022).value == 0  # before deployment
     assert kpis.trained_at_least_once(2022).numerator == 0
@@ -371,7 +372,7 @@ def test_yearly_figures(module, workshop):
     AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 12, 31)), employee=man,
                       minutes_attended=44)  # below the minimum: hours, but not trained
     AttendanceFactory(session=SessionFactory(module=virtual, held_on=dt.date(2023, 9, 9)), employee=unknown,
-                      minutes_attended=30)
+                      minutes_attended=31)  # more than the 30-minute minimum
 
     once = kpis.trained_at_least_once(2023)
     assert (once.numerator, once.denominator) == (2, 4)  # woman and unknown, of the 4 present on 31/12
@@ -382,8 +383,8 @@ def test_yearly_figures(module, workshop):
     assert (share.numerator, share.denominator) == (2, 3)
 
     hours = kpis.training_hours(2023, with_ids=True)
-    assert hours.minutes == {ModuleKind.E_LEARNING: 50 + 45, ModuleKind.IN_PERSON: 44, ModuleKind.VIRTUAL: 30}
-    assert hours.hours() == 3  # 169 minutes
+    assert hours.minutes == {ModuleKind.E_LEARNING: 50 + 45, ModuleKind.IN_PERSON: 44, ModuleKind.VIRTUAL: 31}
+    assert hours.hours() == 3  # 170 minutes
     assert hours.hours(ModuleKind.E_LEARNING) == 2  # 95 minutes, half-up
     assert len(hours.completion_ids()) == 2 and len(hours.attendance_ids()) == 2
     assert kpis.training_hours(2022).minutes[ModuleKind.E_LEARNING] == 30

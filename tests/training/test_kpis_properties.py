@@ -58,8 +58,9 @@ class Mod:
         return self.kind != "e_learning"
 
     def qualifies(self, minutes: int) -> bool:
-        """Attended at least the minimum; zero minutes is never attending."""
-        return minutes > 0 and minutes >= (self.min_minutes or 0)
+        """RULES.md: attended for more than the minimum (more than 45 minutes: 45 do not count); without
+        a minimum, any attendance (zero minutes is not attending)."""
+        return minutes > (self.min_minutes or 0)
 
     def counts_at(self, day_done: dt.date, day: dt.date) -> bool:
         """Done between deployment and `day`, and less than the renewal period before `day`."""
@@ -301,13 +302,13 @@ def cases(draw) -> Case:
     if workshops:
         for _ in range(draw(st.integers(1, 4))):
             module = draw(st.sampled_from(workshops))
-            least = modules[module].min_minutes or 1
+            least = modules[module].min_minutes or 0
             deployed = modules[module].deployed_on
             around_deployment = st.sampled_from([deployed - dt.timedelta(days=1), deployed])
             sessions.append(Sess(
                 module=module, held_on=draw(st.one_of(days, around_deployment)),
                 attendances=draw(st.dictionaries(st.integers(0, len(employees) - 1),
-                                                 st.sampled_from([0, least - 1, least, least + 1, 90]), max_size=8)),
+                                                 st.sampled_from([0, max(least - 1, 1), least, least + 1, 90]), max_size=8)),
             ))
     return Case(World(modules, employees, completions, sessions), day, within, year)
 

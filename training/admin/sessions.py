@@ -2,7 +2,8 @@
 
 Wiring only: a session is created by `services.session_create` (reference generated when left empty) and
 changed by `session_update`; each line of the sheet is written by `services.attendance_record`. Whether a
-line counts as trained is the module's rule (at least its minimum minutes), shown on every line.
+line counts as trained is the module's rule (more than its minimum minutes: `Module.attendance_floor`,
+`training.querysets.qualifying_q`), shown on every line.
 """
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from core.admin_utils import YearFilter, badge, date_input
 from .. import services
 from ..choices import ModuleKind
 from ..models import Attendance, Module, Session
+from ..querysets import qualifying_q
 
 if TYPE_CHECKING:
     SessionAdminBase = SimpleHistoryAdmin[Session]
@@ -31,11 +32,6 @@ else:
     SessionAdminBase = AttendanceAdminBase = SimpleHistoryAdmin
 
 SESSION_FIELDS = ["reference", "module", "held_on", "duration_minutes", "trainer", "place", "entity", "notes"]
-
-
-def qualifying_minutes(prefix: str = "") -> Any:
-    """Module.qualifying_minutes in SQL: the module's minimum attendance, at least one minute."""
-    return Greatest(Coalesce(F(f"{prefix}min_attendance_minutes"), Value(0)), Value(1))
 
 
 def counts_badge(attendance: Attendance) -> str:
@@ -74,7 +70,7 @@ class AttendanceModuleFilter(SessionModuleFilter):
 
 
 class QualifiesFilter(admin.SimpleListFilter):
-    """Counts as trained: at least the module's minimum minutes of attendance."""
+    """Counts as trained: more than the module's minimum minutes of attendance (any without a minimum)."""
 
     title = _("counts as trained")
     parameter_name = "qualifies"
@@ -83,7 +79,7 @@ class QualifiesFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> QuerySet[Attendance]:
-        enough = Q(minutes_attended__gte=qualifying_minutes("session__module__"))
+        enough = qualifying_q()
         if self.value() == "yes":
             return queryset.filter(enough)
         if self.value() == "no":
@@ -142,7 +138,8 @@ class SessionAdmin(SessionAdminBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return super().get_queryset(request).annotate(
             _attendees=Count("attendances"),
-            _qualifying=Count("attendances", filter=Q(attendances__minutes_attended__gte=qualifying_minutes("module__"))),
+            _qualifying=Count("attendances", filter=qualifying_q(minutes="attendances__minutes_attended",
+                                                                 minimum="module__min_attendance_minutes")),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> list[str]:

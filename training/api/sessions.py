@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -22,6 +21,7 @@ from organization.models import Employee, LegalEntity
 from .. import services
 from ..choices import AttendanceRole
 from ..models import Attendance, Module, Session
+from ..querysets import qualifying_q
 
 
 class SessionSerializer(ModelSerializer):
@@ -33,7 +33,8 @@ class SessionSerializer(ModelSerializer):
                                           required=False, help_text="Code of the entity it was organised for.")
     attendees = serializers.IntegerField(read_only=True, help_text="Lines of the attendance sheet.")
     qualifying_attendees = serializers.IntegerField(
-        read_only=True, help_text="Attendees present at least the module's minimum minutes (they count as trained).")
+        read_only=True, help_text="Attendees present more than the module's minimum minutes, or any time when it has "
+                  "none (they count as trained).")
 
     class Meta:
         model = Session
@@ -77,12 +78,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     filterset_class = SessionFilter
 
     def get_queryset(self) -> QuerySet[Session]:
-        qualifying = Greatest(Coalesce(F("module__min_attendance_minutes"), Value(1)), Value(1))
+        qualifying = qualifying_q(minutes="attendances__minutes_attended", minimum="module__min_attendance_minutes")
         return (
             Session.objects.select_related("module", "entity")
-            .annotate(attendees=Count("attendances"),
-                      qualifying_attendees=Count("attendances",
-                                                 filter=Q(attendances__minutes_attended__gte=qualifying)))
+            .annotate(attendees=Count("attendances"), qualifying_attendees=Count("attendances", filter=qualifying))
             .order_by("-held_on", "reference")
         )
 
@@ -107,7 +106,8 @@ class AttendanceSerializer(ModelSerializer):
     employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
                                            help_text="The employee's HR id (employee_id); cannot change.")
     qualifies = serializers.BooleanField(read_only=True,
-                                         help_text="At least the module's minimum minutes: counts as trained.")
+                                         help_text="More than the module's minimum minutes (any attendance when it has "
+                                                   "none): counts as trained.")
 
     class Meta:
         model = Attendance

@@ -33,7 +33,8 @@ class Module(models.Model):
     )
     min_attendance_minutes = models.PositiveIntegerField(
         _("minimum attendance (minutes)"), null=True, blank=True,
-        help_text=_("Workshops: an attendance counts as trained from this many minutes on."),
+        help_text=_("Workshops: an attendance counts as trained when it lasted more than this many minutes "
+                    "(45: from 46 minutes on); empty: any attendance counts."),
     )
     expected_minutes = models.PositiveIntegerField(
         _("expected duration (minutes)"), null=True, blank=True,
@@ -70,6 +71,15 @@ class Module(models.Model):
         return self.kind != ModuleKind.E_LEARNING
 
     @property
-    def qualifying_minutes(self) -> int:
-        """Minutes of attendance from which a session counts as trained (at least one)."""
-        return max(self.min_attendance_minutes or 0, 1)
+    def attendance_floor(self) -> int:
+        """An attendance of this module counts as trained when it lasted MORE than this many minutes: the
+        module's minimum, else 0 (any attendance). RULES.md, "Training", after the 2023 DPEF ("sur une
+        durée supérieure à 45 minutes": exactly 45 minutes does not count).
+
+        The one definition of a qualifying attendance: `attendance_counts` (Python) and
+        `training.models.sessions.qualifying_q` (SQL) both compare with it, strictly."""
+        return self.min_attendance_minutes or 0
+
+    def attendance_counts(self, minutes_attended: int) -> bool:
+        """Whether `minutes_attended` at a session of this module count as trained (`attendance_floor`)."""
+        return minutes_attended > self.attendance_floor

@@ -73,4 +73,5 @@ class Attendance(models.Model):
 
     @property
     def qualifies(self) -> bool:
-        return self.minutes_attended >= self.session.module.qualifying_minutes
+        """Counts as trained: more than the module's minimum minutes (Module.attendance_floor)."""
+        return self.session.module.attendance_counts(self.minutes_attended)
