@@ -1,0 +1,190 @@
+"""Several users writing at once, on the embedded SQLite default as on PostgreSQL: they wait for each other
+instead of failing (issue 14, item 9).
+
+Every test here runs on the configured database (SQLite by default, PostgreSQL with DATABASE_URL): both CI
+suites run them. The writers are real: threads with their own database connections going through the whole
+HTTP stack (test clients), or `manage.py import_*` subprocesses, on a committed test database
+(`transactional_db`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from compliance.choices import CaseStatus
+from compliance.services import cases as case_services
+from gdpr.choices import RequestStatus, Right
+from gdpr.models import RightsRequest
+from gdpr.services import rights as rights_services
+from tests.compliance.factories import CaseFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.usefixtures("english_messages")
+
+
+def _file_database() -> None:
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite database is not shared between connections")
+
+# --- the SQLite settings are in force on a live connection ---------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sqlite_connection_uses_wal_a_busy_timeout_and_takes_the_write_lock_when_a_transaction_starts():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings (PostgreSQL has row locks and MVCC)")
+    _file_database()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"  # readers never wait for the writer, nor it for them
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL: safe with WAL, no fsync per commit
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 30_000  # milliseconds a writer waits for another one
+    # BEGIN IMMEDIATE: an atomic block holds the write lock from its first line, before it writes anything.
+    other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
+    try:
+        with transaction.atomic():
+            RightsRequest.objects.exists()  # a read only
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once the block ends
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+# --- two people press the same transition button at the same moment --------------------------------------------
+
+class _BothInside:
+    """Wraps a service's row-locking function so that the first of two transactions to lock the row keeps
+    its transaction open until the second one has started its own (or for `patience` seconds, when the
+    database makes the second wait before it can start: SQLite's BEGIN IMMEDIATE). Without it, the two
+    requests would rarely overlap in time and the test would prove nothing."""
+
+    def __init__(self, lock: Callable[[Any], Any], patience: float = 2.0) -> None:
+        self.lock, self.patience = lock, patience
+        self.arrived = 0
+        self.both = threading.Event()
+        self.guard = threading.Lock()
+
+    def __call__(self, obj: Any) -> Any:
+        with self.guard:
+            self.arrived += 1
+            first = self.arrived == 1
+            if self.arrived == 2:
+                self.both.set()
+        locked = self.lock(obj)
+        if first:
+            self.both.wait(self.patience)
+        return locked
+
+
+def _at_once(*requests: Callable[[], Any]) -> list[Any]:
+    """Run the requests in threads (each with its own database connection), released together; an exception
+    a view let through (a 500) is returned in place of its response."""
+    barrier = threading.Barrier(len(requests), timeout=30)
+    results: list[Any] = [None] * len(requests)
+
+    def run(index: int, request: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = request()
+        except Exception as exc:  # noqa: BLE001 - a 500: reported by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _clients(group: str, *, api: bool, count: int = 2) -> list[Client]:
+    """`count` people of `group`, each with their own client (API or admin)."""
+    clients: list[Client] = []
+    for _n in range(count):
+        user = UserFactory(groups=[group])
+        if api:
+            client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+            client.force_authenticate(user)
+        else:
+            client = Client(HTTP_ACCEPT_LANGUAGE="en")
+            client.force_login(user)
+        clients.append(client)
+    return clients
+
+
+def _codes(results: list[Any]) -> list[Any]:
+    return sorted((r if isinstance(r, Exception) else r.status_code for r in results), key=str)
+
+
+def _answer_at() -> str:
+    return (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def open_request(transactional_db, roles) -> RightsRequest:  # noqa: ANN001
+    _file_database()
+    return rights_services.rights_request_create(
+        actor=None, received_at=timezone.now() - dt.timedelta(days=10), right=Right.ACCESS)
+
+
+def test_two_api_answers_at_once_one_is_recorded_the_other_refused_with_a_reason(open_request, monkeypatch):
+    monkeypatch.setattr(rights_services, "_lock", _BothInside(rights_services._lock))
+    clients = _clients("DPO", api=True)
+    url = f"/api/gdpr/rights-requests/{open_request.pk}/answer/"
+    body = {"answered_at": _answer_at(), "outcome": "granted", "channel": "email"}
+
+    results = _at_once(*(lambda c=c: c.post(url, body, format="json") for c in clients))
+
+    assert _codes(results) == [200, 400], results
+    refused = next(r for r in results if r.status_code == 400).json()
+    assert "cannot be answered" in refused["status"][0]
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.ANSWERED
+    assert RightsRequest.history.filter(id=open_request.pk, status=RequestStatus.ANSWERED).count() == 1
+
+
+def test_two_admin_answers_at_once_one_is_recorded_the_other_shown_the_reason(open_request, monkeypatch):
+    monkeypatch.setattr(rights_services, "_lock", _BothInside(rights_services._lock))
+    clients = _clients("DPO", api=False)
+    url = reverse("admin:gdpr_rightsrequest_transition", args=[open_request.pk, "answer"])
+    form = {"answered_at": _answer_at(), "outcome": "granted", "channel": "email"}
+
+    results = _at_once(*(lambda c=c: c.post(url, form) for c in clients))
+
+    assert _codes(results) == [200, 302], results  # done (back to the record), or the form with the refusal
+    refused = next(r for r in results if r.status_code == 200).content.decode()
+    assert "cannot be answered" in refused
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.ANSWERED
+    assert RightsRequest.history.filter(id=open_request.pk, status=RequestStatus.ANSWERED).count() == 1
+
+
+def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(transactional_db, roles, monkeypatch):  # noqa: ANN001
+    _file_database()
+    case = CaseFactory(reported_on=timezone.localdate() - dt.timedelta(days=3))
+    monkeypatch.setattr(case_services, "_locked", _BothInside(case_services._locked))
+    clients = _clients("Compliance officer", api=True)
+    url = f"/api/compliance/coi-cases/{case.pk}/start-analysis/"
+
+    results = _at_once(*(lambda c=c: c.post(url, {}, format="json") for c in clients))
+
+    assert _codes(results) == [200, 400], results
+    case.refresh_from_db()
+    assert case.status == CaseStatus.UNDER_ANALYSIS
+    assert case_services.ConflictOfInterestCase.history.filter(id=case.pk, status=CaseStatus.UNDER_ANALYSIS).count() == 1
