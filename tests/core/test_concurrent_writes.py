@@ -188,3 +188,71 @@ def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(tr
     case.refresh_from_db()
     assert case.status == CaseStatus.UNDER_ANALYSIS
     assert case_services.ConflictOfInterestCase.history.filter(id=case.pk, status=CaseStatus.UNDER_ANALYSIS).count() == 1
+
+
+# --- a wait longer than the database allows: 503 "busy, try again", never a 500 --------------------------------
+
+class _RowHolder(threading.Thread):
+    """Another user's transaction holding `obj`'s row (on SQLite: the write lock) until released."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__()
+        self.obj = obj
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic():
+                type(self.obj).objects.select_for_update().get(pk=self.obj.pk)
+                self.holding.set()
+                self.release.wait(60)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _RowHolder:
+        self.start()
+        assert self.holding.wait(30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.join(30)
+
+
+@pytest.fixture
+def impatient_connection():
+    """This thread's connection (the test clients') gives up waiting for a lock after 0.3 s."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA busy_timeout")
+            before = cursor.fetchone()[0]
+            cursor.execute("PRAGMA busy_timeout = 300")
+        else:
+            cursor.execute("SET lock_timeout = '300ms'")
+    yield
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {int(before)}")
+        else:
+            cursor.execute("RESET lock_timeout")
+
+
+def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_again(open_request,
+                                                                                      impatient_connection):
+    [api] = _clients("DPO", api=True, count=1)
+    [admin] = _clients("DPO", api=False, count=1)
+    url = f"/api/gdpr/rights-requests/{open_request.pk}/answer/"
+    body = {"answered_at": _answer_at(), "outcome": "granted", "channel": "email"}
+    admin_url = reverse("admin:gdpr_rightsrequest_transition", args=[open_request.pk, "answer"])
+
+    with _RowHolder(open_request):
+        response = api.post(url, body, format="json")
+        assert response.status_code == 503
+        assert response["Retry-After"] == "10"
+        assert "Try again in a moment" in response.json()["detail"]
+        page = admin.post(admin_url, body)
+        assert page.status_code == 503 and page["Retry-After"] == "10"
+        assert "Database busy" in page.content.decode()
+        assert RightsRequest.objects.get(pk=open_request.pk).status == RequestStatus.RECEIVED
+
+    assert api.post(url, body, format="json").status_code == 200
