@@ -22,6 +22,12 @@ strict or dry run leaves nothing). The run records its host and pid and a heartb
 process is gone is marked "interrupted" (`ImportRun.objects.mark_interrupted`, called at the start of
 every import) with the line and batch it stopped after. Importing the same file again completes it:
 rows already written match their natural key and are counted unchanged, never duplicated.
+
+Only a row's own fault rejects it: the database refusing its values (a constraint: `IntegrityError`; a
+value out of range: `DataError`). Any other database error (the database busy with other writers for
+longer than it waits, a lost connection, a full disk) fails the run: the batch in progress is rolled back
+and the run says the error and where it stopped (the batches before it are kept; importing the same file
+again completes it); it is never reported as rows rejected.
 """
 from __future__ import annotations
 
@@ -43,12 +49,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, connection, connections, models, transaction
+from django.db import DataError, DatabaseError, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.database import busy_wait_seconds, is_busy
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
 from core.users import get_system_user
 
@@ -67,6 +74,9 @@ _NOT_SET: Any = object()
 _MISS: Any = object()
 # Memoised parser results per column are dropped past this many distinct values (memory bound).
 _CACHE_LIMIT = 50_000
+#: What the database raises when a row's own values are refused (a constraint, a value out of range; SQLite
+#: raises OverflowError for a too large integer). Any other error is not the row's fault: it fails the run.
+ROW_ERRORS = (IntegrityError, DataError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -299,10 +309,10 @@ class Importer:
 
         `created` pairs each new row with its saved object (id set); `updated` pairs each changed row
         with the values its record had before (attnames); `unchanged` rows wrote nothing. Write with
-        history (`bulk_create_with_history`, `self.user`, `self.change_reason`). A `DatabaseError`
-        raised here undoes the whole group, which the engine then retries row by row; anything a row
-        could be rejected for must be checked in `build` or `stages`, before the write. Does nothing
-        by default.
+        history (`bulk_create_with_history`, `self.user`, `self.change_reason`). An `IntegrityError` or
+        `DataError` raised here undoes the whole group, which the engine then retries row by row; any
+        other database error fails the run. Anything a row could be rejected for must be checked in
+        `build` or `stages`, before the write. Does nothing by default.
         """
 
     def describe_key(self, key: tuple) -> str:
@@ -367,6 +377,8 @@ class ImportReport:
     def exit_code(self) -> int:
         if self.run.status == ImportRun.Status.REFUSED:
             return 2
+        if self.run.status == ImportRun.Status.FAILED:
+            return 3
         return 0 if self.run.status == ImportRun.Status.COMPLETED else 1
 
     def lines(self) -> list[str]:
@@ -530,6 +542,8 @@ class _Run:
         self.rejects: RejectsWriter | None = None
         self.seen: dict[tuple, int] = {}
         self.last_line = 0
+        #: The first and last lines of the batch being written, for the message of a database error.
+        self.writing: tuple[int, int] | None = None
 
     # -- the whole run ------------------------------------------------------------------------------
     def execute(self) -> ImportReport:
@@ -550,6 +564,12 @@ class _Run:
             self._process(table, mapping)
             heartbeat.stop()
             return self._finish()
+        except DatabaseError as exc:
+            # Not a bug of the import, nor a row's fault (those are rejected rows): the database could not
+            # go on (busy for too long, gone, full). The run says so, and where it stopped.
+            heartbeat.stop()
+            self._failed(exc)
+            return ImportReport(run=self.run)
         except Exception as exc:
             heartbeat.stop()
             self._failed(exc)
@@ -721,7 +741,9 @@ class _Run:
         if not rows and not rejected:
             return
         run = self.run
-        before = (run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed)
+        before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
+                  run.batches_committed)
+        self.writing = min(row.line for row in (*rows, *rejected)), self.last_line
         try:
             with transaction.atomic():
                 if rows:
@@ -745,8 +767,10 @@ class _Run:
                     self._save_progress()
         except BaseException:
             # The batch was rolled back: the counts go back to what the database holds.
-            run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed = before
+            (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
+             run.batches_committed) = before
             raise
+        self.writing = None
 
     def _write_group(self, rows: list[Row]) -> None:
         rows = [row for row in rows if not row.errors]
@@ -759,15 +783,16 @@ class _Run:
         try:
             with transaction.atomic():
                 counts = self._upsert(rows, date)
-        except (DatabaseError, OverflowError):  # SQLite raises OverflowError for a too large integer
+        except ROW_ERRORS:
             # A constraint the parsers did not foresee: find the guilty rows one by one (savepoints),
-            # so the good rows of the batch are still written.
+            # so the good rows of the batch are still written. Any other error goes up: it is not a
+            # row's fault, and blaming every row for it would report a failure as rows rejected.
             counts = [0, 0, 0]
             for row in rows:
                 try:
                     with transaction.atomic():
                         one = self._upsert([row], date)
-                except (DatabaseError, OverflowError) as exc:
+                except ROW_ERRORS as exc:
                     row.error(None, _("refused by the database: %s") % str(exc).strip().splitlines()[0])
                     continue
                 counts = [a + b for a, b in zip(counts, one, strict=True)]
@@ -844,7 +869,7 @@ class _Run:
             # The last real run of this file, if it was interrupted: this one completes it.
             previous = (ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
                         .exclude(status=ImportRun.Status.REFUSED).order_by("-pk").first())
-            if previous is not None and previous.status == ImportRun.Status.INTERRUPTED:
+            if previous is not None and previous.status in (ImportRun.Status.INTERRUPTED, ImportRun.Status.FAILED):
                 run.details["completes_run"] = previous.pk
         run.heartbeat_at = timezone.now()
         ImportRun.objects.filter(pk=run.pk).update(sha256=run.sha256, size=run.size, details=run.details,
@@ -887,11 +912,32 @@ class _Run:
         logger.exception("import run %s failed", self.run.pk)
         run = self.run
         run.status = ImportRun.Status.FAILED
-        run.message = f"{type(exc).__name__}: {exc}"[:2000]
         run.finished_at = timezone.now()
         if self.dry_run or self.strict:
             run.last_line_committed = None
+        if isinstance(exc, DatabaseError):
+            run.message = self._database_failure(exc)
+        else:
+            run.message = f"{type(exc).__name__}: {exc}"[:2000]
         run.save()
+
+    def _database_failure(self, exc: DatabaseError) -> str:
+        """What stopped the run and what the database holds: "database error while writing lines 4002 to
+        6001: database is locked (...); stopped after line 4001 (batch 2); re-run the same file to complete
+        it". Only the error's first line: a database's detail may quote a row's values."""
+        error = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if is_busy(exc):
+            seconds = busy_wait_seconds()
+            error += " " + (
+                _("(other changes kept the database busy for more than %(seconds)d s)") % {"seconds": seconds}
+                if seconds else _("(other changes kept the database busy for too long)"))
+        if self.writing is not None:
+            first, last = self.writing
+            what = _("database error while writing lines %(first)d to %(last)d: %(error)s") % {
+                "first": first, "last": last, "error": error}
+        else:
+            what = _("database error: %(error)s") % {"error": error}
+        return f"{what}; {self.run.interrupted_message()}"[:2000]
 
     def _finish(self) -> ImportReport:
         run = self.run

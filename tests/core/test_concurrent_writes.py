@@ -10,24 +10,38 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from compliance.choices import CaseStatus
 from compliance.services import cases as case_services
+from core.models import ImportRun
 from gdpr.choices import RequestStatus, Right
 from gdpr.models import RightsRequest
 from gdpr.services import rights as rights_services
 from tests.compliance.factories import CaseFactory
+from tests.core.test_import_killed import (  # noqa: F401 - fixtures: the LMS export, the import processes
+    BATCH,
+    ROWS,
+    TIMEOUT,
+    _start_import,
+    _the_run,
+    _wait_for,
+    lms_export,
+    processes,
+)
 from tests.factories import UserFactory
+from training.models import Completion
 
 pytestmark = pytest.mark.usefixtures("english_messages")
 
@@ -35,6 +49,7 @@ pytestmark = pytest.mark.usefixtures("english_messages")
 def _file_database() -> None:
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("an in-memory SQLite database is not shared between connections")
+
 
 # --- the SQLite settings are in force on a live connection ---------------------------------------------------
 
@@ -256,3 +271,72 @@ def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_a
         assert RightsRequest.objects.get(pk=open_request.pk).status == RequestStatus.RECEIVED
 
     assert api.post(url, body, format="json").status_code == 200
+
+
+# --- the database stays busy for longer than the import waits ------------------------------------------------------
+
+class _Blocker:
+    """Another connection holding what the import must write to, until released: on SQLite the database's
+    write lock (BEGIN IMMEDIATE), on PostgreSQL the completions table (no row can be inserted)."""
+
+    def __enter__(self) -> _Blocker:
+        if connection.vendor == "sqlite":
+            self.sqlite = sqlite3.connect(connection.settings_dict["NAME"], timeout=TIMEOUT, isolation_level=None)
+            self.sqlite.execute("BEGIN IMMEDIATE")  # waits for the batch being written, if one is
+        else:
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Completion._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if connection.vendor == "sqlite":
+            self.sqlite.execute("ROLLBACK")
+            self.sqlite.close()
+        else:
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("option", [""])
+def test_a_database_busy_for_longer_than_the_import_waits_fails_the_run_and_rejects_no_row(
+        processes, lms_export, option):
+    # The import waits 2 s for a lock (SQLite's busy timeout; PostgreSQL's lock_timeout, through libpq).
+    processes.env.update(VIGIE_SQLITE_TIMEOUT="2", PGOPTIONS="-c lock_timeout=2000")
+    proc, log = processes.start_command("import", [sys.executable, "manage.py", "import_completions",
+                                                   str(lms_export), *([option] if option else [])])
+    if option:
+        _wait_for(lambda: (run := _the_run()) is not None and run.sha256, processes, proc, "started run")
+    else:
+        _wait_for(lambda: (run := _the_run()) is not None and run.batches_committed, processes, proc,
+                  "committed batch")
+    run = _the_run()
+    with _Blocker():
+        # Held until the import has given up and said so (then it can write that down).
+        processes.wait_for_log(proc, log, f"import run {run.pk} failed", TIMEOUT)
+
+    assert proc.wait(timeout=TIMEOUT) == 3, processes.logs()
+    run.refresh_from_db()
+    committed = Completion.objects.count()
+    assert (run.status, run.rejected) == (ImportRun.Status.FAILED, 0)
+    assert not run.rejects_file and not lms_export.with_name("lms.rejects.csv").exists()
+    busy = "database is locked" if connection.vendor == "sqlite" else "lock timeout"
+    assert busy in run.message, run.message
+    with translation.override(settings.LANGUAGE_CODE):  # the command's language wrote it
+        assert run.message.endswith(f"; {run.interrupted_message()}"), run.message
+    assert run.message in log.read_text()  # the command's summary, on stderr
+    if option:
+        assert committed == 0 and run.last_line_committed is None
+        return
+    assert committed == run.batches_committed * BATCH and run.last_line_committed == committed + 1
+    assert f" {committed + 1} " in run.message and f" {run.batches_committed})" in run.message
+
+    # The database is free again: the same file completes the failed run.
+    rerun = _start_import(processes, lms_export, name="rerun")
+    assert rerun.wait(timeout=TIMEOUT) == 0, processes.logs()
+    last = _the_run()
+    assert (last.status, last.created, last.unchanged, last.details["completes_run"]) == (
+        ImportRun.Status.COMPLETED, ROWS - committed, committed, run.pk)
+    assert Completion.objects.count() == ROWS
