@@ -8,8 +8,9 @@ model field values. The engine does the rest, the same way for every kind:
    unknown columns, refuse when a required one is missing;
 3. parse every line: all the errors of a line are reported together; a natural key already seen in
    the file is rejected with the line where it first appeared; blank lines are counted, not rejected;
-4. per batch (one transaction each, unless strict or dry run): one query loads the existing records by
-   natural key; new ones are created, changed ones updated, identical ones counted and not written.
+4. per batch (one transaction each; a strict import is one transaction for the whole file; a dry run
+   rolls back each batch): one query loads the existing records by natural key; new ones are created,
+   changed ones updated, identical ones counted and not written.
    Writes go through simple-history's bulk helpers, with the importing user and a change reason that
    names the file and the run, so every write has a history row; then `Importer.after_write` writes
    the rows that hang off them (children, ledgers), in the same transaction;
@@ -27,7 +28,10 @@ Only a row's own fault rejects it: the database refusing its values (a constrain
 value out of range: `DataError`). Any other database error (the database busy with other writers for
 longer than it waits, a lost connection, a full disk) fails the run: the batch in progress is rolled back
 and the run says the error and where it stopped (the batches before it are kept; importing the same file
-again completes it); it is never reported as rows rejected.
+again completes it); it is never reported as rows rejected. While a batch is written, other writers wait
+for it (on SQLite, for the whole database: its busy timeout, config/settings/base.py, covers a batch); a
+dry run rolls back each batch instead of holding one transaction for the whole file, so it never keeps
+them waiting longer than that.
 """
 from __future__ import annotations
 
@@ -158,6 +162,7 @@ class Lookup:
         self._ids: dict[str, int] = {}
         self._seen: dict[str, int | Pending | None] = {}
         self._pending: dict[str, Pending] = {}
+        self._made: set[str] = set()  # the values this run created (normalized)
 
     def load(self) -> None:
         self._ids = {}
@@ -210,13 +215,22 @@ class Lookup:
             default_date=date,
         )
         for obj in objs:
-            self._ids[self.normalize(getattr(obj, self.field_name))] = obj.pk
+            normalized = self.normalize(getattr(obj, self.field_name))
+            self._ids[normalized] = obj.pk
+            self._made.add(normalized)
         self._seen.clear()
-        self.created += len(objs)
+        self.created = len(self._made)  # once each, also when a dry run creates one again in a later batch
 
     @property
     def has_pending(self) -> bool:
         return bool(self._pending)
+
+    def forget_created(self) -> None:
+        """The transaction that created values was rolled back (a dry run's batch): they are missing again,
+        and the next batch that needs one creates it again (still counted once)."""
+        for normalized in self._made:
+            self._ids.pop(normalized, None)
+        self._seen.clear()
 
     def forget_pending(self) -> None:
         """Drop what was waiting for creation (end of a batch: its rows were written or rejected)."""
@@ -615,8 +629,9 @@ class _Run:
         importer = self.importer_class(user=self.user, change_reason=self._change_reason(), run=self.run)
         self.importer = importer
         batch_size = self.importer_class.batch_size
-        one_transaction = self.strict or self.dry_run
-        with transaction.atomic() if one_transaction else contextlib.nullcontext():
+        # Strict: all or nothing, one transaction (on SQLite, other writers wait for the whole file). A dry
+        # run does not need one: each batch is written and rolled back in its own transaction.
+        with transaction.atomic() if self.strict else contextlib.nullcontext():
             importer.prepare()
             batch: list[Row] = []
             batch_rejects: list[Row] = []
@@ -626,10 +641,10 @@ class _Run:
                 else:
                     batch.append(row)
                 if batch_size is not None and len(batch) + len(batch_rejects) >= batch_size:
-                    self._flush(batch, batch_rejects, commit=not one_transaction)
+                    self._flush(batch, batch_rejects)
                     batch, batch_rejects = [], []
-            self._flush(batch, batch_rejects, commit=not one_transaction)
-            if self.dry_run or (self.strict and self.run.rejected):
+            self._flush(batch, batch_rejects)
+            if self.strict and (self.dry_run or self.run.rejected):
                 transaction.set_rollback(True)
             elif self.strict:
                 self.run.last_line_committed = self.last_line or None
@@ -735,12 +750,14 @@ class _Run:
         run.blank_lines = blank
 
     # -- one batch ----------------------------------------------------------------------------------
-    def _flush(self, rows: list[Row], rejected: list[Row], *, commit: bool) -> None:
+    def _flush(self, rows: list[Row], rejected: list[Row]) -> None:
         """Write one batch. Outside strict and dry runs, the run's progress is saved in the batch's own
-        transaction: a process killed at any moment leaves the batch and its progress both, or neither."""
+        transaction: a process killed at any moment leaves the batch and its progress both, or neither.
+        A dry run's batch is rolled back (within a strict import, it is a savepoint)."""
         if not rows and not rejected:
             return
         run = self.run
+        commit = not (self.strict or self.dry_run)
         before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
                   run.batches_committed)
         self.writing = min(row.line for row in (*rows, *rejected)), self.last_line
@@ -765,12 +782,19 @@ class _Run:
                     run.last_line_committed = self.last_line
                     run.batches_committed += 1
                     self._save_progress()
+                if self.dry_run:
+                    transaction.set_rollback(True)
         except BaseException:
             # The batch was rolled back: the counts go back to what the database holds.
             (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
              run.batches_committed) = before
             raise
         self.writing = None
+        if self.dry_run:
+            for lookup in self.importer.lookups:
+                lookup.forget_created()  # rolled back: the next batch that needs them creates them again
+            if not self.strict:
+                self._save_progress()  # what the dry run found so far (nothing was written: no line committed)
 
     def _write_group(self, rows: list[Row]) -> None:
         rows = [row for row in rows if not row.errors]

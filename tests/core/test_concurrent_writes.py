@@ -273,6 +273,45 @@ def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_a
     assert api.post(url, body, format="json").status_code == 200
 
 
+# --- an import runs while people save records ------------------------------------------------------------------
+
+def _save_requests_while(proc: Any, client: APIClient) -> tuple[list[Any], int]:
+    """Create rights requests through the API, one after the other, until the import process exits. Returns
+    the answers, and how many of them came back while the import was running and had done a batch (so the
+    import let them in between two of its batches)."""
+    answers, between_batches = [], 0
+    received = (timezone.now() - dt.timedelta(days=2)).isoformat()
+    while proc.poll() is None:
+        try:
+            response = client.post("/api/gdpr/rights-requests/", {"received_at": received, "right": "access"},
+                                   format="json")
+        except Exception as exc:  # noqa: BLE001 - a 500: reported by the test
+            response = exc
+        answers.append(response)
+        run = _the_run()
+        if run is not None and run.status == ImportRun.Status.RUNNING and run.rows_read and proc.poll() is None:
+            between_batches += 1
+    return answers, between_batches
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("option", ["", "--dry-run"])
+def test_an_import_and_people_saving_records_at_the_same_time_both_complete(processes, lms_export, roles, option):
+    [client] = _clients("DPO", api=True, count=1)
+    proc = _start_import(processes, lms_export, *([option] if option else []))
+
+    answers, between_batches = _save_requests_while(proc, client)
+
+    assert proc.wait(timeout=TIMEOUT) == 0, processes.logs()
+    run = _the_run()
+    assert (run.status, run.rows_read, run.created, run.rejected) == (ImportRun.Status.COMPLETED, ROWS, ROWS, 0)
+    assert Completion.objects.count() == (0 if option else ROWS)
+    assert answers and all(getattr(a, "status_code", None) == 201 for a in answers), _codes(answers)
+    assert RightsRequest.objects.count() == len(answers)
+    # The people did not wait for the whole file: they saved between its batches (a dry run too).
+    assert between_batches >= 2, (between_batches, len(answers))
+
+
 # --- the database stays busy for longer than the import waits ------------------------------------------------------
 
 class _Blocker:
@@ -300,7 +339,7 @@ class _Blocker:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("option", [""])
+@pytest.mark.parametrize("option", ["", "--dry-run"])
 def test_a_database_busy_for_longer_than_the_import_waits_fails_the_run_and_rejects_no_row(
         processes, lms_export, option):
     # The import waits 2 s for a lock (SQLite's busy timeout; PostgreSQL's lock_timeout, through libpq).

@@ -329,6 +329,28 @@ def test_a_database_error_that_is_no_rows_fault_fails_the_run_instead_of_rejecti
     assert f"completes the interrupted run {run.pk} of this file" in again.stdout
 
 
+def test_a_dry_run_counts_what_a_real_run_does_though_it_rolls_back_each_batch(tmp_path, entity, monkeypatch):
+    """Departments created by the first batch (rolled back) are created again by the next ones, counted once."""
+    monkeypatch.setattr(RosterImporter, "batch_size", 2)
+    EmployeeFactory(employee_id="E2", entity=entity, last_name="Old", hired_on="2019-01-01", department=None)
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\n"
+                           "E3;Petit;Noël;ALS;RH;2020-01-01;\nE4;Durand;Léa;ALS;Achats;2020-01-01;\n"
+                           "E5;Bernard;Luc;NOPE;RH;2020-01-01;\nE6;Thomas;Eva;ALS;Finance;2020-01-01;\n")
+
+    dry = run_import("roster", path, dry_run=True).run
+    assert Employee.objects.count() == 1 and Department.objects.count() == 0
+    real = run_import("roster", path).run
+
+    def counts(run):
+        return (run.rows_read, run.created, run.updated, run.unchanged, run.rejected,
+                run.details["created_related"])
+
+    assert counts(dry) == counts(real) == (6, 4, 1, 0, 1, {"departments": 3})
+    assert (dry.status, dry.last_line_committed, dry.batches_committed) == (
+        ImportRun.Status.COMPLETED_WITH_REJECTS, None, 0)
+    assert Department.objects.count() == 3
+
+
 # -- registry ---------------------------------------------------------------------------------------
 def test_importers_are_registered_by_kind():
     assert {"entities", "roster"} <= set(importers())
