@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A request that waited too long for another writer: 503 "busy, try again", not a 500.
+    "core.middleware.DatabaseBusyMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -98,11 +100,28 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vigie.sqlite3'}"),
 }
+#: Seconds a writer waits for SQLite's write lock before "database is locked" (embedded default only).
+VIGIE_SQLITE_TIMEOUT = env.float("VIGIE_SQLITE_TIMEOUT", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process, the worker and beat share the file without "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
-    )
+    # The embedded default is one file shared by several processes (web, Celery worker, beat, imports), each
+    # with its own connections. SQLite lets one of them write at a time; these settings make the others wait
+    # for their turn instead of failing:
+    # - journal_mode=WAL: readers never wait for the writer, nor the writer for them (persistent in the file);
+    # - synchronous=NORMAL: with WAL, no fsync per commit; a process crash loses nothing committed (a power
+    #   cut may lose the last commits, never corrupts the file);
+    # - transaction_mode IMMEDIATE (Django 5.1+): every transaction takes the write lock when it begins, so a
+    #   second writer waits there (the busy timeout), then reads what the first one committed. With SQLite's
+    #   default (DEFERRED), two transactions that read and then write collide: the second one's write fails
+    #   at once with "database is locked", whatever the timeout, as its snapshot is stale. So a transaction
+    #   must not be opened around slow reads: it blocks every writer while it lasts;
+    # - timeout (the busy timeout): longer than the longest normal hold of the lock, an import batch (2,000
+    #   rows, a second or two) or an alert email sent inside its transaction (EMAIL_TIMEOUT, 30 s). A web
+    #   request that waits longer is answered 503, "busy, try again" (core/middleware.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": VIGIE_SQLITE_TIMEOUT,
+    })
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)

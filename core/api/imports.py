@@ -104,6 +104,10 @@ class ImportUploadView(APIView):
                                              "message gives its size and the limit. Nothing is imported."),
             429: OpenApiResponse(description="Too many uploads (the `upload` rate), or requests: wait `Retry-After` "
                                              "seconds."),
+            503: OpenApiResponse(description="The database failed in the middle (busy with other changes for too "
+                                             "long, gone): `detail` says the error and where the run stopped, `run` "
+                                             "its id. The batches before it are kept; upload the same file again to "
+                                             "complete it."),
         },
         tags=["imports"],
     )
@@ -130,6 +134,9 @@ class ImportUploadView(APIView):
         if report.run.status == ImportRun.Status.REFUSED:
             return Response({"detail": f"refused: {report.run.message}", "run": report.run.pk},
                             status=status.HTTP_400_BAD_REQUEST)
+        if report.run.status == ImportRun.Status.FAILED:
+            return Response({"detail": report.run.message, "run": report.run.pk},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(ImportResultSerializer(report.run, context={"report": report}).data,
                         status=status.HTTP_201_CREATED)
 

@@ -1,7 +1,10 @@
 """The base of every `import_<kind>` management command: one line of code per kind.
 
 Exit codes (INTERFACES.md): 0 when every row was imported, 1 when a row was rejected (or a strict
-import was rolled back), 2 when the file was refused as a whole (one line on stderr, nothing written).
+import was rolled back), 2 when the file was refused as a whole (one line on stderr, nothing written),
+3 when the database failed in the middle (busy with other writers for longer than it waits, gone, full:
+the summary on stderr says the error and where it stopped; the batches before are kept, and importing the
+same file again completes it).
 
 Stopped by SIGTERM (`docker stop`, systemd, a supervisor) or Ctrl-C, the command rolls back the batch in
 progress, marks its run "interrupted" with the line it stopped after, and exits 143 (SIGTERM).
@@ -37,8 +40,8 @@ class ImportCommand(BaseCommand):
         return (
             f"Import '{self.kind}' from a .csv or .xlsx file (columns, * = required: {columns}). "
             f"Rejected rows go to <name>.rejects.csv beside the file. Exit code 0: all rows imported; "
-            f"1: rows rejected; 2: file refused. An interrupted import (killed, stopped) is completed by importing "
-            f"the same file again."
+            f"1: rows rejected; 2: file refused; 3: the database failed (busy for too long, gone). An interrupted "
+            f"or failed import is completed by importing the same file again."
         )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,6 +58,8 @@ class ImportCommand(BaseCommand):
         lines = report.lines()
         if report.exit_code == 2:
             self.stderr.write(lines[0])
+        elif report.exit_code == 3:
+            self.stderr.write("\n".join(lines))
         else:
             self.stdout.write("\n".join(lines))
         if report.exit_code:

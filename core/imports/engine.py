@@ -8,8 +8,9 @@ model field values. The engine does the rest, the same way for every kind:
    unknown columns, refuse when a required one is missing;
 3. parse every line: all the errors of a line are reported together; a natural key already seen in
    the file is rejected with the line where it first appeared; blank lines are counted, not rejected;
-4. per batch (one transaction each, unless strict or dry run): one query loads the existing records by
-   natural key; new ones are created, changed ones updated, identical ones counted and not written.
+4. per batch (one transaction each; a strict import is one transaction for the whole file; a dry run
+   rolls back each batch): one query loads the existing records by natural key; new ones are created,
+   changed ones updated, identical ones counted and not written.
    Writes go through simple-history's bulk helpers, with the importing user and a change reason that
    names the file and the run, so every write has a history row; then `Importer.after_write` writes
    the rows that hang off them (children, ledgers), in the same transaction;
@@ -22,6 +23,15 @@ strict or dry run leaves nothing). The run records its host and pid and a heartb
 process is gone is marked "interrupted" (`ImportRun.objects.mark_interrupted`, called at the start of
 every import) with the line and batch it stopped after. Importing the same file again completes it:
 rows already written match their natural key and are counted unchanged, never duplicated.
+
+Only a row's own fault rejects it: the database refusing its values (a constraint: `IntegrityError`; a
+value out of range: `DataError`). Any other database error (the database busy with other writers for
+longer than it waits, a lost connection, a full disk) fails the run: the batch in progress is rolled back
+and the run says the error and where it stopped (the batches before it are kept; importing the same file
+again completes it); it is never reported as rows rejected. While a batch is written, other writers wait
+for it (on SQLite, for the whole database: its busy timeout, config/settings/base.py, covers a batch); a
+dry run rolls back each batch instead of holding one transaction for the whole file, so it never keeps
+them waiting longer than that.
 """
 from __future__ import annotations
 
@@ -43,12 +53,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, connection, connections, models, transaction
+from django.db import DataError, DatabaseError, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.database import busy_wait_seconds, is_busy
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
 from core.users import get_system_user
 
@@ -67,6 +78,9 @@ _NOT_SET: Any = object()
 _MISS: Any = object()
 # Memoised parser results per column are dropped past this many distinct values (memory bound).
 _CACHE_LIMIT = 50_000
+#: What the database raises when a row's own values are refused (a constraint, a value out of range; SQLite
+#: raises OverflowError for a too large integer). Any other error is not the row's fault: it fails the run.
+ROW_ERRORS = (IntegrityError, DataError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,7 @@ class Lookup:
         self._ids: dict[str, int] = {}
         self._seen: dict[str, int | Pending | None] = {}
         self._pending: dict[str, Pending] = {}
+        self._made: set[str] = set()  # the values this run created (normalized)
 
     def load(self) -> None:
         self._ids = {}
@@ -200,13 +215,22 @@ class Lookup:
             default_date=date,
         )
         for obj in objs:
-            self._ids[self.normalize(getattr(obj, self.field_name))] = obj.pk
+            normalized = self.normalize(getattr(obj, self.field_name))
+            self._ids[normalized] = obj.pk
+            self._made.add(normalized)
         self._seen.clear()
-        self.created += len(objs)
+        self.created = len(self._made)  # once each, also when a dry run creates one again in a later batch
 
     @property
     def has_pending(self) -> bool:
         return bool(self._pending)
+
+    def forget_created(self) -> None:
+        """The transaction that created values was rolled back (a dry run's batch): they are missing again,
+        and the next batch that needs one creates it again (still counted once)."""
+        for normalized in self._made:
+            self._ids.pop(normalized, None)
+        self._seen.clear()
 
     def forget_pending(self) -> None:
         """Drop what was waiting for creation (end of a batch: its rows were written or rejected)."""
@@ -299,10 +323,10 @@ class Importer:
 
         `created` pairs each new row with its saved object (id set); `updated` pairs each changed row
         with the values its record had before (attnames); `unchanged` rows wrote nothing. Write with
-        history (`bulk_create_with_history`, `self.user`, `self.change_reason`). A `DatabaseError`
-        raised here undoes the whole group, which the engine then retries row by row; anything a row
-        could be rejected for must be checked in `build` or `stages`, before the write. Does nothing
-        by default.
+        history (`bulk_create_with_history`, `self.user`, `self.change_reason`). An `IntegrityError` or
+        `DataError` raised here undoes the whole group, which the engine then retries row by row; any
+        other database error fails the run. Anything a row could be rejected for must be checked in
+        `build` or `stages`, before the write. Does nothing by default.
         """
 
     def describe_key(self, key: tuple) -> str:
@@ -367,6 +391,8 @@ class ImportReport:
     def exit_code(self) -> int:
         if self.run.status == ImportRun.Status.REFUSED:
             return 2
+        if self.run.status == ImportRun.Status.FAILED:
+            return 3
         return 0 if self.run.status == ImportRun.Status.COMPLETED else 1
 
     def lines(self) -> list[str]:
@@ -530,6 +556,8 @@ class _Run:
         self.rejects: RejectsWriter | None = None
         self.seen: dict[tuple, int] = {}
         self.last_line = 0
+        #: The first and last lines of the batch being written, for the message of a database error.
+        self.writing: tuple[int, int] | None = None
 
     # -- the whole run ------------------------------------------------------------------------------
     def execute(self) -> ImportReport:
@@ -550,6 +578,12 @@ class _Run:
             self._process(table, mapping)
             heartbeat.stop()
             return self._finish()
+        except DatabaseError as exc:
+            # Not a bug of the import, nor a row's fault (those are rejected rows): the database could not
+            # go on (busy for too long, gone, full). The run says so, and where it stopped.
+            heartbeat.stop()
+            self._failed(exc)
+            return ImportReport(run=self.run)
         except Exception as exc:
             heartbeat.stop()
             self._failed(exc)
@@ -595,8 +629,9 @@ class _Run:
         importer = self.importer_class(user=self.user, change_reason=self._change_reason(), run=self.run)
         self.importer = importer
         batch_size = self.importer_class.batch_size
-        one_transaction = self.strict or self.dry_run
-        with transaction.atomic() if one_transaction else contextlib.nullcontext():
+        # Strict: all or nothing, one transaction (on SQLite, other writers wait for the whole file). A dry
+        # run does not need one: each batch is written and rolled back in its own transaction.
+        with transaction.atomic() if self.strict else contextlib.nullcontext():
             importer.prepare()
             batch: list[Row] = []
             batch_rejects: list[Row] = []
@@ -606,10 +641,10 @@ class _Run:
                 else:
                     batch.append(row)
                 if batch_size is not None and len(batch) + len(batch_rejects) >= batch_size:
-                    self._flush(batch, batch_rejects, commit=not one_transaction)
+                    self._flush(batch, batch_rejects)
                     batch, batch_rejects = [], []
-            self._flush(batch, batch_rejects, commit=not one_transaction)
-            if self.dry_run or (self.strict and self.run.rejected):
+            self._flush(batch, batch_rejects)
+            if self.strict and (self.dry_run or self.run.rejected):
                 transaction.set_rollback(True)
             elif self.strict:
                 self.run.last_line_committed = self.last_line or None
@@ -715,13 +750,17 @@ class _Run:
         run.blank_lines = blank
 
     # -- one batch ----------------------------------------------------------------------------------
-    def _flush(self, rows: list[Row], rejected: list[Row], *, commit: bool) -> None:
+    def _flush(self, rows: list[Row], rejected: list[Row]) -> None:
         """Write one batch. Outside strict and dry runs, the run's progress is saved in the batch's own
-        transaction: a process killed at any moment leaves the batch and its progress both, or neither."""
+        transaction: a process killed at any moment leaves the batch and its progress both, or neither.
+        A dry run's batch is rolled back (within a strict import, it is a savepoint)."""
         if not rows and not rejected:
             return
         run = self.run
-        before = (run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed)
+        commit = not (self.strict or self.dry_run)
+        before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
+                  run.batches_committed)
+        self.writing = min(row.line for row in (*rows, *rejected)), self.last_line
         try:
             with transaction.atomic():
                 if rows:
@@ -743,10 +782,19 @@ class _Run:
                     run.last_line_committed = self.last_line
                     run.batches_committed += 1
                     self._save_progress()
+                if self.dry_run:
+                    transaction.set_rollback(True)
         except BaseException:
             # The batch was rolled back: the counts go back to what the database holds.
-            run.created, run.updated, run.unchanged, run.last_line_committed, run.batches_committed = before
+            (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
+             run.batches_committed) = before
             raise
+        self.writing = None
+        if self.dry_run:
+            for lookup in self.importer.lookups:
+                lookup.forget_created()  # rolled back: the next batch that needs them creates them again
+            if not self.strict:
+                self._save_progress()  # what the dry run found so far (nothing was written: no line committed)
 
     def _write_group(self, rows: list[Row]) -> None:
         rows = [row for row in rows if not row.errors]
@@ -759,15 +807,16 @@ class _Run:
         try:
             with transaction.atomic():
                 counts = self._upsert(rows, date)
-        except (DatabaseError, OverflowError):  # SQLite raises OverflowError for a too large integer
+        except ROW_ERRORS:
             # A constraint the parsers did not foresee: find the guilty rows one by one (savepoints),
-            # so the good rows of the batch are still written.
+            # so the good rows of the batch are still written. Any other error goes up: it is not a
+            # row's fault, and blaming every row for it would report a failure as rows rejected.
             counts = [0, 0, 0]
             for row in rows:
                 try:
                     with transaction.atomic():
                         one = self._upsert([row], date)
-                except (DatabaseError, OverflowError) as exc:
+                except ROW_ERRORS as exc:
                     row.error(None, _("refused by the database: %s") % str(exc).strip().splitlines()[0])
                     continue
                 counts = [a + b for a, b in zip(counts, one, strict=True)]
@@ -844,7 +893,7 @@ class _Run:
             # The last real run of this file, if it was interrupted: this one completes it.
             previous = (ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
                         .exclude(status=ImportRun.Status.REFUSED).order_by("-pk").first())
-            if previous is not None and previous.status == ImportRun.Status.INTERRUPTED:
+            if previous is not None and previous.status in (ImportRun.Status.INTERRUPTED, ImportRun.Status.FAILED):
                 run.details["completes_run"] = previous.pk
         run.heartbeat_at = timezone.now()
         ImportRun.objects.filter(pk=run.pk).update(sha256=run.sha256, size=run.size, details=run.details,
@@ -887,11 +936,32 @@ class _Run:
         logger.exception("import run %s failed", self.run.pk)
         run = self.run
         run.status = ImportRun.Status.FAILED
-        run.message = f"{type(exc).__name__}: {exc}"[:2000]
         run.finished_at = timezone.now()
         if self.dry_run or self.strict:
             run.last_line_committed = None
+        if isinstance(exc, DatabaseError):
+            run.message = self._database_failure(exc)
+        else:
+            run.message = f"{type(exc).__name__}: {exc}"[:2000]
         run.save()
+
+    def _database_failure(self, exc: DatabaseError) -> str:
+        """What stopped the run and what the database holds: "database error while writing lines 4002 to
+        6001: database is locked (...); stopped after line 4001 (batch 2); re-run the same file to complete
+        it". Only the error's first line: a database's detail may quote a row's values."""
+        error = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if is_busy(exc):
+            seconds = busy_wait_seconds()
+            error += " " + (
+                _("(other changes kept the database busy for more than %(seconds)d s)") % {"seconds": seconds}
+                if seconds else _("(other changes kept the database busy for too long)"))
+        if self.writing is not None:
+            first, last = self.writing
+            what = _("database error while writing lines %(first)d to %(last)d: %(error)s") % {
+                "first": first, "last": last, "error": error}
+        else:
+            what = _("database error: %(error)s") % {"error": error}
+        return f"{what}; {self.run.interrupted_message()}"[:2000]
 
     def _finish(self) -> ImportReport:
         run = self.run

@@ -9,6 +9,7 @@ from django.urls import reverse
 from core.imports import run_import
 from core.models import ImportRun
 from organization.models import Employee
+from tests.core.importers import FOUR_EMPLOYEES, roster_fails_after_line_3
 from tests.factories import LegalEntityFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_media")]
@@ -122,3 +123,16 @@ def test_the_upload_page_needs_the_add_permission_of_the_imported_model(client):
     assert b'value="entities"' in response.content and b'value="roster"' not in response.content
     client.post(reverse("admin:core_importrun_upload"), {"kind": "roster", "file": upload()})
     assert not ImportRun.objects.exists()
+
+
+def test_a_database_failure_in_the_middle_of_an_upload_is_shown_with_where_it_stopped(client_en, monkeypatch):
+    roster_fails_after_line_3(monkeypatch)
+    response = client_en.post(reverse("admin:core_importrun_upload"), {"kind": "roster", "file": upload(
+        content=FOUR_EMPLOYEES)}, follow=True)
+    run = ImportRun.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("admin:core_importrun_change", args=[run.pk])
+    assert run.status == ImportRun.Status.FAILED and run.rejected == 0
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert len(errors) == 1 and run.message in errors[0] and "failed" in errors[0]
+    assert "stopped after line 3 (batch 1); re-run the same file to complete it" in response.content.decode()
+    assert sorted(Employee.objects.values_list("employee_id", flat=True)) == ["E1", "E2"]

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from core.models import ImportRun
 from organization.models import Employee
+from tests.core.importers import FOUR_EMPLOYEES, roster_fails_after_line_3
 from tests.factories import LegalEntityFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_media")]
@@ -62,6 +63,18 @@ def test_a_refused_file_answers_400_with_the_reason():
     assert response.status_code == 400
     assert response.json()["detail"].startswith("refused: missing required column(s): entity_code, hired_on")
     assert ImportRun.objects.get().status == ImportRun.Status.REFUSED
+
+
+def test_a_database_failure_in_the_middle_answers_503_with_where_it_stopped(monkeypatch):
+    roster_fails_after_line_3(monkeypatch)
+    response = post(client_with("add_employee"), content=FOUR_EMPLOYEES.encode())
+    assert response.status_code == 503
+    run = ImportRun.objects.get()
+    assert response.json() == {"detail": run.message, "run": run.pk}
+    assert run.status == ImportRun.Status.FAILED and run.rejected == 0
+    assert run.message.startswith("database error while writing lines 4 to 5: ")
+    assert run.message.endswith("stopped after line 3 (batch 1); re-run the same file to complete it")
+    assert sorted(Employee.objects.values_list("employee_id", flat=True)) == ["E1", "E2"]
 
 
 def test_without_the_add_permission_of_the_model_the_answer_is_403():

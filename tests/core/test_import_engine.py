@@ -17,6 +17,7 @@ from core.imports.testing import read_rejects, run_import_command
 from core.models import ImportRun
 from organization.importers import RosterImporter
 from organization.models import Department, Employee
+from tests.core.importers import DatabaseFailsAfterLine3
 from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
@@ -298,6 +299,56 @@ def test_a_row_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_wri
     assert (report.run.created, report.run.rejected) == (2, 1)
     assert report.rejects[0].line == 3 and "refused by the database" in report.rejects[0].reason
     assert sorted(Employee.objects.values_list("employee_id", flat=True)) == ["E1", "E3"]
+
+
+def test_a_database_error_that_is_no_rows_fault_fails_the_run_instead_of_rejecting_its_rows(
+        tmp_path, entity, monkeypatch):
+    monkeypatch.setattr(DatabaseFailsAfterLine3, "batch_size", 2)
+    path = write(tmp_path, "".join(f"E{n};N{n};P{n};ALS;RH;2020-01-01;\n" for n in range(1, 6)))
+
+    report = run_import(DatabaseFailsAfterLine3, path, rejects_path=tmp_path / "roster.rejects.csv")
+
+    run = ImportRun.objects.get()
+    assert report.run.pk == run.pk and report.exit_code == 3
+    assert (run.status, run.rejected, run.created, run.last_line_committed, run.batches_committed) == (
+        ImportRun.Status.FAILED, 0, 2, 3, 1)
+    assert run.message.startswith("database error while writing lines 4 to 5: ")
+    assert "vigie_no_such_table" in run.message
+    assert run.message.endswith("; stopped after line 3 (batch 1); re-run the same file to complete it")
+    assert not run.rejects_file and not (tmp_path / "roster.rejects.csv").exists()
+    assert report.lines()[-1] == f"  {run.message}"
+    # The first batch is kept, with its history; nothing of the second one.
+    assert sorted(Employee.objects.values_list("employee_id", flat=True)) == ["E1", "E2"]
+    assert Employee.history.count() == 2
+
+    # Importing the file again (the database is fine now) completes the failed run.
+    again = run_import_command("roster", path)
+    assert again.exit_code == 0, again
+    rerun = ImportRun.objects.order_by("-pk").first()
+    assert (rerun.created, rerun.unchanged, rerun.details["completes_run"]) == (3, 2, run.pk)
+    assert f"completes the interrupted run {run.pk} of this file" in again.stdout
+
+
+def test_a_dry_run_counts_what_a_real_run_does_though_it_rolls_back_each_batch(tmp_path, entity, monkeypatch):
+    """Departments created by the first batch (rolled back) are created again by the next ones, counted once."""
+    monkeypatch.setattr(RosterImporter, "batch_size", 2)
+    EmployeeFactory(employee_id="E2", entity=entity, last_name="Old", hired_on="2019-01-01", department=None)
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\n"
+                           "E3;Petit;Noël;ALS;RH;2020-01-01;\nE4;Durand;Léa;ALS;Achats;2020-01-01;\n"
+                           "E5;Bernard;Luc;NOPE;RH;2020-01-01;\nE6;Thomas;Eva;ALS;Finance;2020-01-01;\n")
+
+    dry = run_import("roster", path, dry_run=True).run
+    assert Employee.objects.count() == 1 and Department.objects.count() == 0
+    real = run_import("roster", path).run
+
+    def counts(run):
+        return (run.rows_read, run.created, run.updated, run.unchanged, run.rejected,
+                run.details["created_related"])
+
+    assert counts(dry) == counts(real) == (6, 4, 1, 0, 1, {"departments": 3})
+    assert (dry.status, dry.last_line_committed, dry.batches_committed) == (
+        ImportRun.Status.COMPLETED_WITH_REJECTS, None, 0)
+    assert Department.objects.count() == 3
 
 
 # -- registry ---------------------------------------------------------------------------------------
