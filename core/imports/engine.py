@@ -26,7 +26,6 @@ rows already written match their natural key and are counted unchanged, never du
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import itertools
 import json
@@ -51,6 +50,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
+from core.spreadsheets import CsvWriter
 from core.users import get_system_user
 
 from .fastwrite import create_with_history
@@ -410,15 +410,16 @@ def summary_counts(run: ImportRun) -> str:
 class RejectsWriter:
     """The rejected lines as CSV: `line;reason;<the file's own columns>`.
 
-    UTF-8 with a BOM and `;` as separator, so French Excel opens it as a table (a plain UTF-8 comma
-    file opens as one column with broken accents there). The original columns are kept, so the file
-    can be corrected and imported again (`line` and `reason` are then ignored as unknown columns).
+    Vigie's CSV (core/spreadsheets.py): UTF-8 with a BOM and `;` as separator, so French Excel opens it as a
+    table (a plain UTF-8 comma file opens as one column with broken accents there), and a value that a
+    spreadsheet would run as a formula written as text. The original columns are kept, so the file can be
+    corrected and imported again (`line` and `reason` are then ignored as unknown columns).
     """
 
     def __init__(self, header: Sequence[str]) -> None:
         self._binary = tempfile.TemporaryFile()
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._text, delimiter=";")
+        self._writer = CsvWriter(self._text)
         self._writer.writerow(["line", "reason", *header])
         self._width = len(header)
         self.count = 0
