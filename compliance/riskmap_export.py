@@ -6,15 +6,14 @@ depend on the state of a catalogue.
 """
 from __future__ import annotations
 
-import io
-
 from django.utils import translation
+
+from core.spreadsheets import new_workbook, workbook_bytes
 
 from .models import RiskMap
 from .scoring import AMBER, GREEN, RED, Grid, Scales, band, grid, ranked, scales_from_settings
 
 FILLS = {GREEN: "C6EFCE", AMBER: "FFEB9C", RED: "FFC7CE"}
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_filename(risk_map: RiskMap) -> str:
@@ -22,7 +21,6 @@ def export_filename(risk_map: RiskMap) -> str:
 
 
 def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -32,7 +30,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     bold = Font(bold=True)
 
     with translation.override("fr"):  # the labels of choices (effectiveness, function type) in French too
-        workbook = Workbook()
+        workbook = new_workbook()  # titles, scenarios, notes: written as data, never run as formulas
         sheet = workbook.active
         sheet.title = "Risques"
         headers = [
@@ -78,9 +76,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
             sheet_interviews.cell(row=1, column=column).font = bold
             sheet_interviews.column_dimensions[get_column_letter(column)].width = 30
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _write_grid(sheet, row: int, title: str, heat: Grid, fill_class, bold, alignment_class) -> int:  # noqa: ANN001

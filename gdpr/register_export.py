@@ -12,28 +12,27 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.spreadsheets import XLSX_CONTENT_TYPE, DataWorkbook, new_workbook, workbook_bytes, xml_safe
+
 from .choices import ProcessingRole
 from .models import ProcessingActivity
 
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPE = XLSX_CONTENT_TYPE
 OVERVIEW_TITLE = "Registre"
 DATE_FORMAT = "DD/MM/YYYY"
 NOT_FILLED = "Non renseigné"
-#: Excel's limits: 31 characters per sheet name, 32,767 per cell.
+#: Excel's limit: 31 characters per sheet name.
 MAX_SHEET_TITLE = 31
-MAX_CELL = 32_767
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 ROLE_LABELS = {ProcessingRole.CONTROLLER: "Responsable de traitement", ProcessingRole.PROCESSOR: "Sous-traitant"}
 
@@ -100,25 +99,17 @@ SHEET_HEADER = "Fiche"
 
 
 def _set(cell: Cell, value: Any) -> None:
-    """Write a value as data, never as a formula, without the characters XML cannot hold."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if len(value) > MAX_CELL:
-            value = value[: MAX_CELL - 1] + "…"
-        cell.value = value
-        # openpyxl takes any text starting with "=" for a formula: a purpose typed "=..." stays text.
-        cell.data_type = "s"
-    else:
-        cell.value = value
-        if isinstance(value, dt.date):
-            cell.number_format = DATE_FORMAT
+    """Write a value (the workbook writes it as data, core/spreadsheets.py), dates in the French format."""
+    cell.value = value
+    if isinstance(value, dt.date):
+        cell.number_format = DATE_FORMAT
 
 
 def sheet_title(text: str, used: set[str]) -> str:
     """A valid sheet name from `text`, unique among `used` (compared as Excel does, ignoring case),
     which it is added to: at most 31 characters, none of []:*?/\\, not starting or ending with an
     apostrophe, never empty; a clash gets " (2)", " (3)"... inside the 31 characters."""
-    base = _INVALID_SHEET_CHARS.sub("-", ILLEGAL_CHARACTERS_RE.sub("", text))
+    base = _INVALID_SHEET_CHARS.sub("-", xml_safe(text))
     base = " ".join(base.split()).strip("'").strip() or "Fiche"
     candidate = base[:MAX_SHEET_TITLE].rstrip("' ")
     number = 1
@@ -268,12 +259,12 @@ def register_heading(on: dt.date, *, selection: bool = False) -> str:
 
 
 def build_register_workbook(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False,
-                            generated_at: dt.datetime | None = None) -> Workbook:
+                            generated_at: dt.datetime | None = None) -> DataWorkbook:
     """The workbook: the overview sheet, then one fiche per activity in the order given."""
     activities = list(activities)
     generated_at = timezone.localtime(generated_at or timezone.now())
     heading = f"{register_heading(on, selection=selection)} – généré le {generated_at:%d/%m/%Y à %H:%M}"
-    workbook = Workbook()
+    workbook = new_workbook()
     overview = workbook.active
     overview.title = OVERVIEW_TITLE
     used = {OVERVIEW_TITLE}
@@ -288,9 +279,7 @@ def build_register_workbook(activities: Iterable[ProcessingActivity], *, on: dt.
 
 
 def register_xlsx(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False) -> bytes:
-    stream = BytesIO()
-    build_register_workbook(activities, on=on, selection=selection).save(stream)
-    return stream.getvalue()
+    return workbook_bytes(build_register_workbook(activities, on=on, selection=selection))
 
 
 def register_filename(on: dt.date, *, selection: bool = False) -> str:

@@ -13,15 +13,15 @@ disclosures are listed beside the DPEF table, under "esrs".
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, workbook_bytes
 
 from . import catalogue, registry, services
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
@@ -186,25 +186,18 @@ CSV_COLUMNS = ("code", "enjeu", "label", "unit", "value", "numerator", "denomina
 def as_csv(year: int, *, data: Table | None = None) -> str:
     """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
     data = as_dict(year, data=data)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\r\n", extrasaction="ignore")
-    writer.writeheader()
-    for item in data["indicators"] + data["esrs"]:
-        writer.writerow({k: "" if item[k] is None else item[k] for k in CSV_COLUMNS})
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, ([item[k] for k in CSV_COLUMNS] for item in data["indicators"] + data["esrs"]))
 
 
 def as_xlsx(year: int, *, data: Table | None = None) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
     French labels; the ESRS G1 sheet beside it."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     data = data or table(year)
     year = data.year
-    workbook = Workbook()
+    workbook = new_workbook()
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F3864")
     enjeu_fill = PatternFill("solid", fgColor="D9E1F2")
@@ -242,16 +235,14 @@ def as_xlsx(year: int, *, data: Table | None = None) -> bytes:
         for column, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(column)].width = width
         sheet.freeze_panes = "D3"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 FORMATS = ("json", "csv", "xlsx")
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX_CONTENT_TYPE,
 }
 
 

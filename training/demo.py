@@ -20,7 +20,6 @@ and attendance sheets. Seeded and idempotent: a second run finds everything unch
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 import tempfile
@@ -34,6 +33,7 @@ from simple_history.utils import bulk_create_with_history
 from core.imports import run_import
 from core.imports.readers import file_sha256
 from core.models import ImportRun
+from core.spreadsheets import CsvWriter
 from organization.models import Employee, LegalEntity
 
 from . import services
@@ -293,8 +293,9 @@ def plan_catalogue_elearning(plan: Plan, people: list[Person], modules: dict[str
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
+    """The demo's import files, as Vigie writes every CSV (`;`, UTF-8 with a BOM): as an LMS exports them."""
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = CsvWriter(stream)
         writer.writerow(header)
         writer.writerows(rows)
 

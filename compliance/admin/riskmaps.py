@@ -22,10 +22,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text, form_action, form_view, save_through_services
 from core.admin_utils import date_input
+from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
-from ..riskmap_export import XLSX_CONTENT_TYPE, export_filename, risk_map_xlsx
+from ..riskmap_export import export_filename, risk_map_xlsx
 from ..scoring import AMBER, GREEN, RED, band, grid, ranked, scales_from_settings
 from ..services import riskmaps as services
 

@@ -19,10 +19,11 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
+from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType, RiskMapKind
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
-from ..riskmap_export import XLSX_CONTENT_TYPE, export_filename, risk_map_xlsx
+from ..riskmap_export import export_filename, risk_map_xlsx
 from ..services import riskmaps as services
 
 # --- macro-processes --------------------------------------------------------------------------------------

@@ -154,6 +154,13 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 VIGIE_IMPORT_MAX_BYTES = env.int("VIGIE_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+# What a file may hold, checked before it is read (core/imports/readers.py): a workbook is a ZIP that can
+# unpack to gigabytes, a cell can hold gigabytes, a sheet can claim two billion rows. 512 MB is ten times a
+# 100,000-row roster; 131,072 characters is the csv module's own limit of a field (Excel's is 32,767).
+VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES",
+                                                   default=512 * 1024 * 1024)
+VIGIE_IMPORT_XLSX_MAX_ROWS = env.int("VIGIE_IMPORT_XLSX_MAX_ROWS", default=1_048_576)
+VIGIE_IMPORT_MAX_CELL_CHARS = env.int("VIGIE_IMPORT_MAX_CELL_CHARS", default=131_072)
 # A running import seen from another machine is marked interrupted after this long without a heartbeat
 # (it sends one after each batch, and every 30 s on PostgreSQL).
 VIGIE_IMPORT_STALE_SECONDS = env.int("VIGIE_IMPORT_STALE_SECONDS", default=300)

@@ -36,8 +36,8 @@ them waiting longer than that.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
+import itertools
 import json
 import logging
 import operator
@@ -61,11 +61,12 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core.database import busy_wait_seconds, is_busy
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
+from core.spreadsheets import CsvWriter
 from core.users import get_system_user
 
 from .fastwrite import create_with_history
 from .parsers import InvalidValue, Parser, Text, to_text
-from .readers import FileFacts, Refused, Table, file_sha256, inspect_file, open_table
+from .readers import FileFacts, Limits, Refused, Table, excerpt, file_sha256, inspect_file, open_table
 from .registry import get_importer
 from .text import fold, fold_name
 
@@ -435,15 +436,16 @@ def summary_counts(run: ImportRun) -> str:
 class RejectsWriter:
     """The rejected lines as CSV: `line;reason;<the file's own columns>`.
 
-    UTF-8 with a BOM and `;` as separator, so French Excel opens it as a table (a plain UTF-8 comma
-    file opens as one column with broken accents there). The original columns are kept, so the file
-    can be corrected and imported again (`line` and `reason` are then ignored as unknown columns).
+    Vigie's CSV (core/spreadsheets.py): UTF-8 with a BOM and `;` as separator, so French Excel opens it as a
+    table (a plain UTF-8 comma file opens as one column with broken accents there), and a value that a
+    spreadsheet would run as a formula written as text. The original columns are kept, so the file can be
+    corrected and imported again (`line` and `reason` are then ignored as unknown columns).
     """
 
     def __init__(self, header: Sequence[str]) -> None:
         self._binary = tempfile.TemporaryFile()
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._text, delimiter=";")
+        self._writer = CsvWriter(self._text)
         self._writer.writerow(["line", "reason", *header])
         self._width = len(header)
         self.count = 0
@@ -481,19 +483,19 @@ def _folded_plan(header: Sequence[str], columns: Sequence[Column]) -> tuple[dict
             if len(indexes) > 1:
                 raise Refused(
                     _("column '%(name)s' appears %(count)d times in the header (columns %(where)s)")
-                    % {"name": header[indexes[0]], "count": len(indexes),
+                    % {"name": excerpt(header[indexes[0]]), "count": len(indexes),
                        "where": ", ".join(str(i + 1) for i in indexes)}
                 )
             if indexes:
                 mapping[column.name] = indexes[0]
                 used.add(indexes[0])
                 break
-    unknown = [h for i, h in enumerate(header) if h and i not in used]
+    unknown = [excerpt(h) for i, h in enumerate(header) if h and i not in used]
     return mapping, unknown
 
 
 def _found(header: Sequence[str], limit: int = 12) -> str:
-    shown = [h for h in header if h][:limit]
+    shown = [excerpt(h) for h in header if h][:limit]
     more = ", ..." if len([h for h in header if h]) > limit else ""
     return ", ".join(shown) + more
 
@@ -567,15 +569,20 @@ class _Run:
             try:
                 facts = inspect_file(self.path, max_bytes=settings.VIGIE_IMPORT_MAX_BYTES)
                 self.run.sha256, self.run.size = facts.sha256, facts.size
-                table = open_table(self.path, facts)
+                table = open_table(self.path, facts, Limits.from_settings())
                 mapping, unknown = self._match_header(table)
+                lines = _with_data(table)
             except Refused as refusal:
                 return self._refused(str(refusal))
             self.run.details = self._details(facts, table, unknown)
             self._save_started()
             self.rejects = RejectsWriter(table.header)
             heartbeat.start()
-            self._process(table, mapping)
+            try:
+                self._process(lines, table, mapping)
+            except Refused as refusal:  # a workbook whose reading fails half-way (the batch in progress undone)
+                heartbeat.stop()
+                return self._stopped(str(refusal))
             heartbeat.stop()
             return self._finish()
         except DatabaseError as exc:
@@ -625,7 +632,7 @@ class _Run:
             details["delimiter"] = getattr(table, "delimiter", None)
         return details
 
-    def _process(self, table: Table, mapping: dict[str, int]) -> None:
+    def _process(self, lines: Iterator[tuple[int, Any]], table: Table, mapping: dict[str, int]) -> None:
         importer = self.importer_class(user=self.user, change_reason=self._change_reason(), run=self.run)
         self.importer = importer
         batch_size = self.importer_class.batch_size
@@ -635,7 +642,7 @@ class _Run:
             importer.prepare()
             batch: list[Row] = []
             batch_rejects: list[Row] = []
-            for row in self._rows(table, mapping, importer):
+            for row in self._rows(lines, table, mapping, importer):
                 if row.errors:
                     batch_rejects.append(row)
                 else:
@@ -650,8 +657,10 @@ class _Run:
                 self.run.last_line_committed = self.last_line or None
                 self.run.batches_committed = 1 if self.last_line else 0  # the whole file, one transaction
 
-    def _rows(self, table: Table, mapping: dict[str, int], importer: Importer) -> Iterator[Row]:
-        """Parse every line; the hot loop of an import (100,000 lines in about a second), kept flat."""
+    def _rows(self, lines: Iterator[tuple[int, Any]], table: Table, mapping: dict[str, int],
+              importer: Importer) -> Iterator[Row]:
+        """Parse every line of `lines` (the table's); the hot loop of an import (100,000 lines in about a
+        second), kept flat."""
         columns = {c.name: c for c in self.importer_class.columns}
         labels: dict[str, str] = {}
         plan = []
@@ -672,7 +681,7 @@ class _Run:
         read = 0
         required_message = _("a value is required")
         too_long = _("is longer than %(max)d characters")
-        for line, raw in table.rows():
+        for line, raw in lines:
             if raw is None:
                 blank += 1
                 continue
@@ -693,7 +702,7 @@ class _Run:
                         if len(value) > text_max:
                             row[name] = None
                             errors = errors or []
-                            errors.append(f"{labels[name]}: '{value}' {too_long % {'max': text_max}}")
+                            errors.append(f"{labels[name]}: '{excerpt(value)}' {too_long % {'max': text_max}}")
                         else:
                             row[name] = value
                         continue
@@ -718,7 +727,7 @@ class _Run:
                     if type(result) is InvalidValue:
                         row[name] = None
                         errors = errors or []
-                        errors.append(f"{labels[name]}: '{to_text(value)}' {result}")
+                        errors.append(f"{labels[name]}: '{excerpt(to_text(value))}' {result}")
                     else:
                         row[name] = result
                 else:
@@ -727,7 +736,7 @@ class _Run:
                     except InvalidValue as exc:
                         row[name] = None
                         errors = errors or []
-                        errors.append(f"{labels[name]}: '{to_text(value)}' {exc}")
+                        errors.append(f"{labels[name]}: '{excerpt(to_text(value))}' {exc}")
             row.errors = errors
             try:
                 built = importer.build(row)
@@ -932,6 +941,25 @@ class _Run:
         run.save()
         return ImportReport(run=run)
 
+    def _stopped(self, message: str) -> ImportReport:
+        """The file could not be read to its end (`message` names the line). Nothing committed: refused, as a
+        file that is not a table. Batches committed (they stay, as after an interruption): failed, saying so."""
+        run = self.run
+        if self.dry_run or self.strict or not run.batches_committed:
+            run.created = run.updated = run.unchanged = run.rejected = 0
+            run.last_line_committed = None
+            run.batches_committed = 0
+            if self.rejects is not None:
+                self.rejects.count = 0
+                self.rejects.preview.clear()
+            return self._refused(message)
+        run.status = ImportRun.Status.FAILED
+        run.message = _("%(problem)s; the rows up to line %(line)d were imported: correct the file and import it "
+                        "again to complete it") % {"problem": message, "line": run.last_line_committed}
+        run.finished_at = timezone.now()
+        run.save()
+        return ImportReport(run=run)
+
     def _failed(self, exc: Exception) -> None:
         logger.exception("import run %s failed", self.run.pk)
         run = self.run
@@ -1002,6 +1030,19 @@ class _Run:
             run.message = f"{run.message} {problem}".strip()
             return None
         return self.rejects_path
+
+
+def _with_data(table: Table) -> Iterator[tuple[int, Any]]:
+    """`table.rows()`, refused when no data row follows the header (a header alone, blank lines): there is
+    nothing to import, which must not read as a successful import."""
+    lines = table.rows()
+    blank = 0
+    for line, values in lines:
+        if values is not None:
+            # The blank lines before it are only counted: (0, None) stands for each.
+            return itertools.chain(itertools.repeat((0, None), blank), [(line, values)], lines)
+        blank += 1
+    raise Refused(_("nothing to import: the file has a header line and no data row"))
 
 
 def rejects_path_for(path: Path) -> Path:

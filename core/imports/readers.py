@@ -3,6 +3,12 @@
 Nothing here loads a whole file: a CSV is checked in 1 MB chunks (checksum, binary bytes, UTF-8
 validity) before it is read line by line; a workbook is read with openpyxl's read-only mode.
 A file that is not a table is refused as a whole with a one-line reason (`Refused`).
+
+Everything that can make a file unreadable is found before its first row is handed out, so a refusal
+never comes after rows were written: a CSV is parsed once in full first (broken quoting, a value past
+the cell limit); a workbook's archive and XML are measured first, streamed, never holding a value
+(`check_workbook`: a zip bomb, a cell of gigabytes, two billion made-up rows). A message names the limit
+and where it was passed, never the oversized value.
 """
 from __future__ import annotations
 
@@ -11,13 +17,19 @@ import csv
 import hashlib
 import itertools
 import re
+import sys
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+from xml.parsers import expat
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 CHUNK = 1024 * 1024
 CSV_EXTENSIONS = {".csv"}
@@ -37,10 +49,49 @@ _MAGIC = [
 ]
 # Values of a line are whatever the reader produced: str for CSV, typed cells for workbooks.
 Row = Sequence[Any]
+#: The bounds of an Excel worksheet: rows, and columns (XFD).
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+#: How much of a value a message may quote.
+EXCERPT_CHARS = 40
 
 
 class Refused(Exception):
     """The file as a whole is not an importable table. The message is one line, for a person."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold, checked before it is read; None: no limit of ours (the csv module keeps its own
+    limit of a field, and a worksheet Excel's number of rows)."""
+
+    #: characters of one value (a CSV field, a workbook cell or shared string)
+    max_cell_chars: int | None = None
+    #: bytes a workbook's archive unpacks to, all its parts together
+    xlsx_max_unpacked_bytes: int | None = None
+    #: rows of a worksheet (row numbers included: a reader makes up the rows a sheet skips)
+    xlsx_max_rows: int = EXCEL_MAX_ROWS
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            max_cell_chars=int(settings.VIGIE_IMPORT_MAX_CELL_CHARS),
+            xlsx_max_unpacked_bytes=int(settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES),
+            xlsx_max_rows=int(settings.VIGIE_IMPORT_XLSX_MAX_ROWS),
+        )
+
+
+def excerpt(text: str, length: int = EXCERPT_CHARS) -> str:
+    """The start of `text` for a message: a value may be 100,000 characters long, a message quotes 40."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def size_text(size: int) -> str:
+    """"4.9 KB (5000 bytes)": readable, and exact (a limit is a number of bytes); "900 bytes" alone."""
+    if size < 1024:
+        return filesizeformat(size)
+    return ngettext("%(readable)s (%(bytes)d byte)", "%(readable)s (%(bytes)d bytes)", size) % {
+        "readable": filesizeformat(size), "bytes": size}
 
 
 @dataclass(frozen=True)
@@ -152,11 +203,14 @@ class Table(Protocol):
     def close(self) -> None: ...
 
 
-def open_table(path: Path, facts: FileFacts) -> Table:
+def open_table(path: Path, facts: FileFacts, limits: Limits | None = None) -> Table:
+    """The table of a file `inspect_file` accepted; raises `Refused` for anything that would stop its reading
+    later (the whole file is checked first)."""
+    limits = limits or Limits()
     if path.suffix.lower() in CSV_EXTENSIONS:
         assert facts.encoding is not None
-        return CsvTable(path, facts.encoding)
-    return XlsxTable(path)
+        return CsvTable(path, facts.encoding, limits)
+    return XlsxTable(path, limits)
 
 
 _QUOTED = re.compile(r'"[^"]*"')
@@ -170,18 +224,50 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _cell_limit(limits: Limits) -> int:
+    """The longest value a CSV may hold: ours, within the csv module's own limit of a field."""
+    ceiling = csv.field_size_limit()
+    return ceiling if limits.max_cell_chars is None else min(limits.max_cell_chars, ceiling)
+
+
+def _too_long(line: int, limit: int) -> Refused:
+    return Refused(_("line %(line)d: a value is longer than %(limit)d characters, the most a cell may hold")
+                   % {"line": line, "limit": limit})
+
+
+def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Refused:
+    """A csv.Error of the record that starts on line `start` and failed on line `at`, for a person."""
+    text = str(error)
+    if text.startswith("field larger than field limit"):
+        return _too_long(start, _cell_limit(limits))
+    if text.startswith("unexpected end of data"):
+        # Strict mode: the file ended inside quotes. Not strict, csv would have read every line after the
+        # quote as part of one value: rows silently lost.
+        return Refused(_('line %(line)d: a quote (") opens a value that is never closed: the quoting of the '
+                         'file is broken') % {"line": start})
+    if start == at:
+        return Refused(_("line %(line)d: the quoting of the file is broken (%(error)s)") % {"line": at, "error": text})
+    return Refused(_("lines %(start)d to %(end)d: the quoting of the file is broken (%(error)s)")
+                   % {"start": start, "end": at, "error": text})
+
+
 class CsvTable:
-    def __init__(self, path: Path, encoding: str) -> None:
-        self.encoding = encoding
+    """A CSV file, read twice: once in full to refuse it before anything is imported when its quoting is
+    broken or a value is too long (`_check`), then for good (`rows`)."""
+
+    def __init__(self, path: Path, encoding: str, limits: Limits | None = None) -> None:
+        self.path, self.encoding, self.limits = path, encoding, limits or Limits()
+        self._check()
         self._file = path.open(encoding=encoding, newline="")
         try:
-            self._open()
+            self._records = self._open(self._file)
         except BaseException:
             self._file.close()
             raise
 
-    def _open(self) -> None:
-        lines = iter(self._file)
+    def _open(self, stream: IO[str]) -> Iterator[tuple[int, list[str]]]:
+        """Read the header of `stream` (sets `header`, `header_line`...); returns its records after it."""
+        lines = iter(stream)
         skipped = 0
         for line in lines:
             if line.strip(" \t\r\n;,"):
@@ -191,22 +277,50 @@ class CsvTable:
         else:
             raise Refused(_("the file has no header line (it contains only blank lines)"))
         self.delimiter = detect_delimiter(first)
-        self._reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter)
-        self._offset = skipped
+        # Strict: a quote never closed, or text after a closing quote, is an error instead of a guess (not
+        # strict, the csv module reads the rest of the file into one value).
+        reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter, strict=True)
         self.blank_before_header = skipped
         try:
-            self.header = [cell.strip() for cell in next(self._reader)]
+            self.header = [cell.strip() for cell in next(reader)]
         except csv.Error as exc:
+            if str(exc).startswith("field larger than field limit"):
+                raise _too_long(skipped + 1, _cell_limit(self.limits)) from None
             raise Refused(_("the header line cannot be read: %s") % exc) from None
         self.header_line = skipped + 1
+        return self._read(reader, skipped)
 
-    def rows(self) -> Iterator[tuple[int, Row | None]]:
-        reader, offset = self._reader, self._offset
+    def _read(self, reader: Any, offset: int) -> Iterator[tuple[int, list[str]]]:
+        """(first physical line, values) of each record; a csv.Error becomes a `Refused` naming its line."""
+        # line_num counts physical lines read so far: a quoted value may span several.
         previous = reader.line_num
-        for values in reader:
-            # line_num counts physical lines read so far: a quoted value may span several.
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _csv_refusal(exc, start=offset + previous + 1, at=offset + reader.line_num,
+                                   limits=self.limits) from None
             line = offset + previous + 1
             previous = reader.line_num
+            yield line, values
+
+    def _check(self) -> None:
+        """Parse the whole file once: what would stop the import half-way stops it now."""
+        limit = _cell_limit(self.limits)
+        with self.path.open(encoding=self.encoding, newline="") as stream:
+            records = self._open(stream)
+            if limit < csv.field_size_limit():  # else the csv module raises for a longer field itself
+                for line, values in records:
+                    if values and max(map(len, values)) > limit:
+                        raise _too_long(line, limit)
+            else:
+                for _record in records:
+                    pass
+
+    def rows(self) -> Iterator[tuple[int, Row | None]]:
+        for line, values in self._records:
             if not "".join(values).strip():
                 yield line, None
             else:
@@ -220,12 +334,155 @@ def _blank_cells(values: Row) -> bool:
     return all(v is None or (type(v) is str and not v.strip()) for v in values)
 
 
+# -- workbooks: measured before openpyxl reads them ---------------------------------------------------------
+#: Elements inside a cell (<c>) or a shared string (<si>) that hold or format its text: the value's length
+#: runs on through them. Any other element starts a new count.
+_VALUE_PARTS = frozenset({
+    "v", "f", "is", "t", "r", "rPr", "rPh", "phoneticPr", "rFont", "charset", "family", "b", "i", "strike",
+    "outline", "shadow", "condense", "extend", "color", "sz", "u", "vertAlign", "scheme",
+})
+_CELL_REFERENCE = re.compile(r"([A-Z]{1,7})([0-9]{1,12})")
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+               RuntimeError, ValueError)
+
+
+def _not_a_workbook(reason: str) -> Refused:
+    return Refused(_("the file is not a valid .xlsx workbook (%s)") % reason)
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+class _PartScan:
+    """One XML part of a workbook, streamed through expat: its rows and cells within the limits, no value
+    longer than the cell limit. Text comes in pieces (`buffer_text` off): a value is measured, never held.
+    The handlers run for every element and text of a sheet (a few million for 100,000 rows): closures over
+    local state, the common elements (v, t, is) first."""
+
+    def __init__(self, part: str, limits: Limits) -> None:
+        self.part = part
+        self.max_chars = sys.maxsize if limits.max_cell_chars is None else limits.max_cell_chars
+        self.max_rows = limits.xlsx_max_rows
+        self.row_digits = len(str(self.max_rows))
+
+    def scan(self, stream: IO[bytes]) -> None:
+        max_chars = self.max_chars
+        # [length of the current value, what it belongs to (a cell reference, a shared string's number, None),
+        #  rows seen, shared strings seen]
+        state: list[Any] = [0, None, 0, 0]
+        value_parts = _VALUE_PARTS
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            if name in value_parts:
+                return
+            if ":" in name:  # "x:row" when the namespace has a prefix
+                name = name[name.rfind(":") + 1:]
+                if name in value_parts:
+                    return
+            state[0] = 0
+            if name == "c":
+                reference = attributes.get("r")
+                state[1] = reference if reference is None else self.cell(reference)
+            elif name == "si":
+                state[3] += 1
+                state[1] = state[3]  # counted from 1, for a person
+            else:
+                state[1] = None
+                if name == "row":
+                    state[2] += 1
+                    self.row(state[2], attributes.get("r"))
+
+        def text(data: str) -> None:
+            state[0] += len(data)
+            if state[0] > max_chars:
+                raise self.too_long(state[1])
+
+        parser = expat.ParserCreate()
+        parser.buffer_text = False
+        parser.StartElementHandler = start
+        parser.CharacterDataHandler = text
+        parser.StartDoctypeDeclHandler = self.doctype
+        try:
+            parser.ParseFile(stream)
+        except expat.ExpatError as exc:
+            raise _not_a_workbook(f"{self.part}: {exc}") from None
+
+    def doctype(self, *args: Any) -> None:
+        # A workbook never has one; a DOCTYPE is how entities (and their expansion) get in.
+        raise _not_a_workbook(_("%(part)s declares a DOCTYPE") % {"part": self.part})
+
+    def row(self, count: int, number: str | None) -> None:
+        if number is not None:
+            if not (number.isdigit() and len(number) <= 12):
+                raise _not_a_workbook(_("row number '%(row)s' in %(part)s") % {
+                    "row": excerpt(number, 20), "part": self.part})
+            count = max(count, int(number))
+        self.check_row(count)
+
+    def check_row(self, number: int) -> None:
+        if number > self.max_rows:
+            raise Refused(_("the worksheet has more than %(limit)d rows (row %(row)d), the most an import reads")
+                          % {"limit": self.max_rows, "row": number})
+
+    def cell(self, reference: str) -> str:
+        match = _CELL_REFERENCE.fullmatch(reference)
+        if match is None:
+            raise _not_a_workbook(_("cell reference '%(cell)s' in %(part)s") % {
+                "cell": excerpt(reference, 20), "part": self.part})
+        if len(match[1]) > 2 and _column_number(match[1]) > EXCEL_MAX_COLUMNS:
+            raise Refused(_("cell %(cell)s is past the last column of a worksheet (XFD)") % {"cell": reference})
+        if len(match[2]) >= self.row_digits:  # a shorter number is within the limit
+            self.check_row(int(match[2]))
+        return reference
+
+    def too_long(self, owner: str | int | None) -> Refused:
+        if isinstance(owner, str):
+            message = _("cell %(cell)s holds more than %(limit)d characters, the most a cell may hold")
+        elif isinstance(owner, int):
+            message = _("text %(string)d of the workbook's shared strings holds more than %(limit)d characters, "
+                        "the most a cell may hold")
+        else:
+            message = _("%(part)s holds a text of more than %(limit)d characters, the most a cell may hold")
+        return Refused(message % {"cell": owner, "string": owner, "part": self.part, "limit": self.max_chars})
+
+
+def check_workbook(path: Path, limits: Limits) -> None:
+    """Refuse a workbook before openpyxl reads it when it would take more memory or time than `limits` allow:
+    its archive unpacks to more bytes than allowed (the sizes its directory declares are a bound: Python's
+    zipfile never inflates a member past its declared size, and fails on its checksum), or one of its XML
+    parts has too many rows, a cell past the last column, a value past the cell limit, or a DOCTYPE."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise _not_a_workbook(type(exc).__name__) from None
+    with archive:
+        members = archive.infolist()
+        unpacked = sum(member.file_size for member in members)
+        limit = limits.xlsx_max_unpacked_bytes
+        if limit is not None and unpacked > limit:
+            raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
+                "size": size_text(unpacked), "limit": size_text(limit)})
+        for member in members:
+            if not member.filename.lower().endswith((".xml", ".rels")):
+                continue
+            try:
+                with archive.open(member) as stream:
+                    _PartScan(member.filename, limits).scan(stream)
+            except _ZIP_ERRORS as exc:
+                raise _not_a_workbook(f"{member.filename}: {type(exc).__name__}") from None
+
+
 class XlsxTable:
     """The first worksheet of a workbook; line numbers are the sheet's row numbers."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits | None = None) -> None:
         from openpyxl import load_workbook
 
+        check_workbook(path, limits or Limits())
         try:
             self._workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises anything from zip, XML or its own checks
@@ -244,8 +501,10 @@ class XlsxTable:
         sheet.reset_dimensions()
         self._rows = enumerate(sheet.iter_rows(values_only=True), start=1)
         self.blank_before_header = 0
+        self._line = 0
         try:
             for line, values in self._rows:
+                self._line = line
                 if values and not _blank_cells(values):
                     self.header = ["" if v is None else str(v).strip() for v in values]
                     self.header_line = line
@@ -256,11 +515,16 @@ class XlsxTable:
         raise Refused(_("the workbook's first sheet is empty"))
 
     def rows(self) -> Iterator[tuple[int, Row | None]]:
-        for line, values in self._rows:
-            if not values or _blank_cells(values):
-                yield line, None
-            else:
-                yield line, values
+        try:
+            for line, values in self._rows:
+                self._line = line
+                if not values or _blank_cells(values):
+                    yield line, None
+                else:
+                    yield line, values
+        except Exception as exc:  # noqa: BLE001 - a value openpyxl cannot convert (a number that is not one...)
+            raise Refused(_("the worksheet cannot be read after line %(line)d (%(error)s)")
+                          % {"line": self._line, "error": type(exc).__name__}) from None
 
     def close(self) -> None:
         self._workbook.close()

@@ -18,11 +18,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from .engine import ImportReport, run_import
+from .readers import size_text
 
 
 def max_bytes() -> int:
@@ -43,14 +42,6 @@ def content_length(request: Any) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
-
-
-def size_text(size: int) -> str:
-    """"4.9 KB (5000 bytes)": readable, and exact (a limit is a number of bytes); "900 bytes" alone."""
-    if size < 1024:
-        return filesizeformat(size)
-    return ngettext("%(readable)s (%(bytes)d byte)", "%(readable)s (%(bytes)d bytes)", size) % {
-        "readable": filesizeformat(size), "bytes": size}
 
 
 def too_large_message(name: str, size: int, limit: int | None = None) -> str:

@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
 from core.admin_utils import AnonymisedMixin, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
+from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
@@ -362,8 +363,7 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
 
     def _xlsx(self, queryset: QuerySet[Breach]) -> HttpResponse:
         content = services.breach_register_xlsx(queryset.prefetch_related("notifications").order_by("aware_at", "pk"))
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         name = f"breach-register-{timezone.localdate():%Y-%m-%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

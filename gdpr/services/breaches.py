@@ -10,7 +10,6 @@ leaves a history row naming who and why.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from typing import Any
 
@@ -526,9 +525,10 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
     Pass a queryset with `prefetch_related("notifications")` to read the complementary notifications
     in one query.
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+
+    from core.spreadsheets import new_workbook, workbook_bytes
 
     yes, no = gettext("yes"), gettext("no")
 
@@ -571,7 +571,7 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
         (gettext("Measures taken or proposed"), lambda b: b.measures, 40),
         (gettext("Closed at"), lambda b: _excel_time(b.closed_at), 17),
     ]
-    workbook = Workbook()
+    workbook = new_workbook()  # what people typed in a breach is written as data, never run as a formula
     sheet = workbook.active
     sheet.title = gettext("Breach register")[:31]
     sheet.append([title for title, _value, _width in columns])
@@ -588,6 +588,4 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
                 cell.number_format = "DD/MM/YYYY HH:MM"
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = sheet.dimensions
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return workbook_bytes(workbook)

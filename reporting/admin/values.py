@@ -4,8 +4,6 @@ computation, the value and its parts, and per model the records behind it, opene
 list filtered to them (short lists) or downloaded as a CSV of their ids."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -20,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.roles import can_view
+from core.spreadsheets import CSV_CONTENT_TYPE, csv_text
 
 from .. import catalogue
 from ..models import IndicatorValue, ReportingYear
@@ -207,15 +206,8 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         wanted = request.GET.get("model")
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(["model", "id"])
-        for entry in shown_records(obj.records, request.user):
-            if wanted and entry.get("model") != wanted:
-                continue
-            for record_id in entry.get("ids", []):
-                writer.writerow([entry.get("model", ""), record_id])
+        rows = ([entry.get("model", ""), record_id] for entry in shown_records(obj.records, request.user)
+                if not wanted or entry.get("model") == wanted for record_id in entry.get("ids", []))
         suffix = f"-{wanted.replace('.', '-')}" if wanted else ""
-        return file_response(out.getvalue(), "text/csv; charset=utf-8",
+        return file_response(csv_text(["model", "id"], rows), CSV_CONTENT_TYPE,
                              f"records-{obj.code}-{obj.reporting_year.year}{suffix}.csv")

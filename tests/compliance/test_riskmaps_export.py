@@ -10,6 +10,7 @@ import pytest
 from compliance.choices import FunctionType
 from compliance.riskmap_export import risk_map_xlsx
 from tests.compliance.factories import RiskFactory, RiskInterviewFactory, RiskMapFactory
+from tests.spreadsheet_checks import PAYLOADS, formula_cells, xlsx_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,13 @@ def test_the_interviews_sheet_lists_each_interview(workbook):
     rows = list(workbook["Entretiens"].iter_rows(values_only=True))
     assert rows[0][:3] == ("Date", "Fonction interrogée", "Type de fonction")
     assert [row[1] for row in rows[1:]] == ["Payroll", "Head of purchasing"]  # by date held
+
+
+def test_formulas_typed_in_a_risk_or_an_interview_are_written_as_text():
+    risk_map = RiskMapFactory()
+    RiskFactory(map=risk_map, code="F1", title=PAYLOADS[0], scenario=PAYLOADS[1], existing_controls=PAYLOADS[2],
+                owner=PAYLOADS[3], macro_process__code="@M1")
+    RiskInterviewFactory(map=risk_map, function=PAYLOADS[4], notes="=1+1")
+    content = risk_map_xlsx(risk_map)
+    assert formula_cells(content) == []
+    assert set(PAYLOADS) | {"=1+1", "@M1 – Macro-process @M1"} <= set(xlsx_texts(content))

@@ -19,6 +19,7 @@ from organization.importers import RosterImporter
 from organization.models import Department, Employee
 from tests.core.importers import DatabaseFailsAfterLine3
 from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
+from tests.spreadsheet_checks import formula_fields
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
 
@@ -158,6 +159,16 @@ def test_the_rejects_file_has_the_physical_line_reason_and_original_values(tmp_p
     assert rows[0][2:] == ["E2", "Martin", "Léo", "ALS", "RH", "31/02/2023", ""]
     assert "entity_code: unknown entity 'NOPE'" in rows[1][1]
     assert "left_on: 01/01/2019 is before the hiring date 01/01/2020" in rows[1][1]
+
+
+def test_the_rejects_file_writes_formulas_of_the_input_as_text(tmp_path, entity):
+    """The rejects CSV is opened in Excel to correct the rows: what they hold must not run there."""
+    path = write(tmp_path, "E1;+cmd|' /C calc'!A0;=HYPERLINK(\"http://evil\",\"x\");NOPE;@SUM(1);-2+3;\n")
+    assert run_import_command("roster", path).exit_code == 1
+    content = (tmp_path / "roster.rejects.csv").read_bytes()
+    assert formula_fields(content) == []
+    assert read_rejects(tmp_path / "roster.rejects.csv")[1][2:] == [
+        "E1", "'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://evil\",\"x\")", "NOPE", "'@SUM(1)", "'-2+3", ""]
 
 
 def test_all_errors_of_a_row_are_reported_together(tmp_path, entity):

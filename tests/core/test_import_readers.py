@@ -133,3 +133,28 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path):
     path.write_text(FRENCH, encoding="utf-8")
     with pytest.raises(Refused, match="too large"):
         inspect_file(path, max_bytes=10)
+
+
+def test_the_workbook_check_reads_elements_with_a_namespace_prefix():
+    import io
+
+    from core.imports.readers import Limits, _PartScan
+
+    xml = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+           b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>' + b"A" * 50 + b"</x:t></x:is></x:c></x:row>"
+           b"</x:sheetData></x:worksheet>")
+    with pytest.raises(Refused, match="cell A1 holds more than 10 characters"):
+        _PartScan("xl/worksheets/sheet1.xml", Limits(max_cell_chars=10)).scan(io.BytesIO(xml))
+    with pytest.raises(Refused, match="more than 0 rows"):
+        _PartScan("xl/worksheets/sheet1.xml", Limits(xlsx_max_rows=0)).scan(io.BytesIO(xml))
+    _PartScan("xl/worksheets/sheet1.xml", Limits(max_cell_chars=50)).scan(io.BytesIO(xml))
+
+
+def test_a_rich_text_value_is_measured_across_its_runs():
+    import io
+
+    from core.imports.readers import Limits, _PartScan
+
+    xml = (b"<sst><si><r><rPr><b/></rPr><t>" + b"A" * 6 + b"</t></r><r><t>" + b"B" * 6 + b"</t></r></si></sst>")
+    with pytest.raises(Refused, match="text 1 of the workbook's shared strings holds more than 10"):
+        _PartScan("xl/sharedStrings.xml", Limits(max_cell_chars=10)).scan(io.BytesIO(xml))

@@ -16,6 +16,7 @@ from gdpr.models import Breach, BreachNotification
 from tests.clients import admin_client, messages_of
 from tests.factories import UserFactory
 from tests.gdpr.factories import BreachFactory
+from tests.spreadsheet_checks import PAYLOADS, formula_cells, xlsx_texts
 
 PARIS = ZoneInfo("Europe/Paris")
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
@@ -227,6 +228,17 @@ def test_the_register_export_follows_the_changelist_filters_and_the_selection_ac
                                         ACTION_CHECKBOX_NAME: [Breach.objects.get(reference="BR-2025").pk]})
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["BR-2025"]
+
+
+def test_the_register_export_writes_formulas_typed_in_a_breach_as_text():
+    BreachFactory(reference="BR-F", title=PAYLOADS[0], description=PAYLOADS[1], measures=PAYLOADS[4],
+                  decision_reasoning="-2+3", delay_reasons="@SUM(1)", risk_reasoning="bell\x07", subjects_count=12)
+    content = client_for("DPO").get(f"{CHANGELIST}export/").content
+    assert formula_cells(content) == []
+    texts = xlsx_texts(content)
+    assert set(PAYLOADS) <= set(texts) and "bell" in texts  # as typed, as text (the bell XML cannot hold)
+    row = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(min_row=2, values_only=True))[0]
+    assert 12 in row  # numbers stay numbers
 
 
 def test_a_user_without_role_cannot_export_the_register():

@@ -21,6 +21,7 @@ from reporting.models import IndicatorValue, ManualValue, ReportingYear, ValueSt
 from tests.clients import admin_client, messages_of
 from tests.factories import UserFactory
 from tests.gdpr.factories import RightsRequestFactory
+from tests.spreadsheet_checks import PAYLOADS, csv_fields, formula_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -412,6 +413,15 @@ def test_a_long_list_of_records_is_downloaded_not_linked(auditor, computed):
     # The ids of a model the reader may not view (here one that no longer exists: nobody has its permission)
     # are not in it.
     assert len(every) == 251
+
+
+def test_the_records_csv_writes_a_stored_model_name_as_text(auditor, computed):
+    value = IndicatorValue.objects.get(reporting_year=computed, code="E1_COI_SUSPICIONS")
+    value.records = [{"model": PAYLOADS[0], "ids": [1, 2]}]
+    value.save()
+    content = auditor.get(url("indicatorvalue_records", value.pk)).content
+    assert formula_fields(content) == []
+    assert csv_fields(content)[2:4] == ["'" + PAYLOADS[0], "1"]
 
 
 def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(officer, computed, roles):

@@ -17,6 +17,7 @@ from reporting import catalogue, export, services
 from tests.clients import api_client
 from tests.factories import UserFactory
 from tests.gdpr.factories import RightsRequestFactory
+from tests.spreadsheet_checks import PAYLOADS, formula_cells, formula_fields, xlsx_texts
 
 PARIS = ZoneInfo("Europe/Paris")
 KEYS = {"code", "enjeu", "label", "unit", "value", "numerator", "denominator", "previous_value", "source", "method"}
@@ -89,6 +90,18 @@ def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
     assert (index["value"], index["previous_value"], index["source"], index["status"]) == (89, 88, "manual", "entered")
     ghg = items["E5_GHG_SCOPE_1_2"]
     assert ghg["value"] is None and ghg["status"] == "missing" and "2023" in ghg["note"]
+
+
+def test_a_formula_typed_in_a_manual_value_is_written_as_text_in_the_csv_and_the_xlsx():
+    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
+                               actor=UserFactory(), source_reference="-2+3", comment=PAYLOADS[0])
+    text = export.as_csv(2023)
+    assert formula_fields(text) == []
+    row = next(r for r in csv.DictReader(io.StringIO(text[1:]), delimiter=";") if r["code"] == "E10_GENDER_EQUALITY_INDEX")
+    assert (row["value"], row["note"]) == ("89", "'" + PAYLOADS[0])
+    content = export.as_xlsx(2023)
+    assert formula_cells(content) == []
+    assert PAYLOADS[0] in xlsx_texts(content)
 
 
 def test_csv_has_one_line_per_indicator_semicolons_and_a_bom():

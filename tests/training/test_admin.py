@@ -14,6 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from tests.clients import admin_client, messages_of
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
+from tests.spreadsheet_checks import csv_fields, formula_fields
 from tests.training.factories import (
     AttendanceFactory,
     CompletionFactory,
@@ -199,6 +200,17 @@ def test_the_not_trained_csv_is_utf8_with_bom_and_semicolons(rated):
         "A004;Martin;Alice;a004@example.org;EA;Dept Two;No;01/01/2020;",
         "B002;Petit;Bruno;b002@example.org;EB;Dept Two;No;01/01/2020;",
     ]
+
+
+def test_the_not_trained_csv_writes_formulas_from_the_roster_as_text():
+    """Names come from the HR roster: a spreadsheet must show them, never run them."""
+    module = ModuleFactory(code="T-FORMULA", deployed_on=dt.date(2024, 1, 15))
+    EmployeeFactory(employee_id="F001", last_name="=cmd|'/C calc'!A0", first_name="@SUM(1)",
+                    department=DepartmentFactory(name="-2+3"))
+    response = client_for("Compliance officer").get(f"{MODULES}{module.pk}/not-trained/", {"format": "csv"})
+    content = b"".join(response.streaming_content)
+    assert formula_fields(content) == []
+    assert {"'=cmd|'/C calc'!A0", "'@SUM(1)", "'-2+3"} <= set(csv_fields(content))
 
 
 def test_the_not_trained_list_is_paginated():

@@ -7,9 +7,8 @@ module_update, which re-flags the completions when the deployment day moves).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -21,18 +20,18 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text
 from core.admin_utils import badge, date_input
+from core.spreadsheets import csv_download
 from organization.models import Department, Employee, LegalEntity
 
 from .. import kpis, services
@@ -177,28 +176,6 @@ PEOPLE_LISTS = {
 }
 
 
-class _Echo:
-    """csv.writer writes into this and gets the line back, for a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[list[str]]) -> StreamingHttpResponse:
-    """UTF-8 with a BOM and `;` separators (as the import rejects, core/imports/engine.py RejectsWriter), so
-    French Excel opens it as a table; streamed, so a large population does not sit in memory."""
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def lines() -> Iterator[bytes]:
-        yield ("\ufeff" + writer.writerow(header)).encode("utf-8")
-        for row in rows:
-            yield writer.writerow(row).encode("utf-8")
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{get_valid_filename(filename)}"'
-    return response
-
-
 # --- the module ------------------------------------------------------------------------------------------------
 
 
@@ -339,7 +316,8 @@ class ModuleAdmin(ModuleAdminBase):
         if request.GET.get("format") == "csv":
             rows = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
             filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
-            return csv_response(filename, [label for label, _value in columns], rows)
+            # Streamed (a large population does not sit in memory); names from the roster written as text.
+            return csv_download(filename, [label for label, _value in columns], rows)
         page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
         can_see_employees = request.user.has_perm("organization.view_employee")
         rows = []

@@ -1,0 +1,354 @@
+"""Files that are tables only in appearance (issue 14, items 6 and 8): a workbook that unpacks to gigabytes,
+a CSV field past the csv module's limit, a quote that is never closed, a header without data.
+
+Each is refused whole, before anything is written, with one line that names the limit or the line and never
+copies the oversized value: exit code 2 on the command line, 400 from the API, an error on the admin page.
+"""
+from __future__ import annotations
+
+import tracemalloc
+import zipfile
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from core.imports.testing import read_rejects, run_import_command
+from core.models import ImportRun
+from organization.models import LegalEntity
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
+
+HEADER_XML = '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
+
+
+def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shared: str | None = None) -> bytes:
+    """A minimal .xlsx written by hand: a header (code, name), then `rows_xml`. `filler` = (cell, size): that
+    cell holds `size` letters, streamed into the archive so the test never holds them (a zip bomb: a few
+    kilobytes that unpack to `size` bytes). `shared`: the shared strings part's <si> elements."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            + ('<Override PartName="/xl/sharedStrings.xml" '
+               'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+               if shared is not None else "")
+            + '</Types>'))
+        archive.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        archive.writestr("xl/workbook.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'worksheet" Target="worksheets/sheet1.xml"/>'
+            + ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+               'sharedStrings" Target="sharedStrings.xml"/>' if shared is not None else "")
+            + '</Relationships>'))
+        if shared is not None:
+            archive.writestr("xl/sharedStrings.xml", (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{shared}</sst>'))
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(('<?xml version="1.0" encoding="UTF-8"?>'
+                         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                         f'<sheetData>{HEADER_XML}{rows_xml}').encode())
+            if filler is not None:
+                ref, size = filler
+                row = "".join(ch for ch in ref if ch.isdigit())
+                sheet.write(f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>'.encode())
+                chunk = b"A" * (1024 * 1024)
+                for _i in range(size // len(chunk)):
+                    sheet.write(chunk)
+                sheet.write(b"A" * (size % len(chunk)))
+                sheet.write(b"</t></is></c></row>")
+            sheet.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def entity_row(row: int, code: str, name: str) -> str:
+    return (f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{code}</t></is></c>'
+            f'<c r="B{row}" t="inlineStr"><is><t>{name}</t></is></c></row>')
+
+
+def api_client() -> APIClient:
+    user = UserFactory()
+    user.user_permissions.add(*Permission.objects.filter(codename="add_legalentity"))
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(user)
+    return client
+
+
+def api_upload(name: str, content: bytes):
+    return api_client().post("/api/imports/entities/", {"file": SimpleUploadedFile(name, content)},
+                             format="multipart")
+
+
+def import_measured(path):
+    """`import_entities PATH`, and the most memory Python held meanwhile."""
+    tracemalloc.start()
+    try:
+        return run_import_command("entities", path), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def assert_refused(result, *fragments: str, longest: int = 300) -> None:
+    """Exit 2, one line on stderr naming the problem, nothing written, the run recorded as refused."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    message = result.stderr.strip()
+    assert message.startswith("refused: ")
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert len(message) < longest, "the refusal must not copy the oversized value"
+    for fragment in fragments:
+        assert fragment in message
+    assert not LegalEntity.objects.exists()
+    assert ImportRun.objects.get().status == ImportRun.Status.REFUSED
+
+
+# -- item 6: a workbook that unpacks to more than the limits ------------------------------------------------
+def test_a_zip_bomb_workbook_is_refused_on_its_unpacked_size_before_it_is_read(tmp_path, settings):
+    settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
+    content = workbook_bytes(entity_row(2, "OK1", "Fine"), filler=("B3", 8 * 1024 * 1024))
+    assert len(content) < 100_000  # 8 MB of one cell, packed in a few kilobytes
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(content)
+    result, peak = import_measured(path)
+    assert_refused(result, "unpacks to", "(8390407 bytes), over the limit of", "(2097152 bytes)")
+    assert peak < 4 * 1024 * 1024, f"the refusal read the workbook ({peak} bytes traced)"
+    assert "AAAAAAAAAA" not in ImportRun.objects.get().message
+
+
+def test_a_cell_over_the_length_limit_is_refused_naming_the_cell_without_holding_it(tmp_path, settings):
+    settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
+    content = workbook_bytes(entity_row(2, "OK1", "Fine"), filler=("B3", 6 * 1024 * 1024))
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(content)
+    result, peak = import_measured(path)
+    assert_refused(result, "cell B3", "more than 1000 characters")
+    assert peak < 3 * 1024 * 1024, f"the cell was held in memory ({peak} bytes traced)"
+
+
+def test_a_shared_string_over_the_length_limit_is_refused(tmp_path, settings):
+    settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
+    shared = f"<si><t>OK1</t></si><si><t>{'B' * 5000}</t></si>"
+    rows = '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>1</v></c></row>'
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows, shared=shared))
+    assert_refused(run_import_command("entities", path), "more than 1000 characters")
+
+
+def test_a_workbook_with_more_rows_than_the_limit_is_refused(tmp_path, settings):
+    settings.VIGIE_IMPORT_XLSX_MAX_ROWS = 10
+    rows = "".join(entity_row(line, f"E{line}", "Name") for line in range(2, 13))
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    assert_refused(run_import_command("entities", path), "more than 10 rows")
+
+
+def test_a_row_number_past_the_limit_is_refused_before_blank_rows_are_made_up(tmp_path):
+    # openpyxl's reader yields a blank row for every missing row number: 2,000,000,000 of them here.
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine") + entity_row(2_000_000_000, "E9", "Far")))
+    assert_refused(run_import_command("entities", path), "row 2000000000", "1048576 rows")
+
+
+def test_a_column_past_the_last_one_of_a_sheet_is_refused(tmp_path):
+    # ... and as many empty cells as the column number says, in one row tuple.
+    row = ('<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c>'
+           '<c r="ZZZZZ2" t="inlineStr"><is><t>far</t></is></c></row>')
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(row))
+    assert_refused(run_import_command("entities", path), "ZZZZZ2", "XFD")
+
+
+def test_a_workbook_that_declares_entities_is_refused(tmp_path):
+    path = tmp_path / "entities.xlsx"
+    content = workbook_bytes(entity_row(2, "OK1", "Fine"))
+    with zipfile.ZipFile(tmp_path / "source.xlsx", "w") as archive, zipfile.ZipFile(
+            __import__("io").BytesIO(content)) as source:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]><worksheet', 1)
+            archive.writestr(info.filename, data)
+    path.write_bytes((tmp_path / "source.xlsx").read_bytes())
+    assert_refused(run_import_command("entities", path), "not a valid .xlsx workbook")
+
+
+def test_a_zip_bomb_workbook_is_a_400_from_the_api(settings):
+    settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
+    response = api_upload("entities.xlsx", workbook_bytes("", filler=("B2", 8 * 1024 * 1024)))
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("refused: the workbook unpacks to") and len(detail) < 300
+    assert not LegalEntity.objects.exists()
+
+
+def test_a_cell_over_the_length_limit_is_a_400_from_the_api(settings):
+    settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
+    response = api_upload("entities.xlsx", workbook_bytes("", filler=("B2", 2 * 1024 * 1024)))
+    assert response.status_code == 400
+    assert "cell B2" in response.json()["detail"] and len(response.json()["detail"]) < 300
+
+
+def test_a_zip_bomb_workbook_is_an_error_on_the_admin_upload_page(admin_client, settings):
+    settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    upload = SimpleUploadedFile("entities.xlsx", workbook_bytes("", filler=("B2", 8 * 1024 * 1024)))
+    response = admin_client.post(reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload},
+                                 follow=True)
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert len(messages) == 1 and messages[0][0] == "error"
+    assert messages[0][1].startswith("refused: the workbook unpacks to") and len(messages[0][1]) < 300
+
+
+def test_a_workbook_within_the_limits_imports_as_before(tmp_path, settings):
+    settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
+    path = tmp_path / "entities.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["code", "name"])
+    workbook.active.append(["E1", "x" * 200])
+    workbook.save(path)
+    assert run_import_command("entities", path).exit_code == 0
+    assert LegalEntity.objects.get().name == "x" * 200
+
+
+def test_a_value_too_long_for_its_column_is_rejected_without_being_copied(tmp_path):
+    path = tmp_path / "entities.csv"
+    path.write_text(f"code;name\nE1;{'N' * 5000}\nE2;Fine\n", encoding="utf-8")
+    result = run_import_command("entities", path)
+    assert result.exit_code == 1
+    line, reason, code, name = read_rejects(tmp_path / "entities.rejects.csv")[1]
+    assert (line, code, name) == ("2", "E1", "N" * 5000)  # the value itself stays in its column
+    assert "is longer than 200 characters" in reason and len(reason) < 200
+
+
+# -- item 8: CSV that the csv module reads wrong -------------------------------------------------------------
+def test_a_csv_field_over_the_csv_module_limit_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "entities.csv"
+    path.write_text(f"code;name\nOK1;Fine\nBIG;{'x' * (128 * 1024 + 10)}\nOK2;Fine\n", encoding="utf-8")
+    assert_refused(run_import_command("entities", path), "line 3", "131072 characters")
+
+
+def test_a_csv_field_over_the_cell_limit_setting_is_refused_with_its_line(tmp_path, settings):
+    settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
+    path = tmp_path / "entities.csv"
+    path.write_text(f"code;name\nOK1;Fine\nOK2;Fine\nBIG;{'x' * 1001}\n", encoding="utf-8")
+    assert_refused(run_import_command("entities", path), "line 4", "1000 characters")
+
+
+def test_a_csv_field_over_the_limit_is_a_400_from_the_api():
+    response = api_upload("entities.csv", f"code;name\nBIG;{'x' * 140_000}\n".encode())
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("refused: line 2:") and len(detail) < 300
+
+
+def test_an_unterminated_quote_refuses_the_whole_file_naming_its_line(tmp_path):
+    # csv.reader, not strict, reads "unterminated,\nUQ2,ok,\n" as one value: UQ2 was lost and the import
+    # said "completed", exit 0.
+    path = tmp_path / "entities.csv"
+    path.write_text('code,name,parent_code\nUQ1,"unterminated,\nUQ2,ok,\n', encoding="utf-8")
+    assert_refused(run_import_command("entities", path), "line 2", "never closed")
+
+
+def test_a_broken_quote_far_down_the_file_refuses_it_before_anything_is_written(tmp_path):
+    good = "".join(f"E{i};Entity {i}\n" for i in range(3000))  # more than a batch of the roster's size
+    path = tmp_path / "entities.csv"
+    path.write_text(f"code;name\n{good}BAD;\"quoted\" then text\n", encoding="utf-8")
+    assert_refused(run_import_command("entities", path), "line 3002", "quot")
+
+
+def test_an_unterminated_quote_is_a_400_from_the_api():
+    response = api_upload("entities.csv", b'code,name,parent_code\nUQ1,"unterminated,\nUQ2,ok,\n')
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("refused: line 2:")
+
+
+def test_an_unterminated_quote_is_an_error_on_the_admin_upload_page(admin_client):
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    upload = SimpleUploadedFile("entities.csv", b'code,name,parent_code\nUQ1,"unterminated,\nUQ2,ok,\n')
+    response = admin_client.post(reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload},
+                                 follow=True)
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert len(messages) == 1 and messages[0][0] == "error" and messages[0][1].startswith("refused: line 2:")
+
+
+def test_quoted_values_over_several_lines_are_still_read(tmp_path):
+    path = tmp_path / "entities.csv"
+    path.write_text('code;name\nE1;"Services\n""Sud""; Est"\nE2;Nord\n', encoding="utf-8")
+    assert run_import_command("entities", path).exit_code == 0
+    assert LegalEntity.objects.get(code="E1").name == 'Services\n"Sud"; Est'
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("entities.csv", b"code;name;parent_code\n"),
+    ("entities.csv", b"code;name;parent_code\r\n\r\n;;\r\n"),
+])
+def test_a_csv_with_a_header_and_no_data_says_there_is_nothing_to_import(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert_refused(run_import_command("entities", path), "nothing to import")
+
+
+def test_a_workbook_with_a_header_and_no_data_says_there_is_nothing_to_import(tmp_path):
+    path = tmp_path / "entities.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["code", "name"])
+    workbook.active.append([None, ""])
+    workbook.save(path)
+    assert_refused(run_import_command("entities", path), "nothing to import")
+
+
+def test_a_header_only_file_is_a_400_from_the_api():
+    response = api_upload("entities.csv", b"code;name\n")
+    assert response.status_code == 400
+    assert "nothing to import" in response.json()["detail"]
+
+
+
+# -- a workbook whose reading fails half-way: openpyxl converts cells as it reads them -----------------------
+NOT_A_NUMBER = '<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>BAD</t></is></c><c r="B{row}"><v>abc</v></c></row>'
+
+
+def test_a_cell_openpyxl_cannot_convert_refuses_the_file_when_nothing_was_written(tmp_path):
+    rows = entity_row(2, "OK1", "Fine") + NOT_A_NUMBER.format(row=3)
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    assert_refused(run_import_command("entities", path), "cannot be read after line 2 (ValueError)")
+
+
+def test_a_cell_openpyxl_cannot_convert_after_committed_batches_says_what_was_written(tmp_path, monkeypatch):
+    from organization.importers import LegalEntityImporter
+
+    monkeypatch.setattr(LegalEntityImporter, "batch_size", 2)
+    rows = "".join(entity_row(line, f"OK{line}", "Fine") for line in range(2, 7)) + NOT_A_NUMBER.format(row=7)
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    result = run_import_command("entities", path)
+    assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "cannot be read after line 6 (ValueError); the rows up to line 5 were imported" in result.stdout
+    assert sorted(LegalEntity.objects.values_list("code", flat=True)) == ["OK2", "OK3", "OK4", "OK5"]
+    run = ImportRun.objects.get()
+    assert (run.status, run.last_line_committed, run.created) == (ImportRun.Status.FAILED, 5, 4)

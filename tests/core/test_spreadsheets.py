@@ -1,0 +1,168 @@
+"""The one writer of Vigie's CSV and XLSX files (core/spreadsheets.py), and the guard that keeps it the only one."""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.conf import settings
+
+from core.spreadsheets import CsvWriter, csv_download, csv_line, csv_text, new_workbook, workbook_bytes
+from tests.spreadsheet_checks import PAYLOADS, csv_fields, formula_cells, formula_fields
+
+RISKY = (*PAYLOADS, " =1+1", '"=1+1"', "'=1+1", "\t=1", "\rx", "＝1+1", "-", "@")
+
+
+# -- CSV ------------------------------------------------------------------------------------------------------
+def test_a_csv_field_that_looks_like_a_formula_gets_an_apostrophe_and_numbers_stay_numbers():
+    text = csv_text(["text", "negative", "decimal", "none", "plain", "date"],
+                    [[value, -2, Decimal("-1.5"), None, "Dupont", dt.date(2024, 1, 2)] for value in RISKY])
+    assert text.startswith("\ufeff") and text.endswith("\r\n")
+    fields = csv_fields(text)
+    rows = [fields[start:start + 6] for start in range(6, len(fields), 6)]
+    assert [row[0] for row in rows] == ["'" + value for value in RISKY]
+    assert {tuple(row[1:]) for row in rows} == {("-2", "-1.5", "", "Dupont", "2024-01-02")}
+    assert formula_fields(text) == []
+
+
+def test_a_number_written_as_text_is_left_as_it_is():
+    assert csv_text(["n"], [["-30"], ["+1,5"], ["-2.5e3"], ["-2+3"], ["- 3"]]).splitlines()[1:] == [
+        "-30", "+1,5", "-2.5e3", "'-2+3", "'- 3"]
+
+
+def test_separators_quotes_and_line_breaks_are_quoted():
+    line = csv_line(['a;b', 'say "hi"', "two\nlines", "plain"])
+    assert line == '"a;b";"say ""hi""";"two\nlines";plain\r\n'
+    assert csv_fields(line) == ["a;b", 'say "hi"', "two\nlines", "plain"]
+
+
+def test_the_csv_writer_writes_lines_as_csv_text_does():
+    stream = io.StringIO(newline="")
+    writer = CsvWriter(stream)
+    writer.writerow(["h1", "h2"])
+    writer.writerows([["=1", 3]])
+    assert "\ufeff" + stream.getvalue() == csv_text(["h1", "h2"], [["=1", 3]]) == "\ufeffh1;h2\r\n'=1;3\r\n"
+
+
+def test_a_csv_download_streams_the_file_with_its_name():
+    response = csv_download("not trained.csv", ["name"], iter([["@SUM(1)"]]))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="not_trained.csv"' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == "\ufeffname\r\n'@SUM(1)\r\n".encode()
+
+
+# -- XLSX ------------------------------------------------------------------------------------------------------
+def test_every_way_of_writing_a_cell_writes_data_not_a_formula():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(list(RISKY))
+    sheet.append(value for value in RISKY)  # a generator
+    sheet.append({"A": RISKY[0], 2: RISKY[1]})
+    sheet["A4"] = RISKY[0]
+    sheet.cell(row=5, column=1, value=RISKY[0])
+    sheet.cell(row=6, column=1).value = RISKY[0]
+    workbook.create_sheet("Two").append([RISKY[0]])
+    content = workbook_bytes(workbook)
+    assert formula_cells(content) == []
+    back = openpyxl.load_workbook(io.BytesIO(content))
+    # The text as it was (XML reads a carriage return as a line feed).
+    assert [c.value for c in back.active[1]] == [value.replace("\r", "\n") for value in RISKY]
+    assert all(c.data_type == "s" and c.quotePrefix for c in back.active[1])
+    assert [back.active[f"A{row}"].value for row in range(3, 7)] == [RISKY[0]] * 4
+    assert back["Two"]["A1"].value == RISKY[0] and back["Two"]["A1"].data_type == "s"
+
+
+def test_numbers_and_dates_stay_typed_and_plain_text_is_not_marked():
+    workbook = new_workbook()
+    workbook.active.append([-2, 3.5, Decimal("-1.25"), dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30), "Dupont",
+                            "#N/A", None])
+    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook))).active
+    cells = list(back[1])
+    assert [c.value for c in cells[:7]] == [-2, 3.5, -1.25, dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30),
+                                            "Dupont", "#N/A"]
+    assert [c.data_type for c in cells[:7]] == ["n", "n", "n", "d", "d", "s", "s"]
+    assert not cells[5].quotePrefix
+
+
+def test_characters_xml_cannot_hold_are_dropped_and_a_text_past_excel_s_limit_is_cut():
+    workbook = new_workbook()
+    workbook.active.append(["bell\x07 and \x1b escape", "x" * 40_000])
+    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook))).active
+    assert back["A1"].value == "bell and  escape"
+    assert len(back["B1"].value) == 32_767 and back["B1"].value.endswith("…")
+
+
+def test_a_formula_object_is_refused():
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    with pytest.raises(ValueError, match="data, not formulas"):
+        new_workbook().active["A1"] = ArrayFormula("A1:A2", "=SUM(B1:B2)")
+
+
+def test_only_workbooks_made_here_are_saved_here():
+    with pytest.raises(TypeError):
+        workbook_bytes(openpyxl.Workbook())
+
+
+# -- the guard: nothing else writes a CSV or makes a workbook ----------------------------------------------------
+ROOT = Path(settings.BASE_DIR)
+WRITER = "core/spreadsheets.py"
+#: Reads workbooks (read-only), writes none.
+READERS = {"core/imports/readers.py"}
+
+
+def _sources() -> list[Path]:
+    skipped = {".venv", "tests", "node_modules", "var", ".git"}
+    return sorted(path for path in ROOT.rglob("*.py")
+                  if not skipped & set(path.relative_to(ROOT).parts[:1]) and "migrations" not in path.parts)
+
+
+def _offences(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    where = path.relative_to(ROOT).as_posix()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = {alias.name for alias in node.names}
+            if node.module == "csv" and names & {"writer", "DictWriter"}:
+                found.append(f"{where}:{node.lineno}: from csv import {', '.join(sorted(names))}")
+            if node.module.startswith("openpyxl"):
+                bad = names & {"Workbook", "load_workbook", "ILLEGAL_CHARACTERS_RE"}
+                if bad - ({"load_workbook"} if where in READERS else set()):
+                    found.append(f"{where}:{node.lineno}: from {node.module} import {', '.join(sorted(bad))}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "csv" and node.attr in {"writer", "DictWriter"}:
+                found.append(f"{where}:{node.lineno}: csv.{node.attr}")
+            if node.value.id == "openpyxl" and node.attr in {"Workbook", "load_workbook"} and where not in READERS:
+                found.append(f"{where}:{node.lineno}: openpyxl.{node.attr}")
+    return found
+
+
+def test_no_module_but_the_writer_writes_csv_or_makes_a_workbook():
+    """A new export uses core.spreadsheets (CsvWriter, csv_text, csv_download, new_workbook): the one place
+    where values are neutralised. A workbook made there neutralises whatever is written into it."""
+    sources = _sources()
+    assert ROOT / WRITER in sources and len(sources) > 100
+    offences = [offence for path in sources if path != ROOT / WRITER for offence in _offences(path)]
+    assert offences == []
+
+
+def test_the_guard_sees_each_way_in(tmp_path, monkeypatch):
+    samples = {
+        "import csv\nw = csv.writer(f)\n": "csv.writer",
+        "import csv\nw = csv.DictWriter(f, [])\n": "csv.DictWriter",
+        "from csv import writer\n": "from csv import writer",
+        "from openpyxl import Workbook\n": "from openpyxl import Workbook",
+        "import openpyxl\nopenpyxl.Workbook()\n": "openpyxl.Workbook",
+        "from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE\n": "ILLEGAL_CHARACTERS_RE",
+        "from openpyxl import load_workbook\n": "load_workbook",
+    }
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    for number, (source, expected) in enumerate(samples.items()):
+        path = tmp_path / f"sample_{number}.py"
+        path.write_text(source, encoding="utf-8")
+        assert any(expected in offence for offence in _offences(path)), source
