@@ -180,6 +180,11 @@ for _folder in [VAR_DIR] + ([] if REDIS_URL else [CELERY_BROKER_DIR / "queue", C
     _folder.mkdir(parents=True, exist_ok=True)
 # How often beat writes its heartbeat (seconds); the health page says when it last did.
 VIGIE_HEARTBEAT_SECONDS = env.float("VIGIE_HEARTBEAT_SECONDS", default=60.0)
+# GET /health/ (core/views.py) answers everyone with the overall status only ({"status": "ok"|"degraded"},
+# 200; {"status": "down"}, 503 when the database does not answer). The details (database engine, broker and
+# cache checked live, scheduler, undelivered alerts) go to a logged-in staff user, or to a monitoring tool
+# sending `Authorization: Bearer <VIGIE_HEALTH_TOKEN>` (a long random string; empty: no token accepted).
+VIGIE_HEALTH_TOKEN = env.str("VIGIE_HEALTH_TOKEN", default="")
 
 # Email: SMTP when EMAIL_HOST is set, else one file per message under var/mail/.
 EMAIL_HOST = env.str("EMAIL_HOST", default="")
