@@ -3,7 +3,8 @@ recipient.
 
 A sweep (notifications/sweep.py) creates the rows of the thresholds crossed since the last one; the
 unique constraint makes a second sweep, or two at once, create nothing more. Sending (a separate step)
-claims pending deliveries and marks them sent.
+claims pending deliveries and marks them sent. `DailyRun` records that a day's sweep or digests were
+done, so that a missed beat trigger is caught up by the next hourly one (notifications/jobs.py).
 """
 from __future__ import annotations
 
@@ -121,3 +122,33 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} → {self.recipient}"
+
+
+class DailyJob(models.TextChoices):
+    SWEEP = "sweep", _("Daily sweep")
+    DIGESTS = "digests", _("Daily digests")
+
+
+class DailyRun(models.Model):
+    """A daily job done for a Paris day: the sweep of every rule, or the digests of the day (all sent).
+
+    Beat has one trigger a day for each (00:15, VIGIE_DIGEST_HOUR) and loses a trigger it cannot hand to
+    the broker; the hourly tick does the job while the day has no row (notifications/jobs.py). A
+    technical record, like `Digest`, without history: one row per job and day, written once.
+    """
+
+    job = models.CharField(_("job"), max_length=16, choices=DailyJob.choices)
+    day = models.DateField(_("day"), help_text=_("The Paris day the job was done for."))
+    done_at = models.DateTimeField(_("done at"))
+
+    class Meta:
+        verbose_name = _("daily run")
+        verbose_name_plural = _("daily runs")
+        ordering = ["-day", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "day"], name="daily_run_once_per_job_and_day",
+                                    violation_error_message=_("This job was already done that day."))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.day:%Y-%m-%d}"

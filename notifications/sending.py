@@ -218,12 +218,21 @@ def _send_immediate(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bo
     return True
 
 
+def _without_digest(now: dt.datetime) -> QuerySet[Delivery]:
+    """The digest items fired by `now` of the recipients who have not had today's (Paris) digest."""
+    done = Digest.objects.filter(day=timezone.localdate(now), sent_at__isnull=False).values("recipient")
+    return _pending(now).filter(alert__immediate=False).exclude(recipient__in=done)
+
+
+def digests_left(now: dt.datetime) -> bool:
+    """Whether a recipient still waits for today's digest."""
+    return _without_digest(now).exists()
+
+
 def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
     day = timezone.localdate(now)
     pending = _pending(now).filter(alert__immediate=False)
-    done = Digest.objects.filter(day=day, sent_at__isnull=False).values("recipient")
-    recipients = list(pending.exclude(recipient__in=done).order_by("recipient")
-                      .values_list("recipient", flat=True).distinct())
+    recipients = list(_without_digest(now).order_by("recipient").values_list("recipient", flat=True).distinct())
     for recipient in recipients:
         with transaction.atomic():
             digest = _claim_digest(recipient, day, now)

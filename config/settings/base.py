@@ -222,6 +222,9 @@ VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="http://127.0.0.1:8000").rstr
 VIGIE_DIGEST_HOUR = env.int("VIGIE_DIGEST_HOUR", default=7)
 VIGIE_ACK_MAX_AGE_DAYS = env.int("VIGIE_ACK_MAX_AGE_DAYS", default=14)
 VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)  # a delivery is "failed" after this many
+# When (Paris time, hour and minute) beat's daily sweep of every rule is triggered; the hourly sweep does it
+# when that trigger was lost (Redis down at that minute), as it sends the day's digests when theirs was.
+VIGIE_DAILY_SWEEP_AT = (0, 15)
 # The auditor pack (reporting/auditor_pack.py): the share of each indicator's records drawn for tests
 # of detail (20-40 %, what an independent third party verifies), and the seed of the draw (default: the
 # year), so that the same pack can be drawn again.

@@ -4,6 +4,7 @@ import smtplib
 from io import StringIO
 
 import pytest
+import time_machine
 from celery.schedules import crontab
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -12,8 +13,8 @@ from django.utils import timezone
 
 from config.celery import _beat_schedule, app
 from gdpr.services import rights as rights_services
-from notifications import tasks
-from notifications.models import Alert, Delivery
+from notifications import jobs, tasks
+from notifications.models import Alert, DailyRun, Delivery
 from notifications.registry import get_rules
 from tests.factories import UserFactory
 
@@ -39,7 +40,7 @@ def test_the_beat_schedule_sweeps_hourly_daily_and_sends_the_digest_at_the_diges
     assert hourly["task"] == daily["task"] == "notifications.tasks.sweep_and_send"
     assert hourly["kwargs"] == {"schedule": "hourly"} and daily["kwargs"] == {"schedule": "daily"}
     assert isinstance(hourly["schedule"], crontab) and hourly["schedule"].hour == set(range(24))
-    assert daily["schedule"].hour == {0}
+    assert daily["schedule"].hour == {0} and daily["schedule"].minute == {15}
     assert schedule["notifications-digests"]["schedule"].hour == {7}
     assert schedule["notifications-digests"]["task"] == "notifications.tasks.send_digests"
     assert schedule["notifications-immediate"]["task"] == "notifications.tasks.send_immediate"
@@ -68,11 +69,11 @@ def test_the_hourly_sweep_runs_the_hourly_rules_and_the_daily_one_every_rule(mon
     class Monthly:
         code, schedule = "x.monthly", "monthly"
 
-    monkeypatch.setattr(tasks, "get_rules", lambda: [Daily(), Hourly(), Monthly()])
-    assert [r.code for r in tasks.rules_for("hourly")] == ["x.hourly"]
-    assert [r.code for r in tasks.rules_for("daily")] == ["x.daily", "x.hourly", "x.monthly"]
+    monkeypatch.setattr(jobs, "get_rules", lambda: [Daily(), Hourly(), Monthly()])
+    assert [r.code for r in jobs.rules_for("hourly")] == ["x.hourly"]
+    assert [r.code for r in jobs.rules_for("daily")] == ["x.daily", "x.hourly", "x.monthly"]
     with pytest.raises(ValueError, match="unknown schedule"):
-        tasks.rules_for("weekly")
+        jobs.rules_for("weekly")
 
 
 @pytest.mark.django_db
@@ -90,9 +91,11 @@ def test_sweep_and_send_emails_an_overdue_request_once_however_many_runs():
 
 
 @pytest.mark.django_db
-def test_the_hourly_sweep_leaves_daily_rules_alone():
+def test_the_hourly_sweep_leaves_daily_rules_alone_once_the_day_was_swept():
     overdue_request()
-    tasks.sweep_and_send.apply(kwargs={"schedule": "hourly"}).get()
+    with time_machine.travel(timezone.now().replace(hour=10, minute=5), tick=False):
+        DailyRun.objects.create(job="sweep", day=timezone.localdate(), done_at=timezone.now())
+        tasks.sweep_and_send.apply(kwargs={"schedule": "hourly"}).get()
     assert not Alert.objects.filter(rule=DEADLINE).exists()
 
 
