@@ -1,12 +1,13 @@
-"""Admin of the alert ledger: read-only (sweeps write it), with two actions (resend, acknowledge) and
-the "what would be sent today" preview."""
+"""Admin of the alert ledger: read-only (sweeps write it), with three actions (resend, stop the retries of
+undelivered emails, acknowledge), the filter of the alerts whose email could not be delivered, and the
+"what would be sent today" preview."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -18,9 +19,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import ReadOnlyTabularInline, badge
-from core.roles import can_view
 
+from . import services
 from .models import Alert, AlertStatus, Delivery, Urgency
 from .registry import get_rules
 from .sweep import sweep
@@ -34,9 +36,28 @@ URGENCY_COLOURS = {Urgency.OVERDUE: "red", Urgency.URGENT: "red", Urgency.SOON: 
 
 class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
-    fields = ["recipient", "status", "attempts", "sent_at", "last_error"]
+    fields = ["recipient", "status", "attempts", "sent_at", "next_attempt_at", "escalated_at", "last_error"]
     readonly_fields = fields
     extra = 0
+
+
+class UndeliveredFilter(admin.SimpleListFilter):
+    """The alerts with an email still unsent after the last planned attempt (escalated, still retried)."""
+
+    title = _("delivery")
+    parameter_name = "undelivered"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Undelivered after the last planned attempt"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        return queryset.undelivered() if self.value() == "yes" else queryset
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(label=_("Why the retries stop"), max_length=80, widget=forms.TextInput(attrs={"size": 60}),
+                             help_text=_("E.g. wrong address, corrected in the settings; the recipient was told by "
+                                         "phone. Kept in the history."))
 
 
 def _can_change(request: HttpRequest) -> bool:
@@ -47,12 +68,12 @@ def _can_change(request: HttpRequest) -> bool:
 class AlertAdmin(admin.ModelAdmin):
     list_display = ["created_at", "title", "rule", "threshold", "urgency_badge", "immediate", "due_at",
                     "status_badge", "recipients"]
-    list_filter = ["status", "rule", "urgency", "immediate", "created_at"]
+    list_filter = ["status", UndeliveredFilter, "rule", "urgency", "immediate", "created_at"]
     search_fields = ["object_label", "title", "deliveries__recipient"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     inlines = [DeliveryInline]
-    actions = ["resend", "mark_acknowledged"]
+    actions = ["resend", "close_unsent", "mark_acknowledged"]
     change_list_template = "admin/notifications/alert/change_list.html"
     fields = [("title", "status_badge"), ("rule", "threshold", "urgency", "immediate"),
               ("object_label", "admin_link"), ("due_at", "fires_at", "created_at"), "explanation",
@@ -64,10 +85,7 @@ class AlertAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
         # Only the alerts about records the user may view: an alert's title names the record (a case's
         # action, an employee), and the DPO has no business with conflict-of-interest cases.
-        visible = [content_type.pk for content_type in ContentType.objects.filter(
-            pk__in=Alert.objects.values("content_type").distinct())
-            if can_view(request.user, f"{content_type.app_label}.{content_type.model}")]
-        return super().get_queryset(request).filter(content_type__in=visible).prefetch_related("deliveries")
+        return super().get_queryset(request).visible_to(request.user).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -103,7 +121,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected alerts now"), permissions=["notify"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        count = reset_for_resend(queryset)
+        count = services.deliveries_resend(alerts=queryset, actor=request.user)
         from .sending import send_pending
 
         try:
@@ -121,6 +139,20 @@ class AlertAdmin(admin.ModelAdmin):
                 "%(count)d delivery reset to pending; %(sent)d sent now (the others go in the next digest).",
                 "%(count)d deliveries reset to pending; %(sent)d sent now (the others go in the next digest).",
                 count) % {"count": count, "sent": report.deliveries})
+
+    @admin.action(description=_("Stop the retries of the undelivered emails"), permissions=["notify"])
+    def close_unsent(self, request: HttpRequest, queryset: QuerySet[Alert]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=CloseForm, title=gettext("Stop the retries of the undelivered emails"),
+            apply=lambda alert, reason: services.deliveries_close(alert=alert, actor=request.user, reason=reason),
+            done_message=lambda n: ngettext("Retries stopped for %(count)d alert.",
+                                            "Retries stopped for %(count)d alerts.", n) % {"count": n},
+            describe=lambda alert: ", ".join(f"{d.recipient} ({d.get_status_display()})" for d in alert.deliveries.all()),
+            explanation=gettext("Vigie keeps trying to send an alert email until it goes. Stop it only when the "
+                                "recipient learnt of the alert another way, or cannot receive it: the emails "
+                                "not sent yet are closed as failed, with your reason in their history."),
+            refusal=lambda alert, exc: [f"{alert}: {message}" for message in as_the_service_says(alert, exc)],
+        )
 
     @admin.action(description=_("Mark the selected alerts acknowledged"), permissions=["notify"])
     def mark_acknowledged(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
@@ -148,22 +180,6 @@ class AlertAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
-def reset_for_resend(alerts: QuerySet[Alert]) -> int:
-    """Put the failed or sent deliveries of `alerts` back to pending (history kept); returns how many."""
-    count = 0
-    with transaction.atomic():
-        for delivery in Delivery.objects.filter(alert__in=alerts).exclude(status=AlertStatus.PENDING):
-            delivery.status, delivery.last_error = AlertStatus.PENDING, ""
-            delivery._change_reason = "resend from the admin"  # noqa: SLF001 - simple-history's API
-            delivery.save(update_fields=["status", "last_error"])
-            count += 1
-        for alert in alerts.exclude(status=AlertStatus.PENDING):
-            alert.status = AlertStatus.PENDING
-            alert._change_reason = "resend from the admin"  # noqa: SLF001
-            alert.save(update_fields=["status"])
-    return count
-
-
 def preview(now: Any) -> dict[str, Any]:
     """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent)."""
     report = sweep(now, dry_run=True)
@@ -183,6 +199,7 @@ def preview(now: Any) -> dict[str, Any]:
         groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append({
             "title": alert.title, "rule": labels.get(alert.rule, alert.rule), "threshold": alert.threshold,
             "due_at": alert.due_at, "immediate": alert.immediate, "admin_path": alert.admin_path,
-            "attempts": delivery.attempts, "last_error": delivery.last_error})
+            "attempts": delivery.attempts, "last_error": delivery.last_error,
+            "next_attempt_at": delivery.next_attempt_at, "escalated_at": delivery.escalated_at})
     return {"now": now, "groups": sorted(groups.items()), "new_count": len(report.planned),
             "pending_count": len(pending)}

@@ -1,11 +1,12 @@
 """/health/: the overall status for anyone (200 "ok" or "degraded", 503 "down"); the details — database
-engine, broker (checked live), cache, scheduler, what the apps report — only for a staff login or with
-the operator's token (VIGIE_HEALTH_TOKEN, `Authorization: Bearer ...`)."""
+engine, broker (checked live), cache, scheduler, what the apps report (undelivered alerts) — only for a
+staff login or with the operator's token (VIGIE_HEALTH_TOKEN, `Authorization: Bearer ...`)."""
 import datetime as dt
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 
 from core import health
 from tests.clients import admin_client
@@ -52,8 +53,10 @@ def test_the_token_and_a_staff_login_get_the_details(client):
     assert body["status"] == "ok"
     assert body["database"] == "ok" and body["database_engine"] in {"sqlite", "postgresql"}
     assert body["broker"] == "ok" and body["cache"] == "ok" and body["scheduler"] == "unknown"
+    assert body["alerts"] == {"status": "ok", "undelivered": 0}
+    # A staff user who may not see the ledger: the same, without the alerts.
     staff = admin_client()
-    assert staff.get("/health/").json() == body
+    assert staff.get("/health/").json() == {name: value for name, value in body.items() if name != "alerts"}
 
 
 def test_scheduler_is_late_when_heartbeats_stop(client, settings):
@@ -93,3 +96,29 @@ def test_the_redis_broker_is_checked_live(client, settings, own_redis):
     assert client.get("/health/").json() == {"status": "degraded"}
     start_redis(servers, port)
     assert details(client)["broker"] == "ok"
+
+
+def _undelivered_alert(model: str) -> None:
+    """An alert about a record of `model` whose email could not be sent after the last attempt."""
+    from notifications.models import Alert, Delivery
+
+    now = dt.datetime(2026, 3, 10, 6, 50, tzinfo=dt.UTC)
+    content_type = ContentType.objects.get_by_natural_key(*model.split("."))
+    alert = Alert.objects.create(rule="test.rule", threshold="overdue", content_type=content_type, object_id=1,
+                                 object_label="REF-1", due_at=now, fires_at=now, urgency="overdue", immediate=True,
+                                 title="REF-1 overdue")
+    Delivery.objects.create(alert=alert, recipient="dpo@example.org", attempts=8, escalated_at=now,
+                            last_error="ConnectionRefusedError: [Errno 111] Connection refused")
+
+
+def test_undelivered_alerts_are_a_warning_counted_for_what_the_viewer_may_see(client, roles):
+    _undelivered_alert("gdpr.rightsrequest")
+    body = details(client)
+    assert body["status"] == "degraded" and body["alerts"] == {"status": "warning", "undelivered": 1}
+    dpo = admin_client("DPO").get("/health/").json()
+    assert dpo["status"] == "degraded" and dpo["alerts"]["undelivered"] == 1
+    # The training manager may not see rights requests: not even that an alert about one exists.
+    training = admin_client("Training manager").get("/health/").json()
+    assert training["status"] == "ok" and training["alerts"] == {"status": "ok", "undelivered": 0}
+    # Anonymous callers: the state of the service, not of the alerts.
+    assert client.get("/health/").json() == {"status": "ok"}

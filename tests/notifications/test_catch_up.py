@@ -5,11 +5,13 @@ been done, once. Beat's real schedule is played in frozen time (tests/notificati
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 
 from notifications.models import Alert, Digest
 from tests.factories import UserFactory
@@ -80,3 +82,23 @@ def test_the_hourly_tick_does_the_daily_sweep_only_after_its_time_and_the_digest
     for moment in ticks(at(10, 7, 0), at(10, 23, 55)):
         tick(moment, skip=lost)
     assert len(mail.outbox) == 2 and Digest.objects.get().sent_at == at(10, 7, 5)
+
+
+class DownAtSeven(EmailBackend):
+    """An SMTP server that hangs up on every message sent at 07:00-07:59."""
+
+    def send_messages(self, messages):
+        from django.utils import timezone
+
+        if timezone.localtime().hour == 7:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_a_digest_refused_at_its_hour_goes_at_a_later_hourly_tick_the_same_day(settings):
+    settings.EMAIL_BACKEND = "tests.notifications.test_catch_up.DownAtSeven"
+    for moment in ticks(at(10, 0, 0), at(10, 12, 0)):
+        tick(moment)
+    assert len(mail.outbox) == 2
+    digest = Digest.objects.get(sent_at__isnull=False)
+    assert (digest.day, digest.sent_at) == (dt.date(2026, 3, 10), at(10, 8, 5))

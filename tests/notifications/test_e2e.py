@@ -59,6 +59,8 @@ def _new_stack(redis_url: str, smtp_port: int, tmp_path: Path) -> Stack:
         DATABASE_URL=_database_url(), CONN_MAX_AGE="0", REDIS_URL=redis_url,
         EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_TIMEOUT="5", DPO_EMAILS=DPO,
         COMPLIANCE_EMAILS="", TRAINING_EMAILS="", VIGIE_IMMEDIATE_SECONDS="1",
+        # A refused delivery is tried again after 1 s (5 minutes by default), at beat's next run.
+        VIGIE_ALERT_RETRY_BASE_SECONDS="1",
         PYTHONUNBUFFERED="1", LOG_LEVEL="INFO",
     )
     return Stack(env=env, workdir=tmp_path)
@@ -165,7 +167,7 @@ def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_o
     s, client = stack
     handler, _port = smtp_server
     req = overdue_request()
-    _sweep(s, client)  # the first attempt is refused; the task's retry (or beat's next run) sends it
+    _sweep(s, client)  # the first attempt is refused; beat's next run after the delivery's wait sends it
     _wait_for(lambda: handler.messages, s, "the email after the refusal")
     time.sleep(2.5)
     assert handler.refused == 1

@@ -51,12 +51,13 @@ def test_the_beat_schedule_sweeps_hourly_daily_and_sends_the_digest_at_the_diges
     assert app.conf.timezone == "Europe/Paris"
 
 
-def test_acks_late_only_on_the_idempotent_sweep_and_retries_with_backoff_on_smtp_errors():
+def test_acks_late_only_on_the_idempotent_sweep_and_no_celery_retry_of_smtp_errors():
     assert tasks.sweep_and_send.acks_late is True
     assert tasks.send_digests.acks_late is False and tasks.send_immediate.acks_late is False
+    # A retry seconds later would burn attempts against a server still down: each delivery has its own
+    # retry time, and beat's next run sends what is due.
     for task in (tasks.sweep_and_send, tasks.send_digests, tasks.send_immediate):
-        assert smtplib.SMTPException in task.autoretry_for
-        assert task.retry_backoff and task.max_retries >= 3
+        assert not getattr(task, "autoretry_for", ())
 
 
 def test_the_hourly_sweep_runs_the_hourly_rules_and_the_daily_one_every_rule(monkeypatch):
@@ -110,15 +111,24 @@ class RefusesOnce(EmailBackend):
 
 
 @pytest.mark.django_db
-def test_an_smtp_refusal_keeps_the_delivery_pending_then_the_retry_sends_it_once(settings):
+def test_an_smtp_refusal_keeps_the_delivery_pending_then_the_run_after_its_wait_sends_it_once(settings):
     settings.EMAIL_BACKEND = "tests.notifications.test_tasks.RefusesOnce"
     RefusesOnce.refused = 0
     overdue_request()
-    # Eager: the autoretry runs at once instead of after the backoff.
-    tasks.sweep_and_send.apply(kwargs={"schedule": "daily"}).get()
-    assert RefusesOnce.refused == 1
-    assert len(mail.outbox) == 1
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        tasks.sweep_and_send.apply(kwargs={"schedule": "daily"}).get()
+    assert RefusesOnce.refused == 1 and mail.outbox == []
     delivery = Delivery.objects.get(alert__rule=DEADLINE)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at == start + dt.timedelta(minutes=5)
+    with time_machine.travel(start + dt.timedelta(minutes=4), tick=False):
+        tasks.send_immediate.apply().get()
+    assert mail.outbox == []  # it waits
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        tasks.send_immediate.apply().get()
+    assert len(mail.outbox) == 1
+    delivery.refresh_from_db()
     assert delivery.status == "sent" and delivery.attempts == 2
     # The first attempt left it pending with the server's answer (history keeps each state).
     states = list(delivery.history.order_by("history_date", "history_id").values_list("status", "last_error"))
