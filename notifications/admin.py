@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import ReadOnlyTabularInline, badge
+from core.roles import can_view
 
 from . import services
 from .models import Alert, AlertStatus, Delivery, Urgency
@@ -176,14 +177,16 @@ class AlertAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.opts,
-                   "title": gettext("What would be sent today"), **preview(timezone.now())}
+                   "title": gettext("What would be sent today"), **preview(timezone.now(), request.user)}
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
-def preview(now: Any) -> dict[str, Any]:
-    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent)."""
-    report = sweep(now, dry_run=True)
-    labels = {rule.code: rule.label() for rule in get_rules()}
+def preview(now: Any, user: Any) -> dict[str, Any]:
+    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent), of
+    the records `user` may view only (an alert's title names its record)."""
+    rules = [rule for rule in get_rules() if can_view(user, rule.model)]
+    report = sweep(now, rules=rules, dry_run=True)
+    labels = {rule.code: rule.label() for rule in rules}
     groups: dict[str, dict[str, list]] = {}
     for planned in report.planned:
         for recipient in planned.recipients:
@@ -191,7 +194,7 @@ def preview(now: Any) -> dict[str, Any]:
                 "title": planned.item.title, "rule": labels.get(planned.rule.code, planned.rule.code),
                 "threshold": planned.item.threshold_code(planned.threshold), "due_at": planned.item.due_at,
                 "immediate": planned.threshold.immediate, "admin_path": planned.item.admin_path})
-    pending = (Delivery.objects.filter(status=AlertStatus.PENDING)
+    pending = (Delivery.objects.filter(status=AlertStatus.PENDING).visible_to(user)
                .exclude(alert__status=AlertStatus.ACKNOWLEDGED).select_related("alert")
                .order_by("recipient", "alert__due_at"))
     for delivery in pending:

@@ -97,6 +97,18 @@ def test_the_preview_lists_what_the_next_sweep_would_create_and_what_is_pending_
     assert admin_client().get(reverse("admin:notifications_alert_preview")).status_code in (302, 403)
 
 
+def test_the_preview_shows_only_the_alerts_about_records_the_user_may_view():
+    req = overdue_request()
+    training = admin_client("Training manager", language="en")
+    page = training.get(reverse("admin:notifications_alert_preview")).content.decode()
+    assert req.reference not in page and "dpo@example.org" not in page  # a planned alert
+    sweep()
+    page = training.get(reverse("admin:notifications_alert_preview")).content.decode()
+    assert req.reference not in page and "dpo@example.org" not in page  # a pending delivery
+    assert req.reference in admin_client("DPO", language="en").get(
+        reverse("admin:notifications_alert_preview")).content.decode()
+
+
 # --- emails that could not be delivered (issue 14) --------------------------------------------------------
 
 def undelivered_alert():
