@@ -23,6 +23,7 @@ def _beat_schedule() -> dict:
     digest_hour = int(getattr(settings, "VIGIE_DIGEST_HOUR", os.environ.get("VIGIE_DIGEST_HOUR", 7)))
     immediate_seconds = float(getattr(settings, "VIGIE_IMMEDIATE_SECONDS",
                                       os.environ.get("VIGIE_IMMEDIATE_SECONDS", 300)))
+    daily_hour, daily_minute = settings.VIGIE_DAILY_SWEEP_AT
     return {
         # Proves beat and a worker are alive; the health page shows the last beat.
         "heartbeat": {"task": "core.tasks.heartbeat", "schedule": settings.VIGIE_HEARTBEAT_SECONDS},
@@ -31,12 +32,15 @@ def _beat_schedule() -> dict:
         # Both send the immediate alerts they created; a missed run catches up at the next one.
         "notifications-sweep-hourly": {"task": "notifications.tasks.sweep_and_send",
                                        "schedule": crontab(minute=5), "kwargs": {"schedule": "hourly"}},
+        # A lost trigger of the daily sweep or of the digests (beat drops what it cannot hand to the broker)
+        # is caught up by the next hourly one (notifications/jobs.py).
         "notifications-sweep-daily": {"task": "notifications.tasks.sweep_and_send",
-                                      "schedule": crontab(hour=0, minute=15), "kwargs": {"schedule": "daily"}},
+                                      "schedule": crontab(hour=daily_hour, minute=daily_minute),
+                                      "kwargs": {"schedule": "daily"}},
         # One digest per recipient per day, at VIGIE_DIGEST_HOUR (Paris time, default 7).
         "notifications-digests": {"task": "notifications.tasks.send_digests",
                                   "schedule": crontab(hour=digest_hour, minute=0)},
-        # Immediate alerts still pending (SMTP was down, a retry gave up): every few minutes.
+        # Immediate alerts due (new ones, and those whose wait after a failed attempt is over): every few minutes.
         "notifications-immediate": {"task": "notifications.tasks.send_immediate", "schedule": immediate_seconds},
         # The current year's indicators, recomputed every night (reporting/tasks.py; a frozen year is left
         # as it is), after the daily sweep.

@@ -1,10 +1,12 @@
-"""Admin of the alert ledger: read-only (sweeps write it), with two actions (resend, acknowledge) and
-the "what would be sent today" preview."""
+"""Admin of the alert ledger: read-only (sweeps write it), with three actions (resend, stop the retries of
+undelivered emails, acknowledge), the filter of the alerts whose email could not be delivered, and the
+"what would be sent today" preview."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -17,9 +19,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import ReadOnlyTabularInline, badge
 from core.roles import can_view
 
+from . import services
 from .models import Alert, AlertStatus, Delivery, Urgency
 from .registry import get_rules
 from .sweep import sweep
@@ -33,9 +37,28 @@ URGENCY_COLOURS = {Urgency.OVERDUE: "red", Urgency.URGENT: "red", Urgency.SOON: 
 
 class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
-    fields = ["recipient", "status", "attempts", "sent_at", "last_error"]
+    fields = ["recipient", "status", "attempts", "sent_at", "next_attempt_at", "escalated_at", "last_error"]
     readonly_fields = fields
     extra = 0
+
+
+class UndeliveredFilter(admin.SimpleListFilter):
+    """The alerts with an email still unsent after the last planned attempt (escalated, still retried)."""
+
+    title = _("delivery")
+    parameter_name = "undelivered"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Undelivered after the last planned attempt"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        return queryset.undelivered() if self.value() == "yes" else queryset
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(label=_("Why the retries stop"), max_length=80, widget=forms.TextInput(attrs={"size": 60}),
+                             help_text=_("E.g. wrong address, corrected in the settings; the recipient was told by "
+                                         "phone. Kept in the history."))
 
 
 def _can_change(request: HttpRequest) -> bool:
@@ -46,12 +69,12 @@ def _can_change(request: HttpRequest) -> bool:
 class AlertAdmin(admin.ModelAdmin):
     list_display = ["created_at", "title", "rule", "threshold", "urgency_badge", "immediate", "due_at",
                     "status_badge", "recipients"]
-    list_filter = ["status", "rule", "urgency", "immediate", "created_at"]
+    list_filter = ["status", UndeliveredFilter, "rule", "urgency", "immediate", "created_at"]
     search_fields = ["object_label", "title", "deliveries__recipient"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     inlines = [DeliveryInline]
-    actions = ["resend", "mark_acknowledged"]
+    actions = ["resend", "close_unsent", "mark_acknowledged"]
     change_list_template = "admin/notifications/alert/change_list.html"
     fields = [("title", "status_badge"), ("rule", "threshold", "urgency", "immediate"),
               ("object_label", "admin_link"), ("due_at", "fires_at", "created_at"), "explanation",
@@ -61,7 +84,8 @@ class AlertAdmin(admin.ModelAdmin):
                        "acknowledged_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
-        # Only the alerts about records the user may view (the preview below reads the same way).
+        # Only the alerts about records the user may view: an alert's title names the record (a case's
+        # action, an employee), and the DPO has no business with conflict-of-interest cases.
         return super().get_queryset(request).visible_to(request.user).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
@@ -98,7 +122,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected alerts now"), permissions=["notify"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        count = reset_for_resend(queryset)
+        count = services.deliveries_resend(alerts=queryset, actor=request.user)
         from .sending import send_pending
 
         try:
@@ -116,6 +140,20 @@ class AlertAdmin(admin.ModelAdmin):
                 "%(count)d delivery reset to pending; %(sent)d sent now (the others go in the next digest).",
                 "%(count)d deliveries reset to pending; %(sent)d sent now (the others go in the next digest).",
                 count) % {"count": count, "sent": report.deliveries})
+
+    @admin.action(description=_("Stop the retries of the undelivered emails"), permissions=["notify"])
+    def close_unsent(self, request: HttpRequest, queryset: QuerySet[Alert]) -> HttpResponse | None:
+        return form_action(
+            self, request, queryset, form_class=CloseForm, title=gettext("Stop the retries of the undelivered emails"),
+            apply=lambda alert, reason: services.deliveries_close(alert=alert, actor=request.user, reason=reason),
+            done_message=lambda n: ngettext("Retries stopped for %(count)d alert.",
+                                            "Retries stopped for %(count)d alerts.", n) % {"count": n},
+            describe=lambda alert: ", ".join(f"{d.recipient} ({d.get_status_display()})" for d in alert.deliveries.all()),
+            explanation=gettext("Vigie keeps trying to send an alert email until it goes. Stop it only when the "
+                                "recipient learnt of the alert another way, or cannot receive it: the emails "
+                                "not sent yet are closed as failed, with your reason in their history."),
+            refusal=lambda alert, exc: [f"{alert}: {message}" for message in as_the_service_says(alert, exc)],
+        )
 
     @admin.action(description=_("Mark the selected alerts acknowledged"), permissions=["notify"])
     def mark_acknowledged(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
@@ -143,36 +181,20 @@ class AlertAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
-def reset_for_resend(alerts: QuerySet[Alert]) -> int:
-    """Put the failed or sent deliveries of `alerts` back to pending (history kept); returns how many."""
-    count = 0
-    with transaction.atomic():
-        for delivery in Delivery.objects.filter(alert__in=alerts).exclude(status=AlertStatus.PENDING):
-            delivery.status, delivery.last_error = AlertStatus.PENDING, ""
-            delivery._change_reason = "resend from the admin"  # noqa: SLF001 - simple-history's API
-            delivery.save(update_fields=["status", "last_error"])
-            count += 1
-        for alert in alerts.exclude(status=AlertStatus.PENDING):
-            alert.status = AlertStatus.PENDING
-            alert._change_reason = "resend from the admin"  # noqa: SLF001
-            alert.save(update_fields=["status"])
-    return count
-
-
 def preview(now: Any, user: Any) -> dict[str, Any]:
-    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent): those
-    about records `user` may view, as in the ledger's list."""
-    report = sweep(now, dry_run=True)
-    labels = {rule.code: rule.label() for rule in get_rules()}
+    """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent), of
+    the records `user` may view only (an alert's title names its record)."""
+    rules = [rule for rule in get_rules() if can_view(user, rule.model)]
+    report = sweep(now, rules=rules, dry_run=True)
+    labels = {rule.code: rule.label() for rule in rules}
     groups: dict[str, dict[str, list]] = {}
-    planned_items = [planned for planned in report.planned if can_view(user, planned.rule.model)]
-    for planned in planned_items:
+    for planned in report.planned:
         for recipient in planned.recipients:
             groups.setdefault(recipient, {"new": [], "pending": []})["new"].append({
                 "title": planned.item.title, "rule": labels.get(planned.rule.code, planned.rule.code),
                 "threshold": planned.item.threshold_code(planned.threshold), "due_at": planned.item.due_at,
                 "immediate": planned.threshold.immediate, "admin_path": planned.item.admin_path})
-    pending = (Delivery.objects.filter(status=AlertStatus.PENDING, alert__in=Alert.objects.visible_to(user))
+    pending = (Delivery.objects.filter(status=AlertStatus.PENDING).visible_to(user)
                .exclude(alert__status=AlertStatus.ACKNOWLEDGED).select_related("alert")
                .order_by("recipient", "alert__due_at"))
     for delivery in pending:
@@ -180,6 +202,7 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
         groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append({
             "title": alert.title, "rule": labels.get(alert.rule, alert.rule), "threshold": alert.threshold,
             "due_at": alert.due_at, "immediate": alert.immediate, "admin_path": alert.admin_path,
-            "attempts": delivery.attempts, "last_error": delivery.last_error})
-    return {"now": now, "groups": sorted(groups.items()), "new_count": len(planned_items),
+            "attempts": delivery.attempts, "last_error": delivery.last_error,
+            "next_attempt_at": delivery.next_attempt_at, "escalated_at": delivery.escalated_at})
+    return {"now": now, "groups": sorted(groups.items()), "new_count": len(report.planned),
             "pending_count": len(pending)}

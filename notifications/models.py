@@ -3,7 +3,9 @@ recipient.
 
 A sweep (notifications/sweep.py) creates the rows of the thresholds crossed since the last one; the
 unique constraint makes a second sweep, or two at once, create nothing more. Sending (a separate step)
-claims pending deliveries and marks them sent.
+claims the pending deliveries that are due (a failed one waits for its `next_attempt_at`) and marks them
+sent. `DailyRun` records that a day's sweep or digests were done, so that a missed beat trigger is caught
+up by the next hourly one (notifications/jobs.py).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .querysets import AlertQuerySet
+from .querysets import AlertQuerySet, DeliveryQuerySet
 
 
 class Urgency(models.TextChoices):
@@ -101,7 +103,14 @@ class Digest(models.Model):
 
 
 class Delivery(models.Model):
-    """The alert to one recipient: sent once, in the digest of a day or at once."""
+    """The alert to one recipient: sent once, in the digest of a day or at once.
+
+    Each failed attempt (one SMTP conversation about it) pushes `next_attempt_at` further away (the wait
+    doubles, up to a cap of hours). It is never given up by itself: after VIGIE_ALERT_MAX_ATTEMPTS it is
+    escalated (`escalated_at`: the health page, the admin, an email to the escalation addresses) and
+    still tried at the capped interval, until it is sent or a person closes it ("failed", with who and
+    why in its history) or acknowledges the alert.
+    """
 
     alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.EmailField(_("recipient"))
@@ -112,7 +121,19 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     digest = models.ForeignKey(Digest, verbose_name=_("digest"), null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="deliveries", help_text=_("The daily email it went out in."))
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True,
+        help_text=_("After a failed attempt, it is not tried again before this time. Empty: as soon as it is due."))
+    escalated_at = models.DateTimeField(
+        _("escalated at"), null=True, blank=True,
+        help_text=_("When it still could not be sent after the last planned attempt: administrators were warned; "
+                    "it is still tried until it is sent or closed."))
+    escalation_notified_at = models.DateTimeField(
+        _("escalation emailed at"), null=True, blank=True,
+        help_text=_("When the escalation addresses were told by email that it could not be sent."))
     history = HistoricalRecords()
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery")
@@ -120,8 +141,42 @@ class Delivery(models.Model):
         ordering = ["alert", "recipient"]
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient",
-                                    violation_error_message=_("This alert already goes to this recipient."))
+                                    violation_error_message=_("This alert already goes to this recipient.")),
+            # A retry time means "still to send": a sent or closed delivery has none.
+            models.CheckConstraint(condition=models.Q(status=AlertStatus.PENDING) | models.Q(next_attempt_at__isnull=True),
+                                   name="delivery_retry_only_when_pending",
+                                   violation_error_message=_("Only an unsent delivery has a next attempt.")),
         ]
 
     def __str__(self) -> str:
         return f"{self.alert} → {self.recipient}"
+
+
+class DailyJob(models.TextChoices):
+    SWEEP = "sweep", _("Daily sweep")
+    DIGESTS = "digests", _("Daily digests")
+
+
+class DailyRun(models.Model):
+    """A daily job done for a Paris day: the sweep of every rule, or the digests of the day (all sent).
+
+    Beat has one trigger a day for each (00:15, VIGIE_DIGEST_HOUR) and loses a trigger it cannot hand to
+    the broker; the hourly tick does the job while the day has no row (notifications/jobs.py). A
+    technical record, like `Digest`, without history: one row per job and day, written once.
+    """
+
+    job = models.CharField(_("job"), max_length=16, choices=DailyJob.choices)
+    day = models.DateField(_("day"), help_text=_("The Paris day the job was done for."))
+    done_at = models.DateTimeField(_("done at"))
+
+    class Meta:
+        verbose_name = _("daily run")
+        verbose_name_plural = _("daily runs")
+        ordering = ["-day", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "day"], name="daily_run_once_per_job_and_day",
+                                    violation_error_message=_("This job was already done that day."))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.day:%Y-%m-%d}"

@@ -1,24 +1,48 @@
-"""Reads of the alert ledger shared by the admin's list, its preview and any other listing of alerts."""
+"""Reads of the ledger shared by the admin, the health page and the sending: what a user may see of it,
+and the emails still unsent after their last planned attempt."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Exists, OuterRef
 
 from core.roles import can_view
 
+# The statuses, as plain values: models.py imports this module.
+PENDING, ACKNOWLEDGED = "pending", "acknowledged"
 
-def visible_content_types(user: Any, content_types: models.QuerySet[ContentType] | None = None) -> list[int]:
-    """The ids of the content types (of `content_types`, default all) whose records `user` may view."""
-    content_types = ContentType.objects.all() if content_types is None else content_types
-    return [content_type.pk for content_type in content_types
+
+def visible_content_types(user: Any) -> list[int]:
+    """The kinds of record, among those the ledger has alerts about, that `user` may view: an alert's
+    title names its record (a case's action, an employee), and a role must not learn, even by a count,
+    what it may not see."""
+    from .models import Alert
+
+    used = Alert.objects.order_by().values("content_type").distinct()
+    return [content_type.pk for content_type in ContentType.objects.filter(pk__in=used)
             if can_view(user, f"{content_type.app_label}.{content_type.model}")]
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def escalated(self) -> DeliveryQuerySet:
+        """Still unsent after the last planned attempt (VIGIE_ALERT_MAX_ATTEMPTS), and nobody closed it or
+        acknowledged its alert: what the health page, the admin and the escalation email report."""
+        return (self.filter(status=PENDING, escalated_at__isnull=False)
+                .exclude(alert__status=ACKNOWLEDGED))
+
+    def visible_to(self, user: Any) -> DeliveryQuerySet:
+        return self.filter(alert__content_type__in=visible_content_types(user))
 
 
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> AlertQuerySet:
-        """The alerts about records `user` may view: an alert's title and label name its record (a case's
-        action, an employee, a rights request), so an alert is shown only to who may view that record."""
-        kinds = ContentType.objects.filter(pk__in=self.model._default_manager.values("content_type").distinct())
-        return self.filter(content_type__in=visible_content_types(user, kinds))
+        """The alerts about records `user` may view (see `visible_content_types`)."""
+        return self.filter(content_type__in=visible_content_types(user))
+
+    def undelivered(self) -> AlertQuerySet:
+        """The alerts with an email still unsent after the last planned attempt (`DeliveryQuerySet.escalated`)."""
+        from .models import Delivery
+
+        return self.filter(Exists(Delivery.objects.escalated().filter(alert=OuterRef("pk"))))

@@ -2,10 +2,11 @@
 
 `send_pending(now)` is the second step after the sweep (notifications/sweep.py):
 
-1. every pending delivery of an immediate alert (breaches, anything overdue) goes out at once, one email
-   per delivery;
+1. every pending delivery of an immediate alert (breaches, anything overdue) that is due goes out at once,
+   one email per delivery;
 2. with `digests=True`, every other pending delivery goes in the daily digest of its recipient: one email
    per recipient and Paris day, its items grouped by urgency (overdue, urgent, soon, for information).
+   A recipient's digest is due when one of its items is; it then carries all of them.
 
 Claiming: each email is sent inside its own transaction that holds its rows —
 `select_for_update(skip_locked=True)` on PostgreSQL, so two workers never send the same delivery (the
@@ -14,11 +15,17 @@ second one skips the rows the first holds); SQLite serialises writers. A deliver
 a `Digest` row, unique per (recipient, day), written and locked before the email goes out: a second run
 the same day, or two at once, sends no second digest.
 
-SMTP errors (`smtplib.SMTPException`, `OSError`): the deliveries of that email get `attempts + 1` and
-`last_error` and stay pending (failed after VIGIE_ALERT_MAX_ATTEMPTS attempts, default 8), the run stops
-at the first error of the connection (the server is down: the others would fail too) and the report says
-`had_errors`; `report.raise_for_errors()` raises `SendFailed` so that the Celery task retries with backoff.
-Nothing is lost: what was not sent is still pending for the next run.
+SMTP errors (`smtplib.SMTPException`, `OSError`): one attempt is one SMTP conversation about a delivery,
+so the deliveries of the email that failed get `attempts + 1`, `last_error`, and a `next_attempt_at`
+before which no run tries them again: VIGIE_ALERT_RETRY_BASE_SECONDS (5 minutes), doubled at each
+failure, capped at VIGIE_ALERT_RETRY_MAX_SECONDS (2 hours). The run stops at the first error of the
+connection (the server is down: the others would fail too, and they keep their attempts) and the report
+says `had_errors`. Nothing retries faster than that: the Celery tasks do not retry, the beat schedule's
+next run sends what is due. A delivery is never given up by itself: after VIGIE_ALERT_MAX_ATTEMPTS
+attempts (8: about 6 h 30 of failures) it is escalated (`escalated_at`; the health page and the admin
+count it; the escalation addresses get an email when the server takes mail, see `_notify_escalations`)
+and still tried every 2 hours, until it is sent, a person closes it (notifications/services.py) or the
+alert is acknowledged.
 
 At most once more: if the process dies after the SMTP server accepted a message and before the database
 commit, that transaction rolls back and that one message (never more) is sent again by the next run. Its
@@ -33,6 +40,7 @@ import datetime as dt
 import logging
 import smtplib
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -59,10 +67,8 @@ SMTP_ERRORS = (smtplib.SMTPException, OSError)
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 REASON_SENT = "sent"
 REASON_FAILED = "send failed"
-
-
-class SendFailed(Exception):
-    """Some emails could not be sent (SMTP error): their deliveries stay pending; try again later."""
+REASON_ESCALATED = "send failed: escalated, still unsent after the last planned attempt"
+REASON_NOTIFIED = "escalation emailed"
 
 
 @dataclass
@@ -71,8 +77,11 @@ class SendReport:
     immediate: int = 0  # immediate emails sent
     digests: int = 0  # digests sent
     deliveries: int = 0  # deliveries marked sent
-    failed: int = 0  # deliveries that reached the maximum number of attempts
+    escalated: int = 0  # deliveries this run escalated (still unsent after VIGIE_ALERT_MAX_ATTEMPTS attempts)
+    notices: int = 0  # escalation emails sent
     errors: list[str] = field(default_factory=list)
+    stopped: bool = False  # at a connection error: the server is down
+    failed_ids: list[int] = field(default_factory=list, repr=False)  # the deliveries of the failed emails
 
     @property
     def had_errors(self) -> bool:
@@ -81,10 +90,6 @@ class SendReport:
     @property
     def emails(self) -> int:
         return self.immediate + self.digests
-
-    def raise_for_errors(self) -> None:
-        if self.errors:
-            raise SendFailed("; ".join(self.errors))
 
 
 # --- the acknowledge link -----------------------------------------------------------------------------
@@ -129,21 +134,38 @@ def acknowledge(alert: Alert, recipient: str, now: dt.datetime | None = None) ->
 
 # --- sending --------------------------------------------------------------------------------------------
 
-def digest_due(now: dt.datetime | None = None) -> bool:
-    """Whether the daily digest is due at `now` (from VIGIE_DIGEST_HOUR, Paris time), for the scheduler."""
-    return timezone.localtime(now or timezone.now()).hour >= settings.VIGIE_DIGEST_HOUR
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long a delivery waits after its `attempts`-th failed attempt: VIGIE_ALERT_RETRY_BASE_SECONDS,
+    doubled at each further failure, at most VIGIE_ALERT_RETRY_MAX_SECONDS (5, 10, 20, 40, 80 minutes,
+    then every 2 hours by default): an outage of minutes costs an attempt or two, one of days is still
+    retried every few hours."""
+    base = float(settings.VIGIE_ALERT_RETRY_BASE_SECONDS)
+    cap = float(settings.VIGIE_ALERT_RETRY_MAX_SECONDS)
+    return dt.timedelta(seconds=min(cap, base * 2 ** min(max(attempts - 1, 0), 32)))
+
+
+def escalation_recipients() -> list[str]:
+    """Who is told of an undelivered alert email: VIGIE_ESCALATION_EMAILS, else the ADMINS of the settings."""
+    configured = [address for address in getattr(settings, "VIGIE_ESCALATION_EMAILS", []) if address]
+    if configured:
+        return configured
+    return [admin if isinstance(admin, str) else admin[1] for admin in getattr(settings, "ADMINS", [])]
 
 
 def send_pending(now: dt.datetime | None = None, *, digests: bool = True) -> SendReport:
-    """Send the immediate emails, then (with `digests`) today's digests. Never raises on SMTP errors:
-    see `SendReport.had_errors` / `raise_for_errors()`."""
+    """Send the immediate emails that are due, then (with `digests`) today's digests, then tell the
+    escalation addresses of what could not be sent after the last planned attempt. Never raises on SMTP
+    errors: see `SendReport.had_errors`."""
     now = now or timezone.now()
     report = SendReport(now=now)
     mailer = _Mailer()
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            if _send_immediate(mailer, report, now) and digests:
-                _send_digests(mailer, report, now)
+            report.stopped = not _send_immediate(mailer, report, now)
+            if digests and not report.stopped:
+                report.stopped = not _send_digests(mailer, report, now)
+            if not report.stopped:
+                _notify_escalations(mailer, report, now)
     finally:
         mailer.close()
     if report.had_errors:
@@ -179,6 +201,11 @@ def _pending(now: dt.datetime) -> QuerySet[Delivery]:
             .exclude(alert__status=AlertStatus.ACKNOWLEDGED))
 
 
+def _due(now: dt.datetime) -> Q:
+    """Not waiting after a failed attempt."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
 def _lock(queryset: QuerySet) -> QuerySet:
     if connection.vendor == "postgresql":
         return queryset.select_for_update(skip_locked=True, of=("self",))
@@ -198,11 +225,11 @@ def _try_send(mailer: _Mailer, message: EmailMultiAlternatives, report: SendRepo
 
 def _send_immediate(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
     """Send every pending immediate delivery; False when the run must stop (the server is down)."""
-    ids = list(_pending(now).filter(alert__immediate=True).order_by("alert__fires_at", "pk")
+    ids = list(_pending(now).filter(_due(now), alert__immediate=True).order_by("alert__fires_at", "pk")
                .values_list("pk", flat=True))
     for pk in ids:
         with transaction.atomic():
-            delivery = _lock(Delivery.objects.filter(pk=pk, status=AlertStatus.PENDING)
+            delivery = _lock(Delivery.objects.filter(_due(now), pk=pk, status=AlertStatus.PENDING)
                              .exclude(alert__status=AlertStatus.ACKNOWLEDGED)).select_related("alert").first()
             if delivery is None:  # another worker has it, or sent it meanwhile
                 continue
@@ -218,11 +245,23 @@ def _send_immediate(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bo
     return True
 
 
+def _without_digest(now: dt.datetime) -> QuerySet[Delivery]:
+    """The digest items fired by `now` of the recipients who have not had today's (Paris) digest."""
+    done = Digest.objects.filter(day=timezone.localdate(now), sent_at__isnull=False).values("recipient")
+    return _pending(now).filter(alert__immediate=False).exclude(recipient__in=done)
+
+
+def digests_left(now: dt.datetime) -> bool:
+    """Whether a recipient still waits for today's digest (its items may be waiting after a failed one)."""
+    return _without_digest(now).exists()
+
+
 def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
     day = timezone.localdate(now)
     pending = _pending(now).filter(alert__immediate=False)
-    done = Digest.objects.filter(day=day, sent_at__isnull=False).values("recipient")
-    recipients = list(pending.exclude(recipient__in=done).order_by("recipient")
+    # Due when one of its items is (a new one, or one whose wait after a failed digest is over); the
+    # digest then carries every pending item of the recipient, and each of them counts the attempt.
+    recipients = list(_without_digest(now).filter(_due(now)).order_by("recipient")
                       .values_list("recipient", flat=True).distinct())
     for recipient in recipients:
         with transaction.atomic():
@@ -272,28 +311,68 @@ def _record_sent(deliveries: list[Delivery], now: dt.datetime, report: SendRepor
         delivery.sent_at = now
         delivery.attempts += 1
         delivery.last_error = ""
+        delivery.next_attempt_at = None
         delivery.digest = digest
-    bulk_update_with_history(deliveries, Delivery, ["status", "sent_at", "attempts", "last_error", "digest"],
+    bulk_update_with_history(deliveries, Delivery,
+                             ["status", "sent_at", "attempts", "last_error", "next_attempt_at", "digest"],
                              default_change_reason=REASON_SENT, default_date=now)
     report.deliveries += len(deliveries)
-    _settle_alerts({d.alert_id for d in deliveries}, now)
+    settle_alerts({d.alert_id for d in deliveries}, now)
 
 
 def _record_failure(deliveries: list[Delivery], error: str, now: dt.datetime, report: SendReport) -> None:
-    max_attempts = getattr(settings, "VIGIE_ALERT_MAX_ATTEMPTS", 8)
+    """One more attempt for each delivery of the email that failed, and its wait before the next one; past
+    the last planned attempt, escalated (never given up: it stays pending)."""
+    max_attempts = settings.VIGIE_ALERT_MAX_ATTEMPTS
+    escalated = []
     for delivery in deliveries:
         delivery.attempts += 1
         delivery.last_error = error
-        if delivery.attempts >= max_attempts:
-            delivery.status = AlertStatus.FAILED
-            report.failed += 1
-    bulk_update_with_history(deliveries, Delivery, ["status", "attempts", "last_error"],
+        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        if delivery.attempts >= max_attempts and delivery.escalated_at is None:
+            delivery.escalated_at = now
+            delivery._change_reason = REASON_ESCALATED  # noqa: SLF001 - simple-history's API
+            escalated.append(delivery)
+    bulk_update_with_history(deliveries, Delivery, ["attempts", "last_error", "next_attempt_at", "escalated_at"],
                              default_change_reason=REASON_FAILED, default_date=now)
-    _settle_alerts({d.alert_id for d in deliveries}, now)
+    report.failed_ids.extend(delivery.pk for delivery in deliveries)
+    if escalated:
+        report.escalated += len(escalated)
+        logger.error("notifications: %d alert email(s) still unsent after %d attempts, escalated (deliveries %s); "
+                     "retried every %s s until sent or closed: %s", len(escalated), max_attempts,
+                     ", ".join(str(d.pk) for d in escalated), settings.VIGIE_ALERT_RETRY_MAX_SECONDS, error)
 
 
-def _settle_alerts(alert_ids: set[int], now: dt.datetime) -> None:
-    """An alert is sent when all its deliveries are; failed when none is pending and one failed."""
+def _notify_escalations(mailer: _Mailer, report: SendReport, now: dt.datetime) -> None:
+    """One email to the escalation addresses about the deliveries of this run that failed past their last
+    planned attempt and that nobody was told of yet.
+
+    Only when the server takes mail (the run did not stop at a connection error): a refused mailbox is
+    worth telling someone else, while a server that is down would refuse this email too (the health page
+    and the admin say it then). If this email fails, they are told at the delivery's next failed attempt.
+    The email names the recipient and the error, not the alert: what it is about stays behind the login
+    of the admin, for the people who may see it."""
+    recipients = escalation_recipients()
+    if not recipients or not report.failed_ids:
+        return
+    with transaction.atomic():
+        deliveries = list(_lock(Delivery.objects.escalated().filter(pk__in=report.failed_ids,
+                                                                      escalation_notified_at__isnull=True))
+                          .order_by("pk"))
+        if not deliveries:
+            return
+        error, _go_on = _try_send(mailer, escalation_message(deliveries, recipients), report)
+        if error:
+            return
+        for delivery in deliveries:
+            delivery.escalation_notified_at = now
+        bulk_update_with_history(deliveries, Delivery, ["escalation_notified_at"],
+                                 default_change_reason=REASON_NOTIFIED, default_date=now)
+        report.notices += 1
+
+
+def settle_alerts(alert_ids: set[int], now: dt.datetime, *, reason: str = REASON_SENT, actor: Any = None) -> None:
+    """An alert is sent when all its deliveries are; failed when none is pending and one was closed unsent."""
     changed = []
     alerts = Alert.objects.filter(pk__in=alert_ids, status=AlertStatus.PENDING).annotate(
         open=Count("deliveries", filter=Q(deliveries__status=AlertStatus.PENDING)),
@@ -304,7 +383,8 @@ def _settle_alerts(alert_ids: set[int], now: dt.datetime) -> None:
             alert.status = AlertStatus.FAILED if alert.failed else AlertStatus.SENT
             changed.append(alert)
     if changed:
-        bulk_update_with_history(changed, Alert, ["status"], default_change_reason=REASON_SENT, default_date=now)
+        bulk_update_with_history(changed, Alert, ["status"], default_change_reason=reason[:100], default_user=actor,
+                                 default_date=now)
 
 
 # --- the emails -----------------------------------------------------------------------------------------
@@ -360,7 +440,7 @@ def digest_context(recipient: str, alerts: list[Alert], day: dt.date) -> dict:
 
 def digest_message(digest: Digest, alerts: list[Alert], now: dt.datetime) -> EmailMultiAlternatives:
     context = digest_context(digest.recipient, alerts, digest.day)
-    return _message(context["subject"], "notifications/digest", context, digest.recipient,
+    return _message(context["subject"], "notifications/digest", context, [digest.recipient],
                     f"<vigie-digest-{digest.pk}@{_host()}>")
 
 
@@ -373,17 +453,43 @@ def immediate_message(delivery: Delivery) -> EmailMultiAlternatives:
         subject = _("[Vigie] %(urgency)s: %(title)s") % {"urgency": item["urgency"], "title": alert.title}
     context = {"recipient": delivery.recipient, "item": item, "subject": subject,
                "site_url": settings.VIGIE_SITE_URL}
-    return _message(subject, "notifications/immediate", context, delivery.recipient,
+    return _message(subject, "notifications/immediate", context, [delivery.recipient],
                     f"<vigie-alert-{alert.pk}-{delivery.pk}@{_host()}>")
 
 
-def _message(subject: str, template: str, context: dict, recipient: str,
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", seconds // 3600) % {"count": seconds // 3600}
+    minutes = max(1, round(seconds / 60))
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def escalation_message(deliveries: list[Delivery], recipients: list[str]) -> EmailMultiAlternatives:
+    """Which alert emails could not be delivered: to whom, after how many attempts, the last error, a link
+    to the alert in the admin. Not the alert's title or record (the escalation addresses may not be
+    entitled to them)."""
+    items = [{"recipient": d.recipient, "attempts": d.attempts, "error": d.last_error,
+              "since": date_format(timezone.localtime(d.escalated_at), "SHORT_DATETIME_FORMAT"),
+              "url": site_url(reverse("admin:notifications_alert_change", args=[d.alert_id]))}
+             for d in deliveries]
+    count = len(items)
+    subject = ngettext("[Vigie] %(count)d alert email could not be delivered",
+                       "[Vigie] %(count)d alert emails could not be delivered", count) % {"count": count}
+    context = {"subject": subject, "items": items, "count": count, "site_url": settings.VIGIE_SITE_URL,
+               "attempts": settings.VIGIE_ALERT_MAX_ATTEMPTS,
+               "interval": _duration(settings.VIGIE_ALERT_RETRY_MAX_SECONDS)}
+    return _message(subject, "notifications/escalation", context, recipients,
+                    f"<vigie-escalation-{deliveries[0].pk}-{count}@{_host()}>")
+
+
+def _message(subject: str, template: str, context: dict, recipients: list[str],
              message_id: str) -> EmailMultiAlternatives:
     subject = " ".join(subject.split())[:250]  # no newline in a header
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-                                     to=[recipient], headers={"Message-ID": message_id,
-                                                              "Auto-Submitted": "auto-generated"})
+                                     to=recipients, headers={"Message-ID": message_id,
+                                                             "Auto-Submitted": "auto-generated"})
     message.attach_alternative(html, "text/html")
     return message

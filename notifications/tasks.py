@@ -1,6 +1,7 @@
-"""The Celery tasks of the alerts: sweep the deadline rules, then send (config/celery.py schedules them).
+"""The Celery tasks of the alerts: sweep the deadline rules, then send (config/celery.py schedules them;
+notifications/jobs.py does the work and catches up a lost daily trigger).
 
-Reliability (issue 6):
+Reliability (issue 6, issue 14):
 - `sweep_and_send` is idempotent: the ledger's unique constraint makes a second sweep, a retried one or
   two at once create nothing more. So it runs with `acks_late=True`: a worker killed in the middle
   leaves the message unacknowledged, it is delivered again and the sweep simply runs again.
@@ -11,62 +12,20 @@ Reliability (issue 6):
   acknowledgement (`acks_late=False`): a replayed message would add nothing, because what is left to
   send lives in the ledger, not in the message, and the next scheduled run (every few minutes) picks
   up whatever is still pending. Nothing is lost; at most the one message in flight is repeated.
-- SMTP errors: `send_pending` keeps the failed deliveries pending with their last error; the task then
-  raises `SendingIncomplete` and Celery retries it with exponential backoff (`retry_backoff`), up to
-  `max_retries`; after that the next scheduled run tries again.
-
-Schedules of the rules: a rule's optional class attribute `schedule` is "daily" (the default),
-"hourly" (breaches: the 72-hour clock) or "monthly" (training renewals). The hourly sweep runs the
-"hourly" rules; the daily sweep runs every rule, the "monthly" ones included: the ledger makes a
-daily run of a monthly rule alert each renewal once, on the first day it falls within its window, and
-a run on the 1st only would lose a month to one missed night. So "monthly" is documentation of how
-rarely such a rule's records change, not a separate beat entry.
+- SMTP errors: no task retries. Each delivery carries its own retry time (`next_attempt_at`, backing
+  off from minutes to hours, notifications/sending.py) and the next scheduled run sends what is due. A
+  Celery retry a few seconds later would only have burned attempts against a server that is still down.
 """
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.utils import timezone
 
-from .registry import Rule, get_rules
-from .sweep import sweep
+from .jobs import run_sending, run_sweep
 
 logger = logging.getLogger(__name__)
-
-SCHEDULES = ("hourly", "daily")
-RETRY = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": True,  # 1 s, 2 s, 4 s... with jitter
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
-
-
-class SendingIncomplete(smtplib.SMTPException):
-    """Some deliveries could not be sent (they stay pending with their last error): retry later."""
-
-
-def rules_for(schedule: str) -> list[Rule]:
-    """The rules a sweep of this schedule runs: "hourly" → the hourly ones; "daily" → all of them."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r} (expected one of {', '.join(SCHEDULES)})")
-    rules = get_rules()
-    if schedule == "hourly":
-        return [rule for rule in rules if getattr(rule, "schedule", "daily") == "hourly"]
-    return rules
-
-
-def _send(*, digests: bool) -> dict:
-    from .sending import send_pending
-
-    report = send_pending(timezone.now(), digests=digests)
-    summary = _summary(report)
-    if getattr(report, "had_errors", False):
-        raise SendingIncomplete(f"some deliveries are still pending: {summary}")
-    return summary
 
 
 def _summary(report: object) -> dict:
@@ -80,22 +39,24 @@ def _summary(report: object) -> dict:
     return out
 
 
-@shared_task(name="notifications.tasks.sweep_and_send", acks_late=True, **RETRY)
+@shared_task(name="notifications.tasks.sweep_and_send", acks_late=True)
 def sweep_and_send(schedule: str = "daily") -> dict:
-    """Sweep the rules of `schedule` (idempotent), then send the immediate alerts that are due."""
-    report = sweep(timezone.now(), rules=rules_for(schedule))
-    logger.info("sweep %s: %s alert(s), %s deliveries created", schedule, report.created, report.deliveries)
-    sent = _send(digests=False)
-    return {"schedule": schedule, "created": report.created, "deliveries": report.deliveries, "sent": sent}
+    """Sweep the rules of `schedule` (the hourly tick also does the day's sweep and digests when their
+    trigger was lost), then send what is due."""
+    now = timezone.now()
+    ran, report = run_sweep(schedule, now)
+    logger.info("sweep %s: %s alert(s), %s deliveries created", ran, report.created, report.deliveries)
+    sent = _summary(run_sending(now, digests=True))
+    return {"schedule": ran, "created": report.created, "deliveries": report.deliveries, "sent": sent}
 
 
-@shared_task(name="notifications.tasks.send_digests", **RETRY)  # acks_late=False: see the module docstring
+@shared_task(name="notifications.tasks.send_digests")  # acks_late=False: see the module docstring
 def send_digests() -> dict:
-    """The day's digest to each recipient (and any immediate alert still pending)."""
-    return _send(digests=True)
+    """The day's digest to each recipient (and any immediate alert due)."""
+    return _summary(run_sending(timezone.now(), digests=True))
 
 
-@shared_task(name="notifications.tasks.send_immediate", **RETRY)  # acks_late=False: see the module docstring
+@shared_task(name="notifications.tasks.send_immediate")  # acks_late=False: see the module docstring
 def send_immediate() -> dict:
-    """The immediate alerts (breaches, anything overdue) still pending."""
-    return _send(digests=False)
+    """The immediate alerts (breaches, anything overdue) that are due."""
+    return _summary(run_sending(timezone.now(), digests=False))

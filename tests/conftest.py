@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.processes import own_redis  # noqa: F401 - a fixture for every test
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

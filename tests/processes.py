@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,3 +93,41 @@ def signal_group(proc: subprocess.Popen, sig: int) -> None:
         os.killpg(proc.pid, sig)  # the group of the process we started, by its id
     except ProcessLookupError:
         pass
+
+
+# --- a redis-server of a test's own ------------------------------------------------------------------------
+
+REDIS_START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_redis(servers: Processes, port: int) -> None:
+    """Start (or start again, after a kill) the redis-server of `servers` on `port`, without persistence."""
+    binary = shutil.which("redis-server")
+    before = servers.log_size(servers.workdir / "redis.log")
+    proc, log = servers.start_command("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                                "--appendonly", "no", "--dir", str(servers.workdir)])
+    servers.wait_for_log(proc, log, "Ready to accept connections", REDIS_START_TIMEOUT, after=before)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[Processes, int]]:
+    """A redis-server of this test's own, on a free port, that the test can kill (`servers.kill(
+    servers.procs[0][0])`) and restart (`start_redis`): (its processes, its port)."""
+    from tests.conftest import require_service
+
+    if shutil.which("redis-server") is None:
+        require_service("redis-server is not installed (apt-get install redis-server)")
+    servers = Processes(env=dict(os.environ), workdir=tmp_path)
+    port = free_port()
+    start_redis(servers, port)
+    try:
+        yield servers, port
+    finally:
+        servers.stop()

@@ -208,6 +208,11 @@ for _folder in [VAR_DIR] + ([] if REDIS_URL else [CELERY_BROKER_DIR / "queue", C
     _folder.mkdir(parents=True, exist_ok=True)
 # How often beat writes its heartbeat (seconds); the health page says when it last did.
 VIGIE_HEARTBEAT_SECONDS = env.float("VIGIE_HEARTBEAT_SECONDS", default=60.0)
+# GET /health/ (core/views.py) answers everyone with the overall status only ({"status": "ok"|"degraded"},
+# 200; {"status": "down"}, 503 when the database does not answer). The details (database engine, broker and
+# cache checked live, scheduler, undelivered alerts) go to a logged-in staff user, or to a monitoring tool
+# sending `Authorization: Bearer <VIGIE_HEALTH_TOKEN>` (a long random string; empty: no token accepted).
+VIGIE_HEALTH_TOKEN = env.str("VIGIE_HEALTH_TOKEN", default="")
 
 # Email: SMTP when EMAIL_HOST is set, else one file per message under var/mail/.
 EMAIL_HOST = env.str("EMAIL_HOST", default="")
@@ -244,7 +249,20 @@ VIGIE_ALERT_THRESHOLDS: dict[str, list[int]] = {}
 VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 VIGIE_DIGEST_HOUR = env.int("VIGIE_DIGEST_HOUR", default=7)
 VIGIE_ACK_MAX_AGE_DAYS = env.int("VIGIE_ACK_MAX_AGE_DAYS", default=14)
-VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)  # a delivery is "failed" after this many
+# Retries of an alert email the SMTP server did not take (notifications/sending.py). One attempt is one SMTP
+# conversation about it; after a failed one it waits VIGIE_ALERT_RETRY_BASE_SECONDS, doubled at each failure,
+# at most VIGIE_ALERT_RETRY_MAX_SECONDS (by default 5, 10, 20, 40, 80 minutes, then every 2 hours). After
+# VIGIE_ALERT_MAX_ATTEMPTS attempts (8: about 6 h 30 of failures) it is escalated, never given up: the health
+# page and the admin count it, VIGIE_ESCALATION_EMAILS (else the addresses of ADMINS) get one email naming the
+# recipient and the error (not what the alert is about) when the server takes mail, and it is still tried
+# every VIGIE_ALERT_RETRY_MAX_SECONDS until it goes or a person closes it in the admin.
+VIGIE_ALERT_MAX_ATTEMPTS = env.int("VIGIE_ALERT_MAX_ATTEMPTS", default=8)
+VIGIE_ALERT_RETRY_BASE_SECONDS = env.int("VIGIE_ALERT_RETRY_BASE_SECONDS", default=300)
+VIGIE_ALERT_RETRY_MAX_SECONDS = env.int("VIGIE_ALERT_RETRY_MAX_SECONDS", default=2 * 3600)
+VIGIE_ESCALATION_EMAILS: list[str] = env.list("VIGIE_ESCALATION_EMAILS", default=[])
+# When (Paris time, hour and minute) beat's daily sweep of every rule is triggered; the hourly sweep does it
+# when that trigger was lost (Redis down at that minute), as it sends the day's digests when theirs was.
+VIGIE_DAILY_SWEEP_AT = (0, 15)
 # The auditor pack (reporting/auditor_pack.py): the share of each indicator's records drawn for tests
 # of detail (20-40 %, what an independent third party verifies), and the seed of the draw (default: the
 # year), so that the same pack can be drawn again.

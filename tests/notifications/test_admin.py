@@ -113,3 +113,82 @@ def test_the_preview_shows_only_the_alerts_about_records_the_user_may_view():
         assert "0 new alerts" in page and "0 pending deliveries" in page, swept
         assert req.reference in dpo.get(url).content.decode(), swept
     assert req.reference not in manager.get(reverse(CHANGELIST)).content.decode()
+
+
+# --- emails that could not be delivered (issue 14) --------------------------------------------------------
+
+def undelivered_alert():
+    """A swept overdue alert whose email failed past its last planned attempt: escalated, still retried."""
+    req, alert = swept_alert()
+    now = timezone.now()
+    Delivery.objects.filter(alert=alert).update(attempts=8, escalated_at=now, next_attempt_at=now + dt.timedelta(hours=2),
+                                                last_error="ConnectionRefusedError: [Errno 111] Connection refused")
+    return req, alert
+
+
+def test_the_admin_index_tells_who_may_see_them_how_many_alert_emails_could_not_be_delivered():
+    req, alert = undelivered_alert()
+    page = admin_client("DPO", language="en").get(reverse("admin:index")).content.decode()
+    assert "vigie-undelivered-alerts" in page
+    assert "1 alert email could not be delivered after the last planned attempt" in page
+    assert f'{reverse(CHANGELIST)}?undelivered=yes' in page
+    # The training manager may not see rights requests, nor learn that an alert about one is stuck.
+    assert "vigie-undelivered-alerts" not in admin_client("Training manager", language="en").get(
+        reverse("admin:index")).content.decode()
+    # Acknowledged: a person has it in hand.
+    Alert.objects.filter(pk=alert.pk).update(status="acknowledged")
+    assert "vigie-undelivered-alerts" not in admin_client("DPO").get(reverse("admin:index")).content.decode()
+
+
+def test_the_alert_list_filters_the_alerts_whose_email_could_not_be_delivered():
+    req, _alert = undelivered_alert()
+    other = overdue_request()
+    sweep()
+    client = admin_client("DPO", language="en")
+    page = client.get(reverse(CHANGELIST), {"undelivered": "yes"}).content.decode()
+    assert req.reference in page and other.reference not in page
+    assert "Undelivered after the last planned attempt" in page
+
+
+def test_resend_sends_at_once_an_email_waiting_after_failed_attempts():
+    req, alert = undelivered_alert()
+    admin_client("DPO", language="en").post(reverse(CHANGELIST), {"action": "resend", "_selected_action": [alert.pk]})
+    delivery = Delivery.objects.get(alert=alert)
+    assert (delivery.status, delivery.next_attempt_at, delivery.attempts) == ("sent", None, 9)
+    assert len(mail.outbox) == 1 and req.reference in mail.outbox[0].subject
+
+
+def test_a_person_stops_the_retries_with_a_reason_kept_in_the_history():
+    from notifications.sending import send_pending
+
+    _req, alert = undelivered_alert()
+    user = UserFactory(groups=["DPO"])
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    data = {"action": "close_unsent", "_selected_action": [alert.pk]}
+    form = client.post(reverse(CHANGELIST), data)
+    assert form.status_code == 200 and "Why the retries stop" in form.content.decode()
+    refused = client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "  "})
+    assert refused.status_code == 200 and Delivery.objects.get(alert=alert).status == "pending"
+    client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "the DPO was told by phone"})
+    delivery = Delivery.objects.get(alert=alert)
+    alert.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at, alert.status) == ("failed", None, "failed")
+    last = delivery.history.order_by("history_id").last()
+    assert (last.history_user, last.history_change_reason) == (user, "closed unsent: the DPO was told by phone")
+    assert alert.history.order_by("history_id").last().history_user == user
+    assert not Alert.objects.undelivered().exists()
+    assert send_pending(timezone.now() + dt.timedelta(days=1)).emails == 0 and mail.outbox == []
+    # Nothing left to close: said, not a 500.
+    again = client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "again"}, follow=True)
+    assert "already sent or closed" in again.content.decode()
+
+
+def test_the_auditor_cannot_stop_the_retries():
+    _req, alert = undelivered_alert()
+    client = admin_client("Auditor", language="en")
+    client.post(reverse(CHANGELIST), {"action": "close_unsent", "_selected_action": [alert.pk], "apply": "1",
+                                      "reason": "no"})
+    assert Delivery.objects.get(alert=alert).status == "pending"

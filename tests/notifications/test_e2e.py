@@ -10,14 +10,8 @@ and at the SMTP server. The test data is committed (`transactional_db`) so the w
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import email
-import email.header
-import email.policy
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,66 +22,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 
-from tests.processes import Processes
+from tests.processes import Processes, start_redis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
 DPO = "dpo@example.org"
 START_TIMEOUT = 30.0
 TASK_TIMEOUT = 30.0
-
-
-# --- the SMTP server ------------------------------------------------------------------------------------
-
-class Collector:
-    """An aiosmtpd handler keeping every accepted message; refuses the first `refuse` ones with 451; with
-    `hold_at=n`, keeps the n-th message and then does not answer (the client waits for its "250") until
-    `release` is set: the message is delivered, and its sender does not know it yet."""
-
-    def __init__(self, refuse: int = 0, hold_at: int | None = None) -> None:
-        self.refuse = refuse
-        self.refused = 0
-        self.hold_at = hold_at
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's API
-        with self.lock:
-            if self.refused < self.refuse:
-                self.refused += 1
-                return "451 try later"
-            message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                               policy=email.policy.default)
-            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-            self.messages.append(message)
-            hold = len(self.messages) == self.hold_at
-        if hold:
-            self.holding.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Collector, int]]:
-    from aiosmtpd.controller import Controller
-
-    handler = Collector(**getattr(request, "param", {}))
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 # --- the worker and beat --------------------------------------------------------------------------------
@@ -118,6 +59,8 @@ def _new_stack(redis_url: str, smtp_port: int, tmp_path: Path) -> Stack:
         DATABASE_URL=_database_url(), CONN_MAX_AGE="0", REDIS_URL=redis_url,
         EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_TIMEOUT="5", DPO_EMAILS=DPO,
         COMPLIANCE_EMAILS="", TRAINING_EMAILS="", VIGIE_IMMEDIATE_SECONDS="1",
+        # A refused delivery is tried again after 1 s (5 minutes by default), at beat's next run.
+        VIGIE_ALERT_RETRY_BASE_SECONDS="1",
         PYTHONUNBUFFERED="1", LOG_LEVEL="INFO",
     )
     return Stack(env=env, workdir=tmp_path)
@@ -224,7 +167,7 @@ def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_o
     s, client = stack
     handler, _port = smtp_server
     req = overdue_request()
-    _sweep(s, client)  # the first attempt is refused; the task's retry (or beat's next run) sends it
+    _sweep(s, client)  # the first attempt is refused; beat's next run after the delivery's wait sends it
     _wait_for(lambda: handler.messages, s, "the email after the refusal")
     time.sleep(2.5)
     assert handler.refused == 1
@@ -267,38 +210,10 @@ def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_mes
     assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1, 1]
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[Stack, int]]:
-    """A redis-server of this test's own, on a free port, that the test can kill and restart."""
-    import shutil
-
-    from tests.conftest import require_service
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        require_service("redis-server is not installed (apt-get install redis-server)")
-    servers = Stack(env=dict(os.environ), workdir=tmp_path)
-    port = _free_port()
-    start_redis(servers, binary, port)
-    try:
-        yield servers, port
-    finally:
-        servers.stop()
-
-
-def start_redis(servers: Stack, binary: str, port: int) -> None:
-    before = servers.log_size(servers.workdir / "redis.log")
-    proc, log = servers.start_command("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                                "--appendonly", "no", "--dir", str(servers.workdir)])
-    servers.wait_for_log(proc, log, "Ready to accept connections", START_TIMEOUT, after=before)
-
-
 def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, own_redis, smtp_server, tmp_path):  # noqa: ANN001
     """Redis dies after a first alert went out; a request becomes overdue meanwhile. Worker and beat stay
     up, nothing is sent and nothing is lost; when Redis is back, the next sweep sends that one alert,
     once, and not the first one again."""
-    import shutil
-
     from celery import Celery
 
     from notifications.models import Delivery
@@ -324,7 +239,7 @@ def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, o
         assert len(handler.messages) == 1
         assert all(proc.poll() is None for proc, _log in s.procs), s.logs()
 
-        start_redis(servers, shutil.which("redis-server"), redis_port)
+        start_redis(servers, redis_port)
         s.wait_for_log(s.procs[0][0], worker_log, "Connected to redis", 60, after=seen)
         _sweep(s, client)
         _wait_for(lambda: len(handler.messages) == 2, s, "the email of the request that became overdue")

@@ -1,5 +1,6 @@
 """Sending the ledger: immediate emails, one digest per recipient and Paris day, SMTP failures that leave
-deliveries pending and send each once later, French by default."""
+deliveries pending, waiting longer after each failed attempt, escalated past the last planned one and
+still sent once later, French by default."""
 import datetime as dt
 import smtplib
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
 from notifications.models import Alert, Delivery, Digest
-from notifications.sending import SendFailed, read_ack_token, send_pending
+from notifications.sending import read_ack_token, retry_delay, send_pending
 
 PARIS = ZoneInfo("Europe/Paris")
 pytestmark = pytest.mark.django_db
@@ -139,25 +140,38 @@ def test_smtp_down_leaves_deliveries_pending_then_each_goes_once(settings):
     settings.EMAIL_BACKEND = FAILING
     report = send_pending(at(2026, 11, 26, 7))
     assert report.had_errors and report.emails == 0 and "SMTPServerDisconnected" in report.errors[0]
-    with pytest.raises(SendFailed):
-        report.raise_for_errors()
-    # the run stopped at the first connection error: the digest was not even tried
+    assert report.stopped
+    # the run stopped at the first connection error: the digest was not even tried, and keeps its attempts
     first = Delivery.objects.get(alert=late)
     assert (first.status, first.attempts, first.sent_at) == ("pending", 1, None)
+    assert first.next_attempt_at == at(2026, 11, 26, 7, 5)  # 5 minutes after the first failure
     assert "Connection unexpectedly closed" in first.last_error
     assert Delivery.objects.get(alert=soon).attempts == 0
+    send_pending(at(2026, 11, 26, 7, 4))  # the immediate one waits; the digest is tried: one attempt each
+    assert Delivery.objects.get(alert=late).attempts == 1 and Delivery.objects.get(alert=soon).attempts == 1
     send_pending(at(2026, 11, 26, 7, 5))
     assert Delivery.objects.get(alert=late).attempts == 2
+    assert Delivery.objects.get(alert=late).next_attempt_at == at(2026, 11, 26, 7, 15)  # then 10 minutes
     assert not Digest.objects.filter(sent_at__isnull=False).exists()
 
     settings.EMAIL_BACKEND = LOCMEM
+    report = send_pending(at(2026, 11, 26, 7, 8))
+    assert not report.had_errors and report.emails == 0  # both wait, until 07:15 and 07:09
     report = send_pending(at(2026, 11, 26, 7, 10))
-    assert not report.had_errors and report.immediate == 1 and report.digests == 1
-    send_pending(at(2026, 11, 26, 7, 15))
+    assert (report.immediate, report.digests) == (0, 1)
+    report = send_pending(at(2026, 11, 26, 7, 15))
+    assert (report.immediate, report.digests) == (1, 0)
+    send_pending(at(2026, 11, 26, 7, 20))
     assert len(mail.outbox) == 2
-    assert set(Delivery.objects.values_list("status", "last_error")) == {("sent", "")}
+    assert set(Delivery.objects.values_list("status", "last_error", "next_attempt_at")) == {("sent", "", None)}
     assert Delivery.objects.get(alert=late).attempts == 3
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_wait_after_a_failed_attempt_doubles_from_minutes_to_a_cap_of_hours(settings):
+    settings.VIGIE_ALERT_RETRY_BASE_SECONDS, settings.VIGIE_ALERT_RETRY_MAX_SECONDS = 300, 7200
+    assert [retry_delay(n).total_seconds() / 60 for n in range(1, 10)] == [5, 10, 20, 40, 80, 120, 120, 120, 120]
+    assert retry_delay(10_000) == dt.timedelta(hours=2)
 
 
 def test_a_digest_failure_keeps_its_day_open_until_it_goes(settings):
@@ -171,17 +185,26 @@ def test_a_digest_failure_keeps_its_day_open_until_it_goes(settings):
     assert len(mail.outbox) == 1 and Digest.objects.get().sent_at == at(2026, 11, 26, 8)
 
 
-def test_after_the_maximum_attempts_a_delivery_is_failed(settings):
+def test_after_the_last_planned_attempt_a_delivery_is_escalated_and_still_retried_until_it_goes(settings):
     a = alert("overdue", immediate=True)
     settings.EMAIL_BACKEND = FAILING
     settings.VIGIE_ALERT_MAX_ATTEMPTS = 2
+    settings.VIGIE_ESCALATION_EMAILS = ["it@example.org"]
     send_pending(at(2026, 11, 26, 7))
     report = send_pending(at(2026, 11, 26, 8))
-    assert report.failed == 1
+    assert report.escalated == 1 and report.notices == 0  # the server is down: it would refuse that email too
     a.refresh_from_db()
-    assert Delivery.objects.get().status == "failed" and a.status == "failed"
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.escalated_at) == ("pending", 2, at(2026, 11, 26, 8))
+    assert a.status == "pending"
+    assert delivery.history.order_by("history_id").last().history_change_reason == (
+        "send failed: escalated, still unsent after the last planned attempt")
+    assert Alert.objects.undelivered().get() == a
+    assert send_pending(at(2026, 11, 26, 9)).escalated == 0  # escalated once
     settings.EMAIL_BACKEND = LOCMEM
-    assert send_pending(at(2026, 11, 26, 9)).emails == 0
+    assert send_pending(at(2026, 11, 26, 12)).immediate == 1
+    a.refresh_from_db()
+    assert a.status == "sent" and len(mail.outbox) == 1 and not Alert.objects.undelivered().exists()
 
 
 def test_french_by_default_english_wording_underneath(settings):

@@ -4,6 +4,7 @@ import smtplib
 from io import StringIO
 
 import pytest
+import time_machine
 from celery.schedules import crontab
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -12,8 +13,8 @@ from django.utils import timezone
 
 from config.celery import _beat_schedule, app
 from gdpr.services import rights as rights_services
-from notifications import tasks
-from notifications.models import Alert, Delivery
+from notifications import jobs, tasks
+from notifications.models import Alert, DailyRun, Delivery
 from notifications.registry import get_rules
 from tests.factories import UserFactory
 
@@ -39,7 +40,7 @@ def test_the_beat_schedule_sweeps_hourly_daily_and_sends_the_digest_at_the_diges
     assert hourly["task"] == daily["task"] == "notifications.tasks.sweep_and_send"
     assert hourly["kwargs"] == {"schedule": "hourly"} and daily["kwargs"] == {"schedule": "daily"}
     assert isinstance(hourly["schedule"], crontab) and hourly["schedule"].hour == set(range(24))
-    assert daily["schedule"].hour == {0}
+    assert daily["schedule"].hour == {0} and daily["schedule"].minute == {15}
     assert schedule["notifications-digests"]["schedule"].hour == {7}
     assert schedule["notifications-digests"]["task"] == "notifications.tasks.send_digests"
     assert schedule["notifications-immediate"]["task"] == "notifications.tasks.send_immediate"
@@ -50,12 +51,13 @@ def test_the_beat_schedule_sweeps_hourly_daily_and_sends_the_digest_at_the_diges
     assert app.conf.timezone == "Europe/Paris"
 
 
-def test_acks_late_only_on_the_idempotent_sweep_and_retries_with_backoff_on_smtp_errors():
+def test_acks_late_only_on_the_idempotent_sweep_and_no_celery_retry_of_smtp_errors():
     assert tasks.sweep_and_send.acks_late is True
     assert tasks.send_digests.acks_late is False and tasks.send_immediate.acks_late is False
+    # A retry seconds later would burn attempts against a server still down: each delivery has its own
+    # retry time, and beat's next run sends what is due.
     for task in (tasks.sweep_and_send, tasks.send_digests, tasks.send_immediate):
-        assert smtplib.SMTPException in task.autoretry_for
-        assert task.retry_backoff and task.max_retries >= 3
+        assert not getattr(task, "autoretry_for", ())
 
 
 def test_the_hourly_sweep_runs_the_hourly_rules_and_the_daily_one_every_rule(monkeypatch):
@@ -68,11 +70,11 @@ def test_the_hourly_sweep_runs_the_hourly_rules_and_the_daily_one_every_rule(mon
     class Monthly:
         code, schedule = "x.monthly", "monthly"
 
-    monkeypatch.setattr(tasks, "get_rules", lambda: [Daily(), Hourly(), Monthly()])
-    assert [r.code for r in tasks.rules_for("hourly")] == ["x.hourly"]
-    assert [r.code for r in tasks.rules_for("daily")] == ["x.daily", "x.hourly", "x.monthly"]
+    monkeypatch.setattr(jobs, "get_rules", lambda: [Daily(), Hourly(), Monthly()])
+    assert [r.code for r in jobs.rules_for("hourly")] == ["x.hourly"]
+    assert [r.code for r in jobs.rules_for("daily")] == ["x.daily", "x.hourly", "x.monthly"]
     with pytest.raises(ValueError, match="unknown schedule"):
-        tasks.rules_for("weekly")
+        jobs.rules_for("weekly")
 
 
 @pytest.mark.django_db
@@ -90,9 +92,11 @@ def test_sweep_and_send_emails_an_overdue_request_once_however_many_runs():
 
 
 @pytest.mark.django_db
-def test_the_hourly_sweep_leaves_daily_rules_alone():
+def test_the_hourly_sweep_leaves_daily_rules_alone_once_the_day_was_swept():
     overdue_request()
-    tasks.sweep_and_send.apply(kwargs={"schedule": "hourly"}).get()
+    with time_machine.travel(timezone.now().replace(hour=10, minute=5), tick=False):
+        DailyRun.objects.create(job="sweep", day=timezone.localdate(), done_at=timezone.now())
+        tasks.sweep_and_send.apply(kwargs={"schedule": "hourly"}).get()
     assert not Alert.objects.filter(rule=DEADLINE).exists()
 
 
@@ -107,15 +111,24 @@ class RefusesOnce(EmailBackend):
 
 
 @pytest.mark.django_db
-def test_an_smtp_refusal_keeps_the_delivery_pending_then_the_retry_sends_it_once(settings):
+def test_an_smtp_refusal_keeps_the_delivery_pending_then_the_run_after_its_wait_sends_it_once(settings):
     settings.EMAIL_BACKEND = "tests.notifications.test_tasks.RefusesOnce"
     RefusesOnce.refused = 0
     overdue_request()
-    # Eager: the autoretry runs at once instead of after the backoff.
-    tasks.sweep_and_send.apply(kwargs={"schedule": "daily"}).get()
-    assert RefusesOnce.refused == 1
-    assert len(mail.outbox) == 1
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        tasks.sweep_and_send.apply(kwargs={"schedule": "daily"}).get()
+    assert RefusesOnce.refused == 1 and mail.outbox == []
     delivery = Delivery.objects.get(alert__rule=DEADLINE)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at == start + dt.timedelta(minutes=5)
+    with time_machine.travel(start + dt.timedelta(minutes=4), tick=False):
+        tasks.send_immediate.apply().get()
+    assert mail.outbox == []  # it waits
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        tasks.send_immediate.apply().get()
+    assert len(mail.outbox) == 1
+    delivery.refresh_from_db()
     assert delivery.status == "sent" and delivery.attempts == 2
     # The first attempt left it pending with the server's answer (history keeps each state).
     states = list(delivery.history.order_by("history_date", "history_id").values_list("status", "last_error"))

@@ -1,0 +1,25 @@
+"""What the alerts tell the health page (core/health.py): the emails still unsent after their last planned
+attempt. Escalated, they are still retried; the page warns until they are sent, closed or acknowledged."""
+from __future__ import annotations
+
+from typing import Any
+
+from core.health import OK, OPERATOR, WARNING
+from core.roles import can_view
+
+from .models import Alert, Delivery
+
+
+def undelivered_alerts(viewer: Any) -> dict[str, dict[str, Any]] | None:
+    """The count for the operator; for a user, only of alerts about records they may view (not even a
+    count tells a role what it may not see); nothing for a user who may not see the ledger."""
+    undelivered = Delivery.objects.escalated()
+    if viewer is not OPERATOR:
+        if not can_view(viewer, Alert):
+            return None
+        undelivered = undelivered.visible_to(viewer)
+    count = undelivered.count()
+    return {"alerts": {"status": WARNING if count else OK, "undelivered": count}}
+
+
+HEALTH_CHECKS = (undelivered_alerts,)

@@ -1,0 +1,61 @@
+"""What a person does to the alert emails from the admin: send them again now, or stop the retries of
+those that could not be delivered. Each change writes a history row naming who and why."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.services import save_with_history
+
+from .models import Alert, AlertStatus, Delivery
+from .sending import settle_alerts
+
+REASON_RESEND = "resend from the admin"
+
+
+@transaction.atomic
+def deliveries_resend(*, alerts: QuerySet[Alert], actor: Any) -> int:
+    """Make every delivery of `alerts` due now: the sent or closed ones go out again, those waiting after
+    a failed attempt do not wait any more (a new failure is escalated again at once past the last planned
+    attempt). Returns how many deliveries changed."""
+    count = 0
+    for delivery in Delivery.objects.select_for_update().filter(alert__in=alerts).order_by("pk"):
+        if delivery.status == AlertStatus.PENDING and delivery.next_attempt_at is None:
+            continue  # already due
+        delivery.status, delivery.last_error, delivery.next_attempt_at = AlertStatus.PENDING, "", None
+        delivery.escalated_at = delivery.escalation_notified_at = None
+        save_with_history(delivery, actor=actor, reason=REASON_RESEND,
+                          update_fields=["status", "last_error", "next_attempt_at", "escalated_at",
+                                         "escalation_notified_at"])
+        count += 1
+    for alert in alerts.select_for_update().exclude(status=AlertStatus.PENDING):
+        alert.status = AlertStatus.PENDING
+        save_with_history(alert, actor=actor, reason=REASON_RESEND, update_fields=["status"])
+    return count
+
+
+@transaction.atomic
+def deliveries_close(*, alert: Alert, actor: Any, reason: str, now: dt.datetime | None = None) -> int:
+    """Stop the retries of the unsent emails of `alert` (a wrong address, the recipient was told another
+    way...): they become "failed", with `actor` and `reason` in their history, and the alert too when none
+    of its emails is left to send. Refused without a reason, or when nothing is left to send."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the retries stop: it is kept in the history.")})
+    now = now or timezone.now()
+    deliveries = list(Delivery.objects.select_for_update().filter(alert=alert, status=AlertStatus.PENDING)
+                      .order_by("pk"))
+    if not deliveries:
+        raise ValidationError(_("Every email of this alert was already sent or closed."))
+    why = f"closed unsent: {reason}"
+    for delivery in deliveries:
+        delivery.status, delivery.next_attempt_at = AlertStatus.FAILED, None
+        save_with_history(delivery, actor=actor, reason=why, update_fields=["status", "next_attempt_at"])
+    settle_alerts({alert.pk}, now, reason=why, actor=actor)
+    return len(deliveries)
