@@ -135,8 +135,10 @@ class ImportUploadView(APIView):
             return Response({"detail": f"refused: {report.run.message}", "run": report.run.pk},
                             status=status.HTTP_400_BAD_REQUEST)
         if report.run.status == ImportRun.Status.FAILED:
-            return Response({"detail": report.run.message, "run": report.run.pk},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            # The database could not go on: try again later (503). The file could not be read past a line
+            # (the rows before it are imported, the message says up to where): the file's fault (400).
+            code = status.HTTP_503_SERVICE_UNAVAILABLE if report.database_failed else status.HTTP_400_BAD_REQUEST
+            return Response({"detail": report.run.message, "run": report.run.pk}, status=code)
         return Response(ImportResultSerializer(report.run, context={"report": report}).data,
                         status=status.HTTP_201_CREATED)
 

@@ -389,6 +389,12 @@ class ImportReport:
     rejects_path: Path | None = None
 
     @property
+    def database_failed(self) -> bool:
+        """The run failed because the database could not go on (busy, gone, full), not because of the file:
+        the API answers 503 (try again later), not 400."""
+        return self.run.status == ImportRun.Status.FAILED and self.run.details.get("stopped_by") == "database"
+
+    @property
     def exit_code(self) -> int:
         if self.run.status == ImportRun.Status.REFUSED:
             return 2
@@ -968,6 +974,7 @@ class _Run:
         if self.dry_run or self.strict:
             run.last_line_committed = None
         if isinstance(exc, DatabaseError):
+            run.details = {**run.details, "stopped_by": "database"}
             run.message = self._database_failure(exc)
         else:
             run.message = f"{type(exc).__name__}: {exc}"[:2000]

@@ -347,8 +347,21 @@ def test_a_cell_openpyxl_cannot_convert_after_committed_batches_says_what_was_wr
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(rows))
     result = run_import_command("entities", path)
-    assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
-    assert "cannot be read after line 6 (ValueError); the rows up to line 5 were imported" in result.stdout
+    # Exit 3: the import stopped in the middle, its committed batches kept (as for a database failure).
+    assert result.exit_code == 3 and "Traceback" not in result.stdout + result.stderr
+    assert "cannot be read after line 6 (ValueError); the rows up to line 5 were imported" in result.stderr
     assert sorted(LegalEntity.objects.values_list("code", flat=True)) == ["OK2", "OK3", "OK4", "OK5"]
     run = ImportRun.objects.get()
     assert (run.status, run.last_line_committed, run.created) == (ImportRun.Status.FAILED, 5, 4)
+
+
+def test_a_workbook_unreadable_after_committed_batches_is_the_file_s_fault_in_the_api(monkeypatch):
+    """A 400 naming the line (the file must be corrected), not the 503 "try again" of a database failure."""
+    from organization.importers import LegalEntityImporter
+
+    monkeypatch.setattr(LegalEntityImporter, "batch_size", 2)
+    rows = "".join(entity_row(line, f"OK{line}", "Fine") for line in range(2, 7)) + NOT_A_NUMBER.format(row=7)
+    response = api_upload("entities.xlsx", workbook_bytes(rows))
+    assert response.status_code == 400
+    assert "the rows up to line 5 were imported" in response.json()["detail"]
+    assert ImportRun.objects.get(pk=response.json()["run"]).status == ImportRun.Status.FAILED
