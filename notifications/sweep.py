@@ -19,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history
 
 from core.imports.fastwrite import create_rows_with_history
@@ -141,16 +142,20 @@ def _existing_keys(content_type: ContentType, rule: Rule, object_ids: list[int])
 
 
 def sweep(now: dt.datetime | None = None, *, rules: list[Rule] | None = None, dry_run: bool = False) -> SweepReport:
-    """Run every rule once (as the beat schedule does); `dry_run` returns what would be written."""
+    """Run every rule once (as the beat schedule does); `dry_run` returns what would be written.
+
+    The alerts' titles and explanations are stored, then emailed, in the site's language: never in the
+    language a request or an earlier task left active in this thread."""
     now = now or timezone.now()
     report = SweepReport(now=now)
-    for rule in rules if rules is not None else get_rules():
-        planned = plan(rule, now)
-        report.planned.extend(planned)
-        if planned and not dry_run:
-            created, deliveries = _write(rule, planned, now)
-            report.created += created
-            report.deliveries += deliveries
+    with translation.override(settings.LANGUAGE_CODE):
+        for rule in rules if rules is not None else get_rules():
+            planned = plan(rule, now)
+            report.planned.extend(planned)
+            if planned and not dry_run:
+                created, deliveries = _write(rule, planned, now)
+                report.created += created
+                report.deliveries += deliveries
     return report
 
 

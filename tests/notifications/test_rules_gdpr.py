@@ -195,3 +195,18 @@ def test_breach_hours_are_settings(actor, settings):
     assert sweep(dt.datetime(2025, 3, 29, 21, tzinfo=UTC) - MINUTE).created == 0
     assert sweep(dt.datetime(2025, 3, 29, 21, tzinfo=UTC)).created == 1
     assert alerts(BREACH) == ["h+12"]
+
+
+def test_alert_texts_are_stored_in_the_site_language_whatever_the_thread_left_active(actor):
+    """A request in English (the admin's preview, run by an English-speaking user) leaves English active
+    in its thread; the alerts a later sweep writes there are still emailed to the DPO in French."""
+    from django.utils import translation
+
+    complaint = referral(actor, dt.date(2025, 3, 31), kind="complaint_without_referral")
+    translation.activate("en")
+    try:
+        sweep(dt.datetime(2025, 4, 1, tzinfo=PARIS))
+    finally:
+        translation.deactivate()
+    alert = Alert.objects.get(rule=CNIL, object_id=complaint.pk)
+    assert "Plainte CNIL" in alert.title
