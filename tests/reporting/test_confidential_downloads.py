@@ -1,6 +1,8 @@
 """Every download of the reporting admin holds only what its requester may view (issue 14, item 2).
 
-The auditor pack gave a training manager 344 rights requests and a sanctioned conflict-of-interest case,
+The auditor pack gave a training manager 344 rights requests and a sanctioned conflict-of-interest case
+(then under G1_4_DISCIPLINARY_ACTIONS; since G1-4 counts corruption incidents, the case is behind
+E1_COI_CONFIRMED_REFUSAL_OR_SANCTION),
 and the DPO the cases; a value's records.csv gave the case ids. Now the pack's records of an indicator are
 left out, without their count, when its requester may not view every kind of record they come from; the
 published figures (the indicators export) stay; the value pages and their CSV show only the ids of
@@ -76,16 +78,16 @@ def test_the_auditor_pack_holds_only_the_records_its_requester_may_view(year_dat
     withheld = {code for code, item in manifest["indicators"].items() if item.get("withheld")}
     if HIDDEN[role]:
         # Left out, and said so, with no count or fingerprint of what is left out.
-        assert {"G1_4_DISCIPLINARY_ACTIONS", "E1_COI_SUSPICIONS"} <= withheld
-        assert f"records/G1_4_DISCIPLINARY_ACTIONS.csv" not in files
+        assert {"E1_COI_CONFIRMED_REFUSAL_OR_SANCTION", "E1_COI_SUSPICIONS"} <= withheld
+        assert f"records/E1_COI_CONFIRMED_REFUSAL_OR_SANCTION.csv" not in files
         for code in withheld:
             assert set(manifest["indicators"][code]) <= {"withheld", "status", "source"}, code
-        assert "G1_4_DISCIPLINARY_ACTIONS" in files["README.txt"]
-        methods = files["methods.md"].split("## G1_4_DISCIPLINARY_ACTIONS", 1)[1].split("## ", 1)[0]
-        assert "records/G1_4" not in methods
+        assert "E1_COI_CONFIRMED_REFUSAL_OR_SANCTION" in files["README.txt"]
+        methods = files["methods.md"].split("## E1_COI_CONFIRMED_REFUSAL_OR_SANCTION", 1)[1].split("## ", 1)[0]
+        assert "records/E1_COI_CONFIRMED" not in methods
     else:
         assert not withheld
-        assert CASE_REFERENCE in records["records/G1_4_DISCIPLINARY_ACTIONS.csv"]
+        assert CASE_REFERENCE in records["records/E1_COI_CONFIRMED_REFUSAL_OR_SANCTION.csv"]
     if role == TRAINING_MANAGER:
         assert "E2_RIGHTS_REQUESTS" in withheld and "records/E2_RIGHTS_REQUESTS.csv" not in files
     if role == DPO:
@@ -97,7 +99,7 @@ def test_the_auditor_pack_holds_only_the_records_its_requester_may_view(year_dat
 
 @pytest.mark.parametrize("role", [TRAINING_MANAGER, DPO])
 def test_a_value_s_page_and_its_csv_give_no_id_of_records_the_reader_may_not_view(year_data, role):
-    value = IndicatorValue.objects.get(reporting_year__year=YEAR, code="G1_4_DISCIPLINARY_ACTIONS")
+    value = IndicatorValue.objects.get(reporting_year__year=YEAR, code="E1_COI_CONFIRMED_REFUSAL_OR_SANCTION")
     client = browser(role)
     csv_text = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/records.csv").content.decode()
     assert "compliance.conflictofinterestcase" not in csv_text and f";{year_data.pk}" not in csv_text
@@ -108,7 +110,7 @@ def test_a_value_s_page_and_its_csv_give_no_id_of_records_the_reader_may_not_vie
     assert value.records_sha256 not in page.content.decode() and f"id__in={year_data.pk}" not in page.content.decode()
     shown_fields = [name for _title, options in page.context["adminform"].fieldsets for name in options["fields"]]
     assert "records_count" not in shown_fields and "records_sha256" not in shown_fields and "value_display" in shown_fields
-    listing = client.get(f"/admin/reporting/indicatorvalue/?q=G1_4_DISCIPLINARY_ACTIONS")
+    listing = client.get(f"/admin/reporting/indicatorvalue/?q=E1_COI_CONFIRMED_REFUSAL_OR_SANCTION")
     assert "records_link" not in listing.context["cl"].list_display
     officer = browser(AUDITOR)
     assert f"compliance.conflictofinterestcase;{year_data.pk}" in officer.get(
