@@ -299,6 +299,24 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any) -> QuerySet:
+        # A version that changed the identities only (a reporter typed in later, the identities a case kept
+        # when the roster anonymised them) is left out for non-officers: its date alone would tell when
+        # the reporter was named, or on which day of anonymisation to look for them.
+        rows = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if can_see_reporter(request.user):
+            return rows
+        names = [f.attname for f in self.model._meta.concrete_fields]
+        confidential = {self.model._meta.get_field(name).attname for name in CONFIDENTIAL_FIELDS}
+        hidden, previous = [], None
+        for version in rows.order_by("history_date", "history_id").values("history_id", *names):
+            if previous is not None:
+                changed = {name for name in names if version[name] != previous[name]}
+                if changed and changed <= confidential:
+                    hidden.append(version["history_id"])
+            previous = version
+        return rows.exclude(history_id__in=hidden)
+
     def set_history_delta_changes(self, request: HttpRequest, historical_records: Any,
                                   foreign_keys_are_objs: bool = True) -> None:
         # The list of changes shows old and new values: the identities are left out for non-officers.

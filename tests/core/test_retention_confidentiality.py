@@ -131,6 +131,10 @@ def test_compliance_officers_still_read_on_the_case_who_reported_and_who_is_conc
     body = auditor_api.get(f"/api/compliance/coi-cases/{case.pk}/").content.decode()
     assert case.reference in body and "persons_concerned_identities" not in body
     assert not any(name in body for name in NAMES)
+    # Nor when: a history row that changed only the identities would date the reporter's anonymisation.
+    rows = [row.history_id for row in auditor.get(f"{CASES}{case.pk}/history/").context["page_obj"].object_list]
+    assert rows == list(case.history.exclude(history_id=latest.history_id).values_list("history_id", flat=True))
+    assert retention.copied_reason("organization.employee") not in auditor.get(f"{CASES}{case.pk}/history/").content.decode()
     response = auditor.get(f"{CASES}?persons_concerned_identities__contains=Zq", follow=True)
     assert response.status_code == 400 or "?e=1" in response.redirect_chain[-1][0]
     assert auditor.get(f"{CASES}{case.pk}/history/{latest.history_id}/").status_code == 403
@@ -264,3 +268,17 @@ def test_no_hold_lets_a_role_see_a_record_wait_for_records_it_may_not_view():
     assert problems and all("Training manager" in p or "DPO" in p for p in problems)
     assert any("DPO" in p for p in problems)
 
+
+def test_the_auditor_is_not_told_when_a_reporter_was_typed_in():
+    """The same rule for a reporter's name a compliance officer adds later: the version that changed it
+    only is the officer's to see."""
+    from compliance.services.cases import coi_case_update
+
+    case = CaseFactory(description="Loans granted to a relative.")
+    coi_case_update(actor=None, case=case, reporter_name="Zqreporter Ines")
+    coi_case_update(actor=None, case=case, description="Loans granted to a relative, twice.")
+    officer, auditor = admin_client("Compliance officer"), admin_client("Auditor")
+    seen = {name: [row.history_id for row in client.get(f"{CASES}{case.pk}/history/").context["page_obj"].object_list]
+            for name, client in (("officer", officer), ("auditor", auditor))}
+    assert len(seen["officer"]) == 3 and len(seen["auditor"]) == 2
+    assert set(seen["auditor"]) < set(seen["officer"])
