@@ -10,18 +10,24 @@ parties concerned): the CNIL's référentiel on professional alert systems (dél
   closure (the limitation period of a délit, code de procédure pénale art. 8), to adapt when needed.
 
 What stays is what the indicators need: reference, dates, source, entity, macro-process, dossier type,
-status, qualification, the kinds and dates of the measures, the linked risks. The employees concerned
-and the reporter wait for the cases about them (a hold on organization.employee).
+status, qualification, the kinds and dates of the measures, the linked risks.
+
+The employees a case names do not wait for it: a training manager or the DPO, who read the roster but
+not the cases, would see exactly who is named in cases (still identified years after leaving). When the
+retention anonymises an employee, the cases not anonymised yet that name them first copy who they were
+(a copy, `COPIES`): the reporter's identity into `reporter_name`, those of the employees concerned into
+`persons_concerned_identities`, both shown to compliance officers only, both erased with the case.
 """
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.retention import REDACT, Hold, Period, Policy, Related
+from core.retention import REDACT, Copy, Period, Policy, Related
 
 from .choices import CaseStatus, MeasureKind
 from .models import CaseMeasure
+from .services.cases import coi_cases_keep_identities
 
 PROCEEDINGS = (MeasureKind.SANCTION, MeasureKind.REFERRAL)
 
@@ -29,6 +35,7 @@ PROCEEDINGS = (MeasureKind.SANCTION, MeasureKind.REFERRAL)
 CASE_FIELDS = {
     "reporter_employee": None,
     "reporter_name": "",
+    "persons_concerned_identities": REDACT,  # copied from the roster when the employees were anonymised
     "third_parties": REDACT,
     "dossier_reference": REDACT,  # a loan or subsidy file number points at a customer
     "description": REDACT,
@@ -77,11 +84,11 @@ POLICIES = (
 )
 
 
-def _names_the_employee(cases):  # noqa: ANN001, ANN202 - a queryset of cases → an expression
-    return Exists(cases.filter(reporter_employee=OuterRef("pk"))) | Exists(cases.filter(persons_concerned=OuterRef("pk")))
+def _keep_identities(employees, *, actor, reason):  # noqa: ANN001, ANN202 - see core.retention.Copy
+    coi_cases_keep_identities(employees=employees, actor=actor, reason=reason)
 
 
-HOLDS = (
-    Hold("organization.employee", holder="compliance.conflictofinterestcase", keep=_names_the_employee,
-         reason="an employee reporting or concerned by a case not anonymised yet stays identified"),
+COPIES = (
+    Copy("organization.employee", into="compliance.conflictofinterestcase", keep=_keep_identities,
+         reason="a case not anonymised yet keeps the identity of its reporter and of the employees concerned"),
 )

@@ -1,5 +1,7 @@
 """Admin of the retention runs (core/retention.py): read-only, they are an audit trail; a person allowed
-to add runs (compliance officers, the DPO, training managers) may preview what is due, as a dry run."""
+to add runs (compliance officers, the DPO, training managers) may preview what is due, as a dry run.
+Everywhere a run shows (list, page, preview message), a reader sees the counts and references of the
+record types they may view only, and a total of those (`retention.as_seen_by`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -64,16 +66,17 @@ class RetentionRunAdmin(RetentionRunAdminBase):
         return []
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> RetentionRun | None:
+        # The references and counts of record types the reader may not view are not theirs to read (a
+        # case reference, whether it had proceedings, how many cases were closed then, is not the DPO's
+        # business), nor is a total that counts them.
         obj = super().get_object(request, object_id, from_field)
-        if obj is not None and obj.report:
-            # The references of record types the reader may not view are not theirs to read (a case
-            # reference, and whether it had proceedings, is not the DPO's business): only the counts.
-            known = retention.policies()
-            for entry in obj.report:
-                policy = known.get(entry.get("code"))
-                if entry.get("references") and not (policy is not None and can_view(request.user, policy.model)):
-                    entry["references"] = []
-        return obj
+        return retention.as_seen_by(obj, request.user) if obj is not None else None
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        for obj in changelist.result_list:  # evaluated once here, and rendered from this cache
+            retention.as_seen_by(obj, request.user)
+        return changelist
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: RetentionRun) -> str:
@@ -91,7 +94,8 @@ class RetentionRunAdmin(RetentionRunAdminBase):
             "", "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             ((entry["label"], entry["code"],
               entry["period_text"] + ("" if entry.get("disabled") else " " + gettext("after %(start)s") % entry),
-              entry.get("cutoff") or "–", entry["count"], ", ".join(entry["references"]) or "–")
+              entry.get("cutoff") or "–", "–" if entry.get("hidden") else entry["count"],
+              ", ".join(entry["references"]) or "–")
              for entry in retention.displayed(obj)),
         )
         return format_html('<table class="vigie-retention-report">{}<tbody>{}</tbody></table>', head, rows)
@@ -122,8 +126,8 @@ class RetentionRunAdmin(RetentionRunAdminBase):
         except ImproperlyConfigured as exc:
             messages.error(request, gettext("The retention settings are wrong: %(error)s") % {"error": exc})
             return HttpResponseRedirect(reverse("admin:core_retentionrun_changelist"))
+        shown = retention.as_seen_by(record, request.user).anonymised
         messages.info(request, ngettext(
             "Dry run: %(count)d record would be anonymised now; nothing was changed.",
-            "Dry run: %(count)d records would be anonymised now; nothing was changed.", record.anonymised)
-            % {"count": record.anonymised})
+            "Dry run: %(count)d records would be anonymised now; nothing was changed.", shown) % {"count": shown})
         return HttpResponseRedirect(reverse("admin:core_retentionrun_change", args=[record.pk]))

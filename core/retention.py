@@ -5,14 +5,24 @@ An app lists its record types in `<app>/retention.py` (found like the alert rule
 core/discovery.py):
 
     POLICIES = (Policy(code="gdpr.rights_request", model="gdpr.rightsrequest", start=("closed_at",), ...),)
-    HOLDS = (Hold("organization.employee", holder="compliance.conflictofinterestcase", keep=...),)
+    COPIES = (Copy("organization.employee", into="compliance.conflictofinterestcase", keep=...),)
+    HOLDS = (Hold("gdpr.rightsrequest", holder="gdpr.cnilcase", keep=...),)
     FOLLOWERS = (Follower("notifications.alert", ...),)  # rows about any record (the alert ledger)
 
-A hold keeps records another app still needs (the employees a case not anonymised yet names).
+A record is anonymised on time, whatever records of other domains say about it: whether it waits would
+tell whoever views it about records they may not view (the employees named in conflict-of-interest
+cases, shown to a training manager as "left six years ago, still identified"). What such a record still
+owes another app is copied there first: a copy (`Copy`) is called, in the anonymisation's transaction,
+with the records about to lose their data, and writes what its app needs into its own records (a case
+keeps the names of its reporter and of the people concerned, which only compliance officers read, and
+which go with the case's own retention). A hold (`Hold`: the record waits while a holder not anonymised
+refers to it) is left for records whose readers all read the holders too (a rights request and the CNIL
+case about it); the system check refuses any other (core.E303).
 
 A record expires when its start day (the first non-empty `start` field, a Paris calendar day) plus its
 period (settings.VIGIE_RETENTION, else the policy's default) is on or before the reference day.
 Anonymising it, in one transaction per batch:
+- calls the copies declared for its model, while its data is still there;
 - rewrites its personal-data `fields` (and those of its `related` rows, and of the `followers` rows
   pointing at them) in the live row AND in every history row (django-simple-history), so that a value
   that only an older version held goes too; the history's change reasons keep only their first words
@@ -22,6 +32,8 @@ Anonymising it, in one transaction per batch:
   non-personal records, primary keys (the indicators' record ids);
 - stamps `anonymised_on` (the marker: never processed twice) and writes one history row saying so;
 - adds the references it processed to the run record (core.models.RetentionRun), never the data.
+A reader of a run record sees the count and references of a record type only if they may view its
+records (`as_seen_by`): the total they read counts those alone.
 """
 from __future__ import annotations
 
@@ -43,6 +55,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .discovery import app_modules
+from .roles import ROLES, can_view, role_views
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +103,13 @@ def change_reason(code: str) -> str:
     """The change reason of the history row an anonymisation writes, in the installation's language."""
     with translation.override(settings.LANGUAGE_CODE):
         return gettext("anonymised (retention: %(code)s)") % {"code": code}
+
+
+def copied_reason(code: str) -> str:
+    """The change reason of the history row a copy writes into its own records, in the installation's
+    language (no colon: the case's own anonymisation later keeps it whole)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("kept before the anonymisation of %(code)s") % {"code": code}
 
 
 # --- declarations -----------------------------------------------------------------------------------------
@@ -176,10 +196,25 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """What records of `into` (the declaring app's) still need of records of `model` once those are
+    anonymised: `keep(records, actor=, reason=)` is called with the records about to be anonymised (a
+    queryset, their data still there), inside the anonymisation's transaction, and writes it into the
+    `into` records through the app's services (history rows by `actor`, with `reason`). The records of
+    `model` never wait for it."""
+
+    model: str
+    into: str
+    keep: Callable[..., Any]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Hold:
-    """Records of `model` that records of `holder` still need while not anonymised (the people a
-    conflict-of-interest case names): `keep(holders)` selects them, given the holders' queryset (an
-    expression usable in `filter`, e.g. an Exists over it); they wait until no holder is left."""
+    """Records of `model` that records of `holder` still need while not anonymised (the rights request a
+    CNIL case is about): `keep(holders)` selects them, given the holders' queryset (an expression usable
+    in `filter`, e.g. an Exists over it); they wait until no holder is left. Only where every role that
+    views `model` views `holder` too (`hold_problems`, core.E303); otherwise declare a `Copy`."""
 
     model: str
     holder: str
@@ -221,8 +256,16 @@ def policies() -> dict[str, Policy]:
     return result
 
 
+def all_holds() -> list[Hold]:
+    return [hold for _origin, hold in _declared("HOLDS")]
+
+
 def holds(model: str) -> list[Hold]:
-    return [hold for _origin, hold in _declared("HOLDS") if hold.model == model]
+    return [hold for hold in all_holds() if hold.model == model]
+
+
+def copies(model: str) -> list[Copy]:
+    return [copy for _origin, copy in _declared("COPIES") if copy.model.lower() == model.lower()]
 
 
 def followers() -> list[Follower]:
@@ -330,8 +373,23 @@ def _get_field(model: type[models.Model], name: str) -> models.Field | None:
         return None
 
 
+def hold_problems(hold: Hold) -> list[str]:
+    """A hold makes a record wait while a holder refers to it: a role that views the record but not the
+    holder would learn, from the wait, which records it may not view refer to it. One line per such
+    role (core/roles.py ROLES), and for an unknown model."""
+    where = f"retention hold on {hold.model} by {hold.holder}"
+    try:
+        held, holder = apps.get_model(hold.model), apps.get_model(hold.holder)
+    except (LookupError, ValueError) as exc:
+        return [f"{where}: {exc}"]
+    return [f"{where}: the role {role.name!r} views {held._meta.label} but not {holder._meta.label}; whether a "
+            f"record waits would tell it about records it may not view (declare a Copy instead)"
+            for role in ROLES if role_views(role, held) and not role_views(role, holder)]
+
+
 def check_retention(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """System check: the setting (core.E301) and the declarations (core.E302)."""
+    """System check: the setting (core.E301), the declarations (core.E302), holds that would tell a role
+    about records it may not view (core.E303)."""
     errors: list[checks.CheckMessage] = []
     try:
         declared = policies()
@@ -348,6 +406,14 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
             continue
         errors += [checks.Error(p, id="core.E302")
                    for p in _field_problems(model, follower.fields, (), "retention follower", placeholder())]
+    for hold in all_holds():
+        errors += [checks.Error(p, id="core.E303") for p in hold_problems(hold)]
+    for copy in (copy for _origin, copy in _declared("COPIES")):
+        for name in (copy.model, copy.into):
+            try:
+                apps.get_model(name)
+            except (LookupError, ValueError):
+                errors.append(checks.Error(f"retention copy into {copy.into}: unknown model {name!r}", id="core.E302"))
     return errors
 
 
@@ -616,9 +682,10 @@ def run(*, today: dt.date | None = None, dry_run: bool = False, only: Iterable[s
     from .users import get_system_user
 
     today = today or timezone.localdate()
-    # Records that others may hold (employees named in a case, requests a CNIL case is about) come last,
-    # so that a holder anonymised in this run releases them in the same run.
-    chosen = sorted(select(only), key=lambda policy: bool(holds(policy.model)))
+    # Records that others may hold (requests a CNIL case is about) or copy from (employees named in a case)
+    # come last: a holder anonymised in this run releases them in the same run, and a case anonymised in
+    # this run is not given identities only to lose them at once.
+    chosen = sorted(select(only), key=lambda policy: bool(holds(policy.model) or copies(policy.model)))
     configured = periods()
     text = placeholder()
     record = RetentionRun.objects.create(reference_day=today, dry_run=dry_run, user=user, trigger=trigger, report=[])
@@ -670,6 +737,11 @@ def _batch(record: Any, entry: dict[str, Any], policy: Policy, period: Period, t
         if not locked:
             return
         done = [pk for pk, _ref in locked]
+        # What other apps keep of these records, while their data is still there (never in the report:
+        # which records were copied somewhere is the business of that app's readers only).
+        for copy in copies(policy.model):
+            copy.keep(policy.model_class()._default_manager.filter(pk__in=done), actor=actor,
+                      reason=copied_reason(policy.code))
         anonymiser = _Anonymiser(today=timezone.localdate(), actor=actor, text=text, reason=change_reason(policy.code))
         anonymiser.anonymise(policy, done)
         outcome = anonymiser.outcome
@@ -684,6 +756,23 @@ def _batch(record: Any, entry: dict[str, Any], policy: Policy, period: Period, t
 
 
 # --- the report -------------------------------------------------------------------------------------------
+
+
+def as_seen_by(record: Any, user: Any) -> Any:
+    """The run record as `user` may read it, changed in memory (never save it): an entry of a record type
+    they may not view (or no longer declared) keeps its period and cut-off but shows no count,
+    references or details, and the total counts the others only. So nothing they read depends on
+    records they may not view: not which cases were anonymised, not how many."""
+    known = policies()
+    total = 0
+    for entry in record.report:
+        policy = known.get(entry.get("code"))
+        if policy is not None and can_view(user, policy.model):
+            total += entry.get("count") or 0
+        elif not entry.get("disabled"):
+            entry.update(hidden=True, count=None, references=[], related={}, history_rows=0, files_deleted=0)
+    record.anonymised = total
+    return record
 
 
 def displayed(record: Any) -> list[dict[str, Any]]:
@@ -714,6 +803,10 @@ def report_lines(record: Any, *, references: int | None = 10) -> list[str]:
     for entry in displayed(record):
         if entry.get("disabled"):
             lines.append(gettext("- %(code)s (%(label)s): retention disabled, nothing anonymised") % entry)
+            continue
+        if entry.get("hidden"):
+            lines.append(gettext("- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: "
+                                 "not shown (records you may not view)") % {**entry, "period": entry["period_text"]})
             continue
         if record.dry_run:
             text = ngettext("- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d record to anonymise",

@@ -99,14 +99,15 @@ def permissions_for(role: Role) -> list[Permission]:
             if not permission.codename.startswith("delete_") or _role_may_delete(role, permission)]
 
 
-def _role_views(role: Role, model: type[Model]) -> bool:
+def role_views(role: Role, model: type[Model]) -> bool:
+    """Whether the role, as declared, may view the records of `model` (the view or the change permission)."""
     actions = role.apps.get(model._meta.app_label, ())
     return "view" in actions or "change" in actions
 
 
 def _role_may_delete(role: Role, permission: Permission) -> bool:
     model = permission.content_type.model_class()
-    return model is None or all(_role_views(role, other) for other in deletion_reaches(model))
+    return model is None or all(role_views(role, other) for other in deletion_reaches(model))
 
 
 @transaction.atomic

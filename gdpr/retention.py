@@ -2,7 +2,9 @@
 
 What stays after anonymisation is what the indicators and the register need: references, dates,
 rights, channels, statuses, outcomes, deadlines and their explanation (computed from dates only),
-categories and counts. A rights request that a CNIL case not anonymised yet refers to waits for it.
+categories and counts. A rights request that a CNIL case not anonymised yet refers to waits for it (a
+hold): both are gdpr records with the same readers (the DPO, compliance officers, auditors), so the wait
+tells nobody about a record they may not view (the system check core.E303 keeps it so).
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ day of contract (Code civil art. 2224; Code du travail L.1134-5 for discriminati
 default. What goes: the names, the email and the employee ID (replaced by "ANON-<id>": an ID that
 the HR systems still map to the person is not anonymous). What stays is what the training indicators
 need: entity, department, hiring and leaving dates, gender, manager and function-at-risk flags, and the
-completions and attendances (they point at the anonymised row). An employee that a conflict-of-interest
-case not anonymised yet names waits for it (compliance/retention.py).
+completions and attendances (they point at the anonymised row). An employee is anonymised on time
+whatever other records say about them: those who read the roster without reading the cases must not
+learn who a case names from who is still identified. A conflict-of-interest case not anonymised yet
+keeps the identity of the employees it names, on the case (compliance/retention.py, a copy).
 
 A roster file imported again later with the old employee ID would create a new employee: the old ID
 is gone on purpose.

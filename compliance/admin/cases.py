@@ -3,8 +3,9 @@
 Wiring only: the add and change forms save through `coi_case_create` / `coi_case_update`, each transition
 is a button of the change page with its small form (core.admin_actions.TransitionButtonsMixin) calling its service,
 and action items are planned and completed through `action_item_create` / `action_item_complete`.
-The reporter's identity (a whistleblower's, notably) is shown only to compliance officers
-(`can_see_reporter`); everyone else reads "confidential", history pages included.
+The reporter's identity (a whistleblower's, notably) and the identities of the employees concerned
+kept when the roster anonymised them are shown only to compliance officers (`can_see_reporter`);
+everyone else reads "confidential" for the reporter, nothing of the kept identities, history pages included.
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ else:
     CaseAdminBase = ActionItemAdminBase = SimpleHistoryAdmin
 
 REPORTER_FIELDS = ("reporter_employee", "reporter_name")
+#: Shown, filtered on and diffed in the history for compliance officers only.
+CONFIDENTIAL_FIELDS = (*REPORTER_FIELDS, "persons_concerned_identities")
 
 
 def _fmt(day: dt.date | None) -> str:
@@ -234,12 +237,15 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
                        "corruption_incident_link"]
 
     def get_fieldsets(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list:
-        reporter = list(REPORTER_FIELDS) if can_see_reporter(request.user) else ["reporter_confidential"]
+        officer = can_see_reporter(request.user)
+        reporter = list(REPORTER_FIELDS) if officer else ["reporter_confidential"]
         report = ["reference", "reported_on", "source", *reporter]
         concerned = ["persons_concerned", "third_parties", "entity", "macro_process", "dossier_type",
                      "dossier_reference", "description", "handler"]
         if obj is None:
             return [(None, {"fields": report}), (_("Concerned"), {"fields": concerned})]
+        if officer and obj.persons_concerned_identities:
+            concerned.insert(1, "persons_concerned_identities")
         return self.with_retention(obj, [
             (None, {"fields": ["status", "analysis_due_on", "analysis_due"]}),
             (_("Report"), {"fields": report}),
@@ -252,19 +258,20 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # No filtering on the reporter through the URL (?reporter_name__istartswith=J...): that would tell a
         # non-officer who reported, one guess at a time.
-        if lookup.split("__", 1)[0] in REPORTER_FIELDS and not can_see_reporter(request.user):
+        if lookup.split("__", 1)[0] in CONFIDENTIAL_FIELDS and not can_see_reporter(request.user):
             return False
         return super().lookup_allowed(lookup, value, request)
 
     def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # Not even as hidden inputs: the identity never reaches the page of a non-officer.
-        return [] if can_see_reporter(request.user) else list(REPORTER_FIELDS)
+        return [] if can_see_reporter(request.user) else list(CONFIDENTIAL_FIELDS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # The reference is the key of imports; the report date makes the analysis due date.
         if obj is None:
             return list(self.readonly_fields)
-        return [*self.readonly_fields, "reference", "reported_on", "anonymised_on"]
+        kept = ["persons_concerned_identities"] if can_see_reporter(request.user) else []
+        return [*self.readonly_fields, *kept, "reference", "reported_on", "anonymised_on"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
         fields = ["reporter_employee", "persons_concerned", "entity", "handler"]
@@ -292,10 +299,28 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any) -> QuerySet:
+        # A version that changed the identities only (a reporter typed in later, the identities a case kept
+        # when the roster anonymised them) is left out for non-officers: its date alone would tell when
+        # the reporter was named, or on which day of anonymisation to look for them.
+        rows = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if can_see_reporter(request.user):
+            return rows
+        names = [f.attname for f in self.model._meta.concrete_fields]
+        confidential = {self.model._meta.get_field(name).attname for name in CONFIDENTIAL_FIELDS}
+        hidden, previous = [], None
+        for version in rows.order_by("history_date", "history_id").values("history_id", *names):
+            if previous is not None:
+                changed = {name for name in names if version[name] != previous[name]}
+                if changed and changed <= confidential:
+                    hidden.append(version["history_id"])
+            previous = version
+        return rows.exclude(history_id__in=hidden)
+
     def set_history_delta_changes(self, request: HttpRequest, historical_records: Any,
                                   foreign_keys_are_objs: bool = True) -> None:
-        # The list of changes shows old and new values: the reporter's are left out for non-officers.
-        excluded = [] if can_see_reporter(request.user) else list(REPORTER_FIELDS)
+        # The list of changes shows old and new values: the identities are left out for non-officers.
+        excluded = [] if can_see_reporter(request.user) else list(CONFIDENTIAL_FIELDS)
         previous = None
         for current in historical_records:
             if previous is not None:

@@ -3,8 +3,9 @@
 
 Transitions are POST actions on the case (`start-analysis/`, `qualify/`, `add-measure/`, `close/`,
 `reopen/`, `link-risks/`, and `qualify-corruption/`: a confirmed case becomes a corruption incident, ESRS
-G1-4), never a writable status. The reporter's identity is omitted for anyone but
-compliance officers (`can_see_reporter`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
+G1-4), never a writable status. The reporter's identity, and the identities of the employees concerned
+kept when the roster anonymised them (read-only), are omitted for anyone but compliance officers
+(`can_see_reporter`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from ..services import corruption as corruption_services
 from .corruption import CorruptionIncidentSerializer
 from ..services.cases import can_see_reporter
 
-REPORTER_FIELDS = ("reporter_employee", "reporter_name")
+#: Omitted for anyone but compliance officers.
+CONFIDENTIAL_FIELDS = ("reporter_employee", "reporter_name", "persons_concerned_identities")
 
 
 class CaseMeasureSerializer(ModelSerializer):
@@ -84,7 +86,8 @@ class CaseSerializer(ModelSerializer):
         model = ConflictOfInterestCase
         fields = [
             "id", "reference", "reported_on", "source", "reporter_employee", "reporter_name", "persons_concerned",
-            "third_parties", "entity", "macro_process", "dossier_type", "dossier_reference", "description", "status",
+            "persons_concerned_identities", "third_parties", "entity", "macro_process", "dossier_type",
+            "dossier_reference", "description", "status",
             "analysis_due_on", "is_analysis_overdue", "qualification", "qualified_on", "qualified_by", "analysis",
             "justification", "closed_on", "measures", "action_items", "risks", "corruption_incident",
         ]
@@ -95,7 +98,7 @@ class CaseSerializer(ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is None or not can_see_reporter(request.user):
-            for name in REPORTER_FIELDS:
+            for name in CONFIDENTIAL_FIELDS:
                 fields.pop(name, None)
         return fields
 

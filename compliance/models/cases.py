@@ -24,6 +24,12 @@ class ConflictOfInterestCase(models.Model):
     persons_concerned = models.ManyToManyField(
         "organization.Employee", verbose_name=_("employees concerned"), blank=True, related_name="coi_cases"
     )
+    # Who the employees concerned were, one "Last First (employee ID)" a line, copied when the retention
+    # anonymised their roster rows (compliance/retention.py): the case still names them, the roster no
+    # longer waits for the case. As confidential as the reporter; goes with the case's own retention.
+    persons_concerned_identities = models.TextField(
+        _("employees concerned (identities kept)"), blank=True, editable=False,
+        help_text=_("Copied from the roster when the employees' records were anonymised (personal-data retention)."))
     third_parties = models.TextField(_("third parties concerned"), blank=True)
     entity = models.ForeignKey(
         "organization.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, null=True, blank=True,

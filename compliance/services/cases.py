@@ -40,6 +40,7 @@ __all__ = [
     "coi_case_reopen",
     "coi_case_start_analysis",
     "coi_case_update",
+    "coi_cases_keep_identities",
     "next_case_reference",
 ]
 
@@ -461,6 +462,59 @@ def action_item_complete(
     for field in locked._meta.concrete_fields:
         setattr(item, field.attname, getattr(locked, field.attname))
     return locked
+
+
+# --- the identities a case keeps when the roster forgets them ------------------------------------------------
+
+#: A separator that no name contains, between a reporter's name typed in and the identity appended.
+IDENTITY_SEPARATOR = " — "
+
+
+def _with_identity(text: str, identity: str, max_length: int) -> str:
+    """`text` that names `identity`: the identity alone when empty, appended when not in it yet (the text
+    typed shortened to fit, never the identity; its full former value stays in the case's history)."""
+    if identity in text:
+        return text
+    if not text:
+        return identity[:max_length]
+    room = max_length - len(IDENTITY_SEPARATOR) - len(identity)
+    if room <= 0:
+        return identity[:max_length]
+    return f"{text[:room].rstrip()}{IDENTITY_SEPARATOR}{identity}"
+
+
+@transaction.atomic
+def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: str) -> int:
+    """Before the personal-data retention anonymises `employees` (their roster rows, names still there),
+    the cases not anonymised yet that name them keep who they were, as confidential as the reporter
+    (compliance officers only): the reporter's "Last First (employee ID)" in `reporter_name`, each employee
+    concerned's on a line of `persons_concerned_identities`. The links stay (to the anonymised rows); the
+    copies go with the case's own retention (compliance/retention.py). Returns the number of cases changed."""
+    identities = {employee.pk: str(employee) for employee in employees}
+    if not identities:
+        return 0
+    concerned_links = ConflictOfInterestCase.persons_concerned.through.objects.filter(
+        employee_id__in=identities, conflictofinterestcase__anonymised_on__isnull=True,
+    ).values_list("conflictofinterestcase_id", "employee_id")
+    concerned: dict[int, set[str]] = {}
+    for case_id, employee_id in concerned_links:
+        concerned.setdefault(case_id, set()).add(identities[employee_id])
+    reported = ConflictOfInterestCase.objects.filter(anonymised_on__isnull=True, reporter_employee_id__in=identities)
+    case_ids = set(concerned) | set(reported.values_list("pk", flat=True))
+    max_length = ConflictOfInterestCase._meta.get_field("reporter_name").max_length
+    changed = 0
+    for case in ConflictOfInterestCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"):
+        before = (case.reporter_name, case.persons_concerned_identities)
+        if case.reporter_employee_id in identities:
+            case.reporter_name = _with_identity(case.reporter_name, identities[case.reporter_employee_id], max_length)
+        lines = {line for line in case.persons_concerned_identities.splitlines() if line.strip()}
+        lines |= concerned.get(case.pk, set())
+        case.persons_concerned_identities = "\n".join(sorted(lines))
+        if (case.reporter_name, case.persons_concerned_identities) != before:
+            save_with_history(case, actor=actor, reason=reason,
+                              update_fields=["reporter_name", "persons_concerned_identities"])
+            changed += 1
+    return changed
 
 
 # --- who may read the reporter's identity ----------------------------------------------------------------

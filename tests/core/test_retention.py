@@ -51,7 +51,7 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 class Scenario:
     """Records of every record type; `gone` holds the personal values that must disappear, `kept` those
-    that must stay (records not expired, or held by another)."""
+    that must stay (records not expired, held by another, or kept by a live case)."""
 
     def __init__(self) -> None:
         self.gone: set[str] = set()
@@ -138,8 +138,9 @@ def build() -> Scenario:
     s.emp_old.last_name = s.secret("EmpOldLast2", gone=True)
     save_with_history(s.emp_old, actor=s.actor, reason="roster import")
     s.alert(s.emp_old, f"{s.emp_old}: RGPD to renew")
-    s.emp_held = EmployeeFactory(employee_id="EMP-HELD", last_name=s.secret("EmpHeldLast", gone=False),
-                                 hired_on=dt.date(2015, 1, 1), left_on=dt.date(YEAR, 12, 31))
+    # Named in a live case: anonymised on time all the same, its identity kept on the case (compliance only).
+    s.emp_named = EmployeeFactory(employee_id="EMP-NAMED", last_name=s.secret("EmpNamedLast", gone=False),
+                                  first_name="Franck", hired_on=dt.date(2015, 1, 1), left_on=dt.date(YEAR, 12, 31))
     s.emp_present = EmployeeFactory(employee_id="EMP-PRESENT", last_name=s.secret("EmpPresentLast", gone=False),
                                     hired_on=dt.date(2015, 1, 1))
     s.emp_recent = EmployeeFactory(employee_id="EMP-RECENT", last_name=s.secret("EmpRecentLast", gone=False),
@@ -155,7 +156,7 @@ def build() -> Scenario:
             object_repr=f"{s.secret(name, gone=employee is s.emp_old)} ({employee.employee_id})", action_flag=CHANGE,
             change_message='[{"changed": {"fields": ["Last name"]}}]')
     rgpd = Module.objects.get(code="RGPD")
-    for employee in (s.emp_old, s.emp_present, s.emp_held):
+    for employee in (s.emp_old, s.emp_present, s.emp_named):
         CompletionFactory(employee=employee, module=rgpd, completed_at=at(dt.date(YEAR, 5, 3)))
 
     s.coi_old = CaseFactory(
@@ -174,7 +175,7 @@ def build() -> Scenario:
     s.coi_recent = CaseFactory(
         reference="COI-RECENT", reported_on=dt.date(2028, 4, 1), status="closed", qualification="unfounded",
         qualified_on=dt.date(2028, 4, 20), closed_on=dt.date(2028, 5, 1), description=s.secret("CoiRecentFacts", gone=False))
-    s.coi_recent.persons_concerned.add(s.emp_held)
+    s.coi_recent.persons_concerned.add(s.emp_named)
     s.coi_sanction_old = CaseFactory(
         reference="COI-SANCTION-OLD", reported_on=dt.date(YEAR, 3, 1), status="closed", qualification="confirmed",
         qualified_on=dt.date(YEAR, 3, 10), closed_on=dt.date(YEAR, 4, 1), description=s.secret("CoiSanctionOld", gone=True))
@@ -265,7 +266,10 @@ def test_no_personal_value_of_an_expired_record_survives_anywhere_and_the_others
 
     leaks = where_found(s.gone)
     assert leaks == {}, leaks
-    assert where_found(s.kept).keys() == s.kept  # not expired, or held: untouched
+    kept = where_found(s.kept)
+    assert kept.keys() == s.kept  # not expired, or held: untouched
+    # The employee a live case names: gone from the roster and its history, kept on the case only.
+    assert kept[s.emp_named.last_name] == {"compliance_conflictofinterestcase", "compliance_historicalconflictofinterestcase"}
     # Files of the expired records are gone from the storage, the others stay.
     s.letter.refresh_from_db()
     s.action_old.refresh_from_db()
@@ -302,8 +306,13 @@ def test_what_the_indicators_and_the_register_need_stays():
     assert (employee.hired_on, employee.left_on, employee.gender) == (dt.date(2015, 1, 1), dt.date(YEAR, 12, 31), "F")
     assert employee.training_completions.count() == 1
     assert {h.employee_id for h in employee.history.all()} == {f"ANON-{employee.pk}"}
-    # Held: named in a case not anonymised yet. Present: never expires. The reporter is only unlinked.
-    assert Employee.objects.get(pk=s.emp_held.pk).anonymised_on is None
+    # Named in a case not anonymised yet: anonymised on time, the case keeps who it was. Present: never
+    # expires. The reporter is only unlinked.
+    named = Employee.objects.get(pk=s.emp_named.pk)
+    assert named.anonymised_on is not None and named.employee_id == f"ANON-{named.pk}" and named.last_name == ""
+    recent = ConflictOfInterestCase.objects.get(pk=s.coi_recent.pk)
+    assert recent.persons_concerned_identities == f"{s.emp_named.last_name} Franck (EMP-NAMED)"
+    assert list(recent.persons_concerned.all()) == [named]
     assert Employee.objects.get(pk=s.emp_present.pk).last_name in s.kept
     assert RightsRequest.objects.get(pk=s.rr_held.pk).anonymised_on is None
 
@@ -329,7 +338,8 @@ def test_the_past_years_indicators_do_not_change_even_frozen():
     assert s.emp_old.pk in employee_ids  # the anonymised employee is behind a figure of that year
 
     run = retention.run(today=TODAY)
-    assert run.anonymised == len(retention.policies()) + 1  # one per record type, and the old complaint
+    # One per record type, the old complaint, and the employee a live case names.
+    assert run.anonymised == len(retention.policies()) + 2
 
     for year, values in before.items():
         after = reporting.evaluate(year)
@@ -353,7 +363,7 @@ def test_a_dry_run_changes_nothing_and_lists_what_a_run_then_does():
     assert due["gdpr.rights_request"] == ["DSR-RrOld"]
     assert sorted(due["gdpr.cnil_case"]) == ["CNIL-COMPLAINT-OLD", "CNIL-OLD"]
     assert due["compliance.coi_case"] == ["COI-OLD"] and due["compliance.coi_case_proceedings"] == ["COI-SANCTION-OLD"]
-    assert due["organization.employee"] == [str(s.emp_old.pk)] and due["gdpr.breach"] == ["BR-OLD"]
+    assert due["organization.employee"] == [str(s.emp_old.pk), str(s.emp_named.pk)] and due["gdpr.breach"] == ["BR-OLD"]
     assert due["core.import_rejects"] == [str(s.import_old.pk)]
 
     real = retention.run(today=TODAY)
