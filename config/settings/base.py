@@ -161,6 +161,10 @@ VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("VIGIE_IMPORT_XLSX_MAX_UNCOMP
                                                    default=512 * 1024 * 1024)
 VIGIE_IMPORT_XLSX_MAX_ROWS = env.int("VIGIE_IMPORT_XLSX_MAX_ROWS", default=1_048_576)
 VIGIE_IMPORT_MAX_CELL_CHARS = env.int("VIGIE_IMPORT_MAX_CELL_CHARS", default=131_072)
+# Lines after the header × the header's columns: every line is read as wide as the header, so this bounds the
+# work of a file whatever its lines hold (one cell at XFD on each of 20,000 rows was 16,384 values a row). A full
+# sheet of 32 columns; a 100,000-line roster of 12 columns is 1.2 million.
+VIGIE_IMPORT_MAX_CELLS = env.int("VIGIE_IMPORT_MAX_CELLS", default=32 * 1_048_576)
 # A running import seen from another machine is marked interrupted after this long without a heartbeat
 # (it sends one after each batch, and every 30 s on PostgreSQL).
 VIGIE_IMPORT_STALE_SECONDS = env.int("VIGIE_IMPORT_STALE_SECONDS", default=300)

@@ -446,20 +446,27 @@ class RejectsWriter:
     table (a plain UTF-8 comma file opens as one column with broken accents there), and a value that a
     spreadsheet would run as a formula written as text. The original columns are kept, so the file can be
     corrected and imported again (`line` and `reason` are then ignored as unknown columns).
+
+    A line is written as wide as the header, and no value longer than `max_chars` (the cell limit of the
+    readers, which refuse a longer one: this is the bound whatever a reader let through): the rejects of a file
+    are never larger than the file could hold.
     """
 
-    def __init__(self, header: Sequence[str]) -> None:
+    def __init__(self, header: Sequence[str], *, max_chars: int | None = None) -> None:
         self._binary = tempfile.TemporaryFile()
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
         self._writer = CsvWriter(self._text)
         self._writer.writerow(["line", "reason", *header])
         self._width = len(header)
+        self._max_chars = max_chars
         self.count = 0
         self.preview: list[Reject] = []
 
     def add(self, line: int, reason: str, raw: Sequence[Any]) -> None:
-        values = ["" if v is None else to_text(v) for v in raw]
-        values.extend("" for _i in range(self._width - len(values)))  # workbook rows stop at their last cell
+        values = ["" if v is None else to_text(v) for v in itertools.islice(raw, self._width)]
+        if self._max_chars is not None:
+            values = [excerpt(v, self._max_chars) for v in values]
+        values.extend("" for _i in range(self._width - len(values)))  # a CSV line may stop before the header
         self._writer.writerow([line, reason, *values])
         self.count += 1
         if len(self.preview) < INLINE_REJECTS:
@@ -575,14 +582,15 @@ class _Run:
             try:
                 facts = inspect_file(self.path, max_bytes=settings.VIGIE_IMPORT_MAX_BYTES)
                 self.run.sha256, self.run.size = facts.sha256, facts.size
-                table = open_table(self.path, facts, Limits.from_settings())
+                limits = Limits.from_settings()
+                table = open_table(self.path, facts, limits)
                 mapping, unknown = self._match_header(table)
                 lines = _with_data(table)
             except Refused as refusal:
                 return self._refused(str(refusal))
             self.run.details = self._details(facts, table, unknown)
             self._save_started()
-            self.rejects = RejectsWriter(table.header)
+            self.rejects = RejectsWriter(table.header, max_chars=limits.max_cell_chars)
             heartbeat.start()
             try:
                 self._process(lines, table, mapping)
@@ -683,17 +691,14 @@ class _Run:
         single_key = natural_key[0] if len(natural_key) == 1 else None
         key_of = operator.itemgetter(*natural_key)
         seen = self.seen
-        blank = table.blank_before_header
+        blank_before_header = table.blank_before_header
         read = 0
         required_message = _("a value is required")
         too_long = _("is longer than %(max)d characters")
         for line, raw in lines:
-            if raw is None:
-                blank += 1
-                continue
             read += 1
             run.rows_read = read
-            run.blank_lines = blank
+            run.blank_lines = blank_before_header + table.blank_lines  # the table counts them as it passes them
             self.last_line = line
             size = len(raw)
             row = Row(line, raw, labels)
@@ -762,7 +767,7 @@ class _Run:
                 row.built = built
             yield row
         run.rows_read = read
-        run.blank_lines = blank
+        run.blank_lines = blank_before_header + table.blank_lines
 
     # -- one batch ----------------------------------------------------------------------------------
     def _flush(self, rows: list[Row], rejected: list[Row]) -> None:
@@ -1043,12 +1048,8 @@ def _with_data(table: Table) -> Iterator[tuple[int, Any]]:
     """`table.rows()`, refused when no data row follows the header (a header alone, blank lines): there is
     nothing to import, which must not read as a successful import."""
     lines = table.rows()
-    blank = 0
-    for line, values in lines:
-        if values is not None:
-            # The blank lines before it are only counted: (0, None) stands for each.
-            return itertools.chain(itertools.repeat((0, None), blank), [(line, values)], lines)
-        blank += 1
+    for first in lines:
+        return itertools.chain([first], lines)
     raise Refused(_("nothing to import: the file has a header line and no data row"))
 
 

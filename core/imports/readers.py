@@ -6,9 +6,13 @@ A file that is not a table is refused as a whole with a one-line reason (`Refuse
 
 Everything that can make a file unreadable is found before its first row is handed out, so a refusal
 never comes after rows were written: a CSV is parsed once in full first (broken quoting, a value past
-the cell limit); a workbook's archive and XML are measured first, streamed, never holding a value
-(`check_workbook`: a zip bomb, a cell of gigabytes, two billion made-up rows). A message names the limit
-and where it was passed, never the oversized value.
+the cell limit, a line of more values than a sheet has columns); a workbook's archive and XML are measured
+first, every part of it, streamed, never holding a value (`check_workbook`: a zip bomb, a cell of gigabytes,
+two billion made-up rows). A message names the limit and where it was passed, never the oversized value.
+
+The work of a file is bounded by what it holds, never by what it claims: a table is as wide as its header
+(values past the header's last named column are not read), its lines × that width are bounded
+(`Limits.max_cells`), and blank lines, a sheet's gaps of row numbers included, are counted, not walked.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import re
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -32,6 +36,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 CHUNK = 1024 * 1024
+#: What a workbook's part is fed to expat in: a tag cut by a piece is parsed again from its start with the next
+#: (a tag of at most 528 KB, `_PartScan.max_token`, three times at most).
+XML_CHUNK = 256 * 1024
 CSV_EXTENSIONS = {".csv"}
 XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 # Bytes that never occur in a text export (tab, line breaks, form feed, Ctrl-Z excepted).
@@ -71,6 +78,9 @@ class Limits:
     xlsx_max_unpacked_bytes: int | None = None
     #: rows of a worksheet (row numbers included: a reader makes up the rows a sheet skips)
     xlsx_max_rows: int = EXCEL_MAX_ROWS
+    #: lines after the header × the header's columns: each line read costs the header's width, whatever the
+    #: line holds (a workbook's row of one cell is read as wide as the header)
+    max_cells: int | None = None
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -78,6 +88,7 @@ class Limits:
             max_cell_chars=int(settings.VIGIE_IMPORT_MAX_CELL_CHARS),
             xlsx_max_unpacked_bytes=int(settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES),
             xlsx_max_rows=int(settings.VIGIE_IMPORT_XLSX_MAX_ROWS),
+            max_cells=int(settings.VIGIE_IMPORT_MAX_CELLS),
         )
 
 
@@ -191,14 +202,18 @@ def inspect_file(path: Path, *, max_bytes: int | None = None) -> FileFacts:
 
 
 class Table(Protocol):
-    """A header and the data lines after it. `rows()` yields (physical line number, values), or
-    (line, None) for a blank line; the header is the first non-blank line."""
+    """A header and the data lines after it; the header is the first non-blank line, its width is up to its last
+    named column. `rows()` yields (physical line number, values) for each line that holds a value, with no more
+    values than the header has columns; blank lines are counted in `blank_lines` as they are passed (a sheet's
+    gap of a million row numbers is one addition), never handed out."""
 
     header: list[str]
     header_line: int
     blank_before_header: int
+    #: blank lines after the header, up to the line `rows()` handed out last (all of them once it is exhausted)
+    blank_lines: int
 
-    def rows(self) -> Iterator[tuple[int, Row | None]]: ...
+    def rows(self) -> Iterator[tuple[int, Row]]: ...
 
     def close(self) -> None: ...
 
@@ -222,6 +237,25 @@ def detect_delimiter(header_line: str) -> str:
     counts = {d: unquoted.count(d) for d in (";", ",", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def _header_width(values: Sequence[Any]) -> int:
+    """Up to the last named column: a header row is often styled, or exported, far past its names."""
+    for index in range(len(values) - 1, -1, -1):
+        value = values[index]
+        if value is not None and str(value).strip():
+            return index + 1
+    return 0
+
+
+def _check_cells(lines: int, width: int, limits: Limits) -> None:
+    """Refuse a table whose lines, each read as wide as its header, make more cells than `limits` allow."""
+    if limits.max_cells is not None and lines * width > limits.max_cells:
+        raise Refused(ngettext(
+            "the file is too large to import: %(lines)d line of %(columns)d columns (the header's) is more than "
+            "%(limit)d cells",
+            "the file is too large to import: %(lines)d lines of %(columns)d columns (the header's) are more than "
+            "%(limit)d cells", lines) % {"lines": lines, "columns": width, "limit": limits.max_cells})
 
 
 def _cell_limit(limits: Limits) -> int:
@@ -251,12 +285,24 @@ def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Re
                    % {"start": start, "end": at, "error": text})
 
 
+def _few_values(lines: Iterable[str], delimiter: str, first: int) -> Iterator[str]:
+    """The physical lines of a CSV, refused at the first that holds more values than a sheet has columns, before
+    the csv module splits it: it builds the whole list first (a 100 MB line of `;a` is 50 million strings). A
+    delimiter inside quotes counts too: a text of 16,384 of them is no cell of a spreadsheet."""
+    for line, text in enumerate(lines, start=first):
+        if text.count(delimiter) >= EXCEL_MAX_COLUMNS:
+            raise Refused(_("line %(line)d holds more than %(limit)d values, more columns than a worksheet has")
+                          % {"line": line, "limit": EXCEL_MAX_COLUMNS})
+        yield text
+
+
 class CsvTable:
     """A CSV file, read twice: once in full to refuse it before anything is imported when its quoting is
-    broken or a value is too long (`_check`), then for good (`rows`)."""
+    broken, a value is too long or it holds too much (`_check`), then for good (`rows`)."""
 
     def __init__(self, path: Path, encoding: str, limits: Limits | None = None) -> None:
         self.path, self.encoding, self.limits = path, encoding, limits or Limits()
+        self.blank_lines = 0
         self._check()
         self._file = path.open(encoding=encoding, newline="")
         try:
@@ -279,14 +325,17 @@ class CsvTable:
         self.delimiter = detect_delimiter(first)
         # Strict: a quote never closed, or text after a closing quote, is an error instead of a guess (not
         # strict, the csv module reads the rest of the file into one value).
-        reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter, strict=True)
+        reader = csv.reader(_few_values(itertools.chain([first], lines), self.delimiter, skipped + 1),
+                            delimiter=self.delimiter, strict=True)
         self.blank_before_header = skipped
         try:
-            self.header = [cell.strip() for cell in next(reader)]
+            header = [cell.strip() for cell in next(reader)]
         except csv.Error as exc:
             if str(exc).startswith("field larger than field limit"):
                 raise _too_long(skipped + 1, _cell_limit(self.limits)) from None
             raise Refused(_("the header line cannot be read: %s") % exc) from None
+        self.width = _header_width(header)
+        self.header = header[: self.width]
         self.header_line = skipped + 1
         return self._read(reader, skipped)
 
@@ -309,29 +358,31 @@ class CsvTable:
     def _check(self) -> None:
         """Parse the whole file once: what would stop the import half-way stops it now."""
         limit = _cell_limit(self.limits)
+        count = 0
         with self.path.open(encoding=self.encoding, newline="") as stream:
             records = self._open(stream)
             if limit < csv.field_size_limit():  # else the csv module raises for a longer field itself
                 for line, values in records:
+                    count += 1
                     if values and max(map(len, values)) > limit:
                         raise _too_long(line, limit)
             else:
                 for _record in records:
-                    pass
+                    count += 1
+        _check_cells(count, self.width, self.limits)
 
-    def rows(self) -> Iterator[tuple[int, Row | None]]:
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        width = self.width
         for line, values in self._records:
-            if not "".join(values).strip():
-                yield line, None
-            else:
-                yield line, values
+            if not "".join(values).strip():  # blank, past the header's columns as well
+                self.blank_lines += 1
+                continue
+            if len(values) > width:
+                del values[width:]
+            yield line, values
 
     def close(self) -> None:
         self._file.close()
-
-
-def _blank_cells(values: Row) -> bool:
-    return all(v is None or (type(v) is str and not v.strip()) for v in values)
 
 
 # -- workbooks: measured before openpyxl reads them ---------------------------------------------------------
@@ -344,6 +395,11 @@ _VALUE_PARTS = frozenset({
 _CELL_REFERENCE = re.compile(r"([A-Z]{1,7})([0-9]{1,12})")
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
                RuntimeError, ValueError)
+#: How an XML document can begin, in each encoding an XML parser detects from its first bytes (XML 1.0,
+#: appendix F: byte-order marks, UTF-16 and UCS-4 without one, EBCDIC), or in UTF-8 after white space.
+_XML_STARTS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE, b"<",
+               b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00\x00<\x00", b"\x00<\x00\x00", b"\x00<\x00?", b"<\x00?\x00",
+               b"\x4c\x6f\xa7\x94")
 
 
 def _not_a_workbook(reason: str) -> Refused:
@@ -357,23 +413,52 @@ def _column_number(letters: str) -> int:
     return number
 
 
+def _cell_too_long(cell: str, limit: int) -> Refused:
+    return Refused(_("cell %(cell)s holds more than %(limit)d characters, the most a cell may hold")
+                   % {"cell": cell, "limit": limit})
+
+
+def _too_many_rows(row: int, limit: int) -> Refused:
+    return Refused(_("the worksheet has more than %(limit)d rows (row %(row)d), the most an import reads")
+                   % {"limit": limit, "row": row})
+
+
+def _rows_out_of_order(row: int, previous: int, part: str) -> Refused:
+    # openpyxl's reader drops such a row without a word: refused rather than lost.
+    return Refused(_("row %(row)d of %(part)s comes after row %(previous)d: the rows of a worksheet must be in "
+                     "order") % {"row": row, "previous": previous, "part": part})
+
+
 class _PartScan:
-    """One XML part of a workbook, streamed through expat: its rows and cells within the limits, no value
-    longer than the cell limit. Text comes in pieces (`buffer_text` off): a value is measured, never held.
-    The handlers run for every element and text of a sheet (a few million for 100,000 rows): closures over
-    local state, the common elements (v, t, is) first."""
+    """One part of a workbook, streamed through expat: its rows and cells within the limits, no value longer
+    than the cell limit, no tag longer than a cell may be. Text comes in pieces (`buffer_text` off): a value is
+    measured, never held. The handlers run for every element and text of a sheet (a few million for 100,000
+    rows): closures over local state, the common elements (v, t, is) first.
+
+    Rows are numbered as openpyxl numbers them: `r`, else the row before plus one; `rows` counts the <row>
+    elements, which are what a reader of the part builds (a gap between two row numbers is only counted)."""
 
     def __init__(self, part: str, limits: Limits) -> None:
         self.part = part
         self.max_chars = sys.maxsize if limits.max_cell_chars is None else limits.max_cell_chars
+        # A tag may be as long as a cell's text in UTF-8, with room for its name and other attributes (a pivot
+        # cache keeps cell texts in attributes). Past that, expat would hold it whole, and parse it again from
+        # its start with every piece it is given: quadratic (a 100 MB attribute costs hours).
+        self.max_token = None if limits.max_cell_chars is None else 4 * limits.max_cell_chars + 4096
         self.max_rows = limits.xlsx_max_rows
         self.row_digits = len(str(self.max_rows))
+        #: <row> elements, and the number of the last one
+        self.rows = self.last_row = 0
+        #: whether the part has an element (else it is not XML from its first bytes), and what they are
+        self.started = False
+        self.head = b""
 
     def scan(self, stream: IO[bytes]) -> None:
+        """Raises `Refused` past a limit, expat's error for what is not well-formed XML."""
         max_chars = self.max_chars
         # [length of the current value, what it belongs to (a cell reference, a shared string's number, None),
-        #  rows seen, shared strings seen]
-        state: list[Any] = [0, None, 0, 0]
+        #  shared strings seen]
+        state: list[Any] = [0, None, 0]
         value_parts = _VALUE_PARTS
 
         def start(name: str, attributes: dict[str, str]) -> None:
@@ -388,13 +473,17 @@ class _PartScan:
                 reference = attributes.get("r")
                 state[1] = reference if reference is None else self.cell(reference)
             elif name == "si":
-                state[3] += 1
-                state[1] = state[3]  # counted from 1, for a person
+                state[2] += 1
+                state[1] = state[2]  # counted from 1, for a person
             else:
                 state[1] = None
                 if name == "row":
-                    state[2] += 1
-                    self.row(state[2], attributes.get("r"))
+                    self.row(attributes.get("r"))
+
+        def first_start(name: str, attributes: dict[str, str]) -> None:
+            self.started = True
+            parser.StartElementHandler = start
+            start(name, attributes)
 
         def text(data: str) -> None:
             state[0] += len(data)
@@ -403,30 +492,40 @@ class _PartScan:
 
         parser = expat.ParserCreate()
         parser.buffer_text = False
-        parser.StartElementHandler = start
+        parser.StartElementHandler = first_start
         parser.CharacterDataHandler = text
         parser.StartDoctypeDeclHandler = self.doctype
-        try:
-            parser.ParseFile(stream)
-        except expat.ExpatError as exc:
-            raise _not_a_workbook(f"{self.part}: {exc}") from None
+        parse, max_token, read = parser.Parse, self.max_token, 0
+        chunk = stream.read(XML_CHUNK)
+        self.head = chunk[:8]
+        while chunk:
+            parse(chunk, False)
+            read += len(chunk)
+            # Outside a handler, CurrentByteIndex is where the token expat could not finish yet begins.
+            if max_token is not None and read - parser.CurrentByteIndex > max_token:
+                raise Refused(_("%(part)s holds a tag of more than %(limit)s, longer than any cell may be") % {
+                    "part": self.part, "limit": size_text(max_token)})
+            chunk = stream.read(XML_CHUNK)
+        parse(b"", True)
 
     def doctype(self, *args: Any) -> None:
         # A workbook never has one; a DOCTYPE is how entities (and their expansion) get in.
         raise _not_a_workbook(_("%(part)s declares a DOCTYPE") % {"part": self.part})
 
-    def row(self, count: int, number: str | None) -> None:
-        if number is not None:
+    def row(self, number: str | None) -> None:
+        if number is None:
+            row = self.last_row + 1
+        else:
             if not (number.isdigit() and len(number) <= 12):
                 raise _not_a_workbook(_("row number '%(row)s' in %(part)s") % {
                     "row": excerpt(number, 20), "part": self.part})
-            count = max(count, int(number))
-        self.check_row(count)
-
-    def check_row(self, number: int) -> None:
-        if number > self.max_rows:
-            raise Refused(_("the worksheet has more than %(limit)d rows (row %(row)d), the most an import reads")
-                          % {"limit": self.max_rows, "row": number})
+            row = int(number)
+            if row <= self.last_row:
+                raise _rows_out_of_order(row, self.last_row, self.part)
+        if row > self.max_rows:
+            raise _too_many_rows(row, self.max_rows)
+        self.last_row = row
+        self.rows += 1
 
     def cell(self, reference: str) -> str:
         match = _CELL_REFERENCE.fullmatch(reference)
@@ -435,30 +534,39 @@ class _PartScan:
                 "cell": excerpt(reference, 20), "part": self.part})
         if len(match[1]) > 2 and _column_number(match[1]) > EXCEL_MAX_COLUMNS:
             raise Refused(_("cell %(cell)s is past the last column of a worksheet (XFD)") % {"cell": reference})
-        if len(match[2]) >= self.row_digits:  # a shorter number is within the limit
-            self.check_row(int(match[2]))
+        if len(match[2]) >= self.row_digits and int(match[2]) > self.max_rows:  # a shorter number is within
+            raise _too_many_rows(int(match[2]), self.max_rows)
         return reference
 
     def too_long(self, owner: str | int | None) -> Refused:
         if isinstance(owner, str):
-            message = _("cell %(cell)s holds more than %(limit)d characters, the most a cell may hold")
-        elif isinstance(owner, int):
+            return _cell_too_long(owner, self.max_chars)
+        if isinstance(owner, int):
             message = _("text %(string)d of the workbook's shared strings holds more than %(limit)d characters, "
                         "the most a cell may hold")
         else:
             message = _("%(part)s holds a text of more than %(limit)d characters, the most a cell may hold")
-        return Refused(message % {"cell": owner, "string": owner, "part": self.part, "limit": self.max_chars})
+        return Refused(message % {"string": owner, "part": self.part, "limit": self.max_chars})
 
 
-def check_workbook(path: Path, limits: Limits) -> None:
+def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
     """Refuse a workbook before openpyxl reads it when it would take more memory or time than `limits` allow:
     its archive unpacks to more bytes than allowed (the sizes its directory declares are a bound: Python's
-    zipfile never inflates a member past its declared size, and fails on its checksum), or one of its XML
-    parts has too many rows, a cell past the last column, a value past the cell limit, or a DOCTYPE."""
+    zipfile never inflates a member past its declared size, and fails on its checksum), or one of its parts has
+    too many rows, rows out of order, a cell past the last column, a value past the cell limit, a tag longer
+    than a cell may be, or a DOCTYPE. Returns the number of <row> elements of each part.
+
+    Every member is measured, whatever its name: openpyxl reads the parts the workbook's relationships and
+    content types name, `xl/worksheets/sheet1.dat` as well as `sheet1.xml`. A member is left alone only where
+    no XML parser goes on: one whose first bytes cannot begin an XML document (an image, printer settings), or
+    the rest of one after its XML stops being well-formed (Excel's VML drawings hold an unclosed <br>); what
+    came before was measured. A part named .xml or .rels must be well-formed, and one whose first bytes are
+    XML in an encoding expat does not read (UTF-32, EBCDIC: lxml reads them) is refused."""
     try:
         archive = zipfile.ZipFile(path)
     except _ZIP_ERRORS as exc:
         raise _not_a_workbook(type(exc).__name__) from None
+    rows: dict[str, int] = {}
     with archive:
         members = archive.infolist()
         unpacked = sum(member.file_size for member in members)
@@ -467,64 +575,147 @@ def check_workbook(path: Path, limits: Limits) -> None:
             raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
                 "size": size_text(unpacked), "limit": size_text(limit)})
         for member in members:
-            if not member.filename.lower().endswith((".xml", ".rels")):
+            if member.is_dir():
                 continue
+            scan = _PartScan(member.filename, limits)
             try:
                 with archive.open(member) as stream:
-                    _PartScan(member.filename, limits).scan(stream)
+                    scan.scan(stream)
             except _ZIP_ERRORS as exc:
                 raise _not_a_workbook(f"{member.filename}: {type(exc).__name__}") from None
+            except expat.ExpatError as exc:
+                if (member.filename.lower().endswith((".xml", ".rels"))
+                        or not scan.started and scan.head.lstrip(b" \t\r\n").startswith(_XML_STARTS)):
+                    raise _not_a_workbook(f"{member.filename}: {exc}") from None
+            rows[member.filename] = max(scan.rows, rows.get(member.filename, 0))
+    return rows
+
+
+def _holds_value(cells: list[dict[str, Any]]) -> bool:
+    for cell in cells:
+        value = cell["value"]
+        if value is not None and (type(value) is not str or value.strip()):
+            return True
+    return False
 
 
 class XlsxTable:
-    """The first worksheet of a workbook; line numbers are the sheet's row numbers."""
+    """The first worksheet of a workbook; line numbers are the sheet's row numbers.
+
+    The sheet is read with openpyxl's own worksheet parser, as its read-only mode does, but only the rows the
+    sheet holds: its read-only iterator makes up a blank row for each row number a sheet skips (a gap of a
+    million is a million rows built and walked), and a row as wide as its last cell (one cell at XFD: 16,384
+    values). Here a gap is a count, and a row is read as wide as the header: cells past it are parsed with
+    their row (their cost is their bytes in the archive, bounded) and left out; a row that holds a value only
+    there is still a line, rejected for its missing values rather than ignored.
+
+    The rows are checked again as they are read (row numbers, order, length of a value, cells), whatever
+    `check_workbook` let through."""
 
     def __init__(self, path: Path, limits: Limits | None = None) -> None:
         from openpyxl import load_workbook
 
-        check_workbook(path, limits or Limits())
+        self.limits = limits or Limits()
+        parts = check_workbook(path, self.limits)
         try:
             self._workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises anything from zip, XML or its own checks
             raise Refused(_("the file is not a valid .xlsx workbook (%s)") % type(exc).__name__) from None
+        self._source: IO[bytes] | None = None
         try:
-            self._open()
+            self._open(parts)
         except BaseException:
             self.close()
             raise
 
-    def _open(self) -> None:
+    def _open(self, parts: dict[str, int]) -> None:
         if not self._workbook.worksheets:
             raise Refused(_("the workbook has no worksheet"))
         sheet = self._workbook.worksheets[0]
-        # Some generators write a wrong <dimension>; read what is really there.
-        sheet.reset_dimensions()
-        self._rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-        self.blank_before_header = 0
+        self._rows = self._read(sheet)
+        self.blank_lines = 0
         self._line = 0
+        seen = 0
         try:
-            for line, values in self._rows:
-                self._line = line
-                if values and not _blank_cells(values):
-                    self.header = ["" if v is None else str(v).strip() for v in values]
-                    self.header_line = line
-                    return
-                self.blank_before_header += 1
+            for line, cells in self._rows:
+                seen += 1
+                if _holds_value(cells):
+                    header: list[Any] = [None] * max(cell["column"] for cell in cells)
+                    for cell in cells:
+                        header[cell["column"] - 1] = cell["value"]
+                    self.width = _header_width(header)
+                    self.header = ["" if v is None else str(v).strip() for v in header[: self.width]]
+                    self.header_line = self._line = line
+                    self.blank_before_header = line - 1  # rows before it, held blank or skipped
+                    break
+            else:
+                raise Refused(_("the workbook's first sheet is empty"))
+        except Refused:
+            raise
         except Exception as exc:  # noqa: BLE001 - a corrupt sheet fails while it is parsed
             raise Refused(_("the worksheet cannot be read (%s)") % type(exc).__name__) from None
-        raise Refused(_("the workbook's first sheet is empty"))
+        held = parts.get(sheet._worksheet_path)
+        if held is not None:
+            _check_cells(held - seen, self.width, self.limits)
 
-    def rows(self) -> Iterator[tuple[int, Row | None]]:
+    def _read(self, sheet: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(row number, cells) of each row the sheet holds, checked: in order, within the row limit, no value
+        past the cell limit, no cell past the last column."""
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        workbook = self._workbook
+        self._source = sheet._get_source()
+        parser = WorkSheetParser(self._source, sheet._shared_strings, data_only=workbook.data_only,
+                                 epoch=workbook.epoch, date_formats=workbook._date_formats,
+                                 timedelta_formats=workbook._timedelta_formats)
+        max_rows = self.limits.xlsx_max_rows
+        max_chars = sys.maxsize if self.limits.max_cell_chars is None else self.limits.max_cell_chars
+        previous = 0
+        for line, cells in parser.parse():
+            if line <= previous:
+                raise _rows_out_of_order(line, previous, sheet._worksheet_path)
+            if line > max_rows:
+                raise _too_many_rows(line, max_rows)
+            previous = line
+            for cell in cells:
+                value = cell["value"]
+                if type(value) is str and len(value) > max_chars:
+                    raise _cell_too_long(f"{get_column_letter(cell['column'])}{line}", max_chars)
+                if cell["column"] > EXCEL_MAX_COLUMNS:
+                    raise Refused(_("row %(row)d has a cell past the last column of a worksheet (XFD)")
+                                  % {"row": line})
+            yield line, cells
+
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        width, previous = self.width, self.header_line
+        max_cells = sys.maxsize if self.limits.max_cells is None else self.limits.max_cells
+        cells_read = 0
         try:
-            for line, values in self._rows:
+            for line, cells in self._rows:
                 self._line = line
-                if not values or _blank_cells(values):
-                    yield line, None
-                else:
-                    yield line, values
+                self.blank_lines += line - previous - 1  # the rows the sheet skips: counted, not made up
+                previous = line
+                if not _holds_value(cells):
+                    self.blank_lines += 1
+                    continue
+                cells_read += width
+                if cells_read > max_cells:  # `check_workbook` counted the rows: never, unless it missed some
+                    raise Refused(_("the file is too large to import: more than %(limit)d cells") % {
+                        "limit": max_cells})
+                values: list[Any] = [None] * width
+                for cell in cells:
+                    column = cell["column"]
+                    if column <= width:
+                        values[column - 1] = cell["value"]
+                yield line, values
+        except Refused:
+            raise
         except Exception as exc:  # noqa: BLE001 - a value openpyxl cannot convert (a number that is not one...)
             raise Refused(_("the worksheet cannot be read after line %(line)d (%(error)s)")
                           % {"line": self._line, "error": type(exc).__name__}) from None
 
     def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
         self._workbook.close()

@@ -16,10 +16,12 @@ pytestmark = [pytest.mark.usefixtures("english_messages")]
 FRENCH = "Matricule;Nom;Prénom\nA1;Lefèvre;Hélène\n"
 
 
-def read(path: Path) -> tuple[list[str], list[tuple[int, list | None]]]:
+def read(path: Path) -> tuple[list[str], list[tuple[int, list]], int]:
+    """The header, the lines that hold values, and how many blank lines were passed after the header."""
     table = open_table(path, inspect_file(path))
     try:
-        return table.header, [(line, list(values) if values else None) for line, values in table.rows()]
+        rows = [(line, list(values)) for line, values in table.rows()]
+        return table.header, rows, table.blank_lines
     finally:
         table.close()
 
@@ -31,7 +33,7 @@ def test_csv_encoding_is_detected_and_accents_survive(tmp_path, encoding, expect
     path = tmp_path / "roster.csv"
     path.write_bytes(FRENCH.encode(encoding))
     assert inspect_file(path).encoding == expected
-    header, rows = read(path)
+    header, rows, _blank = read(path)
     assert header == ["Matricule", "Nom", "Prénom"]
     assert rows == [(2, ["A1", "Lefèvre", "Hélène"])]
 
@@ -59,8 +61,9 @@ def test_the_delimiter_comes_from_the_header_line(line, delimiter):
 def test_line_numbers_are_physical_lines_with_blank_lines_and_multiline_values(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text('code;name\n\nA;"two\nlines"\n;;\nB;after\n', encoding="utf-8")
-    header, rows = read(path)
-    assert rows == [(2, None), (3, ["A", "two\nlines"]), (5, None), (6, ["B", "after"])]
+    header, rows, blank = read(path)
+    assert rows == [(3, ["A", "two\nlines"]), (6, ["B", "after"])]
+    assert blank == 2  # lines 2 and 5
 
 
 def test_blank_lines_before_the_header_are_skipped_and_numbered(tmp_path):
@@ -82,9 +85,10 @@ def test_xlsx_rows_keep_their_typed_cells_and_sheet_row_numbers(tmp_path):
     sheet.append(["E9", "01/02/2020"])
     workbook.save(path)
     assert inspect_file(path).encoding is None
-    header, rows = read(path)
+    header, rows, blank = read(path)
     assert header == ["Matricule", "Date d'entrée"]
-    assert rows == [(2, [1234, dt.datetime(2020, 2, 1)]), (3, None), (4, ["E9", "01/02/2020"])]
+    assert rows == [(2, [1234, dt.datetime(2020, 2, 1)]), (4, ["E9", "01/02/2020"])]
+    assert blank == 1
 
 
 def test_the_checksum_is_the_sha256_of_the_bytes(tmp_path):
