@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import itertools
 import re
@@ -423,6 +424,10 @@ def _too_many_rows(row: int, limit: int) -> Refused:
                    % {"limit": limit, "row": row})
 
 
+def _past_last_column(row: int) -> Refused:
+    return Refused(_("row %(row)d has a cell past the last column of a worksheet (XFD)") % {"row": row})
+
+
 def _rows_out_of_order(row: int, previous: int, part: str) -> Refused:
     # openpyxl's reader drops such a row without a word: refused rather than lost.
     return Refused(_("row %(row)d of %(part)s comes after row %(previous)d: the rows of a worksheet must be in "
@@ -449,6 +454,10 @@ class _PartScan:
         self.row_digits = len(str(self.max_rows))
         #: <row> elements, and the number of the last one
         self.rows = self.last_row = 0
+        #: <c> elements of the current row; the letters of its last cell with a reference, and how many cells
+        #: without one came after it (openpyxl puts such a cell in the column after the one before it)
+        self.row_cells = self.unnumbered = 0
+        self.letters = ""
         #: whether the part has an element (else it is not XML from its first bytes), and what they are
         self.started = False
         self.head = b""
@@ -470,8 +479,7 @@ class _PartScan:
                     return
             state[0] = 0
             if name == "c":
-                reference = attributes.get("r")
-                state[1] = reference if reference is None else self.cell(reference)
+                state[1] = self.cell(attributes.get("r"))
             elif name == "si":
                 state[2] += 1
                 state[1] = state[2]  # counted from 1, for a person
@@ -526,12 +534,30 @@ class _PartScan:
             raise _too_many_rows(row, self.max_rows)
         self.last_row = row
         self.rows += 1
+        self.row_cells = self.unnumbered = 0
+        self.letters = ""
 
-    def cell(self, reference: str) -> str:
+    def cell(self, reference: str | None) -> str | None:
+        """The cell's reference, once its row and column are known to be within a worksheet. A row holds no
+        more cells than a sheet has columns: a reader builds all of a row's cells before handing it out (a row
+        of a million <c/>, or of the same reference a million times, is a few kilobytes in the archive)."""
+        if self.rows:  # a part that is not a sheet may name an element "c" too
+            self.row_cells += 1
+            if self.row_cells > EXCEL_MAX_COLUMNS:
+                raise Refused(_("row %(row)d of %(part)s holds more than %(limit)d cells, more than a worksheet "
+                                "has columns") % {"row": self.last_row, "part": self.part,
+                                                  "limit": EXCEL_MAX_COLUMNS})
+        if reference is None:
+            self.unnumbered += 1
+            if self.rows and self.unnumbered + (_column_number(self.letters) if self.letters else 0) > \
+                    EXCEL_MAX_COLUMNS:
+                raise _past_last_column(self.last_row)
+            return None
         match = _CELL_REFERENCE.fullmatch(reference)
         if match is None:
             raise _not_a_workbook(_("cell reference '%(cell)s' in %(part)s") % {
                 "cell": excerpt(reference, 20), "part": self.part})
+        self.letters, self.unnumbered = match[1], 0
         if len(match[1]) > 2 and _column_number(match[1]) > EXCEL_MAX_COLUMNS:
             raise Refused(_("cell %(cell)s is past the last column of a worksheet (XFD)") % {"cell": reference})
         if len(match[2]) >= self.row_digits and int(match[2]) > self.max_rows:  # a shorter number is within
@@ -605,9 +631,10 @@ class XlsxTable:
     The sheet is read with openpyxl's own worksheet parser, as its read-only mode does, but only the rows the
     sheet holds: its read-only iterator makes up a blank row for each row number a sheet skips (a gap of a
     million is a million rows built and walked), and a row as wide as its last cell (one cell at XFD: 16,384
-    values). Here a gap is a count, and a row is read as wide as the header: cells past it are parsed with
-    their row (their cost is their bytes in the archive, bounded) and left out; a row that holds a value only
-    there is still a line, rejected for its missing values rather than ignored.
+    values). Here a gap is a count, and a row is read as wide as the header: cells past it are passed over
+    unparsed (`check_workbook` bounds them: no more in a row than a sheet has columns, their bytes in the
+    archive); a row that holds a value only there is still a line, rejected for its missing values rather
+    than ignored.
 
     The rows are checked again as they are read (row numbers, order, length of a value, cells), whatever
     `check_workbook` let through."""
@@ -637,13 +664,13 @@ class XlsxTable:
         self._line = 0
         seen = 0
         try:
-            for line, cells in self._rows:
+            for line, cells, _beyond in self._rows:  # nothing is beyond before the header is known
                 seen += 1
                 if _holds_value(cells):
                     header: list[Any] = [None] * max(cell["column"] for cell in cells)
                     for cell in cells:
                         header[cell["column"] - 1] = cell["value"]
-                    self.width = _header_width(header)
+                    self.width = self._width = _header_width(header)
                     self.header = ["" if v is None else str(v).strip() for v in header[: self.width]]
                     self.header_line = self._line = line
                     self.blank_before_header = line - 1  # rows before it, held blank or skipped
@@ -658,21 +685,25 @@ class XlsxTable:
         if held is not None:
             _check_cells(held - seen, self.width, self.limits)
 
-    def _read(self, sheet: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(row number, cells) of each row the sheet holds, checked: in order, within the row limit, no value
-        past the cell limit, no cell past the last column."""
+    def _read(self, sheet: Any) -> Iterator[tuple[int, list[dict[str, Any]], bool]]:
+        """(row number, cells up to the header's width, whether a cell past it has content) of each row the
+        sheet holds, checked: in order, within the row limit, no value past the cell limit, no cell past the
+        last column."""
         from openpyxl.utils import get_column_letter
         from openpyxl.worksheet._reader import WorkSheetParser
 
         workbook = self._workbook
         self._source = sheet._get_source()
+        self._part = sheet._worksheet_path
         parser = WorkSheetParser(self._source, sheet._shared_strings, data_only=workbook.data_only,
                                  epoch=workbook.epoch, date_formats=workbook._date_formats,
                                  timedelta_formats=workbook._timedelta_formats)
+        self._width = EXCEL_MAX_COLUMNS  # until the header is read
+        parser.parse_row = functools.partial(self._parse_row, parser)
         max_rows = self.limits.xlsx_max_rows
         max_chars = sys.maxsize if self.limits.max_cell_chars is None else self.limits.max_cell_chars
         previous = 0
-        for line, cells in parser.parse():
+        for line, cells, beyond in parser.parse():
             if line <= previous:
                 raise _rows_out_of_order(line, previous, sheet._worksheet_path)
             if line > max_rows:
@@ -683,20 +714,46 @@ class XlsxTable:
                 if type(value) is str and len(value) > max_chars:
                     raise _cell_too_long(f"{get_column_letter(cell['column'])}{line}", max_chars)
                 if cell["column"] > EXCEL_MAX_COLUMNS:
-                    raise Refused(_("row %(row)d has a cell past the last column of a worksheet (XFD)")
-                                  % {"row": line})
-            yield line, cells
+                    raise _past_last_column(line)
+            yield line, cells, beyond
+
+    def _parse_row(self, parser: Any, row: Any) -> tuple[int, list[dict[str, Any]], bool]:
+        """openpyxl's `WorkSheetParser.parse_row`, but a cell past the header's last column is only placed, not
+        parsed (its value converted, its shared string looked up): a row of 16,000 cells costs what its header's
+        columns do. Whether such a cell has content (a value, a text) is kept: the row is then no blank line."""
+        number = row.get("r")
+        parser.row_counter = parser.row_counter + 1 if number is None else int(number)
+        parser.col_counter = 0
+        width, cells, beyond = self._width, [], False
+        for element in row:
+            reference = element.get("r")
+            if reference is None:
+                column = parser.col_counter + 1
+            else:
+                match = _CELL_REFERENCE.fullmatch(reference)
+                if match is None:
+                    raise _not_a_workbook(_("cell reference '%(cell)s' in %(part)s") % {
+                        "cell": excerpt(reference, 20), "part": self._part})
+                column = _column_number(match[1])
+            if column <= width:
+                cells.append(parser.parse_cell(element))  # which moves `col_counter` on
+            else:
+                if column > EXCEL_MAX_COLUMNS:
+                    raise _past_last_column(parser.row_counter)
+                parser.col_counter = column
+                beyond = beyond or len(element) > 0
+        return parser.row_counter, cells, beyond
 
     def rows(self) -> Iterator[tuple[int, Row]]:
         width, previous = self.width, self.header_line
         max_cells = sys.maxsize if self.limits.max_cells is None else self.limits.max_cells
         cells_read = 0
         try:
-            for line, cells in self._rows:
+            for line, cells, beyond in self._rows:
                 self._line = line
                 self.blank_lines += line - previous - 1  # the rows the sheet skips: counted, not made up
                 previous = line
-                if not _holds_value(cells):
+                if not (beyond or _holds_value(cells)):
                     self.blank_lines += 1
                     continue
                 cells_read += width
@@ -705,9 +762,7 @@ class XlsxTable:
                         "limit": max_cells})
                 values: list[Any] = [None] * width
                 for cell in cells:
-                    column = cell["column"]
-                    if column <= width:
-                        values[column - 1] = cell["value"]
+                    values[cell["column"] - 1] = cell["value"]
                 yield line, values
         except Refused:
             raise

@@ -591,3 +591,44 @@ def test_the_rejects_file_holds_a_line_up_to_the_header_and_bounds_each_value():
         writer.close()
     assert list(csv.reader(io.StringIO(content), delimiter=";")) == [
         ["line", "reason", "code", "name"], ["2", "why", "C" * 9 + "…", "0123456789"], ["3", "why", "short", ""]]
+
+
+# -- a row of more cells than a worksheet has columns; cells past the header ----------------------------------
+@pytest.mark.parametrize("cell", ["<c/>", '<c r="A3"/>', '<c r="A3" t="inlineStr"><is><t>x</t></is></c>'])
+def test_a_row_of_more_cells_than_a_sheet_has_columns_is_refused_before_it_is_built(tmp_path, cell):
+    # 100,000 cells in one row, a few kilobytes in the archive: without `r` openpyxl numbers them past XFD; with
+    # the same `r` each time they stay in column A. Either way the reader built the whole row first.
+    rows = entity_row(2, "OK1", "Fine") + '<row r="3">' + cell * 100_000 + "</row>" + entity_row(4, "OK2", "Fine")
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    result, peak = import_measured(path)
+    assert_refused(result, "row 3", "16384")
+    assert peak < 8 * 1024 * 1024, f"the row was built ({peak} bytes traced)"
+
+
+def test_cells_past_the_header_are_not_parsed_and_their_row_is_rejected_not_ignored(tmp_path, monkeypatch):
+    """A row is read as wide as the header: its 16,000 other cells are passed over, not converted one by one;
+    a row whose values are all past the header is still a line, rejected for its missing values."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    parsed = []
+    parse_cell = WorkSheetParser.parse_cell
+
+    def counted(parser, element):
+        parsed.append(element.get("r"))
+        return parse_cell(parser, element)
+
+    monkeypatch.setattr(WorkSheetParser, "parse_cell", counted)
+    wide = "".join(f'<c t="inlineStr"><is><t>{n}</t></is></c>' for n in range(16_000))
+    rows = ('<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c><c r="B2" t="inlineStr"><is><t>Fine</t>'
+            f'</is></c>{wide}</row>'
+            '<row r="3"><c r="D3" t="inlineStr"><is><t>lost?</t></is></c></row>'
+            '<row r="4"><c r="A4" s="1"/><c r="Z4" s="1"/></row>')
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    result = run_import_command("entities", path)
+    assert result.exit_code == 1, result.stderr
+    assert LegalEntity.objects.get().code == "OK1"
+    assert read_rejects(tmp_path / "entities.rejects.csv")[1:] == [
+        ["3", "code: a value is required; name: a value is required", "", ""]]
+    assert len(parsed) < 20, f"{len(parsed)} cells parsed for 2 columns"
