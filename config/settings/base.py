@@ -165,6 +165,13 @@ VIGIE_IMPORT_MAX_CELL_CHARS = env.int("VIGIE_IMPORT_MAX_CELL_CHARS", default=131
 # work of a file whatever its lines hold (one cell at XFD on each of 20,000 rows was 16,384 values a row). A full
 # sheet of 32 columns; a 100,000-line roster of 12 columns is 1.2 million.
 VIGIE_IMPORT_MAX_CELLS = env.int("VIGIE_IMPORT_MAX_CELLS", default=32 * 1_048_576)
+# XML elements of a workbook besides its rows, cells and shared strings (styles, column widths, merged cells,
+# names...): openpyxl holds them all at once, about 800 bytes each for styles. Excel's 64,000 cell formats are
+# about 200,000.
+VIGIE_IMPORT_XLSX_MAX_ELEMENTS = env.int("VIGIE_IMPORT_XLSX_MAX_ELEMENTS", default=1_000_000)
+# A workbook's member of more than 1 MiB unpacks to this many times its size in the archive at most (a sheet is
+# about 15; Apache POI refuses past 100 too).
+VIGIE_IMPORT_XLSX_MAX_RATIO = env.int("VIGIE_IMPORT_XLSX_MAX_RATIO", default=100)
 # A running import seen from another machine is marked interrupted after this long without a heartbeat
 # (it sends one after each batch, and every 30 s on PostgreSQL).
 VIGIE_IMPORT_STALE_SECONDS = env.int("VIGIE_IMPORT_STALE_SECONDS", default=300)

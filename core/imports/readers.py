@@ -37,6 +37,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 CHUNK = 1024 * 1024
+#: A member of a workbook up to this size unpacks to whatever its compression allows (a small part of
+#: repeated entries compresses far better than a sheet); a larger one, to `Limits.xlsx_max_ratio` times its
+#: size in the archive at most (Apache POI's rule, with its ratio of 100 by default).
+RATIO_GRACE_BYTES = 1024 * 1024
 #: What a workbook's part is fed to expat in: a tag cut by a piece is parsed again from its start with the next
 #: (a tag of at most 528 KB, `_PartScan.max_token`, three times at most).
 XML_CHUNK = 256 * 1024
@@ -80,8 +84,14 @@ class Limits:
     #: rows of a worksheet (row numbers included: a reader makes up the rows a sheet skips)
     xlsx_max_rows: int = EXCEL_MAX_ROWS
     #: lines after the header × the header's columns: each line read costs the header's width, whatever the
-    #: line holds (a workbook's row of one cell is read as wide as the header)
+    #: line holds (a workbook's row of one cell is read as wide as the header); also the most shared strings
+    #: of a workbook (openpyxl keeps them all)
     max_cells: int | None = None
+    #: XML elements of a workbook that a reader holds in memory all at once: all but a worksheet's rows and
+    #: cells and the shared strings' texts (which are read one at a time)
+    xlsx_max_elements: int | None = None
+    #: how many times its size in the archive a member of more than `RATIO_GRACE_BYTES` may unpack to
+    xlsx_max_ratio: int | None = None
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -90,6 +100,8 @@ class Limits:
             xlsx_max_unpacked_bytes=int(settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES),
             xlsx_max_rows=int(settings.VIGIE_IMPORT_XLSX_MAX_ROWS),
             max_cells=int(settings.VIGIE_IMPORT_MAX_CELLS),
+            xlsx_max_elements=int(settings.VIGIE_IMPORT_XLSX_MAX_ELEMENTS),
+            xlsx_max_ratio=int(settings.VIGIE_IMPORT_XLSX_MAX_RATIO),
         )
 
 
@@ -443,8 +455,12 @@ class _PartScan:
     Rows are numbered as openpyxl numbers them: `r`, else the row before plus one; `rows` counts the <row>
     elements, which are what a reader of the part builds (a gap between two row numbers is only counted)."""
 
-    def __init__(self, part: str, limits: Limits) -> None:
+    def __init__(self, part: str, limits: Limits, *, held: int = 0) -> None:
         self.part = part
+        #: elements a reader holds all at once, in this part and the parts before it (see `scan`)
+        self.held = held
+        self.max_held = sys.maxsize if limits.xlsx_max_elements is None else limits.xlsx_max_elements
+        self.max_strings = sys.maxsize if limits.max_cells is None else limits.max_cells
         self.max_chars = sys.maxsize if limits.max_cell_chars is None else limits.max_cell_chars
         # A tag may be as long as a cell's text in UTF-8, with room for its name and other attributes (a pivot
         # cache keeps cell texts in attributes). Past that, expat would hold it whole, and parse it again from
@@ -459,37 +475,71 @@ class _PartScan:
         self.row_cells = self.unnumbered = 0
         self.letters = ""
         #: whether the part has an element (else it is not XML from its first bytes), and what they are
-        self.started = False
+        self.started = self.sheet = self.strings = False
         self.head = b""
 
     def scan(self, stream: IO[bytes]) -> None:
-        """Raises `Refused` past a limit, expat's error for what is not well-formed XML."""
-        max_chars = self.max_chars
+        """Raises `Refused` past a limit, expat's error for what is not well-formed XML.
+
+        Elements are counted against the elements a reader may hold (`held`), but for the rows of a worksheet,
+        their cells and what these hold, and the shared strings and what they hold: a worksheet is read a row
+        at a time, the shared strings a string at a time. Anything else (styles, column widths, merged cells,
+        names, relationships) is held whole: 200,000 <xf/> in styles.xml, 36 KB in the archive, were 160 MB
+        in openpyxl. Which a part is comes from its root element (<worksheet>, <sst>), not from its name."""
+        max_chars, max_held, max_strings = self.max_chars, self.max_held, self.max_strings
         # [length of the current value, what it belongs to (a cell reference, a shared string's number, None),
-        #  shared strings seen]
-        state: list[Any] = [0, None, 0]
+        #  shared strings seen, whether the current element is in a row of a worksheet or a shared string]
+        state: list[Any] = [0, None, 0, False]
         value_parts = _VALUE_PARTS
+
+        def held() -> None:
+            self.held += 1
+            if self.held > max_held:
+                raise Refused(_("the workbook holds more than %(limit)d elements besides its rows and shared "
+                                "strings (in %(part)s), more than an import reads") % {
+                                    "limit": max_held, "part": self.part})
 
         def start(name: str, attributes: dict[str, str]) -> None:
             if name in value_parts:
+                if not state[3]:
+                    held()
                 return
             if ":" in name:  # "x:row" when the namespace has a prefix
                 name = name[name.rfind(":") + 1:]
                 if name in value_parts:
+                    if not state[3]:
+                        held()
                     return
             state[0] = 0
             if name == "c":
                 state[1] = self.cell(attributes.get("r"))
+                if not self.sheet:
+                    held()
             elif name == "si":
                 state[2] += 1
+                if state[2] > max_strings:
+                    raise Refused(_("the workbook's shared strings are more than the %(limit)d cells an import "
+                                    "reads (string %(count)d of %(part)s)") % {
+                                        "limit": max_strings, "count": state[2], "part": self.part})
                 state[1] = state[2]  # counted from 1, for a person
+                state[3] = self.strings
+                if not self.strings:
+                    held()
             else:
                 state[1] = None
                 if name == "row":
                     self.row(attributes.get("r"))
+                    state[3] = self.sheet
+                    if not self.sheet:
+                        held()
+                else:
+                    state[3] = False
+                    held()
 
         def first_start(name: str, attributes: dict[str, str]) -> None:
             self.started = True
+            root = name[name.rfind(":") + 1:]
+            self.sheet, self.strings = root == "worksheet", root == "sst"
             parser.StartElementHandler = start
             start(name, attributes)
 
@@ -600,10 +650,18 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
         if limit is not None and unpacked > limit:
             raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
                 "size": size_text(unpacked), "limit": size_text(limit)})
+        ratio = limits.xlsx_max_ratio
+        for member in members if ratio is not None else ():
+            if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
+                raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
+                                "times its size (a zip bomb)") % {
+                                    "part": member.filename, "size": size_text(member.file_size),
+                                    "packed": size_text(member.compress_size), "ratio": ratio})
+        held = 0
         for member in members:
             if member.is_dir():
                 continue
-            scan = _PartScan(member.filename, limits)
+            scan = _PartScan(member.filename, limits, held=held)
             try:
                 with archive.open(member) as stream:
                     scan.scan(stream)
@@ -614,7 +672,28 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
                         or not scan.started and scan.head.lstrip(b" \t\r\n").startswith(_XML_STARTS)):
                     raise _not_a_workbook(f"{member.filename}: {exc}") from None
             rows[member.filename] = max(scan.rows, rows.get(member.filename, 0))
+            held = scan.held
     return rows
+
+
+def _load_workbook(path: Path) -> Any:
+    """openpyxl's `load_workbook(path, read_only=True, data_only=True)`, without what an import never reads
+    and openpyxl would hold whole: chart sheets (read entire even in read-only mode, from whatever part the
+    workbook points at: one of a million rows, which `check_workbook` lets through as a worksheet read a row
+    at a time) and links to other workbooks."""
+    from openpyxl.reader.excel import ExcelReader
+
+    class Reader(ExcelReader):
+        def read_chartsheet(self, sheet: Any, rel: Any) -> None:
+            pass
+
+    reader = Reader(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read()
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb
 
 
 def _holds_value(cells: list[dict[str, Any]]) -> bool:
@@ -640,12 +719,10 @@ class XlsxTable:
     `check_workbook` let through."""
 
     def __init__(self, path: Path, limits: Limits | None = None) -> None:
-        from openpyxl import load_workbook
-
         self.limits = limits or Limits()
         parts = check_workbook(path, self.limits)
         try:
-            self._workbook = load_workbook(path, read_only=True, data_only=True)
+            self._workbook = _load_workbook(path)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises anything from zip, XML or its own checks
             raise Refused(_("the file is not a valid .xlsx workbook (%s)") % type(exc).__name__) from None
         self._source: IO[bytes] | None = None

@@ -29,12 +29,13 @@ HEADER_XML = '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c><c r="B
 
 def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shared: str | None = None,
                    sheet: str = "sheet1.xml", header: str = HEADER_XML, prolog: str = "",
-                   extra: dict[str, bytes] | None = None) -> bytes:
+                   extra: dict[str, bytes] | None = None, chartsheet: str | None = None) -> bytes:
     """A minimal .xlsx written by hand: a header (code, name), then `rows_xml`. `filler` = (cell, size): that
     cell holds `size` letters, streamed into the archive so the test never holds them (a zip bomb: a few
     kilobytes that unpack to `size` bytes). `shared`: the shared strings part's <si> elements. `sheet`: the
     name of the sheet's part in xl/worksheets/ (the workbook's relationships point to it, whatever its name);
-    `prolog`: what comes before <worksheet>; `extra`: more members, name → content."""
+    `prolog`: what comes before <worksheet>; `extra`: more members, name → content; `chartsheet`: the part a
+    second sheet, a chart sheet, is in (under xl/)."""
     import io
 
     buffer = io.BytesIO()
@@ -61,7 +62,9 @@ def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shar
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+            '<sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/>'
+            + ('<sheet name="Graph" sheetId="2" r:id="rId3"/>' if chartsheet else "")
+            + '</sheets></workbook>'))
         archive.writestr("xl/_rels/workbook.xml.rels", (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -69,6 +72,8 @@ def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shar
             f'worksheet" Target="worksheets/{sheet}"/>'
             + ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
                'sharedStrings" Target="sharedStrings.xml"/>' if shared is not None else "")
+            + ('<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+               f'chartsheet" Target="{chartsheet}"/>' if chartsheet else "")
             + '</Relationships>'))
         if shared is not None:
             archive.writestr("xl/sharedStrings.xml", (
@@ -120,6 +125,13 @@ def import_measured(path):
         tracemalloc.stop()
 
 
+@pytest.fixture
+def past_the_ratio(settings):
+    """The hand-made bombs below are runs of one letter, which deflate a thousandfold: the ratio check refuses
+    them first. An archive that compresses them less well gets past it, and the next check must refuse them."""
+    settings.VIGIE_IMPORT_XLSX_MAX_RATIO = 1_000_000_000
+
+
 def assert_refused(result, *fragments: str, longest: int = 300) -> None:
     """Exit 2, one line on stderr naming the problem, nothing written, the run recorded as refused."""
     assert result.exit_code == 2, (result.stdout, result.stderr)
@@ -146,6 +158,7 @@ def test_a_zip_bomb_workbook_is_refused_on_its_unpacked_size_before_it_is_read(t
     assert "AAAAAAAAAA" not in ImportRun.objects.get().message
 
 
+@pytest.mark.usefixtures("past_the_ratio")
 def test_a_cell_over_the_length_limit_is_refused_naming_the_cell_without_holding_it(tmp_path, settings):
     settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
     content = workbook_bytes(entity_row(2, "OK1", "Fine"), filler=("B3", 6 * 1024 * 1024))
@@ -212,6 +225,7 @@ def test_a_zip_bomb_workbook_is_a_400_from_the_api(settings):
     assert not LegalEntity.objects.exists()
 
 
+@pytest.mark.usefixtures("past_the_ratio")
 def test_a_cell_over_the_length_limit_is_a_400_from_the_api(settings):
     settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
     response = api_upload("entities.xlsx", workbook_bytes("", filler=("B2", 2 * 1024 * 1024)))
@@ -381,6 +395,7 @@ def cells_row(row: int, *cells: tuple[str, str]) -> str:
         f'<c r="{column}{row}" t="inlineStr"><is><t>{text}</t></is></c>' for column, text in cells) + "</row>"
 
 
+@pytest.mark.usefixtures("past_the_ratio")
 @pytest.mark.parametrize("sheet", ["sheet1.dat", "sheet1", "sheet1.xml.bin"])
 def test_a_cell_over_the_limit_in_a_sheet_not_named_xml_is_refused_without_holding_it(tmp_path, settings, sheet):
     # openpyxl opens whatever part the workbook's relationships name, .xml or not: the check measures them all.
@@ -539,6 +554,7 @@ def test_the_reader_itself_refuses_what_the_workbook_check_would_have(tmp_path, 
             table.close()
 
 
+@pytest.mark.usefixtures("past_the_ratio")
 def test_a_tag_longer_than_a_cell_may_be_is_refused_before_it_is_parsed_again_and_again(tmp_path, settings):
     # expat, fed a tag in pieces, parses it again from its start with each piece: quadratic; a 100 MB attribute
     # (100 KB in the archive) cost hours, in the check and in openpyxl, and then the file imported.
@@ -550,6 +566,7 @@ def test_a_tag_longer_than_a_cell_may_be_is_refused_before_it_is_parsed_again_an
     assert_refused(run_import_command("entities", path), "xl/worksheets/sheet1.xml", "a tag of more than")
 
 
+@pytest.mark.usefixtures("past_the_ratio")
 def test_a_cell_over_the_limit_in_a_part_not_named_xml_is_a_400_from_the_api(settings):
     settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
     response = api_upload("entities.xlsx", workbook_bytes("", filler=("B2", 2 * 1024 * 1024), sheet="sheet1.dat"))
@@ -594,6 +611,7 @@ def test_the_rejects_file_holds_a_line_up_to_the_header_and_bounds_each_value():
 
 
 # -- a row of more cells than a worksheet has columns; cells past the header ----------------------------------
+@pytest.mark.usefixtures("past_the_ratio")
 @pytest.mark.parametrize("cell", ["<c/>", '<c r="A3"/>', '<c r="A3" t="inlineStr"><is><t>x</t></is></c>'])
 def test_a_row_of_more_cells_than_a_sheet_has_columns_is_refused_before_it_is_built(tmp_path, cell):
     # 100,000 cells in one row, a few kilobytes in the archive: without `r` openpyxl numbers them past XFD; with
@@ -632,3 +650,80 @@ def test_cells_past_the_header_are_not_parsed_and_their_row_is_rejected_not_igno
     assert read_rejects(tmp_path / "entities.rejects.csv")[1:] == [
         ["3", "code: a value is required; name: a value is required", "", ""]]
     assert len(parsed) < 20, f"{len(parsed)} cells parsed for 2 columns"
+
+
+# -- what openpyxl holds whole: styles and other parts, shared strings; members that unpack too well ----------
+STYLES = ('<?xml version="1.0" encoding="UTF-8"?>'
+          '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+          '<fonts count="1"><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+          '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+          '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+          '<cellXfs count="{count}">{xfs}</cellXfs>'
+          '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+
+
+def styles(count: int, *, element: str = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>') -> bytes:
+    return STYLES.format(count=count, xfs=element * count).encode()
+
+
+@pytest.mark.parametrize("element", ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
+                                     # a name a cell's formatted text uses too: counted outside a cell
+                                     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"><b/><b/><b/></xf>'])
+def test_a_workbook_of_more_elements_than_openpyxl_may_hold_is_refused(tmp_path, settings, element):
+    # 200,000 <xf/> in styles.xml: a 36 KB workbook that took openpyxl 160 MB; 10 million fit in the unpacked
+    # size limit. Styles, column widths, merged cells, names: openpyxl builds them all, whatever the part.
+    settings.VIGIE_IMPORT_XLSX_MAX_ELEMENTS = 1000
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"),
+                                    extra={"xl/styles.xml": styles(1200, element=element)}))
+    assert_refused(run_import_command("entities", path), "xl/styles.xml", "1000 elements")
+
+
+def test_a_workbook_within_the_element_limit_imports(tmp_path, settings):
+    settings.VIGIE_IMPORT_XLSX_MAX_ELEMENTS = 1000
+    path = tmp_path / "entities.xlsx"
+    rows = "".join(entity_row(row, f"E{row}", "Name") for row in range(2, 2002))  # rows and cells: not counted
+    path.write_bytes(workbook_bytes(rows, extra={"xl/styles.xml": styles(200)}))
+    result = run_import_command("entities", path)
+    assert result.exit_code == 0, result.stderr
+    assert LegalEntity.objects.count() == 2000
+
+
+def test_more_shared_strings_than_an_import_reads_cells_are_refused(tmp_path, settings):
+    # openpyxl keeps every shared string in a list: 100 million <si/> are 500 MB unpacked.
+    settings.VIGIE_IMPORT_MAX_CELLS = 1000
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"), shared="<si><t>x</t></si>" * 1001))
+    assert_refused(run_import_command("entities", path), "1001", "shared strings", "1000 cells")
+
+
+@pytest.mark.parametrize(("ratio", "refused"), [(None, True), (5000, False)])
+def test_a_member_that_unpacks_to_far_more_than_it_packs_is_refused_before_it_is_read(tmp_path, settings,
+                                                                                      ratio, refused):
+    # Any member, read or not: 10 MB of zeros are 10 KB in the archive.
+    if ratio is not None:
+        settings.VIGIE_IMPORT_XLSX_MAX_RATIO = ratio
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"), extra={"xl/media/pad.bin": bytes(10 << 20)}))
+    result = run_import_command("entities", path)
+    if refused:
+        assert_refused(result, "xl/media/pad.bin", "more than 100 times")
+    else:
+        assert result.exit_code == 0, result.stderr
+
+
+def test_a_chart_sheet_is_not_read(tmp_path):
+    """openpyxl reads a chart sheet whole, even in read-only mode: one that points at a part of a million rows
+    would be held entire (rows are counted as read a row at a time). An import reads the first worksheet only."""
+    rows = "".join(cells_row(row, *((column, "x") for column in "ABCDEFGHIJ")) for row in range(1, 20_001))
+    chart = ('<?xml version="1.0" encoding="UTF-8"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{rows}</sheetData></worksheet>").encode()
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"), chartsheet="worksheets/sheet2.xml",
+                                    extra={"xl/worksheets/sheet2.xml": chart}))
+    result, peak = import_measured(path)
+    assert result.exit_code == 0, result.stderr
+    assert LegalEntity.objects.get().code == "OK1"
+    assert peak < 8 * 1024 * 1024, f"the chart sheet was read ({peak} bytes traced)"
