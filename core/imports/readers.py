@@ -299,13 +299,21 @@ def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Re
 
 
 def _few_values(lines: Iterable[str], delimiter: str, first: int) -> Iterator[str]:
-    """The physical lines of a CSV, refused at the first that holds more values than a sheet has columns, before
-    the csv module splits it: it builds the whole list first (a 100 MB line of `;a` is 50 million strings). A
-    delimiter inside quotes counts too: a text of 16,384 of them is no cell of a spreadsheet."""
+    """The physical lines of a CSV, refused at the first record that holds more values than a sheet has columns,
+    before the csv module splits it: it builds the whole list first (a 100 MB line of `;a` is 50 million
+    strings). A delimiter inside quotes counts too: a text of 16,384 of them is no cell of a spreadsheet. A
+    record runs over the next lines while a quoted value is open (an odd number of quotes so far: a doubled
+    quote inside a value counts two), so lines of a few values each still make one record."""
+    start, count, open_quote = first, 0, False
     for line, text in enumerate(lines, start=first):
-        if text.count(delimiter) >= EXCEL_MAX_COLUMNS:
+        if not open_quote:
+            start, count = line, 0
+        count += text.count(delimiter)
+        if count >= EXCEL_MAX_COLUMNS:
             raise Refused(_("line %(line)d holds more than %(limit)d values, more columns than a worksheet has")
-                          % {"line": line, "limit": EXCEL_MAX_COLUMNS})
+                          % {"line": start, "limit": EXCEL_MAX_COLUMNS})
+        if text.count('"') % 2:
+            open_quote = not open_quote
         yield text
 
 

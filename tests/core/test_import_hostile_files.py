@@ -727,3 +727,24 @@ def test_a_chart_sheet_is_not_read(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert LegalEntity.objects.get().code == "OK1"
     assert peak < 8 * 1024 * 1024, f"the chart sheet was read ({peak} bytes traced)"
+
+
+def test_a_csv_record_of_more_values_than_a_sheet_has_columns_over_several_lines_is_refused(tmp_path):
+    # Each physical line holds 10,000 values, fewer than a sheet's 16,384 columns, but a quoted value that runs
+    # over the line break joins them into one record: the csv module built a list of all of them.
+    record = ";".join(["BIG", "x", *("v" for _i in range(10_000)), '"a']) + "\n"
+    record += ";".join(['b"', *("v" for _i in range(10_000)), '"c']) + "\n"
+    record += ";".join(['d"', *("v" for _i in range(10_000))]) + "\n"
+    path = tmp_path / "entities.csv"
+    path.write_text('code;name\nOK1;"two\nlines; one value"\n' + record + "OK2;Fine\n", encoding="utf-8")
+    assert_refused(run_import_command("entities", path), "line 4", "16384")
+
+
+def test_csv_records_over_several_lines_are_counted_one_at_a_time(tmp_path):
+    # 12,000 delimiters in each quoted note, 36,000 in the file: each record is within a sheet's columns.
+    lines = "".join(f'E{n};Name;"{";" * 6_000}\n{";" * 6_000}"\n' for n in range(3))
+    path = tmp_path / "entities.csv"
+    path.write_text("code;name;note\n" + lines, encoding="utf-8")
+    result = run_import_command("entities", path)
+    assert result.exit_code == 0, result.stderr
+    assert LegalEntity.objects.count() == 3
