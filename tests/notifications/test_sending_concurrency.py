@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from notifications import sending
-from notifications.models import Delivery, Digest
+from notifications import sending, services
+from notifications.models import Alert, Delivery, Digest
 from notifications.sending import ack_token, send_pending
+from tests.factories import UserFactory
 from tests.notifications.test_sending import alert, at
 
 WRITER_WAIT_SECONDS = 2
@@ -63,16 +64,17 @@ def writers_wait_at_most(seconds: int) -> None:
 
 
 @pytest.mark.parametrize("smtp_server", [{"hold_at": 1}], indirect=True)
+@pytest.mark.parametrize("immediate", [True, False], ids=["immediate", "digest"])
 def test_others_write_while_the_smtp_server_takes_its_time_over_an_alert_email(threads_share_the_database, smtp,
-                                                                                client):
-    """Issue 8: the SMTP server has the email and has not answered yet; the DPO acknowledges the alert
-    meanwhile (any other write would do: on SQLite there is one write lock for the whole database). The
-    acknowledgement goes through at once, not a 503 after the busy timeout; the email is then recorded
-    sent, and the alert stays acknowledged."""
-    late = alert("overdue", immediate=True, title="Breach BR-1: notify the CNIL")
+                                                                                client, immediate):
+    """Issue 8: the SMTP server has the email (an immediate one, or a digest) and has not answered yet;
+    the DPO acknowledges the alert meanwhile (any other write would do: on SQLite there is one write lock
+    for the whole database). The acknowledgement goes through at once, not a 503 after the busy timeout;
+    the email is then recorded sent, and the alert stays acknowledged."""
+    late = alert("overdue", immediate=immediate, title="Breach BR-1: notify the CNIL")
     reports: list = []
     errors: list = []
-    sender = in_thread(lambda: send_pending(at(2026, 11, 26, 7), digests=False), reports, errors)
+    sender = in_thread(lambda: send_pending(at(2026, 11, 26, 7), digests=not immediate), reports, errors)
     try:
         assert smtp.holding.wait(30), f"the email never reached the SMTP server: {errors}"
         writers_wait_at_most(WRITER_WAIT_SECONDS)
@@ -85,10 +87,39 @@ def test_others_write_while_the_smtp_server_takes_its_time_over_an_alert_email(t
     assert response.status_code == 200, f"{response.status_code} after {waited:.1f} s"
     late.refresh_from_db()
     assert late.status == "acknowledged" and late.acknowledged_by == "dpo@example.org"
-    assert not errors and reports[0].immediate == 1
+    assert not errors and reports[0].emails == 1 and reports[0].deliveries == 1
     assert len(smtp.messages) == 1
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("sent", 1, None)
+
+
+@pytest.mark.parametrize("smtp_server", [{"hold_at": 1}], indirect=True)
+def test_a_person_acting_on_an_email_on_its_way_neither_doubles_it_nor_hides_that_it_went(
+        threads_share_the_database, smtp):
+    """While the server holds the email, a person asks to resend it (nothing to do: it is on its way; a
+    second run must not send it at the same time), then stops its retries (closed). The server then takes
+    it: it went, so it is recorded sent, and its alert too; nothing goes later."""
+    late = alert("overdue", immediate=True)
+    person = UserFactory()
+    reports: list = []
+    errors: list = []
+    sender = in_thread(lambda: send_pending(digests=False), reports, errors)  # now: the alert fired in 2026-11
+    try:
+        assert smtp.holding.wait(30), f"the email never reached the SMTP server: {errors}"
+        writers_wait_at_most(WRITER_WAIT_SECONDS)
+        assert services.deliveries_resend(alerts=Alert.objects.filter(pk=late.pk), actor=person) == 0
+        assert services.deliveries_close(alert=late, actor=person, reason="told by phone") == 1
+        assert Alert.objects.get(pk=late.pk).status == "failed"
+    finally:
+        smtp.release.set()
+        sender.join(60)
+    assert not errors and reports[0].immediate == 1
+    delivery = Delivery.objects.get()
+    late.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.claimed_at, late.status) == ("sent", 1, None, "sent")
+    assert list(delivery.history.order_by("history_id").values_list("status", "history_change_reason"))[-2:] == [
+        ("failed", "closed unsent: told by phone"), ("sent", "sent")]
+    assert send_pending().emails == 0 and len(smtp.messages) == 1
 
 
 @pytest.mark.parametrize("smtp_server", [{"delay": 0.02}], indirect=True)
