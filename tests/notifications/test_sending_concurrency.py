@@ -4,12 +4,14 @@ would wait for it: issue 8), and two senders at once send each email once (on Po
 deliveries with `select_for_update(skip_locked=True)`; on SQLite the claims take turns)."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications import sending, services
 from notifications.models import Alert, Delivery, Digest
@@ -99,11 +101,12 @@ def test_a_person_acting_on_an_email_on_its_way_neither_doubles_it_nor_hides_tha
     """While the server holds the email, a person asks to resend it (nothing to do: it is on its way; a
     second run must not send it at the same time), then stops its retries (closed). The server then takes
     it: it went, so it is recorded sent, and its alert too; nothing goes later."""
-    late = alert("overdue", immediate=True)
+    # Real time: the services compare the lease with the clock.
+    late = alert("overdue", immediate=True, fires=timezone.now() - dt.timedelta(hours=1))
     person = UserFactory()
     reports: list = []
     errors: list = []
-    sender = in_thread(lambda: send_pending(digests=False), reports, errors)  # now: the alert fired in 2026-11
+    sender = in_thread(lambda: send_pending(digests=False), reports, errors)
     try:
         assert smtp.holding.wait(30), f"the email never reached the SMTP server: {errors}"
         writers_wait_at_most(WRITER_WAIT_SECONDS)
