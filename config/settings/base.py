@@ -115,8 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     #   at once with "database is locked", whatever the timeout, as its snapshot is stale. So a transaction
     #   must not be opened around slow reads: it blocks every writer while it lasts;
     # - timeout (the busy timeout): longer than the longest normal hold of the lock, an import batch (2,000
-    #   rows, a second or two) or an alert email sent inside its transaction (EMAIL_TIMEOUT, 30 s). A web
-    #   request that waits longer is answered 503, "busy, try again" (core/middleware.py).
+    #   rows, a second or two). No transaction waits on another server: alert emails are sent with none open
+    #   (notifications/sending.py). A web request that waits longer is answered 503, "busy, try again"
+    #   (core/middleware.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
