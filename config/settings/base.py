@@ -1,6 +1,6 @@
 """Settings shared by every environment, read from the environment with typed helpers.
 
-Every variable of INTERFACES.md (Environment) is read here; `local`, `test` and `production`
+Every variable of docs/interfaces.md (Environment) is read here; `local`, `test` and `production`
 only change defaults and hardening.
 """
 from __future__ import annotations
@@ -331,8 +331,8 @@ LOGGING = {
 
 LOGIN_URL = "admin:login"
 
-# --- GDPR deadline policies (gdpr/deadlines.py; RULES.md "Rights requests", "Settings") -----------------
-# Read at each computation by gdpr.deadlines.policy_from_settings(): a missing key takes the RULES.md
+# --- GDPR deadline policies (gdpr/deadlines.py; docs/rules.md "Rights requests", "Settings") -----------------
+# Read at each computation by gdpr.deadlines.policy_from_settings(): a missing key takes the docs/rules.md
 # default; an unknown key or value raises ImproperlyConfigured.
 VIGIE_GDPR_DEADLINES = {
     "ROLLOVER": "next_working_day",  # or "none"
@@ -345,7 +345,7 @@ VIGIE_GDPR_DEADLINES = {
 VIGIE_GDPR_REGISTER_REVIEW_MONTHS = env.int("VIGIE_GDPR_REGISTER_REVIEW_MONTHS", default=12)
 # --- end of GDPR deadline policies ----------------------------------------------------------------------
 
-# --- Compliance (RULES.md "Conflicts of interest and corruption") ---------------------------------------
+# --- Compliance (docs/rules.md "Conflicts of interest and corruption") ---------------------------------------
 # A conflict-of-interest suspicion should be analysed within this many days of its report.
 VIGIE_COI_ANALYSIS_DAYS = env.int("VIGIE_COI_ANALYSIS_DAYS", default=60)
 # Risk-map scales (AFA method): likelihood and impact from 1 to these maxima.

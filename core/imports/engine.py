@@ -1,4 +1,4 @@
-"""The import engine: one generic loop that every `import_<kind>` runs (INTERFACES.md, "Imports").
+"""The import engine: one generic loop that every `import_<kind>` runs (docs/interfaces.md, "Imports").
 
 An importer (see `Importer`) only declares its columns, its natural key and how a parsed row becomes
 model field values. The engine does the rest, the same way for every kind:
