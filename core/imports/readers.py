@@ -298,23 +298,36 @@ def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Re
                    % {"start": start, "end": at, "error": text})
 
 
-def _few_values(lines: Iterable[str], delimiter: str, first: int) -> Iterator[str]:
+class _FewValues:
     """The physical lines of a CSV, refused at the first record that holds more values than a sheet has columns,
     before the csv module splits it: it builds the whole list first (a 100 MB line of `;a` is 50 million
     strings). A delimiter inside quotes counts too: a text of 16,384 of them is no cell of a spreadsheet. A
-    record runs over the next lines while a quoted value is open (an odd number of quotes so far: a doubled
-    quote inside a value counts two), so lines of a few values each still make one record."""
-    start, count, open_quote = first, 0, False
-    for line, text in enumerate(lines, start=first):
-        if not open_quote:
-            start, count = line, 0
-        count += text.count(delimiter)
-        if count >= EXCEL_MAX_COLUMNS:
+    record runs over several lines when a quoted value holds a line break: the csv module asks for the lines of
+    one record only before it returns it, so the count runs from one `record_read()` to the next."""
+
+    def __init__(self, lines: Iterable[str], delimiter: str, first: int) -> None:
+        self._lines = iter(lines)
+        self._delimiter = delimiter
+        self._line = first - 1
+        self._start: int | None = None
+        self._count = 0
+
+    def __iter__(self) -> _FewValues:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._lines)
+        self._line += 1
+        if self._start is None:
+            self._start = self._line
+        self._count += text.count(self._delimiter)
+        if self._count >= EXCEL_MAX_COLUMNS:
             raise Refused(_("line %(line)d holds more than %(limit)d values, more columns than a worksheet has")
-                          % {"line": start, "limit": EXCEL_MAX_COLUMNS})
-        if text.count('"') % 2:
-            open_quote = not open_quote
-        yield text
+                          % {"line": self._start, "limit": EXCEL_MAX_COLUMNS})
+        return text
+
+    def record_read(self) -> None:
+        self._start, self._count = None, 0
 
 
 class CsvTable:
@@ -346,11 +359,12 @@ class CsvTable:
         self.delimiter = detect_delimiter(first)
         # Strict: a quote never closed, or text after a closing quote, is an error instead of a guess (not
         # strict, the csv module reads the rest of the file into one value).
-        reader = csv.reader(_few_values(itertools.chain([first], lines), self.delimiter, skipped + 1),
-                            delimiter=self.delimiter, strict=True)
+        source = _FewValues(itertools.chain([first], lines), self.delimiter, skipped + 1)
+        reader = csv.reader(source, delimiter=self.delimiter, strict=True)
         self.blank_before_header = skipped
         try:
             header = [cell.strip() for cell in next(reader)]
+            source.record_read()
         except csv.Error as exc:
             if str(exc).startswith("field larger than field limit"):
                 raise _too_long(skipped + 1, _cell_limit(self.limits)) from None
@@ -358,9 +372,9 @@ class CsvTable:
         self.width = _header_width(header)
         self.header = header[: self.width]
         self.header_line = skipped + 1
-        return self._read(reader, skipped)
+        return self._read(reader, skipped, source)
 
-    def _read(self, reader: Any, offset: int) -> Iterator[tuple[int, list[str]]]:
+    def _read(self, reader: Any, offset: int, source: _FewValues) -> Iterator[tuple[int, list[str]]]:
         """(first physical line, values) of each record; a csv.Error becomes a `Refused` naming its line."""
         # line_num counts physical lines read so far: a quoted value may span several.
         previous = reader.line_num
@@ -372,6 +386,7 @@ class CsvTable:
             except csv.Error as exc:
                 raise _csv_refusal(exc, start=offset + previous + 1, at=offset + reader.line_num,
                                    limits=self.limits) from None
+            source.record_read()
             line = offset + previous + 1
             previous = reader.line_num
             yield line, values

@@ -748,3 +748,15 @@ def test_csv_records_over_several_lines_are_counted_one_at_a_time(tmp_path):
     result = run_import_command("entities", path)
     assert result.exit_code == 0, result.stderr
     assert LegalEntity.objects.count() == 3
+
+
+def test_a_quote_inside_an_unquoted_value_does_not_join_the_lines_after_it(tmp_path):
+    # 24" opens no quoted value (the csv module reads it as a character): the 2,000 lines after it, 20,000
+    # delimiters in all, are 2,000 records, each well within a sheet's columns.
+    lines = "".join(f"E{n};Name;;;;;;;;;\n" for n in range(2_000))
+    path = tmp_path / "entities.csv"
+    path.write_text('code;name;a;b;c;d;e;f;g;h\nS24;Screen 24";;;;;;;;\n' + lines, encoding="utf-8")
+    result = run_import_command("entities", path)
+    assert result.exit_code == 0, result.stderr
+    assert LegalEntity.objects.get(code="S24").name == 'Screen 24"'
+    assert LegalEntity.objects.count() == 2_001
