@@ -740,23 +740,17 @@ def test_a_csv_record_of_more_values_than_a_sheet_has_columns_over_several_lines
     assert_refused(run_import_command("entities", path), "line 4", "16384")
 
 
-def test_csv_records_over_several_lines_are_counted_one_at_a_time(tmp_path):
+@pytest.mark.parametrize(("content", "count"), [
     # 12,000 delimiters in each quoted note, 36,000 in the file: each record is within a sheet's columns.
-    lines = "".join(f'E{n};Name;"{";" * 6_000}\n{";" * 6_000}"\n' for n in range(3))
-    path = tmp_path / "entities.csv"
-    path.write_text("code;name;note\n" + lines, encoding="utf-8")
-    result = run_import_command("entities", path)
-    assert result.exit_code == 0, result.stderr
-    assert LegalEntity.objects.count() == 3
-
-
-def test_a_quote_inside_an_unquoted_value_does_not_join_the_lines_after_it(tmp_path):
+    ("code;name;note\n" + "".join(f'E{n};Name;"{";" * 6_000}\n{";" * 6_000}"\n' for n in range(3)), 3),
     # 24" opens no quoted value (the csv module reads it as a character): the 2,000 lines after it, 20,000
-    # delimiters in all, are 2,000 records, each well within a sheet's columns.
-    lines = "".join(f"E{n};Name;;;;;;;;;\n" for n in range(2_000))
+    # delimiters in all, are 2,000 records.
+    ('code;name;a;b;c;d;e;f;g;h\nS24;Screen 24";;;;;;;;\n' + "".join(f"E{n};Name;;;;;;;;;\n" for n in range(2_000)),
+     2_001),
+])
+def test_csv_values_are_counted_one_record_at_a_time(tmp_path, content, count):
     path = tmp_path / "entities.csv"
-    path.write_text('code;name;a;b;c;d;e;f;g;h\nS24;Screen 24";;;;;;;;\n' + lines, encoding="utf-8")
+    path.write_text(content, encoding="utf-8")
     result = run_import_command("entities", path)
     assert result.exit_code == 0, result.stderr
-    assert LegalEntity.objects.get(code="S24").name == 'Screen 24"'
-    assert LegalEntity.objects.count() == 2_001
+    assert LegalEntity.objects.count() == count
