@@ -1,0 +1,235 @@
+"""An indicator value is shown to a user when its year is frozen (the verified, published figures) or when
+the user may view every kind of record it is computed from; otherwise every channel withholds it with the
+same neutral mark, whatever the value (security review, finding 4).
+
+The values of a year not yet frozen are counts of records: the number of conflict-of-interest cases so far
+this year told the DPO and training managers, who may not view cases, that a case had just been recorded
+("5 → 6 +1" on the differences page), on the dashboard ("computed from 5 records"), the API, the value
+list, its history, the downloads and the auditor pack. Here each channel is read by the role at 0, 1 and 5
+cases (and rights requests, for the training manager) and must answer the same bytes each time (the clock
+is stopped, so the timestamps are equal too); once the year is frozen the figures are shown to them; the
+auditor and the compliance officer see everything all along.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+
+from core.roles import AUDITOR, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER
+from reporting import services
+from reporting.models import IndicatorValue, ManualValue, ReportingYear
+from tests.clients import admin_client
+from tests.compliance.factories import CaseFactory, CaseMeasureFactory
+from tests.factories import UserFactory
+from tests.gdpr.factories import PARIS, RightsRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2026  # the current year, stored and not frozen
+LIVE_YEAR = 2025  # never stored: every channel computes it on the fly
+NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=PARIS)
+CASE_CODES = ("E1_COI_SUSPICIONS", "E1_COI_CONFIRMED_REFUSAL_OR_SANCTION", "G1_4_CONFIRMED_INCIDENTS")
+REQUESTS = "E2_RIGHTS_REQUESTS"
+RESTRICTED = (TRAINING_MANAGER, DPO)
+DOWNLOAD = "/admin/reporting/reportingyear/download/"
+VALUES = "/admin/reporting/indicatorvalue/"
+YEARS = "/admin/reporting/reportingyear/"
+
+
+@pytest.fixture
+def clock():
+    """The clock stopped: every computation, page and download carries the same time."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def officer_user(roles):
+    return UserFactory(groups=[COMPLIANCE_OFFICER])
+
+
+def add_records(count: int, *, requests: bool) -> None:
+    """`count` confirmed and sanctioned cases (and rights requests) in YEAR and in LIVE_YEAR each."""
+    for year in (YEAR, LIVE_YEAR):
+        for _ in range(count):
+            case = CaseFactory(reported_on=dt.date(year, 3, 3), qualification="confirmed",
+                               qualified_on=dt.date(year, 3, 20))
+            CaseMeasureFactory(case=case, kind="sanction")
+            if requests:
+                RightsRequestFactory(received_at=dt.datetime(year, 2, 10, 10, tzinfo=PARIS))
+
+
+def browser(role: str) -> Client:
+    return admin_client(role, language="en")
+
+
+def _normalised(content: bytes) -> bytes:
+    # The CSRF token is masked anew on each page: it says nothing about the records.
+    return re.sub(rb'(name="csrfmiddlewaretoken" value=")[^"]+', rb"\1", content)
+
+
+def differences_page(client: Client) -> tuple[int, bytes]:
+    year = ReportingYear.objects.get(year=YEAR)
+    response = client.get(f"{YEARS}{year.pk}/differences/")
+    return response.status_code, _normalised(response.content)
+
+
+def channels(client: Client) -> dict[str, tuple[int, bytes]]:
+    """Every place a reporting user reads an indicator value, as that client gets it."""
+    year = ReportingYear.objects.get(year=YEAR)
+    values = dict(IndicatorValue.objects.filter(reporting_year=year).values_list("code", "pk"))
+    urls = {
+        "dashboard": f"{YEARS}dashboard/?year={YEAR}",
+        "dashboard of the year after (N-1 open)": f"{YEARS}dashboard/?year={YEAR + 1}",
+        "dashboard of a year never stored": f"{YEARS}dashboard/?year={LIVE_YEAR}",
+        "api": f"/api/reporting/indicators/?year={YEAR}",
+        "api, year never stored": f"/api/reporting/indicators/?year={LIVE_YEAR}",
+        "value list": f"{VALUES}?year={YEAR}",
+        "value list sorted by value": f"{VALUES}?year={YEAR}&o=4",
+        "value list sorted by value, descending": f"{VALUES}?year={YEAR}&o=-4",
+        "value list sorted by status": f"{VALUES}?year={YEAR}&o=6",
+        "value list of the no-data values": f"{VALUES}?year={YEAR}&status=no_data",
+        "value list of the computed values": f"{VALUES}?year={YEAR}&status=ok",
+        "value list filtered by value": f"{VALUES}?value__gte=1",
+        "value list filtered by records": f"{VALUES}?records_count__gt=0",
+        "value list filtered by status": f"{VALUES}?status__exact=ok",
+        "value list filtered by numerator": f"{VALUES}?numerator__isnull=True",
+        "year list": YEARS,
+        "year list sorted by the no-data count": f"{YEARS}?o=5",
+        "year list filtered by a value's status": f"{YEARS}?values__status=no_data&values__code=E1_COI_SUSPICIONS",
+        "year page": f"{YEARS}{year.pk}/change/",
+        "year history": f"{YEARS}{year.pk}/history/",
+        **{f"download {fmt}": f"{DOWNLOAD}?year={YEAR}&format={fmt}" for fmt in ("json", "csv", "xlsx", "zip")},
+        **{f"download {fmt}, year never stored": f"{DOWNLOAD}?year={LIVE_YEAR}&format={fmt}"
+           for fmt in ("json", "csv", "xlsx", "zip")},
+    }
+    for code in (*CASE_CODES, REQUESTS):
+        urls[f"{code} page"] = f"{VALUES}{values[code]}/change/"
+        urls[f"{code} history"] = f"{VALUES}{values[code]}/history/"
+        urls[f"{code} records"] = f"{VALUES}{values[code]}/records.csv"
+    seen = {}
+    for name, url in urls.items():
+        response = client.get(url, follow=True)
+        seen[name] = (response.status_code, _normalised(response.content))
+    # A past version of the value: its id differs from one state to the next, its answer must not.
+    for code in CASE_CODES:
+        value = IndicatorValue.objects.get(pk=values[code])
+        version = value.history.order_by("-history_id").first().history_id
+        response = client.get(f"{VALUES}{value.pk}/history/{version}/")
+        seen[f"{code} latest version"] = (response.status_code,
+                                          _normalised(response.content).replace(str(version).encode(), b"<id>"))
+    return seen
+
+
+def api_item(client: Client, year: int, code: str) -> dict:
+    data = client.get(f"/api/reporting/indicators/?year={year}").json()
+    return next(item for item in data["indicators"] + data["esrs"] if item["code"] == code)
+
+
+def dashboard_row(client: Client, code: str, year: int = YEAR) -> str:
+    page = client.get(f"{YEARS}dashboard/?year={year}").content.decode()
+    row = page[page.index(f'id="indicator-{code}"'):]
+    return row[:row.index("</tr>")]
+
+
+@pytest.mark.parametrize("role", RESTRICTED)
+def test_no_channel_tells_a_role_the_values_of_records_it_may_not_view_before_the_year_is_frozen(
+        roles, clock, role):
+    client = browser(role)
+    requests = role == TRAINING_MANAGER
+    services.compute_year(YEAR)
+    states = []
+    for added in (0, 1, 4):  # 0, then 1, then 5 cases (and requests)
+        add_records(added, requests=requests)
+        differences = differences_page(client)  # stored values beside a computation now
+        services.compute_year(YEAR)
+        states.append({"differences": differences, **channels(client)})
+    assert {name: status for name, (status, _body) in states[0].items() if status not in (200, 400, 404)} == {}
+    assert [name for name in states[0] if not states[0][name] == states[1][name] == states[2][name]] == []
+    # The values are there, for who may see them: the three states did differ.
+    auditor = browser(AUDITOR)
+    assert api_item(auditor, YEAR, "E1_COI_SUSPICIONS")["value"] == 5
+    for code in CASE_CODES + ((REQUESTS,) if requests else ()):
+        for year in (YEAR, LIVE_YEAR):
+            item = api_item(client, year, code)
+            assert item["status"] == "withheld", (code, year)
+            assert item["value"] is item["numerator"] is item["denominator"] is item["previous_value"] is None
+    assert "5" not in dashboard_row(client, "E1_COI_SUSPICIONS").replace(str(YEAR), "")
+
+
+@pytest.mark.parametrize("role", RESTRICTED)
+def test_once_the_year_is_frozen_its_figures_are_shown_to_every_role(roles, clock, officer_user, role):
+    add_records(5, requests=True)
+    services.compute_year(YEAR)
+    services.freeze(YEAR, officer_user)
+    client = browser(role)
+    item = api_item(client, YEAR, "E1_COI_SUSPICIONS")
+    assert (item["value"], item["status"]) == (5, "computed")
+    assert api_item(client, YEAR + 1, "E1_COI_SUSPICIONS")["previous_value"] == 5  # the frozen year as N-1
+    assert api_item(client, LIVE_YEAR, "E1_COI_SUSPICIONS")["status"] == "withheld"  # never frozen
+    assert json.loads(client.get(f"{DOWNLOAD}?year={YEAR}&format=json").content)["indicators"][0]["value"] is not None
+    row = dashboard_row(client, "E1_COI_SUSPICIONS")
+    assert '<td class="num value">' in row and ">5<" in row
+    # The published figure, not how many records it stands on (the value's page does not say it either).
+    assert "records" not in row.split('class="help">')[-1]
+    value = IndicatorValue.objects.get(reporting_year__year=YEAR, code="E1_COI_SUSPICIONS")
+    assert ">5<" in client.get(f"{VALUES}{value.pk}/change/").content.decode()
+    listing = client.get(f"{VALUES}?year={YEAR}&q=E1_COI_SUSPICIONS").content.decode()
+    assert ">5<" in listing
+    # A recomputation now is not a published figure: a case recorded after the freeze is not told.
+    add_records(1, requests=True)
+    differences = differences_page(client)[1].decode()
+    assert 'id="difference-E1_COI_SUSPICIONS"' not in differences
+    assert 'id="difference-E1_COI_SUSPICIONS"' in differences_page(browser(AUDITOR))[1].decode()
+
+
+@pytest.mark.parametrize("role", [AUDITOR, COMPLIANCE_OFFICER, None])
+def test_auditors_compliance_officers_and_superusers_see_every_value_of_an_open_year(roles, clock, role):
+    if role is None:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(UserFactory(is_superuser=True))
+    else:
+        client = browser(role)
+    add_records(5, requests=True)
+    services.compute_year(YEAR)
+    add_records(1, requests=True)
+    for code, value in (("E1_COI_SUSPICIONS", 5), (REQUESTS, 5)):
+        item = api_item(client, YEAR, code)
+        assert (item["value"], item["status"]) == (value, "computed"), code
+    assert api_item(client, LIVE_YEAR, "E1_COI_SUSPICIONS")["value"] == 6
+    assert "computed from 5 records" in dashboard_row(client, "E1_COI_SUSPICIONS")
+    assert api_item(client, YEAR + 1, "E1_COI_SUSPICIONS")["previous_value"] == 5
+    value = IndicatorValue.objects.get(reporting_year__year=YEAR, code="E1_COI_SUSPICIONS")
+    assert ">5<" in client.get(f"{VALUES}{value.pk}/change/").content.decode()
+    assert client.get(f"{VALUES}{value.pk}/history/").context["page_obj"].paginator.count == 1
+    differences = differences_page(client)[1].decode()
+    row = differences[differences.index('id="difference-E1_COI_SUSPICIONS"'):]
+    assert ">5<" in row and ">6<" in row
+    assert client.get(f"{VALUES}?value__gte=1").status_code == 200
+
+
+@pytest.mark.parametrize("role", RESTRICTED)
+def test_manual_values_and_the_role_s_own_records_stay_visible(roles, clock, role):
+    add_records(2, requests=True)
+    ManualValue.objects.create(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(12),
+                               owner="Customer relations", source_reference="Complaints report, p. 3")
+    services.compute_year(YEAR)
+    client = browser(role)
+    assert api_item(client, YEAR, "E6_COMPLAINTS_RECEIVED")["value"] == 12
+    if role == DPO:
+        assert api_item(client, YEAR, REQUESTS)["value"] == 2
+        assert "computed from 2 records" in dashboard_row(client, REQUESTS)
+
+
+def test_the_api_schema_documents_the_withheld_values(roles):
+    client = browser(AUDITOR)
+    schema = client.get("/api/schema/?format=json").json()
+    indicator = schema["components"]["schemas"]["ExportedIndicator"]
+    assert "withheld" in indicator["properties"]["status"]["enum"]
+    assert "frozen" in indicator["properties"]["value"]["description"]
