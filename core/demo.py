@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 from . import roles
@@ -39,15 +39,19 @@ class DemoRefused(ImproperlyConfigured):
 def demo_password() -> str:
     """The demo users' password: VIGIE_DEMO_PASSWORD, else the public development default.
 
-    On production settings the demo loads only on a server flagged VIGIE_DEMO_SERVER, and then only with a
-    VIGIE_DEMO_PASSWORD of its own: a stranger who read the README must not log in as the superuser."""
+    The default only ever goes into the embedded SQLite database of the development settings. Anywhere
+    else (production settings, or a PostgreSQL database that may hold real data, reached through the
+    development settings) the demo loads only on a server flagged VIGIE_DEMO_SERVER, and then only with
+    a VIGIE_DEMO_PASSWORD of its own: a stranger who read the README must not log in as the superuser."""
     password = settings.VIGIE_DEMO_PASSWORD
-    if not settings.VIGIE_PRODUCTION:
+    if embedded_demo():
         return password or DEFAULT_DEMO_PASSWORD
     if not settings.VIGIE_DEMO_SERVER:
+        where = ("on production settings" if settings.VIGIE_PRODUCTION
+                 else f"on a {connection.vendor} database (it may hold real data; the demo goes into the embedded SQLite)")
         raise DemoRefused(
-            "load_demo refuses to run on production settings: it creates a superuser and demo records. "
-            "For a server set up for demonstrations only, set VIGIE_DEMO_SERVER=true and VIGIE_DEMO_PASSWORD."
+            f"load_demo refuses to run {where}: it creates a superuser and demo records. For a server set up "
+            "for demonstrations only, set VIGIE_DEMO_SERVER=true and VIGIE_DEMO_PASSWORD."
         )
     if not password or password == DEFAULT_DEMO_PASSWORD:
         raise DemoRefused(
@@ -59,6 +63,11 @@ def demo_password() -> str:
     except ValidationError as exc:
         raise DemoRefused("VIGIE_DEMO_PASSWORD is refused by the password rules: " + " ".join(exc.messages)) from exc
     return password
+
+
+def embedded_demo() -> bool:
+    """The development settings on the embedded SQLite database: where the public default password may go."""
+    return not settings.VIGIE_PRODUCTION and connection.vendor == "sqlite"
 
 
 def load_users(password: str) -> dict[str, object]:

@@ -112,10 +112,13 @@ roundtrip_main() {
     src_url="$(url_with_db "$admin_url" "$src")"
     dst_url="$(url_with_db "$admin_url" "$dst")"
 
+    demo_password="roundtrip-$("$python" -c 'import secrets; print(secrets.token_urlsafe(18))')"
     manage() { # manage DATABASE_URL ARGS...
         local url=$1
         shift
+        # The demo on PostgreSQL is a demonstration server's (load_demo refuses otherwise): a password of its own.
         (cd "$ROOT" && env -u REDIS_URL DATABASE_URL="$url" VIGIE_VAR_DIR="$work/var" \
+            VIGIE_DEMO_SERVER=true VIGIE_DEMO_PASSWORD="$demo_password" \
             DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}" LOG_LEVEL=WARNING \
             "$python" manage.py "$@")
     }

@@ -223,6 +223,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="vigie@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The administrators (comma-separated addresses): Django mails them server errors in production, and
+# they are told of an alert email that could not be delivered when VIGIE_ESCALATION_EMAILS is empty.
+ADMINS: list[tuple[str, str]] = [(address, address) for address in env.list("ADMINS", default=[])]
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:

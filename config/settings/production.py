@@ -24,6 +24,13 @@ if not env.str("EMAIL_HOST", default=""):
     _missing.append("EMAIL_HOST (the SMTP relay the alerts go through)")
 if not env.str("VIGIE_SITE_URL", default=""):
     _missing.append("VIGIE_SITE_URL (the address in the alert emails' links, https://vigie.example.com)")
+# The placeholders of .env.example left in place: the values are public.
+_placeholders = sorted(name for name in ("SECRET_KEY", "DATABASE_URL", "EMAIL_HOST_PASSWORD", "VIGIE_HEALTH_TOKEN",
+                                         "POSTGRES_PASSWORD", "VIGIE_DEMO_PASSWORD")
+                       if "CHANGE-ME" in env.str(name, default=""))
+if _placeholders:
+    _missing.append("a value of its own instead of the CHANGE-ME placeholder of .env.example for "
+                    + ", ".join(_placeholders))
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables (see .env.example): " + "; ".join(_missing) + "."

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import override_settings
 
 from compliance import selectors as compliance_selectors
 from core.models import ImportRun
@@ -19,11 +20,21 @@ from training.models import Attendance, Completion, Module
 from training.reference import ensure_reference_modules
 
 
+#: On PostgreSQL the demo loads as on a demonstration server (load_demo refuses the public default there).
+DEMO_SERVER = {"VIGIE_DEMO_SERVER": True, "VIGIE_DEMO_PASSWORD": "Demonstration-Vigie-2026"}
+
+
+def demo_settings():
+    from django.db import connection
+
+    return override_settings(**({} if connection.vendor == "sqlite" else DEMO_SERVER))
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo data set, loaded once for this module (loading it takes a while); flushed afterwards
     so that later tests start from an empty database."""
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), demo_settings():
         call_command("load_demo", verbosity=0)
         yield
         call_command("flush", interactive=False, verbosity=0)
@@ -61,7 +72,10 @@ def test_demo_has_one_user_per_role_and_a_superuser(demo):
     assert users["admin"].is_superuser
     assert [g.name for g in users["auditeur"].groups.all()] == ["Auditor"]
     assert [g.name for g in users["dpo"].groups.all()] == ["DPO"]
-    assert users["conformite"].check_password("vigie-demo-2023")
+    from core.demo import demo_password
+
+    with demo_settings():
+        assert users["conformite"].check_password(demo_password())
 
 
 def test_load_demo_twice_changes_nothing(demo):
@@ -72,7 +86,8 @@ def test_load_demo_twice_changes_nothing(demo):
                 Module.history.count(), ImportRun.objects.count())
 
     before = state()
-    call_command("load_demo", verbosity=0)
+    with demo_settings():
+        call_command("load_demo", verbosity=0)
     assert state() == before
 
 

@@ -43,7 +43,21 @@ def test_a_demo_server_loads_the_demo_users_with_its_own_password(monkeypatch):
     assert not admin.check_password(DEFAULT_DEMO_PASSWORD)
 
 
+@pytest.mark.postgres
+def test_load_demo_refuses_a_postgresql_database_on_the_development_settings(postgres, monkeypatch):
+    """`DATABASE_URL` pointing at a real server through manage.py's development default: refused too."""
+    monkeypatch.setattr("core.demo.DEMO_LOADERS", ())
+    with override_settings(VIGIE_PRODUCTION=False, VIGIE_DEMO_SERVER=False, VIGIE_DEMO_PASSWORD=""):
+        with pytest.raises(CommandError, match="postgresql database"):
+            call_command("load_demo", verbosity=0)
+    assert _users() == 0
+
+
 def test_the_development_settings_keep_the_printed_default(monkeypatch, capsys):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the public default goes into the embedded SQLite database only (tested on PostgreSQL above)")
     monkeypatch.setattr("core.demo.DEMO_LOADERS", ())
     with override_settings(VIGIE_PRODUCTION=False, VIGIE_DEMO_PASSWORD=""):
         call_command("load_demo", verbosity=0)

@@ -28,7 +28,9 @@ CLEARED = {*PRODUCTION_ENV, "SECRET_KEY", "VIGIE_DOTENV", "VIGIE_VAR_DIR"}
 def _env(tmp_path: Path, **env: str) -> dict[str, str]:
     full = {k: v for k, v in os.environ.items() if k not in CLEARED}
     full["VIGIE_VAR_DIR"] = str(tmp_path / "var")  # nothing written into the checkout
-    full["VIGIE_DOTENV"] = str(tmp_path / "no.env")  # no developer's .env either, unless a test writes one
+    empty = tmp_path / "empty.env"  # no developer's .env either, unless a test names one
+    empty.touch()
+    full["VIGIE_DOTENV"] = str(empty)
     full.update(env)
     return {k: v for k, v in full.items() if v is not None}
 
@@ -52,6 +54,20 @@ def test_production_refuses_to_start_without_each_of_its_variables(tmp_path, var
     assert result.returncode != 0
     assert variable in result.stderr
     assert "ImproperlyConfigured" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "DATABASE_URL", "POSTGRES_PASSWORD", "EMAIL_HOST_PASSWORD"])
+def test_production_refuses_the_placeholders_of_the_env_example(tmp_path, variable):
+    placeholder = {"SECRET_KEY": "CHANGE-ME" * 8, "DATABASE_URL": "postgres://vigie:CHANGE-ME@postgres:5432/vigie"}
+    result = run_manage(tmp_path, "check", **production(**{variable: placeholder.get(variable, "CHANGE-ME")}))
+    assert result.returncode != 0
+    assert "CHANGE-ME" in result.stderr and variable in result.stderr
+
+
+def test_admins_are_read_from_the_environment(tmp_path):
+    code = "from django.conf import settings as s; print(s.ADMINS)"
+    result = run_manage(tmp_path, "shell", "-v", "0", "-c", code, ADMINS="ops@example.com,dsi@example.com")
+    assert result.stdout.strip() == str([("ops@example.com", "ops@example.com"), ("dsi@example.com", "dsi@example.com")])
 
 
 def test_production_names_every_missing_variable_at_once(tmp_path):
@@ -79,6 +95,24 @@ def test_manage_py_reads_the_dotenv_file_and_the_environment_wins(tmp_path):
 
     overridden = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv), VIGIE_DIGEST_HOUR="6")
     assert overridden.stdout.split()[2] == "6"
+
+
+def test_the_dotenv_file_is_read_as_docker_compose_reads_it(tmp_path):
+    """A `#` inside a value, quotes, spaces: the same values inside and outside Docker."""
+    dotenv = tmp_path / "vigie.env"
+    dotenv.write_text('EMAIL_HOST_PASSWORD=pa#ss\nDEFAULT_FROM_EMAIL="Vigie #1 <vigie@example.com>"\n'
+                      "EMAIL_HOST_USER=  relay  \nVIGIE_DIGEST_HOUR=8 # the morning\n", encoding="utf-8")
+    code = ("from django.conf import settings as s; print(repr((s.EMAIL_HOST_PASSWORD, s.DEFAULT_FROM_EMAIL, "
+            "s.EMAIL_HOST_USER, s.VIGIE_DIGEST_HOUR)))")
+    result = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(("pa#ss", "Vigie #1 <vigie@example.com>", "relay", 8))
+
+
+def test_a_dotenv_file_named_but_missing_stops_the_start(tmp_path):
+    result = run_manage(tmp_path, "check", VIGIE_DOTENV=str(tmp_path / "missing.env"))
+    assert result.returncode != 0
+    assert "VIGIE_DOTENV names" in result.stderr and "missing.env" in result.stderr
 
 
 def test_without_dotenv_manage_py_runs_the_development_settings(tmp_path):

@@ -1,9 +1,7 @@
 """Print where the admin is served and the demo logins (used by `make run`)."""
 from django.core.management.base import BaseCommand, CommandParser
 
-from django.conf import settings
-
-from core.demo import DEMO_USERS, demo_password
+from core.demo import DEMO_USERS, demo_password, embedded_demo
 
 
 class Command(BaseCommand):
@@ -15,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, url: str, **options: object) -> None:
         self.stdout.write("")
         self.stdout.write(f"Vigie admin: {url}")
-        if settings.VIGIE_PRODUCTION:  # a demonstration server: its password is not printed in its logs
+        if not embedded_demo():  # a demonstration server: its password is not printed in its logs
             self.stdout.write("Demo logins (password: VIGIE_DEMO_PASSWORD):")
         else:
             self.stdout.write(f"Demo logins (password: {demo_password()}):")

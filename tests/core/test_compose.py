@@ -1,0 +1,35 @@
+"""docker-compose.yml, checked by reading (no Docker engine here): production's required variables have no
+silent default, the mail catcher runs only when asked for, and every image is pinned."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+COMPOSE = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+APP = SERVICES["web"]["environment"]
+
+
+def test_production_s_required_variables_have_no_silent_default():
+    # ${NAME:?message} stops `docker compose up`; ${NAME:-default} would start with the default.
+    for name in ("EMAIL_HOST", "VIGIE_SITE_URL"):
+        assert re.fullmatch(r"\$\{%s:\?[^}]+\}" % name, APP[name]), (name, APP[name])
+    assert "POSTGRES_PASSWORD:?" in APP["DATABASE_URL"]
+    assert APP["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+
+
+def test_the_mail_catcher_runs_only_in_its_profile_and_nothing_depends_on_it():
+    assert SERVICES["mailpit"]["profiles"] == ["mailcatcher"]
+    for name, service in SERVICES.items():
+        assert "mailpit" not in (service.get("depends_on") or {}), name
+
+
+def test_every_image_is_pinned():
+    for name, service in SERVICES.items():
+        image = service.get("image", "")
+        if "build" in service:
+            continue  # Vigie's own image, built from this checkout
+        assert ":" in image and not image.endswith(":latest"), (name, image)
