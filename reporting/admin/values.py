@@ -6,7 +6,8 @@ list filtered to them (short lists) or downloaded as a CSV of their ids.
 What a reader is shown follows reporting/visibility.py: a value they may not read (a year not frozen,
 records their role may not view) is "not published yet" in the list, on its page and in its CSV, the same
 whatever it is; the list sorts and filters on what they are shown only; its history (past values, how
-often it changed) is for who may view every kind of record behind it."""
+often it changed) and its records are for who may view every kind of record behind it, even once the year
+is frozen (the figure is published, not the records it is counted from)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -271,10 +272,13 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_view_permission(request, obj):
             value_url = reverse("admin:reporting_indicatorvalue_change", args=[obj.pk]).removesuffix("change/")
+            # The records behind a value are for who may view every kind of record it stands on, even once its
+            # year is frozen: the DPEF publishes the figure, not what it is counted from (a DPO got the ids of
+            # the employees behind a training rate). Which kinds of record a value has would tell its status.
+            reads = visibility.Reader.of(request.user).reads(obj.code)
             extra_context.update({
-                # Which kinds of record a withheld value has (none: "no data") would tell its status.
-                "records_withheld": not obj.shown,
-                "records_lines": records_table(obj.records, request.user, value_url) if obj.shown else [],
+                "records_withheld": not reads,
+                "records_lines": records_table(obj.records, request.user, value_url) if reads else [],
                 "records_csv_url": f"{value_url}records.csv",
                 "max_ids_in_link": MAX_IDS_IN_LINK,
                 "year_url": reverse("admin:reporting_reportingyear_change", args=[obj.reporting_year_id]),
@@ -296,7 +300,8 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         wanted = request.GET.get("model")
-        entries = shown_records(obj.records, request.user) if obj.shown else []  # a withheld value: no id
+        # No id for who may not view every kind of record behind the value (change_view), frozen year or not.
+        entries = shown_records(obj.records, request.user) if visibility.Reader.of(request.user).reads(obj.code) else []
         rows = ([entry.get("model", ""), record_id] for entry in entries
                 if not wanted or entry.get("model") == wanted for record_id in entry.get("ids", []))
         suffix = f"-{wanted.replace('.', '-')}" if wanted else ""

@@ -28,7 +28,7 @@ from reporting import registry, services, visibility
 from reporting.models import IndicatorValue, ManualValue, ReportingYear
 from tests.clients import admin_client
 from tests.compliance.factories import CaseFactory, CaseMeasureFactory
-from tests.factories import UserFactory
+from tests.factories import EmployeeFactory, UserFactory
 from tests.gdpr.factories import PARIS, RightsRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +274,36 @@ def test_the_api_schema_documents_the_withheld_values(roles):
     assert "withheld" in status["enum"]
     assert "frozen" in indicator["properties"]["value"]["description"]
 
+
+
+@pytest.mark.parametrize("role", RESTRICTED)
+def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, clock, officer_user, role):
+    """The DPEF publishes a figure, not the records it is counted from: once the year is frozen, a role that may
+    not view every kind of record behind a value reads the value, and no more than before of its records (the
+    auditor pack already left them out; a value's page listed the kinds of record behind it and gave the ids
+    of those of them the role may view, employees behind a training rate for the DPO)."""
+    add_records(2, requests=True)
+    for _ in range(3):
+        EmployeeFactory(hired_on=dt.date(YEAR - 3, 1, 1))
+    services.compute_year(YEAR)
+    services.freeze(YEAR, officer_user)
+    user = UserFactory(groups=[role])
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    reader = visibility.Reader.of(user)
+    withheld = [value for value in IndicatorValue.objects.filter(reporting_year__year=YEAR)
+                if not reader.reads(value.code) and any(entry["ids"] for entry in value.records)]
+    assert withheld
+    # Among them, records of a kind the role may view (employees): the per-model rule alone let them through.
+    assert role != DPO or any(entry["model"] == "organization.employee" and entry["ids"] for value in withheld
+                              for entry in value.records)
+    for value in withheld:
+        page = client.get(f"{VALUES}{value.pk}/change/").content.decode()
+        assert 'id="records-withheld"' in page and 'class="records-model"' not in page, value.code
+        csv_lines = client.get(f"{VALUES}{value.pk}/records.csv").content.decode("utf-8-sig").splitlines()
+        assert csv_lines == ["model;id"], value.code
+    # Who may view them still gets them.
+    auditor = browser(AUDITOR)
+    value = withheld[0]
+    assert 'class="records-model"' in auditor.get(f"{VALUES}{value.pk}/change/").content.decode()
+    assert len(auditor.get(f"{VALUES}{value.pk}/records.csv").content.decode("utf-8-sig").splitlines()) > 1
