@@ -1,4 +1,4 @@
-"""`GET /api/reporting/indicators/?year=YYYY`: the indicators export (INTERFACES.md, JSON shape).
+"""`GET /api/reporting/indicators/?year=YYYY`: the indicators export (docs/interfaces.md, JSON shape).
 
 Reading it needs the permission to view indicator values (compliance officers, DPO, training
 managers, auditors: core/roles.py). A missing or impossible year is a 400 naming the parameter. The values
@@ -67,10 +67,10 @@ class IndicatorsExportView(APIView):
 
     @extend_schema(
         operation_id="reporting_indicators_export",
-        description=("The indicators of a year (INTERFACES.md, JSON shape), N-1 beside N. The figures of a frozen "
-                     "year are published: every reader gets them. Those of a year not frozen (or never computed) "
-                     "are counts of records: a value is given only to a role that may view every kind of record "
-                     "it is computed from, else it is `withheld` (null value, numerator, denominator and "
+        description=("The indicators of a year (docs/interfaces.md, JSON shape), N-1 beside N. The figures of a "
+                     "frozen year are published: every reader gets them. Those of a year not frozen (or never "
+                     "computed) are counts of records: a value is given only to a role that may view every kind of "
+                     "record it is computed from, else it is `withheld` (null value, numerator, denominator and "
                      "previous value, one note), whatever the value; manual values are always given."),
         responses={200: _EXPORT, 400: OpenApiResponse(description="`year` is missing or impossible.")},
     )
