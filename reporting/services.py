@@ -188,6 +188,10 @@ class ComputeReport:
     changed: int = 0
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What became of each code: "created", "changed" or "unchanged"; and the codes that failed (`problems`).
+    #: Who may not read every value is told of the ones they may read only (reporting/admin/years.py).
+    outcomes: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None) -> ComputeReport:
@@ -207,10 +211,13 @@ def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None
         for code, new in evaluated.items():
             if new.status == ValueStatus.ERROR:
                 report.problems.append(f"{code}: {new.message}")
+                report.failed.append(code)
             current = stored.get(code)
             if current is not None and _same(current, new):
                 unchanged.append(code)
+                report.outcomes[code] = "unchanged"
                 continue
+            report.outcomes[code] = "changed" if current is not None else "created"
             value = current or IndicatorValue(reporting_year=reporting_year, code=code)
             for name, content in new.fields().items():
                 setattr(value, name, content)

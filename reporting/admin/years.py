@@ -108,6 +108,19 @@ def refusal_messages(request: HttpRequest, exc: services.ReportingError) -> None
         messages.error(request, problem)
 
 
+def computed_message(request: HttpRequest, report: services.ComputeReport) -> list[str]:
+    """Say what a computation changed, of the values the user may read (reporting/visibility.py: "1 changed"
+    told an operator who may not view rights requests that one had been recorded); returns the failures
+    among them."""
+    reader = visibility.Reader.of(request.user)
+    outcomes = [outcome for code, outcome in report.outcomes.items() if reader.reads(code)]
+    messages.success(request, gettext(
+        "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.") % {
+        "year": report.year, "created": outcomes.count("created"), "changed": outcomes.count("changed"),
+        "unchanged": outcomes.count("unchanged")})
+    return [problem for code, problem in zip(report.failed, report.problems, strict=True) if reader.reads(code)]
+
+
 def frozen_text(year: ReportingYear) -> str:
     if not year.frozen:
         return gettext("open")
@@ -292,15 +305,13 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         except services.ReportingError as exc:
             refusal_messages(request, exc)
             return None
-        messages.success(request, gettext(
-            "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.") % {
-            "year": year, "created": report.created, "changed": report.changed, "unchanged": report.unchanged})
-        if report.problems:
+        problems = computed_message(request, report)
+        if problems:
             messages.warning(request, ngettext(
                 "%(count)d indicator failed: the year cannot be frozen until it is computed.",
                 "%(count)d indicators failed: the year cannot be frozen until they are computed.",
-                len(report.problems)) % {"count": len(report.problems)})
-            for problem in report.problems:
+                len(problems)) % {"count": len(problems)})
+            for problem in problems:
                 messages.warning(request, problem)
         return report
 
@@ -320,11 +331,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     for problem in exc.problems:
                         form.add_error("year", problem)
                 else:
-                    messages.success(request, gettext(
-                        "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.")
-                        % {"year": year, "created": report.created, "changed": report.changed,
-                           "unchanged": report.unchanged})
-                    for problem in report.problems:
+                    for problem in computed_message(request, report):
                         messages.warning(request, problem)
                     return HttpResponseRedirect(self._change_url(ReportingYear.objects.get(year=year)))
         else:

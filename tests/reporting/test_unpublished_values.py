@@ -310,3 +310,34 @@ def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, 
     value = withheld[0]
     assert 'class="records-model"' in auditor.get(f"{VALUES}{value.pk}/change/").content.decode()
     assert len(auditor.get(f"{VALUES}{value.pk}/records.csv").content.decode("utf-8-sig").splitlines()) > 1
+
+
+def test_recomputing_a_year_tells_its_operator_nothing_of_the_values_it_may_not_read(roles, clock):
+    """"3 changed" after a recomputation told who computes the year that records changed: the messages count and
+    list only the values the operator may read (a permission given one by one: the operators' role reads all)."""
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    user = UserFactory()
+    user.user_permissions.set(Group.objects.get(name=COMPLIANCE_OFFICER).permissions.exclude(
+        content_type__app_label="gdpr"))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    services.compute_year(YEAR)
+    url = reverse("admin:reporting_reportingyear_compute", args=[ReportingYear.objects.get(year=YEAR).pk])
+    said = []
+    for added in (0, 1):
+        for _ in range(added):
+            RightsRequestFactory(received_at=dt.datetime(YEAR, 2, 10, 10, tzinfo=PARIS))
+        response = client.post(url, follow=True)
+        assert response.status_code == 200
+        said.append([str(message) for message in response.context["messages"]])
+    assert any(f"{YEAR} computed" in message for message in said[0]), said[0]
+    assert said[0] == said[1]
+    # The request did change a value, which an operator who reads it is told.
+    RightsRequestFactory(received_at=dt.datetime(YEAR, 2, 11, 10, tzinfo=PARIS))
+    officer = Client(HTTP_ACCEPT_LANGUAGE="en")
+    officer.force_login(UserFactory(groups=[COMPLIANCE_OFFICER]))
+    messages = [str(message) for message in officer.post(url, follow=True).context["messages"]]
+    computed = next(message for message in messages if f"{YEAR} computed" in message)
+    assert ", 0 changed," not in computed, computed
