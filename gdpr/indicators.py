@@ -23,8 +23,12 @@ def _has_data(year: int) -> bool:
             or ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)).exists())
 
 
+#: What `has_data` reads, hence what every gdpr figure stands on ("no data" or a figure tells them).
+MODELS = ("gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processingactivity")
+
+
 def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
-    return Computation(code, compute, has_data=has_data)
+    return Computation(code, compute, has_data=has_data, models=MODELS)
 
 
 INDICATORS = (

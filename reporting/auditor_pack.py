@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from core.roles import can_view
 from core.spreadsheets import BOM, csv_field, csv_line, formula_safe
 
-from . import catalogue, registry, services
+from . import catalogue, registry, services, visibility
 from .models import IndicatorValue, ReportingYear
 
 #: Rows fetched (and written) at a time: an indicator can stand on 600,000 records. Each model's records are
@@ -965,10 +965,13 @@ class Source:
 
 def source_models(source: Source, extra: Extra | None) -> set[str]:
     """Every model the records files of `source` are written from (its records', their columns', and the
-    training columns of employee rows)."""
+    training columns of employee rows), and those its computation declares (reporting/registry.py): whether
+    its files are in a pack does not depend on which records it has."""
     found: set[str] = set()
     for record_set in source.records:
         found |= column_models(record_set["model"])
+    for label in visibility.models_of(source.code):
+        found |= column_models(label) if label in COLUMNS else {label}
     if extra is not None and "organization.employee" in found:
         found.update(extra.models)
     return found
@@ -986,14 +989,18 @@ def computed_codes() -> list[str]:
     return [d.code for d in catalogue.DEFINITIONS if d.code in declared]
 
 
-def record_sources(year: int) -> Iterator[Source]:
-    """Each computed indicator's records, one at a time (records of big indicators are long lists): from
-    the stored snapshot when the year has one, else computed now."""
+def stored_codes(year: int) -> set[str]:
+    """The codes of `year`'s stored snapshot (none when it was never computed)."""
+    return set(IndicatorValue.objects.filter(reporting_year__year=year).values_list("code", flat=True))
+
+
+def record_sources(year: int, codes: Iterable[str] | None = None) -> Iterator[Source]:
+    """Each computed indicator's records (or those of `codes`), one at a time (records of big indicators are
+    long lists): from the stored snapshot when the year has one, else computed now."""
     reporting_year = ReportingYear.objects.filter(year=year).first()
-    stored = set()
-    if reporting_year is not None:
-        stored = set(IndicatorValue.objects.filter(reporting_year=reporting_year).values_list("code", flat=True))
-    for code in computed_codes():
+    stored = stored_codes(year) if reporting_year is not None else set()
+    wanted = set(computed_codes() if codes is None else codes)
+    for code in (code for code in computed_codes() if code in wanted):
         if code in stored:
             value = (IndicatorValue.objects.filter(reporting_year=reporting_year, code=code)
                      .only("records", "status", "records_sha256", "computed_at").get())
@@ -1168,7 +1175,8 @@ def _methods(data: dict[str, Any], files: dict[str, IndicatorFiles], withheld: l
         "when": data["generated_at"], "frozen": _("yes") if data["frozen"] else _("no")})
     lines.append("")
     statuses = {"computed": _("computed"), "entered": _("entered by its owner"), "no_data": _("no data"),
-                "error": _("error"), "missing": _("missing (not entered)")}
+                "error": _("error"), "missing": _("missing (not entered)"),
+                visibility.WITHHELD: _("not published yet")}
     for item in data["indicators"] + data["esrs"]:
         code = item["code"]
         definition = catalogue.BY_CODE.get(code)
@@ -1298,9 +1306,12 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
                now: dt.datetime | None = None, user: Any = None) -> dict[str, Any]:
     """Write `year`'s auditor pack as a ZIP to `output`; returns manifest.json's content.
 
-    For `user` (the admin's download), the records of an indicator are left out when they may not view every
-    model they are written from (`viewable`): the pack says which indicators, never how many records (None:
-    the whole pack, the command line). ReportingError for a bad year, ValueError for a bad rate."""
+    For `user` (the admin's download), the pack is what they may read: the indicators export as they are
+    shown it (reporting/visibility.py: a value of a year not frozen computed from records their role may not
+    view is withheld), and the records of an indicator only when they may read its value whatever the
+    year's state and view every model its files are written from (`viewable`); the pack says which
+    indicators are left out, never how many records nor their status (None: the whole pack, the command
+    line). ReportingError for a bad year, ValueError for a bad rate."""
     from . import export
 
     year = services.check_year(year)
@@ -1311,17 +1322,25 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
     reporting_year = ReportingYear.objects.filter(year=year).first()
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         writer = _Writer(archive, local_now)
-        table = export.table(year)  # N and N-1 computed once for both files
+        table = export.table(year, user=user)  # N and N-1 computed once for both files
         data = export.as_dict(year, now=now, data=table)
         writer.add(f"indicators-{year}.xlsx", export.as_xlsx(year, data=table))
         writer.add(f"indicators-{year}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         extras = employee_extras()
+        reader = visibility.Reader.of(user)
+        readable = [code for code in computed_codes() if reader.reads(code)]
+        stored = stored_codes(year)
+        # Left out: its origin, and its status as the export shows it (a withheld value's is "withheld").
+        statuses = {row.definition.code: row.status for row in table.rows}
         sources, withheld = [], {}
-        for source in map(_compact, record_sources(year)):
+        for source in map(_compact, record_sources(year, readable)):  # the others are not even read
             if viewable(source, extras.get(source.code), user):
                 sources.append(source)
             else:
-                withheld[source.code] = source
+                withheld[source.code] = source.origin
+        withheld.update({code: "snapshot" if code in stored else "evaluated"
+                         for code in computed_codes() if code not in readable})
+        withheld = {code: withheld[code] for code in computed_codes() if code in withheld}
         shared = _Shared(sources, extras)
         files: dict[str, IndicatorFiles] = {}
         for source in sources:
@@ -1342,8 +1361,8 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
             "files": sorted(writer.files, key=lambda f: f["path"]),
         }
         # Left out: no count or checksum (a short list of ids is found back from its SHA-256).
-        manifest["indicators"].update({code: {"withheld": True, "source": source.origin, "status": source.status}
-                                       for code, source in withheld.items()})
+        manifest["indicators"].update({code: {"withheld": True, "source": origin, "status": statuses.get(code, "")}
+                                       for code, origin in withheld.items()})
         writer.add("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         writer.add("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n"
                                               for f in sorted(writer.files, key=lambda f: f["path"])),

@@ -57,10 +57,11 @@ class IndicatorLine:
         return self.row.definition
 
 
-def indicator_lines(year: int) -> tuple[Any, list[IndicatorLine]]:
-    """Every indicator of `year` (DPEF then ESRS) as the export shows it (export.rows: the stored
-    snapshot, else a computation now; N-1 beside it), with the id of the stored value behind each one."""
-    reporting_year, rows = export.rows(year, framework=None)
+def indicator_lines(year: int, user: Any = None) -> tuple[Any, list[IndicatorLine]]:
+    """Every indicator of `year` (DPEF then ESRS) as the export shows it to `user` (export.rows: the stored
+    snapshot, else a computation now; N-1 beside it; the values they may not read withheld), with the id of
+    the stored value behind each one."""
+    reporting_year, rows = export.rows(year, framework=None, user=user)
     ids = dict(IndicatorValue.objects.filter(reporting_year__year=year).values_list("code", "pk"))
     return reporting_year, [IndicatorLine(row, ids.get(row.definition.code)) for row in rows]
 

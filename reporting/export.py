@@ -10,6 +10,10 @@ previous_value, source, method) plus `status` and `note`, because a missing figu
 "no_data" (nothing recorded for that year), "error" (the computation failed: its message),
 "missing" (a manual value nobody entered). Its value is then null, never a zero. The ESRS G1
 disclosures are listed beside the DPEF table, under "esrs".
+
+Made for a user (the admin's downloads, the API), a value they may not read (reporting/visibility.py: a
+year not frozen, records their role may not view) is "withheld": null value, numerator, denominator and
+previous value (unless N-1 is frozen), the catalogue's method and one note, the same whatever the value.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, workbook_bytes
 
-from . import catalogue, registry, services
+from . import catalogue, registry, services, visibility
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
 
 COMPUTED = "computed"
@@ -74,11 +78,27 @@ def _snapshot(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
                             .defer("records")}
 
 
-def _computed_values(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
+@dataclass
+class _Values:
+    """A year's computed values that a reader is shown, by code, and which of them are published."""
+
+    reporting_year: ReportingYear | None
+    shown: dict[str, Any]
+    published: frozenset[str]
+
+
+def _computed_values(year: int, reader: visibility.Reader, *, complete: bool) -> _Values:
+    """Year `year`'s computed values for `reader` (reporting/visibility.py): its stored snapshot's (published
+    when the year is frozen), else (no snapshot, or `complete` and a code the snapshot lacks) computed now,
+    never published. A value the reader is not shown is left out, and not computed."""
     reporting_year, stored = _snapshot(year)
-    if stored:
-        return reporting_year, stored
-    return reporting_year, services.evaluate(year)
+    published = frozenset(stored) if reporting_year is not None and reporting_year.frozen else frozenset()
+    shown = {code: value for code, value in stored.items() if reader.shows(code, published=code in published)}
+    if complete or not stored:
+        missing = [code for code in registry.computations() if code not in stored and reader.reads(code)]
+        if missing:
+            shown.update(services.evaluate(year, codes=missing))
+    return _Values(reporting_year, shown, published)
 
 
 def _manual_source(manual: ManualValue) -> str:
@@ -106,29 +126,41 @@ class Table:
         return [row for row in self.rows if framework is None or row.definition.framework == framework]
 
 
-def rows(year: int, framework: str | None = catalogue.DPEF) -> tuple[ReportingYear | None, list[Row]]:
-    """(the year's snapshot, its rows of `framework`; None: all)."""
-    data = table(year)
+def rows(year: int, framework: str | None = catalogue.DPEF, *, user: Any = None
+         ) -> tuple[ReportingYear | None, list[Row]]:
+    """(the year's snapshot, its rows of `framework`; None: all), as `user` may read them."""
+    data = table(year, user=user)
     return data.reporting_year, data.of(framework)
 
 
-def table(year: int) -> Table:
-    """Year `year` and, for the previous values, `year - 1`: each computed at most once."""
+def _withheld(definition: catalogue.Definition, previous: Decimal | int | None) -> Row:
+    """A value its reader is not shown: the same row whatever the value, its status and its records."""
+    return Row(definition, visibility.WITHHELD, None, None, None, str(definition.method), str(visibility.WITHHELD_NOTE),
+               "", previous)
+
+
+def table(year: int, *, user: Any = None) -> Table:
+    """Year `year` and, for the previous values, `year - 1`: each computed at most once. For `user` (a person
+    reading: the admin, the API), the values they may not read are withheld (reporting/visibility.py);
+    without one (the command line), every value is there."""
     year = services.check_year(year)
-    reporting_year, current = _computed_values(year)
+    reader = visibility.Reader.of(user)
+    current = _computed_values(year, reader, complete=True)
     # The first year Vigie accepts has no previous year to compute (check_year refuses it).
-    _previous_year, previous = _computed_values(year - 1) if year > services.FIRST_YEAR else (None, {})
+    previous = (_computed_values(year - 1, reader, complete=False) if year > services.FIRST_YEAR
+                else _Values(None, {}, frozenset()))
     manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
     manual_previous = {m.code: m for m in ManualValue.objects.filter(year=year - 1)}
     result = []
     for definition in catalogue.DEFINITIONS:
+        code = definition.code
         if definition.computed:
-            value = current.get(definition.code)
-            before = previous.get(definition.code)
+            before = previous.shown.get(code)
             prev = before.value if before is not None and before.status == ValueStatus.OK else None
-            if value is None:  # a computation added after that year's snapshot
-                computation = registry.computation(definition.code)
-                value = services.evaluate_one(computation, year) if computation else None
+            if not reader.shows(code, published=code in current.published):
+                result.append(_withheld(definition, prev))
+                continue
+            value = current.shown.get(code)
             if value is None:
                 result.append(Row(definition, ValueStatus.ERROR, None, None, None, str(definition.method),
                                   _("No computation is declared for this indicator."), "", prev))
@@ -138,12 +170,14 @@ def table(year: int) -> Table:
             shown = value.value if status == ValueStatus.OK else None
             if definition.unit in ("count", "hours") and shown is not None:
                 shown = int(shown)
+            # How many records: for who may view them (the value's page says it to them only).
+            source_text = (_("computed from %(count)d records") % {"count": value.records_count}
+                           if reader.reads(code) else _("computed from the records"))
             result.append(Row(definition, status, shown, value.numerator, value.denominator, value.method, note,
-                              _("computed from %(count)d records") % {"count": value.records_count}, prev,
-                              value.records_count))
+                              source_text, prev, value.records_count if reader.reads(code) else 0))
         else:
-            entry = manual.get(definition.code)
-            before = manual_previous.get(definition.code)
+            entry = manual.get(code)
+            before = manual_previous.get(code)
             prev = before.value if before else None
             if entry is None:
                 result.append(Row(definition, MISSING, None, None, None, str(definition.method),
@@ -151,7 +185,7 @@ def table(year: int) -> Table:
             else:
                 result.append(Row(definition, ValueStatus.OK, entry.value, None, None, str(definition.method),
                                   entry.comment, _manual_source(entry), prev))
-    return Table(year, reporting_year, result)
+    return Table(year, current.reporting_year, result)
 
 
 def _item(row: Row) -> dict[str, Any]:
@@ -161,14 +195,16 @@ def _item(row: Row) -> dict[str, Any]:
         "value": number(row.value, unit), "numerator": row.numerator, "denominator": row.denominator,
         "previous_value": number(row.previous, unit), "source": row.source, "method": row.method,
         "status": "computed" if row.status == ValueStatus.OK and row.source == COMPUTED
-        else "entered" if row.status == ValueStatus.OK else row.status,
+        else "entered" if row.status == ValueStatus.OK else row.status,  # no_data, error, missing, withheld
         "note": row.note,
     }
 
 
-def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = None) -> dict[str, Any]:
-    """The JSON export of `year` (docs/interfaces.md); `data`: the year's table when already built."""
-    data = data or table(year)
+def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = None, user: Any = None
+            ) -> dict[str, Any]:
+    """The JSON export of `year` (docs/interfaces.md) as `user` may read it (None: whole); `data`: the year's
+    table when already built."""
+    data = data or table(year, user=user)
     generated = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return {
         "year": data.year,
@@ -183,19 +219,19 @@ CSV_COLUMNS = ("code", "enjeu", "label", "unit", "value", "numerator", "denomina
                "method", "status", "note")
 
 
-def as_csv(year: int, *, data: Table | None = None) -> str:
+def as_csv(year: int, *, data: Table | None = None, user: Any = None) -> str:
     """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
-    data = as_dict(year, data=data)
+    data = as_dict(year, data=data, user=user)
     return csv_text(CSV_COLUMNS, ([item[k] for k in CSV_COLUMNS] for item in data["indicators"] + data["esrs"]))
 
 
-def as_xlsx(year: int, *, data: Table | None = None) -> bytes:
+def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
     French labels; the ESRS G1 sheet beside it."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    data = data or table(year)
+    data = data or table(year, user=user)
     year = data.year
     workbook = new_workbook()
     header_font = Font(bold=True, color="FFFFFF")

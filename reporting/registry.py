@@ -12,6 +12,10 @@ Computations that read the same data (all the completion rates at 31/12, the hou
 read through `shared(key, compute)` during an evaluation (`sharing()`).
 
 `compute(year)` returns a core.figures.Figure (value, numerator, denominator, the records behind it).
+`models` names every kind of record ("app_label.model") the value and its status are computed from, those
+`has_data` reads included: reporting/visibility.py shows the value of a year not frozen only to who may
+view them all, even for a year never stored, and a computation whose records are of a model it did not
+declare fails (reporting.services.evaluate_one).
 `note(year)`, optional, adds to the method text what the year's computation needs said (the audience a
 module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
 says False the indicator is reported "no data", not 0.
@@ -28,6 +32,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core import checks
 
 from core.discovery import app_modules
@@ -45,6 +50,8 @@ class Computation:
     #: The training module behind a completion-rate indicator (its code): the auditor pack says, for each
     #: employee behind the figure, whether and by which training they count.
     module: str = ""
+    #: Every kind of record ("app_label.model") the value and its status come from (see above).
+    models: tuple[str, ...] = ()
 
     @property
     def definition(self) -> catalogue.Definition:
@@ -112,6 +119,16 @@ def autodiscover() -> None:
 
 def check_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors = [checks.Error(problem, id="reporting.E001") for problem in _PROBLEMS]
+    for computation in _COMPUTATIONS.values():
+        if not computation.models:
+            errors.append(checks.Error(f"{computation.code} declares no model: who may read its value cannot be "
+                                       "judged (reporting/registry.py, `models`)", id="reporting.E003"))
+        for label in computation.models:
+            try:
+                apps.get_model(label)
+            except (LookupError, ValueError):
+                errors.append(checks.Error(f"{computation.code} declares {label!r}, which is not a model",
+                                           id="reporting.E003"))
     for definition in catalogue.DEFINITIONS:
         declared = definition.code in _COMPUTATIONS
         if definition.computed and not declared:

@@ -8,6 +8,8 @@
   A value whose figures and records did not change keeps its history row (only `computed_at` moves).
 - `differences(year)`: what a recomputation would change, value by value (for a frozen year: shown,
   never written).
+- A value whose records are of a model its computation does not declare is an error: who may read it is
+  judged on those models (reporting/visibility.py).
 - `freeze(year, actor)`: refused when a computed indicator is missing or failed (the list says which);
   `unfreeze(year, actor, reason)`: the reason is required and kept in the history.
 - `save_manual_value(...)`: refused without a source, or on a frozen year.
@@ -114,6 +116,14 @@ def evaluate_one(computation: registry.Computation, year: int) -> Evaluated:
         logger.exception("indicator %s for %s failed", code, year)
         return Evaluated(code, ValueStatus.ERROR, None, None, None, str(computation.definition.method),
                          f"{type(exc).__name__}: {exc}")
+    undeclared = sorted({model for model, _ids in figure.record_sets() if model} - set(computation.models))
+    if undeclared:
+        # Who may read the value is judged on the models its computation declares (reporting/visibility.py):
+        # records of another kind would be shown to roles that may not view them.
+        logger.error("indicator %s for %s counts records of undeclared models %s", code, year, undeclared)
+        return Evaluated(code, ValueStatus.ERROR, None, None, None, str(computation.definition.method),
+                         _("Records of %(models)s, which the computation does not declare (reporting/registry.py, "
+                           "`models`).") % {"models": ", ".join(undeclared)})
     if figure.value is None:
         return Evaluated(code, ValueStatus.NO_DATA, None, figure.numerator, figure.denominator, method,
                          _("No record to compute it from in %(year)d (empty denominator).") % {"year": year},
@@ -161,11 +171,12 @@ def _same(stored: IndicatorValue, new: Evaluated) -> bool:
             and stored.records_sha256 == new.records_sha256 and stored.message == new.message)
 
 
-def differences(year: int) -> list[Difference]:
-    """What recomputing `year` now would change (values, parts, records, status, method)."""
+def differences(year: int, codes: list[str] | None = None) -> list[Difference]:
+    """What recomputing `year` now would change (values, parts, records, status, method), for every
+    computed indicator or those of `codes`."""
     year = check_year(year)
     stored = {v.code: v for v in IndicatorValue.objects.filter(reporting_year__year=year)}
-    return [Difference(code, stored.get(code), new) for code, new in evaluate(year).items()
+    return [Difference(code, stored.get(code), new) for code, new in evaluate(year, codes).items()
             if code not in stored or not _same(stored[code], new)]
 
 
@@ -177,6 +188,10 @@ class ComputeReport:
     changed: int = 0
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What became of each code: "created", "changed" or "unchanged"; and the codes that failed (`problems`).
+    #: Who may not read every value is told of the ones they may read only (reporting/admin/years.py).
+    outcomes: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None) -> ComputeReport:
@@ -196,10 +211,13 @@ def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None
         for code, new in evaluated.items():
             if new.status == ValueStatus.ERROR:
                 report.problems.append(f"{code}: {new.message}")
+                report.failed.append(code)
             current = stored.get(code)
             if current is not None and _same(current, new):
                 unchanged.append(code)
+                report.outcomes[code] = "unchanged"
                 continue
+            report.outcomes[code] = "changed" if current is not None else "created"
             value = current or IndicatorValue(reporting_year=reporting_year, code=code)
             for name, content in new.fields().items():
                 setattr(value, name, content)

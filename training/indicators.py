@@ -15,6 +15,13 @@ from .choices import ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign
 
 
+#: What `has_data` reads and what the rates, hours and trainees are computed from (the roster, its entities
+#: and departments, the modules with their audiences, completions, sessions and attendances, campaigns):
+#: every training figure stands on all of them (reporting/registry.py, `models`).
+MODELS = ("organization.employee", "organization.legalentity", "organization.department", "training.module",
+          "training.completion", "training.session", "training.attendance", "training.phishingcampaign")
+
+
 def _year_end(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
@@ -57,7 +64,8 @@ def _rate(code: str, module_code: str) -> Computation:
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
 
-    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), module=module_code)
+    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), module=module_code,
+                       models=MODELS)
 
 
 def _disability_trained(year: int) -> Figure:
@@ -66,7 +74,7 @@ def _disability_trained(year: int) -> Figure:
 
 def _workshop(code: str, module_code: str) -> Computation:
     return Computation(code, lambda year: kpis.workshop_trained(Module.objects.get(code=module_code), year),
-                       has_data=_deployed_by_year_end(module_code))
+                       has_data=_deployed_by_year_end(module_code), models=MODELS)
 
 
 def _hours(kind: str | None):  # noqa: ANN202 - a computation
@@ -91,16 +99,16 @@ INDICATORS = (
     _rate("E5_CSR_ELEARNING_RATE", "RSE"),
     _rate("E9_DISABILITY_ELEARNING_RATE", "HANDICAP"),
     Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP"),
-                module="HANDICAP"),
+                module="HANDICAP", models=MODELS),
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
     _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),
-    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data),
-    Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data),
-    Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data),
-    Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data),
-    Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data),
-    Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data),
-    Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data),
-    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data),
+    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data, models=MODELS),
+    Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data, models=MODELS),
+    Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data, models=MODELS),
+    Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data, models=MODELS),
+    Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data, models=MODELS),
+    Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data, models=MODELS),
+    Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data, models=MODELS),
+    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data, models=MODELS),
 )

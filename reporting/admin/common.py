@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.admin_utils import badge
 from core.roles import can_view
 
-from .. import catalogue, export
+from .. import catalogue, export, visibility
 from ..models import ValueStatus
 
 #: Up to this many ids, a model's records open as its admin list filtered to them (`?id__in=`); beyond,
@@ -58,7 +58,8 @@ def change_text(change: Decimal | None, unit: str) -> str:
 
 
 def status_badge(status: str, *, manual: bool = False) -> str:
-    """The state of a figure: computed (or entered, for a manual one), no data, error, not entered."""
+    """The state of a figure: computed (or entered, for a manual one), no data, error, not entered, not
+    published yet (withheld from its reader: reporting/visibility.py)."""
     if status == ValueStatus.OK:
         return badge(_("entered") if manual else _("computed"), "green")
     if status == ValueStatus.NO_DATA:
@@ -67,6 +68,8 @@ def status_badge(status: str, *, manual: bool = False) -> str:
         return badge(_("error"), "red")
     if status == export.MISSING:
         return badge(_("not entered"), "amber")
+    if status == visibility.WITHHELD:
+        return badge(_("not published yet"), "grey")
     return badge(status, "grey")
 
 

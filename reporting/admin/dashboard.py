@@ -4,8 +4,10 @@ records), and two charts: the completion rate of the mandatory reference modules
 requests received per month with their on-time rate. The figures are reporting/dashboard.py; the charts
 are drawn by the training app's helper (training/admin/charts.py).
 
-Everyone who can view the reporting years sees it; the counts of a domain only those who may open its
-lists, each chart only those who may view the records it counts; the compute button only those who may compute (auditors: read-only, downloads only).
+Everyone who can view the reporting years sees it; each indicator's value as reporting/visibility.py
+decides (a year not frozen: only for who may view the records it counts); the counts of a domain only those
+who may open its lists, each chart only those who may view the records it counts; the compute button only
+those who may compute (auditors: read-only, downloads only).
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def selected_year(request: HttpRequest) -> tuple[int, list[int]]:
 
 def indicator_sections(year: int, user: Any) -> tuple[Any, list[dict[str, Any]]]:
     """The year's indicators grouped as the DPEF shows them (by issue), then the ESRS G1 disclosures."""
-    reporting_year, lines = dashboard.indicator_lines(year)
+    reporting_year, lines = dashboard.indicator_lines(year, user)
     can_open = user.has_perm("reporting.view_indicatorvalue")
     sections: list[dict[str, Any]] = []
     for line in lines:

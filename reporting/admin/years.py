@@ -2,11 +2,13 @@
 the steps of a year's life, each a service of reporting/services.py:
 
 - compute / recompute (`compute_year`, refused on a frozen year), also from "Compute a year", the add page;
-- the differences a recomputation would make (`differences`; never written), for everyone who can view;
+- the differences a recomputation would make (`differences`; never written), for everyone who can view,
+  each of the indicators they may read (reporting/visibility.py);
 - freeze (`freeze`: refused while an indicator is missing or failed, each one listed) and unfreeze with a
   reason (`unfreeze`), both in the year's history;
 - the downloads (JSON, CSV, XLSX, the auditor pack), also for a year without a stored snapshot (the
-  export computes it then, writing nothing);
+  export computes it then, writing nothing), made for the user who downloads them (reporting/visibility.py:
+  a value of a year not frozen computed from records their role may not view is "not published yet");
 - the dashboard (reporting/admin/dashboard.py), linked from the list and from the app's index.
 
 The writes need the permission to change reporting years (compliance officers); the page of a year is
@@ -23,7 +25,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -35,7 +37,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import badge
 
-from .. import catalogue, export, services
+from .. import catalogue, export, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
 from .common import change_text, file_response, shown_records, status_badge, value_text
 
@@ -106,6 +108,19 @@ def refusal_messages(request: HttpRequest, exc: services.ReportingError) -> None
         messages.error(request, problem)
 
 
+def computed_message(request: HttpRequest, report: services.ComputeReport) -> list[str]:
+    """Say what a computation changed, of the values the user may read (reporting/visibility.py: "1 changed"
+    told an operator who may not view rights requests that one had been recorded); returns the failures
+    among them."""
+    reader = visibility.Reader.of(request.user)
+    outcomes = [outcome for code, outcome in report.outcomes.items() if reader.reads(code)]
+    messages.success(request, gettext(
+        "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.") % {
+        "year": report.year, "created": outcomes.count("created"), "changed": outcomes.count("changed"),
+        "unchanged": outcomes.count("unchanged")})
+    return [problem for code, problem in zip(report.failed, report.problems, strict=True) if reader.reads(code)]
+
+
 def frozen_text(year: ReportingYear) -> str:
     if not year.frozen:
         return gettext("open")
@@ -113,9 +128,11 @@ def frozen_text(year: ReportingYear) -> str:
         "day": date_format(timezone.localtime(year.frozen_at), "d/m/Y H:i"), "user": year.frozen_by}
 
 
-def value_rows(reporting_year: ReportingYear) -> list[dict[str, Any]]:
-    """The year's stored values in the catalogue's order, as the year's page lists them (without their
-    records: a year's id lists can be large)."""
+def value_rows(reporting_year: ReportingYear, user: Any = None) -> list[dict[str, Any]]:
+    """The year's stored values in the catalogue's order, as the year's page lists them to `user` (without
+    their records: a year's id lists can be large); a value they may not read is "not published yet", and
+    the number of records behind a value is for who may view them (reporting/visibility.py)."""
+    reader = visibility.Reader.of(user)
     order = {d.code: index for index, d in enumerate(catalogue.DEFINITIONS)}
     values = sorted(IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records"),
                     key=lambda v: (order.get(v.code, len(order)), v.code))
@@ -123,13 +140,20 @@ def value_rows(reporting_year: ReportingYear) -> list[dict[str, Any]]:
     for value in values:
         definition = value.definition
         unit = definition.unit if definition else "count"
-        rows.append({
+        row = {
             "code": value.code, "label": definition.label if definition else gettext("unknown indicator"),
-            "value": value_text(value.value, unit), "numerator": value.numerator, "denominator": value.denominator,
-            "status": status_badge(value.status), "message": value.message, "computed_at": value.computed_at,
-            "records_count": value.records_count,
+            "computed_at": value.computed_at,
             "url": reverse("admin:reporting_indicatorvalue_change", args=[value.pk]),
-        })
+        }
+        if reader.shows(value.code, published=reporting_year.frozen):
+            row.update({"value": value_text(value.value, unit), "numerator": value.numerator,
+                        "denominator": value.denominator, "status": status_badge(value.status),
+                        "message": value.message,
+                        "records_count": value.records_count if reader.reads(value.code) else None})
+        else:
+            row.update({"value": value_text(None, unit), "numerator": None, "denominator": None,
+                        "status": status_badge(visibility.WITHHELD), "message": "", "records_count": None})
+        rows.append(row)
     return rows
 
 
@@ -168,11 +192,20 @@ class ReportingYearAdmin(ReportingYearAdminBase):
 
     # -- the list ------------------------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportingYear]:
+        # The states of the values the user is shown (reporting/visibility.py); the others are counted apart,
+        # all alike (how many "no data" a year has would tell of records they may not view).
+        shown = visibility.Reader.of(request.user).shown_q(code="values__code", frozen_at="frozen_at") or Q()
         return super().get_queryset(request).annotate(
-            ok_values=Count("values", filter=Q(values__status=ValueStatus.OK)),
-            no_data_values=Count("values", filter=Q(values__status=ValueStatus.NO_DATA)),
-            error_values=Count("values", filter=Q(values__status=ValueStatus.ERROR)),
+            ok_values=Count("values", filter=Q(values__status=ValueStatus.OK) & shown),
+            no_data_values=Count("values", filter=Q(values__status=ValueStatus.NO_DATA) & shown),
+            error_values=Count("values", filter=Q(values__status=ValueStatus.ERROR) & shown),
+            withheld_values=Count("values", filter=~shown) if shown else Value(0),
         )
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        if visibility.Reader.of(request.user).everything:
+            return list(self.list_display)
+        return [*self.list_display, "withheld_count"]
 
     @admin.display(description=_("state"), ordering="frozen_at")
     def state(self, obj: ReportingYear) -> str:
@@ -189,6 +222,10 @@ class ReportingYearAdmin(ReportingYearAdminBase):
     @admin.display(description=_("errors"), ordering="error_values")
     def error_count(self, obj: ReportingYear) -> str:
         return badge(obj.error_values, "red") if obj.error_values else "0"
+
+    @admin.display(description=_("not published yet"), ordering="withheld_values")
+    def withheld_count(self, obj: ReportingYear) -> int:
+        return obj.withheld_values
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = {
@@ -217,7 +254,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
     def year_context(self, request: HttpRequest, obj: ReportingYear) -> dict[str, Any]:
         download = reverse("admin:reporting_reportingyear_download")
         return {
-            "value_rows": value_rows(obj),
+            "value_rows": value_rows(obj, request.user),
             "can_operate": self.can_operate(request),
             "year_frozen": obj.frozen,
             "frozen_text": frozen_text(obj),
@@ -268,15 +305,13 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         except services.ReportingError as exc:
             refusal_messages(request, exc)
             return None
-        messages.success(request, gettext(
-            "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.") % {
-            "year": year, "created": report.created, "changed": report.changed, "unchanged": report.unchanged})
-        if report.problems:
+        problems = computed_message(request, report)
+        if problems:
             messages.warning(request, ngettext(
                 "%(count)d indicator failed: the year cannot be frozen until it is computed.",
                 "%(count)d indicators failed: the year cannot be frozen until they are computed.",
-                len(report.problems)) % {"count": len(report.problems)})
-            for problem in report.problems:
+                len(problems)) % {"count": len(problems)})
+            for problem in problems:
                 messages.warning(request, problem)
         return report
 
@@ -296,11 +331,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     for problem in exc.problems:
                         form.add_error("year", problem)
                 else:
-                    messages.success(request, gettext(
-                        "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.")
-                        % {"year": year, "created": report.created, "changed": report.changed,
-                           "unchanged": report.unchanged})
-                    for problem in report.problems:
+                    for problem in computed_message(request, report):
                         messages.warning(request, problem)
                     return HttpResponseRedirect(self._change_url(ReportingYear.objects.get(year=year)))
         else:
@@ -370,8 +401,12 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         obj = self._year(request, object_id)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
+        # What a recomputation would give is never published: only the indicators the user may read, whether
+        # the year is frozen or not (the others are not even computed).
+        reader = visibility.Reader.of(request.user)
+        codes = None if reader.everything else [code for code in registry.computations() if reader.reads(code)]
         try:
-            differences = services.differences(obj.year)
+            differences = services.differences(obj.year, codes)
         except services.ReportingError as exc:
             refusal_messages(request, exc)
             return HttpResponseRedirect(self._change_url(obj))
@@ -401,6 +436,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         return self._page(request, "admin/reporting/reportingyear/differences.html",
                           gettext("Differences of %(year)d") % {"year": obj.year}, obj, rows=rows,
                           year_frozen=obj.frozen, can_recompute=self.can_operate(request) and not obj.frozen,
+                          not_compared=0 if codes is None else len(registry.computations()) - len(codes),
                           compute_url=reverse("admin:reporting_reportingyear_compute", args=[obj.pk]),
                           computed_at=obj.computed_at)
 
@@ -436,12 +472,13 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                 refusal_messages(request, exc)
                 return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
             return file_response(pack, PACK_CONTENT_TYPE, pack_filename(year))
+        # The values the user may read (reporting/visibility.py); the command line exports them all.
         if fmt == "json":
-            content: bytes | str = json.dumps(export.as_dict(year), ensure_ascii=False, indent=2)
+            content: bytes | str = json.dumps(export.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
         elif fmt == "csv":
-            content = export.as_csv(year)
+            content = export.as_csv(year, user=request.user)
         else:
-            content = export.as_xlsx(year)
+            content = export.as_xlsx(year, user=request.user)
         return file_response(content, export.CONTENT_TYPES[fmt], export.filename(year, fmt))
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:

@@ -191,6 +191,8 @@ def pages(model: type[Model], record: Model | None, pk: Any = None) -> dict[str,
 #: Pages refused on purpose to some roles that may view the model, with the reason.
 REFUSED: dict[tuple[str, str], str] = {
     ("compliance.conflictofinterestcase", "version"): "a past version shows the reporter: compliance officers only",
+    ("reporting.indicatorvalue", "version"): "a past value, for who may view every kind of record behind it "
+                                             "(reporting/visibility.py)",
 }
 
 

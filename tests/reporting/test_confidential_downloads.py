@@ -5,8 +5,8 @@ The auditor pack gave a training manager 344 rights requests and a sanctioned co
 E1_COI_CONFIRMED_REFUSAL_OR_SANCTION),
 and the DPO the cases; a value's records.csv gave the case ids. Now the pack's records of an indicator are
 left out, without their count, when its requester may not view every kind of record they come from; the
-published figures (the indicators export) stay; the value pages and their CSV show only the ids of
-records the reader may view.
+published figures (the indicators export of a frozen year) stay; the value pages and their CSV show only the
+ids of records the reader may view.
 """
 from __future__ import annotations
 
@@ -92,9 +92,17 @@ def test_the_auditor_pack_holds_only_the_records_its_requester_may_view(year_dat
         assert "E2_RIGHTS_REQUESTS" in withheld and "records/E2_RIGHTS_REQUESTS.csv" not in files
     if role == DPO:
         assert REQUEST_REFERENCE in records["records/E2_RIGHTS_REQUESTS.csv"]
-    # The published figures stay: the export's value of the case indicator is there for everyone.
+    # The year is not frozen: its figures are not published yet, and are counts of records the role may not
+    # view (reporting/visibility.py, tests/reporting/test_unpublished_values.py); once frozen, they are there
+    # for everyone, without their records.
+    figures = json.loads(files[f"indicators-{YEAR}.json"])
+    suspicions = next(item for item in figures["indicators"] if item["code"] == "E1_COI_SUSPICIONS")
+    assert suspicions["value"] == (None if HIDDEN[role] else 1)
+    services.freeze(YEAR, UserFactory(groups=[COMPLIANCE_OFFICER]))
+    files = pack_of(browser(role))
     figures = json.loads(files[f"indicators-{YEAR}.json"])
     assert any(item["code"] == "E1_COI_SUSPICIONS" and item["value"] == 1 for item in figures["indicators"])
+    assert ("records/E1_COI_CONFIRMED_REFUSAL_OR_SANCTION.csv" in files) is not HIDDEN[role]
 
 
 @pytest.mark.parametrize("role", [TRAINING_MANAGER, DPO])
