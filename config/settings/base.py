@@ -164,9 +164,12 @@ VIGIE_IMPORT_XLSX_MAX_ROWS = env.int("VIGIE_IMPORT_XLSX_MAX_ROWS", default=1_048
 VIGIE_IMPORT_MAX_CELL_CHARS = env.int("VIGIE_IMPORT_MAX_CELL_CHARS", default=131_072)
 # Lines after the header × the header's columns: every line is read as wide as the header, so this bounds the
 # work of a file whatever its lines hold (one cell at XFD on each of 20,000 rows was 16,384 values a row). A full
-# sheet of 32 columns; a 100,000-line roster of 12 columns is 1.2 million. Also the most shared strings of a
-# workbook (openpyxl keeps them all: about 150 bytes and up to 30 µs each).
+# sheet of 32 columns; a 100,000-line roster of 12 columns is 1.2 million.
 VIGIE_IMPORT_MAX_CELLS = env.int("VIGIE_IMPORT_MAX_CELLS", default=32 * 1_048_576)
+# Shared strings of a workbook: openpyxl keeps them all in memory, about 150 bytes and up to 30 µs each, so the
+# unpacked-size limit alone would let 30 million one-letter strings (4 GB) through. Four million distinct
+# texts (about 600 MB held) are far more than a roster or an LMS export of a million rows has.
+VIGIE_IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("VIGIE_IMPORT_XLSX_MAX_SHARED_STRINGS", default=4_000_000)
 # XML elements of a workbook besides its rows, cells and shared strings (styles, column widths, merged cells,
 # names...): openpyxl holds them all at once, about 800 bytes each for styles. Excel's 64,000 cell formats are
 # about 200,000.

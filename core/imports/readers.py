@@ -84,9 +84,10 @@ class Limits:
     #: rows of a worksheet (row numbers included: a reader makes up the rows a sheet skips)
     xlsx_max_rows: int = EXCEL_MAX_ROWS
     #: lines after the header × the header's columns: each line read costs the header's width, whatever the
-    #: line holds (a workbook's row of one cell is read as wide as the header); also the most shared strings
-    #: of a workbook (openpyxl keeps them all)
+    #: line holds (a workbook's row of one cell is read as wide as the header)
     max_cells: int | None = None
+    #: shared strings of a workbook (openpyxl keeps them all)
+    xlsx_max_shared_strings: int | None = None
     #: XML elements of a workbook that a reader holds in memory all at once: all but a worksheet's rows and
     #: cells and the shared strings' texts (which are read one at a time)
     xlsx_max_elements: int | None = None
@@ -100,6 +101,7 @@ class Limits:
             xlsx_max_unpacked_bytes=int(settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES),
             xlsx_max_rows=int(settings.VIGIE_IMPORT_XLSX_MAX_ROWS),
             max_cells=int(settings.VIGIE_IMPORT_MAX_CELLS),
+            xlsx_max_shared_strings=int(settings.VIGIE_IMPORT_XLSX_MAX_SHARED_STRINGS),
             xlsx_max_elements=int(settings.VIGIE_IMPORT_XLSX_MAX_ELEMENTS),
             xlsx_max_ratio=int(settings.VIGIE_IMPORT_XLSX_MAX_RATIO),
         )
@@ -483,7 +485,8 @@ class _PartScan:
         #: elements a reader holds all at once, in this part and the parts before it (see `scan`)
         self.held = held
         self.max_held = sys.maxsize if limits.xlsx_max_elements is None else limits.xlsx_max_elements
-        self.max_strings = sys.maxsize if limits.max_cells is None else limits.max_cells
+        self.max_strings = (sys.maxsize if limits.xlsx_max_shared_strings is None
+                            else limits.xlsx_max_shared_strings)
         self.max_chars = sys.maxsize if limits.max_cell_chars is None else limits.max_cell_chars
         # A tag may be as long as a cell's text in UTF-8, with room for its name and other attributes (a pivot
         # cache keeps cell texts in attributes). Past that, expat would hold it whole, and parse it again from
@@ -541,8 +544,8 @@ class _PartScan:
             elif name == "si":
                 state[2] += 1
                 if state[2] > max_strings:
-                    raise Refused(_("the workbook's shared strings are more than the %(limit)d cells an import "
-                                    "reads (string %(count)d of %(part)s)") % {
+                    raise Refused(_("the workbook holds more than %(limit)d shared strings (string %(count)d "
+                                    "of %(part)s)") % {
                                         "limit": max_strings, "count": state[2], "part": self.part})
                 state[1] = state[2]  # counted from 1, for a person
                 state[3] = self.strings

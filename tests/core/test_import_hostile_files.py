@@ -690,12 +690,12 @@ def test_a_workbook_within_the_element_limit_imports(tmp_path, settings):
     assert LegalEntity.objects.count() == 2000
 
 
-def test_more_shared_strings_than_an_import_reads_cells_are_refused(tmp_path, settings):
-    # openpyxl keeps every shared string in a list: 100 million <si/> are 500 MB unpacked.
-    settings.VIGIE_IMPORT_MAX_CELLS = 1000
+def test_more_shared_strings_than_the_limit_are_refused(tmp_path, settings):
+    # openpyxl keeps every shared string in a list: 30 million <si/> fit in the unpacked-size limit (4 GB held).
+    settings.VIGIE_IMPORT_XLSX_MAX_SHARED_STRINGS = 1000
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"), shared="<si><t>x</t></si>" * 1001))
-    assert_refused(run_import_command("entities", path), "1001", "shared strings", "1000 cells")
+    assert_refused(run_import_command("entities", path), "1001", "more than 1000 shared strings")
 
 
 @pytest.mark.parametrize(("ratio", "refused"), [(None, True), (5000, False)])
