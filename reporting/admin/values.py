@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_utils import CheckedListFilter, YearListFilter
 from core.roles import can_view
 from core.spreadsheets import CSV_CONTENT_TYPE, csv_text
 
@@ -38,7 +39,7 @@ else:
     IndicatorValueAdminBase = SimpleHistoryAdmin
 
 
-class YearListFilter(admin.SimpleListFilter):
+class FiscalYearFilter(YearListFilter):
     title = _("fiscal year")
     parameter_name = "year"
 
@@ -46,12 +47,10 @@ class YearListFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in ReportingYear.objects.order_by("-year").values_list("year", flat=True)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
-            return queryset.filter(reporting_year__year=int(self.value()))
-        return queryset
+        return queryset if self.cleaned is None else queryset.filter(reporting_year__year=self.cleaned)
 
 
-class EnjeuFilter(admin.SimpleListFilter):
+class EnjeuFilter(CheckedListFilter):
     """The DPEF issue of an indicator (the number in its code: E2_… is issue 2), or the ESRS G1 disclosures."""
 
     title = _("issue")
@@ -61,12 +60,11 @@ class EnjeuFilter(admin.SimpleListFilter):
         return [*((str(n), f"{n}. {label}") for n, label in catalogue.ENJEUX.items()), ("G1", _("ESRS G1"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value() or ""
-        if value == "G1":
+        if self.cleaned is None:
+            return queryset
+        if self.cleaned == "G1":
             return queryset.filter(code__startswith="G1_")
-        if value.isdigit():
-            return queryset.filter(code__startswith=f"E{int(value)}_")
-        return queryset
+        return queryset.filter(code__startswith=f"E{self.cleaned}_")
 
 
 def _unit(obj: IndicatorValue) -> str:
@@ -77,7 +75,7 @@ def _unit(obj: IndicatorValue) -> str:
 class IndicatorValueAdmin(IndicatorValueAdminBase):
     list_display = ["code", "label", "year", "value_display", "parts", "status_display", "computed_at", "records_link"]
     list_display_links = ["code"]
-    list_filter = [YearListFilter, "status", EnjeuFilter]
+    list_filter = [FiscalYearFilter, "status", EnjeuFilter]
     search_fields = ["code"]
     list_select_related = ["reporting_year"]
     show_full_result_count = False
