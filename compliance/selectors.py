@@ -1,4 +1,4 @@
-"""Reads behind the compliance indicators (RULES.md, "Indicator methods"); each returns a core Figure."""
+"""Reads behind the compliance indicators (docs/rules.md, "Indicator methods"); each returns a core Figure."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Finding what the domain apps declare (ARCHITECTURE.md: small explicit registries, no signals)."""
+"""Finding what the domain apps declare (docs/architecture.md: small explicit registries, no signals)."""
 from __future__ import annotations
 
 import functools

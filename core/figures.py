@@ -1,7 +1,7 @@
 """The shape of a computed figure: its value, the rate's parts, and the records behind it.
 
 Domain selectors return a Figure so that reporting/ can store the value with its numerator,
-denominator and record ids without knowing the domain's models (ARCHITECTURE.md).
+denominator and record ids without knowing the domain's models (docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 
 def percent(numerator: int, denominator: int) -> Decimal | None:
-    """numerator ÷ denominator in percent, rounded half-up to one decimal (INTERFACES.md); None on 0/0."""
+    """numerator ÷ denominator in percent, rounded half-up to one decimal (docs/interfaces.md); None on 0/0."""
     if not denominator:
         return None
     return (Decimal(100) * numerator / denominator).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

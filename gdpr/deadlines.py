@@ -1,7 +1,7 @@
 """The legal deadline calendar: rights-request deadlines (GDPR Art. 12(3)) and the breach clock (Art. 33).
 
 Pure date logic with no ORM, so services, sweeps and tests share one answer; the rules and their sources
-are in shared/design/RULES.md ("Rights requests", "Personal-data breaches").
+are in docs/rules.md ("Rights requests", "Personal-data breaches").
 
 How to use it:
 
@@ -16,7 +16,7 @@ How to use it:
   A service storing a deadline column should store nothing (NULL) while suspended.
 * ``breach_notification_deadline(aware_at)`` returns awareness + 72 elapsed hours as an aware UTC datetime;
   convert with ``to_paris()`` to display it.
-* Policies (RULES.md "Settings") are a frozen ``DeadlinePolicy``; ``policy=None`` reads
+* Policies (docs/rules.md "Settings") are a frozen ``DeadlinePolicy``; ``policy=None`` reads
   ``settings.VIGIE_GDPR_DEADLINES`` through ``policy_from_settings()``. Passing a policy needs no Django.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ class ExtensionBase(enum.StrEnum):
     Never from the rolled one-month date: rolling first and adding two months can land days late.
     """
 
-    RECEIPT_PLUS_3_MONTHS = "receipt_plus_3_months"  # RULES.md default
+    RECEIPT_PLUS_3_MONTHS = "receipt_plus_3_months"  # docs/rules.md default
     FIRST_RAW_PLUS_2_MONTHS = "first_raw_plus_2_months"  # stricter reading: unrolled first date + 2 months
 
 
@@ -109,7 +109,7 @@ DayLike: TypeAlias = date | datetime
 
 @dataclass(frozen=True, slots=True)
 class DeadlinePolicy:
-    """The policies RULES.md leaves to the company, with its defaults. Strings are accepted and validated."""
+    """The policies docs/rules.md leaves to the company, with its defaults. Strings are accepted and validated."""
 
     rollover: Rollover = Rollover.NEXT_WORKING_DAY
     calendar: HolidayCalendar = HolidayCalendar.FR
@@ -152,7 +152,7 @@ class DeadlinePolicy:
 
 
 def policy_from_settings() -> DeadlinePolicy:
-    """The policy configured in ``settings.VIGIE_GDPR_DEADLINES`` (missing keys take RULES.md defaults).
+    """The policy configured in ``settings.VIGIE_GDPR_DEADLINES`` (missing keys take docs/rules.md defaults).
 
     Read at each call, not cached, so ``override_settings`` and a settings change are seen at once.
     """
@@ -215,7 +215,7 @@ def _holiday_names(calendar: HolidayCalendar, year: int, language: str) -> Mappi
 def _holiday_dates(calendar: HolidayCalendar, year: int) -> frozenset[date]:
     days = set(_holiday_names(calendar, year, "fr"))
     # Whit Monday stays in the Code du travail list (L.3133-1) even in the "journée de solidarité" years
-    # 2005-2007, which `holidays` leaves out; RULES.md counts it as a public holiday every year.
+    # 2005-2007, which `holidays` leaves out; docs/rules.md counts it as a public holiday every year.
     days.add(_whit_monday(year))
     return frozenset(days)
 

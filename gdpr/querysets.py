@@ -37,7 +37,7 @@ class CnilCaseQuerySet(models.QuerySet):
         return self.filter(kind=CnilCaseKind.REFERRAL)
 
     def awaiting_reply(self) -> CnilCaseQuerySet:
-        """Not answered, with a reply date the CNIL set (RULES.md, "CNIL cases"): every referral until
+        """Not answered, with a reply date the CNIL set (docs/rules.md, "CNIL cases"): every referral until
         answered, and a complaint without referral once a CNIL letter set it a date (the 2023 DPEF
         answered two such "dans le délai prescrit"); whatever the kind, the date is alerted on."""
         return self.filter(answered_on__isnull=True, due_on__isnull=False)

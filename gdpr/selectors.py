@@ -1,4 +1,4 @@
-"""Reads behind the gdpr indicators (RULES.md, "Indicator methods"); each returns a core Figure.
+"""Reads behind the gdpr indicators (docs/rules.md, "Indicator methods"); each returns a core Figure.
 
 "In Y" means a date between Y-01-01 and Y-12-31 in Paris time. Rates count what could be judged:
 an open request whose deadline has not passed yet is neither on time nor late.
@@ -25,7 +25,7 @@ def _paris_day(field: str) -> TruncDate:
 
 
 def rights_requests_received(year: int) -> Figure:
-    """E2_RIGHTS_REQUESTS: rights requests received in Y, answered or not (the contract of INTERFACES.md;
+    """E2_RIGHTS_REQUESTS: rights requests received in Y, answered or not (the contract of docs/interfaces.md;
     labelled "received": the ones answered are E2_RIGHTS_REQUESTS_ANSWERED)."""
     return Figure.count(RightsRequest.objects.received_in(year))
 
@@ -63,7 +63,7 @@ def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> 
     deadline (the extended one when validly extended, pauses included) ÷ those answered or whose
     applicable deadline has passed. Open and overdue requests count as late. A refusal (refused, or
     manifestly unfounded: Art. 12(4)-(5)) is due within the first, one-month deadline even after an
-    extension (RULES.md: "notified within the same month")."""
+    extension (docs/rules.md: "notified within the same month")."""
     today = today or timezone.localdate()
     deadline = Case(When(outcome__in=(Outcome.REFUSED, Outcome.UNFOUNDED), then=F("due_on")),
                     default=Coalesce("extended_due_on", "due_on"))

@@ -36,7 +36,8 @@ URGENCY_COLOURS = {Urgency.OVERDUE: "red", Urgency.URGENT: "red", Urgency.SOON: 
 
 class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
-    fields = ["recipient", "status", "attempts", "sent_at", "next_attempt_at", "escalated_at", "last_error"]
+    fields = ["recipient", "status", "attempts", "claimed_at", "sent_at", "next_attempt_at", "escalated_at",
+              "last_error"]
     readonly_fields = fields
     extra = 0
 

@@ -2,9 +2,10 @@
 recipient.
 
 A sweep (notifications/sweep.py) creates the rows of the thresholds crossed since the last one; the
-unique constraint makes a second sweep, or two at once, create nothing more. Sending (a separate step)
-claims the pending deliveries that are due (a failed one waits for its `next_attempt_at`) and marks them
-sent. `DailyRun` records that a day's sweep or digests were done, so that a missed beat trigger is caught
+unique constraint makes a second sweep, or two at once, create nothing more. Sending (a separate step,
+notifications/sending.py) claims the pending deliveries that are due (a failed one waits for its
+`next_attempt_at`, a claimed one for the end of its lease), sends with no transaction open, then marks
+them sent. `DailyRun` records that a day's sweep or digests were done, so that a missed beat trigger is caught
 up by the next hourly one (notifications/jobs.py).
 """
 from __future__ import annotations
@@ -78,8 +79,10 @@ class Alert(models.Model):
 class Digest(models.Model):
     """The daily email of one recipient: at most one per recipient and Paris day (the unique constraint).
 
-    The row is written (and locked) before the email goes out and marked sent in the same transaction as
-    its deliveries; a row without `sent_at` is a digest whose sending failed and will be tried again.
+    The row is committed when a run claims its deliveries (they point at it), before the email goes out:
+    its id, hence its Message-ID, does not change when the email has to go again. It is marked sent with
+    its deliveries once the server accepted it; a row without `sent_at` is a digest whose sending failed,
+    or whose outcome was not recorded, and will be tried again.
     """
 
     recipient = models.EmailField(_("recipient"))
@@ -105,9 +108,12 @@ class Digest(models.Model):
 class Delivery(models.Model):
     """The alert to one recipient: sent once, in the digest of a day or at once.
 
-    Each failed attempt (one SMTP conversation about it) pushes `next_attempt_at` further away (the wait
-    doubles, up to a cap of hours). It is never given up by itself: after VIGIE_ALERT_MAX_ATTEMPTS it is
-    escalated (`escalated_at`: the health page, the admin, an email to the escalation addresses) and
+    An attempt (one SMTP conversation about it) starts with a claim: `attempts + 1`, `claimed_at`, and a
+    `next_attempt_at` that is the claim's lease. A failed attempt pushes `next_attempt_at` further away
+    (the wait doubles, up to a cap of hours); one whose outcome was not recorded (the process stopped, or
+    the database refused the write) is tried again when the lease ends, on the same schedule. It is never
+    given up by itself: after VIGIE_ALERT_MAX_ATTEMPTS it is escalated (`escalated_at`: the health page,
+    the admin, an email to the escalation addresses when the server refuses the mailbox) and
     still tried at the capped interval, until it is sent or a person closes it ("failed", with who and
     why in its history) or acknowledges the alert.
     """
@@ -123,11 +129,17 @@ class Delivery(models.Model):
                                related_name="deliveries", help_text=_("The daily email it went out in."))
     next_attempt_at = models.DateTimeField(
         _("next attempt"), null=True, blank=True,
-        help_text=_("After a failed attempt, it is not tried again before this time. Empty: as soon as it is due."))
+        help_text=_("It is not tried again before this time: the wait after a failed attempt, or the lease of the "
+                    "attempt under way. Empty: as soon as it is due."))
     escalated_at = models.DateTimeField(
         _("escalated at"), null=True, blank=True,
         help_text=_("When it still could not be sent after the last planned attempt: administrators were warned; "
                     "it is still tried until it is sent or closed."))
+    claimed_at = models.DateTimeField(
+        _("attempt started at"), null=True, blank=True,
+        help_text=_("When a sending run took it for its latest attempt; empty once the outcome is recorded. Still "
+                    "set after the next attempt time: that outcome was lost (the process stopped, or the database "
+                    "could not record it) and the email may have gone; it goes again, with the same Message-ID."))
     escalation_notified_at = models.DateTimeField(
         _("escalation emailed at"), null=True, blank=True,
         help_text=_("When the escalation addresses were told by email that it could not be sent."))
@@ -146,6 +158,11 @@ class Delivery(models.Model):
             models.CheckConstraint(condition=models.Q(status=AlertStatus.PENDING) | models.Q(next_attempt_at__isnull=True),
                                    name="delivery_retry_only_when_pending",
                                    violation_error_message=_("Only an unsent delivery has a next attempt.")),
+            # An attempt under way (or whose outcome was lost) is about an unsent delivery.
+            models.CheckConstraint(condition=models.Q(status=AlertStatus.PENDING)
+                                   | models.Q(claimed_at__isnull=True),
+                                   name="delivery_claimed_only_when_pending",
+                                   violation_error_message=_("Only an unsent delivery has an attempt under way.")),
         ]
 
     def __str__(self) -> str:

@@ -47,6 +47,11 @@ class DeliveryQuerySet(models.QuerySet):
         return (self.filter(status=PENDING, escalated_at__isnull=False)
                 .exclude(alert__status=ACKNOWLEDGED))
 
+    def in_flight(self, now: Any) -> DeliveryQuerySet:
+        """Claimed by a sending run whose lease is not over: that run is talking to the SMTP server about
+        it (or died doing so, which only the end of the lease tells). Nobody else sends it meanwhile."""
+        return self.filter(status=PENDING, claimed_at__isnull=False, next_attempt_at__gt=now)
+
     def visible_to(self, user: Any) -> DeliveryQuerySet:
         return self.filter(visible_alerts(user, "alert__"))
 

@@ -1,4 +1,4 @@
-"""The deadline rules that domain apps declare (ARCHITECTURE.md: small explicit registries, no signals).
+"""The deadline rules that domain apps declare (docs/architecture.md: small explicit registries, no signals).
 
 A domain app lists its rules in `<app>/alerts.py` (`RULES = (MyRule(), ...)`); NotificationsConfig.ready
 imports those modules, so notifications/ never imports a domain's models at module level.

@@ -8,37 +8,49 @@
    per recipient and Paris day, its items grouped by urgency (overdue, urgent, soon, for information).
    A recipient's digest is due when one of its items is; it then carries all of them.
 
-Claiming: each email is sent inside its own transaction that holds its rows —
-`select_for_update(skip_locked=True)` on PostgreSQL, so two workers never send the same delivery (the
-second one skips the rows the first holds); SQLite serialises writers. A delivery is marked sent
-(`sent_at`, `attempts + 1`) in that transaction, after the SMTP server accepted the message. A digest is
-a `Digest` row, unique per (recipient, day), written and locked before the email goes out: a second run
-the same day, or two at once, sends no second digest.
+No transaction is open while an SMTP server talks. Each email goes in three steps:
+
+1. claim, in a short transaction: its delivery rows are locked (`select_for_update(skip_locked=True)` on
+   PostgreSQL: a second worker skips them; SQLite serialises writers) and get `attempts + 1`,
+   `claimed_at` and a lease: `next_attempt_at` = the wait a failure of this attempt would earn (see
+   below; never shorter than the run has lasted plus a few EMAIL_TIMEOUTs). A digest's `Digest` row,
+   unique per (recipient, day), is created (or locked) and its deliveries point at it; the commit makes
+   its id, hence its Message-ID, final. Nobody else claims a delivery before its lease is over;
+2. send, with no transaction open (on SQLite the write lock is free for the web, the imports, the other
+   workers while the server takes its time; on PostgreSQL no row stays locked);
+3. record, in another short transaction: "sent" (`sent_at`, the digest's `sent_at`), or the failure.
 
 SMTP errors (`smtplib.SMTPException`, `OSError`): one attempt is one SMTP conversation about a delivery,
-so the deliveries of the email that failed get `attempts + 1`, `last_error`, and a `next_attempt_at`
-before which no run tries them again: VIGIE_ALERT_RETRY_BASE_SECONDS (5 minutes), doubled at each
-failure, capped at VIGIE_ALERT_RETRY_MAX_SECONDS (2 hours). The run stops at the first error of the
-connection (the server is down: the others would fail too, and they keep their attempts) and the report
-says `had_errors`. Nothing retries faster than that: the Celery tasks do not retry, the beat schedule's
-next run sends what is due. A delivery is never given up by itself: after VIGIE_ALERT_MAX_ATTEMPTS
-attempts (8: about 6 h 30 of failures) it is escalated (`escalated_at`; the health page and the admin
-count it; the escalation addresses get an email when the server takes mail, see `_notify_escalations`)
-and still tried every 2 hours, until it is sent, a person closes it (notifications/services.py) or the
-alert is acknowledged.
+so the deliveries of the email that failed keep the attempt of their claim, get `last_error`, and a
+`next_attempt_at` before which no run tries them again: VIGIE_ALERT_RETRY_BASE_SECONDS (5 minutes),
+doubled at each failure, capped at VIGIE_ALERT_RETRY_MAX_SECONDS (2 hours). The run stops at the first
+error of the connection (the server is down: the others would fail too, and they keep their attempts, as
+they were not claimed) and the report says `had_errors`. Nothing retries faster than that: the Celery
+tasks do not retry, the beat schedule's next run sends what is due. A delivery is never given up by
+itself: after VIGIE_ALERT_MAX_ATTEMPTS attempts (8: about 6 h 30 of failures) it is escalated
+(`escalated_at`; the health page and the admin count it; the escalation addresses get an email when the
+server takes mail, see `_notify_escalations`) and still tried every 2 hours, until it is sent, a person
+closes it (notifications/services.py) or the alert is acknowledged.
 
-At most once more: if the process dies after the SMTP server accepted a message and before the database
-commit, that transaction rolls back and that one message (never more) is sent again by the next run. Its
-Message-ID is stable (`<vigie-digest-<id>@host>`, `<vigie-alert-<alert>-<delivery>@host>`), so a mail
-client can tell the copy.
+Copies: when the outcome of an attempt is not recorded — the process dies after the server accepted the
+email, or the database refuses the "sent" write (a full disk) and the run stops there with that error —
+the delivery keeps its claim, and the email goes again only when the lease is over: 5, 10, 20, 40, 80
+minutes, then every 2 hours after the attempts before it, exactly as after failures; with the same
+Message-ID (`<vigie-alert-<alert>-<delivery>@host>`; `<vigie-digest-<id>@host>`, the digest carrying the
+same items), so that a mail client can tell the copy. So a worker killed once sends that one email once
+more; a database that keeps refusing to record sends one copy per planned attempt, the attempt that
+follows the VIGIE_ALERT_MAX_ATTEMPTS-th escalates the delivery (its `last_error` says the outcome was not
+recorded), and the first attempt recorded ends it. The claim that takes it again says so in the history.
 
-An alert acknowledged before its email left is not sent (its deliveries stay pending, out of the way).
+An alert acknowledged before its email was claimed is not sent (its deliveries stay pending, out of the
+way).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import smtplib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,10 +77,18 @@ URGENCY_ORDER = (Urgency.OVERDUE, Urgency.URGENT, Urgency.SOON, Urgency.NOTICE)
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
 #: Errors about one message only: the others can still go out in the same run.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+#: A lease outlasts the SMTP conversation about one email: this many EMAIL_TIMEOUTs (each step of it
+#: waits at most one for the server: connecting, greeting, the envelope, the data and its answer).
+CONVERSATION_TIMEOUTS = 4
+REASON_CLAIMED = "sending: attempt started"
+REASON_RETAKEN = "sending again: the outcome of the previous attempt was not recorded"
 REASON_SENT = "sent"
 REASON_FAILED = "send failed"
 REASON_ESCALATED = "send failed: escalated, still unsent after the last planned attempt"
+REASON_ESCALATED_UNRECORDED = "escalated: no attempt recorded as sent after the last planned one; sending again"
 REASON_NOTIFIED = "escalation emailed"
+UNRECORDED_ERROR = ("the outcome of the attempt started at {at} was not recorded (the process stopped, or the "
+                    "database refused the write): the email may have gone; it goes again with the same Message-ID")
 
 
 @dataclass
@@ -79,9 +99,11 @@ class SendReport:
     deliveries: int = 0  # deliveries marked sent
     escalated: int = 0  # deliveries this run escalated (still unsent after VIGIE_ALERT_MAX_ATTEMPTS attempts)
     notices: int = 0  # escalation emails sent
+    unrecorded: int = 0  # deliveries claimed again after an attempt whose outcome was not recorded
     errors: list[str] = field(default_factory=list)
     stopped: bool = False  # at a connection error: the server is down
     failed_ids: list[int] = field(default_factory=list, repr=False)  # the deliveries of the failed emails
+    started: float = field(default_factory=time.monotonic, repr=False)  # when the run began (monotonic clock)
 
     @property
     def had_errors(self) -> bool:
@@ -155,7 +177,8 @@ def escalation_recipients() -> list[str]:
 def send_pending(now: dt.datetime | None = None, *, digests: bool = True) -> SendReport:
     """Send the immediate emails that are due, then (with `digests`) today's digests, then tell the
     escalation addresses of what could not be sent after the last planned attempt. Never raises on SMTP
-    errors: see `SendReport.had_errors`."""
+    errors: see `SendReport.had_errors`. A database error (a claim or a record refused) stops the run and
+    is raised: what was claimed keeps its lease (see the module's docstring)."""
     now = now or timezone.now()
     report = SendReport(now=now)
     mailer = _Mailer()
@@ -202,7 +225,7 @@ def _pending(now: dt.datetime) -> QuerySet[Delivery]:
 
 
 def _due(now: dt.datetime) -> Q:
-    """Not waiting after a failed attempt."""
+    """Not waiting after a failed attempt, nor claimed by a run whose lease is not over."""
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
@@ -223,25 +246,81 @@ def _try_send(mailer: _Mailer, message: EmailMultiAlternatives, report: SendRepo
     return "", True
 
 
+def _lease(attempts: int, report: SendReport) -> dt.timedelta:
+    """How long a claim keeps its deliveries from every other run: the wait a failure of this attempt would
+    earn, so that an outcome that is never recorded repeats the email on the schedule of the retries; and
+    never less than the run has lasted so far plus the longest SMTP conversation about one email, so that
+    a run that is slow, not dead, is not doubled by another worker."""
+    timeout = float(settings.EMAIL_TIMEOUT or 30)
+    running = dt.timedelta(seconds=time.monotonic() - report.started + CONVERSATION_TIMEOUTS * timeout)
+    return max(retry_delay(attempts), running)
+
+
+def _claim(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, digest: Digest | None = None) -> None:
+    """Start an attempt at the (locked) deliveries of one email: `attempts + 1`, `claimed_at`, the lease in
+    `next_attempt_at`, the digest they go in. A delivery still claimed had an attempt whose outcome was
+    never recorded: said in its `last_error` and history, and, past VIGIE_ALERT_MAX_ATTEMPTS such attempts
+    or failures, escalated (the health page and the admin count it; no escalation email: the server took
+    mail, it is the recording that failed)."""
+    max_attempts = settings.VIGIE_ALERT_MAX_ATTEMPTS
+    retaken, escalated = [], []
+    for delivery in deliveries:
+        if delivery.claimed_at is not None:
+            retaken.append(delivery)
+            delivery.last_error = UNRECORDED_ERROR.format(at=delivery.claimed_at.isoformat(timespec="seconds"))
+            delivery._change_reason = REASON_RETAKEN  # noqa: SLF001 - simple-history's API
+            if delivery.attempts >= max_attempts and delivery.escalated_at is None:
+                delivery.escalated_at = now
+                delivery._change_reason = REASON_ESCALATED_UNRECORDED  # noqa: SLF001
+                escalated.append(delivery)
+        delivery.attempts += 1
+        delivery.claimed_at = now
+        delivery.next_attempt_at = now + _lease(delivery.attempts, report)
+        if digest is not None:
+            delivery.digest = digest
+    bulk_update_with_history(deliveries, Delivery,
+                             ["attempts", "claimed_at", "next_attempt_at", "digest", "last_error", "escalated_at"],
+                             default_change_reason=REASON_CLAIMED, default_date=now)
+    if retaken:
+        report.unrecorded += len(retaken)
+        logger.warning("notifications: deliveries %s had an attempt whose outcome was not recorded: sent again",
+                       ", ".join(str(d.pk) for d in retaken))
+    if escalated:
+        report.escalated += len(escalated)
+        logger.error("notifications: %d alert email(s) with no attempt recorded as sent after %d attempts, escalated "
+                     "(deliveries %s)", len(escalated), max_attempts, ", ".join(str(d.pk) for d in escalated))
+
+
+def _due_immediate(now: dt.datetime) -> list[int]:
+    """The immediate deliveries to try now, in the order their alerts fired."""
+    return list(_pending(now).filter(_due(now), alert__immediate=True).order_by("alert__fires_at", "pk")
+                .values_list("pk", flat=True))
+
+
+def _claim_immediate(pk: int, now: dt.datetime, report: SendReport) -> Delivery | None:
+    """The delivery, claimed (committed); None when another run has it, or sent it, meanwhile."""
+    with transaction.atomic():
+        delivery = (_lock(_pending(now).filter(_due(now), pk=pk, alert__immediate=True))
+                    .select_related("alert").first())
+        if delivery is not None:
+            _claim([delivery], now, report)
+    return delivery
+
+
 def _send_immediate(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
     """Send every pending immediate delivery; False when the run must stop (the server is down)."""
-    ids = list(_pending(now).filter(_due(now), alert__immediate=True).order_by("alert__fires_at", "pk")
-               .values_list("pk", flat=True))
-    for pk in ids:
-        with transaction.atomic():
-            delivery = _lock(Delivery.objects.filter(_due(now), pk=pk, status=AlertStatus.PENDING)
-                             .exclude(alert__status=AlertStatus.ACKNOWLEDGED)).select_related("alert").first()
-            if delivery is None:  # another worker has it, or sent it meanwhile
-                continue
-            message = immediate_message(delivery)
-            error, go_on = _try_send(mailer, message, report)
-            if error:
-                _record_failure([delivery], error, now, report)
-                if not go_on:
-                    return False
-                continue
-            _record_sent([delivery], now, report)
-            report.immediate += 1
+    for pk in _due_immediate(now):
+        delivery = _claim_immediate(pk, now, report)
+        if delivery is None:
+            continue
+        error, go_on = _try_send(mailer, immediate_message(delivery), report)
+        if error:
+            _record_failure([delivery], error, now, report)
+            if not go_on:
+                return False
+            continue
+        _record_sent([delivery], now, report)
+        report.immediate += 1
     return True
 
 
@@ -256,43 +335,70 @@ def digests_left(now: dt.datetime) -> bool:
     return _without_digest(now).exists()
 
 
+def _due_recipients(now: dt.datetime) -> list[str]:
+    """The recipients whose digest is due: one of its items is new, or its wait is over."""
+    return list(_without_digest(now).filter(_due(now)).order_by("recipient").values_list("recipient", flat=True)
+                .distinct())
+
+
 def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
-    day = timezone.localdate(now)
-    pending = _pending(now).filter(alert__immediate=False)
-    # Due when one of its items is (a new one, or one whose wait after a failed digest is over); the
-    # digest then carries every pending item of the recipient, and each of them counts the attempt.
-    recipients = list(_without_digest(now).filter(_due(now)).order_by("recipient")
-                      .values_list("recipient", flat=True).distinct())
-    for recipient in recipients:
-        with transaction.atomic():
-            digest = _claim_digest(recipient, day, now)
-            if digest is None:  # sent already, or another worker is sending it
-                continue
-            deliveries = list(_lock(pending.filter(recipient=recipient)).select_related("alert")
-                              .order_by("alert__due_at", "alert__pk"))
-            if not deliveries:
-                if digest.pk and digest.items == 0 and not digest.deliveries.exists():
-                    digest.delete()  # nothing for it after all: leave the day open
-                continue
+    for recipient in _due_recipients(now):
+        while (claim := _claim_digest(recipient, now, report)) is not None:
+            digest, deliveries, again = claim
             message = digest_message(digest, [d.alert for d in deliveries], now)
             error, go_on = _try_send(mailer, message, report)
             if error:
                 _record_failure(deliveries, error, now, report)
                 if not go_on:
                     return False
-                continue
-            _record_sent(deliveries, now, report, digest=digest)
-            digest.sent_at = now
-            digest.message_id = message.extra_headers["Message-ID"]
-            digest.items = len(deliveries)
-            digest.save(update_fields=["sent_at", "message_id", "items"])
+                break
+            _record_sent(deliveries, now, report, digest=digest, message_id=message.extra_headers["Message-ID"])
             report.digests += 1
+            if not again:
+                break  # today's digest went; after a digest sent again (an earlier day's), today's may follow
     return True
 
 
-def _claim_digest(recipient: str, day: dt.date, now: dt.datetime) -> Digest | None:
+def _claim_digest(recipient: str, now: dt.datetime,
+                  report: SendReport) -> tuple[Digest, list[Delivery], bool] | None:
+    """A digest of `recipient` and its deliveries, claimed (committed): (digest, deliveries, sent again).
+
+    A digest whose outcome was not recorded goes again as it was: its Digest row (its Message-ID) and the
+    items it carried, not those that came since (a mail client may keep only one message per Message-ID).
+    Else today's digest, with every pending item of the recipient. None when an attempt is under way
+    (another run's lease), another run holds the digest, today's was sent, or there is nothing to send."""
+    with transaction.atomic():
+        items = Delivery.objects.filter(recipient=recipient, alert__immediate=False)
+        if items.in_flight(now).exists():
+            return None
+        unrecorded = list(_lock(_pending(now).filter(_due(now), recipient=recipient, alert__immediate=False,
+                                                     claimed_at__isnull=False, digest__isnull=False))
+                          .select_related("alert").order_by("digest_id", "alert__due_at", "alert__pk"))
+        if unrecorded:
+            digest = _lock(Digest.objects.filter(pk=unrecorded[0].digest_id, sent_at__isnull=True)).first()
+            if digest is None:  # another run holds it
+                return None
+            deliveries = [d for d in unrecorded if d.digest_id == digest.pk]
+        else:
+            digest = _digest_of_the_day(recipient, timezone.localdate(now), now)
+            if digest is None or digest.deliveries.filter(status=AlertStatus.PENDING).exists():
+                # Sent, held by another run, or its items of an attempt not recorded were all acknowledged
+                # since: the day's digest is not sent again with other items under its Message-ID.
+                return None
+            deliveries = list(_lock(_pending(now).filter(recipient=recipient, alert__immediate=False,
+                                                         claimed_at__isnull=True))
+                              .select_related("alert").order_by("alert__due_at", "alert__pk"))
+            if not deliveries:
+                if not digest.deliveries.exists():
+                    digest.delete()  # nothing for it after all: leave the day open
+                return None
+        _claim(deliveries, now, report, digest=digest)
+    return digest, deliveries, bool(unrecorded)
+
+
+def _digest_of_the_day(recipient: str, day: dt.date, now: dt.datetime) -> Digest | None:
     """The unsent Digest row of (recipient, day), locked by this transaction; None when it was sent or
-    another worker holds it."""
+    another run holds it."""
     try:
         with transaction.atomic():  # a savepoint: losing the race on the unique constraint is not fatal
             digest, created = Digest.objects.get_or_create(recipient=recipient, day=day,
@@ -304,38 +410,51 @@ def _claim_digest(recipient: str, day: dt.date, now: dt.datetime) -> Digest | No
     return _lock(Digest.objects.filter(pk=digest.pk, sent_at__isnull=True)).first()
 
 
-def _record_sent(deliveries: list[Delivery], now: dt.datetime, report: SendReport,
-                 digest: Digest | None = None) -> None:
-    for delivery in deliveries:
-        delivery.status = AlertStatus.SENT
-        delivery.sent_at = now
-        delivery.attempts += 1
-        delivery.last_error = ""
-        delivery.next_attempt_at = None
-        delivery.digest = digest
-    bulk_update_with_history(deliveries, Delivery,
-                             ["status", "sent_at", "attempts", "last_error", "next_attempt_at", "digest"],
-                             default_change_reason=REASON_SENT, default_date=now)
-    report.deliveries += len(deliveries)
-    settle_alerts({d.alert_id for d in deliveries}, now)
+def _record_sent(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, digest: Digest | None = None,
+                 message_id: str = "") -> None:
+    """The server accepted the email: its deliveries (and its digest) are sent, in a short transaction.
+    Also a delivery a person closed while it was on its way: it did go."""
+    with transaction.atomic():
+        rows = list(Delivery.objects.select_for_update()
+                    .filter(pk__in=[d.pk for d in deliveries], status__in=[AlertStatus.PENDING, AlertStatus.FAILED])
+                    .order_by("pk"))
+        for row in rows:
+            row.status, row.sent_at, row.last_error = AlertStatus.SENT, now, ""
+            row.next_attempt_at = row.claimed_at = None
+            row.digest = digest
+        bulk_update_with_history(rows, Delivery,
+                                 ["status", "sent_at", "last_error", "next_attempt_at", "claimed_at", "digest"],
+                                 default_change_reason=REASON_SENT, default_date=now)
+        if digest is not None:
+            digest.sent_at, digest.message_id, digest.items = now, message_id, len(deliveries)
+            digest.save(update_fields=["sent_at", "message_id", "items"])
+        settle_alerts({row.alert_id for row in rows}, now)
+    report.deliveries += len(rows)
 
 
 def _record_failure(deliveries: list[Delivery], error: str, now: dt.datetime, report: SendReport) -> None:
-    """One more attempt for each delivery of the email that failed, and its wait before the next one; past
-    the last planned attempt, escalated (never given up: it stays pending)."""
+    """The attempt failed: the wait before the next one for each delivery of the email (its attempt was
+    counted by the claim); past the last planned attempt, escalated (never given up: it stays pending).
+    Not a delivery another run claimed since (its lease ran out), nor one a person closed meanwhile."""
     max_attempts = settings.VIGIE_ALERT_MAX_ATTEMPTS
+    claimed = {delivery.pk: delivery.attempts for delivery in deliveries}
     escalated = []
-    for delivery in deliveries:
-        delivery.attempts += 1
-        delivery.last_error = error
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
-        if delivery.attempts >= max_attempts and delivery.escalated_at is None:
-            delivery.escalated_at = now
-            delivery._change_reason = REASON_ESCALATED  # noqa: SLF001 - simple-history's API
-            escalated.append(delivery)
-    bulk_update_with_history(deliveries, Delivery, ["attempts", "last_error", "next_attempt_at", "escalated_at"],
-                             default_change_reason=REASON_FAILED, default_date=now)
-    report.failed_ids.extend(delivery.pk for delivery in deliveries)
+    with transaction.atomic():
+        rows = [row for row in Delivery.objects.select_for_update()
+                .filter(pk__in=claimed, status=AlertStatus.PENDING).order_by("pk")
+                if row.attempts == claimed[row.pk]]
+        for row in rows:
+            row.last_error = error
+            row.next_attempt_at = now + retry_delay(row.attempts)
+            row.claimed_at = row.digest = None  # not in flight any more; the digest is rebuilt next time
+            if row.attempts >= max_attempts and row.escalated_at is None:
+                row.escalated_at = now
+                row._change_reason = REASON_ESCALATED  # noqa: SLF001 - simple-history's API
+                escalated.append(row)
+        bulk_update_with_history(rows, Delivery,
+                                 ["last_error", "next_attempt_at", "claimed_at", "digest", "escalated_at"],
+                                 default_change_reason=REASON_FAILED, default_date=now)
+    report.failed_ids.extend(row.pk for row in rows)
     if escalated:
         report.escalated += len(escalated)
         logger.error("notifications: %d alert email(s) still unsent after %d attempts, escalated (deliveries %s); "
@@ -349,38 +468,42 @@ def _notify_escalations(mailer: _Mailer, report: SendReport, now: dt.datetime) -
 
     Only when the server takes mail (the run did not stop at a connection error): a refused mailbox is
     worth telling someone else, while a server that is down would refuse this email too (the health page
-    and the admin say it then). If this email fails, they are told at the delivery's next failed attempt.
-    The email names the recipient and the error, not the alert: what it is about stays behind the login
-    of the admin, for the people who may see it."""
+    and the admin say it then). If this email fails, or cannot be recorded, they are told at the
+    delivery's next failed attempt. Nothing is locked while it goes: the deliveries are this run's own
+    failures, no other run fails them at the same time. The email names the recipient and the error, not
+    the alert: what it is about stays behind the login of the admin, for the people who may see it."""
     recipients = escalation_recipients()
     if not recipients or not report.failed_ids:
         return
+    deliveries = list(Delivery.objects.escalated().filter(pk__in=report.failed_ids, escalation_notified_at__isnull=True)
+                      .order_by("pk"))
+    if not deliveries:
+        return
+    error, _go_on = _try_send(mailer, escalation_message(deliveries, recipients), report)
+    if error:
+        return
     with transaction.atomic():
-        deliveries = list(_lock(Delivery.objects.escalated().filter(pk__in=report.failed_ids,
-                                                                      escalation_notified_at__isnull=True))
-                          .order_by("pk"))
-        if not deliveries:
-            return
-        error, _go_on = _try_send(mailer, escalation_message(deliveries, recipients), report)
-        if error:
-            return
-        for delivery in deliveries:
-            delivery.escalation_notified_at = now
-        bulk_update_with_history(deliveries, Delivery, ["escalation_notified_at"],
-                                 default_change_reason=REASON_NOTIFIED, default_date=now)
-        report.notices += 1
+        rows = list(Delivery.objects.select_for_update()
+                    .filter(pk__in=[d.pk for d in deliveries], escalation_notified_at__isnull=True).order_by("pk"))
+        for row in rows:
+            row.escalation_notified_at = now
+        bulk_update_with_history(rows, Delivery, ["escalation_notified_at"], default_change_reason=REASON_NOTIFIED,
+                                 default_date=now)
+    report.notices += 1
 
 
 def settle_alerts(alert_ids: set[int], now: dt.datetime, *, reason: str = REASON_SENT, actor: Any = None) -> None:
-    """An alert is sent when all its deliveries are; failed when none is pending and one was closed unsent."""
+    """An alert is sent when all its deliveries are; failed when none is pending and one was closed unsent.
+    A failed one is settled again: an email a person closed while it was on its way may have gone."""
     changed = []
-    alerts = Alert.objects.filter(pk__in=alert_ids, status=AlertStatus.PENDING).annotate(
+    alerts = Alert.objects.filter(pk__in=alert_ids, status__in=[AlertStatus.PENDING, AlertStatus.FAILED]).annotate(
         open=Count("deliveries", filter=Q(deliveries__status=AlertStatus.PENDING)),
         failed=Count("deliveries", filter=Q(deliveries__status=AlertStatus.FAILED)),
     )
     for alert in alerts:
-        if alert.open == 0:
-            alert.status = AlertStatus.FAILED if alert.failed else AlertStatus.SENT
+        status = AlertStatus.FAILED if alert.failed else AlertStatus.SENT
+        if alert.open == 0 and alert.status != status:
+            alert.status = status
             changed.append(alert)
     if changed:
         bulk_update_with_history(changed, Alert, ["status"], default_change_reason=reason[:100], default_user=actor,

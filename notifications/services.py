@@ -23,11 +23,15 @@ REASON_RESEND = "resend from the admin"
 def deliveries_resend(*, alerts: QuerySet[Alert], actor: Any) -> int:
     """Make every delivery of `alerts` due now: the sent or closed ones go out again, those waiting after
     a failed attempt do not wait any more (a new failure is escalated again at once past the last planned
-    attempt). Returns how many deliveries changed."""
+    attempt). Not one a sending run is sending right now (its claim's lease is not over): it is on its
+    way, and a second run must not send it at the same time. Returns how many deliveries changed."""
+    now = timezone.now()
     count = 0
     for delivery in Delivery.objects.select_for_update().filter(alert__in=alerts).order_by("pk"):
         if delivery.status == AlertStatus.PENDING and delivery.next_attempt_at is None:
             continue  # already due
+        if delivery.claimed_at is not None and delivery.next_attempt_at > now:
+            continue  # on its way
         delivery.status, delivery.last_error, delivery.next_attempt_at = AlertStatus.PENDING, "", None
         delivery.escalated_at = delivery.escalation_notified_at = None
         save_with_history(delivery, actor=actor, reason=REASON_RESEND,
@@ -55,7 +59,8 @@ def deliveries_close(*, alert: Alert, actor: Any, reason: str, now: dt.datetime 
         raise ValidationError(_("Every email of this alert was already sent or closed."))
     why = f"closed unsent: {reason}"
     for delivery in deliveries:
-        delivery.status, delivery.next_attempt_at = AlertStatus.FAILED, None
-        save_with_history(delivery, actor=actor, reason=why, update_fields=["status", "next_attempt_at"])
+        # One on its way now is closed too: if the server takes it, the sending records it sent all the same.
+        delivery.status, delivery.next_attempt_at, delivery.claimed_at = AlertStatus.FAILED, None, None
+        save_with_history(delivery, actor=actor, reason=why, update_fields=["status", "next_attempt_at", "claimed_at"])
     settle_alerts({alert.pk}, now, reason=why, actor=actor)
     return len(deliveries)

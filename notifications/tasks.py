@@ -6,9 +6,10 @@ Reliability (issue 6, issue 14):
   two at once create nothing more. So it runs with `acks_late=True`: a worker killed in the middle
   leaves the message unacknowledged, it is delivered again and the sweep simply runs again.
 - sending (`send_immediate`, `send_digests`, and the sending step of `sweep_and_send`) claims pending
-  deliveries in the database and marks them sent after the SMTP server accepted the message. It is
-  NOT strictly idempotent: a worker killed between the server's acceptance and the database update
-  sends that one message again at the next run. So these tasks keep the default early
+  deliveries in the database (a lease), sends with no transaction open, and marks them sent after the
+  SMTP server accepted the message. It is NOT strictly idempotent: a worker killed between the server's
+  acceptance and the database update sends that one message again when its lease is over (5 minutes
+  after a first attempt), with the same Message-ID. So these tasks keep the default early
   acknowledgement (`acks_late=False`): a replayed message would add nothing, because what is left to
   send lives in the ledger, not in the message, and the next scheduled run (every few minutes) picks
   up whatever is still pending. Nothing is lost; at most the one message in flight is repeated.

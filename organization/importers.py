@@ -1,4 +1,4 @@
-"""Importers of the HR roster: `import_entities` and `import_roster` (INTERFACES.md, "Imports").
+"""Importers of the HR roster: `import_entities` and `import_roster` (docs/interfaces.md, "Imports").
 
 The headers accepted include those of a French HR export (Matricule, Nom, Prénom, Courriel, Code
 entité, Service, Date d'entrée, Date de sortie, Sexe, Cadre...); see the `aliases` of each column.

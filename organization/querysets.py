@@ -8,7 +8,7 @@ from django.db.models import Q
 
 
 def present_on_q(day: dt.date, prefix: str = "") -> Q:
-    """RULES.md "present at D": hired on or before D, and no contract end or one on or after D.
+    """docs/rules.md "present at D": hired on or before D, and no contract end or one on or after D.
 
     `prefix` lets other apps filter through a relation (e.g. "employee__").
     """

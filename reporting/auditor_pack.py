@@ -1,5 +1,5 @@
 """The auditor pack of a fiscal year: what the independent third party needs to trace the DPEF figures
-back to the records (RULES.md, "Indicators": it tests 20-40% of the data behind them).
+back to the records (docs/rules.md, "Indicators": it tests 20-40% of the data behind them).
 
 One ZIP with the indicators export (XLSX and JSON), for every computed indicator the records behind
 its value (`records/<CODE>.csv`) and a reproducible random sample of them (`sample/<CODE>.csv`), the

@@ -1,12 +1,12 @@
-"""The indicators Vigie reports: the DPEF table (codes of shared/reference/dpef-indicators.csv) and the
+"""The indicators Vigie reports: the DPEF table (codes of tests/fixtures/reference/dpef-indicators.csv) and the
 ESRS G1 disclosures that succeed it under the CSRD.
 
 Each definition has its code, its enjeu (the DPEF's numbered issue), its unit, its label and its method
-(RULES.md, "Indicator methods"). Labels and methods are written in English and translated: the French
+(docs/rules.md, "Indicator methods"). Labels and methods are written in English and translated: the French
 label of a DPEF indicator is the one the company published (tests/reporting/test_catalogue.py compares
 them with the reference file), unless the published label does not say what the figure counts: then the
 definition keeps it as `published_label` and its own label says what it counts. Indicators Vigie adds
-to the DPEF table, beyond the codes of the reference file, are marked `added` (INTERFACES.md: codes are
+to the DPEF table, beyond the codes of the reference file, are marked `added` (docs/interfaces.md: codes are
 added, never renamed or dropped). Whether an indicator is computed is not stated here: it is computed when
 a domain app declares its computation (`<app>/indicators.py`, reporting/registry.py), manual otherwise,
 and a system check fails when the two disagree with `computed` below.
@@ -35,7 +35,7 @@ ENJEUX: dict[int, Promise] = {
     10: _("Ensure equality between women and men"),
 }
 
-#: Units, as the export writes them (INTERFACES.md), and their label in the XLSX.
+#: Units, as the export writes them (docs/interfaces.md), and their label in the XLSX.
 UNITS: dict[str, Promise] = {
     "percent": _("%"),
     "count": _("number"),

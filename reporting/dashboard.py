@@ -4,7 +4,7 @@ mandatory reference modules and the rights requests received per month with thei
 
 Every function here asks a fixed number of queries, whatever the number of records: counts and
 grouped aggregates, never a loop over rows. The domains' models are imported inside the functions
-(ARCHITECTURE.md: reporting/ never imports a domain's models at module level).
+(docs/architecture.md: reporting/ never imports a domain's models at module level).
 """
 from __future__ import annotations
 

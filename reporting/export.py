@@ -1,11 +1,11 @@
-"""The indicators export (INTERFACES.md, "Indicators export"): JSON, CSV and the XLSX that reads like the
+"""The indicators export (docs/interfaces.md, "Indicators export"): JSON, CSV and the XLSX that reads like the
 DPEF table, for `export_indicators`, `GET /api/reporting/indicators/?year=` and the admin download.
 
 Values of year N come from its stored snapshot (frozen or not) when there is one, else from a
 computation now (nothing is stored); manual ones from their entry. N-1 ("previous_value") comes from the
 frozen N-1 snapshot when there is one, else from N-1's stored snapshot, else from a computation now.
 
-Each indicator has the keys of INTERFACES.md (code, enjeu, label, unit, value, numerator, denominator,
+Each indicator has the keys of docs/interfaces.md (code, enjeu, label, unit, value, numerator, denominator,
 previous_value, source, method) plus `status` and `note`, because a missing figure must say why:
 "no_data" (nothing recorded for that year), "error" (the computation failed: its message),
 "missing" (a manual value nobody entered). Its value is then null, never a zero. The ESRS G1
@@ -167,7 +167,7 @@ def _item(row: Row) -> dict[str, Any]:
 
 
 def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = None) -> dict[str, Any]:
-    """The JSON export of `year` (INTERFACES.md); `data`: the year's table when already built."""
+    """The JSON export of `year` (docs/interfaces.md); `data`: the year's table when already built."""
     data = data or table(year)
     generated = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return {

@@ -1,4 +1,4 @@
-"""The computations behind the indicators, declared by the domain apps (ARCHITECTURE.md: small explicit
+"""The computations behind the indicators, declared by the domain apps (docs/architecture.md: small explicit
 registries, no signals; reporting/ never imports a domain's models).
 
 A domain app lists its computations in `<app>/indicators.py`:

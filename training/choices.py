@@ -15,7 +15,7 @@ class Audience(models.TextChoices):
 
 
 class CompletionAnomaly(models.TextChoices):
-    """Why a completion is kept but not counted (INTERFACES.md: flagged, not counted)."""
+    """Why a completion is kept but not counted (docs/interfaces.md: flagged, not counted)."""
 
     NONE = "", _("None")
     FUTURE = "future", _("Dated in the future when imported")

@@ -1,5 +1,5 @@
 """Importers of the training app: LMS completions (`import_completions`) and workshop attendance sheets
-(`import_attendances`) (INTERFACES.md, "Imports").
+(`import_attendances`) (docs/interfaces.md, "Imports").
 
 Completions are matched on employee + module + `completed_at`. The headers of a French LMS export are
 accepted (Matricule, Code module, Date de réalisation / Date de fin / Date d'achèvement, Durée (min),

@@ -1,4 +1,4 @@
-"""Training indicators, computed by the database (RULES.md, "Training"; the E1/E2/E5/E8/E9/E10 rows of
+"""Training indicators, computed by the database (docs/rules.md, "Training"; the E1/E2/E5/E8/E9/E10 rows of
 dpef-indicators.csv). The one place where "trained" is defined.
 
 Completion rate of module M at day D over a scope =

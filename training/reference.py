@@ -1,4 +1,4 @@
-"""The reference training modules of INTERFACES.md, which exist in every installation.
+"""The reference training modules of docs/interfaces.md, which exist in every installation.
 
 Created by the data migration 0002_reference_modules (and again by `ensure_reference_modules` where a
 database was emptied, as `manage.py flush` does, e.g. before `load_demo`). Changing this list needs a

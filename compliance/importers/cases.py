@@ -1,4 +1,4 @@
-"""`import_coi_cases`: the compliance department's tracker of conflict-of-interest cases (INTERFACES.md).
+"""`import_coi_cases`: the compliance department's tracker of conflict-of-interest cases (docs/interfaces.md).
 
 Headers of a French tracker are accepted (Référence, Date de signalement, Origine, Entité, Macro-processus,
 Type de dossier, Date de qualification, Qualification, Mesures, Date de clôture). Each row gets what the

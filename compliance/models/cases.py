@@ -1,4 +1,4 @@
-"""Conflict-of-interest cases: suspicion → analysis → qualification → measures (RULES.md)."""
+"""Conflict-of-interest cases: suspicion → analysis → qualification → measures (docs/rules.md)."""
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,7 +1,7 @@
 """Conflict-of-interest cases and their action items: the only writers of their status and dates.
 
 A suspicion is received, analysed, qualified (unfounded / potential / confirmed) and closed with its
-measures (RULES.md, "Conflicts of interest"). Every transition locks the row, checks
+measures (docs/rules.md, "Conflicts of interest"). Every transition locks the row, checks
 `CASE_TRANSITIONS`, validates its dates and writes a history row naming who and why. Errors are
 `ValidationError`s keyed by the argument at fault: the API answers 400 with them, the admin shows them.
 """

@@ -1,6 +1,6 @@
 """Settings shared by every environment, read from the environment with typed helpers.
 
-Every variable of INTERFACES.md (Environment) is read here; `local`, `test` and `production`
+Every variable of docs/interfaces.md (Environment) is read here; `local`, `test` and `production`
 only change defaults and hardening.
 """
 from __future__ import annotations
@@ -115,8 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     #   at once with "database is locked", whatever the timeout, as its snapshot is stale. So a transaction
     #   must not be opened around slow reads: it blocks every writer while it lasts;
     # - timeout (the busy timeout): longer than the longest normal hold of the lock, an import batch (2,000
-    #   rows, a second or two) or an alert email sent inside its transaction (EMAIL_TIMEOUT, 30 s). A web
-    #   request that waits longer is answered 503, "busy, try again" (core/middleware.py).
+    #   rows, a second or two). No transaction waits on another server: alert emails are sent with none open
+    #   (notifications/sending.py). A web request that waits longer is answered 503, "busy, try again"
+    #   (core/middleware.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -330,8 +331,8 @@ LOGGING = {
 
 LOGIN_URL = "admin:login"
 
-# --- GDPR deadline policies (gdpr/deadlines.py; RULES.md "Rights requests", "Settings") -----------------
-# Read at each computation by gdpr.deadlines.policy_from_settings(): a missing key takes the RULES.md
+# --- GDPR deadline policies (gdpr/deadlines.py; docs/rules.md "Rights requests", "Settings") -----------------
+# Read at each computation by gdpr.deadlines.policy_from_settings(): a missing key takes the docs/rules.md
 # default; an unknown key or value raises ImproperlyConfigured.
 VIGIE_GDPR_DEADLINES = {
     "ROLLOVER": "next_working_day",  # or "none"
@@ -344,7 +345,7 @@ VIGIE_GDPR_DEADLINES = {
 VIGIE_GDPR_REGISTER_REVIEW_MONTHS = env.int("VIGIE_GDPR_REGISTER_REVIEW_MONTHS", default=12)
 # --- end of GDPR deadline policies ----------------------------------------------------------------------
 
-# --- Compliance (RULES.md "Conflicts of interest and corruption") ---------------------------------------
+# --- Compliance (docs/rules.md "Conflicts of interest and corruption") ---------------------------------------
 # A conflict-of-interest suspicion should be analysed within this many days of its report.
 VIGIE_COI_ANALYSIS_DAYS = env.int("VIGIE_COI_ANALYSIS_DAYS", default=60)
 # Risk-map scales (AFA method): likelihood and impact from 1 to these maxima.

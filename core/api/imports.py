@@ -90,7 +90,7 @@ class ImportUploadView(APIView):
         description=(
             "Runs the import synchronously and answers with the run: counts, status and the rejected rows "
             "(line number, reason). Needs the `add` permission on the imported model. A strict import with "
-            "rejected rows is rolled back (`status`: `rolled_back`). The columns of each kind are in INTERFACES.md."
+            "rejected rows is rolled back (`status`: `rolled_back`). The columns of each kind are in docs/interfaces.md."
         ),
         parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH,
                                      description="The import kind: `entities`, `roster`, ...")],

@@ -1,4 +1,4 @@
-"""The import machinery shared by every `import_<kind>` (INTERFACES.md, "Imports").
+"""The import machinery shared by every `import_<kind>` (docs/interfaces.md, "Imports").
 
 An app declares an `Importer` in its `importers.py` (columns, natural key, how a row becomes field
 values) and registers it; the engine, the readers and the parsers here do the rest, identically for

@@ -1,6 +1,6 @@
 """The base of every `import_<kind>` management command: one line of code per kind.
 
-Exit codes (INTERFACES.md): 0 when every row was imported, 1 when a row was rejected (or a strict
+Exit codes (docs/interfaces.md): 0 when every row was imported, 1 when a row was rejected (or a strict
 import was rolled back), 2 when the file was refused as a whole (one line on stderr, nothing written),
 3 when the database failed in the middle (busy with other writers for longer than it waits, gone, full:
 the summary on stderr says the error and where it stopped; the batches before are kept, and importing the

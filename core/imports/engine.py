@@ -1,4 +1,4 @@
-"""The import engine: one generic loop that every `import_<kind>` runs (INTERFACES.md, "Imports").
+"""The import engine: one generic loop that every `import_<kind>` runs (docs/interfaces.md, "Imports").
 
 An importer (see `Importer`) only declares its columns, its natural key and how a parsed row becomes
 model field values. The engine does the rest, the same way for every kind:
@@ -59,7 +59,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from core.database import busy_wait_seconds, is_busy
+from core.database import WriterGap, busy_wait_seconds, is_busy
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
 from core.spreadsheets import CsvWriter
 from core.users import get_system_user
@@ -566,6 +566,8 @@ class _Run:
         self.last_line = 0
         #: The first and last lines of the batch being written, for the message of a database error.
         self.writing: tuple[int, int] | None = None
+        #: Between two batches, other writers get their turn (SQLite does not queue them).
+        self.gap = WriterGap()
 
     # -- the whole run ------------------------------------------------------------------------------
     def execute(self) -> ImportReport:
@@ -776,6 +778,8 @@ class _Run:
         before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
                   run.batches_committed)
         self.writing = min(row.line for row in (*rows, *rejected)), self.last_line
+        if not self.strict:
+            self.gap.before_taking()
         try:
             with transaction.atomic():
                 if rows:
@@ -810,6 +814,7 @@ class _Run:
                 lookup.forget_created()  # rolled back: the next batch that needs them creates them again
             if not self.strict:
                 self._save_progress()  # what the dry run found so far (nothing was written: no line committed)
+        self.gap.released()
 
     def _write_group(self, rows: list[Row]) -> None:
         rows = [row for row in rows if not row.errors]

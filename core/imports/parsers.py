@@ -29,7 +29,7 @@ from core.bounds import MAX_YEAR, MIN_YEAR
 
 from .text import fold
 
-#: INTERFACES.md: naive times in a file are Paris local time, whatever the server's settings say.
+#: docs/interfaces.md: naive times in a file are Paris local time, whatever the server's settings say.
 PARIS = ZoneInfo("Europe/Paris")
 # Excel serial day numbers of 1900-01-01 and 2199-12-31: a bare number in a date column is one.
 _EXCEL_SERIAL_RANGE = (1, 109573)

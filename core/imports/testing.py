@@ -17,7 +17,7 @@ class CommandResult:
 
 def run_import_command(kind: str, path: Path | str, *options: str) -> CommandResult:
     """`manage.py import_<kind> PATH [options]` through call_command, with its exit code (the
-    command exits with SystemExit(1 or 2) on rejects or refusal, as INTERFACES.md requires)."""
+    command exits with SystemExit(1 or 2) on rejects or refusal, as docs/interfaces.md requires)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     try:
         call_command(f"import_{kind}", str(path), *options, stdout=stdout, stderr=stderr)

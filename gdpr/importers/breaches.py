@@ -1,4 +1,4 @@
-"""Importer of the breach register: `import_breaches` (INTERFACES.md, "Imports"), a DPO's tracker as it is.
+"""Importer of the breach register: `import_breaches` (docs/interfaces.md, "Imports"), a DPO's tracker as it is.
 
 The headers accepted include those of a French register (Référence, Date de prise de connaissance,
 Description, Notification requise, Date de notification, Risque élevé, Personnes informées le, Nombre de

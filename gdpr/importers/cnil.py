@@ -1,4 +1,4 @@
-"""Importer of the CNIL cases: `import_cnil_cases` (INTERFACES.md, "Imports"), a DPO's tracker as it is.
+"""Importer of the CNIL cases: `import_cnil_cases` (docs/interfaces.md, "Imports"), a DPO's tracker as it is.
 
 The headers accepted include those of a French tracker (Référence, Type, Date de réception, Date limite
 de réponse, Date de réponse, Référence de la demande...); see the `aliases` of each column. The dates

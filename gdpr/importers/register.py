@@ -1,4 +1,4 @@
-"""`import_processing_activities`: the Art. 30 register from a DPO's Excel register (INTERFACES.md).
+"""`import_processing_activities`: the Art. 30 register from a DPO's Excel register (docs/interfaces.md).
 
 Headers of a French register are accepted (Référence, Nom du traitement, Rôle, Finalités, Base légale,
 Catégories de personnes, Catégories de données, Destinataires, Transferts hors UE, Durée de

@@ -1,4 +1,4 @@
-"""`import_rights_requests`: a DPO's tracker of rights requests (INTERFACES.md, "Imports").
+"""`import_rights_requests`: a DPO's tracker of rights requests (docs/interfaces.md, "Imports").
 
 Headers of a French tracker are accepted (Référence, Date de réception, Droit, Canal, Catégorie,
 Date demande d'identité, Date réception identité, Date notification prolongation, Motif prolongation,

@@ -37,7 +37,7 @@ class CnilCase(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=CnilCaseKind.choices)
     cnil_reference = models.CharField(_("CNIL reference"), max_length=100, blank=True)
     received_on = models.DateField(_("received on"))
-    # Entered from the CNIL's letter, never computed: there is no statutory period (RULES.md). Required for
+    # Entered from the CNIL's letter, never computed: there is no statutory period (docs/rules.md). Required for
     # a referral; a complaint without referral has one when a CNIL letter sets it (the 2023 DPEF answered
     # such complaints "dans le délai prescrit (10 jours)").
     due_on = models.DateField(_("reply due on (CNIL letter)"), null=True, blank=True, db_index=True)

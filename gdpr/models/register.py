@@ -21,7 +21,7 @@ from simple_history.models import HistoricalRecords
 from ..choices import ProcessingRole
 from ..querysets import ProcessingActivityQuerySet as BaseProcessingActivityQuerySet
 
-#: RULES.md leaves the review period to the company; the CNIL expects the register to be kept current.
+#: docs/rules.md leaves the review period to the company; the CNIL expects the register to be kept current.
 DEFAULT_REVIEW_MONTHS = 12
 
 

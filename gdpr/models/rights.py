@@ -42,7 +42,7 @@ class RightsRequest(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(_("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.RECEIVED)
-    # Deadline columns (RULES.md), recomputed by the services on every change.
+    # Deadline columns (docs/rules.md), recomputed by the services on every change.
     due_on = models.DateField(_("legal deadline"), null=True, blank=True)
     extended_due_on = models.DateField(_("extended deadline"), null=True, blank=True)
     # The deadline that applies now (extended when validly extended); null while a pause is open.

@@ -1,1 +1,1 @@
-"""Services of the gdpr app: every write that matters (STYLE.md), one module per record type."""
+"""Services of the gdpr app: every write that matters (a service: docs/architecture.md), one module per record type."""

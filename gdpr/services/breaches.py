@@ -2,7 +2,7 @@
 
 The only writers of `Breach` and `BreachNotification` besides the importer (which applies the same
 rules through `breach_date_problems` and `late_notification_problem`). The 72-hour clock counts from
-our awareness (RULES.md, "Personal-data breaches"); `notification_due_at` is always
+our awareness (docs/rules.md, "Personal-data breaches"); `notification_due_at` is always
 `gdpr.deadlines.breach_notification_deadline(aware_at)`, never typed in. Each transition locks the row,
 checks what the law and the facts allow (ValidationError with field messages, nothing written) and
 leaves a history row naming who and why.

@@ -2,7 +2,7 @@
 
 The only writers of `CnilCase` and `CnilCaseAttachment` besides the importer (which applies the same
 rules through `cnil_case_problems`). A referral's reply date comes from the CNIL's letter and is entered,
-never computed: there is no statutory period (RULES.md, "CNIL cases"). A complaint without referral has
+never computed: there is no statutory period (docs/rules.md, "CNIL cases"). A complaint without referral has
 none, unless a CNIL letter sets one: then it is entered the same way and alerted on like a referral's. Every write validates first
 (ValidationError with field messages, nothing written) and leaves a history row naming who and why.
 """

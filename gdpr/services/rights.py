@@ -170,7 +170,7 @@ def extension_lateness(
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
-    """An aware datetime; a naive one is Paris time (INTERFACES.md), a date alone 00:00 Paris time."""
+    """An aware datetime; a naive one is Paris time (docs/interfaces.md), a date alone 00:00 Paris time."""
     if not isinstance(value, dt.datetime):
         if isinstance(value, dt.date):
             value = dt.datetime.combine(value, dt.time(0))

@@ -1,4 +1,4 @@
-"""`GET /api/reporting/indicators/?year=YYYY`: the indicators export (INTERFACES.md, JSON shape).
+"""`GET /api/reporting/indicators/?year=YYYY`: the indicators export (docs/interfaces.md, JSON shape).
 
 Reading it needs the permission to view indicator values (compliance officers, DPO, training
 managers, auditors: core/roles.py). A missing or impossible year is a 400 naming the parameter.

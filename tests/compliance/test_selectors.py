@@ -1,4 +1,4 @@
-"""The compliance indicator selectors (RULES.md, "Indicator methods") at their boundaries."""
+"""The compliance indicator selectors (docs/rules.md, "Indicator methods") at their boundaries."""
 import datetime as dt
 
 import pytest

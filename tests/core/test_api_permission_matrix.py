@@ -28,7 +28,7 @@ from tests.clients import api_client
 # Endpoints whose list route is not a router's `*-list` (path, query string).
 EXPLICIT = {"/api/reporting/indicators/": "?year=2023"}
 
-# The collections INTERFACES.md promises: discovery must find at least these.
+# The collections docs/interfaces.md promises: discovery must find at least these.
 DOCUMENTED = {
     "/api/organization/employees/", "/api/gdpr/rights-requests/", "/api/gdpr/cnil-cases/", "/api/gdpr/breaches/",
     "/api/gdpr/processing-activities/", "/api/compliance/coi-cases/", "/api/compliance/risk-maps/",

@@ -310,7 +310,7 @@ def test_the_served_schema_is_the_one_fuzzed():
 
 
 def test_the_fuzzed_schema_covers_the_documented_collections():
-    """INTERFACES.md's collections are in the schema, so the fuzzing reaches them (with their object routes)."""
+    """docs/interfaces.md's collections are in the schema, so the fuzzing reaches them (with their object routes)."""
     from tests.core.test_api_permission_matrix import DOCUMENTED
 
     paths = set(OPENAPI["paths"])

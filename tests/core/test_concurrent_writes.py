@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from rest_framework.test import APIClient
 
 from compliance.choices import CaseStatus
 from compliance.services import cases as case_services
+from core.database import WriterGap
 from core.models import ImportRun
 from gdpr.choices import RequestStatus, Right
 from gdpr.models import RightsRequest
@@ -76,6 +78,41 @@ def test_a_sqlite_connection_uses_wal_a_busy_timeout_and_takes_the_write_lock_wh
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_a_writer_committing_batch_after_batch_lets_a_waiting_writer_in_between_two_batches(tmp_path):
+    """SQLite does not queue waiting writers: each polls for the lock (every 100 ms at most). A writer that
+    takes the lock back at once after each commit would keep every user waiting for its whole run; with
+    the gap an import leaves between its batches, the user gets in after one batch."""
+    path = tmp_path / "gap.sqlite3"
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").close()
+    batches, hold = 8, 0.25
+    done = {"batches": 0, "user_in_after": None}
+    started = threading.Event()
+
+    def import_like() -> None:
+        db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        gap = WriterGap(enabled=True)
+        for _ in range(batches):
+            gap.before_taking()
+            db.execute("BEGIN IMMEDIATE")
+            started.set()
+            time.sleep(hold)  # writing the batch
+            db.execute("COMMIT")
+            done["batches"] += 1
+            gap.released()  # and at once the next batch (its rows are already read)
+        db.close()
+
+    writer = threading.Thread(target=import_like)
+    writer.start()
+    started.wait(10)
+    user = sqlite3.connect(path, timeout=60, isolation_level=None)
+    user.execute("BEGIN IMMEDIATE")  # a person saving a record: waits for the batch being written
+    done["user_in_after"] = done["batches"]
+    user.execute("COMMIT")
+    user.close()
+    writer.join(60)
+    assert done["user_in_after"] is not None and done["user_in_after"] < batches / 2, done
 
 
 # --- two people press the same transition button at the same moment --------------------------------------------

@@ -1,6 +1,6 @@
 """The generic import engine (core/imports/engine.py), exercised through the roster importer.
 
-What every `import_<kind>` promises (INTERFACES.md, "Imports"): exit codes, refusals, the rejects
+What every `import_<kind>` promises (docs/interfaces.md, "Imports"): exit codes, refusals, the rejects
 file, idempotent upserts with history, strict and dry-run modes, and the ImportRun record.
 """
 from __future__ import annotations

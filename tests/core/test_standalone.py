@@ -13,6 +13,8 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 #: A path that leaves the repository: "../shared", a BASE_DIR's parent joined with a folder name...
 OUTSIDE = re.compile(r"\.\./shared|\.parent\s*/\s*[\"']shared[\"']|/work/shared")
+#: A design note of the founders that is not in the repository (its content lives in docs/, in lower case).
+ABSENT_NOTE = re.compile(r"\b(?:RULES|INTERFACES|ARCHITECTURE|STYLE)\.md\b|shared/(?:design|reference)\b")
 #: A Markdown link or image: [text](target).
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
@@ -25,16 +27,27 @@ def _tracked() -> list[Path]:
     return [ROOT / name for name in names.decode().split("\0") if name]
 
 
-def test_no_tracked_file_reaches_outside_the_repository():
-    offenders = []
+def _occurrences(pattern: re.Pattern[str]) -> list[str]:
+    """`file:line: match` for every match of `pattern` in the tracked text files (this test file aside)."""
+    found = []
     this = Path(__file__).resolve()
     for path in _tracked():
         if path.resolve() == this or path.suffix in {".mo", ".png", ".xlsx", ".sqlite3"} or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        offenders += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
-                      for m in OUTSIDE.finditer(text)]
-    assert offenders == []
+        found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
+                  for m in pattern.finditer(text)]
+    return found
+
+
+def test_no_tracked_file_reaches_outside_the_repository():
+    assert _occurrences(OUTSIDE) == []
+
+
+def test_no_tracked_file_sends_its_reader_to_a_note_outside_the_repository():
+    """A comment, docstring, API description or document that says "see RULES.md" sends its reader to a
+    file a clone does not have: it names the docs/ page instead."""
+    assert _occurrences(ABSENT_NOTE) == []
 
 
 def _documents() -> list[Path]:

@@ -1,4 +1,4 @@
-"""The gdpr indicator selectors (RULES.md, "Indicator methods"), at their boundaries."""
+"""The gdpr indicator selectors (docs/rules.md, "Indicator methods"), at their boundaries."""
 import datetime as dt
 from decimal import Decimal
 

@@ -1,5 +1,5 @@
 """A real SMTP server for the tests (aiosmtpd on a free local port) that can refuse, hold a message, or be
-stopped and started again on the same port (a closed port: the client's connection is refused)."""
+stopped and started again on the same port (a closed port: the client's connection is refused), or be slow."""
 from __future__ import annotations
 
 import asyncio
@@ -17,10 +17,13 @@ class Collector:
     """An aiosmtpd handler keeping every accepted message; refuses the first `refuse` ones with 451; with
     `hold_at=n`, keeps the n-th message and then does not answer (the client waits for its "250") until
     `release` is set: the message is delivered, and its sender does not know it yet. The addresses in
-    `refuse_rcpt` are refused with 550 (a mailbox that does not take mail) while they are in it."""
+    `refuse_rcpt` are refused with 550 (a mailbox that does not take mail) while they are in it. With
+    `delay`, each message is answered that many seconds after its data (a slow server)."""
 
-    def __init__(self, refuse: int = 0, hold_at: int | None = None, refuse_rcpt: tuple[str, ...] = ()) -> None:
+    def __init__(self, refuse: int = 0, hold_at: int | None = None, refuse_rcpt: tuple[str, ...] = (),
+                 delay: float = 0.0) -> None:
         self.refuse = refuse
+        self.delay = delay
         self.refused = 0
         self.hold_at = hold_at
         self.refuse_rcpt = set(refuse_rcpt)
@@ -45,6 +48,8 @@ class Collector:
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
             self.messages.append(message)
             hold = len(self.messages) == self.hold_at
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if hold:
             self.holding.set()
             while not self.release.is_set():

@@ -185,7 +185,8 @@ def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_o
 def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_message_in_flight(stack, smtp_server):
     """The SMTP server has taken the 2nd message and not answered yet when the worker is SIGKILLed: the
     first delivery is recorded sent, the other three (the one in flight included) are still pending; a
-    new worker sends them, so the message in flight arrives twice (same Message-ID) and no other does."""
+    new worker sends them, the one in flight once its claim's lease is over, so that message arrives
+    twice (same Message-ID) and no other does. The killed attempt counts: that delivery had two."""
     from notifications.models import Delivery
 
     s, client = stack
@@ -207,7 +208,11 @@ def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_mes
     assert [i for i in set(ids) if ids.count(i) > 1] == [in_flight]
     received = sorted({ref for m in handler.messages for ref in references if ref in m["Subject"]})
     assert received == references
-    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1, 1]
+    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1, 2]
+    twice = Delivery.objects.get(attempts=2)
+    assert in_flight.startswith(f"<vigie-alert-{twice.alert_id}-{twice.pk}@")
+    assert "sending again: the outcome of the previous attempt was not recorded" in set(
+        twice.history.values_list("history_change_reason", flat=True))
 
 
 def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, own_redis, smtp_server, tmp_path):  # noqa: ANN001

@@ -9,7 +9,9 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.db import OperationalError
 
+from notifications import sending
 from notifications.models import Alert, Delivery, Digest
 from notifications.sending import read_ack_token, retry_delay, send_pending
 
@@ -183,6 +185,39 @@ def test_a_digest_failure_keeps_its_day_open_until_it_goes(settings):
     assert send_pending(at(2026, 11, 26, 8)).digests == 1
     assert send_pending(at(2026, 11, 26, 9)).digests == 0
     assert len(mail.outbox) == 1 and Digest.objects.get().sent_at == at(2026, 11, 26, 8)
+
+
+def test_a_digest_whose_sending_was_not_recorded_goes_again_as_it_was_once_its_lease_is_over(monkeypatch):
+    """Issue 9: the server accepted the digest, the database refused to record it. It goes again only when
+    the lease of that attempt is over (5 minutes), with the same Message-ID and the same items: not the one
+    that fired since (a mail client may keep only one message per Message-ID), which waits for the next
+    day's digest as it would have after a digest recorded sent."""
+    alert("soon", title="First one")
+    record = sending._record_sent
+
+    def refused(*args, **kwargs):
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sending, "_record_sent", refused)
+    with pytest.raises(OperationalError):
+        send_pending(at(2026, 11, 26, 7))
+    monkeypatch.setattr(sending, "_record_sent", record)
+    later = alert("urgent", title="Later one", fires=at(2026, 11, 26, 7, 2))
+    assert send_pending(at(2026, 11, 26, 7, 4)).emails == 0 and len(mail.outbox) == 1
+    report = send_pending(at(2026, 11, 26, 7, 5))
+    assert (report.digests, report.deliveries, report.unrecorded) == (1, 1, 1)
+    first, copy = mail.outbox
+    digest = Digest.objects.get()
+    assert first.extra_headers["Message-ID"] == copy.extra_headers["Message-ID"] == digest.message_id
+    assert first.subject == copy.subject == "[Vigie] 1 échéance — 26/11/2026" and "Later one" not in copy.body
+    delivery = Delivery.objects.exclude(alert=later).get()
+    assert (delivery.status, delivery.attempts, delivery.digest, delivery.claimed_at) == ("sent", 2, digest, None)
+    assert list(delivery.history.order_by("history_id").values_list("history_change_reason", flat=True)) == [
+        None, "sending: attempt started", "sending again: the outcome of the previous attempt was not recorded",
+        "sent"]
+    assert Delivery.objects.get(alert=later).attempts == 0
+    assert send_pending(at(2026, 11, 27, 7)).digests == 1
+    assert "Later one" in mail.outbox[2].body and mail.outbox[2].extra_headers["Message-ID"] != digest.message_id
 
 
 def test_after_the_last_planned_attempt_a_delivery_is_escalated_and_still_retried_until_it_goes(settings):

@@ -1,6 +1,7 @@
 """SMTP outages in frozen time (issue 14 item 4): a real SMTP server (aiosmtpd) that goes away — its port
 closed: the connection is refused — for 10 minutes, or for 2 days, then comes back; or that refuses one
-mailbox for hours. Beat's real schedule is played every 5 minutes in this process (tests/notifications/beat.py).
+mailbox for hours; and a database that cannot record what the server accepted (issue 9). Beat's real
+schedule is played every 5 minutes in this process (tests/notifications/beat.py).
 
 Each alert reaches its recipient exactly once; a refused attempt costs one attempt, never more; the
 retries space out from minutes to the capped interval (hours); past VIGIE_ALERT_MAX_ATTEMPTS the delivery
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 
 from notifications.models import Alert, Delivery, Digest
 from tests.factories import UserFactory
@@ -163,3 +165,80 @@ def test_a_mailbox_refused_past_the_last_attempt_is_reported_once_to_the_escalat
     play(server, at(10, 11, 5), at(10, 14, 0))
     assert [m["X-Envelope-To"] for m in handler.messages] == [IT, DPO]
     assert_each_alert_delivered_exactly_once(handler)
+
+
+# --- a database that cannot record what the server accepted (issue 9) ---------------------------------------
+
+def database_refuses_to_record_sent(refuse: bool) -> None:
+    """A trigger makes the database refuse to mark a delivery sent, as a full disk or a broken database
+    would refuse the write after the SMTP server accepted the email; `refuse=False` drops it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            if refuse:
+                cursor.execute("CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE OF status "
+                               "ON notifications_delivery WHEN NEW.status = 'sent' "
+                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+            else:
+                cursor.execute("DROP TRIGGER vigie_test_refuse_sent")
+        elif refuse:
+            cursor.execute("CREATE FUNCTION vigie_test_refuse_sent() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$")
+            cursor.execute("CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE ON notifications_delivery FOR EACH ROW "
+                           "WHEN (NEW.status = 'sent') EXECUTE FUNCTION vigie_test_refuse_sent()")
+        else:
+            cursor.execute("DROP TRIGGER vigie_test_refuse_sent ON notifications_delivery")
+            cursor.execute("DROP FUNCTION vigie_test_refuse_sent()")
+
+
+def test_an_email_the_database_could_not_record_goes_again_only_at_its_planned_attempts_with_its_message_id(
+        server, client):
+    """Issue 9: from 00:00 to 09:30 the database refuses to record "sent" (the server accepted each email).
+    Each email goes again only when the wait of its attempt is over — the schedule of the retries after a
+    failure: 5, 10, 20, 40, 80 minutes, then every 2 hours — never at every run, always with the same
+    Message-ID (the digest's too: its row, hence its id, was committed before the email left). The 9th
+    attempt of the overdue alert knows that the 8 before it have no recorded outcome: escalated. Once the
+    database records again, the next planned attempt goes and is recorded; nothing more arrives."""
+    rights_requests()
+    received: list[tuple[dt.datetime, str]] = []
+    seen = {}
+
+    def at_nine() -> None:
+        seen["overdue"] = Delivery.objects.get(alert__immediate=True)
+        seen["health"] = health(client)
+
+    def play_and_collect(start: dt.datetime, end: dt.datetime) -> None:
+        for moment in ticks(start, end):
+            if moment == at(10, 9, 0):
+                at_nine()
+            before = len(server.handler.messages)
+            tick(moment)
+            received.extend((moment, message["Message-ID"]) for message in server.handler.messages[before:])
+
+    database_refuses_to_record_sent(True)
+    play_and_collect(at(10, 0, 0), at(10, 9, 25))
+    database_refuses_to_record_sent(False)
+    play_and_collect(at(10, 9, 30), at(10, 14, 0))
+
+    alert_copies = [(moment, mid) for moment, mid in received if mid.startswith("<vigie-alert-")]
+    digest_copies = [(moment, mid) for moment, mid in received if mid.startswith("<vigie-digest-")]
+    assert len(alert_copies) + len(digest_copies) == len(received)  # no escalation email: the server took mail
+    assert [moment for moment, _mid in alert_copies] == [
+        at(10, 0, 15), at(10, 0, 20), at(10, 0, 30), at(10, 0, 50), at(10, 1, 30), at(10, 2, 50), at(10, 4, 50),
+        at(10, 6, 50), at(10, 8, 50), at(10, 10, 50)]
+    # The digest is tried at its hour and at the hourly ticks: each of them once its attempt's wait is over.
+    assert [moment for moment, _mid in digest_copies] == [
+        at(10, 7, 0), at(10, 7, 5), at(10, 8, 5), at(10, 9, 5), at(10, 10, 5)]
+    assert len({mid for _moment, mid in alert_copies}) == 1 and len({mid for _moment, mid in digest_copies}) == 1
+    digest = Digest.objects.get()
+    assert (digest.sent_at, digest.message_id) == (at(10, 10, 5), digest_copies[0][1])
+
+    at_nine = seen["overdue"]
+    assert (at_nine.status, at_nine.attempts, at_nine.escalated_at) == ("pending", 9, at(10, 8, 50))
+    assert "not recorded" in at_nine.last_error
+    assert seen["health"]["status"] == "degraded" and seen["health"]["alerts"]["undelivered"] == 1
+    assert set(Delivery.objects.values_list("status", "claimed_at")) == {("sent", None)}
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
+    overdue = Delivery.objects.get(alert__immediate=True)
+    assert (overdue.attempts, overdue.sent_at, overdue.last_error) == (10, at(10, 10, 50), "")
+    assert set(Delivery.objects.filter(alert__immediate=False).values_list("attempts", flat=True)) == {5}
+    assert health(client)["alerts"]["undelivered"] == 0

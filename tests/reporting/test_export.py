@@ -1,4 +1,4 @@
-"""The indicators export (INTERFACES.md): JSON shape, previous values (frozen N-1 first), "no data" said per
+"""The indicators export (docs/interfaces.md): JSON shape, previous values (frozen N-1 first), "no data" said per
 indicator, CSV and XLSX, the command and the API."""
 import csv
 import datetime as dt

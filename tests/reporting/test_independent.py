@@ -1,14 +1,14 @@
-"""An independent check of the indicators export (INTERFACES.md, "Indicators export").
+"""An independent check of the indicators export (docs/interfaces.md, "Indicators export").
 
 Varied, seeded random records are written with the ORM, the factories and (for the rights requests and
 the breaches, whose deadline columns only the services write) the domain services. Then every computed
 indicator of the catalogue is computed again here, in plain Python, from the records themselves
-(`Model.objects.all()` and loops), straight from RULES.md ("Training", "Indicator methods"): no selector,
+(`Model.objects.all()` and loops), straight from docs/rules.md ("Training", "Indicator methods"): no selector,
 no kpis function, no queryset helper, no stored helper column (`Completion.completed_on`,
 `RightsRequest.due_on`...) of the product is used. The two must agree on value, numerator and denominator
 of year Y, and on `previous_value` (Y-1).
 
-Where RULES.md leaves a choice open, this reference follows the product's documented choice (catalogue
+Where docs/rules.md leaves a choice open, this reference follows the product's documented choice (catalogue
 method texts, selector and kpis docstrings); each such place is marked "choice:" below.
 """
 from __future__ import annotations
@@ -79,7 +79,7 @@ PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
 
-#: The completion-rate indicators and their module (INTERFACES.md).
+#: The completion-rate indicators and their module (docs/interfaces.md).
 RATE_MODULES = {
     "E1_AML_ELEARNING_RATE": "LCBFT",
     "E1_ETHICS_ELEARNING_RATE": "DEONTO",
@@ -111,19 +111,19 @@ def utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def paris_day(moment: dt.datetime) -> dt.date:
-    """RULES.md: a timestamp is converted to Paris time before its date is taken."""
+    """docs/rules.md: a timestamp is converted to Paris time before its date is taken."""
     return moment.astimezone(PARIS).date()
 
 
 def percent(numerator: int, denominator: int) -> Decimal | None:
-    """INTERFACES.md: the percentage rounded half-up to one decimal."""
+    """docs/interfaces.md: the percentage rounded half-up to one decimal."""
     if denominator == 0:
         return None
     return (Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def french_holidays(year: int) -> set[dt.date]:
-    """Code du travail L.3133-1, as RULES.md lists them (calendar "FR", the default)."""
+    """Code du travail L.3133-1, as docs/rules.md lists them (calendar "FR", the default)."""
     sunday = easter(year)
     return {
         dt.date(year, 1, 1), sunday + dt.timedelta(days=1), dt.date(year, 5, 1), dt.date(year, 5, 8),
@@ -631,7 +631,7 @@ class Reference:
     # -- training ----------------------------------------------------------------------------------------
     @staticmethod
     def present(employee: Employee, day: dt.date) -> bool:
-        """RULES.md: hired on or before D, and no contract end or a contract end on or after D."""
+        """docs/rules.md: hired on or before D, and no contract end or a contract end on or after D."""
         return employee.hired_on <= day and (employee.left_on is None or employee.left_on >= day)
 
     def in_audience(self, employee: Employee, module: Module) -> bool:
@@ -654,7 +654,7 @@ class Reference:
 
     @staticmethod
     def attended_long_enough(attendance: Attendance, module: Module) -> bool:
-        """RULES.md: trained when the person attended for MORE than the module's minimum duration (the
+        """docs/rules.md: trained when the person attended for MORE than the module's minimum duration (the
         2023 DPEF: "sur une durée supérieure à 45 minutes"); choice: a module without a minimum counts any
         attendance, i.e. more than zero minutes (Module.min_attendance_minutes help text)."""
         minimum = module.min_attendance_minutes if module.min_attendance_minutes is not None else 0
@@ -781,7 +781,7 @@ class Reference:
         spans = [(p.asked_on, p.answered_on) for p in pauses]
         first = request_deadline(received_on, 1, spans)
         if request.outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
-            return first  # RULES.md: a refusal is notified within the same month (Art. 12(4)), extension or not
+            return first  # docs/rules.md: a refusal is notified within the same month (Art. 12(4)), extension or not
         if request.extension_notified_at is not None:
             told = paris_day(request.extension_notified_at)
             if told <= request_deadline(received_on, 1, [s for s in spans if s[0] <= told]):

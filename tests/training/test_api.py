@@ -1,6 +1,6 @@
 """`/api/training/modules/`: permissions, the writes through the services (reference modules keep their code
 and are never deleted), and the completion rate, the people not trained and the trend, computed by
-training.kpis on data built here: the boundaries of RULES.md (hired on D, left on D, completed on D, the
+training.kpis on data built here: the boundaries of docs/rules.md (hired on D, left on D, completed on D, the
 deployment day, a renewal's expiry), the scope and the breakdowns, and a 400 naming every bad parameter."""
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ def test_an_unknown_module_is_a_404():
     assert rate_of("NOPE").status_code == 404
 
 
-# --- the completion rate: RULES.md's boundaries -------------------------------------------------------------
+# --- the completion rate: docs/rules.md's boundaries -------------------------------------------------------------
 
 D = dt.date(2024, 6, 30)
 DEPLOYED = dt.date(2024, 1, 10)

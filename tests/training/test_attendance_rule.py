@@ -1,4 +1,4 @@
-"""One rule for "this attendance counts as trained", read the same way by every channel (RULES.md,
+"""One rule for "this attendance counts as trained", read the same way by every channel (docs/rules.md,
 "Training": more than the module's minimum duration; the 2023 DPEF: "sur une durée supérieure à 45
 minutes"). Without a minimum, any attendance counts: more than zero minutes.
 

@@ -1,4 +1,4 @@
-"""The completion rate at its boundaries, exactly as RULES.md "Training" words it, and the other figures.
+"""The completion rate at its boundaries, exactly as docs/rules.md "Training" words it, and the other figures.
 
 Rate of module M at day D = employees present at D, in scope and in M's audience, who completed M between
 its deployment day and D (both included; for a renewable module, less than its renewal period before D)

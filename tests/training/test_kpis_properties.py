@@ -1,4 +1,4 @@
-"""training/kpis.py against an independent computation written from the words of RULES.md.
+"""training/kpis.py against an independent computation written from the words of docs/rules.md.
 
 The reference below loops over employees and records held in memory (never the database, never kpis.py,
 never dateutil): hypothesis generates small worlds with dates clustered around the boundaries (hiring,
@@ -29,7 +29,7 @@ DEPARTMENTS = ("Alpha", "Beta")
 KINDS = ("e_learning", "in_person", "virtual")
 
 
-# -- the reference: RULES.md, "Training" and the "Indicator methods" table ----------------------------------
+# -- the reference: docs/rules.md, "Training" and the "Indicator methods" table ----------------------------------
 def months_before(day: dt.date, months: int) -> dt.date:
     """`day` minus `months` calendar months, the day clamped to the end of a shorter month."""
     index = day.year * 12 + (day.month - 1) - months
@@ -58,7 +58,7 @@ class Mod:
         return self.kind != "e_learning"
 
     def qualifies(self, minutes: int) -> bool:
-        """RULES.md: attended for more than the minimum (more than 45 minutes: 45 do not count); without
+        """docs/rules.md: attended for more than the minimum (more than 45 minutes: 45 do not count); without
         a minimum, any attendance (zero minutes is not attending)."""
         return minutes > (self.min_minutes or 0)
 

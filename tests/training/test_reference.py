@@ -1,4 +1,4 @@
-"""The reference modules of INTERFACES.md exist in every installation (data migration), and come back
+"""The reference modules of docs/interfaces.md exist in every installation (data migration), and come back
 after `flush` (ensure_reference_modules)."""
 import datetime as dt
 

@@ -287,7 +287,7 @@ class ModuleViewSet(viewsets.ModelViewSet):
         summary="Completion rate of the module at a day",
         description="Employees present at `date` (hired on or before it, contract not ended before it), in the "
                     "scope and in the module's audience, trained in the module at `date` ÷ those employees "
-                    "(RULES.md, Training; training.kpis). `value` is a JSON number in percent with one decimal "
+                    "(docs/rules.md, Training; training.kpis). `value` is a JSON number in percent with one decimal "
                     "(null on 0/0); `numerator` and `denominator` are exact. Scope: `entity` (codes) and "
                     "`department` (names or ids), each repeatable; both given, both apply.",
         parameters=[RateQuery],

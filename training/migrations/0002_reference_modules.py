@@ -1,4 +1,4 @@
-"""The reference training modules of INTERFACES.md (training/reference.py), in every installation.
+"""The reference training modules of docs/interfaces.md (training/reference.py), in every installation.
 Existing modules with these codes are left as they are.
 """
 from django.db import migrations

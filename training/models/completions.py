@@ -19,7 +19,7 @@ class Completion(models.Model):
         "training.Module", verbose_name=_("module"), on_delete=models.PROTECT, related_name="completions"
     )
     completed_at = models.DateTimeField(_("completed at"))
-    #: The Paris calendar day of `completed_at`, the day the completion-rate rules compare (RULES.md).
+    #: The Paris calendar day of `completed_at`, the day the completion-rate rules compare (docs/rules.md).
     completed_on = models.DateField(_("completed on"), editable=False)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)

@@ -73,7 +73,7 @@ class Module(models.Model):
     @property
     def attendance_floor(self) -> int:
         """An attendance of this module counts as trained when it lasted MORE than this many minutes: the
-        module's minimum, else 0 (any attendance). RULES.md, "Training", after the 2023 DPEF ("sur une
+        module's minimum, else 0 (any attendance). docs/rules.md, "Training", after the 2023 DPEF ("sur une
         durée supérieure à 45 minutes": exactly 45 minutes does not count).
 
         The one definition of a qualifying attendance: `attendance_counts` (Python) and

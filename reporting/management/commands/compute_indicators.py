@@ -1,4 +1,4 @@
-"""`manage.py compute_indicators --year YYYY [--diff]`: recompute one year's snapshot (INTERFACES.md).
+"""`manage.py compute_indicators --year YYYY [--diff]`: recompute one year's snapshot (docs/interfaces.md).
 
 Refused on a frozen year (exit 1, with the differences a recomputation would bring). `--diff` only shows
 the differences, for any year, and writes nothing.

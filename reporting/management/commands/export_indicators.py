@@ -1,4 +1,4 @@
-"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--output PATH]` (INTERFACES.md).
+"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--output PATH]` (docs/interfaces.md).
 
 json and csv go to stdout without --output; xlsx needs --output (it is binary).
 """

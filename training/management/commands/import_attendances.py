@@ -1,4 +1,4 @@
-"""`python manage.py import_attendances PATH [--dry-run] [--strict]` (INTERFACES.md, "Imports")."""
+"""`python manage.py import_attendances PATH [--dry-run] [--strict]` (docs/interfaces.md, "Imports")."""
 from core.imports.command import ImportCommand
 
 
