@@ -72,6 +72,8 @@ class CoiAnalysisOverdue(DayRule):
 class ActionItemDue(DayRule):
     code = "compliance.action_item.due"
     model = "compliance.actionitem"
+    # The title names the case or the risk the action belongs to.
+    reveals = ("compliance.conflictofinterestcase", "compliance.risk")
     default_days = (7, -1)
 
     def label(self) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from .admin_utils import badge
+from .admin_utils import CheckedListFilter, badge
 from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
@@ -54,7 +54,7 @@ def importable_kinds(user: Any) -> list[tuple[str, str]]:
     ]
 
 
-class KindFilter(admin.SimpleListFilter):
+class KindFilter(CheckedListFilter):
     """The registered kinds, without a DISTINCT over the runs."""
 
     title = _("kind")
@@ -64,7 +64,7 @@ class KindFilter(admin.SimpleListFilter):
         return [(kind, kind) for kind in visible_kinds(request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
-        return queryset.filter(kind=self.value()) if self.value() else queryset
+        return queryset if self.cleaned is None else queryset.filter(kind=self.cleaned)
 
 
 class ImportUploadForm(forms.Form):

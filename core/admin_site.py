@@ -1,4 +1,5 @@
-"""Vigie's admin site: Django's, plus two-factor authentication when `VIGIE_ADMIN_OTP_REQUIRED` is on.
+"""Vigie's admin site: Django's, plus two-factor authentication when `VIGIE_ADMIN_OTP_REQUIRED` is on, and
+the checks of core/admin_lookups.py on what every admin list is asked through its URL.
 
 Installed as the default site (core/admin_config.py `VigieAdminConfig` in INSTALLED_APPS), so every `admin.site.register` and
 `@admin.register` of the apps use it. When two-factor is required, a user who has only given the password
@@ -11,43 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
-from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
 
-from .roles import can_view
+from .admin_lookups import VisibleLookupsMixin
 from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
-
-
-def crossed_models(model: type[Model], lookup: str) -> list[type[Model]]:
-    """The models a list lookup (`persons_concerned__last_name`, `coi_cases__isnull`) goes through."""
-    crossed = []
-    for part in lookup.split(LOOKUP_SEP):
-        try:
-            field = model._meta.get_field(part)
-        except FieldDoesNotExist:
-            break  # a transform or a comparison (isnull, year...): Django checks the rest
-        if not field.is_relation or field.related_model is None:
-            break
-        model = field.related_model
-        crossed.append(model)
-    return crossed
-
-
-class VisibleLookupsMixin:
-    """Django lets a list be filtered by any one-step relation (`?coi_cases__isnull=False` on employees):
-    that would tell who is named in records the user may not view. A lookup through a model the user may
-    not view is refused, like any lookup Django does not allow (the list comes back with ?e=1)."""
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        if any(not can_view(request.user, model) for model in crossed_models(self.model, lookup)):  # type: ignore[attr-defined]
-            return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
 
 class VigieAdminSite(admin.AdminSite):
@@ -55,7 +27,8 @@ class VigieAdminSite(admin.AdminSite):
     login_template = "admin/vigie/login.html"
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        # Every admin, those of apps added later included, refuses lookups through models the user may not view.
+        # Every admin, those of apps added later included, refuses lookups through models the user may not
+        # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, VisibleLookupsMixin):
             admin_class = type(admin_class.__name__, (VisibleLookupsMixin, admin_class), {"__module__": admin_class.__module__})

@@ -1,5 +1,9 @@
 """Small helpers shared by the admins of every app: badges for due dates and states, list filters,
-read-only inlines and the date widgets of small forms."""
+read-only inlines and the date widgets of small forms.
+
+Every list filter of the project derives from `CheckedListFilter`: its value is checked before any query
+(one of its options, a year, a record's id), and a value it does not know is Django's "wrong lookup
+parameters" (the list again, without its filters: `?e=1`), never a server error."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
+
+from .bounds import MAX_INTEGER, MAX_YEAR, MIN_YEAR, whole_number
 
 COLOURS = {
     "green": ("#e6f4ea", "#1e6b34"),
@@ -58,7 +65,32 @@ def due_badge(due: dt.date | dt.datetime | None, *, done: bool = False, now: dt.
     return badge(text, "amber" if days <= 7 else "green")
 
 
-class DueDateFilter(admin.SimpleListFilter):
+class CheckedListFilter(admin.SimpleListFilter):
+    """A SimpleListFilter whose value is read once, by `clean`, before the list is queried; `queryset`
+    uses `self.cleaned` (None: no value, or an empty one). Raising ValueError or OverflowError in `clean`
+    makes the value a wrong lookup parameter (IncorrectLookupParameters: the admin answers the list
+    without its filters, `?e=1`).
+
+    By default the value must be one of the options `lookups` offers: a value nobody offered is not
+    silently read as "all" (the page would show a filter as applied that is not)."""
+
+    def __init__(self, request: HttpRequest, params: dict, model: Any, model_admin: admin.ModelAdmin) -> None:
+        super().__init__(request, params, model, model_admin)
+        raw = self.value()
+        self.cleaned: Any = None
+        if raw:
+            try:
+                self.cleaned = self.clean(raw)
+            except (ValueError, OverflowError) as exc:
+                raise IncorrectLookupParameters(f"{self.parameter_name}: {exc}") from exc
+
+    def clean(self, value: str) -> Any:
+        if value not in {str(option) for option, _label in self.lookup_choices}:
+            raise ValueError(f"{value!r} is not one of the options")
+        return value
+
+
+class DueDateFilter(CheckedListFilter):
     """Overdue / due within 7 days / due within 30 days, on a date column of open items.
 
     Subclasses set `field` (the deadline column) and `open_lookup` (a dict of filter kwargs that
@@ -75,7 +107,7 @@ class DueDateFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         today = timezone.localdate()
-        horizon = {"overdue": -1, "week": 7, "month": 30}.get(self.value() or "")
+        horizon = {"overdue": -1, "week": 7, "month": 30}.get(self.cleaned or "")
         if horizon is None:
             return queryset
         queryset = queryset.filter(**self.open_lookup)
@@ -84,8 +116,24 @@ class DueDateFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{self.field}__lte": today + dt.timedelta(days=horizon)})
 
 
-class YearFilter(admin.SimpleListFilter):
-    """The fiscal year of a date or datetime column (Europe/Paris), last six years."""
+class YearListFilter(CheckedListFilter):
+    """A filter whose value is a calendar year: offered or not, any year from 1900 to 2199 (core.bounds);
+    `self.cleaned` is the int. Subclasses set `lookups` and `queryset`."""
+
+    def clean(self, value: str) -> int:
+        return whole_number(value, minimum=MIN_YEAR, maximum=MAX_YEAR)
+
+
+class RecordListFilter(CheckedListFilter):
+    """A filter whose value is a record's id, offered or not (a record not offered matches nothing);
+    `self.cleaned` is the int. Subclasses set `lookups` and `queryset`."""
+
+    def clean(self, value: str) -> int:
+        return whole_number(value, minimum=1, maximum=MAX_INTEGER)
+
+
+class YearFilter(YearListFilter):
+    """The fiscal year of a date or datetime column (Europe/Paris), last six years offered."""
 
     title = gettext_lazy("year")
     parameter_name = "year"
@@ -96,12 +144,12 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{f"{self.field}__year": int(self.value())})
-        return queryset
+        if self.cleaned is None:
+            return queryset
+        return queryset.filter(**{f"{self.field}__year": self.cleaned})
 
 
-class QuerySetMethodFilter(admin.SimpleListFilter):
+class QuerySetMethodFilter(CheckedListFilter):
     """A list filter whose options each call a method of the model's queryset (querysets.py holds the
     filters, shared with the API and the tasks). Subclasses set `options`: value -> (label, method name).
     """
@@ -112,7 +160,7 @@ class QuerySetMethodFilter(admin.SimpleListFilter):
         return [(value, label) for value, (label, _method) in self.options.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        option = self.options.get(self.value() or "")
+        option = self.options.get(self.cleaned or "")
         return getattr(queryset, option[1])() if option else queryset
 
 

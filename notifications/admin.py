@@ -20,8 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_actions import as_the_service_says, form_action
-from core.admin_utils import ReadOnlyTabularInline, badge
-from core.roles import can_view
+from core.admin_utils import CheckedListFilter, ReadOnlyTabularInline, badge
 
 from . import services
 from .models import Alert, AlertStatus, Delivery, Urgency
@@ -43,7 +42,7 @@ class DeliveryInline(ReadOnlyTabularInline):
     extra = 0
 
 
-class UndeliveredFilter(admin.SimpleListFilter):
+class UndeliveredFilter(CheckedListFilter):
     """The alerts with an email still unsent after the last planned attempt (escalated, still retried)."""
 
     title = _("delivery")
@@ -53,7 +52,7 @@ class UndeliveredFilter(admin.SimpleListFilter):
         return [("yes", _("Undelivered after the last planned attempt"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
-        return queryset.undelivered() if self.value() == "yes" else queryset
+        return queryset.undelivered() if self.cleaned == "yes" else queryset
 
 
 class CloseForm(forms.Form):
@@ -85,8 +84,8 @@ class AlertAdmin(admin.ModelAdmin):
                        "acknowledged_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
-        # Only the alerts about records the user may view: an alert's title names the record (a case's
-        # action, an employee), and the DPO has no business with conflict-of-interest cases.
+        # Only the alerts the user may see: an alert's title names the record (a case's action, an
+        # employee) and what its rule reveals (the training an employee did): notifications/querysets.py.
         return super().get_queryset(request).visible_to(request.user).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
@@ -184,8 +183,8 @@ class AlertAdmin(admin.ModelAdmin):
 
 def preview(now: Any, user: Any) -> dict[str, Any]:
     """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent), of
-    the records `user` may view only (an alert's title names its record)."""
-    rules = [rule for rule in get_rules() if can_view(user, rule.model)]
+    the alerts `user` may see only (an alert's title names its record, and what its rule reveals)."""
+    rules = [rule for rule in get_rules() if rule.visible_to(user)]
     report = sweep(now, rules=rules, dry_run=True)
     labels = {rule.code: rule.label() for rule in rules}
     groups: dict[str, dict[str, list]] = {}

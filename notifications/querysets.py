@@ -1,17 +1,32 @@
 """Reads of the ledger shared by the admin, the health page and the sending: what a user may see of it,
-and the emails still unsent after their last planned attempt."""
+and the emails still unsent after their last planned attempt.
+
+A user sees an alert when they may view everything its rule reveals (notifications/registry.py
+`Rule.visible_to`: the record's model and the others its wording tells about), so the ledger is filtered
+by rule; an alert of a rule no longer registered is shown to who may view its record."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from core.roles import can_view
 
+from .registry import get_rules
+
 # The statuses, as plain values: models.py imports this module.
 PENDING, ACKNOWLEDGED = "pending", "acknowledged"
+
+
+def visible_alerts(user: Any, prefix: str = "") -> Q:
+    """The alerts `user` may see, as a condition on Alert (`prefix`: the path to the alert, "alert__")."""
+    rules = get_rules()
+    known = [rule.code for rule in rules]
+    visible = [rule.code for rule in rules if rule.visible_to(user)]
+    return Q(**{f"{prefix}rule__in": visible}) | (
+        ~Q(**{f"{prefix}rule__in": known}) & Q(**{f"{prefix}content_type__in": visible_content_types(user)}))
 
 
 def visible_content_types(user: Any) -> list[int]:
@@ -38,13 +53,13 @@ class DeliveryQuerySet(models.QuerySet):
         return self.filter(status=PENDING, claimed_at__isnull=False, next_attempt_at__gt=now)
 
     def visible_to(self, user: Any) -> DeliveryQuerySet:
-        return self.filter(alert__content_type__in=visible_content_types(user))
+        return self.filter(visible_alerts(user, "alert__"))
 
 
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> AlertQuerySet:
-        """The alerts about records `user` may view (see `visible_content_types`)."""
-        return self.filter(content_type__in=visible_content_types(user))
+        """The alerts `user` may see (`visible_alerts`)."""
+        return self.filter(visible_alerts(user))
 
     def undelivered(self) -> AlertQuerySet:
         """The alerts with an email still unsent after the last planned attempt (`DeliveryQuerySet.escalated`)."""

@@ -11,19 +11,25 @@ it writes, not every open record. A deadline worked out in Python (a training re
 `items` instead. Day thresholds count Paris calendar days before a deadline day (they fire at
 midnight, Paris time, whatever the clock change); hour thresholds count exact hours (the 72-hour breach
 clock is in UTC).
+
+Who sees an alert follows what it reveals, not only the record it links to: a rule declares in `reveals`
+the other kinds of record its wording tells about (the training renewal names an employee, and the
+training they did and when), and a user sees its alerts (the ledger, an alert's page, the preview, the
+counts) only when they may view the rule's model and each of those (`Rule.visible_to`).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
 from core.discovery import app_modules
+from core.roles import can_view
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,9 @@ class Rule:
     code: ClassVar[str]
     #: "app_label.model" of the records (the alert's content type).
     model: ClassVar[str]
+    #: "app_label.model" of the other kinds of record an alert of this rule tells about (in its title or
+    #: explanation): only who may view each of them, and `model`, sees its alerts.
+    reveals: ClassVar[tuple[str, ...]] = ()
     #: The setting listing the group's addresses (DPO_EMAILS, COMPLIANCE_EMAILS, TRAINING_EMAILS).
     recipients_setting: ClassVar[str]
     #: The setting holding this rule's thresholds when they are configured (optional).
@@ -117,6 +126,13 @@ class Rule:
 
     def model_class(self):  # noqa: ANN201 - a model class
         return apps.get_model(self.model)
+
+    def viewed_models(self) -> tuple[str, ...]:
+        """The models whose view permission this rule's alerts need: its own and what they reveal."""
+        return tuple(dict.fromkeys((self.model, *self.reveals)))
+
+    def visible_to(self, user: Any) -> bool:
+        return all(can_view(user, label) for label in self.viewed_models())
 
 
 def is_day_field(model, name: str) -> bool:  # noqa: ANN001 - a model class

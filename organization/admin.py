@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import AnonymisedMixin, badge
+from core.admin_utils import AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -47,7 +47,7 @@ class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     search_fields = ["name"]
 
 
-class PresenceFilter(admin.SimpleListFilter):
+class PresenceFilter(CheckedListFilter):
     """Present today, gone, or not yet arrived: what HR and the training managers ask first."""
 
     title = _("presence today")
@@ -58,16 +58,16 @@ class PresenceFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
         today = timezone.localdate()
-        if self.value() == "present":
+        if self.cleaned == "present":
             return queryset.present_on(today)
-        if self.value() == "left":
+        if self.cleaned == "left":
             return queryset.filter(left_on__lt=today)
-        if self.value() == "future":
+        if self.cleaned == "future":
             return queryset.filter(hired_on__gt=today)
         return queryset
 
 
-class PresentOnFilter(admin.SimpleListFilter):
+class PresentOnFilter(YearListFilter):
     """Present at the end of a fiscal year: the head-count behind the yearly indicators."""
 
     title = _("present on 31 December of")
@@ -78,9 +78,7 @@ class PresentOnFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
-        if self.value() and self.value().isdigit():
-            return queryset.present_on(dt.date(int(self.value()), 12, 31))
-        return queryset
+        return queryset if self.cleaned is None else queryset.present_on(dt.date(self.cleaned, 12, 31))
 
 
 @admin.register(Employee)
@@ -111,7 +109,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     ]
 
     # ?coi_cases=… (the cases concerning an employee) is refused to who may not view the cases by the admin
-    # site itself, for every relation of every admin (core/admin_site.py VisibleLookupsMixin).
+    # site itself, for every relation of every admin (core/admin_lookups.py VisibleLookupsMixin).
     @admin.display(description=_("presence today"))
     def presence(self, obj: Employee) -> str:
         today = timezone.localdate()

@@ -28,6 +28,9 @@ from notifications.thresholds import day_thresholds
 class TrainingRenewalDue(Rule):
     code = "training.renewal.due"
     model = "organization.employee"
+    # The alert says what the employee trained on and when (a completion, or a workshop attendance): the
+    # DPO, who may view the roster, may not view training records.
+    reveals = ("training.completion", "training.attendance")
     recipients_setting = "TRAINING_EMAILS"
     schedule = "monthly"
     #: Days before the last day a training counts.

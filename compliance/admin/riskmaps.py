@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text, form_action, form_view, save_through_services
-from core.admin_utils import date_input
+from core.admin_utils import CheckedListFilter, YearListFilter, date_input
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType
@@ -277,7 +277,7 @@ def heat_map_context(risk_map: RiskMap) -> dict[str, Any]:
 # --- risks -------------------------------------------------------------------------------------------------
 
 
-class NetBandFilter(admin.SimpleListFilter):
+class NetBandFilter(CheckedListFilter):
     """The colour of the net score, with the thresholds of the configured scales."""
 
     title = _("net score band")
@@ -289,11 +289,11 @@ class NetBandFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Risk]) -> QuerySet[Risk]:
         top = scales_from_settings().max_score
         # band(): green when 4 × score ≤ max, amber when 2 × score ≤ max, red above.
-        if self.value() == GREEN:
+        if self.cleaned == GREEN:
             return queryset.filter(net_score__lte=top // 4)
-        if self.value() == AMBER:
+        if self.cleaned == AMBER:
             return queryset.filter(net_score__gt=top // 4, net_score__lte=top // 2)
-        if self.value() == RED:
+        if self.cleaned == RED:
             return queryset.filter(net_score__gt=top // 2)
         return queryset
 
@@ -330,7 +330,7 @@ class RiskForm(forms.ModelForm):
         return data
 
 
-class MaterialisedFilter(admin.SimpleListFilter):
+class MaterialisedFilter(YearListFilter):
     """Risks that materialised: linked to a qualified conflict-of-interest case reported that year."""
 
     title = _("materialised in")
@@ -341,10 +341,10 @@ class MaterialisedFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Risk]) -> QuerySet[Risk]:
-        if self.value() and self.value().isdigit():
-            cases = Risk.cases.through.objects.filter(conflictofinterestcase__reported_on__year=int(self.value()))
-            return queryset.filter(pk__in=cases.values("risk_id"))
-        return queryset
+        if self.cleaned is None:
+            return queryset
+        cases = Risk.cases.through.objects.filter(conflictofinterestcase__reported_on__year=self.cleaned)
+        return queryset.filter(pk__in=cases.values("risk_id"))
 
 
 @admin.register(Risk)

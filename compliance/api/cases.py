@@ -32,8 +32,8 @@ from ..services import corruption as corruption_services
 from .corruption import CorruptionIncidentSerializer
 from ..services.cases import can_see_reporter
 
-#: Omitted for anyone but compliance officers.
-CONFIDENTIAL_FIELDS = ("reporter_employee", "reporter_name", "persons_concerned_identities")
+#: Omitted for anyone but compliance officers (declared on the model).
+CONFIDENTIAL_FIELDS = ConflictOfInterestCase.confidential_fields.fields
 
 
 class CaseMeasureSerializer(ModelSerializer):

@@ -7,6 +7,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.confidential import ConfidentialFields
+from core.roles import COMPLIANCE_OFFICER
+
 from ..choices import CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
 from ..querysets import CaseQuerySet
 
@@ -64,6 +67,11 @@ class ConflictOfInterestCase(models.Model):
     history = HistoricalRecords()
 
     objects = CaseQuerySet.as_manager()
+
+    #: The reporter's identity and the identities kept of the employees concerned: compliance officers
+    #: only read them, and only they may filter, search or sort by them (core/confidential.py).
+    confidential_fields = ConfidentialFields(
+        ("reporter_employee", "reporter_name", "persons_concerned_identities"), readers=(COMPLIANCE_OFFICER,))
 
     class Meta:
         verbose_name = _("conflict-of-interest case")

@@ -522,15 +522,6 @@ def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: s
 
 def can_see_reporter(user: Any) -> bool:
     """The reporter's identity (a whistleblower's above all: loi Sapin II art. 9) is for compliance
-    officers and superusers only; the admin and the API ask this one question."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_vigie_sees_reporter", None)
-    if cached is None:
-        from core.roles import COMPLIANCE_OFFICER
-
-        cached = user.groups.filter(name=COMPLIANCE_OFFICER).exists()
-        user._vigie_sees_reporter = cached
-    return cached
+    officers and superusers only (the case's declared confidential fields); the admin and the API ask
+    this one question."""
+    return ConflictOfInterestCase.confidential_fields.readable_by(user)

@@ -8,6 +8,8 @@ foreign key is filtered by its id (an unknown id matches nothing).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -16,11 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from django_filters.rest_framework import DjangoFilterBackend
 
-MIN_YEAR, MAX_YEAR = 1900, 2199
-
-
-#: What a database integer column (and SQLite's driver) holds: beyond, a 400 rather than an overflow.
-MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+# Beyond these bounds, a 400 rather than a date or integer overflow deep in a query.
+from core.bounds import MAX_INTEGER, MAX_YEAR, MIN_INTEGER, MIN_YEAR
+from core.confidential import hidden_field
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -92,6 +92,16 @@ class FilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """DRF's django-filter backend, with `FilterSet` above as the base of the filtersets it makes."""
+    """DRF's django-filter backend, with `FilterSet` above as the base of the filtersets it makes. A filter
+    on a field the user may not read (core/confidential.py) is left out for them: its parameter is ignored,
+    as any parameter a view does not know (filtering by it would tell the value)."""
 
     filterset_base = FilterSet
+
+    def get_filterset(self, request: Any, queryset: models.QuerySet, view: Any) -> Any:
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            for name, declared in list(filterset.filters.items()):
+                if not declared.method and hidden_field(request.user, queryset.model, declared.field_name):
+                    del filterset.filters[name]
+        return filterset

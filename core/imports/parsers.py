@@ -25,11 +25,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
+from core.bounds import MAX_YEAR, MIN_YEAR
+
 from .text import fold
 
 #: docs/interfaces.md: naive times in a file are Paris local time, whatever the server's settings say.
 PARIS = ZoneInfo("Europe/Paris")
-MIN_YEAR, MAX_YEAR = 1900, 2199
 # Excel serial day numbers of 1900-01-01 and 2199-12-31: a bare number in a date column is one.
 _EXCEL_SERIAL_RANGE = (1, 109573)
 

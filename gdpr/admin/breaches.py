@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
-from core.admin_utils import AnonymisedMixin, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
+from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
@@ -36,7 +36,7 @@ else:
     BreachAdminBase = SimpleHistoryAdmin
 
 
-class DecisionFilter(admin.SimpleListFilter):
+class DecisionFilter(CheckedListFilter):
     title = _("decision")
     parameter_name = "decision"
 
@@ -44,7 +44,7 @@ class DecisionFilter(admin.SimpleListFilter):
         return [("notify", _("To notify")), ("no", _("Not to notify")), ("undecided", _("Undecided"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
-        value = {"notify": True, "no": False, "undecided": None}.get(self.value() or "", "")
+        value = {"notify": True, "no": False, "undecided": None}.get(self.cleaned or "", "")
         if value == "":
             return queryset
         return queryset.filter(notification_required__isnull=True) if value is None else queryset.filter(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_action
-from core.admin_utils import badge, due_badge
+from core.admin_utils import CheckedListFilter, badge, due_badge
 
 from ..models import ProcessingActivity
 from ..register_export import register_on, register_response
@@ -43,7 +43,7 @@ else:
 REVIEW_BADGE_DAYS = 30
 
 
-class RegisterStatusFilter(admin.SimpleListFilter):
+class RegisterStatusFilter(CheckedListFilter):
     title = _("status")
     parameter_name = "status"
 
@@ -52,14 +52,14 @@ class RegisterStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
         today = timezone.localdate()
-        if self.value() == "active":
+        if self.cleaned == "active":
             return queryset.in_register_on(today)
-        if self.value() == "retired":
+        if self.cleaned == "retired":
             return queryset.retired_on_or_before(today)
         return queryset
 
 
-class DpiaFilter(admin.SimpleListFilter):
+class DpiaFilter(CheckedListFilter):
     title = _("DPIA (Art. 35)")
     parameter_name = "dpia"
 
@@ -67,16 +67,16 @@ class DpiaFilter(admin.SimpleListFilter):
         return [("missing", _("Required and not done")), ("done", _("Done")), ("not_required", _("Not required"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
-        if self.value() == "missing":
+        if self.cleaned == "missing":
             return queryset.dpia_missing()
-        if self.value() == "done":
+        if self.cleaned == "done":
             return queryset.filter(dpia_done_on__isnull=False)
-        if self.value() == "not_required":
+        if self.cleaned == "not_required":
             return queryset.filter(dpia_required=False)
         return queryset
 
 
-class ReviewFilter(admin.SimpleListFilter):
+class ReviewFilter(CheckedListFilter):
     title = _("review")
     parameter_name = "review"
 
@@ -85,9 +85,9 @@ class ReviewFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
         today = timezone.localdate()
-        if self.value() == "overdue":
+        if self.cleaned == "overdue":
             return queryset.review_overdue(today)
-        if self.value() == "month":
+        if self.cleaned == "month":
             return queryset.review_due_by(today + dt.timedelta(days=30), today)
         return queryset
 

@@ -59,9 +59,7 @@ class ReceivedYearFilter(YearFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         # A range on the indexed column, in Paris time, rather than a year extracted from every row.
-        if self.value() and self.value().isdigit():
-            return queryset.received_in(int(self.value()))
-        return queryset
+        return queryset if self.cleaned is None else queryset.received_in(self.cleaned)
 
 
 # --- the request form ------------------------------------------------------------------------------------

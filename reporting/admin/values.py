@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_utils import CheckedListFilter, YearListFilter
 from core.roles import can_view
 from core.spreadsheets import CSV_CONTENT_TYPE, csv_text
 
@@ -45,7 +46,7 @@ else:
     IndicatorValueAdminBase = SimpleHistoryAdmin
 
 
-class YearListFilter(admin.SimpleListFilter):
+class FiscalYearFilter(YearListFilter):
     title = _("fiscal year")
     parameter_name = "year"
 
@@ -53,12 +54,10 @@ class YearListFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in ReportingYear.objects.order_by("-year").values_list("year", flat=True)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
-            return queryset.filter(reporting_year__year=int(self.value()))
-        return queryset
+        return queryset if self.cleaned is None else queryset.filter(reporting_year__year=self.cleaned)
 
 
-class StatusFilter(admin.SimpleListFilter):
+class StatusFilter(CheckedListFilter):
     """The status as the reader is shown it (`shown_status`, IndicatorValueAdmin.get_queryset): a value withheld
     from them is under "not published yet" only, whatever its status."""
 
@@ -72,12 +71,10 @@ class StatusFilter(admin.SimpleListFilter):
         return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(shown_status=self.value())
-        return queryset
+        return queryset if self.cleaned is None else queryset.filter(shown_status=self.cleaned)
 
 
-class EnjeuFilter(admin.SimpleListFilter):
+class EnjeuFilter(CheckedListFilter):
     """The DPEF issue of an indicator (the number in its code: E2_… is issue 2), or the ESRS G1 disclosures."""
 
     title = _("issue")
@@ -87,12 +84,11 @@ class EnjeuFilter(admin.SimpleListFilter):
         return [*((str(n), f"{n}. {label}") for n, label in catalogue.ENJEUX.items()), ("G1", _("ESRS G1"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value() or ""
-        if value == "G1":
+        if self.cleaned is None:
+            return queryset
+        if self.cleaned == "G1":
             return queryset.filter(code__startswith="G1_")
-        if value.isdigit():
-            return queryset.filter(code__startswith=f"E{int(value)}_")
-        return queryset
+        return queryset.filter(code__startswith=f"E{self.cleaned}_")
 
 
 def _unit(obj: IndicatorValue) -> str:
@@ -103,7 +99,7 @@ def _unit(obj: IndicatorValue) -> str:
 class IndicatorValueAdmin(IndicatorValueAdminBase):
     list_display = ["code", "label", "year", "value_display", "parts", "status_display", "computed_at", "records_link"]
     list_display_links = ["code"]
-    list_filter = [YearListFilter, StatusFilter, EnjeuFilter]
+    list_filter = [FiscalYearFilter, StatusFilter, EnjeuFilter]
     search_fields = ["code"]
     list_select_related = ["reporting_year"]
     show_full_result_count = False

@@ -35,7 +35,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import badge
+from core.admin_utils import CheckedListFilter, badge
 
 from .. import catalogue, export, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
@@ -88,7 +88,7 @@ class UnfreezeForm(forms.Form):
         help_text=_("Why figures already verified must change (kept in the year's history)."))
 
 
-class FrozenFilter(admin.SimpleListFilter):
+class FrozenFilter(CheckedListFilter):
     title = _("frozen")
     parameter_name = "frozen"
 
@@ -96,9 +96,7 @@ class FrozenFilter(admin.SimpleListFilter):
         return [("yes", _("Frozen")), ("no", _("Open"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(frozen_at__isnull=self.value() == "no")
-        return queryset
+        return queryset if self.cleaned is None else queryset.filter(frozen_at__isnull=self.cleaned == "no")
 
 
 def refusal_messages(request: HttpRequest, exc: services.ReportingError) -> None:

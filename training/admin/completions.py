@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt
-from core.admin_utils import YearFilter, badge, datetime_input
+from core.admin_utils import CheckedListFilter, YearFilter, badge, datetime_input
 from organization.models import LegalEntity
 
 from .. import services
@@ -36,7 +36,7 @@ class CompletedYearFilter(YearFilter):
     field = "completed_on"
 
 
-class AnomalyFilter(admin.SimpleListFilter):
+class AnomalyFilter(CheckedListFilter):
     """Counted, or flagged (all flags, or one kind)."""
 
     title = _("anomaly")
@@ -49,7 +49,7 @@ class AnomalyFilter(admin.SimpleListFilter):
         return [("none", _("Counted (no anomaly)")), ("any", _("Flagged (not counted)")), *flags]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Completion]) -> QuerySet[Completion]:
-        value = self.value()
+        value = self.cleaned
         if value == "none":
             return queryset.filter(anomaly="")
         if value == "any":
@@ -59,7 +59,7 @@ class AnomalyFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EmployeeEntityFilter(admin.SimpleListFilter):
+class EmployeeEntityFilter(CheckedListFilter):
     """The employee's legal entity (the entities are listed from their own table: no DISTINCT here)."""
 
     title = _("legal entity")
@@ -69,7 +69,7 @@ class EmployeeEntityFilter(admin.SimpleListFilter):
         return [(code, code) for code in LegalEntity.objects.order_by("code").values_list("code", flat=True)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(employee__entity__code=self.value()) if self.value() else queryset
+        return queryset if self.cleaned is None else queryset.filter(employee__entity__code=self.cleaned)
 
 
 class CompletionForm(forms.ModelForm):

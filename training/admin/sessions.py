@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt
-from core.admin_utils import YearFilter, badge, date_input
+from core.admin_utils import CheckedListFilter, RecordListFilter, YearFilter, badge, date_input
 
 from .. import services
 from ..choices import ModuleKind
@@ -49,7 +49,7 @@ class HeldYearFilter(YearFilter):
     field = "held_on"
 
 
-class SessionModuleFilter(admin.SimpleListFilter):
+class SessionModuleFilter(RecordListFilter):
     """The workshops and virtual classes (e-learning modules have no sessions)."""
 
     title = _("module")
@@ -60,16 +60,14 @@ class SessionModuleFilter(admin.SimpleListFilter):
         return [(str(module.pk), str(module)) for module in modules_with_sessions()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.lookup: int(self.value())})
-        return queryset
+        return queryset if self.cleaned is None else queryset.filter(**{self.lookup: self.cleaned})
 
 
 class AttendanceModuleFilter(SessionModuleFilter):
     lookup = "session__module"
 
 
-class QualifiesFilter(admin.SimpleListFilter):
+class QualifiesFilter(CheckedListFilter):
     """Counts as trained: more than the module's minimum minutes of attendance (any without a minimum)."""
 
     title = _("counts as trained")
@@ -80,9 +78,9 @@ class QualifiesFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> QuerySet[Attendance]:
         enough = qualifying_q()
-        if self.value() == "yes":
+        if self.cleaned == "yes":
             return queryset.filter(enough)
-        if self.value() == "no":
+        if self.cleaned == "no":
             return queryset.exclude(enough)
         return queryset
 
