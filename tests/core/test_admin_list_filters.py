@@ -92,6 +92,7 @@ def test_no_list_filter_value_makes_a_server_error(users, model):
     make_record(model)
     url = list_url(model)
     problems = []
+    tried: set[tuple[str, ...]] = set()
     for name in USERS:
         user = users[name]
         if not (user.is_superuser or can_view(user, model)):
@@ -99,6 +100,11 @@ def test_no_list_filter_value_makes_a_server_error(users, model):
         client = Client(raise_request_exception=False)
         client.force_login(user)
         for query in filter_parameters(model, user):
+            # A value is read the same way whoever sends it: each filter once, by the first role offered it
+            # (the walk of every role took minutes; the roles' own filters are each still tried).
+            if tuple(sorted(query)) in tried:
+                continue
+            tried.add(tuple(sorted(query)))
             for value in HOSTILE:
                 data = {key: template.replace("{v}", value) for key, template in query.items()}
                 response = client.get(url, data)
