@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from reporting.desk import Desk, DeskItem, changelist
 from reporting.registry import Computation, shared
 
 from . import selectors
 from .choices import RiskMapKind
-from .models import CorruptionIncident, LegalProceeding, RiskMap
+from .models import ActionItem, ConflictOfInterestCase, CorruptionIncident, LegalProceeding, RiskMap
 
 
 def has_data(year: int) -> bool:
@@ -60,4 +63,20 @@ INDICATORS = (
     _c("G1_4_PARTNER_CONTRACTS_TERMINATED", selectors.esrs_g1_4_partner_contracts_terminated, INCIDENTS),
     _c("G1_4_CONVICTIONS", selectors.esrs_g1_4_convictions, PROCEEDINGS),
     _c("G1_4_FINES_EUR", selectors.esrs_g1_4_fines, PROCEEDINGS),
+)
+
+
+# What compliance/ shows on the reporting dashboard (reporting/desk.py). The admin filters of these links
+# (compliance/admin) select the rows the querysets count: tests/reporting/test_dashboard.py checks each pair.
+DESK = Desk(
+    title=_("Conflicts of interest and action plans"), order=20,
+    items=(
+        DeskItem("coi_cases", _("Conflict-of-interest cases awaiting qualification past their analysis date"),
+                 "compliance.conflictofinterestcase",
+                 records=lambda moment: ConflictOfInterestCase.objects.analysis_overdue(moment.day),
+                 url=changelist("admin:compliance_conflictofinterestcase_changelist", "analysis=overdue")),
+        DeskItem("action_items", _("Action items past their due date"), "compliance.actionitem",
+                 records=lambda moment: ActionItem.objects.overdue(moment.day),
+                 url=changelist("admin:compliance_actionitem_changelist", "state=overdue")),
+    ),
 )

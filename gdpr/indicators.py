@@ -1,9 +1,15 @@
 """The gdpr indicators (reporting/registry.py): each code of the DPEF's enjeu 2 that gdpr/ computes,
-with the selector that computes it (gdpr/selectors.py)."""
+with the selector that computes it (gdpr/selectors.py); and what gdpr/ shows on the reporting dashboard
+(reporting/desk.py): what is past its legal deadline, and the rights requests received each month."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from reporting.desk import Desk, DeskItem, Panel, changelist
 from reporting.registry import Computation, shared
 
 from . import selectors
@@ -45,4 +51,43 @@ INDICATORS = (
     _c("E2_PROCESSING_ACTIVITIES", selectors.processing_activities),
     _c("E2_PROCESSING_AS_CONTROLLER", selectors.processing_activities_as_controller),
     _c("E2_PROCESSING_AS_PROCESSOR", selectors.processing_activities_as_processor),
+)
+
+
+def _requests_panel(until: dt.date, months: int) -> dict[str, Any]:
+    """The rights requests received in each of the last `months` months, with their on-time rate."""
+    from training.admin.charts import percent_text, trend_svg  # the shared chart: moving to core/charts.py
+
+    by_month = selectors.rights_requests_by_month(until, months)
+    most = max((month.received for month in by_month), default=0)
+    return {
+        "trend_months": months,
+        "request_months": [
+            {"month": month.month, "received": month.received, "judged": month.judged, "on_time": month.on_time,
+             "late": month.late, "rate": percent_text(month.value),
+             "bar": round(100 * month.received / most, 1) if most else 0}
+            for month in by_month
+        ],
+        "requests_chart": trend_svg(
+            by_month, title=gettext("On-time rate of the rights requests received each month"),
+            element_id="rights-on-time"),
+    }
+
+
+# The admin filters of these links (gdpr/admin) select the rows the querysets count:
+# tests/reporting/test_dashboard.py checks each pair.
+DESK = Desk(
+    title=_("Personal data"), order=10,
+    items=(
+        DeskItem("rights_requests", _("Rights requests past their deadline"), "gdpr.rightsrequest",
+                 records=lambda moment: RightsRequest.objects.overdue(moment.day),
+                 url=changelist("admin:gdpr_rightsrequest_changelist", "due=overdue")),
+        DeskItem("cnil_cases", _("CNIL cases past the reply date the CNIL set"), "gdpr.cnilcase",
+                 records=lambda moment: CnilCase.objects.overdue(moment.day),
+                 url=changelist("admin:gdpr_cnilcase_changelist", "due=overdue")),
+        DeskItem("breaches", _("Breaches past 72 hours, neither notified nor decided"), "gdpr.breach",
+                 records=lambda moment: Breach.objects.overdue(moment.now),
+                 url=changelist("admin:gdpr_breach_changelist", "clock=overdue")),
+    ),
+    panels=(Panel("rights_requests", "gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),
 )

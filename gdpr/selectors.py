@@ -6,14 +6,16 @@ an open request whose deadline has not passed yet is neither on time nor late.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
 
-from dataclasses import replace
-
+from dateutil.relativedelta import relativedelta
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
-from core.figures import Figure, one_decimal
+from core.figures import Figure, one_decimal, percent
 
 from .choices import CnilCaseKind, Outcome, ProcessingRole
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
@@ -58,25 +60,95 @@ def rights_request_mean_days(year: int) -> Figure:
     )
 
 
-def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
-    """E2_RIGHTS_REQUESTS_ON_TIME_RATE: requests received in Y answered on or before their applicable
-    deadline (the extended one when validly extended, pauses included) ÷ those answered or whose
-    applicable deadline has passed. Open and overdue requests count as late. A refusal (refused, or
-    manifestly unfounded: Art. 12(4)-(5)) is due within the first, one-month deadline even after an
-    extension (docs/rules.md: "notified within the same month")."""
-    today = today or timezone.localdate()
+def _on_time_rule(today: dt.date) -> tuple[dict[str, Any], Q, Q]:
+    """The one rule of E2_RIGHTS_REQUESTS_ON_TIME_RATE, shared by the yearly figure and the dashboard's
+    months: the annotations it needs, which requests are judged and which of those were answered in time.
+
+    Judged: answered, or past the applicable deadline (the extended one when validly extended, pauses
+    included): open and overdue requests count as late; withdrawn ones are neither on time nor late. A
+    refusal (refused, or manifestly unfounded: Art. 12(4)-(5)) is due within the first, one-month deadline
+    even after an extension (docs/rules.md: "notified within the same month")."""
     deadline = Case(When(outcome__in=(Outcome.REFUSED, Outcome.UNFOUNDED), then=F("due_on")),
                     default=Coalesce("extended_due_on", "due_on"))
-    judged = (
-        RightsRequest.objects.received_in(year)
-        .exclude(outcome=Outcome.WITHDRAWN)  # withdrawn: neither on time nor late
-        .annotate(deadline=deadline, answered_on=_paris_day("answered_at"))
-        .filter(Q(answered_at__isnull=False) | Q(deadline__lt=today))
-    )
-    counts = judged.aggregate(
-        total=Count("pk"), on_time=Count("pk", filter=Q(answered_at__isnull=False, answered_on__lte=F("deadline")))
-    )
+    annotations = {"deadline": deadline, "answered_on": _paris_day("answered_at")}
+    judged = ~Q(outcome=Outcome.WITHDRAWN) & (Q(answered_at__isnull=False) | Q(deadline__lt=today))
+    on_time = Q(answered_at__isnull=False, answered_on__lte=F("deadline"))
+    return annotations, judged, on_time
+
+
+def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
+    """E2_RIGHTS_REQUESTS_ON_TIME_RATE: requests received in Y answered on or before their applicable
+    deadline ÷ those answered or whose applicable deadline has passed (`_on_time_rule`)."""
+    annotations, judged_q, on_time = _on_time_rule(today or timezone.localdate())
+    judged = RightsRequest.objects.received_in(year).annotate(**annotations).filter(judged_q)
+    counts = judged.aggregate(total=Count("pk"), on_time=Count("pk", filter=on_time))
     return Figure.rate(counts["on_time"], counts["total"], judged)
+
+
+@dataclass(frozen=True)
+class MonthOfRequests:
+    """The rights requests received in one month (Paris time) and how many of them were answered in time,
+    judged as E2_RIGHTS_REQUESTS_ON_TIME_RATE judges them (`_on_time_rule`). `day`, `numerator`,
+    `denominator` and `value` are the names the trend chart reads."""
+
+    month: dt.date
+    received: int
+    judged: int
+    on_time: int
+
+    @property
+    def day(self) -> dt.date:
+        return self.month
+
+    @property
+    def numerator(self) -> int:
+        return self.on_time
+
+    @property
+    def denominator(self) -> int:
+        return self.judged
+
+    @property
+    def value(self) -> Decimal | None:
+        return percent(self.on_time, self.judged)
+
+    @property
+    def late(self) -> int:
+        return self.judged - self.on_time
+
+
+def month_starts(until: dt.date, months: int) -> list[dt.date]:
+    """The first day of each of the `months` months ending with `until`'s month, oldest first."""
+    first = until.replace(day=1)
+    return [first - relativedelta(months=back) for back in range(months - 1, -1, -1)]
+
+
+def rights_requests_by_month(until: dt.date, months: int) -> list[MonthOfRequests]:
+    """The requests received in each of the last `months` months (one grouped query), with the on-time
+    rate of the month as of `until` (the reporting dashboard's chart)."""
+    starts = month_starts(until, months)
+    paris = timezone.get_default_timezone()
+    start = dt.datetime.combine(starts[0], dt.time(0), tzinfo=paris)
+    end = dt.datetime.combine(starts[-1] + relativedelta(months=1), dt.time(0), tzinfo=paris)
+    annotations, judged, on_time = _on_time_rule(until)
+    grouped = (
+        RightsRequest.objects.filter(received_at__gte=start, received_at__lt=end)
+        .annotate(month=TruncMonth("received_at", tzinfo=paris), **annotations)
+        .order_by().values("month")
+        .annotate(received=Count("pk"), judged=Count("pk", filter=judged),
+                  on_time=Count("pk", filter=judged & on_time))
+    )
+    by_month = {}
+    for row in grouped:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = timezone.localtime(month, paris).date() if timezone.is_aware(month) else month.date()
+        by_month[month] = row
+    return [
+        MonthOfRequests(month, by_month.get(month, {}).get("received", 0), by_month.get(month, {}).get("judged", 0),
+                        by_month.get(month, {}).get("on_time", 0))
+        for month in starts
+    ]
 
 
 def cnil_referrals_received(year: int) -> Figure:

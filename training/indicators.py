@@ -1,13 +1,22 @@
 """The training indicators (reporting/registry.py): completion rates of the reference modules at 31/12,
 workshops, hours, trained at least once, women among trainees, phishing campaigns (training/kpis.py).
-The rates' method text is the module's own (kpis.method_text: its audience, deployment and renewal)."""
+The rates' method text is the module's own (kpis.method_text: its audience, deployment and renewal).
+And what training/ shows on the reporting dashboard (reporting/desk.py): the renewals due per renewable
+module, and the monthly completion rate of the mandatory reference modules."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
+from reporting.desk import Desk, DeskItem, DeskItems, Moment, Panel
 from reporting.registry import Computation, shared
 
 from . import kpis
@@ -111,4 +120,49 @@ INDICATORS = (
     Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data, models=MODELS),
     Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data, models=MODELS),
     Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data, models=MODELS),
+)
+
+
+def _renewals_due(moment: Moment) -> Iterator[DeskItem]:
+    """Per renewable module, the people whose training stops counting within the horizon (to re-enrol),
+    linked to that module's list of them (the same people: kpis.RENEWAL_HORIZON_DAYS)."""
+    days = kpis.RENEWAL_HORIZON_DAYS
+    modules = (Module.objects.filter(renewal_months__isnull=False, renewal_months__gt=0)
+               .prefetch_related("audience_entities", "audience_departments").order_by("code"))
+    for module in modules:
+        yield DeskItem(
+            f"renewals_{module.code}",
+            gettext("%(module)s: renewals due within %(days)d days") % {"module": module.code, "days": days},
+            "training.module",
+            records=lambda moment, module=module: kpis.renewals_due(module, days, moment.day),
+            url=lambda moment, module=module: (f"{reverse('admin:training_module_renewals_due', args=[module.pk])}"
+                                               f"?date={moment.day.isoformat()}"),
+        )
+
+
+def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
+    """The monthly completion rate (kpis.monthly_trend: one query for a module never renewed, one per month
+    for a renewable one) of each mandatory reference module, over the last `months` months."""
+    from .admin.charts import percent_text, trend_svg
+
+    modules = (Module.objects.filter(is_reference=True, mandatory=True)
+               .prefetch_related("audience_entities", "audience_departments").order_by("code"))
+    trends = ((module, kpis.monthly_trend(module, until, months)) for module in modules)
+    return {
+        "trend_months": months,
+        "trends": [{
+            "module": module, "last": percent_text(rates[-1].value),
+            "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
+                                                    "entities") % {"module": module.code},
+                               element_id=f"trend-{module.code}"),
+            "url": reverse("admin:training_module_change", args=[module.pk]),
+        } for module, rates in trends if rates],
+    }
+
+
+DESK = Desk(
+    title=_("Training"), order=30,
+    items=(DeskItems("training.module", _renewals_due),),
+    panels=(Panel("completion_trends", "training.completion", "admin/training/module/dashboard_trends.html",
+                  _trends_panel),),
 )

@@ -38,6 +38,9 @@ from .querysets import qualifying_q
 
 #: A first-training day for "never trained" (compares after every real day).
 NEVER = dt.date(9999, 12, 31)
+#: The horizon of the "renewals due" lists (days after the reference day): the module's page and the
+#: reporting dashboard's count (training/indicators.py) must name the same people.
+RENEWAL_HORIZON_DAYS = 60
 BREAKDOWNS = ("entity", "department", "manager", "gender")
 
 

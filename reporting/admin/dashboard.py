@@ -1,8 +1,8 @@
 """The reporting dashboard (/admin/reporting/reportingyear/dashboard/): the year's indicators beside the
-year before, what is overdue in each domain (each count linked to the admin list of exactly those
-records), and two charts: the completion rate of the mandatory reference modules and the rights
-requests received per month with their on-time rate. The figures are reporting/dashboard.py; the charts
-are drawn by the training app's helper (training/admin/charts.py).
+year before, what each domain has overdue or due soon (each count linked to the admin list of exactly
+those records), and the domains' charts (the completion rates of the mandatory reference modules, the
+rights requests received per month with their on-time rate). The figures are reporting/dashboard.py; what
+the domains show they declare (reporting/desk.py) and their charts they draw in their own fragments.
 
 Everyone who can view the reporting years sees it; each indicator's value as reporting/visibility.py
 decides (a year not frozen: only for who may view the records it counts); the counts of a domain only those
@@ -18,13 +18,12 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-
-from core.roles import can_view
 
 from .. import catalogue, dashboard, services
 from ..models import ReportingYear
@@ -87,46 +86,12 @@ def indicator_sections(year: int, user: Any) -> tuple[Any, list[dict[str, Any]]]
     return reporting_year, sections
 
 
-def overdue_sections(user: Any) -> list[dict[str, Any]]:
-    items = dashboard.overdue_items(user) + dashboard.renewals_due(user)
-    sections = []
-    for domain, title in dashboard.DOMAINS.items():
-        domain_items = [item for item in items if item.domain == domain]
-        if domain_items:
-            sections.append({"domain": domain, "title": title, "items": domain_items})
-    return sections
-
-
-def charts(user: Any) -> dict[str, Any]:
-    """The two charts, each with the figures it draws (for screen readers and for checking), each for who
-    may view the records it counts (monthly figures are not published ones): None otherwise."""
-    from training.admin.charts import percent_text, trend_svg
-
-    result: dict[str, Any] = {"trend_months": dashboard.TREND_MONTHS, "trends": None, "request_months": None}
-    if can_view(user, "training.completion"):
-        result["trends"] = [{
-            "module": module, "last": percent_text(rates[-1].value),
-            "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
-                                                    "entities") % {"module": module.code},
-                               element_id=f"trend-{module.code}"),
-            "url": reverse("admin:training_module_change", args=[module.pk]),
-        } for module, rates in dashboard.completion_trends() if rates]
-    if not can_view(user, "gdpr.rightsrequest"):
-        return result
-    months = dashboard.rights_requests_by_month()
-    most = max((month.received for month in months), default=0)
-    return {
-        **result,
-        "request_months": [
-            {"month": month.month, "received": month.received, "judged": month.judged, "on_time": month.on_time,
-             "late": month.late, "rate": percent_text(month.value),
-             "bar": round(100 * month.received / most, 1) if most else 0}
-            for month in months
-        ],
-        "requests_chart": trend_svg(
-            months, title=gettext("On-time rate of the rights requests received each month"),
-            element_id="rights-on-time"),
-    }
+def charts(user: Any) -> list[str]:
+    """The domains' chart panels `user` may see, each drawn by its domain's template fragment (with the figures
+    it draws, for screen readers and for checking)."""
+    until = dashboard.today()
+    return [render_to_string(panel.template, panel.context(until, dashboard.TREND_MONTHS))
+            for panel in dashboard.panels(user)]
 
 
 def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> HttpResponse:
@@ -153,8 +118,8 @@ def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> Htt
         if reporting_year else "",
         "download_links": [(label, f"{download}?year={year}&format={fmt}") for fmt, label in
                            (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))],
-        "overdue_sections": overdue_sections(request.user),
+        "overdue_sections": dashboard.desk_sections(request.user),
         "today": timezone.localdate(),
-        **charts(request.user),
+        "panels": charts(request.user),
     }
     return TemplateResponse(request, "admin/reporting/dashboard.html", context)

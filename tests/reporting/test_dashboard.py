@@ -48,7 +48,7 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 
 def request_(received: dt.datetime, due: dt.date, *, answered: dt.datetime | None = None, status: str = "",
-             outcome: str = "", extended_due: dt.date | None = None) -> RightsRequest:
+             outcome: str = "", extended_due: dt.date | None = None, **extra) -> RightsRequest:
     """A rights request with its deadline columns set as the services set them."""
     if answered and not status:
         status, outcome = RequestStatus.ANSWERED, outcome or "granted"
@@ -57,7 +57,7 @@ def request_(received: dt.datetime, due: dt.date, *, answered: dt.datetime | Non
                  } if extended_due else {}
     return RightsRequestFactory(
         received_at=received, due_on=due, extended_due_on=extended_due, applicable_due_on=extended_due or due,
-        answered_at=answered, status=status, outcome=outcome or ("granted" if answered else ""), **extension)
+        answered_at=answered, status=status, outcome=outcome or ("granted" if answered else ""), **extension, **extra)
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def dashboard_page(client, **params):
 
 
 def items_of(response) -> dict[str, dashboard.Overdue]:
-    return {item.key: item for section in response.context["overdue_sections"] for item in section["items"]}
+    return {item.key: item for section in response.context["overdue_sections"] for item in section.items}
 
 
 # --- who sees what -------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_each_overdue_count_links_to_the_list_of_exactly_those_records(roles, ov
     rgpd = Module.objects.get(code="RGPD")
     renewals = client.get(items["renewals_RGPD"].url)
     assert renewals.status_code == 200
-    due = kpis.renewals_due(rgpd, dashboard.renewal_horizon_days(), TODAY)
+    due = kpis.renewals_due(rgpd, kpis.RENEWAL_HORIZON_DAYS, TODAY)
     assert renewals.context["count"] == due.count() == 1
 
 
@@ -251,7 +251,7 @@ def test_the_rights_requests_per_month_count_receipts_in_paris_months_and_the_on
     # Before the 12 months: left out.
     request_(at(dt.date(2024, 5, 2)), dt.date(2024, 6, 3), answered=at(dt.date(2024, 5, 10)))
 
-    months = dashboard.rights_requests_by_month(TODAY)
+    months = selectors.rights_requests_by_month(TODAY, dashboard.TREND_MONTHS)
     assert [m.month for m in months] == [dt.date(2024, 7, 1) + _months(i) for i in range(12)]
     by_month = {m.month: (m.received, m.judged, m.on_time, m.value) for m in months}
     assert by_month[dt.date(2025, 3, 1)] == (1, 1, 1, Decimal("100.0"))
@@ -263,6 +263,36 @@ def test_the_rights_requests_per_month_count_receipts_in_paris_months_and_the_on
     yearly = selectors.rights_requests_on_time_rate(2025, today=TODAY)
     this_year = [m for m in months if m.month.year == 2025]
     assert (sum(m.on_time for m in this_year), sum(m.judged for m in this_year)) == (yearly.numerator, yearly.denominator)
+
+
+#: What a refusal records besides its outcome (gdpr/models/rights.py: its ground, the right to complain told).
+REFUSAL = {"refusal_ground": "excessive", "complaint_right_notified": True}
+
+
+def test_a_refusal_after_an_extension_is_held_to_the_first_deadline_month_by_month_as_in_the_year(roles):
+    # Both extended to 3 June; refused on 20 May, after the first deadline (3 April): late, though before the
+    # extended one (docs/rules.md: a refusal is notified within the month). Granted on 20 May: on time.
+    for outcome in ("refused", "granted"):
+        request_(at(dt.date(2025, 3, 3)), dt.date(2025, 4, 3), extended_due=dt.date(2025, 6, 3),
+                 answered=at(dt.date(2025, 5, 20)),
+                 status=RequestStatus.REFUSED if outcome == "refused" else RequestStatus.ANSWERED, outcome=outcome,
+                 **(REFUSAL if outcome == "refused" else {}))
+    # Refused before its first deadline, manifestly unfounded after it: on time, then late.
+    request_(at(dt.date(2025, 3, 10)), dt.date(2025, 4, 10), extended_due=dt.date(2025, 6, 10),
+             answered=at(dt.date(2025, 4, 1)), status=RequestStatus.REFUSED, outcome="refused", **REFUSAL)
+    request_(at(dt.date(2025, 3, 11)), dt.date(2025, 4, 11), extended_due=dt.date(2025, 6, 11),
+             answered=at(dt.date(2025, 5, 2)), status=RequestStatus.REFUSED, outcome="unfounded",
+             refusal_ground="manifestly_unfounded", complaint_right_notified=True)
+
+    march = next(m for m in selectors.rights_requests_by_month(TODAY, dashboard.TREND_MONTHS)
+                 if m.month == dt.date(2025, 3, 1))
+    assert (march.received, march.judged, march.on_time) == (4, 4, 2)
+    yearly = selectors.rights_requests_on_time_rate(2025, today=TODAY)
+    assert (yearly.numerator, yearly.denominator) == (march.on_time, march.judged)
+    # And on the page, for the DPO.
+    page = dashboard_page(admin_client("DPO", language="en"))
+    row = next(m for m in page.context["request_months"] if m["month"] == dt.date(2025, 3, 1))
+    assert (row["judged"], row["on_time"], row["late"]) == (4, 2, 2)
 
 
 def _months(count: int):

@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 else:
     ModuleAdminBase = SimpleHistoryAdmin
 
-#: The horizon of the "renewal due" list (days after the reference day).
-RENEWAL_HORIZON_DAYS = 60
 #: How many renewals the module's page lists (the full list is one click away).
 RENEWALS_SHOWN = 20
 TREND_MONTHS = 24
@@ -169,7 +167,7 @@ PEOPLE_LISTS = {
     ),
     "renewals-due": PeopleList(
         "renewals-due", _("Renewal of %(module)s due within %(days)d days"),
-        lambda module, selection: kpis.renewals_due(module, RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
+        lambda module, selection: kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
         extra_columns=((_("Counts until"), lambda module, e: _day(kpis.valid_until(module, e.last_completed_on))),),
         renewable_only=True,
     ),
@@ -325,7 +323,7 @@ class ModuleAdmin(ModuleAdminBase):
             cells = [value(employee) for _label, value in columns]
             url = reverse("admin:organization_employee_change", args=[employee.pk]) if can_see_employees else ""
             rows.append((url, cells))
-        title = str(people_list.title) % {"module": module.code, "days": RENEWAL_HORIZON_DAYS}
+        title = str(people_list.title) % {"module": module.code, "days": kpis.RENEWAL_HORIZON_DAYS}
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -409,13 +407,13 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
         "not_trained_csv_url": f"{base}not-trained/?{selection.query(format='csv')}",
     }
     if module.renewal_months:
-        due = kpis.renewals_due(module, RENEWAL_HORIZON_DAYS, day, scope)
+        due = kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, day, scope)
         shown = list(due[:RENEWALS_SHOWN])
         context.update({
             "renewals_count": due.count() if len(shown) == RENEWALS_SHOWN else len(shown),
             "renewals": [(e, kpis.valid_until(module, e.last_completed_on)) for e in shown],
             "renewals_url": f"{base}renewals-due/?{selection.query()}",
             "renewals_csv_url": f"{base}renewals-due/?{selection.query(format='csv')}",
-            "renewal_horizon": RENEWAL_HORIZON_DAYS,
+            "renewal_horizon": kpis.RENEWAL_HORIZON_DAYS,
         })
     return context
