@@ -1,7 +1,8 @@
 """The demo data set: demo users (one per role) and each app's demo records.
 
-Each app contributes a `load(user)` function listed in DEMO_LOADERS, run in this order; each is
-idempotent (creates what is missing) and returns a one-line summary.
+Each app contributes a `load(user)` function in `<app>/demo.py` (`demo_loaders`), run in the order of
+INSTALLED_APPS: the roster (organization) before the domains that name employees, reporting after the
+domains it computes from. Each is idempotent (creates what is missing) and returns a one-line summary.
 """
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
-from django.utils.module_loading import import_string
 
 from . import roles
-
-DEMO_LOADERS: tuple[str, ...] = ("organization.demo.load", "gdpr.demo.load", "compliance.demo.load", "training.demo.load",
-                                  "reporting.demo.load")
+from .discovery import app_modules
 
 #: The development password of the demo users, printed by `make run`: public, so never on a production server.
 DEFAULT_DEMO_PASSWORD = "vigie-demo-2023"
@@ -94,13 +92,18 @@ def load_users(password: str) -> dict[str, object]:
     return users
 
 
+def demo_loaders() -> list[Callable[..., str]]:
+    """The `load` of every installed app's demo module, in the order of INSTALLED_APPS (this module has none:
+    it runs them)."""
+    return [module.load for _config, module in app_modules("demo") if hasattr(module, "load")]
+
+
 def load_demo(stdout_write: Callable[[str], None] = print) -> None:
     password = demo_password()  # first: a refused load writes nothing
     roles.setup_roles()
     with transaction.atomic():
         users = load_users(password)
         stdout_write(f"users: {', '.join(users)}")
-    for path in DEMO_LOADERS:
-        loader = import_string(path)
+    for loader in demo_loaders():
         with transaction.atomic():
             stdout_write(loader(user=users["admin"]))

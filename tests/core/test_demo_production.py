@@ -33,7 +33,7 @@ def test_a_demo_server_needs_a_password_of_its_own_that_passes_the_rules(passwor
 
 def test_a_demo_server_loads_the_demo_users_with_its_own_password(monkeypatch):
     # Only the users: the whole data set takes a while and is covered by tests/core/test_demo.py.
-    monkeypatch.setattr("core.demo.DEMO_LOADERS", ())
+    monkeypatch.setattr("core.demo.demo_loaders", list)
     password = "Exposition-Vigie-2026!"
     with override_settings(VIGIE_PRODUCTION=True, VIGIE_DEMO_SERVER=True, VIGIE_DEMO_PASSWORD=password):
         call_command("load_demo", verbosity=0)
@@ -46,7 +46,7 @@ def test_a_demo_server_loads_the_demo_users_with_its_own_password(monkeypatch):
 @pytest.mark.postgres
 def test_load_demo_refuses_a_postgresql_database_on_the_development_settings(postgres, monkeypatch):
     """`DATABASE_URL` pointing at a real server through manage.py's development default: refused too."""
-    monkeypatch.setattr("core.demo.DEMO_LOADERS", ())
+    monkeypatch.setattr("core.demo.demo_loaders", list)
     with override_settings(VIGIE_PRODUCTION=False, VIGIE_DEMO_SERVER=False, VIGIE_DEMO_PASSWORD=""):
         with pytest.raises(CommandError, match="postgresql database"):
             call_command("load_demo", verbosity=0)
@@ -58,7 +58,7 @@ def test_the_development_settings_keep_the_printed_default(monkeypatch, capsys):
 
     if connection.vendor != "sqlite":
         pytest.skip("the public default goes into the embedded SQLite database only (tested on PostgreSQL above)")
-    monkeypatch.setattr("core.demo.DEMO_LOADERS", ())
+    monkeypatch.setattr("core.demo.demo_loaders", list)
     with override_settings(VIGIE_PRODUCTION=False, VIGIE_DEMO_PASSWORD=""):
         call_command("load_demo", verbosity=0)
         call_command("demo_logins")

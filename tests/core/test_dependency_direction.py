@@ -1,0 +1,152 @@
+"""Dependencies point one way (docs/architecture.md): domains → notifications, reporting → organization → core.
+
+No module of the floor apps imports a domain app, anywhere: not at the top of a module, not inside a function,
+not through `importlib.import_module("gdpr...")`, `import_string(...)`, `apps.get_model("gdpr", ...)` or a
+dotted path naming a domain's module ("gdpr.demo.load"). A domain declares what it contributes (alerts.py,
+indicators.py, retention.py, importers) and the floor reads the declarations, so that a new domain plugs in
+without touching the floor. The domains are the project's installed apps that are not floor apps: a new one
+is covered as soon as it is installed.
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+FLOOR = ("core", "organization", "notifications", "reporting")
+
+#: Imports being removed, each (file, the domain module it imports): emptied by the lead once the work that
+#: removes it is merged. The test below fails when an entry no longer matches anything, so the list cannot
+#: outlive its reason.
+PENDING: frozenset[tuple[str, str]] = frozenset({
+    # The auditor pack's training queries move to training's record declarations (issue 15, the pack's split).
+    ("reporting/auditor_pack.py", "training"),
+})
+
+#: Calls whose first argument is a dotted path to import.
+IMPORTING_CALLS = {"import_module", "import_string", "__import__"}
+#: Calls whose first argument is an app label or "app_label.model".
+APP_CALLS = {"get_model", "get_app_config", "get_models"}
+
+
+def _domains() -> frozenset[str]:
+    """The project's own installed apps (their package is in the repository) that are not floor apps."""
+    return frozenset(
+        config.name.partition(".")[0] for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(ROOT) and config.name.partition(".")[0] not in FLOOR
+    )
+
+
+def _floor_files() -> list[Path]:
+    return sorted(path for app in FLOOR for path in (ROOT / app).rglob("*.py"))
+
+
+def _is_module_path(dotted: str, domains: frozenset[str]) -> bool:
+    """Whether `dotted` names a domain app or one of its modules, or an attribute of one ("gdpr.demo.load"),
+    rather than a permission or a model label ("gdpr.view_breach", "gdpr.rightsrequest")."""
+    parts = dotted.split(".")
+    if len(parts) < 2 or parts[0] not in domains or not all(part.isidentifier() for part in parts):
+        return False  # a bare app label ("gdpr") grants permissions (core/roles.py): no import
+    base = ROOT.joinpath(*parts[:2])
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the string constants that are docstrings or bare string statements (prose, not code)."""
+    return {id(node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def domain_imports(path: Path, domains: frozenset[str]) -> Iterator[tuple[int, str]]:
+    """(line, what is imported) for every reference of `path` to a domain app."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    prose = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names if alias.name.split(".")[0] in domains)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and node.module.split(".")[0] in domains:
+                yield node.lineno, node.module
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            first, name = node.args[0].value, _call_name(node)
+            if not isinstance(first, str):
+                continue
+            if name in IMPORTING_CALLS and first.split(".")[0] in domains:
+                yield node.lineno, first
+            elif name in APP_CALLS and first.split(".")[0] in domains:
+                yield node.lineno, f"{name}({first!r})"
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose
+              and _is_module_path(node.value, domains)):
+            yield node.lineno, node.value
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def _pending(relative: str, imported: str) -> bool:
+    return any(relative == file and (imported == module or imported.startswith(f"{module}."))
+               for file, module in PENDING)
+
+
+def test_the_domains_are_the_installed_apps_beyond_the_floor():
+    domains = _domains()
+    assert {"compliance", "gdpr", "training"} <= domains
+    assert not domains & set(FLOOR)
+
+
+def test_no_floor_module_imports_a_domain_app():
+    domains = _domains()
+    found = [f"{_relative(path)}:{line}: {imported}" for path in _floor_files()
+             for line, imported in domain_imports(path, domains) if not _pending(_relative(path), imported)]
+    assert not found, ("The floor apps must not import a domain app (docs/architecture.md, \"Dependencies point "
+                       "one way\"): declare it in the domain instead.\n" + "\n".join(found))
+
+
+@pytest.mark.parametrize(("file", "module"), sorted(PENDING))
+def test_each_pending_import_still_exists(file, module):
+    path = ROOT / file
+    assert path.is_file(), f"{file} is gone: remove it from PENDING"
+    imported = [name for _line, name in domain_imports(path, _domains())]
+    assert any(name == module or name.startswith(f"{module}.") for name in imported), (
+        f"{file} no longer imports {module}: remove it from PENDING")
+
+
+@pytest.mark.parametrize("source", [
+    "from gdpr.models import Breach",
+    "import training.kpis",
+    "def f():\n    from compliance import selectors",
+    "import importlib\nimportlib.import_module('gdpr.alerts')",
+    "from django.utils.module_loading import import_string\nimport_string('training.demo.load')",
+    "from django.apps import apps\napps.get_model('gdpr', 'Breach')",
+    "from django.apps import apps\napps.get_model('gdpr.breach')",
+    "LOADERS = ('gdpr.demo.load',)",
+])
+def test_the_scan_sees_every_way_of_importing(tmp_path, source):
+    path = tmp_path / "module.py"
+    path.write_text(source, encoding="utf-8")
+    assert list(domain_imports(path, frozenset({"compliance", "gdpr", "training"})))
+
+
+@pytest.mark.parametrize("source", [
+    '"""Reads gdpr.selectors, training.kpis."""',
+    "PERMISSION = 'gdpr.view_breach'",
+    "GRANTS = {'gdpr': ('view',)}",
+    "LABEL = 'gdpr.rightsrequest'",
+    "from .models import Alert",
+    "from core.roles import can_view",
+])
+def test_the_scan_leaves_prose_permissions_and_labels_alone(tmp_path, source):
+    path = tmp_path / "module.py"
+    path.write_text(source, encoding="utf-8")
+    assert not list(domain_imports(path, frozenset({"compliance", "gdpr", "training"})))
