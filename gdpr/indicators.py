@@ -89,5 +89,5 @@ DESK = Desk(
                  records=lambda moment: Breach.objects.overdue(moment.now),
                  url=changelist("admin:gdpr_breach_changelist", "clock=overdue")),
     ),
-    panels=(Panel("rights_requests", "gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),
+    panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),
 )

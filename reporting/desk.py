@@ -6,8 +6,7 @@ INDICATORS (docs/architecture.md: reporting/ serves the domains and imports none
         items=(DeskItem("rights_requests", _("Rights requests past their deadline"), "gdpr.rightsrequest",
                         records=lambda moment: RightsRequest.objects.overdue(moment.day),
                         url=changelist("admin:gdpr_rightsrequest_changelist", "due=overdue")),),
-        panels=(Panel("rights_requests", "gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html",
-                      context=requests_panel),),
+        panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", context=requests_panel),),
     )
 
 - a `DeskItem` is a count of records to act on (overdue, or due soon) linked to the admin list that shows
@@ -74,7 +73,6 @@ class DeskItems:
 
 @dataclass(frozen=True)
 class Panel:
-    key: str
     #: The kind of record the charts count ("app_label.model"), for core.roles.can_view.
     model: str
     #: The domain's template fragment, rendered with `context(day, months)`.

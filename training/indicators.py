@@ -163,6 +163,5 @@ def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
 DESK = Desk(
     title=_("Training"), order=30,
     items=(DeskItems("training.module", _renewals_due),),
-    panels=(Panel("completion_trends", "training.completion", "admin/training/module/dashboard_trends.html",
-                  _trends_panel),),
+    panels=(Panel("training.completion", "admin/training/module/dashboard_trends.html", _trends_panel),),
 )
