@@ -6,7 +6,8 @@ Date de réponse, Issue...). Each row gets what the services would give it: a st
 dates, the deadline columns computed by `gdpr.services.rights.deadline_columns` (the services' own
 code), its identity pause, and a ledger row when its deadline is first computed or changes. A column
 absent from the file leaves the stored value as it is (the dates of a request answered in Vigie are
-not erased by a list that does not have them); a row whose dates contradict each other is rejected.
+not erased by a list that does not have them); a row whose dates contradict each other is rejected,
+with the services' rules and words (`gdpr.services.rights_rules.rights_request_problems`).
 """
 from __future__ import annotations
 

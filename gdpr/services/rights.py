@@ -4,7 +4,8 @@ Every transition locks the row, checks `REQUEST_TRANSITIONS`, validates its date
 deadline columns in one place (`_recompute_deadlines`, on `deadline_columns`, which the import uses
 too) and writes a `DeadlineEvent` whenever a deadline changes, so the admin can show the CNIL why a
 date is what it is. Errors are `ValidationError`s keyed by the argument at fault (the API answers
-400 with them, the admin shows them as messages).
+400 with them, the admin shows them as messages). The date and outcome rules themselves live in
+`rights_rules`, which the import applies to whole rows.
 """
 from __future__ import annotations
 
