@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -157,15 +156,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark the selected alerts acknowledged"), permissions=["notify"])
     def mark_acknowledged(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        now = timezone.now()
-        who = request.user.get_username()
-        count = 0
-        with transaction.atomic():
-            for alert in queryset.exclude(status=AlertStatus.ACKNOWLEDGED):
-                alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, now, who
-                alert._change_reason = "acknowledged in the admin"  # noqa: SLF001 - simple-history's API
-                alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-                count += 1
+        count = services.alerts_acknowledge(alerts=queryset, actor=request.user)
         messages.success(request, ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.",
                                            count) % {"count": count})
 

@@ -139,21 +139,6 @@ def site_url(path: str) -> str:
     return settings.VIGIE_SITE_URL.rstrip("/") + path if path else ""
 
 
-def acknowledge(alert: Alert, recipient: str, now: dt.datetime | None = None) -> bool:
-    """Mark the alert read by `recipient`; False when it already was (nothing changes)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        alert = Alert.objects.select_for_update().get(pk=alert.pk)
-        if alert.status == AlertStatus.ACKNOWLEDGED:
-            return False
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_at = now
-        alert.acknowledged_by = recipient[:254]
-        alert._change_reason = f"acknowledged by {recipient}"[:100]
-        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-    return True
-
-
 # --- sending --------------------------------------------------------------------------------------------
 
 def retry_delay(attempts: int) -> dt.timedelta:

@@ -1,5 +1,6 @@
-"""What a person does to the alert emails from the admin: send them again now, or stop the retries of
-those that could not be delivered. Each change writes a history row naming who and why."""
+"""What a person does to the alerts and their emails: acknowledge an alert (from the admin or the link
+of an email), send the emails again now, or stop the retries of those that could not be delivered.
+Each change locks its rows and writes a history row naming who and why."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,6 +18,34 @@ from .models import Alert, AlertStatus, Delivery
 from .sending import settle_alerts
 
 REASON_RESEND = "resend from the admin"
+REASON_ACKNOWLEDGED_IN_ADMIN = "acknowledged in the admin"
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: Any, by: str, reason: str, now: dt.datetime | None = None) -> bool:
+    """Mark `alert` read by `by` (a username, or the address an email went to): it is not sent again.
+    False when it already was (nothing changes: the first acknowledgement is the one kept). The row is
+    locked, so an admin action and the email link clicked at once acknowledge it once."""
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if locked.status == AlertStatus.ACKNOWLEDGED:
+        return False
+    locked.status, locked.acknowledged_at, locked.acknowledged_by = (
+        AlertStatus.ACKNOWLEDGED, now or timezone.now(), by[:254])
+    save_with_history(locked, actor=actor, reason=reason,
+                      update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    return True
+
+
+@transaction.atomic
+def alerts_acknowledge(*, alerts: QuerySet[Alert], actor: Any, now: dt.datetime | None = None) -> int:
+    """Acknowledge every alert of `alerts` in the name of `actor` (the admin action); how many changed."""
+    now = now or timezone.now()
+    pks = list(alerts.exclude(status=AlertStatus.ACKNOWLEDGED).order_by("pk").values_list("pk", flat=True))
+    return sum(
+        alert_acknowledge(alert=alert, actor=actor, by=actor.get_username(), reason=REASON_ACKNOWLEDGED_IN_ADMIN,
+                          now=now)
+        for alert in Alert.objects.filter(pk__in=pks).order_by("pk")
+    )
 
 
 @transaction.atomic

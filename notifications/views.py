@@ -18,7 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from .models import Alert
-from .sending import acknowledge, format_due, read_ack_token
+from .sending import format_due, read_ack_token
+from .services import alert_acknowledge
 
 TEMPLATE = "notifications/ack.html"
 
@@ -47,7 +48,8 @@ def ack(request: HttpRequest, token: str) -> HttpResponse:
     if alert is None:
         return _page(request, 404, heading=_("This alert no longer exists"))
     if request.method == "POST":
-        done = acknowledge(alert, recipient)
+        # No user: the link's token is the credential; the history names the address it was sent to.
+        done = alert_acknowledge(alert=alert, actor=None, by=recipient, reason=f"acknowledged by {recipient}")
         alert.refresh_from_db()
         heading = _("Alert acknowledged") if done else _("This alert was already acknowledged")
     else:

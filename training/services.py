@@ -22,7 +22,7 @@ from .choices import CompletionAnomaly, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 
 __all__ = [
-    "ReferenceModuleProtected", "attendance_record", "completion_anomaly", "completion_day", "completion_record",
+    "ReferenceModuleProtected", "attendance_record", "attendance_remove", "attendances_remove", "completion_anomaly", "completion_day", "completion_record",
     "module_create", "module_delete", "module_update", "phishing_campaign_save", "refresh_deployment_flags", "session_create", "session_update",
 ]
 
@@ -200,6 +200,26 @@ def attendance_record(*, actor: Any, session: Session, employee: Employee, minut
     attendance.role = role
     save_with_history(attendance, actor=actor, reason=reason)
     return attendance
+
+
+@transaction.atomic
+def attendance_remove(*, actor: Any, attendance: Attendance) -> None:
+    """Take one line off a session's attendance sheet (the person was not there, or it was somebody
+    else). The row is locked first, so a correction of the same line at the same time waits for it;
+    its history keeps the line as it was, with who removed it."""
+    attendances_remove(actor=actor, attendances=Attendance.objects.filter(pk=attendance.pk))
+
+
+@transaction.atomic
+def attendances_remove(*, actor: Any, attendances: Any) -> int:
+    """Remove the lines of `attendances` (a queryset), each with its history row; how many there were."""
+    locked = list(Attendance.objects.select_for_update().filter(pk__in=attendances.values("pk")).order_by("pk"))
+    for line in locked:
+        # simple-history reads these when it writes the deletion's history row.
+        line._history_user = actor
+        line._change_reason = _("Attendance removed")
+        line.delete()
+    return len(locked)
 
 
 # -- phishing campaigns ---------------------------------------------------------------------------------

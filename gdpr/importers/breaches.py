@@ -8,10 +8,11 @@ by `gdpr.deadlines.breach_notification_deadline(aware_at)`.
 What a DPO expects of her own tracker, and what is rejected with its reason:
 - a notification after the 72 hours without the reasons for the delay (optional `delay_reasons` column:
   the register must show them, Art. 33(1));
-- a decision not to notify without its reasoning (optional `decision_reasoning` column, Art. 33(5)), or
-  with a notification date;
+- a decision not to notify without its reasoning (optional `decision_reasoning` column, Art. 33(5)),
+  with a notification date, or for a breach assessed as a risk (Art. 33(1)): `breach_decision_problems`,
+  the check of `breach_decide`, in its words;
 - dates that contradict each other (notified or people informed before awareness, a date in the future);
-- `high_risk` and `risk_level` that disagree (when both columns are given).
+- `high_risk` and `risk_level` that disagree (when both columns are given: `high_risk_problem`).
 A notification date records the initial notification (a `BreachNotification` row, kept in step on
 re-import); a notified breach is taken as decided "notify" when the file does not say.
 """
@@ -33,7 +34,13 @@ from ..models import Breach, BreachNotification
 
 # The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
 MAX_COUNT = 2_147_483_647
-from ..services.breaches import breach_date_problems, elapsed, fmt
+from ..services.breaches import (
+    breach_date_problems,
+    breach_decision_problems,
+    fmt,
+    high_risk_problem,
+    late_notification_problem,
+)
 
 
 def _max_length(model: type, name: str) -> int:
@@ -56,6 +63,8 @@ PLAIN = (
     "delay_reasons", "decision_reasoning", "subjects_informed_at", "subject_categories", "subjects_count",
     "data_categories", "records_count", "likely_consequences", "measures",
 )
+#: The file's column for each argument of `breach_decide` a problem names.
+DECISION_COLUMNS = {"reasoning": "decision_reasoning"}
 #: What `prepare` loads of the stored breaches, to check a row against the fields it leaves alone.
 STORED = (
     "occurred_at", "processor_aware_at", "processor_informed_at", "notified_at", "notification_required",
@@ -151,9 +160,9 @@ class BreachImporter(Importer):
         if has_level:
             values["risk_level"] = row["risk_level"]
         if has_level and has_high:
-            if row["high_risk"] != (row["risk_level"] == RiskLevel.HIGH):
-                row.error("high_risk", _("'%(high)s' disagrees with the risk level '%(level)s'") % {
-                    "high": _("yes") if row["high_risk"] else _("no"), "level": row["risk_level"] or "–"})
+            disagreement = high_risk_problem(risk_level=row["risk_level"], high_risk=bool(row["high_risk"]))
+            if disagreement is not None:
+                row.error("high_risk", disagreement)
             values["high_risk"] = row["high_risk"]
         elif has_level:
             values["high_risk"] = row["risk_level"] == RiskLevel.HIGH
@@ -178,20 +187,20 @@ class BreachImporter(Importer):
         elif "notification_required" in row:
             values["notification_required"] = required
         if required is False:
-            if notified_at is not None:
-                row.error("notification_required", _("says no notification, but the breach was notified on %(at)s")
-                          % {"at": fmt(notified_at)})
-            elif not (values.get("decision_reasoning", stored.get("decision_reasoning")) or "").strip():
-                row.error("notification_required", _(
-                    "not notifying needs its reasoning: decision_reasoning required (Art. 33(5))"))
+            # The decision as breach_decide checks it. The risk level (the row's, _risk ran first) is held
+            # against a decision the file makes; a stored decision is not re-judged by a new level here.
+            risk_level = values.get("risk_level", stored.get("risk_level")) if "notification_required" in row else ""
+            for name, message in breach_decision_problems(
+                notification_required=False, notified_at=notified_at, risk_level=risk_level or "",
+                reasoning=values.get("decision_reasoning", stored.get("decision_reasoning")) or "",
+            ).items():
+                row.error(DECISION_COLUMNS.get(name, name), message)
         # Before awareness is reported by breach_date_problems; compared in UTC (see breaches.elapsed).
         if notified_at is not None and values["aware_at"].astimezone(dt.UTC) <= notified_at.astimezone(dt.UTC):
-            due = values["notification_due_at"]
-            reasons = values.get("delay_reasons", stored.get("delay_reasons")) or ""
-            if notified_at > due and not reasons.strip():
-                row.error("notified_at", _(
-                    "notified %(elapsed)s after awareness (deadline %(due)s): delay_reasons required (Art. 33(1))"
-                ) % {"elapsed": elapsed(values["aware_at"], notified_at), "due": fmt(due)})
+            late = late_notification_problem(aware_at=values["aware_at"], notified_at=notified_at,
+                                             delay_reasons=values.get("delay_reasons", stored.get("delay_reasons")) or "")
+            if late is not None:
+                row.error("delay_reasons", late)
 
     def stages(self, rows: list[Row]) -> Iterator[list[Row]]:
         yield rows

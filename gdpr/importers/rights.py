@@ -6,7 +6,8 @@ Date de réponse, Issue...). Each row gets what the services would give it: a st
 dates, the deadline columns computed by `gdpr.services.rights.deadline_columns` (the services' own
 code), its identity pause, and a ledger row when its deadline is first computed or changes. A column
 absent from the file leaves the stored value as it is (the dates of a request answered in Vigie are
-not erased by a list that does not have them); a row whose dates contradict each other is rejected.
+not erased by a list that does not have them); a row whose dates contradict each other is rejected,
+with the services' rules and words (`gdpr.services.rights_rules.rights_request_problems`).
 """
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.imports import Column, Importer, Row, register
@@ -33,17 +32,14 @@ from ..choices import (
     RequestStatus,
     Right,
 )
-from ..deadlines import Pause, extended_deadline, paris_date, policy_from_settings, rights_request_deadline
+from ..deadlines import Pause, paris_date, policy_from_settings
 from ..models import DeadlineEvent, RightsRequest, RightsRequestPause
-from ..services.rights import deadline_columns, extension_lateness
+from ..services.rights import deadline_columns
+from ..services.rights_rules import future_problem, rights_request_problems
 
 
 def _max_length(name: str) -> int:
     return RightsRequest._meta.get_field(name).max_length
-
-
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 RIGHT = Choice(Right, aliases={
@@ -198,13 +194,12 @@ class RightsRequestImporter(Importer):
         for name in _WORKFLOW:
             if name in row:
                 values[name] = row[name]
-        received_at = row["received_at"]
-        if received_at is not None and received_at > timezone.now():
-            row.error("received_at", _("is in the future"))
-        for name in ("answered_at", "identity_requested_at", "identity_received_at", "extension_notified_at"):
+        for name in ("received_at", "answered_at", "identity_requested_at", "identity_received_at",
+                     "extension_notified_at"):
             value = row.get(name)
-            if value is not None and value > timezone.now():
-                row.error(name, _("is in the future"))
+            problem = future_problem(value) if value is not None else None
+            if problem is not None:
+                row.error(name, problem)
         for name in self._REFUSAL:
             if name in row and row[name] not in (None, ""):
                 values[name] = row[name]
@@ -242,17 +237,15 @@ class RightsRequestImporter(Importer):
         return found
 
     def _complete(self, row: Row, old: dict[str, Any] | None, stored_pauses: list[dict[str, Any]]) -> bool:
-        """Check the row's dates together (the file's, else the stored ones) and add the status and the
-        deadline columns to `row.built`; False (with the reasons on the row) when they contradict."""
+        """Check the row's dates together (the file's, else the stored ones) with the services' rules and
+        add the status and the deadline columns to `row.built`; False (with the reasons on the row) when
+        they contradict."""
         built = row.built
         assert built is not None
         merged = {name: built[name] if name in built else (old[name] if old else None) for name in _WORKFLOW}
-        merged["extension_reason"] = merged["extension_reason"] or ""
-        merged["outcome"] = merged["outcome"] or ""
         received_at: dt.datetime = built["received_at"]
-        received_on = paris_date(received_at)
-        answered_at, outcome = merged["answered_at"], merged["outcome"]
-        notified_at, reason = merged["extension_notified_at"], merged["extension_reason"]
+        answered_at, outcome = merged["answered_at"], merged["outcome"] or ""
+        notified_at = merged["extension_notified_at"]
 
         identity = next((p for p in stored_pauses if p["reason"] == PauseReason.IDENTITY), None)
         others = [p for p in stored_pauses if p is not identity]
@@ -264,77 +257,25 @@ class RightsRequestImporter(Importer):
             asked_at, got_at = row.get("identity_requested_at"), row.get("identity_received_at")
             asked = paris_date(asked_at) if asked_at else None
             got = paris_date(got_at) if got_at else None
-            if got is not None and asked is None:
-                row.error("identity_received_at", _("the identity was received but never asked for "
-                                                    "(identity_requested_at is empty)"))
-            if asked is not None and got is not None and got < asked:
-                row.error("identity_received_at", _("%(got)s is before the identity was asked for (%(asked)s)")
-                          % {"got": _fmt(got), "asked": _fmt(asked)})
-        if asked is not None and asked < received_on:
-            row.error("identity_requested_at", _("%(asked)s is before the receipt (%(received)s)")
-                      % {"asked": _fmt(asked), "received": _fmt(received_on)})
-
-        if answered_at is not None and answered_at < received_at:
-            row.error("answered_at", _("%(answered)s is before the receipt (%(received)s)")
-                      % {"answered": _fmt(paris_date(answered_at)), "received": _fmt(received_on)})
-        if answered_at is not None and not outcome:
-            row.error("outcome", _("an answer date needs an outcome"))
-        if outcome and answered_at is None:
-            row.error("answered_at", _("an outcome needs an answer date"))
-        if answered_at is not None and asked is not None and paris_date(answered_at) < asked:
-            row.error("identity_requested_at", _("%(asked)s is after the answer (%(answered)s)")
-                      % {"asked": _fmt(asked), "answered": _fmt(paris_date(answered_at))})
-        if answered_at is not None and asked is not None and got is None:
-            if outcome == Outcome.WITHDRAWN:
-                got = max(paris_date(answered_at), asked)  # the wait ended with the withdrawal (as the service does)
-                keep = False
-            else:
-                row.error("identity_received_at", _("the request was answered while its identity check was still "
-                                                    "pending: give the date the identity was received"))
-
-        if notified_at is not None and not reason.strip():
-            row.error("extension_reason", _("an extension needs its reasons (Art. 12(3))"))
-        if reason.strip() and notified_at is None:
-            row.error("extension_notified_at", _("reasons for an extension are given but not the date the requester "
-                                                 "was told of it"))
-        if notified_at is not None and answered_at is not None and notified_at > answered_at:
-            row.error("extension_notified_at", _("%(notified)s is after the answer (%(answered)s)")
-                      % {"notified": _fmt(paris_date(notified_at)), "answered": _fmt(paris_date(answered_at))})
-        if outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
-            ground = built.get("refusal_ground") or (old or {}).get("refusal_ground") or ""
-            told = built.get("complaint_right_notified", (old or {}).get("complaint_right_notified"))
-            if not ground or not told:
-                row.error("outcome", _(
-                    "a refusal needs its ground (refusal_ground: manifestly unfounded or excessive) and the notice "
-                    "of the right to complain to the CNIL (complaint_right_notified: yes) (Art. 12(4)-(5))"))
-        elif built.get("refusal_ground"):
-            row.error("refusal_ground", _("a refusal ground goes with the outcome refused or unfounded"))
-        if notified_at is not None and notified_at < received_at:
-            row.error("extension_notified_at", _("%(notified)s is before the receipt (%(received)s)")
-                      % {"notified": _fmt(paris_date(notified_at)), "received": _fmt(received_on)})
-        if row.errors:
-            return False
-
-        pauses = [Pause(p["asked_on"], p["answered_on"]) for p in others]
-        if asked is not None:
-            pauses.append(Pause(asked, got))
-        open_pauses = [p for p in pauses if p.is_open]
-        if len(open_pauses) > 1:
-            row.error("identity_requested_at", _("another pause of this request is still open"))
-            return False
+        if answered_at is not None and asked is not None and got is None and outcome == Outcome.WITHDRAWN:
+            got = max(paris_date(answered_at), asked)  # the wait ended with the withdrawal (as rights_request_withdraw does)
+            keep = False
+        other_pauses = [Pause(p["asked_on"], p["answered_on"]) for p in others]
         try:
-            if notified_at is not None:
-                late = extension_lateness(received_at=received_at, pauses=pauses, notified_at=notified_at,
-                                          policy=self.policy)
-                if late is not None:
-                    row.error("extension_notified_at", _(
-                        "%(notified)s is after the first deadline (%(due)s): an extension must be notified "
-                        "before it (Art. 12(3))") % {"notified": _fmt(paris_date(notified_at)), "due": _fmt(late)})
-            if asked is not None and self._after_deadline(received_at, asked, notified_at, others):
-                row.error("identity_requested_at", _("%(asked)s is after the deadline had passed: a deadline that "
-                                                     "has passed cannot be suspended") % {"asked": _fmt(asked)})
+            problems = rights_request_problems(
+                received_at=received_at, answered_at=answered_at, outcome=outcome,
+                extension_notified_at=notified_at, extension_reason=merged["extension_reason"] or "",
+                refusal_ground=built.get("refusal_ground") or (old or {}).get("refusal_ground") or "",
+                complaint_right_notified=built.get("complaint_right_notified",
+                                                   (old or {}).get("complaint_right_notified")),
+                refusal_ground_given=bool(built.get("refusal_ground")),
+                identity_asked_on=asked, identity_received_on=got, other_pauses=other_pauses, policy=self.policy,
+            )
+            for name, message in problems:
+                row.error(name, message)
             if row.errors:
                 return False
+            pauses = [*other_pauses, *([Pause(asked, got)] if asked is not None else [])]
             columns = deadline_columns(received_at=received_at, pauses=pauses, extension_notified_at=notified_at,
                                        policy=self.policy)
         except ValueError as exc:  # a stored pause before a corrected receipt date, for instance
@@ -342,7 +283,7 @@ class RightsRequestImporter(Importer):
             return False
 
         built.update(columns.as_fields())
-        built["status"] = self._status(old, answered_at, outcome, bool(open_pauses), notified_at)
+        built["status"] = self._status(old, answered_at, outcome, any(p.is_open for p in pauses), notified_at)
         self.plans[built["reference"]] = _PausePlan(
             request_id=old["pk"] if old else None,
             wanted=(asked, got) if asked is not None else None,
@@ -350,15 +291,6 @@ class RightsRequestImporter(Importer):
             keep=keep,
         )
         return True
-
-    def _after_deadline(self, received_at: dt.datetime, asked: dt.date, notified_at: dt.datetime | None,
-                        others: list[dict[str, Any]]) -> bool:
-        """Whether the identity was asked for after the deadline that applied then had passed."""
-        earlier = [Pause(p["asked_on"], p["answered_on"]) for p in others
-                   if p["answered_on"] is not None and p["answered_on"] <= asked]
-        extended = notified_at is not None and paris_date(notified_at) <= asked
-        compute = extended_deadline if extended else rights_request_deadline
-        return asked > compute(received_at, pauses=earlier, policy=self.policy).due_on
 
     @staticmethod
     def _status(old: dict[str, Any] | None, answered_at: dt.datetime | None, outcome: str, paused: bool,

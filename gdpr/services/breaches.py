@@ -121,6 +121,38 @@ def late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime
     ) % {"elapsed": elapsed(aware_at, notified_at), "due": fmt(due)}
 
 
+def high_risk_problem(*, risk_level: str, high_risk: bool) -> str | None:
+    """A high risk to people (Art. 34: inform them) is the risk level "high", and the reverse."""
+    if high_risk == (risk_level == RiskLevel.HIGH):
+        return None
+    if high_risk:
+        return gettext("A high risk to people (Art. 34) goes with the risk level 'high'.")
+    return gettext("The risk level 'high' is a high risk to people (Art. 34).")
+
+
+def breach_decision_problems(
+    *, notification_required: bool, reasoning: str, notified_at: dt.datetime | None, risk_level: str
+) -> dict[str, str]:
+    """Why a decision on notifying the CNIL cannot stand (empty when it can), the first reason only.
+
+    Not notifying needs its reasoning (Art. 33(5)), is possible only when the breach is unlikely to
+    result in a risk (Art. 33(1)), and not once the CNIL was notified. Shared by `breach_decide` and
+    the importer (keys are the service's arguments: `notification_required`, `reasoning`).
+    """
+    if notification_required:
+        return {}
+    if notified_at is not None:
+        return {"notification_required": gettext(
+            "The CNIL was notified on %(at)s: the decision cannot be not to notify.") % {"at": fmt(notified_at)}}
+    if risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
+        return {"notification_required": gettext(
+            "The breach is assessed as '%(level)s': only a breach unlikely to result in a risk may go "
+            "unnotified (Art. 33(1)).") % {"level": RiskLevel(risk_level).label}}
+    if not (reasoning or "").strip():
+        return {"reasoning": gettext("Deciding not to notify needs its reasoning (Art. 33(5)).")}
+    return {}
+
+
 def breach_problems(breach: Breach) -> dict[str, str]:
     """The contradictions of a breach as edited (its facts and clock dates against what is recorded).
 
@@ -313,11 +345,9 @@ def breach_assess(
     if not (reasoning or "").strip():
         problems["reasoning"] = gettext("The risk assessment needs its reasoning.")
     is_high = risk_level == RiskLevel.HIGH
-    if high_risk is not None and "risk_level" not in problems and bool(high_risk) != is_high:
-        problems["high_risk"] = (
-            gettext("A high risk to people (Art. 34) goes with the risk level 'high'.") if high_risk
-            else gettext("The risk level 'high' is a high risk to people (Art. 34).")
-        )
+    if high_risk is not None and "risk_level" not in problems:
+        if (disagreement := high_risk_problem(risk_level=risk_level, high_risk=bool(high_risk))) is not None:
+            problems["high_risk"] = disagreement
     _check(problems)
     locked.risk_level = risk_level
     locked.risk_reasoning = reasoning.strip()
@@ -343,16 +373,8 @@ def breach_decide(*, actor: Any, breach: Breach, notification_required: bool, re
     if notification_required is None:
         raise ValidationError({"notification_required": gettext("Say whether the CNIL must be notified (yes or no).")})
     reasoning = (reasoning or "").strip()
-    if not notification_required:
-        if locked.notified_at is not None:
-            raise ValidationError({"notification_required": gettext(
-                "The CNIL was notified on %(at)s: the decision cannot be not to notify.") % {"at": fmt(locked.notified_at)}})
-        if locked.risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
-            raise ValidationError({"notification_required": gettext(
-                "The breach is assessed as '%(level)s': only a breach unlikely to result in a risk may go "
-                "unnotified (Art. 33(1)).") % {"level": locked.get_risk_level_display()}})
-        if not reasoning:
-            raise ValidationError({"reasoning": gettext("Deciding not to notify needs its reasoning (Art. 33(5)).")})
+    _check(breach_decision_problems(notification_required=bool(notification_required), reasoning=reasoning,
+                                    notified_at=locked.notified_at, risk_level=locked.risk_level))
     locked.notification_required = bool(notification_required)
     locked.decision_reasoning = reasoning
     text = gettext("decided: notify the CNIL") if notification_required else gettext("decided: no notification")

@@ -4,7 +4,8 @@ Every transition locks the row, checks `REQUEST_TRANSITIONS`, validates its date
 deadline columns in one place (`_recompute_deadlines`, on `deadline_columns`, which the import uses
 too) and writes a `DeadlineEvent` whenever a deadline changes, so the admin can show the CNIL why a
 date is what it is. Errors are `ValidationError`s keyed by the argument at fault (the API answers
-400 with them, the admin shows them as messages).
+400 with them, the admin shows them as messages). The date and outcome rules themselves live in
+`rights_rules`, which the import applies to whole rows.
 """
 from __future__ import annotations
 
@@ -42,6 +43,18 @@ from ..deadlines import (
     rights_request_deadline,
 )
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
+from .rights_rules import (
+    complaint_notice_problem,
+    extension_lateness,
+    extension_reason_problem,
+    future_problem,
+    info_received_problem,
+    late_extension_problem,
+    not_before_receipt_problem,
+    passed_deadline_problem,
+    refusal_ground_problem,
+    rights_request_problems,
+)
 
 __all__ = [
     "DESCRIPTIVE_FIELDS",
@@ -58,6 +71,7 @@ __all__ = [
     "rights_request_set_handler",
     "rights_request_start",
     "rights_request_update",
+    "rights_request_problems",
     "rights_request_withdraw",
     "next_reference",
     "allowed_actions",
@@ -149,23 +163,6 @@ def deadline_columns(
     return DeadlineColumns(first.due_on, extended_on, extended_on or first.due_on, explanation)
 
 
-def extension_lateness(
-    *,
-    received_at: dt.datetime,
-    pauses: Iterable[Pause],
-    notified_at: dt.datetime,
-    policy: DeadlinePolicy | None = None,
-) -> dt.date | None:
-    """The first deadline when `notified_at` falls after it (the extension is then void), else None.
-
-    Art. 12(3): the requester must be told of the extension, with reasons, within the first month.
-    A pause still open on the notification day counts up to that day (the deadline was suspended).
-    """
-    notified_on = paris_date(notified_at)
-    first = rights_request_deadline(received_at, pauses=list(pauses), as_of=notified_on, policy=policy)
-    return first.due_on if notified_on > first.due_on else None
-
-
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
@@ -189,24 +186,18 @@ def _day(value: dt.date | dt.datetime, field: str) -> dt.date:
     raise ValidationError({field: _("A date is required.")})
 
 
+def _raise(field: str, problem: str | None) -> None:
+    """The transitions stop at the first rule of `rights_rules` that does not hold."""
+    if problem is not None:
+        raise ValidationError({field: problem})
+
+
 def _not_in_future(field: str, value: dt.date | dt.datetime) -> None:
-    if isinstance(value, dt.datetime):
-        if value > timezone.now():
-            raise ValidationError({field: _("This date is in the future.")})
-    elif value > timezone.localdate():
-        raise ValidationError({field: _("This date is in the future.")})
+    _raise(field, future_problem(value))
 
 
 def _not_before_receipt(field: str, value: dt.date | dt.datetime, request: RightsRequest) -> None:
-    if isinstance(value, dt.datetime):
-        too_early = value < request.received_at
-    else:
-        too_early = value < paris_date(request.received_at)
-    if too_early:
-        raise ValidationError(
-            {field: _("This date is before the receipt of the request (%(received)s).")
-             % {"received": timezone.localtime(request.received_at).strftime("%d/%m/%Y %H:%M")}}
-        )
+    _raise(field, not_before_receipt_problem(value, request.received_at))
 
 
 def _in_choices(field: str, value: str, choices: type, *, allow_blank: bool = False) -> str:
@@ -497,9 +488,7 @@ def rights_request_pause(
     if last_answer is not None and asked_on < last_answer.answered_on:
         raise ValidationError({"asked_on": _("This date is before the end of the previous pause (%(date)s).")
                                % {"date": _fmt(last_answer.answered_on)}})
-    if locked.applicable_due_on is not None and asked_on > locked.applicable_due_on:
-        raise ValidationError({"asked_on": _("The deadline (%(due)s) had already passed: it cannot be suspended.")
-                               % {"due": _fmt(locked.applicable_due_on)}})
+    _raise("asked_on", passed_deadline_problem(asked_on, locked.applicable_due_on))
     pause = RightsRequestPause(request=locked, asked_on=asked_on, reason=reason, note=note)
     _save_pause(pause, actor=actor, reason=_("information asked for"))
     return _transition(
@@ -525,10 +514,7 @@ def rights_request_resume(*, request: RightsRequest, actor: Any, answered_on: dt
         raise ValidationError({"status": _("This request has no open pause to end.")})
     answered_on = _day(answered_on, "answered_on")
     _not_in_future("answered_on", answered_on)
-    if answered_on < pause.asked_on:
-        raise ValidationError({"answered_on": _("The information cannot be received (%(answered)s) before it was "
-                                                "asked for (%(asked)s).")
-                               % {"answered": _fmt(answered_on), "asked": _fmt(pause.asked_on)}})
+    _raise("answered_on", info_received_problem(pause.asked_on, answered_on))
     pause.answered_on = answered_on
     _save_pause(pause, actor=actor, reason=_("information received"))
     return _transition(
@@ -553,18 +539,12 @@ def rights_request_extend(
     if locked.status != RequestStatus.PAUSED:
         _check_transition(locked, RequestStatus.EXTENDED)
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("The reasons for the extension are required: the requester must be "
-                                           "told them (Art. 12(3)).")})
+    _raise("reason", extension_reason_problem(reason))
     notified_at = _aware(notified_at, "notified_at")
     _not_in_future("notified_at", notified_at)
     _not_before_receipt("notified_at", notified_at, locked)
-    late = extension_lateness(received_at=locked.received_at, pauses=_pauses_of(locked), notified_at=notified_at)
-    if late is not None:
-        raise ValidationError({"notified_at": _(
-            "The requester was told on %(notified)s, after the first deadline (%(due)s): an extension must be "
-            "notified before it (Art. 12(3))."
-        ) % {"notified": _fmt(paris_date(notified_at)), "due": _fmt(late)}})
+    _raise("notified_at", late_extension_problem(received_at=locked.received_at, pauses=_pauses_of(locked),
+                                                 notified_at=notified_at))
     locked.extension_notified_at = notified_at
     locked.extension_reason = reason
     target = None if locked.status == RequestStatus.PAUSED else RequestStatus.EXTENDED
@@ -617,14 +597,9 @@ def rights_request_refuse(
     the same deadline: a late refusal is recorded, and counts as late."""
     locked = _lock(request)
     _check_transition(locked, RequestStatus.REFUSED)
-    if not ground:
-        raise ValidationError({"ground": _("A refusal needs its ground: manifestly unfounded or excessive "
-                                           "(Art. 12(5)).")})
+    _raise("ground", refusal_ground_problem(ground))
     ground = _in_choices("ground", ground, RefusalGround)
-    if complaint_right_notified is not True:
-        raise ValidationError({"complaint_right_notified": _(
-            "A refusal must tell the requester of the right to complain to the CNIL (Art. 12(4)): confirm it did."
-        )})
+    _raise("complaint_right_notified", complaint_notice_problem(complaint_right_notified))
     channel = _in_choices("channel", channel, Channel, allow_blank=True)
     locked.answered_at = _check_end(locked, answered_at)
     locked.refusal_ground = ground

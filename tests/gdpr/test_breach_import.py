@@ -110,8 +110,8 @@ def test_a_late_notification_without_delay_reasons_is_rejected(tmp_path):
     ))
     assert run_import_command("breaches", path).exit_code == 1
     assert rejects(tmp_path) == [
-        ["2", "notified_at: notified 95 h after awareness (deadline 31/03/2025 11:00): delay_reasons required "
-              "(Art. 33(1))"]]
+        ["2", "delay_reasons: Notified 95 h after awareness, past the deadline of 31/03/2025 11:00: the reasons for "
+              "the delay are required (Art. 33(1))."]]
     assert list(Breach.objects.values_list("reference", flat=True)) == ["LATE-OK"]
 
 
@@ -140,13 +140,29 @@ def test_contradictions_are_rejected_with_their_reason(tmp_path):
         ["3", "notified_at: The notification (27/03/2025 10:00) cannot be dated before awareness (28/03/2025 10:00)."],
         ["4", "subjects_informed_at: The data subjects cannot have been informed (27/03/2025 10:00) before awareness "
               "(28/03/2025 10:00)."],
-        ["5", "notification_required: not notifying needs its reasoning: decision_reasoning required (Art. 33(5))"],
-        ["6", "notification_required: says no notification, but the breach was notified on 29/03/2025 10:00"],
-        ["7", "high_risk: 'yes' disagrees with the risk level 'risk'"],
+        ["5", "decision_reasoning: Deciding not to notify needs its reasoning (Art. 33(5))."],
+        ["6", "notification_required: The CNIL was notified on 29/03/2025 10:00: the decision cannot be not to "
+              "notify."],
+        ["7", "high_risk: A high risk to people (Art. 34) goes with the risk level 'high'."],
         ["8", "aware_at: 04/11/2025 10:00 is in the future."],
         ["9", "subjects_count: '-4' is less than 0"],
     ]
     assert list(Breach.objects.values_list("reference", flat=True)) == ["OK"]
+
+
+def test_a_decision_not_to_notify_a_breach_assessed_as_a_risk_is_rejected_as_breach_decide_does(tmp_path):
+    """Issue 15, item 3: the import accepted "no notification" for a breach it assessed as a risk, which
+    breach_decide refuses (Art. 33(1)); a breach unlikely to result in a risk may still go unnotified."""
+    path = write(tmp_path, (
+        "reference;aware_at;notification_required;decision_reasoning;risk_level\n"
+        "RISKY;28/03/2025 10:00;non;Chiffré;risk\n"
+        "NONE;28/03/2025 10:00;non;Chiffré;none\n"
+    ))
+    assert run_import_command("breaches", path).exit_code == 1
+    assert rejects(tmp_path) == [
+        ["2", "notification_required: The breach is assessed as 'Risk': only a breach unlikely to result in a risk "
+              "may go unnotified (Art. 33(1))."]]
+    assert list(Breach.objects.values_list("reference", "notification_required")) == [("NONE", False)]
 
 
 def test_an_import_cannot_remove_a_recorded_notification(tmp_path):

@@ -143,17 +143,17 @@ def test_contradictions_are_rejected_with_their_reason(tmp_path):
     assert result.exit_code == 1
     assert "created 1" in result.stdout and "rejected 12" in result.stdout
     reasons = rejects(tmp_path)
-    assert "answered_at: 01/03/2025 is before the receipt (05/03/2025)" in reasons["R1"]
-    assert "identity_received_at: 08/03/2025 is before the identity was asked for (10/03/2025)" in reasons["R2"]
-    assert "extension_notified_at: 08/04/2025 is after the first deadline (07/04/2025)" in reasons["R3"]
-    assert "extension_reason: an extension needs its reasons" in reasons["R4"]
+    assert "answered_at: This date is before the receipt of the request (05/03/2025 00:00)." in reasons["R1"]
+    assert "identity_received_at: The information cannot be received (08/03/2025) before it was asked for (10/03/2025)." in reasons["R2"]
+    assert "extension_notified_at: The requester was told on 08/04/2025, after the first deadline (07/04/2025)" in reasons["R3"]
+    assert "extension_reason: The reasons for the extension are required" in reasons["R4"]
     assert "answered_at: an outcome needs an answer date" in reasons["R5"]
     assert "outcome: an answer date needs an outcome" in reasons["R6"]
     assert "right: 'teleport' is not one of" in reasons["R7"]
     assert "never asked for" in reasons["R8"]
     assert "identity check was still pending" in reasons["R9"]
-    assert "after the deadline had passed" in reasons["R10"]
-    assert "received_at: is in the future" in reasons["R11"]
+    assert "identity_requested_at: The deadline (07/04/2025) had already passed: it cannot be suspended." in reasons["R10"]
+    assert "received_at: This date is in the future." in reasons["R11"]
     assert "not the date the requester was told" in reasons["R12"]
     assert list(RightsRequest.objects.values_list("reference", flat=True)) == ["OK1"]
     assert not RightsRequestPause.objects.exists()
@@ -275,7 +275,10 @@ def test_a_refusal_needs_its_ground_and_the_notice_of_the_right_to_complain(tmp_
     assert result.exit_code == 1
     reasons = rejects(tmp_path)
     assert set(reasons) == {"R-1", "R-3"}
-    assert "Art. 12(4)-(5)" in reasons["R-1"]
+    assert "refusal_ground: A refusal needs its ground: manifestly unfounded or excessive (Art. 12(5))." in reasons["R-1"]
+    assert ("complaint_right_notified: A refusal must tell the requester of the right to complain to the CNIL "
+            "(Art. 12(4)): confirm it did.") in reasons["R-1"]
+    assert "refusal_ground: a refusal ground goes with the outcome refused or unfounded" in reasons["R-3"]
     refused = RightsRequest.objects.get(reference="R-2")
     assert (refused.status, refused.refusal_ground, refused.complaint_right_notified) == (
         RequestStatus.REFUSED, "manifestly_unfounded", True)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from notifications.models import Alert
 from notifications.sending import ack_token, ack_url
+from tests.locks import record_locks
 
 PARIS = ZoneInfo("Europe/Paris")
 pytestmark = pytest.mark.django_db
@@ -41,20 +42,23 @@ def test_get_shows_the_alert_and_changes_nothing(client, alert):
     assert alert.status == "sent" and alert.acknowledged_at is None
 
 
-def test_post_acknowledges_once_in_the_name_of_the_recipient_with_history(client, alert):
+def test_post_acknowledges_once_in_the_name_of_the_recipient_with_history(client, alert, monkeypatch):
+    locked = record_locks(monkeypatch)  # through notifications.services.alert_acknowledge, which locks the alert
     response = client.post(url(alert, "handler@example.org"))
     assert response.status_code == 200
     alert.refresh_from_db()
     assert alert.status == "acknowledged" and alert.acknowledged_by == "handler@example.org"
     assert alert.acknowledged_at is not None
     last = alert.history.latest()
-    assert last.status == "acknowledged" and "handler@example.org" in last.history_change_reason
+    assert (last.status, last.history_change_reason, last.history_user) == (
+        "acknowledged", "acknowledged by handler@example.org", None)
     first_at = alert.acknowledged_at
     again = client.post(url(alert, "dpo@example.org"))  # a second click: already done, nothing changes
     assert again.status_code == 200
     alert.refresh_from_db()
     assert alert.acknowledged_by == "handler@example.org" and alert.acknowledged_at == first_at
     assert alert.history.count() == 2
+    assert locked == [Alert, Alert]
 
 
 def test_an_expired_link_is_a_clear_400(client, settings, alert, monkeypatch):

@@ -12,6 +12,7 @@ from notifications.models import Alert, Delivery
 from notifications.sweep import sweep
 from tests.clients import admin_client
 from tests.factories import UserFactory
+from tests.locks import record_locks
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:notifications_alert_changelist"
@@ -192,3 +193,22 @@ def test_the_auditor_cannot_stop_the_retries():
     client.post(reverse(CHANGELIST), {"action": "close_unsent", "_selected_action": [alert.pk], "apply": "1",
                                       "reason": "no"})
     assert Delivery.objects.get(alert=alert).status == "pending"
+
+
+def test_the_acknowledge_action_goes_through_the_service_with_a_lock_and_a_history_reason(monkeypatch):
+    """Issue 15, item 3: the action wrote the alerts itself; `alerts_acknowledge` locks each one and
+    names who acknowledged it, and why, in its history."""
+    _req, alert = swept_alert()
+    user = UserFactory(groups=["DPO"])
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    locked = record_locks(monkeypatch)
+    client.post(reverse(CHANGELIST), {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
+    assert Alert in locked
+    last = alert.history.latest()
+    assert (last.status, last.history_change_reason, last.history_user) == (
+        "acknowledged", "acknowledged in the admin", user)
+    client.post(reverse(CHANGELIST), {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
+    assert alert.history.count() == 2  # created by the sweep, acknowledged once

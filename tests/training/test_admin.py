@@ -14,6 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from tests.clients import admin_client, messages_of
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
+from tests.locks import record_locks
 from tests.spreadsheet_checks import csv_fields, formula_fields
 from tests.training.factories import (
     AttendanceFactory,
@@ -439,6 +440,49 @@ def test_the_attendance_sheet_is_corrected_and_lines_removed_in_the_session_page
     response = client_for("Training manager").post(f"{SESSIONS}{session.pk}/change/", data)
     assert response.status_code == 302
     assert list(session.attendances.values_list("employee_id", "minutes_attended")) == [(kept.employee_id, 60)]
+    gone = Attendance.history.filter(id=removed.pk).latest()
+    assert (gone.history_type, gone.history_change_reason) == ("-", "Attendance removed")
+    assert gone.history_user is not None
+
+
+def removal_of(attendance: Attendance):
+    """The history row of the line's removal: what it was, who removed it and why."""
+    return Attendance.history.filter(id=attendance.pk, history_type="-").get()
+
+
+def test_an_attendance_removed_on_its_delete_page_goes_through_the_service(monkeypatch):
+    """Issue 15, item 3: the delete page deleted the row itself; `attendance_remove` locks it and records
+    the reason of the removal."""
+    line = AttendanceFactory()
+    locked = record_locks(monkeypatch)
+    response = client_for("Training manager").post(f"{ATTENDANCES}{line.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Attendance.objects.exists()
+    assert Attendance in locked
+    removal = removal_of(line)
+    assert removal.history_change_reason == "Attendance removed" and removal.history_user is not None
+
+
+def test_attendances_removed_with_delete_selected_go_through_the_service(monkeypatch):
+    lines = [AttendanceFactory(), AttendanceFactory()]
+    locked = record_locks(monkeypatch)
+    response = client_for("Training manager").post(ATTENDANCES, {
+        "action": "delete_selected", ACTION_CHECKBOX_NAME: [line.pk for line in lines], "post": "yes"})
+    assert response.status_code == 302 and not Attendance.objects.exists()
+    assert Attendance in locked
+    assert [removal_of(line).history_change_reason for line in lines] == ["Attendance removed"] * 2
+
+
+def test_the_attendance_sheet_removes_its_lines_under_a_lock(monkeypatch):
+    session = SessionFactory()
+    line = AttendanceFactory(session=session)
+    data = session_post(session.module, [
+        {"id": line.pk, "employee": line.employee_id, "minutes_attended": "90", "role": "participant",
+         "DELETE": "on"},
+    ], **{"attendances-INITIAL_FORMS": "1", "held_on": "2023-03-14", "attendances-0-session": session.pk})
+    data.pop("reference")
+    locked = record_locks(monkeypatch)
+    assert client_for("Training manager").post(f"{SESSIONS}{session.pk}/change/", data).status_code == 302
+    assert Attendance in locked and removal_of(line).history_change_reason == "Attendance removed"
 
 
 def test_a_session_of_an_e_learning_module_cannot_be_created():

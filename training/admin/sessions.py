@@ -1,7 +1,8 @@
 """Admin of the workshop and virtual-class sessions with their attendance sheet, and of the attendances.
 
 Wiring only: a session is created by `services.session_create` (reference generated when left empty) and
-changed by `session_update`; each line of the sheet is written by `services.attendance_record`. Whether a
+changed by `session_update`; each line of the sheet is written by `services.attendance_record` and
+removed by `services.attendance_remove` (the sheet, the delete page and "delete selected" alike). Whether a
 line counts as trained is the module's rule (more than its minimum minutes: `Module.attendance_floor`,
 `training.querysets.qualifying_q`), shown on every line.
 """
@@ -175,7 +176,7 @@ class SessionAdmin(SessionAdminBase):
             existing = line.instance if line.instance.pk else None
             if line in deleted:
                 if existing is not None:
-                    Attendance.objects.get(pk=existing.pk).delete()  # the history row names the request's user
+                    services.attendance_remove(actor=request.user, attendance=existing)
                     deleted_objects.append(existing)
                 continue
             if not line.has_changed() or not getattr(line, "cleaned_data", None):
@@ -183,7 +184,7 @@ class SessionAdmin(SessionAdminBase):
             data = line.cleaned_data
             if existing is not None and "employee" in line.changed_data:
                 # Another person on this line: the first one's attendance goes, the new one's is recorded.
-                Attendance.objects.get(pk=existing.pk).delete()
+                services.attendance_remove(actor=request.user, attendance=existing)
                 existing = None
             line.instance = services.attendance_record(
                 actor=request.user, session=session, employee=data["employee"],
@@ -247,3 +248,10 @@ class AttendanceAdmin(AttendanceAdminBase):
         adopt(obj, services.attendance_record(actor=request.user, session=session, employee=employee,
                                               minutes_attended=data["minutes_attended"],
                                               role=data.get("role") or "participant"))
+
+    # The delete page and the "delete selected" action remove lines through the service (lock, history).
+    def delete_model(self, request: HttpRequest, obj: Attendance) -> None:
+        services.attendance_remove(actor=request.user, attendance=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Attendance]) -> None:
+        services.attendances_remove(actor=request.user, attendances=queryset)
