@@ -37,7 +37,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, badge
 
-from .. import catalogue, export, registry, services, visibility
+from .. import catalogue, exports, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
 from .common import change_text, file_response, shown_records, status_badge, value_text
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 else:
     ReportingYearAdminBase = SimpleHistoryAdmin
 
-#: The auditor pack's format (reporting/auditor_pack.py) beside the export's (reporting/export.py).
+#: The auditor pack's format (reporting/auditor_pack.py) beside the export's (reporting/exports.py).
 PACK = "zip"
 PACK_CONTENT_TYPE = "application/zip"
 
@@ -472,12 +472,12 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             return file_response(pack, PACK_CONTENT_TYPE, pack_filename(year))
         # The values the user may read (reporting/visibility.py); the command line exports them all.
         if fmt == "json":
-            content: bytes | str = json.dumps(export.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
+            content: bytes | str = json.dumps(exports.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
         elif fmt == "csv":
-            content = export.as_csv(year, user=request.user)
+            content = exports.as_csv(year, user=request.user)
         else:
-            content = export.as_xlsx(year, user=request.user)
-        return file_response(content, export.CONTENT_TYPES[fmt], export.filename(year, fmt))
+            content = exports.as_xlsx(year, user=request.user)
+        return file_response(content, exports.CONTENT_TYPES[fmt], exports.filename(year, fmt))
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         from .dashboard import dashboard_view

@@ -18,7 +18,7 @@ from core.api.permissions import StrictModelPermissions
 from core.api.schema import AutoSchema
 from core.api.serializers import DateTimeField
 
-from .. import export, services, visibility
+from .. import exports, services, visibility
 from ..models import IndicatorValue
 
 _WITHHELD = ("null when `status` is `withheld`: the year is not frozen and the caller's role may not view every "
@@ -82,4 +82,4 @@ class IndicatorsExportView(APIView):
             year_value = services.check_year(year)
         except services.ReportingError as exc:
             return Response({"year": [str(exc)]}, status=400)
-        return Response(export.as_dict(year_value, user=request.user))
+        return Response(exports.as_dict(year_value, user=request.user))

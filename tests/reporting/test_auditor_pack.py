@@ -376,10 +376,10 @@ def test_the_manifest_detects_a_tampered_file(data, tmp_path):
 
 
 def test_the_json_export_is_the_indicators_export(data):
-    from reporting import export
+    from reporting import exports
 
     files = unzip(auditor_pack.build_pack(YEAR, now=NOW))
-    assert json.loads(files[f"indicators-{YEAR}.json"]) == export.as_dict(YEAR, now=NOW)
+    assert json.loads(files[f"indicators-{YEAR}.json"]) == exports.as_dict(YEAR, now=NOW)
     assert files[f"indicators-{YEAR}.xlsx"].startswith(b"PK")
 
 
