@@ -1006,7 +1006,7 @@ def record_sources(year: int, codes: Iterable[str] | None = None) -> Iterator[So
                      .only("records", "status", "records_sha256", "computed_at").get())
             yield Source(code, value.records or [], "snapshot", value.status, value.records_sha256, value.computed_at)
         else:
-            evaluated = services.evaluate(year, codes=[code])[code]
+            evaluated = services.year_evaluate(year, codes=[code])[code]
             yield Source(code, evaluated.records, "evaluated", evaluated.status, evaluated.records_sha256)
 
 
@@ -1314,7 +1314,7 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
     line). ReportingError for a bad year, ValueError for a bad rate."""
     from . import exports
 
-    year = services.check_year(year)
+    year = services.year_check(year)
     rate = resolve_sample_rate(sample_rate)
     seed = resolve_seed(year, seed)
     now = now or timezone.now()

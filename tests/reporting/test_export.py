@@ -72,8 +72,8 @@ def test_previous_values_come_from_the_frozen_snapshot_of_the_year_before():
     received(2022, 2)
     received(2023, 5)
     assert by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS"]["previous_value"] == 2  # computed now
-    services.compute_year(2022)
-    services.freeze(2022, UserFactory())
+    services.year_compute(2022)
+    services.year_freeze(2022, UserFactory())
     received(2022, 4)  # recorded after the freeze: the frozen figure stays the published one
     item = by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS"]
     assert (item["value"], item["previous_value"]) == (5, 2)
@@ -81,9 +81,9 @@ def test_previous_values_come_from_the_frozen_snapshot_of_the_year_before():
 
 
 def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
-    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
+    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
                                actor=UserFactory(), source_reference="Index égalité 2023, déclaré le 01/03/2024")
-    services.save_manual_value(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
+    services.manual_value_save(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
                                actor=UserFactory(), source_reference="Index égalité 2022")
     items = by_code(exports.as_dict(2023))
     index = items["E10_GENDER_EQUALITY_INDEX"]
@@ -93,7 +93,7 @@ def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
 
 
 def test_a_formula_typed_in_a_manual_value_is_written_as_text_in_the_csv_and_the_xlsx():
-    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
+    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
                                actor=UserFactory(), source_reference="-2+3", comment=PAYLOADS[0])
     text = exports.as_csv(2023)
     assert formula_fields(text) == []
@@ -159,7 +159,7 @@ def test_the_api_serves_the_export_to_readers_and_names_a_bad_year(roles, client
 
 
 def test_the_first_year_exports_without_a_previous_year(roles):
-    """Found by schemathesis: the first accepted year used to compute year - 1, which check_year refuses (500)."""
+    """Found by schemathesis: the first accepted year used to compute year - 1, which year_check refuses (500)."""
     data = exports.as_dict(services.FIRST_YEAR)
     assert data["indicators"] and all(item["previous_value"] is None for item in data["indicators"])
     response = api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR}")

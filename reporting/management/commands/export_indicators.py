@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year: str, fmt: str, output: str | None = None, **options) -> None:
         try:
-            year_value = services.check_year(year)
+            year_value = services.year_check(year)
         except services.ReportingError as exc:
             raise CommandError(str(exc)) from exc
         if fmt == "xlsx" and not output:
