@@ -268,7 +268,7 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     def clock_explanation(self, obj: Breach) -> str:
         if obj.pk is None:
             return "–"
-        return format_html_join("", "<p>{}</p>", ((line,) for line in services.clock_explanation(obj).splitlines()))
+        return format_html_join("", "<p>{}</p>", ((line,) for line in services.breach_clock_explanation(obj).splitlines()))
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:

@@ -3,7 +3,7 @@
 Headers of a French tracker are accepted (Référence, Date de réception, Droit, Canal, Catégorie,
 Date demande d'identité, Date réception identité, Date notification prolongation, Motif prolongation,
 Date de réponse, Issue...). Each row gets what the services would give it: a status derived from its
-dates, the deadline columns computed by `gdpr.services.rights.deadline_columns` (the services' own
+dates, the deadline columns computed by `gdpr.services.rights.rights_request_deadline_columns` (the services' own
 code), its identity pause, and a ledger row when its deadline is first computed or changes. A column
 absent from the file leaves the stored value as it is (the dates of a request answered in Vigie are
 not erased by a list that does not have them); a row whose dates contradict each other is rejected.
@@ -35,7 +35,7 @@ from ..choices import (
 )
 from ..deadlines import Pause, extended_deadline, paris_date, policy_from_settings, rights_request_deadline
 from ..models import DeadlineEvent, RightsRequest, RightsRequestPause
-from ..services.rights import deadline_columns, extension_lateness
+from ..services.rights import rights_request_deadline_columns, rights_request_extension_lateness
 
 
 def _max_length(name: str) -> int:
@@ -324,8 +324,8 @@ class RightsRequestImporter(Importer):
             return False
         try:
             if notified_at is not None:
-                late = extension_lateness(received_at=received_at, pauses=pauses, notified_at=notified_at,
-                                          policy=self.policy)
+                late = rights_request_extension_lateness(received_at=received_at, pauses=pauses,
+                                                         notified_at=notified_at, policy=self.policy)
                 if late is not None:
                     row.error("extension_notified_at", _(
                         "%(notified)s is after the first deadline (%(due)s): an extension must be notified "
@@ -335,8 +335,8 @@ class RightsRequestImporter(Importer):
                                                      "has passed cannot be suspended") % {"asked": _fmt(asked)})
             if row.errors:
                 return False
-            columns = deadline_columns(received_at=received_at, pauses=pauses, extension_notified_at=notified_at,
-                                       policy=self.policy)
+            columns = rights_request_deadline_columns(received_at=received_at, pauses=pauses,
+                                                      extension_notified_at=notified_at, policy=self.policy)
         except ValueError as exc:  # a stored pause before a corrected receipt date, for instance
             row.error("received_at", str(exc))
             return False

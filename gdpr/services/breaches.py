@@ -1,7 +1,7 @@
 """Services of the personal-data breaches (GDPR Art. 33-34); their register export is gdpr/exports/breaches.py.
 
 The only writers of `Breach` and `BreachNotification` besides the importer (which applies the same
-rules through `breach_date_problems` and `late_notification_problem`). The 72-hour clock counts from
+rules through `breach_date_problems` and `breach_late_notification_problem`). The 72-hour clock counts from
 our awareness (docs/rules.md, "Personal-data breaches"); `notification_due_at` is always
 `gdpr.deadlines.breach_notification_deadline(aware_at)`, never typed in. Each transition locks the row,
 checks what the law and the facts allow (ValidationError with field messages, nothing written) and
@@ -109,7 +109,7 @@ def breach_date_problems(
     return problems
 
 
-def late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str) -> str | None:
+def breach_late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str) -> str | None:
     """Why a notification after the 72 hours cannot be recorded without the reasons for the delay."""
     due = breach_notification_deadline(aware_at)
     if notified_at <= due or (delay_reasons or "").strip():
@@ -139,14 +139,14 @@ def breach_problems(breach: Breach) -> dict[str, str]:
         return {"aware_at": gettext("Awareness cannot be after the information of the data subjects (%(at)s).") % {
             "at": fmt(breach.subjects_informed_at)}}
     if breach.notified_at is not None:
-        late = late_notification_problem(aware_at=breach.aware_at, notified_at=breach.notified_at,
+        late = breach_late_notification_problem(aware_at=breach.aware_at, notified_at=breach.notified_at,
                                          delay_reasons=breach.delay_reasons)
         if late:
             return {"aware_at": late}
     return {}
 
 
-def clock_explanation(breach: Breach) -> str:
+def breach_clock_explanation(breach: Breach) -> str:
     """The 72-hour clock in words, with the processor's dates when a processor found the breach."""
     lines = [breach_deadline_explanation(breach.aware_at)]
     if breach.processor_aware_at or breach.processor_informed_at:
@@ -192,7 +192,7 @@ def _check_reference_free(reference: str, *, exclude_pk: int | None = None) -> N
     ensure_reference_free(Breach, reference, exclude_pk=exclude_pk, message=gettext("A breach with the reference %(reference)s already exists.") % {"reference": reference})
 
 
-def next_breach_reference(year: int) -> str:
+def breach_next_reference(year: int) -> str:
     """`BR-YYYY-NNN`, one more than the highest number of that year."""
     return next_reference(Breach, f"BR-{year}-", width=3)
 
@@ -234,7 +234,7 @@ def breach_create(
     _check(breach_date_problems(aware_at=aware_at, occurred_at=occurred_at, processor_aware_at=processor_aware_at,
                                 processor_informed_at=processor_informed_at))
     _check_counts({"subjects_count": subjects_count, "records_count": records_count})
-    reference = (reference or "").strip() or next_breach_reference(to_paris(aware_at).year)
+    reference = (reference or "").strip() or breach_next_reference(to_paris(aware_at).year)
     _check_reference_free(reference)
     breach = Breach(
         reference=reference, title=title, description=description, occurred_at=occurred_at, aware_at=aware_at,
@@ -396,7 +396,7 @@ def breach_notify(
         if locked.notification_required is False:
             raise ValidationError({"phase": gettext(
                 "The decision recorded is not to notify: record a decision to notify first.")})
-        late = late_notification_problem(aware_at=locked.aware_at, notified_at=sent_at,
+        late = breach_late_notification_problem(aware_at=locked.aware_at, notified_at=sent_at,
                                          delay_reasons=delay_reasons or locked.delay_reasons)
         if late:
             raise ValidationError({"delay_reasons": late})

@@ -1,7 +1,7 @@
 """Rights requests (GDPR Art. 12): the only writers of their status and deadline columns.
 
 Every transition locks the row, checks `REQUEST_TRANSITIONS`, validates its dates, recomputes the
-deadline columns in one place (`_recompute_deadlines`, on `deadline_columns`, which the import uses
+deadline columns in one place (`_recompute_deadlines`, on `rights_request_deadline_columns`, which the import uses
 too) and writes a `DeadlineEvent` whenever a deadline changes, so the admin can show the CNIL why a
 date is what it is. Errors are `ValidationError`s keyed by the argument at fault (the API answers
 400 with them, the admin shows them as messages).
@@ -46,12 +46,14 @@ from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsReq
 __all__ = [
     "DESCRIPTIVE_FIELDS",
     "DeadlineColumns",
-    "deadline_columns",
-    "extension_lateness",
+    "rights_request_allowed_actions",
     "rights_request_answer",
     "rights_request_close",
     "rights_request_create",
+    "rights_request_deadline_columns",
     "rights_request_extend",
+    "rights_request_extension_lateness",
+    "rights_request_next_reference",
     "rights_request_pause",
     "rights_request_refuse",
     "rights_request_resume",
@@ -59,8 +61,6 @@ __all__ = [
     "rights_request_start",
     "rights_request_update",
     "rights_request_withdraw",
-    "next_reference",
-    "allowed_actions",
 ]
 
 #: The fields a person may edit directly: they say who asked what, not where the request stands.
@@ -107,7 +107,7 @@ class DeadlineColumns:
         }
 
 
-def deadline_columns(
+def rights_request_deadline_columns(
     *,
     received_at: dt.datetime,
     pauses: Iterable[Pause] = (),
@@ -149,7 +149,7 @@ def deadline_columns(
     return DeadlineColumns(first.due_on, extended_on, extended_on or first.due_on, explanation)
 
 
-def extension_lateness(
+def rights_request_extension_lateness(
     *,
     received_at: dt.datetime,
     pauses: Iterable[Pause],
@@ -244,7 +244,7 @@ def _action_label(target: str) -> str:
     }.get(target, str(target))
 
 
-def allowed_actions(request: RightsRequest) -> list[str]:
+def rights_request_allowed_actions(request: RightsRequest) -> list[str]:
     """The actions allowed from the request's status (what the services accept), for buttons and docs."""
     allowed = REQUEST_TRANSITIONS[request.status]
     actions = []
@@ -294,9 +294,9 @@ def _recompute_deadlines(request: RightsRequest, *, policy: DeadlinePolicy | Non
     """Set the deadline columns from the request's receipt, pauses and extension; True when a date changed.
 
     The one place where the columns are computed for a stored request (the import calls
-    `deadline_columns` the same way for its rows).
+    `rights_request_deadline_columns` the same way for its rows).
     """
-    columns = deadline_columns(
+    columns = rights_request_deadline_columns(
         received_at=request.received_at,
         pauses=_pauses_of(request),
         extension_notified_at=request.extension_notified_at,
@@ -349,7 +349,7 @@ def _transition(
 # --- reference -------------------------------------------------------------------------------------------
 
 
-def next_reference(year: int) -> str:
+def rights_request_next_reference(year: int) -> str:
     """The next free `DSR-YYYY-NNNNN` of a year (Paris year of receipt): the highest number + 1."""
     return core_next_reference(RightsRequest, f"{REFERENCE_PREFIX}-{year}-", width=5)
 
@@ -360,7 +360,7 @@ def _insert(request: RightsRequest, *, generate: bool) -> None:
     year = paris_date(request.received_at).year
     for _attempt in range(_REFERENCE_ATTEMPTS):
         if generate:
-            request.reference = next_reference(year)
+            request.reference = rights_request_next_reference(year)
         try:
             with transaction.atomic():
                 request.save(force_insert=True)
@@ -559,7 +559,7 @@ def rights_request_extend(
     notified_at = _aware(notified_at, "notified_at")
     _not_in_future("notified_at", notified_at)
     _not_before_receipt("notified_at", notified_at, locked)
-    late = extension_lateness(received_at=locked.received_at, pauses=_pauses_of(locked), notified_at=notified_at)
+    late = rights_request_extension_lateness(received_at=locked.received_at, pauses=_pauses_of(locked), notified_at=notified_at)
     if late is not None:
         raise ValidationError({"notified_at": _(
             "The requester was told on %(notified)s, after the first deadline (%(due)s): an extension must be "
