@@ -5,12 +5,12 @@ of 10 modules (bench.training_rates; smoke: 2,000 and 20,000) and 200,000 rights
 (bench.gdpr_deadlines; smoke: 5,000), no history rows; then (VACUUM) ANALYZE.
 
 Measures, for YEAR (2024: a whole year of both):
-(a) `reporting.services.evaluate(YEAR)`: every computed indicator, from records, nothing written (the
+(a) `reporting.services.year_evaluate(YEAR)`: every computed indicator, from records, nothing written (the
     best of 3 runs), with its number of queries, and each indicator's own time (the slowest printed);
 (b) the baseline, in the same run: two hand-written SQL queries, the RGPD completion rate at 31/12
     (bench.training_rates.hand_sql) and the count of the year's rights requests; (a) must agree with
     them, and the ratio is printed;
-(c) `compute_year(YEAR)`: the snapshot written (values, records), then again (nothing changes);
+(c) `year_compute(YEAR)`: the snapshot written (values, records), then again (nothing changes);
 (d) the auditor pack of YEAR (`reporting.auditor_pack.build_pack`), its size and the peak memory.
 Targets (PostgreSQL, --size full): (a) under 2 s; (d) under 30 s.
 """
@@ -81,9 +81,9 @@ def run(size: str, context: Context) -> None:
     print(f"  setup (not measured): {employees:,} employees, {loaded:,} completions, {requests:,} rights requests "
           f"in {time.perf_counter() - started:.1f}s")
 
-    services.evaluate(YEAR)  # warm-up: content types, the first query of each model
+    services.year_evaluate(YEAR)  # warm-up: content types, the first query of each model
     with CaptureQueriesContext(connection) as queries:
-        evaluate_s, evaluated = _best(lambda: services.evaluate(YEAR))
+        evaluate_s, evaluated = _best(lambda: services.year_evaluate(YEAR))
     per_run_queries = len(queries.captured_queries) // RUNS
     failed = [code for code, e in evaluated.items() if e.status == "error"]
     assert not failed, f"indicators failed: {failed}"
@@ -99,7 +99,7 @@ def run(size: str, context: Context) -> None:
     timings = []
     for code, computation in registry.computations().items():
         started = time.perf_counter()
-        services.evaluate_one(computation, YEAR)
+        services.indicator_evaluate(computation, YEAR)
         timings.append((time.perf_counter() - started, code))
     timings.sort(reverse=True)
 
@@ -111,9 +111,9 @@ def run(size: str, context: Context) -> None:
           f"{baseline_s * 1000:,.0f} ms; the registry computes {len(evaluated)} indicators in "
           f"{evaluate_s / max(baseline_s, 1e-6):,.1f}x that time")
 
-    first_s, first = _best(lambda: services.compute_year(YEAR), runs=1)
-    second_s, second = _best(lambda: services.compute_year(YEAR), runs=1)
-    print(f"  (c) compute_year({YEAR}): first {first_s:.2f} s ({first.created} values stored with their records), "
+    first_s, first = _best(lambda: services.year_compute(YEAR), runs=1)
+    second_s, second = _best(lambda: services.year_compute(YEAR), runs=1)
+    print(f"  (c) year_compute({YEAR}): first {first_s:.2f} s ({first.created} values stored with their records), "
           f"second {second_s:.2f} s ({second.unchanged} unchanged, {second.changed} changed)")
     assert second.changed == 0
 

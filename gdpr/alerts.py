@@ -178,14 +178,14 @@ class BreachNotificationDeadline(Rule):
                 .filter(closed_at__isnull=True, notification_due_at__isnull=False).order_by("pk"))
 
     def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
-        from .services.breaches import clock_explanation, fmt
+        from .services.breaches import breach_clock_explanation, fmt
 
         for breach in records.select_related("handler"):
             yield Item(
                 object_id=breach.pk, label=breach.reference, due_at=breach.notification_due_at,
                 title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)") % {
                     "reference": breach.reference, "due": fmt(breach.notification_due_at)},
-                explanation=clock_explanation(breach),
+                explanation=breach_clock_explanation(breach),
                 admin_path=reverse("admin:gdpr_breach_change", args=[breach.pk]),
                 recipients=_handler(breach),
             )

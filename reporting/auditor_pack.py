@@ -1006,7 +1006,7 @@ def record_sources(year: int, codes: Iterable[str] | None = None) -> Iterator[So
                      .only("records", "status", "records_sha256", "computed_at").get())
             yield Source(code, value.records or [], "snapshot", value.status, value.records_sha256, value.computed_at)
         else:
-            evaluated = services.evaluate(year, codes=[code])[code]
+            evaluated = services.year_evaluate(year, codes=[code])[code]
             yield Source(code, evaluated.records, "evaluated", evaluated.status, evaluated.records_sha256)
 
 
@@ -1312,9 +1312,9 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
     year's state and view every model its files are written from (`viewable`); the pack says which
     indicators are left out, never how many records nor their status (None: the whole pack, the command
     line). ReportingError for a bad year, ValueError for a bad rate."""
-    from . import export
+    from . import exports
 
-    year = services.check_year(year)
+    year = services.year_check(year)
     rate = resolve_sample_rate(sample_rate)
     seed = resolve_seed(year, seed)
     now = now or timezone.now()
@@ -1322,9 +1322,9 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
     reporting_year = ReportingYear.objects.filter(year=year).first()
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         writer = _Writer(archive, local_now)
-        table = export.table(year, user=user)  # N and N-1 computed once for both files
-        data = export.as_dict(year, now=now, data=table)
-        writer.add(f"indicators-{year}.xlsx", export.as_xlsx(year, data=table))
+        table = exports.table(year, user=user)  # N and N-1 computed once for both files
+        data = exports.as_dict(year, now=now, data=table)
+        writer.add(f"indicators-{year}.xlsx", exports.as_xlsx(year, data=table))
         writer.add(f"indicators-{year}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         extras = employee_extras()
         reader = visibility.Reader.of(user)

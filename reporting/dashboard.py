@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.roles import can_view
 
-from . import catalogue, desk, export
+from . import catalogue, desk, exports
 from .models import IndicatorValue
 
 #: How many months the charts cover (the current month last).
@@ -34,7 +34,7 @@ def today() -> dt.date:
 
 @dataclass(frozen=True)
 class IndicatorLine:
-    row: export.Row
+    row: exports.Row
     #: The stored IndicatorValue behind a computed figure (None: manual, or computed live for the page).
     value_id: int | None
 
@@ -44,10 +44,10 @@ class IndicatorLine:
 
 
 def indicator_lines(year: int, user: Any = None) -> tuple[Any, list[IndicatorLine]]:
-    """Every indicator of `year` (DPEF then ESRS) as the export shows it to `user` (export.rows: the stored
+    """Every indicator of `year` (DPEF then ESRS) as the export shows it to `user` (exports.rows: the stored
     snapshot, else a computation now; N-1 beside it; the values they may not read withheld), with the id of
     the stored value behind each one."""
-    reporting_year, rows = export.rows(year, framework=None, user=user)
+    reporting_year, rows = exports.rows(year, framework=None, user=user)
     ids = dict(IndicatorValue.objects.filter(reporting_year__year=year).values_list("code", "pk"))
     return reporting_year, [IndicatorLine(row, ids.get(row.definition.code)) for row in rows]
 

@@ -50,7 +50,7 @@ def enter_manual_values(actor) -> int:  # noqa: ANN001 - a user
         for year, value in ((2023, value_2023), (2022, value_2022)):
             if value is None or ManualValue.objects.filter(year=year, code=code).exists():
                 continue
-            services.save_manual_value(year=year, code=code, value=value, owner=owner, actor=actor,
+            services.manual_value_save(year=year, code=code, value=value, owner=owner, actor=actor,
                                        source_reference=f"{SOURCE}, {page}")
             entered += 1
     return entered
@@ -65,9 +65,9 @@ def load(user) -> str:  # noqa: ANN001 - the demo's admin user
         reporting_year = ReportingYear.objects.filter(year=year).first()
         if reporting_year is not None and (reporting_year.frozen or not freeze):
             continue
-        services.compute_year(year, actor=officer)
+        services.year_compute(year, actor=officer)
         if freeze:
-            services.freeze(year, officer)
+            services.year_freeze(year, officer)
         done.append(f"{year} {'computed and frozen' if freeze else 'computed'}")
     return (f"reporting: {flagged} managers flagged at risk, {entered} manual values entered"
             + (f", {', '.join(done)}" if done else ""))

@@ -15,7 +15,7 @@ read through `shared(key, compute)` during an evaluation (`sharing()`).
 `models` names every kind of record ("app_label.model") the value and its status are computed from, those
 `has_data` reads included: reporting/visibility.py shows the value of a year not frozen only to who may
 view them all, even for a year never stored, and a computation whose records are of a model it did not
-declare fails (reporting.services.evaluate_one).
+declare fails (reporting.services.indicator_evaluate).
 `note(year)`, optional, adds to the method text what the year's computation needs said (the audience a
 module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
 says False the indicator is reported "no data", not 0.
@@ -63,7 +63,7 @@ class Computation:
         return f"{text} {extra}".strip()
 
 
-#: Results that several computations of one evaluation share (reporting.services.evaluate): the
+#: Results that several computations of one evaluation share (reporting.services.year_evaluate): the
 #: training hours by kind, the completion rates of all the modules at one day...
 _SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reporting_shared", default=None)
 

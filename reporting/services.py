@@ -1,18 +1,18 @@
 """Computing, freezing and unfreezing a year's indicators; manual values (every write has its history).
 
-- `evaluate(year)`: every computed indicator of the catalogue, from records only, without writing:
+- `year_evaluate(year)`: every computed indicator of the catalogue, from records only, without writing:
   value, numerator, denominator, the records behind it, the method text, or "no data" (nothing in the
   domain for that year: no zero pretending to be a figure) or "error" (with the message; the others
   are still computed).
-- `compute_year(year)`: evaluates and stores the snapshot; refused on a frozen year (YearFrozen).
+- `year_compute(year)`: evaluates and stores the snapshot; refused on a frozen year (YearFrozen).
   A value whose figures and records did not change keeps its history row (only `computed_at` moves).
-- `differences(year)`: what a recomputation would change, value by value (for a frozen year: shown,
+- `year_differences(year)`: what a recomputation would change, value by value (for a frozen year: shown,
   never written).
 - A value whose records are of a model its computation does not declare is an error: who may read it is
   judged on those models (reporting/visibility.py).
-- `freeze(year, actor)`: refused when a computed indicator is missing or failed (the list says which);
-  `unfreeze(year, actor, reason)`: the reason is required and kept in the history.
-- `save_manual_value(...)`: refused without a source, or on a frozen year.
+- `year_freeze(year, actor)`: refused when a computed indicator is missing or failed (the list says which);
+  `year_unfreeze(year, actor, reason)`: the reason is required and kept in the history.
+- `manual_value_save(...)`: refused without a source, or on a frozen year.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class YearFrozen(ReportingError):
     pass
 
 
-def check_year(year: Any) -> int:
+def year_check(year: Any) -> int:
     """The year as an int, or a ReportingError saying what is wrong."""
     try:
         value = int(year)
@@ -87,7 +87,7 @@ class Evaluated:
 
     @property
     def records_sha256(self) -> str:
-        return records_digest(self.records)
+        return _records_digest(self.records)
 
     def fields(self) -> dict[str, Any]:
         return {"status": self.status, "value": self.value, "numerator": self.numerator,
@@ -95,7 +95,7 @@ class Evaluated:
                 "records": self.records, "records_count": self.records_count, "records_sha256": self.records_sha256}
 
 
-def records_digest(records: list[dict]) -> str:
+def _records_digest(records: list[dict]) -> str:
     canonical = json.dumps([{"model": r["model"], "ids": sorted(r["ids"])} for r in records], separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -104,7 +104,7 @@ def _records(figure: Figure) -> list[dict]:
     return [{"model": model, "ids": sorted(ids)} for model, ids in figure.record_sets() if model]
 
 
-def evaluate_one(computation: registry.Computation, year: int) -> Evaluated:
+def indicator_evaluate(computation: registry.Computation, year: int) -> Evaluated:
     code = computation.code
     try:
         method = computation.method(year)
@@ -132,16 +132,16 @@ def evaluate_one(computation: registry.Computation, year: int) -> Evaluated:
                      records=_records(figure))
 
 
-def evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evaluated]:
+def year_evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evaluated]:
     """Every computed indicator of `year` (or those of `codes`), in catalogue order; nothing is written."""
-    year = check_year(year)
+    year = year_check(year)
     result = {}
     with registry.sharing():
         for definition in catalogue.DEFINITIONS:
             computation = registry.computation(definition.code)
             if computation is None or (codes is not None and definition.code not in codes):
                 continue
-            result[definition.code] = evaluate_one(computation, year)
+            result[definition.code] = indicator_evaluate(computation, year)
     return result
 
 
@@ -171,12 +171,12 @@ def _same(stored: IndicatorValue, new: Evaluated) -> bool:
             and stored.records_sha256 == new.records_sha256 and stored.message == new.message)
 
 
-def differences(year: int, codes: list[str] | None = None) -> list[Difference]:
+def year_differences(year: int, codes: list[str] | None = None) -> list[Difference]:
     """What recomputing `year` now would change (values, parts, records, status, method), for every
     computed indicator or those of `codes`."""
-    year = check_year(year)
+    year = year_check(year)
     stored = {v.code: v for v in IndicatorValue.objects.filter(reporting_year__year=year)}
-    return [Difference(code, stored.get(code), new) for code, new in evaluate(year, codes).items()
+    return [Difference(code, stored.get(code), new) for code, new in year_evaluate(year, codes).items()
             if code not in stored or not _same(stored[code], new)]
 
 
@@ -194,11 +194,11 @@ class ComputeReport:
     failed: list[str] = field(default_factory=list)
 
 
-def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None) -> ComputeReport:
-    """Compute and store `year`'s snapshot (refused on a frozen year: see `differences`)."""
-    year = check_year(year)
+def year_compute(year: int, *, actor: Any = None, now: dt.datetime | None = None) -> ComputeReport:
+    """Compute and store `year`'s snapshot (refused on a frozen year: see `year_differences`)."""
+    year = year_check(year)
     now = now or timezone.now()
-    evaluated = evaluate(year)
+    evaluated = year_evaluate(year)
     report = ComputeReport(year, now)
     with transaction.atomic():
         reporting_year, _created = ReportingYear.objects.select_for_update().get_or_create(year=year)
@@ -235,9 +235,9 @@ def compute_year(year: int, *, actor: Any = None, now: dt.datetime | None = None
     return report
 
 
-def freeze(year: int, actor: Any, *, now: dt.datetime | None = None) -> ReportingYear:
+def year_freeze(year: int, actor: Any, *, now: dt.datetime | None = None) -> ReportingYear:
     """Freeze `year` as verified: refused if a computed indicator is missing or failed (listed)."""
-    year = check_year(year)
+    year = year_check(year)
     if actor is None or not getattr(actor, "pk", None):
         raise ReportingError(_("Freezing a year needs the person who freezes it."))
     with transaction.atomic():
@@ -263,8 +263,8 @@ def freeze(year: int, actor: Any, *, now: dt.datetime | None = None) -> Reportin
     return reporting_year
 
 
-def unfreeze(year: int, actor: Any, reason: str) -> ReportingYear:
-    year = check_year(year)
+def year_unfreeze(year: int, actor: Any, reason: str) -> ReportingYear:
+    year = year_check(year)
     reason = (reason or "").strip()
     if not reason:
         raise ReportingError(_("Unfreezing a year needs a reason."))
@@ -279,18 +279,18 @@ def unfreeze(year: int, actor: Any, reason: str) -> ReportingYear:
     return reporting_year
 
 
-def is_frozen(year: int) -> bool:
+def year_is_frozen(year: int) -> bool:
     return ReportingYear.objects.filter(year=year, frozen_at__isnull=False).exists()
 
 
-def save_manual_value(*, year: int, code: str, value: Decimal, owner: str, actor: Any, source_reference: str = "",
+def manual_value_save(*, year: int, code: str, value: Decimal, owner: str, actor: Any, source_reference: str = "",
                       source_document: Any = None, comment: str = "", instance: ManualValue | None = None) -> ManualValue:
     """Create or change a manual value; refused without a source, with an unknown code, or on a frozen year."""
-    year = check_year(year)
+    year = year_check(year)
     definition = catalogue.BY_CODE.get(code)
     if definition is None or definition.computed:
         raise ValidationError({"code": _("%(code)s is not a manual indicator.") % {"code": code}})
-    if is_frozen(year):
+    if year_is_frozen(year):
         raise ValidationError({"year": _("%(year)d is frozen: its manual values cannot change.") % {"year": year}})
     manual = instance or ManualValue.objects.filter(year=year, code=code).first() or ManualValue(year=year, code=code)
     manual.year, manual.code, manual.value, manual.owner = year, code, value, (owner or "").strip()

@@ -18,7 +18,7 @@ def compute_indicators(year: int | None = None) -> dict:
     """Recompute `year` (default: the current year, Paris time); a frozen year is left as it is."""
     year = year or timezone.localdate().year
     try:
-        report = services.compute_year(year)
+        report = services.year_compute(year)
     except services.YearFrozen:
         logger.info("indicators of %s not recomputed: the year is frozen", year)
         return {"year": year, "frozen": True}

@@ -22,8 +22,9 @@ from .choices import CompletionAnomaly, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 
 __all__ = [
-    "ReferenceModuleProtected", "attendance_record", "attendance_remove", "attendances_remove", "completion_anomaly", "completion_day", "completion_record",
-    "module_create", "module_delete", "module_update", "phishing_campaign_save", "refresh_deployment_flags", "session_create", "session_update",
+    "ReferenceModuleProtected", "attendance_record", "attendance_remove", "attendances_remove", "completion_anomaly",
+    "completion_day", "completion_record", "module_create", "module_delete", "module_update",
+    "module_refresh_deployment_flags", "phishing_campaign_save", "session_create", "session_update",
 ]
 
 MODULE_FIELDS = (
@@ -67,7 +68,7 @@ def completion_record(*, actor: Any, employee: Employee, module: Module, complet
     return completion
 
 
-def refresh_deployment_flags(module: Module, *, actor: Any) -> int:
+def module_refresh_deployment_flags(module: Module, *, actor: Any) -> int:
     """After a change of deployment day: flag the completions now before it, clear the flag of those
     now after it. Returns how many completions changed."""
     changed = []
@@ -112,7 +113,7 @@ def module_create(*, actor: Any, audience_entities: Any = (), audience_departmen
 @transaction.atomic
 def module_update(*, actor: Any, module: Module, audience_entities: Any = None, audience_departments: Any = None,
                   **changes: Any) -> Module:
-    """Change a module; a new deployment day re-flags its completions (`refresh_deployment_flags`)."""
+    """Change a module; a new deployment day re-flags its completions (`module_refresh_deployment_flags`)."""
     unknown = set(changes) - set(MODULE_FIELDS)
     if unknown:
         raise TypeError(f"unknown module fields: {', '.join(sorted(unknown))}")
@@ -130,7 +131,7 @@ def module_update(*, actor: Any, module: Module, audience_entities: Any = None, 
     if audience_departments is not None:
         module.audience_departments.set(audience_departments)
     if previous_deployment != module.deployed_on:
-        refresh_deployment_flags(module, actor=actor)
+        module_refresh_deployment_flags(module, actor=actor)
     return module
 
 

@@ -4,7 +4,7 @@ Wiring only: the add and change forms save through `coi_case_create` / `coi_case
 is a button of the change page with its small form (core.admin_actions.TransitionButtonsMixin) calling its service,
 and action items are planned and completed through `action_item_create` / `action_item_complete`.
 The reporter's identity (a whistleblower's, notably) and the identities of the employees concerned
-kept when the roster anonymised them are shown only to compliance officers (`can_see_reporter`);
+kept when the roster anonymised them are shown only to compliance officers (`coi_case_reporter_readable_by`);
 everyone else reads "confidential" for the reporter, nothing of the kept identities, history pages included.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, Corruption
 from ..models.corruption import NO_NAMES
 from ..services import cases as services
 from ..services import corruption as corruption_services
-from ..services.cases import can_see_reporter
+from ..services.cases import coi_case_reporter_readable_by
 
 if TYPE_CHECKING:
     CaseAdminBase = SimpleHistoryAdmin[ConflictOfInterestCase]
@@ -184,7 +184,7 @@ class CaseForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk is None:
             if "reported_on" not in self.errors:
-                for name, message in services.case_problems(reported_on=data.get("reported_on")).items():
+                for name, message in services.coi_case_problems(reported_on=data.get("reported_on")).items():
                     self.add_error(name, message)
             reference = (data.get("reference") or "").strip()
             if reference and ConflictOfInterestCase.objects.filter(reference=reference).exists():
@@ -228,7 +228,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     ordering = ["-reported_on", "reference"]
     inlines = [MeasureInline, ActionItemInline]
     transitions = TRANSITIONS
-    allowed_actions = staticmethod(services.allowed_actions)
+    allowed_actions = staticmethod(services.coi_case_allowed_actions)
     transition_not_possible = _("“%(action)s” is not possible for a case whose status is “%(status)s”.")
     transition_url_dashes = True  # do/start-analysis/
     readonly_fields = ["status", "analysis_due_on", "analysis_due", "qualification", "qualified_on", "qualified_by",
@@ -236,7 +236,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
                        "corruption_incident_link"]
 
     def get_fieldsets(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list:
-        officer = can_see_reporter(request.user)
+        officer = coi_case_reporter_readable_by(request.user)
         reporter = list(REPORTER_FIELDS) if officer else ["reporter_confidential"]
         report = ["reference", "reported_on", "source", *reporter]
         concerned = ["persons_concerned", "third_parties", "entity", "macro_process", "dossier_type",
@@ -256,13 +256,13 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
 
     def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # Not even as hidden inputs: the identity never reaches the page of a non-officer.
-        return [] if can_see_reporter(request.user) else list(CONFIDENTIAL_FIELDS)
+        return [] if coi_case_reporter_readable_by(request.user) else list(CONFIDENTIAL_FIELDS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # The reference is the key of imports; the report date makes the analysis due date.
         if obj is None:
             return list(self.readonly_fields)
-        kept = ["persons_concerned_identities"] if can_see_reporter(request.user) else []
+        kept = ["persons_concerned_identities"] if coi_case_reporter_readable_by(request.user) else []
         return [*self.readonly_fields, *kept, "reference", "reported_on", "anonymised_on"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
@@ -287,7 +287,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
                           extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # A past version shows every field, the reporter's identity included.
-        if not can_see_reporter(request.user):
+        if not coi_case_reporter_readable_by(request.user):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -296,7 +296,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         # when the roster anonymised them) is left out for non-officers: its date alone would tell when
         # the reporter was named, or on which day of anonymisation to look for them.
         rows = super().get_history_queryset(request, history_manager, pk_name, object_id)
-        if can_see_reporter(request.user):
+        if coi_case_reporter_readable_by(request.user):
             return rows
         names = [f.attname for f in self.model._meta.concrete_fields]
         confidential = {self.model._meta.get_field(name).attname for name in CONFIDENTIAL_FIELDS}
@@ -312,7 +312,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     def set_history_delta_changes(self, request: HttpRequest, historical_records: Any,
                                   foreign_keys_are_objs: bool = True) -> None:
         # The list of changes shows old and new values: the identities are left out for non-officers.
-        excluded = [] if can_see_reporter(request.user) else list(CONFIDENTIAL_FIELDS)
+        excluded = [] if coi_case_reporter_readable_by(request.user) else list(CONFIDENTIAL_FIELDS)
         previous = None
         for current in historical_records:
             if previous is not None:

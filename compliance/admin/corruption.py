@@ -69,10 +69,10 @@ class IncidentForm(forms.ModelForm):
         if any(name in self.errors for name in ("nature", "confirmed_on", "coi_case")):
             return data
         case = data.get("coi_case") if "coi_case" in self.fields else self.instance.coi_case
-        if "coi_case" in self.fields and case is not None and (reason := services.can_qualify_as_corruption(case)):
+        if "coi_case" in self.fields and case is not None and (reason := services.coi_case_corruption_problem(case)):
             self.add_error("coi_case", reason)
             return data
-        for name, message in services.incident_problems(
+        for name, message in services.corruption_incident_problems(
                 nature=data.get("nature") or "", confirmed_on=data.get("confirmed_on"), case=case).items():
             self.add_error(name if name in self.fields else None, message)
         return data
@@ -150,7 +150,7 @@ class ProceedingForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not any(name in self.errors for name in ("defendant", "opened_on")):
-            for name, message in services.proceeding_problems(
+            for name, message in services.legal_proceeding_problems(
                     defendant=data.get("defendant") or "", opened_on=data.get("opened_on")).items():
                 self.add_error(name, message)
         return data

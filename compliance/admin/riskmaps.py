@@ -1,7 +1,7 @@
 """Admin of the risk maps: macro-processes, map versions with their heat maps, risks and interviews.
 
 Wiring only: the forms save through compliance.services.riskmaps, the actions and the change-page
-buttons call its services through core.admin_actions, the export is compliance.riskmap_export.
+buttons call its services through core.admin_actions, the export is compliance.exports.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
-from ..riskmap_export import export_filename, risk_map_xlsx
+from ..exports import export_filename, risk_map_xlsx
 from ..scoring import AMBER, GREEN, RED, band, grid, ranked, scales_from_settings
 from ..services import riskmaps as services
 

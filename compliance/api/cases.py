@@ -5,7 +5,7 @@ Transitions are POST actions on the case (`start-analysis/`, `qualify/`, `add-me
 `reopen/`, `link-risks/`, and `qualify-corruption/`: a confirmed case becomes a corruption incident, ESRS
 G1-4), never a writable status. The reporter's identity, and the identities of the employees concerned
 kept when the roster anonymised them (read-only), are omitted for anyone but compliance officers
-(`can_see_reporter`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
+(`coi_case_reporter_readable_by`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProce
 from ..services import cases as services
 from ..services import corruption as corruption_services
 from .corruption import CorruptionIncidentSerializer
-from ..services.cases import can_see_reporter
+from ..services.cases import coi_case_reporter_readable_by
 
 #: Omitted for anyone but compliance officers (declared on the model).
 CONFIDENTIAL_FIELDS = ConflictOfInterestCase.confidential_fields.fields
@@ -97,7 +97,7 @@ class CaseSerializer(ModelSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is None or not can_see_reporter(request.user):
+        if request is None or not coi_case_reporter_readable_by(request.user):
             for name in CONFIDENTIAL_FIELDS:
                 fields.pop(name, None)
         return fields

@@ -23,7 +23,7 @@ from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType, RiskMapKind
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
-from ..riskmap_export import export_filename, risk_map_xlsx
+from ..exports import export_filename, risk_map_xlsx
 from ..services import riskmaps as services
 
 # --- macro-processes --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Type de dossier, Date de qualification, Qualification, Mesures, Date de clôture
 services would give it: a status derived from its dates, the analysis due date (report + the analysis
 period) and its measures as child rows (`CaseMeasure`, dated on the qualification), synced in
 `after_write`: the measures of a case are those the file lists. Contradictions are rejected by the same
-rules as the services (`case_problems`): a qualification without its date, a closed case without
+rules as the services (`coi_case_problems`): a qualification without its date, a closed case without
 qualification, measures on an unfounded case, dates before the report.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from core.imports.text import fold_code, fold_name
 
 from ..choices import CaseSource, CaseStatus, DossierType, MeasureKind, Qualification, RiskMapKind
 from ..models import CaseMeasure, ConflictOfInterestCase, MacroProcess
-from ..services.cases import analysis_due_on, case_problems
+from ..services.cases import coi_case_analysis_due_on, coi_case_problems
 
 
 def _max_length(name: str) -> int:
@@ -134,14 +134,14 @@ class CoiCaseImporter(Importer):
         qualified_on = values.get("qualified_on", stored.get("qualified_on"))
         closed_on = values.get("closed_on", stored.get("closed_on"))
         if parsed and reported_on is not None:
-            problems = case_problems(reported_on=reported_on, qualification=qualification or "",
+            problems = coi_case_problems(reported_on=reported_on, qualification=qualification or "",
                                      qualified_on=qualified_on, measures=row.get("measures") or (), closed_on=closed_on)
             for name, message in problems.items():
                 row.error(name, message)
         if reported_on is not None:
             # A reopened case's later analysis date is kept while its report date does not change.
             same_report = stored.get("reported_on") == reported_on
-            values["analysis_due_on"] = stored["analysis_due_on"] if same_report else analysis_due_on(reported_on)
+            values["analysis_due_on"] = stored["analysis_due_on"] if same_report else coi_case_analysis_due_on(reported_on)
         if closed_on:
             values["status"] = CaseStatus.CLOSED
         elif qualification:

@@ -17,31 +17,30 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.services import insert_with_reference, next_reference, save_with_history
+from core.services import insert_with_reference, save_with_history
 
 from ..choices import CASE_TRANSITIONS, CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, Risk
-from .corruption import can_qualify_as_corruption, corruption_incident_mark_disciplined
+from .corruption import coi_case_corruption_problem, corruption_incident_mark_disciplined
 
 __all__ = [
     "DESCRIPTIVE_FIELDS",
     "action_item_complete",
     "action_item_create",
     "action_item_problems",
-    "allowed_actions",
-    "analysis_due_on",
-    "can_see_reporter",
-    "case_problems",
     "coi_case_add_measure",
+    "coi_case_allowed_actions",
+    "coi_case_analysis_due_on",
     "coi_case_close",
     "coi_case_create",
     "coi_case_link_risks",
+    "coi_case_problems",
     "coi_case_qualify",
     "coi_case_reopen",
+    "coi_case_reporter_readable_by",
     "coi_case_start_analysis",
     "coi_case_update",
     "coi_cases_keep_identities",
-    "next_case_reference",
 ]
 
 #: What a person may edit directly: who reported what, about whom; not where the case stands.
@@ -56,7 +55,7 @@ def _fmt(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def analysis_due_on(reported_on: dt.date) -> dt.date:
+def coi_case_analysis_due_on(reported_on: dt.date) -> dt.date:
     """The end of the analysis period (setting VIGIE_COI_ANALYSIS_DAYS, default 60 calendar days)."""
     return reported_on + dt.timedelta(days=settings.VIGIE_COI_ANALYSIS_DAYS)
 
@@ -65,12 +64,7 @@ def _case_prefix(year: int) -> str:
     return f"COI-{year}-"
 
 
-def next_case_reference(year: int) -> str:
-    """`COI-YYYY-NNN`, one more than the highest number of that year."""
-    return next_reference(ConflictOfInterestCase, _case_prefix(year), width=3)
-
-
-def case_problems(
+def coi_case_problems(
     *,
     reported_on: dt.date | None,
     qualification: str = "",
@@ -163,7 +157,7 @@ def _not_before_report(field: str, day: dt.date | None, case: ConflictOfInterest
 ACTIONS = ("start_analysis", "qualify", "add_measure", "close", "reopen", "link_risks", "qualify_corruption")
 
 
-def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
+def coi_case_allowed_actions(case: ConflictOfInterestCase) -> list[str]:
     """The actions the services accept from the case's status."""
     allowed = CASE_TRANSITIONS[case.status]
     actions = []
@@ -177,7 +171,7 @@ def allowed_actions(case: ConflictOfInterestCase) -> list[str]:
         actions.append("close")
     if case.status == CaseStatus.CLOSED:
         actions.append("reopen")
-    if case.qualification == Qualification.CONFIRMED and not can_qualify_as_corruption(case):
+    if case.qualification == Qualification.CONFIRMED and not coi_case_corruption_problem(case):
         actions.append("qualify_corruption")
     return actions
 
@@ -205,7 +199,7 @@ def coi_case_create(
 ) -> ConflictOfInterestCase:
     """Record a suspicion. `reference` is generated (`COI-YYYY-NNN`, year of the report) when not given;
     the analysis due date is the report date plus the analysis period."""
-    _check(case_problems(reported_on=reported_on))
+    _check(coi_case_problems(reported_on=reported_on))
     problems = {}
     if source not in CaseSource.values:
         problems["source"] = gettext("'%(value)s' is not one of %(choices)s.") % {
@@ -219,7 +213,7 @@ def coi_case_create(
         reported_on=reported_on, source=source, reporter_employee=reporter_employee, reporter_name=reporter_name,
         third_parties=third_parties, entity=entity, macro_process=macro_process, dossier_type=dossier_type,
         dossier_reference=dossier_reference, description=description, handler=handler,
-        analysis_due_on=analysis_due_on(reported_on),
+        analysis_due_on=coi_case_analysis_due_on(reported_on),
     )
     insert_with_reference(
         case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)},
@@ -373,7 +367,7 @@ def coi_case_reopen(*, actor: Any, case: ConflictOfInterestCase, reason: str) ->
             "status": _status_label(locked.status)}})
     _transition(locked, CaseStatus.UNDER_ANALYSIS, action=gettext("Reopening"))
     locked.closed_on = None
-    locked.analysis_due_on = max(locked.analysis_due_on, analysis_due_on(timezone.localdate()))
+    locked.analysis_due_on = max(locked.analysis_due_on, coi_case_analysis_due_on(timezone.localdate()))
     save_with_history(locked, actor=actor, reason=gettext("reopened: %(reason)s") % {"reason": reason},
                       update_fields=["status", "closed_on", "analysis_due_on"])
     return _refresh(case, locked)
@@ -520,7 +514,7 @@ def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: s
 # --- who may read the reporter's identity ----------------------------------------------------------------
 
 
-def can_see_reporter(user: Any) -> bool:
+def coi_case_reporter_readable_by(user: Any) -> bool:
     """The reporter's identity (a whistleblower's above all: loi Sapin II art. 9) is for compliance
     officers and superusers only (the case's declared confidential fields); the admin and the API ask
     this one question."""

@@ -35,16 +35,16 @@ from ..models import ConflictOfInterestCase, CorruptionIncident, LegalProceeding
 __all__ = [
     "INCIDENT_FIELDS",
     "PROCEEDING_FIELDS",
-    "can_qualify_as_corruption",
+    "coi_case_corruption_problem",
     "coi_case_qualify_as_corruption",
     "corruption_incident_create",
     "corruption_incident_mark_disciplined",
+    "corruption_incident_problems",
     "corruption_incident_update",
-    "incident_problems",
     "legal_proceeding_create",
     "legal_proceeding_decide",
+    "legal_proceeding_problems",
     "legal_proceeding_update",
-    "proceeding_problems",
 ]
 
 #: What is edited on an incident after it is recorded (its reference and its case stay).
@@ -89,7 +89,7 @@ def _day_problem(day: Any, *, today: dt.date) -> str:
 # --- incidents -------------------------------------------------------------------------------------------
 
 
-def incident_problems(*, nature: str, confirmed_on: Any, case: ConflictOfInterestCase | None) -> dict[str, str]:
+def corruption_incident_problems(*, nature: str, confirmed_on: Any, case: ConflictOfInterestCase | None) -> dict[str, str]:
     """What is wrong with an incident's nature and date, by field (shared by the services and the admin's
     form, so both say the same thing)."""
     problems: dict[str, str] = {}
@@ -104,7 +104,7 @@ def incident_problems(*, nature: str, confirmed_on: Any, case: ConflictOfInteres
     return problems
 
 
-def can_qualify_as_corruption(case: ConflictOfInterestCase) -> str:
+def coi_case_corruption_problem(case: ConflictOfInterestCase) -> str:
     """Why `case` cannot be qualified as corruption ("" when it can): it must be qualified confirmed
     (and not sent back to analysis), and not be an incident already."""
     if case.qualification != Qualification.CONFIRMED or case.status not in (CaseStatus.QUALIFIED, CaseStatus.CLOSED):
@@ -137,9 +137,9 @@ def corruption_incident_create(
     case = None
     if coi_case is not None:
         case = ConflictOfInterestCase.objects.select_for_update().get(pk=coi_case.pk)
-        if reason := can_qualify_as_corruption(case):
+        if reason := coi_case_corruption_problem(case):
             raise ValidationError({"coi_case": reason})
-    _check(incident_problems(nature=nature, confirmed_on=confirmed_on, case=case))
+    _check(corruption_incident_problems(nature=nature, confirmed_on=confirmed_on, case=case))
     if case is not None:
         entity = entity or case.entity
         workers_disciplined = workers_disciplined or case.measures.filter(kind=MeasureKind.SANCTION).exists()
@@ -188,7 +188,7 @@ def corruption_incident_update(
     locked = CorruptionIncident.objects.select_for_update(of=("self",)).select_related("coi_case").get(pk=incident.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if name == "description" and isinstance(value, str) else value)
-    _check(incident_problems(nature=locked.nature, confirmed_on=locked.confirmed_on, case=locked.coi_case))
+    _check(corruption_incident_problems(nature=locked.nature, confirmed_on=locked.confirmed_on, case=locked.coi_case))
     save_with_history(locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {
         "fields": ", ".join(sorted(changes))})
     return locked
@@ -208,7 +208,7 @@ def corruption_incident_mark_disciplined(*, actor: Any, case: ConflictOfInterest
 # --- legal cases -----------------------------------------------------------------------------------------
 
 
-def proceeding_problems(*, defendant: str, opened_on: Any) -> dict[str, str]:
+def legal_proceeding_problems(*, defendant: str, opened_on: Any) -> dict[str, str]:
     """What is wrong with a legal case's defendant and date, by field (services and admin form)."""
     problems: dict[str, str] = {}
     if defendant not in Defendant.values:
@@ -232,7 +232,7 @@ def legal_proceeding_create(
 ) -> LegalProceeding:
     """Record a legal case about corruption brought against the company or one of its own workers (pending
     until decided). `reference` is generated (`PROC-YYYY-NNN`, year brought) when not given."""
-    _check(proceeding_problems(defendant=defendant, opened_on=opened_on))
+    _check(legal_proceeding_problems(defendant=defendant, opened_on=opened_on))
     proceeding = LegalProceeding(
         incident=incident, defendant=defendant, entity=entity if entity is not None else getattr(incident, "entity", None),
         court=(court or "").strip(), opened_on=opened_on, description=(description or "").strip(),
@@ -255,7 +255,7 @@ def legal_proceeding_update(
     locked = LegalProceeding.objects.select_for_update().get(pk=proceeding.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if isinstance(value, str) and name != "defendant" else value)
-    problems = proceeding_problems(defendant=locked.defendant, opened_on=locked.opened_on)
+    problems = legal_proceeding_problems(defendant=locked.defendant, opened_on=locked.opened_on)
     if not problems and locked.decided_on is not None and locked.decided_on < locked.opened_on:
         problems["opened_on"] = gettext("The case cannot be brought after its decision (%(day)s).") % {
             "day": _fmt(locked.decided_on)}

@@ -2,7 +2,7 @@
 
 Wiring only: the add and change forms call `breach_create` / `breach_update`, the actions call the
 transition services through an intermediate form (core.admin_actions.form_action), and the XLSX export
-is `breach_register_xlsx`.
+is `gdpr.exports.breaches.breach_register_xlsx`.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodF
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
+from ..exports.breaches import breach_register_xlsx
 from ..models import Breach, BreachNotification
 from ..services import breaches as services
 
@@ -267,7 +268,7 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     def clock_explanation(self, obj: Breach) -> str:
         if obj.pk is None:
             return "–"
-        return format_html_join("", "<p>{}</p>", ((line,) for line in services.clock_explanation(obj).splitlines()))
+        return format_html_join("", "<p>{}</p>", ((line,) for line in services.breach_clock_explanation(obj).splitlines()))
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:
@@ -362,7 +363,7 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
         return self._xlsx(queryset)
 
     def _xlsx(self, queryset: QuerySet[Breach]) -> HttpResponse:
-        content = services.breach_register_xlsx(queryset.prefetch_related("notifications").order_by("aware_at", "pk"))
+        content = breach_register_xlsx(queryset.prefetch_related("notifications").order_by("aware_at", "pk"))
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         name = f"breach-register-{timezone.localdate():%Y-%m-%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

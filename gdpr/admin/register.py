@@ -25,7 +25,7 @@ from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_a
 from core.admin_utils import CheckedListFilter, badge, due_badge
 
 from ..models import ProcessingActivity
-from ..register_export import register_on, register_response
+from ..exports.register import register_on, register_response
 from ..services.register import (
     EDITABLE_FIELDS,
     processing_activity_create,

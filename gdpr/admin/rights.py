@@ -221,7 +221,7 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     ordering = ["-received_at", "-pk"]
     inlines = [PauseInline]
     transitions = TRANSITIONS
-    allowed_actions = staticmethod(services.allowed_actions)
+    allowed_actions = staticmethod(services.rights_request_allowed_actions)
     transition_not_possible = _("“%(action)s” is not possible for a request whose status is “%(status)s”.")
     add_fieldsets = [
         (None, {"fields": ["reference", "received_at", "right", "other_rights", "channel"]}),

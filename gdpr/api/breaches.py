@@ -59,7 +59,7 @@ class BreachSerializer(ModelSerializer):
         ]
 
     def get_clock_explanation(self, obj: Breach) -> str:
-        return services.clock_explanation(obj)
+        return services.breach_clock_explanation(obj)
 
     # The services validate and write; the serializer only parses.
     def create(self, validated_data: dict[str, Any]) -> Breach:

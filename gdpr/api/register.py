@@ -24,7 +24,7 @@ from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
 
 from ..models import ProcessingActivity
-from ..register_export import CONTENT_TYPE, register_on, register_response
+from ..exports.register import CONTENT_TYPE, register_on, register_response
 from ..services.register import (
     EDITABLE_FIELDS,
     processing_activity_create,

@@ -93,7 +93,7 @@ class RightsRequestSerializer(ModelSerializer):
         return fields
 
     def get_allowed_actions(self, obj: RightsRequest) -> list[str]:
-        return services.allowed_actions(obj)
+        return services.rights_request_allowed_actions(obj)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A read-only field is silently ignored by DRF; a client that tries to set the status must learn

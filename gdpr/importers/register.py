@@ -3,7 +3,7 @@
 Headers of a French register are accepted (Référence, Nom du traitement, Rôle, Finalités, Base légale,
 Catégories de personnes, Catégories de données, Destinataires, Transferts hors UE, Durée de
 conservation, Mesures de sécurité, Date de dernière mise à jour...), and so are those of Vigie's own
-XLSX export (gdpr/register_export.py), so an exported register imports back unchanged.
+XLSX export (gdpr/exports/register.py), so an exported register imports back unchanged.
 
 An optional column absent from the file leaves its field alone. `registered_on` defaults to the import
 date for a new record and is never overwritten when the file does not give it, so importing the same

@@ -3,7 +3,7 @@
 Headers of a French tracker are accepted (Référence, Date de réception, Droit, Canal, Catégorie,
 Date demande d'identité, Date réception identité, Date notification prolongation, Motif prolongation,
 Date de réponse, Issue...). Each row gets what the services would give it: a status derived from its
-dates, the deadline columns computed by `gdpr.services.rights.deadline_columns` (the services' own
+dates, the deadline columns computed by `gdpr.services.rights.rights_request_deadline_columns` (the services' own
 code), its identity pause, and a ledger row when its deadline is first computed or changes. A column
 absent from the file leaves the stored value as it is (the dates of a request answered in Vigie are
 not erased by a list that does not have them); a row whose dates contradict each other is rejected,
@@ -34,7 +34,7 @@ from ..choices import (
 )
 from ..deadlines import Pause, paris_date, policy_from_settings
 from ..models import DeadlineEvent, RightsRequest, RightsRequestPause
-from ..services.rights import deadline_columns
+from ..services.rights import rights_request_deadline_columns
 from ..services.rights_rules import future_problem, rights_request_problems
 
 
@@ -276,7 +276,7 @@ class RightsRequestImporter(Importer):
             if row.errors:
                 return False
             pauses = [*other_pauses, *([Pause(asked, got)] if asked is not None else [])]
-            columns = deadline_columns(received_at=received_at, pauses=pauses, extension_notified_at=notified_at,
+            columns = rights_request_deadline_columns(received_at=received_at, pauses=pauses, extension_notified_at=notified_at,
                                        policy=self.policy)
         except ValueError as exc:  # a stored pause before a corrected receipt date, for instance
             row.error("received_at", str(exc))

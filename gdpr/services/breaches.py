@@ -1,7 +1,7 @@
-"""Services of the personal-data breaches (GDPR Art. 33-34), and the register export (Art. 33(5)).
+"""Services of the personal-data breaches (GDPR Art. 33-34); their register export is gdpr/exports/breaches.py.
 
 The only writers of `Breach` and `BreachNotification` besides the importer (which applies the same
-rules through `breach_date_problems` and `late_notification_problem`). The 72-hour clock counts from
+rules through `breach_date_problems` and `breach_late_notification_problem`). The 72-hour clock counts from
 our awareness (docs/rules.md, "Personal-data breaches"); `notification_due_at` is always
 `gdpr.deadlines.breach_notification_deadline(aware_at)`, never typed in. Each transition locks the row,
 checks what the law and the facts allow (ValidationError with field messages, nothing written) and
@@ -10,7 +10,6 @@ leaves a history row naming who and why.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -110,7 +109,7 @@ def breach_date_problems(
     return problems
 
 
-def late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str) -> str | None:
+def breach_late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str) -> str | None:
     """Why a notification after the 72 hours cannot be recorded without the reasons for the delay."""
     due = breach_notification_deadline(aware_at)
     if notified_at <= due or (delay_reasons or "").strip():
@@ -172,14 +171,14 @@ def breach_problems(breach: Breach) -> dict[str, str]:
         return {"aware_at": gettext("Awareness cannot be after the information of the data subjects (%(at)s).") % {
             "at": fmt(breach.subjects_informed_at)}}
     if breach.notified_at is not None:
-        late = late_notification_problem(aware_at=breach.aware_at, notified_at=breach.notified_at,
+        late = breach_late_notification_problem(aware_at=breach.aware_at, notified_at=breach.notified_at,
                                          delay_reasons=breach.delay_reasons)
         if late:
             return {"aware_at": late}
     return {}
 
 
-def clock_explanation(breach: Breach) -> str:
+def breach_clock_explanation(breach: Breach) -> str:
     """The 72-hour clock in words, with the processor's dates when a processor found the breach."""
     lines = [breach_deadline_explanation(breach.aware_at)]
     if breach.processor_aware_at or breach.processor_informed_at:
@@ -225,7 +224,7 @@ def _check_reference_free(reference: str, *, exclude_pk: int | None = None) -> N
     ensure_reference_free(Breach, reference, exclude_pk=exclude_pk, message=gettext("A breach with the reference %(reference)s already exists.") % {"reference": reference})
 
 
-def next_breach_reference(year: int) -> str:
+def breach_next_reference(year: int) -> str:
     """`BR-YYYY-NNN`, one more than the highest number of that year."""
     return next_reference(Breach, f"BR-{year}-", width=3)
 
@@ -267,7 +266,7 @@ def breach_create(
     _check(breach_date_problems(aware_at=aware_at, occurred_at=occurred_at, processor_aware_at=processor_aware_at,
                                 processor_informed_at=processor_informed_at))
     _check_counts({"subjects_count": subjects_count, "records_count": records_count})
-    reference = (reference or "").strip() or next_breach_reference(to_paris(aware_at).year)
+    reference = (reference or "").strip() or breach_next_reference(to_paris(aware_at).year)
     _check_reference_free(reference)
     breach = Breach(
         reference=reference, title=title, description=description, occurred_at=occurred_at, aware_at=aware_at,
@@ -419,7 +418,7 @@ def breach_notify(
         if locked.notification_required is False:
             raise ValidationError({"phase": gettext(
                 "The decision recorded is not to notify: record a decision to notify first.")})
-        late = late_notification_problem(aware_at=locked.aware_at, notified_at=sent_at,
+        late = breach_late_notification_problem(aware_at=locked.aware_at, notified_at=sent_at,
                                          delay_reasons=delay_reasons or locked.delay_reasons)
         if late:
             raise ValidationError({"delay_reasons": late})
@@ -531,83 +530,3 @@ def breach_close(*, actor: Any, breach: Breach, closed_at: dt.datetime | None = 
     locked.closed_at = closed_at
     _save(locked, actor=actor, reason=gettext("closed"), update_fields=["closed_at"])
     return locked
-
-
-# --- the register export (a read: the Art. 33(5) register the CNIL may ask for) --------------------------
-
-
-def _excel_time(value: dt.datetime | None) -> dt.datetime | None:
-    # Excel has no time zones: Paris wall-clock time, as the DPO reads it.
-    return to_paris(value).replace(tzinfo=None) if value is not None else None
-
-
-def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
-    """The breach register as an XLSX workbook: every breach given, notified or not, one row each.
-
-    Pass a queryset with `prefetch_related("notifications")` to read the complementary notifications
-    in one query.
-    """
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    from core.spreadsheets import new_workbook, workbook_bytes
-
-    yes, no = gettext("yes"), gettext("no")
-
-    def yes_no(value: bool | None) -> str:
-        return "" if value is None else (yes if value else no)
-
-    def decision(breach: Breach) -> str:
-        if breach.notification_required is None:
-            return gettext("undecided")
-        return gettext("notify") if breach.notification_required else gettext("do not notify")
-
-    columns: list[tuple[str, Any, int]] = [
-        (gettext("Reference"), lambda b: b.reference, 16),
-        (gettext("Title"), lambda b: b.title, 30),
-        (gettext("Facts"), lambda b: b.description, 50),
-        (gettext("Occurred at"), lambda b: _excel_time(b.occurred_at), 17),
-        (gettext("Aware at (Paris)"), lambda b: _excel_time(b.aware_at), 17),
-        (gettext("Processor aware at"), lambda b: _excel_time(b.processor_aware_at), 17),
-        (gettext("Processor informed us at"), lambda b: _excel_time(b.processor_informed_at), 17),
-        (gettext("Notification due at (72 h, Paris)"), lambda b: _excel_time(b.notification_due_at), 17),
-        (gettext("Risk to people"), lambda b: b.get_risk_level_display() if b.risk_level else "", 20),
-        (gettext("Risk assessment reasoning"), lambda b: b.risk_reasoning, 40),
-        (gettext("Decision"), decision, 16),
-        (gettext("Reasoning of the decision"), lambda b: b.decision_reasoning, 40),
-        (gettext("Notified at (Paris)"), lambda b: _excel_time(b.notified_at), 17),
-        (gettext("Within 72 hours"), lambda b: yes_no(b.notified_within_72h), 10),
-        (gettext("Reasons for the delay"), lambda b: b.delay_reasons, 40),
-        (gettext("CNIL notification reference"), lambda b: b.cnil_notification_reference, 18),
-        (gettext("Complementary notifications"), lambda b: ", ".join(
-            fmt(n.sent_at) for n in b.notifications.all() if n.phase == NotificationPhase.COMPLEMENTARY), 22),
-        (gettext("High risk (Art. 34)"), lambda b: yes_no(b.high_risk), 10),
-        (gettext("Data subjects informed at"), lambda b: _excel_time(b.subjects_informed_at), 17),
-        (gettext("Exemption (Art. 34(3))"), lambda b: b.get_subjects_exemption_display() if b.subjects_exemption else "", 30),
-        (gettext("Why the exemption applies"), lambda b: b.subjects_exemption_reasoning, 40),
-        (gettext("Categories of data subjects"), lambda b: b.subject_categories, 30),
-        (gettext("Approximate number of people"), lambda b: b.subjects_count, 12),
-        (gettext("Categories of personal data"), lambda b: b.data_categories, 30),
-        (gettext("Approximate number of records"), lambda b: b.records_count, 12),
-        (gettext("Likely consequences"), lambda b: b.likely_consequences, 40),
-        (gettext("Measures taken or proposed"), lambda b: b.measures, 40),
-        (gettext("Closed at"), lambda b: _excel_time(b.closed_at), 17),
-    ]
-    workbook = new_workbook()  # what people typed in a breach is written as data, never run as a formula
-    sheet = workbook.active
-    sheet.title = gettext("Breach register")[:31]
-    sheet.append([title for title, _value, _width in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for breach in breaches:
-        sheet.append([value(breach) for _title, value, _width in columns])
-    for index, (_title, _value, width) in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = width
-        for cell in sheet[letter][1:]:
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "DD/MM/YYYY HH:MM"
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-    return workbook_bytes(workbook)

@@ -92,7 +92,7 @@ def _check_reference_free(reference: str, *, exclude_pk: int | None = None) -> N
     ensure_reference_free(CnilCase, reference, exclude_pk=exclude_pk, message=gettext("A CNIL case with the reference %(reference)s already exists.") % {"reference": reference})
 
 
-def next_cnil_case_reference(year: int) -> str:
+def cnil_case_next_reference(year: int) -> str:
     """`CNIL-YYYY-NNN`, one more than the highest number of that year."""
     return next_reference(CnilCase, f"CNIL-{year}-", width=3)
 
@@ -117,7 +117,7 @@ def cnil_case_create(
     `reference` is generated (`CNIL-YYYY-NNN`, year of receipt) when not given.
     """
     _check(cnil_case_problems(kind=kind, received_on=received_on, due_on=due_on))
-    reference = (reference or "").strip() or next_cnil_case_reference(received_on.year)
+    reference = (reference or "").strip() or cnil_case_next_reference(received_on.year)
     _check_reference_free(reference)
     case = CnilCase(
         reference=reference, kind=kind, received_on=received_on, due_on=due_on, cnil_reference=cnil_reference,

@@ -1,7 +1,7 @@
 """Rights requests (GDPR Art. 12): the only writers of their status and deadline columns.
 
 Every transition locks the row, checks `REQUEST_TRANSITIONS`, validates its dates, recomputes the
-deadline columns in one place (`_recompute_deadlines`, on `deadline_columns`, which the import uses
+deadline columns in one place (`_recompute_deadlines`, on `rights_request_deadline_columns`, which the import uses
 too) and writes a `DeadlineEvent` whenever a deadline changes, so the admin can show the CNIL why a
 date is what it is. Errors are `ValidationError`s keyed by the argument at fault (the API answers
 400 with them, the admin shows them as messages). The date and outcome rules themselves live in
@@ -45,7 +45,7 @@ from ..deadlines import (
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from .rights_rules import (
     complaint_notice_problem,
-    extension_lateness,
+    rights_request_extension_lateness,
     extension_reason_problem,
     future_problem,
     info_received_problem,
@@ -59,12 +59,14 @@ from .rights_rules import (
 __all__ = [
     "DESCRIPTIVE_FIELDS",
     "DeadlineColumns",
-    "deadline_columns",
-    "extension_lateness",
+    "rights_request_allowed_actions",
     "rights_request_answer",
     "rights_request_close",
     "rights_request_create",
+    "rights_request_deadline_columns",
     "rights_request_extend",
+    "rights_request_extension_lateness",
+    "rights_request_next_reference",
     "rights_request_pause",
     "rights_request_refuse",
     "rights_request_resume",
@@ -73,8 +75,6 @@ __all__ = [
     "rights_request_update",
     "rights_request_problems",
     "rights_request_withdraw",
-    "next_reference",
-    "allowed_actions",
 ]
 
 #: The fields a person may edit directly: they say who asked what, not where the request stands.
@@ -121,7 +121,7 @@ class DeadlineColumns:
         }
 
 
-def deadline_columns(
+def rights_request_deadline_columns(
     *,
     received_at: dt.datetime,
     pauses: Iterable[Pause] = (),
@@ -235,7 +235,7 @@ def _action_label(target: str) -> str:
     }.get(target, str(target))
 
 
-def allowed_actions(request: RightsRequest) -> list[str]:
+def rights_request_allowed_actions(request: RightsRequest) -> list[str]:
     """The actions allowed from the request's status (what the services accept), for buttons and docs."""
     allowed = REQUEST_TRANSITIONS[request.status]
     actions = []
@@ -285,9 +285,9 @@ def _recompute_deadlines(request: RightsRequest, *, policy: DeadlinePolicy | Non
     """Set the deadline columns from the request's receipt, pauses and extension; True when a date changed.
 
     The one place where the columns are computed for a stored request (the import calls
-    `deadline_columns` the same way for its rows).
+    `rights_request_deadline_columns` the same way for its rows).
     """
-    columns = deadline_columns(
+    columns = rights_request_deadline_columns(
         received_at=request.received_at,
         pauses=_pauses_of(request),
         extension_notified_at=request.extension_notified_at,
@@ -340,7 +340,7 @@ def _transition(
 # --- reference -------------------------------------------------------------------------------------------
 
 
-def next_reference(year: int) -> str:
+def rights_request_next_reference(year: int) -> str:
     """The next free `DSR-YYYY-NNNNN` of a year (Paris year of receipt): the highest number + 1."""
     return core_next_reference(RightsRequest, f"{REFERENCE_PREFIX}-{year}-", width=5)
 
@@ -351,7 +351,7 @@ def _insert(request: RightsRequest, *, generate: bool) -> None:
     year = paris_date(request.received_at).year
     for _attempt in range(_REFERENCE_ATTEMPTS):
         if generate:
-            request.reference = next_reference(year)
+            request.reference = rights_request_next_reference(year)
         try:
             with transaction.atomic():
                 request.save(force_insert=True)

@@ -20,7 +20,7 @@ from ..deadlines import DeadlinePolicy, Pause, extended_deadline, paris_date, ri
 __all__ = [
     "REFUSALS",
     "complaint_notice_problem",
-    "extension_lateness",
+    "rights_request_extension_lateness",
     "extension_reason_problem",
     "future_problem",
     "info_received_problem",
@@ -76,7 +76,7 @@ def extension_reason_problem(reason: str) -> str | None:
     return _("The reasons for the extension are required: the requester must be told them (Art. 12(3)).")
 
 
-def extension_lateness(
+def rights_request_extension_lateness(
     *,
     received_at: dt.datetime,
     pauses: Sequence[Pause],
@@ -97,7 +97,7 @@ def late_extension_problem(
     *, received_at: dt.datetime, pauses: Sequence[Pause], notified_at: dt.datetime,
     policy: DeadlinePolicy | None = None,
 ) -> str | None:
-    late = extension_lateness(received_at=received_at, pauses=pauses, notified_at=notified_at, policy=policy)
+    late = rights_request_extension_lateness(received_at=received_at, pauses=pauses, notified_at=notified_at, policy=policy)
     if late is None:
         return None
     return _(

@@ -1,10 +1,10 @@
-"""API routes of the organization app."""
+"""API routes of the organization app: each module declares its ROUTES."""
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import departments, employees, entities
 
 router = DefaultRouter()
-router.register("entities", views.LegalEntityViewSet)
-router.register("departments", views.DepartmentViewSet)
-router.register("employees", views.EmployeeViewSet)
+for module in (entities, departments, employees):
+    for prefix, viewset, basename in module.ROUTES:
+        router.register(prefix, viewset, basename=basename)
 urlpatterns = router.urls

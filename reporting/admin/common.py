@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.admin_utils import badge
 from core.roles import can_view
 
-from .. import catalogue, export, visibility
+from .. import catalogue, exports, visibility
 from ..models import ValueStatus
 
 #: Up to this many ids, a model's records open as its admin list filtered to them (`?id__in=`); beyond,
@@ -66,7 +66,7 @@ def status_badge(status: str, *, manual: bool = False) -> str:
         return badge(_("no data"), "grey")
     if status == ValueStatus.ERROR:
         return badge(_("error"), "red")
-    if status == export.MISSING:
+    if status == exports.MISSING:
         return badge(_("not entered"), "amber")
     if status == visibility.WITHHELD:
         return badge(_("not published yet"), "grey")

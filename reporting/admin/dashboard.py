@@ -51,7 +51,7 @@ def selected_year(request: HttpRequest) -> tuple[int, list[int]]:
     raw = request.GET.get("year")
     if raw:
         try:
-            year = services.check_year(raw)
+            year = services.year_check(raw)
         except services.ReportingError as exc:
             messages.error(request, str(exc))
     years.add(year)

@@ -1,7 +1,7 @@
 """Admin of the manual indicator values (figures no record in Vigie can compute: emissions, complaints,
 social dialogue...), entered with their owner and their source.
 
-Wiring only: saving goes through `reporting.services.save_manual_value`, which refuses a value without a
+Wiring only: saving goes through `reporting.services.manual_value_save`, which refuses a value without a
 source, an indicator that is not manual, or a frozen year. The form checks those rules first, so that
 each refusal is shown on its field; what only the service sees (a year frozen meanwhile) comes back as
 a message.
@@ -48,21 +48,21 @@ class ManualValueForm(forms.ModelForm):
             self.fields["code"].choices = [("", "---------"), *manual_code_choices()]
 
     def clean(self) -> dict[str, Any]:
-        # The service's rules (reporting/services.py, save_manual_value), before anything is saved, so that
+        # The service's rules (reporting/services.py, manual_value_save), before anything is saved, so that
         # the error lands on its field. The source is checked by the model's clean (on source_reference).
         data = super().clean()
         year = data.get("year")
         if year is not None:
             try:
-                services.check_year(year)
+                services.year_check(year)
             except services.ReportingError as exc:
                 self.add_error("year", str(exc))
             else:
-                if services.is_frozen(year):
+                if services.year_is_frozen(year):
                     self.add_error("year", gettext("%(year)d is frozen: its manual values cannot change.")
                                    % {"year": year})
         original = self.instance.year if self.instance.pk else None
-        if original is not None and original != year and services.is_frozen(original):
+        if original is not None and original != year and services.year_is_frozen(original):
             self.add_error(None, gettext("%(year)d is frozen: its manual values cannot change.") % {"year": original})
         return data
 
@@ -85,12 +85,12 @@ class ManualValueAdmin(ManualValueAdminBase):
 
     # A value of a frozen year is part of what was verified: read-only, never deleted.
     def has_change_permission(self, request: HttpRequest, obj: ManualValue | None = None) -> bool:
-        if obj is not None and obj.pk and services.is_frozen(obj.year):
+        if obj is not None and obj.pk and services.year_is_frozen(obj.year):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: ManualValue | None = None) -> bool:
-        if obj is not None and obj.pk and services.is_frozen(obj.year):
+        if obj is not None and obj.pk and services.year_is_frozen(obj.year):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -120,7 +120,7 @@ class ManualValueAdmin(ManualValueAdminBase):
     def save_model(self, request: HttpRequest, obj: ManualValue, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
         document = data.get("source_document")
-        services.save_manual_value(
+        services.manual_value_save(
             year=data["year"], code=data["code"], value=data["value"], owner=data["owner"], actor=request.user,
             source_reference=data.get("source_reference") or "", comment=data.get("comment") or "",
             # A new file, or None: the instance already holds the kept (or cleared) one.

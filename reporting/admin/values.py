@@ -127,7 +127,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     #: withheld value out): the year, the code, when computed.
     restricted_lookups = frozenset({"reporting_year", "code", "computed_at", "id", "pk"})
 
-    # Computed by reporting.services.compute_year only: nobody adds, changes or deletes a value here.
+    # Computed by reporting.services.year_compute only: nobody adds, changes or deletes a value here.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

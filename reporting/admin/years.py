@@ -1,11 +1,11 @@
 """Admin of the yearly snapshots: the list of years with their state, a year's page with its values, and
 the steps of a year's life, each a service of reporting/services.py:
 
-- compute / recompute (`compute_year`, refused on a frozen year), also from "Compute a year", the add page;
-- the differences a recomputation would make (`differences`; never written), for everyone who can view,
+- compute / recompute (`year_compute`, refused on a frozen year), also from "Compute a year", the add page;
+- the differences a recomputation would make (`year_differences`; never written), for everyone who can view,
   each of the indicators they may read (reporting/visibility.py);
-- freeze (`freeze`: refused while an indicator is missing or failed, each one listed) and unfreeze with a
-  reason (`unfreeze`), both in the year's history;
+- freeze (`year_freeze`: refused while an indicator is missing or failed, each one listed) and unfreeze with a
+  reason (`year_unfreeze`), both in the year's history;
 - the downloads (JSON, CSV, XLSX, the auditor pack), also for a year without a stored snapshot (the
   export computes it then, writing nothing), made for the user who downloads them (reporting/visibility.py:
   a value of a year not frozen computed from records their role may not view is "not published yet");
@@ -37,7 +37,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, badge
 
-from .. import catalogue, export, registry, services, visibility
+from .. import catalogue, exports, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
 from .common import change_text, file_response, shown_records, status_badge, value_text
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 else:
     ReportingYearAdminBase = SimpleHistoryAdmin
 
-#: The auditor pack's format (reporting/auditor_pack.py) beside the export's (reporting/export.py).
+#: The auditor pack's format (reporting/auditor_pack.py) beside the export's (reporting/exports.py).
 PACK = "zip"
 PACK_CONTENT_TYPE = "application/zip"
 
@@ -57,7 +57,7 @@ def format_choices() -> list[tuple[str, Any]]:
 
 def _check_year(value: Any) -> int:
     try:
-        return services.check_year(value)
+        return services.year_check(value)
     except services.ReportingError as exc:
         raise ValidationError(str(exc), code="year") from exc
 
@@ -299,7 +299,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
     def _compute(self, request: HttpRequest, year: int) -> services.ComputeReport | None:
         """Compute `year`, say what changed (and which indicators failed); a refusal becomes messages."""
         try:
-            report = services.compute_year(year, actor=request.user)
+            report = services.year_compute(year, actor=request.user)
         except services.ReportingError as exc:
             refusal_messages(request, exc)
             return None
@@ -323,7 +323,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             if form.is_valid():
                 year = form.cleaned_data["year"]
                 try:
-                    report = services.compute_year(year, actor=request.user)
+                    report = services.year_compute(year, actor=request.user)
                 except services.ReportingError as exc:
                     form.add_error("year", exc.args[0] if exc.args else str(exc))
                     for problem in exc.problems:
@@ -352,7 +352,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         obj = self._year(request, object_id)
         if request.method == "POST":
             try:
-                services.freeze(obj.year, request.user)
+                services.year_freeze(obj.year, request.user)
             except services.ReportingError as exc:
                 refusal_messages(request, exc)
             else:
@@ -379,7 +379,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             form = UnfreezeForm(request.POST)
             if form.is_valid():
                 try:
-                    services.unfreeze(obj.year, request.user, form.cleaned_data["reason"])
+                    services.year_unfreeze(obj.year, request.user, form.cleaned_data["reason"])
                 except services.ReportingError as exc:
                     form.add_error(None, exc.args[0] if exc.args else str(exc))
                     messages.error(request, exc.args[0] if exc.args else str(exc))
@@ -404,7 +404,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         reader = visibility.Reader.of(request.user)
         codes = None if reader.everything else [code for code in registry.computations() if reader.reads(code)]
         try:
-            differences = services.differences(obj.year, codes)
+            differences = services.year_differences(obj.year, codes)
         except services.ReportingError as exc:
             refusal_messages(request, exc)
             return HttpResponseRedirect(self._change_url(obj))
@@ -472,12 +472,12 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             return file_response(pack, PACK_CONTENT_TYPE, pack_filename(year))
         # The values the user may read (reporting/visibility.py); the command line exports them all.
         if fmt == "json":
-            content: bytes | str = json.dumps(export.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
+            content: bytes | str = json.dumps(exports.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
         elif fmt == "csv":
-            content = export.as_csv(year, user=request.user)
+            content = exports.as_csv(year, user=request.user)
         else:
-            content = export.as_xlsx(year, user=request.user)
-        return file_response(content, export.CONTENT_TYPES[fmt], export.filename(year, fmt))
+            content = exports.as_xlsx(year, user=request.user)
+        return file_response(content, exports.CONTENT_TYPES[fmt], exports.filename(year, fmt))
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         from .dashboard import dashboard_view

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from compliance.choices import FunctionType
-from compliance.riskmap_export import risk_map_xlsx
+from compliance.exports import risk_map_xlsx
 from tests.compliance.factories import RiskFactory, RiskInterviewFactory, RiskMapFactory
 from tests.spreadsheet_checks import PAYLOADS, formula_cells, xlsx_texts
 

@@ -18,7 +18,7 @@ from gdpr.services.breaches import (
     breach_notify,
     breach_record_exemption,
     breach_update,
-    clock_explanation,
+    breach_clock_explanation,
 )
 from tests.gdpr.factories import BreachFactory
 
@@ -66,7 +66,7 @@ def test_the_deadline_counts_from_our_awareness_and_the_processor_dates_are_stor
                            processor_informed_at=paris(2025, 6, 3, 9, 0))
     assert breach.notification_due_at == paris(2025, 6, 6, 9, 0)
     assert (breach.processor_aware_at, breach.processor_informed_at) == (paris(2025, 6, 1, 8, 0), paris(2025, 6, 3, 9, 0))
-    assert "The processor was aware at 01/06/2025 08:00 and told us at 03/06/2025 09:00" in clock_explanation(breach)
+    assert "The processor was aware at 01/06/2025 08:00 and told us at 03/06/2025 09:00" in breach_clock_explanation(breach)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
-from gdpr.register_export import CONTENT_TYPE, OVERVIEW_TITLE
+from gdpr.exports.register import CONTENT_TYPE, OVERVIEW_TITLE
 from tests.clients import admin_client
 from tests.clients import messages_of as texts
 from tests.gdpr.factories import ProcessingActivityFactory

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
-from gdpr.register_export import CONTENT_TYPE, OVERVIEW_TITLE
+from gdpr.exports.register import CONTENT_TYPE, OVERVIEW_TITLE
 from tests.clients import api_client
 from tests.gdpr.factories import ProcessingActivityFactory
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from gdpr.choices import ProcessingRole
-from gdpr.register_export import (
+from gdpr.exports.register import (
     OVERVIEW_TITLE,
     build_register_workbook,
     register_on,

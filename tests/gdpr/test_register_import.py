@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.imports.testing import read_rejects, run_import_command
 from gdpr.choices import ProcessingRole
 from gdpr.models import ProcessingActivity
-from gdpr.register_export import register_on, register_xlsx
+from gdpr.exports.register import register_on, register_xlsx
 from tests.clients import api_client
 from tests.gdpr.factories import ProcessingActivityFactory
 

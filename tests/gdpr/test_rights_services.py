@@ -96,7 +96,7 @@ def test_generated_references_follow_the_highest_number_and_skip_hand_typed_ones
 def test_a_reference_taken_meanwhile_is_retried_with_the_next_number(officer, monkeypatch):
     create(officer, reference="DSR-2025-00001")
     proposals = iter(["DSR-2025-00001", "DSR-2025-00002"])  # as if a concurrent insert won the first
-    monkeypatch.setattr(services, "next_reference", lambda year: next(proposals))
+    monkeypatch.setattr(services, "rights_request_next_reference", lambda year: next(proposals))
     assert create(officer).reference == "DSR-2025-00002"
     assert RightsRequest.objects.count() == 2
 
@@ -360,12 +360,12 @@ def test_illegal_transitions_are_refused_with_the_status_named(officer, status, 
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
 def test_allowed_actions_follow_the_workflow(officer):
     request = create(officer)
-    assert services.allowed_actions(request) == ["start", "pause", "extend", "answer", "refuse", "withdraw"]
+    assert services.rights_request_allowed_actions(request) == ["start", "pause", "extend", "answer", "refuse", "withdraw"]
     request = rights_request_pause(request=request, actor=officer, asked_on=dt.date(2025, 3, 6))
-    assert services.allowed_actions(request) == ["resume", "extend", "withdraw"]
+    assert services.rights_request_allowed_actions(request) == ["resume", "extend", "withdraw"]
     request = rights_request_resume(request=request, actor=officer, answered_on=dt.date(2025, 3, 7))
     request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 3, 8), reason="x")
-    assert services.allowed_actions(request) == ["pause", "answer", "refuse", "withdraw"]
+    assert services.rights_request_allowed_actions(request) == ["pause", "answer", "refuse", "withdraw"]
 
 
 # --- edits --------------------------------------------------------------------------------------------------

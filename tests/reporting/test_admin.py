@@ -48,7 +48,7 @@ def requests_2025(db):
 
 @pytest.fixture
 def computed(requests_2025):
-    services.compute_year(YEAR)
+    services.year_compute(YEAR)
     return ReportingYear.objects.get(year=YEAR)
 
 
@@ -191,7 +191,7 @@ def test_the_add_page_refuses_an_impossible_year_on_its_field(officer):
 
 
 def test_the_add_page_refuses_a_frozen_year_with_the_services_message(officer, computed, roles):
-    services.freeze(YEAR, UserFactory())
+    services.year_freeze(YEAR, UserFactory())
     response = officer.post(url("reportingyear_add"), {"year": YEAR})
     assert response.status_code == 200
     assert "is frozen" in " ".join(response.context["form"].errors["year"])
@@ -256,7 +256,7 @@ def test_the_freeze_page_asks_for_confirmation_first(officer, computed):
 
 
 def test_unfreezing_needs_a_reason_which_the_history_keeps(officer, computed, roles):
-    services.freeze(YEAR, UserFactory())
+    services.year_freeze(YEAR, UserFactory())
     for reason in ("", "   "):
         response = officer.post(year_url("unfreeze", computed), {"reason": reason})
         assert response.status_code == 200 and response.context["form"].errors["reason"]
@@ -280,8 +280,8 @@ def test_unfreezing_an_open_year_is_refused(officer, computed):
 
 
 def test_the_recompute_action_of_the_list_skips_frozen_years(officer, computed, roles):
-    services.compute_year(2024)
-    services.freeze(2024, UserFactory())
+    services.year_compute(2024)
+    services.year_freeze(2024, UserFactory())
     RightsRequestFactory(received_at=dt.datetime(YEAR, 11, 3, 10, tzinfo=PARIS))
     response = officer.post(url("reportingyear_changelist"), {
         "action": "compute_selected", "_selected_action": list(ReportingYear.objects.values_list("pk", flat=True))})
@@ -292,7 +292,7 @@ def test_the_recompute_action_of_the_list_skips_frozen_years(officer, computed, 
 
 
 def test_the_list_shows_the_state_and_the_counts_of_each_year(officer, computed, roles):
-    services.freeze(YEAR, UserFactory(username="verifier"))
+    services.year_freeze(YEAR, UserFactory(username="verifier"))
     IndicatorValue.objects.filter(reporting_year=computed, code="E2_CNIL_REFERRALS").update(status=ValueStatus.ERROR)
     response = officer.get(url("reportingyear_changelist"))
     row = response.context["cl"].result_list[0]
@@ -426,7 +426,7 @@ def test_the_records_csv_writes_a_stored_model_name_as_text(admin_client, comput
 
 
 def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(officer, computed, roles):
-    services.compute_year(2024)
+    services.year_compute(2024)
     listing = officer.get(url("indicatorvalue_changelist"), {"year": YEAR, "enjeu": "2"})
     codes = {v.code for v in listing.context["cl"].queryset}
     assert codes and all(code.startswith("E2_") for code in codes)
@@ -447,7 +447,7 @@ def test_the_value_list_query_count_does_not_grow_with_the_values(officer, compu
     with django_assert_max_num_queries(12):
         assert officer.get(url("indicatorvalue_changelist")).status_code == 200
     for year in (2022, 2023, 2024):
-        services.compute_year(year)
+        services.year_compute(year)
     with django_assert_max_num_queries(12):
         assert officer.get(url("indicatorvalue_changelist")).status_code == 200
 
@@ -508,7 +508,7 @@ def test_the_manual_form_offers_only_manual_indicators(officer):
 
 
 def test_a_manual_value_of_a_frozen_year_is_refused_on_the_year(officer, computed, roles):
-    services.freeze(YEAR, UserFactory())
+    services.year_freeze(YEAR, UserFactory())
     response = officer.post(url("manualvalue_add"), manual_form(source_reference="Complaints report 2025"))
     assert response.status_code == 200
     assert "is frozen" in " ".join(response.context["adminform"].form.errors["year"])
@@ -516,9 +516,9 @@ def test_a_manual_value_of_a_frozen_year_is_refused_on_the_year(officer, compute
 
 
 def test_a_manual_value_of_a_frozen_year_is_read_only(officer, computed, roles):
-    manual = services.save_manual_value(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(1), owner="CR",
+    manual = services.manual_value_save(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(1), owner="CR",
                                         actor=None, source_reference="report")
-    services.freeze(YEAR, UserFactory())
+    services.year_freeze(YEAR, UserFactory())
     page = officer.get(url("manualvalue_change", manual.pk)).content.decode()
     assert 'name="_save"' not in page
     assert officer.post(url("manualvalue_change", manual.pk), manual_form(
@@ -537,7 +537,7 @@ def test_the_auditor_cannot_enter_a_manual_value(auditor):
 def test_the_history_of_a_year_and_of_a_value_is_one_click_away_for_the_auditor(auditor, computed):
     value = IndicatorValue.objects.get(reporting_year=computed, code="E2_RIGHTS_REQUESTS")
     RightsRequestFactory(received_at=dt.datetime(YEAR, 11, 3, 10, tzinfo=PARIS))
-    services.compute_year(YEAR)
+    services.year_compute(YEAR)
     history = auditor.get(url("indicatorvalue_history", value.pk))
     assert history.status_code == 200 and len(history.context["page_obj"].object_list) == 2
     assert url("indicatorvalue_history", value.pk) in auditor.get(url("indicatorvalue_change", value.pk)).content.decode()

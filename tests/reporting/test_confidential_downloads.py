@@ -50,7 +50,7 @@ def year_data(roles):
     from training.models import Module
 
     CompletionFactory(employee=employee, module=Module.objects.get(code="RGPD"), completed_at=paris(dt.date(YEAR, 6, 1)))
-    services.compute_year(YEAR, actor=None)
+    services.year_compute(YEAR, actor=None)
     return case
 
 
@@ -98,7 +98,7 @@ def test_the_auditor_pack_holds_only_the_records_its_requester_may_view(year_dat
     figures = json.loads(files[f"indicators-{YEAR}.json"])
     suspicions = next(item for item in figures["indicators"] if item["code"] == "E1_COI_SUSPICIONS")
     assert suspicions["value"] == (None if HIDDEN[role] else 1)
-    services.freeze(YEAR, UserFactory(groups=[COMPLIANCE_OFFICER]))
+    services.year_freeze(YEAR, UserFactory(groups=[COMPLIANCE_OFFICER]))
     files = pack_of(browser(role))
     figures = json.loads(files[f"indicators-{YEAR}.json"])
     assert any(item["code"] == "E1_COI_SUSPICIONS" and item["value"] == 1 for item in figures["indicators"])

@@ -127,7 +127,7 @@ def test_anonymous_goes_to_the_login_and_a_user_without_permission_is_refused(ro
 
 
 def test_the_auditor_sees_no_action_button_and_the_officer_does(roles):
-    services.compute_year(2025)
+    services.year_compute(2025)
     officer = dashboard_page(admin_client("Compliance officer", language="en")).content.decode()
     auditor = dashboard_page(admin_client("Auditor", language="en")).content.decode()
     assert 'id="compute-form"' in officer
@@ -156,8 +156,8 @@ def test_the_indicators_of_the_year_stand_beside_the_year_before_with_links_to_t
     request_(at(dt.date(2024, 3, 4)), dt.date(2024, 4, 4), answered=at(dt.date(2024, 3, 20)))
     for day in (dt.date(2025, 1, 6), dt.date(2025, 2, 3), dt.date(2025, 3, 3)):
         request_(at(day), day + dt.timedelta(days=31), answered=at(day + dt.timedelta(days=10)))
-    services.compute_year(2024)
-    services.compute_year(2025)
+    services.year_compute(2024)
+    services.year_compute(2025)
     response = dashboard_page(admin_client("Auditor", language="en"))
     rows = {row["code"]: row for section in response.context["sections"] for row in section["rows"]}
     row = rows["E2_RIGHTS_REQUESTS"]
@@ -352,13 +352,13 @@ def test_the_number_of_queries_does_not_grow_with_the_records(roles, stored):
     client = admin_client("Compliance officer", language="en")
     _records(2)
     if stored:
-        services.compute_year(2024)
-        services.compute_year(2025)
+        services.year_compute(2024)
+        services.year_compute(2025)
     small = _queries(client)
     _records(40)
     if stored:
-        services.compute_year(2024)
-        services.compute_year(2025)
+        services.year_compute(2024)
+        services.year_compute(2025)
     large = _queries(client)
     assert large == small, (small, large)
     if stored:

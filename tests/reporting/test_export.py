@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import load_workbook
 
-from reporting import catalogue, export, services
+from reporting import catalogue, exports, services
 from tests.clients import api_client
 from tests.factories import UserFactory
 from tests.gdpr.factories import RightsRequestFactory
@@ -34,7 +34,7 @@ def by_code(data):
 
 def test_the_json_export_has_the_interfaces_shape_for_every_indicator():
     received(2023, 3)
-    data = export.as_dict(2023, now=dt.datetime(2024, 1, 15, 8, 0, tzinfo=dt.UTC))
+    data = exports.as_dict(2023, now=dt.datetime(2024, 1, 15, 8, 0, tzinfo=dt.UTC))
     assert data["year"] == 2023 and data["frozen"] is False
     assert data["generated_at"] == "2024-01-15T09:00:00+01:00"
     assert [i["code"] for i in data["indicators"]] == [d.code for d in catalogue.definitions(catalogue.DPEF)]
@@ -57,12 +57,12 @@ def test_a_percent_is_rounded_half_up_to_one_decimal_with_its_exact_parts():
     late.due_on = dt.date(2023, 6, 1)
     late.answered_at, late.outcome = dt.datetime(2023, 6, 20, 10, tzinfo=PARIS), "granted"
     late.save()
-    item = by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS_ON_TIME_RATE"]
+    item = by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS_ON_TIME_RATE"]
     assert (item["value"], item["numerator"], item["denominator"]) == (66.7, 2, 3)
 
 
 def test_a_year_without_data_says_so_per_indicator_with_no_zero_values():
-    data = export.as_dict(2019)
+    data = exports.as_dict(2019)
     for item in data["indicators"] + data["esrs"]:
         assert item["value"] is None, item["code"]
         assert item["status"] in ("no_data", "missing") and item["note"], item["code"]
@@ -71,21 +71,21 @@ def test_a_year_without_data_says_so_per_indicator_with_no_zero_values():
 def test_previous_values_come_from_the_frozen_snapshot_of_the_year_before():
     received(2022, 2)
     received(2023, 5)
-    assert by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS"]["previous_value"] == 2  # computed now
-    services.compute_year(2022)
-    services.freeze(2022, UserFactory())
+    assert by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS"]["previous_value"] == 2  # computed now
+    services.year_compute(2022)
+    services.year_freeze(2022, UserFactory())
     received(2022, 4)  # recorded after the freeze: the frozen figure stays the published one
-    item = by_code(export.as_dict(2023))["E2_RIGHTS_REQUESTS"]
+    item = by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS"]
     assert (item["value"], item["previous_value"]) == (5, 2)
-    assert export.as_dict(2022)["frozen"] is True
+    assert exports.as_dict(2022)["frozen"] is True
 
 
 def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
-    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
+    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
                                actor=UserFactory(), source_reference="Index égalité 2023, déclaré le 01/03/2024")
-    services.save_manual_value(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
+    services.manual_value_save(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
                                actor=UserFactory(), source_reference="Index égalité 2022")
-    items = by_code(export.as_dict(2023))
+    items = by_code(exports.as_dict(2023))
     index = items["E10_GENDER_EQUALITY_INDEX"]
     assert (index["value"], index["previous_value"], index["source"], index["status"]) == (89, 88, "manual", "entered")
     ghg = items["E5_GHG_SCOPE_1_2"]
@@ -93,20 +93,20 @@ def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
 
 
 def test_a_formula_typed_in_a_manual_value_is_written_as_text_in_the_csv_and_the_xlsx():
-    services.save_manual_value(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
+    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
                                actor=UserFactory(), source_reference="-2+3", comment=PAYLOADS[0])
-    text = export.as_csv(2023)
+    text = exports.as_csv(2023)
     assert formula_fields(text) == []
     row = next(r for r in csv.DictReader(io.StringIO(text[1:]), delimiter=";") if r["code"] == "E10_GENDER_EQUALITY_INDEX")
     assert (row["value"], row["note"]) == ("89", "'" + PAYLOADS[0])
-    content = export.as_xlsx(2023)
+    content = exports.as_xlsx(2023)
     assert formula_cells(content) == []
     assert PAYLOADS[0] in xlsx_texts(content)
 
 
 def test_csv_has_one_line_per_indicator_semicolons_and_a_bom():
     received(2023, 2)
-    text = export.as_csv(2023)
+    text = exports.as_csv(2023)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
     assert len(rows) == len(catalogue.DEFINITIONS)
@@ -118,7 +118,7 @@ def test_the_xlsx_reads_like_the_dpef_table_in_french():
     received(2023, 2)
     received(2022, 1)
     with translation.override("fr"):
-        workbook = load_workbook(io.BytesIO(export.as_xlsx(2023)))
+        workbook = load_workbook(io.BytesIO(exports.as_xlsx(2023)))
     assert workbook.sheetnames == ["DPEF", "ESRS G1"]
     sheet = workbook["DPEF"]
     headers = [cell.value for cell in sheet[2]]
@@ -159,8 +159,8 @@ def test_the_api_serves_the_export_to_readers_and_names_a_bad_year(roles, client
 
 
 def test_the_first_year_exports_without_a_previous_year(roles):
-    """Found by schemathesis: the first accepted year used to compute year - 1, which check_year refuses (500)."""
-    data = export.as_dict(services.FIRST_YEAR)
+    """Found by schemathesis: the first accepted year used to compute year - 1, which year_check refuses (500)."""
+    data = exports.as_dict(services.FIRST_YEAR)
     assert data["indicators"] and all(item["previous_value"] is None for item in data["indicators"])
     response = api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR}")
     assert response.status_code == 200

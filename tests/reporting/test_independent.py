@@ -50,7 +50,7 @@ from gdpr.models import Breach, BreachNotification, CnilCase, ProcessingActivity
 from gdpr.services import breaches as breach_services
 from gdpr.services import rights as rights_services
 from organization.models import Employee
-from reporting import catalogue, export
+from reporting import catalogue, exports
 from tests.compliance.factories import (
     CaseFactory,
     CaseMeasureFactory,
@@ -955,7 +955,7 @@ def build_and_compare(seed: int, year: int, now: dt.datetime) -> tuple[World, di
     with time_machine.travel(now, tick=False):
         world = World(seed, year, now)
         world.build()
-        data = export.as_dict(year)
+        data = exports.as_dict(year)
         reference = Reference(world.today, world.now)
         current, previous = reference.year(year), reference.year(year - 1)
     return world, data, current, previous, disagreements(data, current, previous)
@@ -995,7 +995,7 @@ def test_a_breach_notified_in_y_but_known_in_y_minus_1_is_counted_in_y():
     with time_machine.travel(now, tick=False):
         breach = breach_services.breach_create(actor=None, aware_at=paris(dt.date(2022, 12, 30), 12), title="Lost laptop")
         breach_services.breach_notify(actor=None, breach=breach, sent_at=paris(dt.date(2023, 1, 1), 0, 30))
-        data = export.as_dict(2023)
+        data = exports.as_dict(2023)
         reference = Reference(paris_day(now), now).year(2023)
     items = {item["code"]: item for item in data["indicators"]}
     assert reference["E2_BREACH_NOTIFICATIONS"] == (1, None, None)

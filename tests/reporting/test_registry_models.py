@@ -37,6 +37,6 @@ def test_a_value_counting_records_its_computation_does_not_declare_is_an_error(m
     leaky = registry.Computation("E2_CNIL_REFERRALS", lambda year: Figure.count(
         ConflictOfInterestCase.objects.filter(pk=case.pk)), models=gdpr_indicators.MODELS)
     monkeypatch.setitem(registry._COMPUTATIONS, "E2_CNIL_REFERRALS", leaky)
-    evaluated = services.evaluate(2025, codes=["E2_CNIL_REFERRALS"])["E2_CNIL_REFERRALS"]
+    evaluated = services.year_evaluate(2025, codes=["E2_CNIL_REFERRALS"])["E2_CNIL_REFERRALS"]
     assert evaluated.status == "error" and evaluated.value is None and evaluated.records == []
     assert "compliance.conflictofinterestcase" in evaluated.message

@@ -177,12 +177,12 @@ def test_no_channel_tells_a_role_the_values_of_records_it_may_not_view_before_th
         roles, clock, role):
     client = browser(role)
     requests = role == TRAINING_MANAGER
-    services.compute_year(YEAR)
+    services.year_compute(YEAR)
     states = []
     for added in (0, 1, 4):  # 0, then 1, then 5 cases (and requests)
         add_records(added, requests=requests)
         differences = differences_page(client)  # stored values beside a computation now
-        services.compute_year(YEAR)
+        services.year_compute(YEAR)
         states.append({"differences": differences, **channels(client)})
     assert {name: status for name, (status, _body) in states[0].items() if status not in (200, 400, 403, 404)} == {}
     assert [name for name in states[0] if not states[0][name] == states[1][name] == states[2][name]] == []
@@ -201,8 +201,8 @@ def test_no_channel_tells_a_role_the_values_of_records_it_may_not_view_before_th
 @pytest.mark.parametrize("role", RESTRICTED)
 def test_once_the_year_is_frozen_its_figures_are_shown_to_every_role(roles, clock, officer_user, role):
     add_records(5, requests=True)
-    services.compute_year(YEAR)
-    services.freeze(YEAR, officer_user)
+    services.year_compute(YEAR)
+    services.year_freeze(YEAR, officer_user)
     client = browser(role)
     item = api_item(client, YEAR, "E1_COI_SUSPICIONS")
     assert (item["value"], item["status"]) == (5, "computed")
@@ -238,7 +238,7 @@ def test_who_reads_the_values_of_an_open_year(roles, clock, role, sees_cases, se
     add_records(5, requests=True)
     ManualValue.objects.create(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(12),
                                owner="Customer relations", source_reference="Complaints report, p. 3")
-    services.compute_year(YEAR)
+    services.year_compute(YEAR)
     add_records(1, requests=True)
     assert api_item(client, YEAR, "E6_COMPLAINTS_RECEIVED")["value"] == 12
     for code, sees in (("E1_COI_SUSPICIONS", sees_cases), (REQUESTS, sees_requests)):
@@ -288,8 +288,8 @@ def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, 
     add_records(2, requests=True)
     for _ in range(3):
         EmployeeFactory(hired_on=dt.date(YEAR - 3, 1, 1))
-    services.compute_year(YEAR)
-    services.freeze(YEAR, officer_user)
+    services.year_compute(YEAR)
+    services.year_freeze(YEAR, officer_user)
     user = UserFactory(groups=[role])
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
@@ -323,7 +323,7 @@ def test_recomputing_a_year_tells_its_operator_nothing_of_the_values_it_may_not_
         content_type__app_label="gdpr"))
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
-    services.compute_year(YEAR)
+    services.year_compute(YEAR)
     url = reverse("admin:reporting_reportingyear_compute", args=[ReportingYear.objects.get(year=YEAR).pk])
     said = []
     for added in (0, 1):

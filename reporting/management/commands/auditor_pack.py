@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, year: str, output: str, sample_rate: str | None = None, seed: str | None = None,
                **options) -> None:
         try:
-            year_value = services.check_year(year)
+            year_value = services.year_check(year)
             rate = auditor_pack.resolve_sample_rate(sample_rate)
         except (services.ReportingError, ValueError) as exc:
             raise CommandError(str(exc)) from exc

@@ -20,11 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, year: str, diff: bool = False, **options) -> None:
         try:
-            year_value = services.check_year(year)
+            year_value = services.year_check(year)
             if diff:
                 self._show_differences(year_value)
                 return
-            report = services.compute_year(year_value)
+            report = services.year_compute(year_value)
         except services.YearFrozen as exc:
             self._show_differences(int(year))
             raise CommandError(str(exc)) from exc
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.problems)} indicator(s) failed to compute (listed above)")
 
     def _show_differences(self, year: int) -> None:
-        changes = services.differences(year)
+        changes = services.year_differences(year)
         if not changes:
             self.stdout.write(f"{year}: a recomputation would change nothing")
         for change in changes:

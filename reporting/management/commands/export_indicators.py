@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting import export, services
+from reporting import exports, services
 
 
 class Command(BaseCommand):
@@ -17,22 +17,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001 - argparse parser
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
-        parser.add_argument("--format", required=True, choices=export.FORMATS, dest="fmt")
+        parser.add_argument("--format", required=True, choices=exports.FORMATS, dest="fmt")
         parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
 
     def handle(self, *args, year: str, fmt: str, output: str | None = None, **options) -> None:
         try:
-            year_value = services.check_year(year)
+            year_value = services.year_check(year)
         except services.ReportingError as exc:
             raise CommandError(str(exc)) from exc
         if fmt == "xlsx" and not output:
             raise CommandError("--format xlsx needs --output PATH (an XLSX file is binary)")
         if fmt == "json":
-            content: str | bytes = json.dumps(export.as_dict(year_value), ensure_ascii=False, indent=2) + "\n"
+            content: str | bytes = json.dumps(exports.as_dict(year_value), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "csv":
-            content = export.as_csv(year_value)
+            content = exports.as_csv(year_value)
         else:
-            content = export.as_xlsx(year_value)
+            content = exports.as_xlsx(year_value)
         if not output:
             self.stdout.write(content, ending="")
             return

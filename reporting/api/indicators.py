@@ -18,7 +18,7 @@ from core.api.permissions import StrictModelPermissions
 from core.api.schema import AutoSchema
 from core.api.serializers import DateTimeField
 
-from .. import export, services, visibility
+from .. import exports, services, visibility
 from ..models import IndicatorValue
 
 _WITHHELD = ("null when `status` is `withheld`: the year is not frozen and the caller's role may not view every "
@@ -52,7 +52,7 @@ _EXPORT = inline_serializer("IndicatorsExport", fields={
 
 
 class IndicatorsSchema(AutoSchema):
-    """`year`'s bounds are those of services.check_year, the last one moving with the calendar."""
+    """`year`'s bounds are those of services.year_check, the last one moving with the calendar."""
 
     def get_override_parameters(self) -> list:
         year = {"type": "integer", "minimum": services.FIRST_YEAR, "maximum": timezone.localdate().year + 1}
@@ -79,7 +79,7 @@ class IndicatorsExportView(APIView):
         if year in (None, ""):
             return Response({"year": ["This parameter is required (e.g. ?year=2023)."]}, status=400)
         try:
-            year_value = services.check_year(year)
+            year_value = services.year_check(year)
         except services.ReportingError as exc:
             return Response({"year": [str(exc)]}, status=400)
-        return Response(export.as_dict(year_value, user=request.user))
+        return Response(exports.as_dict(year_value, user=request.user))

@@ -24,8 +24,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.spreadsheets import XLSX_CONTENT_TYPE, DataWorkbook, new_workbook, workbook_bytes, xml_safe
 
-from .choices import ProcessingRole
-from .models import ProcessingActivity
+from ..choices import ProcessingRole
+from ..models import ProcessingActivity
 
 CONTENT_TYPE = XLSX_CONTENT_TYPE
 OVERVIEW_TITLE = "Registre"

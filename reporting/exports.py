@@ -97,7 +97,7 @@ def _computed_values(year: int, reader: visibility.Reader, *, complete: bool) ->
     if complete or not stored:
         missing = [code for code in registry.computations() if code not in stored and reader.reads(code)]
         if missing:
-            shown.update(services.evaluate(year, codes=missing))
+            shown.update(services.year_evaluate(year, codes=missing))
     return _Values(reporting_year, shown, published)
 
 
@@ -143,10 +143,10 @@ def table(year: int, *, user: Any = None) -> Table:
     """Year `year` and, for the previous values, `year - 1`: each computed at most once. For `user` (a person
     reading: the admin, the API), the values they may not read are withheld (reporting/visibility.py);
     without one (the command line), every value is there."""
-    year = services.check_year(year)
+    year = services.year_check(year)
     reader = visibility.Reader.of(user)
     current = _computed_values(year, reader, complete=True)
-    # The first year Vigie accepts has no previous year to compute (check_year refuses it).
+    # The first year Vigie accepts has no previous year to compute (year_check refuses it).
     previous = (_computed_values(year - 1, reader, complete=False) if year > services.FIRST_YEAR
                 else _Values(None, {}, frozenset()))
     manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
