@@ -39,7 +39,7 @@ from ..services.breaches import (
     breach_decision_problems,
     fmt,
     high_risk_problem,
-    late_notification_problem,
+    breach_late_notification_problem,
 )
 
 
@@ -197,7 +197,7 @@ class BreachImporter(Importer):
                 row.error(DECISION_COLUMNS.get(name, name), message)
         # Before awareness is reported by breach_date_problems; compared in UTC (see breaches.elapsed).
         if notified_at is not None and values["aware_at"].astimezone(dt.UTC) <= notified_at.astimezone(dt.UTC):
-            late = late_notification_problem(aware_at=values["aware_at"], notified_at=notified_at,
+            late = breach_late_notification_problem(aware_at=values["aware_at"], notified_at=notified_at,
                                              delay_reasons=values.get("delay_reasons", stored.get("delay_reasons")) or "")
             if late is not None:
                 row.error("delay_reasons", late)
