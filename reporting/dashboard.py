@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.charts import RatePoint
 from core.figures import percent
 
 from . import catalogue, export
@@ -206,8 +207,7 @@ class MonthOfRequests:
 
     `judged` and `on_time` follow E2_RIGHTS_REQUESTS_ON_TIME_RATE (gdpr/selectors.py): a request is
     judged once answered or once its applicable deadline (the extended one when validly extended) has
-    passed; withdrawn ones are neither on time nor late. `day`, `numerator`, `denominator` and `value`
-    are the names the trend chart (training/admin/charts.py) reads."""
+    passed; withdrawn ones are neither on time nor late. `point` is the month as the trend chart draws it."""
 
     month: dt.date
     received: int
@@ -215,16 +215,8 @@ class MonthOfRequests:
     on_time: int
 
     @property
-    def day(self) -> dt.date:
-        return self.month
-
-    @property
-    def numerator(self) -> int:
-        return self.on_time
-
-    @property
-    def denominator(self) -> int:
-        return self.judged
+    def point(self) -> RatePoint:
+        return RatePoint(self.month, self.on_time, self.judged)
 
     @property
     def value(self) -> Decimal | None:

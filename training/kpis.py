@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.translation import gettext as _
 
+from core.charts import RatePoint
 from core.figures import Figure, percent
 from organization.models import Department, Employee
 from organization.querysets import present_on_q
@@ -93,6 +94,11 @@ class Rate:
     @property
     def not_trained(self) -> int:
         return self.denominator - self.numerator
+
+    @property
+    def point(self) -> RatePoint:
+        """This rate as a dot of the trend chart."""
+        return RatePoint(self.day, self.numerator, self.denominator)
 
 
 # -- the definition ----------------------------------------------------------------------------------

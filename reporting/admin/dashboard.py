@@ -2,7 +2,7 @@
 year before, what is overdue in each domain (each count linked to the admin list of exactly those
 records), and two charts: the completion rate of the mandatory reference modules and the rights
 requests received per month with their on-time rate. The figures are reporting/dashboard.py; the charts
-are drawn by the training app's helper (training/admin/charts.py).
+are drawn by core/charts.py.
 
 Everyone who can view the reporting years sees it; each indicator's value as reporting/visibility.py
 decides (a year not frozen: only for who may view the records it counts); the counts of a domain only those
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.charts import percent_text, trend_svg
 from core.roles import can_view
 
 from .. import catalogue, dashboard, services
@@ -100,14 +101,13 @@ def overdue_sections(user: Any) -> list[dict[str, Any]]:
 def charts(user: Any) -> dict[str, Any]:
     """The two charts, each with the figures it draws (for screen readers and for checking), each for who
     may view the records it counts (monthly figures are not published ones): None otherwise."""
-    from training.admin.charts import percent_text, trend_svg
-
     result: dict[str, Any] = {"trend_months": dashboard.TREND_MONTHS, "trends": None, "request_months": None}
     if can_view(user, "training.completion"):
         result["trends"] = [{
             "module": module, "last": percent_text(rates[-1].value),
-            "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
-                                                    "entities") % {"module": module.code},
+            "chart": trend_svg([rate.point for rate in rates],
+                               title=gettext("Completion rate of %(module)s at the end of each month, all "
+                                             "entities") % {"module": module.code},
                                element_id=f"trend-{module.code}"),
             "url": reverse("admin:training_module_change", args=[module.pk]),
         } for module, rates in dashboard.completion_trends() if rates]
@@ -124,8 +124,8 @@ def charts(user: Any) -> dict[str, Any]:
             for month in months
         ],
         "requests_chart": trend_svg(
-            months, title=gettext("On-time rate of the rights requests received each month"),
-            element_id="rights-on-time"),
+            [month.point for month in months],
+            title=gettext("On-time rate of the rights requests received each month"), element_id="rights-on-time"),
     }
 
 
