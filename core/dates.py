@@ -48,7 +48,9 @@ def to_paris(value: datetime) -> datetime:
 def format_date(day: date | None, *, missing: str | None = None) -> str:
     """31/12/2025; `missing` stands for no date (None), when the caller allows one. A datetime is refused:
     its day depends on the time zone (give `paris_date(moment)`)."""
-    if day is None and missing is not None:
+    if day is None:
+        if missing is None:
+            raise TypeError("format_date got no date (None): pass `missing` to say what stands for it")
         return missing
     if isinstance(day, datetime):
         raise TypeError(f"format_date takes a date, not the datetime {day!r}: use paris_date() or format_datetime()")
