@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from notifications.registry import Item, Rule, Threshold
 from notifications.thresholds import day_thresholds
 
@@ -57,13 +58,13 @@ class CoiAnalysisOverdue(DayRule):
 
     def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
         for case in records.select_related("handler"):
-            day = case.analysis_due_on.strftime("%d/%m/%Y")
+            day = format_date(case.analysis_due_on)
             yield Item(
                 object_id=case.pk, label=case.reference, due_at=_start_of(case.analysis_due_on),
                 title=_("Conflict-of-interest case %(reference)s: analysis due on %(day)s, not qualified yet") % {
                     "reference": case.reference, "day": day},
                 explanation=_("Reported on %(reported)s; the analysis period ends on %(day)s.") % {
-                    "reported": case.reported_on.strftime("%d/%m/%Y"), "day": day},
+                    "reported": format_date(case.reported_on), "day": day},
                 admin_path=reverse("admin:compliance_conflictofinterestcase_change", args=[case.pk]),
                 recipients=_email(case.handler),
             )
@@ -88,7 +89,7 @@ class ActionItemDue(DayRule):
 
     def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
         for action in records.select_related("owner", "case", "risk"):
-            day = action.due_on.strftime("%d/%m/%Y")
+            day = format_date(action.due_on)
             on = action.case.reference if action.case_id else str(action.risk)
             owner = (action.owner.get_full_name() or action.owner.get_username()) if action.owner else action.owner_name
             yield Item(

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from notifications.registry import Item, Rule, Threshold
 from notifications.thresholds import day_thresholds, hour_thresholds
 
@@ -64,7 +65,7 @@ class RightsRequestDeadline(Rule):
             yield Item(
                 object_id=pk, label=reference, due_at=_start_of(day),
                 title=wording % {"reference": reference, "right": rights.get(right, right),
-                                 "day": day.strftime("%d/%m/%Y")},
+                                 "day": format_date(day)},
                 explanation=explanation, admin_path=path % pk,
                 recipients=(handler_email,) if handler_email else (),
             )
@@ -132,8 +133,8 @@ class CnilReplyDeadline(Rule):
 
     def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
         for case in records.select_related("handler"):
-            due = {"reference": case.reference, "day": case.due_on.strftime("%d/%m/%Y")}
-            received = {"day": case.received_on.strftime("%d/%m/%Y")}
+            due = {"reference": case.reference, "day": format_date(case.due_on)}
+            received = {"day": format_date(case.received_on)}
             if case.is_referral:
                 title = _("CNIL referral %(reference)s: reply due on %(day)s") % due
                 explanation = _("Reply date set by the CNIL in its letter (referral received on %(day)s).") % received

@@ -27,11 +27,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeAlias
-from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
+
+# PARIS, paris_date and to_paris are shared (core/dates.py) and re-exported with the calendar.
+from core.dates import PARIS, DayLike, format_date, format_datetime, paris_date, to_paris
 
 __all__ = [
     "BREACH_NOTIFICATION_PERIOD",
@@ -57,10 +59,8 @@ __all__ = [
     "to_paris",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 BREACH_NOTIFICATION_PERIOD = timedelta(hours=72)
 SETTINGS_NAME = "VIGIE_GDPR_DEADLINES"
-DATE_FORMAT = "%d/%m/%Y"  # the explanation uses the French layout in every language, as the admin does
 
 # Longest run of non-working days is 4 (Good Friday to Easter Monday in Alsace-Moselle); a loop that
 # goes further means a broken calendar, not a long weekend.
@@ -104,7 +104,6 @@ class PausePolicy(enum.StrEnum):
 
 
 CalendarLike: TypeAlias = HolidayCalendar | str
-DayLike: TypeAlias = date | datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,30 +163,6 @@ def policy_from_settings() -> DeadlinePolicy:
         return DeadlinePolicy.from_mapping(values)
     except ValueError as exc:
         raise ImproperlyConfigured(f"settings.{SETTINGS_NAME}: {exc}") from exc
-
-
-# --- time zones -----------------------------------------------------------------------------------------
-
-
-def paris_date(value: DayLike) -> date:
-    """The calendar date in Europe/Paris: an aware datetime is converted first; a plain date is taken as is.
-
-    A naive datetime is refused: whether it meant UTC or Paris time would change the date near midnight.
-    """
-    if isinstance(value, datetime):  # before `date`: datetime is a subclass of date
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: give an aware datetime or a date")
-        return value.astimezone(PARIS).date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"expected a date or an aware datetime, not {type(value).__name__}")
-
-
-def to_paris(value: datetime) -> datetime:
-    """The same instant in Europe/Paris time, for display."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: give an aware datetime")
-    return value.astimezone(PARIS)
 
 
 # --- the holiday calendar -------------------------------------------------------------------------------
@@ -316,10 +291,6 @@ def _weekday(day: date) -> str:
     return str(WEEKDAYS[day.weekday()])
 
 
-def _fmt(day: date) -> str:
-    return day.strftime(DATE_FORMAT)
-
-
 def _months(count: int) -> str:
     return ngettext("%(count)d month", "%(count)d months", count) % {"count": count}
 
@@ -339,7 +310,7 @@ class _MonthsAdded:
     from_receipt: bool  # False: from the unrolled first deadline (ExtensionBase.FIRST_RAW_PLUS_2_MONTHS)
 
     def render(self) -> str:
-        params = {"start": _fmt(self.start), "period": _months(self.months), "result": _fmt(self.result)}
+        params = {"start": format_date(self.start), "period": _months(self.months), "result": format_date(self.result)}
         if self.from_receipt:
             text = _("received %(start)s + %(period)s = %(result)s") % params
         else:
@@ -358,9 +329,9 @@ class _Paused:
     def render(self) -> str:
         return _("+ %(days)s paused (information asked %(asked)s, answered %(answered)s) = %(result)s") % {
             "days": _days((self.answered - self.asked).days),
-            "asked": _fmt(self.asked),
-            "answered": _fmt(self.answered),
-            "result": _fmt(self.result),
+            "asked": format_date(self.asked),
+            "answered": format_date(self.answered),
+            "result": format_date(self.result),
         }
 
 
@@ -375,10 +346,10 @@ class _PauseOpen:
             "suspended since %(asked)s (information asked, no answer yet): "
             "as of %(as_of)s, + %(days)s = %(result)s at the earliest"
         ) % {
-            "asked": _fmt(self.asked),
-            "as_of": _fmt(self.as_of),
+            "asked": format_date(self.asked),
+            "as_of": format_date(self.as_of),
             "days": _days(max(0, (self.as_of - self.asked).days)),
-            "result": _fmt(self.result),
+            "result": format_date(self.result),
         }
 
 
@@ -411,9 +382,9 @@ class _Rolled:
         day = self.start + timedelta(days=1)
         while day < self.result:
             if _is_holiday(day, self.calendar):
-                parts.append(f"{_fmt(day)}, {_why_not_working(day, self.calendar)}")
+                parts.append(f"{format_date(day)}, {_why_not_working(day, self.calendar)}")
             day += timedelta(days=1)
-        parts.append(f"{_weekday(self.result)} {_fmt(self.result)}")
+        parts.append(f"{_weekday(self.result)} {format_date(self.result)}")
         return " → ".join(parts)
 
 
@@ -663,8 +634,5 @@ def breach_notification_deadline(aware_at: datetime) -> datetime:
 def breach_deadline_explanation(aware_at: datetime) -> str:
     """E.g. "aware 28/03/2025 10:00 + 72 hours = 31/03/2025 11:00 (Paris time)", in the active language."""
     due = breach_notification_deadline(aware_at)
-    layout = f"{DATE_FORMAT} %H:%M"
     return _("aware %(aware)s + 72 hours = %(due)s (Paris time)") % {
-        "aware": to_paris(aware_at).strftime(layout),
-        "due": to_paris(due).strftime(layout),
-    }
+        "aware": format_datetime(aware_at), "due": format_datetime(due)}

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.charts import percent_text, trend_svg
 from reporting.desk import Desk, DeskItem, Panel, changelist
 from reporting.registry import Computation, shared
 
@@ -56,8 +57,6 @@ INDICATORS = (
 
 def _requests_panel(until: dt.date, months: int) -> dict[str, Any]:
     """The rights requests received in each of the last `months` months, with their on-time rate."""
-    from training.admin.charts import percent_text, trend_svg  # the shared chart: moving to core/charts.py
-
     by_month = selectors.rights_requests_by_month(until, months)
     most = max((month.received for month in by_month), default=0)
     return {
@@ -69,7 +68,7 @@ def _requests_panel(until: dt.date, months: int) -> dict[str, Any]:
             for month in by_month
         ],
         "requests_chart": trend_svg(
-            by_month, title=gettext("On-time rate of the rights requests received each month"),
+            [month.point for month in by_month], title=gettext("On-time rate of the rights requests received each month"),
             element_id="rights-on-time"),
     }
 

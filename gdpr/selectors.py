@@ -15,6 +15,7 @@ from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
+from core.charts import RatePoint
 from core.figures import Figure, one_decimal, percent
 
 from .choices import CnilCaseKind, Outcome, ProcessingRole
@@ -88,8 +89,8 @@ def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> 
 @dataclass(frozen=True)
 class MonthOfRequests:
     """The rights requests received in one month (Paris time) and how many of them were answered in time,
-    judged as E2_RIGHTS_REQUESTS_ON_TIME_RATE judges them (`_on_time_rule`). `day`, `numerator`,
-    `denominator` and `value` are the names the trend chart reads."""
+    judged as E2_RIGHTS_REQUESTS_ON_TIME_RATE judges them (`_on_time_rule`). `point` is the month as the trend
+    chart draws it."""
 
     month: dt.date
     received: int
@@ -97,16 +98,8 @@ class MonthOfRequests:
     on_time: int
 
     @property
-    def day(self) -> dt.date:
-        return self.month
-
-    @property
-    def numerator(self) -> int:
-        return self.on_time
-
-    @property
-    def denominator(self) -> int:
-        return self.judged
+    def point(self) -> RatePoint:
+        return RatePoint(self.month, self.on_time, self.judged)
 
     @property
     def value(self) -> Decimal | None:

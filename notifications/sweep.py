@@ -9,7 +9,7 @@ not in it yet, with one delivery per recipient. A missed run catches up at the n
 "today"); a second sweep, or two at once, create nothing more (the ledger's unique constraint; a sweep
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
 number of records: per rule, one read of its records, one of the ledger (when something is new), and, on PostgreSQL, one COPY
-each of the alerts and the deliveries with their history rows (core/imports/fastwrite.py; on SQLite the
+each of the alerts and the deliveries with their history rows (core/history_bulk.py; on SQLite the
 inserts go in batches, SQLite limits the parameters of a statement). Alerts and deliveries are written as
 plain rows, not model instances: at 100,000 alerts, building the instances cost more than the writes.
 See bench/notifications_sweep.py.
@@ -27,7 +27,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history
 
-from core.imports.fastwrite import create_rows_with_history
+from core.history_bulk import create_rows_with_history
 
 from .models import Alert, Delivery
 from .registry import Item, Rule, Threshold, bounds, get_rules, is_day_field
@@ -166,7 +166,7 @@ ALERT_COLUMNS = ("rule", "threshold", "content_type_id", "object_id", "object_la
 
 def _alert_rows(rule: Rule, content_type: ContentType, planned: list[Planned], now: dt.datetime) -> list[tuple]:
     """The alerts of `planned`, as rows of ALERT_COLUMNS: plain tuples, not instances, which a first
-    sweep of 100,000 alerts spent seconds building (core/imports/fastwrite.py). When a threshold is
+    sweep of 100,000 alerts spent seconds building (core/history_bulk.py). When a threshold is
     crossed (`fires_at`) is worked out once per threshold and deadline: many records share a deadline."""
     code, content_type_id = rule.code, content_type.pk
     fires: dict[tuple[Threshold, dt.datetime], dt.datetime] = {}

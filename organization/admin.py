@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import AnonymisedMixin, CheckedListFilter, YearListFilter, badge
+from core.dates import format_date
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -114,7 +115,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     def presence(self, obj: Employee) -> str:
         today = timezone.localdate()
         if obj.hired_on > today:
-            return badge(_("arrives %(date)s") % {"date": obj.hired_on.strftime("%d/%m/%Y")}, "grey")
+            return badge(_("arrives %(date)s") % {"date": format_date(obj.hired_on)}, "grey")
         if obj.left_on is not None and obj.left_on < today:
             return badge(_("left"), "grey")
         return badge(_("present"), "green")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from core.imports import Column, Importer, Lookup, Row, register
 from core.imports.parsers import Boolean, Choice, Date, Email, Text
 from core.imports.text import fold_code
@@ -183,5 +184,5 @@ class RosterImporter(Importer):
         hired_on, left_on = row["hired_on"], row.get("left_on")
         if hired_on and left_on and left_on < hired_on:
             row.error("left_on", _("%(left)s is before the hiring date %(hired)s")
-                      % {"left": left_on.strftime("%d/%m/%Y"), "hired": hired_on.strftime("%d/%m/%Y")})
+                      % {"left": format_date(left_on), "hired": format_date(hired_on)})
         return values

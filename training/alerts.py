@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from notifications.registry import Item, Rule, Threshold
 from notifications.thresholds import day_thresholds
 
@@ -61,11 +62,11 @@ class TrainingRenewalDue(Rule):
                     object_id=employee.pk, label=str(employee), due_at=dt.datetime.combine(last, dt.time(0), tzinfo=paris),
                     variant=module.code,
                     title=_("%(employee)s: %(module)s to renew, counts until %(day)s") % {
-                        "employee": str(employee), "module": module.code, "day": last.strftime("%d/%m/%Y")},
+                        "employee": str(employee), "module": module.code, "day": format_date(last)},
                     explanation=_("Last trained on %(trained)s; %(module)s must be renewed every %(months)d months, "
                                   "so this training counts until %(day)s.") % {
-                        "trained": employee.last_trained_on.strftime("%d/%m/%Y"), "module": module.code,
-                        "months": module.renewal_months, "day": last.strftime("%d/%m/%Y")},
+                        "trained": format_date(employee.last_trained_on), "module": module.code,
+                        "months": module.renewal_months, "day": format_date(last)},
                     admin_path=reverse("admin:organization_employee_change", args=[employee.pk]),
                 )
 

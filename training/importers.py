@@ -33,6 +33,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_datetime
 from core.imports import Column, Importer, Lookup, Row, register
 from core.imports.parsers import Choice, DateTime, DecimalNumber, Integer, InvalidValue, Text
 from core.imports.text import fold_code, fold_name
@@ -191,7 +192,7 @@ class CompletionImporter(Importer):
         employee_id, module_id, completed_at = key
         return (f"employee_id '{self.employee_ids.get(employee_id, employee_id)}', "
                 f"module_code '{self.codes.get(module_id, module_id)}', "
-                f"completed_at '{completed_at.astimezone(self.zone):%d/%m/%Y %H:%M}'")
+                f"completed_at '{format_datetime(completed_at)}'")
 
     def fetch_existing(self, keys: list[tuple]) -> dict[tuple, dict[str, Any]]:
         """The stored completions of a batch, narrowed in SQL on its employees and on its times.

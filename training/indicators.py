@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.charts import percent_text, trend_svg
 from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
@@ -143,8 +144,6 @@ def _renewals_due(moment: Moment) -> Iterator[DeskItem]:
 def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
     """The monthly completion rate (kpis.monthly_trend: one query for a module never renewed, one per month
     for a renewable one) of each mandatory reference module, over the last `months` months."""
-    from .admin.charts import percent_text, trend_svg
-
     modules = (Module.objects.filter(is_reference=True, mandatory=True)
                .prefetch_related("audience_entities", "audience_departments").order_by("code"))
     trends = ((module, kpis.monthly_trend(module, until, months)) for module in modules)
@@ -152,7 +151,7 @@ def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
         "trend_months": months,
         "trends": [{
             "module": module, "last": percent_text(rates[-1].value),
-            "chart": trend_svg(rates, title=gettext("Completion rate of %(module)s at the end of each month, all "
+            "chart": trend_svg([rate.point for rate in rates], title=gettext("Completion rate of %(module)s at the end of each month, all "
                                                     "entities") % {"module": module.code},
                                element_id=f"trend-{module.code}"),
             "url": reverse("admin:training_module_change", args=[module.pk]),

@@ -28,6 +28,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.translation import gettext as _
 
+from core.charts import RatePoint
+from core.dates import format_date
 from core.figures import Figure, percent
 from organization.models import Department, Employee
 from organization.querysets import present_on_q
@@ -96,6 +98,11 @@ class Rate:
     @property
     def not_trained(self) -> int:
         return self.denominator - self.numerator
+
+    @property
+    def point(self) -> RatePoint:
+        """This rate as a dot of the trend chart."""
+        return RatePoint(self.day, self.numerator, self.denominator)
 
 
 # -- the definition ----------------------------------------------------------------------------------
@@ -201,7 +208,7 @@ def method_text(module: Module, day: dt.date | None = None) -> str:
         "Employees present on the reference day (hired on or before it, contract not ended before it), "
         "in the audience of %(code)s (%(audience)s), who completed it between its deployment on %(deployed)s "
         "and the reference day, both included"
-    ) % {"code": module.code, "audience": describe_audience(module), "deployed": module.deployed_on.strftime("%d/%m/%Y")}
+    ) % {"code": module.code, "audience": describe_audience(module), "deployed": format_date(module.deployed_on)}
     if module.renewal_months:
         text += _(", and less than %(months)d months before the reference day") % {"months": module.renewal_months}
     if module.has_sessions and module.attendance_floor:
@@ -211,7 +218,7 @@ def method_text(module: Module, day: dt.date | None = None) -> str:
         text += _(" (any attendance of a session counts)")
     text += _(", divided by the employees present on the reference day in that audience.")
     if day is not None:
-        text += " " + _("Reference day: %s.") % day.strftime("%d/%m/%Y")
+        text += " " + _("Reference day: %s.") % format_date(day)
     return text
 
 

@@ -9,7 +9,6 @@ everyone else reads "confidential" for the reporter, nothing of the kept identit
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -17,7 +16,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,6 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
 from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
+from core.dates import format_date
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, MacroProcess, Risk
@@ -45,10 +44,6 @@ REPORTER_FIELDS = ("reporter_employee", "reporter_name")
 #: Shown and diffed in the history for compliance officers only (declared on the model; the admin site
 #: keeps them out of every list's filters, search and sort for anyone else: core/admin_lookups.py).
 CONFIDENTIAL_FIELDS = ConflictOfInterestCase.confidential_fields.fields
-
-
-def _fmt(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else "–"
 
 
 # --- list filters ----------------------------------------------------------------------------------------
@@ -377,7 +372,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
 
     def transition_context(self, obj: ConflictOfInterestCase) -> dict[str, Any]:
         reported = format_translated(gettext("Reported %(reported)s, status: %(status)s."),
-                                     reported=date_filter(obj.reported_on, "d/m/Y"), status=obj.get_status_display())
+                                     reported=format_date(obj.reported_on), status=obj.get_status_display())
         return {"transition_intro": format_html("{} {}", reported, self.analysis_due(obj))}
 
     def transition_initial(self, action: str) -> dict[str, Any]:
@@ -459,6 +454,6 @@ class ActionItemAdmin(ActionItemAdminBase):
             initial={"done_on": timezone.localdate()},
             apply=lambda item, **data: services.action_item_complete(actor=request.user, item=item, **data),
             done_message=lambda n: ngettext("%(count)d action done.", "%(count)d actions done.", n) % {"count": n},
-            describe=lambda item: gettext("due %(due)s") % {"due": _fmt(item.due_on)},
+            describe=lambda item: gettext("due %(due)s") % {"due": format_date(item.due_on, missing="–")},
         )
 

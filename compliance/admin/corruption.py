@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, format_translated, save_through_services
 from core.admin_utils import ReadOnlyTabularInline, YearFilter, date_input
+from core.dates import format_date
 
 from ..choices import ProceedingOutcome
 from ..models import CorruptionIncident, LegalProceeding
@@ -215,9 +215,9 @@ class LegalProceedingAdmin(TransitionButtonsMixin, ProceedingAdminBase):
 
     def transition_context(self, obj: LegalProceeding) -> dict[str, Any]:
         brought = format_translated(gettext("Brought on %(opened)s against %(defendant)s."),
-                                    opened=date_filter(obj.opened_on, "d/m/Y"), defendant=obj.get_defendant_display())
+                                    opened=format_date(obj.opened_on), defendant=obj.get_defendant_display())
         if not obj.outcome:
             return {"transition_intro": brought}
         decided = format_translated(gettext("Decision recorded: %(outcome)s on %(decided)s."),
-                                    outcome=obj.get_outcome_display(), decided=date_filter(obj.decided_on, "d/m/Y"))
+                                    outcome=obj.get_outcome_display(), decided=format_date(obj.decided_on, missing=""))
         return {"transition_intro": format_html("{} {}", brought, decided)}

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.dates import format_date
 from core.services import insert_with_reference, save_with_history
 
 from ..choices import CASE_TRANSITIONS, CaseSource, CaseStatus, DossierType, MeasureKind, Qualification
@@ -51,10 +52,6 @@ DESCRIPTIVE_FIELDS = (
 UNSET: Any = object()
 
 
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def coi_case_analysis_due_on(reported_on: dt.date) -> dt.date:
     """The end of the analysis period (setting VIGIE_COI_ANALYSIS_DAYS, default 60 calendar days)."""
     return reported_on + dt.timedelta(days=settings.VIGIE_COI_ANALYSIS_DAYS)
@@ -83,7 +80,7 @@ def coi_case_problems(
     if reported_on is None:
         problems["reported_on"] = gettext("The report date is required.")
     elif reported_on > today:
-        problems["reported_on"] = gettext("The report date (%(day)s) cannot be in the future.") % {"day": _fmt(reported_on)}
+        problems["reported_on"] = gettext("The report date (%(day)s) cannot be in the future.") % {"day": format_date(reported_on)}
     if qualification and qualification not in Qualification.values:
         problems["qualification"] = gettext("'%(value)s' is not one of %(choices)s.") % {
             "value": qualification, "choices": ", ".join(Qualification.values)}
@@ -96,15 +93,15 @@ def coi_case_problems(
             continue
         if reported_on is not None and day < reported_on:
             problems[name] = gettext("This date (%(day)s) is before the case was reported (%(reported)s).") % {
-                "day": _fmt(day), "reported": _fmt(reported_on)}
+                "day": format_date(day), "reported": format_date(reported_on)}
         elif day > today:
-            problems[name] = gettext("This date (%(day)s) is in the future.") % {"day": _fmt(day)}
+            problems[name] = gettext("This date (%(day)s) is in the future.") % {"day": format_date(day)}
     if closed_on is not None and "closed_on" not in problems:
         if not qualification:
             problems["closed_on"] = gettext("A case cannot be closed before it is qualified.")
         elif qualified_on is not None and closed_on < qualified_on:
             problems["closed_on"] = gettext("The closing (%(closed)s) cannot be before the qualification (%(qualified)s).") % {
-                "closed": _fmt(closed_on), "qualified": _fmt(qualified_on)}
+                "closed": format_date(closed_on), "qualified": format_date(qualified_on)}
     if measures:
         if not qualification:
             problems["measures"] = gettext("Measures are decided once the case is qualified.")
@@ -146,9 +143,9 @@ def _not_before_report(field: str, day: dt.date | None, case: ConflictOfInterest
         raise ValidationError({field: gettext("A date is required.")})
     if day < case.reported_on:
         raise ValidationError({field: gettext("This date (%(day)s) is before the case was reported (%(reported)s).") % {
-            "day": _fmt(day), "reported": _fmt(case.reported_on)}})
+            "day": format_date(day), "reported": format_date(case.reported_on)}})
     if day > timezone.localdate():
-        raise ValidationError({field: gettext("This date (%(day)s) is in the future.") % {"day": _fmt(day)}})
+        raise ValidationError({field: gettext("This date (%(day)s) is in the future.") % {"day": format_date(day)}})
     return day
 
 
@@ -216,7 +213,7 @@ def coi_case_create(
         analysis_due_on=coi_case_analysis_due_on(reported_on),
     )
     insert_with_reference(
-        case, actor=actor, reason=gettext("reported on %(day)s") % {"day": _fmt(reported_on)},
+        case, actor=actor, reason=gettext("reported on %(day)s") % {"day": format_date(reported_on)},
         prefix=_case_prefix(reported_on.year), width=3, given=given,
         taken_message=gettext("A case with the reference %(reference)s already exists.") % {"reference": given},
         failed_message=gettext("No free reference could be generated; try again."),
@@ -279,7 +276,7 @@ def coi_case_qualify(
     if analysis:
         locked.analysis = analysis
     reason = gettext("qualified %(qualification)s on %(day)s") % {
-        "qualification": Qualification(qualification).label, "day": _fmt(qualified_on)}
+        "qualification": Qualification(qualification).label, "day": format_date(qualified_on)}
     save_with_history(locked, actor=actor, reason=reason,
                       update_fields=["status", "qualification", "qualified_on", "qualified_by", "analysis"])
     return _refresh(case, locked)
@@ -317,7 +314,7 @@ def coi_case_add_measure(
     if justification:
         text = "\n\n".join(part for part in (text, gettext("Justification: %(text)s") % {"text": justification}) if part)
     measure = CaseMeasure(case=locked, kind=kind, decided_on=decided_on, description=text)
-    reason = gettext("measure: %(kind)s on %(day)s") % {"kind": MeasureKind(kind).label, "day": _fmt(decided_on)}
+    reason = gettext("measure: %(kind)s on %(day)s") % {"kind": MeasureKind(kind).label, "day": format_date(decided_on)}
     save_with_history(measure, actor=actor, reason=reason)
     # The case's own history says a measure was added, for whoever reads the case alone.
     save_with_history(locked, actor=actor, reason=reason, update_fields=["status"])
@@ -341,7 +338,7 @@ def coi_case_close(
     if locked.qualified_on and closed_on < locked.qualified_on:
         raise ValidationError({"closed_on": gettext(
             "The closing (%(closed)s) cannot be before the qualification (%(qualified)s).") % {
-            "closed": _fmt(closed_on), "qualified": _fmt(locked.qualified_on)}})
+            "closed": format_date(closed_on), "qualified": format_date(locked.qualified_on)}})
     justification = (justification or "").strip()
     if locked.qualification == Qualification.CONFIRMED and not justification and not locked.measures.exists():
         raise ValidationError({"justification": gettext(
@@ -349,7 +346,7 @@ def coi_case_close(
     locked.closed_on = closed_on
     if justification:
         locked.justification = justification
-    save_with_history(locked, actor=actor, reason=gettext("closed on %(day)s") % {"day": _fmt(closed_on)},
+    save_with_history(locked, actor=actor, reason=gettext("closed on %(day)s") % {"day": format_date(closed_on)},
                       update_fields=["status", "closed_on", "justification"])
     return _refresh(case, locked)
 
@@ -405,7 +402,7 @@ def action_item_problems(
         problems["due_on"] = gettext("A date is required.")
     elif case is not None and due_on < case.reported_on:
         problems["due_on"] = gettext("The due date (%(due)s) is before the case was reported (%(reported)s).") % {
-            "due": _fmt(due_on), "reported": _fmt(case.reported_on)}
+            "due": format_date(due_on), "reported": format_date(case.reported_on)}
     return problems
 
 
@@ -425,7 +422,7 @@ def action_item_create(
     _check(action_item_problems(case=case, risk=risk, title=title, due_on=due_on))
     item = ActionItem(case=case, risk=risk, title=title.strip(), owner=owner, owner_name=owner_name,
                       due_on=due_on, evidence=evidence)
-    save_with_history(item, actor=actor, reason=gettext("planned, due %(day)s") % {"day": _fmt(due_on)})
+    save_with_history(item, actor=actor, reason=gettext("planned, due %(day)s") % {"day": format_date(due_on)})
     return item
 
 
@@ -437,13 +434,13 @@ def action_item_complete(
     in the future, once."""
     locked = ActionItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
     if locked.done_on is not None:
-        raise ValidationError({"done_on": gettext("This action was already done on %(day)s.") % {"day": _fmt(locked.done_on)}})
+        raise ValidationError({"done_on": gettext("This action was already done on %(day)s.") % {"day": format_date(locked.done_on)}})
     if not isinstance(done_on, dt.date):
         raise ValidationError({"done_on": gettext("A date is required.")})
     if locked.case is not None:
         _not_before_report("done_on", done_on, locked.case)
     elif done_on > timezone.localdate():
-        raise ValidationError({"done_on": gettext("This date (%(day)s) is in the future.") % {"day": _fmt(done_on)}})
+        raise ValidationError({"done_on": gettext("This date (%(day)s) is in the future.") % {"day": format_date(done_on)}})
     evidence = (evidence or "").strip()
     if not evidence and not evidence_file and not locked.evidence and not locked.evidence_file:
         raise ValidationError({"evidence": gettext("Give the evidence that the action was done (a text or a file).")})
@@ -452,7 +449,7 @@ def action_item_complete(
         locked.evidence = evidence
     if evidence_file:
         locked.evidence_file = evidence_file
-    save_with_history(locked, actor=actor, reason=gettext("done on %(day)s") % {"day": _fmt(done_on)})
+    save_with_history(locked, actor=actor, reason=gettext("done on %(day)s") % {"day": format_date(done_on)})
     for field in locked._meta.concrete_fields:
         setattr(item, field.attname, getattr(locked, field.attname))
     return locked

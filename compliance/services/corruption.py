@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.dates import format_date
 from core.services import insert_with_reference, save_with_history
 
 from ..choices import OUTCOMES_WITH_FINE, CaseStatus, CorruptionNature, Defendant, MeasureKind, ProceedingOutcome, Qualification
@@ -54,10 +55,6 @@ INCIDENT_FIELDS = ("nature", "confirmed_on", "entity", "description", "workers_d
 PROCEEDING_FIELDS = ("incident", "defendant", "entity", "court", "opened_on", "description")
 
 
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _check(problems: dict[str, str]) -> None:
     if problems:
         raise ValidationError(problems)
@@ -82,7 +79,7 @@ def _day_problem(day: Any, *, today: dt.date) -> str:
     if not isinstance(day, dt.date):
         return gettext("A date is required.")
     if day > today:
-        return gettext("This date (%(day)s) is in the future.") % {"day": _fmt(day)}
+        return gettext("This date (%(day)s) is in the future.") % {"day": format_date(day)}
     return ""
 
 
@@ -100,7 +97,7 @@ def corruption_incident_problems(*, nature: str, confirmed_on: Any, case: Confli
     elif case is not None and case.qualified_on is not None and confirmed_on < case.qualified_on:
         problems["confirmed_on"] = gettext(
             "The incident (%(confirmed)s) cannot be confirmed before the case was qualified (%(qualified)s).") % {
-            "confirmed": _fmt(confirmed_on), "qualified": _fmt(case.qualified_on)}
+            "confirmed": format_date(confirmed_on), "qualified": format_date(case.qualified_on)}
     return problems
 
 
@@ -149,7 +146,7 @@ def corruption_incident_create(
         partner_contract_terminated=bool(partner_contract_terminated),
     )
     reason = (gettext("qualified as corruption: case %(case)s") % {"case": case.reference} if case is not None
-              else gettext("confirmed on %(day)s") % {"day": _fmt(confirmed_on)})
+              else gettext("confirmed on %(day)s") % {"day": format_date(confirmed_on)})
     _insert(incident, given=reference, prefix=f"CORR-{confirmed_on.year}-", actor=actor, reason=reason)
     if case is not None:
         # The case's own history says it became an incident, for whoever reads the case alone.
@@ -238,7 +235,7 @@ def legal_proceeding_create(
         court=(court or "").strip(), opened_on=opened_on, description=(description or "").strip(),
     )
     _insert(proceeding, given=reference, prefix=f"PROC-{opened_on.year}-", actor=actor,
-            reason=gettext("brought on %(day)s") % {"day": _fmt(opened_on)})
+            reason=gettext("brought on %(day)s") % {"day": format_date(opened_on)})
     return proceeding
 
 
@@ -258,7 +255,7 @@ def legal_proceeding_update(
     problems = legal_proceeding_problems(defendant=locked.defendant, opened_on=locked.opened_on)
     if not problems and locked.decided_on is not None and locked.decided_on < locked.opened_on:
         problems["opened_on"] = gettext("The case cannot be brought after its decision (%(day)s).") % {
-            "day": _fmt(locked.decided_on)}
+            "day": format_date(locked.decided_on)}
     _check(problems)
     save_with_history(locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {
         "fields": ", ".join(sorted(changes))})
@@ -293,14 +290,14 @@ def legal_proceeding_decide(
     if locked.outcome and not reason:
         problems["reason"] = gettext(
             "A decision was recorded on %(day)s: give the reason to change it (an appeal, a correction).") % {
-            "day": _fmt(locked.decided_on)}
+            "day": format_date(locked.decided_on)}
     if outcome not in ProceedingOutcome.values:
         problems["outcome"] = _one_of(outcome, ProceedingOutcome)
     if message := _day_problem(decided_on, today=timezone.localdate()):
         problems["decided_on"] = message
     elif decided_on < locked.opened_on:
         problems["decided_on"] = gettext("The decision (%(decided)s) cannot be before the case was brought "
-                                         "(%(opened)s).") % {"decided": _fmt(decided_on), "opened": _fmt(locked.opened_on)}
+                                         "(%(opened)s).") % {"decided": format_date(decided_on), "opened": format_date(locked.opened_on)}
     fine = _fine(fine_eur)
     if fine is not None and fine < 0:
         problems["fine_eur"] = gettext("A fine is not negative.")
@@ -308,7 +305,7 @@ def legal_proceeding_decide(
         problems["fine_eur"] = gettext("Only a conviction or a CJIP imposes a fine.")
     _check(problems)
     locked.outcome, locked.decided_on, locked.fine_eur = outcome, decided_on, fine
-    text = gettext("decided on %(day)s: %(outcome)s") % {"day": _fmt(decided_on),
+    text = gettext("decided on %(day)s: %(outcome)s") % {"day": format_date(decided_on),
                                                          "outcome": ProceedingOutcome(outcome).label}
     save_with_history(locked, actor=actor, reason=f"{text} ({reason})" if reason else text,
                       update_fields=["outcome", "decided_on", "fine_eur"])

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from core.services import save_with_history
 
 from ..choices import ControlEffectiveness, FunctionType, RiskMapKind
@@ -115,7 +116,7 @@ def risk_map_create(*, actor: Any, kind: str, title: str = "", notes: str = "",
 
 def _frozen_message(risk_map: RiskMap) -> str:
     return (_("%(map)s was approved on %(date)s: it is frozen. Create a new version to change it.")
-            % {"map": risk_map, "date": risk_map.approved_on.strftime("%d/%m/%Y")})
+            % {"map": risk_map, "date": format_date(risk_map.approved_on)})
 
 
 def _ensure_not_approved(risk_map: RiskMap) -> None:
@@ -142,7 +143,7 @@ def risk_map_approve(*, actor: Any, risk_map: RiskMap, approved_on: dt.date) -> 
     locked = RiskMap.objects.select_for_update().get(pk=risk_map.pk)
     if locked.approved_on is not None:
         raise ValidationError({"approved_on": _("%(map)s is already approved (on %(date)s).")
-                               % {"map": locked, "date": locked.approved_on.strftime("%d/%m/%Y")}})
+                               % {"map": locked, "date": format_date(locked.approved_on)}})
     if approved_on is None:
         raise ValidationError({"approved_on": _("This field is required.")})
     if approved_on > timezone.localdate():
@@ -150,7 +151,7 @@ def risk_map_approve(*, actor: Any, risk_map: RiskMap, approved_on: dt.date) -> 
     if not locked.risks.exists():
         raise ValidationError({"approved_on": _("A map without risks cannot be approved.")})
     locked.approved_on, locked.approved_by = approved_on, actor
-    save_with_history(locked, actor=actor, reason=_("Approved on %(date)s") % {"date": approved_on.strftime("%d/%m/%Y")})
+    save_with_history(locked, actor=actor, reason=_("Approved on %(date)s") % {"date": format_date(approved_on)})
     return locked
 
 

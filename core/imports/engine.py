@@ -60,11 +60,11 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.database import WriterGap, busy_wait_seconds, is_busy
+from core.history_bulk import create_with_history
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
 from core.spreadsheets import CsvWriter
 from core.users import get_system_user
 
-from .fastwrite import create_with_history
 from .parsers import InvalidValue, Parser, Text, to_text
 from .readers import FileFacts, Limits, Refused, Table, excerpt, file_sha256, inspect_file, open_table
 from .registry import get_importer

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -26,11 +25,10 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
 from core.bounds import MAX_YEAR, MIN_YEAR
+from core.dates import PARIS
 
 from .text import fold
 
-#: docs/interfaces.md: naive times in a file are Paris local time, whatever the server's settings say.
-PARIS = ZoneInfo("Europe/Paris")
 # Excel serial day numbers of 1900-01-01 and 2199-12-31: a bare number in a date column is one.
 _EXCEL_SERIAL_RANGE = (1, 109573)
 
@@ -176,6 +174,7 @@ class DateTime(Parser):
         if not MIN_YEAR <= value.year <= MAX_YEAR:
             raise InvalidValue(_("is out of range (year %(min)d to %(max)d)") % {"min": MIN_YEAR, "max": MAX_YEAR})
         if value.tzinfo is None or value.utcoffset() is None:
+            # docs/interfaces.md: naive times in a file are Paris time, whatever the server's settings say.
             value = value.replace(tzinfo=PARIS)
         return value
 

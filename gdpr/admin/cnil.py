@@ -30,6 +30,7 @@ from core.admin_utils import (
     date_input,
     due_badge,
 )
+from core.dates import format_date
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services import cnil as services
@@ -198,6 +199,6 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
             done_message=lambda n: ngettext("%(count)d case answered.", "%(count)d cases answered.", n)
             % {"count": n},
             describe=lambda case: gettext("received %(received)s, reply due %(due)s") % {
-                "received": case.received_on.strftime("%d/%m/%Y"),
-                "due": case.due_on.strftime("%d/%m/%Y") if case.due_on else "–"},
+                "received": format_date(case.received_on),
+                "due": format_date(case.due_on, missing="–")},
         )

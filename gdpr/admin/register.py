@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, badge, due_badge
+from core.dates import format_date
 
 from ..models import ProcessingActivity
 from ..exports.register import register_on, register_response
@@ -169,14 +170,14 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     @admin.display(description=_("DPIA"))
     def dpia(self, obj: ProcessingActivity) -> str:
         if obj.dpia_done_on:
-            return badge(gettext("done %(date)s") % {"date": obj.dpia_done_on.strftime("%d/%m/%Y")}, "green")
+            return badge(gettext("done %(date)s") % {"date": format_date(obj.dpia_done_on)}, "green")
         if obj.dpia_required:
             return badge(gettext("required, not done"), "red")
         return "–"
 
     @admin.display(description=_("last review"), ordering="last_reviewed_on")
     def last_review(self, obj: ProcessingActivity) -> str:
-        shown = obj.last_reviewed_on.strftime("%d/%m/%Y") if obj.last_reviewed_on else gettext("never")
+        shown = format_date(obj.last_reviewed_on) if obj.last_reviewed_on else gettext("never")
         today = timezone.localdate()
         if obj.in_register_on(today) and (obj.review_due_on - today).days <= REVIEW_BADGE_DAYS:
             return format_html("{} {}", shown, due_badge(obj.review_due_on))
@@ -186,12 +187,12 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     def status(self, obj: ProcessingActivity) -> str:
         today = timezone.localdate()
         if obj.retired_on is not None and obj.retired_on <= today:
-            return badge(gettext("retired %(date)s") % {"date": obj.retired_on.strftime("%d/%m/%Y")}, "grey")
+            return badge(gettext("retired %(date)s") % {"date": format_date(obj.retired_on)}, "grey")
         if obj.registered_on > today:
-            return badge(gettext("enters the register %(date)s") % {"date": obj.registered_on.strftime("%d/%m/%Y")},
+            return badge(gettext("enters the register %(date)s") % {"date": format_date(obj.registered_on)},
                          "grey")
         if obj.retired_on is not None:
-            return badge(gettext("active, retiring %(date)s") % {"date": obj.retired_on.strftime("%d/%m/%Y")},
+            return badge(gettext("active, retiring %(date)s") % {"date": format_date(obj.retired_on)},
                          "amber")
         return badge(gettext("active"), "green")
 
@@ -199,7 +200,7 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     def review_due(self, obj: ProcessingActivity) -> str:
         if not obj.in_register_on(timezone.localdate()):
             return "–"
-        return format_html("{} {}", obj.review_due_on.strftime("%d/%m/%Y"), due_badge(obj.review_due_on))
+        return format_html("{} {}", format_date(obj.review_due_on), due_badge(obj.review_due_on))
 
     # -- writes: through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: ProcessingActivity, form: forms.ModelForm, change: bool) -> None:

@@ -8,7 +8,6 @@ as a message on the form, never a 500.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -16,9 +15,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
-from django.utils.timezone import template_localtime
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -27,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, adopt, format_translated
 from core.admin_utils import AnonymisedMixin, DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
+from core.dates import format_date, format_datetime
 
 from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
 from ..models import ProcessingActivity, RightsRequest, RightsRequestPause
@@ -36,10 +34,6 @@ if TYPE_CHECKING:
     RightsRequestAdminBase = SimpleHistoryAdmin[RightsRequest]
 else:
     RightsRequestAdminBase = SimpleHistoryAdmin
-
-
-def _fmt(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else "–"
 
 
 # --- list filters ----------------------------------------------------------------------------------------
@@ -265,7 +259,7 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     # -- columns ---------------------------------------------------------------------------------------
     @admin.display(description=_("received"), ordering="received_at")
     def received(self, obj: RightsRequest) -> str:
-        return timezone.localtime(obj.received_at).strftime("%d/%m/%Y %H:%M")
+        return format_datetime(obj.received_at)
 
     @admin.display(description=_("time left"), ordering="applicable_due_on")
     def due(self, obj: RightsRequest) -> str:
@@ -279,11 +273,11 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M"),
+                    format_datetime(event.at),
                     event.get_kind_display(),
                     event.actor or "–",
-                    _fmt(event.due_on),
-                    _fmt(event.extended_due_on),
+                    format_date(event.due_on, missing="–"),
+                    format_date(event.extended_due_on, missing="–"),
                     format_html("{}{}", _paragraphs(event.explanation),
                                 format_html("<p><em>{}</em></p>", event.reason) if event.reason else ""),
                 )
@@ -348,7 +342,7 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
 
     def transition_context(self, obj: RightsRequest) -> dict[str, Any]:
         received = format_translated(gettext("Received %(received)s, status: %(status)s."),
-                                     received=date_filter(template_localtime(obj.received_at), "d/m/Y H:i"),
+                                     received=format_datetime(obj.received_at),
                                      status=obj.get_status_display())
         deadline = due_badge(obj.applicable_due_on, done=not obj.is_open)
         return {"transition_intro": format_html("{} {}", received, deadline)}

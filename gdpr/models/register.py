@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.dates import format_date
+
 from ..choices import ProcessingRole
 from ..querysets import ProcessingActivityQuerySet as BaseProcessingActivityQuerySet
 
@@ -63,7 +65,7 @@ def date_problems(
         problems["registered_on"] = gettext("An activity cannot enter the register in the future.")
     if registered_on and retired_on and retired_on < registered_on:
         problems["retired_on"] = gettext("An activity cannot be retired before it entered the register (%(date)s).") % {
-            "date": registered_on.strftime("%d/%m/%Y")}
+            "date": format_date(registered_on)}
     if dpia_done_on and dpia_done_on > today:
         problems["dpia_done_on"] = gettext("A DPIA cannot be done in the future.")
     if last_reviewed_on and last_reviewed_on > today:
@@ -159,7 +161,7 @@ class ProcessingActivity(models.Model):
             del problems["retired_on"]
             problems["registered_on"] = gettext(
                 "The activity was retired on %(date)s: it cannot have entered the register after that."
-            ) % {"date": self.retired_on.strftime("%d/%m/%Y")}
+            ) % {"date": format_date(self.retired_on)}
         errors: dict[str, list[str]] = {name: [message] for name, message in problems.items()}
         # Art. 30(2)(a): a processor's record names each controller it acts for.
         if self.role == ProcessingRole.PROCESSOR and not self.controllers_served.strip():

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.dates import format_date
 from core.services import ensure_reference_free, next_reference, save_with_history
 
 from ..choices import CnilCaseKind
@@ -24,11 +25,6 @@ from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 
 #: "Not given" for the optional arguments of `cnil_case_update` (None is a value there: no due date).
 UNSET: Any = object()
-DATE_FORMAT = "%d/%m/%Y"
-
-
-def _fmt(day: dt.date) -> str:
-    return day.strftime(DATE_FORMAT)
 
 
 _save = save_with_history
@@ -55,20 +51,20 @@ def cnil_case_problems(
         problems["received_on"] = gettext("The receipt date is required.")
     elif received_on > today:
         problems["received_on"] = gettext("The receipt date (%(day)s) cannot be in the future.") % {
-            "day": _fmt(received_on)}
+            "day": format_date(received_on)}
     if kind == CnilCaseKind.REFERRAL and due_on is None:
         problems["due_on"] = gettext("A referral needs the reply date set in the CNIL's letter.")
     elif due_on is not None and received_on is not None and due_on < received_on:
         problems["due_on"] = gettext("The reply date (%(due)s) cannot be before the receipt (%(received)s).") % {
-            "due": _fmt(due_on), "received": _fmt(received_on)}
+            "due": format_date(due_on), "received": format_date(received_on)}
     if answered_on is not None:
         if received_on is not None and answered_on < received_on:
             problems["answered_on"] = gettext(
                 "The answer (%(answered)s) cannot be dated before the receipt (%(received)s)."
-            ) % {"answered": _fmt(answered_on), "received": _fmt(received_on)}
+            ) % {"answered": format_date(answered_on), "received": format_date(received_on)}
         elif answered_on > today:
             problems["answered_on"] = gettext("The answer (%(day)s) cannot be dated in the future.") % {
-                "day": _fmt(answered_on)}
+                "day": format_date(answered_on)}
     return problems
 
 
@@ -79,7 +75,7 @@ def cnil_case_edit_problems(case: CnilCase) -> dict[str, str]:
     if case.answered_on is not None and case.received_on is not None and case.answered_on < case.received_on:
         problems.setdefault("received_on", gettext(
             "The receipt (%(received)s) cannot be after the answer (%(answered)s)."
-        ) % {"received": _fmt(case.received_on), "answered": _fmt(case.answered_on)})
+        ) % {"received": format_date(case.received_on), "answered": format_date(case.answered_on)})
     return problems
 
 
@@ -124,7 +120,7 @@ def cnil_case_create(
         rights_request=rights_request, subject=subject, notes=notes, handler=handler,
     )
     _save(case, actor=actor, reason=gettext("recorded: %(kind)s received %(day)s") % {
-        "kind": case.get_kind_display(), "day": _fmt(received_on)})
+        "kind": case.get_kind_display(), "day": format_date(received_on)})
     return case
 
 
@@ -178,7 +174,7 @@ def cnil_case_answer(*, actor: Any, case: CnilCase, answered_on: dt.date, reason
         raise ValidationError({"answered_on": gettext("The answer date is required.")})
     if locked.answered_on is not None:
         raise ValidationError({"answered_on": gettext("This case was already answered on %(day)s.")
-                               % {"day": _fmt(locked.answered_on)}})
+                               % {"day": format_date(locked.answered_on)}})
     problems = cnil_case_problems(
         kind=locked.kind, received_on=locked.received_on, due_on=locked.due_on, answered_on=answered_on
     )
@@ -187,9 +183,9 @@ def cnil_case_answer(*, actor: Any, case: CnilCase, answered_on: dt.date, reason
     locked.answered_on = answered_on
     if locked.due_on is not None and answered_on > locked.due_on:
         text = gettext("answered %(day)s, after the reply date %(due)s") % {
-            "day": _fmt(answered_on), "due": _fmt(locked.due_on)}
+            "day": format_date(answered_on), "due": format_date(locked.due_on)}
     else:
-        text = gettext("answered %(day)s") % {"day": _fmt(answered_on)}
+        text = gettext("answered %(day)s") % {"day": format_date(answered_on)}
     _save(locked, actor=actor, reason=reason or text, update_fields=["answered_on"])
     return locked
 

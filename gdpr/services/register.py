@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.dates import format_date
 from core.services import save_with_history
 
 from ..choices import ProcessingRole
@@ -118,11 +119,11 @@ def processing_activity_retire(
         errors["reason"] = [gettext("Say why the activity leaves the register.")]
     if activity.retired_on is not None:
         errors["retired_on"] = [gettext("%(activity)s is already retired (on %(date)s).") % {
-            "activity": activity.reference, "date": activity.retired_on.strftime("%d/%m/%Y")}]
+            "activity": activity.reference, "date": format_date(activity.retired_on)}]
     elif retired_on < activity.registered_on:
         errors["retired_on"] = [
             gettext("%(activity)s cannot be retired before it entered the register (%(date)s).") % {
-                "activity": activity.reference, "date": activity.registered_on.strftime("%d/%m/%Y")}
+                "activity": activity.reference, "date": format_date(activity.registered_on)}
         ]
     if errors:
         raise ValidationError(errors)
@@ -130,7 +131,7 @@ def processing_activity_retire(
     activity.retired_reason = reason.strip()
     _save(activity, actor=actor, update_fields=["retired_on", "retired_reason"],
           reason=gettext("Retired on %(date)s: %(reason)s") % {
-              "date": retired_on.strftime("%d/%m/%Y"), "reason": reason.strip()})
+              "date": format_date(retired_on), "reason": reason.strip()})
     return activity
 
 
@@ -146,19 +147,19 @@ def processing_activity_review(
         problem = gettext("A review cannot be dated in the future.")
     elif reviewed_on < activity.registered_on:
         problem = gettext("%(activity)s cannot be reviewed before it entered the register (%(date)s).") % {
-            "activity": activity.reference, "date": activity.registered_on.strftime("%d/%m/%Y")}
+            "activity": activity.reference, "date": format_date(activity.registered_on)}
     elif activity.retired_on is not None and activity.retired_on <= reviewed_on:
         problem = gettext("%(activity)s was retired on %(date)s: a retired activity is not reviewed.") % {
-            "activity": activity.reference, "date": activity.retired_on.strftime("%d/%m/%Y")}
+            "activity": activity.reference, "date": format_date(activity.retired_on)}
     elif activity.last_reviewed_on is not None and reviewed_on < activity.last_reviewed_on:
         problem = gettext("%(activity)s was already reviewed on %(date)s, a later date.") % {
-            "activity": activity.reference, "date": activity.last_reviewed_on.strftime("%d/%m/%Y")}
+            "activity": activity.reference, "date": format_date(activity.last_reviewed_on)}
     if problem:
         raise ValidationError({"reviewed_on": [problem]})
     if activity.last_reviewed_on == reviewed_on:
         return activity
     activity.last_reviewed_on = reviewed_on
-    text = gettext("Reviewed on %(date)s") % {"date": reviewed_on.strftime("%d/%m/%Y")}
+    text = gettext("Reviewed on %(date)s") % {"date": format_date(reviewed_on)}
     _save(activity, actor=actor, update_fields=["last_reviewed_on"],
           reason=f"{text}: {note.strip()}" if note.strip() else text)
     return activity

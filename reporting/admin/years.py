@@ -30,12 +30,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, badge
+from core.dates import format_datetime
 
 from .. import catalogue, exports, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
@@ -123,7 +123,7 @@ def frozen_text(year: ReportingYear) -> str:
     if not year.frozen:
         return gettext("open")
     return gettext("frozen on %(day)s by %(user)s") % {
-        "day": date_format(timezone.localtime(year.frozen_at), "d/m/Y H:i"), "user": year.frozen_by}
+        "day": format_datetime(year.frozen_at), "user": year.frozen_by}
 
 
 def value_rows(reporting_year: ReportingYear, user: Any = None) -> list[dict[str, Any]]:

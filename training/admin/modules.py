@@ -31,13 +31,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text
 from core.admin_utils import badge, date_input
+from core.charts import percent_text, point_text, trend_svg
+from core.dates import format_date
 from core.spreadsheets import csv_download
 from organization.models import Department, Employee, LegalEntity
 
 from .. import kpis, services
 from ..choices import ModuleKind
 from ..models import Module
-from .charts import percent_text, point_text, trend_svg
 
 if TYPE_CHECKING:
     ModuleAdminBase = SimpleHistoryAdmin[Module]
@@ -118,14 +119,14 @@ class Selection:
         return urlencode({name: value for name, value in params.items() if value not in (None, "")})
 
     def describe(self) -> str:
-        return gettext("%(scope)s on %(day)s") % {"scope": self.scope.describe(), "day": self.day.strftime("%d/%m/%Y")}
+        return gettext("%(scope)s on %(day)s") % {"scope": self.scope.describe(), "day": format_date(self.day)}
 
 
 # --- the people to remind ------------------------------------------------------------------------------------
 
 
 def _day(value: dt.date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
+    return format_date(value) if value else ""
 
 
 def person_columns() -> list[tuple[str, Callable[[Employee], str]]]:
@@ -386,7 +387,7 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
     """Everything the module's page shows above its form, for the selected day and scope."""
     day, scope = selection.day, selection.scope
     rate = kpis.completion_rate(module, day, scope)
-    trend = kpis.monthly_trend(module, day, TREND_MONTHS, scope)
+    trend = [rate.point for rate in kpis.monthly_trend(module, day, TREND_MONTHS, scope)]
     chart_title = gettext("Completion rate of %(module)s at the end of each month, %(scope)s") % {
         "module": module.code, "scope": scope.describe()}
     base = reverse("admin:training_module_change", args=[module.pk]).removesuffix("change/")
@@ -401,7 +402,7 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
         "rate_text": percent_text(rate.value),
         "method": kpis.method_text(module, day),
         "trend_chart": trend_svg(trend, title=chart_title),
-        "trend_rows": [(rate_point, percent_text(rate_point.value), point_text(rate_point)) for rate_point in trend],
+        "trend_rows": [(point, percent_text(point.value), point_text(point)) for point in trend],
         "breakdowns": breakdown_tables(module, selection),
         "not_trained_url": f"{base}not-trained/?{selection.query()}",
         "not_trained_csv_url": f"{base}not-trained/?{selection.query(format='csv')}",

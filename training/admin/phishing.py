@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import YearFilter, date_input
+from core.charts import percent_text
 
 from .. import services
 from ..models import PhishingCampaign
-from .charts import percent_text
 
 if TYPE_CHECKING:
     PhishingCampaignAdminBase = SimpleHistoryAdmin[PhishingCampaign]

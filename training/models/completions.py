@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.dates import format_date
+
 from ..choices import CompletionAnomaly
 
 
@@ -63,7 +65,7 @@ class Completion(models.Model):
         super().save(*args, **kwargs)
 
     def __str__(self) -> str:
-        return f"{self.module.code} – {self.employee.employee_id} – {self.completed_on:%d/%m/%Y}"
+        return f"{self.module.code} – {self.employee.employee_id} – {format_date(self.completed_on)}"
 
     @property
     def is_counted(self) -> bool:

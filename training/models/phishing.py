@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.dates import format_date
+
 
 class PhishingCampaign(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True)
@@ -36,7 +38,7 @@ class PhishingCampaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} – {self.theme} ({self.sent_on:%d/%m/%Y})"
+        return f"{self.reference} – {self.theme} ({format_date(self.sent_on)})"
 
     @property
     def click_rate(self):  # noqa: ANN201 - Decimal | None

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.dates import format_date
+
 from ..choices import AttendanceRole
 
 
@@ -37,7 +39,7 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} – {self.module.code} – {self.held_on:%d/%m/%Y}"
+        return f"{self.reference} – {self.module.code} – {format_date(self.held_on)}"
 
 
 class Attendance(models.Model):

@@ -1,4 +1,4 @@
-"""Plain rows in core/imports/fastwrite.py (`create_rows_with_history`): the records and their history are
+"""Plain rows in core/history_bulk.py (`create_rows_with_history`): the records and their history are
 what instances would have given (defaults included), on PostgreSQL's COPY path and on the fallback."""
 import datetime as dt
 from unittest import mock
@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from core.imports.fastwrite import _plan, create_rows_with_history, create_with_history
+from core.history_bulk import _plan, create_rows_with_history, create_with_history
 from notifications.models import Alert, AlertStatus, Delivery, Urgency
 from organization.models import Employee
 from tests.factories import UserFactory

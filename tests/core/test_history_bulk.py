@@ -1,4 +1,4 @@
-"""The PostgreSQL write path of imports (core/imports/fastwrite.py): same records, same history, as
+"""The PostgreSQL write path of imports (core/history_bulk.py): same records, same history, as
 simple-history's bulk_create_with_history."""
 import datetime as dt
 from decimal import Decimal
@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.imports.fastwrite import _plan, create_with_history
+from core.history_bulk import _plan, create_with_history
 from organization.models import Employee
 from tests.factories import DepartmentFactory, LegalEntityFactory, UserFactory
 from tests.training.factories import ModuleFactory, paris
