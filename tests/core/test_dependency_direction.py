@@ -36,10 +36,12 @@ APP_CALLS = {"get_model", "get_app_config", "get_models"}
 
 def _domains() -> frozenset[str]:
     """The project's own installed apps (their package is in the repository) that are not floor apps."""
-    return frozenset(
-        config.name.partition(".")[0] for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(ROOT) and config.name.partition(".")[0] not in FLOOR
-    )
+    # A virtual environment inside the checkout (.venv) holds installed apps too: the package must be a
+    # top-level folder of the repository.
+    tops = {config.name.partition(".")[0]: Path(config.path).resolve() for config in apps.get_app_configs()}
+    return frozenset(top for top, path in tops.items()
+                     if path.is_relative_to((ROOT / top).resolve()) and (ROOT / top / "__init__.py").is_file()
+                     and top not in FLOOR)
 
 
 def _floor_files() -> list[Path]:
