@@ -72,19 +72,17 @@ class Shared:
 
     def __init__(self, sources: list[Source], extras: dict[str, RecordsExtra]) -> None:
         self.record_sets: dict[tuple[str, tuple[str, ...]], list] = {}
+        #: each batch function's keys among the pack's indicators: prepared together, at the first of them
+        self.keys: dict[Callable, set] = {}
         for source in sources:
             extra = extras.get(source.code)
             base = base_headers(headers_of(source.records, extra), extra)
             for record_set in source.records:
                 if len(record_set["ids"]):
                     self.record_sets.setdefault((record_set["model"], base), []).append(record_set["ids"])
-        self.read: dict[tuple[str, tuple[str, ...]], Heads] = {}
-        #: each batch function's keys among the pack's indicators: prepared together, at the first of them
-        self.keys: dict[Callable, set] = {}
-        for source in sources:
-            extra = extras.get(source.code)
             if extra is not None and extra.batch is not None:
                 self.keys.setdefault(extra.batch, set()).add(extra.key)
+        self.read: dict[tuple[str, tuple[str, ...]], Heads] = {}
         self.batched: dict[tuple[Callable, Any, int], Callable[[], ExtraRows]] = {}
         self.batched_year: dict[Callable, int] = {}
         self.prepared: tuple[Any, ExtraRows] | None = None
