@@ -80,3 +80,68 @@ DESK = Desk(
                  url=changelist("admin:compliance_actionitem_changelist", "state=overdue")),
     ),
 )
+
+
+# -- Records for the auditor pack (reporting/records.py) ----------------------------------------------------
+#: What an auditor sees of each record of compliance behind a value: the fields that trace it, and no more
+#: personal data than that. Headers are stable identifiers (not translated).
+RECORD_COLUMNS = {
+    "compliance.conflictofinterestcase": (
+        ("reference", "reference"),
+        ("reported_on", "reported_on"),
+        ("source", "source"),
+        ("entity_code", "entity__code"),
+        ("macro_process_code", "macro_process__code"),
+        ("dossier_type", "dossier_type"),
+        ("status", "status"),
+        ("qualification", "qualification"),
+        ("qualified_on", "qualified_on"),
+        ("measures", "measures__kind"),
+        ("closed_on", "closed_on"),
+    ),
+    # ESRS G1-4: no description (free text); the case is traced by its reference.
+    "compliance.corruptionincident": (
+        ("reference", "reference"),
+        ("nature", "nature"),
+        ("confirmed_on", "confirmed_on"),
+        ("entity_code", "entity__code"),
+        ("coi_case_reference", "coi_case__reference"),
+        ("workers_disciplined", "workers_disciplined"),
+        ("partner_contract_terminated", "partner_contract_terminated"),
+    ),
+    "compliance.legalproceeding": (
+        ("reference", "reference"),
+        ("incident_reference", "incident__reference"),
+        ("defendant", "defendant"),
+        ("entity_code", "entity__code"),
+        ("court", "court"),
+        ("opened_on", "opened_on"),
+        ("outcome", "outcome"),
+        ("decided_on", "decided_on"),
+        ("fine_eur", "fine_eur"),
+    ),
+    "compliance.risk": (
+        ("map_kind", "map__kind"),
+        ("map_version", "map__version"),
+        ("map_approved_on", "map__approved_on"),
+        ("code", "code"),
+        ("title", "title"),
+        ("macro_process_code", "macro_process__code"),
+        ("gross_score", "gross_score"),
+        ("net_score", "net_score"),
+    ),
+    "compliance.macroprocess": (
+        ("kind", "kind"),
+        ("code", "code"),
+        ("name", "name"),
+    ),
+    "compliance.riskinterview": (
+        ("map_kind", "map__kind"),
+        ("map_version", "map__version"),
+        ("map_approved_on", "map__approved_on"),
+        ("held_on", "held_on"),
+        ("function", "function"),
+        ("function_type", "function_type"),
+        ("macro_process_code", "macro_process__code"),
+    ),
+}

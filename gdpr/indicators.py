@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.charts import percent_text, trend_svg
 from reporting.desk import Desk, DeskItem, Panel, changelist
+from reporting.records import paris_day
 from reporting.registry import Computation, shared
 
 from . import selectors
@@ -90,3 +91,52 @@ DESK = Desk(
     ),
     panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),
 )
+
+
+# -- Records for the auditor pack (reporting/records.py) ----------------------------------------------------
+#: What an auditor sees of each record of gdpr behind a value: the fields that trace it, and no more
+#: personal data than that. Headers are stable identifiers (not translated).
+RECORD_COLUMNS = {
+    "gdpr.rightsrequest": (
+        ("reference", "reference"),
+        ("right", "right"),
+        ("requester_category", "requester_category"),
+        ("channel", "channel"),
+        ("received_at", "received_at"),
+        ("received_on", paris_day("received_at")),
+        ("status", "status"),
+        ("due_on", "due_on"),
+        ("extended_due_on", "extended_due_on"),
+        ("applicable_due_on", "applicable_due_on"),
+        ("answered_at", "answered_at"),
+        ("answered_on", paris_day("answered_at")),
+        ("outcome", "outcome"),
+    ),
+    "gdpr.cnilcase": (
+        ("reference", "reference"),
+        ("kind", "kind"),
+        ("cnil_reference", "cnil_reference"),
+        ("received_on", "received_on"),
+        ("due_on", "due_on"),
+        ("answered_on", "answered_on"),
+        ("rights_request_reference", "rights_request__reference"),
+    ),
+    "gdpr.breach": (
+        ("reference", "reference"),
+        ("aware_at", "aware_at"),
+        ("notification_due_at", "notification_due_at"),
+        ("notification_required", "notification_required"),
+        ("notified_at", "notified_at"),
+        ("cnil_notification_reference", "cnil_notification_reference"),
+        ("high_risk", "high_risk"),
+        ("subjects_informed_at", "subjects_informed_at"),
+    ),
+    "gdpr.processingactivity": (
+        ("reference", "reference"),
+        ("name", "name"),
+        ("role", "role"),
+        ("registered_on", "registered_on"),
+        ("retired_on", "retired_on"),
+        ("last_reviewed_on", "last_reviewed_on"),
+    ),
+}

@@ -9,7 +9,9 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Reporting")
 
     def ready(self) -> None:
-        from .registry import autodiscover, check_registry
+        from . import records, registry
 
-        autodiscover()
-        checks.register(check_registry)
+        registry.autodiscover()
+        records.autodiscover()
+        checks.register(registry.check_registry)
+        checks.register(records.check_records)

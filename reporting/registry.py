@@ -16,6 +16,7 @@ read through `shared(key, compute)` during an evaluation (`sharing()`).
 `has_data` reads included: reporting/visibility.py shows the value of a year not frozen only to who may
 view them all, even for a year never stored, and a computation whose records are of a model it did not
 declare fails (reporting.services.indicator_evaluate).
+`records_extra`, optional, adds columns to its records in the auditor pack (reporting/records.py).
 `note(year)`, optional, adds to the method text what the year's computation needs said (the audience a
 module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
 says False the indicator is reported "no data", not 0.
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core import checks
@@ -40,6 +41,9 @@ from core.figures import Figure
 
 from . import catalogue
 
+if TYPE_CHECKING:
+    from .records import RecordsExtra
+
 
 @dataclass(frozen=True)
 class Computation:
@@ -47,9 +51,9 @@ class Computation:
     compute: Callable[[int], Figure]
     note: Callable[[int], str] | None = None
     has_data: Callable[[int], bool] | None = None
-    #: The training module behind a completion-rate indicator (its code): the auditor pack says, for each
-    #: employee behind the figure, whether and by which training they count.
-    module: str = ""
+    #: Columns the auditor pack adds to the rows of one model of its records (reporting/records.py): a
+    #: training rate says, for each employee behind the figure, whether and by which training they count.
+    records_extra: RecordsExtra | None = None
     #: Every kind of record ("app_label.model") the value and its status come from (see above).
     models: tuple[str, ...] = ()
 

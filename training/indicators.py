@@ -20,7 +20,7 @@ from organization.querysets import present_on_q
 from reporting.desk import Desk, DeskItem, DeskItems, Moment, Panel
 from reporting.registry import Computation, shared
 
-from . import kpis
+from . import auditor_records, kpis
 from .choices import ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign
 
@@ -74,8 +74,8 @@ def _rate(code: str, module_code: str) -> Computation:
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
 
-    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), module=module_code,
-                       models=MODELS)
+    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), models=MODELS,
+                       records_extra=auditor_records.module_trained(module_code))
 
 
 def _disability_trained(year: int) -> Figure:
@@ -109,18 +109,20 @@ INDICATORS = (
     _rate("E5_CSR_ELEARNING_RATE", "RSE"),
     _rate("E9_DISABILITY_ELEARNING_RATE", "HANDICAP"),
     Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP"),
-                module="HANDICAP", models=MODELS),
+                models=MODELS, records_extra=auditor_records.module_trained("HANDICAP")),
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
     _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),
-    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data, models=MODELS),
+    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data, models=MODELS,
+                records_extra=auditor_records.trained_in_year()),
     Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data, models=MODELS),
     Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data, models=MODELS),
     Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data, models=MODELS),
-    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data, models=MODELS),
+    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data, models=MODELS,
+                records_extra=auditor_records.anti_corruption_trained()),
 )
 
 
@@ -164,3 +166,46 @@ DESK = Desk(
     items=(DeskItems("training.module", _renewals_due),),
     panels=(Panel("training.completion", "admin/training/module/dashboard_trends.html", _trends_panel),),
 )
+
+
+# -- Records for the auditor pack (reporting/records.py) ----------------------------------------------------
+#: What an auditor sees of each record of training behind a value: the fields that trace it, and no more
+#: personal data than that. Headers are stable identifiers (not translated).
+RECORD_COLUMNS = {
+    "training.completion": (
+        ("employee_id", "employee__employee_id"),
+        ("module_code", "module__code"),
+        ("module_kind", "module__kind"),
+        ("completed_at", "completed_at"),
+        ("completed_on", "completed_on"),
+        ("duration_minutes", "duration_minutes"),
+        ("module_expected_minutes", "module__expected_minutes"),
+        ("anomaly", "anomaly"),
+    ),
+    "training.attendance": (
+        ("employee_id", "employee__employee_id"),
+        ("session_reference", "session__reference"),
+        ("module_code", "session__module__code"),
+        ("module_kind", "session__module__kind"),
+        ("held_on", "session__held_on"),
+        ("minutes_attended", "minutes_attended"),
+        ("role", "role"),
+    ),
+    "training.session": (
+        ("reference", "reference"),
+        ("module_code", "module__code"),
+        ("module_kind", "module__kind"),
+        ("held_on", "held_on"),
+        ("duration_minutes", "duration_minutes"),
+        ("entity_code", "entity__code"),
+    ),
+    "training.phishingcampaign": (
+        ("reference", "reference"),
+        ("sent_on", "sent_on"),
+        ("theme", "theme"),
+        ("targeted", "targeted"),
+        ("clicked", "clicked"),
+        ("submitted_credentials", "submitted_credentials"),
+        ("reported", "reported"),
+    ),
+}

@@ -282,7 +282,7 @@ VIGIE_ESCALATION_EMAILS: list[str] = env.list("VIGIE_ESCALATION_EMAILS", default
 # When (Paris time, hour and minute) beat's daily sweep of every rule is triggered; the hourly sweep does it
 # when that trigger was lost (Redis down at that minute), as it sends the day's digests when theirs was.
 VIGIE_DAILY_SWEEP_AT = (0, 15)
-# The auditor pack (reporting/auditor_pack.py): the share of each indicator's records drawn for tests
+# The auditor pack (reporting/auditor_pack/): the share of each indicator's records drawn for tests
 # of detail (20-40 %, what an independent third party verifies), and the seed of the draw (default: the
 # year), so that the same pack can be drawn again.
 VIGIE_AUDIT_SAMPLE_RATE = env.float("VIGIE_AUDIT_SAMPLE_RATE", default=0.3)

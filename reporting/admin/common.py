@@ -18,6 +18,7 @@ from core.roles import can_view
 
 from .. import catalogue, exports, visibility
 from ..models import ValueStatus
+from ..records import COLUMNS
 
 #: Up to this many ids, a model's records open as its admin list filtered to them (`?id__in=`); beyond,
 #: the URL gets too long for some proxies and browsers: the ids are downloaded as CSV instead.
@@ -80,9 +81,8 @@ def file_response(content: bytes | str, content_type: str, filename: str) -> Htt
 
 
 def record_models() -> list[str]:
-    """Every model ("app_label.model") an indicator's records can be of: those the auditor pack describes."""
-    from ..auditor_pack import COLUMNS
-
+    """Every model ("app_label.model") an indicator's records can be of: those whose apps declare what the
+    auditor pack shows of them (reporting/records.py)."""
     return list(COLUMNS)
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 else:
     ReportingYearAdminBase = SimpleHistoryAdmin
 
-#: The auditor pack's format (reporting/auditor_pack.py) beside the export's (reporting/exports.py).
+#: The auditor pack's format (reporting/auditor_pack/) beside the export's (reporting/exports.py).
 PACK = "zip"
 PACK_CONTENT_TYPE = "application/zip"
 

@@ -1,4 +1,4 @@
-"""The auditor pack (reporting/auditor_pack.py): the records behind every computed indicator, a reproducible
+"""The auditor pack (reporting/auditor_pack/): the records behind every computed indicator, a reproducible
 sample of them, the methods, and a manifest that verifies; and the `auditor_pack` command."""
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.spreadsheets import csv_field
 from reporting import auditor_pack, registry, services
+from reporting.auditor_pack import database, shared
 from reporting.models import IndicatorValue
 from tests.compliance.factories import CaseFactory, CaseMeasureFactory
 from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
@@ -141,8 +143,8 @@ def test_the_columns_leave_out_names_emails_and_addresses():
 
 @pytest.mark.usefixtures("english_messages")
 def test_the_trained_columns_use_the_module_of_each_rate():
-    rates = {code: extra.module for code, extra in auditor_pack.employee_extras().items()
-             if extra.module and code.endswith("_RATE")}
+    rates = {code: extra.key for code, extra in auditor_pack.record_extras().items()
+             if extra.key and code.endswith("_RATE")}
     assert len(rates) == 6
     for code, module_code in rates.items():
         assert f"audience of {module_code} (" in registry.computation(code).method(YEAR), code
@@ -213,9 +215,9 @@ def test_the_trained_columns_add_up_to_each_numerator(data):
         employee.function_at_risk = True
         employee.save()
     files = unzip(auditor_pack.build_pack(YEAR, now=NOW))
-    values = services.year_evaluate(YEAR, codes=list(auditor_pack.employee_extras()))
+    values = services.year_evaluate(YEAR, codes=list(auditor_pack.record_extras()))
     numerators = {}
-    for code, extra in auditor_pack.employee_extras().items():
+    for code, extra in auditor_pack.record_extras().items():
         rows = read_csv(files[f"records/{code}.csv"])
         numerators[code] = sum(row[extra.headers[0]] == "1" for row in rows)
         value = values[code]
@@ -475,14 +477,14 @@ def test_the_command_refuses_a_missing_folder_or_a_folder_as_output(tmp_path):
 
 def test_each_model_s_records_are_read_in_one_query_whatever_their_number(data, monkeypatch,
                                                                          django_assert_num_queries):
-    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", 5)  # rows fetched 5 at a time
+    monkeypatch.setattr(database, "CHUNK_SIZE", 5)  # rows fetched 5 at a time
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in data["requests"]]}]
     result = auditor_pack.RecordRows([])
     with django_assert_num_queries(1):  # 12 records: their ids as one parameter (`pk__in` would send 12)
         rows = list(auditor_pack.iter_rows(records, YEAR, None, result))
     assert [int(row["id"]) for row in rows] == sorted(r.pk for r in data["requests"])
     employees = [{"model": "organization.employee", "ids": [e.pk for e in data["employees"]]}]
-    extra = auditor_pack.employee_extras()["E1_AML_ELEARNING_RATE"]
+    extra = auditor_pack.record_extras()["E1_AML_ELEARNING_RATE"]
     assert not Module.objects.get(code="LCBFT").has_sessions
     with django_assert_num_queries(3):  # the module, each employee's latest counted completion, the employees
         rows = list(auditor_pack.iter_rows(employees, YEAR, extra, result))
@@ -492,7 +494,7 @@ def test_each_model_s_records_are_read_in_one_query_whatever_their_number(data, 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 5, 1000])
 def test_rows_and_deleted_records_are_the_same_whatever_the_batches(data, monkeypatch, chunk_size):
-    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(database, "CHUNK_SIZE", chunk_size)
     requests = sorted(data["requests"], key=lambda r: r.pk)
     pks = [r.pk for r in requests]
     gone = [pks[0], pks[5], pks[6]]
@@ -517,7 +519,7 @@ def test_the_fields_are_written_as_the_csv_module_writes_them():
     for text in texts:
         out = io.StringIO()
         csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(["x", auditor_pack.cell(text)])
-        assert out.getvalue() == "x;" + auditor_pack.csv_field(auditor_pack.cell(text)) + "\r\n", text
+        assert out.getvalue() == "x;" + csv_field(auditor_pack.cell(text)) + "\r\n", text
 
 
 def test_awkward_texts_survive_the_round_trip_through_the_pack(data):
@@ -555,7 +557,7 @@ def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
 
 
 def test_indicators_sharing_records_write_them_alike(data):
-    """Records behind several indicators are read once (reporting/auditor_pack.py `_Shared`): each file still has
+    """Records behind several indicators are read once (reporting/auditor_pack/shared.py): each file still has
     exactly its own records, and the same row for a record."""
     more = [CompletionFactory(employee=e, module=Module.objects.get(code="RGPD"),
                               completed_at=paris(dt.date(2023, 6, 1 + i))) for i, e in enumerate(data["employees"])]
@@ -581,7 +583,7 @@ def test_indicators_sharing_records_write_them_alike(data):
 
 def test_the_extra_headers_are_not_columns_of_the_records():
     headers = {header for columns in auditor_pack.COLUMNS.values() for header, _accessor in columns}
-    for code, extra in auditor_pack.employee_extras().items():
+    for code, extra in auditor_pack.record_extras().items():
         assert not set(extra.headers) & (headers | {"model", "id"}), code
 
 
@@ -621,7 +623,7 @@ def test_a_failing_output_stops_the_pack_with_its_error(data):
 def test_reading_stopped_halfway_leaves_the_connection_usable(data, monkeypatch):
     """On PostgreSQL the rows are streamed: a reader that stops (an error while writing) must not leave the
     query running on the connection."""
-    monkeypatch.setattr(auditor_pack, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(database, "CHUNK_SIZE", 2)
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in data["requests"]]}]
     rows = auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))
     assert next(rows)["model"] == "gdpr.rightsrequest"
@@ -635,8 +637,8 @@ def test_a_query_that_cannot_match_reads_nothing():
     from organization.models import Employee
 
     EmployeeFactory()
-    assert list(auditor_pack._fetch(Employee.objects.filter(pk__in=[]).values_list("pk"))) == []
-    assert [len(batch) for batch in auditor_pack._fetch(Employee.objects.values_list("pk"))] == [1]
+    assert list(database.fetch(Employee.objects.filter(pk__in=[]).values_list("pk"))) == []
+    assert [len(batch) for batch in database.fetch(Employee.objects.values_list("pk"))] == [1]
 
 
 @pytest.mark.parametrize("id_sets", [
@@ -646,4 +648,4 @@ def test_a_query_that_cannot_match_reads_nothing():
 ])
 def test_the_union_of_the_ids_shared_by_several_indicators(id_sets):
     arrays = [array.array("q", ids) for ids in id_sets]
-    assert list(auditor_pack._union(arrays)) == sorted({i for ids in id_sets for i in ids})
+    assert list(shared.union(arrays)) == sorted({i for ids in id_sets for i in ids})

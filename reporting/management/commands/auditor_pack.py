@@ -1,5 +1,5 @@
 """`manage.py auditor_pack --year YYYY --output PATH.zip [--sample-rate 0.3] [--seed N]`: the auditor pack of
-a fiscal year (reporting/auditor_pack.py), written to a file.
+a fiscal year (reporting/auditor_pack/), written to a file.
 
 The file is written beside its final name then renamed: a failure never leaves half a ZIP behind.
 """

@@ -1,0 +1,108 @@
+"""The lines of an indicator's records files: its records' heads (rows.py), in the order of its record sets
+then by id, each followed by the extra columns its computation adds (reporting/records.py, RecordsExtra).
+"""
+from __future__ import annotations
+
+import array
+import csv
+import itertools
+import operator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.spreadsheets import csv_field
+
+from ..records import COLUMNS, RecordsExtra
+from .cells import ExtraColumns, any_cell, write_column
+from .rows import Plan, record_model
+
+if TYPE_CHECKING:
+    from .shared import Shared
+
+
+@dataclass
+class RecordRows:
+    """What reading one indicator's records found: the records since deleted."""
+
+    headers: list[str]
+    missing: list[tuple[str, int]] = field(default_factory=list)
+
+
+def headers_of(records: list[dict], extra: RecordsExtra | None) -> list[str]:
+    headers = ["model", "id"]
+    for record_set in records:
+        record_model(record_set["model"])
+        for header, _accessor in COLUMNS[record_set["model"]]:
+            if header not in headers:
+                headers.append(header)
+    if extra is not None and any(r["model"] == extra.model for r in records):
+        headers.extend(h for h in extra.headers if h not in headers)
+    return headers
+
+
+def base_headers(headers: list[str], extra: RecordsExtra | None) -> tuple[str, ...]:
+    """The headers of the records' own columns (the extra columns come last)."""
+    extra_headers = set(extra.headers) if extra is not None else set()
+    return tuple(h for h in headers if h not in extra_headers)
+
+
+def sorted_ids(ids: Iterable[Any]) -> Sequence[int]:
+    """The ids of a record set, sorted, each once (those of `compact` records already are)."""
+    if isinstance(ids, array.array):
+        return ids
+    return sorted({int(i) for i in ids})
+
+
+def record_lines(records: list[dict], year: int, extra: RecordsExtra | None, headers: list[str], result: RecordRows,
+                 shared: Shared | None = None) -> Iterator[tuple[str, list[int], list[str]]]:
+    """The CSV lines of the records, a batch at a time: (model, ids, one line per id), by model (in the order
+    of `records`) then id. A model's records are read in one query, or taken from `shared.heads(model, base
+    headers)` when it has them. Records since deleted give a line with only their model and id, and are
+    listed in `result.missing`."""
+    base = base_headers(headers, extra)
+    extra_rows = None
+    for record_set in records:
+        label = record_set["model"]
+        plan = Plan.of(label)
+        ids = sorted_ids(record_set["ids"])
+        if not ids:
+            continue
+        with_extra = extra is not None and label == extra.model
+        if with_extra and extra_rows is None:
+            extra_rows = shared.prepare(extra, year) if shared is not None else extra.prepare(year)
+        ends = (";{}" * len(extra.headers) + "\r\n").format if with_extra else None
+        gone = f"{csv_field(label)};{{}}{';' * (len(headers) - 2)}\r\n".format
+        read = shared.heads(label, base) if shared is not None else None
+        batches = plan.heads(base, ids) if read is None else read.select(None if len(ids) == read.count else set(ids))
+        for pks, heads in batches:
+            if with_extra and extra.headers:
+                if isinstance(extra_rows, ExtraColumns):
+                    fields = extra_rows.fields(pks)
+                else:
+                    more = extra_rows(pks)
+                    fields = [write_column(any_cell, column, True) for column in zip(*map(more.__getitem__, pks))]
+                line_ends: Iterable[str] = itertools.starmap(ends, zip(*fields))
+            else:
+                line_ends = itertools.repeat("\r\n")
+            if None in heads:
+                lines = []
+                for pk, head, end in zip(pks, heads, line_ends):
+                    if head is None:
+                        result.missing.append((label, pk))
+                        lines.append(gone(pk))
+                    else:
+                        lines.append(head + end)
+            else:
+                lines = list(map(operator.add, heads, line_ends))
+            yield label, pks, lines
+
+
+def iter_rows(records: list[dict], year: int, extra: RecordsExtra | None, result: RecordRows) -> Iterator[dict[str, str]]:
+    """One dict per record (header → field, as a CSV reader reads the records file), in `record_lines`'s
+    order."""
+    headers = headers_of(records, extra)
+    for _label, _pks, lines in record_lines(records, year, extra, headers, result):
+        for values in csv.reader(lines, delimiter=";"):
+            yield dict(zip(headers, values, strict=True))
+
