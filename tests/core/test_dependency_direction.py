@@ -20,14 +20,6 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 FLOOR = ("core", "organization", "notifications", "reporting")
 
-#: Imports being removed, each (file, the domain module it imports): emptied by the lead once the work that
-#: removes it is merged. The test below fails when an entry no longer matches anything, so the list cannot
-#: outlive its reason.
-PENDING: frozenset[tuple[str, str]] = frozenset({
-    # The auditor pack's training queries move to training's record declarations (issue 15, the pack's split).
-    ("reporting/auditor_pack.py", "training"),
-})
-
 #: Calls whose first argument is a dotted path to import.
 IMPORTING_CALLS = {"import_module", "import_string", "__import__"}
 #: Calls whose first argument is an app label or "app_label.model".
@@ -96,11 +88,6 @@ def _relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def _pending(relative: str, imported: str) -> bool:
-    return any(relative == file and (imported == module or imported.startswith(f"{module}."))
-               for file, module in PENDING)
-
-
 def test_the_domains_are_the_installed_apps_beyond_the_floor():
     domains = _domains()
     assert {"compliance", "gdpr", "training"} <= domains
@@ -110,18 +97,9 @@ def test_the_domains_are_the_installed_apps_beyond_the_floor():
 def test_no_floor_module_imports_a_domain_app():
     domains = _domains()
     found = [f"{_relative(path)}:{line}: {imported}" for path in _floor_files()
-             for line, imported in domain_imports(path, domains) if not _pending(_relative(path), imported)]
+             for line, imported in domain_imports(path, domains)]
     assert not found, ("The floor apps must not import a domain app (docs/architecture.md, \"Dependencies point "
                        "one way\"): declare it in the domain instead.\n" + "\n".join(found))
-
-
-@pytest.mark.parametrize(("file", "module"), sorted(PENDING))
-def test_each_pending_import_still_exists(file, module):
-    path = ROOT / file
-    assert path.is_file(), f"{file} is gone: remove it from PENDING"
-    imported = [name for _line, name in domain_imports(path, _domains())]
-    assert any(name == module or name.startswith(f"{module}.") for name in imported), (
-        f"{file} no longer imports {module}: remove it from PENDING")
 
 
 @pytest.mark.parametrize(("source", "imports"), [
