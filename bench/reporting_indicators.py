@@ -54,7 +54,7 @@ def _count_received(year: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _best(func, runs: int = RUNS) -> tuple[float, object]:  # noqa: ANN001
+def _best(func, runs: int = RUNS) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(runs):
         started = time.perf_counter()

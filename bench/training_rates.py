@@ -271,7 +271,7 @@ def captured_rate_query(module: Any, day: dt.date) -> tuple[str, Any]:
 
     seen: list[tuple[str, Any]] = []
 
-    def capture(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+    def capture(execute, sql, params, many, context):
         seen.append((sql, params))
         return execute(sql, params, many, context)
 

@@ -21,10 +21,17 @@ from django.utils import timezone
 
 from organization.models import Employee, LegalEntity
 
-from .choices import CaseSource, ControlEffectiveness, DossierType, FunctionType, MeasureKind, Qualification, RiskMapKind
+from .choices import (
+    CaseSource,
+    ControlEffectiveness,
+    DossierType,
+    FunctionType,
+    MeasureKind,
+    Qualification,
+    RiskMapKind,
+)
 from .models import ConflictOfInterestCase, MacroProcess, RiskMap
-from .services import cases as case_services
-from .services import riskmaps as map_services
+from .services import cases as case_services, riskmaps as map_services
 
 SEED = 17
 MACRO_PROCESSES = (
@@ -52,7 +59,7 @@ MAPS = {
 }
 
 
-def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:  # noqa: ANN001
+def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:
     found: dict[str, dict[str, MacroProcess]] = {kind: {} for kind in RiskMapKind.values}
     for process in MacroProcess.objects.all():
         found[process.kind][process.code] = process
@@ -63,7 +70,7 @@ def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:  # noqa: 
     return found
 
 
-def load_maps(rng: random.Random, actor, processes) -> int:  # noqa: ANN001
+def load_maps(rng: random.Random, actor, processes) -> int:
     created = 0
     for kind, (count, approved_on, (business, support)) in MAPS.items():
         if RiskMap.objects.filter(kind=kind).exists():
@@ -119,7 +126,7 @@ CASES = {
 }
 
 
-def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:  # noqa: ANN001
+def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:
     existing = set(ConflictOfInterestCase.objects.values_list("reference", flat=True))
     entities = list(LegalEntity.objects.order_by("code"))
     staff = list(Employee.objects.present_on(dt.date(2023, 12, 31)).order_by("employee_id")[:400])
@@ -162,7 +169,7 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:  # 
     return created
 
 
-def load(user=None) -> str:  # noqa: ANN001 - the acting user
+def load(user=None) -> str:
     rng = random.Random(SEED)
     processes = load_macro_processes(user)
     maps = load_maps(rng, user, processes)

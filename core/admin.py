@@ -15,8 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .admin_utils import CheckedListFilter, badge
@@ -186,7 +185,7 @@ class ImportRunAdmin(ImportRunAdminBase):
             try:
                 report = import_upload(data["kind"], data["file"], user=request.user, dry_run=data["dry_run"],
                                        strict=data["strict"])
-            except Exception:  # noqa: BLE001 - the run is marked failed; tell the person, keep the trace in the log
+            except Exception:  # the run is marked failed: tell the person, keep the trace in the log
                 logger.exception("import upload failed")
                 messages.error(request, gettext("The import failed unexpectedly; the error is in the server log."))
                 return HttpResponseRedirect(reverse("admin:core_importrun_changelist"))

@@ -228,7 +228,7 @@ def adopt(target: Model, saved: Model) -> None:
 
 def format_translated(text: str, **values: Any) -> SafeString:
     """`text % values` as {% blocktranslate %} makes it: the translated text as it is, the values escaped."""
-    return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})  # noqa: S308
+    return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})
 
 
 class TransitionButtonsMixin:
@@ -258,7 +258,7 @@ class TransitionButtonsMixin:
         info = self.opts.app_label, self.opts.model_name  # type: ignore[attr-defined]
         return [
             path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),  # type: ignore[attr-defined]
-                 name="%s_%s_transition" % info),
+                 name="{}_{}_transition".format(*info)),
             *super().get_urls(),  # type: ignore[misc]
         ]
 

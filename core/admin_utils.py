@@ -16,9 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from .bounds import MAX_INTEGER, MAX_YEAR, MIN_YEAR, whole_number
 

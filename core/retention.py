@@ -537,7 +537,7 @@ class _Anonymiser:
         pk_name = model._meta.pk.name
         rows = history._default_manager.filter(**{f"{pk_name}__in": ids})
         updates = {name: _expression(history, name, value, self.text, pk_name) for name, value in replacements.items()}
-        updates.update({name: "" for name in files})
+        updates.update(dict.fromkeys(files, ""))
         if marker:
             updates[marker] = self.today
         personal = sorted(self.personal)
@@ -576,7 +576,7 @@ class _Anonymiser:
         self._rewrite_history(model, all_ids, replacements, files, None)
         pk_name = model._meta.pk.name
         updates = {name: _expression(model, name, value, self.text, pk_name) for name, value in replacements.items()}
-        updates.update({name: "" for name in files})
+        updates.update(dict.fromkeys(files, ""))
         if updates and ids:
             model._default_manager.filter(pk__in=ids).update(**updates)
         return all_ids

@@ -81,7 +81,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         AUDITOR,
         "Read-only everywhere, history and exports included.",
-        {app: VIEW for app in VIGIE_APPS},
+        dict.fromkeys(VIGIE_APPS, VIEW),
     ),
 )
 

@@ -21,18 +21,25 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
-from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
+from core.admin_utils import (
+    AnonymisedMixin,
+    CheckedListFilter,
+    QuerySetMethodFilter,
+    ReadOnlyTabularInline,
+    YearFilter,
+    badge,
+    date_input,
+    due_badge,
+)
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, MacroProcess, Risk
 from ..models.corruption import NO_NAMES
-from ..services import cases as services
-from ..services import corruption as corruption_services
+from ..services import cases as services, corruption as corruption_services
 from ..services.cases import can_see_reporter
 
 if TYPE_CHECKING:

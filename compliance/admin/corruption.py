@@ -14,8 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, format_translated, save_through_services

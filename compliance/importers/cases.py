@@ -100,7 +100,7 @@ class CoiCaseImporter(Importer):
         # map's wins when both kinds use the same code or name.
         self.processes: dict[str, int] = {}
         rows = MacroProcess.objects.values_list("pk", "kind", "code", "name")
-        for pk, kind, code, name in sorted(rows, key=lambda r: (r[1] != RiskMapKind.CONFLICT_OF_INTEREST, r[0])):
+        for pk, _kind, code, name in sorted(rows, key=lambda r: (r[1] != RiskMapKind.CONFLICT_OF_INTEREST, r[0])):
             self.processes.setdefault(fold_code(code), pk)
             self.processes.setdefault(fold_name(name), pk)
         fields = ("reported_on", "status", "qualification", "qualified_on", "closed_on", "analysis_due_on")

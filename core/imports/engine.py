@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DataError, DatabaseError, IntegrityError, connection, connections, models, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _

@@ -33,8 +33,7 @@ from xml.parsers import expat
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _, ngettext
 
 CHUNK = 1024 * 1024
 #: A member of a workbook up to this size unpacks to whatever its compression allows (a small part of

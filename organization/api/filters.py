@@ -16,5 +16,5 @@ class EmployeeFilter(FilterSet):
         model = Employee
         fields = ["employee_id", "entity", "department", "is_manager", "gender", "present_on"]
 
-    def filter_present_on(self, queryset, name, value):  # noqa: ANN001, ANN201 - django-filter signature
+    def filter_present_on(self, queryset, name, value):
         return queryset.present_on(value)

@@ -173,16 +173,16 @@ def pages(model: type[Model], record: Model | None, pk: Any = None) -> dict[str,
     info = (model._meta.app_label, model._meta.model_name)
     pk = record.pk if record is not None else pk
     urls = {
-        "list": reverse("admin:%s_%s_changelist" % info),
-        "change": reverse("admin:%s_%s_change" % info, args=[pk]),
-        "history": reverse("admin:%s_%s_history" % info, args=[pk]),
-        "add": reverse("admin:%s_%s_add" % info),
+        "list": reverse("admin:{}_{}_changelist".format(*info)),
+        "change": reverse("admin:{}_{}_change".format(*info), args=[pk]),
+        "history": reverse("admin:{}_{}_history".format(*info), args=[pk]),
+        "add": reverse("admin:{}_{}_add".format(*info)),
     }
     history = getattr(record, "history", None)
     version = history.order_by("history_id").first() if history is not None else None
     if version is not None:
         try:
-            urls["version"] = reverse("admin:%s_%s_simple_history" % info, args=[record.pk, version.history_id])
+            urls["version"] = reverse("admin:{}_{}_simple_history".format(*info), args=[record.pk, version.history_id])
         except NoReverseMatch:  # an admin that does not show versions (a plain ModelAdmin)
             pass
     return urls

@@ -189,7 +189,7 @@ def _answer_at() -> str:
 
 
 @pytest.fixture
-def open_request(transactional_db, roles) -> RightsRequest:  # noqa: ANN001
+def open_request(transactional_db, roles) -> RightsRequest:
     _file_database()
     return rights_services.rights_request_create(
         actor=None, received_at=timezone.now() - dt.timedelta(days=10), right=Right.ACCESS)
@@ -227,7 +227,7 @@ def test_two_admin_answers_at_once_one_is_recorded_the_other_shown_the_reason(op
     assert RightsRequest.history.filter(id=open_request.pk, status=RequestStatus.ANSWERED).count() == 1
 
 
-def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(transactional_db, roles, monkeypatch):  # noqa: ANN001
+def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(transactional_db, roles, monkeypatch):
     _file_database()
     case = CaseFactory(reported_on=timezone.localdate() - dt.timedelta(days=3))
     monkeypatch.setattr(case_services, "_locked", _BothInside(case_services._locked))

@@ -286,7 +286,6 @@ def _filter_paths(collection: Any) -> list[str]:
             assert ordering not in (None, "__all__"), f"{collection}: OrderingFilter without explicit ordering_fields"
             paths += list(ordering)
         elif hasattr(backend, "get_filterset_class"):
-            request = APIRequestFactory().get(collection.path)
             filterset_class = backend().get_filterset_class(view, collection.model._default_manager.all())
             if filterset_class is not None:
                 paths += [f.field_name for f in filterset_class.base_filters.values() if not f.method]

@@ -63,7 +63,7 @@ class Scenario:
         (self.gone if gone else self.kept).add(value)
         return value
 
-    def alert(self, target, title: str) -> Alert:  # noqa: ANN001 - any record
+    def alert(self, target, title: str) -> Alert:
         due = at(dt.date(YEAR, 3, 1))
         return Alert.objects.create(
             rule="test.rule", threshold="d-7", content_type=ContentType.objects.get_for_model(target),
@@ -201,7 +201,7 @@ def _import_run(s: Scenario, name: str, day: dt.date, *, gone: bool) -> ImportRu
 # --- reading every row of every table -------------------------------------------------------------------------
 
 
-def _text(value) -> str:  # noqa: ANN001 - a database value
+def _text(value) -> str:
     if isinstance(value, memoryview):
         value = bytes(value)
     if isinstance(value, bytes):
@@ -430,7 +430,7 @@ def test_a_run_that_fails_midway_keeps_whole_batches_says_where_and_the_next_run
     original = retention._Anonymiser.anonymise
     calls = []
 
-    def failing(self, policy, ids):  # noqa: ANN001, ANN202
+    def failing(self, policy, ids):
         calls.append(ids)
         if len(calls) == 2:
             raise RuntimeError("worker lost")
@@ -459,7 +459,7 @@ def test_a_batch_another_run_did_meanwhile_is_skipped(monkeypatch):
     original = retention._batch
     other: list[RetentionRun] = []
 
-    def meanwhile(record, entry, policy, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def meanwhile(record, entry, policy, *args, **kwargs):
         if not other:
             monkeypatch.setattr(retention, "_batch", original)
             other.append(retention.run(today=TODAY, only=[policy.code]))  # the other run does it all first
