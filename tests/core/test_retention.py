@@ -53,6 +53,31 @@ class Scenario:
     """Records of every record type; `gone` holds the personal values that must disappear, `kept` those
     that must stay (records not expired, held by another, or kept by a live case)."""
 
+    # The records build() makes, named after what each one tests.
+    rr_old: RightsRequest
+    rr_recent: RightsRequest
+    rr_open: RightsRequest
+    rr_held: RightsRequest
+    cnil_old: CnilCase
+    cnil_recent: CnilCase
+    cnil_open: CnilCase
+    complaint_old: CnilCase
+    complaint_waiting: CnilCase
+    letter: CnilCaseAttachment
+    breach_old: Breach
+    breach_recent: Breach
+    emp_old: Employee
+    emp_named: Employee
+    emp_present: Employee
+    emp_recent: Employee
+    coi_old: ConflictOfInterestCase
+    coi_recent: ConflictOfInterestCase
+    coi_sanction_old: ConflictOfInterestCase
+    coi_sanction_recent: ConflictOfInterestCase
+    action_old: ActionItem
+    import_old: ImportRun
+    import_recent: ImportRun
+
     def __init__(self) -> None:
         self.gone: set[str] = set()
         self.kept: set[str] = set()
