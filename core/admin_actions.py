@@ -12,7 +12,7 @@ admin/vigie/transition_form.html).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +26,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
+
 #: The messages that report a service's refusal for one row.
 Refusal = Callable[[Any, ValidationError], list[str]]
 
@@ -37,7 +40,7 @@ def error_text(exc: ValidationError, labels: dict[str, Any] | None = None) -> st
     """A service's ValidationError as one line, each message prefixed with the field it is about."""
     labels = labels or {}
     if hasattr(exc, "error_dict"):
-        parts = []
+        parts: list[str] = []
         for field, errors in exc.message_dict.items():
             label = labels.get(field, field)
             parts.extend(f"{label}: {message}" if field != "__all__" else message for message in errors)
@@ -249,7 +252,7 @@ class TransitionButtonsMixin:
     transition_not_possible: Any = ""
     transition_url_dashes: bool = False
     transition_template: str = "admin/vigie/transition_form.html"
-    change_form_template = "admin/vigie/change_form_with_transitions.html"
+    change_form_template: ClassVar[_TemplateForResponseT | None] = "admin/vigie/change_form_with_transitions.html"
 
     def _transition_url_name(self, view: str) -> str:
         return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"  # type: ignore[attr-defined]

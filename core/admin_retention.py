@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 else:
     RetentionRunAdminBase = admin.ModelAdmin
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     RetentionRun.Status.RUNNING: "grey",
     RetentionRun.Status.COMPLETED: "green",
     RetentionRun.Status.FAILED: "red",
@@ -42,7 +42,7 @@ class RetentionRunAdmin(RetentionRunAdminBase):
     change_list_template = "admin/core/retentionrun/change_list.html"
     fields = [("reference_day", "dry_run", "status_badge"), ("started_at", "finished_at"), ("trigger", "user"),
               "anonymised", "report_table", "report_text", "message"]
-    readonly_fields = [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
+    readonly_fields = [name for item in fields for name in (item if isinstance(item, (tuple, list)) else (item,))]
 
     # An audit trail: runs are made by the task, the command or a preview, never typed in, changed or deleted.
     def has_add_permission(self, request: HttpRequest) -> bool:

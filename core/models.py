@@ -63,7 +63,7 @@ def import_stale_seconds() -> int:
     return int(getattr(settings, "VIGIE_IMPORT_STALE_SECONDS", DEFAULT_IMPORT_STALE_SECONDS))
 
 
-class ImportRunQuerySet(models.QuerySet):
+class ImportRunQuerySet(models.QuerySet["ImportRun"]):
     def visible_to(self, user: Any) -> ImportRunQuerySet:
         """The runs of kinds whose records `user` may view: their rejected rows hold raw lines of the file
         (a case's facts, a requester's name)."""

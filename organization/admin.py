@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -14,6 +15,9 @@ from core.admin_utils import AnonymisedMixin, CheckedListFilter, YearListFilter,
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PresentTodayMixin:
@@ -29,7 +33,7 @@ class PresentTodayMixin:
 
     @admin.display(description=_("present today"), ordering="_present")
     def present_today(self, obj: LegalEntity | Department) -> int:
-        return obj._present
+        return obj._present  # type: ignore[union-attr]  # annotated by get_queryset()
 
 
 @admin.register(LegalEntity)
@@ -53,7 +57,7 @@ class PresenceFilter(CheckedListFilter):
     title = _("presence today")
     parameter_name = "presence"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("present", _("Present")), ("left", _("Left")), ("future", _("Not yet arrived"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:

@@ -71,7 +71,9 @@ class MeasureFilter(CheckedListFilter):
         return list(MeasureKind.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset if self.cleaned is None else queryset.with_measure(self.cleaned)
+        if self.cleaned is None:
+            return queryset
+        return queryset.with_measure(self.cleaned)  # type: ignore[attr-defined]  # the admin's CaseQuerySet
 
 
 class ReportedYearFilter(YearFilter):
@@ -188,7 +190,8 @@ class CaseForm(forms.ModelForm):
             self.fields["reference"].help_text = _("Generated (COI-YYYY-NNN) when left empty.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None:
             if "reported_on" not in self.errors:
                 for name, message in services.case_problems(reported_on=data.get("reported_on")).items():
@@ -204,8 +207,7 @@ class MeasureInline(ReadOnlyTabularInline):
     """Measures are recorded by the "Add a measure" button (the service checks them)."""
 
     model = CaseMeasure
-    fields = ["kind", "decided_on", "description"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "decided_on", "description")
 
 
 class ActionItemInline(ReadOnlyTabularInline):
@@ -213,8 +215,7 @@ class ActionItemInline(ReadOnlyTabularInline):
 
     model = ActionItem
     fk_name = "case"
-    fields = ["title", "owner", "owner_name", "due_on", "due", "done_on", "evidence"]
-    readonly_fields = fields
+    fields = readonly_fields = ("title", "owner", "owner_name", "due_on", "due", "done_on", "evidence")
 
     @admin.display(description=_("time left"))
     def due(self, obj: ActionItem) -> str:
@@ -306,7 +307,8 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         if can_see_reporter(request.user):
             return rows
         names = [f.attname for f in self.model._meta.concrete_fields]
-        confidential = {self.model._meta.get_field(name).attname for name in CONFIDENTIAL_FIELDS}
+        confidential = {self.model._meta.get_field(name).attname  # type: ignore[union-attr]  # concrete fields
+                        for name in CONFIDENTIAL_FIELDS}
         hidden, previous = [], None
         for version in rows.order_by("history_date", "history_id").values("history_id", *names):
             if previous is not None:
@@ -403,7 +405,8 @@ class ActionItemForm(forms.ModelForm):
         widgets = {"due_on": date_input()}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and not self.errors:
             problems = services.action_item_problems(case=data.get("case"), risk=data.get("risk"),
                                                      title=data.get("title") or "", due_on=data.get("due_on"))

@@ -64,7 +64,8 @@ class IncidentForm(forms.ModelForm):
         _reference_optional(self, "CORR")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if any(name in self.errors for name in ("nature", "confirmed_on", "coi_case")):
             return data
         case = data.get("coi_case") if "coi_case" in self.fields else self.instance.coi_case
@@ -81,8 +82,7 @@ class ProceedingInline(ReadOnlyTabularInline):
     """The legal cases about the incident; recorded and decided from the legal cases' admin."""
 
     model = LegalProceeding
-    fields = ["reference", "defendant", "court", "opened_on", "outcome", "decided_on", "fine_eur"]
-    readonly_fields = fields
+    fields = readonly_fields = ("reference", "defendant", "court", "opened_on", "outcome", "decided_on", "fine_eur")
     verbose_name_plural = _("legal cases about the incident")
 
 
@@ -147,7 +147,8 @@ class ProceedingForm(forms.ModelForm):
         _reference_optional(self, "PROC")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not any(name in self.errors for name in ("defendant", "opened_on")):
             for name, message in services.proceeding_problems(
                     defendant=data.get("defendant") or "", opened_on=data.get("opened_on")).items():

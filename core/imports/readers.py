@@ -676,12 +676,13 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
             raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
                 "size": size_text(unpacked), "limit": size_text(limit)})
         ratio = limits.xlsx_max_ratio
-        for member in members if ratio is not None else ():
-            if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
-                raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
-                                "times its size (a zip bomb)") % {
-                                    "part": member.filename, "size": size_text(member.file_size),
-                                    "packed": size_text(member.compress_size), "ratio": ratio})
+        if ratio is not None:
+            for member in members:
+                if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
+                    raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
+                                    "times its size (a zip bomb)") % {
+                                        "part": member.filename, "size": size_text(member.file_size),
+                                        "packed": size_text(member.compress_size), "ratio": ratio})
         held = 0
         for member in members:
             if member.is_dir():
@@ -801,7 +802,8 @@ class XlsxTable:
                                  epoch=workbook.epoch, date_formats=workbook._date_formats,
                                  timedelta_formats=workbook._timedelta_formats)
         self._width = EXCEL_MAX_COLUMNS  # until the header is read
-        parser.parse_row = functools.partial(self._parse_row, parser)
+        # Our row parser: it also tells whether a cell lies past the header's width.
+        parser.parse_row = functools.partial(self._parse_row, parser)  # type: ignore[method-assign, assignment]
         max_rows = self.limits.xlsx_max_rows
         max_chars = sys.maxsize if self.limits.max_cell_chars is None else self.limits.max_cell_chars
         previous = 0

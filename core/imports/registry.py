@@ -31,7 +31,7 @@ def unique_natural_key(importer_class: type[Importer]) -> str | None:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
             return f"{importer_class.__qualname__}: natural key field '{name}' is not a field of {model.__name__}"
-        if field.attname != name or not field.concrete:
+        if getattr(field, "attname", None) != name or not field.concrete:
             return f"{importer_class.__qualname__}: natural key '{name}' must be a concrete field's attname"
         fields.add(field.name)
     unique_sets = [{field.name} for field in model._meta.concrete_fields if field.unique]
