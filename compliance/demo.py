@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 
 from django.utils import timezone
 
@@ -106,7 +107,8 @@ def load_maps(rng: random.Random, actor, processes) -> int:
 
 # The cases of a year: (qualification or None when still open, measures). 2023 gives 18 suspicions, 2
 # confirmed with a refusal or a sanction, 9 potential or confirmed with an action plan.
-CASES = {
+#: Per year, the qualification and measures of each case (None: still being analysed).
+CASES: dict[int | str, Sequence[tuple[str | None, tuple[str, ...]]]] = {
     2022: (
         [(Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED,)), (Qualification.CONFIRMED, (MeasureKind.SANCTION, MeasureKind.ACTION_PLAN))]
         + [(Qualification.POTENTIAL, (MeasureKind.ACTION_PLAN,))] * 8
@@ -139,7 +141,7 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:
                 reported_on = today - dt.timedelta(days=75 if number == 1 else 3)
             else:
                 reference = f"COI-{year}-{number:03d}"
-                reported_on = dt.date(year, 1, 10) + dt.timedelta(days=int(340 * (number - 1) / len(plan)))
+                reported_on = dt.date(int(year), 1, 10) + dt.timedelta(days=int(340 * (number - 1) / len(plan)))
             if reference in existing:
                 continue
             case = case_services.coi_case_create(

@@ -63,7 +63,7 @@ class PresenceFilter(CheckedListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
         today = timezone.localdate()
         if self.cleaned == "present":
-            return queryset.present_on(today)
+            return queryset.present_on(today)  # type: ignore[attr-defined]  # an EmployeeQuerySet
         if self.cleaned == "left":
             return queryset.filter(left_on__lt=today)
         if self.cleaned == "future":
@@ -82,7 +82,9 @@ class PresentOnFilter(YearListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
-        return queryset if self.cleaned is None else queryset.present_on(dt.date(self.cleaned, 12, 31))
+        if self.cleaned is None:
+            return queryset
+        return queryset.present_on(dt.date(self.cleaned, 12, 31))  # type: ignore[attr-defined]  # an EmployeeQuerySet
 
 
 @admin.register(Employee)
