@@ -37,7 +37,7 @@ TASK_TIMEOUT = 20.0  # seconds for a task result or a heartbeat
 class CeleryStack(Processes):
     """A worker and a beat subprocess sharing one environment, and a client app to talk to them."""
 
-    client: Celery | None = None
+    client: Celery = field(default_factory=lambda: Celery("vigie-e2e-client"))
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def stop(self) -> None:

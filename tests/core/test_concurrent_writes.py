@@ -49,7 +49,7 @@ pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 def _file_database() -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's
         pytest.skip("an in-memory SQLite database is not shared between connections")
 
 
@@ -170,9 +170,10 @@ def _clients(group: str, *, api: bool, count: int = 2) -> list[Client]:
     clients: list[Client] = []
     for _n in range(count):
         user = UserFactory(groups=[group])
+        client: Client
         if api:
-            client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-            client.force_authenticate(user)
+            client = api_client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+            api_client.force_authenticate(user)
         else:
             client = Client(HTTP_ACCEPT_LANGUAGE="en")
             client.force_login(user)
@@ -316,8 +317,10 @@ def _save_requests_while(proc: Any, client: APIClient) -> tuple[list[Any], int]:
     """Create rights requests through the API, one after the other, until the import process exits. Returns
     the answers, and how many of them came back while the import was running and had done a batch (so the
     import let them in between two of its batches)."""
-    answers, between_batches = [], 0
+    answers: list[Any] = []
+    between_batches = 0
     received = (timezone.now() - dt.timedelta(days=2)).isoformat()
+    response: Any
     while proc.poll() is None:
         try:
             response = client.post("/api/gdpr/rights-requests/", {"received_at": received, "right": "access"},

@@ -98,7 +98,7 @@ class Scenario:
 
 def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | None, **extra) -> RightsRequest:
     old_name = s.secret(f"{name}Oldname", gone=gone)
-    request = RightsRequestFactory(
+    request: RightsRequest = RightsRequestFactory(
         reference=f"DSR-{name}", requester_name=old_name, requester_email=f"{s.secret(name + 'Mail', gone=gone)}@example.org",
         requester_address=s.secret(f"{name}Street", gone=gone), received_at=at(closed or dt.date(YEAR, 2, 1)) - dt.timedelta(days=20),
         **extra)
@@ -106,7 +106,8 @@ def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | Non
     request.requester_name = s.secret(f"{name}Newname", gone=gone)
     save_with_history(request, actor=s.actor, reason=f"called back: {old_name}")
     if closed is not None:
-        request.answered_at, request.outcome, request.status = at(closed), "granted", "closed"
+        request.answered_at = at(closed)
+        request.outcome, request.status = "granted", "closed"
         request.closed_at = at(closed, 18)
         request.extension_notified_at = request.received_at + dt.timedelta(days=3)
         request.extended_due_on = closed + dt.timedelta(days=60)

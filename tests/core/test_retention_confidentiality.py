@@ -194,8 +194,10 @@ def _seen(group: str, run: RetentionRun, response=None) -> dict:
     client = admin_client(group, language="en")
     page = client.get(reverse("admin:core_retentionrun_change", args=[run.pk])).content.decode()
     listing = client.get(reverse("admin:core_retentionrun_changelist")).content.decode()
-    report = re.search(r'<table class="vigie-retention-report">.*?</table>', page, flags=re.S).group(0)
-    text = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S).group(1)
+    report_match = re.search(r'<table class="vigie-retention-report">.*?</table>', page, flags=re.S)
+    text_match = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S)
+    assert report_match and text_match, page
+    report, text = report_match.group(0), text_match.group(1)
     seen = {"report": report, "text": re.sub(r"\(run \d+\)", "(run N)", text),
             "page": _cells(page, "anonymised", "records"),
             "list": _cells(listing, "anonymised", "records", "status_badge", "dry_run")}
