@@ -12,7 +12,7 @@ admin/vigie/transition_form.html).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,8 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-if TYPE_CHECKING:
-    from django.template.response import _TemplateForResponseT
+from .admin_utils import AdminMixinBase
 
 #: The messages that report a service's refusal for one row.
 Refusal = Callable[[Any, ValidationError], list[str]]
@@ -234,7 +233,7 @@ def format_translated(text: str, **values: Any) -> SafeString:
     return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})
 
 
-class TransitionButtonsMixin:
+class TransitionButtonsMixin(AdminMixinBase):
     """The transitions of a row as buttons of its change page, each a small form (`form_view`) calling its
     service, at `<object_id>/do/<action>/` (URL name `<app>_<model>_transition`).
 
@@ -252,39 +251,39 @@ class TransitionButtonsMixin:
     transition_not_possible: Any = ""
     transition_url_dashes: bool = False
     transition_template: str = "admin/vigie/transition_form.html"
-    change_form_template: ClassVar[_TemplateForResponseT | None] = "admin/vigie/change_form_with_transitions.html"
+    change_form_template = "admin/vigie/change_form_with_transitions.html"
 
     def _transition_url_name(self, view: str) -> str:
-        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"  # type: ignore[attr-defined]
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
 
     def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name  # type: ignore[attr-defined]
+        info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),  # type: ignore[attr-defined]
+            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
                  name="{}_{}_transition".format(*info)),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        if obj is not None and self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_change_permission(request, obj):
             extra_context["transition_links"] = [
                 (self.transitions[name][2],
                  reverse(self._transition_url_name("transition"),
                          args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name]))
                 for name in self.allowed_actions(obj)
             ]
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if self.transition_url_dashes:
             action = action.replace("-", "_")
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None or action not in self.transitions:
             raise Http404
-        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        if not self.has_change_permission(request, obj):
             raise PermissionDenied
         form_class, service, title, done = self.transitions[action]
         if request.method != "POST" and action not in self.allowed_actions(obj):
@@ -296,7 +295,7 @@ class TransitionButtonsMixin:
             self.apply_transition(request, obj, service, data)
 
         return form_view(
-            self, request, obj, form_class=form_class, title=str(title), apply=apply,  # type: ignore[arg-type]
+            self, request, obj, form_class=form_class, title=str(title), apply=apply,
             done_message=done, initial=self.transition_initial(action), template=self.transition_template,
             extra_context=self.transition_context(obj),
         )

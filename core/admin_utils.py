@@ -7,7 +7,7 @@ parameters" (the list again, without its filters: `?e=1`), never a server error.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -19,6 +19,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from .bounds import MAX_INTEGER, MAX_YEAR, MIN_YEAR, whole_number
+
+if TYPE_CHECKING:
+    # What the admin mixins are mixed into: the type checker reads a mixin as a ModelAdmin.
+    AdminMixinBase = admin.ModelAdmin[Any]
+else:
+    AdminMixinBase = object
 
 COLOURS = {
     "green": ("#e6f4ea", "#1e6b34"),

@@ -307,8 +307,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         if can_see_reporter(request.user):
             return rows
         names = [f.attname for f in self.model._meta.concrete_fields]
-        confidential = {self.model._meta.get_field(name).attname  # type: ignore[union-attr]  # concrete fields
-                        for name in CONFIDENTIAL_FIELDS}
+        confidential = {self.model._meta.get_field(name).attname for name in CONFIDENTIAL_FIELDS}
         hidden, previous = [], None
         for version in rows.order_by("history_date", "history_id").values("history_id", *names):
             if previous is not None:
