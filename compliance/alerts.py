@@ -36,7 +36,7 @@ class DayRule(Rule):
     default_days: tuple[int, ...] = ()
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # computed from the settings
         return day_thresholds(self.code, self.default_days)
 
 

@@ -195,18 +195,18 @@ def datetime_input() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class AnonymisedMixin:
+class AnonymisedMixin(AdminMixinBase):
     """For the admins of records the retention task anonymises (core/retention.py): an "anonymised" list
     filter, and the date it happened on the change page of an anonymised record."""
 
     def get_list_filter(self, request: HttpRequest) -> list:
-        return [*super().get_list_filter(request), ("anonymised_on", admin.EmptyFieldListFilter)]  # type: ignore[misc]
+        return [*super().get_list_filter(request), ("anonymised_on", admin.EmptyFieldListFilter)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
-        return [*super().get_readonly_fields(request, obj), "anonymised_on"]  # type: ignore[misc]
+        return [*super().get_readonly_fields(request, obj), "anonymised_on"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
-        return self.with_retention(obj, super().get_fieldsets(request, obj))  # type: ignore[misc]
+        return self.with_retention(obj, super().get_fieldsets(request, obj))
 
     @staticmethod
     def with_retention(obj: Any, fieldsets: Any) -> list:

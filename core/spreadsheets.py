@@ -112,7 +112,7 @@ class _Echo:
 
 def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """A CSV file a line at a time, the BOM first: for a streamed response or a file written as it goes."""
-    writer = CsvWriter(_Echo())  # type: ignore[arg-type]
+    writer = CsvWriter(_Echo())  # type: ignore[arg-type]  # writes only, never reads
     yield BOM + writer.writerow(header)
     for values in rows:
         yield writer.writerow(values)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import AnonymisedMixin, CheckedListFilter, YearListFilter, badge
+from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class PresentTodayMixin:
+class PresentTodayMixin(AdminMixinBase):
     """A "present today" head-count column for admins of models that have `employees`."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         today = timezone.localdate()
         return (
-            super()  # type: ignore[misc]
+            super()
             .get_queryset(request)
             .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
         )

@@ -159,7 +159,7 @@ class CoiCaseImporter(Importer):
         rows = [row for row in rows if "measures" in row]
         if not rows:
             return
-        references = [row.built["reference"] for row in rows]  # type: ignore[index]
+        references = [row.built["reference"] for row in rows]  # type: ignore[index]  # valid rows: built
         cases = {
             reference: (pk, qualified_on)
             for pk, reference, qualified_on in ConflictOfInterestCase.objects.filter(reference__in=references)
@@ -171,7 +171,7 @@ class CoiCaseImporter(Importer):
         new: list[CaseMeasure] = []
         gone: list[CaseMeasure] = []
         for row in rows:
-            pk, qualified_on = cases[row.built["reference"]]  # type: ignore[index]
+            pk, qualified_on = cases[row.built["reference"]]  # type: ignore[index]  # valid rows: built
             wanted = list(row["measures"] or ())
             have = existing.get(pk, {})
             new += [CaseMeasure(case_id=pk, kind=kind, decided_on=qualified_on) for kind in wanted if kind not in have]

@@ -870,7 +870,7 @@ class _Run:
 
     def _upsert(self, rows: list[Row], date: Any) -> list[int]:
         importer, model = self.importer, self.importer_class.model
-        existing = importer.fetch_existing([row.key for row in rows])  # type: ignore[misc]
+        existing = importer.fetch_existing([row.key for row in rows])  # type: ignore[misc]  # valid rows: keyed
         to_create: list[models.Model] = []
         to_update: list[models.Model] = []
         changed_fields: set[str] = set()
@@ -881,7 +881,7 @@ class _Run:
         for row in rows:
             built = row.built
             assert built is not None
-            old = existing.get(row.key)  # type: ignore[arg-type]
+            old = existing.get(row.key)  # type: ignore[arg-type]  # a valid row has its key
             if old is None:
                 to_create.append(model(**built))
                 created_rows.append(row)

@@ -803,7 +803,7 @@ class XlsxTable:
                                  timedelta_formats=workbook._timedelta_formats)
         self._width = EXCEL_MAX_COLUMNS  # until the header is read
         # Our row parser: it also tells whether a cell lies past the header's width.
-        parser.parse_row = functools.partial(self._parse_row, parser)  # type: ignore[method-assign, assignment]
+        parser.parse_row = functools.partial(self._parse_row, parser)  # type: ignore[method-assign, assignment]  # ours
         max_rows = self.limits.xlsx_max_rows
         max_chars = sys.maxsize if self.limits.max_cell_chars is None else self.limits.max_cell_chars
         previous = 0
