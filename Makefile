@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BENCH_SIZE ?= full
 
-.PHONY: venv run serve setup test bench bench-smoke messages clean
+.PHONY: venv run serve setup test lint bench bench-smoke messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ run: setup
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The linter, the formatter's check and the type checker, as configured in pyproject.toml.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 bench: venv
 	$(BIN)/python -m bench --size $(BENCH_SIZE)

@@ -23,7 +23,7 @@ TODAY = dt.date(2025, 11, 20)
 YEAR = 2023
 
 
-def _median_ms(func, runs: int = RUNS) -> float:  # noqa: ANN001
+def _median_ms(func, runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()

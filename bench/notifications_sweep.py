@@ -21,6 +21,7 @@ import datetime as dt
 import random
 import time
 import zoneinfo
+from typing import Any
 
 from . import Context, verdict
 
@@ -120,7 +121,7 @@ def _clear_ledger() -> None:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
-def _timed_sweep() -> tuple[float, int, object, list[str]]:
+def _timed_sweep() -> tuple[float, int, Any, list[str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import time
+from collections.abc import Callable
+from typing import Any
 
 from . import Context, gdpr_deadlines, training_rates, verdict
 
@@ -54,7 +56,7 @@ def _count_received(year: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _best(func, runs: int = RUNS) -> tuple[float, object]:  # noqa: ANN001
+def _best(func: Callable[[], Any], runs: int = RUNS) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(runs):
         started = time.perf_counter()

@@ -77,7 +77,8 @@ def bare_load(path: Path) -> float:
         for r in reader:
             batch.append(Employee(
                 employee_id=r[0], last_name=r[1], first_name=r[2], email=r[3], entity_id=entities[r[4]],
-                department_id=departments[r[5]], hired_on=_date(r[6]), left_on=_date(r[7]),
+                department_id=departments[r[5]], hired_on=_date(r[6]),  # type: ignore[misc]  # every row has one
+                left_on=_date(r[7]),
                 is_manager=r[8] == "oui", gender=r[9], is_executive=r[10] == "Cadre",
             ))
             if len(batch) == BATCH:

@@ -27,7 +27,7 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_default_timezone())
 
 
-def _email(user) -> tuple[str, ...]:  # noqa: ANN001 - a user or None
+def _email(user) -> tuple[str, ...]:
     return (user.email,) if user is not None and user.email else ()
 
 
@@ -37,7 +37,7 @@ class DayRule(Rule):
     default_days: tuple[int, ...] = ()
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # computed from the settings
         return day_thresholds(self.code, self.default_days)
 
 
@@ -51,12 +51,12 @@ class CoiAnalysisOverdue(DayRule):
 
     due_field = "analysis_due_on"
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         from .models import ConflictOfInterestCase
 
         return ConflictOfInterestCase.objects.awaiting_qualification().filter(analysis_due_on__isnull=False).order_by("pk")
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         for case in records.select_related("handler"):
             day = format_date(case.analysis_due_on)
             yield Item(
@@ -82,12 +82,12 @@ class ActionItemDue(DayRule):
 
     due_field = "due_on"
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         from .models import ActionItem
 
         return ActionItem.objects.open().filter(due_on__isnull=False).order_by("pk")
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         for action in records.select_related("owner", "case", "risk"):
             day = format_date(action.due_on)
             on = action.case.reference if action.case_id else str(action.risk)

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 
 from django.utils import timezone
 
 from organization.models import Employee, LegalEntity
 
-from .choices import CaseSource, ControlEffectiveness, DossierType, FunctionType, MeasureKind, Qualification, RiskMapKind
+from .choices import (
+    CaseSource,
+    ControlEffectiveness,
+    DossierType,
+    FunctionType,
+    MeasureKind,
+    Qualification,
+    RiskMapKind,
+)
 from .models import ConflictOfInterestCase, MacroProcess, RiskMap
-from .services import cases as case_services
-from .services import riskmaps as map_services
+from .services import cases as case_services, riskmaps as map_services
 
 SEED = 17
 MACRO_PROCESSES = (
@@ -52,7 +60,7 @@ MAPS = {
 }
 
 
-def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:  # noqa: ANN001
+def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:
     found: dict[str, dict[str, MacroProcess]] = {kind: {} for kind in RiskMapKind.values}
     for process in MacroProcess.objects.all():
         found[process.kind][process.code] = process
@@ -63,7 +71,7 @@ def load_macro_processes(actor) -> dict[str, dict[str, MacroProcess]]:  # noqa: 
     return found
 
 
-def load_maps(rng: random.Random, actor, processes) -> int:  # noqa: ANN001
+def load_maps(rng: random.Random, actor, processes) -> int:
     created = 0
     for kind, (count, approved_on, (business, support)) in MAPS.items():
         if RiskMap.objects.filter(kind=kind).exists():
@@ -99,7 +107,8 @@ def load_maps(rng: random.Random, actor, processes) -> int:  # noqa: ANN001
 
 # The cases of a year: (qualification or None when still open, measures). 2023 gives 18 suspicions, 2
 # confirmed with a refusal or a sanction, 9 potential or confirmed with an action plan.
-CASES = {
+#: Per year, the qualification and measures of each case (None: still being analysed).
+CASES: dict[int | str, Sequence[tuple[str | None, tuple[str, ...]]]] = {
     2022: (
         [(Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED,)), (Qualification.CONFIRMED, (MeasureKind.SANCTION, MeasureKind.ACTION_PLAN))]
         + [(Qualification.POTENTIAL, (MeasureKind.ACTION_PLAN,))] * 8
@@ -119,7 +128,7 @@ CASES = {
 }
 
 
-def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:  # noqa: ANN001
+def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:
     existing = set(ConflictOfInterestCase.objects.values_list("reference", flat=True))
     entities = list(LegalEntity.objects.order_by("code"))
     staff = list(Employee.objects.present_on(dt.date(2023, 12, 31)).order_by("employee_id")[:400])
@@ -132,7 +141,7 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:  # 
                 reported_on = today - dt.timedelta(days=75 if number == 1 else 3)
             else:
                 reference = f"COI-{year}-{number:03d}"
-                reported_on = dt.date(year, 1, 10) + dt.timedelta(days=int(340 * (number - 1) / len(plan)))
+                reported_on = dt.date(int(year), 1, 10) + dt.timedelta(days=int(340 * (number - 1) / len(plan)))
             if reference in existing:
                 continue
             case = case_services.coi_case_create(
@@ -162,7 +171,7 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:  # 
     return created
 
 
-def load(user=None) -> str:  # noqa: ANN001 - the acting user
+def load(user=None) -> str:
     rng = random.Random(SEED)
     processes = load_macro_processes(user)
     maps = load_maps(rng, user, processes)

@@ -38,11 +38,11 @@ INCIDENTS = ("compliance.corruptionincident",)
 PROCEEDINGS = ("compliance.legalproceeding",)
 
 
-def _c(code: str, compute, models: tuple[str, ...]) -> Computation:  # noqa: ANN001 - a selector
+def _c(code: str, compute, models: tuple[str, ...]) -> Computation:
     return Computation(code, compute, has_data=has_data, models=tuple(dict.fromkeys(HAS_DATA_MODELS + models)))
 
 
-def _map(code: str, compute, kind: str, *models: str) -> Computation:  # noqa: ANN001 - a selector
+def _map(code: str, compute, kind: str, *models: str) -> Computation:
     """A risk-map figure: "no data" while no map of that kind was approved by 31/12 (not 0 risks)."""
     return Computation(code, compute, has_data=lambda year: selectors.map_in_force(kind, year) is not None,
                        models=("compliance.riskmap", *models))

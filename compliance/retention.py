@@ -49,7 +49,7 @@ CASE_RELATED = (
 )
 
 
-def _with_proceedings():  # noqa: ANN202 - an expression
+def _with_proceedings():
     return Exists(CaseMeasure.objects.filter(case=OuterRef("pk"), kind__in=PROCEEDINGS))
 
 
@@ -84,7 +84,7 @@ POLICIES = (
 )
 
 
-def _keep_identities(employees, *, actor, reason):  # noqa: ANN001, ANN202 - see core.retention.Copy
+def _keep_identities(employees, *, actor, reason):
     coi_cases_keep_identities(employees=employees, actor=actor, reason=reason)
 
 

@@ -102,8 +102,8 @@ def grid(pairs: Iterable[tuple[int, int]], *, scales: Scales) -> Grid:
         total += 1
     impacts = list(range(1, scales.impact_max + 1))
     rows = [
-        [Cell(l, i, counts.get((l, i), 0), l * i, band(l * i, scales=scales)) for i in impacts]
-        for l in range(scales.likelihood_max, 0, -1)
+        [Cell(lk, i, counts.get((lk, i), 0), lk * i, band(lk * i, scales=scales)) for i in impacts]
+        for lk in range(scales.likelihood_max, 0, -1)
     ]
     return Grid(rows=rows, impacts=impacts, total=total)
 

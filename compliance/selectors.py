@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -13,7 +12,7 @@ from .choices import OUTCOMES_WITH_FINE, FunctionType, MeasureKind, ProceedingOu
 from .models import ConflictOfInterestCase, CorruptionIncident, LegalProceeding, Risk, RiskInterview, RiskMap
 
 
-def cases_reported_in(year: int):  # noqa: ANN201 - a QuerySet
+def cases_reported_in(year: int):
     return ConflictOfInterestCase.objects.filter(reported_on__year=year)
 
 
@@ -46,7 +45,7 @@ def coi_qualified_with_action_plan(year: int) -> Figure:
 # (CorruptionIncident, a case qualified as corruption included) are counted.
 
 
-def incidents_confirmed_in(year: int):  # noqa: ANN201 - a QuerySet
+def incidents_confirmed_in(year: int):
     return CorruptionIncident.objects.confirmed_in(year)
 
 
@@ -67,7 +66,7 @@ def esrs_g1_4_partner_contracts_terminated(year: int) -> Figure:
     return Figure.count(incidents_confirmed_in(year).filter(partner_contract_terminated=True))
 
 
-def _company_decisions_in(year: int):  # noqa: ANN202 - a QuerySet
+def _company_decisions_in(year: int):
     return LegalProceeding.objects.against_the_undertaking().decided_in(year)
 
 
@@ -95,7 +94,7 @@ def map_in_force(kind: str, year: int) -> RiskMap | None:
     )
 
 
-def _map_risks(kind: str, year: int):  # noqa: ANN202 - a QuerySet
+def _map_risks(kind: str, year: int):
     risk_map = map_in_force(kind, year)
     return Risk.objects.filter(map=risk_map) if risk_map else Risk.objects.none()
 

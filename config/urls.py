@@ -1,7 +1,7 @@
 """Vigie's URLs: the admin, the API with its OpenAPI schema, and the health check."""
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,7 +12,7 @@ admin.site.site_header = _("Vigie – compliance monitoring")
 admin.site.site_title = _("Vigie")
 admin.site.index_title = _("Compliance, GDPR and training follow-up")
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Login required (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a browser without a session goes to the login.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),

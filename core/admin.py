@@ -15,8 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .admin_utils import CheckedListFilter, badge
@@ -32,7 +31,7 @@ else:
 
 logger = logging.getLogger(__name__)
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     ImportRun.Status.RUNNING: "grey",
     ImportRun.Status.COMPLETED: "green",
     ImportRun.Status.COMPLETED_WITH_REJECTS: "amber",
@@ -75,7 +74,7 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -103,7 +102,7 @@ class ImportRunAdmin(ImportRunAdminBase):
         ("last_line_committed", "batches_committed"), "message", "unknown_columns", "rejects_link", "details",
         ("host", "pid", "heartbeat_at"),
     ]
-    readonly_fields = [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
+    readonly_fields = [name for item in fields for name in (item if isinstance(item, (tuple, list)) else (item,))]
 
     # An audit trail: runs are made by importing, never typed in, changed or deleted.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -158,7 +157,7 @@ class ImportRunAdmin(ImportRunAdminBase):
             logger.exception("could not check the running imports")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportRun]:
-        return super().get_queryset(request).visible_to(request.user)
+        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]  # an ImportRunQuerySet
 
     def rejects_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         run = self.get_object(request, object_id)
@@ -167,7 +166,7 @@ class ImportRunAdmin(ImportRunAdminBase):
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         return FileResponse(
-            run.rejects_file.open("rb"), as_attachment=True, filename=Path(run.rejects_file.name).name,
+            run.rejects_file.open("rb"), as_attachment=True, filename=Path(run.rejects_file.name or "").name,
             content_type="text/csv; charset=utf-8",
         )
 
@@ -186,7 +185,7 @@ class ImportRunAdmin(ImportRunAdminBase):
             try:
                 report = import_upload(data["kind"], data["file"], user=request.user, dry_run=data["dry_run"],
                                        strict=data["strict"])
-            except Exception:  # noqa: BLE001 - the run is marked failed; tell the person, keep the trace in the log
+            except Exception:  # the run is marked failed: tell the person, keep the trace in the log
                 logger.exception("import upload failed")
                 messages.error(request, gettext("The import failed unexpectedly; the error is in the server log."))
                 return HttpResponseRedirect(reverse("admin:core_importrun_changelist"))

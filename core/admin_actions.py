@@ -26,6 +26,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .admin_utils import AdminMixinBase
+
 #: The messages that report a service's refusal for one row.
 Refusal = Callable[[Any, ValidationError], list[str]]
 
@@ -37,7 +39,7 @@ def error_text(exc: ValidationError, labels: dict[str, Any] | None = None) -> st
     """A service's ValidationError as one line, each message prefixed with the field it is about."""
     labels = labels or {}
     if hasattr(exc, "error_dict"):
-        parts = []
+        parts: list[str] = []
         for field, errors in exc.message_dict.items():
             label = labels.get(field, field)
             parts.extend(f"{label}: {message}" if field != "__all__" else message for message in errors)
@@ -228,10 +230,10 @@ def adopt(target: Model, saved: Model) -> None:
 
 def format_translated(text: str, **values: Any) -> SafeString:
     """`text % values` as {% blocktranslate %} makes it: the translated text as it is, the values escaped."""
-    return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})  # noqa: S308
+    return mark_safe(text % {name: conditional_escape(value) for name, value in values.items()})
 
 
-class TransitionButtonsMixin:
+class TransitionButtonsMixin(AdminMixinBase):
     """The transitions of a row as buttons of its change page, each a small form (`form_view`) calling its
     service, at `<object_id>/do/<action>/` (URL name `<app>_<model>_transition`).
 
@@ -252,36 +254,36 @@ class TransitionButtonsMixin:
     change_form_template = "admin/vigie/change_form_with_transitions.html"
 
     def _transition_url_name(self, view: str) -> str:
-        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"  # type: ignore[attr-defined]
+        return f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
 
     def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name  # type: ignore[attr-defined]
+        info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),  # type: ignore[attr-defined]
-                 name="%s_%s_transition" % info),
-            *super().get_urls(),  # type: ignore[misc]
+            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
+                 name="{}_{}_transition".format(*info)),
+            *super().get_urls(),
         ]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        if obj is not None and self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_change_permission(request, obj):
             extra_context["transition_links"] = [
                 (self.transitions[name][2],
                  reverse(self._transition_url_name("transition"),
                          args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name]))
                 for name in self.allowed_actions(obj)
             ]
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if self.transition_url_dashes:
             action = action.replace("-", "_")
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None or action not in self.transitions:
             raise Http404
-        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        if not self.has_change_permission(request, obj):
             raise PermissionDenied
         form_class, service, title, done = self.transitions[action]
         if request.method != "POST" and action not in self.allowed_actions(obj):
@@ -293,7 +295,7 @@ class TransitionButtonsMixin:
             self.apply_transition(request, obj, service, data)
 
         return form_view(
-            self, request, obj, form_class=form_class, title=str(title), apply=apply,  # type: ignore[arg-type]
+            self, request, obj, form_class=form_class, title=str(title), apply=apply,
             done_message=done, initial=self.transition_initial(action), template=self.transition_template,
             extra_context=self.transition_context(obj),
         )

@@ -25,6 +25,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
+from .admin_utils import AdminMixinBase
 from .bounds import MAX_INTEGER, MAX_YEAR, MIN_INTEGER, MIN_YEAR, whole_number
 from .confidential import hidden_field, lookup_fields, ordering_lookup
 from .roles import can_view
@@ -112,38 +113,38 @@ def checked_changelist(base: type[ChangeList]) -> type[ChangeList]:
     return type(f"Checked{base.__name__}", (CheckedChangeList, base), {"__module__": __name__})
 
 
-class VisibleLookupsMixin:
+class VisibleLookupsMixin(AdminMixinBase):
     """Mixed into every admin of the site (core/admin_site.py): the lookups, search fields, sortable columns
     and sidebar filters of this module's docstring."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if REFUSED_LOOKUPS.intersection(lookup.split(LOOKUP_SEP)):
             return False
-        if hidden_lookup(request.user, self.model, lookup):  # type: ignore[attr-defined]
+        if hidden_lookup(request.user, self.model, lookup):
             return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_fields(self, request: HttpRequest) -> list:
-        return [name for name in super().get_search_fields(request)  # type: ignore[misc]
-                if not hidden_lookup(request.user, self.model, name.lstrip("^=@"))]  # type: ignore[attr-defined]
+        return [name for name in super().get_search_fields(request)
+                if not hidden_lookup(request.user, self.model, name.lstrip("^=@"))]
 
     def get_list_filter(self, request: HttpRequest) -> list:
         kept = []
-        for item in super().get_list_filter(request):  # type: ignore[misc]
+        for item in super().get_list_filter(request):
             path = item[0] if isinstance(item, (list, tuple)) else item
-            if isinstance(path, str) and hidden_lookup(request.user, self.model, path):  # type: ignore[attr-defined]
+            if isinstance(path, str) and hidden_lookup(request.user, self.model, path):
                 continue
             kept.append(item)
         return kept
 
     def get_sortable_by(self, request: HttpRequest) -> list:
         kept = []
-        for column in super().get_sortable_by(request):  # type: ignore[misc]
+        for column in super().get_sortable_by(request):
             lookup = ordering_lookup(column_ordering(self, column))
-            if lookup is not None and hidden_lookup(request.user, self.model, lookup):  # type: ignore[attr-defined]
+            if lookup is not None and hidden_lookup(request.user, self.model, lookup):
                 continue
             kept.append(column)
         return kept
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return checked_changelist(super().get_changelist(request, **kwargs))  # type: ignore[misc]
+        return checked_changelist(super().get_changelist(request, **kwargs))  # type: ignore[arg-type]  # a class is hashable

@@ -11,8 +11,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from . import retention
 from .admin_utils import badge
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 else:
     RetentionRunAdminBase = admin.ModelAdmin
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     RetentionRun.Status.RUNNING: "grey",
     RetentionRun.Status.COMPLETED: "green",
     RetentionRun.Status.FAILED: "red",
@@ -43,7 +42,7 @@ class RetentionRunAdmin(RetentionRunAdminBase):
     change_list_template = "admin/core/retentionrun/change_list.html"
     fields = [("reference_day", "dry_run", "status_badge"), ("started_at", "finished_at"), ("trigger", "user"),
               "anonymised", "report_table", "report_text", "message"]
-    readonly_fields = [name for item in fields for name in (item if isinstance(item, tuple) else (item,))]
+    readonly_fields = [name for item in fields for name in (item if isinstance(item, (tuple, list)) else (item,))]
 
     # An audit trail: runs are made by the task, the command or a preview, never typed in, changed or deleted.
     def has_add_permission(self, request: HttpRequest) -> bool:

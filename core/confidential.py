@@ -24,6 +24,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Field, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import OrderBy
+from django.db.models.fields.reverse_related import ForeignObjectRel
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,12 @@ def confidential_fields(model: type[Model]) -> ConfidentialFields | None:
 
 def declarations() -> list[tuple[type[Model], ConfidentialFields]]:
     """Every installed model that declares confidential fields (historical tables left out)."""
-    return [(model, model.confidential_fields) for model in apps.get_models()
-            if isinstance(getattr(model, "confidential_fields", None), ConfidentialFields)
+    return [(model, declared) for model in apps.get_models()
+            if isinstance(declared := getattr(model, "confidential_fields", None), ConfidentialFields)
             and not hasattr(model, "instance_type")]
 
 
-def lookup_fields(model: type[Model], lookup: str) -> Iterator[tuple[type[Model], Field]]:
+def lookup_fields(model: type[Model], lookup: str) -> Iterator[tuple[type[Model], Field | ForeignObjectRel]]:
     """Each field a lookup (`coi_cases__reporter_name__istartswith`, `reporter_employee_id__in`) goes
     through, with the model that holds it; stops at the first part that is not a field (a transform or a
     comparison). `get_field` knows the column names (`reporter_employee_id`), as the ORM does."""
@@ -81,7 +82,7 @@ def lookup_fields(model: type[Model], lookup: str) -> Iterator[tuple[type[Model]
         model = field.related_model
 
 
-def hidden_field(user: Any, model: type[Model], lookup: str) -> Field | None:
+def hidden_field(user: Any, model: type[Model], lookup: str) -> Field | ForeignObjectRel | None:
     """The first confidential field `user` may not read that `lookup` (from `model`) reaches, if any."""
     for holder, field in lookup_fields(model, lookup):
         declared = confidential_fields(holder)
@@ -96,4 +97,4 @@ def ordering_lookup(order: Any) -> str | None:
         return order.lstrip("-?") or None
     if isinstance(order, OrderBy):
         order = order.expression
-    return order.name if isinstance(order, F) else None
+    return order.name if isinstance(order, F) else None  # type: ignore[attr-defined]  # F keeps the name it refers to

@@ -7,6 +7,7 @@ domains it computes from. Each is idempotent (creates what is missing) and retur
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -68,7 +69,7 @@ def embedded_demo() -> bool:
     return not settings.VIGIE_PRODUCTION and connection.vendor == "sqlite"
 
 
-def load_users(password: str) -> dict[str, object]:
+def load_users(password: str) -> dict[str, Any]:
     """Create the demo users with `password`; existing ones keep theirs."""
     User = get_user_model()
     users = {}

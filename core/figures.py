@@ -38,12 +38,12 @@ class Figure:
         return sets + [(model, tuple(ids)) for model, ids in self.more]
 
     @classmethod
-    def count(cls, queryset) -> Figure:  # noqa: ANN001 - a QuerySet
+    def count(cls, queryset) -> Figure:
         ids = tuple(queryset.order_by().values_list("pk", flat=True))
         return cls(value=len(ids), model=queryset.model._meta.label_lower, record_ids=ids)
 
     @classmethod
-    def rate(cls, numerator: int, denominator: int, queryset=None, *, model: str = "", ids=None) -> Figure:  # noqa: ANN001
+    def rate(cls, numerator: int, denominator: int, queryset=None, *, model: str = "", ids=None) -> Figure:
         """A percentage; the records behind it are the denominator's (a queryset, or `model` + `ids`)."""
         if queryset is not None:
             ids = queryset.order_by().values_list("pk", flat=True)

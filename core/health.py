@@ -97,7 +97,7 @@ def check_broker() -> bool:
     options.update(socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
     try:
         with Connection(url, connect_timeout=BROKER_TIMEOUT, transport_options=options) as broker:
-            broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
+            broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)  # type: ignore[arg-type]  # seconds, a float
         return True
     except Exception as exc:  # noqa: BLE001 - any failure means "down" on a health page
         logger.warning("health: the broker does not answer: %s", exc)

@@ -10,8 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 #: How often a running import says it is alive (`ImportRun.heartbeat_at`), in seconds: after each batch
 #: it commits, and at least this often from a thread while a batch or a strict import runs (PostgreSQL).
@@ -64,7 +63,7 @@ def import_stale_seconds() -> int:
     return int(getattr(settings, "VIGIE_IMPORT_STALE_SECONDS", DEFAULT_IMPORT_STALE_SECONDS))
 
 
-class ImportRunQuerySet(models.QuerySet):
+class ImportRunQuerySet(models.QuerySet["ImportRun"]):
     def visible_to(self, user: Any) -> ImportRunQuerySet:
         """The runs of kinds whose records `user` may view: their rejected rows hold raw lines of the file
         (a case's facts, a requester's name)."""

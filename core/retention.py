@@ -366,9 +366,16 @@ def policy_problems(policy: Policy) -> list[str]:
     return problems
 
 
-def _get_field(model: type[models.Model], name: str) -> models.Field | None:
+def _field(model: type[models.Model], name: str) -> Any:
+    """The field `name` of `model`, of whatever class it is (a FileField, a many-to-many): django-stubs types
+    get_field() as a plain field or a reverse relation."""
+    return model._meta.get_field(name)
+
+
+def _get_field(model: type[models.Model], name: str) -> Any:
+    """`_field`, None if there is none."""
     try:
-        return model._meta.get_field(name)
+        return _field(model, name)
     except FieldDoesNotExist:
         return None
 
@@ -462,7 +469,7 @@ def _expression(model: type[models.Model], name: str, replacement: Any, text: st
     too: `pk_name` is the record's primary key column, which history rows keep)."""
     if isinstance(replacement, Redact):
         return Case(When(Q(**{name: ""}) | Q(**{f"{name}__isnull": True}), then=F(name)), default=Value(text),
-                    output_field=model._meta.get_field(name))
+                    output_field=_field(model, name))
     if isinstance(replacement, Token):
         return Concat(Value(replacement.prefix), Cast(pk_name, output_field=models.CharField()))
     return replacement
@@ -521,7 +528,7 @@ class _Anonymiser:
 
     def _delete_files(self, model: type[models.Model], querysets: Iterable[models.QuerySet], names: Iterable[str]) -> None:
         for name in names:
-            storage = model._meta.get_field(name).storage
+            storage = _field(model, name).storage
             found = {value for queryset in querysets for value in queryset.values_list(name, flat=True) if value}
             for file_name in sorted(found):
                 if storage.exists(file_name):
@@ -537,7 +544,7 @@ class _Anonymiser:
         pk_name = model._meta.pk.name
         rows = history._default_manager.filter(**{f"{pk_name}__in": ids})
         updates = {name: _expression(history, name, value, self.text, pk_name) for name, value in replacements.items()}
-        updates.update({name: "" for name in files})
+        updates.update(dict.fromkeys(files, ""))
         if marker:
             updates[marker] = self.today
         personal = sorted(self.personal)
@@ -576,7 +583,7 @@ class _Anonymiser:
         self._rewrite_history(model, all_ids, replacements, files, None)
         pk_name = model._meta.pk.name
         updates = {name: _expression(model, name, value, self.text, pk_name) for name, value in replacements.items()}
-        updates.update({name: "" for name in files})
+        updates.update(dict.fromkeys(files, ""))
         if updates and ids:
             model._default_manager.filter(pk__in=ids).update(**updates)
         return all_ids
@@ -599,8 +606,8 @@ class _Anonymiser:
                 self.outcome.related.get(child._meta.label_lower, 0) + len(child_ids))
             touched.append((child, child_ids))
         for name in policy.m2m:
-            through = model._meta.get_field(name).remote_field.through
-            source = model._meta.get_field(name).m2m_field_name()
+            through = _field(model, name).remote_field.through
+            source = _field(model, name).m2m_field_name()
             deleted, _ = through._default_manager.filter(**{f"{source}__in": ids}).delete()
             label = f"{model._meta.label_lower}.{name}"
             self.outcome.related[label] = self.outcome.related.get(label, 0) + deleted

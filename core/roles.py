@@ -81,7 +81,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         AUDITOR,
         "Read-only everywhere, history and exports included.",
-        {app: VIEW for app in VIGIE_APPS},
+        dict.fromkeys(VIGIE_APPS, VIEW),
     ),
 )
 
@@ -126,10 +126,8 @@ def can_view(user: Any, model: type[Model] | str) -> bool:
     """Whether `user` may view the records of `model` (a model class or "app_label.model_name"), as the
     admin decides it: the view or the change permission. Side channels (import runs, alerts, retention
     reports, filters) ask this before they show anything about those records."""
-    if isinstance(model, str):
-        app_label, _dot, model_name = model.partition(".")
-    else:
-        app_label, model_name = model._meta.app_label, model._meta.model_name
+    label = model if isinstance(model, str) else model._meta.label_lower
+    app_label, _dot, model_name = label.partition(".")
     model_name = model_name.lower()
     return user.has_perm(f"{app_label}.view_{model_name}") or user.has_perm(f"{app_label}.change_{model_name}")
 
@@ -147,7 +145,9 @@ def deletion_reaches(model: type[Model]) -> frozenset[type[Model]]:
         if current in seen:
             continue
         seen.add(current)
-        for relation in get_candidate_relations_to_delete(current._meta):
+        # Reverse relations (ForeignObjectRel), which django-stubs types as fields.
+        relations: list[Any] = list(get_candidate_relations_to_delete(current._meta))
+        for relation in relations:
             if relation.on_delete is DO_NOTHING:  # history rows keep their ids, unconstrained
                 continue
             referrer = relation.related_model
@@ -180,6 +180,6 @@ class HiddenReferencesBackend:
             model = apps.get_model(app_label, codename.removeprefix("delete_"))
         except LookupError:
             return False
-        if not all(can_view(user_obj, other) for other in deletion_reaches(model)):
+        if not all(can_view(user_obj, other) for other in deletion_reaches(model)):  # type: ignore[arg-type]  # a class is hashable
             raise PermissionDenied
         return False

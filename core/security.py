@@ -31,8 +31,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django_otp import login as otp_login
-from django_otp import user_has_device
+from django_otp import login as otp_login, user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -14,8 +14,8 @@ CHANGE_REASON_MAX = 100
 def save_with_history(obj: models.Model, *, actor: Any, reason: str, update_fields: list[str] | None = None) -> None:
     """Save `obj` with a history row naming who did it (`actor`, None for the system) and why."""
     # simple-history reads these two attributes when it writes the history row of this save.
-    obj._history_user = actor
-    obj._change_reason = reason[:CHANGE_REASON_MAX]
+    obj._history_user = actor  # type: ignore[attr-defined]  # simple-history's, on any model
+    obj._change_reason = reason[:CHANGE_REASON_MAX]  # type: ignore[attr-defined]  # the same
     obj.save(update_fields=update_fields)
 
 

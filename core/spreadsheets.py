@@ -31,7 +31,7 @@ from typing import IO, Any
 from django.http import StreamingHttpResponse
 from django.utils.text import get_valid_filename
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
@@ -112,7 +112,7 @@ class _Echo:
 
 def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """A CSV file a line at a time, the BOM first: for a streamed response or a file written as it goes."""
-    writer = CsvWriter(_Echo())  # type: ignore[arg-type]
+    writer = CsvWriter(_Echo())  # type: ignore[arg-type]  # writes only, never reads
     yield BOM + writer.writerow(header)
     for values in rows:
         yield writer.writerow(values)
@@ -145,7 +145,7 @@ def cell_text(text: str) -> str:
     return text
 
 
-def _as_data(cell: Cell) -> None:
+def _as_data(cell: Cell | MergedCell) -> None:
     """Make `cell` hold its value as data: a text is a text (never a formula, nor an error code like
     "#N/A"), quote-prefixed when a spreadsheet could take it for a formula."""
     value = cell._value
@@ -173,7 +173,7 @@ class _DataCell(Cell):
 class _DataSheet(Worksheet):
     """A worksheet whose every cell is a `_DataCell`."""
 
-    def _get_cell(self, row: int, column: int) -> Cell:
+    def _get_cell(self, row: int, column: int) -> Cell | MergedCell:
         # openpyxl's, with our cell: every path to a cell (cell(), ws["A1"], iter_rows) comes through here.
         coordinate = (row, column)
         if coordinate not in self._cells:
@@ -201,7 +201,7 @@ class DataWorkbook(Workbook):
         self._sheets.clear()  # the plain sheet Workbook() made: ours instead
         self._sheets.append(_DataSheet(self))
 
-    def create_sheet(self, title: str | None = None, index: int | None = None) -> Worksheet:
+    def create_sheet(self, title: Any = None, index: int | None = None) -> Worksheet:
         sheet = _DataSheet(parent=self, title=title)
         self._add_sheet(sheet=sheet, index=index)
         return sheet

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -10,27 +11,30 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_utils import AnonymisedMixin, CheckedListFilter, YearListFilter, badge
+from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 from core.dates import format_date
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class PresentTodayMixin:
+
+class PresentTodayMixin(AdminMixinBase):
     """A "present today" head-count column for admins of models that have `employees`."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         today = timezone.localdate()
         return (
-            super()  # type: ignore[misc]
+            super()
             .get_queryset(request)
             .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
         )
 
     @admin.display(description=_("present today"), ordering="_present")
     def present_today(self, obj: LegalEntity | Department) -> int:
-        return obj._present
+        return obj._present  # type: ignore[union-attr]  # annotated by get_queryset()
 
 
 @admin.register(LegalEntity)
@@ -54,13 +58,13 @@ class PresenceFilter(CheckedListFilter):
     title = _("presence today")
     parameter_name = "presence"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("present", _("Present")), ("left", _("Left")), ("future", _("Not yet arrived"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
         today = timezone.localdate()
         if self.cleaned == "present":
-            return queryset.present_on(today)
+            return queryset.present_on(today)  # type: ignore[attr-defined]  # an EmployeeQuerySet
         if self.cleaned == "left":
             return queryset.filter(left_on__lt=today)
         if self.cleaned == "future":
@@ -79,7 +83,9 @@ class PresentOnFilter(YearListFilter):
         return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
-        return queryset if self.cleaned is None else queryset.present_on(dt.date(self.cleaned, 12, 31))
+        if self.cleaned is None:
+            return queryset
+        return queryset.present_on(dt.date(self.cleaned, 12, 31))  # type: ignore[attr-defined]  # an EmployeeQuerySet
 
 
 @admin.register(Employee)

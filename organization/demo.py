@@ -183,7 +183,7 @@ def _ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isalnum() and c.isascii()).lower()
 
 
-def load(user=None) -> str:  # noqa: ANN001 - the acting user, for history
+def load(user=None) -> str:
     """Create what is missing of the demo organisation."""
     employees = demo_employees()
     existing = set(Employee.objects.values_list("employee_id", flat=True))

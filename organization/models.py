@@ -110,5 +110,5 @@ class Employee(models.Model):
         name = f"{self.last_name} {self.first_name}".strip()
         return f"{name} ({self.employee_id})" if name else self.employee_id
 
-    def is_present_on(self, day) -> bool:  # noqa: ANN001 - a date
+    def is_present_on(self, day) -> bool:
         return self.hired_on <= day and (self.left_on is None or self.left_on >= day)

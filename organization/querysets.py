@@ -21,6 +21,6 @@ class EmployeeQuerySet(models.QuerySet):
     def present_on(self, day: dt.date) -> EmployeeQuerySet:
         return self.filter(present_on_q(day))
 
-    def in_entities(self, entities) -> EmployeeQuerySet:  # noqa: ANN001 - codes or LegalEntity objects
+    def in_entities(self, entities) -> EmployeeQuerySet:
         codes = [getattr(e, "code", e) for e in entities]
         return self.filter(entity__code__in=codes)

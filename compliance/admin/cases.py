@@ -19,8 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
@@ -59,7 +58,9 @@ class MeasureFilter(CheckedListFilter):
         return list(MeasureKind.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset if self.cleaned is None else queryset.with_measure(self.cleaned)
+        if self.cleaned is None:
+            return queryset
+        return queryset.with_measure(self.cleaned)  # type: ignore[attr-defined]  # the admin's CaseQuerySet
 
 
 class ReportedYearFilter(YearFilter):
@@ -176,7 +177,8 @@ class CaseForm(forms.ModelForm):
             self.fields["reference"].help_text = _("Generated (COI-YYYY-NNN) when left empty.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None:
             if "reported_on" not in self.errors:
                 for name, message in services.coi_case_problems(reported_on=data.get("reported_on")).items():
@@ -192,8 +194,7 @@ class MeasureInline(ReadOnlyTabularInline):
     """Measures are recorded by the "Add a measure" button (the service checks them)."""
 
     model = CaseMeasure
-    fields = ["kind", "decided_on", "description"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "decided_on", "description")
 
 
 class ActionItemInline(ReadOnlyTabularInline):
@@ -201,8 +202,7 @@ class ActionItemInline(ReadOnlyTabularInline):
 
     model = ActionItem
     fk_name = "case"
-    fields = ["title", "owner", "owner_name", "due_on", "due", "done_on", "evidence"]
-    readonly_fields = fields
+    fields = readonly_fields = ("title", "owner", "owner_name", "due_on", "due", "done_on", "evidence")
 
     @admin.display(description=_("time left"))
     def due(self, obj: ActionItem) -> str:
@@ -391,7 +391,8 @@ class ActionItemForm(forms.ModelForm):
         widgets = {"due_on": date_input()}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and not self.errors:
             problems = services.action_item_problems(case=data.get("case"), risk=data.get("risk"),
                                                      title=data.get("title") or "", due_on=data.get("due_on"))

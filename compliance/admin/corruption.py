@@ -13,8 +13,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, format_translated, save_through_services
@@ -65,7 +64,8 @@ class IncidentForm(forms.ModelForm):
         _reference_optional(self, "CORR")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if any(name in self.errors for name in ("nature", "confirmed_on", "coi_case")):
             return data
         case = data.get("coi_case") if "coi_case" in self.fields else self.instance.coi_case
@@ -82,8 +82,7 @@ class ProceedingInline(ReadOnlyTabularInline):
     """The legal cases about the incident; recorded and decided from the legal cases' admin."""
 
     model = LegalProceeding
-    fields = ["reference", "defendant", "court", "opened_on", "outcome", "decided_on", "fine_eur"]
-    readonly_fields = fields
+    fields = readonly_fields = ("reference", "defendant", "court", "opened_on", "outcome", "decided_on", "fine_eur")
     verbose_name_plural = _("legal cases about the incident")
 
 
@@ -148,7 +147,8 @@ class ProceedingForm(forms.ModelForm):
         _reference_optional(self, "PROC")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not any(name in self.errors for name in ("defendant", "opened_on")):
             for name, message in services.legal_proceeding_problems(
                     defendant=data.get("defendant") or "", opened_on=data.get("opened_on")).items():

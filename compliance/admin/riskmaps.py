@@ -16,8 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text, form_action, form_view, save_through_services
@@ -31,6 +30,8 @@ from ..scoring import AMBER, GREEN, RED, band, grid, ranked, scales_from_setting
 from ..services import riskmaps as services
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     MacroProcessAdminBase = SimpleHistoryAdmin[MacroProcess]
     RiskMapAdminBase = SimpleHistoryAdmin[RiskMap]
     RiskAdminBase = SimpleHistoryAdmin[Risk]
@@ -105,7 +106,8 @@ class RiskMapAdmin(RiskMapAdminBase):
             n_support=Count("interviews", filter=Q(interviews__function_type=FunctionType.SUPPORT), distinct=True),
         )
 
-    def get_fields(self, request: HttpRequest, obj: RiskMap | None = None) -> list[str]:
+    def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
+            self, request: HttpRequest, obj: RiskMap | None = None) -> list[str]:
         if obj is None:
             return ["kind", "title", "notes"]
         return ["kind", "version", "title", "notes", "based_on", "approved_on", "approved_by", "risks_link",
@@ -124,15 +126,16 @@ class RiskMapAdmin(RiskMapAdminBase):
     # -- columns -------------------------------------------------------------------------------------
     @admin.display(description=_("risks"), ordering="n_risks")
     def risk_count(self, obj: RiskMap) -> int:
-        return obj.n_risks
+        return obj.n_risks  # type: ignore[attr-defined]  # annotated by get_queryset()
 
     @admin.display(description=_("macro-processes covered"), ordering="n_processes")
     def macro_process_count(self, obj: RiskMap) -> int:
-        return obj.n_processes
+        return obj.n_processes  # type: ignore[attr-defined]  # annotated by get_queryset()
 
     @admin.display(description=_("interviews (business / support)"))
     def interviews_by_function_type(self, obj: RiskMap) -> str:
-        return f"{obj.n_business + obj.n_support} ({obj.n_business} / {obj.n_support})"
+        business, support = obj.n_business, obj.n_support  # type: ignore[attr-defined]  # annotated by get_queryset()
+        return f"{business + support} ({business} / {support})"
 
     @admin.display(description=_("risks"))
     def risks_link(self, obj: RiskMap) -> str:
@@ -283,7 +286,7 @@ class NetBandFilter(CheckedListFilter):
     title = _("net score band")
     parameter_name = "net_band"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [(GREEN, _("Low (green)")), (AMBER, _("Medium (amber)")), (RED, _("High (red)"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Risk]) -> QuerySet[Risk]:
@@ -315,7 +318,8 @@ class RiskForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         # The services' own rules, before anything is saved, so the errors land on the fields.
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         candidate = Risk(pk=self.instance.pk)
         for name in ("map", *services.RISK_FIELDS):
             value = data.get(name) if name in self.fields else getattr(self.instance, name, None)
@@ -362,7 +366,8 @@ class RiskAdmin(RiskAdminBase):
     ordering = ["map", "-net_score", "code"]
     readonly_fields = ["gross_score", "net_score"]
 
-    def get_fields(self, request: HttpRequest, obj: Risk | None = None) -> list[str]:
+    def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
+            self, request: HttpRequest, obj: Risk | None = None) -> list[str | tuple[str, str, str]]:
         return ["map", "code", "title", "macro_process", "scenario", ("gross_likelihood", "gross_impact", "gross_score"),
                 "existing_controls", "control_effectiveness", ("net_likelihood", "net_impact", "net_score"), "owner"]
 
@@ -392,7 +397,7 @@ class RiskAdmin(RiskAdminBase):
     @admin.display(description=_("cases"), ordering="_cases")
     def materialised(self, obj: Risk) -> int:
         """How many conflict-of-interest cases this risk materialised in (all years)."""
-        return obj._cases
+        return obj._cases  # type: ignore[attr-defined]  # annotated by get_queryset()
 
     @admin.display(description=_("net score"), ordering="net_score")
     def net(self, obj: Risk) -> str:
@@ -414,7 +419,8 @@ class RiskAdmin(RiskAdminBase):
                          extra_context: dict[str, Any] | None) -> HttpResponse:
         # A service's refusal (scale, macro-process of another map, frozen version) back on the form.
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return super()._changeform_view(  # type: ignore[misc]  # private to ModelAdmin, not in django-stubs
+                request, object_id, form_url, extra_context)
         except ValidationError as exc:
             self.message_user(request, error_text(exc, _RISK_LABELS), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
@@ -426,6 +432,9 @@ _RISK_LABELS = {field.name: field.verbose_name for field in Risk._meta.fields}
 # --- interviews ---------------------------------------------------------------------------------------------
 
 
+_INTERVIEW_FIELDS = ("map", "held_on", "function", "function_type", "macro_process", "notes")
+
+
 @admin.register(RiskInterview)
 class RiskInterviewAdmin(RiskInterviewAdminBase):
     list_display = ["held_on", "function", "function_type", "macro_process", "map"]
@@ -433,12 +442,12 @@ class RiskInterviewAdmin(RiskInterviewAdminBase):
     list_select_related = ["map", "macro_process"]
     search_fields = ["function", "notes"]
     autocomplete_fields = ["macro_process"]
-    fields = ["map", "held_on", "function", "function_type", "macro_process", "notes"]
+    fields = _INTERVIEW_FIELDS
     ordering = ["map", "held_on"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: RiskInterview | None = None) -> list[str]:
         # An interview is a record of what was said: corrected only by deleting and recording again.
-        return self.fields if obj is not None else []
+        return list(_INTERVIEW_FIELDS) if obj is not None else []
 
     def has_change_permission(self, request: HttpRequest, obj: RiskInterview | None = None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)

@@ -100,7 +100,7 @@ class CoiCaseImporter(Importer):
         # map's wins when both kinds use the same code or name.
         self.processes: dict[str, int] = {}
         rows = MacroProcess.objects.values_list("pk", "kind", "code", "name")
-        for pk, kind, code, name in sorted(rows, key=lambda r: (r[1] != RiskMapKind.CONFLICT_OF_INTEREST, r[0])):
+        for pk, _kind, code, name in sorted(rows, key=lambda r: (r[1] != RiskMapKind.CONFLICT_OF_INTEREST, r[0])):
             self.processes.setdefault(fold_code(code), pk)
             self.processes.setdefault(fold_name(name), pk)
         fields = ("reported_on", "status", "qualification", "qualified_on", "closed_on", "analysis_due_on")
@@ -159,7 +159,7 @@ class CoiCaseImporter(Importer):
         rows = [row for row in rows if "measures" in row]
         if not rows:
             return
-        references = [row.built["reference"] for row in rows]  # type: ignore[index]
+        references = [row.built["reference"] for row in rows]  # type: ignore[index]  # valid rows: built
         cases = {
             reference: (pk, qualified_on)
             for pk, reference, qualified_on in ConflictOfInterestCase.objects.filter(reference__in=references)
@@ -171,7 +171,7 @@ class CoiCaseImporter(Importer):
         new: list[CaseMeasure] = []
         gone: list[CaseMeasure] = []
         for row in rows:
-            pk, qualified_on = cases[row.built["reference"]]  # type: ignore[index]
+            pk, qualified_on = cases[row.built["reference"]]  # type: ignore[index]  # valid rows: built
             wanted = list(row["measures"] or ())
             have = existing.get(pk, {})
             new += [CaseMeasure(case_id=pk, kind=kind, decided_on=qualified_on) for kind in wanted if kind not in have]

@@ -497,7 +497,8 @@ def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: s
     for case in ConflictOfInterestCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"):
         before = (case.reporter_name, case.persons_concerned_identities)
         if case.reporter_employee_id in identities:
-            case.reporter_name = _with_identity(case.reporter_name, identities[case.reporter_employee_id], max_length)
+            case.reporter_name = _with_identity(case.reporter_name, identities[case.reporter_employee_id],
+                                                max_length)  # type: ignore[arg-type]  # a CharField's
         lines = {line for line in case.persons_concerned_identities.splitlines() if line.strip()}
         lines |= concerned.get(case.pk, set())
         case.persons_concerned_identities = "\n".join(sorted(lines))

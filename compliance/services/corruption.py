@@ -30,7 +30,15 @@ from django.utils.translation import gettext
 from core.dates import format_date
 from core.services import insert_with_reference, save_with_history
 
-from ..choices import OUTCOMES_WITH_FINE, CaseStatus, CorruptionNature, Defendant, MeasureKind, ProceedingOutcome, Qualification
+from ..choices import (
+    OUTCOMES_WITH_FINE,
+    CaseStatus,
+    CorruptionNature,
+    Defendant,
+    MeasureKind,
+    ProceedingOutcome,
+    Qualification,
+)
 from ..models import ConflictOfInterestCase, CorruptionIncident, LegalProceeding
 
 __all__ = [

@@ -1,5 +1,5 @@
 """The embedded default (`make run`): one machine, no service to install."""
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)

@@ -5,7 +5,7 @@ SQLite, the filesystem broker, mail written to files or links to 127.0.0.1 would
 """
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, env
 
 DEBUG = False
@@ -57,6 +57,6 @@ VIGIE_ADMIN_OTP_REQUIRED = env.bool("VIGIE_ADMIN_OTP_REQUIRED", default=True)
 # Static files under content-hashed names (collectstatic), served by whitenoise with a one-year cache
 # lifetime and compressed copies: a new release changes the names, so no browser keeps a stale file.
 STORAGES = {
-    **STORAGES,  # noqa: F405
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

@@ -1,7 +1,7 @@
 """Settings for the test suite: the same engines as configured (SQLite or DATABASE_URL), fast hashing."""
 import os
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import DATABASES, REST_FRAMEWORK, VAR_DIR, env
 
 SECRET_KEY = "vigie-test-key"

@@ -34,7 +34,7 @@ class ImportCommand(BaseCommand):
     kind: str
 
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]  # the importer's, read when asked
         importer = get_importer(self.kind)
         columns = ", ".join(f"{c.name}{'*' if c.required else ''}" for c in importer.columns)
         return (

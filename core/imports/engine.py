@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DataError, DatabaseError, IntegrityError, connection, connections, models, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,7 +174,7 @@ class Lookup:
     def get(self, value: str) -> int | None:
         """The id of `value`, None when unknown (or only waiting to be created)."""
         found = self._cached(value)
-        return None if type(found) is Pending else found
+        return None if isinstance(found, Pending) else found
 
     def add(self, value: str, pk: int) -> None:
         self._ids[self.normalize(value)] = pk
@@ -201,7 +201,7 @@ class Lookup:
         return pending
 
     def create(self, values: Iterable[str], *, user: Any, reason: str, date: Any) -> None:
-        new = {}
+        new: dict[str, str] = {}
         for value in values:
             normalized = self.normalize(value)
             if normalized not in self._ids:
@@ -345,7 +345,8 @@ class Importer:
         first = list({key[0] for key in keys})
         step = max_query_params()
         for start in range(0, len(first), step):
-            chunk = _in_values(first[start : start + step], self.model._meta.get_field(names[0]))
+            # A natural key names concrete fields (core.imports.registry checks it).
+            chunk = _in_values(first[start : start + step], self.model._meta.get_field(names[0]))  # type: ignore[arg-type]
             queryset = manager.filter(**{f"{names[0]}__in": chunk})
             for values in queryset.order_by().values(*attnames):
                 found[tuple(values[name] for name in names)] = values
@@ -869,7 +870,7 @@ class _Run:
 
     def _upsert(self, rows: list[Row], date: Any) -> list[int]:
         importer, model = self.importer, self.importer_class.model
-        existing = importer.fetch_existing([row.key for row in rows])  # type: ignore[misc]
+        existing = importer.fetch_existing([row.key for row in rows])  # type: ignore[misc]  # valid rows: keyed
         to_create: list[models.Model] = []
         to_update: list[models.Model] = []
         changed_fields: set[str] = set()
@@ -880,7 +881,7 @@ class _Run:
         for row in rows:
             built = row.built
             assert built is not None
-            old = existing.get(row.key)  # type: ignore[arg-type]
+            old = existing.get(row.key)  # type: ignore[arg-type]  # a valid row has its key
             if old is None:
                 to_create.append(model(**built))
                 created_rows.append(row)

@@ -33,8 +33,7 @@ from xml.parsers import expat
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _, ngettext
 
 CHUNK = 1024 * 1024
 #: A member of a workbook up to this size unpacks to whatever its compression allows (a small part of
@@ -677,12 +676,13 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
             raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
                 "size": size_text(unpacked), "limit": size_text(limit)})
         ratio = limits.xlsx_max_ratio
-        for member in members if ratio is not None else ():
-            if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
-                raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
-                                "times its size (a zip bomb)") % {
-                                    "part": member.filename, "size": size_text(member.file_size),
-                                    "packed": size_text(member.compress_size), "ratio": ratio})
+        if ratio is not None:
+            for member in members:
+                if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
+                    raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
+                                    "times its size (a zip bomb)") % {
+                                        "part": member.filename, "size": size_text(member.file_size),
+                                        "packed": size_text(member.compress_size), "ratio": ratio})
         held = 0
         for member in members:
             if member.is_dir():
@@ -802,7 +802,8 @@ class XlsxTable:
                                  epoch=workbook.epoch, date_formats=workbook._date_formats,
                                  timedelta_formats=workbook._timedelta_formats)
         self._width = EXCEL_MAX_COLUMNS  # until the header is read
-        parser.parse_row = functools.partial(self._parse_row, parser)
+        # Our row parser: it also tells whether a cell lies past the header's width.
+        parser.parse_row = functools.partial(self._parse_row, parser)  # type: ignore[method-assign, assignment]  # ours
         max_rows = self.limits.xlsx_max_rows
         max_chars = sys.maxsize if self.limits.max_cell_chars is None else self.limits.max_cell_chars
         previous = 0

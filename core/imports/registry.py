@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 _importers: dict[str, type[Importer]] = {}
 _discovered = False
-I = TypeVar("I", bound="type[Importer]")
+ImporterT = TypeVar("ImporterT", bound="type[Importer]")
 
 
 def unique_natural_key(importer_class: type[Importer]) -> str | None:
@@ -31,7 +31,7 @@ def unique_natural_key(importer_class: type[Importer]) -> str | None:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
             return f"{importer_class.__qualname__}: natural key field '{name}' is not a field of {model.__name__}"
-        if field.attname != name or not field.concrete:
+        if getattr(field, "attname", None) != name or not field.concrete:
             return f"{importer_class.__qualname__}: natural key '{name}' must be a concrete field's attname"
         fields.add(field.name)
     unique_sets = [{field.name} for field in model._meta.concrete_fields if field.unique]
@@ -43,7 +43,7 @@ def unique_natural_key(importer_class: type[Importer]) -> str | None:
             f"{model.__name__} is made of the natural key ({', '.join(names)}) alone: a re-run could duplicate rows")
 
 
-def register(importer_class: I) -> I:
+def register(importer_class: ImporterT) -> ImporterT:
     """Class decorator: make `importer_class` reachable by its `kind` (command, admin, API). Refuses an
     importer whose natural key the database does not hold unique (see `unique_natural_key`)."""
     kind = importer_class.kind

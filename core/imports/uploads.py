@@ -82,7 +82,8 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if self.oversized:
-            return OversizedUpload(self.file_name, self.received, self.content_type, self.charset)
+            name = self.file_name or ""  # set by new_file(), before any chunk
+            return OversizedUpload(name, self.received, self.content_type, self.charset)
         return None  # the next handler (memory or temporary file) has the file
 
     def _drop_kept_part(self) -> None:

@@ -5,8 +5,26 @@ import datetime as dt
 
 import factory
 
-from compliance.choices import CaseSource, CaseStatus
-from compliance.models import ActionItem, CaseMeasure, ConflictOfInterestCase
+from compliance.choices import (
+    CaseSource,
+    CaseStatus,
+    ControlEffectiveness,
+    CorruptionNature,
+    Defendant,
+    FunctionType,
+    RiskMapKind,
+)
+from compliance.models import (
+    ActionItem,
+    CaseMeasure,
+    ConflictOfInterestCase,
+    CorruptionIncident,
+    LegalProceeding,
+    MacroProcess,
+    Risk,
+    RiskInterview,
+    RiskMap,
+)
 
 # cases
 
@@ -46,8 +64,6 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
 
 # risk maps
 
-from compliance.choices import ControlEffectiveness, FunctionType, RiskMapKind  # noqa: E402
-from compliance.models import MacroProcess, Risk, RiskInterview, RiskMap  # noqa: E402
 
 
 class MacroProcessFactory(factory.django.DjangoModelFactory):
@@ -102,8 +118,6 @@ class RiskInterviewFactory(factory.django.DjangoModelFactory):
 
 # corruption incidents and legal cases (ESRS G1-4)
 
-from compliance.choices import CorruptionNature, Defendant  # noqa: E402
-from compliance.models import CorruptionIncident, LegalProceeding  # noqa: E402
 
 
 class CorruptionIncidentFactory(factory.django.DjangoModelFactory):

@@ -189,7 +189,10 @@ def test_action_item_filters():
     ActionItemFactory(due_on=dt.date(2025, 5, 1), done_on=dt.date(2025, 5, 1))
     ActionItemFactory(due_on=dt.date(2025, 9, 1))
     client = client_for("Auditor")
-    ids = lambda params: [row["id"] for row in client.get(ITEMS, params).json()["results"]]  # noqa: E731
+
+    def ids(params: dict[str, str]) -> list[int]:
+        return [row["id"] for row in client.get(ITEMS, params).json()["results"]]
+
     assert ids({"overdue": "true"}) == [late.pk]
     assert ids({"case": "COI-A"}) == [late.pk]
     assert len(ids({"done": "false"})) == 2

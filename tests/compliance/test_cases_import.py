@@ -104,7 +104,7 @@ def test_contradictions_are_rejected_with_their_reason_and_the_good_rows_kept(tm
     result = run_import_command("coi_cases", write(tmp_path, text))
     assert result.exit_code == 1
     assert list(ConflictOfInterestCase.objects.values_list("reference", flat=True)) == ["OK-1"]
-    reasons = dict((line, reason) for line, reason in rejects(tmp_path))
+    reasons = dict(rejects(tmp_path))
     assert "A qualification needs its date." in reasons["3"]
     assert "cannot be closed before it is qualified" in reasons["4"]
     assert "An unfounded case has no measures." in reasons["5"]

@@ -12,7 +12,12 @@ import pytest
 from compliance.choices import CaseStatus, ProceedingOutcome
 from compliance.models import CorruptionIncident, LegalProceeding
 from tests.clients import admin_client, messages_of
-from tests.compliance.factories import CaseFactory, CaseMeasureFactory, CorruptionIncidentFactory, LegalProceedingFactory
+from tests.compliance.factories import (
+    CaseFactory,
+    CaseMeasureFactory,
+    CorruptionIncidentFactory,
+    LegalProceedingFactory,
+)
 from tests.factories import LegalEntityFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),

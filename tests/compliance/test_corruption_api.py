@@ -12,7 +12,12 @@ from rest_framework.test import APIClient
 from compliance.choices import CaseStatus
 from compliance.models import CorruptionIncident, LegalProceeding
 from tests.clients import api_client
-from tests.compliance.factories import CaseFactory, CaseMeasureFactory, CorruptionIncidentFactory, LegalProceedingFactory
+from tests.compliance.factories import (
+    CaseFactory,
+    CaseMeasureFactory,
+    CorruptionIncidentFactory,
+    LegalProceedingFactory,
+)
 from tests.factories import LegalEntityFactory
 
 INCIDENTS = "/api/compliance/corruption-incidents/"
@@ -118,7 +123,7 @@ def test_filters_by_year_nature_outcome_and_reference(django_assert_max_num_quer
     assert references(client.get(PROCEEDINGS, {"outcome": "conviction"})) == ["P-CONVICTED"]
     assert references(client.get(PROCEEDINGS, {"decided": "false"})) == ["P-PENDING"]
     assert references(client.get(PROCEEDINGS, {"decided_year": "2025"})) == ["P-CONVICTED"]
-    for n in range(20):
+    for _ in range(20):
         incident = CorruptionIncidentFactory(coi_case=CaseFactory(), entity=LegalEntityFactory())
         LegalProceedingFactory(incident=incident, entity=incident.entity)
     with django_assert_max_num_queries(6):

@@ -16,8 +16,7 @@ from django.db import IntegrityError, transaction
 
 from compliance.choices import CaseStatus, CorruptionNature, Defendant, MeasureKind, ProceedingOutcome, Qualification
 from compliance.models import CorruptionIncident, LegalProceeding
-from compliance.services import cases as case_services
-from compliance.services import corruption as services
+from compliance.services import cases as case_services, corruption as services
 from tests.compliance.factories import CaseFactory, CorruptionIncidentFactory, LegalProceedingFactory
 from tests.factories import LegalEntityFactory, UserFactory
 

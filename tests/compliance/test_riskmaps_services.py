@@ -27,8 +27,9 @@ def officer():
 
 
 def add(officer, risk_map, **overrides):
-    values = dict(code="R1", title="Bribe to win a contract", gross_likelihood=3, gross_impact=4, net_likelihood=2,
-                  net_impact=3, macro_process=MacroProcessFactory(kind=risk_map.kind, code="PURCHASE"))
+    values = {"code": "R1", "title": "Bribe to win a contract", "gross_likelihood": 3, "gross_impact": 4,
+              "net_likelihood": 2, "net_impact": 3,
+              "macro_process": MacroProcessFactory(kind=risk_map.kind, code="PURCHASE")}
     values.update(overrides)
     return services.risk_add(actor=officer, risk_map=risk_map, **values)
 

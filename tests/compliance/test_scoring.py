@@ -5,8 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from compliance.scoring import AMBER, GREEN, RED, OutOfScale, Scales, band, grid, ranked, scales_from_settings, score
 

@@ -12,7 +12,7 @@ class DatabaseFailsAfterLine3(RosterImporter):
     timeout, a lost connection or a full disk are. With `batch_size = 2`, the first batch (lines 2-3) is
     written and the second one fails."""
 
-    def after_write(self, *, created, updated, unchanged) -> None:  # noqa: ANN001
+    def after_write(self, *, created, updated, unchanged) -> None:
         if any(row.line > 3 for row, _obj in created):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM vigie_no_such_table")
@@ -22,10 +22,10 @@ class DatabaseFailsAfterLine3(RosterImporter):
 FOUR_EMPLOYEES = "employee_id;entity_code;hired_on\n" + "".join(f"E{n};ALS;2020-01-01\n" for n in range(1, 5))
 
 
-def roster_fails_after_line_3(monkeypatch) -> None:  # noqa: ANN001 - pytest's monkeypatch
+def roster_fails_after_line_3(monkeypatch) -> None:
     """Make the `roster` kind (command, admin, API) use `DatabaseFailsAfterLine3`, two rows per batch."""
     from core.imports import registry
 
     registry.importers()  # discovered first: the real importer must not come back over this one
     monkeypatch.setattr(DatabaseFailsAfterLine3, "batch_size", 2)
-    monkeypatch.setitem(registry._importers, "roster", DatabaseFailsAfterLine3)  # noqa: SLF001
+    monkeypatch.setitem(registry._importers, "roster", DatabaseFailsAfterLine3)

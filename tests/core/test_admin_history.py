@@ -19,7 +19,7 @@ def employee(roles):
     return employee
 
 
-def version_url(employee) -> str:  # noqa: ANN001
+def version_url(employee) -> str:
     first = employee.history.order_by("history_id").first().history_id
     return f"/admin/organization/employee/{employee.pk}/history/{first}/"
 

@@ -42,9 +42,10 @@ def filter_parameters(model: type[Model], user: Any) -> list[dict[str, str]]:
     model_admin = admin.site._registry[model]
     request = _request(user)
     names: list[str] = []
-    for list_filter in model_admin.get_list_filter(request):
+    list_filters: list[Any] = list(model_admin.get_list_filter(request))  # names, classes or (name, class)
+    for list_filter in list_filters:
         if isinstance(list_filter, type) and issubclass(list_filter, SimpleListFilter):
-            names.append(list_filter.parameter_name)
+            names.append(str(list_filter.parameter_name))
             continue
         path, filter_class = list_filter if isinstance(list_filter, (list, tuple)) else (list_filter, FieldListFilter.create)
         field = get_fields_from_path(model, path)[-1]

@@ -33,8 +33,8 @@ def clients():
 @pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.label_lower)
 def test_changelist_search_and_add_pages_never_fail(clients, model):
     info = (model._meta.app_label, model._meta.model_name)
-    changelist = reverse("admin:%s_%s_changelist" % info)
-    add = reverse("admin:%s_%s_add" % info)
+    changelist = reverse("admin:{}_{}_changelist".format(*info))
+    add = reverse("admin:{}_{}_add".format(*info))
     for role, client in clients.items():
         for url, params in ((changelist, {}), (changelist, {"q": "a'b"}), (add, {})):
             status = client.get(url, params).status_code

@@ -42,7 +42,8 @@ def factories() -> dict[str, type[factory.django.DjangoModelFactory]]:
     found: dict[str, type[factory.django.DjangoModelFactory]] = {}
     for path in sorted(TESTS.glob("**/factories.py")):
         module = importlib.import_module(".".join(("tests", *path.relative_to(TESTS).with_suffix("").parts)))
-        for _name, value in inspect.getmembers(module, inspect.isclass):
+        members: list[tuple[str, Any]] = inspect.getmembers(module, inspect.isclass)
+        for _name, value in members:
             if issubclass(value, factory.django.DjangoModelFactory) and value._meta.model is not None:
                 found.setdefault(value._meta.model._meta.label_lower, value)
     return found
@@ -76,7 +77,7 @@ def _alert() -> Model:
     return alert
 
 
-def _reporting_year() -> Model:
+def _reporting_year() -> Any:
     from reporting.models import ReportingYear
 
     return ReportingYear.objects.create(year=2023, computed_at=timezone.now())
@@ -116,8 +117,8 @@ def _axes(model_name: str) -> Callable[[], Model]:
         from django.apps import apps
 
         model = apps.get_model("axes", model_name)
-        fields = {"username": "someone", "ip_address": "192.0.2.1", "user_agent": "test", "http_accept": "*/*",
-                  "path_info": "/admin/login/"}
+        fields: dict[str, Any] = {"username": "someone", "ip_address": "192.0.2.1", "user_agent": "test",
+                                  "http_accept": "*/*", "path_info": "/admin/login/"}
         names = {field.name for field in model._meta.get_fields()}
         if "failures_since_start" in names:
             fields.update(get_data="", post_data="", failures_since_start=1)
@@ -173,16 +174,16 @@ def pages(model: type[Model], record: Model | None, pk: Any = None) -> dict[str,
     info = (model._meta.app_label, model._meta.model_name)
     pk = record.pk if record is not None else pk
     urls = {
-        "list": reverse("admin:%s_%s_changelist" % info),
-        "change": reverse("admin:%s_%s_change" % info, args=[pk]),
-        "history": reverse("admin:%s_%s_history" % info, args=[pk]),
-        "add": reverse("admin:%s_%s_add" % info),
+        "list": reverse("admin:{}_{}_changelist".format(*info)),
+        "change": reverse("admin:{}_{}_change".format(*info), args=[pk]),
+        "history": reverse("admin:{}_{}_history".format(*info), args=[pk]),
+        "add": reverse("admin:{}_{}_add".format(*info)),
     }
     history = getattr(record, "history", None)
     version = history.order_by("history_id").first() if history is not None else None
     if version is not None:
         try:
-            urls["version"] = reverse("admin:%s_%s_simple_history" % info, args=[record.pk, version.history_id])
+            urls["version"] = reverse("admin:{}_{}_simple_history".format(*info), args=[pk, version.history_id])
         except NoReverseMatch:  # an admin that does not show versions (a plain ModelAdmin)
             pass
     return urls

@@ -24,7 +24,7 @@ RESTORE = ROOT / "scripts" / "restore.sh"
 def run(script: Path, *args: str, env: dict[str, str] | None = None, tmp: Path) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RESTORE_DATABASE_URL", "PGPASSWORD"}}
     base["TMPDIR"] = str(tmp)  # where the scripts put their private .pgpass
-    return subprocess.run(  # noqa: S603 - our own scripts
+    return subprocess.run(
         ["bash", str(script), *args], env={**base, **(env or {})}, capture_output=True, text=True, timeout=120,
         check=False)
 
@@ -48,7 +48,7 @@ def test_the_url_is_split_without_its_password_which_goes_to_a_private_pgpass_fi
     script = ('source scripts/backup.sh; pg_url "$URL"; printf "%s\\n%s\\n%s\\n" "$PG_CONNINFO" "$PG_DBNAME" '
               '"$PGPASSFILE"; stat -c %a "$PGPASSFILE"; cat "$PGPASSFILE"; pg_conninfo_for other')
     url = "postgres://u%40x:p%3Aa%5Cs%25s@db.example:5433/vigie%20prod?sslmode=require"
-    result = subprocess.run(["bash", "-c", script], cwd=ROOT, env={**os.environ, "URL": url, "TMPDIR": str(tmp_path)},  # noqa: S603, S607
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, env={**os.environ, "URL": url, "TMPDIR": str(tmp_path)},
                             capture_output=True, text=True, timeout=30, check=True)
     conninfo, dbname, pgpass, mode, secret, other = result.stdout.splitlines()
     assert conninfo == "postgresql://u%40x@db.example:5433/vigie%20prod?sslmode=require"
@@ -90,7 +90,7 @@ def _url(name: str) -> str:
     return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
 
 
-def _counts(cursor) -> tuple[int, int, int]:  # noqa: ANN001
+def _counts(cursor) -> tuple[int, int, int]:
     cursor.execute("SELECT (SELECT count(*) FROM django_migrations), (SELECT count(*) FROM training_module), "
                    "(SELECT count(*) FROM pg_tables WHERE schemaname = 'public')")
     return cursor.fetchone()

@@ -37,8 +37,8 @@ TASK_TIMEOUT = 20.0  # seconds for a task result or a heartbeat
 class CeleryStack(Processes):
     """A worker and a beat subprocess sharing one environment, and a client app to talk to them."""
 
-    client: Celery | None = None
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    client: Celery = field(default_factory=lambda: Celery("vigie-e2e-client"))
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def stop(self) -> None:
         super().stop()
@@ -57,7 +57,7 @@ class CeleryStack(Processes):
             "    beat = last_heartbeat()\n"
             "print(beat.isoformat() if beat else '')\n"
         )
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [sys.executable, "-c", script, str(timeout)],
             cwd=ROOT,
             env=self.env,
@@ -84,7 +84,7 @@ def _base_env(var_dir: Path) -> dict[str, str]:
 
 
 def _start(stack: CeleryStack, worker_args: list[str]) -> CeleryStack:
-    stack.started_at = dt.datetime.now(dt.timezone.utc)
+    stack.started_at = dt.datetime.now(dt.UTC)
     worker, worker_log = stack.start(
         "worker", "worker", "--loglevel=INFO", "--concurrency=1", "--hostname=e2e@%h", *worker_args
     )

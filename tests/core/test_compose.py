@@ -16,7 +16,7 @@ APP = SERVICES["web"]["environment"]
 def test_production_s_required_variables_have_no_silent_default():
     # ${NAME:?message} stops `docker compose up`; ${NAME:-default} would start with the default.
     for name in ("EMAIL_HOST", "VIGIE_SITE_URL"):
-        assert re.fullmatch(r"\$\{%s:\?[^}]+\}" % name, APP[name]), (name, APP[name])
+        assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", APP[name]), (name, APP[name])
     assert "POSTGRES_PASSWORD:?" in APP["DATABASE_URL"]
     assert APP["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
 

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 def _file_database() -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's
         pytest.skip("an in-memory SQLite database is not shared between connections")
 
 
@@ -170,9 +170,10 @@ def _clients(group: str, *, api: bool, count: int = 2) -> list[Client]:
     clients: list[Client] = []
     for _n in range(count):
         user = UserFactory(groups=[group])
+        client: Client
         if api:
-            client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-            client.force_authenticate(user)
+            client = api_client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+            api_client.force_authenticate(user)
         else:
             client = Client(HTTP_ACCEPT_LANGUAGE="en")
             client.force_login(user)
@@ -189,7 +190,7 @@ def _answer_at() -> str:
 
 
 @pytest.fixture
-def open_request(transactional_db, roles) -> RightsRequest:  # noqa: ANN001
+def open_request(transactional_db, roles) -> RightsRequest:
     _file_database()
     return rights_services.rights_request_create(
         actor=None, received_at=timezone.now() - dt.timedelta(days=10), right=Right.ACCESS)
@@ -227,7 +228,7 @@ def test_two_admin_answers_at_once_one_is_recorded_the_other_shown_the_reason(op
     assert RightsRequest.history.filter(id=open_request.pk, status=RequestStatus.ANSWERED).count() == 1
 
 
-def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(transactional_db, roles, monkeypatch):  # noqa: ANN001
+def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(transactional_db, roles, monkeypatch):
     _file_database()
     case = CaseFactory(reported_on=timezone.localdate() - dt.timedelta(days=3))
     monkeypatch.setattr(case_services, "_locked", _BothInside(case_services._locked))
@@ -316,8 +317,10 @@ def _save_requests_while(proc: Any, client: APIClient) -> tuple[list[Any], int]:
     """Create rights requests through the API, one after the other, until the import process exits. Returns
     the answers, and how many of them came back while the import was running and had done a batch (so the
     import let them in between two of its batches)."""
-    answers, between_batches = [], 0
+    answers: list[Any] = []
+    between_batches = 0
     received = (timezone.now() - dt.timedelta(days=2)).isoformat()
+    response: Any
     while proc.poll() is None:
         try:
             response = client.post("/api/gdpr/rights-requests/", {"received_at": received, "right": "access"},

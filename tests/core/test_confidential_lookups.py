@@ -45,9 +45,11 @@ class Probe:
     """One confidential field of one record: its value, another value, and the lookups that ask about it."""
 
     def __init__(self, model: type[Model], field: models.Field) -> None:
-        self.model, self.field = model, field
-        if field.is_relation:
-            self.value, self.other = make_record(field.related_model).pk, make_record(field.related_model).pk
+        self.model = model
+        self.field: Any = field  # a text or a relation, read by what it is
+        if self.field.is_relation:
+            related: Any = field.related_model
+            self.value, self.other = make_record(related).pk, make_record(related).pk
         elif isinstance(field, (models.CharField, models.TextField)):
             self.value, self.other = SECRET, OTHER
         else:  # pragma: no cover - the day a confidential date or number is declared
@@ -55,7 +57,7 @@ class Probe:
 
     def set_on(self, record: Model) -> None:
         value = self.field.related_model.objects.get(pk=self.value) if self.field.is_relation else self.value
-        type(record).objects.filter(pk=record.pk).update(**{self.field.name: value})
+        type(record)._default_manager.filter(pk=record.pk).update(**{self.field.name: value})
 
     def lookups(self) -> Iterator[tuple[dict[str, str], dict[str, str], bool]]:
         """(a query naming the record's value, the same query with another value, whether Django lets a
@@ -111,12 +113,12 @@ def record_behind(probe: Probe, holder: type[Model], relation: str | None) -> Mo
     if relation is None:
         return record
     listed = make_record(holder)
-    field = holder._meta.get_field(relation)
+    field: Any = holder._meta.get_field(relation)  # a relation, either way
     if field.many_to_many or field.one_to_many:
-        getattr(listed, relation).add(record) if field.many_to_many else record.__class__.objects.filter(
+        getattr(listed, relation).add(record) if field.many_to_many else record.__class__._default_manager.filter(
             pk=record.pk).update(**{field.field.name: listed})
     else:
-        holder.objects.filter(pk=listed.pk).update(**{relation: record})
+        holder._default_manager.filter(pk=listed.pk).update(**{relation: record})
     return listed
 
 
@@ -286,7 +288,6 @@ def _filter_paths(collection: Any) -> list[str]:
             assert ordering not in (None, "__all__"), f"{collection}: OrderingFilter without explicit ordering_fields"
             paths += list(ordering)
         elif hasattr(backend, "get_filterset_class"):
-            request = APIRequestFactory().get(collection.path)
             filterset_class = backend().get_filterset_class(view, collection.model._default_manager.all())
             if filterset_class is not None:
                 paths += [f.field_name for f in filterset_class.base_filters.values() if not f.method]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Permission
 from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth.models import Permission
 from django.db import router
 from django.test import Client
 from rest_framework.test import APIClient
@@ -51,7 +51,7 @@ def test_what_a_deletion_reaches_covers_what_django_s_collector_touches(people):
         AttendanceFactory(employee=employee)
         collector = NestedObjects(using=router.db_for_write(type(employee)))
         collector.collect([employee])
-        touched = {model for model in collector.data} | {obj._meta.model for obj in collector.protected}
+        touched = set(collector.data) | {obj._meta.model for obj in collector.protected}
         touched |= {field.model for field, _value in collector.field_updates}
         touched = {model._meta.auto_created or model for model in touched} - {type(employee)}
         assert touched, "the collector found nothing: the scenario is wrong"

@@ -19,7 +19,6 @@ from training.choices import ModuleKind
 from training.models import Attendance, Completion, Module
 from training.reference import ensure_reference_modules
 
-
 #: On PostgreSQL the demo loads as on a demonstration server (load_demo refuses the public default there).
 DEMO_SERVER = {"VIGIE_DEMO_SERVER": True, "VIGIE_DEMO_PASSWORD": "Demonstration-Vigie-2026"}
 
@@ -170,7 +169,7 @@ def test_demo_interviews_by_function_type_add_up_to_the_total(demo):
 
 
 # -- training (issue 5): the published rates are whole percents; ours keep one decimal -------------------
-def _whole_percent(value) -> int:  # noqa: ANN001 - a Decimal
+def _whole_percent(value) -> int:
     return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 

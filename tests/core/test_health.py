@@ -25,7 +25,7 @@ def token(settings):
     cache.delete(health.HEARTBEAT_KEY)  # no beat yet: "unknown", whatever another test left in the cache
 
 
-def details(client, token: str = TOKEN) -> dict:  # noqa: ANN001 - Django's test client
+def details(client, token: str = TOKEN) -> dict:
     response = client.get("/health/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
     return response.json()

@@ -56,7 +56,7 @@ def _key(n: int) -> tuple[str, str, dt.datetime]:
 
 
 @pytest.fixture
-def lms_export(transactional_db, tmp_path: Path) -> Path:  # noqa: ANN001
+def lms_export(transactional_db, tmp_path: Path) -> Path:
     entity = LegalEntity.objects.create(code="KILL", name="Kill test entity")
     Employee.objects.bulk_create(
         Employee(employee_id=f"K{n:05d}", last_name=f"Nom{n}", entity=entity, hired_on=dt.date(2015, 1, 1))
@@ -138,7 +138,7 @@ def _writing() -> bool:
         probe.close()
 
 
-def _wait_for(predicate, procs: Processes, proc: subprocess.Popen, what: str) -> None:  # noqa: ANN001
+def _wait_for(predicate, procs: Processes, proc: subprocess.Popen, what: str) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not predicate():
         if proc.poll() is not None:
@@ -253,7 +253,7 @@ REQUESTS = 4_000
 
 
 @pytest.fixture
-def tracker(transactional_db, tmp_path: Path) -> Path:  # noqa: ANN001
+def tracker(transactional_db, tmp_path: Path) -> Path:
     """A DPO's tracker: every third request had its identity checked (a pause), all answered."""
     path = tmp_path / "requests.csv"
     with path.open("w", encoding="utf-8") as out:
@@ -313,14 +313,14 @@ def test_a_killed_rights_requests_import_keeps_whole_batches_with_their_pauses_a
 
 # --- how a dead run is told from a live one --------------------------------------------------------------
 
-def _running(**fields) -> ImportRun:  # noqa: ANN003
+def _running(**fields) -> ImportRun:
     return ImportRun.objects.create(kind="completions", file_name="lms.csv", last_line_committed=4001,
                                     batches_committed=2, **fields)
 
 
 def _dead_pid() -> int:
     """The pid of a process that has exited and been reaped."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
 

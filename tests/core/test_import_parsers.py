@@ -5,8 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from core.imports.parsers import (
     PARIS,
@@ -24,7 +23,6 @@ from core.imports.parsers import (
 )
 from core.imports.text import fold
 from organization.choices import Gender
-
 
 pytestmark = [pytest.mark.usefixtures("english_messages")]
 

@@ -52,7 +52,9 @@ def code_of(key: bytes) -> str:
 
 def secret_on(page: str) -> bytes:
     """The key the registration page shows for typing by hand (base32, in groups of four)."""
-    return base64.b32decode(re.search(r'id="otp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", ""))
+    found = re.search(r'id="otp-secret">([A-Z2-7 ]+)<', page)
+    assert found, "no key on the registration page"
+    return base64.b32decode(found.group(1).replace(" ", ""))
 
 
 # --- django-axes ------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def clients(*groups: str) -> tuple[Client, APIClient]:
     return browser, api
 
 
-def pages(browser: Client, api: APIClient, case) -> dict[str, tuple[int, str]]:  # noqa: ANN001
+def pages(browser: Client, api: APIClient, case) -> dict[str, tuple[int, str]]:
     seen = {}
     for name, client, url in [
         ("admin list", browser, CASES),
@@ -220,7 +220,7 @@ def test_retention_runs_show_references_only_to_who_may_view_them(case):
     page = dpo.get(url)
     assert page.status_code == 200 and "COI-2020-777" not in page.content.decode()
     # Searching a reference tells the DPO nothing: the search box does not search the report for them.
-    def found(client, term):  # noqa: ANN001, ANN202
+    def found(client, term):
         return [row.pk for row in client.get(f"/admin/core/retentionrun/?q={term}").context["cl"].result_list]
 
     assert found(dpo, "COI-2020-777") == found(dpo, "NOTHING-LIKE-IT")

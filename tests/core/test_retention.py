@@ -53,6 +53,31 @@ class Scenario:
     """Records of every record type; `gone` holds the personal values that must disappear, `kept` those
     that must stay (records not expired, held by another, or kept by a live case)."""
 
+    # The records build() makes, named after what each one tests.
+    rr_old: RightsRequest
+    rr_recent: RightsRequest
+    rr_open: RightsRequest
+    rr_held: RightsRequest
+    cnil_old: CnilCase
+    cnil_recent: CnilCase
+    cnil_open: CnilCase
+    complaint_old: CnilCase
+    complaint_waiting: CnilCase
+    letter: CnilCaseAttachment
+    breach_old: Breach
+    breach_recent: Breach
+    emp_old: Employee
+    emp_named: Employee
+    emp_present: Employee
+    emp_recent: Employee
+    coi_old: ConflictOfInterestCase
+    coi_recent: ConflictOfInterestCase
+    coi_sanction_old: ConflictOfInterestCase
+    coi_sanction_recent: ConflictOfInterestCase
+    action_old: ActionItem
+    import_old: ImportRun
+    import_recent: ImportRun
+
     def __init__(self) -> None:
         self.gone: set[str] = set()
         self.kept: set[str] = set()
@@ -63,7 +88,7 @@ class Scenario:
         (self.gone if gone else self.kept).add(value)
         return value
 
-    def alert(self, target, title: str) -> Alert:  # noqa: ANN001 - any record
+    def alert(self, target, title: str) -> Alert:
         due = at(dt.date(YEAR, 3, 1))
         return Alert.objects.create(
             rule="test.rule", threshold="d-7", content_type=ContentType.objects.get_for_model(target),
@@ -73,7 +98,7 @@ class Scenario:
 
 def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | None, **extra) -> RightsRequest:
     old_name = s.secret(f"{name}Oldname", gone=gone)
-    request = RightsRequestFactory(
+    request: RightsRequest = RightsRequestFactory(
         reference=f"DSR-{name}", requester_name=old_name, requester_email=f"{s.secret(name + 'Mail', gone=gone)}@example.org",
         requester_address=s.secret(f"{name}Street", gone=gone), received_at=at(closed or dt.date(YEAR, 2, 1)) - dt.timedelta(days=20),
         **extra)
@@ -81,7 +106,8 @@ def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | Non
     request.requester_name = s.secret(f"{name}Newname", gone=gone)
     save_with_history(request, actor=s.actor, reason=f"called back: {old_name}")
     if closed is not None:
-        request.answered_at, request.outcome, request.status = at(closed), "granted", "closed"
+        request.answered_at = at(closed)
+        request.outcome, request.status = "granted", "closed"
         request.closed_at = at(closed, 18)
         request.extension_notified_at = request.received_at + dt.timedelta(days=3)
         request.extended_due_on = closed + dt.timedelta(days=60)
@@ -201,7 +227,7 @@ def _import_run(s: Scenario, name: str, day: dt.date, *, gone: bool) -> ImportRu
 # --- reading every row of every table -------------------------------------------------------------------------
 
 
-def _text(value) -> str:  # noqa: ANN001 - a database value
+def _text(value) -> str:
     if isinstance(value, memoryview):
         value = bytes(value)
     if isinstance(value, bytes):
@@ -430,7 +456,7 @@ def test_a_run_that_fails_midway_keeps_whole_batches_says_where_and_the_next_run
     original = retention._Anonymiser.anonymise
     calls = []
 
-    def failing(self, policy, ids):  # noqa: ANN001, ANN202
+    def failing(self, policy, ids):
         calls.append(ids)
         if len(calls) == 2:
             raise RuntimeError("worker lost")
@@ -459,7 +485,7 @@ def test_a_batch_another_run_did_meanwhile_is_skipped(monkeypatch):
     original = retention._batch
     other: list[RetentionRun] = []
 
-    def meanwhile(record, entry, policy, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def meanwhile(record, entry, policy, *args, **kwargs):
         if not other:
             monkeypatch.setattr(retention, "_batch", original)
             other.append(retention.run(today=TODAY, only=[policy.code]))  # the other run does it all first

@@ -53,7 +53,7 @@ class Roster:
         self.plain = EmployeeFactory(employee_id="E-PLAIN", last_name="Zqplain", first_name="Anne", **alike)
         self.employees = (self.reporter, self.concerned, self.plain)
 
-    def open_case(self, **extra) -> ConflictOfInterestCase:  # noqa: ANN003 - the case's fields
+    def open_case(self, **extra) -> ConflictOfInterestCase:
         case = CaseFactory(source="whistleblowing", reporter_employee=self.reporter,
                            reported_on=self.today - dt.timedelta(days=10), **extra)
         case.persons_concerned.add(self.concerned)
@@ -65,7 +65,7 @@ def roster() -> Roster:
     return Roster()
 
 
-def _api_view(api, employee: Employee) -> dict:  # noqa: ANN001 - an API client
+def _api_view(api, employee: Employee) -> dict:
     data = api.get(f"/api/organization/employees/{employee.pk}/").json()
     assert data.pop("id") == employee.pk and data.pop("employee_id") == f"ANON-{employee.pk}", data
     return data
@@ -189,13 +189,15 @@ def _cells(html: str, *names: str) -> list[str]:
     return [re.sub(r"\s+", " ", cell).strip() for cell in found]
 
 
-def _seen(group: str, run: RetentionRun, response=None) -> dict:  # noqa: ANN001 - a response
+def _seen(group: str, run: RetentionRun, response=None) -> dict:
     """What `group` reads of `run`: the report on its page, its row in the list, the preview's message."""
     client = admin_client(group, language="en")
     page = client.get(reverse("admin:core_retentionrun_change", args=[run.pk])).content.decode()
     listing = client.get(reverse("admin:core_retentionrun_changelist")).content.decode()
-    report = re.search(r'<table class="vigie-retention-report">.*?</table>', page, flags=re.S).group(0)
-    text = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S).group(1)
+    report_match = re.search(r'<table class="vigie-retention-report">.*?</table>', page, flags=re.S)
+    text_match = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S)
+    assert report_match and text_match, page
+    report, text = report_match.group(0), text_match.group(1)
     seen = {"report": report, "text": re.sub(r"\(run \d+\)", "(run N)", text),
             "page": _cells(page, "anonymised", "records"),
             "list": _cells(listing, "anonymised", "records", "status_badge", "dry_run")}

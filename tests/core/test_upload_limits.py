@@ -29,7 +29,8 @@ HEADER = b"employee_id;entity_code;hired_on\n"
 
 def roster(size: int, name: str = "roster.csv") -> SimpleUploadedFile:
     """A valid roster CSV of `size` bytes."""
-    rows, line = [], 0
+    rows: list[bytes] = []
+    line = 0
     while len(HEADER) + sum(map(len, rows)) < size:
         line += 1
         rows.append(f"E{line:07d};ALS;2020-01-01\n".encode())

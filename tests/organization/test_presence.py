@@ -2,8 +2,7 @@
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from organization.models import Employee
 from tests.factories import EmployeeFactory

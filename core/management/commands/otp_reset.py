@@ -9,10 +9,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 class Command(BaseCommand):
     help = "Remove a user's TOTP devices (lost phone): the user registers a new one at the next login."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, username: str, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, username: str, **options) -> None:
         User = get_user_model()
         try:
             user = User.objects.get(**{User.USERNAME_FIELD: username})
