@@ -4,6 +4,7 @@ Each benchmark is a module listed in `bench.__main__.BENCHMARKS` with a `run(siz
 The runner points Django at a throwaway database first (see `throwaway_database`), so a benchmark
 never touches var/vigie.sqlite3 or the database of DATABASE_URL.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -120,7 +121,10 @@ def import_in_child(kind: str, path: Path, context: Context) -> dict:
 
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "import", kind, str(path)],
-        env=context.child_env(), capture_output=True, text=True, check=False,
+        env=context.child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"import subprocess failed:\n{completed.stdout}\n{completed.stderr}")
@@ -145,8 +149,18 @@ def child_import(kind: str, path: str) -> None:
     report = run_import(kind, Path(path))
     seconds = time.perf_counter() - started
     run = report.run
-    print(json.dumps({
-        "seconds": seconds, "status": run.status, "read": run.rows_read, "created": run.created,
-        "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected,
-        "baseline_mb": baseline_mb, "peak_mb": peak_rss_mb(),
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "status": run.status,
+                "read": run.rows_read,
+                "created": run.created,
+                "updated": run.updated,
+                "unchanged": run.unchanged,
+                "rejected": run.rejected,
+                "baseline_mb": baseline_mb,
+                "peak_mb": peak_rss_mb(),
+            }
+        )
+    )

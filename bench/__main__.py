@@ -3,6 +3,7 @@
 A new benchmark is a module of this package with `run(size: str, context: bench.Context) -> None`,
 added to BENCHMARKS. Results are printed; a missed target prints MISS but never fails the process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,13 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["smoke", "full"], default="full")
-    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
-                        help="run only this benchmark (repeatable)")
+    parser.add_argument(
+        "--only", choices=sorted(BENCHMARKS), action="append", help="run only this benchmark (repeatable)"
+    )
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     with throwaway_database() as context:
-        print(f"bench: size={args.size} database={context.vendor} ({_without_password(context.database_url)})",
-              flush=True)
+        print(
+            f"bench: size={args.size} database={context.vendor} ({_without_password(context.database_url)})", flush=True
+        )
         for name in names:
             started = time.perf_counter()
             print(f"\n== {name}", flush=True)

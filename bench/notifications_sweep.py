@@ -15,6 +15,7 @@ Measures, at 20/11/2025 10:00 Paris:
 (c) the digest of one recipient with 5,000 pending items (notifications/sending.py), when it exists.
 Targets (PostgreSQL, --size full): each sweep under 2 s; the same number of queries at both sizes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,10 @@ def populate(start: int, count: int, seed: int) -> None:
     user_model = get_user_model()
     handlers = list(user_model.objects.filter(username__startswith="bench-handler-").order_by("pk"))
     if not handlers:
-        handlers = [user_model.objects.create(username=f"bench-handler-{n}", email=f"handler{n}@example.org")
-                    for n in range(HANDLERS)]
+        handlers = [
+            user_model.objects.create(username=f"bench-handler-{n}", email=f"handler{n}@example.org")
+            for n in range(HANDLERS)
+        ]
     rng = random.Random(seed)
     rights = list(Right.values)
     batch: list[RightsRequest] = []
@@ -58,17 +61,27 @@ def populate(start: int, count: int, seed: int) -> None:
         paused = 0.10 <= roll < 0.13
         due_on = applicable - dt.timedelta(days=61) if extended else applicable
         received_at = dt.datetime.combine(due_on - dt.timedelta(days=30), dt.time(9), tzinfo=PARIS)
-        batch.append(RightsRequest(
-            reference=f"DSR-N-{n:07d}", right=rng.choice(rights), received_at=received_at,
-            status=(RequestStatus.EXTENDED if extended else RequestStatus.PAUSED if paused
-                    else rng.choice([RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS])),
-            due_on=due_on, extended_due_on=applicable if extended else None,
-            applicable_due_on=None if paused else applicable,
-            extension_reason="Demande complexe (bench)" if extended else "",
-            extension_notified_at=received_at + dt.timedelta(days=20) if extended else None,
-            deadline_explanation=f"Reçue le {received_at:%d/%m/%Y} : un mois, reporté au jour ouvré suivant.",
-            handler=rng.choice(handlers) if rng.random() < 0.2 else None,
-        ))
+        batch.append(
+            RightsRequest(
+                reference=f"DSR-N-{n:07d}",
+                right=rng.choice(rights),
+                received_at=received_at,
+                status=(
+                    RequestStatus.EXTENDED
+                    if extended
+                    else RequestStatus.PAUSED
+                    if paused
+                    else rng.choice([RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS])
+                ),
+                due_on=due_on,
+                extended_due_on=applicable if extended else None,
+                applicable_due_on=None if paused else applicable,
+                extension_reason="Demande complexe (bench)" if extended else "",
+                extension_notified_at=received_at + dt.timedelta(days=20) if extended else None,
+                deadline_explanation=f"Reçue le {received_at:%d/%m/%Y} : un mois, reporté au jour ouvré suivant.",
+                handler=rng.choice(handlers) if rng.random() < 0.2 else None,
+            )
+        )
         if len(batch) == BATCH:
             RightsRequest.objects.bulk_create(batch)
             batch = []
@@ -111,8 +124,12 @@ def _clear_ledger() -> None:
 
     from notifications.models import Alert, Delivery
 
-    tables = [Delivery.history.model._meta.db_table, Delivery._meta.db_table,
-              Alert.history.model._meta.db_table, Alert._meta.db_table]
+    tables = [
+        Delivery.history.model._meta.db_table,
+        Delivery._meta.db_table,
+        Alert.history.model._meta.db_table,
+        Alert._meta.db_table,
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)}")
@@ -155,10 +172,20 @@ def measure_sweeps(count: int) -> dict:
     baseline_ms = (time.perf_counter() - baseline_started) * 1000
     first_s, first_q, first, first_sql = _timed_sweep()
     second_s, second_q, second, _ = _timed_sweep()
-    return {"count": count, "due": due, "baseline_ms": baseline_ms, "first_s": first_s, "first_q": first_q,
-            "created": first.created,
-            "created_rights": sum(n for code, n in first.by_rule().items() if code.startswith("gdpr.rights_request.")), "deliveries": first.deliveries, "second_s": second_s, "second_q": second_q,
-            "second_created": second.created, "first_sql": first_sql}
+    return {
+        "count": count,
+        "due": due,
+        "baseline_ms": baseline_ms,
+        "first_s": first_s,
+        "first_q": first_q,
+        "created": first.created,
+        "created_rights": sum(n for code, n in first.by_rule().items() if code.startswith("gdpr.rights_request.")),
+        "deliveries": first.deliveries,
+        "second_s": second_s,
+        "second_q": second_q,
+        "second_created": second.created,
+        "first_sql": first_sql,
+    }
 
 
 def measure_digest() -> str:
@@ -178,8 +205,9 @@ def measure_digest() -> str:
     from notifications.models import AlertStatus, Delivery, Digest
 
     recipient = DPO
-    pending = Delivery.objects.filter(recipient=recipient, status=AlertStatus.PENDING, alert__immediate=False,
-                                      alert__fires_at__lte=NOW)
+    pending = Delivery.objects.filter(
+        recipient=recipient, status=AlertStatus.PENDING, alert__immediate=False, alert__fires_at__lte=NOW
+    )
     ids = list(pending.order_by("pk").values_list("pk", flat=True)[DIGEST_ITEMS:])
     if ids:  # keep exactly DIGEST_ITEMS pending for this recipient (the others: already sent)
         Delivery.objects.filter(pk__in=ids).update(status=AlertStatus.SENT, sent_at=NOW)
@@ -192,10 +220,12 @@ def measure_digest() -> str:
         built_s = time.perf_counter() - started
         raw = message.message().as_bytes()
         seconds = time.perf_counter() - started
-    return (f"  (c) digest of one recipient, {len(deliveries):,} items: {seconds * 1000:,.0f} ms "
-            f"(read {read_s * 1000:,.0f} ms, render text+HTML {(built_s - read_s) * 1000:,.0f} ms, "
-            f"MIME {(seconds - built_s) * 1000:,.0f} ms), {len(queries.captured_queries)} queries, "
-            f"{len(raw) / 1024:,.0f} KiB email")
+    return (
+        f"  (c) digest of one recipient, {len(deliveries):,} items: {seconds * 1000:,.0f} ms "
+        f"(read {read_s * 1000:,.0f} ms, render text+HTML {(built_s - read_s) * 1000:,.0f} ms, "
+        f"MIME {(seconds - built_s) * 1000:,.0f} ms), {len(queries.captured_queries)} queries, "
+        f"{len(raw) / 1024:,.0f} KiB email"
+    )
 
 
 def run(size: str, context: Context) -> None:
@@ -217,11 +247,15 @@ def run(size: str, context: Context) -> None:
         print(f"  rows: {count:,} open rights requests (generated in {time.perf_counter() - started:.1f}s)")
         high = measure_sweeps(count)
         others = _other_rules()
-        print("  rules swept: gdpr rights requests (deadline, extension decision)"
-              + (f" + {', '.join(others)} (no records made for them)" if others else ""))
+        print(
+            "  rules swept: gdpr rights requests (deadline, extension decision)"
+            + (f" + {', '.join(others)} (no records made for them)" if others else "")
+        )
         for row in (low, high):
-            print(f"  {row['count']:>7,} items: {row['due']:,} due (baseline SQL count in {row['baseline_ms']:.0f} ms), "
-                  f"first sweep created {row['created']:,} alerts and {row['deliveries']:,} deliveries")
+            print(
+                f"  {row['count']:>7,} items: {row['due']:,} due (baseline SQL count in {row['baseline_ms']:.0f} ms), "
+                f"first sweep created {row['created']:,} alerts and {row['deliveries']:,} deliveries"
+            )
             # (other rules may find records left by the benchmarks that ran before, in the same database)
             assert row["created_rights"] == row["due"], "the sweep and the baseline count disagree"
             assert row["second_created"] == 0, "the second sweep created alerts"
@@ -231,11 +265,15 @@ def run(size: str, context: Context) -> None:
             print(f"  (a) {label:27} {seconds:7.2f} s   (target < {target:.0f} s)   {verdict(seconds < target)}")
         for label, key in (("first sweep", "first"), ("second sweep", "second")):
             same = low[f"{key}_q"] == high[f"{key}_q"]
-            print(f"      queries, {label:13} {low[f'{key}_q']:5} at {low['count']:,} items, "
-                  f"{high[f'{key}_q']:5} at {high['count']:,}   {verdict(same)}")
-        print(f"  (b) baseline: SQL count of the due items {high['baseline_ms']:8.1f} ms; the first sweep is "
-              f"{high['first_s'] * 1000 / max(high['baseline_ms'], 0.001):,.0f}x slower, the second "
-              f"{high['second_s'] * 1000 / max(high['baseline_ms'], 0.001):,.0f}x")
+            print(
+                f"      queries, {label:13} {low[f'{key}_q']:5} at {low['count']:,} items, "
+                f"{high[f'{key}_q']:5} at {high['count']:,}   {verdict(same)}"
+            )
+        print(
+            f"  (b) baseline: SQL count of the due items {high['baseline_ms']:8.1f} ms; the first sweep is "
+            f"{high['first_s'] * 1000 / max(high['baseline_ms'], 0.001):,.0f}x slower, the second "
+            f"{high['second_s'] * 1000 / max(high['baseline_ms'], 0.001):,.0f}x"
+        )
         kinds: dict[str, int] = {}
         for sql in high["first_sql"]:
             kind = " ".join(sql.split()[:3])
@@ -243,7 +281,9 @@ def run(size: str, context: Context) -> None:
         from django.db import connection
 
         if connection.vendor == "postgresql":
-            print("      (not counted above: the COPY of the alerts and of the deliveries, 2 per rule with new "
-                  "alerts, whatever their number)")
+            print(
+                "      (not counted above: the COPY of the alerts and of the deliveries, 2 per rule with new "
+                "alerts, whatever their number)"
+            )
         print("      first sweep's queries by kind: " + "; ".join(f"{n} × {k}" for k, n in sorted(kinds.items())))
         print(measure_digest())

@@ -14,6 +14,7 @@ Measures, for YEAR (2024: a whole year of both):
 (d) the auditor pack of YEAR (`reporting.auditor_pack.build_pack`), its size and the peak memory.
 Targets (PostgreSQL, --size full): (a) under 2 s; (d) under 30 s.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,9 @@ def _count_received(year: int) -> int:
 
     start, end = paris_year_bounds(year)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM gdpr_rightsrequest WHERE received_at >= %s AND received_at < %s",
-                       [start, end])
+        cursor.execute(
+            "SELECT COUNT(*) FROM gdpr_rightsrequest WHERE received_at >= %s AND received_at < %s", [start, end]
+        )
         return int(cursor.fetchone()[0])
 
 
@@ -80,8 +82,10 @@ def run(size: str, context: Context) -> None:
     loaded = training_rates.load_completions(training_rates.completion_rows(completions), context.vendor)
     gdpr_deadlines.populate(requests)
     training_rates.analyze(context.vendor)
-    print(f"  setup (not measured): {employees:,} employees, {loaded:,} completions, {requests:,} rights requests "
-          f"in {time.perf_counter() - started:.1f}s")
+    print(
+        f"  setup (not measured): {employees:,} employees, {loaded:,} completions, {requests:,} rights requests "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
     services.year_evaluate(YEAR)  # warm-up: content types, the first query of each model
     with CaptureQueriesContext(connection) as queries:
@@ -106,17 +110,23 @@ def run(size: str, context: Context) -> None:
     timings.sort(reverse=True)
 
     target = 2.0
-    print(f"  (a) the whole registry for {YEAR} ({len(evaluated)} computed indicators): {evaluate_s:.2f} s, "
-          f"{per_run_queries} queries   (target < {target:.0f} s)   {verdict(evaluate_s < target)}")
+    print(
+        f"  (a) the whole registry for {YEAR} ({len(evaluated)} computed indicators): {evaluate_s:.2f} s, "
+        f"{per_run_queries} queries   (target < {target:.0f} s)   {verdict(evaluate_s < target)}"
+    )
     print("      slowest: " + "; ".join(f"{code} {seconds * 1000:,.0f} ms" for seconds, code in timings[:6]))
-    print(f"  (b) baseline: hand-written SQL (RGPD rate {trained:,}/{present:,}, {received:,} requests received) "
-          f"{baseline_s * 1000:,.0f} ms; the registry computes {len(evaluated)} indicators in "
-          f"{evaluate_s / max(baseline_s, 1e-6):,.1f}x that time")
+    print(
+        f"  (b) baseline: hand-written SQL (RGPD rate {trained:,}/{present:,}, {received:,} requests received) "
+        f"{baseline_s * 1000:,.0f} ms; the registry computes {len(evaluated)} indicators in "
+        f"{evaluate_s / max(baseline_s, 1e-6):,.1f}x that time"
+    )
 
     first_s, first = _best(lambda: services.year_compute(YEAR), runs=1)
     second_s, second = _best(lambda: services.year_compute(YEAR), runs=1)
-    print(f"  (c) year_compute({YEAR}): first {first_s:.2f} s ({first.created} values stored with their records), "
-          f"second {second_s:.2f} s ({second.unchanged} unchanged, {second.changed} changed)")
+    print(
+        f"  (c) year_compute({YEAR}): first {first_s:.2f} s ({first.created} values stored with their records), "
+        f"second {second_s:.2f} s ({second.unchanged} unchanged, {second.changed} changed)"
+    )
     assert second.changed == 0
 
     try:
@@ -130,6 +140,8 @@ def run(size: str, context: Context) -> None:
     pack_s = time.perf_counter() - pack_started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     target = 30.0
-    print(f"  (d) auditor pack for {YEAR}: {pack_s:.1f} s, {len(pack) / 1_048_576:,.1f} MiB zip, peak memory "
-          f"{peak_kb / 1024:,.0f} MB (+{max(0, peak_kb - before_kb) / 1024:,.0f} MB)   (target < {target:.0f} s)   "
-          f"{verdict(pack_s < target)}")
+    print(
+        f"  (d) auditor pack for {YEAR}: {pack_s:.1f} s, {len(pack) / 1_048_576:,.1f} MiB zip, peak memory "
+        f"{peak_kb / 1024:,.0f} MB (+{max(0, peak_kb - before_kb) / 1024:,.0f} MB)   (target < {target:.0f} s)   "
+        f"{verdict(pack_s < target)}"
+    )

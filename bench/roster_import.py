@@ -8,6 +8,7 @@ write nothing). The imports run in a subprocess that reports its own time and pe
 
 Targets: full ≤ 3× bare, re-import ≥ 5× faster than the first import, peak memory < 500 MB.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,15 +23,74 @@ SIZES = {"smoke": 2_000, "full": 100_000}
 REPEATS = {"smoke": 3, "full": 2}
 ENTITIES = ["ALS", "ONV", "SOLENDI", "ASTRIA", "MNV"]
 DEPARTMENTS = [f"Direction régionale {n}" for n in range(1, 14)] + [
-    "Direction financière", "Direction des systèmes d'information", "Direction juridique", "Conformité",
-    "Ressources humaines", "Communication", "Audit interne", "Achats", "Contrôle de gestion", "Recouvrement",
+    "Direction financière",
+    "Direction des systèmes d'information",
+    "Direction juridique",
+    "Conformité",
+    "Ressources humaines",
+    "Communication",
+    "Audit interne",
+    "Achats",
+    "Contrôle de gestion",
+    "Recouvrement",
 ]
-LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
-              "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier"]
-FIRST_NAMES = ["Zoé", "Léa", "Chloé", "Inès", "Jérôme", "Hélène", "François", "Amélie", "Noël", "Loïc", "Gaëlle",
-               "Benoît", "Cécile", "Frédéric", "Anaïs", "Théo", "Maël", "Élodie", "Clément", "Agnès"]
-HEADER = ["Matricule", "Nom", "Prénom", "E-mail", "Code entité", "Service", "Date d'entrée", "Date de sortie",
-          "Manager", "Sexe", "Cadre"]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+]
+FIRST_NAMES = [
+    "Zoé",
+    "Léa",
+    "Chloé",
+    "Inès",
+    "Jérôme",
+    "Hélène",
+    "François",
+    "Amélie",
+    "Noël",
+    "Loïc",
+    "Gaëlle",
+    "Benoît",
+    "Cécile",
+    "Frédéric",
+    "Anaïs",
+    "Théo",
+    "Maël",
+    "Élodie",
+    "Clément",
+    "Agnès",
+]
+HEADER = [
+    "Matricule",
+    "Nom",
+    "Prénom",
+    "E-mail",
+    "Code entité",
+    "Service",
+    "Date d'entrée",
+    "Date de sortie",
+    "Manager",
+    "Sexe",
+    "Cadre",
+]
 BATCH = 2_000
 
 
@@ -47,11 +107,21 @@ def write_roster(path: Path, rows: int, seed: int = 7) -> None:
             hired = start + dt.timedelta(days=rng.randrange(14_000))
             left = hired + dt.timedelta(days=rng.randrange(30, 4_000)) if rng.random() < 0.2 else None
             last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
-            writer.writerow([
-                f"E{n:06d}", last, first, f"e{n:06d}@example.org", rng.choice(ENTITIES), rng.choice(DEPARTMENTS),
-                hired.strftime("%d/%m/%Y"), left.strftime("%d/%m/%Y") if left else "",
-                "oui" if rng.random() < 0.1 else "non", rng.choice("FM"), rng.choice(["Cadre", "Non cadre"]),
-            ])
+            writer.writerow(
+                [
+                    f"E{n:06d}",
+                    last,
+                    first,
+                    f"e{n:06d}@example.org",
+                    rng.choice(ENTITIES),
+                    rng.choice(DEPARTMENTS),
+                    hired.strftime("%d/%m/%Y"),
+                    left.strftime("%d/%m/%Y") if left else "",
+                    "oui" if rng.random() < 0.1 else "non",
+                    rng.choice("FM"),
+                    rng.choice(["Cadre", "Non cadre"]),
+                ]
+            )
 
 
 def _date(text: str) -> dt.date | None:
@@ -75,12 +145,21 @@ def bare_load(path: Path) -> float:
         next(reader)
         batch: list[Employee] = []
         for r in reader:
-            batch.append(Employee(
-                employee_id=r[0], last_name=r[1], first_name=r[2], email=r[3], entity_id=entities[r[4]],
-                department_id=departments[r[5]], hired_on=_date(r[6]),  # type: ignore[misc]  # every row has one
-                left_on=_date(r[7]),
-                is_manager=r[8] == "oui", gender=r[9], is_executive=r[10] == "Cadre",
-            ))
+            batch.append(
+                Employee(
+                    employee_id=r[0],
+                    last_name=r[1],
+                    first_name=r[2],
+                    email=r[3],
+                    entity_id=entities[r[4]],
+                    department_id=departments[r[5]],
+                    hired_on=_date(r[6]),  # type: ignore[misc]  # every row has one
+                    left_on=_date(r[7]),
+                    is_manager=r[8] == "oui",
+                    gender=r[9],
+                    is_executive=r[10] == "Cadre",
+                )
+            )
             if len(batch) == BATCH:
                 with transaction.atomic():
                     Employee.objects.bulk_create(batch)
@@ -106,8 +185,10 @@ def run(size: str, context: Context) -> None:
     rows, repeats = SIZES[size], REPEATS[size]
     path = context.workdir / "roster.csv"
     write_roster(path, rows)
-    print(f"rows: {rows:,} ({path.stat().st_size / 1e6:.1f} MB CSV, `;`, UTF-8 BOM, French headers); "
-          f"best of {repeats} runs")
+    print(
+        f"rows: {rows:,} ({path.stat().st_size / 1e6:.1f} MB CSV, `;`, UTF-8 BOM, French headers); "
+        f"best of {repeats} runs"
+    )
     for code in ENTITIES:
         LegalEntity.objects.get_or_create(code=code, defaults={"name": code})
 
@@ -140,8 +221,12 @@ def run(size: str, context: Context) -> None:
     peak = max(r["peak_mb"] for r in first + again)  # as each import process measured itself
     print(f"  full / bare        = {full_ratio:5.2f}x   (target ≤ 3x)   {verdict(full_ratio <= 3)}")
     print(f"  first / re-import  = {speedup:5.2f}x   (target ≥ 5x)   {verdict(speedup >= 5)}")
-    print(f"  peak memory        = {peak:5.0f} MB  (target < 500 MB; the import process before importing:"
-          f" {first[0]['baseline_mb']:.0f} MB)   {verdict(peak < 500)}")
-    print(f"  history rows: {history_after_first:,} after the first import, {history_after_again:,} after the re-import")
+    print(
+        f"  peak memory        = {peak:5.0f} MB  (target < 500 MB; the import process before importing:"
+        f" {first[0]['baseline_mb']:.0f} MB)   {verdict(peak < 500)}"
+    )
+    print(
+        f"  history rows: {history_after_first:,} after the first import, {history_after_again:,} after the re-import"
+    )
     if size != "full":
         print("  (the targets are for --size full: at this size the fixed costs of a run dominate)")

@@ -14,6 +14,7 @@ see `peak_rss_mb`), so the parent's memory does not count.
 
 Targets (PostgreSQL, --size full): the first import at least 20,000 rows/s, peak memory < 500 MB.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,9 @@ BATCH = 2_000
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
-def write_export(path: Path, rows: int, employees: list[str], modules: list[tuple[str, dt.date]],
-                 seed: int = 17) -> None:
+def write_export(
+    path: Path, rows: int, employees: list[str], modules: list[tuple[str, dt.date]], seed: int = 17
+) -> None:
     """One line per (employee, module) pair, employees first, so the natural keys are all different;
     dated from 30 days before the module's deployment (those get flagged) to LAST_DAY."""
     from core.spreadsheets import CsvWriter
@@ -52,12 +54,15 @@ def write_export(path: Path, rows: int, employees: list[str], modules: list[tupl
             first = deployed_on - dt.timedelta(days=30)
             day = first + dt.timedelta(days=rng.randrange((LAST_DAY - first).days))
             score = rng.randint(400, 1000)
-            writer.writerow([
-                employees[n % len(employees)], code,
-                f"{day:%d/%m/%Y} {rng.randint(7, 19):02d}:{rng.randrange(60):02d}",
-                rng.randint(5, 90) if rng.random() < 0.95 else "",
-                f"{score // 10},{score % 10}" if rng.random() < 0.9 else "",
-            ])
+            writer.writerow(
+                [
+                    employees[n % len(employees)],
+                    code,
+                    f"{day:%d/%m/%Y} {rng.randint(7, 19):02d}:{rng.randrange(60):02d}",
+                    rng.randint(5, 90) if rng.random() < 0.95 else "",
+                    f"{score // 10},{score % 10}" if rng.random() < 0.9 else "",
+                ]
+            )
 
 
 def bare_load(path: Path) -> float:
@@ -81,12 +86,17 @@ def bare_load(path: Path) -> float:
             d, m, y = day.split("/")
             hh, mm = hour.split(":")
             local = dt.datetime(int(y), int(m), int(d), int(hh), int(mm), tzinfo=PARIS)
-            batch.append(Completion(
-                employee_id=employees[employee], module=module, completed_at=local.astimezone(dt.UTC),
-                completed_on=local.date(), duration_minutes=int(minutes) if minutes else None,
-                score=Decimal(score.replace(",", ".")) if score else None,
-                anomaly="before_deployment" if local.date() < module.deployed_on else "",
-            ))
+            batch.append(
+                Completion(
+                    employee_id=employees[employee],
+                    module=module,
+                    completed_at=local.astimezone(dt.UTC),
+                    completed_on=local.date(),
+                    duration_minutes=int(minutes) if minutes else None,
+                    score=Decimal(score.replace(",", ".")) if score else None,
+                    anomaly="before_deployment" if local.date() < module.deployed_on else "",
+                )
+            )
             if len(batch) == BATCH:
                 with transaction.atomic():
                     Completion.objects.bulk_create(batch)
@@ -121,9 +131,11 @@ def run(size: str, context: Context) -> None:
     modules = [(m.code, m.deployed_on) for m in ensure_modules()]
     path = context.workdir / "completions.csv"
     write_export(path, rows, employees, modules)
-    print(f"rows: {rows:,} ({path.stat().st_size / 1e6:.1f} MB CSV, `;`, UTF-8 BOM, French headers) of "
-          f"{len(employees):,} employees and {len(modules)} modules; best of {repeats} runs, completions "
-          f"emptied before each load")
+    print(
+        f"rows: {rows:,} ({path.stat().st_size / 1e6:.1f} MB CSV, `;`, UTF-8 BOM, French headers) of "
+        f"{len(employees):,} employees and {len(modules)} modules; best of {repeats} runs, completions "
+        f"emptied before each load"
+    )
 
     bare, first, again = [], [], []
     for _attempt in range(repeats):
@@ -154,13 +166,19 @@ def run(size: str, context: Context) -> None:
     rate = rows / first_s
     print(f"  import rate        = {rate:9,.0f} rows/s (target ≥ 20,000)   {verdict(rate >= 20_000)}")
     print(f"  full / bare        = {first_s / bare_s:5.2f}x")
-    print(f"  first / re-import  = {first_s / again_s:5.2f}x   (re-import: created {again[-1]['created']}, "
-          f"updated {again[-1]['updated']}, unchanged {again[-1]['unchanged']:,})")
+    print(
+        f"  first / re-import  = {first_s / again_s:5.2f}x   (re-import: created {again[-1]['created']}, "
+        f"updated {again[-1]['updated']}, unchanged {again[-1]['unchanged']:,})"
+    )
     peak = max(r["peak_mb"] for r in first + again)  # as each import process measured itself
-    print(f"  peak memory        = {peak:5.0f} MB  (target < 500 MB; the import process before importing:"
-          f" {first[0]['baseline_mb']:.0f} MB)   {verdict(peak < 500)}")
-    print(f"  history rows: {history_after_first:,} after the first import, {history_after_again:,} after the "
-          f"re-import; {flagged:,} completions flagged (before their module's deployment)")
+    print(
+        f"  peak memory        = {peak:5.0f} MB  (target < 500 MB; the import process before importing:"
+        f" {first[0]['baseline_mb']:.0f} MB)   {verdict(peak < 500)}"
+    )
+    print(
+        f"  history rows: {history_after_first:,} after the first import, {history_after_again:,} after the "
+        f"re-import; {flagged:,} completions flagged (before their module's deployment)"
+    )
     if context.vendor != "postgresql":
         print("  (the targets are for PostgreSQL; on SQLite they are printed for comparison)")
     if size != "full":

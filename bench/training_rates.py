@@ -17,6 +17,7 @@ Measures, each the best of several runs, for RGPD (24-month renewal) at 30/06/20
 (d) the plan of (a)'s query (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
 Targets (PostgreSQL, --size full): (a) under 300 ms and within 2x of (b).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,13 +39,26 @@ DAY = dt.date(2025, 6, 30)
 MEASURED = "RGPD"
 ENTITIES = ["ALS", "ONV", "SOLENDI", "ASTRIA", "MNV"]
 DEPARTMENTS = [f"Direction régionale {n}" for n in range(1, 11)] + [
-    "Direction financière", "Direction des systèmes d'information", "Direction juridique", "Conformité",
-    "Ressources humaines", "Communication", "Audit interne", "Achats", "Contrôle de gestion", "Recouvrement",
+    "Direction financière",
+    "Direction des systèmes d'information",
+    "Direction juridique",
+    "Conformité",
+    "Ressources humaines",
+    "Communication",
+    "Audit interne",
+    "Achats",
+    "Contrôle de gestion",
+    "Recouvrement",
 ]
 #: The tenth module, besides the 9 reference modules of the data migration.
 EXTRA_MODULE = {
-    "code": "BENCH-MANAGERS", "title": "Management et conformité (bench)", "kind": "e_learning",
-    "mandatory": True, "audience": "managers", "deployed_on": dt.date(2022, 1, 10), "renewal_months": 12,
+    "code": "BENCH-MANAGERS",
+    "title": "Management et conformité (bench)",
+    "kind": "e_learning",
+    "mandatory": True,
+    "audience": "managers",
+    "deployed_on": dt.date(2022, 1, 10),
+    "renewal_months": 12,
     "expected_minutes": 40,
 }
 #: How many completions one employee has of one module in their audience (0: never trained); scaled
@@ -73,20 +87,29 @@ def populate_roster(count: int, seed: int = 5) -> None:
     from organization.models import Department, Employee, LegalEntity
 
     rng = random.Random(seed)
-    entities = [LegalEntity.objects.get_or_create(code=code, defaults={"name": f"{code} (bench)"})[0].pk
-                for code in ENTITIES]
+    entities = [
+        LegalEntity.objects.get_or_create(code=code, defaults={"name": f"{code} (bench)"})[0].pk for code in ENTITIES
+    ]
     departments = [Department.objects.get_or_create(name=name)[0].pk for name in DEPARTMENTS]
     start = dt.date(1985, 1, 1)
     batch: list[Employee] = []
     for n in range(count):
         hired = start + dt.timedelta(days=rng.randrange(14_500))
         left = hired + dt.timedelta(days=rng.randrange(30, 5_000)) if rng.random() < 0.2 else None
-        batch.append(Employee(
-            employee_id=f"E{n:06d}", last_name=f"Nom{n}", first_name="Prénom", entity_id=rng.choice(entities),
-            department_id=rng.choice(departments) if rng.random() < 0.99 else None, hired_on=hired, left_on=left,
-            is_manager=rng.random() < 0.1, gender=rng.choices(["F", "M", ""], weights=[60, 38, 2])[0],
-            is_executive=rng.random() < 0.3,
-        ))
+        batch.append(
+            Employee(
+                employee_id=f"E{n:06d}",
+                last_name=f"Nom{n}",
+                first_name="Prénom",
+                entity_id=rng.choice(entities),
+                department_id=rng.choice(departments) if rng.random() < 0.99 else None,
+                hired_on=hired,
+                left_on=left,
+                is_manager=rng.random() < 0.1,
+                gender=rng.choices(["F", "M", ""], weights=[60, 38, 2])[0],
+                is_executive=rng.random() < 0.3,
+            )
+        )
         if len(batch) == BATCH:
             with transaction.atomic():
                 Employee.objects.bulk_create(batch)
@@ -134,15 +157,17 @@ def completion_rows(total: int, seed: int = 13) -> Iterator[tuple]:
     return _completion_rows(modules, people, total, rng)
 
 
-def _completion_rows(modules: list, people: list[tuple[int, bool]], total: int,
-                     rng: random.Random) -> Iterator[tuple]:
-    pairs = [(pk, module) for pk, is_manager in people for module in modules
-             if module.audience != "managers" or is_manager]
+def _completion_rows(modules: list, people: list[tuple[int, bool]], total: int, rng: random.Random) -> Iterator[tuple]:
+    pairs = [
+        (pk, module) for pk, is_manager in people for module in modules if module.audience != "managers" or is_manager
+    ]
     counts = _pair_counts(len(pairs), total, rng)
     first = min(m.deployed_on for m in modules) - dt.timedelta(days=60)
     # Paris midnight of each day, in UTC: local 07:00-19:00 never crosses a DST change.
-    midnight = [dt.datetime.combine(first + dt.timedelta(days=i), dt.time(0), PARIS).astimezone(dt.UTC)
-                for i in range((LAST_DAY - first).days + 1)]
+    midnight = [
+        dt.datetime.combine(first + dt.timedelta(days=i), dt.time(0), PARIS).astimezone(dt.UTC)
+        for i in range((LAST_DAY - first).days + 1)
+    ]
     for (employee, module), count in zip(pairs, counts, strict=True):
         if not count:
             continue
@@ -150,16 +175,27 @@ def _completion_rows(modules: list, people: list[tuple[int, bool]], total: int,
         for index in rng.sample(range(offset, len(midnight)), count):
             day = first + dt.timedelta(days=index)
             yield (
-                employee, module.pk, midnight[index] + dt.timedelta(seconds=rng.randrange(7 * 3600, 19 * 3600)),
-                day, rng.randint(5, 90) if rng.random() < 0.95 else None,
+                employee,
+                module.pk,
+                midnight[index] + dt.timedelta(seconds=rng.randrange(7 * 3600, 19 * 3600)),
+                day,
+                rng.randint(5, 90) if rng.random() < 0.95 else None,
                 rng.randint(40, 100) if rng.random() < 0.9 else None,
                 "before_deployment" if day < module.deployed_on else "",
             )
 
 
 NULL = "\\N"  # COPY's text format
-COMPLETION_COLUMNS = ("employee_id", "module_id", "completed_at", "completed_on", "duration_minutes", "score",
-                      "anomaly", "import_run_id")
+COMPLETION_COLUMNS = (
+    "employee_id",
+    "module_id",
+    "completed_at",
+    "completed_on",
+    "duration_minutes",
+    "score",
+    "anomaly",
+    "import_run_id",
+)
 
 
 def load_completions(rows: Iterator[tuple], vendor: str) -> int:
@@ -178,8 +214,10 @@ def load_completions(rows: Iterator[tuple], vendor: str) -> int:
                 for employee, module, at, day, minutes, score, anomaly in rows:
                     minutes = NULL if minutes is None else minutes
                     score = NULL if score is None else score
-                    buffer.write(f"{employee}\t{module}\t{at.isoformat()}\t{day.isoformat()}\t{minutes}\t{score}\t"
-                                 f"{anomaly}\t{NULL}\n")
+                    buffer.write(
+                        f"{employee}\t{module}\t{at.isoformat()}\t{day.isoformat()}\t{minutes}\t{score}\t"
+                        f"{anomaly}\t{NULL}\n"
+                    )
                     loaded += 1
                     if loaded % 50_000 == 0:
                         copy.write(buffer.getvalue())
@@ -190,8 +228,9 @@ def load_completions(rows: Iterator[tuple], vendor: str) -> int:
             batch = []
             for employee, module, at, day, minutes, score, anomaly in rows:
                 # Django's SQLite format: naive UTC "YYYY-MM-DD HH:MM:SS".
-                batch.append((employee, module, str(at.replace(tzinfo=None)), day.isoformat(), minutes, score,
-                              anomaly, None))
+                batch.append(
+                    (employee, module, str(at.replace(tzinfo=None)), day.isoformat(), minutes, score, anomaly, None)
+                )
                 if len(batch) == 50_000:
                     cursor.executemany(sql, batch)
                     loaded += len(batch)
@@ -316,10 +355,12 @@ def run(size: str, context: Context) -> None:
     analyze(context.vendor)
     modules = Module.objects.count()
     flagged = Completion.objects.exclude(anomaly="").count()
-    print(f"  setup (not measured): {employees:,} employees in {roster_s:.1f}s (bulk_create), {modules} modules, "
-          f"{loaded:,} completions in {load_s:.1f}s ({'COPY' if context.vendor == 'postgresql' else 'executemany'},"
-          f" no history; {flagged:,} flagged before deployment), then "
-          f"{'VACUUM ANALYZE' if context.vendor == 'postgresql' else 'ANALYZE'}")
+    print(
+        f"  setup (not measured): {employees:,} employees in {roster_s:.1f}s (bulk_create), {modules} modules, "
+        f"{loaded:,} completions in {load_s:.1f}s ({'COPY' if context.vendor == 'postgresql' else 'executemany'},"
+        f" no history; {flagged:,} flagged before deployment), then "
+        f"{'VACUUM ANALYZE' if context.vendor == 'postgresql' else 'ANALYZE'}"
+    )
     assert loaded == total and modules == 10
 
     module = Module.objects.get(code=MEASURED)
@@ -328,13 +369,17 @@ def run(size: str, context: Context) -> None:
     rate = kpis.completion_rate(module, DAY)
     trained, present = hand_sql(module, DAY)
     assert (rate.numerator, rate.denominator) == (trained, present), (rate, trained, present)
-    print(f"  {MEASURED} ({module.renewal_months}-month renewal) at {DAY:%d/%m/%Y}: {rate.numerator:,} trained of "
-          f"{rate.denominator:,} present = {rate.value}% (kpis and the hand-written query agree)")
+    print(
+        f"  {MEASURED} ({module.renewal_months}-month renewal) at {DAY:%d/%m/%Y}: {rate.numerator:,} trained of "
+        f"{rate.denominator:,} present = {rate.value}% (kpis and the hand-written query agree)"
+    )
 
     kpis_ms = best_ms(lambda: kpis.completion_rate(module, DAY), runs)
     with_lookup_ms = best_ms(lambda: kpis.completion_rate(Module.objects.get(code=MEASURED), DAY), runs)
     hand_ms = best_ms(lambda: hand_sql(module, DAY), runs)
-    breakdown_ms = {by: best_ms(functools.partial(kpis.breakdown, module, DAY, by), slow_runs) for by in kpis.BREAKDOWNS}
+    breakdown_ms = {
+        by: best_ms(functools.partial(kpis.breakdown, module, DAY, by), slow_runs) for by in kpis.BREAKDOWNS
+    }
     trend = kpis.monthly_trend(module, DAY, 24)
     trend_ms = best_ms(lambda: kpis.monthly_trend(module, DAY, 24), slow_runs)
     everything = kpis.module_rates(DAY)
@@ -347,23 +392,34 @@ def run(size: str, context: Context) -> None:
     on_pg = context.vendor == "postgresql"
     print(f"  best of {runs} runs (breakdowns, trend, all modules: best of {slow_runs}):")
     print(f"  (a) kpis.completion_rate             {kpis_ms:8.1f} ms   (target < 300 ms)  {verdict(kpis_ms < 300)}")
-    print(f"      the same, module looked up first {with_lookup_ms:8.1f} ms   (Module.objects.get(code=...), as the "
-          f"API does)")
-    print(f"  (b) hand-written SQL, same number    {hand_ms:8.1f} ms   kpis / hand = {ratio:.2f}x (target ≤ 2x)  "
-          f"{verdict(ratio <= 2)}")
+    print(
+        f"      the same, module looked up first {with_lookup_ms:8.1f} ms   (Module.objects.get(code=...), as the "
+        f"API does)"
+    )
+    print(
+        f"  (b) hand-written SQL, same number    {hand_ms:8.1f} ms   kpis / hand = {ratio:.2f}x (target ≤ 2x)  "
+        f"{verdict(ratio <= 2)}"
+    )
     for by in kpis.BREAKDOWNS:
         n_rows = len(kpis.breakdown(module, DAY, by))
         print(f"  (c) breakdown by {by:<11} {n_rows:>3} rows {breakdown_ms[by]:8.1f} ms")
     print(f"      all four breakdowns              {sum(breakdown_ms.values()):8.1f} ms")
-    print(f"      monthly_trend, 24 months         {trend_ms:8.1f} ms   ({len(trend)} rates, "
-          f"{trend[0].value}% at {trend[0].day:%d/%m/%Y} → {trend[-1].value}% at {trend[-1].day:%d/%m/%Y})")
-    print(f"      module_rates, all {len(everything)} modules      {all_modules_ms:8.1f} ms   ("
-          + ", ".join(f"{m.code} {r.value}%" for m, r in everything) + ")")
+    print(
+        f"      monthly_trend, 24 months         {trend_ms:8.1f} ms   ({len(trend)} rates, "
+        f"{trend[0].value}% at {trend[0].day:%d/%m/%Y} → {trend[-1].value}% at {trend[-1].day:%d/%m/%Y})"
+    )
+    print(
+        f"      module_rates, all {len(everything)} modules      {all_modules_ms:8.1f} ms   ("
+        + ", ".join(f"{m.code} {r.value}%" for m, r in everything)
+        + ")"
+    )
     if not on_pg:
         print("  (the targets are for PostgreSQL; on SQLite they are printed for comparison)")
     if size != "full":
         print("  (the targets are for --size full: at this size the fixed costs of a query dominate)")
-    print(f"  (d) plan of the kpis query ({'EXPLAIN ANALYZE' if on_pg else 'EXPLAIN QUERY PLAN'})"
-          + (": its times include EXPLAIN ANALYZE's own per-row timing, so they exceed (a)'s" if on_pg else ":"))
+    print(
+        f"  (d) plan of the kpis query ({'EXPLAIN ANALYZE' if on_pg else 'EXPLAIN QUERY PLAN'})"
+        + (": its times include EXPLAIN ANALYZE's own per-row timing, so they exceed (a)'s" if on_pg else ":")
+    )
     for line in explain(module, DAY, context.vendor).splitlines():
         print(f"    {line}")

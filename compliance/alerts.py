@@ -8,6 +8,7 @@
 Thresholds are settings (VIGIE_ALERT_THRESHOLDS, notifications/thresholds.py); the lists below are the
 defaults.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,17 +55,21 @@ class CoiAnalysisOverdue(DayRule):
     def records(self, now: dt.datetime):
         from .models import ConflictOfInterestCase
 
-        return ConflictOfInterestCase.objects.awaiting_qualification().filter(analysis_due_on__isnull=False).order_by("pk")
+        return (
+            ConflictOfInterestCase.objects.awaiting_qualification().filter(analysis_due_on__isnull=False).order_by("pk")
+        )
 
     def describe(self, records) -> Iterable[Item]:
         for case in records.select_related("handler"):
             day = format_date(case.analysis_due_on)
             yield Item(
-                object_id=case.pk, label=case.reference, due_at=_start_of(case.analysis_due_on),
-                title=_("Conflict-of-interest case %(reference)s: analysis due on %(day)s, not qualified yet") % {
-                    "reference": case.reference, "day": day},
-                explanation=_("Reported on %(reported)s; the analysis period ends on %(day)s.") % {
-                    "reported": format_date(case.reported_on), "day": day},
+                object_id=case.pk,
+                label=case.reference,
+                due_at=_start_of(case.analysis_due_on),
+                title=_("Conflict-of-interest case %(reference)s: analysis due on %(day)s, not qualified yet")
+                % {"reference": case.reference, "day": day},
+                explanation=_("Reported on %(reported)s; the analysis period ends on %(day)s.")
+                % {"reported": format_date(case.reported_on), "day": day},
                 admin_path=reverse("admin:compliance_conflictofinterestcase_change", args=[case.pk]),
                 recipients=_email(case.handler),
             )
@@ -93,8 +98,10 @@ class ActionItemDue(DayRule):
             on = action.case.reference if action.case_id else str(action.risk)
             owner = (action.owner.get_full_name() or action.owner.get_username()) if action.owner else action.owner_name
             yield Item(
-                object_id=action.pk, label=action.title, due_at=_start_of(action.due_on),
-                title=_("Action \"%(title)s\" (%(on)s): due on %(day)s") % {"title": action.title, "on": on, "day": day},
+                object_id=action.pk,
+                label=action.title,
+                due_at=_start_of(action.due_on),
+                title=_('Action "%(title)s" (%(on)s): due on %(day)s') % {"title": action.title, "on": on, "day": day},
                 explanation=_("Due date of the action plan; owner: %(owner)s.") % {"owner": owner or "–"},
                 admin_path=reverse("admin:compliance_actionitem_change", args=[action.pk]),
                 recipients=_email(action.owner),

@@ -1,4 +1,5 @@
 """Conflict-of-interest cases, action plans and the Sapin II risk maps."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,4 +1,5 @@
 """Choices of the compliance app and the allowed transitions of the conflict-of-interest workflow."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

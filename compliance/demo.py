@@ -12,6 +12,7 @@ reference DPEF's 2023 figures (2022 in brackets):
 
 Seeded and idempotent: what exists (by reference, code or version) is left as it is.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,21 +37,36 @@ from .services import cases as case_services, riskmaps as map_services
 
 SEED = 17
 MACRO_PROCESSES = (
-    ("MP01", "Collecte de la PEEC"), ("MP02", "Prêts accession"), ("MP03", "Prêts travaux"),
-    ("MP04", "Aides Mobili-Jeune et mobilité"), ("MP05", "Garantie Visale"), ("MP06", "Attribution de logements"),
-    ("MP07", "Financement des bailleurs sociaux"), ("MP08", "Recouvrement"), ("MP09", "Achats et sous-traitance"),
-    ("MP10", "Ressources humaines"), ("MP11", "Partenariats et mécénat"), ("MP12", "Relations institutionnelles"),
-    ("MP13", "Gestion immobilière"), ("MP14", "Comptabilité et trésorerie"), ("MP15", "Systèmes d'information"),
-    ("MP16", "Communication"), ("MP17", "Contrôle interne et conformité"),
+    ("MP01", "Collecte de la PEEC"),
+    ("MP02", "Prêts accession"),
+    ("MP03", "Prêts travaux"),
+    ("MP04", "Aides Mobili-Jeune et mobilité"),
+    ("MP05", "Garantie Visale"),
+    ("MP06", "Attribution de logements"),
+    ("MP07", "Financement des bailleurs sociaux"),
+    ("MP08", "Recouvrement"),
+    ("MP09", "Achats et sous-traitance"),
+    ("MP10", "Ressources humaines"),
+    ("MP11", "Partenariats et mécénat"),
+    ("MP12", "Relations institutionnelles"),
+    ("MP13", "Gestion immobilière"),
+    ("MP14", "Comptabilité et trésorerie"),
+    ("MP15", "Systèmes d'information"),
+    ("MP16", "Communication"),
+    ("MP17", "Contrôle interne et conformité"),
 )
 SCENARIOS = {
     RiskMapKind.CONFLICT_OF_INTEREST: (
-        "Instruction d'un dossier d'un proche", "Choix d'un prestataire lié à un collaborateur",
-        "Cumul d'un mandat externe avec une décision interne", "Avantage accordé à un partenaire familial",
+        "Instruction d'un dossier d'un proche",
+        "Choix d'un prestataire lié à un collaborateur",
+        "Cumul d'un mandat externe avec une décision interne",
+        "Avantage accordé à un partenaire familial",
     ),
     RiskMapKind.CORRUPTION: (
-        "Sollicitation d'un avantage pour accélérer un dossier", "Cadeau ou invitation excessive d'un fournisseur",
-        "Paiement de facilitation à un intermédiaire", "Trafic d'influence auprès d'un élu",
+        "Sollicitation d'un avantage pour accélérer un dossier",
+        "Cadeau ou invitation excessive d'un fournisseur",
+        "Paiement de facilitation à un intermédiaire",
+        "Trafic d'influence auprès d'un élu",
     ),
 }
 # kind → (risks, approved on, interviews (business, support))
@@ -86,19 +102,28 @@ def load_maps(rng: random.Random, actor, processes) -> int:
             effectiveness = rng.choice(ControlEffectiveness.values)
             relief = {"none": 0, "weak": 0, "adequate": 1, "strong": 2}[effectiveness]
             map_services.risk_add(
-                actor=actor, risk_map=risk_map, code=f"{prefix}-{number:03d}",
+                actor=actor,
+                risk_map=risk_map,
+                code=f"{prefix}-{number:03d}",
                 title=f"{rng.choice(SCENARIOS[kind])} ({processes[kind][code].name})",
-                macro_process=processes[kind][code], gross_likelihood=gross_l, gross_impact=gross_i,
-                net_likelihood=max(1, gross_l - relief), net_impact=gross_i, control_effectiveness=effectiveness,
+                macro_process=processes[kind][code],
+                gross_likelihood=gross_l,
+                gross_impact=gross_i,
+                net_likelihood=max(1, gross_l - relief),
+                net_impact=gross_i,
+                control_effectiveness=effectiveness,
                 existing_controls="Double regard, délégations de pouvoirs, déclaration d'intérêts" if relief else "",
                 owner="Direction de la conformité",
             )
         for function_type, total in ((FunctionType.BUSINESS, business), (FunctionType.SUPPORT, support)):
             for n in range(total):
                 map_services.risk_interview_record(
-                    actor=actor, risk_map=risk_map, held_on=approved_on - dt.timedelta(days=120 - n),
+                    actor=actor,
+                    risk_map=risk_map,
+                    held_on=approved_on - dt.timedelta(days=120 - n),
                     function=f"{'Direction métier' if function_type == FunctionType.BUSINESS else 'Fonction support'} {n + 1}",
-                    function_type=function_type, macro_process=processes[kind][rng.choice(codes)],
+                    function_type=function_type,
+                    macro_process=processes[kind][rng.choice(codes)],
                 )
         map_services.risk_map_approve(actor=actor, risk_map=risk_map, approved_on=approved_on)
         created += 1
@@ -110,15 +135,20 @@ def load_maps(rng: random.Random, actor, processes) -> int:
 #: Per year, the qualification and measures of each case (None: still being analysed).
 CASES: dict[int | str, Sequence[tuple[str | None, tuple[str, ...]]]] = {
     2022: (
-        [(Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED,)), (Qualification.CONFIRMED, (MeasureKind.SANCTION, MeasureKind.ACTION_PLAN))]
+        [
+            (Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED,)),
+            (Qualification.CONFIRMED, (MeasureKind.SANCTION, MeasureKind.ACTION_PLAN)),
+        ]
         + [(Qualification.POTENTIAL, (MeasureKind.ACTION_PLAN,))] * 8
         + [(Qualification.POTENTIAL, (MeasureKind.REFERRAL,))]
         + [(Qualification.UNFOUNDED, ())] * 11
     ),
     2023: (
-        [(Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED, MeasureKind.ACTION_PLAN)),
-         (Qualification.CONFIRMED, (MeasureKind.SANCTION,)),
-         (Qualification.CONFIRMED, (MeasureKind.ACTION_PLAN,))]
+        [
+            (Qualification.CONFIRMED, (MeasureKind.DOSSIER_REFUSED, MeasureKind.ACTION_PLAN)),
+            (Qualification.CONFIRMED, (MeasureKind.SANCTION,)),
+            (Qualification.CONFIRMED, (MeasureKind.ACTION_PLAN,)),
+        ]
         + [(Qualification.POTENTIAL, (MeasureKind.ACTION_PLAN,))] * 7
         + [(Qualification.POTENTIAL, (MeasureKind.REFERRAL,))]
         + [(Qualification.UNFOUNDED, ())] * 7
@@ -145,10 +175,14 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:
             if reference in existing:
                 continue
             case = case_services.coi_case_create(
-                actor=actor, reference=reference, reported_on=reported_on,
-                source=rng.choice(CaseSource.values), entity=rng.choice(entities) if entities else None,
+                actor=actor,
+                reference=reference,
+                reported_on=reported_on,
+                source=rng.choice(CaseSource.values),
+                entity=rng.choice(entities) if entities else None,
                 macro_process=processes[RiskMapKind.CONFLICT_OF_INTEREST][rng.choice(codes)],
-                dossier_type=rng.choice(DossierType.values), dossier_reference=f"DOS-{rng.randint(10000, 99999)}",
+                dossier_type=rng.choice(DossierType.values),
+                dossier_reference=f"DOS-{rng.randint(10000, 99999)}",
                 persons_concerned=[rng.choice(staff)] if staff else (),
                 description="Lien familial ou d'intérêt signalé entre un collaborateur et le bénéficiaire d'un dossier.",
             )
@@ -157,15 +191,28 @@ def load_cases(rng: random.Random, actor, processes, today: dt.date) -> int:
                 continue
             case_services.coi_case_start_analysis(actor=actor, case=case)
             qualified_on = reported_on + dt.timedelta(days=rng.randint(10, 50))
-            case_services.coi_case_qualify(actor=actor, case=case, qualification=qualification,
-                                           qualified_on=qualified_on, analysis="Analyse des liens et du dossier.")
+            case_services.coi_case_qualify(
+                actor=actor,
+                case=case,
+                qualification=qualification,
+                qualified_on=qualified_on,
+                analysis="Analyse des liens et du dossier.",
+            )
             for kind in measures:
-                case_services.coi_case_add_measure(actor=actor, case=case, kind=kind, decided_on=qualified_on,
-                                                   description="Mesure décidée par le comité de déontologie.")
+                case_services.coi_case_add_measure(
+                    actor=actor,
+                    case=case,
+                    kind=kind,
+                    decided_on=qualified_on,
+                    description="Mesure décidée par le comité de déontologie.",
+                )
                 if kind == MeasureKind.ACTION_PLAN:
                     case_services.action_item_create(
-                        actor=actor, case=case, title="Retirer le collaborateur de l'instruction du dossier",
-                        due_on=qualified_on + dt.timedelta(days=30), owner_name="Responsable hiérarchique",
+                        actor=actor,
+                        case=case,
+                        title="Retirer le collaborateur de l'instruction du dossier",
+                        due_on=qualified_on + dt.timedelta(days=30),
+                        owner_name="Responsable hiérarchique",
                     )
             case_services.coi_case_close(actor=actor, case=case, closed_on=qualified_on + dt.timedelta(days=5))
     return created

@@ -4,6 +4,7 @@ Headers are written in French whatever the user's language, as fixed text rather
 workbook is the company's document for the AFA, the auditors and the board, and its layout must not
 depend on the state of a catalogue.
 """
+
 from __future__ import annotations
 
 from django.utils import translation
@@ -34,28 +35,59 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
         sheet = workbook.active
         sheet.title = "Risques"
         headers = [
-            "Rang", "Code", "Intitulé", "Macro-processus", "Scénario", "Probabilité brute",
-            "Impact brut", "Score brut", "Dispositifs de maîtrise existants", "Efficacité des contrôles",
-            "Probabilité nette", "Impact net", "Score net", "Responsable",
+            "Rang",
+            "Code",
+            "Intitulé",
+            "Macro-processus",
+            "Scénario",
+            "Probabilité brute",
+            "Impact brut",
+            "Score brut",
+            "Dispositifs de maîtrise existants",
+            "Efficacité des contrôles",
+            "Probabilité nette",
+            "Impact net",
+            "Score net",
+            "Responsable",
         ]
         sheet.append(headers)
         for rank, risk in enumerate(risks, start=1):
-            sheet.append([
-                rank, risk.code, risk.title, str(risk.macro_process), risk.scenario, risk.gross_likelihood,
-                risk.gross_impact, risk.gross_score, risk.existing_controls, risk.get_control_effectiveness_display(),
-                risk.net_likelihood, risk.net_impact, risk.net_score, risk.owner,
-            ])
+            sheet.append(
+                [
+                    rank,
+                    risk.code,
+                    risk.title,
+                    str(risk.macro_process),
+                    risk.scenario,
+                    risk.gross_likelihood,
+                    risk.gross_impact,
+                    risk.gross_score,
+                    risk.existing_controls,
+                    risk.get_control_effectiveness_display(),
+                    risk.net_likelihood,
+                    risk.net_impact,
+                    risk.net_score,
+                    risk.owner,
+                ]
+            )
         for row, risk in enumerate(risks, start=2):
             for column, value in ((8, risk.gross_score), (13, risk.net_score)):
-                sheet.cell(row=row, column=column).fill = PatternFill("solid", fgColor=FILLS[band(value, scales=scales)])
+                sheet.cell(row=row, column=column).fill = PatternFill(
+                    "solid", fgColor=FILLS[band(value, scales=scales)]
+                )
         for column in range(1, len(headers) + 1):
             sheet.cell(row=1, column=column).font = bold
             sheet.column_dimensions[get_column_letter(column)].width = 40 if column in (3, 5, 9) else 16
         sheet.freeze_panes = "A2"
 
         heat = workbook.create_sheet("Cartographie")
-        heat.append([str(risk_map), "Approuvée le",
-                     risk_map.approved_on.strftime("%d/%m/%Y") if risk_map.approved_on else "non approuvée"])
+        heat.append(
+            [
+                str(risk_map),
+                "Approuvée le",
+                risk_map.approved_on.strftime("%d/%m/%Y") if risk_map.approved_on else "non approuvée",
+            ]
+        )
         row = 3
         for title, pairs in (
             ("Risque brut", [(r.gross_likelihood, r.gross_impact) for r in risks]),
@@ -64,13 +96,17 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
             row = _write_grid(heat, row, title, grid(pairs, scales=scales), PatternFill, bold, Alignment) + 2
 
         sheet_interviews = workbook.create_sheet("Entretiens")
-        sheet_interviews.append(["Date", "Fonction interrogée", "Type de fonction", "Macro-processus",
-                                 "Notes"])
+        sheet_interviews.append(["Date", "Fonction interrogée", "Type de fonction", "Macro-processus", "Notes"])
         for interview in interviews:
-            sheet_interviews.append([
-                interview.held_on, interview.function, interview.get_function_type_display(),
-                str(interview.macro_process) if interview.macro_process else "", interview.notes,
-            ])
+            sheet_interviews.append(
+                [
+                    interview.held_on,
+                    interview.function,
+                    interview.get_function_type_display(),
+                    str(interview.macro_process) if interview.macro_process else "",
+                    interview.notes,
+                ]
+            )
             sheet_interviews.cell(row=sheet_interviews.max_row, column=1).number_format = "DD/MM/YYYY"
         for column in range(1, 6):
             sheet_interviews.cell(row=1, column=column).font = bold
@@ -79,7 +115,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     return workbook_bytes(workbook)
 
 
-def _write_grid(sheet, row: int, title: str, heat: Grid, fill_class, bold, alignment_class) -> int:  # noqa: ANN001
+def _write_grid(sheet, row: int, title: str, heat: Grid, fill_class, bold, alignment_class) -> int:
     """One grid: likelihood down the side (highest first), impact along the bottom; returns the last row."""
     sheet.cell(row=row, column=1, value=f"{title} ({'total'} : {heat.total})").font = bold
     row += 1

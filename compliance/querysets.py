@@ -1,4 +1,5 @@
 """Chainable reads of the compliance app, shared by the admin, the API, the alerts and the indicators."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -18,6 +18,7 @@ retention anonymises an employee, the cases not anonymised yet that name them fi
 (a copy, `COPIES`): the reporter's identity into `reporter_name`, those of the employees concerned into
 `persons_concerned_identities`, both shown to compliance officers only, both erased with the case.
 """
+
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
@@ -44,8 +45,12 @@ CASE_FIELDS = {
 }
 CASE_RELATED = (
     Related("compliance.casemeasure", "case", {"description": REDACT}),
-    Related("compliance.actionitem", "case", {"title": REDACT, "owner_name": "", "evidence": REDACT},
-            files=("evidence_file",)),
+    Related(
+        "compliance.actionitem",
+        "case",
+        {"title": REDACT, "owner_name": "", "evidence": REDACT},
+        files=("evidence_file",),
+    ),
 )
 
 
@@ -75,8 +80,10 @@ POLICIES = (
         start_label=_("closure"),
         only=Q(status=CaseStatus.CLOSED) & _with_proceedings(),
         default=Period(years=6),
-        basis=("CNIL référentiel alertes professionnelles (délibération 2023-064): until the end of the "
-               "proceedings; six years = limitation of a délit (code de procédure pénale art. 8)"),
+        basis=(
+            "CNIL référentiel alertes professionnelles (délibération 2023-064): until the end of the "
+            "proceedings; six years = limitation of a délit (code de procédure pénale art. 8)"
+        ),
         fields=CASE_FIELDS,
         m2m=("persons_concerned",),
         related=CASE_RELATED,
@@ -89,6 +96,10 @@ def _keep_identities(employees, *, actor, reason):
 
 
 COPIES = (
-    Copy("organization.employee", into="compliance.conflictofinterestcase", keep=_keep_identities,
-         reason="a case not anonymised yet keeps the identity of its reporter and of the employees concerned"),
+    Copy(
+        "organization.employee",
+        into="compliance.conflictofinterestcase",
+        keep=_keep_identities,
+        reason="a case not anonymised yet keeps the identity of its reporter and of the employees concerned",
+    ),
 )

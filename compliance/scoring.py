@@ -3,6 +3,7 @@
 Pure functions, no ORM: the scales come in as an argument (`scales_from_settings()` reads the settings
 VIGIE_RISK_LIKELIHOOD_MAX and VIGIE_RISK_IMPACT_MAX), so they are tested without a database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,7 +13,15 @@ from typing import Protocol, TypeVar
 from django.utils.translation import gettext as _
 
 __all__ = [
-    "Cell", "Grid", "OutOfScale", "Scales", "band", "grid", "ranked", "scales_from_settings", "score",
+    "Cell",
+    "Grid",
+    "OutOfScale",
+    "Scales",
+    "band",
+    "grid",
+    "ranked",
+    "scales_from_settings",
+    "score",
 ]
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -46,8 +55,11 @@ class OutOfScale(ValueError):
     def __init__(self, axis: str, value: object, maximum: int) -> None:
         self.axis, self.value, self.maximum = axis, value, maximum
         # Two whole sentences, not one with the axis spliced in: translations differ ("un impact", "une probabilité").
-        message = (_("A likelihood of %(value)s is outside the likelihood scale (1 to %(maximum)d).") if axis == "likelihood"
-                   else _("An impact of %(value)s is outside the impact scale (1 to %(maximum)d)."))
+        message = (
+            _("A likelihood of %(value)s is outside the likelihood scale (1 to %(maximum)d).")
+            if axis == "likelihood"
+            else _("An impact of %(value)s is outside the impact scale (1 to %(maximum)d).")
+        )
         super().__init__(message % {"value": value, "maximum": maximum})
 
 

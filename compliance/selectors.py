@@ -1,4 +1,5 @@
 """Reads behind the compliance indicators (docs/rules.md, "Indicator methods"); each returns a core Figure."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Vigie project configuration: settings, URLs and the Celery application."""
+
 from .dotenv import read_dotenv
 
 # Before anything reads the environment (the Celery app below picks the settings module).

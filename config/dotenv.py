@@ -8,6 +8,7 @@ around an unquoted value are trimmed, `${VAR}` is expanded), so a password holdi
 inside and outside Docker. Variables already set in the environment win over the file. The test
 settings never read it: a developer's `.env` must not point the test suite at a real database.
 """
+
 from __future__ import annotations
 
 import os

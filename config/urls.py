@@ -1,4 +1,5 @@
 """Vigie's URLs: the admin, the API with its OpenAPI schema, and the health check."""
+
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path

@@ -5,6 +5,7 @@ development settings). A gunicorn started without `DJANGO_SETTINGS_MODULE=config
 (in the environment or in `.env`, read by the `config` package) would otherwise serve the development
 settings (DEBUG, SQLite under the checkout, mail to files): it refuses to start instead.
 """
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application

@@ -1,4 +1,5 @@
 """Admin of the import runs (read-only, they are an audit trail) and the "Import a file" page."""
+
 from __future__ import annotations
 
 import logging
@@ -87,8 +88,18 @@ class ImportUploadForm(forms.Form):
 @admin.register(ImportRun)
 class ImportRunAdmin(ImportRunAdminBase):
     list_display = [
-        "started_at", "kind", "file_name", "user", "status_badge", "dry_run",
-        "rows_read", "created", "updated", "unchanged", "rejected", "rejects_link",
+        "started_at",
+        "kind",
+        "file_name",
+        "user",
+        "status_badge",
+        "dry_run",
+        "rows_read",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "rejects_link",
     ]
     list_filter = [KindFilter, "status", "dry_run", "started_at"]
     list_select_related = ["user"]
@@ -96,10 +107,17 @@ class ImportRunAdmin(ImportRunAdminBase):
     show_full_result_count = False
     change_list_template = "admin/core/importrun/change_list.html"
     fields = [
-        ("kind", "status_badge"), ("file_name", "size"), "sha256", ("user", "dry_run", "strict"),
+        ("kind", "status_badge"),
+        ("file_name", "size"),
+        "sha256",
+        ("user", "dry_run", "strict"),
         ("started_at", "finished_at"),
         ("rows_read", "created", "updated", "unchanged", "rejected", "blank_lines"),
-        ("last_line_committed", "batches_committed"), "message", "unknown_columns", "rejects_link", "details",
+        ("last_line_committed", "batches_committed"),
+        "message",
+        "unknown_columns",
+        "rejects_link",
+        "details",
         ("host", "pid", "heartbeat_at"),
     ]
     readonly_fields = [name for item in fields for name in (item if isinstance(item, (tuple, list)) else (item,))]
@@ -133,8 +151,11 @@ class ImportRunAdmin(ImportRunAdminBase):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="core_importrun_upload"),
-            path("<path:object_id>/rejects/", self.admin_site.admin_view(self.rejects_view),
-                 name="core_importrun_rejects"),
+            path(
+                "<path:object_id>/rejects/",
+                self.admin_site.admin_view(self.rejects_view),
+                name="core_importrun_rejects",
+            ),
             *super().get_urls(),
         ]
 
@@ -143,8 +164,9 @@ class ImportRunAdmin(ImportRunAdminBase):
         extra_context = {**(extra_context or {}), "can_import": bool(importable_kinds(request.user))}
         return super().changelist_view(request, extra_context)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         self._mark_interrupted()
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -166,7 +188,9 @@ class ImportRunAdmin(ImportRunAdminBase):
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         return FileResponse(
-            run.rejects_file.open("rb"), as_attachment=True, filename=Path(run.rejects_file.name or "").name,
+            run.rejects_file.open("rb"),
+            as_attachment=True,
+            filename=Path(run.rejects_file.name or "").name,
             content_type="text/csv; charset=utf-8",
         )
 
@@ -183,8 +207,9 @@ class ImportRunAdmin(ImportRunAdminBase):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                report = import_upload(data["kind"], data["file"], user=request.user, dry_run=data["dry_run"],
-                                       strict=data["strict"])
+                report = import_upload(
+                    data["kind"], data["file"], user=request.user, dry_run=data["dry_run"], strict=data["strict"]
+                )
             except Exception:  # the run is marked failed: tell the person, keep the trace in the log
                 logger.exception("import upload failed")
                 messages.error(request, gettext("The import failed unexpectedly; the error is in the server log."))
@@ -213,10 +238,15 @@ class ImportRunAdmin(ImportRunAdminBase):
             level = messages.ERROR
         messages.add_message(request, level, " — ".join(line.strip() for line in lines))
         for reject in report.rejects[:MESSAGE_REJECTS]:
-            messages.warning(request, gettext("line %(line)d: %(reason)s") % {"line": reject.line, "reason": reject.reason})
+            messages.warning(
+                request, gettext("line %(line)d: %(reason)s") % {"line": reject.line, "reason": reject.reason}
+            )
         if run.rejected > MESSAGE_REJECTS:
-            messages.warning(request, gettext("… and %(count)d more: download the rejected rows below.")
-                             % {"count": run.rejected - MESSAGE_REJECTS})
+            messages.warning(
+                request,
+                gettext("… and %(count)d more: download the rejected rows below.")
+                % {"count": run.rejected - MESSAGE_REJECTS},
+            )
 
 
 # The retention runs' admin (personal-data retention) lives in its own module.

@@ -9,6 +9,7 @@ transitions gets their buttons on the change page, each with its small form, fro
 `TransitionButtonsMixin` (admin/vigie/change_form_with_transitions.html and
 admin/vigie/transition_form.html).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -122,8 +123,14 @@ def form_action(
     if applying and form.is_valid():
         if refusal is None:
             refusal = naming_the_row({name: field.label or name for name, field in form.fields.items()})
-        apply_to_each(modeladmin, request, objects, lambda obj: apply(obj, **form.cleaned_data),
-                      done_message=done_message, refusal=refusal)
+        apply_to_each(
+            modeladmin,
+            request,
+            objects,
+            lambda obj: apply(obj, **form.cleaned_data),
+            done_message=done_message,
+            refusal=refusal,
+        )
         return None  # back to the changelist, with its filters
     opts = modeladmin.model._meta
     context = {
@@ -135,16 +142,21 @@ def form_action(
         "action": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "opts": opts,
-        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
-                              current_app=modeladmin.admin_site.name),
+        "cancel_url": reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=modeladmin.admin_site.name
+        ),
         "media": modeladmin.media + form.media,
     }
     # A model may have its own page, as for Django's delete confirmation.
-    templates = [template] if template else [
-        f"admin/{opts.app_label}/{opts.model_name}/action_form.html",
-        f"admin/{opts.app_label}/action_form.html",
-        "admin/vigie/action_form.html",
-    ]
+    templates = (
+        [template]
+        if template
+        else [
+            f"admin/{opts.app_label}/{opts.model_name}/action_form.html",
+            f"admin/{opts.app_label}/action_form.html",
+            "admin/vigie/action_form.html",
+        ]
+    )
     return TemplateResponse(request, templates, context)
 
 
@@ -166,8 +178,9 @@ def form_view(
     form's fields and in an error message, and shows the form again.
     """
     opts = modeladmin.model._meta
-    change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk],
-                         current_app=modeladmin.admin_site.name)
+    change_url = reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk], current_app=modeladmin.admin_site.name
+    )
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -259,20 +272,28 @@ class TransitionButtonsMixin(AdminMixinBase):
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/do/<slug:action>/", self.admin_site.admin_view(self.transition_view),
-                 name="{}_{}_transition".format(*info)),
+            path(
+                "<path:object_id>/do/<slug:action>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="{}_{}_transition".format(*info),
+            ),
             *super().get_urls(),
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_change_permission(request, obj):
             extra_context["transition_links"] = [
-                (self.transitions[name][2],
-                 reverse(self._transition_url_name("transition"),
-                         args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name]))
+                (
+                    self.transitions[name][2],
+                    reverse(
+                        self._transition_url_name("transition"),
+                        args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name],
+                    ),
+                )
                 for name in self.allowed_actions(obj)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
@@ -287,21 +308,30 @@ class TransitionButtonsMixin(AdminMixinBase):
             raise PermissionDenied
         form_class, service, title, done = self.transitions[action]
         if request.method != "POST" and action not in self.allowed_actions(obj):
-            messages.error(request, str(self.transition_not_possible)
-                           % {"action": title, "status": obj.get_status_display()})
+            messages.error(
+                request, str(self.transition_not_possible) % {"action": title, "status": obj.get_status_display()}
+            )
             return HttpResponseRedirect(reverse(self._transition_url_name("change"), args=[obj.pk]))
 
         def apply(**data: Any) -> None:
             self.apply_transition(request, obj, service, data)
 
         return form_view(
-            self, request, obj, form_class=form_class, title=str(title), apply=apply,
-            done_message=done, initial=self.transition_initial(action), template=self.transition_template,
+            self,
+            request,
+            obj,
+            form_class=form_class,
+            title=str(title),
+            apply=apply,
+            done_message=done,
+            initial=self.transition_initial(action),
+            template=self.transition_template,
             extra_context=self.transition_context(obj),
         )
 
-    def apply_transition(self, request: HttpRequest, obj: Any, service: Callable[..., Any],
-                         data: dict[str, Any]) -> None:
+    def apply_transition(
+        self, request: HttpRequest, obj: Any, service: Callable[..., Any], data: dict[str, Any]
+    ) -> None:
         """Call the action's service with the form's cleaned data."""
         raise NotImplementedError
 

@@ -2,6 +2,7 @@
 
 A module of its own: INSTALLED_APPS imports it before the models are ready.
 """
+
 from django.contrib.admin.apps import AdminConfig
 
 

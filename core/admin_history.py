@@ -7,6 +7,7 @@ from CoreConfig.ready(), for every SimpleHistoryAdmin of the project:
 - a POST is refused (403) unless the user may change the record and its admin allows reverting;
 - the page shows every field read-only for such a user (no field to type in).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,13 @@ _history_form_view = SimpleHistoryAdmin.history_form_view
 _render_history_view = SimpleHistoryAdmin.render_history_view
 
 
-def _history_form_view_guarded(self: SimpleHistoryAdmin, request: HttpRequest, object_id: str, version_id: str,
-                               extra_context: dict[str, Any] | None = None) -> HttpResponse:
+def _history_form_view_guarded(
+    self: SimpleHistoryAdmin,
+    request: HttpRequest,
+    object_id: str,
+    version_id: str,
+    extra_context: dict[str, Any] | None = None,
+) -> HttpResponse:
     if request.method == "POST":
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_change_permission(request, obj) or self.revert_disabled(request, obj):
@@ -31,14 +37,16 @@ def _history_form_view_guarded(self: SimpleHistoryAdmin, request: HttpRequest, o
     return _history_form_view(self, request, object_id, version_id, extra_context)
 
 
-def _render_history_view_read_only(self: SimpleHistoryAdmin, request: HttpRequest, template: str,
-                                   context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+def _render_history_view_read_only(
+    self: SimpleHistoryAdmin, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any
+) -> HttpResponse:
     if "adminform" in context and (context.get("revert_disabled") or not context.get("has_change_permission")):
         adminform = context["adminform"]
         # A form without fields on the past version: every field of the page is shown as read-only text.
         form = forms.modelform_factory(self.model, fields=[])(instance=adminform.form.instance)
-        context["adminform"] = helpers.AdminForm(form, adminform.fieldsets, {}, flatten_fieldsets(adminform.fieldsets),
-                                                 model_admin=self)
+        context["adminform"] = helpers.AdminForm(
+            form, adminform.fieldsets, {}, flatten_fieldsets(adminform.fieldsets), model_admin=self
+        )
     return _render_history_view(self, request, template, context, **kwargs)
 
 

@@ -13,6 +13,7 @@ wraps each one): lookups, search fields, sortable columns and sidebar filters, a
   overflows on it) or a NUL character (PostgreSQL refuses it in text) is refused on every database alike.
   The date hierarchy's year, month and day are checked before Django adds a year or a month to them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,14 +39,19 @@ _HIERARCHY = {"year": (MIN_YEAR, MAX_YEAR), "month": (1, 12), "day": (1, 31)}
 
 def crossed_models(model: type[Model], lookup: str) -> list[type[Model]]:
     """The models a list lookup (`persons_concerned__last_name`, `coi_cases__isnull`) goes through."""
-    return [field.related_model for _holder, field in lookup_fields(model, lookup)
-            if field.is_relation and field.related_model is not None]
+    return [
+        field.related_model
+        for _holder, field in lookup_fields(model, lookup)
+        if field.is_relation and field.related_model is not None
+    ]
 
 
 def hidden_lookup(user: Any, model: type[Model], lookup: str) -> bool:
     """Whether `lookup` (from `model`) would tell `user` about records or fields they may not see."""
-    return (any(not can_view(user, crossed) for crossed in crossed_models(model, lookup))
-            or hidden_field(user, model, lookup) is not None)
+    return (
+        any(not can_view(user, crossed) for crossed in crossed_models(model, lookup))
+        or hidden_field(user, model, lookup) is not None
+    )
 
 
 def column_ordering(model_admin: Any, column: Any) -> Any:
@@ -125,8 +131,11 @@ class VisibleLookupsMixin(AdminMixinBase):
         return super().lookup_allowed(lookup, value, request)
 
     def get_search_fields(self, request: HttpRequest) -> list:
-        return [name for name in super().get_search_fields(request)
-                if not hidden_lookup(request.user, self.model, name.lstrip("^=@"))]
+        return [
+            name
+            for name in super().get_search_fields(request)
+            if not hidden_lookup(request.user, self.model, name.lstrip("^=@"))
+        ]
 
     def get_list_filter(self, request: HttpRequest) -> list:
         kept = []

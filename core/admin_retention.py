@@ -2,6 +2,7 @@
 to add runs (compliance officers, the DPO, training managers) may preview what is due, as a dry run.
 Everywhere a run shows (list, page, preview message), a reader sees the counts and references of the
 record types they may view only, and a total of those (`retention.as_seen_by`)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,15 @@ class RetentionRunAdmin(RetentionRunAdminBase):
     show_full_result_count = False
     date_hierarchy = "started_at"
     change_list_template = "admin/core/retentionrun/change_list.html"
-    fields = [("reference_day", "dry_run", "status_badge"), ("started_at", "finished_at"), ("trigger", "user"),
-              "anonymised", "report_table", "report_text", "message"]
+    fields = [
+        ("reference_day", "dry_run", "status_badge"),
+        ("started_at", "finished_at"),
+        ("trigger", "user"),
+        "anonymised",
+        "report_table",
+        "report_text",
+        "message",
+    ]
     readonly_fields = [name for item in fields for name in (item if isinstance(item, (tuple, list)) else (item,))]
 
     # An audit trail: runs are made by the task, the command or a preview, never typed in, changed or deleted.
@@ -87,22 +95,34 @@ class RetentionRunAdmin(RetentionRunAdminBase):
             return "–"
         head = format_html(
             "<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>",
-            gettext("record type"), gettext("period"), gettext("cut-off"),
-            gettext("to anonymise") if obj.dry_run else gettext("anonymised"), gettext("references"))
+            gettext("record type"),
+            gettext("period"),
+            gettext("cut-off"),
+            gettext("to anonymise") if obj.dry_run else gettext("anonymised"),
+            gettext("references"),
+        )
         rows = format_html_join(
-            "", "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((entry["label"], entry["code"],
-              entry["period_text"] + ("" if entry.get("disabled") else " " + gettext("after %(start)s") % entry),
-              entry.get("cutoff") or "–", "–" if entry.get("hidden") else entry["count"],
-              ", ".join(entry["references"]) or "–")
-             for entry in retention.displayed(obj)),
+            "",
+            "<tr><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    entry["label"],
+                    entry["code"],
+                    entry["period_text"] + ("" if entry.get("disabled") else " " + gettext("after %(start)s") % entry),
+                    entry.get("cutoff") or "–",
+                    "–" if entry.get("hidden") else entry["count"],
+                    ", ".join(entry["references"]) or "–",
+                )
+                for entry in retention.displayed(obj)
+            ),
         )
         return format_html('<table class="vigie-retention-report">{}<tbody>{}</tbody></table>', head, rows)
 
     @admin.display(description=_("report"))
     def report_text(self, obj: RetentionRun) -> str:
-        return format_html("<pre style=\"white-space:pre-wrap\">{}</pre>",
-                           "\n".join(retention.report_lines(obj, references=None)))
+        return format_html(
+            '<pre style="white-space:pre-wrap">{}</pre>', "\n".join(retention.report_lines(obj, references=None))
+        )
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -126,7 +146,13 @@ class RetentionRunAdmin(RetentionRunAdminBase):
             messages.error(request, gettext("The retention settings are wrong: %(error)s") % {"error": exc})
             return HttpResponseRedirect(reverse("admin:core_retentionrun_changelist"))
         shown = retention.as_seen_by(record, request.user).anonymised
-        messages.info(request, ngettext(
-            "Dry run: %(count)d record would be anonymised now; nothing was changed.",
-            "Dry run: %(count)d records would be anonymised now; nothing was changed.", shown) % {"count": shown})
+        messages.info(
+            request,
+            ngettext(
+                "Dry run: %(count)d record would be anonymised now; nothing was changed.",
+                "Dry run: %(count)d records would be anonymised now; nothing was changed.",
+                shown,
+            )
+            % {"count": shown},
+        )
         return HttpResponseRedirect(reverse("admin:core_retentionrun_change", args=[record.pk]))

@@ -6,6 +6,7 @@ Installed as the default site (core/admin_config.py `VigieAdminConfig` in INSTAL
 has no admin permission: with a registered device the login form asks for its code; without one the
 user is sent to register it (core/security.py).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,7 +32,9 @@ class VigieAdminSite(admin.AdminSite):
         # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, VisibleLookupsMixin):
-            admin_class = type(admin_class.__name__, (VisibleLookupsMixin, admin_class), {"__module__": admin_class.__module__})
+            admin_class = type(
+                admin_class.__name__, (VisibleLookupsMixin, admin_class), {"__module__": admin_class.__module__}
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -45,8 +48,14 @@ class VigieAdminSite(admin.AdminSite):
 
     def _needs_device(self, request: HttpRequest) -> bool:
         user = request.user
-        return (otp_required() and user.is_authenticated and user.is_active and user.is_staff
-                and not is_verified(user) and not user_has_device(user))
+        return (
+            otp_required()
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
+            and not is_verified(user)
+            and not user_has_device(user)
+        )
 
     def _setup_redirect(self, request: HttpRequest) -> HttpResponseRedirect:
         url = reverse("admin:otp_setup", current_app=self.name)
@@ -61,4 +70,3 @@ class VigieAdminSite(admin.AdminSite):
         if request.method == "POST" and self._needs_device(request):
             return self._setup_redirect(request)
         return response
-

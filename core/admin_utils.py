@@ -4,6 +4,7 @@ read-only inlines and the date widgets of small forms.
 Every list filter of the project derives from `CheckedListFilter`: its value is checked before any query
 (one of its options, a year, a record's id), and a value it does not know is Django's "wrong lookup
 parameters" (the list again, without its filters: `?e=1`), never a server error."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Shared infrastructure: the import machinery, roles, the system user, API plumbing, health."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

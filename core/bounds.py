@@ -4,6 +4,7 @@ One definition for the imports (core/imports/parsers.py), the API filters (core/
 admin's list filters (core/admin_utils.py): a year outside 1900-2199 is a typing error in every one of
 them, and an integer beyond 64 bits is one no database column holds (SQLite's driver overflows on it).
 """
+
 from __future__ import annotations
 
 MIN_YEAR, MAX_YEAR = 1900, 2199

@@ -7,6 +7,7 @@ the page puts the same figures in a table beside it.
 The chart draws `RatePoint`s: a domain turns its own figures into points (training's completion rates,
 reporting's on-time rate of rights requests), so the chart knows no domain.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,10 @@ def percent_text(value: Decimal | None) -> str:
 def point_text(point: RatePoint) -> str:
     """What a dot's tooltip and the table say about one month."""
     return _("%(day)s: %(rate)s (%(numerator)d of %(denominator)d)") % {
-        "day": format_date(point.day), "rate": percent_text(point.value),
-        "numerator": point.numerator, "denominator": point.denominator,
+        "day": format_date(point.day),
+        "rate": percent_text(point.value),
+        "numerator": point.numerator,
+        "denominator": point.denominator,
     }
 
 
@@ -86,16 +89,29 @@ def trend_svg(points: Sequence[RatePoint], *, title: str, element_id: str = "tre
     guides = dict(GUIDES)
     for tick in (0, 25, 50, 75, 90, 100):
         colour = guides.get(Decimal(tick))
-        line_style = (format_html('stroke="{}" stroke-opacity="0.45" stroke-dasharray="4 4"', colour) if colour
-                      else mark_safe('stroke="#ddd"'))  # noqa: S308 - a constant
-        parts.append(format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" {} stroke-width="1"/>'
-            '<text x="{}" y="{}" text-anchor="end" dominant-baseline="middle" class="vigie-axis"{}>{}</text>',
-            LEFT, _coord(y(Decimal(tick))), WIDTH - RIGHT, _coord(y(Decimal(tick))), line_style,
-            LEFT - 6, _coord(y(Decimal(tick))), format_html(' style="fill:{}"', colour) if colour else "",
-            f"{tick}\u00a0%",
-        ))
-    parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>', LEFT, bottom, WIDTH - RIGHT, bottom))
+        line_style = (
+            format_html('stroke="{}" stroke-opacity="0.45" stroke-dasharray="4 4"', colour)
+            if colour
+            else mark_safe('stroke="#ddd"')
+        )
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" {} stroke-width="1"/>'
+                '<text x="{}" y="{}" text-anchor="end" dominant-baseline="middle" class="vigie-axis"{}>{}</text>',
+                LEFT,
+                _coord(y(Decimal(tick))),
+                WIDTH - RIGHT,
+                _coord(y(Decimal(tick))),
+                line_style,
+                LEFT - 6,
+                _coord(y(Decimal(tick))),
+                format_html(' style="fill:{}"', colour) if colour else "",
+                f"{tick}\u00a0%",
+            )
+        )
+    parts.append(
+        format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>', LEFT, bottom, WIDTH - RIGHT, bottom)
+    )
 
     # The line and the area under it, one piece per run of months that have a value.
     runs: list[list[tuple[float, float]]] = [[]]
@@ -109,29 +125,44 @@ def trend_svg(points: Sequence[RatePoint], *, title: str, element_id: str = "tre
         line = " ".join(f"{'M' if i == 0 else 'L'}{_coord(px)},{_coord(py)}" for i, (px, py) in enumerate(run))
         area = f"{line} L{_coord(run[-1][0])},{bottom} L{_coord(run[0][0])},{bottom} Z"
         parts.append(format_html('<path d="{}" fill="{}" fill-opacity="0.12" stroke="none"/>', area, LINE))
-        parts.append(format_html('<path d="{}" fill="none" stroke="{}" stroke-width="2.5" stroke-linejoin="round"/>',
-                                 line, LINE))
+        parts.append(
+            format_html('<path d="{}" fill="none" stroke="{}" stroke-width="2.5" stroke-linejoin="round"/>', line, LINE)
+        )
 
     # One labelled month in three, counted back from the last (the reference day is always labelled).
     for index, point in enumerate(points):
         if (count - 1 - index) % 3 == 0:
-            parts.append(format_html(
-                '<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#888"/>'
-                '<text x="{0}" y="{3}" text-anchor="middle" class="vigie-axis">{4}</text>',
-                _coord(x(index)), bottom, bottom + 5, bottom + 20, month_label(point.day),
-            ))
+            parts.append(
+                format_html(
+                    '<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#888"/>'
+                    '<text x="{0}" y="{3}" text-anchor="middle" class="vigie-axis">{4}</text>',
+                    _coord(x(index)),
+                    bottom,
+                    bottom + 5,
+                    bottom + 20,
+                    month_label(point.day),
+                )
+            )
     # The dots last, above the line, each with its value as a tooltip.
-    parts.append(format_html_join(
-        "", '<circle cx="{}" cy="{}" r="4" class="vigie-trend-point" data-day="{}" data-value="{}"><title>{}</title></circle>',
-        ((_coord(x(index)), _coord(y(point.value)), point.day.isoformat(), point.value, point_text(point))
-         for index, point in enumerate(points) if point.value is not None),
-    ))
+    parts.append(
+        format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="4" class="vigie-trend-point" data-day="{}" data-value="{}"><title>{}</title></circle>',
+            (
+                (_coord(x(index)), _coord(y(point.value)), point.day.isoformat(), point.value, point_text(point))
+                for index, point in enumerate(points)
+                if point.value is not None
+            ),
+        )
+    )
 
     valued = [point for point in points if point.value is not None]
     if valued:
         description = _("From %(first)s on %(first_day)s to %(last)s on %(last_day)s.") % {
-            "first": percent_text(valued[0].value), "first_day": format_date(valued[0].day),
-            "last": percent_text(valued[-1].value), "last_day": format_date(valued[-1].day),
+            "first": percent_text(valued[0].value),
+            "first_day": format_date(valued[0].day),
+            "last": percent_text(valued[-1].value),
+            "last_day": format_date(valued[-1].day),
         }
     else:
         description = _("Nobody in the population over these months.")
@@ -139,6 +170,15 @@ def trend_svg(points: Sequence[RatePoint], *, title: str, element_id: str = "tre
         '<svg id="{}" class="vigie-trend" role="img" aria-labelledby="{}-title {}-desc" viewBox="0 0 {} {}" '
         'width="100%" style="max-width:{}px" xmlns="http://www.w3.org/2000/svg">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
-        element_id, element_id, element_id, WIDTH, HEIGHT, WIDTH,
-        element_id, title, element_id, description, mark_safe("".join(parts)),  # noqa: S308 - built with format_html
+        element_id,
+        element_id,
+        element_id,
+        WIDTH,
+        HEIGHT,
+        WIDTH,
+        element_id,
+        title,
+        element_id,
+        description,
+        mark_safe("".join(parts)),
     )

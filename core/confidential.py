@@ -13,6 +13,7 @@ filter backend (core/api/filters.py) to every filterset; both resolve each part 
 (`reporter_employee_id` is the field `reporter_employee`), through relations (`coi_cases__reporter_name`
 from an employee). Superusers read everything.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -62,9 +63,12 @@ def confidential_fields(model: type[Model]) -> ConfidentialFields | None:
 
 def declarations() -> list[tuple[type[Model], ConfidentialFields]]:
     """Every installed model that declares confidential fields (historical tables left out)."""
-    return [(model, declared) for model in apps.get_models()
-            if isinstance(declared := getattr(model, "confidential_fields", None), ConfidentialFields)
-            and not hasattr(model, "instance_type")]
+    return [
+        (model, declared)
+        for model in apps.get_models()
+        if isinstance(declared := getattr(model, "confidential_fields", None), ConfidentialFields)
+        and not hasattr(model, "instance_type")
+    ]
 
 
 def lookup_fields(model: type[Model], lookup: str) -> Iterator[tuple[type[Model], Field | ForeignObjectRel]]:

@@ -5,6 +5,7 @@ wait ends in an error, it is not the request's or the row's fault: the web answe
 (core/middleware.py) and an import run fails with the reason, never a row "rejected" for it
 (core/imports/engine.py).
 """
+
 from __future__ import annotations
 
 import time

@@ -5,14 +5,23 @@ reads the same to the DPO and to an English-speaking auditor), and an instant is
 Europe/Paris, where the legal deadlines are counted. Pure Python, no Django: gdpr/deadlines.py must work
 without settings.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
-__all__ = ["DATETIME_FORMAT", "DATE_FORMAT", "PARIS", "DayLike", "format_date", "format_datetime", "paris_date",
-           "to_paris"]
+__all__ = [
+    "DATETIME_FORMAT",
+    "DATE_FORMAT",
+    "PARIS",
+    "DayLike",
+    "format_date",
+    "format_datetime",
+    "paris_date",
+    "to_paris",
+]
 
 PARIS = ZoneInfo("Europe/Paris")
 DATE_FORMAT = "%d/%m/%Y"

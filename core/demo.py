@@ -4,6 +4,7 @@ Each app contributes a `load(user)` function in `<app>/demo.py` (`demo_loaders`)
 INSTALLED_APPS: the roster (organization) before the domains that name employees, reporting after the
 domains it computes from. Each is idempotent (creates what is missing) and returns a one-line summary.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,8 +47,11 @@ def demo_password() -> str:
     if embedded_demo():
         return password or DEFAULT_DEMO_PASSWORD
     if not settings.VIGIE_DEMO_SERVER:
-        where = ("on production settings" if settings.VIGIE_PRODUCTION
-                 else f"on a {connection.vendor} database (it may hold real data; the demo goes into the embedded SQLite)")
+        where = (
+            "on production settings"
+            if settings.VIGIE_PRODUCTION
+            else f"on a {connection.vendor} database (it may hold real data; the demo goes into the embedded SQLite)"
+        )
         raise DemoRefused(
             f"load_demo refuses to run {where}: it creates a superuser and demo records. For a server set up "
             "for demonstrations only, set VIGIE_DEMO_SERVER=true and VIGIE_DEMO_PASSWORD."

@@ -1,4 +1,5 @@
 """Finding what the domain apps declare (docs/architecture.md: small explicit registries, no signals)."""
+
 from __future__ import annotations
 
 import functools

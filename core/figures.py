@@ -3,6 +3,7 @@
 Domain selectors return a Figure so that reporting/ can store the value with its numerator,
 denominator and record ids without knowing the domain's models (docs/architecture.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

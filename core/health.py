@@ -9,6 +9,7 @@ written to.
 Who sees what (core/views.py): anyone gets the overall status ("ok", "degraded", "down"); the details
 (which engine, which part is down, the apps' counts) go to a staff login or to the operator's token only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +31,6 @@ HEARTBEAT_KEY = "vigie:heartbeat"
 BROKER_TIMEOUT = 2.0
 OK, DOWN, DEGRADED, WARNING = "ok", "down", "degraded", "warning"
 logger = logging.getLogger(__name__)
-
 
 
 class _Operator:
@@ -134,7 +134,7 @@ def app_checks(viewer: Any) -> dict[str, dict[str, Any]]:
 
 
 def overall(details: dict[str, Any]) -> str:
-    """"down" when the database does not answer (nothing works); "degraded" when another part is down or
+    """ "down" when the database does not answer (nothing works); "degraded" when another part is down or
     late, or an app section warns; else "ok"."""
     if details.get("database") != OK:
         return DOWN

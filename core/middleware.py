@@ -5,6 +5,7 @@ can still end in an error: a `--strict` import of a large file holds SQLite's wr
 length, a PostgreSQL deadlock or lock timeout. The request's transaction was rolled back; the person only
 has to try again, which is what 503 with Retry-After says (JSON under /api/, a page elsewhere).
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,10 @@ class DatabaseBusyMiddleware:
         if not is_busy(exception):
             return None
         logger.warning("database busy: %s %s: %s", request.method, request.path, exception)
-        message = _("The database was busy with other changes (an import, perhaps) for too long: this request "
-                    "was not carried out. Try again in a moment.")
+        message = _(
+            "The database was busy with other changes (an import, perhaps) for too long: this request "
+            "was not carried out. Try again in a moment."
+        )
         response: HttpResponse
         if request.path_info.startswith(API_PREFIX):
             response = JsonResponse({"detail": message}, status=503)

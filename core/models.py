@@ -1,4 +1,5 @@
 """Core models: the record of every import run (see core/imports/)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -75,8 +76,9 @@ class ImportRunQuerySet(models.QuerySet["ImportRun"]):
         """The latest real (not dry-run) run that went through this very file to its end, rejected rows
         included: importing the same bytes again would change nothing."""
         done = (ImportRun.Status.COMPLETED, ImportRun.Status.COMPLETED_WITH_REJECTS)
-        return (self.filter(kind=kind, sha256=sha256, dry_run=False, status__in=done)
-                .order_by("-started_at", "-pk").first())
+        return (
+            self.filter(kind=kind, sha256=sha256, dry_run=False, status__in=done).order_by("-started_at", "-pk").first()
+        )
 
     def mark_interrupted(self, *, now: dt.datetime | None = None) -> list[int]:
         """Mark "interrupted" the runs still "running" whose process is gone: on this machine, their
@@ -88,8 +90,17 @@ class ImportRunQuerySet(models.QuerySet["ImportRun"]):
         stale_before = now - dt.timedelta(seconds=import_stale_seconds())
         marked = []
         running = self.filter(status=ImportRun.Status.RUNNING).only(
-            "pk", "host", "pid", "pid_started", "heartbeat_at", "started_at", "strict", "dry_run",
-            "last_line_committed", "batches_committed")
+            "pk",
+            "host",
+            "pid",
+            "pid_started",
+            "heartbeat_at",
+            "started_at",
+            "strict",
+            "dry_run",
+            "last_line_committed",
+            "batches_committed",
+        )
         for run in running:
             last_sign = run.heartbeat_at or run.started_at
             if run.host == host and run.pid:
@@ -98,8 +109,11 @@ class ImportRunQuerySet(models.QuerySet["ImportRun"]):
                 dead = last_sign < stale_before
             if not dead:
                 continue
-            changes: dict = {"status": ImportRun.Status.INTERRUPTED, "finished_at": last_sign,
-                             "message": run.interrupted_message()}
+            changes: dict = {
+                "status": ImportRun.Status.INTERRUPTED,
+                "finished_at": last_sign,
+                "message": run.interrupted_message(),
+            }
             if run.strict or run.dry_run:
                 changes["last_line_committed"] = None
             # Only if still running: the run may have finished since it was read.
@@ -161,9 +175,13 @@ class ImportRun(models.Model):
     host = models.CharField(_("host"), max_length=255, blank=True)
     pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
     pid_started = models.PositiveBigIntegerField(
-        _("process start"), null=True, blank=True,
-        help_text=_("When the process started (clock ticks since boot): a new process with the same id is "
-                    "not taken for it."))
+        _("process start"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the process started (clock ticks since boot): a new process with the same id is not taken for it."
+        ),
+    )
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
     objects = ImportRunQuerySet.as_manager()
@@ -182,12 +200,15 @@ class ImportRun(models.Model):
         if self.dry_run:
             return gettext("stopped before the end (dry run: nothing was written)")
         if self.strict:
-            return gettext("stopped before the end: nothing was written (strict import: all or nothing); "
-                           "re-run the same file")
+            return gettext(
+                "stopped before the end: nothing was written (strict import: all or nothing); re-run the same file"
+            )
         if not self.last_line_committed or not self.batches_committed:
             return gettext("stopped before its first batch was committed: nothing was written; re-run the same file")
         return gettext("stopped after line %(line)d (batch %(batch)d); re-run the same file to complete it") % {
-            "line": self.last_line_committed, "batch": self.batches_committed}
+            "line": self.last_line_committed,
+            "batch": self.batches_committed,
+        }
 
 
 class RetentionRun(models.Model):
@@ -208,16 +229,22 @@ class RetentionRun(models.Model):
     started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     reference_day = models.DateField(
-        _("reference day"), help_text=_("The retention periods are counted back from this day."))
+        _("reference day"), help_text=_("The retention periods are counted back from this day.")
+    )
     dry_run = models.BooleanField(_("dry run (nothing anonymised)"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(_("started by"), max_length=16, choices=Trigger.choices, default=Trigger.TASK)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     anonymised = models.PositiveIntegerField(
-        _("records"), default=0, help_text=_("Records anonymised; for a dry run, records that would be."))
+        _("records"), default=0, help_text=_("Records anonymised; for a dry run, records that would be.")
+    )
     # Per record type: code, period, cut-off, count, references (never personal data).
     report = models.JSONField(_("report"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)

@@ -35,6 +35,7 @@ Anonymising it, in one transaction per batch:
 A reader of a run record sees the count and references of a record type only if they may view its
 records (`as_seen_by`): the total they read counts those alone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -132,7 +133,9 @@ class Period:
         parts = [
             ngettext("%(n)d year", "%(n)d years", self.years) % {"n": self.years} if self.years else "",
             ngettext("%(n)d month", "%(n)d months", self.months) % {"n": self.months} if self.months else "",
-            ngettext("%(n)d day", "%(n)d days", self.days) % {"n": self.days} if self.days or not self.as_dict() else "",
+            ngettext("%(n)d day", "%(n)d days", self.days) % {"n": self.days}
+            if self.days or not self.as_dict()
+            else "",
         ]
         return " ".join(part for part in parts if part)
 
@@ -143,11 +146,13 @@ class Period:
             return None
         if not isinstance(value, Mapping) or not value:
             raise ImproperlyConfigured(
-                f"{where}: expected a dict of {', '.join(PERIOD_UNITS)} (e.g. {{'years': 5}}) or None, not {value!r}")
+                f"{where}: expected a dict of {', '.join(PERIOD_UNITS)} (e.g. {{'years': 5}}) or None, not {value!r}"
+            )
         unknown = sorted(str(key) for key in value if key not in PERIOD_UNITS)
         if unknown:
             raise ImproperlyConfigured(
-                f"{where}: unknown unit {', '.join(map(repr, unknown))}; use {', '.join(PERIOD_UNITS)}")
+                f"{where}: unknown unit {', '.join(map(repr, unknown))}; use {', '.join(PERIOD_UNITS)}"
+            )
         for unit, number in value.items():
             if isinstance(number, bool) or not isinstance(number, int) or number < 0:
                 raise ImproperlyConfigured(f"{where}: {unit!r} must be a whole number of 0 or more, not {number!r}")
@@ -286,7 +291,8 @@ def periods() -> dict[str, Period | None]:
     if unknown:
         raise ImproperlyConfigured(
             f"settings.{SETTING}: unknown record type {', '.join(map(repr, unknown))}; "
-            f"the record types are: {', '.join(known)}")
+            f"the record types are: {', '.join(known)}"
+        )
     result: dict[str, Period | None] = {code: policy.default for code, policy in known.items()}
     for code, value in configured.items():
         result[code] = Period.parse(value, where=f"settings.{SETTING}[{code!r}]")
@@ -301,8 +307,9 @@ def _history_model(model: type[models.Model]) -> type[models.Model] | None:
     return getattr(manager, "model", None) if manager is not None else None
 
 
-def _field_problems(model: type[models.Model], replacements: Mapping[str, Any], files: Iterable[str],
-                    where: str, text: str) -> list[str]:
+def _field_problems(
+    model: type[models.Model], replacements: Mapping[str, Any], files: Iterable[str], where: str, text: str
+) -> list[str]:
     problems = []
     for name, replacement in replacements.items():
         try:
@@ -389,9 +396,12 @@ def hold_problems(hold: Hold) -> list[str]:
         held, holder = apps.get_model(hold.model), apps.get_model(hold.holder)
     except (LookupError, ValueError) as exc:
         return [f"{where}: {exc}"]
-    return [f"{where}: the role {role.name!r} views {held._meta.label} but not {holder._meta.label}; whether a "
-            f"record waits would tell it about records it may not view (declare a Copy instead)"
-            for role in ROLES if role_views(role, held) and not role_views(role, holder)]
+    return [
+        f"{where}: the role {role.name!r} views {held._meta.label} but not {holder._meta.label}; whether a "
+        f"record waits would tell it about records it may not view (declare a Copy instead)"
+        for role in ROLES
+        if role_views(role, held) and not role_views(role, holder)
+    ]
 
 
 def check_retention(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -402,7 +412,9 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
         declared = policies()
         periods()
     except ImproperlyConfigured as exc:
-        return [checks.Error(str(exc), id="core.E301", hint="See the VIGIE_RETENTION block of config/settings/base.py.")]
+        return [
+            checks.Error(str(exc), id="core.E301", hint="See the VIGIE_RETENTION block of config/settings/base.py.")
+        ]
     for policy in declared.values():
         errors += [checks.Error(problem, id="core.E302") for problem in policy_problems(policy)]
     for follower in followers():
@@ -411,8 +423,10 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
         except (LookupError, ValueError):
             errors.append(checks.Error(f"retention follower: unknown model {follower.model!r}", id="core.E302"))
             continue
-        errors += [checks.Error(p, id="core.E302")
-                   for p in _field_problems(model, follower.fields, (), "retention follower", placeholder())]
+        errors += [
+            checks.Error(p, id="core.E302")
+            for p in _field_problems(model, follower.fields, (), "retention follower", placeholder())
+        ]
     for hold in all_holds():
         errors += [checks.Error(p, id="core.E303") for p in hold_problems(hold)]
     for copy in (copy for _origin, copy in _declared("COPIES")):
@@ -434,8 +448,9 @@ def _start_expression(policy: Policy) -> Any:
     return Coalesce(*policy.start) if len(policy.start) > 1 else F(policy.start[0])
 
 
-def expired(policy: Policy, period: Period, today: dt.date, *,
-            pending: Mapping[str, set[Any]] | None = None) -> models.QuerySet:
+def expired(
+    policy: Policy, period: Period, today: dt.date, *, pending: Mapping[str, set[Any]] | None = None
+) -> models.QuerySet:
     """The records of `policy` whose period ended on or before `today`, not anonymised yet, not held.
     `pending` ("app_label.model" → ids): records a dry run counts as anonymised already (their holds go)."""
     model = policy.model_class()
@@ -468,8 +483,11 @@ def _expression(model: type[models.Model], name: str, replacement: Any, text: st
     """The replacement as a database expression, for an UPDATE of many rows of `model` (a history model
     too: `pk_name` is the record's primary key column, which history rows keep)."""
     if isinstance(replacement, Redact):
-        return Case(When(Q(**{name: ""}) | Q(**{f"{name}__isnull": True}), then=F(name)), default=Value(text),
-                    output_field=_field(model, name))
+        return Case(
+            When(Q(**{name: ""}) | Q(**{f"{name}__isnull": True}), then=F(name)),
+            default=Value(text),
+            output_field=_field(model, name),
+        )
     if isinstance(replacement, Token):
         return Concat(Value(replacement.prefix), Cast(pk_name, output_field=models.CharField()))
     return replacement
@@ -526,7 +544,9 @@ class _Anonymiser:
         for row in queryset.values_list(*texts):
             self.personal.update(str(v).lower() for v in row if v and len(str(v)) >= MIN_SEARCHED_LENGTH)
 
-    def _delete_files(self, model: type[models.Model], querysets: Iterable[models.QuerySet], names: Iterable[str]) -> None:
+    def _delete_files(
+        self, model: type[models.Model], querysets: Iterable[models.QuerySet], names: Iterable[str]
+    ) -> None:
         for name in names:
             storage = _field(model, name).storage
             found = {value for queryset in querysets for value in queryset.values_list(name, flat=True) if value}
@@ -535,8 +555,14 @@ class _Anonymiser:
                     storage.delete(file_name)
                     self.outcome.files += 1
 
-    def _rewrite_history(self, model: type[models.Model], ids: list[Any], replacements: Mapping[str, Any],
-                         files: Iterable[str], marker: str | None) -> None:
+    def _rewrite_history(
+        self,
+        model: type[models.Model],
+        ids: list[Any],
+        replacements: Mapping[str, Any],
+        files: Iterable[str],
+        marker: str | None,
+    ) -> None:
         """Every history row of these records: the personal fields, the files, the change reasons."""
         history = _history_model(model)
         if history is None:
@@ -558,7 +584,9 @@ class _Anonymiser:
         if updates:
             self.outcome.history_rows += rows.update(**updates)
 
-    def _rows_of(self, model: type[models.Model], lookup: dict[str, Any]) -> tuple[models.QuerySet, models.QuerySet | None]:
+    def _rows_of(
+        self, model: type[models.Model], lookup: dict[str, Any]
+    ) -> tuple[models.QuerySet, models.QuerySet | None]:
         live = model._default_manager.filter(**lookup)
         history = _history_model(model)
         past = None
@@ -567,8 +595,14 @@ class _Anonymiser:
             past = history._default_manager.filter(**lookup)
         return live, past
 
-    def _anonymise_rows(self, model: type[models.Model], live: models.QuerySet, past: models.QuerySet | None,
-                        replacements: Mapping[str, Any], files: tuple[str, ...]) -> list[Any]:
+    def _anonymise_rows(
+        self,
+        model: type[models.Model],
+        live: models.QuerySet,
+        past: models.QuerySet | None,
+        replacements: Mapping[str, Any],
+        files: tuple[str, ...],
+    ) -> list[Any]:
         """Rows that are not the record itself (related rows, followers): updated in place, with their
         history rows, so that their latest version still equals the live row."""
         ids = list(live.values_list("pk", flat=True))
@@ -602,8 +636,9 @@ class _Anonymiser:
             child = apps.get_model(related.model)
             child_live, child_past = self._rows_of(child, {f"{related.fk}__in": ids})
             child_ids = self._anonymise_rows(child, child_live, child_past, related.fields, related.files)
-            self.outcome.related[child._meta.label_lower] = (
-                self.outcome.related.get(child._meta.label_lower, 0) + len(child_ids))
+            self.outcome.related[child._meta.label_lower] = self.outcome.related.get(child._meta.label_lower, 0) + len(
+                child_ids
+            )
             touched.append((child, child_ids))
         for name in policy.m2m:
             through = _field(model, name).remote_field.through
@@ -627,8 +662,14 @@ class _Anonymiser:
         if history is not None:
             from simple_history.utils import bulk_update_with_history
 
-            bulk_update_with_history(objects, model, names, default_user=self.actor,
-                                     default_change_reason=self.reason, default_date=timezone.now())
+            bulk_update_with_history(
+                objects,
+                model,
+                names,
+                default_user=self.actor,
+                default_change_reason=self.reason,
+                default_date=timezone.now(),
+            )
         elif names:
             model._default_manager.bulk_update(objects, names)
 
@@ -659,26 +700,39 @@ def select(only: Iterable[str] | None = None) -> list[Policy]:
         return list(known.values())
     unknown = sorted(set(only) - set(known))
     if unknown:
-        raise ValueError(gettext("Unknown record type %(codes)s; the record types are: %(known)s.") % {
-            "codes": ", ".join(unknown), "known": ", ".join(known)})
+        raise ValueError(
+            gettext("Unknown record type %(codes)s; the record types are: %(known)s.")
+            % {"codes": ", ".join(unknown), "known": ", ".join(known)}
+        )
     return [policy for code, policy in known.items() if code in set(only)]
 
 
 def _entry(policy: Policy, period: Period | None, today: dt.date) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "code": policy.code, "label": str(policy.label), "model": policy.model,
-        "start": str(policy.start_label), "count": 0, "references": [],
+        "code": policy.code,
+        "label": str(policy.label),
+        "model": policy.model,
+        "start": str(policy.start_label),
+        "count": 0,
+        "references": [],
     }
     if period is None:
         entry.update(disabled=True, period=None, period_text=gettext("never (disabled)"), cutoff=None)
     else:
-        entry.update(disabled=False, period=period.as_dict(), period_text=str(period),
-                     cutoff=period.cutoff(today).isoformat())
+        entry.update(
+            disabled=False, period=period.as_dict(), period_text=str(period), cutoff=period.cutoff(today).isoformat()
+        )
     return entry
 
 
-def run(*, today: dt.date | None = None, dry_run: bool = False, only: Iterable[str] | None = None,
-        user: Any = None, trigger: str = "task") -> Any:
+def run(
+    *,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+    only: Iterable[str] | None = None,
+    user: Any = None,
+    trigger: str = "task",
+) -> Any:
     """Anonymise (or, `dry_run`, only list) the expired records of every record type (or those of
     `only`) on `today` (default: today, Paris). Returns the run record (core.models.RetentionRun).
 
@@ -716,7 +770,7 @@ def run(*, today: dt.date | None = None, dry_run: bool = False, only: Iterable[s
             entry.update(history_rows=0, files_deleted=0, related={})
             ids = list(queryset.values_list("pk", flat=True))
             for start in range(0, len(ids), BATCH_SIZE):
-                _batch(record, entry, policy, period, today, ids[start:start + BATCH_SIZE], actor=actor, text=text)
+                _batch(record, entry, policy, period, today, ids[start : start + BATCH_SIZE], actor=actor, text=text)
         record.status = RetentionRun.Status.COMPLETED
     except Exception as exc:
         record.status = RetentionRun.Status.FAILED
@@ -727,19 +781,34 @@ def run(*, today: dt.date | None = None, dry_run: bool = False, only: Iterable[s
     finally:
         record.finished_at = timezone.now()
         record.save()
-        logger.info("retention run %s (%s, reference day %s): %s, %d record(s)%s", record.pk, record.trigger,
-                    record.reference_day, record.status, record.anonymised, " (dry run)" if dry_run else "")
+        logger.info(
+            "retention run %s (%s, reference day %s): %s, %d record(s)%s",
+            record.pk,
+            record.trigger,
+            record.reference_day,
+            record.status,
+            record.anonymised,
+            " (dry run)" if dry_run else "",
+        )
     return record
 
 
-def _batch(record: Any, entry: dict[str, Any], policy: Policy, period: Period, today: dt.date, ids: list[Any], *,
-           actor: Any, text: str) -> None:
+def _batch(
+    record: Any,
+    entry: dict[str, Any],
+    policy: Policy,
+    period: Period,
+    today: dt.date,
+    ids: list[Any],
+    *,
+    actor: Any,
+    text: str,
+) -> None:
     """One transaction: lock the batch's rows still expired (another run may have done them), anonymise
     them and add them to the run record."""
     with transaction.atomic():
         locked = list(
-            expired(policy, period, today).filter(pk__in=ids).select_for_update()
-            .values_list("pk", policy.reference)
+            expired(policy, period, today).filter(pk__in=ids).select_for_update().values_list("pk", policy.reference)
         )
         if not locked:
             return
@@ -747,8 +816,11 @@ def _batch(record: Any, entry: dict[str, Any], policy: Policy, period: Period, t
         # What other apps keep of these records, while their data is still there (never in the report:
         # which records were copied somewhere is the business of that app's readers only).
         for copy in copies(policy.model):
-            copy.keep(policy.model_class()._default_manager.filter(pk__in=done), actor=actor,
-                      reason=copied_reason(policy.code))
+            copy.keep(
+                policy.model_class()._default_manager.filter(pk__in=done),
+                actor=actor,
+                reason=copied_reason(policy.code),
+            )
         anonymiser = _Anonymiser(today=timezone.localdate(), actor=actor, text=text, reason=change_reason(policy.code))
         anonymiser.anonymise(policy, done)
         outcome = anonymiser.outcome
@@ -803,7 +875,8 @@ def report_lines(record: Any, *, references: int | None = 10) -> list[str]:
     cut-off, how many records were (would be) anonymised and their first `references` (None: all)."""
     if record.dry_run:
         title = gettext("Personal-data retention, dry run (nothing anonymised), reference day %(day)s") % {
-            "day": record.reference_day.isoformat()}
+            "day": record.reference_day.isoformat()
+        }
     else:
         title = gettext("Personal-data retention, reference day %(day)s") % {"day": record.reference_day.isoformat()}
     lines = [title]
@@ -812,17 +885,26 @@ def report_lines(record: Any, *, references: int | None = 10) -> list[str]:
             lines.append(gettext("- %(code)s (%(label)s): retention disabled, nothing anonymised") % entry)
             continue
         if entry.get("hidden"):
-            lines.append(gettext("- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: "
-                                 "not shown (records you may not view)") % {**entry, "period": entry["period_text"]})
+            lines.append(
+                gettext(
+                    "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: "
+                    "not shown (records you may not view)"
+                )
+                % {**entry, "period": entry["period_text"]}
+            )
             continue
         if record.dry_run:
-            text = ngettext("- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d record to anonymise",
-                            "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d records to anonymise",
-                            entry["count"])
+            text = ngettext(
+                "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d record to anonymise",
+                "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d records to anonymise",
+                entry["count"],
+            )
         else:
-            text = ngettext("- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d record anonymised",
-                            "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d records anonymised",
-                            entry["count"])
+            text = ngettext(
+                "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d record anonymised",
+                "- %(code)s (%(label)s): %(period)s after %(start)s, cut-off %(cutoff)s: %(count)d records anonymised",
+                entry["count"],
+            )
         line = text % {**entry, "period": entry["period_text"]}
         shown = entry["references"] if references is None else entry["references"][:references]
         if shown:
@@ -832,15 +914,27 @@ def report_lines(record: Any, *, references: int | None = 10) -> list[str]:
         related = entry.get("related") or {}
         if related or entry.get("history_rows") or entry.get("files_deleted"):
             parts = [f"{label} {count}" for label, count in sorted(related.items())]
-            lines.append("    " + gettext("history rows rewritten: %(rows)d; files deleted: %(files)d; related rows: %(related)s") % {
-                "rows": entry.get("history_rows", 0), "files": entry.get("files_deleted", 0),
-                "related": ", ".join(parts) or "0"})
+            lines.append(
+                "    "
+                + gettext("history rows rewritten: %(rows)d; files deleted: %(files)d; related rows: %(related)s")
+                % {
+                    "rows": entry.get("history_rows", 0),
+                    "files": entry.get("files_deleted", 0),
+                    "related": ", ".join(parts) or "0",
+                }
+            )
     if record.dry_run:
-        total = ngettext("Total: %(count)d record to anonymise (run %(run)d).",
-                         "Total: %(count)d records to anonymise (run %(run)d).", record.anonymised)
+        total = ngettext(
+            "Total: %(count)d record to anonymise (run %(run)d).",
+            "Total: %(count)d records to anonymise (run %(run)d).",
+            record.anonymised,
+        )
     else:
-        total = ngettext("Total: %(count)d record anonymised (run %(run)d).",
-                         "Total: %(count)d records anonymised (run %(run)d).", record.anonymised)
+        total = ngettext(
+            "Total: %(count)d record anonymised (run %(run)d).",
+            "Total: %(count)d records anonymised (run %(run)d).",
+            record.anonymised,
+        )
     lines.append(total % {"count": record.anonymised, "run": record.pk})
     if record.message:
         lines.append(gettext("Failed: %(message)s") % {"message": record.message})
@@ -875,6 +969,10 @@ POLICIES = (
 #: admin (an employee's name, an action's title) and the list of changed fields: an anonymised record's
 #: log rows lose both; who acted, when and the kind of action stay.
 FOLLOWERS = (
-    Follower("admin.logentry", content_type_field="content_type", object_id_field="object_id",
-             fields={"object_repr": REDACT, "change_message": REDACT}),
+    Follower(
+        "admin.logentry",
+        content_type_field="content_type",
+        object_id_field="object_id",
+        fields={"object_repr": REDACT, "change_message": REDACT},
+    ),
 )

@@ -11,6 +11,7 @@ every model that the deletion reaches (`deletion_reaches`): `setup_roles` does n
 and `HiddenReferencesBackend` refuses it to anyone else (a permission given by hand), for the admin,
 the API and every other `has_perm` check alike. The answer then depends on the model, never on the record.
 """
+
 from __future__ import annotations
 
 import functools
@@ -95,8 +96,11 @@ def permissions_for(role: Role) -> list[Permission]:
                 # History rows are evidence: nobody edits them, whatever the role.
                 codename_filter &= ~Q(codename__startswith=f"{action}_historical")
             query |= codename_filter
-    return [permission for permission in Permission.objects.filter(query).select_related("content_type")
-            if not permission.codename.startswith("delete_") or _role_may_delete(role, permission)]
+    return [
+        permission
+        for permission in Permission.objects.filter(query).select_related("content_type")
+        if not permission.codename.startswith("delete_") or _role_may_delete(role, permission)
+    ]
 
 
 def role_views(role: Role, model: type[Model]) -> bool:

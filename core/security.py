@@ -13,6 +13,7 @@ API's session authentication that honours it.
 - `VerifiedSessionAuthentication`: an admin session that has not passed the second factor is not an API
   login either.
 """
+
 from __future__ import annotations
 
 import base64
@@ -79,7 +80,9 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     )
     otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
     otp_token = forms.CharField(
-        label=_("Authentication code"), required=False, max_length=16,
+        label=_("Authentication code"),
+        required=False,
+        max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         help_text=_("The 6-digit code of your authenticator app (when two-factor authentication is on)."),
     )
@@ -95,7 +98,9 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         # One device per user (otp_setup_view registers one): no device to choose on the form.
         device = super()._chosen_device(user)
         if device is None:
-            device = TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update().order_by("pk").first()
+            device = (
+                TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update().order_by("pk").first()
+            )
         return device
 
     def clean(self) -> dict[str, Any]:
@@ -107,7 +112,9 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
             except forms.ValidationError:
                 # A wrong code is a failed login: django-axes counts it like a wrong password.
                 user_login_failed.send(
-                    sender=__name__, credentials={"username": cleaned.get("username", "")}, request=self.request,
+                    sender=__name__,
+                    credentials={"username": cleaned.get("username", "")},
+                    request=self.request,
                 )
                 raise
         return cleaned
@@ -135,7 +142,8 @@ def _qr_data_uri(url: str) -> str:
 
 class DeviceConfirmForm(forms.Form):
     token = forms.CharField(
-        label=_("Code"), max_length=16,
+        label=_("Code"),
+        max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
         help_text=_("The 6-digit code your authenticator app shows for Vigie."),
     )
@@ -181,14 +189,16 @@ def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
         with transaction.atomic():
             # Nothing but this confirmed device: no secret drawn elsewhere stays usable.
             TOTPDevice.objects.filter(user=user).delete()
-            device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True,
-                                               last_t=form.time_step)
+            device = TOTPDevice.objects.create(
+                user=user, name=DEVICE_NAME, key=key, confirmed=True, last_t=form.time_step
+            )
         del request.session[PENDING_KEY]
         otp_login(request, device)
         messages.success(request, _("Two-factor authentication is on for your account."))
         target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             target = reverse("admin:index", current_app=site.name)
         return HttpResponseRedirect(target)
     preview = TOTPDevice(user=user, name=DEVICE_NAME, key=key)  # not saved: for its otpauth:// URL only
@@ -198,7 +208,7 @@ def otp_setup_view(request: HttpRequest, site: Any) -> HttpResponse:
         "title": _("Set up two-factor authentication"),
         "form": form,
         "qr_code": _qr_data_uri(preview.config_url),
-        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "issuer": settings.OTP_TOTP_ISSUER,
     }
     return TemplateResponse(request, "admin/vigie/otp_setup.html", context)

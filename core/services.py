@@ -1,4 +1,5 @@
 """Helpers shared by every app's services: the history-writing save and generated references."""
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,16 @@ REFERENCE_ATTEMPTS = 5
 
 
 def insert_with_reference(
-    obj: models.Model, *, actor: Any, reason: str, prefix: str, width: int, given: str = "", taken_message: str,
-    failed_message: str, field: str = "reference",
+    obj: models.Model,
+    *,
+    actor: Any,
+    reason: str,
+    prefix: str,
+    width: int,
+    given: str = "",
+    taken_message: str,
+    failed_message: str,
+    field: str = "reference",
 ) -> None:
     """Insert the new row `obj` (with its history row) under the reference `given`, refused with
     `taken_message` when another row has it; or under the next free `<prefix><number>`. A number taken

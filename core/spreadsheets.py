@@ -18,6 +18,7 @@ do not stop every spreadsheet, nor do the full-width signs (＝＋－＠) some c
 Nothing else in Vigie may call csv.writer or make an openpyxl Workbook (tests/core/test_spreadsheets.py
 scans the code for it), so no export can forget.
 """
+
 from __future__ import annotations
 
 import csv
@@ -125,8 +126,9 @@ def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
 
 def csv_download(filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> StreamingHttpResponse:
     """A CSV file as a streamed download: a large population never sits in memory."""
-    response = StreamingHttpResponse((line.encode("utf-8") for line in csv_lines(header, rows)),
-                                     content_type=CSV_CONTENT_TYPE)
+    response = StreamingHttpResponse(
+        (line.encode("utf-8") for line in csv_lines(header, rows)), content_type=CSV_CONTENT_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="{get_valid_filename(filename)}"'
     return response
 
@@ -184,8 +186,9 @@ class _DataSheet(Worksheet):
         if isinstance(iterable, dict):
             row = self._current_row + 1
             for column, value in iterable.items():
-                self.cell(row=row, column=column_index_from_string(column) if isinstance(column, str) else column,
-                          value=value)
+                self.cell(
+                    row=row, column=column_index_from_string(column) if isinstance(column, str) else column, value=value
+                )
             self._current_row = row
             return
         if not isinstance(iterable, (list, tuple, range)) and not isgenerator(iterable):
@@ -226,4 +229,3 @@ def workbook_bytes(workbook: DataWorkbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-

@@ -1,4 +1,5 @@
 """Core periodic tasks."""
+
 from celery import shared_task
 
 from . import health
@@ -47,5 +48,7 @@ def purge_login_records() -> dict[str, int]:
     cutoff = timezone.now() - dt.timedelta(days=settings.VIGIE_LOGIN_RECORDS_DAYS)
     # AccessAttempt: a failure count past its cool-off locks nobody any more (axes drops those at each
     # login anyway).
-    return {model.__name__: model.objects.filter(attempt_time__lt=cutoff).delete()[0]
-            for model in (AccessLog, AccessFailureLog, AccessAttempt)}
+    return {
+        model.__name__: model.objects.filter(attempt_time__lt=cutoff).delete()[0]
+        for model in (AccessLog, AccessFailureLog, AccessAttempt)
+    }

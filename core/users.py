@@ -1,4 +1,5 @@
 """The named system user that commands and tasks act as, so every history row names someone."""
+
 from __future__ import annotations
 
 from django.conf import settings

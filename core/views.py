@@ -1,4 +1,5 @@
 """Plain views of the core app."""
+
 from __future__ import annotations
 
 import hmac

@@ -6,6 +6,7 @@ healthy on 200 (the database answers).
 `python docker/healthcheck.py scheduler`: beat fired the heartbeat and a worker ran it recently
 (core.health.status()["scheduler"] == "ok"), read from the shared cache.
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ A request whose deadline is suspended (a pause is open: no applicable deadline) 
 it resumes. Thresholds are settings (VIGIE_ALERT_THRESHOLDS, notifications/thresholds.py); the lists
 below are the defaults.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,13 +49,14 @@ class RightsRequestDeadline(Rule):
     def label(self) -> str:
         return _("Rights request: legal deadline")
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         from .models import RightsRequest
 
-        return RightsRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES, answered_at__isnull=True,
-                                            **{f"{self.due_field}__isnull": False}).order_by("pk")
+        return RightsRequest.objects.filter(
+            status__in=OPEN_REQUEST_STATUSES, answered_at__isnull=True, **{f"{self.due_field}__isnull": False}
+        ).order_by("pk")
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         # Plain columns, and the labels, the link and the title's wording worked out once: a first sweep
         # describes every open request with a crossed threshold.
         rows = records.values_list("pk", "reference", "right", self.due_field, "deadline_explanation", "handler__email")
@@ -63,10 +65,12 @@ class RightsRequestDeadline(Rule):
         wording = self.title_wording()
         for pk, reference, right, day, explanation, handler_email in rows:
             yield Item(
-                object_id=pk, label=reference, due_at=_start_of(day),
-                title=wording % {"reference": reference, "right": rights.get(right, right),
-                                 "day": format_date(day)},
-                explanation=explanation, admin_path=path % pk,
+                object_id=pk,
+                label=reference,
+                due_at=_start_of(day),
+                title=wording % {"reference": reference, "right": rights.get(right, right), "day": format_date(day)},
+                explanation=explanation,
+                admin_path=path % pk,
                 recipients=(handler_email,) if handler_email else (),
             )
 
@@ -85,12 +89,20 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
     def label(self) -> str:
         return _("Rights request: decide on an extension")
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         # Not while a pause is open (no applicable deadline): the deadline is suspended. Not once the
         # first deadline's day is over (see `crossed`).
         today = timezone.localtime(now, timezone.get_default_timezone()).date()
-        return super().records(now).filter(extended_due_on__isnull=True, extension_notified_at__isnull=True,
-                                           applicable_due_on__isnull=False, due_on__gte=today)
+        return (
+            super()
+            .records(now)
+            .filter(
+                extended_due_on__isnull=True,
+                extension_notified_at__isnull=True,
+                applicable_due_on__isnull=False,
+                due_on__gte=today,
+            )
+        )
 
     def crossed(self, due_at: dt.datetime, now: dt.datetime) -> Threshold | None:
         # Once the first deadline's day is over, an extension can no longer be notified: nothing to decide.
@@ -102,7 +114,7 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
         return _("Rights request %(reference)s: answer by %(day)s or decide on an extension")
 
 
-def _handler(record) -> tuple[str, ...]:  # noqa: ANN001 - a record with a `handler`
+def _handler(record) -> tuple[str, ...]:
     return (record.handler.email,) if record.handler and record.handler.email else ()
 
 
@@ -126,12 +138,12 @@ class CnilReplyDeadline(Rule):
 
     due_field = "due_on"
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         from .models import CnilCase
 
         return CnilCase.objects.awaiting_reply().order_by("pk")
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         for case in records.select_related("handler"):
             due = {"reference": case.reference, "day": format_date(case.due_on)}
             received = {"day": format_date(case.received_on)}
@@ -140,10 +152,14 @@ class CnilReplyDeadline(Rule):
                 explanation = _("Reply date set by the CNIL in its letter (referral received on %(day)s).") % received
             else:
                 title = _("CNIL complaint %(reference)s (without referral): reply due on %(day)s") % due
-                explanation = _("Reply date set by the CNIL in a letter about the complaint (received on "
-                                "%(day)s).") % received
+                explanation = (
+                    _("Reply date set by the CNIL in a letter about the complaint (received on %(day)s).") % received
+                )
             yield Item(
-                object_id=case.pk, label=case.reference, due_at=_start_of(case.due_on), title=title,
+                object_id=case.pk,
+                label=case.reference,
+                due_at=_start_of(case.due_on),
+                title=title,
                 explanation=explanation,
                 admin_path=reverse("admin:gdpr_cnilcase_change", args=[case.pk]),
                 recipients=_handler(case),
@@ -172,25 +188,29 @@ class BreachNotificationDeadline(Rule):
 
     due_field = "notification_due_at"
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         from .models import Breach
 
-        return (Breach.objects.awaiting_decision_or_notification()
-                .filter(closed_at__isnull=True, notification_due_at__isnull=False).order_by("pk"))
+        return (
+            Breach.objects.awaiting_decision_or_notification()
+            .filter(closed_at__isnull=True, notification_due_at__isnull=False)
+            .order_by("pk")
+        )
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         from .services.breaches import breach_clock_explanation, fmt
 
         for breach in records.select_related("handler"):
             yield Item(
-                object_id=breach.pk, label=breach.reference, due_at=breach.notification_due_at,
-                title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)") % {
-                    "reference": breach.reference, "due": fmt(breach.notification_due_at)},
+                object_id=breach.pk,
+                label=breach.reference,
+                due_at=breach.notification_due_at,
+                title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)")
+                % {"reference": breach.reference, "due": fmt(breach.notification_due_at)},
                 explanation=breach_clock_explanation(breach),
                 admin_path=reverse("admin:gdpr_breach_change", args=[breach.pk]),
                 recipients=_handler(breach),
             )
 
 
-RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision(), CnilReplyDeadline(),
-         BreachNotificationDeadline())
+RULES = (RightsRequestDeadline(), RightsRequestExtensionDecision(), CnilReplyDeadline(), BreachNotificationDeadline())

@@ -1,4 +1,5 @@
 """Rights requests, CNIL cases, breaches and the Art. 30 register, on the legal deadline calendar."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

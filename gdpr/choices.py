@@ -1,4 +1,5 @@
 """Choices of the gdpr app, and the allowed transitions of the rights-request workflow."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -50,13 +51,28 @@ OPEN_REQUEST_STATUSES = (
 )
 
 REQUEST_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    RequestStatus.RECEIVED: (RequestStatus.IN_PROGRESS, RequestStatus.PAUSED, RequestStatus.EXTENDED,
-                             RequestStatus.ANSWERED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN),
-    RequestStatus.IN_PROGRESS: (RequestStatus.PAUSED, RequestStatus.EXTENDED, RequestStatus.ANSWERED,
-                                RequestStatus.REFUSED, RequestStatus.WITHDRAWN),
+    RequestStatus.RECEIVED: (
+        RequestStatus.IN_PROGRESS,
+        RequestStatus.PAUSED,
+        RequestStatus.EXTENDED,
+        RequestStatus.ANSWERED,
+        RequestStatus.REFUSED,
+        RequestStatus.WITHDRAWN,
+    ),
+    RequestStatus.IN_PROGRESS: (
+        RequestStatus.PAUSED,
+        RequestStatus.EXTENDED,
+        RequestStatus.ANSWERED,
+        RequestStatus.REFUSED,
+        RequestStatus.WITHDRAWN,
+    ),
     RequestStatus.PAUSED: (RequestStatus.IN_PROGRESS, RequestStatus.EXTENDED, RequestStatus.WITHDRAWN),
-    RequestStatus.EXTENDED: (RequestStatus.PAUSED, RequestStatus.ANSWERED, RequestStatus.REFUSED,
-                             RequestStatus.WITHDRAWN),
+    RequestStatus.EXTENDED: (
+        RequestStatus.PAUSED,
+        RequestStatus.ANSWERED,
+        RequestStatus.REFUSED,
+        RequestStatus.WITHDRAWN,
+    ),
     RequestStatus.ANSWERED: (RequestStatus.CLOSED,),
     RequestStatus.REFUSED: (RequestStatus.CLOSED,),
     RequestStatus.WITHDRAWN: (RequestStatus.CLOSED,),

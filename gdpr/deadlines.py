@@ -19,6 +19,7 @@ How to use it:
 * Policies (docs/rules.md "Settings") are a frozen ``DeadlinePolicy``; ``policy=None`` reads
   ``settings.VIGIE_GDPR_DEADLINES`` through ``policy_from_settings()``. Passing a policy needs no Django.
 """
+
 from __future__ import annotations
 
 import enum
@@ -179,9 +180,7 @@ def _whit_monday(year: int) -> date:
 @functools.lru_cache(maxsize=512)
 def _holiday_names(calendar: HolidayCalendar, year: int, language: str) -> Mapping[date, str]:
     """Public holidays of one calendar and year, names in `language` (a `holidays` language code)."""
-    found = holidays.country_holidays(
-        "FR", subdiv=calendar.holidays_subdivision, years=year, language=language
-    )
+    found = holidays.country_holidays("FR", subdiv=calendar.holidays_subdivision, years=year, language=language)
     # A plain dict: a `holidays` object grows silently when asked about another year.
     return dict(found)
 
@@ -635,4 +634,6 @@ def breach_deadline_explanation(aware_at: datetime) -> str:
     """E.g. "aware 28/03/2025 10:00 + 72 hours = 31/03/2025 11:00 (Paris time)", in the active language."""
     due = breach_notification_deadline(aware_at)
     return _("aware %(aware)s + 72 hours = %(due)s (Paris time)") % {
-        "aware": format_datetime(aware_at), "due": format_datetime(due)}
+        "aware": format_datetime(aware_at),
+        "due": format_datetime(due),
+    }

@@ -13,6 +13,7 @@ selectors give the reference DPEF's 2022 and 2023 figures:
 Seeded and idempotent: a record whose reference exists is left as it is. A few "live" records are
 dated relative to the day of loading, so the admin shows due-soon and overdue items.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,12 +22,14 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .choices import CnilCaseKind, Outcome, PauseReason, ProcessingRole, RefusalGround, RiskLevel, Right
+from .choices import CnilCaseKind, Outcome, PauseReason, ProcessingRole, RefusalGround, Right, RiskLevel
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
-from .services import breaches as breach_services
-from .services import cnil as cnil_services
-from .services import register as register_services
-from .services import rights as rights_services
+from .services import (
+    breaches as breach_services,
+    cnil as cnil_services,
+    register as register_services,
+    rights as rights_services,
+)
 
 SEED = 2023
 PARIS = timezone.get_default_timezone()
@@ -34,25 +37,66 @@ REQUESTS_PER_YEAR = {2022: 670, 2023: 344, 2024: 318, 2025: 296}
 CONTROLLER_ACTIVITIES_2023, PROCESSOR_ACTIVITIES_2023 = 289, 24
 
 PURPOSES = (
-    "Instruction des demandes de prêt accession", "Gestion des prêts travaux", "Aide Mobili-Jeune",
-    "Garantie Visale", "Attribution de logements sociaux", "Recouvrement amiable", "Recouvrement contentieux",
-    "Gestion de la relation client", "Réclamations clients", "Prospection des entreprises assujetties",
-    "Collecte de la PEEC", "Lutte contre le blanchiment et le financement du terrorisme",
-    "Gestion des contrats de travail", "Paie", "Formation des collaborateurs", "Recrutement",
-    "Gestion des habilitations informatiques", "Vidéoprotection des locaux", "Contrôle d'accès aux bâtiments",
-    "Alertes professionnelles", "Gestion des conflits d'intérêts", "Enquêtes de satisfaction",
-    "Aides aux salariés en difficulté", "Accompagnement social", "Gestion des partenariats locaux",
-    "Archivage des dossiers de financement", "Téléphonie et enregistrement des appels", "Gestion des fournisseurs",
+    "Instruction des demandes de prêt accession",
+    "Gestion des prêts travaux",
+    "Aide Mobili-Jeune",
+    "Garantie Visale",
+    "Attribution de logements sociaux",
+    "Recouvrement amiable",
+    "Recouvrement contentieux",
+    "Gestion de la relation client",
+    "Réclamations clients",
+    "Prospection des entreprises assujetties",
+    "Collecte de la PEEC",
+    "Lutte contre le blanchiment et le financement du terrorisme",
+    "Gestion des contrats de travail",
+    "Paie",
+    "Formation des collaborateurs",
+    "Recrutement",
+    "Gestion des habilitations informatiques",
+    "Vidéoprotection des locaux",
+    "Contrôle d'accès aux bâtiments",
+    "Alertes professionnelles",
+    "Gestion des conflits d'intérêts",
+    "Enquêtes de satisfaction",
+    "Aides aux salariés en difficulté",
+    "Accompagnement social",
+    "Gestion des partenariats locaux",
+    "Archivage des dossiers de financement",
+    "Téléphonie et enregistrement des appels",
+    "Gestion des fournisseurs",
 )
 PROCESSOR_SERVICES = (
-    "Gestion locative pour le compte de bailleurs", "Instruction déléguée pour Action Logement Groupe",
-    "Traitement des aides pour le compte de l'État", "Hébergement de données pour les filiales",
+    "Gestion locative pour le compte de bailleurs",
+    "Instruction déléguée pour Action Logement Groupe",
+    "Traitement des aides pour le compte de l'État",
+    "Hébergement de données pour les filiales",
 )
 RIGHTS_WEIGHTS = {
-    Right.ACCESS: 45, Right.ERASURE: 20, Right.RECTIFICATION: 12, Right.OBJECTION: 12, Right.PORTABILITY: 3,
-    Right.RESTRICTION: 3, Right.OTHER: 3, Right.POST_MORTEM: 1, Right.AUTOMATED_DECISION: 1,
+    Right.ACCESS: 45,
+    Right.ERASURE: 20,
+    Right.RECTIFICATION: 12,
+    Right.OBJECTION: 12,
+    Right.PORTABILITY: 3,
+    Right.RESTRICTION: 3,
+    Right.OTHER: 3,
+    Right.POST_MORTEM: 1,
+    Right.AUTOMATED_DECISION: 1,
 }
-FIRST_NAMES = ("Camille", "Lucas", "Manon", "Hugo", "Chloé", "Louis", "Sarah", "Nathan", "Julie", "Karim", "Inès", "Paul")
+FIRST_NAMES = (
+    "Camille",
+    "Lucas",
+    "Manon",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Sarah",
+    "Nathan",
+    "Julie",
+    "Karim",
+    "Inès",
+    "Paul",
+)
 LAST_NAMES = ("Martin", "Bernard", "Petit", "Durand", "Leroy", "Moreau", "Fournier", "Girard", "Bonnet", "Benali")
 
 
@@ -73,9 +117,13 @@ def _activity_fields(rng: random.Random, role: str, index: int) -> dict:
         "purposes": PURPOSES[index % len(PURPOSES)],
         "legal_basis": rng.choice(("contrat", "obligation légale", "intérêt légitime", "mission d'intérêt public")),
         "data_subject_categories": rng.choice(("clients", "salariés", "prospects", "candidats", "clients, garants")),
-        "data_categories": rng.choice(("identité, coordonnées", "identité, situation financière", "vie professionnelle")),
+        "data_categories": rng.choice(
+            ("identité, coordonnées", "identité, situation financière", "vie professionnelle")
+        ),
         "recipients": rng.choice(("services internes habilités", "services internes, prestataire informatique")),
-        "retention": rng.choice(("durée du contrat + 5 ans", "3 ans après le dernier contact", "10 ans (pièces comptables)")),
+        "retention": rng.choice(
+            ("durée du contrat + 5 ans", "3 ans après le dernier contact", "10 ans (pièces comptables)")
+        ),
         "security_measures": "habilitations, journalisation, chiffrement des flux, sauvegardes",
         "transfers_outside_eu": transfers,
         "transfer_safeguards": "clauses contractuelles types (décision 2021/914)" if transfers else "",
@@ -90,14 +138,19 @@ def _activity_fields(rng: random.Random, role: str, index: int) -> dict:
     return fields
 
 
-def load_register(rng: random.Random, actor) -> int:  # noqa: ANN001
+def load_register(rng: random.Random, actor) -> int:
     existing = set(ProcessingActivity.objects.values_list("reference", flat=True))
     plan: list[tuple[str, str, dt.date, dt.date | None]] = []  # reference, role, registered_on, retired_on
     number = 0
-    for role, count in ((ProcessingRole.CONTROLLER, CONTROLLER_ACTIVITIES_2023), (ProcessingRole.PROCESSOR, PROCESSOR_ACTIVITIES_2023)):
+    for role, count in (
+        (ProcessingRole.CONTROLLER, CONTROLLER_ACTIVITIES_2023),
+        (ProcessingRole.PROCESSOR, PROCESSOR_ACTIVITIES_2023),
+    ):
         for _ in range(count):
             number += 1
-            plan.append((f"TR-{number:04d}", role, dt.date(2018, 5, 25) + dt.timedelta(days=rng.randint(0, 2000)), None))
+            plan.append(
+                (f"TR-{number:04d}", role, dt.date(2018, 5, 25) + dt.timedelta(days=rng.randint(0, 2000)), None)
+            )
     # Retired before the end of 2023 (not counted), and entered after it.
     for retired_on in (dt.date(2022, 6, 30), dt.date(2023, 3, 31), dt.date(2023, 12, 31)):
         number += 1
@@ -110,12 +163,19 @@ def load_register(rng: random.Random, actor) -> int:  # noqa: ANN001
         fields = _activity_fields(rng, role, index)
         if reference in existing:
             continue
-        name = f"{fields['purposes']} ({reference})" if role == ProcessingRole.CONTROLLER else (
-            f"{fields['processing_categories']} ({reference})"
+        name = (
+            f"{fields['purposes']} ({reference})"
+            if role == ProcessingRole.CONTROLLER
+            else (f"{fields['processing_categories']} ({reference})")
         )
         activity = register_services.processing_activity_create(
-            actor=actor, reference=reference, name=name, role=role, registered_on=registered_on,
-            reason="demo data", **fields,
+            actor=actor,
+            reference=reference,
+            name=name,
+            role=role,
+            registered_on=registered_on,
+            reason="demo data",
+            **fields,
         )
         if retired_on:
             register_services.processing_activity_retire(
@@ -144,7 +204,7 @@ def _requester(rng: random.Random) -> dict:
     }
 
 
-def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -> None:  # noqa: ANN001
+def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -> None:
     """Walk one request through its life with the services, as a DPO team would have."""
     received = timezone.localtime(request.received_at).date()
     roll = rng.random()
@@ -162,7 +222,9 @@ def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -
         if told.date() >= today:
             return
         rights_services.rights_request_extend(
-            request=request, actor=actor, notified_at=told,
+            request=request,
+            actor=actor,
+            notified_at=told,
             reason="Demande portant sur plusieurs traitements et dix ans d'historique.",
         )
         request.refresh_from_db()
@@ -177,8 +239,12 @@ def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -
     answered_at = _at(answer_day, rng)
     if rng.random() < 0.01:
         rights_services.rights_request_refuse(
-            request=request, actor=actor, ground=RefusalGround.EXCESSIVE, answered_at=answered_at,
-            complaint_right_notified=True, channel="email",
+            request=request,
+            actor=actor,
+            ground=RefusalGround.EXCESSIVE,
+            answered_at=answered_at,
+            complaint_right_notified=True,
+            channel="email",
         )
     else:
         outcome = rng.choices((Outcome.GRANTED, Outcome.PARTIALLY_GRANTED, Outcome.NO_DATA), weights=(80, 12, 8))[0]
@@ -186,10 +252,12 @@ def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -
             request=request, actor=actor, answered_at=answered_at, outcome=outcome, channel="email"
         )
     if answer_day + dt.timedelta(days=30) < today:
-        rights_services.rights_request_close(request=request, actor=actor, closed_at=answered_at + dt.timedelta(days=30))
+        rights_services.rights_request_close(
+            request=request, actor=actor, closed_at=answered_at + dt.timedelta(days=30)
+        )
 
 
-def load_rights_requests(rng: random.Random, actor, handler, today: dt.date) -> int:  # noqa: ANN001
+def load_rights_requests(rng: random.Random, actor, handler, today: dt.date) -> int:
     existing = set(RightsRequest.objects.values_list("reference", flat=True))
     rights, weights = list(RIGHTS_WEIGHTS), list(RIGHTS_WEIGHTS.values())
     created = 0
@@ -210,7 +278,7 @@ def load_rights_requests(rng: random.Random, actor, handler, today: dt.date) -> 
     return created + _load_live_requests(rng, actor, handler, today, existing)
 
 
-def _load_live_requests(rng: random.Random, actor, handler, today: dt.date, existing: set[str]) -> int:  # noqa: ANN001
+def _load_live_requests(rng: random.Random, actor, handler, today: dt.date, existing: set[str]) -> int:
     """Open requests dated from the day of loading: two overdue, some due this week, one paused."""
     created = 0
     for n, age in enumerate((40, 33, 29, 26, 24, 20, 14, 9, 5, 2), start=1):
@@ -219,12 +287,19 @@ def _load_live_requests(rng: random.Random, actor, handler, today: dt.date, exis
             continue
         received_at = _at(today - dt.timedelta(days=age), rng)
         request = rights_services.rights_request_create(
-            actor=actor, reference=reference, received_at=received_at, right=rng.choices(list(RIGHTS_WEIGHTS), list(RIGHTS_WEIGHTS.values()))[0],
-            handler=handler, **_requester(rng),
+            actor=actor,
+            reference=reference,
+            received_at=received_at,
+            right=rng.choices(list(RIGHTS_WEIGHTS), list(RIGHTS_WEIGHTS.values()))[0],
+            handler=handler,
+            **_requester(rng),
         )
         if n == 7:
             rights_services.rights_request_pause(
-                request=request, actor=actor, asked_on=received_at.date() + dt.timedelta(days=1), reason=PauseReason.IDENTITY,
+                request=request,
+                actor=actor,
+                asked_on=received_at.date() + dt.timedelta(days=1),
+                reason=PauseReason.IDENTITY,
                 note="Copie d'une pièce d'identité demandée : homonymie dans le fichier clients.",
             )
         elif n % 2 == 0:
@@ -254,7 +329,7 @@ CNIL_CASES = (
 )
 
 
-def load_cnil_cases(actor, handler, today: dt.date) -> int:  # noqa: ANN001
+def load_cnil_cases(actor, handler, today: dt.date) -> int:
     existing = set(CnilCase.objects.values_list("reference", flat=True))
     created = 0
     cases = list(CNIL_CASES) + [("CNIL-LIVE-01", CnilCaseKind.REFERRAL, today - dt.timedelta(days=4), 10, None)]
@@ -262,7 +337,11 @@ def load_cnil_cases(actor, handler, today: dt.date) -> int:  # noqa: ANN001
         if reference in existing:
             continue
         case = cnil_services.cnil_case_create(
-            actor=actor, reference=reference, kind=kind, received_on=received_on, handler=handler,
+            actor=actor,
+            reference=reference,
+            kind=kind,
+            received_on=received_on,
+            handler=handler,
             due_on=received_on + dt.timedelta(days=given) if given else None,
             cnil_reference=f"PLT-{received_on:%y%m}{len(reference):02d}",
             subject="Plainte relative à une demande d'accès restée sans réponse selon le plaignant",
@@ -280,45 +359,75 @@ BREACHES = (
     ("BR-2023-001", dt.datetime(2023, 3, 16, 9, 30), 52, RiskLevel.RISK, "Accès non autorisé à un espace client"),
     ("BR-2023-002", dt.datetime(2023, 6, 2, 11, 0), None, RiskLevel.NONE, "Dossier papier égaré puis retrouvé"),
     ("BR-2023-003", dt.datetime(2023, 10, 19, 17, 45), 66, RiskLevel.HIGH, "Hameçonnage d'une boîte aux lettres"),
-    ("BR-2023-004", dt.datetime(2023, 12, 11, 14, 0), None, RiskLevel.NONE, "Pièce jointe envoyée à un collègue non habilité"),
+    (
+        "BR-2023-004",
+        dt.datetime(2023, 12, 11, 14, 0),
+        None,
+        RiskLevel.NONE,
+        "Pièce jointe envoyée à un collègue non habilité",
+    ),
     ("BR-2024-001", dt.datetime(2024, 4, 5, 16, 0), 81, RiskLevel.RISK, "Erreur de publipostage"),
 )
 
 
-def load_breaches(actor, handler, now: dt.datetime) -> int:  # noqa: ANN001
+def load_breaches(actor, handler, now: dt.datetime) -> int:
     existing = set(Breach.objects.values_list("reference", flat=True))
     created = 0
     for reference, aware, hours, risk, title in BREACHES:
         if reference in existing:
             continue
         aware_at = aware.replace(tzinfo=PARIS)
-        breach = breach_services.breach_create(actor=actor, reference=reference, aware_at=aware_at, title=title,
-                                               handler=handler, subjects_count=12 if risk != RiskLevel.NONE else 1)
-        breach_services.breach_assess(actor=actor, breach=breach, risk_level=risk,
-                                      reasoning="Analyse de la nature des données, du volume et de la facilité d'identification.")
+        breach = breach_services.breach_create(
+            actor=actor,
+            reference=reference,
+            aware_at=aware_at,
+            title=title,
+            handler=handler,
+            subjects_count=12 if risk != RiskLevel.NONE else 1,
+        )
+        breach_services.breach_assess(
+            actor=actor,
+            breach=breach,
+            risk_level=risk,
+            reasoning="Analyse de la nature des données, du volume et de la facilité d'identification.",
+        )
         if hours is None:
-            breach_services.breach_decide(actor=actor, breach=breach, notification_required=False,
-                                          reasoning="Risque improbable pour les droits et libertés : données non sensibles, "
-                                                    "destinataire de confiance ayant supprimé le message.")
+            breach_services.breach_decide(
+                actor=actor,
+                breach=breach,
+                notification_required=False,
+                reasoning="Risque improbable pour les droits et libertés : données non sensibles, "
+                "destinataire de confiance ayant supprimé le message.",
+            )
         else:
-            breach_services.breach_decide(actor=actor, breach=breach, notification_required=True,
-                                          reasoning="Risque pour les personnes : notification à la CNIL.")
+            breach_services.breach_decide(
+                actor=actor,
+                breach=breach,
+                notification_required=True,
+                reasoning="Risque pour les personnes : notification à la CNIL.",
+            )
             sent_at = aware_at + dt.timedelta(hours=hours)
             breach_services.breach_notify(
-                actor=actor, breach=breach, sent_at=sent_at, cnil_reference=f"NOTIF-{reference}",
+                actor=actor,
+                breach=breach,
+                sent_at=sent_at,
+                cnil_reference=f"NOTIF-{reference}",
                 delay_reasons="Périmètre de la violation établi après l'analyse des journaux." if hours > 72 else "",
             )
         created += 1
     if "BR-LIVE-01" not in existing:  # the 72-hour clock running now
         breach_services.breach_create(
-            actor=actor, reference="BR-LIVE-01", aware_at=now - dt.timedelta(hours=30), handler=handler,
+            actor=actor,
+            reference="BR-LIVE-01",
+            aware_at=now - dt.timedelta(hours=30),
+            handler=handler,
             title="Fichier de prospects exposé sur un partage réseau",
         )
         created += 1
     return created
 
 
-def load(user=None) -> str:  # noqa: ANN001 - the acting user
+def load(user=None) -> str:
     rng = random.Random(SEED)
     handler = get_user_model().objects.filter(username="dpo").first()
     now = timezone.now()

@@ -1,13 +1,13 @@
 """The gdpr indicators (reporting/registry.py): each code of the DPEF's enjeu 2 that gdpr/ computes,
 with the selector that computes it (gdpr/selectors.py); and what gdpr/ shows on the reporting dashboard
 (reporting/desk.py): what is past its legal deadline, and the rights requests received each month."""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from core.charts import percent_text, trend_svg
 from reporting.desk import Desk, DeskItem, Panel, changelist
@@ -26,16 +26,20 @@ def has_data(year: int) -> bool:
 
 
 def _has_data(year: int) -> bool:
-    return (RightsRequest.objects.received_in(year).exists() or CnilCase.objects.received_in(year).exists()
-            or Breach.objects.filter(aware_at__year=year).exists() or Breach.objects.notified_in(year).exists()
-            or ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)).exists())
+    return (
+        RightsRequest.objects.received_in(year).exists()
+        or CnilCase.objects.received_in(year).exists()
+        or Breach.objects.filter(aware_at__year=year).exists()
+        or Breach.objects.notified_in(year).exists()
+        or ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)).exists()
+    )
 
 
 #: What `has_data` reads, hence what every gdpr figure stands on ("no data" or a figure tells them).
 MODELS = ("gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processingactivity")
 
 
-def _c(code: str, compute) -> Computation:  # noqa: ANN001 - a selector
+def _c(code: str, compute) -> Computation:
     return Computation(code, compute, has_data=has_data, models=MODELS)
 
 
@@ -63,31 +67,52 @@ def _requests_panel(until: dt.date, months: int) -> dict[str, Any]:
     return {
         "trend_months": months,
         "request_months": [
-            {"month": month.month, "received": month.received, "judged": month.judged, "on_time": month.on_time,
-             "late": month.late, "rate": percent_text(month.value),
-             "bar": round(100 * month.received / most, 1) if most else 0}
+            {
+                "month": month.month,
+                "received": month.received,
+                "judged": month.judged,
+                "on_time": month.on_time,
+                "late": month.late,
+                "rate": percent_text(month.value),
+                "bar": round(100 * month.received / most, 1) if most else 0,
+            }
             for month in by_month
         ],
         "requests_chart": trend_svg(
-            [month.point for month in by_month], title=gettext("On-time rate of the rights requests received each month"),
-            element_id="rights-on-time"),
+            [month.point for month in by_month],
+            title=gettext("On-time rate of the rights requests received each month"),
+            element_id="rights-on-time",
+        ),
     }
 
 
 # The admin filters of these links (gdpr/admin) select the rows the querysets count:
 # tests/reporting/test_dashboard.py checks each pair.
 DESK = Desk(
-    title=_("Personal data"), order=10,
+    title=_("Personal data"),
+    order=10,
     items=(
-        DeskItem("rights_requests", _("Rights requests past their deadline"), "gdpr.rightsrequest",
-                 records=lambda moment: RightsRequest.objects.overdue(moment.day),
-                 url=changelist("admin:gdpr_rightsrequest_changelist", "due=overdue")),
-        DeskItem("cnil_cases", _("CNIL cases past the reply date the CNIL set"), "gdpr.cnilcase",
-                 records=lambda moment: CnilCase.objects.overdue(moment.day),
-                 url=changelist("admin:gdpr_cnilcase_changelist", "due=overdue")),
-        DeskItem("breaches", _("Breaches past 72 hours, neither notified nor decided"), "gdpr.breach",
-                 records=lambda moment: Breach.objects.overdue(moment.now),
-                 url=changelist("admin:gdpr_breach_changelist", "clock=overdue")),
+        DeskItem(
+            "rights_requests",
+            _("Rights requests past their deadline"),
+            "gdpr.rightsrequest",
+            records=lambda moment: RightsRequest.objects.overdue(moment.day),
+            url=changelist("admin:gdpr_rightsrequest_changelist", "due=overdue"),
+        ),
+        DeskItem(
+            "cnil_cases",
+            _("CNIL cases past the reply date the CNIL set"),
+            "gdpr.cnilcase",
+            records=lambda moment: CnilCase.objects.overdue(moment.day),
+            url=changelist("admin:gdpr_cnilcase_changelist", "due=overdue"),
+        ),
+        DeskItem(
+            "breaches",
+            _("Breaches past 72 hours, neither notified nor decided"),
+            "gdpr.breach",
+            records=lambda moment: Breach.objects.overdue(moment.now),
+            url=changelist("admin:gdpr_breach_changelist", "clock=overdue"),
+        ),
     ),
     panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),
 )

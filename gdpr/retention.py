@@ -6,6 +6,7 @@ categories and counts. A rights request that a CNIL case not anonymised yet refe
 hold): both are gdpr records with the same readers (the DPO, compliance officers, auditors), so the wait
 tells nobody about a record they may not view (the system check core.E303 keeps it so).
 """
+
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
@@ -17,8 +18,9 @@ from .choices import CnilCaseKind
 
 # Code civil art. 2224: the common limitation period of five years, during which Vigie may have to
 # prove how a request or a case was handled (accountability, GDPR Art. 5(2)).
-FIVE_YEARS_BASIS = ("GDPR Art. 5(1)(e) and 5(2); five years: limitation period of Code civil art. 2224, "
-                    "to prove the handling")
+FIVE_YEARS_BASIS = (
+    "GDPR Art. 5(1)(e) and 5(2); five years: limitation period of Code civil art. 2224, to prove the handling"
+)
 
 POLICIES = (
     Policy(
@@ -63,8 +65,10 @@ POLICIES = (
         start=("closed_at",),
         start_label=_("closure"),
         default=Period(years=5),
-        basis=("GDPR Art. 33(5) sets no period for the register; five years (Code civil art. 2224). The "
-               "register entry stays (dates, decision, categories, counts), its free texts go"),
+        basis=(
+            "GDPR Art. 33(5) sets no period for the register; five years (Code civil art. 2224). The "
+            "register entry stays (dates, decision, categories, counts), its free texts go"
+        ),
         fields={
             "title": REDACT,
             "description": REDACT,
@@ -81,7 +85,10 @@ POLICIES = (
 
 
 HOLDS = (
-    Hold("gdpr.rightsrequest", holder="gdpr.cnilcase",
-         keep=lambda cases: Exists(cases.filter(rights_request=OuterRef("pk"))),
-         reason="a CNIL case about the request keeps it until the case itself is anonymised"),
+    Hold(
+        "gdpr.rightsrequest",
+        holder="gdpr.cnilcase",
+        keep=lambda cases: Exists(cases.filter(rights_request=OuterRef("pk"))),
+        reason="a CNIL case about the request keeps it until the case itself is anonymised",
+    ),
 )

@@ -3,6 +3,7 @@
 "In Y" means a date between Y-01-01 and Y-12-31 in Paris time. Rates count what could be judged:
 an open request whose deadline has not passed yet is neither on time nor late.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,11 @@ def rights_requests_answered(year: int, *, now: dt.datetime | None = None) -> Fi
     included, withdrawals not (a withdrawal's date is stored in answered_at, but it is not an answer). What
     the 2023 DPEF called "reçues et traitées"; E2_RIGHTS_REQUESTS counts them all, open ones included."""
     now = now or timezone.now()
-    answered = (RightsRequest.objects.received_in(year).filter(answered_at__isnull=False, answered_at__lte=now)
-                .exclude(outcome=Outcome.WITHDRAWN))
+    answered = (
+        RightsRequest.objects.received_in(year)
+        .filter(answered_at__isnull=False, answered_at__lte=now)
+        .exclude(outcome=Outcome.WITHDRAWN)
+    )
     return Figure.count(answered)
 
 
@@ -48,7 +52,9 @@ def rights_request_mean_days(year: int) -> Figure:
     over the requests received in Y and answered (refusals included, withdrawals not);
     numerator = total days, denominator = requests."""
     # A withdrawal is not an answer: its date is stored in answered_at, but it is not counted.
-    answered = RightsRequest.objects.received_in(year).filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN)
+    answered = (
+        RightsRequest.objects.received_in(year).filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN)
+    )
     days = ExpressionWrapper(_paris_day("answered_at") - _paris_day("received_at"), output_field=DurationField())
     totals = answered.aggregate(total=Sum(days), count=Count("pk"))
     total = totals["total"].days if totals["total"] is not None else 0
@@ -69,8 +75,10 @@ def _on_time_rule(today: dt.date) -> tuple[dict[str, Any], Q, Q]:
     included): open and overdue requests count as late; withdrawn ones are neither on time nor late. A
     refusal (refused, or manifestly unfounded: Art. 12(4)-(5)) is due within the first, one-month deadline
     even after an extension (docs/rules.md: "notified within the same month")."""
-    deadline = Case(When(outcome__in=(Outcome.REFUSED, Outcome.UNFOUNDED), then=F("due_on")),
-                    default=Coalesce("extended_due_on", "due_on"))
+    deadline = Case(
+        When(outcome__in=(Outcome.REFUSED, Outcome.UNFOUNDED), then=F("due_on")),
+        default=Coalesce("extended_due_on", "due_on"),
+    )
     annotations = {"deadline": deadline, "answered_on": _paris_day("answered_at")}
     judged = ~Q(outcome=Outcome.WITHDRAWN) & (Q(answered_at__isnull=False) | Q(deadline__lt=today))
     on_time = Q(answered_at__isnull=False, answered_on__lte=F("deadline"))
@@ -127,9 +135,9 @@ def rights_requests_by_month(until: dt.date, months: int) -> list[MonthOfRequest
     grouped = (
         RightsRequest.objects.filter(received_at__gte=start, received_at__lt=end)
         .annotate(month=TruncMonth("received_at", tzinfo=paris), **annotations)
-        .order_by().values("month")
-        .annotate(received=Count("pk"), judged=Count("pk", filter=judged),
-                  on_time=Count("pk", filter=judged & on_time))
+        .order_by()
+        .values("month")
+        .annotate(received=Count("pk"), judged=Count("pk", filter=judged), on_time=Count("pk", filter=judged & on_time))
     )
     by_month = {}
     for row in grouped:
@@ -138,8 +146,12 @@ def rights_requests_by_month(until: dt.date, months: int) -> list[MonthOfRequest
             month = timezone.localtime(month, paris).date() if timezone.is_aware(month) else month.date()
         by_month[month] = row
     return [
-        MonthOfRequests(month, by_month.get(month, {}).get("received", 0), by_month.get(month, {}).get("judged", 0),
-                        by_month.get(month, {}).get("on_time", 0))
+        MonthOfRequests(
+            month,
+            by_month.get(month, {}).get("received", 0),
+            by_month.get(month, {}).get("judged", 0),
+            by_month.get(month, {}).get("on_time", 0),
+        )
         for month in starts
     ]
 
@@ -154,7 +166,7 @@ def cnil_complaints_without_referral(year: int) -> Figure:
     return Figure.count(CnilCase.objects.filter(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL).received_in(year))
 
 
-def _answered_by_reply_date(cases, today: dt.date) -> Figure:  # noqa: ANN001 - a CnilCase QuerySet
+def _answered_by_reply_date(cases, today: dt.date) -> Figure:
     """Of `cases` (all with a reply date), those answered on or before it ÷ those answered or past it."""
     judged = cases.filter(Q(answered_on__isnull=False) | Q(due_on__lt=today))
     counts = judged.aggregate(
@@ -173,8 +185,9 @@ def cnil_complaints_on_time_rate(year: int, *, today: dt.date | None = None) -> 
     """E2_CNIL_COMPLAINTS_ON_TIME_RATE: complaints without referral received in Y on which a CNIL letter set
     a reply date, answered on or before it ÷ those answered or past it (the 2023 DPEF: answered "dans le
     délai prescrit (10 jours)"). A complaint without a reply date cannot be late: it is not judged."""
-    complaints = (CnilCase.objects.filter(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, due_on__isnull=False)
-                  .received_in(year))
+    complaints = CnilCase.objects.filter(
+        kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, due_on__isnull=False
+    ).received_in(year)
     return _answered_by_reply_date(complaints, today or timezone.localdate())
 
 

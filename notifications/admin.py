@@ -1,6 +1,7 @@
 """Admin of the alert ledger: read-only (sweeps write it), with three actions (resend, stop the retries of
 undelivered emails, acknowledge), the filter of the alerts whose email could not be delivered, and the
 "what would be sent today" preview."""
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, ReadOnlyTabularInline, badge
@@ -28,15 +28,27 @@ from .sweep import sweep
 
 logger = logging.getLogger(__name__)
 
-STATUS_COLOURS = {AlertStatus.PENDING: "amber", AlertStatus.SENT: "green", AlertStatus.FAILED: "red",
-                  AlertStatus.ACKNOWLEDGED: "grey"}
+STATUS_COLOURS = {
+    AlertStatus.PENDING: "amber",
+    AlertStatus.SENT: "green",
+    AlertStatus.FAILED: "red",
+    AlertStatus.ACKNOWLEDGED: "grey",
+}
 URGENCY_COLOURS = {Urgency.OVERDUE: "red", Urgency.URGENT: "red", Urgency.SOON: "amber", Urgency.NOTICE: "grey"}
 
 
 class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
-    fields = ["recipient", "status", "attempts", "claimed_at", "sent_at", "next_attempt_at", "escalated_at",
-              "last_error"]
+    fields = [
+        "recipient",
+        "status",
+        "attempts",
+        "claimed_at",
+        "sent_at",
+        "next_attempt_at",
+        "escalated_at",
+        "last_error",
+    ]
     readonly_fields = fields
     extra = 0
 
@@ -55,9 +67,14 @@ class UndeliveredFilter(CheckedListFilter):
 
 
 class CloseForm(forms.Form):
-    reason = forms.CharField(label=_("Why the retries stop"), max_length=80, widget=forms.TextInput(attrs={"size": 60}),
-                             help_text=_("E.g. wrong address, corrected in the settings; the recipient was told by "
-                                         "phone. Kept in the history."))
+    reason = forms.CharField(
+        label=_("Why the retries stop"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_(
+            "E.g. wrong address, corrected in the settings; the recipient was told by phone. Kept in the history."
+        ),
+    )
 
 
 def _can_change(request: HttpRequest) -> bool:
@@ -66,8 +83,17 @@ def _can_change(request: HttpRequest) -> bool:
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "title", "rule", "threshold", "urgency_badge", "immediate", "due_at",
-                    "status_badge", "recipients"]
+    list_display = [
+        "created_at",
+        "title",
+        "rule",
+        "threshold",
+        "urgency_badge",
+        "immediate",
+        "due_at",
+        "status_badge",
+        "recipients",
+    ]
     list_filter = ["status", UndeliveredFilter, "rule", "urgency", "immediate", "created_at"]
     search_fields = ["object_label", "title", "deliveries__recipient"]
     date_hierarchy = "created_at"
@@ -75,12 +101,30 @@ class AlertAdmin(admin.ModelAdmin):
     inlines = [DeliveryInline]
     actions = ["resend", "close_unsent", "mark_acknowledged"]
     change_list_template = "admin/notifications/alert/change_list.html"
-    fields = [("title", "status_badge"), ("rule", "threshold", "urgency", "immediate"),
-              ("object_label", "admin_link"), ("due_at", "fires_at", "created_at"), "explanation",
-              ("acknowledged_at", "acknowledged_by")]
-    readonly_fields = ["title", "status_badge", "rule", "threshold", "urgency", "immediate", "object_label",
-                       "admin_link", "due_at", "fires_at", "created_at", "explanation", "acknowledged_at",
-                       "acknowledged_by"]
+    fields = [
+        ("title", "status_badge"),
+        ("rule", "threshold", "urgency", "immediate"),
+        ("object_label", "admin_link"),
+        ("due_at", "fires_at", "created_at"),
+        "explanation",
+        ("acknowledged_at", "acknowledged_by"),
+    ]
+    readonly_fields = [
+        "title",
+        "status_badge",
+        "rule",
+        "threshold",
+        "urgency",
+        "immediate",
+        "object_label",
+        "admin_link",
+        "due_at",
+        "fires_at",
+        "created_at",
+        "explanation",
+        "acknowledged_at",
+        "acknowledged_by",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
         # Only the alerts the user may see: an alert's title names the record (a case's action, an
@@ -126,49 +170,77 @@ class AlertAdmin(admin.ModelAdmin):
 
         try:
             report = send_pending(timezone.now())
-        except Exception:  # noqa: BLE001 - the deliveries stay pending; the next run sends them
+        except Exception:
             logger.exception("resend: sending failed")
             report = None
         if report is None or report.had_errors:
-            messages.warning(request, ngettext(
-                "%(count)d delivery reset to pending; some could not be sent now: they will be retried.",
-                "%(count)d deliveries reset to pending; some could not be sent now: they will be retried.",
-                count) % {"count": count})
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d delivery reset to pending; some could not be sent now: they will be retried.",
+                    "%(count)d deliveries reset to pending; some could not be sent now: they will be retried.",
+                    count,
+                )
+                % {"count": count},
+            )
         else:
-            messages.success(request, ngettext(
-                "%(count)d delivery reset to pending; %(sent)d sent now (the others go in the next digest).",
-                "%(count)d deliveries reset to pending; %(sent)d sent now (the others go in the next digest).",
-                count) % {"count": count, "sent": report.deliveries})
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d delivery reset to pending; %(sent)d sent now (the others go in the next digest).",
+                    "%(count)d deliveries reset to pending; %(sent)d sent now (the others go in the next digest).",
+                    count,
+                )
+                % {"count": count, "sent": report.deliveries},
+            )
 
     @admin.action(description=_("Stop the retries of the undelivered emails"), permissions=["notify"])
     def close_unsent(self, request: HttpRequest, queryset: QuerySet[Alert]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=CloseForm, title=gettext("Stop the retries of the undelivered emails"),
+            self,
+            request,
+            queryset,
+            form_class=CloseForm,
+            title=gettext("Stop the retries of the undelivered emails"),
             apply=lambda alert, reason: services.deliveries_close(alert=alert, actor=request.user, reason=reason),
-            done_message=lambda n: ngettext("Retries stopped for %(count)d alert.",
-                                            "Retries stopped for %(count)d alerts.", n) % {"count": n},
-            describe=lambda alert: ", ".join(f"{d.recipient} ({d.get_status_display()})" for d in alert.deliveries.all()),
-            explanation=gettext("Vigie keeps trying to send an alert email until it goes. Stop it only when the "
-                                "recipient learnt of the alert another way, or cannot receive it: the emails "
-                                "not sent yet are closed as failed, with your reason in their history."),
+            done_message=lambda n: (
+                ngettext("Retries stopped for %(count)d alert.", "Retries stopped for %(count)d alerts.", n)
+                % {"count": n}
+            ),
+            describe=lambda alert: ", ".join(
+                f"{d.recipient} ({d.get_status_display()})" for d in alert.deliveries.all()
+            ),
+            explanation=gettext(
+                "Vigie keeps trying to send an alert email until it goes. Stop it only when the "
+                "recipient learnt of the alert another way, or cannot receive it: the emails "
+                "not sent yet are closed as failed, with your reason in their history."
+            ),
             refusal=lambda alert, exc: [f"{alert}: {message}" for message in as_the_service_says(alert, exc)],
         )
 
     @admin.action(description=_("Mark the selected alerts acknowledged"), permissions=["notify"])
     def mark_acknowledged(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         count = services.alerts_acknowledge(alerts=queryset, actor=request.user)
-        messages.success(request, ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.",
-                                           count) % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.", count) % {"count": count},
+        )
 
     def get_urls(self) -> list[URLPattern]:
-        return [path("preview/", self.admin_site.admin_view(self.preview_view), name="notifications_alert_preview"),
-                *super().get_urls()]
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="notifications_alert_preview"),
+            *super().get_urls(),
+        ]
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "opts": self.opts,
-                   "title": gettext("What would be sent today"), **preview(timezone.now(), request.user)}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("What would be sent today"),
+            **preview(timezone.now(), request.user),
+        }
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
@@ -181,19 +253,42 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
     groups: dict[str, dict[str, list]] = {}
     for planned in report.planned:
         for recipient in planned.recipients:
-            groups.setdefault(recipient, {"new": [], "pending": []})["new"].append({
-                "title": planned.item.title, "rule": labels.get(planned.rule.code, planned.rule.code),
-                "threshold": planned.item.threshold_code(planned.threshold), "due_at": planned.item.due_at,
-                "immediate": planned.threshold.immediate, "admin_path": planned.item.admin_path})
-    pending = (Delivery.objects.filter(status=AlertStatus.PENDING).visible_to(user)
-               .exclude(alert__status=AlertStatus.ACKNOWLEDGED).select_related("alert")
-               .order_by("recipient", "alert__due_at"))
+            groups.setdefault(recipient, {"new": [], "pending": []})["new"].append(
+                {
+                    "title": planned.item.title,
+                    "rule": labels.get(planned.rule.code, planned.rule.code),
+                    "threshold": planned.item.threshold_code(planned.threshold),
+                    "due_at": planned.item.due_at,
+                    "immediate": planned.threshold.immediate,
+                    "admin_path": planned.item.admin_path,
+                }
+            )
+    pending = (
+        Delivery.objects.filter(status=AlertStatus.PENDING)
+        .visible_to(user)
+        .exclude(alert__status=AlertStatus.ACKNOWLEDGED)
+        .select_related("alert")
+        .order_by("recipient", "alert__due_at")
+    )
     for delivery in pending:
         alert = delivery.alert
-        groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append({
-            "title": alert.title, "rule": labels.get(alert.rule, alert.rule), "threshold": alert.threshold,
-            "due_at": alert.due_at, "immediate": alert.immediate, "admin_path": alert.admin_path,
-            "attempts": delivery.attempts, "last_error": delivery.last_error,
-            "next_attempt_at": delivery.next_attempt_at, "escalated_at": delivery.escalated_at})
-    return {"now": now, "groups": sorted(groups.items()), "new_count": len(report.planned),
-            "pending_count": len(pending)}
+        groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append(
+            {
+                "title": alert.title,
+                "rule": labels.get(alert.rule, alert.rule),
+                "threshold": alert.threshold,
+                "due_at": alert.due_at,
+                "immediate": alert.immediate,
+                "admin_path": alert.admin_path,
+                "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
+                "next_attempt_at": delivery.next_attempt_at,
+                "escalated_at": delivery.escalated_at,
+            }
+        )
+    return {
+        "now": now,
+        "groups": sorted(groups.items()),
+        "new_count": len(report.planned),
+        "pending_count": len(pending),
+    }

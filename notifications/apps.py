@@ -1,4 +1,5 @@
 """The alert ledger, deadline sweeps, the DPO digest and email sending."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,5 +1,6 @@
 """What the alerts tell the health page (core/health.py): the emails still unsent after their last planned
 attempt. Escalated, they are still retried; the page warns until they are sent, closed or acknowledged."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -16,6 +16,7 @@ daily run of a monthly rule alert each renewal once, on the first day it falls w
 a run on the 1st only would lose a month to one missed night. So "monthly" is documentation of how
 rarely such a rule's records change, not a separate beat entry.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -8,6 +8,7 @@ notifications/sending.py) claims the pending deliveries that are due (a failed o
 them sent. `DailyRun` records that a day's sweep or digests were done, so that a missed beat trigger is caught
 up by the next hourly one (notifications/jobs.py).
 """
+
 from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -37,22 +38,25 @@ class AlertStatus(models.TextChoices):
 class Alert(models.Model):
     rule = models.CharField(_("rule"), max_length=64, db_index=True)
     threshold = models.CharField(_("threshold"), max_length=32)
-    content_type = models.ForeignKey(ContentType, verbose_name=_("kind of record"), on_delete=models.PROTECT,
-                                     related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("kind of record"), on_delete=models.PROTECT, related_name="+"
+    )
     object_id = models.PositiveBigIntegerField(_("record id"))
     target = GenericForeignKey("content_type", "object_id")
     object_label = models.CharField(_("record"), max_length=255)
     due_at = models.DateTimeField(_("due at"), help_text=_("The deadline the alert is about."))
     fires_at = models.DateTimeField(_("threshold crossed at"))
     urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices)
-    immediate = models.BooleanField(_("sent at once"), default=False,
-                                    help_text=_("Otherwise it goes in the daily digest."))
+    immediate = models.BooleanField(
+        _("sent at once"), default=False, help_text=_("Otherwise it goes in the daily digest.")
+    )
     title = models.CharField(_("title"), max_length=255)
     explanation = models.TextField(_("why this date"), blank=True)
     admin_path = models.CharField(_("admin page"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.PENDING, db_index=True
+    )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.CharField(_("acknowledged by"), max_length=254, blank=True)
     history = HistoricalRecords()
@@ -97,8 +101,11 @@ class Digest(models.Model):
         verbose_name_plural = _("digests")
         ordering = ["-day", "recipient"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "day"], name="digest_once_per_recipient_and_day",
-                                    violation_error_message=_("This recipient already has a digest that day."))
+            models.UniqueConstraint(
+                fields=["recipient", "day"],
+                name="digest_once_per_recipient_and_day",
+                violation_error_message=_("This recipient already has a digest that day."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -120,29 +127,55 @@ class Delivery(models.Model):
 
     alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.EmailField(_("recipient"))
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices[:3], default=AlertStatus.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AlertStatus.choices[:3], default=AlertStatus.PENDING, db_index=True
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    digest = models.ForeignKey(Digest, verbose_name=_("digest"), null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="deliveries", help_text=_("The daily email it went out in."))
+    digest = models.ForeignKey(
+        Digest,
+        verbose_name=_("digest"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        help_text=_("The daily email it went out in."),
+    )
     next_attempt_at = models.DateTimeField(
-        _("next attempt"), null=True, blank=True,
-        help_text=_("It is not tried again before this time: the wait after a failed attempt, or the lease of the "
-                    "attempt under way. Empty: as soon as it is due."))
+        _("next attempt"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "It is not tried again before this time: the wait after a failed attempt, or the lease of the "
+            "attempt under way. Empty: as soon as it is due."
+        ),
+    )
     escalated_at = models.DateTimeField(
-        _("escalated at"), null=True, blank=True,
-        help_text=_("When it still could not be sent after the last planned attempt: administrators were warned; "
-                    "it is still tried until it is sent or closed."))
+        _("escalated at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When it still could not be sent after the last planned attempt: administrators were warned; "
+            "it is still tried until it is sent or closed."
+        ),
+    )
     claimed_at = models.DateTimeField(
-        _("attempt started at"), null=True, blank=True,
-        help_text=_("When a sending run took it for its latest attempt; empty once the outcome is recorded. Still "
-                    "set after the next attempt time: that outcome was lost (the process stopped, or the database "
-                    "could not record it) and the email may have gone; it goes again, with the same Message-ID."))
+        _("attempt started at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a sending run took it for its latest attempt; empty once the outcome is recorded. Still "
+            "set after the next attempt time: that outcome was lost (the process stopped, or the database "
+            "could not record it) and the email may have gone; it goes again, with the same Message-ID."
+        ),
+    )
     escalation_notified_at = models.DateTimeField(
-        _("escalation emailed at"), null=True, blank=True,
-        help_text=_("When the escalation addresses were told by email that it could not be sent."))
+        _("escalation emailed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the escalation addresses were told by email that it could not be sent."),
+    )
     history = HistoricalRecords()
 
     objects = DeliveryQuerySet.as_manager()
@@ -152,17 +185,23 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["alert", "recipient"]
         constraints = [
-            models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient",
-                                    violation_error_message=_("This alert already goes to this recipient.")),
+            models.UniqueConstraint(
+                fields=["alert", "recipient"],
+                name="delivery_once_per_recipient",
+                violation_error_message=_("This alert already goes to this recipient."),
+            ),
             # A retry time means "still to send": a sent or closed delivery has none.
-            models.CheckConstraint(condition=models.Q(status=AlertStatus.PENDING) | models.Q(next_attempt_at__isnull=True),
-                                   name="delivery_retry_only_when_pending",
-                                   violation_error_message=_("Only an unsent delivery has a next attempt.")),
+            models.CheckConstraint(
+                condition=models.Q(status=AlertStatus.PENDING) | models.Q(next_attempt_at__isnull=True),
+                name="delivery_retry_only_when_pending",
+                violation_error_message=_("Only an unsent delivery has a next attempt."),
+            ),
             # An attempt under way (or whose outcome was lost) is about an unsent delivery.
-            models.CheckConstraint(condition=models.Q(status=AlertStatus.PENDING)
-                                   | models.Q(claimed_at__isnull=True),
-                                   name="delivery_claimed_only_when_pending",
-                                   violation_error_message=_("Only an unsent delivery has an attempt under way.")),
+            models.CheckConstraint(
+                condition=models.Q(status=AlertStatus.PENDING) | models.Q(claimed_at__isnull=True),
+                name="delivery_claimed_only_when_pending",
+                violation_error_message=_("Only an unsent delivery has an attempt under way."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -191,8 +230,11 @@ class DailyRun(models.Model):
         verbose_name_plural = _("daily runs")
         ordering = ["-day", "job"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "day"], name="daily_run_once_per_job_and_day",
-                                    violation_error_message=_("This job was already done that day."))
+            models.UniqueConstraint(
+                fields=["job", "day"],
+                name="daily_run_once_per_job_and_day",
+                violation_error_message=_("This job was already done that day."),
+            )
         ]
 
     def __str__(self) -> str:

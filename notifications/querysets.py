@@ -4,6 +4,7 @@ and the emails still unsent after their last planned attempt.
 A user sees an alert when they may view everything its rule reveals (notifications/registry.py
 `Rule.visible_to`: the record's model and the others its wording tells about), so the ledger is filtered
 by rule; an alert of a rule no longer registered is shown to who may view its record."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,7 +27,8 @@ def visible_alerts(user: Any, prefix: str = "") -> Q:
     known = [rule.code for rule in rules]
     visible = [rule.code for rule in rules if rule.visible_to(user)]
     return Q(**{f"{prefix}rule__in": visible}) | (
-        ~Q(**{f"{prefix}rule__in": known}) & Q(**{f"{prefix}content_type__in": visible_content_types(user)}))
+        ~Q(**{f"{prefix}rule__in": known}) & Q(**{f"{prefix}content_type__in": visible_content_types(user)})
+    )
 
 
 def visible_content_types(user: Any) -> list[int]:
@@ -36,16 +38,18 @@ def visible_content_types(user: Any) -> list[int]:
     from .models import Alert
 
     used = Alert.objects.order_by().values("content_type").distinct()
-    return [content_type.pk for content_type in ContentType.objects.filter(pk__in=used)
-            if can_view(user, f"{content_type.app_label}.{content_type.model}")]
+    return [
+        content_type.pk
+        for content_type in ContentType.objects.filter(pk__in=used)
+        if can_view(user, f"{content_type.app_label}.{content_type.model}")
+    ]
 
 
 class DeliveryQuerySet(models.QuerySet):
     def escalated(self) -> DeliveryQuerySet:
         """Still unsent after the last planned attempt (VIGIE_ALERT_MAX_ATTEMPTS), and nobody closed it or
         acknowledged its alert: what the health page, the admin and the escalation email report."""
-        return (self.filter(status=PENDING, escalated_at__isnull=False)
-                .exclude(alert__status=ACKNOWLEDGED))
+        return self.filter(status=PENDING, escalated_at__isnull=False).exclude(alert__status=ACKNOWLEDGED)
 
     def in_flight(self, now: Any) -> DeliveryQuerySet:
         """Claimed by a sending run whose lease is not over: that run is talking to the SMTP server about

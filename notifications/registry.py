@@ -17,6 +17,7 @@ the other kinds of record its wording tells about (the training renewal names an
 training they did and when), and a user sees its alerts (the ledger, an alert's page, the preview, the
 counts) only when they may view the rule's model and each of those (`Rule.visible_to`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -97,11 +98,11 @@ class Rule:
     #: `items` itself.
     due_field: ClassVar[str | None] = None
 
-    def records(self, now: dt.datetime):  # noqa: ANN201 - a queryset
+    def records(self, now: dt.datetime):
         """The open records at `now`, whatever their deadline (rules with a `due_field`)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def describe(self, records) -> Iterable[Item]:  # noqa: ANN001 - a queryset of records()
+    def describe(self, records) -> Iterable[Item]:
         """`records` as alert items: the wording, the explanation, the link (rules with a `due_field`)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
@@ -111,8 +112,10 @@ class Rule:
         if self.due_field is None:  # pragma: no cover - abstract
             raise NotImplementedError
         records = self.records(now)
-        latest = max(bounds(self.thresholds, now, by_day=is_day_field(records.model, self.due_field)),
-                     key=lambda b: (b[1], b[0] == "lte"))
+        latest = max(
+            bounds(self.thresholds, now, by_day=is_day_field(records.model, self.due_field)),
+            key=lambda b: (b[1], b[0] == "lte"),
+        )
         return self.describe(records.filter(**{f"{self.due_field}__{latest[0]}": latest[1]}))
 
     def group(self) -> list[str]:
@@ -124,7 +127,7 @@ class Rule:
         passed = [t for t in self.thresholds if t.fires_at(due_at) <= now]
         return max(passed, key=lambda t: t.fires_at(due_at), default=None)
 
-    def model_class(self):  # noqa: ANN201 - a model class
+    def model_class(self):
         return apps.get_model(self.model)
 
     def viewed_models(self) -> tuple[str, ...]:
@@ -135,7 +138,7 @@ class Rule:
         return all(can_view(user, label) for label in self.viewed_models())
 
 
-def is_day_field(model, name: str) -> bool:  # noqa: ANN001 - a model class
+def is_day_field(model, name: str) -> bool:
     """Whether `model.name` holds a day (a DateField) rather than an instant (a DateTimeField)."""
     from django.db import models
 

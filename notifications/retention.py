@@ -6,11 +6,16 @@ alerts about it (and about its related rows) lose those texts, in the ledger and
 rule, threshold, dates, status and link to the record stay. Recipients and the person who
 acknowledged an alert are staff addresses, kept.
 """
+
 from __future__ import annotations
 
 from core.retention import REDACT, Follower
 
 FOLLOWERS = (
-    Follower("notifications.alert", content_type_field="content_type", object_id_field="object_id",
-             fields={"object_label": REDACT, "title": REDACT, "explanation": REDACT}),
+    Follower(
+        "notifications.alert",
+        content_type_field="content_type",
+        object_id_field="object_id",
+        fields={"object_label": REDACT, "title": REDACT, "explanation": REDACT},
+    ),
 )

@@ -45,6 +45,7 @@ recorded), and the first attempt recorded ends it. The claim that takes it again
 An alert acknowledged before its email was claimed is not sent (its deliveries stay pending, out of the
 way).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,8 +65,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _, ngettext
 from simple_history.utils import bulk_update_with_history
 
 from .models import Alert, AlertStatus, Delivery, Digest, Urgency
@@ -87,8 +87,10 @@ REASON_FAILED = "send failed"
 REASON_ESCALATED = "send failed: escalated, still unsent after the last planned attempt"
 REASON_ESCALATED_UNRECORDED = "escalated: no attempt recorded as sent after the last planned one; sending again"
 REASON_NOTIFIED = "escalation emailed"
-UNRECORDED_ERROR = ("the outcome of the attempt started at {at} was not recorded (the process stopped, or the "
-                    "database refused the write): the email may have gone; it goes again with the same Message-ID")
+UNRECORDED_ERROR = (
+    "the outcome of the attempt started at {at} was not recorded (the process stopped, or the "
+    "database refused the write): the email may have gone; it goes again with the same Message-ID"
+)
 
 
 @dataclass
@@ -116,6 +118,7 @@ class SendReport:
 
 # --- the acknowledge link -----------------------------------------------------------------------------
 
+
 def ack_token(alert_id: int, recipient: str) -> str:
     """A signed, timestamped token naming the alert and who acknowledges it (the link's only credential)."""
     return signing.TimestampSigner(salt=ACK_SALT).sign_object({"a": int(alert_id), "r": recipient})
@@ -140,6 +143,7 @@ def site_url(path: str) -> str:
 
 
 # --- sending --------------------------------------------------------------------------------------------
+
 
 def retry_delay(attempts: int) -> dt.timedelta:
     """How long a delivery waits after its `attempts`-th failed attempt: VIGIE_ALERT_RETRY_BASE_SECONDS,
@@ -205,8 +209,9 @@ class _Mailer:
 
 
 def _pending(now: dt.datetime) -> QuerySet[Delivery]:
-    return (Delivery.objects.filter(status=AlertStatus.PENDING, alert__fires_at__lte=now)
-            .exclude(alert__status=AlertStatus.ACKNOWLEDGED))
+    return Delivery.objects.filter(status=AlertStatus.PENDING, alert__fires_at__lte=now).exclude(
+        alert__status=AlertStatus.ACKNOWLEDGED
+    )
 
 
 def _due(now: dt.datetime) -> Q:
@@ -253,40 +258,54 @@ def _claim(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, 
         if delivery.claimed_at is not None:
             retaken.append(delivery)
             delivery.last_error = UNRECORDED_ERROR.format(at=delivery.claimed_at.isoformat(timespec="seconds"))
-            delivery._change_reason = REASON_RETAKEN  # noqa: SLF001 - simple-history's API
+            delivery._change_reason = REASON_RETAKEN
             if delivery.attempts >= max_attempts and delivery.escalated_at is None:
                 delivery.escalated_at = now
-                delivery._change_reason = REASON_ESCALATED_UNRECORDED  # noqa: SLF001
+                delivery._change_reason = REASON_ESCALATED_UNRECORDED
                 escalated.append(delivery)
         delivery.attempts += 1
         delivery.claimed_at = now
         delivery.next_attempt_at = now + _lease(delivery.attempts, report)
         if digest is not None:
             delivery.digest = digest
-    bulk_update_with_history(deliveries, Delivery,
-                             ["attempts", "claimed_at", "next_attempt_at", "digest", "last_error", "escalated_at"],
-                             default_change_reason=REASON_CLAIMED, default_date=now)
+    bulk_update_with_history(
+        deliveries,
+        Delivery,
+        ["attempts", "claimed_at", "next_attempt_at", "digest", "last_error", "escalated_at"],
+        default_change_reason=REASON_CLAIMED,
+        default_date=now,
+    )
     if retaken:
         report.unrecorded += len(retaken)
-        logger.warning("notifications: deliveries %s had an attempt whose outcome was not recorded: sent again",
-                       ", ".join(str(d.pk) for d in retaken))
+        logger.warning(
+            "notifications: deliveries %s had an attempt whose outcome was not recorded: sent again",
+            ", ".join(str(d.pk) for d in retaken),
+        )
     if escalated:
         report.escalated += len(escalated)
-        logger.error("notifications: %d alert email(s) with no attempt recorded as sent after %d attempts, escalated "
-                     "(deliveries %s)", len(escalated), max_attempts, ", ".join(str(d.pk) for d in escalated))
+        logger.error(
+            "notifications: %d alert email(s) with no attempt recorded as sent after %d attempts, escalated "
+            "(deliveries %s)",
+            len(escalated),
+            max_attempts,
+            ", ".join(str(d.pk) for d in escalated),
+        )
 
 
 def _due_immediate(now: dt.datetime) -> list[int]:
     """The immediate deliveries to try now, in the order their alerts fired."""
-    return list(_pending(now).filter(_due(now), alert__immediate=True).order_by("alert__fires_at", "pk")
-                .values_list("pk", flat=True))
+    return list(
+        _pending(now)
+        .filter(_due(now), alert__immediate=True)
+        .order_by("alert__fires_at", "pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _claim_immediate(pk: int, now: dt.datetime, report: SendReport) -> Delivery | None:
     """The delivery, claimed (committed); None when another run has it, or sent it, meanwhile."""
     with transaction.atomic():
-        delivery = (_lock(_pending(now).filter(_due(now), pk=pk, alert__immediate=True))
-                    .select_related("alert").first())
+        delivery = _lock(_pending(now).filter(_due(now), pk=pk, alert__immediate=True)).select_related("alert").first()
         if delivery is not None:
             _claim([delivery], now, report)
     return delivery
@@ -322,8 +341,9 @@ def digests_left(now: dt.datetime) -> bool:
 
 def _due_recipients(now: dt.datetime) -> list[str]:
     """The recipients whose digest is due: one of its items is new, or its wait is over."""
-    return list(_without_digest(now).filter(_due(now)).order_by("recipient").values_list("recipient", flat=True)
-                .distinct())
+    return list(
+        _without_digest(now).filter(_due(now)).order_by("recipient").values_list("recipient", flat=True).distinct()
+    )
 
 
 def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool:
@@ -344,8 +364,7 @@ def _send_digests(mailer: _Mailer, report: SendReport, now: dt.datetime) -> bool
     return True
 
 
-def _claim_digest(recipient: str, now: dt.datetime,
-                  report: SendReport) -> tuple[Digest, list[Delivery], bool] | None:
+def _claim_digest(recipient: str, now: dt.datetime, report: SendReport) -> tuple[Digest, list[Delivery], bool] | None:
     """A digest of `recipient` and its deliveries, claimed (committed): (digest, deliveries, sent again).
 
     A digest whose outcome was not recorded goes again as it was: its Digest row (its Message-ID) and the
@@ -356,9 +375,19 @@ def _claim_digest(recipient: str, now: dt.datetime,
         items = Delivery.objects.filter(recipient=recipient, alert__immediate=False)
         if items.in_flight(now).exists():
             return None
-        unrecorded = list(_lock(_pending(now).filter(_due(now), recipient=recipient, alert__immediate=False,
-                                                     claimed_at__isnull=False, digest__isnull=False))
-                          .select_related("alert").order_by("digest_id", "alert__due_at", "alert__pk"))
+        unrecorded = list(
+            _lock(
+                _pending(now).filter(
+                    _due(now),
+                    recipient=recipient,
+                    alert__immediate=False,
+                    claimed_at__isnull=False,
+                    digest__isnull=False,
+                )
+            )
+            .select_related("alert")
+            .order_by("digest_id", "alert__due_at", "alert__pk")
+        )
         if unrecorded:
             digest = _lock(Digest.objects.filter(pk=unrecorded[0].digest_id, sent_at__isnull=True)).first()
             if digest is None:  # another run holds it
@@ -370,9 +399,11 @@ def _claim_digest(recipient: str, now: dt.datetime,
                 # Sent, held by another run, or its items of an attempt not recorded were all acknowledged
                 # since: the day's digest is not sent again with other items under its Message-ID.
                 return None
-            deliveries = list(_lock(_pending(now).filter(recipient=recipient, alert__immediate=False,
-                                                         claimed_at__isnull=True))
-                              .select_related("alert").order_by("alert__due_at", "alert__pk"))
+            deliveries = list(
+                _lock(_pending(now).filter(recipient=recipient, alert__immediate=False, claimed_at__isnull=True))
+                .select_related("alert")
+                .order_by("alert__due_at", "alert__pk")
+            )
             if not deliveries:
                 if not digest.deliveries.exists():
                     digest.delete()  # nothing for it after all: leave the day open
@@ -386,8 +417,7 @@ def _digest_of_the_day(recipient: str, day: dt.date, now: dt.datetime) -> Digest
     another run holds it."""
     try:
         with transaction.atomic():  # a savepoint: losing the race on the unique constraint is not fatal
-            digest, created = Digest.objects.get_or_create(recipient=recipient, day=day,
-                                                           defaults={"created_at": now})
+            digest, created = Digest.objects.get_or_create(recipient=recipient, day=day, defaults={"created_at": now})
     except IntegrityError:
         return None
     if created:
@@ -395,21 +425,33 @@ def _digest_of_the_day(recipient: str, day: dt.date, now: dt.datetime) -> Digest
     return _lock(Digest.objects.filter(pk=digest.pk, sent_at__isnull=True)).first()
 
 
-def _record_sent(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, digest: Digest | None = None,
-                 message_id: str = "") -> None:
+def _record_sent(
+    deliveries: list[Delivery],
+    now: dt.datetime,
+    report: SendReport,
+    *,
+    digest: Digest | None = None,
+    message_id: str = "",
+) -> None:
     """The server accepted the email: its deliveries (and its digest) are sent, in a short transaction.
     Also a delivery a person closed while it was on its way: it did go."""
     with transaction.atomic():
-        rows = list(Delivery.objects.select_for_update()
-                    .filter(pk__in=[d.pk for d in deliveries], status__in=[AlertStatus.PENDING, AlertStatus.FAILED])
-                    .order_by("pk"))
+        rows = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=[d.pk for d in deliveries], status__in=[AlertStatus.PENDING, AlertStatus.FAILED])
+            .order_by("pk")
+        )
         for row in rows:
             row.status, row.sent_at, row.last_error = AlertStatus.SENT, now, ""
             row.next_attempt_at = row.claimed_at = None
             row.digest = digest
-        bulk_update_with_history(rows, Delivery,
-                                 ["status", "sent_at", "last_error", "next_attempt_at", "claimed_at", "digest"],
-                                 default_change_reason=REASON_SENT, default_date=now)
+        bulk_update_with_history(
+            rows,
+            Delivery,
+            ["status", "sent_at", "last_error", "next_attempt_at", "claimed_at", "digest"],
+            default_change_reason=REASON_SENT,
+            default_date=now,
+        )
         if digest is not None:
             digest.sent_at, digest.message_id, digest.items = now, message_id, len(deliveries)
             digest.save(update_fields=["sent_at", "message_id", "items"])
@@ -425,26 +467,40 @@ def _record_failure(deliveries: list[Delivery], error: str, now: dt.datetime, re
     claimed = {delivery.pk: delivery.attempts for delivery in deliveries}
     escalated = []
     with transaction.atomic():
-        rows = [row for row in Delivery.objects.select_for_update()
-                .filter(pk__in=claimed, status=AlertStatus.PENDING).order_by("pk")
-                if row.attempts == claimed[row.pk]]
+        rows = [
+            row
+            for row in Delivery.objects.select_for_update()
+            .filter(pk__in=claimed, status=AlertStatus.PENDING)
+            .order_by("pk")
+            if row.attempts == claimed[row.pk]
+        ]
         for row in rows:
             row.last_error = error
             row.next_attempt_at = now + retry_delay(row.attempts)
             row.claimed_at = row.digest = None  # not in flight any more; the digest is rebuilt next time
             if row.attempts >= max_attempts and row.escalated_at is None:
                 row.escalated_at = now
-                row._change_reason = REASON_ESCALATED  # noqa: SLF001 - simple-history's API
+                row._change_reason = REASON_ESCALATED
                 escalated.append(row)
-        bulk_update_with_history(rows, Delivery,
-                                 ["last_error", "next_attempt_at", "claimed_at", "digest", "escalated_at"],
-                                 default_change_reason=REASON_FAILED, default_date=now)
+        bulk_update_with_history(
+            rows,
+            Delivery,
+            ["last_error", "next_attempt_at", "claimed_at", "digest", "escalated_at"],
+            default_change_reason=REASON_FAILED,
+            default_date=now,
+        )
     report.failed_ids.extend(row.pk for row in rows)
     if escalated:
         report.escalated += len(escalated)
-        logger.error("notifications: %d alert email(s) still unsent after %d attempts, escalated (deliveries %s); "
-                     "retried every %s s until sent or closed: %s", len(escalated), max_attempts,
-                     ", ".join(str(d.pk) for d in escalated), settings.VIGIE_ALERT_RETRY_MAX_SECONDS, error)
+        logger.error(
+            "notifications: %d alert email(s) still unsent after %d attempts, escalated (deliveries %s); "
+            "retried every %s s until sent or closed: %s",
+            len(escalated),
+            max_attempts,
+            ", ".join(str(d.pk) for d in escalated),
+            settings.VIGIE_ALERT_RETRY_MAX_SECONDS,
+            error,
+        )
 
 
 def _notify_escalations(mailer: _Mailer, report: SendReport, now: dt.datetime) -> None:
@@ -460,20 +516,27 @@ def _notify_escalations(mailer: _Mailer, report: SendReport, now: dt.datetime) -
     recipients = escalation_recipients()
     if not recipients or not report.failed_ids:
         return
-    deliveries = list(Delivery.objects.escalated().filter(pk__in=report.failed_ids, escalation_notified_at__isnull=True)
-                      .order_by("pk"))
+    deliveries = list(
+        Delivery.objects.escalated()
+        .filter(pk__in=report.failed_ids, escalation_notified_at__isnull=True)
+        .order_by("pk")
+    )
     if not deliveries:
         return
     error, _go_on = _try_send(mailer, escalation_message(deliveries, recipients), report)
     if error:
         return
     with transaction.atomic():
-        rows = list(Delivery.objects.select_for_update()
-                    .filter(pk__in=[d.pk for d in deliveries], escalation_notified_at__isnull=True).order_by("pk"))
+        rows = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=[d.pk for d in deliveries], escalation_notified_at__isnull=True)
+            .order_by("pk")
+        )
         for row in rows:
             row.escalation_notified_at = now
-        bulk_update_with_history(rows, Delivery, ["escalation_notified_at"], default_change_reason=REASON_NOTIFIED,
-                                 default_date=now)
+        bulk_update_with_history(
+            rows, Delivery, ["escalation_notified_at"], default_change_reason=REASON_NOTIFIED, default_date=now
+        )
     report.notices += 1
 
 
@@ -491,11 +554,13 @@ def settle_alerts(alert_ids: set[int], now: dt.datetime, *, reason: str = REASON
             alert.status = status
             changed.append(alert)
     if changed:
-        bulk_update_with_history(changed, Alert, ["status"], default_change_reason=reason[:100], default_user=actor,
-                                 default_date=now)
+        bulk_update_with_history(
+            changed, Alert, ["status"], default_change_reason=reason[:100], default_user=actor, default_date=now
+        )
 
 
 # --- the emails -----------------------------------------------------------------------------------------
+
 
 def _host() -> str:
     return urlsplit(settings.VIGIE_SITE_URL).hostname or "vigie"
@@ -525,8 +590,14 @@ def _item(alert: Alert, recipient: str) -> dict:
 def digest_subject(count: int, overdue: int, day: dt.date) -> str:
     values = {"count": count, "overdue": overdue, "day": date_format(day, "SHORT_DATE_FORMAT")}
     if overdue:
-        return ngettext("[Vigie] %(count)d deadline including %(overdue)d overdue — %(day)s",
-                        "[Vigie] %(count)d deadlines including %(overdue)d overdue — %(day)s", count) % values
+        return (
+            ngettext(
+                "[Vigie] %(count)d deadline including %(overdue)d overdue — %(day)s",
+                "[Vigie] %(count)d deadlines including %(overdue)d overdue — %(day)s",
+                count,
+            )
+            % values
+        )
     return ngettext("[Vigie] %(count)d deadline — %(day)s", "[Vigie] %(count)d deadlines — %(day)s", count) % values
 
 
@@ -541,15 +612,23 @@ def digest_context(recipient: str, alerts: list[Alert], day: dt.date) -> dict:
     if others:
         groups.append({"code": "other", "label": _("Other"), "items": others})
     overdue = sum(1 for a in alerts if a.urgency == Urgency.OVERDUE)
-    return {"recipient": recipient, "day": day, "day_label": date_format(day, "SHORT_DATE_FORMAT"),
-            "groups": groups, "count": len(alerts), "overdue": overdue, "site_url": settings.VIGIE_SITE_URL,
-            "subject": digest_subject(len(alerts), overdue, day)}
+    return {
+        "recipient": recipient,
+        "day": day,
+        "day_label": date_format(day, "SHORT_DATE_FORMAT"),
+        "groups": groups,
+        "count": len(alerts),
+        "overdue": overdue,
+        "site_url": settings.VIGIE_SITE_URL,
+        "subject": digest_subject(len(alerts), overdue, day),
+    }
 
 
 def digest_message(digest: Digest, alerts: list[Alert], now: dt.datetime) -> EmailMultiAlternatives:
     context = digest_context(digest.recipient, alerts, digest.day)
-    return _message(context["subject"], "notifications/digest", context, [digest.recipient],
-                    f"<vigie-digest-{digest.pk}@{_host()}>")
+    return _message(
+        context["subject"], "notifications/digest", context, [digest.recipient], f"<vigie-digest-{digest.pk}@{_host()}>"
+    )
 
 
 def immediate_message(delivery: Delivery) -> EmailMultiAlternatives:
@@ -559,10 +638,14 @@ def immediate_message(delivery: Delivery) -> EmailMultiAlternatives:
         subject = _("[Vigie] Overdue: %(title)s") % {"title": alert.title}
     else:
         subject = _("[Vigie] %(urgency)s: %(title)s") % {"urgency": item["urgency"], "title": alert.title}
-    context = {"recipient": delivery.recipient, "item": item, "subject": subject,
-               "site_url": settings.VIGIE_SITE_URL}
-    return _message(subject, "notifications/immediate", context, [delivery.recipient],
-                    f"<vigie-alert-{alert.pk}-{delivery.pk}@{_host()}>")
+    context = {"recipient": delivery.recipient, "item": item, "subject": subject, "site_url": settings.VIGIE_SITE_URL}
+    return _message(
+        subject,
+        "notifications/immediate",
+        context,
+        [delivery.recipient],
+        f"<vigie-alert-{alert.pk}-{delivery.pk}@{_host()}>",
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -577,27 +660,51 @@ def escalation_message(deliveries: list[Delivery], recipients: list[str]) -> Ema
     """Which alert emails could not be delivered: to whom, after how many attempts, the last error, a link
     to the alert in the admin. Not the alert's title or record (the escalation addresses may not be
     entitled to them)."""
-    items = [{"recipient": d.recipient, "attempts": d.attempts, "error": d.last_error,
-              "since": date_format(timezone.localtime(d.escalated_at), "SHORT_DATETIME_FORMAT"),
-              "url": site_url(reverse("admin:notifications_alert_change", args=[d.alert_id]))}
-             for d in deliveries]
+    items = [
+        {
+            "recipient": d.recipient,
+            "attempts": d.attempts,
+            "error": d.last_error,
+            "since": date_format(timezone.localtime(d.escalated_at), "SHORT_DATETIME_FORMAT"),
+            "url": site_url(reverse("admin:notifications_alert_change", args=[d.alert_id])),
+        }
+        for d in deliveries
+    ]
     count = len(items)
-    subject = ngettext("[Vigie] %(count)d alert email could not be delivered",
-                       "[Vigie] %(count)d alert emails could not be delivered", count) % {"count": count}
-    context = {"subject": subject, "items": items, "count": count, "site_url": settings.VIGIE_SITE_URL,
-               "attempts": settings.VIGIE_ALERT_MAX_ATTEMPTS,
-               "interval": _duration(settings.VIGIE_ALERT_RETRY_MAX_SECONDS)}
-    return _message(subject, "notifications/escalation", context, recipients,
-                    f"<vigie-escalation-{deliveries[0].pk}-{count}@{_host()}>")
+    subject = ngettext(
+        "[Vigie] %(count)d alert email could not be delivered",
+        "[Vigie] %(count)d alert emails could not be delivered",
+        count,
+    ) % {"count": count}
+    context = {
+        "subject": subject,
+        "items": items,
+        "count": count,
+        "site_url": settings.VIGIE_SITE_URL,
+        "attempts": settings.VIGIE_ALERT_MAX_ATTEMPTS,
+        "interval": _duration(settings.VIGIE_ALERT_RETRY_MAX_SECONDS),
+    }
+    return _message(
+        subject,
+        "notifications/escalation",
+        context,
+        recipients,
+        f"<vigie-escalation-{deliveries[0].pk}-{count}@{_host()}>",
+    )
 
 
-def _message(subject: str, template: str, context: dict, recipients: list[str],
-             message_id: str) -> EmailMultiAlternatives:
+def _message(
+    subject: str, template: str, context: dict, recipients: list[str], message_id: str
+) -> EmailMultiAlternatives:
     subject = " ".join(subject.split())[:250]  # no newline in a header
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-                                     to=recipients, headers={"Message-ID": message_id,
-                                                             "Auto-Submitted": "auto-generated"})
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+    )
     message.attach_alternative(html, "text/html")
     return message

@@ -1,6 +1,7 @@
 """What a person does to the alerts and their emails: acknowledge an alert (from the admin or the link
 of an email), send the emails again now, or stop the retries of those that could not be delivered.
 Each change locks its rows and writes a history row naming who and why."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,9 +31,13 @@ def alert_acknowledge(*, alert: Alert, actor: Any, by: str, reason: str, now: dt
     if locked.status == AlertStatus.ACKNOWLEDGED:
         return False
     locked.status, locked.acknowledged_at, locked.acknowledged_by = (
-        AlertStatus.ACKNOWLEDGED, now or timezone.now(), by[:254])
-    save_with_history(locked, actor=actor, reason=reason,
-                      update_fields=["status", "acknowledged_at", "acknowledged_by"])
+        AlertStatus.ACKNOWLEDGED,
+        now or timezone.now(),
+        by[:254],
+    )
+    save_with_history(
+        locked, actor=actor, reason=reason, update_fields=["status", "acknowledged_at", "acknowledged_by"]
+    )
     return True
 
 
@@ -42,8 +47,9 @@ def alerts_acknowledge(*, alerts: QuerySet[Alert], actor: Any, now: dt.datetime 
     now = now or timezone.now()
     pks = list(alerts.exclude(status=AlertStatus.ACKNOWLEDGED).order_by("pk").values_list("pk", flat=True))
     return sum(
-        alert_acknowledge(alert=alert, actor=actor, by=actor.get_username(), reason=REASON_ACKNOWLEDGED_IN_ADMIN,
-                          now=now)
+        alert_acknowledge(
+            alert=alert, actor=actor, by=actor.get_username(), reason=REASON_ACKNOWLEDGED_IN_ADMIN, now=now
+        )
         for alert in Alert.objects.filter(pk__in=pks).order_by("pk")
     )
 
@@ -63,9 +69,12 @@ def deliveries_resend(*, alerts: QuerySet[Alert], actor: Any) -> int:
             continue  # on its way
         delivery.status, delivery.last_error, delivery.next_attempt_at = AlertStatus.PENDING, "", None
         delivery.escalated_at = delivery.escalation_notified_at = None
-        save_with_history(delivery, actor=actor, reason=REASON_RESEND,
-                          update_fields=["status", "last_error", "next_attempt_at", "escalated_at",
-                                         "escalation_notified_at"])
+        save_with_history(
+            delivery,
+            actor=actor,
+            reason=REASON_RESEND,
+            update_fields=["status", "last_error", "next_attempt_at", "escalated_at", "escalation_notified_at"],
+        )
         count += 1
     for alert in alerts.select_for_update().exclude(status=AlertStatus.PENDING):
         alert.status = AlertStatus.PENDING
@@ -82,8 +91,9 @@ def deliveries_close(*, alert: Alert, actor: Any, reason: str, now: dt.datetime 
     if not reason:
         raise ValidationError({"reason": _("Say why the retries stop: it is kept in the history.")})
     now = now or timezone.now()
-    deliveries = list(Delivery.objects.select_for_update().filter(alert=alert, status=AlertStatus.PENDING)
-                      .order_by("pk"))
+    deliveries = list(
+        Delivery.objects.select_for_update().filter(alert=alert, status=AlertStatus.PENDING).order_by("pk")
+    )
     if not deliveries:
         raise ValidationError(_("Every email of this alert was already sent or closed."))
     why = f"closed unsent: {reason}"

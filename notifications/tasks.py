@@ -17,6 +17,7 @@ Reliability (issue 6, issue 14):
   off from minutes to hours, notifications/sending.py) and the next scheduled run sends what is due. A
   Celery retry a few seconds later would only have burned attempts against a server that is still down.
 """
+
 from __future__ import annotations
 
 import logging

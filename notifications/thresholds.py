@@ -12,6 +12,7 @@ a rule absent from the setting keeps its defaults. Two kinds of lists:
 Changing the thresholds of a rule changes the codes of the alerts to come, not those already in the
 ledger (an alert is written once per threshold crossed).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,11 +41,14 @@ def day_threshold(days: int, *, immediate: bool | None = None) -> Threshold:
 
 def day_thresholds(code: str, default: Iterable[int], *, immediate: bool | None = None) -> tuple[Threshold, ...]:
     """Rule `code`'s day thresholds, earliest first."""
-    return tuple(day_threshold(days, immediate=immediate) for days in sorted(set(configured(code, default)), reverse=True))
+    return tuple(
+        day_threshold(days, immediate=immediate) for days in sorted(set(configured(code, default)), reverse=True)
+    )
 
 
-def hour_thresholds(code: str, default: Iterable[int], *, period: dt.timedelta,
-                    immediate: bool = True) -> tuple[Threshold, ...]:
+def hour_thresholds(
+    code: str, default: Iterable[int], *, period: dt.timedelta, immediate: bool = True
+) -> tuple[Threshold, ...]:
     """Rule `code`'s thresholds at exact hours after the start of a `period`-long clock (the deadline is
     start + period): "h+24" is 24 hours after the start. At or after the deadline: "overdue"."""
     thresholds = []

@@ -1,4 +1,5 @@
 """Public URLs of the notifications: the "acknowledge" link of the emails."""
+
 from django.urls import path
 
 from . import views

@@ -5,6 +5,7 @@ allows is acknowledging that one alert in the name of the recipient it was sent 
 either (there is no session to ride on; the token in the URL already is the secret). A tampered or
 expired link gets a clear 400 page, never a 500.
 """
+
 from __future__ import annotations
 
 from django.core import signing
@@ -38,12 +39,21 @@ def ack(request: HttpRequest, token: str) -> HttpResponse:
     try:
         alert_id, recipient = read_ack_token(token)
     except signing.SignatureExpired:
-        return _page(request, 400, heading=_("This link has expired"),
-                     message=_("Acknowledge links are valid for a limited time. Open the alert from the "
-                               "administration instead."))
+        return _page(
+            request,
+            400,
+            heading=_("This link has expired"),
+            message=_(
+                "Acknowledge links are valid for a limited time. Open the alert from the administration instead."
+            ),
+        )
     except signing.BadSignature:
-        return _page(request, 400, heading=_("This link is not valid"),
-                     message=_("The link is incomplete or was altered. Copy the whole link from the email."))
+        return _page(
+            request,
+            400,
+            heading=_("This link is not valid"),
+            message=_("The link is incomplete or was altered. Copy the whole link from the email."),
+        )
     alert = Alert.objects.filter(pk=alert_id).first()
     if alert is None:
         return _page(request, 404, heading=_("This alert no longer exists"))
@@ -53,9 +63,12 @@ def ack(request: HttpRequest, token: str) -> HttpResponse:
         alert.refresh_from_db()
         heading = _("Alert acknowledged") if done else _("This alert was already acknowledged")
     else:
-        heading = _("Acknowledge this alert?") if alert.status != "acknowledged" else \
-            _("This alert was already acknowledged")
-    acknowledged_at = (date_format(timezone.localtime(alert.acknowledged_at), "SHORT_DATETIME_FORMAT")
-                       if alert.acknowledged_at else "")
-    return _page(request, heading=heading, alert=alert, due=format_due(alert.due_at), form=True,
-                 acknowledged_at=acknowledged_at)
+        heading = (
+            _("Acknowledge this alert?") if alert.status != "acknowledged" else _("This alert was already acknowledged")
+        )
+    acknowledged_at = (
+        date_format(timezone.localtime(alert.acknowledged_at), "SHORT_DATETIME_FORMAT") if alert.acknowledged_at else ""
+    )
+    return _page(
+        request, heading=heading, alert=alert, due=format_due(alert.due_at), form=True, acknowledged_at=acknowledged_at
+    )

@@ -1,4 +1,5 @@
 """Admin of the HR roster: entities, departments, employees (with history)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -101,8 +102,17 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
         "is_manager",
         "presence",
     ]
-    list_filter = [PresenceFilter, PresentOnFilter, "entity", "department", "is_manager", "is_executive", "gender",
-                   "function_at_risk", "department__function_at_risk"]
+    list_filter = [
+        PresenceFilter,
+        PresentOnFilter,
+        "entity",
+        "department",
+        "is_manager",
+        "is_executive",
+        "gender",
+        "function_at_risk",
+        "department__function_at_risk",
+    ]
     list_select_related = ["entity", "department"]
     search_fields = ["employee_id", "last_name", "first_name", "email"]
     autocomplete_fields = ["entity", "department"]

@@ -1,4 +1,5 @@
 """Legal entities, departments and employees: the HR roster at any date."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -4,6 +4,7 @@ directorates, and a roster whose head-count at 2023-12-31 is the reference DPEF'
 Deterministic (seeded) so that the other apps' demo data can rely on it, and idempotent: missing
 records are created, existing ones are left as they are.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,21 +52,106 @@ EXECUTIVE_SHARE = 0.348
 MANAGERS = 300
 
 FIRST_NAMES_F = (
-    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Sophie", "Valérie", "Christine",
-    "Sandrine", "Céline", "Stéphanie", "Véronique", "Aurélie", "Émilie", "Julie", "Camille",
-    "Laure", "Hélène", "Claire", "Anne", "Élodie", "Karine", "Nadia", "Fatima", "Inès", "Léa",
+    "Marie",
+    "Nathalie",
+    "Isabelle",
+    "Sylvie",
+    "Catherine",
+    "Sophie",
+    "Valérie",
+    "Christine",
+    "Sandrine",
+    "Céline",
+    "Stéphanie",
+    "Véronique",
+    "Aurélie",
+    "Émilie",
+    "Julie",
+    "Camille",
+    "Laure",
+    "Hélène",
+    "Claire",
+    "Anne",
+    "Élodie",
+    "Karine",
+    "Nadia",
+    "Fatima",
+    "Inès",
+    "Léa",
 )
 FIRST_NAMES_M = (
-    "Jean", "Philippe", "Nicolas", "Christophe", "Stéphane", "Laurent", "Frédéric", "Olivier",
-    "Éric", "Julien", "Thomas", "Mathieu", "Karim", "Antoine", "Sébastien", "Pierre", "Hugo",
+    "Jean",
+    "Philippe",
+    "Nicolas",
+    "Christophe",
+    "Stéphane",
+    "Laurent",
+    "Frédéric",
+    "Olivier",
+    "Éric",
+    "Julien",
+    "Thomas",
+    "Mathieu",
+    "Karim",
+    "Antoine",
+    "Sébastien",
+    "Pierre",
+    "Hugo",
 )
 LAST_NAMES = (
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert",
-    "Bonnet", "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc",
-    "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu", "Clément",
-    "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson", "Benali", "Nguyen",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Lefebvre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Morin",
+    "Mathieu",
+    "Clément",
+    "Gauthier",
+    "Dumont",
+    "Lopez",
+    "Fontaine",
+    "Chevalier",
+    "Robin",
+    "Masson",
+    "Benali",
+    "Nguyen",
 )
 
 
@@ -131,9 +217,7 @@ def ensure_entities() -> dict[str, LegalEntity]:
 
 
 def ensure_departments() -> dict[str, Department]:
-    return {
-        name: Department.objects.get_or_create(name=name)[0] for name in (HEADQUARTERS, *REGIONAL_DIRECTORATES)
-    }
+    return {name: Department.objects.get_or_create(name=name)[0] for name in (HEADQUARTERS, *REGIONAL_DIRECTORATES)}
 
 
 def demo_employees() -> list[Employee]:
@@ -145,7 +229,9 @@ def demo_employees() -> list[Employee]:
     women = _exact_flags(rng, len(people), WOMEN_SHARE)
     executives = _exact_flags(rng, len(people), EXECUTIVE_SHARE)
     present_executives = [
-        i for i, p in enumerate(people) if executives[i] and p.hired_on <= REFERENCE_DAY and (p.left_on or REFERENCE_DAY) >= REFERENCE_DAY
+        i
+        for i, p in enumerate(people)
+        if executives[i] and p.hired_on <= REFERENCE_DAY and (p.left_on or REFERENCE_DAY) >= REFERENCE_DAY
     ]
     managers = set(rng.sample(present_executives, MANAGERS))
     regional_weights = [rng.uniform(0.6, 1.4) for _ in REGIONAL_DIRECTORATES]
@@ -188,8 +274,8 @@ def load(user=None) -> str:
     employees = demo_employees()
     existing = set(Employee.objects.values_list("employee_id", flat=True))
     missing = [e for e in employees if e.employee_id not in existing]
-    bulk_create_with_history(
-        missing, Employee, batch_size=1000, default_user=user, default_change_reason="demo data"
-    )
+    bulk_create_with_history(missing, Employee, batch_size=1000, default_user=user, default_change_reason="demo data")
     present = Employee.objects.present_on(REFERENCE_DAY).count()
-    return f"roster: {len(missing)} employees created, {len(employees)} in the demo, {present} present at {REFERENCE_DAY}"
+    return (
+        f"roster: {len(missing)} employees created, {len(employees)} in the demo, {present} present at {REFERENCE_DAY}"
+    )

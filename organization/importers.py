@@ -3,6 +3,7 @@
 The headers accepted include those of a French HR export (Matricule, Nom, Prénom, Courriel, Code
 entité, Service, Date d'entrée, Date de sortie, Sexe, Cadre...); see the `aliases` of each column.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,14 +37,32 @@ class LegalEntityImporter(Importer):
     natural_key = ("code",)
     batch_size = None
     columns = (
-        Column("code", Text(_max_length(LegalEntity, "code")), required=True,
-               aliases=("code entité", "code société", "entity code", "code entreprise")),
-        Column("name", Text(_max_length(LegalEntity, "name")), required=True,
-               aliases=("nom", "raison sociale", "dénomination", "libellé", "entity name", "nom entité",
-                        "nom société")),
-        Column("parent_code", Text(_max_length(LegalEntity, "code")),
-               aliases=("parent", "code parent", "code société mère", "société mère", "entité mère", "maison mère",
-                        "parent company", "parent entity")),
+        Column(
+            "code",
+            Text(_max_length(LegalEntity, "code")),
+            required=True,
+            aliases=("code entité", "code société", "entity code", "code entreprise"),
+        ),
+        Column(
+            "name",
+            Text(_max_length(LegalEntity, "name")),
+            required=True,
+            aliases=("nom", "raison sociale", "dénomination", "libellé", "entity name", "nom entité", "nom société"),
+        ),
+        Column(
+            "parent_code",
+            Text(_max_length(LegalEntity, "code")),
+            aliases=(
+                "parent",
+                "code parent",
+                "code société mère",
+                "société mère",
+                "entité mère",
+                "maison mère",
+                "parent company",
+                "parent entity",
+            ),
+        ),
     )
 
     def prepare(self) -> None:
@@ -77,20 +96,30 @@ class LegalEntityImporter(Importer):
             parent = parent_after[code]
             if parent is None or parent in self.known or parent in in_file:
                 if self._loops(code, parent_after):
-                    row.error("parent_code", _("'%(parent)s' would make a loop of parent companies")
-                              % {"parent": row["parent_code"]})
+                    row.error(
+                        "parent_code",
+                        _("'%(parent)s' would make a loop of parent companies") % {"parent": row["parent_code"]},
+                    )
                 else:
                     waiting.append(row)
             elif parent in self.lines:
-                row.error("parent_code", _("parent '%(parent)s' is on line %(line)d, which was rejected")
-                          % {"parent": row["parent_code"], "line": self.lines[parent]})
+                row.error(
+                    "parent_code",
+                    _("parent '%(parent)s' is on line %(line)d, which was rejected")
+                    % {"parent": row["parent_code"], "line": self.lines[parent]},
+                )
             else:
-                row.error("parent_code", _("unknown entity '%s' (neither in the database nor in the file)")
-                          % row["parent_code"])
+                row.error(
+                    "parent_code",
+                    _("unknown entity '%s' (neither in the database nor in the file)") % row["parent_code"],
+                )
         # Parents first: each round writes the rows whose parent already exists.
         while waiting:
-            ready = [row for row in waiting if not parent_after[fold_code(row["code"])]
-                     or parent_after[fold_code(row["code"])] in self.known]
+            ready = [
+                row
+                for row in waiting
+                if not parent_after[fold_code(row["code"])] or parent_after[fold_code(row["code"])] in self.known
+            ]
             if not ready:  # only a parent row rejected by the database can leave rows here
                 for row in waiting:
                     row.error("parent_code", _("parent '%s' could not be written") % row["parent_code"])
@@ -121,9 +150,18 @@ class LegalEntityImporter(Importer):
 GENDER = Choice(
     Gender,
     aliases={
-        "femme": Gender.FEMALE, "féminin": Gender.FEMALE, "mme": Gender.FEMALE, "madame": Gender.FEMALE,
-        "homme": Gender.MALE, "h": Gender.MALE, "masculin": Gender.MALE, "monsieur": Gender.MALE,
-        "mr": Gender.MALE, "autre": Gender.OTHER, "other": Gender.OTHER, "non binaire": Gender.OTHER,
+        "femme": Gender.FEMALE,
+        "féminin": Gender.FEMALE,
+        "mme": Gender.FEMALE,
+        "madame": Gender.FEMALE,
+        "homme": Gender.MALE,
+        "h": Gender.MALE,
+        "masculin": Gender.MALE,
+        "monsieur": Gender.MALE,
+        "mr": Gender.MALE,
+        "autre": Gender.OTHER,
+        "other": Gender.OTHER,
+        "non binaire": Gender.OTHER,
     },
 )
 
@@ -137,27 +175,72 @@ class RosterImporter(Importer):
     model = Employee
     natural_key = ("employee_id",)
     columns = (
-        Column("employee_id", Text(_max_length(Employee, "employee_id")), required=True,
-               aliases=("matricule", "n° matricule", "numéro de matricule", "id salarié", "identifiant salarié",
-                        "employee number", "employee id", "emp id")),
-        Column("last_name", Text(_max_length(Employee, "last_name")),
-               aliases=("nom", "nom de famille", "nom usuel", "surname", "family name")),
+        Column(
+            "employee_id",
+            Text(_max_length(Employee, "employee_id")),
+            required=True,
+            aliases=(
+                "matricule",
+                "n° matricule",
+                "numéro de matricule",
+                "id salarié",
+                "identifiant salarié",
+                "employee number",
+                "employee id",
+                "emp id",
+            ),
+        ),
+        Column(
+            "last_name",
+            Text(_max_length(Employee, "last_name")),
+            aliases=("nom", "nom de famille", "nom usuel", "surname", "family name"),
+        ),
         Column("first_name", Text(_max_length(Employee, "first_name")), aliases=("prénom", "given name")),
         Column("email", Email(), aliases=("courriel", "mail", "adresse e-mail", "adresse mail", "email professionnel")),
-        Column("entity_code", Text(_max_length(LegalEntity, "code")), required=True,
-               aliases=("code entité", "entité", "code société", "société", "entity", "legal entity")),
-        Column("department", Text(_max_length(Department, "name")),
-               aliases=("service", "direction", "département", "direction / service")),
-        Column("hired_on", Date(), required=True,
-               aliases=("date d'entrée", "date d'embauche", "date entrée", "date embauche", "hire date", "start date",
-                        "date de début de contrat")),
-        Column("left_on", Date(),
-               aliases=("date de sortie", "date de fin de contrat", "date de départ", "date sortie", "end date",
-                        "leave date")),
+        Column(
+            "entity_code",
+            Text(_max_length(LegalEntity, "code")),
+            required=True,
+            aliases=("code entité", "entité", "code société", "société", "entity", "legal entity"),
+        ),
+        Column(
+            "department",
+            Text(_max_length(Department, "name")),
+            aliases=("service", "direction", "département", "direction / service"),
+        ),
+        Column(
+            "hired_on",
+            Date(),
+            required=True,
+            aliases=(
+                "date d'entrée",
+                "date d'embauche",
+                "date entrée",
+                "date embauche",
+                "hire date",
+                "start date",
+                "date de début de contrat",
+            ),
+        ),
+        Column(
+            "left_on",
+            Date(),
+            aliases=(
+                "date de sortie",
+                "date de fin de contrat",
+                "date de départ",
+                "date sortie",
+                "end date",
+                "leave date",
+            ),
+        ),
         Column("is_manager", Boolean(), aliases=("manager", "encadrant", "est manager")),
         Column("gender", GENDER, aliases=("sexe", "genre", "civilité")),
-        Column("is_executive", Boolean(true=("cadre",), false=("non cadre", "etam", "employé")),
-               aliases=("cadre", "statut cadre", "statut", "catégorie", "executive")),
+        Column(
+            "is_executive",
+            Boolean(true=("cadre",), false=("non cadre", "etam", "employé")),
+            aliases=("cadre", "statut cadre", "statut", "catégorie", "executive"),
+        ),
     )
     #: Optional columns copied as they are parsed.
     _plain = ("last_name", "first_name", "email", "left_on", "is_manager", "is_executive", "gender")
@@ -183,6 +266,9 @@ class RosterImporter(Importer):
             values["department_id"] = self.departments.id_or_pending(department) if department else None
         hired_on, left_on = row["hired_on"], row.get("left_on")
         if hired_on and left_on and left_on < hired_on:
-            row.error("left_on", _("%(left)s is before the hiring date %(hired)s")
-                      % {"left": format_date(left_on), "hired": format_date(hired_on)})
+            row.error(
+                "left_on",
+                _("%(left)s is before the hiring date %(hired)s")
+                % {"left": format_date(left_on), "hired": format_date(hired_on)},
+            )
         return values

@@ -1,4 +1,5 @@
 """The HR roster: legal entities, departments and employees, with their history."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -46,9 +47,13 @@ class Department(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     function_at_risk = models.BooleanField(
-        _("functions at risk of corruption"), default=False,
-        help_text=_("Its staff hold functions at risk of corruption (ESRS G1-3): they count in the share of "
-                    "functions at risk covered by anti-corruption training."))
+        _("functions at risk of corruption"),
+        default=False,
+        help_text=_(
+            "Its staff hold functions at risk of corruption (ESRS G1-3): they count in the share of "
+            "functions at risk covered by anti-corruption training."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -84,9 +89,12 @@ class Employee(models.Model):
     is_executive = models.BooleanField(_("executive (cadre)"), default=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
     function_at_risk = models.BooleanField(
-        _("function at risk of corruption"), default=False,
-        help_text=_("This person holds a function at risk of corruption (ESRS G1-3), whatever their "
-                    "department's flag."))
+        _("function at risk of corruption"),
+        default=False,
+        help_text=_(
+            "This person holds a function at risk of corruption (ESRS G1-3), whatever their department's flag."
+        ),
+    )
     # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
     anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
     history = HistoricalRecords()

@@ -1,4 +1,5 @@
 """Chainable reads on the roster, shared by the admin, the API, the indicators and the tasks."""
+
 from __future__ import annotations
 
 import datetime as dt

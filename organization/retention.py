@@ -14,6 +14,7 @@ keeps the identity of the employees it names, on the case (compliance/retention.
 A roster file imported again later with the old employee ID would create a new employee: the old ID
 is gone on purpose.
 """
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,5 @@
 """The yearly indicators, their snapshots and the DPEF export."""
+
 from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _

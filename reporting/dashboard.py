@@ -6,6 +6,7 @@ none of them (docs/architecture.md).
 Every count asks a fixed number of queries, whatever the number of records, and so must the domains'
 declarations: counts and grouped aggregates, never a loop over rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -90,7 +91,8 @@ def desk_sections(user: Any = None, *, day: dt.date | None = None, now: dt.datet
     for domain, declared in desk.desks():
         items = [
             Overdue(domain, item.key, item.label, item.records(moment).count(), item.url(moment), item.permission)
-            for group in declared.items if user is None or user.has_perm(group.permission)
+            for group in declared.items
+            if user is None or user.has_perm(group.permission)
             for item in _items(group, moment)
         ]
         if items:
@@ -101,5 +103,9 @@ def desk_sections(user: Any = None, *, day: dt.date | None = None, now: dt.datet
 def panels(user: Any = None) -> list[desk.Panel]:
     """The domains' chart panels `user` may see: who may view the records they count (monthly figures are
     not published ones)."""
-    return [panel for _domain, declared in desk.desks() for panel in declared.panels
-            if user is None or can_view(user, panel.model)]
+    return [
+        panel
+        for _domain, declared in desk.desks()
+        for panel in declared.panels
+        if user is None or can_view(user, panel.model)
+    ]

@@ -9,6 +9,7 @@
 
 Idempotent: what exists is left as it is.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -39,24 +40,26 @@ def flag_functions_at_risk() -> int:
     for employee in employees:
         employee.function_at_risk = True
     if employees:
-        bulk_update_with_history(employees, Employee, ["function_at_risk"], batch_size=500,
-                                 default_change_reason=REASON)
+        bulk_update_with_history(
+            employees, Employee, ["function_at_risk"], batch_size=500, default_change_reason=REASON
+        )
     return len(employees)
 
 
-def enter_manual_values(actor) -> int:  # noqa: ANN001 - a user
+def enter_manual_values(actor) -> int:
     entered = 0
     for code, (owner, page, value_2023, value_2022) in MANUAL.items():
         for year, value in ((2023, value_2023), (2022, value_2022)):
             if value is None or ManualValue.objects.filter(year=year, code=code).exists():
                 continue
-            services.manual_value_save(year=year, code=code, value=value, owner=owner, actor=actor,
-                                       source_reference=f"{SOURCE}, {page}")
+            services.manual_value_save(
+                year=year, code=code, value=value, owner=owner, actor=actor, source_reference=f"{SOURCE}, {page}"
+            )
             entered += 1
     return entered
 
 
-def load(user) -> str:  # noqa: ANN001 - the demo's admin user
+def load(user) -> str:
     officer = get_user_model().objects.filter(username="conformite").first() or user
     flagged = flag_functions_at_risk()
     entered = enter_manual_values(officer)
@@ -69,5 +72,6 @@ def load(user) -> str:  # noqa: ANN001 - the demo's admin user
         if freeze:
             services.year_freeze(year, officer)
         done.append(f"{year} {'computed and frozen' if freeze else 'computed'}")
-    return (f"reporting: {flagged} managers flagged at risk, {entered} manual values entered"
-            + (f", {', '.join(done)}" if done else ""))
+    return f"reporting: {flagged} managers flagged at risk, {entered} manual values entered" + (
+        f", {', '.join(done)}" if done else ""
+    )

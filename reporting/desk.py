@@ -18,6 +18,7 @@ Each names the kind of record ("app_label.model") it counts: a count is shown on
 permission on that model (who may open the list it links to), a panel only to who may view its records
 (core.roles.can_view), and what a user may not see is not even computed.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -15,6 +15,7 @@ Made for a user (the admin's downloads, the API), a value they may not read (rep
 year not frozen, records their role may not view) is "withheld": null value, numerator, denominator and
 previous value (unless N-1 is frozen), the catalogue's method and one note, the same whatever the value.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,8 +75,9 @@ def _snapshot(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
     reporting_year = ReportingYear.objects.filter(year=year).first()
     if reporting_year is None:
         return None, {}
-    return reporting_year, {v.code: v for v in IndicatorValue.objects.filter(reporting_year=reporting_year)
-                            .defer("records")}
+    return reporting_year, {
+        v.code: v for v in IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records")
+    }
 
 
 @dataclass
@@ -126,8 +128,9 @@ class Table:
         return [row for row in self.rows if framework is None or row.definition.framework == framework]
 
 
-def rows(year: int, framework: str | None = catalogue.DPEF, *, user: Any = None
-         ) -> tuple[ReportingYear | None, list[Row]]:
+def rows(
+    year: int, framework: str | None = catalogue.DPEF, *, user: Any = None
+) -> tuple[ReportingYear | None, list[Row]]:
     """(the year's snapshot, its rows of `framework`; None: all), as `user` may read them."""
     data = table(year, user=user)
     return data.reporting_year, data.of(framework)
@@ -135,8 +138,17 @@ def rows(year: int, framework: str | None = catalogue.DPEF, *, user: Any = None
 
 def _withheld(definition: catalogue.Definition, previous: Decimal | int | None) -> Row:
     """A value its reader is not shown: the same row whatever the value, its status and its records."""
-    return Row(definition, visibility.WITHHELD, None, None, None, str(definition.method), str(visibility.WITHHELD_NOTE),
-               "", previous)
+    return Row(
+        definition,
+        visibility.WITHHELD,
+        None,
+        None,
+        None,
+        str(definition.method),
+        str(visibility.WITHHELD_NOTE),
+        "",
+        previous,
+    )
 
 
 def table(year: int, *, user: Any = None) -> Table:
@@ -147,8 +159,11 @@ def table(year: int, *, user: Any = None) -> Table:
     reader = visibility.Reader.of(user)
     current = _computed_values(year, reader, complete=True)
     # The first year Vigie accepts has no previous year to compute (year_check refuses it).
-    previous = (_computed_values(year - 1, reader, complete=False) if year > services.FIRST_YEAR
-                else _Values(None, {}, frozenset()))
+    previous = (
+        _computed_values(year - 1, reader, complete=False)
+        if year > services.FIRST_YEAR
+        else _Values(None, {}, frozenset())
+    )
     manual = {m.code: m for m in ManualValue.objects.filter(year=year)}
     manual_previous = {m.code: m for m in ManualValue.objects.filter(year=year - 1)}
     result = []
@@ -162,8 +177,19 @@ def table(year: int, *, user: Any = None) -> Table:
                 continue
             value = current.shown.get(code)
             if value is None:
-                result.append(Row(definition, ValueStatus.ERROR, None, None, None, str(definition.method),
-                                  _("No computation is declared for this indicator."), "", prev))
+                result.append(
+                    Row(
+                        definition,
+                        ValueStatus.ERROR,
+                        None,
+                        None,
+                        None,
+                        str(definition.method),
+                        _("No computation is declared for this indicator."),
+                        "",
+                        prev,
+                    )
+                )
                 continue
             status = value.status
             note = value.message
@@ -171,37 +197,85 @@ def table(year: int, *, user: Any = None) -> Table:
             if definition.unit in ("count", "hours") and shown is not None:
                 shown = int(shown)
             # How many records: for who may view them (the value's page says it to them only).
-            source_text = (_("computed from %(count)d records") % {"count": value.records_count}
-                           if reader.reads(code) else _("computed from the records"))
-            result.append(Row(definition, status, shown, value.numerator, value.denominator, value.method, note,
-                              source_text, prev, value.records_count if reader.reads(code) else 0))
+            source_text = (
+                _("computed from %(count)d records") % {"count": value.records_count}
+                if reader.reads(code)
+                else _("computed from the records")
+            )
+            result.append(
+                Row(
+                    definition,
+                    status,
+                    shown,
+                    value.numerator,
+                    value.denominator,
+                    value.method,
+                    note,
+                    source_text,
+                    prev,
+                    value.records_count if reader.reads(code) else 0,
+                )
+            )
         else:
             entry = manual.get(code)
             before = manual_previous.get(code)
             prev = before.value if before else None
             if entry is None:
-                result.append(Row(definition, MISSING, None, None, None, str(definition.method),
-                                  _("Manual indicator not entered for %(year)d.") % {"year": year}, "", prev))
+                result.append(
+                    Row(
+                        definition,
+                        MISSING,
+                        None,
+                        None,
+                        None,
+                        str(definition.method),
+                        _("Manual indicator not entered for %(year)d.") % {"year": year},
+                        "",
+                        prev,
+                    )
+                )
             else:
-                result.append(Row(definition, ValueStatus.OK, entry.value, None, None, str(definition.method),
-                                  entry.comment, _manual_source(entry), prev))
+                result.append(
+                    Row(
+                        definition,
+                        ValueStatus.OK,
+                        entry.value,
+                        None,
+                        None,
+                        str(definition.method),
+                        entry.comment,
+                        _manual_source(entry),
+                        prev,
+                    )
+                )
     return Table(year, current.reporting_year, result)
 
 
 def _item(row: Row) -> dict[str, Any]:
     unit = row.definition.unit
     return {
-        "code": row.definition.code, "enjeu": row.definition.enjeu, "label": str(row.definition.label), "unit": unit,
-        "value": number(row.value, unit), "numerator": row.numerator, "denominator": row.denominator,
-        "previous_value": number(row.previous, unit), "source": row.source, "method": row.method,
-        "status": "computed" if row.status == ValueStatus.OK and row.source == COMPUTED
-        else "entered" if row.status == ValueStatus.OK else row.status,  # no_data, error, missing, withheld
+        "code": row.definition.code,
+        "enjeu": row.definition.enjeu,
+        "label": str(row.definition.label),
+        "unit": unit,
+        "value": number(row.value, unit),
+        "numerator": row.numerator,
+        "denominator": row.denominator,
+        "previous_value": number(row.previous, unit),
+        "source": row.source,
+        "method": row.method,
+        "status": "computed"
+        if row.status == ValueStatus.OK and row.source == COMPUTED
+        else "entered"
+        if row.status == ValueStatus.OK
+        else row.status,  # no_data, error, missing, withheld
         "note": row.note,
     }
 
 
-def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = None, user: Any = None
-            ) -> dict[str, Any]:
+def as_dict(
+    year: int, *, now: dt.datetime | None = None, data: Table | None = None, user: Any = None
+) -> dict[str, Any]:
     """The JSON export of `year` (docs/interfaces.md) as `user` may read it (None: whole); `data`: the year's
     table when already built."""
     data = data or table(year, user=user)
@@ -215,8 +289,20 @@ def as_dict(year: int, *, now: dt.datetime | None = None, data: Table | None = N
     }
 
 
-CSV_COLUMNS = ("code", "enjeu", "label", "unit", "value", "numerator", "denominator", "previous_value", "source",
-               "method", "status", "note")
+CSV_COLUMNS = (
+    "code",
+    "enjeu",
+    "label",
+    "unit",
+    "value",
+    "numerator",
+    "denominator",
+    "previous_value",
+    "source",
+    "method",
+    "status",
+    "note",
+)
 
 
 def as_csv(year: int, *, data: Table | None = None, user: Any = None) -> str:
@@ -243,8 +329,20 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title
         lines = data.of(framework)
-        headers = [_("Issue"), _("Indicator"), _("Code"), str(year), str(year - 1), _("Change from N-1"), _("Unit"),
-                   _("Numerator"), _("Denominator"), _("Method"), _("Source"), _("Status")]
+        headers = [
+            _("Issue"),
+            _("Indicator"),
+            _("Code"),
+            str(year),
+            str(year - 1),
+            _("Change from N-1"),
+            _("Unit"),
+            _("Numerator"),
+            _("Denominator"),
+            _("Method"),
+            _("Source"),
+            _("Status"),
+        ]
         sheet.append([f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")])
         sheet["A1"].font = Font(bold=True, size=14)
         sheet.append(headers)
@@ -258,13 +356,22 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
                 for cell in sheet[sheet.max_row]:
                     cell.fill, cell.font = enjeu_fill, Font(bold=True)
             unit = row.definition.unit
-            sheet.append([
-                f"{row.definition.enjeu}. {row.definition.enjeu_label}", str(row.definition.label), row.definition.code,
-                number(row.value, unit), number(row.previous, unit), number(row.change, unit),
-                str(catalogue.UNITS.get(unit, unit)), row.numerator, row.denominator, row.method,
-                row.source_text or (_("computed") if row.source == COMPUTED else _("manual")),
-                row.note or "",
-            ])
+            sheet.append(
+                [
+                    f"{row.definition.enjeu}. {row.definition.enjeu_label}",
+                    str(row.definition.label),
+                    row.definition.code,
+                    number(row.value, unit),
+                    number(row.previous, unit),
+                    number(row.change, unit),
+                    str(catalogue.UNITS.get(unit, unit)),
+                    row.numerator,
+                    row.denominator,
+                    row.method,
+                    row.source_text or (_("computed") if row.source == COMPUTED else _("manual")),
+                    row.note or "",
+                ]
+            )
             for cell in sheet[sheet.max_row]:
                 cell.alignment = wrap
         widths = [34, 50, 30, 10, 10, 10, 9, 11, 12, 70, 30, 30]

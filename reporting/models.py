@@ -12,6 +12,7 @@
 - `ManualValue`: an indicator entered by a person (emissions, complaints, social dialogue...) with its
   owner and its source document; refused without a source.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -33,8 +34,14 @@ class ReportingYear(models.Model):
     year = models.PositiveSmallIntegerField(_("fiscal year"), unique=True)
     computed_at = models.DateTimeField(_("last computed at"), null=True, blank=True)
     frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True)
-    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("frozen by"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("frozen by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     unfreeze_reason = models.TextField(_("reason of the last unfreezing"), blank=True)
     history = HistoricalRecords()
 
@@ -43,9 +50,11 @@ class ReportingYear(models.Model):
         verbose_name_plural = _("reporting years")
         ordering = ["-year"]
         constraints = [
-            models.CheckConstraint(condition=Q(frozen_at__isnull=True, frozen_by__isnull=True)
-                                   | Q(frozen_at__isnull=False, frozen_by__isnull=False),
-                                   name="reportingyear_frozen_with_who_and_when"),
+            models.CheckConstraint(
+                condition=Q(frozen_at__isnull=True, frozen_by__isnull=True)
+                | Q(frozen_at__isnull=False, frozen_by__isnull=False),
+                name="reportingyear_frozen_with_who_and_when",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -57,8 +66,9 @@ class ReportingYear(models.Model):
 
 
 class IndicatorValue(models.Model):
-    reporting_year = models.ForeignKey(ReportingYear, verbose_name=_("fiscal year"), on_delete=models.CASCADE,
-                                       related_name="values")
+    reporting_year = models.ForeignKey(
+        ReportingYear, verbose_name=_("fiscal year"), on_delete=models.CASCADE, related_name="values"
+    )
     code = models.CharField(_("indicator"), max_length=64)
     status = models.CharField(_("status"), max_length=16, choices=ValueStatus.choices, default=ValueStatus.OK)
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
@@ -99,15 +109,25 @@ class ManualValue(models.Model):
     year = models.PositiveSmallIntegerField(_("fiscal year"))
     code = models.CharField(_("indicator"), max_length=64, choices=_manual_codes())
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
-    owner = models.CharField(_("owner"), max_length=200,
-                             help_text=_("Who is accountable for this figure (name and function)."))
+    owner = models.CharField(
+        _("owner"), max_length=200, help_text=_("Who is accountable for this figure (name and function).")
+    )
     source_reference = models.CharField(
-        _("source reference"), max_length=500, blank=True,
-        help_text=_("The document the figure comes from (title, date, page), when no file is attached."))
+        _("source reference"),
+        max_length=500,
+        blank=True,
+        help_text=_("The document the figure comes from (title, date, page), when no file is attached."),
+    )
     source_document = models.FileField(_("source document"), upload_to="reporting/sources/%Y/", blank=True)
     comment = models.TextField(_("comment"), blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     entered_at = models.DateTimeField(_("entered at"), auto_now=True)
     history = HistoricalRecords()
 
@@ -117,8 +137,9 @@ class ManualValue(models.Model):
         ordering = ["-year", "code"]
         constraints = [
             models.UniqueConstraint(fields=["year", "code"], name="manualvalue_once_per_year"),
-            models.CheckConstraint(condition=~Q(source_reference="") | ~Q(source_document=""),
-                                   name="manualvalue_has_a_source"),
+            models.CheckConstraint(
+                condition=~Q(source_reference="") | ~Q(source_document=""), name="manualvalue_has_a_source"
+            ),
             models.CheckConstraint(condition=~Q(owner=""), name="manualvalue_has_an_owner"),
         ]
 
@@ -129,5 +150,6 @@ class ManualValue(models.Model):
         from django.core.exceptions import ValidationError
 
         if not (self.source_reference or "").strip() and not self.source_document:
-            raise ValidationError({"source_reference": _("A manual value needs its source: attach the document "
-                                                         "or give its reference.")})
+            raise ValidationError(
+                {"source_reference": _("A manual value needs its source: attach the document or give its reference.")}
+            )

@@ -19,6 +19,7 @@ a `RecordsExtra`.
 ReportingConfig.ready() collects the declarations; a system check (reporting.E004) fails when a model is
 declared twice, by an app other than its own, or when a column's path is not a field path of its model.
 """
+
 from __future__ import annotations
 
 import datetime as dt

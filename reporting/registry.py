@@ -25,6 +25,7 @@ ReportingConfig.ready() imports these modules; a system check (reporting.E001/E0
 is unknown to the catalogue, declared twice, or when a catalogue indicator marked computed has no
 computation (and the reverse).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -125,20 +126,34 @@ def check_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     errors = [checks.Error(problem, id="reporting.E001") for problem in _PROBLEMS]
     for computation in _COMPUTATIONS.values():
         if not computation.models:
-            errors.append(checks.Error(f"{computation.code} declares no model: who may read its value cannot be "
-                                       "judged (reporting/registry.py, `models`)", id="reporting.E003"))
+            errors.append(
+                checks.Error(
+                    f"{computation.code} declares no model: who may read its value cannot be "
+                    "judged (reporting/registry.py, `models`)",
+                    id="reporting.E003",
+                )
+            )
         for label in computation.models:
             try:
                 apps.get_model(label)
             except (LookupError, ValueError):
-                errors.append(checks.Error(f"{computation.code} declares {label!r}, which is not a model",
-                                           id="reporting.E003"))
+                errors.append(
+                    checks.Error(f"{computation.code} declares {label!r}, which is not a model", id="reporting.E003")
+                )
     for definition in catalogue.DEFINITIONS:
         declared = definition.code in _COMPUTATIONS
         if definition.computed and not declared:
-            errors.append(checks.Error(f"{definition.code} is computed (reporting/catalogue.py) but no app "
-                                       "declares its computation", id="reporting.E002"))
+            errors.append(
+                checks.Error(
+                    f"{definition.code} is computed (reporting/catalogue.py) but no app declares its computation",
+                    id="reporting.E002",
+                )
+            )
         elif declared and not definition.computed:
-            errors.append(checks.Error(f"{definition.code} is manual (reporting/catalogue.py) but an app "
-                                       "declares a computation for it", id="reporting.E002"))
+            errors.append(
+                checks.Error(
+                    f"{definition.code} is manual (reporting/catalogue.py) but an app declares a computation for it",
+                    id="reporting.E002",
+                )
+            )
     return errors

@@ -14,6 +14,7 @@
   `year_unfreeze(year, actor, reason)`: the reason is required and kept in the history.
 - `manual_value_save(...)`: refused without a source, or on a frozen year.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,10 @@ def year_check(year: Any) -> int:
         raise ReportingError(_("The year must be a number such as 2023, not %(value)r.") % {"value": year}) from exc
     last = timezone.localdate().year + 1
     if not FIRST_YEAR <= value <= last:
-        raise ReportingError(_("The year must be between %(first)d and %(last)d, not %(value)d.") % {
-            "first": FIRST_YEAR, "last": last, "value": value})
+        raise ReportingError(
+            _("The year must be between %(first)d and %(last)d, not %(value)d.")
+            % {"first": FIRST_YEAR, "last": last, "value": value}
+        )
     return value
 
 
@@ -90,9 +93,17 @@ class Evaluated:
         return _records_digest(self.records)
 
     def fields(self) -> dict[str, Any]:
-        return {"status": self.status, "value": self.value, "numerator": self.numerator,
-                "denominator": self.denominator, "method": self.method, "message": self.message,
-                "records": self.records, "records_count": self.records_count, "records_sha256": self.records_sha256}
+        return {
+            "status": self.status,
+            "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "method": self.method,
+            "message": self.message,
+            "records": self.records,
+            "records_count": self.records_count,
+            "records_sha256": self.records_sha256,
+        }
 
 
 def _records_digest(records: list[dict]) -> str:
@@ -109,27 +120,56 @@ def indicator_evaluate(computation: registry.Computation, year: int) -> Evaluate
     try:
         method = computation.method(year)
         if computation.has_data is not None and not computation.has_data(year):
-            return Evaluated(code, ValueStatus.NO_DATA, None, None, None, method,
-                             _("No record for %(year)d: nothing to compute.") % {"year": year})
+            return Evaluated(
+                code,
+                ValueStatus.NO_DATA,
+                None,
+                None,
+                None,
+                method,
+                _("No record for %(year)d: nothing to compute.") % {"year": year},
+            )
         figure = computation.compute(year)
     except Exception as exc:  # one failing indicator must not hide the others: reported with its error
         logger.exception("indicator %s for %s failed", code, year)
-        return Evaluated(code, ValueStatus.ERROR, None, None, None, str(computation.definition.method),
-                         f"{type(exc).__name__}: {exc}")
+        return Evaluated(
+            code,
+            ValueStatus.ERROR,
+            None,
+            None,
+            None,
+            str(computation.definition.method),
+            f"{type(exc).__name__}: {exc}",
+        )
     undeclared = sorted({model for model, _ids in figure.record_sets() if model} - set(computation.models))
     if undeclared:
         # Who may read the value is judged on the models its computation declares (reporting/visibility.py):
         # records of another kind would be shown to roles that may not view them.
         logger.error("indicator %s for %s counts records of undeclared models %s", code, year, undeclared)
-        return Evaluated(code, ValueStatus.ERROR, None, None, None, str(computation.definition.method),
-                         _("Records of %(models)s, which the computation does not declare (reporting/registry.py, "
-                           "`models`).") % {"models": ", ".join(undeclared)})
+        return Evaluated(
+            code,
+            ValueStatus.ERROR,
+            None,
+            None,
+            None,
+            str(computation.definition.method),
+            _("Records of %(models)s, which the computation does not declare (reporting/registry.py, `models`).")
+            % {"models": ", ".join(undeclared)},
+        )
     if figure.value is None:
-        return Evaluated(code, ValueStatus.NO_DATA, None, figure.numerator, figure.denominator, method,
-                         _("No record to compute it from in %(year)d (empty denominator).") % {"year": year},
-                         _records(figure))
-    return Evaluated(code, ValueStatus.OK, figure.value, figure.numerator, figure.denominator, method,
-                     records=_records(figure))
+        return Evaluated(
+            code,
+            ValueStatus.NO_DATA,
+            None,
+            figure.numerator,
+            figure.denominator,
+            method,
+            _("No record to compute it from in %(year)d (empty denominator).") % {"year": year},
+            _records(figure),
+        )
+    return Evaluated(
+        code, ValueStatus.OK, figure.value, figure.numerator, figure.denominator, method, records=_records(figure)
+    )
 
 
 def year_evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evaluated]:
@@ -166,9 +206,15 @@ class Difference:
 
 def _same(stored: IndicatorValue, new: Evaluated) -> bool:
     value = None if new.value is None else Decimal(new.value)
-    return (stored.status == new.status and stored.value == value and stored.numerator == new.numerator
-            and stored.denominator == new.denominator and stored.method == new.method
-            and stored.records_sha256 == new.records_sha256 and stored.message == new.message)
+    return (
+        stored.status == new.status
+        and stored.value == value
+        and stored.numerator == new.numerator
+        and stored.denominator == new.denominator
+        and stored.method == new.method
+        and stored.records_sha256 == new.records_sha256
+        and stored.message == new.message
+    )
 
 
 def year_differences(year: int, codes: list[str] | None = None) -> list[Difference]:
@@ -176,8 +222,11 @@ def year_differences(year: int, codes: list[str] | None = None) -> list[Differen
     computed indicator or those of `codes`."""
     year = year_check(year)
     stored = {v.code: v for v in IndicatorValue.objects.filter(reporting_year__year=year)}
-    return [Difference(code, stored.get(code), new) for code, new in year_evaluate(year, codes).items()
-            if code not in stored or not _same(stored[code], new)]
+    return [
+        Difference(code, stored.get(code), new)
+        for code, new in year_evaluate(year, codes).items()
+        if code not in stored or not _same(stored[code], new)
+    ]
 
 
 @dataclass
@@ -203,8 +252,13 @@ def year_compute(year: int, *, actor: Any = None, now: dt.datetime | None = None
     with transaction.atomic():
         reporting_year, _created = ReportingYear.objects.select_for_update().get_or_create(year=year)
         if reporting_year.frozen:
-            raise YearFrozen(_("%(year)d is frozen: its indicators are not recomputed. Unfreeze it (with a "
-                               "reason) to recompute, or look at the differences.") % {"year": year})
+            raise YearFrozen(
+                _(
+                    "%(year)d is frozen: its indicators are not recomputed. Unfreeze it (with a "
+                    "reason) to recompute, or look at the differences."
+                )
+                % {"year": year}
+            )
         stored = {v.code: v for v in reporting_year.values.all()}
         reason = _("computed")
         unchanged: list[str] = []
@@ -255,8 +309,9 @@ def year_freeze(year: int, actor: Any, *, now: dt.datetime | None = None) -> Rep
             elif value.status == ValueStatus.ERROR:
                 problems.append(f"{code}: {value.message}")
         if problems:
-            raise ReportingError(_("%(year)d cannot be frozen: some indicators failed to compute.") % {"year": year},
-                                 sorted(problems))
+            raise ReportingError(
+                _("%(year)d cannot be frozen: some indicators failed to compute.") % {"year": year}, sorted(problems)
+            )
         reporting_year.frozen_at = now or timezone.now()
         reporting_year.frozen_by = actor
         save_with_history(reporting_year, actor=actor, reason=_("frozen"))
@@ -283,8 +338,18 @@ def year_is_frozen(year: int) -> bool:
     return ReportingYear.objects.filter(year=year, frozen_at__isnull=False).exists()
 
 
-def manual_value_save(*, year: int, code: str, value: Decimal, owner: str, actor: Any, source_reference: str = "",
-                      source_document: Any = None, comment: str = "", instance: ManualValue | None = None) -> ManualValue:
+def manual_value_save(
+    *,
+    year: int,
+    code: str,
+    value: Decimal,
+    owner: str,
+    actor: Any,
+    source_reference: str = "",
+    source_document: Any = None,
+    comment: str = "",
+    instance: ManualValue | None = None,
+) -> ManualValue:
     """Create or change a manual value; refused without a source, with an unknown code, or on a frozen year."""
     year = year_check(year)
     definition = catalogue.BY_CODE.get(code)

@@ -17,14 +17,14 @@ included): for a year not frozen, the number of conflict-of-interest cases so fa
 a case was just recorded. Without a user (the command line: operators read the database anyway) every
 value is shown; superusers, auditors and compliance officers may view every kind of record.
 """
+
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Expression, F, Q, Value, When
-from django.db.models import BooleanField as BooleanOutput
+from django.db.models import BooleanField as BooleanOutput, Case, Expression, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import can_view
@@ -34,8 +34,10 @@ from . import catalogue, registry
 #: The status of a withheld value, in the exports and the admin (beside ok, no_data, error, missing).
 WITHHELD = "withheld"
 #: Its note, the same for every withheld value.
-WITHHELD_NOTE = _("Not published yet: shown once the year is frozen, or to a role that may view every kind of "
-                  "record it is computed from.")
+WITHHELD_NOTE = _(
+    "Not published yet: shown once the year is frozen, or to a role that may view every kind of "
+    "record it is computed from."
+)
 
 
 def declared_models() -> frozenset[str]:

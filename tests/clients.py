@@ -2,6 +2,7 @@
 
 The groups come from `manage.py setup_roles`: use the `roles` fixture (tests/conftest.py) with them.
 """
+
 from __future__ import annotations
 
 from django.contrib.messages import get_messages

@@ -1,4 +1,5 @@
 """Shared fixtures: real services when they are there, a clear skip (or, in CI, a failure) when not."""
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def postgres(db) -> None:  # noqa: ANN001 - pytest-django fixture
+def postgres(db) -> None:
     """The test database is PostgreSQL, or skip (fail in CI)."""
     from django.db import connection
 
@@ -53,7 +54,7 @@ def postgres(db) -> None:  # noqa: ANN001 - pytest-django fixture
 
 
 @pytest.fixture
-def roles(db) -> None:  # noqa: ANN001 - pytest-django fixture
+def roles(db) -> None:
     """The groups of the roles and their permissions (`manage.py setup_roles`), for clients with a role."""
     call_command("setup_roles", verbosity=0)
 

@@ -1,5 +1,6 @@
 """Which models a piece of code locks (`select_for_update`): SQLite ignores the clause, so the tests of
 a service's locks spy on the queryset method instead of reading the SQL."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet

@@ -1,5 +1,6 @@
 """Subprocesses for the end-to-end tests: Celery workers and beat (and a throwaway redis-server), each in
 its own process group with its log in a file, shown with any failure."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,13 @@ class Processes:
     def start_command(self, name: str, argv: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.workdir / f"{name}.log"
         with log.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: the prefork children go with it
             )
         self.procs.append((proc, log))
@@ -111,8 +117,22 @@ def start_redis(servers: Processes, port: int) -> None:
     """Start (or start again, after a kill) the redis-server of `servers` on `port`, without persistence."""
     binary = shutil.which("redis-server")
     before = servers.log_size(servers.workdir / "redis.log")
-    proc, log = servers.start_command("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                                "--appendonly", "no", "--dir", str(servers.workdir)])
+    proc, log = servers.start_command(
+        "redis",
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(servers.workdir),
+        ],
+    )
     servers.wait_for_log(proc, log, "Ready to accept connections", REDIS_START_TIMEOUT, after=before)
 
 

@@ -2,6 +2,7 @@
 
 Written independently of core/spreadsheets.py, so a fault there cannot hide in the check.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,15 +17,25 @@ PAYLOADS = ('=HYPERLINK("http://evil","x")', "=cmd|'/C calc'!A0", "@SUM(1)", "-2
 def formula_cells(content: bytes) -> list[str]:
     """The cells of an .xlsx stored as formulas (openpyxl's data type "f"), as "Sheet!A1"."""
     workbook = openpyxl.load_workbook(io.BytesIO(content))
-    return [f"{sheet.title}!{cell.coordinate}" for sheet in workbook.worksheets for row in sheet.iter_rows()
-            for cell in row if cell.data_type == "f"]
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
 
 
 def xlsx_texts(content: bytes) -> list[str]:
     """Every text cell of an .xlsx, as stored."""
     workbook = openpyxl.load_workbook(io.BytesIO(content))
-    return [cell.value for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
-            if isinstance(cell.value, str)]
+    return [
+        cell.value
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    ]
 
 
 def _is_number(text: str) -> bool:
@@ -48,6 +59,6 @@ def formula_fields(content: str | bytes, delimiter: str = ";") -> list[str]:
     for field in csv_fields(content, delimiter):
         if field.startswith("'") or _is_number(field):
             continue
-        if field[:1] in ("\t", "\r") or field.lstrip(" \"")[:1] in ("=", "+", "-", "@", "＝", "＋", "－", "＠"):
+        if field[:1] in ("\t", "\r") or field.lstrip(' "')[:1] in ("=", "+", "-", "@", "＝", "＋", "－", "＠"):
             risky.append(field)
     return risky

@@ -12,6 +12,7 @@ employee due for two modules gets two alerts (the ledger is unique per record, r
 deadline). A new training moves the deadline: the employee leaves the list, and the next renewal gets its
 own alert.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,14 +60,22 @@ class TrainingRenewalDue(Rule):
             for employee in kpis.renewals_due(module, within, today):
                 last = kpis.valid_until(module, employee.last_trained_on)
                 yield Item(
-                    object_id=employee.pk, label=str(employee), due_at=dt.datetime.combine(last, dt.time(0), tzinfo=paris),
+                    object_id=employee.pk,
+                    label=str(employee),
+                    due_at=dt.datetime.combine(last, dt.time(0), tzinfo=paris),
                     variant=module.code,
-                    title=_("%(employee)s: %(module)s to renew, counts until %(day)s") % {
-                        "employee": str(employee), "module": module.code, "day": format_date(last)},
-                    explanation=_("Last trained on %(trained)s; %(module)s must be renewed every %(months)d months, "
-                                  "so this training counts until %(day)s.") % {
-                        "trained": format_date(employee.last_trained_on), "module": module.code,
-                        "months": module.renewal_months, "day": format_date(last)},
+                    title=_("%(employee)s: %(module)s to renew, counts until %(day)s")
+                    % {"employee": str(employee), "module": module.code, "day": format_date(last)},
+                    explanation=_(
+                        "Last trained on %(trained)s; %(module)s must be renewed every %(months)d months, "
+                        "so this training counts until %(day)s."
+                    )
+                    % {
+                        "trained": format_date(employee.last_trained_on),
+                        "module": module.code,
+                        "months": module.renewal_months,
+                        "day": format_date(last),
+                    },
                     admin_path=reverse("admin:organization_employee_change", args=[employee.pk]),
                 )
 

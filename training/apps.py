@@ -1,4 +1,5 @@
 """Training modules, completions, workshops and completion rates against the headcount."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

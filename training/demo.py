@@ -18,6 +18,7 @@ Completions and attendances enter through the real imports (`completions`, `atte
 LMS export (with a few bad lines, rejected, and flagged lines: before deployment, a mistyped future year)
 and attendance sheets. Seeded and idempotent: a second run finds everything unchanged.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,17 +50,23 @@ LAST_DAY = dt.date(2026, 11, 15)
 
 # code → {year: trained at 31/12 of that year}; the denominators come from the roster.
 TARGETS = {
-    "LCBFT": {2022: 2245, 2023: 2350},      # 84.05% of 2,671 ; 89.05% of 2,639
-    "DEONTO": {2022: 2485, 2023: 2416},     # 93.04% ; 91.55% (the published 2,416 / 2,639)
-    "RGPD": {2022: 2458, 2023: 2403},       # 92.03% ; 91.06%
-    "CYBER": {2022: 2485, 2023: 2430},      # 93.04% ; 92.08%
-    "HANDICAP": {2022: 1250, 2023: 2225},   # 47.9% of 2,607 ; 86.71% of 2,566 (MNV left out)
-    "RSE": {2023: 2060},                    # 78.06%
+    "LCBFT": {2022: 2245, 2023: 2350},  # 84.05% of 2,671 ; 89.05% of 2,639
+    "DEONTO": {2022: 2485, 2023: 2416},  # 93.04% ; 91.55% (the published 2,416 / 2,639)
+    "RGPD": {2022: 2458, 2023: 2403},  # 92.03% ; 91.06%
+    "CYBER": {2022: 2485, 2023: 2430},  # 93.04% ; 92.08%
+    "HANDICAP": {2022: 1250, 2023: 2225},  # 47.9% of 2,607 ; 86.71% of 2,566 (MNV left out)
+    "RSE": {2023: 2060},  # 78.06%
 }
 #: Present at 31/12 with no training at all in the year: 2,671 − 2,512 (94.05%) and 2,639 − 2,560 (97.01%).
 UNTRAINED_IN_YEAR = {2022: 159, 2023: 79}
-DURATIONS = {"LCBFT": (40, 75), "DEONTO": (30, 60), "RGPD": (30, 50), "CYBER": (30, 50), "HANDICAP": (20, 40),
-             "RSE": (20, 40)}
+DURATIONS = {
+    "LCBFT": (40, 75),
+    "DEONTO": (30, 60),
+    "RGPD": (30, 50),
+    "CYBER": (30, 50),
+    "HANDICAP": (20, 40),
+    "RSE": (20, 40),
+}
 HANDICAP_ENTITIES = ("ALS", "ONV", "SOLENDI", "ASTRIA")
 
 # Hours of 2023 by kind (minutes), reached exactly by the catalogue trainings below.
@@ -132,17 +139,26 @@ def _people() -> list[Person]:
     return [Person(*row) for row in rows]
 
 
-def ensure_modules(actor) -> dict[str, Module]:  # noqa: ANN001 - a user
+def ensure_modules(actor) -> dict[str, Module]:
     """The catalogue modules of the demo, and the disability module's audience (MNV left out)."""
     ensure_reference_modules()  # on a database emptied by `flush`
     for code, title, kind, minutes in CATALOGUE:
         if not Module.objects.filter(code=code).exists():
-            services.module_create(actor=actor, code=code, title=title, kind=kind, mandatory=False,
-                                   deployed_on=dt.date(2019, 1, 1), expected_minutes=minutes)
+            services.module_create(
+                actor=actor,
+                code=code,
+                title=title,
+                kind=kind,
+                mandatory=False,
+                deployed_on=dt.date(2019, 1, 1),
+                expected_minutes=minutes,
+            )
     handicap = Module.objects.get(code="HANDICAP")
     if not handicap.audience_entities.exists():
         services.module_update(
-            actor=actor, module=handicap, audience_entities=LegalEntity.objects.filter(code__in=HANDICAP_ENTITIES),
+            actor=actor,
+            module=handicap,
+            audience_entities=LegalEntity.objects.filter(code__in=HANDICAP_ENTITIES),
             description=(
                 "Taux de réalisation calculé sur les effectifs d'ALS, ONV, Solendi Expansion et Astria Foncier : "
                 "la filiale Ma Nouvelle Ville, en liquidation (73 collaborateurs au 31/12/2023), n'a pas été "
@@ -158,8 +174,9 @@ def _in_audience(module: Module, person: Person) -> bool:
     return True
 
 
-def plan_elearning(plan: Plan, people: list[Person], modules: dict[str, Module],
-                   untrained: dict[int, set[str]]) -> None:
+def plan_elearning(
+    plan: Plan, people: list[Person], modules: dict[str, Module], untrained: dict[int, set[str]]
+) -> None:
     rng = plan.rng
     present = {year: [p for p in people if p.present_on(END[year])] for year in END}
     for code, targets in TARGETS.items():
@@ -197,8 +214,9 @@ def _plan_renewals(plan: Plan, people: list[Person], module: Module, low: int, h
             plan.complete(person, module, day, plan.rng.randint(low, high))
 
 
-def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module], untrained: set[str]) -> tuple[
-        list[Session], list[tuple[str, str, int, str]]]:
+def plan_workshops(
+    plan: Plan, people: list[Person], modules: dict[str, Module], untrained: set[str]
+) -> tuple[list[Session], list[tuple[str, str, int, str]]]:
     """Sessions and attendance sheets of 2023: the three reference workshops, then the catalogue's
     in-person and virtual sessions that bring the year's hours to the published totals."""
     rng = plan.rng
@@ -208,8 +226,14 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
 
     def new_session(module: Module, held_on: dt.date, minutes: int, trainer: str, place: str) -> Session:
         numbers[held_on.year] += 1
-        session = Session(reference=f"SES-{held_on.year}-{numbers[held_on.year]:04d}", module=module,
-                          held_on=held_on, duration_minutes=minutes, trainer=trainer, place=place)
+        session = Session(
+            reference=f"SES-{held_on.year}-{numbers[held_on.year]:04d}",
+            module=module,
+            held_on=held_on,
+            duration_minutes=minutes,
+            trainer=trainer,
+            place=place,
+        )
         sessions.append(session)
         return session
 
@@ -219,8 +243,13 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
         if session.module.attendance_counts(minutes):
             plan.active[session.held_on.year].add(person.employee_id)
 
-    eligible = [p for p in people if p.employee_id not in untrained and p.hired_on <= END[2023]
-                and (p.left_on is None or p.left_on >= dt.date(2023, 1, 1))]
+    eligible = [
+        p
+        for p in people
+        if p.employee_id not in untrained
+        and p.hired_on <= END[2023]
+        and (p.left_on is None or p.left_on >= dt.date(2023, 1, 1))
+    ]
     places = ("Paris, siège", "Lyon", "Lille", "Marseille", "Bordeaux", "Rennes", "Nantes", "Strasbourg")
     facilitator = next(p for p in eligible if p.present_on(dt.date(2023, 1, 1)) and p.present_on(END[2023]))
     for code, (count, session_count, minutes, short) in WORKSHOPS_2023.items():
@@ -252,13 +281,20 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
             minutes = rng.randint(15, module.attendance_floor)
             attend(session, person, module.attendance_floor if n == 0 else minutes)
     # Catalogue sessions: full days (in-person) and half days (virtual) until the year's minutes.
-    for code, kind, minutes, size in (("METIERS-PR", ModuleKind.IN_PERSON, 420, 10),
-                                      ("METIERS-CV", ModuleKind.VIRTUAL, 180, 12)):
+    for code, kind, minutes, size in (
+        ("METIERS-PR", ModuleKind.IN_PERSON, 420, 10),
+        ("METIERS-CV", ModuleKind.VIRTUAL, 180, 12),
+    ):
         module = modules[code]
         remaining = MINUTES_2023[kind] - plan.minutes[(2023, kind)]
         while remaining > 0:
-            session = new_session(module, plan.day_between(dt.date(2023, 1, 9), dt.date(2023, 12, 20)), minutes,
-                                  "Organisme de formation", rng.choice(places))
+            session = new_session(
+                module,
+                plan.day_between(dt.date(2023, 1, 9), dt.date(2023, 12, 20)),
+                minutes,
+                "Organisme de formation",
+                rng.choice(places),
+            )
             present = [p for p in eligible if p.present_on(session.held_on)]
             for person in rng.sample(present, size):
                 if remaining <= 0:
@@ -269,15 +305,19 @@ def plan_workshops(plan: Plan, people: list[Person], modules: dict[str, Module],
     return sessions, sheets
 
 
-def plan_catalogue_elearning(plan: Plan, people: list[Person], modules: dict[str, Module],
-                             untrained: dict[int, set[str]]) -> None:
+def plan_catalogue_elearning(
+    plan: Plan, people: list[Person], modules: dict[str, Module], untrained: dict[int, set[str]]
+) -> None:
     """Everyone present at 31/12 but the untrained few has at least one training in the year; then the
     e-learning catalogue brings 2023's e-learning minutes to the published total."""
     rng, module = plan.rng, modules["METIERS-EL"]
     for year in sorted(END):
         for person in people:
-            if (person.present_on(END[year]) and person.employee_id not in untrained[year]
-                    and person.employee_id not in plan.active[year]):
+            if (
+                person.present_on(END[year])
+                and person.employee_id not in untrained[year]
+                and person.employee_id not in plan.active[year]
+            ):
                 day = plan.day_between(person.start_in(year), END[year])
                 plan.complete(person, module, day, rng.randint(120, 240))
     remaining = MINUTES_2023[ModuleKind.E_LEARNING] - plan.minutes[(2023, ModuleKind.E_LEARNING)]
@@ -301,8 +341,10 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 
 def _lms_rows(plan: Plan, people: list[Person]) -> list[list[object]]:
-    rows = [[e, code, at.strftime("%d/%m/%Y %H:%M"), minutes, plan.rng.randint(60, 100)]
-            for e, code, at, minutes in sorted(plan.completions, key=lambda c: c[2])]
+    rows = [
+        [e, code, at.strftime("%d/%m/%Y %H:%M"), minutes, plan.rng.randint(60, 100)]
+        for e, code, at, minutes in sorted(plan.completions, key=lambda c: c[2])
+    ]
     veteran = next(p for p in people if p.present_on(dt.date(2022, 1, 1)) and p.present_on(END[2023]))
     # Flagged, kept, never counted: the pilot group before the deployment, a mistyped year.
     rows.append([veteran.employee_id, "DEONTO", "28/03/2022 10:00", 35, 80])
@@ -315,26 +357,34 @@ def _lms_rows(plan: Plan, people: list[Person]) -> list[list[object]]:
     return rows
 
 
-def load_phishing(actor) -> int:  # noqa: ANN001 - a user
+def load_phishing(actor) -> int:
     existing = set(PhishingCampaign.objects.values_list("reference", flat=True))
     created = 0
     for reference, sent_on, theme, targeted, clicked, reported in PHISHING:
         if reference not in existing:
-            services.phishing_campaign_save(actor=actor, campaign=PhishingCampaign(
-                reference=reference, sent_on=sent_on, theme=theme, targeted=targeted, clicked=clicked,
-                reported=reported))
+            services.phishing_campaign_save(
+                actor=actor,
+                campaign=PhishingCampaign(
+                    reference=reference,
+                    sent_on=sent_on,
+                    theme=theme,
+                    targeted=targeted,
+                    clicked=clicked,
+                    reported=reported,
+                ),
+            )
             created += 1
     return created
 
 
-def _import_once(kind: str, path: Path, user) -> ImportRun:  # noqa: ANN001 - a user
+def _import_once(kind: str, path: Path, user) -> ImportRun:
     """Import the generated file unless these very bytes were imported to the end already: the demo
     writes the same files at every `make run`, and each restart must not add a run to the history."""
     done = ImportRun.objects.last_complete(kind, file_sha256(path))
     return done if done is not None else run_import(kind, path, user=user).run
 
 
-def load(user=None) -> str:  # noqa: ANN001 - the acting user, for history
+def load(user=None) -> str:
     rng = random.Random(SEED)
     modules = ensure_modules(user)
     people = _people()
@@ -347,16 +397,19 @@ def load(user=None) -> str:  # noqa: ANN001 - the acting user, for history
 
     existing = set(Session.objects.values_list("reference", flat=True))
     new_sessions = [s for s in sessions if s.reference not in existing]
-    bulk_create_with_history(new_sessions, Session, batch_size=500, default_user=user,
-                             default_change_reason="demo data")
+    bulk_create_with_history(
+        new_sessions, Session, batch_size=500, default_user=user, default_change_reason="demo data"
+    )
     with tempfile.TemporaryDirectory(prefix="vigie-demo-") as folder:
         lms = Path(folder) / "export-lms-2022-2026.csv"
-        _write_csv(lms, ["employee_id", "module_code", "completed_at", "duration_minutes", "score"],
-                   _lms_rows(plan, people))
+        _write_csv(
+            lms, ["employee_id", "module_code", "completed_at", "duration_minutes", "score"], _lms_rows(plan, people)
+        )
         completions = _import_once("completions", lms, user)
         attendance = Path(folder) / "feuilles-emargement-2023.csv"
-        _write_csv(attendance, ["session_reference", "employee_id", "minutes_attended", "role"],
-                   [list(row) for row in sheets])
+        _write_csv(
+            attendance, ["session_reference", "employee_id", "minutes_attended", "role"], [list(row) for row in sheets]
+        )
         attendances = _import_once("attendances", attendance, user)
     campaigns = load_phishing(user)
     return (

@@ -19,6 +19,7 @@ duration are accepted (a session that overran, or a sheet typed by hand) and cou
 Both record the import run that last wrote them (`import_run`), without counting that as a change:
 re-importing the same file writes nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,17 @@ _DURATION = re.compile(r"(\d{1,5})[:h](\d{2})(?::(\d{2}))?")
 _PERCENT = re.compile(r"\s*%$")
 
 EMPLOYEE_ALIASES = (
-    "matricule", "n° matricule", "numéro de matricule", "matricule salarié", "matricule apprenant", "id salarié",
-    "identifiant salarié", "identifiant apprenant", "employee number", "emp id", "learner id",
+    "matricule",
+    "n° matricule",
+    "numéro de matricule",
+    "matricule salarié",
+    "matricule apprenant",
+    "id salarié",
+    "identifiant salarié",
+    "identifiant apprenant",
+    "employee number",
+    "emp id",
+    "learner id",
 )
 
 
@@ -101,19 +111,66 @@ class CompletionImporter(Importer):
     natural_key = ("employee_id", "module_id", "completed_at")
     not_compared = frozenset({"import_run_id"})
     columns = (
-        Column("employee_id", Text(Employee._meta.get_field("employee_id").max_length), required=True,
-               aliases=EMPLOYEE_ALIASES),
-        Column("module_code", Text(Module._meta.get_field("code").max_length), required=True,
-               aliases=("code module", "code du module", "module", "code formation", "code de la formation",
-                        "code cours", "course code", "course id", "id module", "identifiant module")),
-        Column("completed_at", DateTime(), required=True,
-               aliases=("date de réalisation", "date de fin", "date d'achèvement", "date de complétion",
-                        "date de validation", "date de fin de formation", "date de réussite", "terminé le",
-                        "achevé le", "completion date", "completed on", "completion time", "date")),
-        Column("duration_minutes", Minutes(),
-               aliases=("durée (min)", "durée (minutes)", "durée en minutes", "durée", "temps passé",
-                        "temps passé (min)", "temps de formation", "duration", "duration (min)", "time spent",
-                        "minutes")),
+        Column(
+            "employee_id",
+            Text(Employee._meta.get_field("employee_id").max_length),
+            required=True,
+            aliases=EMPLOYEE_ALIASES,
+        ),
+        Column(
+            "module_code",
+            Text(Module._meta.get_field("code").max_length),
+            required=True,
+            aliases=(
+                "code module",
+                "code du module",
+                "module",
+                "code formation",
+                "code de la formation",
+                "code cours",
+                "course code",
+                "course id",
+                "id module",
+                "identifiant module",
+            ),
+        ),
+        Column(
+            "completed_at",
+            DateTime(),
+            required=True,
+            aliases=(
+                "date de réalisation",
+                "date de fin",
+                "date d'achèvement",
+                "date de complétion",
+                "date de validation",
+                "date de fin de formation",
+                "date de réussite",
+                "terminé le",
+                "achevé le",
+                "completion date",
+                "completed on",
+                "completion time",
+                "date",
+            ),
+        ),
+        Column(
+            "duration_minutes",
+            Minutes(),
+            aliases=(
+                "durée (min)",
+                "durée (minutes)",
+                "durée en minutes",
+                "durée",
+                "temps passé",
+                "temps passé (min)",
+                "temps de formation",
+                "duration",
+                "duration (min)",
+                "time spent",
+                "minutes",
+            ),
+        ),
         Column("score", Score(), aliases=("note", "note finale", "score final", "score (%)", "résultat", "result")),
     )
 
@@ -144,8 +201,9 @@ class CompletionImporter(Importer):
         self.run_id = self.run.pk if self.run is not None else None
         self.flag_labels = {
             CompletionAnomaly.FUTURE: _("completions flagged, not counted (dated in the future)"),
-            CompletionAnomaly.BEFORE_DEPLOYMENT:
-                _("completions flagged, not counted (dated before the module's deployment)"),
+            CompletionAnomaly.BEFORE_DEPLOYMENT: _(
+                "completions flagged, not counted (dated before the module's deployment)"
+            ),
         }
 
     def build(self, row: Row) -> dict[str, Any] | None:
@@ -158,7 +216,8 @@ class CompletionImporter(Importer):
             module = self.module_of[code]
         except KeyError:
             module = self.module_of[code] = (
-                self.modules.get(fold_code(code)) or self.modules.get(fold_name(code)) if code else None)
+                self.modules.get(fold_code(code)) or self.modules.get(fold_name(code)) if code else None
+            )
         if code and module is None:
             row.error("module_code", _("unknown module '%s' (neither a code nor a title)") % code)
         if row.errors:
@@ -190,9 +249,11 @@ class CompletionImporter(Importer):
         if self.employee_ids is None:
             self.employee_ids = _employee_ids()
         employee_id, module_id, completed_at = key
-        return (f"employee_id '{self.employee_ids.get(employee_id, employee_id)}', "
-                f"module_code '{self.codes.get(module_id, module_id)}', "
-                f"completed_at '{format_datetime(completed_at)}'")
+        return (
+            f"employee_id '{self.employee_ids.get(employee_id, employee_id)}', "
+            f"module_code '{self.codes.get(module_id, module_id)}', "
+            f"completed_at '{format_datetime(completed_at)}'"
+        )
 
     def fetch_existing(self, keys: list[tuple]) -> dict[tuple, dict[str, Any]]:
         """The stored completions of a batch, narrowed in SQL on its employees and on its times.
@@ -213,8 +274,10 @@ class CompletionImporter(Importer):
             time_in = RawSQL("SELECT value FROM json_each(%s)", (json.dumps([adapt(t) for t in times]),))
         attnames = [f.attname for f in Completion._meta.concrete_fields]
         queryset = Completion._base_manager.filter(employee_id__in=employee_in, completed_at__in=time_in)
-        return {(values["employee_id"], values["module_id"], values["completed_at"]): values
-                for values in queryset.order_by().values(*attnames)}
+        return {
+            (values["employee_id"], values["module_id"], values["completed_at"]): values
+            for values in queryset.order_by().values(*attnames)
+        }
 
     def after_write(self, *, created: list, updated: list, unchanged: list[Row]) -> None:
         for row in chain((row for row, _obj in created), (row for row, _old in updated), unchanged):
@@ -223,16 +286,26 @@ class CompletionImporter(Importer):
                 self.note(self.flag_labels[anomaly])
 
 
-ROLE = Choice(AttendanceRole, aliases={
-    "participant": AttendanceRole.PARTICIPANT, "participante": AttendanceRole.PARTICIPANT,
-    "stagiaire": AttendanceRole.PARTICIPANT, "apprenant": AttendanceRole.PARTICIPANT,
-    "apprenante": AttendanceRole.PARTICIPANT, "organisateur": AttendanceRole.ORGANISER,
-    "organisatrice": AttendanceRole.ORGANISER, "organizer": AttendanceRole.ORGANISER,
-    "animateur": AttendanceRole.FACILITATOR, "animatrice": AttendanceRole.FACILITATOR,
-    "formateur": AttendanceRole.FACILITATOR, "formatrice": AttendanceRole.FACILITATOR,
-    "intervenant": AttendanceRole.FACILITATOR, "intervenante": AttendanceRole.FACILITATOR,
-    "trainer": AttendanceRole.FACILITATOR,
-})
+ROLE = Choice(
+    AttendanceRole,
+    aliases={
+        "participant": AttendanceRole.PARTICIPANT,
+        "participante": AttendanceRole.PARTICIPANT,
+        "stagiaire": AttendanceRole.PARTICIPANT,
+        "apprenant": AttendanceRole.PARTICIPANT,
+        "apprenante": AttendanceRole.PARTICIPANT,
+        "organisateur": AttendanceRole.ORGANISER,
+        "organisatrice": AttendanceRole.ORGANISER,
+        "organizer": AttendanceRole.ORGANISER,
+        "animateur": AttendanceRole.FACILITATOR,
+        "animatrice": AttendanceRole.FACILITATOR,
+        "formateur": AttendanceRole.FACILITATOR,
+        "formatrice": AttendanceRole.FACILITATOR,
+        "intervenant": AttendanceRole.FACILITATOR,
+        "intervenante": AttendanceRole.FACILITATOR,
+        "trainer": AttendanceRole.FACILITATOR,
+    },
+)
 
 
 @register
@@ -244,16 +317,45 @@ class AttendanceImporter(Importer):
     natural_key = ("session_id", "employee_id")
     not_compared = frozenset({"import_run_id"})
     columns = (
-        Column("session_reference", Text(Session._meta.get_field("reference").max_length), required=True,
-               aliases=("référence session", "référence de la session", "réf. session", "réf session",
-                        "code session", "n° session", "numéro de session", "session", "session reference",
-                        "session id")),
-        Column("employee_id", Text(Employee._meta.get_field("employee_id").max_length), required=True,
-               aliases=EMPLOYEE_ALIASES),
-        Column("minutes_attended", Minutes(), required=True,
-               aliases=("minutes de présence", "durée de présence", "durée de présence (min)", "temps de présence",
-                        "temps de présence (min)", "présence (min)", "minutes", "attended minutes",
-                        "minutes attended")),
+        Column(
+            "session_reference",
+            Text(Session._meta.get_field("reference").max_length),
+            required=True,
+            aliases=(
+                "référence session",
+                "référence de la session",
+                "réf. session",
+                "réf session",
+                "code session",
+                "n° session",
+                "numéro de session",
+                "session",
+                "session reference",
+                "session id",
+            ),
+        ),
+        Column(
+            "employee_id",
+            Text(Employee._meta.get_field("employee_id").max_length),
+            required=True,
+            aliases=EMPLOYEE_ALIASES,
+        ),
+        Column(
+            "minutes_attended",
+            Minutes(),
+            required=True,
+            aliases=(
+                "minutes de présence",
+                "durée de présence",
+                "durée de présence (min)",
+                "temps de présence",
+                "temps de présence (min)",
+                "présence (min)",
+                "minutes",
+                "attended minutes",
+                "minutes attended",
+            ),
+        ),
         Column("role", ROLE, default=AttendanceRole.PARTICIPANT, aliases=("rôle", "qualité", "fonction")),
     )
 
@@ -300,14 +402,16 @@ class AttendanceImporter(Importer):
         if self.employee_ids is None:
             self.employee_ids = _employee_ids()
         session_id, employee_id = key
-        return (f"session_reference '{self.references.get(session_id, session_id)}', "
-                f"employee_id '{self.employee_ids.get(employee_id, employee_id)}'")
+        return (
+            f"session_reference '{self.references.get(session_id, session_id)}', "
+            f"employee_id '{self.employee_ids.get(employee_id, employee_id)}'"
+        )
 
     def after_write(self, *, created: list, updated: list, unchanged: list[Row]) -> None:
         longer = sum(
-            1 for row in chain((row for row, _obj in created), (row for row, _old in updated), unchanged)
+            1
+            for row in chain((row for row, _obj in created), (row for row, _old in updated), unchanged)
             if row.built["minutes_attended"] > self.durations[row.built["session_id"]]  # type: ignore[index]
         )
         if longer:
             self.note(_("attendances longer than their session"), longer)
-

@@ -3,6 +3,7 @@ workshops, hours, trained at least once, women among trainees, phishing campaign
 The rates' method text is the module's own (kpis.method_text: its audience, deployment and renewal).
 And what training/ shows on the reporting dashboard (reporting/desk.py): the renewals due per renewable
 module, and the monthly completion rate of the mandatory reference modules."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from core.charts import percent_text, trend_svg
 from core.figures import Figure
@@ -24,12 +24,19 @@ from . import auditor_records, kpis
 from .choices import ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign
 
-
 #: What `has_data` reads and what the rates, hours and trainees are computed from (the roster, its entities
 #: and departments, the modules with their audiences, completions, sessions and attendances, campaigns):
 #: every training figure stands on all of them (reporting/registry.py, `models`).
-MODELS = ("organization.employee", "organization.legalentity", "organization.department", "training.module",
-          "training.completion", "training.session", "training.attendance", "training.phishingcampaign")
+MODELS = (
+    "organization.employee",
+    "organization.legalentity",
+    "organization.department",
+    "training.module",
+    "training.completion",
+    "training.session",
+    "training.attendance",
+    "training.phishingcampaign",
+)
 
 
 def _year_end(year: int) -> dt.date:
@@ -43,16 +50,20 @@ def has_data(year: int) -> bool:
 
 def _has_data(year: int) -> bool:
     start, end = kpis.year_bounds(year)
-    return (Employee.objects.filter(present_on_q(end)).exists()
-            or Completion.objects.filter(completed_on__range=(start, end)).exists()
-            or Attendance.objects.filter(session__held_on__range=(start, end)).exists()
-            or PhishingCampaign.objects.filter(sent_on__range=(start, end)).exists())
+    return (
+        Employee.objects.filter(present_on_q(end)).exists()
+        or Completion.objects.filter(completed_on__range=(start, end)).exists()
+        or Attendance.objects.filter(session__held_on__range=(start, end)).exists()
+        or PhishingCampaign.objects.filter(sent_on__range=(start, end)).exists()
+    )
 
 
-def _deployed_by_year_end(module_code: str):  # noqa: ANN202 - a has_data function
-    """"No data" for a year that ended before the module was deployed (not a 0 % rate)."""
+def _deployed_by_year_end(module_code: str):
+    """ "No data" for a year that ended before the module was deployed (not a 0 % rate)."""
+
     def check(year: int) -> bool:
         return Module.objects.filter(code=module_code, deployed_on__lte=_year_end(year)).exists() and has_data(year)
+
     return check
 
 
@@ -61,8 +72,10 @@ RATE_MODULES = ("LCBFT", "DEONTO", "RGPD", "CYBER", "RSE", "HANDICAP")
 
 
 def _rates(year: int) -> dict[str, tuple[Figure, Figure]]:
-    return shared(("training.rates", year), lambda: kpis.completion_figures(
-        Module.objects.filter(code__in=RATE_MODULES), _year_end(year)))
+    return shared(
+        ("training.rates", year),
+        lambda: kpis.completion_figures(Module.objects.filter(code__in=RATE_MODULES), _year_end(year)),
+    )
 
 
 def _rate(code: str, module_code: str) -> Computation:
@@ -74,8 +87,14 @@ def _rate(code: str, module_code: str) -> Computation:
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
 
-    return Computation(code, compute, note=note, has_data=_deployed_by_year_end(module_code), models=MODELS,
-                       records_extra=auditor_records.module_trained(module_code))
+    return Computation(
+        code,
+        compute,
+        note=note,
+        has_data=_deployed_by_year_end(module_code),
+        models=MODELS,
+        records_extra=auditor_records.module_trained(module_code),
+    )
 
 
 def _disability_trained(year: int) -> Figure:
@@ -83,21 +102,31 @@ def _disability_trained(year: int) -> Figure:
 
 
 def _workshop(code: str, module_code: str) -> Computation:
-    return Computation(code, lambda year: kpis.workshop_trained(Module.objects.get(code=module_code), year),
-                       has_data=_deployed_by_year_end(module_code), models=MODELS)
+    return Computation(
+        code,
+        lambda year: kpis.workshop_trained(Module.objects.get(code=module_code), year),
+        has_data=_deployed_by_year_end(module_code),
+        models=MODELS,
+    )
 
 
-def _hours(kind: str | None):  # noqa: ANN202 - a computation
+def _hours(kind: str | None):
     def compute(year: int) -> Figure:
         hours = shared(("training.hours", year), lambda: kpis.training_hours(year, with_ids=True))
-        return Figure(value=hours.hours(kind), model="training.completion", record_ids=hours.completion_ids(kind),
-                      more=(("training.attendance", hours.attendance_ids(kind)),))
+        return Figure(
+            value=hours.hours(kind),
+            model="training.completion",
+            record_ids=hours.completion_ids(kind),
+            more=(("training.attendance", hours.attendance_ids(kind)),),
+        )
+
     return compute
 
 
-def _trainees(index: int):  # noqa: ANN202 - a computation
+def _trainees(index: int):
     def compute(year: int) -> Figure:
         return shared(("training.trainees", year), lambda: kpis.year_trainees(year))[index]
+
     return compute
 
 
@@ -108,21 +137,36 @@ INDICATORS = (
     _rate("E2_CYBER_ELEARNING_RATE", "CYBER"),
     _rate("E5_CSR_ELEARNING_RATE", "RSE"),
     _rate("E9_DISABILITY_ELEARNING_RATE", "HANDICAP"),
-    Computation("E9_DISABILITY_ELEARNING_TRAINED", _disability_trained, has_data=_deployed_by_year_end("HANDICAP"),
-                models=MODELS, records_extra=auditor_records.module_trained("HANDICAP")),
+    Computation(
+        "E9_DISABILITY_ELEARNING_TRAINED",
+        _disability_trained,
+        has_data=_deployed_by_year_end("HANDICAP"),
+        models=MODELS,
+        records_extra=auditor_records.module_trained("HANDICAP"),
+    ),
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
     _workshop("E9_MANAGERS_TRAINED_DISABILITY", "ATELIER-HANDICAP"),
-    Computation("E8_TRAINED_AT_LEAST_ONCE_RATE", _trainees(0), has_data=has_data, models=MODELS,
-                records_extra=auditor_records.trained_in_year()),
+    Computation(
+        "E8_TRAINED_AT_LEAST_ONCE_RATE",
+        _trainees(0),
+        has_data=has_data,
+        models=MODELS,
+        records_extra=auditor_records.trained_in_year(),
+    ),
     Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data, models=MODELS),
     Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data, models=MODELS),
     Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data, models=MODELS),
     Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data, models=MODELS),
-    Computation("G1_3_AT_RISK_TRAINED_RATE", kpis.at_risk_coverage, has_data=has_data, models=MODELS,
-                records_extra=auditor_records.anti_corruption_trained()),
+    Computation(
+        "G1_3_AT_RISK_TRAINED_RATE",
+        kpis.at_risk_coverage,
+        has_data=has_data,
+        models=MODELS,
+        records_extra=auditor_records.anti_corruption_trained(),
+    ),
 )
 
 
@@ -130,39 +174,55 @@ def _renewals_due(moment: Moment) -> Iterator[DeskItem]:
     """Per renewable module, the people whose training stops counting within the horizon (to re-enrol),
     linked to that module's list of them (the same people: kpis.RENEWAL_HORIZON_DAYS)."""
     days = kpis.RENEWAL_HORIZON_DAYS
-    modules = (Module.objects.filter(renewal_months__isnull=False, renewal_months__gt=0)
-               .prefetch_related("audience_entities", "audience_departments").order_by("code"))
+    modules = (
+        Module.objects.filter(renewal_months__isnull=False, renewal_months__gt=0)
+        .prefetch_related("audience_entities", "audience_departments")
+        .order_by("code")
+    )
     for module in modules:
         yield DeskItem(
             f"renewals_{module.code}",
             gettext("%(module)s: renewals due within %(days)d days") % {"module": module.code, "days": days},
             "training.module",
             records=lambda moment, module=module: kpis.renewals_due(module, days, moment.day),
-            url=lambda moment, module=module: (f"{reverse('admin:training_module_renewals_due', args=[module.pk])}"
-                                               f"?date={moment.day.isoformat()}"),
+            url=lambda moment, module=module: (
+                f"{reverse('admin:training_module_renewals_due', args=[module.pk])}?date={moment.day.isoformat()}"
+            ),
         )
 
 
 def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
     """The monthly completion rate (kpis.monthly_trend: one query for a module never renewed, one per month
     for a renewable one) of each mandatory reference module, over the last `months` months."""
-    modules = (Module.objects.filter(is_reference=True, mandatory=True)
-               .prefetch_related("audience_entities", "audience_departments").order_by("code"))
+    modules = (
+        Module.objects.filter(is_reference=True, mandatory=True)
+        .prefetch_related("audience_entities", "audience_departments")
+        .order_by("code")
+    )
     trends = ((module, kpis.monthly_trend(module, until, months)) for module in modules)
     return {
         "trend_months": months,
-        "trends": [{
-            "module": module, "last": percent_text(rates[-1].value),
-            "chart": trend_svg([rate.point for rate in rates], title=gettext("Completion rate of %(module)s at the end of each month, all "
-                                                    "entities") % {"module": module.code},
-                               element_id=f"trend-{module.code}"),
-            "url": reverse("admin:training_module_change", args=[module.pk]),
-        } for module, rates in trends if rates],
+        "trends": [
+            {
+                "module": module,
+                "last": percent_text(rates[-1].value),
+                "chart": trend_svg(
+                    [rate.point for rate in rates],
+                    title=gettext("Completion rate of %(module)s at the end of each month, all entities")
+                    % {"module": module.code},
+                    element_id=f"trend-{module.code}",
+                ),
+                "url": reverse("admin:training_module_change", args=[module.pk]),
+            }
+            for module, rates in trends
+            if rates
+        ],
     }
 
 
 DESK = Desk(
-    title=_("Training"), order=30,
+    title=_("Training"),
+    order=30,
     items=(DeskItems("training.module", _renewals_due),),
     panels=(Panel("training.completion", "admin/training/module/dashboard_trends.html", _trends_panel),),
 )

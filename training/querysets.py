@@ -1,4 +1,5 @@
 """Reads of the training app shared by the indicators (kpis.py), the admin and the API."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -10,8 +11,12 @@ if TYPE_CHECKING:
     from .models import Module
 
 
-def qualifying_q(module: Module | None = None, *, minutes: str = "minutes_attended",
-                 minimum: str = "session__module__min_attendance_minutes") -> Q:
+def qualifying_q(
+    module: Module | None = None,
+    *,
+    minutes: str = "minutes_attended",
+    minimum: str = "session__module__min_attendance_minutes",
+) -> Q:
     """The attendances that count as trained, in SQL: more minutes than the module's `attendance_floor`
     (its minimum, 0 without one). With `module`, its floor as a constant (the caller filters on that
     module); else the floor of each row's module, read at `minimum`. `minutes` and `minimum` are the paths

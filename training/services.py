@@ -3,6 +3,7 @@ phishing campaigns outside imports (which apply the same rules: `completion_anom
 
 Errors are ValidationErrors keyed by the argument at fault. Every write has a history row naming who.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,14 +23,34 @@ from .choices import CompletionAnomaly, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 
 __all__ = [
-    "ReferenceModuleProtected", "attendance_record", "attendance_remove", "attendances_remove", "completion_anomaly",
-    "completion_day", "completion_record", "module_create", "module_delete", "module_update",
-    "module_refresh_deployment_flags", "phishing_campaign_save", "session_create", "session_update",
+    "ReferenceModuleProtected",
+    "attendance_record",
+    "attendance_remove",
+    "attendances_remove",
+    "completion_anomaly",
+    "completion_day",
+    "completion_record",
+    "module_create",
+    "module_delete",
+    "module_update",
+    "module_refresh_deployment_flags",
+    "phishing_campaign_save",
+    "session_create",
+    "session_update",
 ]
 
 MODULE_FIELDS = (
-    "code", "title", "kind", "mandatory", "audience", "deployed_on", "renewal_months", "min_attendance_minutes",
-    "expected_minutes", "description", "anti_corruption",
+    "code",
+    "title",
+    "kind",
+    "mandatory",
+    "audience",
+    "deployed_on",
+    "renewal_months",
+    "min_attendance_minutes",
+    "expected_minutes",
+    "description",
+    "anti_corruption",
 )
 
 
@@ -51,18 +72,32 @@ def completion_anomaly(module: Module, completed_at: dt.datetime, *, now: dt.dat
 
 
 @transaction.atomic
-def completion_record(*, actor: Any, employee: Employee, module: Module, completed_at: dt.datetime,
-                      duration_minutes: int | None = None, score: Decimal | None = None) -> Completion:
+def completion_record(
+    *,
+    actor: Any,
+    employee: Employee,
+    module: Module,
+    completed_at: dt.datetime,
+    duration_minutes: int | None = None,
+    score: Decimal | None = None,
+) -> Completion:
     """Record one completion (typed in the admin or posted by the LMS); flagged when it cannot count."""
     if timezone.is_naive(completed_at):
         raise ValidationError({"completed_at": _("A completion time needs a time zone.")})
     if Completion.objects.filter(employee=employee, module=module, completed_at=completed_at).exists():
-        raise ValidationError({"completed_at": _("This employee already has a completion of this module at that time.")})
+        raise ValidationError(
+            {"completed_at": _("This employee already has a completion of this module at that time.")}
+        )
     if score is not None and score < 0:
         raise ValidationError({"score": _("A score cannot be negative.")})
     completion = Completion(
-        employee=employee, module=module, completed_at=completed_at, completed_on=completion_day(completed_at),
-        duration_minutes=duration_minutes, score=score, anomaly=completion_anomaly(module, completed_at),
+        employee=employee,
+        module=module,
+        completed_at=completed_at,
+        completed_on=completion_day(completed_at),
+        duration_minutes=duration_minutes,
+        score=score,
+        anomaly=completion_anomaly(module, completed_at),
     )
     save_with_history(completion, actor=actor, reason=_("Completion recorded"))
     return completion
@@ -73,14 +108,23 @@ def module_refresh_deployment_flags(module: Module, *, actor: Any) -> int:
     now after it. Returns how many completions changed."""
     changed = []
     for completion in Completion.objects.filter(module=module, anomaly__in=("", CompletionAnomaly.BEFORE_DEPLOYMENT)):
-        wanted = (CompletionAnomaly.BEFORE_DEPLOYMENT if completion.completed_on < module.deployed_on
-                  else CompletionAnomaly.NONE)
+        wanted = (
+            CompletionAnomaly.BEFORE_DEPLOYMENT
+            if completion.completed_on < module.deployed_on
+            else CompletionAnomaly.NONE
+        )
         if completion.anomaly != wanted:
             completion.anomaly = wanted
             changed.append(completion)
     if changed:
-        bulk_update_with_history(changed, Completion, ["anomaly"], batch_size=1000, default_user=actor,
-                                 default_change_reason=_("Deployment day of the module changed"))
+        bulk_update_with_history(
+            changed,
+            Completion,
+            ["anomaly"],
+            batch_size=1000,
+            default_user=actor,
+            default_change_reason=_("Deployment day of the module changed"),
+        )
     return len(changed)
 
 
@@ -102,8 +146,12 @@ def module_create(*, actor: Any, audience_entities: Any = (), audience_departmen
         raise TypeError(f"unknown module fields: {', '.join(sorted(unknown))}")
     module = Module(**values)
     _check_module(module)
-    ensure_reference_free(Module, module.code, field="code",
-                          message=_("A module with code “%(code)s” already exists.") % {"code": module.code})
+    ensure_reference_free(
+        Module,
+        module.code,
+        field="code",
+        message=_("A module with code “%(code)s” already exists.") % {"code": module.code},
+    )
     save_with_history(module, actor=actor, reason=_("Module created"))
     module.audience_entities.set(audience_entities)
     module.audience_departments.set(audience_departments)
@@ -111,8 +159,9 @@ def module_create(*, actor: Any, audience_entities: Any = (), audience_departmen
 
 
 @transaction.atomic
-def module_update(*, actor: Any, module: Module, audience_entities: Any = None, audience_departments: Any = None,
-                  **changes: Any) -> Module:
+def module_update(
+    *, actor: Any, module: Module, audience_entities: Any = None, audience_departments: Any = None, **changes: Any
+) -> Module:
     """Change a module; a new deployment day re-flags its completions (`module_refresh_deployment_flags`)."""
     unknown = set(changes) - set(MODULE_FIELDS)
     if unknown:
@@ -123,8 +172,13 @@ def module_update(*, actor: Any, module: Module, audience_entities: Any = None, 
     for name, value in changes.items():
         setattr(module, name, value)
     _check_module(module)
-    ensure_reference_free(Module, module.code, field="code", exclude_pk=module.pk,
-                          message=_("A module with code “%(code)s” already exists.") % {"code": module.code})
+    ensure_reference_free(
+        Module,
+        module.code,
+        field="code",
+        exclude_pk=module.pk,
+        message=_("A module with code “%(code)s” already exists.") % {"code": module.code},
+    )
     save_with_history(module, actor=actor, reason=_("Module changed"))
     if audience_entities is not None:
         module.audience_entities.set(audience_entities)
@@ -143,8 +197,9 @@ class ReferenceModuleProtected(ValidationError):
 def module_delete(*, actor: Any, module: Module) -> None:
     """Delete a module nobody followed yet; reference modules and modules with records are kept."""
     if module.is_reference:
-        raise ReferenceModuleProtected(_("%(code)s is a reference module: a DPEF indicator uses it, it cannot be "
-                                         "deleted.") % {"code": module.code})
+        raise ReferenceModuleProtected(
+            _("%(code)s is a reference module: a DPEF indicator uses it, it cannot be deleted.") % {"code": module.code}
+        )
     if module.completions.exists() or module.sessions.exists():
         raise ValidationError(_("%(code)s has completions or sessions: it cannot be deleted.") % {"code": module.code})
     # simple-history reads these when it writes the deletion's history row.
@@ -156,20 +211,30 @@ def module_delete(*, actor: Any, module: Module) -> None:
 # -- sessions and attendance ----------------------------------------------------------------------------
 def _check_session(session: Session) -> None:
     if not session.module.has_sessions:
-        raise ValidationError({"module": _("%(code)s is an e-learning module: it has completions, not sessions.")
-                               % {"code": session.module.code}})
+        raise ValidationError(
+            {
+                "module": _("%(code)s is an e-learning module: it has completions, not sessions.")
+                % {"code": session.module.code}
+            }
+        )
     if not session.duration_minutes or session.duration_minutes <= 0:
         raise ValidationError({"duration_minutes": _("A session lasts at least one minute.")})
 
 
 @transaction.atomic
-def session_create(*, actor: Any, module: Module, held_on: dt.date, duration_minutes: int, reference: str = "",
-                   **values: Any) -> Session:
+def session_create(
+    *, actor: Any, module: Module, held_on: dt.date, duration_minutes: int, reference: str = "", **values: Any
+) -> Session:
     """A workshop or virtual-class session; its reference (SES-YYYY-NNNN) is generated when not given."""
     session = Session(module=module, held_on=held_on, duration_minutes=duration_minutes, **values)
     _check_session(session)
     insert_with_reference(
-        session, actor=actor, reason=_("Session created"), prefix=f"SES-{held_on.year}-", width=4, given=reference,
+        session,
+        actor=actor,
+        reason=_("Session created"),
+        prefix=f"SES-{held_on.year}-",
+        width=4,
+        given=reference,
         taken_message=_("A session with reference “%(reference)s” already exists.") % {"reference": reference},
         failed_message=_("Could not generate a free reference; please give one."),
     )
@@ -186,8 +251,9 @@ def session_update(*, actor: Any, session: Session, **changes: Any) -> Session:
 
 
 @transaction.atomic
-def attendance_record(*, actor: Any, session: Session, employee: Employee, minutes_attended: int,
-                      role: str = "participant") -> Attendance:
+def attendance_record(
+    *, actor: Any, session: Session, employee: Employee, minutes_attended: int, role: str = "participant"
+) -> Attendance:
     """Record (or correct) one line of a session's attendance sheet."""
     if minutes_attended is None or minutes_attended < 0:
         raise ValidationError({"minutes_attended": _("Minutes attended cannot be negative.")})
@@ -244,8 +310,11 @@ def phishing_campaign_save(*, actor: Any, campaign: PhishingCampaign) -> Phishin
     if not campaign.reference:
         campaign.reference = next_reference(PhishingCampaign, f"PHI-{campaign.sent_on.year}-", width=2)
     else:
-        ensure_reference_free(PhishingCampaign, campaign.reference, exclude_pk=campaign.pk,
-                              message=_("A campaign with reference “%(reference)s” already exists.")
-                              % {"reference": campaign.reference})
+        ensure_reference_free(
+            PhishingCampaign,
+            campaign.reference,
+            exclude_pk=campaign.pk,
+            message=_("A campaign with reference “%(reference)s” already exists.") % {"reference": campaign.reference},
+        )
     save_with_history(campaign, actor=actor, reason=_("Campaign recorded") if created else _("Campaign changed"))
     return campaign

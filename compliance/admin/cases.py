@@ -7,6 +7,7 @@ The reporter's identity (a whistleblower's, notably) and the identities of the e
 kept when the roster anonymised them are shown only to compliance officers (`coi_case_reporter_readable_by`);
 everyone else reads "confidential" for the reporter, nothing of the kept identities, history pages included.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -23,14 +24,22 @@ from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
-from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, date_input, due_badge
+from core.admin_utils import (
+    AnonymisedMixin,
+    CheckedListFilter,
+    QuerySetMethodFilter,
+    ReadOnlyTabularInline,
+    YearFilter,
+    badge,
+    date_input,
+    due_badge,
+)
 from core.dates import format_date
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, MacroProcess, Risk
 from ..models.corruption import NO_NAMES
-from ..services import cases as services
-from ..services import corruption as corruption_services
+from ..services import cases as services, corruption as corruption_services
 from ..services.cases import coi_case_reporter_readable_by
 
 if TYPE_CHECKING:
@@ -71,15 +80,21 @@ class ReportedYearFilter(YearFilter):
 class AnalysisOverdueFilter(QuerySetMethodFilter):
     title = _("analysis")
     parameter_name = "analysis"
-    options = {"overdue": (_("Analysis overdue"), "analysis_overdue"),
-               "pending": (_("Awaiting qualification"), "awaiting_qualification")}
+    options = {
+        "overdue": (_("Analysis overdue"), "analysis_overdue"),
+        "pending": (_("Awaiting qualification"), "awaiting_qualification"),
+    }
 
 
 class ActionItemStateFilter(QuerySetMethodFilter):
     title = _("deadline")
     parameter_name = "state"
-    options = {"overdue": (_("Overdue"), "overdue"), "week": (_("Due within 7 days"), "due_within_week"),
-               "open": (_("Not done"), "open"), "done": (_("Done"), "done")}
+    options = {
+        "overdue": (_("Overdue"), "overdue"),
+        "week": (_("Due within 7 days"), "due_within_week"),
+        "open": (_("Not done"), "open"),
+        "done": (_("Done"), "done"),
+    }
 
 
 class AttachedToFilter(CheckedListFilter):
@@ -111,7 +126,9 @@ class AddMeasureForm(forms.Form):
     decided_on = forms.DateField(label=_("decided on"), widget=date_input())
     description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     justification = forms.CharField(
-        label=_("justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        label=_("justification"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
         help_text=_("Required for a measure on a case qualified unfounded."),
     )
 
@@ -119,7 +136,9 @@ class AddMeasureForm(forms.Form):
 class CloseForm(forms.Form):
     closed_on = forms.DateField(label=_("closed on"), widget=date_input())
     justification = forms.CharField(
-        label=_("justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        label=_("justification"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
         help_text=_("Required to close a confirmed conflict of interest without any measure."),
     )
 
@@ -134,29 +153,41 @@ class QualifyCorruptionForm(forms.Form):
 
     nature = forms.ChoiceField(label=_("nature"), choices=CorruptionNature.choices)
     confirmed_on = forms.DateField(label=_("confirmed on"), widget=date_input())
-    partner_contract_terminated = forms.BooleanField(label=_("business-partner contract terminated or not renewed"),
-                                                     required=False)
-    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                  help_text=NO_NAMES)
+    partner_contract_terminated = forms.BooleanField(
+        label=_("business-partner contract terminated or not renewed"), required=False
+    )
+    description = forms.CharField(
+        label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text=NO_NAMES
+    )
 
 
 class LinkRisksForm(forms.Form):
     risks = forms.ModelMultipleChoiceField(
-        label=_("risks"), queryset=Risk.objects.select_related("map").order_by("map", "code"),
+        label=_("risks"),
+        queryset=Risk.objects.select_related("map").order_by("map", "code"),
         widget=forms.SelectMultiple(attrs={"size": 12}),
     )
 
 
 #: action → (form, service, button title, done message)
 TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
-    "start_analysis": (StartAnalysisForm, services.coi_case_start_analysis, _("Start the analysis"), _("Analysis started.")),
+    "start_analysis": (
+        StartAnalysisForm,
+        services.coi_case_start_analysis,
+        _("Start the analysis"),
+        _("Analysis started."),
+    ),
     "qualify": (QualifyForm, services.coi_case_qualify, _("Qualify"), _("Case qualified.")),
     "add_measure": (AddMeasureForm, services.coi_case_add_measure, _("Add a measure"), _("Measure recorded.")),
     "link_risks": (LinkRisksForm, services.coi_case_link_risks, _("Link to risks"), _("Risks linked.")),
     "close": (CloseForm, services.coi_case_close, _("Close"), _("Case closed.")),
     "reopen": (ReopenForm, services.coi_case_reopen, _("Reopen"), _("Case reopened.")),
-    "qualify_corruption": (QualifyCorruptionForm, corruption_services.coi_case_qualify_as_corruption,
-                           _("Qualify as corruption"), _("Case recorded as a corruption incident.")),
+    "qualify_corruption": (
+        QualifyCorruptionForm,
+        corruption_services.coi_case_qualify_as_corruption,
+        _("Qualify as corruption"),
+        _("Case recorded as a corruption incident."),
+    ),
 }
 
 
@@ -166,8 +197,20 @@ TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
 class CaseForm(forms.ModelForm):
     class Meta:
         model = ConflictOfInterestCase
-        fields = ["reference", "reported_on", "source", *REPORTER_FIELDS, "persons_concerned", "third_parties",
-                  "entity", "macro_process", "dossier_type", "dossier_reference", "description", "handler"]
+        fields = [
+            "reference",
+            "reported_on",
+            "source",
+            *REPORTER_FIELDS,
+            "persons_concerned",
+            "third_parties",
+            "entity",
+            "macro_process",
+            "dossier_type",
+            "dossier_reference",
+            "description",
+            "handler",
+        ]
         widgets = {"reported_on": date_input()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -185,8 +228,10 @@ class CaseForm(forms.ModelForm):
                     self.add_error(name, message)
             reference = (data.get("reference") or "").strip()
             if reference and ConflictOfInterestCase.objects.filter(reference=reference).exists():
-                self.add_error("reference", gettext("A case with the reference %(reference)s already exists.")
-                               % {"reference": reference})
+                self.add_error(
+                    "reference",
+                    gettext("A case with the reference %(reference)s already exists.") % {"reference": reference},
+                )
         return data
 
 
@@ -212,10 +257,27 @@ class ActionItemInline(ReadOnlyTabularInline):
 @admin.register(ConflictOfInterestCase)
 class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseAdminBase):
     form = CaseForm
-    list_display = ["reference", "reported_on", "source", "entity", "dossier_type", "status", "qualification",
-                    "measures_list", "analysis_due", "overdue_items"]
-    list_filter = ["status", "qualification", MeasureFilter, "source", "entity", ReportedYearFilter,
-                   AnalysisOverdueFilter]
+    list_display = [
+        "reference",
+        "reported_on",
+        "source",
+        "entity",
+        "dossier_type",
+        "status",
+        "qualification",
+        "measures_list",
+        "analysis_due",
+        "overdue_items",
+    ]
+    list_filter = [
+        "status",
+        "qualification",
+        MeasureFilter,
+        "source",
+        "entity",
+        ReportedYearFilter,
+        AnalysisOverdueFilter,
+    ]
     list_select_related = ["entity"]
     search_fields = ["reference", "dossier_reference", "description"]
     show_full_result_count = False
@@ -226,28 +288,62 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     allowed_actions = staticmethod(services.coi_case_allowed_actions)
     transition_not_possible = _("“%(action)s” is not possible for a case whose status is “%(status)s”.")
     transition_url_dashes = True  # do/start-analysis/
-    readonly_fields = ["status", "analysis_due_on", "analysis_due", "qualification", "qualified_on", "qualified_by",
-                       "analysis", "justification", "closed_on", "risks_list", "reporter_confidential",
-                       "corruption_incident_link"]
+    readonly_fields = [
+        "status",
+        "analysis_due_on",
+        "analysis_due",
+        "qualification",
+        "qualified_on",
+        "qualified_by",
+        "analysis",
+        "justification",
+        "closed_on",
+        "risks_list",
+        "reporter_confidential",
+        "corruption_incident_link",
+    ]
 
     def get_fieldsets(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list:
         officer = coi_case_reporter_readable_by(request.user)
         reporter = list(REPORTER_FIELDS) if officer else ["reporter_confidential"]
         report = ["reference", "reported_on", "source", *reporter]
-        concerned = ["persons_concerned", "third_parties", "entity", "macro_process", "dossier_type",
-                     "dossier_reference", "description", "handler"]
+        concerned = [
+            "persons_concerned",
+            "third_parties",
+            "entity",
+            "macro_process",
+            "dossier_type",
+            "dossier_reference",
+            "description",
+            "handler",
+        ]
         if obj is None:
             return [(None, {"fields": report}), (_("Concerned"), {"fields": concerned})]
         if officer and obj.persons_concerned_identities:
             concerned.insert(1, "persons_concerned_identities")
-        return self.with_retention(obj, [
-            (None, {"fields": ["status", "analysis_due_on", "analysis_due"]}),
-            (_("Report"), {"fields": report}),
-            (_("Concerned"), {"fields": concerned}),
-            (_("Qualification"), {"fields": ["qualification", "qualified_on", "qualified_by", "analysis",
-                                              "justification", "closed_on", "risks_list",
-                                              "corruption_incident_link"]}),
-        ])
+        return self.with_retention(
+            obj,
+            [
+                (None, {"fields": ["status", "analysis_due_on", "analysis_due"]}),
+                (_("Report"), {"fields": report}),
+                (_("Concerned"), {"fields": concerned}),
+                (
+                    _("Qualification"),
+                    {
+                        "fields": [
+                            "qualification",
+                            "qualified_on",
+                            "qualified_by",
+                            "analysis",
+                            "justification",
+                            "closed_on",
+                            "risks_list",
+                            "corruption_incident_link",
+                        ]
+                    },
+                ),
+            ],
+        )
 
     def get_exclude(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> list[str]:
         # Not even as hidden inputs: the identity never reaches the page of a non-officer.
@@ -268,9 +364,16 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ConflictOfInterestCase]:
         today = timezone.localdate()
-        return super().get_queryset(request).prefetch_related("measures").annotate(
-            overdue_count=Count("action_items", filter=Q(action_items__done_on__isnull=True,
-                                                         action_items__due_on__lt=today)))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("measures")
+            .annotate(
+                overdue_count=Count(
+                    "action_items", filter=Q(action_items__done_on__isnull=True, action_items__due_on__lt=today)
+                )
+            )
+        )
 
     # A case is evidence of the compliance programme (Sapin II); it moves by its actions only.
     def has_delete_permission(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> bool:
@@ -279,14 +382,17 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
     def revert_disabled(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> bool:
         return True
 
-    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
-                          extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # A past version shows every field, the reporter's identity included.
         if not coi_case_reporter_readable_by(request.user):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
-    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any) -> QuerySet:
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet:
         # A version that changed the identities only (a reporter typed in later, the identities a case kept
         # when the roster anonymised them) is left out for non-officers: its date alone would tell when
         # the reporter was named, or on which day of anonymisation to look for them.
@@ -304,15 +410,17 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             previous = version
         return rows.exclude(history_id__in=hidden)
 
-    def set_history_delta_changes(self, request: HttpRequest, historical_records: Any,
-                                  foreign_keys_are_objs: bool = True) -> None:
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
         # The list of changes shows old and new values: the identities are left out for non-officers.
         excluded = [] if coi_case_reporter_readable_by(request.user) else list(CONFIDENTIAL_FIELDS)
         previous = None
         for current in historical_records:
             if previous is not None:
-                delta = previous.diff_against(current, excluded_fields=excluded,
-                                              foreign_keys_are_objs=foreign_keys_are_objs)
+                delta = previous.diff_against(
+                    current, excluded_fields=excluded, foreign_keys_are_objs=foreign_keys_are_objs
+                )
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
@@ -351,12 +459,17 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         return ", ".join(str(risk) for risk in obj.risks.all()) or "–"
 
     # -- writes through the services -----------------------------------------------------------------
-    def save_model(self, request: HttpRequest, obj: ConflictOfInterestCase, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ConflictOfInterestCase, form: forms.ModelForm, change: bool
+    ) -> None:
         save_through_services(
-            obj, form, change,
+            obj,
+            form,
+            change,
             create=lambda **data: services.coi_case_create(actor=request.user, **data),
             update=lambda **changes: services.coi_case_update(
-                actor=request.user, case=obj, **{k: v for k, v in changes.items() if k in services.DESCRIPTIVE_FIELDS}),
+                actor=request.user, case=obj, **{k: v for k, v in changes.items() if k in services.DESCRIPTIVE_FIELDS}
+            ),
         )
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
@@ -366,19 +479,27 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             self.save_formset(request, form, formset, change=change)
 
     # -- transitions (core.admin_actions.TransitionButtonsMixin) ---------------------------------------
-    def apply_transition(self, request: HttpRequest, obj: ConflictOfInterestCase, service: Any,
-                         data: dict[str, Any]) -> None:
+    def apply_transition(
+        self, request: HttpRequest, obj: ConflictOfInterestCase, service: Any, data: dict[str, Any]
+    ) -> None:
         service(case=obj, actor=request.user, **data)
 
     def transition_context(self, obj: ConflictOfInterestCase) -> dict[str, Any]:
-        reported = format_translated(gettext("Reported %(reported)s, status: %(status)s."),
-                                     reported=format_date(obj.reported_on), status=obj.get_status_display())
+        reported = format_translated(
+            gettext("Reported %(reported)s, status: %(status)s."),
+            reported=format_date(obj.reported_on),
+            status=obj.get_status_display(),
+        )
         return {"transition_intro": format_html("{} {}", reported, self.analysis_due(obj))}
 
     def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
-        return {"qualify": {"qualified_on": today}, "add_measure": {"decided_on": today},
-                "close": {"closed_on": today}, "qualify_corruption": {"confirmed_on": today}}.get(action, {})
+        return {
+            "qualify": {"qualified_on": today},
+            "add_measure": {"decided_on": today},
+            "close": {"closed_on": today},
+            "qualify_corruption": {"confirmed_on": today},
+        }.get(action, {})
 
 
 # --- action items ----------------------------------------------------------------------------------------
@@ -394,8 +515,9 @@ class ActionItemForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         if self.instance.pk is None and not self.errors:
-            problems = services.action_item_problems(case=data.get("case"), risk=data.get("risk"),
-                                                     title=data.get("title") or "", due_on=data.get("due_on"))
+            problems = services.action_item_problems(
+                case=data.get("case"), risk=data.get("risk"), title=data.get("title") or "", due_on=data.get("due_on")
+            )
             for name, message in problems.items():
                 self.add_error(name if name in self.fields else None, message)
         return data
@@ -444,17 +566,24 @@ class ActionItemAdmin(ActionItemAdminBase):
     def save_model(self, request: HttpRequest, obj: ActionItem, form: forms.ModelForm, change: bool) -> None:
         if change:  # every field is read-only on the change page: nothing to write
             return
-        save_through_services(obj, form, change,
-                              create=lambda **data: services.action_item_create(actor=request.user, **data),
-                              update=lambda **changes: None)
+        save_through_services(
+            obj,
+            form,
+            change,
+            create=lambda **data: services.action_item_create(actor=request.user, **data),
+            update=lambda **changes: None,
+        )
 
     @admin.action(description=_("Mark as done"), permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet[ActionItem]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=CompleteForm, title=gettext("Mark as done"),
+            self,
+            request,
+            queryset,
+            form_class=CompleteForm,
+            title=gettext("Mark as done"),
             initial={"done_on": timezone.localdate()},
             apply=lambda item, **data: services.action_item_complete(actor=request.user, item=item, **data),
             done_message=lambda n: ngettext("%(count)d action done.", "%(count)d actions done.", n) % {"count": n},
             describe=lambda item: gettext("due %(due)s") % {"due": format_date(item.due_on, missing="–")},
         )
-

@@ -5,6 +5,7 @@ Wiring only: the forms save through `corruption_incident_create` / `corruption_i
 button (`legal_proceeding_decide`). A conflict-of-interest case becomes an incident by its own button
 ("Qualify as corruption", compliance/admin/cases.py). Nothing is deleted: both are evidence.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,16 @@ class IncidentForm(forms.ModelForm):
 
     class Meta:
         model = CorruptionIncident
-        fields = ["reference", "nature", "confirmed_on", "entity", "coi_case", "description", "workers_disciplined",
-                  "partner_contract_terminated"]
+        fields = [
+            "reference",
+            "nature",
+            "confirmed_on",
+            "entity",
+            "coi_case",
+            "description",
+            "workers_disciplined",
+            "partner_contract_terminated",
+        ]
         widgets = {"confirmed_on": date_input()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -73,7 +82,8 @@ class IncidentForm(forms.ModelForm):
             self.add_error("coi_case", reason)
             return data
         for name, message in services.corruption_incident_problems(
-                nature=data.get("nature") or "", confirmed_on=data.get("confirmed_on"), case=case).items():
+            nature=data.get("nature") or "", confirmed_on=data.get("confirmed_on"), case=case
+        ).items():
             self.add_error(name if name in self.fields else None, message)
         return data
 
@@ -89,8 +99,15 @@ class ProceedingInline(ReadOnlyTabularInline):
 @admin.register(CorruptionIncident)
 class CorruptionIncidentAdmin(IncidentAdminBase):
     form = IncidentForm
-    list_display = ["reference", "confirmed_on", "nature", "entity", "case_link", "workers_disciplined",
-                    "partner_contract_terminated"]
+    list_display = [
+        "reference",
+        "confirmed_on",
+        "nature",
+        "entity",
+        "case_link",
+        "workers_disciplined",
+        "partner_contract_terminated",
+    ]
     list_filter = ["nature", ConfirmedYearFilter, "workers_disciplined", "partner_contract_terminated", "entity"]
     list_select_related = ["entity", "coi_case"]
     search_fields = ["reference", "coi_case__reference"]
@@ -125,11 +142,15 @@ class CorruptionIncidentAdmin(IncidentAdminBase):
 
     def save_model(self, request: HttpRequest, obj: CorruptionIncident, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change,
+            obj,
+            form,
+            change,
             create=lambda **data: services.corruption_incident_create(actor=request.user, **data),
             update=lambda **changes: services.corruption_incident_update(
-                actor=request.user, incident=obj,
-                **{name: value for name, value in changes.items() if name in services.INCIDENT_FIELDS}),
+                actor=request.user,
+                incident=obj,
+                **{name: value for name, value in changes.items() if name in services.INCIDENT_FIELDS},
+            ),
         )
 
 
@@ -151,7 +172,8 @@ class ProceedingForm(forms.ModelForm):
         data = self.cleaned_data
         if not any(name in self.errors for name in ("defendant", "opened_on")):
             for name, message in services.legal_proceeding_problems(
-                    defendant=data.get("defendant") or "", opened_on=data.get("opened_on")).items():
+                defendant=data.get("defendant") or "", opened_on=data.get("opened_on")
+            ).items():
                 self.add_error(name, message)
         return data
 
@@ -159,17 +181,36 @@ class ProceedingForm(forms.ModelForm):
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(label=_("outcome"), choices=ProceedingOutcome.choices)
     decided_on = forms.DateField(label=_("decided on"), widget=date_input())
-    fine_eur = forms.DecimalField(label=_("fine (euros)"), required=False, min_value=0, max_digits=14,
-                                  decimal_places=2, help_text=_("A conviction or a CJIP only."))
-    reason = forms.CharField(label=_("reason"), required=False, max_length=90,
-                             help_text=_("Required to change a decision already recorded (an appeal, a correction)."))
+    fine_eur = forms.DecimalField(
+        label=_("fine (euros)"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("A conviction or a CJIP only."),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        max_length=90,
+        help_text=_("Required to change a decision already recorded (an appeal, a correction)."),
+    )
 
 
 @admin.register(LegalProceeding)
 class LegalProceedingAdmin(TransitionButtonsMixin, ProceedingAdminBase):
     form = ProceedingForm
-    list_display = ["reference", "opened_on", "defendant", "entity", "incident", "court", "outcome", "decided_on",
-                    "fine_eur"]
+    list_display = [
+        "reference",
+        "opened_on",
+        "defendant",
+        "entity",
+        "incident",
+        "court",
+        "outcome",
+        "decided_on",
+        "fine_eur",
+    ]
     list_filter = ["outcome", "defendant", DecidedYearFilter, "entity"]
     list_select_related = ["entity", "incident"]
     search_fields = ["reference", "court", "incident__reference"]
@@ -177,8 +218,9 @@ class LegalProceedingAdmin(TransitionButtonsMixin, ProceedingAdminBase):
     show_full_result_count = False
     list_per_page = 50
     ordering = ["-opened_on", "reference"]
-    transitions = {"decide": (DecideForm, services.legal_proceeding_decide, _("Record the decision"),
-                              _("Decision recorded."))}
+    transitions = {
+        "decide": (DecideForm, services.legal_proceeding_decide, _("Record the decision"), _("Decision recorded."))
+    }
     allowed_actions = staticmethod(lambda proceeding: ["decide"])  # and again, with a reason, on appeal
     fieldsets = [
         (None, {"fields": ["reference", "incident", "defendant", "entity", "court", "opened_on"]}),
@@ -202,11 +244,15 @@ class LegalProceedingAdmin(TransitionButtonsMixin, ProceedingAdminBase):
 
     def save_model(self, request: HttpRequest, obj: LegalProceeding, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change,
+            obj,
+            form,
+            change,
             create=lambda **data: services.legal_proceeding_create(actor=request.user, **data),
             update=lambda **changes: services.legal_proceeding_update(
-                actor=request.user, proceeding=obj,
-                **{name: value for name, value in changes.items() if name in services.PROCEEDING_FIELDS}),
+                actor=request.user,
+                proceeding=obj,
+                **{name: value for name, value in changes.items() if name in services.PROCEEDING_FIELDS},
+            ),
         )
 
     # -- the decision (core.admin_actions.TransitionButtonsMixin) ---------------------------------------
@@ -214,10 +260,16 @@ class LegalProceedingAdmin(TransitionButtonsMixin, ProceedingAdminBase):
         service(proceeding=obj, actor=request.user, **data)
 
     def transition_context(self, obj: LegalProceeding) -> dict[str, Any]:
-        brought = format_translated(gettext("Brought on %(opened)s against %(defendant)s."),
-                                    opened=format_date(obj.opened_on), defendant=obj.get_defendant_display())
+        brought = format_translated(
+            gettext("Brought on %(opened)s against %(defendant)s."),
+            opened=format_date(obj.opened_on),
+            defendant=obj.get_defendant_display(),
+        )
         if not obj.outcome:
             return {"transition_intro": brought}
-        decided = format_translated(gettext("Decision recorded: %(outcome)s on %(decided)s."),
-                                    outcome=obj.get_outcome_display(), decided=format_date(obj.decided_on, missing=""))
+        decided = format_translated(
+            gettext("Decision recorded: %(outcome)s on %(decided)s."),
+            outcome=obj.get_outcome_display(),
+            decided=format_date(obj.decided_on, missing=""),
+        )
         return {"transition_intro": format_html("{} {}", brought, decided)}

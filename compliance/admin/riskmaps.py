@@ -3,6 +3,7 @@
 Wiring only: the forms save through compliance.services.riskmaps, the actions and the change-page
 buttons call its services through core.admin_actions, the export is compliance.exports.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,8 @@ from core.admin_utils import CheckedListFilter, YearListFilter, date_input
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType
-from ..models import MacroProcess, Risk, RiskInterview, RiskMap
 from ..exports import export_filename, risk_map_xlsx
+from ..models import MacroProcess, Risk, RiskInterview, RiskMap
 from ..scoring import AMBER, GREEN, RED, band, grid, ranked, scales_from_settings
 from ..services import riskmaps as services
 
@@ -55,7 +56,10 @@ class MacroProcessAdmin(MacroProcessAdminBase):
 
     def save_model(self, request: HttpRequest, obj: MacroProcess, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change, create=lambda **data: services.macro_process_create(actor=request.user, **data),
+            obj,
+            form,
+            change,
+            create=lambda **data: services.macro_process_create(actor=request.user, **data),
             update=lambda **changes: services.macro_process_update(actor=request.user, macro_process=obj, **changes),
         )
 
@@ -78,15 +82,25 @@ class ApproveForm(forms.Form):
 
 
 class NewVersionForm(forms.Form):
-    title = forms.CharField(label=_("title of the new version"), required=False, max_length=200,
-                            help_text=_("The title of the version copied when left empty."))
+    title = forms.CharField(
+        label=_("title of the new version"),
+        required=False,
+        max_length=200,
+        help_text=_("The title of the version copied when left empty."),
+    )
 
 
 @admin.register(RiskMap)
 class RiskMapAdmin(RiskMapAdminBase):
     form = RiskMapForm
     list_display = [
-        "__str__", "kind", "version", "approved_on", "approved_by", "risk_count", "macro_process_count",
+        "__str__",
+        "kind",
+        "version",
+        "approved_on",
+        "approved_by",
+        "risk_count",
+        "macro_process_count",
         "interviews_by_function_type",
     ]
     list_display_links = ["__str__"]
@@ -99,19 +113,35 @@ class RiskMapAdmin(RiskMapAdminBase):
     readonly_fields = ["version", "based_on", "approved_on", "approved_by", "risks_link", "interviews_link"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RiskMap]:
-        return super().get_queryset(request).annotate(
-            n_risks=Count("risks", distinct=True),
-            n_processes=Count("risks__macro_process", distinct=True),
-            n_business=Count("interviews", filter=Q(interviews__function_type=FunctionType.BUSINESS), distinct=True),
-            n_support=Count("interviews", filter=Q(interviews__function_type=FunctionType.SUPPORT), distinct=True),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_risks=Count("risks", distinct=True),
+                n_processes=Count("risks__macro_process", distinct=True),
+                n_business=Count(
+                    "interviews", filter=Q(interviews__function_type=FunctionType.BUSINESS), distinct=True
+                ),
+                n_support=Count("interviews", filter=Q(interviews__function_type=FunctionType.SUPPORT), distinct=True),
+            )
         )
 
     def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
-            self, request: HttpRequest, obj: RiskMap | None = None) -> list[str]:
+        self, request: HttpRequest, obj: RiskMap | None = None
+    ) -> list[str]:
         if obj is None:
             return ["kind", "title", "notes"]
-        return ["kind", "version", "title", "notes", "based_on", "approved_on", "approved_by", "risks_link",
-                "interviews_link"]
+        return [
+            "kind",
+            "version",
+            "title",
+            "notes",
+            "based_on",
+            "approved_on",
+            "approved_by",
+            "risks_link",
+            "interviews_link",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: RiskMap | None = None) -> list[str]:
         if obj is None:
@@ -140,26 +170,36 @@ class RiskMapAdmin(RiskMapAdminBase):
     @admin.display(description=_("risks"))
     def risks_link(self, obj: RiskMap) -> str:
         url = reverse("admin:compliance_risk_changelist") + f"?map__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a>', url, ngettext("%(count)d risk", "%(count)d risks", obj.risks.count())
-                           % {"count": obj.risks.count()})
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            ngettext("%(count)d risk", "%(count)d risks", obj.risks.count()) % {"count": obj.risks.count()},
+        )
 
     @admin.display(description=_("interviews"))
     def interviews_link(self, obj: RiskMap) -> str:
         url = reverse("admin:compliance_riskinterview_changelist") + f"?map__id__exact={obj.pk}"
         count = obj.interviews.count()
-        return format_html('<a href="{}">{}</a>', url,
-                           ngettext("%(count)d interview", "%(count)d interviews", count) % {"count": count})
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            ngettext("%(count)d interview", "%(count)d interviews", count) % {"count": count},
+        )
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: RiskMap, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change, create=lambda **data: services.risk_map_create(actor=request.user, **data),
+            obj,
+            form,
+            change,
+            create=lambda **data: services.risk_map_create(actor=request.user, **data),
             update=lambda **changes: services.risk_map_update(actor=request.user, risk_map=obj, **changes),
         )
 
     # -- the heat map on the change page -------------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if obj is not None:
@@ -180,7 +220,9 @@ class RiskMapAdmin(RiskMapAdminBase):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404
-        allowed = self.has_change_permission(request, obj) if change else self.has_view_or_change_permission(request, obj)
+        allowed = (
+            self.has_change_permission(request, obj) if change else self.has_view_or_change_permission(request, obj)
+        )
         if not allowed:
             raise PermissionDenied
         return obj
@@ -188,10 +230,16 @@ class RiskMapAdmin(RiskMapAdminBase):
     def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self._object_or_404(request, object_id, change=True)
         return form_view(
-            self, request, obj, form_class=ApproveForm, title=gettext("Approve this version"),
-            apply=lambda approved_on: services.risk_map_approve(actor=request.user, risk_map=obj,
-                                                                 approved_on=approved_on),
-            done_message=gettext("Version approved: it is now frozen."), initial={"approved_on": timezone.localdate()},
+            self,
+            request,
+            obj,
+            form_class=ApproveForm,
+            title=gettext("Approve this version"),
+            apply=lambda approved_on: services.risk_map_approve(
+                actor=request.user, risk_map=obj, approved_on=approved_on
+            ),
+            done_message=gettext("Version approved: it is now frozen."),
+            initial={"approved_on": timezone.localdate()},
         )
 
     def new_version_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -204,7 +252,12 @@ class RiskMapAdmin(RiskMapAdminBase):
             created.append(services.risk_map_create(actor=request.user, kind=obj.kind, based_on=obj, title=title))
 
         response = form_view(
-            self, request, obj, form_class=NewVersionForm, title=gettext("New version from this one"), apply=apply,
+            self,
+            request,
+            obj,
+            form_class=NewVersionForm,
+            title=gettext("New version from this one"),
+            apply=apply,
             done_message=gettext("New version created: a copy of this one with its risks."),
         )
         if created:  # straight to the new version rather than back to the one copied
@@ -220,29 +273,44 @@ class RiskMapAdmin(RiskMapAdminBase):
         created: list[RiskMap] = []
 
         def apply(risk_map: RiskMap, title: str) -> None:
-            created.append(services.risk_map_create(actor=request.user, kind=risk_map.kind, based_on=risk_map,
-                                                    title=title))
+            created.append(
+                services.risk_map_create(actor=request.user, kind=risk_map.kind, based_on=risk_map, title=title)
+            )
 
         return form_action(
-            self, request, queryset, form_class=NewVersionForm, title=gettext("New version from this one"),
+            self,
+            request,
+            queryset,
+            form_class=NewVersionForm,
+            title=gettext("New version from this one"),
             apply=apply,
-            done_message=lambda n: ngettext("%(count)d new version created.", "%(count)d new versions created.", n)
-            % {"count": n},
-            explanation=gettext("The new version is a copy of the selected one with its risks (not its interviews); "
-                                "its number follows the last version of that kind."),
+            done_message=lambda n: (
+                ngettext("%(count)d new version created.", "%(count)d new versions created.", n) % {"count": n}
+            ),
+            explanation=gettext(
+                "The new version is a copy of the selected one with its risks (not its interviews); "
+                "its number follows the last version of that kind."
+            ),
         )
 
     @admin.action(description=_("Approve"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[RiskMap]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=ApproveForm, title=gettext("Approve risk map versions"),
-            apply=lambda risk_map, approved_on: services.risk_map_approve(actor=request.user, risk_map=risk_map,
-                                                                         approved_on=approved_on),
-            done_message=lambda n: ngettext("%(count)d version approved.", "%(count)d versions approved.", n)
-            % {"count": n},
+            self,
+            request,
+            queryset,
+            form_class=ApproveForm,
+            title=gettext("Approve risk map versions"),
+            apply=lambda risk_map, approved_on: services.risk_map_approve(
+                actor=request.user, risk_map=risk_map, approved_on=approved_on
+            ),
+            done_message=lambda n: (
+                ngettext("%(count)d version approved.", "%(count)d versions approved.", n) % {"count": n}
+            ),
             initial={"approved_on": timezone.localdate()},
-            explanation=gettext("An approved version is frozen: its risks cannot change any more; a change is made "
-                                "in a new version."),
+            explanation=gettext(
+                "An approved version is frozen: its risks cannot change any more; a change is made in a new version."
+            ),
         )
 
     @admin.action(description=_("Export XLSX"), permissions=["view"])
@@ -267,8 +335,11 @@ def heat_map_context(risk_map: RiskMap) -> dict[str, Any]:
 
     def rows(pairs: list[tuple[int, int]]) -> Any:
         heat = grid(pairs, scales=scales)
-        return {"rows": [[(cell, CELL_COLOURS[cell.band]) for cell in row] for row in heat.rows],
-                "impacts": heat.impacts, "total": heat.total}
+        return {
+            "rows": [[(cell, CELL_COLOURS[cell.band]) for cell in row] for row in heat.rows],
+            "impacts": heat.impacts,
+            "total": heat.total,
+        }
 
     return {
         "gross_grid": rows([(r.gross_likelihood, r.gross_impact) for r in risks]),
@@ -354,8 +425,17 @@ class MaterialisedFilter(YearListFilter):
 @admin.register(Risk)
 class RiskAdmin(RiskAdminBase):
     form = RiskForm
-    list_display = ["code", "title", "map", "macro_process", "gross_score", "net", "control_effectiveness", "owner",
-                    "materialised"]
+    list_display = [
+        "code",
+        "title",
+        "map",
+        "macro_process",
+        "gross_score",
+        "net",
+        "control_effectiveness",
+        "owner",
+        "materialised",
+    ]
     list_display_links = ["code", "title"]
     list_filter = ["map", "macro_process", NetBandFilter, "control_effectiveness", MaterialisedFilter]
     list_select_related = ["map", "macro_process"]
@@ -367,9 +447,20 @@ class RiskAdmin(RiskAdminBase):
     readonly_fields = ["gross_score", "net_score"]
 
     def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
-            self, request: HttpRequest, obj: Risk | None = None) -> list[str | tuple[str, str, str]]:
-        return ["map", "code", "title", "macro_process", "scenario", ("gross_likelihood", "gross_impact", "gross_score"),
-                "existing_controls", "control_effectiveness", ("net_likelihood", "net_impact", "net_score"), "owner"]
+        self, request: HttpRequest, obj: Risk | None = None
+    ) -> list[str | tuple[str, str, str]]:
+        return [
+            "map",
+            "code",
+            "title",
+            "macro_process",
+            "scenario",
+            ("gross_likelihood", "gross_impact", "gross_score"),
+            "existing_controls",
+            "control_effectiveness",
+            ("net_likelihood", "net_impact", "net_score"),
+            "owner",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Risk | None = None) -> list[str]:
         return ["map", *self.readonly_fields] if obj is not None else self.readonly_fields
@@ -402,8 +493,11 @@ class RiskAdmin(RiskAdminBase):
     @admin.display(description=_("net score"), ordering="net_score")
     def net(self, obj: Risk) -> str:
         colour = CELL_COLOURS[band(obj.net_score, scales=scales_from_settings())]
-        return format_html('<span style="background:{};padding:1px 8px;border-radius:9px;font-weight:600">{}</span>',
-                           colour, obj.net_score)
+        return format_html(
+            '<span style="background:{};padding:1px 8px;border-radius:9px;font-weight:600">{}</span>',
+            colour,
+            obj.net_score,
+        )
 
     def save_model(self, request: HttpRequest, obj: Risk, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
@@ -415,12 +509,14 @@ class RiskAdmin(RiskAdminBase):
         if changes:
             services.risk_update(actor=request.user, risk=obj, **changes)
 
-    def _changeform_view(self, request: HttpRequest, object_id: str | None, form_url: str,
-                         extra_context: dict[str, Any] | None) -> HttpResponse:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: str | None, form_url: str, extra_context: dict[str, Any] | None
+    ) -> HttpResponse:
         # A service's refusal (scale, macro-process of another map, frozen version) back on the form.
         try:
             return super()._changeform_view(  # type: ignore[misc]  # private to ModelAdmin, not in django-stubs
-                request, object_id, form_url, extra_context)
+                request, object_id, form_url, extra_context
+            )
         except ValidationError as exc:
             self.message_user(request, error_text(exc, _RISK_LABELS), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

@@ -7,6 +7,7 @@ G1-4), never a writable status. The reporter's identity, and the identities of t
 kept when the roster anonymised them (read-only), are omitted for anyone but compliance officers
 (`coi_case_reporter_readable_by`). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,10 +28,9 @@ from organization.models import Employee, LegalEntity
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
 from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
-from ..services import cases as services
-from ..services import corruption as corruption_services
-from .corruption import CorruptionIncidentSerializer
+from ..services import cases as services, corruption as corruption_services
 from ..services.cases import coi_case_reporter_readable_by
+from .corruption import CorruptionIncidentSerializer
 
 #: Omitted for anyone but compliance officers (declared on the model).
 CONFIDENTIAL_FIELDS = ConflictOfInterestCase.confidential_fields.fields
@@ -44,8 +44,9 @@ class CaseMeasureSerializer(ModelSerializer):
 
 
 class ActionItemSerializer(ModelSerializer):
-    case = serializers.SlugRelatedField(slug_field="reference", queryset=ConflictOfInterestCase.objects.all(),
-                                        allow_null=True, required=False)
+    case = serializers.SlugRelatedField(
+        slug_field="reference", queryset=ConflictOfInterestCase.objects.all(), allow_null=True, required=False
+    )
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_overdue = serializers.SerializerMethodField(help_text="Not done and past its due date.")
 
@@ -62,37 +63,77 @@ class ActionItemSerializer(ModelSerializer):
 
 
 class CaseSerializer(ModelSerializer):
-    reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      help_text="Generated (COI-YYYY-NNN) when not given.")
-    entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True,
-                                          required=False)
-    macro_process = serializers.PrimaryKeyRelatedField(queryset=MacroProcess.objects.all(), allow_null=True,
-                                                       required=False)
-    reporter_employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
-                                                     allow_null=True, required=False,
-                                                     help_text="Omitted for anyone but compliance officers.")
-    persons_concerned = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
-                                                     many=True, required=False)
+    reference = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="Generated (COI-YYYY-NNN) when not given."
+    )
+    entity = serializers.SlugRelatedField(
+        slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
+    )
+    macro_process = serializers.PrimaryKeyRelatedField(
+        queryset=MacroProcess.objects.all(), allow_null=True, required=False
+    )
+    reporter_employee = serializers.SlugRelatedField(
+        slug_field="employee_id",
+        queryset=Employee.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Omitted for anyone but compliance officers.",
+    )
+    persons_concerned = serializers.SlugRelatedField(
+        slug_field="employee_id", queryset=Employee.objects.all(), many=True, required=False
+    )
     qualified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_analysis_overdue = serializers.SerializerMethodField(help_text="Not qualified and past its analysis due date.")
     measures = CaseMeasureSerializer(many=True, read_only=True)
     action_items = ActionItemSerializer(many=True, read_only=True)
     risks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     corruption_incident = serializers.SlugRelatedField(
-        slug_field="reference", read_only=True, allow_null=True,
-        help_text="The corruption incident (ESRS G1-4) the case was qualified as, if any.")
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text="The corruption incident (ESRS G1-4) the case was qualified as, if any.",
+    )
 
     class Meta:
         model = ConflictOfInterestCase
         fields = [
-            "id", "reference", "reported_on", "source", "reporter_employee", "reporter_name", "persons_concerned",
-            "persons_concerned_identities", "third_parties", "entity", "macro_process", "dossier_type",
-            "dossier_reference", "description", "status",
-            "analysis_due_on", "is_analysis_overdue", "qualification", "qualified_on", "qualified_by", "analysis",
-            "justification", "closed_on", "measures", "action_items", "risks", "corruption_incident",
+            "id",
+            "reference",
+            "reported_on",
+            "source",
+            "reporter_employee",
+            "reporter_name",
+            "persons_concerned",
+            "persons_concerned_identities",
+            "third_parties",
+            "entity",
+            "macro_process",
+            "dossier_type",
+            "dossier_reference",
+            "description",
+            "status",
+            "analysis_due_on",
+            "is_analysis_overdue",
+            "qualification",
+            "qualified_on",
+            "qualified_by",
+            "analysis",
+            "justification",
+            "closed_on",
+            "measures",
+            "action_items",
+            "risks",
+            "corruption_incident",
         ]
-        read_only_fields = ["status", "analysis_due_on", "qualification", "qualified_on", "analysis", "justification",
-                            "closed_on"]
+        read_only_fields = [
+            "status",
+            "analysis_due_on",
+            "qualification",
+            "qualified_on",
+            "analysis",
+            "justification",
+            "closed_on",
+        ]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -104,7 +145,8 @@ class CaseSerializer(ModelSerializer):
 
     def get_is_analysis_overdue(self, obj: ConflictOfInterestCase) -> bool:
         return obj.status in (CaseStatus.RECEIVED, CaseStatus.UNDER_ANALYSIS) and (
-            obj.analysis_due_on < timezone.localdate())
+            obj.analysis_due_on < timezone.localdate()
+        )
 
     # The services validate and write; the serializer only parses.
     def create(self, validated_data: dict[str, Any]) -> ConflictOfInterestCase:
@@ -130,14 +172,16 @@ class CoiAddMeasureSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MeasureKind.choices)
     decided_on = serializers.DateField()
     description = serializers.CharField(required=False, allow_blank=True)
-    justification = serializers.CharField(required=False, allow_blank=True,
-                                          help_text="Required for a measure on a case qualified unfounded.")
+    justification = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for a measure on a case qualified unfounded."
+    )
 
 
 class CoiCloseSerializer(serializers.Serializer):
     closed_on = serializers.DateField()
-    justification = serializers.CharField(required=False, allow_blank=True,
-                                          help_text="Required to close a confirmed case without any measure.")
+    justification = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required to close a confirmed case without any measure."
+    )
 
 
 class CoiReopenSerializer(serializers.Serializer):
@@ -147,8 +191,9 @@ class CoiReopenSerializer(serializers.Serializer):
 class CoiQualifyCorruptionSerializer(serializers.Serializer):
     nature = serializers.ChoiceField(choices=CorruptionNature.choices)
     confirmed_on = serializers.DateField()
-    description = serializers.CharField(required=False, allow_blank=True,
-                                        help_text="The facts, without naming anyone (the people are in the case).")
+    description = serializers.CharField(
+        required=False, allow_blank=True, help_text="The facts, without naming anyone (the people are in the case)."
+    )
     partner_contract_terminated = serializers.BooleanField(required=False, default=False)
 
 
@@ -162,7 +207,9 @@ class CaseFilter(FilterSet):
     qualification = django_filters.ChoiceFilter(choices=Qualification.choices)
     measure = django_filters.ChoiceFilter(choices=MeasureKind.choices, method="filter_measure")
     reported_year = YearFilter(field_name="reported_on", lookup_expr="year")
-    analysis_overdue = StrictBooleanFilter(method="filter_analysis_overdue", label="Not qualified, past its analysis due date")
+    analysis_overdue = StrictBooleanFilter(
+        method="filter_analysis_overdue", label="Not qualified, past its analysis due date"
+    )
 
     class Meta:
         model = ConflictOfInterestCase
@@ -180,8 +227,12 @@ class ActionItemFilter(FilterSet):
     case = django_filters.CharFilter(field_name="case__reference", label="Reference of the case")
     overdue = StrictBooleanFilter(method="filter_overdue", label="Not done and past its due date")
     done = StrictBooleanFilter(field_name="done_on", lookup_expr="isnull", exclude=True)
-    due_within = IntegerFilter(method="filter_due_within", min_value=0, max_value=3650,
-                                             label="Not done and due within this many days (overdue included)")
+    due_within = IntegerFilter(
+        method="filter_due_within",
+        min_value=0,
+        max_value=3650,
+        label="Not done and due within this many days (overdue included)",
+    )
 
     class Meta:
         model = ActionItem
@@ -196,8 +247,11 @@ class ActionItemFilter(FilterSet):
 
 
 def _transition(summary: str, payload: type[serializers.Serializer]) -> Any:
-    return extend_schema(summary=summary, request=payload,
-                         responses={200: CaseSerializer, 400: OpenApiResponse(description="Field messages.")})
+    return extend_schema(
+        summary=summary,
+        request=payload,
+        responses={200: CaseSerializer, 400: OpenApiResponse(description="Field messages.")},
+    )
 
 
 @extend_schema_view(
@@ -205,14 +259,28 @@ def _transition(summary: str, payload: type[serializers.Serializer]) -> Any:
     create=extend_schema(summary="Record a suspicion of conflict of interest"),
 )
 @extend_schema(tags=["compliance"])
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Conflict-of-interest cases. Not deletable: they are evidence of the compliance programme."""
 
-    queryset = ConflictOfInterestCase.objects.select_related(
-        "entity", "reporter_employee", "qualified_by", "corruption_incident").prefetch_related(
-        "measures", "action_items__owner", "action_items__case", "persons_concerned", "risks",
-    ).order_by("-reported_on", "reference")
+    queryset = (
+        ConflictOfInterestCase.objects.select_related(
+            "entity", "reporter_employee", "qualified_by", "corruption_incident"
+        )
+        .prefetch_related(
+            "measures",
+            "action_items__owner",
+            "action_items__case",
+            "persons_concerned",
+            "risks",
+        )
+        .order_by("-reported_on", "reference")
+    )
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
 
@@ -248,18 +316,23 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, CoiReopenSerializer, services.coi_case_reopen)
 
-    @extend_schema(summary="Qualify a confirmed case as corruption: records the incident ESRS G1-4 counts",
-                   request=CoiQualifyCorruptionSerializer,
-                   responses={201: CorruptionIncidentSerializer, 400: OpenApiResponse(description="Field messages.")})
+    @extend_schema(
+        summary="Qualify a confirmed case as corruption: records the incident ESRS G1-4 counts",
+        request=CoiQualifyCorruptionSerializer,
+        responses={201: CorruptionIncidentSerializer, 400: OpenApiResponse(description="Field messages.")},
+    )
     @action(detail=True, methods=["post"], url_path="qualify-corruption", permission_classes=[TransitionPermissions])
     def qualify_corruption(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         payload = CoiQualifyCorruptionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        incident = corruption_services.coi_case_qualify_as_corruption(actor=request.user, case=case,
-                                                                      **payload.validated_data)
-        return Response(CorruptionIncidentSerializer(incident, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        incident = corruption_services.coi_case_qualify_as_corruption(
+            actor=request.user, case=case, **payload.validated_data
+        )
+        return Response(
+            CorruptionIncidentSerializer(incident, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @_transition("Link a qualified case to the risks it materialised", CoiLinkRisksSerializer)
     @action(detail=True, methods=["post"], url_path="link-risks", permission_classes=[TransitionPermissions])
@@ -273,16 +346,20 @@ class ActionItemCompleteSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["compliance"])
-class ActionItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class ActionItemViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Action items of the plans (on a case or a risk); completed by the `complete/` action."""
 
     queryset = ActionItem.objects.select_related("case", "owner").order_by("due_on", "pk")
     serializer_class = ActionItemSerializer
     filterset_class = ActionItemFilter
 
-    @extend_schema(summary="Mark an action item done, with its evidence", request=ActionItemCompleteSerializer,
-                   responses={200: ActionItemSerializer, 400: OpenApiResponse(description="Field messages.")})
+    @extend_schema(
+        summary="Mark an action item done, with its evidence",
+        request=ActionItemCompleteSerializer,
+        responses={200: ActionItemSerializer, 400: OpenApiResponse(description="Field messages.")},
+    )
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         item = self.get_object()

@@ -6,6 +6,7 @@ A legal case's decision is a POST action (`decide/`), never a writable field; a 
 interest case is qualified as corruption by its own action (`/api/compliance/coi-cases/{id}/qualify-
 corruption/`, compliance/api/cases.py). ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,19 +29,38 @@ from ..services import corruption as services
 
 
 class CorruptionIncidentSerializer(ModelSerializer):
-    reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      help_text="Generated (CORR-YYYY-NNN) when not given; cannot change.")
-    entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True,
-                                          required=False)
+    reference = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Generated (CORR-YYYY-NNN) when not given; cannot change.",
+    )
+    entity = serializers.SlugRelatedField(
+        slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
+    )
     coi_case = serializers.SlugRelatedField(
-        slug_field="reference", queryset=ConflictOfInterestCase.objects.all(), allow_null=True, required=False,
-        help_text="Reference of the confirmed conflict-of-interest case qualified as corruption; cannot change.")
+        slug_field="reference",
+        queryset=ConflictOfInterestCase.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Reference of the confirmed conflict-of-interest case qualified as corruption; cannot change.",
+    )
     proceedings = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
 
     class Meta:
         model = CorruptionIncident
-        fields = ["id", "reference", "nature", "confirmed_on", "entity", "coi_case", "description",
-                  "workers_disciplined", "partner_contract_terminated", "proceedings"]
+        fields = [
+            "id",
+            "reference",
+            "nature",
+            "confirmed_on",
+            "entity",
+            "coi_case",
+            "description",
+            "workers_disciplined",
+            "partner_contract_terminated",
+            "proceedings",
+        ]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -59,18 +79,38 @@ class CorruptionIncidentSerializer(ModelSerializer):
 
 
 class LegalProceedingSerializer(ModelSerializer):
-    reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      help_text="Generated (PROC-YYYY-NNN) when not given; cannot change.")
-    incident = serializers.SlugRelatedField(slug_field="reference", queryset=CorruptionIncident.objects.all(),
-                                            allow_null=True, required=False,
-                                            help_text="Reference of the corruption incident the case is about.")
-    entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True,
-                                          required=False)
+    reference = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Generated (PROC-YYYY-NNN) when not given; cannot change.",
+    )
+    incident = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=CorruptionIncident.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Reference of the corruption incident the case is about.",
+    )
+    entity = serializers.SlugRelatedField(
+        slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = LegalProceeding
-        fields = ["id", "reference", "incident", "defendant", "entity", "court", "opened_on", "description",
-                  "outcome", "decided_on", "fine_eur"]
+        fields = [
+            "id",
+            "reference",
+            "incident",
+            "defendant",
+            "entity",
+            "court",
+            "opened_on",
+            "description",
+            "outcome",
+            "decided_on",
+            "fine_eur",
+        ]
         read_only_fields = ["outcome", "decided_on", "fine_eur"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -90,10 +130,19 @@ class LegalProceedingSerializer(ModelSerializer):
 class LegalProceedingDecideSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ProceedingOutcome.choices)
     decided_on = serializers.DateField()
-    fine_eur = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True,
-                                        help_text="The fine of a conviction or a CJIP, in euros.")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=90,
-                                   help_text="Required to change a decision already recorded (an appeal, a correction).")
+    fine_eur = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="The fine of a conviction or a CJIP, in euros.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=90,
+        help_text="Required to change a decision already recorded (an appeal, a correction).",
+    )
 
 
 class CorruptionIncidentFilter(FilterSet):
@@ -106,8 +155,14 @@ class CorruptionIncidentFilter(FilterSet):
 
     class Meta:
         model = CorruptionIncident
-        fields = ["reference", "nature", "confirmed_year", "coi_case", "workers_disciplined",
-                  "partner_contract_terminated"]
+        fields = [
+            "reference",
+            "nature",
+            "confirmed_year",
+            "coi_case",
+            "workers_disciplined",
+            "partner_contract_terminated",
+        ]
 
 
 class LegalProceedingFilter(FilterSet):
@@ -128,12 +183,20 @@ class LegalProceedingFilter(FilterSet):
     create=extend_schema(summary="Record a confirmed incident of corruption"),
 )
 @extend_schema(tags=["compliance"])
-class CorruptionIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                                mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class CorruptionIncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Confirmed incidents of corruption. Not deletable: they are evidence (ESRS G1-4)."""
 
-    queryset = (CorruptionIncident.objects.select_related("entity", "coi_case").prefetch_related("proceedings")
-                .order_by("-confirmed_on", "reference"))
+    queryset = (
+        CorruptionIncident.objects.select_related("entity", "coi_case")
+        .prefetch_related("proceedings")
+        .order_by("-confirmed_on", "reference")
+    )
     serializer_class = CorruptionIncidentSerializer
     filterset_class = CorruptionIncidentFilter
 
@@ -143,24 +206,36 @@ class CorruptionIncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     create=extend_schema(summary="Record a legal case (pending until its decision)"),
 )
 @extend_schema(tags=["compliance"])
-class LegalProceedingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                             mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class LegalProceedingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Legal cases about corruption; decided by the `decide/` action. Not deletable."""
 
     queryset = LegalProceeding.objects.select_related("incident", "entity").order_by("-opened_on", "reference")
     serializer_class = LegalProceedingSerializer
     filterset_class = LegalProceedingFilter
 
-    @extend_schema(summary="Record the decision (again, with a reason, after an appeal)", request=LegalProceedingDecideSerializer,
-                   responses={200: LegalProceedingSerializer, 400: OpenApiResponse(description="Field messages.")})
+    @extend_schema(
+        summary="Record the decision (again, with a reason, after an appeal)",
+        request=LegalProceedingDecideSerializer,
+        responses={200: LegalProceedingSerializer, 400: OpenApiResponse(description="Field messages.")},
+    )
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def decide(self, request: Request, pk: str | None = None) -> Response:
         proceeding = self.get_object()
         payload = LegalProceedingDecideSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        proceeding = services.legal_proceeding_decide(actor=request.user, proceeding=proceeding, **payload.validated_data)
+        proceeding = services.legal_proceeding_decide(
+            actor=request.user, proceeding=proceeding, **payload.validated_data
+        )
         return Response(self.get_serializer(proceeding).data, status=status.HTTP_200_OK)
 
 
-ROUTES: list = [("corruption-incidents", CorruptionIncidentViewSet, "corruption-incident"),
-                ("legal-proceedings", LegalProceedingViewSet, "legal-proceeding")]
+ROUTES: list = [
+    ("corruption-incidents", CorruptionIncidentViewSet, "corruption-incident"),
+    ("legal-proceedings", LegalProceedingViewSet, "legal-proceeding"),
+]

@@ -3,6 +3,7 @@
 POST actions (`new-version/`, `approve/`), the XLSX is `GET …/export/`.
 ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,8 @@ from core.api.serializers import ModelSerializer
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType, RiskMapKind
-from ..models import MacroProcess, Risk, RiskInterview, RiskMap
 from ..exports import export_filename, risk_map_xlsx
+from ..models import MacroProcess, Risk, RiskInterview, RiskMap
 from ..services import riskmaps as services
 
 # --- macro-processes --------------------------------------------------------------------------------------
@@ -38,16 +39,22 @@ class MacroProcessSerializer(ModelSerializer):
         return services.macro_process_create(actor=self.context["request"].user, **validated_data)
 
     def update(self, instance: MacroProcess, validated_data: dict[str, Any]) -> MacroProcess:
-        return services.macro_process_update(actor=self.context["request"].user, macro_process=instance,
-                                             **validated_data)
+        return services.macro_process_update(
+            actor=self.context["request"].user, macro_process=instance, **validated_data
+        )
 
     def get_validators(self) -> list:
         return []  # the unique (kind, code) check is the service's, with its message
 
 
 @extend_schema_view(list=extend_schema(summary="Macro-processes", description="Filter by `kind`, `code`."))
-class MacroProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class MacroProcessViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """The reference list of macro-processes of each kind of map. No DELETE: risks and cases refer to them."""
 
     serializer_class = MacroProcessSerializer
@@ -65,8 +72,20 @@ class RiskSerializer(ModelSerializer):
     class Meta:
         model = Risk
         fields = [
-            "id", "code", "title", "macro_process", "scenario", "gross_likelihood", "gross_impact", "gross_score",
-            "existing_controls", "control_effectiveness", "net_likelihood", "net_impact", "net_score", "owner",
+            "id",
+            "code",
+            "title",
+            "macro_process",
+            "scenario",
+            "gross_likelihood",
+            "gross_impact",
+            "gross_score",
+            "existing_controls",
+            "control_effectiveness",
+            "net_likelihood",
+            "net_impact",
+            "net_score",
+            "owner",
         ]
         read_only_fields = fields
 
@@ -82,8 +101,19 @@ class RiskMapSerializer(ModelSerializer):
     class Meta:
         model = RiskMap
         fields = [
-            "id", "kind", "version", "title", "notes", "based_on", "approved_on", "approved_by", "risk_count",
-            "macro_process_count", "business_interviews", "support_interviews", "risks",
+            "id",
+            "kind",
+            "version",
+            "title",
+            "notes",
+            "based_on",
+            "approved_on",
+            "approved_by",
+            "risk_count",
+            "macro_process_count",
+            "business_interviews",
+            "support_interviews",
+            "risks",
         ]
         read_only_fields = ["version", "based_on", "approved_on", "approved_by"]
 
@@ -101,8 +131,9 @@ class RiskMapSerializer(ModelSerializer):
 
 
 class NewVersionInput(serializers.Serializer):
-    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
-                                  help_text="The copied version's title when empty.")
+    title = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="The copied version's title when empty."
+    )
 
 
 class ApproveInput(serializers.Serializer):
@@ -112,26 +143,38 @@ class ApproveInput(serializers.Serializer):
 class RiskMapFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=RiskMapKind.choices)
     version = IntegerFilter(min_value=1)
-    approved = StrictBooleanFilter(field_name="approved_on", lookup_expr="isnull", exclude=True,
-                                   label="Approved versions (true) or drafts (false)")
+    approved = StrictBooleanFilter(
+        field_name="approved_on", lookup_expr="isnull", exclude=True, label="Approved versions (true) or drafts (false)"
+    )
 
     class Meta:
         model = RiskMap
         fields = ["kind", "version", "approved"]
 
 
-_ERRORS = {400: OpenApiResponse(description="Refused: the body names each field at fault and why."),
-           403: OpenApiResponse(description="No `change` permission on risk maps.")}
+_ERRORS = {
+    400: OpenApiResponse(description="Refused: the body names each field at fault and why."),
+    403: OpenApiResponse(description="No `change` permission on risk maps."),
+}
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Risk maps", description="Every version, with its risks ranked by net score. "
-                       "Filter by `kind`, `version`, `approved`."),
-    create=extend_schema(summary="Create a map version",
-                         description="Numbered after the last version of that kind, as a copy of it (risks only)."),
+    list=extend_schema(
+        summary="Risk maps",
+        description="Every version, with its risks ranked by net score. Filter by `kind`, `version`, `approved`.",
+    ),
+    create=extend_schema(
+        summary="Create a map version",
+        description="Numbered after the last version of that kind, as a copy of it (risks only).",
+    ),
 )
-class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class RiskMapViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Sapin II risk maps: dated versions; an approved version is frozen. No DELETE: versions are kept."""
 
     serializer_class = RiskMapSerializer
@@ -143,13 +186,21 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             .annotate(
                 risk_count=Count("risks", distinct=True),
                 macro_process_count=Count("risks__macro_process", distinct=True),
-                business_interviews=Count("interviews", filter=Q(interviews__function_type=FunctionType.BUSINESS),
-                                          distinct=True),
-                support_interviews=Count("interviews", filter=Q(interviews__function_type=FunctionType.SUPPORT),
-                                         distinct=True),
+                business_interviews=Count(
+                    "interviews", filter=Q(interviews__function_type=FunctionType.BUSINESS), distinct=True
+                ),
+                support_interviews=Count(
+                    "interviews", filter=Q(interviews__function_type=FunctionType.SUPPORT), distinct=True
+                ),
             )
-            .prefetch_related(Prefetch("risks", queryset=Risk.objects.select_related("macro_process")
-                                       .order_by("-net_score", "-gross_score", "code")))
+            .prefetch_related(
+                Prefetch(
+                    "risks",
+                    queryset=Risk.objects.select_related("macro_process").order_by(
+                        "-net_score", "-gross_score", "code"
+                    ),
+                )
+            )
             .order_by("kind", "-version")
         )
 
@@ -171,20 +222,27 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def _read_back(self, pk: int, status: int = 200) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data, status=status)
 
-    @extend_schema(summary="New version from this one", request=NewVersionInput,
-                   description="A copy of this version with its risks (not its interviews), numbered after the last "
-                               "version of its kind.", responses={201: RiskMapSerializer, **_ERRORS})
+    @extend_schema(
+        summary="New version from this one",
+        request=NewVersionInput,
+        description="A copy of this version with its risks (not its interviews), numbered after the last "
+        "version of its kind.",
+        responses={201: RiskMapSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"], url_path="new-version")
     def new_version(self, request: Request, pk: str | None = None) -> Response:
         data = NewVersionInput(data=request.data)
         data.is_valid(raise_exception=True)
         source = self.get_object()
-        created = services.risk_map_create(actor=request.user, kind=source.kind, based_on=source,
-                                           **data.validated_data)
+        created = services.risk_map_create(actor=request.user, kind=source.kind, based_on=source, **data.validated_data)
         return self._read_back(created.pk, status=201)
 
-    @extend_schema(summary="Approve", request=ApproveInput, responses={200: RiskMapSerializer, **_ERRORS},
-                   description="Approved by the caller; the version is frozen from then on.")
+    @extend_schema(
+        summary="Approve",
+        request=ApproveInput,
+        responses={200: RiskMapSerializer, **_ERRORS},
+        description="Approved by the caller; the version is frozen from then on.",
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         data = ApproveInput(data=request.data)
@@ -192,8 +250,11 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         services.risk_map_approve(actor=request.user, risk_map=self.get_object(), **data.validated_data)
         return self._read_back(int(pk))
 
-    @extend_schema(summary="Export XLSX", responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
-                   description="Risks ranked by net score, the gross and net heat maps, the interviews.")
+    @extend_schema(
+        summary="Export XLSX",
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+        description="Risks ranked by net score, the gross and net heat maps, the interviews.",
+    )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, pk: str | None = None) -> Any:
         from django.http import HttpResponse
@@ -209,22 +270,26 @@ class RiskMapViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
 class RiskInterviewSerializer(ModelSerializer):
     map = serializers.PrimaryKeyRelatedField(queryset=RiskMap.objects.all(), help_text="The map version's id.")
-    macro_process = serializers.PrimaryKeyRelatedField(queryset=MacroProcess.objects.all(), allow_null=True,
-                                                       required=False)
+    macro_process = serializers.PrimaryKeyRelatedField(
+        queryset=MacroProcess.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = RiskInterview
         fields = ["id", "map", "held_on", "function", "function_type", "macro_process", "notes"]
 
     def create(self, validated_data: dict[str, Any]) -> RiskInterview:
-        return services.risk_interview_record(actor=self.context["request"].user,
-                                              risk_map=validated_data.pop("map"), **validated_data)
+        return services.risk_interview_record(
+            actor=self.context["request"].user, risk_map=validated_data.pop("map"), **validated_data
+        )
 
 
-@extend_schema_view(list=extend_schema(summary="Risk interviews",
-                                       description="Filter by `map`, `function_type`, `macro_process`."))
-class RiskInterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                           viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="Risk interviews", description="Filter by `map`, `function_type`, `macro_process`.")
+)
+class RiskInterviewViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Interviews held to build a map version (recorded, not edited)."""
 
     serializer_class = RiskInterviewSerializer

@@ -1,4 +1,5 @@
 """API routes of the compliance app: each module declares its ROUTES."""
+
 from rest_framework.routers import DefaultRouter
 
 from . import cases, corruption, riskmaps

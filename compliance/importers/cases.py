@@ -8,6 +8,7 @@ period) and its measures as child rows (`CaseMeasure`, dated on the qualificatio
 rules as the services (`coi_case_problems`): a qualification without its date, a closed case without
 qualification, measures on an unfounded case, dates before the report.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,35 +30,72 @@ def _max_length(name: str) -> int:
     return ConflictOfInterestCase._meta.get_field(name).max_length
 
 
-SOURCE = Choice(CaseSource, aliases={
-    "auto-déclaration": CaseSource.SELF_DECLARATION, "autodéclaration": CaseSource.SELF_DECLARATION,
-    "déclaration": CaseSource.SELF_DECLARATION, "déclaration spontanée": CaseSource.SELF_DECLARATION,
-    "manager": CaseSource.MANAGER, "hiérarchie": CaseSource.MANAGER, "management": CaseSource.MANAGER,
-    "contrôle": CaseSource.CONTROL, "contrôle interne": CaseSource.CONTROL, "contrôle permanent": CaseSource.CONTROL,
-    "alerte": CaseSource.WHISTLEBLOWING, "lanceur d'alerte": CaseSource.WHISTLEBLOWING,
-    "alerte professionnelle": CaseSource.WHISTLEBLOWING, "audit interne": CaseSource.AUDIT, "autre": CaseSource.OTHER,
-})
-DOSSIER = Choice(DossierType, aliases={
-    "prêt": DossierType.LOAN, "crédit": DossierType.LOAN, "subvention": DossierType.SUBSIDY,
-    "attribution de logement": DossierType.HOUSING_ALLOCATION, "logement": DossierType.HOUSING_ALLOCATION,
-    "achat": DossierType.PROCUREMENT, "achats": DossierType.PROCUREMENT, "marché": DossierType.PROCUREMENT,
-    "rh": DossierType.HR, "ressources humaines": DossierType.HR, "recrutement": DossierType.HR,
-    "autre": DossierType.OTHER,
-})
-QUALIFICATION = Choice(Qualification, aliases={
-    "infondé": Qualification.UNFOUNDED, "infondée": Qualification.UNFOUNDED, "non fondé": Qualification.UNFOUNDED,
-    "potentiel": Qualification.POTENTIAL, "potentielle": Qualification.POTENTIAL,
-    "conflit potentiel": Qualification.POTENTIAL,
-    "avéré": Qualification.CONFIRMED, "avérée": Qualification.CONFIRMED, "confirmé": Qualification.CONFIRMED,
-    "conflit avéré": Qualification.CONFIRMED,
-})
-MEASURE = Choice(MeasureKind, aliases={
-    "plan d'action": MeasureKind.ACTION_PLAN, "plan d'actions": MeasureKind.ACTION_PLAN,
-    "refus du dossier": MeasureKind.DOSSIER_REFUSED, "dossier refusé": MeasureKind.DOSSIER_REFUSED,
-    "refus": MeasureKind.DOSSIER_REFUSED, "sanction disciplinaire": MeasureKind.SANCTION,
-    "saisine des autorités": MeasureKind.REFERRAL, "signalement aux autorités": MeasureKind.REFERRAL,
-    "signalement au procureur": MeasureKind.REFERRAL,
-})
+SOURCE = Choice(
+    CaseSource,
+    aliases={
+        "auto-déclaration": CaseSource.SELF_DECLARATION,
+        "autodéclaration": CaseSource.SELF_DECLARATION,
+        "déclaration": CaseSource.SELF_DECLARATION,
+        "déclaration spontanée": CaseSource.SELF_DECLARATION,
+        "manager": CaseSource.MANAGER,
+        "hiérarchie": CaseSource.MANAGER,
+        "management": CaseSource.MANAGER,
+        "contrôle": CaseSource.CONTROL,
+        "contrôle interne": CaseSource.CONTROL,
+        "contrôle permanent": CaseSource.CONTROL,
+        "alerte": CaseSource.WHISTLEBLOWING,
+        "lanceur d'alerte": CaseSource.WHISTLEBLOWING,
+        "alerte professionnelle": CaseSource.WHISTLEBLOWING,
+        "audit interne": CaseSource.AUDIT,
+        "autre": CaseSource.OTHER,
+    },
+)
+DOSSIER = Choice(
+    DossierType,
+    aliases={
+        "prêt": DossierType.LOAN,
+        "crédit": DossierType.LOAN,
+        "subvention": DossierType.SUBSIDY,
+        "attribution de logement": DossierType.HOUSING_ALLOCATION,
+        "logement": DossierType.HOUSING_ALLOCATION,
+        "achat": DossierType.PROCUREMENT,
+        "achats": DossierType.PROCUREMENT,
+        "marché": DossierType.PROCUREMENT,
+        "rh": DossierType.HR,
+        "ressources humaines": DossierType.HR,
+        "recrutement": DossierType.HR,
+        "autre": DossierType.OTHER,
+    },
+)
+QUALIFICATION = Choice(
+    Qualification,
+    aliases={
+        "infondé": Qualification.UNFOUNDED,
+        "infondée": Qualification.UNFOUNDED,
+        "non fondé": Qualification.UNFOUNDED,
+        "potentiel": Qualification.POTENTIAL,
+        "potentielle": Qualification.POTENTIAL,
+        "conflit potentiel": Qualification.POTENTIAL,
+        "avéré": Qualification.CONFIRMED,
+        "avérée": Qualification.CONFIRMED,
+        "confirmé": Qualification.CONFIRMED,
+        "conflit avéré": Qualification.CONFIRMED,
+    },
+)
+MEASURE = Choice(
+    MeasureKind,
+    aliases={
+        "plan d'action": MeasureKind.ACTION_PLAN,
+        "plan d'actions": MeasureKind.ACTION_PLAN,
+        "refus du dossier": MeasureKind.DOSSIER_REFUSED,
+        "dossier refusé": MeasureKind.DOSSIER_REFUSED,
+        "refus": MeasureKind.DOSSIER_REFUSED,
+        "sanction disciplinaire": MeasureKind.SANCTION,
+        "saisine des autorités": MeasureKind.REFERRAL,
+        "signalement aux autorités": MeasureKind.REFERRAL,
+        "signalement au procureur": MeasureKind.REFERRAL,
+    },
+)
 
 
 @register
@@ -68,19 +106,31 @@ class CoiCaseImporter(Importer):
     model = ConflictOfInterestCase
     natural_key = ("reference",)
     columns = (
-        Column("reference", Text(_max_length("reference")), required=True,
-               aliases=("référence", "réf", "réf.", "n° dossier", "numéro", "référence du cas")),
-        Column("reported_on", Date(), required=True,
-               aliases=("date de signalement", "date signalement", "signalé le", "date de réception", "reported")),
+        Column(
+            "reference",
+            Text(_max_length("reference")),
+            required=True,
+            aliases=("référence", "réf", "réf.", "n° dossier", "numéro", "référence du cas"),
+        ),
+        Column(
+            "reported_on",
+            Date(),
+            required=True,
+            aliases=("date de signalement", "date signalement", "signalé le", "date de réception", "reported"),
+        ),
         Column("source", SOURCE, aliases=("origine", "origine du signalement", "source du signalement")),
         Column("entity_code", Text(), aliases=("entité", "code entité", "société", "entity")),
         Column("macro_process", Text(), aliases=("macro-processus", "macro processus", "processus")),
         Column("dossier_type", DOSSIER, aliases=("type de dossier", "type dossier", "nature du dossier")),
-        Column("dossier_reference", Text(_max_length("dossier_reference")),
-               aliases=("référence du dossier", "référence dossier", "n° du dossier")),
+        Column(
+            "dossier_reference",
+            Text(_max_length("dossier_reference")),
+            aliases=("référence du dossier", "référence dossier", "n° du dossier"),
+        ),
         Column("qualified_on", Date(), aliases=("date de qualification", "qualifié le", "date qualification")),
-        Column("qualification", QUALIFICATION,
-               aliases=("qualification (infondé/potentiel/avéré)", "qualification du cas")),
+        Column(
+            "qualification", QUALIFICATION, aliases=("qualification (infondé/potentiel/avéré)", "qualification du cas")
+        ),
         Column("measures", ChoiceList(MEASURE), aliases=("mesures", "mesures prises", "mesure")),
         Column("closed_on", Date(), aliases=("date de clôture", "date de cloture", "clôturé le", "clôture")),
         Column("description", Text(), aliases=("faits", "résumé")),
@@ -105,8 +155,7 @@ class CoiCaseImporter(Importer):
             self.processes.setdefault(fold_name(name), pk)
         fields = ("reported_on", "status", "qualification", "qualified_on", "closed_on", "analysis_due_on")
         self.stored: dict[str, dict[str, Any]] = {
-            values["reference"]: values
-            for values in ConflictOfInterestCase.objects.values("pk", "reference", *fields)
+            values["reference"]: values for values in ConflictOfInterestCase.objects.values("pk", "reference", *fields)
         }
 
     def build(self, row: Row) -> dict[str, Any]:
@@ -126,22 +175,30 @@ class CoiCaseImporter(Importer):
                 row.error("entity_code", _("unknown entity '%s'") % code)
         if "macro_process" in row:
             name = row["macro_process"]
-            values["macro_process_id"] = (self.processes.get(fold_code(name)) or self.processes.get(fold_name(name))
-                                          if name else None)
+            values["macro_process_id"] = (
+                self.processes.get(fold_code(name)) or self.processes.get(fold_name(name)) if name else None
+            )
             if name and values["macro_process_id"] is None:
                 row.error("macro_process", _("unknown macro-process '%s' (neither a code nor a name)") % name)
         qualification = values.get("qualification", stored.get("qualification", ""))
         qualified_on = values.get("qualified_on", stored.get("qualified_on"))
         closed_on = values.get("closed_on", stored.get("closed_on"))
         if parsed and reported_on is not None:
-            problems = coi_case_problems(reported_on=reported_on, qualification=qualification or "",
-                                     qualified_on=qualified_on, measures=row.get("measures") or (), closed_on=closed_on)
+            problems = coi_case_problems(
+                reported_on=reported_on,
+                qualification=qualification or "",
+                qualified_on=qualified_on,
+                measures=row.get("measures") or (),
+                closed_on=closed_on,
+            )
             for name, message in problems.items():
                 row.error(name, message)
         if reported_on is not None:
             # A reopened case's later analysis date is kept while its report date does not change.
             same_report = stored.get("reported_on") == reported_on
-            values["analysis_due_on"] = stored["analysis_due_on"] if same_report else coi_case_analysis_due_on(reported_on)
+            values["analysis_due_on"] = (
+                stored["analysis_due_on"] if same_report else coi_case_analysis_due_on(reported_on)
+            )
         if closed_on:
             values["status"] = CaseStatus.CLOSED
         elif qualification:
@@ -153,8 +210,13 @@ class CoiCaseImporter(Importer):
         return values
 
     # -- after the cases are written: their measures ------------------------------------------------------
-    def after_write(self, *, created: list[tuple[Row, models.Model]], updated: list[tuple[Row, dict[str, Any]]],
-                    unchanged: list[Row]) -> None:
+    def after_write(
+        self,
+        *,
+        created: list[tuple[Row, models.Model]],
+        updated: list[tuple[Row, dict[str, Any]]],
+        unchanged: list[Row],
+    ) -> None:
         rows = [row for row, _obj in created] + [row for row, _old in updated] + list(unchanged)
         rows = [row for row in rows if "measures" in row]
         if not rows:
@@ -162,8 +224,9 @@ class CoiCaseImporter(Importer):
         references = [row.built["reference"] for row in rows]  # type: ignore[index]  # valid rows: built
         cases = {
             reference: (pk, qualified_on)
-            for pk, reference, qualified_on in ConflictOfInterestCase.objects.filter(reference__in=references)
-            .values_list("pk", "reference", "qualified_on")
+            for pk, reference, qualified_on in ConflictOfInterestCase.objects.filter(
+                reference__in=references
+            ).values_list("pk", "reference", "qualified_on")
         }
         existing: dict[int, dict[str, CaseMeasure]] = {}
         for measure in CaseMeasure.objects.filter(case_id__in=[pk for pk, _day in cases.values()]):
@@ -182,6 +245,4 @@ class CoiCaseImporter(Importer):
             measure._history_user = self.user
             measure.delete()
         if new:
-            bulk_create_with_history(new, CaseMeasure, default_user=self.user,
-                                     default_change_reason=self.change_reason)
-
+            bulk_create_with_history(new, CaseMeasure, default_user=self.user, default_change_reason=self.change_reason)

@@ -1,4 +1,5 @@
 """Conflict-of-interest cases: suspicion → analysis → qualification → measures (docs/rules.md)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -20,8 +21,12 @@ class ConflictOfInterestCase(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=CaseSource.choices, default=CaseSource.OTHER)
     # The reporter's identity: a whistleblower's is confidential (visible to compliance officers only).
     reporter_employee = models.ForeignKey(
-        "organization.Employee", verbose_name=_("reporter (employee)"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        "organization.Employee",
+        verbose_name=_("reporter (employee)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reporter_name = models.CharField(_("reporter (free text)"), max_length=255, blank=True)
     persons_concerned = models.ManyToManyField(
@@ -31,15 +36,26 @@ class ConflictOfInterestCase(models.Model):
     # anonymised their roster rows (compliance/retention.py): the case still names them, the roster no
     # longer waits for the case. As confidential as the reporter; goes with the case's own retention.
     persons_concerned_identities = models.TextField(
-        _("employees concerned (identities kept)"), blank=True, editable=False,
-        help_text=_("Copied from the roster when the employees' records were anonymised (personal-data retention)."))
+        _("employees concerned (identities kept)"),
+        blank=True,
+        editable=False,
+        help_text=_("Copied from the roster when the employees' records were anonymised (personal-data retention)."),
+    )
     third_parties = models.TextField(_("third parties concerned"), blank=True)
     entity = models.ForeignKey(
-        "organization.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, null=True, blank=True,
+        "organization.LegalEntity",
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     macro_process = models.ForeignKey(
-        "compliance.MacroProcess", verbose_name=_("macro-process"), on_delete=models.PROTECT, null=True, blank=True,
+        "compliance.MacroProcess",
+        verbose_name=_("macro-process"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="cases",
     )
     dossier_type = models.CharField(_("dossier type"), max_length=24, choices=DossierType.choices, blank=True)
@@ -51,15 +67,25 @@ class ConflictOfInterestCase(models.Model):
     qualification = models.CharField(_("qualification"), max_length=16, choices=Qualification.choices, blank=True)
     qualified_on = models.DateField(_("qualified on"), null=True, blank=True)
     qualified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("qualified by"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("qualified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     analysis = models.TextField(_("analysis"), blank=True)
     justification = models.TextField(_("justification (confirmed without measure)"), blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
-    risks = models.ManyToManyField("compliance.Risk", verbose_name=_("risks materialised"), blank=True, related_name="cases")
+    risks = models.ManyToManyField(
+        "compliance.Risk", verbose_name=_("risks materialised"), blank=True, related_name="cases"
+    )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
@@ -71,7 +97,8 @@ class ConflictOfInterestCase(models.Model):
     #: The reporter's identity and the identities kept of the employees concerned: compliance officers
     #: only read them, and only they may filter, search or sort by them (core/confidential.py).
     confidential_fields = ConfidentialFields(
-        ("reporter_employee", "reporter_name", "persons_concerned_identities"), readers=(COMPLIANCE_OFFICER,))
+        ("reporter_employee", "reporter_name", "persons_concerned_identities"), readers=(COMPLIANCE_OFFICER,)
+    )
 
     class Meta:
         verbose_name = _("conflict-of-interest case")
@@ -110,7 +137,9 @@ class ConflictOfInterestCase(models.Model):
 class CaseMeasure(models.Model):
     """A measure decided on a case: action plan, dossier refused, sanction, referral; each dated."""
 
-    case = models.ForeignKey(ConflictOfInterestCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="measures")
+    case = models.ForeignKey(
+        ConflictOfInterestCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="measures"
+    )
     kind = models.CharField(_("measure"), max_length=20, choices=MeasureKind.choices)
     decided_on = models.DateField(_("decided on"))
     description = models.TextField(_("description"), blank=True)

@@ -8,6 +8,7 @@ which records the incident linked to it. An incident found otherwise (an audit, 
 a prosecution) is recorded directly. Written by the services only; no names here: the people are in
 the case (and anonymised with it).
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -25,23 +26,36 @@ class CorruptionIncident(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True)
     nature = models.CharField(_("nature"), max_length=24, choices=CorruptionNature.choices)
     confirmed_on = models.DateField(
-        _("confirmed on"), db_index=True,
-        help_text=_("The day the incident was established (ESRS G1-4 counts the incidents confirmed in the year)."))
+        _("confirmed on"),
+        db_index=True,
+        help_text=_("The day the incident was established (ESRS G1-4 counts the incidents confirmed in the year)."),
+    )
     entity = models.ForeignKey(
-        "organization.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, null=True, blank=True,
+        "organization.LegalEntity",
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     coi_case = models.OneToOneField(
-        "compliance.ConflictOfInterestCase", verbose_name=_("conflict-of-interest case"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="corruption_incident",
+        "compliance.ConflictOfInterestCase",
+        verbose_name=_("conflict-of-interest case"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corruption_incident",
         help_text=_("The case qualified as corruption that this incident comes from, if any."),
     )
     description = models.TextField(_("description"), blank=True, help_text=NO_NAMES)
     workers_disciplined = models.BooleanField(
-        _("own workers dismissed or disciplined"), default=False,
-        help_text=_("Set by the services when a disciplinary sanction is recorded on the linked case."))
+        _("own workers dismissed or disciplined"),
+        default=False,
+        help_text=_("Set by the services when a disciplinary sanction is recorded on the linked case."),
+    )
     partner_contract_terminated = models.BooleanField(
-        _("business-partner contract terminated or not renewed"), default=False)
+        _("business-partner contract terminated or not renewed"), default=False
+    )
     history = HistoricalRecords()
 
     objects = CorruptionIncidentQuerySet.as_manager()
@@ -52,9 +66,9 @@ class CorruptionIncident(models.Model):
         ordering = ["-confirmed_on", "reference"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(nature__in=CorruptionNature.values), name="corruptionincident_known_nature",
-                violation_error_message=_("The nature is active corruption, passive corruption or influence "
-                                          "peddling."),
+                condition=Q(nature__in=CorruptionNature.values),
+                name="corruptionincident_known_nature",
+                violation_error_message=_("The nature is active corruption, passive corruption or influence peddling."),
             ),
         ]
 
@@ -68,13 +82,22 @@ class LegalProceeding(models.Model):
 
     reference = models.CharField(_("reference"), max_length=32, unique=True)
     incident = models.ForeignKey(
-        CorruptionIncident, verbose_name=_("corruption incident"), on_delete=models.PROTECT, null=True, blank=True,
+        CorruptionIncident,
+        verbose_name=_("corruption incident"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="proceedings",
     )
     defendant = models.CharField(_("brought against"), max_length=16, choices=Defendant.choices)
     entity = models.ForeignKey(
-        "organization.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", help_text=_("The entity prosecuted, or the worker's employer."),
+        "organization.LegalEntity",
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The entity prosecuted, or the worker's employer."),
     )
     court = models.CharField(_("court or authority"), max_length=200, blank=True)
     opened_on = models.DateField(_("brought on"))
@@ -92,12 +115,15 @@ class LegalProceeding(models.Model):
         ordering = ["-opened_on", "reference"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(defendant__in=Defendant.values), name="legalproceeding_known_defendant",
+                condition=Q(defendant__in=Defendant.values),
+                name="legalproceeding_known_defendant",
                 violation_error_message=_("A case is brought against the company or one of its own workers."),
             ),
             models.CheckConstraint(
-                condition=(Q(outcome="", decided_on__isnull=True)
-                           | Q(outcome__in=ProceedingOutcome.values, decided_on__isnull=False)),
+                condition=(
+                    Q(outcome="", decided_on__isnull=True)
+                    | Q(outcome__in=ProceedingOutcome.values, decided_on__isnull=False)
+                ),
                 name="legalproceeding_outcome_iff_decided",
                 violation_error_message=_("An outcome has its date, and a date its outcome."),
             ),

@@ -1,4 +1,5 @@
 """Action plans: items with an owner, a due date and evidence, on a case or a risk."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -12,16 +13,29 @@ from ..querysets import ActionItemQuerySet
 
 class ActionItem(models.Model):
     case = models.ForeignKey(
-        "compliance.ConflictOfInterestCase", verbose_name=_("case"), on_delete=models.CASCADE, null=True, blank=True,
+        "compliance.ConflictOfInterestCase",
+        verbose_name=_("case"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="action_items",
     )
     risk = models.ForeignKey(
-        "compliance.Risk", verbose_name=_("risk"), on_delete=models.CASCADE, null=True, blank=True,
+        "compliance.Risk",
+        verbose_name=_("risk"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="action_items",
     )
     title = models.CharField(_("action"), max_length=255)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     owner_name = models.CharField(_("owner (free text)"), max_length=200, blank=True)
     due_on = models.DateField(_("due on"), db_index=True)

@@ -1,4 +1,5 @@
 """The conflict-of-interest and corruption risk maps (loi Sapin II art. 17; AFA recommendations 2021)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -39,7 +40,11 @@ class RiskMap(models.Model):
     )
     approved_on = models.DateField(_("approved on"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     notes = models.TextField(_("notes"), blank=True)
@@ -70,7 +75,10 @@ class Risk(models.Model):
     gross_score = models.PositiveSmallIntegerField(_("gross score"), editable=False)
     existing_controls = models.TextField(_("existing controls"), blank=True)
     control_effectiveness = models.CharField(
-        _("control effectiveness"), max_length=16, choices=ControlEffectiveness.choices, default=ControlEffectiveness.NONE
+        _("control effectiveness"),
+        max_length=16,
+        choices=ControlEffectiveness.choices,
+        default=ControlEffectiveness.NONE,
     )
     net_likelihood = models.PositiveSmallIntegerField(_("net likelihood"))
     net_impact = models.PositiveSmallIntegerField(_("net impact"))
@@ -96,7 +104,11 @@ class RiskInterview(models.Model):
     function = models.CharField(_("function interviewed"), max_length=200)
     function_type = models.CharField(_("function type"), max_length=16, choices=FunctionType.choices)
     macro_process = models.ForeignKey(
-        MacroProcess, verbose_name=_("macro-process"), on_delete=models.PROTECT, null=True, blank=True,
+        MacroProcess,
+        verbose_name=_("macro-process"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="interviews",
     )
     notes = models.TextField(_("notes"), blank=True)

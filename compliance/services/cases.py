@@ -5,6 +5,7 @@ measures (docs/rules.md, "Conflicts of interest"). Every transition locks the ro
 `CASE_TRANSITIONS`, validates its dates and writes a history row naming who and why. Errors are
 `ValidationError`s keyed by the argument at fault: the API answers 400 with them, the admin shows them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,17 @@ __all__ = [
 
 #: What a person may edit directly: who reported what, about whom; not where the case stands.
 DESCRIPTIVE_FIELDS = (
-    "source", "reporter_employee", "reporter_name", "persons_concerned", "third_parties", "entity",
-    "macro_process", "dossier_type", "dossier_reference", "description", "handler",
+    "source",
+    "reporter_employee",
+    "reporter_name",
+    "persons_concerned",
+    "third_parties",
+    "entity",
+    "macro_process",
+    "dossier_type",
+    "dossier_reference",
+    "description",
+    "handler",
 )
 UNSET: Any = object()
 
@@ -80,10 +90,14 @@ def coi_case_problems(
     if reported_on is None:
         problems["reported_on"] = gettext("The report date is required.")
     elif reported_on > today:
-        problems["reported_on"] = gettext("The report date (%(day)s) cannot be in the future.") % {"day": format_date(reported_on)}
+        problems["reported_on"] = gettext("The report date (%(day)s) cannot be in the future.") % {
+            "day": format_date(reported_on)
+        }
     if qualification and qualification not in Qualification.values:
         problems["qualification"] = gettext("'%(value)s' is not one of %(choices)s.") % {
-            "value": qualification, "choices": ", ".join(Qualification.values)}
+            "value": qualification,
+            "choices": ", ".join(Qualification.values),
+        }
     if qualification and qualified_on is None:
         problems["qualified_on"] = gettext("A qualification needs its date.")
     elif qualified_on is not None and not qualification:
@@ -93,15 +107,18 @@ def coi_case_problems(
             continue
         if reported_on is not None and day < reported_on:
             problems[name] = gettext("This date (%(day)s) is before the case was reported (%(reported)s).") % {
-                "day": format_date(day), "reported": format_date(reported_on)}
+                "day": format_date(day),
+                "reported": format_date(reported_on),
+            }
         elif day > today:
             problems[name] = gettext("This date (%(day)s) is in the future.") % {"day": format_date(day)}
     if closed_on is not None and "closed_on" not in problems:
         if not qualification:
             problems["closed_on"] = gettext("A case cannot be closed before it is qualified.")
         elif qualified_on is not None and closed_on < qualified_on:
-            problems["closed_on"] = gettext("The closing (%(closed)s) cannot be before the qualification (%(qualified)s).") % {
-                "closed": format_date(closed_on), "qualified": format_date(qualified_on)}
+            problems["closed_on"] = gettext(
+                "The closing (%(closed)s) cannot be before the qualification (%(qualified)s)."
+            ) % {"closed": format_date(closed_on), "qualified": format_date(qualified_on)}
     if measures:
         if not qualification:
             problems["measures"] = gettext("Measures are decided once the case is qualified.")
@@ -132,9 +149,12 @@ def _status_label(status: str) -> str:
 
 def _transition(case: ConflictOfInterestCase, target: str, *, action: str) -> None:
     if target not in CASE_TRANSITIONS[case.status]:
-        raise ValidationError({"status": gettext(
-            "%(action)s is not possible for a case whose status is “%(status)s”."
-        ) % {"action": action, "status": _status_label(case.status)}})
+        raise ValidationError(
+            {
+                "status": gettext("%(action)s is not possible for a case whose status is “%(status)s”.")
+                % {"action": action, "status": _status_label(case.status)}
+            }
+        )
     case.status = target
 
 
@@ -142,8 +162,12 @@ def _not_before_report(field: str, day: dt.date | None, case: ConflictOfInterest
     if not isinstance(day, dt.date):
         raise ValidationError({field: gettext("A date is required.")})
     if day < case.reported_on:
-        raise ValidationError({field: gettext("This date (%(day)s) is before the case was reported (%(reported)s).") % {
-            "day": format_date(day), "reported": format_date(case.reported_on)}})
+        raise ValidationError(
+            {
+                field: gettext("This date (%(day)s) is before the case was reported (%(reported)s).")
+                % {"day": format_date(day), "reported": format_date(case.reported_on)}
+            }
+        )
     if day > timezone.localdate():
         raise ValidationError({field: gettext("This date (%(day)s) is in the future.") % {"day": format_date(day)}})
     return day
@@ -200,21 +224,37 @@ def coi_case_create(
     problems = {}
     if source not in CaseSource.values:
         problems["source"] = gettext("'%(value)s' is not one of %(choices)s.") % {
-            "value": source, "choices": ", ".join(CaseSource.values)}
+            "value": source,
+            "choices": ", ".join(CaseSource.values),
+        }
     if dossier_type and dossier_type not in DossierType.values:
         problems["dossier_type"] = gettext("'%(value)s' is not one of %(choices)s.") % {
-            "value": dossier_type, "choices": ", ".join(DossierType.values)}
+            "value": dossier_type,
+            "choices": ", ".join(DossierType.values),
+        }
     _check(problems)
     given = (reference or "").strip()
     case = ConflictOfInterestCase(
-        reported_on=reported_on, source=source, reporter_employee=reporter_employee, reporter_name=reporter_name,
-        third_parties=third_parties, entity=entity, macro_process=macro_process, dossier_type=dossier_type,
-        dossier_reference=dossier_reference, description=description, handler=handler,
+        reported_on=reported_on,
+        source=source,
+        reporter_employee=reporter_employee,
+        reporter_name=reporter_name,
+        third_parties=third_parties,
+        entity=entity,
+        macro_process=macro_process,
+        dossier_type=dossier_type,
+        dossier_reference=dossier_reference,
+        description=description,
+        handler=handler,
         analysis_due_on=coi_case_analysis_due_on(reported_on),
     )
     insert_with_reference(
-        case, actor=actor, reason=gettext("reported on %(day)s") % {"day": format_date(reported_on)},
-        prefix=_case_prefix(reported_on.year), width=3, given=given,
+        case,
+        actor=actor,
+        reason=gettext("reported on %(day)s") % {"day": format_date(reported_on)},
+        prefix=_case_prefix(reported_on.year),
+        width=3,
+        given=given,
         taken_message=gettext("A case with the reference %(reference)s already exists.") % {"reference": given},
         failed_message=gettext("No free reference could be generated; try again."),
     )
@@ -225,17 +265,23 @@ def coi_case_create(
 
 
 @transaction.atomic
-def coi_case_update(*, actor: Any, case: ConflictOfInterestCase, reason: str = "", **changes: Any) -> ConflictOfInterestCase:
+def coi_case_update(
+    *, actor: Any, case: ConflictOfInterestCase, reason: str = "", **changes: Any
+) -> ConflictOfInterestCase:
     """Change what was entered about the case (its descriptive fields); the status moves by the transitions."""
     unknown = sorted(set(changes) - set(DESCRIPTIVE_FIELDS))
     if unknown:
-        raise ValidationError({name: gettext("This field is changed by the case's actions, not edited.") for name in unknown})
+        raise ValidationError(
+            {name: gettext("This field is changed by the case's actions, not edited.") for name in unknown}
+        )
     locked = _locked(case)
     persons = changes.pop("persons_concerned", UNSET)
     for name, value in changes.items():
         setattr(locked, name, value)
     changed = sorted(changes) + (["persons_concerned"] if persons is not UNSET else [])
-    save_with_history(locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {"fields": ", ".join(changed)})
+    save_with_history(
+        locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {"fields": ", ".join(changed)}
+    )
     if persons is not UNSET:
         locked.persons_concerned.set(list(persons or ()))
     return _refresh(case, locked)
@@ -246,7 +292,9 @@ def coi_case_start_analysis(*, actor: Any, case: ConflictOfInterestCase, reason:
     """The compliance officer starts analysing the suspicion (or analyses a qualified case again)."""
     locked = _locked(case)
     if locked.status == CaseStatus.CLOSED:
-        raise ValidationError({"status": gettext("A closed case is reopened, with a reason, before it is analysed again.")})
+        raise ValidationError(
+            {"status": gettext("A closed case is reopened, with a reason, before it is analysed again.")}
+        )
     _transition(locked, CaseStatus.UNDER_ANALYSIS, action=gettext("Starting the analysis"))
     save_with_history(locked, actor=actor, reason=reason or gettext("analysis started"), update_fields=["status"])
     return _refresh(case, locked)
@@ -254,31 +302,50 @@ def coi_case_start_analysis(*, actor: Any, case: ConflictOfInterestCase, reason:
 
 @transaction.atomic
 def coi_case_qualify(
-    *, actor: Any, case: ConflictOfInterestCase, qualification: str, qualified_on: dt.date, analysis: str = "",
+    *,
+    actor: Any,
+    case: ConflictOfInterestCase,
+    qualification: str,
+    qualified_on: dt.date,
+    analysis: str = "",
 ) -> ConflictOfInterestCase:
     """Qualify the case: unfounded, potential or confirmed conflict of interest, dated, by the actor."""
     locked = _locked(case)
     _transition(locked, CaseStatus.QUALIFIED, action=gettext("Qualifying"))
     if qualification not in Qualification.values:
-        raise ValidationError({"qualification": gettext("'%(value)s' is not one of %(choices)s.") % {
-            "value": qualification, "choices": ", ".join(Qualification.values)}})
+        raise ValidationError(
+            {
+                "qualification": gettext("'%(value)s' is not one of %(choices)s.")
+                % {"value": qualification, "choices": ", ".join(Qualification.values)}
+            }
+        )
     _not_before_report("qualified_on", qualified_on, locked)
     if qualification == Qualification.UNFOUNDED and locked.measures.exists():
-        raise ValidationError({"qualification": gettext(
-            "This case has measures: it cannot be qualified unfounded.")})
+        raise ValidationError({"qualification": gettext("This case has measures: it cannot be qualified unfounded.")})
     incident = CorruptionIncident.objects.filter(coi_case=locked).values_list("reference", flat=True).first()
     if incident and qualification != Qualification.CONFIRMED:
         # The incident ESRS G1-4 counts stands on a confirmed case: it would be left without one.
-        raise ValidationError({"qualification": gettext(
-            "This case was qualified as corruption (%(incident)s): it stays a confirmed conflict of interest.")
-            % {"incident": incident}})
+        raise ValidationError(
+            {
+                "qualification": gettext(
+                    "This case was qualified as corruption (%(incident)s): it stays a confirmed conflict of interest."
+                )
+                % {"incident": incident}
+            }
+        )
     locked.qualification, locked.qualified_on, locked.qualified_by = qualification, qualified_on, actor
     if analysis:
         locked.analysis = analysis
     reason = gettext("qualified %(qualification)s on %(day)s") % {
-        "qualification": Qualification(qualification).label, "day": format_date(qualified_on)}
-    save_with_history(locked, actor=actor, reason=reason,
-                      update_fields=["status", "qualification", "qualified_on", "qualified_by", "analysis"])
+        "qualification": Qualification(qualification).label,
+        "day": format_date(qualified_on),
+    }
+    save_with_history(
+        locked,
+        actor=actor,
+        reason=reason,
+        update_fields=["status", "qualification", "qualified_on", "qualified_by", "analysis"],
+    )
     return _refresh(case, locked)
 
 
@@ -296,23 +363,34 @@ def coi_case_add_measure(
     written justification (it is kept in the measure's description)."""
     locked = _locked(case)
     if locked.status != CaseStatus.QUALIFIED:
-        raise ValidationError({"kind": gettext(
-            "Measures are recorded on a qualified case (this one is “%(status)s”).") % {
-            "status": _status_label(locked.status)}})
+        raise ValidationError(
+            {
+                "kind": gettext("Measures are recorded on a qualified case (this one is “%(status)s”).")
+                % {"status": _status_label(locked.status)}
+            }
+        )
     if kind not in MeasureKind.values:
-        raise ValidationError({"kind": gettext("'%(value)s' is not one of %(choices)s.") % {
-            "value": kind, "choices": ", ".join(MeasureKind.values)}})
+        raise ValidationError(
+            {
+                "kind": gettext("'%(value)s' is not one of %(choices)s.")
+                % {"value": kind, "choices": ", ".join(MeasureKind.values)}
+            }
+        )
     justification = (justification or "").strip()
     if locked.qualification == Qualification.UNFOUNDED and not justification:
-        raise ValidationError({"justification": gettext(
-            "The case was qualified unfounded: a measure needs a written justification.")})
+        raise ValidationError(
+            {"justification": gettext("The case was qualified unfounded: a measure needs a written justification.")}
+        )
     _not_before_report("decided_on", decided_on, locked)
     if locked.measures.filter(kind=kind).exists():
-        raise ValidationError({"kind": gettext("This case already has the measure “%(kind)s”.") % {
-            "kind": MeasureKind(kind).label}})
+        raise ValidationError(
+            {"kind": gettext("This case already has the measure “%(kind)s”.") % {"kind": MeasureKind(kind).label}}
+        )
     text = (description or "").strip()
     if justification:
-        text = "\n\n".join(part for part in (text, gettext("Justification: %(text)s") % {"text": justification}) if part)
+        text = "\n\n".join(
+            part for part in (text, gettext("Justification: %(text)s") % {"text": justification}) if part
+        )
     measure = CaseMeasure(case=locked, kind=kind, decided_on=decided_on, description=text)
     reason = gettext("measure: %(kind)s on %(day)s") % {"kind": MeasureKind(kind).label, "day": format_date(decided_on)}
     save_with_history(measure, actor=actor, reason=reason)
@@ -326,7 +404,11 @@ def coi_case_add_measure(
 
 @transaction.atomic
 def coi_case_close(
-    *, actor: Any, case: ConflictOfInterestCase, closed_on: dt.date, justification: str = "",
+    *,
+    actor: Any,
+    case: ConflictOfInterestCase,
+    closed_on: dt.date,
+    justification: str = "",
 ) -> ConflictOfInterestCase:
     """Close a qualified case. A confirmed conflict of interest is closed with at least one measure, or
     with a written justification of why none was taken."""
@@ -336,18 +418,30 @@ def coi_case_close(
     _transition(locked, CaseStatus.CLOSED, action=gettext("Closing"))
     _not_before_report("closed_on", closed_on, locked)
     if locked.qualified_on and closed_on < locked.qualified_on:
-        raise ValidationError({"closed_on": gettext(
-            "The closing (%(closed)s) cannot be before the qualification (%(qualified)s).") % {
-            "closed": format_date(closed_on), "qualified": format_date(locked.qualified_on)}})
+        raise ValidationError(
+            {
+                "closed_on": gettext("The closing (%(closed)s) cannot be before the qualification (%(qualified)s).")
+                % {"closed": format_date(closed_on), "qualified": format_date(locked.qualified_on)}
+            }
+        )
     justification = (justification or "").strip()
     if locked.qualification == Qualification.CONFIRMED and not justification and not locked.measures.exists():
-        raise ValidationError({"justification": gettext(
-            "A confirmed conflict of interest is closed with at least one measure or a written justification.")})
+        raise ValidationError(
+            {
+                "justification": gettext(
+                    "A confirmed conflict of interest is closed with at least one measure or a written justification."
+                )
+            }
+        )
     locked.closed_on = closed_on
     if justification:
         locked.justification = justification
-    save_with_history(locked, actor=actor, reason=gettext("closed on %(day)s") % {"day": format_date(closed_on)},
-                      update_fields=["status", "closed_on", "justification"])
+    save_with_history(
+        locked,
+        actor=actor,
+        reason=gettext("closed on %(day)s") % {"day": format_date(closed_on)},
+        update_fields=["status", "closed_on", "justification"],
+    )
     return _refresh(case, locked)
 
 
@@ -360,13 +454,21 @@ def coi_case_reopen(*, actor: Any, case: ConflictOfInterestCase, reason: str) ->
         raise ValidationError({"reason": gettext("Reopening a case needs a reason.")})
     locked = _locked(case)
     if locked.status != CaseStatus.CLOSED:
-        raise ValidationError({"status": gettext("Only a closed case is reopened (this one is “%(status)s”).") % {
-            "status": _status_label(locked.status)}})
+        raise ValidationError(
+            {
+                "status": gettext("Only a closed case is reopened (this one is “%(status)s”).")
+                % {"status": _status_label(locked.status)}
+            }
+        )
     _transition(locked, CaseStatus.UNDER_ANALYSIS, action=gettext("Reopening"))
     locked.closed_on = None
     locked.analysis_due_on = max(locked.analysis_due_on, coi_case_analysis_due_on(timezone.localdate()))
-    save_with_history(locked, actor=actor, reason=gettext("reopened: %(reason)s") % {"reason": reason},
-                      update_fields=["status", "closed_on", "analysis_due_on"])
+    save_with_history(
+        locked,
+        actor=actor,
+        reason=gettext("reopened: %(reason)s") % {"reason": reason},
+        update_fields=["status", "closed_on", "analysis_due_on"],
+    )
     return _refresh(case, locked)
 
 
@@ -381,8 +483,9 @@ def coi_case_link_risks(*, actor: Any, case: ConflictOfInterestCase, risks: Iter
         raise ValidationError({"risks": gettext("Only a qualified case is linked to the risks it materialised.")})
     locked.risks.add(*risks)
     codes = ", ".join(sorted(risk.code for risk in risks))
-    save_with_history(locked, actor=actor, reason=gettext("risks linked: %(codes)s") % {"codes": codes},
-                      update_fields=["status"])
+    save_with_history(
+        locked, actor=actor, reason=gettext("risks linked: %(codes)s") % {"codes": codes}, update_fields=["status"]
+    )
     return _refresh(case, locked)
 
 
@@ -390,7 +493,11 @@ def coi_case_link_risks(*, actor: Any, case: ConflictOfInterestCase, risks: Iter
 
 
 def action_item_problems(
-    *, case: ConflictOfInterestCase | None, risk: Risk | None, title: str, due_on: dt.date | None,
+    *,
+    case: ConflictOfInterestCase | None,
+    risk: Risk | None,
+    title: str,
+    due_on: dt.date | None,
 ) -> dict[str, str]:
     """What is wrong with a planned action, by field (shared by the service and the admin's form)."""
     problems: dict[str, str] = {}
@@ -402,7 +509,9 @@ def action_item_problems(
         problems["due_on"] = gettext("A date is required.")
     elif case is not None and due_on < case.reported_on:
         problems["due_on"] = gettext("The due date (%(due)s) is before the case was reported (%(reported)s).") % {
-            "due": format_date(due_on), "reported": format_date(case.reported_on)}
+            "due": format_date(due_on),
+            "reported": format_date(case.reported_on),
+        }
     return problems
 
 
@@ -420,27 +529,37 @@ def action_item_create(
 ) -> ActionItem:
     """An action of a plan, on a case or on a risk, with its owner and due date."""
     _check(action_item_problems(case=case, risk=risk, title=title, due_on=due_on))
-    item = ActionItem(case=case, risk=risk, title=title.strip(), owner=owner, owner_name=owner_name,
-                      due_on=due_on, evidence=evidence)
+    item = ActionItem(
+        case=case, risk=risk, title=title.strip(), owner=owner, owner_name=owner_name, due_on=due_on, evidence=evidence
+    )
     save_with_history(item, actor=actor, reason=gettext("planned, due %(day)s") % {"day": format_date(due_on)})
     return item
 
 
 @transaction.atomic
 def action_item_complete(
-    *, actor: Any, item: ActionItem, done_on: dt.date, evidence: str = "", evidence_file: Any = None,
+    *,
+    actor: Any,
+    item: ActionItem,
+    done_on: dt.date,
+    evidence: str = "",
+    evidence_file: Any = None,
 ) -> ActionItem:
     """Mark an action done, with its evidence (a text or a file): not before the case was reported, not
     in the future, once."""
     locked = ActionItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
     if locked.done_on is not None:
-        raise ValidationError({"done_on": gettext("This action was already done on %(day)s.") % {"day": format_date(locked.done_on)}})
+        raise ValidationError(
+            {"done_on": gettext("This action was already done on %(day)s.") % {"day": format_date(locked.done_on)}}
+        )
     if not isinstance(done_on, dt.date):
         raise ValidationError({"done_on": gettext("A date is required.")})
     if locked.case is not None:
         _not_before_report("done_on", done_on, locked.case)
     elif done_on > timezone.localdate():
-        raise ValidationError({"done_on": gettext("This date (%(day)s) is in the future.") % {"day": format_date(done_on)}})
+        raise ValidationError(
+            {"done_on": gettext("This date (%(day)s) is in the future.") % {"day": format_date(done_on)}}
+        )
     evidence = (evidence or "").strip()
     if not evidence and not evidence_file and not locked.evidence and not locked.evidence_file:
         raise ValidationError({"evidence": gettext("Give the evidence that the action was done (a text or a file).")})
@@ -485,7 +604,8 @@ def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: s
     if not identities:
         return 0
     concerned_links = ConflictOfInterestCase.persons_concerned.through.objects.filter(
-        employee_id__in=identities, conflictofinterestcase__anonymised_on__isnull=True,
+        employee_id__in=identities,
+        conflictofinterestcase__anonymised_on__isnull=True,
     ).values_list("conflictofinterestcase_id", "employee_id")
     concerned: dict[int, set[str]] = {}
     for case_id, employee_id in concerned_links:
@@ -497,14 +617,14 @@ def coi_cases_keep_identities(*, employees: Iterable[Any], actor: Any, reason: s
     for case in ConflictOfInterestCase.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"):
         before = (case.reporter_name, case.persons_concerned_identities)
         if case.reporter_employee_id in identities:
-            case.reporter_name = _with_identity(case.reporter_name, identities[case.reporter_employee_id],
-                                                max_length)  # type: ignore[arg-type]  # a CharField's
+            case.reporter_name = _with_identity(case.reporter_name, identities[case.reporter_employee_id], max_length)  # type: ignore[arg-type]  # a CharField's
         lines = {line for line in case.persons_concerned_identities.splitlines() if line.strip()}
         lines |= concerned.get(case.pk, set())
         case.persons_concerned_identities = "\n".join(sorted(lines))
         if (case.reporter_name, case.persons_concerned_identities) != before:
-            save_with_history(case, actor=actor, reason=reason,
-                              update_fields=["reporter_name", "persons_concerned_identities"])
+            save_with_history(
+                case, actor=actor, reason=reason, update_fields=["reporter_name", "persons_concerned_identities"]
+            )
             changed += 1
     return changed
 

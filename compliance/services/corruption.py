@@ -16,6 +16,7 @@
 Every write validates first (ValidationError keyed by the argument at fault, nothing written), locks the
 row it changes and leaves a history row naming who and why.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,8 +58,14 @@ __all__ = [
 ]
 
 #: What is edited on an incident after it is recorded (its reference and its case stay).
-INCIDENT_FIELDS = ("nature", "confirmed_on", "entity", "description", "workers_disciplined",
-                   "partner_contract_terminated")
+INCIDENT_FIELDS = (
+    "nature",
+    "confirmed_on",
+    "entity",
+    "description",
+    "workers_disciplined",
+    "partner_contract_terminated",
+)
 #: What is edited on a legal case (its outcome moves by `legal_proceeding_decide`).
 PROCEEDING_FIELDS = ("incident", "defendant", "entity", "court", "opened_on", "description")
 
@@ -76,7 +83,12 @@ def _insert(obj: Any, *, given: str, prefix: str, actor: Any, reason: str) -> No
     """Insert `obj` under the reference given, or the next free `<prefix>NNN`."""
     given = (given or "").strip()
     insert_with_reference(
-        obj, actor=actor, reason=reason, prefix=prefix, width=3, given=given,
+        obj,
+        actor=actor,
+        reason=reason,
+        prefix=prefix,
+        width=3,
+        given=given,
         taken_message=gettext("The reference %(reference)s is already used.") % {"reference": given},
         failed_message=gettext("No free reference could be generated; try again."),
     )
@@ -94,7 +106,9 @@ def _day_problem(day: Any, *, today: dt.date) -> str:
 # --- incidents -------------------------------------------------------------------------------------------
 
 
-def corruption_incident_problems(*, nature: str, confirmed_on: Any, case: ConflictOfInterestCase | None) -> dict[str, str]:
+def corruption_incident_problems(
+    *, nature: str, confirmed_on: Any, case: ConflictOfInterestCase | None
+) -> dict[str, str]:
     """What is wrong with an incident's nature and date, by field (shared by the services and the admin's
     form, so both say the same thing)."""
     problems: dict[str, str] = {}
@@ -104,8 +118,8 @@ def corruption_incident_problems(*, nature: str, confirmed_on: Any, case: Confli
         problems["confirmed_on"] = message
     elif case is not None and case.qualified_on is not None and confirmed_on < case.qualified_on:
         problems["confirmed_on"] = gettext(
-            "The incident (%(confirmed)s) cannot be confirmed before the case was qualified (%(qualified)s).") % {
-            "confirmed": format_date(confirmed_on), "qualified": format_date(case.qualified_on)}
+            "The incident (%(confirmed)s) cannot be confirmed before the case was qualified (%(qualified)s)."
+        ) % {"confirmed": format_date(confirmed_on), "qualified": format_date(case.qualified_on)}
     return problems
 
 
@@ -113,12 +127,15 @@ def coi_case_corruption_problem(case: ConflictOfInterestCase) -> str:
     """Why `case` cannot be qualified as corruption ("" when it can): it must be qualified confirmed
     (and not sent back to analysis), and not be an incident already."""
     if case.qualification != Qualification.CONFIRMED or case.status not in (CaseStatus.QUALIFIED, CaseStatus.CLOSED):
-        return gettext("Only a case qualified confirmed conflict of interest is qualified as corruption (%(reference)s "
-                       "is not).") % {"reference": case.reference}
+        return gettext(
+            "Only a case qualified confirmed conflict of interest is qualified as corruption (%(reference)s is not)."
+        ) % {"reference": case.reference}
     incident = CorruptionIncident.objects.filter(coi_case=case).values_list("reference", flat=True).first()
     if incident:
         return gettext("The case %(case)s is already the corruption incident %(incident)s.") % {
-            "case": case.reference, "incident": incident}
+            "case": case.reference,
+            "incident": incident,
+        }
     return ""
 
 
@@ -149,17 +166,28 @@ def corruption_incident_create(
         entity = entity or case.entity
         workers_disciplined = workers_disciplined or case.measures.filter(kind=MeasureKind.SANCTION).exists()
     incident = CorruptionIncident(
-        nature=nature, confirmed_on=confirmed_on, description=(description or "").strip(), entity=entity,
-        coi_case=case, workers_disciplined=bool(workers_disciplined),
+        nature=nature,
+        confirmed_on=confirmed_on,
+        description=(description or "").strip(),
+        entity=entity,
+        coi_case=case,
+        workers_disciplined=bool(workers_disciplined),
         partner_contract_terminated=bool(partner_contract_terminated),
     )
-    reason = (gettext("qualified as corruption: case %(case)s") % {"case": case.reference} if case is not None
-              else gettext("confirmed on %(day)s") % {"day": format_date(confirmed_on)})
+    reason = (
+        gettext("qualified as corruption: case %(case)s") % {"case": case.reference}
+        if case is not None
+        else gettext("confirmed on %(day)s") % {"day": format_date(confirmed_on)}
+    )
     _insert(incident, given=reference, prefix=f"CORR-{confirmed_on.year}-", actor=actor, reason=reason)
     if case is not None:
         # The case's own history says it became an incident, for whoever reads the case alone.
-        save_with_history(case, actor=actor, reason=gettext("qualified as corruption: %(incident)s") % {
-            "incident": incident.reference}, update_fields=["status"])
+        save_with_history(
+            case,
+            actor=actor,
+            reason=gettext("qualified as corruption: %(incident)s") % {"incident": incident.reference},
+            update_fields=["status"],
+        )
     return incident
 
 
@@ -176,26 +204,36 @@ def coi_case_qualify_as_corruption(
     """Qualify a confirmed conflict-of-interest case as corruption: the incident ESRS G1-4 counts, linked
     to the case (the only way a case becomes one)."""
     return corruption_incident_create(
-        actor=actor, coi_case=case, confirmed_on=confirmed_on, nature=nature, description=description,
+        actor=actor,
+        coi_case=case,
+        confirmed_on=confirmed_on,
+        nature=nature,
+        description=description,
         partner_contract_terminated=partner_contract_terminated,
     )
 
 
 @transaction.atomic
 def corruption_incident_update(
-    *, actor: Any, incident: CorruptionIncident, reason: str = "", **changes: Any,
+    *,
+    actor: Any,
+    incident: CorruptionIncident,
+    reason: str = "",
+    **changes: Any,
 ) -> CorruptionIncident:
     """Change what was recorded about an incident (`INCIDENT_FIELDS`); its reference and its case stay."""
     unknown = sorted(set(changes) - set(INCIDENT_FIELDS))
     if unknown:
-        raise ValidationError({name: gettext("This field cannot be changed once the incident is recorded.")
-                               for name in unknown})
+        raise ValidationError(
+            {name: gettext("This field cannot be changed once the incident is recorded.") for name in unknown}
+        )
     locked = CorruptionIncident.objects.select_for_update(of=("self",)).select_related("coi_case").get(pk=incident.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if name == "description" and isinstance(value, str) else value)
     _check(corruption_incident_problems(nature=locked.nature, confirmed_on=locked.confirmed_on, case=locked.coi_case))
-    save_with_history(locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {
-        "fields": ", ".join(sorted(changes))})
+    save_with_history(
+        locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {"fields": ", ".join(sorted(changes))}
+    )
     return locked
 
 
@@ -206,8 +244,12 @@ def corruption_incident_mark_disciplined(*, actor: Any, case: ConflictOfInterest
     if incident is None:
         return
     incident.workers_disciplined = True
-    save_with_history(incident, actor=actor, reason=gettext("disciplinary sanction on case %(case)s") % {
-        "case": case.reference}, update_fields=["workers_disciplined"])
+    save_with_history(
+        incident,
+        actor=actor,
+        reason=gettext("disciplinary sanction on case %(case)s") % {"case": case.reference},
+        update_fields=["workers_disciplined"],
+    )
 
 
 # --- legal cases -----------------------------------------------------------------------------------------
@@ -239,34 +281,50 @@ def legal_proceeding_create(
     until decided). `reference` is generated (`PROC-YYYY-NNN`, year brought) when not given."""
     _check(legal_proceeding_problems(defendant=defendant, opened_on=opened_on))
     proceeding = LegalProceeding(
-        incident=incident, defendant=defendant, entity=entity if entity is not None else getattr(incident, "entity", None),
-        court=(court or "").strip(), opened_on=opened_on, description=(description or "").strip(),
+        incident=incident,
+        defendant=defendant,
+        entity=entity if entity is not None else getattr(incident, "entity", None),
+        court=(court or "").strip(),
+        opened_on=opened_on,
+        description=(description or "").strip(),
     )
-    _insert(proceeding, given=reference, prefix=f"PROC-{opened_on.year}-", actor=actor,
-            reason=gettext("brought on %(day)s") % {"day": format_date(opened_on)})
+    _insert(
+        proceeding,
+        given=reference,
+        prefix=f"PROC-{opened_on.year}-",
+        actor=actor,
+        reason=gettext("brought on %(day)s") % {"day": format_date(opened_on)},
+    )
     return proceeding
 
 
 @transaction.atomic
 def legal_proceeding_update(
-    *, actor: Any, proceeding: LegalProceeding, reason: str = "", **changes: Any,
+    *,
+    actor: Any,
+    proceeding: LegalProceeding,
+    reason: str = "",
+    **changes: Any,
 ) -> LegalProceeding:
     """Change what was recorded about a legal case (`PROCEEDING_FIELDS`); its outcome moves by
     `legal_proceeding_decide`."""
     unknown = sorted(set(changes) - set(PROCEEDING_FIELDS))
     if unknown:
-        raise ValidationError({name: gettext("This field is changed by recording the decision, not edited.")
-                               for name in unknown})
+        raise ValidationError(
+            {name: gettext("This field is changed by recording the decision, not edited.") for name in unknown}
+        )
     locked = LegalProceeding.objects.select_for_update().get(pk=proceeding.pk)
     for name, value in changes.items():
         setattr(locked, name, value.strip() if isinstance(value, str) and name != "defendant" else value)
     problems = legal_proceeding_problems(defendant=locked.defendant, opened_on=locked.opened_on)
     if not problems and locked.decided_on is not None and locked.decided_on < locked.opened_on:
         problems["opened_on"] = gettext("The case cannot be brought after its decision (%(day)s).") % {
-            "day": format_date(locked.decided_on)}
+            "day": format_date(locked.decided_on)
+        }
     _check(problems)
-    save_with_history(locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {
-        "fields": ", ".join(sorted(changes))})
+    save_with_history(
+        locked, actor=actor, reason=reason or gettext("updated: %(fields)s") % {"fields": ", ".join(sorted(changes))}
+    )
     return locked
 
 
@@ -276,7 +334,9 @@ def _fine(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({"fine_eur": gettext("'%(value)s' is not an amount in euros.") % {"value": value}}) from exc
+        raise ValidationError(
+            {"fine_eur": gettext("'%(value)s' is not an amount in euros.") % {"value": value}}
+        ) from exc
 
 
 @transaction.atomic
@@ -297,15 +357,16 @@ def legal_proceeding_decide(
     problems: dict[str, str] = {}
     if locked.outcome and not reason:
         problems["reason"] = gettext(
-            "A decision was recorded on %(day)s: give the reason to change it (an appeal, a correction).") % {
-            "day": format_date(locked.decided_on)}
+            "A decision was recorded on %(day)s: give the reason to change it (an appeal, a correction)."
+        ) % {"day": format_date(locked.decided_on)}
     if outcome not in ProceedingOutcome.values:
         problems["outcome"] = _one_of(outcome, ProceedingOutcome)
     if message := _day_problem(decided_on, today=timezone.localdate()):
         problems["decided_on"] = message
     elif decided_on < locked.opened_on:
-        problems["decided_on"] = gettext("The decision (%(decided)s) cannot be before the case was brought "
-                                         "(%(opened)s).") % {"decided": format_date(decided_on), "opened": format_date(locked.opened_on)}
+        problems["decided_on"] = gettext(
+            "The decision (%(decided)s) cannot be before the case was brought (%(opened)s)."
+        ) % {"decided": format_date(decided_on), "opened": format_date(locked.opened_on)}
     fine = _fine(fine_eur)
     if fine is not None and fine < 0:
         problems["fine_eur"] = gettext("A fine is not negative.")
@@ -313,8 +374,14 @@ def legal_proceeding_decide(
         problems["fine_eur"] = gettext("Only a conviction or a CJIP imposes a fine.")
     _check(problems)
     locked.outcome, locked.decided_on, locked.fine_eur = outcome, decided_on, fine
-    text = gettext("decided on %(day)s: %(outcome)s") % {"day": format_date(decided_on),
-                                                         "outcome": ProceedingOutcome(outcome).label}
-    save_with_history(locked, actor=actor, reason=f"{text} ({reason})" if reason else text,
-                      update_fields=["outcome", "decided_on", "fine_eur"])
+    text = gettext("decided on %(day)s: %(outcome)s") % {
+        "day": format_date(decided_on),
+        "outcome": ProceedingOutcome(outcome).label,
+    }
+    save_with_history(
+        locked,
+        actor=actor,
+        reason=f"{text} ({reason})" if reason else text,
+        update_fields=["outcome", "decided_on", "fine_eur"],
+    )
     return locked

@@ -3,6 +3,7 @@
 Every variable of docs/interfaces.md (Environment) is read here; `local`, `test` and `production`
 only change defaults and hardening.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -118,11 +119,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     #   rows, a second or two). No transaction waits on another server: alert emails are sent with none open
     #   (notifications/sending.py). A web request that waits longer is answered 503, "busy, try again"
     #   (core/middleware.py).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": VIGIE_SQLITE_TIMEOUT,
-    })
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": VIGIE_SQLITE_TIMEOUT,
+        }
+    )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -158,8 +161,9 @@ VIGIE_IMPORT_MAX_BYTES = env.int("VIGIE_IMPORT_MAX_BYTES", default=100 * 1024 * 
 # What a file may hold, checked before it is read (core/imports/readers.py): a workbook is a ZIP that can
 # unpack to gigabytes, a cell can hold gigabytes, a sheet can claim two billion rows. 512 MB is ten times a
 # 100,000-row roster; 131,072 characters is the csv module's own limit of a field (Excel's is 32,767).
-VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES",
-                                                   default=512 * 1024 * 1024)
+VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int(
+    "VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES", default=512 * 1024 * 1024
+)
 VIGIE_IMPORT_XLSX_MAX_ROWS = env.int("VIGIE_IMPORT_XLSX_MAX_ROWS", default=1_048_576)
 VIGIE_IMPORT_MAX_CELL_CHARS = env.int("VIGIE_IMPORT_MAX_CELL_CHARS", default=131_072)
 # Lines after the header × the header's columns: every line is read as wide as the header, so this bounds the
@@ -220,7 +224,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A fresh clone has no var/: SQLite, the filesystem broker and the file result backend need their
 # folders to exist before the web, worker and beat processes start.
-for _folder in [VAR_DIR] + ([] if REDIS_URL else [CELERY_BROKER_DIR / "queue", CELERY_BROKER_DIR / "control", VAR_DIR / "results"]):
+for _folder in [VAR_DIR] + (
+    [] if REDIS_URL else [CELERY_BROKER_DIR / "queue", CELERY_BROKER_DIR / "control", VAR_DIR / "results"]
+):
     _folder.mkdir(parents=True, exist_ok=True)
 # How often beat writes its heartbeat (seconds); the health page says when it last did.
 VIGIE_HEARTBEAT_SECONDS = env.float("VIGIE_HEARTBEAT_SECONDS", default=60.0)
@@ -432,16 +438,20 @@ VIGIE_API_THROTTLE_RATES: dict[str, str | None] = {
         "upload": env.str("VIGIE_API_THROTTLE_UPLOAD", default="30/hour"),
     }.items()
 }
-REST_FRAMEWORK.update({
-    "DEFAULT_THROTTLE_CLASSES": [
-        "core.api.throttling.AnonThrottle", "core.api.throttling.UserThrottle", "core.api.throttling.ScopedThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": VIGIE_API_THROTTLE_RATES,
-    # Strict filters: `?flag=maybe` or `?year=1.5` is a 400, not a silent "any" (core/api/filters.py).
-    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
-    # Documents the errors every view can answer (400/403/404/413/415/429) besides each view's own.
-    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
-})
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_THROTTLE_CLASSES": [
+            "core.api.throttling.AnonThrottle",
+            "core.api.throttling.UserThrottle",
+            "core.api.throttling.ScopedThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": VIGIE_API_THROTTLE_RATES,
+        # Strict filters: `?flag=maybe` or `?year=1.5` is a 400, not a silent "any" (core/api/filters.py).
+        "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
+        # Documents the errors every view can answer (400/403/404/413/415/429) besides each view's own.
+        "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    }
+)
 # The schema and its browsable UI describe the data model of a whistleblowing tool: login required.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
 # --- end of API robustness ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The embedded default (`make run`): one machine, no service to install."""
+
 from .base import *
 from .base import env
 

@@ -3,6 +3,7 @@
 Every variable below must be set (in the environment or in `.env`): a production that quietly ran on
 SQLite, the filesystem broker, mail written to files or links to 127.0.0.1 would lose alerts unseen.
 """
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
@@ -25,12 +26,22 @@ if not env.str("EMAIL_HOST", default=""):
 if not env.str("VIGIE_SITE_URL", default=""):
     _missing.append("VIGIE_SITE_URL (the address in the alert emails' links, https://vigie.example.com)")
 # The placeholders of .env.example left in place: the values are public.
-_placeholders = sorted(name for name in ("SECRET_KEY", "DATABASE_URL", "EMAIL_HOST_PASSWORD", "VIGIE_HEALTH_TOKEN",
-                                         "POSTGRES_PASSWORD", "VIGIE_DEMO_PASSWORD")
-                       if "CHANGE-ME" in env.str(name, default=""))
+_placeholders = sorted(
+    name
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "EMAIL_HOST_PASSWORD",
+        "VIGIE_HEALTH_TOKEN",
+        "POSTGRES_PASSWORD",
+        "VIGIE_DEMO_PASSWORD",
+    )
+    if "CHANGE-ME" in env.str(name, default="")
+)
 if _placeholders:
-    _missing.append("a value of its own instead of the CHANGE-ME placeholder of .env.example for "
-                    + ", ".join(_placeholders))
+    _missing.append(
+        "a value of its own instead of the CHANGE-ME placeholder of .env.example for " + ", ".join(_placeholders)
+    )
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables (see .env.example): " + "; ".join(_missing) + "."

@@ -1,4 +1,5 @@
 """Settings for the test suite: the same engines as configured (SQLite or DATABASE_URL), fast hashing."""
+
 import os
 
 from .base import *

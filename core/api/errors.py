@@ -3,6 +3,7 @@
 Wired as `handler404` in config/urls.py. DRF answers JSON for what reaches a view; a URL that reaches none
 (`/api/gdpr/rights-requests/1.5/`, a typo in a path) would otherwise get Django's HTML page.
 """
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse

@@ -8,25 +8,33 @@ A request refused for want of (valid) credentials counts against the per-address
 permissions before throttles, so without this an anonymous client, or one trying tokens, would never be
 throttled on views that need a login (all of Vigie's).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError as DjangoValidationError,
+)
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-PERIODS = {1: gettext_lazy("second"), 60: gettext_lazy("minute"), 3600: gettext_lazy("hour"),
-           86400: gettext_lazy("day")}
+PERIODS = {
+    1: gettext_lazy("second"),
+    60: gettext_lazy("minute"),
+    3600: gettext_lazy("hour"),
+    86400: gettext_lazy("day"),
+}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -35,12 +43,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OverflowError):
         # A date or number beyond what Python or the database can hold (e.g. year 1 in Paris time).
-        return Response({"non_field_errors": [_("A date or a number is out of range.")]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"non_field_errors": [_("A date or a number is out of range.")]}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, (ProtectedError, RestrictedError)):
         # A DELETE of a row others still point to (an entity with employees...): say which, not the SQL.
         objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
-        message = _("This record cannot be deleted: other records refer to it (%(kinds)s).") % {"kinds": ", ".join(kinds)}
+        message = _("This record cannot be deleted: other records refer to it (%(kinds)s).") % {
+            "kinds": ", ".join(kinds)
+        }
         return Response({"non_field_errors": [message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
         return Response({"non_field_errors": [str(exc).splitlines()[0]]}, status=status.HTTP_400_BAD_REQUEST)
@@ -69,18 +81,24 @@ def _suspicious(exc: SuspiciousOperation, context: dict[str, Any]) -> Response |
         if not str(meta.get("CONTENT_TYPE", "")).startswith("multipart/"):
             # DRF reads a JSON or form body through request.body, which holds it to the limit.
             message = _("The request body is too large: %(size)s; the limit is %(limit)s.") % {
-                "size": size_text(size), "limit": size_text(limit)}
+                "size": size_text(size),
+                "limit": size_text(limit),
+            }
             return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        message = _("The form fields of the request are too large (the request is %(size)s); the limit is %(limit)s "
-                    "besides the files.") % {"size": size_text(size), "limit": size_text(limit)}
+        message = _(
+            "The form fields of the request are too large (the request is %(size)s); the limit is %(limit)s "
+            "besides the files."
+        ) % {"size": size_text(size), "limit": size_text(limit)}
         return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, TooManyFieldsSent):
         message = _("The request has too many fields (the limit is %(limit)d).") % {
-            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
         return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, TooManyFilesSent):
         message = _("The request has too many files (the limit is %(limit)d).") % {
-            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
         return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
     return None  # other suspicious operations keep Django's handling (logged, 400)
 
@@ -108,6 +126,8 @@ def _throttled_message(exc: Throttled, context: dict[str, Any]) -> str:
     # The limit that keeps the client waiting longest is the one to name.
     throttle = max(refused, key=lambda t: t.wait())
     period = PERIODS.get(throttle.duration or 0) or _("%(seconds)d seconds") % {"seconds": throttle.duration or 0}
-    limit = _("Too many requests: at most %(count)d per %(period)s.") % {"count": throttle.num_requests or 0,
-                                                                          "period": period}
+    limit = _("Too many requests: at most %(count)d per %(period)s.") % {
+        "count": throttle.num_requests or 0,
+        "period": period,
+    }
     return " ".join([limit, again])

@@ -6,6 +6,7 @@ decimal compared with an integer column, `?map=999` (no such map) as a 400 "sele
 a boolean is true/false (or 1/0, yes/no, oui/non), a number of an integer column is a whole number, and a
 foreign key is filtered by its id (an unknown id matches nothing).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +30,7 @@ class IntegerFilter(django_filters.NumberFilter):
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - django-filter's signature
+    def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", MIN_INTEGER)
         kwargs.setdefault("max_value", MAX_INTEGER)
         super().__init__(*args, **kwargs)
@@ -38,7 +39,7 @@ class IntegerFilter(django_filters.NumberFilter):
 class YearFilter(IntegerFilter):
     """A calendar year; anything outside 1900-2199 is a 400, not a date overflow deep in a query."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - django-filter's signature
+    def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", MIN_YEAR)
         kwargs.setdefault("max_value", MAX_YEAR)
         super().__init__(*args, **kwargs)
@@ -72,8 +73,14 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 _INTEGER_COLUMNS = (
-    models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField, models.BigIntegerField,
-    models.SmallIntegerField, models.PositiveIntegerField, models.PositiveBigIntegerField,
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
     models.PositiveSmallIntegerField,
 )
 

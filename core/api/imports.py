@@ -1,4 +1,5 @@
 """API of the imports: `POST /api/imports/<kind>/` (multipart upload) and the runs, read-only."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,9 +39,29 @@ class ImportRunSerializer(ModelSerializer):
     class Meta:
         model = ImportRun
         fields = [
-            "id", "kind", "file_name", "sha256", "size", "user", "started_at", "finished_at", "status",
-            "dry_run", "strict", "rows_read", "created", "updated", "unchanged", "rejected", "blank_lines",
-            "last_line_committed", "batches_committed", "heartbeat_at", "message", "unknown_columns", "details",
+            "id",
+            "kind",
+            "file_name",
+            "sha256",
+            "size",
+            "user",
+            "started_at",
+            "finished_at",
+            "status",
+            "dry_run",
+            "strict",
+            "rows_read",
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+            "blank_lines",
+            "last_line_committed",
+            "batches_committed",
+            "heartbeat_at",
+            "message",
+            "unknown_columns",
+            "details",
         ]
         read_only_fields = fields
 
@@ -92,22 +113,30 @@ class ImportUploadView(APIView):
             "(line number, reason). Needs the `add` permission on the imported model. A strict import with "
             "rejected rows is rolled back (`status`: `rolled_back`). The columns of each kind are in docs/interfaces.md."
         ),
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH,
-                                     description="The import kind: `entities`, `roster`, ...")],
+        parameters=[
+            OpenApiParameter(
+                "kind", str, OpenApiParameter.PATH, description="The import kind: `entities`, `roster`, ..."
+            )
+        ],
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
             201: ImportResultSerializer,
             400: OpenApiResponse(description="The file was refused as a whole (not a table, missing column...)."),
             403: OpenApiResponse(description="No `add` permission on the imported model."),
             404: OpenApiResponse(description="Unknown kind."),
-            413: OpenApiResponse(description="The file (or the request) is larger than VIGIE_IMPORT_MAX_BYTES: the "
-                                             "message gives its size and the limit. Nothing is imported."),
-            429: OpenApiResponse(description="Too many uploads (the `upload` rate), or requests: wait `Retry-After` "
-                                             "seconds."),
-            503: OpenApiResponse(description="The database failed in the middle (busy with other changes for too "
-                                             "long, gone): `detail` says the error and where the run stopped, `run` "
-                                             "its id. The batches before it are kept; upload the same file again to "
-                                             "complete it."),
+            413: OpenApiResponse(
+                description="The file (or the request) is larger than VIGIE_IMPORT_MAX_BYTES: the "
+                "message gives its size and the limit. Nothing is imported."
+            ),
+            429: OpenApiResponse(
+                description="Too many uploads (the `upload` rate), or requests: wait `Retry-After` seconds."
+            ),
+            503: OpenApiResponse(
+                description="The database failed in the middle (busy with other changes for too "
+                "long, gone): `detail` says the error and where the run stopped, `run` "
+                "its id. The batches before it are kept; upload the same file again to "
+                "complete it."
+            ),
         },
         tags=["imports"],
     )
@@ -117,13 +146,17 @@ class ImportUploadView(APIView):
         except KeyError:
             raise NotFound(_("Unknown import kind “%(kind)s”.") % {"kind": kind}) from None
         if not request.user.has_perm(importer.add_permission()):
-            raise PermissionDenied(_("Importing %(kind)s needs the %(permission)s permission.")
-                                   % {"kind": kind, "permission": importer.add_permission()})
+            raise PermissionDenied(
+                _("Importing %(kind)s needs the %(permission)s permission.")
+                % {"kind": kind, "permission": importer.add_permission()}
+            )
         # Refuse an oversized body before reading it (the multipart envelope adds a few hundred bytes).
         length = content_length(request)
         if length > settings.VIGIE_IMPORT_MAX_BYTES + ENVELOPE_BYTES:
-            return _too_large(_("The request is too large: %(size)s; the limit for a file is %(limit)s.") % {
-                "size": size_text(length), "limit": size_text(settings.VIGIE_IMPORT_MAX_BYTES)})
+            return _too_large(
+                _("The request is too large: %(size)s; the limit for a file is %(limit)s.")
+                % {"size": size_text(length), "limit": size_text(settings.VIGIE_IMPORT_MAX_BYTES)}
+            )
         upload_serializer = ImportUploadSerializer(data=request.data)
         upload_serializer.is_valid(raise_exception=True)
         data = upload_serializer.validated_data
@@ -132,15 +165,17 @@ class ImportUploadView(APIView):
             return _too_large(too_large_message(Path(upload.name or "").name, upload.size))
         report = import_upload(kind, upload, user=request.user, dry_run=data["dry_run"], strict=data["strict"])
         if report.run.status == ImportRun.Status.REFUSED:
-            return Response({"detail": f"refused: {report.run.message}", "run": report.run.pk},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": f"refused: {report.run.message}", "run": report.run.pk}, status=status.HTTP_400_BAD_REQUEST
+            )
         if report.run.status == ImportRun.Status.FAILED:
             # The database could not go on: try again later (503). The file could not be read past a line
             # (the rows before it are imported, the message says up to where): the file's fault (400).
             code = status.HTTP_503_SERVICE_UNAVAILABLE if report.database_failed else status.HTTP_400_BAD_REQUEST
             return Response({"detail": report.run.message, "run": report.run.pk}, status=code)
-        return Response(ImportResultSerializer(report.run, context={"report": report}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ImportResultSerializer(report.run, context={"report": report}).data, status=status.HTTP_201_CREATED
+        )
 
 
 #: What a multipart body adds around the file (boundaries, headers, the other fields), at most.
@@ -173,5 +208,9 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
         run = self.get_object()
         if not run.rejects_file:
             raise Http404
-        return FileResponse(run.rejects_file.open("rb"), as_attachment=True,
-                            filename=Path(run.rejects_file.name).name, content_type="text/csv; charset=utf-8")
+        return FileResponse(
+            run.rejects_file.open("rb"),
+            as_attachment=True,
+            filename=Path(run.rejects_file.name).name,
+            content_type="text/csv; charset=utf-8",
+        )

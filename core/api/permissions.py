@@ -1,4 +1,5 @@
 """API permissions: Django model permissions, reads included (auditors need `view`); transitions need `change`."""
+
 from rest_framework.permissions import DjangoModelPermissions
 
 

@@ -17,6 +17,7 @@ It also says what the code does where drf-spectacular guesses short:
 - a nullable relation accepts "" in a request body (DRF reads it as null).
 Schemathesis (tests/core/test_api_schemathesis.py) holds the API to it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -119,8 +120,11 @@ class AutoSchema(SpectacularAutoSchema):
                 # An id is a 64-bit integer column; past it, SQLite's driver overflows (a 400).
                 schema.setdefault("minimum", MIN_INTEGER)
                 schema.setdefault("maximum", MAX_INTEGER)
-            if (parameter.get("in") == "query" and not parameter.get("required")
-                    and parameter.get("schema", {}).get("type") != "array"):
+            if (
+                parameter.get("in") == "query"
+                and not parameter.get("required")
+                and parameter.get("schema", {}).get("type") != "array"
+            ):
                 # An empty optional parameter is not applied (django-filter, DRF's page and format, the
                 # query serializers): `?status=` is "any status", `?page=` the first page.
                 parameter["allowEmptyValue"] = True
@@ -177,8 +181,11 @@ class AutoSchema(SpectacularAutoSchema):
         return self.method in ("POST", "PUT", "PATCH")
 
     def _has_query(self) -> bool:
-        return bool(self._get_filter_parameters() or self._get_pagination_parameters()
-                    or any(getattr(p, "location", None) == "query" for p in self.get_override_parameters()))
+        return bool(
+            self._get_filter_parameters()
+            or self._get_pagination_parameters()
+            or any(getattr(p, "location", None) == "query" for p in self.get_override_parameters())
+        )
 
     def _standard_errors(self) -> dict[str, dict[str, Any]]:
         errors: dict[str, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ Europe/Paris kept its mean time (UTC+00:09:21) until 1911: DRF would write such 
 offset ("1900-01-01T10:00:00+00:09:21"), which no RFC 3339 / OpenAPI `date-time` parser accepts. Those are
 written in UTC instead; every other instant keeps its Paris offset.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,7 +27,7 @@ class DateTimeField(serializers.DateTimeField):
         if isinstance(value, dt.datetime) and value.tzinfo is not None and output_format == ISO_8601:
             offset = self.enforce_timezone(value).utcoffset()
             if offset is not None and offset.total_seconds() % 60:
-                return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+                return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         return super().to_representation(value)
 
 
@@ -34,7 +35,9 @@ class StrictListsMixin:
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             errors = {
-                name: [ManyRelatedField.default_error_messages["not_a_list"].format(input_type=type(data[name]).__name__)]
+                name: [
+                    ManyRelatedField.default_error_messages["not_a_list"].format(input_type=type(data[name]).__name__)
+                ]
                 for name, field in self.fields.items()  # type: ignore[attr-defined]
                 if isinstance(field, ManyRelatedField) and not field.read_only and isinstance(data.get(name), Mapping)
             }
@@ -48,5 +51,7 @@ class Serializer(StrictListsMixin, serializers.Serializer):
 
 
 class ModelSerializer(StrictListsMixin, serializers.ModelSerializer):
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
-                                models.DateTimeField: DateTimeField}
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }

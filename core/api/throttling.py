@@ -6,14 +6,15 @@ counters live in the cache (Redis in production): when the cache cannot be reach
 unthrottled, and says so in the log (once a minute at most, not once per request). Refusing every request
 because the rate-limit store is down would turn a Redis outage into an API outage.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from typing import TYPE_CHECKING
 
-from rest_framework.settings import api_settings
 from redis.exceptions import RedisError
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it loads
@@ -32,8 +33,12 @@ def _warn_cache_down(scope: str | None, exc: Exception) -> None:
     now = time.monotonic()
     if now - _last_warning >= WARNING_INTERVAL:
         _last_warning = now
-        logger.warning("API throttling is off: the cache cannot be reached (%s: %s); requests are let through "
-                       "(scope %s).", type(exc).__name__, exc, scope)
+        logger.warning(
+            "API throttling is off: the cache cannot be reached (%s: %s); requests are let through (scope %s).",
+            type(exc).__name__,
+            exc,
+            scope,
+        )
 
 
 class VigieThrottleMixin:
@@ -101,4 +106,3 @@ class UserThrottle(VigieThrottleMixin, UserRateThrottle):
 class ScopedThrottle(VigieThrottleMixin, ScopedRateThrottle):
     """The stricter limit of views that set `throttle_scope` (e.g. `upload` for the imports), on top of the
     others, per user (or per client address)."""
-

@@ -1,4 +1,5 @@
 """API routes of the core app: the import runs and the upload of a file of each kind."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 

@@ -4,6 +4,7 @@ An app declares an `Importer` in its `importers.py` (columns, natural key, how a
 values) and registers it; the engine, the readers and the parsers here do the rest, identically for
 the command line (`core.imports.command.ImportCommand`), the admin upload page and the API.
 """
+
 from .engine import Column, Importer, ImportReport, Lookup, Reject, Row, RowError, rejects_path_for, run_import
 from .readers import Refused
 from .registry import get_importer, importers, register

@@ -12,6 +12,7 @@ Killed outright (SIGKILL, a machine that stops), it leaves the batches already c
 marked interrupted by the next import or the admin's list of runs. Either way, importing the same file
 again completes it without duplicates (rows are matched on their natural key).
 """
+
 from __future__ import annotations
 
 import signal
@@ -47,7 +48,9 @@ class ImportCommand(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="the .csv or .xlsx file to import")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
-        parser.add_argument("--strict", action="store_true", help="all or nothing: any rejected row rolls back the file")
+        parser.add_argument(
+            "--strict", action="store_true", help="all or nothing: any rejected row rolls back the file"
+        )
 
     def handle(self, *args: Any, path: Path, dry_run: bool, strict: bool, **options: Any) -> None:
         path = path.expanduser()

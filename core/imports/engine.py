@@ -33,6 +33,7 @@ for it (on SQLite, for the whole database: its busy timeout, config/settings/bas
 dry run rolls back each batch instead of holding one transaction for the whole file, so it never keeps
 them waiting longer than that.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -154,8 +155,15 @@ class Lookup:
     and are created (bulk, with history) when a row that needs them is written.
     """
 
-    def __init__(self, model: type[models.Model], field_name: str, *, create_missing: bool = False,
-                 normalize: Any = fold_name, label: str | None = None) -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        field_name: str,
+        *,
+        create_missing: bool = False,
+        normalize: Any = fold_name,
+        label: str | None = None,
+    ) -> None:
         self.model, self.field_name, self.create_missing = model, field_name, create_missing
         self.normalize = normalize
         self.label = label or str(model._meta.verbose_name_plural)
@@ -409,7 +417,10 @@ class ImportReport:
         if run.status == ImportRun.Status.REFUSED:
             return [f"refused: {run.message}"]
         head = _("%(kind)s import of %(file)s (run %(pk)s): %(status)s") % {
-            "kind": run.kind, "file": run.file_name, "pk": run.pk, "status": run.get_status_display()
+            "kind": run.kind,
+            "file": run.file_name,
+            "pk": run.pk,
+            "status": run.get_status_display(),
         }
         if run.dry_run:
             head += " " + _("[dry run: nothing was written]")
@@ -435,8 +446,12 @@ def summary_counts(run: ImportRun) -> str:
         "read %(read)d, created %(created)d, updated %(updated)d, unchanged %(unchanged)d, "
         "rejected %(rejected)d, blank lines ignored %(blank)d"
     ) % {
-        "read": run.rows_read, "created": run.created, "updated": run.updated,
-        "unchanged": run.unchanged, "rejected": run.rejected, "blank": run.blank_lines,
+        "read": run.rows_read,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "rejected": run.rejected,
+        "blank": run.blank_lines,
     }
 
 
@@ -497,8 +512,11 @@ def _folded_plan(header: Sequence[str], columns: Sequence[Column]) -> tuple[dict
             if len(indexes) > 1:
                 raise Refused(
                     _("column '%(name)s' appears %(count)d times in the header (columns %(where)s)")
-                    % {"name": excerpt(header[indexes[0]]), "count": len(indexes),
-                       "where": ", ".join(str(i + 1) for i in indexes)}
+                    % {
+                        "name": excerpt(header[indexes[0]]),
+                        "count": len(indexes),
+                        "where": ", ".join(str(i + 1) for i in indexes),
+                    }
                 )
             if indexes:
                 mapping[column.name] = indexes[0]
@@ -544,7 +562,8 @@ class _Heartbeat:
             while not self._stopped.wait(self.interval):
                 try:
                     ImportRun.objects.filter(pk=self.run_pk, status=ImportRun.Status.RUNNING).update(
-                        heartbeat_at=timezone.now())
+                        heartbeat_at=timezone.now()
+                    )
                 except DatabaseError:
                     logger.warning("import run %s: heartbeat not written", self.run_pk, exc_info=True)
         finally:
@@ -554,8 +573,17 @@ class _Heartbeat:
 class _Run:
     """One execution of an importer over one file (the state of `run_import`)."""
 
-    def __init__(self, importer_class: type[Importer], path: Path, *, user: Any, dry_run: bool, strict: bool,
-                 file_name: str, rejects_path: Path | None) -> None:
+    def __init__(
+        self,
+        importer_class: type[Importer],
+        path: Path,
+        *,
+        user: Any,
+        dry_run: bool,
+        strict: bool,
+        file_name: str,
+        rejects_path: Path | None,
+    ) -> None:
         self.importer_class = importer_class
         self.path = path
         self.user = user
@@ -565,9 +593,16 @@ class _Run:
         ImportRun.objects.mark_interrupted()
         host, pid, pid_started = current_process()
         self.run = ImportRun.objects.create(
-            kind=importer_class.kind, file_name=file_name[:255], user=user, dry_run=dry_run, strict=strict,
+            kind=importer_class.kind,
+            file_name=file_name[:255],
+            user=user,
+            dry_run=dry_run,
+            strict=strict,
             size=path.stat().st_size if path.exists() else 0,
-            host=host, pid=pid, pid_started=pid_started, heartbeat_at=timezone.now(),
+            host=host,
+            pid=pid,
+            pid_started=pid_started,
+            heartbeat_at=timezone.now(),
         )
         self.rejects: RejectsWriter | None = None
         self.seen: dict[tuple, int] = {}
@@ -674,8 +709,9 @@ class _Run:
                 self.run.last_line_committed = self.last_line or None
                 self.run.batches_committed = 1 if self.last_line else 0  # the whole file, one transaction
 
-    def _rows(self, lines: Iterator[tuple[int, Any]], table: Table, mapping: dict[str, int],
-              importer: Importer) -> Iterator[Row]:
+    def _rows(
+        self, lines: Iterator[tuple[int, Any]], table: Table, mapping: dict[str, int], importer: Importer
+    ) -> Iterator[Row]:
         """Parse every line of `lines` (the table's); the hot loop of an import (100,000 lines in about a
         second), kept flat."""
         columns = {c.name: c for c in self.importer_class.columns}
@@ -764,8 +800,11 @@ class _Run:
                     if first is None:
                         seen[key] = line
                     else:
-                        row.error(None, _("duplicate %(key)s already on line %(line)d")
-                                  % {"key": importer.describe_key(key), "line": first})
+                        row.error(
+                            None,
+                            _("duplicate %(key)s already on line %(line)d")
+                            % {"key": importer.describe_key(key), "line": first},
+                        )
                     row.key = key
                 row.built = built
             yield row
@@ -781,8 +820,7 @@ class _Run:
             return
         run = self.run
         commit = not (self.strict or self.dry_run)
-        before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
-                  run.batches_committed)
+        before = (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed, run.batches_committed)
         self.writing = min(row.line for row in (*rows, *rejected)), self.last_line
         if not self.strict:
             self.gap.before_taking()
@@ -811,8 +849,9 @@ class _Run:
                     transaction.set_rollback(True)
         except BaseException:
             # The batch was rolled back: the counts go back to what the database holds.
-            (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed,
-             run.batches_committed) = before
+            (run.created, run.updated, run.unchanged, run.rejected, run.last_line_committed, run.batches_committed) = (
+                before
+            )
             raise
         self.writing = None
         if self.dry_run:
@@ -863,8 +902,12 @@ class _Run:
         if not waiting:
             return
         for lookup in creating:
-            lookup.create({p.value for _b, _n, p in waiting if p.lookup is lookup},
-                          user=self.user, reason=self.importer.change_reason, date=date)
+            lookup.create(
+                {p.value for _b, _n, p in waiting if p.lookup is lookup},
+                user=self.user,
+                reason=self.importer.change_reason,
+                date=date,
+            )
         for built, name, pending in waiting:
             built[name] = pending.lookup.get(pending.value)
 
@@ -899,10 +942,17 @@ class _Run:
         if to_create:
             created = create_with_history(to_create, model, user=user, reason=reason, date=date)
         if to_update:
-            bulk_update_with_history(to_update, model, sorted(changed_fields), default_user=user,
-                                     default_change_reason=reason, default_date=date)
-        importer.after_write(created=list(zip(created_rows, created, strict=True)), updated=updated,
-                             unchanged=unchanged)
+            bulk_update_with_history(
+                to_update,
+                model,
+                sorted(changed_fields),
+                default_user=user,
+                default_change_reason=reason,
+                default_date=date,
+            )
+        importer.after_write(
+            created=list(zip(created_rows, created, strict=True)), updated=updated, unchanged=unchanged
+        )
         return [len(to_create), len(to_update), len(unchanged)]
 
     # -- the run record -----------------------------------------------------------------------------
@@ -917,21 +967,32 @@ class _Run:
         run = self.run
         if not self.dry_run:
             # The last real run of this file, if it was interrupted: this one completes it.
-            previous = (ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
-                        .exclude(status=ImportRun.Status.REFUSED).order_by("-pk").first())
+            previous = (
+                ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
+                .exclude(status=ImportRun.Status.REFUSED)
+                .order_by("-pk")
+                .first()
+            )
             if previous is not None and previous.status in (ImportRun.Status.INTERRUPTED, ImportRun.Status.FAILED):
                 run.details["completes_run"] = previous.pk
         run.heartbeat_at = timezone.now()
-        ImportRun.objects.filter(pk=run.pk).update(sha256=run.sha256, size=run.size, details=run.details,
-                                                   heartbeat_at=run.heartbeat_at)
+        ImportRun.objects.filter(pk=run.pk).update(
+            sha256=run.sha256, size=run.size, details=run.details, heartbeat_at=run.heartbeat_at
+        )
 
     def _save_progress(self) -> None:
         run = self.run
         run.heartbeat_at = timezone.now()
         ImportRun.objects.filter(pk=run.pk).update(
-            rows_read=run.rows_read, created=run.created, updated=run.updated, unchanged=run.unchanged,
-            rejected=run.rejected, blank_lines=run.blank_lines, last_line_committed=run.last_line_committed,
-            batches_committed=run.batches_committed, heartbeat_at=run.heartbeat_at,
+            rows_read=run.rows_read,
+            created=run.created,
+            updated=run.updated,
+            unchanged=run.unchanged,
+            rejected=run.rejected,
+            blank_lines=run.blank_lines,
+            last_line_committed=run.last_line_committed,
+            batches_committed=run.batches_committed,
+            heartbeat_at=run.heartbeat_at,
         )
 
     def _interrupted(self) -> None:
@@ -940,8 +1001,11 @@ class _Run:
         logger.warning("import run %s interrupted", self.run.pk)
         try:
             run = ImportRun.objects.get(pk=self.run.pk)
-            changes = {"status": ImportRun.Status.INTERRUPTED, "finished_at": timezone.now(),
-                       "message": run.interrupted_message()}
+            changes = {
+                "status": ImportRun.Status.INTERRUPTED,
+                "finished_at": timezone.now(),
+                "message": run.interrupted_message(),
+            }
             if self.dry_run or self.strict:
                 changes["last_line_committed"] = None
             ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING).update(**changes)
@@ -971,8 +1035,10 @@ class _Run:
                 self.rejects.preview.clear()
             return self._refused(message)
         run.status = ImportRun.Status.FAILED
-        run.message = _("%(problem)s; the rows up to line %(line)d were imported: correct the file and import it "
-                        "again to complete it") % {"problem": message, "line": run.last_line_committed}
+        run.message = _(
+            "%(problem)s; the rows up to line %(line)d were imported: correct the file and import it "
+            "again to complete it"
+        ) % {"problem": message, "line": run.last_line_committed}
         run.finished_at = timezone.now()
         run.save()
         return ImportReport(run=run)
@@ -1000,11 +1066,16 @@ class _Run:
             seconds = busy_wait_seconds()
             error += " " + (
                 _("(other changes kept the database busy for more than %(seconds)d s)") % {"seconds": seconds}
-                if seconds else _("(other changes kept the database busy for too long)"))
+                if seconds
+                else _("(other changes kept the database busy for too long)")
+            )
         if self.writing is not None:
             first, last = self.writing
             what = _("database error while writing lines %(first)d to %(last)d: %(error)s") % {
-                "first": first, "last": last, "error": error}
+                "first": first,
+                "last": last,
+                "error": error,
+            }
         else:
             what = _("database error: %(error)s") % {"error": error}
         return f"{what}; {self.run.interrupted_message()}"[:2000]
@@ -1044,7 +1115,9 @@ class _Run:
                 shutil.copyfileobj(source, target)
         except OSError as exc:
             problem = _("could not write %(path)s (%(error)s): the rejected rows are stored with the run") % {
-                "path": self.rejects_path, "error": exc.strerror}
+                "path": self.rejects_path,
+                "error": exc.strerror,
+            }
             run.message = f"{run.message} {problem}".strip()
             return None
         return self.rejects_path
@@ -1064,9 +1137,16 @@ def rejects_path_for(path: Path) -> Path:
     return path.with_name(f"{path.stem}.rejects.csv")
 
 
-def run_import(importer: str | type[Importer], path: str | Path, *, user: Any = None, dry_run: bool = False,
-               strict: bool = False, file_name: str | None = None,
-               rejects_path: Path | None = None) -> ImportReport:
+def run_import(
+    importer: str | type[Importer],
+    path: str | Path,
+    *,
+    user: Any = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    file_name: str | None = None,
+    rejects_path: Path | None = None,
+) -> ImportReport:
     """Import one file; never raises for a bad file or bad rows (see the report), only for bugs.
 
     `user` is the person importing (the system user when None); `file_name` is the name to record
@@ -1074,6 +1154,11 @@ def run_import(importer: str | type[Importer], path: str | Path, *, user: Any = 
     """
     importer_class = get_importer(importer) if isinstance(importer, str) else importer
     return _Run(
-        importer_class, Path(path), user=user or get_system_user(), dry_run=dry_run, strict=strict,
-        file_name=file_name or Path(path).name, rejects_path=rejects_path,
+        importer_class,
+        Path(path),
+        user=user or get_system_user(),
+        dry_run=dry_run,
+        strict=strict,
+        file_name=file_name or Path(path).name,
+        rejects_path=rejects_path,
     ).execute()

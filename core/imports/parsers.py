@@ -9,6 +9,7 @@ gives them the column's empty value (`parser.empty` unless the column sets its o
 Parsers whose result only depends on a small set of distinct inputs (dates, booleans, choices) are
 `cacheable`: the engine memoises them per column, which makes a 100,000-row file cheap to parse.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -319,8 +320,12 @@ class DecimalNumber(Parser):
 
     cacheable = True
 
-    def __init__(self, decimal_places: int | None = None, min_value: Decimal | int | None = None,
-                 max_value: Decimal | int | None = None) -> None:
+    def __init__(
+        self,
+        decimal_places: int | None = None,
+        min_value: Decimal | int | None = None,
+        max_value: Decimal | int | None = None,
+    ) -> None:
         self.decimal_places, self.min_value, self.max_value = decimal_places, min_value, max_value
         self.expected = _("a number")
 

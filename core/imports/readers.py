@@ -14,6 +14,7 @@ The work of a file is bounded by what it holds, never by what it claims: a table
 (values past the header's last named column are not read), its lines × that width are bounded
 (`Limits.max_cells`), and blank lines, a sheet's gaps of row numbers included, are counted, not walked.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -112,11 +113,13 @@ def excerpt(text: str, length: int = EXCERPT_CHARS) -> str:
 
 
 def size_text(size: int) -> str:
-    """"4.9 KB (5000 bytes)": readable, and exact (a limit is a number of bytes); "900 bytes" alone."""
+    """ "4.9 KB (5000 bytes)": readable, and exact (a limit is a number of bytes); "900 bytes" alone."""
     if size < 1024:
         return filesizeformat(size)
     return ngettext("%(readable)s (%(bytes)d byte)", "%(readable)s (%(bytes)d bytes)", size) % {
-        "readable": filesizeformat(size), "bytes": size}
+        "readable": filesizeformat(size),
+        "bytes": size,
+    }
 
 
 @dataclass(frozen=True)
@@ -265,11 +268,16 @@ def _header_width(values: Sequence[Any]) -> int:
 def _check_cells(lines: int, width: int, limits: Limits) -> None:
     """Refuse a table whose lines, each read as wide as its header, make more cells than `limits` allow."""
     if limits.max_cells is not None and lines * width > limits.max_cells:
-        raise Refused(ngettext(
-            "the file is too large to import: %(lines)d line of %(columns)d columns (the header's) is more than "
-            "%(limit)d cells",
-            "the file is too large to import: %(lines)d lines of %(columns)d columns (the header's) are more than "
-            "%(limit)d cells", lines) % {"lines": lines, "columns": width, "limit": limits.max_cells})
+        raise Refused(
+            ngettext(
+                "the file is too large to import: %(lines)d line of %(columns)d columns (the header's) is more than "
+                "%(limit)d cells",
+                "the file is too large to import: %(lines)d lines of %(columns)d columns (the header's) are more than "
+                "%(limit)d cells",
+                lines,
+            )
+            % {"lines": lines, "columns": width, "limit": limits.max_cells}
+        )
 
 
 def _cell_limit(limits: Limits) -> int:
@@ -279,8 +287,10 @@ def _cell_limit(limits: Limits) -> int:
 
 
 def _too_long(line: int, limit: int) -> Refused:
-    return Refused(_("line %(line)d: a value is longer than %(limit)d characters, the most a cell may hold")
-                   % {"line": line, "limit": limit})
+    return Refused(
+        _("line %(line)d: a value is longer than %(limit)d characters, the most a cell may hold")
+        % {"line": line, "limit": limit}
+    )
 
 
 def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Refused:
@@ -291,12 +301,16 @@ def _csv_refusal(error: csv.Error, *, start: int, at: int, limits: Limits) -> Re
     if text.startswith("unexpected end of data"):
         # Strict mode: the file ended inside quotes. Not strict, csv would have read every line after the
         # quote as part of one value: rows silently lost.
-        return Refused(_('line %(line)d: a quote (") opens a value that is never closed: the quoting of the '
-                         'file is broken') % {"line": start})
+        return Refused(
+            _('line %(line)d: a quote (") opens a value that is never closed: the quoting of the file is broken')
+            % {"line": start}
+        )
     if start == at:
         return Refused(_("line %(line)d: the quoting of the file is broken (%(error)s)") % {"line": at, "error": text})
-    return Refused(_("lines %(start)d to %(end)d: the quoting of the file is broken (%(error)s)")
-                   % {"start": start, "end": at, "error": text})
+    return Refused(
+        _("lines %(start)d to %(end)d: the quoting of the file is broken (%(error)s)")
+        % {"start": start, "end": at, "error": text}
+    )
 
 
 class _FewValues:
@@ -323,8 +337,10 @@ class _FewValues:
             self._start = self._line
         self._count += text.count(self._delimiter)
         if self._count >= EXCEL_MAX_COLUMNS:
-            raise Refused(_("line %(line)d holds more than %(limit)d values, more columns than a worksheet has")
-                          % {"line": self._start, "limit": EXCEL_MAX_COLUMNS})
+            raise Refused(
+                _("line %(line)d holds more than %(limit)d values, more columns than a worksheet has")
+                % {"line": self._start, "limit": EXCEL_MAX_COLUMNS}
+            )
         return text
 
     def record_read(self) -> None:
@@ -385,8 +401,9 @@ class CsvTable:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise _csv_refusal(exc, start=offset + previous + 1, at=offset + reader.line_num,
-                                   limits=self.limits) from None
+                raise _csv_refusal(
+                    exc, start=offset + previous + 1, at=offset + reader.line_num, limits=self.limits
+                ) from None
             source.record_read()
             line = offset + previous + 1
             previous = reader.line_num
@@ -425,18 +442,60 @@ class CsvTable:
 # -- workbooks: measured before openpyxl reads them ---------------------------------------------------------
 #: Elements inside a cell (<c>) or a shared string (<si>) that hold or format its text: the value's length
 #: runs on through them. Any other element starts a new count.
-_VALUE_PARTS = frozenset({
-    "v", "f", "is", "t", "r", "rPr", "rPh", "phoneticPr", "rFont", "charset", "family", "b", "i", "strike",
-    "outline", "shadow", "condense", "extend", "color", "sz", "u", "vertAlign", "scheme",
-})
+_VALUE_PARTS = frozenset(
+    {
+        "v",
+        "f",
+        "is",
+        "t",
+        "r",
+        "rPr",
+        "rPh",
+        "phoneticPr",
+        "rFont",
+        "charset",
+        "family",
+        "b",
+        "i",
+        "strike",
+        "outline",
+        "shadow",
+        "condense",
+        "extend",
+        "color",
+        "sz",
+        "u",
+        "vertAlign",
+        "scheme",
+    }
+)
 _CELL_REFERENCE = re.compile(r"([A-Z]{1,7})([0-9]{1,12})")
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-               RuntimeError, ValueError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
 #: How an XML document can begin, in each encoding an XML parser detects from its first bytes (XML 1.0,
 #: appendix F: byte-order marks, UTF-16 and UCS-4 without one, EBCDIC), or in UTF-8 after white space.
-_XML_STARTS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE, b"<",
-               b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00\x00<\x00", b"\x00<\x00\x00", b"\x00<\x00?", b"<\x00?\x00",
-               b"\x4c\x6f\xa7\x94")
+_XML_STARTS = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF32_BE,
+    b"<",
+    b"\x00\x00\x00<",
+    b"<\x00\x00\x00",
+    b"\x00\x00<\x00",
+    b"\x00<\x00\x00",
+    b"\x00<\x00?",
+    b"<\x00?\x00",
+    b"\x4c\x6f\xa7\x94",
+)
 
 
 def _not_a_workbook(reason: str) -> Refused:
@@ -451,13 +510,17 @@ def _column_number(letters: str) -> int:
 
 
 def _cell_too_long(cell: str, limit: int) -> Refused:
-    return Refused(_("cell %(cell)s holds more than %(limit)d characters, the most a cell may hold")
-                   % {"cell": cell, "limit": limit})
+    return Refused(
+        _("cell %(cell)s holds more than %(limit)d characters, the most a cell may hold")
+        % {"cell": cell, "limit": limit}
+    )
 
 
 def _too_many_rows(row: int, limit: int) -> Refused:
-    return Refused(_("the worksheet has more than %(limit)d rows (row %(row)d), the most an import reads")
-                   % {"limit": limit, "row": row})
+    return Refused(
+        _("the worksheet has more than %(limit)d rows (row %(row)d), the most an import reads")
+        % {"limit": limit, "row": row}
+    )
 
 
 def _past_last_column(row: int) -> Refused:
@@ -466,8 +529,10 @@ def _past_last_column(row: int) -> Refused:
 
 def _rows_out_of_order(row: int, previous: int, part: str) -> Refused:
     # openpyxl's reader drops such a row without a word: refused rather than lost.
-    return Refused(_("row %(row)d of %(part)s comes after row %(previous)d: the rows of a worksheet must be in "
-                     "order") % {"row": row, "previous": previous, "part": part})
+    return Refused(
+        _("row %(row)d of %(part)s comes after row %(previous)d: the rows of a worksheet must be in order")
+        % {"row": row, "previous": previous, "part": part}
+    )
 
 
 class _PartScan:
@@ -484,8 +549,7 @@ class _PartScan:
         #: elements a reader holds all at once, in this part and the parts before it (see `scan`)
         self.held = held
         self.max_held = sys.maxsize if limits.xlsx_max_elements is None else limits.xlsx_max_elements
-        self.max_strings = (sys.maxsize if limits.xlsx_max_shared_strings is None
-                            else limits.xlsx_max_shared_strings)
+        self.max_strings = sys.maxsize if limits.xlsx_max_shared_strings is None else limits.xlsx_max_shared_strings
         self.max_chars = sys.maxsize if limits.max_cell_chars is None else limits.max_cell_chars
         # A tag may be as long as a cell's text in UTF-8, with room for its name and other attributes (a pivot
         # cache keeps cell texts in attributes). Past that, expat would hold it whole, and parse it again from
@@ -520,9 +584,13 @@ class _PartScan:
         def held() -> None:
             self.held += 1
             if self.held > max_held:
-                raise Refused(_("the workbook holds more than %(limit)d elements besides its rows and shared "
-                                "strings (in %(part)s), more than an import reads") % {
-                                    "limit": max_held, "part": self.part})
+                raise Refused(
+                    _(
+                        "the workbook holds more than %(limit)d elements besides its rows and shared "
+                        "strings (in %(part)s), more than an import reads"
+                    )
+                    % {"limit": max_held, "part": self.part}
+                )
 
         def start(name: str, attributes: dict[str, str]) -> None:
             if name in value_parts:
@@ -530,7 +598,7 @@ class _PartScan:
                     held()
                 return
             if ":" in name:  # "x:row" when the namespace has a prefix
-                name = name[name.rfind(":") + 1:]
+                name = name[name.rfind(":") + 1 :]
                 if name in value_parts:
                     if not state[3]:
                         held()
@@ -543,9 +611,10 @@ class _PartScan:
             elif name == "si":
                 state[2] += 1
                 if state[2] > max_strings:
-                    raise Refused(_("the workbook holds more than %(limit)d shared strings (string %(count)d "
-                                    "of %(part)s)") % {
-                                        "limit": max_strings, "count": state[2], "part": self.part})
+                    raise Refused(
+                        _("the workbook holds more than %(limit)d shared strings (string %(count)d of %(part)s)")
+                        % {"limit": max_strings, "count": state[2], "part": self.part}
+                    )
                 state[1] = state[2]  # counted from 1, for a person
                 state[3] = self.strings
                 if not self.strings:
@@ -563,7 +632,7 @@ class _PartScan:
 
         def first_start(name: str, attributes: dict[str, str]) -> None:
             self.started = True
-            root = name[name.rfind(":") + 1:]
+            root = name[name.rfind(":") + 1 :]
             self.sheet, self.strings = root == "worksheet", root == "sst"
             parser.StartElementHandler = start
             start(name, attributes)
@@ -586,8 +655,10 @@ class _PartScan:
             read += len(chunk)
             # Outside a handler, CurrentByteIndex is where the token expat could not finish yet begins.
             if max_token is not None and read - parser.CurrentByteIndex > max_token:
-                raise Refused(_("%(part)s holds a tag of more than %(limit)s, longer than any cell may be") % {
-                    "part": self.part, "limit": size_text(max_token)})
+                raise Refused(
+                    _("%(part)s holds a tag of more than %(limit)s, longer than any cell may be")
+                    % {"part": self.part, "limit": size_text(max_token)}
+                )
             chunk = stream.read(XML_CHUNK)
         parse(b"", True)
 
@@ -600,8 +671,9 @@ class _PartScan:
             row = self.last_row + 1
         else:
             if not (number.isdigit() and len(number) <= 12):
-                raise _not_a_workbook(_("row number '%(row)s' in %(part)s") % {
-                    "row": excerpt(number, 20), "part": self.part})
+                raise _not_a_workbook(
+                    _("row number '%(row)s' in %(part)s") % {"row": excerpt(number, 20), "part": self.part}
+                )
             row = int(number)
             if row <= self.last_row:
                 raise _rows_out_of_order(row, self.last_row, self.part)
@@ -619,19 +691,23 @@ class _PartScan:
         if self.rows:  # a part that is not a sheet may name an element "c" too
             self.row_cells += 1
             if self.row_cells > EXCEL_MAX_COLUMNS:
-                raise Refused(_("row %(row)d of %(part)s holds more than %(limit)d cells, more than a worksheet "
-                                "has columns") % {"row": self.last_row, "part": self.part,
-                                                  "limit": EXCEL_MAX_COLUMNS})
+                raise Refused(
+                    _("row %(row)d of %(part)s holds more than %(limit)d cells, more than a worksheet has columns")
+                    % {"row": self.last_row, "part": self.part, "limit": EXCEL_MAX_COLUMNS}
+                )
         if reference is None:
             self.unnumbered += 1
-            if self.rows and self.unnumbered + (_column_number(self.letters) if self.letters else 0) > \
-                    EXCEL_MAX_COLUMNS:
+            if (
+                self.rows
+                and self.unnumbered + (_column_number(self.letters) if self.letters else 0) > EXCEL_MAX_COLUMNS
+            ):
                 raise _past_last_column(self.last_row)
             return None
         match = _CELL_REFERENCE.fullmatch(reference)
         if match is None:
-            raise _not_a_workbook(_("cell reference '%(cell)s' in %(part)s") % {
-                "cell": excerpt(reference, 20), "part": self.part})
+            raise _not_a_workbook(
+                _("cell reference '%(cell)s' in %(part)s") % {"cell": excerpt(reference, 20), "part": self.part}
+            )
         self.letters, self.unnumbered = match[1], 0
         if len(match[1]) > 2 and _column_number(match[1]) > EXCEL_MAX_COLUMNS:
             raise Refused(_("cell %(cell)s is past the last column of a worksheet (XFD)") % {"cell": reference})
@@ -643,8 +719,10 @@ class _PartScan:
         if isinstance(owner, str):
             return _cell_too_long(owner, self.max_chars)
         if isinstance(owner, int):
-            message = _("text %(string)d of the workbook's shared strings holds more than %(limit)d characters, "
-                        "the most a cell may hold")
+            message = _(
+                "text %(string)d of the workbook's shared strings holds more than %(limit)d characters, "
+                "the most a cell may hold"
+            )
         else:
             message = _("%(part)s holds a text of more than %(limit)d characters, the most a cell may hold")
         return Refused(message % {"string": owner, "part": self.part, "limit": self.max_chars})
@@ -673,16 +751,26 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
         unpacked = sum(member.file_size for member in members)
         limit = limits.xlsx_max_unpacked_bytes
         if limit is not None and unpacked > limit:
-            raise Refused(_("the workbook unpacks to %(size)s, over the limit of %(limit)s") % {
-                "size": size_text(unpacked), "limit": size_text(limit)})
+            raise Refused(
+                _("the workbook unpacks to %(size)s, over the limit of %(limit)s")
+                % {"size": size_text(unpacked), "limit": size_text(limit)}
+            )
         ratio = limits.xlsx_max_ratio
         if ratio is not None:
             for member in members:
                 if member.file_size > RATIO_GRACE_BYTES and member.file_size > ratio * member.compress_size:
-                    raise Refused(_("%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
-                                    "times its size (a zip bomb)") % {
-                                        "part": member.filename, "size": size_text(member.file_size),
-                                        "packed": size_text(member.compress_size), "ratio": ratio})
+                    raise Refused(
+                        _(
+                            "%(part)s unpacks to %(size)s from %(packed)s in the archive, more than %(ratio)d "
+                            "times its size (a zip bomb)"
+                        )
+                        % {
+                            "part": member.filename,
+                            "size": size_text(member.file_size),
+                            "packed": size_text(member.compress_size),
+                            "ratio": ratio,
+                        }
+                    )
         held = 0
         for member in members:
             if member.is_dir():
@@ -694,8 +782,11 @@ def check_workbook(path: Path, limits: Limits) -> dict[str, int]:
             except _ZIP_ERRORS as exc:
                 raise _not_a_workbook(f"{member.filename}: {type(exc).__name__}") from None
             except expat.ExpatError as exc:
-                if (member.filename.lower().endswith((".xml", ".rels"))
-                        or not scan.started and scan.head.lstrip(b" \t\r\n").startswith(_XML_STARTS)):
+                if (
+                    member.filename.lower().endswith((".xml", ".rels"))
+                    or not scan.started
+                    and scan.head.lstrip(b" \t\r\n").startswith(_XML_STARTS)
+                ):
                     raise _not_a_workbook(f"{member.filename}: {exc}") from None
             rows[member.filename] = max(scan.rows, rows.get(member.filename, 0))
             held = scan.held
@@ -798,9 +889,14 @@ class XlsxTable:
         workbook = self._workbook
         self._source = sheet._get_source()
         self._part = sheet._worksheet_path
-        parser = WorkSheetParser(self._source, sheet._shared_strings, data_only=workbook.data_only,
-                                 epoch=workbook.epoch, date_formats=workbook._date_formats,
-                                 timedelta_formats=workbook._timedelta_formats)
+        parser = WorkSheetParser(
+            self._source,
+            sheet._shared_strings,
+            data_only=workbook.data_only,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
         self._width = EXCEL_MAX_COLUMNS  # until the header is read
         # Our row parser: it also tells whether a cell lies past the header's width.
         parser.parse_row = functools.partial(self._parse_row, parser)  # type: ignore[method-assign, assignment]  # ours
@@ -836,8 +932,10 @@ class XlsxTable:
             else:
                 match = _CELL_REFERENCE.fullmatch(reference)
                 if match is None:
-                    raise _not_a_workbook(_("cell reference '%(cell)s' in %(part)s") % {
-                        "cell": excerpt(reference, 20), "part": self._part})
+                    raise _not_a_workbook(
+                        _("cell reference '%(cell)s' in %(part)s")
+                        % {"cell": excerpt(reference, 20), "part": self._part}
+                    )
                 column = _column_number(match[1])
             if column <= width:
                 cells.append(parser.parse_cell(element))  # which moves `col_counter` on
@@ -862,8 +960,9 @@ class XlsxTable:
                     continue
                 cells_read += width
                 if cells_read > max_cells:  # `check_workbook` counted the rows: never, unless it missed some
-                    raise Refused(_("the file is too large to import: more than %(limit)d cells") % {
-                        "limit": max_cells})
+                    raise Refused(
+                        _("the file is too large to import: more than %(limit)d cells") % {"limit": max_cells}
+                    )
                 values: list[Any] = [None] * width
                 for cell in cells:
                     values[cell["column"] - 1] = cell["value"]
@@ -871,8 +970,10 @@ class XlsxTable:
         except Refused:
             raise
         except Exception as exc:  # noqa: BLE001 - a value openpyxl cannot convert (a number that is not one...)
-            raise Refused(_("the worksheet cannot be read after line %(line)d (%(error)s)")
-                          % {"line": self._line, "error": type(exc).__name__}) from None
+            raise Refused(
+                _("the worksheet cannot be read after line %(line)d (%(error)s)")
+                % {"line": self._line, "error": type(exc).__name__}
+            ) from None
 
     def close(self) -> None:
         if self._source is not None:

@@ -1,4 +1,5 @@
 """The registry of importers: each app declares its own in `<app>/importers.py` with `@register`."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,8 +40,10 @@ def unique_natural_key(importer_class: type[Importer]) -> str | None:
     unique_sets += [set(constraint.fields) for constraint in model._meta.total_unique_constraints]
     if any(unique <= fields for unique in unique_sets if unique):
         return None
-    return (f"{importer_class.__qualname__}: no unique field or unconditional unique constraint of "
-            f"{model.__name__} is made of the natural key ({', '.join(names)}) alone: a re-run could duplicate rows")
+    return (
+        f"{importer_class.__qualname__}: no unique field or unconditional unique constraint of "
+        f"{model.__name__} is made of the natural key ({', '.join(names)}) alone: a re-run could duplicate rows"
+    )
 
 
 def register(importer_class: ImporterT) -> ImporterT:

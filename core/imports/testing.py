@@ -1,4 +1,5 @@
 """Helpers for the tests of importers (this app's and every other app's)."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Text folding shared by header matching, choice matching and lookups: "Date d'entrée" ≈ "date_d_entree"."""
+
 from __future__ import annotations
 
 import re

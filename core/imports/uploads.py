@@ -6,6 +6,7 @@ so past the limit the rest of the file is counted, never stored, and what was st
 once. The view then sees an `OversizedUpload` (the file's name and true size, no content) and refuses it
 with both numbers; nothing is imported and no run is recorded.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,7 +48,10 @@ def content_length(request: Any) -> int:
 def too_large_message(name: str, size: int, limit: int | None = None) -> str:
     limit = max_bytes() if limit is None else limit
     return _("The file “%(name)s” is too large: %(size)s; the limit is %(limit)s.") % {
-        "name": name, "size": size_text(size), "limit": size_text(limit)}
+        "name": name,
+        "size": size_text(size),
+        "limit": size_text(limit),
+    }
 
 
 class OversizedUpload(UploadedFile):
@@ -90,8 +94,12 @@ class SizeLimitUploadHandler(FileUploadHandler):
         for handler in getattr(self.request, "upload_handlers", []):
             kept = getattr(handler, "file", None)
             # Only the file being received: an earlier field's file is complete and in request.FILES.
-            if (handler is not self and kept is not None and getattr(handler, "field_name", None) == self.field_name
-                    and getattr(handler, "file_name", None) == self.file_name):
+            if (
+                handler is not self
+                and kept is not None
+                and getattr(handler, "field_name", None) == self.field_name
+                and getattr(handler, "file_name", None) == self.file_name
+            ):
                 kept.close()
 
 
@@ -101,8 +109,9 @@ def limit_uploads(request: HttpRequest, limit: int | None = None) -> None:
     request.upload_handlers.insert(0, SizeLimitUploadHandler(request, limit))
 
 
-def import_upload(kind: str, upload: UploadedFile, *, user: Any, dry_run: bool = False,
-                  strict: bool = False) -> ImportReport:
+def import_upload(
+    kind: str, upload: UploadedFile, *, user: Any, dry_run: bool = False, strict: bool = False
+) -> ImportReport:
     """Copy the upload to a private temporary directory under its own name (the extension decides
     the reader) and import it; the rejected rows are stored with the run, not beside the file.
 

@@ -4,6 +4,7 @@ Wiring only: the add and change forms call `breach_create` / `breach_update`, th
 transition services through an intermediate form (core.admin_actions.form_action), and the XLSX export
 is `gdpr.exports.breaches.breach_register_xlsx`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,12 +19,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
-from core.admin_utils import AnonymisedMixin, CheckedListFilter, QuerySetMethodFilter, ReadOnlyTabularInline, YearFilter, badge, datetime_input, due_badge
+from core.admin_utils import (
+    AnonymisedMixin,
+    CheckedListFilter,
+    QuerySetMethodFilter,
+    ReadOnlyTabularInline,
+    YearFilter,
+    badge,
+    datetime_input,
+    due_badge,
+)
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
@@ -48,8 +57,11 @@ class DecisionFilter(CheckedListFilter):
         value = {"notify": True, "no": False, "undecided": None}.get(self.cleaned or "", "")
         if value == "":
             return queryset
-        return queryset.filter(notification_required__isnull=True) if value is None else queryset.filter(
-            notification_required=value)
+        return (
+            queryset.filter(notification_required__isnull=True)
+            if value is None
+            else queryset.filter(notification_required=value)
+        )
 
 
 class NotifiedFilter(QuerySetMethodFilter):
@@ -83,9 +95,20 @@ class BreachForm(forms.ModelForm):
     class Meta:
         model = Breach
         fields = [
-            "reference", "title", "description", "occurred_at", "aware_at", "processor_aware_at",
-            "processor_informed_at", "subject_categories", "subjects_count", "data_categories", "records_count",
-            "likely_consequences", "measures", "handler",
+            "reference",
+            "title",
+            "description",
+            "occurred_at",
+            "aware_at",
+            "processor_aware_at",
+            "processor_informed_at",
+            "subject_categories",
+            "subjects_count",
+            "data_categories",
+            "records_count",
+            "likely_consequences",
+            "measures",
+            "handler",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,8 +127,11 @@ class BreachForm(forms.ModelForm):
             return data  # the field's own "required" error says it
         if self.instance.pk is None:
             problems = services.breach_date_problems(
-                aware_at=candidate.aware_at, occurred_at=candidate.occurred_at,
-                processor_aware_at=candidate.processor_aware_at, processor_informed_at=candidate.processor_informed_at)
+                aware_at=candidate.aware_at,
+                occurred_at=candidate.occurred_at,
+                processor_aware_at=candidate.processor_aware_at,
+                processor_informed_at=candidate.processor_informed_at,
+            )
         else:
             problems = services.breach_problems(candidate)
         for name, message in problems.items():
@@ -130,11 +156,15 @@ class AssessForm(forms.Form):
 
 class DecideForm(forms.Form):
     notification_required = forms.TypedChoiceField(
-        label=_("notify the CNIL"), choices=[("yes", _("Yes: notify")), ("no", _("No: do not notify"))],
-        coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        label=_("notify the CNIL"),
+        choices=[("yes", _("Yes: notify")), ("no", _("No: do not notify"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
     )
     reasoning = forms.CharField(
-        label=_("reasoning"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("reasoning"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Required when not notifying (Art. 33(5))."),
     )
 
@@ -145,19 +175,23 @@ class NotifyForm(forms.Form):
     cnil_reference = forms.CharField(label=_("CNIL reference"), required=False, max_length=100)
     content = forms.CharField(label=_("content"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     delay_reasons = forms.CharField(
-        label=_("reasons for the delay (Art. 33(1))"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("reasons for the delay (Art. 33(1))"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for an initial notification after the 72 hours."),
     )
 
 
 class InformSubjectsForm(forms.Form):
-    informed_at = forms.DateTimeField(label=_("data subjects informed at"), widget=datetime_input(),
-                                      help_text=_("Paris time."))
+    informed_at = forms.DateTimeField(
+        label=_("data subjects informed at"), widget=datetime_input(), help_text=_("Paris time.")
+    )
 
 
 class ExemptionForm(forms.Form):
-    exemption = forms.ChoiceField(label=_("exemption (Art. 34(3))"),
-                                  choices=[c for c in SubjectsExemption.choices if c[0]])
+    exemption = forms.ChoiceField(
+        label=_("exemption (Art. 34(3))"), choices=[c for c in SubjectsExemption.choices if c[0]]
+    )
     reasoning = forms.CharField(label=_("why it applies"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
@@ -167,15 +201,25 @@ class CloseForm(forms.Form):
 
 def _clock(breach: Breach) -> str:
     return gettext("aware %(aware)s, notification due %(due)s") % {
-        "aware": services.fmt(breach.aware_at), "due": services.fmt(breach.notification_due_at)}
+        "aware": services.fmt(breach.aware_at),
+        "due": services.fmt(breach.notification_due_at),
+    }
 
 
 @admin.register(Breach)
 class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     form = BreachForm
     list_display = [
-        "reference", "title", "aware_at_paris", "due_at_paris", "due", "risk_level", "decision", "notified_at_paris",
-        "within_72h", "handler",
+        "reference",
+        "title",
+        "aware_at_paris",
+        "due_at_paris",
+        "due",
+        "risk_level",
+        "decision",
+        "notified_at_paris",
+        "within_72h",
+        "handler",
     ]
     list_display_links = ["reference", "title"]
     list_filter = ["risk_level", DecisionFilter, NotifiedFilter, ClockFilter, AwareYearFilter]
@@ -188,32 +232,88 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     change_list_template = "admin/gdpr/breach/change_list.html"
     inlines = [BreachNotificationInline]
     actions = [
-        "assess", "decide", "notify", "inform_subjects", "record_exemption", "close", "export_register",
+        "assess",
+        "decide",
+        "notify",
+        "inform_subjects",
+        "record_exemption",
+        "close",
+        "export_register",
     ]
     readonly_fields = [
-        "notification_due_at_paris", "clock_explanation", "risk_level", "risk_reasoning", "high_risk",
-        "notification_required", "decision_reasoning", "notified_at_paris", "cnil_notification_reference",
-        "delay_reasons", "subjects_informed_at", "subjects_exemption", "subjects_exemption_reasoning", "closed_at",
+        "notification_due_at_paris",
+        "clock_explanation",
+        "risk_level",
+        "risk_reasoning",
+        "high_risk",
+        "notification_required",
+        "decision_reasoning",
+        "notified_at_paris",
+        "cnil_notification_reference",
+        "delay_reasons",
+        "subjects_informed_at",
+        "subjects_exemption",
+        "subjects_exemption_reasoning",
+        "closed_at",
     ]
     fieldsets = [
         (None, {"fields": ["reference", "title", "handler"]}),
-        (_("The 72-hour clock"), {"fields": [
-            "aware_at", ("processor_aware_at", "processor_informed_at"), "notification_due_at_paris",
-            "clock_explanation",
-        ]}),
-        (_("Facts, effects and measures"), {"fields": [
-            "description", "occurred_at", ("subject_categories", "subjects_count"),
-            ("data_categories", "records_count"), "likely_consequences", "measures",
-        ]}),
-        (_("Assessment and decision (actions)"), {"fields": [
-            ("risk_level", "high_risk"), "risk_reasoning", "notification_required", "decision_reasoning",
-        ]}),
-        (_("Notification to the CNIL (actions)"), {"fields": [
-            "notified_at_paris", "cnil_notification_reference", "delay_reasons",
-        ]}),
-        (_("Data subjects (Art. 34, actions)"), {"fields": [
-            "subjects_informed_at", "subjects_exemption", "subjects_exemption_reasoning", "closed_at",
-        ]}),
+        (
+            _("The 72-hour clock"),
+            {
+                "fields": [
+                    "aware_at",
+                    ("processor_aware_at", "processor_informed_at"),
+                    "notification_due_at_paris",
+                    "clock_explanation",
+                ]
+            },
+        ),
+        (
+            _("Facts, effects and measures"),
+            {
+                "fields": [
+                    "description",
+                    "occurred_at",
+                    ("subject_categories", "subjects_count"),
+                    ("data_categories", "records_count"),
+                    "likely_consequences",
+                    "measures",
+                ]
+            },
+        ),
+        (
+            _("Assessment and decision (actions)"),
+            {
+                "fields": [
+                    ("risk_level", "high_risk"),
+                    "risk_reasoning",
+                    "notification_required",
+                    "decision_reasoning",
+                ]
+            },
+        ),
+        (
+            _("Notification to the CNIL (actions)"),
+            {
+                "fields": [
+                    "notified_at_paris",
+                    "cnil_notification_reference",
+                    "delay_reasons",
+                ]
+            },
+        ),
+        (
+            _("Data subjects (Art. 34, actions)"),
+            {
+                "fields": [
+                    "subjects_informed_at",
+                    "subjects_exemption",
+                    "subjects_exemption_reasoning",
+                    "closed_at",
+                ]
+            },
+        ),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Breach | None = None) -> list:
@@ -268,12 +368,17 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     def clock_explanation(self, obj: Breach) -> str:
         if obj.pk is None:
             return "–"
-        return format_html_join("", "<p>{}</p>", ((line,) for line in services.breach_clock_explanation(obj).splitlines()))
+        return format_html_join(
+            "", "<p>{}</p>", ((line,) for line in services.breach_clock_explanation(obj).splitlines())
+        )
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change, create=lambda **data: services.breach_create(actor=request.user, **data),
+            obj,
+            form,
+            change,
+            create=lambda **data: services.breach_create(actor=request.user, **data),
             update=lambda **changes: services.breach_update(actor=request.user, breach=obj, **changes),
         )
 
@@ -281,63 +386,95 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     @admin.action(description=_("Assess the risk to people"), permissions=["change"])
     def assess(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=AssessForm, title=gettext("Assess the risk to people"),
+            self,
+            request,
+            queryset,
+            form_class=AssessForm,
+            title=gettext("Assess the risk to people"),
             apply=lambda breach, **data: services.breach_assess(actor=request.user, breach=breach, **data),
-            done_message=lambda n: ngettext("%(count)d breach assessed.", "%(count)d breaches assessed.", n)
-            % {"count": n},
+            done_message=lambda n: (
+                ngettext("%(count)d breach assessed.", "%(count)d breaches assessed.", n) % {"count": n}
+            ),
         )
 
     @admin.action(description=_("Decide whether to notify the CNIL"), permissions=["change"])
     def decide(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=DecideForm, title=gettext("Decide whether to notify the CNIL"),
+            self,
+            request,
+            queryset,
+            form_class=DecideForm,
+            title=gettext("Decide whether to notify the CNIL"),
             apply=lambda breach, **data: services.breach_decide(actor=request.user, breach=breach, **data),
-            done_message=lambda n: ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", n)
-            % {"count": n},
-            describe=lambda breach: breach.get_risk_level_display() if breach.risk_level else gettext("risk not assessed"),
-            explanation=gettext("Not notifying is possible only for a breach unlikely to result in a risk to people, "
-                                "with the reasoning (Art. 33(1) and 33(5))."),
+            done_message=lambda n: (
+                ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", n) % {"count": n}
+            ),
+            describe=lambda breach: (
+                breach.get_risk_level_display() if breach.risk_level else gettext("risk not assessed")
+            ),
+            explanation=gettext(
+                "Not notifying is possible only for a breach unlikely to result in a risk to people, "
+                "with the reasoning (Art. 33(1) and 33(5))."
+            ),
         )
 
     @admin.action(description=_("Record a notification to the CNIL (initial or complementary)"), permissions=["change"])
     def notify(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=NotifyForm, title=gettext("Record a notification to the CNIL"),
+            self,
+            request,
+            queryset,
+            form_class=NotifyForm,
+            title=gettext("Record a notification to the CNIL"),
             apply=lambda breach, **data: services.breach_notify(actor=request.user, breach=breach, **data),
-            done_message=lambda n: ngettext("%(count)d notification recorded.", "%(count)d notifications recorded.", n)
-            % {"count": n},
+            done_message=lambda n: (
+                ngettext("%(count)d notification recorded.", "%(count)d notifications recorded.", n) % {"count": n}
+            ),
             describe=_clock,
-            explanation=gettext("The first notification is the initial one; later ones are complementary (Art. 33(4)). "
-                                "After the 72 hours, give the reasons for the delay (Art. 33(1))."),
+            explanation=gettext(
+                "The first notification is the initial one; later ones are complementary (Art. 33(4)). "
+                "After the 72 hours, give the reasons for the delay (Art. 33(1))."
+            ),
         )
 
     @admin.action(description=_("Record that the data subjects were informed"), permissions=["change"])
     def inform_subjects(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=InformSubjectsForm,
+            self,
+            request,
+            queryset,
+            form_class=InformSubjectsForm,
             title=gettext("Record that the data subjects were informed"),
             apply=lambda breach, **data: services.breach_inform_subjects(actor=request.user, breach=breach, **data),
-            done_message=lambda n: ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n)
-            % {"count": n},
+            done_message=lambda n: (
+                ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n) % {"count": n}
+            ),
         )
 
     @admin.action(description=_("Record an exemption from informing the data subjects"), permissions=["change"])
     def record_exemption(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=ExemptionForm,
+            self,
+            request,
+            queryset,
+            form_class=ExemptionForm,
             title=gettext("Record an exemption from informing the data subjects (Art. 34(3))"),
             apply=lambda breach, **data: services.breach_record_exemption(actor=request.user, breach=breach, **data),
-            done_message=lambda n: ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n)
-            % {"count": n},
+            done_message=lambda n: (
+                ngettext("%(count)d breach updated.", "%(count)d breaches updated.", n) % {"count": n}
+            ),
         )
 
     @admin.action(description=_("Close"), permissions=["change"])
     def close(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=CloseForm, title=gettext("Close breaches"),
+            self,
+            request,
+            queryset,
+            form_class=CloseForm,
+            title=gettext("Close breaches"),
             apply=lambda breach, confirm: services.breach_close(actor=request.user, breach=breach),
-            done_message=lambda n: ngettext("%(count)d breach closed.", "%(count)d breaches closed.", n)
-            % {"count": n},
+            done_message=lambda n: ngettext("%(count)d breach closed.", "%(count)d breaches closed.", n) % {"count": n},
             describe=lambda breach: "; ".join(services.breach_close_problems(breach)) or gettext("complete"),
         )
 

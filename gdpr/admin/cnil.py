@@ -4,6 +4,7 @@ referral, and the letters kept with each case.
 Wiring only: the forms call `cnil_case_create` / `cnil_case_update`, new letters go through
 `cnil_case_attach`, the "answer" action through `cnil_case_answer` (core.admin_actions.form_action).
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import form_action, save_through_services
@@ -66,10 +66,23 @@ class CnilCaseForm(forms.ModelForm):
 
     class Meta:
         model = CnilCase
-        fields = ["reference", "kind", "cnil_reference", "received_on", "due_on", "rights_request", "subject", "notes",
-                  "handler"]
-        help_texts = {"due_on": _("The date set in the CNIL's letter, never computed: required for a referral; for "
-                                  "a complaint without referral, when a CNIL letter sets one.")}
+        fields = [
+            "reference",
+            "kind",
+            "cnil_reference",
+            "received_on",
+            "due_on",
+            "rights_request",
+            "subject",
+            "notes",
+            "handler",
+        ]
+        help_texts = {
+            "due_on": _(
+                "The date set in the CNIL's letter, never computed: required for a referral; for "
+                "a complaint without referral, when a CNIL letter sets one."
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -131,8 +144,16 @@ class AnswerForm(forms.Form):
 @admin.register(CnilCase)
 class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     form = CnilCaseForm
-    list_display = ["reference", "kind", "cnil_reference", "received_on", "due_on", "due", "answered_on",
-                    "rights_request"]
+    list_display = [
+        "reference",
+        "kind",
+        "cnil_reference",
+        "received_on",
+        "due_on",
+        "due",
+        "answered_on",
+        "rights_request",
+    ]
     list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter]
     list_select_related = ["rights_request"]
     search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
@@ -167,13 +188,18 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     @admin.display(description=_("reply"))
     def due(self, obj: CnilCase) -> str:
         if obj.due_on is None:  # a complaint no CNIL letter set a date on
-            return badge(gettext("no reply date"), "grey") if obj.answered_on is None else badge(gettext("done"), "grey")
+            return (
+                badge(gettext("no reply date"), "grey") if obj.answered_on is None else badge(gettext("done"), "grey")
+            )
         return due_badge(obj.due_on, done=obj.answered_on is not None)
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: CnilCase, form: forms.ModelForm, change: bool) -> None:
         save_through_services(
-            obj, form, change, create=lambda **data: services.cnil_case_create(actor=request.user, **data),
+            obj,
+            form,
+            change,
+            create=lambda **data: services.cnil_case_create(actor=request.user, **data),
             update=lambda **changes: services.cnil_case_update(actor=request.user, case=obj, **changes),
         )
 
@@ -185,8 +211,14 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
         for attachment_form in formset.forms:
             data = getattr(attachment_form, "cleaned_data", None) or {}
             if data.get("file"):
-                created.append(services.cnil_case_attach(
-                    actor=request.user, case=form.instance, file=data["file"], description=data.get("description") or ""))
+                created.append(
+                    services.cnil_case_attach(
+                        actor=request.user,
+                        case=form.instance,
+                        file=data["file"],
+                        description=data.get("description") or "",
+                    )
+                )
         # What the admin's change message and log entry read after saving a formset.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
 
@@ -194,11 +226,15 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     @admin.action(description=_("Record the answer to the CNIL"), permissions=["change"])
     def answer(self, request: HttpRequest, queryset: QuerySet[CnilCase]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset, form_class=AnswerForm, title=gettext("Record the answer to the CNIL"),
+            self,
+            request,
+            queryset,
+            form_class=AnswerForm,
+            title=gettext("Record the answer to the CNIL"),
             apply=lambda case, **data: services.cnil_case_answer(actor=request.user, case=case, **data),
-            done_message=lambda n: ngettext("%(count)d case answered.", "%(count)d cases answered.", n)
-            % {"count": n},
-            describe=lambda case: gettext("received %(received)s, reply due %(due)s") % {
-                "received": format_date(case.received_on),
-                "due": format_date(case.due_on, missing="–")},
+            done_message=lambda n: ngettext("%(count)d case answered.", "%(count)d cases answered.", n) % {"count": n},
+            describe=lambda case: (
+                gettext("received %(received)s, reply due %(due)s")
+                % {"received": format_date(case.received_on), "due": format_date(case.due_on, missing="–")}
+            ),
         )

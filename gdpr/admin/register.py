@@ -1,6 +1,7 @@
 """Admin of the Art. 30 register: the list a DPO works from, the CNIL's model fiche as the form, and
 the XLSX export to produce the register to the CNIL (Art. 30(4)). Writes go through gdpr.services, the
 actions through core.admin_actions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,16 +18,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, badge, due_badge
 from core.dates import format_date
 
-from ..models import ProcessingActivity
 from ..exports.register import register_on, register_response
+from ..models import ProcessingActivity
 from ..services.register import (
     EDITABLE_FIELDS,
     processing_activity_create,
@@ -108,24 +108,40 @@ class ProcessingActivityForm(forms.ModelForm):
 
 class RetireForm(forms.Form):
     retired_on = forms.DateField(
-        label=capfirst(_("retired on")), widget=AdminDateWidget,
-        help_text=_("From this day the activity is no longer in the register. To withdraw an entry made by "
-                    "mistake, retire it on the day it entered the register: it then appears in no register."),
+        label=capfirst(_("retired on")),
+        widget=AdminDateWidget,
+        help_text=_(
+            "From this day the activity is no longer in the register. To withdraw an entry made by "
+            "mistake, retire it on the day it entered the register: it then appears in no register."
+        ),
     )
-    reason = forms.CharField(label=capfirst(_("reason for retirement")),
-                             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    reason = forms.CharField(
+        label=capfirst(_("reason for retirement")), widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
 
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     form = ProcessingActivityForm
     list_display = [
-        "reference", "name", "role", "legal_basis", "sensitive_data", "transfers_outside_eu", "dpia",
-        "last_review", "status",
+        "reference",
+        "name",
+        "role",
+        "legal_basis",
+        "sensitive_data",
+        "transfers_outside_eu",
+        "dpia",
+        "last_review",
+        "status",
     ]
     list_display_links = ["reference", "name"]
     list_filter = [
-        "role", RegisterStatusFilter, "sensitive_data", "transfers_outside_eu", DpiaFilter, ReviewFilter,
+        "role",
+        RegisterStatusFilter,
+        "sensitive_data",
+        "transfers_outside_eu",
+        DpiaFilter,
+        ReviewFilter,
     ]
     search_fields = ["reference", "name", "purposes"]
     # No relation to join: the list reads one table.
@@ -139,17 +155,33 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     fieldsets = [
         (_("Controller"), {"fields": ["reference", "name", "role", "controller_contact", "joint_controllers"]}),
         (_("Purposes & legal basis"), {"fields": ["purposes", "legal_basis"]}),
-        (_("People & data"), {"fields": ["data_subject_categories", "data_categories",
-                                         "sensitive_data", "sensitive_data_details"]}),
+        (
+            _("People & data"),
+            {"fields": ["data_subject_categories", "data_categories", "sensitive_data", "sensitive_data_details"]},
+        ),
         (_("Recipients & transfers"), {"fields": ["recipients", "transfers_outside_eu", "transfer_safeguards"]}),
         (_("Retention & security"), {"fields": ["retention", "security_measures"]}),
-        (_("Processor"), {
-            "fields": ["controllers_served", "processing_categories"],
-            "description": _("For a processor record (Art. 30(2)): each controller served, the categories of "
-                             "processing carried out for them."),
-        }),
-        (_("DPIA & review"), {"fields": [("dpia_required", "dpia_done_on"), ("registered_on", "last_reviewed_on"),
-                                         ("status", "review_due"), ("retired_on", "retired_reason")]}),
+        (
+            _("Processor"),
+            {
+                "fields": ["controllers_served", "processing_categories"],
+                "description": _(
+                    "For a processor record (Art. 30(2)): each controller served, the categories of "
+                    "processing carried out for them."
+                ),
+            },
+        ),
+        (
+            _("DPIA & review"),
+            {
+                "fields": [
+                    ("dpia_required", "dpia_done_on"),
+                    ("registered_on", "last_reviewed_on"),
+                    ("status", "review_due"),
+                    ("retired_on", "retired_reason"),
+                ]
+            },
+        ),
     ]
 
     # The register is evidence (Art. 30(4)): an entry leaves it by being retired, with a date and a
@@ -163,8 +195,10 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
             return fieldsets
         # Nothing to show yet about status, review or retirement on a new record.
         *sections, (title, options) = fieldsets
-        return [*sections, (title, {**options, "fields": [("dpia_required", "dpia_done_on"),
-                                                          ("registered_on", "last_reviewed_on")]})]
+        return [
+            *sections,
+            (title, {**options, "fields": [("dpia_required", "dpia_done_on"), ("registered_on", "last_reviewed_on")]}),
+        ]
 
     # -- columns --------------------------------------------------------------------------------------
     @admin.display(description=_("DPIA"))
@@ -189,11 +223,9 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         if obj.retired_on is not None and obj.retired_on <= today:
             return badge(gettext("retired %(date)s") % {"date": format_date(obj.retired_on)}, "grey")
         if obj.registered_on > today:
-            return badge(gettext("enters the register %(date)s") % {"date": format_date(obj.registered_on)},
-                         "grey")
+            return badge(gettext("enters the register %(date)s") % {"date": format_date(obj.registered_on)}, "grey")
         if obj.retired_on is not None:
-            return badge(gettext("active, retiring %(date)s") % {"date": format_date(obj.retired_on)},
-                         "amber")
+            return badge(gettext("active, retiring %(date)s") % {"date": format_date(obj.retired_on)}, "amber")
         return badge(gettext("active"), "green")
 
     @admin.display(description=_("next review due"))
@@ -215,22 +247,37 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     @admin.action(description=_("Retire from the register…"), permissions=["change"])
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse | None:
         return form_action(
-            self, request, queryset.order_by("reference"), form_class=RetireForm,
-            title=gettext("Retire from the register"), initial={"retired_on": timezone.localdate()},
+            self,
+            request,
+            queryset.order_by("reference"),
+            form_class=RetireForm,
+            title=gettext("Retire from the register"),
+            initial={"retired_on": timezone.localdate()},
             apply=lambda activity, **data: processing_activity_retire(activity=activity, actor=request.user, **data),
-            done_message=lambda n: ngettext("%(count)d activity retired from the register.",
-                                            "%(count)d activities retired from the register.", n) % {"count": n},
-            refusal=as_the_service_says, template="admin/gdpr/processingactivity/retire.html",
+            done_message=lambda n: (
+                ngettext(
+                    "%(count)d activity retired from the register.",
+                    "%(count)d activities retired from the register.",
+                    n,
+                )
+                % {"count": n}
+            ),
+            refusal=as_the_service_says,
+            template="admin/gdpr/processingactivity/retire.html",
         )
 
     @admin.action(description=_("Mark reviewed today"), permissions=["change"])
     def mark_reviewed_today(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> None:
         today = timezone.localdate()
         apply_to_each(
-            self, request, queryset.order_by("reference"),
+            self,
+            request,
+            queryset.order_by("reference"),
             lambda activity: processing_activity_review(activity=activity, actor=request.user, reviewed_on=today),
-            done_message=lambda n: ngettext("%(count)d activity marked reviewed today.",
-                                            "%(count)d activities marked reviewed today.", n) % {"count": n},
+            done_message=lambda n: (
+                ngettext("%(count)d activity marked reviewed today.", "%(count)d activities marked reviewed today.", n)
+                % {"count": n}
+            ),
             refusal=as_the_service_says,
         )
 

@@ -6,6 +6,7 @@ are read-only and change through the buttons of the change page, one small form 
 each calling its service (core.admin_actions.TransitionButtonsMixin). A refused transition comes back
 as a message on the form, never a 500.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -18,12 +19,19 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, adopt, format_translated
-from core.admin_utils import AnonymisedMixin, DueDateFilter, ReadOnlyTabularInline, YearFilter, date_input, datetime_input, due_badge
+from core.admin_utils import (
+    AnonymisedMixin,
+    DueDateFilter,
+    ReadOnlyTabularInline,
+    YearFilter,
+    date_input,
+    datetime_input,
+    due_badge,
+)
 from core.dates import format_date, format_datetime
 
 from ..choices import OPEN_REQUEST_STATUSES, Channel, Outcome, PauseReason, RefusalGround, Right
@@ -63,15 +71,27 @@ class RightsRequestForm(forms.ModelForm):
     """What describes the request. On a new one, also its reference (optional) and its receipt."""
 
     other_rights = forms.MultipleChoiceField(
-        label=_("other rights exercised"), choices=Right.choices, required=False,
+        label=_("other rights exercised"),
+        choices=Right.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = RightsRequest
         fields = [
-            "reference", "received_at", "right", "other_rights", "channel", "requester_name", "requester_email",
-            "requester_address", "requester_category", "processing_activities", "handler", "notes",
+            "reference",
+            "received_at",
+            "right",
+            "other_rights",
+            "channel",
+            "requester_name",
+            "requester_email",
+            "requester_address",
+            "requester_category",
+            "processing_activities",
+            "handler",
+            "notes",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -122,9 +142,13 @@ class PauseForm(forms.Form):
     asked_on = forms.DateField(label=_("information asked for on"), widget=date_input())
     reason = forms.ChoiceField(label=_("reason"), choices=PauseReason.choices)
     note = forms.CharField(
-        label=_("why it is needed"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Ask for identity only when there is a reasonable doubt: asking a person already "
-                    "authenticated (client area, known address) is disproportionate (EDPB 01/2022 §73)."),
+        label=_("why it is needed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Ask for identity only when there is a reasonable doubt: asking a person already "
+            "authenticated (client area, known address) is disproportionate (EDPB 01/2022 §73)."
+        ),
     )
 
 
@@ -134,69 +158,97 @@ class ResumeForm(forms.Form):
 
 class ExtendForm(forms.Form):
     notified_at = forms.DateTimeField(
-        label=_("requester told of the extension at"), widget=datetime_input(),
+        label=_("requester told of the extension at"),
+        widget=datetime_input(),
         help_text=_("Before the first deadline (Art. 12(3)); Paris time."),
     )
-    reason = forms.CharField(label=_("reasons given to the requester"), widget=forms.Textarea(attrs={"rows": 3}),
-                             required=False)
+    reason = forms.CharField(
+        label=_("reasons given to the requester"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class AnswerForm(forms.Form):
     answered_at = forms.DateTimeField(label=_("answered at"), widget=datetime_input())
-    outcome = forms.ChoiceField(label=_("outcome"),
-                                choices=[c for c in Outcome.choices if c[0] != Outcome.WITHDRAWN])
+    outcome = forms.ChoiceField(label=_("outcome"), choices=[c for c in Outcome.choices if c[0] != Outcome.WITHDRAWN])
     channel = forms.ChoiceField(label=_("answer channel"), choices=Channel.choices)
 
 
 class RefuseForm(forms.Form):
-    ground = forms.ChoiceField(label=_("refusal ground"), choices=[("", "---------"), *RefusalGround.choices],
-                               required=False)
+    ground = forms.ChoiceField(
+        label=_("refusal ground"), choices=[("", "---------"), *RefusalGround.choices], required=False
+    )
     answered_at = forms.DateTimeField(label=_("refusal sent at"), widget=datetime_input())
     complaint_right_notified = forms.BooleanField(
-        label=_("the refusal tells the requester of the right to complain to the CNIL (Art. 12(4))"), required=False,
+        label=_("the refusal tells the requester of the right to complain to the CNIL (Art. 12(4))"),
+        required=False,
     )
-    channel = forms.ChoiceField(label=_("answer channel"), choices=[("", "---------"), *Channel.choices],
-                                required=False)
+    channel = forms.ChoiceField(
+        label=_("answer channel"), choices=[("", "---------"), *Channel.choices], required=False
+    )
 
 
 class WithdrawForm(forms.Form):
-    withdrawn_at = forms.DateTimeField(label=_("withdrawn at"), widget=datetime_input(), required=False,
-                                       help_text=_("Now when left empty."))
+    withdrawn_at = forms.DateTimeField(
+        label=_("withdrawn at"), widget=datetime_input(), required=False, help_text=_("Now when left empty.")
+    )
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CloseForm(forms.Form):
-    closed_at = forms.DateTimeField(label=_("closed at"), widget=datetime_input(), required=False,
-                                    help_text=_("Now when left empty."))
+    closed_at = forms.DateTimeField(
+        label=_("closed at"), widget=datetime_input(), required=False, help_text=_("Now when left empty.")
+    )
 
 
 # action → (form, service, button label, success message)
 TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
     "start": (ConfirmForm, services.rights_request_start, _("Start handling"), _("The request is in progress.")),
-    "pause": (PauseForm, services.rights_request_pause, _("Pause: information asked for"),
-              _("The deadline is suspended until the information is received.")),
-    "resume": (ResumeForm, services.rights_request_resume, _("Resume: information received"),
-               _("The deadline runs again.")),
-    "extend": (ExtendForm, services.rights_request_extend, _("Extend by two months"),
-               _("The request is extended.")),
+    "pause": (
+        PauseForm,
+        services.rights_request_pause,
+        _("Pause: information asked for"),
+        _("The deadline is suspended until the information is received."),
+    ),
+    "resume": (
+        ResumeForm,
+        services.rights_request_resume,
+        _("Resume: information received"),
+        _("The deadline runs again."),
+    ),
+    "extend": (ExtendForm, services.rights_request_extend, _("Extend by two months"), _("The request is extended.")),
     "answer": (AnswerForm, services.rights_request_answer, _("Record the answer"), _("The answer is recorded.")),
     "refuse": (RefuseForm, services.rights_request_refuse, _("Refuse (Art. 12(5))"), _("The refusal is recorded.")),
-    "withdraw": (WithdrawForm, services.rights_request_withdraw, _("Withdrawn by the requester"),
-                 _("The withdrawal is recorded.")),
+    "withdraw": (
+        WithdrawForm,
+        services.rights_request_withdraw,
+        _("Withdrawn by the requester"),
+        _("The withdrawal is recorded."),
+    ),
     "close": (CloseForm, services.rights_request_close, _("Close"), _("The request is closed.")),
 }
 
 
 def _paragraphs(text: str) -> str:
     """Lines as HTML paragraphs, the text escaped."""
-    return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 - escaped by linebreaks(autoescape=True)
+    return mark_safe(linebreaks(text, autoescape=True))
 
 
 # --- the admin -------------------------------------------------------------------------------------------
 
 _STATE_FIELDS = [
-    "status", "due_on", "extended_due_on", "applicable_due_on", "due", "why_this_date", "extension_notified_at",
-    "extension_reason", "answered_at", "outcome", "answer_channel", "refusal_ground", "complaint_right_notified",
+    "status",
+    "due_on",
+    "extended_due_on",
+    "applicable_due_on",
+    "due",
+    "why_this_date",
+    "extension_notified_at",
+    "extension_reason",
+    "answered_at",
+    "outcome",
+    "answer_channel",
+    "refusal_ground",
+    "complaint_right_notified",
     "closed_at",
 ]
 
@@ -204,8 +256,7 @@ _STATE_FIELDS = [
 @admin.register(RightsRequest)
 class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestAdminBase):
     form = RightsRequestForm
-    list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due",
-                    "handler"]
+    list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due", "handler"]
     list_filter = ["status", "right", "channel", "requester_category", RightsDueFilter, ReceivedYearFilter]
     list_select_related = ["handler"]
     search_fields = ["reference", "requester_name", "requester_email"]
@@ -219,20 +270,31 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     transition_not_possible = _("“%(action)s” is not possible for a request whose status is “%(status)s”.")
     add_fieldsets = [
         (None, {"fields": ["reference", "received_at", "right", "other_rights", "channel"]}),
-        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address",
-                                     "requester_category"]}),
+        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address", "requester_category"]}),
         (_("Handling"), {"fields": ["processing_activities", "handler", "notes"]}),
     ]
     fieldsets = [
         (None, {"fields": ["reference", "status", "handler"]}),
         (_("Deadline"), {"fields": ["due", "applicable_due_on", ("due_on", "extended_due_on"), "why_this_date"]}),
-        (_("Request"), {"fields": ["received_at", "right", "other_rights", "channel", "processing_activities",
-                                   "notes"]}),
-        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address",
-                                     "requester_category"]}),
+        (
+            _("Request"),
+            {"fields": ["received_at", "right", "other_rights", "channel", "processing_activities", "notes"]},
+        ),
+        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address", "requester_category"]}),
         (_("Extension"), {"fields": ["extension_notified_at", "extension_reason"]}),
-        (_("Answer"), {"fields": ["answered_at", "outcome", "answer_channel", "refusal_ground",
-                                  "complaint_right_notified", "closed_at"]}),
+        (
+            _("Answer"),
+            {
+                "fields": [
+                    "answered_at",
+                    "outcome",
+                    "answer_channel",
+                    "refusal_ground",
+                    "complaint_right_notified",
+                    "closed_at",
+                ]
+            },
+        ),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: RightsRequest | None = None) -> list:
@@ -278,15 +340,22 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
                     event.actor or "–",
                     format_date(event.due_on, missing="–"),
                     format_date(event.extended_due_on, missing="–"),
-                    format_html("{}{}", _paragraphs(event.explanation),
-                                format_html("<p><em>{}</em></p>", event.reason) if event.reason else ""),
+                    format_html(
+                        "{}{}",
+                        _paragraphs(event.explanation),
+                        format_html("<p><em>{}</em></p>", event.reason) if event.reason else "",
+                    ),
                 )
                 for event in obj.deadline_events.select_related("actor")
             ),
         )
         head = format_html(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            gettext("at"), gettext("event"), gettext("by"), gettext("legal deadline"), gettext("extended deadline"),
+            gettext("at"),
+            gettext("event"),
+            gettext("by"),
+            gettext("legal deadline"),
+            gettext("extended deadline"),
             gettext("explanation"),
         )
         return format_html(
@@ -336,14 +405,19 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     def apply_transition(self, request: HttpRequest, obj: RightsRequest, service: Any, data: dict[str, Any]) -> None:
         # What was left empty is left out (the service's default applies), but a required argument of
         # a service goes in even blank, for the service to refuse it with its message.
-        values = {name: value for name, value in data.items() if value not in (None, "")
-                  or name in ("ground", "complaint_right_notified", "reason")}
+        values = {
+            name: value
+            for name, value in data.items()
+            if value not in (None, "") or name in ("ground", "complaint_right_notified", "reason")
+        }
         service(request=obj, actor=request.user, **values)
 
     def transition_context(self, obj: RightsRequest) -> dict[str, Any]:
-        received = format_translated(gettext("Received %(received)s, status: %(status)s."),
-                                     received=format_datetime(obj.received_at),
-                                     status=obj.get_status_display())
+        received = format_translated(
+            gettext("Received %(received)s, status: %(status)s."),
+            received=format_datetime(obj.received_at),
+            status=obj.get_status_display(),
+        )
         deadline = due_badge(obj.applicable_due_on, done=not obj.is_open)
         return {"transition_intro": format_html("{} {}", received, deadline)}
 

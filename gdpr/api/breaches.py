@@ -4,6 +4,7 @@
 `/assess/`, `/decide/`, `/notify/`, `/inform-subjects/`, `/record-exemption/`, `/close/`. Datetimes are
 ISO 8601 with their offset (Paris time). ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,26 +37,61 @@ class BreachSerializer(ModelSerializer):
     reference = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="Generated (BR-YYYY-NNN) when not given."
     )
-    notified_within_72h = serializers.BooleanField(read_only=True, allow_null=True,
-                                                   help_text="Null while not notified.")
+    notified_within_72h = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="Null while not notified."
+    )
     clock_explanation = serializers.SerializerMethodField(help_text="How the deadline was computed.")
     notifications = BreachNotificationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Breach
         fields = [
-            "id", "reference", "title", "description", "occurred_at", "aware_at", "processor_aware_at",
-            "processor_informed_at", "notification_due_at", "clock_explanation", "risk_level", "risk_reasoning",
-            "high_risk", "notification_required", "decision_reasoning", "notified_at", "notified_within_72h",
-            "cnil_notification_reference", "delay_reasons", "subjects_informed_at", "subjects_exemption",
-            "subjects_exemption_reasoning", "subject_categories", "subjects_count", "data_categories",
-            "records_count", "likely_consequences", "measures", "closed_at", "notifications",
+            "id",
+            "reference",
+            "title",
+            "description",
+            "occurred_at",
+            "aware_at",
+            "processor_aware_at",
+            "processor_informed_at",
+            "notification_due_at",
+            "clock_explanation",
+            "risk_level",
+            "risk_reasoning",
+            "high_risk",
+            "notification_required",
+            "decision_reasoning",
+            "notified_at",
+            "notified_within_72h",
+            "cnil_notification_reference",
+            "delay_reasons",
+            "subjects_informed_at",
+            "subjects_exemption",
+            "subjects_exemption_reasoning",
+            "subject_categories",
+            "subjects_count",
+            "data_categories",
+            "records_count",
+            "likely_consequences",
+            "measures",
+            "closed_at",
+            "notifications",
         ]
         # State and computed columns change only through the POST actions.
         read_only_fields = [
-            "notification_due_at", "risk_level", "risk_reasoning", "high_risk", "notification_required",
-            "decision_reasoning", "notified_at", "cnil_notification_reference", "delay_reasons",
-            "subjects_informed_at", "subjects_exemption", "subjects_exemption_reasoning", "closed_at",
+            "notification_due_at",
+            "risk_level",
+            "risk_reasoning",
+            "high_risk",
+            "notification_required",
+            "decision_reasoning",
+            "notified_at",
+            "cnil_notification_reference",
+            "delay_reasons",
+            "subjects_informed_at",
+            "subjects_exemption",
+            "subjects_exemption_reasoning",
+            "closed_at",
         ]
 
     def get_clock_explanation(self, obj: Breach) -> str:
@@ -72,14 +108,16 @@ class BreachSerializer(ModelSerializer):
 class AssessSerializer(serializers.Serializer):
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
     reasoning = serializers.CharField(help_text="Why this level (facts, data, people, consequences).")
-    high_risk = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                         help_text="Art. 34; follows risk_level when not given.")
+    high_risk = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Art. 34; follows risk_level when not given."
+    )
 
 
 class DecideSerializer(serializers.Serializer):
     notification_required = serializers.BooleanField()
-    reasoning = serializers.CharField(required=False, allow_blank=True, default="",
-                                      help_text="Required when not notifying (Art. 33(5)).")
+    reasoning = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when not notifying (Art. 33(5))."
+    )
 
 
 class NotifySerializer(serializers.Serializer):
@@ -87,8 +125,9 @@ class NotifySerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=NotificationPhase.choices, default=NotificationPhase.INITIAL)
     cnil_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     content = serializers.CharField(required=False, allow_blank=True, default="")
-    delay_reasons = serializers.CharField(required=False, allow_blank=True, default="",
-                                          help_text="Required after the 72 hours (Art. 33(1)).")
+    delay_reasons = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required after the 72 hours (Art. 33(1))."
+    )
 
 
 class InformSubjectsSerializer(serializers.Serializer):
@@ -127,8 +166,16 @@ class BreachFilter(FilterSet):
 
     class Meta:
         model = Breach
-        fields = ["reference", "notified", "overdue", "late", "aware_year", "risk_level", "notification_required",
-                  "closed"]
+        fields = [
+            "reference",
+            "notified",
+            "overdue",
+            "late",
+            "aware_year",
+            "risk_level",
+            "notification_required",
+            "closed",
+        ]
 
     def filter_overdue(self, queryset: QuerySet[Breach], name: str, value: bool) -> QuerySet[Breach]:
         overdue = Breach.objects.overdue()
@@ -143,7 +190,8 @@ class BreachFilter(FilterSet):
 
 def _transition(summary: str, request: type[serializers.Serializer], *, returns: Any = None) -> Any:
     return extend_schema(
-        summary=summary, request=request,
+        summary=summary,
+        request=request,
         responses={200: returns or BreachSerializer, 400: OpenApiResponse(description="Field messages.")},
     )
 
@@ -154,7 +202,10 @@ def _transition(summary: str, request: type[serializers.Serializer], *, returns:
 )
 @extend_schema(tags=["gdpr"])
 class BreachViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Personal-data breaches. Not deletable: the register keeps every breach (Art. 33(5))."""
@@ -163,8 +214,9 @@ class BreachViewSet(
     serializer_class = BreachSerializer
     filterset_class = BreachFilter
 
-    def _apply(self, request: Request, payload_class: type[serializers.Serializer], service: Any,
-               **extra: Any) -> Response:
+    def _apply(
+        self, request: Request, payload_class: type[serializers.Serializer], service: Any, **extra: Any
+    ) -> Response:
         breach = self.get_object()
         payload = payload_class(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -3,6 +3,7 @@
 The answer is a POST action (`/answer/`), never a writable field. ROUTES lists (prefix, viewset,
 basename) for gdpr/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,23 +34,39 @@ class CnilCaseAttachmentSerializer(ModelSerializer):
 
 class CnilCaseSerializer(ModelSerializer):
     rights_request = serializers.SlugRelatedField(
-        slug_field="reference", queryset=RightsRequest.objects.all(), allow_null=True, required=False,
+        slug_field="reference",
+        queryset=RightsRequest.objects.all(),
+        allow_null=True,
+        required=False,
         help_text="Reference of the rights request the complaint is about.",
     )
     reference = serializers.CharField(
-        max_length=64, required=False, allow_blank=True,
+        max_length=64,
+        required=False,
+        allow_blank=True,
         help_text="Generated (CNIL-YYYY-NNN) when not given.",
     )
     is_overdue = serializers.SerializerMethodField(
         help_text="Not answered and past the reply date the CNIL set (a referral, or a complaint a CNIL letter "
-                  "set a date on).")
+        "set a date on)."
+    )
     attachments = CnilCaseAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = CnilCase
         fields = [
-            "id", "reference", "kind", "cnil_reference", "received_on", "due_on", "answered_on", "is_overdue",
-            "rights_request", "subject", "notes", "attachments",
+            "id",
+            "reference",
+            "kind",
+            "cnil_reference",
+            "received_on",
+            "due_on",
+            "answered_on",
+            "is_overdue",
+            "rights_request",
+            "subject",
+            "notes",
+            "attachments",
         ]
         read_only_fields = ["answered_on"]
 
@@ -65,7 +82,9 @@ class CnilCaseSerializer(ModelSerializer):
 
 
 class CnilCaseAnswerSerializer(serializers.Serializer):
-    answered_on = serializers.DateField(help_text="The date we answered the CNIL (not before receipt, not in the future).")
+    answered_on = serializers.DateField(
+        help_text="The date we answered the CNIL (not before receipt, not in the future)."
+    )
 
 
 class CnilCaseFilter(FilterSet):
@@ -92,18 +111,26 @@ class CnilCaseFilter(FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="CNIL referrals and complaints without referral"),
-    create=extend_schema(summary="Record a CNIL case (a referral needs the reply date of the CNIL's letter; a "
-                                 "complaint without referral takes one when a CNIL letter set it)"),
+    create=extend_schema(
+        summary="Record a CNIL case (a referral needs the reply date of the CNIL's letter; a "
+        "complaint without referral takes one when a CNIL letter set it)"
+    ),
 )
 @extend_schema(tags=["gdpr"])
 class CnilCaseViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """CNIL cases. Not deletable here: they are evidence of our cooperation with the CNIL (Art. 31)."""
 
-    queryset = CnilCase.objects.select_related("rights_request").prefetch_related("attachments").order_by(
-        "-received_on", "reference")
+    queryset = (
+        CnilCase.objects.select_related("rights_request")
+        .prefetch_related("attachments")
+        .order_by("-received_on", "reference")
+    )
     serializer_class = CnilCaseSerializer
     filterset_class = CnilCaseFilter
 

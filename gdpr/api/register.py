@@ -1,6 +1,7 @@
 """API of the Art. 30 register: `/api/gdpr/processing-activities/`, its `retire` and `review` actions
 and `export/?date=YYYY-MM-DD` (the register at a date as XLSX, Art. 30(4)). Writes go through
 gdpr.services; ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,8 @@ from core.api.filters import FilterSet, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
 
-from ..models import ProcessingActivity
 from ..exports.register import CONTENT_TYPE, register_on, register_response
+from ..models import ProcessingActivity
 from ..services.register import (
     EDITABLE_FIELDS,
     processing_activity_create,
@@ -79,8 +80,16 @@ class ProcessingActivityFilter(FilterSet):
 
     class Meta:
         model = ProcessingActivity
-        fields = ["reference", "role", "active_on", "sensitive_data", "transfers_outside_eu", "dpia_required",
-                  "review_overdue", "dpia_missing"]
+        fields = [
+            "reference",
+            "role",
+            "active_on",
+            "sensitive_data",
+            "transfers_outside_eu",
+            "dpia_required",
+            "review_overdue",
+            "dpia_missing",
+        ]
 
     # django-filter's method signature: (queryset, field name, value); never called for an empty value.
     def filter_active_on(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
@@ -124,8 +133,11 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
             activity=serializer.instance, actor=self.request.user, data=serializer.validated_data
         )
 
-    @extend_schema(request=RetireSerializer, responses=ProcessingActivitySerializer,
-                   summary="Retire the activity from the register")
+    @extend_schema(
+        request=RetireSerializer,
+        responses=ProcessingActivitySerializer,
+        summary="Retire the activity from the register",
+    )
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def retire(self, request: Request, pk: str | None = None) -> Response:
         payload = RetireSerializer(data=request.data)
@@ -133,8 +145,11 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
         activity = processing_activity_retire(activity=self.get_object(), actor=request.user, **payload.validated_data)
         return Response(self.get_serializer(activity).data)
 
-    @extend_schema(request=ReviewSerializer, responses=ProcessingActivitySerializer,
-                   summary="Record a review of the activity's record")
+    @extend_schema(
+        request=ReviewSerializer,
+        responses=ProcessingActivitySerializer,
+        summary="Record a review of the activity's record",
+    )
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def review(self, request: Request, pk: str | None = None) -> Response:
         payload = ReviewSerializer(data=request.data)
@@ -145,14 +160,21 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="The register at a date, as XLSX (Art. 30(4))",
         description="An overview sheet (one row per activity) and one sheet per activity laid out as the "
-                    "CNIL's model record, in French. Activities in the register on `date`: entered on or "
-                    "before it, not retired on or before it.",
+        "CNIL's model record, in French. Activities in the register on `date`: entered on or "
+        "before it, not retired on or before it.",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today (Europe/Paris).")],
-        responses={(200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The workbook."),
-                   400: OpenApiResponse(description="`date` is not a valid date.")},
+        responses={
+            (200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The workbook."),
+            400: OpenApiResponse(description="`date` is not a valid date."),
+        },
     )
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None,
-            renderer_classes=[JSONRenderer, XlsxRenderer])
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=[JSONRenderer, XlsxRenderer],
+    )
     def export(self, request: Request) -> HttpResponse:
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -5,6 +5,7 @@ Status and deadline fields are read-only: each transition is a POST action on th
 whose input serializer names the service's arguments, so a service's error lands on the right field.
 ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,7 +28,6 @@ from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatu
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from ..services import rights as services
 
-
 # --- output ----------------------------------------------------------------------------------------------
 
 
@@ -49,38 +49,74 @@ class DeadlineEventSerializer(ModelSerializer):
 
 #: Written only by the services (transitions), never through this serializer.
 STATE_FIELDS = [
-    "status", "due_on", "extended_due_on", "applicable_due_on", "deadline_explanation", "extension_notified_at",
-    "extension_reason", "answered_at", "outcome", "answer_channel", "refusal_ground", "complaint_right_notified",
+    "status",
+    "due_on",
+    "extended_due_on",
+    "applicable_due_on",
+    "deadline_explanation",
+    "extension_notified_at",
+    "extension_reason",
+    "answered_at",
+    "outcome",
+    "answer_channel",
+    "refusal_ground",
+    "complaint_right_notified",
     "closed_at",
 ]
 
 
 class RightsRequestSerializer(ModelSerializer):
     reference = serializers.CharField(
-        max_length=32, required=False, allow_blank=True,
+        max_length=32,
+        required=False,
+        allow_blank=True,
         help_text="Generated (DSR-YYYY-NNNNN, Paris year of receipt) when not given. Not editable afterwards.",
     )
-    other_rights = serializers.ListField(child=serializers.ChoiceField(choices=Right.choices), required=False,
-                                         help_text="Further rights exercised in the same request.")
+    other_rights = serializers.ListField(
+        child=serializers.ChoiceField(choices=Right.choices),
+        required=False,
+        help_text="Further rights exercised in the same request.",
+    )
     processing_activities = serializers.SlugRelatedField(
-        slug_field="reference", many=True, required=False, queryset=ProcessingActivity.objects.all(),
+        slug_field="reference",
+        many=True,
+        required=False,
+        queryset=ProcessingActivity.objects.all(),
         help_text="References of the processing activities concerned.",
     )
     handler = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True,
-        required=False, help_text="Username of the person handling the request.",
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        allow_null=True,
+        required=False,
+        help_text="Username of the person handling the request.",
     )
     pauses = RightsRequestPauseSerializer(many=True, read_only=True)
-    deadline_events = DeadlineEventSerializer(many=True, read_only=True,
-                                              help_text="Why the deadline is what it is, oldest first.")
+    deadline_events = DeadlineEventSerializer(
+        many=True, read_only=True, help_text="Why the deadline is what it is, oldest first."
+    )
     allowed_actions = serializers.SerializerMethodField(help_text="The POST actions the request accepts now.")
 
     class Meta:
         model = RightsRequest
         fields = [
-            "id", "reference", "received_at", "right", "other_rights", "channel", "requester_name",
-            "requester_email", "requester_address", "requester_category", "processing_activities", "handler",
-            "notes", *STATE_FIELDS, "allowed_actions", "pauses", "deadline_events",
+            "id",
+            "reference",
+            "received_at",
+            "right",
+            "other_rights",
+            "channel",
+            "requester_name",
+            "requester_email",
+            "requester_address",
+            "requester_category",
+            "processing_activities",
+            "handler",
+            "notes",
+            *STATE_FIELDS,
+            "allowed_actions",
+            "pauses",
+            "deadline_events",
         ]
         read_only_fields = STATE_FIELDS
 
@@ -101,10 +137,14 @@ class RightsRequestSerializer(ModelSerializer):
         wanted = self.initial_data.get("status") if hasattr(self.initial_data, "get") else None
         current = self.instance.status if isinstance(self.instance, RightsRequest) else RequestStatus.RECEIVED
         if wanted not in (None, current):
-            raise serializers.ValidationError({"status": gettext(
-                "The status changes only through the actions: POST …/start/, pause/, resume/, extend/, answer/, "
-                "refuse/, withdraw/, close/."
-            )})
+            raise serializers.ValidationError(
+                {
+                    "status": gettext(
+                        "The status changes only through the actions: POST …/start/, pause/, resume/, extend/, answer/, "
+                        "refuse/, withdraw/, close/."
+                    )
+                }
+            )
         return attrs
 
     # The services validate and write; the serializer only parses.
@@ -115,8 +155,9 @@ class RightsRequestSerializer(ModelSerializer):
     def update(self, instance: RightsRequest, validated_data: dict[str, Any]) -> RightsRequest:
         actor = self.context["request"].user
         if "handler" in validated_data:
-            instance = services.rights_request_set_handler(request=instance, actor=actor,
-                                                           handler=validated_data.pop("handler"))
+            instance = services.rights_request_set_handler(
+                request=instance, actor=actor, handler=validated_data.pop("handler")
+            )
         return services.rights_request_update(request=instance, actor=actor, **validated_data)
 
 
@@ -125,10 +166,17 @@ class RightsRequestSerializer(ModelSerializer):
 
 class PauseInput(serializers.Serializer):
     asked_on = serializers.DateField(help_text="The day the information was asked for.")
-    reason = serializers.ChoiceField(choices=PauseReason.choices, default=PauseReason.IDENTITY,
-                                     help_text="Identity check (décret 2019-536) or clarification of the scope.")
-    note = serializers.CharField(required=False, allow_blank=True, default="",
-                                 help_text="Why it was needed (EDPB 01/2022 §73: never ask an authenticated person).")
+    reason = serializers.ChoiceField(
+        choices=PauseReason.choices,
+        default=PauseReason.IDENTITY,
+        help_text="Identity check (décret 2019-536) or clarification of the scope.",
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why it was needed (EDPB 01/2022 §73: never ask an authenticated person).",
+    )
 
 
 class ResumeInput(serializers.Serializer):
@@ -136,16 +184,16 @@ class ResumeInput(serializers.Serializer):
 
 
 class ExtendInput(serializers.Serializer):
-    notified_at = DateTimeField(help_text="When the requester was told of the extension (before the "
-                                                      "first deadline).")
+    notified_at = DateTimeField(help_text="When the requester was told of the extension (before the first deadline).")
     reason = serializers.CharField(help_text="The reasons given to the requester (Art. 12(3)).")
 
 
 class AnswerInput(serializers.Serializer):
     answered_at = DateTimeField()
     # Withdrawals and refusals have their own actions (withdraw/, refuse/).
-    outcome = serializers.ChoiceField(choices=[
-        c for c in Outcome.choices if c[0] not in (Outcome.WITHDRAWN, Outcome.REFUSED, Outcome.UNFOUNDED)])
+    outcome = serializers.ChoiceField(
+        choices=[c for c in Outcome.choices if c[0] not in (Outcome.WITHDRAWN, Outcome.REFUSED, Outcome.UNFOUNDED)]
+    )
     channel = serializers.ChoiceField(choices=Channel.choices)
 
 
@@ -153,7 +201,8 @@ class RefuseInput(serializers.Serializer):
     ground = serializers.ChoiceField(choices=RefusalGround.choices, help_text="Art. 12(5).")
     answered_at = DateTimeField(help_text="When the refusal was sent.")
     complaint_right_notified = serializers.BooleanField(
-        help_text="Must be true: the refusal told the requester of the right to complain to the CNIL (Art. 12(4)).")
+        help_text="Must be true: the refusal told the requester of the right to complain to the CNIL (Art. 12(4))."
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True, default="")
 
 
@@ -177,13 +226,13 @@ class RightsRequestFilter(FilterSet):
     reference = django_filters.CharFilter()
     status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices)
     right = django_filters.ChoiceFilter(choices=Right.choices)
-    overdue = StrictBooleanFilter(method="filter_overdue",
-                                           label="Open requests past their applicable deadline (true) or not (false)")
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="Open requests past their applicable deadline (true) or not (false)"
+    )
     due_before = django_filters.DateFilter(
         method="filter_due_before", label="Open requests due on or before this date, overdue ones included (YYYY-MM-DD)"
     )
-    received_year = YearFilter(method="filter_received_year",
-                                                label="Received in this year (Paris time)")
+    received_year = YearFilter(method="filter_received_year", label="Received in this year (Paris time)")
 
     class Meta:
         model = RightsRequest
@@ -205,25 +254,37 @@ class RightsRequestFilter(FilterSet):
 
 # --- the viewset -----------------------------------------------------------------------------------------
 
-_ERRORS = {400: OpenApiResponse(description="Refused: the body names each field at fault and why."),
-           403: OpenApiResponse(description="No `change` permission on rights requests.")}
+_ERRORS = {
+    400: OpenApiResponse(description="Refused: the body names each field at fault and why."),
+    403: OpenApiResponse(description="No `change` permission on rights requests."),
+}
 
 
 def _transition_schema(summary: str, request: type[serializers.Serializer] | None, description: str) -> Any:
-    return extend_schema(summary=summary, description=description, request=request,
-                         responses={200: RightsRequestSerializer, **_ERRORS})
+    return extend_schema(
+        summary=summary, description=description, request=request, responses={200: RightsRequestSerializer, **_ERRORS}
+    )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Rights requests", description="Filter by `status`, `overdue`, `due_before`, "
-                       "`reference`, `right`, `received_year`."),
-    create=extend_schema(summary="Record a rights request",
-                         description="The deadline is computed at once; the reference is generated when not given."),
-    partial_update=extend_schema(summary="Edit what describes a request",
-                                 description="Status and deadlines change only through the POST actions."),
+    list=extend_schema(
+        summary="Rights requests",
+        description="Filter by `status`, `overdue`, `due_before`, `reference`, `right`, `received_year`.",
+    ),
+    create=extend_schema(
+        summary="Record a rights request",
+        description="The deadline is computed at once; the reference is generated when not given.",
+    ),
+    partial_update=extend_schema(
+        summary="Edit what describes a request",
+        description="Status and deadlines change only through the POST actions.",
+    ),
 )
 class RightsRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Rights requests (GDPR Art. 12): deadlines computed to the letter of the law, and explained.
@@ -263,22 +324,29 @@ class RightsRequestViewSet(
     def start(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, EmptyInput, services.rights_request_start)
 
-    @_transition_schema("Pause: information asked for", PauseInput,
-                        "Suspends the deadline (décret 2019-536) from `asked_on`; never automatic. Refused once the "
-                        "deadline has passed.")
+    @_transition_schema(
+        "Pause: information asked for",
+        PauseInput,
+        "Suspends the deadline (décret 2019-536) from `asked_on`; never automatic. Refused once the "
+        "deadline has passed.",
+    )
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, PauseInput, services.rights_request_pause)
 
-    @_transition_schema("Resume: information received", ResumeInput,
-                        "The deadline moves by the days waited (policy) and runs again.")
+    @_transition_schema(
+        "Resume: information received", ResumeInput, "The deadline moves by the days waited (policy) and runs again."
+    )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, ResumeInput, services.rights_request_resume)
 
-    @_transition_schema("Extend by two months", ExtendInput,
-                        "Art. 12(3): only when the requester was told, with reasons, before the first deadline; "
-                        "once per request. The extended deadline is receipt + 3 months, rolled once.")
+    @_transition_schema(
+        "Extend by two months",
+        ExtendInput,
+        "Art. 12(3): only when the requester was told, with reasons, before the first deadline; "
+        "once per request. The extended deadline is receipt + 3 months, rolled once.",
+    )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, ExtendInput, services.rights_request_extend)
@@ -288,8 +356,11 @@ class RightsRequestViewSet(
     def answer(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, AnswerInput, services.rights_request_answer)
 
-    @_transition_schema("Refuse (manifestly unfounded or excessive)", RefuseInput,
-                        "Art. 12(5) ground required; `complaint_right_notified` must be true (Art. 12(4)).")
+    @_transition_schema(
+        "Refuse (manifestly unfounded or excessive)",
+        RefuseInput,
+        "Art. 12(5) ground required; `complaint_right_notified` must be true (Art. 12(4)).",
+    )
     @action(detail=True, methods=["post"])
     def refuse(self, request: Request, pk: str | None = None) -> Response:
         return self._run(request, RefuseInput, services.rights_request_refuse)

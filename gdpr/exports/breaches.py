@@ -1,6 +1,7 @@
 """The breach register as an XLSX workbook (Art. 33(5)): the register the CNIL may ask for, every breach
 notified or not. A read: the admin's changelist action downloads it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,11 +58,20 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
         (gettext("Within 72 hours"), lambda b: yes_no(b.notified_within_72h), 10),
         (gettext("Reasons for the delay"), lambda b: b.delay_reasons, 40),
         (gettext("CNIL notification reference"), lambda b: b.cnil_notification_reference, 18),
-        (gettext("Complementary notifications"), lambda b: ", ".join(
-            fmt(n.sent_at) for n in b.notifications.all() if n.phase == NotificationPhase.COMPLEMENTARY), 22),
+        (
+            gettext("Complementary notifications"),
+            lambda b: ", ".join(
+                fmt(n.sent_at) for n in b.notifications.all() if n.phase == NotificationPhase.COMPLEMENTARY
+            ),
+            22,
+        ),
         (gettext("High risk (Art. 34)"), lambda b: yes_no(b.high_risk), 10),
         (gettext("Data subjects informed at"), lambda b: _excel_time(b.subjects_informed_at), 17),
-        (gettext("Exemption (Art. 34(3))"), lambda b: b.get_subjects_exemption_display() if b.subjects_exemption else "", 30),
+        (
+            gettext("Exemption (Art. 34(3))"),
+            lambda b: b.get_subjects_exemption_display() if b.subjects_exemption else "",
+            30,
+        ),
         (gettext("Why the exemption applies"), lambda b: b.subjects_exemption_reasoning, 40),
         (gettext("Categories of data subjects"), lambda b: b.subject_categories, 30),
         (gettext("Approximate number of people"), lambda b: b.subjects_count, 12),

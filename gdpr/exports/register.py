@@ -6,6 +6,7 @@ one sheet per activity, laid out as the CNIL's model "fiche de registre" (label 
 in its sections). The labels are French whatever the reader's language: the document is for the CNIL.
 The content is each record as it stands now; the date chooses which records are in the register.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -133,8 +134,9 @@ def _link(cell: Cell, title: str, text: str) -> None:
     cell.font = Font(color="0563C1", underline="single")
 
 
-def _write_overview(sheet: Worksheet, activities: Sequence[ProcessingActivity], titles: list[str],
-                    on: dt.date, heading: str) -> None:
+def _write_overview(
+    sheet: Worksheet, activities: Sequence[ProcessingActivity], titles: list[str], on: dt.date, heading: str
+) -> None:
     headers = [column.header for column in OVERVIEW_COLUMNS] + [STATUS_HEADER, SHEET_HEADER]
     widths = [column.width for column in OVERVIEW_COLUMNS] + [24, 28]
     for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
@@ -178,13 +180,19 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
     if activity.retired_on is not None:
         description += [("Date de retrait", activity.retired_on), ("Motif du retrait", activity.retired_reason)]
     actors = [
-        ("Sous-traitant, représentant et DPO (coordonnées)" if processor
-         else "Responsable du traitement, représentant et DPO (coordonnées)", activity.controller_contact),
+        (
+            "Sous-traitant, représentant et DPO (coordonnées)"
+            if processor
+            else "Responsable du traitement, représentant et DPO (coordonnées)",
+            activity.controller_contact,
+        ),
     ]
     if processor:
         actors += [
-            ("Responsables de traitement pour le compte desquels le traitement est effectué",
-             activity.controllers_served),
+            (
+                "Responsables de traitement pour le compte desquels le traitement est effectué",
+                activity.controllers_served,
+            ),
             ("Catégories de traitements effectués", activity.processing_categories),
         ]
     else:
@@ -192,29 +200,48 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
     return [
         ("Description du traitement", description),
         ("Acteurs", actors),
-        ("Finalité(s) du traitement effectué",
-         [("Finalités", activity.purposes), ("Base légale (art. 6 RGPD)", activity.legal_basis)]),
-        ("Catégories de données personnelles concernées", [
-            ("Catégories de données", activity.data_categories),
-            ("Données sensibles (art. 9-10 RGPD)", yes_no(activity.sensitive_data)),
-            ("Données sensibles : lesquelles et sur quel fondement", activity.sensitive_data_details
-             if activity.sensitive_data else None),
-        ]),
-        ("Catégories de personnes concernées",
-         [("Catégories de personnes concernées", activity.data_subject_categories)]),
+        (
+            "Finalité(s) du traitement effectué",
+            [("Finalités", activity.purposes), ("Base légale (art. 6 RGPD)", activity.legal_basis)],
+        ),
+        (
+            "Catégories de données personnelles concernées",
+            [
+                ("Catégories de données", activity.data_categories),
+                ("Données sensibles (art. 9-10 RGPD)", yes_no(activity.sensitive_data)),
+                (
+                    "Données sensibles : lesquelles et sur quel fondement",
+                    activity.sensitive_data_details if activity.sensitive_data else None,
+                ),
+            ],
+        ),
+        (
+            "Catégories de personnes concernées",
+            [("Catégories de personnes concernées", activity.data_subject_categories)],
+        ),
         ("Destinataires", [("Destinataires des données", activity.recipients)]),
-        ("Transferts des données hors UE", [
-            ("Transferts hors UE", yes_no(activity.transfers_outside_eu)),
-            ("Pays et garanties (art. 46 RGPD)", activity.transfer_safeguards if activity.transfers_outside_eu
-             else None),
-        ]),
+        (
+            "Transferts des données hors UE",
+            [
+                ("Transferts hors UE", yes_no(activity.transfers_outside_eu)),
+                (
+                    "Pays et garanties (art. 46 RGPD)",
+                    activity.transfer_safeguards if activity.transfers_outside_eu else None,
+                ),
+            ],
+        ),
         ("Durées de conservation", [("Durées de conservation", activity.retention)]),
-        ("Mesures de sécurité", [("Mesures de sécurité techniques et organisationnelles (art. 32 RGPD)",
-                                  activity.security_measures)]),
-        ("Analyse d'impact (AIPD, art. 35 RGPD)", [
-            ("AIPD requise", yes_no(activity.dpia_required)),
-            ("AIPD réalisée le", activity.dpia_done_on),
-        ]),
+        (
+            "Mesures de sécurité",
+            [("Mesures de sécurité techniques et organisationnelles (art. 32 RGPD)", activity.security_measures)],
+        ),
+        (
+            "Analyse d'impact (AIPD, art. 35 RGPD)",
+            [
+                ("AIPD requise", yes_no(activity.dpia_required)),
+                ("AIPD réalisée le", activity.dpia_done_on),
+            ],
+        ),
     ]
 
 
@@ -258,8 +285,13 @@ def register_heading(on: dt.date, *, selection: bool = False) -> str:
     return f"Registre des activités de traitement (art. 30 RGPD) au {on:%d/%m/%Y}"
 
 
-def build_register_workbook(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False,
-                            generated_at: dt.datetime | None = None) -> DataWorkbook:
+def build_register_workbook(
+    activities: Iterable[ProcessingActivity],
+    *,
+    on: dt.date,
+    selection: bool = False,
+    generated_at: dt.datetime | None = None,
+) -> DataWorkbook:
     """The workbook: the overview sheet, then one fiche per activity in the order given."""
     activities = list(activities)
     generated_at = timezone.localtime(generated_at or timezone.now())
@@ -286,7 +318,9 @@ def register_filename(on: dt.date, *, selection: bool = False) -> str:
     return f"registre-traitements-{'extrait-' if selection else ''}{on:%Y-%m-%d}.xlsx"
 
 
-def register_response(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False) -> HttpResponse:
+def register_response(
+    activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False
+) -> HttpResponse:
     """The workbook as a download, for the admin and the API alike."""
     response = HttpResponse(register_xlsx(activities, on=on, selection=selection), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{register_filename(on, selection=selection)}"'

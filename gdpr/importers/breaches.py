@@ -16,6 +16,7 @@ What a DPO expects of her own tracker, and what is rejected with its reason:
 A notification date records the initial notification (a `BreachNotification` row, kept in step on
 re-import); a notified breach is taken as decided "notify" when the file does not say.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,9 +38,9 @@ MAX_COUNT = 2_147_483_647
 from ..services.breaches import (
     breach_date_problems,
     breach_decision_problems,
+    breach_late_notification_problem,
     fmt,
     high_risk_problem,
-    breach_late_notification_problem,
 )
 
 
@@ -50,25 +51,56 @@ def _max_length(model: type, name: str) -> int:
 RISK_LEVEL = Choice(
     RiskLevel,
     aliases={
-        "aucun": RiskLevel.NONE, "nul": RiskLevel.NONE, "faible": RiskLevel.NONE, "peu probable": RiskLevel.NONE,
-        "pas de risque": RiskLevel.NONE, "none": RiskLevel.NONE, "low": RiskLevel.NONE,
-        "risque": RiskLevel.RISK, "modéré": RiskLevel.RISK, "moyen": RiskLevel.RISK, "medium": RiskLevel.RISK,
-        "élevé": RiskLevel.HIGH, "risque élevé": RiskLevel.HIGH, "fort": RiskLevel.HIGH, "high": RiskLevel.HIGH,
+        "aucun": RiskLevel.NONE,
+        "nul": RiskLevel.NONE,
+        "faible": RiskLevel.NONE,
+        "peu probable": RiskLevel.NONE,
+        "pas de risque": RiskLevel.NONE,
+        "none": RiskLevel.NONE,
+        "low": RiskLevel.NONE,
+        "risque": RiskLevel.RISK,
+        "modéré": RiskLevel.RISK,
+        "moyen": RiskLevel.RISK,
+        "medium": RiskLevel.RISK,
+        "élevé": RiskLevel.HIGH,
+        "risque élevé": RiskLevel.HIGH,
+        "fort": RiskLevel.HIGH,
+        "high": RiskLevel.HIGH,
     },
 )
 
 #: Optional columns copied as they are parsed (when the column is in the file).
 PLAIN = (
-    "title", "description", "occurred_at", "processor_aware_at", "processor_informed_at", "cnil_notification_reference",
-    "delay_reasons", "decision_reasoning", "subjects_informed_at", "subject_categories", "subjects_count",
-    "data_categories", "records_count", "likely_consequences", "measures",
+    "title",
+    "description",
+    "occurred_at",
+    "processor_aware_at",
+    "processor_informed_at",
+    "cnil_notification_reference",
+    "delay_reasons",
+    "decision_reasoning",
+    "subjects_informed_at",
+    "subject_categories",
+    "subjects_count",
+    "data_categories",
+    "records_count",
+    "likely_consequences",
+    "measures",
 )
 #: The file's column for each argument of `breach_decide` a problem names.
 DECISION_COLUMNS = {"reasoning": "decision_reasoning"}
 #: What `prepare` loads of the stored breaches, to check a row against the fields it leaves alone.
 STORED = (
-    "occurred_at", "processor_aware_at", "processor_informed_at", "notified_at", "notification_required",
-    "decision_reasoning", "delay_reasons", "subjects_informed_at", "risk_level", "high_risk",
+    "occurred_at",
+    "processor_aware_at",
+    "processor_informed_at",
+    "notified_at",
+    "notification_required",
+    "decision_reasoning",
+    "delay_reasons",
+    "subjects_informed_at",
+    "risk_level",
+    "high_risk",
 )
 
 
@@ -80,44 +112,111 @@ class BreachImporter(Importer):
     model = Breach
     natural_key = ("reference",)
     columns = (
-        Column("reference", Text(_max_length(Breach, "reference")), required=True,
-               aliases=("référence", "réf", "réf.", "n° de violation", "numéro de violation", "numéro")),
-        Column("aware_at", DateTime(), required=True,
-               aliases=("date de prise de connaissance", "prise de connaissance", "prise de connaissance le",
-                        "date et heure de prise de connaissance", "date de connaissance", "aware")),
+        Column(
+            "reference",
+            Text(_max_length(Breach, "reference")),
+            required=True,
+            aliases=("référence", "réf", "réf.", "n° de violation", "numéro de violation", "numéro"),
+        ),
+        Column(
+            "aware_at",
+            DateTime(),
+            required=True,
+            aliases=(
+                "date de prise de connaissance",
+                "prise de connaissance",
+                "prise de connaissance le",
+                "date et heure de prise de connaissance",
+                "date de connaissance",
+                "aware",
+            ),
+        ),
         Column("title", Text(_max_length(Breach, "title")), aliases=("titre", "intitulé", "libellé")),
-        Column("description", Text(),
-               aliases=("faits", "nature de la violation", "circonstances", "description des faits")),
-        Column("occurred_at", DateTime(),
-               aliases=("date de survenance", "date de la violation", "survenue le", "date de l'incident")),
-        Column("processor_aware_at", DateTime(),
-               aliases=("prise de connaissance du sous-traitant", "date de connaissance du sous-traitant")),
-        Column("processor_informed_at", DateTime(),
-               aliases=("informé par le sous-traitant le", "date d'information par le sous-traitant")),
+        Column(
+            "description", Text(), aliases=("faits", "nature de la violation", "circonstances", "description des faits")
+        ),
+        Column(
+            "occurred_at",
+            DateTime(),
+            aliases=("date de survenance", "date de la violation", "survenue le", "date de l'incident"),
+        ),
+        Column(
+            "processor_aware_at",
+            DateTime(),
+            aliases=("prise de connaissance du sous-traitant", "date de connaissance du sous-traitant"),
+        ),
+        Column(
+            "processor_informed_at",
+            DateTime(),
+            aliases=("informé par le sous-traitant le", "date d'information par le sous-traitant"),
+        ),
         Column("risk_level", RISK_LEVEL, aliases=("niveau de risque", "risque pour les personnes")),
         Column("high_risk", Boolean(), aliases=("risque élevé", "risque élevé pour les personnes", "art. 34")),
-        Column("notification_required", Boolean(), default=None,
-               aliases=("notification requise", "notification cnil requise", "à notifier", "notifiable",
-                        "notification obligatoire")),
-        Column("decision_reasoning", Text(),
-               aliases=("justification de la décision", "motif de non-notification", "justification",
-                        "motivation de la décision")),
-        Column("notified_at", DateTime(),
-               aliases=("date de notification", "notifiée le", "date de notification cnil", "notification cnil le",
-                        "date de notification à la cnil")),
-        Column("cnil_notification_reference", Text(_max_length(Breach, "cnil_notification_reference")),
-               aliases=("référence cnil", "n° de notification", "référence de notification", "numéro de notification")),
-        Column("delay_reasons", Text(),
-               aliases=("motifs du retard", "raisons du retard", "justification du retard", "motif du retard")),
-        Column("subjects_informed_at", DateTime(),
-               aliases=("personnes informées le", "date d'information des personnes", "information des personnes",
-                        "personnes concernées informées le")),
+        Column(
+            "notification_required",
+            Boolean(),
+            default=None,
+            aliases=(
+                "notification requise",
+                "notification cnil requise",
+                "à notifier",
+                "notifiable",
+                "notification obligatoire",
+            ),
+        ),
+        Column(
+            "decision_reasoning",
+            Text(),
+            aliases=(
+                "justification de la décision",
+                "motif de non-notification",
+                "justification",
+                "motivation de la décision",
+            ),
+        ),
+        Column(
+            "notified_at",
+            DateTime(),
+            aliases=(
+                "date de notification",
+                "notifiée le",
+                "date de notification cnil",
+                "notification cnil le",
+                "date de notification à la cnil",
+            ),
+        ),
+        Column(
+            "cnil_notification_reference",
+            Text(_max_length(Breach, "cnil_notification_reference")),
+            aliases=("référence cnil", "n° de notification", "référence de notification", "numéro de notification"),
+        ),
+        Column(
+            "delay_reasons",
+            Text(),
+            aliases=("motifs du retard", "raisons du retard", "justification du retard", "motif du retard"),
+        ),
+        Column(
+            "subjects_informed_at",
+            DateTime(),
+            aliases=(
+                "personnes informées le",
+                "date d'information des personnes",
+                "information des personnes",
+                "personnes concernées informées le",
+            ),
+        ),
         Column("subject_categories", Text(), aliases=("catégories de personnes", "catégories de personnes concernées")),
-        Column("subjects_count", Integer(min_value=0, max_value=MAX_COUNT),
-               aliases=("nombre de personnes", "nombre de personnes concernées", "personnes concernées")),
+        Column(
+            "subjects_count",
+            Integer(min_value=0, max_value=MAX_COUNT),
+            aliases=("nombre de personnes", "nombre de personnes concernées", "personnes concernées"),
+        ),
         Column("data_categories", Text(), aliases=("catégories de données", "données concernées")),
-        Column("records_count", Integer(min_value=0, max_value=MAX_COUNT),
-               aliases=("nombre d'enregistrements", "nombre d'enregistrements concernés")),
+        Column(
+            "records_count",
+            Integer(min_value=0, max_value=MAX_COUNT),
+            aliases=("nombre d'enregistrements", "nombre d'enregistrements concernés"),
+        ),
         Column("likely_consequences", Text(), aliases=("conséquences", "conséquences probables")),
         Column("measures", Text(), aliases=("mesures", "mesures prises", "mesures prises ou envisagées")),
     )
@@ -146,10 +245,12 @@ class BreachImporter(Importer):
             self._decision_and_notification(row, values, stored)
             effective = {**stored, **values}
             for name, message in breach_date_problems(
-                aware_at=aware_at, occurred_at=effective.get("occurred_at"),
+                aware_at=aware_at,
+                occurred_at=effective.get("occurred_at"),
                 processor_aware_at=effective.get("processor_aware_at"),
                 processor_informed_at=effective.get("processor_informed_at"),
-                notified_at=effective.get("notified_at"), subjects_informed_at=effective.get("subjects_informed_at"),
+                notified_at=effective.get("notified_at"),
+                subjects_informed_at=effective.get("subjects_informed_at"),
             ).items():
                 row.error(name, message)
         return values
@@ -177,11 +278,15 @@ class BreachImporter(Importer):
     def _decision_and_notification(row: Row, values: dict[str, Any], stored: dict[str, Any]) -> None:
         notified_at = values.get("notified_at", stored.get("notified_at"))
         if "notified_at" in row and notified_at is None and stored.get("notified_at") is not None:
-            row.error("notified_at", _("the breach was notified on %(at)s: an import cannot remove a notification")
-                      % {"at": fmt(stored["notified_at"])})
+            row.error(
+                "notified_at",
+                _("the breach was notified on %(at)s: an import cannot remove a notification")
+                % {"at": fmt(stored["notified_at"])},
+            )
             return
-        required = row.get("notification_required") if "notification_required" in row else stored.get(
-            "notification_required")
+        required = (
+            row.get("notification_required") if "notification_required" in row else stored.get("notification_required")
+        )
         if notified_at is not None and required is None:
             required = values["notification_required"] = True  # notified: the decision was to notify
         elif "notification_required" in row:
@@ -191,14 +296,19 @@ class BreachImporter(Importer):
             # against a decision the file makes; a stored decision is not re-judged by a new level here.
             risk_level = values.get("risk_level", stored.get("risk_level")) if "notification_required" in row else ""
             for name, message in breach_decision_problems(
-                notification_required=False, notified_at=notified_at, risk_level=risk_level or "",
+                notification_required=False,
+                notified_at=notified_at,
+                risk_level=risk_level or "",
                 reasoning=values.get("decision_reasoning", stored.get("decision_reasoning")) or "",
             ).items():
                 row.error(DECISION_COLUMNS.get(name, name), message)
         # Before awareness is reported by breach_date_problems; compared in UTC (see breaches.elapsed).
         if notified_at is not None and values["aware_at"].astimezone(dt.UTC) <= notified_at.astimezone(dt.UTC):
-            late = breach_late_notification_problem(aware_at=values["aware_at"], notified_at=notified_at,
-                                             delay_reasons=values.get("delay_reasons", stored.get("delay_reasons")) or "")
+            late = breach_late_notification_problem(
+                aware_at=values["aware_at"],
+                notified_at=notified_at,
+                delay_reasons=values.get("delay_reasons", stored.get("delay_reasons")) or "",
+            )
             if late is not None:
                 row.error("delay_reasons", late)
 
@@ -218,7 +328,8 @@ class BreachImporter(Importer):
         existing = {
             notification.breach_id: notification
             for notification in BreachNotification.objects.filter(
-                breach_id__in=list(ids.values()), phase=NotificationPhase.INITIAL)
+                breach_id__in=list(ids.values()), phase=NotificationPhase.INITIAL
+            )
         }
         to_create, to_update = [], []
         for reference, built in notified.items():
@@ -228,10 +339,15 @@ class BreachImporter(Importer):
             cnil_reference = built.get("cnil_notification_reference")
             notification = existing.get(breach_id)
             if notification is None:
-                to_create.append(BreachNotification(
-                    breach_id=breach_id, phase=NotificationPhase.INITIAL, sent_at=built["notified_at"],
-                    cnil_reference=cnil_reference or "", sent_by=self.user,
-                ))
+                to_create.append(
+                    BreachNotification(
+                        breach_id=breach_id,
+                        phase=NotificationPhase.INITIAL,
+                        sent_at=built["notified_at"],
+                        cnil_reference=cnil_reference or "",
+                        sent_by=self.user,
+                    )
+                )
             elif notification.sent_at != built["notified_at"] or (
                 cnil_reference is not None and notification.cnil_reference != cnil_reference
             ):
@@ -240,8 +356,14 @@ class BreachImporter(Importer):
                     notification.cnil_reference = cnil_reference
                 to_update.append(notification)
         if to_create:
-            bulk_create_with_history(to_create, BreachNotification, default_user=self.user,
-                                     default_change_reason=self.change_reason)
+            bulk_create_with_history(
+                to_create, BreachNotification, default_user=self.user, default_change_reason=self.change_reason
+            )
         if to_update:
-            bulk_update_with_history(to_update, BreachNotification, ["sent_at", "cnil_reference"],
-                                     default_user=self.user, default_change_reason=self.change_reason)
+            bulk_update_with_history(
+                to_update,
+                BreachNotification,
+                ["sent_at", "cnil_reference"],
+                default_user=self.user,
+                default_change_reason=self.change_reason,
+            )

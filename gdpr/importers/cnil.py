@@ -6,6 +6,7 @@ are checked by the same rules as the services (`cnil_case_problems`): a referral
 an answer before the receipt or a reply date before the receipt are rejected with that reason. A
 complaint without referral may carry the reply date a CNIL letter set (optional).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,9 +29,13 @@ def _max_length(model: type, name: str) -> int:
 KIND = Choice(
     CnilCaseKind,
     aliases={
-        "saisine": CnilCaseKind.REFERRAL, "saisine cnil": CnilCaseKind.REFERRAL, "saisine de la cnil": CnilCaseKind.REFERRAL,
-        "courrier cnil": CnilCaseKind.REFERRAL, "referral": CnilCaseKind.REFERRAL,
-        "plainte": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, "plainte sans saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "saisine": CnilCaseKind.REFERRAL,
+        "saisine cnil": CnilCaseKind.REFERRAL,
+        "saisine de la cnil": CnilCaseKind.REFERRAL,
+        "courrier cnil": CnilCaseKind.REFERRAL,
+        "referral": CnilCaseKind.REFERRAL,
+        "plainte": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        "plainte sans saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
         "plainte hors saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
         "reclamation": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
         "réclamation sans saisine": CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
@@ -47,21 +52,52 @@ class CnilCaseImporter(Importer):
     model = CnilCase
     natural_key = ("reference",)
     columns = (
-        Column("reference", Text(_max_length(CnilCase, "reference")), required=True,
-               aliases=("référence", "réf", "réf.", "référence dossier", "n° dossier", "numéro de dossier", "dossier")),
+        Column(
+            "reference",
+            Text(_max_length(CnilCase, "reference")),
+            required=True,
+            aliases=("référence", "réf", "réf.", "référence dossier", "n° dossier", "numéro de dossier", "dossier"),
+        ),
         Column("kind", KIND, required=True, aliases=("type", "nature", "type de dossier", "type de saisine")),
-        Column("received_on", Date(), required=True,
-               aliases=("date de réception", "reçu le", "date réception", "date d'arrivée", "received")),
-        Column("due_on", Date(),
-               aliases=("date limite de réponse", "date limite", "échéance", "date de réponse attendue",
-                        "répondre avant le", "due date")),
-        Column("answered_on", Date(),
-               aliases=("date de réponse", "répondu le", "date réponse", "réponse envoyée le", "answered")),
-        Column("rights_request_reference", Text(_max_length(RightsRequest, "reference")),
-               aliases=("référence de la demande", "référence demande", "demande liée", "demande de droit",
-                        "rights request")),
-        Column("cnil_reference", Text(_max_length(CnilCase, "cnil_reference")),
-               aliases=("référence cnil", "réf cnil", "n° cnil", "numéro cnil")),
+        Column(
+            "received_on",
+            Date(),
+            required=True,
+            aliases=("date de réception", "reçu le", "date réception", "date d'arrivée", "received"),
+        ),
+        Column(
+            "due_on",
+            Date(),
+            aliases=(
+                "date limite de réponse",
+                "date limite",
+                "échéance",
+                "date de réponse attendue",
+                "répondre avant le",
+                "due date",
+            ),
+        ),
+        Column(
+            "answered_on",
+            Date(),
+            aliases=("date de réponse", "répondu le", "date réponse", "réponse envoyée le", "answered"),
+        ),
+        Column(
+            "rights_request_reference",
+            Text(_max_length(RightsRequest, "reference")),
+            aliases=(
+                "référence de la demande",
+                "référence demande",
+                "demande liée",
+                "demande de droit",
+                "rights request",
+            ),
+        ),
+        Column(
+            "cnil_reference",
+            Text(_max_length(CnilCase, "cnil_reference")),
+            aliases=("référence cnil", "réf cnil", "n° cnil", "numéro cnil"),
+        ),
         Column("subject", Text(_max_length(CnilCase, "subject")), aliases=("objet", "sujet")),
         Column("notes", Text(), aliases=("commentaires", "commentaire", "observations", "remarques")),
     )
@@ -94,7 +130,8 @@ class CnilCaseImporter(Importer):
                 row.error("rights_request_reference", _("unknown rights request '%s'") % reference)
         if parsed:
             problems = cnil_case_problems(
-                kind=row["kind"], received_on=row["received_on"],
+                kind=row["kind"],
+                received_on=row["received_on"],
                 due_on=values.get("due_on", stored.get("due_on")),
                 answered_on=values.get("answered_on", stored.get("answered_on")),
             )

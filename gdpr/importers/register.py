@@ -11,6 +11,7 @@ file again, on another day, changes nothing. The dates follow the model's rules 
 imported register may be incomplete (a processor without the controllers it serves, a transfer without
 its safeguards): those gaps are refused when the record is edited, not when it comes in.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,66 +55,204 @@ class ProcessingActivityImporter(Importer):
     model = ProcessingActivity
     natural_key = ("reference",)
     columns = (
-        Column("reference", Text(_max_length("reference")), required=True,
-               aliases=("référence", "réf", "ref", "n° / référence", "n° / réf", "n°", "numéro", "numéro de fiche",
-                        "identifiant", "code traitement", "id")),
-        Column("name", Text(_max_length("name")), required=True,
-               aliases=("nom du traitement", "nom / sigle", "nom", "traitement", "intitulé", "intitulé du traitement",
-                        "activité de traitement", "libellé", "nom de l'activité")),
-        Column("role", ROLE, required=True,
-               aliases=("rôle", "rôle de l'organisme", "qualité", "qualité de l'organisme", "en tant que")),
-        Column("purposes", aliases=("finalités", "finalité", "finalité(s)", "finalités du traitement",
-                                    "finalité principale", "finalité(s) du traitement effectué")),
-        Column("legal_basis", Text(_max_length("legal_basis")),
-               aliases=("base légale", "base juridique", "fondement juridique", "licéité", "base légale (art. 6)",
-                        "base de licéité")),
-        Column("data_subject_categories",
-               aliases=("catégories de personnes", "catégories de personnes concernées", "personnes concernées")),
-        Column("data_categories",
-               aliases=("catégories de données", "catégories de données personnelles", "données traitées",
-                        "données collectées", "catégories de données collectées",
-                        "catégories de données personnelles concernées")),
+        Column(
+            "reference",
+            Text(_max_length("reference")),
+            required=True,
+            aliases=(
+                "référence",
+                "réf",
+                "ref",
+                "n° / référence",
+                "n° / réf",
+                "n°",
+                "numéro",
+                "numéro de fiche",
+                "identifiant",
+                "code traitement",
+                "id",
+            ),
+        ),
+        Column(
+            "name",
+            Text(_max_length("name")),
+            required=True,
+            aliases=(
+                "nom du traitement",
+                "nom / sigle",
+                "nom",
+                "traitement",
+                "intitulé",
+                "intitulé du traitement",
+                "activité de traitement",
+                "libellé",
+                "nom de l'activité",
+            ),
+        ),
+        Column(
+            "role",
+            ROLE,
+            required=True,
+            aliases=("rôle", "rôle de l'organisme", "qualité", "qualité de l'organisme", "en tant que"),
+        ),
+        Column(
+            "purposes",
+            aliases=(
+                "finalités",
+                "finalité",
+                "finalité(s)",
+                "finalités du traitement",
+                "finalité principale",
+                "finalité(s) du traitement effectué",
+            ),
+        ),
+        Column(
+            "legal_basis",
+            Text(_max_length("legal_basis")),
+            aliases=(
+                "base légale",
+                "base juridique",
+                "fondement juridique",
+                "licéité",
+                "base légale (art. 6)",
+                "base de licéité",
+            ),
+        ),
+        Column(
+            "data_subject_categories",
+            aliases=("catégories de personnes", "catégories de personnes concernées", "personnes concernées"),
+        ),
+        Column(
+            "data_categories",
+            aliases=(
+                "catégories de données",
+                "catégories de données personnelles",
+                "données traitées",
+                "données collectées",
+                "catégories de données collectées",
+                "catégories de données personnelles concernées",
+            ),
+        ),
         Column("sensitive_data", Boolean(), aliases=("données sensibles",)),
-        Column("sensitive_data_details",
-               aliases=("détail des données sensibles", "données sensibles : lesquelles",
-                        "données sensibles : lesquelles et sur quel fondement")),
+        Column(
+            "sensitive_data_details",
+            aliases=(
+                "détail des données sensibles",
+                "données sensibles : lesquelles",
+                "données sensibles : lesquelles et sur quel fondement",
+            ),
+        ),
         Column("recipients", aliases=("destinataires", "catégories de destinataires", "destinataires des données")),
-        Column("transfers_outside_eu", Boolean(),
-               aliases=("transferts hors ue", "transfert hors ue", "transferts hors union européenne",
-                        "transferts de données hors ue", "transferts des données hors ue")),
-        Column("transfer_safeguards",
-               aliases=("garanties des transferts", "garanties", "pays et garanties", "garanties appropriées",
-                        "pays et garanties (art. 46 rgpd)")),
-        Column("retention", aliases=("durée de conservation", "durées de conservation", "délai de conservation",
-                                     "délais de conservation", "délais d'effacement")),
+        Column(
+            "transfers_outside_eu",
+            Boolean(),
+            aliases=(
+                "transferts hors ue",
+                "transfert hors ue",
+                "transferts hors union européenne",
+                "transferts de données hors ue",
+                "transferts des données hors ue",
+            ),
+        ),
+        Column(
+            "transfer_safeguards",
+            aliases=(
+                "garanties des transferts",
+                "garanties",
+                "pays et garanties",
+                "garanties appropriées",
+                "pays et garanties (art. 46 rgpd)",
+            ),
+        ),
+        Column(
+            "retention",
+            aliases=(
+                "durée de conservation",
+                "durées de conservation",
+                "délai de conservation",
+                "délais de conservation",
+                "délais d'effacement",
+            ),
+        ),
         Column("security_measures", aliases=("mesures de sécurité",)),
-        Column("controller_contact",
-               aliases=("coordonnées du responsable", "responsable du traitement (coordonnées)",
-                        "coordonnées", "contacts", "acteurs")),
-        Column("joint_controllers", aliases=("responsable conjoint", "responsables conjoints",
-                                             "responsable(s) conjoint(s)", "co-responsables")),
-        Column("controllers_served",
-               aliases=("responsables de traitement servis", "pour le compte de", "clients (sous-traitant)",
-                        "responsables de traitement pour le compte desquels le traitement est effectué")),
+        Column(
+            "controller_contact",
+            aliases=(
+                "coordonnées du responsable",
+                "responsable du traitement (coordonnées)",
+                "coordonnées",
+                "contacts",
+                "acteurs",
+            ),
+        ),
+        Column(
+            "joint_controllers",
+            aliases=("responsable conjoint", "responsables conjoints", "responsable(s) conjoint(s)", "co-responsables"),
+        ),
+        Column(
+            "controllers_served",
+            aliases=(
+                "responsables de traitement servis",
+                "pour le compte de",
+                "clients (sous-traitant)",
+                "responsables de traitement pour le compte desquels le traitement est effectué",
+            ),
+        ),
         Column("processing_categories", aliases=("catégories de traitements", "catégories de traitements effectués")),
         Column("dpia_required", Boolean(), aliases=("aipd requise", "aipd nécessaire", "aipd", "pia", "dpia")),
         Column("dpia_done_on", Date(), aliases=("aipd réalisée le", "date de l'aipd", "date aipd", "dpia date")),
-        Column("registered_on", Date(),
-               help=_("YYYY-MM-DD or DD/MM/YYYY; empty or absent: the import date for a new activity"),
-               aliases=("date d'entrée au registre", "date de création", "date de création de la fiche",
-                        "date d'inscription", "inscrit le", "entered the register on")),
-        Column("last_reviewed_on", Date(),
-               aliases=("date de dernière mise à jour", "dernière mise à jour", "mise à jour", "date de mise à jour",
-                        "mise à jour de la fiche", "date de revue", "dernière revue", "last review")),
+        Column(
+            "registered_on",
+            Date(),
+            help=_("YYYY-MM-DD or DD/MM/YYYY; empty or absent: the import date for a new activity"),
+            aliases=(
+                "date d'entrée au registre",
+                "date de création",
+                "date de création de la fiche",
+                "date d'inscription",
+                "inscrit le",
+                "entered the register on",
+            ),
+        ),
+        Column(
+            "last_reviewed_on",
+            Date(),
+            aliases=(
+                "date de dernière mise à jour",
+                "dernière mise à jour",
+                "mise à jour",
+                "date de mise à jour",
+                "mise à jour de la fiche",
+                "date de revue",
+                "dernière revue",
+                "last review",
+            ),
+        ),
         Column("retired_on", Date(), aliases=("date de retrait", "retiré le", "date de fin", "date de suppression")),
         Column("retired_reason", aliases=("motif du retrait", "motif de retrait")),
     )
     #: Optional columns copied as they are parsed when the file has them.
     _plain = (
-        "purposes", "legal_basis", "data_subject_categories", "data_categories", "sensitive_data",
-        "sensitive_data_details", "recipients", "transfers_outside_eu", "transfer_safeguards", "retention",
-        "security_measures", "controller_contact", "joint_controllers", "controllers_served",
-        "processing_categories", "dpia_required", "dpia_done_on", "last_reviewed_on", "retired_on", "retired_reason",
+        "purposes",
+        "legal_basis",
+        "data_subject_categories",
+        "data_categories",
+        "sensitive_data",
+        "sensitive_data_details",
+        "recipients",
+        "transfers_outside_eu",
+        "transfer_safeguards",
+        "retention",
+        "security_measures",
+        "controller_contact",
+        "joint_controllers",
+        "controllers_served",
+        "processing_categories",
+        "dpia_required",
+        "dpia_done_on",
+        "last_reviewed_on",
+        "retired_on",
+        "retired_reason",
     )
 
     def prepare(self) -> None:
@@ -124,7 +263,8 @@ class ProcessingActivityImporter(Importer):
         self.stored: dict[str, tuple[dt.date, dt.date | None]] = {
             reference: (registered_on, retired_on)
             for reference, registered_on, retired_on in ProcessingActivity.objects.values_list(
-                "reference", "registered_on", "retired_on")
+                "reference", "registered_on", "retired_on"
+            )
         }
 
     def build(self, row: Row) -> dict[str, Any]:
@@ -141,8 +281,11 @@ class ProcessingActivityImporter(Importer):
             values["registered_on"] = registered_on
         retired_on = row["retired_on"] if "retired_on" in row else stored_retired_on
         for name, message in date_problems(
-            today=self.today, registered_on=registered_on, retired_on=retired_on,
-            dpia_done_on=row.get("dpia_done_on"), last_reviewed_on=row.get("last_reviewed_on"),
+            today=self.today,
+            registered_on=registered_on,
+            retired_on=retired_on,
+            dpia_done_on=row.get("dpia_done_on"),
+            last_reviewed_on=row.get("last_reviewed_on"),
         ).items():
             row.error(name, message)
         return values

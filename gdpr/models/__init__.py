@@ -1,4 +1,5 @@
 """Models of the gdpr app: rights requests, CNIL cases, breaches and the Art. 30 register."""
+
 from .breaches import Breach, BreachNotification
 from .cnil import CnilCase, CnilCaseAttachment
 from .register import ProcessingActivity

@@ -1,4 +1,5 @@
 """Personal-data breaches (GDPR Art. 33-34): the 72-hour clock, the decision, the notifications."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
-from ..querysets import BreachQuerySet as BaseBreachQuerySet
-from ..querysets import paris_year_bounds
+from ..querysets import BreachQuerySet as BaseBreachQuerySet, paris_year_bounds
 
 
 class BreachQuerySet(BaseBreachQuerySet):
@@ -73,7 +73,12 @@ class Breach(models.Model):
     likely_consequences = models.TextField(_("likely consequences"), blank=True)
     measures = models.TextField(_("measures taken or proposed"), blank=True)
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Set by the personal-data retention (core/retention.py) when the record's personal data was erased.
@@ -93,7 +98,9 @@ class Breach(models.Model):
                 violation_error_message=_("The notification cannot be dated before awareness."),
             ),
             models.CheckConstraint(
-                condition=Q(notified_at__isnull=True) | Q(notified_at__lte=F("notification_due_at")) | ~Q(delay_reasons=""),
+                condition=Q(notified_at__isnull=True)
+                | Q(notified_at__lte=F("notification_due_at"))
+                | ~Q(delay_reasons=""),
                 name="breach_late_notification_has_reasons",
                 violation_error_message=_("A notification after 72 hours must give the reasons for the delay."),
             ),
@@ -146,7 +153,11 @@ class BreachNotification(models.Model):
     cnil_reference = models.CharField(_("CNIL reference"), max_length=100, blank=True)
     content = models.TextField(_("content"), blank=True)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     history = HistoricalRecords()

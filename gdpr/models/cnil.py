@@ -1,4 +1,5 @@
 """CNIL referrals ("saisines") and complaints that reached the CNIL without a referral."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,7 +52,12 @@ class CnilCase(models.Model):
         related_name="cnil_cases",
     )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -94,12 +100,18 @@ class CnilCase(models.Model):
 class CnilCaseAttachment(models.Model):
     """A letter from or to the CNIL, kept with its case (written by gdpr.services.cnil.cnil_case_attach)."""
 
-    case = models.ForeignKey(CnilCase, verbose_name=_("CNIL case"), on_delete=models.CASCADE, related_name="attachments")
+    case = models.ForeignKey(
+        CnilCase, verbose_name=_("CNIL case"), on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(_("file"), upload_to="gdpr/cnil/%Y/")
     description = models.CharField(_("description"), max_length=255, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     history = HistoricalRecords()

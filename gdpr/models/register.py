@@ -4,6 +4,7 @@ A record is in the register "on day D" when it entered the register on or before
 on or before D (`in_register_on`): the indicators count the register on 31 December, and the export
 produced for the CNIL (Art. 30(4)) is the register at a chosen date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.dates import format_date
@@ -65,7 +65,8 @@ def date_problems(
         problems["registered_on"] = gettext("An activity cannot enter the register in the future.")
     if registered_on and retired_on and retired_on < registered_on:
         problems["retired_on"] = gettext("An activity cannot be retired before it entered the register (%(date)s).") % {
-            "date": format_date(registered_on)}
+            "date": format_date(registered_on)
+        }
     if dpia_done_on and dpia_done_on > today:
         problems["dpia_done_on"] = gettext("A DPIA cannot be done in the future.")
     if last_reviewed_on and last_reviewed_on > today:
@@ -104,9 +105,12 @@ class ProcessingActivity(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=ProcessingRole.choices, default=ProcessingRole.CONTROLLER)
     # Controller records (Art. 30(1)).
     controller_contact = models.TextField(
-        _("controller and DPO contacts"), blank=True,
-        help_text=_("Name and contact details of the controller (the processor, for a processor record), "
-                    "its representative and the DPO."),
+        _("controller and DPO contacts"),
+        blank=True,
+        help_text=_(
+            "Name and contact details of the controller (the processor, for a processor record), "
+            "its representative and the DPO."
+        ),
     )
     joint_controllers = models.TextField(_("joint controllers"), blank=True)
     purposes = models.TextField(_("purposes"), blank=True)
@@ -152,8 +156,11 @@ class ProcessingActivity(models.Model):
 
     def clean(self) -> None:
         problems = date_problems(
-            today=timezone.localdate(), registered_on=self.registered_on, retired_on=self.retired_on,
-            dpia_done_on=self.dpia_done_on, last_reviewed_on=self.last_reviewed_on,
+            today=timezone.localdate(),
+            registered_on=self.registered_on,
+            retired_on=self.retired_on,
+            dpia_done_on=self.dpia_done_on,
+            last_reviewed_on=self.last_reviewed_on,
         )
         if "retired_on" in problems:
             # Only the retire service sets `retired_on`, and checks it: a clash here comes from moving

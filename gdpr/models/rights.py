@@ -1,4 +1,5 @@
 """Data-subject rights requests (GDPR Art. 12-22) and the ledger of their deadline events."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -36,10 +37,18 @@ class RightsRequest(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     received_at = models.DateTimeField(_("received at"))
     processing_activities = models.ManyToManyField(
-        "gdpr.ProcessingActivity", verbose_name=_("processing activities concerned"), blank=True, related_name="rights_requests"
+        "gdpr.ProcessingActivity",
+        verbose_name=_("processing activities concerned"),
+        blank=True,
+        related_name="rights_requests",
     )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     status = models.CharField(_("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.RECEIVED)
     # Deadline columns (docs/rules.md), recomputed by the services on every change.
@@ -128,7 +137,9 @@ class RightsRequest(models.Model):
 class RightsRequestPause(models.Model):
     """The deadline is suspended while we wait for information we asked for (décret 2019-536)."""
 
-    request = models.ForeignKey(RightsRequest, verbose_name=_("rights request"), on_delete=models.CASCADE, related_name="pauses")
+    request = models.ForeignKey(
+        RightsRequest, verbose_name=_("rights request"), on_delete=models.CASCADE, related_name="pauses"
+    )
     reason = models.CharField(_("reason"), max_length=16, choices=PauseReason.choices, default=PauseReason.IDENTITY)
     asked_on = models.DateField(_("information asked on"))
     answered_on = models.DateField(_("information received on"), null=True, blank=True)
@@ -166,7 +177,12 @@ class DeadlineEvent(models.Model):
     kind = models.CharField(_("event"), max_length=16, choices=DeadlineEventKind.choices)
     at = models.DateTimeField(_("at"), auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     due_on = models.DateField(_("legal deadline"), null=True, blank=True)
     extended_due_on = models.DateField(_("extended deadline"), null=True, blank=True)

@@ -7,6 +7,7 @@ our awareness (docs/rules.md, "Personal-data breaches"); `notification_due_at` i
 checks what the law and the facts allow (ValidationError with field messages, nothing written) and
 leaves a history row naming who and why.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,16 @@ DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 
 #: The fields a person edits (create and update); the others change only through the transitions.
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
-    "title", "description", "occurred_at", "subject_categories", "subjects_count", "data_categories",
-    "records_count", "likely_consequences", "measures", "handler",
+    "title",
+    "description",
+    "occurred_at",
+    "subject_categories",
+    "subjects_count",
+    "data_categories",
+    "records_count",
+    "likely_consequences",
+    "measures",
+    "handler",
 )
 CLOCK_FIELDS: tuple[str, ...] = ("aware_at", "processor_aware_at", "processor_informed_at")
 
@@ -73,9 +82,14 @@ def breach_date_problems(
     """
     now = now or timezone.now()
     problems: dict[str, str] = {}
-    values = {"aware_at": aware_at, "occurred_at": occurred_at, "processor_aware_at": processor_aware_at,
-              "processor_informed_at": processor_informed_at, "notified_at": notified_at,
-              "subjects_informed_at": subjects_informed_at}
+    values = {
+        "aware_at": aware_at,
+        "occurred_at": occurred_at,
+        "processor_aware_at": processor_aware_at,
+        "processor_informed_at": processor_informed_at,
+        "notified_at": notified_at,
+        "subjects_informed_at": subjects_informed_at,
+    }
     for name, value in values.items():
         if _naive(value):
             problems[name] = gettext("Give a date and time with its time zone.")
@@ -86,7 +100,14 @@ def breach_date_problems(
     # Compared in UTC: two datetimes sharing one ZoneInfo compare by wall clock (wrong in the DST fold).
     aware_at, occurred_at, processor_aware_at, processor_informed_at, notified_at, subjects_informed_at = (
         value.astimezone(dt.UTC) if value is not None else None
-        for value in (aware_at, occurred_at, processor_aware_at, processor_informed_at, notified_at, subjects_informed_at)
+        for value in (
+            aware_at,
+            occurred_at,
+            processor_aware_at,
+            processor_informed_at,
+            notified_at,
+            subjects_informed_at,
+        )
     )
     if aware_at is None:
         return {"aware_at": gettext("The time we became aware of the breach is required: the 72 hours count from it.")}
@@ -94,7 +115,11 @@ def breach_date_problems(
         problems["occurred_at"] = gettext(
             "The breach cannot have occurred (%(occurred)s) after we became aware of it (%(aware)s)."
         ) % {"occurred": fmt(occurred_at), "aware": fmt(aware_at)}
-    if processor_aware_at is not None and processor_informed_at is not None and processor_informed_at < processor_aware_at:
+    if (
+        processor_aware_at is not None
+        and processor_informed_at is not None
+        and processor_informed_at < processor_aware_at
+    ):
         problems["processor_informed_at"] = gettext(
             "The processor cannot have told us (%(informed)s) before it was aware (%(aware)s)."
         ) % {"informed": fmt(processor_informed_at), "aware": fmt(processor_aware_at)}
@@ -109,7 +134,9 @@ def breach_date_problems(
     return problems
 
 
-def breach_late_notification_problem(*, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str) -> str | None:
+def breach_late_notification_problem(
+    *, aware_at: dt.datetime, notified_at: dt.datetime, delay_reasons: str
+) -> str | None:
     """Why a notification after the 72 hours cannot be recorded without the reasons for the delay."""
     due = breach_notification_deadline(aware_at)
     if notified_at <= due or (delay_reasons or "").strip():
@@ -141,12 +168,18 @@ def breach_decision_problems(
     if notification_required:
         return {}
     if notified_at is not None:
-        return {"notification_required": gettext(
-            "The CNIL was notified on %(at)s: the decision cannot be not to notify.") % {"at": fmt(notified_at)}}
+        return {
+            "notification_required": gettext("The CNIL was notified on %(at)s: the decision cannot be not to notify.")
+            % {"at": fmt(notified_at)}
+        }
     if risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
-        return {"notification_required": gettext(
-            "The breach is assessed as '%(level)s': only a breach unlikely to result in a risk may go "
-            "unnotified (Art. 33(1)).") % {"level": RiskLevel(risk_level).label}}
+        return {
+            "notification_required": gettext(
+                "The breach is assessed as '%(level)s': only a breach unlikely to result in a risk may go "
+                "unnotified (Art. 33(1))."
+            )
+            % {"level": RiskLevel(risk_level).label}
+        }
     if not (reasoning or "").strip():
         return {"reasoning": gettext("Deciding not to notify needs its reasoning (Art. 33(5)).")}
     return {}
@@ -158,21 +191,28 @@ def breach_problems(breach: Breach) -> dict[str, str]:
     Used by `breach_update` and by the admin form, which checks an unsaved copy before saving.
     """
     problems = breach_date_problems(
-        aware_at=breach.aware_at, occurred_at=breach.occurred_at, processor_aware_at=breach.processor_aware_at,
+        aware_at=breach.aware_at,
+        occurred_at=breach.occurred_at,
+        processor_aware_at=breach.processor_aware_at,
         processor_informed_at=breach.processor_informed_at,
     )
     if problems:
         return problems
     # The recorded notification and information were checked against the former awareness.
     if breach.notified_at is not None and breach.notified_at < breach.aware_at:
-        return {"aware_at": gettext("Awareness cannot be after the notification (%(at)s).") % {
-            "at": fmt(breach.notified_at)}}
+        return {
+            "aware_at": gettext("Awareness cannot be after the notification (%(at)s).")
+            % {"at": fmt(breach.notified_at)}
+        }
     if breach.subjects_informed_at is not None and breach.subjects_informed_at < breach.aware_at:
-        return {"aware_at": gettext("Awareness cannot be after the information of the data subjects (%(at)s).") % {
-            "at": fmt(breach.subjects_informed_at)}}
+        return {
+            "aware_at": gettext("Awareness cannot be after the information of the data subjects (%(at)s).")
+            % {"at": fmt(breach.subjects_informed_at)}
+        }
     if breach.notified_at is not None:
-        late = breach_late_notification_problem(aware_at=breach.aware_at, notified_at=breach.notified_at,
-                                         delay_reasons=breach.delay_reasons)
+        late = breach_late_notification_problem(
+            aware_at=breach.aware_at, notified_at=breach.notified_at, delay_reasons=breach.delay_reasons
+        )
         if late:
             return {"aware_at": late}
     return {}
@@ -182,24 +222,38 @@ def breach_clock_explanation(breach: Breach) -> str:
     """The 72-hour clock in words, with the processor's dates when a processor found the breach."""
     lines = [breach_deadline_explanation(breach.aware_at)]
     if breach.processor_aware_at or breach.processor_informed_at:
-        lines.append(gettext(
-            "The processor was aware at %(aware)s and told us at %(informed)s; the deadline counts from our "
-            "awareness (EDPB Guidelines 9/2022)."
-        ) % {"aware": fmt(breach.processor_aware_at) if breach.processor_aware_at else "–",
-             "informed": fmt(breach.processor_informed_at) if breach.processor_informed_at else "–"})
+        lines.append(
+            gettext(
+                "The processor was aware at %(aware)s and told us at %(informed)s; the deadline counts from our "
+                "awareness (EDPB Guidelines 9/2022)."
+            )
+            % {
+                "aware": fmt(breach.processor_aware_at) if breach.processor_aware_at else "–",
+                "informed": fmt(breach.processor_informed_at) if breach.processor_informed_at else "–",
+            }
+        )
         if breach.processor_informed_at and breach.processor_informed_at < breach.aware_at:
-            lines.append(gettext(
-                "Check the awareness date: the processor told us before it. A controller is aware once its "
-                "processor has informed it."
-            ))
+            lines.append(
+                gettext(
+                    "Check the awareness date: the processor told us before it. A controller is aware once its "
+                    "processor has informed it."
+                )
+            )
     if breach.notified_at is not None:
         if breach.notified_at <= breach.notification_due_at:
-            lines.append(gettext("Notified at %(at)s, %(elapsed)s after awareness: within 72 hours.") % {
-                "at": fmt(breach.notified_at), "elapsed": elapsed(breach.aware_at, breach.notified_at)})
+            lines.append(
+                gettext("Notified at %(at)s, %(elapsed)s after awareness: within 72 hours.")
+                % {"at": fmt(breach.notified_at), "elapsed": elapsed(breach.aware_at, breach.notified_at)}
+            )
         else:
-            lines.append(gettext("Notified at %(at)s, %(elapsed)s after awareness: late (reasons: %(reasons)s).") % {
-                "at": fmt(breach.notified_at), "elapsed": elapsed(breach.aware_at, breach.notified_at),
-                "reasons": breach.delay_reasons})
+            lines.append(
+                gettext("Notified at %(at)s, %(elapsed)s after awareness: late (reasons: %(reasons)s).")
+                % {
+                    "at": fmt(breach.notified_at),
+                    "elapsed": elapsed(breach.aware_at, breach.notified_at),
+                    "reasons": breach.delay_reasons,
+                }
+            )
     elif breach.notification_required is False:
         lines.append(gettext("Decided not to notify: the clock no longer runs."))
     return "\n".join(lines)
@@ -216,12 +270,19 @@ def _lock(breach: Breach) -> Breach:
 
 def _refuse_if_closed(breach: Breach) -> None:
     if breach.closed_at is not None:
-        raise ValidationError(gettext("The breach %(reference)s was closed on %(at)s: it can no longer change.")
-                              % {"reference": breach.reference, "at": fmt(breach.closed_at)})
+        raise ValidationError(
+            gettext("The breach %(reference)s was closed on %(at)s: it can no longer change.")
+            % {"reference": breach.reference, "at": fmt(breach.closed_at)}
+        )
 
 
 def _check_reference_free(reference: str, *, exclude_pk: int | None = None) -> None:
-    ensure_reference_free(Breach, reference, exclude_pk=exclude_pk, message=gettext("A breach with the reference %(reference)s already exists.") % {"reference": reference})
+    ensure_reference_free(
+        Breach,
+        reference,
+        exclude_pk=exclude_pk,
+        message=gettext("A breach with the reference %(reference)s already exists.") % {"reference": reference},
+    )
 
 
 def breach_next_reference(year: int) -> str:
@@ -263,20 +324,40 @@ def breach_create(
     The processor's dates, when a processor found the breach, are stored; they do not move the deadline.
     `reference` is generated (`BR-YYYY-NNN`, year of awareness in Paris) when not given.
     """
-    _check(breach_date_problems(aware_at=aware_at, occurred_at=occurred_at, processor_aware_at=processor_aware_at,
-                                processor_informed_at=processor_informed_at))
+    _check(
+        breach_date_problems(
+            aware_at=aware_at,
+            occurred_at=occurred_at,
+            processor_aware_at=processor_aware_at,
+            processor_informed_at=processor_informed_at,
+        )
+    )
     _check_counts({"subjects_count": subjects_count, "records_count": records_count})
     reference = (reference or "").strip() or breach_next_reference(to_paris(aware_at).year)
     _check_reference_free(reference)
     breach = Breach(
-        reference=reference, title=title, description=description, occurred_at=occurred_at, aware_at=aware_at,
-        processor_aware_at=processor_aware_at, processor_informed_at=processor_informed_at,
-        notification_due_at=breach_notification_deadline(aware_at), subject_categories=subject_categories,
-        subjects_count=subjects_count, data_categories=data_categories, records_count=records_count,
-        likely_consequences=likely_consequences, measures=measures, handler=handler,
+        reference=reference,
+        title=title,
+        description=description,
+        occurred_at=occurred_at,
+        aware_at=aware_at,
+        processor_aware_at=processor_aware_at,
+        processor_informed_at=processor_informed_at,
+        notification_due_at=breach_notification_deadline(aware_at),
+        subject_categories=subject_categories,
+        subjects_count=subjects_count,
+        data_categories=data_categories,
+        records_count=records_count,
+        likely_consequences=likely_consequences,
+        measures=measures,
+        handler=handler,
     )
-    _save(breach, actor=actor, reason=gettext("recorded: aware %(aware)s, notification due %(due)s") % {
-        "aware": fmt(aware_at), "due": fmt(breach.notification_due_at)})
+    _save(
+        breach,
+        actor=actor,
+        reason=gettext("recorded: aware %(aware)s, notification due %(due)s")
+        % {"aware": fmt(aware_at), "due": fmt(breach.notification_due_at)},
+    )
     return breach
 
 
@@ -301,9 +382,17 @@ def breach_update(
     if unknown:
         raise TypeError(f"breach_update() got unexpected fields: {', '.join(unknown)}")
     locked = _lock(breach)
-    changes = {name: value for name, value in {
-        "reference": reference, "aware_at": aware_at, "processor_aware_at": processor_aware_at,
-        "processor_informed_at": processor_informed_at, **fields}.items() if value is not UNSET}
+    changes = {
+        name: value
+        for name, value in {
+            "reference": reference,
+            "aware_at": aware_at,
+            "processor_aware_at": processor_aware_at,
+            "processor_informed_at": processor_informed_at,
+            **fields,
+        }.items()
+        if value is not UNSET
+    }
     if "reference" in changes:
         changes["reference"] = (changes["reference"] or "").strip()
         if not changes["reference"]:
@@ -317,7 +406,9 @@ def breach_update(
     if "aware_at" in changes:
         locked.notification_due_at = breach_notification_deadline(locked.aware_at)
         text = text or gettext("awareness corrected to %(aware)s, notification due %(due)s") % {
-            "aware": fmt(locked.aware_at), "due": fmt(locked.notification_due_at)}
+            "aware": fmt(locked.aware_at),
+            "due": fmt(locked.notification_due_at),
+        }
     changed = sorted(name for name in changes if name != "handler") or ["handler"]
     _save(locked, actor=actor, reason=text or gettext("updated: %(fields)s") % {"fields": ", ".join(changed)})
     return locked
@@ -340,7 +431,9 @@ def breach_assess(
     problems: dict[str, str] = {}
     if risk_level not in RiskLevel.values:
         problems["risk_level"] = gettext("'%(value)s' is not a risk level (expected %(expected)s).") % {
-            "value": risk_level, "expected": ", ".join(RiskLevel.values)}
+            "value": risk_level,
+            "expected": ", ".join(RiskLevel.values),
+        }
     if not (reasoning or "").strip():
         problems["reasoning"] = gettext("The risk assessment needs its reasoning.")
     is_high = risk_level == RiskLevel.HIGH
@@ -372,8 +465,14 @@ def breach_decide(*, actor: Any, breach: Breach, notification_required: bool, re
     if notification_required is None:
         raise ValidationError({"notification_required": gettext("Say whether the CNIL must be notified (yes or no).")})
     reasoning = (reasoning or "").strip()
-    _check(breach_decision_problems(notification_required=bool(notification_required), reasoning=reasoning,
-                                    notified_at=locked.notified_at, risk_level=locked.risk_level))
+    _check(
+        breach_decision_problems(
+            notification_required=bool(notification_required),
+            reasoning=reasoning,
+            notified_at=locked.notified_at,
+            risk_level=locked.risk_level,
+        )
+    )
     locked.notification_required = bool(notification_required)
     locked.decision_reasoning = reasoning
     text = gettext("decided: notify the CNIL") if notification_required else gettext("decided: no notification")
@@ -400,8 +499,12 @@ def breach_notify(
     locked = _lock(breach)
     _refuse_if_closed(locked)
     if phase not in NotificationPhase.values:
-        raise ValidationError({"phase": gettext("'%(value)s' is not a phase (expected %(expected)s).") % {
-            "value": phase, "expected": ", ".join(NotificationPhase.values)}})
+        raise ValidationError(
+            {
+                "phase": gettext("'%(value)s' is not a phase (expected %(expected)s).")
+                % {"value": phase, "expected": ", ".join(NotificationPhase.values)}
+            }
+        )
     if sent_at is None:
         raise ValidationError({"sent_at": gettext("The date and time of the notification are required.")})
     problems = breach_date_problems(aware_at=locked.aware_at, notified_at=sent_at)
@@ -412,14 +515,19 @@ def breach_notify(
     fields: list[str] = []
     if phase == NotificationPhase.INITIAL:
         if locked.notified_at is not None:
-            raise ValidationError({"phase": gettext(
-                "The initial notification was sent on %(at)s: later ones are complementary.") % {
-                "at": fmt(locked.notified_at)}})
+            raise ValidationError(
+                {
+                    "phase": gettext("The initial notification was sent on %(at)s: later ones are complementary.")
+                    % {"at": fmt(locked.notified_at)}
+                }
+            )
         if locked.notification_required is False:
-            raise ValidationError({"phase": gettext(
-                "The decision recorded is not to notify: record a decision to notify first.")})
-        late = breach_late_notification_problem(aware_at=locked.aware_at, notified_at=sent_at,
-                                         delay_reasons=delay_reasons or locked.delay_reasons)
+            raise ValidationError(
+                {"phase": gettext("The decision recorded is not to notify: record a decision to notify first.")}
+            )
+        late = breach_late_notification_problem(
+            aware_at=locked.aware_at, notified_at=sent_at, delay_reasons=delay_reasons or locked.delay_reasons
+        )
         if late:
             raise ValidationError({"delay_reasons": late})
         locked.notified_at = sent_at
@@ -431,15 +539,21 @@ def breach_notify(
             locked.cnil_notification_reference = cnil_reference
             fields.append("cnil_notification_reference")
         text = gettext("notified to the CNIL at %(at)s (%(elapsed)s after awareness)") % {
-            "at": fmt(sent_at), "elapsed": elapsed(locked.aware_at, sent_at)}
+            "at": fmt(sent_at),
+            "elapsed": elapsed(locked.aware_at, sent_at),
+        }
     else:
         if locked.notified_at is None:
-            raise ValidationError({"phase": gettext(
-                "A complementary notification needs the initial notification first.")})
+            raise ValidationError(
+                {"phase": gettext("A complementary notification needs the initial notification first.")}
+            )
         if sent_at < locked.notified_at:
-            raise ValidationError({"sent_at": gettext(
-                "A complementary notification cannot be dated before the initial one (%(at)s).") % {
-                "at": fmt(locked.notified_at)}})
+            raise ValidationError(
+                {
+                    "sent_at": gettext("A complementary notification cannot be dated before the initial one (%(at)s).")
+                    % {"at": fmt(locked.notified_at)}
+                }
+            )
         text = gettext("complementary notification at %(at)s") % {"at": fmt(sent_at)}
     if delay_reasons:
         locked.delay_reasons = delay_reasons
@@ -447,7 +561,11 @@ def breach_notify(
     if fields:
         _save(locked, actor=actor, reason=text, update_fields=fields)
     notification = BreachNotification(
-        breach=locked, phase=phase, sent_at=sent_at, cnil_reference=cnil_reference, content=content or "",
+        breach=locked,
+        phase=phase,
+        sent_at=sent_at,
+        cnil_reference=cnil_reference,
+        content=content or "",
         sent_by=actor,
     )
     _save(notification, actor=actor, reason=text)
@@ -460,20 +578,35 @@ def breach_inform_subjects(*, actor: Any, breach: Breach, informed_at: dt.dateti
     locked = _lock(breach)
     _refuse_if_closed(locked)
     if informed_at is None:
-        raise ValidationError({"informed_at": gettext("The date and time the data subjects were informed are required.")})
+        raise ValidationError(
+            {"informed_at": gettext("The date and time the data subjects were informed are required.")}
+        )
     if locked.subjects_informed_at is not None:
-        raise ValidationError({"informed_at": gettext("The data subjects were already informed on %(at)s.") % {
-            "at": fmt(locked.subjects_informed_at)}})
+        raise ValidationError(
+            {
+                "informed_at": gettext("The data subjects were already informed on %(at)s.")
+                % {"at": fmt(locked.subjects_informed_at)}
+            }
+        )
     if locked.subjects_exemption:
-        raise ValidationError({"informed_at": gettext(
-            "An exemption is recorded (%(exemption)s): the data subjects are not to be informed.") % {
-            "exemption": locked.get_subjects_exemption_display()}})
+        raise ValidationError(
+            {
+                "informed_at": gettext(
+                    "An exemption is recorded (%(exemption)s): the data subjects are not to be informed."
+                )
+                % {"exemption": locked.get_subjects_exemption_display()}
+            }
+        )
     problems = breach_date_problems(aware_at=locked.aware_at, subjects_informed_at=informed_at)
     if "subjects_informed_at" in problems:
         raise ValidationError({"informed_at": problems["subjects_informed_at"]})
     locked.subjects_informed_at = informed_at
-    _save(locked, actor=actor, reason=gettext("data subjects informed at %(at)s") % {"at": fmt(informed_at)},
-          update_fields=["subjects_informed_at"])
+    _save(
+        locked,
+        actor=actor,
+        reason=gettext("data subjects informed at %(at)s") % {"at": fmt(informed_at)},
+        update_fields=["subjects_informed_at"],
+    )
     return locked
 
 
@@ -486,18 +619,24 @@ def breach_record_exemption(*, actor: Any, breach: Breach, exemption: str, reaso
     allowed = [value for value in SubjectsExemption.values if value]
     if exemption not in allowed:
         problems["exemption"] = gettext("'%(value)s' is not an Art. 34(3) exemption (expected %(expected)s).") % {
-            "value": exemption, "expected": ", ".join(allowed)}
+            "value": exemption,
+            "expected": ", ".join(allowed),
+        }
     if not (reasoning or "").strip():
         problems["reasoning"] = gettext("The exemption needs its reasoning.")
     if locked.subjects_informed_at is not None:
         problems["exemption"] = gettext("The data subjects were informed on %(at)s: no exemption to record.") % {
-            "at": fmt(locked.subjects_informed_at)}
+            "at": fmt(locked.subjects_informed_at)
+        }
     _check(problems)
     locked.subjects_exemption = exemption
     locked.subjects_exemption_reasoning = reasoning.strip()
-    _save(locked, actor=actor, reason=gettext("exemption recorded: %(exemption)s") % {
-        "exemption": locked.get_subjects_exemption_display()},
-        update_fields=["subjects_exemption", "subjects_exemption_reasoning"])
+    _save(
+        locked,
+        actor=actor,
+        reason=gettext("exemption recorded: %(exemption)s") % {"exemption": locked.get_subjects_exemption_display()},
+        update_fields=["subjects_exemption", "subjects_exemption_reasoning"],
+    )
     return locked
 
 

@@ -6,6 +6,7 @@ never computed: there is no statutory period (docs/rules.md, "CNIL cases"). A co
 none, unless a CNIL letter sets one: then it is entered the same way and alerted on like a referral's. Every write validates first
 (ValidationError with field messages, nothing written) and leaves a history row naming who and why.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,17 +47,22 @@ def cnil_case_problems(
     problems: dict[str, str] = {}
     if kind not in CnilCaseKind.values:
         problems["kind"] = gettext("'%(kind)s' is not a kind of CNIL case (expected %(expected)s).") % {
-            "kind": kind, "expected": ", ".join(CnilCaseKind.values)}
+            "kind": kind,
+            "expected": ", ".join(CnilCaseKind.values),
+        }
     if received_on is None:
         problems["received_on"] = gettext("The receipt date is required.")
     elif received_on > today:
         problems["received_on"] = gettext("The receipt date (%(day)s) cannot be in the future.") % {
-            "day": format_date(received_on)}
+            "day": format_date(received_on)
+        }
     if kind == CnilCaseKind.REFERRAL and due_on is None:
         problems["due_on"] = gettext("A referral needs the reply date set in the CNIL's letter.")
     elif due_on is not None and received_on is not None and due_on < received_on:
         problems["due_on"] = gettext("The reply date (%(due)s) cannot be before the receipt (%(received)s).") % {
-            "due": format_date(due_on), "received": format_date(received_on)}
+            "due": format_date(due_on),
+            "received": format_date(received_on),
+        }
     if answered_on is not None:
         if received_on is not None and answered_on < received_on:
             problems["answered_on"] = gettext(
@@ -64,7 +70,8 @@ def cnil_case_problems(
             ) % {"answered": format_date(answered_on), "received": format_date(received_on)}
         elif answered_on > today:
             problems["answered_on"] = gettext("The answer (%(day)s) cannot be dated in the future.") % {
-                "day": format_date(answered_on)}
+                "day": format_date(answered_on)
+            }
     return problems
 
 
@@ -73,9 +80,11 @@ def cnil_case_edit_problems(case: CnilCase) -> dict[str, str]:
     problems = cnil_case_problems(kind=case.kind, received_on=case.received_on, due_on=case.due_on)
     # The answer date was checked when it was recorded; a corrected receipt must still precede it.
     if case.answered_on is not None and case.received_on is not None and case.answered_on < case.received_on:
-        problems.setdefault("received_on", gettext(
-            "The receipt (%(received)s) cannot be after the answer (%(answered)s)."
-        ) % {"received": format_date(case.received_on), "answered": format_date(case.answered_on)})
+        problems.setdefault(
+            "received_on",
+            gettext("The receipt (%(received)s) cannot be after the answer (%(answered)s).")
+            % {"received": format_date(case.received_on), "answered": format_date(case.answered_on)},
+        )
     return problems
 
 
@@ -85,7 +94,12 @@ def _check(problems: dict[str, str]) -> None:
 
 
 def _check_reference_free(reference: str, *, exclude_pk: int | None = None) -> None:
-    ensure_reference_free(CnilCase, reference, exclude_pk=exclude_pk, message=gettext("A CNIL case with the reference %(reference)s already exists.") % {"reference": reference})
+    ensure_reference_free(
+        CnilCase,
+        reference,
+        exclude_pk=exclude_pk,
+        message=gettext("A CNIL case with the reference %(reference)s already exists.") % {"reference": reference},
+    )
 
 
 def cnil_case_next_reference(year: int) -> str:
@@ -116,11 +130,22 @@ def cnil_case_create(
     reference = (reference or "").strip() or cnil_case_next_reference(received_on.year)
     _check_reference_free(reference)
     case = CnilCase(
-        reference=reference, kind=kind, received_on=received_on, due_on=due_on, cnil_reference=cnil_reference,
-        rights_request=rights_request, subject=subject, notes=notes, handler=handler,
+        reference=reference,
+        kind=kind,
+        received_on=received_on,
+        due_on=due_on,
+        cnil_reference=cnil_reference,
+        rights_request=rights_request,
+        subject=subject,
+        notes=notes,
+        handler=handler,
     )
-    _save(case, actor=actor, reason=gettext("recorded: %(kind)s received %(day)s") % {
-        "kind": case.get_kind_display(), "day": format_date(received_on)})
+    _save(
+        case,
+        actor=actor,
+        reason=gettext("recorded: %(kind)s received %(day)s")
+        % {"kind": case.get_kind_display(), "day": format_date(received_on)},
+    )
     return case
 
 
@@ -147,8 +172,14 @@ def cnil_case_update(
     changes = {
         name: value
         for name, value in {
-            "reference": reference, "kind": kind, "received_on": received_on, "due_on": due_on,
-            "cnil_reference": cnil_reference, "rights_request": rights_request, "subject": subject, "notes": notes,
+            "reference": reference,
+            "kind": kind,
+            "received_on": received_on,
+            "due_on": due_on,
+            "cnil_reference": cnil_reference,
+            "rights_request": rights_request,
+            "subject": subject,
+            "notes": notes,
             "handler": handler,
         }.items()
         if value is not UNSET
@@ -173,8 +204,12 @@ def cnil_case_answer(*, actor: Any, case: CnilCase, answered_on: dt.date, reason
     if answered_on is None:
         raise ValidationError({"answered_on": gettext("The answer date is required.")})
     if locked.answered_on is not None:
-        raise ValidationError({"answered_on": gettext("This case was already answered on %(day)s.")
-                               % {"day": format_date(locked.answered_on)}})
+        raise ValidationError(
+            {
+                "answered_on": gettext("This case was already answered on %(day)s.")
+                % {"day": format_date(locked.answered_on)}
+            }
+        )
     problems = cnil_case_problems(
         kind=locked.kind, received_on=locked.received_on, due_on=locked.due_on, answered_on=answered_on
     )
@@ -183,7 +218,9 @@ def cnil_case_answer(*, actor: Any, case: CnilCase, answered_on: dt.date, reason
     locked.answered_on = answered_on
     if locked.due_on is not None and answered_on > locked.due_on:
         text = gettext("answered %(day)s, after the reply date %(due)s") % {
-            "day": format_date(answered_on), "due": format_date(locked.due_on)}
+            "day": format_date(answered_on),
+            "due": format_date(locked.due_on),
+        }
     else:
         text = gettext("answered %(day)s") % {"day": format_date(answered_on)}
     _save(locked, actor=actor, reason=reason or text, update_fields=["answered_on"])

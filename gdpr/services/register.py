@@ -4,6 +4,7 @@ The only writers of `ProcessingActivity` besides the importer (which writes thro
 with the same date rules, `date_problems`). Every write validates the whole record (`full_clean`:
 the model's rules, its constraints, a unique reference) and leaves a history row naming who and why.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -78,8 +79,11 @@ def processing_activity_create(
     if unknown:
         raise TypeError(f"processing_activity_create() got unexpected fields: {', '.join(unknown)}")
     activity = ProcessingActivity(
-        reference=reference.strip(), name=name.strip(), role=role,
-        registered_on=registered_on or timezone.localdate(), **fields,
+        reference=reference.strip(),
+        name=name.strip(),
+        role=role,
+        registered_on=registered_on or timezone.localdate(),
+        **fields,
     )
     _save(activity, actor=actor, reason=reason or gettext("Entered the register"))
     return activity
@@ -118,20 +122,25 @@ def processing_activity_retire(
     if not reason or not reason.strip():
         errors["reason"] = [gettext("Say why the activity leaves the register.")]
     if activity.retired_on is not None:
-        errors["retired_on"] = [gettext("%(activity)s is already retired (on %(date)s).") % {
-            "activity": activity.reference, "date": format_date(activity.retired_on)}]
+        errors["retired_on"] = [
+            gettext("%(activity)s is already retired (on %(date)s).")
+            % {"activity": activity.reference, "date": format_date(activity.retired_on)}
+        ]
     elif retired_on < activity.registered_on:
         errors["retired_on"] = [
-            gettext("%(activity)s cannot be retired before it entered the register (%(date)s).") % {
-                "activity": activity.reference, "date": format_date(activity.registered_on)}
+            gettext("%(activity)s cannot be retired before it entered the register (%(date)s).")
+            % {"activity": activity.reference, "date": format_date(activity.registered_on)}
         ]
     if errors:
         raise ValidationError(errors)
     activity.retired_on = retired_on
     activity.retired_reason = reason.strip()
-    _save(activity, actor=actor, update_fields=["retired_on", "retired_reason"],
-          reason=gettext("Retired on %(date)s: %(reason)s") % {
-              "date": format_date(retired_on), "reason": reason.strip()})
+    _save(
+        activity,
+        actor=actor,
+        update_fields=["retired_on", "retired_reason"],
+        reason=gettext("Retired on %(date)s: %(reason)s") % {"date": format_date(retired_on), "reason": reason.strip()},
+    )
     return activity
 
 
@@ -147,19 +156,29 @@ def processing_activity_review(
         problem = gettext("A review cannot be dated in the future.")
     elif reviewed_on < activity.registered_on:
         problem = gettext("%(activity)s cannot be reviewed before it entered the register (%(date)s).") % {
-            "activity": activity.reference, "date": format_date(activity.registered_on)}
+            "activity": activity.reference,
+            "date": format_date(activity.registered_on),
+        }
     elif activity.retired_on is not None and activity.retired_on <= reviewed_on:
         problem = gettext("%(activity)s was retired on %(date)s: a retired activity is not reviewed.") % {
-            "activity": activity.reference, "date": format_date(activity.retired_on)}
+            "activity": activity.reference,
+            "date": format_date(activity.retired_on),
+        }
     elif activity.last_reviewed_on is not None and reviewed_on < activity.last_reviewed_on:
         problem = gettext("%(activity)s was already reviewed on %(date)s, a later date.") % {
-            "activity": activity.reference, "date": format_date(activity.last_reviewed_on)}
+            "activity": activity.reference,
+            "date": format_date(activity.last_reviewed_on),
+        }
     if problem:
         raise ValidationError({"reviewed_on": [problem]})
     if activity.last_reviewed_on == reviewed_on:
         return activity
     activity.last_reviewed_on = reviewed_on
     text = gettext("Reviewed on %(date)s") % {"date": format_date(reviewed_on)}
-    _save(activity, actor=actor, update_fields=["last_reviewed_on"],
-          reason=f"{text}: {note.strip()}" if note.strip() else text)
+    _save(
+        activity,
+        actor=actor,
+        update_fields=["last_reviewed_on"],
+        reason=f"{text}: {note.strip()}" if note.strip() else text,
+    )
     return activity

@@ -7,6 +7,7 @@ date is what it is. Errors are `ValidationError`s keyed by the argument at fault
 400 with them, the admin shows them as messages). The date and outcome rules themselves live in
 `rights_rules`, which the import applies to whole rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.services import next_reference as core_next_reference
-from core.services import save_with_history
+from core.services import next_reference as core_next_reference, save_with_history
 
 from ..choices import (
     REQUEST_TRANSITIONS,
@@ -45,7 +45,6 @@ from ..deadlines import (
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from .rights_rules import (
     complaint_notice_problem,
-    rights_request_extension_lateness,
     extension_reason_problem,
     future_problem,
     info_received_problem,
@@ -53,6 +52,7 @@ from .rights_rules import (
     not_before_receipt_problem,
     passed_deadline_problem,
     refusal_ground_problem,
+    rights_request_extension_lateness,
     rights_request_problems,
 )
 
@@ -204,8 +204,12 @@ def _in_choices(field: str, value: str, choices: type, *, allow_blank: bool = Fa
     if allow_blank and not value:
         return ""
     if value not in choices.values:
-        raise ValidationError({field: _("'%(value)s' is not one of %(choices)s.")
-                               % {"value": value, "choices": ", ".join(choices.values)}})
+        raise ValidationError(
+            {
+                field: _("'%(value)s' is not one of %(choices)s.")
+                % {"value": value, "choices": ", ".join(choices.values)}
+            }
+        )
     return value
 
 
@@ -258,15 +262,23 @@ def _check_rights(other_rights: Sequence[str]) -> list[str]:
     rights = list(dict.fromkeys(other_rights or ()))
     unknown = [right for right in rights if right not in Right.values]
     if unknown:
-        raise ValidationError({"other_rights": _("'%(value)s' is not one of %(choices)s.")
-                               % {"value": ", ".join(unknown), "choices": ", ".join(Right.values)}})
+        raise ValidationError(
+            {
+                "other_rights": _("'%(value)s' is not one of %(choices)s.")
+                % {"value": ", ".join(unknown), "choices": ", ".join(Right.values)}
+            }
+        )
     return rights
 
 
 def _check_transition(request: RightsRequest, target: str) -> None:
     if target not in REQUEST_TRANSITIONS[request.status]:
-        raise ValidationError({"status": _("A request whose status is “%(status)s” cannot be %(action)s.")
-                               % {"status": request.get_status_display(), "action": _action_label(target)}})
+        raise ValidationError(
+            {
+                "status": _("A request whose status is “%(status)s” cannot be %(action)s.")
+                % {"status": request.get_status_display(), "action": _action_label(target)}
+            }
+        )
 
 
 def _lock(request: RightsRequest) -> RightsRequest:
@@ -277,8 +289,10 @@ def _lock(request: RightsRequest) -> RightsRequest:
 def _pauses_of(request: RightsRequest) -> list[Pause]:
     if request.pk is None:
         return []
-    return [Pause(asked, answered) for asked, answered in request.pauses.order_by("asked_on", "pk")
-            .values_list("asked_on", "answered_on")]
+    return [
+        Pause(asked, answered)
+        for asked, answered in request.pauses.order_by("asked_on", "pk").values_list("asked_on", "answered_on")
+    ]
 
 
 def _recompute_deadlines(request: RightsRequest, *, policy: DeadlinePolicy | None = None) -> bool:
@@ -324,7 +338,12 @@ def _save_pause(pause: RightsRequestPause, *, actor: Any, reason: str) -> None:
 
 
 def _transition(
-    request: RightsRequest, *, target: str | None, actor: Any, reason: str, event: str | None,
+    request: RightsRequest,
+    *,
+    target: str | None,
+    actor: Any,
+    reason: str,
+    event: str | None,
     event_reason: str = "",
 ) -> RightsRequest:
     """The common end of a transition: status, deadline columns, history, ledger."""
@@ -486,13 +505,19 @@ def rights_request_pause(
     _not_before_receipt("asked_on", asked_on, locked)
     last_answer = locked.pauses.filter(answered_on__isnull=False).order_by("-answered_on").first()
     if last_answer is not None and asked_on < last_answer.answered_on:
-        raise ValidationError({"asked_on": _("This date is before the end of the previous pause (%(date)s).")
-                               % {"date": _fmt(last_answer.answered_on)}})
+        raise ValidationError(
+            {
+                "asked_on": _("This date is before the end of the previous pause (%(date)s).")
+                % {"date": _fmt(last_answer.answered_on)}
+            }
+        )
     _raise("asked_on", passed_deadline_problem(asked_on, locked.applicable_due_on))
     pause = RightsRequestPause(request=locked, asked_on=asked_on, reason=reason, note=note)
     _save_pause(pause, actor=actor, reason=_("information asked for"))
     return _transition(
-        locked, target=RequestStatus.PAUSED, actor=actor,
+        locked,
+        target=RequestStatus.PAUSED,
+        actor=actor,
         reason=_("paused: %(reason)s") % {"reason": pause.get_reason_display()},
         event=DeadlineEventKind.PAUSED,
         event_reason=f"{pause.get_reason_display()}{': ' + note if note else ''}",
@@ -505,8 +530,12 @@ def rights_request_resume(*, request: RightsRequest, actor: Any, answered_on: dt
     waited (policy), back to in progress, or to extended when the request had been extended."""
     locked = _lock(request)
     if locked.status != RequestStatus.PAUSED:
-        raise ValidationError({"status": _("Only a paused request can be resumed (its status is “%(status)s”).")
-                               % {"status": locked.get_status_display()}})
+        raise ValidationError(
+            {
+                "status": _("Only a paused request can be resumed (its status is “%(status)s”).")
+                % {"status": locked.get_status_display()}
+            }
+        )
     target = RequestStatus.EXTENDED if locked.extension_notified_at else RequestStatus.IN_PROGRESS
     _check_transition(locked, target)
     pause = locked.pauses.filter(answered_on__isnull=True).first()
@@ -518,7 +547,11 @@ def rights_request_resume(*, request: RightsRequest, actor: Any, answered_on: dt
     pause.answered_on = answered_on
     _save_pause(pause, actor=actor, reason=_("information received"))
     return _transition(
-        locked, target=target, actor=actor, reason=_("resumed"), event=DeadlineEventKind.RESUMED,
+        locked,
+        target=target,
+        actor=actor,
+        reason=_("resumed"),
+        event=DeadlineEventKind.RESUMED,
         event_reason=_("information asked for on %(asked)s received on %(answered)s")
         % {"asked": _fmt(pause.asked_on), "answered": _fmt(answered_on)},
     )
@@ -533,9 +566,14 @@ def rights_request_extend(
     to "extended")."""
     locked = _lock(request)
     if locked.extension_notified_at is not None:
-        raise ValidationError({"status": _("This request was already extended on %(date)s; Art. 12(3) allows one "
-                                           "extension of two months.")
-                               % {"date": _fmt(paris_date(locked.extension_notified_at))}})
+        raise ValidationError(
+            {
+                "status": _(
+                    "This request was already extended on %(date)s; Art. 12(3) allows one extension of two months."
+                )
+                % {"date": _fmt(paris_date(locked.extension_notified_at))}
+            }
+        )
     if locked.status != RequestStatus.PAUSED:
         _check_transition(locked, RequestStatus.EXTENDED)
     reason = (reason or "").strip()
@@ -543,13 +581,16 @@ def rights_request_extend(
     notified_at = _aware(notified_at, "notified_at")
     _not_in_future("notified_at", notified_at)
     _not_before_receipt("notified_at", notified_at, locked)
-    _raise("notified_at", late_extension_problem(received_at=locked.received_at, pauses=_pauses_of(locked),
-                                                 notified_at=notified_at))
+    _raise(
+        "notified_at",
+        late_extension_problem(received_at=locked.received_at, pauses=_pauses_of(locked), notified_at=notified_at),
+    )
     locked.extension_notified_at = notified_at
     locked.extension_reason = reason
     target = None if locked.status == RequestStatus.PAUSED else RequestStatus.EXTENDED
-    return _transition(locked, target=target, actor=actor, reason=_("extended"), event=DeadlineEventKind.EXTENDED,
-                       event_reason=reason)
+    return _transition(
+        locked, target=target, actor=actor, reason=_("extended"), event=DeadlineEventKind.EXTENDED, event_reason=reason
+    )
 
 
 def _check_end(locked: RightsRequest, answered_at: dt.datetime, field: str = "answered_at") -> dt.datetime:
@@ -572,14 +613,25 @@ def rights_request_answer(
         raise ValidationError({"outcome": _("A withdrawal is recorded with the withdraw action, not as an answer.")})
     if outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
         # Not acting on a request must give its ground and the right to complain (Art. 12(4)-(5)).
-        raise ValidationError({"outcome": _("A refusal is recorded with the refuse action: it needs its ground and "
-                                            "tells the requester of the right to complain to the CNIL (Art. 12(4)).")})
+        raise ValidationError(
+            {
+                "outcome": _(
+                    "A refusal is recorded with the refuse action: it needs its ground and "
+                    "tells the requester of the right to complain to the CNIL (Art. 12(4))."
+                )
+            }
+        )
     channel = _in_choices("channel", channel, Channel)
     locked.answered_at = _check_end(locked, answered_at)
     locked.outcome = outcome
     locked.answer_channel = channel
-    return _transition(locked, target=RequestStatus.ANSWERED, actor=actor,
-                       reason=_("answered: %(outcome)s") % {"outcome": locked.get_outcome_display()}, event=None)
+    return _transition(
+        locked,
+        target=RequestStatus.ANSWERED,
+        actor=actor,
+        reason=_("answered: %(outcome)s") % {"outcome": locked.get_outcome_display()},
+        event=None,
+    )
 
 
 @transaction.atomic
@@ -606,8 +658,13 @@ def rights_request_refuse(
     locked.complaint_right_notified = True
     locked.outcome = Outcome.UNFOUNDED if ground == RefusalGround.MANIFESTLY_UNFOUNDED else Outcome.REFUSED
     locked.answer_channel = channel
-    return _transition(locked, target=RequestStatus.REFUSED, actor=actor,
-                       reason=_("refused: %(ground)s") % {"ground": locked.get_refusal_ground_display()}, event=None)
+    return _transition(
+        locked,
+        target=RequestStatus.REFUSED,
+        actor=actor,
+        reason=_("refused: %(ground)s") % {"ground": locked.get_refusal_ground_display()},
+        event=None,
+    )
 
 
 @transaction.atomic
@@ -629,15 +686,18 @@ def rights_request_withdraw(
     locked.outcome = Outcome.WITHDRAWN
     if note:
         locked.notes = "\n".join(filter(None, [locked.notes, note]))
-    return _transition(locked, target=RequestStatus.WITHDRAWN, actor=actor, reason=_("withdrawn"),
-                       event=DeadlineEventKind.RESUMED if pause is not None else None,
-                       event_reason=_("withdrawn") if pause is not None else "")
+    return _transition(
+        locked,
+        target=RequestStatus.WITHDRAWN,
+        actor=actor,
+        reason=_("withdrawn"),
+        event=DeadlineEventKind.RESUMED if pause is not None else None,
+        event_reason=_("withdrawn") if pause is not None else "",
+    )
 
 
 @transaction.atomic
-def rights_request_close(
-    *, request: RightsRequest, actor: Any, closed_at: dt.datetime | None = None
-) -> RightsRequest:
+def rights_request_close(*, request: RightsRequest, actor: Any, closed_at: dt.datetime | None = None) -> RightsRequest:
     """File an answered, refused or withdrawn request away."""
     locked = _lock(request)
     _check_transition(locked, RequestStatus.CLOSED)

@@ -6,6 +6,7 @@ instance) and raise the first problem; the import checks a whole row at once wit
 order (an answer needs an outcome, an extension comes before the answer...). Each rule returns its
 message, or None when it holds, so both say the same thing in the same words.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,7 +59,8 @@ def not_before_receipt_problem(value: dt.date | dt.datetime, received_at: dt.dat
     if not too_early:
         return None
     return _("This date is before the receipt of the request (%(received)s).") % {
-        "received": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M")}
+        "received": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M")
+    }
 
 
 def info_received_problem(asked_on: dt.date, answered_on: dt.date) -> str | None:
@@ -66,7 +68,9 @@ def info_received_problem(asked_on: dt.date, answered_on: dt.date) -> str | None
     if answered_on >= asked_on:
         return None
     return _("The information cannot be received (%(answered)s) before it was asked for (%(asked)s).") % {
-        "answered": _fmt(answered_on), "asked": _fmt(asked_on)}
+        "answered": _fmt(answered_on),
+        "asked": _fmt(asked_on),
+    }
 
 
 def extension_reason_problem(reason: str) -> str | None:
@@ -94,10 +98,15 @@ def rights_request_extension_lateness(
 
 
 def late_extension_problem(
-    *, received_at: dt.datetime, pauses: Sequence[Pause], notified_at: dt.datetime,
+    *,
+    received_at: dt.datetime,
+    pauses: Sequence[Pause],
+    notified_at: dt.datetime,
     policy: DeadlinePolicy | None = None,
 ) -> str | None:
-    late = rights_request_extension_lateness(received_at=received_at, pauses=pauses, notified_at=notified_at, policy=policy)
+    late = rights_request_extension_lateness(
+        received_at=received_at, pauses=pauses, notified_at=notified_at, policy=policy
+    )
     if late is None:
         return None
     return _(
@@ -156,8 +165,12 @@ def rights_request_problems(
     asked, got = identity_asked_on, identity_received_on
     reason = (extension_reason or "").strip()
     if got is not None and asked is None:
-        problems.append(("identity_received_at", _("the identity was received but never asked for "
-                                                   "(identity_requested_at is empty)")))
+        problems.append(
+            (
+                "identity_received_at",
+                _("the identity was received but never asked for (identity_requested_at is empty)"),
+            )
+        )
     if asked is not None and got is not None:
         _add(problems, "identity_received_at", info_received_problem(asked, got))
     if asked is not None:
@@ -169,20 +182,40 @@ def rights_request_problems(
     if outcome and answered_at is None:
         problems.append(("answered_at", _("an outcome needs an answer date")))
     if answered_at is not None and asked is not None and paris_date(answered_at) < asked:
-        problems.append(("identity_requested_at", _("%(asked)s is after the answer (%(answered)s)")
-                         % {"asked": _fmt(asked), "answered": _fmt(paris_date(answered_at))}))
+        problems.append(
+            (
+                "identity_requested_at",
+                _("%(asked)s is after the answer (%(answered)s)")
+                % {"asked": _fmt(asked), "answered": _fmt(paris_date(answered_at))},
+            )
+        )
     if answered_at is not None and asked is not None and got is None:
-        problems.append(("identity_received_at", _("the request was answered while its identity check was still "
-                                                   "pending: give the date the identity was received")))
+        problems.append(
+            (
+                "identity_received_at",
+                _(
+                    "the request was answered while its identity check was still "
+                    "pending: give the date the identity was received"
+                ),
+            )
+        )
     if extension_notified_at is not None:
         _add(problems, "extension_reason", extension_reason_problem(reason))
     if reason and extension_notified_at is None:
-        problems.append(("extension_notified_at", _("reasons for an extension are given but not the date the "
-                                                    "requester was told of it")))
+        problems.append(
+            (
+                "extension_notified_at",
+                _("reasons for an extension are given but not the date the requester was told of it"),
+            )
+        )
     if extension_notified_at is not None and answered_at is not None and extension_notified_at > answered_at:
-        problems.append(("extension_notified_at", _("%(notified)s is after the answer (%(answered)s)")
-                         % {"notified": _fmt(paris_date(extension_notified_at)),
-                            "answered": _fmt(paris_date(answered_at))}))
+        problems.append(
+            (
+                "extension_notified_at",
+                _("%(notified)s is after the answer (%(answered)s)")
+                % {"notified": _fmt(paris_date(extension_notified_at)), "answered": _fmt(paris_date(answered_at))},
+            )
+        )
     if outcome in REFUSALS:
         _add(problems, "refusal_ground", refusal_ground_problem(refusal_ground))
         _add(problems, "complaint_right_notified", complaint_notice_problem(bool(complaint_right_notified)))
@@ -197,16 +230,31 @@ def rights_request_problems(
     if sum(1 for pause in pauses if pause.is_open) > 1:
         return [("identity_requested_at", _("another pause of this request is still open"))]
     if extension_notified_at is not None:
-        _add(problems, "extension_notified_at", late_extension_problem(
-            received_at=received_at, pauses=pauses, notified_at=extension_notified_at, policy=policy))
+        _add(
+            problems,
+            "extension_notified_at",
+            late_extension_problem(
+                received_at=received_at, pauses=pauses, notified_at=extension_notified_at, policy=policy
+            ),
+        )
     if asked is not None:
-        _add(problems, "identity_requested_at", passed_deadline_problem(asked, _due_when_asked(
-            received_at, asked, extension_notified_at, other_pauses, policy)))
+        _add(
+            problems,
+            "identity_requested_at",
+            passed_deadline_problem(
+                asked, _due_when_asked(received_at, asked, extension_notified_at, other_pauses, policy)
+            ),
+        )
     return problems
 
 
-def _due_when_asked(received_at: dt.datetime, asked: dt.date, notified_at: dt.datetime | None,
-                    other_pauses: Sequence[Pause], policy: DeadlinePolicy | None) -> dt.date:
+def _due_when_asked(
+    received_at: dt.datetime,
+    asked: dt.date,
+    notified_at: dt.datetime | None,
+    other_pauses: Sequence[Pause],
+    policy: DeadlinePolicy | None,
+) -> dt.date:
     """The deadline that applied on the day the identity was asked for: the pauses ended by then count,
     and the extension when it was notified by then."""
     earlier = [pause for pause in other_pauses if pause.answered is not None and pause.answered <= asked]

@@ -5,7 +5,7 @@ from django.db import migrations
 REASON = "never given up (issue 14): escalated, retried"
 
 
-def retry_failed(apps, schema_editor):  # noqa: ANN001 - migration API
+def retry_failed(apps, schema_editor):
     """Deliveries marked "failed" by the former sending, which gave up after VIGIE_ALERT_MAX_ATTEMPTS
     attempts made in seconds, were never sent: they become pending again, escalated (the health page and
     the admin count them) and due at once; their alerts are pending again. A history row each."""

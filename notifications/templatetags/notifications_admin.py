@@ -1,5 +1,6 @@
 """What the admin's index page tells about the alerts: the emails still unsent after their last planned
 attempt (templates/admin/index.html)."""
+
 from __future__ import annotations
 
 from django import template

@@ -1,6 +1,7 @@
 """API of the departments: `/api/organization/departments/`, named by their `name`.
 ROUTES lists (prefix, viewset, basename) for organization/api/urls.py.
 """
+
 from rest_framework import viewsets
 
 from core.api.serializers import ModelSerializer

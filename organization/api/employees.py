@@ -2,6 +2,7 @@
 `name`, and `?present_on=` for the people under contract on a day.
 ROUTES lists (prefix, viewset, basename) for organization/api/urls.py.
 """
+
 import django_filters
 from rest_framework import serializers, viewsets
 
@@ -21,7 +22,7 @@ class EmployeeFilter(FilterSet):
         model = Employee
         fields = ["employee_id", "entity", "department", "is_manager", "gender", "present_on"]
 
-    def filter_present_on(self, queryset, name, value):  # noqa: ANN001, ANN201 - django-filter signature
+    def filter_present_on(self, queryset, name, value):
         return queryset.present_on(value)
 
 

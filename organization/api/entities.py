@@ -1,6 +1,7 @@
 """API of the legal entities: `/api/organization/entities/`, a parent named by its `code`.
 ROUTES lists (prefix, viewset, basename) for organization/api/urls.py.
 """
+
 from rest_framework import serializers, viewsets
 
 from core.api.serializers import ModelSerializer

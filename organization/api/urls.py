@@ -1,4 +1,5 @@
 """API routes of the organization app: each module declares its ROUTES."""
+
 from rest_framework.routers import DefaultRouter
 
 from . import departments, employees, entities

@@ -1,5 +1,6 @@
 """What the reporting pages share: an indicator's value written with its unit, the status badges, the
 file responses of the downloads and the lists of records behind a value."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -116,6 +117,13 @@ def records_table(records: list[dict], user: Any, value_url: str) -> list[dict[s
                 changelist = ""
             if changelist:
                 link = f"{changelist}?{opts.pk.name}__in={','.join(str(i) for i in ids)}"
-        lines.append({"model": label, "name": name, "count": len(ids), "link": link,
-                      "csv": f"{value_url}records.csv?model={label}"})
+        lines.append(
+            {
+                "model": label,
+                "name": name,
+                "count": len(ids),
+                "link": link,
+                "csv": f"{value_url}records.csv?model={label}",
+            }
+        )
     return lines

@@ -9,6 +9,7 @@ decides (a year not frozen: only for who may view the records it counts); the co
 who may open its lists, each chart only those who may view the records it counts; the compute button only
 those who may compute (auditors: read-only, downloads only).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,8 +23,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from .. import catalogue, dashboard, services
 from ..models import ReportingYear
@@ -72,17 +72,24 @@ def indicator_sections(year: int, user: Any) -> tuple[Any, list[dict[str, Any]]]
         if not sections or sections[-1]["key"] != key:
             sections.append({"key": key, "title": title, "rows": []})
         row, unit = line.row, definition.unit
-        sections[-1]["rows"].append({
-            "code": definition.code, "label": definition.label,
-            "value": value_text(row.value, unit), "previous": value_text(row.previous, unit),
-            "change": change_text(row.change, unit),
-            "parts": (row.numerator, row.denominator) if row.numerator is not None or row.denominator is not None
-            else None,
-            "status": status_badge(row.status, manual=not definition.computed),
-            "note": row.note, "source": row.source_text,
-            "url": reverse("admin:reporting_indicatorvalue_change", args=[line.value_id])
-            if line.value_id and can_open else "",
-        })
+        sections[-1]["rows"].append(
+            {
+                "code": definition.code,
+                "label": definition.label,
+                "value": value_text(row.value, unit),
+                "previous": value_text(row.previous, unit),
+                "change": change_text(row.change, unit),
+                "parts": (row.numerator, row.denominator)
+                if row.numerator is not None or row.denominator is not None
+                else None,
+                "status": status_badge(row.status, manual=not definition.computed),
+                "note": row.note,
+                "source": row.source_text,
+                "url": reverse("admin:reporting_indicatorvalue_change", args=[line.value_id])
+                if line.value_id and can_open
+                else "",
+            }
+        )
     return reporting_year, sections
 
 
@@ -90,8 +97,10 @@ def charts(user: Any) -> list[str]:
     """The domains' chart panels `user` may see, each drawn by its domain's template fragment (with the figures
     it draws, for screen readers and for checking)."""
     until = dashboard.today()
-    return [render_to_string(panel.template, panel.context(until, dashboard.TREND_MONTHS))
-            for panel in dashboard.panels(user)]
+    return [
+        render_to_string(panel.template, panel.context(until, dashboard.TREND_MONTHS))
+        for panel in dashboard.panels(user)
+    ]
 
 
 def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> HttpResponse:
@@ -108,16 +117,21 @@ def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> Htt
         "year": year,
         "year_form": DashboardYearForm(initial={"year": year}, years=years),
         "reporting_year": reporting_year,
-        "year_url": reverse("admin:reporting_reportingyear_change", args=[reporting_year.pk])
-        if reporting_year else "",
+        "year_url": reverse("admin:reporting_reportingyear_change", args=[reporting_year.pk]) if reporting_year else "",
         "sections": sections,
         "can_operate": can_operate,
-        "compute_url": (reverse("admin:reporting_reportingyear_compute", args=[reporting_year.pk]) if reporting_year
-                        else reverse("admin:reporting_reportingyear_add") + f"?year={year}"),
+        "compute_url": (
+            reverse("admin:reporting_reportingyear_compute", args=[reporting_year.pk])
+            if reporting_year
+            else reverse("admin:reporting_reportingyear_add") + f"?year={year}"
+        ),
         "differences_url": reverse("admin:reporting_reportingyear_differences", args=[reporting_year.pk])
-        if reporting_year else "",
-        "download_links": [(label, f"{download}?year={year}&format={fmt}") for fmt, label in
-                           (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))],
+        if reporting_year
+        else "",
+        "download_links": [
+            (label, f"{download}?year={year}&format={fmt}")
+            for fmt, label in (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))
+        ],
         "overdue_sections": dashboard.desk_sections(request.user),
         "today": timezone.localdate(),
         "panels": charts(request.user),

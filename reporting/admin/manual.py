@@ -6,6 +6,7 @@ source, an indicator that is not manual, or a frozen year. The form checks those
 each refusal is shown on its field; what only the service sees (a year frozen meanwhile) comes back as
 a message.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import error_text
@@ -59,8 +59,9 @@ class ManualValueForm(forms.ModelForm):
                 self.add_error("year", str(exc))
             else:
                 if services.year_is_frozen(year):
-                    self.add_error("year", gettext("%(year)d is frozen: its manual values cannot change.")
-                                   % {"year": year})
+                    self.add_error(
+                        "year", gettext("%(year)d is frozen: its manual values cannot change.") % {"year": year}
+                    )
         original = self.instance.year if self.instance.pk else None
         if original is not None and original != year and services.year_is_frozen(original):
             self.add_error(None, gettext("%(year)d is frozen: its manual values cannot change.") % {"year": original})
@@ -111,9 +112,12 @@ class ManualValueAdmin(ManualValueAdminBase):
     @admin.display(description=_("source"))
     def source(self, obj: ManualValue) -> str:
         if obj.source_document:
-            return format_html('<a href="{}">{}</a>{}', obj.source_document.url,
-                               obj.source_document.name.rsplit("/", 1)[-1],
-                               f" ({obj.source_reference})" if obj.source_reference else "")
+            return format_html(
+                '<a href="{}">{}</a>{}',
+                obj.source_document.url,
+                obj.source_document.name.rsplit("/", 1)[-1],
+                f" ({obj.source_reference})" if obj.source_reference else "",
+            )
         return obj.source_reference or "–"
 
     # -- writes through the service -----------------------------------------------------------------------
@@ -121,15 +125,21 @@ class ManualValueAdmin(ManualValueAdminBase):
         data = form.cleaned_data
         document = data.get("source_document")
         services.manual_value_save(
-            year=data["year"], code=data["code"], value=data["value"], owner=data["owner"], actor=request.user,
-            source_reference=data.get("source_reference") or "", comment=data.get("comment") or "",
+            year=data["year"],
+            code=data["code"],
+            value=data["value"],
+            owner=data["owner"],
+            actor=request.user,
+            source_reference=data.get("source_reference") or "",
+            comment=data.get("comment") or "",
             # A new file, or None: the instance already holds the kept (or cleared) one.
             source_document=document if document and not getattr(document, "_committed", False) else None,
             instance=obj,
         )
 
-    def _changeform_view(self, request: HttpRequest, object_id: str | None, form_url: str,
-                         extra_context: dict[str, Any] | None) -> HttpResponse:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: str | None, form_url: str, extra_context: dict[str, Any] | None
+    ) -> HttpResponse:
         # What the form could not see (the year frozen meanwhile) comes back from the service as a message.
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)

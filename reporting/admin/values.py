@@ -8,6 +8,7 @@ records their role may not view) is "not published yet" in the list, on its page
 whatever it is; the list sorts and filters on what they are shown only; its history (past values, how
 often it changed) and its records are for who may view every kind of record behind it, even once the year
 is frozen (the figure is published, not the records it is counted from)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, YearListFilter
@@ -109,8 +109,10 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     object_history_template = "admin/reporting/indicatorvalue/object_history.html"
     fieldsets = [
         (None, {"fields": ["reporting_year", "code", "label", "enjeu", "unit"]}),
-        (_("Figure"), {"fields": ["status_display", "message", "value_display", "numerator", "denominator",
-                                  "computed_at"]}),
+        (
+            _("Figure"),
+            {"fields": ["status_display", "message", "value_display", "numerator", "denominator", "computed_at"]},
+        ),
         (_("Method"), {"fields": ["method"]}),
         (_("Records"), {"fields": ["records_count", "records_sha256"]}),
     ]
@@ -120,9 +122,23 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         (_("Figure"), {"fields": ["status_display", "value_display"]}),
         (_("Method"), {"fields": ["definition_method"]}),
     ]
-    readonly_fields = ["reporting_year", "code", "label", "enjeu", "unit", "status_display", "message",
-                       "value_display", "numerator", "denominator", "computed_at", "method", "records_count",
-                       "records_sha256", "definition_method"]
+    readonly_fields = [
+        "reporting_year",
+        "code",
+        "label",
+        "enjeu",
+        "unit",
+        "status_display",
+        "message",
+        "value_display",
+        "numerator",
+        "denominator",
+        "computed_at",
+        "method",
+        "records_count",
+        "records_sha256",
+        "definition_method",
+    ]
     #: The lookups a reader who may not read every value may make in the URL (`?value__gte=5` would find a
     #: withheld value out): the year, the code, when computed.
     restricted_lookups = frozenset({"reporting_year", "code", "computed_at", "id", "pk"})
@@ -154,14 +170,18 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         # Neither how many records nor their SHA-256 (a short list of ids is found back by trying the ids)
         # for who may not view some of them: the published figure is above.
         hidden = {"records_count", "records_sha256"}
-        return [(title, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
-                for title, options in fieldsets]
+        return [
+            (title, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for title, options in fieldsets
+        ]
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         # The list does not read the records (they can be long): it counts them for who may view every kind
         # of record an indicator stands on, and only links to the value's page for the others.
-        if all(can_view(request.user, label) for label in record_models()) and \
-                visibility.Reader.of(request.user).everything:
+        if (
+            all(can_view(request.user, label) for label in record_models())
+            and visibility.Reader.of(request.user).everything
+        ):
             return list(self.list_display)
         return [("records_page_link" if name == "records_link" else name) for name in self.list_display]
 
@@ -170,15 +190,26 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         # `shown`: whether the reader is shown the value; the list sorts and filters on the `shown_` figures,
         # in which every value withheld from them is alike.
         reader = visibility.Reader.of(request.user)
-        return super().get_queryset(request).defer("records").annotate(
-            shown=reader.shown_expression(), shown_value=reader.masked("value"),
-            shown_status=reader.masked("status", withheld=visibility.WITHHELD))
+        return (
+            super()
+            .get_queryset(request)
+            .defer("records")
+            .annotate(
+                shown=reader.shown_expression(),
+                shown_value=reader.masked("value"),
+                shown_status=reader.masked("status", withheld=visibility.WITHHELD),
+            )
+        )
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # The list's own filters (?year=, ?status= as shown, ?enjeu=) are allowed to all.
         own = {list_filter.parameter_name for list_filter in self.list_filter if isinstance(list_filter, type)}
-        if request is not None and not visibility.Reader.of(request.user).everything and lookup not in own \
-                and lookup.split(LOOKUP_SEP, 1)[0] not in self.restricted_lookups:
+        if (
+            request is not None
+            and not visibility.Reader.of(request.user).everything
+            and lookup not in own
+            and lookup.split(LOOKUP_SEP, 1)[0] not in self.restricted_lookups
+        ):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -186,24 +217,30 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     # Its past values, and how often and when it changed, would tell a role of records it may not view, even
     # once the year is frozen (the versions before the freezing were never published).
     def _reads(self, request: HttpRequest, object_id: Any) -> bool:
-        code = IndicatorValue.objects.filter(pk=object_id).values_list("code", flat=True).first() \
-            if str(object_id).isdigit() else None
+        code = (
+            IndicatorValue.objects.filter(pk=object_id).values_list("code", flat=True).first()
+            if str(object_id).isdigit()
+            else None
+        )
         return code is not None and visibility.Reader.of(request.user).reads(code)
 
-    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
-                             ) -> QuerySet:
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet:
         queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
         return queryset if self._reads(request, object_id) else queryset.none()
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-                     ) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         if not self._reads(request, unquote(object_id)):
             extra_context["history_withheld"] = True
         return super().history_view(request, object_id, extra_context)
 
-    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
-                          extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         if self.has_view_permission(request) and not self._reads(request, unquote(object_id)):
             raise PermissionDenied  # the same for every version id, existing or not
         return super().history_form_view(request, object_id, version_id, extra_context)
@@ -244,8 +281,10 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     def parts(self, obj: IndicatorValue) -> str:
         if not getattr(obj, "shown", False) or (obj.numerator is None and obj.denominator is None):
             return "–"
-        return f"{obj.numerator if obj.numerator is not None else '–'} / " \
-               f"{obj.denominator if obj.denominator is not None else '–'}"
+        return (
+            f"{obj.numerator if obj.numerator is not None else '–'} / "
+            f"{obj.denominator if obj.denominator is not None else '–'}"
+        )
 
     @admin.display(description=_("status"), ordering="shown_status")
     def status_display(self, obj: IndicatorValue) -> str:
@@ -262,8 +301,9 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         return format_html('<a href="{}#records">{}</a>', url, gettext("see"))
 
     # -- the records behind a value -----------------------------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_view_permission(request, obj):
@@ -272,19 +312,24 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
             # year is frozen: the DPEF publishes the figure, not what it is counted from (a DPO got the ids of
             # the employees behind a training rate). Which kinds of record a value has would tell its status.
             reads = visibility.Reader.of(request.user).reads(obj.code)
-            extra_context.update({
-                "records_withheld": not reads,
-                "records_lines": records_table(obj.records, request.user, value_url) if reads else [],
-                "records_csv_url": f"{value_url}records.csv",
-                "max_ids_in_link": MAX_IDS_IN_LINK,
-                "year_url": reverse("admin:reporting_reportingyear_change", args=[obj.reporting_year_id]),
-            })
+            extra_context.update(
+                {
+                    "records_withheld": not reads,
+                    "records_lines": records_table(obj.records, request.user, value_url) if reads else [],
+                    "records_csv_url": f"{value_url}records.csv",
+                    "max_ids_in_link": MAX_IDS_IN_LINK,
+                    "year_url": reverse("admin:reporting_reportingyear_change", args=[obj.reporting_year_id]),
+                }
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            path("<path:object_id>/records.csv", self.admin_site.admin_view(self.records_csv_view),
-                 name="reporting_indicatorvalue_records"),
+            path(
+                "<path:object_id>/records.csv",
+                self.admin_site.admin_view(self.records_csv_view),
+                name="reporting_indicatorvalue_records",
+            ),
             *super().get_urls(),
         ]
 
@@ -298,8 +343,15 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         wanted = request.GET.get("model")
         # No id for who may not view every kind of record behind the value (change_view), frozen year or not.
         entries = shown_records(obj.records, request.user) if visibility.Reader.of(request.user).reads(obj.code) else []
-        rows = ([entry.get("model", ""), record_id] for entry in entries
-                if not wanted or entry.get("model") == wanted for record_id in entry.get("ids", []))
+        rows = (
+            [entry.get("model", ""), record_id]
+            for entry in entries
+            if not wanted or entry.get("model") == wanted
+            for record_id in entry.get("ids", [])
+        )
         suffix = f"-{wanted.replace('.', '-')}" if wanted else ""
-        return file_response(csv_text(["model", "id"], rows), CSV_CONTENT_TYPE,
-                             f"records-{obj.code}-{obj.reporting_year.year}{suffix}.csv")
+        return file_response(
+            csv_text(["model", "id"], rows),
+            CSV_CONTENT_TYPE,
+            f"records-{obj.code}-{obj.reporting_year.year}{suffix}.csv",
+        )

@@ -14,6 +14,7 @@ the steps of a year's life, each a service of reporting/services.py:
 The writes need the permission to change reporting years (compliance officers); the page of a year is
 read-only for everyone (a snapshot is changed by recomputing it, never by hand).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, badge
@@ -63,8 +63,10 @@ def _check_year(value: Any) -> int:
 
 
 class YearForm(forms.Form):
-    year = forms.IntegerField(label=_("Fiscal year"), help_text=_(
-        "Its indicators are computed from the records now and stored as the year's snapshot."))
+    year = forms.IntegerField(
+        label=_("Fiscal year"),
+        help_text=_("Its indicators are computed from the records now and stored as the year's snapshot."),
+    )
 
     def clean_year(self) -> int:
         return _check_year(self.cleaned_data["year"])
@@ -84,8 +86,10 @@ class DownloadForm(forms.Form):
 
 class UnfreezeForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text=_("Why figures already verified must change (kept in the year's history)."))
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Why figures already verified must change (kept in the year's history)."),
+    )
 
 
 class FrozenFilter(CheckedListFilter):
@@ -112,18 +116,23 @@ def computed_message(request: HttpRequest, report: services.ComputeReport) -> li
     among them."""
     reader = visibility.Reader.of(request.user)
     outcomes = [outcome for code, outcome in report.outcomes.items() if reader.reads(code)]
-    messages.success(request, gettext(
-        "%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.") % {
-        "year": report.year, "created": outcomes.count("created"), "changed": outcomes.count("changed"),
-        "unchanged": outcomes.count("unchanged")})
+    messages.success(
+        request,
+        gettext("%(year)d computed: %(created)d new values, %(changed)d changed, %(unchanged)d unchanged.")
+        % {
+            "year": report.year,
+            "created": outcomes.count("created"),
+            "changed": outcomes.count("changed"),
+            "unchanged": outcomes.count("unchanged"),
+        },
+    )
     return [problem for code, problem in zip(report.failed, report.problems, strict=True) if reader.reads(code)]
 
 
 def frozen_text(year: ReportingYear) -> str:
     if not year.frozen:
         return gettext("open")
-    return gettext("frozen on %(day)s by %(user)s") % {
-        "day": format_datetime(year.frozen_at), "user": year.frozen_by}
+    return gettext("frozen on %(day)s by %(user)s") % {"day": format_datetime(year.frozen_at), "user": year.frozen_by}
 
 
 def value_rows(reporting_year: ReportingYear, user: Any = None) -> list[dict[str, Any]]:
@@ -132,25 +141,42 @@ def value_rows(reporting_year: ReportingYear, user: Any = None) -> list[dict[str
     the number of records behind a value is for who may view them (reporting/visibility.py)."""
     reader = visibility.Reader.of(user)
     order = {d.code: index for index, d in enumerate(catalogue.DEFINITIONS)}
-    values = sorted(IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records"),
-                    key=lambda v: (order.get(v.code, len(order)), v.code))
+    values = sorted(
+        IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records"),
+        key=lambda v: (order.get(v.code, len(order)), v.code),
+    )
     rows = []
     for value in values:
         definition = value.definition
         unit = definition.unit if definition else "count"
         row = {
-            "code": value.code, "label": definition.label if definition else gettext("unknown indicator"),
+            "code": value.code,
+            "label": definition.label if definition else gettext("unknown indicator"),
             "computed_at": value.computed_at,
             "url": reverse("admin:reporting_indicatorvalue_change", args=[value.pk]),
         }
         if reader.shows(value.code, published=reporting_year.frozen):
-            row.update({"value": value_text(value.value, unit), "numerator": value.numerator,
-                        "denominator": value.denominator, "status": status_badge(value.status),
-                        "message": value.message,
-                        "records_count": value.records_count if reader.reads(value.code) else None})
+            row.update(
+                {
+                    "value": value_text(value.value, unit),
+                    "numerator": value.numerator,
+                    "denominator": value.denominator,
+                    "status": status_badge(value.status),
+                    "message": value.message,
+                    "records_count": value.records_count if reader.reads(value.code) else None,
+                }
+            )
         else:
-            row.update({"value": value_text(None, unit), "numerator": None, "denominator": None,
-                        "status": status_badge(visibility.WITHHELD), "message": "", "records_count": None})
+            row.update(
+                {
+                    "value": value_text(None, unit),
+                    "numerator": None,
+                    "denominator": None,
+                    "status": status_badge(visibility.WITHHELD),
+                    "message": "",
+                    "records_count": None,
+                }
+            )
         rows.append(row)
     return rows
 
@@ -193,11 +219,15 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         # The states of the values the user is shown (reporting/visibility.py); the others are counted apart,
         # all alike (how many "no data" a year has would tell of records they may not view).
         shown = visibility.Reader.of(request.user).shown_q(code="values__code", frozen_at="frozen_at") or Q()
-        return super().get_queryset(request).annotate(
-            ok_values=Count("values", filter=Q(values__status=ValueStatus.OK) & shown),
-            no_data_values=Count("values", filter=Q(values__status=ValueStatus.NO_DATA) & shown),
-            error_values=Count("values", filter=Q(values__status=ValueStatus.ERROR) & shown),
-            withheld_values=Count("values", filter=~shown) if shown else Value(0),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                ok_values=Count("values", filter=Q(values__status=ValueStatus.OK) & shown),
+                no_data_values=Count("values", filter=Q(values__status=ValueStatus.NO_DATA) & shown),
+                error_values=Count("values", filter=Q(values__status=ValueStatus.ERROR) & shown),
+                withheld_values=Count("values", filter=~shown) if shown else Value(0),
+            )
         )
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
@@ -241,8 +271,9 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             self._compute(request, reporting_year.year)
 
     # -- a year's page ----------------------------------------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_view_permission(request, obj):
@@ -271,8 +302,9 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             path("dashboard/", view(self.dashboard_view), name="reporting_dashboard"),
             path("download/", view(self.download_view), name="reporting_reportingyear_download"),
             path("<path:object_id>/compute/", view(self.compute_view), name="reporting_reportingyear_compute"),
-            path("<path:object_id>/differences/", view(self.differences_view),
-                 name="reporting_reportingyear_differences"),
+            path(
+                "<path:object_id>/differences/", view(self.differences_view), name="reporting_reportingyear_differences"
+            ),
             path("<path:object_id>/freeze/", view(self.freeze_view), name="reporting_reportingyear_freeze"),
             path("<path:object_id>/unfreeze/", view(self.unfreeze_view), name="reporting_reportingyear_unfreeze"),
             *super().get_urls(),
@@ -287,14 +319,24 @@ class ReportingYearAdmin(ReportingYearAdminBase):
     def _change_url(self, obj: ReportingYear) -> str:
         return reverse("admin:reporting_reportingyear_change", args=[obj.pk])
 
-    def _page(self, request: HttpRequest, template: str, title: str, obj: ReportingYear | None = None,
-              **context: Any) -> TemplateResponse:
+    def _page(
+        self, request: HttpRequest, template: str, title: str, obj: ReportingYear | None = None, **context: Any
+    ) -> TemplateResponse:
         change_url = self._change_url(obj) if obj else ""
-        return TemplateResponse(request, template, {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": title, "original": obj,
-            "subtitle": str(obj) if obj else None, "change_url": change_url,
-            "cancel_url": change_url or reverse("admin:reporting_reportingyear_changelist"), **context,
-        })
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "original": obj,
+                "subtitle": str(obj) if obj else None,
+                "change_url": change_url,
+                "cancel_url": change_url or reverse("admin:reporting_reportingyear_changelist"),
+                **context,
+            },
+        )
 
     def _compute(self, request: HttpRequest, year: int) -> services.ComputeReport | None:
         """Compute `year`, say what changed (and which indicators failed); a refusal becomes messages."""
@@ -305,17 +347,23 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             return None
         problems = computed_message(request, report)
         if problems:
-            messages.warning(request, ngettext(
-                "%(count)d indicator failed: the year cannot be frozen until it is computed.",
-                "%(count)d indicators failed: the year cannot be frozen until they are computed.",
-                len(problems)) % {"count": len(problems)})
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d indicator failed: the year cannot be frozen until it is computed.",
+                    "%(count)d indicators failed: the year cannot be frozen until they are computed.",
+                    len(problems),
+                )
+                % {"count": len(problems)},
+            )
             for problem in problems:
                 messages.warning(request, problem)
         return report
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-                 ) -> HttpResponse:
-        """"Compute a year": asks the year, computes it, then shows its page."""
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """ "Compute a year": asks the year, computes it, then shows its page."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         if request.method == "POST":
@@ -334,8 +382,13 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     return HttpResponseRedirect(self._change_url(ReportingYear.objects.get(year=year)))
         else:
             form = YearForm(initial={"year": request.GET.get("year") or timezone.localdate().year})
-        return self._page(request, "admin/reporting/reportingyear/compute.html", gettext("Compute a year"),
-                          form=form, media=self.media + form.media)
+        return self._page(
+            request,
+            "admin/reporting/reportingyear/compute.html",
+            gettext("Compute a year"),
+            form=form,
+            media=self.media + form.media,
+        )
 
     def compute_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.can_operate(request):
@@ -356,17 +409,26 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             except services.ReportingError as exc:
                 refusal_messages(request, exc)
             else:
-                messages.success(request, gettext("%(year)d frozen: its indicators will not change until it is "
-                                                  "unfrozen, with a reason.") % {"year": obj.year})
+                messages.success(
+                    request,
+                    gettext("%(year)d frozen: its indicators will not change until it is unfrozen, with a reason.")
+                    % {"year": obj.year},
+                )
             return HttpResponseRedirect(self._change_url(obj))
         if obj.frozen:
             messages.warning(request, gettext("%(year)d is already frozen.") % {"year": obj.year})
             return HttpResponseRedirect(self._change_url(obj))
         form = forms.Form()
-        return self._page(request, "admin/reporting/reportingyear/freeze.html",
-                          gettext("Freeze %(year)d") % {"year": obj.year}, obj, form=form,
-                          counts={"ok": obj.ok_values, "no_data": obj.no_data_values, "error": obj.error_values},
-                          computed_at=obj.computed_at, media=self.media)
+        return self._page(
+            request,
+            "admin/reporting/reportingyear/freeze.html",
+            gettext("Freeze %(year)d") % {"year": obj.year},
+            obj,
+            form=form,
+            counts={"ok": obj.ok_values, "no_data": obj.no_data_values, "error": obj.error_values},
+            computed_at=obj.computed_at,
+            media=self.media,
+        )
 
     def unfreeze_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.can_operate(request):
@@ -384,14 +446,21 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     form.add_error(None, exc.args[0] if exc.args else str(exc))
                     messages.error(request, exc.args[0] if exc.args else str(exc))
                 else:
-                    messages.success(request, gettext("%(year)d unfrozen; the reason is in its history.")
-                                     % {"year": obj.year})
+                    messages.success(
+                        request, gettext("%(year)d unfrozen; the reason is in its history.") % {"year": obj.year}
+                    )
                     return HttpResponseRedirect(self._change_url(obj))
         else:
             form = UnfreezeForm()
-        return self._page(request, "admin/reporting/reportingyear/unfreeze.html",
-                          gettext("Unfreeze %(year)d") % {"year": obj.year}, obj, form=form,
-                          frozen_text=frozen_text(obj), media=self.media + form.media)
+        return self._page(
+            request,
+            "admin/reporting/reportingyear/unfreeze.html",
+            gettext("Unfreeze %(year)d") % {"year": obj.year},
+            obj,
+            form=form,
+            frozen_text=frozen_text(obj),
+            media=self.media + form.media,
+        )
 
     def differences_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """What recomputing the year now would change, value by value: read-only (a frozen year's
@@ -415,28 +484,42 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             before, after = difference.before, difference.after
             before_value = before.value if before is not None and before.status == ValueStatus.OK else None
             after_value = after.value if after.status == ValueStatus.OK else None
-            change = (Decimal(after_value) - Decimal(before_value)) if after_value is not None and before_value is not None else None
-            rows.append({
-                "code": difference.code, "label": definition.label if definition else "",
-                "new": before is None,
-                "before_status": status_badge(before.status) if before is not None else "",
-                "after_status": status_badge(after.status),
-                "before_value": value_text(before_value, unit), "after_value": value_text(after_value, unit),
-                "change": change_text(change, unit),
-                "before_parts": (before.numerator, before.denominator) if before is not None else (None, None),
-                "after_parts": (after.numerator, after.denominator),
-                "method_changed": before is not None and before.method != after.method,
-                # Which records came and went is not said of records the reader may not view.
-                **self._record_changes(request, difference),
-                "message": after.message,
-                "url": reverse("admin:reporting_indicatorvalue_change", args=[before.pk]) if before else "",
-            })
-        return self._page(request, "admin/reporting/reportingyear/differences.html",
-                          gettext("Differences of %(year)d") % {"year": obj.year}, obj, rows=rows,
-                          year_frozen=obj.frozen, can_recompute=self.can_operate(request) and not obj.frozen,
-                          not_compared=0 if codes is None else len(registry.computations()) - len(codes),
-                          compute_url=reverse("admin:reporting_reportingyear_compute", args=[obj.pk]),
-                          computed_at=obj.computed_at)
+            change = (
+                (Decimal(after_value) - Decimal(before_value))
+                if after_value is not None and before_value is not None
+                else None
+            )
+            rows.append(
+                {
+                    "code": difference.code,
+                    "label": definition.label if definition else "",
+                    "new": before is None,
+                    "before_status": status_badge(before.status) if before is not None else "",
+                    "after_status": status_badge(after.status),
+                    "before_value": value_text(before_value, unit),
+                    "after_value": value_text(after_value, unit),
+                    "change": change_text(change, unit),
+                    "before_parts": (before.numerator, before.denominator) if before is not None else (None, None),
+                    "after_parts": (after.numerator, after.denominator),
+                    "method_changed": before is not None and before.method != after.method,
+                    # Which records came and went is not said of records the reader may not view.
+                    **self._record_changes(request, difference),
+                    "message": after.message,
+                    "url": reverse("admin:reporting_indicatorvalue_change", args=[before.pk]) if before else "",
+                }
+            )
+        return self._page(
+            request,
+            "admin/reporting/reportingyear/differences.html",
+            gettext("Differences of %(year)d") % {"year": obj.year},
+            obj,
+            rows=rows,
+            year_frozen=obj.frozen,
+            can_recompute=self.can_operate(request) and not obj.frozen,
+            not_compared=0 if codes is None else len(registry.computations()) - len(codes),
+            compute_url=reverse("admin:reporting_reportingyear_compute", args=[obj.pk]),
+            computed_at=obj.computed_at,
+        )
 
     @staticmethod
     def _record_changes(request: HttpRequest, difference: services.Difference) -> dict[str, Any]:

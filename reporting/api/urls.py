@@ -1,4 +1,5 @@
 """API routes of reporting/: the indicators export is one view, not a router's collection."""
+
 from django.urls import path
 
 from .indicators import IndicatorsExportView

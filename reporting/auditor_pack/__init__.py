@@ -17,6 +17,7 @@ them), rows and database (reading a model's records as CSV fields, cells formatt
 indicator's records file), shared (what several indicators read once), sampling, texts (methods.md,
 README.txt from readme.txt), zipfiles, and pack (all of it together).
 """
+
 from ..records import COLUMNS
 from .cells import cell
 from .lines import RecordRows, iter_rows
@@ -25,6 +26,19 @@ from .rows import UnknownRecordModel
 from .sampling import draw_sample, resolve_sample_rate, resolve_seed, sample_size
 from .sources import record_sources
 
-__all__ = ["COLUMNS", "RecordRows", "UnknownRecordModel", "build_pack", "cell", "draw_sample", "iter_rows",
-           "pack_filename", "record_extras", "record_sources", "resolve_sample_rate", "resolve_seed", "sample_size",
-           "write_pack"]
+__all__ = [
+    "COLUMNS",
+    "RecordRows",
+    "UnknownRecordModel",
+    "build_pack",
+    "cell",
+    "draw_sample",
+    "iter_rows",
+    "pack_filename",
+    "record_extras",
+    "record_sources",
+    "resolve_sample_rate",
+    "resolve_seed",
+    "sample_size",
+    "write_pack",
+]

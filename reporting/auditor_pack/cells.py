@@ -6,6 +6,7 @@ hundreds of thousands of records; they use the primitives of Vigie's one CSV wri
 function chosen once by its field's type (what `cell` then `csv_field` give, without testing the type of
 every value) and, when its values repeat (a few entities, the days of a year), once per distinct value.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,11 +72,21 @@ def datetime_cell(zone: Any) -> Callable[[dt.datetime | None], str]:
         if value.utcoffset() is not None:
             value = value.astimezone(zone)
         return value.isoformat(timespec="seconds")
+
     return write
 
 
-_INTEGERS = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
-             "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField"}
+_INTEGERS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
 _TEXTS = {"CharField", "TextField", "SlugField", "EmailField", "URLField"}
 
 
@@ -126,4 +137,3 @@ class ExtraColumns:
     def fields(self, ids: list[int]) -> list[list[str]]:
         """The CSV fields of each column, for `ids`."""
         return [write_column(write, values(ids), by_value) for values, write, by_value in self.columns]
-

@@ -2,6 +2,7 @@
 PostgreSQL's datetimes written as text by the server (the pack reads whole tables: what Django does per
 row or per id adds up).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,8 +39,7 @@ class LocalTime(models.Func):
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple]:
         value, value_params = compiler.compile(self.source_expressions[0])
         zone, zone_params = compiler.compile(self.source_expressions[1])
-        return (f"to_char(({value}) AT TIME ZONE {zone}, 'YYYY-MM-DD\"T\"HH24:MI:SS')",
-                (*value_params, *zone_params))
+        return (f"to_char(({value}) AT TIME ZONE {zone}, 'YYYY-MM-DD\"T\"HH24:MI:SS')", (*value_params, *zone_params))
 
 
 class UtcOffset(models.Func):
@@ -51,8 +51,10 @@ class UtcOffset(models.Func):
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple]:
         value, value_params = compiler.compile(self.source_expressions[0])
         zone, zone_params = compiler.compile(self.source_expressions[1])
-        return (f"EXTRACT(EPOCH FROM (({value}) AT TIME ZONE {zone}) - (({value}) AT TIME ZONE 'UTC'))::integer::text",
-                (*value_params, *zone_params, *value_params))
+        return (
+            f"EXTRACT(EPOCH FROM (({value}) AT TIME ZONE {zone}) - (({value}) AT TIME ZONE 'UTC'))::integer::text",
+            (*value_params, *zone_params, *value_params),
+        )
 
 
 def local_times(local: list[str | None], offsets: list[str | None]) -> list[str]:
@@ -70,11 +72,15 @@ def among(model: type[models.Model], vendor: str, ids: Sequence[int]) -> models.
     quote = connections[queryset.db].ops.quote_name
     column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
     if vendor == "postgresql":  # the array as text: psycopg adapts a list value by value
-        condition = RawSQL(f"{column} = ANY(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",),
-                           output_field=models.BooleanField())
+        condition = RawSQL(
+            f"{column} = ANY(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",), output_field=models.BooleanField()
+        )
     elif vendor == "sqlite":
-        condition = RawSQL(f"{column} IN (SELECT value FROM json_each(%s))", (json.dumps(list(ids)),),
-                           output_field=models.BooleanField())
+        condition = RawSQL(
+            f"{column} IN (SELECT value FROM json_each(%s))",
+            (json.dumps(list(ids)),),
+            output_field=models.BooleanField(),
+        )
     else:
         return queryset.filter(pk__in=ids)
     return queryset.filter(condition)
@@ -105,4 +111,3 @@ def stream(queryset: models.QuerySet) -> Iterator[list[tuple]]:
         logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else contextlib.nullcontext()
         with logged, connection.wrap_database_errors:
             yield from batches(cursor.cursor.stream(sql, params, size=CHUNK_SIZE), CHUNK_SIZE)
-

@@ -1,6 +1,7 @@
 """The lines of an indicator's records files: its records' heads (rows.py), in the order of its record sets
 then by id, each followed by the extra columns its computation adds (reporting/records.py, RecordsExtra).
 """
+
 from __future__ import annotations
 
 import array
@@ -54,8 +55,14 @@ def sorted_ids(ids: Iterable[Any]) -> Sequence[int]:
     return sorted({int(i) for i in ids})
 
 
-def record_lines(records: list[dict], year: int, extra: RecordsExtra | None, headers: list[str], result: RecordRows,
-                 shared: Shared | None = None) -> Iterator[tuple[str, list[int], list[str]]]:
+def record_lines(
+    records: list[dict],
+    year: int,
+    extra: RecordsExtra | None,
+    headers: list[str],
+    result: RecordRows,
+    shared: Shared | None = None,
+) -> Iterator[tuple[str, list[int], list[str]]]:
     """The CSV lines of the records, a batch at a time: (model, ids, one line per id), by model (in the order
     of `records`) then id. A model's records are read in one query, or taken from `shared.heads(model, base
     headers)` when it has them. Records since deleted give a line with only their model and id, and are
@@ -98,11 +105,12 @@ def record_lines(records: list[dict], year: int, extra: RecordsExtra | None, hea
             yield label, pks, lines
 
 
-def iter_rows(records: list[dict], year: int, extra: RecordsExtra | None, result: RecordRows) -> Iterator[dict[str, str]]:
+def iter_rows(
+    records: list[dict], year: int, extra: RecordsExtra | None, result: RecordRows
+) -> Iterator[dict[str, str]]:
     """One dict per record (header → field, as a CSV reader reads the records file), in `record_lines`'s
     order."""
     headers = headers_of(records, extra)
     for _label, _pks, lines in record_lines(records, year, extra, headers, result):
         for values in csv.reader(lines, delimiter=";"):
             yield dict(zip(headers, values, strict=True))
-

@@ -1,5 +1,6 @@
 """Writing the pack: the export, each indicator's records and sample, the texts and the manifests, into
 one ZIP, for the command line (the whole pack) or for one user (what they may read)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,9 @@ class IndicatorFiles:
     missing: list[tuple[str, int]]
 
 
-def _write_indicator(writer: Writer, source: Source, year: int, rate: float, seed: int | str,
-                     shared: Shared | None = None) -> IndicatorFiles:
+def _write_indicator(
+    writer: Writer, source: Source, year: int, rate: float, seed: int | str, shared: Shared | None = None
+) -> IndicatorFiles:
     """records/<CODE>.csv, written as its lines are made, and sample/<CODE>.csv: the same lines, those of the
     sampled records (kept aside meanwhile: 20-40% of the records)."""
     extra = record_extras().get(source.code)
@@ -71,12 +73,27 @@ def _write_indicator(writer: Writer, source: Source, year: int, rate: float, see
 
     writer.add_parts(f"records/{source.code}.csv", parts())
     writer.add_parts(f"sample/{source.code}.csv", sample)
-    return IndicatorFiles(source.code, source.origin, source.status, count, sum(map(len, chosen.values())),
-                          source.records_sha256, source.computed_at, result.missing)
+    return IndicatorFiles(
+        source.code,
+        source.origin,
+        source.status,
+        count,
+        sum(map(len, chosen.values())),
+        source.records_sha256,
+        source.computed_at,
+        result.missing,
+    )
 
 
-def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: Any = None,
-               now: dt.datetime | None = None, user: Any = None) -> dict[str, Any]:
+def write_pack(
+    year: int,
+    output: BinaryIO,
+    *,
+    sample_rate: Any = None,
+    seed: Any = None,
+    now: dt.datetime | None = None,
+    user: Any = None,
+) -> dict[str, Any]:
     """Write `year`'s auditor pack as a ZIP to `output`; returns manifest.json's content.
 
     For `user` (the admin's download), the pack is what they may read: the indicators export as they are
@@ -111,8 +128,9 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
                 sources.append(source)
             else:
                 withheld[source.code] = source.origin
-        withheld.update({code: "snapshot" if code in stored else "evaluated"
-                         for code in computed_codes() if code not in readable})
+        withheld.update(
+            {code: "snapshot" if code in stored else "evaluated" for code in computed_codes() if code not in readable}
+        )
         withheld = {code: withheld[code] for code in computed_codes() if code in withheld}
         shared = Shared(sources, extras)
         files: dict[str, IndicatorFiles] = {}
@@ -126,26 +144,44 @@ def write_pack(year: int, output: BinaryIO, *, sample_rate: Any = None, seed: An
             "frozen": bool(reporting_year and reporting_year.frozen),
             "sample_rate": rate,
             "seed": seed,
-            "indicators": {code: {"records": f.records_count, "sample": f.sample_count, "source": f.origin,
-                                  "status": f.status, "records_sha256": f.records_sha256}
-                           for code, f in files.items()},
+            "indicators": {
+                code: {
+                    "records": f.records_count,
+                    "sample": f.sample_count,
+                    "source": f.origin,
+                    "status": f.status,
+                    "records_sha256": f.records_sha256,
+                }
+                for code, f in files.items()
+            },
             "files": sorted(writer.files, key=lambda f: f["path"]),
         }
         # Left out: no count or checksum (a short list of ids is found back from its SHA-256).
-        manifest["indicators"].update({code: {"withheld": True, "source": origin, "status": statuses.get(code, "")}
-                                       for code, origin in withheld.items()})
+        manifest["indicators"].update(
+            {
+                code: {"withheld": True, "source": origin, "status": statuses.get(code, "")}
+                for code, origin in withheld.items()
+            }
+        )
         writer.add("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-        writer.add("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n"
-                                              for f in sorted(writer.files, key=lambda f: f["path"])),
-                   listed=False)
+        writer.add(
+            "manifest.sha256",
+            "".join(f"{f['sha256']}  {f['path']}\n" for f in sorted(writer.files, key=lambda f: f["path"])),
+            listed=False,
+        )
     return manifest
 
 
-def build_pack(year: int, *, sample_rate: float | None = None, seed: int | str | None = None,
-               now: dt.datetime | None = None, user: Any = None) -> bytes:
+def build_pack(
+    year: int,
+    *,
+    sample_rate: float | None = None,
+    seed: int | str | None = None,
+    now: dt.datetime | None = None,
+    user: Any = None,
+) -> bytes:
     """`year`'s auditor pack as ZIP bytes (for the admin download, made for its `user`; the command writes a
     file)."""
     out = io.BytesIO()
     write_pack(year, out, sample_rate=sample_rate, seed=seed, now=now, user=user)
     return out.getvalue()
-

@@ -2,6 +2,7 @@
 (reporting/records.py), read as values (no model instance) in one query, then written a column at a time
 (cells.py). A row without its line end is a "head": the extra columns of a computation come after it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,10 @@ class UnknownRecordModel(LookupError):
 
 def record_model(label: str) -> type[models.Model]:
     if label not in COLUMNS:
-        raise UnknownRecordModel(f"{label}: no columns in RECORD_COLUMNS of its app's indicators.py; declare the "
-                                 "fields an auditor needs to trace its records (reporting/records.py)")
+        raise UnknownRecordModel(
+            f"{label}: no columns in RECORD_COLUMNS of its app's indicators.py; declare the "
+            "fields an auditor needs to trace its records (reporting/records.py)"
+        )
     return apps.get_model(label)
 
 
@@ -88,11 +91,19 @@ class Plan:
         paths = list(dict.fromkeys(paths_of(columns)))
         many = tuple(p for p in paths if _to_many(model, p))
         single = tuple(p for p in paths if p not in many)
-        local = tuple(p for p in single if vendor == "postgresql"
-                      and _final_field(model, p).get_internal_type() == "DateTimeField")
-        cells = tuple((csv_cell, False) if isinstance(accessor, str) and accessor in many
-                      else (csv_cell, accessor.by_value) if isinstance(accessor, Derived)
-                      else field_cell(_final_field(model, accessor)) for _header, accessor in columns)
+        local = tuple(
+            p
+            for p in single
+            if vendor == "postgresql" and _final_field(model, p).get_internal_type() == "DateTimeField"
+        )
+        cells = tuple(
+            (csv_cell, False)
+            if isinstance(accessor, str) and accessor in many
+            else (csv_cell, accessor.by_value)
+            if isinstance(accessor, Derived)
+            else field_cell(_final_field(model, accessor))
+            for _header, accessor in columns
+        )
         return cls(label, model, vendor, columns, single, many, local, cells)
 
     def _values(self, ids: Sequence[int]) -> models.QuerySet:
@@ -117,7 +128,7 @@ class Plan:
         if self.vendor not in ("postgresql", "sqlite"):
             size = database.CHUNK_SIZE
             for start in range(0, len(ids), size):
-                yield list(self._values(ids[start:start + size]))
+                yield list(self._values(ids[start : start + size]))
             return
         yield from database.fetch(self._values(ids))
 
@@ -148,8 +159,11 @@ class Plan:
             if isinstance(accessor, str) and accessor in written:
                 cells.append(written[accessor])
                 continue
-            column = (values[accessor] if isinstance(accessor, str)
-                      else map(accessor.function, *(values[p] for p in accessor.paths)))
+            column = (
+                values[accessor]
+                if isinstance(accessor, str)
+                else map(accessor.function, *(values[p] for p in accessor.paths))
+            )
             cells.append(write_column(write, column, by_value))
         return pks, cells
 
@@ -158,8 +172,10 @@ class Plan:
         and the line break: the model, the id, the columns at the places of `base_headers`; None for a
         record since deleted."""
         source = {header: i + 1 for i, (header, _accessor) in enumerate(self.columns)}
-        template = (f"{csv_field(self.label)};{{0}}"
-                    + "".join(f";{{{source[h]}}}" if h in source else ";" for h in base_headers[2:])).format
+        template = (
+            f"{csv_field(self.label)};{{0}}"
+            + "".join(f";{{{source[h]}}}" if h in source else ";" for h in base_headers[2:])
+        ).format
         position = 0
         many = self.many_values(ids) if self.many else {}
         for batch in self.rows(ids):
@@ -189,4 +205,3 @@ def with_missing(ids: Sequence[int], position: int, pks: list[int], heads: list)
         all_heads.append(head)
         position += 1
     return all_heads, all_pks
-

@@ -1,6 +1,7 @@
 """The sample of each indicator's records drawn for tests of detail (the third party tests 20-40% of the data
 behind the figures): its rate and seed, and a draw anyone can reproduce from the README's recipe.
 """
+
 from __future__ import annotations
 
 import array
@@ -25,8 +26,9 @@ def _as_rate(value: Any, where: str) -> float:
     try:
         rate = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError) as exc:
-        raise ValueError(_("%(where)s must be a number such as 0.3, not %(value)r.") % {
-            "where": where, "value": value}) from exc
+        raise ValueError(
+            _("%(where)s must be a number such as 0.3, not %(value)r.") % {"where": where, "value": value}
+        ) from exc
     if not rate.is_finite():
         raise ValueError(_("%(where)s must be a number such as 0.3, not %(value)r.") % {"where": where, "value": value})
     return float(rate)
@@ -38,16 +40,23 @@ def resolve_sample_rate(rate: Any = None) -> float:
     if rate is not None:
         value = _as_rate(rate, _("The sample rate"))
         if not 0 < value <= 1:
-            raise ValueError(_("The sample rate must be more than 0 and at most 1 (e.g. 0.3 for 30%%), not "
-                               "%(value)s.") % {"value": rate})
+            raise ValueError(
+                _("The sample rate must be more than 0 and at most 1 (e.g. 0.3 for 30%%), not %(value)s.")
+                % {"value": rate}
+            )
         return value
     configured = getattr(settings, "VIGIE_AUDIT_SAMPLE_RATE", DEFAULT_SAMPLE_RATE)
     value = _as_rate(configured, "VIGIE_AUDIT_SAMPLE_RATE")
     low, high = SETTINGS_RATE_BOUNDS
     if not low <= value <= high:
-        raise ValueError(_("VIGIE_AUDIT_SAMPLE_RATE must be between %(low)s and %(high)s (the 20-40%% of the "
-                           "data an independent third party tests), not %(value)s; pass a rate explicitly to "
-                           "draw another.") % {"low": low, "high": high, "value": configured})
+        raise ValueError(
+            _(
+                "VIGIE_AUDIT_SAMPLE_RATE must be between %(low)s and %(high)s (the 20-40%% of the "
+                "data an independent third party tests), not %(value)s; pass a rate explicitly to "
+                "draw another."
+            )
+            % {"low": low, "high": high, "value": configured}
+        )
     return value
 
 
@@ -72,9 +81,15 @@ def _population(records: list[dict]) -> list[tuple[str, Sequence[int]]]:
     by_model: dict[str, list] = {}
     for record_set in records:
         by_model.setdefault(record_set["model"], []).append(record_set["ids"])
-    return [(label, id_sets[0] if len(id_sets) == 1 and isinstance(id_sets[0], array.array)
-             else sorted({int(i) for ids in id_sets for i in ids}))
-            for label, id_sets in sorted(by_model.items())]
+    return [
+        (
+            label,
+            id_sets[0]
+            if len(id_sets) == 1 and isinstance(id_sets[0], array.array)
+            else sorted({int(i) for ids in id_sets for i in ids}),
+        )
+        for label, id_sets in sorted(by_model.items())
+    ]
 
 
 def drawn_ids(records: list[dict], code: str, rate: float, seed: int | str) -> dict[str, set[int]]:
@@ -101,4 +116,3 @@ def draw_sample(records: list[dict], code: str, rate: float, seed: int | str) ->
     """The sampled (model, id) pairs: random.Random(f"{seed}:{code}").sample over the records sorted by
     model then id (the same seed and records always give the same sample)."""
     return {(label, pk) for label, ids in drawn_ids(records, code, rate, seed).items() for pk in ids}
-

@@ -2,6 +2,7 @@
 (most training figures stand on the employees present at 31/12), and extra columns that one read prepares
 for several indicators (reporting/records.py, `RecordsExtra.batch`).
 """
+
 from __future__ import annotations
 
 import array
@@ -98,8 +99,9 @@ class Shared:
             if (extra.batch, extra.key, year) not in self.batched:
                 keys = self.keys.get(extra.batch, set()) if self.batched_year.get(extra.batch) != year else set()
                 self.batched_year[extra.batch] = year
-                self.batched.update(((extra.batch, k, year), rows) for k, rows in
-                                    extra.batch(keys | {extra.key}, year).items())
+                self.batched.update(
+                    ((extra.batch, k, year), rows) for k, rows in extra.batch(keys | {extra.key}, year).items()
+                )
             rows = self.batched.pop((extra.batch, extra.key, year))()
         else:
             rows = extra.prepare(year)
@@ -119,4 +121,3 @@ class Shared:
         if not self.record_sets[key]:
             del self.read[key]
         return heads
-

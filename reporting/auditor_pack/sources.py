@@ -1,4 +1,5 @@
 """The records behind each computed indicator, and who may have them in a pack."""
+
 from __future__ import annotations
 
 import array
@@ -65,13 +66,15 @@ def record_sources(year: int, codes: Iterable[str] | None = None) -> Iterator[So
     wanted = set(computed_codes() if codes is None else codes)
     for code in (code for code in computed_codes() if code in wanted):
         if code in stored:
-            value = (IndicatorValue.objects.filter(reporting_year=reporting_year, code=code)
-                     .only("records", "status", "records_sha256", "computed_at").get())
+            value = (
+                IndicatorValue.objects.filter(reporting_year=reporting_year, code=code)
+                .only("records", "status", "records_sha256", "computed_at")
+                .get()
+            )
             yield Source(code, value.records or [], "snapshot", value.status, value.records_sha256, value.computed_at)
         else:
             evaluated = services.year_evaluate(year, codes=[code])[code]
             yield Source(code, evaluated.records, "evaluated", evaluated.status, evaluated.records_sha256)
-
 
 
 def compact(source: Source) -> Source:

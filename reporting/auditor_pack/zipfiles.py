@@ -1,4 +1,5 @@
 """The pack's ZIP: its files written as they are made, with the checksums of the manifests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,4 +46,3 @@ class Writer:
                 entry.write(content)
         if listed:
             self.files.append({"path": path, "sha256": digest.hexdigest(), "bytes": size})
-

@@ -5,6 +5,7 @@ never downloads one. Without it the tests skip locally and fail in CI (tests/con
 Each page a test visits is kept as a full-page screenshot under var/screenshots/browser/ (a CI artifact;
 $VIGIE_SCREENSHOT_DIR to put them elsewhere).
 """
+
 from __future__ import annotations
 
 import os
@@ -59,14 +60,16 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def open_page(browser, live_server) -> Iterator[Callable[..., object]]:  # noqa: ANN001 - fixtures
+def open_page(browser, live_server) -> Iterator[Callable[..., object]]:
     """`open_page(locale="fr-FR")`: a page in a fresh browser context (its own cookies) on the live server,
     in Paris time, with a browser asking for `locale`."""
     contexts = []
 
-    def make(locale: str = "fr-FR"):  # noqa: ANN202 - a playwright Page
+    def make(locale: str = "fr-FR"):
         context = browser.new_context(
-            base_url=live_server.url, locale=locale, timezone_id=settings.TIME_ZONE,
+            base_url=live_server.url,
+            locale=locale,
+            timezone_id=settings.TIME_ZONE,
             viewport={"width": 1280, "height": 900},
         )
         context.set_default_timeout(TIMEOUT_MS)
@@ -91,7 +94,7 @@ def shot(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
         old.unlink()
     count = 0
 
-    def take(page, step: str) -> Path:  # noqa: ANN001 - a playwright Page
+    def take(page, step: str) -> Path:
         nonlocal count
         count += 1
         path = folder / f"{test}-{count:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', step)}.png"

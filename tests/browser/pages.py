@@ -1,5 +1,6 @@
 """What the browser tests share: users who log in with a password, the login through the admin's own form,
 a page's language."""
+
 from __future__ import annotations
 
 import time

@@ -6,6 +6,7 @@ The pages are the ones the admin index offers the auditor, so a model added late
 models of the issue (rights requests, breaches, COI cases, action plans, completions, employees, reporting
 years...) must be among them, each with a record to open.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,10 +33,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("roles")]
 
 #: The models the auditor must be able to open a record of (app_label/model_name); the fixture makes one each.
 MUST_OPEN = {
-    "gdpr/rightsrequest", "gdpr/breach", "gdpr/cnilcase", "gdpr/processingactivity",
-    "compliance/conflictofinterestcase", "compliance/actionitem", "compliance/riskmap", "compliance/risk",
-    "training/completion", "training/module", "organization/employee", "organization/legalentity",
-    "organization/department", "reporting/reportingyear",
+    "gdpr/rightsrequest",
+    "gdpr/breach",
+    "gdpr/cnilcase",
+    "gdpr/processingactivity",
+    "compliance/conflictofinterestcase",
+    "compliance/actionitem",
+    "compliance/riskmap",
+    "compliance/risk",
+    "training/completion",
+    "training/module",
+    "organization/employee",
+    "organization/legalentity",
+    "organization/department",
+    "reporting/reportingyear",
 }
 #: What writes, wherever it shows: add / change / delete links, save buttons, the transition buttons.
 WRITE_LINKS = "a.addlink, a.changelink, a.deletelink, a.vigie-transition"
@@ -53,7 +64,7 @@ def auditor():
 
 
 @pytest.fixture
-def records(db) -> None:  # noqa: ANN001 - pytest-django fixture
+def records(db) -> None:
     """One record (with its history row) of each model the auditor must be able to open."""
     received = timezone.localtime() - dt.timedelta(days=20)
     rights_request_create(actor=None, received_at=received, right=Right.ERASURE, requester_name="Jeanne Martin")
@@ -75,16 +86,23 @@ def writes_offered(page: Page, where: str, form: bool = False) -> list[str]:
             found.append(f"{where}: {what}s {texts}")
     if form:
         # The forms that post (a GET form choosing what to show, as a module's dashboard has, writes nothing).
-        fields = page.locator(POSTING_FORM).locator(EDITABLE).filter(visible=True).evaluate_all(
-            "elements => elements.map(e => e.name || e.tagName.toLowerCase())")
+        fields = (
+            page.locator(POSTING_FORM)
+            .locator(EDITABLE)
+            .filter(visible=True)
+            .evaluate_all("elements => elements.map(e => e.name || e.tagName.toLowerCase())")
+        )
         if fields:
             found.append(f"{where}: editable fields {fields}")
     return found
 
 
 def offered_actions(page: Page) -> list[str]:
-    return [value for value in page.locator("select[name=action] option").evaluate_all(
-        "options => options.map(o => o.value)") if value]
+    return [
+        value
+        for value in page.locator("select[name=action] option").evaluate_all("options => options.map(o => o.value)")
+        if value
+    ]
 
 
 def test_auditor_reads_everything_and_can_change_nothing(open_page, shot, auditor, records):
@@ -97,12 +115,16 @@ def test_auditor_reads_everything_and_can_change_nothing(open_page, shot, audito
     expect(index.locator("a.viewlink").first).to_be_visible()
     expect(index.locator(WRITE_LINKS)).to_have_count(0)
     hrefs = []
-    for href in index.locator("tr[class^='model-'] th a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+    for href in index.locator("tr[class^='model-'] th a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    ):
         match = CHANGELIST_HREF.match(href or "")
         if match and match["app"] in VIGIE_APPS:
             hrefs.append((href, match))
-    registry = {(model._meta.app_label, model._meta.model_name): model_admin
-                for model, model_admin in admin.site._registry.items()}
+    registry = {
+        (model._meta.app_label, model._meta.model_name): model_admin
+        for model, model_admin in admin.site._registry.items()
+    }
 
     # Every page is checked and every problem collected, so one run shows them all.
     problems: list[str] = []
@@ -180,8 +202,10 @@ def test_auditor_cannot_save_a_past_version(open_page, shot, auditor):
     targets = [
         (RiskMapFactory(title="Map as approved"), "title"),
         (EmployeeFactory(last_name="Martin"), "last_name"),
-        (rights_request_create(actor=None, received_at=received, right=Right.ACCESS, requester_name="Jeanne Martin"),
-         "requester_name"),
+        (
+            rights_request_create(actor=None, received_at=received, right=Right.ACCESS, requester_name="Jeanne Martin"),
+            "requester_name",
+        ),
     ]
     page = open_page()
     log_in(page, auditor.username, PASSWORD)
@@ -190,8 +214,9 @@ def test_auditor_cannot_save_a_past_version(open_page, shot, auditor):
         opts = record._meta
         before = getattr(record, field)
         version = record.history.earliest()
-        page.goto(reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history",
-                          args=[record.pk, version.history_id]))
+        page.goto(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[record.pk, version.history_id])
+        )
         shot(page, f"{opts.model_name}-version")
         status = page.evaluate(SUBMIT_WITH, {"field": field, "value": "Changed by the auditor"})
         record.refresh_from_db()

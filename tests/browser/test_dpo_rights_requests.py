@@ -4,6 +4,7 @@ badge, extends a request through its button and reads the new due date with the 
 The data is built relative to today (Paris), as the admin computes "overdue" against today's date: a clock
 frozen in the test would not reach the live server's thread.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,7 @@ RED = re.compile(r"\bvigie-badge-red\b")
 
 def rgb(hex_colour: str) -> str:
     """#a61b1b → rgb(166, 27, 27), as the browser reports a computed colour."""
-    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({red}, {green}, {blue})"
 
 
@@ -56,12 +57,21 @@ def dpo():
 def rights_requests(dpo) -> dict[str, RightsRequest]:
     """Three open requests: one long overdue, one due in about four weeks, one received 12 days ago that
     can still be extended (the requester is told before the first deadline)."""
-    def make(reference: str, days_ago: int) -> RightsRequest:
-        return rights_request_create(actor=dpo, reference=reference, received_at=received(days_ago), right=Right.ACCESS,
-                                     requester_name=f"Requester {reference}")
 
-    made = {"overdue": make("DSR-BROWSER-LATE", 50), "later": make("DSR-BROWSER-SOON", 2),
-            "extendable": make("DSR-BROWSER-EXTEND", 12)}
+    def make(reference: str, days_ago: int) -> RightsRequest:
+        return rights_request_create(
+            actor=dpo,
+            reference=reference,
+            received_at=received(days_ago),
+            right=Right.ACCESS,
+            requester_name=f"Requester {reference}",
+        )
+
+    made = {
+        "overdue": make("DSR-BROWSER-LATE", 50),
+        "later": make("DSR-BROWSER-SOON", 2),
+        "extendable": make("DSR-BROWSER-EXTEND", 12),
+    }
     today = timezone.localdate()
     # What the scenario relies on, so a change in the deadline rules shows here rather than as a puzzle.
     assert made["overdue"].applicable_due_on < today < made["later"].applicable_due_on

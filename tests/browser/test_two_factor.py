@@ -1,6 +1,7 @@
 """Two-factor login in a real browser (VIGIE_ADMIN_OTP_REQUIRED, on in production): at the first login the
 DPO registers an authenticator app from the QR page (its key read off the page, as a person would type
 it), then every login asks for the code, and a wrong code is refused."""
+
 from __future__ import annotations
 
 import base64

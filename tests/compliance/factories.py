@@ -1,4 +1,5 @@
 """factory_boy factories of the compliance app (records created directly; use the services for workflows)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,7 +66,6 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
 # risk maps
 
 
-
 class MacroProcessFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = MacroProcess
@@ -117,7 +117,6 @@ class RiskInterviewFactory(factory.django.DjangoModelFactory):
 
 
 # corruption incidents and legal cases (ESRS G1-4)
-
 
 
 class CorruptionIncidentFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,6 @@
 """Conflict-of-interest cases and action items in the admin: the list and its badges, the filters, the
 action buttons calling the services, and the reporter's identity hidden from all but compliance officers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,11 @@ from tests.clients import admin_client, messages_of
 from tests.compliance.factories import ActionItemFactory, CaseFactory, CaseMeasureFactory
 from tests.factories import EmployeeFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 CHANGELIST = "/admin/compliance/conflictofinterestcase/"
 ITEMS = "/admin/compliance/actionitem/"
 client_for = partial(admin_client, language="en")
@@ -33,14 +37,15 @@ def action_url(case: ConflictOfInterestCase, action: str) -> str:
 def test_the_list_shows_analysis_badges_measures_and_overdue_actions():
     late = CaseFactory(reference="LATE", reported_on=dt.date(2025, 3, 1))
     CaseFactory(reference="SOON", reported_on=dt.date(2025, 4, 5))  # due 04/06
-    done = CaseFactory(reference="DONE", status=CaseStatus.QUALIFIED, qualification="confirmed",
-                       qualified_on=dt.date(2025, 3, 10))
+    done = CaseFactory(
+        reference="DONE", status=CaseStatus.QUALIFIED, qualification="confirmed", qualified_on=dt.date(2025, 3, 10)
+    )
     CaseMeasureFactory(case=done, kind="sanction")
     ActionItemFactory(case=late, due_on=dt.date(2025, 5, 1))
     body = client_for("Compliance officer").get(CHANGELIST).content.decode()
     assert "overdue by 33 days" in body and "2 days left" in body and ">done<" in body
     assert "Disciplinary sanction" in body
-    assert 'vigie-badge-red' in body
+    assert "vigie-badge-red" in body
 
 
 def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
@@ -61,10 +66,19 @@ def test_action_items_changelist_query_count_is_pinned(django_assert_max_num_que
         assert client.get(ITEMS).status_code == 200
 
 
-@pytest.mark.parametrize("params", [
-    {"status__exact": "received"}, {"qualification__exact": "confirmed"}, {"measure": "sanction"},
-    {"source__exact": "audit"}, {"year": "2025"}, {"analysis": "overdue"}, {"analysis": "pending"}, {"q": "COI"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status__exact": "received"},
+        {"qualification__exact": "confirmed"},
+        {"measure": "sanction"},
+        {"source__exact": "audit"},
+        {"year": "2025"},
+        {"analysis": "overdue"},
+        {"analysis": "pending"},
+        {"q": "COI"},
+    ],
+)
 def test_case_filters_and_search_answer(params):
     CaseFactory()
     assert client_for("Auditor").get(CHANGELIST, params).status_code == 200
@@ -73,8 +87,15 @@ def test_case_filters_and_search_answer(params):
 def test_the_measure_and_analysis_filters_select_the_right_cases():
     CaseFactory(reference="LATE", reported_on=dt.date(2025, 3, 1))
     CaseFactory(reference="FRESH", reported_on=dt.date(2025, 5, 20))
-    CaseMeasureFactory(case=CaseFactory(reference="SANCTIONED", status=CaseStatus.QUALIFIED, qualification="confirmed",
-                                        qualified_on=dt.date(2025, 3, 10)), kind="sanction")
+    CaseMeasureFactory(
+        case=CaseFactory(
+            reference="SANCTIONED",
+            status=CaseStatus.QUALIFIED,
+            qualification="confirmed",
+            qualified_on=dt.date(2025, 3, 10),
+        ),
+        kind="sanction",
+    )
     client = client_for("Auditor")
     body = client.get(CHANGELIST, {"analysis": "overdue"}).content.decode()
     assert ">LATE<" in body and ">FRESH<" not in body and ">SANCTIONED<" not in body
@@ -82,8 +103,9 @@ def test_the_measure_and_analysis_filters_select_the_right_cases():
     assert ">SANCTIONED<" in body and ">LATE<" not in body
 
 
-@pytest.mark.parametrize("params", [{"state": "overdue"}, {"state": "week"}, {"state": "done"}, {"on": "case"},
-                                    {"q": "Action"}])
+@pytest.mark.parametrize(
+    "params", [{"state": "overdue"}, {"state": "week"}, {"state": "done"}, {"on": "case"}, {"q": "Action"}]
+)
 def test_action_item_filters_answer(params):
     ActionItemFactory()
     assert client_for("Auditor").get(ITEMS, params).status_code == 200
@@ -110,11 +132,15 @@ def test_the_change_page_offers_the_buttons_of_the_status():
 def test_qualify_then_add_a_measure_then_close_through_the_buttons():
     case = CaseFactory()
     client = client_for("Compliance officer")
-    response = client.post(action_url(case, "qualify"), {"qualification": "confirmed", "qualified_on": "2025-04-01",
-                                                         "analysis": "Relative's loan."}, follow=True)
+    response = client.post(
+        action_url(case, "qualify"),
+        {"qualification": "confirmed", "qualified_on": "2025-04-01", "analysis": "Relative's loan."},
+        follow=True,
+    )
     assert "Case qualified." in messages_of(response)
-    response = client.post(action_url(case, "add-measure"), {"kind": "dossier_refused", "decided_on": "2025-04-02"},
-                           follow=True)
+    response = client.post(
+        action_url(case, "add-measure"), {"kind": "dossier_refused", "decided_on": "2025-04-02"}, follow=True
+    )
     assert "Measure recorded." in messages_of(response)
     response = client.post(action_url(case, "close"), {"closed_on": "2025-05-01"}, follow=True)
     assert "Case closed." in messages_of(response)
@@ -134,8 +160,9 @@ def test_closing_an_unqualified_case_through_the_button_shows_the_refusal():
 
 def test_a_measure_on_an_unfounded_case_without_justification_is_refused_on_the_form():
     case = CaseFactory(status=CaseStatus.QUALIFIED, qualification="unfounded", qualified_on=dt.date(2025, 3, 10))
-    response = client_for("Compliance officer").post(action_url(case, "add-measure"),
-                                                     {"kind": "action_plan", "decided_on": "2025-04-02"})
+    response = client_for("Compliance officer").post(
+        action_url(case, "add-measure"), {"kind": "action_plan", "decided_on": "2025-04-02"}
+    )
     assert response.status_code == 200
     assert "needs a written justification" in response.content.decode()
     assert not case.measures.exists()
@@ -151,12 +178,23 @@ def test_an_auditor_cannot_run_a_transition():
 
 def test_the_add_form_creates_through_the_service_with_a_generated_reference():
     client = client_for("Compliance officer")
-    response = client.post(f"{CHANGELIST}add/", {
-        "reference": "", "reported_on": "2025-05-12", "source": "whistleblowing", "reporter_name": "A. Lanceur",
-        "third_parties": "", "dossier_type": "loan", "dossier_reference": "PR-1", "description": "Suspicion",
-        "measures-TOTAL_FORMS": "0", "measures-INITIAL_FORMS": "0",
-        "action_items-TOTAL_FORMS": "0", "action_items-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        f"{CHANGELIST}add/",
+        {
+            "reference": "",
+            "reported_on": "2025-05-12",
+            "source": "whistleblowing",
+            "reporter_name": "A. Lanceur",
+            "third_parties": "",
+            "dossier_type": "loan",
+            "dossier_reference": "PR-1",
+            "description": "Suspicion",
+            "measures-TOTAL_FORMS": "0",
+            "measures-INITIAL_FORMS": "0",
+            "action_items-TOTAL_FORMS": "0",
+            "action_items-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     case = ConflictOfInterestCase.objects.get()
     assert case.reference == "COI-2025-001" and case.analysis_due_on == dt.date(2025, 7, 11)
@@ -181,8 +219,16 @@ def test_the_reporter_is_confidential_for_an_auditor_but_shown_to_an_officer():
 def test_an_action_item_is_planned_through_the_service_and_refused_before_the_report():
     case = CaseFactory()
     client = client_for("Compliance officer")
-    response = client.post(f"{ITEMS}add/", {"case": case.pk, "title": "Train the lending team",
-                                            "owner_name": "Head of lending", "due_on": "2025-01-01", "evidence": ""})
+    response = client.post(
+        f"{ITEMS}add/",
+        {
+            "case": case.pk,
+            "title": "Train the lending team",
+            "owner_name": "Head of lending",
+            "due_on": "2025-01-01",
+            "evidence": "",
+        },
+    )
     assert response.status_code == 200
     assert "before the case was reported" in response.content.decode()
     assert not ActionItem.objects.exists()
@@ -191,9 +237,17 @@ def test_an_action_item_is_planned_through_the_service_and_refused_before_the_re
 def test_the_complete_action_marks_items_done_and_reports_refusals():
     good = ActionItemFactory(title="GOOD")
     done = ActionItemFactory(title="ALREADY", done_on=dt.date(2025, 5, 1), evidence="sheet")
-    response = client_for("Compliance officer").post(ITEMS, {
-        "action": "complete", ACTION_CHECKBOX_NAME: [good.pk, done.pk], "apply": "1", "done_on": "2025-06-01",
-        "evidence": "Attendance sheet"}, follow=True)
+    response = client_for("Compliance officer").post(
+        ITEMS,
+        {
+            "action": "complete",
+            ACTION_CHECKBOX_NAME: [good.pk, done.pk],
+            "apply": "1",
+            "done_on": "2025-06-01",
+            "evidence": "Attendance sheet",
+        },
+        follow=True,
+    )
     texts = messages_of(response)
     assert "1 action done." in texts
     assert any("ALREADY" in text and "already done on 01/05/2025" in text for text in texts)

@@ -1,5 +1,6 @@
 """`/api/compliance/coi-cases/` and `/api/compliance/action-items/`: permissions, filters, the transition
 actions, 400s with field messages, and the reporter's identity omitted for non-officers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,11 @@ from tests.factories import EmployeeFactory
 
 URL = "/api/compliance/coi-cases/"
 ITEMS = "/api/compliance/action-items/"
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 client_for = partial(api_client, language="en")
 
 
@@ -65,7 +69,9 @@ def test_no_one_deletes_a_case_through_the_api():
 
 def test_list_query_count_is_pinned(django_assert_max_num_queries):
     for index in range(25):
-        case = CaseFactory(reported_on=dt.date(2025, 1, 1) + dt.timedelta(days=index), reporter_employee=EmployeeFactory())
+        case = CaseFactory(
+            reported_on=dt.date(2025, 1, 1) + dt.timedelta(days=index), reporter_employee=EmployeeFactory()
+        )
         CaseMeasureFactory(case=case)
         ActionItemFactory(case=case)
     client = client_for("Compliance officer")
@@ -92,8 +98,9 @@ def test_the_reporter_is_omitted_for_an_auditor_and_given_to_an_officer():
 
 
 def test_an_officer_records_a_suspicion_with_a_generated_reference():
-    response = client_for("Compliance officer").post(URL, {"reported_on": "2025-05-20", "source": "whistleblowing",
-                                                           "reporter_name": "X", "dossier_type": "loan"})
+    response = client_for("Compliance officer").post(
+        URL, {"reported_on": "2025-05-20", "source": "whistleblowing", "reporter_name": "X", "dossier_type": "loan"}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["reference"] == "COI-2025-001"
     assert response.json()["analysis_due_on"] == "2025-07-19"
@@ -109,15 +116,26 @@ def test_the_workflow_through_the_actions():
     case = CaseFactory()
     client = client_for("Compliance officer")
     assert client.post(f"{URL}{case.pk}/start-analysis/", {}).json()["status"] == "under_analysis"
-    row = client.post(f"{URL}{case.pk}/qualify/", {"qualification": "confirmed", "qualified_on": "2025-04-01",
-                                                   "analysis": "Relative's loan"}).json()
+    row = client.post(
+        f"{URL}{case.pk}/qualify/",
+        {"qualification": "confirmed", "qualified_on": "2025-04-01", "analysis": "Relative's loan"},
+    ).json()
     assert (row["status"], row["qualification"]) == ("qualified", "confirmed")
     row = client.post(f"{URL}{case.pk}/add-measure/", {"kind": "sanction", "decided_on": "2025-04-10"}).json()
     assert [m["kind"] for m in row["measures"]] == ["sanction"]
     process = MacroProcess.objects.create(kind="conflict_of_interest", code="MP1", name="Lending")
-    risk = Risk.objects.create(map=RiskMap.objects.create(kind="conflict_of_interest", version=1), code="R1",
-                               title="t", macro_process=process, gross_likelihood=1, gross_impact=1, gross_score=1,
-                               net_likelihood=1, net_impact=1, net_score=1)
+    risk = Risk.objects.create(
+        map=RiskMap.objects.create(kind="conflict_of_interest", version=1),
+        code="R1",
+        title="t",
+        macro_process=process,
+        gross_likelihood=1,
+        gross_impact=1,
+        gross_score=1,
+        net_likelihood=1,
+        net_impact=1,
+        net_score=1,
+    )
     assert client.post(f"{URL}{case.pk}/link-risks/", {"risks": [risk.pk]}).json()["risks"] == [risk.pk]
     assert client.post(f"{URL}{case.pk}/close/", {"closed_on": "2025-05-01"}).json()["status"] == "closed"
     row = client.post(f"{URL}{case.pk}/reopen/", {"reason": "New facts"}).json()
@@ -133,8 +151,9 @@ def test_closing_an_unqualified_case_is_a_400_with_the_message():
 
 def test_a_measure_on_an_unfounded_case_without_justification_is_a_400():
     case = CaseFactory(status=CaseStatus.QUALIFIED, qualification="unfounded", qualified_on=dt.date(2025, 3, 10))
-    response = client_for("Compliance officer").post(f"{URL}{case.pk}/add-measure/",
-                                                     {"kind": "action_plan", "decided_on": "2025-04-01"})
+    response = client_for("Compliance officer").post(
+        f"{URL}{case.pk}/add-measure/", {"kind": "action_plan", "decided_on": "2025-04-01"}
+    )
     assert response.status_code == 400
     assert "needs a written justification" in response.json()["justification"][0]
     assert not case.measures.exists()
@@ -157,8 +176,9 @@ def test_an_action_item_due_before_the_report_is_a_400():
 
 def test_an_action_item_is_completed_by_its_action():
     item = ActionItemFactory()
-    response = client_for("Compliance officer").post(f"{ITEMS}{item.pk}/complete/",
-                                                     {"done_on": "2025-06-01", "evidence": "sheet"})
+    response = client_for("Compliance officer").post(
+        f"{ITEMS}{item.pk}/complete/", {"done_on": "2025-06-01", "evidence": "sheet"}
+    )
     assert response.status_code == 200 and response.json()["done_on"] == "2025-06-01"
 
 
@@ -167,8 +187,13 @@ def test_an_action_item_is_completed_by_its_action():
 
 def test_case_filters():
     CaseFactory(reference="LATE", reported_on=dt.date(2024, 3, 1))
-    confirmed = CaseFactory(reference="CONF", reported_on=dt.date(2025, 5, 1), status=CaseStatus.QUALIFIED,
-                            qualification="confirmed", qualified_on=dt.date(2025, 5, 2))
+    confirmed = CaseFactory(
+        reference="CONF",
+        reported_on=dt.date(2025, 5, 1),
+        status=CaseStatus.QUALIFIED,
+        qualification="confirmed",
+        qualified_on=dt.date(2025, 5, 2),
+    )
     CaseMeasureFactory(case=confirmed, kind="dossier_refused")
     client = client_for("Auditor")
     assert references(client.get(URL, {"reference": "CONF"})) == ["CONF"]

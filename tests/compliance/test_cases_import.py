@@ -1,5 +1,6 @@
 """`import_coi_cases`: the compliance tracker with French headers, its measures as child rows, rejected
 contradictions and an idempotent re-import."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,11 @@ from core.imports.testing import read_rejects, run_import_command
 from tests.compliance.factories import CaseFactory, CaseMeasureFactory
 from tests.factories import LegalEntityFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
-              pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "isolated_media"),
+    pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 
 FRENCH_TRACKER = (
     "Référence;Date de signalement;Origine;Entité;Macro-processus;Type de dossier;Date de qualification;"
@@ -49,17 +53,28 @@ def test_a_french_tracker_in_windows_1252(tmp_path):
     assert result.exit_code == 0, result.stdout
     assert "read 4, created 4" in result.stdout
     closed = ConflictOfInterestCase.objects.get(reference="COI-2025-001")
-    assert (closed.status, closed.source, closed.entity.code, closed.dossier_type, closed.qualification,
-            closed.qualified_on, closed.closed_on) == (
-        CaseStatus.CLOSED, "whistleblowing", "SF", "loan", "confirmed", dt.date(2025, 3, 10), dt.date(2025, 4, 1))
+    assert (
+        closed.status,
+        closed.source,
+        closed.entity.code,
+        closed.dossier_type,
+        closed.qualification,
+        closed.qualified_on,
+        closed.closed_on,
+    ) == (CaseStatus.CLOSED, "whistleblowing", "SF", "loan", "confirmed", dt.date(2025, 3, 10), dt.date(2025, 4, 1))
     # The name is shared by two maps' macro-processes: the conflict-of-interest one is preferred.
     assert closed.macro_process.code == "MP-PRET-COI"
     assert closed.analysis_due_on == dt.date(2025, 4, 4)
     assert sorted(closed.measures.values_list("kind", "decided_on")) == [
-        ("dossier_refused", dt.date(2025, 3, 10)), ("sanction", dt.date(2025, 3, 10))]
+        ("dossier_refused", dt.date(2025, 3, 10)),
+        ("sanction", dt.date(2025, 3, 10)),
+    ]
     potential = ConflictOfInterestCase.objects.get(reference="COI-2025-002")
     assert (potential.status, potential.macro_process.code, potential.dossier_type) == (
-        CaseStatus.QUALIFIED, "MP-ACH", "procurement")
+        CaseStatus.QUALIFIED,
+        "MP-ACH",
+        "procurement",
+    )
     assert list(potential.measures.values_list("kind", flat=True)) == ["action_plan"]
     assert ConflictOfInterestCase.objects.get(reference="COI-2025-003").status == CaseStatus.RECEIVED
     assert ConflictOfInterestCase.objects.get(reference="COI-2025-004").status == CaseStatus.CLOSED
@@ -78,8 +93,13 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path):
 
 
 def test_the_measures_of_a_case_become_those_of_the_file(tmp_path):
-    case = CaseFactory(reference="COI-X", reported_on=dt.date(2025, 1, 6), status=CaseStatus.QUALIFIED,
-                       qualification="confirmed", qualified_on=dt.date(2025, 2, 1))
+    case = CaseFactory(
+        reference="COI-X",
+        reported_on=dt.date(2025, 1, 6),
+        status=CaseStatus.QUALIFIED,
+        qualification="confirmed",
+        qualified_on=dt.date(2025, 2, 1),
+    )
     CaseMeasureFactory(case=case, kind="referral")
     text = "reference,reported_on,qualification,qualified_on,measures\nCOI-X,2025-01-06,confirmed,2025-02-01,sanction\n"
     assert run_import_command("coi_cases", write(tmp_path, text)).exit_code == 0

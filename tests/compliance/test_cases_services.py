@@ -1,4 +1,5 @@
 """The conflict-of-interest workflow in its services: allowed transitions, refusals with their messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,15 +32,29 @@ def officer():
 def make_risk(code: str = "R1", kind: str = RiskMapKind.CONFLICT_OF_INTEREST) -> Risk:
     process, _ = MacroProcess.objects.get_or_create(kind=kind, code="MP1", defaults={"name": "Lending"})
     risk_map, _ = RiskMap.objects.get_or_create(kind=kind, version=1)
-    return Risk.objects.create(map=risk_map, code=code, title="Relative's loan", macro_process=process,
-                               gross_likelihood=2, gross_impact=3, gross_score=6, net_likelihood=1, net_impact=3,
-                               net_score=3)
+    return Risk.objects.create(
+        map=risk_map,
+        code=code,
+        title="Relative's loan",
+        macro_process=process,
+        gross_likelihood=2,
+        gross_impact=3,
+        gross_score=6,
+        net_likelihood=1,
+        net_impact=3,
+        net_score=3,
+    )
 
 
 def qualified(officer, qualification=Qualification.CONFIRMED, **kwargs) -> ConflictOfInterestCase:
     case = CaseFactory(**kwargs)
-    return services.coi_case_qualify(actor=officer, case=case, qualification=qualification,
-                                     qualified_on=case.reported_on + dt.timedelta(days=10), analysis="Checked.")
+    return services.coi_case_qualify(
+        actor=officer,
+        case=case,
+        qualification=qualification,
+        qualified_on=case.reported_on + dt.timedelta(days=10),
+        analysis="Checked.",
+    )
 
 
 def test_create_generates_the_reference_and_the_analysis_due_date(officer, settings):
@@ -66,16 +81,29 @@ def test_create_refuses_a_future_report_and_a_taken_reference(officer):
 def test_full_workflow_received_to_closed_with_history(officer):
     case = CaseFactory()
     services.coi_case_start_analysis(actor=officer, case=case)
-    services.coi_case_qualify(actor=officer, case=case, qualification="confirmed", qualified_on=dt.date(2025, 4, 1),
-                              analysis="The officer approved a relative's loan.")
+    services.coi_case_qualify(
+        actor=officer,
+        case=case,
+        qualification="confirmed",
+        qualified_on=dt.date(2025, 4, 1),
+        analysis="The officer approved a relative's loan.",
+    )
     services.coi_case_add_measure(actor=officer, case=case, kind="sanction", decided_on=dt.date(2025, 4, 10))
     services.coi_case_close(actor=officer, case=case, closed_on=dt.date(2025, 5, 1))
     case.refresh_from_db()
     assert (case.status, case.qualification, case.qualified_by, case.closed_on) == (
-        CaseStatus.CLOSED, Qualification.CONFIRMED, officer, dt.date(2025, 5, 1))
+        CaseStatus.CLOSED,
+        Qualification.CONFIRMED,
+        officer,
+        dt.date(2025, 5, 1),
+    )
     reasons = [h.history_change_reason for h in case.history.order_by("history_id")]
-    assert reasons[1:] == ["analysis started", "qualified Confirmed conflict of interest on 01/04/2025",
-                           "measure: Disciplinary sanction on 10/04/2025", "closed on 01/05/2025"]
+    assert reasons[1:] == [
+        "analysis started",
+        "qualified Confirmed conflict of interest on 01/04/2025",
+        "measure: Disciplinary sanction on 10/04/2025",
+        "closed on 01/05/2025",
+    ]
 
 
 def test_closing_an_unqualified_case_is_refused(officer):
@@ -135,8 +163,13 @@ def test_a_measure_on_an_unfounded_case_needs_a_justification(officer):
         services.coi_case_add_measure(actor=officer, case=case, kind="action_plan", decided_on=TODAY)
     assert "needs a written justification" in exc.value.message_dict["justification"][0]
     assert not CaseMeasure.objects.exists()
-    measure = services.coi_case_add_measure(actor=officer, case=case, kind="action_plan", decided_on=TODAY,
-                                            justification="Reminder of the rules to the team.")
+    measure = services.coi_case_add_measure(
+        actor=officer,
+        case=case,
+        kind="action_plan",
+        decided_on=TODAY,
+        justification="Reminder of the rules to the team.",
+    )
     assert "Reminder of the rules" in measure.description
 
 
@@ -193,8 +226,9 @@ def test_an_action_item_due_before_the_report_is_refused(officer):
 
 
 def test_completing_an_action_item_needs_evidence_once(officer):
-    item = services.action_item_create(actor=officer, case=CaseFactory(), title="Train the team", owner=officer,
-                                       due_on=dt.date(2025, 7, 1))
+    item = services.action_item_create(
+        actor=officer, case=CaseFactory(), title="Train the team", owner=officer, due_on=dt.date(2025, 7, 1)
+    )
     with pytest.raises(ValidationError) as exc:
         services.action_item_complete(actor=officer, item=item, done_on=TODAY)
     assert "evidence" in exc.value.message_dict
@@ -207,10 +241,19 @@ def test_completing_an_action_item_needs_evidence_once(officer):
 def test_querysets_open_overdue_reported_in_and_due_within():
     overdue = CaseFactory(reported_on=dt.date(2025, 3, 1))  # due 30/04
     CaseFactory(reported_on=dt.date(2025, 5, 1))  # due 30/06
-    CaseFactory(reported_on=dt.date(2025, 3, 1), status=CaseStatus.QUALIFIED, qualification="potential",
-                qualified_on=dt.date(2025, 3, 5))
-    CaseFactory(reported_on=dt.date(2024, 3, 1), status=CaseStatus.CLOSED, qualification="unfounded",
-                qualified_on=dt.date(2024, 3, 5), closed_on=dt.date(2024, 4, 1))
+    CaseFactory(
+        reported_on=dt.date(2025, 3, 1),
+        status=CaseStatus.QUALIFIED,
+        qualification="potential",
+        qualified_on=dt.date(2025, 3, 5),
+    )
+    CaseFactory(
+        reported_on=dt.date(2024, 3, 1),
+        status=CaseStatus.CLOSED,
+        qualification="unfounded",
+        qualified_on=dt.date(2024, 3, 5),
+        closed_on=dt.date(2024, 4, 1),
+    )
     assert list(ConflictOfInterestCase.objects.analysis_overdue()) == [overdue]
     assert ConflictOfInterestCase.objects.open().count() == 3
     assert ConflictOfInterestCase.objects.reported_in(2024).count() == 1

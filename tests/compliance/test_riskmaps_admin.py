@@ -1,5 +1,6 @@
 """Risk maps in the admin: the list, the heat maps and ranked risks of a version, its buttons and actions,
 risks frozen with their approved version, and the service's refusals shown on the forms."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,11 @@ from tests.clients import admin_client, messages_of
 from tests.compliance.factories import MacroProcessFactory, RiskFactory, RiskInterviewFactory, RiskMapFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False),
+]
 MAPS = "/admin/compliance/riskmap/"
 RISKS = "/admin/compliance/risk/"
 client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
@@ -27,8 +31,8 @@ client_for = partial(admin_client, language="en")  # the messages asserted are t
 
 def cell(body: str, grid: str, likelihood: int, impact: int) -> str:
     """The count shown in one cell of a heat map."""
-    table = body[body.index(f'id="heatmap-{grid}"'):]
-    table = table[:table.index("</table>")]
+    table = body[body.index(f'id="heatmap-{grid}"') :]
+    table = table[: table.index("</table>")]
     match = re.search(rf'data-likelihood="{likelihood}" data-impact="{impact}"[^>]*>(\d+)<', table)
     assert match, (grid, likelihood, impact)
     return match.group(1)
@@ -38,12 +42,33 @@ def cell(body: str, grid: str, likelihood: int, impact: int) -> str:
 def corruption_map():
     risk_map = RiskMapFactory(kind=RiskMapKind.CORRUPTION, version=1, title="Corruption 2024")
     process = MacroProcessFactory(kind=risk_map.kind, code="BUY", name="Purchasing")
-    RiskFactory(map=risk_map, code="R1", macro_process=process, gross_likelihood=4, gross_impact=4,
-                net_likelihood=3, net_impact=3)
-    RiskFactory(map=risk_map, code="R2", macro_process=process, gross_likelihood=4, gross_impact=4,
-                net_likelihood=1, net_impact=2)
-    RiskFactory(map=risk_map, code="R3", macro_process=MacroProcessFactory(kind=risk_map.kind, code="HR"),
-                gross_likelihood=2, gross_impact=1, net_likelihood=1, net_impact=2)
+    RiskFactory(
+        map=risk_map,
+        code="R1",
+        macro_process=process,
+        gross_likelihood=4,
+        gross_impact=4,
+        net_likelihood=3,
+        net_impact=3,
+    )
+    RiskFactory(
+        map=risk_map,
+        code="R2",
+        macro_process=process,
+        gross_likelihood=4,
+        gross_impact=4,
+        net_likelihood=1,
+        net_impact=2,
+    )
+    RiskFactory(
+        map=risk_map,
+        code="R3",
+        macro_process=MacroProcessFactory(kind=risk_map.kind, code="HR"),
+        gross_likelihood=2,
+        gross_impact=1,
+        net_likelihood=1,
+        net_impact=2,
+    )
     RiskInterviewFactory(map=risk_map, function_type=FunctionType.BUSINESS)
     RiskInterviewFactory(map=risk_map, function_type=FunctionType.BUSINESS)
     RiskInterviewFactory(map=risk_map, function_type=FunctionType.SUPPORT)
@@ -78,7 +103,7 @@ def test_the_change_page_shows_gross_and_net_heat_maps_with_counts(corruption_ma
 
 def test_the_change_page_ranks_the_net_risks(corruption_map):
     body = client_for("Auditor").get(f"{MAPS}{corruption_map.pk}/change/").content.decode()
-    ranking = body[body.index('id="ranked-risks"'):]
+    ranking = body[body.index('id="ranked-risks"') :]
     assert ranking.index(">R1<") < ranking.index(">R2<") < ranking.index(">R3<")  # 9, then 2 (gross 16), 2 (gross 2)
 
 
@@ -108,8 +133,9 @@ def test_the_approve_button_approves_and_freezes(corruption_map):
 
 
 def test_an_approval_in_the_future_is_shown_on_the_form(corruption_map):
-    response = client_for("Compliance officer").post(f"{MAPS}{corruption_map.pk}/approve/",
-                                                     {"approved_on": "2025-04-01"})
+    response = client_for("Compliance officer").post(
+        f"{MAPS}{corruption_map.pk}/approve/", {"approved_on": "2025-04-01"}
+    )
     assert response.status_code == 200
     assert "An approval date cannot be in the future." in response.content.decode()
     corruption_map.refresh_from_db()
@@ -130,17 +156,27 @@ def test_the_new_version_button_copies_the_map_and_opens_the_copy(corruption_map
 
 def test_the_approve_action_reports_each_refused_map(corruption_map):
     empty = RiskMapFactory(kind=RiskMapKind.CONFLICT_OF_INTEREST, version=1)
-    response = client_for("Compliance officer").post(MAPS, {
-        "action": "approve", ACTION_CHECKBOX_NAME: [corruption_map.pk, empty.pk], "apply": "1",
-        "approved_on": "2025-03-07"}, follow=True)
+    response = client_for("Compliance officer").post(
+        MAPS,
+        {
+            "action": "approve",
+            ACTION_CHECKBOX_NAME: [corruption_map.pk, empty.pk],
+            "apply": "1",
+            "approved_on": "2025-03-07",
+        },
+        follow=True,
+    )
     shown = messages_of(response)
     assert any("Conflicts of interest v1" in m and "without risks" in m for m in shown)
     assert "1 version approved." in shown
 
 
 def test_the_new_version_action_copies_each_selected_map(corruption_map):
-    response = client_for("Compliance officer").post(MAPS, {
-        "action": "new_version", ACTION_CHECKBOX_NAME: [corruption_map.pk], "apply": "1", "title": ""}, follow=True)
+    response = client_for("Compliance officer").post(
+        MAPS,
+        {"action": "new_version", ACTION_CHECKBOX_NAME: [corruption_map.pk], "apply": "1", "title": ""},
+        follow=True,
+    )
     assert "1 new version created." in messages_of(response)
     assert RiskMap.objects.get(version=2).risks.count() == 3
 
@@ -157,8 +193,9 @@ def test_the_export_button_and_action_download_the_xlsx(corruption_map):
 
 
 def test_the_map_add_form_creates_the_next_version(corruption_map):
-    response = client_for("Compliance officer").post(f"{MAPS}add/", {"kind": "corruption", "title": "Next",
-                                                                      "notes": ""})
+    response = client_for("Compliance officer").post(
+        f"{MAPS}add/", {"kind": "corruption", "title": "Next", "notes": ""}
+    )
     assert response.status_code == 302
     assert RiskMap.objects.get(version=2).risks.count() == 3
 
@@ -175,11 +212,20 @@ def test_the_risk_list_filters_by_net_band_and_pins_its_queries(corruption_map, 
 
 def test_adding_a_risk_on_a_macro_process_of_the_other_kind_shows_the_error(corruption_map):
     coi_process = MacroProcessFactory(kind=RiskMapKind.CONFLICT_OF_INTEREST, code="LOANS", name="Loans")
-    response = client_for("Compliance officer").post(f"{RISKS}add/", {
-        "map": corruption_map.pk, "code": "R9", "title": "Gift", "macro_process": coi_process.pk,
-        "gross_likelihood": 5, "gross_impact": 2, "control_effectiveness": "weak", "net_likelihood": 1,
-        "net_impact": 1,
-    })
+    response = client_for("Compliance officer").post(
+        f"{RISKS}add/",
+        {
+            "map": corruption_map.pk,
+            "code": "R9",
+            "title": "Gift",
+            "macro_process": coi_process.pk,
+            "gross_likelihood": 5,
+            "gross_impact": 2,
+            "control_effectiveness": "weak",
+            "net_likelihood": 1,
+            "net_impact": 1,
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "belongs to the Conflicts of interest maps, not to this Corruption map" in body
@@ -189,11 +235,20 @@ def test_adding_a_risk_on_a_macro_process_of_the_other_kind_shows_the_error(corr
 
 def test_adding_a_risk_computes_its_scores(corruption_map):
     process = corruption_map.risks.first().macro_process
-    response = client_for("Compliance officer").post(f"{RISKS}add/", {
-        "map": corruption_map.pk, "code": "R9", "title": "Gift", "macro_process": process.pk,
-        "gross_likelihood": 3, "gross_impact": 2, "control_effectiveness": "weak", "net_likelihood": 2,
-        "net_impact": 1,
-    })
+    response = client_for("Compliance officer").post(
+        f"{RISKS}add/",
+        {
+            "map": corruption_map.pk,
+            "code": "R9",
+            "title": "Gift",
+            "macro_process": process.pk,
+            "gross_likelihood": 3,
+            "gross_impact": 2,
+            "control_effectiveness": "weak",
+            "net_likelihood": 2,
+            "net_impact": 1,
+        },
+    )
     assert response.status_code == 302
     risk = Risk.objects.get(code="R9")
     assert (risk.gross_score, risk.net_score) == (6, 2)
@@ -218,6 +273,9 @@ def test_the_interview_list_filters_by_function_type(corruption_map):
 
 
 def test_the_macro_process_list_searches_and_filters(corruption_map):
-    body = client_for("Compliance officer").get("/admin/compliance/macroprocess/",
-                                                {"kind": "corruption", "q": "Purch"}).content.decode()
+    body = (
+        client_for("Compliance officer")
+        .get("/admin/compliance/macroprocess/", {"kind": "corruption", "q": "Purch"})
+        .content.decode()
+    )
     assert "Purchasing" in body and "HR –" not in body

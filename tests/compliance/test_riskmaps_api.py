@@ -1,5 +1,6 @@
 """`/api/compliance/risk-maps/`, `/macro-processes/`, `/risk-interviews/`: permissions, nested ranked risks,
 filters, the new-version and approve actions, the XLSX export, 400s with field messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,11 @@ from tests.clients import api_client
 from tests.compliance.factories import MacroProcessFactory, RiskFactory, RiskInterviewFactory, RiskMapFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False),
+]
 MAPS = "/api/compliance/risk-maps/"
 PROCESSES = "/api/compliance/macro-processes/"
 INTERVIEWS = "/api/compliance/risk-interviews/"
@@ -55,11 +59,14 @@ def test_compliance_readers_list(url, role, risk_map):
     assert response.status_code == 200 and response.json()["count"] >= 1
 
 
-@pytest.mark.parametrize("url, payload", [
-    (MAPS, {"kind": "corruption"}),
-    (PROCESSES, {"kind": "corruption", "code": "X", "name": "X"}),
-    (INTERVIEWS, {"held_on": "2025-03-01", "function": "X", "function_type": "business"}),
-])
+@pytest.mark.parametrize(
+    "url, payload",
+    [
+        (MAPS, {"kind": "corruption"}),
+        (PROCESSES, {"kind": "corruption", "code": "X", "name": "X"}),
+        (INTERVIEWS, {"held_on": "2025-03-01", "function": "X", "function_type": "business"}),
+    ],
+)
 def test_an_auditor_cannot_create(url, payload, risk_map):
     assert client_for("Auditor").post(url, payload, format="json").status_code == 403
 
@@ -81,8 +88,12 @@ def test_a_map_comes_with_its_risks_ranked_by_net_score_and_its_counts(risk_map)
     body = client_for("Auditor").get(f"{MAPS}{risk_map.pk}/").json()
     assert [risk["code"] for risk in body["risks"]] == ["HIGH", "LOW"]
     assert body["risks"][0]["net_score"] == 12
-    assert (body["risk_count"], body["macro_process_count"], body["business_interviews"],
-            body["support_interviews"]) == (2, 2, 1, 0)
+    assert (
+        body["risk_count"],
+        body["macro_process_count"],
+        body["business_interviews"],
+        body["support_interviews"],
+    ) == (2, 2, 1, 0)
 
 
 def test_the_list_query_count_is_pinned(django_assert_max_num_queries):
@@ -110,8 +121,9 @@ def test_creating_a_map_numbers_it_after_the_last_and_copies_it(risk_map):
 
 
 def test_the_new_version_action_copies_the_map(risk_map):
-    response = client_for("Compliance officer").post(f"{MAPS}{risk_map.pk}/new-version/", {"title": "2025"},
-                                                     format="json")
+    response = client_for("Compliance officer").post(
+        f"{MAPS}{risk_map.pk}/new-version/", {"title": "2025"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["version"] == 2 and body["based_on"] == risk_map.pk and body["title"] == "2025"
@@ -119,8 +131,9 @@ def test_the_new_version_action_copies_the_map(risk_map):
 
 
 def test_the_approve_action_records_the_approver(risk_map):
-    response = client_for("Compliance officer").post(f"{MAPS}{risk_map.pk}/approve/", {"approved_on": "2025-03-07"},
-                                                     format="json")
+    response = client_for("Compliance officer").post(
+        f"{MAPS}{risk_map.pk}/approve/", {"approved_on": "2025-03-07"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["approved_on"] == "2025-03-07" and response.json()["approved_by"]
 
@@ -166,16 +179,26 @@ def test_a_macro_process_is_created_and_a_duplicate_code_is_a_400():
 
 def test_an_interview_on_a_macro_process_of_another_kind_is_a_400(risk_map):
     other = MacroProcessFactory(kind=RiskMapKind.CONFLICT_OF_INTEREST)
-    response = client_for("Compliance officer").post(INTERVIEWS, {
-        "map": risk_map.pk, "held_on": "2025-03-01", "function": "Buyer", "function_type": "business",
-        "macro_process": other.pk}, format="json")
+    response = client_for("Compliance officer").post(
+        INTERVIEWS,
+        {
+            "map": risk_map.pk,
+            "held_on": "2025-03-01",
+            "function": "Buyer",
+            "function_type": "business",
+            "macro_process": other.pk,
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "macro_process" in response.json()
     assert RiskInterview.objects.count() == 1
 
 
 def test_an_interview_is_recorded(risk_map):
-    response = client_for("Compliance officer").post(INTERVIEWS, {
-        "map": risk_map.pk, "held_on": "2025-03-01", "function": "Payroll", "function_type": "support"},
-        format="json")
+    response = client_for("Compliance officer").post(
+        INTERVIEWS,
+        {"map": risk_map.pk, "held_on": "2025-03-01", "function": "Payroll", "function_type": "support"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert client_for("Auditor").get(INTERVIEWS, {"function_type": "support"}).json()["count"] == 1

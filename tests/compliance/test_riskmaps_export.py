@@ -1,4 +1,5 @@
 """The XLSX of a map version: risks ranked by net score with French headers, the heat maps, the interviews."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,9 @@ def workbook():
     RiskFactory(map=risk_map, code="LOW", gross_likelihood=2, gross_impact=2, net_likelihood=1, net_impact=1)
     RiskFactory(map=risk_map, code="HIGH", gross_likelihood=4, gross_impact=4, net_likelihood=4, net_impact=3)
     RiskFactory(map=risk_map, code="MID", gross_likelihood=4, gross_impact=2, net_likelihood=2, net_impact=3)
-    RiskInterviewFactory(map=risk_map, function="Head of purchasing", function_type=FunctionType.BUSINESS,
-                         held_on=dt.date(2024, 11, 5))
+    RiskInterviewFactory(
+        map=risk_map, function="Head of purchasing", function_type=FunctionType.BUSINESS, held_on=dt.date(2024, 11, 5)
+    )
     RiskInterviewFactory(map=risk_map, function="Payroll", function_type=FunctionType.SUPPORT)
     return openpyxl.load_workbook(io.BytesIO(risk_map_xlsx(risk_map)))
 
@@ -45,7 +47,7 @@ def test_the_heat_map_sheet_counts_each_cell_and_colours_it(workbook):
     # First grid row is likelihood 4: impacts 1..4 in columns B..E.
     assert values[gross_title + 1][:5] == ["Probabilité 4", 0, 1, 0, 1]
     net_title = next(i for i, row in enumerate(values) if row[0] and str(row[0]).startswith("Risque net"))
-    counts = [c for row in values[net_title + 1:net_title + 5] for c in row[1:5]]
+    counts = [c for row in values[net_title + 1 : net_title + 5] for c in row[1:5]]
     assert sum(counts) == 3
     red = sheet.cell(row=gross_title + 2, column=5)  # likelihood 4, impact 4: score 16
     assert red.fill.fgColor.rgb.endswith("FFC7CE")
@@ -59,8 +61,15 @@ def test_the_interviews_sheet_lists_each_interview(workbook):
 
 def test_formulas_typed_in_a_risk_or_an_interview_are_written_as_text():
     risk_map = RiskMapFactory()
-    RiskFactory(map=risk_map, code="F1", title=PAYLOADS[0], scenario=PAYLOADS[1], existing_controls=PAYLOADS[2],
-                owner=PAYLOADS[3], macro_process__code="@M1")
+    RiskFactory(
+        map=risk_map,
+        code="F1",
+        title=PAYLOADS[0],
+        scenario=PAYLOADS[1],
+        existing_controls=PAYLOADS[2],
+        owner=PAYLOADS[3],
+        macro_process__code="@M1",
+    )
     RiskInterviewFactory(map=risk_map, function=PAYLOADS[4], notes="=1+1")
     content = risk_map_xlsx(risk_map)
     assert formula_cells(content) == []

@@ -1,4 +1,5 @@
 """The risk list shows which risks materialised in conflict-of-interest cases, and filters them by year."""
+
 import datetime as dt
 
 import pytest

@@ -1,5 +1,6 @@
 """Risk map services: versions copied, approval freezing a version, scores from the scales, the
 macro-process of the map's kind, interviews; every refusal writes nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,11 @@ from tests.compliance.factories import MacroProcessFactory, RiskFactory, RiskInt
 from tests.factories import UserFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 10, 12, 0, tzinfo=PARIS), tick=False),
+]
 CORRUPTION, COI = RiskMapKind.CORRUPTION, RiskMapKind.CONFLICT_OF_INTEREST
 
 
@@ -27,9 +31,15 @@ def officer():
 
 
 def add(officer, risk_map, **overrides):
-    values = {"code": "R1", "title": "Bribe to win a contract", "gross_likelihood": 3, "gross_impact": 4,
-              "net_likelihood": 2, "net_impact": 3,
-              "macro_process": MacroProcessFactory(kind=risk_map.kind, code="PURCHASE")}
+    values = {
+        "code": "R1",
+        "title": "Bribe to win a contract",
+        "gross_likelihood": 3,
+        "gross_impact": 4,
+        "net_likelihood": 2,
+        "net_impact": 3,
+        "macro_process": MacroProcessFactory(kind=risk_map.kind, code="PURCHASE"),
+    }
     values.update(overrides)
     return services.risk_add(actor=officer, risk_map=risk_map, **values)
 
@@ -94,9 +104,12 @@ def test_approval_records_the_date_and_the_approver(officer):
     assert approved.history.first().history_change_reason == "Approved on 07/03/2025"
 
 
-@pytest.mark.parametrize("approved_on, message", [
-    (dt.date(2025, 3, 11), "cannot be in the future"),
-])
+@pytest.mark.parametrize(
+    "approved_on, message",
+    [
+        (dt.date(2025, 3, 11), "cannot be in the future"),
+    ],
+)
 def test_an_approval_in_the_future_is_refused(officer, approved_on, message):
     risk_map = RiskMapFactory()
     RiskFactory(map=risk_map)
@@ -144,7 +157,9 @@ def test_a_likelihood_outside_the_scale_is_refused_naming_the_field_and_the_scal
     risk_map = RiskMapFactory()
     with pytest.raises(ValidationError) as error:
         add(officer, risk_map, gross_likelihood=5, net_impact=0)
-    assert error.value.message_dict["gross_likelihood"] == ["A likelihood of 5 is outside the likelihood scale (1 to 4)."]
+    assert error.value.message_dict["gross_likelihood"] == [
+        "A likelihood of 5 is outside the likelihood scale (1 to 4)."
+    ]
     assert error.value.message_dict["net_impact"] == ["An impact of 0 is outside the impact scale (1 to 4)."]
     assert not Risk.objects.exists()
 
@@ -160,7 +175,8 @@ def test_a_risk_on_a_macro_process_of_another_map_kind_is_refused(officer):
     with pytest.raises(ValidationError) as error:
         add(officer, corruption_map, macro_process=coi_process)
     assert error.value.message_dict["macro_process"] == [
-        "The macro-process “LOANS – Loans” belongs to the Conflicts of interest maps, not to this Corruption map."]
+        "The macro-process “LOANS – Loans” belongs to the Conflicts of interest maps, not to this Corruption map."
+    ]
     assert not Risk.objects.exists()
 
 
@@ -182,8 +198,15 @@ def test_a_risk_code_is_unique_in_its_map(officer):
 
 
 def test_net_levels_above_gross_are_allowed(officer):
-    risk = add(officer, RiskMapFactory(), gross_likelihood=1, gross_impact=1, net_likelihood=2, net_impact=2,
-               control_effectiveness=ControlEffectiveness.WEAK)
+    risk = add(
+        officer,
+        RiskMapFactory(),
+        gross_likelihood=1,
+        gross_impact=1,
+        net_likelihood=2,
+        net_impact=2,
+        control_effectiveness=ControlEffectiveness.WEAK,
+    )
     assert risk.net_score == 4
 
 
@@ -199,16 +222,27 @@ def test_update_refuses_fields_it_does_not_own(officer):
 def test_an_interview_is_recorded_with_history(officer):
     risk_map = RiskMapFactory()
     interview = services.risk_interview_record(
-        actor=officer, risk_map=risk_map, held_on=dt.date(2025, 2, 3), function="Head of purchasing",
-        function_type=FunctionType.BUSINESS, macro_process=MacroProcessFactory(kind=risk_map.kind))
+        actor=officer,
+        risk_map=risk_map,
+        held_on=dt.date(2025, 2, 3),
+        function="Head of purchasing",
+        function_type=FunctionType.BUSINESS,
+        macro_process=MacroProcessFactory(kind=risk_map.kind),
+    )
     assert interview.map == risk_map and interview.history.first().history_change_reason == "Interview recorded"
 
 
 def test_an_interview_with_bad_input_is_refused_field_by_field(officer):
     risk_map = RiskMapFactory(kind=CORRUPTION)
     with pytest.raises(ValidationError) as error:
-        services.risk_interview_record(actor=officer, risk_map=risk_map, held_on=dt.date(2025, 4, 1), function=" ",
-                                       function_type="other", macro_process=MacroProcessFactory(kind=COI))
+        services.risk_interview_record(
+            actor=officer,
+            risk_map=risk_map,
+            held_on=dt.date(2025, 4, 1),
+            function=" ",
+            function_type="other",
+            macro_process=MacroProcessFactory(kind=COI),
+        )
     assert set(error.value.message_dict) == {"held_on", "function", "function_type", "macro_process"}
     assert not RiskInterview.objects.exists()
 

@@ -1,4 +1,5 @@
 """Risk scoring on configurable scales (compliance.scoring): pure functions, no database."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -84,8 +85,10 @@ def test_a_grid_refuses_a_pair_outside_the_scales():
 
 
 def test_ranking_puts_the_highest_net_score_first_then_gross_then_code():
-    risks = [SimpleNamespace(code=c, net_score=n, gross_score=g)
-             for c, n, g in [("B", 4, 9), ("A", 4, 9), ("C", 12, 12), ("D", 4, 16)]]
+    risks = [
+        SimpleNamespace(code=c, net_score=n, gross_score=g)
+        for c, n, g in [("B", 4, 9), ("A", 4, 9), ("C", 12, 12), ("D", 4, 16)]
+    ]
     assert [r.code for r in ranked(risks)] == ["C", "D", "A", "B"]
 
 

@@ -1,4 +1,5 @@
 """The compliance indicator selectors (docs/rules.md, "Indicator methods") at their boundaries."""
+
 import datetime as dt
 
 import pytest
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def qualified(reported_on, qualification, *measures):
-    case = CaseFactory(reported_on=reported_on, qualification=qualification, qualified_on=reported_on, status="qualified")
+    case = CaseFactory(
+        reported_on=reported_on, qualification=qualification, qualified_on=reported_on, status="qualified"
+    )
     for kind in measures:
         CaseMeasureFactory(case=case, kind=kind)
     return case
@@ -82,13 +85,19 @@ def test_macro_processes_covered_are_distinct():
 def test_g1_4_counts_the_incidents_of_corruption_confirmed_in_the_year_and_their_consequences():
     qualified(dt.date(2023, 3, 1), Qualification.CONFIRMED, MeasureKind.SANCTION)  # a conflict of interest only
     disciplined = CorruptionIncidentFactory(confirmed_on=dt.date(2023, 1, 1), workers_disciplined=True)
-    terminated = CorruptionIncidentFactory(confirmed_on=dt.date(2023, 12, 31), partner_contract_terminated=True,
-                                           coi_case=qualified(dt.date(2023, 2, 1), Qualification.CONFIRMED))
+    terminated = CorruptionIncidentFactory(
+        confirmed_on=dt.date(2023, 12, 31),
+        partner_contract_terminated=True,
+        coi_case=qualified(dt.date(2023, 2, 1), Qualification.CONFIRMED),
+    )
     CorruptionIncidentFactory(confirmed_on=dt.date(2022, 12, 31), workers_disciplined=True)
     CorruptionIncidentFactory(confirmed_on=dt.date(2024, 1, 1), partner_contract_terminated=True)
     incidents = selectors.esrs_g1_4_confirmed_incidents(2023)
     assert (incidents.value, incidents.model, set(incidents.record_ids)) == (
-        2, "compliance.corruptionincident", {disciplined.pk, terminated.pk})
+        2,
+        "compliance.corruptionincident",
+        {disciplined.pk, terminated.pk},
+    )
     assert selectors.esrs_g1_4_disciplinary_actions(2023).record_ids == (disciplined.pk,)
     assert selectors.esrs_g1_4_partner_contracts_terminated(2023).record_ids == (terminated.pk,)
 
@@ -97,8 +106,9 @@ def test_convictions_and_fines_are_the_decisions_of_the_year_against_the_company
     from decimal import Decimal
 
     def decided(outcome, day, fine=None, defendant="undertaking"):
-        return LegalProceedingFactory(outcome=outcome, decided_on=day, fine_eur=fine, defendant=defendant,
-                                      opened_on=dt.date(2022, 1, 3))
+        return LegalProceedingFactory(
+            outcome=outcome, decided_on=day, fine_eur=fine, defendant=defendant, opened_on=dt.date(2022, 1, 3)
+        )
 
     conviction = decided("conviction", dt.date(2023, 6, 1), Decimal("100000.50"))
     cjip = decided("settlement", dt.date(2023, 12, 31), Decimal("2000000"))  # a fine, not a conviction

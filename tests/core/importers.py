@@ -1,4 +1,5 @@
 """Importers for the tests of the import engine."""
+
 from __future__ import annotations
 
 from django.db import connection

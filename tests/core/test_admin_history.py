@@ -1,5 +1,6 @@
 """A past version's page (django-simple-history) writes nothing for a user who may not revert
 (core/admin_history.py): an auditor's POST is refused and the page shows no field to type in."""
+
 from __future__ import annotations
 
 import pytest

@@ -9,6 +9,7 @@ and as each role that may view the list: the answer is the list (the value ignor
 without its filters (`?e=1`, Django's "wrong lookup parameters"), or a 400 for a lookup the role may not
 use; never a server error. A new filter is covered without anyone adding it here.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,7 +48,9 @@ def filter_parameters(model: type[Model], user: Any) -> list[dict[str, str]]:
         if isinstance(list_filter, type) and issubclass(list_filter, SimpleListFilter):
             names.append(str(list_filter.parameter_name))
             continue
-        path, filter_class = list_filter if isinstance(list_filter, (list, tuple)) else (list_filter, FieldListFilter.create)
+        path, filter_class = (
+            list_filter if isinstance(list_filter, (list, tuple)) else (list_filter, FieldListFilter.create)
+        )
         field = get_fields_from_path(model, path)[-1]
         spec = filter_class(field, request, {}, model, model_admin, field_path=path)
         names += [path, *spec.expected_parameters()]
@@ -55,12 +58,14 @@ def filter_parameters(model: type[Model], user: Any) -> list[dict[str, str]]:
     queries.append({"q": "{v}"})
     if model_admin.date_hierarchy:
         hierarchy = model_admin.date_hierarchy
-        queries += [{f"{hierarchy}__year": "{v}"},
-                    {f"{hierarchy}__year": "2020", f"{hierarchy}__month": "{v}"},
-                    {f"{hierarchy}__year": "2020", f"{hierarchy}__month": "2", f"{hierarchy}__day": "{v}"},
-                    # The last year a date holds: the end of the bound is in the year 10000.
-                    {f"{hierarchy}__year": "9999", f"{hierarchy}__month": "{v}"},
-                    {f"{hierarchy}__year": "9999", f"{hierarchy}__month": "12", f"{hierarchy}__day": "{v}"}]
+        queries += [
+            {f"{hierarchy}__year": "{v}"},
+            {f"{hierarchy}__year": "2020", f"{hierarchy}__month": "{v}"},
+            {f"{hierarchy}__year": "2020", f"{hierarchy}__month": "2", f"{hierarchy}__day": "{v}"},
+            # The last year a date holds: the end of the bound is in the year 10000.
+            {f"{hierarchy}__year": "9999", f"{hierarchy}__month": "{v}"},
+            {f"{hierarchy}__year": "9999", f"{hierarchy}__month": "12", f"{hierarchy}__day": "{v}"},
+        ]
     return queries
 
 
@@ -79,8 +84,10 @@ def test_the_walk_finds_the_filters_the_review_broke(users):
     from training.models import Attendance, Session
 
     superuser = users["superuser"]
-    found = {model: {name for query in filter_parameters(model, superuser) for name in query}
-             for model in (Employee, ConflictOfInterestCase, Risk, Session, Attendance, IndicatorValue)}
+    found = {
+        model: {name for query in filter_parameters(model, superuser) for name in query}
+        for model in (Employee, ConflictOfInterestCase, Risk, Session, Attendance, IndicatorValue)
+    }
     assert {"present_at_year_end", "hired_on__year", "entity", "entity__id__exact", "q"} <= found[Employee]
     assert {"year", "entity", "entity__id__exact"} <= found[ConflictOfInterestCase]
     assert "materialised" in found[Risk]

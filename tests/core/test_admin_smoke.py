@@ -1,4 +1,5 @@
 """Every admin page a person can open answers without a server error, for every role."""
+
 import pytest
 from django.contrib import admin
 from django.core.management import call_command

@@ -10,6 +10,7 @@ permission a 403 on the add page.
 Models come from `admin.site._registry` and factories are found by their `Meta.model`: a new model is
 walked without anyone adding it here, and the walk fails, naming it, when nothing can make its record.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,9 +71,17 @@ def _alert() -> Model:
     request = RightsRequestFactory()
     now = timezone.now()
     alert = Alert.objects.create(
-        rule="gdpr.rights_request.deadline", threshold="d-7", content_type=ContentType.objects.get_for_model(request),
-        object_id=request.pk, object_label=request.reference, due_at=now, fires_at=now, urgency="soon",
-        title=f"{request.reference}: due in 7 days", admin_path=f"/admin/gdpr/rightsrequest/{request.pk}/change/")
+        rule="gdpr.rights_request.deadline",
+        threshold="d-7",
+        content_type=ContentType.objects.get_for_model(request),
+        object_id=request.pk,
+        object_label=request.reference,
+        due_at=now,
+        fires_at=now,
+        urgency="soon",
+        title=f"{request.reference}: due in 7 days",
+        admin_path=f"/admin/gdpr/rightsrequest/{request.pk}/change/",
+    )
     Delivery.objects.create(alert=alert, recipient="dpo@example.org")
     return alert
 
@@ -87,9 +96,14 @@ def _indicator_value() -> Model:
     from reporting.models import IndicatorValue
 
     return IndicatorValue.objects.create(
-        reporting_year=_reporting_year(), code="E2_RIGHTS_REQUESTS", value=1, computed_at=timezone.now(),
-        method="rights requests received in the year", records=[{"model": "gdpr.rightsrequest", "ids": [1]}],
-        records_count=1)
+        reporting_year=_reporting_year(),
+        code="E2_RIGHTS_REQUESTS",
+        value=1,
+        computed_at=timezone.now(),
+        method="rights requests received in the year",
+        records=[{"model": "gdpr.rightsrequest", "ids": [1]}],
+        records_count=1,
+    )
 
 
 def _manual_value() -> Model:
@@ -117,14 +131,20 @@ def _axes(model_name: str) -> Callable[[], Model]:
         from django.apps import apps
 
         model = apps.get_model("axes", model_name)
-        fields: dict[str, Any] = {"username": "someone", "ip_address": "192.0.2.1", "user_agent": "test",
-                                  "http_accept": "*/*", "path_info": "/admin/login/"}
+        fields: dict[str, Any] = {
+            "username": "someone",
+            "ip_address": "192.0.2.1",
+            "user_agent": "test",
+            "http_accept": "*/*",
+            "path_info": "/admin/login/",
+        }
         names = {field.name for field in model._meta.get_fields()}
         if "failures_since_start" in names:
             fields.update(get_data="", post_data="", failures_since_start=1)
         if "locked_out" in names:
             fields["locked_out"] = False
         return model.objects.create(**{k: v for k, v in fields.items() if k in names})
+
     return build
 
 
@@ -155,8 +175,10 @@ def make_record(model: type[Model]) -> Model:
         return BUILDERS[label]()
     made = factories().get(label)
     if made is None:
-        pytest.fail(f"{label} is in the admin but nothing makes its record: add a factory to tests/<app>/factories.py "
-                    f"(or a builder to BUILDERS in {Path(__file__).name})")
+        pytest.fail(
+            f"{label} is in the admin but nothing makes its record: add a factory to tests/<app>/factories.py "
+            f"(or a builder to BUILDERS in {Path(__file__).name})"
+        )
     return made()
 
 
@@ -193,7 +215,7 @@ def pages(model: type[Model], record: Model | None, pk: Any = None) -> dict[str,
 REFUSED: dict[tuple[str, str], str] = {
     ("compliance.conflictofinterestcase", "version"): "a past version shows the reporter: compliance officers only",
     ("reporting.indicatorvalue", "version"): "a past value, for who may view every kind of record behind it "
-                                             "(reporting/visibility.py)",
+    "(reporting/visibility.py)",
 }
 
 
@@ -228,8 +250,10 @@ def test_every_admin_page_of_a_record_answers_every_role_without_error(users, mo
             elif page in ("change", "history") and page in absent:
                 twin = client.get(absent[page])
                 if (status, response.get("Location")) != (twin.status_code, twin.get("Location")) or status == 200:
-                    problems.append(f"{name}: {page} {url} of a record hidden from them answered {status}, "
-                                    f"not as for an id that does not exist ({twin.status_code})")
+                    problems.append(
+                        f"{name}: {page} {url} of a record hidden from them answered {status}, "
+                        f"not as for an id that does not exist ({twin.status_code})"
+                    )
             elif not viewer and status != 403:
                 problems.append(f"{name}: {page} {url} answered {status}, not 403, to a role that may not view it")
             elif page == "add" and not adder and status != 403:

@@ -1,4 +1,5 @@
 """The admins of records the retention task anonymises show it: a list filter and the date on the page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,11 +15,14 @@ from tests.gdpr.factories import RightsRequestFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("group", "url", "make"), [
-    ("DPO", "/admin/gdpr/rightsrequest/", RightsRequestFactory),
-    ("Compliance officer", "/admin/compliance/conflictofinterestcase/", CaseFactory),
-    ("Training manager", "/admin/organization/employee/", EmployeeFactory),
-])
+@pytest.mark.parametrize(
+    ("group", "url", "make"),
+    [
+        ("DPO", "/admin/gdpr/rightsrequest/", RightsRequestFactory),
+        ("Compliance officer", "/admin/compliance/conflictofinterestcase/", CaseFactory),
+        ("Training manager", "/admin/organization/employee/", EmployeeFactory),
+    ],
+)
 def test_anonymised_records_are_filtered_and_dated(roles, english_messages, group, url, make):
     kept, anonymised = make(), make()
     type(anonymised).objects.filter(pk=anonymised.pk).update(anonymised_on=dt.date(2031, 1, 15))

@@ -12,6 +12,7 @@ a hand-written list:
   comes before validation: never 201, 400 or 405);
 - POST with an empty body by a group with `add` → not refused (neither 401 nor 403) and no 500.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,9 +31,16 @@ EXPLICIT = {"/api/reporting/indicators/": "?year=2023"}
 
 # The collections docs/interfaces.md promises: discovery must find at least these.
 DOCUMENTED = {
-    "/api/organization/employees/", "/api/gdpr/rights-requests/", "/api/gdpr/cnil-cases/", "/api/gdpr/breaches/",
-    "/api/gdpr/processing-activities/", "/api/compliance/coi-cases/", "/api/compliance/risk-maps/",
-    "/api/training/modules/", "/api/training/completions/", "/api/reporting/indicators/",
+    "/api/organization/employees/",
+    "/api/gdpr/rights-requests/",
+    "/api/gdpr/cnil-cases/",
+    "/api/gdpr/breaches/",
+    "/api/gdpr/processing-activities/",
+    "/api/compliance/coi-cases/",
+    "/api/compliance/risk-maps/",
+    "/api/training/modules/",
+    "/api/training/completions/",
+    "/api/reporting/indicators/",
 }
 
 
@@ -97,7 +105,9 @@ def granted(role: Role, action: str, model: type[Model]) -> bool:
 def matrix(action: str, *, selected=lambda role, collection: True) -> list:
     return [
         pytest.param(collection, role, id=f"{collection}-{role.name}")
-        for collection in COLLECTIONS for role in ROLES if selected(role, collection)
+        for collection in COLLECTIONS
+        for role in ROLES
+        if selected(role, collection)
     ]
 
 
@@ -106,7 +116,8 @@ def test_discovery_finds_every_documented_collection():
     assert paths, "no API collection discovered"
     assert DOCUMENTED <= paths, f"not discovered: {sorted(DOCUMENTED - paths)}"
     assert {c.model._meta.label for c in COLLECTIONS if c.path == "/api/reporting/indicators/"} == {
-        "reporting.IndicatorValue"}
+        "reporting.IndicatorValue"
+    }
 
 
 def test_the_matrix_has_both_outcomes():
@@ -137,22 +148,29 @@ def test_get_follows_the_view_permission(roles, collection, role):
     response = api_client(role.name).get(collection.url)
     assert response.status_code == expected, (
         f"GET {collection.url} as {role.name} (model {collection.model._meta.label}): "
-        f"expected {expected}, got {response.status_code}")
+        f"expected {expected}, got {response.status_code}"
+    )
 
 
-@pytest.mark.parametrize(("collection", "role"), matrix(
-    "add", selected=lambda role, c: role.name == AUDITOR or not granted(role, "add", c.model)))
+@pytest.mark.parametrize(
+    ("collection", "role"),
+    matrix("add", selected=lambda role, c: role.name == AUDITOR or not granted(role, "add", c.model)),
+)
 def test_post_without_add_is_refused(roles, collection, role):
     response = api_client(role.name).post(collection.path, {}, format="json")
     assert response.status_code == 403, (
         f"POST {collection.path} as {role.name} (model {collection.model._meta.label}): "
-        f"expected 403, got {response.status_code}")
+        f"expected 403, got {response.status_code}"
+    )
 
 
-@pytest.mark.parametrize(("collection", "role"), matrix(
-    "add", selected=lambda role, c: role.name != AUDITOR and granted(role, "add", c.model)))
+@pytest.mark.parametrize(
+    ("collection", "role"),
+    matrix("add", selected=lambda role, c: role.name != AUDITOR and granted(role, "add", c.model)),
+)
 def test_post_with_add_passes_the_permission_check(roles, collection, role):
     response = api_client(role.name).post(collection.path, {}, format="json")
     assert response.status_code not in (401, 403) and response.status_code < 500, (
         f"POST {collection.path} as {role.name} (model {collection.model._meta.label}): "
-        f"expected the permission check to pass, got {response.status_code}")
+        f"expected the permission check to pass, got {response.status_code}"
+    )

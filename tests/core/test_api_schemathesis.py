@@ -23,6 +23,7 @@ Bounded for CI (~1.5 min on two cores): 12 fuzzed cases per operation (4 for the
 phase (every boundary value of every parameter) for reads only, `derandomize` (the same cases every run),
 no deadline, no example database.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,8 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.db.models import Model
@@ -60,19 +61,33 @@ OPENAPI = SchemaGenerator().get_schema(request=None, public=True)
 # on for reads (their filters are where garbage used to pass), off for writes, whose bodies the fuzzing
 # phase covers with positive and negative cases.
 GENERATION = {"with-security-parameters": False, "deterministic": True}
-schema = schemathesis.openapi.from_dict(OPENAPI, config=schemathesis.Config.from_dict({
-    "generation": GENERATION, "phases": {"coverage": {"enabled": False}},
-    "operations": [{"include-method": "GET", "phases": {"coverage": {"enabled": True}}}]}))
+schema = schemathesis.openapi.from_dict(
+    OPENAPI,
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": GENERATION,
+            "phases": {"coverage": {"enabled": False}},
+            "operations": [{"include-method": "GET", "phases": {"coverage": {"enabled": True}}}],
+        }
+    ),
+)
 schema.app = APP
 # The auditor's pass: schema-valid requests only (the negative ones are the first pass's business).
-audit_schema = schemathesis.openapi.from_dict(OPENAPI, config=schemathesis.Config.from_dict({
-    "generation": {**GENERATION, "mode": "positive"}, "phases": {"coverage": {"enabled": False}}}))
+audit_schema = schemathesis.openapi.from_dict(
+    OPENAPI,
+    config=schemathesis.Config.from_dict(
+        {"generation": {**GENERATION, "mode": "positive"}, "phases": {"coverage": {"enabled": False}}}
+    ),
+)
 audit_schema.app = APP
 
-FUZZ = settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
-AUDIT = settings(max_examples=4, deadline=None, derandomize=True, database=None,
-                 suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+AUDIT = settings(
+    max_examples=4, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+
 
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     return not (drf_coercion(failure, case) or unknown_reference(failure, response))
@@ -84,8 +99,38 @@ audit_schema.hook(filter_failure)
 
 #: What DRF's fields take besides their JSON type, on purpose: CharField a number (stored as its text),
 #: BooleanField 1/0 and "true"/"false"-like strings, IntegerField/FloatField a numeric string.
-DRF_BOOLEANS = {1, 0, "1", "0", "true", "false", "True", "False", "TRUE", "FALSE", "yes", "no", "Yes", "No",
-                "YES", "NO", "on", "off", "On", "Off", "ON", "OFF", "y", "n", "Y", "N", "t", "f", "T", "F"}
+DRF_BOOLEANS = {
+    1,
+    0,
+    "1",
+    "0",
+    "true",
+    "false",
+    "True",
+    "False",
+    "TRUE",
+    "FALSE",
+    "yes",
+    "no",
+    "Yes",
+    "No",
+    "YES",
+    "NO",
+    "on",
+    "off",
+    "On",
+    "Off",
+    "ON",
+    "OFF",
+    "y",
+    "n",
+    "Y",
+    "N",
+    "t",
+    "f",
+    "T",
+    "F",
+}
 
 
 def _body_property(case: Any, name: str) -> dict:
@@ -103,8 +148,9 @@ def drf_coercion(failure: Any, case: Any) -> bool:
     documents converting are let through."""
     if type(failure).__name__ != "AcceptedNegativeData" or not isinstance(case.body, dict):
         return False
-    match = (re.search(r"in body - (\w+): Incorrect type", failure.message)
-             or re.search(r"violates `(type|maxLength)` at /properties/(\w+) ", failure.message))
+    match = re.search(r"in body - (\w+): Incorrect type", failure.message) or re.search(
+        r"violates `(type|maxLength)` at /properties/(\w+) ", failure.message
+    )
     if match is None:
         return False
     name = match.group(match.lastindex)
@@ -158,9 +204,13 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory) -> Any:
     on, far above what this module sends (tests/core/test_api_throttling.py tests the limits)."""
     _keep_the_connection()
     rates = {"anon": "100000/hour", "user": "100000/hour", "upload": "100000/hour"}
-    with django_db_blocker.unblock(), transaction.atomic(), override_settings(
-        REST_FRAMEWORK={**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates},
-        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        override_settings(
+            REST_FRAMEWORK={**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates},
+            MEDIA_ROOT=tmp_path_factory.mktemp("media"),
+        ),
     ):
         call_command("setup_roles", verbosity=0)
         users = _seed()
@@ -181,31 +231,55 @@ def _seed() -> dict[str, Any]:
     entity = LegalEntityFactory(code="ALS")
     employee = EmployeeFactory(entity=entity)
     activity = register.processing_activity_create(actor=actor, reference="PA-0001", name="Payroll")
-    request = rights.rights_request_create(actor=actor, received_at=dt.datetime(2025, 3, 5, 10, tzinfo=PARIS),
-                                           right="access", requester_name="Jeanne Martin",
-                                           processing_activities=[activity])
-    cnil.cnil_case_create(actor=actor, kind="referral", received_on=dt.date(2025, 3, 10),
-                          due_on=dt.date(2025, 3, 20), rights_request=request)
+    request = rights.rights_request_create(
+        actor=actor,
+        received_at=dt.datetime(2025, 3, 5, 10, tzinfo=PARIS),
+        right="access",
+        requester_name="Jeanne Martin",
+        processing_activities=[activity],
+    )
+    cnil.cnil_case_create(
+        actor=actor,
+        kind="referral",
+        received_on=dt.date(2025, 3, 10),
+        due_on=dt.date(2025, 3, 20),
+        rights_request=request,
+    )
     breaches.breach_create(actor=actor, aware_at=dt.datetime(2025, 3, 28, 10, tzinfo=PARIS), title="Misdirected email")
-    case = cases.coi_case_create(actor=actor, reported_on=dt.date(2025, 3, 3), entity=entity,
-                                 persons_concerned=[employee], description="A relative's loan")
+    case = cases.coi_case_create(
+        actor=actor,
+        reported_on=dt.date(2025, 3, 3),
+        entity=entity,
+        persons_concerned=[employee],
+        description="A relative's loan",
+    )
     risk_map = riskmaps.risk_map_create(actor=actor, kind="conflict_of_interest", title="COI map")
     process = MacroProcessFactory(kind="conflict_of_interest")
     risk = RiskFactory(map=risk_map, macro_process=process)
-    riskmaps.risk_interview_record(actor=actor, risk_map=risk_map, held_on=dt.date(2025, 1, 15),
-                                   function="Credit", function_type="business", macro_process=process)
+    riskmaps.risk_interview_record(
+        actor=actor,
+        risk_map=risk_map,
+        held_on=dt.date(2025, 1, 15),
+        function="Credit",
+        function_type="business",
+        macro_process=process,
+    )
     cases.action_item_create(actor=actor, title="Reassign the file", due_on=dt.date(2025, 6, 30), case=case)
     cases.action_item_create(actor=actor, title="Control", due_on=dt.date(2025, 6, 30), risk=risk)
-    incident = corruption.corruption_incident_create(actor=actor, confirmed_on=dt.date(2025, 4, 1), entity=entity,
-                                                     nature="passive_corruption")
-    corruption.legal_proceeding_create(actor=actor, opened_on=dt.date(2025, 4, 15), defendant="undertaking",
-                                       incident=incident)
+    incident = corruption.corruption_incident_create(
+        actor=actor, confirmed_on=dt.date(2025, 4, 1), entity=entity, nature="passive_corruption"
+    )
+    corruption.legal_proceeding_create(
+        actor=actor, opened_on=dt.date(2025, 4, 15), defendant="undertaking", incident=incident
+    )
     module = ModuleFactory()
     CompletionFactory(employee=employee, module=module)
     session = SessionFactory()
     attendance_record(actor=actor, session=session, employee=employee, minutes_attended=90)
     PhishingCampaignFactory()
-    roster = SimpleUploadedFile("roster.csv", b"employee_id;entity_code;hired_on\nE1;ALS;2020-01-01\nE2;NOPE;2020-01-01\n")
+    roster = SimpleUploadedFile(
+        "roster.csv", b"employee_id;entity_code;hired_on\nE1;ALS;2020-01-01\nE2;NOPE;2020-01-01\n"
+    )
     import_upload("roster", roster, user=actor)  # a run with a rejected row: its rejects CSV is served
     auditor = UserFactory(groups=[AUDITOR])
     return {"every_role": Token.objects.create(user=actor).key, "auditor": Token.objects.create(user=auditor).key}
@@ -294,7 +368,10 @@ def test_api_as_every_role(case, every_role_token):
 def test_api_as_auditor(case, auditor_token):
     use_real_objects(case)
     response = case.call_and_validate(headers={"Authorization": f"Token {auditor_token}"}, **checks_for(case))
-    if case.method.upper() in ("POST", "PUT", "PATCH", "DELETE") and case.method.upper() == case.operation.method.upper():
+    if (
+        case.method.upper() in ("POST", "PUT", "PATCH", "DELETE")
+        and case.method.upper() == case.operation.method.upper()
+    ):
         # Read-only everywhere: a write is refused before its body is even looked at (a path that names
         # nothing may be a 404 first).
         assert response.status_code in (403, 404, 429), (case.method, case.formatted_path, response.status_code)

@@ -1,6 +1,7 @@
 """API throttling (core/api/throttling.py): per user with a login, per client address without one (and for a
 wrong token), a stricter `upload` rate for the imports, a 429 that says when to come back, and an API that
 keeps answering when the cache holding the counters is down."""
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,9 @@ def test_a_user_past_the_rate_gets_429_with_retry_after(roles, low_rates):
     retry_after = int(response["Retry-After"])
     assert 1 <= retry_after <= 60
     # French by default, naming the limit and the wait.
-    assert response.json() == {"detail": f"Trop de requêtes : au plus 5 par minute. Réessayez dans {retry_after} "
-                                         f"secondes."}
+    assert response.json() == {
+        "detail": f"Trop de requêtes : au plus 5 par minute. Réessayez dans {retry_after} secondes."
+    }
 
 
 def test_the_message_follows_the_request_language(roles, low_rates):
@@ -114,8 +116,13 @@ def test_a_rate_can_be_switched_off(roles, settings):
 def test_the_api_answers_unthrottled_when_the_cache_is_down(roles, low_rates, caplog, monkeypatch):
     monkeypatch.setattr(throttling, "_last_warning", -1e9)  # the once-a-minute warning is due
     url = _dead_redis_url()
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                          "OPTIONS": {"socket_connect_timeout": 0.5}}}
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
     client = api_client("Training manager")
     with override_settings(CACHES=caches), caplog.at_level(logging.WARNING, logger="core.api.throttling"):
         # More requests than the rate allows: nothing counts them, nothing refuses them.
@@ -147,7 +154,10 @@ def test_the_throttles_are_the_api_defaults():
     from rest_framework.settings import api_settings
 
     assert {cls.__name__ for cls in api_settings.DEFAULT_THROTTLE_CLASSES} == {
-        "AnonThrottle", "UserThrottle", "ScopedThrottle"}
+        "AnonThrottle",
+        "UserThrottle",
+        "ScopedThrottle",
+    }
     assert set(api_settings.DEFAULT_THROTTLE_RATES) == {"anon", "user", "upload"}
 
 

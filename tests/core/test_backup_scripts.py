@@ -4,6 +4,7 @@ that holds data) and, on PostgreSQL, a dump of the test database restored into a
 The full round trip on the demo data (every table's rows and checksum, the indicators export) is
 scripts/backup_roundtrip.sh, run by CI after the test suites.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,11 +26,17 @@ def run(script: Path, *args: str, env: dict[str, str] | None = None, tmp: Path) 
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RESTORE_DATABASE_URL", "PGPASSWORD"}}
     base["TMPDIR"] = str(tmp)  # where the scripts put their private .pgpass
     return subprocess.run(
-        ["bash", str(script), *args], env={**base, **(env or {})}, capture_output=True, text=True, timeout=120,
-        check=False)
+        ["bash", str(script), *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 # --- refusals that need no database ---------------------------------------------------------------------
+
 
 def test_backup_refuses_without_database_url_or_with_another_engine(tmp_path):
     result = run(BACKUP, "--dir", str(tmp_path), tmp=tmp_path)
@@ -45,11 +52,20 @@ def test_backup_refuses_without_database_url_or_with_another_engine(tmp_path):
 
 def test_the_url_is_split_without_its_password_which_goes_to_a_private_pgpass_file(tmp_path):
     """libpq gets the URL without the password; the password, decoded and escaped, goes to a 0600 file."""
-    script = ('source scripts/backup.sh; pg_url "$URL"; printf "%s\\n%s\\n%s\\n" "$PG_CONNINFO" "$PG_DBNAME" '
-              '"$PGPASSFILE"; stat -c %a "$PGPASSFILE"; cat "$PGPASSFILE"; pg_conninfo_for other')
+    script = (
+        'source scripts/backup.sh; pg_url "$URL"; printf "%s\\n%s\\n%s\\n" "$PG_CONNINFO" "$PG_DBNAME" '
+        '"$PGPASSFILE"; stat -c %a "$PGPASSFILE"; cat "$PGPASSFILE"; pg_conninfo_for other'
+    )
     url = "postgres://u%40x:p%3Aa%5Cs%25s@db.example:5433/vigie%20prod?sslmode=require"
-    result = subprocess.run(["bash", "-c", script], cwd=ROOT, env={**os.environ, "URL": url, "TMPDIR": str(tmp_path)},
-                            capture_output=True, text=True, timeout=30, check=True)
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "URL": url, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     conninfo, dbname, pgpass, mode, secret, other = result.stdout.splitlines()
     assert conninfo == "postgresql://u%40x@db.example:5433/vigie%20prod?sslmode=require"
     assert dbname == "vigie prod"
@@ -84,6 +100,7 @@ def test_restore_checks_the_checksum_before_touching_any_database(tmp_path):
 
 # --- on PostgreSQL: a real dump, a real restore -----------------------------------------------------------
 
+
 def _url(name: str) -> str:
     db = connection.settings_dict
     auth = f"{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}@"
@@ -91,8 +108,10 @@ def _url(name: str) -> str:
 
 
 def _counts(cursor) -> tuple[int, int, int]:
-    cursor.execute("SELECT (SELECT count(*) FROM django_migrations), (SELECT count(*) FROM training_module), "
-                   "(SELECT count(*) FROM pg_tables WHERE schemaname = 'public')")
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM django_migrations), (SELECT count(*) FROM training_module), "
+        "(SELECT count(*) FROM pg_tables WHERE schemaname = 'public')"
+    )
     return cursor.fetchone()
 
 

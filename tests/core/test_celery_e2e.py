@@ -9,6 +9,7 @@ For each, a `core.tasks.ping` round trip through the broker and the result backe
 beat fired `core.tasks.heartbeat` and the worker ran it: the heartbeat is read back by
 `core.health.last_heartbeat()` in a process with the same settings as the worker's.
 """
+
 from __future__ import annotations
 
 import datetime as dt

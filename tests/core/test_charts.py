@@ -1,4 +1,5 @@
 """The trend chart (core/charts.py): the SVG drawn for given points, with nothing to draw, and escaped text."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,9 +44,15 @@ def test_each_point_with_a_value_is_a_dot_carrying_its_day_value_and_tooltip():
     root = parse(trend_svg(POINTS, title="Completion rate", element_id="trend"))
     dots = root.findall(f"{SVG}circle")
     assert [(dot.get("data-day"), dot.get("data-value")) for dot in dots] == [
-        ("2025-01-31", "25.0"), ("2025-03-31", "75.0"), ("2025-04-15", "66.7")]
+        ("2025-01-31", "25.0"),
+        ("2025-03-31", "75.0"),
+        ("2025-04-15", "66.7"),
+    ]
     assert [dot.find(f"{SVG}title").text for dot in dots] == [
-        "31/01/2025: 25.0\u00a0% (1 of 4)", "31/03/2025: 75.0\u00a0% (3 of 4)", "15/04/2025: 66.7\u00a0% (2 of 3)"]
+        "31/01/2025: 25.0\u00a0% (1 of 4)",
+        "31/03/2025: 75.0\u00a0% (3 of 4)",
+        "15/04/2025: 66.7\u00a0% (2 of 3)",
+    ]
     # The empty month breaks the line: two runs, each a line and the area beneath it.
     lines = [path for path in root.findall(f"{SVG}path") if path.get("fill") == "none"]
     assert len(lines) == 2 and lines[0].get("d").count("L") == 0 and lines[1].get("d").count("L") == 1
@@ -69,7 +76,8 @@ def test_with_nothing_to_draw_the_chart_keeps_its_axes_and_says_so(points):
     root = parse(trend_svg(points, title="Empty", element_id="empty"))
     assert root.findall(f"{SVG}circle") == [] and root.findall(f"{SVG}path") == []
     assert [text.text for text in root.findall(f"{SVG}text") if "%" in text.text] == [
-        f"{tick}\u00a0%" for tick in (0, 25, 50, 75, 90, 100)]
+        f"{tick}\u00a0%" for tick in (0, 25, 50, 75, 90, 100)
+    ]
     assert root.find(f"{SVG}desc").text == "Nobody in the population over these months."
 
 

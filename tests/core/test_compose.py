@@ -1,5 +1,6 @@
 """docker-compose.yml, checked by reading (no Docker engine here): production's required variables have no
 silent default, the mail catcher runs only when asked for, and every image is pinned."""
+
 from __future__ import annotations
 
 import re

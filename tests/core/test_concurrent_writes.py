@@ -6,6 +6,7 @@ suites run them. The writers are real: threads with their own database connectio
 HTTP stack (test clients), or `manage.py import_*` subprocesses, on a committed test database
 (`transactional_db`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,6 +55,7 @@ def _file_database() -> None:
 
 
 # --- the SQLite settings are in force on a live connection ---------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sqlite_connection_uses_wal_a_busy_timeout_and_takes_the_write_lock_when_a_transaction_starts():
@@ -116,6 +118,7 @@ def test_a_writer_committing_batch_after_batch_lets_a_waiting_writer_in_between_
 
 
 # --- two people press the same transition button at the same moment --------------------------------------------
+
 
 class _BothInside:
     """Wraps a service's row-locking function so that the first of two transactions to lock the row keeps
@@ -193,7 +196,8 @@ def _answer_at() -> str:
 def open_request(transactional_db, roles) -> RightsRequest:
     _file_database()
     return rights_services.rights_request_create(
-        actor=None, received_at=timezone.now() - dt.timedelta(days=10), right=Right.ACCESS)
+        actor=None, received_at=timezone.now() - dt.timedelta(days=10), right=Right.ACCESS
+    )
 
 
 def test_two_api_answers_at_once_one_is_recorded_the_other_refused_with_a_reason(open_request, monkeypatch):
@@ -240,10 +244,13 @@ def test_two_case_analyses_started_at_once_one_starts_it_the_other_is_refused(tr
     assert _codes(results) == [200, 400], results
     case.refresh_from_db()
     assert case.status == CaseStatus.UNDER_ANALYSIS
-    assert case_services.ConflictOfInterestCase.history.filter(id=case.pk, status=CaseStatus.UNDER_ANALYSIS).count() == 1
+    assert (
+        case_services.ConflictOfInterestCase.history.filter(id=case.pk, status=CaseStatus.UNDER_ANALYSIS).count() == 1
+    )
 
 
 # --- a wait longer than the database allows: 503 "busy, try again", never a 500 --------------------------------
+
 
 class _RowHolder(threading.Thread):
     """Another user's transaction holding `obj`'s row (on SQLite: the write lock) until released."""
@@ -290,8 +297,9 @@ def impatient_connection():
             cursor.execute("RESET lock_timeout")
 
 
-def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_again(open_request,
-                                                                                      impatient_connection):
+def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_again(
+    open_request, impatient_connection
+):
     [api] = _clients("DPO", api=True, count=1)
     [admin] = _clients("DPO", api=False, count=1)
     url = f"/api/gdpr/rights-requests/{open_request.pk}/answer/"
@@ -313,6 +321,7 @@ def test_a_request_that_waits_too_long_for_another_writer_gets_503_and_can_try_a
 
 # --- an import runs while people save records ------------------------------------------------------------------
 
+
 def _save_requests_while(proc: Any, client: APIClient) -> tuple[list[Any], int]:
     """Create rights requests through the API, one after the other, until the import process exits. Returns
     the answers, and how many of them came back while the import was running and had done a batch (so the
@@ -323,8 +332,9 @@ def _save_requests_while(proc: Any, client: APIClient) -> tuple[list[Any], int]:
     response: Any
     while proc.poll() is None:
         try:
-            response = client.post("/api/gdpr/rights-requests/", {"received_at": received, "right": "access"},
-                                   format="json")
+            response = client.post(
+                "/api/gdpr/rights-requests/", {"received_at": received, "right": "access"}, format="json"
+            )
         except Exception as exc:  # noqa: BLE001 - a 500: reported by the test
             response = exc
         answers.append(response)
@@ -354,6 +364,7 @@ def test_an_import_and_people_saving_records_at_the_same_time_both_complete(proc
 
 # --- the database stays busy for longer than the import waits ------------------------------------------------------
 
+
 class _Blocker:
     """Another connection holding what the import must write to, until released: on SQLite the database's
     write lock (BEGIN IMMEDIATE), on PostgreSQL the completions table (no row can be inserted)."""
@@ -381,16 +392,17 @@ class _Blocker:
 @pytest.mark.e2e
 @pytest.mark.parametrize("option", ["", "--dry-run"])
 def test_a_database_busy_for_longer_than_the_import_waits_fails_the_run_and_rejects_no_row(
-        processes, lms_export, option):
+    processes, lms_export, option
+):
     # The import waits 2 s for a lock (SQLite's busy timeout; PostgreSQL's lock_timeout, through libpq).
     processes.env.update(VIGIE_SQLITE_TIMEOUT="2", PGOPTIONS="-c lock_timeout=2000")
-    proc, log = processes.start_command("import", [sys.executable, "manage.py", "import_completions",
-                                                   str(lms_export), *([option] if option else [])])
+    proc, log = processes.start_command(
+        "import", [sys.executable, "manage.py", "import_completions", str(lms_export), *([option] if option else [])]
+    )
     if option:
         _wait_for(lambda: (run := _the_run()) is not None and run.sha256, processes, proc, "started run")
     else:
-        _wait_for(lambda: (run := _the_run()) is not None and run.batches_committed, processes, proc,
-                  "committed batch")
+        _wait_for(lambda: (run := _the_run()) is not None and run.batches_committed, processes, proc, "committed batch")
     run = _the_run()
     with _Blocker():
         # Held until the import has given up and said so (then it can write that down).
@@ -417,5 +429,9 @@ def test_a_database_busy_for_longer_than_the_import_waits_fails_the_run_and_reje
     assert rerun.wait(timeout=TIMEOUT) == 0, processes.logs()
     last = _the_run()
     assert (last.status, last.created, last.unchanged, last.details["completes_run"]) == (
-        ImportRun.Status.COMPLETED, ROWS - committed, committed, run.pk)
+        ImportRun.Status.COMPLETED,
+        ROWS - committed,
+        committed,
+        run.pk,
+    )
     assert Completion.objects.count() == ROWS

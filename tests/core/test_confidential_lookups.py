@@ -11,6 +11,7 @@ one (and refuses the lookup where it may open the list), while the readers' list
 same for the search box and the sort of a column, on an admin that offers them (a site built for the
 test: no admin of Vigie offers them today), and for the API's filters.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -65,11 +66,23 @@ class Probe:
         name, attname, value, other = self.field.name, self.field.attname, str(self.value), str(self.other)
         if self.field.is_relation:
             target = self.field.related_model._meta.pk.name
-            for key in (name, attname, f"{name}__exact", f"{attname}__exact", f"{name}__in", f"{attname}__in",
-                        f"{name}__pk", f"{name}__{target}", f"{name}__{target}__in"):
+            for key in (
+                name,
+                attname,
+                f"{name}__exact",
+                f"{attname}__exact",
+                f"{name}__in",
+                f"{attname}__in",
+                f"{name}__pk",
+                f"{name}__{target}",
+                f"{name}__{target}__in",
+            ):
                 yield {key: value}, {key: other}, True
-            yield ({f"{attname}__gte": value, f"{attname}__lte": value},
-                   {f"{attname}__gte": other, f"{attname}__lte": other}, True)
+            yield (
+                {f"{attname}__gte": value, f"{attname}__lte": value},
+                {f"{attname}__gte": other, f"{attname}__lte": other},
+                True,
+            )
             yield {f"{attname}__range": f"{value},{value}"}, {f"{attname}__range": f"{other},{other}"}, False
             yield {f"{name}__isnull": "False"}, {f"{name}__isnull": "True"}, True
             yield {f"{attname}__isnull": "False"}, {f"{attname}__isnull": "True"}, True
@@ -79,11 +92,17 @@ class Probe:
                 yield {key: current[:3]}, {key: "~~~"}, False
         else:
             for key, (mine, theirs) in {
-                name: (value, other), f"{name}__exact": (value, other), f"{name}__iexact": (value.upper(), other),
-                f"{name}__startswith": (value[:4], other[:4]), f"{name}__istartswith": (value[:4].lower(), other[:4]),
-                f"{name}__contains": (value[3:8], other[3:8]), f"{name}__icontains": (value[3:8].lower(), other[3:8]),
-                f"{name}__endswith": (value[-4:], other[-4:]), f"{name}__in": (value, other),
-                f"{name}__gt": (value[:-1], value), f"{name}__isnull": ("False", "True"),
+                name: (value, other),
+                f"{name}__exact": (value, other),
+                f"{name}__iexact": (value.upper(), other),
+                f"{name}__startswith": (value[:4], other[:4]),
+                f"{name}__istartswith": (value[:4].lower(), other[:4]),
+                f"{name}__contains": (value[3:8], other[3:8]),
+                f"{name}__icontains": (value[3:8].lower(), other[3:8]),
+                f"{name}__endswith": (value[-4:], other[-4:]),
+                f"{name}__in": (value, other),
+                f"{name}__gt": (value[:-1], value),
+                f"{name}__isnull": ("False", "True"),
             }.items():
                 yield {key: mine}, {key: theirs}, True
             # Refused to everyone: a pattern the database cannot read was a server error.
@@ -96,14 +115,21 @@ DECLARED = [f"{model._meta.label_lower}.{name}" for model, declared in declarati
 
 
 def test_the_reporter_is_declared_confidential():
-    assert {"compliance.conflictofinterestcase.reporter_employee", "compliance.conflictofinterestcase.reporter_name",
-            "compliance.conflictofinterestcase.persons_concerned_identities"} <= set(DECLARED)
+    assert {
+        "compliance.conflictofinterestcase.reporter_employee",
+        "compliance.conflictofinterestcase.reporter_name",
+        "compliance.conflictofinterestcase.persons_concerned_identities",
+    } <= set(DECLARED)
 
 
 def relations_to(model: type[Model]) -> list[tuple[type[Model], str]]:
     """(registered model, the relation's query name) for every admin whose model has a relation to `model`."""
-    return [(other, field.name) for other in admin.site._registry for field in other._meta.get_fields()
-            if field.is_relation and field.related_model is model]
+    return [
+        (other, field.name)
+        for other in admin.site._registry
+        for field in other._meta.get_fields()
+        if field.is_relation and field.related_model is model
+    ]
 
 
 def record_behind(probe: Probe, holder: type[Model], relation: str | None) -> Model:
@@ -116,7 +142,8 @@ def record_behind(probe: Probe, holder: type[Model], relation: str | None) -> Mo
     field: Any = holder._meta.get_field(relation)  # a relation, either way
     if field.many_to_many or field.one_to_many:
         getattr(listed, relation).add(record) if field.many_to_many else record.__class__._default_manager.filter(
-            pk=record.pk).update(**{field.field.name: listed})
+            pk=record.pk
+        ).update(**{field.field.name: listed})
     else:
         holder._default_manager.filter(pk=listed.pk).update(**{relation: record})
     return listed
@@ -157,15 +184,19 @@ def test_no_list_tells_a_confidential_value_to_who_may_not_read_it(users, declar
                 if right[0] >= 500 or wrong[0] >= 500:
                     problems.append(f"{name}: {url} {mine} answered {right[0]}, {theirs} {wrong[0]}")
                 elif not reader and (right != wrong or not refused(*right[:2])):
-                    problems.append(f"{name} may not read {probe.field.name}: {url} {mine} answered {right}, "
-                                    f"{theirs} answered {wrong}")
+                    problems.append(
+                        f"{name} may not read {probe.field.name}: {url} {mine} answered {right}, "
+                        f"{theirs} answered {wrong}"
+                    )
                 elif reader and readers_filter and relation is None and listed.pk not in right[2]:
                     problems.append(f"{name} reads {probe.field.name}: {url} {mine} answered {right}, not the record")
             if isinstance(probe.value, str):  # the search box: the value itself as the term
                 right, wrong = answer(client, url, {"q": probe.value}), answer(client, url, {"q": probe.other})
                 if not reader and right != wrong:
-                    problems.append(f"{name} may not read {probe.field.name}: {url} searching its value answered "
-                                    f"{right}, another value {wrong}")
+                    problems.append(
+                        f"{name} may not read {probe.field.name}: {url} searching its value answered "
+                        f"{right}, another value {wrong}"
+                    )
     assert not problems, "\n".join(problems)
 
 
@@ -184,8 +215,12 @@ def generous_site():
     class CaseAdmin(admin.ModelAdmin):
         list_display = ["reference", "reporter_name", "reporter_employee", "persons_concerned_identities"]
         list_filter = ["reporter_employee", "reporter_name", "status"]
-        search_fields = ["reference", "reporter_name", "=reporter_employee__employee_id",
-                         "persons_concerned_identities"]
+        search_fields = [
+            "reference",
+            "reporter_name",
+            "=reporter_employee__employee_id",
+            "persons_concerned_identities",
+        ]
 
     class EmployeeAdmin(admin.ModelAdmin):
         list_display = ["employee_id", "last_name"]
@@ -211,17 +246,26 @@ def two_cases():
 
     alice = EmployeeFactory(employee_id="ALICE-1", last_name="Aardvark")
     zoe = EmployeeFactory(employee_id="ZOE-9", last_name="Zzyzx")
-    first = CaseFactory(reference="COI-B", reporter_name="Aaron Zorglub-Secret", reporter_employee=alice,
-                        persons_concerned_identities="Aaron Zorglub-Secret (A1)")
-    second = CaseFactory(reference="COI-A", reporter_name="Zachary Other", reporter_employee=zoe,
-                         persons_concerned_identities="Zachary Other (Z9)")
+    first = CaseFactory(
+        reference="COI-B",
+        reporter_name="Aaron Zorglub-Secret",
+        reporter_employee=alice,
+        persons_concerned_identities="Aaron Zorglub-Secret (A1)",
+    )
+    second = CaseFactory(
+        reference="COI-A",
+        reporter_name="Zachary Other",
+        reporter_employee=zoe,
+        persons_concerned_identities="Zachary Other (Z9)",
+    )
     concerned = EmployeeFactory(employee_id="CONCERNED-1")
     first.persons_concerned.add(concerned)
     return first, second
 
 
 def test_search_sort_and_sidebar_of_any_admin_keep_confidential_fields_from_who_may_not_read_them(
-        users, generous_site, two_cases):
+    users, generous_site, two_cases
+):
     from compliance.models import ConflictOfInterestCase
     from organization.models import Employee
 
@@ -233,11 +277,17 @@ def test_search_sort_and_sidebar_of_any_admin_keep_confidential_fields_from_who_
         if not generous_site._registry[ConflictOfInterestCase].has_view_permission(_req(user)):
             continue
         for term in ("Zorglub", "ALICE-1", "A1)"):
-            rows = [case.pk for case in changelist(generous_site, ConflictOfInterestCase, user, {"q": term})
-                    .context_data["cl"].result_list]
+            rows = [
+                case.pk
+                for case in changelist(generous_site, ConflictOfInterestCase, user, {"q": term})
+                .context_data["cl"]
+                .result_list
+            ]
             if (first.pk in rows) is not reader or second.pk in rows:
                 problems.append(f"{name}: searching {term!r} listed {rows}")
-        people = [e.pk for e in changelist(generous_site, Employee, user, {"q": "Zorglub"}).context_data["cl"].result_list]
+        people = [
+            e.pk for e in changelist(generous_site, Employee, user, {"q": "Zorglub"}).context_data["cl"].result_list
+        ]
         if bool(people) is not reader:
             problems.append(f"{name}: searching employees by a reporter's name listed {people}")
         # The columns of the reporter's name, the reporter and the identities kept: sorted by reference
@@ -246,15 +296,21 @@ def test_search_sort_and_sidebar_of_any_admin_keep_confidential_fields_from_who_
         for column in ("reporter_name", "reporter_employee", "persons_concerned_identities"):
             for sign in ("", "-"):
                 order = f"{sign}{unsorted.list_display.index(column)}"
-                rows = [case.pk for case in changelist(generous_site, ConflictOfInterestCase, user, {"o": order})
-                        .context_data["cl"].result_list]
+                rows = [
+                    case.pk
+                    for case in changelist(generous_site, ConflictOfInterestCase, user, {"o": order})
+                    .context_data["cl"]
+                    .result_list
+                ]
                 by_reporter = [first.pk, second.pk] if not sign else [second.pk, first.pk]
                 if reader and rows != by_reporter:
                     problems.append(f"{name}: ?o={order} ({column}) did not sort by it: {rows}")
                 if not reader and rows != [case.pk for case in unsorted.result_list]:
                     problems.append(f"{name}: ?o={order} sorted by the confidential {column}: {rows}")
         body = changelist(generous_site, ConflictOfInterestCase, user, {}).content.decode()
-        if not reader and ("Zorglub" in body.split('id="changelist-filter"')[-1] or "reporter_employee__id__exact" in body):
+        if not reader and (
+            "Zorglub" in body.split('id="changelist-filter"')[-1] or "reporter_employee__id__exact" in body
+        ):
             problems.append(f"{name}: the sidebar offers to filter by the reporter")
         sidebar = changelist(generous_site, Employee, user, {}).content.decode()
         if not reader and "Zorglub" in sidebar:
@@ -299,8 +355,12 @@ def test_no_api_filter_search_or_ordering_reaches_a_confidential_field():
     (a filter for readers only would need the guard of core/api/filters.py, tested below)."""
     from django.contrib.auth.models import AnonymousUser
 
-    problems = [f"{collection}: {path}" for collection in COLLECTIONS for path in _filter_paths(collection)
-                if hidden_field(AnonymousUser(), collection.model, path) is not None]
+    problems = [
+        f"{collection}: {path}"
+        for collection in COLLECTIONS
+        for path in _filter_paths(collection)
+        if hidden_field(AnonymousUser(), collection.model, path) is not None
+    ]
     assert not problems, "API lookups reaching confidential fields: " + ", ".join(problems)
 
 
@@ -319,8 +379,11 @@ def test_an_api_filter_on_a_confidential_field_is_ignored_for_who_may_not_read_i
     for name in USERS:
         user = users[name]
         reader = hidden_field(user, first.__class__, "reporter_name") is None
-        for query in ({"reporter_employee": first.reporter_employee_id}, {"reporter_name": first.reporter_name},
-                      {"persons_concerned_identities": first.persons_concerned_identities}):
+        for query in (
+            {"reporter_employee": first.reporter_employee_id},
+            {"reporter_name": first.reporter_name},
+            {"persons_concerned_identities": first.persons_concerned_identities},
+        ):
             request = APIRequestFactory().get("/api/compliance/coi-cases/", query)
             force_authenticate(request, user)
             response = view(request)

@@ -1,4 +1,5 @@
 """Dates as Vigie writes them (core/dates.py): dd/mm/YYYY, and instants in Paris time whatever their zone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,12 +27,15 @@ def test_a_datetime_is_not_a_date_its_day_depends_on_the_zone():
         format_date(dt.datetime(2025, 3, 9, 23, 30, tzinfo=dt.UTC))
 
 
-@pytest.mark.parametrize(("moment", "shown"), [
-    (dt.datetime(2025, 1, 15, 9, 5, tzinfo=dt.UTC), "15/01/2025 10:05"),   # winter: UTC+1
-    (dt.datetime(2025, 7, 15, 9, 5, tzinfo=dt.UTC), "15/07/2025 11:05"),   # summer: UTC+2
-    (dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC), "01/01/2026 00:30"),  # the day and year change
-    (dt.datetime(2025, 3, 30, 3, 0, tzinfo=PARIS), "30/03/2025 03:00"),    # already in Paris time
-])
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (dt.datetime(2025, 1, 15, 9, 5, tzinfo=dt.UTC), "15/01/2025 10:05"),  # winter: UTC+1
+        (dt.datetime(2025, 7, 15, 9, 5, tzinfo=dt.UTC), "15/07/2025 11:05"),  # summer: UTC+2
+        (dt.datetime(2025, 12, 31, 23, 30, tzinfo=dt.UTC), "01/01/2026 00:30"),  # the day and year change
+        (dt.datetime(2025, 3, 30, 3, 0, tzinfo=PARIS), "30/03/2025 03:00"),  # already in Paris time
+    ],
+)
 def test_an_instant_is_written_in_paris_time(moment, shown):
     assert format_datetime(moment) == shown
 

@@ -8,6 +8,7 @@ model's records needs the view permission on every model that deletion could blo
 from it, whatever the record. The walk covers every model and every role, so a relation added later is
 covered without editing this file; what it reaches is checked against Django's collector on real records.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -61,8 +62,9 @@ def test_what_a_deletion_reaches_covers_what_django_s_collector_touches(people):
 def test_a_permission_granted_by_hand_does_not_reopen_the_oracle(roles):
     """The rule holds for any user, not only the roles' groups: a delete permission given directly."""
     user = UserFactory(groups=[TRAINING_MANAGER])
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="organization",
-                                                     codename="delete_employee"))
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="organization", codename="delete_employee")
+    )
     user = type(user).objects.get(pk=user.pk)  # fresh permission cache
     assert not user.has_perm("organization.delete_employee")
     assert user.has_perm("organization.change_employee")
@@ -94,8 +96,9 @@ def test_a_training_manager_cannot_tell_a_whistleblower_from_anyone_by_deleting_
     seen = {}
     for name in ("reporter", "concerned", "nobody"):
         pk = people[name].pk
-        seen[name] = answers(client, api, f"/admin/organization/employee/{pk}/delete/",
-                             f"/api/organization/employees/{pk}/")
+        seen[name] = answers(
+            client, api, f"/admin/organization/employee/{pk}/delete/", f"/api/organization/employees/{pk}/"
+        )
     statuses = {name: status for name, (status, _body) in seen.items()}
     assert statuses["reporter"] == statuses["concerned"] == statuses["nobody"] == (403, 403, 403), statuses
     for name, (_status, body) in seen.items():
@@ -112,8 +115,15 @@ def test_a_training_manager_cannot_tell_an_entity_named_by_a_case_either(roles):
     api.force_authenticate(user)
     named, plain = LegalEntityFactory(), LegalEntityFactory()
     CaseFactory(entity=named)
-    seen = [answers(client, api, f"/admin/organization/legalentity/{entity.pk}/delete/",
-                    f"/api/organization/entities/{entity.pk}/")[0] for entity in (named, plain)]
+    seen = [
+        answers(
+            client,
+            api,
+            f"/admin/organization/legalentity/{entity.pk}/delete/",
+            f"/api/organization/entities/{entity.pk}/",
+        )[0]
+        for entity in (named, plain)
+    ]
     assert seen[0] == seen[1] and seen[0][0] == 403
 
 

@@ -1,4 +1,5 @@
 """The demo data set: users per role and the roster's head-counts."""
+
 import csv
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
@@ -80,9 +81,16 @@ def test_demo_has_one_user_per_role_and_a_superuser(demo):
 def test_load_demo_twice_changes_nothing(demo):
     def state():
         # The import runs too: each restart of `make run` must not add the demo's files to the history.
-        return (Employee.objects.count(), Employee.history.count(), get_user_model().objects.count(),
-                Completion.objects.count(), Completion.history.count(), Attendance.history.count(),
-                Module.history.count(), ImportRun.objects.count())
+        return (
+            Employee.objects.count(),
+            Employee.history.count(),
+            get_user_model().objects.count(),
+            Completion.objects.count(),
+            Completion.history.count(),
+            Attendance.history.count(),
+            Module.history.count(),
+            ImportRun.objects.count(),
+        )
 
     before = state()
     with demo_settings():
@@ -176,10 +184,14 @@ def _whole_percent(value) -> int:
 @pytest.mark.parametrize(
     ("code", "year", "published"),
     [
-        ("LCBFT", 2023, 89), ("LCBFT", 2022, 84),
-        ("DEONTO", 2023, 92), ("DEONTO", 2022, 93),
-        ("RGPD", 2023, 91), ("RGPD", 2022, 92),
-        ("CYBER", 2023, 92), ("CYBER", 2022, 93),
+        ("LCBFT", 2023, 89),
+        ("LCBFT", 2022, 84),
+        ("DEONTO", 2023, 92),
+        ("DEONTO", 2022, 93),
+        ("RGPD", 2023, 91),
+        ("RGPD", 2022, 92),
+        ("CYBER", 2023, 92),
+        ("CYBER", 2022, 93),
         ("HANDICAP", 2023, 87),
         ("RSE", 2023, 78),
     ],
@@ -212,7 +224,9 @@ def test_demo_training_hours_are_the_published_ones(demo):
     hours = kpis.training_hours(2023)
     assert hours.hours() == 39797
     assert {kind: hours.hours(kind) for kind in ModuleKind.values} == {
-        ModuleKind.E_LEARNING: 14327, ModuleKind.VIRTUAL: 3682, ModuleKind.IN_PERSON: 21788,
+        ModuleKind.E_LEARNING: 14327,
+        ModuleKind.VIRTUAL: 3682,
+        ModuleKind.IN_PERSON: 21788,
     }
 
 
@@ -234,8 +248,9 @@ def test_demo_ethics_workshop_has_attendees_who_left_at_or_before_45_minutes(dem
     """The 2023 DPEF counts those present "sur une durée supérieure à 45 minutes": 45 minutes exactly do not."""
     short = Attendance.objects.filter(session__module__code="ATELIER-DEONTO", minutes_attended__lte=45)
     assert short.filter(minutes_attended__lt=45).exists() and short.filter(minutes_attended=45).exists()
-    assert not short.filter(employee__in=kpis.workshop_trained(
-        Module.objects.get(code="ATELIER-DEONTO"), 2023).record_ids).exists()
+    assert not short.filter(
+        employee__in=kpis.workshop_trained(Module.objects.get(code="ATELIER-DEONTO"), 2023).record_ids
+    ).exists()
 
 
 def test_demo_phishing_campaigns_and_women_share(demo):
@@ -247,7 +262,9 @@ def test_demo_lms_import_kept_flagged_rows_and_rejected_bad_ones(demo):
     run = ImportRun.objects.filter(kind="completions").latest("pk")
     assert run.rejected == 4
     assert set(Completion.objects.exclude(anomaly="").values_list("anomaly", flat=True)) == {
-        "future", "before_deployment"}
+        "future",
+        "before_deployment",
+    }
 
 
 # --- the DPEF export of the demo: every row of tests/fixtures/reference/dpef-indicators.csv ------------------------
@@ -257,8 +274,10 @@ DPEF_CSV = Path(settings.BASE_DIR) / "tests" / "fixtures" / "reference" / "dpef-
 
 def _published_rows() -> list[dict]:
     if not DPEF_CSV.exists():
-        pytest.fail(f"reference indicators not found at {DPEF_CSV}: the repository carries them; restore the file",
-                    pytrace=False)
+        pytest.fail(
+            f"reference indicators not found at {DPEF_CSV}: the repository carries them; restore the file",
+            pytrace=False,
+        )
     with DPEF_CSV.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
@@ -285,7 +304,9 @@ def dpef_export(demo, django_db_blocker):
     return response.json()
 
 
-@pytest.mark.parametrize("row", _published_rows() if DPEF_CSV.exists() else [None], ids=lambda r: r["code"] if r else "missing")
+@pytest.mark.parametrize(
+    "row", _published_rows() if DPEF_CSV.exists() else [None], ids=lambda r: r["code"] if r else "missing"
+)
 def test_the_demo_export_gives_every_published_dpef_figure(dpef_export, row):
     if row is None:
         _published_rows()  # fails with the reason
@@ -300,7 +321,9 @@ def test_the_demo_export_gives_every_published_dpef_figure(dpef_export, row):
         assert item["value"] is not None and item["status"] == "computed"
     if row["value_2022"]:
         assert _matches_published(item["previous_value"], row["value_2022"], row["unit"]), (
-            item["previous_value"], row["value_2022"])
+            item["previous_value"],
+            row["value_2022"],
+        )
     if item["unit"] == "percent" and item["source"] == "computed":
         assert item["numerator"] is not None and item["denominator"] and item["numerator"] <= item["denominator"]
 
@@ -314,17 +337,38 @@ def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_the
     assert sorted(codes) == sorted([row["code"] for row in _published_rows()] + added)
     enjeux = [item["enjeu"] for item in dpef_export["indicators"]]
     assert enjeux == sorted(enjeux)
-    assert set(dpef_export["indicators"][0]) >= {"code", "enjeu", "label", "unit", "value", "numerator", "denominator",
-                                                 "previous_value", "source", "method"}
+    assert set(dpef_export["indicators"][0]) >= {
+        "code",
+        "enjeu",
+        "label",
+        "unit",
+        "value",
+        "numerator",
+        "denominator",
+        "previous_value",
+        "source",
+        "method",
+    }
     assert dpef_export["year"] == 2023 and dpef_export["frozen"] is False
     esrs = {item["code"]: item for item in dpef_export["esrs"]}
-    assert set(esrs) == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS",
-                         "G1_4_PARTNER_CONTRACTS_TERMINATED", "G1_4_CONVICTIONS", "G1_4_FINES_EUR"}
+    assert set(esrs) == {
+        "G1_3_AT_RISK_TRAINED_RATE",
+        "G1_4_CONFIRMED_INCIDENTS",
+        "G1_4_DISCIPLINARY_ACTIONS",
+        "G1_4_PARTNER_CONTRACTS_TERMINATED",
+        "G1_4_CONVICTIONS",
+        "G1_4_FINES_EUR",
+    }
     assert esrs["G1_3_AT_RISK_TRAINED_RATE"]["denominator"] == 300  # the managers present at 31/12/2023
     # ESRS G1-4: the demo's confirmed conflicts of interest are not incidents of corruption; none was
     # recorded, so 0 is computed (from the records), not stored, and no "no data".
-    for code in ("G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS", "G1_4_PARTNER_CONTRACTS_TERMINATED",
-                 "G1_4_CONVICTIONS", "G1_4_FINES_EUR"):
+    for code in (
+        "G1_4_CONFIRMED_INCIDENTS",
+        "G1_4_DISCIPLINARY_ACTIONS",
+        "G1_4_PARTNER_CONTRACTS_TERMINATED",
+        "G1_4_CONVICTIONS",
+        "G1_4_FINES_EUR",
+    ):
         assert (esrs[code]["value"], esrs[code]["status"], esrs[code]["source"]) == (0, "computed", "computed"), code
     assert esrs["G1_4_FINES_EUR"]["unit"] == "eur"
 

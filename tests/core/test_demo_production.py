@@ -1,5 +1,6 @@
 """The demo data set never puts a known password on a production server: `load_demo` refuses production
 settings, unless the server is flagged as a demonstration server with a password of its own."""
+
 from __future__ import annotations
 
 import pytest

@@ -7,6 +7,7 @@ indicators.py, retention.py, importers) and the floor reads the declarations, so
 without touching the floor. The domains are the project's installed apps that are not floor apps: a new one
 is covered as soon as it is installed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,9 +32,11 @@ def _domains() -> frozenset[str]:
     # A virtual environment inside the checkout (.venv) holds installed apps too: the package must be a
     # top-level folder of the repository.
     tops = {config.name.partition(".")[0]: Path(config.path).resolve() for config in apps.get_app_configs()}
-    return frozenset(top for top, path in tops.items()
-                     if path.is_relative_to((ROOT / top).resolve()) and (ROOT / top / "__init__.py").is_file()
-                     and top not in FLOOR)
+    return frozenset(
+        top
+        for top, path in tops.items()
+        if path.is_relative_to((ROOT / top).resolve()) and (ROOT / top / "__init__.py").is_file() and top not in FLOOR
+    )
 
 
 def _floor_files() -> list[Path]:
@@ -52,8 +55,11 @@ def _is_module_path(dotted: str, domains: frozenset[str]) -> bool:
 
 def _docstrings(tree: ast.AST) -> set[int]:
     """The ids of the string constants that are docstrings or bare string statements (prose, not code)."""
-    return {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    }
 
 
 def _call_name(call: ast.Call) -> str:
@@ -79,8 +85,12 @@ def domain_imports(path: Path, domains: frozenset[str]) -> Iterator[tuple[int, s
                 yield node.lineno, first
             elif name in APP_CALLS and first.split(".")[0] in domains:
                 yield node.lineno, f"{name}({first!r})"
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose
-              and _is_module_path(node.value, domains)):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in prose
+            and _is_module_path(node.value, domains)
+        ):
             yield node.lineno, node.value
 
 
@@ -96,28 +106,36 @@ def test_the_domains_are_the_installed_apps_beyond_the_floor():
 
 def test_no_floor_module_imports_a_domain_app():
     domains = _domains()
-    found = [f"{_relative(path)}:{line}: {imported}" for path in _floor_files()
-             for line, imported in domain_imports(path, domains)]
-    assert not found, ("The floor apps must not import a domain app (docs/architecture.md, \"Dependencies point "
-                       "one way\"): declare it in the domain instead.\n" + "\n".join(found))
+    found = [
+        f"{_relative(path)}:{line}: {imported}"
+        for path in _floor_files()
+        for line, imported in domain_imports(path, domains)
+    ]
+    assert not found, (
+        'The floor apps must not import a domain app (docs/architecture.md, "Dependencies point '
+        'one way"): declare it in the domain instead.\n' + "\n".join(found)
+    )
 
 
-@pytest.mark.parametrize(("source", "imports"), [
-    ("from gdpr.models import Breach", True),
-    ("import training.kpis", True),
-    ("def f():\n    from compliance import selectors", True),
-    ("import importlib\nimportlib.import_module('gdpr.alerts')", True),
-    ("from django.utils.module_loading import import_string\nimport_string('training.demo.load')", True),
-    ("from django.apps import apps\napps.get_model('gdpr', 'Breach')", True),
-    ("from django.apps import apps\napps.get_model('gdpr.breach')", True),
-    ("LOADERS = ('gdpr.demo.load',)", True),
-    ('"""Reads gdpr.selectors, training.kpis."""', False),
-    ("PERMISSION = 'gdpr.view_breach'", False),
-    ("GRANTS = {'gdpr': ('view',)}", False),
-    ("LABEL = 'gdpr.rightsrequest'", False),
-    ("from .models import Alert", False),
-    ("from core.roles import can_view", False),
-])
+@pytest.mark.parametrize(
+    ("source", "imports"),
+    [
+        ("from gdpr.models import Breach", True),
+        ("import training.kpis", True),
+        ("def f():\n    from compliance import selectors", True),
+        ("import importlib\nimportlib.import_module('gdpr.alerts')", True),
+        ("from django.utils.module_loading import import_string\nimport_string('training.demo.load')", True),
+        ("from django.apps import apps\napps.get_model('gdpr', 'Breach')", True),
+        ("from django.apps import apps\napps.get_model('gdpr.breach')", True),
+        ("LOADERS = ('gdpr.demo.load',)", True),
+        ('"""Reads gdpr.selectors, training.kpis."""', False),
+        ("PERMISSION = 'gdpr.view_breach'", False),
+        ("GRANTS = {'gdpr': ('view',)}", False),
+        ("LABEL = 'gdpr.rightsrequest'", False),
+        ("from .models import Alert", False),
+        ("from core.roles import can_view", False),
+    ],
+)
 def test_the_scan_sees_every_way_of_importing_and_leaves_prose_permissions_and_labels_alone(tmp_path, source, imports):
     path = tmp_path / "module.py"
     path.write_text(source, encoding="utf-8")

@@ -1,6 +1,7 @@
 """/health/: the overall status for anyone (200 "ok" or "degraded", 503 "down"); the details — database
 engine, broker (checked live), cache, scheduler, what the apps report (undelivered alerts) — only for a
 staff login or with the operator's token (VIGIE_HEALTH_TOKEN, `Authorization: Bearer ...`)."""
+
 import datetime as dt
 from pathlib import Path
 
@@ -73,8 +74,11 @@ def test_scheduler_is_late_when_heartbeats_stop(client, settings):
 def test_the_filesystem_broker_is_down_when_its_folders_cannot_be_written(client, settings, tmp_path: Path):
     settings.CELERY_BROKER_URL = "filesystem://"
     queue = tmp_path / "broker" / "queue"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(queue), "data_folder_out": str(queue),
-                                                "control_folder": str(tmp_path / "broker" / "control")}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "control_folder": str(tmp_path / "broker" / "control"),
+    }
     (tmp_path / "broker").mkdir()
     queue.mkdir()
     (tmp_path / "broker" / "control").mkdir()
@@ -104,11 +108,25 @@ def _undelivered_alert(model: str) -> None:
 
     now = dt.datetime(2026, 3, 10, 6, 50, tzinfo=dt.UTC)
     content_type = ContentType.objects.get_by_natural_key(*model.split("."))
-    alert = Alert.objects.create(rule="test.rule", threshold="overdue", content_type=content_type, object_id=1,
-                                 object_label="REF-1", due_at=now, fires_at=now, urgency="overdue", immediate=True,
-                                 title="REF-1 overdue")
-    Delivery.objects.create(alert=alert, recipient="dpo@example.org", attempts=8, escalated_at=now,
-                            last_error="ConnectionRefusedError: [Errno 111] Connection refused")
+    alert = Alert.objects.create(
+        rule="test.rule",
+        threshold="overdue",
+        content_type=content_type,
+        object_id=1,
+        object_label="REF-1",
+        due_at=now,
+        fires_at=now,
+        urgency="overdue",
+        immediate=True,
+        title="REF-1 overdue",
+    )
+    Delivery.objects.create(
+        alert=alert,
+        recipient="dpo@example.org",
+        attempts=8,
+        escalated_at=now,
+        last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+    )
 
 
 def test_undelivered_alerts_are_a_warning_counted_for_what_the_viewer_may_see(client, roles):

@@ -1,4 +1,5 @@
 """The import runs in the admin (read-only) and the "Import a file" upload page."""
+
 from __future__ import annotations
 
 import pytest
@@ -74,7 +75,13 @@ def test_uploading_a_file_imports_it_and_reports_the_summary(client_en):
     response = client_en.post(reverse("admin:core_importrun_upload"), {"kind": "roster", "file": upload()}, follow=True)
     run = ImportRun.objects.get()
     assert response.redirect_chain[-1][0] == reverse("admin:core_importrun_change", args=[run.pk])
-    assert (run.kind, run.file_name, run.user.username, run.created, run.rejected) == ("roster", "roster.csv", "admin", 1, 1)
+    assert (run.kind, run.file_name, run.user.username, run.created, run.rejected) == (
+        "roster",
+        "roster.csv",
+        "admin",
+        1,
+        1,
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any("created 1" in m and "rejected 1" in m for m in messages)
     assert any(m.startswith("line 3: entity_code: unknown entity 'NOPE'") for m in messages)
@@ -98,8 +105,11 @@ def test_a_dry_run_upload_writes_nothing(client_en):
 
 
 def test_a_refused_upload_says_why(client_en):
-    response = client_en.post(reverse("admin:core_importrun_upload"),
-                              {"kind": "roster", "file": upload("roster.csv", b"%PDF-1.4\n\x00\x01")}, follow=True)
+    response = client_en.post(
+        reverse("admin:core_importrun_upload"),
+        {"kind": "roster", "file": upload("roster.csv", b"%PDF-1.4\n\x00\x01")},
+        follow=True,
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["refused: the file is not a CSV text file: it looks like a PDF document"]
     assert ImportRun.objects.get().status == ImportRun.Status.REFUSED
@@ -127,8 +137,9 @@ def test_the_upload_page_needs_the_add_permission_of_the_imported_model(client):
 
 def test_a_database_failure_in_the_middle_of_an_upload_is_shown_with_where_it_stopped(client_en, monkeypatch):
     roster_fails_after_line_3(monkeypatch)
-    response = client_en.post(reverse("admin:core_importrun_upload"), {"kind": "roster", "file": upload(
-        content=FOUR_EMPLOYEES)}, follow=True)
+    response = client_en.post(
+        reverse("admin:core_importrun_upload"), {"kind": "roster", "file": upload(content=FOUR_EMPLOYEES)}, follow=True
+    )
     run = ImportRun.objects.get()
     assert response.redirect_chain[-1][0] == reverse("admin:core_importrun_change", args=[run.pk])
     assert run.status == ImportRun.Status.FAILED and run.rejected == 0

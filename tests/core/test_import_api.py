@@ -1,4 +1,5 @@
 """`POST /api/imports/<kind>/` and `GET /api/imports/runs/`."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 What every `import_<kind>` promises (docs/interfaces.md, "Imports"): exit codes, refusals, the rejects
 file, idempotent upserts with history, strict and dry-run modes, and the ImportRun record.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,8 +62,11 @@ def test_a_file_with_a_rejected_row_exits_1_and_keeps_the_good_rows(tmp_path, en
     [
         ("roster.csv", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >>\n", "looks like a PDF document"),
         ("roster.csv", b"", "the file is empty"),
-        ("roster.csv", "matricule;nom;prénom\nE1;Dupont;Zoé\n".encode(),
-         "missing required column(s): entity_code, hired_on (found: matricule, nom, prénom)"),
+        (
+            "roster.csv",
+            "matricule;nom;prénom\nE1;Dupont;Zoé\n".encode(),
+            "missing required column(s): entity_code, hired_on (found: matricule, nom, prénom)",
+        ),
         ("roster.xlsx", b"PK\x03\x04garbage that is not a zip", "not a valid .xlsx workbook"),
         ("roster.csv", b"E1;Dupont;ALS;2020-01-01\n", "no header line"),
     ],
@@ -152,8 +156,17 @@ def test_the_rejects_file_has_the_physical_line_reason_and_original_values(tmp_p
     rejects_path = tmp_path / "roster.rejects.csv"
     assert rejects_path.read_bytes().startswith(b"\xef\xbb\xbfline;reason;")  # BOM and ';' for French Excel
     header, *rows = read_rejects(rejects_path)
-    assert header == ["line", "reason", "employee_id", "last_name", "first_name", "entity_code", "department",
-                      "hired_on", "left_on"]
+    assert header == [
+        "line",
+        "reason",
+        "employee_id",
+        "last_name",
+        "first_name",
+        "entity_code",
+        "department",
+        "hired_on",
+        "left_on",
+    ]
     assert [row[0] for row in rows] == ["5", "6"]
     assert rows[0][1] == "hired_on: '31/02/2023' is not a valid date (no such day)"
     assert rows[0][2:] == ["E2", "Martin", "Léo", "ALS", "RH", "31/02/2023", ""]
@@ -163,23 +176,37 @@ def test_the_rejects_file_has_the_physical_line_reason_and_original_values(tmp_p
 
 def test_the_rejects_file_writes_formulas_of_the_input_as_text(tmp_path, entity):
     """The rejects CSV is opened in Excel to correct the rows: what they hold must not run there."""
-    path = write(tmp_path, "E1;+cmd|' /C calc'!A0;=HYPERLINK(\"http://evil\",\"x\");NOPE;@SUM(1);-2+3;\n")
+    path = write(tmp_path, 'E1;+cmd|\' /C calc\'!A0;=HYPERLINK("http://evil","x");NOPE;@SUM(1);-2+3;\n')
     assert run_import_command("roster", path).exit_code == 1
     content = (tmp_path / "roster.rejects.csv").read_bytes()
     assert formula_fields(content) == []
     assert read_rejects(tmp_path / "roster.rejects.csv")[1][2:] == [
-        "E1", "'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://evil\",\"x\")", "NOPE", "'@SUM(1)", "'-2+3", ""]
+        "E1",
+        "'+cmd|' /C calc'!A0",
+        '\'=HYPERLINK("http://evil","x")',
+        "NOPE",
+        "'@SUM(1)",
+        "'-2+3",
+        "",
+    ]
 
 
 def test_all_errors_of_a_row_are_reported_together(tmp_path, entity):
     path = tmp_path / "roster.csv"
-    path.write_text("employee_id;entity_code;hired_on;is_manager;gender;email\n"
-                    ";NOPE;2020-13-01;peut-être;?;not-an-email\n", encoding="utf-8")
+    path.write_text(
+        "employee_id;entity_code;hired_on;is_manager;gender;email\n;NOPE;2020-13-01;peut-être;?;not-an-email\n",
+        encoding="utf-8",
+    )
     run_import_command("roster", path)
     reason = read_rejects(tmp_path / "roster.rejects.csv")[1][1]
-    for part in ("employee_id: a value is required", "hired_on: '2020-13-01' is not a valid date",
-                 "is_manager: 'peut-être' is not a yes/no value", "gender: '?' is not one of F, M, X",
-                 "email: 'not-an-email' is not a valid email address", "entity_code: unknown entity 'NOPE'"):
+    for part in (
+        "employee_id: a value is required",
+        "hired_on: '2020-13-01' is not a valid date",
+        "is_manager: 'peut-être' is not a yes/no value",
+        "gender: '?' is not one of F, M, X",
+        "email: 'not-an-email' is not a valid email address",
+        "entity_code: unknown entity 'NOPE'",
+    ):
         assert part in reason
 
 
@@ -200,7 +227,13 @@ def test_the_rejects_of_a_workbook_go_to_a_csv_beside_it(tmp_path, entity):
     workbook.save(path)
     assert run_import_command("roster", path).exit_code == 1
     assert read_rejects(tmp_path / "roster.rejects.csv")[1] == [
-        "2", "entity_code: unknown entity 'NOPE'", "E1", "NOPE", "2020-01-01", ""]
+        "2",
+        "entity_code: unknown entity 'NOPE'",
+        "E1",
+        "NOPE",
+        "2020-01-01",
+        "",
+    ]
 
 
 # -- idempotence and history ------------------------------------------------------------------------
@@ -236,7 +269,11 @@ def test_an_update_keeps_fields_that_the_file_does_not_have(tmp_path, entity):
     path.write_text("employee_id;entity_code;hired_on\nE1;ALS;2021-01-01\n", encoding="utf-8")
     assert run_import_command("roster", path).exit_code == 0
     employee.refresh_from_db()
-    assert (employee.hired_on.isoformat(), employee.email, employee.is_executive) == ("2021-01-01", "zoe@example.org", True)
+    assert (employee.hired_on.isoformat(), employee.email, employee.is_executive) == (
+        "2021-01-01",
+        "zoe@example.org",
+        True,
+    )
 
 
 # -- strict, dry run, batches -----------------------------------------------------------------------
@@ -261,8 +298,10 @@ def test_strict_writes_a_clean_file(tmp_path, entity):
 
 def test_dry_run_validates_and_counts_but_writes_nothing(tmp_path, entity):
     EmployeeFactory(employee_id="E1", entity=entity, last_name="Dupont", hired_on="2019-01-01")
-    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\n"
-                           "E3;Petit;Noël;NOPE;RH;2020-01-01;\n")
+    path = write(
+        tmp_path,
+        "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\nE3;Petit;Noël;NOPE;RH;2020-01-01;\n",
+    )
     result = run_import_command("roster", path, "--dry-run")
     assert result.exit_code == 1
     assert "dry run" in result.stdout
@@ -304,8 +343,11 @@ def test_a_row_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_wri
             row.errors = None
             return values
 
-    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;2020-01-01;2019-01-01\n"
-                           "E3;Petit;Noël;ALS;RH;2020-01-01;\n")
+    path = write(
+        tmp_path,
+        "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;2020-01-01;2019-01-01\n"
+        "E3;Petit;Noël;ALS;RH;2020-01-01;\n",
+    )
     report = run_import(Unchecked, path)
     assert (report.run.created, report.run.rejected) == (2, 1)
     assert report.rejects[0].line == 3 and "refused by the database" in report.rejects[0].reason
@@ -313,7 +355,8 @@ def test_a_row_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_wri
 
 
 def test_a_database_error_that_is_no_rows_fault_fails_the_run_instead_of_rejecting_its_rows(
-        tmp_path, entity, monkeypatch):
+    tmp_path, entity, monkeypatch
+):
     monkeypatch.setattr(DatabaseFailsAfterLine3, "batch_size", 2)
     path = write(tmp_path, "".join(f"E{n};N{n};P{n};ALS;RH;2020-01-01;\n" for n in range(1, 6)))
 
@@ -322,7 +365,12 @@ def test_a_database_error_that_is_no_rows_fault_fails_the_run_instead_of_rejecti
     run = ImportRun.objects.get()
     assert report.run.pk == run.pk and report.exit_code == 3
     assert (run.status, run.rejected, run.created, run.last_line_committed, run.batches_committed) == (
-        ImportRun.Status.FAILED, 0, 2, 3, 1)
+        ImportRun.Status.FAILED,
+        0,
+        2,
+        3,
+        1,
+    )
     assert run.message.startswith("database error while writing lines 4 to 5: ")
     assert "vigie_no_such_table" in run.message
     assert run.message.endswith("; stopped after line 3 (batch 1); re-run the same file to complete it")
@@ -344,21 +392,26 @@ def test_a_dry_run_counts_what_a_real_run_does_though_it_rolls_back_each_batch(t
     """Departments created by the first batch (rolled back) are created again by the next ones, counted once."""
     monkeypatch.setattr(RosterImporter, "batch_size", 2)
     EmployeeFactory(employee_id="E2", entity=entity, last_name="Old", hired_on="2019-01-01", department=None)
-    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\n"
-                           "E3;Petit;Noël;ALS;RH;2020-01-01;\nE4;Durand;Léa;ALS;Achats;2020-01-01;\n"
-                           "E5;Bernard;Luc;NOPE;RH;2020-01-01;\nE6;Thomas;Eva;ALS;Finance;2020-01-01;\n")
+    path = write(
+        tmp_path,
+        "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;Finance;2020-01-01;\n"
+        "E3;Petit;Noël;ALS;RH;2020-01-01;\nE4;Durand;Léa;ALS;Achats;2020-01-01;\n"
+        "E5;Bernard;Luc;NOPE;RH;2020-01-01;\nE6;Thomas;Eva;ALS;Finance;2020-01-01;\n",
+    )
 
     dry = run_import("roster", path, dry_run=True).run
     assert Employee.objects.count() == 1 and Department.objects.count() == 0
     real = run_import("roster", path).run
 
     def counts(run):
-        return (run.rows_read, run.created, run.updated, run.unchanged, run.rejected,
-                run.details["created_related"])
+        return (run.rows_read, run.created, run.updated, run.unchanged, run.rejected, run.details["created_related"])
 
     assert counts(dry) == counts(real) == (6, 4, 1, 0, 1, {"departments": 3})
     assert (dry.status, dry.last_line_committed, dry.batches_committed) == (
-        ImportRun.Status.COMPLETED_WITH_REJECTS, None, 0)
+        ImportRun.Status.COMPLETED_WITH_REJECTS,
+        None,
+        0,
+    )
     assert Department.objects.count() == 3
 
 

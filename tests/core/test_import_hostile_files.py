@@ -4,6 +4,7 @@ a CSV field past the csv module's limit, a quote that is never closed, a header 
 Each is refused whole, before anything is written, with one line that names the limit or the line and never
 copies the oversized value: exit code 2 on the command line, 400 from the API, an error on the admin page.
 """
+
 from __future__ import annotations
 
 import tracemalloc
@@ -24,12 +25,22 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media")]
 
-HEADER_XML = '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
+HEADER_XML = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
+)
 
 
-def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shared: str | None = None,
-                   sheet: str = "sheet1.xml", header: str = HEADER_XML, prolog: str = "",
-                   extra: dict[str, bytes] | None = None, chartsheet: str | None = None) -> bytes:
+def workbook_bytes(
+    rows_xml: str,
+    *,
+    filler: tuple[str, int] | None = None,
+    shared: str | None = None,
+    sheet: str = "sheet1.xml",
+    header: str = HEADER_XML,
+    prolog: str = "",
+    extra: dict[str, bytes] | None = None,
+    chartsheet: str | None = None,
+) -> bytes:
     """A minimal .xlsx written by hand: a header (code, name), then `rows_xml`. `filler` = (cell, size): that
     cell holds `size` letters, streamed into the archive so the test never holds them (a zip bomb: a few
     kilobytes that unpack to `size` bytes). `shared`: the shared strings part's <si> elements. `sheet`: the
@@ -40,51 +51,86 @@ def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shar
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            f'<Override PartName="/xl/worksheets/{sheet}" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            + ('<Override PartName="/xl/sharedStrings.xml" '
-               'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-               if shared is not None else "")
-            + '</Types>'))
-        archive.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        archive.writestr("xl/workbook.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/>'
-            + ('<sheet name="Graph" sheetId="2" r:id="rId3"/>' if chartsheet else "")
-            + '</sheets></workbook>'))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            f'worksheet" Target="worksheets/{sheet}"/>'
-            + ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-               'sharedStrings" Target="sharedStrings.xml"/>' if shared is not None else "")
-            + ('<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-               f'chartsheet" Target="{chartsheet}"/>' if chartsheet else "")
-            + '</Relationships>'))
-        if shared is not None:
-            archive.writestr("xl/sharedStrings.xml", (
+        archive.writestr(
+            "[Content_Types].xml",
+            (
                 '<?xml version="1.0" encoding="UTF-8"?>'
-                f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{shared}</sst>'))
+                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                f'<Override PartName="/xl/worksheets/{sheet}" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                + (
+                    '<Override PartName="/xl/sharedStrings.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    if shared is not None
+                    else ""
+                )
+                + "</Types>"
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                '<sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/>'
+                + ('<sheet name="Graph" sheetId="2" r:id="rId3"/>' if chartsheet else "")
+                + "</sheets></workbook>"
+            ),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                f'worksheet" Target="worksheets/{sheet}"/>'
+                + (
+                    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                    'sharedStrings" Target="sharedStrings.xml"/>'
+                    if shared is not None
+                    else ""
+                )
+                + (
+                    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                    f'chartsheet" Target="{chartsheet}"/>'
+                    if chartsheet
+                    else ""
+                )
+                + "</Relationships>"
+            ),
+        )
+        if shared is not None:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?>'
+                    f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{shared}</sst>'
+                ),
+            )
         for name, content in (extra or {}).items():
             archive.writestr(name, content)
         with archive.open(f"xl/worksheets/{sheet}", "w", force_zip64=True) as part:
-            part.write((f'<?xml version="1.0" encoding="UTF-8"?>{prolog}'
-                        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                        f'<sheetData>{header}{rows_xml}').encode())
+            part.write(
+                (
+                    f'<?xml version="1.0" encoding="UTF-8"?>{prolog}'
+                    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    f"<sheetData>{header}{rows_xml}"
+                ).encode()
+            )
             if filler is not None:
                 ref, size = filler
                 row = "".join(ch for ch in ref if ch.isdigit())
@@ -99,8 +145,10 @@ def workbook_bytes(rows_xml: str, *, filler: tuple[str, int] | None = None, shar
 
 
 def entity_row(row: int, code: str, name: str) -> str:
-    return (f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{code}</t></is></c>'
-            f'<c r="B{row}" t="inlineStr"><is><t>{name}</t></is></c></row>')
+    return (
+        f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{code}</t></is></c>'
+        f'<c r="B{row}" t="inlineStr"><is><t>{name}</t></is></c></row>'
+    )
 
 
 def api_client() -> APIClient:
@@ -112,8 +160,7 @@ def api_client() -> APIClient:
 
 
 def api_upload(name: str, content: bytes):
-    return api_client().post("/api/imports/entities/", {"file": SimpleUploadedFile(name, content)},
-                             format="multipart")
+    return api_client().post("/api/imports/entities/", {"file": SimpleUploadedFile(name, content)}, format="multipart")
 
 
 def import_measured(path):
@@ -195,8 +242,10 @@ def test_a_row_number_past_the_limit_is_refused_before_blank_rows_are_made_up(tm
 
 def test_a_column_past_the_last_one_of_a_sheet_is_refused(tmp_path):
     # ... and as many empty cells as the column number says, in one row tuple.
-    row = ('<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c>'
-           '<c r="ZZZZZ2" t="inlineStr"><is><t>far</t></is></c></row>')
+    row = (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c>'
+        '<c r="ZZZZZ2" t="inlineStr"><is><t>far</t></is></c></row>'
+    )
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(row))
     assert_refused(run_import_command("entities", path), "ZZZZZ2", "XFD")
@@ -205,8 +254,10 @@ def test_a_column_past_the_last_one_of_a_sheet_is_refused(tmp_path):
 def test_a_workbook_that_declares_entities_is_refused(tmp_path):
     path = tmp_path / "entities.xlsx"
     content = workbook_bytes(entity_row(2, "OK1", "Fine"))
-    with zipfile.ZipFile(tmp_path / "source.xlsx", "w") as archive, zipfile.ZipFile(
-            __import__("io").BytesIO(content)) as source:
+    with (
+        zipfile.ZipFile(tmp_path / "source.xlsx", "w") as archive,
+        zipfile.ZipFile(__import__("io").BytesIO(content)) as source,
+    ):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
@@ -237,8 +288,9 @@ def test_a_zip_bomb_workbook_is_an_error_on_the_admin_upload_page(admin_client, 
     settings.VIGIE_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
     admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     upload = SimpleUploadedFile("entities.xlsx", workbook_bytes("", filler=("B2", 8 * 1024 * 1024)))
-    response = admin_client.post(reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload},
-                                 follow=True)
+    response = admin_client.post(
+        reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload}, follow=True
+    )
     messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert len(messages) == 1 and messages[0][0] == "error"
     assert messages[0][1].startswith("refused: the workbook unpacks to") and len(messages[0][1]) < 300
@@ -297,7 +349,7 @@ def test_an_unterminated_quote_refuses_the_whole_file_naming_its_line(tmp_path):
 def test_a_broken_quote_far_down_the_file_refuses_it_before_anything_is_written(tmp_path):
     good = "".join(f"E{i};Entity {i}\n" for i in range(3000))  # more than a batch of the roster's size
     path = tmp_path / "entities.csv"
-    path.write_text(f"code;name\n{good}BAD;\"quoted\" then text\n", encoding="utf-8")
+    path.write_text(f'code;name\n{good}BAD;"quoted" then text\n', encoding="utf-8")
     assert_refused(run_import_command("entities", path), "line 3002", "quot")
 
 
@@ -310,8 +362,9 @@ def test_an_unterminated_quote_is_a_400_from_the_api():
 def test_an_unterminated_quote_is_an_error_on_the_admin_upload_page(admin_client):
     admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     upload = SimpleUploadedFile("entities.csv", b'code,name,parent_code\nUQ1,"unterminated,\nUQ2,ok,\n')
-    response = admin_client.post(reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload},
-                                 follow=True)
+    response = admin_client.post(
+        reverse("admin:core_importrun_upload"), {"kind": "entities", "file": upload}, follow=True
+    )
     messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert len(messages) == 1 and messages[0][0] == "error" and messages[0][1].startswith("refused: line 2:")
 
@@ -323,10 +376,13 @@ def test_quoted_values_over_several_lines_are_still_read(tmp_path):
     assert LegalEntity.objects.get(code="E1").name == 'Services\n"Sud"; Est'
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("entities.csv", b"code;name;parent_code\n"),
-    ("entities.csv", b"code;name;parent_code\r\n\r\n;;\r\n"),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("entities.csv", b"code;name;parent_code\n"),
+        ("entities.csv", b"code;name;parent_code\r\n\r\n;;\r\n"),
+    ],
+)
 def test_a_csv_with_a_header_and_no_data_says_there_is_nothing_to_import(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
@@ -346,7 +402,6 @@ def test_a_header_only_file_is_a_400_from_the_api():
     response = api_upload("entities.csv", b"code;name\n")
     assert response.status_code == 400
     assert "nothing to import" in response.json()["detail"]
-
 
 
 # -- a workbook whose reading fails half-way: openpyxl converts cells as it reads them -----------------------
@@ -391,8 +446,11 @@ def test_a_workbook_unreadable_after_committed_batches_is_the_file_s_fault_in_th
 # -- review items 5 and 6: parts not named .xml, rows and sheets wider than their header ---------------------
 def cells_row(row: int, *cells: tuple[str, str]) -> str:
     """A row of inline strings, from (column letters, text) pairs."""
-    return f'<row r="{row}">' + "".join(
-        f'<c r="{column}{row}" t="inlineStr"><is><t>{text}</t></is></c>' for column, text in cells) + "</row>"
+    return (
+        f'<row r="{row}">'
+        + "".join(f'<c r="{column}{row}" t="inlineStr"><is><t>{text}</t></is></c>' for column, text in cells)
+        + "</row>"
+    )
 
 
 @pytest.mark.usefixtures("past_the_ratio")
@@ -410,23 +468,29 @@ def test_a_cell_over_the_limit_in_a_sheet_not_named_xml_is_refused_without_holdi
 
 def test_a_row_number_past_the_limit_in_a_sheet_not_named_xml_is_refused(tmp_path):
     path = tmp_path / "entities.xlsx"
-    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine") + entity_row(2_000_000, "E9", "Far"),
-                                    sheet="sheet1.dat"))
+    path.write_bytes(
+        workbook_bytes(entity_row(2, "OK1", "Fine") + entity_row(2_000_000, "E9", "Far"), sheet="sheet1.dat")
+    )
     assert_refused(run_import_command("entities", path), "row 2000000", "1048576 rows")
 
 
 def test_a_doctype_in_a_part_not_named_xml_is_refused(tmp_path):
     path = tmp_path / "entities.xlsx"
-    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "&a;"), sheet="sheet1.dat",
-                                    prolog='<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>'))
+    path.write_bytes(
+        workbook_bytes(
+            entity_row(2, "OK1", "&a;"), sheet="sheet1.dat", prolog='<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>'
+        )
+    )
     assert_refused(run_import_command("entities", path), "not a valid .xlsx workbook", "sheet1.dat", "DOCTYPE")
 
 
 def test_a_sheet_in_an_encoding_the_check_cannot_read_is_refused(tmp_path):
     # UTF-32: no XML parser of the standard library reads it, lxml does; what the check cannot measure is refused.
-    xml = ('<?xml version="1.0" encoding="UTF-32"?><worksheet '
-           'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-           f'{HEADER_XML}{entity_row(2, "OK1", "Fine")}</sheetData></worksheet>')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-32"?><worksheet '
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        f"{HEADER_XML}{entity_row(2, 'OK1', 'Fine')}</sheetData></worksheet>"
+    )
     content = workbook_bytes("", extra={"xl/worksheets/sheet2.dat": xml.encode("utf-32")})
     path = tmp_path / "entities.xlsx"
     path.write_bytes(content)
@@ -440,8 +504,10 @@ def test_images_printer_settings_and_legacy_drawings_still_import(tmp_path):
         "xl/media/image1.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
         "docProps/thumbnail.jpeg": b"\xff\xd8\xff\xe0" + bytes(500),
         "xl/printerSettings/printerSettings1.bin": "HP LaserJet 4250".encode("utf-16-le") + bytes(300),
-        "xl/drawings/vmlDrawing1.vml": (b'<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><v:textbox>'
-                                        b"<div><font>Note<br></font></div></v:textbox></v:shape></xml>"),
+        "xl/drawings/vmlDrawing1.vml": (
+            b'<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><v:textbox>'
+            b"<div><font>Note<br></font></div></v:textbox></v:shape></xml>"
+        ),
         "xl/empty.bin": b"",
     }
     path = tmp_path / "entities.xlsx"
@@ -454,8 +520,7 @@ def test_images_printer_settings_and_legacy_drawings_still_import(tmp_path):
 def test_rows_without_a_number_follow_the_row_before_them_against_the_limit(tmp_path, settings):
     # openpyxl numbers a <row> without r="" after the one before it: row 11 here, past a limit of 10.
     settings.VIGIE_IMPORT_XLSX_MAX_ROWS = 10
-    unnumbered = ('<row><c t="inlineStr"><is><t>E11</t></is></c>'
-                  '<c t="inlineStr"><is><t>Eleven</t></is></c></row>')
+    unnumbered = '<row><c t="inlineStr"><is><t>E11</t></is></c><c t="inlineStr"><is><t>Eleven</t></is></c></row>'
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(entity_row(10, "E10", "Ten") + unnumbered))
     assert_refused(run_import_command("entities", path), "row 11", "more than 10 rows")
@@ -484,8 +549,10 @@ def test_cells_far_beyond_the_header_are_neither_read_nor_copied_to_the_rejects(
 
 
 def test_a_header_with_styled_empty_cells_to_the_last_column_is_as_wide_as_its_names(tmp_path):
-    header = ('<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c>'
-              '<c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="XFD1" s="1"/></row>')
+    header = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="XFD1" s="1"/></row>'
+    )
     rows = "".join(entity_row(row, f"E{row}", "Name") for row in range(2, 12))
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(rows, header=header))
@@ -499,8 +566,9 @@ def test_a_header_with_styled_empty_cells_to_the_last_column_is_as_wide_as_its_n
 
 @pytest.mark.parametrize(("data_lines", "refused"), [(11, True), (10, False)])
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
-def test_a_table_of_more_cells_than_the_limit_is_refused_before_it_is_read(tmp_path, settings, suffix,
-                                                                           data_lines, refused):
+def test_a_table_of_more_cells_than_the_limit_is_refused_before_it_is_read(
+    tmp_path, settings, suffix, data_lines, refused
+):
     """Lines after the header × the header's columns: the work of a file, bounded before its first line."""
     settings.VIGIE_IMPORT_MAX_CELLS = 1000
     header = ["code", "name"] + [f"extra{i}" for i in range(98)]  # 100 columns
@@ -527,8 +595,10 @@ def test_a_gap_of_row_numbers_is_counted_as_blank_lines_not_walked(tmp_path):
     path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine") + entity_row(1_000_000, "E9", "Far")))
     table = open_table(path, inspect_file(path), Limits.from_settings())
     try:
-        assert [(line, list(values)) for line, values in table.rows()] == [(2, ["OK1", "Fine"]),
-                                                                            (1_000_000, ["E9", "Far"])]
+        assert [(line, list(values)) for line, values in table.rows()] == [
+            (2, ["OK1", "Fine"]),
+            (1_000_000, ["E9", "Far"]),
+        ]
         assert table.blank_lines == 999_997
     finally:
         table.close()
@@ -543,8 +613,10 @@ def test_the_reader_itself_refuses_what_the_workbook_check_would_have(tmp_path, 
     settings.VIGIE_IMPORT_XLSX_MAX_ROWS = 100
     monkeypatch.setattr("core.imports.readers.check_workbook", lambda path, limits: {})
     path = tmp_path / "entities.xlsx"
-    for rows, message in [(entity_row(2, "OK1", "x" * 1001), "cell B2 holds more than 1000 characters"),
-                          (entity_row(2, "OK1", "Fine") + entity_row(101, "E9", "Far"), "more than 100 rows")]:
+    for rows, message in [
+        (entity_row(2, "OK1", "x" * 1001), "cell B2 holds more than 1000 characters"),
+        (entity_row(2, "OK1", "Fine") + entity_row(101, "E9", "Far"), "more than 100 rows"),
+    ]:
         path.write_bytes(workbook_bytes(rows))
         table = open_table(path, inspect_file(path), Limits.from_settings())
         try:
@@ -559,8 +631,10 @@ def test_a_tag_longer_than_a_cell_may_be_is_refused_before_it_is_parsed_again_an
     # expat, fed a tag in pieces, parses it again from its start with each piece: quadratic; a 100 MB attribute
     # (100 KB in the archive) cost hours, in the check and in openpyxl, and then the file imported.
     settings.VIGIE_IMPORT_MAX_CELL_CHARS = 1000
-    rows = (f'<row r="2"><c r="A2" t="inlineStr" x="{"A" * 1024 * 1024}"><is><t>OK1</t></is></c>'
-            '<c r="B2" t="inlineStr"><is><t>Fine</t></is></c></row>')
+    rows = (
+        f'<row r="2"><c r="A2" t="inlineStr" x="{"A" * 1024 * 1024}"><is><t>OK1</t></is></c>'
+        '<c r="B2" t="inlineStr"><is><t>Fine</t></is></c></row>'
+    )
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(rows))
     assert_refused(run_import_command("entities", path), "xl/worksheets/sheet1.xml", "a tag of more than")
@@ -587,8 +661,10 @@ def test_csv_values_beyond_the_header_are_not_copied_to_the_rejects(tmp_path):
     path = tmp_path / "entities.csv"
     path.write_text("code;name\nE1;" + ";x" * 300 + "\nE2;Fine\n", encoding="utf-8")
     assert run_import_command("entities", path).exit_code == 1
-    assert read_rejects(tmp_path / "entities.rejects.csv") == [["line", "reason", "code", "name"],
-                                                               ["2", "name: a value is required", "E1", ""]]
+    assert read_rejects(tmp_path / "entities.rejects.csv") == [
+        ["line", "reason", "code", "name"],
+        ["2", "name: a value is required", "E1", ""],
+    ]
 
 
 def test_the_rejects_file_holds_a_line_up_to_the_header_and_bounds_each_value():
@@ -607,7 +683,10 @@ def test_the_rejects_file_holds_a_line_up_to_the_header_and_bounds_each_value():
     finally:
         writer.close()
     assert list(csv.reader(io.StringIO(content), delimiter=";")) == [
-        ["line", "reason", "code", "name"], ["2", "why", "C" * 9 + "…", "0123456789"], ["3", "why", "short", ""]]
+        ["line", "reason", "code", "name"],
+        ["2", "why", "C" * 9 + "…", "0123456789"],
+        ["3", "why", "short", ""],
+    ]
 
 
 # -- a row of more cells than a worksheet has columns; cells past the header ----------------------------------
@@ -638,45 +717,56 @@ def test_cells_past_the_header_are_not_parsed_and_their_row_is_rejected_not_igno
 
     monkeypatch.setattr(WorkSheetParser, "parse_cell", counted)
     wide = "".join(f'<c t="inlineStr"><is><t>{n}</t></is></c>' for n in range(16_000))
-    rows = ('<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c><c r="B2" t="inlineStr"><is><t>Fine</t>'
-            f'</is></c>{wide}</row>'
-            '<row r="3"><c r="D3" t="inlineStr"><is><t>lost?</t></is></c></row>'
-            '<row r="4"><c r="A4" s="1"/><c r="Z4" s="1"/></row>')
+    rows = (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>OK1</t></is></c><c r="B2" t="inlineStr"><is><t>Fine</t>'
+        f"</is></c>{wide}</row>"
+        '<row r="3"><c r="D3" t="inlineStr"><is><t>lost?</t></is></c></row>'
+        '<row r="4"><c r="A4" s="1"/><c r="Z4" s="1"/></row>'
+    )
     path = tmp_path / "entities.xlsx"
     path.write_bytes(workbook_bytes(rows))
     result = run_import_command("entities", path)
     assert result.exit_code == 1, result.stderr
     assert LegalEntity.objects.get().code == "OK1"
     assert read_rejects(tmp_path / "entities.rejects.csv")[1:] == [
-        ["3", "code: a value is required; name: a value is required", "", ""]]
+        ["3", "code: a value is required; name: a value is required", "", ""]
+    ]
     assert len(parsed) < 20, f"{len(parsed)} cells parsed for 2 columns"
 
 
 # -- what openpyxl holds whole: styles and other parts, shared strings; members that unpack too well ----------
-STYLES = ('<?xml version="1.0" encoding="UTF-8"?>'
-          '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-          '<fonts count="1"><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-          '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-          '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-          '<cellXfs count="{count}">{xfs}</cellXfs>'
-          '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+STYLES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="{count}">{xfs}</cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
 
 
 def styles(count: int, *, element: str = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>') -> bytes:
     return STYLES.format(count=count, xfs=element * count).encode()
 
 
-@pytest.mark.parametrize("element", ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
-                                     # a name a cell's formatted text uses too: counted outside a cell
-                                     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"><b/><b/><b/></xf>'])
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
+        # a name a cell's formatted text uses too: counted outside a cell
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"><b/><b/><b/></xf>',
+    ],
+)
 def test_a_workbook_of_more_elements_than_openpyxl_may_hold_is_refused(tmp_path, settings, element):
     # 200,000 <xf/> in styles.xml: a 36 KB workbook that took openpyxl 160 MB; 10 million fit in the unpacked
     # size limit. Styles, column widths, merged cells, names: openpyxl builds them all, whatever the part.
     settings.VIGIE_IMPORT_XLSX_MAX_ELEMENTS = 1000
     path = tmp_path / "entities.xlsx"
-    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"),
-                                    extra={"xl/styles.xml": styles(1200, element=element)}))
+    path.write_bytes(
+        workbook_bytes(entity_row(2, "OK1", "Fine"), extra={"xl/styles.xml": styles(1200, element=element)})
+    )
     assert_refused(run_import_command("entities", path), "xl/styles.xml", "1000 elements")
 
 
@@ -699,8 +789,9 @@ def test_more_shared_strings_than_the_limit_are_refused(tmp_path, settings):
 
 
 @pytest.mark.parametrize(("ratio", "refused"), [(None, True), (5000, False)])
-def test_a_member_that_unpacks_to_far_more_than_it_packs_is_refused_before_it_is_read(tmp_path, settings,
-                                                                                      ratio, refused):
+def test_a_member_that_unpacks_to_far_more_than_it_packs_is_refused_before_it_is_read(
+    tmp_path, settings, ratio, refused
+):
     # Any member, read or not: 10 MB of zeros are 10 KB in the archive.
     if ratio is not None:
         settings.VIGIE_IMPORT_XLSX_MAX_RATIO = ratio
@@ -717,12 +808,17 @@ def test_a_chart_sheet_is_not_read(tmp_path):
     """openpyxl reads a chart sheet whole, even in read-only mode: one that points at a part of a million rows
     would be held entire (rows are counted as read a row at a time). An import reads the first worksheet only."""
     rows = "".join(cells_row(row, *((column, "x") for column in "ABCDEFGHIJ")) for row in range(1, 20_001))
-    chart = ('<?xml version="1.0" encoding="UTF-8"?>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f"<sheetData>{rows}</sheetData></worksheet>").encode()
+    chart = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{rows}</sheetData></worksheet>"
+    ).encode()
     path = tmp_path / "entities.xlsx"
-    path.write_bytes(workbook_bytes(entity_row(2, "OK1", "Fine"), chartsheet="worksheets/sheet2.xml",
-                                    extra={"xl/worksheets/sheet2.xml": chart}))
+    path.write_bytes(
+        workbook_bytes(
+            entity_row(2, "OK1", "Fine"), chartsheet="worksheets/sheet2.xml", extra={"xl/worksheets/sheet2.xml": chart}
+        )
+    )
     result, peak = import_measured(path)
     assert result.exit_code == 0, result.stderr
     assert LegalEntity.objects.get().code == "OK1"
@@ -740,14 +836,20 @@ def test_a_csv_record_of_more_values_than_a_sheet_has_columns_over_several_lines
     assert_refused(run_import_command("entities", path), "line 4", "16384")
 
 
-@pytest.mark.parametrize(("content", "count"), [
-    # 12,000 delimiters in each quoted note, 36,000 in the file: each record is within a sheet's columns.
-    ("code;name;note\n" + "".join(f'E{n};Name;"{";" * 6_000}\n{";" * 6_000}"\n' for n in range(3)), 3),
-    # 24" opens no quoted value (the csv module reads it as a character): the 2,000 lines after it, 20,000
-    # delimiters in all, are 2,000 records.
-    ('code;name;a;b;c;d;e;f;g;h\nS24;Screen 24";;;;;;;;\n' + "".join(f"E{n};Name;;;;;;;;;\n" for n in range(2_000)),
-     2_001),
-])
+@pytest.mark.parametrize(
+    ("content", "count"),
+    [
+        # 12,000 delimiters in each quoted note, 36,000 in the file: each record is within a sheet's columns.
+        ("code;name;note\n" + "".join(f'E{n};Name;"{";" * 6_000}\n{";" * 6_000}"\n' for n in range(3)), 3),
+        # 24" opens no quoted value (the csv module reads it as a character): the 2,000 lines after it, 20,000
+        # delimiters in all, are 2,000 records.
+        (
+            'code;name;a;b;c;d;e;f;g;h\nS24;Screen 24";;;;;;;;\n'
+            + "".join(f"E{n};Name;;;;;;;;;\n" for n in range(2_000)),
+            2_001,
+        ),
+    ],
+)
 def test_csv_values_are_counted_one_record_at_a_time(tmp_path, content, count):
     path = tmp_path / "entities.csv"
     path.write_text(content, encoding="utf-8")

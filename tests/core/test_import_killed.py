@@ -7,6 +7,7 @@ runs; an upload runs the same engine in the web process) on the test database (c
 `transactional_db`). The kill lands while a batch is being written: the test waits until the import
 holds uncommitted writes (PostgreSQL: its backend has a transaction id; SQLite: it holds the write lock).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,11 +49,15 @@ TIMEOUT = 60.0
 
 # --- the data: a roster, modules and a 20,000-line LMS export -------------------------------------------
 
+
 def _key(n: int) -> tuple[str, str, dt.datetime]:
     """The natural key of data row `n` (line n + 2): every (employee, module) pair once."""
     day = dt.date(2023, 1, 2) + dt.timedelta(days=n % 300)
-    return (f"K{n % EMPLOYEES:05d}", f"KILL-{n // EMPLOYEES}",
-            dt.datetime(day.year, day.month, day.day, 8 + n % 10, n % 60, tzinfo=PARIS))
+    return (
+        f"K{n % EMPLOYEES:05d}",
+        f"KILL-{n // EMPLOYEES}",
+        dt.datetime(day.year, day.month, day.day, 8 + n % 10, n % 60, tzinfo=PARIS),
+    )
 
 
 @pytest.fixture
@@ -60,10 +65,12 @@ def lms_export(transactional_db, tmp_path: Path) -> Path:
     entity = LegalEntity.objects.create(code="KILL", name="Kill test entity")
     Employee.objects.bulk_create(
         Employee(employee_id=f"K{n:05d}", last_name=f"Nom{n}", entity=entity, hired_on=dt.date(2015, 1, 1))
-        for n in range(EMPLOYEES))
+        for n in range(EMPLOYEES)
+    )
     Module.objects.bulk_create(
         Module(code=f"KILL-{m}", title=f"Kill module {m}", kind="e_learning", deployed_on=dt.date(2022, 1, 3))
-        for m in range(MODULES))
+        for m in range(MODULES)
+    )
     assert EMPLOYEES * MODULES == ROWS
     path = tmp_path / "lms.csv"
     with path.open("w", encoding="utf-8") as out:
@@ -89,6 +96,7 @@ def _assert_history_is_one_creation_per_record(count: int) -> None:
 
 # --- the subprocesses -------------------------------------------------------------------------------------
 
+
 def _database_url() -> str:
     """The test database, as a URL the subprocess's settings read."""
     from urllib.parse import quote
@@ -103,8 +111,14 @@ def _database_url() -> str:
 @pytest.fixture
 def processes(lms_export: Path, tmp_path: Path) -> Iterator[Processes]:
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=_database_url(), CONN_MAX_AGE="0",
-               VIGIE_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=_database_url(),
+        CONN_MAX_AGE="0",
+        VIGIE_VAR_DIR=str(tmp_path / "var"),
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+    )
     procs = Processes(env=env, workdir=tmp_path)
     try:
         yield procs
@@ -112,8 +126,9 @@ def processes(lms_export: Path, tmp_path: Path) -> Iterator[Processes]:
         procs.stop()
 
 
-def _start_import(procs: Processes, path: Path, *options: str, name: str = "import",
-                  kind: str = "completions") -> subprocess.Popen:
+def _start_import(
+    procs: Processes, path: Path, *options: str, name: str = "import", kind: str = "completions"
+) -> subprocess.Popen:
     proc, _log = procs.start_command(name, [sys.executable, "manage.py", f"import_{kind}", str(path), *options])
     return proc
 
@@ -123,8 +138,10 @@ def _writing() -> bool:
     import's single transaction) is being written."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+            )
             return cursor.fetchone()[0] > 0
     probe = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
     try:
@@ -152,12 +169,19 @@ def _the_run(kind: str = "completions") -> ImportRun | None:
     return ImportRun.objects.filter(kind=kind).order_by("-pk").first()
 
 
-def _kill_while_writing(procs: Processes, proc: subprocess.Popen, *, after_a_batch: bool,
-                        sig: int = signal.SIGKILL, kind: str = "completions") -> None:
+def _kill_while_writing(
+    procs: Processes,
+    proc: subprocess.Popen,
+    *,
+    after_a_batch: bool,
+    sig: int = signal.SIGKILL,
+    kind: str = "completions",
+) -> None:
     """Signal the import while it holds uncommitted writes (after its first committed batch if asked)."""
     if after_a_batch:
-        _wait_for(lambda: (run := _the_run(kind)) is not None and run.last_line_committed, procs, proc,
-                  "committed batch")
+        _wait_for(
+            lambda: (run := _the_run(kind)) is not None and run.last_line_committed, procs, proc, "committed batch"
+        )
     else:
         _wait_for(lambda: (run := _the_run(kind)) is not None and run.sha256, procs, proc, "started run")
     _wait_for(_writing, procs, proc, "batch being written")
@@ -171,6 +195,7 @@ def _kill_while_writing(procs: Processes, proc: subprocess.Popen, *, after_a_bat
 
 
 # --- killed in the middle, then completed ------------------------------------------------------------
+
 
 @pytest.mark.e2e
 def test_a_killed_import_leaves_whole_batches_is_marked_interrupted_and_a_rerun_completes_it(processes, lms_export):
@@ -197,8 +222,9 @@ def test_a_killed_import_leaves_whole_batches_is_marked_interrupted_and_a_rerun_
     assert ImportRun.objects.mark_interrupted() == []
     run.refresh_from_db()
     assert run.status == ImportRun.Status.INTERRUPTED
-    assert run.message == (f"stopped after line {committed + 1} (batch {committed // BATCH}); "
-                           f"re-run the same file to complete it")
+    assert run.message == (
+        f"stopped after line {committed + 1} (batch {committed // BATCH}); re-run the same file to complete it"
+    )
     assert run.finished_at is not None and run.last_line_committed == committed + 1
 
     # The same command again completes it: only the missing rows are created.
@@ -207,7 +233,13 @@ def test_a_killed_import_leaves_whole_batches_is_marked_interrupted_and_a_rerun_
     rerun = _the_run()
     assert rerun.pk != run.pk
     assert (rerun.status, rerun.rows_read, rerun.created, rerun.unchanged, rerun.updated, rerun.rejected) == (
-        ImportRun.Status.COMPLETED, ROWS, ROWS - committed, committed, 0, 0)
+        ImportRun.Status.COMPLETED,
+        ROWS,
+        ROWS - committed,
+        committed,
+        0,
+        0,
+    )
     assert rerun.last_line_committed == ROWS + 1
     assert rerun.details["completes_run"] == run.pk
     assert Completion.objects.count() == ROWS
@@ -242,7 +274,10 @@ def test_a_sigterm_rolls_back_the_batch_in_progress_and_marks_the_run_itself(pro
     committed = Completion.objects.count()
     assert 0 < committed < ROWS and committed % BATCH == 0
     assert (run.status, run.last_line_committed, run.created) == (
-        ImportRun.Status.INTERRUPTED, committed + 1, committed)
+        ImportRun.Status.INTERRUPTED,
+        committed + 1,
+        committed,
+    )
     with translation.override(settings.LANGUAGE_CODE):  # the command's language wrote it
         assert run.message == run.interrupted_message()
     assert f" {committed + 1} " in run.message and f" {committed // BATCH})" in run.message
@@ -257,14 +292,20 @@ def tracker(transactional_db, tmp_path: Path) -> Path:
     """A DPO's tracker: every third request had its identity checked (a pause), all answered."""
     path = tmp_path / "requests.csv"
     with path.open("w", encoding="utf-8") as out:
-        out.write("reference;received_at;right;channel;identity_requested_at;identity_received_at;"
-                  "answered_at;outcome\n")
+        out.write(
+            "reference;received_at;right;channel;identity_requested_at;identity_received_at;answered_at;outcome\n"
+        )
         for n in range(REQUESTS):
             day = dt.date(2024, 1, 2) + dt.timedelta(days=n % 300)
-            asked, got = ((f"{day + dt.timedelta(days=1):%d/%m/%Y}", f"{day + dt.timedelta(days=6):%d/%m/%Y}")
-                          if n % 3 == 0 else ("", ""))
-            out.write(f"DSR-K-{n:05d};{day:%d/%m/%Y} 10:00;access;email;{asked};{got};"
-                      f"{day + dt.timedelta(days=20):%d/%m/%Y};granted\n")
+            asked, got = (
+                (f"{day + dt.timedelta(days=1):%d/%m/%Y}", f"{day + dt.timedelta(days=6):%d/%m/%Y}")
+                if n % 3 == 0
+                else ("", "")
+            )
+            out.write(
+                f"DSR-K-{n:05d};{day:%d/%m/%Y} 10:00;access;email;{asked};{got};"
+                f"{day + dt.timedelta(days=20):%d/%m/%Y};granted\n"
+            )
     return path
 
 
@@ -274,8 +315,14 @@ def test_a_killed_rights_requests_import_keeps_whole_batches_with_their_pauses_a
     from gdpr.models import DeadlineEvent, RightsRequest, RightsRequestPause
 
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=_database_url(), CONN_MAX_AGE="0",
-               VIGIE_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=_database_url(),
+        CONN_MAX_AGE="0",
+        VIGIE_VAR_DIR=str(tmp_path / "var"),
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+    )
     procs = Processes(env=env, workdir=tmp_path)
     try:
         proc = _start_import(procs, tracker, kind="rights_requests")
@@ -305,7 +352,11 @@ def test_a_killed_rights_requests_import_keeps_whole_batches_with_their_pauses_a
         assert rerun.wait(timeout=TIMEOUT) == 0, procs.logs()
         run = _the_run("rights_requests")
         assert (run.status, run.created, run.unchanged, run.updated) == (
-            ImportRun.Status.COMPLETED, REQUESTS - committed, committed, 0)
+            ImportRun.Status.COMPLETED,
+            REQUESTS - committed,
+            committed,
+            0,
+        )
         consistent(REQUESTS)
     finally:
         procs.stop()
@@ -313,9 +364,11 @@ def test_a_killed_rights_requests_import_keeps_whole_batches_with_their_pauses_a
 
 # --- how a dead run is told from a live one --------------------------------------------------------------
 
+
 def _running(**fields) -> ImportRun:
-    return ImportRun.objects.create(kind="completions", file_name="lms.csv", last_line_committed=4001,
-                                    batches_committed=2, **fields)
+    return ImportRun.objects.create(
+        kind="completions", file_name="lms.csv", last_line_committed=4001, batches_committed=2, **fields
+    )
 
 
 def _dead_pid() -> int:
@@ -331,8 +384,9 @@ def test_a_run_of_this_machine_is_dead_when_its_process_is_gone_or_is_another_pr
     alive = _running(host=host, pid=pid, pid_started=started)
     gone = _running(host=host, pid=_dead_pid(), pid_started=None)
     reused = _running(host=host, pid=pid, pid_started=(started or 0) + 1) if started is not None else None
-    old_but_alive = _running(host=host, pid=pid, pid_started=started,
-                             heartbeat_at=timezone.now() - dt.timedelta(days=1))
+    old_but_alive = _running(
+        host=host, pid=pid, pid_started=started, heartbeat_at=timezone.now() - dt.timedelta(days=1)
+    )
 
     marked = ImportRun.objects.mark_interrupted()
 
@@ -372,8 +426,9 @@ def test_a_run_of_another_machine_is_dead_when_its_heartbeat_is_too_old(settings
     assert stale.finished_at == stale.heartbeat_at  # the last moment it is known to have worked
     strict.refresh_from_db()
     assert strict.last_line_committed is None
-    assert strict.message == ("stopped before the end: nothing was written (strict import: all or nothing); "
-                              "re-run the same file")
+    assert strict.message == (
+        "stopped before the end: nothing was written (strict import: all or nothing); re-run the same file"
+    )
     recent.refresh_from_db()
     assert recent.status == ImportRun.Status.RUNNING
 
@@ -410,6 +465,7 @@ def test_the_heartbeat_thread_beats_while_the_import_holds_a_long_transaction(po
 
 
 # --- a re-run cannot duplicate: every kind's natural key is unique in the database --------------------------
+
 
 def test_every_import_kind_has_a_natural_key_the_database_holds_unique():
     kinds = importers()

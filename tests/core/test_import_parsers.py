@@ -1,4 +1,5 @@
 """The cell parsers of core/imports: no database, one behaviour per test."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,15 @@ def test_header_folding_ignores_case_accents_spaces_underscores_hyphens_and_apos
 
 @pytest.mark.parametrize(
     ("cell", "text"),
-    [(1234.0, "1234"), (1234, "1234"), (12.5, "12.5"), (True, "1"), (dt.datetime(2023, 1, 2), "2023-01-02"),
-     (dt.date(2023, 1, 2), "2023-01-02"), (" E12 ", " E12 ")],
+    [
+        (1234.0, "1234"),
+        (1234, "1234"),
+        (12.5, "12.5"),
+        (True, "1"),
+        (dt.datetime(2023, 1, 2), "2023-01-02"),
+        (dt.date(2023, 1, 2), "2023-01-02"),
+        (" E12 ", " E12 "),
+    ],
 )
 def test_excel_cells_become_the_text_a_person_typed(cell, text):
     assert to_text(cell) == text

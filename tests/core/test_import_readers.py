@@ -1,4 +1,5 @@
 """Readers of core/imports: encodings, delimiters, physical line numbers, files that are not tables."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,8 +53,10 @@ def test_a_multibyte_character_split_across_chunks_is_still_utf8(tmp_path, monke
     assert inspect_file(path).encoding == "utf-8"
 
 
-@pytest.mark.parametrize(("line", "delimiter"), [("a;b;c", ";"), ("a,b,c", ","), ("a\tb\tc", "\t"),
-                                                 ('"Nom, prénom";Service', ";"), ("single", ",")])
+@pytest.mark.parametrize(
+    ("line", "delimiter"),
+    [("a;b;c", ";"), ("a,b,c", ","), ("a\tb\tc", "\t"), ('"Nom, prénom";Service', ";"), ("single", ",")],
+)
 def test_the_delimiter_comes_from_the_header_line(line, delimiter):
     assert detect_delimiter(line) == delimiter
 
@@ -144,9 +147,11 @@ def test_the_workbook_check_reads_elements_with_a_namespace_prefix():
 
     from core.imports.readers import Limits, _PartScan
 
-    xml = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
-           b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>' + b"A" * 50 + b"</x:t></x:is></x:c></x:row>"
-           b"</x:sheetData></x:worksheet>")
+    xml = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>' + b"A" * 50 + b"</x:t></x:is></x:c></x:row>"
+        b"</x:sheetData></x:worksheet>"
+    )
     with pytest.raises(Refused, match="cell A1 holds more than 10 characters"):
         _PartScan("xl/worksheets/sheet1.xml", Limits(max_cell_chars=10)).scan(io.BytesIO(xml))
     with pytest.raises(Refused, match="more than 0 rows"):
@@ -159,6 +164,6 @@ def test_a_rich_text_value_is_measured_across_its_runs():
 
     from core.imports.readers import Limits, _PartScan
 
-    xml = (b"<sst><si><r><rPr><b/></rPr><t>" + b"A" * 6 + b"</t></r><r><t>" + b"B" * 6 + b"</t></r></si></sst>")
+    xml = b"<sst><si><r><rPr><b/></rPr><t>" + b"A" * 6 + b"</t></r><r><t>" + b"B" * 6 + b"</t></r></si></sst>"
     with pytest.raises(Refused, match="text 1 of the workbook's shared strings holds more than 10"):
         _PartScan("xl/sharedStrings.xml", Limits(max_cell_chars=10)).scan(io.BytesIO(xml))

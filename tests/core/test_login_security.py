@@ -1,5 +1,6 @@
 """Login protection (issue 8): django-axes lockout, TOTP two-factor for the admin and the API's session
 login, the client address behind proxies, the password rules and the production hardening."""
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,7 @@ def dpo(roles):
 
 
 def login(client: Client, username: str, password: str = PASSWORD, ip: str = "10.0.0.1", **extra: str):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/", **extra},
-                       REMOTE_ADDR=ip)
+    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/", **extra}, REMOTE_ADDR=ip)
 
 
 def logged_in(client: Client) -> bool:
@@ -58,6 +58,7 @@ def secret_on(page: str) -> bytes:
 
 
 # --- django-axes ------------------------------------------------------------------------------------
+
 
 def test_five_failures_lock_the_account_even_with_the_right_password(dpo, settings):
     client = Client()
@@ -131,6 +132,7 @@ def test_the_client_address_is_read_from_the_trusted_proxies_only(settings, prox
 
 
 # --- two-factor authentication -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def otp_on(settings):
@@ -251,6 +253,7 @@ def test_otp_reset_removes_the_devices(dpo, capsys):
 
 # --- passwords and production ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("weak", ["short1", "password1234", "123456789012", "dpo-login-2024"])
 def test_weak_passwords_are_refused(dpo, weak):
     with pytest.raises(ValidationError):
@@ -263,7 +266,10 @@ def test_a_long_uncommon_password_is_accepted(dpo):
 
 def test_production_turns_on_two_factor_and_secure_cookies(tmp_path):
     result = run_manage(
-        tmp_path, "shell", "--no-imports", "-c",
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
         "from django.conf import settings as s; print(s.VIGIE_ADMIN_OTP_REQUIRED, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_NAME, s.AXES_ENABLED, "
         "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)",

@@ -7,6 +7,7 @@ reporter's names appear only for compliance officers. The other rules: the DPO a
 not see the cases at all; compliance officers read GDPR records but cannot change them; auditors read
 everything (history and exports included) and change nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,12 @@ def case(roles):
     from compliance.services import cases as services
 
     whistleblower = EmployeeFactory(last_name="Delacroix-Secret", first_name="Paul")
-    case = CaseFactory(source="whistleblowing", reporter_employee=whistleblower, reporter_name="Jeanne Lanceuse",
-                       reported_on=dt.date(2024, 3, 4))
+    case = CaseFactory(
+        source="whistleblowing",
+        reporter_employee=whistleblower,
+        reporter_name="Jeanne Lanceuse",
+        reported_on=dt.date(2024, 3, 4),
+    )
     # A second version, so that the history has an old and a new value of the reporter.
     services.coi_case_update(actor=None, case=case, reporter_name="Jeanne Lanceuse-Alerte")
     return case
@@ -141,8 +146,11 @@ def test_auditors_read_history_and_exports_but_change_nothing(case):
 
 def test_nobody_but_an_officer_filters_cases_by_reporter_through_the_url(case):
     auditor, _api = clients("Auditor")
-    for query in ("reporter_name__istartswith=Jeanne", f"reporter_employee={case.reporter_employee_id}",
-                  "reporter_employee__last_name__startswith=Delacroix"):
+    for query in (
+        "reporter_name__istartswith=Jeanne",
+        f"reporter_employee={case.reporter_employee_id}",
+        "reporter_employee__last_name__startswith=Delacroix",
+    ):
         response = auditor.get(f"{CASES}?{query}", follow=True)
         body = response.content.decode()
         # Django refuses the lookup (the list comes back unfiltered with an error flag, or 400): it never
@@ -190,9 +198,16 @@ def test_alerts_about_cases_are_not_shown_to_the_dpo(case):
 
     now = timezone.now()
     alert = Alert.objects.create(
-        rule="compliance.coi_case.analysis_overdue", threshold="-1", content_type=ContentType.objects.get_for_model(case),
-        object_id=case.pk, object_label=case.reference, due_at=now - dt.timedelta(days=2), fires_at=now,
-        urgency="overdue", title=f"{case.reference}: analysis overdue")
+        rule="compliance.coi_case.analysis_overdue",
+        threshold="-1",
+        content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk,
+        object_label=case.reference,
+        due_at=now - dt.timedelta(days=2),
+        fires_at=now,
+        urgency="overdue",
+        title=f"{case.reference}: analysis overdue",
+    )
     officer, _api = clients("Compliance officer")
     assert case.reference in officer.get("/admin/notifications/alert/").content.decode()
     dpo, _api = clients("DPO")
@@ -209,16 +224,31 @@ def test_retention_runs_show_references_only_to_who_may_view_them(case):
 
     from core.models import RetentionRun
 
-    run = RetentionRun.objects.create(reference_day=dt.date(2031, 1, 1), dry_run=True, status="completed", report=[{
-        "code": "compliance.coi_case_proceedings", "label": "cases", "model": "compliance.conflictofinterestcase",
-        "start": "closure", "count": 1, "references": ["COI-2020-777"], "period": {"years": 6, "months": 0, "days": 0},
-        "period_text": "6 years", "cutoff": "2025-01-01"}])
+    run = RetentionRun.objects.create(
+        reference_day=dt.date(2031, 1, 1),
+        dry_run=True,
+        status="completed",
+        report=[
+            {
+                "code": "compliance.coi_case_proceedings",
+                "label": "cases",
+                "model": "compliance.conflictofinterestcase",
+                "start": "closure",
+                "count": 1,
+                "references": ["COI-2020-777"],
+                "period": {"years": 6, "months": 0, "days": 0},
+                "period_text": "6 years",
+                "cutoff": "2025-01-01",
+            }
+        ],
+    )
     url = f"/admin/core/retentionrun/{run.pk}/change/"
     officer, _api = clients("Compliance officer")
     assert "COI-2020-777" in officer.get(url).content.decode()
     dpo, _api = clients("DPO")
     page = dpo.get(url)
     assert page.status_code == 200 and "COI-2020-777" not in page.content.decode()
+
     # Searching a reference tells the DPO nothing: the search box does not search the report for them.
     def found(client, term):
         return [row.pk for row in client.get(f"/admin/core/retentionrun/?q={term}").context["cl"].result_list]
@@ -227,11 +257,14 @@ def test_retention_runs_show_references_only_to_who_may_view_them(case):
     assert found(officer, "COI-2020-777") == [run.pk] and found(officer, "NOTHING-LIKE-IT") == []
 
 
-@pytest.mark.parametrize("group, query", [
-    ("DPO", "training_completions__isnull=False"),  # who has trained: the DPO does not see training records
-    ("DPO", "training_attendances__isnull=False"),
-    ("Training manager", "coi_cases__isnull=False"),
-])
+@pytest.mark.parametrize(
+    "group, query",
+    [
+        ("DPO", "training_completions__isnull=False"),  # who has trained: the DPO does not see training records
+        ("DPO", "training_attendances__isnull=False"),
+        ("Training manager", "coi_cases__isnull=False"),
+    ],
+)
 def test_no_list_is_filtered_through_a_relation_to_records_the_user_may_not_view(case, group, query):
     """Django allows a one-step lookup on any relation (`?reverse_name=…`): the admin site refuses, for every
     registered admin, a lookup that crosses into a model the user may not view (core/admin_site.py)."""

@@ -1,6 +1,7 @@
 """Redis down: the web keeps working. The admin, the API and the health page answer (the health page says
 the cache and the broker are down); nothing a page does needs the cache or the broker. (That the sweeps missed while
 Redis was down catch up at the next one: tests/notifications/test_e2e.py.)"""
+
 import socket
 
 import pytest
@@ -22,8 +23,13 @@ def _dead_redis_url() -> str:
 @pytest.fixture
 def redis_down():
     url = _dead_redis_url()
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                          "OPTIONS": {"socket_connect_timeout": 0.5}}}
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
     with override_settings(CACHES=caches, REDIS_URL=url, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url):
         from django.core.cache import cache
 
@@ -35,8 +41,12 @@ def redis_down():
 def test_the_admin_and_the_api_work_with_redis_down(redis_down, roles):
     request = RightsRequestFactory()
     browser = admin_client("DPO")
-    for path in ("/admin/", "/admin/gdpr/rightsrequest/", f"/admin/gdpr/rightsrequest/{request.pk}/change/",
-                 "/admin/notifications/alert/"):
+    for path in (
+        "/admin/",
+        "/admin/gdpr/rightsrequest/",
+        f"/admin/gdpr/rightsrequest/{request.pk}/change/",
+        "/admin/notifications/alert/",
+    ):
         assert browser.get(path).status_code == 200, path
     response = api_client("DPO").get("/api/gdpr/rights-requests/")
     assert response.status_code == 200

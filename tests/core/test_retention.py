@@ -3,6 +3,7 @@ not; after the run no personal value of the expired one is left in any table (hi
 ledger and the run record included) nor in the media files, the other is intact, the past years'
 indicators are unchanged (a frozen year still shows no difference), a dry run changes nothing and a
 second run does nothing more."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -91,17 +92,29 @@ class Scenario:
     def alert(self, target, title: str) -> Alert:
         due = at(dt.date(YEAR, 3, 1))
         return Alert.objects.create(
-            rule="test.rule", threshold="d-7", content_type=ContentType.objects.get_for_model(target),
-            object_id=target.pk, object_label=title[:255], due_at=due, fires_at=due, urgency="soon",
-            title=title, explanation=title)
+            rule="test.rule",
+            threshold="d-7",
+            content_type=ContentType.objects.get_for_model(target),
+            object_id=target.pk,
+            object_label=title[:255],
+            due_at=due,
+            fires_at=due,
+            urgency="soon",
+            title=title,
+            explanation=title,
+        )
 
 
 def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | None, **extra) -> RightsRequest:
     old_name = s.secret(f"{name}Oldname", gone=gone)
     request: RightsRequest = RightsRequestFactory(
-        reference=f"DSR-{name}", requester_name=old_name, requester_email=f"{s.secret(name + 'Mail', gone=gone)}@example.org",
-        requester_address=s.secret(f"{name}Street", gone=gone), received_at=at(closed or dt.date(YEAR, 2, 1)) - dt.timedelta(days=20),
-        **extra)
+        reference=f"DSR-{name}",
+        requester_name=old_name,
+        requester_email=f"{s.secret(name + 'Mail', gone=gone)}@example.org",
+        requester_address=s.secret(f"{name}Street", gone=gone),
+        received_at=at(closed or dt.date(YEAR, 2, 1)) - dt.timedelta(days=20),
+        **extra,
+    )
     # A value only an older version holds, and a change reason quoting the requester.
     request.requester_name = s.secret(f"{name}Newname", gone=gone)
     save_with_history(request, actor=s.actor, reason=f"called back: {old_name}")
@@ -114,9 +127,12 @@ def _rights_request(s: Scenario, name: str, *, gone: bool, closed: dt.date | Non
         request.extension_reason = s.secret(f"{name}Extension", gone=gone)
         request.notes = s.secret(f"{name}Notes", gone=gone)
         save_with_history(request, actor=s.actor, reason="closed")
-    RightsRequestPause.objects.create(request=request, asked_on=request.received_at.date(),
-                                      answered_on=request.received_at.date() + dt.timedelta(days=2),
-                                      note=s.secret(f"{name}Pause", gone=gone))
+    RightsRequestPause.objects.create(
+        request=request,
+        asked_on=request.received_at.date(),
+        answered_on=request.received_at.date() + dt.timedelta(days=2),
+        note=s.secret(f"{name}Pause", gone=gone),
+    )
     DeadlineEvent.objects.create(request=request, kind="paused", reason=s.secret(f"{name}Event", gone=gone))
     s.alert(request, f"Answer {s.secret(name + 'Alert', gone=gone)}")
     return request
@@ -129,48 +145,97 @@ def build() -> Scenario:
     s.rr_open = _rights_request(s, "RrOpen", gone=False, closed=None)  # never answered: never expires
     s.rr_held = _rights_request(s, "RrHeld", gone=False, closed=dt.date(YEAR, 4, 2))  # a live CNIL case is about it
 
-    s.cnil_old = CnilCaseFactory(reference="CNIL-OLD", received_on=dt.date(YEAR, 5, 2), answered_on=dt.date(YEAR, 5, 10),
-                                 subject=s.secret("CnilOldSubject", gone=True), notes=s.secret("CnilOldNotes", gone=True))
+    s.cnil_old = CnilCaseFactory(
+        reference="CNIL-OLD",
+        received_on=dt.date(YEAR, 5, 2),
+        answered_on=dt.date(YEAR, 5, 10),
+        subject=s.secret("CnilOldSubject", gone=True),
+        notes=s.secret("CnilOldNotes", gone=True),
+    )
     s.letter = CnilCaseAttachment.objects.create(
-        case=s.cnil_old, description=s.secret("CnilOldLetter", gone=True),
-        file=ContentFile(f"Complaint of {s.secret('CnilOldFileText', gone=True)}".encode(), name="letter.txt"))
-    s.complaint_old = CnilCaseFactory(reference="CNIL-COMPLAINT-OLD", kind="complaint_without_referral",
-                                      received_on=dt.date(YEAR, 6, 1), subject=s.secret("ComplaintOld", gone=True))
+        case=s.cnil_old,
+        description=s.secret("CnilOldLetter", gone=True),
+        file=ContentFile(f"Complaint of {s.secret('CnilOldFileText', gone=True)}".encode(), name="letter.txt"),
+    )
+    s.complaint_old = CnilCaseFactory(
+        reference="CNIL-COMPLAINT-OLD",
+        kind="complaint_without_referral",
+        received_on=dt.date(YEAR, 6, 1),
+        subject=s.secret("ComplaintOld", gone=True),
+    )
     # Awaiting the reply a CNIL letter asked for: an open matter, not anonymised from its receipt.
-    s.complaint_waiting = CnilCaseFactory(reference="CNIL-COMPLAINT-WAITING", kind="complaint_without_referral",
-                                          received_on=dt.date(YEAR, 6, 2), due_on=dt.date(YEAR, 6, 12),
-                                          subject=s.secret("ComplaintWaiting", gone=False))
-    s.cnil_recent = CnilCaseFactory(reference="CNIL-RECENT", received_on=dt.date(2024, 1, 2),
-                                    answered_on=dt.date(2024, 1, 10), rights_request=s.rr_held,
-                                    subject=s.secret("CnilRecentSubject", gone=False))
-    s.cnil_open = CnilCaseFactory(reference="CNIL-OPEN", received_on=dt.date(YEAR, 1, 5),
-                                  subject=s.secret("CnilOpenSubject", gone=False))  # unanswered referral
+    s.complaint_waiting = CnilCaseFactory(
+        reference="CNIL-COMPLAINT-WAITING",
+        kind="complaint_without_referral",
+        received_on=dt.date(YEAR, 6, 2),
+        due_on=dt.date(YEAR, 6, 12),
+        subject=s.secret("ComplaintWaiting", gone=False),
+    )
+    s.cnil_recent = CnilCaseFactory(
+        reference="CNIL-RECENT",
+        received_on=dt.date(2024, 1, 2),
+        answered_on=dt.date(2024, 1, 10),
+        rights_request=s.rr_held,
+        subject=s.secret("CnilRecentSubject", gone=False),
+    )
+    s.cnil_open = CnilCaseFactory(
+        reference="CNIL-OPEN", received_on=dt.date(YEAR, 1, 5), subject=s.secret("CnilOpenSubject", gone=False)
+    )  # unanswered referral
 
     s.breach_old = BreachFactory(
-        reference="BR-OLD", title=s.secret("BreachOldTitle", gone=True), description=s.secret("BreachOldFacts", gone=True),
-        aware_at=at(dt.date(YEAR, 2, 1)), notified_at=at(dt.date(YEAR, 2, 2)), notification_required=True,
-        closed_at=at(dt.date(YEAR, 4, 1)), measures=s.secret("BreachOldMeasures", gone=True),
-        data_categories="identity, bank details")
-    BreachNotification.objects.create(breach=s.breach_old, phase="initial", sent_at=at(dt.date(YEAR, 2, 2)),
-                                      content=s.secret("BreachOldNotice", gone=True))
-    s.breach_recent = BreachFactory(reference="BR-RECENT", title=s.secret("BreachRecentTitle", gone=False),
-                                    aware_at=at(dt.date(2024, 2, 1)), closed_at=at(dt.date(2024, 3, 1)))
+        reference="BR-OLD",
+        title=s.secret("BreachOldTitle", gone=True),
+        description=s.secret("BreachOldFacts", gone=True),
+        aware_at=at(dt.date(YEAR, 2, 1)),
+        notified_at=at(dt.date(YEAR, 2, 2)),
+        notification_required=True,
+        closed_at=at(dt.date(YEAR, 4, 1)),
+        measures=s.secret("BreachOldMeasures", gone=True),
+        data_categories="identity, bank details",
+    )
+    BreachNotification.objects.create(
+        breach=s.breach_old,
+        phase="initial",
+        sent_at=at(dt.date(YEAR, 2, 2)),
+        content=s.secret("BreachOldNotice", gone=True),
+    )
+    s.breach_recent = BreachFactory(
+        reference="BR-RECENT",
+        title=s.secret("BreachRecentTitle", gone=False),
+        aware_at=at(dt.date(2024, 2, 1)),
+        closed_at=at(dt.date(2024, 3, 1)),
+    )
 
-    s.emp_old = EmployeeFactory(employee_id=s.secret("EmpOldId", gone=True), last_name=s.secret("EmpOldLast", gone=True),
-                                first_name=s.secret("EmpOldFirst", gone=True), email=f"{s.secret('EmpOldMail', gone=True)}@example.org",
-                                hired_on=dt.date(2015, 1, 1), left_on=dt.date(YEAR, 12, 31))
+    s.emp_old = EmployeeFactory(
+        employee_id=s.secret("EmpOldId", gone=True),
+        last_name=s.secret("EmpOldLast", gone=True),
+        first_name=s.secret("EmpOldFirst", gone=True),
+        email=f"{s.secret('EmpOldMail', gone=True)}@example.org",
+        hired_on=dt.date(2015, 1, 1),
+        left_on=dt.date(YEAR, 12, 31),
+    )
     s.emp_old.last_name = s.secret("EmpOldMaiden", gone=True)  # the name before: only in the history
     save_with_history(s.emp_old, actor=s.actor, reason="roster import")
     s.emp_old.last_name = s.secret("EmpOldLast2", gone=True)
     save_with_history(s.emp_old, actor=s.actor, reason="roster import")
     s.alert(s.emp_old, f"{s.emp_old}: RGPD to renew")
     # Named in a live case: anonymised on time all the same, its identity kept on the case (compliance only).
-    s.emp_named = EmployeeFactory(employee_id="EMP-NAMED", last_name=s.secret("EmpNamedLast", gone=False),
-                                  first_name="Franck", hired_on=dt.date(2015, 1, 1), left_on=dt.date(YEAR, 12, 31))
-    s.emp_present = EmployeeFactory(employee_id="EMP-PRESENT", last_name=s.secret("EmpPresentLast", gone=False),
-                                    hired_on=dt.date(2015, 1, 1))
-    s.emp_recent = EmployeeFactory(employee_id="EMP-RECENT", last_name=s.secret("EmpRecentLast", gone=False),
-                                   hired_on=dt.date(2015, 1, 1), left_on=dt.date(2024, 6, 30))
+    s.emp_named = EmployeeFactory(
+        employee_id="EMP-NAMED",
+        last_name=s.secret("EmpNamedLast", gone=False),
+        first_name="Franck",
+        hired_on=dt.date(2015, 1, 1),
+        left_on=dt.date(YEAR, 12, 31),
+    )
+    s.emp_present = EmployeeFactory(
+        employee_id="EMP-PRESENT", last_name=s.secret("EmpPresentLast", gone=False), hired_on=dt.date(2015, 1, 1)
+    )
+    s.emp_recent = EmployeeFactory(
+        employee_id="EMP-RECENT",
+        last_name=s.secret("EmpRecentLast", gone=False),
+        hired_on=dt.date(2015, 1, 1),
+        left_on=dt.date(2024, 6, 30),
+    )
     # Django's admin log copies str(record) of each record saved in the admin.
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
@@ -178,38 +243,70 @@ def build() -> Scenario:
     clerk = UserFactory(username="hr-clerk")
     for employee, name in ((s.emp_old, "EmpOldLogged"), (s.emp_recent, "EmpRecentLogged")):
         LogEntry.objects.create(
-            user=clerk, content_type=ContentType.objects.get_for_model(employee), object_id=str(employee.pk),
-            object_repr=f"{s.secret(name, gone=employee is s.emp_old)} ({employee.employee_id})", action_flag=CHANGE,
-            change_message='[{"changed": {"fields": ["Last name"]}}]')
+            user=clerk,
+            content_type=ContentType.objects.get_for_model(employee),
+            object_id=str(employee.pk),
+            object_repr=f"{s.secret(name, gone=employee is s.emp_old)} ({employee.employee_id})",
+            action_flag=CHANGE,
+            change_message='[{"changed": {"fields": ["Last name"]}}]',
+        )
     rgpd = Module.objects.get(code="RGPD")
     for employee in (s.emp_old, s.emp_present, s.emp_named):
         CompletionFactory(employee=employee, module=rgpd, completed_at=at(dt.date(YEAR, 5, 3)))
 
     s.coi_old = CaseFactory(
-        reference="COI-OLD", reported_on=dt.date(YEAR, 1, 10), status="closed", qualification="potential",
-        qualified_on=dt.date(YEAR, 1, 20), closed_on=dt.date(YEAR, 2, 1), reporter_employee=s.emp_present,
-        reporter_name=s.secret("CoiOldReporter", gone=True), third_parties=s.secret("CoiOldThird", gone=True),
-        dossier_reference=s.secret("CoiOldDossier", gone=True), description=s.secret("CoiOldFacts", gone=True),
-        analysis=s.secret("CoiOldAnalysis", gone=True))
+        reference="COI-OLD",
+        reported_on=dt.date(YEAR, 1, 10),
+        status="closed",
+        qualification="potential",
+        qualified_on=dt.date(YEAR, 1, 20),
+        closed_on=dt.date(YEAR, 2, 1),
+        reporter_employee=s.emp_present,
+        reporter_name=s.secret("CoiOldReporter", gone=True),
+        third_parties=s.secret("CoiOldThird", gone=True),
+        dossier_reference=s.secret("CoiOldDossier", gone=True),
+        description=s.secret("CoiOldFacts", gone=True),
+        analysis=s.secret("CoiOldAnalysis", gone=True),
+    )
     s.coi_old.persons_concerned.add(s.emp_old)
     CaseMeasureFactory(case=s.coi_old, kind="action_plan", description=s.secret("CoiOldMeasure", gone=True))
-    s.action_old = ActionItemFactory(case=s.coi_old, title=s.secret("CoiOldAction", gone=True),
-                                     owner_name=s.secret("CoiOldOwner", gone=True),
-                                     evidence_file=ContentFile(b"evidence", name="evidence.txt"))
+    s.action_old = ActionItemFactory(
+        case=s.coi_old,
+        title=s.secret("CoiOldAction", gone=True),
+        owner_name=s.secret("CoiOldOwner", gone=True),
+        evidence_file=ContentFile(b"evidence", name="evidence.txt"),
+    )
     s.alert(s.action_old, f"Action {s.action_old.title}")
     save_with_history(s.coi_old, actor=s.actor, reason=f"reopened: {s.secret('CoiOldReason', gone=True)} called")
     s.coi_recent = CaseFactory(
-        reference="COI-RECENT", reported_on=dt.date(2028, 4, 1), status="closed", qualification="unfounded",
-        qualified_on=dt.date(2028, 4, 20), closed_on=dt.date(2028, 5, 1), description=s.secret("CoiRecentFacts", gone=False))
+        reference="COI-RECENT",
+        reported_on=dt.date(2028, 4, 1),
+        status="closed",
+        qualification="unfounded",
+        qualified_on=dt.date(2028, 4, 20),
+        closed_on=dt.date(2028, 5, 1),
+        description=s.secret("CoiRecentFacts", gone=False),
+    )
     s.coi_recent.persons_concerned.add(s.emp_named)
     s.coi_sanction_old = CaseFactory(
-        reference="COI-SANCTION-OLD", reported_on=dt.date(YEAR, 3, 1), status="closed", qualification="confirmed",
-        qualified_on=dt.date(YEAR, 3, 10), closed_on=dt.date(YEAR, 4, 1), description=s.secret("CoiSanctionOld", gone=True))
+        reference="COI-SANCTION-OLD",
+        reported_on=dt.date(YEAR, 3, 1),
+        status="closed",
+        qualification="confirmed",
+        qualified_on=dt.date(YEAR, 3, 10),
+        closed_on=dt.date(YEAR, 4, 1),
+        description=s.secret("CoiSanctionOld", gone=True),
+    )
     CaseMeasureFactory(case=s.coi_sanction_old, kind="sanction", description=s.secret("CoiSanctionMeasure", gone=True))
     s.coi_sanction_recent = CaseFactory(
-        reference="COI-SANCTION-RECENT", reported_on=dt.date(YEAR, 10, 1), status="closed", qualification="confirmed",
-        qualified_on=dt.date(YEAR, 10, 10), closed_on=dt.date(2023, 1, 2),
-        description=s.secret("CoiSanctionRecent", gone=False))
+        reference="COI-SANCTION-RECENT",
+        reported_on=dt.date(YEAR, 10, 1),
+        status="closed",
+        qualification="confirmed",
+        qualified_on=dt.date(YEAR, 10, 10),
+        closed_on=dt.date(2023, 1, 2),
+        description=s.secret("CoiSanctionRecent", gone=False),
+    )
     CaseMeasureFactory(case=s.coi_sanction_recent, kind="referral")
 
     s.import_old = _import_run(s, "ImportOld", dt.date(2028, 1, 2), gone=True)
@@ -218,8 +315,12 @@ def build() -> Scenario:
 
 
 def _import_run(s: Scenario, name: str, day: dt.date, *, gone: bool) -> ImportRun:
-    run = ImportRun(kind="roster", file_name="roster.csv", started_at=at(day), status="completed_with_rejects", rejected=1)
-    run.rejects_file.save("roster.rejects.csv", ContentFile(f"line,reason\n3,{s.secret(name, gone=gone)}\n".encode()), save=False)
+    run = ImportRun(
+        kind="roster", file_name="roster.csv", started_at=at(day), status="completed_with_rejects", rejected=1
+    )
+    run.rejects_file.save(
+        "roster.rejects.csv", ContentFile(f"line,reason\n3,{s.secret(name, gone=gone)}\n".encode()), save=False
+    )
     run.save()
     return run
 
@@ -295,21 +396,31 @@ def test_no_personal_value_of_an_expired_record_survives_anywhere_and_the_others
     kept = where_found(s.kept)
     assert kept.keys() == s.kept  # not expired, or held: untouched
     # The employee a live case names: gone from the roster and its history, kept on the case only.
-    assert kept[s.emp_named.last_name] == {"compliance_conflictofinterestcase", "compliance_historicalconflictofinterestcase"}
+    assert kept[s.emp_named.last_name] == {
+        "compliance_conflictofinterestcase",
+        "compliance_historicalconflictofinterestcase",
+    }
     # Files of the expired records are gone from the storage, the others stay.
     s.letter.refresh_from_db()
     s.action_old.refresh_from_db()
     s.import_old.refresh_from_db()
     s.import_recent.refresh_from_db()
     assert not s.letter.file and not s.action_old.evidence_file and not s.import_old.rejects_file
-    assert s.import_recent.rejects_file and s.import_recent.rejects_file.storage.exists(s.import_recent.rejects_file.name)
+    assert s.import_recent.rejects_file and s.import_recent.rejects_file.storage.exists(
+        s.import_recent.rejects_file.name
+    )
 
 
 def test_what_the_indicators_and_the_register_need_stays():
     s = build()
     retention.run(today=TODAY)
     request = RightsRequest.objects.get(pk=s.rr_old.pk)
-    assert (request.reference, request.status, request.outcome, request.right) == ("DSR-RrOld", "closed", "granted", "access")
+    assert (request.reference, request.status, request.outcome, request.right) == (
+        "DSR-RrOld",
+        "closed",
+        "granted",
+        "access",
+    )
     assert request.received_at == s.rr_old.received_at and request.answered_at == at(dt.date(YEAR, 3, 20))
     assert request.requester_name == request.requester_email == request.requester_address == ""
     assert request.extension_reason == retention.placeholder() and request.anonymised_on is not None
@@ -359,8 +470,9 @@ def test_the_past_years_indicators_do_not_change_even_frozen():
     before = {year: reporting.year_evaluate(year) for year in (YEAR, 2023)}
     assert before[YEAR]["E2_RIGHTS_REQUESTS"].value >= 2 and before[YEAR]["E1_COI_SUSPICIONS"].value >= 3
     assert before[YEAR]["E2_BREACH_NOTIFICATIONS"].value == 1
-    employee_ids = {i for e in before[YEAR].values() for r in e.records if r["model"] == "organization.employee"
-                    for i in r["ids"]}
+    employee_ids = {
+        i for e in before[YEAR].values() for r in e.records if r["model"] == "organization.employee" for i in r["ids"]
+    }
     assert s.emp_old.pk in employee_ids  # the anonymised employee is behind a figure of that year
 
     run = retention.run(today=TODAY)
@@ -373,7 +485,13 @@ def test_the_past_years_indicators_do_not_change_even_frozen():
         for code, value in values.items():
             now = after[code]
             assert (now.status, now.value, now.numerator, now.denominator, now.records, now.method) == (
-                value.status, value.value, value.numerator, value.denominator, value.records, value.method), code
+                value.status,
+                value.value,
+                value.numerator,
+                value.denominator,
+                value.records,
+                value.method,
+            ), code
     assert reporting.year_differences(YEAR) == []
     assert reporting.year_is_frozen(YEAR)
 
@@ -410,13 +528,23 @@ def test_a_second_run_does_nothing_more():
 
 def test_nothing_expires_the_day_before_the_period_ends_and_the_start_is_a_paris_day():
     # Closed on 15/06/2023 at 23:30 Paris time (21:30 UTC): five years end on 15/06/2028.
-    late_evening = RightsRequestFactory(reference="DSR-EVENING", received_at=at(dt.date(2023, 6, 1)),
-                                        answered_at=at(dt.date(2023, 6, 15), 23), outcome="granted",
-                                        status="answered", requester_name="Zqevening")
+    late_evening = RightsRequestFactory(
+        reference="DSR-EVENING",
+        received_at=at(dt.date(2023, 6, 1)),
+        answered_at=at(dt.date(2023, 6, 15), 23),
+        outcome="granted",
+        status="answered",
+        requester_name="Zqevening",
+    )
     # 16/06/2023 at 00:30 Paris time is still 15/06 in UTC: it expires one day later.
-    after_midnight = RightsRequestFactory(reference="DSR-MIDNIGHT", received_at=at(dt.date(2023, 6, 1)),
-                                          answered_at=dt.datetime(2023, 6, 16, 0, 30, tzinfo=PARIS), outcome="granted",
-                                          status="answered", requester_name="Zqmidnight")
+    after_midnight = RightsRequestFactory(
+        reference="DSR-MIDNIGHT",
+        received_at=at(dt.date(2023, 6, 1)),
+        answered_at=dt.datetime(2023, 6, 16, 0, 30, tzinfo=PARIS),
+        outcome="granted",
+        status="answered",
+        requester_name="Zqmidnight",
+    )
     policy = retention.policies()["gdpr.rights_request"]
     period = retention.periods()["gdpr.rights_request"]
     assert list(retention.expired(policy, period, dt.date(2028, 6, 14))) == []
@@ -426,9 +554,17 @@ def test_nothing_expires_the_day_before_the_period_ends_and_the_start_is_a_paris
 
 def test_a_run_anonymises_in_batches_and_records_them(monkeypatch):
     monkeypatch.setattr(retention, "BATCH_SIZE", 2)
-    requests = [RightsRequestFactory(reference=f"DSR-B{i}", received_at=at(dt.date(2020, 1, 1 + i)),
-                                     answered_at=at(dt.date(2020, 2, 1)), outcome="granted", status="answered",
-                                     requester_name=f"Zqbatch{i}") for i in range(5)]
+    requests = [
+        RightsRequestFactory(
+            reference=f"DSR-B{i}",
+            received_at=at(dt.date(2020, 1, 1 + i)),
+            answered_at=at(dt.date(2020, 2, 1)),
+            outcome="granted",
+            status="answered",
+            requester_name=f"Zqbatch{i}",
+        )
+        for i in range(5)
+    ]
     run = retention.run(today=TODAY, only=["gdpr.rights_request"])
     entry = run.report[0]
     assert entry["count"] == 5 and sorted(entry["references"]) == sorted(r.reference for r in requests)
@@ -445,9 +581,17 @@ def test_a_change_reason_keeps_its_action_and_loses_the_detail():
 
 
 def _answered_requests(count: int, prefix: str) -> list[RightsRequest]:
-    return [RightsRequestFactory(reference=f"{prefix}{i:02d}", received_at=at(dt.date(2020, 1, 1 + i)),
-                                 answered_at=at(dt.date(2020, 2, 1)), outcome="granted", status="answered",
-                                 requester_name=f"Zq{prefix}{i:02d}") for i in range(count)]
+    return [
+        RightsRequestFactory(
+            reference=f"{prefix}{i:02d}",
+            received_at=at(dt.date(2020, 1, 1 + i)),
+            answered_at=at(dt.date(2020, 2, 1)),
+            outcome="granted",
+            status="answered",
+            requester_name=f"Zq{prefix}{i:02d}",
+        )
+        for i in range(count)
+    ]
 
 
 def test_a_run_that_fails_midway_keeps_whole_batches_says_where_and_the_next_run_completes(monkeypatch):

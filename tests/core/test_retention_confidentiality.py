@@ -8,6 +8,7 @@ anonymised on time; the identity a case still needs is copied on the case, where
 officers read it, and goes with the case's own retention. The run reports and the dry-run preview show
 a role nothing that differs because of records it may not view.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,16 +47,25 @@ class Roster:
         self.today = timezone.localdate()
         left = self.today - relativedelta(years=6)
         entity, department = LegalEntityFactory(code="ENT-R"), DepartmentFactory(name="Loans")
-        alike = {"entity": entity, "department": department, "hired_on": dt.date(2010, 1, 4), "left_on": left,
-                 "gender": "F"}
+        alike = {
+            "entity": entity,
+            "department": department,
+            "hired_on": dt.date(2010, 1, 4),
+            "left_on": left,
+            "gender": "F",
+        }
         self.reporter = EmployeeFactory(employee_id="E-REPORTER", last_name="Zqreporter", first_name="Ines", **alike)
         self.concerned = EmployeeFactory(employee_id="E-CONCERNED", last_name="Zqconcerned", first_name="Marc", **alike)
         self.plain = EmployeeFactory(employee_id="E-PLAIN", last_name="Zqplain", first_name="Anne", **alike)
         self.employees = (self.reporter, self.concerned, self.plain)
 
     def open_case(self, **extra) -> ConflictOfInterestCase:
-        case = CaseFactory(source="whistleblowing", reporter_employee=self.reporter,
-                           reported_on=self.today - dt.timedelta(days=10), **extra)
+        case = CaseFactory(
+            source="whistleblowing",
+            reporter_employee=self.reporter,
+            reported_on=self.today - dt.timedelta(days=10),
+            **extra,
+        )
         case.persons_concerned.add(self.concerned)
         return case
 
@@ -134,7 +144,10 @@ def test_compliance_officers_still_read_on_the_case_who_reported_and_who_is_conc
     # Nor when: a history row that changed only the identities would date the reporter's anonymisation.
     rows = [row.history_id for row in auditor.get(f"{CASES}{case.pk}/history/").context["page_obj"].object_list]
     assert rows == list(case.history.exclude(history_id=latest.history_id).values_list("history_id", flat=True))
-    assert retention.copied_reason("organization.employee") not in auditor.get(f"{CASES}{case.pk}/history/").content.decode()
+    assert (
+        retention.copied_reason("organization.employee")
+        not in auditor.get(f"{CASES}{case.pk}/history/").content.decode()
+    )
     response = auditor.get(f"{CASES}?persons_concerned_identities__contains=Zq", follow=True)
     assert response.status_code == 400 or "?e=1" in response.redirect_chain[-1][0]
     assert auditor.get(f"{CASES}{case.pk}/history/{latest.history_id}/").status_code == 403
@@ -153,10 +166,14 @@ def test_a_reporter_name_already_typed_keeps_its_text_and_gains_the_identity(ros
     assert case.reporter_name == f"by phone, asked to stay anonymous — {REPORTER}"
     assert other.reporter_name == f"Ines Zqreporter, hotline — {REPORTER}"
     assert second.reporter_name == "" and second.persons_concerned_identities.splitlines() == sorted(
-        [CONCERNED, "Zqplain Anne (E-PLAIN)"])
+        [CONCERNED, "Zqplain Anne (E-PLAIN)"]
+    )
     # A later run adds the employee it anonymises; the identities already there stay, once each.
-    second.persons_concerned.add(EmployeeFactory(employee_id="E-LATER", hired_on=dt.date(2010, 1, 4),
-                                                 left_on=roster.today - relativedelta(years=7)))
+    second.persons_concerned.add(
+        EmployeeFactory(
+            employee_id="E-LATER", hired_on=dt.date(2010, 1, 4), left_on=roster.today - relativedelta(years=7)
+        )
+    )
     retention.run(today=roster.today)
     second.refresh_from_db()
     assert len(second.persons_concerned_identities.splitlines()) == 3
@@ -166,11 +183,14 @@ def test_the_case_s_own_retention_later_erases_the_copied_identities(roster):
     case = roster.open_case()
     retention.run(today=roster.today)
     ConflictOfInterestCase.objects.filter(pk=case.pk).update(
-        status="closed", qualification="unfounded", qualified_on=roster.today, closed_on=roster.today)
+        status="closed", qualification="unfounded", qualified_on=roster.today, closed_on=roster.today
+    )
     found = where_found(set(NAMES))
     assert set(found) == set(NAMES)  # on the case and its history only
     assert {table for tables in found.values() for table in tables} == {
-        "compliance_conflictofinterestcase", "compliance_historicalconflictofinterestcase"}
+        "compliance_conflictofinterestcase",
+        "compliance_historicalconflictofinterestcase",
+    }
 
     retention.run(today=roster.today + relativedelta(months=2))
     case.refresh_from_db()
@@ -198,9 +218,12 @@ def _seen(group: str, run: RetentionRun, response=None) -> dict:
     text_match = re.search(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S)
     assert report_match and text_match, page
     report, text = report_match.group(0), text_match.group(1)
-    seen = {"report": report, "text": re.sub(r"\(run \d+\)", "(run N)", text),
-            "page": _cells(page, "anonymised", "records"),
-            "list": _cells(listing, "anonymised", "records", "status_badge", "dry_run")}
+    seen = {
+        "report": report,
+        "text": re.sub(r"\(run \d+\)", "(run N)", text),
+        "page": _cells(page, "anonymised", "records"),
+        "list": _cells(listing, "anonymised", "records", "status_badge", "dry_run"),
+    }
     if response is not None:
         seen["message"] = messages_of(response)
     return seen
@@ -222,9 +245,13 @@ def test_the_run_reports_look_the_same_with_and_without_cases(roster, group, dry
     def with_cases() -> dict:
         with transaction.atomic():
             roster.open_case()
-            old = CaseFactory(reported_on=roster.today - relativedelta(years=2), status="closed",
-                              qualification="unfounded", qualified_on=roster.today - relativedelta(years=2),
-                              closed_on=roster.today - relativedelta(years=1))
+            old = CaseFactory(
+                reported_on=roster.today - relativedelta(years=2),
+                status="closed",
+                qualification="unfounded",
+                qualified_on=roster.today - relativedelta(years=2),
+                closed_on=roster.today - relativedelta(years=1),
+            )
             old.persons_concerned.add(roster.plain)
             seen = _run(group, dry_run=dry_run)
             transaction.set_rollback(True)
@@ -242,9 +269,14 @@ def test_the_run_reports_look_the_same_with_and_without_cases(roster, group, dry
 
 
 def test_the_officer_sees_every_count_and_reference(roster):
-    case = CaseFactory(reference="COI-EXPIRED", reported_on=roster.today - relativedelta(years=2), status="closed",
-                       qualification="unfounded", qualified_on=roster.today - relativedelta(years=2),
-                       closed_on=roster.today - relativedelta(years=1))
+    case = CaseFactory(
+        reference="COI-EXPIRED",
+        reported_on=roster.today - relativedelta(years=2),
+        status="closed",
+        qualification="unfounded",
+        qualified_on=roster.today - relativedelta(years=2),
+        closed_on=roster.today - relativedelta(years=1),
+    )
     case.persons_concerned.add(roster.plain)
     run = retention.run(dry_run=True)
     officer = _seen("Compliance officer", run)
@@ -264,8 +296,9 @@ def test_no_hold_lets_a_role_see_a_record_wait_for_records_it_may_not_view():
     assert [error for error in retention.check_retention() if error.id == "core.E303"] == []
     for hold in retention.all_holds():
         assert retention.hold_problems(hold) == [], hold
-    leaky = retention.Hold("organization.employee", holder="compliance.conflictofinterestcase",
-                           keep=lambda cases: cases.none())
+    leaky = retention.Hold(
+        "organization.employee", holder="compliance.conflictofinterestcase", keep=lambda cases: cases.none()
+    )
     problems = retention.hold_problems(leaky)
     assert problems and all("Training manager" in p or "DPO" in p for p in problems)
     assert any("DPO" in p for p in problems)
@@ -280,7 +313,9 @@ def test_the_auditor_is_not_told_when_a_reporter_was_typed_in():
     coi_case_update(actor=None, case=case, reporter_name="Zqreporter Ines")
     coi_case_update(actor=None, case=case, description="Loans granted to a relative, twice.")
     officer, auditor = admin_client("Compliance officer"), admin_client("Auditor")
-    seen = {name: [row.history_id for row in client.get(f"{CASES}{case.pk}/history/").context["page_obj"].object_list]
-            for name, client in (("officer", officer), ("auditor", auditor))}
+    seen = {
+        name: [row.history_id for row in client.get(f"{CASES}{case.pk}/history/").context["page_obj"].object_list]
+        for name, client in (("officer", officer), ("auditor", auditor))
+    }
     assert len(seen["officer"]) == 3 and len(seen["auditor"]) == 2
     assert set(seen["auditor"]) < set(seen["officer"])

@@ -1,5 +1,6 @@
 """Personal-data retention: the VIGIE_RETENTION setting and its system check, the `anonymise_expired`
 command, the daily task and its beat entry, the admin of the run records."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,9 +27,14 @@ PARIS = timezone.get_default_timezone()
 
 
 def answered(reference: str, day: dt.date, name: str = "Zqrequester") -> RightsRequest:
-    return RightsRequestFactory(reference=reference, received_at=dt.datetime(day.year, day.month, 1, 9, tzinfo=PARIS),
-                                answered_at=dt.datetime(day.year, day.month, day.day, 10, tzinfo=PARIS),
-                                outcome="granted", status="answered", requester_name=name)
+    return RightsRequestFactory(
+        reference=reference,
+        received_at=dt.datetime(day.year, day.month, 1, 9, tzinfo=PARIS),
+        answered_at=dt.datetime(day.year, day.month, day.day, 10, tzinfo=PARIS),
+        outcome="granted",
+        status="answered",
+        requester_name=name,
+    )
 
 
 # --- the setting ------------------------------------------------------------------------------------------------
@@ -43,16 +49,19 @@ def test_a_missing_key_takes_its_default_and_a_configured_one_its_value(settings
     assert set(periods) == set(retention.policies())
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ({"gdpr.rights_requests": {"years": 5}}, "unknown record type 'gdpr.rights_requests'"),
-    ({"gdpr.rights_request": {"year": 5}}, "unknown unit 'year'"),
-    ({"gdpr.rights_request": {"years": -1}}, "'years' must be a whole number of 0 or more, not -1"),
-    ({"gdpr.rights_request": {"years": "5"}}, "'years' must be a whole number of 0 or more, not '5'"),
-    ({"gdpr.rights_request": {"years": True}}, "not True"),
-    ({"gdpr.rights_request": 5}, "expected a dict of years, months, days"),
-    ({"gdpr.rights_request": {}}, "expected a dict"),
-    (["gdpr.rights_request"], "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"gdpr.rights_requests": {"years": 5}}, "unknown record type 'gdpr.rights_requests'"),
+        ({"gdpr.rights_request": {"year": 5}}, "unknown unit 'year'"),
+        ({"gdpr.rights_request": {"years": -1}}, "'years' must be a whole number of 0 or more, not -1"),
+        ({"gdpr.rights_request": {"years": "5"}}, "'years' must be a whole number of 0 or more, not '5'"),
+        ({"gdpr.rights_request": {"years": True}}, "not True"),
+        ({"gdpr.rights_request": 5}, "expected a dict of years, months, days"),
+        ({"gdpr.rights_request": {}}, "expected a dict"),
+        (["gdpr.rights_request"], "must be a dict"),
+    ],
+)
 def test_a_bad_setting_is_refused_saying_what_and_where(settings, value, message):
     settings.VIGIE_RETENTION = value
     with pytest.raises(ImproperlyConfigured, match="VIGIE_RETENTION") as raised:
@@ -69,19 +78,41 @@ def test_a_bad_setting_is_refused_saying_what_and_where(settings, value, message
 
 def test_the_system_check_passes_with_the_shipped_settings_and_reports_a_broken_declaration(monkeypatch):
     assert retention.check_retention() == []
-    broken = retention.Policy(code="test.broken", model="gdpr.rightsrequest", label="broken", start=("answered_at", "received_on"),
-                              start_label="x", default=retention.Period(days=1), basis="", fields={"no_such_field": ""})
+    broken = retention.Policy(
+        code="test.broken",
+        model="gdpr.rightsrequest",
+        label="broken",
+        start=("answered_at", "received_on"),
+        start_label="x",
+        default=retention.Period(days=1),
+        basis="",
+        fields={"no_such_field": ""},
+    )
     problems = retention.policy_problems(broken)
     assert any("has no field 'no_such_field'" in p for p in problems)
     assert any("has no field 'received_on'" in p for p in problems)
-    mixed = retention.Policy(code="test.mixed", model="gdpr.cnilcase", label="mixed", start=("received_on",),
-                             start_label="x", default=retention.Period(days=1), basis="",
-                             fields={"rights_request": None, "subject": retention.REDACT})
+    mixed = retention.Policy(
+        code="test.mixed",
+        model="gdpr.cnilcase",
+        label="mixed",
+        start=("received_on",),
+        start_label="x",
+        default=retention.Period(days=1),
+        basis="",
+        fields={"rights_request": None, "subject": retention.REDACT},
+    )
     assert retention.policy_problems(mixed) == []
-    not_null = retention.Policy(code="test.null", model="gdpr.cnilcase", label="null", start=("received_on", "due_on"),
-                                start_label="x", default=retention.Period(days=1), basis="", fields={"kind": None})
-    assert retention.policy_problems(not_null) == [
-        "retention policy test.null: gdpr.CnilCase.kind cannot be None"]
+    not_null = retention.Policy(
+        code="test.null",
+        model="gdpr.cnilcase",
+        label="null",
+        start=("received_on", "due_on"),
+        start_label="x",
+        default=retention.Period(days=1),
+        basis="",
+        fields={"kind": None},
+    )
+    assert retention.policy_problems(not_null) == ["retention policy test.null: gdpr.CnilCase.kind cannot be None"]
 
 
 def test_a_disabled_record_type_is_reported_and_left_alone(settings):
@@ -113,8 +144,10 @@ def test_the_command_reports_period_cut_off_count_and_references_and_a_dry_run_c
     call_command("anonymise_expired", "--dry-run", "--today", "2025-06-15", "--only", "gdpr.rights_request", stdout=out)
     text = out.getvalue()
     assert "dry run (nothing anonymised), reference day 2025-06-15" in text
-    assert ("- gdpr.rights_request (rights requests): 5 years after closure (or the answer), cut-off 2020-06-15: "
-            "12 records to anonymise (DSR-OLD-00, DSR-OLD-01") in text
+    assert (
+        "- gdpr.rights_request (rights requests): 5 years after closure (or the answer), cut-off 2020-06-15: "
+        "12 records to anonymise (DSR-OLD-00, DSR-OLD-01"
+    ) in text
     assert "DSR-OLD-09, and 2 more)" in text and "DSR-RECENT" not in text
     assert "Total: 12 records to anonymise" in text and "organization.employee" not in text
     assert RightsRequest.objects.filter(anonymised_on__isnull=False).count() == 0
@@ -132,11 +165,14 @@ def test_the_command_reports_period_cut_off_count_and_references_and_a_dry_run_c
     assert run.trigger == RetentionRun.Trigger.COMMAND and run.anonymised == 12
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--today", "15/06/2025"], "expected a date as YYYY-MM-DD"),
-    (["--only", "gdpr.nothing"], "Unknown record type gdpr.nothing"),
-    (["--today", "2999-01-01"], "is in the future: only a --dry-run may look ahead"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--today", "15/06/2025"], "expected a date as YYYY-MM-DD"),
+        (["--only", "gdpr.nothing"], "Unknown record type gdpr.nothing"),
+        (["--today", "2999-01-01"], "is in the future: only a --dry-run may look ahead"),
+    ],
+)
 def test_the_command_refuses_bad_arguments(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("anonymise_expired", *args, stdout=io.StringIO())
@@ -201,7 +237,9 @@ def test_the_dpo_and_compliance_officers_preview_what_is_due_without_changing_it
     assert client.get(reverse("admin:core_retentionrun_preview")).status_code == 405
     response = client.post(reverse("admin:core_retentionrun_preview"))
     run = RetentionRun.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("admin:core_retentionrun_change", args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:core_retentionrun_change", args=[run.pk]
+    )
     assert run.dry_run and run.trigger == "admin" and run.user is not None
     assert "Dry run: 1 record would be anonymised now; nothing was changed." in messages_of(response)
     assert RightsRequest.objects.get(reference="DSR-DUE").anonymised_on is None

@@ -1,4 +1,5 @@
 """The four role groups and what each may do."""
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command

@@ -2,6 +2,7 @@
 cases, sessions, corruption incidents and legal cases): a number taken meanwhile is retried with the
 next, a given reference already used is refused on its field, any other integrity error is raised as it
 is (it used to be retried, then reported as "no free reference")."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,13 +19,22 @@ pytestmark = pytest.mark.django_db
 
 
 def insert(case: ConflictOfInterestCase, given: str = "") -> None:
-    services.insert_with_reference(case, actor=None, reason="reported", prefix="COI-2025-", width=3, given=given,
-                                   taken_message="taken", failed_message="no free reference")
+    services.insert_with_reference(
+        case,
+        actor=None,
+        reason="reported",
+        prefix="COI-2025-",
+        width=3,
+        given=given,
+        taken_message="taken",
+        failed_message="no free reference",
+    )
 
 
 def new(**fields) -> ConflictOfInterestCase:
-    return ConflictOfInterestCase(**{"reported_on": dt.date(2025, 1, 2), "analysis_due_on": dt.date(2025, 3, 3),
-                                     **fields})
+    return ConflictOfInterestCase(
+        **{"reported_on": dt.date(2025, 1, 2), "analysis_due_on": dt.date(2025, 3, 3), **fields}
+    )
 
 
 def test_a_number_taken_meanwhile_is_retried_with_the_next(monkeypatch):

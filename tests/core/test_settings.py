@@ -1,6 +1,7 @@
 """Production settings refuse to start without their secrets and services, pass Django's deployment checks,
 and no entry point silently falls back to the development settings: `.env` is read by manage.py (and
 gunicorn and Celery, through the `config` package), gunicorn's module and the image refuse other settings."""
+
 import os
 import secrets
 import shutil
@@ -36,19 +37,33 @@ def _env(tmp_path: Path, **env: str) -> dict[str, str]:
 
 
 def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE, env=_env(tmp_path, **env),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE,
+        env=_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def production(**overrides: str | None) -> dict[str, str | None]:
     return {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(60), **overrides}
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("SECRET_KEY", None), ("SECRET_KEY", "too-short"), ("ALLOWED_HOSTS", None), ("DATABASE_URL", None),
-    ("DATABASE_URL", "sqlite:////tmp/vigie.sqlite3"), ("REDIS_URL", None), ("EMAIL_HOST", None),
-    ("VIGIE_SITE_URL", None),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SECRET_KEY", None),
+        ("SECRET_KEY", "too-short"),
+        ("ALLOWED_HOSTS", None),
+        ("DATABASE_URL", None),
+        ("DATABASE_URL", "sqlite:////tmp/vigie.sqlite3"),
+        ("REDIS_URL", None),
+        ("EMAIL_HOST", None),
+        ("VIGIE_SITE_URL", None),
+    ],
+)
 def test_production_refuses_to_start_without_each_of_its_variables(tmp_path, variable, value):
     result = run_manage(tmp_path, "check", **production(**{variable: value}))
     assert result.returncode != 0
@@ -67,7 +82,9 @@ def test_production_refuses_the_placeholders_of_the_env_example(tmp_path, variab
 def test_admins_are_read_from_the_environment(tmp_path):
     code = "from django.conf import settings as s; print(s.ADMINS)"
     result = run_manage(tmp_path, "shell", "-v", "0", "-c", code, ADMINS="ops@example.com,dsi@example.com")
-    assert result.stdout.strip() == str([("ops@example.com", "ops@example.com"), ("dsi@example.com", "dsi@example.com")])
+    assert result.stdout.strip() == str(
+        [("ops@example.com", "ops@example.com"), ("dsi@example.com", "dsi@example.com")]
+    )
 
 
 def test_production_names_every_missing_variable_at_once(tmp_path):
@@ -86,8 +103,9 @@ def test_production_passes_the_deployment_checks(tmp_path):
 def test_manage_py_reads_the_dotenv_file_and_the_environment_wins(tmp_path):
     dotenv = tmp_path / "vigie.env"
     lines = [f"{k}={v}" for k, v in production(VIGIE_SITE_URL="https://from-dotenv.example.com").items()]
-    dotenv.write_text("# the deployment's file\n" + "\n".join(lines) + "\nVIGIE_DIGEST_HOUR=9  # a comment\n",
-                      encoding="utf-8")
+    dotenv.write_text(
+        "# the deployment's file\n" + "\n".join(lines) + "\nVIGIE_DIGEST_HOUR=9  # a comment\n", encoding="utf-8"
+    )
     code = "from django.conf import settings as s; print(s.SETTINGS_MODULE, s.VIGIE_SITE_URL, s.VIGIE_DIGEST_HOUR)"
     read = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv))
     assert read.returncode == 0, read.stderr
@@ -100,10 +118,15 @@ def test_manage_py_reads_the_dotenv_file_and_the_environment_wins(tmp_path):
 def test_the_dotenv_file_is_read_as_docker_compose_reads_it(tmp_path):
     """A `#` inside a value, quotes, spaces: the same values inside and outside Docker."""
     dotenv = tmp_path / "vigie.env"
-    dotenv.write_text('EMAIL_HOST_PASSWORD=pa#ss\nDEFAULT_FROM_EMAIL="Vigie #1 <vigie@example.com>"\n'
-                      "EMAIL_HOST_USER=  relay  \nVIGIE_DIGEST_HOUR=8 # the morning\n", encoding="utf-8")
-    code = ("from django.conf import settings as s; print(repr((s.EMAIL_HOST_PASSWORD, s.DEFAULT_FROM_EMAIL, "
-            "s.EMAIL_HOST_USER, s.VIGIE_DIGEST_HOUR)))")
+    dotenv.write_text(
+        'EMAIL_HOST_PASSWORD=pa#ss\nDEFAULT_FROM_EMAIL="Vigie #1 <vigie@example.com>"\n'
+        "EMAIL_HOST_USER=  relay  \nVIGIE_DIGEST_HOUR=8 # the morning\n",
+        encoding="utf-8",
+    )
+    code = (
+        "from django.conf import settings as s; print(repr((s.EMAIL_HOST_PASSWORD, s.DEFAULT_FROM_EMAIL, "
+        "s.EMAIL_HOST_USER, s.VIGIE_DIGEST_HOUR)))"
+    )
     result = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_DOTENV=str(dotenv))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == repr(("pa#ss", "Vigie #1 <vigie@example.com>", "relay", 8))
@@ -116,13 +139,16 @@ def test_a_dotenv_file_named_but_missing_stops_the_start(tmp_path):
 
 
 def test_without_dotenv_manage_py_runs_the_development_settings(tmp_path):
-    result = run_manage(tmp_path, "shell", "-v", "0", "-c", "from django.conf import settings as s; print(s.SETTINGS_MODULE)")
+    result = run_manage(
+        tmp_path, "shell", "-v", "0", "-c", "from django.conf import settings as s; print(s.SETTINGS_MODULE)"
+    )
     assert result.stdout.strip() == "config.settings.local"
 
 
 def _python(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=BASE, env=_env(tmp_path, **env),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE, env=_env(tmp_path, **env), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_wsgi_module_refuses_the_development_settings(tmp_path):
@@ -142,9 +168,13 @@ def test_the_wsgi_module_serves_production_settings(tmp_path):
 @pytest.mark.parametrize("command", ["web", "worker", "beat", "migrate", "manage"])
 def test_the_image_entrypoint_refuses_other_settings(tmp_path, command):
     sh = shutil.which("sh")
-    result = subprocess.run([sh, str(Path(BASE) / "docker" / "entrypoint.sh"), command, "check"],
-                            env=_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.local"),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sh, str(Path(BASE) / "docker" / "entrypoint.sh"), command, "check"],
+        env=_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.local"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "refusing to start" in result.stderr
 

@@ -1,4 +1,5 @@
 """The one writer of Vigie's CSV and XLSX files (core/spreadsheets.py), and the guard that keeps it the only one."""
+
 from __future__ import annotations
 
 import ast
@@ -19,11 +20,13 @@ RISKY = (*PAYLOADS, " =1+1", '"=1+1"', "'=1+1", "\t=1", "\rx", "＝1+1", "-", "@
 
 # -- CSV ------------------------------------------------------------------------------------------------------
 def test_a_csv_field_that_looks_like_a_formula_gets_an_apostrophe_and_numbers_stay_numbers():
-    text = csv_text(["text", "negative", "decimal", "none", "plain", "date"],
-                    [[value, -2, Decimal("-1.5"), None, "Dupont", dt.date(2024, 1, 2)] for value in RISKY])
+    text = csv_text(
+        ["text", "negative", "decimal", "none", "plain", "date"],
+        [[value, -2, Decimal("-1.5"), None, "Dupont", dt.date(2024, 1, 2)] for value in RISKY],
+    )
     assert text.startswith("\ufeff") and text.endswith("\r\n")
     fields = csv_fields(text)
-    rows = [fields[start:start + 6] for start in range(6, len(fields), 6)]
+    rows = [fields[start : start + 6] for start in range(6, len(fields), 6)]
     assert [row[0] for row in rows] == ["'" + value for value in RISKY]
     assert {tuple(row[1:]) for row in rows} == {("-2", "-1.5", "", "Dupont", "2024-01-02")}
     assert formula_fields(text) == []
@@ -31,11 +34,16 @@ def test_a_csv_field_that_looks_like_a_formula_gets_an_apostrophe_and_numbers_st
 
 def test_a_number_written_as_text_is_left_as_it_is():
     assert csv_text(["n"], [["-30"], ["+1,5"], ["-2.5e3"], ["-2+3"], ["- 3"]]).splitlines()[1:] == [
-        "-30", "+1,5", "-2.5e3", "'-2+3", "'- 3"]
+        "-30",
+        "+1,5",
+        "-2.5e3",
+        "'-2+3",
+        "'- 3",
+    ]
 
 
 def test_separators_quotes_and_line_breaks_are_quoted():
-    line = csv_line(['a;b', 'say "hi"', "two\nlines", "plain"])
+    line = csv_line(["a;b", 'say "hi"', "two\nlines", "plain"])
     assert line == '"a;b";"say ""hi""";"two\nlines";plain\r\n'
     assert csv_fields(line) == ["a;b", 'say "hi"', "two\nlines", "plain"]
 
@@ -78,12 +86,20 @@ def test_every_way_of_writing_a_cell_writes_data_not_a_formula():
 
 def test_numbers_and_dates_stay_typed_and_plain_text_is_not_marked():
     workbook = new_workbook()
-    workbook.active.append([-2, 3.5, Decimal("-1.25"), dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30), "Dupont",
-                            "#N/A", None])
+    workbook.active.append(
+        [-2, 3.5, Decimal("-1.25"), dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30), "Dupont", "#N/A", None]
+    )
     back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook))).active
     cells = list(back[1])
-    assert [c.value for c in cells[:7]] == [-2, 3.5, -1.25, dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30),
-                                            "Dupont", "#N/A"]
+    assert [c.value for c in cells[:7]] == [
+        -2,
+        3.5,
+        -1.25,
+        dt.datetime(2024, 1, 2),
+        dt.datetime(2024, 1, 2, 10, 30),
+        "Dupont",
+        "#N/A",
+    ]
     assert [c.data_type for c in cells[:7]] == ["n", "n", "n", "d", "d", "s", "s"]
     assert not cells[5].quotePrefix
 
@@ -117,8 +133,11 @@ READERS = {"core/imports/readers.py"}
 
 def _sources() -> list[Path]:
     skipped = {".venv", "tests", "node_modules", "var", ".git"}
-    return sorted(path for path in ROOT.rglob("*.py")
-                  if not skipped & set(path.relative_to(ROOT).parts[:1]) and "migrations" not in path.parts)
+    return sorted(
+        path
+        for path in ROOT.rglob("*.py")
+        if not skipped & set(path.relative_to(ROOT).parts[:1]) and "migrations" not in path.parts
+    )
 
 
 def _offences(path: Path) -> list[str]:

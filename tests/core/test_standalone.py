@@ -1,6 +1,7 @@
 """The repository stands alone: a clone into an empty folder runs, tests and documents Vigie with nothing
 beside it. No tracked file reaches outside the repository, and every relative link of the README and of
 docs/ names a file the clone has."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,10 @@ def _occurrences(pattern: re.Pattern[str]) -> list[str]:
         if path.resolve() == this or path.suffix in {".mo", ".png", ".xlsx", ".sqlite3"} or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
-                  for m in pattern.finditer(text)]
+        found += [
+            f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
+            for m in pattern.finditer(text)
+        ]
     return found
 
 

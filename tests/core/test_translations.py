@@ -1,4 +1,5 @@
 """The interface is French by default: every message has a translation and the compiled file is current."""
+
 from pathlib import Path
 
 import polib
@@ -10,14 +11,18 @@ PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 
 def test_every_french_message_is_translated():
     untranslated = [
-        e.msgid for e in polib.pofile(str(PO)) if e.msgid and not e.obsolete and (not e.translated() or "fuzzy" in e.flags)
+        e.msgid
+        for e in polib.pofile(str(PO))
+        if e.msgid and not e.obsolete and (not e.translated() or "fuzzy" in e.flags)
     ]
     assert untranslated == []
 
 
 def test_compiled_catalogue_matches_the_po_file():
     def entries(catalogue):
-        return {(e.msgid, e.msgid_plural): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in catalogue if e.msgid}
+        return {
+            (e.msgid, e.msgid_plural): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in catalogue if e.msgid
+        }
 
     po = entries(e for e in polib.pofile(str(PO)) if not e.obsolete)
     mo = entries(polib.mofile(str(PO.with_suffix(".mo"))))

@@ -2,6 +2,7 @@
 refused with its size and the limit, through the API (413) and the admin form (a form error), with nothing
 written: no run, no stored file, no temporary file left, and the file is not even stored whole while it is
 received. A non-file body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 naming both sizes, never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,11 @@ def limits(settings, tmp_path, roles):
 
 
 def nothing_written(tmp_path) -> bool:
-    return (not ImportRun.objects.exists() and not list((tmp_path / "uploads").iterdir())
-            and not (tmp_path / "media").exists())
+    return (
+        not ImportRun.objects.exists()
+        and not list((tmp_path / "uploads").iterdir())
+        and not (tmp_path / "media").exists()
+    )
 
 
 # --- the API --------------------------------------------------------------------------------------------
@@ -61,15 +65,18 @@ def nothing_written(tmp_path) -> bool:
 
 def token_client() -> APIClient:
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(groups=['Training manager'])).key}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(groups=['Training manager'])).key}"
+    )
     return client
 
 
 def test_an_api_upload_over_the_limit_is_413_with_its_size_and_the_limit(limits):
     response = token_client().post("/api/imports/roster/", {"file": roster(5000)}, format="multipart")
     assert response.status_code == 413
-    assert response.json() == {"detail": "The file “roster.csv” is too large: 4.9\xa0KB (5000 bytes); the limit is "
-                                         "1000\xa0bytes."}
+    assert response.json() == {
+        "detail": "The file “roster.csv” is too large: 4.9\xa0KB (5000 bytes); the limit is 1000\xa0bytes."
+    }
     assert nothing_written(limits)
 
 
@@ -87,7 +94,9 @@ def test_a_request_far_over_the_limit_is_413_before_its_body_is_read(limits):
     response = token_client().post("/api/imports/roster/", {"file": roster(200_000)}, format="multipart")
     assert response.status_code == 413
     detail = response.json()["detail"]
-    assert detail.startswith("The request is too large: 195.") and detail.endswith("the limit for a file is 1000\xa0bytes.")
+    assert detail.startswith("The request is too large: 195.") and detail.endswith(
+        "the limit for a file is 1000\xa0bytes."
+    )
     assert nothing_written(limits)
 
 
@@ -102,26 +111,31 @@ def test_a_json_body_over_the_request_limit_is_413(roles, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
     body = json.dumps({"code": "BIG", "name": "x" * 5000})
     response = api_client("Training manager", language="en").post(
-        "/api/organization/entities/", body, content_type="application/json")
+        "/api/organization/entities/", body, content_type="application/json"
+    )
     assert response.status_code == 413
-    assert response.json() == {"detail": f"The request body is too large: 4.9\xa0KB ({len(body.encode())} bytes); "
-                                         f"the limit is 1000\xa0bytes."}
+    assert response.json() == {
+        "detail": f"The request body is too large: 4.9\xa0KB ({len(body.encode())} bytes); the limit is 1000\xa0bytes."
+    }
     assert not LegalEntity.objects.filter(code="BIG").exists()
 
 
 def test_a_form_encoded_body_over_the_request_limit_is_413(roles, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
     response = api_client("Training manager", language="en").post(
-        "/api/organization/entities/", urlencode({"code": "BIG", "name": "x" * 5000}),
-        content_type="application/x-www-form-urlencoded")
+        "/api/organization/entities/",
+        urlencode({"code": "BIG", "name": "x" * 5000}),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 413
     assert not LegalEntity.objects.filter(code="BIG").exists()
 
 
 def test_multipart_fields_over_the_request_limit_are_413_not_500(limits, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
-    response = token_client().post("/api/imports/roster/", {"file": roster(100), "note": "x" * 5000},
-                                   format="multipart")
+    response = token_client().post(
+        "/api/imports/roster/", {"file": roster(100), "note": "x" * 5000}, format="multipart"
+    )
     assert response.status_code == 413
     assert "the limit is 1000\xa0bytes besides the files" in response.json()["detail"]
     assert nothing_written(limits)
@@ -129,8 +143,9 @@ def test_multipart_fields_over_the_request_limit_are_413_not_500(limits, setting
 
 def test_a_body_within_the_limit_is_read_as_before(roles, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
-    response = api_client("Training manager").post("/api/organization/entities/", {"code": "SMALL", "name": "Small"},
-                                                   format="json")
+    response = api_client("Training manager").post(
+        "/api/organization/entities/", {"code": "SMALL", "name": "Small"}, format="json"
+    )
     assert response.status_code == 201
 
 
@@ -142,7 +157,8 @@ def test_an_admin_upload_over_the_limit_is_a_form_error(limits):
     response = browser.post(reverse("admin:core_importrun_upload"), {"kind": "roster", "file": roster(20_000)})
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "file": ["The file “roster.csv” is too large: 19.5\xa0KB (20000 bytes); the limit is 1000\xa0bytes."]}
+        "file": ["The file “roster.csv” is too large: 19.5\xa0KB (20000 bytes); the limit is 1000\xa0bytes."]
+    }
     assert nothing_written(limits)
 
 
@@ -156,8 +172,9 @@ def test_the_admin_upload_form_still_checks_the_csrf_token(limits):
     assert not ImportRun.objects.exists()
     page = browser.get(reverse("admin:core_importrun_upload"))
     token = page.cookies["csrftoken"].value
-    response = browser.post(reverse("admin:core_importrun_upload"),
-                            {"kind": "roster", "file": roster(100), "csrfmiddlewaretoken": token})
+    response = browser.post(
+        reverse("admin:core_importrun_upload"), {"kind": "roster", "file": roster(100), "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     assert ImportRun.objects.get().file_name == "roster.csv"
 
@@ -200,5 +217,7 @@ def test_the_messages_are_french_by_default(limits):
     client = token_client()
     client.defaults.pop("HTTP_ACCEPT_LANGUAGE")
     response = client.post("/api/imports/roster/", {"file": roster(5000)}, format="multipart")
-    assert response.json() == {"detail": "Le fichier « roster.csv » est trop volumineux : 4,9\xa0Kio (5000 octets) ; la "
-                                         "limite est de 1000\xa0octets."}
+    assert response.json() == {
+        "detail": "Le fichier « roster.csv » est trop volumineux : 4,9\xa0Kio (5000 octets) ; la "
+        "limite est de 1000\xa0octets."
+    }

@@ -1,4 +1,5 @@
 """Fixtures of the gdpr tests."""
+
 import pytest
 
 from tests.factories import UserFactory

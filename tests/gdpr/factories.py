@@ -1,4 +1,5 @@
 """factory_boy factories of the gdpr app (records created directly; services compute deadlines)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +49,9 @@ class CnilCaseFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"CNIL-TEST-{n:04d}")
     kind = CnilCaseKind.REFERRAL
     received_on = dt.date(2025, 3, 3)
-    due_on = factory.LazyAttribute(lambda o: o.received_on + dt.timedelta(days=10) if o.kind == CnilCaseKind.REFERRAL else None)
+    due_on = factory.LazyAttribute(
+        lambda o: o.received_on + dt.timedelta(days=10) if o.kind == CnilCaseKind.REFERRAL else None
+    )
 
 
 class BreachFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,5 @@
 """The breach register in the admin: the list with its 72-hour badges, the actions, the XLSX register."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ from tests.gdpr.factories import BreachFactory
 from tests.spreadsheet_checks import PAYLOADS, formula_cells, xlsx_texts
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 30, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 30, 12, 0, tzinfo=PARIS), tick=False),
+]
 CHANGELIST = "/admin/gdpr/breach/"
 client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
@@ -31,8 +35,11 @@ def paris(*args: int) -> dt.datetime:
 
 def run_action(client: Client, action: str, breaches: list[Breach], **data: str):
     """The second POST of an action with an intermediate form (the "apply" button)."""
-    return client.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [b.pk for b in breaches], "apply": "1",
-                                    **data}, follow=True)
+    return client.post(
+        CHANGELIST,
+        {"action": action, ACTION_CHECKBOX_NAME: [b.pk for b in breaches], "apply": "1", **data},
+        follow=True,
+    )
 
 
 # --- the list ---------------------------------------------------------------------------------------------
@@ -40,8 +47,12 @@ def run_action(client: Client, action: str, breaches: list[Breach], **data: str)
 
 def test_the_register_lists_every_breach_with_its_clock_in_paris_time_and_its_badge():
     BreachFactory(reference="RUNNING", aware_at=paris(2025, 3, 28, 10, 0))
-    BreachFactory(reference="NOTIFIED", aware_at=paris(2025, 3, 20, 10, 0), notified_at=paris(2025, 3, 21, 10, 0),
-                  notification_required=True)
+    BreachFactory(
+        reference="NOTIFIED",
+        aware_at=paris(2025, 3, 20, 10, 0),
+        notified_at=paris(2025, 3, 21, 10, 0),
+        notification_required=True,
+    )
     BreachFactory(reference="OVERDUE", aware_at=paris(2025, 3, 25, 10, 0))
     body = client_for("DPO").get(CHANGELIST).content.decode()
     assert "RUNNING" in body and "NOTIFIED" in body and "OVERDUE" in body
@@ -65,21 +76,42 @@ def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
         assert client.get(CHANGELIST).status_code == 200
 
 
-@pytest.mark.parametrize("params", [
-    {"risk_level__exact": "high"}, {"decision": "notify"}, {"decision": "no"}, {"decision": "undecided"},
-    {"notified": "yes"}, {"notified": "no"}, {"clock": "late"}, {"clock": "within"}, {"clock": "overdue"},
-    {"clock": "running"}, {"aware_year": "2025"}, {"q": "BR-1"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"risk_level__exact": "high"},
+        {"decision": "notify"},
+        {"decision": "no"},
+        {"decision": "undecided"},
+        {"notified": "yes"},
+        {"notified": "no"},
+        {"clock": "late"},
+        {"clock": "within"},
+        {"clock": "overdue"},
+        {"clock": "running"},
+        {"aware_year": "2025"},
+        {"q": "BR-1"},
+    ],
+)
 def test_filters_and_search_answer(params):
     BreachFactory(reference="BR-1")
     assert client_for("Auditor").get(CHANGELIST, params).status_code == 200
 
 
 def test_the_late_filter_shows_only_late_notifications():
-    BreachFactory(reference="LATE-ONE", aware_at=paris(2025, 3, 1, 10, 0), notified_at=paris(2025, 3, 5, 10, 0),
-                  notification_required=True, delay_reasons="Weekend")
-    BreachFactory(reference="ON-TIME", aware_at=paris(2025, 3, 1, 10, 0), notified_at=paris(2025, 3, 2, 10, 0),
-                  notification_required=True)
+    BreachFactory(
+        reference="LATE-ONE",
+        aware_at=paris(2025, 3, 1, 10, 0),
+        notified_at=paris(2025, 3, 5, 10, 0),
+        notification_required=True,
+        delay_reasons="Weekend",
+    )
+    BreachFactory(
+        reference="ON-TIME",
+        aware_at=paris(2025, 3, 1, 10, 0),
+        notified_at=paris(2025, 3, 2, 10, 0),
+        notification_required=True,
+    )
     body = client_for("Auditor").get(CHANGELIST, {"clock": "late"}).content.decode()
     assert "LATE-ONE" in body and "ON-TIME" not in body
 
@@ -95,18 +127,29 @@ def test_decision_filter_separates_undecided_from_not_to_notify():
 
 
 def test_the_change_page_explains_the_72_hour_clock():
-    breach = BreachFactory(aware_at=paris(2025, 3, 28, 10, 0), processor_aware_at=paris(2025, 3, 27, 9, 0),
-                           processor_informed_at=paris(2025, 3, 28, 10, 0))
+    breach = BreachFactory(
+        aware_at=paris(2025, 3, 28, 10, 0),
+        processor_aware_at=paris(2025, 3, 27, 9, 0),
+        processor_informed_at=paris(2025, 3, 28, 10, 0),
+    )
     body = client_for("Auditor").get(f"{CHANGELIST}{breach.pk}/change/").content.decode()
     assert "aware 28/03/2025 10:00 + 72 hours = 31/03/2025 11:00 (Paris time)" in body
     assert "the deadline counts from our awareness" in body
 
 
 def test_adding_a_breach_goes_through_the_service():
-    response = client_for("DPO").post(f"{CHANGELIST}add/", {
-        "reference": "", "title": "Lost USB key", "aware_at_0": "2025-03-28", "aware_at_1": "10:00", "description": "USB key lost",
-        "notifications-TOTAL_FORMS": "0", "notifications-INITIAL_FORMS": "0",
-    })
+    response = client_for("DPO").post(
+        f"{CHANGELIST}add/",
+        {
+            "reference": "",
+            "title": "Lost USB key",
+            "aware_at_0": "2025-03-28",
+            "aware_at_1": "10:00",
+            "description": "USB key lost",
+            "notifications-TOTAL_FORMS": "0",
+            "notifications-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     breach = Breach.objects.get()
     assert (breach.reference, breach.notification_due_at) == ("BR-2025-001", paris(2025, 3, 31, 11, 0))
@@ -114,11 +157,18 @@ def test_adding_a_breach_goes_through_the_service():
 
 
 def test_the_add_form_refuses_contradictory_dates_with_a_field_error():
-    response = client_for("DPO").post(f"{CHANGELIST}add/", {
-        "title": "x", "aware_at_0": "2025-03-28", "aware_at_1": "10:00", "occurred_at_0": "2025-03-29",
-        "occurred_at_1": "10:00",
-        "notifications-TOTAL_FORMS": "0", "notifications-INITIAL_FORMS": "0",
-    })
+    response = client_for("DPO").post(
+        f"{CHANGELIST}add/",
+        {
+            "title": "x",
+            "aware_at_0": "2025-03-28",
+            "aware_at_1": "10:00",
+            "occurred_at_0": "2025-03-29",
+            "occurred_at_1": "10:00",
+            "notifications-TOTAL_FORMS": "0",
+            "notifications-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 200
     assert "The breach cannot have occurred (29/03/2025 10:00) after we became aware of it" in response.content.decode()
     assert not Breach.objects.exists()
@@ -143,8 +193,9 @@ def test_the_notify_action_first_shows_its_form_with_the_clock():
 
 def test_the_notify_action_records_the_initial_notification():
     breach = BreachFactory(aware_at=paris(2025, 3, 28, 10, 0))
-    response = run_action(client_for("DPO"), "notify", [breach], phase="initial", sent_at="2025-03-29T10:00",
-                          cnil_reference="NOT-1")
+    response = run_action(
+        client_for("DPO"), "notify", [breach], phase="initial", sent_at="2025-03-29T10:00", cnil_reference="NOT-1"
+    )
     assert messages_of(response) == ["1 notification recorded."]
     breach.refresh_from_db()
     assert (breach.notified_at, breach.cnil_notification_reference) == (paris(2025, 3, 29, 10, 0), "NOT-1")
@@ -165,8 +216,7 @@ def test_a_refused_transition_is_an_error_message_naming_the_breach_and_the_fiel
 def test_the_decide_action_refuses_not_notifying_without_reasoning():
     breach = BreachFactory(risk_level=RiskLevel.NONE)
     response = run_action(client_for("DPO"), "decide", [breach], notification_required="no", reasoning="")
-    assert messages_of(response) == [
-        f"{breach}: reasoning: Deciding not to notify needs its reasoning (Art. 33(5))."]
+    assert messages_of(response) == [f"{breach}: reasoning: Deciding not to notify needs its reasoning (Art. 33(5))."]
     run_action(client_for("DPO"), "decide", [breach], notification_required="no", reasoning="Encrypted, key safe")
     breach.refresh_from_db()
     assert (breach.notification_required, breach.decision_reasoning) == (False, "Encrypted, key safe")
@@ -188,8 +238,9 @@ def test_assess_inform_exemption_and_close_actions():
 
 def test_an_auditor_has_no_transition_action():
     breach = BreachFactory()
-    response = client_for("Auditor").post(CHANGELIST, {"action": "notify", ACTION_CHECKBOX_NAME: [breach.pk],
-                                                       "apply": "1", "sent_at": "2025-03-29T10:00"})
+    response = client_for("Auditor").post(
+        CHANGELIST, {"action": "notify", ACTION_CHECKBOX_NAME: [breach.pk], "apply": "1", "sent_at": "2025-03-29T10:00"}
+    )
     assert response.status_code == 302  # back to the changelist: the action is not offered to an auditor
     assert not BreachNotification.objects.exists()
 
@@ -198,10 +249,21 @@ def test_an_auditor_has_no_transition_action():
 
 
 def test_the_register_export_lists_notified_and_not_notified_breaches():
-    BreachFactory(reference="BR-N", title="Notified", aware_at=paris(2025, 3, 28, 10, 0),
-                  notified_at=paris(2025, 3, 29, 10, 0), notification_required=True)
-    BreachFactory(reference="BR-X", title="Not notified", aware_at=paris(2025, 3, 20, 10, 0), risk_level=RiskLevel.NONE,
-                  notification_required=False, decision_reasoning="Encrypted laptop")
+    BreachFactory(
+        reference="BR-N",
+        title="Notified",
+        aware_at=paris(2025, 3, 28, 10, 0),
+        notified_at=paris(2025, 3, 29, 10, 0),
+        notification_required=True,
+    )
+    BreachFactory(
+        reference="BR-X",
+        title="Not notified",
+        aware_at=paris(2025, 3, 20, 10, 0),
+        risk_level=RiskLevel.NONE,
+        notification_required=False,
+        decision_reasoning="Encrypted laptop",
+    )
     response = client_for("Auditor").get(f"{CHANGELIST}export/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -222,17 +284,28 @@ def test_the_register_export_follows_the_changelist_filters_and_the_selection_ac
     BreachFactory(reference="BR-2024", aware_at=paris(2024, 6, 1, 10, 0))
     BreachFactory(reference="BR-2025", aware_at=paris(2025, 3, 1, 10, 0))
     client = client_for("DPO")
-    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"{CHANGELIST}export/", {"aware_year": "2024"}).content)).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"{CHANGELIST}export/", {"aware_year": "2024"}).content)
+    ).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["BR-2024"]
-    response = client.post(CHANGELIST, {"action": "export_register",
-                                        ACTION_CHECKBOX_NAME: [Breach.objects.get(reference="BR-2025").pk]})
+    response = client.post(
+        CHANGELIST, {"action": "export_register", ACTION_CHECKBOX_NAME: [Breach.objects.get(reference="BR-2025").pk]}
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["BR-2025"]
 
 
 def test_the_register_export_writes_formulas_typed_in_a_breach_as_text():
-    BreachFactory(reference="BR-F", title=PAYLOADS[0], description=PAYLOADS[1], measures=PAYLOADS[4],
-                  decision_reasoning="-2+3", delay_reasons="@SUM(1)", risk_reasoning="bell\x07", subjects_count=12)
+    BreachFactory(
+        reference="BR-F",
+        title=PAYLOADS[0],
+        description=PAYLOADS[1],
+        measures=PAYLOADS[4],
+        decision_reasoning="-2+3",
+        delay_reasons="@SUM(1)",
+        risk_reasoning="bell\x07",
+        subjects_count=12,
+    )
     content = client_for("DPO").get(f"{CHANGELIST}export/").content
     assert formula_cells(content) == []
     texts = xlsx_texts(content)

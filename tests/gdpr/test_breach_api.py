@@ -1,4 +1,5 @@
 """`/api/gdpr/breaches/`: permissions, the computed clock, filters, the transition actions, 400s."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,11 @@ from tests.gdpr.factories import BreachFactory
 
 URL = "/api/gdpr/breaches/"
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 4, 2, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 4, 2, 12, 0, tzinfo=PARIS), tick=False),
+]
 client_for = partial(api_client, language="en")  # the messages asserted are the English ones
 
 
@@ -69,11 +73,18 @@ def test_no_one_deletes_a_breach_through_the_api():
 
 
 def test_create_computes_the_deadline_and_returns_datetimes_with_their_offset():
-    response = client_for("DPO").post(URL, {
-        "aware_at": "2025-03-28T10:00:00+01:00", "title": "Misdirected mail", "subjects_count": 12,
-        # State columns are read-only: the computed deadline and the decision cannot be written.
-        "notification_due_at": "2025-04-30T10:00:00+02:00", "notified_at": "2025-03-29T10:00:00+01:00",
-    }, format="json")
+    response = client_for("DPO").post(
+        URL,
+        {
+            "aware_at": "2025-03-28T10:00:00+01:00",
+            "title": "Misdirected mail",
+            "subjects_count": 12,
+            # State columns are read-only: the computed deadline and the decision cannot be written.
+            "notification_due_at": "2025-04-30T10:00:00+02:00",
+            "notified_at": "2025-03-29T10:00:00+01:00",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["reference"] == "BR-2025-001"
@@ -95,12 +106,26 @@ def test_a_breach_without_awareness_or_aware_in_the_future_is_a_400_naming_aware
 def test_filters_notified_overdue_late_reference_and_aware_year():
     BreachFactory(reference="RUNNING", aware_at=paris(2025, 4, 1, 10, 0))
     BreachFactory(reference="OVERDUE", aware_at=paris(2025, 3, 28, 10, 0))
-    BreachFactory(reference="NOT-TO-NOTIFY", aware_at=paris(2025, 3, 20, 10, 0), risk_level=RiskLevel.NONE,
-                  notification_required=False, decision_reasoning="Encrypted")
-    BreachFactory(reference="ON-TIME", aware_at=paris(2025, 3, 10, 10, 0), notified_at=paris(2025, 3, 11, 10, 0),
-                  notification_required=True)
-    BreachFactory(reference="LATE", aware_at=paris(2024, 12, 30, 10, 0), notified_at=paris(2025, 1, 6, 10, 0),
-                  notification_required=True, delay_reasons="Holidays")
+    BreachFactory(
+        reference="NOT-TO-NOTIFY",
+        aware_at=paris(2025, 3, 20, 10, 0),
+        risk_level=RiskLevel.NONE,
+        notification_required=False,
+        decision_reasoning="Encrypted",
+    )
+    BreachFactory(
+        reference="ON-TIME",
+        aware_at=paris(2025, 3, 10, 10, 0),
+        notified_at=paris(2025, 3, 11, 10, 0),
+        notification_required=True,
+    )
+    BreachFactory(
+        reference="LATE",
+        aware_at=paris(2024, 12, 30, 10, 0),
+        notified_at=paris(2025, 1, 6, 10, 0),
+        notification_required=True,
+        delay_reasons="Holidays",
+    )
     client = client_for("Auditor")
     assert references(client.get(URL, {"notified": "true"})) == ["LATE", "ON-TIME"]
     assert references(client.get(URL, {"notified": "false"})) == ["NOT-TO-NOTIFY", "OVERDUE", "RUNNING"]
@@ -122,13 +147,22 @@ def test_aware_year_is_the_paris_year():
 def test_a_breach_goes_through_assess_decide_notify_inform_and_close():
     client = client_for("DPO")
     breach = BreachFactory(aware_at=paris(2025, 3, 28, 10, 0))
-    assert post(client, breach, "assess", {"risk_level": "high", "reasoning": "IBANs exposed"}).json()["high_risk"] is True
+    assert (
+        post(client, breach, "assess", {"risk_level": "high", "reasoning": "IBANs exposed"}).json()["high_risk"] is True
+    )
     assert post(client, breach, "decide", {"notification_required": True}).json()["notification_required"] is True
     body = post(client, breach, "notify", {"sent_at": "2025-03-30T09:00:00+02:00", "cnil_reference": "NOT-42"}).json()
     assert (body["notified_at"], body["notified_within_72h"], body["cnil_notification_reference"]) == (
-        "2025-03-30T09:00:00+02:00", True, "NOT-42")
-    body = post(client, breach, "notify", {"sent_at": "2025-04-01T09:00:00+02:00", "phase": "complementary",
-                                           "content": "Forensics"}).json()
+        "2025-03-30T09:00:00+02:00",
+        True,
+        "NOT-42",
+    )
+    body = post(
+        client,
+        breach,
+        "notify",
+        {"sent_at": "2025-04-01T09:00:00+02:00", "phase": "complementary", "content": "Forensics"},
+    ).json()
     assert [n["phase"] for n in body["notifications"]] == ["initial", "complementary"]
     assert post(client, breach, "inform-subjects", {"informed_at": "2025-03-31T09:00:00+02:00"}).status_code == 200
     body = post(client, breach, "close", {}).json()
@@ -140,9 +174,12 @@ def test_a_late_notification_without_reasons_is_a_400_naming_delay_reasons():
     breach = BreachFactory(aware_at=paris(2025, 3, 28, 10, 0))
     response = post(client_for("DPO"), breach, "notify", {"sent_at": "2025-03-31T15:00:00+02:00"})
     assert response.status_code == 400
-    assert response.json() == {"delay_reasons": [
-        "Notified 76 h after awareness, past the deadline of 31/03/2025 11:00: the reasons for the delay are "
-        "required (Art. 33(1))."]}
+    assert response.json() == {
+        "delay_reasons": [
+            "Notified 76 h after awareness, past the deadline of 31/03/2025 11:00: the reasons for the delay are "
+            "required (Art. 33(1))."
+        ]
+    }
     assert Breach.objects.get().notified_at is None and not BreachNotification.objects.exists()
 
 
@@ -175,14 +212,18 @@ def test_bad_transition_input_is_a_400_with_the_field(action, payload, field):
 def test_closing_an_incomplete_file_is_a_400_saying_what_is_missing():
     response = post(client_for("DPO"), BreachFactory(), "close", {})
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [
-        "The breach cannot be closed: the risk is not assessed; the decision to notify or not is not recorded."]}
+    assert response.json() == {
+        "non_field_errors": [
+            "The breach cannot be closed: the risk is not assessed; the decision to notify or not is not recorded."
+        ]
+    }
 
 
 def test_list_query_count_does_not_grow_with_rows(django_assert_max_num_queries):
     for index in range(30):
-        BreachFactory(notified_at=paris(2025, 3, 29, 10, 0), notification_required=True,
-                      aware_at=paris(2025, 3, 28, 10, index))
+        BreachFactory(
+            notified_at=paris(2025, 3, 29, 10, 0), notification_required=True, aware_at=paris(2025, 3, 28, 10, index)
+        )
     client = client_for("Auditor")
     with django_assert_max_num_queries(8):
         assert client.get(URL).status_code == 200

@@ -1,4 +1,5 @@
 """The CNIL cases in the admin: the list with reply badges, filters, the "answer" action, the letters."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,22 +15,37 @@ from gdpr.models import CnilCase, CnilCaseAttachment
 from tests.clients import admin_client, messages_of
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 CHANGELIST = "/admin/gdpr/cnilcase/"
 client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
 def answer(client: Client, cases: list[CnilCase], answered_on: str):
-    return client.post(CHANGELIST, {"action": "answer", ACTION_CHECKBOX_NAME: [c.pk for c in cases], "apply": "1",
-                                    "answered_on": answered_on}, follow=True)
+    return client.post(
+        CHANGELIST,
+        {"action": "answer", ACTION_CHECKBOX_NAME: [c.pk for c in cases], "apply": "1", "answered_on": answered_on},
+        follow=True,
+    )
 
 
 def form_data(**values: str) -> dict[str, str]:
     return {
-        "reference": "", "kind": "referral", "cnil_reference": "", "received_on": "2025-04-10", "due_on": "2025-04-20",
-        "subject": "", "notes": "", "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0",
-        "attachments-2-TOTAL_FORMS": "0", "attachments-2-INITIAL_FORMS": "0", **values,
+        "reference": "",
+        "kind": "referral",
+        "cnil_reference": "",
+        "received_on": "2025-04-10",
+        "due_on": "2025-04-20",
+        "subject": "",
+        "notes": "",
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+        "attachments-2-TOTAL_FORMS": "0",
+        "attachments-2-INITIAL_FORMS": "0",
+        **values,
     }
 
 
@@ -43,8 +59,12 @@ def test_the_list_shows_the_reply_date_with_a_badge_for_open_referrals():
 
 
 def test_a_complaint_with_a_reply_date_has_its_badge_and_is_in_the_overdue_filter():
-    CnilCaseFactory(reference="PLAINTE-LATE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
-                    received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11))
+    CnilCaseFactory(
+        reference="PLAINTE-LATE",
+        kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        received_on=dt.date(2025, 4, 1),
+        due_on=dt.date(2025, 4, 11),
+    )
     CnilCaseFactory(reference="PLAINTE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL)
     client = client_for("DPO")
     body = client.get(CHANGELIST).content.decode()
@@ -61,10 +81,19 @@ def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
         assert client.get(CHANGELIST).status_code == 200
 
 
-@pytest.mark.parametrize("params", [
-    {"kind__exact": "referral"}, {"answered": "yes"}, {"answered": "no"}, {"due": "overdue"}, {"due": "week"},
-    {"due": "month"}, {"year": "2025"}, {"q": "PLT"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind__exact": "referral"},
+        {"answered": "yes"},
+        {"answered": "no"},
+        {"due": "overdue"},
+        {"due": "week"},
+        {"due": "month"},
+        {"year": "2025"},
+        {"q": "PLT"},
+    ],
+)
 def test_filters_and_search_answer(params):
     CnilCaseFactory(cnil_reference="PLT-1")
     assert client_for("Auditor").get(CHANGELIST, params).status_code == 200
@@ -72,8 +101,12 @@ def test_filters_and_search_answer(params):
 
 def test_the_due_filter_keeps_open_referrals_only():
     CnilCaseFactory(reference="LATE", received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11))
-    CnilCaseFactory(reference="ANSWERED", received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11),
-                    answered_on=dt.date(2025, 4, 10))
+    CnilCaseFactory(
+        reference="ANSWERED",
+        received_on=dt.date(2025, 4, 1),
+        due_on=dt.date(2025, 4, 11),
+        answered_on=dt.date(2025, 4, 10),
+    )
     CnilCaseFactory(reference="LATER", received_on=dt.date(2025, 4, 10), due_on=dt.date(2025, 5, 30))
     body = client_for("Auditor").get(CHANGELIST, {"due": "week"}).content.decode()
     assert ">LATE<" in body and ">ANSWERED<" not in body and ">LATER<" not in body
@@ -95,7 +128,9 @@ def test_the_answer_action_answers_and_reports_refusals_per_case():
         "1 case answered.",
     ]
     assert dict(CnilCase.objects.values_list("reference", "answered_on")) == {
-        "GOOD": dt.date(2025, 4, 10), "RECEIVED-LATER": None}
+        "GOOD": dt.date(2025, 4, 10),
+        "RECEIVED-LATER": None,
+    }
 
 
 def test_an_auditor_cannot_answer():
@@ -113,7 +148,11 @@ def test_adding_a_referral_goes_through_the_service_with_a_letter(isolated_media
     case = CnilCase.objects.get()
     assert (case.reference, case.due_on) == ("CNIL-2025-001", dt.date(2025, 4, 20))
     attachment = CnilCaseAttachment.objects.get()
-    assert (attachment.case, attachment.description, attachment.file.read()) == (case, "Letter of referral", b"%PDF-1.4 letter")
+    assert (attachment.case, attachment.description, attachment.file.read()) == (
+        case,
+        "Letter of referral",
+        b"%PDF-1.4 letter",
+    )
     assert attachment.file.path.startswith(str(isolated_media))
     assert case.history.get().history_change_reason.startswith("recorded:")
 
@@ -138,5 +177,7 @@ def test_a_letter_added_on_the_change_page_is_kept_and_listed(isolated_media):
 
 def test_the_answer_date_is_not_editable_on_the_change_page():
     case = CnilCaseFactory(received_on=dt.date(2025, 4, 10), due_on=dt.date(2025, 4, 20))
-    client_for("DPO").post(f"{CHANGELIST}{case.pk}/change/", form_data(reference=case.reference, answered_on="2025-04-11"))
+    client_for("DPO").post(
+        f"{CHANGELIST}{case.pk}/change/", form_data(reference=case.reference, answered_on="2025-04-11")
+    )
     assert CnilCase.objects.get().answered_on is None

@@ -1,4 +1,5 @@
 """`/api/gdpr/cnil-cases/`: permissions, filters, the `/answer/` action and 400s with field messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,11 @@ from tests.clients import api_client
 from tests.gdpr.factories import CnilCaseFactory, RightsRequestFactory
 
 URL = "/api/gdpr/cnil-cases/"
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 4, 15, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 client_for = partial(api_client, language="en")  # the messages asserted are the English ones
 
 
@@ -59,14 +63,25 @@ def test_no_one_deletes_a_case_through_the_api():
 
 def test_dpo_records_a_referral_linked_to_a_rights_request():
     RightsRequestFactory(reference="DSR-2025-00007")
-    response = client_for("DPO").post(URL, {
-        "kind": "referral", "received_on": "2025-04-10", "due_on": "2025-04-20", "cnil_reference": "PLT-9",
-        "rights_request": "DSR-2025-00007",
-    }, format="json")
+    response = client_for("DPO").post(
+        URL,
+        {
+            "kind": "referral",
+            "received_on": "2025-04-10",
+            "due_on": "2025-04-20",
+            "cnil_reference": "PLT-9",
+            "rights_request": "DSR-2025-00007",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["reference"], body["due_on"], body["rights_request"], body["is_overdue"]) == (
-        "CNIL-2025-001", "2025-04-20", "DSR-2025-00007", False)
+        "CNIL-2025-001",
+        "2025-04-20",
+        "DSR-2025-00007",
+        False,
+    )
     assert CnilCase.history.get().history_change_reason.startswith("recorded:")
 
 
@@ -95,8 +110,10 @@ def test_the_answer_action_records_the_answer():
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
-        ({"answered_on": "2025-03-31"},
-         {"answered_on": ["The answer (31/03/2025) cannot be dated before the receipt (01/04/2025)."]}),
+        (
+            {"answered_on": "2025-03-31"},
+            {"answered_on": ["The answer (31/03/2025) cannot be dated before the receipt (01/04/2025)."]},
+        ),
         ({"answered_on": "2025-04-16"}, {"answered_on": ["The answer (16/04/2025) cannot be dated in the future."]}),
         ({}, {"answered_on": ["This field is required."]}),
         ({"answered_on": "10/04/2025x"}, None),
@@ -117,8 +134,9 @@ def test_a_bad_answer_is_a_400_with_the_field_message(payload, expected):
 def test_filters_kind_overdue_due_before_reference_and_received_year():
     CnilCaseFactory(reference="LATE", received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11))
     CnilCaseFactory(reference="SOON", received_on=dt.date(2025, 4, 10), due_on=dt.date(2025, 4, 20))
-    CnilCaseFactory(reference="DONE", received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11),
-                    answered_on=dt.date(2025, 4, 9))
+    CnilCaseFactory(
+        reference="DONE", received_on=dt.date(2025, 4, 1), due_on=dt.date(2025, 4, 11), answered_on=dt.date(2025, 4, 9)
+    )
     CnilCaseFactory(reference="PLAINTE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2024, 6, 1))
     client = client_for("Auditor")
     assert references(client.get(URL, {"kind": "complaint_without_referral"})) == ["PLAINTE"]
@@ -132,12 +150,14 @@ def test_filters_kind_overdue_due_before_reference_and_received_year():
 
 
 def test_a_complaint_with_a_reply_date_is_recorded_overdue_and_filtered_like_a_referral():
-    response = client_for("DPO").post(URL, {"kind": "complaint_without_referral", "received_on": "2025-04-01",
-                                            "due_on": "2025-04-11"}, format="json")
+    response = client_for("DPO").post(
+        URL, {"kind": "complaint_without_referral", "received_on": "2025-04-01", "due_on": "2025-04-11"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert (response.json()["due_on"], response.json()["is_overdue"]) == ("2025-04-11", True)
-    CnilCaseFactory(reference="PLAINTE-SANS-DATE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
-                    received_on=dt.date(2025, 4, 1))
+    CnilCaseFactory(
+        reference="PLAINTE-SANS-DATE", kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=dt.date(2025, 4, 1)
+    )
     client = client_for("Auditor")
     assert references(client.get(URL, {"overdue": "true"})) == [response.json()["reference"]]
     assert references(client.get(URL, {"due_before": "2025-04-30"})) == [response.json()["reference"]]

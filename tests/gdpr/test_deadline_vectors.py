@@ -1,5 +1,6 @@
 """The reference deadline vectors (tests/fixtures/reference/deadline-vectors.csv: worked cases of RULES in
 docs/rules.md), one test per row, read at test time."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The legal deadline calendar (gdpr/deadlines.py): properties over many dates, and the examples that matter."""
+
 from __future__ import annotations
 
 import ast
@@ -9,9 +10,7 @@ import polib
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from gdpr import deadlines
 from gdpr.deadlines import (
@@ -72,7 +71,9 @@ def test_the_deadline_is_never_before_the_raw_date_nor_more_than_four_days_after
 def test_a_later_receipt_never_gives_an_earlier_deadline(first: date, second: date, calendar: HolidayCalendar) -> None:
     earlier, later = sorted((first, second))
     policy = DeadlinePolicy(calendar=calendar)
-    assert rights_request_deadline(earlier, policy=policy).due_on <= rights_request_deadline(later, policy=policy).due_on
+    assert (
+        rights_request_deadline(earlier, policy=policy).due_on <= rights_request_deadline(later, policy=policy).due_on
+    )
     assert extended_deadline(earlier, policy=policy).due_on <= extended_deadline(later, policy=policy).due_on
 
 
@@ -116,7 +117,9 @@ def test_a_pause_adds_exactly_its_elapsed_calendar_days_before_rolling(
 
 
 @date_properties
-@given(aware_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 28), timezones=st.just(PARIS)))
+@given(
+    aware_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 28), timezones=st.just(PARIS))
+)
 def test_seventy_two_hours_are_seventy_two_elapsed_hours_across_daylight_saving(aware_at: datetime) -> None:
     due = breach_notification_deadline(aware_at)
     assert due.utcoffset() == timedelta(0)
@@ -274,7 +277,9 @@ def test_a_holiday_on_a_weekend_names_both() -> None:
 def test_the_month_end_clamp_is_explained() -> None:
     deadline = rights_request_deadline(date(2025, 1, 31), policy=FR)
     with translation.override("en"):
-        assert deadline.explanation == "received 31/01/2025 + 1 month = 28/02/2025 (no day 31 in that month: its last day)"
+        assert (
+            deadline.explanation == "received 31/01/2025 + 1 month = 28/02/2025 (no day 31 in that month: its last day)"
+        )
     with translation.override("fr"):
         assert deadline.explanation == (
             "reçue le 31/01/2025 + 1 mois = 28/02/2025 (pas de jour 31 ce mois-là : son dernier jour)"
@@ -284,7 +289,9 @@ def test_the_month_end_clamp_is_explained() -> None:
 def test_the_breach_explanation_shows_paris_time() -> None:
     aware_at = datetime(2025, 3, 28, 10, 0, tzinfo=PARIS)
     with translation.override("en"):
-        assert breach_deadline_explanation(aware_at) == "aware 28/03/2025 10:00 + 72 hours = 31/03/2025 11:00 (Paris time)"
+        assert (
+            breach_deadline_explanation(aware_at) == "aware 28/03/2025 10:00 + 72 hours = 31/03/2025 11:00 (Paris time)"
+        )
     with translation.override("fr"):
         assert breach_deadline_explanation(aware_at) == (
             "connaissance le 28/03/2025 10:00 + 72 heures = 31/03/2025 11:00 (heure de Paris)"

@@ -1,5 +1,6 @@
 """Admin of the Art. 30 register: the DPO's list, filters, the form through the services, the actions
 (retire with its intermediate form, mark reviewed, export) and the register export at a date."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,15 +14,17 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from gdpr.choices import ProcessingRole
-from gdpr.models import ProcessingActivity
 from gdpr.exports.register import CONTENT_TYPE, OVERVIEW_TITLE
-from tests.clients import admin_client
-from tests.clients import messages_of as texts
+from gdpr.models import ProcessingActivity
+from tests.clients import admin_client, messages_of as texts
 from tests.gdpr.factories import ProcessingActivityFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False),
+]
 TODAY = dt.date(2025, 3, 5)
 CHANGELIST = reverse("admin:gdpr_processingactivity_changelist")
 EXPORT = reverse("admin:gdpr_processingactivity_export")
@@ -35,8 +38,12 @@ def dpo_client():
 
 def test_the_dpo_changelist_shows_the_register_in_a_fixed_number_of_queries(dpo_client, django_assert_max_num_queries):
     for n in range(30):
-        ProcessingActivityFactory(reference=f"PA-{n:03d}", last_reviewed_on=dt.date(2023, 1, 1) if n % 2 else None,
-                                  dpia_required=n % 3 == 0, retired_on=dt.date(2024, 1, 1) if n % 5 == 0 else None)
+        ProcessingActivityFactory(
+            reference=f"PA-{n:03d}",
+            last_reviewed_on=dt.date(2023, 1, 1) if n % 2 else None,
+            dpia_required=n % 3 == 0,
+            retired_on=dt.date(2024, 1, 1) if n % 5 == 0 else None,
+        )
     with django_assert_max_num_queries(7):
         response = dpo_client.get(CHANGELIST)
     assert response.status_code == 200
@@ -79,22 +86,37 @@ def test_a_review_within_30_days_or_overdue_gets_a_badge_a_recent_one_does_not(d
     ],
 )
 def test_filters_and_search(dpo_client, query, expected):
-    ProcessingActivityFactory(reference="PA-ACTIVE", sensitive_data=True, purposes="Verser les salaires",
-                              last_reviewed_on=dt.date(2025, 1, 1))
-    ProcessingActivityFactory(reference="PA-PROC", role=ProcessingRole.PROCESSOR, controllers_served="X",
-                              transfers_outside_eu=True, transfer_safeguards="CCT", last_reviewed_on=dt.date(2025, 1, 1))
+    ProcessingActivityFactory(
+        reference="PA-ACTIVE", sensitive_data=True, purposes="Verser les salaires", last_reviewed_on=dt.date(2025, 1, 1)
+    )
+    ProcessingActivityFactory(
+        reference="PA-PROC",
+        role=ProcessingRole.PROCESSOR,
+        controllers_served="X",
+        transfers_outside_eu=True,
+        transfer_safeguards="CCT",
+        last_reviewed_on=dt.date(2025, 1, 1),
+    )
     ProcessingActivityFactory(reference="PA-STALE", dpia_required=True, registered_on=dt.date(2022, 1, 1))
-    ProcessingActivityFactory(reference="PA-RETIRED", retired_on=dt.date(2024, 1, 1), last_reviewed_on=dt.date(2023, 1, 1))
+    ProcessingActivityFactory(
+        reference="PA-RETIRED", retired_on=dt.date(2024, 1, 1), last_reviewed_on=dt.date(2023, 1, 1)
+    )
     response = dpo_client.get(f"{CHANGELIST}?{query}")
     assert response.status_code == 200
     assert sorted(a.reference for a in response.context["cl"].result_list) == expected
 
 
 def test_adding_an_activity_goes_through_the_service_with_the_user_in_history(dpo_client):
-    response = dpo_client.post(reverse("admin:gdpr_processingactivity_add"), {
-        "reference": "PA-NEW", "name": "Vidéoprotection", "role": "controller", "purposes": "Sécurité des locaux",
-        "registered_on": "2025-03-01",
-    })
+    response = dpo_client.post(
+        reverse("admin:gdpr_processingactivity_add"),
+        {
+            "reference": "PA-NEW",
+            "name": "Vidéoprotection",
+            "role": "controller",
+            "purposes": "Sécurité des locaux",
+            "registered_on": "2025-03-01",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     activity = ProcessingActivity.objects.get(reference="PA-NEW")
     assert activity.registered_on == dt.date(2025, 3, 1)
@@ -104,10 +126,17 @@ def test_adding_an_activity_goes_through_the_service_with_the_user_in_history(dp
 
 def test_the_form_shows_the_service_rules_on_their_fields(dpo_client):
     activity = ProcessingActivityFactory(reference="PA-1")
-    response = dpo_client.post(reverse("admin:gdpr_processingactivity_change", args=[activity.pk]), {
-        "reference": "PA-1", "name": "CRM", "role": "processor", "transfers_outside_eu": "on",
-        "registered_on": "2020-01-01", "dpia_done_on": "2025-04-01",
-    })
+    response = dpo_client.post(
+        reverse("admin:gdpr_processingactivity_change", args=[activity.pk]),
+        {
+            "reference": "PA-1",
+            "name": "CRM",
+            "role": "processor",
+            "transfers_outside_eu": "on",
+            "registered_on": "2020-01-01",
+            "dpia_done_on": "2025-04-01",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["controllers_served"] == ["A processor record must name the controllers it acts for (Art. 30(2)(a))."]
@@ -117,20 +146,35 @@ def test_the_form_shows_the_service_rules_on_their_fields(dpo_client):
 
 def test_moving_the_entry_date_after_the_retirement_is_an_error_on_the_form_not_a_crash(dpo_client):
     activity = ProcessingActivityFactory(reference="PA-1", retired_on=dt.date(2022, 1, 1))
-    response = dpo_client.post(reverse("admin:gdpr_processingactivity_change", args=[activity.pk]), {
-        "reference": "PA-1", "name": "CRM", "role": "controller", "registered_on": "2023-01-01",
-    })
+    response = dpo_client.post(
+        reverse("admin:gdpr_processingactivity_change", args=[activity.pk]),
+        {
+            "reference": "PA-1",
+            "name": "CRM",
+            "role": "controller",
+            "registered_on": "2023-01-01",
+        },
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["registered_on"] == [
-        "The activity was retired on 01/01/2022: it cannot have entered the register after that."]
+        "The activity was retired on 01/01/2022: it cannot have entered the register after that."
+    ]
 
 
 def test_an_edit_writes_a_history_row_naming_the_changed_fields(dpo_client):
     activity = ProcessingActivityFactory(reference="PA-1", name="CRM", registered_on=dt.date(2020, 1, 1))
-    response = dpo_client.post(reverse("admin:gdpr_processingactivity_change", args=[activity.pk]), {
-        "reference": "PA-1", "name": "CRM", "role": "controller", "registered_on": "2020-01-01",
-        "purposes": activity.purposes, "legal_basis": activity.legal_basis, "retention": "3 ans",
-    })
+    response = dpo_client.post(
+        reverse("admin:gdpr_processingactivity_change", args=[activity.pk]),
+        {
+            "reference": "PA-1",
+            "name": "CRM",
+            "role": "controller",
+            "registered_on": "2020-01-01",
+            "purposes": activity.purposes,
+            "legal_basis": activity.legal_basis,
+            "retention": "3 ans",
+        },
+    )
     assert response.status_code == 302
     assert activity.history.latest().history_change_reason == "Updated: retention"
 
@@ -147,26 +191,40 @@ def test_retire_action_asks_for_a_date_and_a_reason_first(dpo_client):
 def test_retire_action_retires_through_the_service_and_reports_refusals(dpo_client):
     ok = ProcessingActivityFactory(reference="PA-1", registered_on=dt.date(2020, 1, 1))
     too_early = ProcessingActivityFactory(reference="PA-2", registered_on=dt.date(2025, 3, 3))
-    response = dpo_client.post(CHANGELIST, {
-        "action": "retire_selected", ACTION_CHECKBOX_NAME: [ok.pk, too_early.pk], "apply": "1",
-        "retired_on": "2025-03-01", "reason": "Application decommissioned",
-    })
+    response = dpo_client.post(
+        CHANGELIST,
+        {
+            "action": "retire_selected",
+            ACTION_CHECKBOX_NAME: [ok.pk, too_early.pk],
+            "apply": "1",
+            "retired_on": "2025-03-01",
+            "reason": "Application decommissioned",
+        },
+    )
     assert response.status_code == 302
     ok.refresh_from_db()
     too_early.refresh_from_db()
     assert (ok.retired_on, ok.retired_reason) == (dt.date(2025, 3, 1), "Application decommissioned")
     assert too_early.retired_on is None
-    assert texts(response) == ["PA-2 cannot be retired before it entered the register (03/03/2025).",
-                               "1 activity retired from the register."]
+    assert texts(response) == [
+        "PA-2 cannot be retired before it entered the register (03/03/2025).",
+        "1 activity retired from the register.",
+    ]
     assert ok.history.latest().history_change_reason == "Retired on 01/03/2025: Application decommissioned"
 
 
 def test_retire_action_without_a_reason_shows_the_form_again(dpo_client):
     activity = ProcessingActivityFactory(reference="PA-1")
-    response = dpo_client.post(CHANGELIST, {
-        "action": "retire_selected", ACTION_CHECKBOX_NAME: [activity.pk], "apply": "1", "retired_on": "2025-03-01",
-        "reason": "",
-    })
+    response = dpo_client.post(
+        CHANGELIST,
+        {
+            "action": "retire_selected",
+            ACTION_CHECKBOX_NAME: [activity.pk],
+            "apply": "1",
+            "retired_on": "2025-03-01",
+            "reason": "",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["reason"] == ["This field is required."]
     assert ProcessingActivity.objects.get().retired_on is None
@@ -175,12 +233,16 @@ def test_retire_action_without_a_reason_shows_the_form_again(dpo_client):
 def test_mark_reviewed_today_action(dpo_client):
     stale = ProcessingActivityFactory(reference="PA-1", last_reviewed_on=dt.date(2023, 1, 1))
     retired = ProcessingActivityFactory(reference="PA-2", retired_on=dt.date(2024, 1, 1))
-    response = dpo_client.post(CHANGELIST, {"action": "mark_reviewed_today", ACTION_CHECKBOX_NAME: [stale.pk, retired.pk]})
+    response = dpo_client.post(
+        CHANGELIST, {"action": "mark_reviewed_today", ACTION_CHECKBOX_NAME: [stale.pk, retired.pk]}
+    )
     assert response.status_code == 302
     stale.refresh_from_db()
     assert stale.last_reviewed_on == TODAY
-    assert texts(response) == ["PA-2 was retired on 01/01/2024: a retired activity is not reviewed.",
-                               "1 activity marked reviewed today."]
+    assert texts(response) == [
+        "PA-2 was retired on 01/01/2024: a retired activity is not reviewed.",
+        "1 activity marked reviewed today.",
+    ]
 
 
 def test_export_selected_action_downloads_those_activities(dpo_client):
@@ -226,8 +288,16 @@ def test_a_compliance_officer_can_export_but_not_retire():
     assert response.status_code == 200
     actions = [name for name, _label in response.context["action_form"].fields["action"].choices]
     assert "export_selected_xlsx" in actions and "retire_selected" not in actions
-    officer.post(CHANGELIST, {"action": "retire_selected", ACTION_CHECKBOX_NAME: [activity.pk], "apply": "1",
-                              "retired_on": "2025-03-01", "reason": "x"})
+    officer.post(
+        CHANGELIST,
+        {
+            "action": "retire_selected",
+            ACTION_CHECKBOX_NAME: [activity.pk],
+            "apply": "1",
+            "retired_on": "2025-03-01",
+            "reason": "x",
+        },
+    )
     assert ProcessingActivity.objects.get().retired_on is None
 
 
@@ -242,13 +312,24 @@ def test_entries_are_retired_never_deleted(dpo_client):
 
 
 def test_the_change_page_shows_the_fiche_sections_status_and_next_review(dpo_client):
-    activity = ProcessingActivityFactory(reference="PA-1", last_reviewed_on=dt.date(2024, 3, 1),
-                                         retired_on=dt.date(2025, 6, 30), retired_reason="Migration")
+    activity = ProcessingActivityFactory(
+        reference="PA-1",
+        last_reviewed_on=dt.date(2024, 3, 1),
+        retired_on=dt.date(2025, 6, 30),
+        retired_reason="Migration",
+    )
     response = dpo_client.get(reverse("admin:gdpr_processingactivity_change", args=[activity.pk]))
     assert response.status_code == 200
     content = response.content.decode()
-    for section in ("Controller", "Purposes &amp; legal basis", "People &amp; data", "Recipients &amp; transfers",
-                    "Retention &amp; security", "Processor", "DPIA &amp; review"):
+    for section in (
+        "Controller",
+        "Purposes &amp; legal basis",
+        "People &amp; data",
+        "Recipients &amp; transfers",
+        "Retention &amp; security",
+        "Processor",
+        "DPIA &amp; review",
+    ):
         assert f">{section}<" in content
     assert "active, retiring 30/06/2025" in content
     assert "01/03/2025" in content and "overdue by 4 days" in content

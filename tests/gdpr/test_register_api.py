@@ -1,5 +1,6 @@
 """`/api/gdpr/processing-activities/`: permissions, filters, writes through the services, the retire and
 review actions, and the register export as XLSX."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,14 +12,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from gdpr.choices import ProcessingRole
-from gdpr.models import ProcessingActivity
 from gdpr.exports.register import CONTENT_TYPE, OVERVIEW_TITLE
+from gdpr.models import ProcessingActivity
 from tests.clients import api_client
 from tests.gdpr.factories import ProcessingActivityFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False),
+]
 TODAY = dt.date(2025, 3, 5)
 URL = "/api/gdpr/processing-activities/"
 NEW = {"reference": "PA-NEW", "name": "Vidéoprotection", "role": "controller", "purposes": "Sécurité"}
@@ -94,8 +98,14 @@ def test_the_list_runs_a_fixed_number_of_queries(django_assert_max_num_queries):
 )
 def test_filters(query, expected):
     ProcessingActivityFactory(reference="PA-1", sensitive_data=True, registered_on=dt.date(2020, 1, 1))
-    ProcessingActivityFactory(reference="PA-2", role=ProcessingRole.PROCESSOR, registered_on=dt.date(2024, 1, 1),
-                              transfers_outside_eu=True, dpia_required=True, last_reviewed_on=dt.date(2025, 1, 1))
+    ProcessingActivityFactory(
+        reference="PA-2",
+        role=ProcessingRole.PROCESSOR,
+        registered_on=dt.date(2024, 1, 1),
+        transfers_outside_eu=True,
+        dpia_required=True,
+        last_reviewed_on=dt.date(2025, 1, 1),
+    )
     ProcessingActivityFactory(reference="PA-3", registered_on=dt.date(2021, 1, 1), retired_on=dt.date(2024, 1, 1))
     response = api("DPO").get(f"{URL}?{query}")
     assert response.status_code == 200
@@ -114,7 +124,11 @@ def test_the_dpo_creates_an_activity_entered_today_with_history():
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["reference"], body["registered_on"], body["active"], body["retired_on"]) == (
-        "PA-NEW", "2025-03-05", True, None)
+        "PA-NEW",
+        "2025-03-05",
+        True,
+        None,
+    )
     assert ProcessingActivity.objects.get().history.get().history_change_reason == "Entered the register"
 
 
@@ -123,7 +137,9 @@ def test_a_processor_without_controllers_is_a_400_with_the_field_message():
     assert response.status_code == 400
     assert response.json() == {
         "controllers_served": ["A processor record must name the controllers it acts for (Art. 30(2)(a))."],
-        "transfer_safeguards": ["Transfers outside the EU need their countries and safeguards (Art. 30(1)(e), Art. 46)."],
+        "transfer_safeguards": [
+            "Transfers outside the EU need their countries and safeguards (Art. 30(1)(e), Art. 46)."
+        ],
     }
     assert not ProcessingActivity.objects.exists()
 
@@ -159,11 +175,15 @@ def test_retirement_is_not_a_writable_field():
 # -- actions ------------------------------------------------------------------------------------------
 def test_retire_action():
     activity = ProcessingActivityFactory(reference="PA-1", registered_on=dt.date(2020, 1, 1))
-    response = api("DPO").post(detail(activity, "retire"), {"retired_on": "2025-03-01", "reason": "Fin du contrat"},
-                               format="json")
+    response = api("DPO").post(
+        detail(activity, "retire"), {"retired_on": "2025-03-01", "reason": "Fin du contrat"}, format="json"
+    )
     assert response.status_code == 200
     assert (response.json()["retired_on"], response.json()["retired_reason"], response.json()["active"]) == (
-        "2025-03-01", "Fin du contrat", False)
+        "2025-03-01",
+        "Fin du contrat",
+        False,
+    )
 
 
 def test_retire_before_the_entry_is_a_400_and_changes_nothing():

@@ -1,4 +1,5 @@
 """The register as XLSX for the CNIL (Art. 30(4)): overview sheet, one fiche per activity, valid sheet names."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,9 @@ def labels_and_values(sheet) -> dict[str, object]:
 
 def test_the_overview_has_one_row_per_activity_with_french_headers_frozen_and_filtered():
     ProcessingActivityFactory(reference="PA-2", name="Recrutement", sensitive_data=True)
-    ProcessingActivityFactory(reference="PA-1", name="Paie", role=ProcessingRole.PROCESSOR, controllers_served="Filiale A")
+    ProcessingActivityFactory(
+        reference="PA-1", name="Paie", role=ProcessingRole.PROCESSOR, controllers_served="Filiale A"
+    )
     workbook = load(register_on(ON))
     overview = workbook[OVERVIEW_TITLE]
     assert workbook.sheetnames[0] == OVERVIEW_TITLE
@@ -40,7 +43,10 @@ def test_the_overview_has_one_row_per_activity_with_french_headers_frozen_and_fi
     header = rows[0]
     assert header[:5] == ("Référence", "Nom du traitement", "Rôle", "Finalités", "Base légale")
     assert "Transferts hors UE" in header and "Durée de conservation" in header and "Statut" in header
-    assert [row[:3] for row in rows[1:]] == [("PA-1", "Paie", "Sous-traitant"), ("PA-2", "Recrutement", "Responsable de traitement")]
+    assert [row[:3] for row in rows[1:]] == [
+        ("PA-1", "Paie", "Sous-traitant"),
+        ("PA-2", "Recrutement", "Responsable de traitement"),
+    ]
     assert rows[2][header.index("Données sensibles")] == "Oui"
     assert rows[1][header.index("Date d'entrée au registre")] == dt.datetime(2020, 1, 1)
     assert overview.freeze_panes == "C2"
@@ -49,16 +55,26 @@ def test_the_overview_has_one_row_per_activity_with_french_headers_frozen_and_fi
 
 
 def test_there_is_one_fiche_per_activity_laid_out_with_the_cnil_model_labels():
-    ProcessingActivityFactory(reference="PA-1", name="Paie", purposes="Verser les salaires", retention="5 ans",
-                              transfers_outside_eu=True, transfer_safeguards="USA – clauses contractuelles types")
+    ProcessingActivityFactory(
+        reference="PA-1",
+        name="Paie",
+        purposes="Verser les salaires",
+        retention="5 ans",
+        transfers_outside_eu=True,
+        transfer_safeguards="USA – clauses contractuelles types",
+    )
     workbook = load(register_on(ON))
     assert len(workbook.sheetnames) == 2
     fiche = workbook[workbook.sheetnames[1]]
     assert fiche["A1"].value == "Fiche de registre : PA-1 – Paie"
     assert "au 31/12/2023" in fiche["A2"].value
     sections = [row[0] for row in fiche.iter_rows(min_row=5, max_col=2, values_only=True) if row[0] and not row[1]]
-    assert sections[:4] == ["Description du traitement", "Acteurs", "Finalité(s) du traitement effectué",
-                            "Catégories de données personnelles concernées"]
+    assert sections[:4] == [
+        "Description du traitement",
+        "Acteurs",
+        "Finalité(s) du traitement effectué",
+        "Catégories de données personnelles concernées",
+    ]
     values = labels_and_values(fiche)
     assert values["Finalités"] == "Verser les salaires"
     assert values["Durées de conservation"] == "5 ans"
@@ -69,11 +85,16 @@ def test_there_is_one_fiche_per_activity_laid_out_with_the_cnil_model_labels():
 
 
 def test_a_processor_fiche_names_the_controllers_served():
-    ProcessingActivityFactory(reference="PA-1", role=ProcessingRole.PROCESSOR, controllers_served="Filiale A, Filiale B")
+    ProcessingActivityFactory(
+        reference="PA-1", role=ProcessingRole.PROCESSOR, controllers_served="Filiale A, Filiale B"
+    )
     fiche = load(register_on(ON)).worksheets[1]
     values = labels_and_values(fiche)
     assert values["Rôle de l'organisme"] == "Sous-traitant"
-    assert values["Responsables de traitement pour le compte desquels le traitement est effectué"] == "Filiale A, Filiale B"
+    assert (
+        values["Responsables de traitement pour le compte desquels le traitement est effectué"]
+        == "Filiale A, Filiale B"
+    )
 
 
 def test_the_register_on_a_date_counts_the_entry_day_and_leaves_out_the_retirement_day():
@@ -129,7 +150,7 @@ def test_each_overview_row_links_to_its_fiche():
 
 
 def test_text_that_looks_like_a_formula_stays_text():
-    ProcessingActivityFactory(reference="PA-1", purposes="=HYPERLINK(\"http://evil\")", retention="\x07bell")
+    ProcessingActivityFactory(reference="PA-1", purposes='=HYPERLINK("http://evil")', retention="\x07bell")
     overview = load(register_on(ON))[OVERVIEW_TITLE]
     header = [cell.value for cell in overview[1]]
     cell = overview.cell(row=2, column=header.index("Finalités") + 1)

@@ -1,4 +1,5 @@
 """The Art. 30 register: services (create, update, retire, review), `in_register_on`, review overdue."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ from gdpr.services.register import (
 from tests.gdpr.factories import ProcessingActivityFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages"),
-              pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages"),
+    pytest.mark.time_machine(dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS), tick=False),
+]
 TODAY = dt.date(2025, 3, 5)
 
 
@@ -30,8 +34,9 @@ def errors_of(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[
 
 # -- create -------------------------------------------------------------------------------------------
 def test_create_enters_the_register_today_by_default_with_history_naming_the_actor(dpo):
-    activity = processing_activity_create(actor=dpo, reference=" PA-001 ", name="Payroll", purposes="Pay staff",
-                                          legal_basis="Legal obligation")
+    activity = processing_activity_create(
+        actor=dpo, reference=" PA-001 ", name="Payroll", purposes="Pay staff", legal_basis="Legal obligation"
+    )
     assert (activity.reference, activity.registered_on, activity.role) == ("PA-001", TODAY, ProcessingRole.CONTROLLER)
     record = activity.history.get()
     assert (record.history_user, record.history_change_reason) == (dpo, "Entered the register")
@@ -41,28 +46,39 @@ def test_create_refuses_a_processor_record_without_the_controllers_served(dpo):
     with pytest.raises(ValidationError) as excinfo:
         processing_activity_create(actor=dpo, reference="PA-1", name="Hosting", role=ProcessingRole.PROCESSOR)
     assert errors_of(excinfo) == {
-        "controllers_served": ["A processor record must name the controllers it acts for (Art. 30(2)(a))."]}
+        "controllers_served": ["A processor record must name the controllers it acts for (Art. 30(2)(a))."]
+    }
     assert not ProcessingActivity.objects.exists()
 
 
 def test_create_accepts_a_processor_record_naming_its_controllers(dpo):
-    activity = processing_activity_create(actor=dpo, reference="PA-1", name="Hosting", role=ProcessingRole.PROCESSOR,
-                                          controllers_served="Action Logement Services")
+    activity = processing_activity_create(
+        actor=dpo,
+        reference="PA-1",
+        name="Hosting",
+        role=ProcessingRole.PROCESSOR,
+        controllers_served="Action Logement Services",
+    )
     assert activity.role == ProcessingRole.PROCESSOR
 
 
 def test_create_refuses_transfers_outside_the_eu_without_safeguards(dpo):
     with pytest.raises(ValidationError) as excinfo:
-        processing_activity_create(actor=dpo, reference="PA-1", name="CRM", transfers_outside_eu=True,
-                                   transfer_safeguards="   ")
-    assert errors_of(excinfo) == {"transfer_safeguards": [
-        "Transfers outside the EU need their countries and safeguards (Art. 30(1)(e), Art. 46)."]}
+        processing_activity_create(
+            actor=dpo, reference="PA-1", name="CRM", transfers_outside_eu=True, transfer_safeguards="   "
+        )
+    assert errors_of(excinfo) == {
+        "transfer_safeguards": [
+            "Transfers outside the EU need their countries and safeguards (Art. 30(1)(e), Art. 46)."
+        ]
+    }
 
 
 def test_create_refuses_a_dpia_done_in_the_future(dpo):
     with pytest.raises(ValidationError) as excinfo:
-        processing_activity_create(actor=dpo, reference="PA-1", name="CRM", dpia_required=True,
-                                   dpia_done_on=TODAY + dt.timedelta(days=1))
+        processing_activity_create(
+            actor=dpo, reference="PA-1", name="CRM", dpia_required=True, dpia_done_on=TODAY + dt.timedelta(days=1)
+        )
     assert errors_of(excinfo) == {"dpia_done_on": ["A DPIA cannot be done in the future."]}
 
 
@@ -81,8 +97,9 @@ def test_create_refuses_a_reference_already_in_the_register(dpo):
 
 def test_create_reports_every_problem_of_the_record_at_once(dpo):
     with pytest.raises(ValidationError) as excinfo:
-        processing_activity_create(actor=dpo, reference="PA-1", name="", role=ProcessingRole.PROCESSOR,
-                                   transfers_outside_eu=True)
+        processing_activity_create(
+            actor=dpo, reference="PA-1", name="", role=ProcessingRole.PROCESSOR, transfers_outside_eu=True
+        )
     assert set(errors_of(excinfo)) == {"name", "controllers_served", "transfer_safeguards"}
 
 
@@ -105,7 +122,9 @@ def test_update_without_change_writes_no_history(dpo):
 def test_update_refuses_to_make_a_processor_without_controllers_and_writes_nothing(dpo):
     activity = ProcessingActivityFactory(reference="PA-1", name="Before")
     with pytest.raises(ValidationError) as excinfo:
-        processing_activity_update(activity=activity, actor=dpo, data={"role": ProcessingRole.PROCESSOR, "name": "After"})
+        processing_activity_update(
+            activity=activity, actor=dpo, data={"role": ProcessingRole.PROCESSOR, "name": "After"}
+        )
     assert list(errors_of(excinfo)) == ["controllers_served"]
     activity.refresh_from_db()
     assert (activity.role, activity.name) == (ProcessingRole.CONTROLLER, "Before")
@@ -115,8 +134,9 @@ def test_update_refuses_moving_the_entry_after_the_retirement(dpo):
     activity = ProcessingActivityFactory(registered_on=dt.date(2020, 1, 1), retired_on=dt.date(2022, 6, 30))
     with pytest.raises(ValidationError) as excinfo:
         processing_activity_update(activity=activity, actor=dpo, data={"registered_on": dt.date(2023, 1, 1)})
-    assert errors_of(excinfo) == {"registered_on": [
-        "The activity was retired on 30/06/2022: it cannot have entered the register after that."]}
+    assert errors_of(excinfo) == {
+        "registered_on": ["The activity was retired on 30/06/2022: it cannot have entered the register after that."]
+    }
 
 
 def test_update_refuses_the_retirement_fields(dpo):
@@ -128,8 +148,7 @@ def test_update_refuses_the_retirement_fields(dpo):
 # -- retire -------------------------------------------------------------------------------------------
 def test_retire_sets_the_date_and_reason_and_records_them_in_history(dpo):
     activity = ProcessingActivityFactory(reference="PA-1", registered_on=dt.date(2020, 1, 1))
-    processing_activity_retire(activity=activity, actor=dpo, retired_on=dt.date(2025, 3, 1),
-                               reason="Replaced by PA-9")
+    processing_activity_retire(activity=activity, actor=dpo, retired_on=dt.date(2025, 3, 1), reason="Replaced by PA-9")
     activity.refresh_from_db()
     assert (activity.retired_on, activity.retired_reason) == (dt.date(2025, 3, 1), "Replaced by PA-9")
     latest = activity.history.latest()
@@ -140,8 +159,7 @@ def test_retire_refuses_a_date_before_the_entry_in_the_register(dpo):
     activity = ProcessingActivityFactory(reference="PA-1", registered_on=dt.date(2024, 5, 2))
     with pytest.raises(ValidationError) as excinfo:
         processing_activity_retire(activity=activity, actor=dpo, retired_on=dt.date(2024, 5, 1), reason="Ended")
-    assert errors_of(excinfo) == {
-        "retired_on": ["PA-1 cannot be retired before it entered the register (02/05/2024)."]}
+    assert errors_of(excinfo) == {"retired_on": ["PA-1 cannot be retired before it entered the register (02/05/2024)."]}
     activity.refresh_from_db()
     assert activity.retired_on is None
 
@@ -202,7 +220,8 @@ def test_review_refuses_a_retired_activity(dpo):
     with pytest.raises(ValidationError) as excinfo:
         processing_activity_review(activity=activity, actor=dpo)
     assert errors_of(excinfo) == {
-        "reviewed_on": ["PA-1 was retired on 30/06/2024: a retired activity is not reviewed."]}
+        "reviewed_on": ["PA-1 was retired on 30/06/2024: a retired activity is not reviewed."]
+    }
 
 
 # -- the register on a date ---------------------------------------------------------------------------
@@ -213,9 +232,10 @@ def test_in_register_on_counts_the_entry_day_and_not_the_retirement_day():
     assert list(in_register(dt.date(2023, 3, 1))) == [activity]
     assert list(in_register(dt.date(2023, 12, 30))) == [activity]
     assert not in_register(dt.date(2023, 12, 31)).exists()
-    assert [activity.in_register_on(day) for day in (dt.date(2023, 2, 28), dt.date(2023, 3, 1),
-                                                     dt.date(2023, 12, 30), dt.date(2023, 12, 31))] == [
-        False, True, True, False]
+    assert [
+        activity.in_register_on(day)
+        for day in (dt.date(2023, 2, 28), dt.date(2023, 3, 1), dt.date(2023, 12, 30), dt.date(2023, 12, 31))
+    ] == [False, True, True, False]
 
 
 def test_in_register_on_keeps_activities_that_are_never_retired():
@@ -229,10 +249,17 @@ def test_review_is_overdue_twelve_months_after_the_last_review_or_the_entry():
     overdue = ProcessingActivityFactory(reference="B", last_reviewed_on=dt.date(2024, 3, 4))
     never_reviewed_old = ProcessingActivityFactory(reference="C", registered_on=dt.date(2024, 3, 4))
     never_reviewed_recent = ProcessingActivityFactory(reference="D", registered_on=dt.date(2024, 3, 5))
-    retired = ProcessingActivityFactory(reference="E", registered_on=dt.date(2020, 1, 1), retired_on=dt.date(2024, 1, 1))
+    retired = ProcessingActivityFactory(
+        reference="E", registered_on=dt.date(2020, 1, 1), retired_on=dt.date(2024, 1, 1)
+    )
     assert set(ProcessingActivity.objects.review_overdue()) == {overdue, never_reviewed_old}
     assert [a.review_overdue() for a in (due_today, overdue, never_reviewed_old, never_reviewed_recent, retired)] == [
-        False, True, True, False, False]
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert due_today.review_due_on == TODAY
 
 

@@ -1,5 +1,6 @@
 """The rights-request admin: the list with its badges and filters, creation and edits through the services,
 the transition buttons (each through client.post), and the deadline explained on the page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,11 @@ from tests.factories import UserFactory
 PARIS = ZoneInfo("Europe/Paris")
 CHANGELIST = "/admin/gdpr/rightsrequest/"
 NOW = dt.datetime(2025, 6, 20, 12, tzinfo=PARIS)
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(NOW, tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(NOW, tick=False),
+]
 client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
@@ -59,11 +63,21 @@ def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
         page(client.get(CHANGELIST))
 
 
-@pytest.mark.parametrize("params", [
-    {"status__exact": "received"}, {"right__exact": "erasure"}, {"channel__exact": "post"},
-    {"requester_category__exact": "employee"}, {"due": "overdue"}, {"due": "week"}, {"due": "month"},
-    {"year": "2025"}, {"q": "DSR"}, {"received_at__year": "2025"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status__exact": "received"},
+        {"right__exact": "erasure"},
+        {"channel__exact": "post"},
+        {"requester_category__exact": "employee"},
+        {"due": "overdue"},
+        {"due": "week"},
+        {"due": "month"},
+        {"year": "2025"},
+        {"q": "DSR"},
+        {"received_at__year": "2025"},
+    ],
+)
 def test_filters_and_search_answer(params):
     make(dt.datetime(2025, 5, 2, 9, tzinfo=PARIS), reference="DSR-1")
     assert client_for("Auditor").get(CHANGELIST, params).status_code == 200
@@ -121,11 +135,21 @@ def test_auditor_sees_the_page_without_buttons_or_save():
 
 def test_adding_a_request_goes_through_the_service():
     client = client_for("DPO")
-    response = client.post(f"{CHANGELIST}add/", {
-        "reference": "", "received_at_0": "2025-03-05", "received_at_1": "10:00", "right": "access",
-        "channel": "email", "requester_name": "Paul Petit", "requester_category": "client", "notes": "",
-        "pauses-TOTAL_FORMS": "0", "pauses-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        f"{CHANGELIST}add/",
+        {
+            "reference": "",
+            "received_at_0": "2025-03-05",
+            "received_at_1": "10:00",
+            "right": "access",
+            "channel": "email",
+            "requester_name": "Paul Petit",
+            "requester_category": "client",
+            "notes": "",
+            "pauses-TOTAL_FORMS": "0",
+            "pauses-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     request = RightsRequest.objects.get()
     assert (request.reference, request.due_on) == ("DSR-2025-00001", dt.date(2025, 4, 7))
@@ -133,25 +157,49 @@ def test_adding_a_request_goes_through_the_service():
 
 
 def test_adding_a_request_received_in_the_future_shows_the_error_on_the_form():
-    response = client_for("DPO").post(f"{CHANGELIST}add/", {
-        "received_at_0": "2025-06-21", "received_at_1": "10:00", "right": "access", "channel": "email",
-        "requester_category": "client", "pauses-TOTAL_FORMS": "0", "pauses-INITIAL_FORMS": "0",
-    })
+    response = client_for("DPO").post(
+        f"{CHANGELIST}add/",
+        {
+            "received_at_0": "2025-06-21",
+            "received_at_1": "10:00",
+            "right": "access",
+            "channel": "email",
+            "requester_category": "client",
+            "pauses-TOTAL_FORMS": "0",
+            "pauses-INITIAL_FORMS": "0",
+        },
+    )
     assert "This date is in the future." in page(response)
     assert not RightsRequest.objects.exists()
 
 
 def test_editing_changes_only_descriptive_fields_with_history():
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS), reference="DSR-E")
-    response = client_for("DPO").post(f"{CHANGELIST}{request.pk}/change/", {
-        "right": "erasure", "channel": "post", "requester_name": "Anne", "requester_category": "employee",
-        "notes": "", "handler": "", "status": "closed", "due_on": "2030-01-01", "received_at_0": "2025-06-10",
-        "received_at_1": "09:00", "pauses-TOTAL_FORMS": "0", "pauses-INITIAL_FORMS": "1",
-    })
+    response = client_for("DPO").post(
+        f"{CHANGELIST}{request.pk}/change/",
+        {
+            "right": "erasure",
+            "channel": "post",
+            "requester_name": "Anne",
+            "requester_category": "employee",
+            "notes": "",
+            "handler": "",
+            "status": "closed",
+            "due_on": "2030-01-01",
+            "received_at_0": "2025-06-10",
+            "received_at_1": "09:00",
+            "pauses-TOTAL_FORMS": "0",
+            "pauses-INITIAL_FORMS": "1",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     request.refresh_from_db()
     assert (request.right, request.requester_name, request.status, request.due_on) == (
-        "erasure", "Anne", RequestStatus.RECEIVED, dt.date(2025, 7, 2))
+        "erasure",
+        "Anne",
+        RequestStatus.RECEIVED,
+        dt.date(2025, 7, 2),
+    )
     assert request.received_at == dt.datetime(2025, 6, 2, 9, tzinfo=PARIS)
     assert "right" in request.history.first().history_change_reason
 
@@ -167,8 +215,11 @@ def test_each_transition_through_its_form():
         ("pause", {"asked_on": "2025-06-03", "reason": "identity", "note": "address differs"}, RequestStatus.PAUSED),
         ("resume", {"answered_on": "2025-06-10"}, RequestStatus.IN_PROGRESS),
         ("extend", {"notified_at": "2025-06-12T10:00", "reason": "three systems"}, RequestStatus.EXTENDED),
-        ("answer", {"answered_at": "2025-06-19T10:00", "outcome": "granted", "channel": "post"},
-         RequestStatus.ANSWERED),
+        (
+            "answer",
+            {"answered_at": "2025-06-19T10:00", "outcome": "granted", "channel": "post"},
+            RequestStatus.ANSWERED,
+        ),
         ("close", {}, RequestStatus.CLOSED),
     ]
     for action, data, status in steps:
@@ -179,15 +230,16 @@ def test_each_transition_through_its_form():
         request.refresh_from_db()
         assert request.status == status, action
     assert (request.due_on, request.extended_due_on) == (dt.date(2025, 7, 9), dt.date(2025, 9, 9))
-    assert list(request.deadline_events.values_list("kind", flat=True)) == [
-        "computed", "paused", "resumed", "extended"]
+    assert list(request.deadline_events.values_list("kind", flat=True)) == ["computed", "paused", "resumed", "extended"]
 
 
 def test_refuse_and_withdraw_through_their_forms():
     client = client_for("DPO")
     refused = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
-    response = client.post(transition_url(refused, "refuse"), {
-        "ground": "excessive", "answered_at": "2025-06-10T10:00", "complaint_right_notified": "on"})
+    response = client.post(
+        transition_url(refused, "refuse"),
+        {"ground": "excessive", "answered_at": "2025-06-10T10:00", "complaint_right_notified": "on"},
+    )
     assert response.status_code == 302
     refused.refresh_from_db()
     assert (refused.status, refused.complaint_right_notified) == (RequestStatus.REFUSED, True)
@@ -200,8 +252,9 @@ def test_refuse_and_withdraw_through_their_forms():
 def test_a_late_extension_is_refused_with_a_message_and_nothing_written():
     client = client_for("DPO")
     request = make(dt.datetime(2025, 5, 2, 9, tzinfo=PARIS))  # due 02/06/2025
-    response = client.post(transition_url(request, "extend"), {"notified_at": "2025-06-03T10:00",
-                                                               "reason": "complex"}, follow=True)
+    response = client.post(
+        transition_url(request, "extend"), {"notified_at": "2025-06-03T10:00", "reason": "complex"}, follow=True
+    )
     body = page(response)
     assert "after the first deadline (02/06/2025)" in body
     assert 'class="messagelist"' in body or "errorlist" in body
@@ -211,8 +264,11 @@ def test_a_late_extension_is_refused_with_a_message_and_nothing_written():
 
 def test_a_refusal_without_the_complaint_notice_is_refused_with_a_message():
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
-    body = page(client_for("DPO").post(transition_url(request, "refuse"), {
-        "ground": "excessive", "answered_at": "2025-06-10T10:00"}))
+    body = page(
+        client_for("DPO").post(
+            transition_url(request, "refuse"), {"ground": "excessive", "answered_at": "2025-06-10T10:00"}
+        )
+    )
     assert "right to complain to the CNIL" in body
     assert RightsRequest.objects.get(pk=request.pk).status == RequestStatus.RECEIVED
 

@@ -1,4 +1,5 @@
 """`/api/gdpr/rights-requests/`: permissions, creation through the service, filters, the POST actions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,11 @@ from tests.gdpr.factories import ProcessingActivityFactory
 URL = "/api/gdpr/rights-requests/"
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2025, 6, 20, 12, tzinfo=PARIS)
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(NOW, tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(NOW, tick=False),
+]
 
 
 def make(received: dt.datetime, **kwargs) -> RightsRequest:
@@ -53,8 +57,10 @@ def test_roles_with_view_permission_read(group):
 def test_read_only_roles_can_neither_create_nor_act(group):
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
     client = client_for(group)
-    assert client.post(URL, {"received_at": "2025-06-03T10:00:00+02:00", "right": "access"},
-                       format="json").status_code == 403
+    assert (
+        client.post(URL, {"received_at": "2025-06-03T10:00:00+02:00", "right": "access"}, format="json").status_code
+        == 403
+    )
     assert client.post(detail(request, "start"), {}, format="json").status_code == 403
     assert RightsRequest.objects.get(pk=request.pk).status == RequestStatus.RECEIVED
 
@@ -72,13 +78,25 @@ def test_a_request_shows_its_deadlines_explanation_ledger_and_pauses():
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS), reference="DSR-API-1")
     rights_request_pause(request=request, actor=None, asked_on=dt.date(2025, 6, 3))
     data = client_for("Auditor").get(detail(request)).json()
-    for name in ("reference", "received_at", "right", "status", "due_on", "extended_due_on", "answered_at",
-                 "applicable_due_on", "deadline_explanation", "deadline_events", "pauses"):
+    for name in (
+        "reference",
+        "received_at",
+        "right",
+        "status",
+        "due_on",
+        "extended_due_on",
+        "answered_at",
+        "applicable_due_on",
+        "deadline_explanation",
+        "deadline_events",
+        "pauses",
+    ):
         assert name in data
     assert data["status"] == "paused" and data["applicable_due_on"] is None
     assert [event["kind"] for event in data["deadline_events"]] == ["computed", "paused"]
-    assert data["pauses"] == [{"id": request.pauses.get().pk, "reason": "identity", "asked_on": "2025-06-03",
-                               "answered_on": None, "note": ""}]
+    assert data["pauses"] == [
+        {"id": request.pauses.get().pk, "reason": "identity", "asked_on": "2025-06-03", "answered_on": None, "note": ""}
+    ]
     assert data["allowed_actions"] == ["resume", "extend", "withdraw"]
 
 
@@ -98,15 +116,27 @@ def test_list_query_count_does_not_grow_with_rows(django_assert_max_num_queries)
 
 def test_the_dpo_creates_a_request_through_the_service():
     ProcessingActivityFactory(reference="PA-LOANS")
-    response = client_for("DPO").post(URL, {
-        "received_at": "2025-03-05T10:00:00+01:00", "right": "erasure", "other_rights": ["objection"],
-        "channel": "post", "requester_name": "Mme Durand", "processing_activities": ["PA-LOANS"],
-        "status": "received",
-    }, format="json")
+    response = client_for("DPO").post(
+        URL,
+        {
+            "received_at": "2025-03-05T10:00:00+01:00",
+            "right": "erasure",
+            "other_rights": ["objection"],
+            "channel": "post",
+            "requester_name": "Mme Durand",
+            "processing_activities": ["PA-LOANS"],
+            "status": "received",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     data = response.json()
     assert (data["reference"], data["status"], data["due_on"], data["applicable_due_on"]) == (
-        "DSR-2025-00001", "received", "2025-04-07", "2025-04-07")
+        "DSR-2025-00001",
+        "received",
+        "2025-04-07",
+        "2025-04-07",
+    )
     assert data["processing_activities"] == ["PA-LOANS"]
     assert [event["kind"] for event in data["deadline_events"]] == ["computed"]
     request = RightsRequest.objects.get()
@@ -114,20 +144,27 @@ def test_the_dpo_creates_a_request_through_the_service():
 
 
 def test_creation_ignores_nothing_silently_a_status_other_than_received_is_refused():
-    response = client_for("DPO").post(URL, {"received_at": "2025-03-05T10:00:00+01:00", "right": "access",
-                                            "status": "closed", "due_on": "2030-01-01"}, format="json")
+    response = client_for("DPO").post(
+        URL,
+        {"received_at": "2025-03-05T10:00:00+01:00", "right": "access", "status": "closed", "due_on": "2030-01-01"},
+        format="json",
+    )
     assert response.status_code == 400
     assert "status" in response.json()
     assert not RightsRequest.objects.exists()
 
 
 def test_bad_input_is_a_400_naming_each_field():
-    response = client_for("DPO").post(URL, {"received_at": "2025-06-21T10:00:00+02:00", "right": "teleport",
-                                            "requester_email": "not-an-address"}, format="json")
+    response = client_for("DPO").post(
+        URL,
+        {"received_at": "2025-06-21T10:00:00+02:00", "right": "teleport", "requester_email": "not-an-address"},
+        format="json",
+    )
     assert response.status_code == 400
     assert set(response.json()) == {"right", "requester_email"}
-    response = client_for("DPO").post(URL, {"received_at": "2025-06-21T10:00:00+02:00", "right": "access"},
-                                      format="json")
+    response = client_for("DPO").post(
+        URL, {"received_at": "2025-06-21T10:00:00+02:00", "right": "access"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"received_at": ["Cette date est dans le futur."]}  # French by default
 
@@ -141,14 +178,18 @@ def test_patch_of_the_status_is_refused_and_changes_nothing():
     response = client.patch(detail(request), {"due_on": "2030-01-01", "notes": "called back"}, format="json")
     assert response.status_code == 200
     request.refresh_from_db()
-    assert (request.status, request.due_on, request.notes) == (RequestStatus.RECEIVED, dt.date(2025, 7, 2),
-                                                               "called back")
+    assert (request.status, request.due_on, request.notes) == (
+        RequestStatus.RECEIVED,
+        dt.date(2025, 7, 2),
+        "called back",
+    )
 
 
 def test_patch_cannot_move_the_receipt_date_or_the_reference():
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS), reference="DSR-KEEP")
-    response = client_for("DPO").patch(detail(request), {"received_at": "2025-06-10T09:00:00+02:00",
-                                                         "reference": "DSR-OTHER"}, format="json")
+    response = client_for("DPO").patch(
+        detail(request), {"received_at": "2025-06-10T09:00:00+02:00", "reference": "DSR-OTHER"}, format="json"
+    )
     assert response.status_code == 200
     request.refresh_from_db()
     assert (request.reference, request.due_on) == ("DSR-KEEP", dt.date(2025, 7, 2))
@@ -213,9 +254,13 @@ def test_each_action_through_the_api():
     assert (data["status"], data["due_on"]) == ("in_progress", "2025-07-09")
     data = act(dpo, request, "extend", notified_at="2025-06-12T10:00:00+02:00", reason="many systems").json()
     assert (data["status"], data["extended_due_on"], data["applicable_due_on"]) == (
-        "extended", "2025-09-09", "2025-09-09")
-    data = act(dpo, request, "answer", answered_at="2025-06-19T10:00:00+02:00", outcome="partially_granted",
-               channel="email").json()
+        "extended",
+        "2025-09-09",
+        "2025-09-09",
+    )
+    data = act(
+        dpo, request, "answer", answered_at="2025-06-19T10:00:00+02:00", outcome="partially_granted", channel="email"
+    ).json()
     assert (data["status"], data["outcome"], data["answer_channel"]) == ("answered", "partially_granted", "email")
     data = act(dpo, request, "close").json()
     assert data["status"] == "closed" and data["closed_at"] is not None
@@ -225,8 +270,14 @@ def test_each_action_through_the_api():
 def test_refuse_and_withdraw_through_the_api():
     dpo = client_for("DPO")
     refused = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
-    response = act(dpo, refused, "refuse", ground="excessive", answered_at="2025-06-10T10:00:00+02:00",
-                   complaint_right_notified=True)
+    response = act(
+        dpo,
+        refused,
+        "refuse",
+        ground="excessive",
+        answered_at="2025-06-10T10:00:00+02:00",
+        complaint_right_notified=True,
+    )
     assert response.status_code == 200 and response.json()["status"] == "refused"
     withdrawn = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
     response = act(dpo, withdrawn, "withdraw", withdrawn_at="2025-06-05T10:00:00+02:00", note="by phone")
@@ -239,19 +290,23 @@ def test_a_refused_action_is_a_400_naming_the_field_and_writes_nothing():
     response = act(dpo, request, "extend", notified_at="2025-06-03T10:00:00+02:00", reason="too late")
     assert response.status_code == 400
     assert "après le premier délai (02/06/2025)" in response.json()["notified_at"][0]
-    response = act(dpo, request, "refuse", ground="excessive", answered_at="2025-06-10T10:00:00+02:00",
-                   complaint_right_notified=False)
+    response = act(
+        dpo,
+        request,
+        "refuse",
+        ground="excessive",
+        answered_at="2025-06-10T10:00:00+02:00",
+        complaint_right_notified=False,
+    )
     assert response.status_code == 400 and "complaint_right_notified" in response.json()
-    response = act(dpo, request, "answer", answered_at="2025-05-01T10:00:00+02:00", outcome="granted",
-                   channel="email")
+    response = act(dpo, request, "answer", answered_at="2025-05-01T10:00:00+02:00", outcome="granted", channel="email")
     assert response.status_code == 400 and "antérieure à la réception" in response.json()["answered_at"][0]
     response = act(dpo, request, "resume", answered_on="2025-06-10")
     assert response.status_code == 400 and "status" in response.json()
     response = act(dpo, request, "pause", reason="whim")
     assert response.status_code == 400 and set(response.json()) == {"asked_on", "reason"}
     request.refresh_from_db()
-    assert (request.status, request.extension_notified_at, request.answered_at) == (
-        RequestStatus.RECEIVED, None, None)
+    assert (request.status, request.extension_notified_at, request.answered_at) == (RequestStatus.RECEIVED, None, None)
     assert request.deadline_events.count() == 1
 
 
@@ -269,7 +324,9 @@ def test_a_refusal_cannot_be_recorded_as_an_answer():
     dpo = client_for("DPO")
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
     for outcome in ("unfounded", "refused"):
-        response = act(dpo, request, "answer", answered_at="2025-06-10T10:00:00+02:00", outcome=outcome, channel="email")
+        response = act(
+            dpo, request, "answer", answered_at="2025-06-10T10:00:00+02:00", outcome=outcome, channel="email"
+        )
         assert response.status_code == 400 and "outcome" in response.json()
     request.refresh_from_db()
     assert request.status == RequestStatus.RECEIVED

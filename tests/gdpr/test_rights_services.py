@@ -1,4 +1,5 @@
 """Rights-request services: the workflow, the deadline columns and their ledger, the references."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,9 @@ def officer():
 
 
 def create(officer, received_at=None, **kwargs) -> RightsRequest:
-    return rights_request_create(actor=officer, received_at=received_at or paris(2025, 3, 5, 10), right=Right.ACCESS,
-                                 **kwargs)
+    return rights_request_create(
+        actor=officer, received_at=received_at or paris(2025, 3, 5, 10), right=Right.ACCESS, **kwargs
+    )
 
 
 def messages_of(excinfo: pytest.ExceptionInfo) -> dict[str, list[str]]:
@@ -56,8 +58,11 @@ def messages_of(excinfo: pytest.ExceptionInfo) -> dict[str, list[str]]:
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
 def test_creation_computes_the_deadline_and_writes_a_computed_event(officer):
     request = create(officer)
-    assert (request.status, request.due_on, request.applicable_due_on) == (RequestStatus.RECEIVED,
-                                                                             dt.date(2025, 4, 7), dt.date(2025, 4, 7))
+    assert (request.status, request.due_on, request.applicable_due_on) == (
+        RequestStatus.RECEIVED,
+        dt.date(2025, 4, 7),
+        dt.date(2025, 4, 7),
+    )
     assert request.extended_due_on is None
     assert "05/04/2025" in request.deadline_explanation and "07/04/2025" in request.deadline_explanation
     event = request.deadline_events.get()
@@ -81,8 +86,11 @@ def test_references_are_numbered_per_paris_year_of_receipt(officer):
     first = create(officer, received_at=paris(2025, 12, 31, 23, 30))  # 22:30 UTC, still 2025 in Paris
     second = create(officer, received_at=paris(2025, 6, 1, 9))
     third = create(officer, received_at=paris(2026, 1, 1, 0, 30))  # 2025 in UTC, 2026 in Paris
-    assert [first.reference, second.reference, third.reference] == ["DSR-2025-00001", "DSR-2025-00002",
-                                                                    "DSR-2026-00001"]
+    assert [first.reference, second.reference, third.reference] == [
+        "DSR-2025-00001",
+        "DSR-2025-00002",
+        "DSR-2026-00001",
+    ]
 
 
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
@@ -132,8 +140,13 @@ def test_unknown_other_rights_are_refused(officer):
 def test_an_identity_pause_moves_the_deadline_by_the_days_waited(officer):
     request = create(officer, received_at=paris(2025, 6, 2, 9))
     assert request.due_on == dt.date(2025, 7, 2)
-    request = rights_request_pause(request=request, actor=officer, asked_on=dt.date(2025, 6, 3),
-                                   reason=PauseReason.IDENTITY, note="signature does not match")
+    request = rights_request_pause(
+        request=request,
+        actor=officer,
+        asked_on=dt.date(2025, 6, 3),
+        reason=PauseReason.IDENTITY,
+        note="signature does not match",
+    )
     assert request.status == RequestStatus.PAUSED
     assert (request.due_on, request.extended_due_on, request.applicable_due_on) == (None, None, None)
     assert "03/06/2025" in request.deadline_explanation
@@ -147,8 +160,11 @@ def test_an_identity_pause_moves_the_deadline_by_the_days_waited(officer):
         (DeadlineEventKind.RESUMED, dt.date(2025, 7, 9)),
     ]
     pause = request.pauses.get()
-    assert (pause.asked_on, pause.answered_on, pause.note) == (dt.date(2025, 6, 3), dt.date(2025, 6, 10),
-                                                                "signature does not match")
+    assert (pause.asked_on, pause.answered_on, pause.note) == (
+        dt.date(2025, 6, 3),
+        dt.date(2025, 6, 10),
+        "signature does not match",
+    )
     assert "signature does not match" in request.deadline_events.get(kind=DeadlineEventKind.PAUSED).reason
 
 
@@ -156,14 +172,24 @@ def test_an_identity_pause_moves_the_deadline_by_the_days_waited(officer):
 def test_an_extension_counts_three_months_from_receipt_then_rolls_once(officer):
     request = create(officer, received_at=paris(2026, 2, 14, 11))
     request = rights_request_start(request=request, actor=officer)
-    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2026, 2, 27, 16),
-                                    reason="Volume of data held in three systems")
+    request = rights_request_extend(
+        request=request,
+        actor=officer,
+        notified_at=paris(2026, 2, 27, 16),
+        reason="Volume of data held in three systems",
+    )
     assert request.status == RequestStatus.EXTENDED
     assert (request.due_on, request.extended_due_on, request.applicable_due_on) == (
-        dt.date(2026, 3, 16), dt.date(2026, 5, 15), dt.date(2026, 5, 15))
+        dt.date(2026, 3, 16),
+        dt.date(2026, 5, 15),
+        dt.date(2026, 5, 15),
+    )
     event = request.deadline_events.get(kind=DeadlineEventKind.EXTENDED)
     assert (event.extended_due_on, event.reason, event.actor) == (
-        dt.date(2026, 5, 15), "Volume of data held in three systems", officer)
+        dt.date(2026, 5, 15),
+        "Volume of data held in three systems",
+        officer,
+    )
     assert request.extension_reason == "Volume of data held in three systems"
 
 
@@ -172,20 +198,27 @@ def test_an_extension_notified_after_the_first_deadline_is_refused(officer):
     request = create(officer)  # due 07/04/2025
     with pytest.raises(ValidationError) as excinfo:
         rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 4, 8, 9), reason="complex")
-    assert messages_of(excinfo) == {"notified_at": [
-        "The requester was told on 08/04/2025, after the first deadline (07/04/2025): an extension must be "
-        "notified before it (Art. 12(3))."]}
+    assert messages_of(excinfo) == {
+        "notified_at": [
+            "The requester was told on 08/04/2025, after the first deadline (07/04/2025): an extension must be "
+            "notified before it (Art. 12(3))."
+        ]
+    }
     request.refresh_from_db()
     assert (request.status, request.extended_due_on, request.extension_notified_at) == (
-        RequestStatus.RECEIVED, None, None)
+        RequestStatus.RECEIVED,
+        None,
+        None,
+    )
     assert request.deadline_events.count() == 1
 
 
 @time_machine.travel(paris(2025, 5, 1, 12), tick=False)
 def test_an_extension_on_the_last_day_of_the_first_deadline_is_in_time(officer):
     request = create(officer)
-    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 4, 7, 23, 59),
-                                    reason="complex")
+    request = rights_request_extend(
+        request=request, actor=officer, notified_at=paris(2025, 4, 7, 23, 59), reason="complex"
+    )
     assert request.extended_due_on == dt.date(2025, 6, 5)
 
 
@@ -195,8 +228,7 @@ def test_an_extension_needs_its_reasons_and_happens_once(officer):
     with pytest.raises(ValidationError) as excinfo:
         rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 3, 20, 9), reason="  ")
     assert list(messages_of(excinfo)) == ["reason"]
-    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 3, 20, 9),
-                                    reason="complex")
+    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 3, 20, 9), reason="complex")
     with pytest.raises(ValidationError) as excinfo:
         rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 3, 21, 9), reason="again")
     assert "already extended" in messages_of(excinfo)["status"][0]
@@ -207,15 +239,17 @@ def test_an_extension_during_a_pause_keeps_the_pause_and_resumes_to_extended(off
     request = create(officer, received_at=paris(2025, 6, 2, 9))
     request = rights_request_pause(request=request, actor=officer, asked_on=dt.date(2025, 6, 3))
     # 10 July is after the unpaused first deadline (2 July), but the deadline was suspended since 3 June.
-    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 7, 10, 9),
-                                    reason="complex")
+    request = rights_request_extend(request=request, actor=officer, notified_at=paris(2025, 7, 10, 9), reason="complex")
     assert request.status == RequestStatus.PAUSED
     assert request.applicable_due_on is None
     request = rights_request_resume(request=request, actor=officer, answered_on=dt.date(2025, 7, 15))
     assert request.status == RequestStatus.EXTENDED
     # receipt + 3 months = 2 Sept, + 42 days paused = 14 Oct 2025 (a Tuesday).
     assert (request.due_on, request.extended_due_on, request.applicable_due_on) == (
-        dt.date(2025, 8, 13), dt.date(2025, 10, 14), dt.date(2025, 10, 14))
+        dt.date(2025, 8, 13),
+        dt.date(2025, 10, 14),
+        dt.date(2025, 10, 14),
+    )
 
 
 @time_machine.travel(paris(2025, 5, 1, 12), tick=False)
@@ -259,8 +293,9 @@ def test_a_pause_is_never_made_by_another_transition(officer):
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
 def test_an_answer_records_date_outcome_and_channel_and_keeps_the_deadline(officer):
     request = create(officer)
-    request = rights_request_answer(request=request, actor=officer, answered_at=paris(2025, 3, 18, 15),
-                                    outcome=Outcome.GRANTED, channel="email")
+    request = rights_request_answer(
+        request=request, actor=officer, answered_at=paris(2025, 3, 18, 15), outcome=Outcome.GRANTED, channel="email"
+    )
     assert (request.status, request.outcome, request.answer_channel) == (RequestStatus.ANSWERED, "granted", "email")
     assert request.applicable_due_on == dt.date(2025, 4, 7)
     assert request.deadline_events.count() == 1  # the deadline did not change
@@ -271,12 +306,14 @@ def test_an_answer_records_date_outcome_and_channel_and_keeps_the_deadline(offic
 def test_an_answer_before_the_receipt_or_in_the_future_is_refused(officer):
     request = create(officer)
     with pytest.raises(ValidationError) as excinfo:
-        rights_request_answer(request=request, actor=officer, answered_at=paris(2025, 3, 5, 9),
-                              outcome=Outcome.GRANTED, channel="email")
+        rights_request_answer(
+            request=request, actor=officer, answered_at=paris(2025, 3, 5, 9), outcome=Outcome.GRANTED, channel="email"
+        )
     assert "before the receipt of the request (05/03/2025 10:00)" in messages_of(excinfo)["answered_at"][0]
     with pytest.raises(ValidationError) as excinfo:
-        rights_request_answer(request=request, actor=officer, answered_at=paris(2025, 3, 21, 9),
-                              outcome=Outcome.GRANTED, channel="email")
+        rights_request_answer(
+            request=request, actor=officer, answered_at=paris(2025, 3, 21, 9), outcome=Outcome.GRANTED, channel="email"
+        )
     assert messages_of(excinfo) == {"answered_at": ["This date is in the future."]}
     request.refresh_from_db()
     assert (request.status, request.answered_at) == (RequestStatus.RECEIVED, None)
@@ -287,8 +324,9 @@ def test_an_answer_with_an_unknown_outcome_or_a_withdrawal_is_refused(officer):
     request = create(officer)
     for outcome in ("maybe", Outcome.WITHDRAWN):
         with pytest.raises(ValidationError) as excinfo:
-            rights_request_answer(request=request, actor=officer, answered_at=paris(2025, 3, 18, 15),
-                                  outcome=outcome, channel="email")
+            rights_request_answer(
+                request=request, actor=officer, answered_at=paris(2025, 3, 18, 15), outcome=outcome, channel="email"
+            )
         assert list(messages_of(excinfo)) == ["outcome"]
 
 
@@ -296,17 +334,32 @@ def test_an_answer_with_an_unknown_outcome_or_a_withdrawal_is_refused(officer):
 def test_a_refusal_needs_its_ground_and_the_notice_of_the_right_to_complain(officer):
     request = create(officer)
     with pytest.raises(ValidationError) as excinfo:
-        rights_request_refuse(request=request, actor=officer, ground="", answered_at=paris(2025, 3, 18, 15),
-                              complaint_right_notified=True)
+        rights_request_refuse(
+            request=request, actor=officer, ground="", answered_at=paris(2025, 3, 18, 15), complaint_right_notified=True
+        )
     assert list(messages_of(excinfo)) == ["ground"]
     with pytest.raises(ValidationError) as excinfo:
-        rights_request_refuse(request=request, actor=officer, ground=RefusalGround.EXCESSIVE,
-                              answered_at=paris(2025, 3, 18, 15), complaint_right_notified=False)
+        rights_request_refuse(
+            request=request,
+            actor=officer,
+            ground=RefusalGround.EXCESSIVE,
+            answered_at=paris(2025, 3, 18, 15),
+            complaint_right_notified=False,
+        )
     assert "right to complain to the CNIL" in messages_of(excinfo)["complaint_right_notified"][0]
-    request = rights_request_refuse(request=request, actor=officer, ground=RefusalGround.MANIFESTLY_UNFOUNDED,
-                                    answered_at=paris(2025, 3, 18, 15), complaint_right_notified=True)
+    request = rights_request_refuse(
+        request=request,
+        actor=officer,
+        ground=RefusalGround.MANIFESTLY_UNFOUNDED,
+        answered_at=paris(2025, 3, 18, 15),
+        complaint_right_notified=True,
+    )
     assert (request.status, request.refusal_ground, request.outcome, request.complaint_right_notified) == (
-        RequestStatus.REFUSED, "manifestly_unfounded", Outcome.UNFOUNDED, True)
+        RequestStatus.REFUSED,
+        "manifestly_unfounded",
+        Outcome.UNFOUNDED,
+        True,
+    )
 
 
 @time_machine.travel(paris(2025, 6, 20, 12), tick=False)
@@ -325,8 +378,9 @@ def test_close_only_after_the_request_ended(officer):
     with pytest.raises(ValidationError) as excinfo:
         rights_request_close(request=request, actor=officer)
     assert messages_of(excinfo) == {"status": ["A request whose status is “Received” cannot be closed."]}
-    request = rights_request_answer(request=request, actor=officer, answered_at=paris(2025, 3, 18, 15),
-                                    outcome=Outcome.NO_DATA, channel="post")
+    request = rights_request_answer(
+        request=request, actor=officer, answered_at=paris(2025, 3, 18, 15), outcome=Outcome.NO_DATA, channel="post"
+    )
     request = rights_request_close(request=request, actor=officer)
     assert request.status == RequestStatus.CLOSED and request.closed_at is not None
 
@@ -335,15 +389,24 @@ def test_close_only_after_the_request_ended(officer):
     ("status", "action", "kwargs"),
     [
         (RequestStatus.ANSWERED, rights_request_pause, {"asked_on": dt.date(2025, 3, 10)}),
-        (RequestStatus.CLOSED, rights_request_answer, {"answered_at": paris(2025, 3, 18), "outcome": "granted",
-                                                       "channel": "email"}),
-        (RequestStatus.PAUSED, rights_request_answer, {"answered_at": paris(2025, 3, 18), "outcome": "granted",
-                                                       "channel": "email"}),
+        (
+            RequestStatus.CLOSED,
+            rights_request_answer,
+            {"answered_at": paris(2025, 3, 18), "outcome": "granted", "channel": "email"},
+        ),
+        (
+            RequestStatus.PAUSED,
+            rights_request_answer,
+            {"answered_at": paris(2025, 3, 18), "outcome": "granted", "channel": "email"},
+        ),
         (RequestStatus.IN_PROGRESS, rights_request_start, {}),
         (RequestStatus.RECEIVED, rights_request_resume, {"answered_on": dt.date(2025, 3, 10)}),
         (RequestStatus.WITHDRAWN, rights_request_withdraw, {}),
-        (RequestStatus.REFUSED, rights_request_refuse, {"ground": "excessive", "answered_at": paris(2025, 3, 18),
-                                                        "complaint_right_notified": True}),
+        (
+            RequestStatus.REFUSED,
+            rights_request_refuse,
+            {"ground": "excessive", "answered_at": paris(2025, 3, 18), "complaint_right_notified": True},
+        ),
     ],
 )
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
@@ -360,7 +423,14 @@ def test_illegal_transitions_are_refused_with_the_status_named(officer, status, 
 @time_machine.travel(paris(2025, 3, 20, 12), tick=False)
 def test_allowed_actions_follow_the_workflow(officer):
     request = create(officer)
-    assert services.rights_request_allowed_actions(request) == ["start", "pause", "extend", "answer", "refuse", "withdraw"]
+    assert services.rights_request_allowed_actions(request) == [
+        "start",
+        "pause",
+        "extend",
+        "answer",
+        "refuse",
+        "withdraw",
+    ]
     request = rights_request_pause(request=request, actor=officer, asked_on=dt.date(2025, 3, 6))
     assert services.rights_request_allowed_actions(request) == ["resume", "extend", "withdraw"]
     request = rights_request_resume(request=request, actor=officer, answered_on=dt.date(2025, 3, 7))

@@ -1,4 +1,5 @@
 """The gdpr indicator selectors (docs/rules.md, "Indicator methods"), at their boundaries."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -49,8 +50,11 @@ def test_mean_processing_days_counts_calendar_days_between_paris_dates():
 def test_on_time_rate_counts_open_overdue_requests_as_late_and_ignores_open_ones_still_in_time():
     RightsRequestFactory(received_at=at(2023, 3, 5), due_on=dt.date(2023, 4, 5), answered_at=at(2023, 4, 5, 23, 0))
     RightsRequestFactory(  # validly extended: judged against the extended deadline
-        received_at=at(2023, 1, 31), due_on=dt.date(2023, 2, 28), extended_due_on=dt.date(2023, 4, 28),
-        extension_reason="complexity", answered_at=at(2023, 4, 20),
+        received_at=at(2023, 1, 31),
+        due_on=dt.date(2023, 2, 28),
+        extended_due_on=dt.date(2023, 4, 28),
+        extension_reason="complexity",
+        answered_at=at(2023, 4, 20),
     )
     RightsRequestFactory(received_at=at(2023, 6, 1), due_on=dt.date(2023, 7, 3), answered_at=at(2023, 7, 4))  # late
     RightsRequestFactory(received_at=at(2023, 11, 2), due_on=dt.date(2023, 12, 4))  # open, overdue: late
@@ -75,10 +79,12 @@ def test_complaints_answered_in_time_are_judged_against_the_reply_date_a_cnil_le
     """E2_CNIL_COMPLAINTS_ON_TIME_RATE: the DPEF says both complaints without referral were answered within
     the prescribed 10 days. Only a complaint with a reply date can be judged; referrals are not counted."""
     complaint = CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL
-    in_time = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 3, 1), due_on=dt.date(2023, 3, 11),
-                              answered_on=dt.date(2023, 3, 11))
-    late = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 6, 1), due_on=dt.date(2023, 6, 11),
-                           answered_on=dt.date(2023, 6, 12))
+    in_time = CnilCaseFactory(
+        kind=complaint, received_on=dt.date(2023, 3, 1), due_on=dt.date(2023, 3, 11), answered_on=dt.date(2023, 3, 11)
+    )
+    late = CnilCaseFactory(
+        kind=complaint, received_on=dt.date(2023, 6, 1), due_on=dt.date(2023, 6, 11), answered_on=dt.date(2023, 6, 12)
+    )
     overdue = CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 9, 1), due_on=dt.date(2023, 9, 11))
     CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 12, 28), due_on=dt.date(2024, 1, 8))  # not yet due
     CnilCaseFactory(kind=complaint, received_on=dt.date(2023, 4, 1), answered_on=dt.date(2023, 4, 2))  # no date
@@ -113,8 +119,9 @@ def test_a_withdrawal_is_not_an_answer_in_the_mean_days_nor_in_the_on_time_rate(
     from gdpr.choices import Outcome
 
     RightsRequestFactory(received_at=at(2023, 3, 1), due_on=dt.date(2023, 4, 3), answered_at=at(2023, 3, 11))
-    RightsRequestFactory(received_at=at(2023, 5, 1), due_on=dt.date(2023, 6, 1), answered_at=at(2023, 11, 17),
-                         outcome=Outcome.WITHDRAWN)
+    RightsRequestFactory(
+        received_at=at(2023, 5, 1), due_on=dt.date(2023, 6, 1), answered_at=at(2023, 11, 17), outcome=Outcome.WITHDRAWN
+    )
     mean = selectors.rights_request_mean_days(2023)
     assert (mean.value, mean.numerator, mean.denominator) == (Decimal("10.0"), 10, 1)
     rate = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
@@ -124,20 +131,25 @@ def test_a_withdrawal_is_not_an_answer_in_the_mean_days_nor_in_the_on_time_rate(
 def test_a_refusal_is_due_within_the_first_month_even_after_an_extension():
     from gdpr.services import rights as rights_services
 
-    refused_late = rights_services.rights_request_create(actor=None, received_at=at(2023, 3, 6), right="access",
-                                                         requester_name="A")
-    answered = rights_services.rights_request_create(actor=None, received_at=at(2023, 3, 6), right="access",
-                                                     requester_name="B")
+    refused_late = rights_services.rights_request_create(
+        actor=None, received_at=at(2023, 3, 6), right="access", requester_name="A"
+    )
+    answered = rights_services.rights_request_create(
+        actor=None, received_at=at(2023, 3, 6), right="access", requester_name="B"
+    )
     for request in (refused_late, answered):
-        rights_services.rights_request_extend(request=request, actor=None, notified_at=at(2023, 3, 20),
-                                              reason="Complex request")
+        rights_services.rights_request_extend(
+            request=request, actor=None, notified_at=at(2023, 3, 20), reason="Complex request"
+        )
     # 6 March: first deadline 6 April, extended to 6 June. Both end on 15 May.
     refused_late.refresh_from_db()
-    rights_services.rights_request_refuse(request=refused_late, actor=None, answered_at=at(2023, 5, 15),
-                                          ground="excessive", complaint_right_notified=True)
+    rights_services.rights_request_refuse(
+        request=refused_late, actor=None, answered_at=at(2023, 5, 15), ground="excessive", complaint_right_notified=True
+    )
     answered.refresh_from_db()
-    rights_services.rights_request_answer(request=answered, actor=None, answered_at=at(2023, 5, 15), channel="email",
-                                          outcome="granted")
+    rights_services.rights_request_answer(
+        request=answered, actor=None, answered_at=at(2023, 5, 15), channel="email", outcome="granted"
+    )
     figure = selectors.rights_requests_on_time_rate(2023, today=dt.date(2024, 1, 10))
     assert (figure.numerator, figure.denominator) == (1, 2)
 

@@ -4,6 +4,7 @@ each tick as beat would, each task run in this process with the clock travelled 
 Tasks run through `Task.apply()`, so their Celery options (a retry policy, if any) apply as they would
 in a worker, only without the waiting.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,11 @@ def due(at: dt.datetime) -> list[tuple[str, str, dict]]:
     """(entry name, task name, kwargs) of the notifications entries beat fires at `at`."""
     from config.celery import _beat_schedule
 
-    return [(name, entry["task"], entry.get("kwargs", {})) for name, entry in _beat_schedule().items()
-            if name.startswith("notifications-") and _fires(entry["schedule"], at)]
+    return [
+        (name, entry["task"], entry.get("kwargs", {}))
+        for name, entry in _beat_schedule().items()
+        if name.startswith("notifications-") and _fires(entry["schedule"], at)
+    ]
 
 
 def tick(at: dt.datetime, *, skip: Callable[[str, dt.datetime], bool] = lambda name, at: False) -> list[str]:

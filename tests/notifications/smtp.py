@@ -1,5 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd on a free local port) that can refuse, hold a message, or be
 stopped and started again on the same port (a closed port: the client's connection is refused), or be slow."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ class Collector:
     `refuse_rcpt` are refused with 550 (a mailbox that does not take mail) while they are in it. With
     `delay`, each message is answered that many seconds after its data (a slow server)."""
 
-    def __init__(self, refuse: int = 0, hold_at: int | None = None, refuse_rcpt: tuple[str, ...] = (),
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, refuse: int = 0, hold_at: int | None = None, refuse_rcpt: tuple[str, ...] = (), delay: float = 0.0
+    ) -> None:
         self.refuse = refuse
         self.delay = delay
         self.refused = 0
@@ -32,19 +34,20 @@ class Collector:
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001, N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.refuse_rcpt:
             return "550 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's API
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             if self.refused < self.refuse:
                 self.refused += 1
                 return "451 try later"
-            message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                               policy=email.policy.default)
+            message = email.message_from_bytes(
+                envelope.original_content or envelope.content, policy=email.policy.default
+            )
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
             self.messages.append(message)
             hold = len(self.messages) == self.hold_at

@@ -1,5 +1,6 @@
 """The signed "acknowledge" link: GET asks, POST marks the alert read (with history), expired or altered
 links get a clear 400 page, never a 500; no login needed, and nothing else is allowed."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -19,10 +20,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def alert():
     return Alert.objects.create(
-        rule="test.rule", threshold="overdue", content_type=ContentType.objects.get_for_model(Alert), object_id=1,
-        object_label="REQ-1", due_at=dt.datetime(2026, 11, 20, tzinfo=PARIS),
-        fires_at=dt.datetime(2026, 11, 21, tzinfo=PARIS), urgency="overdue", title="Request REQ-1 is overdue",
-        status="sent")
+        rule="test.rule",
+        threshold="overdue",
+        content_type=ContentType.objects.get_for_model(Alert),
+        object_id=1,
+        object_label="REQ-1",
+        due_at=dt.datetime(2026, 11, 20, tzinfo=PARIS),
+        fires_at=dt.datetime(2026, 11, 21, tzinfo=PARIS),
+        urgency="overdue",
+        title="Request REQ-1 is overdue",
+        status="sent",
+    )
 
 
 def url(alert, recipient="dpo@example.org"):
@@ -51,7 +59,10 @@ def test_post_acknowledges_once_in_the_name_of_the_recipient_with_history(client
     assert alert.acknowledged_at is not None
     last = alert.history.latest()
     assert (last.status, last.history_change_reason, last.history_user) == (
-        "acknowledged", "acknowledged by handler@example.org", None)
+        "acknowledged",
+        "acknowledged by handler@example.org",
+        None,
+    )
     first_at = alert.acknowledged_at
     again = client.post(url(alert, "dpo@example.org"))  # a second click: already done, nothing changes
     assert again.status_code == 200
@@ -74,13 +85,16 @@ def test_an_expired_link_is_a_clear_400(client, settings, alert, monkeypatch):
     assert alert.status == "sent"
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # the signature
-    lambda t: "x" + t,  # the payload
-    lambda t: "garbage",
-    lambda t: signing.TimestampSigner(salt="other.salt").sign_object({"a": 1, "r": "x@example.org"}),
-    lambda t: signing.TimestampSigner(salt="notifications.ack").sign_object(["no", "dict"]),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # the signature
+        lambda t: "x" + t,  # the payload
+        lambda t: "garbage",
+        lambda t: signing.TimestampSigner(salt="other.salt").sign_object({"a": 1, "r": "x@example.org"}),
+        lambda t: signing.TimestampSigner(salt="notifications.ack").sign_object(["no", "dict"]),
+    ],
+)
 def test_a_tampered_link_is_a_clear_400_never_a_500(client, alert, mangle):
     token = mangle(ack_token(alert.pk, "dpo@example.org"))
     for method in (client.get, client.post):

@@ -1,5 +1,6 @@
 """The ledger in the admin: read-only for everyone, two actions for the DPO and the compliance officer,
 and the "what would be sent today" preview."""
+
 import datetime as dt
 
 import pytest
@@ -26,8 +27,11 @@ def setup(settings, roles):
 def overdue_request(reference_days=70):
     actor = UserFactory()
     return rights_services.rights_request_create(
-        actor=actor, received_at=timezone.now() - dt.timedelta(days=reference_days), right="access",
-        requester_name="Jeanne Test")
+        actor=actor,
+        received_at=timezone.now() - dt.timedelta(days=reference_days),
+        right="access",
+        requester_name="Jeanne Test",
+    )
 
 
 def swept_alert():
@@ -118,12 +122,17 @@ def test_the_preview_shows_only_the_alerts_about_records_the_user_may_view():
 
 # --- emails that could not be delivered (issue 14) --------------------------------------------------------
 
+
 def undelivered_alert():
     """A swept overdue alert whose email failed past its last planned attempt: escalated, still retried."""
     req, alert = swept_alert()
     now = timezone.now()
-    Delivery.objects.filter(alert=alert).update(attempts=8, escalated_at=now, next_attempt_at=now + dt.timedelta(hours=2),
-                                                last_error="ConnectionRefusedError: [Errno 111] Connection refused")
+    Delivery.objects.filter(alert=alert).update(
+        attempts=8,
+        escalated_at=now,
+        next_attempt_at=now + dt.timedelta(hours=2),
+        last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+    )
     return req, alert
 
 
@@ -132,10 +141,12 @@ def test_the_admin_index_tells_who_may_see_them_how_many_alert_emails_could_not_
     page = admin_client("DPO", language="en").get(reverse("admin:index")).content.decode()
     assert "vigie-undelivered-alerts" in page
     assert "1 alert email could not be delivered after the last planned attempt" in page
-    assert f'{reverse(CHANGELIST)}?undelivered=yes' in page
+    assert f"{reverse(CHANGELIST)}?undelivered=yes" in page
     # The training manager may not see rights requests, nor learn that an alert about one is stuck.
-    assert "vigie-undelivered-alerts" not in admin_client("Training manager", language="en").get(
-        reverse("admin:index")).content.decode()
+    assert (
+        "vigie-undelivered-alerts"
+        not in admin_client("Training manager", language="en").get(reverse("admin:index")).content.decode()
+    )
     # Acknowledged: a person has it in hand.
     Alert.objects.filter(pk=alert.pk).update(status="acknowledged")
     assert "vigie-undelivered-alerts" not in admin_client("DPO").get(reverse("admin:index")).content.decode()
@@ -190,8 +201,9 @@ def test_a_person_stops_the_retries_with_a_reason_kept_in_the_history():
 def test_the_auditor_cannot_stop_the_retries():
     _req, alert = undelivered_alert()
     client = admin_client("Auditor", language="en")
-    client.post(reverse(CHANGELIST), {"action": "close_unsent", "_selected_action": [alert.pk], "apply": "1",
-                                      "reason": "no"})
+    client.post(
+        reverse(CHANGELIST), {"action": "close_unsent", "_selected_action": [alert.pk], "apply": "1", "reason": "no"}
+    )
     assert Delivery.objects.get(alert=alert).status == "pending"
 
 
@@ -209,6 +221,9 @@ def test_the_acknowledge_action_goes_through_the_service_with_a_lock_and_a_histo
     assert Alert in locked
     last = alert.history.latest()
     assert (last.status, last.history_change_reason, last.history_user) == (
-        "acknowledged", "acknowledged in the admin", user)
+        "acknowledged",
+        "acknowledged in the admin",
+        user,
+    )
     client.post(reverse(CHANGELIST), {"action": "mark_acknowledged", "_selected_action": [alert.pk]})
     assert alert.history.count() == 2  # created by the sweep, acknowledged once

@@ -6,6 +6,7 @@ alerts are about employees (the DPO may view the roster), but they say who was t
 alerts need the view permission of (notifications/registry.py `Rule.reveals`, with its own model), and the
 ledger list, an alert's page, the preview, the health page's and the admin index's counts follow it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +57,10 @@ def test_the_dpo_sees_no_training_renewal_anywhere_the_training_manager_does():
     due_for_renewal("Planned-Renewal")  # not swept yet: the preview plans it
 
     pages = {
-        "list": CHANGELIST, "list filtered by rule": f"{CHANGELIST}?rule={RENEWAL}",
-        "change": reverse("admin:notifications_alert_change", args=[alert.pk]), "preview": PREVIEW,
+        "list": CHANGELIST,
+        "list filtered by rule": f"{CHANGELIST}?rule={RENEWAL}",
+        "change": reverse("admin:notifications_alert_change", args=[alert.pk]),
+        "preview": PREVIEW,
         "index": reverse("admin:index"),
     }
     for group, sees in (("DPO", False), ("Training manager", True), ("Compliance officer", True), ("Auditor", True)):
@@ -84,9 +87,17 @@ def test_each_rule_s_alerts_are_visible_exactly_to_the_roles_that_may_view_what_
     for rule in get_rules():
         Alert.objects.all().delete()
         content_type = ContentType.objects.get_by_natural_key(*rule.model.split("."))
-        alert = Alert.objects.create(rule=rule.code, threshold="d-1", content_type=content_type, object_id=1,
-                                     object_label="RECORD-1", due_at=now, fires_at=now, urgency="urgent",
-                                     title=f"Alert of {rule.code}")
+        alert = Alert.objects.create(
+            rule=rule.code,
+            threshold="d-1",
+            content_type=content_type,
+            object_id=1,
+            object_label="RECORD-1",
+            due_at=now,
+            fires_at=now,
+            urgency="urgent",
+            title=f"Alert of {rule.code}",
+        )
         Delivery.objects.create(alert=alert, recipient="someone@example.org", attempts=8, escalated_at=now)
         for name, user in users.items():
             expected = all(can_view(user, label) for label in rule.viewed_models())
@@ -95,14 +106,19 @@ def test_each_rule_s_alerts_are_visible_exactly_to_the_roles_that_may_view_what_
             seen = {
                 "ledger": Alert.objects.visible_to(user).filter(pk=alert.pk).exists(),
                 "deliveries": Delivery.objects.escalated().visible_to(user).exists(),
-                "preview": any(item["title"] == alert.title for _recipient, group in preview(now, user)["groups"]
-                               for item in group["pending"]),
+                "preview": any(
+                    item["title"] == alert.title
+                    for _recipient, group in preview(now, user)["groups"]
+                    for item in group["pending"]
+                ),
                 "rule": rule.visible_to(user),
             }
             for channel, shown in seen.items():
                 if shown is not expected:
-                    problems.append(f"{rule.code} ({', '.join(rule.viewed_models())}) {channel}: {name} "
-                                    f"{'sees' if shown else 'does not see'} it")
+                    problems.append(
+                        f"{rule.code} ({', '.join(rule.viewed_models())}) {channel}: {name} "
+                        f"{'sees' if shown else 'does not see'} it"
+                    )
     assert not problems, "\n".join(problems)
 
 
@@ -110,7 +126,10 @@ def test_the_rules_declare_what_their_alerts_reveal():
     """Each rule's alerts need its own model; the training renewal also names the training done and when
     (a completion, or a workshop attendance)."""
     rules = {rule.code: rule for rule in get_rules()}
-    assert set(rules[RENEWAL].viewed_models()) == {"organization.employee", "training.completion",
-                                                   "training.attendance"}
+    assert set(rules[RENEWAL].viewed_models()) == {
+        "organization.employee",
+        "training.completion",
+        "training.attendance",
+    }
     for rule in rules.values():
         assert rule.model in rule.viewed_models(), rule.code

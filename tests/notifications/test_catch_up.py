@@ -2,6 +2,7 @@
 ("Couldn't apply scheduled task ..." while Redis is down); the daily sweep (00:15) and the digests
 (VIGIE_DIGEST_HOUR) have one trigger a day each, so the hourly tick does their work when today's has not
 been done, once. Beat's real schedule is played in frozen time (tests/notifications/beat.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,10 +38,18 @@ def setup(settings):
     with time_machine.travel(at(9, 12), tick=False):
         actor = UserFactory()
         # Overdue on the 10th (an immediate alert) and due on Monday the 16th (two digest items on the 10th).
-        rights_services.rights_request_create(actor=actor, received_at=dt.datetime(2026, 1, 5, 9, tzinfo=PARIS),
-                                              right="access", requester_name="Jeanne Test")
-        rights_services.rights_request_create(actor=actor, received_at=dt.datetime(2026, 2, 14, 9, tzinfo=PARIS),
-                                              right="erasure", requester_name="Paul Test")
+        rights_services.rights_request_create(
+            actor=actor,
+            received_at=dt.datetime(2026, 1, 5, 9, tzinfo=PARIS),
+            right="access",
+            requester_name="Jeanne Test",
+        )
+        rights_services.rights_request_create(
+            actor=actor,
+            received_at=dt.datetime(2026, 2, 14, 9, tzinfo=PARIS),
+            right="erasure",
+            requester_name="Paul Test",
+        )
 
 
 def subjects() -> list[str]:

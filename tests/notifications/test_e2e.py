@@ -8,6 +8,7 @@ test database (DATABASE_URL built from the test connection: the PostgreSQL test 
 SQLite test file that config/settings/test.py puts on disk for this), at a Redis database of their own
 and at the SMTP server. The test data is committed (`transactional_db`) so the worker sees it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,34 +56,55 @@ def _new_stack(redis_url: str, smtp_port: int, tmp_path: Path) -> Stack:
     """Worker and beat settings for this Redis, this SMTP server and the test database."""
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_TASK_ALWAYS_EAGER"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local", VIGIE_VAR_DIR=str(tmp_path / "var"),
-        DATABASE_URL=_database_url(), CONN_MAX_AGE="0", REDIS_URL=redis_url,
-        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_TIMEOUT="5", DPO_EMAILS=DPO,
-        COMPLIANCE_EMAILS="", TRAINING_EMAILS="", VIGIE_IMMEDIATE_SECONDS="1",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        VIGIE_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=_database_url(),
+        CONN_MAX_AGE="0",
+        REDIS_URL=redis_url,
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        EMAIL_TIMEOUT="5",
+        DPO_EMAILS=DPO,
+        COMPLIANCE_EMAILS="",
+        TRAINING_EMAILS="",
+        VIGIE_IMMEDIATE_SECONDS="1",
         # A refused delivery is tried again after 1 s (5 minutes by default), at beat's next run.
         VIGIE_ALERT_RETRY_BASE_SECONDS="1",
-        PYTHONUNBUFFERED="1", LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="INFO",
     )
     return Stack(env=env, workdir=tmp_path)
 
 
 def _start(s: Stack) -> None:
     start_worker(s)
-    beat, log = s.start("beat", "beat", "--loglevel=INFO", f"--schedule={s.workdir / 'celerybeat-schedule'}",
-                        f"--pidfile={s.workdir / 'beat.pid'}")
+    beat, log = s.start(
+        "beat",
+        "beat",
+        "--loglevel=INFO",
+        f"--schedule={s.workdir / 'celerybeat-schedule'}",
+        f"--pidfile={s.workdir / 'beat.pid'}",
+    )
     # Beat is up and fires the immediate sending every second (VIGIE_IMMEDIATE_SECONDS=1).
     s.wait_for_log(beat, log, "Sending due task notifications-immediate", START_TIMEOUT)
 
 
-def start_worker(s: Stack, name: str = "worker"):  # noqa: ANN201 - the worker's Popen
-    worker, log = s.start(name, "worker", "--loglevel=INFO", "--concurrency=1", "--without-gossip",
-                          "--without-mingle", f"--hostname=e2e-{name}@%h")
+def start_worker(s: Stack, name: str = "worker"):
+    worker, log = s.start(
+        name,
+        "worker",
+        "--loglevel=INFO",
+        "--concurrency=1",
+        "--without-gossip",
+        "--without-mingle",
+        f"--hostname=e2e-{name}@%h",
+    )
     s.wait_for_log(worker, log, " ready.", START_TIMEOUT)
     return worker
 
 
 @pytest.fixture
-def stack(transactional_db, redis_url: str, smtp_server, tmp_path: Path) -> Iterator[tuple[Stack, object]]:  # noqa: ANN001
+def stack(transactional_db, redis_url: str, smtp_server, tmp_path: Path) -> Iterator[tuple[Stack, object]]:
     import redis
     from celery import Celery
 
@@ -107,11 +129,14 @@ def overdue_request():
     from tests.factories import UserFactory
 
     return rights_services.rights_request_create(
-        actor=UserFactory(), received_at=timezone.now() - dt.timedelta(days=70), right="access",
-        requester_name="Jeanne Test")
+        actor=UserFactory(),
+        received_at=timezone.now() - dt.timedelta(days=70),
+        right="access",
+        requester_name="Jeanne Test",
+    )
 
 
-def _sweep(s: Stack, client) -> dict:  # noqa: ANN001 - a Celery client
+def _sweep(s: Stack, client) -> dict:
     result = client.send_task("notifications.tasks.sweep_and_send", kwargs={"schedule": "daily"})
     try:
         return result.get(timeout=TASK_TIMEOUT)
@@ -119,7 +144,7 @@ def _sweep(s: Stack, client) -> dict:  # noqa: ANN001 - a Celery client
         pytest.fail(f"sweep_and_send failed: {exc!r}\n{s.logs()}")
 
 
-def _wait_for(predicate, s: Stack, what: str, timeout: float = TASK_TIMEOUT) -> None:  # noqa: ANN001
+def _wait_for(predicate, s: Stack, what: str, timeout: float = TASK_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -131,8 +156,9 @@ def _expected_subject(reference: str) -> str:
     from notifications.models import Delivery
     from notifications.sending import immediate_message
 
-    delivery = Delivery.objects.select_related("alert").get(alert__object_label=reference, recipient=DPO,
-                                                            alert__threshold="overdue")
+    delivery = Delivery.objects.select_related("alert").get(
+        alert__object_label=reference, recipient=DPO, alert__threshold="overdue"
+    )
     with translation.override(settings.LANGUAGE_CODE):
         return immediate_message(delivery).subject
 
@@ -181,6 +207,7 @@ def test_smtp_refusing_then_accepting_keeps_the_delivery_pending_then_sends_it_o
 
 # --- fault tests --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("smtp_server", [{"hold_at": 2}], indirect=True)
 def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_message_in_flight(stack, smtp_server):
     """The SMTP server has taken the 2nd message and not answered yet when the worker is SIGKILLed: the
@@ -212,10 +239,11 @@ def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_the_mes
     twice = Delivery.objects.get(attempts=2)
     assert in_flight.startswith(f"<vigie-alert-{twice.alert_id}-{twice.pk}@")
     assert "sending again: the outcome of the previous attempt was not recorded" in set(
-        twice.history.values_list("history_change_reason", flat=True))
+        twice.history.values_list("history_change_reason", flat=True)
+    )
 
 
-def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, own_redis, smtp_server, tmp_path):  # noqa: ANN001
+def test_with_redis_down_then_back_the_next_sweep_catches_up(transactional_db, own_redis, smtp_server, tmp_path):
     """Redis dies after a first alert went out; a request becomes overdue meanwhile. Worker and beat stay
     up, nothing is sent and nothing is lost; when Redis is back, the next sweep sends that one alert,
     once, and not the first one again."""

@@ -1,4 +1,5 @@
 """Data migrations of the ledger."""
+
 import importlib
 
 import pytest
@@ -13,8 +14,13 @@ pytestmark = pytest.mark.django_db
 def test_the_deliveries_the_former_sending_gave_up_on_are_pending_again_escalated_with_a_history_row():
     migration = importlib.import_module("notifications.migrations.0004_failed_deliveries_retried")
     given_up = alert("overdue", immediate=True, status="failed", recipients=())
-    Delivery.objects.create(alert=given_up, recipient="dpo@example.org", status="failed", attempts=8,
-                            last_error="ConnectionRefusedError: [Errno 111] Connection refused")
+    Delivery.objects.create(
+        alert=given_up,
+        recipient="dpo@example.org",
+        status="failed",
+        attempts=8,
+        last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+    )
     sent = alert("overdue", immediate=True, status="sent", recipients=())
     Delivery.objects.create(alert=sent, recipient="dpo@example.org", status="sent", attempts=1)
 

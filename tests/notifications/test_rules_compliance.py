@@ -1,6 +1,7 @@
 """The compliance rules with frozen `now` values: the COI analysis overdue the day after its due date, the
 action items 7 days before and overdue, at Paris midnight and not a minute before, across month ends;
 qualification / completion stops them; recipients; one alert at the latest threshold after missed runs."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -43,8 +44,9 @@ def alerts(rule, object_id=None):
 
 
 def coi_case(actor, reported_on=dt.date(2024, 12, 2), handler=None):
-    return case_services.coi_case_create(actor=actor, reported_on=reported_on, handler=handler,
-                                         description="Supplier owned by a relative")
+    return case_services.coi_case_create(
+        actor=actor, reported_on=reported_on, handler=handler, description="Supplier owned by a relative"
+    )
 
 
 def test_schedules_and_default_thresholds():
@@ -73,13 +75,16 @@ def test_coi_recipients_are_compliance_and_the_handler_not_the_dpo(actor):
     sweep(midnight(2025, 2, 3))
     alert = Alert.objects.get(rule=COI)
     assert sorted(alert.deliveries.values_list("recipient", flat=True)) == [
-        "analyste@example.org", "conformite@example.org"]
+        "analyste@example.org",
+        "conformite@example.org",
+    ]
 
 
 def test_a_qualified_case_is_not_overdue_and_one_under_analysis_is(actor):
     qualified, analysed = coi_case(actor), coi_case(actor)
-    case_services.coi_case_qualify(actor=actor, case=qualified, qualification="unfounded",
-                                   qualified_on=dt.date(2025, 1, 15))
+    case_services.coi_case_qualify(
+        actor=actor, case=qualified, qualification="unfounded", qualified_on=dt.date(2025, 1, 15)
+    )
     case_services.coi_case_start_analysis(actor=actor, case=analysed)
     sweep(midnight(2025, 3, 1))  # a missed month: one alert
     assert alerts(COI, qualified.pk) == []
@@ -88,8 +93,13 @@ def test_a_qualified_case_is_not_overdue_and_one_under_analysis_is(actor):
 
 # -- action items ----------------------------------------------------------------------------------------
 def action(actor, due_on=dt.date(2025, 2, 28), owner=None, case=None):
-    return case_services.action_item_create(actor=actor, title="Update the gift register", due_on=due_on,
-                                            case=case or coi_case(actor, reported_on=dt.date(2025, 2, 1)), owner=owner)
+    return case_services.action_item_create(
+        actor=actor,
+        title="Update the gift register",
+        due_on=due_on,
+        case=case or coi_case(actor, reported_on=dt.date(2025, 2, 1)),
+        owner=owner,
+    )
 
 
 def test_action_item_fires_7_days_before_and_the_day_after_across_the_february_month_end(actor):
@@ -120,7 +130,10 @@ def test_action_item_recipients_are_compliance_and_the_owner(actor):
     action(actor, owner=owner)
     sweep(midnight(2025, 2, 22))
     alert = Alert.objects.get(rule=ACTION)
-    assert sorted(alert.deliveries.values_list("recipient", flat=True)) == ["conformite@example.org", "owner@example.org"]
+    assert sorted(alert.deliveries.values_list("recipient", flat=True)) == [
+        "conformite@example.org",
+        "owner@example.org",
+    ]
 
 
 def test_a_done_action_stops_alerting(actor):

@@ -1,13 +1,13 @@
 """The CNIL-referral and breach rules, with frozen `now` values passed to the sweep: each threshold fires
 at its exact instant and not a minute before (Paris midnights for the referral, exact UTC hours across the
 spring clock change for the breach), stops once answered / notified / decided, catches up once."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from gdpr.services import breaches as breach_services
-from gdpr.services import cnil as cnil_services
+from gdpr.services import breaches as breach_services, cnil as cnil_services
 from notifications.models import Alert
 from notifications.registry import get_rule, get_rules
 from notifications.sweep import sweep
@@ -39,8 +39,9 @@ def alerts(rule, object_id=None):
 
 
 def referral(actor, due_on, handler=None, kind="referral", received_on=dt.date(2025, 2, 1)):
-    return cnil_services.cnil_case_create(actor=actor, kind=kind, received_on=received_on, due_on=due_on,
-                                          handler=handler)
+    return cnil_services.cnil_case_create(
+        actor=actor, kind=kind, received_on=received_on, due_on=due_on, handler=handler
+    )
 
 
 def test_the_rules_are_registered_with_their_schedule():
@@ -174,8 +175,9 @@ def test_a_notified_breach_and_a_breach_decided_not_to_notify_stop_alerting(acto
     sweep(dt.datetime(2025, 3, 30, 9, tzinfo=UTC))
     assert len(alerts(BREACH)) == 3
     breach_services.breach_notify(actor=actor, breach=notified, sent_at=dt.datetime(2025, 3, 30, 12, tzinfo=UTC))
-    breach_services.breach_decide(actor=actor, breach=decided, notification_required=False,
-                                  reasoning="Encrypted laptop, key not compromised")
+    breach_services.breach_decide(
+        actor=actor, breach=decided, notification_required=False, reasoning="Encrypted laptop, key not compromised"
+    )
     sweep(dt.datetime(2025, 4, 2, tzinfo=UTC))
     assert alerts(BREACH, notified.pk) == ["h+24"]
     assert alerts(BREACH, decided.pk) == ["h+24"]

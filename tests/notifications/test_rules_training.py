@@ -1,6 +1,7 @@
 """The training-renewal rule with frozen `now` values: one alert per (employee, module), 30 days before
 the last day the training counts (Paris midnight, not a minute before), to the training managers only;
 a renewed training or a departure stops it; a missed month catches up once."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,10 @@ def training_emails(settings):
 
 @pytest.fixture
 def modules():
-    return (ModuleFactory(code="T-A", deployed_on=dt.date(2020, 1, 1), renewal_months=24),
-            ModuleFactory(code="T-B", deployed_on=dt.date(2020, 1, 1), renewal_months=24))
+    return (
+        ModuleFactory(code="T-A", deployed_on=dt.date(2020, 1, 1), renewal_months=24),
+        ModuleFactory(code="T-B", deployed_on=dt.date(2020, 1, 1), renewal_months=24),
+    )
 
 
 def midnight(year, month, day):
@@ -36,8 +39,11 @@ def midnight(year, month, day):
 
 
 def alerts(**filters):
-    return list(Alert.objects.filter(rule=RENEWAL, **filters).order_by("threshold")
-                .values_list("object_id", "threshold", "due_at"))
+    return list(
+        Alert.objects.filter(rule=RENEWAL, **filters)
+        .order_by("threshold")
+        .values_list("object_id", "threshold", "due_at")
+    )
 
 
 def test_the_rule_is_monthly_on_employees():
@@ -96,6 +102,9 @@ def test_the_monthly_run_catches_up_a_missed_window_once(modules, settings):
 
 def test_modules_without_renewal_never_alert():
     employee = EmployeeFactory()
-    CompletionFactory(employee=employee, module=ModuleFactory(code="T-ONCE", deployed_on=dt.date(2020, 1, 1)),
-                      completed_at=paris(dt.date(2020, 3, 31)))
+    CompletionFactory(
+        employee=employee,
+        module=ModuleFactory(code="T-ONCE", deployed_on=dt.date(2020, 1, 1)),
+        completed_at=paris(dt.date(2020, 3, 31)),
+    )
     assert sweep(midnight(2025, 3, 1)).created == 0

@@ -1,6 +1,7 @@
 """Sending the ledger: immediate emails, one digest per recipient and Paris day, SMTP failures that leave
 deliveries pending, waiting longer after each failed attempt, escalated past the last planned one and
 still sent once later, French by default."""
+
 import datetime as dt
 import smtplib
 from zoneinfo import ZoneInfo
@@ -45,14 +46,31 @@ def at(year, month, day, hour=10, minute=0):
 _seq = iter(range(1, 10_000))
 
 
-def alert(urgency="soon", due=at(2026, 11, 30, 0), immediate=False, recipients=("dpo@example.org",),
-          fires=at(2026, 11, 20, 0), title=None, **extra):
+def alert(
+    urgency="soon",
+    due=at(2026, 11, 30, 0),
+    immediate=False,
+    recipients=("dpo@example.org",),
+    fires=at(2026, 11, 20, 0),
+    title=None,
+    **extra,
+):
     n = next(_seq)
     a = Alert.objects.create(
-        rule="test.rule", threshold=f"t{n}", content_type=ContentType.objects.get_for_model(Alert), object_id=n,
-        object_label=f"REQ-{n}", due_at=due, fires_at=fires, urgency=urgency, immediate=immediate,
-        title=title or f"Request REQ-{n} due", explanation=f"Received on 01/11/2026 + 1 month ({n})",
-        admin_path=f"/admin/gdpr/rightsrequest/{n}/change/", **extra)
+        rule="test.rule",
+        threshold=f"t{n}",
+        content_type=ContentType.objects.get_for_model(Alert),
+        object_id=n,
+        object_label=f"REQ-{n}",
+        due_at=due,
+        fires_at=fires,
+        urgency=urgency,
+        immediate=immediate,
+        title=title or f"Request REQ-{n} due",
+        explanation=f"Received on 01/11/2026 + 1 month ({n})",
+        admin_path=f"/admin/gdpr/rightsrequest/{n}/change/",
+        **extra,
+    )
     for r in recipients:
         Delivery.objects.create(alert=a, recipient=r)
     return a
@@ -78,7 +96,8 @@ def test_a_digest_groups_items_by_urgency_with_due_dates_explanations_and_links(
     positions = [text.index(t) for t in ("Late one", "Urgent one", "Soon one", "Notice one")]
     assert positions == sorted(positions)
     assert [body.index(f"urgency-{c}") for c in ("overdue", "urgent", "soon", "notice")] == sorted(
-        body.index(f"urgency-{c}") for c in ("overdue", "urgent", "soon", "notice"))
+        body.index(f"urgency-{c}") for c in ("overdue", "urgent", "soon", "notice")
+    )
     for a, due in ((late, "20/11/2026"), (urgent, "27/11/2026"), (soon, "03/12/2026"), (breach, "28/11/2026 14:30")):
         link = f"{SITE}{a.admin_path}"
         assert link in text and f'href="{link}"' in body
@@ -87,7 +106,8 @@ def test_a_digest_groups_items_by_urgency_with_due_dates_explanations_and_links(
     ack_links = [line.split()[-1] for line in text.splitlines() if f"{SITE}/notifications/ack/" in line]
     assert len(ack_links) == 4
     assert {read_ack_token(link.rstrip("/").rsplit("/", 1)[-1]) for link in ack_links} == {
-        (a.pk, "dpo@example.org") for a in (late, urgent, soon, breach)}
+        (a.pk, "dpo@example.org") for a in (late, urgent, soon, breach)
+    }
     assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
     digest = Digest.objects.get()
@@ -109,13 +129,19 @@ def test_one_digest_per_recipient_per_day_however_many_runs():
     assert mail.outbox[2].subject == "[Vigie] 1 échéance — 27/11/2026"
     assert Delivery.objects.filter(status="pending").count() == 0
     assert list(Digest.objects.order_by("day", "recipient").values_list("day", "recipient")) == [
-        (dt.date(2026, 11, 26), "dpo@example.org"), (dt.date(2026, 11, 26), "handler@example.org"),
-        (dt.date(2026, 11, 27), "dpo@example.org")]
+        (dt.date(2026, 11, 26), "dpo@example.org"),
+        (dt.date(2026, 11, 26), "handler@example.org"),
+        (dt.date(2026, 11, 27), "dpo@example.org"),
+    ]
 
 
 def test_immediate_alerts_get_their_own_email_at_once_and_only_once():
-    late = alert("overdue", immediate=True, title="Breach BR-1: notify the CNIL",
-                 recipients=("dpo@example.org", "rssi@example.org"))
+    late = alert(
+        "overdue",
+        immediate=True,
+        title="Breach BR-1: notify the CNIL",
+        recipients=("dpo@example.org", "rssi@example.org"),
+    )
     alert("soon")
     report = send_pending(at(2026, 11, 26, 3), digests=False)
     assert report.immediate == 2 and report.digests == 0
@@ -213,8 +239,11 @@ def test_a_digest_whose_sending_was_not_recorded_goes_again_as_it_was_once_its_l
     delivery = Delivery.objects.exclude(alert=later).get()
     assert (delivery.status, delivery.attempts, delivery.digest, delivery.claimed_at) == ("sent", 2, digest, None)
     assert list(delivery.history.order_by("history_id").values_list("history_change_reason", flat=True)) == [
-        None, "sending: attempt started", "sending again: the outcome of the previous attempt was not recorded",
-        "sent"]
+        None,
+        "sending: attempt started",
+        "sending again: the outcome of the previous attempt was not recorded",
+        "sent",
+    ]
     assert Delivery.objects.get(alert=later).attempts == 0
     assert send_pending(at(2026, 11, 27, 7)).digests == 1
     assert "Later one" in mail.outbox[2].body and mail.outbox[2].extra_headers["Message-ID"] != digest.message_id
@@ -233,7 +262,8 @@ def test_after_the_last_planned_attempt_a_delivery_is_escalated_and_still_retrie
     assert (delivery.status, delivery.attempts, delivery.escalated_at) == ("pending", 2, at(2026, 11, 26, 8))
     assert a.status == "pending"
     assert delivery.history.order_by("history_id").last().history_change_reason == (
-        "send failed: escalated, still unsent after the last planned attempt")
+        "send failed: escalated, still unsent after the last planned attempt"
+    )
     assert Alert.objects.undelivered().get() == a
     assert send_pending(at(2026, 11, 26, 9)).escalated == 0  # escalated once
     settings.EMAIL_BACKEND = LOCMEM
@@ -257,8 +287,9 @@ def test_an_overdue_request_gives_exactly_one_email_to_the_dpo_whatever_the_numb
     from tests.factories import UserFactory
 
     settings.DPO_EMAILS = ["dpo@example.org"]
-    rights_services.rights_request_create(actor=UserFactory(), received_at=at(2025, 1, 31), right="access",
-                                          requester_name="Jeanne Test")
+    rights_services.rights_request_create(
+        actor=UserFactory(), received_at=at(2025, 1, 31), right="access", requester_name="Jeanne Test"
+    )
     for hour in (1, 2, 7, 8):
         sweep(at(2025, 3, 10, hour))
         send_pending(at(2025, 3, 10, hour))

@@ -2,6 +2,7 @@
 database connections: no transaction is open while the server takes an email (on SQLite every writer
 would wait for it: issue 8), and two senders at once send each email once (on PostgreSQL they claim
 deliveries with `select_for_update(skip_locked=True)`; on SQLite the claims take turns)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,7 @@ WRITER_WAIT_SECONDS = 2
 
 
 @pytest.fixture
-def smtp(settings, smtp_server):  # noqa: ANN001, ANN201 - pytest fixtures
+def smtp(settings, smtp_server):
     """The real SMTP server (tests/notifications/smtp.py), as the email backend: its handler."""
     handler, port = smtp_server
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -34,12 +35,12 @@ def smtp(settings, smtp_server):  # noqa: ANN001, ANN201 - pytest fixtures
 
 
 @pytest.fixture
-def threads_share_the_database(transactional_db) -> None:  # noqa: ANN001 - pytest-django fixture
+def threads_share_the_database(transactional_db) -> None:
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("an in-memory SQLite database is not shared between threads")
 
 
-def in_thread(target, results: list, errors: list) -> threading.Thread:  # noqa: ANN001
+def in_thread(target, results: list, errors: list) -> threading.Thread:
     """`target()` in a thread with its own database connection, closed at the end."""
 
     def run() -> None:
@@ -67,8 +68,9 @@ def writers_wait_at_most(seconds: int) -> None:
 
 @pytest.mark.parametrize("smtp_server", [{"hold_at": 1}], indirect=True)
 @pytest.mark.parametrize("immediate", [True, False], ids=["immediate", "digest"])
-def test_others_write_while_the_smtp_server_takes_its_time_over_an_alert_email(threads_share_the_database, smtp,
-                                                                                client, immediate):
+def test_others_write_while_the_smtp_server_takes_its_time_over_an_alert_email(
+    threads_share_the_database, smtp, client, immediate
+):
     """Issue 8: the SMTP server has the email (an immediate one, or a digest) and has not answered yet;
     the DPO acknowledges the alert meanwhile (any other write would do: on SQLite there is one write lock
     for the whole database). The acknowledgement goes through at once, not a 503 after the busy timeout;
@@ -97,7 +99,8 @@ def test_others_write_while_the_smtp_server_takes_its_time_over_an_alert_email(t
 
 @pytest.mark.parametrize("smtp_server", [{"hold_at": 1}], indirect=True)
 def test_a_person_acting_on_an_email_on_its_way_neither_doubles_it_nor_hides_that_it_went(
-        threads_share_the_database, smtp):
+    threads_share_the_database, smtp
+):
     """While the server holds the email, a person asks to resend it (nothing to do: it is on its way; a
     second run must not send it at the same time), then stops its retries (closed). The server then takes
     it: it went, so it is recorded sent, and its alert too; nothing goes later."""
@@ -121,7 +124,9 @@ def test_a_person_acting_on_an_email_on_its_way_neither_doubles_it_nor_hides_tha
     late.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.claimed_at, late.status) == ("sent", 1, None, "sent")
     assert list(delivery.history.order_by("history_id").values_list("status", "history_change_reason"))[-2:] == [
-        ("failed", "closed unsent: told by phone"), ("sent", "sent")]
+        ("failed", "closed unsent: told by phone"),
+        ("sent", "sent"),
+    ]
     assert send_pending().emails == 0 and len(smtp.messages) == 1
 
 
@@ -137,7 +142,8 @@ def test_two_senders_at_once_send_each_email_once(threads_share_the_database, sm
         alert("soon", recipients=("dpo@example.org", "handler@example.org", "legal@example.org"))
     barrier = threading.Barrier(2, timeout=30)
     for name in ("_due_immediate", "_due_recipients"):
-        def together(now, _listed=getattr(sending, name)):  # noqa: ANN001, ANN202
+
+        def together(now, _listed=getattr(sending, name)):
             found = _listed(now)
             barrier.wait()
             return found
@@ -156,5 +162,8 @@ def test_two_senders_at_once_send_each_email_once(threads_share_the_database, sm
     assert all(r.emails for r in reports), [r.emails for r in reports]
     assert set(Delivery.objects.values_list("status", "attempts", "claimed_at")) == {("sent", 1, None)}
     assert sorted(Digest.objects.values_list("recipient", "items")) == [
-        ("dpo@example.org", 4), ("handler@example.org", 4), ("legal@example.org", 4)]
+        ("dpo@example.org", 4),
+        ("handler@example.org", 4),
+        ("legal@example.org", 4),
+    ]
     assert set(Digest.objects.values_list("message_id", flat=True)) == {i for i in ids if "digest" in i}

@@ -8,6 +8,7 @@ retries space out from minutes to the capped interval (hours); past VIGIE_ALERT_
 is escalated (the health page, the admin, an email to VIGIE_ESCALATION_EMAILS when the server takes
 mail) and still retried until it goes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,15 +65,30 @@ def rights_requests(*, soon: bool = True) -> None:
 
     with time_machine.travel(at(9, 12), tick=False):
         actor = UserFactory()
-        rights_services.rights_request_create(actor=actor, received_at=dt.datetime(2026, 1, 5, 9, tzinfo=PARIS),
-                                              right="access", requester_name="Jeanne Test")
+        rights_services.rights_request_create(
+            actor=actor,
+            received_at=dt.datetime(2026, 1, 5, 9, tzinfo=PARIS),
+            right="access",
+            requester_name="Jeanne Test",
+        )
         if soon:
-            rights_services.rights_request_create(actor=actor, received_at=dt.datetime(2026, 2, 14, 9, tzinfo=PARIS),
-                                                  right="erasure", requester_name="Paul Test")
+            rights_services.rights_request_create(
+                actor=actor,
+                received_at=dt.datetime(2026, 2, 14, 9, tzinfo=PARIS),
+                right="erasure",
+                requester_name="Paul Test",
+            )
 
 
-def play(server: SMTPServer, start: dt.datetime, end: dt.datetime, *, down: dt.datetime | None = None,
-         up: dt.datetime | None = None, checks: dict[dt.datetime, object] | None = None) -> None:
+def play(
+    server: SMTPServer,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    down: dt.datetime | None = None,
+    up: dt.datetime | None = None,
+    checks: dict[dt.datetime, object] | None = None,
+) -> None:
     """Beat's schedule from `start` to `end`; the server's port closed from `down` to `up`."""
     for moment in ticks(start, end):
         if moment == down:
@@ -85,8 +101,9 @@ def play(server: SMTPServer, start: dt.datetime, end: dt.datetime, *, down: dt.d
 
 
 def assert_each_alert_delivered_exactly_once(handler: Collector) -> None:
-    texts = [text for message, text in zip(handler.messages, handler.texts(), strict=True)
-             if DPO in message["X-Envelope-To"]]
+    texts = [
+        text for message, text in zip(handler.messages, handler.texts(), strict=True) if DPO in message["X-Envelope-To"]
+    ]
     alerts = list(Alert.objects.all())
     assert alerts
     for alert in alerts:
@@ -95,7 +112,7 @@ def assert_each_alert_delivered_exactly_once(handler: Collector) -> None:
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def health(client) -> dict:  # noqa: ANN001 - Django's test client
+def health(client) -> dict:
     return client.get("/health/", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").json()
 
 
@@ -110,7 +127,8 @@ def test_smtp_down_for_ten_minutes_costs_one_attempt_and_each_alert_goes_once(se
     assert overdue.attempts == 2 and overdue.escalated_at is None
     assert overdue.sent_at == at(10, 0, 20)
     assert set(Delivery.objects.filter(alert__immediate=False).values_list("attempts", "sent_at")) == {
-        (1, at(10, 7, 0))}
+        (1, at(10, 7, 0))
+    }
 
 
 def test_smtp_down_for_two_days_escalates_keeps_retrying_then_each_alert_goes_once(server, client):
@@ -131,8 +149,14 @@ def test_smtp_down_for_two_days_escalates_keeps_retrying_then_each_alert_goes_on
         assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
         assert not Alert.objects.exclude(status="pending").exists()
 
-    play(server, at(10, 0, 0), at(12, 9, 0), down=at(10, 0, 10), up=at(12, 0, 10),
-         checks={at(10, 12, 0): first_day_noon, at(11, 12, 0): second_day_noon})
+    play(
+        server,
+        at(10, 0, 0),
+        at(12, 9, 0),
+        down=at(10, 0, 10),
+        up=at(12, 0, 10),
+        checks={at(10, 12, 0): first_day_noon, at(11, 12, 0): second_day_noon},
+    )
 
     assert seen["noon"]["status"] == "degraded" and seen["noon"]["alerts"]["undelivered"] == 1
     # The digest items were tried at 07:00 and at the hourly ticks after it: 8 attempts by 17:05 on the 10th.
@@ -169,29 +193,37 @@ def test_a_mailbox_refused_past_the_last_attempt_is_reported_once_to_the_escalat
 
 # --- a database that cannot record what the server accepted (issue 9) ---------------------------------------
 
+
 def database_refuses_to_record_sent(refuse: bool) -> None:
     """A trigger makes the database refuse to mark a delivery sent, as a full disk or a broken database
     would refuse the write after the SMTP server accepted the email; `refuse=False` drops it."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             if refuse:
-                cursor.execute("CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE OF status "
-                               "ON notifications_delivery WHEN NEW.status = 'sent' "
-                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+                cursor.execute(
+                    "CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE OF status "
+                    "ON notifications_delivery WHEN NEW.status = 'sent' "
+                    "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+                )
             else:
                 cursor.execute("DROP TRIGGER vigie_test_refuse_sent")
         elif refuse:
-            cursor.execute("CREATE FUNCTION vigie_test_refuse_sent() RETURNS trigger LANGUAGE plpgsql AS "
-                           "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$")
-            cursor.execute("CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE ON notifications_delivery FOR EACH ROW "
-                           "WHEN (NEW.status = 'sent') EXECUTE FUNCTION vigie_test_refuse_sent()")
+            cursor.execute(
+                "CREATE FUNCTION vigie_test_refuse_sent() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER vigie_test_refuse_sent BEFORE UPDATE ON notifications_delivery FOR EACH ROW "
+                "WHEN (NEW.status = 'sent') EXECUTE FUNCTION vigie_test_refuse_sent()"
+            )
         else:
             cursor.execute("DROP TRIGGER vigie_test_refuse_sent ON notifications_delivery")
             cursor.execute("DROP FUNCTION vigie_test_refuse_sent()")
 
 
 def test_an_email_the_database_could_not_record_goes_again_only_at_its_planned_attempts_with_its_message_id(
-        server, client):
+    server, client
+):
     """Issue 9: from 00:00 to 09:30 the database refuses to record "sent" (the server accepted each email).
     Each email goes again only when the wait of its attempt is over — the schedule of the retries after a
     failure: 5, 10, 20, 40, 80 minutes, then every 2 hours — never at every run, always with the same
@@ -223,11 +255,25 @@ def test_an_email_the_database_could_not_record_goes_again_only_at_its_planned_a
     digest_copies = [(moment, mid) for moment, mid in received if mid.startswith("<vigie-digest-")]
     assert len(alert_copies) + len(digest_copies) == len(received)  # no escalation email: the server took mail
     assert [moment for moment, _mid in alert_copies] == [
-        at(10, 0, 15), at(10, 0, 20), at(10, 0, 30), at(10, 0, 50), at(10, 1, 30), at(10, 2, 50), at(10, 4, 50),
-        at(10, 6, 50), at(10, 8, 50), at(10, 10, 50)]
+        at(10, 0, 15),
+        at(10, 0, 20),
+        at(10, 0, 30),
+        at(10, 0, 50),
+        at(10, 1, 30),
+        at(10, 2, 50),
+        at(10, 4, 50),
+        at(10, 6, 50),
+        at(10, 8, 50),
+        at(10, 10, 50),
+    ]
     # The digest is tried at its hour and at the hourly ticks: each of them once its attempt's wait is over.
     assert [moment for moment, _mid in digest_copies] == [
-        at(10, 7, 0), at(10, 7, 5), at(10, 8, 5), at(10, 9, 5), at(10, 10, 5)]
+        at(10, 7, 0),
+        at(10, 7, 5),
+        at(10, 8, 5),
+        at(10, 9, 5),
+        at(10, 10, 5),
+    ]
     assert len({mid for _moment, mid in alert_copies}) == 1 and len({mid for _moment, mid in digest_copies}) == 1
     digest = Digest.objects.get()
     assert (digest.sent_at, digest.message_id) == (at(10, 10, 5), digest_copies[0][1])

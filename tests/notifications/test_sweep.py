@@ -1,5 +1,6 @@
 """The alert ledger and its sweep, on the rights-request rules: thresholds in Paris days (clock changes
 and month ends included), catching up after missed runs, never twice, new alerts for a new deadline."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,9 @@ def at(year, month, day, hour=10, minute=0):
 
 def request(received_at, handler=None):
     actor = UserFactory(username="dpo-actor")
-    return rights_services.rights_request_create(actor=actor, received_at=received_at, right="access",
-                                                 requester_name="Jeanne Test", handler=handler)
+    return rights_services.rights_request_create(
+        actor=actor, received_at=received_at, right="access", requester_name="Jeanne Test", handler=handler
+    )
 
 
 def alerts(rule=DEADLINE):
@@ -97,7 +99,10 @@ def test_the_handler_is_a_recipient_and_addresses_are_deduplicated(settings):
     sweep(at(2025, 4, 8, 6))
     alert = Alert.objects.get(rule=DEADLINE)
     assert sorted(alert.deliveries.values_list("recipient", flat=True)) == [
-        "dpo-backup@example.org", "dpo@example.org", "juriste@example.org"]
+        "dpo-backup@example.org",
+        "dpo@example.org",
+        "juriste@example.org",
+    ]
     assert alert.history.count() == 1 and alert.deliveries.first().history.count() == 1
 
 
@@ -105,16 +110,20 @@ def test_an_answered_request_has_no_more_alerts_and_an_extension_brings_new_ones
     answered, extended = request(at(2025, 3, 5)), request(at(2025, 3, 5))
     actor = UserFactory(username="dpo2")
     sweep(at(2025, 3, 31, 1))
-    rights_services.rights_request_answer(request=answered, actor=actor, answered_at=at(2025, 4, 1),
-                                          outcome="granted", channel="email")
-    extended = rights_services.rights_request_extend(request=extended, actor=actor, notified_at=at(2025, 4, 1),
-                                                     reason="Demande complexe")
+    rights_services.rights_request_answer(
+        request=answered, actor=actor, answered_at=at(2025, 4, 1), outcome="granted", channel="email"
+    )
+    extended = rights_services.rights_request_extend(
+        request=extended, actor=actor, notified_at=at(2025, 4, 1), reason="Demande complexe"
+    )
     assert sweep(at(2025, 4, 8, 1)).created == 0  # nothing overdue: answered, or extended to July
     new_due = extended.applicable_due_on
     sweep(dt.datetime.combine(new_due - dt.timedelta(days=7), dt.time(0, 5), tzinfo=PARIS))
-    assert list(Alert.objects.filter(rule=DEADLINE, object_id=extended.pk).order_by("due_at")
-                .values_list("threshold", "due_at__date")) == [
-        ("d-7", dt.date(2025, 4, 7)), ("d-7", new_due)]  # (the Paris day of each deadline)
+    assert list(
+        Alert.objects.filter(rule=DEADLINE, object_id=extended.pk)
+        .order_by("due_at")
+        .values_list("threshold", "due_at__date")
+    ) == [("d-7", dt.date(2025, 4, 7)), ("d-7", new_due)]  # (the Paris day of each deadline)
     assert not Alert.objects.filter(object_id=answered.pk).exclude(threshold="d-7").exists()
 
 
@@ -133,7 +142,8 @@ def test_a_dry_run_writes_nothing():
 
 def test_a_paused_request_has_no_alert_while_its_deadline_is_suspended():
     paused = request(at(2025, 3, 5))
-    rights_services.rights_request_pause(request=paused, actor=UserFactory(username="dpo3"),
-                                         asked_on=dt.date(2025, 3, 6))
+    rights_services.rights_request_pause(
+        request=paused, actor=UserFactory(username="dpo3"), asked_on=dt.date(2025, 3, 6)
+    )
     assert sweep(at(2025, 4, 8, 6)).created == 0
     assert not Alert.objects.exists()

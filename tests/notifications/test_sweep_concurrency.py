@@ -1,6 +1,7 @@
 """Two sweeps at once, in two threads with their own database connections: both plan the same alerts,
 then both write (a barrier makes them write together). The ledger's unique constraints keep one copy of
 each alert and delivery; the losing sweep writes the rows the winner did not (none), without failing."""
+
 import datetime as dt
 import threading
 from zoneinfo import ZoneInfo

@@ -3,6 +3,7 @@ in the ledger) keeps exactly what the Python reference keeps: every open record 
 advanced crossed threshold by `Rule.crossed`, minus the keys already in the ledger. Checked hour by hour
 across both clock changes of 2025 and a month end, on day deadlines (rights requests, CNIL referrals)
 and instant deadlines (breaches), with deadlines moved and records closed along the way."""
+
 import datetime as dt
 import random
 from zoneinfo import ZoneInfo
@@ -18,8 +19,12 @@ from notifications.sweep import not_alerted, plan, sweep
 from tests.gdpr.factories import BreachFactory, CnilCaseFactory, RightsRequestFactory
 
 PARIS = ZoneInfo("Europe/Paris")
-RULES = ("gdpr.rights_request.deadline", "gdpr.rights_request.extension_decision",
-         "gdpr.cnil_referral.deadline", "gdpr.breach.notification")
+RULES = (
+    "gdpr.rights_request.deadline",
+    "gdpr.rights_request.extension_decision",
+    "gdpr.cnil_referral.deadline",
+    "gdpr.breach.notification",
+)
 pytestmark = pytest.mark.django_db
 
 
@@ -31,8 +36,9 @@ def dpo_emails(settings):
 def reference_keys(rule, now):
     """What the sweep must add: computed in Python from every open record and the whole ledger."""
     content_type = ContentType.objects.get_for_model(rule.model_class())
-    ledger = set(Alert.objects.filter(content_type=content_type, rule=rule.code)
-                 .values_list("object_id", "threshold", "due_at"))
+    ledger = set(
+        Alert.objects.filter(content_type=content_type, rule=rule.code).values_list("object_id", "threshold", "due_at")
+    )
     keys = set()
     for item in rule.describe(rule.records(now)):
         threshold = rule.crossed(item.due_at, now)
@@ -50,18 +56,27 @@ def make_records(start: dt.date, rng: random.Random) -> None:
         due_on = applicable - dt.timedelta(days=61) if extended else applicable
         received_at = dt.datetime.combine(due_on - dt.timedelta(days=30), dt.time(9), tzinfo=PARIS)
         RightsRequestFactory(
-            received_at=received_at, status=RequestStatus.EXTENDED if extended else RequestStatus.RECEIVED,
-            due_on=due_on, extended_due_on=applicable if extended else None, applicable_due_on=applicable,
+            received_at=received_at,
+            status=RequestStatus.EXTENDED if extended else RequestStatus.RECEIVED,
+            due_on=due_on,
+            extended_due_on=applicable if extended else None,
+            applicable_due_on=applicable,
             extension_notified_at=received_at + dt.timedelta(days=20) if extended else None,
-            extension_reason="Complex request" if extended else "")
+            extension_reason="Complex request" if extended else "",
+        )
         received = start + dt.timedelta(days=rng.randint(-12, 5))
         CnilCaseFactory(kind=CnilCaseKind.REFERRAL, received_on=received, due_on=received + dt.timedelta(days=10))
-        BreachFactory(aware_at=dt.datetime.combine(start, dt.time(0), tzinfo=PARIS)
-                      + dt.timedelta(hours=rng.randint(-80, 200), minutes=rng.choice([0, 17, 59])))
+        BreachFactory(
+            aware_at=dt.datetime.combine(start, dt.time(0), tzinfo=PARIS)
+            + dt.timedelta(hours=rng.randint(-80, 200), minutes=rng.choice([0, 17, 59]))
+        )
 
 
-@pytest.mark.parametrize("start", [dt.datetime(2025, 3, 27, 0, 30), dt.datetime(2025, 10, 23, 0, 30),
-                                   dt.datetime(2025, 1, 28, 0, 30)], ids=["spring-dst", "autumn-dst", "month-end"])
+@pytest.mark.parametrize(
+    "start",
+    [dt.datetime(2025, 3, 27, 0, 30), dt.datetime(2025, 10, 23, 0, 30), dt.datetime(2025, 1, 28, 0, 30)],
+    ids=["spring-dst", "autumn-dst", "month-end"],
+)
 def test_the_prefilter_keeps_what_the_python_reference_keeps(start):
     rng = random.Random(start.toordinal())
     start = start.replace(tzinfo=PARIS)
@@ -91,8 +106,11 @@ def test_the_case_picks_the_most_advanced_crossed_threshold():
     now = dt.datetime(2025, 3, 30, 3, 30, tzinfo=PARIS)  # just after the spring clock change
     limits = sorted(bounds(rule.thresholds, now, by_day=True), key=lambda b: b[1])
     assert [(b[1], b[2].code) for b in limits] == [
-        (dt.date(2025, 3, 29), "overdue"), (dt.date(2025, 3, 31), "d-1"), (dt.date(2025, 4, 2), "d-3"),
-        (dt.date(2025, 4, 6), "d-7")]
+        (dt.date(2025, 3, 29), "overdue"),
+        (dt.date(2025, 3, 31), "d-1"),
+        (dt.date(2025, 4, 2), "d-3"),
+        (dt.date(2025, 4, 6), "d-7"),
+    ]
 
 
 def test_a_record_alerted_at_its_threshold_is_not_read_again():
@@ -104,7 +122,6 @@ def test_a_record_alerted_at_its_threshold_is_not_read_again():
     assert not not_alerted(rule, now).exists()
     later = breach.aware_at + dt.timedelta(hours=48)
     assert list(not_alerted(rule, later).values_list("pk", flat=True)) == [breach.pk]
-
 
 
 def test_exact_hours_are_counted_in_utc_across_the_clock_change():

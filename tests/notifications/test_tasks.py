@@ -1,4 +1,5 @@
 """The Celery tasks of the alerts, their beat entries and `manage.py run_sweeps` (run in-process)."""
+
 import datetime as dt
 import smtplib
 from io import StringIO
@@ -30,8 +31,9 @@ def dpo_emails(settings):
 
 def overdue_request():
     actor = UserFactory(username="dpo-actor")
-    return rights_services.rights_request_create(actor=actor, received_at=timezone.now() - dt.timedelta(days=70),
-                                                 right="access", requester_name="Jeanne Test")
+    return rights_services.rights_request_create(
+        actor=actor, received_at=timezone.now() - dt.timedelta(days=70), right="access", requester_name="Jeanne Test"
+    )
 
 
 def test_the_beat_schedule_sweeps_hourly_daily_and_sends_the_digest_at_the_digest_hour(settings):

@@ -1,4 +1,5 @@
 """The roster admin: it loads for each role, filters, searches, and stays cheap in queries."""
+
 import datetime as dt
 
 import pytest
@@ -26,7 +27,16 @@ def test_changelist_query_count_is_pinned(django_assert_max_num_queries):
         assert client.get(CHANGELIST).status_code == 200
 
 
-@pytest.mark.parametrize("params", [{"presence": "present"}, {"presence": "left"}, {"presence": "future"}, {"present_at_year_end": "2023"}, {"q": "E42"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"presence": "present"},
+        {"presence": "left"},
+        {"presence": "future"},
+        {"present_at_year_end": "2023"},
+        {"q": "E42"},
+    ],
+)
 def test_filters_and_search_answer(params):
     EmployeeFactory(employee_id="E42", hired_on=dt.date(2020, 1, 1))
     assert client_for("Auditor").get(CHANGELIST, params).status_code == 200

@@ -1,4 +1,5 @@
 """The roster API: permissions, filters and validation."""
+
 import datetime as dt
 
 import pytest

@@ -1,4 +1,5 @@
 """`import_entities`: legal entities and their parent company."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """`import_roster`: the HR roster from a French HR export or a plain CSV/XLSX."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,7 +48,11 @@ def test_a_french_excel_export_in_windows_1252_with_semicolons_and_french_header
     assert (helene.is_manager, helene.gender, helene.is_executive) == (True, "F", True)
     francois = Employee.objects.get(employee_id="A002")
     assert (francois.left_on, francois.gender, francois.is_manager, francois.is_executive) == (
-        dt.date(2023, 12, 31), "M", False, False)
+        dt.date(2023, 12, 31),
+        "M",
+        False,
+        False,
+    )
     assert Employee.objects.get(employee_id="A003").first_name == "Gaëlle"
 
 
@@ -71,23 +76,39 @@ def test_an_xlsx_with_typed_cells_float_ids_and_date_cells(tmp_path):
     result = run_import_command("roster", path)
     assert result.exit_code == 0, result.stdout
     dupont = Employee.objects.get(employee_id="1234")
-    assert (dupont.last_name, dupont.hired_on, dupont.is_manager, dupont.gender) == ("Dupont", dt.date(2020, 2, 1), True, "F")
+    assert (dupont.last_name, dupont.hired_on, dupont.is_manager, dupont.gender) == (
+        "Dupont",
+        dt.date(2020, 2, 1),
+        True,
+        "F",
+    )
     martin = Employee.objects.select_related("entity").get(employee_id="1235")
     assert (martin.entity.code, martin.hired_on, martin.left_on, martin.gender) == (
-        "ONV", dt.date(2021, 3, 1), dt.date(2022, 12, 31), "M")
+        "ONV",
+        dt.date(2021, 3, 1),
+        dt.date(2022, 12, 31),
+        "M",
+    )
 
 
 def test_both_date_formats_are_accepted(tmp_path):
-    path = write(tmp_path, "employee_id;entity_code;hired_on;left_on\nE1;ALS;2020-01-31;31/12/2021\nE2;ALS;05/06/2019;\n")
+    path = write(
+        tmp_path, "employee_id;entity_code;hired_on;left_on\nE1;ALS;2020-01-31;31/12/2021\nE2;ALS;05/06/2019;\n"
+    )
     assert run_import_command("roster", path).exit_code == 0
     assert dict(Employee.objects.values_list("employee_id", "hired_on")) == {
-        "E1": dt.date(2020, 1, 31), "E2": dt.date(2019, 6, 5)}
+        "E1": dt.date(2020, 1, 31),
+        "E2": dt.date(2019, 6, 5),
+    }
 
 
 def test_an_impossible_date_is_rejected_with_the_column_and_the_value(tmp_path):
     path = write(tmp_path, "Matricule;Code entité;Date d'entrée\nE1;ALS;31/02/2023\n")
     assert run_import_command("roster", path).exit_code == 1
-    assert rejects(tmp_path)[0][:2] == ["2", "hired_on (\"Date d'entrée\"): '31/02/2023' is not a valid date (no such day)"]
+    assert rejects(tmp_path)[0][:2] == [
+        "2",
+        "hired_on (\"Date d'entrée\"): '31/02/2023' is not a valid date (no such day)",
+    ]
     assert not Employee.objects.exists()
 
 
@@ -110,17 +131,25 @@ def test_leaving_before_being_hired_is_rejected(tmp_path):
 
 
 def test_an_employee_id_twice_in_the_file_rejects_the_later_row(tmp_path):
-    path = write(tmp_path, "employee_id;last_name;entity_code;hired_on\n"
-                           "E1;First;ALS;2020-01-01\nE2;Other;ALS;2020-01-01\nE1;Second;ALS;2020-01-01\n")
+    path = write(
+        tmp_path,
+        "employee_id;last_name;entity_code;hired_on\n"
+        "E1;First;ALS;2020-01-01\nE2;Other;ALS;2020-01-01\nE1;Second;ALS;2020-01-01\n",
+    )
     assert run_import_command("roster", path).exit_code == 1
-    assert rejects(tmp_path) == [["4", "duplicate employee_id 'E1' already on line 2", "E1", "Second", "ALS", "2020-01-01"]]
+    assert rejects(tmp_path) == [
+        ["4", "duplicate employee_id 'E1' already on line 2", "E1", "Second", "ALS", "2020-01-01"]
+    ]
     assert Employee.objects.get(employee_id="E1").last_name == "First"
 
 
 def test_new_departments_are_created_once_with_history_and_counted(tmp_path):
-    path = write(tmp_path, "employee_id;entity_code;hired_on;department\n"
-                           "E1;ALS;2020-01-01;Audit interne\nE2;ALS;2020-01-01;AUDIT INTERNE\nE3;ALS;2020-01-01;Achats\n"
-                           "E4;NOPE;2020-01-01;Never created\n")
+    path = write(
+        tmp_path,
+        "employee_id;entity_code;hired_on;department\n"
+        "E1;ALS;2020-01-01;Audit interne\nE2;ALS;2020-01-01;AUDIT INTERNE\nE3;ALS;2020-01-01;Achats\n"
+        "E4;NOPE;2020-01-01;Never created\n",
+    )
     result = run_import_command("roster", path)
     assert "departments created: 2" in result.stdout
     assert sorted(Department.objects.values_list("name", flat=True)) == ["Achats", "Audit interne"]
@@ -146,8 +175,8 @@ def test_an_empty_department_cell_clears_the_department(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("cell", "gender"), [("F", "F"), ("femme", "F"), ("Homme", "M"), ("H", "M"), ("m", "M"), ("other", "X"),
-                         ("Autre", "X"), ("", "")],
+    ("cell", "gender"),
+    [("F", "F"), ("femme", "F"), ("Homme", "M"), ("H", "M"), ("m", "M"), ("other", "X"), ("Autre", "X"), ("", "")],
 )
 def test_gender_values(tmp_path, cell, gender):
     path = write(tmp_path, f"employee_id;entity_code;hired_on;Sexe\nE1;ALS;2020-01-01;{cell}\n")
@@ -155,8 +184,9 @@ def test_gender_values(tmp_path, cell, gender):
     assert Employee.objects.get().gender == gender
 
 
-@pytest.mark.parametrize(("cell", "value"), [("Cadre", True), ("Non cadre", False), ("oui", True), ("0", False),
-                                             ("", False)])
+@pytest.mark.parametrize(
+    ("cell", "value"), [("Cadre", True), ("Non cadre", False), ("oui", True), ("0", False), ("", False)]
+)
 def test_executive_status_values(tmp_path, cell, value):
     path = write(tmp_path, f"employee_id;entity_code;hired_on;Statut cadre\nE1;ALS;2020-01-01;{cell}\n")
     assert run_import_command("roster", path).exit_code == 0

@@ -1,4 +1,5 @@
 """docs/rules.md "present at D": hired on or before D, and no contract end or one on or after D."""
+
 import datetime as dt
 
 import pytest

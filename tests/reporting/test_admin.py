@@ -1,5 +1,6 @@
 """The reporting admin: the years (compute, differences, freeze, unfreeze, downloads), the indicator values
 traced to their records, the manual values, and who may do what (compliance officer vs auditor)."""
+
 from __future__ import annotations
 
 import csv
@@ -67,14 +68,27 @@ def year_url(name: str, year: ReportingYear) -> str:
 def test_every_reporting_page_renders_for_the_roles_that_can_view(roles, computed, role):
     client = admin_client(role, language="en")
     value = IndicatorValue.objects.get(reporting_year=computed, code="E2_RIGHTS_REQUESTS")
-    ManualValue.objects.create(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(12), owner="Customer relations",
-                               source_reference="Complaints report 2025, p. 3")
+    ManualValue.objects.create(
+        year=YEAR,
+        code="E6_COMPLAINTS_RECEIVED",
+        value=Decimal(12),
+        owner="Customer relations",
+        source_reference="Complaints report 2025, p. 3",
+    )
     manual = ManualValue.objects.get()
     pages = [
-        url("reportingyear_changelist"), year_url("change", computed), year_url("history", computed),
-        year_url("differences", computed), url("indicatorvalue_changelist"), url("indicatorvalue_change", value.pk),
-        url("indicatorvalue_history", value.pk), url("manualvalue_changelist"), url("manualvalue_change", manual.pk),
-        url("manualvalue_history", manual.pk), url("dashboard"), reverse("admin:app_list", args=["reporting"]),
+        url("reportingyear_changelist"),
+        year_url("change", computed),
+        year_url("history", computed),
+        year_url("differences", computed),
+        url("indicatorvalue_changelist"),
+        url("indicatorvalue_change", value.pk),
+        url("indicatorvalue_history", value.pk),
+        url("manualvalue_changelist"),
+        url("manualvalue_change", manual.pk),
+        url("manualvalue_history", manual.pk),
+        url("dashboard"),
+        reverse("admin:app_list", args=["reporting"]),
     ]
     for page in pages:
         assert client.get(page).status_code == 200, page
@@ -84,8 +98,8 @@ def test_the_year_page_lists_its_values_with_label_status_and_records(officer, c
     body = officer.get(year_url("change", computed)).content.decode()
     value = IndicatorValue.objects.get(reporting_year=computed, code="E2_RIGHTS_REQUESTS")
     assert 'id="value-E2_RIGHTS_REQUESTS"' in body
-    row = body[body.index('id="value-E2_RIGHTS_REQUESTS"'):]
-    row = row[:row.index("</tr>")]
+    row = body[body.index('id="value-E2_RIGHTS_REQUESTS"') :]
+    row = row[: row.index("</tr>")]
     assert "Data-subject rights requests received<" in row
     assert f'{url("indicatorvalue_change", value.pk)}#records">3</a>' in row
     assert "computed" in row
@@ -94,8 +108,10 @@ def test_the_year_page_lists_its_values_with_label_status_and_records(officer, c
 
 def test_the_year_page_is_in_french_by_default(roles, computed):
     body = admin_client(OFFICER).get(year_url("change", computed)).content.decode()
-    assert "Demandes d&#x27;exercice de droits reçues et traitées" in body or \
-        "Demandes d'exercice de droits reçues et traitées" in body
+    assert (
+        "Demandes d&#x27;exercice de droits reçues et traitées" in body
+        or "Demandes d'exercice de droits reçues et traitées" in body
+    )
 
 
 def test_the_officer_has_the_buttons_and_the_auditor_none(officer, auditor, computed):
@@ -134,8 +150,9 @@ def test_the_auditor_cannot_compute_freeze_or_unfreeze(auditor, computed):
         assert auditor.get(year_url(name, computed)).status_code == 403, name
     assert auditor.get(url("reportingyear_add")).status_code == 403
     assert auditor.post(url("reportingyear_add"), {"year": 2024}).status_code == 403
-    assert auditor.post(url("reportingyear_changelist"), {
-        "action": "compute_selected", "_selected_action": [computed.pk]}).status_code in (200, 302)
+    assert auditor.post(
+        url("reportingyear_changelist"), {"action": "compute_selected", "_selected_action": [computed.pk]}
+    ).status_code in (200, 302)
     computed.refresh_from_db()
     assert computed.computed_at == before and not computed.frozen
     assert not ReportingYear.objects.filter(year=2024).exists()
@@ -144,13 +161,21 @@ def test_the_auditor_cannot_compute_freeze_or_unfreeze(auditor, computed):
 def test_anonymous_is_sent_to_the_login_and_a_user_without_permission_is_refused(roles, computed):
     from django.test import Client
 
-    for page in (url("dashboard"), url("reportingyear_download") + "?year=2025&format=json",
-                 year_url("differences", computed)):
+    for page in (
+        url("dashboard"),
+        url("reportingyear_download") + "?year=2025&format=json",
+        year_url("differences", computed),
+    ):
         response = Client().get(page)
         assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), page
     nobody = admin_client(language="en")
-    for page in (url("dashboard"), url("reportingyear_download") + "?year=2025&format=json",
-                 year_url("differences", computed), url("reportingyear_changelist"), url("indicatorvalue_changelist")):
+    for page in (
+        url("dashboard"),
+        url("reportingyear_download") + "?year=2025&format=json",
+        year_url("differences", computed),
+        url("reportingyear_changelist"),
+        url("indicatorvalue_changelist"),
+    ):
         assert nobody.get(page).status_code == 403, page
     assert nobody.post(year_url("compute", computed)).status_code == 403
 
@@ -238,7 +263,8 @@ def test_the_auditor_sees_the_differences_read_only(auditor, computed):
 
 def test_freezing_is_refused_while_an_indicator_failed_and_each_one_is_listed(officer, computed):
     IndicatorValue.objects.filter(reporting_year=computed, code__in=["E2_RIGHTS_REQUESTS", "E2_CNIL_REFERRALS"]).update(
-        status=ValueStatus.ERROR, message="ZeroDivisionError: boom")
+        status=ValueStatus.ERROR, message="ZeroDivisionError: boom"
+    )
     response = officer.post(year_url("freeze", computed))
     found = messages_of(response)
     assert any("cannot be frozen" in m for m in found)
@@ -283,8 +309,10 @@ def test_the_recompute_action_of_the_list_skips_frozen_years(officer, computed, 
     services.year_compute(2024)
     services.year_freeze(2024, UserFactory())
     RightsRequestFactory(received_at=dt.datetime(YEAR, 11, 3, 10, tzinfo=PARIS))
-    response = officer.post(url("reportingyear_changelist"), {
-        "action": "compute_selected", "_selected_action": list(ReportingYear.objects.values_list("pk", flat=True))})
+    response = officer.post(
+        url("reportingyear_changelist"),
+        {"action": "compute_selected", "_selected_action": list(ReportingYear.objects.values_list("pk", flat=True))},
+    )
     assert response.status_code == 302
     found = messages_of(response)
     assert any("2024 is frozen" in m for m in found) and any(m.startswith("2025 computed") for m in found)
@@ -297,7 +325,9 @@ def test_the_list_shows_the_state_and_the_counts_of_each_year(officer, computed,
     response = officer.get(url("reportingyear_changelist"))
     row = response.context["cl"].result_list[0]
     assert (row.ok_values, row.error_values) == (
-        IndicatorValue.objects.filter(reporting_year=computed, status=ValueStatus.OK).count(), 1)
+        IndicatorValue.objects.filter(reporting_year=computed, status=ValueStatus.OK).count(),
+        1,
+    )
     assert row.no_data_values == IndicatorValue.objects.filter(reporting_year=computed, status="no_data").count()
     assert "frozen on" in response.content.decode() and "verifier" in response.content.decode()
 
@@ -340,8 +370,12 @@ def test_a_year_without_snapshot_is_downloaded_without_being_stored(auditor, req
 
 
 def test_a_wrong_download_request_is_said_not_a_server_error(auditor):
-    for params in ({"year": "abc", "format": "json"}, {"year": 1900, "format": "json"}, {"year": 2025, "format": "pdf"},
-                   {}):
+    for params in (
+        {"year": "abc", "format": "json"},
+        {"year": 1900, "format": "json"},
+        {"year": 2025, "format": "pdf"},
+        {},
+    ):
         response = auditor.get(url("reportingyear_download"), params)
         assert response.status_code == 302 and response["Location"] == url("reportingyear_changelist"), params
         assert messages_of(response), params
@@ -398,8 +432,10 @@ def test_a_value_page_shows_its_definition_method_parts_and_records(officer, com
 
 def test_a_long_list_of_records_is_downloaded_not_linked(auditor, computed):
     value = IndicatorValue.objects.get(reporting_year=computed, code="E1_COI_SUSPICIONS")
-    value.records = [{"model": "compliance.conflictofinterestcase", "ids": list(range(1, 251))},
-                     {"model": "gone.model", "ids": [1]}]
+    value.records = [
+        {"model": "compliance.conflictofinterestcase", "ids": list(range(1, 251))},
+        {"model": "gone.model", "ids": [1]},
+    ]
     value.save()
     response = auditor.get(url("indicatorvalue_change", value.pk))
     long_line, unknown = response.context["records_lines"]
@@ -408,8 +444,11 @@ def test_a_long_list_of_records_is_downloaded_not_linked(auditor, computed):
     assert "More than 200" in response.content.decode()
     rows = list(csv.reader(io.StringIO(auditor.get(long_line["csv"]).content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 251 and rows[1] == ["compliance.conflictofinterestcase", "1"]
-    every = list(csv.reader(io.StringIO(auditor.get(response.context["records_csv_url"]).content.decode("utf-8-sig")),
-                            delimiter=";"))
+    every = list(
+        csv.reader(
+            io.StringIO(auditor.get(response.context["records_csv_url"]).content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
     # The ids of a model the reader may not view (here one that no longer exists: nobody has its permission)
     # are not in it.
     assert len(every) == 251
@@ -432,18 +471,28 @@ def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(offi
     assert codes and all(code.startswith("E2_") for code in codes)
     assert {v.reporting_year.year for v in listing.context["cl"].queryset} == {YEAR}
     esrs = officer.get(url("indicatorvalue_changelist"), {"enjeu": "G1", "year": YEAR}).context["cl"].queryset
-    assert {v.code for v in esrs} == {"G1_3_AT_RISK_TRAINED_RATE", "G1_4_CONFIRMED_INCIDENTS", "G1_4_DISCIPLINARY_ACTIONS",
-                                     "G1_4_PARTNER_CONTRACTS_TERMINATED", "G1_4_CONVICTIONS", "G1_4_FINES_EUR"}
+    assert {v.code for v in esrs} == {
+        "G1_3_AT_RISK_TRAINED_RATE",
+        "G1_4_CONFIRMED_INCIDENTS",
+        "G1_4_DISCIPLINARY_ACTIONS",
+        "G1_4_PARTNER_CONTRACTS_TERMINATED",
+        "G1_4_CONVICTIONS",
+        "G1_4_FINES_EUR",
+    }
     ok = officer.get(url("indicatorvalue_changelist"), {"status": "ok", "year": YEAR}).context["cl"].queryset
     assert {v.code for v in ok} >= {"E2_RIGHTS_REQUESTS"} and all(v.status == "ok" for v in ok)
     found = officer.get(url("indicatorvalue_changelist"), {"q": "on_time_rate"}).context["cl"].queryset
-    assert {v.code for v in found} == {"E2_RIGHTS_REQUESTS_ON_TIME_RATE", "E2_CNIL_REFERRALS_ON_TIME_RATE",
-                                       "E2_CNIL_COMPLAINTS_ON_TIME_RATE"}
+    assert {v.code for v in found} == {
+        "E2_RIGHTS_REQUESTS_ON_TIME_RATE",
+        "E2_CNIL_REFERRALS_ON_TIME_RATE",
+        "E2_CNIL_COMPLAINTS_ON_TIME_RATE",
+    }
     assert found.count() == 6  # both years
 
 
-def test_the_value_list_query_count_does_not_grow_with_the_values(officer, computed, django_assert_max_num_queries,
-                                                                 roles):
+def test_the_value_list_query_count_does_not_grow_with_the_values(
+    officer, computed, django_assert_max_num_queries, roles
+):
     with django_assert_max_num_queries(12):
         assert officer.get(url("indicatorvalue_changelist")).status_code == 200
     for year in (2022, 2023, 2024):
@@ -456,8 +505,14 @@ def test_the_value_list_query_count_does_not_grow_with_the_values(officer, compu
 
 
 def manual_form(**changes: object) -> dict[str, object]:
-    data = {"year": YEAR, "code": "E6_COMPLAINTS_RECEIVED", "value": "9343", "owner": "Customer relations",
-            "source_reference": "", "comment": ""}
+    data = {
+        "year": YEAR,
+        "code": "E6_COMPLAINTS_RECEIVED",
+        "value": "9343",
+        "owner": "Customer relations",
+        "source_reference": "",
+        "comment": "",
+    }
     data.update(changes)
     return data
 
@@ -478,8 +533,9 @@ def test_a_manual_value_with_its_source_is_saved_by_the_service_with_history(off
     assert manual.entered_by is not None and manual.entered_by.groups.filter(name=OFFICER).exists()
     assert manual.history.first().history_change_reason == "entered"
 
-    response = officer.post(url("manualvalue_change", manual.pk), manual_form(
-        value="9400", source_reference="Complaints report 2025, p. 3"))
+    response = officer.post(
+        url("manualvalue_change", manual.pk), manual_form(value="9400", source_reference="Complaints report 2025, p. 3")
+    )
     assert response.status_code == 302
     manual.refresh_from_db()
     assert manual.value == Decimal("9400") and manual.history.count() == 2
@@ -490,8 +546,9 @@ def test_a_manual_value_with_an_uploaded_source_document_is_accepted(officer, is
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     document = SimpleUploadedFile("beges-2025.pdf", b"%PDF-1.4 report", content_type="application/pdf")
-    response = officer.post(url("manualvalue_add"), {**manual_form(code="E5_GHG_SCOPE_1_2", value="3011.9"),
-                                                     "source_document": document})
+    response = officer.post(
+        url("manualvalue_add"), {**manual_form(code="E5_GHG_SCOPE_1_2", value="3011.9"), "source_document": document}
+    )
     assert response.status_code == 302
     manual = ManualValue.objects.get()
     assert manual.source_document.name.endswith(".pdf") and manual.source_reference == ""
@@ -516,13 +573,18 @@ def test_a_manual_value_of_a_frozen_year_is_refused_on_the_year(officer, compute
 
 
 def test_a_manual_value_of_a_frozen_year_is_read_only(officer, computed, roles):
-    manual = services.manual_value_save(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(1), owner="CR",
-                                        actor=None, source_reference="report")
+    manual = services.manual_value_save(
+        year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(1), owner="CR", actor=None, source_reference="report"
+    )
     services.year_freeze(YEAR, UserFactory())
     page = officer.get(url("manualvalue_change", manual.pk)).content.decode()
     assert 'name="_save"' not in page
-    assert officer.post(url("manualvalue_change", manual.pk), manual_form(
-        value="2", source_reference="report")).status_code == 403
+    assert (
+        officer.post(
+            url("manualvalue_change", manual.pk), manual_form(value="2", source_reference="report")
+        ).status_code
+        == 403
+    )
     manual.refresh_from_db()
     assert manual.value == Decimal(1)
 
@@ -540,5 +602,7 @@ def test_the_history_of_a_year_and_of_a_value_is_one_click_away_for_the_auditor(
     services.year_compute(YEAR)
     history = auditor.get(url("indicatorvalue_history", value.pk))
     assert history.status_code == 200 and len(history.context["page_obj"].object_list) == 2
-    assert url("indicatorvalue_history", value.pk) in auditor.get(url("indicatorvalue_change", value.pk)).content.decode()
+    assert (
+        url("indicatorvalue_history", value.pk) in auditor.get(url("indicatorvalue_change", value.pk)).content.decode()
+    )
     assert year_url("history", computed) in auditor.get(year_url("change", computed)).content.decode()

@@ -1,5 +1,6 @@
 """The auditor pack (reporting/auditor_pack/): the records behind every computed indicator, a reproducible
 sample of them, the methods, and a manifest that verifies; and the `auditor_pack` command."""
+
 from __future__ import annotations
 
 import array
@@ -46,10 +47,20 @@ EMPLOYEE_LAST_NAME = "Vercingétorixdupont"
 #: Every model a computation of gdpr/, compliance/ and training/ can put behind a value (their selectors and
 #: kpis), plus training sessions (training.kpis.sessions_held).
 RECORD_MODELS = {
-    "gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processingactivity",
-    "compliance.conflictofinterestcase", "compliance.risk", "compliance.macroprocess", "compliance.riskinterview",
-    "compliance.corruptionincident", "compliance.legalproceeding",
-    "organization.employee", "training.completion", "training.attendance", "training.session",
+    "gdpr.rightsrequest",
+    "gdpr.cnilcase",
+    "gdpr.breach",
+    "gdpr.processingactivity",
+    "compliance.conflictofinterestcase",
+    "compliance.risk",
+    "compliance.macroprocess",
+    "compliance.riskinterview",
+    "compliance.corruptionincident",
+    "compliance.legalproceeding",
+    "organization.employee",
+    "training.completion",
+    "training.attendance",
+    "training.session",
     "training.phishingcampaign",
 }
 
@@ -62,15 +73,23 @@ def at(month: int, day: int, hour: int = 10) -> dt.datetime:
 def data():
     """A few records of 2023 in each domain, with personal data that must stay out of the pack."""
     requests = [
-        RightsRequestFactory(received_at=at(1, 10), due_on=dt.date(2023, 2, 10), answered_at=at(2, 1),
-                             requester_name=REQUESTER_NAME, requester_email=REQUESTER_EMAIL,
-                             requester_address=REQUESTER_ADDRESS),
+        RightsRequestFactory(
+            received_at=at(1, 10),
+            due_on=dt.date(2023, 2, 10),
+            answered_at=at(2, 1),
+            requester_name=REQUESTER_NAME,
+            requester_email=REQUESTER_EMAIL,
+            requester_address=REQUESTER_ADDRESS,
+        ),
         RightsRequestFactory(received_at=at(3, 5), due_on=dt.date(2023, 4, 5), answered_at=at(4, 20)),
-        RightsRequestFactory(received_at=at(5, 2), due_on=dt.date(2023, 6, 2), answered_at=at(5, 20),
-                             outcome="withdrawn"),
+        RightsRequestFactory(
+            received_at=at(5, 2), due_on=dt.date(2023, 6, 2), answered_at=at(5, 20), outcome="withdrawn"
+        ),
         RightsRequestFactory(received_at=dt.datetime(2023, 12, 31, 23, 30, tzinfo=PARIS), due_on=dt.date(2024, 2, 1)),
-    ] + [RightsRequestFactory(received_at=at(6, day), due_on=dt.date(2023, 7, day), answered_at=at(6, day + 3))
-         for day in range(1, 9)]
+    ] + [
+        RightsRequestFactory(received_at=at(6, day), due_on=dt.date(2023, 7, day), answered_at=at(6, day + 3))
+        for day in range(1, 9)
+    ]
     RightsRequestFactory(received_at=dt.datetime(2022, 6, 1, 10, tzinfo=PARIS))  # N-1
     CnilCaseFactory(received_on=dt.date(2023, 3, 3), answered_on=dt.date(2023, 3, 10))
     BreachFactory(aware_at=at(3, 28), notified_at=at(3, 29))
@@ -81,18 +100,21 @@ def data():
     PhishingCampaignFactory(sent_on=dt.date(2023, 5, 16))
     entity = LegalEntityFactory(code="ALS")
     aml = Module.objects.get(code="LCBFT")
-    employees = [EmployeeFactory(entity=entity, last_name=EMPLOYEE_LAST_NAME, hired_on=dt.date(2021, 1, 1))
-                 for _ in range(6)]
-    EmployeeFactory(entity=entity, last_name=EMPLOYEE_LAST_NAME, hired_on=dt.date(2021, 1, 1),
-                    left_on=dt.date(2023, 6, 30))  # not present at 31/12: in no rate's denominator
+    employees = [
+        EmployeeFactory(entity=entity, last_name=EMPLOYEE_LAST_NAME, hired_on=dt.date(2021, 1, 1)) for _ in range(6)
+    ]
+    EmployeeFactory(
+        entity=entity, last_name=EMPLOYEE_LAST_NAME, hired_on=dt.date(2021, 1, 1), left_on=dt.date(2023, 6, 30)
+    )  # not present at 31/12: in no rate's denominator
     trained = employees[:4]
-    completions = [CompletionFactory(employee=e, module=aml, completed_at=paris(dt.date(2023, 3, 1 + i)))
-                   for i, e in enumerate(trained)]
+    completions = [
+        CompletionFactory(employee=e, module=aml, completed_at=paris(dt.date(2023, 3, 1 + i)))
+        for i, e in enumerate(trained)
+    ]
     CompletionFactory(employee=employees[0], module=aml, completed_at=paris(dt.date(2023, 9, 1)))  # a later one
     session = SessionFactory(held_on=dt.date(2023, 3, 14))
     AttendanceFactory(session=session, employee=employees[5], minutes_attended=90)
-    return {"requests": requests, "employees": employees, "trained": trained, "completions": completions,
-            "case": case}
+    return {"requests": requests, "employees": employees, "trained": trained, "completions": completions, "case": case}
 
 
 def unzip(content: bytes) -> dict[str, bytes]:
@@ -131,8 +153,19 @@ def test_a_model_without_columns_fails_loudly():
 
 
 def test_the_columns_leave_out_names_emails_and_addresses():
-    forbidden = {"requester_name", "requester_email", "requester_address", "last_name", "first_name", "email",
-                 "reporter_name", "persons_concerned", "description", "notes", "trainer"}
+    forbidden = {
+        "requester_name",
+        "requester_email",
+        "requester_address",
+        "last_name",
+        "first_name",
+        "email",
+        "reporter_name",
+        "persons_concerned",
+        "description",
+        "notes",
+        "trainer",
+    }
     for label, columns in auditor_pack.COLUMNS.items():
         for header, accessor in columns:
             paths = [accessor] if isinstance(accessor, str) else list(accessor.paths)
@@ -143,8 +176,9 @@ def test_the_columns_leave_out_names_emails_and_addresses():
 
 @pytest.mark.usefixtures("english_messages")
 def test_the_trained_columns_use_the_module_of_each_rate():
-    rates = {code: extra.key for code, extra in auditor_pack.record_extras().items()
-             if extra.key and code.endswith("_RATE")}
+    rates = {
+        code: extra.key for code, extra in auditor_pack.record_extras().items() if extra.key and code.endswith("_RATE")
+    }
     assert len(rates) == 6
     for code, module_code in rates.items():
         assert f"audience of {module_code} (" in registry.computation(code).method(YEAR), code
@@ -155,7 +189,7 @@ def test_cells_are_written_one_way():
     assert auditor_pack.cell(dt.date(2023, 2, 1)) == "2023-02-01"
     assert (auditor_pack.cell(True), auditor_pack.cell(False), auditor_pack.cell(None)) == ("1", "0", "")
     assert auditor_pack.cell(["sanction", "action_plan", "sanction"]) == "action_plan|sanction"
-    assert auditor_pack.cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert auditor_pack.cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert auditor_pack.cell(-3) == "-3"
 
 
@@ -187,7 +221,8 @@ def test_a_request_row_gives_what_traces_it(data):
     assert (first["answered_on"], first["outcome"], first["right"]) == ("2023-02-01", "granted", "access")
     coi = read_csv(files["records/E1_COI_SUSPICIONS.csv"])
     assert [(r["reference"], r["measures"], r["qualification"]) for r in coi] == [
-        (data["case"].reference, "action_plan|sanction", "confirmed")]
+        (data["case"].reference, "action_plan|sanction", "confirmed")
+    ]
 
 
 def test_a_training_rate_says_which_employee_is_trained_and_by_which_completion(data):
@@ -222,8 +257,11 @@ def test_the_trained_columns_add_up_to_each_numerator(data):
         numerators[code] = sum(row[extra.headers[0]] == "1" for row in rows)
         value = values[code]
         assert numerators[code] == (value.numerator if value.numerator is not None else value.value), code
-    assert (numerators["E9_DISABILITY_ELEARNING_RATE"], numerators["G1_3_AT_RISK_TRAINED_RATE"],
-            numerators["E8_TRAINED_AT_LEAST_ONCE_RATE"]) == (1, 2, 6)
+    assert (
+        numerators["E9_DISABILITY_ELEARNING_RATE"],
+        numerators["G1_3_AT_RISK_TRAINED_RATE"],
+        numerators["E8_TRAINED_AT_LEAST_ONCE_RATE"],
+    ) == (1, 2, 6)
     g1 = {row["employee_id"]: row for row in read_csv(files["records/G1_3_AT_RISK_TRAINED_RATE.csv"])}
     assert g1[data["employees"][2].employee_id]["anti_corruption_modules"] == "LCBFT"
     assert g1[data["employees"][4].employee_id]["anti_corruption_modules"] == ""
@@ -249,8 +287,15 @@ def test_no_requester_or_employee_name_or_email_appears_anywhere_in_the_pack(dat
             texts.append(body.decode("utf-8-sig"))
     text = "\n".join(texts)
     assert data["requests"][0].reference in text  # the texts were read
-    for secret in (REQUESTER_NAME, REQUESTER_EMAIL, REQUESTER_ADDRESS, "Brindille", EMPLOYEE_LAST_NAME,
-                   data["employees"][0].email, data["employees"][0].first_name):
+    for secret in (
+        REQUESTER_NAME,
+        REQUESTER_EMAIL,
+        REQUESTER_ADDRESS,
+        "Brindille",
+        EMPLOYEE_LAST_NAME,
+        data["employees"][0].email,
+        data["employees"][0].first_name,
+    ):
         assert secret not in text, secret
 
 
@@ -356,7 +401,10 @@ def test_the_manifest_lists_every_file_and_verifies(data, tmp_path):
         assert hashlib.sha256(files[item["path"]]).hexdigest() == item["sha256"]
         assert len(files[item["path"]]) == item["bytes"]
     assert (manifest["year"], manifest["generated_at"], manifest["frozen"]) == (
-        YEAR, "2024-02-01T09:00:00+01:00", False)
+        YEAR,
+        "2024-02-01T09:00:00+01:00",
+        False,
+    )
     assert (manifest["sample_rate"], manifest["seed"]) == (0.3, YEAR)  # the defaults
     assert {f"indicators-{YEAR}.xlsx", f"indicators-{YEAR}.json", "methods.md", "README.txt"} <= set(files)
     extract(content, tmp_path)
@@ -444,8 +492,9 @@ def test_a_frozen_year_gives_the_records_of_its_snapshot(data):
 def test_the_command_writes_the_pack(data, tmp_path):
     output = tmp_path / "pack.zip"
     out = io.StringIO()
-    call_command("auditor_pack", "--year", "2023", "--output", str(output), "--sample-rate", "0.5", "--seed", "3",
-                 stdout=out)
+    call_command(
+        "auditor_pack", "--year", "2023", "--output", str(output), "--sample-rate", "0.5", "--seed", "3", stdout=out
+    )
     files = unzip(output.read_bytes())
     manifest = json.loads(files["manifest.json"])
     assert (manifest["sample_rate"], manifest["seed"], manifest["year"]) == (0.5, 3, 2023)
@@ -454,13 +503,16 @@ def test_the_command_writes_the_pack(data, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["pack.zip"]  # no temporary file left
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["--year", "abc"], "abc"),
-    (["--year", "1990"], "1990"),
-    (["--year", "2023", "--sample-rate", "0"], "0"),
-    (["--year", "2023", "--sample-rate", "1.5"], "1.5"),
-    (["--year", "2023", "--sample-rate", "trente"], "trente"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--year", "abc"], "abc"),
+        (["--year", "1990"], "1990"),
+        (["--year", "2023", "--sample-rate", "0"], "0"),
+        (["--year", "2023", "--sample-rate", "1.5"], "1.5"),
+        (["--year", "2023", "--sample-rate", "trente"], "trente"),
+    ],
+)
 def test_the_command_refuses_bad_input(tmp_path, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("auditor_pack", *arguments, "--output", str(tmp_path / "pack.zip"))
@@ -475,8 +527,7 @@ def test_the_command_refuses_a_missing_folder_or_a_folder_as_output(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_each_model_s_records_are_read_in_one_query_whatever_their_number(data, monkeypatch,
-                                                                         django_assert_num_queries):
+def test_each_model_s_records_are_read_in_one_query_whatever_their_number(data, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(database, "CHUNK_SIZE", 5)  # rows fetched 5 at a time
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in data["requests"]]}]
     result = auditor_pack.RecordRows([])
@@ -511,11 +562,13 @@ def test_rows_and_deleted_records_are_the_same_whatever_the_batches(data, monkey
     assert all(set(by_id[pk].values()) == {"gdpr.rightsrequest", str(pk), ""} for pk in [*gone, after])
     kept = requests[1]
     assert (by_id[kept.pk]["reference"], by_id[kept.pk]["received_at"]) == (
-        kept.reference, auditor_pack.cell(kept.received_at))
+        kept.reference,
+        auditor_pack.cell(kept.received_at),
+    )
 
 
 def test_the_fields_are_written_as_the_csv_module_writes_them():
-    texts = ["plain", "a;b", 'say "hi"', "line\nbreak", "cr\rhere", "", "=1+1", "-5", "é;\"", "\r=x"]
+    texts = ["plain", "a;b", 'say "hi"', "line\nbreak", "cr\rhere", "", "=1+1", "-5", 'é;"', "\r=x"]
     for text in texts:
         out = io.StringIO()
         csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(["x", auditor_pack.cell(text)])
@@ -541,13 +594,20 @@ def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
         dt.datetime(2023, 12, 31, 23, 30, 0, 500000, tzinfo=utc),  # 2024-01-01T00:30:00+01:00
         dt.datetime(2023, 7, 1, 22, 15, 7, tzinfo=utc),
     ]
-    requests = [RightsRequestFactory(received_at=moment, answered_at=moment + dt.timedelta(hours=5))
-                for moment in moments]
+    requests = [
+        RightsRequestFactory(received_at=moment, answered_at=moment + dt.timedelta(hours=5)) for moment in moments
+    ]
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in requests]}]
     rows = {int(row["id"]): row for row in auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))}
     written = [rows[r.pk]["received_at"] for r in requests]
-    assert written == ["2023-03-26T01:59:59+01:00", "2023-03-26T03:00:00+02:00", "2023-10-29T02:30:00+02:00",
-                       "2023-10-29T02:30:00+01:00", "2024-01-01T00:30:00+01:00", "2023-07-02T00:15:07+02:00"]
+    assert written == [
+        "2023-03-26T01:59:59+01:00",
+        "2023-03-26T03:00:00+02:00",
+        "2023-10-29T02:30:00+02:00",
+        "2023-10-29T02:30:00+01:00",
+        "2024-01-01T00:30:00+01:00",
+        "2023-07-02T00:15:07+02:00",
+    ]
     for request in requests:
         row = rows[request.pk]
         assert row["received_at"] == auditor_pack.cell(request.received_at)
@@ -559,13 +619,22 @@ def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
 def test_indicators_sharing_records_write_them_alike(data):
     """Records behind several indicators are read once (reporting/auditor_pack/shared.py): each file still has
     exactly its own records, and the same row for a record."""
-    more = [CompletionFactory(employee=e, module=Module.objects.get(code="RGPD"),
-                              completed_at=paris(dt.date(2023, 6, 1 + i))) for i, e in enumerate(data["employees"])]
+    more = [
+        CompletionFactory(
+            employee=e, module=Module.objects.get(code="RGPD"), completed_at=paris(dt.date(2023, 6, 1 + i))
+        )
+        for i, e in enumerate(data["employees"])
+    ]
     files = unzip(auditor_pack.build_pack(YEAR, now=NOW))
     values = services.year_evaluate(YEAR)
     rows = {}
-    for code in ("E8_TRAINING_HOURS", "E8_TRAINING_HOURS_ELEARNING", "E1_AML_ELEARNING_RATE",
-                 "E2_GDPR_ELEARNING_RATE", "E10_WOMEN_SHARE_OF_TRAINEES"):
+    for code in (
+        "E8_TRAINING_HOURS",
+        "E8_TRAINING_HOURS_ELEARNING",
+        "E1_AML_ELEARNING_RATE",
+        "E2_GDPR_ELEARNING_RATE",
+        "E10_WOMEN_SHARE_OF_TRAINEES",
+    ):
         rows[code] = read_csv(files[f"records/{code}.csv"])
         assert rows_ids(rows[code]) == ids_of(values[code].records), code
     hours = {row["id"]: row for row in rows["E8_TRAINING_HOURS"] if row["model"] == "training.completion"}
@@ -577,8 +646,10 @@ def test_indicators_sharing_records_write_them_alike(data):
         own = {k: v for k, v in row.items() if k in dict(auditor_pack.COLUMNS["organization.employee"])}
         assert own == {k: v for k, v in people[row["id"]].items() if k in own}
         assert row["trained_on_31_12"] == "1"  # all did RGPD in 2023
-    assert all(row["trained_on_31_12"] == ("1" if row["employee_id"] in {e.employee_id for e in data["trained"]}
-                                           else "0") for row in rows["E1_AML_ELEARNING_RATE"])
+    assert all(
+        row["trained_on_31_12"] == ("1" if row["employee_id"] in {e.employee_id for e in data["trained"]} else "0")
+        for row in rows["E1_AML_ELEARNING_RATE"]
+    )
 
 
 def test_the_extra_headers_are_not_columns_of_the_records():
@@ -593,9 +664,11 @@ def test_the_sample_is_the_readme_s_formula():
     import random
 
     for size in (1, 7, 100, 1000, 20_000):
-        records = [{"model": "training.completion", "ids": list(range(size, 0, -1))},
-                   {"model": "gdpr.rightsrequest", "ids": [5, 3, 3, 900]},
-                   {"model": "training.attendance", "ids": [2, 1]}]
+        records = [
+            {"model": "training.completion", "ids": list(range(size, 0, -1))},
+            {"model": "gdpr.rightsrequest", "ids": [5, 3, 3, 900]},
+            {"model": "training.attendance", "ids": [2, 1]},
+        ]
         for rate in (0.2, 0.3, 0.4, 1):
             pairs = sorted({(r["model"], int(i)) for r in records for i in r["ids"]})
             expected = set(random.Random("7:CODE").sample(pairs, auditor_pack.sample_size(rate, len(pairs))))
@@ -610,6 +683,7 @@ def test_the_sample_is_the_readme_s_formula():
 
 def test_a_failing_output_stops_the_pack_with_its_error(data):
     """The files are written as their lines are made: an error writing them reaches the caller."""
+
     class Full(io.BytesIO):
         def write(self, content):
             if self.tell() > 20_000:
@@ -641,11 +715,14 @@ def test_a_query_that_cannot_match_reads_nothing():
     assert [len(batch) for batch in database.fetch(Employee.objects.values_list("pk"))] == [1]
 
 
-@pytest.mark.parametrize("id_sets", [
-    [[1, 2, 5], [2, 3, 9], [5]],  # dense: marked
-    [[3], [10**12, 10**12 + 5], [7, 10**12]],  # sparse: merged
-    [[4, 8]],
-])
+@pytest.mark.parametrize(
+    "id_sets",
+    [
+        [[1, 2, 5], [2, 3, 9], [5]],  # dense: marked
+        [[3], [10**12, 10**12 + 5], [7, 10**12]],  # sparse: merged
+        [[4, 8]],
+    ],
+)
 def test_the_union_of_the_ids_shared_by_several_indicators(id_sets):
     arrays = [array.array("q", ids) for ids in id_sets]
     assert list(shared.union(arrays)) == sorted({i for ids in id_sets for i in ids})

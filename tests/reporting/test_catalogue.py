@@ -1,5 +1,6 @@
 """The catalogue against the published reference (tests/fixtures/reference/dpef-indicators.csv): every code, its
 enjeu, unit, kind (computed or manual) and, in French, the label the company published."""
+
 import csv
 from pathlib import Path
 
@@ -15,8 +16,10 @@ REFERENCE = Path(settings.BASE_DIR) / "tests" / "fixtures" / "reference" / "dpef
 @pytest.fixture(scope="module")
 def published() -> dict[str, dict]:
     if not REFERENCE.exists():
-        pytest.fail(f"reference indicators not found at {REFERENCE}: the repository carries them; restore the file",
-                    pytrace=False)
+        pytest.fail(
+            f"reference indicators not found at {REFERENCE}: the repository carries them; restore the file",
+            pytrace=False,
+        )
     with REFERENCE.open(encoding="utf-8") as handle:
         return {row["code"]: row for row in csv.DictReader(handle)}
 

@@ -8,6 +8,7 @@ left out, without their count, when its requester may not view every kind of rec
 published figures (the indicators export of a frozen year) stay; the value pages and their CSV show only the
 ids of records the reader may view.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,14 +43,20 @@ HIDDEN = {
 
 @pytest.fixture
 def year_data(roles):
-    case = CaseFactory(reference=CASE_REFERENCE, reported_on=dt.date(YEAR, 4, 4), qualification="confirmed",
-                       qualified_on=dt.date(YEAR, 4, 20))
+    case = CaseFactory(
+        reference=CASE_REFERENCE,
+        reported_on=dt.date(YEAR, 4, 4),
+        qualification="confirmed",
+        qualified_on=dt.date(YEAR, 4, 20),
+    )
     CaseMeasureFactory(case=case, kind="sanction")
     RightsRequestFactory(reference=REQUEST_REFERENCE, received_at=dt.datetime(YEAR, 3, 5, 10, tzinfo=PARIS))
     employee = EmployeeFactory(hired_on=dt.date(2020, 1, 1))
     from training.models import Module
 
-    CompletionFactory(employee=employee, module=Module.objects.get(code="RGPD"), completed_at=paris(dt.date(YEAR, 6, 1)))
+    CompletionFactory(
+        employee=employee, module=Module.objects.get(code="RGPD"), completed_at=paris(dt.date(YEAR, 6, 1))
+    )
     services.year_compute(YEAR, actor=None)
     return case
 
@@ -79,7 +86,7 @@ def test_the_auditor_pack_holds_only_the_records_its_requester_may_view(year_dat
     if HIDDEN[role]:
         # Left out, and said so, with no count or fingerprint of what is left out.
         assert {"E1_COI_CONFIRMED_REFUSAL_OR_SANCTION", "E1_COI_SUSPICIONS"} <= withheld
-        assert f"records/E1_COI_CONFIRMED_REFUSAL_OR_SANCTION.csv" not in files
+        assert "records/E1_COI_CONFIRMED_REFUSAL_OR_SANCTION.csv" not in files
         for code in withheld:
             assert set(manifest["indicators"][code]) <= {"withheld", "status", "source"}, code
         assert "E1_COI_CONFIRMED_REFUSAL_OR_SANCTION" in files["README.txt"]
@@ -111,18 +118,23 @@ def test_a_value_s_page_and_its_csv_give_no_id_of_records_the_reader_may_not_vie
     client = browser(role)
     csv_text = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/records.csv").content.decode()
     assert "compliance.conflictofinterestcase" not in csv_text and f";{year_data.pk}" not in csv_text
-    one_model = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/records.csv"
-                           "?model=compliance.conflictofinterestcase").content.decode()
+    one_model = client.get(
+        f"/admin/reporting/indicatorvalue/{value.pk}/records.csv?model=compliance.conflictofinterestcase"
+    ).content.decode()
     assert f";{year_data.pk}" not in one_model
     page = client.get(f"/admin/reporting/indicatorvalue/{value.pk}/change/")
     assert value.records_sha256 not in page.content.decode() and f"id__in={year_data.pk}" not in page.content.decode()
     shown_fields = [name for _title, options in page.context["adminform"].fieldsets for name in options["fields"]]
-    assert "records_count" not in shown_fields and "records_sha256" not in shown_fields and "value_display" in shown_fields
-    listing = client.get(f"/admin/reporting/indicatorvalue/?q=E1_COI_CONFIRMED_REFUSAL_OR_SANCTION")
+    assert (
+        "records_count" not in shown_fields and "records_sha256" not in shown_fields and "value_display" in shown_fields
+    )
+    listing = client.get("/admin/reporting/indicatorvalue/?q=E1_COI_CONFIRMED_REFUSAL_OR_SANCTION")
     assert "records_link" not in listing.context["cl"].list_display
     officer = browser(AUDITOR)
-    assert f"compliance.conflictofinterestcase;{year_data.pk}" in officer.get(
-        f"/admin/reporting/indicatorvalue/{value.pk}/records.csv").content.decode()
+    assert (
+        f"compliance.conflictofinterestcase;{year_data.pk}"
+        in officer.get(f"/admin/reporting/indicatorvalue/{value.pk}/records.csv").content.decode()
+    )
     assert value.records_sha256 in officer.get(f"/admin/reporting/indicatorvalue/{value.pk}/change/").content.decode()
 
 
@@ -139,8 +151,10 @@ def test_the_differences_of_a_year_do_not_count_records_the_reader_may_not_view(
     assert 'class="added">1<' in browser(AUDITOR).get(url).content.decode()
 
 
-@pytest.mark.parametrize("role, trends, requests", [
-    (TRAINING_MANAGER, True, False), (DPO, False, True), (AUDITOR, True, True), (COMPLIANCE_OFFICER, True, True)])
+@pytest.mark.parametrize(
+    "role, trends, requests",
+    [(TRAINING_MANAGER, True, False), (DPO, False, True), (AUDITOR, True, True), (COMPLIANCE_OFFICER, True, True)],
+)
 def test_the_dashboard_charts_only_the_records_the_reader_may_view(roles, role, trends, requests):
     """Monthly counts of rights requests (received, late) are not published figures: not for a training
     manager; the completion trends are not the DPO's."""

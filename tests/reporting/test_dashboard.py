@@ -1,6 +1,7 @@
 """The reporting dashboard: the year's indicators beside the year before, the overdue counts per domain (each
 linked to the admin list of exactly those records), the charts, read-only for the auditor, and a number of
 queries that does not grow with the records."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,17 +48,36 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=PARIS)
 
 
-def request_(received: dt.datetime, due: dt.date, *, answered: dt.datetime | None = None, status: str = "",
-             outcome: str = "", extended_due: dt.date | None = None, **extra) -> RightsRequest:
+def request_(
+    received: dt.datetime,
+    due: dt.date,
+    *,
+    answered: dt.datetime | None = None,
+    status: str = "",
+    outcome: str = "",
+    extended_due: dt.date | None = None,
+    **extra,
+) -> RightsRequest:
     """A rights request with its deadline columns set as the services set them."""
     if answered and not status:
         status, outcome = RequestStatus.ANSWERED, outcome or "granted"
     status = status or RequestStatus.RECEIVED
-    extension = {"extension_notified_at": received + dt.timedelta(days=7), "extension_reason": "Many files to search"
-                 } if extended_due else {}
+    extension = (
+        {"extension_notified_at": received + dt.timedelta(days=7), "extension_reason": "Many files to search"}
+        if extended_due
+        else {}
+    )
     return RightsRequestFactory(
-        received_at=received, due_on=due, extended_due_on=extended_due, applicable_due_on=extended_due or due,
-        answered_at=answered, status=status, outcome=outcome or ("granted" if answered else ""), **extension, **extra)
+        received_at=received,
+        due_on=due,
+        extended_due_on=extended_due,
+        applicable_due_on=extended_due or due,
+        answered_at=answered,
+        status=status,
+        outcome=outcome or ("granted" if answered else ""),
+        **extension,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -72,22 +92,34 @@ def overdue_records():
     # CNIL: one referral past its reply date; one due later, one answered late, a complaint without referral.
     CnilCaseFactory(received_on=day - dt.timedelta(days=15), due_on=day - dt.timedelta(days=5))
     CnilCaseFactory(received_on=day - dt.timedelta(days=3), due_on=day + dt.timedelta(days=7))
-    CnilCaseFactory(received_on=day - dt.timedelta(days=30), due_on=day - dt.timedelta(days=20),
-                    answered_on=day - dt.timedelta(days=10))
+    CnilCaseFactory(
+        received_on=day - dt.timedelta(days=30),
+        due_on=day - dt.timedelta(days=20),
+        answered_on=day - dt.timedelta(days=10),
+    )
     CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=day - dt.timedelta(days=30), due_on=None)
     # A complaint whose reply date, set by a CNIL letter, has passed: overdue like a referral.
-    CnilCaseFactory(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=day - dt.timedelta(days=20),
-                    due_on=day - dt.timedelta(days=10))
+    CnilCaseFactory(
+        kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL,
+        received_on=day - dt.timedelta(days=20),
+        due_on=day - dt.timedelta(days=10),
+    )
     # Breaches: one past 72 h undecided; one within its 72 h; one decided "no notification"; one notified.
     BreachFactory(aware_at=NOW - dt.timedelta(days=5))
     BreachFactory(aware_at=NOW - dt.timedelta(hours=10))
-    BreachFactory(aware_at=NOW - dt.timedelta(days=8), notification_required=False,
-                  decision_reasoning="No risk: encrypted laptop")
-    BreachFactory(aware_at=NOW - dt.timedelta(days=9), notification_required=True, notified_at=NOW - dt.timedelta(days=8))
+    BreachFactory(
+        aware_at=NOW - dt.timedelta(days=8), notification_required=False, decision_reasoning="No risk: encrypted laptop"
+    )
+    BreachFactory(
+        aware_at=NOW - dt.timedelta(days=9), notification_required=True, notified_at=NOW - dt.timedelta(days=8)
+    )
     # COI: one received and one under analysis past their analysis date; one due later.
     CaseFactory(reported_on=day - dt.timedelta(days=90), analysis_due_on=day - dt.timedelta(days=30))
-    CaseFactory(reported_on=day - dt.timedelta(days=70), analysis_due_on=day - dt.timedelta(days=10),
-                status=CaseStatus.UNDER_ANALYSIS)
+    CaseFactory(
+        reported_on=day - dt.timedelta(days=70),
+        analysis_due_on=day - dt.timedelta(days=10),
+        status=CaseStatus.UNDER_ANALYSIS,
+    )
     later = CaseFactory(reported_on=day - dt.timedelta(days=10), analysis_due_on=day + dt.timedelta(days=50))
     # Action items (on the case not yet due): one overdue, one done late, one due later.
     ActionItemFactory(case=later, due_on=day - dt.timedelta(days=3))
@@ -138,7 +170,7 @@ def test_the_auditor_sees_no_action_button_and_the_officer_does(roles):
 
 def test_a_year_without_snapshot_offers_to_compute_it_to_the_officer_only(roles):
     officer = dashboard_page(admin_client("Compliance officer", language="en")).content.decode()
-    assert 'id="compute-link"' in officer and f'{reverse("admin:reporting_reportingyear_add")}?year=2025' in officer
+    assert 'id="compute-link"' in officer and f"{reverse('admin:reporting_reportingyear_add')}?year=2025" in officer
     assert 'id="compute-link"' not in dashboard_page(admin_client("Auditor", language="en")).content.decode()
 
 
@@ -188,8 +220,13 @@ def test_the_overdue_counts_match_the_records(roles, overdue_records):
     response = dashboard_page(admin_client("Compliance officer", language="en"))
     items = items_of(response)
     assert {key: item.count for key, item in items.items()} == {
-        "rights_requests": 2, "cnil_cases": 2, "breaches": 1, "coi_cases": 2, "action_items": 1,
-        "renewals_CYBER": 0, "renewals_RGPD": 1,
+        "rights_requests": 2,
+        "cnil_cases": 2,
+        "breaches": 1,
+        "coi_cases": 2,
+        "action_items": 1,
+        "renewals_CYBER": 0,
+        "renewals_RGPD": 1,
     }
     # The same as the querysets the alerts use.
     assert items["rights_requests"].count == RightsRequest.objects.overdue().count()
@@ -236,15 +273,25 @@ def test_each_role_sees_only_the_counts_of_the_lists_it_may_open(roles, overdue_
 
 def test_the_rights_requests_per_month_count_receipts_in_paris_months_and_the_on_time_rate():
     # March: answered within its validly extended deadline → on time.
-    request_(at(dt.date(2025, 3, 3)), dt.date(2025, 4, 3), extended_due=dt.date(2025, 6, 3),
-             answered=at(dt.date(2025, 5, 20)), status=RequestStatus.ANSWERED)
+    request_(
+        at(dt.date(2025, 3, 3)),
+        dt.date(2025, 4, 3),
+        extended_due=dt.date(2025, 6, 3),
+        answered=at(dt.date(2025, 5, 20)),
+        status=RequestStatus.ANSWERED,
+    )
     # April: open past its deadline → judged, late.
     request_(at(dt.date(2025, 4, 1)), dt.date(2025, 5, 2))
     # May: on time, late, withdrawn (received but neither on time nor late).
     request_(at(dt.date(2025, 5, 5)), dt.date(2025, 6, 5), answered=at(dt.date(2025, 5, 20)))
     request_(at(dt.date(2025, 5, 6)), dt.date(2025, 6, 6), answered=at(dt.date(2025, 6, 10)))
-    request_(at(dt.date(2025, 5, 7)), dt.date(2025, 6, 9), answered=at(dt.date(2025, 5, 9)),
-             status=RequestStatus.WITHDRAWN, outcome="withdrawn")
+    request_(
+        at(dt.date(2025, 5, 7)),
+        dt.date(2025, 6, 9),
+        answered=at(dt.date(2025, 5, 9)),
+        status=RequestStatus.WITHDRAWN,
+        outcome="withdrawn",
+    )
     # June: 00:30 on 1 June in Paris is still 31 May in UTC: a June request. Both open, not yet due.
     request_(dt.datetime(2025, 6, 1, 0, 30, tzinfo=PARIS), dt.date(2025, 7, 1))
     request_(at(dt.date(2025, 6, 10)), dt.date(2025, 7, 10))
@@ -262,7 +309,10 @@ def test_the_rights_requests_per_month_count_receipts_in_paris_months_and_the_on
     # Month by month, the same judgement as the yearly indicator (gdpr/selectors.py).
     yearly = selectors.rights_requests_on_time_rate(2025, today=TODAY)
     this_year = [m for m in months if m.month.year == 2025]
-    assert (sum(m.on_time for m in this_year), sum(m.judged for m in this_year)) == (yearly.numerator, yearly.denominator)
+    assert (sum(m.on_time for m in this_year), sum(m.judged for m in this_year)) == (
+        yearly.numerator,
+        yearly.denominator,
+    )
 
 
 #: What a refusal records besides its outcome (gdpr/models/rights.py: its ground, the right to complain told).
@@ -273,19 +323,39 @@ def test_a_refusal_after_an_extension_is_held_to_the_first_deadline_month_by_mon
     # Both extended to 3 June; refused on 20 May, after the first deadline (3 April): late, though before the
     # extended one (docs/rules.md: a refusal is notified within the month). Granted on 20 May: on time.
     for outcome in ("refused", "granted"):
-        request_(at(dt.date(2025, 3, 3)), dt.date(2025, 4, 3), extended_due=dt.date(2025, 6, 3),
-                 answered=at(dt.date(2025, 5, 20)),
-                 status=RequestStatus.REFUSED if outcome == "refused" else RequestStatus.ANSWERED, outcome=outcome,
-                 **(REFUSAL if outcome == "refused" else {}))
+        request_(
+            at(dt.date(2025, 3, 3)),
+            dt.date(2025, 4, 3),
+            extended_due=dt.date(2025, 6, 3),
+            answered=at(dt.date(2025, 5, 20)),
+            status=RequestStatus.REFUSED if outcome == "refused" else RequestStatus.ANSWERED,
+            outcome=outcome,
+            **(REFUSAL if outcome == "refused" else {}),
+        )
     # Refused before its first deadline, manifestly unfounded after it: on time, then late.
-    request_(at(dt.date(2025, 3, 10)), dt.date(2025, 4, 10), extended_due=dt.date(2025, 6, 10),
-             answered=at(dt.date(2025, 4, 1)), status=RequestStatus.REFUSED, outcome="refused", **REFUSAL)
-    request_(at(dt.date(2025, 3, 11)), dt.date(2025, 4, 11), extended_due=dt.date(2025, 6, 11),
-             answered=at(dt.date(2025, 5, 2)), status=RequestStatus.REFUSED, outcome="unfounded",
-             refusal_ground="manifestly_unfounded", complaint_right_notified=True)
+    request_(
+        at(dt.date(2025, 3, 10)),
+        dt.date(2025, 4, 10),
+        extended_due=dt.date(2025, 6, 10),
+        answered=at(dt.date(2025, 4, 1)),
+        status=RequestStatus.REFUSED,
+        outcome="refused",
+        **REFUSAL,
+    )
+    request_(
+        at(dt.date(2025, 3, 11)),
+        dt.date(2025, 4, 11),
+        extended_due=dt.date(2025, 6, 11),
+        answered=at(dt.date(2025, 5, 2)),
+        status=RequestStatus.REFUSED,
+        outcome="unfounded",
+        refusal_ground="manifestly_unfounded",
+        complaint_right_notified=True,
+    )
 
-    march = next(m for m in selectors.rights_requests_by_month(TODAY, dashboard.TREND_MONTHS)
-                 if m.month == dt.date(2025, 3, 1))
+    march = next(
+        m for m in selectors.rights_requests_by_month(TODAY, dashboard.TREND_MONTHS) if m.month == dt.date(2025, 3, 1)
+    )
     assert (march.received, march.judged, march.on_time) == (4, 4, 2)
     yearly = selectors.rights_requests_on_time_rate(2025, today=TODAY)
     assert (yearly.numerator, yearly.denominator) == (march.on_time, march.judged)

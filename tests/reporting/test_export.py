@@ -1,5 +1,6 @@
 """The indicators export (docs/interfaces.md): JSON shape, previous values (frozen N-1 first), "no data" said per
 indicator, CSV and XLSX, the command and the API."""
+
 import csv
 import datetime as dt
 import io
@@ -42,7 +43,13 @@ def test_the_json_export_has_the_interfaces_shape_for_every_indicator():
         assert KEYS <= set(item), item["code"]
         assert item["source"] in ("computed", "manual")
     item = by_code(data)["E2_RIGHTS_REQUESTS"]
-    assert (item["value"], item["numerator"], item["denominator"], item["unit"], item["enjeu"]) == (3, None, None, "count", 2)
+    assert (item["value"], item["numerator"], item["denominator"], item["unit"], item["enjeu"]) == (
+        3,
+        None,
+        None,
+        "count",
+        2,
+    )
     assert json.loads(json.dumps(data)) == data  # plain JSON types
 
 
@@ -81,10 +88,22 @@ def test_previous_values_come_from_the_frozen_snapshot_of_the_year_before():
 
 
 def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
-    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
-                               actor=UserFactory(), source_reference="Index égalité 2023, déclaré le 01/03/2024")
-    services.manual_value_save(year=2022, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(88), owner="DRH",
-                               actor=UserFactory(), source_reference="Index égalité 2022")
+    services.manual_value_save(
+        year=2023,
+        code="E10_GENDER_EQUALITY_INDEX",
+        value=Decimal(89),
+        owner="DRH",
+        actor=UserFactory(),
+        source_reference="Index égalité 2023, déclaré le 01/03/2024",
+    )
+    services.manual_value_save(
+        year=2022,
+        code="E10_GENDER_EQUALITY_INDEX",
+        value=Decimal(88),
+        owner="DRH",
+        actor=UserFactory(),
+        source_reference="Index égalité 2022",
+    )
     items = by_code(exports.as_dict(2023))
     index = items["E10_GENDER_EQUALITY_INDEX"]
     assert (index["value"], index["previous_value"], index["source"], index["status"]) == (89, 88, "manual", "entered")
@@ -93,11 +112,20 @@ def test_manual_values_are_exported_with_their_source_and_missing_ones_say_so():
 
 
 def test_a_formula_typed_in_a_manual_value_is_written_as_text_in_the_csv_and_the_xlsx():
-    services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="@DRH",
-                               actor=UserFactory(), source_reference="-2+3", comment=PAYLOADS[0])
+    services.manual_value_save(
+        year=2023,
+        code="E10_GENDER_EQUALITY_INDEX",
+        value=Decimal(89),
+        owner="@DRH",
+        actor=UserFactory(),
+        source_reference="-2+3",
+        comment=PAYLOADS[0],
+    )
     text = exports.as_csv(2023)
     assert formula_fields(text) == []
-    row = next(r for r in csv.DictReader(io.StringIO(text[1:]), delimiter=";") if r["code"] == "E10_GENDER_EQUALITY_INDEX")
+    row = next(
+        r for r in csv.DictReader(io.StringIO(text[1:]), delimiter=";") if r["code"] == "E10_GENDER_EQUALITY_INDEX"
+    )
     assert (row["value"], row["note"]) == ("89", "'" + PAYLOADS[0])
     content = exports.as_xlsx(2023)
     assert formula_cells(content) == []
@@ -125,8 +153,9 @@ def test_the_xlsx_reads_like_the_dpef_table_in_french():
     assert headers[:6] == ["Enjeu", "Indicateur", "Code", "2023", "2022", "Évolution"]
     line = next(row for row in sheet.iter_rows(min_row=3, values_only=True) if row[2] == "E2_RIGHTS_REQUESTS")
     assert line[1] == "Demandes d'exercice de droits reçues"
-    answered = next(row for row in sheet.iter_rows(min_row=3, values_only=True)
-                    if row[2] == "E2_RIGHTS_REQUESTS_ANSWERED")
+    answered = next(
+        row for row in sheet.iter_rows(min_row=3, values_only=True) if row[2] == "E2_RIGHTS_REQUESTS_ANSWERED"
+    )
     assert answered[1] == "Demandes d'exercice de droits reçues et traitées"
     assert (line[3], line[4], line[5]) == (2, 1, 1)
     assert line[0].startswith("2. Protéger les données personnelles")
@@ -144,7 +173,9 @@ def test_export_command_writes_each_format_and_refuses_bad_input(tmp_path, capsy
     with pytest.raises(CommandError, match="year"):
         call_command("export_indicators", "--year", "20x3", "--format", "csv")
     with pytest.raises(CommandError, match="does not exist"):
-        call_command("export_indicators", "--year", "2023", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv"))
+        call_command(
+            "export_indicators", "--year", "2023", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv")
+        )
 
 
 def test_the_api_serves_the_export_to_readers_and_names_a_bad_year(roles, client):

@@ -1,4 +1,5 @@
 """Computing, freezing, unfreezing a year; differences; manual values; the registry's completeness."""
+
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -97,8 +98,14 @@ def test_a_frozen_year_never_changes_and_shows_its_differences():
     assert changes["E2_RIGHTS_REQUESTS"].records_added == 1 and changes["E2_RIGHTS_REQUESTS"].records_removed == 0
     assert new.pk in next(r["ids"] for r in changes["E2_RIGHTS_REQUESTS"].after.records)
     with pytest.raises(ValidationError, match="frozen"):
-        services.manual_value_save(year=2023, code="E10_GENDER_EQUALITY_INDEX", value=Decimal(89), owner="DRH",
-                                   actor=officer, source_reference="Index 2023")
+        services.manual_value_save(
+            year=2023,
+            code="E10_GENDER_EQUALITY_INDEX",
+            value=Decimal(89),
+            owner="DRH",
+            actor=officer,
+            source_reference="Index 2023",
+        )
 
 
 def test_unfreezing_needs_a_reason_kept_in_the_history():
@@ -129,20 +136,34 @@ def test_an_impossible_year_is_refused_with_what_is_wrong(bad):
 def test_a_manual_value_without_a_source_or_owner_is_refused_and_nothing_is_written():
     actor = UserFactory()
     with pytest.raises(ValidationError) as refused:
-        services.manual_value_save(year=2023, code="E5_GHG_SCOPE_1_2", value=Decimal("3011.9"), owner="RSE",
-                                   actor=actor)
+        services.manual_value_save(
+            year=2023, code="E5_GHG_SCOPE_1_2", value=Decimal("3011.9"), owner="RSE", actor=actor
+        )
     assert "source_reference" in refused.value.message_dict
     with pytest.raises(ValidationError) as refused:
-        services.manual_value_save(year=2023, code="E5_GHG_SCOPE_1_2", value=Decimal("3011.9"), owner=" ",
-                                   actor=actor, source_reference="BEGES 2023")
+        services.manual_value_save(
+            year=2023,
+            code="E5_GHG_SCOPE_1_2",
+            value=Decimal("3011.9"),
+            owner=" ",
+            actor=actor,
+            source_reference="BEGES 2023",
+        )
     assert "owner" in refused.value.message_dict
     with pytest.raises(ValidationError) as refused:
-        services.manual_value_save(year=2023, code="E2_RIGHTS_REQUESTS", value=Decimal(1), owner="x", actor=actor,
-                                   source_reference="y")
+        services.manual_value_save(
+            year=2023, code="E2_RIGHTS_REQUESTS", value=Decimal(1), owner="x", actor=actor, source_reference="y"
+        )
     assert "code" in refused.value.message_dict
     assert not ManualValue.objects.exists()
-    manual = services.manual_value_save(year=2023, code="E5_GHG_SCOPE_1_2", value=Decimal("3011.9"), owner="RSE",
-                                        actor=actor, source_reference="BEGES 2023, p.4")
+    manual = services.manual_value_save(
+        year=2023,
+        code="E5_GHG_SCOPE_1_2",
+        value=Decimal("3011.9"),
+        owner="RSE",
+        actor=actor,
+        source_reference="BEGES 2023, p.4",
+    )
     assert manual.history.count() == 1 and manual.entered_by == actor
 
 

@@ -10,6 +10,7 @@ cases (and rights requests, for the training manager) and must answer the same b
 is stopped, so the timestamps are equal too); once the year is frozen the figures are shown to them; the
 auditor and the compliance officer see everything all along.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,8 +62,9 @@ def add_records(count: int, *, requests: bool) -> None:
     """`count` confirmed and sanctioned cases (and rights requests) in YEAR and in LIVE_YEAR each."""
     for year in (YEAR, LIVE_YEAR):
         for _ in range(count):
-            case = CaseFactory(reported_on=dt.date(year, 3, 3), qualification="confirmed",
-                               qualified_on=dt.date(year, 3, 20))
+            case = CaseFactory(
+                reported_on=dt.date(year, 3, 3), qualification="confirmed", qualified_on=dt.date(year, 3, 20)
+            )
             CaseMeasureFactory(case=case, kind="sanction")
             if requests:
                 RightsRequestFactory(received_at=dt.datetime(year, 2, 10, 10, tzinfo=PARIS))
@@ -93,8 +95,11 @@ def _unpacked(content: bytes) -> dict[str, object]:
                 entry.pop("sha256")
         files["manifest.json"] = manifest
     if "manifest.sha256" in files:
-        files["manifest.sha256"] = [line for line in files["manifest.sha256"].decode().splitlines()
-                                    if not line.endswith((".xlsx", "manifest.json"))]
+        files["manifest.sha256"] = [
+            line
+            for line in files["manifest.sha256"].decode().splitlines()
+            if not line.endswith((".xlsx", "manifest.json"))
+        ]
     return files
 
 
@@ -134,8 +139,10 @@ def channels(client: Client) -> dict[str, tuple[int, object]]:
         # (The year's history lists its computations and freezings: one more at each computation, whatever
         # the records; it holds no value.)
         **{f"download {fmt}": f"{DOWNLOAD}?year={YEAR}&format={fmt}" for fmt in ("json", "csv", "xlsx", "zip")},
-        **{f"download {fmt}, year never stored": f"{DOWNLOAD}?year={LIVE_YEAR}&format={fmt}"
-           for fmt in ("json", "csv", "xlsx", "zip")},
+        **{
+            f"download {fmt}, year never stored": f"{DOWNLOAD}?year={LIVE_YEAR}&format={fmt}"
+            for fmt in ("json", "csv", "xlsx", "zip")
+        },
     }
     for code in (*CASE_CODES, REQUESTS):
         urls[f"{code} page"] = f"{VALUES}{values[code]}/change/"
@@ -162,8 +169,8 @@ def api_item(client: Client, year: int, code: str) -> dict:
 
 def dashboard_row(client: Client, code: str, year: int = YEAR) -> str:
     page = client.get(f"{YEARS}dashboard/?year={year}").content.decode()
-    row = page[page.index(f'id="indicator-{code}"'):]
-    return row[:row.index("</tr>")]
+    row = page[page.index(f'id="indicator-{code}"') :]
+    return row[: row.index("</tr>")]
 
 
 def dashboard_value(client: Client, code: str, year: int = YEAR) -> str:
@@ -173,8 +180,7 @@ def dashboard_value(client: Client, code: str, year: int = YEAR) -> str:
 
 
 @pytest.mark.parametrize("role", RESTRICTED)
-def test_no_channel_tells_a_role_the_values_of_records_it_may_not_view_before_the_year_is_frozen(
-        roles, clock, role):
+def test_no_channel_tells_a_role_the_values_of_records_it_may_not_view_before_the_year_is_frozen(roles, clock, role):
     client = browser(role)
     requests = role == TRAINING_MANAGER
     services.year_compute(YEAR)
@@ -225,9 +231,16 @@ def test_once_the_year_is_frozen_its_figures_are_shown_to_every_role(roles, cloc
     assert 'id="difference-E1_COI_SUSPICIONS"' in differences_page(browser(AUDITOR))[1].decode()
 
 
-@pytest.mark.parametrize("role, sees_cases, sees_requests", [
-    (TRAINING_MANAGER, False, False), (DPO, False, True),
-    (AUDITOR, True, True), (COMPLIANCE_OFFICER, True, True), ("superuser", True, True)])
+@pytest.mark.parametrize(
+    "role, sees_cases, sees_requests",
+    [
+        (TRAINING_MANAGER, False, False),
+        (DPO, False, True),
+        (AUDITOR, True, True),
+        (COMPLIANCE_OFFICER, True, True),
+        ("superuser", True, True),
+    ],
+)
 def test_who_reads_the_values_of_an_open_year(roles, clock, role, sees_cases, sees_requests):
     """Superusers, auditors and compliance officers may view every kind of record: they read every value, with
     its record count, history and differences; the others read those of their own records and the manual
@@ -236,8 +249,13 @@ def test_who_reads_the_values_of_an_open_year(roles, clock, role, sees_cases, se
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     add_records(5, requests=True)
-    ManualValue.objects.create(year=YEAR, code="E6_COMPLAINTS_RECEIVED", value=Decimal(12),
-                               owner="Customer relations", source_reference="Complaints report, p. 3")
+    ManualValue.objects.create(
+        year=YEAR,
+        code="E6_COMPLAINTS_RECEIVED",
+        value=Decimal(12),
+        owner="Customer relations",
+        source_reference="Complaints report, p. 3",
+    )
     services.year_compute(YEAR)
     add_records(1, requests=True)
     assert api_item(client, YEAR, "E6_COMPLAINTS_RECEIVED")["value"] == 12
@@ -254,7 +272,7 @@ def test_who_reads_the_values_of_an_open_year(roles, clock, role, sees_cases, se
         differences = differences_page(client)[1].decode()
         assert (f'id="difference-{code}"' in differences) is sees, code
         if sees:
-            row = differences[differences.index(f'id="difference-{code}"'):]
+            row = differences[differences.index(f'id="difference-{code}"') :]
             assert ">5<" in row and ">6<" in row
     everything = sees_cases and sees_requests
     assert (client.get(f"{VALUES}?value__gte=1", follow=True).status_code == 200) is everything
@@ -278,7 +296,6 @@ def test_the_api_schema_documents_the_withheld_values(roles):
     assert "frozen" in indicator["properties"]["value"]["description"]
 
 
-
 @pytest.mark.parametrize("role", RESTRICTED)
 def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, clock, officer_user, role):
     """The DPEF publishes a figure, not the records it is counted from: once the year is frozen, a role that may
@@ -294,12 +311,16 @@ def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, 
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     reader = visibility.Reader.of(user)
-    withheld = [value for value in IndicatorValue.objects.filter(reporting_year__year=YEAR)
-                if not reader.reads(value.code) and any(entry["ids"] for entry in value.records)]
+    withheld = [
+        value
+        for value in IndicatorValue.objects.filter(reporting_year__year=YEAR)
+        if not reader.reads(value.code) and any(entry["ids"] for entry in value.records)
+    ]
     assert withheld
     # Among them, records of a kind the role may view (employees): the per-model rule alone let them through.
-    assert role != DPO or any(entry["model"] == "organization.employee" and entry["ids"] for value in withheld
-                              for entry in value.records)
+    assert role != DPO or any(
+        entry["model"] == "organization.employee" and entry["ids"] for value in withheld for entry in value.records
+    )
     for value in withheld:
         page = client.get(f"{VALUES}{value.pk}/change/").content.decode()
         assert 'id="records-withheld"' in page and 'class="records-model"' not in page, value.code
@@ -313,14 +334,15 @@ def test_a_frozen_year_publishes_its_figures_not_the_records_behind_them(roles, 
 
 
 def test_recomputing_a_year_tells_its_operator_nothing_of_the_values_it_may_not_read(roles, clock):
-    """"3 changed" after a recomputation told who computes the year that records changed: the messages count and
+    """ "3 changed" after a recomputation told who computes the year that records changed: the messages count and
     list only the values the operator may read (a permission given one by one: the operators' role reads all)."""
     from django.contrib.auth.models import Group
     from django.urls import reverse
 
     user = UserFactory()
-    user.user_permissions.set(Group.objects.get(name=COMPLIANCE_OFFICER).permissions.exclude(
-        content_type__app_label="gdpr"))
+    user.user_permissions.set(
+        Group.objects.get(name=COMPLIANCE_OFFICER).permissions.exclude(content_type__app_label="gdpr")
+    )
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     services.year_compute(YEAR)

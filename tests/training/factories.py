@@ -1,4 +1,5 @@
 """factory_boy factories of the training app (records created directly; use the services for rules)."""
+
 from __future__ import annotations
 
 import datetime as dt

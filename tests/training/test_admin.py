@@ -2,6 +2,7 @@
 trend, the day and scope that drive them), the "not yet trained" list and its CSV, the renewals due, the
 reference modules that cannot be deleted, completions and sessions recorded through the services, and who
 may see or change what."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,11 @@ from tests.training.factories import (
 from training.models import Attendance, Completion, Module, PhishingCampaign, Session
 
 PARIS = paris(dt.date(2025, 6, 2)).tzinfo
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 6, 2, 12, 0, tzinfo=PARIS), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 6, 2, 12, 0, tzinfo=PARIS), tick=False),
+]
 MODULES = "/admin/training/module/"
 COMPLETIONS = "/admin/training/completion/"
 SESSIONS = "/admin/training/session/"
@@ -92,8 +96,9 @@ def rated():
     one, two = DepartmentFactory(name="Dept One"), DepartmentFactory(name="Dept Two")
 
     def person(employee_id, entity, department, last, first, **extra):
-        return EmployeeFactory(employee_id=employee_id, entity=entity, department=department, last_name=last,
-                               first_name=first, **extra)
+        return EmployeeFactory(
+            employee_id=employee_id, entity=entity, department=department, last_name=last, first_name=first, **extra
+        )
 
     def trained(employee, day):
         CompletionFactory(employee=employee, module=module, completed_at=paris(day))
@@ -104,8 +109,9 @@ def rated():
     person("A004", ea, two, "Martin", "Alice")
     trained(person("B001", eb, one, "Roux", "Julie"), dt.date(2024, 6, 1))
     b002 = person("B002", eb, two, "Petit", "Bruno", gender="M")
-    CompletionFactory(employee=b002, module=module, completed_at=paris(dt.date(2023, 12, 1)),
-                      anomaly="before_deployment")
+    CompletionFactory(
+        employee=b002, module=module, completed_at=paris(dt.date(2023, 12, 1)), anomaly="before_deployment"
+    )
     trained(person("B003", eb, two, "Lefebvre", "Emma"), dt.date(2024, 2, 1))
     trained(person("A005", ea, one, "Garnier", "Marc", left_on=dt.date(2024, 12, 31)), dt.date(2024, 5, 1))
     person("A006", ea, one, "Faure", "Lucie", hired_on=dt.date(2025, 7, 1))
@@ -131,13 +137,21 @@ def test_the_module_page_shows_the_rate_with_its_numerator_and_denominator_and_t
 def test_the_breakdown_tables_give_each_group_its_numerator_denominator_and_rate(rated):
     body = client_for("Compliance officer").get(change_url(rated)).content.decode()
     assert table(body, "breakdown-entity") == [
-        ["EA – Entity EA", "2", "4", "2", "50.0\u00a0%"], ["EB – Entity EB", "2", "3", "1", "66.7\u00a0%"]]
+        ["EA – Entity EA", "2", "4", "2", "50.0\u00a0%"],
+        ["EB – Entity EB", "2", "3", "1", "66.7\u00a0%"],
+    ]
     assert table(body, "breakdown-department") == [
-        ["Dept One", "3", "3", "0", "100.0\u00a0%"], ["Dept Two", "1", "4", "3", "25.0\u00a0%"]]
-    assert table(body, "breakdown-manager") == [["Managers", "0", "1", "1", "0.0\u00a0%"],
-                                                ["Non-managers", "4", "6", "2", "66.7\u00a0%"]]
-    assert table(body, "breakdown-gender") == [["Female", "3", "5", "2", "60.0\u00a0%"],
-                                               ["Male", "1", "2", "1", "50.0\u00a0%"]]
+        ["Dept One", "3", "3", "0", "100.0\u00a0%"],
+        ["Dept Two", "1", "4", "3", "25.0\u00a0%"],
+    ]
+    assert table(body, "breakdown-manager") == [
+        ["Managers", "0", "1", "1", "0.0\u00a0%"],
+        ["Non-managers", "4", "6", "2", "66.7\u00a0%"],
+    ]
+    assert table(body, "breakdown-gender") == [
+        ["Female", "3", "5", "2", "60.0\u00a0%"],
+        ["Male", "1", "2", "1", "50.0\u00a0%"],
+    ]
     # Each entity row narrows the page to that entity.
     assert '<a href="?date=2025-06-02&amp;entity=EB">EB – Entity EB</a>' in body
 
@@ -206,8 +220,12 @@ def test_the_not_trained_csv_is_utf8_with_bom_and_semicolons(rated):
 def test_the_not_trained_csv_writes_formulas_from_the_roster_as_text():
     """Names come from the HR roster: a spreadsheet must show them, never run them."""
     module = ModuleFactory(code="T-FORMULA", deployed_on=dt.date(2024, 1, 15))
-    EmployeeFactory(employee_id="F001", last_name="=cmd|'/C calc'!A0", first_name="@SUM(1)",
-                    department=DepartmentFactory(name="-2+3"))
+    EmployeeFactory(
+        employee_id="F001",
+        last_name="=cmd|'/C calc'!A0",
+        first_name="@SUM(1)",
+        department=DepartmentFactory(name="-2+3"),
+    )
     response = client_for("Compliance officer").get(f"{MODULES}{module.pk}/not-trained/", {"format": "csv"})
     content = b"".join(response.streaming_content)
     assert formula_fields(content) == []
@@ -229,8 +247,11 @@ def renewable():
     """Renewed every 12 months: today (02/06/2025) a completion of 01/05/2024 has expired, one of 15/07/2024
     counts until 14/07/2025 (within 60 days), one of 10/01/2025 until 09/01/2026."""
     module = ModuleFactory(code="T-RENEW", deployed_on=dt.date(2022, 1, 1), renewal_months=12)
-    for employee_id, day in (("R001", dt.date(2024, 5, 1)), ("R002", dt.date(2024, 7, 15)),
-                             ("R003", dt.date(2025, 1, 10))):
+    for employee_id, day in (
+        ("R001", dt.date(2024, 5, 1)),
+        ("R002", dt.date(2024, 7, 15)),
+        ("R003", dt.date(2025, 1, 10)),
+    ):
         CompletionFactory(employee=EmployeeFactory(employee_id=employee_id), module=module, completed_at=paris(day))
     return module
 
@@ -245,8 +266,9 @@ def test_the_renewals_due_within_60_days_are_on_the_page_and_in_their_list(renew
     client = client_for("Compliance officer")
     body = client.get(change_url(renewable)).content.decode()
     assert "1 person's training stops counting within that time." in body
-    assert [row[0] for row in table(body, "renewals-table")] == [str(renewable.completions.get(
-        employee__employee_id="R002").employee)]
+    assert [row[0] for row in table(body, "renewals-table")] == [
+        str(renewable.completions.get(employee__employee_id="R002").employee)
+    ]
     body = client.get(f"{MODULES}{renewable.pk}/renewals-due/").content.decode()
     assert "Renewal of T-RENEW due within 60 days" in body
     assert [row[0] for row in table(body, "result_list")] == ["R002"]
@@ -282,11 +304,19 @@ def test_module_list_query_count_is_pinned(rated, django_assert_max_num_queries)
 
 def module_form(module: Module, **changes) -> dict:
     data = {
-        "code": module.code, "title": module.title, "kind": module.kind, "mandatory": "on" if module.mandatory else "",
-        "audience": module.audience, "deployed_on": module.deployed_on.isoformat(),
-        "renewal_months": module.renewal_months or "", "min_attendance_minutes": module.min_attendance_minutes or "",
-        "expected_minutes": module.expected_minutes or "", "description": module.description,
-        "audience_entities": [], "audience_departments": [], "_save": "Save",
+        "code": module.code,
+        "title": module.title,
+        "kind": module.kind,
+        "mandatory": "on" if module.mandatory else "",
+        "audience": module.audience,
+        "deployed_on": module.deployed_on.isoformat(),
+        "renewal_months": module.renewal_months or "",
+        "min_attendance_minutes": module.min_attendance_minutes or "",
+        "expected_minutes": module.expected_minutes or "",
+        "description": module.description,
+        "audience_entities": [],
+        "audience_departments": [],
+        "_save": "Save",
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value != ""}
@@ -303,18 +333,33 @@ def test_moving_the_deployment_day_in_the_admin_reflags_the_completions(rated):
 
 def test_creating_a_module_in_the_admin_sets_its_audience():
     entity = LegalEntityFactory(code="ONLY")
-    response = client_for("Training manager").post(f"{MODULES}add/", module_form(
-        Module(code="T-NEW", title="New", kind="e_learning", mandatory=True, audience="managers",
-               deployed_on=dt.date(2025, 1, 1)), audience_entities=[entity.pk]))
+    response = client_for("Training manager").post(
+        f"{MODULES}add/",
+        module_form(
+            Module(
+                code="T-NEW",
+                title="New",
+                kind="e_learning",
+                mandatory=True,
+                audience="managers",
+                deployed_on=dt.date(2025, 1, 1),
+            ),
+            audience_entities=[entity.pk],
+        ),
+    )
     assert response.status_code == 302
     module = Module.objects.get(code="T-NEW")
     assert list(module.audience_entities.all()) == [entity] and module.audience == "managers"
 
 
 def test_an_e_learning_module_with_an_attendance_minimum_is_refused_on_the_form():
-    response = client_for("Training manager").post(f"{MODULES}add/", module_form(
-        Module(code="T-BAD", title="Bad", kind="e_learning", deployed_on=dt.date(2025, 1, 1)),
-        min_attendance_minutes="30"))
+    response = client_for("Training manager").post(
+        f"{MODULES}add/",
+        module_form(
+            Module(code="T-BAD", title="Bad", kind="e_learning", deployed_on=dt.date(2025, 1, 1)),
+            min_attendance_minutes="30",
+        ),
+    )
     assert response.status_code == 200 and not Module.objects.filter(code="T-BAD").exists()
     assert "An e-learning module has no attendance minimum" in response.content.decode()
 
@@ -347,13 +392,18 @@ def test_adding_a_completion_sets_its_paris_day_and_flags_one_in_the_future():
     module, employee = ModuleFactory(deployed_on=dt.date(2024, 1, 1)), EmployeeFactory()
     client = client_for("Training manager")
     # 00:30 in Paris on 31/05 is still 30/05 in UTC: the day is Paris's.
-    response = client.post(f"{COMPLETIONS}add/", {"employee": employee.pk, "module": module.pk,
-                                                  "completed_at": "2025-05-31T00:30", "duration_minutes": "40"})
+    response = client.post(
+        f"{COMPLETIONS}add/",
+        {"employee": employee.pk, "module": module.pk, "completed_at": "2025-05-31T00:30", "duration_minutes": "40"},
+    )
     assert response.status_code == 302
     completion = Completion.objects.get(employee=employee)
     assert completion.completed_on == dt.date(2025, 5, 31) and completion.anomaly == ""
-    response = client.post(f"{COMPLETIONS}add/", {"employee": employee.pk, "module": module.pk,
-                                                  "completed_at": "2025-06-03T09:00"}, follow=True)
+    response = client.post(
+        f"{COMPLETIONS}add/",
+        {"employee": employee.pk, "module": module.pk, "completed_at": "2025-06-03T09:00"},
+        follow=True,
+    )
     future = Completion.objects.get(employee=employee, completed_on=dt.date(2025, 6, 3))
     assert future.anomaly == "future"
     assert any("kept but not counted" in message for message in messages_of(response))
@@ -368,18 +418,27 @@ def test_a_recorded_completion_is_shown_read_only():
 
 def test_the_completion_list_shows_the_anomaly_and_filters_by_entity_year_and_anomaly():
     module = ModuleFactory(deployed_on=dt.date(2023, 1, 1))
-    CompletionFactory(module=module, employee=EmployeeFactory(employee_id="C-COUNTED", entity=LegalEntityFactory(
-        code="E1")), completed_at=paris(dt.date(2024, 3, 1)))
-    CompletionFactory(module=module, employee=EmployeeFactory(employee_id="C-FLAGGED", entity=LegalEntityFactory(
-        code="E2")), completed_at=paris(dt.date(2022, 3, 1)), anomaly="before_deployment")
+    CompletionFactory(
+        module=module,
+        employee=EmployeeFactory(employee_id="C-COUNTED", entity=LegalEntityFactory(code="E1")),
+        completed_at=paris(dt.date(2024, 3, 1)),
+    )
+    CompletionFactory(
+        module=module,
+        employee=EmployeeFactory(employee_id="C-FLAGGED", entity=LegalEntityFactory(code="E2")),
+        completed_at=paris(dt.date(2022, 3, 1)),
+        anomaly="before_deployment",
+    )
     client = client_for("Auditor")
     body = client.get(COMPLETIONS).content.decode()
     assert "Dated before the module&#x27;s deployment" in body and "vigie-badge-amber" in body
-    for params, shown, hidden in (({"entity": "E1"}, "C-COUNTED", "C-FLAGGED"),
-                                  ({"year": "2022"}, "C-FLAGGED", "C-COUNTED"),
-                                  ({"anomaly": "any"}, "C-FLAGGED", "C-COUNTED"),
-                                  ({"anomaly": "none"}, "C-COUNTED", "C-FLAGGED"),
-                                  ({"q": "C-COUNTED"}, "C-COUNTED", "C-FLAGGED")):
+    for params, shown, hidden in (
+        ({"entity": "E1"}, "C-COUNTED", "C-FLAGGED"),
+        ({"year": "2022"}, "C-FLAGGED", "C-COUNTED"),
+        ({"anomaly": "any"}, "C-FLAGGED", "C-COUNTED"),
+        ({"anomaly": "none"}, "C-COUNTED", "C-FLAGGED"),
+        ({"q": "C-COUNTED"}, "C-COUNTED", "C-FLAGGED"),
+    ):
         body = client.get(COMPLETIONS, params).content.decode()
         assert shown in body and hidden not in body, params
 
@@ -397,10 +456,20 @@ def test_completion_list_query_count_is_pinned(django_assert_max_num_queries):
 
 
 def session_post(module: Module, lines: list[dict], **fields) -> dict:
-    data = {"reference": "", "module": module.pk, "held_on": "2025-03-14", "duration_minutes": "90",
-            "trainer": "Conformité", "place": "Paris", "notes": "",
-            "attendances-TOTAL_FORMS": str(len(lines)), "attendances-INITIAL_FORMS": "0",
-            "attendances-MIN_NUM_FORMS": "0", "attendances-MAX_NUM_FORMS": "1000", **fields}
+    data = {
+        "reference": "",
+        "module": module.pk,
+        "held_on": "2025-03-14",
+        "duration_minutes": "90",
+        "trainer": "Conformité",
+        "place": "Paris",
+        "notes": "",
+        "attendances-TOTAL_FORMS": str(len(lines)),
+        "attendances-INITIAL_FORMS": "0",
+        "attendances-MIN_NUM_FORMS": "0",
+        "attendances-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
     for index, line in enumerate(lines):
         data.update({f"attendances-{index}-{name}": value for name, value in line.items()})
     return data
@@ -410,15 +479,23 @@ def test_a_session_is_created_with_its_attendance_sheet_and_a_generated_referenc
     workshop = WorkshopFactory(min_attendance_minutes=45)
     stayed, left_early = EmployeeFactory(), EmployeeFactory()
     client = client_for("Training manager")
-    response = client.post(f"{SESSIONS}add/", session_post(workshop, [
-        {"employee": stayed.pk, "minutes_attended": "90", "role": "participant"},
-        {"employee": left_early.pk, "minutes_attended": "30", "role": "participant"},
-    ]))
+    response = client.post(
+        f"{SESSIONS}add/",
+        session_post(
+            workshop,
+            [
+                {"employee": stayed.pk, "minutes_attended": "90", "role": "participant"},
+                {"employee": left_early.pk, "minutes_attended": "30", "role": "participant"},
+            ],
+        ),
+    )
     assert response.status_code == 302
     session = Session.objects.get(module=workshop)
     assert session.reference == "SES-2025-0001"
     assert {(a.employee_id, a.minutes_attended, a.qualifies) for a in session.attendances.all()} == {
-        (stayed.pk, 90, True), (left_early.pk, 30, False)}
+        (stayed.pk, 90, True),
+        (left_early.pk, 30, False),
+    }
     assert session.attendances.get(employee=stayed).history.first().history_user is not None
     body = client.get(SESSIONS).content.decode()
     assert '<td class="field-attendee_count">2</td>' in body and '<td class="field-qualifying_count">1</td>' in body
@@ -430,12 +507,25 @@ def test_the_attendance_sheet_is_corrected_and_lines_removed_in_the_session_page
     session = SessionFactory()
     kept = AttendanceFactory(session=session, minutes_attended=20)
     removed = AttendanceFactory(session=session)
-    data = session_post(session.module, [
-        {"id": kept.pk, "employee": kept.employee_id, "minutes_attended": "60", "role": "participant"},
-        {"id": removed.pk, "employee": removed.employee_id, "minutes_attended": "90", "role": "participant",
-         "DELETE": "on"},
-    ], **{"attendances-INITIAL_FORMS": "2", "held_on": "2023-03-14", "attendances-0-session": session.pk,
-          "attendances-1-session": session.pk})
+    data = session_post(
+        session.module,
+        [
+            {"id": kept.pk, "employee": kept.employee_id, "minutes_attended": "60", "role": "participant"},
+            {
+                "id": removed.pk,
+                "employee": removed.employee_id,
+                "minutes_attended": "90",
+                "role": "participant",
+                "DELETE": "on",
+            },
+        ],
+        **{
+            "attendances-INITIAL_FORMS": "2",
+            "held_on": "2023-03-14",
+            "attendances-0-session": session.pk,
+            "attendances-1-session": session.pk,
+        },
+    )
     data.pop("reference")
     response = client_for("Training manager").post(f"{SESSIONS}{session.pk}/change/", data)
     assert response.status_code == 302
@@ -465,8 +555,9 @@ def test_an_attendance_removed_on_its_delete_page_goes_through_the_service(monke
 def test_attendances_removed_with_delete_selected_go_through_the_service(monkeypatch):
     lines = [AttendanceFactory(), AttendanceFactory()]
     locked = record_locks(monkeypatch)
-    response = client_for("Training manager").post(ATTENDANCES, {
-        "action": "delete_selected", ACTION_CHECKBOX_NAME: [line.pk for line in lines], "post": "yes"})
+    response = client_for("Training manager").post(
+        ATTENDANCES, {"action": "delete_selected", ACTION_CHECKBOX_NAME: [line.pk for line in lines], "post": "yes"}
+    )
     assert response.status_code == 302 and not Attendance.objects.exists()
     assert Attendance in locked
     assert [removal_of(line).history_change_reason for line in lines] == ["Attendance removed"] * 2
@@ -475,10 +566,19 @@ def test_attendances_removed_with_delete_selected_go_through_the_service(monkeyp
 def test_the_attendance_sheet_removes_its_lines_under_a_lock(monkeypatch):
     session = SessionFactory()
     line = AttendanceFactory(session=session)
-    data = session_post(session.module, [
-        {"id": line.pk, "employee": line.employee_id, "minutes_attended": "90", "role": "participant",
-         "DELETE": "on"},
-    ], **{"attendances-INITIAL_FORMS": "1", "held_on": "2023-03-14", "attendances-0-session": session.pk})
+    data = session_post(
+        session.module,
+        [
+            {
+                "id": line.pk,
+                "employee": line.employee_id,
+                "minutes_attended": "90",
+                "role": "participant",
+                "DELETE": "on",
+            },
+        ],
+        **{"attendances-INITIAL_FORMS": "1", "held_on": "2023-03-14", "attendances-0-session": session.pk},
+    )
     data.pop("reference")
     locked = record_locks(monkeypatch)
     assert client_for("Training manager").post(f"{SESSIONS}{session.pk}/change/", data).status_code == 302
@@ -504,11 +604,15 @@ def test_the_attendance_list_filters_on_counting_as_trained():
 def test_an_attendance_added_in_its_own_admin_goes_through_the_service():
     session = SessionFactory()
     employee = EmployeeFactory()
-    response = client_for("Training manager").post(f"{ATTENDANCES}add/", {
-        "session": session.pk, "employee": employee.pk, "minutes_attended": "50", "role": "facilitator"})
+    response = client_for("Training manager").post(
+        f"{ATTENDANCES}add/",
+        {"session": session.pk, "employee": employee.pk, "minutes_attended": "50", "role": "facilitator"},
+    )
     assert response.status_code == 302
     attendance = Attendance.objects.get(session=session, employee=employee)
-    assert attendance.role == "facilitator" and attendance.history.first().history_change_reason == "Attendance recorded"
+    assert (
+        attendance.role == "facilitator" and attendance.history.first().history_change_reason == "Attendance recorded"
+    )
 
 
 # --- phishing campaigns ---------------------------------------------------------------------------------------
@@ -516,8 +620,10 @@ def test_an_attendance_added_in_its_own_admin_goes_through_the_service():
 
 def test_a_campaign_is_saved_through_the_service_with_a_generated_reference():
     client = client_for("Training manager")
-    response = client.post(f"{PHISHING}add/", {"sent_on": "2025-05-16", "theme": "Colis", "targeted": "200",
-                                               "clicked": "25", "reported": "40", "notes": ""})
+    response = client.post(
+        f"{PHISHING}add/",
+        {"sent_on": "2025-05-16", "theme": "Colis", "targeted": "200", "clicked": "25", "reported": "40", "notes": ""},
+    )
     assert response.status_code == 302
     assert PhishingCampaign.objects.get().reference == "PHI-2025-01"
     body = client.get(PHISHING, {"year": "2025"}).content.decode()
@@ -525,8 +631,10 @@ def test_a_campaign_is_saved_through_the_service_with_a_generated_reference():
 
 
 def test_a_campaign_with_more_clicks_than_targets_is_refused():
-    response = client_for("Training manager").post(f"{PHISHING}add/", {
-        "sent_on": "2025-05-16", "theme": "Colis", "targeted": "20", "clicked": "25", "reported": "0"})
+    response = client_for("Training manager").post(
+        f"{PHISHING}add/",
+        {"sent_on": "2025-05-16", "theme": "Colis", "targeted": "20", "clicked": "25", "reported": "0"},
+    )
     assert response.status_code == 200 and not PhishingCampaign.objects.exists()
 
 

@@ -2,6 +2,7 @@
 and are never deleted), and the completion rate, the people not trained and the trend, computed by
 training.kpis on data built here: the boundaries of docs/rules.md (hired on D, left on D, completed on D, the
 deployment day, a renewal's expiry), the scope and the breakdowns, and a 400 naming every bad parameter."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,10 +19,22 @@ from tests.training.factories import CompletionFactory, ModuleFactory, SessionFa
 from training.models import Module
 
 URL = "/api/training/modules/"
-REFERENCE_CODES = ["ATELIER-DEONTO", "ATELIER-FRAUDE", "ATELIER-HANDICAP", "CYBER", "DEONTO", "HANDICAP", "LCBFT",
-                   "RGPD", "RSE"]
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "roles"),
-              pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False)]
+REFERENCE_CODES = [
+    "ATELIER-DEONTO",
+    "ATELIER-FRAUDE",
+    "ATELIER-HANDICAP",
+    "CYBER",
+    "DEONTO",
+    "HANDICAP",
+    "LCBFT",
+    "RGPD",
+    "RSE",
+]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "roles"),
+    pytest.mark.time_machine(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 client_for = partial(api_client, language="en")
 MANAGER, OFFICER, AUDITOR = "Training manager", "Compliance officer", "Auditor"
 
@@ -31,16 +44,24 @@ def codes(response) -> list[str]:
     return [row["code"] for row in response.json()["results"]]
 
 
-def rate_of(module: Module | str, client: APIClient | None = None, **params):  # noqa: ANN201
+def rate_of(module: Module | str, client: APIClient | None = None, **params):
     code = getattr(module, "code", module)
     return (client or client_for(AUDITOR)).get(f"{URL}{code}/completion-rate/", params)
 
 
 # --- permissions --------------------------------------------------------------------------------------------
 
-ENDPOINTS = [URL, f"{URL}RGPD/", f"{URL}RGPD/completion-rate/", f"{URL}RGPD/not-trained/", f"{URL}RGPD/trend/",
-             "/api/training/completions/", "/api/training/sessions/", "/api/training/attendances/",
-             "/api/training/phishing-campaigns/"]
+ENDPOINTS = [
+    URL,
+    f"{URL}RGPD/",
+    f"{URL}RGPD/completion-rate/",
+    f"{URL}RGPD/not-trained/",
+    f"{URL}RGPD/trend/",
+    "/api/training/completions/",
+    "/api/training/sessions/",
+    "/api/training/attendances/",
+    "/api/training/phishing-campaigns/",
+]
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
@@ -63,8 +84,10 @@ def test_training_readers_can_read_every_endpoint(url, role):
 @pytest.mark.parametrize("role", [AUDITOR, OFFICER])
 def test_readers_cannot_write_a_module(role):
     client = client_for(role)
-    assert client.post(URL, {"code": "NEW", "title": "New", "kind": "e_learning",
-                             "deployed_on": "2025-01-01"}).status_code == 403
+    assert (
+        client.post(URL, {"code": "NEW", "title": "New", "kind": "e_learning", "deployed_on": "2025-01-01"}).status_code
+        == 403
+    )
     assert client.patch(f"{URL}RGPD/", {"title": "Changed"}).status_code == 403
     assert client.delete(f"{URL}{ModuleFactory(code='T-DEL').code}/").status_code == 403
     assert not Module.objects.filter(code="NEW").exists()
@@ -99,16 +122,24 @@ def test_the_reference_modules_are_listed_with_their_settings():
     assert codes(client_for(AUDITOR).get(URL)) == REFERENCE_CODES
     row = client_for(AUDITOR).get(f"{URL}RGPD/").json()
     assert (row["kind"], row["mandatory"], row["renewal_months"], row["deployed_on"], row["is_reference"]) == (
-        "e_learning", True, 24, "2022-04-11", True)
+        "e_learning",
+        True,
+        24,
+        "2022-04-11",
+        True,
+    )
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"kind": "in_person"}, ["ATELIER-DEONTO", "ATELIER-FRAUDE", "ATELIER-HANDICAP"]),
-    ({"mandatory": "false"}, ["ATELIER-DEONTO", "ATELIER-FRAUDE", "ATELIER-HANDICAP", "T-OWN"]),
-    ({"mandatory": "true", "kind": "e_learning"}, ["CYBER", "DEONTO", "HANDICAP", "LCBFT", "RGPD", "RSE"]),
-    ({"audience": "managers"}, ["ATELIER-HANDICAP"]),
-    ({"is_reference": "false"}, ["T-OWN"]),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"kind": "in_person"}, ["ATELIER-DEONTO", "ATELIER-FRAUDE", "ATELIER-HANDICAP"]),
+        ({"mandatory": "false"}, ["ATELIER-DEONTO", "ATELIER-FRAUDE", "ATELIER-HANDICAP", "T-OWN"]),
+        ({"mandatory": "true", "kind": "e_learning"}, ["CYBER", "DEONTO", "HANDICAP", "LCBFT", "RGPD", "RSE"]),
+        ({"audience": "managers"}, ["ATELIER-HANDICAP"]),
+        ({"is_reference": "false"}, ["T-OWN"]),
+    ],
+)
 def test_modules_filter_by_kind_mandatory_audience_and_reference(params, expected):
     ModuleFactory(code="T-OWN", mandatory=False, kind="virtual")
     assert codes(client_for(AUDITOR).get(URL, params)) == expected
@@ -124,11 +155,22 @@ def test_unknown_filter_values_are_a_400(params):
 def test_a_training_manager_creates_a_module_with_its_audience_by_entity_code():
     LegalEntityFactory(code="ALS")
     DepartmentFactory(name="Direction financière")
-    response = client_for(MANAGER).post(URL, {
-        "code": "T-NEW", "title": "Sanctions internationales", "kind": "e_learning", "mandatory": True,
-        "audience": "all_staff", "audience_entities": ["ALS"], "audience_departments": ["Direction financière"],
-        "deployed_on": "2025-03-01", "renewal_months": 12, "expected_minutes": 30,
-    }, format="json")
+    response = client_for(MANAGER).post(
+        URL,
+        {
+            "code": "T-NEW",
+            "title": "Sanctions internationales",
+            "kind": "e_learning",
+            "mandatory": True,
+            "audience": "all_staff",
+            "audience_entities": ["ALS"],
+            "audience_departments": ["Direction financière"],
+            "deployed_on": "2025-03-01",
+            "renewal_months": 12,
+            "expected_minutes": 30,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["audience_entities"] == ["ALS"]
     assert response.json()["is_reference"] is False
@@ -172,8 +214,9 @@ def test_a_reference_module_keeps_its_code_but_its_other_fields_change():
 def test_an_own_module_can_be_renamed_and_its_audience_replaced():
     ModuleFactory(code="T-OLD")
     LegalEntityFactory(code="ALI")
-    response = client_for(MANAGER).patch(f"{URL}T-OLD/", {"code": "T-RENAMED", "audience_entities": ["ALI"]},
-                                         format="json")
+    response = client_for(MANAGER).patch(
+        f"{URL}T-OLD/", {"code": "T-RENAMED", "audience_entities": ["ALI"]}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["audience_entities"] == ["ALI"]
     assert client_for(MANAGER).get(f"{URL}T-RENAMED/").status_code == 200
@@ -226,21 +269,21 @@ def boundaries() -> Module:
     module = ModuleFactory(code="T-RATE", deployed_on=DEPLOYED, renewal_months=None)
     entity = LegalEntityFactory(code="ALS")
 
-    def person(employee_id: str, **fields):  # noqa: ANN202
+    def person(employee_id: str, **fields):
         return EmployeeFactory(employee_id=employee_id, entity=entity, **fields)
 
-    def completed(employee, at: dt.datetime, **fields) -> None:  # noqa: ANN001
+    def completed(employee, at: dt.datetime, **fields) -> None:
         CompletionFactory(employee=employee, module=module, completed_at=at, **fields)
 
-    completed(person("HIRED-ON-D", hired_on=D), paris(D))                        # present, completed on D: trained
-    completed(person("LEFT-ON-D", left_on=D), paris(DEPLOYED, 9))                # present, deployment day: trained
+    completed(person("HIRED-ON-D", hired_on=D), paris(D))  # present, completed on D: trained
+    completed(person("LEFT-ON-D", left_on=D), paris(DEPLOYED, 9))  # present, deployment day: trained
     completed(person("LATE-ON-D"), dt.datetime(2024, 6, 30, 21, 30, tzinfo=dt.UTC))  # 23:30 Paris on D: trained
-    completed(person("NEXT-DAY"), dt.datetime(2024, 6, 30, 22, 30, tzinfo=dt.UTC))   # 00:30 Paris on D+1: not
-    completed(person("BEFORE-DEPLOY"), paris(DEPLOYED - dt.timedelta(days=1)))   # before deployment: not
+    completed(person("NEXT-DAY"), dt.datetime(2024, 6, 30, 22, 30, tzinfo=dt.UTC))  # 00:30 Paris on D+1: not
+    completed(person("BEFORE-DEPLOY"), paris(DEPLOYED - dt.timedelta(days=1)))  # before deployment: not
     completed(person("FLAGGED"), paris(D - dt.timedelta(days=5)), anomaly="future")  # flagged: not counted
-    person("NEVER")                                                              # present, nothing: not
+    person("NEVER")  # present, nothing: not
     completed(person("LEFT-BEFORE-D", left_on=D - dt.timedelta(days=1)), paris(DEPLOYED))  # not present
-    completed(person("HIRED-AFTER-D", hired_on=D + dt.timedelta(days=1)), paris(D))      # not present
+    completed(person("HIRED-AFTER-D", hired_on=D + dt.timedelta(days=1)), paris(D))  # not present
     return module
 
 
@@ -249,7 +292,13 @@ def test_the_rate_counts_the_boundaries_of_rules_md(boundaries):
     assert response.status_code == 200, response.content
     body = response.json()
     assert {key: body[key] for key in ("module", "date", "numerator", "denominator", "not_trained", "value")} == {
-        "module": "T-RATE", "date": "2024-06-30", "numerator": 3, "denominator": 7, "not_trained": 4, "value": 42.9}
+        "module": "T-RATE",
+        "date": "2024-06-30",
+        "numerator": 3,
+        "denominator": 7,
+        "not_trained": 4,
+        "value": 42.9,
+    }
     assert body["scope"] == {"entities": [], "departments": []}
     assert "breakdown" not in body
     assert "divided by the employees present on the reference day" in body["method"]
@@ -288,10 +337,11 @@ def test_an_rgpd_completion_expires_24_months_later():
     rgpd = Module.objects.get(code="RGPD")
     expiring = EmployeeFactory(employee_id="EXPIRING")
     CompletionFactory(employee=expiring, module=rgpd, completed_at=paris(dt.date(2022, 6, 30)))
-    CompletionFactory(employee=EmployeeFactory(employee_id="VALID"), module=rgpd,
-                      completed_at=paris(dt.date(2022, 7, 1)))
+    CompletionFactory(
+        employee=EmployeeFactory(employee_id="VALID"), module=rgpd, completed_at=paris(dt.date(2022, 7, 1))
+    )
     assert (rate_of("RGPD", date="2024-06-29").json()["numerator"]) == 2
-    body = rate_of("RGPD", date="2024-06-30").json()   # exactly 24 months after: expired
+    body = rate_of("RGPD", date="2024-06-30").json()  # exactly 24 months after: expired
     assert (body["numerator"], body["denominator"], body["value"]) == (1, 2, 50.0)
     assert "less than 24 months before the reference day" in body["method"]
     assert rate_of("RGPD", date="2024-07-01").json()["numerator"] == 0
@@ -303,8 +353,12 @@ def test_an_rgpd_completion_expires_24_months_later():
 def test_a_workshop_counts_attendance_longer_than_its_minimum_minutes():
     from tests.training.factories import AttendanceFactory
 
-    session = SessionFactory(module__code="T-WS", module__deployed_on=dt.date(2023, 1, 1),
-                             module__min_attendance_minutes=45, held_on=dt.date(2023, 3, 14))
+    session = SessionFactory(
+        module__code="T-WS",
+        module__deployed_on=dt.date(2023, 1, 1),
+        module__min_attendance_minutes=45,
+        held_on=dt.date(2023, 3, 14),
+    )
     AttendanceFactory(session=session, minutes_attended=46)
     AttendanceFactory(session=session, minutes_attended=45)
     body = rate_of("T-WS", date="2023-03-14").json()
@@ -327,13 +381,22 @@ def two_entities() -> Module:
     als, ali = LegalEntityFactory(code="ALS", name="Action Logement Services"), LegalEntityFactory(code="ALI")
     finance, hr = DepartmentFactory(name="Finance"), DepartmentFactory(name="Ressources humaines")
     day = paris(dt.date(2023, 5, 1))
-    CompletionFactory(module=module, completed_at=day, employee=EmployeeFactory(
-        employee_id="S1", entity=als, department=finance, is_manager=True, gender="F"))
-    CompletionFactory(module=module, completed_at=day, employee=EmployeeFactory(
-        employee_id="S2", entity=als, department=hr, gender="F"))
+    CompletionFactory(
+        module=module,
+        completed_at=day,
+        employee=EmployeeFactory(employee_id="S1", entity=als, department=finance, is_manager=True, gender="F"),
+    )
+    CompletionFactory(
+        module=module,
+        completed_at=day,
+        employee=EmployeeFactory(employee_id="S2", entity=als, department=hr, gender="F"),
+    )
     EmployeeFactory(employee_id="S3", entity=als, department=finance, gender="F")
-    CompletionFactory(module=module, completed_at=day, employee=EmployeeFactory(
-        employee_id="I1", entity=ali, department=finance, gender="M"))
+    CompletionFactory(
+        module=module,
+        completed_at=day,
+        employee=EmployeeFactory(employee_id="I1", entity=ali, department=finance, gender="M"),
+    )
     EmployeeFactory(employee_id="I2", entity=ali, department=None, gender="")
     return module
 
@@ -371,8 +434,11 @@ def test_the_breakdowns_by_department_manager_and_gender(two_entities):
         body = rate_of(two_entities, date="2023-12-31", breakdown=by, **params).json()
         return {row["key"]: (row["label"], row["numerator"], row["denominator"]) for row in body["breakdown"]}
 
-    assert rows("department") == {"Finance": ("Finance", 2, 3), "Ressources humaines": ("Ressources humaines", 1, 1),
-                                  None: ("(no department)", 0, 1)}
+    assert rows("department") == {
+        "Finance": ("Finance", 2, 3),
+        "Ressources humaines": ("Ressources humaines", 1, 1),
+        None: ("(no department)", 0, 1),
+    }
     assert rows("manager") == {True: ("Managers", 1, 1), False: ("Non-managers", 2, 4)}
     assert rows("gender") == {"F": ("Female", 2, 3), "M": ("Male", 1, 1), "": ("(not given)", 0, 1)}
     assert rows("gender", entity="ALS") == {"F": ("Female", 2, 3)}
@@ -385,8 +451,12 @@ def test_the_people_not_trained_in_the_scope_with_their_details(two_entities):
     assert body["count"] == 2
     assert [row["employee_id"] for row in body["results"]] == ["I2", "S3"]
     row = body["results"][1]
-    assert (row["entity"], row["department"], row["email"], row["is_manager"]) == ("ALS", "Finance",
-                                                                                   "s3@example.org", False)
+    assert (row["entity"], row["department"], row["email"], row["is_manager"]) == (
+        "ALS",
+        "Finance",
+        "s3@example.org",
+        False,
+    )
     assert {"first_name", "last_name", "last_completed_on"} <= set(row)
     response = client_for(OFFICER).get(f"{URL}T-SCOPE/not-trained/", {"date": "2023-12-31", "entity": "ALI"})
     assert [row["employee_id"] for row in response.json()["results"]] == ["I2"]
@@ -420,17 +490,20 @@ def test_the_trend_defaults_to_24_months_until_today():
 # --- bad parameters: a 400 naming the parameter, never a 500 --------------------------------------------------
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"date": "31/12/2023"}, "Date has wrong format"),
-    ({"date": "2023-02-30"}, "Date has wrong format"),
-    ({"date": "0001-01-01"}, "Give a day between 1900-01-01 and 2199-12-31."),
-    ({"date": "9999-12-31"}, "Give a day between 1900-01-01 and 2199-12-31."),
-    ({"entity": "NOWHERE"}, "Unknown entity code “NOWHERE”."),
-    ({"department": "Nowhere"}, "Unknown department “Nowhere” (give its name or its id)."),
-    ({"department": "999999"}, "Unknown department “999999” (give its name or its id)."),
-    ({"department": "99999999999999999999999"}, "Unknown department"),
-    ({"breakdown": "age"}, "“age” is not a breakdown: use entity, department, manager or gender."),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"date": "31/12/2023"}, "Date has wrong format"),
+        ({"date": "2023-02-30"}, "Date has wrong format"),
+        ({"date": "0001-01-01"}, "Give a day between 1900-01-01 and 2199-12-31."),
+        ({"date": "9999-12-31"}, "Give a day between 1900-01-01 and 2199-12-31."),
+        ({"entity": "NOWHERE"}, "Unknown entity code “NOWHERE”."),
+        ({"department": "Nowhere"}, "Unknown department “Nowhere” (give its name or its id)."),
+        ({"department": "999999"}, "Unknown department “999999” (give its name or its id)."),
+        ({"department": "99999999999999999999999"}, "Unknown department"),
+        ({"breakdown": "age"}, "“age” is not a breakdown: use entity, department, manager or gender."),
+    ],
+)
 def test_a_bad_parameter_of_the_completion_rate_is_a_400_naming_it(params, message):
     response = rate_of("RGPD", **params)
     assert response.status_code == 400
@@ -445,11 +518,18 @@ def test_every_unknown_entity_is_named():
     assert response.json() == {"entity": ["Unknown entity code “X1”.", "Unknown entity code “X2”."]}
 
 
-@pytest.mark.parametrize(("action", "params"), [
-    ("not-trained", {"date": "2023-13-01"}), ("not-trained", {"entity": "NOWHERE"}),
-    ("trend", {"until": "yesterday"}), ("trend", {"months": "0"}), ("trend", {"months": "121"}),
-    ("trend", {"months": "many"}), ("trend", {"department": "Nowhere"}),
-])
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [
+        ("not-trained", {"date": "2023-13-01"}),
+        ("not-trained", {"entity": "NOWHERE"}),
+        ("trend", {"until": "yesterday"}),
+        ("trend", {"months": "0"}),
+        ("trend", {"months": "121"}),
+        ("trend", {"months": "many"}),
+        ("trend", {"department": "Nowhere"}),
+    ],
+)
 def test_a_bad_parameter_of_not_trained_or_trend_is_a_400_naming_it(action, params):
     response = client_for(AUDITOR).get(f"{URL}RGPD/{action}/", params)
     assert response.status_code == 400
@@ -464,9 +544,17 @@ def test_the_openapi_schema_documents_the_training_endpoints_and_their_parameter
     assert response.status_code == 200
     schema = response.json()
     paths = schema["paths"]
-    for path in (URL, f"{URL}{{code}}/", f"{URL}{{code}}/completion-rate/", f"{URL}{{code}}/not-trained/",
-                 f"{URL}{{code}}/trend/", "/api/training/completions/", "/api/training/sessions/",
-                 "/api/training/attendances/", "/api/training/phishing-campaigns/"):
+    for path in (
+        URL,
+        f"{URL}{{code}}/",
+        f"{URL}{{code}}/completion-rate/",
+        f"{URL}{{code}}/not-trained/",
+        f"{URL}{{code}}/trend/",
+        "/api/training/completions/",
+        "/api/training/sessions/",
+        "/api/training/attendances/",
+        "/api/training/phishing-campaigns/",
+    ):
         assert path in paths, path
     parameters = {p["name"] for p in paths[f"{URL}{{code}}/completion-rate/"]["get"]["parameters"]}
     assert parameters == {"code", "date", "entity", "department", "breakdown"}

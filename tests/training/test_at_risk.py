@@ -1,4 +1,5 @@
 """ESRS G1-3 §21(b): the share of functions at risk covered by anti-corruption training, by headcount."""
+
 import datetime as dt
 
 import pytest
@@ -13,7 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_anti_corruption_reference_modules_are_the_ethics_e_learning_and_workshop():
-    assert set(Module.objects.filter(anti_corruption=True).values_list("code", flat=True)) == {"DEONTO", "ATELIER-DEONTO"}
+    assert set(Module.objects.filter(anti_corruption=True).values_list("code", flat=True)) == {
+        "DEONTO",
+        "ATELIER-DEONTO",
+    }
 
 
 def test_functions_at_risk_by_department_or_by_person_and_coverage_by_any_anti_corruption_training():
@@ -37,8 +41,11 @@ def test_functions_at_risk_by_department_or_by_person_and_coverage_by_any_anti_c
     figure = kpis.at_risk_coverage(2023)
     assert (figure.numerator, figure.denominator) == (2, 5)
     assert str(figure.value) == "40.0"
-    assert set(figure.record_ids) == set(Employee.objects.filter(
-        pk__in=[e_learning.pk, attended.pk, too_short.pk, other_training.pk, flagged_person.pk]).values_list("pk", flat=True))
+    assert set(figure.record_ids) == set(
+        Employee.objects.filter(
+            pk__in=[e_learning.pk, attended.pk, too_short.pk, other_training.pk, flagged_person.pk]
+        ).values_list("pk", flat=True)
+    )
 
 
 def test_no_function_at_risk_is_no_rate_not_zero():

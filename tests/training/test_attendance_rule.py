@@ -6,6 +6,7 @@ Each channel that says whether an attendance counts is asked about the same shee
 `qualifies`, the completion rate, the workshop count, "trained at least once", the admin's filter and
 count, and the API's count and flag.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,10 +27,10 @@ DAY = dt.date(2023, 12, 31)
 
 def sheet(minimum: int | None) -> tuple[object, dict[int, int]]:
     """A workshop with `minimum` and one session where each employee attended one of MINUTES."""
-    module = WorkshopFactory(code=f"T-RULE-{minimum}", deployed_on=dt.date(2023, 1, 1),
-                             min_attendance_minutes=minimum)
-    session = SessionFactory(reference=f"SES-RULE-{minimum}", module=module, held_on=dt.date(2023, 5, 4),
-                             duration_minutes=90)
+    module = WorkshopFactory(code=f"T-RULE-{minimum}", deployed_on=dt.date(2023, 1, 1), min_attendance_minutes=minimum)
+    session = SessionFactory(
+        reference=f"SES-RULE-{minimum}", module=module, held_on=dt.date(2023, 5, 4), duration_minutes=90
+    )
     minutes_of = {}
     for minutes in MINUTES:
         employee = EmployeeFactory(employee_id=f"E-{minimum}-{minutes}", hired_on=dt.date(2020, 1, 1))
@@ -61,10 +62,13 @@ def test_every_channel_counts_the_attendances_longer_than_the_minimum(minimum, c
     api = api_client("Auditor", language="en")
     row = api.get("/api/training/sessions/", {"reference": f"SES-RULE-{minimum}"}).json()["results"][0]
     assert row["qualifying_attendees"] == len(expected)
-    flags = {item["employee"]: item["qualifies"]
-             for item in api.get("/api/training/attendances/", {"module": module.code}).json()["results"]}
+    flags = {
+        item["employee"]: item["qualifies"]
+        for item in api.get("/api/training/attendances/", {"module": module.code}).json()["results"]
+    }
     assert {employee_id for employee_id, qualifies in flags.items() if qualifies} == {
-        f"E-{minimum}-{minutes}" for minutes in counted}
+        f"E-{minimum}-{minutes}" for minutes in counted
+    }
 
 
 def test_the_method_text_says_more_than_the_minimum_or_any_attendance():

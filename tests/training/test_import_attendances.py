@@ -1,5 +1,6 @@
 """`import_attendances`: workshop attendance sheets (French headers, CSV and XLSX), rejections with their
 line, attendances longer than their session counted in the summary, idempotent re-imports."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ from training import kpis
 from training.choices import AttendanceRole
 from training.models import Attendance
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
-              pytest.mark.time_machine(dt.datetime(2023, 6, 15, 10, 0, tzinfo=dt.UTC), tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "isolated_media"),
+    pytest.mark.time_machine(dt.datetime(2023, 6, 15, 10, 0, tzinfo=dt.UTC), tick=False),
+]
 
 FRENCH_SHEET = (
     "Référence session;Matricule;Minutes de présence;Rôle\n"
@@ -48,8 +52,10 @@ def write(tmp_path: Path, text: str, name: str = "presence.csv", encoding: str =
 
 
 def sheet() -> dict[tuple[str, str], tuple[int, str]]:
-    return {(a.session.reference, a.employee.employee_id): (a.minutes_attended, a.role)
-            for a in Attendance.objects.select_related("session", "employee")}
+    return {
+        (a.session.reference, a.employee.employee_id): (a.minutes_attended, a.role)
+        for a in Attendance.objects.select_related("session", "employee")
+    }
 
 
 def test_a_french_attendance_sheet(tmp_path, workshop):
@@ -145,7 +151,8 @@ def test_a_dry_run_writes_nothing(tmp_path):
 def test_a_training_manager_posts_a_sheet_to_the_api(roles):
     upload = SimpleUploadedFile("presence.csv", FRENCH_SHEET.encode(), "text/csv")
     response = api_client(TRAINING_MANAGER, language="en").post(
-        "/api/imports/attendances/", {"file": upload}, format="multipart")
+        "/api/imports/attendances/", {"file": upload}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     assert (response.json()["kind"], response.json()["created"]) == ("attendances", 4)
     assert Attendance.objects.count() == 4

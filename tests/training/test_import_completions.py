@@ -1,18 +1,19 @@
 """`import_completions`: LMS exports (French headers, CSV and XLSX), every rejection with its line, the
 flagged-but-kept completions and their count in the summary, idempotent re-imports, history, and the
 same import from the admin and the API."""
+
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from zoneinfo import ZoneInfo
 
 from core.imports.testing import read_rejects, run_import_command
 from core.models import ImportRun
@@ -26,8 +27,11 @@ from training.models import Completion, Module
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2023, 6, 15, 10, 0, tzinfo=dt.UTC)
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "isolated_media"),
-              pytest.mark.time_machine(NOW, tick=False)]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english_messages", "isolated_media"),
+    pytest.mark.time_machine(NOW, tick=False),
+]
 
 # A French LMS export: semicolons, Windows-1252, dates alone or with a time (Paris), an ISO time in UTC.
 FRENCH_EXPORT = (
@@ -66,7 +70,12 @@ def test_a_french_lms_export_in_windows_1252(tmp_path):
     # A date alone is 00:00 Paris time that day; a French decimal comma.
     assert first.completed_at == dt.datetime(2023, 3, 15, 0, 0, tzinfo=PARIS)
     assert (first.completed_on, first.duration_minutes, first.score, first.anomaly, first.import_run) == (
-        dt.date(2023, 3, 15), 45, Decimal("85.50"), "", run)
+        dt.date(2023, 3, 15),
+        45,
+        Decimal("85.50"),
+        "",
+        run,
+    )
     # A Paris time late in the evening stays on its Paris day; a duration H:MM; a score with "%".
     late = completion("E2", "LCBFT")
     assert (late.completed_on, late.duration_minutes, late.score) == (dt.date(2022, 12, 31), 90, Decimal("90"))
@@ -90,7 +99,10 @@ def test_an_xlsx_export_with_typed_cells_and_other_lms_headers(tmp_path):
     assert result.exit_code == 0, result.stdout
     first = completion("E1", "CYBER")
     assert (first.completed_at, first.duration_minutes, first.score) == (
-        dt.datetime(2023, 2, 1, 14, 5, tzinfo=PARIS), 30, Decimal("72.50"))
+        dt.datetime(2023, 2, 1, 14, 5, tzinfo=PARIS),
+        30,
+        Decimal("72.50"),
+    )
     assert completion("E2", "CYBER").duration_minutes == 50
     assert completion("E3", "DEONTO").completed_at == dt.datetime(2023, 2, 3, 9, 15, tzinfo=PARIS)
 
@@ -124,8 +136,9 @@ def test_every_bad_row_is_rejected_with_its_line_and_reason_and_the_good_rows_ke
     assert reasons["8"] == "score: '-1' is less than 0"
     assert reasons["9"] == "completed_at: a value is required"
     # The same employee, module and time as line 2 (a date alone and its French spelling).
-    assert reasons["10"] == ("duplicate employee_id 'E1', module_code 'LCBFT', completed_at '01/03/2023 00:00' "
-                             "already on line 2")
+    assert reasons["10"] == (
+        "duplicate employee_id 'E1', module_code 'LCBFT', completed_at '01/03/2023 00:00' already on line 2"
+    )
     assert reasons["11"].startswith("duration_minutes: 'abc' is not a whole number")
     assert reasons["12"] == "duration_minutes: '1:75' is not a valid duration (expected minutes or H:MM)"
 
@@ -186,8 +199,10 @@ def test_reimporting_the_same_file_writes_nothing(tmp_path):
 def test_times_around_the_clock_changes_are_found_again_on_a_reimport(tmp_path):
     # 30 October 2022 02:30 happened twice in Paris (read as the first, +02:00); 27 March 2022 02:30
     # never happened (read as +01:00). A Paris time in such an hour never equals a UTC one (PEP 495).
-    text = ("employee_id;module_code;completed_at\n"
-            "E1;DEONTO;30/10/2022 02:30\nE2;DEONTO;2022-03-27 02:30\nE3;DEONTO;2022-10-30T02:30:00+01:00\n")
+    text = (
+        "employee_id;module_code;completed_at\n"
+        "E1;DEONTO;30/10/2022 02:30\nE2;DEONTO;2022-03-27 02:30\nE3;DEONTO;2022-10-30T02:30:00+01:00\n"
+    )
     path = write(tmp_path, text)
     assert run_import_command("completions", path).exit_code == 0
     assert completion("E1", "DEONTO").completed_at == dt.datetime(2022, 10, 30, 0, 30, tzinfo=dt.UTC)
@@ -221,7 +236,8 @@ def test_every_write_has_a_history_row_naming_the_run(tmp_path):
     records = Completion.history.all()
     assert records.count() == 3
     assert {(h.history_type, h.history_change_reason, h.history_user_id) for h in records} == {
-        ("+", f"import completions run {run.pk}: lms.csv", run.user_id)}
+        ("+", f"import completions run {run.pk}: lms.csv", run.user_id)
+    }
 
 
 def test_a_changed_score_is_updated_and_the_others_left_alone(tmp_path):
@@ -256,8 +272,7 @@ def test_a_workshop_completion_exported_by_the_lms_is_accepted(tmp_path):
 def test_a_training_manager_uploads_an_export_in_the_admin(roles):
     client = admin_client(TRAINING_MANAGER, language="en")
     upload = SimpleUploadedFile("lms.csv", FRENCH_EXPORT.encode(), "text/csv")
-    response = client.post(reverse("admin:core_importrun_upload"), {"kind": "completions", "file": upload},
-                           follow=True)
+    response = client.post(reverse("admin:core_importrun_upload"), {"kind": "completions", "file": upload}, follow=True)
     assert response.status_code == 200
     run = ImportRun.objects.get()
     assert (run.kind, run.created, run.rejected) == ("completions", 3, 0)
@@ -273,7 +288,7 @@ def test_a_training_manager_posts_an_export_to_the_api(roles):
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["kind"], body["created"], body["rejected"]) == ("completions", 3, 1)
-    assert body["rejects"] == [{"line": 5, "reason": 'employee_id ("Matricule"): unknown employee \'E9\''}]
+    assert body["rejects"] == [{"line": 5, "reason": "employee_id (\"Matricule\"): unknown employee 'E9'"}]
     assert Completion.objects.count() == 3
 
 

@@ -5,6 +5,7 @@ its deployment day and D (both included; for a renewable module, less than its r
 ÷ employees present at D, in scope and in M's audience. Present at D: hired on or before D, and no
 contract end or one on or after D. Days are Paris days.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -118,10 +119,10 @@ def test_a_completion_on_the_deployment_day_counts_the_day_before_does_not(modul
 def test_completion_record_flags_the_day_before_deployment_and_it_never_counts(module):
     actor = UserFactory()
     before, on_day = EmployeeFactory(), EmployeeFactory()
-    flagged = services.completion_record(actor=actor, employee=before, module=module,
-                                         completed_at=paris(DEPLOYED - dt.timedelta(days=1), 23))
-    counted = services.completion_record(actor=actor, employee=on_day, module=module,
-                                         completed_at=paris(DEPLOYED, 0))
+    flagged = services.completion_record(
+        actor=actor, employee=before, module=module, completed_at=paris(DEPLOYED - dt.timedelta(days=1), 23)
+    )
+    counted = services.completion_record(actor=actor, employee=on_day, module=module, completed_at=paris(DEPLOYED, 0))
     assert flagged.anomaly == CompletionAnomaly.BEFORE_DEPLOYMENT
     assert counted.anomaly == ""
     assert parts(module) == (1, 2)
@@ -186,8 +187,9 @@ def test_valid_until_and_cutoff_of_a_module_that_never_expires(module):
 # -- flagged completions ---------------------------------------------------------------------------------
 def test_a_completion_flagged_future_never_counts(module):
     employee = EmployeeFactory()
-    CompletionFactory(employee=employee, module=module, completed_at=paris(dt.date(2023, 3, 1)),
-                      anomaly=CompletionAnomaly.FUTURE)
+    CompletionFactory(
+        employee=employee, module=module, completed_at=paris(dt.date(2023, 3, 1)), anomaly=CompletionAnomaly.FUTURE
+    )
     assert parts(module) == (0, 1)
     assert parts(module, dt.date(2030, 1, 1)) == (0, 1)
     assert kpis.trained_at_least_once(2023).numerator == 0
@@ -197,8 +199,9 @@ def test_a_completion_flagged_future_never_counts(module):
 def test_completion_record_flags_a_future_completion_which_stays_uncounted_after_its_day(module):
     employee = EmployeeFactory()
     with time_machine.travel(dt.datetime(2023, 12, 1, 12, tzinfo=UTC), tick=False):
-        completion = services.completion_record(actor=None, employee=employee, module=module,
-                                                completed_at=paris(dt.date(2023, 12, 20)))
+        completion = services.completion_record(
+            actor=None, employee=employee, module=module, completed_at=paris(dt.date(2023, 12, 20))
+        )
     assert completion.anomaly == CompletionAnomaly.FUTURE
     assert parts(module) == (0, 1)
 
@@ -221,7 +224,8 @@ def test_audience_limited_to_entities_and_to_departments(module):
     legal, sales = DepartmentFactory(name="Legal"), DepartmentFactory(name="Sales")
     people = {
         (e.code, d.name): EmployeeFactory(entity=e, department=d)
-        for e in (headquarters, subsidiary) for d in (legal, sales)
+        for e in (headquarters, subsidiary)
+        for d in (legal, sales)
     }
     for employee in people.values():
         CompletionFactory(employee=employee, module=module)
@@ -263,8 +267,11 @@ def test_breakdowns_add_up_to_the_total(module):
     departments = [DepartmentFactory(name=name) for name in ("Audit", "Finance")] + [None]
     for i in range(18):
         employee = EmployeeFactory(
-            entity=entities[i % 3], department=departments[i % 2 if i % 5 else 2], is_manager=i % 4 == 0,
-            gender="FMX"[i % 3] if i % 7 else "", hired_on=dt.date(2023, 1, 1) if i % 6 else dt.date(2024, 6, 1),
+            entity=entities[i % 3],
+            department=departments[i % 2 if i % 5 else 2],
+            is_manager=i % 4 == 0,
+            gender="FMX"[i % 3] if i % 7 else "",
+            hired_on=dt.date(2023, 1, 1) if i % 6 else dt.date(2024, 6, 1),
         )
         if i % 3 != 1:
             CompletionFactory(employee=employee, module=module)
@@ -282,7 +289,9 @@ def test_breakdowns_add_up_to_the_total(module):
     for by in kpis.BREAKDOWNS:
         rows = kpis.breakdown(module, D, by, scope)
         assert (sum(r.numerator for r in rows), sum(r.denominator for r in rows)) == (
-            scoped.numerator, scoped.denominator)
+            scoped.numerator,
+            scoped.denominator,
+        )
     with pytest.raises(ValueError, match="unknown breakdown"):
         kpis.breakdown(module, D, "grade")
 
@@ -357,8 +366,13 @@ def test_a_workshop_also_counts_its_lms_completions_an_e_learning_ignores_sessio
 
 # -- yearly figures ---------------------------------------------------------------------------------------------
 def test_yearly_figures(module, workshop):
-    virtual = ModuleFactory(code="T-VIRTUAL", kind=ModuleKind.VIRTUAL, deployed_on=dt.date(2022, 1, 1),
-                            min_attendance_minutes=30, expected_minutes=120)
+    virtual = ModuleFactory(
+        code="T-VIRTUAL",
+        kind=ModuleKind.VIRTUAL,
+        deployed_on=dt.date(2022, 1, 1),
+        min_attendance_minutes=30,
+        expected_minutes=120,
+    )
     woman = EmployeeFactory(gender="F")
     man = EmployeeFactory(gender="M")
     gone = EmployeeFactory(gender="F", left_on=dt.date(2023, 6, 30))
@@ -367,12 +381,19 @@ def test_yearly_figures(module, workshop):
     CompletionFactory(employee=woman, module=module, completed_at=paris(dt.date(2023, 1, 1), 0), duration_minutes=50)
     CompletionFactory(employee=man, module=module, completed_at=paris(dt.date(2022, 12, 31), 23), duration_minutes=30)
     CompletionFactory(employee=gone, module=module, completed_at=paris(dt.date(2023, 3, 1)), duration_minutes=None)
-    CompletionFactory(employee=idle, module=module, completed_at=paris(dt.date(2023, 4, 1)), duration_minutes=500,
-                      anomaly=CompletionAnomaly.FUTURE)
-    AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 12, 31)), employee=man,
-                      minutes_attended=44)  # below the minimum: hours, but not trained
-    AttendanceFactory(session=SessionFactory(module=virtual, held_on=dt.date(2023, 9, 9)), employee=unknown,
-                      minutes_attended=31)  # more than the 30-minute minimum
+    CompletionFactory(
+        employee=idle,
+        module=module,
+        completed_at=paris(dt.date(2023, 4, 1)),
+        duration_minutes=500,
+        anomaly=CompletionAnomaly.FUTURE,
+    )
+    AttendanceFactory(
+        session=SessionFactory(module=workshop, held_on=dt.date(2023, 12, 31)), employee=man, minutes_attended=44
+    )  # below the minimum: hours, but not trained
+    AttendanceFactory(
+        session=SessionFactory(module=virtual, held_on=dt.date(2023, 9, 9)), employee=unknown, minutes_attended=31
+    )  # more than the 30-minute minimum
 
     once = kpis.trained_at_least_once(2023)
     assert (once.numerator, once.denominator) == (2, 4)  # woman and unknown, of the 4 present on 31/12
@@ -420,7 +441,10 @@ def test_renewals_due_also_sees_a_qualifying_attendance():
     due = kpis.renewals_due(workshop, 30, dt.date(2024, 1, 1))
     assert list(due) == [by_session]
     assert (due[0].last_trained_on, due[0].last_completed_on, due[0].last_completion_on) == (
-        dt.date(2023, 1, 20), dt.date(2023, 1, 20), None)
+        dt.date(2023, 1, 20),
+        dt.date(2023, 1, 20),
+        None,
+    )
 
 
 def test_monthly_trend_ends_each_month_and_at_the_day(module):
@@ -428,7 +452,10 @@ def test_monthly_trend_ends_each_month_and_at_the_day(module):
     CompletionFactory(employee=employee, module=module, completed_at=paris(dt.date(2023, 2, 28)))
     trend = kpis.monthly_trend(module, dt.date(2023, 3, 15), months=3)
     assert [(r.day, r.numerator) for r in trend] == [
-        (dt.date(2023, 1, 31), 0), (dt.date(2023, 2, 28), 1), (dt.date(2023, 3, 15), 1)]
+        (dt.date(2023, 1, 31), 0),
+        (dt.date(2023, 2, 28), 1),
+        (dt.date(2023, 3, 15), 1),
+    ]
     assert kpis.month_ends(dt.date(2024, 3, 31), 2) == [dt.date(2024, 2, 29), dt.date(2024, 3, 31)]
 
 
@@ -437,14 +464,18 @@ def test_monthly_trend_of_a_workshop_counts_qualifying_sessions_and_presence_at_
     by_session, too_short, by_completion = EmployeeFactory(), EmployeeFactory(), EmployeeFactory()
     leaver = EmployeeFactory(left_on=dt.date(2023, 3, 31))
     AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 2, 28)), employee=by_session)
-    AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 1, 10)), employee=too_short,
-                      minutes_attended=44)
+    AttendanceFactory(
+        session=SessionFactory(module=workshop, held_on=dt.date(2023, 1, 10)), employee=too_short, minutes_attended=44
+    )
     AttendanceFactory(session=SessionFactory(module=workshop, held_on=dt.date(2023, 1, 12)), employee=leaver)
     CompletionFactory(employee=by_completion, module=workshop, completed_at=paris(dt.date(2023, 3, 1)))
     trend = kpis.monthly_trend(workshop, dt.date(2023, 4, 30), months=4)
     assert [(r.day, r.numerator, r.denominator) for r in trend] == [
-        (dt.date(2023, 1, 31), 1, 4), (dt.date(2023, 2, 28), 2, 4), (dt.date(2023, 3, 31), 3, 4),
-        (dt.date(2023, 4, 30), 2, 3)]
+        (dt.date(2023, 1, 31), 1, 4),
+        (dt.date(2023, 2, 28), 2, 4),
+        (dt.date(2023, 3, 31), 3, 4),
+        (dt.date(2023, 4, 30), 2, 3),
+    ]
     assert [(r.numerator, r.denominator) for r in trend] == [parts(workshop, r.day) for r in trend]
 
 
@@ -455,9 +486,7 @@ def test_method_text_names_the_boundaries(renewable, english_messages):
 
 # -- aggregates, not loops ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("people", [3, 40])
-def test_a_rate_and_a_breakdown_are_one_query_each_whatever_the_headcount(
-    people, django_assert_num_queries, workshop
-):
+def test_a_rate_and_a_breakdown_are_one_query_each_whatever_the_headcount(people, django_assert_num_queries, workshop):
     entity, department = LegalEntityFactory(code="Q"), DepartmentFactory(name="Q")
     workshop.audience_entities.set([entity])
     workshop.audience_departments.set([department])
@@ -465,8 +494,9 @@ def test_a_rate_and_a_breakdown_are_one_query_each_whatever_the_headcount(
     for i in range(people):
         employee = EmployeeFactory(entity=entity, department=department)
         CompletionFactory(employee=employee, module=workshop, completed_at=paris(dt.date(2023, 2, 1)))
-        AttendanceFactory(session=session, employee=EmployeeFactory(entity=entity, department=department),
-                          minutes_attended=30 + i)
+        AttendanceFactory(
+            session=session, employee=EmployeeFactory(entity=entity, department=department), minutes_attended=30 + i
+        )
     fresh = Module.objects.get(pk=workshop.pk)  # nothing prefetched
     with django_assert_num_queries(1):
         rate = kpis.completion_rate(fresh, D, Scope.of(entities=["Q"]))

@@ -5,6 +5,7 @@ never dateutil): hypothesis generates small worlds with dates clustered around t
 contract end, deployment, the renewal expiry, midnight in Paris), writes them to the database and compares
 every figure. Each example runs in a savepoint that is rolled back, so examples do not see each other.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -15,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from organization.models import Department, Employee, LegalEntity
 from training import kpis
@@ -125,29 +125,42 @@ class Reference:
     def training_days(self, i: int, mi: int, day: dt.date) -> list[dt.date]:
         """The days of employee i's completions and qualifying attendances of module mi that count at `day`."""
         m = self.w.modules[mi]
-        days = [paris_day(c.completed_at) for c in self.w.completions
-                if c.employee == i and c.module == mi and not c.anomaly]
+        days = [
+            paris_day(c.completed_at)
+            for c in self.w.completions
+            if c.employee == i and c.module == mi and not c.anomaly
+        ]
         if m.has_sessions:
-            days += [s.held_on for s in self.w.sessions
-                     if s.module == mi and m.qualifies(s.attendances.get(i, 0))]
+            days += [s.held_on for s in self.w.sessions if s.module == mi and m.qualifies(s.attendances.get(i, 0))]
         return [d for d in days if m.counts_at(d, day)]
 
     def counted_completions(self, mi: int, day: dt.date) -> set[int]:
         """Indexes of the completions of module mi that count at `day` (any employee)."""
         m = self.w.modules[mi]
-        return {n for n, c in enumerate(self.w.completions)
-                if c.module == mi and not c.anomaly and m.counts_at(paris_day(c.completed_at), day)}
+        return {
+            n
+            for n, c in enumerate(self.w.completions)
+            if c.module == mi and not c.anomaly and m.counts_at(paris_day(c.completed_at), day)
+        }
 
     def qualifying_attendances(self, mi: int, day: dt.date) -> set[tuple[int, int]]:
         """(session index, employee index) of the attendances of module mi that count at `day`."""
         m = self.w.modules[mi]
-        return {(n, i) for n, s in enumerate(self.w.sessions) if s.module == mi and m.counts_at(s.held_on, day)
-                for i, minutes in s.attendances.items() if m.qualifies(minutes)}
+        return {
+            (n, i)
+            for n, s in enumerate(self.w.sessions)
+            if s.module == mi and m.counts_at(s.held_on, day)
+            for i, minutes in s.attendances.items()
+            if m.qualifies(minutes)
+        }
 
     def population(self, mi: int, day: dt.date, entities=(), departments=()) -> list[int]:
         m = self.w.modules[mi]
-        return [i for i, e in enumerate(self.w.employees)
-                if e.present_at(day) and self.in_scope(e, entities, departments) and self.in_audience(e, m)]
+        return [
+            i
+            for i, e in enumerate(self.w.employees)
+            if e.present_at(day) and self.in_scope(e, entities, departments) and self.in_audience(e, m)
+        ]
 
     def rate(self, mi, day, entities=(), departments=()) -> tuple[set[int], set[int]]:
         """(trained, denominator) as sets of employee indexes."""
@@ -193,8 +206,11 @@ class Reference:
         return people
 
     def trained_at_least_once(self, year, entities=()) -> tuple[int, int]:
-        present = {i for i, e in enumerate(self.w.employees)
-                   if e.present_at(dt.date(year, 12, 31)) and self.in_scope(e, entities, ())}
+        present = {
+            i
+            for i, e in enumerate(self.w.employees)
+            if e.present_at(dt.date(year, 12, 31)) and self.in_scope(e, entities, ())
+        }
         return len(present & self.trained_in(year)), len(present)
 
     def women_share(self, year, entities=()) -> tuple[int, int]:
@@ -216,15 +232,24 @@ class Reference:
 
     def workshop_trained(self, mi, year, entities=()) -> set[int]:
         m = self.w.modules[mi]
-        return {i for s in self.w.sessions if s.module == mi and s.held_on.year == year and s.held_on >= m.deployed_on
-                for i, minutes in s.attendances.items()
-                if m.qualifies(minutes) and self.in_scope(self.w.employees[i], entities, ())}
+        return {
+            i
+            for s in self.w.sessions
+            if s.module == mi and s.held_on.year == year and s.held_on >= m.deployed_on
+            for i, minutes in s.attendances.items()
+            if m.qualifies(minutes) and self.in_scope(self.w.employees[i], entities, ())
+        }
 
 
 # -- the generated worlds: small, with dates around the boundaries ---------------------------------------------
 REFERENCE_DAYS = [
-    dt.date(2023, 12, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 31), dt.date(2023, 3, 1), dt.date(2023, 6, 30),
-    dt.date(2022, 12, 31), dt.date(2024, 1, 1),
+    dt.date(2023, 12, 31),
+    dt.date(2024, 2, 29),
+    dt.date(2024, 3, 31),
+    dt.date(2023, 3, 1),
+    dt.date(2023, 6, 30),
+    dt.date(2022, 12, 31),
+    dt.date(2024, 1, 1),
 ]
 DEPLOYMENTS = [dt.date(2022, 1, 1), dt.date(2022, 4, 11), dt.date(2023, 1, 1)]
 RENEWALS = [1, 12, 24]
@@ -252,21 +277,30 @@ def cases(draw) -> Case:
     modules = []
     for n in range(draw(st.integers(1, 2))):
         kind = draw(st.sampled_from(KINDS))
-        modules.append(Mod(
-            code=f"H-{n}", kind=kind, audience=draw(st.sampled_from(["all_staff", "all_staff", "managers"])),
-            deployed_on=draw(st.sampled_from(DEPLOYMENTS)),
-            renewal_months=draw(st.sampled_from([None, *RENEWALS])),
-            min_minutes=draw(st.sampled_from([None, 45])) if kind != "e_learning" else None,
-            expected_minutes=draw(st.sampled_from([None, 30])),
-            entities=draw(st.sampled_from([(), (), ("PA",)])),
-            departments=draw(st.sampled_from([(), (), ("Beta",)])),
-        ))
+        modules.append(
+            Mod(
+                code=f"H-{n}",
+                kind=kind,
+                audience=draw(st.sampled_from(["all_staff", "all_staff", "managers"])),
+                deployed_on=draw(st.sampled_from(DEPLOYMENTS)),
+                renewal_months=draw(st.sampled_from([None, *RENEWALS])),
+                min_minutes=draw(st.sampled_from([None, 45])) if kind != "e_learning" else None,
+                expected_minutes=draw(st.sampled_from([None, 30])),
+                entities=draw(st.sampled_from([(), (), ("PA",)])),
+                departments=draw(st.sampled_from([(), (), ("Beta",)])),
+            )
+        )
     # Every boundary of the rules for these modules: D, each deployment day, D − R months (the renewal
     # expiry, also seen from the renewal horizon), the year's first and last days.
-    anchors = sorted({
-        day, *(m.deployed_on for m in modules), dt.date(year, 1, 1), dt.date(year, 12, 31),
-        *(months_before(d, m.renewal_months) for d in (day, horizon) for m in modules if m.renewal_months),
-    })
+    anchors = sorted(
+        {
+            day,
+            *(m.deployed_on for m in modules),
+            dt.date(year, 1, 1),
+            dt.date(year, 12, 31),
+            *(months_before(d, m.renewal_months) for d in (day, horizon) for m in modules if m.renewal_months),
+        }
+    )
     days = st.one_of(
         st.builds(lambda a, o: a + dt.timedelta(days=o), st.sampled_from(anchors), st.sampled_from([-1, 0, 0, 1])),
         st.builds(lambda a, o: a + dt.timedelta(days=o), st.sampled_from(anchors), st.sampled_from([-1, 0, 0, 1])),
@@ -282,16 +316,24 @@ def cases(draw) -> Case:
         hired = draw(st.sampled_from([dt.date(2021, 1, 4), dt.date(2021, 1, 4), None]))  # mostly present
         hired = hired or draw(days)
         left = draw(st.sampled_from([False, False, True])) and max(draw(days), hired) or None
-        employees.append(Emp(
-            key=f"H{n:03d}", hired_on=hired, left_on=left, entity=draw(st.sampled_from(ENTITIES)),
-            department=draw(st.sampled_from([*DEPARTMENTS, None])), is_manager=draw(st.booleans()),
-            gender=draw(st.sampled_from(["F", "F", "M", "X", ""])),
-        ))
+        employees.append(
+            Emp(
+                key=f"H{n:03d}",
+                hired_on=hired,
+                left_on=left,
+                entity=draw(st.sampled_from(ENTITIES)),
+                department=draw(st.sampled_from([*DEPARTMENTS, None])),
+                is_manager=draw(st.booleans()),
+                gender=draw(st.sampled_from(["F", "F", "M", "X", ""])),
+            )
+        )
     seen, completions = set(), []
     for _ in range(draw(st.integers(5, 40))):
         c = Done(
-            employee=draw(st.integers(0, len(employees) - 1)), module=draw(st.integers(0, len(modules) - 1)),
-            completed_at=draw(moments), duration=draw(st.sampled_from([None, 20, 45, 61])),
+            employee=draw(st.integers(0, len(employees) - 1)),
+            module=draw(st.integers(0, len(modules) - 1)),
+            completed_at=draw(moments),
+            duration=draw(st.sampled_from([None, 20, 45, 61])),
             anomaly=draw(st.sampled_from(["", "", "", "", "", "", "future", "before_deployment"])),
         )
         if (identity := (c.employee, c.module, c.completed_at)) not in seen:
@@ -305,11 +347,19 @@ def cases(draw) -> Case:
             least = modules[module].min_minutes or 0
             deployed = modules[module].deployed_on
             around_deployment = st.sampled_from([deployed - dt.timedelta(days=1), deployed])
-            sessions.append(Sess(
-                module=module, held_on=draw(st.one_of(days, around_deployment)),
-                attendances=draw(st.dictionaries(st.integers(0, len(employees) - 1),
-                                                 st.sampled_from([0, max(least - 1, 1), least, least + 1, 90]), max_size=8)),
-            ))
+            sessions.append(
+                Sess(
+                    module=module,
+                    held_on=draw(st.one_of(days, around_deployment)),
+                    attendances=draw(
+                        st.dictionaries(
+                            st.integers(0, len(employees) - 1),
+                            st.sampled_from([0, max(least - 1, 1), least, least + 1, 90]),
+                            max_size=8,
+                        )
+                    ),
+                )
+            )
     return Case(World(modules, employees, completions, sessions), day, within, year)
 
 
@@ -319,31 +369,56 @@ def store(world: World) -> tuple[list[Module], list[Employee], list[Completion],
     modules = []
     for m in world.modules:
         module = Module.objects.create(
-            code=m.code, title=m.code, kind=m.kind, audience=m.audience, deployed_on=m.deployed_on,
-            renewal_months=m.renewal_months, min_attendance_minutes=m.min_minutes, expected_minutes=m.expected_minutes,
+            code=m.code,
+            title=m.code,
+            kind=m.kind,
+            audience=m.audience,
+            deployed_on=m.deployed_on,
+            renewal_months=m.renewal_months,
+            min_attendance_minutes=m.min_minutes,
+            expected_minutes=m.expected_minutes,
         )
         module.audience_entities.set([entities[code] for code in m.entities])
         module.audience_departments.set([departments[name] for name in m.departments])
         modules.append(module)
-    employees = Employee.objects.bulk_create([
-        Employee(employee_id=e.key, entity=entities[e.entity], department=departments.get(e.department),
-                 hired_on=e.hired_on, left_on=e.left_on, is_manager=e.is_manager, gender=e.gender)
-        for e in world.employees
-    ])
+    employees = Employee.objects.bulk_create(
+        [
+            Employee(
+                employee_id=e.key,
+                entity=entities[e.entity],
+                department=departments.get(e.department),
+                hired_on=e.hired_on,
+                left_on=e.left_on,
+                is_manager=e.is_manager,
+                gender=e.gender,
+            )
+            for e in world.employees
+        ]
+    )
     completions = []
     for c in world.completions:  # Completion.save derives completed_on (the Paris day): not written here
-        completion = Completion(employee=employees[c.employee], module=modules[c.module], completed_at=c.completed_at,
-                                duration_minutes=c.duration, anomaly=c.anomaly)
+        completion = Completion(
+            employee=employees[c.employee],
+            module=modules[c.module],
+            completed_at=c.completed_at,
+            duration_minutes=c.duration,
+            anomaly=c.anomaly,
+        )
         completion.save()
         completions.append(completion)
-    sessions = Session.objects.bulk_create([
-        Session(reference=f"H-SES-{n}", module=modules[s.module], held_on=s.held_on, duration_minutes=90)
-        for n, s in enumerate(world.sessions)
-    ])
-    Attendance.objects.bulk_create([
-        Attendance(session=session, employee=employees[i], minutes_attended=minutes)
-        for session, s in zip(sessions, world.sessions, strict=True) for i, minutes in s.attendances.items()
-    ])
+    sessions = Session.objects.bulk_create(
+        [
+            Session(reference=f"H-SES-{n}", module=modules[s.module], held_on=s.held_on, duration_minutes=90)
+            for n, s in enumerate(world.sessions)
+        ]
+    )
+    Attendance.objects.bulk_create(
+        [
+            Attendance(session=session, employee=employees[i], minutes_attended=minutes)
+            for session, s in zip(sessions, world.sessions, strict=True)
+            for i, minutes in s.attendances.items()
+        ]
+    )
     return modules, employees, completions, sessions
 
 
@@ -388,12 +463,14 @@ def test_kpis_agree_with_the_reference(case, scope):
             for by in kpis.BREAKDOWNS:
                 rows = kpis.breakdown(module, day, by, kscope)
                 assert {r.key: (r.numerator, r.denominator) for r in rows} == ref.breakdown(
-                    mi, day, by, entities, departments), by
+                    mi, day, by, entities, departments
+                ), by
 
             for horizon in sorted({within, *WITHIN}):
                 due = kpis.renewals_due(module, horizon, day, kscope)
                 assert {pk[e.pk]: e.last_trained_on for e in due} == ref.renewals_due(
-                    mi, horizon, day, entities, departments), horizon
+                    mi, horizon, day, entities, departments
+                ), horizon
 
             if module.has_sessions:
                 for any_year in (2022, 2023, 2024):
@@ -453,16 +530,21 @@ def test_valid_until_is_monotonic_and_within_the_period(first, second, months):
 
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None)
-@given(completed_on=st.dates(dt.date(2020, 1, 1), dt.date(2025, 12, 31)), months=periods,
-       shift=st.sampled_from([-1, 0, 1, 2]))
+@given(
+    completed_on=st.dates(dt.date(2020, 1, 1), dt.date(2025, 12, 31)),
+    months=periods,
+    shift=st.sampled_from([-1, 0, 1, 2]),
+)
 def test_the_database_agrees_with_valid_until(completed_on, months, shift):
     with transaction.atomic():
-        module = Module.objects.create(code="P-DB", title="P", kind="e_learning", deployed_on=dt.date(2019, 1, 1),
-                                       renewal_months=months)
+        module = Module.objects.create(
+            code="P-DB", title="P", kind="e_learning", deployed_on=dt.date(2019, 1, 1), renewal_months=months
+        )
         entity = LegalEntity.objects.create(code="P-E", name="P")
         employee = Employee.objects.create(employee_id="P-1", entity=entity, hired_on=dt.date(2019, 1, 1))
-        Completion.objects.create(employee=employee, module=module,
-                                  completed_at=dt.datetime.combine(completed_on, dt.time(12), tzinfo=PARIS))
+        Completion.objects.create(
+            employee=employee, module=module, completed_at=dt.datetime.combine(completed_on, dt.time(12), tzinfo=PARIS)
+        )
         day = kpis.valid_until(module, completed_on) + dt.timedelta(days=shift)
         assert kpis.completion_rate(module, day).numerator == (shift <= 0)
         transaction.set_rollback(True)

@@ -1,5 +1,6 @@
 """The reference modules of docs/interfaces.md exist in every installation (data migration), and come back
 after `flush` (ensure_reference_modules)."""
+
 import datetime as dt
 
 import pytest

@@ -1,4 +1,5 @@
 """The writers of the training app: their refusals, the flags they set and the history rows they leave."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,11 +51,16 @@ def reasons(obj) -> list[str]:
 def test_completion_record_keeps_the_paris_day_and_writes_history(actor, module):
     employee = EmployeeFactory()
     at = dt.datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January in Paris
-    completion = services.completion_record(actor=actor, employee=employee, module=module, completed_at=at,
-                                            duration_minutes=42, score=Decimal("87.5"))
+    completion = services.completion_record(
+        actor=actor, employee=employee, module=module, completed_at=at, duration_minutes=42, score=Decimal("87.5")
+    )
     completion.refresh_from_db()
     assert (completion.completed_on, completion.anomaly, completion.duration_minutes, completion.score) == (
-        dt.date(2024, 1, 1), "", 42, Decimal("87.50"))
+        dt.date(2024, 1, 1),
+        "",
+        42,
+        Decimal("87.50"),
+    )
     assert completion.is_counted
     history = completion.history.get()
     assert (history.history_user, history.history_change_reason) == (actor, "Completion recorded")
@@ -72,8 +78,9 @@ def test_completion_record_keeps_the_paris_day_and_writes_history(actor, module)
     ],
 )
 def test_completion_record_flags_what_cannot_count(actor, module, completed_at, anomaly):
-    completion = services.completion_record(actor=actor, employee=EmployeeFactory(), module=module,
-                                            completed_at=completed_at)
+    completion = services.completion_record(
+        actor=actor, employee=EmployeeFactory(), module=module, completed_at=completed_at
+    )
     assert completion.anomaly == anomaly
     assert Completion.objects.get().anomaly == anomaly
     assert services.completion_anomaly(module, completed_at) == anomaly
@@ -84,7 +91,8 @@ def test_future_wins_over_before_deployment(module):
     later = NOW + dt.timedelta(days=3)
     assert services.completion_anomaly(module, later) == CompletionAnomaly.FUTURE
     assert services.completion_anomaly(module, later, now=later + dt.timedelta(days=1)) == (
-        CompletionAnomaly.BEFORE_DEPLOYMENT)
+        CompletionAnomaly.BEFORE_DEPLOYMENT
+    )
 
 
 def test_completion_record_refuses_a_duplicate_even_written_in_another_time_zone(actor, module):
@@ -104,30 +112,40 @@ def test_completion_record_refuses_a_duplicate_even_written_in_another_time_zone
 def test_completion_record_refuses_a_naive_time_and_a_negative_score(actor, module):
     employee = EmployeeFactory()
     with pytest.raises(ValidationError) as exc:
-        services.completion_record(actor=actor, employee=employee, module=module,
-                                   completed_at=dt.datetime(2023, 5, 2, 14, 0))
+        services.completion_record(
+            actor=actor, employee=employee, module=module, completed_at=dt.datetime(2023, 5, 2, 14, 0)
+        )
     assert "time zone" in exc.value.message_dict["completed_at"][0]
     with pytest.raises(ValidationError) as exc:
-        services.completion_record(actor=actor, employee=employee, module=module,
-                                   completed_at=paris(dt.date(2023, 5, 2)), score=Decimal("-1"))
+        services.completion_record(
+            actor=actor, employee=employee, module=module, completed_at=paris(dt.date(2023, 5, 2)), score=Decimal("-1")
+        )
     assert "negative" in exc.value.message_dict["score"][0]
     assert not Completion.objects.exists()
 
 
 # -- modules --------------------------------------------------------------------------------------------------
 def test_module_update_of_the_deployment_day_reflags_completions_with_history(actor):
-    module = services.module_create(actor=actor, code="T-DEPLOY", title="Deploy", kind=ModuleKind.E_LEARNING,
-                                    deployed_on=dt.date(2023, 1, 1))
+    module = services.module_create(
+        actor=actor, code="T-DEPLOY", title="Deploy", kind=ModuleKind.E_LEARNING, deployed_on=dt.date(2023, 1, 1)
+    )
     early, middle, late = EmployeeFactory(), EmployeeFactory(), EmployeeFactory()
-    first = services.completion_record(actor=actor, employee=early, module=module,
-                                       completed_at=paris(dt.date(2022, 12, 31), 23))
-    second = services.completion_record(actor=actor, employee=middle, module=module,
-                                        completed_at=paris(dt.date(2023, 3, 1)))
-    third = services.completion_record(actor=actor, employee=late, module=module,
-                                       completed_at=paris(dt.date(2023, 6, 1)))
+    first = services.completion_record(
+        actor=actor, employee=early, module=module, completed_at=paris(dt.date(2022, 12, 31), 23)
+    )
+    second = services.completion_record(
+        actor=actor, employee=middle, module=module, completed_at=paris(dt.date(2023, 3, 1))
+    )
+    third = services.completion_record(
+        actor=actor, employee=late, module=module, completed_at=paris(dt.date(2023, 6, 1))
+    )
     future = services.completion_record(actor=actor, employee=late, module=module, completed_at=NOW + dt.timedelta(1))
     assert [c.anomaly for c in (first, second, third, future)] == [
-        CompletionAnomaly.BEFORE_DEPLOYMENT, "", "", CompletionAnomaly.FUTURE]
+        CompletionAnomaly.BEFORE_DEPLOYMENT,
+        "",
+        "",
+        CompletionAnomaly.FUTURE,
+    ]
     day = dt.date(2023, 12, 31)
     assert kpis.completion_rate(module, day).numerator == 2
 
@@ -135,7 +153,11 @@ def test_module_update_of_the_deployment_day_reflags_completions_with_history(ac
     for c in (first, second, third, future):
         c.refresh_from_db()
     assert [c.anomaly for c in (first, second, third, future)] == [
-        CompletionAnomaly.BEFORE_DEPLOYMENT, CompletionAnomaly.BEFORE_DEPLOYMENT, "", CompletionAnomaly.FUTURE]
+        CompletionAnomaly.BEFORE_DEPLOYMENT,
+        CompletionAnomaly.BEFORE_DEPLOYMENT,
+        "",
+        CompletionAnomaly.FUTURE,
+    ]
     assert reasons(second) == ["Completion recorded", "Deployment day of the module changed"]
     assert second.history.first().history_user == actor
     assert reasons(first) == ["Completion recorded"]  # unchanged: no history row
@@ -151,8 +173,9 @@ def test_module_update_of_the_deployment_day_reflags_completions_with_history(ac
 
 
 def test_module_update_without_a_new_deployment_day_leaves_the_flags(actor, module):
-    completion = CompletionFactory(employee=EmployeeFactory(), module=module,
-                                   completed_at=paris(dt.date(2022, 1, 1)))  # before deployment, unflagged
+    completion = CompletionFactory(
+        employee=EmployeeFactory(), module=module, completed_at=paris(dt.date(2022, 1, 1))
+    )  # before deployment, unflagged
     services.module_update(actor=actor, module=module, title="Renamed")
     completion.refresh_from_db()
     assert completion.anomaly == ""
@@ -161,17 +184,32 @@ def test_module_update_without_a_new_deployment_day_leaves_the_flags(actor, modu
 
 def test_module_create_and_update_refusals(actor):
     with pytest.raises(ValidationError) as exc:
-        services.module_create(actor=actor, code="T-BAD", title="Bad", kind=ModuleKind.E_LEARNING,
-                               deployed_on=dt.date(2023, 1, 1), min_attendance_minutes=45, renewal_months=0)
+        services.module_create(
+            actor=actor,
+            code="T-BAD",
+            title="Bad",
+            kind=ModuleKind.E_LEARNING,
+            deployed_on=dt.date(2023, 1, 1),
+            min_attendance_minutes=45,
+            renewal_months=0,
+        )
     assert set(exc.value.message_dict) == {"min_attendance_minutes", "renewal_months"}
     with pytest.raises(TypeError, match="unknown module fields: colour"):
-        services.module_create(actor=actor, code="T-BAD", title="Bad", kind=ModuleKind.E_LEARNING,
-                               deployed_on=dt.date(2023, 1, 1), colour="red")
-    services.module_create(actor=actor, code="T-ONE", title="One", kind=ModuleKind.E_LEARNING,
-                           deployed_on=dt.date(2023, 1, 1))
+        services.module_create(
+            actor=actor,
+            code="T-BAD",
+            title="Bad",
+            kind=ModuleKind.E_LEARNING,
+            deployed_on=dt.date(2023, 1, 1),
+            colour="red",
+        )
+    services.module_create(
+        actor=actor, code="T-ONE", title="One", kind=ModuleKind.E_LEARNING, deployed_on=dt.date(2023, 1, 1)
+    )
     with pytest.raises(ValidationError) as exc:
-        services.module_create(actor=actor, code="T-ONE", title="Again", kind=ModuleKind.E_LEARNING,
-                               deployed_on=dt.date(2023, 1, 1))
+        services.module_create(
+            actor=actor, code="T-ONE", title="Again", kind=ModuleKind.E_LEARNING, deployed_on=dt.date(2023, 1, 1)
+        )
     assert "already exists" in exc.value.message_dict["code"][0]
     reference = Module.objects.get(code="RGPD")
     with pytest.raises(ValidationError) as exc:
@@ -185,21 +223,35 @@ def test_session_create_generates_references_per_year(actor):
     workshop = WorkshopFactory(code="T-WS")
     first = services.session_create(actor=actor, module=workshop, held_on=dt.date(2023, 3, 14), duration_minutes=90)
     second = services.session_create(actor=actor, module=workshop, held_on=dt.date(2023, 9, 1), duration_minutes=60)
-    other_year = services.session_create(actor=actor, module=workshop, held_on=dt.date(2024, 1, 9),
-                                         duration_minutes=60)
-    assert [first.reference, second.reference, other_year.reference] == ["SES-2023-0001", "SES-2023-0002",
-                                                                         "SES-2024-0001"]
+    other_year = services.session_create(actor=actor, module=workshop, held_on=dt.date(2024, 1, 9), duration_minutes=60)
+    assert [first.reference, second.reference, other_year.reference] == [
+        "SES-2023-0001",
+        "SES-2023-0002",
+        "SES-2024-0001",
+    ]
     SessionFactory(module=workshop, reference="SES-2023-0041")
     SessionFactory(module=workshop, reference="SES-2023-0042-bis")
-    assert services.session_create(actor=actor, module=workshop, held_on=dt.date(2023, 10, 1),
-                                   duration_minutes=60).reference == "SES-2023-0042"
-    given = services.session_create(actor=actor, module=workshop, held_on=dt.date(2023, 10, 1), duration_minutes=60,
-                                    reference="LYON-1", trainer="Me", place="Lyon")
+    assert (
+        services.session_create(
+            actor=actor, module=workshop, held_on=dt.date(2023, 10, 1), duration_minutes=60
+        ).reference
+        == "SES-2023-0042"
+    )
+    given = services.session_create(
+        actor=actor,
+        module=workshop,
+        held_on=dt.date(2023, 10, 1),
+        duration_minutes=60,
+        reference="LYON-1",
+        trainer="Me",
+        place="Lyon",
+    )
     assert (given.reference, given.trainer, given.place) == ("LYON-1", "Me", "Lyon")
     assert reasons(given) == ["Session created"]
     with pytest.raises(ValidationError) as exc:
-        services.session_create(actor=actor, module=workshop, held_on=dt.date(2023, 10, 2), duration_minutes=60,
-                                reference="LYON-1")
+        services.session_create(
+            actor=actor, module=workshop, held_on=dt.date(2023, 10, 2), duration_minutes=60, reference="LYON-1"
+        )
     assert "already exists" in exc.value.message_dict["reference"][0]
 
 
@@ -208,8 +260,7 @@ def test_session_create_refuses_an_e_learning_module_and_no_duration(actor, modu
         services.session_create(actor=actor, module=module, held_on=dt.date(2023, 3, 14), duration_minutes=60)
     assert exc.value.message_dict["module"] == ["T-SVC is an e-learning module: it has completions, not sessions."]
     with pytest.raises(ValidationError) as exc:
-        services.session_create(actor=actor, module=WorkshopFactory(), held_on=dt.date(2023, 3, 14),
-                                duration_minutes=0)
+        services.session_create(actor=actor, module=WorkshopFactory(), held_on=dt.date(2023, 3, 14), duration_minutes=0)
     assert "duration_minutes" in exc.value.message_dict
     assert not Session.objects.exists()
 
@@ -225,8 +276,9 @@ def test_session_update_checks_again(actor):
 def test_attendance_record_creates_then_corrects_one_line(actor):
     session, employee = SessionFactory(), EmployeeFactory()
     created = services.attendance_record(actor=actor, session=session, employee=employee, minutes_attended=30)
-    corrected = services.attendance_record(actor=actor, session=session, employee=employee, minutes_attended=50,
-                                           role="facilitator")
+    corrected = services.attendance_record(
+        actor=actor, session=session, employee=employee, minutes_attended=50, role="facilitator"
+    )
     assert corrected.pk == created.pk
     attendance = Attendance.objects.get()
     assert (attendance.minutes_attended, attendance.role) == (50, "facilitator")
@@ -238,8 +290,9 @@ def test_attendance_record_creates_then_corrects_one_line(actor):
 @pytest.mark.parametrize("minutes", [-1, None])
 def test_attendance_record_refuses_negative_or_missing_minutes(actor, minutes):
     with pytest.raises(ValidationError) as exc:
-        services.attendance_record(actor=actor, session=SessionFactory(), employee=EmployeeFactory(),
-                                   minutes_attended=minutes)
+        services.attendance_record(
+            actor=actor, session=SessionFactory(), employee=EmployeeFactory(), minutes_attended=minutes
+        )
     assert "cannot be negative" in exc.value.message_dict["minutes_attended"][0]
     assert not Attendance.objects.exists()
 

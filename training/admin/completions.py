@@ -2,6 +2,7 @@
 entity. A completion typed in here is recorded by `services.completion_record` (which flags one dated in
 the future or before the module's deployment); once recorded it is evidence: shown, not edited.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt
@@ -75,9 +75,12 @@ class EmployeeEntityFilter(CheckedListFilter):
 class CompletionForm(forms.ModelForm):
     # Declared, so the browser's date-and-time picker replaces the admin's split widget.
     completed_at = forms.DateTimeField(
-        label=_("completed at"), widget=datetime_input(),
-        help_text=_("Paris time. A completion in the future or before the module's deployment is kept but flagged, "
-                    "and not counted."),
+        label=_("completed at"),
+        widget=datetime_input(),
+        help_text=_(
+            "Paris time. A completion in the future or before the module's deployment is kept but flagged, "
+            "and not counted."
+        ),
     )
 
     class Meta:
@@ -88,7 +91,15 @@ class CompletionForm(forms.ModelForm):
 @admin.register(Completion)
 class CompletionAdmin(CompletionAdminBase):
     form = CompletionForm
-    list_display = ["employee", "module", "completed_at", "duration_minutes", "score", "anomaly_badge", "import_run_link"]
+    list_display = [
+        "employee",
+        "module",
+        "completed_at",
+        "duration_minutes",
+        "score",
+        "anomaly_badge",
+        "import_run_link",
+    ]
     list_filter = ["module", AnomalyFilter, CompletedYearFilter, EmployeeEntityFilter]
     list_select_related = ["employee", "module", "import_run"]
     search_fields = ["employee__employee_id", "employee__last_name", "employee__first_name"]
@@ -124,10 +135,18 @@ class CompletionAdmin(CompletionAdminBase):
     def save_model(self, request: HttpRequest, obj: Completion, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
         completion = services.completion_record(
-            actor=request.user, employee=data["employee"], module=data["module"], completed_at=data["completed_at"],
-            duration_minutes=data.get("duration_minutes"), score=data.get("score"),
+            actor=request.user,
+            employee=data["employee"],
+            module=data["module"],
+            completed_at=data["completed_at"],
+            duration_minutes=data.get("duration_minutes"),
+            score=data.get("score"),
         )
         adopt(obj, completion)
         if completion.anomaly:
-            self.message_user(request, gettext("This completion is kept but not counted: %(reason)s.")
-                              % {"reason": completion.get_anomaly_display()}, messages.WARNING)
+            self.message_user(
+                request,
+                gettext("This completion is kept but not counted: %(reason)s.")
+                % {"reason": completion.get_anomaly_display()},
+                messages.WARNING,
+            )

@@ -5,6 +5,7 @@ chosen day and scope, with the "not yet trained" and "renewal due" lists and the
 Wiring only: every figure is training.kpis, every write training.services (module_create /
 module_update, which re-flags the completions when the deployment day moves).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text
@@ -70,10 +70,19 @@ def rate_badge(value: Decimal | None) -> str:
 
 class ScopeForm(forms.Form):
     date = forms.DateField(label=_("Reference day"), required=False, widget=date_input())
-    entity = forms.ModelChoiceField(label=_("Legal entity"), queryset=LegalEntity.objects.order_by("code"),
-                                    to_field_name="code", required=False, empty_label=_("All entities"))
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.order_by("name"),
-                                        required=False, empty_label=_("All departments"))
+    entity = forms.ModelChoiceField(
+        label=_("Legal entity"),
+        queryset=LegalEntity.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All entities"),
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        empty_label=_("All departments"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # the labels sit above their fields
@@ -101,8 +110,9 @@ class Selection:
 
     @property
     def scope(self) -> kpis.Scope:
-        return kpis.Scope.of(entities=[self.entity] if self.entity else [],
-                             departments=[self.department] if self.department else [])
+        return kpis.Scope.of(
+            entities=[self.entity] if self.entity else [], departments=[self.department] if self.department else []
+        )
 
     @property
     def is_default(self) -> bool:
@@ -163,11 +173,13 @@ class PeopleList:
 
 PEOPLE_LISTS = {
     "not-trained": PeopleList(
-        "not-trained", _("Not yet trained in %(module)s"),
+        "not-trained",
+        _("Not yet trained in %(module)s"),
         lambda module, selection: kpis.not_trained(module, selection.day, selection.scope),
     ),
     "renewals-due": PeopleList(
-        "renewals-due", _("Renewal of %(module)s due within %(days)d days"),
+        "renewals-due",
+        _("Renewal of %(module)s due within %(days)d days"),
         lambda module, selection: kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
         extra_columns=((_("Counts until"), lambda module, e: _day(kpis.valid_until(module, e.last_completed_on))),),
         renewable_only=True,
@@ -188,8 +200,10 @@ class ModuleForm(forms.ModelForm):
         # The service's rule, before anything is saved, so the error lands on its field.
         data = super().clean()
         if data.get("kind") == ModuleKind.E_LEARNING and data.get("min_attendance_minutes"):
-            self.add_error("min_attendance_minutes",
-                           gettext("An e-learning module has no attendance minimum (it has no sessions)."))
+            self.add_error(
+                "min_attendance_minutes",
+                gettext("An e-learning module has no attendance minimum (it has no sessions)."),
+            )
         return data
 
 
@@ -207,9 +221,17 @@ class ModuleAdmin(ModuleAdminBase):
     fieldsets = [
         (None, {"fields": ["code", "title", "kind", "mandatory", "anti_corruption", "description", "is_reference"]}),
         (_("Audience"), {"fields": ["audience", *AUDIENCE_FIELDS]}),
-        (_("Rules of the completion rate"), {"fields": [
-            "deployed_on", "renewal_months", "min_attendance_minutes", "expected_minutes",
-        ]}),
+        (
+            _("Rules of the completion rate"),
+            {
+                "fields": [
+                    "deployed_on",
+                    "renewal_months",
+                    "min_attendance_minutes",
+                    "expected_minutes",
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
@@ -243,14 +265,19 @@ class ModuleAdmin(ModuleAdminBase):
         if not obj.renewal_months:
             return "–"
         return ngettext("every %(months)d month", "every %(months)d months", obj.renewal_months) % {
-            "months": obj.renewal_months}
+            "months": obj.renewal_months
+        }
 
     @admin.display(description=_("completion rate today"))
     def current_rate(self, obj: Module) -> str:
         """Today, all entities: one aggregate query per module (there are about ten)."""
         rate = kpis.completion_rate(obj, timezone.localdate())
-        return format_html('{} <span class="vigie-rate-parts" style="color:#666">{}/{}</span>',
-                           rate_badge(rate.value), rate.numerator, rate.denominator)
+        return format_html(
+            '{} <span class="vigie-rate-parts" style="color:#666">{}/{}</span>',
+            rate_badge(rate.value),
+            rate.numerator,
+            rate.denominator,
+        )
 
     # -- writes through the services --------------------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Module, form: forms.ModelForm, change: bool) -> None:
@@ -260,7 +287,9 @@ class ModuleAdmin(ModuleAdminBase):
             audience = {name: data[name] for name in AUDIENCE_FIELDS if name in data}
             adopt(obj, services.module_create(actor=request.user, **values, **audience))
             return
-        changes = {name: data[name] for name in form.changed_data if name in (*services.MODULE_FIELDS, *AUDIENCE_FIELDS)}
+        changes = {
+            name: data[name] for name in form.changed_data if name in (*services.MODULE_FIELDS, *AUDIENCE_FIELDS)
+        }
         if changes:
             services.module_update(actor=request.user, module=obj, **changes)
 
@@ -269,8 +298,9 @@ class ModuleAdmin(ModuleAdminBase):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def _changeform_view(self, request: HttpRequest, object_id: str | None, form_url: str,
-                         extra_context: dict[str, Any] | None) -> HttpResponse:
+    def _changeform_view(
+        self, request: HttpRequest, object_id: str | None, form_url: str, extra_context: dict[str, Any] | None
+    ) -> HttpResponse:
         # What the form cannot see (a code taken meanwhile...) comes back from the service as a message.
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)
@@ -279,8 +309,9 @@ class ModuleAdmin(ModuleAdminBase):
             return HttpResponseRedirect(request.get_full_path())
 
     # -- the dashboard of the change page -----------------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         if request.method == "GET":
             obj = self.get_object(request, unquote(object_id))
@@ -347,7 +378,9 @@ class ModuleAdmin(ModuleAdminBase):
         return TemplateResponse(request, "admin/training/module/people.html", context)
 
 
-_MODULE_LABELS = {field.name: field.verbose_name for field in Module._meta.get_fields() if hasattr(field, "verbose_name")}
+_MODULE_LABELS = {
+    field.name: field.verbose_name for field in Module._meta.get_fields() if hasattr(field, "verbose_name")
+}
 
 BREAKDOWN_TITLES = {
     "entity": _("By legal entity"),
@@ -374,11 +407,18 @@ def breakdown_tables(module: Module, selection: Selection) -> list[dict[str, Any
                 link = "?" + selection.query(entity=row.key)
             elif by == "department" and row.key in departments:
                 link = "?" + selection.query(department=departments[row.key])
-            table_rows.append({
-                "label": row.label, "link": link, "numerator": row.numerator, "denominator": row.denominator,
-                "not_trained": row.denominator - row.numerator, "badge": rate_badge(row.value),
-                "bar": float(row.value or 0), "colour": rate_colour(row.value),
-            })
+            table_rows.append(
+                {
+                    "label": row.label,
+                    "link": link,
+                    "numerator": row.numerator,
+                    "denominator": row.denominator,
+                    "not_trained": row.denominator - row.numerator,
+                    "badge": rate_badge(row.value),
+                    "bar": float(row.value or 0),
+                    "colour": rate_colour(row.value),
+                }
+            )
         tables.append({"by": by, "title": BREAKDOWN_TITLES[by], "rows": table_rows})
     return tables
 
@@ -389,7 +429,9 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
     rate = kpis.completion_rate(module, day, scope)
     trend = [rate.point for rate in kpis.monthly_trend(module, day, TREND_MONTHS, scope)]
     chart_title = gettext("Completion rate of %(module)s at the end of each month, %(scope)s") % {
-        "module": module.code, "scope": scope.describe()}
+        "module": module.code,
+        "scope": scope.describe(),
+    }
     base = reverse("admin:training_module_change", args=[module.pk]).removesuffix("change/")
     context: dict[str, Any] = {
         "dashboard": True,
@@ -410,11 +452,13 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
     if module.renewal_months:
         due = kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, day, scope)
         shown = list(due[:RENEWALS_SHOWN])
-        context.update({
-            "renewals_count": due.count() if len(shown) == RENEWALS_SHOWN else len(shown),
-            "renewals": [(e, kpis.valid_until(module, e.last_completed_on)) for e in shown],
-            "renewals_url": f"{base}renewals-due/?{selection.query()}",
-            "renewals_csv_url": f"{base}renewals-due/?{selection.query(format='csv')}",
-            "renewal_horizon": kpis.RENEWAL_HORIZON_DAYS,
-        })
+        context.update(
+            {
+                "renewals_count": due.count() if len(shown) == RENEWALS_SHOWN else len(shown),
+                "renewals": [(e, kpis.valid_until(module, e.last_completed_on)) for e in shown],
+                "renewals_url": f"{base}renewals-due/?{selection.query()}",
+                "renewals_csv_url": f"{base}renewals-due/?{selection.query(format='csv')}",
+                "renewal_horizon": kpis.RENEWAL_HORIZON_DAYS,
+            }
+        )
     return context

@@ -1,5 +1,6 @@
 """Admin of the phishing simulation campaigns (the DPEF reports how many were run); saved through
 `services.phishing_campaign_save`, which checks the counts and generates the reference (PHI-YYYY-NN)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

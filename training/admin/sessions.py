@@ -6,6 +6,7 @@ removed by `services.attendance_remove` (the sheet, the delete page and "delete 
 line counts as trained is the module's rule (more than its minimum minutes: `Module.attendance_floor`,
 `training.querysets.qualifying_q`), shown on every line.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -14,8 +15,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt
@@ -124,8 +124,16 @@ class AttendanceInline(admin.TabularInline):
 @admin.register(Session)
 class SessionAdmin(SessionAdminBase):
     form = SessionForm
-    list_display = ["reference", "module", "held_on", "duration_minutes", "trainer", "place", "attendee_count",
-                    "qualifying_count"]
+    list_display = [
+        "reference",
+        "module",
+        "held_on",
+        "duration_minutes",
+        "trainer",
+        "place",
+        "attendee_count",
+        "qualifying_count",
+    ]
     list_filter = [SessionModuleFilter, HeldYearFilter]
     list_select_related = ["module"]
     search_fields = ["reference", "trainer", "place"]
@@ -135,10 +143,18 @@ class SessionAdmin(SessionAdminBase):
     inlines = [AttendanceInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        return super().get_queryset(request).annotate(
-            _attendees=Count("attendances"),
-            _qualifying=Count("attendances", filter=qualifying_q(minutes="attendances__minutes_attended",
-                                                                 minimum="module__min_attendance_minutes")),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _attendees=Count("attendances"),
+                _qualifying=Count(
+                    "attendances",
+                    filter=qualifying_q(
+                        minutes="attendances__minutes_attended", minimum="module__min_attendance_minutes"
+                    ),
+                ),
+            )
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> list[str]:
@@ -187,8 +203,11 @@ class SessionAdmin(SessionAdminBase):
                 services.attendance_remove(actor=request.user, attendance=existing)
                 existing = None
             line.instance = services.attendance_record(
-                actor=request.user, session=session, employee=data["employee"],
-                minutes_attended=data["minutes_attended"], role=data.get("role") or "participant",
+                actor=request.user,
+                session=session,
+                employee=data["employee"],
+                minutes_attended=data["minutes_attended"],
+                role=data.get("role") or "participant",
             )
             if existing is None:
                 new_objects.append(line.instance)
@@ -196,7 +215,10 @@ class SessionAdmin(SessionAdminBase):
                 changed_objects.append((line.instance, line.changed_data))
         # What the admin's change message (history of the session) reads.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = (
-            new_objects, changed_objects, deleted_objects)
+            new_objects,
+            changed_objects,
+            deleted_objects,
+        )
 
 
 # --- attendances -----------------------------------------------------------------------------------------------
@@ -245,9 +267,16 @@ class AttendanceAdmin(AttendanceAdminBase):
         data = form.cleaned_data
         session = obj.session if change else data["session"]
         employee = obj.employee if change else data["employee"]
-        adopt(obj, services.attendance_record(actor=request.user, session=session, employee=employee,
-                                              minutes_attended=data["minutes_attended"],
-                                              role=data.get("role") or "participant"))
+        adopt(
+            obj,
+            services.attendance_record(
+                actor=request.user,
+                session=session,
+                employee=employee,
+                minutes_attended=data["minutes_attended"],
+                role=data.get("role") or "participant",
+            ),
+        )
 
     # The delete page and the "delete selected" action remove lines through the service (lock, history).
     def delete_model(self, request: HttpRequest, obj: Attendance) -> None:

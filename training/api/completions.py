@@ -3,6 +3,7 @@ through training.services.completion_record: one dated in the future or before t
 kept but flagged (`anomaly`) and not counted. Completions are not edited nor deleted here.
 ROUTES lists (prefix, viewset, basename) for training/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,15 +26,26 @@ NOT_FLAGGED = "none"
 
 
 class CompletionSerializer(ModelSerializer):
-    employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
-                                           help_text="The employee's HR id (employee_id).")
-    module = serializers.SlugRelatedField(slug_field="code", queryset=Module.objects.all(),
-                                         help_text="The module's code.")
+    employee = serializers.SlugRelatedField(
+        slug_field="employee_id", queryset=Employee.objects.all(), help_text="The employee's HR id (employee_id)."
+    )
+    module = serializers.SlugRelatedField(
+        slug_field="code", queryset=Module.objects.all(), help_text="The module's code."
+    )
 
     class Meta:
         model = Completion
-        fields = ["id", "employee", "module", "completed_at", "completed_on", "duration_minutes", "score", "anomaly",
-                  "import_run"]
+        fields = [
+            "id",
+            "employee",
+            "module",
+            "completed_at",
+            "completed_on",
+            "duration_minutes",
+            "score",
+            "anomaly",
+            "import_run",
+        ]
         read_only_fields = ["completed_on", "anomaly", "import_run"]
 
     def get_validators(self) -> list:
@@ -48,9 +60,13 @@ class CompletionFilter(FilterSet):
     employee = django_filters.CharFilter(field_name="employee__employee_id", label="HR id of the employee")
     year = YearFilter(field_name="completed_on", lookup_expr="year", label="Year of the completion day (Paris)")
     anomaly = django_filters.ChoiceFilter(
-        choices=[(NOT_FLAGGED, _("Not flagged (counted)")),
-                 *((value, label) for value, label in CompletionAnomaly.choices if value)],
-        method="filter_anomaly", label="Why flagged; `none`: the completions that count")
+        choices=[
+            (NOT_FLAGGED, _("Not flagged (counted)")),
+            *((value, label) for value, label in CompletionAnomaly.choices if value),
+        ],
+        method="filter_anomaly",
+        label="Why flagged; `none`: the completions that count",
+    )
 
     class Meta:
         model = Completion
@@ -61,19 +77,25 @@ class CompletionFilter(FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Completions", description="Filter by `module` (code), `employee` (employee_id), "
-                                                          "`year` (of the completion day), `anomaly`."),
+    list=extend_schema(
+        summary="Completions",
+        description="Filter by `module` (code), `employee` (employee_id), `year` (of the completion day), `anomaly`.",
+    ),
     retrieve=extend_schema(summary="A completion"),
     create=extend_schema(
         summary="Record a completion",
         description="`completed_at` with its offset (without one: Europe/Paris). Dated in the future or before the "
-                    "module's deployment, it is kept with its `anomaly` and does not count in the rates.",
-        responses={201: CompletionSerializer,
-                   400: OpenApiResponse(description="Unknown employee or module, duplicate, negative score...")}),
+        "module's deployment, it is kept with its `anomaly` and does not count in the rates.",
+        responses={
+            201: CompletionSerializer,
+            400: OpenApiResponse(description="Unknown employee or module, duplicate, negative score..."),
+        },
+    ),
 )
 @extend_schema(tags=["training"])
-class CompletionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class CompletionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Completions of the modules, as the LMS exports them (or typed one by one)."""
 
     queryset = Completion.objects.select_related("employee", "module").order_by("-completed_at", "pk")

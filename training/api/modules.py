@@ -4,6 +4,7 @@ scope, optionally broken down), `not-trained/` (the people to remind) and `trend
 end). Writes go through training.services.module_create/module_update; a reference module is never deleted.
 ROUTES lists (prefix, viewset, basename) for training/api/urls.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -23,7 +23,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import FilterSet, MAX_YEAR, MIN_YEAR, StrictBooleanFilter
+from core.api.filters import MAX_YEAR, MIN_YEAR, FilterSet, StrictBooleanFilter
 from core.api.permissions import StrictModelPermissions
 from core.api.serializers import ModelSerializer
 from organization.models import Department, Employee, LegalEntity
@@ -39,16 +39,24 @@ MAX_TREND_MONTHS = 120
 # --- query parameters -------------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "format": "date", "pattern": r"^(19|2[01])[0-9]{2}-",
-                      "description": "YYYY-MM-DD, a day of the years 1900 to 2199."})
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": r"^(19|2[01])[0-9]{2}-",
+        "description": "YYYY-MM-DD, a day of the years 1900 to 2199.",
+    }
+)
 class BoundedDateField(serializers.DateField):
     """A YYYY-MM-DD day within 1900-2199: beyond, the renewal arithmetic would overflow (a 400, not a 500)."""
 
     def to_internal_value(self, value: Any) -> dt.date:
         day = super().to_internal_value(value)
         if not FIRST_DAY <= day <= LAST_DAY:
-            raise serializers.ValidationError(_("Give a day between %(first)s and %(last)s.")
-                                              % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+            raise serializers.ValidationError(
+                _("Give a day between %(first)s and %(last)s.")
+                % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+            )
         return day
 
 
@@ -60,11 +68,15 @@ class ScopeQuery(serializers.Serializer):
     """`entity` and `department`, each repeatable; both given: employees of those entities AND departments."""
 
     entity = serializers.ListField(
-        child=serializers.CharField(allow_blank=True), required=False, default=list,
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=list,
         help_text="Code of a legal entity; repeat the parameter for several. Default: every entity.",
     )
     department = serializers.ListField(
-        child=serializers.CharField(allow_blank=True), required=False, default=list,
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=list,
         help_text="Name or id of a department; repeat the parameter for several. Default: every department.",
     )
 
@@ -74,7 +86,8 @@ class ScopeQuery(serializers.Serializer):
         unknown = [code for code in codes if code not in known]
         if unknown:
             raise serializers.ValidationError(
-                [_("Unknown entity code “%(code)s”.") % {"code": code} for code in unknown])
+                [_("Unknown entity code “%(code)s”.") % {"code": code} for code in unknown]
+            )
         return codes
 
     def validate_department(self, values: list[str]) -> list[Department]:
@@ -89,25 +102,32 @@ class ScopeQuery(serializers.Serializer):
                 found.append(department)
         if unknown:
             raise serializers.ValidationError(
-                [_("Unknown department “%(department)s” (give its name or its id).") % {"department": value}
-                 for value in unknown])
+                [
+                    _("Unknown department “%(department)s” (give its name or its id).") % {"department": value}
+                    for value in unknown
+                ]
+            )
         return found
 
     def scope(self) -> kpis.Scope:
         return kpis.Scope.of(entities=self.validated_data["entity"], departments=self.validated_data["department"])
 
     def scope_data(self) -> dict[str, list[str]]:
-        return {"entities": sorted(self.validated_data["entity"]),
-                "departments": sorted(d.name for d in self.validated_data["department"])}
+        return {
+            "entities": sorted(self.validated_data["entity"]),
+            "departments": sorted(d.name for d in self.validated_data["department"]),
+        }
 
 
 class RateQuery(ScopeQuery):
     date = BoundedDateField(required=False, help_text="The reference day (YYYY-MM-DD). Default: today, Europe/Paris.")
     breakdown = serializers.ChoiceField(
-        choices=kpis.BREAKDOWNS, required=False,
+        choices=kpis.BREAKDOWNS,
+        required=False,
         help_text="Also give the rate per entity, department, manager / non-manager or gender.",
-        error_messages={"invalid_choice": gettext_lazy(
-            "“{input}” is not a breakdown: use entity, department, manager or gender.")},
+        error_messages={
+            "invalid_choice": gettext_lazy("“{input}” is not a breakdown: use entity, department, manager or gender.")
+        },
     )
 
 
@@ -116,10 +136,16 @@ class NotTrainedQuery(ScopeQuery):
 
 
 class TrendQuery(ScopeQuery):
-    until = BoundedDateField(required=False, help_text="The last day of the trend (YYYY-MM-DD). Default: today, "
-                                                       "Europe/Paris.")
-    months = serializers.IntegerField(required=False, default=24, min_value=1, max_value=MAX_TREND_MONTHS,
-                                      help_text="How many months, `until`'s included (1 to 120). Default: 24.")
+    until = BoundedDateField(
+        required=False, help_text="The last day of the trend (YYYY-MM-DD). Default: today, Europe/Paris."
+    )
+    months = serializers.IntegerField(
+        required=False,
+        default=24,
+        min_value=1,
+        max_value=MAX_TREND_MONTHS,
+        help_text="How many months, `until`'s included (1 to 120). Default: 24.",
+    )
 
 
 # --- responses --------------------------------------------------------------------------------------------
@@ -127,10 +153,16 @@ class TrendQuery(ScopeQuery):
 
 def percent_field(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
-        max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True, min_value=Decimal(0),
+        max_digits=4,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        min_value=Decimal(0),
         max_value=Decimal(100),
         help_text="The rate in percent (numerator ÷ denominator × 100), rounded half-up to one decimal, as a JSON "
-                  "number (e.g. 91.3); null when the denominator is 0.", **kwargs)
+        "number (e.g. 91.3); null when the denominator is 0.",
+        **kwargs,
+    )
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "boolean"}], "nullable": True})
@@ -140,8 +172,10 @@ class BreakdownKeyField(serializers.Field):
 
 
 class BreakdownRowSerializer(serializers.Serializer):
-    key = BreakdownKeyField(help_text="entity: its code; department: its name (null: no department); manager: "
-                                      "true or false; gender: F, M, X or an empty string (not stated).")
+    key = BreakdownKeyField(
+        help_text="entity: its code; department: its name (null: no department); manager: "
+        "true or false; gender: F, M, X or an empty string (not stated)."
+    )
     label = serializers.CharField()
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
@@ -150,8 +184,9 @@ class BreakdownRowSerializer(serializers.Serializer):
 
 class RateScopeSerializer(serializers.Serializer):
     entities = serializers.ListField(child=serializers.CharField(), help_text="Entity codes; empty: every entity.")
-    departments = serializers.ListField(child=serializers.CharField(),
-                                        help_text="Department names; empty: every department.")
+    departments = serializers.ListField(
+        child=serializers.CharField(), help_text="Department names; empty: every department."
+    )
 
 
 class CompletionRateSerializer(serializers.Serializer):
@@ -161,7 +196,8 @@ class CompletionRateSerializer(serializers.Serializer):
     value = percent_field()
     numerator = serializers.IntegerField(help_text="Employees of the denominator trained in the module at the day.")
     denominator = serializers.IntegerField(
-        help_text="Employees present at the day, in the scope and in the module's audience.")
+        help_text="Employees present at the day, in the scope and in the module's audience."
+    )
     not_trained = serializers.IntegerField(help_text="denominator − numerator: the people to remind.")
     method = serializers.CharField(help_text="The definition of the rate, in words (the indicator's method text).")
     breakdown = BreakdownRowSerializer(many=True, required=False, help_text="Only with `?breakdown=`.")
@@ -178,14 +214,24 @@ class NotTrainedEmployeeSerializer(ModelSerializer):
     entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department = serializers.SlugRelatedField(slug_field="name", read_only=True)
     last_completed_on = serializers.DateField(
-        read_only=True, allow_null=True,
+        read_only=True,
+        allow_null=True,
         help_text="Day of the employee's last completion of the module on or before the reference day that does "
-                  "not count (expired, or before deployment); null when none.")
+        "not count (expired, or before deployment); null when none.",
+    )
 
     class Meta:
         model = Employee
-        fields = ["employee_id", "last_name", "first_name", "email", "entity", "department", "is_manager",
-                  "last_completed_on"]
+        fields = [
+            "employee_id",
+            "last_name",
+            "first_name",
+            "email",
+            "entity",
+            "department",
+            "is_manager",
+            "last_completed_on",
+        ]
         read_only_fields = fields
 
 
@@ -194,17 +240,36 @@ class NotTrainedEmployeeSerializer(ModelSerializer):
 
 class ModuleSerializer(ModelSerializer):
     audience_entities = serializers.SlugRelatedField(
-        slug_field="code", queryset=LegalEntity.objects.all(), many=True, required=False,
-        help_text="Entity codes the audience is limited to; empty: every entity.")
+        slug_field="code",
+        queryset=LegalEntity.objects.all(),
+        many=True,
+        required=False,
+        help_text="Entity codes the audience is limited to; empty: every entity.",
+    )
     audience_departments = serializers.SlugRelatedField(
-        slug_field="name", queryset=Department.objects.all(), many=True, required=False,
-        help_text="Department names the audience is limited to; empty: every department.")
+        slug_field="name",
+        queryset=Department.objects.all(),
+        many=True,
+        required=False,
+        help_text="Department names the audience is limited to; empty: every department.",
+    )
 
     class Meta:
         model = Module
         fields = [
-            "id", "code", "title", "kind", "mandatory", "audience", "audience_entities", "audience_departments",
-            "deployed_on", "renewal_months", "min_attendance_minutes", "expected_minutes", "description",
+            "id",
+            "code",
+            "title",
+            "kind",
+            "mandatory",
+            "audience",
+            "audience_entities",
+            "audience_departments",
+            "deployed_on",
+            "renewal_months",
+            "min_attendance_minutes",
+            "expected_minutes",
+            "description",
             "is_reference",
         ]
         read_only_fields = ["is_reference"]
@@ -245,19 +310,27 @@ _NOT_FOUND = OpenApiResponse(description="No module with this code.")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Training modules", description="Filter by `code`, `kind`, `audience`, `mandatory`, "
-                                                               "`is_reference`."),
+    list=extend_schema(
+        summary="Training modules", description="Filter by `code`, `kind`, `audience`, `mandatory`, `is_reference`."
+    ),
     retrieve=extend_schema(summary="A training module"),
     create=extend_schema(summary="Create a training module"),
-    update=extend_schema(summary="Change a training module",
-                         description="A reference module keeps its code. A new deployment day re-flags the "
-                                     "module's completions dated before it."),
+    update=extend_schema(
+        summary="Change a training module",
+        description="A reference module keeps its code. A new deployment day re-flags the "
+        "module's completions dated before it.",
+    ),
     partial_update=extend_schema(summary="Change some fields of a training module"),
     destroy=extend_schema(
         summary="Delete a training module",
-        responses={204: None, 400: OpenApiResponse(description="The module has completions or sessions."),
-                   403: OpenApiResponse(description="A reference module (behind a DPEF indicator) is never "
-                                                    "deleted, or no `delete` permission.")}),
+        responses={
+            204: None,
+            400: OpenApiResponse(description="The module has completions or sessions."),
+            403: OpenApiResponse(
+                description="A reference module (behind a DPEF indicator) is never deleted, or no `delete` permission."
+            ),
+        },
+    ),
 )
 @extend_schema(tags=["training"])
 class ModuleViewSet(viewsets.ModelViewSet):
@@ -286,10 +359,10 @@ class ModuleViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Completion rate of the module at a day",
         description="Employees present at `date` (hired on or before it, contract not ended before it), in the "
-                    "scope and in the module's audience, trained in the module at `date` ÷ those employees "
-                    "(docs/rules.md, Training; training.kpis). `value` is a JSON number in percent with one decimal "
-                    "(null on 0/0); `numerator` and `denominator` are exact. Scope: `entity` (codes) and "
-                    "`department` (names or ids), each repeatable; both given, both apply.",
+        "scope and in the module's audience, trained in the module at `date` ÷ those employees "
+        "(docs/rules.md, Training; training.kpis). `value` is a JSON number in percent with one decimal "
+        "(null on 0/0); `numerator` and `denominator` are exact. Scope: `entity` (codes) and "
+        "`department` (names or ids), each repeatable; both given, both apply.",
         parameters=[RateQuery],
         responses={200: CompletionRateSerializer, 400: _QUERY_400, 404: _NOT_FOUND},
     )
@@ -301,8 +374,13 @@ class ModuleViewSet(viewsets.ModelViewSet):
         scope = query.scope()
         rate = kpis.completion_rate(module, day, scope)
         data: dict[str, Any] = {
-            "module": module.code, "date": day, "scope": query.scope_data(), "value": rate.value,
-            "numerator": rate.numerator, "denominator": rate.denominator, "not_trained": rate.not_trained,
+            "module": module.code,
+            "date": day,
+            "scope": query.scope_data(),
+            "value": rate.value,
+            "numerator": rate.numerator,
+            "denominator": rate.denominator,
+            "not_trained": rate.not_trained,
             "method": kpis.method_text(module, day),
         }
         if by := query.validated_data.get("breakdown"):
@@ -312,12 +390,17 @@ class ModuleViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Employees not yet trained in the module at a day",
         description="The people to remind: in the denominator of the completion rate at `date` and not trained "
-                    "then, ordered by entity, department and name. Also needs the permission to view employees.",
+        "then, ordered by entity, department and name. Also needs the permission to view employees.",
         parameters=[NotTrainedQuery],
         responses={200: NotTrainedEmployeeSerializer(many=True), 400: _QUERY_400, 404: _NOT_FOUND},
     )
-    @action(detail=True, methods=["get"], url_path="not-trained", filter_backends=[],
-            permission_classes=[StrictModelPermissions, CanViewEmployees])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="not-trained",
+        filter_backends=[],
+        permission_classes=[StrictModelPermissions, CanViewEmployees],
+    )
     def not_trained(self, request: Request, code: str | None = None) -> Response:
         module = self.get_object()
         query = self._query(NotTrainedQuery)
@@ -328,7 +411,7 @@ class ModuleViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Monthly trend of the module's completion rate",
         description="The completion rate at the end of each of the `months` months ending with `until`'s month "
-                    "(the last point is `until` itself), from the month before the module's deployment on.",
+        "(the last point is `until` itself), from the month before the module's deployment on.",
         parameters=[TrendQuery],
         responses={200: TrendPointSerializer(many=True), 400: _QUERY_400, 404: _NOT_FOUND},
     )

@@ -2,6 +2,7 @@
 were run). Writes go through training.services.phishing_campaign_save; the reference (PHI-YYYY-NN) is
 generated when not given. ROUTES lists (prefix, viewset, basename) for training/api/urls.py.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,16 +19,32 @@ from ..models import PhishingCampaign
 
 
 class PhishingCampaignSerializer(ModelSerializer):
-    reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      help_text="Generated (PHI-YYYY-NN) when not given.")
+    reference = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="Generated (PHI-YYYY-NN) when not given."
+    )
     click_rate = serializers.DecimalField(
-        max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True, read_only=True,
-        help_text="clicked ÷ targeted in percent, one decimal, as a JSON number; null when no one was targeted.")
+        max_digits=4,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+        help_text="clicked ÷ targeted in percent, one decimal, as a JSON number; null when no one was targeted.",
+    )
 
     class Meta:
         model = PhishingCampaign
-        fields = ["id", "reference", "sent_on", "theme", "targeted", "clicked", "submitted_credentials", "reported",
-                  "click_rate", "notes"]
+        fields = [
+            "id",
+            "reference",
+            "sent_on",
+            "theme",
+            "targeted",
+            "clicked",
+            "submitted_credentials",
+            "reported",
+            "click_rate",
+            "notes",
+        ]
 
     # The service checks the counts and the free reference, with their messages.
     def create(self, validated_data: dict[str, Any]) -> PhishingCampaign:
@@ -54,15 +71,26 @@ class PhishingCampaignFilter(FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Phishing simulation campaigns", description="Filter by `reference`, `year`."),
     retrieve=extend_schema(summary="A phishing simulation campaign"),
-    create=extend_schema(summary="Record a phishing simulation campaign", responses={
-        201: PhishingCampaignSerializer,
-        400: OpenApiResponse(description="More clicks or reports than people targeted, a reference already used...")}),
+    create=extend_schema(
+        summary="Record a phishing simulation campaign",
+        responses={
+            201: PhishingCampaignSerializer,
+            400: OpenApiResponse(
+                description="More clicks or reports than people targeted, a reference already used..."
+            ),
+        },
+    ),
     update=extend_schema(summary="Change a phishing simulation campaign"),
     partial_update=extend_schema(summary="Change some fields of a phishing simulation campaign"),
 )
 @extend_schema(tags=["training"])
-class PhishingCampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                              mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class PhishingCampaignViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Phishing simulation campaigns. Not deleted here: each one is counted in the DPEF."""
 
     queryset = PhishingCampaign.objects.order_by("-sent_on", "reference")

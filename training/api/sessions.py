@@ -3,6 +3,7 @@
 sheet: session by reference, employee by employee_id). Writes go through training.services
 (session_create/session_update, attendance_record). ROUTES lists (prefix, viewset, basename).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,21 +26,44 @@ from ..querysets import qualifying_q
 
 
 class SessionSerializer(ModelSerializer):
-    reference = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      help_text="Generated (SES-YYYY-NNNN) when not given; cannot change.")
-    module = serializers.SlugRelatedField(slug_field="code", queryset=Module.objects.all(),
-                                         help_text="Code of a workshop or virtual-class module.")
-    entity = serializers.SlugRelatedField(slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True,
-                                          required=False, help_text="Code of the entity it was organised for.")
+    reference = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Generated (SES-YYYY-NNNN) when not given; cannot change.",
+    )
+    module = serializers.SlugRelatedField(
+        slug_field="code", queryset=Module.objects.all(), help_text="Code of a workshop or virtual-class module."
+    )
+    entity = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=LegalEntity.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Code of the entity it was organised for.",
+    )
     attendees = serializers.IntegerField(read_only=True, help_text="Lines of the attendance sheet.")
     qualifying_attendees = serializers.IntegerField(
-        read_only=True, help_text="Attendees present more than the module's minimum minutes, or any time when it has "
-                  "none (they count as trained).")
+        read_only=True,
+        help_text="Attendees present more than the module's minimum minutes, or any time when it has "
+        "none (they count as trained).",
+    )
 
     class Meta:
         model = Session
-        fields = ["id", "reference", "module", "held_on", "duration_minutes", "trainer", "place", "entity", "notes",
-                  "attendees", "qualifying_attendees"]
+        fields = [
+            "id",
+            "reference",
+            "module",
+            "held_on",
+            "duration_minutes",
+            "trainer",
+            "place",
+            "entity",
+            "notes",
+            "attendees",
+            "qualifying_attendees",
+        ]
 
     def create(self, validated_data: dict[str, Any]) -> Session:
         return services.session_create(actor=self.context["request"].user, **validated_data)
@@ -63,15 +87,26 @@ class SessionFilter(FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Sessions", description="Filter by `reference`, `module` (code), `year`, `entity`."),
     retrieve=extend_schema(summary="A session"),
-    create=extend_schema(summary="Record a session", responses={
-        201: SessionSerializer, 400: OpenApiResponse(description="An e-learning module, a duration under a minute, "
-                                                                 "a reference already used...")}),
+    create=extend_schema(
+        summary="Record a session",
+        responses={
+            201: SessionSerializer,
+            400: OpenApiResponse(
+                description="An e-learning module, a duration under a minute, a reference already used..."
+            ),
+        },
+    ),
     update=extend_schema(summary="Change a session (its reference stays)"),
     partial_update=extend_schema(summary="Change some fields of a session (its reference stays)"),
 )
 @extend_schema(tags=["training"])
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Workshop and virtual-class sessions. Not deleted here: their attendance counts in the rates."""
 
     serializer_class = SessionSerializer
@@ -101,13 +136,20 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
 
 class AttendanceSerializer(ModelSerializer):
-    session = serializers.SlugRelatedField(slug_field="reference", queryset=Session.objects.select_related("module"),
-                                           help_text="Reference of the session; cannot change.")
-    employee = serializers.SlugRelatedField(slug_field="employee_id", queryset=Employee.objects.all(),
-                                           help_text="The employee's HR id (employee_id); cannot change.")
-    qualifies = serializers.BooleanField(read_only=True,
-                                         help_text="More than the module's minimum minutes (any attendance when it has "
-                                                   "none): counts as trained.")
+    session = serializers.SlugRelatedField(
+        slug_field="reference",
+        queryset=Session.objects.select_related("module"),
+        help_text="Reference of the session; cannot change.",
+    )
+    employee = serializers.SlugRelatedField(
+        slug_field="employee_id",
+        queryset=Employee.objects.all(),
+        help_text="The employee's HR id (employee_id); cannot change.",
+    )
+    qualifies = serializers.BooleanField(
+        read_only=True,
+        help_text="More than the module's minimum minutes (any attendance when it has none): counts as trained.",
+    )
 
     class Meta:
         model = Attendance
@@ -129,7 +171,9 @@ class AttendanceSerializer(ModelSerializer):
 
     def update(self, instance: Attendance, validated_data: dict[str, Any]) -> Attendance:
         return services.attendance_record(
-            actor=self.context["request"].user, session=instance.session, employee=instance.employee,
+            actor=self.context["request"].user,
+            session=instance.session,
+            employee=instance.employee,
             minutes_attended=validated_data.get("minutes_attended", instance.minutes_attended),
             role=validated_data.get("role", instance.role),
         )
@@ -147,33 +191,46 @@ class AttendanceFilter(FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Attendance lines", description="Filter by `session` (reference), `module` (code), "
-                                                               "`employee` (employee_id), `role`."),
+    list=extend_schema(
+        summary="Attendance lines",
+        description="Filter by `session` (reference), `module` (code), `employee` (employee_id), `role`.",
+    ),
     retrieve=extend_schema(summary="An attendance line"),
     create=extend_schema(
         summary="Record an attendance line (or correct it)",
         description="A line for a session and an employee already on its sheet corrects that line (200); a new "
-                    "line is created (201).",
-        responses={200: AttendanceSerializer, 201: AttendanceSerializer,
-                   400: OpenApiResponse(description="Unknown session or employee, negative minutes...")}),
+        "line is created (201).",
+        responses={
+            200: AttendanceSerializer,
+            201: AttendanceSerializer,
+            400: OpenApiResponse(description="Unknown session or employee, negative minutes..."),
+        },
+    ),
     update=extend_schema(summary="Correct the minutes or the role of an attendance line"),
     partial_update=extend_schema(summary="Correct the minutes or the role of an attendance line"),
 )
 @extend_schema(tags=["training"])
-class AttendanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class AttendanceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Lines of the sessions' attendance sheets."""
 
-    queryset = Attendance.objects.select_related("session__module", "employee").order_by("session__held_on",
-                                                                                         "session__reference", "pk")
+    queryset = Attendance.objects.select_related("session__module", "employee").order_by(
+        "session__held_on", "session__reference", "pk"
+    )
     serializer_class = AttendanceSerializer
     filterset_class = AttendanceFilter
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        existed = Attendance.objects.filter(session=serializer.validated_data["session"],
-                                            employee=serializer.validated_data["employee"]).exists()
+        existed = Attendance.objects.filter(
+            session=serializer.validated_data["session"], employee=serializer.validated_data["employee"]
+        ).exists()
         serializer.save()
         return Response(serializer.data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 

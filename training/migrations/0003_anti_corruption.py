@@ -8,10 +8,10 @@ ANTI_CORRUPTION = ("DEONTO", "ATELIER-DEONTO")  # training/reference.py, as of t
 REASON = "anti-corruption reference module (ESRS G1-3)"
 
 
-def flag_anti_corruption(apps, schema_editor):  # noqa: ANN001 - migration API
+def flag_anti_corruption(apps, schema_editor):
     """The ethics e-learning and workshop are anti-corruption training, with a history row each."""
-    Module = apps.get_model("training", "Module")  # noqa: N806
-    HistoricalModule = apps.get_model("training", "HistoricalModule")  # noqa: N806
+    Module = apps.get_model("training", "Module")
+    HistoricalModule = apps.get_model("training", "HistoricalModule")
     fields = [f.attname for f in Module._meta.concrete_fields]
     for module in Module.objects.filter(code__in=ANTI_CORRUPTION, anti_corruption=False):
         module.anti_corruption = True

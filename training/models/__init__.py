@@ -1,4 +1,5 @@
 """Training: modules, LMS completions, workshop sessions with attendance, phishing campaigns."""
+
 from .completions import Completion
 from .modules import Module
 from .phishing import PhishingCampaign

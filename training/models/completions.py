@@ -1,4 +1,5 @@
 """A module completed by an employee, as the LMS exports it."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -14,7 +15,9 @@ from ..choices import CompletionAnomaly
 
 class Completion(models.Model):
     employee = models.ForeignKey(
-        "organization.Employee", verbose_name=_("employee"), on_delete=models.PROTECT,
+        "organization.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
         related_name="training_completions",
     )
     module = models.ForeignKey(
@@ -26,11 +29,19 @@ class Completion(models.Model):
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
     anomaly = models.CharField(
-        _("anomaly"), max_length=20, choices=CompletionAnomaly.choices, blank=True, default="",
+        _("anomaly"),
+        max_length=20,
+        choices=CompletionAnomaly.choices,
+        blank=True,
+        default="",
         help_text=_("A flagged completion is kept but not counted."),
     )
     import_run = models.ForeignKey(
-        "core.ImportRun", verbose_name=_("import run"), on_delete=models.SET_NULL, null=True, blank=True,
+        "core.ImportRun",
+        verbose_name=_("import run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     history = HistoricalRecords()
@@ -41,11 +52,13 @@ class Completion(models.Model):
         ordering = ["-completed_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["employee", "module", "completed_at"], name="completion_unique_employee_module_time",
+                fields=["employee", "module", "completed_at"],
+                name="completion_unique_employee_module_time",
                 violation_error_message=_("This employee already has a completion of this module at that time."),
             ),
             models.CheckConstraint(
-                condition=Q(score__isnull=True) | Q(score__gte=0), name="completion_score_not_negative",
+                condition=Q(score__isnull=True) | Q(score__gte=0),
+                name="completion_score_not_negative",
                 violation_error_message=_("A score cannot be negative."),
             ),
         ]
@@ -58,7 +71,7 @@ class Completion(models.Model):
             models.Index(fields=["completed_on"], name="completion_day_idx"),
         ]
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if self.completed_at is not None:
             # The Paris day whatever the active time zone (settings.TIME_ZONE is Europe/Paris).
             self.completed_on = self.completed_at.astimezone(timezone.get_default_timezone()).date()

@@ -1,4 +1,5 @@
 """A training module: what the staff must follow, since when, how often, and who must."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -10,42 +11,61 @@ from ..choices import Audience, ModuleKind
 
 
 class Module(models.Model):
-    code = models.CharField(_("code"), max_length=32, unique=True,
-                            help_text=_("The code the LMS exports use (e.g. LCBFT)."))
+    code = models.CharField(
+        _("code"), max_length=32, unique=True, help_text=_("The code the LMS exports use (e.g. LCBFT).")
+    )
     title = models.CharField(_("title"), max_length=255)
     kind = models.CharField(_("kind"), max_length=16, choices=ModuleKind.choices)
     mandatory = models.BooleanField(_("mandatory"), default=False)
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.ALL_STAFF)
     audience_entities = models.ManyToManyField(
-        "organization.LegalEntity", verbose_name=_("limited to the entities"), blank=True, related_name="+",
+        "organization.LegalEntity",
+        verbose_name=_("limited to the entities"),
+        blank=True,
+        related_name="+",
         help_text=_("Empty: every entity."),
     )
     audience_departments = models.ManyToManyField(
-        "organization.Department", verbose_name=_("limited to the departments"), blank=True, related_name="+",
+        "organization.Department",
+        verbose_name=_("limited to the departments"),
+        blank=True,
+        related_name="+",
         help_text=_("Empty: every department."),
     )
     deployed_on = models.DateField(
         _("deployed on"), help_text=_("Completions before this day are not counted in the completion rate.")
     )
     renewal_months = models.PositiveSmallIntegerField(
-        _("renewal period (months)"), null=True, blank=True,
+        _("renewal period (months)"),
+        null=True,
+        blank=True,
         help_text=_("A completion counts for this many months; empty: it never expires."),
     )
     min_attendance_minutes = models.PositiveIntegerField(
-        _("minimum attendance (minutes)"), null=True, blank=True,
-        help_text=_("Workshops: an attendance counts as trained when it lasted more than this many minutes "
-                    "(45: from 46 minutes on); empty: any attendance counts."),
+        _("minimum attendance (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Workshops: an attendance counts as trained when it lasted more than this many minutes "
+            "(45: from 46 minutes on); empty: any attendance counts."
+        ),
     )
     expected_minutes = models.PositiveIntegerField(
-        _("expected duration (minutes)"), null=True, blank=True,
+        _("expected duration (minutes)"),
+        null=True,
+        blank=True,
         help_text=_("Used for the training hours of a completion whose LMS export gives no duration."),
     )
     description = models.TextField(_("description"), blank=True)
     anti_corruption = models.BooleanField(
-        _("anti-corruption training"), default=False,
-        help_text=_("Training in it covers a function at risk of corruption (ESRS G1-3)."))
+        _("anti-corruption training"),
+        default=False,
+        help_text=_("Training in it covers a function at risk of corruption (ESRS G1-3)."),
+    )
     is_reference = models.BooleanField(
-        _("reference module"), default=False, editable=False,
+        _("reference module"),
+        default=False,
+        editable=False,
         help_text=_("Created in every installation; behind a DPEF indicator, it cannot be deleted."),
     )
     history = HistoricalRecords(m2m_fields=[audience_entities, audience_departments])

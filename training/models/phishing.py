@@ -1,4 +1,5 @@
 """Phishing simulation campaigns (the DPEF reports how many were run)."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -41,7 +42,7 @@ class PhishingCampaign(models.Model):
         return f"{self.reference} – {self.theme} ({format_date(self.sent_on)})"
 
     @property
-    def click_rate(self):  # noqa: ANN201 - Decimal | None
+    def click_rate(self):
         from core.figures import percent
 
         return percent(self.clicked, self.targeted)

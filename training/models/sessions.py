@@ -1,4 +1,5 @@
 """Workshop and virtual-class sessions, and who attended them for how long."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -21,8 +22,12 @@ class Session(models.Model):
     trainer = models.CharField(_("trainer"), max_length=200, blank=True)
     place = models.CharField(_("place"), max_length=200, blank=True)
     entity = models.ForeignKey(
-        "organization.LegalEntity", verbose_name=_("organised for the entity"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        "organization.LegalEntity",
+        verbose_name=_("organised for the entity"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -33,7 +38,8 @@ class Session(models.Model):
         ordering = ["-held_on", "reference"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(duration_minutes__gt=0), name="session_duration_positive",
+                condition=Q(duration_minutes__gt=0),
+                name="session_duration_positive",
                 violation_error_message=_("A session lasts at least one minute."),
             )
         ]
@@ -43,17 +49,25 @@ class Session(models.Model):
 
 
 class Attendance(models.Model):
-    session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE,
-                                related_name="attendances")
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="attendances"
+    )
     employee = models.ForeignKey(
-        "organization.Employee", verbose_name=_("employee"), on_delete=models.PROTECT,
+        "organization.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
         related_name="training_attendances",
     )
     minutes_attended = models.PositiveIntegerField(_("minutes attended"))
-    role = models.CharField(_("role"), max_length=16, choices=AttendanceRole.choices,
-                            default=AttendanceRole.PARTICIPANT)
+    role = models.CharField(
+        _("role"), max_length=16, choices=AttendanceRole.choices, default=AttendanceRole.PARTICIPANT
+    )
     import_run = models.ForeignKey(
-        "core.ImportRun", verbose_name=_("import run"), on_delete=models.SET_NULL, null=True, blank=True,
+        "core.ImportRun",
+        verbose_name=_("import run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     history = HistoricalRecords()
@@ -64,7 +78,8 @@ class Attendance(models.Model):
         ordering = ["session", "employee"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "employee"], name="attendance_unique_session_employee",
+                fields=["session", "employee"],
+                name="attendance_unique_session_employee",
                 violation_error_message=_("This employee is already on the attendance sheet of this session."),
             )
         ]

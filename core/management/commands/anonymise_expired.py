@@ -1,4 +1,5 @@
 """Anonymise the records whose retention period has ended (core/retention.py), as the daily task does."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,23 +21,34 @@ def _day(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = ("Anonymise the personal data of the records whose retention period (settings.VIGIE_RETENTION) "
-            "has ended, in their tables and history tables; --dry-run lists them and changes nothing.")
+    help = (
+        "Anonymise the personal data of the records whose retention period (settings.VIGIE_RETENTION) "
+        "has ended, in their tables and history tables; --dry-run lists them and changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="List what is due; anonymise nothing.")
-        parser.add_argument("--today", help="Reference day YYYY-MM-DD (default: today, Paris time); a real run "
-                                            "refuses a day in the future.")
-        parser.add_argument("--only", action="append", metavar="CODE",
-                            help="Only this record type (repeatable): " + ", ".join(retention.policies()))
+        parser.add_argument(
+            "--today",
+            help="Reference day YYYY-MM-DD (default: today, Paris time); a real run refuses a day in the future.",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            metavar="CODE",
+            help="Only this record type (repeatable): " + ", ".join(retention.policies()),
+        )
         parser.add_argument("--all-references", action="store_true", help="Print every reference, not the first ten.")
 
-    def handle(self, *args: Any, dry_run: bool, today: str | None, only: list[str] | None,
-               all_references: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, dry_run: bool, today: str | None, only: list[str] | None, all_references: bool, **options: Any
+    ) -> None:
         day = _day(today) if today else timezone.localdate()
         if not dry_run and day > timezone.localdate():
-            raise CommandError(f"--today {day.isoformat()} is in the future: only a --dry-run may look ahead "
-                               "(a real run would anonymise records before their time).")
+            raise CommandError(
+                f"--today {day.isoformat()} is in the future: only a --dry-run may look ahead "
+                "(a real run would anonymise records before their time)."
+            )
         try:
             record = retention.run(today=day, dry_run=dry_run, only=only, trigger=RetentionRun.Trigger.COMMAND)
         except (ValueError, ImproperlyConfigured) as exc:

@@ -1,4 +1,5 @@
 """Print where the admin is served and the demo logins (used by `make run`)."""
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.demo import DEMO_USERS, demo_password, embedded_demo
@@ -19,5 +20,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo logins (password: {demo_password()}):")
         for username, (group, _first, _last) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<12} {group or 'superuser'}")
-        self.stdout.write("API: " + url.replace("/admin/", "/api/docs/") + "   Ctrl-C stops the server, worker and beat.")
+        self.stdout.write(
+            "API: " + url.replace("/admin/", "/api/docs/") + "   Ctrl-C stops the server, worker and beat."
+        )
         self.stdout.write("")

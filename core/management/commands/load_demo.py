@@ -1,5 +1,6 @@
 """Load the demo data set (idempotent); `make run` calls it. Refused on production settings unless the
 server is flagged as a demonstration server (core/demo.py, demo_password)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import DemoRefused, load_demo

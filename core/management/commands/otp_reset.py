@@ -1,4 +1,5 @@
 """Remove the two-factor devices of a user who lost theirs: a new one is registered at the next login."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

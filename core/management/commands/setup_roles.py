@@ -1,4 +1,5 @@
 """Create the groups Compliance officer, DPO, Training manager and Auditor with their permissions."""
+
 from django.core.management.base import BaseCommand
 
 from core.roles import setup_roles

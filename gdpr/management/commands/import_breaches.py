@@ -1,4 +1,5 @@
 """`python manage.py import_breaches PATH [--dry-run] [--strict]` (docs/interfaces.md, "Imports")."""
+
 from core.imports.command import ImportCommand
 
 

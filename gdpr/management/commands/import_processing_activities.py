@@ -1,4 +1,5 @@
 """`python manage.py import_processing_activities PATH [--dry-run] [--strict]`: see gdpr/importers/register.py."""
+
 from core.imports.command import ImportCommand
 
 

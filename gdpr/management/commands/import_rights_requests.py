@@ -1,4 +1,5 @@
 """`python manage.py import_rights_requests PATH [--dry-run] [--strict]`: see gdpr/importers/rights.py."""
+
 from core.imports.command import ImportCommand
 
 

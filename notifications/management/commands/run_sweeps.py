@@ -1,4 +1,5 @@
 """`manage.py run_sweeps [--dry-run] [--no-send]`: every deadline rule once, as beat does, then send."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
@@ -12,9 +13,10 @@ from notifications.sweep import sweep
 class Command(BaseCommand):
     help = "Runs every deadline rule once (as the beat schedule does), then sends the alerts that are due."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001 - argparse parser
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Report what would be created and sent; write and send nothing.")
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would be created and sent; write and send nothing."
+        )
         parser.add_argument("--no-send", action="store_true", help="Sweep only; send nothing.")
 
     def handle(self, *args, dry_run: bool = False, no_send: bool = False, **options) -> None:

@@ -1,4 +1,5 @@
 """`python manage.py import_roster PATH [--dry-run] [--strict]`: see organization/importers.py."""
+
 from core.imports.command import ImportCommand
 
 

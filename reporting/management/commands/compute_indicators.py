@@ -3,6 +3,7 @@
 Refused on a frozen year (exit 1, with the differences a recomputation would bring). `--diff` only shows
 the differences, for any year, and writes nothing.
 """
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,10 +14,11 @@ from reporting import services
 class Command(BaseCommand):
     help = "Recomputes one fiscal year's indicators from the records (refused on a frozen year)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001 - argparse parser
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
-        parser.add_argument("--diff", action="store_true",
-                            help="Show what a recomputation would change; write nothing.")
+        parser.add_argument(
+            "--diff", action="store_true", help="Show what a recomputation would change; write nothing."
+        )
 
     def handle(self, *args, year: str, diff: bool = False, **options) -> None:
         try:
@@ -30,8 +32,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except services.ReportingError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"{report.year}: {report.created} created, {report.changed} changed, "
-                          f"{report.unchanged} unchanged")
+        self.stdout.write(
+            f"{report.year}: {report.created} created, {report.changed} changed, {report.unchanged} unchanged"
+        )
         for problem in report.problems:
             self.stderr.write(f"error: {problem}")
         if report.problems:
@@ -45,4 +48,5 @@ class Command(BaseCommand):
             before = change.before
             self.stdout.write(
                 f"{change.code}: {before.value if before else '(none)'} → {change.after.value} "
-                f"({change.after.status}; records +{change.records_added} −{change.records_removed})")
+                f"({change.after.status}; records +{change.records_added} −{change.records_removed})"
+            )

@@ -2,6 +2,7 @@
 
 json and csv go to stdout without --output; xlsx needs --output (it is binary).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from reporting import exports, services
 class Command(BaseCommand):
     help = "Exports one fiscal year's indicators (DPEF table and ESRS G1) as JSON, CSV or XLSX."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001 - argparse parser
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
         parser.add_argument("--format", required=True, choices=exports.FORMATS, dest="fmt")
         parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
