@@ -57,7 +57,7 @@ def _latest_by_employee(querysets: dict[int, models.QuerySet], module_path: str,
         .values_list(module_path, "employee_id", "pk", day_path)
     )
     for batch in fetch(ranked):
-        modules, employees, pks, days = zip(*batch)
+        modules, employees, pks, days = zip(*batch, strict=True)
         for module in set(modules):
             kept = list(map(module.__eq__, modules))
             latest = result.setdefault(module, (array.array("q"), array.array("q"), array.array("q")))

@@ -32,9 +32,6 @@ from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text
 from ..choices import NotificationPhase, RiskLevel
 from ..deadlines import breach_notification_deadline
 from ..models import Breach, BreachNotification
-
-# The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
-MAX_COUNT = 2_147_483_647
 from ..services.breaches import (
     breach_date_problems,
     breach_decision_problems,
@@ -42,6 +39,9 @@ from ..services.breaches import (
     fmt,
     high_risk_problem,
 )
+
+# The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
+MAX_COUNT = 2_147_483_647
 
 
 def _max_length(model: type, name: str) -> int:

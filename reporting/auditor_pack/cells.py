@@ -132,7 +132,9 @@ class ExtraColumns:
         self.columns = columns
 
     def __call__(self, ids: list[int]) -> dict[int, tuple[Any, ...]]:
-        return dict(zip(ids, zip(*(values(ids) for values, _write, _by_value in self.columns))))
+        return dict(
+            zip(ids, zip(*(values(ids) for values, _write, _by_value in self.columns), strict=True), strict=True)
+        )
 
     def fields(self, ids: list[int]) -> list[list[str]]:
         """The CSV fields of each column, for `ids`."""

@@ -61,7 +61,7 @@ def local_times(local: list[str | None], offsets: list[str | None]) -> list[str]
     """The fields of `LocalTime` and `UtcOffset` columns: "YYYY-MM-DDTHH:MM:SS+01:00", "" for none."""
     written = {offset: "" if offset is None else offset_text(int(offset)) for offset in set(offsets)}
     if None in local:
-        return ["" if time is None else time + written[offset] for time, offset in zip(local, offsets)]
+        return ["" if time is None else time + written[offset] for time, offset in zip(local, offsets, strict=True)]
     return list(map(operator.add, local, map(written.__getitem__, offsets)))
 
 

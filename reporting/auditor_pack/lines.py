@@ -88,13 +88,15 @@ def record_lines(
                     fields = extra_rows.fields(pks)
                 else:
                     more = extra_rows(pks)
-                    fields = [write_column(any_cell, column, True) for column in zip(*map(more.__getitem__, pks))]
-                line_ends: Iterable[str] = itertools.starmap(ends, zip(*fields))
+                    fields = [
+                        write_column(any_cell, column, True) for column in zip(*map(more.__getitem__, pks), strict=True)
+                    ]
+                line_ends: Iterable[str] = itertools.starmap(ends, zip(*fields, strict=True))
             else:
                 line_ends = itertools.repeat("\r\n")
             if None in heads:
                 lines = []
-                for pk, head, end in zip(pks, heads, line_ends):
+                for pk, head, end in zip(pks, heads, line_ends, strict=False):
                     if head is None:
                         result.missing.append((label, pk))
                         lines.append(gone(pk))

@@ -146,7 +146,7 @@ class Plan:
     def cell_columns(self, batch: list[tuple], many: dict[str, dict[int, list]]) -> tuple[list[int], list[list[str]]]:
         """(pks, the CSV fields of each column) of a batch of `rows`, a column at a time; `many`: the to-many
         values (`many_values`)."""
-        columns = iter(list(zip(*batch)))
+        columns = iter(list(zip(*batch, strict=True)))
         pks = list(next(columns))
         values: dict[str, Any] = {path: next(columns) for path in self.single if path not in self.local}
         written = {path: local_times(next(columns), next(columns)) for path in self.local}

@@ -49,7 +49,7 @@ def due_for_renewal(last_name: str):
 
 
 def test_the_dpo_sees_no_training_renewal_anywhere_the_training_manager_does():
-    swept = due_for_renewal("Swept-Renewal")
+    due_for_renewal("Swept-Renewal")
     assert sweep(timezone.now()).created == 1
     alert = Alert.objects.get(rule=RENEWAL)
     assert "Swept-Renewal" in alert.title

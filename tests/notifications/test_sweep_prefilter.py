@@ -50,7 +50,7 @@ def reference_keys(rule, now):
 
 
 def make_records(start: dt.date, rng: random.Random) -> None:
-    for n in range(40):
+    for _ in range(40):
         applicable = start + dt.timedelta(days=rng.randint(-3, 20))
         extended = rng.random() < 0.2
         due_on = applicable - dt.timedelta(days=61) if extended else applicable

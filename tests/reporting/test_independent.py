@@ -706,7 +706,7 @@ class World:
         confirmed staying mere conflicts of interest) and legal cases decided around the year boundaries."""
         y, rng = self.year, self.rng
         days = [dt.date(y - 1, 12, 31), dt.date(y, 1, 1), dt.date(y, 12, 31), dt.date(y + 1, 1, 1)]
-        confirmed_cases = [c for c in ConflictOfInterestCase.objects.filter(qualification=Qualification.CONFIRMED)]
+        confirmed_cases = list(ConflictOfInterestCase.objects.filter(qualification=Qualification.CONFIRMED))
         sources = rng.sample(confirmed_cases, len(confirmed_cases) // 3) + [None] * 6
         incidents = []
         for case in sources:

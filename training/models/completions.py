@@ -71,14 +71,14 @@ class Completion(models.Model):
             models.Index(fields=["completed_on"], name="completion_day_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.module.code} – {self.employee.employee_id} – {format_date(self.completed_on)}"
+
     def save(self, *args, **kwargs) -> None:
         if self.completed_at is not None:
             # The Paris day whatever the active time zone (settings.TIME_ZONE is Europe/Paris).
             self.completed_on = self.completed_at.astimezone(timezone.get_default_timezone()).date()
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return f"{self.module.code} – {self.employee.employee_id} – {format_date(self.completed_on)}"
 
     @property
     def is_counted(self) -> bool:
