@@ -11,6 +11,7 @@ is covered as soon as it is installed.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,44 @@ def test_the_scan_sees_every_way_of_importing_and_leaves_prose_permissions_and_l
     path = tmp_path / "module.py"
     path.write_text(source, encoding="utf-8")
     assert bool(list(domain_imports(path, frozenset({"compliance", "gdpr", "training"})))) is imports
+
+
+#: A template tag that draws another template: `{% include "…" %}`, `{% extends "…" %}`.
+TEMPLATE_USE = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
+
+
+def template_uses(path: Path, domains: frozenset[str]) -> list[str]:
+    """The domains' templates `path` includes or extends (their templates live under admin/<app>/ or <app>/)."""
+    used = TEMPLATE_USE.findall(path.read_text(encoding="utf-8"))
+    return [
+        name
+        for name in used
+        if name.split("/")[0] in domains or (name.startswith("admin/") and name.split("/")[1] in domains)
+    ]
+
+
+def test_no_floor_template_draws_a_domain_template():
+    domains = _domains()
+    found = [
+        f"{_relative(path)}: {name}"
+        for app in FLOOR
+        for path in sorted((ROOT / app).rglob("*.html"))
+        for name in template_uses(path, domains)
+    ]
+    assert not found, "A floor template must not include or extend a domain's template:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("source", "uses"),
+    [
+        ('{% include "admin/training/module/dashboard_style.html" %}', True),
+        ("{% extends 'gdpr/letter.html' %}", True),
+        ('{% include "admin/vigie/dashboard_style.html" %}', False),
+        ('{% extends "admin/change_form.html" %}', False),
+        ("{% include panel.template %}", False),
+    ],
+)
+def test_the_template_scan_sees_includes_and_extends_of_a_domain(tmp_path, source, uses):
+    path = tmp_path / "page.html"
+    path.write_text(source, encoding="utf-8")
+    assert bool(template_uses(path, frozenset({"compliance", "gdpr", "training"}))) is uses
