@@ -24,6 +24,7 @@ def export_filename(risk_map: RiskMap) -> str:
 def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     scales = scales or scales_from_settings()
     risks = ranked(risk_map.risks.select_related("macro_process"))
@@ -33,6 +34,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     with translation.override("fr"):  # the labels of choices (effectiveness, function type) in French too
         workbook = new_workbook()  # titles, scenarios, notes: written as data, never run as formulas
         sheet = workbook.active
+        assert isinstance(sheet, Worksheet)  # a new workbook's one sheet, active (openpyxl types it loosely)
         sheet.title = "Risques"
         headers = [
             "Rang",

@@ -1,4 +1,4 @@
-"""Helpers shared by every app's services: the history-writing save and generated references."""
+"""Helpers shared by every app's services: the history-writing save and delete, generated references."""
 
 from __future__ import annotations
 
@@ -12,12 +12,22 @@ from django.db import IntegrityError, models, transaction
 CHANGE_REASON_MAX = 100
 
 
-def save_with_history(obj: models.Model, *, actor: Any, reason: str, update_fields: list[str] | None = None) -> None:
-    """Save `obj` with a history row naming who did it (`actor`, None for the system) and why."""
-    # simple-history reads these two attributes when it writes the history row of this save.
+def _note_history(obj: models.Model, *, actor: Any, reason: str) -> None:
+    # simple-history reads these two attributes when it writes the history row of the next save or delete.
     obj._history_user = actor  # type: ignore[attr-defined]  # simple-history's, on any model
     obj._change_reason = reason[:CHANGE_REASON_MAX]  # type: ignore[attr-defined]  # the same
+
+
+def save_with_history(obj: models.Model, *, actor: Any, reason: str, update_fields: list[str] | None = None) -> None:
+    """Save `obj` with a history row naming who did it (`actor`, None for the system) and why."""
+    _note_history(obj, actor=actor, reason=reason)
     obj.save(update_fields=update_fields)
+
+
+def delete_with_history(obj: models.Model, *, actor: Any, reason: str) -> None:
+    """Delete `obj`; its history keeps it as it was, with who deleted it (`actor`, None for the system) and why."""
+    _note_history(obj, actor=actor, reason=reason)
+    obj.delete()
 
 
 def next_reference(model: type[models.Model], prefix: str, *, width: int, field: str = "reference") -> str:

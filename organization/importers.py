@@ -13,15 +13,11 @@ from django.utils.translation import gettext as _
 
 from core.dates import format_date
 from core.imports import Column, Importer, Lookup, Row, register
-from core.imports.parsers import Boolean, Choice, Date, Email, Text
+from core.imports.parsers import Boolean, Choice, Date, Email, Text, max_length_of
 from core.imports.text import fold_code
 
 from .choices import Gender
 from .models import Department, Employee, LegalEntity
-
-
-def _max_length(model: type, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 @register
@@ -39,19 +35,19 @@ class LegalEntityImporter(Importer):
     columns = (
         Column(
             "code",
-            Text(_max_length(LegalEntity, "code")),
+            Text(max_length_of(LegalEntity, "code")),
             required=True,
             aliases=("code entité", "code société", "entity code", "code entreprise"),
         ),
         Column(
             "name",
-            Text(_max_length(LegalEntity, "name")),
+            Text(max_length_of(LegalEntity, "name")),
             required=True,
             aliases=("nom", "raison sociale", "dénomination", "libellé", "entity name", "nom entité", "nom société"),
         ),
         Column(
             "parent_code",
-            Text(_max_length(LegalEntity, "code")),
+            Text(max_length_of(LegalEntity, "code")),
             aliases=(
                 "parent",
                 "code parent",
@@ -177,7 +173,7 @@ class RosterImporter(Importer):
     columns = (
         Column(
             "employee_id",
-            Text(_max_length(Employee, "employee_id")),
+            Text(max_length_of(Employee, "employee_id")),
             required=True,
             aliases=(
                 "matricule",
@@ -192,20 +188,20 @@ class RosterImporter(Importer):
         ),
         Column(
             "last_name",
-            Text(_max_length(Employee, "last_name")),
+            Text(max_length_of(Employee, "last_name")),
             aliases=("nom", "nom de famille", "nom usuel", "surname", "family name"),
         ),
-        Column("first_name", Text(_max_length(Employee, "first_name")), aliases=("prénom", "given name")),
+        Column("first_name", Text(max_length_of(Employee, "first_name")), aliases=("prénom", "given name")),
         Column("email", Email(), aliases=("courriel", "mail", "adresse e-mail", "adresse mail", "email professionnel")),
         Column(
             "entity_code",
-            Text(_max_length(LegalEntity, "code")),
+            Text(max_length_of(LegalEntity, "code")),
             required=True,
             aliases=("code entité", "entité", "code société", "société", "entity", "legal entity"),
         ),
         Column(
             "department",
-            Text(_max_length(Department, "name")),
+            Text(max_length_of(Department, "name")),
             aliases=("service", "direction", "département", "direction / service"),
         ),
         Column(

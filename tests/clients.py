@@ -5,33 +5,37 @@ The groups come from `manage.py setup_roles`: use the `roles` fixture (tests/con
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.messages import get_messages
-from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 
 def _headers(language: str | None) -> dict[str, str]:
     # Without a language the site's own (French) is used, as for a browser that asks for none.
-    return {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    return {"Accept-Language": language} if language else {}
 
 
 def admin_client(*groups: str, language: str | None = None) -> Client:
     """A browser logged in as a staff user of `groups` (none: a user without any permission)."""
-    client = Client(**_headers(language))
+    client = Client(headers=_headers(language))
     client.force_login(UserFactory(groups=list(groups)))
     return client
 
 
 def api_client(*groups: str, language: str | None = None) -> APIClient:
     """An API client authenticated as a user of `groups` (none: a user without any permission)."""
-    client = APIClient(**_headers(language))
+    client = APIClient(headers=_headers(language))
     client.force_authenticate(UserFactory(groups=list(groups)))
     return client
 
 
-def messages_of(response: HttpResponse) -> list[str]:
+def messages_of(response: TestResponse) -> list[str]:
     """The admin messages (django.contrib.messages) a response left, as text."""
     return [str(message) for message in get_messages(response.wsgi_request)]

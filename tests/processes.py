@@ -116,6 +116,7 @@ def free_port() -> int:
 def start_redis(servers: Processes, port: int) -> None:
     """Start (or start again, after a kill) the redis-server of `servers` on `port`, without persistence."""
     binary = shutil.which("redis-server")
+    assert binary is not None  # the tests that start one are skipped without it (own_redis)
     before = servers.log_size(servers.workdir / "redis.log")
     proc, log = servers.start_command(
         "redis",

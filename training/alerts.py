@@ -59,6 +59,7 @@ class TrainingRenewalDue(Rule):
         for module in modules:
             for employee in kpis.renewals_due(module, within, today):
                 last = kpis.valid_until(module, employee.last_trained_on)
+                assert last is not None  # renewals_due lists nobody for a module never to renew
                 yield Item(
                     object_id=employee.pk,
                     label=str(employee),

@@ -222,6 +222,7 @@ class CompletionImporter(Importer):
             row.error("module_code", _("unknown module '%s' (neither a code nor a title)") % code)
         if row.errors:
             return None
+        assert module is not None  # module_code is a required column: without one, the row has an error
         # In UTC, as the database returns it: a Paris time in the autumn's repeated hour never equals
         # a time of another zone (PEP 495), so the stored record would not be found again.
         completed_at = row["completed_at"].astimezone(dt.UTC)
@@ -281,7 +282,7 @@ class CompletionImporter(Importer):
 
     def after_write(self, *, created: list, updated: list, unchanged: list[Row]) -> None:
         for row in chain((row for row, _obj in created), (row for row, _old in updated), unchanged):
-            anomaly = row.built["anomaly"]  # type: ignore[index]
+            anomaly = row.built["anomaly"]
             if anomaly:
                 self.note(self.flag_labels[anomaly])
 
@@ -411,7 +412,7 @@ class AttendanceImporter(Importer):
         longer = sum(
             1
             for row in chain((row for row, _obj in created), (row for row, _old in updated), unchanged)
-            if row.built["minutes_attended"] > self.durations[row.built["session_id"]]  # type: ignore[index]
+            if row.built["minutes_attended"] > self.durations[row.built["session_id"]]
         )
         if longer:
             self.note(_("attendances longer than their session"), longer)

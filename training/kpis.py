@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
@@ -50,6 +50,9 @@ from organization.querysets import present_on_q
 from .choices import Audience, ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign, Session
 from .querysets import qualifying_q
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 #: A first-training day for "never trained" (compares after every real day).
 NEVER = dt.date(9999, 12, 31)
@@ -278,7 +281,21 @@ def trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Employ
     return population(module, day, scope).filter(trained_q(module, day))
 
 
-def not_trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+class Person(TypedDict):
+    """What the lists of people (`not_trained`, `renewals_due`) add to their employees."""
+
+    last_completed_on: dt.date | None
+
+
+class Renewal(TypedDict):
+    """What `renewals_due` adds to its employees (their last training, under both names)."""
+
+    last_trained_on: dt.date
+    last_completed_on: dt.date
+    last_completion_on: dt.date | None
+
+
+def not_trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[WithAnnotations[Employee, Person]]:
     """The people to remind: in the population at `day` and not trained then, with the day of their last
     completion of the module (an expired one, or one before deployment), for the reminder campaign."""
     return (
@@ -413,7 +430,9 @@ def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope
     return [Rate(module.code, day, counts[f"n{i}"], counts[f"d{i}"], scope) for i, day in enumerate(days)]
 
 
-def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope = ALL) -> QuerySet[Employee]:
+def renewals_due(
+    module: Module, within_days: int, today: dt.date, scope: Scope = ALL
+) -> QuerySet[WithAnnotations[Employee, Renewal]]:
     """Employees present today, in the audience and trained today, whose training stops counting within
     `within_days` days: without a new one, they are no longer trained on today + `within_days` (the last
     day their training counts, `valid_until`, is before it). To re-enrol.
@@ -423,7 +442,8 @@ def renewals_due(module: Module, within_days: int, today: dt.date, scope: Scope 
     name `last_completed_on` for the callers of the lists of people; `last_completion_on` is their last
     counted completion alone (None when only a session trained them)."""
     if not module.renewal_months:
-        return Employee.objects.none()
+        # Nobody: no annotation to add.
+        return cast("QuerySet[WithAnnotations[Employee, Renewal]]", Employee.objects.none())
     horizon = today + dt.timedelta(days=within_days)
     last_completion = Subquery(
         counted_completions(module, today)
@@ -564,8 +584,8 @@ def training_hours(year: int, scope: Scope = ALL, *, with_ids: bool = False) -> 
         minutes[row["module__kind"]] += row["total"] or 0
     start, end = year_bounds(year)
     attendances = Attendance.objects.filter(session__held_on__range=(start, end)).filter(scope.q("employee__"))
-    for row in attendances.order_by().values("session__module__kind").annotate(total=Sum("minutes_attended")):
-        minutes[row["session__module__kind"]] += row["total"] or 0
+    for line in attendances.order_by().values("session__module__kind").annotate(total=Sum("minutes_attended")):
+        minutes[line["session__module__kind"]] += line["total"] or 0
     if not with_ids:
         return Hours(minutes)
     # One flat id list per kind (flat lists of ints read much faster than (id, kind) pairs).

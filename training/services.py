@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from core.services import ensure_reference_free, insert_with_reference, next_reference, save_with_history
+from core.services import (
+    delete_with_history,
+    ensure_reference_free,
+    insert_with_reference,
+    next_reference,
+    save_with_history,
+)
 from organization.models import Employee
 
 from .choices import CompletionAnomaly, ModuleKind
@@ -202,10 +208,7 @@ def module_delete(*, actor: Any, module: Module) -> None:
         )
     if module.completions.exists() or module.sessions.exists():
         raise ValidationError(_("%(code)s has completions or sessions: it cannot be deleted.") % {"code": module.code})
-    # simple-history reads these when it writes the deletion's history row.
-    module._history_user = actor
-    module._change_reason = _("Module deleted")
-    module.delete()
+    delete_with_history(module, actor=actor, reason=_("Module deleted"))
 
 
 # -- sessions and attendance ----------------------------------------------------------------------------
@@ -282,10 +285,7 @@ def attendances_remove(*, actor: Any, attendances: Any) -> int:
     """Remove the lines of `attendances` (a queryset), each with its history row; how many there were."""
     locked = list(Attendance.objects.select_for_update().filter(pk__in=attendances.values("pk")).order_by("pk"))
     for line in locked:
-        # simple-history reads these when it writes the deletion's history row.
-        line._history_user = actor
-        line._change_reason = _("Attendance removed")
-        line.delete()
+        delete_with_history(line, actor=actor, reason=_("Attendance removed"))
     return len(locked)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -27,7 +28,8 @@ from core.api.serializers import ModelSerializer, Serializer
 from organization.models import Employee, LegalEntity
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
-from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, MacroProcess, Risk
+from ..models import ActionItem, CaseMeasure, ConflictOfInterestCase, CorruptionIncident, MacroProcess, Risk
+from ..querysets import ActionItemQuerySet, CaseQuerySet
 from ..services import cases as services, corruption as corruption_services
 from ..services.cases import coi_case_reporter_readable_by
 from .corruption import CorruptionIncidentSerializer
@@ -47,7 +49,7 @@ class ActionItemSerializer(ModelSerializer):
     case = serializers.SlugRelatedField(
         slug_field="reference", queryset=ConflictOfInterestCase.objects.all(), allow_null=True, required=False
     )
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     is_overdue = serializers.SerializerMethodField(help_text="Not done and past its due date.")
 
     class Meta:
@@ -82,12 +84,12 @@ class CaseSerializer(ModelSerializer):
     persons_concerned = serializers.SlugRelatedField(
         slug_field="employee_id", queryset=Employee.objects.all(), many=True, required=False
     )
-    qualified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    qualified_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     is_analysis_overdue = serializers.SerializerMethodField(help_text="Not qualified and past its analysis due date.")
     measures = CaseMeasureSerializer(many=True, read_only=True)
     action_items = ActionItemSerializer(many=True, read_only=True)
-    risks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    corruption_incident = serializers.SlugRelatedField(
+    risks = serializers.PrimaryKeyRelatedField[Risk](many=True, read_only=True)
+    corruption_incident = serializers.SlugRelatedField[CorruptionIncident](
         slug_field="reference",
         read_only=True,
         allow_null=True,
@@ -215,7 +217,7 @@ class CaseFilter(FilterSet):
         model = ConflictOfInterestCase
         fields = ["reference", "status", "qualification", "measure", "reported_year", "analysis_overdue"]
 
-    def filter_measure(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_measure(self, queryset: CaseQuerySet, name: str, value: str) -> CaseQuerySet:
         return queryset.with_measure(value)
 
     def filter_analysis_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
@@ -242,7 +244,7 @@ class ActionItemFilter(FilterSet):
         overdue = ActionItem.objects.overdue().values("pk")
         return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
 
-    def filter_due_within(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_due_within(self, queryset: ActionItemQuerySet, name: str, value: Any) -> ActionItemQuerySet:
         return queryset.due_within(int(value))
 
 

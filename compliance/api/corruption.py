@@ -45,7 +45,7 @@ class CorruptionIncidentSerializer(ModelSerializer):
         required=False,
         help_text="Reference of the confirmed conflict-of-interest case qualified as corruption; cannot change.",
     )
-    proceedings = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    proceedings = serializers.SlugRelatedField[LegalProceeding](slug_field="reference", many=True, read_only=True)
 
     class Meta:
         model = CorruptionIncident

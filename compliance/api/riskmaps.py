@@ -6,9 +6,11 @@ ROUTES lists (prefix, viewset, basename) for compliance/api/urls.py.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -26,6 +28,9 @@ from ..choices import FunctionType, RiskMapKind
 from ..exports import export_filename, risk_map_xlsx
 from ..models import MacroProcess, Risk, RiskInterview, RiskMap
 from ..services import riskmaps as services
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission
 
 # --- macro-processes --------------------------------------------------------------------------------------
 
@@ -67,7 +72,7 @@ class MacroProcessViewSet(
 
 
 class RiskSerializer(ModelSerializer):
-    macro_process = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    macro_process = serializers.SlugRelatedField[MacroProcess](slug_field="code", read_only=True)
 
     class Meta:
         model = Risk
@@ -91,7 +96,7 @@ class RiskSerializer(ModelSerializer):
 
 
 class RiskMapSerializer(ModelSerializer):
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     risks = RiskSerializer(many=True, read_only=True, help_text="Ranked: highest net score first.")
     risk_count = serializers.IntegerField(read_only=True)
     macro_process_count = serializers.IntegerField(read_only=True, help_text="Distinct macro-processes of its risks.")
@@ -206,15 +211,13 @@ class RiskMapViewSet(
 
     # The counts are annotations of get_queryset(): a created or changed map is read back through it, or its
     # answer would lack them.
-    def perform_create(self, serializer: RiskMapSerializer) -> None:
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+    def perform_create(self, serializer: serializers.BaseSerializer[RiskMap]) -> None:
+        serializer.instance = self.get_queryset().get(pk=serializer.save().pk)
 
-    def perform_update(self, serializer: RiskMapSerializer) -> None:
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+    def perform_update(self, serializer: serializers.BaseSerializer[RiskMap]) -> None:
+        serializer.instance = self.get_queryset().get(pk=serializer.save().pk)
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.action in ("new_version", "approve"):
             return [TransitionPermissions()]
         return super().get_permissions()
@@ -247,8 +250,9 @@ class RiskMapViewSet(
     def approve(self, request: Request, pk: str | None = None) -> Response:
         data = ApproveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.risk_map_approve(actor=request.user, risk_map=self.get_object(), **data.validated_data)
-        return self._read_back(int(pk))
+        risk_map = self.get_object()
+        services.risk_map_approve(actor=request.user, risk_map=risk_map, **data.validated_data)
+        return self._read_back(risk_map.pk)
 
     @extend_schema(
         summary="Export XLSX",

@@ -18,17 +18,13 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from core.imports import Column, Importer, Lookup, Row, register
-from core.imports.parsers import Choice, ChoiceList, Date, Text
+from core.imports.parsers import Choice, ChoiceList, Date, Text, max_length_of
 from core.imports.text import fold_code, fold_name
+from core.services import delete_with_history
 
 from ..choices import CaseSource, CaseStatus, DossierType, MeasureKind, Qualification, RiskMapKind
 from ..models import CaseMeasure, ConflictOfInterestCase, MacroProcess
 from ..services.cases import coi_case_analysis_due_on, coi_case_problems
-
-
-def _max_length(name: str) -> int:
-    return ConflictOfInterestCase._meta.get_field(name).max_length
-
 
 SOURCE = Choice(
     CaseSource,
@@ -108,7 +104,7 @@ class CoiCaseImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(_max_length("reference")),
+            Text(max_length_of(ConflictOfInterestCase, "reference")),
             required=True,
             aliases=("référence", "réf", "réf.", "n° dossier", "numéro", "référence du cas"),
         ),
@@ -124,7 +120,7 @@ class CoiCaseImporter(Importer):
         Column("dossier_type", DOSSIER, aliases=("type de dossier", "type dossier", "nature du dossier")),
         Column(
             "dossier_reference",
-            Text(_max_length("dossier_reference")),
+            Text(max_length_of(ConflictOfInterestCase, "dossier_reference")),
             aliases=("référence du dossier", "référence dossier", "n° du dossier"),
         ),
         Column("qualified_on", Date(), aliases=("date de qualification", "qualifié le", "date qualification")),
@@ -237,12 +233,14 @@ class CoiCaseImporter(Importer):
             pk, qualified_on = cases[row.built["reference"]]  # type: ignore[index]  # valid rows: built
             wanted = list(row["measures"] or ())
             have = existing.get(pk, {})
-            new += [CaseMeasure(case_id=pk, kind=kind, decided_on=qualified_on) for kind in wanted if kind not in have]
+            added = [kind for kind in wanted if kind not in have]
+            if added:
+                # coi_case_problems refuses measures on a case not qualified, and a qualified case has its date.
+                assert qualified_on is not None
+                new += [CaseMeasure(case_id=pk, kind=kind, decided_on=qualified_on) for kind in added]
             gone += [measure for kind, measure in have.items() if kind not in wanted]
         for measure in gone:
             # One by one, so that each deletion leaves its history row.
-            measure._change_reason = self.change_reason
-            measure._history_user = self.user
-            measure.delete()
+            delete_with_history(measure, actor=self.user, reason=self.change_reason)
         if new:
             bulk_create_with_history(new, CaseMeasure, default_user=self.user, default_change_reason=self.change_reason)

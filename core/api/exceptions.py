@@ -25,7 +25,7 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail, NotAuthenticated, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -61,7 +61,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
         exc = _anonymous_throttle(exc, context)
     if isinstance(exc, Throttled):
-        exc.detail = _throttled_message(exc, context)
+        exc.detail = ErrorDetail(_throttled_message(exc, context), code=exc.default_code)
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, list):
         # `raise ValidationError("...")` outside a serializer gives a bare list; the documented shape is an object.
@@ -108,7 +108,7 @@ def _anonymous_throttle(exc: Exception, context: dict[str, Any]) -> Exception:
     from .throttling import AnonThrottle
 
     request, view = context.get("request"), context.get("view")
-    if request is None:
+    if request is None or view is None:  # DRF's handler context holds both; a bare call may not
         return exc
     throttle = AnonThrottle()
     if throttle.allow_request(request, view):
@@ -117,10 +117,12 @@ def _anonymous_throttle(exc: Exception, context: dict[str, Any]) -> Exception:
 
 
 def _throttled_message(exc: Throttled, context: dict[str, Any]) -> str:
-    wait = int(exc.wait or 0)
+    wait = int(exc.wait or 0)  # type: ignore[attr-defined]  # set by Throttled.__init__; the stubs leave it out
     again = ngettext("Try again in %(wait)d second.", "Try again in %(wait)d seconds.", wait) % {"wait": wait}
     request = context.get("request")
-    refused = getattr(request, "vigie_throttled", None) if request is not None else None
+    from .throttling import THROTTLED_ATTR
+
+    refused = getattr(request, THROTTLED_ATTR, None) if request is not None else None
     if not refused:
         return " ".join([_("Too many requests."), again])
     # The limit that keeps the client waiting longest is the one to name.

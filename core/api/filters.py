@@ -50,7 +50,8 @@ class StrictNullBooleanField(forms.NullBooleanField):
     widget = forms.TextInput
     TRUE, FALSE = {"true", "1", "yes", "oui"}, {"false", "0", "no", "non"}
 
-    def to_python(self, value: object) -> bool | None:
+    # NullBooleanField answers None too; the stubs declare BooleanField.to_python as bool only.
+    def to_python(self, value: object) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if isinstance(value, bool):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from rest_framework.views import APIView
 
 from core.imports import ImportReport, get_importer
 from core.imports.uploads import content_length, import_upload, limit_uploads, size_text, too_large_message
-from core.models import ImportRun
+from core.models import ImportRun, ImportRunQuerySet
 
 from .serializers import ModelSerializer
 
@@ -33,7 +35,7 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportRunSerializer(ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     unknown_columns = serializers.SerializerMethodField()
 
     class Meta:
@@ -195,7 +197,8 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "status", "dry_run"]
 
     def get_queryset(self) -> QuerySet[ImportRun]:
-        return super().get_queryset().visible_to(self.request.user)
+        # `queryset` is an ImportRunQuerySet: DRF's stubs type what get_queryset copies as a plain QuerySet.
+        return cast(ImportRunQuerySet, super().get_queryset()).visible_to(self.request.user)
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)

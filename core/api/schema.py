@@ -20,7 +20,7 @@ Schemathesis (tests/core/test_api_schemathesis.py) holds the API to it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -164,7 +164,7 @@ class AutoSchema(SpectacularAutoSchema):
             return dict(filterset_class.base_filters) if filterset_class else {}
         return {}
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, response in self._standard_errors().items():
             documented = responses.get(code)

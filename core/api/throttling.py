@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it loads
     from rest_framework.request import Request
@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between two "cache down" warnings of one process.
 WARNING_INTERVAL = 60.0
+#: The request attribute listing the throttles that refused it, read by core.api.exceptions to say which
+#: limit was reached.
+THROTTLED_ATTR = "vigie_throttled"
 _last_warning = 0.0
 
 
@@ -41,15 +44,15 @@ def _warn_cache_down(scope: str | None, exc: Exception) -> None:
         )
 
 
-class VigieThrottleMixin:
-    """Fail open when the cache raises, read the rates at each request, and always give a wait time."""
+class VigieThrottleMixin(SimpleRateThrottle):
+    """Fail open when the cache raises, read the rates at each request, and always give a wait time.
 
-    scope: str | None
-    rate: str | None
+    Put before DRF's throttle class (AnonRateThrottle...), which comes before SimpleRateThrottle in the
+    method order: `super()` here reaches DRF's methods."""
+
+    # Set by SimpleRateThrottle.__init__ (its stubs leave them out).
     num_requests: int | None
     duration: int | None
-    history: list[float]
-    now: float
 
     def get_rate(self) -> str | None:
         # DRF reads the rates once, when the class is defined; reading them here (a throttle is made for
@@ -57,21 +60,20 @@ class VigieThrottleMixin:
         scope = self.scope
         rates = api_settings.DEFAULT_THROTTLE_RATES
         if scope not in rates:
-            return super().get_rate()  # type: ignore[misc] - DRF's error for a scope without a rate
-        return rates[scope]
+            return super().get_rate()  # DRF's error for a scope without a rate
+        return rates[scope]  # type: ignore[return-value]  # "count/period" strings; the stubs say numbers
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         try:
-            allowed = super().allow_request(request, view)  # type: ignore[misc]
+            allowed = super().allow_request(request, view)
         except (OSError, RedisError) as exc:  # the cache failed (Redis down, timeout, disk): fail open
             # A programming error is not a cache failure: it is not caught here.
             _warn_cache_down(self.scope, exc)
             return True
         if not allowed:
-            # Read by core.api.exceptions to say which limit was reached.
-            refused = getattr(request, "vigie_throttled", [])
+            refused = getattr(request, THROTTLED_ATTR, [])
             refused.append(self)
-            request.vigie_throttled = refused
+            setattr(request, THROTTLED_ATTR, refused)
         return allowed
 
     def wait(self) -> float:

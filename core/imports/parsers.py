@@ -68,6 +68,13 @@ class Parser:
         raise NotImplementedError
 
 
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """The `max_length` of a model's character field: the limit of the `Text` column that fills it."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
+
+
 class Text(Parser):
     empty = ""
 

@@ -10,7 +10,9 @@ from ..models import LegalEntity
 
 
 class LegalEntitySerializer(ModelSerializer):
-    parent = serializers.SlugRelatedField(
+    # DRF's metaclass takes declared fields out of the class: this one does not replace Field.parent, which
+    # the stubs see it override.
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment]
         slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
     )
 

@@ -74,8 +74,10 @@ def rights_requests(dpo) -> dict[str, RightsRequest]:
     }
     today = timezone.localdate()
     # What the scenario relies on, so a change in the deadline rules shows here rather than as a puzzle.
-    assert made["overdue"].applicable_due_on < today < made["later"].applicable_due_on
-    assert made["extendable"].applicable_due_on > today and made["extendable"].extended_due_on is None
+    overdue, later, extendable = (made[name].applicable_due_on for name in ("overdue", "later", "extendable"))
+    assert overdue is not None and later is not None and extendable is not None
+    assert overdue < today < later
+    assert extendable > today and made["extendable"].extended_due_on is None
     return made
 
 

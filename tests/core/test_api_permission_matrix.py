@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from core.roles import AUDITOR, ROLES, Role
 from tests.clients import api_client
@@ -71,6 +72,8 @@ def _model_of(view_class: type[APIView], path: str) -> type[Model]:
     """The model the view's permission check uses: `queryset.model`, else `get_queryset().model`."""
     queryset = getattr(view_class, "queryset", None)
     if queryset is None:
+        # Only a viewset works its queryset out (get_queryset, which may read the action) without a class one.
+        assert issubclass(view_class, GenericViewSet), view_class
         view = view_class()
         view.request = APIRequestFactory().get(path)
         view.action, view.args, view.kwargs, view.format_kwarg = "list", (), {}, None

@@ -153,6 +153,7 @@ def drf_coercion(failure: Any, case: Any) -> bool:
     )
     if match is None:
         return False
+    assert match.lastindex is not None  # both patterns end with a group
     name = match.group(match.lastindex)
     if name not in case.body or isinstance(case.body[name], bool):
         return False

@@ -5,6 +5,7 @@ keeps answering when the cache holding the counters is down."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -32,7 +33,7 @@ def low_rates(settings):
     cache.clear()
 
 
-def hit(client: APIClient, times: int, path: str = LIST, **extra: str) -> list[int]:
+def hit(client: APIClient, times: int, path: str = LIST, **extra: Any) -> list[int]:
     return [client.get(path, **extra).status_code for _ in range(times)]
 
 

@@ -37,7 +37,7 @@ def test_a_point_is_a_rate_rounded_as_published_figures_are():
     assert RatePoint(dt.date(2025, 1, 31), 2, 3).value == Decimal("66.7")
     assert RatePoint(dt.date(2025, 1, 31), 0, 0).value is None
     with pytest.raises(dataclasses.FrozenInstanceError):
-        POINTS[0].numerator = 2  # type: ignore[misc]
+        POINTS[0].numerator = 2
 
 
 def test_each_point_with_a_value_is_a_dot_carrying_its_day_value_and_tooltip():

@@ -55,4 +55,4 @@ def test_the_paris_day_of_an_instant():
     assert paris_date(dt.date(2025, 6, 30)) == dt.date(2025, 6, 30)
     assert to_paris(dt.datetime(2025, 6, 30, 22, 30, tzinfo=dt.UTC)).tzinfo is PARIS
     with pytest.raises(TypeError):
-        paris_date("2025-06-30")  # type: ignore[arg-type]
+        paris_date("2025-06-30")

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from functools import partial
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -80,7 +81,9 @@ def table(body: str, table_id: str) -> list[list[str]]:
 
 def svg_points(body: str) -> list[tuple[str, str]]:
     """(day, value) of each dot of the trend chart."""
-    svg = re.search(r'<svg id="trend-chart".*?</svg>', body, re.S).group(0)
+    found = re.search(r'<svg id="trend-chart".*?</svg>', body, re.S)
+    assert found is not None, "no trend chart"
+    svg = found.group(0)
     return re.findall(r'<circle [^>]*data-day="([\d-]+)" data-value="([\d.]+)"', svg)
 
 
@@ -303,7 +306,7 @@ def test_module_list_query_count_is_pinned(rated, django_assert_max_num_queries)
 
 
 def module_form(module: Module, **changes) -> dict:
-    data = {
+    data: dict[str, Any] = {
         "code": module.code,
         "title": module.title,
         "kind": module.kind,

@@ -386,7 +386,7 @@ def store(world: World) -> tuple[list[Module], list[Employee], list[Completion],
             Employee(
                 employee_id=e.key,
                 entity=entities[e.entity],
-                department=departments.get(e.department),
+                department=departments[e.department] if e.department is not None else None,
                 hired_on=e.hired_on,
                 left_on=e.left_on,
                 is_manager=e.is_manager,

@@ -110,7 +110,9 @@ class CompletionAdmin(CompletionAdminBase):
     ordering = ["-completed_at", "pk"]
     readonly_fields = ["completed_on", "anomaly", "import_run"]
 
-    def get_fields(self, request: HttpRequest, obj: Completion | None = None) -> list[str]:
+    def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
+        self, request: HttpRequest, obj: Completion | None = None
+    ) -> list[str]:
         return FORM_FIELDS if obj is None else [*FORM_FIELDS, *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Completion | None = None) -> list[str]:
@@ -127,10 +129,11 @@ class CompletionAdmin(CompletionAdminBase):
 
     @admin.display(description=_("import run"), ordering="import_run")
     def import_run_link(self, obj: Completion) -> str:
-        if obj.import_run_id is None:
+        run = obj.import_run
+        if run is None:
             return "–"
-        url = reverse("admin:core_importrun_change", args=[obj.import_run_id])
-        return format_html('<a href="{}">{}</a>', url, obj.import_run.file_name or f"#{obj.import_run_id}")
+        url = reverse("admin:core_importrun_change", args=[run.pk])
+        return format_html('<a href="{}">{}</a>', url, run.file_name or f"#{run.pk}")
 
     def save_model(self, request: HttpRequest, obj: Completion, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data

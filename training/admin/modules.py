@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -163,7 +164,8 @@ class PeopleList:
     slug: str
     title: Any
     people: Callable[[Module, Selection], QuerySet[Employee]]
-    extra_columns: tuple[tuple[Any, Callable[[Module, Employee], str]], ...] = ()
+    #: Read what its list annotates its employees with (`kpis.not_trained`, `kpis.renewals_due`).
+    extra_columns: tuple[tuple[Any, Callable[[Module, Any], str]], ...] = ()
     renewable_only: bool = False
 
     def columns(self, module: Module) -> list[tuple[str, Callable[[Employee], str]]]:
@@ -198,7 +200,8 @@ class ModuleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         # The service's rule, before anything is saved, so the error lands on its field.
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None, as for any form)
         if data.get("kind") == ModuleKind.E_LEARNING and data.get("min_attendance_minutes"):
             self.add_error(
                 "min_attendance_minutes",
@@ -303,7 +306,8 @@ class ModuleAdmin(ModuleAdminBase):
     ) -> HttpResponse:
         # What the form cannot see (a code taken meanwhile...) comes back from the service as a message.
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            # Django's private method (inside changeform_view's transaction), which the stubs leave out.
+            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except ValidationError as exc:
             self.message_user(request, error_text(exc, _MODULE_LABELS), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
@@ -327,13 +331,13 @@ class ModuleAdmin(ModuleAdminBase):
             *super().get_urls(),
         ]
 
-    def not_trained_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def not_trained_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         return self.people_view(request, object_id, PEOPLE_LISTS["not-trained"])
 
-    def renewals_due_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def renewals_due_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         return self.people_view(request, object_id, PEOPLE_LISTS["renewals-due"])
 
-    def people_view(self, request: HttpRequest, object_id: str, people_list: PeopleList) -> HttpResponse:
+    def people_view(self, request: HttpRequest, object_id: str, people_list: PeopleList) -> HttpResponseBase:
         """A list of employees of the module for a day and scope, paginated, or its CSV (?format=csv)."""
         module = self.get_object(request, unquote(object_id))
         if module is None or (people_list.renewable_only and not module.renewal_months):
@@ -344,10 +348,10 @@ class ModuleAdmin(ModuleAdminBase):
         people = people_list.people(module, selection)
         columns = people_list.columns(module)
         if request.GET.get("format") == "csv":
-            rows = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
+            lines = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
             filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
             # Streamed (a large population does not sit in memory); names from the roster written as text.
-            return csv_download(filename, [label for label, _value in columns], rows)
+            return csv_download(filename, [label for label, _value in columns], lines)
         page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
         can_see_employees = request.user.has_perm("organization.view_employee")
         rows = []

@@ -9,7 +9,7 @@ line counts as trained is the module's rule (more than its minimum minutes: `Mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -27,10 +27,20 @@ from ..models import Attendance, Module, Session
 from ..querysets import qualifying_q
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     SessionAdminBase = SimpleHistoryAdmin[Session]
     AttendanceAdminBase = SimpleHistoryAdmin[Attendance]
 else:
     SessionAdminBase = AttendanceAdminBase = SimpleHistoryAdmin
+
+
+class _Counts(TypedDict):
+    """What SessionAdmin.get_queryset adds to the sessions of its list."""
+
+    _attendees: int
+    _qualifying: int
+
 
 SESSION_FIELDS = ["reference", "module", "held_on", "duration_minutes", "trainer", "place", "entity", "notes"]
 
@@ -98,7 +108,9 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "module" in self.fields:
-            self.fields["module"].queryset = modules_with_sessions()
+            module = self.fields["module"]
+            assert isinstance(module, forms.ModelChoiceField)  # the foreign key's form field
+            module.queryset = modules_with_sessions()
         if "reference" in self.fields:
             self.fields["reference"].required = False
             self.fields["reference"].help_text = _("Generated (SES-YYYY-NNNN) when left empty.")
@@ -162,11 +174,11 @@ class SessionAdmin(SessionAdminBase):
         return ["reference"] if obj is not None else []
 
     @admin.display(description=_("attendees"), ordering="_attendees")
-    def attendee_count(self, obj: Session) -> int:
+    def attendee_count(self, obj: WithAnnotations[Session, _Counts]) -> int:
         return obj._attendees
 
     @admin.display(description=_("counting as trained"), ordering="_qualifying")
-    def qualifying_count(self, obj: Session) -> int:
+    def qualifying_count(self, obj: WithAnnotations[Session, _Counts]) -> int:
         return obj._qualifying
 
     def save_model(self, request: HttpRequest, obj: Session, form: forms.ModelForm, change: bool) -> None:
@@ -243,7 +255,9 @@ class AttendanceAdmin(AttendanceAdminBase):
     ordering = ["-session__held_on", "session__reference", "employee__employee_id"]
     readonly_fields = ["counts_as_trained", "import_run"]
 
-    def get_fields(self, request: HttpRequest, obj: Attendance | None = None) -> list[str]:
+    def get_fields(  # type: ignore[override]  # django-stubs: an invariant list of field groups
+        self, request: HttpRequest, obj: Attendance | None = None
+    ) -> list[str]:
         base = ["session", "employee", "minutes_attended", "role"]
         return base if obj is None else [*base, *self.readonly_fields]
 

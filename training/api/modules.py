@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -176,7 +176,9 @@ class BreakdownRowSerializer(serializers.Serializer):
         help_text="entity: its code; department: its name (null: no department); manager: "
         "true or false; gender: F, M, X or an empty string (not stated)."
     )
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields out of the class: this one does not replace Field.label, which
+    # the stubs see it override.
+    label = serializers.CharField()  # type: ignore[assignment]
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
     value = percent_field()
@@ -211,8 +213,8 @@ class TrendPointSerializer(serializers.Serializer):
 
 
 class NotTrainedEmployeeSerializer(ModelSerializer):
-    entity = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    entity = serializers.SlugRelatedField[LegalEntity](slug_field="code", read_only=True)
+    department = serializers.SlugRelatedField[Department](slug_field="name", read_only=True)
     last_completed_on = serializers.DateField(
         read_only=True,
         allow_null=True,
@@ -274,7 +276,7 @@ class ModuleSerializer(ModelSerializer):
         ]
         read_only_fields = ["is_reference"]
         # The unique code is the service's check, with its message.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {"code": {"validators": []}}
 
     # The services validate and write; the serializer only parses.
     def create(self, validated_data: dict[str, Any]) -> Module:

@@ -120,16 +120,15 @@ class SessionViewSet(
             .order_by("-held_on", "reference")
         )
 
-    def _read_back(self, serializer: SessionSerializer) -> None:
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+    def _save_read_back(self, serializer: serializers.BaseSerializer[Session]) -> None:
+        # The counts are annotations of get_queryset(): the saved session is read back through it.
+        serializer.instance = self.get_queryset().get(pk=serializer.save().pk)
 
-    def perform_create(self, serializer: SessionSerializer) -> None:
-        serializer.save()
-        self._read_back(serializer)
+    def perform_create(self, serializer: serializers.BaseSerializer[Session]) -> None:
+        self._save_read_back(serializer)
 
-    def perform_update(self, serializer: SessionSerializer) -> None:
-        serializer.save()
-        self._read_back(serializer)
+    def perform_update(self, serializer: serializers.BaseSerializer[Session]) -> None:
+        self._save_read_back(serializer)
 
 
 # --- attendance -------------------------------------------------------------------------------------------
