@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from .choices import OPEN_REQUEST_STATUSES, CnilCaseKind
 
-if TYPE_CHECKING:
-    from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
+if TYPE_CHECKING:  # the models import this module
+    from .models import Breach, CnilCase, ProcessingActivity, RightsRequest  # noqa: F401 - named in base classes
 
 
 def paris_year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:

@@ -123,4 +123,9 @@ class CnilCaseAttachment(models.Model):
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self) -> str:
-        return self.description or self.file.name.rsplit("/", 1)[-1]
+        return self.description or self.filename
+
+    @property
+    def filename(self) -> str:
+        """The stored file's name without its folder (a file always has a name once attached)."""
+        return (self.file.name or "").rsplit("/", 1)[-1]
