@@ -62,10 +62,11 @@ class ReceivedYearFilter(YearFilter):
     field = "received_at"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[RightsRequest]) -> QuerySet[RightsRequest]:
+        if self.cleaned is None:
+            return queryset
         # A range on the indexed column, in Paris time, rather than a year extracted from every row
         # (the changelist's queryset comes from `RightsRequest.objects`).
-        requests = cast("RightsRequestQuerySet", queryset)
-        return queryset if self.cleaned is None else requests.received_in(self.cleaned)
+        return cast("RightsRequestQuerySet", queryset).received_in(self.cleaned)
 
 
 # --- the request form ------------------------------------------------------------------------------------
