@@ -142,22 +142,22 @@ def load_register(rng: random.Random, actor) -> int:
     existing = set(ProcessingActivity.objects.values_list("reference", flat=True))
     plan: list[tuple[str, str, dt.date, dt.date | None]] = []  # reference, role, registered_on, retired_on
     number = 0
-    for role, count in (
+    for planned_role, count in (
         (ProcessingRole.CONTROLLER, CONTROLLER_ACTIVITIES_2023),
         (ProcessingRole.PROCESSOR, PROCESSOR_ACTIVITIES_2023),
     ):
         for _ in range(count):
             number += 1
             plan.append(
-                (f"TR-{number:04d}", role, dt.date(2018, 5, 25) + dt.timedelta(days=rng.randint(0, 2000)), None)
+                (f"TR-{number:04d}", planned_role, dt.date(2018, 5, 25) + dt.timedelta(days=rng.randint(0, 2000)), None)
             )
     # Retired before the end of 2023 (not counted), and entered after it.
-    for retired_on in (dt.date(2022, 6, 30), dt.date(2023, 3, 31), dt.date(2023, 12, 31)):
+    for retired in (dt.date(2022, 6, 30), dt.date(2023, 3, 31), dt.date(2023, 12, 31)):
         number += 1
-        plan.append((f"TR-{number:04d}", ProcessingRole.CONTROLLER, dt.date(2019, 1, 15), retired_on))
-    for registered_on in (dt.date(2024, 2, 1), dt.date(2024, 9, 16), dt.date(2025, 4, 7)):
+        plan.append((f"TR-{number:04d}", ProcessingRole.CONTROLLER, dt.date(2019, 1, 15), retired))
+    for registered in (dt.date(2024, 2, 1), dt.date(2024, 9, 16), dt.date(2025, 4, 7)):
         number += 1
-        plan.append((f"TR-{number:04d}", ProcessingRole.CONTROLLER, registered_on, None))
+        plan.append((f"TR-{number:04d}", ProcessingRole.CONTROLLER, registered, None))
     created = 0
     for index, (reference, role, registered_on, retired_on) in enumerate(plan):
         fields = _activity_fields(rng, role, index)
@@ -217,6 +217,7 @@ def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -
         rights_services.rights_request_resume(request=request, actor=actor, answered_on=answered)
     request.refresh_from_db()
     deadline = request.applicable_due_on
+    assert deadline is not None  # the services compute it as they record the request
     if 0.06 <= roll < 0.09:  # complex request: extended, told 10 days before the first deadline
         told = _at(deadline - dt.timedelta(days=10), rng)
         if told.date() >= today:
@@ -228,6 +229,7 @@ def _handle(request: RightsRequest, rng: random.Random, actor, today: dt.date) -
             reason="Demande portant sur plusieurs traitements et dix ans d'historique.",
         )
         request.refresh_from_db()
+        assert request.extended_due_on is not None  # rights_request_extend has just set it
         answer_day = request.extended_due_on - dt.timedelta(days=rng.randint(3, 20))
     elif roll > 0.99:  # a late answer
         answer_day = deadline + dt.timedelta(days=rng.randint(1, 5))

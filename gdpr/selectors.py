@@ -7,6 +7,7 @@ an open request whose deadline has not passed yet is neither on time nor late.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -139,7 +140,7 @@ def rights_requests_by_month(until: dt.date, months: int) -> list[MonthOfRequest
         .values("month")
         .annotate(received=Count("pk"), judged=Count("pk", filter=judged), on_time=Count("pk", filter=judged & on_time))
     )
-    by_month = {}
+    by_month: dict[dt.date, Mapping[str, Any]] = {}
     for row in grouped:
         month = row["month"]
         if isinstance(month, dt.datetime):

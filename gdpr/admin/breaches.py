@@ -41,6 +41,8 @@ from ..models import Breach, BreachNotification
 from ..services import breaches as services
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     BreachAdminBase = SimpleHistoryAdmin[Breach]
 else:
     BreachAdminBase = SimpleHistoryAdmin
@@ -50,13 +52,14 @@ class DecisionFilter(CheckedListFilter):
     title = _("decision")
     parameter_name = "decision"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("notify", _("To notify")), ("no", _("Not to notify")), ("undecided", _("Undecided"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Breach]) -> QuerySet[Breach]:
-        value = {"notify": True, "no": False, "undecided": None}.get(self.cleaned or "", "")
-        if value == "":
+        decisions: dict[str, bool | None] = {"notify": True, "no": False, "undecided": None}
+        if self.cleaned not in decisions:
             return queryset
+        value = decisions[self.cleaned]
         return (
             queryset.filter(notification_required__isnull=True)
             if value is None
@@ -118,7 +121,8 @@ class BreachForm(forms.ModelForm):
             self.fields["reference"].help_text = _("Generated (BR-YYYY-NNN) when left empty.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns (its stubs allow None)
         candidate = copy.copy(self.instance)
         for name in ("aware_at", "occurred_at", "processor_aware_at", "processor_informed_at"):
             if name in self.fields and name not in self.errors:
@@ -143,7 +147,7 @@ class BreachNotificationInline(ReadOnlyTabularInline):
     """The notifications as sent: evidence, recorded by the "notify" action only."""
 
     model = BreachNotification
-    fields = ["phase", "sent_at", "cnil_reference", "content", "sent_by"]
+    fields = ("phase", "sent_at", "cnil_reference", "content", "sent_by")
     readonly_fields = fields
     show_change_link = False
 

@@ -91,7 +91,8 @@ class CnilCaseForm(forms.ModelForm):
             self.fields["reference"].help_text = _("Generated (CNIL-YYYY-NNN) when left empty.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns (its stubs allow None)
         if any(name in self.errors for name in ("kind", "received_on", "due_on")):
             return data
         candidate = copy.copy(self.instance)
@@ -106,13 +107,13 @@ class AttachmentInline(ReadOnlyTabularInline):
     """The letters already kept: read-only evidence."""
 
     model = CnilCaseAttachment
-    fields = ["file_link", "description", "uploaded_at", "uploaded_by"]
+    fields = ("file_link", "description", "uploaded_at", "uploaded_by")
     readonly_fields = fields
     verbose_name_plural = _("letters kept with the case")
 
     @admin.display(description=_("file"))
     def file_link(self, obj: CnilCaseAttachment) -> str:
-        return format_html('<a href="{}">{}</a>', obj.file.url, obj.file.name.rsplit("/", 1)[-1])
+        return format_html('<a href="{}">{}</a>', obj.file.url, obj.filename)
 
 
 class NewAttachmentFormSet(BaseInlineFormSet):

@@ -5,7 +5,7 @@ actions through core.admin_actions."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,6 +36,11 @@ from ..services.register import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+    from django_stubs_ext import StrOrPromise
+
+    from ..models.register import ProcessingActivityQuerySet
+
     ProcessingActivityAdminBase = SimpleHistoryAdmin[ProcessingActivity]
 else:
     ProcessingActivityAdminBase = SimpleHistoryAdmin
@@ -44,19 +49,25 @@ else:
 REVIEW_BADGE_DAYS = 30
 
 
+def _register(queryset: QuerySet[ProcessingActivity]) -> ProcessingActivityQuerySet:
+    """The changelist's queryset, typed as what it is: it comes from `ProcessingActivity.objects`."""
+    return cast("ProcessingActivityQuerySet", queryset)
+
+
 class RegisterStatusFilter(CheckedListFilter):
     title = _("status")
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("active", _("Active (in the register today)")), ("retired", _("Retired"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
         today = timezone.localdate()
+        activities = _register(queryset)
         if self.cleaned == "active":
-            return queryset.in_register_on(today)
+            return activities.in_register_on(today)
         if self.cleaned == "retired":
-            return queryset.retired_on_or_before(today)
+            return activities.retired_on_or_before(today)
         return queryset
 
 
@@ -64,12 +75,12 @@ class DpiaFilter(CheckedListFilter):
     title = _("DPIA (Art. 35)")
     parameter_name = "dpia"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("missing", _("Required and not done")), ("done", _("Done")), ("not_required", _("Not required"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
         if self.cleaned == "missing":
-            return queryset.dpia_missing()
+            return _register(queryset).dpia_missing()
         if self.cleaned == "done":
             return queryset.filter(dpia_done_on__isnull=False)
         if self.cleaned == "not_required":
@@ -81,15 +92,16 @@ class ReviewFilter(CheckedListFilter):
     title = _("review")
     parameter_name = "review"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("overdue", _("Review overdue")), ("month", _("Review due within 30 days"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> QuerySet[ProcessingActivity]:
         today = timezone.localdate()
+        activities = _register(queryset)
         if self.cleaned == "overdue":
-            return queryset.review_overdue(today)
+            return activities.review_overdue(today)
         if self.cleaned == "month":
-            return queryset.review_due_by(today + dt.timedelta(days=30), today)
+            return activities.review_due_by(today + dt.timedelta(days=30), today)
         return queryset
 
 
@@ -189,7 +201,7 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     def has_delete_permission(self, request: HttpRequest, obj: ProcessingActivity | None = None) -> bool:
         return False
 
-    def get_fieldsets(self, request: HttpRequest, obj: ProcessingActivity | None = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: ProcessingActivity | None = None) -> _FieldsetSpec:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None:
             return fieldsets

@@ -9,7 +9,7 @@ as a message on the form, never a 500.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -39,6 +39,8 @@ from ..models import ProcessingActivity, RightsRequest, RightsRequestPause
 from ..services import rights as services
 
 if TYPE_CHECKING:
+    from ..querysets import RightsRequestQuerySet
+
     RightsRequestAdminBase = SimpleHistoryAdmin[RightsRequest]
 else:
     RightsRequestAdminBase = SimpleHistoryAdmin
@@ -59,9 +61,12 @@ class ReceivedYearFilter(YearFilter):
     title = _("year received")
     field = "received_at"
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        # A range on the indexed column, in Paris time, rather than a year extracted from every row.
-        return queryset if self.cleaned is None else queryset.received_in(self.cleaned)
+    def queryset(self, request: HttpRequest, queryset: QuerySet[RightsRequest]) -> QuerySet[RightsRequest]:
+        if self.cleaned is None:
+            return queryset
+        # A range on the indexed column, in Paris time, rather than a year extracted from every row
+        # (the changelist's queryset comes from `RightsRequest.objects`).
+        return cast("RightsRequestQuerySet", queryset).received_in(self.cleaned)
 
 
 # --- the request form ------------------------------------------------------------------------------------
@@ -104,10 +109,12 @@ class RightsRequestForm(forms.ModelForm):
                 "When the request reached any of our channels (Paris time): the deadline counts from that day."
             )
         if "handler" in self.fields:
-            self.fields["handler"].queryset = get_user_model().objects.filter(is_active=True, is_staff=True)
+            handler = cast("forms.ModelChoiceField[Any]", self.fields["handler"])  # a ForeignKey's field
+            handler.queryset = get_user_model().objects.filter(is_active=True, is_staff=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns (its stubs allow None)
         if self.instance.pk is None and data.get("received_at"):
             received_at = data["received_at"]
             if received_at > timezone.now():
@@ -120,7 +127,7 @@ class RightsRequestForm(forms.ModelForm):
 
 class PauseInline(ReadOnlyTabularInline):
     model = RightsRequestPause
-    fields = ["reason", "asked_on", "answered_on", "days", "note"]
+    fields = ("reason", "asked_on", "answered_on", "days", "note")
     readonly_fields = fields
     verbose_name_plural = _("pauses (information asked for)")
 
@@ -424,10 +431,11 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
         now = timezone.localtime().replace(second=0, microsecond=0)
-        return {
+        initial: dict[str, dict[str, Any]] = {
             "pause": {"asked_on": today, "reason": PauseReason.IDENTITY},
             "resume": {"answered_on": today},
             "extend": {"notified_at": now},
             "answer": {"answered_at": now},
             "refuse": {"answered_at": now},
-        }.get(action, {})
+        }
+        return initial.get(action, {})

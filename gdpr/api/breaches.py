@@ -7,10 +7,9 @@ ISO 8601 with their offset (Paris time). ROUTES lists (prefix, viewset, basename
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -24,6 +23,9 @@ from core.api.serializers import DateTimeField, ModelSerializer
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
 from ..services import breaches as services
+
+if TYPE_CHECKING:
+    from ..models.breaches import BreachQuerySet
 
 
 class BreachNotificationSerializer(ModelSerializer):
@@ -177,14 +179,14 @@ class BreachFilter(FilterSet):
             "closed",
         ]
 
-    def filter_overdue(self, queryset: QuerySet[Breach], name: str, value: bool) -> QuerySet[Breach]:
+    def filter_overdue(self, queryset: BreachQuerySet, name: str, value: bool) -> BreachQuerySet:
         overdue = Breach.objects.overdue()
         return queryset.filter(pk__in=overdue.values("pk")) if value else queryset.exclude(pk__in=overdue.values("pk"))
 
-    def filter_late(self, queryset: QuerySet[Breach], name: str, value: bool) -> QuerySet[Breach]:
+    def filter_late(self, queryset: BreachQuerySet, name: str, value: bool) -> BreachQuerySet:
         return queryset.notified_late() if value else queryset.notified_within_72h()
 
-    def filter_aware_year(self, queryset: QuerySet[Breach], name: str, value: Any) -> QuerySet[Breach]:
+    def filter_aware_year(self, queryset: BreachQuerySet, name: str, value: Any) -> BreachQuerySet:
         return queryset.aware_in(int(value))
 
 

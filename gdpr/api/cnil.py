@@ -6,10 +6,9 @@ basename) for gdpr/api/urls.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,6 +21,9 @@ from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
+
+if TYPE_CHECKING:
+    from ..models.cnil import CnilCaseQuerySet
 from ..services.cnil import cnil_case_answer, cnil_case_create, cnil_case_update
 
 
@@ -101,11 +103,11 @@ class CnilCaseFilter(FilterSet):
         model = CnilCase
         fields = ["reference", "kind", "overdue", "answered", "due_before", "received_year"]
 
-    def filter_overdue(self, queryset: QuerySet[CnilCase], name: str, value: bool) -> QuerySet[CnilCase]:
+    def filter_overdue(self, queryset: CnilCaseQuerySet, name: str, value: bool) -> CnilCaseQuerySet:
         overdue = CnilCase.objects.overdue()
         return queryset.filter(pk__in=overdue.values("pk")) if value else queryset.exclude(pk__in=overdue.values("pk"))
 
-    def filter_due_before(self, queryset: QuerySet[CnilCase], name: str, value: Any) -> QuerySet[CnilCase]:
+    def filter_due_before(self, queryset: CnilCaseQuerySet, name: str, value: Any) -> CnilCaseQuerySet:
         return queryset.due_before(value)
 
 

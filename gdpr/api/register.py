@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +32,11 @@ from ..services.register import (
     processing_activity_review,
     processing_activity_update,
 )
+
+if TYPE_CHECKING:
+    from rest_framework.serializers import BaseSerializer
+
+    from ..models.register import ProcessingActivityQuerySet
 
 
 class ProcessingActivitySerializer(ModelSerializer):
@@ -92,14 +96,20 @@ class ProcessingActivityFilter(FilterSet):
         ]
 
     # django-filter's method signature: (queryset, field name, value); never called for an empty value.
-    def filter_active_on(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+    def filter_active_on(
+        self, queryset: ProcessingActivityQuerySet, name: str, value: dt.date
+    ) -> ProcessingActivityQuerySet:
         return queryset.in_register_on(value)
 
-    def filter_review_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+    def filter_review_overdue(
+        self, queryset: ProcessingActivityQuerySet, name: str, value: bool
+    ) -> ProcessingActivityQuerySet:
         overdue = queryset.review_overdue()
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
 
-    def filter_dpia_missing(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+    def filter_dpia_missing(
+        self, queryset: ProcessingActivityQuerySet, name: str, value: bool
+    ) -> ProcessingActivityQuerySet:
         missing = queryset.dpia_missing()
         return missing if value else queryset.exclude(pk__in=missing.values("pk"))
 
@@ -125,10 +135,11 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
     filterset_class = ProcessingActivityFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    def perform_create(self, serializer: ProcessingActivitySerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[ProcessingActivity]) -> None:
         serializer.instance = processing_activity_create(actor=self.request.user, **serializer.validated_data)
 
-    def perform_update(self, serializer: ProcessingActivitySerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[ProcessingActivity]) -> None:
+        assert serializer.instance is not None  # update() gives the serializer the object it changes
         serializer.instance = processing_activity_update(
             activity=serializer.instance, actor=self.request.user, data=serializer.validated_data
         )

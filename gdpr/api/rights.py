@@ -8,7 +8,8 @@ ROUTES lists (prefix, viewset, basename) for gdpr/api/urls.py.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.contrib.auth import get_user_model
@@ -28,6 +29,12 @@ from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatu
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from ..services import rights as services
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from rest_framework.permissions import _SupportsHasPermission
+
+    from ..querysets import RightsRequestQuerySet
+
 # --- output ----------------------------------------------------------------------------------------------
 
 
@@ -39,7 +46,9 @@ class RightsRequestPauseSerializer(ModelSerializer):
 
 
 class DeadlineEventSerializer(ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: serializers.SlugRelatedField[AbstractBaseUser] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = DeadlineEvent
@@ -238,17 +247,17 @@ class RightsRequestFilter(FilterSet):
         model = RightsRequest
         fields = ["reference", "status", "right", "channel", "requester_category"]
 
-    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_overdue(self, queryset: RightsRequestQuerySet, name: str, value: bool | None) -> RightsRequestQuerySet:
         if value is None:
             return queryset
         if value:
             return queryset.overdue()
         return queryset.exclude(pk__in=RightsRequest.objects.overdue().values("pk"))
 
-    def filter_due_before(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_due_before(self, queryset: RightsRequestQuerySet, name: str, value: Any) -> RightsRequestQuerySet:
         return queryset.due_before(value) if value else queryset
 
-    def filter_received_year(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_received_year(self, queryset: RightsRequestQuerySet, name: str, value: Any) -> RightsRequestQuerySet:
         return queryset.received_in(int(value)) if value else queryset
 
 
@@ -307,7 +316,7 @@ class RightsRequestViewSet(
             .order_by("-received_at", "-pk")
         )
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.action in _TRANSITIONS:
             return [TransitionPermissions()]
         return super().get_permissions()

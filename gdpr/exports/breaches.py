@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.spreadsheets import new_workbook, workbook_bytes
 
@@ -83,6 +84,7 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
     ]
     workbook = new_workbook()  # what people typed in a breach is written as data, never run as a formula
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # new_workbook() makes one worksheet, the active one
     sheet.title = gettext("Breach register")[:31]
     sheet.append([title for title, _value, _width in columns])
     for cell in sheet[1]:

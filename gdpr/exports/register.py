@@ -13,13 +13,14 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.header_footer import HeaderFooterItem
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -35,7 +36,10 @@ NOT_FILLED = "Non renseigné"
 #: Excel's limit: 31 characters per sheet name.
 MAX_SHEET_TITLE = 31
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-ROLE_LABELS = {ProcessingRole.CONTROLLER: "Responsable de traitement", ProcessingRole.PROCESSOR: "Sous-traitant"}
+ROLE_LABELS: dict[str, str] = {
+    ProcessingRole.CONTROLLER: "Responsable de traitement",
+    ProcessingRole.PROCESSOR: "Sous-traitant",
+}
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -99,6 +103,22 @@ STATUS_HEADER = "Statut"
 SHEET_HEADER = "Fiche"
 
 
+def _cell(sheet: Worksheet, row: int, column: int) -> Cell:
+    """A cell of a sheet written here: none is merged, so each is a plain cell."""
+    return cast(Cell, sheet.cell(row=row, column=column))
+
+
+def _fit_to_width(sheet: Worksheet) -> tuple[HeaderFooterItem, HeaderFooterItem]:
+    """Print the sheet one page wide; its header and footer, for the caller to fill in."""
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    fit, header, footer = sheet.sheet_properties.pageSetUpPr, sheet.oddHeader, sheet.oddFooter
+    # openpyxl makes the three with every sheet (its stubs allow None: None may be assigned).
+    assert fit is not None and header is not None and footer is not None
+    fit.fitToPage = True
+    return header, footer
+
+
 def _set(cell: Cell, value: Any) -> None:
     """Write a value (the workbook writes it as data, core/spreadsheets.py), dates in the French format."""
     cell.value = value
@@ -140,30 +160,28 @@ def _write_overview(
     headers = [column.header for column in OVERVIEW_COLUMNS] + [STATUS_HEADER, SHEET_HEADER]
     widths = [column.width for column in OVERVIEW_COLUMNS] + [24, 28]
     for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = sheet.cell(row=1, column=index)
+        cell = _cell(sheet, 1, index)
         _set(cell, header)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row, (activity, title) in enumerate(zip(activities, titles, strict=True), start=2):
         for index, column in enumerate(OVERVIEW_COLUMNS, start=1):
-            cell = sheet.cell(row=row, column=index)
+            cell = _cell(sheet, row, index)
             value = column.value(activity)
             _set(cell, None if value == "" else value)  # empty, not "", so filters offer "(Vides)"
             cell.alignment = _WRAP_TOP
-        _set(sheet.cell(row=row, column=len(OVERVIEW_COLUMNS) + 1), status_label(activity, on))
-        _link(sheet.cell(row=row, column=len(OVERVIEW_COLUMNS) + 2), title, title)
+        _set(_cell(sheet, row, len(OVERVIEW_COLUMNS) + 1), status_label(activity, on))
+        _link(_cell(sheet, row, len(OVERVIEW_COLUMNS) + 2), title, title)
     last_column = get_column_letter(len(headers))
     sheet.freeze_panes = "C2"  # the header and the reference/name stay in view
     sheet.auto_filter.ref = f"A1:{last_column}{max(len(activities) + 1, 1)}"
     sheet.row_dimensions[1].height = 32
     sheet.print_title_rows = "1:1"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddHeader.center.text = heading
-    sheet.oddFooter.right.text = "Page &P / &N"
+    page_header, page_footer = _fit_to_width(sheet)
+    page_header.center.text = heading
+    page_footer.right.text = "Page &P / &N"
 
 
 def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str, list[tuple[str, Any]]]]:
@@ -248,21 +266,21 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
 def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, heading: str) -> None:
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 90
-    title = sheet.cell(row=1, column=1)
+    title = _cell(sheet, 1, 1)
     _set(title, f"Fiche de registre : {activity.reference} – {activity.name}")
     title.font = Font(bold=True, size=14)
-    _set(sheet.cell(row=2, column=1), heading)
-    sheet.cell(row=2, column=1).font = Font(italic=True, color="595959")
-    _link(sheet.cell(row=3, column=1), OVERVIEW_TITLE, "← Retour au registre")
+    _set(_cell(sheet, 2, 1), heading)
+    _cell(sheet, 2, 1).font = Font(italic=True, color="595959")
+    _link(_cell(sheet, 3, 1), OVERVIEW_TITLE, "← Retour au registre")
     row = 5
     for section, lines in fiche_sections(activity, on):
         for column in (1, 2):
-            sheet.cell(row=row, column=column).fill = _SECTION_FILL
-        _set(sheet.cell(row=row, column=1), section)
-        sheet.cell(row=row, column=1).font = _SECTION_FONT
+            _cell(sheet, row, column).fill = _SECTION_FILL
+        _set(_cell(sheet, row, 1), section)
+        _cell(sheet, row, 1).font = _SECTION_FONT
         row += 1
         for label, value in lines:
-            label_cell, value_cell = sheet.cell(row=row, column=1), sheet.cell(row=row, column=2)
+            label_cell, value_cell = _cell(sheet, row, 1), _cell(sheet, row, 2)
             _set(label_cell, label)
             label_cell.font = Font(bold=True)
             label_cell.alignment = _WRAP_TOP
@@ -272,11 +290,9 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
                 value_cell.font = Font(italic=True, color="808080")
             row += 1
         row += 1
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.left.text = heading
-    sheet.oddFooter.right.text = "Page &P / &N"
+    _page_header, page_footer = _fit_to_width(sheet)
+    page_footer.left.text = heading
+    page_footer.right.text = "Page &P / &N"
 
 
 def register_heading(on: dt.date, *, selection: bool = False) -> str:
@@ -298,6 +314,7 @@ def build_register_workbook(
     heading = f"{register_heading(on, selection=selection)} – généré le {generated_at:%d/%m/%Y à %H:%M}"
     workbook = new_workbook()
     overview = workbook.active
+    assert isinstance(overview, Worksheet)  # new_workbook() makes one worksheet, the active one
     overview.title = OVERVIEW_TITLE
     used = {OVERVIEW_TITLE}
     titles = [sheet_title(f"{activity.reference} {activity.name}", used) for activity in activities]

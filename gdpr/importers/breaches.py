@@ -39,13 +39,10 @@ from ..services.breaches import (
     fmt,
     high_risk_problem,
 )
+from .fields import max_length
 
 # The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
 MAX_COUNT = 2_147_483_647
-
-
-def _max_length(model: type, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 RISK_LEVEL = Choice(
@@ -114,7 +111,7 @@ class BreachImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(_max_length(Breach, "reference")),
+            Text(max_length(Breach, "reference")),
             required=True,
             aliases=("référence", "réf", "réf.", "n° de violation", "numéro de violation", "numéro"),
         ),
@@ -131,7 +128,7 @@ class BreachImporter(Importer):
                 "aware",
             ),
         ),
-        Column("title", Text(_max_length(Breach, "title")), aliases=("titre", "intitulé", "libellé")),
+        Column("title", Text(max_length(Breach, "title")), aliases=("titre", "intitulé", "libellé")),
         Column(
             "description", Text(), aliases=("faits", "nature de la violation", "circonstances", "description des faits")
         ),
@@ -187,7 +184,7 @@ class BreachImporter(Importer):
         ),
         Column(
             "cnil_notification_reference",
-            Text(_max_length(Breach, "cnil_notification_reference")),
+            Text(max_length(Breach, "cnil_notification_reference")),
             aliases=("référence cnil", "n° de notification", "référence de notification", "numéro de notification"),
         ),
         Column(

@@ -20,11 +20,7 @@ from core.imports.text import fold_code
 from ..choices import CnilCaseKind
 from ..models import CnilCase, RightsRequest
 from ..services.cnil import cnil_case_problems
-
-
-def _max_length(model: type, name: str) -> int:
-    return model._meta.get_field(name).max_length
-
+from .fields import max_length
 
 KIND = Choice(
     CnilCaseKind,
@@ -54,7 +50,7 @@ class CnilCaseImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(_max_length(CnilCase, "reference")),
+            Text(max_length(CnilCase, "reference")),
             required=True,
             aliases=("référence", "réf", "réf.", "référence dossier", "n° dossier", "numéro de dossier", "dossier"),
         ),
@@ -84,7 +80,7 @@ class CnilCaseImporter(Importer):
         ),
         Column(
             "rights_request_reference",
-            Text(_max_length(RightsRequest, "reference")),
+            Text(max_length(RightsRequest, "reference")),
             aliases=(
                 "référence de la demande",
                 "référence demande",
@@ -95,10 +91,10 @@ class CnilCaseImporter(Importer):
         ),
         Column(
             "cnil_reference",
-            Text(_max_length(CnilCase, "cnil_reference")),
+            Text(max_length(CnilCase, "cnil_reference")),
             aliases=("référence cnil", "réf cnil", "n° cnil", "numéro cnil"),
         ),
-        Column("subject", Text(_max_length(CnilCase, "subject")), aliases=("objet", "sujet")),
+        Column("subject", Text(max_length(CnilCase, "subject")), aliases=("objet", "sujet")),
         Column("notes", Text(), aliases=("commentaires", "commentaire", "observations", "remarques")),
     )
     _plain = ("cnil_reference", "subject", "notes")

@@ -26,11 +26,7 @@ from core.imports.parsers import Boolean, Choice, Date, Text
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
 from ..models.register import date_problems
-
-
-def _max_length(name: str) -> int:
-    return ProcessingActivity._meta.get_field(name).max_length
-
+from .fields import max_length
 
 ROLE = Choice(
     ProcessingRole,
@@ -57,7 +53,7 @@ class ProcessingActivityImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(_max_length("reference")),
+            Text(max_length(ProcessingActivity, "reference")),
             required=True,
             aliases=(
                 "référence",
@@ -75,7 +71,7 @@ class ProcessingActivityImporter(Importer):
         ),
         Column(
             "name",
-            Text(_max_length("name")),
+            Text(max_length(ProcessingActivity, "name")),
             required=True,
             aliases=(
                 "nom du traitement",
@@ -108,7 +104,7 @@ class ProcessingActivityImporter(Importer):
         ),
         Column(
             "legal_basis",
-            Text(_max_length("legal_basis")),
+            Text(max_length(ProcessingActivity, "legal_basis")),
             aliases=(
                 "base légale",
                 "base juridique",

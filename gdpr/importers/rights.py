@@ -13,7 +13,7 @@ with the services' rules and words (`gdpr.services.rights_rules.rights_request_p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +37,7 @@ from ..deadlines import Pause, paris_date, policy_from_settings
 from ..models import DeadlineEvent, RightsRequest, RightsRequestPause
 from ..services.rights import rights_request_deadline_columns
 from ..services.rights_rules import future_problem, rights_request_problems
-
-
-def _max_length(name: str) -> int:
-    return RightsRequest._meta.get_field(name).max_length
-
+from .fields import max_length
 
 RIGHT = Choice(
     Right,
@@ -203,7 +199,7 @@ class RightsRequestImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(_max_length("reference")),
+            Text(max_length(RightsRequest, "reference")),
             required=True,
             aliases=(
                 "référence",
@@ -266,7 +262,7 @@ class RightsRequestImporter(Importer):
         ),
         Column(
             "requester_name",
-            Text(_max_length("requester_name")),
+            Text(max_length(RightsRequest, "requester_name")),
             aliases=("demandeur", "nom du demandeur", "nom et prénom", "nom prénom", "requester"),
         ),
         Column(
@@ -424,8 +420,8 @@ class RightsRequestImporter(Importer):
         return found
 
     @staticmethod
-    def _pauses(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-        found: dict[int, list[dict[str, Any]]] = {}
+    def _pauses(ids: list[int]) -> dict[int, list[Mapping[str, Any]]]:
+        found: dict[int, list[Mapping[str, Any]]] = {}
         for start in range(0, len(ids), 900):
             queryset = RightsRequestPause.objects.filter(request_id__in=ids[start : start + 900]).order_by(
                 "asked_on", "pk"
@@ -434,7 +430,7 @@ class RightsRequestImporter(Importer):
                 found.setdefault(values["request_id"], []).append(values)
         return found
 
-    def _complete(self, row: Row, old: dict[str, Any] | None, stored_pauses: list[dict[str, Any]]) -> bool:
+    def _complete(self, row: Row, old: dict[str, Any] | None, stored_pauses: list[Mapping[str, Any]]) -> bool:
         """Check the row's dates together (the file's, else the stored ones) with the services' rules and
         add the status and the deadline columns to `row.built`; False (with the reasons on the row) when
         they contradict."""
@@ -566,8 +562,8 @@ class RightsRequestImporter(Importer):
         if gone:
             # Deleted one by one so that each deletion leaves its history row.
             for pause in RightsRequestPause.objects.filter(pk__in=gone):
-                pause._change_reason = self.change_reason
-                pause._history_user = self.user
+                pause._change_reason = self.change_reason  # type: ignore[attr-defined]  # simple-history's
+                pause._history_user = self.user  # type: ignore[attr-defined]  # the same
                 pause.delete()
         if changed_pauses:
             bulk_update_with_history(changed_pauses, RightsRequestPause, ["asked_on", "answered_on"], **history)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -18,24 +19,24 @@ from ..querysets import BreachQuerySet as BaseBreachQuerySet, paris_year_bounds
 class BreachQuerySet(BaseBreachQuerySet):
     """The shared breach reads, plus those of the register's filters (candidates for querysets.py)."""
 
-    def overdue(self, now: dt.datetime | None = None) -> BreachQuerySet:
+    def overdue(self, now: dt.datetime | None = None) -> Self:
         """The clock runs (not notified, not decided "no notification") and 72 hours have passed."""
         return self.awaiting_decision_or_notification().filter(notification_due_at__lt=now or timezone.now())
 
-    def notified(self) -> BreachQuerySet:
+    def notified(self) -> Self:
         return self.filter(notified_at__isnull=False)
 
-    def not_notified(self) -> BreachQuerySet:
+    def not_notified(self) -> Self:
         return self.filter(notified_at__isnull=True)
 
-    def notified_late(self) -> BreachQuerySet:
+    def notified_late(self) -> Self:
         """Initial notification after the 72 hours (reasons for the delay recorded, Art. 33(1))."""
         return self.filter(notified_at__gt=F("notification_due_at"))
 
-    def notified_within_72h(self) -> BreachQuerySet:
+    def notified_within_72h(self) -> Self:
         return self.filter(notified_at__lte=F("notification_due_at"))
 
-    def aware_in(self, year: int) -> BreachQuerySet:
+    def aware_in(self, year: int) -> Self:
         start, end = paris_year_bounds(year)
         return self.filter(aware_at__gte=start, aware_at__lt=end)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -18,18 +19,18 @@ from ..querysets import CnilCaseQuerySet as BaseCnilCaseQuerySet
 class CnilCaseQuerySet(BaseCnilCaseQuerySet):
     """The shared CNIL-case reads, plus those of the admin and API filters (candidates for querysets.py)."""
 
-    def answered(self) -> CnilCaseQuerySet:
+    def answered(self) -> Self:
         return self.filter(answered_on__isnull=False)
 
-    def unanswered(self) -> CnilCaseQuerySet:
+    def unanswered(self) -> Self:
         """Not answered yet, whatever the kind (a complaint without referral never needs an answer)."""
         return self.filter(answered_on__isnull=True)
 
-    def due_before(self, day: dt.date) -> CnilCaseQuerySet:
+    def due_before(self, day: dt.date) -> Self:
         """Cases awaiting their reply whose reply date is on or before `day` (overdue ones included)."""
         return self.awaiting_reply().filter(due_on__lte=day)
 
-    def due_within(self, days: int, today: dt.date | None = None) -> CnilCaseQuerySet:
+    def due_within(self, days: int, today: dt.date | None = None) -> Self:
         return self.due_before((today or timezone.localdate()) + dt.timedelta(days=days))
 
 
@@ -122,4 +123,9 @@ class CnilCaseAttachment(models.Model):
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self) -> str:
-        return self.description or self.file.name.rsplit("/", 1)[-1]
+        return self.description or self.filename
+
+    @property
+    def filename(self) -> str:
+        """The stored file's name without its folder (a file always has a name once attached)."""
+        return (self.file.name or "").rsplit("/", 1)[-1]

@@ -8,6 +8,7 @@ produced for the CNIL (Art. 30(4)) is the register at a chosen date.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -77,24 +78,24 @@ def date_problems(
 class ProcessingActivityQuerySet(BaseProcessingActivityQuerySet):
     # The register holds a few hundred rows: the review deadline is filtered on the fly rather than
     # stored, so a change of the review period applies at once to every record.
-    def _reviewed_before(self, cutoff: dt.date) -> ProcessingActivityQuerySet:
+    def _reviewed_before(self, cutoff: dt.date) -> Self:
         return self.filter(Q(last_reviewed_on__lt=cutoff) | Q(last_reviewed_on__isnull=True, registered_on__lt=cutoff))
 
-    def review_overdue(self, today: dt.date | None = None) -> ProcessingActivityQuerySet:
+    def review_overdue(self, today: dt.date | None = None) -> Self:
         """In the register today, and last reviewed (never reviewed: registered) more than the review
         period ago: `review_due_on` is before today."""
         today = today or timezone.localdate()
         return self.in_register_on(today)._reviewed_before(review_cutoff(today))
 
-    def review_due_by(self, day: dt.date, today: dt.date | None = None) -> ProcessingActivityQuerySet:
+    def review_due_by(self, day: dt.date, today: dt.date | None = None) -> Self:
         """In the register today, with `review_due_on` on or before `day` (overdue ones included)."""
         today = today or timezone.localdate()
         return self.in_register_on(today)._reviewed_before(review_cutoff(day + dt.timedelta(days=1)))
 
-    def retired_on_or_before(self, day: dt.date) -> ProcessingActivityQuerySet:
+    def retired_on_or_before(self, day: dt.date) -> Self:
         return self.filter(retired_on__lte=day)
 
-    def dpia_missing(self) -> ProcessingActivityQuerySet:
+    def dpia_missing(self) -> Self:
         """A DPIA is required (Art. 35) and none is recorded."""
         return self.filter(dpia_required=True, dpia_done_on__isnull=True)
 

@@ -233,6 +233,6 @@ def cnil_case_attach(*, actor: Any, case: CnilCase, file: File, description: str
     if file is None or not getattr(file, "name", "") or file.size == 0:
         raise ValidationError({"file": gettext("The file is empty or missing.")})
     attachment = CnilCaseAttachment(case=case, file=file, description=description.strip(), uploaded_by=actor)
-    name = description.strip() or file.name.rsplit("/", 1)[-1]
+    name = description.strip() or attachment.filename
     _save(attachment, actor=actor, reason=gettext("letter attached: %(name)s") % {"name": name})
     return attachment

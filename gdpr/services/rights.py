@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -200,7 +200,7 @@ def _not_before_receipt(field: str, value: dt.date | dt.datetime, request: Right
     _raise(field, not_before_receipt_problem(value, request.received_at))
 
 
-def _in_choices(field: str, value: str, choices: type, *, allow_blank: bool = False) -> str:
+def _in_choices(field: str, value: str, choices: type[models.TextChoices], *, allow_blank: bool = False) -> str:
     if allow_blank and not value:
         return ""
     if value not in choices.values:
@@ -228,7 +228,7 @@ ACTION_TARGETS = {
 
 def _action_label(target: str) -> str:
     # Spelled out for makemessages: each verb is translated on its own.
-    return {
+    labels: dict[str, str] = {
         RequestStatus.IN_PROGRESS: _("started"),
         RequestStatus.PAUSED: _("paused"),
         RequestStatus.EXTENDED: _("extended"),
@@ -236,7 +236,8 @@ def _action_label(target: str) -> str:
         RequestStatus.REFUSED: _("refused"),
         RequestStatus.WITHDRAWN: _("withdrawn"),
         RequestStatus.CLOSED: _("closed"),
-    }.get(target, str(target))
+    }
+    return labels.get(target, str(target))
 
 
 def rights_request_allowed_actions(request: RightsRequest) -> list[str]:
@@ -428,8 +429,8 @@ def rights_request_create(
     generate = not request.reference
     _recompute_deadlines(request)
     request.full_clean(exclude=["reference"] if generate else None, validate_unique=False, validate_constraints=False)
-    request._change_reason = _("received")
-    request._history_user = actor
+    request._change_reason = _("received")  # type: ignore[attr-defined]  # simple-history's, on any model
+    request._history_user = actor  # type: ignore[attr-defined]  # the same
     _insert(request, generate=generate)
     if processing_activities:
         request.processing_activities.set(list(processing_activities))
@@ -504,11 +505,12 @@ def rights_request_pause(
     _not_in_future("asked_on", asked_on)
     _not_before_receipt("asked_on", asked_on, locked)
     last_answer = locked.pauses.filter(answered_on__isnull=False).order_by("-answered_on").first()
-    if last_answer is not None and asked_on < last_answer.answered_on:
+    last_answered_on = last_answer.answered_on if last_answer is not None else None
+    if last_answered_on is not None and asked_on < last_answered_on:
         raise ValidationError(
             {
                 "asked_on": _("This date is before the end of the previous pause (%(date)s).")
-                % {"date": _fmt(last_answer.answered_on)}
+                % {"date": _fmt(last_answered_on)}
             }
         )
     _raise("asked_on", passed_deadline_problem(asked_on, locked.applicable_due_on))

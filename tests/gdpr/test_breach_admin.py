@@ -29,8 +29,8 @@ CHANGELIST = "/admin/gdpr/breach/"
 client_for = partial(admin_client, language="en")  # the messages asserted are the English ones
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def run_action(client: Client, action: str, breaches: list[Breach], **data: str):

@@ -24,8 +24,8 @@ pytestmark = [
 client_for = partial(api_client, language="en")  # the messages asserted are the English ones
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def references(response) -> list[str]:

@@ -32,8 +32,8 @@ FRENCH_REGISTER = (
 )
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def write(tmp_path: Path, text: str, name: str = "breaches.csv", encoding: str = "utf-8") -> Path:

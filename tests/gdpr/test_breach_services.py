@@ -31,8 +31,8 @@ pytestmark = [
 ]
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from gdpr.deadlines import (
     DeadlinePolicy,
+    HolidayCalendar,
     Pause,
     breach_notification_deadline,
     extended_deadline,
@@ -49,7 +50,7 @@ def test_reference_vector(row: dict[str, str] | None) -> None:
     assert COLUMNS <= set(row), f"unexpected columns in {VECTORS.name}: {sorted(row)}"
 
     if row["kind"] == "rights_request":
-        policy = DeadlinePolicy(calendar=row["calendar"] or "FR")
+        policy = DeadlinePolicy(calendar=HolidayCalendar(row["calendar"] or "FR"))
         received = date.fromisoformat(row["received"])
         pauses = _pauses(row["pause"])
         months = int(row["months"])

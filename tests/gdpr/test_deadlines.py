@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import polib
 import pytest
@@ -210,7 +211,7 @@ def test_holiday_calendars_are_built_once_per_calendar_and_year(monkeypatch: pyt
     built: list[tuple[object, ...]] = []
     real = deadlines.holidays.country_holidays
 
-    def counting(*args: object, **kwargs: object) -> object:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         built.append((kwargs.get("subdiv"), kwargs.get("years")))
         return real(*args, **kwargs)
 

@@ -21,8 +21,8 @@ PARIS = ZoneInfo("Europe/Paris")
 RECEIVED = dt.datetime(2025, 3, 5, 10, 0, tzinfo=PARIS)  # first deadline: Monday 07/04/2025
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 @time_machine.travel(at(2025, 6, 1, 12), tick=False)

@@ -33,8 +33,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 @pytest.fixture
