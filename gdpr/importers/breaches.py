@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.imports import Column, Importer, Row, register
-from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text
+from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text, max_length_of
 
 from ..choices import NotificationPhase, RiskLevel
 from ..deadlines import breach_notification_deadline
@@ -39,7 +39,6 @@ from ..services.breaches import (
     fmt,
     high_risk_problem,
 )
-from .fields import max_length
 
 # The largest number a PositiveIntegerField holds on every database (PostgreSQL's integer).
 MAX_COUNT = 2_147_483_647
@@ -111,7 +110,7 @@ class BreachImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(max_length(Breach, "reference")),
+            Text(max_length_of(Breach, "reference")),
             required=True,
             aliases=("référence", "réf", "réf.", "n° de violation", "numéro de violation", "numéro"),
         ),
@@ -128,7 +127,7 @@ class BreachImporter(Importer):
                 "aware",
             ),
         ),
-        Column("title", Text(max_length(Breach, "title")), aliases=("titre", "intitulé", "libellé")),
+        Column("title", Text(max_length_of(Breach, "title")), aliases=("titre", "intitulé", "libellé")),
         Column(
             "description", Text(), aliases=("faits", "nature de la violation", "circonstances", "description des faits")
         ),
@@ -184,7 +183,7 @@ class BreachImporter(Importer):
         ),
         Column(
             "cnil_notification_reference",
-            Text(max_length(Breach, "cnil_notification_reference")),
+            Text(max_length_of(Breach, "cnil_notification_reference")),
             aliases=("référence cnil", "n° de notification", "référence de notification", "numéro de notification"),
         ),
         Column(

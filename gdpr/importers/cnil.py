@@ -14,13 +14,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.imports import Column, Importer, Lookup, Row, register
-from core.imports.parsers import Choice, Date, Text
+from core.imports.parsers import Choice, Date, Text, max_length_of
 from core.imports.text import fold_code
 
 from ..choices import CnilCaseKind
 from ..models import CnilCase, RightsRequest
 from ..services.cnil import cnil_case_problems
-from .fields import max_length
 
 KIND = Choice(
     CnilCaseKind,
@@ -50,7 +49,7 @@ class CnilCaseImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(max_length(CnilCase, "reference")),
+            Text(max_length_of(CnilCase, "reference")),
             required=True,
             aliases=("référence", "réf", "réf.", "référence dossier", "n° dossier", "numéro de dossier", "dossier"),
         ),
@@ -80,7 +79,7 @@ class CnilCaseImporter(Importer):
         ),
         Column(
             "rights_request_reference",
-            Text(max_length(RightsRequest, "reference")),
+            Text(max_length_of(RightsRequest, "reference")),
             aliases=(
                 "référence de la demande",
                 "référence demande",
@@ -91,10 +90,10 @@ class CnilCaseImporter(Importer):
         ),
         Column(
             "cnil_reference",
-            Text(max_length(CnilCase, "cnil_reference")),
+            Text(max_length_of(CnilCase, "cnil_reference")),
             aliases=("référence cnil", "réf cnil", "n° cnil", "numéro cnil"),
         ),
-        Column("subject", Text(max_length(CnilCase, "subject")), aliases=("objet", "sujet")),
+        Column("subject", Text(max_length_of(CnilCase, "subject")), aliases=("objet", "sujet")),
         Column("notes", Text(), aliases=("commentaires", "commentaire", "observations", "remarques")),
     )
     _plain = ("cnil_reference", "subject", "notes")

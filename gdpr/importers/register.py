@@ -21,12 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.imports import Column, Importer, Row, register
-from core.imports.parsers import Boolean, Choice, Date, Text
+from core.imports.parsers import Boolean, Choice, Date, Text, max_length_of
 
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
 from ..models.register import date_problems
-from .fields import max_length
 
 ROLE = Choice(
     ProcessingRole,
@@ -53,7 +52,7 @@ class ProcessingActivityImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(max_length(ProcessingActivity, "reference")),
+            Text(max_length_of(ProcessingActivity, "reference")),
             required=True,
             aliases=(
                 "référence",
@@ -71,7 +70,7 @@ class ProcessingActivityImporter(Importer):
         ),
         Column(
             "name",
-            Text(max_length(ProcessingActivity, "name")),
+            Text(max_length_of(ProcessingActivity, "name")),
             required=True,
             aliases=(
                 "nom du traitement",
@@ -104,7 +103,7 @@ class ProcessingActivityImporter(Importer):
         ),
         Column(
             "legal_basis",
-            Text(max_length(ProcessingActivity, "legal_basis")),
+            Text(max_length_of(ProcessingActivity, "legal_basis")),
             aliases=(
                 "base légale",
                 "base juridique",

@@ -21,7 +21,7 @@ from django.db import models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.imports import Column, Importer, Row, register
-from core.imports.parsers import Boolean, Choice, DateTime, Email, Text
+from core.imports.parsers import Boolean, Choice, DateTime, Email, Text, max_length_of
 
 from ..choices import (
     Channel,
@@ -37,7 +37,6 @@ from ..deadlines import Pause, paris_date, policy_from_settings
 from ..models import DeadlineEvent, RightsRequest, RightsRequestPause
 from ..services.rights import rights_request_deadline_columns
 from ..services.rights_rules import future_problem, rights_request_problems
-from .fields import max_length
 
 RIGHT = Choice(
     Right,
@@ -199,7 +198,7 @@ class RightsRequestImporter(Importer):
     columns = (
         Column(
             "reference",
-            Text(max_length(RightsRequest, "reference")),
+            Text(max_length_of(RightsRequest, "reference")),
             required=True,
             aliases=(
                 "référence",
@@ -262,7 +261,7 @@ class RightsRequestImporter(Importer):
         ),
         Column(
             "requester_name",
-            Text(max_length(RightsRequest, "requester_name")),
+            Text(max_length_of(RightsRequest, "requester_name")),
             aliases=("demandeur", "nom du demandeur", "nom et prénom", "nom prénom", "requester"),
         ),
         Column(
