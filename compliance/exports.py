@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
+from core.dates import format_date
 from core.spreadsheets import new_workbook, workbook_bytes
 
 from .models import RiskMap
@@ -87,7 +88,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
             [
                 str(risk_map),
                 "Approuvée le",
-                risk_map.approved_on.strftime("%d/%m/%Y") if risk_map.approved_on else "non approuvée",
+                format_date(risk_map.approved_on, missing="non approuvée"),
             ]
         )
         row = 3

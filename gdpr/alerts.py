@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.dates import format_date
+from core.dates import format_date, format_datetime
 from notifications.registry import Item, Rule, Threshold
 from notifications.thresholds import day_thresholds, hour_thresholds
 
@@ -198,7 +198,7 @@ class BreachNotificationDeadline(Rule):
         )
 
     def describe(self, records) -> Iterable[Item]:
-        from .services.breaches import breach_clock_explanation, fmt
+        from .services.breaches import breach_clock_explanation
 
         for breach in records.select_related("handler"):
             yield Item(
@@ -206,7 +206,7 @@ class BreachNotificationDeadline(Rule):
                 label=breach.reference,
                 due_at=breach.notification_due_at,
                 title=_("Breach %(reference)s: notify the CNIL by %(due)s (72 hours after awareness)")
-                % {"reference": breach.reference, "due": fmt(breach.notification_due_at)},
+                % {"reference": breach.reference, "due": format_datetime(breach.notification_due_at)},
                 explanation=breach_clock_explanation(breach),
                 admin_path=reverse("admin:gdpr_breach_change", args=[breach.pk]),
                 recipients=_handler(breach),

@@ -33,6 +33,7 @@ from core.admin_utils import (
     datetime_input,
     due_badge,
 )
+from core.dates import format_datetime
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
@@ -205,8 +206,8 @@ class CloseForm(forms.Form):
 
 def _clock(breach: Breach) -> str:
     return gettext("aware %(aware)s, notification due %(due)s") % {
-        "aware": services.fmt(breach.aware_at),
-        "due": services.fmt(breach.notification_due_at),
+        "aware": format_datetime(breach.aware_at),
+        "due": format_datetime(breach.notification_due_at),
     }
 
 
@@ -335,15 +336,15 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
     # -- columns -------------------------------------------------------------------------------------
     @admin.display(description=_("aware at (Paris)"), ordering="aware_at")
     def aware_at_paris(self, obj: Breach) -> str:
-        return services.fmt(obj.aware_at)
+        return format_datetime(obj.aware_at)
 
     @admin.display(description=_("notification due (Paris)"), ordering="notification_due_at")
     def due_at_paris(self, obj: Breach) -> str:
-        return services.fmt(obj.notification_due_at)
+        return format_datetime(obj.notification_due_at)
 
     @admin.display(description=_("notification due at (72 h, Paris time)"))
     def notification_due_at_paris(self, obj: Breach) -> str:
-        return services.fmt(obj.notification_due_at) if obj.pk else "–"
+        return format_datetime(obj.notification_due_at) if obj.pk else "–"
 
     @admin.display(description=_("72-hour clock"))
     def due(self, obj: Breach) -> str:
@@ -359,7 +360,7 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
 
     @admin.display(description=_("notified at (Paris)"), ordering="notified_at")
     def notified_at_paris(self, obj: Breach) -> str:
-        return services.fmt(obj.notified_at) if obj.notified_at else "–"
+        return format_datetime(obj.notified_at) if obj.notified_at else "–"
 
     @admin.display(description=_("within 72 h"))
     def within_72h(self, obj: Breach) -> str:

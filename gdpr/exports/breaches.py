@@ -13,12 +13,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.dates import format_datetime
 from core.spreadsheets import new_workbook, workbook_bytes
 
 from ..choices import NotificationPhase
 from ..deadlines import to_paris
 from ..models import Breach
-from ..services.breaches import fmt
 
 
 def _excel_time(value: dt.datetime | None) -> dt.datetime | None:
@@ -62,7 +62,7 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
         (
             gettext("Complementary notifications"),
             lambda b: ", ".join(
-                fmt(n.sent_at) for n in b.notifications.all() if n.phase == NotificationPhase.COMPLEMENTARY
+                format_datetime(n.sent_at) for n in b.notifications.all() if n.phase == NotificationPhase.COMPLEMENTARY
             ),
             22,
         ),

@@ -26,6 +26,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.dates import format_datetime
 from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text, max_length_of
 
@@ -36,7 +37,6 @@ from ..services.breaches import (
     breach_date_problems,
     breach_decision_problems,
     breach_late_notification_problem,
-    fmt,
     high_risk_problem,
 )
 
@@ -277,7 +277,7 @@ class BreachImporter(Importer):
             row.error(
                 "notified_at",
                 _("the breach was notified on %(at)s: an import cannot remove a notification")
-                % {"at": fmt(stored["notified_at"])},
+                % {"at": format_datetime(stored["notified_at"])},
             )
             return
         required = (

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.dates import format_datetime
 from core.services import ensure_reference_free, next_reference, save_with_history
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
@@ -28,7 +29,6 @@ from ..models import Breach, BreachNotification
 UNSET: Any = object()
 #: A time typed "now" in a form or sent by a client whose clock runs a little ahead is not "the future".
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
-DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 
 #: The fields a person edits (create and update); the others change only through the transitions.
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -44,11 +44,6 @@ DESCRIPTIVE_FIELDS: tuple[str, ...] = (
     "handler",
 )
 CLOCK_FIELDS: tuple[str, ...] = ("aware_at", "processor_aware_at", "processor_informed_at")
-
-
-def fmt(value: dt.datetime) -> str:
-    """A datetime as the DPO reads it: Paris time, French layout."""
-    return to_paris(value).strftime(DATETIME_FORMAT)
 
 
 def elapsed(start: dt.datetime, end: dt.datetime) -> str:
@@ -94,7 +89,7 @@ def breach_date_problems(
         if _naive(value):
             problems[name] = gettext("Give a date and time with its time zone.")
         elif value is not None and value > now + FUTURE_TOLERANCE:
-            problems[name] = gettext("%(at)s is in the future.") % {"at": fmt(value)}
+            problems[name] = gettext("%(at)s is in the future.") % {"at": format_datetime(value)}
     if problems:
         return problems
     # Compared in UTC: two datetimes sharing one ZoneInfo compare by wall clock (wrong in the DST fold).
@@ -114,7 +109,7 @@ def breach_date_problems(
     if occurred_at is not None and occurred_at > aware_at:
         problems["occurred_at"] = gettext(
             "The breach cannot have occurred (%(occurred)s) after we became aware of it (%(aware)s)."
-        ) % {"occurred": fmt(occurred_at), "aware": fmt(aware_at)}
+        ) % {"occurred": format_datetime(occurred_at), "aware": format_datetime(aware_at)}
     if (
         processor_aware_at is not None
         and processor_informed_at is not None
@@ -122,15 +117,15 @@ def breach_date_problems(
     ):
         problems["processor_informed_at"] = gettext(
             "The processor cannot have told us (%(informed)s) before it was aware (%(aware)s)."
-        ) % {"informed": fmt(processor_informed_at), "aware": fmt(processor_aware_at)}
+        ) % {"informed": format_datetime(processor_informed_at), "aware": format_datetime(processor_aware_at)}
     if notified_at is not None and notified_at < aware_at:
         problems["notified_at"] = gettext(
             "The notification (%(notified)s) cannot be dated before awareness (%(aware)s)."
-        ) % {"notified": fmt(notified_at), "aware": fmt(aware_at)}
+        ) % {"notified": format_datetime(notified_at), "aware": format_datetime(aware_at)}
     if subjects_informed_at is not None and subjects_informed_at < aware_at:
         problems["subjects_informed_at"] = gettext(
             "The data subjects cannot have been informed (%(informed)s) before awareness (%(aware)s)."
-        ) % {"informed": fmt(subjects_informed_at), "aware": fmt(aware_at)}
+        ) % {"informed": format_datetime(subjects_informed_at), "aware": format_datetime(aware_at)}
     return problems
 
 
@@ -144,7 +139,7 @@ def breach_late_notification_problem(
     return gettext(
         "Notified %(elapsed)s after awareness, past the deadline of %(due)s: "
         "the reasons for the delay are required (Art. 33(1))."
-    ) % {"elapsed": elapsed(aware_at, notified_at), "due": fmt(due)}
+    ) % {"elapsed": elapsed(aware_at, notified_at), "due": format_datetime(due)}
 
 
 def high_risk_problem(*, risk_level: str, high_risk: bool) -> str | None:
@@ -170,7 +165,7 @@ def breach_decision_problems(
     if notified_at is not None:
         return {
             "notification_required": gettext("The CNIL was notified on %(at)s: the decision cannot be not to notify.")
-            % {"at": fmt(notified_at)}
+            % {"at": format_datetime(notified_at)}
         }
     if risk_level in (RiskLevel.RISK, RiskLevel.HIGH):
         return {
@@ -202,12 +197,12 @@ def breach_problems(breach: Breach) -> dict[str, str]:
     if breach.notified_at is not None and breach.notified_at < breach.aware_at:
         return {
             "aware_at": gettext("Awareness cannot be after the notification (%(at)s).")
-            % {"at": fmt(breach.notified_at)}
+            % {"at": format_datetime(breach.notified_at)}
         }
     if breach.subjects_informed_at is not None and breach.subjects_informed_at < breach.aware_at:
         return {
             "aware_at": gettext("Awareness cannot be after the information of the data subjects (%(at)s).")
-            % {"at": fmt(breach.subjects_informed_at)}
+            % {"at": format_datetime(breach.subjects_informed_at)}
         }
     if breach.notified_at is not None:
         late = breach_late_notification_problem(
@@ -228,8 +223,8 @@ def breach_clock_explanation(breach: Breach) -> str:
                 "awareness (EDPB Guidelines 9/2022)."
             )
             % {
-                "aware": fmt(breach.processor_aware_at) if breach.processor_aware_at else "–",
-                "informed": fmt(breach.processor_informed_at) if breach.processor_informed_at else "–",
+                "aware": format_datetime(breach.processor_aware_at) if breach.processor_aware_at else "–",
+                "informed": format_datetime(breach.processor_informed_at) if breach.processor_informed_at else "–",
             }
         )
         if breach.processor_informed_at and breach.processor_informed_at < breach.aware_at:
@@ -243,13 +238,13 @@ def breach_clock_explanation(breach: Breach) -> str:
         if breach.notified_at <= breach.notification_due_at:
             lines.append(
                 gettext("Notified at %(at)s, %(elapsed)s after awareness: within 72 hours.")
-                % {"at": fmt(breach.notified_at), "elapsed": elapsed(breach.aware_at, breach.notified_at)}
+                % {"at": format_datetime(breach.notified_at), "elapsed": elapsed(breach.aware_at, breach.notified_at)}
             )
         else:
             lines.append(
                 gettext("Notified at %(at)s, %(elapsed)s after awareness: late (reasons: %(reasons)s).")
                 % {
-                    "at": fmt(breach.notified_at),
+                    "at": format_datetime(breach.notified_at),
                     "elapsed": elapsed(breach.aware_at, breach.notified_at),
                     "reasons": breach.delay_reasons,
                 }
@@ -272,7 +267,7 @@ def _refuse_if_closed(breach: Breach) -> None:
     if breach.closed_at is not None:
         raise ValidationError(
             gettext("The breach %(reference)s was closed on %(at)s: it can no longer change.")
-            % {"reference": breach.reference, "at": fmt(breach.closed_at)}
+            % {"reference": breach.reference, "at": format_datetime(breach.closed_at)}
         )
 
 
@@ -356,7 +351,7 @@ def breach_create(
         breach,
         actor=actor,
         reason=gettext("recorded: aware %(aware)s, notification due %(due)s")
-        % {"aware": fmt(aware_at), "due": fmt(breach.notification_due_at)},
+        % {"aware": format_datetime(aware_at), "due": format_datetime(breach.notification_due_at)},
     )
     return breach
 
@@ -406,8 +401,8 @@ def breach_update(
     if "aware_at" in changes:
         locked.notification_due_at = breach_notification_deadline(locked.aware_at)
         text = text or gettext("awareness corrected to %(aware)s, notification due %(due)s") % {
-            "aware": fmt(locked.aware_at),
-            "due": fmt(locked.notification_due_at),
+            "aware": format_datetime(locked.aware_at),
+            "due": format_datetime(locked.notification_due_at),
         }
     changed = sorted(name for name in changes if name != "handler") or ["handler"]
     _save(locked, actor=actor, reason=text or gettext("updated: %(fields)s") % {"fields": ", ".join(changed)})
@@ -518,7 +513,7 @@ def breach_notify(
             raise ValidationError(
                 {
                     "phase": gettext("The initial notification was sent on %(at)s: later ones are complementary.")
-                    % {"at": fmt(locked.notified_at)}
+                    % {"at": format_datetime(locked.notified_at)}
                 }
             )
         if locked.notification_required is False:
@@ -539,7 +534,7 @@ def breach_notify(
             locked.cnil_notification_reference = cnil_reference
             fields.append("cnil_notification_reference")
         text = gettext("notified to the CNIL at %(at)s (%(elapsed)s after awareness)") % {
-            "at": fmt(sent_at),
+            "at": format_datetime(sent_at),
             "elapsed": elapsed(locked.aware_at, sent_at),
         }
     else:
@@ -551,10 +546,10 @@ def breach_notify(
             raise ValidationError(
                 {
                     "sent_at": gettext("A complementary notification cannot be dated before the initial one (%(at)s).")
-                    % {"at": fmt(locked.notified_at)}
+                    % {"at": format_datetime(locked.notified_at)}
                 }
             )
-        text = gettext("complementary notification at %(at)s") % {"at": fmt(sent_at)}
+        text = gettext("complementary notification at %(at)s") % {"at": format_datetime(sent_at)}
     if delay_reasons:
         locked.delay_reasons = delay_reasons
         fields.append("delay_reasons")
@@ -585,7 +580,7 @@ def breach_inform_subjects(*, actor: Any, breach: Breach, informed_at: dt.dateti
         raise ValidationError(
             {
                 "informed_at": gettext("The data subjects were already informed on %(at)s.")
-                % {"at": fmt(locked.subjects_informed_at)}
+                % {"at": format_datetime(locked.subjects_informed_at)}
             }
         )
     if locked.subjects_exemption:
@@ -604,7 +599,7 @@ def breach_inform_subjects(*, actor: Any, breach: Breach, informed_at: dt.dateti
     _save(
         locked,
         actor=actor,
-        reason=gettext("data subjects informed at %(at)s") % {"at": fmt(informed_at)},
+        reason=gettext("data subjects informed at %(at)s") % {"at": format_datetime(informed_at)},
         update_fields=["subjects_informed_at"],
     )
     return locked
@@ -626,7 +621,7 @@ def breach_record_exemption(*, actor: Any, breach: Breach, exemption: str, reaso
         problems["reasoning"] = gettext("The exemption needs its reasoning.")
     if locked.subjects_informed_at is not None:
         problems["exemption"] = gettext("The data subjects were informed on %(at)s: no exemption to record.") % {
-            "at": fmt(locked.subjects_informed_at)
+            "at": format_datetime(locked.subjects_informed_at)
         }
     _check(problems)
     locked.subjects_exemption = exemption

@@ -21,6 +21,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.dates import format_date
 from core.services import next_reference as core_next_reference, save_with_history
 
 from ..choices import (
@@ -92,10 +93,6 @@ REFERENCE_PREFIX = "DSR"
 _REFERENCE_ATTEMPTS = 5
 
 
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 # --- deadline columns (shared with the import) -----------------------------------------------------------
 
 
@@ -149,11 +146,12 @@ def rights_request_deadline_columns(
             extended = extended_deadline(received_at, pauses=pauses, as_of=as_of, policy=policy)
             lines.append(
                 _("Extended deadline (requester told on %(date)s): %(explanation)s")
-                % {"date": _fmt(paris_date(extension_notified_at)), "explanation": extended.explanation}
+                % {"date": format_date(paris_date(extension_notified_at)), "explanation": extended.explanation}
             )
         if as_of is not None:
             lines.append(
-                _("No deadline runs until the information asked for on %(date)s is received.") % {"date": _fmt(as_of)}
+                _("No deadline runs until the information asked for on %(date)s is received.")
+                % {"date": format_date(as_of)}
             )
         lines.append(_("Policy: %(policy)s") % {"policy": policy.describe()})
     explanation = "\n".join(lines)
@@ -510,7 +508,7 @@ def rights_request_pause(
         raise ValidationError(
             {
                 "asked_on": _("This date is before the end of the previous pause (%(date)s).")
-                % {"date": _fmt(last_answered_on)}
+                % {"date": format_date(last_answered_on)}
             }
         )
     _raise("asked_on", passed_deadline_problem(asked_on, locked.applicable_due_on))
@@ -555,7 +553,7 @@ def rights_request_resume(*, request: RightsRequest, actor: Any, answered_on: dt
         reason=_("resumed"),
         event=DeadlineEventKind.RESUMED,
         event_reason=_("information asked for on %(asked)s received on %(answered)s")
-        % {"asked": _fmt(pause.asked_on), "answered": _fmt(answered_on)},
+        % {"asked": format_date(pause.asked_on), "answered": format_date(answered_on)},
     )
 
 
@@ -573,7 +571,7 @@ def rights_request_extend(
                 "status": _(
                     "This request was already extended on %(date)s; Art. 12(3) allows one extension of two months."
                 )
-                % {"date": _fmt(paris_date(locked.extension_notified_at))}
+                % {"date": format_date(paris_date(locked.extension_notified_at))}
             }
         )
     if locked.status != RequestStatus.PAUSED:

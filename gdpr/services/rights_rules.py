@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import format_date, format_datetime
+
 from ..choices import Outcome
 from ..deadlines import DeadlinePolicy, Pause, extended_deadline, paris_date, rights_request_deadline
 
@@ -37,10 +39,6 @@ REFUSALS = (Outcome.REFUSED, Outcome.UNFOUNDED)
 Problems = list[tuple[str, str]]
 
 
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def future_problem(value: dt.date | dt.datetime) -> str | None:
     """A request's events have all happened: none is dated after now (a date alone, after today)."""
     if isinstance(value, dt.datetime):
@@ -59,7 +57,7 @@ def not_before_receipt_problem(value: dt.date | dt.datetime, received_at: dt.dat
     if not too_early:
         return None
     return _("This date is before the receipt of the request (%(received)s).") % {
-        "received": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M")
+        "received": format_datetime(received_at)
     }
 
 
@@ -68,8 +66,8 @@ def info_received_problem(asked_on: dt.date, answered_on: dt.date) -> str | None
     if answered_on >= asked_on:
         return None
     return _("The information cannot be received (%(answered)s) before it was asked for (%(asked)s).") % {
-        "answered": _fmt(answered_on),
-        "asked": _fmt(asked_on),
+        "answered": format_date(answered_on),
+        "asked": format_date(asked_on),
     }
 
 
@@ -112,14 +110,14 @@ def late_extension_problem(
     return _(
         "The requester was told on %(notified)s, after the first deadline (%(due)s): an extension must be "
         "notified before it (Art. 12(3))."
-    ) % {"notified": _fmt(paris_date(notified_at)), "due": _fmt(late)}
+    ) % {"notified": format_date(paris_date(notified_at)), "due": format_date(late)}
 
 
 def passed_deadline_problem(asked_on: dt.date, due_on: dt.date | None) -> str | None:
     """A deadline that has passed cannot be suspended by asking for information."""
     if due_on is None or asked_on <= due_on:
         return None
-    return _("The deadline (%(due)s) had already passed: it cannot be suspended.") % {"due": _fmt(due_on)}
+    return _("The deadline (%(due)s) had already passed: it cannot be suspended.") % {"due": format_date(due_on)}
 
 
 def refusal_ground_problem(ground: str) -> str | None:
@@ -186,7 +184,7 @@ def rights_request_problems(
             (
                 "identity_requested_at",
                 _("%(asked)s is after the answer (%(answered)s)")
-                % {"asked": _fmt(asked), "answered": _fmt(paris_date(answered_at))},
+                % {"asked": format_date(asked), "answered": format_date(paris_date(answered_at))},
             )
         )
     if answered_at is not None and asked is not None and got is None:
@@ -213,7 +211,10 @@ def rights_request_problems(
             (
                 "extension_notified_at",
                 _("%(notified)s is after the answer (%(answered)s)")
-                % {"notified": _fmt(paris_date(extension_notified_at)), "answered": _fmt(paris_date(answered_at))},
+                % {
+                    "notified": format_date(paris_date(extension_notified_at)),
+                    "answered": format_date(paris_date(answered_at)),
+                },
             )
         )
     if outcome in REFUSALS:
