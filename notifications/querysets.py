@@ -17,8 +17,8 @@ from core.roles import can_view
 
 from .registry import get_rules
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # models.py imports this module
+    from .models import Alert, Delivery  # noqa: F401 - named in base classes
 
 # The statuses, as plain values: models.py imports this module.
 PENDING, ACKNOWLEDGED = "pending", "acknowledged"
