@@ -33,46 +33,52 @@ def offset_text(seconds: int) -> str:
     return dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=seconds))).isoformat()[19:]
 
 
-class LocalTime(models.Func):
+#: An SQL fragment and its parameters, as Django's compiler gives them.
+Sql = tuple[str, tuple[str | int, ...]]
+
+
+class _InZone(models.Func):
+    """PostgreSQL: a text worked out from a datetime (the first expression) in a time zone (the second)."""
+
+    output_field = models.TextField()
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Sql:
+        return self.in_zone(compiler.compile(self.source_expressions[0]), compiler.compile(self.source_expressions[1]))
+
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class LocalTime(_InZone):
     """PostgreSQL: a datetime's local time in a time zone, as text without offset (YYYY-MM-DDTHH:MM:SS).
     Django's loader of timestamps applies the time zone in Python, value by value: the database writes
     them instead."""
 
-    output_field = models.TextField()
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[str | int, ...]]:
-        value, value_params = compiler.compile(self.source_expressions[0])
-        zone, zone_params = compiler.compile(self.source_expressions[1])
-        return (f"to_char(({value}) AT TIME ZONE {zone}, 'YYYY-MM-DD\"T\"HH24:MI:SS')", (*value_params, *zone_params))
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        (value_sql, value_params), (zone_sql, zone_params) = value, zone
+        return (
+            f"to_char(({value_sql}) AT TIME ZONE {zone_sql}, 'YYYY-MM-DD\"T\"HH24:MI:SS')",
+            (*value_params, *zone_params),
+        )
 
 
-class UtcOffset(models.Func):
+class UtcOffset(_InZone):
     """PostgreSQL: the UTC offset, in seconds, of a datetime's time zone at that moment, as text (an integer
     would cost a Django converter call on every row)."""
 
-    output_field = models.TextField()
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[str | int, ...]]:
-        value, value_params = compiler.compile(self.source_expressions[0])
-        zone, zone_params = compiler.compile(self.source_expressions[1])
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        (value_sql, value_params), (zone_sql, zone_params) = value, zone
         return (
-            f"EXTRACT(EPOCH FROM (({value}) AT TIME ZONE {zone}) - (({value}) AT TIME ZONE 'UTC'))::integer::text",
+            f"EXTRACT(EPOCH FROM (({value_sql}) AT TIME ZONE {zone_sql}) - (({value_sql}) AT TIME ZONE 'UTC'))"
+            "::integer::text",
             (*value_params, *zone_params, *value_params),
         )
 
