@@ -5,7 +5,7 @@ undelivered emails, acknowledge), the filter of the alerts whose email could not
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,20 +26,30 @@ from .models import Alert, AlertStatus, Delivery, Urgency
 from .registry import get_rules
 from .sweep import sweep
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from .querysets import AlertQuerySet
+
 logger = logging.getLogger(__name__)
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     AlertStatus.PENDING: "amber",
     AlertStatus.SENT: "green",
     AlertStatus.FAILED: "red",
     AlertStatus.ACKNOWLEDGED: "grey",
 }
-URGENCY_COLOURS = {Urgency.OVERDUE: "red", Urgency.URGENT: "red", Urgency.SOON: "amber", Urgency.NOTICE: "grey"}
+URGENCY_COLOURS: dict[str, str] = {
+    Urgency.OVERDUE: "red",
+    Urgency.URGENT: "red",
+    Urgency.SOON: "amber",
+    Urgency.NOTICE: "grey",
+}
 
 
 class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
-    fields = [
+    fields = readonly_fields = (
         "recipient",
         "status",
         "attempts",
@@ -48,9 +58,14 @@ class DeliveryInline(ReadOnlyTabularInline):
         "next_attempt_at",
         "escalated_at",
         "last_error",
-    ]
-    readonly_fields = fields
+    )
     extra = 0
+
+
+def _ledger(queryset: QuerySet[Alert]) -> AlertQuerySet:
+    """The admin's alerts, which come from `Alert.objects` (an AlertQuerySet): the stubs type them as a
+    plain QuerySet."""
+    return cast("AlertQuerySet", queryset)
 
 
 class UndeliveredFilter(CheckedListFilter):
@@ -59,11 +74,11 @@ class UndeliveredFilter(CheckedListFilter):
     title = _("delivery")
     parameter_name = "undelivered"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("Undelivered after the last planned attempt"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
-        return queryset.undelivered() if self.cleaned == "yes" else queryset
+        return _ledger(queryset).undelivered() if self.cleaned == "yes" else queryset
 
 
 class CloseForm(forms.Form):
@@ -129,7 +144,7 @@ class AlertAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
         # Only the alerts the user may see: an alert's title names the record (a case's action, an
         # employee) and what its rule reveals (the training an employee did): notifications/querysets.py.
-        return super().get_queryset(request).visible_to(request.user).prefetch_related("deliveries")
+        return _ledger(super().get_queryset(request)).visible_to(request.user).prefetch_related("deliveries")
 
     # The ledger is written by the sweeps only: nobody adds, edits or deletes a row here.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -7,7 +7,7 @@ by rule; an alert of a rule no longer registered is shown to who may view its re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -16,6 +16,9 @@ from django.db.models import Exists, OuterRef, Q
 from core.roles import can_view
 
 from .registry import get_rules
+
+if TYPE_CHECKING:  # models.py imports this module
+    from .models import Alert, Delivery  # noqa: F401 - named in base classes
 
 # The statuses, as plain values: models.py imports this module.
 PENDING, ACKNOWLEDGED = "pending", "acknowledged"
@@ -45,27 +48,27 @@ def visible_content_types(user: Any) -> list[int]:
     ]
 
 
-class DeliveryQuerySet(models.QuerySet):
-    def escalated(self) -> DeliveryQuerySet:
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def escalated(self) -> Self:
         """Still unsent after the last planned attempt (VIGIE_ALERT_MAX_ATTEMPTS), and nobody closed it or
         acknowledged its alert: what the health page, the admin and the escalation email report."""
         return self.filter(status=PENDING, escalated_at__isnull=False).exclude(alert__status=ACKNOWLEDGED)
 
-    def in_flight(self, now: Any) -> DeliveryQuerySet:
+    def in_flight(self, now: Any) -> Self:
         """Claimed by a sending run whose lease is not over: that run is talking to the SMTP server about
         it (or died doing so, which only the end of the lease tells). Nobody else sends it meanwhile."""
         return self.filter(status=PENDING, claimed_at__isnull=False, next_attempt_at__gt=now)
 
-    def visible_to(self, user: Any) -> DeliveryQuerySet:
+    def visible_to(self, user: Any) -> Self:
         return self.filter(visible_alerts(user, "alert__"))
 
 
-class AlertQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> AlertQuerySet:
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def visible_to(self, user: Any) -> Self:
         """The alerts `user` may see (`visible_alerts`)."""
         return self.filter(visible_alerts(user))
 
-    def undelivered(self) -> AlertQuerySet:
+    def undelivered(self) -> Self:
         """The alerts with an email still unsent after the last planned attempt (`DeliveryQuerySet.escalated`)."""
         from .models import Delivery
 

@@ -146,9 +146,10 @@ def is_day_field(model, name: str) -> bool:
     return isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
 
 
-def bounds(thresholds: Iterable[Threshold], now: dt.datetime, *, by_day: bool) -> list[tuple[str, object, Threshold]]:
+def bounds(thresholds: Iterable[Threshold], now: dt.datetime, *, by_day: bool) -> list[tuple[str, dt.date, Threshold]]:
     """For each threshold, the deadlines for which it is crossed at `now`, as a lookup on the deadline
-    column ("lte" or "lt") and its bound: a day when the column holds days (`by_day`), else an instant.
+    column ("lte" or "lt") and its bound: a day when the column holds days (`by_day`), else an instant (a
+    datetime, typed as the date it subclasses).
     (A day deadline stands for its first moment, Paris time, as the rules' items do.)
 
     - days before the deadline day: crossed when the deadline's day is at most today + N;
@@ -156,7 +157,7 @@ def bounds(thresholds: Iterable[Threshold], now: dt.datetime, *, by_day: bool) -
     """
     paris = timezone.get_default_timezone()
     today = timezone.localtime(now, paris).date()
-    result = []
+    result: list[tuple[str, dt.date, Threshold]] = []
     for threshold in thresholds:
         if threshold.days_before is not None:
             last_day = today + dt.timedelta(days=threshold.days_before)

@@ -258,10 +258,10 @@ def _claim(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, 
         if delivery.claimed_at is not None:
             retaken.append(delivery)
             delivery.last_error = UNRECORDED_ERROR.format(at=delivery.claimed_at.isoformat(timespec="seconds"))
-            delivery._change_reason = REASON_RETAKEN
+            delivery._change_reason = REASON_RETAKEN  # type: ignore[attr-defined]  # simple-history reads it, on any model
             if delivery.attempts >= max_attempts and delivery.escalated_at is None:
                 delivery.escalated_at = now
-                delivery._change_reason = REASON_ESCALATED_UNRECORDED
+                delivery._change_reason = REASON_ESCALATED_UNRECORDED  # type: ignore[attr-defined]  # simple-history reads it, on any model
                 escalated.append(delivery)
         delivery.attempts += 1
         delivery.claimed_at = now
@@ -480,7 +480,7 @@ def _record_failure(deliveries: list[Delivery], error: str, now: dt.datetime, re
             row.claimed_at = row.digest = None  # not in flight any more; the digest is rebuilt next time
             if row.attempts >= max_attempts and row.escalated_at is None:
                 row.escalated_at = now
-                row._change_reason = REASON_ESCALATED
+                row._change_reason = REASON_ESCALATED  # type: ignore[attr-defined]  # simple-history reads it, on any model
                 escalated.append(row)
         bulk_update_with_history(
             rows,

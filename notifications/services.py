@@ -65,7 +65,8 @@ def deliveries_resend(*, alerts: QuerySet[Alert], actor: Any) -> int:
     for delivery in Delivery.objects.select_for_update().filter(alert__in=alerts).order_by("pk"):
         if delivery.status == AlertStatus.PENDING and delivery.next_attempt_at is None:
             continue  # already due
-        if delivery.claimed_at is not None and delivery.next_attempt_at > now:
+        lease = delivery.next_attempt_at  # a claim's lease: a claimed delivery is pending, so it has one here
+        if delivery.claimed_at is not None and lease is not None and lease > now:
             continue  # on its way
         delivery.status, delivery.last_error, delivery.next_attempt_at = AlertStatus.PENDING, "", None
         delivery.escalated_at = delivery.escalation_notified_at = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Exists, OuterRef, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history
@@ -109,8 +109,9 @@ def not_alerted(rule: Rule, now: dt.datetime, content_type: ContentType | None =
     crossed threshold, and the Python check decides."""
     records = rule.records(now)
     content_type = content_type or ContentType.objects.get_for_model(rule.model_class())
-    by_day = is_day_field(records.model, rule.due_field)
     field = rule.due_field
+    assert field is not None  # rules without a deadline column give their items (Rule.items), not this
+    by_day = is_day_field(records.model, field)
     limits = sorted(bounds(rule.thresholds, now, by_day=by_day), key=lambda b: (b[1], b[0] == "lte"))
     if not limits:
         return records.none()
@@ -134,7 +135,7 @@ def _existing_keys(content_type: ContentType, rule: Rule, object_ids: list[int])
     """The ledger's (object_id, threshold, due_at) of these records for this rule, in one query: on
     PostgreSQL the ids go as one array (`= ANY(%s)`; sent as a constant, PostgreSQL hashes it), not one
     parameter each. (`IN (SELECT unnest(%s))` measured 8 s at 250,000 ids, `= ANY` under 1 s.)"""
-    alerts = Alert.objects.filter(content_type=content_type, rule=rule.code)
+    alerts: QuerySet[Alert] = Alert.objects.filter(content_type=content_type, rule=rule.code)
     if connection.vendor == "postgresql":
         column = f"{connection.ops.quote_name(Alert._meta.db_table)}.{connection.ops.quote_name('object_id')}"
         alerts = alerts.extra(where=[f"{column} = ANY(%s)"], params=[object_ids])

@@ -15,15 +15,18 @@ and a system check fails when the two disagree with `computed` below.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, StrPromise
 
 DPEF = "dpef"
 ESRS = "esrs"
 
 #: The DPEF's enjeux (issues), numbered as in the company's statement.
-ENJEUX: dict[int, Promise] = {
+ENJEUX: dict[int, StrPromise] = {
     1: _("Fight corruption, money laundering and terrorist financing"),
     2: _("Protect personal data"),
     3: _("Fight territorial divides"),
@@ -37,7 +40,7 @@ ENJEUX: dict[int, Promise] = {
 }
 
 #: Units, as the export writes them (docs/interfaces.md), and their label in the XLSX.
-UNITS: dict[str, Promise] = {
+UNITS: dict[str, StrPromise] = {
     "percent": _("%"),
     "count": _("number"),
     "days": _("days"),
@@ -53,17 +56,17 @@ class Definition:
     code: str
     enjeu: int
     unit: str
-    label: Promise
-    method: Promise
+    label: StrPromise
+    method: StrPromise
     computed: bool
     framework: str = DPEF
     #: Not a code of the reference file: an indicator Vigie adds beside the published ones.
     added: bool = False
     #: The label the company published, when it misdescribes what the figure counts (`label` says it).
-    published_label: Promise | None = None
+    published_label: StrPromise | None = None
 
     @property
-    def enjeu_label(self) -> Promise:
+    def enjeu_label(self) -> StrOrPromise:
         return ENJEUX.get(self.enjeu, "")
 
     @property
@@ -75,13 +78,13 @@ def _d(
     code: str,
     enjeu: int,
     unit: str,
-    label: Promise,
-    method: Promise,
+    label: StrPromise,
+    method: StrPromise,
     *,
     computed: bool = True,
     framework: str = DPEF,
     added: bool = False,
-    published_label: Promise | None = None,
+    published_label: StrPromise | None = None,
 ) -> Definition:
     return Definition(code, enjeu, unit, label, method, computed, framework, added, published_label)
 

@@ -107,8 +107,8 @@ def _manual_source(manual: ManualValue) -> str:
     parts = [_("entered by %(owner)s") % {"owner": manual.owner}]
     if manual.source_reference:
         parts.append(manual.source_reference)
-    if manual.source_document:
-        parts.append(manual.source_document.name.rsplit("/", 1)[-1])
+    if name := manual.source_document.name:
+        parts.append(name.rsplit("/", 1)[-1])
     return "; ".join(parts)
 
 
@@ -307,8 +307,8 @@ CSV_COLUMNS = (
 
 def as_csv(year: int, *, data: Table | None = None, user: Any = None) -> str:
     """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
-    data = as_dict(year, data=data, user=user)
-    return csv_text(CSV_COLUMNS, ([item[k] for k in CSV_COLUMNS] for item in data["indicators"] + data["esrs"]))
+    exported = as_dict(year, data=data, user=user)
+    return csv_text(CSV_COLUMNS, ([item[k] for k in CSV_COLUMNS] for item in exported["indicators"] + exported["esrs"]))
 
 
 def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
@@ -327,6 +327,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
     reporting_year = data.reporting_year
     for index, (title, framework) in enumerate(((_("DPEF"), catalogue.DPEF), (_("ESRS G1"), catalogue.ESRS))):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
+        assert sheet is not None  # a new workbook's first sheet is active
         sheet.title = title
         lines = data.of(framework)
         headers = [

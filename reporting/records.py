@@ -30,6 +30,7 @@ from typing import Any
 from django.apps import apps
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
 from django.utils import timezone
 
 from core.discovery import app_modules
@@ -102,7 +103,7 @@ def autodiscover() -> None:
 
 def _path_problem(label: str, path: str) -> str:
     """Why `path` is not a field path of the model `label` ("" when it is)."""
-    current = apps.get_model(label)
+    current: type[Model] | None = apps.get_model(label)
     for part in path.split("__"):
         if current is None:
             return f"{label}: {path!r} goes past a field that is not a relation"

@@ -123,7 +123,7 @@ def autodiscover() -> None:
 
 
 def check_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    errors = [checks.Error(problem, id="reporting.E001") for problem in _PROBLEMS]
+    errors: list[checks.CheckMessage] = [checks.Error(problem, id="reporting.E001") for problem in _PROBLEMS]
     for computation in _COMPUTATIONS.values():
         if not computation.models:
             errors.append(

@@ -100,7 +100,7 @@ class Reader:
             return Value(True)
         return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanOutput())
 
-    def masked(self, field: str, *, withheld: Any = None) -> Expression:
+    def masked(self, field: str, *, withheld: Any = None) -> Expression | F:
         """`field` of a stored value, or `withheld` for a value the reader is not shown (for ordering and
         filtering lists without telling the hidden values apart)."""
         condition = self.shown_q()

@@ -13,7 +13,7 @@ those who may compute (auditors: read-only, downloads only).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -39,7 +39,8 @@ class DashboardYearForm(forms.Form):
     def __init__(self, *args: Any, years: Iterable[int] = (), **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(year, str(year)) for year in years]
+        field = cast("forms.TypedChoiceField", self.fields["year"])  # declared above
+        field.choices = [(year, str(year)) for year in years]
 
 
 def selected_year(request: HttpRequest) -> tuple[int, list[int]]:

@@ -9,7 +9,7 @@ a message.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,12 +45,14 @@ class ManualValueForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "code" in self.fields:
-            self.fields["code"].choices = [("", "---------"), *manual_code_choices()]
+            code = cast("forms.ChoiceField", self.fields["code"])  # the model field has choices
+            code.choices = [("", "---------"), *manual_code_choices()]
 
     def clean(self) -> dict[str, Any]:
         # The service's rules (reporting/services.py, manual_value_save), before anything is saved, so that
         # the error lands on its field. The source is checked by the model's clean (on source_reference).
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         year = data.get("year")
         if year is not None:
             try:
@@ -111,11 +113,11 @@ class ManualValueAdmin(ManualValueAdminBase):
 
     @admin.display(description=_("source"))
     def source(self, obj: ManualValue) -> str:
-        if obj.source_document:
+        if name := obj.source_document.name:
             return format_html(
                 '<a href="{}">{}</a>{}',
                 obj.source_document.url,
-                obj.source_document.name.rsplit("/", 1)[-1],
+                name.rsplit("/", 1)[-1],
                 f" ({obj.source_reference})" if obj.source_reference else "",
             )
         return obj.source_reference or "–"
@@ -142,7 +144,9 @@ class ManualValueAdmin(ManualValueAdminBase):
     ) -> HttpResponse:
         # What the form could not see (the year frozen meanwhile) comes back from the service as a message.
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return super()._changeform_view(  # type: ignore[misc]  # private to ModelAdmin, not in django-stubs
+                request, object_id, form_url, extra_context
+            )
         except ValidationError as exc:
             labels = {field.name: field.verbose_name for field in ManualValue._meta.fields}
             self.message_user(request, error_text(exc, labels), messages.ERROR)

@@ -11,6 +11,7 @@ is frozen (the figure is published, not the records it is counted from)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -41,6 +42,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from django_stubs_ext import FieldsetSpec
+
     IndicatorValueAdminBase = SimpleHistoryAdmin[IndicatorValue]
 else:
     IndicatorValueAdminBase = SimpleHistoryAdmin
@@ -117,7 +120,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         (_("Records"), {"fields": ["records_count", "records_sha256"]}),
     ]
     #: What the page of a value withheld from its reader shows: nothing that depends on the value.
-    withheld_fieldsets = [
+    withheld_fieldsets: FieldsetSpec = [
         (None, {"fields": ["reporting_year", "code", "label", "enjeu", "unit"]}),
         (_("Figure"), {"fields": ["status_display", "value_display"]}),
         (_("Method"), {"fields": ["definition_method"]}),
@@ -156,14 +159,16 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
     def revert_disabled(self, request: HttpRequest, obj: IndicatorValue | None = None) -> bool:
         return True
 
-    def get_fieldsets(self, request: HttpRequest, obj: IndicatorValue | None = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: IndicatorValue | None = None) -> FieldsetSpec:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
         reader = visibility.Reader.of(request.user)
-        if not hasattr(obj, "shown"):  # a past version (history_form_view, for who reads the code only)
-            obj.shown = reader.reads(obj.code)
-        if not obj.shown:
+        if hasattr(obj, "shown"):
+            shown = obj.shown
+        else:  # a past version (history_form_view, for who reads the code only)
+            shown = obj.shown = reader.reads(obj.code)  # type: ignore[attr-defined]  # get_queryset's annotation
+        if not shown:
             return self.withheld_fieldsets
         if reader.reads(obj.code) and len(shown_records(obj.records, request.user)) == len(obj.records):
             return fieldsets
@@ -175,7 +180,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
             for title, options in fieldsets
         ]
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[IndicatorValue], str | bool]]:
         # The list does not read the records (they can be long): it counts them for who may view every kind
         # of record an indicator stands on, and only links to the value's page for the others.
         if (
@@ -201,12 +206,15 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
             )
         )
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # The list's own filters (?year=, ?status= as shown, ?enjeu=) are allowed to all.
-        own = {list_filter.parameter_name for list_filter in self.list_filter if isinstance(list_filter, type)}
+        own = {
+            list_filter.parameter_name
+            for list_filter in self.list_filter
+            if isinstance(list_filter, type) and issubclass(list_filter, admin.SimpleListFilter)
+        }
         if (
-            request is not None
-            and not visibility.Reader.of(request.user).everything
+            not visibility.Reader.of(request.user).everything
             and lookup not in own
             and lookup.split(LOOKUP_SEP, 1)[0] not in self.restricted_lookups
         ):

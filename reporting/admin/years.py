@@ -18,8 +18,9 @@ read-only for everyone (a snapshot is changed by recomputing it, never by hand).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -42,6 +43,19 @@ from ..models import IndicatorValue, ReportingYear, ValueStatus
 from .common import change_text, file_response, shown_records, status_badge, value_text
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class ValueCounts(TypedDict):
+        """The counts of a year's values that the list's queryset adds (ReportingYearAdmin.get_queryset)."""
+
+        ok_values: int
+        no_data_values: int
+        error_values: int
+        withheld_values: int
+
+    CountedYear = WithAnnotations[ReportingYear, ValueCounts]
     ReportingYearAdminBase = SimpleHistoryAdmin[ReportingYear]
 else:
     ReportingYearAdminBase = SimpleHistoryAdmin
@@ -130,7 +144,7 @@ def computed_message(request: HttpRequest, report: services.ComputeReport) -> li
 
 
 def frozen_text(year: ReportingYear) -> str:
-    if not year.frozen:
+    if year.frozen_at is None:  # `not year.frozen`, which the type checker cannot see through
         return gettext("open")
     return gettext("frozen on %(day)s by %(user)s") % {"day": format_datetime(year.frozen_at), "user": year.frozen_by}
 
@@ -149,7 +163,7 @@ def value_rows(reporting_year: ReportingYear, user: Any = None) -> list[dict[str
     for value in values:
         definition = value.definition
         unit = definition.unit if definition else "count"
-        row = {
+        row: dict[str, Any] = {
             "code": value.code,
             "label": definition.label if definition else gettext("unknown indicator"),
             "computed_at": value.computed_at,
@@ -188,8 +202,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
     list_filter = [FrozenFilter]
     list_select_related = ["frozen_by"]
     ordering = ["-year"]
-    fields = ["year", "state", "computed_at", "frozen_at", "frozen_by", "unfreeze_reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("year", "state", "computed_at", "frozen_at", "frozen_by", "unfreeze_reason")
     actions = ["compute_selected"]
     history_list_display = ["computed_at", "frozen_at", "frozen_by", "unfreeze_reason"]
     change_list_template = "admin/reporting/reportingyear/change_list.html"
@@ -230,7 +243,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             )
         )
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[ReportingYear], str | bool]]:
         if visibility.Reader.of(request.user).everything:
             return list(self.list_display)
         return [*self.list_display, "withheld_count"]
@@ -240,19 +253,19 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         return badge(frozen_text(obj), "green" if obj.frozen else "amber")
 
     @admin.display(description=_("computed"), ordering="ok_values")
-    def ok_count(self, obj: ReportingYear) -> int:
+    def ok_count(self, obj: CountedYear) -> int:
         return obj.ok_values
 
     @admin.display(description=_("no data"), ordering="no_data_values")
-    def no_data_count(self, obj: ReportingYear) -> str:
+    def no_data_count(self, obj: CountedYear) -> str:
         return badge(obj.no_data_values, "grey") if obj.no_data_values else "0"
 
     @admin.display(description=_("errors"), ordering="error_values")
-    def error_count(self, obj: ReportingYear) -> str:
+    def error_count(self, obj: CountedYear) -> str:
         return badge(obj.error_values, "red") if obj.error_values else "0"
 
     @admin.display(description=_("not published yet"), ordering="withheld_values")
-    def withheld_count(self, obj: ReportingYear) -> int:
+    def withheld_count(self, obj: CountedYear) -> int:
         return obj.withheld_values
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -310,11 +323,11 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             *super().get_urls(),
         ]
 
-    def _year(self, request: HttpRequest, object_id: str) -> ReportingYear:
+    def _year(self, request: HttpRequest, object_id: str) -> CountedYear:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404(gettext("No reporting year with the id %(id)s.") % {"id": object_id})
-        return obj
+        return cast("CountedYear", obj)  # get_object reads get_queryset, which counts the values
 
     def _change_url(self, obj: ReportingYear) -> str:
         return reverse("admin:reporting_reportingyear_change", args=[obj.pk])
@@ -536,8 +549,8 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
-                for error in errors:
-                    messages.error(request, f"{label}: {error}" if label else error)
+                for error in errors:  # messages (str), which the stubs type as messages or ValidationErrors
+                    messages.error(request, f"{label}: {error}" if label else str(error))
             return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
         year, fmt = form.cleaned_data["year"], form.cleaned_data["format"]
         if fmt == PACK:

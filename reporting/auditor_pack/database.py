@@ -11,12 +11,16 @@ import itertools
 import json
 import operator
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.expressions import RawSQL
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 #: Rows fetched (and written) at a time, so that memory does not grow with the records of an indicator. Each
 #: read in one query (their ids as one array on PostgreSQL, one JSON list on SQLite); elsewhere CHUNK_SIZE
@@ -29,35 +33,57 @@ def offset_text(seconds: int) -> str:
     return dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=seconds))).isoformat()[19:]
 
 
-class LocalTime(models.Func):
+#: An SQL fragment and its parameters, as Django's compiler gives them.
+Sql = tuple[str, tuple[str | int, ...]]
+
+
+class _InZone(models.Func):
+    """PostgreSQL: a text worked out from a datetime (the first expression) in a time zone (the second)."""
+
+    output_field = models.TextField()
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Sql:
+        return self.in_zone(compiler.compile(self.source_expressions[0]), compiler.compile(self.source_expressions[1]))
+
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class LocalTime(_InZone):
     """PostgreSQL: a datetime's local time in a time zone, as text without offset (YYYY-MM-DDTHH:MM:SS).
     Django's loader of timestamps applies the time zone in Python, value by value: the database writes
     them instead."""
 
-    output_field = models.TextField()
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        (value_sql, value_params), (zone_sql, zone_params) = value, zone
+        return (
+            f"to_char(({value_sql}) AT TIME ZONE {zone_sql}, 'YYYY-MM-DD\"T\"HH24:MI:SS')",
+            (*value_params, *zone_params),
+        )
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple]:
-        value, value_params = compiler.compile(self.source_expressions[0])
-        zone, zone_params = compiler.compile(self.source_expressions[1])
-        return (f"to_char(({value}) AT TIME ZONE {zone}, 'YYYY-MM-DD\"T\"HH24:MI:SS')", (*value_params, *zone_params))
 
-
-class UtcOffset(models.Func):
+class UtcOffset(_InZone):
     """PostgreSQL: the UTC offset, in seconds, of a datetime's time zone at that moment, as text (an integer
     would cost a Django converter call on every row)."""
 
-    output_field = models.TextField()
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple]:
-        value, value_params = compiler.compile(self.source_expressions[0])
-        zone, zone_params = compiler.compile(self.source_expressions[1])
+    def in_zone(self, value: Sql, zone: Sql) -> Sql:
+        (value_sql, value_params), (zone_sql, zone_params) = value, zone
         return (
-            f"EXTRACT(EPOCH FROM (({value}) AT TIME ZONE {zone}) - (({value}) AT TIME ZONE 'UTC'))::integer::text",
+            f"EXTRACT(EPOCH FROM (({value_sql}) AT TIME ZONE {zone_sql}) - (({value_sql}) AT TIME ZONE 'UTC'))"
+            "::integer::text",
             (*value_params, *zone_params, *value_params),
         )
 
 
-def local_times(local: list[str | None], offsets: list[str | None]) -> list[str]:
+def local_times(local: Sequence[str | None], offsets: Sequence[str | None]) -> list[str]:
     """The fields of `LocalTime` and `UtcOffset` columns: "YYYY-MM-DDTHH:MM:SS+01:00", "" for none."""
     written = {offset: "" if offset is None else offset_text(int(offset)) for offset in set(offsets)}
     if None in local:
@@ -70,7 +96,9 @@ def among(model: type[models.Model], vendor: str, ids: Sequence[int]) -> models.
     (`pk__in` sends one parameter per id), a JSON list on SQLite."""
     queryset = model._default_manager.all()
     quote = connections[queryset.db].ops.quote_name
-    column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+    pk_column = model._meta.pk.column
+    assert pk_column is not None  # a primary key is a concrete column
+    column = f"{quote(model._meta.db_table)}.{quote(pk_column)}"
     if vendor == "postgresql":  # the array as text: psycopg adapts a list value by value
         condition = RawSQL(
             f"{column} = ANY(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",), output_field=models.BooleanField()

@@ -8,13 +8,13 @@ import array
 import csv
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.spreadsheets import csv_field
 
-from ..records import COLUMNS, RecordsExtra
+from ..records import COLUMNS, ExtraRows, RecordsExtra
 from .cells import ExtraColumns, any_cell, write_column
 from .rows import Plan, record_model
 
@@ -68,26 +68,30 @@ def record_lines(
     headers)` when it has them. Records since deleted give a line with only their model and id, and are
     listed in `result.missing`."""
     base = base_headers(headers, extra)
-    extra_rows = None
+    extra_rows: ExtraRows | None = None
     for record_set in records:
         label = record_set["model"]
         plan = Plan.of(label)
         ids = sorted_ids(record_set["ids"])
         if not ids:
             continue
-        with_extra = extra is not None and label == extra.model
-        if with_extra and extra_rows is None:
-            extra_rows = shared.prepare(extra, year) if shared is not None else extra.prepare(year)
-        ends = (";{}" * len(extra.headers) + "\r\n").format if with_extra else None
+        # The rows of the extra columns and the format of the line ends, when this model's lines get them.
+        with_extra: tuple[ExtraRows, Callable[..., str]] | None = None
+        if extra is not None and label == extra.model:
+            if extra_rows is None:
+                extra_rows = shared.prepare(extra, year) if shared is not None else extra.prepare(year)
+            if extra.headers:
+                with_extra = extra_rows, (";{}" * len(extra.headers) + "\r\n").format
         gone = f"{csv_field(label)};{{}}{';' * (len(headers) - 2)}\r\n".format
         read = shared.heads(label, base) if shared is not None else None
         batches = plan.heads(base, ids) if read is None else read.select(None if len(ids) == read.count else set(ids))
         for pks, heads in batches:
-            if with_extra and extra.headers:
-                if isinstance(extra_rows, ExtraColumns):
-                    fields = extra_rows.fields(pks)
+            if with_extra is not None:
+                rows_of, ends = with_extra
+                if isinstance(rows_of, ExtraColumns):
+                    fields = rows_of.fields(pks)
                 else:
-                    more = extra_rows(pks)
+                    more = rows_of(pks)
                     fields = [
                         write_column(any_cell, column, True) for column in zip(*map(more.__getitem__, pks), strict=True)
                     ]

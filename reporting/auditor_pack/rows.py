@@ -35,6 +35,13 @@ def record_model(label: str) -> type[models.Model]:
     return apps.get_model(label)
 
 
+def _through(relation: models.Field[Any, Any] | models.ForeignObjectRel) -> type[models.Model]:
+    """The model a relation of a column path leads to: every part of a path but the last is a relation
+    (records.check_records refuses other paths)."""
+    assert relation.related_model is not None, relation
+    return relation.related_model
+
+
 def _to_many(model: type[models.Model], path: str) -> bool:
     """Whether the field path crosses a to-many relation (one record, several values)."""
     current = model
@@ -42,17 +49,16 @@ def _to_many(model: type[models.Model], path: str) -> bool:
         relation = current._meta.get_field(part)
         if relation.many_to_many or relation.one_to_many:
             return True
-        current = relation.related_model
+        current = _through(relation)
     return False
 
 
 def _final_field(model: type[models.Model], path: str) -> Any:
-    current, field = model, None
-    for part in path.split("__"):
-        field = current._meta.get_field(part)
-        if field.is_relation:
-            current = field.related_model
-    return field
+    *through, last = path.split("__")
+    current = model
+    for part in through:
+        current = _through(current._meta.get_field(part))
+    return current._meta.get_field(last)
 
 
 def column_models(label: str) -> set[str]:
@@ -62,7 +68,7 @@ def column_models(label: str) -> set[str]:
     for path in paths_of(COLUMNS[label]):
         current = model
         for part in path.split("__")[:-1]:
-            current = current._meta.get_field(part).related_model
+            current = _through(current._meta.get_field(part))
             found.add(current._meta.label_lower)
     return found
 
@@ -114,7 +120,7 @@ class Plan:
         if not self.local:
             return queryset.order_by("pk").values_list("pk", *plain)
         zone = models.Value(str(timezone.get_default_timezone()))
-        names = {}
+        names: dict[str, models.Func] = {}
         for i, path in enumerate(self.local):
             names[f"local_{i}"] = LocalTime(path, zone)
             names[f"offset_{i}"] = UtcOffset(path, zone)

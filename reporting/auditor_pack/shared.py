@@ -8,8 +8,8 @@ from __future__ import annotations
 import array
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..records import ExtraRows, RecordsExtra
 from .lines import base_headers, headers_of
@@ -32,13 +32,16 @@ class Heads:
             if None in heads:
                 self.missing.update(pk for pk, head in zip(pks, heads, strict=True) if head is None)
                 heads = ["" if head is None else head for head in heads]
-            ends = array.array("q", itertools.accumulate(map(len, heads)))
-            self.batches.append((array.array("q", pks), "".join(heads), ends))
+            texts = cast("list[str]", heads)  # no None left
+            ends = array.array("q", itertools.accumulate(map(len, texts)))
+            self.batches.append((array.array("q", pks), "".join(texts), ends))
 
     def select(self, ids: set[int] | None) -> Iterator[tuple[list[int], list[str | None]]]:
         """(pks, heads) of `ids` (None: all), a batch at a time, in pk order."""
         for pks, text, ends in self.batches:
             starts = array.array("q", [0]) + ends[:-1]
+            chosen_starts: Iterable[int]
+            chosen_ends: Iterable[int]
             if ids is None:
                 chosen, chosen_starts, chosen_ends = pks.tolist(), starts, ends
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -24,10 +25,10 @@ class Writer:
     def _info(self, path: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(path, date_time=self.date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
-        try:
-            info.compress_level = COMPRESS_LEVEL  # Python 3.13+
-        except AttributeError:
-            info._compresslevel = COMPRESS_LEVEL
+        if sys.version_info >= (3, 13):
+            info.compress_level = COMPRESS_LEVEL
+        else:
+            info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # private before 3.13: not in typeshed
         info.external_attr = 0o644 << 16
         return info
 

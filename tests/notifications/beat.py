@@ -25,10 +25,11 @@ def ticks(start: dt.datetime, end: dt.datetime, step: dt.timedelta = STEP) -> It
         at += step
 
 
-def _fires(schedule: object, at: dt.datetime) -> bool:
+def _fires(schedule: crontab | float, at: dt.datetime) -> bool:
     local = timezone.localtime(at)
     if isinstance(schedule, crontab):
-        return local.minute in schedule.minute and local.hour in schedule.hour
+        # celery-types omits a crontab's expanded fields (sets of ints)
+        return local.minute in schedule.minute and local.hour in schedule.hour  # type: ignore[attr-defined]
     seconds = local.hour * 3600 + local.minute * 60 + local.second
     return seconds % int(float(schedule)) == 0  # an interval: from midnight, as the ticks are aligned
 

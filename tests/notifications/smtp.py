@@ -8,10 +8,14 @@ import email
 import email.policy
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.processes import free_port
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 
 class Collector:
@@ -61,7 +65,13 @@ class Collector:
 
     def texts(self) -> list[str]:
         """The plain-text part of every message received."""
-        return [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages]
+        return [_plain(m) for m in self.messages]
+
+
+def _plain(message: email.message.EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None, "a message without a plain-text part"
+    return body.get_content()
 
 
 class SMTPServer:
@@ -70,7 +80,7 @@ class SMTPServer:
     def __init__(self, handler: Collector, port: int | None = None) -> None:
         self.handler = handler
         self.port = port or free_port()
-        self.controller = None
+        self.controller: Controller | None = None
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller

@@ -12,7 +12,7 @@ mail) and still retried until it goes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,7 +87,7 @@ def play(
     *,
     down: dt.datetime | None = None,
     up: dt.datetime | None = None,
-    checks: dict[dt.datetime, object] | None = None,
+    checks: dict[dt.datetime, Callable[[], object]] | None = None,
 ) -> None:
     """Beat's schedule from `start` to `end`; the server's port closed from `down` to `up`."""
     for moment in ticks(start, end):

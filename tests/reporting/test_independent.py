@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -163,6 +164,13 @@ def request_deadline(received_on: dt.date, months: int, pauses: list[tuple[dt.da
     return roll(received_on + relativedelta(months=months) + dt.timedelta(days=paused_days(pauses)))
 
 
+def reply_due(case: CnilCase) -> dt.date:
+    """The reply date of a case that has one: a referral (the database refuses one without), a complaint
+    judged on time or late."""
+    assert case.due_on is not None
+    return case.due_on
+
+
 def later(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     """`delta` of elapsed time after `moment` (in UTC: adding to a Paris datetime adds wall-clock time)."""
     return moment.astimezone(UTC) + delta
@@ -241,7 +249,8 @@ class World:
             None,
             None,
         ]
-        ends = [None] * 5 + [
+        ends: list[dt.date | str | None] = [
+            *[None] * 5,
             dt.date(y - 1, 12, 30),
             dt.date(y - 1, 12, 31),
             dt.date(y, 1, 1),
@@ -254,11 +263,12 @@ class World:
         self.employees = []
         for _ in range(110):
             hired = rng.choice(hires) or self.day_in(rng.choice((y - 1, y)))
-            left = rng.choice(ends)
-            if left == "random":
-                left = self.day_in(rng.choice((y - 1, y)))
-            if left == "same":
-                left = hired
+            end = rng.choice(ends)
+            left: dt.date | None
+            if isinstance(end, str):  # "random" or "same"
+                left = self.day_in(rng.choice((y - 1, y))) if end == "random" else hired
+            else:
+                left = end
             if left is not None and left < hired:
                 left = None
             employee = EmployeeFactory(
@@ -579,7 +589,7 @@ class World:
         y, rng = self.year, self.rng
         march, october = last_sunday(y, 3), last_sunday(y, 10)
         h72 = dt.timedelta(hours=72)
-        plans = [
+        plans: list[tuple[dt.datetime, Callable[[dt.datetime], dt.datetime] | None]] = [
             (paris(march - dt.timedelta(days=2)), lambda a: later(a, h72)),  # exactly 72 h
             (paris(march - dt.timedelta(days=2)), lambda a: later(a, h72 + dt.timedelta(minutes=1))),
             (paris(march - dt.timedelta(days=2)), lambda a: paris(march + DAY, 10, 30)),  # 71.5 h across DST
@@ -712,6 +722,7 @@ class World:
         for case in sources:
             confirmed_on = rng.choice(days + [self.day_in(y), self.day_in(y - 1)])
             if case is not None:
+                assert case.qualified_on is not None  # a confirmed case has its qualification day
                 confirmed_on = max(confirmed_on, case.qualified_on)
             if confirmed_on > self.today:
                 continue
@@ -966,10 +977,10 @@ class Reference:
         """None while a pause is open (the deadline is suspended); else the one-month deadline, or the
         extended one when the requester was told of the extension on or before the first deadline."""
         pauses = self.pauses[request.pk]
-        if any(p.answered_on is None for p in pauses):
+        spans = [(p.asked_on, p.answered_on) for p in pauses if p.answered_on is not None]
+        if len(spans) < len(pauses):  # a pause still open
             return None
         received_on = paris_day(request.received_at)
-        spans = [(p.asked_on, p.answered_on) for p in pauses]
         first = request_deadline(received_on, 1, spans)
         if request.outcome in (Outcome.REFUSED, Outcome.UNFOUNDED):
             return first  # docs/rules.md: a refusal is notified within the same month (Art. 12(4)), extension or not
@@ -1029,10 +1040,16 @@ class Reference:
             None,
         )
         # choice: a withdrawal is stored as the end date but is not an answer (catalogue method text)
-        answered = [r for r in received if r.answered_at is not None and r.outcome != Outcome.WITHDRAWN]
-        days = sum((paris_day(r.answered_at) - paris_day(r.received_at)).days for r in answered)
-        mean = (Decimal(days) / len(answered)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if answered else None
-        result["E2_RIGHTS_REQUEST_MEAN_DAYS"] = (mean, days, len(answered))
+        answer_days = [
+            (paris_day(r.answered_at) - paris_day(r.received_at)).days
+            for r in received
+            if r.answered_at is not None and r.outcome != Outcome.WITHDRAWN
+        ]
+        days = sum(answer_days)
+        mean = (
+            (Decimal(days) / len(answer_days)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if answer_days else None
+        )
+        result["E2_RIGHTS_REQUEST_MEAN_DAYS"] = (mean, days, len(answer_days))
         judged = on_time = 0
         for request in received:
             if request.outcome == Outcome.WITHDRAWN:  # choice: neither on time nor late (gdpr/selectors.py)
@@ -1046,8 +1063,8 @@ class Reference:
         result["E2_RIGHTS_REQUESTS_ON_TIME_RATE"] = (percent(on_time, judged), on_time, judged)
         referrals = [c for c in self.cnil if c.kind == CnilCaseKind.REFERRAL and c.received_on.year == year]
         result["E2_CNIL_REFERRALS"] = (len(referrals), None, None)
-        judged_referrals = [c for c in referrals if c.answered_on is not None or c.due_on < self.today]
-        in_time = sum(1 for c in judged_referrals if c.answered_on is not None and c.answered_on <= c.due_on)
+        judged_referrals = [c for c in referrals if c.answered_on is not None or reply_due(c) < self.today]
+        in_time = sum(1 for c in judged_referrals if c.answered_on is not None and c.answered_on <= reply_due(c))
         result["E2_CNIL_REFERRALS_ON_TIME_RATE"] = (
             percent(in_time, len(judged_referrals)),
             in_time,
@@ -1063,7 +1080,7 @@ class Reference:
             c for c in complaints if c.due_on is not None and (c.answered_on is not None or c.due_on < self.today)
         ]
         complaints_in_time = sum(
-            1 for c in judged_complaints if c.answered_on is not None and c.answered_on <= c.due_on
+            1 for c in judged_complaints if c.answered_on is not None and c.answered_on <= reply_due(c)
         )
         result["E2_CNIL_COMPLAINTS_ON_TIME_RATE"] = (
             percent(complaints_in_time, len(judged_complaints)),

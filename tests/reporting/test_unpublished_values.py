@@ -84,20 +84,21 @@ def _unpacked(content: bytes) -> dict[str, object]:
     the file system, which the stopped clock does not reach: the XLSX files are compared entry by entry, and
     their checksums in the pack's manifests are left out (a timestamp, not a figure)."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        files: dict[str, object] = {name: archive.read(name) for name in archive.namelist()}
-    for name, data in files.items():
+        raw = {name: archive.read(name) for name in archive.namelist()}
+    files: dict[str, object] = dict(raw)
+    for name, data in raw.items():
         if name.endswith(".xlsx"):
             files[name] = _unpacked(data)
-    if "manifest.json" in files:
-        manifest = json.loads(files["manifest.json"])
+    if "manifest.json" in raw:
+        manifest = json.loads(raw["manifest.json"])
         for entry in manifest["files"]:
             if entry["path"].endswith(".xlsx"):
                 entry.pop("sha256")
         files["manifest.json"] = manifest
-    if "manifest.sha256" in files:
+    if "manifest.sha256" in raw:
         files["manifest.sha256"] = [
             line
-            for line in files["manifest.sha256"].decode().splitlines()
+            for line in raw["manifest.sha256"].decode().splitlines()
             if not line.endswith((".xlsx", "manifest.json"))
         ]
     return files

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         else:
             content = exports.as_xlsx(year_value)
         if not output:
+            assert isinstance(content, str)  # an XLSX needs --output (refused above)
             self.stdout.write(content, ending="")
             return
         path = Path(output)
