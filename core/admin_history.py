@@ -53,4 +53,4 @@ def _render_history_view_read_only(
 def install() -> None:
     # Patched on the class: every history admin of the project gets the guard (see the module docstring).
     SimpleHistoryAdmin.history_form_view = _history_form_view_guarded  # type: ignore[method-assign]
-    SimpleHistoryAdmin.render_history_view = _render_history_view_read_only  # type: ignore[method-assign]
+    SimpleHistoryAdmin.render_history_view = _render_history_view_read_only  # type: ignore[method-assign]  # patched on the class on purpose (docstring)

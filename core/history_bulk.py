@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, models
 from simple_history.utils import bulk_create_with_history
@@ -241,7 +241,7 @@ def create_rows_with_history(
         raise ValueError(f"{model.__name__}: rows are for models whose primary key comes from a sequence")
     by_name = {field.attname: field for field in model._meta.concrete_fields if not field.primary_key}
     if columns is None:
-        dicts: Sequence[Mapping[str, Any]] = rows  # type: ignore[assignment]
+        dicts = cast(Sequence[Mapping[str, Any]], rows)  # without `columns`, rows are dicts (docstring)
         names = list(dict.fromkeys(name for row in dicts for name in row))
         _check_names(model, names, by_name)
         tuples: Sequence[Sequence[Any]] = [
@@ -250,7 +250,7 @@ def create_rows_with_history(
     else:
         names = list(columns)
         _check_names(model, names, by_name)
-        tuples = rows  # type: ignore[assignment]
+        tuples = cast(Sequence[Sequence[Any]], rows)  # with `columns`, rows are tuples (docstring)
         for row in tuples:
             if len(row) != len(names):
                 raise ValueError(f"{model.__name__}: a row of {len(row)} values for {len(names)} columns: {row!r}")

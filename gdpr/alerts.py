@@ -43,7 +43,7 @@ class RightsRequestDeadline(Rule):
     due_field = "applicable_due_on"
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # a property over the base's class attribute: read from the settings
         return day_thresholds(self.code, self.default_days)
 
     def label(self) -> str:
@@ -130,7 +130,7 @@ class CnilReplyDeadline(Rule):
     default_days: tuple[int, ...] = (3, 1, -1)
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # a property over the base's class attribute: read from the settings
         return day_thresholds(self.code, self.default_days)
 
     def label(self) -> str:
@@ -178,7 +178,7 @@ class BreachNotificationDeadline(Rule):
     default_hours: tuple[int, ...] = (24, 48, 60, 72)
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # a property over the base's class attribute: read from the settings
         from .deadlines import BREACH_NOTIFICATION_PERIOD
 
         return hour_thresholds(self.code, self.default_hours, period=BREACH_NOTIFICATION_PERIOD)

@@ -39,7 +39,7 @@ class TrainingRenewalDue(Rule):
     default_days: tuple[int, ...] = (30,)
 
     @property
-    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]
+    def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # a property over the base's class attribute: read from the settings
         return day_thresholds(self.code, self.default_days)
 
     def label(self) -> str:

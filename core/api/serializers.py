@@ -38,12 +38,12 @@ class StrictListsMixin:
                 name: [
                     ManyRelatedField.default_error_messages["not_a_list"].format(input_type=type(data[name]).__name__)
                 ]
-                for name, field in self.fields.items()  # type: ignore[attr-defined]
+                for name, field in self.fields.items()  # type: ignore[attr-defined]  # a mixin of Serializer, which has `fields`
                 if isinstance(field, ManyRelatedField) and not field.read_only and isinstance(data.get(name), Mapping)
             }
             if errors:
                 raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)  # type: ignore[misc]  # a mixin of Serializer, which has it
 
 
 class Serializer(StrictListsMixin, serializers.Serializer):

@@ -400,7 +400,7 @@ class RightsRequestImporter(Importer):
     # -- a batch, with what is stored ---------------------------------------------------------------
     def stages(self, rows: list[Row]) -> Iterator[list[Row]]:
         self.plans = {}  # the previous batch is written
-        existing = self._existing([row.built["reference"] for row in rows])  # type: ignore[index]
+        existing = self._existing([row.built["reference"] for row in rows])  # type: ignore[index]  # stages get only the rows that built
         pauses = self._pauses([values["pk"] for values in existing.values()])
         ready = []
         for row in rows:
@@ -534,7 +534,7 @@ class RightsRequestImporter(Importer):
         written: list[tuple[Row, int, dict[str, Any] | None]] = [(row, obj.pk, None) for row, obj in created]
         written += [(row, old[RightsRequest._meta.pk.attname], old) for row, old in updated]
         for row in unchanged:  # the request is as it was, its pause may not be (a policy that ignores pauses)
-            plan = self.plans.get(row.built["reference"])  # type: ignore[index]
+            plan = self.plans.get(row.built["reference"])  # type: ignore[index]  # stages get only the rows that built
             if plan is not None and not plan.keep and plan.request_id is not None:
                 self._sync_pause(plan.request_id, plan, new_pauses, changed_pauses, gone)
         for row, pk, old in written:
