@@ -2,7 +2,9 @@
 
 Each benchmark is a module listed in `bench.__main__.BENCHMARKS` with a `run(size, context)` function.
 The runner points Django at a throwaway database first (see `throwaway_database`), so a benchmark
-never touches var/vigie.sqlite3 or the database of DATABASE_URL.
+never touches var/vigie.sqlite3 or the database of DATABASE_URL, and puts that database back to its
+just-migrated state before each benchmark (`Context.fresh`), so that none measures what an earlier one
+left behind (the sweep's 200,000 requests counted beside gdpr_deadlines' 200,000, for instance).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 
 # Another name lets two benchmark runs share a PostgreSQL server (VIGIE_BENCH_DB).
 BENCH_DB_NAME = os.environ.get("VIGIE_BENCH_DB", "vigie_bench")
+#: The just-migrated database each benchmark starts from (PostgreSQL: a template database).
+TEMPLATE_DB_NAME = f"{BENCH_DB_NAME}_migrated"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,45 @@ class Context:
     workdir: Path
     database_url: str
     vendor: str
+    #: The server's maintenance database (PostgreSQL), to recreate the bench database from its template.
+    admin_url: str | None = None
+
+    @property
+    def sqlite_files(self) -> tuple[Path, Path]:
+        """(the bench database, its just-migrated copy) on SQLite."""
+        return self.workdir / "bench.sqlite3", self.workdir / "migrated.sqlite3"
+
+    def keep_migrated(self) -> None:
+        """Keep the database as it is now (just migrated) for `fresh`."""
+        from django.db import connections
+
+        connections.close_all()  # PostgreSQL copies a template nobody is connected to; SQLite checkpoints its WAL
+        if self.admin_url:
+            import psycopg
+
+            with psycopg.connect(_libpq(self.admin_url), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB_NAME}"')
+                conn.execute(f'CREATE DATABASE "{TEMPLATE_DB_NAME}" TEMPLATE "{BENCH_DB_NAME}"')
+        else:
+            database, migrated = self.sqlite_files
+            shutil.copyfile(database, migrated)
+
+    def fresh(self) -> None:
+        """Put the database back to its just-migrated state (what `keep_migrated` kept)."""
+        from django.db import connections
+
+        connections.close_all()
+        if self.admin_url:
+            import psycopg
+
+            with psycopg.connect(_libpq(self.admin_url), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB_NAME}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{BENCH_DB_NAME}" TEMPLATE "{TEMPLATE_DB_NAME}"')
+        else:
+            database, migrated = self.sqlite_files
+            for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+                leftover.unlink(missing_ok=True)
+            shutil.copyfile(migrated, database)
 
     def child_env(self) -> dict[str, str]:
         """The environment of a subprocess that must reach the same throwaway database."""
@@ -72,7 +115,9 @@ def throwaway_database() -> Iterator[Context]:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        yield Context(workdir=workdir, database_url=url, vendor=vendor)
+        context = Context(workdir=workdir, database_url=url, vendor=vendor, admin_url=admin_url)
+        context.keep_migrated()
+        yield context
     finally:
         with contextlib.suppress(Exception):
             from django.db import connections
@@ -83,6 +128,7 @@ def throwaway_database() -> Iterator[Context]:
 
             with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB_NAME}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB_NAME}"')
         os.environ["DATABASE_URL"] = original
         shutil.rmtree(workdir, ignore_errors=True)
 

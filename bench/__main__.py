@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"bench: size={args.size} database={context.vendor} ({_without_password(context.database_url)})", flush=True
         )
-        for name in names:
+        for index, name in enumerate(names):
+            if index:
+                context.fresh()  # each benchmark measures its own data only
             started = time.perf_counter()
             print(f"\n== {name}", flush=True)
             importlib.import_module(BENCHMARKS[name]).run(args.size, context)
