@@ -12,21 +12,23 @@ from django.db import IntegrityError, models, transaction
 CHANGE_REASON_MAX = 100
 
 
-def _note_history(obj: models.Model, *, actor: Any, reason: str) -> None:
-    # simple-history reads these two attributes when it writes the history row of the next save or delete.
+def note_history(obj: models.Model, *, actor: Any, reason: str) -> None:
+    """Say who (`actor`, None for the system) and why for the history row of `obj`'s next save or delete
+    (simple-history reads these two attributes then): for the writes that do not go through
+    `save_with_history` or `delete_with_history` (a save made by another helper, for instance)."""
     obj._history_user = actor  # type: ignore[attr-defined]  # simple-history's, on any model
     obj._change_reason = reason[:CHANGE_REASON_MAX]  # type: ignore[attr-defined]  # the same
 
 
 def save_with_history(obj: models.Model, *, actor: Any, reason: str, update_fields: list[str] | None = None) -> None:
     """Save `obj` with a history row naming who did it (`actor`, None for the system) and why."""
-    _note_history(obj, actor=actor, reason=reason)
+    note_history(obj, actor=actor, reason=reason)
     obj.save(update_fields=update_fields)
 
 
 def delete_with_history(obj: models.Model, *, actor: Any, reason: str) -> None:
     """Delete `obj`; its history keeps it as it was, with who deleted it (`actor`, None for the system) and why."""
-    _note_history(obj, actor=actor, reason=reason)
+    note_history(obj, actor=actor, reason=reason)
     obj.delete()
 
 

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Boolean, Choice, DateTime, Email, Text, max_length_of
+from core.services import delete_with_history
 
 from ..choices import (
     Channel,
@@ -561,9 +562,7 @@ class RightsRequestImporter(Importer):
         if gone:
             # Deleted one by one so that each deletion leaves its history row.
             for pause in RightsRequestPause.objects.filter(pk__in=gone):
-                pause._change_reason = self.change_reason  # type: ignore[attr-defined]  # simple-history's
-                pause._history_user = self.user  # type: ignore[attr-defined]  # the same
-                pause.delete()
+                delete_with_history(pause, actor=self.user, reason=self.change_reason)
         if changed_pauses:
             bulk_update_with_history(changed_pauses, RightsRequestPause, ["asked_on", "answered_on"], **history)
         if new_pauses:

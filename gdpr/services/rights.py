@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.dates import format_date
-from core.services import next_reference as core_next_reference, save_with_history
+from core.services import next_reference as core_next_reference, note_history, save_with_history
 
 from ..choices import (
     REQUEST_TRANSITIONS,
@@ -427,8 +427,7 @@ def rights_request_create(
     generate = not request.reference
     _recompute_deadlines(request)
     request.full_clean(exclude=["reference"] if generate else None, validate_unique=False, validate_constraints=False)
-    request._change_reason = _("received")  # type: ignore[attr-defined]  # simple-history's, on any model
-    request._history_user = actor  # type: ignore[attr-defined]  # the same
+    note_history(request, actor=actor, reason=_("received"))
     _insert(request, generate=generate)
     if processing_activities:
         request.processing_activities.set(list(processing_activities))
