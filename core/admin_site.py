@@ -18,12 +18,14 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.sites import UnfoldAdminSite
 
 from .admin_lookups import VisibleLookupsMixin
 from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
 
 
-class VigieAdminSite(admin.AdminSite):
+class VigieAdminSite(UnfoldAdminSite):
     login_form = AdminLoginForm
     login_template = "admin/vigie/login.html"
 
@@ -31,10 +33,10 @@ class VigieAdminSite(admin.AdminSite):
         # Every admin, those of apps added later included, refuses lookups through models the user may not
         # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, VisibleLookupsMixin):
-            admin_class = type(
-                admin_class.__name__, (VisibleLookupsMixin, admin_class), {"__module__": admin_class.__module__}
-            )
+        bases = tuple(b for b, present in ((VisibleLookupsMixin, issubclass(admin_class, VisibleLookupsMixin)),) if not present)
+        bases = bases + (admin_class,) + (() if issubclass(admin_class, UnfoldModelAdmin) else (UnfoldModelAdmin,))
+        if len(bases) > 1:
+            admin_class = type(admin_class.__name__, bases, {"__module__": admin_class.__module__})
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:

@@ -7,3 +7,4 @@ from django.utils.translation import gettext_lazy as _
 class GdprConfig(AppConfig):
     name = "gdpr"
     verbose_name = _("GDPR")
+    navigation_order = 20  # the sidebar's sections (core/navigation.py)

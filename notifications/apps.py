@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+    navigation_section = "desk"  # the alerts are listed under "My desk" (core/navigation.py)
 
     def ready(self) -> None:
         from .registry import autodiscover

@@ -23,6 +23,8 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # django-unfold's templates and static files only: its AppConfig "unfold" would replace admin.site with its own site.
+    "unfold.apps.BasicAppConfig",
     # Django's admin with Vigie's site (core/admin_config.py, core/admin_site.py): two-factor login when required.
     "core.admin_config.VigieAdminConfig",
     "django.contrib.auth",
@@ -145,6 +147,27 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+
+# The admin's look (django-unfold, issue 16): its sidebar is Vigie's navigation (core/navigation.py), organised
+# by what people do and showing each role only what it may open; the language switch in the user menu.
+UNFOLD = {
+    "SITE_TITLE": "Vigie",
+    "SITE_HEADER": "Vigie",
+    "SITE_SUBHEADER": _("Compliance monitoring"),
+    "SITE_SYMBOL": "verified_user",
+    "SITE_URL": None,
+    "SHOW_LANGUAGES": True,
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "SIDEBAR": {
+        "show_search": False,
+        "command_search": False,
+        "show_all_applications": False,
+        "navigation": "core.navigation.sidebar",
+    },
+    "STYLES": ["core.navigation.stylesheet"],
+    "SCRIPTS": ["core.navigation.script"],
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
