@@ -5,6 +5,7 @@ The groups come from `manage.py setup_roles`: use the `roles` fixture (tests/con
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.contrib.messages import get_messages
@@ -39,3 +40,10 @@ def api_client(*groups: str, language: str | None = None) -> APIClient:
 def messages_of(response: TestResponse) -> list[str]:
     """The admin messages (django.contrib.messages) a response left, as text."""
     return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def list_cells(body: str, field: str) -> list[str]:
+    """The texts of an admin list's column `field` (its `<td class="... field-<field> ...">` cells), in order:
+    what the list shows whatever the look adds to the cells (classes, data-label)."""
+    cells = re.findall(rf'<td class="[^"]*\bfield-{re.escape(field)}\b[^"]*"[^>]*>(.*?)</td>', body, re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]

@@ -210,7 +210,8 @@ def generous_site():
     from compliance.models import ConflictOfInterestCase
     from organization.models import Employee
 
-    site = VigieAdminSite(name="generous")
+    # Named as the real site: its pages link to the real site's URLs (the look reverses "<site>:app_list").
+    site = VigieAdminSite(name="admin")
 
     class CaseAdmin(admin.ModelAdmin):
         list_display = ["reference", "reporter_name", "reporter_employee", "persons_concerned_identities"]

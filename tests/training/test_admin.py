@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from tests.clients import admin_client, messages_of
+from tests.clients import admin_client, messages_of, list_cells
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
 from tests.locks import record_locks
 from tests.spreadsheet_checks import csv_fields, formula_fields
@@ -501,7 +501,7 @@ def test_a_session_is_created_with_its_attendance_sheet_and_a_generated_referenc
     }
     assert session.attendances.get(employee=stayed).history.first().history_user is not None
     body = client.get(SESSIONS).content.decode()
-    assert '<td class="field-attendee_count">2</td>' in body and '<td class="field-qualifying_count">1</td>' in body
+    assert list_cells(body, "attendee_count") == ["2"] and list_cells(body, "qualifying_count") == ["1"]
     body = client.get(f"{SESSIONS}{session.pk}/change/").content.decode()
     assert body.count("vigie-badge-green") == 1 and body.count("vigie-badge-grey") == 1
 
