@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "unfold.contrib.simple_history",  # django-simple-history's pages in the admin's look (templates only)
     "simple_history",
     "axes",
     "django_otp",

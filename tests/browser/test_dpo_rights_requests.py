@@ -89,8 +89,8 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
     log_in(page, dpo.username, PASSWORD, shot)
     assert language_of(page) == "fr"  # the site's language for a French browser
 
-    # From the index, as a person does.
-    page.locator("#content-main").get_by_role("link", name=list_label, exact=True).click()
+    # From the sidebar, as a person does.
+    page.get_by_role("navigation").get_by_role("link", name=list_label, exact=True).first.click()
     page.wait_for_url("**/admin/gdpr/rightsrequest/")
     shot(page, "changelist")
 
@@ -114,7 +114,7 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
     row(target.reference).get_by_role("link", name=target.reference, exact=True).click()
     page.wait_for_url(f"**/admin/gdpr/rightsrequest/{target.pk}/change/")
     shot(page, "request-before")
-    page.locator(".object-tools").get_by_role("link", name=extend_label, exact=True).click()
+    page.locator("#vigie-transitions").get_by_role("link", name=extend_label, exact=True).click()
     page.wait_for_url(f"**/admin/gdpr/rightsrequest/{target.pk}/do/extend/")
     notified = page.locator("#id_notified_at")
     expect(notified).not_to_have_value("")  # prefilled with now
@@ -124,7 +124,7 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
     page.get_by_role("button", name=extend_label, exact=True).click()
     page.wait_for_url(f"**/admin/gdpr/rightsrequest/{target.pk}/change/")
     shot(page, "request-extended")
-    expect(page.locator(".messagelist .success")).to_contain_text(french(TRANSITIONS["extend"][3]))
+    expect(page.get_by_text(french(TRANSITIONS["extend"][3]))).to_be_visible()  # the success message
 
     # What the deadline rules say, computed by gdpr.deadlines: the extended deadline, receipt + 3 months
     # (default policy) moved to a working day, is now the one that applies.
@@ -141,9 +141,9 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
     with translation.override("fr"):
         shown_date = date_format(legal.due_on)
         legal_explanation = legal.explanation
-    deadline_box = page.locator("fieldset").filter(has=page.locator(".field-applicable_due_on"))
+    deadline_box = page.locator("#content-main")
     expect(deadline_box.locator(".field-applicable_due_on .readonly")).to_have_text(shown_date)
-    expect(deadline_box.locator(".fieldBox.field-extended_due_on .readonly")).to_have_text(shown_date)
+    expect(deadline_box.locator(".field-extended_due_on .readonly")).to_have_text(shown_date)
     explanation = deadline_box.locator(".field-why_this_date .vigie-deadline-explanation")
     expect(explanation).to_be_visible()
     expect(explanation).to_contain_text(legal_explanation)
@@ -156,8 +156,8 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
         policy_line = gettext("Policy: %(policy)s") % {"policy": policy.describe()}
     expect(explanation).to_contain_text(policy_line)
 
-    # Back to the list (breadcrumbs): the new date and a badge that is no longer about the first deadline.
-    page.locator(".breadcrumbs").get_by_role("link", name=list_label, exact=True).click()
+    # Back to the list (its link in the page's header, after the sidebar's): the new date and a badge that is no longer about the first deadline.
+    page.get_by_role("link", name=list_label, exact=True).last.click()
     page.wait_for_url("**/admin/gdpr/rightsrequest/")
     shot(page, "changelist-after")
     extended_row = row(target.reference)
