@@ -208,7 +208,7 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     # -- columns --------------------------------------------------------------------------------------
     @admin.display(description=_("name"), ordering="name")
     def short_name(self, obj: ProcessingActivity) -> str:
-        return truncated(obj.name, "20em")
+        return truncated(obj.name, "16em")
 
     @admin.display(description=_("points of attention"))
     def attention(self, obj: ProcessingActivity) -> str:
