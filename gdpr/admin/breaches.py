@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -519,7 +520,7 @@ class BreachAdmin(AnonymisedMixin, TransitionButtonsMixin, BreachAdminBase):
         """The clock and its badge, then what is recorded."""
         return format_html(
             "{} {} — {}",
-            _clock(obj),
+            capfirst(_clock(obj)),
             due_badge(obj.notification_due_at, done=obj.clock_stopped),
             _state(obj),
         )
