@@ -182,7 +182,7 @@ def form_view(
         f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk], current_app=modeladmin.admin_site.name
     )
     if request.method == "POST":
-        form = form_class(request.POST)
+        form = form_class(request.POST, request.FILES)  # a form with a file field (a letter) gets the upload
         if form.is_valid():
             try:
                 apply(**form.cleaned_data)
@@ -255,8 +255,9 @@ class TransitionButtonsMixin(AdminMixinBase):
     `transition_not_possible`, formatted with the action's title and the status; a POST is left to the
     service to refuse). `transition_url_dashes` writes `start_analysis` as `start-analysis` in the URL.
     An admin says how a service is called (`apply_transition`), what a form starts with
-    (`transition_initial`) and what the page shows above the form (`transition_context`, e.g. its
-    `transition_intro`).
+    (`transition_initial`), what the page shows above the form (`transition_context`, e.g. its
+    `transition_intro`, or per action `transition_action_context`) and, for a row without a `status`
+    field, how its state is named in the refusal (`transition_state`).
     """
 
     transitions: ClassVar[dict[str, tuple[type[forms.Form], Any, Any, Any]]] = {}
@@ -309,7 +310,7 @@ class TransitionButtonsMixin(AdminMixinBase):
         form_class, service, title, done = self.transitions[action]
         if request.method != "POST" and action not in self.allowed_actions(obj):
             messages.error(
-                request, str(self.transition_not_possible) % {"action": title, "status": obj.get_status_display()}
+                request, str(self.transition_not_possible) % {"action": title, "status": self.transition_state(obj)}
             )
             return HttpResponseRedirect(reverse(self._transition_url_name("change"), args=[obj.pk]))
 
@@ -326,7 +327,7 @@ class TransitionButtonsMixin(AdminMixinBase):
             done_message=done,
             initial=self.transition_initial(action),
             template=self.transition_template,
-            extra_context=self.transition_context(obj),
+            extra_context={**self.transition_context(obj), **self.transition_action_context(action, obj)},
         )
 
     def apply_transition(
@@ -342,3 +343,11 @@ class TransitionButtonsMixin(AdminMixinBase):
     def transition_context(self, obj: Any) -> dict[str, Any]:
         """More context for the action's page: `transition_intro` is the line above the form."""
         return {}
+
+    def transition_action_context(self, action: str, obj: Any) -> dict[str, Any]:
+        """Context for one action's page only (it wins over `transition_context`)."""
+        return {}
+
+    def transition_state(self, obj: Any) -> str:
+        """The row's state as `transition_not_possible` names it: its status by default."""
+        return str(obj.get_status_display())

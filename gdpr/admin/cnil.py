@@ -2,7 +2,9 @@
 referral, and the letters kept with each case.
 
 Wiring only: the forms call `cnil_case_create` / `cnil_case_update`, new letters go through
-`cnil_case_attach`, the "answer" action through `cnil_case_answer` (core.admin_actions.form_action).
+`cnil_case_attach`, the answer through `cnil_case_answer`. Answering and keeping a letter are buttons of
+the change page, each with its small form (core.admin_actions.TransitionButtonsMixin); the answer is also
+an action of the list, with the same form and service.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_actions import form_action, save_through_services
+from core.admin_actions import TransitionButtonsMixin, form_action, save_through_services
 from core.admin_utils import (
     AnonymisedMixin,
     DueDateFilter,
@@ -34,6 +37,7 @@ from core.dates import format_date
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 from ..services import cnil as services
+from .columns import nowrap, truncated
 
 if TYPE_CHECKING:
     CnilCaseAdminBase = SimpleHistoryAdmin[CnilCase]
@@ -142,19 +146,35 @@ class AnswerForm(forms.Form):
     answered_on = forms.DateField(label=_("answered on"), widget=date_input())
 
 
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("file"))
+    description = forms.CharField(label=_("description"), required=False, max_length=255)
+
+
+# action → (form, service, button title, done message); the service is called with `actor`, `case` and the
+# form's data (the list's "answer" action uses the same form and service).
+TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
+    "answer": (AnswerForm, services.cnil_case_answer, _("Record the answer to the CNIL"), _("The answer is recorded.")),
+    "attach": (AttachForm, services.cnil_case_attach, _("Keep a letter"), _("The letter is kept with the case.")),
+}
+
+
+def reply_badge(case: CnilCase) -> str:
+    """The time left before the reply date of the CNIL's letter; once answered, the answer's date."""
+    if case.answered_on is not None:
+        return badge(gettext("answered on %(day)s") % {"day": format_date(case.answered_on)}, "grey")
+    if case.due_on is None:  # a complaint no CNIL letter set a date on
+        return badge(gettext("no reply date"), "grey")
+    return due_badge(case.due_on)
+
+
 @admin.register(CnilCase)
-class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
+class CnilCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CnilCaseAdminBase):
     form = CnilCaseForm
-    list_display = [
-        "reference",
-        "kind",
-        "cnil_reference",
-        "received_on",
-        "due_on",
-        "due",
-        "answered_on",
-        "rights_request",
-    ]
+    # What fits a 1366 px screen: the reply date above its badge (the CNIL's reference and the answer on
+    # hover), a long subject cut with its full text on hover, short headers.
+    list_display = ["ref", "kind", "short_subject", "received_on", "reply", "rights_request_ref"]
+    list_display_links = ["ref"]
     list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter]
     list_select_related = ["rights_request"]
     search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
@@ -166,10 +186,13 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     ordering = ["-received_on", "reference"]
     inlines = [AttachmentInline, NewAttachmentInline]
     actions = ["answer"]
-    readonly_fields = ["answered_on"]
+    transitions = TRANSITIONS
+    allowed_actions = staticmethod(services.cnil_case_allowed_actions)
+    transition_not_possible = _("“%(action)s” is not possible for this case: %(status)s.")
+    readonly_fields = ["answered_on", "due"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "cnil_reference", "handler"]}),
-        (_("Dates"), {"fields": ["received_on", "due_on", "answered_on"]}),
+        (_("Dates"), {"fields": ["received_on", "due_on", "due", "answered_on"]}),
         (_("Subject"), {"fields": ["rights_request", "subject", "notes"]}),
     ]
 
@@ -186,13 +209,41 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
     def revert_disabled(self, request: HttpRequest, obj: CnilCase | None = None) -> bool:
         return True
 
-    @admin.display(description=_("reply"))
+    def get_fieldsets(self, request: HttpRequest, obj: CnilCase | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # nothing to count down yet: the badge comes with the saved case
+            fieldsets = [
+                (name, {**options, "fields": [f for f in options["fields"] if f != "due"]})
+                for name, options in fieldsets
+            ]
+        return fieldsets
+
+    @admin.display(description=_("time left to reply"))
     def due(self, obj: CnilCase) -> str:
-        if obj.due_on is None:  # a complaint no CNIL letter set a date on
-            return (
-                badge(gettext("no reply date"), "grey") if obj.answered_on is None else badge(gettext("done"), "grey")
-            )
-        return due_badge(obj.due_on, done=obj.answered_on is not None)
+        return reply_badge(obj)
+
+    @admin.display(description=_("reply due"), ordering="due_on")
+    def reply(self, obj: CnilCase) -> str:
+        """The reply date of the CNIL's letter, its badge under it."""
+        return format_html("{}<br>{}", nowrap(format_date(obj.due_on, missing="–")), reply_badge(obj))
+
+    @admin.display(description=_("reference"), ordering="reference")
+    def ref(self, obj: CnilCase) -> str:
+        if not obj.cnil_reference:
+            return nowrap(obj.reference)
+        return format_html(
+            '<span title="{}">{}</span>',
+            gettext("CNIL reference: %(reference)s") % {"reference": obj.cnil_reference},
+            nowrap(obj.reference),
+        )
+
+    @admin.display(description=_("request"), ordering="rights_request__reference")
+    def rights_request_ref(self, obj: CnilCase) -> str:
+        return nowrap(obj.rights_request.reference) if obj.rights_request else "–"
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def short_subject(self, obj: CnilCase) -> str:
+        return truncated(obj.subject or "–", "16em")
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: CnilCase, form: forms.ModelForm, change: bool) -> None:
@@ -223,16 +274,36 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
         # What the admin's change message and log entry read after saving a formset.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
 
+    # -- the buttons of the change page (TransitionButtonsMixin) ----------------------------------------
+    def apply_transition(self, request: HttpRequest, obj: CnilCase, service: Any, data: dict[str, Any]) -> None:
+        service(actor=request.user, case=obj, **data)
+
+    def transition_state(self, obj: CnilCase) -> str:
+        if obj.answered_on is not None:
+            return gettext("answered on %(day)s") % {"day": format_date(obj.answered_on)}
+        return gettext("not answered")
+
+    def transition_context(self, obj: CnilCase) -> dict[str, Any]:
+        received = gettext("received %(received)s, reply due %(due)s") % {
+            "received": format_date(obj.received_on),
+            "due": format_date(obj.due_on, missing="–"),
+        }
+        return {"transition_intro": format_html("{} {}", received, reply_badge(obj))}
+
+    def transition_initial(self, action: str) -> dict[str, Any]:
+        return {"answered_on": timezone.localdate()} if action == "answer" else {}
+
     # -- actions ---------------------------------------------------------------------------------------
     @admin.action(description=_("Record the answer to the CNIL"), permissions=["change"])
     def answer(self, request: HttpRequest, queryset: QuerySet[CnilCase]) -> HttpResponse | None:
+        form_class, service, _title, _done = TRANSITIONS["answer"]
         return form_action(
             self,
             request,
             queryset,
-            form_class=AnswerForm,
+            form_class=form_class,
             title=gettext("Record the answer to the CNIL"),
-            apply=lambda case, **data: services.cnil_case_answer(actor=request.user, case=case, **data),
+            apply=lambda case, **data: service(actor=request.user, case=case, **data),
             done_message=lambda n: ngettext("%(count)d case answered.", "%(count)d cases answered.", n) % {"count": n},
             describe=lambda case: (
                 gettext("received %(received)s, reply due %(due)s")

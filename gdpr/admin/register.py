@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +34,7 @@ from ..services.register import (
     processing_activity_review,
     processing_activity_update,
 )
+from .columns import nowrap, truncated
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldsetSpec
@@ -135,18 +136,10 @@ class RetireForm(forms.Form):
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     form = ProcessingActivityForm
-    list_display = [
-        "reference",
-        "name",
-        "role",
-        "legal_basis",
-        "sensitive_data",
-        "transfers_outside_eu",
-        "dpia",
-        "last_review",
-        "status",
-    ]
-    list_display_links = ["reference", "name"]
+    # What fits a 1366 px screen: the role is a filter; sensitive data, transfers and the DPIA are badges of
+    # one column (each a filter too); a long name is cut with its full text on hover.
+    list_display = ["reference", "short_name", "legal_basis", "attention", "last_review", "status"]
+    list_display_links = ["reference", "short_name"]
     list_filter = [
         "role",
         RegisterStatusFilter,
@@ -213,6 +206,22 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         ]
 
     # -- columns --------------------------------------------------------------------------------------
+    @admin.display(description=_("name"), ordering="name")
+    def short_name(self, obj: ProcessingActivity) -> str:
+        return truncated(obj.name, "16em")
+
+    @admin.display(description=_("points of attention"))
+    def attention(self, obj: ProcessingActivity) -> str:
+        """Sensitive data, transfers outside the EU and the DPIA, as badges ("–" when none applies)."""
+        flags = []
+        if obj.sensitive_data:
+            flags.append(badge(gettext("sensitive data"), "amber"))
+        if obj.transfers_outside_eu:
+            flags.append(badge(gettext("outside the EU"), "amber"))
+        if obj.dpia_done_on or obj.dpia_required:
+            flags.append(self.dpia(obj))
+        return format_html_join(" ", "{}", ((flag,) for flag in flags)) or "–"
+
     @admin.display(description=_("DPIA"))
     def dpia(self, obj: ProcessingActivity) -> str:
         if obj.dpia_done_on:
@@ -226,7 +235,7 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         shown = format_date(obj.last_reviewed_on) if obj.last_reviewed_on else gettext("never")
         today = timezone.localdate()
         if obj.in_register_on(today) and (obj.review_due_on - today).days <= REVIEW_BADGE_DAYS:
-            return format_html("{} {}", shown, due_badge(obj.review_due_on))
+            return format_html("{}<br>{}", nowrap(shown), due_badge(obj.review_due_on))
         return shown
 
     @admin.display(description=_("status"), ordering="retired_on")

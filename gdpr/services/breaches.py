@@ -649,6 +649,29 @@ def breach_close_problems(breach: Breach) -> list[str]:
     return missing
 
 
+def breach_allowed_actions(breach: Breach) -> list[str]:
+    """The transitions the services accept from the breach's state, in the order of the file (for the
+    buttons of its page): none once closed; the decision until the CNIL is notified; the initial
+    notification unless notified or decided not to notify, complementary ones after it; informing the
+    data subjects or an exemption until they are informed; closing once the file is complete."""
+    if breach.closed_at is not None:
+        return []
+    actions = ["assess"]
+    if breach.notified_at is None:
+        actions.append("decide")
+        if breach.notification_required is not False:
+            actions.append("notify")
+    else:
+        actions.append("notify_complementary")
+    if breach.subjects_informed_at is None:
+        if not breach.subjects_exemption:
+            actions.append("inform_subjects")
+        actions.append("record_exemption")
+    if not breach_close_problems(breach):
+        actions.append("close")
+    return actions
+
+
 @transaction.atomic
 def breach_close(*, actor: Any, breach: Breach, closed_at: dt.datetime | None = None) -> Breach:
     """Close a breach whose file is complete: assessed, decided, notified when required, data subjects

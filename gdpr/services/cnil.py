@@ -227,6 +227,12 @@ def cnil_case_answer(*, actor: Any, case: CnilCase, answered_on: dt.date, reason
     return locked
 
 
+def cnil_case_allowed_actions(case: CnilCase) -> list[str]:
+    """What the services accept for the case (for the buttons of its page): a letter can always be kept;
+    the answer is recorded once. A case has no other state: it ends with its answer."""
+    return ["attach"] if case.answered_on is not None else ["answer", "attach"]
+
+
 @transaction.atomic
 def cnil_case_attach(*, actor: Any, case: CnilCase, file: File, description: str = "") -> CnilCaseAttachment:
     """Keep a letter (from or to the CNIL) with its case, under MEDIA_ROOT."""

@@ -68,8 +68,8 @@ def test_a_review_within_30_days_or_overdue_gets_a_badge_a_recent_one_does_not(d
     ProcessingActivityFactory(reference="PA-SOON", last_reviewed_on=dt.date(2024, 3, 10))
     ProcessingActivityFactory(reference="PA-FRESH", last_reviewed_on=dt.date(2025, 1, 10))
     content = dpo_client.get(CHANGELIST).content.decode()
-    assert "01/03/2024 <span" in content and "overdue by 4 days" in content
-    assert "10/03/2024 <span" in content and "5 days left" in content
+    assert "01/03/2024</span><br><span" in content and "overdue by 4 days" in content  # the badge under the date
+    assert "10/03/2024</span><br><span" in content and "5 days left" in content
     assert "10/01/2025</td>" in content
 
 
