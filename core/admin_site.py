@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
 
+from .admin_choosers import UserChooserMixin
 from .admin_lookups import VisibleLookupsMixin
 from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
 
@@ -30,11 +31,11 @@ class VigieAdminSite(admin.AdminSite):
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         # Every admin, those of apps added later included, refuses lookups through models the user may not
         # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
+        # Every user chooser offers the users who may handle the record, by name (core/admin_choosers.py).
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, VisibleLookupsMixin):
-            admin_class = type(
-                admin_class.__name__, (VisibleLookupsMixin, admin_class), {"__module__": admin_class.__module__}
-            )
+        mixins = tuple(mixin for mixin in (VisibleLookupsMixin, UserChooserMixin) if not issubclass(admin_class, mixin))
+        if mixins:
+            admin_class = type(admin_class.__name__, (*mixins, admin_class), {"__module__": admin_class.__module__})
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
