@@ -352,3 +352,13 @@ def test_the_api_shows_other_users_by_name(people):
     body = case.json()
     assert body["qualified_by_display"] == "root"
     assert body["action_items"][0]["owner_display"] == "Camille Durand"
+
+
+@pytest.mark.parametrize("model", [Breach, CnilCase, RightsRequest, ConflictOfInterestCase, ActionItem])
+def test_users_who_may_change_agrees_with_has_perm(people, model):
+    """The queryset answers as the permission check of the admin and the API does, user by user."""
+    people["nobody"].user_permissions.add(Permission.objects.get(codename=f"change_{model._meta.model_name}"))
+    perm = f"{model._meta.app_label}.change_{model._meta.model_name}"
+    eligible = set(users_who_may_change(model))
+    for user in get_user_model().objects.all():
+        assert (user in eligible) == (user.is_active and user.has_perm(perm)), (user.username, perm)
