@@ -158,22 +158,29 @@ def _keep_current_users(form: forms.BaseForm) -> None:
 
 class UserChooserMixin:
     """For a ModelAdmin: each foreign key or many-to-many to the user model is a chooser of the users who may
-    change the admin's model, by name, the record's current user kept (see the module's docstring). A plain
-    select, never an autocomplete or a raw id: the users are few, and the autocomplete view would list them
-    by login to those who may view the user accounts only."""
+    change the admin's model, by name, the record's current user kept (see the module's docstring). The admin's
+    own select (Django's, or its theme's), never an autocomplete or a raw id: the users are few, and the
+    autocomplete view answers only those who may view the user accounts, by login."""
 
     model: type[Model]
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> Any:
+        # The admin's own select widget (Django's or its theme's) for the user fields, never an autocomplete.
+        fields = super().get_autocomplete_fields(request)  # type: ignore[misc]  # a mixin of ModelAdmin
+        return [name for name in fields if not _is_user_field(self.model, name)]
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if is_user_model(db_field.remote_field.model) and "queryset" not in kwargs:
-            kwargs["widget"] = forms.Select
+            if db_field.name in getattr(self, "raw_id_fields", ()):
+                kwargs["widget"] = forms.Select
             kwargs["form_class"] = _user_field_class(self.model)
             kwargs["queryset"] = user_choices(self.model)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin of ModelAdmin
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if is_user_model(db_field.remote_field.model) and "queryset" not in kwargs:
-            kwargs.setdefault("widget", forms.SelectMultiple)
+            if db_field.name in getattr(self, "raw_id_fields", ()):
+                kwargs["widget"] = forms.SelectMultiple
             kwargs["form_class"] = _user_multiple_field_class(self.model)
             kwargs["queryset"] = user_choices(self.model)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin of ModelAdmin
@@ -194,6 +201,15 @@ class UserChooserMixin:
         if source is not None:
             queryset = queryset.filter(pk__in=users_who_may_change(source).values("pk"))
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]  # a mixin of ModelAdmin
+
+
+def _is_user_field(model: type[Model], name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    remote = getattr(field, "remote_field", None)
+    return remote is not None and is_user_model(remote.model)
 
 
 def _autocomplete_source(request: HttpRequest) -> type[Model] | None:

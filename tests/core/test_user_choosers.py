@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteMixin, ForeignKeyRawIdWidget, ManyToManyRawIdWidget
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -247,9 +248,9 @@ def test_every_admin_form_user_field_is_a_chooser_of_its_model(people):
             if isinstance(field, forms.ModelChoiceField) and field.queryset.model is user_model:
                 assert isinstance(field, UserChoiceField | UserMultipleChoiceField), (model, name)
                 assert field.record_model is model
-                assert isinstance(
-                    field.widget.widget if hasattr(field.widget, "widget") else field.widget, forms.Select
-                )
+                widget = field.widget.widget if hasattr(field.widget, "widget") else field.widget
+                assert isinstance(widget, forms.Select), (model, name)
+                assert not isinstance(widget, AutocompleteMixin | ForeignKeyRawIdWidget | ManyToManyRawIdWidget)
                 seen.append((model, name))
     assert {(Breach, "handler"), (CnilCase, "handler"), (RightsRequest, "handler")} <= set(seen)
     assert {(ConflictOfInterestCase, "handler"), (ActionItem, "owner")} <= set(seen)
