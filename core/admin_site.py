@@ -21,6 +21,7 @@ from django_otp import user_has_device
 from unfold.admin import ModelAdmin as UnfoldModelAdmin
 from unfold.sites import UnfoldAdminSite
 
+from .admin_choosers import UserChooserMixin
 from .admin_lookups import VisibleLookupsMixin
 from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
 
@@ -32,11 +33,14 @@ class VigieAdminSite(UnfoldAdminSite):
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         # Every admin, those of apps added later included, refuses lookups through models the user may not
         # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
+        # Every user chooser offers the users who may handle the record, by name (core/admin_choosers.py).
         admin_class = admin_class or admin.ModelAdmin
-        bases = tuple(b for b, present in ((VisibleLookupsMixin, issubclass(admin_class, VisibleLookupsMixin)),) if not present)
-        bases = bases + (admin_class,) + (() if issubclass(admin_class, UnfoldModelAdmin) else (UnfoldModelAdmin,))
-        if len(bases) > 1:
-            admin_class = type(admin_class.__name__, bases, {"__module__": admin_class.__module__})
+        # Every admin has django-unfold's look (its ModelAdmin after the app's own class, so the app's own
+        # choices win).
+        mixins = tuple(mixin for mixin in (VisibleLookupsMixin, UserChooserMixin) if not issubclass(admin_class, mixin))
+        look = () if issubclass(admin_class, UnfoldModelAdmin) else (UnfoldModelAdmin,)
+        if mixins or look:
+            admin_class = type(admin_class.__name__, (*mixins, admin_class, *look), {"__module__": admin_class.__module__})
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, form_action, format_translated, save_through_services
+from core.admin_choosers import user_label
 from core.admin_utils import (
     AnonymisedMixin,
     CheckedListFilter,
@@ -357,7 +358,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         return [*self.readonly_fields, *kept, "reference", "reported_on", "anonymised_on"]
 
     def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
-        fields = ["reporter_employee", "persons_concerned", "entity", "handler"]
+        fields = ["reporter_employee", "persons_concerned", "entity"]
         if self.admin_site.is_registered(MacroProcess):
             fields.append("macro_process")
         return fields
@@ -535,7 +536,7 @@ class ActionItemAdmin(ActionItemAdminBase):
     list_filter = [ActionItemStateFilter, AttachedToFilter, "owner"]
     list_select_related = ["case", "risk", "owner"]
     search_fields = ["title", "case__reference", "risk__code", "owner_name"]
-    autocomplete_fields = ["case", "owner"]
+    autocomplete_fields = ["case"]
     raw_id_fields = ["risk"]
     show_full_result_count = False
     list_per_page = 50
@@ -557,7 +558,7 @@ class ActionItemAdmin(ActionItemAdminBase):
 
     @admin.display(description=_("owner"), ordering="owner")
     def owner_display(self, obj: ActionItem) -> str:
-        return str(obj.owner or obj.owner_name or "–")
+        return user_label(obj.owner) if obj.owner else obj.owner_name or "–"
 
     @admin.display(description=_("time left"), ordering="due_on")
     def due(self, obj: ActionItem) -> str:

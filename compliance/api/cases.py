@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer, Serializer
+from core.api.user_fields import UserNameField
 from organization.models import Employee, LegalEntity
 
 from ..choices import CaseStatus, CorruptionNature, MeasureKind, Qualification
@@ -50,11 +51,24 @@ class ActionItemSerializer(ModelSerializer):
         slug_field="reference", queryset=ConflictOfInterestCase.objects.all(), allow_null=True, required=False
     )
     owner = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    owner_display = UserNameField(source="owner", help_text="The user who owns the action, by name.")
     is_overdue = serializers.SerializerMethodField(help_text="Not done and past its due date.")
 
     class Meta:
         model = ActionItem
-        fields = ["id", "case", "risk", "title", "owner", "owner_name", "due_on", "done_on", "is_overdue", "evidence"]
+        fields = [
+            "id",
+            "case",
+            "risk",
+            "title",
+            "owner",
+            "owner_display",
+            "owner_name",
+            "due_on",
+            "done_on",
+            "is_overdue",
+            "evidence",
+        ]
         read_only_fields = ["done_on"]
 
     def get_is_overdue(self, obj: ActionItem) -> bool:
@@ -85,6 +99,7 @@ class CaseSerializer(ModelSerializer):
         slug_field="employee_id", queryset=Employee.objects.all(), many=True, required=False
     )
     qualified_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    qualified_by_display = UserNameField(source="qualified_by", help_text="Who qualified the case, by name.")
     is_analysis_overdue = serializers.SerializerMethodField(help_text="Not qualified and past its analysis due date.")
     measures = CaseMeasureSerializer(many=True, read_only=True)
     action_items = ActionItemSerializer(many=True, read_only=True)
@@ -119,6 +134,7 @@ class CaseSerializer(ModelSerializer):
             "qualification",
             "qualified_on",
             "qualified_by",
+            "qualified_by_display",
             "analysis",
             "justification",
             "closed_on",

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
+from core.api.user_fields import UserNameField
 from core.spreadsheets import XLSX_CONTENT_TYPE
 
 from ..choices import FunctionType, RiskMapKind
@@ -97,6 +98,7 @@ class RiskSerializer(ModelSerializer):
 
 class RiskMapSerializer(ModelSerializer):
     approved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    approved_by_display = UserNameField(source="approved_by", help_text="Who approved the map, by name.")
     risks = RiskSerializer(many=True, read_only=True, help_text="Ranked: highest net score first.")
     risk_count = serializers.IntegerField(read_only=True)
     macro_process_count = serializers.IntegerField(read_only=True, help_text="Distinct macro-processes of its risks.")
@@ -114,6 +116,7 @@ class RiskMapSerializer(ModelSerializer):
             "based_on",
             "approved_on",
             "approved_by",
+            "approved_by_display",
             "risk_count",
             "macro_process_count",
             "business_interviews",

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -109,9 +108,6 @@ class RightsRequestForm(forms.ModelForm):
             self.fields["received_at"].help_text = _(
                 "When the request reached any of our channels (Paris time): the deadline counts from that day."
             )
-        if "handler" in self.fields:
-            handler = cast("forms.ModelChoiceField[Any]", self.fields["handler"])  # a ForeignKey's field
-            handler.queryset = get_user_model().objects.filter(is_active=True, is_staff=True)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import DateTimeField, ModelSerializer
+from core.api.user_fields import EligibleUserField, UserNameField
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
@@ -49,10 +49,11 @@ class DeadlineEventSerializer(ModelSerializer):
     actor: serializers.SlugRelatedField[AbstractBaseUser] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    actor_display = UserNameField(source="actor", help_text="Who did it, by name.")
 
     class Meta:
         model = DeadlineEvent
-        fields = ["id", "kind", "at", "actor", "due_on", "extended_due_on", "explanation", "reason"]
+        fields = ["id", "kind", "at", "actor", "actor_display", "due_on", "extended_due_on", "explanation", "reason"]
         read_only_fields = fields
 
 
@@ -93,13 +94,13 @@ class RightsRequestSerializer(ModelSerializer):
         queryset=ProcessingActivity.objects.all(),
         help_text="References of the processing activities concerned.",
     )
-    handler = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.filter(is_active=True),
+    handler = EligibleUserField(
+        RightsRequest,
         allow_null=True,
         required=False,
-        help_text="Username of the person handling the request.",
+        help_text="Username of the person handling the request: one who may change rights requests.",
     )
+    handler_display = UserNameField(source="handler", help_text="The person handling the request, by name.")
     pauses = RightsRequestPauseSerializer(many=True, read_only=True)
     deadline_events = DeadlineEventSerializer(
         many=True, read_only=True, help_text="Why the deadline is what it is, oldest first."
@@ -121,6 +122,7 @@ class RightsRequestSerializer(ModelSerializer):
             "requester_category",
             "processing_activities",
             "handler",
+            "handler_display",
             "notes",
             *STATE_FIELDS,
             "allowed_actions",

@@ -197,7 +197,7 @@ def test_patch_cannot_move_the_receipt_date_or_the_reference():
 
 def test_patch_of_the_handler_goes_through_the_service_with_history():
     request = make(dt.datetime(2025, 6, 2, 9, tzinfo=PARIS))
-    UserFactory(username="claire")
+    UserFactory(username="claire", groups=["DPO"])
     response = client_for("DPO").patch(detail(request), {"handler": "claire"}, format="json")
     assert response.status_code == 200 and response.json()["handler"] == "claire"
     assert request.history.first().history_change_reason == "chargé de la demande : claire"
