@@ -16,7 +16,8 @@ The list of versions (`history_view`) reads as words for people, on every histor
   changes altogether: neither its values nor the fact that it changed;
 - who made the change by their full name (their user name when they have none), without a link to the
   users' admin (a page most roles may not open);
-- the title is "Historique : <record>" and the column headers are translated.
+- the title is "Historique : <record>" and the column headers are translated;
+- a version links to its page only for who may open it (an admin's `past_versions_open`).
 """
 
 from __future__ import annotations
@@ -74,7 +75,16 @@ def _render_history_view_read_only(
         context["adminform"] = helpers.AdminForm(
             form, adminform.fieldsets, {}, flatten_fieldsets(adminform.fieldsets), model_admin=self
         )
+    # The list links each version to its page only for who may open it (no link to a 403).
+    context.setdefault("past_versions_open", past_versions_open(self, request, context.get("object")))
     return _render_history_view(self, request, template, context, **kwargs)
+
+
+def past_versions_open(model_admin: Any, request: HttpRequest, obj: Any) -> bool:
+    """Whether the user may open a past version's page: an admin that refuses some users its
+    `history_form_view` says so with a `past_versions_open(request, obj)` method (True by default)."""
+    method = getattr(model_admin, "past_versions_open", None)
+    return True if method is None else bool(method(request, obj))
 
 
 def user_name(user: Any) -> str:

@@ -112,3 +112,22 @@ def test_the_history_time_is_in_paris_time(roles):
     body = history_page(admin_client("Training manager"), employee)
     assert "16/01/2026 00:30" in body
     assert PARIS.key == "Europe/Paris"
+
+
+def test_a_version_links_to_its_page_only_for_who_may_open_it(roles):
+    from tests.compliance.factories import CaseFactory
+
+    case = CaseFactory()
+    case.description = "Autre"
+    save_with_history(case, actor=None, reason="x")
+    url = f"/admin/compliance/conflictofinterestcase/{case.pk}/history/"
+    version = f"{url}{case.history.order_by('history_id').first().history_id}/"
+    officer, auditor = admin_client("Compliance officer"), admin_client("Auditor")
+    assert f'href="{version}"' in officer.get(url).content.decode()
+    assert officer.get(version).status_code == 200
+    assert f'href="{version}"' not in auditor.get(url).content.decode()
+    assert auditor.get(version).status_code == 403
+    # Elsewhere every version links to its page.
+    employee = EmployeeFactory()
+    employee_url = f"/admin/organization/employee/{employee.pk}/history/"
+    assert f'href="{employee_url}{employee.history.get().history_id}/"' in auditor.get(employee_url).content.decode()
