@@ -46,6 +46,25 @@ def _admin_user(request: HttpRequest) -> bool:
         return False
 
 
+class _PageRequest:
+    """The request as the error page's templates see it: the refused URL is not echoed (the language switcher
+    of the admin's header goes back to the home page), so the page is the same whichever URL was asked
+    for: a record's id, a version's number, are not repeated to who may not open them."""
+
+    def __init__(self, request: HttpRequest, home_url: str) -> None:
+        self._request, self._home_url = request, home_url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    @property
+    def path(self) -> str:
+        return self._home_url
+
+    def get_full_path(self) -> str:
+        return self._home_url
+
+
 def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     context: dict[str, Any] = {
         "title": title,
@@ -54,6 +73,7 @@ def error_page(request: HttpRequest, status: int, title: str, message: str) -> H
         "home_url": reverse("admin:index"),
         "previous_url": _previous_page(request),
     }
+    context["request"] = _PageRequest(request, context["home_url"])
     if _admin_user(request):
         try:
             body = render_to_string(ADMIN_TEMPLATE, {**admin.site.each_context(request), **context}, request)

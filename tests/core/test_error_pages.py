@@ -5,6 +5,7 @@ a traceback; JSON under /api/."""
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from django.test import Client
@@ -83,3 +84,12 @@ def test_a_404_is_logged_without_a_traceback(caplog):
     records = [r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", 0) == 404]
     assert records and all(r.exc_info is None for r in records)
     assert "Traceback" not in caplog.text
+
+
+def test_the_page_is_the_same_whichever_url_was_refused(roles):
+    client = admin_client()
+    first = client.get("/admin/no-such-page/1/").content.decode()
+    second = client.get("/admin/no-such-page/2/").content.decode()
+    token = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+')
+    assert token.sub(r"\1", first) == token.sub(r"\1", second)
+    assert "no-such-page" not in first
