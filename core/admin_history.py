@@ -100,14 +100,17 @@ def field_value(field: Field | Any, value: Any) -> str:
     choices = getattr(field, "flatchoices", None) if field is not None else None
     if choices and not isinstance(value, (list, tuple)):
         labels = {force_str(code): label for code, label in choices}
-        if force_str("" if value is None else value) in labels:
-            return force_str(labels[force_str("" if value is None else value)])
-    if value is None or value == "":
-        return EMPTY
+        code = force_str("" if value is None else value)
+        if code in labels:
+            return force_str(labels[code])
+    if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+        return EMPTY  # (an empty foreign key comes as a "deleted" record without a key)
     if isinstance(value, (list, tuple)):  # a many-to-many field: the related records
         return ", ".join(field_value(None, item) for item in value) or EMPTY
     if isinstance(value, DeletedObject):  # a related record deleted since
         return gettext("%(model)s (deleted)") % {"model": capfirst(force_str(value.model._meta.verbose_name))}
+    if hasattr(value, "get_username"):  # a user: by their name, as everywhere on screen
+        return user_name(value)
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, dt.datetime):

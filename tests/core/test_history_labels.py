@@ -70,6 +70,17 @@ def test_a_rights_request_status_change_reads_as_its_labels(roles):
     assert "received" not in body.split('id="change-history"')[1]
 
 
+def test_a_user_in_a_change_reads_by_their_full_name(roles):
+    from tests.gdpr.factories import RightsRequestFactory
+
+    request = RightsRequestFactory()
+    request.handler = UserFactory(username="cmartin", first_name="Claire", last_name="Martin")
+    save_with_history(request, actor=None, reason="attribuée")
+    body = history_page(admin_client("DPO"), request)
+    assert "<strong>Chargé du dossier</strong>\u00a0: –&nbsp;&rarr;&nbsp;Claire Martin" in body
+    assert "Création" in body  # the version's action, by simple-history's own word
+
+
 def test_values_in_words():
     from organization.models import Employee
 
