@@ -34,5 +34,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
 ]
 
-# Under /api/ a URL that matches no route is answered in JSON, like every other API error (core/api/errors.py).
-handler404 = "core.api.errors.not_found"
+# 403 and 404 in the admin's look (a plain page for who may not use the admin), with a way back; JSON under
+# /api/, like every other API error (core/errors.py).
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import QuerySet
@@ -16,10 +19,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy as _, ngettext
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy as _, ngettext, pgettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from .admin_history import user_name
 from .admin_utils import CheckedListFilter, badge
+from .dates import format_datetime
 from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
@@ -43,12 +49,28 @@ STATUS_COLOURS: dict[str, str] = {
 }
 #: How many rejected rows the admin message lists (the CSV has them all).
 MESSAGE_REJECTS = 5
+#: The run's details (ImportRun.details) by their names, in its technical details.
+DETAIL_LABELS = {
+    "encoding": _("encoding"),
+    "delimiter": _("separator"),
+    "header_line": _("header line"),
+    "stopped_by": _("stopped by"),
+}
+#: How many rejected rows the run's page lists (the CSV has them all).
+PAGE_REJECTS = 100
+
+
+def kind_label(kind: str) -> str:
+    """An import kind as people read it: its importer's name ("salariés"), the code of a kind no longer
+    registered."""
+    importer = importers().get(kind)
+    return str(importer.verbose_name()) if importer is not None else kind
 
 
 def importable_kinds(user: Any) -> list[tuple[str, str]]:
     """The kinds `user` may import: those whose model they may add."""
     return [
-        (kind, f"{importer.verbose_name()} ({kind})")
+        (kind, capfirst(importer.verbose_name()))
         for kind, importer in importers().items()
         if user.has_perm(importer.add_permission())
     ]
@@ -61,19 +83,21 @@ class KindFilter(CheckedListFilter):
     parameter_name = "kind"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(kind, kind) for kind in visible_kinds(request.user)]
+        return [(kind, capfirst(kind_label(kind))) for kind in visible_kinds(request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
         return queryset if self.cleaned is None else queryset.filter(kind=self.cleaned)
 
 
 class ImportUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("what to import"))
-    file = forms.FileField(label=_("file"), help_text=_(".csv (UTF-8 or Windows-1252, ; or , separated) or .xlsx"))
-    dry_run = forms.BooleanField(label=_("dry run: check and count, write nothing"), required=False)
-    strict = forms.BooleanField(label=_("strict: all or nothing (any rejected row cancels the file)"), required=False)
+    kind = forms.ChoiceField(label=_("What to import"))
+    file = forms.FileField(label=_("File"), help_text=_(".csv (UTF-8 or Windows-1252, ; or , separated) or .xlsx"))
+    dry_run = forms.BooleanField(label=_("Dry run: check and count, write nothing"), required=False)
+    strict = forms.BooleanField(label=_("Strict: all or nothing (any rejected row cancels the file)"), required=False)
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        # No suffix: a label that holds a colon read "simulation : … :" in French.
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]  # a ChoiceField
 
@@ -89,7 +113,7 @@ class ImportUploadForm(forms.Form):
 class ImportRunAdmin(ImportRunAdminBase):
     list_display = [
         "started_at",
-        "kind",
+        "kind_name",
         "file_name",
         "user",
         "status_badge",
@@ -106,6 +130,7 @@ class ImportRunAdmin(ImportRunAdminBase):
     search_fields = ["file_name", "sha256"]
     show_full_result_count = False
     change_list_template = "admin/core/importrun/change_list.html"
+    change_form_template = "admin/core/importrun/change_form.html"
     fields = [
         ("kind", "status_badge"),
         ("file_name", "size"),
@@ -131,6 +156,10 @@ class ImportRunAdmin(ImportRunAdminBase):
 
     def has_delete_permission(self, request: HttpRequest, obj: ImportRun | None = None) -> bool:
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj: ImportRun) -> str:
+        return capfirst(kind_label(obj.kind))
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: ImportRun) -> str:
@@ -168,7 +197,52 @@ class ImportRunAdmin(ImportRunAdminBase):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         self._mark_interrupted()
+        run = self.get_object(request, unquote(object_id))
+        if run is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **self.run_summary(run),
+                "title": capfirst(self.opts.verbose_name),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def run_summary(self, run: ImportRun) -> dict[str, Any]:
+        """The run's page: what the import did in words, then its technical details (folded away)."""
+        details = dict(run.details or {})
+        notes: list[str] = []
+        if completes := details.pop("completes_run", None):
+            notes.append(gettext("Completes the interrupted run %(pk)s of this file.") % {"pk": completes})
+        for label, count in details.pop("created_related", {}).items():
+            notes.append(gettext("%(label)s created: %(count)d") % {"label": label, "count": count})
+        for label, count in details.pop("notes", {}).items():
+            notes.append(f"{label}{pgettext('label separator', ':')} {count}")
+        technical = [
+            (gettext("SHA-256 checksum"), run.sha256 or "–"),
+            (gettext("size (bytes)"), run.size),
+            (gettext("last line committed"), "–" if run.last_line_committed is None else run.last_line_committed),
+            (gettext("batches committed"), run.batches_committed),
+            (gettext("host"), run.host or "–"),
+            (gettext("process id"), run.pid or "–"),
+            (gettext("last heartbeat"), format_datetime(run.heartbeat_at) if run.heartbeat_at else "–"),
+            *(
+                (DETAIL_LABELS.get(key, key), value)
+                for key, value in sorted(details.items())
+                if key != "unknown_columns"
+            ),
+        ]
+        return {
+            "run": run,
+            "run_kind": capfirst(kind_label(run.kind)),
+            "run_user": user_name(run.user) or "–",
+            "run_started": format_datetime(run.started_at),
+            "run_finished": format_datetime(run.finished_at) if run.finished_at else "–",
+            "run_status": self.status_badge(run),
+            "run_notes": notes,
+            "run_unknown_columns": details.get("unknown_columns", []),
+            "run_rejects": rejected_rows(run, PAGE_REJECTS),
+            "run_rejects_link": self.rejects_link(run),
+            "run_technical": technical,
+        }
 
     @staticmethod
     def _mark_interrupted() -> None:
@@ -247,6 +321,29 @@ class ImportRunAdmin(ImportRunAdminBase):
                 gettext("… and %(count)d more: download the rejected rows below.")
                 % {"count": run.rejected - MESSAGE_REJECTS},
             )
+
+
+def rejected_rows(run: ImportRun, limit: int) -> list[tuple[str, str, str]]:
+    """The first `limit` rejected rows of a run as (line, column, reason), read from its rejects file
+    (`line;reason;...`, a reason being "<column>: <why>" joined by "; " when a row has several)."""
+    if not run.rejects_file:
+        return []
+    rows: list[tuple[str, str, str]] = []
+    try:
+        with run.rejects_file.open("rb") as stored:
+            reader = csv.reader(io.TextIOWrapper(stored, encoding="utf-8-sig", newline=""), delimiter=";")
+            next(reader, None)  # the header
+            for record in reader:
+                if len(record) < 2:
+                    continue
+                for part in record[1].split("; "):
+                    column, sep, why = part.partition(": ")
+                    rows.append((record[0], column, why) if sep and " " not in column else (record[0], "–", part))
+                    if len(rows) >= limit:
+                        return rows
+    except (OSError, ValueError, csv.Error):  # a file gone from the storage: the page still opens
+        logger.warning("could not read the rejected rows of import run %s", run.pk, exc_info=True)
+    return rows
 
 
 # The retention runs' admin (personal-data retention) lives in its own module.

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
+from .dates import format_datetime
+
 #: How often a running import says it is alive (`ImportRun.heartbeat_at`), in seconds: after each batch
 #: it commits, and at least this often from a thread while a batch or a strict import runs (PostgreSQL).
 IMPORT_HEARTBEAT_SECONDS = 30
@@ -193,7 +195,12 @@ class ImportRun(models.Model):
         indexes = [models.Index(fields=["kind", "-started_at"], name="importrun_kind_started_idx")]
 
     def __str__(self) -> str:
-        return f"{self.kind} – {self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
+        # As the run's page title and breadcrumb read it: the kind by its name, the time in Paris time.
+        from core.imports.registry import importers
+
+        importer = importers().get(self.kind)
+        kind = str(importer.verbose_name()) if importer is not None else self.kind
+        return f"{kind[:1].upper()}{kind[1:]} – {self.file_name} ({format_datetime(self.started_at)})"
 
     def interrupted_message(self) -> str:
         """What an interrupted run tells: what was written, and that importing the file again completes it."""

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, workbook_bytes
 
@@ -198,7 +198,8 @@ def table(year: int, *, user: Any = None) -> Table:
                 shown = int(shown)
             # How many records: for who may view them (the value's page says it to them only).
             source_text = (
-                _("computed from %(count)d records") % {"count": value.records_count}
+                ngettext("computed from %(count)d record", "computed from %(count)d records", value.records_count)
+                % {"count": value.records_count}
                 if reader.reads(code)
                 else _("computed from the records")
             )

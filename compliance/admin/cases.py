@@ -391,6 +391,10 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def past_versions_open(self, request: HttpRequest, obj: ConflictOfInterestCase | None = None) -> bool:
+        # The history list links to a past version only for who may open it (core/admin_history.py).
+        return coi_case_reporter_readable_by(request.user)
+
     def get_history_queryset(
         self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
     ) -> QuerySet:

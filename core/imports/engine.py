@@ -57,7 +57,7 @@ from django.core.files import File
 from django.db import DatabaseError, DataError, IntegrityError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.database import WriterGap, busy_wait_seconds, is_busy
@@ -1085,7 +1085,11 @@ class _Run:
         Status = ImportRun.Status
         if self.strict and run.rejected and not self.dry_run:
             run.status = Status.ROLLED_BACK
-            run.message = _("strict mode: %(count)d row(s) rejected, nothing was written") % {"count": run.rejected}
+            run.message = ngettext(
+                "strict mode: %(count)d row rejected, nothing was written",
+                "strict mode: %(count)d rows rejected, nothing was written",
+                run.rejected,
+            ) % {"count": run.rejected}
             run.last_line_committed = None
         else:
             run.status = Status.COMPLETED_WITH_REJECTS if run.rejected else Status.COMPLETED

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 from openpyxl.utils.datetime import from_excel
 
 from core.bounds import MAX_YEAR, MIN_YEAR
@@ -67,6 +67,12 @@ class Parser:
     def __call__(self, value: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def accepted(self) -> str:
+        """What the upload page lists for the column, in the reader's language: labels, not codes
+        (`expected`, in the rejection messages, is fixed when the importer is declared)."""
+        return self.expected
+
 
 def max_length_of(model: type[models.Model], name: str) -> int:
     """The `max_length` of a model's character field: the limit of the `Text` column that fills it."""
@@ -80,7 +86,13 @@ class Text(Parser):
 
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
-        self.expected = _("text") if max_length is None else _("text, at most %d characters") % max_length
+        self.expected = self.accepted
+
+    @property
+    def accepted(self) -> str:
+        if self.max_length is None:
+            return _("text")
+        return ngettext("text, at most %d character", "text, at most %d characters", self.max_length) % self.max_length
 
     def __call__(self, value: Any) -> str:
         text = value if type(value) is str else to_text(value).strip()
@@ -102,6 +114,10 @@ class Email(Text):
     def __init__(self, max_length: int = 254) -> None:
         super().__init__(max_length)
         self.expected = _("an email address")
+
+    @property
+    def accepted(self) -> str:
+        return _("an email address")
 
     def __call__(self, value: Any) -> str:
         text = super().__call__(value)
@@ -137,6 +153,10 @@ class Date(Parser):
     def __init__(self) -> None:
         self.expected = DATE_FORMATS
 
+    @property
+    def accepted(self) -> str:
+        return _("YYYY-MM-DD or DD/MM/YYYY")
+
     def __call__(self, value: Any) -> dt.date:
         if type(value) is str:
             if match := _ISO_DATE.fullmatch(value):
@@ -167,6 +187,10 @@ class DateTime(Parser):
 
     def __init__(self) -> None:
         self.expected = DATETIME_FORMATS
+
+    @property
+    def accepted(self) -> str:
+        return _("DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM (Paris time unless an offset is given), or a date alone")
 
     def __call__(self, value: Any) -> dt.datetime:
         if type(value) is str:
@@ -244,6 +268,11 @@ class Choice(Parser):
         self.expected = ", ".join(code for code, _label in self.choices if code)
 
     @property
+    def accepted(self) -> str:
+        """The labels in the reader's language (codes and labels in English and French are read alike)."""
+        return ", ".join(str(label) for code, label in self.choices if code)
+
+    @property
     def table(self) -> dict[str, str]:
         # Built on first use, not at import time: labels are lazy translations.
         if self._table is None:
@@ -274,6 +303,10 @@ class ChoiceList(Parser):
         self.expected = _("%(choices)s, separated by %(sep)s") % {"choices": choice.expected, "sep": sep}
 
     @property
+    def accepted(self) -> str:
+        return _("%(choices)s, separated by %(sep)s") % {"choices": self.choice.accepted, "sep": self.sep}
+
+    @property
     def empty(self) -> list[str]:  # a fresh list each time
         return []
 
@@ -302,6 +335,10 @@ class Integer(Parser):
     def __init__(self, min_value: int | None = None, max_value: int | None = None) -> None:
         self.min_value, self.max_value = min_value, max_value
         self.expected = _("a whole number")
+
+    @property
+    def accepted(self) -> str:
+        return _("a whole number")
 
     def __call__(self, value: Any) -> int:
         if isinstance(value, bool):
@@ -335,6 +372,10 @@ class DecimalNumber(Parser):
     ) -> None:
         self.decimal_places, self.min_value, self.max_value = decimal_places, min_value, max_value
         self.expected = _("a number")
+
+    @property
+    def accepted(self) -> str:
+        return _("a number")
 
     def __call__(self, value: Any) -> Decimal:
         if isinstance(value, bool):
