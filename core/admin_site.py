@@ -40,7 +40,9 @@ class VigieAdminSite(UnfoldAdminSite):
         mixins = tuple(mixin for mixin in (VisibleLookupsMixin, UserChooserMixin) if not issubclass(admin_class, mixin))
         look = () if issubclass(admin_class, UnfoldModelAdmin) else (UnfoldModelAdmin,)
         if mixins or look:
-            admin_class = type(admin_class.__name__, (*mixins, admin_class, *look), {"__module__": admin_class.__module__})
+            admin_class = type(
+                admin_class.__name__, (*mixins, admin_class, *look), {"__module__": admin_class.__module__}
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:

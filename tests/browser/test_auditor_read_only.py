@@ -114,9 +114,7 @@ def test_auditor_reads_everything_and_can_change_nothing(open_page, shot, audito
     sidebar = page.get_by_role("navigation").first
     expect(sidebar.locator(WRITE_LINKS)).to_have_count(0)
     hrefs = []
-    for href in sidebar.locator("a").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))"
-    ):
+    for href in sidebar.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
         match = CHANGELIST_HREF.match(href or "")
         if match and match["app"] in VIGIE_APPS:
             hrefs.append((href, match))

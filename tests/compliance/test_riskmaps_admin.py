@@ -15,7 +15,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from compliance.choices import FunctionType, RiskMapKind
 from compliance.models import Risk, RiskMap
-from tests.clients import admin_client, messages_of, list_cells
+from tests.clients import admin_client, list_cells, messages_of
 from tests.compliance.factories import MacroProcessFactory, RiskFactory, RiskInterviewFactory, RiskMapFactory
 
 PARIS = ZoneInfo("Europe/Paris")

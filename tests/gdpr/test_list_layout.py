@@ -54,14 +54,8 @@ def test_the_breach_list_cuts_a_long_title_and_keeps_the_clock_whole():
     assert badge and "white-space:nowrap" in badge.group(1)
     assert 'title="aware 28/03/2025 10:00, notification due 31/03/2025 11:00"' in body
     # Six columns (and the checkbox): what fits beside the navigation at 1366 px.
-    columns = re.findall(r'<th scope="col"\s+class="[^"]*\bcolumn-(\w+)', body)
+    columns = re.findall(r"<th\b[^>]*\bcolumn-(\w+)", body)
     assert columns == ["ref", "short_title", "due", "risk", "cnil", "handler_name"]
-
-
-def test_the_list_buttons_are_on_their_own_line_under_the_title():
-    for url in ("/admin/gdpr/breach/", "/admin/gdpr/processingactivity/"):
-        body = body_of(url)
-        assert "#content-main > .object-tools { float: none; margin: 0 0 10px;" in body, url
 
 
 def test_the_cnil_list_cuts_a_long_subject_and_shows_the_reply_date_over_its_badge():

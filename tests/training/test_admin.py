@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from tests.clients import admin_client, messages_of, list_cells
+from tests.clients import admin_client, list_cells, messages_of
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
 from tests.locks import record_locks
 from tests.spreadsheet_checks import csv_fields, formula_fields
