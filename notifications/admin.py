@@ -143,9 +143,11 @@ class AlertAdmin(admin.ModelAdmin):
     change_list_template = "admin/notifications/alert/change_list.html"
     fields = [
         ("title", "status_badge"),
-        ("rule_label", "threshold_label", "urgency", "immediate"),
+        ("rule_label", "threshold_label"),
+        ("urgency", "immediate"),
         ("object_label", "admin_link"),
-        ("due_at", "fires_at", "created_at"),
+        ("due_at", "fires_at"),
+        "created_at",
         "explanation",
         ("acknowledged_at", "acknowledged_by"),
     ]
@@ -209,7 +211,7 @@ class AlertAdmin(admin.ModelAdmin):
     def threshold_label(self, obj: Alert) -> str:
         return obj.threshold_display()
 
-    @admin.display(description=_("record"))
+    @admin.display(description=_("admin page"))
     def admin_link(self, obj: Alert) -> str:
         if not obj.admin_path:
             return "–"
