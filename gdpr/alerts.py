@@ -57,6 +57,8 @@ class RightsRequestDeadline(Rule):
         ).order_by("pk")
 
     def describe(self, records) -> Iterable[Item]:
+        from .services.rights import readable_explanation
+
         # Plain columns, and the labels, the link and the title's wording worked out once: a first sweep
         # describes every open request with a crossed threshold.
         rows = records.values_list("pk", "reference", "right", self.due_field, "deadline_explanation", "handler__email")
@@ -69,7 +71,7 @@ class RightsRequestDeadline(Rule):
                 label=reference,
                 due_at=_start_of(day),
                 title=wording % {"reference": reference, "right": rights.get(right, right), "day": format_date(day)},
-                explanation=explanation,
+                explanation=readable_explanation(explanation),
                 admin_path=path % pk,
                 recipients=(handler_email,) if handler_email else (),
             )

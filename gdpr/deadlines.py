@@ -18,12 +18,15 @@ How to use it:
   convert with ``to_paris()`` to display it.
 * Policies (docs/rules.md "Settings") are a frozen ``DeadlinePolicy``; ``policy=None`` reads
   ``settings.VIGIE_GDPR_DEADLINES`` through ``policy_from_settings()``. Passing a policy needs no Django.
+  People read a policy in words (``explain()``, in the active language); ``describe()`` and ``as_dict()``
+  are for machines.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -143,12 +146,103 @@ class DeadlinePolicy:
         return cls(**{keys[k]: v for k, v in values.items()})
 
     def describe(self) -> str:
-        """A stable, language-neutral label of the policy, to show (or store) beside a computed date."""
+        """A stable, language-neutral label of the policy, for logs and machines (never shown to people:
+        `explain()` says it in words)."""
         return (
             f"rollover={self.rollover.value}, calendar={self.calendar.value}, "
             f"extension_base={self.extension_base.value}, pause={self.pause.value}, "
             f"internal_target_days={self.internal_target_days}"
         )
+
+    @classmethod
+    def from_description(cls, text: str) -> DeadlinePolicy | None:
+        """The policy `describe()` wrote in `text` (e.g. a stored explanation), or None when there is none."""
+        found = _DESCRIPTION.search(text)
+        if found is None:
+            return None
+        try:
+            return cls(
+                rollover=Rollover(found["rollover"]),
+                calendar=HolidayCalendar(found["calendar"]),
+                extension_base=ExtensionBase(found["extension_base"]),
+                pause=PausePolicy(found["pause"]),
+                internal_target_days=int(found["internal_target_days"]),
+            )
+        except ValueError:
+            return None
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The settings as values (the API's machine-readable form)."""
+        return {
+            "rollover": self.rollover.value,
+            "calendar": self.calendar.value,
+            "extension_base": self.extension_base.value,
+            "pause": self.pause.value,
+            "internal_target_days": self.internal_target_days,
+        }
+
+    def explain(self) -> str:
+        """The policy in words, in the active language: one clause per setting, e.g. "deadline moved to
+        the next working day when it falls on a Saturday, a Sunday or a public holiday (calendar of
+        metropolitan France); extension counted from receipt (receipt + 3 months); ..."."""
+        days = self.internal_target_days
+        if days:
+            target = ngettext(
+                "internal target: %(count)d day before the deadline",
+                "internal target: %(count)d days before the deadline",
+                days,
+            ) % {"count": days}
+        else:
+            target = _("internal target: the deadline itself")
+        return _("%(rollover)s (%(calendar)s); %(extension)s; %(pause)s; %(target)s") % {
+            "rollover": _rollover_words(self.rollover),
+            "calendar": _calendar_words(self.calendar),
+            "extension": _extension_words(self.extension_base),
+            "pause": _pause_words(self.pause),
+            "target": target,
+        }
+
+
+_DESCRIPTION = re.compile(
+    r"rollover=(?P<rollover>[\w-]+), calendar=(?P<calendar>[\w-]+), extension_base=(?P<extension_base>[\w-]+), "
+    r"pause=(?P<pause>[\w-]+), internal_target_days=(?P<internal_target_days>\d+)"
+)
+
+
+# Each value of each policy setting in words (spelled out for makemessages). A new value without words
+# fails here at once (KeyError) and in tests/gdpr/test_deadlines.py.
+
+
+def _rollover_words(value: Rollover) -> str:
+    return {
+        Rollover.NEXT_WORKING_DAY: _(
+            "deadline moved to the next working day when it falls on a Saturday, a Sunday or a public holiday"
+        ),
+        Rollover.NONE: _("deadline kept as it is even when it falls on a Saturday, a Sunday or a public holiday"),
+    }[value]
+
+
+def _calendar_words(value: HolidayCalendar) -> str:
+    return {
+        HolidayCalendar.FR: _("calendar of metropolitan France"),
+        HolidayCalendar.FR_57: _("calendar of Alsace-Moselle, with Good Friday and 26 December"),
+    }[value]
+
+
+def _extension_words(value: ExtensionBase) -> str:
+    return {
+        ExtensionBase.RECEIPT_PLUS_3_MONTHS: _("extension counted from receipt (receipt + 3 months)"),
+        ExtensionBase.FIRST_RAW_PLUS_2_MONTHS: _(
+            "extension counted from the first deadline before any move (first deadline + 2 months)"
+        ),
+    }[value]
+
+
+def _pause_words(value: PausePolicy) -> str:
+    return {
+        PausePolicy.ADD_ELAPSED_DAYS: _("a suspension adds the days elapsed until the answer"),
+        PausePolicy.NONE: _("a suspension does not move the deadline"),
+    }[value]
 
 
 def policy_from_settings() -> DeadlinePolicy:
@@ -336,20 +430,38 @@ class _Paused:
 
 @dataclass(frozen=True, slots=True)
 class _PauseOpen:
+    """An open pause: the date the period ended on before it (`base`, unrolled) moves one day later for each
+    day without an answer, then rolls. `as_of` is the day the caller asked about: when it is after `asked`,
+    the days elapsed so far and the earliest deadline (`earliest`, rolled) are stated too."""
+
     asked: date
     as_of: date
-    result: date
+    base: date
+    earliest: date
+    rolls: bool
 
     def render(self) -> str:
-        return _(
-            "suspended since %(asked)s (information asked, no answer yet): "
-            "as of %(as_of)s, + %(days)s = %(result)s at the earliest"
-        ) % {
+        params = {
             "asked": format_date(self.asked),
+            "base": format_date(self.base),
             "as_of": format_date(self.as_of),
+            "earliest": format_date(self.earliest),
             "days": _days(max(0, (self.as_of - self.asked).days)),
-            "result": format_date(self.result),
         }
+        if self.rolls:
+            text = _(
+                "suspended since %(asked)s (information asked, no answer yet): the date of %(base)s will move "
+                "later by as many days as the suspension lasts, then to the next working day if needed"
+            )
+        else:
+            text = _(
+                "suspended since %(asked)s (information asked, no answer yet): the date of %(base)s will move "
+                "later by as many days as the suspension lasts"
+            )
+        text = text % params
+        if self.as_of > self.asked:
+            text += " " + _("(%(days)s so far on %(as_of)s: %(earliest)s at the earliest)") % params
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,6 +637,7 @@ def _finish(
             raise ValueError(f"pause asked on {pause.asked}, before the request was received on {received_on}")
     paused_days = 0
     suspended_since: date | None = None
+    open_pause: tuple[date, date] | None = None
     if all_pauses and policy.pause is PausePolicy.NONE:
         trace.append(_PausesIgnored())
     elif all_pauses:
@@ -538,11 +651,19 @@ def _finish(
             raw += timedelta(days=days)
             if is_open:
                 suspended_since = start
-                trace.append(_PauseOpen(start, end, raw))
+                open_pause = (start, end)
             else:
                 trace.append(_Paused(start, end, raw))
     due = raw
-    if not is_working_day(raw, policy.calendar):
+    if open_pause is not None:
+        # No date runs while suspended: the step says how the date will move, the rollover included.
+        rolls = policy.rollover is Rollover.NEXT_WORKING_DAY
+        if rolls:
+            due = next_working_day(raw, policy.calendar)
+        asked, upto = open_pause
+        base = raw - (upto - asked)  # the date before this pause's days (other pauses' days included)
+        trace.append(_PauseOpen(asked, upto, base, due, rolls))
+    elif not is_working_day(raw, policy.calendar):
         if policy.rollover is Rollover.NEXT_WORKING_DAY:
             due = next_working_day(raw, policy.calendar)
             trace.append(_Rolled(raw, due, policy.calendar))

@@ -16,14 +16,16 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, ReadOnlyTabularInline, badge
+from core.dates import format_datetime
 
 from . import services
 from .models import Alert, AlertStatus, Delivery, Urgency
-from .registry import get_rules
+from .registry import get_rules, threshold_words
 from .sweep import sweep
 
 if TYPE_CHECKING:
@@ -92,24 +94,47 @@ class CloseForm(forms.Form):
     )
 
 
+class RuleFilter(CheckedListFilter):
+    """The rules by their labels (the code is the value): those whose alerts the user may see."""
+
+    title = _("rule")
+    parameter_name = "rule"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
+        rules = [rule for rule in get_rules() if rule.visible_to(request.user)]
+        return sorted(((rule.code, rule.label()) for rule in rules), key=lambda option: str(option[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        return queryset.filter(rule=self.cleaned) if self.cleaned else queryset
+
+
+#: How much of a title the list shows (the whole on hover), to fit 1366 px.
+TITLE_CHARS = 70
+
+
+def _cut(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(chars))
+
+
 def _can_change(request: HttpRequest) -> bool:
     return request.user.has_perm("notifications.change_alert")
 
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
+    # Chosen to fit 1366 px: the rule is in the filters, the recipients and the creation time on the alert's
+    # page (the search finds an alert by recipient, the dates above the list by creation, newest first); a
+    # long title is cut, whole on hover.
     list_display = [
-        "created_at",
-        "title",
-        "rule",
-        "threshold",
+        "short_title",
+        "threshold_label",
         "urgency_badge",
-        "immediate",
-        "due_at",
+        "due",
         "status_badge",
-        "recipients",
     ]
-    list_filter = ["status", UndeliveredFilter, "rule", "urgency", "immediate", "created_at"]
+    list_filter = ["status", UndeliveredFilter, RuleFilter, "urgency", "immediate", "created_at"]
     search_fields = ["object_label", "title", "deliveries__recipient"]
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -118,17 +143,19 @@ class AlertAdmin(admin.ModelAdmin):
     change_list_template = "admin/notifications/alert/change_list.html"
     fields = [
         ("title", "status_badge"),
-        ("rule", "threshold", "urgency", "immediate"),
+        ("rule_label", "threshold_label"),
+        ("urgency", "immediate"),
         ("object_label", "admin_link"),
-        ("due_at", "fires_at", "created_at"),
+        ("due_at", "fires_at"),
+        "created_at",
         "explanation",
         ("acknowledged_at", "acknowledged_by"),
     ]
     readonly_fields = [
         "title",
         "status_badge",
-        "rule",
-        "threshold",
+        "rule_label",
+        "threshold_label",
         "urgency",
         "immediate",
         "object_label",
@@ -168,11 +195,23 @@ class AlertAdmin(admin.ModelAdmin):
     def urgency_badge(self, obj: Alert) -> str:
         return badge(obj.get_urgency_display(), URGENCY_COLOURS.get(obj.urgency, "grey"))
 
-    @admin.display(description=_("recipients"))
-    def recipients(self, obj: Alert) -> str:
-        return ", ".join(d.recipient for d in obj.deliveries.all())
+    @admin.display(description=_("due at"), ordering="due_at")
+    def due(self, obj: Alert) -> str:
+        return format_datetime(obj.due_at)
 
-    @admin.display(description=_("record"))
+    @admin.display(description=_("alert"), ordering="title")
+    def short_title(self, obj: Alert) -> str:
+        return _cut(obj.title, TITLE_CHARS)
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_label(self, obj: Alert) -> str:
+        return obj.rule_display()
+
+    @admin.display(description=_("threshold"), ordering="threshold")
+    def threshold_label(self, obj: Alert) -> str:
+        return obj.threshold_display()
+
+    @admin.display(description=_("admin page"))
     def admin_link(self, obj: Alert) -> str:
         if not obj.admin_path:
             return "–"
@@ -271,8 +310,8 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
             groups.setdefault(recipient, {"new": [], "pending": []})["new"].append(
                 {
                     "title": planned.item.title,
-                    "rule": labels.get(planned.rule.code, planned.rule.code),
-                    "threshold": planned.item.threshold_code(planned.threshold),
+                    "rule": labels[planned.rule.code],
+                    "threshold": threshold_words(planned.item.threshold_code(planned.threshold)),
                     "due_at": planned.item.due_at,
                     "immediate": planned.threshold.immediate,
                     "admin_path": planned.item.admin_path,
@@ -290,8 +329,8 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
         groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append(
             {
                 "title": alert.title,
-                "rule": labels.get(alert.rule, alert.rule),
-                "threshold": alert.threshold,
+                "rule": alert.rule_display(),
+                "threshold": alert.threshold_display(),
                 "due_at": alert.due_at,
                 "immediate": alert.immediate,
                 "admin_path": alert.admin_path,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .querysets import AlertQuerySet, DeliveryQuerySet
+from .registry import rule_label, threshold_words
 
 
 class Urgency(models.TextChoices):
@@ -77,7 +78,14 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.threshold})"
+        return f"{self.title} ({self.threshold_display()})"
+
+    # The codes stay in the ledger (and as filter values); people read these.
+    def rule_display(self) -> str:
+        return rule_label(self.rule)
+
+    def threshold_display(self) -> str:
+        return threshold_words(self.threshold)
 
 
 class Digest(models.Model):

@@ -21,6 +21,7 @@ counts) only when they may view the rule's model and each of those (`Rule.visibl
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -28,6 +29,7 @@ from typing import Any, ClassVar
 from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _, ngettext
 
 from core.discovery import app_modules
 from core.roles import can_view
@@ -91,7 +93,9 @@ class Rule:
     thresholds: ClassVar[tuple[Threshold, ...]]
 
     def label(self) -> str:
-        return self.code
+        """What the rule watches, in words for people (translated): every rule declares one; its `code`
+        is for the ledger, the settings and the filters, never shown (tests/notifications/test_words.py)."""
+        raise NotImplementedError(f"the rule {self.code} declares no label")  # pragma: no cover - abstract
 
     #: The column holding the deadline of `records()`: a DateField (the deadline day, Paris time: the
     #: alert's `due_at` is its first moment) or a DateTimeField (an instant). None: the rule implements
@@ -172,6 +176,40 @@ def bounds(thresholds: Iterable[Threshold], now: dt.datetime, *, by_day: bool) -
             latest = now.astimezone(dt.UTC) - threshold.after_deadline
             result.append(("lte", timezone.localtime(latest, paris).date() if by_day else latest, threshold))
     return result
+
+
+def threshold_words(code: str) -> str:
+    """A threshold code of the ledger in words, in the active language: "d-7" → "7 days before the
+    deadline", "overdue", "overdue+2d" → "overdue by 3 days", "h+24" → "24 h after the clock started", and a
+    variant after ":" kept as it is ("d-30:CYBER" → "30 days before the deadline — CYBER", the module)."""
+    threshold, _sep, variant = code.partition(":")
+    if threshold == "overdue":
+        words = _("overdue")
+    elif (found := re.fullmatch(r"overdue\+(\d+)d", threshold)) is not None:
+        late = int(found[1]) + 1  # "overdue" is the day after the deadline day; +N d is N days after that
+        words = ngettext("overdue by %(count)d day", "overdue by %(count)d days", late) % {"count": late}
+    elif (found := re.fullmatch(r"d-(\d+)", threshold)) is not None:
+        days = int(found[1])
+        if days == 0:
+            words = _("on the deadline day")
+        else:
+            words = ngettext("%(count)d day before the deadline", "%(count)d days before the deadline", days) % {
+                "count": days
+            }
+    elif (found := re.fullmatch(r"h\+(\d+)", threshold)) is not None:
+        words = _("%(count)d h after the clock started") % {"count": int(found[1])}
+    else:  # a code of an older version: not shown as it is
+        words = _("another threshold")
+    if variant:
+        return _("%(threshold)s — %(variant)s") % {"threshold": words, "variant": variant}
+    return words
+
+
+def rule_label(code: str) -> str:
+    """The label of the rule named `code` in the ledger; a rule no longer registered (renamed) gets a
+    generic label, never its code."""
+    rule = _RULES.get(code)
+    return rule.label() if rule is not None else _("Deadline alert")
 
 
 _RULES: dict[str, Rule] = {}

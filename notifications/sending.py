@@ -580,6 +580,8 @@ def _item(alert: Alert, recipient: str) -> dict:
         "title": alert.title,
         "label": alert.object_label,
         "urgency": Urgency(alert.urgency).label if alert.urgency in Urgency.values else alert.urgency,
+        "rule": alert.rule_display(),
+        "threshold": alert.threshold_display(),
         "due": format_due(alert.due_at),
         "explanation": alert.explanation,
         "url": site_url(alert.admin_path),

@@ -357,7 +357,9 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
 
     @admin.display(description=_("Why this date"))
     def why_this_date(self, obj: RightsRequest) -> str:
-        """The stored explanation, then the ledger: every computation, pause, resumption, extension."""
+        """The stored explanation, then the ledger: every computation, pause, resumption, extension (the
+        calculation rules said once, above)."""
+        current = services.readable_explanation(obj.deadline_explanation)
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -370,7 +372,7 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
                     format_date(event.extended_due_on, missing="–"),
                     format_html(
                         "{}{}",
-                        _paragraphs(event.explanation),
+                        _paragraphs(services.readable_explanation(event.explanation, shown_above=current)),
                         format_html("<p><em>{}</em></p>", event.reason) if event.reason else "",
                     ),
                 )
@@ -389,7 +391,7 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
         return format_html(
             '<div class="vigie-deadline-explanation">{}</div>'
             '<table class="vigie-deadline-ledger"><thead>{}</thead><tbody>{}</tbody></table>',
-            _paragraphs(obj.deadline_explanation),
+            _paragraphs(current),
             head,
             rows,
         )

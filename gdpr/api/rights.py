@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,6 +26,7 @@ from core.api.serializers import DateTimeField, ModelSerializer
 from core.api.user_fields import EligibleUserField, UserNameField
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
+from ..deadlines import ExtensionBase, HolidayCalendar, PausePolicy, Rollover, policy_from_settings
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
 from ..services import rights as services
 
@@ -50,11 +51,26 @@ class DeadlineEventSerializer(ModelSerializer):
         slug_field="username", read_only=True
     )
     actor_display = UserNameField(source="actor", help_text="Who did it, by name.")
+    explanation = serializers.SerializerMethodField(help_text="How the deadline was computed, in words.")
 
     class Meta:
         model = DeadlineEvent
         fields = ["id", "kind", "at", "actor", "actor_display", "due_on", "extended_due_on", "explanation", "reason"]
         read_only_fields = fields
+
+    def get_explanation(self, obj: DeadlineEvent) -> str:
+        return services.readable_explanation(obj.explanation)
+
+
+class DeadlinePolicySerializer(serializers.Serializer):
+    """The calculation rules of the rights-request deadlines (settings.VIGIE_GDPR_DEADLINES, docs/rules.md)."""
+
+    rollover = serializers.ChoiceField(choices=[v.value for v in Rollover], read_only=True)
+    calendar = serializers.ChoiceField(choices=[v.value for v in HolidayCalendar], read_only=True)
+    extension_base = serializers.ChoiceField(choices=[v.value for v in ExtensionBase], read_only=True)
+    pause = serializers.ChoiceField(choices=[v.value for v in PausePolicy], read_only=True)
+    internal_target_days = serializers.IntegerField(read_only=True)
+    description = serializers.CharField(read_only=True, help_text="The same rules in words.")
 
 
 #: Written only by the services (transitions), never through this serializer.
@@ -106,6 +122,12 @@ class RightsRequestSerializer(ModelSerializer):
         many=True, read_only=True, help_text="Why the deadline is what it is, oldest first."
     )
     allowed_actions = serializers.SerializerMethodField(help_text="The POST actions the request accepts now.")
+    deadline_explanation = serializers.SerializerMethodField(
+        help_text="How the deadlines were computed, in words (the calculation rules on the last line)."
+    )
+    deadline_policy = serializers.SerializerMethodField(
+        help_text="The calculation rules in force (settings), as values and in words."
+    )
 
     class Meta:
         model = RightsRequest
@@ -125,6 +147,7 @@ class RightsRequestSerializer(ModelSerializer):
             "handler_display",
             "notes",
             *STATE_FIELDS,
+            "deadline_policy",
             "allowed_actions",
             "pauses",
             "deadline_events",
@@ -138,6 +161,14 @@ class RightsRequestSerializer(ModelSerializer):
             for name in ("reference", "received_at"):
                 fields[name].read_only = True
         return fields
+
+    def get_deadline_explanation(self, obj: RightsRequest) -> str:
+        return services.readable_explanation(obj.deadline_explanation)
+
+    @extend_schema_field(DeadlinePolicySerializer)
+    def get_deadline_policy(self, obj: RightsRequest) -> dict[str, str | int]:
+        policy = policy_from_settings()
+        return {**policy.as_dict(), "description": policy.explain()}
 
     def get_allowed_actions(self, obj: RightsRequest) -> list[str]:
         return services.rights_request_allowed_actions(obj)

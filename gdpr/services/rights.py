@@ -60,6 +60,8 @@ from .rights_rules import (
 __all__ = [
     "DESCRIPTIVE_FIELDS",
     "DeadlineColumns",
+    "deadline_policy_sentence",
+    "readable_explanation",
     "rights_request_allowed_actions",
     "rights_request_answer",
     "rights_request_close",
@@ -153,12 +155,36 @@ def rights_request_deadline_columns(
                 _("No deadline runs until the information asked for on %(date)s is received.")
                 % {"date": format_date(as_of)}
             )
-        lines.append(_("Policy: %(policy)s") % {"policy": policy.describe()})
+        lines.append(deadline_policy_sentence(policy))
     explanation = "\n".join(lines)
     if as_of is not None:
         return DeadlineColumns(None, None, None, explanation)
     extended_on = extended.due_on if extended is not None else None
     return DeadlineColumns(first.due_on, extended_on, extended_on or first.due_on, explanation)
+
+
+def deadline_policy_sentence(policy: DeadlinePolicy) -> str:
+    """The last line of a stored explanation: the calculation rules in words, in the active language."""
+    return _("Calculation rules: %(rules)s.") % {"rules": policy.explain()}
+
+
+def readable_explanation(text: str, *, shown_above: str = "") -> str:
+    """A stored explanation to show: the raw policy line of older versions ("…: rollover=next_working_day,
+    calendar=FR, …") said in words, in the active language.
+
+    `shown_above`: the (readable) explanation shown above this one on the same page; the calculation rules it
+    ends with are not repeated (a ledger event computed under other rules keeps its own line).
+    """
+    lines = text.split("\n")
+    if "rollover=" in text:
+        for index, line in enumerate(lines):
+            policy = DeadlinePolicy.from_description(line)
+            if policy is not None:
+                lines[index] = deadline_policy_sentence(policy)
+    if shown_above:
+        shown = shown_above.split("\n")[-1]
+        lines = [line for line in lines if line != shown]
+    return "\n".join(lines)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from playwright.sync_api import expect
 
 from core.admin_utils import COLOURS
@@ -23,7 +23,7 @@ from gdpr.admin.rights import TRANSITIONS, ExtendForm
 from gdpr.choices import RequestStatus, Right
 from gdpr.deadlines import ExtensionBase, extended_deadline, is_working_day, paris_date, policy_from_settings
 from gdpr.models import RightsRequest
-from gdpr.services.rights import rights_request_create
+from gdpr.services.rights import deadline_policy_sentence, rights_request_create
 from tests.browser.pages import PASSWORD, language_of, log_in, user_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("roles")]
@@ -153,8 +153,9 @@ def test_dpo_sees_overdue_badge_and_extends_a_request(open_page, shot, dpo, righ
     ledger = deadline_box.locator(".vigie-deadline-ledger")
     expect(ledger).to_contain_text(reason)  # the reasons given to the requester, in the ledger's last event
     with translation.override("fr"):
-        policy_line = gettext("Policy: %(policy)s") % {"policy": policy.describe()}
+        policy_line = deadline_policy_sentence(policy)
     expect(explanation).to_contain_text(policy_line)
+    expect(deadline_box).not_to_contain_text("rollover=")
 
     # Back to the list (its link in the page's header, after the sidebar's): the new date and a badge that is no longer about the first deadline.
     page.get_by_role("link", name=list_label, exact=True).last.click()
