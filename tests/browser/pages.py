@@ -98,7 +98,7 @@ const describe = (el) => {
 OVERFLOW_JS = (
     "() => {"
     + _DESCRIBE_JS
-    + """
+    + r"""
     const doc = document.documentElement;
     const width = doc.clientWidth;
     const result = {scrollWidth: doc.scrollWidth, clientWidth: width, offenders: [], inner: []};
@@ -112,7 +112,11 @@ OVERFLOW_JS = (
         if (overflow === 'visible' || !el.checkVisibility()) continue;
         const scrolls = overflow === 'auto' || overflow === 'scroll';
         if (!scrolls && el.closest('[title]')) continue;
-        result.inner.push(`${scrolls ? 'scrolls sideways' : 'cuts its content'} by ${el.scrollWidth - el.clientWidth} px: ${describe(el)}`);
+        let line = `${scrolls ? 'scrolls sideways' : 'cuts its content'} by ${el.scrollWidth - el.clientWidth} px: ${describe(el)}`;
+        // A table: its widest columns, to know what to narrow.
+        const heads = Array.from(el.querySelectorAll('thead th'), (th) => [Math.round(th.getBoundingClientRect().width), (th.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 30)]);
+        if (heads.length) line += '; widest columns: ' + heads.sort((a, b) => b[0] - a[0]).slice(0, 4).map(([w, t]) => `"${t}" ${w} px`).join(', ');
+        result.inner.push(line);
         if (result.inner.length >= 10) break;
     }
     if (doc.scrollWidth <= width) return result;
@@ -174,6 +178,9 @@ CODE_PATTERNS = {
     "day threshold": re.compile(r"\bd-\d+\b"),
     "hour threshold": re.compile(r"\bh\+\d+\b"),
     "raw setting": re.compile(r"\b\w+=\w+"),
+    # Not in the issue's list, but the same thing: a snake_case value ("in_progress", "next_working_day") is a
+    # code, never a French word.
+    "snake_case name": re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b"),
 }
 #: A dotted name that is a number or a date (1.234.567, 06.12.2026, 127.0.0.1), not a code.
 _NUMBERS = re.compile(r"^\d+(?:\.\d+)+$")
@@ -186,16 +193,18 @@ _FILE_ENDINGS = {"csv", "xlsx", "xls", "ods", "odt", "pdf", "docx", "doc", "txt"
 
 def _is_not_a_code(kind: str, match: re.Match[str], text: str) -> bool:
     """The false positives of CODE_PATTERNS, excluded narrowly."""
-    if kind != "dotted name":
-        return False
     found = match.group(0)
-    if _NUMBERS.match(found):
-        return True
     # The whitespace-separated word around the match: an e-mail address or a URL is not a code.
     start = text.rfind(" ", 0, match.start()) + 1
     end = text.find(" ", match.end())
     word = text[start : end if end != -1 else len(text)]
     if "@" in word or "://" in word or word.lower().startswith("www."):
+        return True
+    if kind == "snake_case name":  # a file name ("export_2023.csv") is read as one
+        return word.rstrip(").,;:").rsplit(".", 1)[-1].lower() in _FILE_ENDINGS
+    if kind != "dotted name":
+        return False
+    if _NUMBERS.match(found):
         return True
     return found.rsplit(".", 1)[-1].lower() in _DOMAIN_ENDINGS | _FILE_ENDINGS
 

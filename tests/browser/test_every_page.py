@@ -128,6 +128,24 @@ class Site:
     url: str
     #: role → the pages that role may open.
     plans: dict[str, list[Target]]
+    #: The admin's own pages that are not a record's (a dashboard, an import form, a preview): visited by a role
+    #: when one of its pages links to them and they answer a page (not a download).
+    custom_pages: set[str]
+
+
+#: The admin pages every ModelAdmin has; the others of its get_urls() are its custom pages.
+STANDARD_VIEWS = ("_changelist", "_add", "_change", "_delete", "_history", "_autocomplete", "_simple_history")
+
+
+def custom_pages() -> set[str]:
+    """The paths of the custom pages of the admin registry that take no argument."""
+    paths = set()
+    for model_admin in admin.site._registry.values():
+        for pattern in model_admin.get_urls():
+            name = getattr(pattern, "name", None)
+            if name and not name.endswith(STANDARD_VIEWS) and "<" not in str(pattern.pattern):
+                paths.add(reverse(f"admin:{name}"))
+    return paths
 
 
 def extra_records(actor) -> None:
@@ -247,7 +265,7 @@ def site(django_db_setup, django_db_blocker) -> Iterator[Site]:
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
         try:
-            yield Site(url=server.url, plans=plans)
+            yield Site(url=server.url, plans=plans, custom_pages=custom_pages())
         finally:
             server._live_server_modified_settings.disable()
             server.stop()
@@ -278,7 +296,9 @@ def survey_role(browser, site: Site, role: str) -> Survey:
     try:
         page = context.new_page()
         log_in(page, username, PASSWORD)
-        for target in site.plans[role]:
+        queue = list(site.plans[role])
+        queued: set[str] = set()
+        for target in queue:
             visit = Visit(target)
             visits.append(visit)
             response = page.goto(target.url)
@@ -305,7 +325,16 @@ def survey_role(browser, site: Site, role: str) -> Survey:
                     if per_kind.get(kind, 0) >= LINKS_PER_KIND:
                         continue
                     per_kind[kind] = per_kind.get(kind, 0) + 1
-                    statuses[url] = context.request.get(url, timeout=30_000).status
+                    answer = context.request.get(url, timeout=30_000)
+                    statuses[url] = answer.status
+                    if (
+                        parts.path in site.custom_pages
+                        and parts.path not in queued
+                        and answer.status == 200
+                        and answer.headers.get("content-type", "").startswith("text/html")
+                    ):
+                        queue.append(Target(f"page {text!r}", url))
+                        queued.add(parts.path)
                 status = statuses[url]
                 if status == 403 or status >= 500:
                     visit.bad_links.append((text, url, status))
