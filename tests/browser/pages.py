@@ -60,8 +60,9 @@ def log_in(page: Page, username: str, password: str, shot: Callable[[Page, str],
         shot(page, "login")
     page.locator("#login-form [type=submit]").click()
     page.wait_for_url("**/admin/")
-    # The user tools (logout) are only there for a logged-in user; a refused login stays on the form.
-    expect(page.locator("#logout-form")).to_be_visible()
+    # The logout form is only there for a logged-in user; a refused login stays on the form. In the page, not
+    # necessarily visible: django-unfold keeps it in the account menu, folded until opened.
+    expect(page.locator("#logout-form")).to_be_attached()
     if shot:
         shot(page, "index")
 
@@ -147,7 +148,8 @@ OVERFLOW_JS = (
 
 #: The visible text of the page, text node by text node, with the element that holds it: not the content of
 #: <script>, <style>, <template>, nor of form fields (a <select>'s options, a <textarea>), nor what is hidden
-#: (display/visibility, a closed <details>).
+#: (display/visibility, a closed <details>). Nor what is marked as text to type as is (<code>, <kbd>, <samp>):
+#: the column names an import file must have ("employee_id") are its format, not an internal code.
 VISIBLE_TEXTS_JS = (
     "() => {"
     + _DESCRIBE_JS
@@ -157,7 +159,7 @@ VISIBLE_TEXTS_JS = (
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const text = node.data.replace(/\\s+/g, ' ').trim();
         const el = node.parentElement;
-        if (!text || !el || el.closest('script, style, noscript, template, select, textarea, input')) continue;
+        if (!text || !el || el.closest('script, style, noscript, template, select, textarea, input, code, kbd, samp')) continue;
         if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
         found.push([describe(el), text]);
     }
@@ -214,9 +216,13 @@ def internal_codes(texts: list[list[str]]) -> list[str]:
     code in the same element and text once, with a count: a list repeats it on every row)."""
     found: dict[str, int] = {}
     for element, text in texts:
+        reported: list[tuple[int, int]] = []  # a snake_case part of a dotted name or setting already reported
         for kind, pattern in CODE_PATTERNS.items():
             for match in pattern.finditer(text):
+                if any(start <= match.start() and match.end() <= end for start, end in reported):
+                    continue
                 if not _is_not_a_code(kind, match, text):
+                    reported.append(match.span())
                     snippet = text if len(text) <= 120 else text[max(0, match.start() - 50) : match.end() + 50]
                     line = f"{kind} {match.group(0)!r} in {element}: {snippet!r}"
                     found[line] = found.get(line, 0) + 1

@@ -3,20 +3,23 @@
 For each role (the superuser and the four role groups of core/roles.py, as the demo users who hold them),
 on the demo data set plus what it lacks (a second running 72-hour clock, long texts, alerts, a failed and an
 interrupted import), the pages visited are the desk (/admin/), the list of every model of the admin registry
-the role may view (from `admin.site._registry` and the role's permissions, never a hard-coded list), and a
-breach, a rights request (the suspended one) and a CNIL case with their history pages. On each page:
+the role may view (from `admin.site._registry` and the role's permissions, never a hard-coded list), a
+breach, a rights request (the suspended one) and a CNIL case with their history pages, and the admin's
+custom pages (dashboard, import form, previews) that one of these pages links to. On each page:
 
-- no horizontal overflow (`scrollWidth <= clientWidth` of the document); the failure names what sticks out;
-- no visible internal code (a dotted rule name, a "d-30" or "h+24" threshold, a raw "key=value" setting);
+- no horizontal overflow: `scrollWidth <= clientWidth` of the document (the failure names what sticks out),
+  and no box inside that scrolls sideways or cuts its content without the full text on hover;
+- no visible internal code: a dotted rule name, a "d-30" or "h+24" threshold, a raw "key=value" setting, a
+  snake_case value (pages.CODE_PATTERNS, with its narrow exceptions: dates, numbers, e-mails, domains, files);
 - no link to a page that answers 403 (or a server error), fetched with the role's session.
 
 Each role's desk and the three records are kept as full-page screenshots (desk-<role>.png,
-breach-detail-<role>.png, ...) under screenshot_dir(), a CI artifact.
+breach-detail-<role>.png, rightsrequest-detail-<role>.png, cnilcase-detail-<role>.png) under
+screenshot_dir(), a CI artifact.
 
-The pages are visited once per role (a module-wide survey, one login per role); the tests then read the
-survey, one test per role and kind of problem, each listing every problem found, page by page.
-The selectors are the document's, not the stock admin's classes or ids (the admin is moving to
-django-unfold).
+The pages are visited once per role (a survey made before the tests, one login per role); the tests then read
+the survey, one test per role and kind of problem, each listing every problem found, page by page. The
+selectors are the document's, not the stock admin's classes or ids (the admin is moving to django-unfold).
 """
 
 from __future__ import annotations
