@@ -157,7 +157,7 @@ DESK = Desk(
             _("Open conflict-of-interest cases"),
             "compliance.conflictofinterestcase",
             records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, handler__id__exact=moment.user_id),
+            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="me"),
             kind=ASSIGNED_TO_ME,
         ),
         DeskItem(
@@ -165,7 +165,7 @@ DESK = Desk(
             _("Action items not done"),
             "compliance.actionitem",
             records=lambda moment: ActionItem.objects.open().filter(owner_id=moment.user_id),
-            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, owner__id__exact=moment.user_id),
+            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="me"),
             kind=ASSIGNED_TO_ME,
         ),
         DeskItem(
@@ -173,7 +173,7 @@ DESK = Desk(
             _("Open conflict-of-interest cases without a handler"),
             "compliance.conflictofinterestcase",
             records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler__isnull=True),
-            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, handler__isnull=True),
+            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="nobody"),
             kind=UNASSIGNED,
         ),
         DeskItem(
@@ -181,7 +181,7 @@ DESK = Desk(
             _("Action items not done, without an owner"),
             "compliance.actionitem",
             records=lambda moment: ActionItem.objects.open().filter(owner__isnull=True, owner_name=""),
-            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, owner__isnull=True, owner_name__exact=""),
+            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="nobody"),
             kind=UNASSIGNED,
         ),
     ),

@@ -180,7 +180,7 @@ DESK = Desk(
             _("Open rights requests"),
             "gdpr.rightsrequest",
             records=lambda moment: RightsRequest.objects.open().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, handler__id__exact=moment.user_id),
+            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="me"),
             kind=ASSIGNED_TO_ME,
         ),
         DeskItem(
@@ -188,7 +188,7 @@ DESK = Desk(
             _("CNIL cases not answered"),
             "gdpr.cnilcase",
             records=lambda moment: CnilCase.objects.unanswered().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, handler__id__exact=moment.user_id),
+            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="me"),
             kind=ASSIGNED_TO_ME,
         ),
         DeskItem(
@@ -196,7 +196,7 @@ DESK = Desk(
             _("Breaches not closed"),
             "gdpr.breach",
             records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler_id=moment.user_id),
-            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, handler__id__exact=moment.user_id),
+            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="me"),
             kind=ASSIGNED_TO_ME,
         ),
         DeskItem(
@@ -204,7 +204,7 @@ DESK = Desk(
             _("Open rights requests without a handler"),
             "gdpr.rightsrequest",
             records=lambda moment: RightsRequest.objects.open().filter(handler__isnull=True),
-            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, handler__isnull=True),
+            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="nobody"),
             kind=UNASSIGNED,
         ),
         DeskItem(
@@ -212,7 +212,7 @@ DESK = Desk(
             _("CNIL cases not answered, without a handler"),
             "gdpr.cnilcase",
             records=lambda moment: CnilCase.objects.unanswered().filter(handler__isnull=True),
-            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, handler__isnull=True),
+            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="nobody"),
             kind=UNASSIGNED,
         ),
         DeskItem(
@@ -220,7 +220,7 @@ DESK = Desk(
             _("Breaches not closed, without a handler"),
             "gdpr.breach",
             records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler__isnull=True),
-            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, handler__isnull=True),
+            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="nobody"),
             kind=UNASSIGNED,
         ),
     ),

@@ -29,6 +29,7 @@ from core.admin_utils import (
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     badge,
     datetime_input,
     due_badge,
@@ -227,7 +228,14 @@ class BreachAdmin(AnonymisedMixin, BreachAdminBase):
         "handler",
     ]
     list_display_links = ["reference", "title"]
-    list_filter = ["risk_level", DecisionFilter, NotifiedFilter, ClockFilter, AwareYearFilter]
+    list_filter = [
+        "risk_level",
+        DecisionFilter,
+        NotifiedFilter,
+        ClockFilter,
+        AwareYearFilter,
+        assigned_filter("handler"),
+    ]
     list_select_related = ["handler"]
     search_fields = ["reference", "title", "description", "cnil_notification_reference"]
     autocomplete_fields = ["handler"]

@@ -26,6 +26,7 @@ from core.admin_utils import (
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     badge,
     date_input,
     due_badge,
@@ -155,7 +156,7 @@ class CnilCaseAdmin(AnonymisedMixin, CnilCaseAdminBase):
         "answered_on",
         "rights_request",
     ]
-    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter]
+    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter, assigned_filter("handler")]
     list_select_related = ["rights_request"]
     search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
     # The rights request is chosen by autocomplete when its admin is registered (gdpr/admin/rights.py),

@@ -28,6 +28,7 @@ from core.admin_utils import (
     DueDateFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     date_input,
     datetime_input,
     due_badge,
@@ -264,7 +265,15 @@ _STATE_FIELDS = [
 class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestAdminBase):
     form = RightsRequestForm
     list_display = ["reference", "requester_name", "right", "status", "received", "applicable_due_on", "due", "handler"]
-    list_filter = ["status", "right", "channel", "requester_category", RightsDueFilter, ReceivedYearFilter]
+    list_filter = [
+        "status",
+        "right",
+        "channel",
+        "requester_category",
+        RightsDueFilter,
+        ReceivedYearFilter,
+        assigned_filter("handler"),
+    ]
     list_select_related = ["handler"]
     search_fields = ["reference", "requester_name", "requester_email"]
     date_hierarchy = "received_at"
