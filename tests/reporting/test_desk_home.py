@@ -240,7 +240,8 @@ def test_the_page_says_nothing_late_when_nothing_is_due_and_not_the_app_list(rol
 def test_the_page_is_in_french_by_default(roles):
     make_records()
     body = admin_client("Compliance officer").get(reverse(INDEX)).content.decode()
-    assert "Rien en retard" not in body and "En retard" in body and "Mon bureau" in body
+    assert "Rien en retard" not in body and "En retard" in body
+    assert "<title>Mon bureau |" in body and "<h1>Mon bureau</h1>" in body
 
 
 # --- each count opens the list of exactly those records ----------------------------------------------------------
