@@ -8,11 +8,21 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 
-from reporting.desk import Desk, DeskItem, changelist
+from reporting.desk import (
+    ASSIGNED_TO_ME,
+    DUE_THIS_WEEK,
+    UNASSIGNED,
+    WEEK_DAYS,
+    Desk,
+    DeskItem,
+    Moment,
+    changelist,
+    list_url,
+)
 from reporting.registry import Computation, shared
 
 from . import selectors
-from .choices import RiskMapKind
+from .choices import OPEN_CASE_STATUSES, CaseStatus, RiskMapKind
 from .models import ActionItem, ConflictOfInterestCase, CorruptionIncident, LegalProceeding, RiskMap
 
 
@@ -86,8 +96,19 @@ INDICATORS = (
 )
 
 
-# What compliance/ shows on the reporting dashboard (reporting/desk.py). The admin filters of these links
-# (compliance/admin) select the rows the querysets count: tests/reporting/test_dashboard.py checks each pair.
+# What compliance/ shows on the reporting dashboard and the home page (reporting/desk.py). The admin filters
+# of these links (compliance/admin) select the rows the querysets count: tests/reporting/test_dashboard.py
+# and tests/reporting/test_desk_home.py check each pair.
+_CASES = "admin:compliance_conflictofinterestcase_changelist"
+_ACTIONS = "admin:compliance_actionitem_changelist"
+_AWAITING_QUALIFICATION = (CaseStatus.RECEIVED, CaseStatus.UNDER_ANALYSIS)
+
+
+def _week(moment: Moment) -> tuple[dt.date, dt.date]:
+    """Today and the last day of "due this week" (reporting/desk.py WEEK_DAYS), both included."""
+    return moment.day, moment.day + dt.timedelta(days=WEEK_DAYS)
+
+
 DESK = Desk(
     title=_("Conflicts of interest and action plans"),
     order=20,
@@ -97,14 +118,71 @@ DESK = Desk(
             _("Conflict-of-interest cases awaiting qualification past their analysis date"),
             "compliance.conflictofinterestcase",
             records=lambda moment: ConflictOfInterestCase.objects.analysis_overdue(moment.day),
-            url=changelist("admin:compliance_conflictofinterestcase_changelist", "analysis=overdue"),
+            url=changelist(_CASES, "analysis=overdue"),
         ),
         DeskItem(
             "action_items",
             _("Action items past their due date"),
             "compliance.actionitem",
             records=lambda moment: ActionItem.objects.overdue(moment.day),
-            url=changelist("admin:compliance_actionitem_changelist", "state=overdue"),
+            url=changelist(_ACTIONS, "state=overdue"),
+        ),
+        DeskItem(
+            "coi_cases_week",
+            _("Conflict-of-interest cases whose analysis is due"),
+            "compliance.conflictofinterestcase",
+            records=lambda moment: ConflictOfInterestCase.objects.awaiting_qualification().filter(
+                analysis_due_on__range=_week(moment)
+            ),
+            url=lambda moment: list_url(
+                _CASES,
+                status__in=_AWAITING_QUALIFICATION,
+                analysis_due_on__gte=_week(moment)[0],
+                analysis_due_on__lte=_week(moment)[1],
+            ),
+            kind=DUE_THIS_WEEK,
+        ),
+        DeskItem(
+            "action_items_week",
+            _("Action items due"),
+            "compliance.actionitem",
+            records=lambda moment: ActionItem.objects.open().filter(due_on__range=_week(moment)),
+            url=lambda moment: list_url(
+                _ACTIONS, done_on__isnull=True, due_on__gte=_week(moment)[0], due_on__lte=_week(moment)[1]
+            ),
+            kind=DUE_THIS_WEEK,
+        ),
+        DeskItem(
+            "coi_cases_mine",
+            _("Open conflict-of-interest cases"),
+            "compliance.conflictofinterestcase",
+            records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler_id=moment.user_id),
+            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            "action_items_mine",
+            _("Action items not done"),
+            "compliance.actionitem",
+            records=lambda moment: ActionItem.objects.open().filter(owner_id=moment.user_id),
+            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            "coi_cases_unassigned",
+            _("Open conflict-of-interest cases without a handler"),
+            "compliance.conflictofinterestcase",
+            records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler__isnull=True),
+            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="nobody"),
+            kind=UNASSIGNED,
+        ),
+        DeskItem(
+            "action_items_unassigned",
+            _("Action items not done, without an owner"),
+            "compliance.actionitem",
+            records=lambda moment: ActionItem.objects.open().filter(owner__isnull=True, owner_name=""),
+            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="nobody"),
+            kind=UNASSIGNED,
         ),
     ),
 )

@@ -121,6 +121,33 @@ class DueDateFilter(CheckedListFilter):
         return queryset.filter(**{f"{self.field}__lte": today + dt.timedelta(days=horizon)})
 
 
+class AssignedFilter(CheckedListFilter):
+    """Who is in charge: the signed-in user ("me"), or nobody. The home page links here (reporting/home.py:
+    "assigned to me", "nobody in charge"); a lookup through the user column (`?handler__id__exact=`) would be
+    refused to whoever may not view the users (core/admin_lookups.py). Made by `assigned_filter`."""
+
+    title = gettext_lazy("in charge")
+    parameter_name = "assigned"
+    #: The user column; `nobody` adds what else must be empty for nobody to be in charge (a free-text name).
+    field = "handler"
+    nobody: dict[str, Any] = {}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("me", _("Me")), ("nobody", _("Nobody"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.cleaned == "me":
+            return queryset.filter(**{f"{self.field}_id": request.user.pk})
+        if self.cleaned == "nobody":
+            return queryset.filter(**{f"{self.field}__isnull": True}, **self.nobody)
+        return queryset
+
+
+def assigned_filter(field: str, **nobody: Any) -> type[AssignedFilter]:
+    """An AssignedFilter on the user column `field` (`nobody`: the other columns empty when nobody is in charge)."""
+    return type("AssignedFilter", (AssignedFilter,), {"field": field, "nobody": nobody, "__module__": __name__})
+
+
 class YearListFilter(CheckedListFilter):
     """A filter whose value is a calendar year: offered or not, any year from 1900 to 2199 (core.bounds);
     `self.cleaned` is the int. Subclasses set `lookups` and `queryset`."""

@@ -9,12 +9,26 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_lazy as _
 
+from core.admin_utils import due_badge
 from core.charts import percent_text, trend_svg
-from reporting.desk import Desk, DeskItem, Panel, changelist
+from reporting.desk import (
+    ASSIGNED_TO_ME,
+    DUE_THIS_WEEK,
+    UNASSIGNED,
+    WEEK_DAYS,
+    Desk,
+    DeskItem,
+    DeskRecords,
+    Moment,
+    Panel,
+    changelist,
+    list_url,
+)
 from reporting.records import paris_day
 from reporting.registry import Computation, shared
 
 from . import selectors
+from .choices import OPEN_REQUEST_STATUSES
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
 
 
@@ -87,31 +101,127 @@ def _requests_panel(until: dt.date, months: int) -> dict[str, Any]:
 
 
 # The admin filters of these links (gdpr/admin) select the rows the querysets count:
-# tests/reporting/test_dashboard.py checks each pair.
+# tests/reporting/test_dashboard.py and tests/reporting/test_desk_home.py check each pair.
+_RIGHTS = "admin:gdpr_rightsrequest_changelist"
+_CNIL = "admin:gdpr_cnilcase_changelist"
+_BREACHES = "admin:gdpr_breach_changelist"
+
+
+def _week(moment: Moment) -> tuple[dt.date, dt.date]:
+    """Today and the last day of "due this week" (reporting/desk.py WEEK_DAYS), both included."""
+    return moment.day, moment.day + dt.timedelta(days=WEEK_DAYS)
+
+
+def _breach_label(breach: Breach) -> str:
+    return f"{breach.reference} – {breach.title}" if breach.title else breach.reference
+
+
 DESK = Desk(
     title=_("Personal data"),
     order=10,
     items=(
+        DeskRecords(
+            "breach_clocks",
+            _("Breaches whose 72-hour clock is running (neither notified nor decided)"),
+            "gdpr.breach",
+            records=lambda moment: Breach.objects.awaiting_decision_or_notification().order_by(
+                "notification_due_at", "pk"
+            ),
+            badge=lambda breach, moment: due_badge(breach.notification_due_at, now=moment.now),
+            more_url=changelist(_BREACHES, "clock=running"),
+            describe=_breach_label,
+        ),
         DeskItem(
             "rights_requests",
             _("Rights requests past their deadline"),
             "gdpr.rightsrequest",
             records=lambda moment: RightsRequest.objects.overdue(moment.day),
-            url=changelist("admin:gdpr_rightsrequest_changelist", "due=overdue"),
+            url=changelist(_RIGHTS, "due=overdue"),
         ),
         DeskItem(
             "cnil_cases",
             _("CNIL cases past the reply date the CNIL set"),
             "gdpr.cnilcase",
             records=lambda moment: CnilCase.objects.overdue(moment.day),
-            url=changelist("admin:gdpr_cnilcase_changelist", "due=overdue"),
+            url=changelist(_CNIL, "due=overdue"),
         ),
         DeskItem(
             "breaches",
             _("Breaches past 72 hours, neither notified nor decided"),
             "gdpr.breach",
             records=lambda moment: Breach.objects.overdue(moment.now),
-            url=changelist("admin:gdpr_breach_changelist", "clock=overdue"),
+            url=changelist(_BREACHES, "clock=overdue"),
+        ),
+        DeskItem(
+            "rights_requests_week",
+            _("Rights requests due"),
+            "gdpr.rightsrequest",
+            records=lambda moment: RightsRequest.objects.open().filter(applicable_due_on__range=_week(moment)),
+            url=lambda moment: list_url(
+                _RIGHTS,
+                status__in=OPEN_REQUEST_STATUSES,
+                applicable_due_on__gte=_week(moment)[0],
+                applicable_due_on__lte=_week(moment)[1],
+            ),
+            kind=DUE_THIS_WEEK,
+        ),
+        DeskItem(
+            "cnil_cases_week",
+            _("CNIL cases whose reply is due"),
+            "gdpr.cnilcase",
+            records=lambda moment: CnilCase.objects.awaiting_reply().filter(due_on__range=_week(moment)),
+            url=lambda moment: list_url(
+                _CNIL, answered_on__isnull=True, due_on__gte=_week(moment)[0], due_on__lte=_week(moment)[1]
+            ),
+            kind=DUE_THIS_WEEK,
+        ),
+        DeskItem(
+            "rights_requests_mine",
+            _("Open rights requests"),
+            "gdpr.rightsrequest",
+            records=lambda moment: RightsRequest.objects.open().filter(handler_id=moment.user_id),
+            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            "cnil_cases_mine",
+            _("CNIL cases not answered"),
+            "gdpr.cnilcase",
+            records=lambda moment: CnilCase.objects.unanswered().filter(handler_id=moment.user_id),
+            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            "breaches_mine",
+            _("Breaches not closed"),
+            "gdpr.breach",
+            records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler_id=moment.user_id),
+            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            "rights_requests_unassigned",
+            _("Open rights requests without a handler"),
+            "gdpr.rightsrequest",
+            records=lambda moment: RightsRequest.objects.open().filter(handler__isnull=True),
+            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="nobody"),
+            kind=UNASSIGNED,
+        ),
+        DeskItem(
+            "cnil_cases_unassigned",
+            _("CNIL cases not answered, without a handler"),
+            "gdpr.cnilcase",
+            records=lambda moment: CnilCase.objects.unanswered().filter(handler__isnull=True),
+            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="nobody"),
+            kind=UNASSIGNED,
+        ),
+        DeskItem(
+            "breaches_unassigned",
+            _("Breaches not closed, without a handler"),
+            "gdpr.breach",
+            records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler__isnull=True),
+            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="nobody"),
+            kind=UNASSIGNED,
         ),
     ),
     panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),

@@ -71,15 +71,18 @@ def _ledger(queryset: QuerySet[Alert]) -> AlertQuerySet:
 
 
 class UndeliveredFilter(CheckedListFilter):
-    """The alerts with an email still unsent after the last planned attempt (escalated, still retried)."""
+    """The alerts with an email still unsent after the last planned attempt (escalated, still retried), and
+    those that went to nobody (no recipient: the home page counts them, reporting/indicators.py)."""
 
     title = _("delivery")
     parameter_name = "undelivered"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
-        return [("yes", _("Undelivered after the last planned attempt"))]
+        return [("yes", _("Undelivered after the last planned attempt")), ("nobody", _("No recipient"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        if self.cleaned == "nobody":
+            return _ledger(queryset).without_recipient()
         return _ledger(queryset).undelivered() if self.cleaned == "yes" else queryset
 
 

@@ -73,3 +73,10 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         from .models import Delivery
 
         return self.filter(Exists(Delivery.objects.escalated().filter(alert=OuterRef("pk"))))
+
+    def without_recipient(self) -> Self:
+        """The alerts not acknowledged that went to nobody: no recipient at all (no delivery row), the rule's
+        group and the record's handler both empty when the sweep created it."""
+        from .models import Delivery
+
+        return self.exclude(status=ACKNOWLEDGED).exclude(Exists(Delivery.objects.filter(alert=OuterRef("pk"))))

@@ -78,22 +78,36 @@ class Section:
     items: list[Overdue]
 
 
-def _items(declared: desk.DeskItem | desk.DeskItems, moment: desk.Moment) -> Iterable[desk.DeskItem]:
-    return declared.items(moment) if isinstance(declared, desk.DeskItems) else (declared,)
+#: The kinds of items the dashboard shows (the home page shows them all: reporting/home.py).
+DASHBOARD_KINDS = (desk.OVERDUE, desk.DUE_SOON)
+
+
+def declared_items(
+    declared: desk.DeskItem | desk.DeskItems | desk.DeskRecords, moment: desk.Moment, kinds: Iterable[str]
+) -> Iterable[desk.DeskItem]:
+    """The counted items of a declaration that are of one of `kinds` (DeskRecords are listed, not counted)."""
+    kinds = tuple(kinds)
+    if isinstance(declared, desk.DeskRecords):
+        return ()
+    if isinstance(declared, desk.DeskItems):
+        if not set(declared.kinds) & set(kinds):
+            return ()
+        return (item for item in declared.items(moment) if item.kind in kinds)
+    return (declared,) if declared.kind in kinds else ()
 
 
 def desk_sections(user: Any = None, *, day: dt.date | None = None, now: dt.datetime | None = None) -> list[Section]:
     """Each domain's counts, each with its filtered admin list; with `user`, only those they may see (the
     others are not even counted), and only the domains left with a count."""
     now = now or timezone.now()
-    moment = desk.Moment(day or timezone.localdate(now), now)
+    moment = desk.Moment(day or timezone.localdate(now), now, user)
     sections = []
     for domain, declared in desk.desks():
         items = [
             Overdue(domain, item.key, item.label, item.records(moment).count(), item.url(moment), item.permission)
             for group in declared.items
             if user is None or user.has_perm(group.permission)
-            for item in _items(group, moment)
+            for item in declared_items(group, moment, DASHBOARD_KINDS)
         ]
         if items:
             sections.append(Section(domain, declared.title, items))

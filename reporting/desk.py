@@ -12,7 +12,13 @@ INDICATORS (docs/architecture.md: reporting/ serves the domains and imports none
 - a `DeskItem` is a count of records to act on (overdue, or due soon) linked to the admin list that shows
   exactly them: the domain's filter and its queryset must select the same rows (tests check each pair);
 - `DeskItems` are items known only when the page is drawn (one per renewable training module);
-- a `Panel` is a section of charts the domain draws in its own template fragment.
+- a `Panel` is a section of charts the domain draws in its own template fragment;
+- `DeskRecords` lists the most urgent records of a kind one by one (each with its badge and its own page):
+  the breaches whose 72-hour clock runs, first on the home page.
+
+Each item has a `kind`, the section of the home page ("Mon bureau", reporting/home.py) it goes in: running
+clocks, overdue, due in the next 7 days, assigned to me, unassigned; the dashboard shows the overdue and
+due-soon ones. "Assigned to me" reads `moment.user`, the signed-in user.
 
 Each names the kind of record ("app_label.model") it counts: a count is shown only to who holds the view
 permission on that model (who may open the list it links to), a panel only to who may view its records
@@ -25,8 +31,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.urls import reverse
 
 from core.discovery import app_modules
@@ -44,6 +51,26 @@ class Moment:
 
     day: dt.date
     now: dt.datetime
+    #: Who the page is drawn for (None: nobody in particular; "assigned to me" then selects nothing).
+    user: Any = None
+
+    @property
+    def user_id(self) -> int:
+        """The signed-in user's id, 0 (no user has it) when there is none."""
+        return int(getattr(self.user, "pk", None) or 0)
+
+
+# The sections of the home page, in their order (reporting/home.py), and the kinds the dashboard shows.
+RUNNING_CLOCK = "running_clock"
+OVERDUE = "overdue"
+DUE_THIS_WEEK = "due_this_week"
+DUE_SOON = "due_soon"
+ASSIGNED_TO_ME = "assigned_to_me"
+UNASSIGNED = "unassigned"
+FAILED_IMPORTS = "failed_imports"
+UNDELIVERED_ALERTS = "undelivered_alerts"
+#: How many days "due this week" looks ahead (today included: today .. today + 7).
+WEEK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -54,10 +81,38 @@ class DeskItem:
     model: str
     records: Callable[[Moment], QuerySet[Any]]
     url: Callable[[Moment], str]
+    #: The section it goes in (OVERDUE, DUE_THIS_WEEK, ...).
+    kind: str = OVERDUE
 
     @property
     def permission(self) -> str:
         return view_permission(self.model)
+
+
+@dataclass(frozen=True)
+class DeskRecords:
+    """The most urgent records of one kind, listed one by one on the home page (at most `limit`, the rest
+    behind `more_url`, the admin list of all of them): `records(moment)` in the order of urgency, each with
+    `badge(record, moment)` (e.g. "41 h left") and a link to its own page."""
+
+    key: str
+    label: Any
+    model: str
+    records: Callable[[Moment], QuerySet[Any]]
+    badge: Callable[[Any, Moment], Any]
+    more_url: Callable[[Moment], str]
+    #: What names a record in the list (its reference by default).
+    describe: Callable[[Any], Any] = str
+    kind: str = RUNNING_CLOCK
+    limit: int = 10
+
+    @property
+    def permission(self) -> str:
+        return view_permission(self.model)
+
+    def record_url(self, record: Model) -> str:
+        app_label, _dot, model_name = self.model.partition(".")
+        return reverse(f"admin:{app_label}_{model_name}_change", args=[record.pk])
 
 
 @dataclass(frozen=True)
@@ -66,6 +121,8 @@ class DeskItems:
 
     model: str
     items: Callable[[Moment], Iterable[DeskItem]]
+    #: The kinds of the items it makes (the page asks for them only when it shows that kind).
+    kinds: tuple[str, ...] = (DUE_SOON,)
 
     @property
     def permission(self) -> str:
@@ -88,13 +145,23 @@ class Desk:
     title: Any
     #: Where the section stands among the others (smallest first).
     order: int
-    items: tuple[DeskItem | DeskItems, ...] = ()
+    items: tuple[DeskItem | DeskItems | DeskRecords, ...] = ()
     panels: tuple[Panel, ...] = ()
 
 
 def changelist(url_name: str, query: str) -> Callable[[Moment], str]:
     """The admin list `url_name` filtered by `query` (an admin filter that selects the counted records)."""
     return lambda moment: f"{reverse(url_name)}?{query}"
+
+
+def list_url(url_name: str, **params: Any) -> str:
+    """The admin list `url_name` filtered by `params` (list filters, or lookups on the model's own fields and
+    foreign keys, which the admin accepts: `status__in` takes values separated by commas)."""
+    query = {
+        key: ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        for key, value in params.items()
+    }
+    return f"{reverse(url_name)}?{urlencode(query)}"
 
 
 def desks() -> list[tuple[str, Desk]]:

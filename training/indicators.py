@@ -17,7 +17,7 @@ from core.charts import percent_text, trend_svg
 from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
-from reporting.desk import Desk, DeskItem, DeskItems, Moment, Panel
+from reporting.desk import DUE_SOON, Desk, DeskItem, DeskItems, Moment, Panel
 from reporting.registry import Computation, shared
 
 from . import auditor_records, kpis
@@ -193,6 +193,7 @@ def _renewals_due_item(module: Module, days: int) -> DeskItem:
         url=lambda moment: (
             f"{reverse('admin:training_module_renewals_due', args=[module.pk])}?date={moment.day.isoformat()}"
         ),
+        kind=DUE_SOON,
     )
 
 

@@ -31,6 +31,7 @@ from core.admin_utils import (
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     badge,
     date_input,
     due_badge,
@@ -278,6 +279,7 @@ class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseA
         "entity",
         ReportedYearFilter,
         AnalysisOverdueFilter,
+        assigned_filter("handler"),
     ]
     list_select_related = ["entity"]
     search_fields = ["reference", "dossier_reference", "description"]
@@ -537,7 +539,7 @@ class CompleteForm(forms.Form):
 class ActionItemAdmin(ActionItemAdminBase):
     form = ActionItemForm
     list_display = ["title", "case", "risk", "owner_display", "due_on", "due", "done_on"]
-    list_filter = [ActionItemStateFilter, AttachedToFilter, "owner"]
+    list_filter = [ActionItemStateFilter, AttachedToFilter, "owner", assigned_filter("owner", owner_name="")]
     list_select_related = ["case", "risk", "owner"]
     search_fields = ["title", "case__reference", "risk__code", "owner_name"]
     autocomplete_fields = ["case"]

@@ -32,6 +32,7 @@ from core.admin_utils import (
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     badge,
     datetime_input,
     due_badge,
@@ -302,7 +303,14 @@ class BreachAdmin(AnonymisedMixin, TransitionButtonsMixin, BreachAdminBase):
     # decision or the notification in one column, a long title cut with its full text on hover.
     list_display = ["ref", "short_title", "due", "risk", "cnil", "handler_name"]
     list_display_links = ["ref", "short_title"]
-    list_filter = ["risk_level", DecisionFilter, NotifiedFilter, ClockFilter, AwareYearFilter]
+    list_filter = [
+        "risk_level",
+        DecisionFilter,
+        NotifiedFilter,
+        ClockFilter,
+        AwareYearFilter,
+        assigned_filter("handler"),
+    ]
     list_select_related = ["handler"]
     search_fields = ["reference", "title", "description", "cnil_notification_reference"]
     autocomplete_fields = ["handler"]

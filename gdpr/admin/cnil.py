@@ -29,6 +29,7 @@ from core.admin_utils import (
     QuerySetMethodFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     badge,
     date_input,
     due_badge,
@@ -175,7 +176,7 @@ class CnilCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CnilCaseAdminBase):
     # hover), a long subject cut with its full text on hover, short headers.
     list_display = ["ref", "kind", "short_subject", "received_on", "reply", "rights_request_ref"]
     list_display_links = ["ref"]
-    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter]
+    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter, assigned_filter("handler")]
     list_select_related = ["rights_request"]
     search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
     # The rights request is chosen by autocomplete when its admin is registered (gdpr/admin/rights.py),

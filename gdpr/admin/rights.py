@@ -27,6 +27,7 @@ from core.admin_utils import (
     DueDateFilter,
     ReadOnlyTabularInline,
     YearFilter,
+    assigned_filter,
     date_input,
     datetime_input,
     due_badge,
@@ -264,7 +265,15 @@ class RightsRequestAdmin(AnonymisedMixin, TransitionButtonsMixin, RightsRequestA
     # names cut with the full text on hover.
     list_display = ["ref", "requester", "right", "status", "received", "deadline", "handler_name"]
     list_display_links = ["ref"]
-    list_filter = ["status", "right", "channel", "requester_category", RightsDueFilter, ReceivedYearFilter]
+    list_filter = [
+        "status",
+        "right",
+        "channel",
+        "requester_category",
+        RightsDueFilter,
+        ReceivedYearFilter,
+        assigned_filter("handler"),
+    ]
     list_select_related = ["handler"]
     search_fields = ["reference", "requester_name", "requester_email"]
     date_hierarchy = "received_at"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -43,12 +44,26 @@ class DashboardYearForm(forms.Form):
         field.choices = [(year, str(year)) for year in years]
 
 
+def default_year(this_year: int) -> int:
+    """The year the dashboard opens on: the latest one with figures (frozen, computed, or with stored values),
+    up to this year; this year when none has any (a year with no snapshot would open on empty figures)."""
+    latest = (
+        ReportingYear.objects.filter(year__lte=this_year)
+        .filter(Q(frozen_at__isnull=False) | Q(computed_at__isnull=False) | Q(values__isnull=False))
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    return latest or this_year
+
+
 def selected_year(request: HttpRequest) -> tuple[int, list[int]]:
-    """The year of ?year= (this year, Paris time, by default; a wrong one is said and replaced by it) and
-    the years the selector offers (those computed, this year and the one before)."""
+    """The year of ?year= (by default the latest year with figures, else this year, Paris time: `default_year`;
+    a wrong one is said and replaced by it) and the years the selector offers (those computed, this year and
+    the one before)."""
     this_year = timezone.localdate().year
     years = set(ReportingYear.objects.values_list("year", flat=True)) | {this_year, this_year - 1}
-    year = this_year
+    year = default_year(this_year)
     raw = request.GET.get("year")
     if raw:
         try:
