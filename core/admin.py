@@ -118,10 +118,8 @@ class ImportRunAdmin(ImportRunAdminBase):
         "user",
         "status_badge",
         "dry_run",
-        "rows_read",
+        "rows_read",  # what fits a 1366 px screen: the updated and unchanged rows are on the run's page
         "created",
-        "updated",
-        "unchanged",
         "rejected",
         "rejects_link",
     ]

@@ -96,8 +96,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
         "last_name",
         "first_name",
         "entity",
-        "department",
-        "hired_on",
+        "department",  # what fits a 1366 px screen: the hiring date is on the employee's page
         "left_on",
         "is_manager",
         "presence",

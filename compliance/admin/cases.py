@@ -260,14 +260,13 @@ class ActionItemInline(ReadOnlyTabularInline):
 class ConflictOfInterestCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CaseAdminBase):
     form = CaseForm
     list_display = [
+        # What fits a 1366 px screen; the source and the measures are on the case's page.
         "reference",
         "reported_on",
-        "source",
         "entity",
         "dossier_type",
         "status",
         "qualification",
-        "measures_list",
         "analysis_due",
         "overdue_items",
     ]

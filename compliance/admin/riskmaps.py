@@ -430,9 +430,7 @@ class RiskAdmin(RiskAdminBase):
         "title",
         "map",
         "macro_process",
-        "gross_score",
-        "net",
-        "control_effectiveness",
+        "net",  # what fits a 1366 px screen: the gross score and the controls are on the risk's page
         "owner",
         "materialised",
     ]

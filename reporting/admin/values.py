@@ -100,7 +100,8 @@ def _unit(obj: IndicatorValue) -> str:
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(IndicatorValueAdminBase):
-    list_display = ["code", "label", "year", "value_display", "parts", "status_display", "computed_at", "records_link"]
+    # What fits a 1366 px screen: when it was computed is on the value's page.
+    list_display = ["code", "label", "year", "value_display", "parts", "status_display", "records_link"]
     list_display_links = ["code"]
     list_filter = [FiscalYearFilter, StatusFilter, EnjeuFilter]
     search_fields = ["code"]

@@ -1,8 +1,12 @@
-/* Vigie (issue 16): a list cell whose text is cut by admin.css shows its full text on hover. */
+/* Vigie (issue 16): a text cut by the page's styles (a list cell, a breadcrumb, a long title) shows its
+   full text on hover. */
 document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("#result_list td").forEach(function (cell) {
-    if (cell.scrollWidth > cell.clientWidth && !cell.getAttribute("title")) {
-      cell.setAttribute("title", cell.innerText.trim());
-    }
+  document.querySelectorAll("#content, #main, body").forEach(function (root) {
+    root.querySelectorAll("td, th, a, span, div, h1, h2, p").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1 && !el.closest("[title]") && getComputedStyle(el).overflowX === "hidden") {
+        var text = (el.innerText || "").trim();
+        if (text) el.setAttribute("title", text);
+      }
+    });
   });
 });
