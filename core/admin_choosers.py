@@ -18,6 +18,7 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist
@@ -253,3 +254,31 @@ __all__ = [
     "user_label",
     "users_who_may_change",
 ]
+
+
+def install() -> None:
+    """A user shown in a record's read-only field is shown by name, without a link (core/apps.py).
+
+    Django's admin (and django-unfold's, which draws its own read-only fields) links a read-only foreign key to
+    the related record's page without asking whether the reader may open it: a user's page is an
+    administrator's, so every other role would follow a link to a 403 (issue 16: no dead ends), and would read
+    the login instead of the name.
+    """
+    from unfold.fields import UnfoldAdminReadonlyField
+
+    for field_class in (helpers.AdminReadonlyField, UnfoldAdminReadonlyField):
+        _users_by_name(field_class)
+
+
+def _users_by_name(field_class: type[helpers.AdminReadonlyField]) -> None:
+    original = field_class.get_admin_url
+    if getattr(original, "vigie_users_by_name", False):
+        return
+
+    def get_admin_url(self: helpers.AdminReadonlyField, remote_field: Any, remote_obj: Any) -> Any:
+        if is_user_model(remote_field.model):
+            return user_label(remote_obj)
+        return original(self, remote_field, remote_obj)
+
+    get_admin_url.vigie_users_by_name = True  # type: ignore[attr-defined]  # marks the wrapper: installed once
+    field_class.get_admin_url = get_admin_url  # type: ignore[method-assign]  # see install's docstring

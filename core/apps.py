@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # A past version's page is read-only for whoever may not revert (core/admin_history.py).
-        from .admin_history import install
+        from . import admin_choosers, admin_history
 
-        install()
+        admin_history.install()
+        # A user in a read-only field: by name, no link to the users' admin (core/admin_choosers.py).
+        admin_choosers.install()

@@ -149,7 +149,8 @@ OVERFLOW_JS = (
 #: The visible text of the page, text node by text node, with the element that holds it: not the content of
 #: <script>, <style>, <template>, nor of form fields (a <select>'s options, a <textarea>), nor what is hidden
 #: (display/visibility, a closed <details>). Nor what is marked as text to type as is (<code>, <kbd>, <samp>):
-#: the column names an import file must have ("employee_id") are its format, not an internal code.
+#: the column names an import file must have ("employee_id") are its format, not an internal code. Nor the
+#: names of the look's icons ("chevron_right" in the icon font's element): the font draws them as pictures.
 VISIBLE_TEXTS_JS = (
     "() => {"
     + _DESCRIBE_JS
@@ -159,7 +160,7 @@ VISIBLE_TEXTS_JS = (
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const text = node.data.replace(/\\s+/g, ' ').trim();
         const el = node.parentElement;
-        if (!text || !el || el.closest('script, style, noscript, template, select, textarea, input, code, kbd, samp')) continue;
+        if (!text || !el || el.closest('script, style, noscript, template, select, textarea, input, code, kbd, samp, .material-symbols-outlined')) continue;
         if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
         found.push([describe(el), text]);
     }

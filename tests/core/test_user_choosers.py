@@ -363,3 +363,13 @@ def test_users_who_may_change_agrees_with_has_perm(people, model):
     eligible = set(users_who_may_change(model))
     for user in get_user_model().objects.all():
         assert (user in eligible) == (user.is_active and user.has_perm(perm)), (user.username, perm)
+
+
+@pytest.mark.parametrize("who", ["officer", "auditor"])
+def test_a_user_in_a_read_only_field_is_a_name_without_a_link_to_the_users_admin(people, who):
+    """Who may only read a record sees its handler by name, with no link to a page they may not open."""
+    handler = UserFactory(username="hdl", first_name="Hélène", last_name="Dupont", groups=[DPO])
+    breach = BreachFactory(handler=handler)
+    body = browser(people[who]).get(f"/admin/gdpr/breach/{breach.pk}/change/").content.decode()
+    assert "Hélène Dupont" in body
+    assert f"/admin/auth/user/{handler.pk}/" not in body

@@ -202,7 +202,9 @@ def test_the_alert_list_shows_labels_and_words_and_cuts_long_texts(ledger: list[
     assert "30 jours avant l’échéance — CYBER" in text and "en retard" in text
     # The long title is cut in the list, whole on hover.
     cells = re.findall(
-        r'<t[hd] class="[^"]*\bfield-short_title\b[^"]*"[^>]*>\s*(?:<a [^>]*>)?\s*(.*?)\s*(?:</a>)?\s*</t[hd]>', html, re.S
+        r'<t[hd] class="[^"]*\bfield-short_title\b[^"]*"[^>]*>\s*(?:<a [^>]*>)?\s*(.*?)\s*(?:</a>)?\s*</t[hd]>',
+        html,
+        re.S,
     )
     assert len(cells) == len(ledger)
     cut = [re.fullmatch(r'<span title="([^"]*)">([^<]*)</span>', cell) for cell in cells]
