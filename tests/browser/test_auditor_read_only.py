@@ -159,9 +159,13 @@ def test_auditor_reads_everything_and_can_change_nothing(open_page, shot, audito
             shot(page, f"{match['model']}-history")
             problems += writes_offered(page, page.url)
             if isinstance(model_admin, SimpleHistoryAdmin):
+                # Every version is listed; one the auditor may not open is not linked (a conflict-of-interest
+                # case's past versions name its reporter: officers only).
                 versions = page.locator("#change-history tbody tr td a[href*='/history/']")
-                if not versions.count():
+                if not page.locator("#change-history tbody tr").count():
                     problems.append(f"{page.url}: no version listed")
+                elif not versions.count():
+                    pass
                 else:
                     response = page.goto(versions.first.get_attribute("href"))
                     shot(page, f"{match['model']}-version")
