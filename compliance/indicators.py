@@ -9,15 +9,11 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from reporting.desk import (
-    ASSIGNED_TO_ME,
-    DUE_THIS_WEEK,
-    UNASSIGNED,
-    WEEK_DAYS,
     Desk,
     DeskItem,
-    Moment,
+    assignments,
     changelist,
-    list_url,
+    due_this_week,
 )
 from reporting.registry import Computation, shared
 
@@ -104,11 +100,6 @@ _ACTIONS = "admin:compliance_actionitem_changelist"
 _AWAITING_QUALIFICATION = (CaseStatus.RECEIVED, CaseStatus.UNDER_ANALYSIS)
 
 
-def _week(moment: Moment) -> tuple[dt.date, dt.date]:
-    """Today and the last day of "due this week" (reporting/desk.py WEEK_DAYS), both included."""
-    return moment.day, moment.day + dt.timedelta(days=WEEK_DAYS)
-
-
 DESK = Desk(
     title=_("Conflicts of interest and action plans"),
     order=20,
@@ -127,62 +118,43 @@ DESK = Desk(
             records=lambda moment: ActionItem.objects.overdue(moment.day),
             url=changelist(_ACTIONS, "state=overdue"),
         ),
-        DeskItem(
+        due_this_week(
             "coi_cases_week",
             _("Conflict-of-interest cases whose analysis is due"),
             "compliance.conflictofinterestcase",
-            records=lambda moment: ConflictOfInterestCase.objects.awaiting_qualification().filter(
-                analysis_due_on__range=_week(moment)
-            ),
-            url=lambda moment: list_url(
-                _CASES,
-                status__in=_AWAITING_QUALIFICATION,
-                analysis_due_on__gte=_week(moment)[0],
-                analysis_due_on__lte=_week(moment)[1],
-            ),
-            kind=DUE_THIS_WEEK,
+            ConflictOfInterestCase.objects.awaiting_qualification,
+            _CASES,
+            "analysis_due_on",
+            status__in=_AWAITING_QUALIFICATION,
         ),
-        DeskItem(
+        due_this_week(
             "action_items_week",
             _("Action items due"),
             "compliance.actionitem",
-            records=lambda moment: ActionItem.objects.open().filter(due_on__range=_week(moment)),
-            url=lambda moment: list_url(
-                _ACTIONS, done_on__isnull=True, due_on__gte=_week(moment)[0], due_on__lte=_week(moment)[1]
-            ),
-            kind=DUE_THIS_WEEK,
+            ActionItem.objects.open,
+            _ACTIONS,
+            "due_on",
+            done_on__isnull=True,
         ),
-        DeskItem(
-            "coi_cases_mine",
-            _("Open conflict-of-interest cases"),
+        *assignments(
+            "coi_cases",
             "compliance.conflictofinterestcase",
-            records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="me"),
-            kind=ASSIGNED_TO_ME,
+            ConflictOfInterestCase.objects.open,
+            _CASES,
+            mine=_("Open conflict-of-interest cases"),
+            unassigned=_("Open conflict-of-interest cases without a handler"),
+            status__in=OPEN_CASE_STATUSES,
         ),
-        DeskItem(
-            "action_items_mine",
-            _("Action items not done"),
+        *assignments(
+            "action_items",
             "compliance.actionitem",
-            records=lambda moment: ActionItem.objects.open().filter(owner_id=moment.user_id),
-            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="me"),
-            kind=ASSIGNED_TO_ME,
-        ),
-        DeskItem(
-            "coi_cases_unassigned",
-            _("Open conflict-of-interest cases without a handler"),
-            "compliance.conflictofinterestcase",
-            records=lambda moment: ConflictOfInterestCase.objects.open().filter(handler__isnull=True),
-            url=lambda moment: list_url(_CASES, status__in=OPEN_CASE_STATUSES, assigned="nobody"),
-            kind=UNASSIGNED,
-        ),
-        DeskItem(
-            "action_items_unassigned",
-            _("Action items not done, without an owner"),
-            "compliance.actionitem",
-            records=lambda moment: ActionItem.objects.open().filter(owner__isnull=True, owner_name=""),
-            url=lambda moment: list_url(_ACTIONS, done_on__isnull=True, assigned="nobody"),
-            kind=UNASSIGNED,
+            ActionItem.objects.open,
+            _ACTIONS,
+            mine=_("Action items not done"),
+            unassigned=_("Action items not done, without an owner"),
+            field="owner",
+            nobody={"owner__isnull": True, "owner_name": ""},  # nor a free-text owner
+            done_on__isnull=True,
         ),
     ),
 )

@@ -12,17 +12,13 @@ from django.utils.translation import gettext, gettext_lazy as _
 from core.admin_utils import due_badge
 from core.charts import percent_text, trend_svg
 from reporting.desk import (
-    ASSIGNED_TO_ME,
-    DUE_THIS_WEEK,
-    UNASSIGNED,
-    WEEK_DAYS,
     Desk,
     DeskItem,
     DeskRecords,
-    Moment,
     Panel,
+    assignments,
     changelist,
-    list_url,
+    due_this_week,
 )
 from reporting.records import paris_day
 from reporting.registry import Computation, shared
@@ -107,11 +103,6 @@ _CNIL = "admin:gdpr_cnilcase_changelist"
 _BREACHES = "admin:gdpr_breach_changelist"
 
 
-def _week(moment: Moment) -> tuple[dt.date, dt.date]:
-    """Today and the last day of "due this week" (reporting/desk.py WEEK_DAYS), both included."""
-    return moment.day, moment.day + dt.timedelta(days=WEEK_DAYS)
-
-
 def _breach_label(breach: Breach) -> str:
     return f"{breach.reference} – {breach.title}" if breach.title else breach.reference
 
@@ -152,76 +143,50 @@ DESK = Desk(
             records=lambda moment: Breach.objects.overdue(moment.now),
             url=changelist(_BREACHES, "clock=overdue"),
         ),
-        DeskItem(
+        due_this_week(
             "rights_requests_week",
             _("Rights requests due"),
             "gdpr.rightsrequest",
-            records=lambda moment: RightsRequest.objects.open().filter(applicable_due_on__range=_week(moment)),
-            url=lambda moment: list_url(
-                _RIGHTS,
-                status__in=OPEN_REQUEST_STATUSES,
-                applicable_due_on__gte=_week(moment)[0],
-                applicable_due_on__lte=_week(moment)[1],
-            ),
-            kind=DUE_THIS_WEEK,
+            RightsRequest.objects.open,
+            _RIGHTS,
+            "applicable_due_on",
+            status__in=OPEN_REQUEST_STATUSES,
         ),
-        DeskItem(
+        due_this_week(
             "cnil_cases_week",
             _("CNIL cases whose reply is due"),
             "gdpr.cnilcase",
-            records=lambda moment: CnilCase.objects.awaiting_reply().filter(due_on__range=_week(moment)),
-            url=lambda moment: list_url(
-                _CNIL, answered_on__isnull=True, due_on__gte=_week(moment)[0], due_on__lte=_week(moment)[1]
-            ),
-            kind=DUE_THIS_WEEK,
+            CnilCase.objects.awaiting_reply,
+            _CNIL,
+            "due_on",
+            answered_on__isnull=True,
         ),
-        DeskItem(
-            "rights_requests_mine",
-            _("Open rights requests"),
+        *assignments(
+            "rights_requests",
             "gdpr.rightsrequest",
-            records=lambda moment: RightsRequest.objects.open().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="me"),
-            kind=ASSIGNED_TO_ME,
+            RightsRequest.objects.open,
+            _RIGHTS,
+            mine=_("Open rights requests"),
+            unassigned=_("Open rights requests without a handler"),
+            status__in=OPEN_REQUEST_STATUSES,
         ),
-        DeskItem(
-            "cnil_cases_mine",
-            _("CNIL cases not answered"),
+        *assignments(
+            "cnil_cases",
             "gdpr.cnilcase",
-            records=lambda moment: CnilCase.objects.unanswered().filter(handler_id=moment.user_id),
-            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="me"),
-            kind=ASSIGNED_TO_ME,
+            CnilCase.objects.unanswered,
+            _CNIL,
+            mine=_("CNIL cases not answered"),
+            unassigned=_("CNIL cases not answered, without a handler"),
+            answered_on__isnull=True,
         ),
-        DeskItem(
-            "breaches_mine",
-            _("Breaches not closed"),
+        *assignments(
+            "breaches",
             "gdpr.breach",
-            records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler_id=moment.user_id),
-            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="me"),
-            kind=ASSIGNED_TO_ME,
-        ),
-        DeskItem(
-            "rights_requests_unassigned",
-            _("Open rights requests without a handler"),
-            "gdpr.rightsrequest",
-            records=lambda moment: RightsRequest.objects.open().filter(handler__isnull=True),
-            url=lambda moment: list_url(_RIGHTS, status__in=OPEN_REQUEST_STATUSES, assigned="nobody"),
-            kind=UNASSIGNED,
-        ),
-        DeskItem(
-            "cnil_cases_unassigned",
-            _("CNIL cases not answered, without a handler"),
-            "gdpr.cnilcase",
-            records=lambda moment: CnilCase.objects.unanswered().filter(handler__isnull=True),
-            url=lambda moment: list_url(_CNIL, answered_on__isnull=True, assigned="nobody"),
-            kind=UNASSIGNED,
-        ),
-        DeskItem(
-            "breaches_unassigned",
-            _("Breaches not closed, without a handler"),
-            "gdpr.breach",
-            records=lambda moment: Breach.objects.filter(closed_at__isnull=True, handler__isnull=True),
-            url=lambda moment: list_url(_BREACHES, closed_at__isnull=True, assigned="nobody"),
-            kind=UNASSIGNED,
+            lambda: Breach.objects.filter(closed_at__isnull=True),
+            _BREACHES,
+            mine=_("Breaches not closed"),
+            unassigned=_("Breaches not closed, without a handler"),
+            closed_at__isnull=True,
         ),
     ),
     panels=(Panel("gdpr.rightsrequest", "admin/gdpr/dashboard_requests.html", _requests_panel),),

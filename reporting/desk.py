@@ -168,3 +168,71 @@ def desks() -> list[tuple[str, Desk]]:
     """(app label, its DESK) of every installed app that declares one, in their `order`."""
     found = [(config.label, module.DESK) for config, module in app_modules("indicators") if hasattr(module, "DESK")]
     return sorted(found, key=lambda pair: pair[1].order)
+
+
+def this_week(moment: Moment) -> tuple[dt.date, dt.date]:
+    """Today and the last day of "due this week" (WEEK_DAYS), both included, in Paris."""
+    return moment.day, moment.day + dt.timedelta(days=WEEK_DAYS)
+
+
+def due_this_week(
+    key: str,
+    label: Any,
+    model: str,
+    records: Callable[[], QuerySet[Any]],
+    url_name: str,
+    date_field: str,
+    **query: Any,
+) -> DeskItem:
+    """The records of `records()` whose `date_field` falls this week (`this_week`), linked to the admin list
+    `url_name` filtered by `query` and by the same dates."""
+
+    def url(moment: Moment) -> str:
+        first, last = this_week(moment)
+        return list_url(url_name, **query, **{f"{date_field}__gte": first, f"{date_field}__lte": last})
+
+    return DeskItem(
+        key,
+        label,
+        model,
+        records=lambda moment: records().filter(**{f"{date_field}__range": this_week(moment)}),
+        url=url,
+        kind=DUE_THIS_WEEK,
+    )
+
+
+def assignments(
+    key: str,
+    model: str,
+    records: Callable[[], QuerySet[Any]],
+    url_name: str,
+    *,
+    mine: Any,
+    unassigned: Any,
+    field: str = "handler",
+    nobody: dict[str, Any] | None = None,
+    **query: Any,
+) -> tuple[DeskItem, DeskItem]:
+    """Two items of the open records `records()`: those whose `field` is the signed-in user (`<key>_mine`) and
+    those with nobody in charge (`<key>_unassigned`: `field` empty, and `nobody` when the model has more to
+    say, e.g. no free-text owner either), linked to the admin list `url_name` filtered by `query` and its
+    "assigned" filter (core.admin_utils.assigned_filter: "me" / "nobody")."""
+    empty = nobody if nobody is not None else {f"{field}__isnull": True}
+    return (
+        DeskItem(
+            f"{key}_mine",
+            mine,
+            model,
+            records=lambda moment: records().filter(**{f"{field}_id": moment.user_id}),
+            url=lambda moment: list_url(url_name, **query, assigned="me"),
+            kind=ASSIGNED_TO_ME,
+        ),
+        DeskItem(
+            f"{key}_unassigned",
+            unassigned,
+            model,
+            records=lambda moment: records().filter(**empty),
+            url=lambda moment: list_url(url_name, **query, assigned="nobody"),
+            kind=UNASSIGNED,
+        ),
+    )
