@@ -47,3 +47,17 @@ def list_cells(body: str, field: str) -> list[str]:
     what the list shows whatever the look adds to the cells (classes, data-label)."""
     cells = re.findall(rf'<td class="[^"]*\bfield-{re.escape(field)}\b[^"]*"[^>]*>(.*?)</td>', body, re.S)
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
+def logged_in(*groups: str, language: str | None = "en", **user_fields: object) -> tuple[Client, object]:
+    """A browser logged in as a new staff user of `groups` (with `user_fields`), and that user."""
+    user = UserFactory(groups=list(groups), **user_fields)
+    client = Client(headers=_headers(language))
+    client.force_login(user)
+    return client, user
+
+
+def page_of(response: TestResponse) -> str:
+    """The page a response carries, which must be one (200)."""
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()

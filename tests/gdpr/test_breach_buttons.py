@@ -13,8 +13,8 @@ from django.test import Client
 from gdpr.choices import NotificationPhase, RiskLevel, SubjectsExemption
 from gdpr.models import Breach, BreachNotification
 from gdpr.services import breaches as services
-from tests.clients import admin_client
-from tests.factories import UserFactory
+from tests import clients
+from tests.clients import admin_client, page_of as page
 from tests.gdpr.factories import BreachFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,20 +44,12 @@ def change_url(breach: Breach) -> str:
     return f"{CHANGELIST}{breach.pk}/change/"
 
 
+def logged_in(*groups: str, language: str | None = "en") -> tuple[Client, object]:
+    return clients.logged_in(*groups, language=language, first_name="Dana", last_name="Protect")
+
+
 def button_url(breach: Breach, action: str) -> str:
     return f"{CHANGELIST}{breach.pk}/do/{action}/"
-
-
-def logged_in(*groups: str, language: str | None = "en") -> tuple[Client, object]:
-    user = UserFactory(groups=list(groups), first_name="Dana", last_name="Protect")
-    client = Client(headers={"Accept-Language": language} if language else {})
-    client.force_login(user)
-    return client, user
-
-
-def page(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def buttons_on(body: str, breach: Breach) -> set[str]:

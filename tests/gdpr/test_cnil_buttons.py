@@ -8,13 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from gdpr.choices import CnilCaseKind
 from gdpr.models import CnilCase, CnilCaseAttachment
 from gdpr.services import cnil as services
-from tests.clients import admin_client
-from tests.factories import UserFactory
+from tests.clients import admin_client, logged_in, page_of as page
 from tests.gdpr.factories import CnilCaseFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,18 +30,6 @@ def change_url(case: CnilCase) -> str:
 
 def button_url(case: CnilCase, action: str) -> str:
     return f"{CHANGELIST}{case.pk}/do/{action}/"
-
-
-def logged_in(*groups: str, language: str | None = "en") -> tuple[Client, object]:
-    user = UserFactory(groups=list(groups))
-    client = Client(headers={"Accept-Language": language} if language else {})
-    client.force_login(user)
-    return client, user
-
-
-def page(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_an_open_case_has_both_buttons_an_answered_one_only_the_letter():
