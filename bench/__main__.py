@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "training_import": "bench.training_import",
     "notifications_sweep": "bench.notifications_sweep",
     "reporting_indicators": "bench.reporting_indicators",
+    "admin_pages": "bench.admin_pages",
 }
 
 
