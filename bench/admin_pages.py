@@ -5,7 +5,8 @@ Data (bench.reporting_indicators' helpers): 100,000 employees, 2,000,000 complet
 nightly jobs compute (`NIGHTLY`: the indicators of the current year and of the year before).
 
 Pages: the desk (admin index), every admin list, the indicators dashboard, the reporting year page, each
-training module's page, a reference search in the rights requests, and every API collection's first page;
+training module's page and people lists, a reference search in the rights requests, and every API
+collection's first page (not the indicators export, which computes from the records: bench.reporting_indicators);
 as the superuser and as each role (a page a role may not open is skipped). Measured through Django's test
 client (server time, no network), the median of RUNS runs after one warm-up, with the number of queries.
 
@@ -106,23 +107,16 @@ def pages() -> list[Page]:
                     Page(f"renewals due {module.code}", reverse("admin:training_module_renewals_due", args=[module.pk]))
                 )
     for url in _api_collections(get_resolver()):
-        if url == reverse("reporting-indicators"):
-            url += f"?year={year.year if year else 2025}"
         found.append(Page(f"api {url.removeprefix('/api/')}", url))
     return found
 
 
 def _api_collections(resolver: Any) -> Iterator[str]:
-    """The API's collection URLs (the `-list` routes without parameters, and the indicators)."""
+    """The API's collection URLs (the `-list` routes without parameters). Not the indicators export
+    (/api/reporting/indicators/): an export computes from the records (bench.reporting_indicators measures it)."""
     from django.urls import NoReverseMatch, reverse
 
-    names = sorted(
-        {
-            name
-            for name in resolver.reverse_dict
-            if isinstance(name, str) and (name.endswith("-list") or name == "reporting-indicators")
-        }
-    )
+    names = sorted({name for name in resolver.reverse_dict if isinstance(name, str) and name.endswith("-list")})
     for name in names:
         try:
             url = reverse(name)
