@@ -17,7 +17,7 @@ from config.celery import _beat_schedule
 from tests.clients import admin_client, messages_of
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
 from tests.training.factories import AttendanceFactory, CompletionFactory, ModuleFactory, WorkshopFactory, paris
-from training import figures, kpis, tasks
+from training import figures, kpis, services, tasks
 from training.indicators import _trends_panel
 from training.models import Module, ModuleFigures
 
@@ -126,6 +126,18 @@ def test_the_page_shows_the_stored_figures_and_their_time_until_they_are_recompu
         body = client.get(response["Location"]).content.decode()
     assert f'data-numerator="{before.numerator + 1}" data-denominator="{before.denominator}"' in body
     assert "Figures computed on 02/06/2025 12:30 (as of 02/06/2025)." in body
+
+
+def test_a_change_of_the_module_s_rules_after_the_computation_is_pointed_out(staff):
+    module = staff["plain"]
+    figures.compute(module)
+    client = client_for("Compliance officer")
+    assert 'id="rules-changed"' not in client.get(change_url(module)).content.decode()
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        services.module_update(actor=None, module=module, deployed_on=dt.date(2024, 3, 1))
+        assert 'id="rules-changed"' in client.get(change_url(module)).content.decode()
+        client.post(recompute_url(module))
+        assert 'id="rules-changed"' not in client.get(change_url(module)).content.decode()
 
 
 def test_the_time_is_shown_in_paris_time_and_in_french_by_default(staff):

@@ -500,6 +500,8 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
                 "computed_at": format_datetime(stored.computed_at),
                 "figures_day": format_date(stored.day),
                 "figures_stale": stored.day != day,
+                # Its rules (deployment, renewal, audience) changed since: the stored figures follow the old ones.
+                "rules_changed": module.history.filter(history_date__gt=stored.computed_at).exists(),
                 "rate": rate,
                 "rate_badge": rate_badge(rate.value),
                 "rate_text": percent_text(rate.value),
