@@ -2,7 +2,8 @@
 
 Data (bench.reporting_indicators' helpers): 100,000 employees, 2,000,000 completions of 10 modules and
 200,000 rights requests (smoke: 2,000 / 20,000 / 5,000), the users of the demo roles, then what the
-nightly jobs compute (`NIGHTLY`: the indicators of the current year and of the year before).
+nightly jobs compute (`nightly`: every training module's figures, the indicators of the current year and of
+the year before).
 
 Pages: the desk (admin index), every admin list, the indicators dashboard, the reporting year page, each
 training module's page and people lists, a reference search in the rights requests, and every API
@@ -43,7 +44,9 @@ def nightly() -> None:
     from django.utils import timezone
 
     from reporting import services
+    from training import figures
 
+    figures.compute_all()  # every training module's figures, which its page, the list and the dashboard read
     this_year = timezone.localdate().year
     for year in (this_year - 1, this_year):
         services.year_compute(year)

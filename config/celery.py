@@ -51,6 +51,12 @@ def _beat_schedule() -> dict:
         },
         # Immediate alerts due (new ones, and those whose wait after a failed attempt is over): every few minutes.
         "notifications-immediate": {"task": "notifications.tasks.send_immediate", "schedule": immediate_seconds},
+        # Every training module's figures (rate, breakdowns, trend: training/tasks.py), which the module pages
+        # and the dashboard's trends read, computed every night before the indicators.
+        "training-module-figures-nightly": {
+            "task": "training.tasks.compute_module_figures",
+            "schedule": crontab(hour=2, minute=15),
+        },
         # The current year's indicators, recomputed every night (reporting/tasks.py; a frozen year is left
         # as it is), after the daily sweep.
         "reporting-indicators-nightly": {

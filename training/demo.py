@@ -37,7 +37,7 @@ from core.models import ImportRun
 from core.spreadsheets import CsvWriter
 from organization.models import Employee, LegalEntity
 
-from . import services
+from . import figures, services
 from .choices import ModuleKind
 from .models import Module, PhishingCampaign, Session
 from .reference import ensure_reference_modules
@@ -412,6 +412,9 @@ def load(user=None) -> str:
         )
         attendances = _import_once("attendances", attendance, user)
     campaigns = load_phishing(user)
+    # The module pages and the dashboard read the figures the nightly task stores: computed now, so that
+    # a fresh demo shows them.
+    figures.compute_all()
     return (
         f"training: {len(new_sessions)} sessions, completions import run {completions.pk} "
         f"({completions.created} created, {completions.rejected} rejected), attendances import run "

@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy as _
 
 from core.charts import percent_text, trend_svg
+from core.dates import format_date, format_datetime
 from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
 from reporting.desk import DUE_SOON, Desk, DeskItem, DeskItems, Moment, Panel
 from reporting.registry import Computation, shared
 
-from . import auditor_records, kpis
+from . import auditor_records, figures, kpis
 from .choices import ModuleKind
 from .models import Attendance, Completion, Module, PhishingCampaign
 
@@ -198,32 +199,36 @@ def _renewals_due_item(module: Module, days: int) -> DeskItem:
 
 
 def _trends_panel(until: dt.date, months: int) -> dict[str, Any]:
-    """The monthly completion rate (kpis.monthly_trend: one query for a module never renewed, one per month
-    for a renewable one) of each mandatory reference module, over the last `months` months."""
-    modules = (
-        Module.objects.filter(is_reference=True, mandatory=True)
-        .prefetch_related("audience_entities", "audience_departments")
-        .order_by("code")
-    )
-    trends = ((module, kpis.monthly_trend(module, until, months)) for module in modules)
-    return {
-        "trend_months": months,
-        "trends": [
+    """The monthly completion rate of each mandatory reference module over the last `months` months, read
+    from its whole-company figures stored by the nightly computation (training/figures.py: of `until`, else
+    the latest before), shown with the time they were computed; one query for all modules."""
+    modules = list(Module.objects.filter(is_reference=True, mandatory=True).order_by("code"))
+    stored = figures.latest_whole_company(modules, until)
+    trends = []
+    for module in modules:
+        snapshot = stored.get(module.pk)
+        points = snapshot.trend(months) if snapshot is not None else []
+        if snapshot is not None and not points:
+            continue  # deployed after these months
+        trends.append(
             {
                 "module": module,
-                "last": percent_text(rates[-1].value),
+                "computed": snapshot is not None,
+                "last": percent_text(points[-1].value) if points else "",
+                "day": format_date(snapshot.day) if snapshot is not None else "",
+                "computed_at": format_datetime(snapshot.computed_at) if snapshot is not None else "",
                 "chart": trend_svg(
-                    [rate.point for rate in rates],
+                    points,
                     title=gettext("Completion rate of %(module)s at the end of each month, all entities")
                     % {"module": module.code},
                     element_id=f"trend-{module.code}",
-                ),
+                )
+                if points
+                else "",
                 "url": reverse("admin:training_module_change", args=[module.pk]),
             }
-            for module, rates in trends
-            if rates
-        ],
-    }
+        )
+    return {"trend_months": months, "trends": trends}
 
 
 DESK = Desk(

@@ -26,7 +26,7 @@ from tests.compliance.factories import ActionItemFactory, CaseFactory
 from tests.factories import EmployeeFactory
 from tests.gdpr.factories import BreachFactory, CnilCaseFactory, RightsRequestFactory
 from tests.training.factories import CompletionFactory, paris
-from training import kpis
+from training import figures, kpis
 from training.models import Module
 
 pytestmark = pytest.mark.django_db
@@ -376,6 +376,7 @@ def test_the_page_draws_the_completion_trends_and_the_requests_chart_with_their_
     trained = CompletionFactory(module=deonto, completed_at=paris(dt.date(2025, 2, 1))).employee
     EmployeeFactory(entity=trained.entity, department=trained.department)
     request_(at(dt.date(2025, 5, 5)), dt.date(2025, 6, 5), answered=at(dt.date(2025, 5, 20)))
+    figures.compute_all()  # the nightly computation the trends read (training/figures.py)
 
     response = dashboard_page(admin_client("Auditor", language="en"))
     body = response.content.decode()

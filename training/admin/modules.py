@@ -3,7 +3,10 @@ page as the compliance officer's dashboard (rate, method, monthly trend, breakdo
 chosen day and scope, with the "not yet trained" and "renewal due" lists and their CSV exports.
 
 Wiring only: every figure is training.kpis, every write training.services (module_create /
-module_update, which re-flags the completions when the deployment day moves).
+module_update, which re-flags the completions when the deployment day moves). The rate, breakdowns and
+trend of the list and of the page are read from the stored figures (training/figures.py: computed every
+night, and on demand with the page's "Recompute now"), shown with the time they were computed; the
+renewals due and the people lists are live.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -33,11 +36,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin_actions import adopt, error_text
 from core.admin_utils import badge, date_input
 from core.charts import percent_text, point_text, trend_svg
-from core.dates import format_date
+from core.dates import format_date, format_datetime
 from core.spreadsheets import csv_download
 from organization.models import Department, Employee, LegalEntity
 
-from .. import kpis, services
+from .. import figures, kpis, services
 from ..choices import ModuleKind
 from ..models import Module
 
@@ -48,7 +51,7 @@ else:
 
 #: How many renewals the module's page lists (the full list is one click away).
 RENEWALS_SHOWN = 20
-TREND_MONTHS = 24
+TREND_MONTHS = figures.TREND_MONTHS
 PEOPLE_PER_PAGE = 100
 AUDIENCE_FIELDS = ("audience_entities", "audience_departments")
 
@@ -273,14 +276,36 @@ class ModuleAdmin(ModuleAdminBase):
 
     @admin.display(description=_("completion rate today"))
     def current_rate(self, obj: Module) -> str:
-        """Today, all entities: one aggregate query per module (there are about ten)."""
-        rate = kpis.completion_rate(obj, timezone.localdate())
+        """Today's (else the latest) whole-company rate stored by the nightly computation, read for the whole
+        page in one query (`get_changelist`), with the day it is as of and the time it was computed."""
+        stored: figures.Stored | None = getattr(obj, "stored_figures", None)
+        if stored is None:
+            return format_html('<span class="vigie-rate-missing">{}</span>', gettext("not computed yet"))
+        rate = stored.rate
+        title = gettext("As of %(day)s, computed on %(moment)s") % {
+            "day": format_date(stored.day),
+            "moment": format_datetime(stored.computed_at),
+        }
         return format_html(
-            '{} <span class="vigie-rate-parts" style="color:#666">{}/{}</span>',
+            '<span title="{}">{} <span class="vigie-rate-parts" style="color:#666">{}/{}</span>{}</span>',
+            title,
             rate_badge(rate.value),
             rate.numerator,
             rate.denominator,
+            "" if stored.day == timezone.localdate() else format_html(" <small>({})</small>", format_date(stored.day)),
         )
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> Any:
+        base = super().get_changelist(request, **kwargs)
+
+        class ModuleChangeList(base):  # type: ignore[valid-type,misc]
+            def get_results(self, request: HttpRequest) -> None:
+                super().get_results(request)
+                stored = figures.latest_whole_company(self.result_list)
+                for module in self.result_list:
+                    module.stored_figures = stored.get(module.pk)
+
+        return ModuleChangeList
 
     # -- writes through the services --------------------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Module, form: forms.ModelForm, change: bool) -> None:
@@ -326,10 +351,28 @@ class ModuleAdmin(ModuleAdminBase):
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
+            path("<path:object_id>/figures/", view(self.recompute_view), name="training_module_recompute"),
             path("<path:object_id>/not-trained/", view(self.not_trained_view), name="training_module_not_trained"),
             path("<path:object_id>/renewals-due/", view(self.renewals_due_view), name="training_module_renewals_due"),
             *super().get_urls(),
         ]
+
+    def recompute_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """POST: compute the figures of the selection in the query string now, store them, and go back to
+        the page. Whoever may see the module may ask: it writes only derived figures (training/figures.py)."""
+        module = self.get_object(request, unquote(object_id))
+        if module is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, module):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        selection = Selection.from_request(request)
+        figures.compute(module, selection.day, selection.entity, selection.department)
+        self.message_user(
+            request, gettext("The figures of %(selection)s were recomputed.") % {"selection": selection.describe()}
+        )
+        return HttpResponseRedirect(f"{reverse('admin:training_module_change', args=[module.pk])}?{selection.query()}")
 
     def not_trained_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         return self.people_view(request, object_id, PEOPLE_LISTS["not-trained"])
@@ -394,12 +437,12 @@ BREAKDOWN_TITLES = {
 }
 
 
-def breakdown_tables(module: Module, selection: Selection) -> list[dict[str, Any]]:
-    """The rate per entity, department, manager / non-manager and gender (one GROUP BY each); the entity
-    and department rows link to the same page narrowed to that entity or department."""
+def breakdown_tables(stored: figures.Stored, selection: Selection) -> list[dict[str, Any]]:
+    """The stored rate per entity, department, manager / non-manager and gender; the entity and department
+    rows link to the same page narrowed to that entity or department."""
     tables = []
     for by in kpis.BREAKDOWNS:
-        rows = kpis.breakdown(module, selection.day, by, selection.scope)
+        rows = stored.breakdown(by)
         departments = {}
         if by == "department":
             names = [row.key for row in rows if row.key]
@@ -428,31 +471,48 @@ def breakdown_tables(module: Module, selection: Selection) -> list[dict[str, Any
 
 
 def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
-    """Everything the module's page shows above its form, for the selected day and scope."""
+    """Everything the module's page shows above its form, for the selected day and scope: the stored figures
+    of that selection (for the default one, today's or else the latest whole-company ones) with the time
+    they were computed, or a "not computed yet" panel; the renewals due, live."""
     day, scope = selection.day, selection.scope
-    rate = kpis.completion_rate(module, day, scope)
-    trend = [rate.point for rate in kpis.monthly_trend(module, day, TREND_MONTHS, scope)]
-    chart_title = gettext("Completion rate of %(module)s at the end of each month, %(scope)s") % {
-        "module": module.code,
-        "scope": scope.describe(),
-    }
     base = reverse("admin:training_module_change", args=[module.pk]).removesuffix("change/")
+    stored = figures.stored(module, day, selection.entity, selection.department, latest=selection.is_default)
     context: dict[str, Any] = {
         "dashboard": True,
         "trend_months": TREND_MONTHS,
         "selection": selection,
         "scope_form": selection.form,
         "scope_text": selection.describe(),
-        "rate": rate,
-        "rate_badge": rate_badge(rate.value),
-        "rate_text": percent_text(rate.value),
-        "method": kpis.method_text(module, day),
-        "trend_chart": trend_svg(trend, title=chart_title),
-        "trend_rows": [(point, percent_text(point.value), point_text(point)) for point in trend],
-        "breakdowns": breakdown_tables(module, selection),
-        "not_trained_url": f"{base}not-trained/?{selection.query()}",
-        "not_trained_csv_url": f"{base}not-trained/?{selection.query(format='csv')}",
+        "recompute_url": f"{base}figures/?{selection.query()}",
+        "stored": stored,
     }
+    if stored is not None:
+        rate = stored.rate
+        trend = stored.trend(TREND_MONTHS)
+        chart_title = gettext("Completion rate of %(module)s at the end of each month, %(scope)s") % {
+            "module": module.code,
+            "scope": scope.describe(),
+        }
+        as_of = Selection(selection.form, stored.day, selection.entity, selection.department)
+        context.update(
+            {
+                "scope_text": as_of.describe(),
+                "computed_at": format_datetime(stored.computed_at),
+                "figures_day": format_date(stored.day),
+                "figures_stale": stored.day != day,
+                # Its rules (deployment, renewal, audience) changed since: the stored figures follow the old ones.
+                "rules_changed": module.history.filter(history_date__gt=stored.computed_at).exists(),
+                "rate": rate,
+                "rate_badge": rate_badge(rate.value),
+                "rate_text": percent_text(rate.value),
+                "method": kpis.method_text(module, stored.day),
+                "trend_chart": trend_svg(trend, title=chart_title),
+                "trend_rows": [(point, percent_text(point.value), point_text(point)) for point in trend],
+                "breakdowns": breakdown_tables(stored, as_of),
+                "not_trained_url": f"{base}not-trained/?{as_of.query()}",
+                "not_trained_csv_url": f"{base}not-trained/?{as_of.query(format='csv')}",
+            }
+        )
     if module.renewal_months:
         due = kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, day, scope)
         shown = list(due[:RENEWALS_SHOWN])
