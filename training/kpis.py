@@ -306,9 +306,14 @@ def not_trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[Wi
         .order_by("-completed_on")
         .values("completed_on")[:1]
     )
+    # Not trained: a NOT EXISTS per source of training (the negation of `trained_q`, an OR of EXISTS, which
+    # PostgreSQL could only run by hashing every training of the module before reading the first row).
+    untrained = Q(~Exists(counted_completions(module, day).filter(employee=OuterRef("pk"))))
+    if module.has_sessions:
+        untrained &= Q(~Exists(qualifying_attendances(module, day).filter(employee=OuterRef("pk"))))
     return (
         population(module, day, scope)
-        .exclude(trained_q(module, day))
+        .filter(untrained)
         .select_related("entity", "department")
         .annotate(last_completed_on=last_completion)
         .order_by("last_name", "first_name", "employee_id")
