@@ -29,7 +29,6 @@ from django.db.models import (
     Exists,
     F,
     FilteredRelation,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -297,22 +296,27 @@ class Renewal(TypedDict):
 
 def not_trained(module: Module, day: dt.date, scope: Scope = ALL) -> QuerySet[WithAnnotations[Employee, Person]]:
     """The people to remind: in the population at `day` and not trained then, with the day of their last
-    completion of the module (an expired one, or one before deployment), for the reminder campaign."""
+    completion of the module (an expired one, or one before deployment), for the reminder campaign.
+
+    In the roster's order (last name, first name, employee ID: `employee_name_order_idx`), so that a page of
+    them is read by walking that index and probing each employee's training (an index-only NOT EXISTS),
+    never by sorting everyone; the last completion is a probe per employee listed, not a GROUP BY."""
+    last_completion = Subquery(
+        Completion.objects.filter(module=module, anomaly="", completed_on__lte=day, employee=OuterRef("pk"))
+        .order_by("-completed_on")
+        .values("completed_on")[:1]
+    )
+    # Not trained: a NOT EXISTS per source of training (the negation of `trained_q`, an OR of EXISTS, which
+    # PostgreSQL could only run by hashing every training of the module before reading the first row).
+    untrained = Q(~Exists(counted_completions(module, day).filter(employee=OuterRef("pk"))))
+    if module.has_sessions:
+        untrained &= Q(~Exists(qualifying_attendances(module, day).filter(employee=OuterRef("pk"))))
     return (
         population(module, day, scope)
-        .exclude(trained_q(module, day))
+        .filter(untrained)
         .select_related("entity", "department")
-        .annotate(
-            last_completed_on=Max(
-                "training_completions__completed_on",
-                filter=Q(
-                    training_completions__module=module,
-                    training_completions__anomaly="",
-                    training_completions__completed_on__lte=day,
-                ),
-            )
-        )
-        .order_by("entity__code", "department__name", "last_name", "first_name", "employee_id")
+        .annotate(last_completed_on=last_completion)
+        .order_by("last_name", "first_name", "employee_id")
     )
 
 
@@ -430,6 +434,30 @@ def monthly_trend(module: Module, until: dt.date, months: int = 24, scope: Scope
     return [Rate(module.code, day, counts[f"n{i}"], counts[f"d{i}"], scope) for i, day in enumerate(days)]
 
 
+def _expiring_employees_q(module: Module, today: dt.date, last: dt.date) -> Q:
+    """On Employee: whose last training of `module` counted `today` is dated on or before `last` (and so,
+    being counted, after today's renewal cutoff).
+
+    Read from the trainings dated in that window (a range of one module's completions, served by
+    `completion_expiry_idx`) that no later counted training follows (NOT EXISTS, an index probe each):
+    only the few people whose training expires soon are looked at, never every employee."""
+    completions = counted_completions(module, today)
+    window = completions.filter(completed_on__lte=last).filter(
+        ~Exists(completions.filter(employee=OuterRef("employee"), completed_on__gt=OuterRef("completed_on")))
+    )
+    if not module.has_sessions:
+        return Q(pk__in=window.values("employee_id"))
+    attendances = qualifying_attendances(module, today)
+    window = window.filter(
+        ~Exists(attendances.filter(employee=OuterRef("employee"), session__held_on__gt=OuterRef("completed_on")))
+    )
+    sessions = attendances.filter(session__held_on__lte=last).filter(
+        ~Exists(completions.filter(employee=OuterRef("employee"), completed_on__gt=OuterRef("session__held_on"))),
+        ~Exists(attendances.filter(employee=OuterRef("employee"), session__held_on__gt=OuterRef("session__held_on"))),
+    )
+    return Q(pk__in=window.values("employee_id")) | Q(pk__in=sessions.values("employee_id"))
+
+
 def renewals_due(
     module: Module, within_days: int, today: dt.date, scope: Scope = ALL
 ) -> QuerySet[WithAnnotations[Employee, Renewal]]:
@@ -440,18 +468,24 @@ def renewals_due(
     Annotated with `last_trained_on`: the day of their last counted completion or qualifying attendance
     (the training that expires; `valid_until(module, last_trained_on)` is its last day), also under the
     name `last_completed_on` for the callers of the lists of people; `last_completion_on` is their last
-    counted completion alone (None when only a session trained them)."""
+    counted completion alone (None when only a session trained them). The people are found from the
+    trainings that expire (`_expiring_employees_q`); the annotations are read for them alone."""
     if not module.renewal_months:
         # Nobody: no annotation to add.
         return cast("QuerySet[WithAnnotations[Employee, Renewal]]", Employee.objects.none())
-    horizon = today + dt.timedelta(days=within_days)
+    last = renewal_cutoff(module, today + dt.timedelta(days=within_days))
+    assert last is not None  # a renewable module has a cutoff
     last_completion = Subquery(
         counted_completions(module, today)
         .filter(employee=OuterRef("pk"))
         .order_by("-completed_on")
         .values("completed_on")[:1]
     )
-    people = population(module, today, scope).annotate(last_completion_on=last_completion)
+    people = (
+        population(module, today, scope)
+        .filter(_expiring_employees_q(module, today, last))
+        .annotate(last_completion_on=last_completion)
+    )
     if module.has_sessions:
         last_attendance = Subquery(
             qualifying_attendances(module, today)
@@ -466,13 +500,7 @@ def renewals_due(
     else:
         people = people.annotate(last_trained_on=F("last_completion_on"))
     people = people.annotate(last_completed_on=F("last_trained_on"))
-    return (
-        people.filter(
-            last_trained_on__gt=renewal_cutoff(module, today), last_trained_on__lte=renewal_cutoff(module, horizon)
-        )
-        .select_related("entity", "department")
-        .order_by("last_trained_on", "employee_id")
-    )
+    return people.select_related("entity", "department").order_by("last_trained_on", "employee_id")
 
 
 # -- yearly figures -------------------------------------------------------------------------------------

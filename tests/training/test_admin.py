@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.clients import admin_client, list_cells, messages_of
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory
@@ -214,7 +216,8 @@ def test_the_not_trained_list_shows_the_people_of_the_scope(rated):
     assert [row[0] for row in table(body, "result_list")] == ["A003", "A004", "B002"]
     assert "3 people" in body
     body = client.get(f"{MODULES}{rated.pk}/not-trained/", {"date": "2024-12-31", "entity": "EA"}).content.decode()
-    assert [row[0] for row in table(body, "result_list")] == ["A002", "A003", "A004"]
+    # In the roster's order: Durand, Martin, Moreau.
+    assert [row[0] for row in table(body, "result_list")] == ["A003", "A004", "A002"]
 
 
 def test_the_not_trained_csv_is_utf8_with_bom_and_semicolons(rated):
@@ -291,6 +294,30 @@ def test_the_renewals_due_within_60_days_are_on_the_page_and_in_their_list(renew
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0].endswith(";Last completion;Counts until")
     assert len(lines) == 2 and lines[1].startswith("R002;") and lines[1].endswith(";15/07/2024;14/07/2025")
+
+
+def test_the_renewals_due_list_is_paginated_and_counted_with_its_page():
+    """Its order is a computed day (the database sorts them all): one query gives the page and the count."""
+    module = ModuleFactory(code="T-RENEW-P", deployed_on=dt.date(2022, 1, 1), renewal_months=12)
+    for n in range(101):  # counts until 30/06/2025 (within 60 days), the last one until 29/06/2025
+        day = dt.date(2024, 6, 30) if n == 100 else dt.date(2024, 7, 1)
+        CompletionFactory(employee=EmployeeFactory(employee_id=f"P{n:03d}"), module=module, completed_at=paris(day))
+    client = client_for("Compliance officer")
+    url = f"{MODULES}{module.pk}/renewals-due/"
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url).content.decode()
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    rows = [row[0] for row in table(body, "result_list")]
+    assert "101 people" in body and "page 1 of 2" in body
+    assert rows[:3] == ["P100", "P000", "P001"] and len(rows) == 100
+    body = client.get(url, {"page": "2"}).content.decode()
+    assert [row[0] for row in table(body, "result_list")] == ["P099"] and "page 2 of 2" in body
+    body = client.get(url, {"page": "9"}).content.decode()  # past the end: the last page
+    assert [row[0] for row in table(body, "result_list")] == ["P099"] and "page 2 of 2" in body
+    body = client.get(url, {"page": "x"}).content.decode()  # a wrong number: the first page
+    assert len(table(body, "result_list")) == 100 and "page 1 of 2" in body
+    body = client.get(url, {"date": "2025-01-01"}).content.decode()
+    assert "0 people" in body and "Nobody" in body
 
 
 def test_a_module_without_renewal_has_no_renewals_list(rated):

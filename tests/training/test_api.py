@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from organization.models import Department
+from organization.models import Department, Employee
 from tests.clients import api_client
 from tests.factories import DepartmentFactory, EmployeeFactory, LegalEntityFactory, UserFactory
 from tests.training.factories import CompletionFactory, ModuleFactory, SessionFactory, paris
@@ -449,8 +449,10 @@ def test_the_people_not_trained_in_the_scope_with_their_details(two_entities):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["count"] == 2
-    assert [row["employee_id"] for row in body["results"]] == ["I2", "S3"]
-    row = body["results"][1]
+    # In the roster's order (last name, first name, employee ID).
+    roster = Employee.objects.filter(employee_id__in=["I2", "S3"]).order_by("last_name", "first_name", "employee_id")
+    assert [row["employee_id"] for row in body["results"]] == [e.employee_id for e in roster]
+    row = next(row for row in body["results"] if row["employee_id"] == "S3")
     assert (row["entity"], row["department"], row["email"], row["is_manager"]) == (
         "ALS",
         "Finance",

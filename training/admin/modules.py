@@ -12,6 +12,7 @@ renewals due and the people lists are live.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,8 +23,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
@@ -170,6 +171,9 @@ class PeopleList:
     #: Read what its list annotates its employees with (`kpis.not_trained`, `kpis.renewals_due`).
     extra_columns: tuple[tuple[Any, Callable[[Module, Any], str]], ...] = ()
     renewable_only: bool = False
+    #: Count the list with its page (COUNT(*) OVER ()): when its order is a computed value, the database
+    #: reads every row of it to sort them anyway, and a separate COUNT would read them all again.
+    counted_with_page: bool = False
 
     def columns(self, module: Module) -> list[tuple[str, Callable[[Employee], str]]]:
         extra = [(str(label), (lambda e, value=value: value(module, e))) for label, value in self.extra_columns]
@@ -188,8 +192,35 @@ PEOPLE_LISTS = {
         lambda module, selection: kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
         extra_columns=((_("Counts until"), lambda module, e: _day(kpis.valid_until(module, e.last_completed_on))),),
         renewable_only=True,
+        counted_with_page=True,
     ),
 }
+
+
+def people_page(people: QuerySet[Employee], number: Any, *, counted_with_page: bool = False) -> Page:
+    """The page `number` of a list of people (the last page past its end, the first on a wrong number), as
+    `Paginator.get_page` gives it: a COUNT and the page's rows, or with `counted_with_page` one query
+    whose rows carry the size of the whole list (then a COUNT only past the end)."""
+    paginator = Paginator(people, PEOPLE_PER_PAGE)
+    if not counted_with_page:
+        return paginator.get_page(number)
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = people.annotate(people_total=Window(Count("pk")))
+    rows = list(counted[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE])
+    if rows:
+        total = rows[0].people_total
+    else:
+        total = people.count()
+        if total:  # past the end: the last page
+            number = math.ceil(total / PEOPLE_PER_PAGE)
+            rows = list(counted[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE])
+        else:
+            number = 1
+    paginator.__dict__["count"] = total  # Paginator.count is a cached property: read, not queried again
+    return Page(rows, number, paginator)
 
 
 # --- the module ------------------------------------------------------------------------------------------------
@@ -395,7 +426,7 @@ class ModuleAdmin(ModuleAdminBase):
             filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
             # Streamed (a large population does not sit in memory); names from the roster written as text.
             return csv_download(filename, [label for label, _value in columns], lines)
-        page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+        page = people_page(people, request.GET.get("page"), counted_with_page=people_list.counted_with_page)
         can_see_employees = request.user.has_perm("organization.view_employee")
         rows = []
         for employee in page:

@@ -392,7 +392,8 @@ class ModuleViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Employees not yet trained in the module at a day",
         description="The people to remind: in the denominator of the completion rate at `date` and not trained "
-        "then, ordered by entity, department and name. Also needs the permission to view employees.",
+        "then, in the roster's order (last name, first name, employee ID). Also needs the permission to view "
+        "employees.",
         parameters=[NotTrainedQuery],
         responses={200: NotTrainedEmployeeSerializer(many=True), 400: _QUERY_400, 404: _NOT_FOUND},
     )

@@ -69,6 +69,9 @@ class Completion(models.Model):
             models.Index(fields=["module", "employee", "anomaly", "completed_on"], name="completion_rate_idx"),
             # Yearly figures (hours, trained at least once).
             models.Index(fields=["completed_on"], name="completion_day_idx"),
+            # The renewals due (kpis.renewals_due): one module's counted completions within a window of days
+            # (those that expire soon), with the employee, answered from the index alone.
+            models.Index(fields=["module", "anomaly", "completed_on", "employee"], name="completion_expiry_idx"),
         ]
 
     def __str__(self) -> str:
