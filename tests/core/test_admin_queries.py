@@ -5,7 +5,9 @@ guarded without anyone adding it here), the list is opened with a few records an
 more, as the superuser and as each role that may view it: the list itself, its search, and its first
 filter's first choice. Each page must ask the same number of queries at both sizes; the failure names the
 model, the user, the page and the queries the larger list added (an N+1: a related object or a count read
-for each row). The timings are the benchmark's (bench/admin_pages.py), not this test's.
+for each row). The API collections (each `*-list` route: test_api_permission_matrix.py discovers them) the
+same way, first page, as the superuser and each role that may view them. The timings are the benchmark's
+(bench/admin_pages.py), not this test's.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
-from core.roles import can_view
+from core.roles import ROLES, can_view
 from tests.core.admin_records import make_record, registered_models
-from tests.core.test_admin_walk import USERS, users  # noqa: F401 - a fixture
+from tests.core.test_admin_walk import users  # noqa: F401 - a fixture
+from tests.core.test_api_permission_matrix import COLLECTIONS, Collection, granted
 
 pytestmark = pytest.mark.django_db
 
@@ -105,10 +109,47 @@ def test_the_number_of_queries_of_a_list_does_not_grow_with_its_records(users, m
         for page in pages:
             before, after = small[name, page.name], page.queries(client)
             if len(after) != len(before):
-                added = Counter(map(_shape, after)) - Counter(map(_shape, before))
                 problems.append(
                     f"{model._meta.label_lower}, {name}, {page.name} ({page.url}): {len(before)} queries with "
-                    f"{SMALL} records, {len(after)} with {LARGE}; added:"
-                    + "".join(f"\n    {count}× {sql[:300]}" for sql, count in added.items())
+                    f"{SMALL} records, {len(after)} with {LARGE}; added:" + _added(before, after)
                 )
+    assert not problems, "\n".join(problems)
+
+
+def _added(before: list[str], after: list[str]) -> str:
+    added = Counter(map(_shape, after)) - Counter(map(_shape, before))
+    return "".join(f"\n    {count}× {sql[:300]}" for sql, count in added.items())
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS, ids=str)
+def test_the_number_of_queries_of_an_api_collection_does_not_grow_with_its_records(users, collection: Collection):
+    model = collection.model
+    for n in range(SMALL):
+        make_record(model, n)
+    readers = {"superuser": users["superuser"]}
+    readers.update({role.name: users[role.name] for role in ROLES if granted(role, "view", model)})
+    clients = {}
+    for name, user in readers.items():
+        client = APIClient()
+        client.force_authenticate(user)
+        assert client.get(collection.url).status_code == 200, (name, collection.url)  # fills the caches
+        clients[name] = client
+
+    def queries(client: APIClient) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(collection.url)
+        assert response.status_code == 200, (collection.url, response.status_code)
+        return [query["sql"] for query in captured.captured_queries]
+
+    small = {name: queries(client) for name, client in clients.items()}
+    for n in range(SMALL, LARGE):
+        make_record(model, n)
+    problems = []
+    for name, client in clients.items():
+        after = queries(client)
+        if len(after) != len(small[name]):
+            problems.append(
+                f"{collection.url} ({model._meta.label_lower}), {name}: {len(small[name])} queries with {SMALL} "
+                f"records, {len(after)} with {LARGE}; added:" + _added(small[name], after)
+            )
     assert not problems, "\n".join(problems)
