@@ -36,7 +36,7 @@ def today() -> dt.date:
 @dataclass(frozen=True)
 class IndicatorLine:
     row: exports.Row
-    #: The stored IndicatorValue behind a computed figure (None: manual, or computed live for the page).
+    #: The stored IndicatorValue behind a computed figure (None: manual, or not computed yet).
     value_id: int | None
 
     @property
@@ -45,10 +45,12 @@ class IndicatorLine:
 
 
 def indicator_lines(year: int, user: Any = None) -> tuple[Any, list[IndicatorLine]]:
-    """Every indicator of `year` (DPEF then ESRS) as the export shows it to `user` (exports.rows: the stored
-    snapshot, else a computation now; N-1 beside it; the values they may not read withheld), with the id of
-    the stored value behind each one."""
-    reporting_year, rows = exports.rows(year, framework=None, user=user)
+    """Every indicator of `year` (DPEF then ESRS) as the export shows it to `user`, but from the stored
+    snapshots of `year` and N-1 (frozen or not; the page shows when they were computed): nothing is computed
+    in the request, a figure the snapshot lacks is "not computed" (exports.table with `stored`; the exports
+    compute from the records). The values they may not read are withheld; each line has the id of the stored
+    value behind it."""
+    reporting_year, rows = exports.rows(year, framework=None, user=user, stored=True)
     ids = dict(IndicatorValue.objects.filter(reporting_year__year=year).values_list("code", "pk"))
     return reporting_year, [IndicatorLine(row, ids.get(row.definition.code)) for row in rows]
 

@@ -1,9 +1,15 @@
 """The indicators export (docs/interfaces.md, "Indicators export"): JSON, CSV and the XLSX that reads like the
 DPEF table, for `export_indicators`, `GET /api/reporting/indicators/?year=` and the admin download.
 
-Values of year N come from its stored snapshot (frozen or not) when there is one, else from a
-computation now (nothing is stored); manual ones from their entry. N-1 ("previous_value") comes from the
-frozen N-1 snapshot when there is one, else from N-1's stored snapshot, else from a computation now.
+Every figure is exact (issue 17): the computed values of year N come from its frozen snapshot when N is
+frozen (the figures verified and published), else from a computation now from the records (nothing is
+stored: a snapshot of a year not frozen may be older than the records); manual ones from their entry.
+N-1 ("previous_value") likewise: its frozen snapshot, else a computation now. A code a frozen snapshot
+lacks (declared after the freeze) is computed now, never published.
+
+The indicators dashboard (reporting/dashboard.py) reads the same table with `stored=True`: the stored
+snapshot of each year (frozen or not), shown with its computation time, and nothing computed in the
+request; a code the snapshot lacks is "not_computed".
 
 Each indicator has the keys of docs/interfaces.md (code, enjeu, label, unit, value, numerator, denominator,
 previous_value, source, method) plus `status` and `note`, because a missing figure must say why:
@@ -34,6 +40,8 @@ from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
 COMPUTED = "computed"
 MANUAL = "manual"
 MISSING = "missing"
+#: A computed indicator the stored snapshot of the year lacks (the dashboard, which computes nothing).
+NOT_COMPUTED = "not_computed"
 
 
 @dataclass
@@ -70,14 +78,11 @@ def number(value: Any, unit: str) -> int | float | None:
     return float(value.normalize()) if value != value.to_integral_value() else float(value)
 
 
-def _snapshot(year: int) -> tuple[ReportingYear | None, dict[str, Any]]:
-    """Year `year`'s stored values by code (empty when it was never computed)."""
-    reporting_year = ReportingYear.objects.filter(year=year).first()
+def _snapshot(reporting_year: ReportingYear | None) -> dict[str, IndicatorValue]:
+    """The year's stored values by code (empty when it was never computed)."""
     if reporting_year is None:
-        return None, {}
-    return reporting_year, {
-        v.code: v for v in IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records")
-    }
+        return {}
+    return {v.code: v for v in IndicatorValue.objects.filter(reporting_year=reporting_year).defer("records")}
 
 
 @dataclass
@@ -89,15 +94,22 @@ class _Values:
     published: frozenset[str]
 
 
-def _computed_values(year: int, reader: visibility.Reader, *, complete: bool) -> _Values:
-    """Year `year`'s computed values for `reader` (reporting/visibility.py): its stored snapshot's (published
-    when the year is frozen), else (no snapshot, or `complete` and a code the snapshot lacks) computed now,
-    never published. A value the reader is not shown is left out, and not computed."""
-    reporting_year, stored = _snapshot(year)
-    published = frozenset(stored) if reporting_year is not None and reporting_year.frozen else frozenset()
-    shown = {code: value for code, value in stored.items() if reader.shows(code, published=code in published)}
-    if complete or not stored:
-        missing = [code for code in registry.computations() if code not in stored and reader.reads(code)]
+def _computed_values(year: int, reader: visibility.Reader, *, complete: bool, stored: bool = False) -> _Values:
+    """Year `year`'s computed values for `reader` (reporting/visibility.py), by code, and which are published.
+
+    A frozen year: its snapshot's values, published (with `complete`, a code it lacks computed now, never
+    published). Otherwise, with `stored` (the dashboard): the stored snapshot's values, nothing computed (a
+    year never computed has none); without (the exports): every value computed now from the records, never
+    published. A value the reader is not shown is left out, and not computed."""
+    reporting_year = ReportingYear.objects.filter(year=year).first()
+    frozen = reporting_year is not None and reporting_year.frozen
+    snapshot = _snapshot(reporting_year) if frozen or stored else {}
+    published = frozenset(snapshot) if frozen else frozenset()
+    shown: dict[str, Any] = {
+        code: value for code, value in snapshot.items() if reader.shows(code, published=code in published)
+    }
+    if not stored and (complete or not frozen):
+        missing = [code for code in registry.computations() if code not in snapshot and reader.reads(code)]
         if missing:
             shown.update(services.year_evaluate(year, codes=missing))
     return _Values(reporting_year, shown, published)
@@ -129,10 +141,10 @@ class Table:
 
 
 def rows(
-    year: int, framework: str | None = catalogue.DPEF, *, user: Any = None
+    year: int, framework: str | None = catalogue.DPEF, *, user: Any = None, stored: bool = False
 ) -> tuple[ReportingYear | None, list[Row]]:
-    """(the year's snapshot, its rows of `framework`; None: all), as `user` may read them."""
-    data = table(year, user=user)
+    """(the year's snapshot, its rows of `framework`; None: all), as `user` may read them (`stored`: `table`)."""
+    data = table(year, user=user, stored=stored)
     return data.reporting_year, data.of(framework)
 
 
@@ -151,16 +163,18 @@ def _withheld(definition: catalogue.Definition, previous: Decimal | int | None) 
     )
 
 
-def table(year: int, *, user: Any = None) -> Table:
-    """Year `year` and, for the previous values, `year - 1`: each computed at most once. For `user` (a person
-    reading: the admin, the API), the values they may not read are withheld (reporting/visibility.py);
-    without one (the command line), every value is there."""
+def table(year: int, *, user: Any = None, stored: bool = False) -> Table:
+    """Year `year` and, for the previous values, `year - 1`: each computed at most once (from the records,
+    or the frozen snapshot of a frozen year; `stored`: from the stored snapshots, nothing computed, for the
+    dashboard). For `user` (a person reading: the admin, the API), the values they may not read are
+    withheld (reporting/visibility.py); without one (the command line), every value is there."""
     year = services.year_check(year)
     reader = visibility.Reader.of(user)
-    current = _computed_values(year, reader, complete=True)
+    current = _computed_values(year, reader, complete=True, stored=stored)
+    declared = registry.computations()
     # The first year Vigie accepts has no previous year to compute (year_check refuses it).
     previous = (
-        _computed_values(year - 1, reader, complete=False)
+        _computed_values(year - 1, reader, complete=False, stored=stored)
         if year > services.FIRST_YEAR
         else _Values(None, {}, frozenset())
     )
@@ -177,15 +191,18 @@ def table(year: int, *, user: Any = None) -> Table:
                 continue
             value = current.shown.get(code)
             if value is None:
+                not_computed = stored and code in declared
                 result.append(
                     Row(
                         definition,
-                        ValueStatus.ERROR,
+                        NOT_COMPUTED if not_computed else ValueStatus.ERROR,
                         None,
                         None,
                         None,
                         str(definition.method),
-                        _("No computation is declared for this indicator."),
+                        _("Not computed yet for %(year)d.") % {"year": year}
+                        if not_computed
+                        else _("No computation is declared for this indicator."),
                         "",
                         prev,
                     )

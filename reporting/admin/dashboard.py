@@ -4,6 +4,11 @@ those records), and the domains' charts (the completion rates of the mandatory r
 rights requests received per month with their on-time rate). The figures are reporting/dashboard.py; what
 the domains show they declare (reporting/desk.py) and their charts they draw in their own fragments.
 
+The indicators are the stored snapshots of the year and the year before (frozen or not), shown with the
+time they were computed: the page computes none of them (the whole registry takes seconds on a large
+company's records); a year never computed says so, with the compute button for who may compute. The
+downloads compute from the records (reporting/exports.py).
+
 Everyone who can view the reporting years sees it; each indicator's value as reporting/visibility.py
 decides (a year not frozen: only for who may view the records it counts); the counts of a domain only those
 who may open its lists, each chart only those who may view the records it counts; the compute button only
@@ -26,7 +31,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
-from .. import catalogue, dashboard, services
+from core.admin_utils import badge
+from core.dates import format_datetime
+
+from .. import catalogue, dashboard, exports, services
 from ..models import ReportingYear
 from .common import change_text, status_badge, value_text
 
@@ -98,7 +106,9 @@ def indicator_sections(year: int, user: Any) -> tuple[Any, list[dict[str, Any]]]
                 "parts": (row.numerator, row.denominator)
                 if row.numerator is not None or row.denominator is not None
                 else None,
-                "status": status_badge(row.status, manual=not definition.computed),
+                "status": badge(gettext("not computed yet"), "grey")
+                if row.status == exports.NOT_COMPUTED
+                else status_badge(row.status, manual=not definition.computed),
                 "note": row.note,
                 "source": row.source_text,
                 "url": reverse("admin:reporting_indicatorvalue_change", args=[line.value_id])
@@ -133,6 +143,11 @@ def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> Htt
         "year": year,
         "year_form": DashboardYearForm(initial={"year": year}, years=years),
         "reporting_year": reporting_year,
+        # When the figures shown were computed (the page shows stored ones only: reporting/dashboard.py).
+        "computed_at": format_datetime(reporting_year.computed_at)
+        if reporting_year and reporting_year.computed_at
+        else "",
+        "frozen_at": format_datetime(reporting_year.frozen_at) if reporting_year and reporting_year.frozen_at else "",
         "year_url": reverse("admin:reporting_reportingyear_change", args=[reporting_year.pk]) if reporting_year else "",
         "sections": sections,
         "can_operate": can_operate,

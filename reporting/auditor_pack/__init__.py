@@ -6,8 +6,8 @@ its value (`records/<CODE>.csv`) and a reproducible random sample of them (`samp
 method of every indicator (`methods.md`), a README, and a manifest of SHA-256 checksums
 (`manifest.sha256` for `sha256sum -c`, `manifest.json` for programs).
 
-The records come from the year's stored snapshot (`IndicatorValue.records`) when there is one, else
-from a computation now (nothing is written). Their columns are those the app of each model declares
+The records come from the year's frozen snapshot (`IndicatorValue.records`) when the year is frozen,
+else from a computation now from the records (nothing is written), like the indicators export. Their columns are those the app of each model declares
 (reporting/records.py): the fields an auditor needs to trace a record, and no more personal data than
 that (no requester names, emails or addresses, no employee names: `employee_id` traces a person). A
 model without declared columns is a programming error, raised as such.

@@ -54,15 +54,20 @@ def computed_codes() -> list[str]:
 
 
 def stored_codes(year: int) -> set[str]:
-    """The codes of `year`'s stored snapshot (none when it was never computed)."""
-    return set(IndicatorValue.objects.filter(reporting_year__year=year).values_list("code", flat=True))
+    """The codes of `year`'s frozen snapshot, the one the pack reads (none when the year is not frozen)."""
+    return set(
+        IndicatorValue.objects.filter(reporting_year__year=year, reporting_year__frozen_at__isnull=False).values_list(
+            "code", flat=True
+        )
+    )
 
 
 def record_sources(year: int, codes: Iterable[str] | None = None) -> Iterator[Source]:
     """Each computed indicator's records (or those of `codes`), one at a time (records of big indicators are
-    long lists): from the stored snapshot when the year has one, else computed now."""
-    reporting_year = ReportingYear.objects.filter(year=year).first()
-    stored = stored_codes(year) if reporting_year is not None else set()
+    long lists): from the frozen snapshot when the year is frozen, else computed now from the records (a
+    snapshot of a year not frozen may be older than them: the pack's figures are exact)."""
+    stored = stored_codes(year)
+    reporting_year = ReportingYear.objects.filter(year=year).first() if stored else None
     wanted = set(computed_codes() if codes is None else codes)
     for code in (code for code in computed_codes() if code in wanted):
         if code in stored:

@@ -124,15 +124,16 @@ def readme(
     else:
         state = _("The year is not frozen: its values may still change.")
     if origins == {"snapshot"}:
-        origin = _("The records behind each value are those of the year's stored snapshot.")
+        origin = _("The records behind each value are those of the year's frozen snapshot.")
     elif "snapshot" in origins:
         origin = _(
-            "The records behind each value are those of the year's stored snapshot; the indicators "
+            "The records behind each value are those of the year's frozen snapshot; the indicators "
             "missing from it were computed at the pack's generation."
         )
     else:
         origin = _(
-            "The year has no stored snapshot: the values and their records were computed at the pack's generation."
+            "The year is not frozen: the values and their records were computed from the records at the pack's "
+            "generation."
         )
     return _README.format(
         year=year,

@@ -23,7 +23,8 @@ from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from core.roles import can_view
-from tests.core.test_admin_walk import USERS, make_record, registered_models, users  # noqa: F401 - a fixture
+from tests.core.admin_records import make_record, registered_models
+from tests.core.test_admin_walk import USERS, users  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 

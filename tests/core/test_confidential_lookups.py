@@ -30,7 +30,8 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from core.admin_site import VigieAdminSite
 from core.confidential import declarations, hidden_field
-from tests.core.test_admin_walk import USERS, make_record, users  # noqa: F401 - a fixture
+from tests.core.admin_records import make_record
+from tests.core.test_admin_walk import USERS, users  # noqa: F401 - a fixture
 from tests.core.test_api_permission_matrix import COLLECTIONS
 
 pytestmark = pytest.mark.django_db

@@ -488,6 +488,22 @@ def test_a_frozen_year_gives_the_records_of_its_snapshot(data):
     assert "frozen (verified)" in files["README.txt"].decode()
 
 
+@pytest.mark.usefixtures("english_messages")
+def test_a_year_not_frozen_gives_the_records_of_now_not_its_older_snapshot(data):
+    services.year_compute(YEAR)
+    stored = IndicatorValue.objects.get(reporting_year__year=YEAR, code="E2_RIGHTS_REQUESTS")
+    added = RightsRequestFactory(received_at=at(10, 1), due_on=dt.date(2023, 11, 1))  # after the computation
+    files = unzip(auditor_pack.build_pack(YEAR, now=NOW))
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["frozen"] is False
+    assert {manifest["indicators"][code]["source"] for code in registry.computations()} == {"evaluated"}
+    rows = {int(row["id"]) for row in read_csv(files["records/E2_RIGHTS_REQUESTS.csv"])}
+    assert added.pk in rows and len(rows) == stored.records_count + 1
+    exported = json.loads(files[f"indicators-{YEAR}.json"])
+    assert next(i for i in exported["indicators"] if i["code"] == "E2_RIGHTS_REQUESTS")["value"] == len(rows)
+    assert "computed from the records at the pack's generation" in files["README.txt"].decode()
+
+
 # -- the command --------------------------------------------------------------------------------------------
 def test_the_command_writes_the_pack(data, tmp_path):
     output = tmp_path / "pack.zip"

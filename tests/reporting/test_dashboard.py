@@ -19,11 +19,12 @@ from compliance.models import ActionItem, ConflictOfInterestCase
 from gdpr import selectors
 from gdpr.choices import CnilCaseKind, RequestStatus
 from gdpr.models import Breach, CnilCase, RightsRequest
-from reporting import dashboard, services
-from reporting.models import IndicatorValue
-from tests.clients import admin_client, messages_of
+from reporting import dashboard, exports, services
+from reporting.admin.common import value_text
+from reporting.models import IndicatorValue, ReportingYear
+from tests.clients import admin_client, api_client, messages_of
 from tests.compliance.factories import ActionItemFactory, CaseFactory
-from tests.factories import EmployeeFactory
+from tests.factories import EmployeeFactory, UserFactory
 from tests.gdpr.factories import BreachFactory, CnilCaseFactory, RightsRequestFactory
 from tests.training.factories import CompletionFactory, paris
 from training import figures, kpis
@@ -211,6 +212,98 @@ def test_the_year_selector_shows_another_year_and_says_when_a_year_is_wrong(role
     assert any("must be a number" in m for m in messages_of(response))
     response = dashboard_page(client, year=1850)
     assert response.context["year"] == 2025 and any("between 2000" in m for m in messages_of(response))
+
+
+# --- stored figures, with their time; the exports compute from the records ---------------------------------
+
+
+def _figures(response) -> dict[str, str]:
+    return {row["code"]: row["value"] for section in response.context["sections"] for row in section["rows"]}
+
+
+def _exported(year: int, user) -> dict[str, str]:
+    """The export's figures of `year` for `user`, written as the dashboard writes them."""
+    return {
+        row.definition.code: value_text(row.value, row.definition.unit) for row in exports.table(year, user=user).rows
+    }
+
+
+def _received(count: int, day: dt.date = dt.date(2025, 3, 3)) -> None:
+    for _index in range(count):
+        request_(at(day), day + dt.timedelta(days=31), answered=at(day + dt.timedelta(days=10)))
+
+
+def test_the_dashboard_shows_the_export_s_figures_when_no_record_changed_since_the_computation(roles):
+    _received(3)
+    services.year_compute(2025)
+    client = admin_client("Compliance officer", language="en")
+    response = dashboard_page(client, year=2025)
+    figures = _figures(response)
+    assert figures == _exported(2025, response.wsgi_request.user)
+    assert figures["E2_RIGHTS_REQUESTS"] == "3"
+
+
+def test_after_a_record_changes_the_dashboard_shows_the_stored_figure_with_its_time_and_the_export_the_new_one(
+    roles,
+):
+    _received(3)
+    services.year_compute(2025, now=NOW - dt.timedelta(days=2))
+    _received(2)
+    client = admin_client("Compliance officer", language="en")
+    response = dashboard_page(client, year=2025)
+    assert _figures(response)["E2_RIGHTS_REQUESTS"] == "3"
+    state = response.content.decode().split('id="year-state"')[1].split("</span>")[0]
+    assert "Figures computed at 13/06/2025 12:00" in state, state  # Paris time
+    user = response.wsgi_request.user
+    assert _exported(2025, user)["E2_RIGHTS_REQUESTS"] == "5"
+    assert (
+        next(i for i in exports.as_dict(2025, user=user)["indicators"] if i["code"] == "E2_RIGHTS_REQUESTS")["value"]
+        == 5
+    )
+    api = api_client("Compliance officer").get("/api/reporting/indicators/", {"year": 2025}).json()
+    assert next(i for i in api["indicators"] if i["code"] == "E2_RIGHTS_REQUESTS")["value"] == 5
+    # The year after: N-1 from the records too on the export, the stored figure on the dashboard.
+    services.year_compute(2026)
+    previous = {row.definition.code: row.previous for row in exports.table(2026, user=user).rows}
+    assert previous["E2_RIGHTS_REQUESTS"] == 5
+    rows = {
+        row["code"]: row for section in dashboard_page(client, year=2026).context["sections"] for row in section["rows"]
+    }
+    assert rows["E2_RIGHTS_REQUESTS"]["previous"] == "3"
+
+
+def test_a_frozen_year_shows_its_frozen_figure_on_the_dashboard_and_in_the_export(roles):
+    _received(3)
+    services.year_compute(2025)
+    services.year_freeze(2025, UserFactory())
+    _received(2)
+    client = admin_client("Compliance officer", language="en")
+    response = dashboard_page(client, year=2025)
+    user = response.wsgi_request.user
+    assert _figures(response)["E2_RIGHTS_REQUESTS"] == _exported(2025, user)["E2_RIGHTS_REQUESTS"] == "3"
+    assert _figures(response) == _exported(2025, user)
+    assert "Frozen on 15/06/2025 12:00: verified figures, computed at 15/06/2025 12:00." in response.content.decode()
+
+
+def test_the_dashboard_of_a_year_never_computed_computes_and_writes_nothing(roles, monkeypatch):
+    _received(3)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the dashboard computed an indicator in the request")
+
+    monkeypatch.setattr(services, "year_evaluate", refused)
+    monkeypatch.setattr(services, "indicator_evaluate", refused)
+    officer = admin_client("Compliance officer", language="en")
+    response = dashboard_page(officer, year=2025)
+    assert response.status_code == 200
+    assert not IndicatorValue.objects.exists() and not ReportingYear.objects.exists()
+    body = response.content.decode()
+    assert "Not computed yet: 2025 has no stored figures." in body
+    assert 'id="compute-link"' in body  # to the officer, who may compute
+    rows = {row["code"]: row for section in response.context["sections"] for row in section["rows"]}
+    assert rows["E2_RIGHTS_REQUESTS"]["value"] == "–" and "not computed yet" in rows["E2_RIGHTS_REQUESTS"]["status"]
+    auditor = dashboard_page(admin_client("Auditor", language="en"), year=2025).content.decode()
+    assert "Not computed yet" in auditor and 'id="compute-link"' not in auditor
 
 
 # --- what is overdue ---------------------------------------------------------------------------------------------
@@ -418,7 +511,7 @@ def _queries(client) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("stored", [True, False], ids=["stored snapshots", "computed for the page"])
+@pytest.mark.parametrize("stored", [True, False], ids=["stored snapshots", "never computed"])
 def test_the_number_of_queries_does_not_grow_with_the_records(roles, stored):
     client = admin_client("Compliance officer", language="en")
     _records(2)

@@ -299,3 +299,45 @@ def test_the_number_of_queries_does_not_grow_with_the_records(roles, role):
     large = _queries(client)
     assert large == small, (small, large)
     assert small <= 60, small
+
+
+def _declared() -> list:
+    """Every declaration of every domain's DESK, each a case of its own (a new one is guarded unlisted)."""
+    return [
+        pytest.param(domain, index, id=f"{domain}-{getattr(group, 'key', type(group).__name__)}")
+        for domain, declared in desk.desks()
+        for index, group in enumerate(declared.items)
+    ]
+
+
+def _declared_queries(group, moment: desk.Moment) -> list[str]:
+    """The queries of one declaration as the home page and the dashboard draw it: a listed kind's records
+    with their badges, or each counted item's count and list link."""
+    every_kind = [kind for kind, _title, _help in home.SECTIONS]
+    with CaptureQueriesContext(connection) as queries, translation.override("en"):
+        if isinstance(group, desk.DeskRecords):
+            entry = home._listed(group, "domain", moment)
+            for listed in entry.records if entry else ():
+                str(listed.label), str(listed.badge)  # lazy texts written out, as the page does
+        else:
+            for item in dashboard.declared_items(group, moment, every_kind):
+                item.records(moment).count()
+                item.url(moment)
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize(("domain", "index"), _declared())
+def test_each_declared_item_asks_the_same_number_of_queries_whatever_the_records(roles, domain, index):
+    """Item by item, what the whole page's test above sums up: the declaration that adds a query per record
+    is named."""
+    user = UserFactory(is_superuser=True)
+    group = dict(desk.desks())[domain].items[index]
+    moment = desk.Moment(TODAY, NOW, user)
+    make_records(1, handler=user)
+    small = _declared_queries(group, moment)
+    make_records(12, handler=user)
+    large = _declared_queries(group, moment)
+    assert len(large) == len(small), (
+        f"{domain} {getattr(group, 'key', group)}: {len(small)} queries with 1 record of each kind, "
+        f"{len(large)} with 13:\n" + "\n".join(large)
+    )
