@@ -37,9 +37,7 @@ SMALL, LARGE = 2, 7
 
 #: Lists known to ask a query per row, each until its admin is fixed (strict: a fixed one fails here, to be
 #: removed from this list).
-KNOWN: dict[str, str] = {
-    "training.module": "the 'completion rate today' column computes each module's rate (a query per module)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _shape(sql: str) -> str:
