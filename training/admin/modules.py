@@ -546,10 +546,11 @@ def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
         )
     if module.renewal_months:
         due = kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, day, scope)
-        shown = list(due[:RENEWALS_SHOWN])
+        # The first rows and the size of the whole list in one query (as the renewals page reads them).
+        shown = list(due.annotate(people_total=Window(Count("pk")))[:RENEWALS_SHOWN])
         context.update(
             {
-                "renewals_count": due.count() if len(shown) == RENEWALS_SHOWN else len(shown),
+                "renewals_count": shown[0].people_total if shown else 0,
                 "renewals": [(e, kpis.valid_until(module, e.last_completed_on)) for e in shown],
                 "renewals_url": f"{base}renewals-due/?{selection.query()}",
                 "renewals_csv_url": f"{base}renewals-due/?{selection.query(format='csv')}",
