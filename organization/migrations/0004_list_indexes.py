@@ -1,0 +1,25 @@
+# Issue 17: the employees list reads its first page from an index in its order, and the search of the
+# employees (and of the completions, by employee) uses trigram indexes on PostgreSQL (core/postgres.py).
+
+from django.contrib.postgres.operations import TrigramExtension
+from django.db import migrations, models
+
+from core.postgres import AddPostgresIndex, trigram_index
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("organization", "0003_anonymised_on"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="employee",
+            index=models.Index(fields=["last_name", "first_name", "employee_id"], name="employee_list_idx"),
+        ),
+        TrigramExtension(),  # nothing on SQLite
+        AddPostgresIndex("employee", trigram_index("employee_id", "employee_id_trgm")),
+        AddPostgresIndex("employee", trigram_index("last_name", "employee_last_name_trgm")),
+        AddPostgresIndex("employee", trigram_index("first_name", "employee_first_name_trgm")),
+        AddPostgresIndex("employee", trigram_index("email", "employee_email_trgm")),
+    ]

@@ -1,0 +1,16 @@
+# Issue 17: the completions list (admin and API) reads its first page from an index in its order.
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("training", "0004_attendance_more_than_minimum"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="completion",
+            index=models.Index(fields=["-completed_at", "id"], name="completion_list_idx"),
+        ),
+    ]
