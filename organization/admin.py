@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 from core.dates import format_date
+from core.paginator import BigListAdminMixin
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -44,6 +45,7 @@ class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     list_select_related = ["parent"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent"]
+    show_full_result_count = False  # the head count joins every employee: one count is enough
 
 
 @admin.register(Department)
@@ -51,6 +53,7 @@ class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     list_display = ["name", "present_today", "function_at_risk"]
     list_filter = ["function_at_risk"]
     search_fields = ["name"]
+    show_full_result_count = False  # the head count joins every employee: one count is enough
 
 
 class PresenceFilter(CheckedListFilter):
@@ -89,8 +92,25 @@ class PresentOnFilter(YearListFilter):
         return queryset.present_on(dt.date(self.cleaned, 12, 31))  # type: ignore[attr-defined]  # an EmployeeQuerySet
 
 
+class HiredYearFilter(YearListFilter):
+    """The year of hiring, offered from the last hiring back to the first (MIN and MAX read from an index):
+    what the date hierarchy offered, without its DISTINCT over every employee on every page."""
+
+    title = _("year hired")
+    parameter_name = "hired_on__year"  # the date hierarchy's parameter: its links keep working
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        bounds = Employee.objects.aggregate(first=Min("hired_on"), last=Max("hired_on"))
+        if bounds["first"] is None:
+            return []
+        return [(str(y), str(y)) for y in range(bounds["last"].year, bounds["first"].year - 1, -1)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
+        return queryset if self.cleaned is None else queryset.filter(hired_on__year=self.cleaned)
+
+
 @admin.register(Employee)
-class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
+class EmployeeAdmin(BigListAdminMixin, AnonymisedMixin, SimpleHistoryAdmin):
     list_display = [
         "employee_id",
         "last_name",
@@ -104,6 +124,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     list_filter = [
         PresenceFilter,
         PresentOnFilter,
+        HiredYearFilter,
         "entity",
         "department",
         "is_manager",
@@ -115,8 +136,6 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     list_select_related = ["entity", "department"]
     search_fields = ["employee_id", "last_name", "first_name", "email"]
     autocomplete_fields = ["entity", "department"]
-    date_hierarchy = "hired_on"
-    show_full_result_count = False
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["employee_id", ("last_name", "first_name"), "email", "gender"]}),

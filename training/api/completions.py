@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from core.api.filters import FilterSet, YearFilter
 from core.api.serializers import ModelSerializer
+from core.paginator import CappedPageNumberPagination
 from organization.models import Employee
 
 from .. import services
@@ -101,6 +102,7 @@ class CompletionViewSet(
     queryset = Completion.objects.select_related("employee", "module").order_by("-completed_at", "pk")
     serializer_class = CompletionSerializer
     filterset_class = CompletionFilter
+    pagination_class = CappedPageNumberPagination  # millions of rows: counted up to a cap (core/paginator.py)
 
 
 ROUTES: list = [("completions", CompletionViewSet, "completion")]
