@@ -18,6 +18,7 @@ from typing import Any, ClassVar, cast
 
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
@@ -115,10 +116,23 @@ class CappedPaginator(Paginator):
 
 
 class BigListAdminMixin:
-    """For a ModelAdmin of a big list: the capped paginator, and no full count of the unfiltered table."""
+    """For a ModelAdmin of a big list: the capped paginator, and no full count of the unfiltered table.
+
+    No "select all N" across the pages either (django-unfold's `list_disable_select_all`): past the cap N
+    is not known, and an action on every row of a list this size is not one the admin can run in a request.
+    """
 
     show_full_result_count = False
     paginator: ClassVar[type] = CappedPaginator
+    list_disable_select_all = True
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]  # a ModelAdmin mixin
+        context = getattr(response, "context_data", None) or {}
+        changelist = context.get("cl")
+        if changelist is not None and getattr(changelist.paginator, "capped", False):
+            context["selection_note_all"] = ""  # "All 10001 selected": not true, and not offered
+        return response
 
 
 class CappedPageNumberPagination(PageNumberPagination):

@@ -106,8 +106,9 @@ class CompletionAdmin(BigListAdminMixin, CompletionAdminBase):
     search_fields = ["employee__employee_id", "employee__last_name", "employee__first_name"]
     autocomplete_fields = ["employee"]
     # No date hierarchy: its years are a DISTINCT over millions of rows on every page; the year filter
-    # offers the years. Counted up to a cap, read in the order of an index (core/paginator.py).
-    list_per_page = 100
+    # offers the years. Counted up to a cap, read in the order of an index (core/paginator.py). 50 rows a
+    # page, as the other big lists: django-unfold renders each row's headers again, the rows cost the time.
+    list_per_page = 50
     ordering = ["-completed_at", "pk"]
     readonly_fields = ["completed_on", "anomaly", "import_run"]
 
