@@ -217,3 +217,38 @@ def test_employees_list_count_is_capped_too(cap_of_5):
     assert Employee.objects.count() == 7
     body = admin_client("Training manager", language="en").get("/admin/organization/employee/").content.decode()
     assert "more than 5 employees" in body
+
+
+# --- the completions' year: a range of instants that the list's index serves, the same Paris days --------
+
+
+@pytest.fixture
+def new_year_completions():
+    import datetime as dt
+
+    from tests.training.factories import CompletionFactory, ModuleFactory
+
+    module = ModuleFactory(deployed_on=dt.date(2020, 1, 1))
+    utc = dt.UTC
+    # 31 Dec 2024 23:30 UTC is 1 Jan 2025 00:30 in Paris; 31 Dec 2024 22:30 UTC is still 2024 there.
+    late = CompletionFactory(module=module, completed_at=dt.datetime(2024, 12, 31, 23, 30, tzinfo=utc))
+    early = CompletionFactory(module=module, completed_at=dt.datetime(2024, 12, 31, 22, 30, tzinfo=utc))
+    assert (late.completed_on.year, early.completed_on.year) == (2025, 2024)
+    return late.employee.employee_id, early.employee.employee_id
+
+
+def test_the_admin_year_of_a_completion_is_its_paris_day(new_year_completions):
+    in_2025, in_2024 = new_year_completions
+    client = admin_client("Training manager", language="en")
+    body = client.get("/admin/training/completion/", {"year": "2025"}).content.decode()
+    assert in_2025 in body and in_2024 not in body
+    body = client.get("/admin/training/completion/", {"year": "2024"}).content.decode()
+    assert in_2024 in body and in_2025 not in body
+
+
+def test_the_api_year_of_a_completion_is_its_paris_day(new_year_completions):
+    in_2025, in_2024 = new_year_completions
+    client = api_client("Training manager")
+    for year, expected in [(2025, in_2025), (2024, in_2024)]:
+        rows = client.get("/api/training/completions/", {"year": year}).json()["results"]
+        assert [row["employee"] for row in rows] == [expected]

@@ -5,6 +5,7 @@ the future or before the module's deployment); once recorded it is evidence: sho
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -35,6 +37,15 @@ FORM_FIELDS = ["employee", "module", "completed_at", "duration_minutes", "score"
 class CompletedYearFilter(YearFilter):
     title = _("year completed")
     field = "completed_on"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.cleaned is None:
+            return queryset
+        # The Paris days of the year are the instants of its Paris bounds: a range on the list's ordering
+        # index, so the first page is read where the year starts, not after every later completion.
+        paris = timezone.get_default_timezone()
+        start, end = (dt.datetime(year, 1, 1, tzinfo=paris) for year in (self.cleaned, self.cleaned + 1))
+        return queryset.filter(completed_at__gte=start, completed_at__lt=end)
 
 
 class AnomalyFilter(CheckedListFilter):

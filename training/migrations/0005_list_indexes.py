@@ -13,4 +13,12 @@ class Migration(migrations.Migration):
             model_name="completion",
             index=models.Index(fields=["-completed_at", "id"], name="completion_list_idx"),
         ),
+        migrations.AddIndex(
+            model_name="completion",
+            index=models.Index(
+                condition=models.Q(("anomaly", ""), _negated=True),
+                fields=["-completed_at", "id"],
+                name="completion_flagged_list_idx",
+            ),
+        ),
     ]
