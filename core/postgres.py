@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.operations import TrigramExtension
 from django.db.migrations.operations.base import Operation
 from django.db.models.functions import Upper
 
@@ -19,6 +20,14 @@ from django.db.models.functions import Upper
 def trigram_index(field: str, name: str) -> GinIndex:
     """A GIN index of the trigrams of UPPER(field): serves `field__icontains` (and `istartswith`)."""
     return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
+
+
+class SharedTrigramExtension(TrigramExtension):
+    """CREATE EXTENSION pg_trgm on PostgreSQL (nothing elsewhere), kept when one app's migration is undone:
+    several apps' indexes use it."""
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        pass
 
 
 class AddPostgresIndex(Operation):

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,15 +25,25 @@ if TYPE_CHECKING:
 
 
 class PresentTodayMixin(AdminMixinBase):
-    """A "present today" head-count column for admins of models that have `employees`."""
+    """A "present today" head-count column for admins of models that have `employees`.
+
+    A subquery per row (`related`: the employee's field pointing at the row) that an index answers alone
+    (employee_entity_presence_idx, employee_dept_presence_idx), not a join grouped over every employee: the list's count then
+    reads this table only.
+    """
+
+    related = ""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         today = timezone.localdate()
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
+        present = (
+            Employee.objects.filter(present_on_q(today), **{self.related: OuterRef("pk")})
+            .order_by()
+            .values(self.related)
+            .annotate(n=Count("*"))  # COUNT(*): the index holds every column read
+            .values("n")
         )
+        return super().get_queryset(request).annotate(_present=Coalesce(Subquery(present), 0))
 
     @admin.display(description=_("present today"), ordering="_present")
     def present_today(self, obj: LegalEntity | Department) -> int:
@@ -41,19 +52,19 @@ class PresentTodayMixin(AdminMixinBase):
 
 @admin.register(LegalEntity)
 class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
+    related = "entity"
     list_display = ["code", "name", "parent", "present_today"]
     list_select_related = ["parent"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent"]
-    show_full_result_count = False  # the head count joins every employee: one count is enough
 
 
 @admin.register(Department)
 class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
+    related = "department"
     list_display = ["name", "present_today", "function_at_risk"]
     list_filter = ["function_at_risk"]
     search_fields = ["name"]
-    show_full_result_count = False  # the head count joins every employee: one count is enough
 
 
 class PresenceFilter(CheckedListFilter):

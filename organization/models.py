@@ -109,6 +109,10 @@ class Employee(models.Model):
             models.Index(fields=["hired_on", "left_on"], name="employee_presence_idx"),
             # The list's order: the first page read from the index, not a sort of every employee.
             models.Index(fields=["last_name", "first_name", "employee_id"], name="employee_list_idx"),
+            # The "present today" head count of each entity and department (their admin lists): read from
+            # these indexes alone.
+            models.Index(fields=["entity", "hired_on", "left_on"], name="employee_entity_presence_idx"),
+            models.Index(fields=["department", "hired_on", "left_on"], name="employee_dept_presence_idx"),
         ]
         constraints = [
             models.CheckConstraint(

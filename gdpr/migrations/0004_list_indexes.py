@@ -1,10 +1,9 @@
 # Issue 17: the rights requests list reads its first page from an index in its order, and its search
 # (reference, requester's name or e-mail, `icontains`) uses trigram indexes on PostgreSQL (core/postgres.py).
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from core.postgres import AddPostgresIndex, trigram_index
+from core.postgres import AddPostgresIndex, SharedTrigramExtension, trigram_index
 
 
 class Migration(migrations.Migration):
@@ -17,7 +16,7 @@ class Migration(migrations.Migration):
             model_name="rightsrequest",
             index=models.Index(fields=["-received_at", "-id"], name="rightsrequest_list_idx"),
         ),
-        TrigramExtension(),  # nothing on SQLite
+        SharedTrigramExtension(),  # nothing on SQLite
         AddPostgresIndex("rightsrequest", trigram_index("reference", "rightsrequest_ref_trgm")),
         AddPostgresIndex("rightsrequest", trigram_index("requester_name", "rightsrequest_name_trgm")),
         AddPostgresIndex("rightsrequest", trigram_index("requester_email", "rightsrequest_email_trgm")),

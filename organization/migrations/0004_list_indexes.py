@@ -1,10 +1,10 @@
-# Issue 17: the employees list reads its first page from an index in its order, and the search of the
+# Issue 17: the employees list reads its first page from an index in its order, the head counts of the
+# entities and departments lists read indexes only, and the search of the
 # employees (and of the completions, by employee) uses trigram indexes on PostgreSQL (core/postgres.py).
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from core.postgres import AddPostgresIndex, trigram_index
+from core.postgres import AddPostgresIndex, SharedTrigramExtension, trigram_index
 
 
 class Migration(migrations.Migration):
@@ -17,7 +17,15 @@ class Migration(migrations.Migration):
             model_name="employee",
             index=models.Index(fields=["last_name", "first_name", "employee_id"], name="employee_list_idx"),
         ),
-        TrigramExtension(),  # nothing on SQLite
+        migrations.AddIndex(
+            model_name="employee",
+            index=models.Index(fields=["entity", "hired_on", "left_on"], name="employee_entity_presence_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="employee",
+            index=models.Index(fields=["department", "hired_on", "left_on"], name="employee_dept_presence_idx"),
+        ),
+        SharedTrigramExtension(),  # nothing on SQLite
         AddPostgresIndex("employee", trigram_index("employee_id", "employee_id_trgm")),
         AddPostgresIndex("employee", trigram_index("last_name", "employee_last_name_trgm")),
         AddPostgresIndex("employee", trigram_index("first_name", "employee_first_name_trgm")),

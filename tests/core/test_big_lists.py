@@ -252,3 +252,28 @@ def test_the_api_year_of_a_completion_is_its_paris_day(new_year_completions):
     for year, expected in [(2025, in_2025), (2024, in_2024)]:
         rows = client.get("/api/training/completions/", {"year": year}).json()["results"]
         assert [row["employee"] for row in rows] == [expected]
+
+
+# --- the entities' and departments' head count: a subquery per row, the count of the list alone ---------
+
+
+def test_the_head_count_of_a_department_counts_who_is_present_today(django_assert_max_num_queries):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import DepartmentFactory
+
+    today = timezone.localdate()
+    big, small, empty = (DepartmentFactory(name=name) for name in ("A big", "B small", "C empty"))
+    for _ in range(3):
+        EmployeeFactory(department=big, hired_on=today - dt.timedelta(days=400), left_on=None)
+    EmployeeFactory(department=big, hired_on=today - dt.timedelta(days=400), left_on=today - dt.timedelta(days=1))
+    EmployeeFactory(department=big, hired_on=today + dt.timedelta(days=3))
+    EmployeeFactory(department=small, hired_on=today, left_on=today)
+    client = admin_client("Training manager", language="en")
+    with django_assert_max_num_queries(12):
+        body = client.get("/admin/organization/department/").content.decode()
+    assert list_cells(body, "present_today") == ["3", "1", "0"]
+    by_count = client.get("/admin/organization/department/", {"o": "2"}).content.decode()  # present today, asc
+    assert list_cells(by_count, "present_today") == ["0", "1", "3"]
