@@ -6,7 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 from core.dates import format_date
+from core.paginator import BigListAdminMixin
 
 from .models import Department, Employee, LegalEntity
 from .querysets import present_on_q
@@ -23,15 +25,25 @@ if TYPE_CHECKING:
 
 
 class PresentTodayMixin(AdminMixinBase):
-    """A "present today" head-count column for admins of models that have `employees`."""
+    """A "present today" head-count column for admins of models that have `employees`.
+
+    A subquery per row (`related`: the employee's field pointing at the row) that an index answers alone
+    (employee_entity_presence_idx, employee_dept_presence_idx), not a join grouped over every employee: the list's count then
+    reads this table only.
+    """
+
+    related = ""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         today = timezone.localdate()
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_present=Count("employees", filter=present_on_q(today, "employees__")))
+        present = (
+            Employee.objects.filter(present_on_q(today), **{self.related: OuterRef("pk")})
+            .order_by()
+            .values(self.related)
+            .annotate(n=Count("*"))  # COUNT(*): the index holds every column read
+            .values("n")
         )
+        return super().get_queryset(request).annotate(_present=Coalesce(Subquery(present), 0))
 
     @admin.display(description=_("present today"), ordering="_present")
     def present_today(self, obj: LegalEntity | Department) -> int:
@@ -40,6 +52,7 @@ class PresentTodayMixin(AdminMixinBase):
 
 @admin.register(LegalEntity)
 class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
+    related = "entity"
     list_display = ["code", "name", "parent", "present_today"]
     list_select_related = ["parent"]
     search_fields = ["code", "name"]
@@ -48,6 +61,7 @@ class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(PresentTodayMixin, SimpleHistoryAdmin):
+    related = "department"
     list_display = ["name", "present_today", "function_at_risk"]
     list_filter = ["function_at_risk"]
     search_fields = ["name"]
@@ -89,8 +103,25 @@ class PresentOnFilter(YearListFilter):
         return queryset.present_on(dt.date(self.cleaned, 12, 31))  # type: ignore[attr-defined]  # an EmployeeQuerySet
 
 
+class HiredYearFilter(YearListFilter):
+    """The year of hiring, offered from the last hiring back to the first (MIN and MAX read from an index):
+    what the date hierarchy offered, without its DISTINCT over every employee on every page."""
+
+    title = _("year hired")
+    parameter_name = "hired_on__year"  # the date hierarchy's parameter: its links keep working
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        bounds = Employee.objects.aggregate(first=Min("hired_on"), last=Max("hired_on"))
+        if bounds["first"] is None:
+            return []
+        return [(str(y), str(y)) for y in range(bounds["last"].year, bounds["first"].year - 1, -1)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Employee]) -> QuerySet[Employee]:
+        return queryset if self.cleaned is None else queryset.filter(hired_on__year=self.cleaned)
+
+
 @admin.register(Employee)
-class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
+class EmployeeAdmin(BigListAdminMixin, AnonymisedMixin, SimpleHistoryAdmin):
     list_display = [
         "employee_id",
         "last_name",
@@ -104,6 +135,7 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     list_filter = [
         PresenceFilter,
         PresentOnFilter,
+        HiredYearFilter,
         "entity",
         "department",
         "is_manager",
@@ -115,8 +147,6 @@ class EmployeeAdmin(AnonymisedMixin, SimpleHistoryAdmin):
     list_select_related = ["entity", "department"]
     search_fields = ["employee_id", "last_name", "first_name", "email"]
     autocomplete_fields = ["entity", "department"]
-    date_hierarchy = "hired_on"
-    show_full_result_count = False
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["employee_id", ("last_name", "first_name"), "email", "gender"]}),

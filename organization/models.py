@@ -107,9 +107,13 @@ class Employee(models.Model):
         ordering = ["last_name", "first_name", "employee_id"]
         indexes = [
             models.Index(fields=["hired_on", "left_on"], name="employee_presence_idx"),
-            # The roster's order (this ordering): the people lists of a module (training.kpis.not_trained)
-            # read their first page by walking it instead of sorting everyone.
+            # The roster's order (this ordering): the employees list and the people lists of a module
+            # (training.kpis.not_trained) read their first page by walking it instead of sorting everyone.
             models.Index(fields=["last_name", "first_name", "employee_id"], name="employee_name_order_idx"),
+            # The "present today" head count of each entity and department (their admin lists): read from
+            # these indexes alone.
+            models.Index(fields=["entity", "hired_on", "left_on"], name="employee_entity_presence_idx"),
+            models.Index(fields=["department", "hired_on", "left_on"], name="employee_dept_presence_idx"),
         ]
         constraints = [
             models.CheckConstraint(

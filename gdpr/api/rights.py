@@ -24,6 +24,7 @@ from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import DateTimeField, ModelSerializer
 from core.api.user_fields import EligibleUserField, UserNameField
+from core.paginator import CappedPageNumberPagination
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
 from ..deadlines import ExtensionBase, HolidayCalendar, PausePolicy, Rollover, policy_from_settings
@@ -337,6 +338,7 @@ class RightsRequestViewSet(
     serializer_class = RightsRequestSerializer
     filterset_class = RightsRequestFilter
     search_fields = ["reference", "requester_name", "requester_email"]
+    pagination_class = CappedPageNumberPagination  # counted up to a cap (core/paginator.py)
 
     def get_queryset(self) -> QuerySet[RightsRequest]:
         return (

@@ -81,6 +81,8 @@ class RightsRequest(models.Model):
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["received_at"], name="rightsrequest_received_idx"),
+            # The list's order (newest first, then the newest row): read from the index.
+            models.Index(fields=["-received_at", "-id"], name="rightsrequest_list_idx"),
             # The alert sweeps' and the "due soon" list's query: open requests by applicable deadline.
             models.Index(
                 fields=["applicable_due_on"],

@@ -8,6 +8,7 @@ from rest_framework import serializers, viewsets
 
 from core.api.filters import FilterSet
 from core.api.serializers import ModelSerializer
+from core.paginator import CappedPageNumberPagination
 
 from ..models import Department, Employee, LegalEntity
 
@@ -61,6 +62,7 @@ class EmployeeViewSet(viewsets.ModelViewSet):
     queryset = Employee.objects.select_related("entity", "department").order_by("employee_id")
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter
+    pagination_class = CappedPageNumberPagination  # counted up to a cap (core/paginator.py)
     search_fields = ["employee_id", "last_name", "first_name", "email"]
 
 

@@ -6,16 +6,19 @@ ROUTES lists (prefix, viewset, basename) for training/api/urls.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from core.api.filters import FilterSet, YearFilter
 from core.api.serializers import ModelSerializer
+from core.paginator import CappedPageNumberPagination
 from organization.models import Employee
 
 from .. import services
@@ -58,7 +61,7 @@ class CompletionSerializer(ModelSerializer):
 class CompletionFilter(FilterSet):
     module = django_filters.CharFilter(field_name="module__code", label="Code of the module")
     employee = django_filters.CharFilter(field_name="employee__employee_id", label="HR id of the employee")
-    year = YearFilter(field_name="completed_on", lookup_expr="year", label="Year of the completion day (Paris)")
+    year = YearFilter(method="filter_year", label="Year of the completion day (Paris)")
     anomaly = django_filters.ChoiceFilter(
         choices=[
             (NOT_FLAGGED, _("Not flagged (counted)")),
@@ -71,6 +74,13 @@ class CompletionFilter(FilterSet):
     class Meta:
         model = Completion
         fields = ["module", "employee", "year", "anomaly"]
+
+    def filter_year(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        # The Paris days of the year are the instants between its Paris bounds: a range on the ordering's
+        # index (completion_list_idx), so the first page is read where the year starts.
+        paris = timezone.get_default_timezone()
+        start, end = (dt.datetime(year, 1, 1, tzinfo=paris) for year in (value, value + 1))
+        return queryset.filter(completed_at__gte=start, completed_at__lt=end)
 
     def filter_anomaly(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(anomaly="" if value == NOT_FLAGGED else value)
@@ -101,6 +111,7 @@ class CompletionViewSet(
     queryset = Completion.objects.select_related("employee", "module").order_by("-completed_at", "pk")
     serializer_class = CompletionSerializer
     filterset_class = CompletionFilter
+    pagination_class = CappedPageNumberPagination  # millions of rows: counted up to a cap (core/paginator.py)
 
 
 ROUTES: list = [("completions", CompletionViewSet, "completion")]

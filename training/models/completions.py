@@ -72,6 +72,11 @@ class Completion(models.Model):
             # The renewals due (kpis.renewals_due): one module's counted completions within a window of days
             # (those that expire soon), with the employee, answered from the index alone.
             models.Index(fields=["module", "anomaly", "completed_on", "employee"], name="completion_expiry_idx"),
+            # The list's order (admin and API): the first page read from the index, not a sort of every row.
+            models.Index(fields=["-completed_at", "id"], name="completion_list_idx"),
+            # The flagged ones (a few, and old: before a deployment) in the list's order: found without
+            # reading every counted completion first.
+            models.Index(fields=["-completed_at", "id"], name="completion_flagged_list_idx", condition=~Q(anomaly="")),
         ]
 
     def __str__(self) -> str:
