@@ -192,16 +192,23 @@ def test_the_page_of_a_module_without_snapshot_reads_no_completion():
     assert not ModuleFigures.objects.exists()
 
 
-def test_recompute_is_a_post_of_someone_who_may_see_the_module(staff):
+def test_recompute_is_a_post_of_who_keeps_the_training_records_or_computes_the_indicators(staff):
     module = staff["plain"]
+    # Who may not see the module, and who may only read (an auditor writes nothing, not even figures).
     assert client_for("DPO").post(recompute_url(module)).status_code == 403
-    assert admin_client().post(recompute_url(module)).status_code in (302, 403)  # no permission: refused
-    assert not ModuleFigures.objects.exists()
+    assert client_for().post(recompute_url(module)).status_code == 403
     auditor = client_for("Auditor")
-    assert auditor.get(recompute_url(module)).status_code == 405
+    assert auditor.post(recompute_url(module)).status_code == 403
+    page = auditor.get(change_url(module)).content.decode()
+    assert 'id="figures-missing"' in page and 'id="recompute-figures"' not in page
     assert not ModuleFigures.objects.exists()
-    assert auditor.post(recompute_url(module)).status_code == 302  # read-only roles may refresh figures
+    officer = client_for("Compliance officer")
+    assert 'id="recompute-figures"' in officer.get(change_url(module)).content.decode()
+    assert officer.get(recompute_url(module)).status_code == 405
+    assert not ModuleFigures.objects.exists()
+    assert officer.post(recompute_url(module)).status_code == 302
     assert ModuleFigures.objects.filter(module=module).count() == 1
+    assert client_for("Training manager").post(recompute_url(module)).status_code == 302
 
 
 # --- the module list ---------------------------------------------------------------------------------------------

@@ -377,6 +377,7 @@ class ModuleAdmin(ModuleAdminBase):
             obj = self.get_object(request, unquote(object_id))
             if obj is not None and self.has_view_or_change_permission(request, obj):
                 extra_context.update(dashboard_context(obj, Selection.from_request(request)))
+                extra_context["may_recompute"] = may_recompute(request.user)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list[URLPattern]:
@@ -390,11 +391,11 @@ class ModuleAdmin(ModuleAdminBase):
 
     def recompute_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """POST: compute the figures of the selection in the query string now, store them, and go back to
-        the page. Whoever may see the module may ask: it writes only derived figures (training/figures.py)."""
+        the page. Who may ask: `may_recompute` (it writes only derived figures, training/figures.py)."""
         module = self.get_object(request, unquote(object_id))
         if module is None:
             raise Http404
-        if not self.has_view_or_change_permission(request, module):
+        if not self.has_view_or_change_permission(request, module) or not may_recompute(request.user):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -499,6 +500,12 @@ def breakdown_tables(stored: figures.Stored, selection: Selection) -> list[dict[
             )
         tables.append({"by": by, "title": BREAKDOWN_TITLES[by], "rows": table_rows})
     return tables
+
+
+def may_recompute(user: Any) -> bool:
+    """Who may recompute a module's figures: who keeps the training records (change a module) or computes the
+    yearly indicators (change a reporting year). Not a reader (an auditor writes nothing, not even figures)."""
+    return bool(user.has_perm("training.change_module") or user.has_perm("reporting.change_reportingyear"))
 
 
 def dashboard_context(module: Module, selection: Selection) -> dict[str, Any]:
