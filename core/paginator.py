@@ -24,6 +24,8 @@ from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from .bounds import MAX_INTEGER
+
 CAP = 10_000
 
 
@@ -81,6 +83,9 @@ class CappedPaginator(Paginator):
             return super().validate_number(number)  # raises PageNotAnInteger
         if number < 1:
             return super().validate_number(number)  # raises EmptyPage
+        if (number - 1) * self.per_page > MAX_INTEGER - self.per_page:
+            # No database offset goes that far (and SQL would refuse it): a page that cannot hold a row.
+            raise EmptyPage(self.error_messages["no_results"])
         return number  # past the counted pages: page() says whether it holds rows
 
     def page(self, number: Any) -> Page:
@@ -136,7 +141,10 @@ class BigListAdminMixin:
 
 
 class CappedPageNumberPagination(PageNumberPagination):
-    """The API's pagination of a big collection: `count` exact up to the cap, null past it."""
+    """The API's pagination of a big collection: `count` exact up to the cap, null past it. No `?page=last`:
+    past the cap the last page is not known (it would be the last page counted, which is not the last)."""
+
+    last_page_strings = ()
 
     django_paginator_class = CappedPaginator
 

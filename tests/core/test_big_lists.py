@@ -101,6 +101,20 @@ def test_an_admin_page_past_the_cap_opens_and_one_past_the_rows_does_not(cap_of_
     assert client.get(RIGHTS_LIST, {"p": 6}).status_code == 302  # the admin's "invalid page": ?e=1
 
 
+def test_a_page_number_no_database_offset_reaches_is_an_invalid_page_not_an_error(cap_of_5, monkeypatch):
+    from gdpr.admin.rights import RightsRequestAdmin
+
+    monkeypatch.setattr(RightsRequestAdmin, "list_per_page", 2)
+    monkeypatch.setattr(CappedPageNumberPagination, "page_size", 2)
+    requests(9)
+    huge = str(10**20)
+    assert admin_client("DPO", language="en").get(RIGHTS_LIST, {"p": huge}).status_code == 302  # ?e=1
+    response = api_client("DPO").get(RIGHTS_API, {"page": huge})
+    assert response.status_code == 404, response.content
+    # Past the cap the last page is not known: no "last" that would be the last page counted.
+    assert api_client("DPO").get(RIGHTS_API, {"page": "last"}).status_code == 404
+
+
 # --- the API ---------------------------------------------------------------------------------------------
 
 

@@ -211,6 +211,30 @@ def test_recompute_is_a_post_of_who_keeps_the_training_records_or_computes_the_i
     assert client_for("Training manager").post(recompute_url(module)).status_code == 302
 
 
+@pytest.mark.parametrize("query", ["date=0001-01-15", "date=2199-12-31", "entity=NOPE"])
+def test_a_mistyped_selection_is_said_and_nothing_is_computed(staff, query):
+    module = staff["renewable"]
+    officer = client_for("Compliance officer")
+    response = officer.post(recompute_url(module, query), follow=True)
+    assert response.status_code == 200
+    assert any(text.startswith("Nothing was recomputed") for text in messages_of(response)), messages_of(response)
+    assert not ModuleFigures.objects.exists()
+    # The page of that selection shows the form's error and the figures of no other selection as its own.
+    assert officer.get(change_url(module) + "?" + query).status_code == 200
+
+
+def test_who_may_not_compute_is_told_who_can(staff):
+    page = client_for("Auditor").get(change_url(staff["plain"]) + "?entity=EA").content.decode()
+    assert "A training manager or a compliance officer can compute them now." in page
+
+
+def test_a_people_page_no_database_offset_reaches_is_the_last_page(staff):
+    module = staff["renewable"]
+    with time_machine.travel(dt.datetime(2025, 2, 20, 12, tzinfo=PARIS), tick=False):
+        response = client_for("Training manager").get(f"{MODULES}{module.pk}/renewals-due/", {"page": str(10**20)})
+    assert response.status_code == 200
+
+
 # --- the module list ---------------------------------------------------------------------------------------------
 
 

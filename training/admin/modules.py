@@ -36,6 +36,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import adopt, error_text
 from core.admin_utils import badge, date_input
+from core.bounds import MAX_INTEGER, MIN_YEAR
 from core.charts import percent_text, point_text, trend_svg
 from core.dates import format_date, format_datetime
 from core.spreadsheets import csv_download
@@ -92,6 +93,17 @@ class ScopeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # the labels sit above their fields
         super().__init__(*args, **kwargs)
+
+    def clean_date(self) -> dt.date | None:
+        """A day from 1900 to a year from today: the rates of another century are a typing error."""
+        day = self.cleaned_data.get("date")
+        first, last = dt.date(MIN_YEAR, 1, 1), timezone.localdate() + dt.timedelta(days=366)
+        if day is not None and not first <= day <= last:
+            raise forms.ValidationError(
+                gettext("Choose a day from %(first)s to %(last)s.")
+                % {"first": format_date(first), "last": format_date(last)}
+            )
+        return day
 
 
 @dataclass(frozen=True)
@@ -209,7 +221,9 @@ def people_page(people: QuerySet[Employee], number: Any, *, counted_with_page: b
     except (TypeError, ValueError):
         number = 1
     counted = people.annotate(people_total=Window(Count("pk")))
-    rows = list(counted[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE])
+    # No database offset goes past MAX_INTEGER: such a page is past the end (the last page, below).
+    beyond = (number - 1) * PEOPLE_PER_PAGE > MAX_INTEGER - PEOPLE_PER_PAGE
+    rows = [] if beyond else list(counted[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE])
     if rows:
         total = rows[0].people_total
     else:
@@ -400,6 +414,15 @@ class ModuleAdmin(ModuleAdminBase):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         selection = Selection.from_request(request)
+        if selection.form.is_bound and selection.form.errors:
+            # Never the whole company for today in place of a selection that was mistyped: said, not computed.
+            errors = "; ".join(str(message) for messages in selection.form.errors.values() for message in messages)
+            self.message_user(
+                request, gettext("Nothing was recomputed: %(errors)s") % {"errors": errors}, messages.ERROR
+            )
+            return HttpResponseRedirect(
+                f"{reverse('admin:training_module_change', args=[module.pk])}?{request.GET.urlencode()}"
+            )
         figures.compute(module, selection.day, selection.entity, selection.department)
         self.message_user(
             request, gettext("The figures of %(selection)s were recomputed.") % {"selection": selection.describe()}
