@@ -21,7 +21,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import Context, gdpr_deadlines, training_rates, verdict
@@ -56,8 +56,6 @@ def nightly() -> None:
 class Page:
     name: str
     url: str
-    #: the users who may open it (usernames)
-    users: list[str] = field(default_factory=list)
 
 
 def build(employees: int, completions: int, requests: int, vendor: str) -> float:
