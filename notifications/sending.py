@@ -53,6 +53,7 @@ import logging
 import smtplib
 import time
 from dataclasses import dataclass, field
+from email.header import Header
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -695,13 +696,36 @@ def escalation_message(deliveries: list[Delivery], recipients: list[str]) -> Ema
     )
 
 
+class _Email(EmailMultiAlternatives):
+    """An alert email whose Subject header starts with its first word after any standard parsing.
+
+    Django encodes a non-ASCII subject as RFC 2047 words folded for a line of their own, which the generator
+    then puts on the line after "Subject:"; unfolded, the subject reads " [Vigie] …" with a space in front
+    and a mail rule "starts with [Vigie]" misses it. Here the header is folded knowing its name: the first
+    word stays on the "Subject:" line, an ASCII subject is folded at spaces only when longer than a line,
+    a non-ASCII one as encoded words (RFC 2047's limit of 75 characters each), which parsers join without
+    a space.
+    """
+
+    def message(self, **kwargs: Any) -> Any:  # Django 6 adds a `policy` argument
+        message = super().message(**kwargs)
+        subject = str(self.subject)
+        try:
+            subject.encode("ascii")
+            charset = "us-ascii"
+        except UnicodeEncodeError:
+            charset = "utf-8"
+        message.replace_header("Subject", Header(subject, charset, header_name="Subject"))
+        return message
+
+
 def _message(
     subject: str, template: str, context: dict, recipients: list[str], message_id: str
 ) -> EmailMultiAlternatives:
     subject = " ".join(subject.split())[:250]  # no newline in a header
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(
+    message = _Email(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,

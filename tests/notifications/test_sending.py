@@ -295,3 +295,48 @@ def test_an_overdue_request_gives_exactly_one_email_to_the_dpo_whatever_the_numb
         send_pending(at(2025, 3, 10, hour))
     assert len(mail.outbox) == 1  # the overdue alert, at once; nothing else is left for the digest
     assert mail.outbox[0].to == ["dpo@example.org"] and mail.outbox[0].subject.startswith("[Vigie] En retard")
+
+
+def _parsed_subjects(message) -> tuple[list[bytes], str, str]:
+    """The Subject header's physical lines as sent, and the subject as two standard parsers read it: the
+    email package's current policy, and its compat32 one unfolded as RFC 5322 says (line breaks before a
+    space removed) then decoded by decode_header (what older clients and mail filters do)."""
+    import email
+    import email.header
+    import email.policy
+    import re
+
+    raw = message.message().as_bytes()
+    lines = raw.split(b"\n\n", 1)[0].split(b"\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith(b"Subject:"))
+    header = [lines[first]]
+    for line in lines[first + 1 :]:
+        if line[:1] not in (b" ", b"\t"):
+            break
+        header.append(line)
+    modern = str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"])
+    folded = email.message_from_bytes(raw, policy=email.policy.compat32)["Subject"]
+    legacy = str(email.header.make_header(email.header.decode_header(re.sub(r"\r?\n(?=[ \t])", "", folded))))
+    return header, modern, legacy
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Demande d'accès DSR-2026-00012 : réponse due le 12/03/2026, un mois après la réception (article 12.3)",
+        "Conflict-of-interest case COI-2026-0003: analysis due on 12/03/2026, not qualified yet, still waiting",
+        "Breach BR-1: notify the CNIL",
+        "Élodie Lefèvre-Dupont : Sensibilisation RGPD à renouveler, compte jusqu'au 31/12/2026",
+    ],
+)
+def test_a_subject_starts_with_vigie_after_any_standard_parsing_however_long(title):
+    """A mail rule "subject starts with [Vigie]" must match every alert email: the header is folded after
+    its first word, never before it (which a parser reads as a leading space)."""
+    alert("overdue", immediate=True, title=title)
+    send_pending(at(2026, 11, 26, 3), digests=False)
+    message = mail.outbox[0]
+    lines, modern, legacy = _parsed_subjects(message)
+    assert lines[0].startswith(b"Subject: ") and lines[0][len(b"Subject: ") :].strip()  # first word on its line
+    assert all(len(line) <= 78 for line in lines)  # folded, each line within the standard's length
+    expected = f"[Vigie] En retard : {title}"
+    assert modern == legacy == expected == message.subject
