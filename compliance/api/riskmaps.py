@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 
 from core.api.filters import FilterSet, IntegerFilter, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
+from core.api.schema import file_download
 from core.api.serializers import ModelSerializer
 from core.api.user_fields import UserNameField
 from core.spreadsheets import XLSX_CONTENT_TYPE
@@ -259,7 +259,9 @@ class RiskMapViewSet(
 
     @extend_schema(
         summary="Export XLSX",
-        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+        responses=file_download(
+            XLSX_CONTENT_TYPE, "The map version as a workbook (XLSX): the risks, the two heat maps, the interviews."
+        ),
         description="Risks ranked by net score, the gross and net heat maps, the interviews.",
     )
     @action(detail=True, methods=["get"])

@@ -365,6 +365,11 @@ SPECTACULAR_SETTINGS = {
         # Beside gdpr's rights-request outcome (OutcomeEnum): a legal case's outcome.
         "ProceedingOutcomeEnum": "compliance.choices.ProceedingOutcome",
     },
+    # A query parameter's choices refer to the enum component of the same choices (core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess_parameter_enums",
+    ],
 }
 
 LOGGING = {

@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +24,7 @@ from core.imports import ImportReport, get_importer
 from core.imports.uploads import content_length, import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun, ImportRunQuerySet
 
+from .schema import file_download
 from .serializers import ModelSerializer
 
 
@@ -205,7 +205,10 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
         # A run whose process died shows as interrupted, not "running" (core/models.py), as in the admin.
         ImportRun.objects.mark_interrupted()
 
-    @extend_schema(summary="The rejected rows of a run, as CSV", responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @extend_schema(
+        summary="The rejected rows of a run, as CSV",
+        responses=file_download("text/csv", "The rejected rows (CSV), each with the reason it was refused."),
+    )
     @action(detail=True, methods=["get"])
     def rejects(self, request: Request, pk: str | None = None) -> FileResponse:
         run = self.get_object()

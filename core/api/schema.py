@@ -14,8 +14,22 @@ It also says what the code does where drf-spectacular guesses short:
   read-only fields, so a blank outcome or a missing approver would break the schema);
 - query filters: their type and bounds from the django-filter form field; an optional query parameter has
   `allowEmptyValue` (an empty one is not applied);
-- a nullable relation accepts "" in a request body (DRF reads it as null).
+- a nullable relation accepts "" in a request body (DRF reads it as null);
+- a file download (`file_download`) is a binary body of its media type, with a description and its
+  `Content-Disposition`.
 Schemathesis (tests/core/test_api_schemathesis.py) holds the API to it.
+
+The schema is the same document whatever the request's language, but for its words: descriptions, titles,
+summaries and the choice lists of enums are translated; every name a generated client turns into an
+identifier or a file name (paths, operationIds, parameters, properties, components, enum values) is
+English and ASCII, and so is the document's structure (tests/core/test_openapi_schema.py). Two things
+drf-spectacular does would make them depend on the language:
+- a field's label is its `title` only when it is not the field's name in other words ("Requester
+  category" for `requester_category`): translated, the label is no longer such a variation, the title
+  appears, and a `$ref` beside it is wrapped in `allOf`. Here a labelled field always has its title;
+- a query parameter's schema takes its `title` from the model field's label, and openapi-python-client
+  names an inline enum after its title (`…_cat_é_gorie_de_demandeur.py`). A parameter has no title (its
+  label is in its description).
 """
 
 from __future__ import annotations
@@ -28,6 +42,8 @@ from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import get_manager, get_view_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from .filters import MAX_INTEGER, MIN_INTEGER
@@ -54,8 +70,23 @@ RETRY_AFTER = {
 }
 
 
+CONTENT_DISPOSITION = {
+    "Content-Disposition": {
+        "description": "`attachment`, with the file's name.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def file_download(media_type: str, description: str) -> dict[Any, OpenApiResponse]:
+    """The `responses` of an `extend_schema` for an operation that answers a file: a binary body of
+    `media_type` (its parameters, such as a charset, left out), described, sent as an attachment."""
+    return {(200, media_type.split(";")[0].strip()): OpenApiResponse(OpenApiTypes.BINARY, description=description)}
 
 
 #: The JSON Schema of a filter's value, from the form field that reads it (drf-spectacular guesses from the
@@ -116,6 +147,10 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         for parameter in (operation or {}).get("parameters", []):
             schema = parameter.get("schema", {})
+            # A generated client names a parameter's enum after its title (see the module's docstring).
+            schema.pop("title", None)
+            if isinstance(schema.get("items"), dict):
+                schema["items"].pop("title", None)
             if parameter.get("in") == "path" and schema.get("type") == "integer":
                 # An id is a 64-bit integer column; past it, SQLite's driver overflows (a 400).
                 schema.setdefault("minimum", MIN_INTEGER)
@@ -129,6 +164,13 @@ class AutoSchema(SpectacularAutoSchema):
                 # query serializers): `?status=` is "any status", `?page=` the first page.
                 parameter["allowEmptyValue"] = True
         return operation
+
+    def _get_serializer_field_meta(self, field: serializers.Field, direction: str) -> dict[str, Any]:
+        meta = super()._get_serializer_field_meta(field, direction)
+        if field.label:
+            # Whatever the language (see the module's docstring).
+            meta["title"] = str(field.label)
+        return meta
 
     def _get_filter_parameters(self) -> list[dict[str, Any]]:
         parameters = super()._get_filter_parameters()
@@ -166,6 +208,10 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        for response in responses.values():
+            if any(body.get("schema", {}).get("format") == "binary" for body in response.get("content", {}).values()):
+                # A file download (`file_download`): every one is sent as an attachment with its name.
+                response.setdefault("headers", {}).update(CONTENT_DISPOSITION)
         for code, response in self._standard_errors().items():
             documented = responses.get(code)
             if documented is None:
@@ -201,3 +247,29 @@ class AutoSchema(SpectacularAutoSchema):
             errors["415"] = _json(ERROR, "The body's media type is not one this operation reads.")
         errors["429"] = _json(ERROR, "Too many requests: wait `Retry-After` seconds.")
         return errors
+
+
+def postprocess_parameter_enums(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """A query parameter whose choices are those of an enum component refers to it (`?status=` of the
+    rights requests is a `RightsRequestStatusEnum`, as the field it filters): a generated client has one
+    class per choice set, not one more per filter. drf-spectacular's enum hook, which names the
+    components, leaves operation parameters inline; this runs after it. A choice set no component has, or
+    several have, stays inline (a client names it after the operation and the parameter)."""
+    components = result.get("components", {}).get("schemas", {})
+    by_choices: dict[tuple[Any, frozenset[Any]], list[str]] = {}
+    for name, component in components.items():
+        if isinstance(component.get("enum"), list):
+            by_choices.setdefault((component.get("type"), frozenset(component["enum"])), []).append(name)
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                holder, key = parameter, "schema"
+                if parameter.get("schema", {}).get("type") == "array":
+                    holder, key = parameter["schema"], "items"
+                schema = holder.get(key, {})
+                if not isinstance(schema.get("enum"), list):
+                    continue
+                names = by_choices.get((schema.get("type"), frozenset(schema["enum"])), [])
+                if len(names) == 1:
+                    holder[key] = {"$ref": f"#/components/schemas/{names[0]}"}
+    return result

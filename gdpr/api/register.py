@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from core.api.filters import FilterSet, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
+from core.api.schema import file_download
 from core.api.serializers import ModelSerializer
 
 from ..exports.register import CONTENT_TYPE, register_on, register_response
@@ -175,7 +176,9 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
         "before it, not retired on or before it.",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today (Europe/Paris).")],
         responses={
-            (200, CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The workbook."),
+            **file_download(
+                CONTENT_TYPE, "The register as a workbook (XLSX): the overview and one sheet per activity."
+            ),
             400: OpenApiResponse(description="`date` is not a valid date."),
         },
     )
