@@ -39,7 +39,7 @@ from core.admin_utils import badge, date_input
 from core.bounds import MAX_INTEGER, MIN_YEAR
 from core.charts import percent_text, point_text, trend_svg
 from core.dates import format_date, format_datetime
-from core.spreadsheets import csv_download
+from core.spreadsheets import UnknownCsvDialect, csv_download, dialect_named
 from organization.models import Department, Employee, LegalEntity
 
 from .. import figures, kpis, services
@@ -446,10 +446,15 @@ class ModuleAdmin(ModuleAdminBase):
         people = people_list.people(module, selection)
         columns = people_list.columns(module)
         if request.GET.get("format") == "csv":
+            try:
+                dialect = dialect_named(request.GET.get("dialect"))
+            except UnknownCsvDialect as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect("?" + selection.query())
             lines = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
             filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
             # Streamed (a large population does not sit in memory); names from the roster written as text.
-            return csv_download(filename, [label for label, _value in columns], lines)
+            return csv_download(filename, [label for label, _value in columns], lines, dialect)
         page = people_page(people, request.GET.get("page"), counted_with_page=people_list.counted_with_page)
         can_see_employees = request.user.has_perm("organization.view_employee")
         rows = []
@@ -471,6 +476,7 @@ class ModuleAdmin(ModuleAdminBase):
             "page": page,
             "count": page.paginator.count,
             "csv_url": "?" + selection.query(format="csv"),
+            "csv_machine_url": "?" + selection.query(format="csv", dialect="machine"),
             "change_url": reverse("admin:training_module_change", args=[module.pk]) + "?" + selection.query(),
             "page_urls": {
                 "previous": "?" + selection.query(page=page.previous_page_number()) if page.has_previous() else "",
