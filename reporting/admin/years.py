@@ -102,6 +102,9 @@ class DownloadForm(forms.Form):
         choices=dialect_choices,
         required=False,
         help_text=_("For the CSV files (the export's, the auditor pack's)."),
+        error_messages={
+            "invalid_choice": _("Unknown CSV dialect “%(value)s”: the allowed values are french, machine.")
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
