@@ -96,12 +96,12 @@ BATCH = 2_000
 
 def write_roster(path: Path, rows: int, seed: int = 7) -> None:
     """A French HR export: `;`, UTF-8 with BOM, DD/MM/YYYY dates, oui/non, F/M, Cadre/Non cadre."""
-    from core.spreadsheets import CsvWriter
+    from core.spreadsheets import FRENCH, CsvWriter
 
     rng = random.Random(seed)
     start = dt.date(1985, 1, 1)
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = CsvWriter(stream)  # Vigie's dialect: ";", as a French HR export
+        writer = CsvWriter(stream, FRENCH)  # the French dialect: ";", as a French HR export
         writer.writerow(HEADER)
         for n in range(rows):
             hired = start + dt.timedelta(days=rng.randrange(14_000))

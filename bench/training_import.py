@@ -41,13 +41,13 @@ def write_export(
 ) -> None:
     """One line per (employee, module) pair, employees first, so the natural keys are all different;
     dated from 30 days before the module's deployment (those get flagged) to LAST_DAY."""
-    from core.spreadsheets import CsvWriter
+    from core.spreadsheets import FRENCH, CsvWriter
 
     if rows > len(employees) * len(modules):
         raise ValueError(f"{rows} rows need more than {len(employees)} employees × {len(modules)} modules")
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = CsvWriter(stream)  # ";"-separated, as the LMS exports it
+        writer = CsvWriter(stream, FRENCH)  # ";"-separated, as the LMS exports it
         writer.writerow(HEADER)
         for n in range(rows):
             code, deployed_on = modules[n // len(employees) % len(modules)]

@@ -15,7 +15,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -30,6 +30,7 @@ from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
 from .models import ImportRun
+from .spreadsheets import FRENCH, UnknownCsvDialect, dialect_named, redialect_download
 
 if TYPE_CHECKING:
     ImportRunAdminBase = admin.ModelAdmin[ImportRun]
@@ -173,7 +174,13 @@ class ImportRunAdmin(ImportRunAdminBase):
             return "–"
         url = reverse("admin:core_importrun_rejects", args=[obj.pk])
         label = ngettext("%(count)d rejected row", "%(count)d rejected rows", obj.rejected) % {"count": obj.rejected}
-        return format_html('<a href="{}" download>{}</a>', url, label)
+        return format_html(
+            '<a href="{}" download>{}</a> (<a href="{}?dialect=machine" download>{}</a>)',
+            url,
+            label,
+            url,
+            gettext("machine"),
+        )
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -253,12 +260,20 @@ class ImportRunAdmin(ImportRunAdminBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportRun]:
         return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]  # an ImportRunQuerySet
 
-    def rejects_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+    def rejects_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """The run's rejects file; `?dialect=machine`: rewritten in the machine dialect (core/spreadsheets.py)."""
         run = self.get_object(request, object_id)
         if run is None or not run.rejects_file:
             raise Http404
         if not self.has_view_permission(request, run):
             raise PermissionDenied
+        try:
+            dialect = dialect_named(request.GET.get("dialect"))
+        except UnknownCsvDialect as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:core_importrun_change", args=[run.pk]))
+        if dialect != FRENCH:  # stored in the French dialect
+            return redialect_download(run.rejects_file.open("rb"), Path(run.rejects_file.name or "").name, dialect)
         return FileResponse(
             run.rejects_file.open("rb"),
             as_attachment=True,

@@ -5,10 +5,14 @@ formula ("CSV injection", OWASP): a breach titled `=HYPERLINK("http://evil","x")
 `=cmd|'/C calc'!A0` in the roster, become a link or a command in the DPO's Excel. Spaces and quotes in front
 do not stop every spreadsheet, nor do the full-width signs (＝＋－＠) some convert. So:
 
-- CSV (`CsvWriter`, `csv_text`, `csv_lines`, `csv_download`): such a text gets an apostrophe in front,
-  which spreadsheets show as text and never run; numbers are written as numbers (-2 stays -2, only the
-  text "-2+3" is neutralised). One dialect: `;` separated (French Excel opens it as a table), CRLF, UTF-8
-  with a BOM, quotes only where needed.
+- CSV (`CsvWriter`, `csv_text`, `csv_lines`, `csv_download`, `csv_line`): such a text gets an apostrophe in
+  front, which spreadsheets show as text and never run; numbers are written as numbers (-2 stays -2, only
+  the text "-2+3" is neutralised), without thousands separator nor exponent. Two dialects (`CsvDialect`),
+  one writer: `FRENCH`, the default, for the people who open the file (`;` separated, `,` decimals, dates
+  JJ/MM/AAAA and date-times JJ/MM/AAAA HH:MM:SS in Paris time, UTF-8 with a BOM: LibreOffice and Excel in
+  French read every number as a number and every date as a date); `MACHINE` for programs (`,` separated,
+  `.` decimals, ISO 8601 dates and date-times with their UTC offset, UTF-8 without BOM). Both: CRLF line
+  ends, quotes only where needed. `dialect_named` reads the `?dialect=` / `--dialect` parameter.
 - XLSX (`new_workbook`, `workbook_bytes`): every cell of a workbook made here is data by construction,
   however it is written (`sheet.append`, `sheet.cell(value=)`, `cell.value =`): a text is a text cell,
   exactly as given, marked "quote prefix" when it looks like a formula (Excel then keeps it text even when
@@ -22,22 +26,27 @@ scans the code for it), so no export can forget.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from inspect import isgenerator
 from typing import IO, Any
 
 from django.http import StreamingHttpResponse
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
-CSV_DELIMITER = ";"
+from core.dates import PARIS
+
 CSV_LINE_END = "\r\n"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,69 +75,175 @@ def formula_safe(text: str) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
-def csv_value(value: Any) -> str:
-    """A value as a CSV field's text: numbers as they are (a negative number stays a number), anything else
-    as its text, made formula-safe; None is empty."""
+def number_text(value: int | float | Decimal) -> str:
+    """A number with `.` decimals, as a spreadsheet or a program reads it: no exponent (1e-05 is 0.00001,
+    Decimal("1E+2") is 100), no thousands separator. An infinite or NaN float keeps Python's text."""
+    if isinstance(value, int):
+        return str(int(value))  # an IntEnum too
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else str(value)
+    text = repr(float(value))
+    if ("e" in text or "E" in text) and math.isfinite(value):
+        text = format(Decimal(text), "f")
+    return text
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: its separator, its decimal mark, its dates, whether it starts with a BOM.
+    The line ends are CRLF in both (RFC 4180), quotes only around a field that needs them."""
+
+    name: str
+    delimiter: str
+    decimal: str
+    bom: str
+    #: date-times written in their Paris ISO form with offset (else JJ/MM/AAAA HH:MM:SS, Paris time)
+    iso_dates: bool
+    line_end: str = CSV_LINE_END
+
+    def number(self, value: int | float | Decimal) -> str:
+        text = number_text(value)
+        return text if self.decimal == "." else text.replace(".", self.decimal)
+
+    def date(self, value: dt.date) -> str:
+        if self.iso_dates:
+            return value.isoformat()
+        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+    def datetime(self, value: dt.datetime) -> str:
+        """An aware date-time in Paris time (with its offset in the machine dialect), a naive one as it is."""
+        if value.utcoffset() is not None:
+            value = value.astimezone(PARIS)
+        if self.iso_dates:
+            return value.isoformat(timespec="seconds")
+        return (
+            f"{value.day:02d}/{value.month:02d}/{value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+        )
+
+    def iso_datetime(self, text: str) -> str:
+        """A date-time written "YYYY-MM-DDTHH:MM:SS[+HH:MM]" (Paris time) as this dialect writes it."""
+        if self.iso_dates or not text:
+            return text
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]} {text[11:19]}"
+
+
+#: For the people who open the file: French LibreOffice and Excel read its numbers and dates as such.
+FRENCH = CsvDialect("french", delimiter=";", decimal=",", bom=BOM, iso_dates=False)
+#: For programs (pandas, csv.DictReader, R): `,`, `.` decimals, ISO 8601, no BOM.
+MACHINE = CsvDialect("machine", delimiter=",", decimal=".", bom="", iso_dates=True)
+DIALECTS = {dialect.name: dialect for dialect in (FRENCH, MACHINE)}
+#: The values of `?dialect=` and `--dialect`, the default first.
+DIALECT_NAMES = tuple(DIALECTS)
+#: The default dialect's separator (Vigie's CSV before it had two dialects).
+CSV_DELIMITER = FRENCH.delimiter
+
+
+class UnknownCsvDialect(ValueError):
+    """A `?dialect=` or `--dialect` value that is not one of DIALECT_NAMES."""
+
+
+def dialect_named(name: str | None) -> CsvDialect:
+    """The dialect of a `?dialect=` / `--dialect` value; absent or empty: the French one. UnknownCsvDialect,
+    naming the allowed values, for any other."""
+    if name is None or name == "":
+        return FRENCH
+    try:
+        return DIALECTS[name]
+    except (KeyError, TypeError):
+        raise UnknownCsvDialect(
+            gettext("Unknown CSV dialect “%(name)s”: the allowed values are %(allowed)s.")
+            % {"name": str(name)[:40], "allowed": ", ".join(DIALECT_NAMES)}
+        ) from None
+
+
+def csv_value(value: Any, dialect: CsvDialect = FRENCH) -> str:
+    """A value as a CSV field's text: numbers as numbers in the dialect (a negative number stays a number),
+    dates and date-times as the dialect writes them, anything else as its text, made formula-safe; None is
+    empty."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return formula_safe(value)
     if isinstance(value, _NUMBERS) and not isinstance(value, bool):
-        return str(value)
-    return formula_safe(value if isinstance(value, str) else str(value))
+        return dialect.number(value)
+    if isinstance(value, dt.datetime):
+        return dialect.datetime(value)
+    if isinstance(value, dt.date):
+        return dialect.date(value)
+    return formula_safe(str(value))
 
 
-def csv_field(text: str) -> str:
-    """A field's (already formula-safe) text as `CsvWriter` writes it: quoted, quotes doubled, when it holds
-    a separator, a quote or a line break. For writers that assemble their lines themselves, for speed."""
-    if CSV_DELIMITER in text or '"' in text or "\n" in text or "\r" in text:
+def csv_field(text: str, dialect: CsvDialect = FRENCH) -> str:
+    """A field's (already formula-safe) text as `csv_line` writes it: quoted, quotes doubled, when it holds
+    the dialect's separator, a quote or a line break. For writers that assemble their lines themselves, for
+    speed."""
+    if dialect.delimiter in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
-def csv_line(values: Iterable[Any]) -> str:
-    """One line of Vigie's CSV files (with its line end), each value written by `csv_value`."""
-    return CSV_DELIMITER.join(csv_field(csv_value(value)) for value in values) + CSV_LINE_END
+def csv_line(values: Iterable[Any], dialect: CsvDialect = FRENCH) -> str:
+    """One line of a CSV file (with its line end), each value written by `csv_value`: Vigie's one CSV
+    writer, which every other function here and the auditor pack's fast writers write as."""
+    return dialect.delimiter.join(csv_field(csv_value(value, dialect), dialect) for value in values) + dialect.line_end
 
 
 class CsvWriter:
-    """csv.writer in Vigie's dialect whose values go through `csv_value`. Writes no BOM: give it a stream
-    opened with encoding="utf-8-sig", or use `csv_text` / `csv_lines`."""
+    """A csv.writer-like writer of `csv_line`s. Writes no BOM: give it a stream opened with
+    encoding="utf-8-sig" for the French dialect, or use `csv_text` / `csv_lines`."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        self._writer = csv.writer(stream, delimiter=CSV_DELIMITER, lineterminator=CSV_LINE_END)
+    def __init__(self, stream: IO[str], dialect: CsvDialect = FRENCH) -> None:
+        self._stream = stream
+        self.dialect = dialect
 
     def writerow(self, values: Iterable[Any]) -> Any:
-        return self._writer.writerow([csv_value(value) for value in values])
+        return self._stream.write(csv_line(values, self.dialect))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for values in rows:
             self.writerow(values)
 
 
-class _Echo:
-    """A stream that hands back what is written to it: `CsvWriter.writerow` then returns the line."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """A CSV file a line at a time, the BOM first: for a streamed response or a file written as it goes."""
-    writer = CsvWriter(_Echo())  # type: ignore[arg-type]  # writes only, never reads
-    yield BOM + writer.writerow(header)
+def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]], dialect: CsvDialect = FRENCH) -> Iterator[str]:
+    """A CSV file a line at a time, the dialect's BOM first: for a streamed response or a file written as it
+    goes."""
+    yield dialect.bom + csv_line(header, dialect)
     for values in rows:
-        yield writer.writerow(values)
+        yield csv_line(values, dialect)
 
 
-def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
-    """A whole CSV file as text, BOM included."""
-    return "".join(csv_lines(header, rows))
+def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], dialect: CsvDialect = FRENCH) -> str:
+    """A whole CSV file as text, BOM included in the French dialect."""
+    return "".join(csv_lines(header, rows, dialect))
 
 
-def csv_download(filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> StreamingHttpResponse:
+def csv_download(
+    filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]], dialect: CsvDialect = FRENCH
+) -> StreamingHttpResponse:
     """A CSV file as a streamed download: a large population never sits in memory."""
     response = StreamingHttpResponse(
-        (line.encode("utf-8") for line in csv_lines(header, rows)), content_type=CSV_CONTENT_TYPE
+        (line.encode("utf-8") for line in csv_lines(header, rows, dialect)), content_type=CSV_CONTENT_TYPE
     )
+    response["Content-Disposition"] = f'attachment; filename="{get_valid_filename(filename)}"'
+    return response
+
+
+def csv_redialect(stream: IO[bytes], dialect: CsvDialect, *, source: CsvDialect = FRENCH) -> Iterator[str]:
+    """A CSV file Vigie wrote in `source` (a stored rejects file) rewritten in `dialect`, a line at a time:
+    its fields are texts already written (formula-safe), moved as they are, only quoted for the new
+    separator."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    first = True
+    for fields in csv.reader(text, delimiter=source.delimiter):
+        line = dialect.delimiter.join(csv_field(field, dialect) for field in fields) + dialect.line_end
+        yield dialect.bom + line if first else line
+        first = False
+
+
+def redialect_download(stream: IO[bytes], filename: str, dialect: CsvDialect) -> StreamingHttpResponse:
+    """A stored CSV file of Vigie's (French dialect) as a streamed download in `dialect`."""
+    lines = (line.encode("utf-8") for line in csv_redialect(stream, dialect))
+    response = StreamingHttpResponse(lines, content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{get_valid_filename(filename)}"'
     return response
 

@@ -32,7 +32,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
-from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, workbook_bytes
+from core.spreadsheets import FRENCH, XLSX_CONTENT_TYPE, CsvDialect, csv_text, new_workbook, workbook_bytes
 
 from . import catalogue, registry, services, visibility
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
@@ -323,10 +323,15 @@ CSV_COLUMNS = (
 )
 
 
-def as_csv(year: int, *, data: Table | None = None, user: Any = None) -> str:
-    """The DPEF then the ESRS indicators, one per line, `;`-separated (French spreadsheets), UTF-8 with BOM."""
+def as_csv(year: int, *, data: Table | None = None, user: Any = None, dialect: CsvDialect = FRENCH) -> str:
+    """The DPEF then the ESRS indicators, one per line, in `dialect` (core/spreadsheets.py): by default the
+    French spreadsheets' (`;`, decimal comma, UTF-8 with BOM), else the machine one (`,`, decimal point)."""
     exported = as_dict(year, data=data, user=user)
-    return csv_text(CSV_COLUMNS, ([item[k] for k in CSV_COLUMNS] for item in exported["indicators"] + exported["esrs"]))
+    return csv_text(
+        CSV_COLUMNS,
+        ([item[k] for k in CSV_COLUMNS] for item in exported["indicators"] + exported["esrs"]),
+        dialect,
+    )
 
 
 def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:

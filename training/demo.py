@@ -34,7 +34,7 @@ from simple_history.utils import bulk_create_with_history
 from core.imports import run_import
 from core.imports.readers import file_sha256
 from core.models import ImportRun
-from core.spreadsheets import CsvWriter
+from core.spreadsheets import FRENCH, CsvWriter
 from organization.models import Employee, LegalEntity
 
 from . import figures, services
@@ -335,7 +335,7 @@ def plan_catalogue_elearning(
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     """The demo's import files, as Vigie writes every CSV (`;`, UTF-8 with a BOM): as an LMS exports them."""
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = CsvWriter(stream)
+        writer = CsvWriter(stream, FRENCH)  # the French dialect: as a French LMS exports it
         writer.writerow(header)
         writer.writerows(rows)
 

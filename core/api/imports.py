@@ -8,7 +8,7 @@ from typing import cast
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -23,9 +23,33 @@ from rest_framework.views import APIView
 from core.imports import ImportReport, get_importer
 from core.imports.uploads import content_length, import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun, ImportRunQuerySet
+from core.spreadsheets import (
+    DIALECT_NAMES,
+    FRENCH,
+    CsvDialect,
+    UnknownCsvDialect,
+    dialect_named,
+    redialect_download,
+)
 
 from .schema import file_download
 from .serializers import ModelSerializer
+
+#: `?dialect=` of a CSV download (core/spreadsheets.py).
+DIALECT_PARAMETER = OpenApiParameter(
+    "dialect",
+    str,
+    OpenApiParameter.QUERY,
+    enum=list(DIALECT_NAMES),
+    default=DIALECT_NAMES[0],
+    description="The CSV dialect: `french` (default: `;`, decimal comma, DD/MM/YYYY dates, UTF-8 with BOM, for "
+    "spreadsheets) or `machine` (`,`, decimal point, ISO 8601 dates, no BOM, for programs).",
+)
+
+
+def rejects_download(run: ImportRun, dialect: CsvDialect) -> StreamingHttpResponse:
+    """A run's rejects file (stored in the French dialect) rewritten in `dialect`, streamed."""
+    return redialect_download(run.rejects_file.open("rb"), Path(run.rejects_file.name or "").name, dialect)
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -207,13 +231,27 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="The rejected rows of a run, as CSV",
-        responses=file_download("text/csv", "The rejected rows (CSV), each with the reason it was refused."),
+        parameters=[DIALECT_PARAMETER],
+        responses={
+            **file_download(
+                "text/csv",
+                "The rejected rows (CSV): `line`, `reason`, then the file's own columns; corrected, the file "
+                "imports again.",
+            ),
+            400: OpenApiResponse(description="`dialect` is not one of the allowed values."),
+        },
     )
     @action(detail=True, methods=["get"])
-    def rejects(self, request: Request, pk: str | None = None) -> FileResponse:
+    def rejects(self, request: Request, pk: str | None = None) -> FileResponse | StreamingHttpResponse | Response:
+        try:
+            dialect = dialect_named(request.query_params.get("dialect"))
+        except UnknownCsvDialect as exc:
+            return Response({"dialect": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         run = self.get_object()
         if not run.rejects_file:
             raise Http404
+        if dialect != FRENCH:  # stored in the French dialect
+            return rejects_download(run, dialect)
         return FileResponse(
             run.rejects_file.open("rb"),
             as_attachment=True,

@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from core.spreadsheets import DIALECT_NAMES, UnknownCsvDialect, dialect_named
 
 from .engine import rejects_path_for, run_import
 from .registry import get_importer
@@ -51,12 +53,28 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--strict", action="store_true", help="all or nothing: any rejected row rolls back the file"
         )
+        parser.add_argument(
+            "--dialect",
+            default=DIALECT_NAMES[0],
+            choices=DIALECT_NAMES,
+            help="the CSV dialect of the rejects file: french (default: `;`, UTF-8 with BOM, for spreadsheets) "
+            "or machine (`,`, no BOM); both import again once corrected",
+        )
 
     def handle(self, *args: Any, path: Path, dry_run: bool, strict: bool, **options: Any) -> None:
+        try:
+            dialect = dialect_named(options.get("dialect"))
+        except UnknownCsvDialect as exc:
+            raise CommandError(str(exc)) from exc
         path = path.expanduser()
         with _sigterm_as_exit():
             report = run_import(
-                self.kind, path, dry_run=dry_run, strict=strict, rejects_path=rejects_path_for(path.resolve())
+                self.kind,
+                path,
+                dry_run=dry_run,
+                strict=strict,
+                rejects_path=rejects_path_for(path.resolve()),
+                rejects_dialect=dialect,
             )
         lines = report.lines()
         if report.exit_code == 2:

@@ -63,7 +63,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.database import WriterGap, busy_wait_seconds, is_busy
 from core.history_bulk import create_with_history
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
-from core.spreadsheets import CsvWriter
+from core.spreadsheets import FRENCH, CsvDialect, CsvWriter, csv_redialect
 from core.users import get_system_user
 
 from .parsers import InvalidValue, Parser, Text, to_text
@@ -458,9 +458,11 @@ def summary_counts(run: ImportRun) -> str:
 class RejectsWriter:
     """The rejected lines as CSV: `line;reason;<the file's own columns>`.
 
-    Vigie's CSV (core/spreadsheets.py): UTF-8 with a BOM and `;` as separator, so French Excel opens it as a
-    table (a plain UTF-8 comma file opens as one column with broken accents there), and a value that a
-    spreadsheet would run as a formula written as text. The original columns are kept, so the file can be
+    Vigie's CSV (core/spreadsheets.py), stored in its French dialect: UTF-8 with a BOM and `;` as separator,
+    so French Excel opens it as a table (a plain UTF-8 comma file opens as one column with broken accents
+    there), and a value that a spreadsheet would run as a formula written as text. The copy beside the file
+    (`--dialect machine`) and the downloads (`?dialect=machine`) may rewrite it in the machine dialect
+    (`csv_redialect`); the values are the file's own texts either way. The original columns are kept, so the file can be
     corrected and imported again (`line` and `reason` are then ignored as unknown columns).
 
     A line is written as wide as the header, and no value longer than `max_chars` (the cell limit of the
@@ -583,8 +585,10 @@ class _Run:
         strict: bool,
         file_name: str,
         rejects_path: Path | None,
+        rejects_dialect: CsvDialect = FRENCH,
     ) -> None:
         self.importer_class = importer_class
+        self.rejects_dialect = rejects_dialect
         self.path = path
         self.user = user
         self.dry_run, self.strict = dry_run, strict
@@ -1116,7 +1120,10 @@ class _Run:
         assert self.rejects_path is not None
         try:
             with run.rejects_file.open("rb") as source, self.rejects_path.open("wb") as target:
-                shutil.copyfileobj(source, target)
+                if self.rejects_dialect == FRENCH:  # as stored
+                    shutil.copyfileobj(source, target)
+                else:
+                    target.writelines(line.encode("utf-8") for line in csv_redialect(source, self.rejects_dialect))
         except OSError as exc:
             problem = _("could not write %(path)s (%(error)s): the rejected rows are stored with the run") % {
                 "path": self.rejects_path,
@@ -1150,11 +1157,13 @@ def run_import(
     strict: bool = False,
     file_name: str | None = None,
     rejects_path: Path | None = None,
+    rejects_dialect: CsvDialect = FRENCH,
 ) -> ImportReport:
     """Import one file; never raises for a bad file or bad rows (see the report), only for bugs.
 
     `user` is the person importing (the system user when None); `file_name` is the name to record
-    (an upload's original name); `rejects_path`, when given, receives a copy of the rejects CSV.
+    (an upload's original name); `rejects_path`, when given, receives a copy of the rejects CSV, in
+    `rejects_dialect` (the run keeps its own in the French one).
     """
     importer_class = get_importer(importer) if isinstance(importer, str) else importer
     return _Run(
@@ -1165,4 +1174,5 @@ def run_import(
         strict=strict,
         file_name=file_name or Path(path).name,
         rejects_path=rejects_path,
+        rejects_dialect=rejects_dialect,
     ).execute()

@@ -161,7 +161,12 @@ def dashboard_view(model_admin: ReportingYearAdmin, request: HttpRequest) -> Htt
         else "",
         "download_links": [
             (label, f"{download}?year={year}&format={fmt}")
-            for fmt, label in (("xlsx", "XLSX"), ("csv", "CSV"), ("json", "JSON"))
+            for fmt, label in (
+                ("xlsx", "XLSX"),
+                ("csv", "CSV"),
+                ("csv&dialect=machine", "CSV (machine)"),
+                ("json", "JSON"),
+            )
         ],
         "overdue_sections": dashboard.desk_sections(request.user),
         "today": timezone.localdate(),

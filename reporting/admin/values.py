@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
@@ -27,7 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, YearListFilter
 from core.roles import can_view
-from core.spreadsheets import CSV_CONTENT_TYPE, csv_text
+from core.spreadsheets import CSV_CONTENT_TYPE, UnknownCsvDialect, csv_text, dialect_named
 
 from .. import catalogue, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
@@ -349,6 +349,11 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
             raise Http404
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
+        try:
+            dialect = dialect_named(request.GET.get("dialect"))
+        except UnknownCsvDialect as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:reporting_indicatorvalue_change", args=[obj.pk]))
         wanted = request.GET.get("model")
         # No id for who may not view every kind of record behind the value (change_view), frozen year or not.
         entries = shown_records(obj.records, request.user) if visibility.Reader.of(request.user).reads(obj.code) else []
@@ -360,7 +365,7 @@ class IndicatorValueAdmin(IndicatorValueAdminBase):
         )
         suffix = f"-{wanted.replace('.', '-')}" if wanted else ""
         return file_response(
-            csv_text(["model", "id"], rows),
+            csv_text(["model", "id"], rows, dialect),
             CSV_CONTENT_TYPE,
             f"records-{obj.code}-{obj.reporting_year.year}{suffix}.csv",
         )

@@ -37,6 +37,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_utils import CheckedListFilter, badge
 from core.dates import format_datetime
+from core.spreadsheets import FRENCH, MACHINE, dialect_named
 
 from .. import catalogue, exports, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
@@ -65,6 +66,13 @@ PACK = "zip"
 PACK_CONTENT_TYPE = "application/zip"
 
 
+def dialect_choices() -> list[tuple[str, Any]]:
+    return [
+        (FRENCH.name, _("French spreadsheet (; and decimal comma)")),
+        (MACHINE.name, _("Machine (, and decimal point, ISO dates)")),
+    ]
+
+
 def format_choices() -> list[tuple[str, Any]]:
     return [("xlsx", _("Excel (XLSX)")), ("csv", _("CSV")), ("json", _("JSON")), (PACK, _("Auditor pack (ZIP)"))]
 
@@ -89,6 +97,15 @@ class YearForm(forms.Form):
 class DownloadForm(forms.Form):
     year = forms.IntegerField(label=_("Fiscal year"))
     format = forms.ChoiceField(label=_("Format"), choices=format_choices)
+    dialect = forms.ChoiceField(
+        label=_("CSV dialect"),
+        choices=dialect_choices,
+        required=False,
+        help_text=_("For the CSV files (the export's, the auditor pack's)."),
+        error_messages={
+            "invalid_choice": _("Unknown CSV dialect “%(value)s”: the allowed values are french, machine.")
+        },
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -553,6 +570,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     messages.error(request, f"{label}: {error}" if label else str(error))
             return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
         year, fmt = form.cleaned_data["year"], form.cleaned_data["format"]
+        dialect = dialect_named(form.cleaned_data.get("dialect"))  # a choice of the form: known
         if fmt == PACK:
             try:
                 # Imported here: the pack's module is optional for this page to load.
@@ -561,7 +579,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                 messages.error(request, gettext("The auditor pack is not available in this installation."))
                 return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
             try:
-                pack = build_pack(year, user=request.user)  # only the records they may view
+                pack = build_pack(year, user=request.user, dialect=dialect)  # only the records they may view
             except services.ReportingError as exc:
                 refusal_messages(request, exc)
                 return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
@@ -570,7 +588,7 @@ class ReportingYearAdmin(ReportingYearAdminBase):
         if fmt == "json":
             content: bytes | str = json.dumps(exports.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
         elif fmt == "csv":
-            content = exports.as_csv(year, user=request.user)
+            content = exports.as_csv(year, user=request.user, dialect=dialect)
         else:
             content = exports.as_xlsx(year, user=request.user)
         return file_response(content, exports.CONTENT_TYPES[fmt], exports.filename(year, fmt))

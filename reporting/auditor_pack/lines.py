@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.spreadsheets import csv_field
+from core.spreadsheets import FRENCH, CsvDialect, csv_field
 
 from ..records import COLUMNS, ExtraRows, RecordsExtra
-from .cells import ExtraColumns, any_cell, write_column
+from .cells import ExtraColumns, cells_of, write_column
 from .rows import Plan, record_model
 
 if TYPE_CHECKING:
@@ -62,16 +62,18 @@ def record_lines(
     headers: list[str],
     result: RecordRows,
     shared: Shared | None = None,
+    dialect: CsvDialect = FRENCH,
 ) -> Iterator[tuple[str, list[int], list[str]]]:
     """The CSV lines of the records, a batch at a time: (model, ids, one line per id), by model (in the order
     of `records`) then id. A model's records are read in one query, or taken from `shared.heads(model, base
     headers)` when it has them. Records since deleted give a line with only their model and id, and are
     listed in `result.missing`."""
     base = base_headers(headers, extra)
+    sep, line_end, any_cell = dialect.delimiter, dialect.line_end, cells_of(dialect).any_cell
     extra_rows: ExtraRows | None = None
     for record_set in records:
         label = record_set["model"]
-        plan = Plan.of(label)
+        plan = Plan.of(label, dialect)
         ids = sorted_ids(record_set["ids"])
         if not ids:
             continue
@@ -81,15 +83,15 @@ def record_lines(
             if extra_rows is None:
                 extra_rows = shared.prepare(extra, year) if shared is not None else extra.prepare(year)
             if extra.headers:
-                with_extra = extra_rows, (";{}" * len(extra.headers) + "\r\n").format
-        gone = f"{csv_field(label)};{{}}{';' * (len(headers) - 2)}\r\n".format
+                with_extra = extra_rows, (f"{sep}{{}}" * len(extra.headers) + line_end).format
+        gone = f"{csv_field(label, dialect)}{sep}{{}}{sep * (len(headers) - 2)}{line_end}".format
         read = shared.heads(label, base) if shared is not None else None
         batches = plan.heads(base, ids) if read is None else read.select(None if len(ids) == read.count else set(ids))
         for pks, heads in batches:
             if with_extra is not None:
                 rows_of, ends = with_extra
                 if isinstance(rows_of, ExtraColumns):
-                    fields = rows_of.fields(pks)
+                    fields = rows_of.fields(pks, dialect)
                 else:
                     more = rows_of(pks)
                     fields = [
@@ -97,7 +99,7 @@ def record_lines(
                     ]
                 line_ends: Iterable[str] = itertools.starmap(ends, zip(*fields, strict=True))
             else:
-                line_ends = itertools.repeat("\r\n")
+                line_ends = itertools.repeat(line_end)
             if None in heads:
                 lines = []
                 for pk, head, end in zip(pks, heads, line_ends, strict=False):
@@ -112,11 +114,11 @@ def record_lines(
 
 
 def iter_rows(
-    records: list[dict], year: int, extra: RecordsExtra | None, result: RecordRows
+    records: list[dict], year: int, extra: RecordsExtra | None, result: RecordRows, dialect: CsvDialect = FRENCH
 ) -> Iterator[dict[str, str]]:
     """One dict per record (header → field, as a CSV reader reads the records file), in `record_lines`'s
     order."""
     headers = headers_of(records, extra)
-    for _label, _pks, lines in record_lines(records, year, extra, headers, result):
-        for values in csv.reader(lines, delimiter=";"):
+    for _label, _pks, lines in record_lines(records, year, extra, headers, result, dialect=dialect):
+        for values in csv.reader(lines, delimiter=dialect.delimiter):
             yield dict(zip(headers, values, strict=True))

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from django.utils import timezone
 
-from core.spreadsheets import BOM, csv_line
+from core.spreadsheets import FRENCH, CsvDialect, csv_line
 
 from .. import registry, services, visibility
 from ..models import ReportingYear
@@ -49,14 +49,20 @@ class IndicatorFiles:
 
 
 def _write_indicator(
-    writer: Writer, source: Source, year: int, rate: float, seed: int | str, shared: Shared | None = None
+    writer: Writer,
+    source: Source,
+    year: int,
+    rate: float,
+    seed: int | str,
+    shared: Shared | None = None,
+    dialect: CsvDialect = FRENCH,
 ) -> IndicatorFiles:
     """records/<CODE>.csv, written as its lines are made, and sample/<CODE>.csv: the same lines, those of the
     sampled records (kept aside meanwhile: 20-40% of the records)."""
     extra = record_extras().get(source.code)
     headers = headers_of(source.records, extra)
     chosen = drawn_ids(source.records, source.code, rate, seed)
-    header = BOM + csv_line(headers)
+    header = dialect.bom + csv_line(headers, dialect)
     sample = [header]
     result = RecordRows(headers)
     count = 0
@@ -64,7 +70,7 @@ def _write_indicator(
     def parts() -> Iterator[str]:
         nonlocal count
         yield header
-        for label, pks, lines in record_lines(source.records, year, extra, headers, result, shared):
+        for label, pks, lines in record_lines(source.records, year, extra, headers, result, shared, dialect):
             count += len(lines)
             drawn = chosen.get(label)
             if drawn:
@@ -93,6 +99,7 @@ def write_pack(
     seed: Any = None,
     now: dt.datetime | None = None,
     user: Any = None,
+    dialect: CsvDialect = FRENCH,
 ) -> dict[str, Any]:
     """Write `year`'s auditor pack as a ZIP to `output`; returns manifest.json's content.
 
@@ -101,7 +108,8 @@ def write_pack(
     view is withheld), and the records of an indicator only when they may read its value whatever the
     year's state and view every model its files are written from (`viewable`); the pack says which
     indicators are left out, never how many records nor their status (None: the whole pack, the command
-    line). ReportingError for a bad year, ValueError for a bad rate."""
+    line). The CSV files are written in `dialect` (core/spreadsheets.py). ReportingError for a bad year,
+    ValueError for a bad rate."""
     from .. import exports
 
     year = services.year_check(year)
@@ -132,18 +140,19 @@ def write_pack(
             {code: "snapshot" if code in stored else "evaluated" for code in computed_codes() if code not in readable}
         )
         withheld = {code: withheld[code] for code in computed_codes() if code in withheld}
-        shared = Shared(sources, extras)
+        shared = Shared(sources, extras, dialect)
         files: dict[str, IndicatorFiles] = {}
         for source in sources:
-            files[source.code] = _write_indicator(writer, source, year, rate, seed, shared)
+            files[source.code] = _write_indicator(writer, source, year, rate, seed, shared, dialect)
         writer.add("methods.md", methods(data, files, list(withheld)))
-        writer.add("README.txt", readme(year, data, rate, seed, reporting_year, files, list(withheld)))
+        writer.add("README.txt", readme(year, data, rate, seed, reporting_year, files, list(withheld), dialect))
         manifest = {
             "year": year,
             "generated_at": local_now.isoformat(timespec="seconds"),
             "frozen": bool(reporting_year and reporting_year.frozen),
             "sample_rate": rate,
             "seed": seed,
+            "csv_dialect": dialect.name,
             "indicators": {
                 code: {
                     "records": f.records_count,
@@ -179,9 +188,10 @@ def build_pack(
     seed: int | str | None = None,
     now: dt.datetime | None = None,
     user: Any = None,
+    dialect: CsvDialect = FRENCH,
 ) -> bytes:
     """`year`'s auditor pack as ZIP bytes (for the admin download, made for its `user`; the command writes a
     file)."""
     out = io.BytesIO()
-    write_pack(year, out, sample_rate=sample_rate, seed=seed, now=now, user=user)
+    write_pack(year, out, sample_rate=sample_rate, seed=seed, now=now, user=user, dialect=dialect)
     return out.getvalue()

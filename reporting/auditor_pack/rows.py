@@ -14,11 +14,11 @@ from django.apps import apps
 from django.db import connections, models
 from django.utils import timezone
 
-from core.spreadsheets import csv_field
+from core.spreadsheets import FRENCH, CsvDialect, csv_field
 
 from ..records import COLUMNS, Accessor, Derived, paths_of
 from . import database
-from .cells import csv_cell, field_cell, write_column
+from .cells import cells_of, field_cell, write_column
 from .database import LocalTime, UtcOffset, local_times
 
 
@@ -88,9 +88,10 @@ class Plan:
     local: tuple[str, ...]
     #: how each column is written: (function, by value)
     cells: tuple[tuple[Callable[[Any], str], bool], ...]
+    dialect: CsvDialect = FRENCH
 
     @classmethod
-    def of(cls, label: str) -> Plan:
+    def of(cls, label: str, dialect: CsvDialect = FRENCH) -> Plan:
         model = record_model(label)
         columns = COLUMNS[label]
         vendor = connections[model._default_manager.db].vendor
@@ -102,15 +103,16 @@ class Plan:
             for p in single
             if vendor == "postgresql" and _final_field(model, p).get_internal_type() == "DateTimeField"
         )
+        csv_cell = cells_of(dialect).csv_cell
         cells = tuple(
             (csv_cell, False)
             if isinstance(accessor, str) and accessor in many
             else (csv_cell, accessor.by_value)
             if isinstance(accessor, Derived)
-            else field_cell(_final_field(model, accessor))
+            else field_cell(_final_field(model, accessor), dialect)
             for _header, accessor in columns
         )
-        return cls(label, model, vendor, columns, single, many, local, cells)
+        return cls(label, model, vendor, columns, single, many, local, cells, dialect)
 
     def _values(self, ids: Sequence[int]) -> models.QuerySet:
         """The query of `rows`: "pk", the paths read as they are, then each `local` path's two columns (the
@@ -163,7 +165,10 @@ class Plan:
         cells = []
         for (_header, accessor), (write, by_value) in zip(self.columns, self.cells, strict=True):
             if isinstance(accessor, str) and accessor in written:
-                cells.append(written[accessor])
+                column_text = written[accessor]
+                if not self.dialect.iso_dates:
+                    column_text = list(map(self.dialect.iso_datetime, column_text))
+                cells.append(column_text)
                 continue
             column = (
                 values[accessor]
@@ -178,9 +183,10 @@ class Plan:
         and the line break: the model, the id, the columns at the places of `base_headers`; None for a
         record since deleted."""
         source = {header: i + 1 for i, (header, _accessor) in enumerate(self.columns)}
+        sep = self.dialect.delimiter
         template = (
-            f"{csv_field(self.label)};{{0}}"
-            + "".join(f";{{{source[h]}}}" if h in source else ";" for h in base_headers[2:])
+            f"{csv_field(self.label, self.dialect)}{sep}{{0}}"
+            + "".join(f"{sep}{{{source[h]}}}" if h in source else sep for h in base_headers[2:])
         ).format
         position = 0
         many = self.many_values(ids) if self.many else {}

@@ -11,6 +11,8 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from core.spreadsheets import FRENCH, CsvDialect
+
 from ..records import ExtraRows, RecordsExtra
 from .lines import base_headers, headers_of
 from .rows import Plan
@@ -74,7 +76,8 @@ class Shared:
     read when the first of them is written (the union of their ids), dropped when the last one is. The
     extra columns of batched extras, and those two indicators in a row use (E9: the trained and the rate)."""
 
-    def __init__(self, sources: list[Source], extras: dict[str, RecordsExtra]) -> None:
+    def __init__(self, sources: list[Source], extras: dict[str, RecordsExtra], dialect: CsvDialect = FRENCH) -> None:
+        self.dialect = dialect
         self.record_sets: dict[tuple[str, tuple[str, ...]], list] = {}
         #: each batch function's keys among the pack's indicators: prepared together, at the first of them
         self.keys: dict[Callable, set] = {}
@@ -117,7 +120,7 @@ class Shared:
         if len(record_sets) < 2 and key not in self.read:
             return None
         if key not in self.read:
-            self.read[key] = Heads(Plan.of(label), base, union(record_sets))
+            self.read[key] = Heads(Plan.of(label, self.dialect), base, union(record_sets))
             self.record_sets[key] = [None] * len(record_sets)  # the users left
         heads = self.read[key]
         self.record_sets[key].pop()

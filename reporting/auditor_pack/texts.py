@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import FRENCH, MACHINE, CsvDialect
+
 from .. import catalogue, visibility
 from .cells import cell
 
@@ -79,7 +81,7 @@ def methods(data: dict[str, Any], files: dict[str, IndicatorFiles], withheld: li
             )
         if indicator is not None:
             origin = (
-                _("the snapshot stored on %(when)s") % {"when": cell(indicator.computed_at)}
+                _("the snapshot stored on %(when)s") % {"when": cell(indicator.computed_at, MACHINE)}
                 if indicator.origin == "snapshot"
                 else _("a computation at the pack's generation")
             )
@@ -113,13 +115,14 @@ def readme(
     reporting_year: ReportingYear | None,
     files: dict[str, IndicatorFiles],
     withheld: list[str],
+    dialect: CsvDialect = FRENCH,
 ) -> str:
     """README.txt: readme.txt's layout filled with its texts (translated here, where makemessages finds
     them); `withheld` is a whole section or nothing."""
     origins = {f.origin for f in files.values()}
     if reporting_year is not None and reporting_year.frozen:
         state = _("The year was frozen (verified) on %(when)s: its values no longer change.") % {
-            "when": cell(reporting_year.frozen_at)
+            "when": cell(reporting_year.frozen_at, MACHINE)
         }
     else:
         state = _("The year is not frozen: its values may still change.")
@@ -152,13 +155,24 @@ def readme(
         sample=_("for each computed indicator, the records drawn for tests of detail."),
         manifests=_("the SHA-256 checksum of every file."),
         csv_title=_("CSV files"),
-        csv_format=_(
-            "UTF-8 with a byte order mark, fields separated by semicolons (;). Dates are ISO 8601 "
-            "(YYYY-MM-DD); date-times are ISO 8601 in Paris time with their UTC offset "
-            "(YYYY-MM-DDTHH:MM:SS+01:00, +02:00 in summer). Yes/no values are 1/0; several values in "
-            "one field are separated by |. Coded values (right, outcome, kind...) are Vigie's codes, "
-            "as in its imports and its API. A text that a spreadsheet would read as a formula starts "
-            "with an apostrophe."
+        csv_format=(
+            _(
+                "UTF-8 without byte order mark, fields separated by commas (,), numbers with a decimal point. "
+                "Dates are ISO 8601 (YYYY-MM-DD); date-times are ISO 8601 in Paris time with their UTC offset "
+                "(YYYY-MM-DDTHH:MM:SS+01:00, +02:00 in summer)."
+            )
+            if dialect.iso_dates
+            else _(
+                "UTF-8 with a byte order mark, fields separated by semicolons (;), numbers with a decimal "
+                "comma: a spreadsheet in French reads the numbers and dates as such. Dates are DD/MM/YYYY; "
+                "date-times are DD/MM/YYYY HH:MM:SS in Paris time."
+            )
+        )
+        + " "
+        + _(
+            "Yes/no values are 1/0; several values in one field are separated by |. Coded values (right, "
+            "outcome, kind...) are Vigie's codes, as in its imports and its API. A text that a spreadsheet "
+            "would read as a formula starts with an apostrophe."
         ),
         csv_columns=_(
             "The first two columns are the model of the record and its id in Vigie (the admin and the "

@@ -96,6 +96,16 @@ def test_the_rejected_rows_of_an_upload_can_be_downloaded(client_en):
     assert response["Content-Disposition"].startswith('attachment; filename="roster.rejects')
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     assert content.splitlines()[1] == "3;entity_code: unknown entity 'NOPE';E2;NOPE;2020-01-01"
+    response = client_en.get(
+        reverse("admin:core_importrun_rejects", args=[ImportRun.objects.get().pk]), {"dialect": "machine"}
+    )
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.splitlines()[1] == "3,entity_code: unknown entity 'NOPE',E2,NOPE,2020-01-01"
+    response = client_en.get(
+        reverse("admin:core_importrun_rejects", args=[ImportRun.objects.get().pk]), {"dialect": "bogus"}
+    )
+    assert response.status_code == 302
+    assert "french, machine" in client_en.get(response["Location"]).content.decode()
 
 
 def test_a_dry_run_upload_writes_nothing(client_en):

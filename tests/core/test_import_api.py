@@ -126,6 +126,35 @@ def test_the_rejects_csv_of_a_run_can_be_downloaded():
     assert b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[1].startswith("3;entity_code")
 
 
+def test_the_rejects_csv_downloads_in_the_machine_dialect_and_a_wrong_dialect_is_a_400():
+    run_id = post(client_with("add_employee")).json()["id"]
+    client = client_with("view_importrun", "view_employee")
+    response = client.get(f"/api/imports/runs/{run_id}/rejects/", {"dialect": "machine"})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    content = b"".join(response.streaming_content)
+    assert not content.startswith(b"\xef\xbb\xbf")
+    assert content.decode("utf-8").splitlines() == [
+        "line,reason,employee_id,entity_code,hired_on",
+        "3,entity_code: unknown entity 'NOPE',E2,NOPE,2020-01-01",
+    ]
+    for wrong in ("bogus", "MACHINE"):
+        response = client.get(f"/api/imports/runs/{run_id}/rejects/", {"dialect": wrong})
+        assert response.status_code == 400
+        assert "french, machine" in response.json()["dialect"][0]
+
+
+def test_the_dialect_of_a_csv_download_is_declared_in_the_schema(admin_client):
+    schema = admin_client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/imports/runs/{id}/rejects/"]["get"]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == "dialect"]
+    assert (parameter["in"], parameter["schema"]["enum"], parameter["schema"]["default"]) == (
+        "query",
+        ["french", "machine"],
+        "french",
+    )
+    assert {"200", "400"} <= set(operation["responses"])
+
+
 def test_the_upload_is_in_the_openapi_schema(admin_client):
     schema = admin_client.get("/api/schema/").content.decode()
     assert "/api/imports/{kind}/" in schema and "/api/imports/runs/" in schema

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +14,19 @@ import openpyxl
 import pytest
 from django.conf import settings
 
-from core.spreadsheets import CsvWriter, csv_download, csv_line, csv_text, new_workbook, workbook_bytes
+from core.spreadsheets import (
+    FRENCH,
+    MACHINE,
+    CsvWriter,
+    UnknownCsvDialect,
+    csv_download,
+    csv_line,
+    csv_redialect,
+    csv_text,
+    dialect_named,
+    new_workbook,
+    workbook_bytes,
+)
 from tests.spreadsheet_checks import PAYLOADS, csv_fields, formula_cells, formula_fields
 
 RISKY = (*PAYLOADS, " =1+1", '"=1+1"', "'=1+1", "\t=1", "\rx", "＝1+1", "-", "@")
@@ -28,8 +42,18 @@ def test_a_csv_field_that_looks_like_a_formula_gets_an_apostrophe_and_numbers_st
     fields = csv_fields(text)
     rows = [fields[start : start + 6] for start in range(6, len(fields), 6)]
     assert [row[0] for row in rows] == ["'" + value for value in RISKY]
-    assert {tuple(row[1:]) for row in rows} == {("-2", "-1.5", "", "Dupont", "2024-01-02")}
+    assert {tuple(row[1:]) for row in rows} == {("-2", "-1,5", "", "Dupont", "02/01/2024")}
     assert formula_fields(text) == []
+    machine = csv_text(
+        ["text", "negative", "decimal", "none", "plain", "date"],
+        [[value, -2, Decimal("-1.5"), None, "Dupont", dt.date(2024, 1, 2)] for value in RISKY],
+        MACHINE,
+    )
+    fields = csv_fields(machine, ",")
+    rows = [fields[start : start + 6] for start in range(6, len(fields), 6)]
+    assert [row[0] for row in rows] == ["'" + value for value in RISKY]
+    assert {tuple(row[1:]) for row in rows} == {("-2", "-1.5", "", "Dupont", "2024-01-02")}
+    assert formula_fields(machine, ",") == []
 
 
 def test_a_number_written_as_text_is_left_as_it_is():
@@ -61,6 +85,110 @@ def test_a_csv_download_streams_the_file_with_its_name():
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="not_trained.csv"' in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == "\ufeffname\r\n'@SUM(1)\r\n".encode()
+
+
+# -- the two dialects ---------------------------------------------------------------------------------------------
+PARIS_MIDNIGHT = dt.datetime(2023, 12, 31, 23, 0, tzinfo=dt.UTC)  # 01/01/2024 00:00 in Paris
+HEADER = ["code", "count", "rate", "ratio", "tiny", "huge", "loss", "on", "at", "label"]
+ROWS = [
+    [
+        "A;1",
+        12,
+        89.0,
+        Decimal("91.50"),
+        1e-05,
+        12345678901234567890,
+        -3.25,
+        dt.date(2024, 2, 29),
+        PARIS_MIDNIGHT,
+        "a,b",
+    ],
+    [
+        "=B2",
+        -7,
+        84.1,
+        Decimal("1E+2"),
+        0.5,
+        10**6,
+        Decimal("-0.10"),
+        dt.date(999, 1, 1),
+        dt.datetime(2024, 7, 1, 21, 59, 59, tzinfo=dt.UTC),
+        'x "y"',
+    ],
+]
+NUMBERS, DATES = ("count", "rate", "ratio", "tiny", "huge", "loss"), ("on", "at")
+
+
+def test_the_french_dialect_is_read_by_a_french_spreadsheet_as_numbers_and_dates():
+    text = csv_text(HEADER, ROWS)
+    assert text.startswith("\ufeff") and text.count("\r\n") == 3
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
+    assert len(rows) == 2
+    for row in rows:
+        assert all(re.fullmatch(r"-?\d+(,\d+)?", row[key]) for key in NUMBERS), row
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", row["on"]), row
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", row["at"]), row
+    assert [rows[0][key] for key in (*NUMBERS, *DATES)] == [
+        "12",
+        "89,0",
+        "91,50",
+        "0,00001",
+        "12345678901234567890",
+        "-3,25",
+        "29/02/2024",
+        "01/01/2024 00:00:00",
+    ]
+    assert (rows[0]["code"], rows[0]["label"], rows[1]["code"], rows[1]["label"]) == ("A;1", "a,b", "'=B2", 'x "y"')
+    assert (rows[1]["ratio"], rows[1]["loss"], rows[1]["on"], rows[1]["at"]) == (
+        "100",
+        "-0,10",
+        "01/01/0999",
+        "01/07/2024 23:59:59",
+    )
+
+
+def test_the_machine_dialect_is_read_by_programs_with_the_same_rows():
+    text = csv_text(HEADER, ROWS, MACHINE)
+    assert not text.startswith("\ufeff") and text.startswith("code,count,")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    french = list(csv.DictReader(io.StringIO(csv_text(HEADER, ROWS).removeprefix("\ufeff"), newline=""), delimiter=";"))
+    assert len(rows) == len(french) == 2
+    for row, other in zip(rows, french, strict=True):
+        for key in NUMBERS:
+            assert float(row[key]) == float(other[key].replace(",", ".")), key
+        assert dt.date.fromisoformat(row["on"]).strftime("%d/%m/%Y") == other["on"].replace("/0999", "/999")
+        moment = dt.datetime.fromisoformat(row["at"])
+        assert moment.utcoffset() is not None and moment.strftime("%d/%m/%Y %H:%M:%S") == other["at"]
+        assert (row["code"], row["label"]) == (other["code"], other["label"])
+    assert rows[0]["at"] == "2024-01-01T00:00:00+01:00" and rows[1]["at"] == "2024-07-01T23:59:59+02:00"
+    assert dt.datetime.fromisoformat(rows[0]["at"]) == PARIS_MIDNIGHT
+
+
+def test_a_dialect_is_named_and_a_wrong_name_is_refused_with_the_allowed_values():
+    assert (dialect_named(None), dialect_named(""), dialect_named("french"), dialect_named("machine")) == (
+        FRENCH,
+        FRENCH,
+        FRENCH,
+        MACHINE,
+    )
+    for wrong in ("bogus", "French", "excel", "machine "):
+        with pytest.raises(UnknownCsvDialect, match="french, machine"):
+            dialect_named(wrong)
+
+
+def test_the_writer_and_a_download_write_the_dialect_asked():
+    stream = io.StringIO(newline="")
+    CsvWriter(stream, MACHINE).writerows([["h1", "h2"], ["=1", 3.5]])
+    assert stream.getvalue() == csv_text(["h1", "h2"], [["=1", 3.5]], MACHINE) == "h1,h2\r\n'=1,3.5\r\n"
+    response = csv_download("x.csv", ["n"], iter([[1.5]]), MACHINE)
+    assert b"".join(response.streaming_content) == b"n\r\n1.5\r\n"
+
+
+def test_a_stored_french_file_is_rewritten_in_the_machine_dialect_field_for_field():
+    french = csv_text(["line", "reason", "a"], [[2, "a: bad; b: worse", "x,y"], [3, "ok", "=1"]])
+    machine = "".join(csv_redialect(io.BytesIO(french.encode("utf-8")), MACHINE))
+    assert machine == 'line,reason,a\r\n2,a: bad; b: worse,"x,y"\r\n3,ok,\'=1\r\n'
+    assert "".join(csv_redialect(io.BytesIO(french.encode("utf-8")), FRENCH)) == french
 
 
 # -- XLSX ------------------------------------------------------------------------------------------------------

@@ -361,6 +361,28 @@ def test_the_downloads_have_their_content_type_and_a_parseable_body(request, com
     assert "E2_RIGHTS_REQUESTS" in cells
 
 
+def test_the_csv_downloads_in_the_machine_dialect_and_a_wrong_dialect_is_said(auditor, computed):
+    params = {"year": YEAR, "format": "csv", "dialect": "machine"}
+    response = auditor.get(url("reportingyear_download"), params)
+    assert response.status_code == 200 and not response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert next(r for r in rows if r["code"] == "E2_RIGHTS_REQUESTS")["value"] == "3"
+    french = download(auditor, YEAR, "csv").content.decode("utf-8-sig")
+    assert [r["code"] for r in rows] == [r["code"] for r in csv.DictReader(io.StringIO(french), delimiter=";")]
+    response = auditor.get(url("reportingyear_download"), {**params, "dialect": "bogus"})
+    assert response.status_code == 302 and response["Location"] == url("reportingyear_changelist")
+    assert any("machine" in message for message in messages_of(response))
+
+
+def test_the_machine_auditor_pack_downloads_with_comma_separated_files(auditor, computed):
+    response = auditor.get(url("reportingyear_download"), {"year": YEAR, "format": "zip", "dialect": "machine"})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert json.loads(archive.read("manifest.json"))["csv_dialect"] == "machine"
+        records = archive.read("records/E2_RIGHTS_REQUESTS.csv").decode("utf-8")
+    assert records.startswith("model,id,")
+
+
 def test_a_year_without_snapshot_is_downloaded_without_being_stored(auditor, requests_2025):
     response = download(auditor, YEAR, "json")
     assert response.status_code == 200
@@ -383,7 +405,9 @@ def test_a_wrong_download_request_is_said_not_a_server_error(auditor):
 
 def test_the_auditor_pack_is_built_by_its_module(auditor, monkeypatch, computed):
     module = types.ModuleType("reporting.auditor_pack")
-    module.build_pack = lambda year, *, user: b"PK\x05\x06" + b"\0" * 18 + str(year).encode()  # made for its user
+    module.build_pack = lambda year, *, user, dialect: (
+        b"PK\x05\x06" + b"\0" * 18 + str(year).encode()
+    )  # made for its user
     module.pack_filename = lambda year: f"vigie-auditor-pack-{year}.zip"
     monkeypatch.setitem(sys.modules, "reporting.auditor_pack", module)
     response = download(auditor, YEAR, "zip")
@@ -462,6 +486,21 @@ def test_the_records_csv_writes_a_stored_model_name_as_text(admin_client, comput
     content = admin_client.get(url("indicatorvalue_records", value.pk)).content
     assert formula_fields(content) == []
     assert csv_fields(content)[2:4] == ["'" + PAYLOADS[0], "1"]
+
+
+def test_the_records_csv_downloads_in_the_machine_dialect_and_a_wrong_dialect_is_said(admin_client, computed):
+    value = IndicatorValue.objects.get(reporting_year=computed, code="E1_COI_SUSPICIONS")
+    value.records = [{"model": "compliance.conflictofinterestcase", "ids": [1, 2]}]
+    value.save()
+    content = admin_client.get(url("indicatorvalue_records", value.pk), {"dialect": "machine"}).content
+    assert content.decode("utf-8").splitlines() == [
+        "model,id",
+        "compliance.conflictofinterestcase,1",
+        "compliance.conflictofinterestcase,2",
+    ]
+    response = admin_client.get(url("indicatorvalue_records", value.pk), {"dialect": "x"})
+    assert response.status_code == 302 and response["Location"] == url("indicatorvalue_change", value.pk)
+    assert any("french, machine" in message for message in messages_of(response))
 
 
 def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(officer, computed, roles):

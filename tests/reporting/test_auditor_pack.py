@@ -10,18 +10,20 @@ import hashlib
 import io
 import json
 import math
+import re
 import shutil
 import subprocess
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.spreadsheets import csv_field
+from core.spreadsheets import FRENCH, MACHINE, csv_field, csv_line
 from reporting import auditor_pack, registry, services
-from reporting.auditor_pack import database, shared
+from reporting.auditor_pack import cells as pack_cells, database, shared
 from reporting.models import IndicatorValue
 from tests.compliance.factories import CaseFactory, CaseMeasureFactory
 from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
@@ -185,8 +187,11 @@ def test_the_trained_columns_use_the_module_of_each_rate():
 
 
 def test_cells_are_written_one_way():
-    assert auditor_pack.cell(dt.datetime(2023, 12, 31, 23, 30, tzinfo=dt.UTC)) == "2024-01-01T00:30:00+01:00"
-    assert auditor_pack.cell(dt.date(2023, 2, 1)) == "2023-02-01"
+    assert auditor_pack.cell(dt.datetime(2023, 12, 31, 23, 30, tzinfo=dt.UTC)) == "01/01/2024 00:30:00"
+    assert auditor_pack.cell(dt.datetime(2023, 12, 31, 23, 30, tzinfo=dt.UTC), MACHINE) == "2024-01-01T00:30:00+01:00"
+    assert auditor_pack.cell(dt.date(2023, 2, 1)) == "01/02/2023"
+    assert auditor_pack.cell(dt.date(2023, 2, 1), MACHINE) == "2023-02-01"
+    assert (auditor_pack.cell(Decimal("84.10")), auditor_pack.cell(Decimal("84.10"), MACHINE)) == ("84,10", "84.10")
     assert (auditor_pack.cell(True), auditor_pack.cell(False), auditor_pack.cell(None)) == ("1", "0", "")
     assert auditor_pack.cell(["sanction", "action_plan", "sanction"]) == "action_plan|sanction"
     assert auditor_pack.cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
@@ -214,11 +219,11 @@ def test_a_request_row_gives_what_traces_it(data):
     row = rows[str(late.pk)]
     assert row["model"] == "gdpr.rightsrequest"
     assert row["reference"] == late.reference
-    assert row["received_at"] == "2023-12-31T23:30:00+01:00"
-    assert row["received_on"] == "2023-12-31"
-    assert (row["due_on"], row["answered_at"], row["outcome"]) == ("2024-02-01", "", "")
+    assert row["received_at"] == "31/12/2023 23:30:00"  # the French dialect, Paris time
+    assert row["received_on"] == "31/12/2023"
+    assert (row["due_on"], row["answered_at"], row["outcome"]) == ("01/02/2024", "", "")
     first = rows[str(data["requests"][0].pk)]
-    assert (first["answered_on"], first["outcome"], first["right"]) == ("2023-02-01", "granted", "access")
+    assert (first["answered_on"], first["outcome"], first["right"]) == ("01/02/2023", "granted", "access")
     coi = read_csv(files["records/E1_COI_SUSPICIONS.csv"])
     assert [(r["reference"], r["measures"], r["qualification"]) for r in coi] == [
         (data["case"].reference, "action_plan|sanction", "confirmed")
@@ -234,7 +239,7 @@ def test_a_training_rate_says_which_employee_is_trained_and_by_which_completion(
     by_employee = {row["employee_id"]: row for row in rows}
     first = by_employee[data["employees"][0].employee_id]
     later = data["employees"][0].training_completions.order_by("-completed_on").first()
-    assert (first["counted_completion_id"], first["counted_completion_on"]) == (str(later.pk), "2023-09-01")
+    assert (first["counted_completion_id"], first["counted_completion_on"]) == (str(later.pk), "01/09/2023")
     assert by_employee[data["employees"][4].employee_id]["trained_on_31_12"] == "0"
     assert by_employee[data["employees"][4].employee_id]["counted_completion_id"] == ""
     assert all(row["entity_code"] == "ALS" and row["employee_id"] for row in rows)
@@ -273,7 +278,7 @@ def test_training_hours_list_completions_and_attendances(data):
     models = {row["model"] for row in rows}
     assert models == {"training.completion", "training.attendance"}
     attendance = next(row for row in rows if row["model"] == "training.attendance")
-    assert (attendance["minutes_attended"], attendance["held_on"]) == ("90", "2023-03-14")
+    assert (attendance["minutes_attended"], attendance["held_on"]) == ("90", "14/03/2023")
     assert attendance["employee_id"] == data["employees"][5].employee_id
 
 
@@ -451,7 +456,7 @@ def test_the_methods_and_readme_tell_the_auditor_what_they_need(data):
     assert "sha256sum -c manifest.sha256" in readme
     assert "Rate: 0.35 (35% of the records of each indicator); seed: 5." in readme
     assert 'random.Random("5:<CODE>")' in readme
-    assert "YYYY-MM-DD" in readme and "not frozen" in readme
+    assert "DD/MM/YYYY" in readme and "semicolons" in readme and "not frozen" in readme
 
 
 def test_pack_filename():
@@ -614,7 +619,10 @@ def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
         RightsRequestFactory(received_at=moment, answered_at=moment + dt.timedelta(hours=5)) for moment in moments
     ]
     records = [{"model": "gdpr.rightsrequest", "ids": [r.pk for r in requests]}]
-    rows = {int(row["id"]): row for row in auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))}
+    rows = {
+        int(row["id"]): row
+        for row in auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]), dialect=MACHINE)
+    }
     written = [rows[r.pk]["received_at"] for r in requests]
     assert written == [
         "2023-03-26T01:59:59+01:00",
@@ -626,10 +634,25 @@ def test_datetimes_are_written_in_paris_time_around_the_clock_changes():
     ]
     for request in requests:
         row = rows[request.pk]
+        assert row["received_at"] == auditor_pack.cell(request.received_at, MACHINE)
+        assert row["answered_at"] == auditor_pack.cell(request.answered_at, MACHINE)
+        assert row["received_on"] == row["received_at"][:10]
+        assert row["answered_on"] == row["answered_at"][:10]
+    # The French dialect: the same local times, DD/MM/YYYY HH:MM:SS (the offset left out).
+    french = {int(row["id"]): row for row in auditor_pack.iter_rows(records, YEAR, None, auditor_pack.RecordRows([]))}
+    assert [french[r.pk]["received_at"] for r in requests] == [
+        "26/03/2023 01:59:59",
+        "26/03/2023 03:00:00",
+        "29/10/2023 02:30:00",
+        "29/10/2023 02:30:00",
+        "01/01/2024 00:30:00",
+        "02/07/2023 00:15:07",
+    ]
+    for request in requests:
+        row = french[request.pk]
         assert row["received_at"] == auditor_pack.cell(request.received_at)
         assert row["answered_at"] == auditor_pack.cell(request.answered_at)
         assert row["received_on"] == row["received_at"][:10]
-        assert row["answered_on"] == row["answered_at"][:10]
 
 
 def test_indicators_sharing_records_write_them_alike(data):
@@ -742,3 +765,99 @@ def test_a_query_that_cannot_match_reads_nothing():
 def test_the_union_of_the_ids_shared_by_several_indicators(id_sets):
     arrays = [array.array("q", ids) for ids in id_sets]
     assert list(shared.union(arrays)) == sorted({i for ids in id_sets for i in ids})
+
+
+# -- the CSV dialects ---------------------------------------------------------------------------------------
+class _Field:
+    """A model field as field_cell reads it: its internal type."""
+
+    is_relation = False
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def get_internal_type(self) -> str:
+        return self.kind
+
+
+TRICKY = {
+    "IntegerField": [0, -7, 123456789, None],
+    "DecimalField": [Decimal("-84.10"), Decimal("1E+2"), Decimal("0.000001"), Decimal("-0"), None],
+    "FloatField": [-0.5, 1e-05, 1e16, 89.0, None],
+    "CharField": ["plain", "=1+1", "-2+3", "@SUM(1)", "a;b", "a,b", 'say "hi"', "two\nlines", "-30", "", None],
+    "DateField": [dt.date(2023, 1, 2), dt.date(999, 12, 31), None],
+    "DateTimeField": [
+        dt.datetime(2023, 12, 31, 23, 0, tzinfo=dt.UTC),  # midnight in Paris, the next day
+        dt.datetime(2023, 12, 31, 22, 59, 59, tzinfo=dt.UTC),
+        dt.datetime(2023, 6, 30, 22, 30, tzinfo=dt.UTC),  # summer: +02:00
+        dt.datetime(2023, 3, 26, 1, 0, 30, 999, tzinfo=PARIS),
+        None,
+    ],
+}
+
+
+@pytest.mark.parametrize("dialect", [FRENCH, MACHINE], ids=lambda d: d.name)
+def test_the_packs_fast_writers_write_what_the_general_writer_writes(dialect):
+    """Each column writer of the pack (chosen by field type), the ids and extra columns' writers, and a
+    whole line assembled as the pack assembles it, give what core.spreadsheets.csv_line gives."""
+    cells = pack_cells.cells_of(dialect)
+    row: list = []
+    fields: list[str] = []
+    for kind, values in TRICKY.items():
+        write, _by_value = pack_cells.field_cell(_Field(kind), dialect)
+        for value in values:
+            expected = csv_line([value], dialect).removesuffix("\r\n")
+            assert write(value) == expected, (kind, value)
+            assert cells.csv_cell(value) == expected, (kind, value)
+            if value is not None:
+                assert cells.any_cell(value) == expected, (kind, value)
+            row.append(value)
+            fields.append(write(value))
+    # The writers an app's ExtraColumns names (the French ones) are translated to the dialect's.
+    for name in ("number_cell", "date_cell", "csv_cell", "text_cell", "any_cell"):
+        assert cells.writer(getattr(auditor_pack.cells, name)) is getattr(cells, name)
+    assert dialect.delimiter.join(fields) + "\r\n" == csv_line(row, dialect)
+    read = next(csv.reader(io.StringIO(csv_line(row, dialect)), delimiter=dialect.delimiter))
+    assert len(read) == len(row)
+
+
+def test_the_pack_in_the_machine_dialect_has_the_same_rows_as_the_french_one(data, tmp_path):
+    """`--dialect machine`: `,` separated, no BOM, decimal points, ISO dates; the same records as the French
+    pack, field for field once the numbers and dates are read."""
+    path = tmp_path / "pack.zip"
+    call_command("auditor_pack", year=str(YEAR), output=str(path), dialect="machine", stdout=io.StringIO())
+    machine = unzip(path.read_bytes())
+    french = unzip(auditor_pack.build_pack(YEAR, now=NOW))
+    assert json.loads(machine["manifest.json"])["csv_dialect"] == "machine"
+    assert "(,)" in machine["README.txt"].decode() and "(;)" not in machine["README.txt"].decode()
+    compared = 0
+    for name in sorted(n for n in french if n.startswith("records/")):
+        assert not machine[name].startswith(b"\xef\xbb\xbf"), name
+        machine_rows = list(csv.DictReader(io.StringIO(machine[name].decode("utf-8"))))
+        french_rows = read_csv(french[name])
+        assert len(machine_rows) == len(french_rows), name
+        for machine_row, french_row in zip(machine_rows, french_rows, strict=True):
+            assert machine_row.keys() == french_row.keys()
+            for key, text in machine_row.items():
+                other = french_row[key]
+                if DATE.fullmatch(other):
+                    assert text == f"{other[6:10]}-{other[3:5]}-{other[0:2]}", (name, key)
+                elif DATETIME.fullmatch(other):
+                    assert dt.datetime.fromisoformat(text).strftime("%d/%m/%Y %H:%M:%S") == other, (name, key)
+                elif FRENCH_NUMBER.fullmatch(other):
+                    assert float(text) == float(other.replace(",", ".")), (name, key)
+                else:
+                    assert text == other, (name, key)
+                compared += 1
+    assert compared > 100
+
+
+DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
+DATETIME = re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}")
+FRENCH_NUMBER = re.compile(r"-?\d+,\d+")
+
+
+def test_a_wrong_dialect_is_refused_by_the_command_with_the_allowed_values(tmp_path):
+    with pytest.raises(CommandError, match="french, machine"):
+        call_command("auditor_pack", year=str(YEAR), output=str(tmp_path / "p.zip"), dialect="excel")
+    assert not list(tmp_path.iterdir())

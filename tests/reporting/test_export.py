@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import load_workbook
 
+from core.spreadsheets import MACHINE
 from reporting import catalogue, exports, services
 from tests.clients import api_client
 from tests.factories import UserFactory
@@ -196,3 +198,77 @@ def test_the_first_year_exports_without_a_previous_year(roles):
     response = api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR}")
     assert response.status_code == 200
     assert api_client("Auditor").get(f"/api/reporting/indicators/?year={services.FIRST_YEAR - 1}").status_code == 400
+
+
+NUMBER_COLUMNS = ("value", "numerator", "denominator", "previous_value")
+
+
+def _rates_2023():
+    """2 of 3 requests answered on time (66.7 %), a manual index with decimals, a year before."""
+    received(2022, 1)
+    requests = received(2023, 3)
+    for req in requests[:2]:
+        req.applicable_due_on = req.due_on = dt.date(2023, 6, 30)
+        req.answered_at, req.outcome = dt.datetime(2023, 6, 1, 10, tzinfo=PARIS), "granted"
+        req.save()
+    late = requests[2]
+    late.due_on = dt.date(2023, 6, 1)
+    late.answered_at, late.outcome = dt.datetime(2023, 6, 20, 10, tzinfo=PARIS), "granted"
+    late.save()
+    services.manual_value_save(
+        year=2023,
+        code="E10_GENDER_EQUALITY_INDEX",
+        value=Decimal("89.5"),
+        owner="DRH",
+        actor=UserFactory(),
+        source_reference="Index 2023",
+    )
+
+
+def test_the_french_csv_writes_numbers_a_french_spreadsheet_reads_as_numbers():
+    _rates_2023()
+    text = exports.as_csv(2023)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
+    numbers = [row[key] for row in rows for key in NUMBER_COLUMNS if row[key]]
+    assert len(numbers) > 5
+    assert all(re.fullmatch(r"-?\d+(,\d+)?", number) for number in numbers), numbers
+    by = {row["code"]: row for row in rows}
+    assert [by["E2_RIGHTS_REQUESTS_ON_TIME_RATE"][k] for k in ("value", "numerator", "denominator")] == [
+        "66,7",
+        "2",
+        "3",
+    ]
+    assert by["E10_GENDER_EQUALITY_INDEX"]["value"] == "89,5"
+    assert "66.7" not in text and "89.5" not in text
+
+
+def test_the_machine_csv_has_the_same_rows_with_decimal_points_and_no_bom():
+    _rates_2023()
+    machine = exports.as_csv(2023, dialect=MACHINE)
+    assert not machine.startswith("\ufeff") and machine.startswith("code,enjeu,label,")
+    rows = list(csv.DictReader(io.StringIO(machine, newline="")))
+    french = list(csv.DictReader(io.StringIO(exports.as_csv(2023).removeprefix("\ufeff"), newline=""), delimiter=";"))
+    assert len(rows) == len(french) == len(catalogue.DEFINITIONS)
+    for row, other in zip(rows, french, strict=True):
+        assert row.keys() == other.keys()
+        for key in row:
+            if key in NUMBER_COLUMNS and row[key]:
+                assert float(row[key]) == float(other[key].replace(",", ".")), (row["code"], key)
+            else:
+                assert row[key] == other[key], (row["code"], key)
+    rate = next(r for r in rows if r["code"] == "E2_RIGHTS_REQUESTS_ON_TIME_RATE")
+    assert float(rate["value"]) == 66.7
+
+
+def test_the_export_command_writes_the_machine_dialect_and_refuses_another(tmp_path, capsys):
+    _rates_2023()
+    call_command("export_indicators", "--year", "2023", "--format", "csv", "--dialect", "machine")
+    out = capsys.readouterr().out
+    assert out == exports.as_csv(2023, dialect=MACHINE) and out.startswith("code,")
+    call_command("export_indicators", "--year", "2023", "--format", "csv")
+    assert capsys.readouterr().out.startswith("\ufeffcode;")
+    with pytest.raises(CommandError, match="french, machine"):
+        call_command("export_indicators", year="2023", fmt="csv", dialect="excel")
+    with pytest.raises(CommandError, match="machine"):
+        call_command("export_indicators", "--year", "2023", "--format", "csv", "--dialect", "excel")

@@ -234,6 +234,24 @@ def test_the_not_trained_csv_is_utf8_with_bom_and_semicolons(rated):
     ]
 
 
+def test_the_not_trained_csv_in_the_machine_dialect_has_the_same_rows_with_iso_dates(rated):
+    client = client_for("Compliance officer")
+    page = client.get(f"{MODULES}{rated.pk}/not-trained/").content.decode()
+    assert 'id="people-csv-machine"' in page and "dialect=machine" in page
+    response = client.get(f"{MODULES}{rated.pk}/not-trained/", {"format": "csv", "dialect": "machine"})
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.splitlines() == [
+        "Employee ID,Last name,First name,Email,Entity,Department,Manager,Hired on,Last completion",
+        "A003,Durand,Claire,a003@example.org,EA,Dept Two,Yes,2020-01-01,",
+        "A004,Martin,Alice,a004@example.org,EA,Dept Two,No,2020-01-01,",
+        "B002,Petit,Bruno,b002@example.org,EB,Dept Two,No,2020-01-01,",
+    ]
+    response = client.get(f"{MODULES}{rated.pk}/not-trained/", {"format": "csv", "dialect": "tsv"})
+    assert response.status_code == 302 and "format" not in response["Location"]
+    body = client.get(response["Location"]).content.decode()
+    assert "french, machine" in body
+
+
 def test_the_not_trained_csv_writes_formulas_from_the_roster_as_text():
     """Names come from the HR roster: a spreadsheet must show them, never run them."""
     module = ModuleFactory(code="T-FORMULA", deployed_on=dt.date(2024, 1, 15))

@@ -5,6 +5,7 @@ same import from the admin and the API."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +14,8 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from core.imports.testing import read_rejects, run_import_command
@@ -297,3 +300,39 @@ def test_without_the_training_permissions_the_api_refuses_the_upload(roles):
     response = api_client(language="en").post("/api/imports/completions/", {"file": upload}, format="multipart")
     assert response.status_code == 403
     assert not Completion.objects.exists()
+
+
+@pytest.mark.parametrize("dialect", ["french", "machine"])
+def test_the_rejects_file_in_either_dialect_imports_again_once_corrected(tmp_path, dialect):
+    """The rejects file (`--dialect`): corrected in place (the unknown employee), it imports as it is: the
+    separator is sniffed, the decimal comma and DD/MM/YYYY dates (French) or points and ISO dates (machine)
+    read; `line` and `reason` are ignored as unknown columns."""
+    path = write(
+        tmp_path,
+        "Matricule;Code module;Date de réalisation;Durée (min);Score\n"
+        "E9;LCBFT;15/03/2023 10:30;45;85,5\n"
+        "E1;LCBFT;2023-03-16;1:30;70.25\n"
+        "E9;RGPD;2022-12-31T23:30:00Z;;\n",
+    )
+    assert run_import_command("completions", path, "--dialect", dialect).exit_code == 1
+    content = (tmp_path / "lms.rejects.csv").read_bytes()
+    separator = ";" if dialect == "french" else ","
+    assert content.startswith(b"\xef\xbb\xbf" if dialect == "french" else b"line,reason,Matricule")
+    assert content.decode("utf-8-sig").splitlines()[1].startswith(f"2{separator}")
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_bytes(content.replace(b"E9", b"E2"))
+    assert run_import_command("completions", corrected).exit_code == 0
+    first = completion("E2", "LCBFT")
+    assert (first.completed_at, first.duration_minutes, first.score) == (
+        dt.datetime(2023, 3, 15, 10, 30, tzinfo=PARIS),
+        45,
+        Decimal("85.50"),
+    )
+    assert completion("E2", "RGPD").completed_at == dt.datetime(2022, 12, 31, 23, 30, tzinfo=dt.UTC)
+
+
+def test_a_wrong_rejects_dialect_is_refused_with_the_allowed_values(tmp_path):
+    path = write(tmp_path, FRENCH_EXPORT)
+    with pytest.raises(CommandError, match="french, machine"):
+        call_command("import_completions", str(path), dialect="csv", stdout=io.StringIO())
+    assert not ImportRun.objects.exists()

@@ -39,7 +39,7 @@ from core.admin_utils import badge, date_input
 from core.bounds import MAX_INTEGER, MIN_YEAR
 from core.charts import percent_text, point_text, trend_svg
 from core.dates import format_date, format_datetime
-from core.spreadsheets import csv_download
+from core.spreadsheets import UnknownCsvDialect, csv_download, dialect_named
 from organization.models import Department, Employee, LegalEntity
 
 from .. import figures, kpis, services
@@ -152,13 +152,16 @@ class Selection:
 # --- the people to remind ------------------------------------------------------------------------------------
 
 
-def _day(value: dt.date | None) -> str:
-    return format_date(value) if value else ""
+def _shown(value: Any) -> str:
+    """A cell of a people list as the page shows it: a date as DD/MM/YYYY (the CSV writes its dialect's)."""
+    if isinstance(value, dt.date):
+        return format_date(value)
+    return "" if value is None else value
 
 
-def person_columns() -> list[tuple[str, Callable[[Employee], str]]]:
-    """The columns of the people lists and their CSV: (header, value of an employee of `kpis.not_trained`).
-    Every text is translated now, not while the CSV streams (after the view has returned)."""
+def person_columns() -> list[tuple[str, Callable[[Employee], Any]]]:
+    """The columns of the people lists and their CSV: (header, value of an employee of `kpis.not_trained`),
+    dates as dates. Every text is translated now, not while the CSV streams (after the view has returned)."""
     yes, no = gettext("Yes"), gettext("No")
     return [
         (gettext("Employee ID"), lambda e: e.employee_id),
@@ -168,8 +171,8 @@ def person_columns() -> list[tuple[str, Callable[[Employee], str]]]:
         (gettext("Entity"), lambda e: e.entity.code),
         (gettext("Department"), lambda e: e.department.name if e.department_id else ""),
         (gettext("Manager"), lambda e: yes if e.is_manager else no),
-        (gettext("Hired on"), lambda e: _day(e.hired_on)),
-        (gettext("Last completion"), lambda e: _day(e.last_completed_on)),
+        (gettext("Hired on"), lambda e: e.hired_on),
+        (gettext("Last completion"), lambda e: e.last_completed_on),
     ]
 
 
@@ -181,13 +184,13 @@ class PeopleList:
     title: Any
     people: Callable[[Module, Selection], QuerySet[Employee]]
     #: Read what its list annotates its employees with (`kpis.not_trained`, `kpis.renewals_due`).
-    extra_columns: tuple[tuple[Any, Callable[[Module, Any], str]], ...] = ()
+    extra_columns: tuple[tuple[Any, Callable[[Module, Any], Any]], ...] = ()
     renewable_only: bool = False
     #: Count the list with its page (COUNT(*) OVER ()): when its order is a computed value, the database
     #: reads every row of it to sort them anyway, and a separate COUNT would read them all again.
     counted_with_page: bool = False
 
-    def columns(self, module: Module) -> list[tuple[str, Callable[[Employee], str]]]:
+    def columns(self, module: Module) -> list[tuple[str, Callable[[Employee], Any]]]:
         extra = [(str(label), (lambda e, value=value: value(module, e))) for label, value in self.extra_columns]
         return person_columns() + extra
 
@@ -202,7 +205,7 @@ PEOPLE_LISTS = {
         "renewals-due",
         _("Renewal of %(module)s due within %(days)d days"),
         lambda module, selection: kpis.renewals_due(module, kpis.RENEWAL_HORIZON_DAYS, selection.day, selection.scope),
-        extra_columns=((_("Counts until"), lambda module, e: _day(kpis.valid_until(module, e.last_completed_on))),),
+        extra_columns=((_("Counts until"), lambda module, e: kpis.valid_until(module, e.last_completed_on)),),
         renewable_only=True,
         counted_with_page=True,
     ),
@@ -446,15 +449,20 @@ class ModuleAdmin(ModuleAdminBase):
         people = people_list.people(module, selection)
         columns = people_list.columns(module)
         if request.GET.get("format") == "csv":
+            try:
+                dialect = dialect_named(request.GET.get("dialect"))
+            except UnknownCsvDialect as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(request.path + "?" + selection.query())
             lines = ([value(e) for _label, value in columns] for e in people.iterator(chunk_size=2000))
             filename = f"{people_list.slug}-{module.code}-{selection.day.isoformat()}.csv"
             # Streamed (a large population does not sit in memory); names from the roster written as text.
-            return csv_download(filename, [label for label, _value in columns], lines)
+            return csv_download(filename, [label for label, _value in columns], lines, dialect)
         page = people_page(people, request.GET.get("page"), counted_with_page=people_list.counted_with_page)
         can_see_employees = request.user.has_perm("organization.view_employee")
         rows = []
         for employee in page:
-            cells = [value(employee) for _label, value in columns]
+            cells = [_shown(value(employee)) for _label, value in columns]
             url = reverse("admin:organization_employee_change", args=[employee.pk]) if can_see_employees else ""
             rows.append((url, cells))
         title = str(people_list.title) % {"module": module.code, "days": kpis.RENEWAL_HORIZON_DAYS}
@@ -471,6 +479,7 @@ class ModuleAdmin(ModuleAdminBase):
             "page": page,
             "count": page.paginator.count,
             "csv_url": "?" + selection.query(format="csv"),
+            "csv_machine_url": "?" + selection.query(format="csv", dialect="machine"),
             "change_url": reverse("admin:training_module_change", args=[module.pk]) + "?" + selection.query(),
             "page_urls": {
                 "previous": "?" + selection.query(page=page.previous_page_number()) if page.has_previous() else "",

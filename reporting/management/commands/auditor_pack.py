@@ -1,5 +1,5 @@
-"""`manage.py auditor_pack --year YYYY --output PATH.zip [--sample-rate 0.3] [--seed N]`: the auditor pack of
-a fiscal year (reporting/auditor_pack/), written to a file.
+"""`manage.py auditor_pack --year YYYY --output PATH.zip [--sample-rate 0.3] [--seed N] [--dialect machine]`: the
+auditor pack of a fiscal year (reporting/auditor_pack/), written to a file.
 
 The file is written beside its final name then renamed: a failure never leaves half a ZIP behind.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import DIALECT_NAMES, dialect_named
 from reporting import auditor_pack, services
 
 
@@ -36,14 +37,29 @@ class Command(BaseCommand):
             help="Seed of the random sample (default: VIGIE_AUDIT_SAMPLE_SEED, else "
             "the year). The same seed and data give the same sample.",
         )
+        parser.add_argument(
+            "--dialect",
+            default=DIALECT_NAMES[0],
+            choices=DIALECT_NAMES,
+            help="The dialect of the CSV files: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with "
+            "BOM) or machine (`,`, decimal point, ISO 8601 dates, no BOM).",
+        )
 
     def handle(
-        self, *args, year: str, output: str, sample_rate: str | None = None, seed: str | None = None, **options
+        self,
+        *args,
+        year: str,
+        output: str,
+        sample_rate: str | None = None,
+        seed: str | None = None,
+        dialect: str | None = None,
+        **options,
     ) -> None:
         try:
             year_value = services.year_check(year)
             rate = auditor_pack.resolve_sample_rate(sample_rate)
-        except (services.ReportingError, ValueError) as exc:
+            csv_dialect = dialect_named(dialect)
+        except (services.ReportingError, ValueError) as exc:  # UnknownCsvDialect is a ValueError
             raise CommandError(str(exc)) from exc
         if seed is not None and not seed.strip():
             raise CommandError(_("--seed cannot be empty: give a number (or leave --seed out)."))
@@ -65,7 +81,9 @@ class Command(BaseCommand):
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; the pack is an ordinary file
             with os.fdopen(handle, "wb") as stream:
-                manifest = auditor_pack.write_pack(year_value, stream, sample_rate=rate, seed=seed_value)
+                manifest = auditor_pack.write_pack(
+                    year_value, stream, sample_rate=rate, seed=seed_value, dialect=csv_dialect
+                )
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--output PATH]` (docs/interfaces.md).
+"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--dialect french|machine] [--output PATH]`
+(docs/interfaces.md).
 
 json and csv go to stdout without --output; xlsx needs --output (it is binary).
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.spreadsheets import DIALECT_NAMES, UnknownCsvDialect, dialect_named
 from reporting import exports, services
 
 
@@ -20,18 +22,28 @@ class Command(BaseCommand):
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
         parser.add_argument("--format", required=True, choices=exports.FORMATS, dest="fmt")
         parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
+        parser.add_argument(
+            "--dialect",
+            default=DIALECT_NAMES[0],
+            choices=DIALECT_NAMES,
+            help="The CSV dialect: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with BOM, for "
+            "spreadsheets) or machine (`,`, decimal point, ISO 8601 dates, no BOM, for programs).",
+        )
 
-    def handle(self, *args, year: str, fmt: str, output: str | None = None, **options) -> None:
+    def handle(
+        self, *args, year: str, fmt: str, output: str | None = None, dialect: str | None = None, **options
+    ) -> None:
         try:
             year_value = services.year_check(year)
-        except services.ReportingError as exc:
+            csv_dialect = dialect_named(dialect)
+        except (services.ReportingError, UnknownCsvDialect) as exc:
             raise CommandError(str(exc)) from exc
         if fmt == "xlsx" and not output:
             raise CommandError("--format xlsx needs --output PATH (an XLSX file is binary)")
         if fmt == "json":
             content: str | bytes = json.dumps(exports.as_dict(year_value), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "csv":
-            content = exports.as_csv(year_value)
+            content = exports.as_csv(year_value, dialect=csv_dialect)
         else:
             content = exports.as_xlsx(year_value)
         if not output:
