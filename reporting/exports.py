@@ -32,7 +32,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
-from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, workbook_bytes
+from core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, new_workbook, print_layout, workbook_bytes
 
 from . import catalogue, registry, services, visibility
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
@@ -333,7 +333,6 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
     French labels; the ESRS G1 sheet beside it."""
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     data = data or table(year, user=user)
     year = data.year
@@ -362,7 +361,8 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
             _("Source"),
             _("Status"),
         ]
-        sheet.append([f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")])
+        heading = f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")
+        sheet.append([heading])
         sheet["A1"].font = Font(bold=True, size=14)
         sheet.append(headers)
         for cell in sheet[2]:
@@ -393,10 +393,11 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
             )
             for cell in sheet[sheet.max_row]:
                 cell.alignment = wrap
-        widths = [34, 50, 30, 10, 10, 10, 9, 11, 12, 70, 30, 30]
-        for column, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(column)].width = width
-        sheet.freeze_panes = "D3"
+        # The issue, the indicator and the method wrap; the rest is fitted to its content. Landscape A4 at
+        # about 70 %: the table reads on paper.
+        print_layout(
+            sheet, heading, header_rows=2, frozen_columns=3, widths={1: 20, 2: 30, 3: 28, 10: 36}, max_width=24
+        )
     return workbook_bytes(workbook)
 
 

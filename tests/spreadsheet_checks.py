@@ -103,7 +103,7 @@ def print_problems(content: bytes) -> list[str]:
             problems.append(f"{name}: no page numbers")
         if not sheet.print_area:
             problems.append(f"{name}: no print area")
-        area = (sheet.print_area or sheet.dimensions).split(",")[0].split("!")[-1].replace("$", "")
+        area = (sheet.print_area or sheet.dimensions).rsplit("!", 1)[-1].split(",")[0].replace("$", "")
         min_col, _min_row, max_col, _max_row = range_boundaries(area)
         widths = {
             column: sheet.column_dimensions[get_column_letter(column)].width or 13
@@ -132,3 +132,17 @@ def print_problems(content: bytes) -> list[str]:
                 if height is None or height < 12 * needed:
                     problems.append(f"{name}!{row[0].row}: {needed} lines in a row {height} pt tall")
     return problems
+
+
+def assert_prints(
+    content: bytes, sheet_name: str, *, orientation: str, title_rows: str | None, freeze: str | None
+) -> openpyxl.worksheet.worksheet.Worksheet:
+    """`print_problems` finds nothing in the whole workbook, and `sheet_name` prints in `orientation`, its
+    header rows `title_rows` ("$1:$1") repeated on each page and its panes frozen at `freeze`."""
+    assert print_problems(content) == []
+    sheet = openpyxl.load_workbook(io.BytesIO(content))[sheet_name]
+    assert sheet.page_setup.orientation == orientation
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == title_rows
+    assert sheet.freeze_panes == freeze
+    return sheet
