@@ -150,9 +150,10 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 _OPENPYXL_DATE_FORMATS = frozenset({"General", "yyyy-mm-dd", "yyyy-mm-dd h:mm:ss"})
 
 # Printing. Widths are in Excel's unit, about one character of the default font (Calibri 11).
-#: What an A4 page holds at 100 % between narrow margins: portrait, landscape.
-A4_PORTRAIT_WIDTH = 95
-A4_LANDSCAPE_WIDTH = 140
+#: What an A4 page holds at 100 % between narrow margins (measured in LibreOffice with Carlito, the metric
+#: twin of Calibri): portrait, landscape.
+A4_PORTRAIT_WIDTH = 88
+A4_LANDSCAPE_WIDTH = 130
 #: A column fitted to its content is at least, at most this wide; longer text wraps.
 MIN_COLUMN_WIDTH = 6
 MAX_COLUMN_WIDTH = 40

@@ -396,7 +396,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
         # The issue, the indicator and the method wrap; the rest is fitted to its content. Landscape A4 at
         # about 70 %: the table reads on paper.
         print_layout(
-            sheet, heading, header_rows=2, frozen_columns=3, widths={1: 20, 2: 30, 3: 28, 10: 36}, max_width=24
+            sheet, heading, header_rows=2, frozen_columns=3, widths={1: 16, 2: 26, 3: 20, 10: 30}, max_width=20
         )
     return workbook_bytes(workbook)
 

@@ -68,7 +68,7 @@ def formula_fields(content: str | bytes, delimiter: str = ";") -> list[str]:
 
 # -- printing (issue 18): what keeps a sheet from printing as a document an auditor would file ------------------
 #: What an A4 page holds at 100 %, in column-width units (about a character): portrait, landscape.
-PAGE_WIDTH = {"portrait": 95, "landscape": 140}
+PAGE_WIDTH = {"portrait": 88, "landscape": 130}
 #: Below this scale a printed page is not read (Calibri 11 at 60 % is 6.6 pt).
 MIN_PRINT_SCALE = 0.6
 

@@ -290,7 +290,7 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
             row += 1
         row += 1
     # A fiche is a document of its own: portrait A4, its title repeated on top of each page.
-    print_layout(sheet, heading, header_rows=1, widths={1: 34, 2: 58})
+    print_layout(sheet, heading, header_rows=1, widths={1: 30, 2: 56})
 
 
 def register_heading(on: dt.date, *, selection: bool = False) -> str:
