@@ -206,14 +206,19 @@ def _shown(cell: Cell) -> str:
 
 
 def _font_scale(cell: Cell) -> float:
-    size = (cell.font.sz if cell.font is not None else None) or 11
-    return float(size) / 11 * (1.1 if cell.font is not None and cell.font.b else 1.0)
+    """How much wider than the default font's a character of `cell` is (its size; bold is wider)."""
+    return _font_size(cell) / 11 * (1.2 if cell.font is not None and cell.font.b else 1.0)
+
+
+def _font_size(cell: Cell) -> float:
+    return float((cell.font.sz if cell.font is not None else None) or 11)
 
 
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes, wrapped in a column `width` wide. An estimate: a unit of width holds a
-    character of average text and a bit (its unit is a digit's width), less what wrapping at words loses."""
-    per_line = max(1, math.floor(width * 1.1) - 1)
+    character of average text (its unit is a digit's width, wider than most letters), less what wrapping at
+    words loses."""
+    per_line = max(1, math.floor(width * 1.05) - 1)
     return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n")) if text else 1
 
 
@@ -257,8 +262,8 @@ def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
             continue
         words = text.split() if row <= layout.header_rows else text.split("\n")
         size = max((len(word) for word in words), default=0) * _font_scale(cell) + 2
-        if column == 1 and row not in shared_rows and sheet.max_column > 1 and size > layout.max_width:
-            continue  # a title above the table spills over the columns beside it (`_finish_sheet`)
+        if column == 1 and row not in shared_rows and sheet.max_column > 1:
+            continue  # a title above the table spills over the columns beside it or wraps across them
         longest[column] = max(longest.get(column, 0), size)
     widths = {}
     for column in range(1, sheet.max_column + 1):
@@ -281,9 +286,13 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
     widths = _fit_widths(sheet, layout)
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = round(width, 1)
-    # A text alone in its row's first column (a title, a group's heading) spills over the empty cells beside it.
+    last_column = layout.print_columns or max(sheet.max_column, 1)
+    table_width = sum(widths.get(column, MIN_COLUMN_WIDTH) for column in range(1, last_column + 1))
+    # A text alone in its row's first column (a title, a group's heading) spills over the empty cells beside
+    # it; one longer than the table wraps across it (merged).
     shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
     lines_of_row: dict[int, float] = {}
+    merged_rows = []
     for (row, column), cell in sheet._cells.items():
         if isinstance(cell, MergedCell):
             continue
@@ -296,8 +305,15 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
         scale = _font_scale(cell)
         width = widths.get(column, MIN_COLUMN_WIDTH)
         wrap = bool(cell.alignment.wrap_text)
-        spills = column == 1 and row not in shared_rows and len(text) * scale < sum(widths.values())
-        wrap = wrap or (not spills and ("\n" in text or len(text) * scale > width - 1))
+        alone = column == 1 and last_column > 1 and row not in shared_rows
+        if alone and len(text) * scale > width - 1:
+            if len(text) * scale < table_width - 1 and "\n" not in text:
+                wrap = False  # spills
+            else:
+                merged_rows.append(row)
+                width, wrap = table_width, True
+        else:
+            wrap = wrap or "\n" in text or len(text) * scale > width - 1
         alignment = cell.alignment
         if text and (wrap != alignment.wrap_text or alignment.vertical is None):
             # Wrapped where long; at the top of a row made taller for a neighbour's lines, as they are.
@@ -308,14 +324,15 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
                 indent=alignment.indent,
             )
         lines = text_lines(text, width / scale) if wrap else 1
-        lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * scale)
+        lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * _font_size(cell) / 11)
+    for row in merged_rows:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
     for row, row_lines in lines_of_row.items():
         if row_lines > 1.01:
             height = math.ceil(LINE_HEIGHT * row_lines)
             dimension = sheet.row_dimensions[row]
             dimension.height = max(height, dimension.height or 0)
 
-    last_column = layout.print_columns or max(sheet.max_column, 1)
     if layout.header_rows or layout.frozen_columns:
         sheet.freeze_panes = sheet.cell(row=layout.header_rows + 1, column=layout.frozen_columns + 1).coordinate
     if layout.header_rows:

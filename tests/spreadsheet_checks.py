@@ -113,6 +113,14 @@ def print_problems(content: bytes) -> list[str]:
         scale = min(1.0, PAGE_WIDTH.get(setup.orientation or "portrait", 95) / printed)
         if scale < MIN_PRINT_SCALE:
             problems.append(f"{name}: prints at {scale:.0%}")
+        # A merged cell's text wraps across its range.
+        merged_width = {
+            (cells.min_row, cells.min_col): sum(
+                sheet.column_dimensions[get_column_letter(column)].width or 13
+                for column in range(cells.min_col, cells.max_col + 1)
+            )
+            for cells in sheet.merged_cells.ranges
+        }
         for row in sheet.iter_rows():
             needed = 1
             for cell in row:
@@ -122,7 +130,9 @@ def print_problems(content: bytes) -> list[str]:
                     problems.append(f"{name}!{cell.coordinate}: date shown as {cell.number_format!r}")
                 if not isinstance(cell.value, str):
                     continue
-                width = sheet.column_dimensions[cell.column_letter].width or 13
+                width = (
+                    merged_width.get((cell.row, cell.column)) or sheet.column_dimensions[cell.column_letter].width or 13
+                )
                 if cell.alignment.wrap_text:
                     needed = max(needed, _lines_at_least(cell.value, width))
                 elif _lines_at_least(cell.value, width) > 1 and sheet.cell(row=cell.row, column=cell.column + 1).value:

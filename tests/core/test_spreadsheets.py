@@ -203,6 +203,21 @@ def test_header_rows_are_bold_frozen_and_repeated_on_every_page():
     assert back.print_area == "'Sheet'!$A$1:$C$202"
 
 
+def test_a_title_alone_on_its_row_spills_over_the_table_or_wraps_across_it():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["A title wider than a column"])
+    sheet.append(["A title longer than the whole table, which is narrow: it wraps across the table " * 2])
+    sheet.append(["Name", "Value"])
+    sheet.append(["A name of some length", "y"])
+    print_layout(sheet, "Titles", header_rows=0)
+    back = reloaded(workbook).active
+    assert not back["A1"].alignment.wrap_text and back.row_dimensions[1].height is None
+    assert [str(cells) for cells in back.merged_cells.ranges] == ["A2:B2"]
+    assert back["A2"].alignment.wrap_text and back.row_dimensions[2].height >= LINE_HEIGHT * 5
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
 @pytest.mark.parametrize(("columns", "orientation"), [(3, "portrait"), (12, "landscape")])
 def test_every_sheet_prints_on_a4_one_page_wide_landscape_where_wide(columns, orientation):
     workbook = new_workbook()
