@@ -205,13 +205,19 @@ def _shown(cell: Cell) -> str:
     return str(value)
 
 
-def _font_scale(cell: Cell) -> float:
-    """How much wider than the default font's a character of `cell` is (its size; bold is wider)."""
-    return _font_size(cell) / 11 * (1.2 if cell.font is not None and cell.font.b else 1.0)
+def _font_size_and_bold(cell: Cell, known: dict[int, tuple[float, bool]]) -> tuple[float, bool]:
+    """A cell's font size and whether it is bold, `known` by the workbook's font number (reading a cell's font
+    through openpyxl costs more than the rest of the layout)."""
+    number = cell._style.fontId if cell._style is not None else 0  # no style: the workbook's first font
+    if number not in known:
+        font = cell.font
+        known[number] = (float(font.sz or 11), bool(font.b))
+    return known[number]
 
 
-def _font_size(cell: Cell) -> float:
-    return float((cell.font.sz if cell.font is not None else None) or 11)
+def _font_scale(size: float, bold: bool) -> float:
+    """How much wider than the default font's a character is (its size; bold is wider)."""
+    return size / 11 * (1.2 if bold else 1.0)
 
 
 def text_lines(text: str, width: float) -> int:
@@ -254,6 +260,7 @@ def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
     headers wrap) within the bounds."""
     shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
     longest: dict[int, float] = {}
+    fonts: dict[int, tuple[float, bool]] = {}
     for (row, column), cell in sheet._cells.items():
         if column in layout.widths or isinstance(cell, MergedCell):
             continue
@@ -261,7 +268,7 @@ def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
         if not text:
             continue
         words = text.split() if row <= layout.header_rows else text.split("\n")
-        size = max((len(word) for word in words), default=0) * _font_scale(cell) + 2
+        size = max((len(word) for word in words), default=0) * _font_scale(*_font_size_and_bold(cell, fonts)) + 2
         if column == 1 and row not in shared_rows and sheet.max_column > 1:
             continue  # a title above the table spills over the columns beside it or wraps across them
         longest[column] = max(longest.get(column, 0), size)
@@ -293,18 +300,27 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
     shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
     lines_of_row: dict[int, float] = {}
     merged_rows = []
+    fonts: dict[int, tuple[float, bool]] = {}
+    alignments: dict[tuple[Any, ...], Alignment] = {}
+    alignment_of: dict[int, Any] = {}
     for (row, column), cell in sheet._cells.items():
         if isinstance(cell, MergedCell):
             continue
         header = row <= layout.header_rows
-        if header and cell.value is not None and not (cell.font is not None and cell.font.b):
+        size, bold = _font_size_and_bold(cell, fonts)
+        if header and cell.value is not None and not bold:
             font = cast(Font, copy(cell.font))
-            font.b = True
+            font.b = bold = True
             cell.font = font
         text = _shown(cell)
-        scale = _font_scale(cell)
+        scale = _font_scale(size, bold)
         width = widths.get(column, MIN_COLUMN_WIDTH)
-        wrap = bool(cell.alignment.wrap_text)
+        style = cell._style
+        number = style.alignmentId if style is not None else 0  # no style: the workbook's first alignment
+        if number not in alignment_of:
+            alignment_of[number] = cell.alignment  # read once per alignment: openpyxl's getter is slow
+        alignment = alignment_of[number]
+        wrap = bool(alignment.wrap_text)
         alone = column == 1 and last_column > 1 and row not in shared_rows
         if alone and len(text) * scale > width - 1:
             if len(text) * scale < table_width - 1 and "\n" not in text:
@@ -314,17 +330,14 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
                 width, wrap = table_width, True
         else:
             wrap = wrap or "\n" in text or len(text) * scale > width - 1
-        alignment = cell.alignment
         if text and (wrap != alignment.wrap_text or alignment.vertical is None):
             # Wrapped where long; at the top of a row made taller for a neighbour's lines, as they are.
-            cell.alignment = Alignment(
-                horizontal=alignment.horizontal,
-                vertical=alignment.vertical or "top",
-                wrap_text=wrap,
-                indent=alignment.indent,
-            )
+            key = (alignment.horizontal, alignment.vertical or "top", wrap, alignment.indent)
+            if key not in alignments:
+                alignments[key] = Alignment(horizontal=key[0], vertical=key[1], wrap_text=wrap, indent=key[3])
+            cell.alignment = alignments[key]
         lines = text_lines(text, width / scale) if wrap else 1
-        lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * _font_size(cell) / 11)
+        lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * size / 11)
     for row in merged_rows:
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
     for row, row_lines in lines_of_row.items():
