@@ -28,7 +28,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     scales = scales or scales_from_settings()
     risks = ranked(risk_map.risks.select_related("macro_process"))
     interviews = risk_map.interviews.select_related("macro_process").order_by("held_on", "pk")
-    bold = Font(bold=True)
+    bold = Font(name="Calibri", bold=True)
 
     with translation.override("fr"):  # the labels of choices (effectiveness, function type) in French too
         workbook = new_workbook()  # titles, scenarios, notes: written as data, never run as formulas

@@ -234,7 +234,7 @@ def write_records(
     """Write each record as a block of "label | value" rows under its heading, a page each (a page break
     between blocks): how a record of a table too wide for a page prints. Declares the sheet's layout, with
     `label_width` for the labels and the rest of a portrait A4 for the values."""
-    label_font, heading_font = Font(bold=True), Font(bold=True, size=12)
+    label_font, heading_font = Font(name="Calibri", bold=True), Font(name="Calibri", bold=True, size=12)
     top = Alignment(vertical="top", wrap_text=True)
     row = 0
     for heading, lines in records:

@@ -337,7 +337,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
     data = data or table(year, user=user)
     year = data.year
     workbook = new_workbook()
-    header_font = Font(bold=True, color="FFFFFF")
+    header_font = Font(name="Calibri", bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F3864")
     enjeu_fill = PatternFill("solid", fgColor="D9E1F2")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -363,7 +363,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
         ]
         heading = f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")
         sheet.append([heading])
-        sheet["A1"].font = Font(bold=True, size=14)
+        sheet["A1"].font = Font(name="Calibri", bold=True, size=14)
         sheet.append(headers)
         for cell in sheet[2]:
             cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
@@ -373,7 +373,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
                 current_enjeu = row.definition.enjeu
                 sheet.append([f"{current_enjeu}. {row.definition.enjeu_label}"])
                 for cell in sheet[sheet.max_row]:
-                    cell.fill, cell.font = enjeu_fill, Font(bold=True)
+                    cell.fill, cell.font = enjeu_fill, Font(name="Calibri", bold=True)
             unit = row.definition.unit
             sheet.append(
                 [

@@ -130,6 +130,8 @@ def print_problems(content: bytes) -> list[str]:
                     problems.append(f"{name}!{cell.coordinate}: date shown as {cell.number_format!r}")
                 if not isinstance(cell.value, str):
                     continue
+                if not cell.font.name:  # LibreOffice then prints it in its default font, a serif, wider
+                    problems.append(f"{name}!{cell.coordinate}: a font without a name")
                 width = (
                     merged_width.get((cell.row, cell.column)) or sheet.column_dimensions[cell.column_letter].width or 13
                 )

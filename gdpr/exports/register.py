@@ -47,9 +47,9 @@ ROLE_LABELS: dict[str, str] = {
     ProcessingRole.PROCESSOR: "Sous-traitant",
 }
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-_SECTION_FONT = Font(bold=True, color="1F3864", size=12)
+_SECTION_FONT = Font(name="Calibri", bold=True, color="1F3864", size=12)
 _SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
@@ -148,7 +148,7 @@ def _location(title: str) -> str:
 def _link(cell: Cell, title: str, text: str) -> None:
     _set(cell, text)
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=_location(title), display=text)
-    cell.font = Font(color="0563C1", underline="single")
+    cell.font = Font(name="Calibri", color="0563C1", underline="single")
 
 
 def _write_overview(
@@ -267,9 +267,9 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
 def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, heading: str) -> None:
     title = _cell(sheet, 1, 1)
     _set(title, f"Fiche de registre : {activity.reference} – {activity.name}")
-    title.font = Font(bold=True, size=14)
+    title.font = Font(name="Calibri", bold=True, size=14)
     _set(_cell(sheet, 2, 1), heading)
-    _cell(sheet, 2, 1).font = Font(italic=True, color="595959")
+    _cell(sheet, 2, 1).font = Font(name="Calibri", italic=True, color="595959")
     _link(_cell(sheet, 3, 1), OVERVIEW_TITLE, "← Retour au registre")
     row = 5
     for section, lines in fiche_sections(activity, on):
@@ -281,12 +281,12 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
         for label, value in lines:
             label_cell, value_cell = _cell(sheet, row, 1), _cell(sheet, row, 2)
             _set(label_cell, label)
-            label_cell.font = Font(bold=True)
+            label_cell.font = Font(name="Calibri", bold=True)
             label_cell.alignment = _WRAP_TOP
             _set(value_cell, value if value not in (None, "") else NOT_FILLED)
             value_cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
             if value in (None, ""):
-                value_cell.font = Font(italic=True, color="808080")
+                value_cell.font = Font(name="Calibri", italic=True, color="808080")
             row += 1
         row += 1
     # A fiche is a document of its own: portrait A4, its title repeated on top of each page.
