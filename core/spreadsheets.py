@@ -217,14 +217,14 @@ def _font_size_and_bold(cell: Cell, known: dict[int, tuple[float, bool]]) -> tup
 
 def _font_scale(size: float, bold: bool) -> float:
     """How much wider than the default font's a character is (its size; bold is wider)."""
-    return size / 11 * (1.2 if bold else 1.0)
+    return size / 11 * (1.1 if bold else 1.0)
 
 
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes, wrapped in a column `width` wide. An estimate: a unit of width holds a
     character of average text (its unit is a digit's width, wider than most letters), less what wrapping at
     words loses."""
-    per_line = max(1, math.floor(width * 1.05) - 1)
+    per_line = max(1, math.floor(width * 1.1) - 1)
     return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n")) if text else 1
 
 
