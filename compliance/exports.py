@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from core.dates import format_date
-from core.spreadsheets import new_workbook, workbook_bytes
+from core.spreadsheets import new_workbook, print_layout, workbook_bytes
 
 from .models import RiskMap
 from .scoring import AMBER, GREEN, RED, Grid, Scales, band, grid, ranked, scales_from_settings
@@ -24,13 +23,12 @@ def export_filename(risk_map: RiskMap) -> str:
 
 def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
 
     scales = scales or scales_from_settings()
     risks = ranked(risk_map.risks.select_related("macro_process"))
     interviews = risk_map.interviews.select_related("macro_process").order_by("held_on", "pk")
-    bold = Font(bold=True)
+    bold = Font(name="Calibri", bold=True)
 
     with translation.override("fr"):  # the labels of choices (effectiveness, function type) in French too
         workbook = new_workbook()  # titles, scenarios, notes: written as data, never run as formulas
@@ -78,25 +76,20 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
                 sheet.cell(row=row, column=column).fill = PatternFill(
                     "solid", fgColor=FILLS[band(value, scales=scales)]
                 )
-        for column in range(1, len(headers) + 1):
-            sheet.cell(row=1, column=column).font = bold
-            sheet.column_dimensions[get_column_letter(column)].width = 40 if column in (3, 5, 9) else 16
-        sheet.freeze_panes = "A2"
+        heading = f"Cartographie des risques : {risk_map}"
+        # The title, the scenario and the controls wrap; the scores are narrow: landscape A4 at about 70 %.
+        print_layout(sheet, heading, header_rows=1, frozen_columns=3, widths={3: 24, 5: 30, 9: 26}, max_width=16)
 
         heat = workbook.create_sheet("Cartographie")
-        heat.append(
-            [
-                str(risk_map),
-                "Approuvée le",
-                format_date(risk_map.approved_on, missing="non approuvée"),
-            ]
-        )
+        # A date cell when approved (the workbook shows it JJ/MM/AAAA), else says so.
+        heat.append([str(risk_map), "Approuvée le", risk_map.approved_on or "non approuvée"])
         row = 3
         for title, pairs in (
             ("Risque brut", [(r.gross_likelihood, r.gross_impact) for r in risks]),
             ("Risque net", [(r.net_likelihood, r.net_impact) for r in risks]),
         ):
             row = _write_grid(heat, row, title, grid(pairs, scales=scales), PatternFill, bold, Alignment) + 2
+        print_layout(heat, heading, header_rows=1, widths={1: 24})
 
         sheet_interviews = workbook.create_sheet("Entretiens")
         sheet_interviews.append(["Date", "Fonction interrogée", "Type de fonction", "Macro-processus", "Notes"])
@@ -110,10 +103,7 @@ def risk_map_xlsx(risk_map: RiskMap, *, scales: Scales | None = None) -> bytes:
                     interview.notes,
                 ]
             )
-            sheet_interviews.cell(row=sheet_interviews.max_row, column=1).number_format = "DD/MM/YYYY"
-        for column in range(1, 6):
-            sheet_interviews.cell(row=1, column=column).font = bold
-            sheet_interviews.column_dimensions[get_column_letter(column)].width = 30
+        print_layout(sheet_interviews, heading, header_rows=1, widths={5: 60}, max_width=30)
 
     return workbook_bytes(workbook)
 

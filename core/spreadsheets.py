@@ -17,7 +17,11 @@ do not stop every spreadsheet, nor do the full-width signs (＝＋－＠) some c
   however it is written (`sheet.append`, `sheet.cell(value=)`, `cell.value =`): a text is a text cell,
   exactly as given, marked "quote prefix" when it looks like a formula (Excel then keeps it text even when
   the cell is edited); the characters XML cannot hold are dropped and a text past Excel's 32,767 characters
-  is cut with "…". Numbers and dates stay typed. Saving checks every cell once more.
+  is cut with "…". Numbers and dates stay typed (dates shown JJ/MM/AAAA). Saving checks every cell once more.
+  Every sheet prints as a document: its export declares what is its own (`print_layout`: page heading,
+  header rows, fixed widths, the columns an index prints), saving does the rest for every sheet (A4, fit to
+  one page wide, landscape where wide, header rows repeated and frozen, widths fitted to the content, long
+  text wrapped with row heights for it, "Page n / N"); saving a sheet without a layout is refused.
 
 Nothing else in Vigie may call csv.writer or make an openpyxl Workbook (tests/core/test_spreadsheets.py
 scans the code for it), so no export can forget.
@@ -30,11 +34,12 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from copy import copy
+from dataclasses import dataclass, field
 from decimal import Decimal
 from inspect import isgenerator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.http import StreamingHttpResponse
 from django.utils.text import get_valid_filename
@@ -42,7 +47,9 @@ from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.cell.rich_text import CellRichText
-from openpyxl.utils import column_index_from_string
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.dates import PARIS
@@ -249,6 +256,234 @@ def redialect_download(stream: IO[bytes], filename: str, dialect: CsvDialect) ->
 
 
 # -- XLSX ---------------------------------------------------------------------------------------------------
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+#: What openpyxl gives a date cell: replaced by the French formats above.
+_OPENPYXL_DATE_FORMATS = frozenset({"General", "yyyy-mm-dd", "yyyy-mm-dd h:mm:ss"})
+
+# Printing. Widths are in Excel's unit, about one character of the default font (Calibri 11).
+#: What an A4 page holds at 100 % between narrow margins (measured in LibreOffice with Carlito, the metric
+#: twin of Calibri): portrait, landscape.
+A4_PORTRAIT_WIDTH = 88
+A4_LANDSCAPE_WIDTH = 130
+#: A column fitted to its content is at least, at most this wide; longer text wraps.
+MIN_COLUMN_WIDTH = 6
+MAX_COLUMN_WIDTH = 40
+#: The height of a line of text (Calibri 11), in points; Excel and LibreOffice do not compute it for a row
+#: whose height a file leaves out before printing, so wrapped text would print on top of the next row.
+LINE_HEIGHT = 15.0
+#: Excel's limit of a page header's or footer's text.
+_MAX_HEADER_CHARS = 250
+
+
+@dataclass
+class PrintLayout:
+    """How a sheet prints: what its export declares, the rest is the same for every sheet (`_finish_sheet`)."""
+
+    #: The page heading (the document's name); the footer says the sheet and "Page n / N".
+    title: str
+    #: The rows on top (title, headers): bold, frozen, repeated on every page.
+    header_rows: int = 1
+    #: The columns on the left kept in view (frozen) while scrolling across.
+    frozen_columns: int = 0
+    #: Fixed widths by column number (1 = A); the other columns are fitted to their content.
+    widths: Mapping[int, float] = field(default_factory=dict)
+    #: Print only the first n columns: the sheet is a wide table whose detail prints elsewhere (an index).
+    print_columns: int | None = None
+    #: A fitted column is at most this wide.
+    max_width: float = MAX_COLUMN_WIDTH
+
+
+def print_layout(sheet: Worksheet, title: str, **options: Any) -> PrintLayout:
+    """Declare how `sheet` (of a workbook from `new_workbook`) prints; see `PrintLayout` for the options.
+    Saving applies it, once the content is written."""
+    if not isinstance(sheet, _DataSheet):
+        raise TypeError("make Vigie's workbooks with core.spreadsheets.new_workbook()")
+    sheet.print_layout = PrintLayout(title=title, **options)
+    return sheet.print_layout
+
+
+def _shown(cell: Cell) -> str:
+    """About the text a cell shows, for its width and its lines."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return "00/00/0000 00:00" if cell.number_format == DATETIME_FORMAT else "00/00/0000"
+    if isinstance(value, dt.date):
+        return "00/00/0000"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _font_size_and_bold(cell: Cell, known: dict[int, tuple[float, bool]]) -> tuple[float, bool]:
+    """A cell's font size and whether it is bold, `known` by the workbook's font number (reading a cell's font
+    through openpyxl costs more than the rest of the layout)."""
+    number = cell._style.fontId if cell._style is not None else 0  # no style: the workbook's first font
+    if number not in known:
+        font = cell.font
+        known[number] = (float(font.sz or 11), bool(font.b))
+    return known[number]
+
+
+def _font_scale(size: float, bold: bool) -> float:
+    """How much wider than the default font's a character is (its size; bold is wider)."""
+    return size / 11 * (1.1 if bold else 1.0)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines `text` takes, wrapped in a column `width` wide. An estimate: a unit of width holds a
+    character of average text (its unit is a digit's width, wider than most letters), less what wrapping at
+    words loses."""
+    per_line = max(1, math.floor(width * 1.1) - 1)
+    return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n")) if text else 1
+
+
+def write_records(
+    sheet: Worksheet, records: Iterable[tuple[str, Iterable[tuple[str, Any]]]], *, label_width: float = 32
+) -> None:
+    """Write each record as a block of "label | value" rows under its heading, a page each (a page break
+    between blocks): how a record of a table too wide for a page prints. Declares the sheet's layout, with
+    `label_width` for the labels and the rest of a portrait A4 for the values."""
+    label_font, heading_font = Font(name="Calibri", bold=True), Font(name="Calibri", bold=True, size=12)
+    top = Alignment(vertical="top", wrap_text=True)
+    row = 0
+    for heading, lines in records:
+        if row:
+            sheet.row_breaks.append(Break(id=row))
+            row += 1
+        row += 1
+        sheet.cell(row=row, column=1, value=heading).font = heading_font
+        for label, value in lines:
+            row += 1
+            label_cell = sheet.cell(row=row, column=1, value=label)
+            label_cell.font, label_cell.alignment = label_font, top
+            sheet.cell(row=row, column=2, value=None if value == "" else value).alignment = Alignment(
+                vertical="top", horizontal="left", wrap_text=True
+            )
+        row += 1
+    title = sheet.title
+    print_layout(sheet, title, header_rows=0, widths={1: label_width, 2: A4_PORTRAIT_WIDTH - label_width - 3})
+
+
+def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
+    """Each column's width: as declared, else the longest line of its cells (a header's longest word, as
+    headers wrap) within the bounds."""
+    shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
+    longest: dict[int, float] = {}
+    fonts: dict[int, tuple[float, bool]] = {}
+    for (row, column), cell in sheet._cells.items():
+        if column in layout.widths or isinstance(cell, MergedCell):
+            continue
+        text = _shown(cell)
+        if not text:
+            continue
+        words = text.split() if row <= layout.header_rows else text.split("\n")
+        size = max((len(word) for word in words), default=0) * _font_scale(*_font_size_and_bold(cell, fonts)) + 2
+        if column == 1 and row not in shared_rows and sheet.max_column > 1:
+            continue  # a title above the table spills over the columns beside it or wraps across them
+        longest[column] = max(longest.get(column, 0), size)
+    widths = {}
+    for column in range(1, sheet.max_column + 1):
+        if column in layout.widths:
+            widths[column] = float(layout.widths[column])
+        else:
+            widths[column] = float(min(max(longest.get(column, MIN_COLUMN_WIDTH), MIN_COLUMN_WIDTH), layout.max_width))
+    return widths
+
+
+def _header_text(text: str) -> str:
+    # "&" starts a code in a page header: doubled to be printed.
+    return xml_safe(text).replace("&", "&&")[:_MAX_HEADER_CHARS]
+
+
+def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
+    """Lay `sheet` out for the screen and the printer: bold header rows, widths, wrapped text and the row
+    heights it needs, frozen panes, A4 fit to one page wide (landscape where wide), header rows repeated,
+    print area, page heading and footer."""
+    widths = _fit_widths(sheet, layout)
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = round(width, 1)
+    last_column = layout.print_columns or max(sheet.max_column, 1)
+    table_width = sum(widths.get(column, MIN_COLUMN_WIDTH) for column in range(1, last_column + 1))
+    # A text alone in its row's first column (a title, a group's heading) spills over the empty cells beside
+    # it; one longer than the table wraps across it (merged).
+    shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
+    lines_of_row: dict[int, float] = {}
+    merged_rows = []
+    fonts: dict[int, tuple[float, bool]] = {}
+    alignments: dict[tuple[Any, ...], Alignment] = {}
+    alignment_of: dict[int, Any] = {}
+    for (row, column), cell in sheet._cells.items():
+        if isinstance(cell, MergedCell):
+            continue
+        header = row <= layout.header_rows
+        size, bold = _font_size_and_bold(cell, fonts)
+        if header and cell.value is not None and not bold:
+            font = cast(Font, copy(cell.font))
+            font.b = bold = True
+            cell.font = font
+        text = _shown(cell)
+        scale = _font_scale(size, bold)
+        width = widths.get(column, MIN_COLUMN_WIDTH)
+        style = cell._style
+        number = style.alignmentId if style is not None else 0  # no style: the workbook's first alignment
+        if number not in alignment_of:
+            alignment_of[number] = cell.alignment  # read once per alignment: openpyxl's getter is slow
+        alignment = alignment_of[number]
+        wrap = bool(alignment.wrap_text)
+        alone = column == 1 and last_column > 1 and row not in shared_rows
+        if alone and len(text) * scale > width - 1:
+            if len(text) * scale < table_width - 1 and "\n" not in text:
+                wrap = False  # spills
+            else:
+                merged_rows.append(row)
+                width, wrap = table_width, True
+        else:
+            wrap = wrap or "\n" in text or len(text) * scale > width - 1
+        if text and (wrap != alignment.wrap_text or alignment.vertical is None):
+            # Wrapped where long; at the top of a row made taller for a neighbour's lines, as they are.
+            key = (alignment.horizontal, alignment.vertical or "top", wrap, alignment.indent)
+            if key not in alignments:
+                alignments[key] = Alignment(horizontal=key[0], vertical=key[1], wrap_text=wrap, indent=key[3])
+            cell.alignment = alignments[key]
+        lines = text_lines(text, width / scale) if wrap else 1
+        lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * size / 11)
+    for row in merged_rows:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    for row, row_lines in lines_of_row.items():
+        if row_lines > 1.01:
+            height = math.ceil(LINE_HEIGHT * row_lines)
+            dimension = sheet.row_dimensions[row]
+            dimension.height = max(height, dimension.height or 0)
+
+    if layout.header_rows or layout.frozen_columns:
+        sheet.freeze_panes = sheet.cell(row=layout.header_rows + 1, column=layout.frozen_columns + 1).coordinate
+    if layout.header_rows:
+        sheet.print_title_rows = f"1:{layout.header_rows}"
+    sheet.print_area = f"A1:{get_column_letter(last_column)}{max(sheet.max_row, 1)}"
+    printed = sum(widths.get(column, MIN_COLUMN_WIDTH) + 0.7 for column in range(1, last_column + 1))
+    setup = sheet.page_setup
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.orientation = sheet.ORIENTATION_LANDSCAPE if printed > A4_PORTRAIT_WIDTH else sheet.ORIENTATION_PORTRAIT
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages tall as it takes
+    properties = sheet.sheet_properties.pageSetUpPr
+    assert properties is not None  # openpyxl makes it with every sheet
+    properties.fitToPage = True
+    margins = sheet.page_margins
+    margins.left = margins.right = 0.4
+    margins.top = margins.bottom = 0.6
+    margins.header = margins.footer = 0.3
+    sheet.print_options.horizontalCentered = True
+    page_header, page_footer = sheet.oddHeader, sheet.oddFooter
+    assert page_header is not None and page_footer is not None  # openpyxl makes both with every sheet
+    page_header.center.text = _header_text(layout.title)
+    page_footer.left.text = "&A"  # the sheet's name
+    page_footer.right.text = "Page &P / &N"
+
+
 def xml_safe(text: str) -> str:
     """`text` without the control characters XML cannot carry (openpyxl refuses them in a cell or a title)."""
     return ILLEGAL_CHARACTERS_RE.sub("", text)
@@ -285,10 +520,14 @@ class _DataCell(Cell):
             value = cell_text(value)
         super()._bind_value(value)
         _as_data(self)
+        if self.data_type == "d" and self.number_format in _OPENPYXL_DATE_FORMATS:
+            self.number_format = DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT
 
 
 class _DataSheet(Worksheet):
-    """A worksheet whose every cell is a `_DataCell`."""
+    """A worksheet whose every cell is a `_DataCell`, printed as its `PrintLayout` says."""
+
+    print_layout: PrintLayout | None = None
 
     def _get_cell(self, row: int, column: int) -> Cell | MergedCell:
         # openpyxl's, with our cell: every path to a cell (cell(), ws["A1"], iter_rows) comes through here.
@@ -329,6 +568,12 @@ class DataWorkbook(Workbook):
             for cell in sheet._cells.values():
                 if cell.data_type in ("f", "e") or (cell.data_type == "s" and not isinstance(cell, _DataCell)):
                     _as_data(cell)
+            layout = getattr(sheet, "print_layout", None)
+            if layout is None:
+                raise ValueError(
+                    f"sheet {sheet.title!r} has no print layout: declare one with core.spreadsheets.print_layout()"
+                )
+            _finish_sheet(sheet, layout)
         super().save(filename)
 
 

@@ -32,7 +32,15 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
-from core.spreadsheets import FRENCH, XLSX_CONTENT_TYPE, CsvDialect, csv_text, new_workbook, workbook_bytes
+from core.spreadsheets import (
+    FRENCH,
+    XLSX_CONTENT_TYPE,
+    CsvDialect,
+    csv_text,
+    new_workbook,
+    print_layout,
+    workbook_bytes,
+)
 
 from . import catalogue, registry, services, visibility
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
@@ -338,12 +346,11 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
     French labels; the ESRS G1 sheet beside it."""
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     data = data or table(year, user=user)
     year = data.year
     workbook = new_workbook()
-    header_font = Font(bold=True, color="FFFFFF")
+    header_font = Font(name="Calibri", bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F3864")
     enjeu_fill = PatternFill("solid", fgColor="D9E1F2")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -367,8 +374,9 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
             _("Source"),
             _("Status"),
         ]
-        sheet.append([f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")])
-        sheet["A1"].font = Font(bold=True, size=14)
+        heading = f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")
+        sheet.append([heading])
+        sheet["A1"].font = Font(name="Calibri", bold=True, size=14)
         sheet.append(headers)
         for cell in sheet[2]:
             cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
@@ -378,7 +386,7 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
                 current_enjeu = row.definition.enjeu
                 sheet.append([f"{current_enjeu}. {row.definition.enjeu_label}"])
                 for cell in sheet[sheet.max_row]:
-                    cell.fill, cell.font = enjeu_fill, Font(bold=True)
+                    cell.fill, cell.font = enjeu_fill, Font(name="Calibri", bold=True)
             unit = row.definition.unit
             sheet.append(
                 [
@@ -398,10 +406,11 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
             )
             for cell in sheet[sheet.max_row]:
                 cell.alignment = wrap
-        widths = [34, 50, 30, 10, 10, 10, 9, 11, 12, 70, 30, 30]
-        for column, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(column)].width = width
-        sheet.freeze_panes = "D3"
+        # The issue, the indicator and the method wrap; the rest is fitted to its content. Landscape A4 at
+        # about 70 %: the table reads on paper.
+        print_layout(
+            sheet, heading, header_rows=2, frozen_columns=3, widths={1: 16, 2: 26, 3: 20, 10: 30}, max_width=20
+        )
     return workbook_bytes(workbook)
 
 

@@ -9,12 +9,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.dates import format_datetime
-from core.spreadsheets import new_workbook, workbook_bytes
+from core.spreadsheets import new_workbook, print_layout, workbook_bytes, write_records
 
 from ..choices import NotificationPhase
 from ..deadlines import to_paris
@@ -85,19 +83,30 @@ def breach_register_xlsx(breaches: Iterable[Breach]) -> bytes:
     workbook = new_workbook()  # what people typed in a breach is written as data, never run as a formula
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)  # new_workbook() makes one worksheet, the active one
-    sheet.title = gettext("Breach register")[:31]
-    sheet.append([title for title, _value, _width in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    title = gettext("Breach register")
+    sheet.title = title[:31]
+    sheet.append([header for header, _value, _width in columns])
+    records = []
     for breach in breaches:
-        sheet.append([value(breach) for _title, value, _width in columns])
-    for index, (_title, _value, width) in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = width
-        for cell in sheet[letter][1:]:
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "DD/MM/YYYY HH:MM"
-    sheet.freeze_panes = "B2"
+        values = [value(breach) for _title, value, _width in columns]
+        sheet.append(values)
+        records.append(
+            (
+                f"{breach.reference} – {breach.title}",
+                [(header, value) for (header, _value, _width), value in zip(columns, values, strict=True)],
+            )
+        )
     sheet.auto_filter.ref = sheet.dimensions
+    # A table of 28 columns does not print readable on a page: it prints as an index (reference, title,
+    # facts, dates), each breach in full on a page of the sheet after it.
+    print_layout(
+        sheet,
+        title,
+        header_rows=1,
+        frozen_columns=1,
+        widths={index: width for index, (_title, _value, width) in enumerate(columns, start=1)},
+        print_columns=5,
+    )
+    cards = workbook.create_sheet(gettext("Breach records")[:31])
+    write_records(cards, records)
     return workbook_bytes(workbook)

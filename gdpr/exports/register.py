@@ -20,11 +20,17 @@ from django.utils import timezone
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.header_footer import HeaderFooterItem
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.spreadsheets import XLSX_CONTENT_TYPE, DataWorkbook, new_workbook, workbook_bytes, xml_safe
+from core.spreadsheets import (
+    XLSX_CONTENT_TYPE,
+    DataWorkbook,
+    new_workbook,
+    print_layout,
+    workbook_bytes,
+    xml_safe,
+)
 
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
@@ -41,9 +47,9 @@ ROLE_LABELS: dict[str, str] = {
     ProcessingRole.PROCESSOR: "Sous-traitant",
 }
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-_SECTION_FONT = Font(bold=True, color="1F3864", size=12)
+_SECTION_FONT = Font(name="Calibri", bold=True, color="1F3864", size=12)
 _SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 
@@ -100,23 +106,14 @@ OVERVIEW_COLUMNS: tuple[OverviewColumn, ...] = (
     OverviewColumn("Date de retrait", _attr("retired_on"), 13),
 )
 STATUS_HEADER = "Statut"
+#: The overview's columns printed: the register's index (`_write_overview`).
+PRINTED_OVERVIEW_COLUMNS = 5
 SHEET_HEADER = "Fiche"
 
 
 def _cell(sheet: Worksheet, row: int, column: int) -> Cell:
     """A cell of a sheet written here: none is merged, so each is a plain cell."""
     return cast(Cell, sheet.cell(row=row, column=column))
-
-
-def _fit_to_width(sheet: Worksheet) -> tuple[HeaderFooterItem, HeaderFooterItem]:
-    """Print the sheet one page wide; its header and footer, for the caller to fill in."""
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    fit, header, footer = sheet.sheet_properties.pageSetUpPr, sheet.oddHeader, sheet.oddFooter
-    # openpyxl makes the three with every sheet (its stubs allow None: None may be assigned).
-    assert fit is not None and header is not None and footer is not None
-    fit.fitToPage = True
-    return header, footer
 
 
 def _set(cell: Cell, value: Any) -> None:
@@ -151,7 +148,7 @@ def _location(title: str) -> str:
 def _link(cell: Cell, title: str, text: str) -> None:
     _set(cell, text)
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=_location(title), display=text)
-    cell.font = Font(color="0563C1", underline="single")
+    cell.font = Font(name="Calibri", color="0563C1", underline="single")
 
 
 def _write_overview(
@@ -159,12 +156,11 @@ def _write_overview(
 ) -> None:
     headers = [column.header for column in OVERVIEW_COLUMNS] + [STATUS_HEADER, SHEET_HEADER]
     widths = [column.width for column in OVERVIEW_COLUMNS] + [24, 28]
-    for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+    for index, header in enumerate(headers, start=1):
         cell = _cell(sheet, 1, index)
         _set(cell, header)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.column_dimensions[get_column_letter(index)].width = width
     for row, (activity, title) in enumerate(zip(activities, titles, strict=True), start=2):
         for index, column in enumerate(OVERVIEW_COLUMNS, start=1):
             cell = _cell(sheet, row, index)
@@ -174,14 +170,19 @@ def _write_overview(
         _set(_cell(sheet, row, len(OVERVIEW_COLUMNS) + 1), status_label(activity, on))
         _link(_cell(sheet, row, len(OVERVIEW_COLUMNS) + 2), title, title)
     last_column = get_column_letter(len(headers))
-    sheet.freeze_panes = "C2"  # the header and the reference/name stay in view
     sheet.auto_filter.ref = f"A1:{last_column}{max(len(activities) + 1, 1)}"
-    sheet.row_dimensions[1].height = 32
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    page_header, page_footer = _fit_to_width(sheet)
-    page_header.center.text = heading
-    page_footer.right.text = "Page &P / &N"
+    # 21 columns are a table for the screen (filters) and for importing back, not for paper: one page wide
+    # they printed at 2 pt. The overview prints as the register's index, the columns that say which activity
+    # and why (reference, name, role, purposes, legal basis) at a readable size, landscape; every column it
+    # holds prints in full in the activity's fiche, the sheets after it, each on its own pages.
+    print_layout(
+        sheet,
+        heading,
+        header_rows=1,
+        frozen_columns=2,  # the header and the reference/name stay in view
+        widths=dict(enumerate(widths, start=1)),
+        print_columns=PRINTED_OVERVIEW_COLUMNS,
+    )
 
 
 def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str, list[tuple[str, Any]]]]:
@@ -264,13 +265,11 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
 
 
 def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, heading: str) -> None:
-    sheet.column_dimensions["A"].width = 48
-    sheet.column_dimensions["B"].width = 90
     title = _cell(sheet, 1, 1)
     _set(title, f"Fiche de registre : {activity.reference} – {activity.name}")
-    title.font = Font(bold=True, size=14)
+    title.font = Font(name="Calibri", bold=True, size=14)
     _set(_cell(sheet, 2, 1), heading)
-    _cell(sheet, 2, 1).font = Font(italic=True, color="595959")
+    _cell(sheet, 2, 1).font = Font(name="Calibri", italic=True, color="595959")
     _link(_cell(sheet, 3, 1), OVERVIEW_TITLE, "← Retour au registre")
     row = 5
     for section, lines in fiche_sections(activity, on):
@@ -282,17 +281,16 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
         for label, value in lines:
             label_cell, value_cell = _cell(sheet, row, 1), _cell(sheet, row, 2)
             _set(label_cell, label)
-            label_cell.font = Font(bold=True)
+            label_cell.font = Font(name="Calibri", bold=True)
             label_cell.alignment = _WRAP_TOP
             _set(value_cell, value if value not in (None, "") else NOT_FILLED)
             value_cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
             if value in (None, ""):
-                value_cell.font = Font(italic=True, color="808080")
+                value_cell.font = Font(name="Calibri", italic=True, color="808080")
             row += 1
         row += 1
-    _page_header, page_footer = _fit_to_width(sheet)
-    page_footer.left.text = heading
-    page_footer.right.text = "Page &P / &N"
+    # A fiche is a document of its own: portrait A4, its title repeated on top of each page.
+    print_layout(sheet, heading, header_rows=1, widths={1: 30, 2: 56})
 
 
 def register_heading(on: dt.date, *, selection: bool = False) -> str:

@@ -11,13 +11,13 @@ import pytest
 from compliance.choices import FunctionType
 from compliance.exports import risk_map_xlsx
 from tests.compliance.factories import RiskFactory, RiskInterviewFactory, RiskMapFactory
-from tests.spreadsheet_checks import PAYLOADS, formula_cells, xlsx_texts
+from tests.spreadsheet_checks import PAYLOADS, assert_prints, formula_cells, xlsx_texts
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def workbook():
+def content():
     risk_map = RiskMapFactory(version=3, approved_on=dt.date(2025, 1, 15))
     RiskFactory(map=risk_map, code="LOW", gross_likelihood=2, gross_impact=2, net_likelihood=1, net_impact=1)
     RiskFactory(map=risk_map, code="HIGH", gross_likelihood=4, gross_impact=4, net_likelihood=4, net_impact=3)
@@ -26,7 +26,12 @@ def workbook():
         map=risk_map, function="Head of purchasing", function_type=FunctionType.BUSINESS, held_on=dt.date(2024, 11, 5)
     )
     RiskInterviewFactory(map=risk_map, function="Payroll", function_type=FunctionType.SUPPORT)
-    return openpyxl.load_workbook(io.BytesIO(risk_map_xlsx(risk_map)))
+    return risk_map_xlsx(risk_map)
+
+
+@pytest.fixture
+def workbook(content):
+    return openpyxl.load_workbook(io.BytesIO(content))
 
 
 def test_the_workbook_has_the_risks_the_heat_map_and_the_interviews(workbook):
@@ -74,3 +79,26 @@ def test_formulas_typed_in_a_risk_or_an_interview_are_written_as_text():
     content = risk_map_xlsx(risk_map)
     assert formula_cells(content) == []
     assert set(PAYLOADS) | {"=1+1", "@M1 – Macro-process @M1"} <= set(xlsx_texts(content))
+
+
+def test_the_workbook_prints_as_a_document_with_its_dates_as_dates(content):
+    risks = assert_prints(content, "Risques", orientation="landscape", title_rows="$1:$1", freeze="D2")
+    assert risks.oddHeader.center.text.startswith("Cartographie des risques")
+    heat = assert_prints(content, "Cartographie", orientation="portrait", title_rows="$1:$1", freeze="A2")
+    assert heat["B1"].value == "Approuvée le"
+    assert heat["C1"].value == dt.datetime(2025, 1, 15) and heat["C1"].number_format == "DD/MM/YYYY"
+    interviews = assert_prints(content, "Entretiens", orientation="landscape", title_rows="$1:$1", freeze="A2")
+    assert interviews["A3"].value == dt.datetime(2024, 11, 5) and interviews["A3"].number_format == "DD/MM/YYYY"
+
+
+def test_a_map_not_approved_says_so_where_the_date_goes():
+    content = risk_map_xlsx(RiskMapFactory(approved_on=None))
+    assert openpyxl.load_workbook(io.BytesIO(content))["Cartographie"]["C1"].value == "non approuvée"
+
+
+def test_a_long_scenario_wraps_in_a_row_tall_enough_for_it():
+    risk_map = RiskMapFactory()
+    RiskFactory(map=risk_map, code="LONG", scenario="Un fournisseur propose un avantage à un acheteur. " * 8)
+    content = risk_map_xlsx(risk_map)
+    sheet = assert_prints(content, "Risques", orientation="landscape", title_rows="$1:$1", freeze="D2")
+    assert sheet["E2"].alignment.wrap_text and sheet.row_dimensions[2].height >= 15 * 10

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from core.spreadsheets import (
     FRENCH,
+    LINE_HEIGHT,
     MACHINE,
     CsvWriter,
     UnknownCsvDialect,
@@ -25,9 +26,11 @@ from core.spreadsheets import (
     csv_text,
     dialect_named,
     new_workbook,
+    print_layout,
     workbook_bytes,
+    write_records,
 )
-from tests.spreadsheet_checks import PAYLOADS, csv_fields, formula_cells, formula_fields
+from tests.spreadsheet_checks import PAYLOADS, csv_fields, formula_cells, formula_fields, print_problems
 
 RISKY = (*PAYLOADS, " =1+1", '"=1+1"', "'=1+1", "\t=1", "\rx", "＝1+1", "-", "@")
 
@@ -192,6 +195,16 @@ def test_a_stored_french_file_is_rewritten_in_the_machine_dialect_field_for_fiel
 
 
 # -- XLSX ------------------------------------------------------------------------------------------------------
+def laid_out(workbook, **options):
+    for sheet in workbook.worksheets:
+        print_layout(sheet, "Test", **options)
+    return workbook
+
+
+def reloaded(workbook):
+    return openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook)))
+
+
 def test_every_way_of_writing_a_cell_writes_data_not_a_formula():
     workbook = new_workbook()
     sheet = workbook.active
@@ -202,7 +215,7 @@ def test_every_way_of_writing_a_cell_writes_data_not_a_formula():
     sheet.cell(row=5, column=1, value=RISKY[0])
     sheet.cell(row=6, column=1).value = RISKY[0]
     workbook.create_sheet("Two").append([RISKY[0]])
-    content = workbook_bytes(workbook)
+    content = workbook_bytes(laid_out(workbook))
     assert formula_cells(content) == []
     back = openpyxl.load_workbook(io.BytesIO(content))
     # The text as it was (XML reads a carriage return as a line feed).
@@ -217,7 +230,7 @@ def test_numbers_and_dates_stay_typed_and_plain_text_is_not_marked():
     workbook.active.append(
         [-2, 3.5, Decimal("-1.25"), dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30), "Dupont", "#N/A", None]
     )
-    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook))).active
+    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(laid_out(workbook, header_rows=0)))).active
     cells = list(back[1])
     assert [c.value for c in cells[:7]] == [
         -2,
@@ -235,7 +248,7 @@ def test_numbers_and_dates_stay_typed_and_plain_text_is_not_marked():
 def test_characters_xml_cannot_hold_are_dropped_and_a_text_past_excel_s_limit_is_cut():
     workbook = new_workbook()
     workbook.active.append(["bell\x07 and \x1b escape", "x" * 40_000])
-    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(workbook))).active
+    back = openpyxl.load_workbook(io.BytesIO(workbook_bytes(laid_out(workbook)))).active
     assert back["A1"].value == "bell and  escape"
     assert len(back["B1"].value) == 32_767 and back["B1"].value.endswith("…")
 
@@ -250,6 +263,167 @@ def test_a_formula_object_is_refused():
 def test_only_workbooks_made_here_are_saved_here():
     with pytest.raises(TypeError):
         workbook_bytes(openpyxl.Workbook())
+
+
+# -- XLSX: printing ---------------------------------------------------------------------------------------------
+def test_a_sheet_saved_without_a_print_layout_is_refused():
+    workbook = new_workbook()
+    print_layout(workbook.active, "Laid out")
+    workbook.create_sheet("Forgotten").append(["x"])
+    with pytest.raises(ValueError, match="Forgotten.*print layout"):
+        workbook_bytes(workbook)
+
+
+def test_a_long_text_wraps_and_its_row_is_as_tall_as_its_lines():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["Code", "Text", "Note"])
+    sheet.append(["A", "word " * 40, "short"])  # 200 characters in a column 20 wide
+    sheet.append(["B", "one\ntwo\nthree", "short"])
+    sheet.append(["C", "short", "short"])
+    print_layout(sheet, "Wrapped", widths={2: 20})
+    back = reloaded(workbook).active
+    assert back["B2"].alignment.wrap_text and back["B2"].alignment.vertical == "top"
+    assert back["A2"].alignment.vertical == "top"  # beside a tall cell, at the top as it is
+    assert back.row_dimensions[2].height >= LINE_HEIGHT * 9  # 200 characters, about 21 a line
+    assert back.row_dimensions[3].height == LINE_HEIGHT * 3
+    assert back.row_dimensions[4].height is None and not back["B4"].alignment.wrap_text
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
+def test_columns_are_fitted_to_their_content_within_bounds_and_declared_widths_are_kept():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["N°", "A very long header of several words", "Description", "Fixed"])
+    sheet.append([1, "short", "x" * 300, "y"])
+    print_layout(sheet, "Widths", widths={4: 33})
+    back = reloaded(workbook).active
+    widths = [back.column_dimensions[letter].width for letter in "ABCD"]
+    assert widths[0] == 6  # at least the minimum
+    assert 9 <= widths[1] <= 12  # the header's longest word ("several"), bold: headers wrap
+    assert widths[2] == 40  # capped; the text wraps
+    assert widths[3] == 33
+    assert back["B1"].alignment.wrap_text
+
+
+def test_header_rows_are_bold_frozen_and_repeated_on_every_page():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["Names of the year"])  # wider than its column, not than the table
+    sheet.append(["Reference", "Name", "Amount"])
+    for number in range(200):
+        sheet.append([f"R{number}", "Name", number])
+    print_layout(sheet, "Heading & co", header_rows=2, frozen_columns=1)
+    back = reloaded(workbook).active
+    assert back.freeze_panes == "B3"
+    assert back.print_title_rows == "$1:$2"
+    assert back["A2"].font.b and back["C2"].font.b and not back["A3"].font.b
+    assert not back["A1"].alignment.wrap_text  # a title alone on its row spills over the empty cells
+    assert back.oddHeader.center.text == "Heading && co"  # "&" is a code in a page heading
+    assert back.oddFooter.right.text == "Page &P / &N"
+    assert back.print_area == "'Sheet'!$A$1:$C$202"
+
+
+def test_a_title_alone_on_its_row_spills_over_the_table_or_wraps_across_it():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["A title wider than a column"])
+    sheet.append(["A title longer than the whole table, which is narrow: it wraps across the table " * 2])
+    sheet.append(["Name", "Value"])
+    sheet.append(["A name of some length", "y"])
+    print_layout(sheet, "Titles", header_rows=0)
+    back = reloaded(workbook).active
+    assert not back["A1"].alignment.wrap_text and back.row_dimensions[1].height is None
+    assert [str(cells) for cells in back.merged_cells.ranges] == ["A2:B2"]
+    assert back["A2"].alignment.wrap_text and back.row_dimensions[2].height >= LINE_HEIGHT * 5
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
+@pytest.mark.parametrize(("columns", "orientation"), [(3, "portrait"), (12, "landscape")])
+def test_every_sheet_prints_on_a4_one_page_wide_landscape_where_wide(columns, orientation):
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append([f"Column number {n}" for n in range(columns)])
+    sheet.append(["a value" for _n in range(columns)])
+    print_layout(sheet, "Pages")
+    back = reloaded(workbook).active
+    assert back.page_setup.orientation == orientation
+    assert str(back.page_setup.paperSize) == "9"  # A4
+    assert (back.page_setup.fitToWidth, back.page_setup.fitToHeight) == (1, 0)  # one wide, any number tall
+    assert back.sheet_properties.pageSetUpPr.fitToPage
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
+def test_an_index_prints_its_first_columns_only():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append([f"Column {n}" for n in range(20)])
+    sheet.append(["x" * 20 for _n in range(20)])
+    print_layout(sheet, "Index", print_columns=3)
+    back = reloaded(workbook).active
+    assert back.print_area == "'Sheet'!$A$1:$C$2"
+    assert back.page_setup.orientation == "portrait"
+    assert [back.cell(row=2, column=n).value for n in (4, 20)] == ["x" * 20] * 2  # the data stays
+
+
+def test_dates_are_dates_shown_the_french_way():
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["Date", "Time", "Own format"])
+    sheet.append([dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30), dt.date(2024, 1, 2)])
+    sheet["C2"].number_format = "MMMM YYYY"
+    print_layout(sheet, "Dates")
+    back = reloaded(workbook).active
+    assert [cell.value for cell in back[2]] == [dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 10, 30)] + [
+        dt.datetime(2024, 1, 2)
+    ]
+    assert [cell.is_date for cell in back[2]] == [True, True, True]
+    assert [cell.number_format for cell in back[2]] == ["DD/MM/YYYY", "DD/MM/YYYY HH:MM", "MMMM YYYY"]
+
+
+def test_records_print_as_label_value_blocks_a_page_each():
+    workbook = new_workbook()
+    sheet = workbook.active
+    records = [
+        (f"R{n} – record", [("Label", f"value {n}"), ("When", dt.date(2024, 1, n + 1)), ("Long", "z " * 200)])
+        for n in range(3)
+    ]
+    write_records(sheet, records)
+    back = reloaded(workbook).active
+    assert [cell.value for cell in back["A"] if cell.value and cell.value.startswith("R")] == [
+        "R0 – record",
+        "R1 – record",
+        "R2 – record",
+    ]
+    assert len(back.row_breaks.brk) == 2  # a page break between records
+    assert back.page_setup.orientation == "portrait"
+    assert back["B3"].number_format == "DD/MM/YYYY"
+    assert back.row_dimensions[4].height >= LINE_HEIGHT * 6
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
+def test_the_print_check_sees_what_does_not_print():
+    """The check the exports' tests rely on fails on a workbook laid out by nobody."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Header"] + [f"Column {n}" for n in range(30)])
+    sheet.append([dt.date(2024, 1, 2)] + ["text " * 30 for _n in range(30)])
+    sheet["B2"].alignment = openpyxl.styles.Alignment(wrap_text=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    problems = print_problems(buffer.getvalue())
+    for expected in (
+        "not A4",
+        "not fit to one page wide",
+        "no page heading",
+        "no page numbers",
+        "no print area",
+        "prints at",
+        "lines in a row None pt tall",
+        "date shown as 'yyyy-mm-dd'",
+        "a long text cut by the cell beside it",
+    ):
+        assert any(expected in problem for problem in problems), expected
 
 
 # -- the guard: nothing else writes a CSV or makes a workbook ----------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from gdpr.choices import ProcessingRole
 from gdpr.exports.register import (
+    OVERVIEW_COLUMNS,
     OVERVIEW_TITLE,
     build_register_workbook,
     register_on,
@@ -18,6 +19,7 @@ from gdpr.exports.register import (
     sheet_title,
 )
 from tests.gdpr.factories import ProcessingActivityFactory
+from tests.spreadsheet_checks import assert_prints
 
 pytestmark = pytest.mark.django_db
 ON = dt.date(2023, 12, 31)
@@ -174,3 +176,51 @@ def test_the_register_of_313_activities_is_built_in_one_query(django_assert_num_
     with django_assert_num_queries(1):
         activities = register_on(ON)
     assert len(load(activities).sheetnames) == 314
+
+
+def full_processor(**fields):
+    return ProcessingActivityFactory(
+        role=ProcessingRole.PROCESSOR,
+        purposes="Verser les salaires des collaborateurs des filiales, déclarer les cotisations sociales. " * 3,
+        data_subject_categories="Salariés",
+        data_categories="Identité, coordonnées bancaires",
+        sensitive_data=True,
+        sensitive_data_details="Arrêts maladie (art. 9.2.b)",
+        recipients="Organismes sociaux",
+        transfers_outside_eu=True,
+        transfer_safeguards="USA – clauses contractuelles types",
+        retention="5 ans",
+        security_measures="Chiffrement, habilitations",
+        controllers_served="Filiale A",
+        dpia_required=True,
+        dpia_done_on=dt.date(2021, 3, 4),
+        last_reviewed_on=dt.date(2023, 6, 1),
+        **fields,
+    )
+
+
+def test_the_overview_prints_as_the_register_s_index_readable_and_every_fiche_on_its_own_pages():
+    for number in range(30):
+        full_processor(reference=f"PA-{number:02d}", name=f"Paie des filiales, lot {number}")
+    content = register_xlsx(register_on(ON), on=ON)
+    overview = assert_prints(content, OVERVIEW_TITLE, orientation="landscape", title_rows="$1:$1", freeze="C2")
+    # 21 columns one page wide printed at 2 pt: the index prints the five that say which activity and why,
+    # every row of the table kept (filters, import) and every column printed in the fiches.
+    assert overview.print_area == f"'{OVERVIEW_TITLE}'!$A$1:$E$31"
+    assert overview.max_column == 21
+    assert overview.oddHeader.center.text.startswith("Registre des activités de traitement (art. 30 RGPD)")
+    fiche = assert_prints(
+        content, load(register_on(ON)).sheetnames[1], orientation="portrait", title_rows="$1:$1", freeze="A2"
+    )
+    dates = [cell for row in fiche.iter_rows() for cell in row if isinstance(cell.value, dt.datetime)]
+    assert len(dates) == 3 and {cell.number_format for cell in dates} == {"DD/MM/YYYY"}
+
+
+def test_what_the_overview_holds_prints_in_the_fiche():
+    activity = full_processor(reference="PA-1", name="Paie", retired_on=dt.date(2024, 6, 30))
+    workbook = load(register_on(ON))
+    overview, fiche = workbook[OVERVIEW_TITLE], workbook.worksheets[1]
+    printed = {value for row in fiche.iter_rows(min_row=5, values_only=True) for value in row if value is not None}
+    row = [cell.value for cell in overview[2]][: len(OVERVIEW_COLUMNS)]
+    assert row[0] == activity.reference and None not in row
+    assert [value for value in row if value not in printed] == []

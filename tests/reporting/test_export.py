@@ -20,7 +20,7 @@ from reporting import catalogue, exports, services
 from tests.clients import api_client
 from tests.factories import UserFactory
 from tests.gdpr.factories import RightsRequestFactory
-from tests.spreadsheet_checks import PAYLOADS, formula_cells, formula_fields, xlsx_texts
+from tests.spreadsheet_checks import PAYLOADS, assert_prints, formula_cells, formula_fields, xlsx_texts
 
 PARIS = ZoneInfo("Europe/Paris")
 KEYS = {"code", "enjeu", "label", "unit", "value", "numerator", "denominator", "previous_value", "source", "method"}
@@ -161,6 +161,22 @@ def test_the_xlsx_reads_like_the_dpef_table_in_french():
     assert answered[1] == "Demandes d'exercice de droits reçues et traitées"
     assert (line[3], line[4], line[5]) == (2, 1, 1)
     assert line[0].startswith("2. Protéger les données personnelles")
+
+
+def test_the_xlsx_prints_as_a_document_landscape_with_the_issue_lines_apart():
+    received(2023, 2)
+    received(2022, 1)
+    with translation.override("fr"):
+        content = exports.as_xlsx(2023)
+    for name in ("DPEF", "ESRS G1"):
+        sheet = assert_prints(content, name, orientation="landscape", title_rows="$1:$2", freeze="D3")
+        assert sheet.oddHeader.center.text == f"{name} 2023"
+    sheet = load_workbook(io.BytesIO(content))["DPEF"]
+    rows = [row for row in sheet.iter_rows(min_row=3) if row[2].value]
+    # The issue ("Enjeu") wraps in its column, in a row as tall as its lines: lines no longer overprint.
+    assert all(row[0].alignment.wrap_text and (sheet.row_dimensions[row[0].row].height or 0) >= 30 for row in rows)
+    heading = next(row[0] for row in sheet.iter_rows(min_row=3) if row[0].value and not row[2].value)
+    assert not heading.alignment.wrap_text  # a heading line spills over its row
 
 
 def test_export_command_writes_each_format_and_refuses_bad_input(tmp_path, capsys):
