@@ -11,6 +11,7 @@ import datetime as dt
 import io
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 #: What the issue planted (14, item 7): in a title, a name from the roster, a rejected row.
 PAYLOADS = ('=HYPERLINK("http://evil","x")', "=cmd|'/C calc'!A0", "@SUM(1)", "-2+3", "+cmd|' /C calc'!A0")
@@ -92,19 +93,23 @@ def print_problems(content: bytes) -> list[str]:
         setup = sheet.page_setup
         if str(setup.paperSize) != "9":
             problems.append(f"{name}: paper {setup.paperSize}, not A4")
-        if setup.fitToWidth != 1 or setup.fitToHeight != 0 or not sheet.sheet_properties.pageSetUpPr.fitToPage:
+        fit = sheet.sheet_properties.pageSetUpPr
+        if setup.fitToWidth != 1 or setup.fitToHeight != 0 or fit is None or not fit.fitToPage:
             problems.append(f"{name}: not fit to one page wide ({setup.fitToWidth} x {setup.fitToHeight})")
         if setup.orientation not in PAGE_WIDTH:
             problems.append(f"{name}: no orientation")
-        if not sheet.oddHeader.center.text:
+        heading = sheet.oddHeader.center if sheet.oddHeader is not None else None
+        if heading is None or not heading.text:
             problems.append(f"{name}: no page heading")
-        footer = sheet.oddFooter.right.text or ""
+        footer_right = sheet.oddFooter.right if sheet.oddFooter is not None else None
+        footer = (footer_right.text if footer_right is not None else None) or ""
         if "&P" not in footer or "&N" not in footer:
             problems.append(f"{name}: no page numbers")
         if not sheet.print_area:
             problems.append(f"{name}: no print area")
         area = (sheet.print_area or sheet.dimensions).rsplit("!", 1)[-1].split(",")[0].replace("$", "")
-        min_col, _min_row, max_col, _max_row = range_boundaries(area)
+        bounds = range_boundaries(area)
+        min_col, max_col = bounds[0] or 1, bounds[2] or 1
         widths = {
             column: sheet.column_dimensions[get_column_letter(column)].width or 13
             for column in range(min_col, max_col + 1)
@@ -115,9 +120,9 @@ def print_problems(content: bytes) -> list[str]:
             problems.append(f"{name}: prints at {scale:.0%}")
         # A merged cell's text wraps across its range.
         merged_width = {
-            (cells.min_row, cells.min_col): sum(
+            (cells.bounds[1], cells.bounds[0]): sum(
                 sheet.column_dimensions[get_column_letter(column)].width or 13
-                for column in range(cells.min_col, cells.max_col + 1)
+                for column in range(cells.bounds[0], cells.bounds[2] + 1)
             )
             for cells in sheet.merged_cells.ranges
         }
@@ -140,7 +145,9 @@ def print_problems(content: bytes) -> list[str]:
                 elif _lines_at_least(cell.value, width) > 1 and sheet.cell(row=cell.row, column=cell.column + 1).value:
                     problems.append(f"{name}!{cell.coordinate}: a long text cut by the cell beside it")
             if needed > 1:
-                height = sheet.row_dimensions[row[0].row].height
+                number = row[0].row
+                assert number is not None  # a cell of a sheet has its row
+                height = sheet.row_dimensions[number].height
                 if height is None or height < 12 * needed:
                     problems.append(f"{name}!{row[0].row}: {needed} lines in a row {height} pt tall")
     return problems
@@ -148,7 +155,7 @@ def print_problems(content: bytes) -> list[str]:
 
 def assert_prints(
     content: bytes, sheet_name: str, *, orientation: str, title_rows: str | None, freeze: str | None
-) -> openpyxl.worksheet.worksheet.Worksheet:
+) -> Worksheet:
     """`print_problems` finds nothing in the whole workbook, and `sheet_name` prints in `orientation`, its
     header rows `title_rows` ("$1:$1") repeated on each page and its panes frozen at `freeze`."""
     assert print_problems(content) == []
