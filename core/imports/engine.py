@@ -37,6 +37,7 @@ them waiting longer than that.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import itertools
 import json
@@ -63,7 +64,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.database import WriterGap, busy_wait_seconds, is_busy
 from core.history_bulk import create_with_history
 from core.models import IMPORT_HEARTBEAT_SECONDS, ImportRun, current_process
-from core.spreadsheets import FRENCH, CsvDialect, CsvWriter, csv_redialect
+from core.spreadsheets import FRENCH, CsvDialect, CsvWriter, csv_redialect, looks_like_formula
 from core.users import get_system_user
 
 from .parsers import InvalidValue, Parser, Text, to_text
@@ -474,21 +475,29 @@ class RejectsWriter:
         self._binary = tempfile.TemporaryFile()
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
         self._writer = CsvWriter(self._text)
-        self._writer.writerow(["line", "reason", *header])
+        # Every stored field, the apostrophe that neutralises a formula included, within what a reader of
+        # the file (csv_redialect for `?dialect=machine`, an import of the corrected file) accepts.
+        self._max_chars = min(max_chars or csv.field_size_limit(), csv.field_size_limit())
+        self._writer.writerow(["line", "reason", *(self._fit(name) for name in header)])
         self._width = len(header)
-        self._max_chars = max_chars
         self.count = 0
         self.preview: list[Reject] = []
 
     def add(self, line: int, reason: str, raw: Sequence[Any]) -> None:
-        values = ["" if v is None else to_text(v) for v in itertools.islice(raw, self._width)]
-        if self._max_chars is not None:
-            values = [excerpt(v, self._max_chars) for v in values]
+        values = [self._fit("" if v is None else to_text(v)) for v in itertools.islice(raw, self._width)]
         values.extend("" for _i in range(self._width - len(values)))  # a CSV line may stop before the header
-        self._writer.writerow([line, reason, *values])
+        self._writer.writerow([line, self._fit(reason), *values])
         self.count += 1
         if len(self.preview) < INLINE_REJECTS:
             self.preview.append(Reject(line, reason))
+
+    def _fit(self, text: str) -> str:
+        """`text` cut (with "…") so that, written, it stays within the limit: one character less when the
+        writer will put an apostrophe in front."""
+        text = excerpt(text, self._max_chars)
+        if len(text) == self._max_chars and looks_like_formula(text):
+            text = excerpt(text, self._max_chars - 1)
+        return text
 
     def finish(self) -> File:
         self._text.flush()
@@ -1118,16 +1127,21 @@ class _Run:
 
     def _copy_rejects(self, run: ImportRun) -> Path | None:
         assert self.rejects_path is not None
+        # Written under a temporary name, then renamed: never a half-written rejects file beside the input.
+        partial = self.rejects_path.with_name(f".{self.rejects_path.name}.part")
         try:
-            with run.rejects_file.open("rb") as source, self.rejects_path.open("wb") as target:
+            with run.rejects_file.open("rb") as source, partial.open("wb") as target:
                 if self.rejects_dialect == FRENCH:  # as stored
                     shutil.copyfileobj(source, target)
                 else:
                     target.writelines(line.encode("utf-8") for line in csv_redialect(source, self.rejects_dialect))
-        except OSError as exc:
+            partial.replace(self.rejects_path)
+        except (OSError, csv.Error) as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             problem = _("could not write %(path)s (%(error)s): the rejected rows are stored with the run") % {
                 "path": self.rejects_path,
-                "error": exc.strerror,
+                "error": getattr(exc, "strerror", None) or str(exc),
             }
             run.message = f"{run.message} {problem}".strip()
             return None

@@ -331,6 +331,31 @@ def test_the_rejects_file_in_either_dialect_imports_again_once_corrected(tmp_pat
     assert completion("E2", "RGPD").completed_at == dt.datetime(2022, 12, 31, 23, 30, tzinfo=dt.UTC)
 
 
+@pytest.mark.parametrize("dialect", ["french", "machine"])
+def test_a_rejected_value_at_the_cell_limit_that_looks_like_a_formula_gives_a_readable_rejects_file(
+    tmp_path, dialect, roles
+):
+    """A value as long as a cell may be, starting with `-`: its rejects line (an apostrophe in front) still
+    fits the limit, so the machine copy beside the file and the `?dialect=machine` download read it back
+    (the csv module refuses a longer field), and no half-written file is ever left beside the input."""
+    import csv
+
+    limit = csv.field_size_limit()
+    long = "-" + "x" * (limit - 1)
+    path = write(tmp_path, "Matricule;Code module;Date de réalisation;Note\nE9;LCBFT;15/03/2023;" + long + "\n")
+    assert run_import_command("completions", path, "--dialect", dialect).exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["lms.csv", "lms.rejects.csv"]
+    content = (tmp_path / "lms.rejects.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=";" if dialect == "french" else ","))
+    assert len(rows) == 2 and all(len(field) <= limit for field in rows[1])
+    assert rows[1][-1].startswith("'-xxx") and rows[1][-1].endswith("…")
+    run = ImportRun.objects.get()
+    response = api_client(TRAINING_MANAGER).get(f"/api/imports/runs/{run.pk}/rejects/?dialect=machine")
+    assert response.status_code == 200
+    machine = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert machine[1][-1] == rows[1][-1]
+
+
 def test_a_wrong_rejects_dialect_is_refused_with_the_allowed_values(tmp_path):
     path = write(tmp_path, FRENCH_EXPORT)
     with pytest.raises(CommandError, match="french, machine"):
