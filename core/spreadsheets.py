@@ -272,6 +272,10 @@ MAX_COLUMN_WIDTH = 40
 #: The height of a line of text (Calibri 11), in points; Excel and LibreOffice do not compute it for a row
 #: whose height a file leaves out before printing, so wrapped text would print on top of the next row.
 LINE_HEIGHT = 15.0
+#: Excel's tallest row (points); a taller row is cut on screen, and a row taller than a page is cut on paper.
+MAX_ROW_HEIGHT = 409
+#: The lines of a record's value written in one row (`split_text`): within MAX_ROW_HEIGHT.
+MAX_ROW_LINES = 25
 #: Excel's limit of a page header's or footer's text.
 _MAX_HEADER_CHARS = 250
 
@@ -340,6 +344,24 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n")) if text else 1
 
 
+def split_text(text: str, width: float, max_lines: int = MAX_ROW_LINES) -> list[str]:
+    """`text` in pieces of at most `max_lines` lines in a column `width` wide (`text_lines`), cut between
+    words where it can: one cell per piece, so a long text is never cut by a row's or a page's height."""
+    pieces: list[str] = []
+    per_line = max(1, math.floor(width * 1.1) - 1)
+    while text_lines(text, width) > max_lines:
+        cut = per_line * max_lines
+        while cut > 1 and text_lines(text[:cut], width) > max_lines:
+            cut = max(1, cut * 4 // 5)
+        space = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
+        if space > cut // 2:
+            cut = space + 1  # between words, the space or line break ending this piece
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip(" \n")
+    pieces.append(text)
+    return pieces
+
+
 def write_records(
     sheet: Worksheet, records: Iterable[tuple[str, Iterable[tuple[str, Any]]]], *, label_width: float = 32
 ) -> None:
@@ -348,6 +370,9 @@ def write_records(
     `label_width` for the labels and the rest of a portrait A4 for the values."""
     label_font, heading_font = Font(name="Calibri", bold=True), Font(name="Calibri", bold=True, size=12)
     top = Alignment(vertical="top", wrap_text=True)
+    value_width = A4_PORTRAIT_WIDTH - label_width - 3
+    # A value too long for one row goes on in the rows below it, labelled so.
+    continued, continued_font = gettext("(continued)"), Font(name="Calibri", italic=True, color="595959")
     row = 0
     for heading, lines in records:
         if row:
@@ -356,15 +381,17 @@ def write_records(
         row += 1
         sheet.cell(row=row, column=1, value=heading).font = heading_font
         for label, value in lines:
-            row += 1
-            label_cell = sheet.cell(row=row, column=1, value=label)
-            label_cell.font, label_cell.alignment = label_font, top
-            sheet.cell(row=row, column=2, value=None if value == "" else value).alignment = Alignment(
-                vertical="top", horizontal="left", wrap_text=True
-            )
+            pieces = split_text(value, value_width) if isinstance(value, str) else [value]
+            for number, piece in enumerate(pieces):
+                row += 1
+                label_cell = sheet.cell(row=row, column=1, value=label if number == 0 else continued)
+                label_cell.font, label_cell.alignment = (label_font if number == 0 else continued_font), top
+                sheet.cell(row=row, column=2, value=None if piece == "" else piece).alignment = Alignment(
+                    vertical="top", horizontal="left", wrap_text=True
+                )
         row += 1
     title = sheet.title
-    print_layout(sheet, title, header_rows=0, widths={1: label_width, 2: A4_PORTRAIT_WIDTH - label_width - 3})
+    print_layout(sheet, title, header_rows=0, widths={1: label_width, 2: value_width})
 
 
 def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
@@ -448,13 +475,15 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
             if key not in alignments:
                 alignments[key] = Alignment(horizontal=key[0], vertical=key[1], wrap_text=wrap, indent=key[3])
             cell.alignment = alignments[key]
+        if layout.print_columns and column > layout.print_columns:
+            continue  # not printed (an index's detail): its lines do not make the printed row taller
         lines = text_lines(text, width / scale) if wrap else 1
         lines_of_row[row] = max(lines_of_row.get(row, 1.0), lines * size / 11)
     for row in merged_rows:
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
     for row, row_lines in lines_of_row.items():
         if row_lines > 1.01:
-            height = math.ceil(LINE_HEIGHT * row_lines)
+            height = min(math.ceil(LINE_HEIGHT * row_lines), MAX_ROW_HEIGHT)
             dimension = sheet.row_dimensions[row]
             dimension.height = max(height, dimension.height or 0)
 

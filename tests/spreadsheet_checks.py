@@ -141,9 +141,13 @@ def print_problems(content: bytes) -> list[str]:
                     merged_width.get((cell.row, cell.column)) or sheet.column_dimensions[cell.column_letter].width or 13
                 )
                 if cell.alignment.wrap_text:
-                    needed = max(needed, _lines_at_least(cell.value, width))
+                    if (cell.column or 0) <= max_col:  # a column the page prints (an index prints its first)
+                        needed = max(needed, _lines_at_least(cell.value, width))
                 elif _lines_at_least(cell.value, width) > 1 and sheet.cell(row=cell.row, column=cell.column + 1).value:
                     problems.append(f"{name}!{cell.coordinate}: a long text cut by the cell beside it")
+            tallest = sheet.row_dimensions[row[0].row or 0].height or 0
+            if tallest > 409:  # Excel's tallest row: a taller one is cut on screen, and on paper past a page
+                problems.append(f"{name}!{row[0].row}: a row {tallest} pt tall, past Excel's 409 pt")
             if needed > 1:
                 number = row[0].row
                 assert number is not None  # a cell of a sheet has its row

@@ -28,6 +28,7 @@ from core.spreadsheets import (
     DataWorkbook,
     new_workbook,
     print_layout,
+    split_text,
     workbook_bytes,
     xml_safe,
 )
@@ -264,6 +265,10 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
     ]
 
 
+#: A fiche's columns: the labels, the values (a portrait A4 page).
+FICHE_LABEL_WIDTH, FICHE_VALUE_WIDTH = 30, 56
+
+
 def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, heading: str) -> None:
     title = _cell(sheet, 1, 1)
     _set(title, f"Fiche de registre : {activity.reference} – {activity.name}")
@@ -279,18 +284,25 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
         _cell(sheet, row, 1).font = _SECTION_FONT
         row += 1
         for label, value in lines:
-            label_cell, value_cell = _cell(sheet, row, 1), _cell(sheet, row, 2)
-            _set(label_cell, label)
-            label_cell.font = Font(name="Calibri", bold=True)
-            label_cell.alignment = _WRAP_TOP
-            _set(value_cell, value if value not in (None, "") else NOT_FILLED)
-            value_cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
-            if value in (None, ""):
-                value_cell.font = Font(name="Calibri", italic=True, color="808080")
-            row += 1
+            # A value too long for one row goes on in the rows below ("(suite)"): never cut by a row's height.
+            pieces = split_text(value, FICHE_VALUE_WIDTH) if isinstance(value, str) and value else [value]
+            for number, piece in enumerate(pieces):
+                label_cell, value_cell = _cell(sheet, row, 1), _cell(sheet, row, 2)
+                if number == 0:
+                    _set(label_cell, label)
+                    label_cell.font = Font(name="Calibri", bold=True)
+                else:
+                    _set(label_cell, "(suite)")
+                    label_cell.font = Font(name="Calibri", italic=True, color="595959")
+                label_cell.alignment = _WRAP_TOP
+                _set(value_cell, piece if piece not in (None, "") else NOT_FILLED)
+                value_cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+                if piece in (None, ""):
+                    value_cell.font = Font(name="Calibri", italic=True, color="808080")
+                row += 1
         row += 1
     # A fiche is a document of its own: portrait A4, its title repeated on top of each page.
-    print_layout(sheet, heading, header_rows=1, widths={1: 30, 2: 56})
+    print_layout(sheet, heading, header_rows=1, widths={1: FICHE_LABEL_WIDTH, 2: FICHE_VALUE_WIDTH})
 
 
 def register_heading(on: dt.date, *, selection: bool = False) -> str:

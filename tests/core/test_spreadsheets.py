@@ -18,6 +18,8 @@ from core.spreadsheets import (
     FRENCH,
     LINE_HEIGHT,
     MACHINE,
+    MAX_ROW_HEIGHT,
+    MAX_ROW_LINES,
     CsvWriter,
     UnknownCsvDialect,
     csv_download,
@@ -27,6 +29,8 @@ from core.spreadsheets import (
     dialect_named,
     new_workbook,
     print_layout,
+    split_text,
+    text_lines,
     workbook_bytes,
     write_records,
 )
@@ -400,6 +404,41 @@ def test_records_print_as_label_value_blocks_a_page_each():
     assert back["B3"].number_format == "DD/MM/YYYY"
     assert back.row_dimensions[4].height >= LINE_HEIGHT * 6
     assert print_problems(workbook_bytes(workbook)) == []
+
+
+def test_a_value_too_long_for_a_row_goes_on_in_the_rows_below_never_cut():
+    """Excel's tallest row is 409 pt and a row taller than a page is cut on paper: a long value (a breach's
+    facts, an activity's security measures) is written in pieces, each within a row, "(suite)" beside
+    the next ones, with nothing lost."""
+    words = " ".join(f"word{n:04d}" for n in range(1200)) + "\n\nLast paragraph."
+    workbook = new_workbook()
+    sheet = workbook.active
+    write_records(sheet, [("R1 – record", [("Facts", words), ("After", "short")])])
+    back = reloaded(workbook).active
+    pieces = [row for row in back.iter_rows(min_row=2, values_only=True) if row[1] is not None]
+    assert [label for label, _value in pieces][:2] == ["Facts", "(suite)"] and pieces[-1] == ("After", "short")
+    facts = [value for label, value in pieces if label in ("Facts", "(suite)")]
+    assert len(facts) > 2 and " ".join(facts).split() == words.split()  # every word, in order, none cut
+    assert all(height <= MAX_ROW_HEIGHT for height in (d.height or 0 for d in back.row_dimensions.values()))
+    assert print_problems(workbook_bytes(workbook)) == []
+
+
+def test_split_text_cuts_between_words_within_the_lines_of_a_row():
+    text = ("lorem ipsum dolor " * 400).strip()
+    pieces = split_text(text, 50)
+    assert all(text_lines(piece, 50) <= MAX_ROW_LINES for piece in pieces) and " ".join(pieces) == text
+    assert split_text("short", 50) == ["short"]
+    assert "".join(split_text("x" * 5000, 50)) == "x" * 5000  # a word longer than a row is cut where it must
+
+
+def test_an_index_row_is_as_tall_as_its_printed_columns_need():
+    """The detail an index does not print does not make its printed rows tall and blank."""
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.append(["Reference", "Name", "Detail"])
+    sheet.append(["A-1", "Short", "long detail " * 300])
+    print_layout(sheet, "Index", print_columns=2)
+    assert (reloaded(workbook).active.row_dimensions[2].height or LINE_HEIGHT) <= LINE_HEIGHT
 
 
 def test_the_print_check_sees_what_does_not_print():

@@ -179,6 +179,7 @@ def test_the_register_of_313_activities_is_built_in_one_query(django_assert_num_
 
 
 def full_processor(**fields):
+    fields.setdefault("security_measures", "Chiffrement, habilitations")
     return ProcessingActivityFactory(
         role=ProcessingRole.PROCESSOR,
         purposes="Verser les salaires des collaborateurs des filiales, déclarer les cotisations sociales. " * 3,
@@ -190,7 +191,6 @@ def full_processor(**fields):
         transfers_outside_eu=True,
         transfer_safeguards="USA – clauses contractuelles types",
         retention="5 ans",
-        security_measures="Chiffrement, habilitations",
         controllers_served="Filiale A",
         dpia_required=True,
         dpia_done_on=dt.date(2021, 3, 4),
@@ -224,3 +224,22 @@ def test_what_the_overview_holds_prints_in_the_fiche():
     row = [cell.value for cell in overview[2]][: len(OVERVIEW_COLUMNS)]
     assert row[0] == activity.reference and None not in row
     assert [value for value in row if value not in printed] == []
+
+
+def test_a_long_text_prints_whole_in_the_fiche_across_rows_never_cut():
+    """Security measures of several pages: the fiche writes them in rows of at most a row's height, the
+    next ones labelled "(suite)", every word kept; the overview's row (an index) stays one line tall."""
+    measures = " ".join(f"mesure{n:04d}" for n in range(900))
+    full_processor(reference="PA-1", name="Paie", security_measures=measures)
+    content = register_xlsx(register_on(ON), on=ON)
+    fiche = assert_prints(
+        content, load(register_on(ON)).sheetnames[1], orientation="portrait", title_rows="$1:$1", freeze="A2"
+    )
+    rows = list(fiche.iter_rows(min_row=5, values_only=True))
+    start = next(
+        i for i, row in enumerate(rows) if row[1] == measures.split()[0] or str(row[1]).startswith("mesure0000")
+    )
+    pieces = [rows[start][1]] + [value for label, value in rows[start + 1 :] if label == "(suite)"]
+    assert len(pieces) > 1 and " ".join(pieces).split() == measures.split()
+    overview = load(register_on(ON))[OVERVIEW_TITLE]
+    assert (overview.row_dimensions[2].height or 15) < 409
