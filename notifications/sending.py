@@ -701,22 +701,30 @@ class _Email(EmailMultiAlternatives):
 
     Django encodes a non-ASCII subject as RFC 2047 words folded for a line of their own, which the generator
     then puts on the line after "Subject:"; unfolded, the subject reads " [Vigie] …" with a space in front
-    and a mail rule "starts with [Vigie]" misses it. Here the header is folded knowing its name: the first
-    word stays on the "Subject:" line, an ASCII subject is folded at spaces only when longer than a line,
-    a non-ASCII one as encoded words (RFC 2047's limit of 75 characters each), which parsers join without
-    a space.
+    and a mail rule "starts with [Vigie]" misses it. Here the header is folded knowing its name
+    (`subject_header`): the first word stays on the "Subject:" line, as plain text; an ASCII subject is
+    folded at spaces only when longer than a line, the rest of a non-ASCII one written as encoded words
+    (RFC 2047's limit of 75 characters each), which parsers join without a space.
     """
 
     def message(self, **kwargs: Any) -> Any:  # Django 6 adds a `policy` argument
         message = super().message(**kwargs)
-        subject = str(self.subject)
-        try:
-            subject.encode("ascii")
-            charset = "us-ascii"
-        except UnicodeEncodeError:
-            charset = "utf-8"
-        message.replace_header("Subject", Header(subject, charset, header_name="Subject"))
+        message.replace_header("Subject", subject_header(str(self.subject)))
         return message
+
+
+def subject_header(subject: str) -> Header:
+    """The Subject header of `subject`, folded after its first word. An ASCII subject stays plain text; in
+    another one the first word (`[Vigie]`) stays plain too, then the rest as encoded words: even a rule
+    that reads the raw header sees "Subject: [Vigie] …"."""
+    if subject.isascii():
+        return Header(subject, "us-ascii", header_name="Subject")
+    first, space, rest = subject.partition(" ")
+    if not space or not first.isascii():
+        return Header(subject, "utf-8", header_name="Subject")
+    header = Header(first + " ", "us-ascii", header_name="Subject")
+    header.append(rest, "utf-8")
+    return header
 
 
 def _message(
