@@ -15,7 +15,7 @@ document.addEventListener("DOMContentLoaded", function () {
    readers. Run on load and again when a widget changes the page (select2 opens its search, an inline adds a
    row): each fix is idempotent, so the observer's own changes end there.
    - an autocomplete field (select2): its box and its search field named after the field's label, the search
-     field as "Search: <label>" (translated: the header's data-vigie-search-label); the open box says which
+     field as "Search: <label>" (translated: the header's data-vigie-search-field); the open box says which
      list it controls; its "clear" cross is kept out of the list of chosen values (a list holds items only);
    - a field of a tabular inline row: named after its column (the cell's data-label), as it has no <label>;
    - the icons of the two-list selector carry their text as images (an aria-label needs a role);
@@ -34,6 +34,11 @@ document.addEventListener("DOMContentLoaded", function () {
   function fix() {
     var holder = document.querySelector("[data-vigie-search-label]");
     var search = holder ? holder.getAttribute("data-vigie-search-label") : "Search";
+    // "Search: {field}" in the page's language ("Rechercher : {field}" in French, its spacing included)
+    var searchField = (holder && holder.getAttribute("data-vigie-search-field")) || search + ": {field}";
+    function searchLabel(label) {
+      return label ? searchField.replace("{field}", label) : search;
+    }
     var owners = {};
     document.querySelectorAll("span.select2").forEach(function (container) {
       var select = container.previousElementSibling;
@@ -51,12 +56,12 @@ document.addEventListener("DOMContentLoaded", function () {
       var clear = box.querySelector("ul > .select2-selection__clear");
       if (clear && rendered) box.insertBefore(clear, rendered);
       container.querySelectorAll(".select2-search__field").forEach(function (field) {
-        setAttr(field, "aria-label", label ? search + " : " + label : search);
+        setAttr(field, "aria-label", searchLabel(label));
       });
     });
     document.querySelectorAll(".select2-dropdown .select2-search__field").forEach(function (field) {
       var label = owners[field.getAttribute("aria-controls")] || "";
-      setAttr(field, "aria-label", label ? search + " : " + label : search);
+      setAttr(field, "aria-label", searchLabel(label));
     });
     document.querySelectorAll("td[data-label]").forEach(function (cell) {
       cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(function (field) {
