@@ -55,8 +55,8 @@ def test_the_json_export_has_the_interfaces_shape_for_every_indicator():
     assert json.loads(json.dumps(data)) == data  # plain JSON types
 
 
-def test_a_percent_is_rounded_half_up_to_one_decimal_with_its_exact_parts():
-    # 2 of 3 requests judged on time: 66.666... → 66.7
+def two_of_three_on_time_in_2023() -> None:
+    """3 requests received in 2023, 2 answered on time: 66.666... %."""
     requests = received(2023, 3)
     for req in requests[:2]:
         req.applicable_due_on = req.due_on = dt.date(2023, 6, 30)
@@ -66,6 +66,10 @@ def test_a_percent_is_rounded_half_up_to_one_decimal_with_its_exact_parts():
     late.due_on = dt.date(2023, 6, 1)
     late.answered_at, late.outcome = dt.datetime(2023, 6, 20, 10, tzinfo=PARIS), "granted"
     late.save()
+
+
+def test_a_percent_is_rounded_half_up_to_one_decimal_with_its_exact_parts():
+    two_of_three_on_time_in_2023()  # 66.666... → 66.7
     item = by_code(exports.as_dict(2023))["E2_RIGHTS_REQUESTS_ON_TIME_RATE"]
     assert (item["value"], item["numerator"], item["denominator"]) == (66.7, 2, 3)
 
@@ -222,15 +226,7 @@ NUMBER_COLUMNS = ("value", "numerator", "denominator", "previous_value")
 def _rates_2023():
     """2 of 3 requests answered on time (66.7 %), a manual index with decimals, a year before."""
     received(2022, 1)
-    requests = received(2023, 3)
-    for req in requests[:2]:
-        req.applicable_due_on = req.due_on = dt.date(2023, 6, 30)
-        req.answered_at, req.outcome = dt.datetime(2023, 6, 1, 10, tzinfo=PARIS), "granted"
-        req.save()
-    late = requests[2]
-    late.due_on = dt.date(2023, 6, 1)
-    late.answered_at, late.outcome = dt.datetime(2023, 6, 20, 10, tzinfo=PARIS), "granted"
-    late.save()
+    two_of_three_on_time_in_2023()
     services.manual_value_save(
         year=2023,
         code="E10_GENDER_EQUALITY_INDEX",
