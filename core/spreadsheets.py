@@ -266,6 +266,11 @@ _OPENPYXL_DATE_FORMATS = frozenset({"General", "yyyy-mm-dd", "yyyy-mm-dd h:mm:ss
 #: twin of Calibri): portrait, landscape.
 A4_PORTRAIT_WIDTH = 88
 A4_LANDSCAPE_WIDTH = 130
+#: The height it holds (points: the page less the top and bottom margins set below): portrait, landscape.
+A4_PORTRAIT_HEIGHT = 842 - 2 * 0.6 * 72
+A4_LANDSCAPE_HEIGHT = 595 - 2 * 0.6 * 72
+#: A sheet up to this many pages tall prints on one page (at 83 % or more) instead of two.
+ONE_PAGE_SLACK = 1.2
 #: A column fitted to its content is at least, at most this wide; longer text wraps.
 MIN_COLUMN_WIDTH = 6
 MAX_COLUMN_WIDTH = 40
@@ -497,7 +502,13 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
     setup.paperSize = sheet.PAPERSIZE_A4
     setup.orientation = sheet.ORIENTATION_LANDSCAPE if printed > A4_PORTRAIT_WIDTH else sheet.ORIENTATION_PORTRAIT
     setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages tall as it takes
+    # As many pages tall as it takes; but a sheet just over a page (a fiche) fits on one, a little smaller,
+    # rather than leave its last lines alone on a second page.
+    landscape = setup.orientation == sheet.ORIENTATION_LANDSCAPE
+    page_height = A4_LANDSCAPE_HEIGHT if landscape else A4_PORTRAIT_HEIGHT
+    scale = min(1.0, (A4_LANDSCAPE_WIDTH if landscape else A4_PORTRAIT_WIDTH) / printed) if printed else 1.0
+    tall = scale * sum(sheet.row_dimensions[row].height or LINE_HEIGHT for row in range(1, sheet.max_row + 1))
+    setup.fitToHeight = 1 if page_height < tall <= page_height * ONE_PAGE_SLACK and not sheet.row_breaks.brk else 0
     properties = sheet.sheet_properties.pageSetUpPr
     assert properties is not None  # openpyxl makes it with every sheet
     properties.fitToPage = True

@@ -13,8 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from core.spreadsheets import (
+    A4_PORTRAIT_HEIGHT,
     FRENCH,
     LINE_HEIGHT,
     MACHINE,
@@ -358,6 +360,22 @@ def test_every_sheet_prints_on_a4_one_page_wide_landscape_where_wide(columns, or
     assert print_problems(workbook_bytes(workbook)) == []
 
 
+def test_a_sheet_just_over_a_page_prints_on_one_a_longer_one_on_as_many_as_it_takes():
+    def pages_tall(rows: int) -> int | None:
+        workbook = new_workbook()
+        sheet = workbook.active
+        sheet.append(["Label", "Value"])
+        for n in range(rows):
+            sheet.append([f"label {n}", n])
+        print_layout(sheet, "Fiche")
+        return reloaded(workbook).active.page_setup.fitToHeight
+
+    page_rows = int(A4_PORTRAIT_HEIGHT // LINE_HEIGHT)
+    assert pages_tall(10) == 0  # fits anyway
+    assert pages_tall(page_rows + 3) == 1  # its last lines alone on a second page otherwise
+    assert pages_tall(page_rows * 2) == 0  # two pages: not shrunk
+
+
 def test_an_index_prints_its_first_columns_only():
     workbook = new_workbook()
     sheet = workbook.active
@@ -413,7 +431,8 @@ def test_a_value_too_long_for_a_row_goes_on_in_the_rows_below_never_cut():
     words = " ".join(f"word{n:04d}" for n in range(1200)) + "\n\nLast paragraph."
     workbook = new_workbook()
     sheet = workbook.active
-    write_records(sheet, [("R1 – record", [("Facts", words), ("After", "short")])])
+    with translation.override("fr"):
+        write_records(sheet, [("R1 – record", [("Facts", words), ("After", "short")])])
     back = reloaded(workbook).active
     pieces = [row for row in back.iter_rows(min_row=2, values_only=True) if row[1] is not None]
     assert [label for label, _value in pieces][:2] == ["Facts", "(suite)"] and pieces[-1] == ("After", "short")
