@@ -361,7 +361,7 @@ def test_every_sheet_prints_on_a4_one_page_wide_landscape_where_wide(columns, or
 
 
 def test_a_sheet_just_over_a_page_prints_on_one_a_longer_one_on_as_many_as_it_takes():
-    def pages_tall(rows: int) -> int | None:
+    def pages_tall(rows):
         workbook = new_workbook()
         sheet = workbook.active
         sheet.append(["Label", "Value"])
