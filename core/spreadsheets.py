@@ -163,6 +163,12 @@ def dialect_named(name: str | None) -> CsvDialect:
         ) from None
 
 
+def add_dialect_argument(parser: Any, help: str) -> None:
+    """`--dialect french|machine` (the French one by default) on a command that writes a CSV file; its value
+    goes through `dialect_named`, which also refuses a wrong one given to call_command."""
+    parser.add_argument("--dialect", default=FRENCH.name, choices=DIALECT_NAMES, help=help)
+
+
 def csv_value(value: Any, dialect: CsvDialect = FRENCH) -> str:
     """A value as a CSV field's text: numbers as numbers in the dialect (a negative number stays a number),
     dates and date-times as the dialect writes them, anything else as its text, made formula-safe; None is
@@ -399,10 +405,15 @@ def write_records(
     print_layout(sheet, title, header_rows=0, widths={1: label_width, 2: value_width})
 
 
-def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
+def _shared_rows(sheet: Worksheet) -> set[int]:
+    """The rows with a value beyond the first column: in the others, a text in the first column (a title, a
+    group's heading) spills over the empty cells beside it."""
+    return {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
+
+
+def _fit_widths(sheet: Worksheet, layout: PrintLayout, shared_rows: set[int]) -> dict[int, float]:
     """Each column's width: as declared, else the longest line of its cells (a header's longest word, as
     headers wrap) within the bounds."""
-    shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
     longest: dict[int, float] = {}
     fonts: dict[int, tuple[float, bool]] = {}
     for (row, column), cell in sheet._cells.items():
@@ -411,10 +422,10 @@ def _fit_widths(sheet: Worksheet, layout: PrintLayout) -> dict[int, float]:
         text = _shown(cell)
         if not text:
             continue
-        words = text.split() if row <= layout.header_rows else text.split("\n")
-        size = max((len(word) for word in words), default=0) * _font_scale(*_font_size_and_bold(cell, fonts)) + 2
         if column == 1 and row not in shared_rows and sheet.max_column > 1:
             continue  # a title above the table spills over the columns beside it or wraps across them
+        words = text.split() if row <= layout.header_rows else text.split("\n")
+        size = max((len(word) for word in words), default=0) * _font_scale(*_font_size_and_bold(cell, fonts)) + 2
         longest[column] = max(longest.get(column, 0), size)
     widths = {}
     for column in range(1, sheet.max_column + 1):
@@ -434,14 +445,14 @@ def _finish_sheet(sheet: Worksheet, layout: PrintLayout) -> None:
     """Lay `sheet` out for the screen and the printer: bold header rows, widths, wrapped text and the row
     heights it needs, frozen panes, A4 fit to one page wide (landscape where wide), header rows repeated,
     print area, page heading and footer."""
-    widths = _fit_widths(sheet, layout)
+    shared_rows = _shared_rows(sheet)
+    widths = _fit_widths(sheet, layout, shared_rows)
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = round(width, 1)
     last_column = layout.print_columns or max(sheet.max_column, 1)
     table_width = sum(widths.get(column, MIN_COLUMN_WIDTH) for column in range(1, last_column + 1))
-    # A text alone in its row's first column (a title, a group's heading) spills over the empty cells beside
-    # it; one longer than the table wraps across it (merged).
-    shared_rows = {row for (row, column), cell in sheet._cells.items() if column > 1 and cell.value is not None}
+    # A text alone in its row's first column spills over the empty cells beside it; one longer than the
+    # table wraps across it (merged).
     lines_of_row: dict[int, float] = {}
     merged_rows = []
     fonts: dict[int, tuple[float, bool]] = {}

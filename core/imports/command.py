@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.spreadsheets import DIALECT_NAMES, UnknownCsvDialect, dialect_named
+from core.spreadsheets import UnknownCsvDialect, add_dialect_argument, dialect_named
 
 from .engine import rejects_path_for, run_import
 from .registry import get_importer
@@ -53,11 +53,9 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--strict", action="store_true", help="all or nothing: any rejected row rolls back the file"
         )
-        parser.add_argument(
-            "--dialect",
-            default=DIALECT_NAMES[0],
-            choices=DIALECT_NAMES,
-            help="the CSV dialect of the rejects file: french (default: `;`, UTF-8 with BOM, for spreadsheets) "
+        add_dialect_argument(
+            parser,
+            "the CSV dialect of the rejects file: french (default: `;`, UTF-8 with BOM, for spreadsheets) "
             "or machine (`,`, no BOM); both import again once corrected",
         )
 

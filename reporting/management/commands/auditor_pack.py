@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from core.spreadsheets import DIALECT_NAMES, dialect_named
+from core.spreadsheets import add_dialect_argument, dialect_named
 from reporting import auditor_pack, services
 
 
@@ -37,11 +37,9 @@ class Command(BaseCommand):
             help="Seed of the random sample (default: VIGIE_AUDIT_SAMPLE_SEED, else "
             "the year). The same seed and data give the same sample.",
         )
-        parser.add_argument(
-            "--dialect",
-            default=DIALECT_NAMES[0],
-            choices=DIALECT_NAMES,
-            help="The dialect of the CSV files: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with "
+        add_dialect_argument(
+            parser,
+            "The dialect of the CSV files: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with "
             "BOM) or machine (`,`, decimal point, ISO 8601 dates, no BOM).",
         )
 

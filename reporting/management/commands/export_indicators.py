@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.spreadsheets import DIALECT_NAMES, UnknownCsvDialect, dialect_named
+from core.spreadsheets import UnknownCsvDialect, add_dialect_argument, dialect_named
 from reporting import exports, services
 
 
@@ -22,11 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
         parser.add_argument("--format", required=True, choices=exports.FORMATS, dest="fmt")
         parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
-        parser.add_argument(
-            "--dialect",
-            default=DIALECT_NAMES[0],
-            choices=DIALECT_NAMES,
-            help="The CSV dialect: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with BOM, for "
+        add_dialect_argument(
+            parser,
+            "The CSV dialect: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with BOM, for "
             "spreadsheets) or machine (`,`, decimal point, ISO 8601 dates, no BOM, for programs).",
         )
 
