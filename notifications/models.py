@@ -11,9 +11,11 @@ up by the next hourly one (notifications/jobs.py).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -60,6 +62,15 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.CharField(_("acknowledged by"), max_length=254, blank=True)
+    unaddressed = models.BooleanField(
+        _("no recipient"),
+        default=False,
+        db_index=True,
+        help_text=_(
+            "Nobody could be found to send it to (no handler, no contact of the entity, nobody holding the "
+            "role, no address in the settings): an administrator must name someone."
+        ),
+    )
     history = HistoricalRecords()
 
     objects = AlertQuerySet.as_manager()
@@ -247,3 +258,59 @@ class DailyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.day:%Y-%m-%d}"
+
+
+class Absence(models.Model):
+    """A person away (holidays, leave) from `starts_on` to `ends_on` (both included, Paris days): their alerts
+    go to `deputy` as well during that range (a breach does not wait for the DPO to come back)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person away"), on_delete=models.CASCADE, related_name="absences"
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("deputy"), on_delete=models.CASCADE, related_name="deputising"
+    )
+    starts_on = models.DateField(_("first day away"))
+    ends_on = models.DateField(_("last day away"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_on", "pk"]
+        indexes = [models.Index(fields=["starts_on", "ends_on"], name="absence_range_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="absence_ends_not_before_start",
+                violation_error_message=_("The last day away cannot be before the first day away."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(deputy=F("user")),
+                name="absence_deputy_not_self",
+                violation_error_message=_("A person cannot be their own deputy."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.deputy} ({self.starts_on:%Y-%m-%d} – {self.ends_on:%Y-%m-%d})"
+
+
+class CalendarFeed(models.Model):
+    """A person's iCalendar feed of their deadlines: the secret in its URL is stored as a SHA-256 digest only;
+    renewing it replaces the digest (the old URL answers 404 from then on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_digest = models.CharField(_("secret (digest)"), max_length=64, unique=True, editable=False)
+    renewed_at = models.DateTimeField(_("secret renewed at"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["token_digest"])
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

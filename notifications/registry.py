@@ -68,6 +68,9 @@ class Item:
     admin_path: str = ""
     #: Recipients beyond the rule's group (the handler of the record).
     recipients: tuple[str, ...] = field(default=())
+    #: The legal entity the record belongs to (organization.LegalEntity id; None: the parent company): its
+    #: contacts for the rule's domain are recipients too (notifications/recipients.py).
+    entity_id: int | None = None
     #: What tells apart two deadlines of one record under one rule (e.g. the module of a training
     #: renewal): added to the threshold code in the ledger ("d-30:RGPD").
     variant: str = ""

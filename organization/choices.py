@@ -9,3 +9,11 @@ class Gender(models.TextChoices):
     MALE = "M", _("Male")
     OTHER = "X", _("Other")
     UNKNOWN = "", _("Not stated")
+
+
+class ContactDomain(models.TextChoices):
+    """What an entity's contact answers for: the alerts of that domain go to them (notifications)."""
+
+    DPO = "dpo", _("Data protection officer")
+    COMPLIANCE = "compliance", _("Compliance officer")
+    TRAINING = "training", _("Training manager")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .choices import Gender
-from .querysets import EmployeeQuerySet
+from .choices import ContactDomain, Gender
+from .querysets import EmployeeQuerySet, LegalEntityQuerySet
 
 
 class LegalEntity(models.Model):
@@ -26,6 +27,8 @@ class LegalEntity(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = LegalEntityQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("legal entity")
         verbose_name_plural = _("legal entities")
@@ -40,6 +43,35 @@ class LegalEntity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class EntityContact(models.Model):
+    """A person who answers for one domain (DPO, compliance, training) in a legal entity. An entity without
+    a contact for a domain has its parent's (`LegalEntity.contacts_for`, organization/contacts.py)."""
+
+    entity = models.ForeignKey(
+        LegalEntity, verbose_name=_("legal entity"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="entity_contacts"
+    )
+    domain = models.CharField(_("answers for"), max_length=16, choices=ContactDomain.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("entity contact")
+        verbose_name_plural = _("entity contacts")
+        ordering = ["entity__code", "domain", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "domain", "user"],
+                name="entitycontact_once_per_entity_domain_user",
+                violation_error_message=_("This person is already a contact of this entity for this domain."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity.code} – {self.get_domain_display()} – {self.user}"
 
 
 class Department(models.Model):

@@ -25,3 +25,10 @@ class EmployeeQuerySet(models.QuerySet):
     def in_entities(self, entities) -> EmployeeQuerySet:
         codes = [getattr(e, "code", e) for e in entities]
         return self.filter(entity__code__in=codes)
+
+
+class LegalEntityQuerySet(models.QuerySet):
+    def parent_company(self):
+        """The entity at the top (no parent), first by code when there are several; None when there is none.
+        Records that name no entity belong to it (imports' default `entity_code`)."""
+        return self.filter(parent__isnull=True).order_by("code").first()

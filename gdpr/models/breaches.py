@@ -73,6 +73,15 @@ class Breach(models.Model):
     records_count = models.PositiveIntegerField(_("approximate number of records"), null=True, blank=True)
     likely_consequences = models.TextField(_("likely consequences"), blank=True)
     measures = models.TextField(_("measures taken or proposed"), blank=True)
+    entity = models.ForeignKey(
+        "organization.LegalEntity",
+        verbose_name=_("legal entity (controller)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The legal entity that is the controller; empty: the parent company."),
+    )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),

@@ -52,6 +52,15 @@ class CnilCase(models.Model):
         blank=True,
         related_name="cnil_cases",
     )
+    entity = models.ForeignKey(
+        "organization.LegalEntity",
+        verbose_name=_("legal entity (controller)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The legal entity that is the controller; empty: the parent company."),
+    )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),

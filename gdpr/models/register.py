@@ -104,6 +104,15 @@ class ProcessingActivity(models.Model):
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=255)
     role = models.CharField(_("role"), max_length=16, choices=ProcessingRole.choices, default=ProcessingRole.CONTROLLER)
+    entity = models.ForeignKey(
+        "organization.LegalEntity",
+        verbose_name=_("legal entity (controller)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The legal entity whose register holds this activity; empty: the parent company."),
+    )
     # Controller records (Art. 30(1)).
     controller_contact = models.TextField(
         _("controller and DPO contacts"),

@@ -42,6 +42,15 @@ class RightsRequest(models.Model):
         blank=True,
         related_name="rights_requests",
     )
+    entity = models.ForeignKey(
+        "organization.LegalEntity",
+        verbose_name=_("legal entity (controller)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The legal entity that is the controller; empty: the parent company."),
+    )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),
