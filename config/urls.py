@@ -1,5 +1,6 @@
 """Vigie's URLs: the admin, the API with its OpenAPI schema, and the health check."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
@@ -33,6 +34,9 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("notifications/", include("notifications.urls")),
 ]
+if settings.VIGIE_OIDC_ENABLED:
+    # Company sign-on (core/oidc.py): only mounted when configured, so that nothing answers there otherwise.
+    urlpatterns.append(path("oidc/", include("core.oidc")))
 
 # 403 and 404 in the admin's look (a plain page for who may not use the admin), with a way back; JSON under
 # /api/, like every other API error (core/errors.py).

@@ -23,7 +23,7 @@ from unfold.sites import UnfoldAdminSite
 
 from .admin_choosers import UserChooserMixin
 from .admin_lookups import VisibleLookupsMixin
-from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view
+from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view, sign_on_enabled
 
 
 class VigieAdminSite(UnfoldAdminSite):
@@ -73,6 +73,14 @@ class VigieAdminSite(UnfoldAdminSite):
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if self._needs_device(request):
             return self._setup_redirect(request)
+        if sign_on_enabled():
+            # "Sign in with the company account" on the login page (core/oidc.py).
+            url = reverse("oidc_authentication_init")
+            target = request.GET.get("next")
+            extra_context = {
+                **(extra_context or {}),
+                "sign_on_url": f"{url}?{urlencode({'next': target})}" if target else url,
+            }
         response = super().login(request, extra_context)
         # The password was right and the user has no device yet: register one before going anywhere.
         if request.method == "POST" and self._needs_device(request):

@@ -15,3 +15,9 @@ class CoreConfig(AppConfig):
         admin_history.install()
         # A user in a read-only field: by name, no link to the users' admin (core/admin_choosers.py).
         admin_choosers.install()
+        # VIGIE_OIDC_ROLE_MAP names roles that exist (company sign-on, core/oidc.py).
+        from django.core import checks
+
+        from .oidc import check_settings
+
+        checks.register(check_settings)

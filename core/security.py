@@ -11,7 +11,9 @@ API's session authentication that honours it.
   confirm it); the secret lives in that session only until confirmed. Once a device is confirmed, only an
   administrator can remove it (`manage.py otp_reset`).
 - `VerifiedSessionAuthentication`: an admin session that has not passed the second factor is not an API
-  login either.
+  login either, nor a company sign-on session past its renewal limit (core/oidc.py).
+- With company sign-on on (`sign_on_enabled()`), the password form only lets in a superuser with a
+  confirmed TOTP device (the break-glass administrator), always with the code.
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ from rest_framework.authentication import SessionAuthentication
 DEVICE_NAME = "Vigie"
 
 
+def sign_on_enabled() -> bool:
+    """Company sign-on (OpenID Connect, core/oidc.py) is configured."""
+    return bool(getattr(settings, "VIGIE_OIDC_ENABLED", False))
+
+
 def otp_required() -> bool:
-    return bool(getattr(settings, "VIGIE_ADMIN_OTP_REQUIRED", False))
+    # With company sign-on, a local password login is the break-glass administrator's: always with a code.
+    return bool(getattr(settings, "VIGIE_ADMIN_OTP_REQUIRED", False)) or sign_on_enabled()
 
 
 def is_verified(user: Any) -> bool:
-    """The user passed the second factor in this session (always true when it is not required)."""
-    if not otp_required():
+    """The user passed the second factor in this session (always true when it is not required, and for a
+    company sign-on session: strong authentication is the identity provider's job)."""
+    if not otp_required() or getattr(user, "vigie_company_sign_on", False):
         return True
     check = getattr(user, "is_verified", None)
     return bool(check and check())
@@ -77,6 +86,13 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         OTPAuthenticationFormMixin.otp_error_messages,
         token_required=_("Enter the 6-digit code shown by your authenticator app."),
         invalid_token=_("This code is not valid. Check your authenticator app and try again."),
+    )
+    error_messages = dict(
+        AdminAuthenticationForm.error_messages,
+        local_login_refused=_(
+            "Sign in with the company account. A password sign-in here is only for an administrator "
+            "(superuser) whose two-factor authentication is set up."
+        ),
     )
     otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
     otp_token = forms.CharField(
@@ -106,6 +122,13 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         user = self.get_user()
+        if sign_on_enabled() and user is not None and not (user.is_superuser and user_has_device(user)):
+            # Company sign-on is on: the password form is only the break-glass administrator's way in.
+            # Counted as a failed login, like a wrong password.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": cleaned.get("username", "")}, request=self.request
+            )
+            raise forms.ValidationError(self.error_messages["local_login_refused"], code="local_login_refused")
         if otp_required() and user is not None and user_has_device(user):
             try:
                 self.clean_otp(user)
@@ -127,6 +150,12 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         result = super().authenticate(request)
         if result is not None and not is_verified(result[0]):
             return None
+        if result is not None and sign_on_enabled():
+            from .oidc import session_is_stale
+
+            # A company sign-on session past its renewal limit: the provider has not confirmed it lately.
+            if session_is_stale(request._request):
+                return None
         return result
 
 

@@ -6,10 +6,12 @@ only change defaults and hardening.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -492,3 +494,86 @@ REST_FRAMEWORK.update(
 # The schema and its browsable UI describe the data model of a whistleblowing tool: login required.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
 # --- end of API robustness ------------------------------------------------------------------------------
+
+
+# --- Company sign-on (OpenID Connect, issue 19; core/oidc.py, docs/deployment.md) -------------------------
+# Off unless the client and the provider's endpoints are all set; then the admin login page offers "Sign in
+# with the company account", and a local password login is only accepted for a superuser with a confirmed
+# TOTP device (the break-glass administrator). Partly configured: the start is refused.
+
+
+def parse_role_map(value: str) -> dict[str, str]:
+    """`VIGIE_OIDC_ROLE_MAP`: a JSON object {"group value": "Role name", ...} (for values with commas or
+    equals signs, such as LDAP DNs), or `value=Role name,value=Role name`."""
+    value = (value or "").strip()
+    if not value:
+        return {}
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"VIGIE_OIDC_ROLE_MAP is not valid JSON: {error}.") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(key, str) and isinstance(role, str) for key, role in parsed.items()
+        ):
+            raise ImproperlyConfigured('VIGIE_OIDC_ROLE_MAP (JSON) must map strings to role names: {"group": "DPO"}.')
+        pairs = list(parsed.items())
+    else:
+        pairs = []
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            group, sep, role = part.partition("=")
+            if not sep or not group.strip() or not role.strip():
+                raise ImproperlyConfigured(
+                    f"VIGIE_OIDC_ROLE_MAP: {part.strip()!r} is not 'group value=Role name' "
+                    "(use the JSON form for values containing ',' or '=')."
+                )
+            pairs.append((group, role))
+    return {group.strip(): role.strip() for group, role in pairs}
+
+
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+# Seconds after which a page load goes back to the provider (prompt=none) to check that it still accepts
+# the user (and to apply the roles again); until then the session is not valid for anything else.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+# The claim holding the user's groups at the provider, and which group values give which role of
+# core/roles.py: JSON ({"cn=vigie-dpo,ou=groups,dc=example,dc=com": "DPO"}) or "value=Role,value=Role"
+# (e.g. "vigie-dpo=DPO,vigie-compliance=Compliance officer"). Roles are applied exactly at every login.
+VIGIE_OIDC_GROUPS_CLAIM = env.str("VIGIE_OIDC_GROUPS_CLAIM", default="groups")
+VIGIE_OIDC_ROLE_MAP: dict[str, str] = parse_role_map(env.str("VIGIE_OIDC_ROLE_MAP", default=""))
+# Who to contact when the company account gives access to no space of Vigie (else the ADMINS addresses).
+VIGIE_SUPPORT_CONTACT = env.str("VIGIE_SUPPORT_CONTACT", default="")
+_oidc_required = {
+    "OIDC_RP_CLIENT_ID": OIDC_RP_CLIENT_ID,
+    "OIDC_RP_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+    "OIDC_OP_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+    "OIDC_OP_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+    "OIDC_OP_USER_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+}
+if OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")):
+    # The provider's public keys, to check the signature of its ID tokens (HS256 uses the client secret).
+    _oidc_required["OIDC_OP_JWKS_ENDPOINT"] = OIDC_OP_JWKS_ENDPOINT
+VIGIE_OIDC_ENABLED = all(_oidc_required.values())
+if any(_oidc_required.values()) and not VIGIE_OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "Company sign-on is partly configured; also set "
+        + ", ".join(name for name, value in _oidc_required.items() if not value)
+        + "."
+    )
+if VIGIE_OIDC_ENABLED:
+    if not VIGIE_OIDC_ROLE_MAP:
+        raise ImproperlyConfigured("Company sign-on needs VIGIE_OIDC_ROLE_MAP (which IdP groups give which role).")
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "core.oidc.CompanySignOnBackend"]
+    # After the login and two-factor middleware: a session past its renewal limit goes back to the provider.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "core.oidc.SessionRefresh")
+# --- end of company sign-on -----------------------------------------------------------------------------
