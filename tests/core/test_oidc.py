@@ -4,9 +4,12 @@ session (the admin and the API), and the break-glass local administrator."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import importlib
+import io
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,8 +20,10 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import clear_url_caches
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oidc_provider_mock import run_server_in_thread
 
@@ -386,3 +391,25 @@ def test_a_partly_configured_company_sign_on_refuses_to_start(tmp_path):
     result = run_manage(tmp_path, "check", **production(**{**OIDC_ENV, "OIDC_OP_TOKEN_ENDPOINT": None}))
     assert result.returncode != 0
     assert "OIDC_OP_TOKEN_ENDPOINT" in result.stderr
+
+
+def test_the_break_glass_device_is_registered_from_the_command_line(sign_on, client, monkeypatch):
+    UserFactory(username="root", is_superuser=True)
+    shown = io.StringIO()
+    monkeypatch.setattr("builtins.input", lambda prompt: "000000")
+    with pytest.raises(CommandError):
+        call_command("otp_register", "root", stdout=shown)
+    assert not TOTPDevice.objects.exists()
+
+    def code_from_shown_key(prompt: str) -> str:
+        key = re.search(r"secret=([A-Z2-7]+)", shown.getvalue())
+        assert key
+        return f"{totp(base64.b32decode(key.group(1))):06d}"
+
+    shown = io.StringIO()
+    monkeypatch.setattr("builtins.input", code_from_shown_key)
+    call_command("otp_register", "root", stdout=shown)
+    device = TOTPDevice.objects.get(user__username="root", confirmed=True)
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60), tick=False):
+        assert login(client, "root", PASSWORD, otp_token=code_for(device)).status_code == 302
+        assert logged_in(client)
