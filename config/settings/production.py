@@ -7,7 +7,7 @@ SQLite, the filesystem broker, mail written to files or links to 127.0.0.1 would
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
-from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, env
+from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, VIGIE_OIDC_ENABLED, env
 
 DEBUG = False
 VIGIE_PRODUCTION = True
@@ -42,6 +42,20 @@ if _placeholders:
     _missing.append(
         "a value of its own instead of the CHANGE-ME placeholder of .env.example for " + ", ".join(_placeholders)
     )
+if VIGIE_OIDC_ENABLED:
+    # Company sign-on: the client secret, the codes and the tokens only travel over TLS.
+    _plain = [
+        name
+        for name in (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if env.str(name, default="") and not env.str(name, default="").startswith("https://")
+    ]
+    if _plain:
+        _missing.append("an https:// address for " + ", ".join(_plain))
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables (see .env.example): " + "; ".join(_missing) + "."

@@ -413,3 +413,11 @@ def test_the_break_glass_device_is_registered_from_the_command_line(sign_on, cli
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60), tick=False):
         assert login(client, "root", PASSWORD, otp_token=code_for(device)).status_code == 302
         assert logged_in(client)
+
+
+def test_production_refuses_a_provider_over_plain_http(tmp_path):
+    result = run_manage(
+        tmp_path, "check", **production(**{**OIDC_ENV, "OIDC_OP_TOKEN_ENDPOINT": "http://idp.example.com/token"})
+    )
+    assert result.returncode != 0
+    assert "an https:// address for OIDC_OP_TOKEN_ENDPOINT" in result.stderr
