@@ -302,3 +302,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     except ImproperlyConfigured as error:
         return [checks.Error(str(error), id="core.E401")]
     return []
+
+
+def axes_exempt(request: HttpRequest, credentials: Mapping[str, Any] | None = None) -> bool:
+    """django-axes' AXES_WHITELIST_CALLABLE when company sign-on is on: the provider's answer is not a
+    password guess (the provider authenticated the person and protects its own login), so a refusal there
+    (no role) is not counted as a failed login, and it is not refused for the failures of the password form."""
+    return "password" not in (credentials or {}) and request.path == reverse("oidc_authentication_callback")

@@ -574,6 +574,8 @@ if VIGIE_OIDC_ENABLED:
     if not VIGIE_OIDC_ROLE_MAP:
         raise ImproperlyConfigured("Company sign-on needs VIGIE_OIDC_ROLE_MAP (which IdP groups give which role).")
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "core.oidc.CompanySignOnBackend"]
+    # The provider's answers are not password guesses: django-axes neither counts nor locks them.
+    AXES_WHITELIST_CALLABLE = "core.oidc.axes_exempt"
     # After the login and two-factor middleware: a session past its renewal limit goes back to the provider.
     MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "core.oidc.SessionRefresh")
 # --- end of company sign-on -----------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def sign_on(settings, provider, roles) -> Iterator[str]:
     settings.VIGIE_SUPPORT_CONTACT = "support@corp.example"
     settings.VIGIE_OIDC_ENABLED = True
     settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "core.oidc.CompanySignOnBackend"]
+    settings.AXES_WHITELIST_CALLABLE = "core.oidc.axes_exempt"
     middleware = list(settings.MIDDLEWARE)
     middleware.insert(middleware.index("django_otp.middleware.OTPMiddleware") + 1, "core.oidc.SessionRefresh")
     settings.MIDDLEWARE = middleware
@@ -218,6 +219,20 @@ def test_an_existing_user_whose_groups_give_no_role_loses_the_roles_and_cannot_e
     assert role_groups(user) == set() and not user.is_staff
     assert other.get("/admin/").status_code == 302
     assert other.get(API).status_code in (401, 403)
+
+
+def test_refusals_of_the_company_sign_on_do_not_lock_the_address(sign_on, settings, client):
+    set_claims(sign_on, "kim", email="kim@corp.example", groups=["marketing"])
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert sign_in(Client(), "kim").status_code == 403
+    set_claims(sign_on, "kim", email="kim@corp.example", groups=["vigie-dpo"])
+    assert sign_in(client, "kim")["Location"] == "/admin/"
+    assert logged_in(client)
+    # The password form's own count is untouched: a local user is still refused after the limit.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(), "root", "wrong-password")
+    UserFactory(username="root", is_superuser=True)
+    assert login(Client(), "root").status_code != 302
 
 
 def test_an_unknown_group_is_logged_not_fatal(sign_on, client, caplog):
