@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
+import jwt
+import requests
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY
@@ -122,6 +124,27 @@ class CompanySignOnBackend(OIDCAuthenticationBackend):
     def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> dict[str, Any]:
         # The groups may be in the ID token only (some IdPs), the profile in the user info only.
         return {**payload, **super().get_userinfo(access_token, id_token, payload)}
+
+    def retrieve_matching_jwk(self, token: str) -> Any:
+        # An ID token without a key id (some providers with a single key): mozilla-django-oidc would fail
+        # with a KeyError (a 500); take the provider's only signing key for the algorithm instead.
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        response = requests.get(
+            self.OIDC_OP_JWKS_ENDPOINT,
+            verify=self.get_settings("OIDC_VERIFY_SSL", True),
+            timeout=self.get_settings("OIDC_TIMEOUT", None),
+            proxies=self.get_settings("OIDC_PROXY", None),
+        )
+        response.raise_for_status()
+        keys = [
+            key
+            for key in response.json().get("keys", [])
+            if key.get("use", "sig") == "sig" and key.get("alg", self.OIDC_RP_SIGN_ALGO) == self.OIDC_RP_SIGN_ALGO
+        ]
+        if len(keys) != 1:
+            raise SuspiciousOperation("The ID token names no key and the provider has several.")
+        return jwt.PyJWK(keys[0])
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return True  # checked in get_or_create_user, which knows the user to strip

@@ -61,7 +61,6 @@ def sign_on(settings, provider, roles) -> Iterator[str]:
     settings.OIDC_OP_TOKEN_ENDPOINT = f"{provider}/oauth2/token"
     settings.OIDC_OP_USER_ENDPOINT = f"{provider}/userinfo"
     settings.OIDC_OP_JWKS_ENDPOINT = f"{provider}/jwks"
-    settings.OIDC_VERIFY_KID = False  # the mock provider signs its tokens without a key id
     settings.VIGIE_OIDC_ROLE_MAP = ROLE_MAP
     settings.VIGIE_SUPPORT_CONTACT = "support@corp.example"
     settings.VIGIE_OIDC_ENABLED = True
