@@ -28,6 +28,10 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 VIGIE_APPS = ("core", "organization", "compliance", "gdpr", "training", "notifications", "reporting")
 ALL = ("add", "change", "delete", "view")
 VIEW = ("view",)
+#: Models ("app_label.model") that only superusers write: the roles get at most their view permission, whatever
+#: their app's actions. Naming an entity's DPO, compliance officer or training manager decides who receives
+#: the alerts of that entity: an administrator's job, not the roster's.
+SUPERUSERS_WRITE = frozenset({"organization.entitycontact"})
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,11 @@ def permissions_for(role: Role) -> list[Permission]:
     return [
         permission
         for permission in Permission.objects.filter(query).select_related("content_type")
-        if not permission.codename.startswith("delete_") or _role_may_delete(role, permission)
+        if (not permission.codename.startswith("delete_") or _role_may_delete(role, permission))
+        and (
+            permission.codename.startswith("view_")
+            or f"{permission.content_type.app_label}.{permission.content_type.model}" not in SUPERUSERS_WRITE
+        )
     ]
 
 

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin
-from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.html import format_html_join
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_choosers import user_label
 from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 from core.dates import format_date
 from core.paginator import BigListAdminMixin
 
-from .models import Department, Employee, LegalEntity
+from .choices import ContactDomain
+from .models import Department, Employee, EntityContact, LegalEntity
 from .querysets import present_on_q
 
 if TYPE_CHECKING:
@@ -50,6 +55,67 @@ class PresentTodayMixin(AdminMixinBase):
         return obj._present  # type: ignore[union-attr]  # annotated by get_queryset()
 
 
+class ContactUserField(forms.ModelChoiceField):
+    """A person by name ("Prénom Nom", the login when the user has no name)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return user_label(obj)
+
+
+class EntityContactInline(admin.TabularInline):
+    """The entity's DPO(s), compliance officer(s) and training manager(s): who receives the alerts of its
+    records (notifications). Only superusers add, change or remove them (core/roles.py SUPERUSERS_WRITE);
+    every change leaves a history row (the model's history, with who made it)."""
+
+    model = EntityContact
+    fields = ["domain", "user"]
+    extra = 0
+    verbose_name = _("contact")
+    verbose_name_plural = _("contacts of the entity (DPO, compliance officer, training manager)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EntityContact]:
+        return super().get_queryset(request).select_related("user")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user":
+            # The active users, and whoever is already a contact somewhere (kept: saving the entity never
+            # silently drops a contact who left); one query for the whole formset.
+            users = get_user_model()._default_manager
+            named = EntityContact.objects.values("user_id")
+            kwargs["queryset"] = users.filter(Q(is_active=True) | Q(pk__in=named)).order_by(
+                "last_name", "first_name", "username"
+            )
+            kwargs["form_class"] = ContactUserField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def inherited_contacts(entity: LegalEntity) -> list[tuple[str, list[Any], LegalEntity | None]]:
+    """For each domain the entity names nobody for: (domain label, the people of the nearest parent entity
+    that names some, that parent), or (label, [], None) when no entity above names anyone."""
+    own = set(EntityContact.objects.filter(entity=entity).values_list("domain", flat=True))
+    missing = [domain for domain in ContactDomain if domain not in own]
+    found: dict[str, tuple[list[Any], LegalEntity | None]] = {}
+    seen = {entity.pk}
+    parent_id = entity.parent_id
+    while missing and parent_id is not None and parent_id not in seen:  # a loop in the data ends the walk
+        seen.add(parent_id)
+        parent = LegalEntity.objects.get(pk=parent_id)
+        people: dict[str, list[Any]] = {}
+        for contact in EntityContact.objects.filter(entity=parent, domain__in=missing).select_related("user"):
+            people.setdefault(contact.domain, []).append(contact.user)
+        for domain, users in people.items():
+            found[domain] = (users, parent)
+        missing = [domain for domain in missing if domain not in people]
+        parent_id = parent.parent_id
+    result: list[tuple[str, list[Any], LegalEntity | None]] = []
+    for domain in ContactDomain:
+        if domain in own:
+            continue
+        users, nearest = found.get(domain, ([], None))
+        result.append((str(domain.label), users, nearest))
+    return result
+
+
 @admin.register(LegalEntity)
 class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     related = "entity"
@@ -57,6 +123,29 @@ class LegalEntityAdmin(PresentTodayMixin, SimpleHistoryAdmin):
     list_select_related = ["parent"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent"]
+    fields = ["code", "name", "parent", "inherited"]
+    readonly_fields = ["inherited"]
+    inlines = [EntityContactInline]
+
+    @admin.display(description=_("contacts inherited"))
+    def inherited(self, obj: LegalEntity) -> str:
+        """The contacts of a parent entity that answer for this one where it names nobody itself."""
+        if obj.pk is None:
+            return "–"
+        lines = []
+        for label, users, parent in inherited_contacts(obj):
+            if parent is None:
+                text = gettext("%(domain)s: nobody named, here or in a parent entity") % {"domain": label}
+            else:
+                text = gettext("%(domain)s: %(people)s (inherited from %(entity)s)") % {
+                    "domain": label,
+                    "people": ", ".join(user_label(user) for user in users),
+                    "entity": parent,
+                }
+            lines.append((text,))
+        if not lines:
+            return gettext("none: the entity names its own contact for every domain")
+        return format_html_join("", "<p>{}</p>", lines)
 
 
 @admin.register(Department)

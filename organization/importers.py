@@ -19,6 +19,52 @@ from core.imports.text import fold_code
 from .choices import Gender
 from .models import Department, Employee, LegalEntity
 
+#: The headers of an entity column in the records' imports (a French tracker's "Entité", "Société"...).
+ENTITY_CODE_ALIASES = ("entité", "code entité", "société", "entity")
+
+
+def entity_code_column() -> Column:
+    """The optional `entity_code` column of an import whose records belong to a legal entity."""
+    return Column("entity_code", Text(), aliases=ENTITY_CODE_ALIASES)
+
+
+class EntityCodes(Lookup):
+    """`entity_code` → legal entity id, for the importers of records that belong to an entity.
+
+    With `parent_by_default` (the controller of a GDPR record), an empty cell gives the parent company, and
+    so does the absence of the column for the records the import creates (`defaults`, for the importer's
+    `create_defaults`); without it, an empty cell leaves the record without entity. An unknown code rejects
+    the row, naming the column and the value.
+    """
+
+    def __init__(self, *, parent_by_default: bool = False) -> None:
+        super().__init__(LegalEntity, "code", normalize=fold_code, label=_("entities"))
+        self.parent_by_default = parent_by_default
+        self.parent_id: int | None = None
+
+    def load(self) -> None:
+        super().load()
+        if self.parent_by_default:
+            parent = LegalEntity.objects.parent_company()
+            self.parent_id = parent.pk if parent is not None else None
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """What a record created without the column gets (nothing without `parent_by_default`)."""
+        return {"entity_id": self.parent_id} if self.parent_by_default else {}
+
+    def put(self, row: Row, values: dict[str, Any]) -> None:
+        """Set `values["entity_id"]` from the row's `entity_code`, when the file has the column."""
+        if "entity_code" not in row:
+            return
+        code = row["entity_code"]
+        if not code:
+            values["entity_id"] = self.parent_id
+            return
+        values["entity_id"] = self.get(code)
+        if values["entity_id"] is None:
+            row.error("entity_code", _("unknown entity '%s'") % code)
+
 
 @register
 class LegalEntityImporter(Importer):

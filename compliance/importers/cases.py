@@ -17,10 +17,11 @@ from django.db import models
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from core.imports import Column, Importer, Lookup, Row, register
+from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Choice, ChoiceList, Date, Text, max_length_of
 from core.imports.text import fold_code, fold_name
 from core.services import delete_with_history
+from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import CaseSource, CaseStatus, DossierType, MeasureKind, Qualification, RiskMapKind
 from ..models import CaseMeasure, ConflictOfInterestCase, MacroProcess
@@ -115,7 +116,7 @@ class CoiCaseImporter(Importer):
             aliases=("date de signalement", "date signalement", "signalé le", "date de réception", "reported"),
         ),
         Column("source", SOURCE, aliases=("origine", "origine du signalement", "source du signalement")),
-        Column("entity_code", Text(), aliases=("entité", "code entité", "société", "entity")),
+        entity_code_column(),
         Column("macro_process", Text(), aliases=("macro-processus", "macro processus", "processus")),
         Column("dossier_type", DOSSIER, aliases=("type de dossier", "type dossier", "nature du dossier")),
         Column(
@@ -135,9 +136,7 @@ class CoiCaseImporter(Importer):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from organization.models import LegalEntity
-
-        self.entities = Lookup(LegalEntity, "code", normalize=fold_code, label=_("entities"))
+        self.entities = EntityCodes()
         self.lookups = (self.entities,)
 
     def prepare(self) -> None:
@@ -164,11 +163,7 @@ class CoiCaseImporter(Importer):
                 values[name] = row[name]
         if "source" in row:
             values["source"] = row["source"] or CaseSource.OTHER
-        if "entity_code" in row:
-            code = row["entity_code"]
-            values["entity_id"] = self.entities.get(code) if code else None
-            if code and values["entity_id"] is None:
-                row.error("entity_code", _("unknown entity '%s'") % code)
+        self.entities.put(row, values)
         if "macro_process" in row:
             name = row["macro_process"]
             values["macro_process_id"] = (

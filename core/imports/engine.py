@@ -279,6 +279,10 @@ class Importer:
     def __init__(self, *, user: Any = None, change_reason: str = "", run: ImportRun | None = None) -> None:
         self.user = user
         self.change_reason = change_reason
+        #: Values (attnames) a record the import creates gets when `build` does not give them, e.g. the
+        #: parent company as `entity_id` when the file has no entity column; set in `prepare`. A record
+        #: that exists keeps its own.
+        self.create_defaults: dict[str, Any] = {}
         #: The run being executed (records may point to it, e.g. `import_run_id=self.run.pk`); None
         #: outside the engine.
         self.run = run
@@ -939,7 +943,7 @@ class _Run:
             assert built is not None
             old = existing.get(row.key)  # type: ignore[arg-type]  # a valid row has its key
             if old is None:
-                to_create.append(model(**built))
+                to_create.append(model(**{**importer.create_defaults, **built}))
                 created_rows.append(row)
                 continue
             changed = [name for name, value in built.items() if old[name] != value and name not in not_compared]

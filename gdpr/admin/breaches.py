@@ -117,6 +117,7 @@ class BreachForm(forms.ModelForm):
             "records_count",
             "likely_consequences",
             "measures",
+            "entity",
             "handler",
         ]
 
@@ -309,6 +310,7 @@ class BreachAdmin(AnonymisedMixin, TransitionButtonsMixin, BreachAdminBase):
         NotifiedFilter,
         ClockFilter,
         AwareYearFilter,
+        "entity",
         assigned_filter("handler"),
     ]
     list_select_related = ["handler"]
@@ -349,7 +351,7 @@ class BreachAdmin(AnonymisedMixin, TransitionButtonsMixin, BreachAdminBase):
         "closed_at",
     ]
     fieldsets = [
-        (None, {"fields": ["reference", "title", "handler"]}),
+        (None, {"fields": ["reference", "title", "entity", "handler"]}),
         (
             _("The 72-hour clock"),
             {

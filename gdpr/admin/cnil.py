@@ -80,6 +80,7 @@ class CnilCaseForm(forms.ModelForm):
             "rights_request",
             "subject",
             "notes",
+            "entity",
             "handler",
         ]
         help_texts = {
@@ -176,7 +177,7 @@ class CnilCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CnilCaseAdminBase):
     # hover), a long subject cut with its full text on hover, short headers.
     list_display = ["ref", "kind", "short_subject", "received_on", "reply", "rights_request_ref"]
     list_display_links = ["ref"]
-    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter, assigned_filter("handler")]
+    list_filter = ["kind", AnsweredFilter, ReplyDueFilter, ReceivedYearFilter, "entity", assigned_filter("handler")]
     list_select_related = ["rights_request"]
     search_fields = ["reference", "cnil_reference", "subject", "rights_request__reference"]
     # The rights request is chosen by autocomplete when its admin is registered (gdpr/admin/rights.py),
@@ -192,7 +193,7 @@ class CnilCaseAdmin(AnonymisedMixin, TransitionButtonsMixin, CnilCaseAdminBase):
     transition_not_possible = _("“%(action)s” is not possible for this case: %(status)s.")
     readonly_fields = ["answered_on", "due"]
     fieldsets = [
-        (None, {"fields": ["reference", "kind", "cnil_reference", "handler"]}),
+        (None, {"fields": ["reference", "kind", "cnil_reference", "entity", "handler"]}),
         (_("Dates"), {"fields": ["received_on", "due_on", "due", "answered_on"]}),
         (_("Subject"), {"fields": ["rights_request", "subject", "notes"]}),
     ]

@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin_actions import adopt, apply_to_each, as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, badge, due_badge
 from core.dates import format_date
+from organization.models import LegalEntity
 
 from ..exports.register import register_on, register_response
 from ..models import ProcessingActivity
@@ -147,6 +148,7 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         "transfers_outside_eu",
         DpiaFilter,
         ReviewFilter,
+        "entity",
     ]
     search_fields = ["reference", "name", "purposes"]
     # No relation to join: the list reads one table.
@@ -158,7 +160,10 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
     readonly_fields = ["status", "review_due", "retired_on", "retired_reason"]
     # The sections of the CNIL's model "fiche de registre".
     fieldsets = [
-        (_("Controller"), {"fields": ["reference", "name", "role", "controller_contact", "joint_controllers"]}),
+        (
+            _("Controller"),
+            {"fields": ["reference", "name", "role", "entity", "controller_contact", "joint_controllers"]},
+        ),
         (_("Purposes & legal basis"), {"fields": ["purposes", "legal_basis"]}),
         (
             _("People & data"),
@@ -304,7 +309,8 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
 
     @admin.action(description=_("Export the selected activities (XLSX)"), permissions=["view"])
     def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet[ProcessingActivity]) -> HttpResponse:
-        return register_response(queryset.order_by("reference"), on=timezone.localdate(), selection=True)
+        activities = queryset.select_related("entity").order_by("reference")
+        return register_response(activities, on=timezone.localdate(), selection=True)
 
     # -- the register at a date -----------------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -318,7 +324,8 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         return super().changelist_view(request, extra_context)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        """The register on `?date=YYYY-MM-DD` (today by default), as the CNIL would receive it."""
+        """The register on `?date=YYYY-MM-DD` (today by default), as the CNIL would receive it; that of one
+        legal entity with `?entity=<code>`."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         text = request.GET.get("date", "").strip()
@@ -326,7 +333,12 @@ class ProcessingActivityAdmin(ProcessingActivityAdminBase):
         if day is None:
             messages.error(request, gettext("'%(value)s' is not a date (expected YYYY-MM-DD).") % {"value": text})
             return HttpResponseRedirect(reverse("admin:gdpr_processingactivity_changelist"))
-        return register_response(register_on(day), on=day)
+        code = request.GET.get("entity", "").strip()
+        entity = LegalEntity.objects.filter(code=code).first() if code else None
+        if code and entity is None:
+            messages.error(request, gettext("Unknown legal entity code '%(value)s'.") % {"value": code})
+            return HttpResponseRedirect(reverse("admin:gdpr_processingactivity_changelist"))
+        return register_response(register_on(day, entity=entity), on=day, entity=entity)
 
 
 def _parse_day(text: str) -> dt.date | None:

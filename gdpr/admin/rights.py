@@ -96,6 +96,7 @@ class RightsRequestForm(forms.ModelForm):
             "requester_email",
             "requester_address",
             "requester_category",
+            "entity",
             "processing_activities",
             "handler",
             "notes",
@@ -271,6 +272,7 @@ class RightsRequestAdmin(BigListAdminMixin, AnonymisedMixin, TransitionButtonsMi
         "right",
         "channel",
         "requester_category",
+        "entity",
         RightsDueFilter,
         ReceivedYearFilter,
         assigned_filter("handler"),
@@ -288,10 +290,10 @@ class RightsRequestAdmin(BigListAdminMixin, AnonymisedMixin, TransitionButtonsMi
     add_fieldsets = [
         (None, {"fields": ["reference", "received_at", "right", "other_rights", "channel"]}),
         (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_address", "requester_category"]}),
-        (_("Handling"), {"fields": ["processing_activities", "handler", "notes"]}),
+        (_("Handling"), {"fields": ["entity", "processing_activities", "handler", "notes"]}),
     ]
     fieldsets = [
-        (None, {"fields": ["reference", "status", "handler"]}),
+        (None, {"fields": ["reference", "status", "entity", "handler"]}),
         (_("Deadline"), {"fields": ["due", "applicable_due_on", ("due_on", "extended_due_on"), "why_this_date"]}),
         (
             _("Request"),
@@ -424,6 +426,7 @@ class RightsRequestAdmin(BigListAdminMixin, AnonymisedMixin, TransitionButtonsMi
                 processing_activities=data.get("processing_activities") or [],
                 handler=data.get("handler"),
                 notes=data.get("notes", ""),
+                entity=data.get("entity"),
             )
             adopt(obj, created)
             return

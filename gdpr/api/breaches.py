@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import DateTimeField, ModelSerializer
+from organization.api.fields import EntityCodeField, entity_code_filter
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..models import Breach, BreachNotification
@@ -36,6 +37,7 @@ class BreachNotificationSerializer(ModelSerializer):
 
 
 class BreachSerializer(ModelSerializer):
+    entity_code = EntityCodeField(source="entity")
     reference = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="Generated (BR-YYYY-NNN) when not given."
     )
@@ -51,6 +53,7 @@ class BreachSerializer(ModelSerializer):
             "id",
             "reference",
             "title",
+            "entity_code",
             "description",
             "occurred_at",
             "aware_at",
@@ -165,6 +168,7 @@ class BreachFilter(FilterSet):
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
     notification_required = StrictBooleanFilter()
     closed = StrictBooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)
+    entity = entity_code_filter()
 
     class Meta:
         model = Breach
@@ -177,6 +181,7 @@ class BreachFilter(FilterSet):
             "risk_level",
             "notification_required",
             "closed",
+            "entity",
         ]
 
     def filter_overdue(self, queryset: BreachQuerySet, name: str, value: bool) -> BreachQuerySet:
@@ -212,7 +217,7 @@ class BreachViewSet(
 ):
     """Personal-data breaches. Not deletable: the register keeps every breach (Art. 33(5))."""
 
-    queryset = Breach.objects.prefetch_related("notifications").order_by("-aware_at", "-pk")
+    queryset = Breach.objects.select_related("entity").prefetch_related("notifications").order_by("-aware_at", "-pk")
     serializer_class = BreachSerializer
     filterset_class = BreachFilter
 

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import ModelSerializer
+from organization.api.fields import EntityCodeField, entity_code_filter
 
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
 
@@ -35,6 +36,7 @@ class CnilCaseAttachmentSerializer(ModelSerializer):
 
 
 class CnilCaseSerializer(ModelSerializer):
+    entity_code = EntityCodeField(source="entity")
     rights_request = serializers.SlugRelatedField(
         slug_field="reference",
         queryset=RightsRequest.objects.all(),
@@ -60,6 +62,7 @@ class CnilCaseSerializer(ModelSerializer):
             "id",
             "reference",
             "kind",
+            "entity_code",
             "cnil_reference",
             "received_on",
             "due_on",
@@ -98,10 +101,11 @@ class CnilCaseFilter(FilterSet):
         method="filter_due_before", label="Not answered, reply date on or before this date (YYYY-MM-DD)"
     )
     received_year = YearFilter(field_name="received_on", lookup_expr="year")
+    entity = entity_code_filter()
 
     class Meta:
         model = CnilCase
-        fields = ["reference", "kind", "overdue", "answered", "due_before", "received_year"]
+        fields = ["reference", "kind", "overdue", "answered", "due_before", "received_year", "entity"]
 
     def filter_overdue(self, queryset: CnilCaseQuerySet, name: str, value: bool) -> CnilCaseQuerySet:
         overdue = CnilCase.objects.overdue()
@@ -129,7 +133,7 @@ class CnilCaseViewSet(
     """CNIL cases. Not deletable here: they are evidence of our cooperation with the CNIL (Art. 31)."""
 
     queryset = (
-        CnilCase.objects.select_related("rights_request")
+        CnilCase.objects.select_related("rights_request", "entity")
         .prefetch_related("attachments")
         .order_by("-received_on", "reference")
     )

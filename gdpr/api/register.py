@@ -23,6 +23,7 @@ from core.api.filters import FilterSet, StrictBooleanFilter
 from core.api.permissions import TransitionPermissions
 from core.api.schema import file_download
 from core.api.serializers import ModelSerializer
+from organization.api.fields import EntityCodeField, entity_code_filter
 
 from ..exports.register import CONTENT_TYPE, register_on, register_response
 from ..models import ProcessingActivity
@@ -40,7 +41,15 @@ if TYPE_CHECKING:
     from ..models.register import ProcessingActivityQuerySet
 
 
+#: The editable fields, the entity by its code.
+_API_FIELDS = [name if name != "entity" else "entity_code" for name in EDITABLE_FIELDS]
+
+
 class ProcessingActivitySerializer(ModelSerializer):
+    entity_code = EntityCodeField(
+        source="entity",
+        help_text="Code of the legal entity whose register holds the activity; the parent company when not given.",
+    )
     registered_on = serializers.DateField(
         required=False, help_text="Day the activity entered the register; today when not given."
     )
@@ -50,7 +59,7 @@ class ProcessingActivitySerializer(ModelSerializer):
 
     class Meta:
         model = ProcessingActivity
-        fields = ["id", *EDITABLE_FIELDS, "retired_on", "retired_reason", "active", "review_due_on", "review_overdue"]
+        fields = ["id", *_API_FIELDS, "retired_on", "retired_reason", "active", "review_due_on", "review_overdue"]
         # Retirement is a transition (POST .../retire/), never a field to write.
         read_only_fields = ["retired_on", "retired_reason"]
 
@@ -75,6 +84,9 @@ class ReviewSerializer(serializers.Serializer):
 
 class ExportQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="The register on this day (YYYY-MM-DD); today by default.")
+    entity = EntityCodeField(
+        required=False, help_text="The register of this legal entity (its code); every entity's by default."
+    )
 
 
 class ProcessingActivityFilter(FilterSet):
@@ -82,6 +94,7 @@ class ProcessingActivityFilter(FilterSet):
     active_on = django_filters.DateFilter(method="filter_active_on", label="In the register on (YYYY-MM-DD)")
     review_overdue = StrictBooleanFilter(method="filter_review_overdue", label="Review overdue today")
     dpia_missing = StrictBooleanFilter(method="filter_dpia_missing", label="DPIA required and not done")
+    entity = entity_code_filter()
 
     class Meta:
         model = ProcessingActivity
@@ -94,6 +107,7 @@ class ProcessingActivityFilter(FilterSet):
             "dpia_required",
             "review_overdue",
             "dpia_missing",
+            "entity",
         ]
 
     # django-filter's method signature: (queryset, field name, value); never called for an empty value.
@@ -131,7 +145,7 @@ class XlsxRenderer(BaseRenderer):
 class ProcessingActivityViewSet(viewsets.ModelViewSet):
     """The register of processing activities (GDPR Art. 30). Entries are never deleted: they are retired."""
 
-    queryset = ProcessingActivity.objects.order_by("reference")
+    queryset = ProcessingActivity.objects.select_related("entity").order_by("reference")
     serializer_class = ProcessingActivitySerializer
     filterset_class = ProcessingActivityFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -174,12 +188,17 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
         description="An overview sheet (one row per activity) and one sheet per activity laid out as the "
         "CNIL's model record, in French. Activities in the register on `date`: entered on or "
         "before it, not retired on or before it.",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today (Europe/Paris).")],
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today (Europe/Paris)."),
+            OpenApiParameter(
+                "entity", OpenApiTypes.STR, description="The register of this legal entity (its code); default: all."
+            ),
+        ],
         responses={
             **file_download(
                 CONTENT_TYPE, "The register as a workbook (XLSX): the overview and one sheet per activity."
             ),
-            400: OpenApiResponse(description="`date` is not a valid date."),
+            400: OpenApiResponse(description="`date` is not a valid date, or `entity` no known entity code."),
         },
     )
     @action(
@@ -193,7 +212,8 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day = query.validated_data.get("date") or timezone.localdate()
-        return register_response(register_on(day), on=day)
+        entity = query.validated_data.get("entity")
+        return register_response(register_on(day, entity=entity), on=day, entity=entity)
 
 
 ROUTES = [("processing-activities", ProcessingActivityViewSet, "processingactivity")]

@@ -25,6 +25,7 @@ from core.api.permissions import TransitionPermissions
 from core.api.serializers import DateTimeField, ModelSerializer
 from core.api.user_fields import EligibleUserField, UserNameField
 from core.paginator import CappedPageNumberPagination
+from organization.api.fields import EntityCodeField, entity_code_filter
 
 from ..choices import Channel, Outcome, PauseReason, RefusalGround, RequestStatus, Right
 from ..deadlines import ExtensionBase, HolidayCalendar, PausePolicy, Rollover, policy_from_settings
@@ -93,6 +94,7 @@ STATE_FIELDS = [
 
 
 class RightsRequestSerializer(ModelSerializer):
+    entity_code = EntityCodeField(source="entity")
     reference = serializers.CharField(
         max_length=32,
         required=False,
@@ -143,6 +145,7 @@ class RightsRequestSerializer(ModelSerializer):
             "requester_email",
             "requester_address",
             "requester_category",
+            "entity_code",
             "processing_activities",
             "handler",
             "handler_display",
@@ -276,10 +279,11 @@ class RightsRequestFilter(FilterSet):
         method="filter_due_before", label="Open requests due on or before this date, overdue ones included (YYYY-MM-DD)"
     )
     received_year = YearFilter(method="filter_received_year", label="Received in this year (Paris time)")
+    entity = entity_code_filter()
 
     class Meta:
         model = RightsRequest
-        fields = ["reference", "status", "right", "channel", "requester_category"]
+        fields = ["reference", "status", "right", "channel", "requester_category", "entity"]
 
     def filter_overdue(self, queryset: RightsRequestQuerySet, name: str, value: bool | None) -> RightsRequestQuerySet:
         if value is None:
@@ -342,7 +346,7 @@ class RightsRequestViewSet(
 
     def get_queryset(self) -> QuerySet[RightsRequest]:
         return (
-            RightsRequest.objects.select_related("handler")
+            RightsRequest.objects.select_related("handler", "entity")
             .prefetch_related(
                 "processing_activities",
                 "pauses",

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.text import slugify
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -32,6 +33,7 @@ from core.spreadsheets import (
     workbook_bytes,
     xml_safe,
 )
+from organization.models import LegalEntity
 
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
@@ -84,6 +86,15 @@ def _attr(name: str) -> Callable[[ProcessingActivity], Any]:
     return lambda activity: getattr(activity, name)
 
 
+def entity_code(activity: ProcessingActivity) -> str:
+    """The code of the activity's legal entity (the import's `entity_code`), "" when it names none."""
+    return activity.entity.code if activity.entity is not None else ""
+
+
+def entity_name(activity: ProcessingActivity) -> str:
+    return activity.entity.name if activity.entity is not None else ""
+
+
 # Headers are aliases of the importer's columns (gdpr/importers/register.py): keep them in step.
 OVERVIEW_COLUMNS: tuple[OverviewColumn, ...] = (
     OverviewColumn("Référence", _attr("reference"), 14),
@@ -105,6 +116,7 @@ OVERVIEW_COLUMNS: tuple[OverviewColumn, ...] = (
     OverviewColumn("Date d'entrée au registre", _attr("registered_on"), 13),
     OverviewColumn("Date de dernière mise à jour", _attr("last_reviewed_on"), 13),
     OverviewColumn("Date de retrait", _attr("retired_on"), 13),
+    OverviewColumn("Code entité", entity_code, 12),
 )
 STATUS_HEADER = "Statut"
 #: The overview's columns printed: the register's index (`_write_overview`).
@@ -193,6 +205,8 @@ def fiche_sections(activity: ProcessingActivity, on: dt.date) -> list[tuple[str,
         ("Nom / sigle", activity.name),
         ("N° / Référence", activity.reference),
         ("Rôle de l'organisme", role_label(activity)),
+        ("Entité juridique", entity_name(activity)),
+        ("Code entité", entity_code(activity)),
         ("Date de création de la fiche (entrée au registre)", activity.registered_on),
         ("Date de dernière mise à jour", activity.last_reviewed_on),
         ("Statut", status_label(activity, on)),
@@ -305,10 +319,11 @@ def _write_fiche(sheet: Worksheet, activity: ProcessingActivity, on: dt.date, he
     print_layout(sheet, heading, header_rows=1, widths={1: FICHE_LABEL_WIDTH, 2: FICHE_VALUE_WIDTH})
 
 
-def register_heading(on: dt.date, *, selection: bool = False) -> str:
+def register_heading(on: dt.date, *, selection: bool = False, entity: LegalEntity | None = None) -> str:
     if selection:
         return f"Extrait du registre des activités de traitement (fiches sélectionnées), état au {on:%d/%m/%Y}"
-    return f"Registre des activités de traitement (art. 30 RGPD) au {on:%d/%m/%Y}"
+    of = f" – {entity.name}" if entity is not None else ""
+    return f"Registre des activités de traitement{of} (art. 30 RGPD) au {on:%d/%m/%Y}"
 
 
 def build_register_workbook(
@@ -316,12 +331,13 @@ def build_register_workbook(
     *,
     on: dt.date,
     selection: bool = False,
+    entity: LegalEntity | None = None,
     generated_at: dt.datetime | None = None,
 ) -> DataWorkbook:
     """The workbook: the overview sheet, then one fiche per activity in the order given."""
     activities = list(activities)
     generated_at = timezone.localtime(generated_at or timezone.now())
-    heading = f"{register_heading(on, selection=selection)} – généré le {generated_at:%d/%m/%Y à %H:%M}"
+    heading = f"{register_heading(on, selection=selection, entity=entity)} – généré le {generated_at:%d/%m/%Y à %H:%M}"
     workbook = new_workbook()
     overview = workbook.active
     assert isinstance(overview, Worksheet)  # new_workbook() makes one worksheet, the active one
@@ -331,29 +347,46 @@ def build_register_workbook(
     _write_overview(overview, activities, titles, on, heading)
     for activity, title in zip(activities, titles, strict=True):
         _write_fiche(workbook.create_sheet(title), activity, on, heading)
-    workbook.properties.title = register_heading(on, selection=selection)
+    workbook.properties.title = register_heading(on, selection=selection, entity=entity)
     workbook.properties.creator = "Vigie"
     workbook.properties.language = "fr-FR"
     return workbook
 
 
-def register_xlsx(activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False) -> bytes:
-    return workbook_bytes(build_register_workbook(activities, on=on, selection=selection))
+def register_xlsx(
+    activities: Iterable[ProcessingActivity],
+    *,
+    on: dt.date,
+    selection: bool = False,
+    entity: LegalEntity | None = None,
+) -> bytes:
+    return workbook_bytes(build_register_workbook(activities, on=on, selection=selection, entity=entity))
 
 
-def register_filename(on: dt.date, *, selection: bool = False) -> str:
-    return f"registre-traitements-{'extrait-' if selection else ''}{on:%Y-%m-%d}.xlsx"
+def register_filename(on: dt.date, *, selection: bool = False, entity: LegalEntity | None = None) -> str:
+    of = f"{slugify(entity.code)}-" if entity is not None and slugify(entity.code) else ""
+    return f"registre-traitements-{of}{'extrait-' if selection else ''}{on:%Y-%m-%d}.xlsx"
 
 
 def register_response(
-    activities: Iterable[ProcessingActivity], *, on: dt.date, selection: bool = False
+    activities: Iterable[ProcessingActivity],
+    *,
+    on: dt.date,
+    selection: bool = False,
+    entity: LegalEntity | None = None,
 ) -> HttpResponse:
-    """The workbook as a download, for the admin and the API alike."""
-    response = HttpResponse(register_xlsx(activities, on=on, selection=selection), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{register_filename(on, selection=selection)}"'
+    """The workbook as a download, for the admin and the API alike; `entity`: the register of one entity."""
+    content = register_xlsx(activities, on=on, selection=selection, entity=entity)
+    response = HttpResponse(content, content_type=CONTENT_TYPE)
+    filename = register_filename(on, selection=selection, entity=entity)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def register_on(on: dt.date) -> list[ProcessingActivity]:
-    """The activities in the register on `on`, by reference (one query)."""
-    return list(ProcessingActivity.objects.in_register_on(on).order_by("reference"))
+def register_on(on: dt.date, *, entity: LegalEntity | None = None) -> list[ProcessingActivity]:
+    """The activities in the register on `on` (of one legal entity when `entity` is given), by reference
+    (one query)."""
+    activities = ProcessingActivity.objects.in_register_on(on).select_related("entity")
+    if entity is not None:
+        activities = activities.filter(entity=entity)
+    return list(activities.order_by("reference"))

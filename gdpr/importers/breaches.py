@@ -29,6 +29,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.dates import format_datetime
 from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Boolean, Choice, DateTime, Integer, Text, max_length_of
+from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import NotificationPhase, RiskLevel
 from ..deadlines import breach_notification_deadline
@@ -215,10 +216,17 @@ class BreachImporter(Importer):
         ),
         Column("likely_consequences", Text(), aliases=("conséquences", "conséquences probables")),
         Column("measures", Text(), aliases=("mesures", "mesures prises", "mesures prises ou envisagées")),
+        entity_code_column(),
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.entities = EntityCodes(parent_by_default=True)  # the controller: the parent company by default
+        self.lookups = (self.entities,)
 
     def prepare(self) -> None:
         super().prepare()
+        self.create_defaults = self.entities.defaults
         # Breaches are few (tens a year): the stored values a row leaves alone are loaded once.
         self.stored: dict[str, dict[str, Any]] = {
             values.pop("reference"): values for values in Breach.objects.values("reference", *STORED)
@@ -233,6 +241,7 @@ class BreachImporter(Importer):
         for name in PLAIN:
             if name in row:
                 values[name] = row[name]
+        self.entities.put(row, values)
         if "notified_at" in row:
             values["notified_at"] = row["notified_at"]
         stored = self.stored.get(row["reference"] or "", {})

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.imports import Column, Importer, Lookup, Row, register
 from core.imports.parsers import Choice, Date, Text, max_length_of
 from core.imports.text import fold_code
+from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import CnilCaseKind
 from ..models import CnilCase, RightsRequest
@@ -95,16 +96,19 @@ class CnilCaseImporter(Importer):
         ),
         Column("subject", Text(max_length_of(CnilCase, "subject")), aliases=("objet", "sujet")),
         Column("notes", Text(), aliases=("commentaires", "commentaire", "observations", "remarques")),
+        entity_code_column(),
     )
     _plain = ("cnil_reference", "subject", "notes")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.requests = Lookup(RightsRequest, "reference", normalize=fold_code, label=_("rights requests"))
-        self.lookups = (self.requests,)
+        self.entities = EntityCodes(parent_by_default=True)  # the controller: the parent company by default
+        self.lookups = (self.requests, self.entities)
 
     def prepare(self) -> None:
         super().prepare()
+        self.create_defaults = self.entities.defaults
         # The stored dates that a row leaves alone (its column absent) still have to agree with it.
         self.stored: dict[str, dict[str, Any]] = {
             reference: {"due_on": due_on, "answered_on": answered_on}
@@ -118,6 +122,7 @@ class CnilCaseImporter(Importer):
         for name in ("due_on", "answered_on", *self._plain):
             if name in row:
                 values[name] = row[name]
+        self.entities.put(row, values)
         if "rights_request_reference" in row:
             reference = row["rights_request_reference"]
             values["rights_request_id"] = self.requests.get(reference) if reference else None

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Boolean, Choice, Date, Text, max_length_of
+from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
@@ -225,6 +226,7 @@ class ProcessingActivityImporter(Importer):
         ),
         Column("retired_on", Date(), aliases=("date de retrait", "retiré le", "date de fin", "date de suppression")),
         Column("retired_reason", aliases=("motif du retrait", "motif de retrait")),
+        entity_code_column(),
     )
     #: Optional columns copied as they are parsed when the file has them.
     _plain = (
@@ -250,8 +252,14 @@ class ProcessingActivityImporter(Importer):
         "retired_reason",
     )
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.entities = EntityCodes(parent_by_default=True)  # the controller: the parent company by default
+        self.lookups = (self.entities,)
+
     def prepare(self) -> None:
         super().prepare()
+        self.create_defaults = self.entities.defaults
         # The register is a few hundred rows: knowing every stored entry date up front tells which rows
         # are new (they get today) and lets dates be checked against the stored ones.
         self.today = timezone.localdate()
@@ -268,6 +276,7 @@ class ProcessingActivityImporter(Importer):
         for name in self._plain:
             if name in row:
                 values[name] = row[name]
+        self.entities.put(row, values)
         stored_registered_on, stored_retired_on = self.stored.get(reference, (None, None))
         registered_on = row.get("registered_on") or stored_registered_on
         if registered_on is None:

@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.imports import Column, Importer, Row, register
 from core.imports.parsers import Boolean, Choice, DateTime, Email, Text, max_length_of
 from core.services import delete_with_history
+from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import (
     Channel,
@@ -359,13 +360,20 @@ class RightsRequestImporter(Importer):
                 "complaint right notified",
             ),
         ),
+        entity_code_column(),
     )
     _plain = ("channel", "requester_category", "requester_name", "requester_email")
     # A refusal (outcome refused or unfounded) needs these two facts (Art. 12(4)-(5)), from the file or stored.
     _REFUSAL = ("refusal_ground", "complaint_right_notified")
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.entities = EntityCodes(parent_by_default=True)  # the controller: the parent company by default
+        self.lookups = (self.entities,)
+
     def prepare(self) -> None:
         super().prepare()
+        self.create_defaults = self.entities.defaults
         self.policy = policy_from_settings()
         self.plans: dict[str, _PausePlan] = {}
 
@@ -379,6 +387,7 @@ class RightsRequestImporter(Importer):
         for name in self._plain:
             if name in row:
                 values[name] = row[name]
+        self.entities.put(row, values)
         for name in _WORKFLOW:
             if name in row:
                 values[name] = row[name]

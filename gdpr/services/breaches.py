@@ -20,10 +20,12 @@ from django.utils.translation import gettext
 
 from core.dates import format_datetime
 from core.services import ensure_reference_free, next_reference, save_with_history
+from organization.models import LegalEntity
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..deadlines import breach_deadline_explanation, breach_notification_deadline, to_paris
 from ..models import Breach, BreachNotification
+from .entities import controller_entity
 
 #: "Not given" for the optional arguments of `breach_update` (None is a value there).
 UNSET: Any = object()
@@ -42,6 +44,7 @@ DESCRIPTIVE_FIELDS: tuple[str, ...] = (
     "likely_consequences",
     "measures",
     "handler",
+    "entity",
 )
 CLOCK_FIELDS: tuple[str, ...] = ("aware_at", "processor_aware_at", "processor_informed_at")
 
@@ -313,6 +316,7 @@ def breach_create(
     likely_consequences: str = "",
     measures: str = "",
     handler: Any = None,
+    entity: LegalEntity | None = None,
 ) -> Breach:
     """Enter a breach in the register and start its 72-hour clock at `aware_at` (our awareness).
 
@@ -346,6 +350,7 @@ def breach_create(
         likely_consequences=likely_consequences,
         measures=measures,
         handler=handler,
+        entity=controller_entity(entity),
     )
     _save(
         breach,
@@ -394,6 +399,8 @@ def breach_update(
             raise ValidationError({"reference": gettext("The reference cannot be empty.")})
         _check_reference_free(changes["reference"], exclude_pk=locked.pk)
     _check_counts(changes)
+    if "entity" in changes:
+        changes["entity"] = controller_entity(changes["entity"])
     for name, value in changes.items():
         setattr(locked, name, value)
     _check(breach_problems(locked))

@@ -20,9 +20,11 @@ from django.utils.translation import gettext
 
 from core.dates import format_date
 from core.services import ensure_reference_free, next_reference, save_with_history
+from organization.models import LegalEntity
 
 from ..choices import CnilCaseKind
 from ..models import CnilCase, CnilCaseAttachment, RightsRequest
+from .entities import controller_entity
 
 #: "Not given" for the optional arguments of `cnil_case_update` (None is a value there: no due date).
 UNSET: Any = object()
@@ -120,6 +122,7 @@ def cnil_case_create(
     subject: str = "",
     notes: str = "",
     handler: Any = None,
+    entity: LegalEntity | None = None,
 ) -> CnilCase:
     """Record a referral (with the reply date of the CNIL's letter) or a complaint without referral (with
     the reply date a CNIL letter set, if one did).
@@ -139,6 +142,7 @@ def cnil_case_create(
         subject=subject,
         notes=notes,
         handler=handler,
+        entity=controller_entity(entity),
     )
     _save(
         case,
@@ -163,6 +167,7 @@ def cnil_case_update(
     subject: str = UNSET,
     notes: str = UNSET,
     handler: Any = UNSET,
+    entity: LegalEntity | None = UNSET,
     reason: str = "",
 ) -> CnilCase:
     """Change what was entered (a new reply date granted by the CNIL, one a later letter sets on a
@@ -181,9 +186,12 @@ def cnil_case_update(
             "subject": subject,
             "notes": notes,
             "handler": handler,
+            "entity": entity,
         }.items()
         if value is not UNSET
     }
+    if "entity" in changes:
+        changes["entity"] = controller_entity(changes["entity"])
     if "reference" in changes:
         changes["reference"] = (changes["reference"] or "").strip()
         if not changes["reference"]:

@@ -21,6 +21,7 @@ from core.services import save_with_history
 
 from ..choices import ProcessingRole
 from ..models import ProcessingActivity
+from .entities import controller_entity
 
 #: The fields a person edits (create and update). `retired_on`/`retired_reason` change only through
 #: `processing_activity_retire`; `last_reviewed_on` also through `processing_activity_review`.
@@ -28,6 +29,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "reference",
     "name",
     "role",
+    "entity",
     "controller_contact",
     "joint_controllers",
     "purposes",
@@ -78,6 +80,7 @@ def processing_activity_create(
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"processing_activity_create() got unexpected fields: {', '.join(unknown)}")
+    fields["entity"] = controller_entity(fields.get("entity"))
     activity = ProcessingActivity(
         reference=reference.strip(),
         name=name.strip(),
@@ -98,6 +101,8 @@ def processing_activity_update(
     if unknown:
         raise TypeError(f"processing_activity_update() got unexpected fields: {', '.join(unknown)}")
     activity = ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+    if "entity" in data:
+        data = {**data, "entity": controller_entity(data["entity"])}
     changed = [name for name, value in data.items() if getattr(activity, name) != value]
     if not changed:
         return activity

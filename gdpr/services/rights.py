@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import format_date
 from core.services import next_reference as core_next_reference, note_history, save_with_history
+from organization.models import LegalEntity
 
 from ..choices import (
     REQUEST_TRANSITIONS,
@@ -44,6 +45,7 @@ from ..deadlines import (
     rights_request_deadline,
 )
 from ..models import DeadlineEvent, ProcessingActivity, RightsRequest, RightsRequestPause
+from .entities import controller_entity
 from .rights_rules import (
     complaint_notice_problem,
     extension_reason_problem,
@@ -90,6 +92,7 @@ DESCRIPTIVE_FIELDS = (
     "other_rights",
     "channel",
     "notes",
+    "entity",
 )
 REFERENCE_PREFIX = "DSR"
 _REFERENCE_ATTEMPTS = 5
@@ -431,6 +434,7 @@ def rights_request_create(
     handler: Any = None,
     notes: str = "",
     reference: str | None = None,
+    entity: LegalEntity | None = None,
 ) -> RightsRequest:
     """Record a request; its reference is generated (`DSR-YYYY-NNNNN`, Paris year of receipt) when not
     given, and its deadline computed at once (a "computed" event in the ledger)."""
@@ -448,6 +452,7 @@ def rights_request_create(
         channel=channel,
         handler=handler,
         notes=notes,
+        entity=controller_entity(entity),
         status=RequestStatus.RECEIVED,
     )
     generate = not request.reference
@@ -474,6 +479,8 @@ def rights_request_update(*, request: RightsRequest, actor: Any, **fields: Any) 
         raise ValidationError({name: _("This field changes only through the request's actions.") for name in refused})
     if "other_rights" in fields:
         fields["other_rights"] = _check_rights(fields["other_rights"])
+    if "entity" in fields:
+        fields["entity"] = controller_entity(fields["entity"])
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])

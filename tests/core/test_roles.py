@@ -57,6 +57,17 @@ def test_training_manager_maintains_the_roster_but_dpo_only_reads_it(role_groups
     assert ("organization", "change_employee") not in dpo
 
 
+def test_only_superusers_name_the_contacts_of_an_entity_every_role_sees_them(role_groups):
+    """Naming an entity's DPO decides who receives its alerts: no role may add, change or delete a contact,
+    not even the training managers who maintain the rest of the roster; every role may see them."""
+    for name, group in role_groups.items():
+        perms = codenames(group)
+        assert ("organization", "view_entitycontact") in perms, name
+        for action in ("add", "change", "delete"):
+            assert ("organization", f"{action}_entitycontact") not in perms, (name, action)
+    assert ("organization", "change_legalentity") in codenames(role_groups["Training manager"])
+
+
 def test_every_role_is_declared_over_known_apps():
     for role in roles.ROLES:
         assert set(role.apps) <= set(roles.VIGIE_APPS)

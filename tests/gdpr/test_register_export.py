@@ -18,6 +18,7 @@ from gdpr.exports.register import (
     register_xlsx,
     sheet_title,
 )
+from tests.factories import LegalEntityFactory
 from tests.gdpr.factories import ProcessingActivityFactory
 from tests.spreadsheet_checks import assert_prints
 
@@ -205,9 +206,10 @@ def test_the_overview_prints_as_the_register_s_index_readable_and_every_fiche_on
     content = register_xlsx(register_on(ON), on=ON)
     overview = assert_prints(content, OVERVIEW_TITLE, orientation="landscape", title_rows="$1:$1", freeze="C2")
     # 21 columns one page wide printed at 2 pt: the index prints the five that say which activity and why,
-    # every row of the table kept (filters, import) and every column printed in the fiches.
+    # every row of the table kept (filters, import) and every column printed in the fiches (22 with the
+    # entity's code).
     assert overview.print_area == f"'{OVERVIEW_TITLE}'!$A$1:$E$31"
-    assert overview.max_column == 21
+    assert overview.max_column == 22
     assert overview.oddHeader.center.text.startswith("Registre des activités de traitement (art. 30 RGPD)")
     fiche = assert_prints(
         content, load(register_on(ON)).sheetnames[1], orientation="portrait", title_rows="$1:$1", freeze="A2"
@@ -217,7 +219,9 @@ def test_the_overview_prints_as_the_register_s_index_readable_and_every_fiche_on
 
 
 def test_what_the_overview_holds_prints_in_the_fiche():
-    activity = full_processor(reference="PA-1", name="Paie", retired_on=dt.date(2024, 6, 30))
+    activity = full_processor(
+        reference="PA-1", name="Paie", retired_on=dt.date(2024, 6, 30), entity=LegalEntityFactory(code="AL")
+    )
     workbook = load(register_on(ON))
     overview, fiche = workbook[OVERVIEW_TITLE], workbook.worksheets[1]
     printed = {value for row in fiche.iter_rows(min_row=5, values_only=True) for value in row if value is not None}
