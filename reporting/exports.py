@@ -288,7 +288,9 @@ def table(year: int, *, user: Any = None, stored: bool = False, entity: registry
                 shown = int(shown)
             # How many records: for who may view them (the value's page says it to them only).
             source_text = (
-                ngettext("computed from %(count)d record", "computed from %(count)d records", value.records_count)
+                ""  # not computed: no record behind it
+                if status == services.NOT_BY_ENTITY
+                else ngettext("computed from %(count)d record", "computed from %(count)d records", value.records_count)
                 % {"count": value.records_count}
                 if reader.reads(code)
                 else _("computed from the records")
