@@ -15,7 +15,7 @@ from reporting.desk import (
     changelist,
     due_this_week,
 )
-from reporting.registry import Computation, shared
+from reporting.registry import Computation, per_entity, shared
 
 from . import selectors
 from .choices import OPEN_CASE_STATUSES, CaseStatus, RiskMapKind
@@ -52,7 +52,18 @@ PROCEEDINGS = ("compliance.legalproceeding",)
 
 
 def _c(code: str, compute, models: tuple[str, ...]) -> Computation:
-    return Computation(code, compute, has_data=has_data, models=tuple(dict.fromkeys(HAS_DATA_MODELS + models)))
+    """A figure of the cases, incidents or proceedings: per legal entity, on the records of that entity."""
+    return Computation(
+        code,
+        compute,
+        has_data=has_data,
+        models=tuple(dict.fromkeys(HAS_DATA_MODELS + models)),
+        by_entity=per_entity(compute),
+    )
+
+
+#: Why the risk-map figures are not computed per legal entity.
+MAP_WHOLE_COMPANY = _("A risk map covers the whole company; it is not kept per legal entity.")
 
 
 def _map(code: str, compute, kind: str, *models: str) -> Computation:
@@ -62,6 +73,7 @@ def _map(code: str, compute, kind: str, *models: str) -> Computation:
         compute,
         has_data=lambda year: selectors.map_in_force(kind, year) is not None,
         models=("compliance.riskmap", *models),
+        whole_company_only=MAP_WHOLE_COMPANY,
     )
 
 

@@ -21,7 +21,7 @@ from reporting.desk import (
     due_this_week,
 )
 from reporting.records import paris_day
-from reporting.registry import Computation, shared
+from reporting.registry import Computation, per_entity, shared
 
 from . import selectors
 from .choices import OPEN_REQUEST_STATUSES
@@ -50,7 +50,8 @@ MODELS = ("gdpr.rightsrequest", "gdpr.cnilcase", "gdpr.breach", "gdpr.processing
 
 
 def _c(code: str, compute) -> Computation:
-    return Computation(code, compute, has_data=has_data, models=MODELS)
+    """Per legal entity, on the records whose controller it is (none named: the parent company)."""
+    return Computation(code, compute, has_data=has_data, models=MODELS, by_entity=per_entity(compute))
 
 
 INDICATORS = (

@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, When
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -23,38 +23,48 @@ from core.figures import Figure, one_decimal, percent
 from .choices import CnilCaseKind, Outcome, ProcessingRole
 from .models import Breach, CnilCase, ProcessingActivity, RightsRequest
 
+if TYPE_CHECKING:
+    from reporting.registry import EntityScope
+
+
+def _of(queryset: QuerySet[Any], entity: EntityScope | None) -> QuerySet[Any]:
+    """`queryset`'s records of `entity` only (the controller; none named: the parent company), or all of them."""
+    return queryset if entity is None else queryset.filter(entity.q())
+
 
 def _paris_day(field: str) -> TruncDate:
     """The calendar date of a datetime column in Paris time, computed by the database."""
     return TruncDate(field, tzinfo=timezone.get_default_timezone())
 
 
-def rights_requests_received(year: int) -> Figure:
+def rights_requests_received(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_RIGHTS_REQUESTS: rights requests received in Y, answered or not (the contract of docs/interfaces.md;
     labelled "received": the ones answered are E2_RIGHTS_REQUESTS_ANSWERED)."""
-    return Figure.count(RightsRequest.objects.received_in(year))
+    return Figure.count(_of(RightsRequest.objects.received_in(year), entity))
 
 
-def rights_requests_answered(year: int, *, now: dt.datetime | None = None) -> Figure:
+def rights_requests_answered(year: int, *, now: dt.datetime | None = None, entity: EntityScope | None = None) -> Figure:
     """E2_RIGHTS_REQUESTS_ANSWERED: requests received in Y and answered by `now` (the computation), refusals
     included, withdrawals not (a withdrawal's date is stored in answered_at, but it is not an answer). What
     the 2023 DPEF called "reçues et traitées"; E2_RIGHTS_REQUESTS counts them all, open ones included."""
     now = now or timezone.now()
     answered = (
-        RightsRequest.objects.received_in(year)
+        _of(RightsRequest.objects.received_in(year), entity)
         .filter(answered_at__isnull=False, answered_at__lte=now)
         .exclude(outcome=Outcome.WITHDRAWN)
     )
     return Figure.count(answered)
 
 
-def rights_request_mean_days(year: int) -> Figure:
+def rights_request_mean_days(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_RIGHTS_REQUEST_MEAN_DAYS: mean of (answer date − receipt date), calendar days, Paris dates,
     over the requests received in Y and answered (refusals included, withdrawals not);
     numerator = total days, denominator = requests."""
     # A withdrawal is not an answer: its date is stored in answered_at, but it is not counted.
     answered = (
-        RightsRequest.objects.received_in(year).filter(answered_at__isnull=False).exclude(outcome=Outcome.WITHDRAWN)
+        _of(RightsRequest.objects.received_in(year), entity)
+        .filter(answered_at__isnull=False)
+        .exclude(outcome=Outcome.WITHDRAWN)
     )
     days = ExpressionWrapper(_paris_day("answered_at") - _paris_day("received_at"), output_field=DurationField())
     totals = answered.aggregate(total=Sum(days), count=Count("pk"))
@@ -86,11 +96,13 @@ def _on_time_rule(today: dt.date) -> tuple[dict[str, Any], Q, Q]:
     return annotations, judged, on_time
 
 
-def rights_requests_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
+def rights_requests_on_time_rate(
+    year: int, *, today: dt.date | None = None, entity: EntityScope | None = None
+) -> Figure:
     """E2_RIGHTS_REQUESTS_ON_TIME_RATE: requests received in Y answered on or before their applicable
     deadline ÷ those answered or whose applicable deadline has passed (`_on_time_rule`)."""
     annotations, judged_q, on_time = _on_time_rule(today or timezone.localdate())
-    judged = RightsRequest.objects.received_in(year).annotate(**annotations).filter(judged_q)
+    judged = _of(RightsRequest.objects.received_in(year), entity).annotate(**annotations).filter(judged_q)
     counts = judged.aggregate(total=Count("pk"), on_time=Count("pk", filter=on_time))
     return Figure.rate(counts["on_time"], counts["total"], judged)
 
@@ -157,14 +169,16 @@ def rights_requests_by_month(until: dt.date, months: int) -> list[MonthOfRequest
     ]
 
 
-def cnil_referrals_received(year: int) -> Figure:
+def cnil_referrals_received(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_CNIL_REFERRALS: CNIL referrals received in Y."""
-    return Figure.count(CnilCase.objects.referrals().received_in(year))
+    return Figure.count(_of(CnilCase.objects.referrals().received_in(year), entity))
 
 
-def cnil_complaints_without_referral(year: int) -> Figure:
+def cnil_complaints_without_referral(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_CNIL_COMPLAINTS_WITHOUT_REFERRAL: complaints without referral received in Y."""
-    return Figure.count(CnilCase.objects.filter(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL).received_in(year))
+    return Figure.count(
+        _of(CnilCase.objects.filter(kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL).received_in(year), entity)
+    )
 
 
 def _answered_by_reply_date(cases, today: dt.date) -> Figure:
@@ -176,49 +190,55 @@ def _answered_by_reply_date(cases, today: dt.date) -> Figure:
     return Figure.rate(counts["on_time"], counts["total"], judged)
 
 
-def cnil_referrals_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
+def cnil_referrals_on_time_rate(
+    year: int, *, today: dt.date | None = None, entity: EntityScope | None = None
+) -> Figure:
     """E2_CNIL_REFERRALS_ON_TIME_RATE: referrals received in Y answered on or before their due date ÷
     referrals received in Y that are answered or past due."""
-    return _answered_by_reply_date(CnilCase.objects.referrals().received_in(year), today or timezone.localdate())
+    return _answered_by_reply_date(
+        _of(CnilCase.objects.referrals().received_in(year), entity), today or timezone.localdate()
+    )
 
 
-def cnil_complaints_on_time_rate(year: int, *, today: dt.date | None = None) -> Figure:
+def cnil_complaints_on_time_rate(
+    year: int, *, today: dt.date | None = None, entity: EntityScope | None = None
+) -> Figure:
     """E2_CNIL_COMPLAINTS_ON_TIME_RATE: complaints without referral received in Y on which a CNIL letter set
     a reply date, answered on or before it ÷ those answered or past it (the 2023 DPEF: answered "dans le
     délai prescrit (10 jours)"). A complaint without a reply date cannot be late: it is not judged."""
     complaints = CnilCase.objects.filter(
         kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, due_on__isnull=False
     ).received_in(year)
-    return _answered_by_reply_date(complaints, today or timezone.localdate())
+    return _answered_by_reply_date(_of(complaints, entity), today or timezone.localdate())
 
 
-def breach_notifications(year: int) -> Figure:
+def breach_notifications(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_BREACH_NOTIFICATIONS: breaches whose initial notification to the CNIL is dated in Y."""
-    return Figure.count(Breach.objects.notified_in(year))
+    return Figure.count(_of(Breach.objects.notified_in(year), entity))
 
 
-def breach_notified_within_72h_rate(year: int) -> Figure:
+def breach_notified_within_72h_rate(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_BREACH_NOTIFIED_WITHIN_72H_RATE: of the breaches notified in Y, those notified within 72 hours."""
-    notified = Breach.objects.notified_in(year)
+    notified = _of(Breach.objects.notified_in(year), entity)
     counts = notified.aggregate(
         total=Count("pk"), on_time=Count("pk", filter=Q(notified_at__lte=F("notification_due_at")))
     )
     return Figure.rate(counts["on_time"], counts["total"], notified)
 
 
-def processing_activities(year: int, *, role: str | None = None) -> Figure:
+def processing_activities(year: int, *, role: str | None = None, entity: EntityScope | None = None) -> Figure:
     """E2_PROCESSING_ACTIVITIES (and by role): activities in the register on Y-12-31."""
-    activities = ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31))
+    activities = _of(ProcessingActivity.objects.in_register_on(dt.date(year, 12, 31)), entity)
     if role:
         activities = activities.filter(role=role)
     return Figure.count(activities)
 
 
-def processing_activities_as_controller(year: int) -> Figure:
+def processing_activities_as_controller(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_PROCESSING_AS_CONTROLLER."""
-    return processing_activities(year, role=ProcessingRole.CONTROLLER)
+    return processing_activities(year, role=ProcessingRole.CONTROLLER, entity=entity)
 
 
-def processing_activities_as_processor(year: int) -> Figure:
+def processing_activities_as_processor(year: int, *, entity: EntityScope | None = None) -> Figure:
     """E2_PROCESSING_AS_PROCESSOR."""
-    return processing_activities(year, role=ProcessingRole.PROCESSOR)
+    return processing_activities(year, role=ProcessingRole.PROCESSOR, entity=entity)

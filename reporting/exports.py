@@ -17,6 +17,15 @@ previous_value, source, method) plus `status` and `note`, because a missing figu
 "missing" (a manual value nobody entered). Its value is then null, never a zero. The ESRS G1
 disclosures are listed beside the DPEF table, under "esrs".
 
+Per legal entity (`entity`, issue 19: `?entity=CODE`, `--entity CODE`): every computed value is computed
+now from that entity's records only (reporting/registry.py, EntityScope), N-1 too, and is never published,
+even for a frozen year: the published figures of a frozen year are the company's, and a figure per entity
+was never verified nor frozen. Such a value says so in its note ("computed now ... not the published figure")
+and is shown as any unpublished value is (reporting/visibility.py). An indicator whose records carry no
+entity (the risk maps, phishing campaigns) and every manual one (entered for the company) is
+"not_by_entity": no value, never the company's figure under the entity's name. The exports say which
+entity (`"entity": "ONV"`; null: the company total, every entity).
+
 Made for a user (the admin's downloads, the API), a value they may not read (reporting/visibility.py: a
 year not frozen, records their role may not view) is "withheld": null value, numerator, denominator and
 previous value (unless N-1 is frozen), the catalogue's method and one note, the same whatever the value.
@@ -30,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _, ngettext
 
 from core.spreadsheets import (
@@ -101,15 +111,30 @@ class _Values:
     shown: dict[str, Any]
     published: frozenset[str]
 
+    @property
+    def frozen(self) -> bool:
+        return bool(self.reporting_year and self.reporting_year.frozen)
 
-def _computed_values(year: int, reader: visibility.Reader, *, complete: bool, stored: bool = False) -> _Values:
+
+def _computed_values(
+    year: int,
+    reader: visibility.Reader,
+    *,
+    complete: bool,
+    stored: bool = False,
+    entity: registry.EntityScope | None = None,
+) -> _Values:
     """Year `year`'s computed values for `reader` (reporting/visibility.py), by code, and which are published.
 
     A frozen year: its snapshot's values, published (with `complete`, a code it lacks computed now, never
     published). Otherwise, with `stored` (the dashboard): the stored snapshot's values, nothing computed (a
     year never computed has none); without (the exports): every value computed now from the records, never
-    published. A value the reader is not shown is left out, and not computed."""
+    published. A value the reader is not shown is left out, and not computed. With `entity`: every value
+    computed now from that entity's records, never published (nor stored), whatever the year's state."""
     reporting_year = ReportingYear.objects.filter(year=year).first()
+    if entity is not None:
+        codes = [code for code in registry.computations() if reader.reads(code)]
+        return _Values(reporting_year, dict(services.year_evaluate(year, codes=codes, entity=entity)), frozenset())
     frozen = reporting_year is not None and reporting_year.frozen
     snapshot = _snapshot(reporting_year) if frozen or stored else {}
     published = frozenset(snapshot) if frozen else frozenset()
@@ -139,10 +164,17 @@ class Table:
     year: int
     reporting_year: ReportingYear | None
     rows: list[Row]
+    #: The legal entity whose records only were counted; None: the company total.
+    entity: registry.EntityScope | None = None
 
     @property
     def frozen(self) -> bool:
         return bool(self.reporting_year and self.reporting_year.frozen)
+
+    @property
+    def entity_code(self) -> str | None:
+        """The code of the entity whose records only were counted; None: the company total."""
+        return self.entity.code if self.entity is not None else None
 
     def of(self, framework: str | None) -> list[Row]:
         return [row for row in self.rows if framework is None or row.definition.framework == framework]
@@ -171,18 +203,49 @@ def _withheld(definition: catalogue.Definition, previous: Decimal | int | None) 
     )
 
 
-def table(year: int, *, user: Any = None, stored: bool = False) -> Table:
+def _not_by_entity(definition: catalogue.Definition, entity: registry.EntityScope) -> Row:
+    """A manual indicator asked for one entity: it is entered for the whole company."""
+    return Row(
+        definition,
+        services.NOT_BY_ENTITY,
+        None,
+        None,
+        None,
+        str(definition.method),
+        _(
+            "Not computed per legal entity (%(entity)s): a manual value is entered for the whole company. "
+            "The company's figure is not given under an entity's name."
+        )
+        % {"entity": entity.code},
+        "",
+        None,
+    )
+
+
+def _entity_note(year: int, entity: registry.EntityScope, frozen: bool) -> str:
+    text = _("Computed now from the records of %(entity)s only.") % {"entity": entity.code}
+    if frozen:
+        text += " " + _("%(year)d is frozen: its published figures are the company's; this one is not published.") % {
+            "year": year
+        }
+    return text
+
+
+def table(year: int, *, user: Any = None, stored: bool = False, entity: registry.EntityScope | None = None) -> Table:
     """Year `year` and, for the previous values, `year - 1`: each computed at most once (from the records,
     or the frozen snapshot of a frozen year; `stored`: from the stored snapshots, nothing computed, for the
     dashboard). For `user` (a person reading: the admin, the API), the values they may not read are
-    withheld (reporting/visibility.py); without one (the command line), every value is there."""
+    withheld (reporting/visibility.py); without one (the command line), every value is there. With `entity`:
+    that entity's figures, computed now and never published (module docstring)."""
     year = services.year_check(year)
+    if entity is not None and stored:
+        raise ValueError("per-entity figures are computed now, never stored")
     reader = visibility.Reader.of(user)
-    current = _computed_values(year, reader, complete=True, stored=stored)
+    current = _computed_values(year, reader, complete=True, stored=stored, entity=entity)
     declared = registry.computations()
     # The first year Vigie accepts has no previous year to compute (year_check refuses it).
     previous = (
-        _computed_values(year - 1, reader, complete=False, stored=stored)
+        _computed_values(year - 1, reader, complete=False, stored=stored, entity=entity)
         if year > services.FIRST_YEAR
         else _Values(None, {}, frozenset())
     )
@@ -218,12 +281,16 @@ def table(year: int, *, user: Any = None, stored: bool = False) -> Table:
                 continue
             status = value.status
             note = value.message
+            if entity is not None and status != services.NOT_BY_ENTITY:
+                note = " ".join(part for part in (_entity_note(year, entity, current.frozen), note) if part)
             shown = value.value if status == ValueStatus.OK else None
             if definition.unit in ("count", "hours") and shown is not None:
                 shown = int(shown)
             # How many records: for who may view them (the value's page says it to them only).
             source_text = (
-                ngettext("computed from %(count)d record", "computed from %(count)d records", value.records_count)
+                ""  # not computed: no record behind it
+                if status == services.NOT_BY_ENTITY
+                else ngettext("computed from %(count)d record", "computed from %(count)d records", value.records_count)
                 % {"count": value.records_count}
                 if reader.reads(code)
                 else _("computed from the records")
@@ -242,6 +309,8 @@ def table(year: int, *, user: Any = None, stored: bool = False) -> Table:
                     value.records_count if reader.reads(code) else 0,
                 )
             )
+        elif entity is not None:
+            result.append(_not_by_entity(definition, entity))
         else:
             entry = manual.get(code)
             before = manual_previous.get(code)
@@ -274,10 +343,10 @@ def table(year: int, *, user: Any = None, stored: bool = False) -> Table:
                         prev,
                     )
                 )
-    return Table(year, current.reporting_year, result)
+    return Table(year, current.reporting_year, result, entity)
 
 
-def _item(row: Row) -> dict[str, Any]:
+def _item(row: Row, entity: str | None = None) -> dict[str, Any]:
     unit = row.definition.unit
     return {
         "code": row.definition.code,
@@ -294,24 +363,33 @@ def _item(row: Row) -> dict[str, Any]:
         if row.status == ValueStatus.OK and row.source == COMPUTED
         else "entered"
         if row.status == ValueStatus.OK
-        else row.status,  # no_data, error, missing, withheld
+        else row.status,  # no_data, error, missing, withheld, not_by_entity
         "note": row.note,
+        "entity": entity,
     }
 
 
 def as_dict(
-    year: int, *, now: dt.datetime | None = None, data: Table | None = None, user: Any = None
+    year: int,
+    *,
+    now: dt.datetime | None = None,
+    data: Table | None = None,
+    user: Any = None,
+    entity: registry.EntityScope | None = None,
 ) -> dict[str, Any]:
-    """The JSON export of `year` (docs/interfaces.md) as `user` may read it (None: whole); `data`: the year's
-    table when already built."""
-    data = data or table(year, user=user)
+    """The JSON export of `year` (docs/interfaces.md) as `user` may read it (None: whole), of the company or
+    of `entity`'s records only; `data`: the year's table when already built."""
+    data = data or table(year, user=user, entity=entity)
+    code = data.entity_code
     generated = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return {
         "year": data.year,
         "generated_at": generated.isoformat(timespec="seconds"),
         "frozen": data.frozen,
-        "indicators": [_item(row) for row in data.of(catalogue.DPEF)],
-        "esrs": [_item(row) for row in data.of(catalogue.ESRS)],
+        "entity": code,
+        "entity_name": data.entity.name if data.entity is not None else None,
+        "indicators": [_item(row, code) for row in data.of(catalogue.DPEF)],
+        "esrs": [_item(row, code) for row in data.of(catalogue.ESRS)],
     }
 
 
@@ -328,13 +406,22 @@ CSV_COLUMNS = (
     "method",
     "status",
     "note",
+    "entity",
 )
 
 
-def as_csv(year: int, *, data: Table | None = None, user: Any = None, dialect: CsvDialect = FRENCH) -> str:
+def as_csv(
+    year: int,
+    *,
+    data: Table | None = None,
+    user: Any = None,
+    dialect: CsvDialect = FRENCH,
+    entity: registry.EntityScope | None = None,
+) -> str:
     """The DPEF then the ESRS indicators, one per line, in `dialect` (core/spreadsheets.py): by default the
-    French spreadsheets' (`;`, decimal comma, UTF-8 with BOM), else the machine one (`,`, decimal point)."""
-    exported = as_dict(year, data=data, user=user)
+    French spreadsheets' (`;`, decimal comma, UTF-8 with BOM), else the machine one (`,`, decimal point).
+    The last column, `entity`, is the code of the entity counted (empty: the company total)."""
+    exported = as_dict(year, data=data, user=user, entity=entity)
     return csv_text(
         CSV_COLUMNS,
         ([item[k] for k in CSV_COLUMNS] for item in exported["indicators"] + exported["esrs"]),
@@ -342,12 +429,15 @@ def as_csv(year: int, *, data: Table | None = None, user: Any = None, dialect: C
     )
 
 
-def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
+def as_xlsx(
+    year: int, *, data: Table | None = None, user: Any = None, entity: registry.EntityScope | None = None
+) -> bytes:
     """The DPEF table as the statement shows it (enjeu, indicator, N, N-1, change, unit, method, source),
-    French labels; the ESRS G1 sheet beside it."""
+    French labels; the ESRS G1 sheet beside it. Per entity, the heading names it and says the figures are
+    computed from its records, not published."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    data = data or table(year, user=user)
+    data = data or table(year, user=user, entity=entity)
     year = data.year
     workbook = new_workbook()
     header_font = Font(name="Calibri", bold=True, color="FFFFFF")
@@ -375,6 +465,11 @@ def as_xlsx(year: int, *, data: Table | None = None, user: Any = None) -> bytes:
             _("Status"),
         ]
         heading = f"{title} {year}" + (" — " + _("frozen") if reporting_year and reporting_year.frozen else "")
+        if data.entity is not None:
+            heading += " — " + _("%(code)s (%(name)s) only, computed from its records, not published") % {
+                "code": data.entity.code,
+                "name": data.entity.name,
+            }
         sheet.append([heading])
         sheet["A1"].font = Font(name="Calibri", bold=True, size=14)
         sheet.append(headers)
@@ -422,5 +517,6 @@ CONTENT_TYPES = {
 }
 
 
-def filename(year: int, fmt: str) -> str:
-    return f"vigie-indicators-{year}.{fmt}"
+def filename(year: int, fmt: str, entity: registry.EntityScope | None = None) -> str:
+    suffix = f"-{slugify(entity.code)}" if entity is not None else ""
+    return f"vigie-indicators-{year}{suffix}.{fmt}"

@@ -21,6 +21,13 @@ declare fails (reporting.services.indicator_evaluate).
 module leaves out). `has_data(year)`, optional, tells a real zero from a year without records: when it
 says False the indicator is reported "no data", not 0.
 
+Per legal entity (`entity=` of the API and the export, issue 19): `by_entity(year, entity)` computes the
+same figure on the records of that entity only (an EntityScope: the exact entity, its subsidiaries not
+included; records that name no entity belong to the parent company). A computation whose records carry no
+entity has none and says why in `whole_company_only`: for an entity it is reported "not_by_entity", never
+with the company's figure under the entity's name. `has_data` stays the company's: in a year the domain
+holds records, an entity without any has a real zero.
+
 ReportingConfig.ready() imports these modules; a system check (reporting.E001/E002) fails when a code
 is unknown to the catalogue, declared twice, or when a catalogue indicator marked computed has no
 computation (and the reverse).
@@ -36,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core import checks
+from django.db.models import Q
+from django.utils.functional import Promise
 
 from core.discovery import app_modules
 from core.figures import Figure
@@ -44,6 +53,33 @@ from . import catalogue
 
 if TYPE_CHECKING:
     from .records import RecordsExtra
+
+
+@dataclass(frozen=True)
+class EntityScope:
+    """One legal entity whose records only are counted (reporting.services.entity_check makes it)."""
+
+    pk: int
+    code: str
+    name: str
+    #: The parent company (LegalEntity.objects.parent_company()): records naming no entity are its records.
+    parent_company: bool = False
+
+    def q(self, field: str = "entity") -> Q:
+        """The records of this entity, `field` being the path to their legal entity."""
+        condition = Q(**{field: self.pk})
+        if self.parent_company:
+            condition |= Q(**{f"{field}__isnull": True})
+        return condition
+
+
+def per_entity(compute: Callable[..., Figure]) -> Callable[[int, EntityScope], Figure]:
+    """`by_entity` of a computation whose function takes `entity=` (None: the whole company)."""
+
+    def by_entity(year: int, entity: EntityScope) -> Figure:
+        return compute(year, entity=entity)
+
+    return by_entity
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,10 @@ class Computation:
     records_extra: RecordsExtra | None = None
     #: Every kind of record ("app_label.model") the value and its status come from (see above).
     models: tuple[str, ...] = ()
+    #: The figure on one legal entity's records only; None when its records carry no entity (see above).
+    by_entity: Callable[[int, EntityScope], Figure] | None = None
+    #: Why it is not computed per entity, when `by_entity` is None (the note of a "not_by_entity" value).
+    whole_company_only: str | Promise = ""
 
     @property
     def definition(self) -> catalogue.Definition:

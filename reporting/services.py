@@ -4,6 +4,9 @@
   value, numerator, denominator, the records behind it, the method text, or "no data" (nothing in the
   domain for that year: no zero pretending to be a figure) or "error" (with the message; the others
   are still computed).
+- `year_evaluate(year, entity=...)`: the same on one legal entity's records only (issue 19): computed now,
+  never stored, never published; an indicator whose records carry no entity is "not_by_entity"
+  (reporting/registry.py, `by_entity`).
 - `year_compute(year)`: evaluates and stores the snapshot; refused on a frozen year (YearFrozen).
   A value whose figures and records did not change keeps its history row (only `computed_at` moves).
 - `year_differences(year)`: what a recomputation would change, value by value (for a frozen year: shown,
@@ -32,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.figures import Figure
 from core.services import save_with_history
+from organization.models import LegalEntity
 
 from . import catalogue, registry
 from .models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
@@ -56,6 +60,26 @@ class ReportingError(Exception):
 
 class YearFrozen(ReportingError):
     pass
+
+
+#: The status of a computed indicator asked for one legal entity while its records carry none (never
+#: stored: per-entity values are computed, not kept; beside ValueStatus's and visibility.WITHHELD).
+NOT_BY_ENTITY = "not_by_entity"
+
+
+def entity_check(code: Any) -> registry.EntityScope:
+    """The legal entity of `code` (exact, case-sensitive as stored) as a scope, or a ReportingError."""
+    value = str(code or "").strip()
+    entity = LegalEntity.objects.filter(code=value).first() if value else None
+    if entity is None:
+        known = ", ".join(LegalEntity.objects.order_by("code").values_list("code", flat=True)[:50])
+        raise ReportingError(
+            _("No legal entity has the code %(value)r (known: %(known)s).") % {"value": value, "known": known or "-"}
+        )
+    parent = LegalEntity.objects.parent_company()
+    return registry.EntityScope(
+        entity.pk, entity.code, entity.name, parent_company=parent is not None and parent.pk == entity.pk
+    )
 
 
 def year_check(year: Any) -> int:
@@ -115,8 +139,30 @@ def _records(figure: Figure) -> list[dict]:
     return [{"model": model, "ids": sorted(ids)} for model, ids in figure.record_sets() if model]
 
 
-def indicator_evaluate(computation: registry.Computation, year: int) -> Evaluated:
+def _not_by_entity(computation: registry.Computation, entity: registry.EntityScope) -> Evaluated:
+    reason = str(computation.whole_company_only) or _("Its records do not say which legal entity they belong to.")
+    return Evaluated(
+        computation.code,
+        NOT_BY_ENTITY,
+        None,
+        None,
+        None,
+        str(computation.definition.method),
+        _(
+            "Not computed per legal entity (%(entity)s): %(reason)s The company's figure is not given under an entity's name."
+        )
+        % {"entity": entity.code, "reason": reason},
+    )
+
+
+def indicator_evaluate(
+    computation: registry.Computation, year: int, entity: registry.EntityScope | None = None
+) -> Evaluated:
+    """`computation`'s value for `year`, of the whole company or (`entity`) of that entity's records only."""
     code = computation.code
+    by_entity = computation.by_entity
+    if entity is not None and by_entity is None:
+        return _not_by_entity(computation, entity)
     try:
         method = computation.method(year)
         if computation.has_data is not None and not computation.has_data(year):
@@ -129,7 +175,8 @@ def indicator_evaluate(computation: registry.Computation, year: int) -> Evaluate
                 method,
                 _("No record for %(year)d: nothing to compute.") % {"year": year},
             )
-        figure = computation.compute(year)
+        # has_data stays the company's: in a year the domain holds records, an entity without any has 0.
+        figure = computation.compute(year) if entity is None or by_entity is None else by_entity(year, entity)
     except Exception as exc:  # one failing indicator must not hide the others: reported with its error
         logger.exception("indicator %s for %s failed", code, year)
         return Evaluated(
@@ -172,8 +219,11 @@ def indicator_evaluate(computation: registry.Computation, year: int) -> Evaluate
     )
 
 
-def year_evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evaluated]:
-    """Every computed indicator of `year` (or those of `codes`), in catalogue order; nothing is written."""
+def year_evaluate(
+    year: int, codes: list[str] | None = None, *, entity: registry.EntityScope | None = None
+) -> dict[str, Evaluated]:
+    """Every computed indicator of `year` (or those of `codes`), in catalogue order, of the whole company or
+    of `entity`'s records only; nothing is written."""
     year = year_check(year)
     result = {}
     with registry.sharing():
@@ -181,7 +231,7 @@ def year_evaluate(year: int, codes: list[str] | None = None) -> dict[str, Evalua
             computation = registry.computation(definition.code)
             if computation is None or (codes is not None and definition.code not in codes):
                 continue
-            result[definition.code] = indicator_evaluate(computation, year)
+            result[definition.code] = indicator_evaluate(computation, year, entity)
     return result
 
 

@@ -19,7 +19,7 @@ from core.figures import Figure
 from organization.models import Employee
 from organization.querysets import present_on_q
 from reporting.desk import DUE_SOON, Desk, DeskItem, DeskItems, Moment, Panel
-from reporting.registry import Computation, shared
+from reporting.registry import Computation, EntityScope, per_entity, shared
 
 from . import auditor_records, figures, kpis
 from .choices import ModuleKind
@@ -68,22 +68,35 @@ def _deployed_by_year_end(module_code: str):
     return check
 
 
+def _scope(entity: EntityScope | None) -> kpis.Scope:
+    """The employees of `entity` (their current entity; every employee names one), or all of them."""
+    return kpis.ALL if entity is None else kpis.Scope(entities=(entity.code,))
+
+
+def _key(entity: EntityScope | None) -> str | None:
+    return None if entity is None else entity.code
+
+
+#: Why the phishing campaigns are not counted per legal entity.
+PHISHING_WHOLE_COMPANY = _("A phishing campaign is recorded for the whole company, not per legal entity.")
+
+
 #: The modules behind the completion-rate indicators (all computed in one read per year: `_rates`).
 RATE_MODULES = ("LCBFT", "DEONTO", "RGPD", "CYBER", "RSE", "HANDICAP")
 
 
-def _rates(year: int) -> dict[str, tuple[Figure, Figure]]:
+def _rates(year: int, entity: EntityScope | None = None) -> dict[str, tuple[Figure, Figure]]:
     return shared(
-        ("training.rates", year),
-        lambda: kpis.completion_figures(Module.objects.filter(code__in=RATE_MODULES), _year_end(year)),
+        ("training.rates", year, _key(entity)),
+        lambda: kpis.completion_figures(Module.objects.filter(code__in=RATE_MODULES), _year_end(year), _scope(entity)),
     )
 
 
 def _rate(code: str, module_code: str) -> Computation:
     assert module_code in RATE_MODULES
 
-    def compute(year: int) -> Figure:
-        return _rates(year)[module_code][0]
+    def compute(year: int, *, entity: EntityScope | None = None) -> Figure:
+        return _rates(year, entity)[module_code][0]
 
     def note(year: int) -> str:
         return kpis.method_text(Module.objects.get(code=module_code), _year_end(year))
@@ -95,25 +108,33 @@ def _rate(code: str, module_code: str) -> Computation:
         has_data=_deployed_by_year_end(module_code),
         models=MODELS,
         records_extra=auditor_records.module_trained(module_code),
+        by_entity=per_entity(compute),
     )
 
 
-def _disability_trained(year: int) -> Figure:
-    return _rates(year)["HANDICAP"][1]
+def _disability_trained(year: int, *, entity: EntityScope | None = None) -> Figure:
+    return _rates(year, entity)["HANDICAP"][1]
 
 
 def _workshop(code: str, module_code: str) -> Computation:
+    def compute(year: int, *, entity: EntityScope | None = None) -> Figure:
+        return kpis.workshop_trained(Module.objects.get(code=module_code), year, _scope(entity))
+
     return Computation(
         code,
-        lambda year: kpis.workshop_trained(Module.objects.get(code=module_code), year),
+        compute,
         has_data=_deployed_by_year_end(module_code),
         models=MODELS,
+        by_entity=per_entity(compute),
     )
 
 
 def _hours(kind: str | None):
-    def compute(year: int) -> Figure:
-        hours = shared(("training.hours", year), lambda: kpis.training_hours(year, with_ids=True))
+    def compute(year: int, *, entity: EntityScope | None = None) -> Figure:
+        hours = shared(
+            ("training.hours", year, _key(entity)),
+            lambda: kpis.training_hours(year, _scope(entity), with_ids=True),
+        )
         return Figure(
             value=hours.hours(kind),
             model="training.completion",
@@ -125,8 +146,10 @@ def _hours(kind: str | None):
 
 
 def _trainees(index: int):
-    def compute(year: int) -> Figure:
-        return shared(("training.trainees", year), lambda: kpis.year_trainees(year))[index]
+    def compute(year: int, *, entity: EntityScope | None = None) -> Figure:
+        return shared(("training.trainees", year, _key(entity)), lambda: kpis.year_trainees(year, _scope(entity)))[
+            index
+        ]
 
     return compute
 
@@ -144,6 +167,7 @@ INDICATORS = (
         has_data=_deployed_by_year_end("HANDICAP"),
         models=MODELS,
         records_extra=auditor_records.module_trained("HANDICAP"),
+        by_entity=per_entity(_disability_trained),
     ),
     _workshop("E1_ETHICS_WORKSHOP_TRAINED", "ATELIER-DEONTO"),
     _workshop("E1_FRAUD_WORKSHOP_TRAINED", "ATELIER-FRAUDE"),
@@ -154,19 +178,53 @@ INDICATORS = (
         has_data=has_data,
         models=MODELS,
         records_extra=auditor_records.trained_in_year(),
+        by_entity=per_entity(_trainees(0)),
     ),
-    Computation("E8_TRAINING_HOURS", _hours(None), has_data=has_data, models=MODELS),
-    Computation("E8_TRAINING_HOURS_ELEARNING", _hours(ModuleKind.E_LEARNING), has_data=has_data, models=MODELS),
-    Computation("E8_TRAINING_HOURS_VIRTUAL", _hours(ModuleKind.VIRTUAL), has_data=has_data, models=MODELS),
-    Computation("E8_TRAINING_HOURS_IN_PERSON", _hours(ModuleKind.IN_PERSON), has_data=has_data, models=MODELS),
-    Computation("E10_WOMEN_SHARE_OF_TRAINEES", _trainees(1), has_data=has_data, models=MODELS),
-    Computation("E2_PHISHING_TESTS", kpis.phishing_campaigns, has_data=has_data, models=MODELS),
+    Computation(
+        "E8_TRAINING_HOURS", _hours(None), has_data=has_data, models=MODELS, by_entity=per_entity(_hours(None))
+    ),
+    Computation(
+        "E8_TRAINING_HOURS_ELEARNING",
+        _hours(ModuleKind.E_LEARNING),
+        has_data=has_data,
+        models=MODELS,
+        by_entity=per_entity(_hours(ModuleKind.E_LEARNING)),
+    ),
+    Computation(
+        "E8_TRAINING_HOURS_VIRTUAL",
+        _hours(ModuleKind.VIRTUAL),
+        has_data=has_data,
+        models=MODELS,
+        by_entity=per_entity(_hours(ModuleKind.VIRTUAL)),
+    ),
+    Computation(
+        "E8_TRAINING_HOURS_IN_PERSON",
+        _hours(ModuleKind.IN_PERSON),
+        has_data=has_data,
+        models=MODELS,
+        by_entity=per_entity(_hours(ModuleKind.IN_PERSON)),
+    ),
+    Computation(
+        "E10_WOMEN_SHARE_OF_TRAINEES",
+        _trainees(1),
+        has_data=has_data,
+        models=MODELS,
+        by_entity=per_entity(_trainees(1)),
+    ),
+    Computation(
+        "E2_PHISHING_TESTS",
+        kpis.phishing_campaigns,
+        has_data=has_data,
+        models=MODELS,
+        whole_company_only=PHISHING_WHOLE_COMPANY,
+    ),
     Computation(
         "G1_3_AT_RISK_TRAINED_RATE",
         kpis.at_risk_coverage,
         has_data=has_data,
         models=MODELS,
         records_extra=auditor_records.anti_corruption_trained(),
+        by_entity=lambda year, entity: kpis.at_risk_coverage(year, _scope(entity)),
     ),
 )
 

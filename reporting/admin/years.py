@@ -38,6 +38,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin_utils import CheckedListFilter, badge
 from core.dates import format_datetime
 from core.spreadsheets import FRENCH, MACHINE, dialect_named
+from organization.models import LegalEntity
 
 from .. import catalogue, exports, registry, services, visibility
 from ..models import IndicatorValue, ReportingYear, ValueStatus
@@ -107,12 +108,27 @@ class DownloadForm(forms.Form):
         },
     )
 
+    entity = forms.ModelChoiceField(
+        label=_("Legal entity"),
+        queryset=LegalEntity.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Company total (every entity)"),
+        help_text=_("One entity's records only, computed now: never the published figures."),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
     def clean_year(self) -> int:
         return _check_year(self.cleaned_data["year"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("entity") is not None and data.get("format") == PACK:
+            self.add_error("entity", _("The auditor pack is the company's: choose no entity."))
+        return data
 
 
 class UnfreezeForm(forms.Form):
@@ -570,6 +586,8 @@ class ReportingYearAdmin(ReportingYearAdminBase):
                     messages.error(request, f"{label}: {error}" if label else str(error))
             return HttpResponseRedirect(reverse("admin:reporting_reportingyear_changelist"))
         year, fmt = form.cleaned_data["year"], form.cleaned_data["format"]
+        chosen = form.cleaned_data.get("entity")
+        entity = services.entity_check(chosen.code) if chosen is not None else None
         dialect = dialect_named(form.cleaned_data.get("dialect"))  # a choice of the form: known
         if fmt == PACK:
             try:
@@ -586,12 +604,14 @@ class ReportingYearAdmin(ReportingYearAdminBase):
             return file_response(pack, PACK_CONTENT_TYPE, pack_filename(year))
         # The values the user may read (reporting/visibility.py); the command line exports them all.
         if fmt == "json":
-            content: bytes | str = json.dumps(exports.as_dict(year, user=request.user), ensure_ascii=False, indent=2)
+            content: bytes | str = json.dumps(
+                exports.as_dict(year, user=request.user, entity=entity), ensure_ascii=False, indent=2
+            )
         elif fmt == "csv":
-            content = exports.as_csv(year, user=request.user, dialect=dialect)
+            content = exports.as_csv(year, user=request.user, dialect=dialect, entity=entity)
         else:
-            content = exports.as_xlsx(year, user=request.user)
-        return file_response(content, exports.CONTENT_TYPES[fmt], exports.filename(year, fmt))
+            content = exports.as_xlsx(year, user=request.user, entity=entity)
+        return file_response(content, exports.CONTENT_TYPES[fmt], exports.filename(year, fmt, entity))
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         from .dashboard import dashboard_view

@@ -1,9 +1,11 @@
-"""`GET /api/reporting/indicators/?year=YYYY`: the indicators export (docs/interfaces.md, JSON shape).
+"""`GET /api/reporting/indicators/?year=YYYY[&entity=CODE]`: the indicators export (docs/interfaces.md, JSON
+shape), of the company or (`entity`) of one legal entity's records only, computed now and never published.
 
 Reading it needs the permission to view indicator values (compliance officers, DPO, training
 managers, auditors: core/roles.py). A missing or impossible year is a 400 naming the parameter. The values
 are those the caller may read (reporting/visibility.py): a value of a year not frozen, computed from
-records their role may not view, is "withheld".
+records their role may not view, is "withheld" (a value per entity is never published: the same rule).
+An unknown entity code is a 400 naming `entity`.
 """
 
 from __future__ import annotations
@@ -60,9 +62,17 @@ _INDICATOR = inline_serializer(
                     "kind of record the value is computed from; the value, its parts, its status and "
                     "its note are withheld, the same whatever they are",
                 ),
+                (
+                    services.NOT_BY_ENTITY,
+                    "asked for one legal entity, but its records do not say which entity they belong to (or it "
+                    "is a manual value, entered for the whole company): no value, never the company's",
+                ),
             ]
         ),
         "note": serializers.CharField(),
+        "entity": serializers.CharField(
+            allow_null=True, help_text="The legal entity whose records only are counted; null: the company total."
+        ),
     },
 )
 _EXPORT = inline_serializer(
@@ -71,6 +81,14 @@ _EXPORT = inline_serializer(
         "year": serializers.IntegerField(),
         "generated_at": DateTimeField(),
         "frozen": serializers.BooleanField(),
+        "entity": serializers.CharField(
+            allow_null=True,
+            help_text=(
+                "The code of the legal entity whose records only are counted (its figures computed now, never "
+                "the published ones, even when the year is frozen); null: the company total."
+            ),
+        ),
+        "entity_name": serializers.CharField(allow_null=True, help_text="That entity's name; null: the company."),
         "indicators": _INDICATOR.__class__(many=True),
         "esrs": _INDICATOR.__class__(many=True),
     },
@@ -85,6 +103,16 @@ class IndicatorsSchema(AutoSchema):
         return [
             *super().get_override_parameters(),
             OpenApiParameter("year", year, required=True, description="The fiscal year."),
+            OpenApiParameter(
+                "entity",
+                str,
+                required=False,
+                description=(
+                    "A legal entity's code: the figures of its records only (not its subsidiaries'; records "
+                    "naming no entity are the parent company's), computed now and never published. Default: "
+                    "the company total."
+                ),
+            ),
         ]
 
 
@@ -102,7 +130,10 @@ class IndicatorsExportView(APIView):
             "record it is computed from, else it is `withheld` (null value, numerator, denominator and "
             "previous value, one note), whatever the value; manual values are always given."
         ),
-        responses={200: _EXPORT, 400: OpenApiResponse(description="`year` is missing or impossible.")},
+        responses={
+            200: _EXPORT,
+            400: OpenApiResponse(description="`year` is missing or impossible, or `entity` is no entity's code."),
+        },
     )
     def get(self, request: Request) -> Response:
         year = request.query_params.get("year")
@@ -112,4 +143,11 @@ class IndicatorsExportView(APIView):
             year_value = services.year_check(year)
         except services.ReportingError as exc:
             return Response({"year": [str(exc)]}, status=400)
-        return Response(exports.as_dict(year_value, user=request.user))
+        entity = request.query_params.get("entity")
+        scope = None
+        if entity is not None:
+            try:
+                scope = services.entity_check(entity)
+            except services.ReportingError as exc:
+                return Response({"entity": [str(exc)]}, status=400)
+        return Response(exports.as_dict(year_value, user=request.user, entity=scope))

@@ -1,5 +1,8 @@
-"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--dialect french|machine] [--output PATH]`
-(docs/interfaces.md).
+"""`manage.py export_indicators --year YYYY --format json|csv|xlsx [--entity CODE] [--dialect french|machine]
+[--output PATH]` (docs/interfaces.md).
+
+`--entity CODE`: the figures of that legal entity's records only, computed now, never the published ones
+(reporting/exports.py); without it, the company total.
 
 json and csv go to stdout without --output; xlsx needs --output (it is binary).
 """
@@ -22,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--year", required=True, help="The fiscal year, e.g. 2023.")
         parser.add_argument("--format", required=True, choices=exports.FORMATS, dest="fmt")
         parser.add_argument("--output", help="The file to write (stdout for json and csv when absent).")
+        parser.add_argument(
+            "--entity",
+            help="A legal entity's code: its records only, computed now (not the published figures); "
+            "default: the company total.",
+        )
         add_dialect_argument(
             parser,
             "The CSV dialect: french (default: `;`, decimal comma, DD/MM/YYYY, UTF-8 with BOM, for "
@@ -29,21 +37,31 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, year: str, fmt: str, output: str | None = None, dialect: str | None = None, **options
+        self,
+        *args,
+        year: str,
+        fmt: str,
+        output: str | None = None,
+        dialect: str | None = None,
+        entity: str | None = None,
+        **options,
     ) -> None:
         try:
             year_value = services.year_check(year)
             csv_dialect = dialect_named(dialect)
+            scope = services.entity_check(entity) if entity is not None else None
         except (services.ReportingError, UnknownCsvDialect) as exc:
             raise CommandError(str(exc)) from exc
         if fmt == "xlsx" and not output:
             raise CommandError("--format xlsx needs --output PATH (an XLSX file is binary)")
         if fmt == "json":
-            content: str | bytes = json.dumps(exports.as_dict(year_value), ensure_ascii=False, indent=2) + "\n"
+            content: str | bytes = (
+                json.dumps(exports.as_dict(year_value, entity=scope), ensure_ascii=False, indent=2) + "\n"
+            )
         elif fmt == "csv":
-            content = exports.as_csv(year_value, dialect=csv_dialect)
+            content = exports.as_csv(year_value, dialect=csv_dialect, entity=scope)
         else:
-            content = exports.as_xlsx(year_value)
+            content = exports.as_xlsx(year_value, entity=scope)
         if not output:
             assert isinstance(content, str)  # an XLSX needs --output (refused above)
             self.stdout.write(content, ending="")
