@@ -183,12 +183,13 @@ def sweep(now: dt.datetime | None = None, *, rules: list[Rule] | None = None, dr
 
 
 def readdress(rules: list[Rule], now: dt.datetime, resolver: Resolver, report: SweepReport, *, dry_run: bool) -> None:
-    """The pending alerts without recipient of earlier sweeps, resolved again: someone may have been named
+    """The pending alerts without recipient of earlier sweeps (AlertQuerySet.without_recipient), resolved again: someone may have been named
     since (a contact, a handler, a role). Those who now have recipients get their deliveries and lose the
     flag (with a history row). One query for the alerts, then per rule that has some, one read of their
     records: a record no longer open is resolved as if it had no handler, in the parent company."""
     pending = list(
-        Alert.objects.filter(unaddressed=True, status=AlertStatus.PENDING, rule__in=[r.code for r in rules])
+        Alert.objects.without_recipient()
+        .filter(status=AlertStatus.PENDING, rule__in=[r.code for r in rules])
         .only("pk", "rule", "object_id")
         .order_by("pk")
     )
