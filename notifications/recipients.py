@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from organization.contacts import ContactMap, contact_map
@@ -53,11 +52,14 @@ class Resolver:
     @staticmethod
     def _role_holders() -> dict[str, tuple[str, ...]]:
         holders: dict[str, dict[str, None]] = {role: {} for role in DOMAIN_ROLES.values()}
+        # From the user–group table: an `exclude` across Group's many users would drop a whole group as soon
+        # as one of its members has no email.
+        memberships = get_user_model().groups.through.objects
         rows = (
-            Group.objects.filter(name__in=list(holders), user__is_active=True)
+            memberships.filter(group__name__in=list(holders), user__is_active=True)
             .exclude(user__email="")
-            .values_list("name", "user__email")
-            .order_by("name", "user__email")
+            .values_list("group__name", "user__email")
+            .order_by("group__name", "user__email")
         )
         for name, email in rows:
             if address := _clean(email):
