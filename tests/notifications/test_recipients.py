@@ -289,3 +289,35 @@ def test_resolving_the_recipients_asks_nothing_per_item(group):
     away = contact(child, "dpo-away")
     Absence.objects.create(user=away, deputy=UserFactory(), starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 30))
     assert _sweep_queries(5, parent, child) == _sweep_queries(50, parent, child)
+
+
+# --- the digest lists each record once ----------------------------------------------------------------------
+
+
+def test_the_digest_lists_a_request_once_with_both_reasons(settings, smtp_server, group):
+    parent, _child, _grandchild = group
+    contact(parent, "dpo-parent")
+    handler, port = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.VIGIE_SITE_URL = "https://vigie.example.org"
+    req, other = request(at(2025, 3, 5)), request(at(2025, 3, 6))
+    now = at(2025, 3, 31, 8)  # 7 days before both deadlines: the deadline and the extension decision of each
+    from notifications.sending import send_pending
+
+    sweep(now)
+    assert Alert.objects.filter(object_id=req.pk).count() == 2
+    send_pending(now)
+    (message,) = handler.messages
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert message["To"] == "dpo-parent@example.org"
+    # In the site's language (French): two records, not four alerts.
+    assert "2 échéances" in message["Subject"] and "2 échéances demandent votre attention" in text
+    for body in (text, html):
+        # Each request once (its link), with both rules as its reasons.
+        for record in (req, other):
+            assert body.count(f"/admin/gdpr/rightsrequest/{record.pk}/change/") == 1
+        assert body.count("exercice de droits : délai légal") == 2
+        assert body.count("exercice de droits : décider d") == 2
+    assert text.count("Marquer comme lu :") == 4
