@@ -122,10 +122,8 @@ def _cut(text: str, chars: int) -> str:
 
 
 def goes_to_nobody(alert: Alert) -> bool:
-    """Whether the alert reaches nobody (AlertQuerySet.without_recipient), from its prefetched deliveries."""
-    if alert.status == AlertStatus.ACKNOWLEDGED:
-        return False
-    return alert.unaddressed or not alert.deliveries.all()
+    """Whether the alert reaches nobody (AlertQuerySet.without_recipient)."""
+    return alert.unaddressed and alert.status != AlertStatus.ACKNOWLEDGED
 
 
 def _can_change(request: HttpRequest) -> bool:

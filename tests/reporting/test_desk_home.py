@@ -116,6 +116,7 @@ def make_records(scale: int = 1, *, handler=None) -> None:
             fires_at=NOW,
             urgency="overdue",
             title=f"Alert {index}",
+            unaddressed=not recipient,  # as the sweep writes an alert it found nobody for
         )
         if recipient:
             Delivery.objects.create(alert=alert, recipient=recipient, attempts=8, escalated_at=escalated)
