@@ -17,15 +17,20 @@ def flag(apps, schema_editor):
     now = dt.datetime.now(dt.timezone.utc)
     fields = [f.attname for f in Alert._meta.concrete_fields]
     rows = Alert.objects.exclude(status="acknowledged").exclude(Exists(Delivery.objects.filter(alert=OuterRef("pk"))))
-    for row in rows.filter(unaddressed=False).iterator():
+    flagged = list(rows.filter(unaddressed=False))
+    Alert.objects.filter(pk__in=[row.pk for row in flagged]).update(unaddressed=True)
+    history = []
+    for row in flagged:
         row.unaddressed = True
-        row.save(update_fields=["unaddressed"])
-        historical.objects.create(
-            history_date=now,
-            history_type="~",
-            history_change_reason=REASON,
-            **{name: getattr(row, name) for name in fields},
+        history.append(
+            historical(
+                history_date=now,
+                history_type="~",
+                history_change_reason=REASON,
+                **{name: getattr(row, name) for name in fields},
+            )
         )
+    historical.objects.bulk_create(history, batch_size=500)
 
 
 class Migration(migrations.Migration):
