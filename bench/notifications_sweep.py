@@ -3,7 +3,9 @@
 Data: 200,000 open rights requests (smoke: 2,000), their deadline columns set directly (setup, not
 measured): applicable deadlines spread over 45 days either side of "now", a tenth of them extended, a
 few paused (no applicable deadline), a fifth with a handler who has an email address; DPO_EMAILS has one
-address. Items of the other rules are added when their app declares them (`<app>/alerts.py`) and this
+address. The people (issue 19): six legal entities (a parent, four subsidiaries, one of theirs), the requests
+spread over them, DPO contacts on the parent and two subsidiaries (the others inherit), three DPO role
+holders, and absences today (a contact and a handler away, with their deputies) and on other days. Items of the other rules are added when their app declares them (`<app>/alerts.py`) and this
 benchmark knows how to make their records (see `_other_rules`); every registered rule is swept anyway.
 
 Measures, at 20/11/2025 10:00 Paris:
@@ -12,8 +14,11 @@ Measures, at 20/11/2025 10:00 Paris:
     of the size and at the size, to show that the number of queries does not grow with the records;
 (b) the baseline: one hand-written SQL count of the due items, in the same run; it must equal what the
     first sweep created;
-(c) the digest of one recipient with 5,000 pending items (notifications/sending.py), when it exists.
-Targets (PostgreSQL, --size full): each sweep under 2 s; the same number of queries at both sizes.
+(c) the digest of one recipient with 5,000 pending items (notifications/sending.py), when it exists;
+(d) the recipients' resolution alone (notifications/recipients.py): building the resolver and resolving
+    every item of the first sweep, one by one (no cache), its queries and time, at both sizes.
+Targets (PostgreSQL, --size full): each sweep under 2 s; the same number of queries at both sizes, for the
+sweeps and for the resolution.
 """
 
 from __future__ import annotations
@@ -37,6 +42,41 @@ HANDLERS = 20
 BATCH = 5_000
 
 
+def people(handlers: list[Any]) -> list[int]:
+    """The entities, their DPO contacts, the DPO role holders and the absences (once); the entities' ids."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from core.roles import DPO as DPO_ROLE
+    from notifications.models import Absence
+    from organization.choices import ContactDomain
+    from organization.models import EntityContact, LegalEntity
+
+    existing = list(LegalEntity.objects.filter(code__startswith="BENCH-").order_by("pk").values_list("pk", flat=True))
+    if existing:
+        return existing
+    user_model = get_user_model()
+    parent = LegalEntity.objects.create(code="BENCH-PARENT", name="Parent")
+    subsidiaries = [LegalEntity.objects.create(code=f"BENCH-S{n}", name=f"Sub {n}", parent=parent) for n in range(4)]
+    grandchild = LegalEntity.objects.create(code="BENCH-S0-A", name="Sub of sub", parent=subsidiaries[0])
+    role, _created = Group.objects.get_or_create(name=DPO_ROLE)
+    dpos = []
+    for n in range(3):
+        dpo = user_model.objects.create(username=f"bench-dpo-{n}", email=f"bench-dpo-{n}@example.org")
+        dpo.groups.add(role)
+        dpos.append(dpo)
+    for entity, dpo in ((parent, dpos[0]), (subsidiaries[0], dpos[1]), (subsidiaries[1], dpos[2])):
+        EntityContact.objects.create(entity=entity, user=dpo, domain=ContactDomain.DPO)
+    deputy = user_model.objects.create(username="bench-deputy", email="bench-deputy@example.org")
+    for away, starts in (
+        (dpos[1], TODAY),
+        (handlers[0], TODAY - dt.timedelta(days=3)),
+        (dpos[2], TODAY + dt.timedelta(days=9)),
+    ):
+        Absence.objects.create(user=away, deputy=deputy, starts_on=starts, ends_on=starts + dt.timedelta(days=5))
+    return [parent.pk, *(s.pk for s in subsidiaries), grandchild.pk]
+
+
 def populate(start: int, count: int, seed: int) -> None:
     """`count` open rights requests numbered from `start` (bulk_create, no history rows)."""
     from django.contrib.auth import get_user_model
@@ -51,6 +91,7 @@ def populate(start: int, count: int, seed: int) -> None:
             user_model.objects.create(username=f"bench-handler-{n}", email=f"handler{n}@example.org")
             for n in range(HANDLERS)
         ]
+    entities = people(handlers)
     rng = random.Random(seed)
     rights = list(Right.values)
     batch: list[RightsRequest] = []
@@ -80,6 +121,7 @@ def populate(start: int, count: int, seed: int) -> None:
                 extension_notified_at=received_at + dt.timedelta(days=20) if extended else None,
                 deadline_explanation=f"Reçue le {received_at:%d/%m/%Y} : un mois, reporté au jour ouvré suivant.",
                 handler=rng.choice(handlers) if rng.random() < 0.2 else None,
+                entity_id=rng.choice(entities),
             )
         )
         if len(batch) == BATCH:
@@ -166,13 +208,35 @@ def warm_up() -> None:
     sweep(NOW - dt.timedelta(days=400), dry_run=True)
 
 
+def measure_resolution(report: Any) -> tuple[float, int, int, int]:
+    """(d): the resolver built, then every planned item of `report` resolved one by one (no cache):
+    (seconds, queries, items, deliveries it would give)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.recipients import Resolver
+
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        resolver = Resolver(NOW)
+        found = sum(len(resolver.for_item(one.rule, one.item)) for one in report.planned)
+        seconds = time.perf_counter() - started
+    return seconds, len(queries.captured_queries), len(report.planned), found
+
+
 def measure_sweeps(count: int) -> dict:
     baseline_started = time.perf_counter()
     due = baseline_count()
     baseline_ms = (time.perf_counter() - baseline_started) * 1000
     first_s, first_q, first, first_sql = _timed_sweep()
     second_s, second_q, second, _ = _timed_sweep()
+    resolve_s, resolve_q, resolve_items, resolve_found = measure_resolution(first)
     return {
+        "resolve_s": resolve_s,
+        "resolve_q": resolve_q,
+        "resolve_items": resolve_items,
+        "resolve_found": resolve_found,
+        "unaddressed": first.unaddressed,
         "count": count,
         "due": due,
         "baseline_ms": baseline_ms,
@@ -259,6 +323,7 @@ def run(size: str, context: Context) -> None:
             # (other rules may find records left by the benchmarks that ran before, in the same database)
             assert row["created_rights"] == row["due"], "the sweep and the baseline count disagree"
             assert row["second_created"] == 0, "the second sweep created alerts"
+            assert row["unaddressed"] == 0, "some alerts found nobody"
         target = 2.0
         for label, key in (("first sweep (writes)", "first"), ("second sweep (nothing new)", "second")):
             seconds = high[f"{key}_s"]
@@ -269,6 +334,15 @@ def run(size: str, context: Context) -> None:
                 f"      queries, {label:13} {low[f'{key}_q']:5} at {low['count']:,} items, "
                 f"{high[f'{key}_q']:5} at {high['count']:,}   {verdict(same)}"
             )
+        same = low["resolve_q"] == high["resolve_q"]
+        for row in (low, high):
+            print(
+                f"  (d) recipients resolved for {row['resolve_items']:>7,} items (one by one, no cache): "
+                f"{row['resolve_q']} queries, {row['resolve_s'] * 1000:,.0f} ms, {row['resolve_found']:,} recipients"
+            )
+        print(
+            f"      queries of the resolution flat from {low['count']:,} to {high['count']:,} items   {verdict(same)}"
+        )
         print(
             f"  (b) baseline: SQL count of the due items {high['baseline_ms']:8.1f} ms; the first sweep is "
             f"{high['first_s'] * 1000 / max(high['baseline_ms'], 0.001):,.0f}x slower, the second "

@@ -1,9 +1,10 @@
-"""The compliance deadline rules (notifications/registry.py), for the compliance officers (COMPLIANCE_EMAILS).
+"""The compliance deadline rules (notifications/registry.py), for the handler or owner and the compliance
+officers of the record's entity (notifications/recipients.py), COMPLIANCE_EMAILS as extras.
 
 - conflict-of-interest analysis overdue: a case still awaiting its qualification (received or under
   analysis) the day after its analysis due date; sent at once, with the handler;
 - action items: 7 days before their due date, and overdue (the day after it, sent at once), until done;
-  with the owner.
+  with the owner (without one: the handler of the action's case).
 
 Thresholds are settings (VIGIE_ALERT_THRESHOLDS, notifications/thresholds.py); the lists below are the
 defaults.
@@ -72,6 +73,7 @@ class CoiAnalysisOverdue(DayRule):
                 % {"reported": format_date(case.reported_on), "day": day},
                 admin_path=reverse("admin:compliance_conflictofinterestcase_change", args=[case.pk]),
                 recipients=_email(case.handler),
+                entity_id=case.entity_id,
             )
 
 
@@ -93,7 +95,7 @@ class ActionItemDue(DayRule):
         return ActionItem.objects.open().filter(due_on__isnull=False).order_by("pk")
 
     def describe(self, records) -> Iterable[Item]:
-        for action in records.select_related("owner", "case", "risk"):
+        for action in records.select_related("owner", "case__handler", "risk__map"):
             day = format_date(action.due_on)
             on = action.case.reference if action.case_id else str(action.risk)
             owner = (action.owner.get_full_name() or action.owner.get_username()) if action.owner else action.owner_name
@@ -104,8 +106,20 @@ class ActionItemDue(DayRule):
                 title=_('Action "%(title)s" (%(on)s): due on %(day)s') % {"title": action.title, "on": on, "day": day},
                 explanation=_("Due date of the action plan; owner: %(owner)s.") % {"owner": owner or "–"},
                 admin_path=reverse("admin:compliance_actionitem_change", args=[action.pk]),
-                recipients=_email(action.owner),
+                # An action without an owner goes to the handler of its case.
+                recipients=_email(action.owner) or (_email(action.case.handler) if action.case_id else ()),
+                entity_id=_action_entity(action),
             )
+
+
+def _action_entity(action) -> int | None:
+    """The entity of an action: its case's, or its risk map's when risk maps name one (None: the parent
+    company)."""
+    if action.case_id:
+        return action.case.entity_id
+    if action.risk_id:
+        return getattr(action.risk.map, "entity_id", None)
+    return None
 
 
 RULES = (CoiAnalysisOverdue(), ActionItemDue())

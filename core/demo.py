@@ -27,6 +27,8 @@ DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
     "admin": (None, "Admin", "Vigie"),
     "conformite": (roles.COMPLIANCE_OFFICER, "Claire", "Conformité"),
     "dpo": (roles.DPO, "Denis", "Protection"),
+    # The DPO of the subsidiary ONV (each legal entity names its own; organization/demo.py DEMO_CONTACTS).
+    "dpo-onv": (roles.DPO, "Olivia", "Nouvel"),
     "formation": (roles.TRAINING_MANAGER, "Fanny", "Formation"),
     "auditeur": (roles.AUDITOR, "Aurélien", "Audit"),
 }

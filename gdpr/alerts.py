@@ -1,4 +1,5 @@
-"""The gdpr deadline rules (notifications/registry.py), for the DPO (DPO_EMAILS) and the handler.
+"""The gdpr deadline rules (notifications/registry.py), for the handler and the DPO of the record's entity
+(the controller; notifications/recipients.py), DPO_EMAILS as extras.
 
 - rights request: 7, 3 and 1 days before the applicable deadline, and overdue (the day after it);
 - "decide on an extension": unanswered 7 days before the first deadline, no extension recorded;
@@ -61,11 +62,13 @@ class RightsRequestDeadline(Rule):
 
         # Plain columns, and the labels, the link and the title's wording worked out once: a first sweep
         # describes every open request with a crossed threshold.
-        rows = records.values_list("pk", "reference", "right", self.due_field, "deadline_explanation", "handler__email")
+        rows = records.values_list(
+            "pk", "reference", "right", self.due_field, "deadline_explanation", "handler__email", "entity_id"
+        )
         rights = {value: str(label) for value, label in Right.choices}
         path = reverse("admin:gdpr_rightsrequest_change", args=[0]).replace("/0/", "/%d/")
         wording = self.title_wording()
-        for pk, reference, right, day, explanation, handler_email in rows:
+        for pk, reference, right, day, explanation, handler_email, entity_id in rows:
             yield Item(
                 object_id=pk,
                 label=reference,
@@ -74,6 +77,7 @@ class RightsRequestDeadline(Rule):
                 explanation=readable_explanation(explanation),
                 admin_path=path % pk,
                 recipients=(handler_email,) if handler_email else (),
+                entity_id=entity_id,
             )
 
     def title_wording(self) -> str:
@@ -165,6 +169,7 @@ class CnilReplyDeadline(Rule):
                 explanation=explanation,
                 admin_path=reverse("admin:gdpr_cnilcase_change", args=[case.pk]),
                 recipients=_handler(case),
+                entity_id=case.entity_id,
             )
 
 
@@ -212,6 +217,7 @@ class BreachNotificationDeadline(Rule):
                 explanation=breach_clock_explanation(breach),
                 admin_path=reverse("admin:gdpr_breach_change", args=[breach.pk]),
                 recipients=_handler(breach),
+                entity_id=breach.entity_id,
             )
 
 

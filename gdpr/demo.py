@@ -280,22 +280,38 @@ def load_rights_requests(rng: random.Random, actor, handler, today: dt.date) -> 
     return created + _load_live_requests(rng, actor, handler, today, existing)
 
 
+#: The live requests of the subsidiary ONV (the controller; its own DPO, organization/demo.py DEMO_CONTACTS):
+#: number → handled by ONV's DPO (True) or nobody yet (False: the alerts find ONV's DPO by the entity).
+ONV_LIVE_REQUESTS = {2: True, 5: False}
+ONV = "ONV"
+
+
 def _load_live_requests(rng: random.Random, actor, handler, today: dt.date, existing: set[str]) -> int:
-    """Open requests dated from the day of loading: two overdue, some due this week, one paused."""
+    """Open requests dated from the day of loading: two overdue, some due this week, one paused; two of
+    them are the subsidiary ONV's."""
+    from organization.models import LegalEntity
+
+    onv = LegalEntity.objects.filter(code=ONV).first()
+    onv_dpo = get_user_model().objects.filter(username="dpo-onv").first()
     created = 0
     for n, age in enumerate((40, 33, 29, 26, 24, 20, 14, 9, 5, 2), start=1):
         reference = f"DSR-LIVE-{n:02d}"
         if reference in existing:
             continue
         received_at = _at(today - dt.timedelta(days=age), rng)
+        theirs = onv is not None and n in ONV_LIVE_REQUESTS
         request = rights_services.rights_request_create(
             actor=actor,
             reference=reference,
             received_at=received_at,
             right=rng.choices(list(RIGHTS_WEIGHTS), list(RIGHTS_WEIGHTS.values()))[0],
-            handler=handler,
+            handler=(onv_dpo if ONV_LIVE_REQUESTS[n] else None) if theirs else handler,
             **_requester(rng),
         )
+        if theirs:
+            request.entity = onv
+            request._change_reason = "demo data"  # type: ignore[attr-defined]  # django-simple-history
+            request.save(update_fields=["entity"])
         if n == 7:
             rights_services.rights_request_pause(
                 request=request,

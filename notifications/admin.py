@@ -121,6 +121,11 @@ def _cut(text: str, chars: int) -> str:
     return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(chars))
 
 
+def goes_to_nobody(alert: Alert) -> bool:
+    """Whether the alert reaches nobody (AlertQuerySet.without_recipient)."""
+    return alert.unaddressed and alert.status != AlertStatus.ACKNOWLEDGED
+
+
 def _can_change(request: HttpRequest) -> bool:
     return request.user.has_perm("notifications.change_alert")
 
@@ -192,7 +197,10 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Alert) -> str:
-        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
+        status = badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, "grey"))
+        if goes_to_nobody(obj):
+            return format_html("{} {}", status, badge(gettext("No recipient"), "red"))
+        return status
 
     @admin.display(description=_("urgency"), ordering="urgency")
     def urgency_badge(self, obj: Alert) -> str:
@@ -308,18 +316,36 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
     report = sweep(now, rules=rules, dry_run=True)
     labels = {rule.code: rule.label() for rule in rules}
     groups: dict[str, dict[str, list]] = {}
+    # The alerts that would go to nobody are listed too, under their own heading: every new alert counted
+    # is shown once per recipient, or there.
+    nobody: list[dict[str, Any]] = []
     for planned in report.planned:
+        row = {
+            "title": planned.item.title,
+            "rule": labels[planned.rule.code],
+            "threshold": threshold_words(planned.item.threshold_code(planned.threshold)),
+            "due_at": planned.item.due_at,
+            "immediate": planned.threshold.immediate,
+            "admin_path": planned.item.admin_path,
+        }
+        if not planned.recipients:
+            nobody.append(row)
         for recipient in planned.recipients:
-            groups.setdefault(recipient, {"new": [], "pending": []})["new"].append(
-                {
-                    "title": planned.item.title,
-                    "rule": labels[planned.rule.code],
-                    "threshold": threshold_words(planned.item.threshold_code(planned.threshold)),
-                    "due_at": planned.item.due_at,
-                    "immediate": planned.threshold.immediate,
-                    "admin_path": planned.item.admin_path,
-                }
-            )
+            groups.setdefault(recipient, {"new": [], "pending": []})["new"].append(row)
+    waiting = (
+        Alert.objects.visible_to(user).without_recipient().filter(status=AlertStatus.PENDING).order_by("due_at", "pk")
+    )
+    unaddressed = [
+        {
+            "title": alert.title,
+            "rule": alert.rule_display(),
+            "threshold": alert.threshold_display(),
+            "due_at": alert.due_at,
+            "immediate": alert.immediate,
+            "admin_path": alert.admin_path,
+        }
+        for alert in waiting
+    ]
     pending = (
         Delivery.objects.filter(status=AlertStatus.PENDING)
         .visible_to(user)
@@ -348,4 +374,8 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
         "groups": sorted(groups.items()),
         "new_count": len(report.planned),
         "pending_count": len(pending),
+        "nobody": nobody,
+        "nobody_count": len(nobody),
+        "unaddressed": unaddressed,
+        "readdressed_count": report.readdressed,
     }

@@ -1,5 +1,6 @@
 """What the alerts tell the health page (core/health.py): the emails still unsent after their last planned
-attempt. Escalated, they are still retried; the page warns until they are sent, closed or acknowledged."""
+attempt (escalated, they are still retried; the page warns until they are sent, closed or acknowledged), and
+the alerts without recipient."""
 
 from __future__ import annotations
 
@@ -23,4 +24,14 @@ def undelivered_alerts(viewer: Any) -> dict[str, dict[str, Any]] | None:
     return {"alerts": {"status": WARNING if count else OK, "undelivered": count}}
 
 
-HEALTH_CHECKS = (undelivered_alerts,)
+def unaddressed_alerts(viewer: Any) -> dict[str, dict[str, Any]] | None:
+    """The alerts that go to nobody (no handler, no contact of the entity, nobody holding the role, no
+    address in the settings): a warning until someone is named (the next sweep sends them) or they are
+    acknowledged. For the operator and administrators (superusers) only: they name the missing person."""
+    if viewer is not OPERATOR and not getattr(viewer, "is_superuser", False):
+        return None
+    count = Alert.objects.without_recipient().count()
+    return {"alerts_without_recipient": {"status": WARNING if count else OK, "unaddressed": count}}
+
+
+HEALTH_CHECKS = (undelivered_alerts, unaddressed_alerts)

@@ -75,8 +75,8 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(Exists(Delivery.objects.escalated().filter(alert=OuterRef("pk"))))
 
     def without_recipient(self) -> Self:
-        """The alerts not acknowledged that went to nobody: no recipient at all (no delivery row), the rule's
-        group and the record's handler both empty when the sweep created it."""
-        from .models import Delivery
-
-        return self.exclude(status=ACKNOWLEDGED).exclude(Exists(Delivery.objects.filter(alert=OuterRef("pk"))))
+        """The alerts not acknowledged that go to nobody: marked "without recipient" by the sweep
+        (`Alert.unaddressed`: no handler, no contact of the entity, nobody holding the role, no address in the
+        settings; those of before the mark got it from migration 0007). The flag is indexed: the health page,
+        the desk and every sweep ask for them."""
+        return self.exclude(status=ACKNOWLEDGED).filter(unaddressed=True)

@@ -32,7 +32,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
 from core.discovery import app_modules
-from core.roles import can_view
+from core.roles import COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, can_view
+
+#: The domain of a rule that names only its settings list (Rule.recipients_setting).
+SETTING_DOMAINS: dict[str, str] = {
+    "DPO_EMAILS": "dpo",
+    "COMPLIANCE_EMAILS": "compliance",
+    "TRAINING_EMAILS": "training",
+}
+#: The role (core/roles.py) that answers for a domain when an entity has no contact for it.
+DOMAIN_ROLES: dict[str, str] = {"dpo": DPO, "compliance": COMPLIANCE_OFFICER, "training": TRAINING_MANAGER}
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class Item:
     title: str
     explanation: str = ""
     admin_path: str = ""
-    #: Recipients beyond the rule's group (the handler of the record).
+    #: The handler or owner of the record (their email): recipients first (notifications/recipients.py).
     recipients: tuple[str, ...] = field(default=())
     #: The legal entity the record belongs to (organization.LegalEntity id; None: the parent company): its
     #: contacts for the rule's domain are recipients too (notifications/recipients.py).
@@ -90,8 +99,13 @@ class Rule:
     #: "app_label.model" of the other kinds of record an alert of this rule tells about (in its title or
     #: explanation): only who may view each of them, and `model`, sees its alerts.
     reveals: ClassVar[tuple[str, ...]] = ()
-    #: The setting listing the group's addresses (DPO_EMAILS, COMPLIANCE_EMAILS, TRAINING_EMAILS).
+    #: The setting listing the group's addresses (DPO_EMAILS, COMPLIANCE_EMAILS, TRAINING_EMAILS): extra
+    #: recipients of every alert of the rule.
     recipients_setting: ClassVar[str]
+    #: Who answers for the rule's records (organization.choices.ContactDomain value: "dpo", "compliance",
+    #: "training"): the contacts of the record's entity for that domain, else the holders of its role, get
+    #: the alerts (notifications/recipients.py). None: derived from `recipients_setting` (DOMAINS).
+    domain: ClassVar[str | None] = None
     #: The setting holding this rule's thresholds when they are configured (optional).
     thresholds: ClassVar[tuple[Threshold, ...]]
 
@@ -127,6 +141,19 @@ class Rule:
 
     def group(self) -> list[str]:
         return list(getattr(settings, self.recipients_setting, []))
+
+    def contact_domain(self) -> str | None:
+        """The domain whose contacts and role holders get this rule's alerts (None: only the handler and
+        the settings' addresses)."""
+        if self.domain is not None:
+            return self.domain
+        return SETTING_DOMAINS.get(getattr(self, "recipients_setting", ""))
+
+    def role(self) -> str | None:
+        """The role (core/roles.py group name) whose active holders get the alerts when the record's entity
+        has no contact for the domain."""
+        domain = self.contact_domain()
+        return DOMAIN_ROLES.get(domain) if domain else None
 
     def crossed(self, due_at: dt.datetime, now: dt.datetime) -> Threshold | None:
         """The most advanced threshold already crossed at `now` (None: none yet). A sweep that missed

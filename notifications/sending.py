@@ -605,26 +605,53 @@ def digest_subject(count: int, overdue: int, day: dt.date) -> str:
 
 
 def digest_context(recipient: str, alerts: list[Alert], day: dt.date) -> dict:
+    """The digest's records, each once (`records`), grouped by the urgency of its most urgent alert; a
+    record with alerts of several rules (a rights request's deadline and its extension decision) lists them
+    all as its reasons. The counts are of records."""
+    rank = {urgency.value: index for index, urgency in enumerate(URGENCY_ORDER)}
+    records = _records(alerts, recipient, rank)
     groups = []
     for urgency in URGENCY_ORDER:
-        items = [_item(a, recipient) for a in alerts if a.urgency == urgency]
+        items = [record for record in records if record["urgency_code"] == urgency.value]
         if items:
             groups.append({"code": urgency.value, "label": urgency.label, "items": items})
-    known = {u.value for u in URGENCY_ORDER}
-    others = [_item(a, recipient) for a in alerts if a.urgency not in known]
+    others = [record for record in records if record["urgency_code"] not in rank]
     if others:
         groups.append({"code": "other", "label": _("Other"), "items": others})
-    overdue = sum(1 for a in alerts if a.urgency == Urgency.OVERDUE)
+    overdue = sum(1 for record in records if record["urgency_code"] == Urgency.OVERDUE)
     return {
         "recipient": recipient,
         "day": day,
         "day_label": date_format(day, "SHORT_DATE_FORMAT"),
         "groups": groups,
-        "count": len(alerts),
+        "count": len(records),
         "overdue": overdue,
         "site_url": settings.VIGIE_SITE_URL,
-        "subject": digest_subject(len(alerts), overdue, day),
+        "subject": digest_subject(len(records), overdue, day),
     }
+
+
+def _records(alerts: list[Alert], recipient: str, rank: dict[str, int]) -> list[dict]:
+    """One entry per record (kind and id) of `alerts`, in the order they come, its alerts as `reasons`
+    (the most urgent first): the entry takes its title, urgency and link from the first reason."""
+    by_record: dict[tuple[int, int], list[Alert]] = {}
+    for alert in alerts:
+        by_record.setdefault((alert.content_type_id, alert.object_id), []).append(alert)
+    records = []
+    for grouped in by_record.values():
+        grouped.sort(key=lambda a: (rank.get(a.urgency, len(rank)), a.due_at, a.pk))
+        reasons = [_item(alert, recipient) for alert in grouped]
+        first = reasons[0]
+        records.append(
+            {
+                **first,
+                "urgency_code": grouped[0].urgency,
+                "reasons": reasons,
+                # The other reasons' own wording, when it says more than the record's title.
+                "other_titles": [r["title"] for r in reasons[1:] if r["title"] != first["title"]],
+            }
+        )
+    return records
 
 
 def digest_message(digest: Digest, alerts: list[Alert], now: dt.datetime) -> EmailMultiAlternatives:

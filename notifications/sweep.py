@@ -5,7 +5,9 @@ records whose most advanced crossed threshold has no alert yet (a CASE on the de
 threshold, NOT EXISTS looks it up in the ledger): a sweep reads what it is about to write, not every open
 record. Other rules give their items (`Rule.items`). Either way the sweep then checks, in Python, the
 threshold of each item (`Rule.crossed`, the reference) and the ledger, and writes the alerts that are
-not in it yet, with one delivery per recipient. A missed run catches up at the next one (it looks at what is crossed, not at what was crossed
+not in it yet, with one delivery per recipient (notifications/recipients.py: the handler, the entity's
+contacts or the role's holders, the settings' addresses, the deputies of who is away; an alert with
+nobody is written "without recipient", Alert.unaddressed, and resolved again at each later sweep). A missed run catches up at the next one (it looks at what is crossed, not at what was crossed
 "today"); a second sweep, or two at once, create nothing more (the ledger's unique constraint; a sweep
 that loses the race skips the rows the other one wrote). The number of queries does not grow with the
 number of records: per rule, one read of its records, one of the ledger (when something is new), and, on PostgreSQL, one COPY
@@ -18,6 +20,7 @@ See bench/notifications_sweep.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -26,11 +29,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.history_bulk import create_rows_with_history
 
-from .models import Alert, Delivery
+from .models import Alert, AlertStatus, Delivery
+from .recipients import Resolver
 from .registry import Item, Rule, Threshold, bounds, get_rules, is_day_field
 
 REASON = "sweep"
@@ -54,6 +58,23 @@ class SweepReport:
     planned: list[Planned] = field(default_factory=list)
     created: int = 0
     deliveries: int = 0
+    #: Pending alerts without recipient from earlier sweeps that now have someone (re-resolved).
+    readdressed: int = 0
+    #: Pending alerts from earlier sweeps still without recipient after this sweep's re-resolution.
+    still_unaddressed: int = 0
+
+    @property
+    def unaddressed(self) -> int:
+        """How many of the planned alerts have nobody to go to (Alert.unaddressed)."""
+        return sum(1 for plan in self.planned if not plan.recipients)
+
+    def by_recipient(self) -> dict[str, int]:
+        """How many planned alerts go to each address (the preview)."""
+        counts: dict[str, int] = {}
+        for plan in self.planned:
+            for recipient in plan.recipients:
+                counts[recipient] = counts.get(recipient, 0) + 1
+        return dict(sorted(counts.items()))
 
     def by_rule(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -62,22 +83,17 @@ class SweepReport:
         return counts
 
 
-def _recipients(rule: Rule, item: Item) -> list[str]:
-    seen: dict[str, None] = {}
-    for address in (*rule.group(), *item.recipients):
-        if address and address.strip():
-            seen.setdefault(address.strip().lower(), None)
-    return list(seen)
-
-
-def plan(rule: Rule, now: dt.datetime) -> list[Planned]:
-    """What this rule would add to the ledger at `now` (nothing is written)."""
+def plan(rule: Rule, now: dt.datetime, resolver: Resolver | None = None) -> list[Planned]:
+    """What this rule would add to the ledger at `now` (nothing is written). `resolver`: the recipients'
+    resolver of the sweep (built here when not given)."""
+    resolver = resolver or Resolver(now)
     content_type = ContentType.objects.get_for_model(rule.model_class())
     candidates = []
-    # Many records share a deadline and a handler: `crossed(due_at, now)` and the recipients are worked
-    # out once per distinct value (at 200,000 records, per-record calls were a good part of the sweep).
+    # Many records share a deadline, a handler and an entity: `crossed(due_at, now)` and the recipients
+    # are worked out once per distinct value (at 200,000 records, per-record calls were a good part of the
+    # sweep); the resolver asks the database nothing per item (notifications/recipients.py).
     crossed: dict[dt.datetime, Threshold | None] = {}
-    recipients: dict[tuple[str, ...], list[str]] = {}
+    recipients: dict[tuple[tuple[str, ...], int | None], list[str]] = {}
     items = rule.describe(not_alerted(rule, now, content_type)) if rule.due_field else rule.items(now)
     for item in items:
         due_at = item.due_at
@@ -87,9 +103,10 @@ def plan(rule: Rule, now: dt.datetime) -> list[Planned]:
             threshold = crossed[due_at] = rule.crossed(due_at, now)
         if threshold is None:
             continue
-        group = recipients.get(item.recipients)
+        key = (item.recipients, item.entity_id)
+        group = recipients.get(key)
         if group is None:
-            group = recipients[item.recipients] = _recipients(rule, item)
+            group = recipients[key] = resolver.for_item(rule, item)
         candidates.append(Planned(rule, item, threshold, group.copy()))
     if not candidates:
         return []
@@ -151,15 +168,75 @@ def sweep(now: dt.datetime | None = None, *, rules: list[Rule] | None = None, dr
     language a request or an earlier task left active in this thread."""
     now = now or timezone.now()
     report = SweepReport(now=now)
+    resolver = Resolver(now)
+    chosen = rules if rules is not None else get_rules()
     with translation.override(settings.LANGUAGE_CODE):
-        for rule in rules if rules is not None else get_rules():
-            planned = plan(rule, now)
+        readdress(chosen, now, resolver, report, dry_run=dry_run)
+        for rule in chosen:
+            planned = plan(rule, now, resolver)
             report.planned.extend(planned)
             if planned and not dry_run:
                 created, deliveries = _write(rule, planned, now)
                 report.created += created
                 report.deliveries += deliveries
     return report
+
+
+def readdress(rules: list[Rule], now: dt.datetime, resolver: Resolver, report: SweepReport, *, dry_run: bool) -> None:
+    """The pending alerts without recipient of earlier sweeps (AlertQuerySet.without_recipient), resolved again: someone may have been named
+    since (a contact, a handler, a role). Those who now have recipients get their deliveries and lose the
+    flag (with a history row). One query for the alerts, then per rule that has some, one read of their
+    records: a record no longer open is resolved as if it had no handler, in the parent company."""
+    pending = list(
+        Alert.objects.without_recipient()
+        .filter(status=AlertStatus.PENDING, rule__in=[r.code for r in rules])
+        .only("pk", "rule", "object_id")
+        .order_by("pk")
+    )
+    if not pending:
+        return
+    by_rule: dict[str, list[Alert]] = {}
+    for alert in pending:
+        by_rule.setdefault(alert.rule, []).append(alert)
+    addressed: list[tuple[Alert, list[str]]] = []
+    for rule in rules:
+        alerts = by_rule.get(rule.code)
+        if not alerts:
+            continue
+        items = _current_items(rule, now, {alert.object_id for alert in alerts})
+        for alert in alerts:
+            item = items.get(alert.object_id)
+            found = resolver.for_item(rule, item) if item is not None else resolver.resolve(rule)
+            if found:
+                addressed.append((alert, found))
+    report.readdressed = len(addressed)
+    report.still_unaddressed = len(pending) - len(addressed)
+    if dry_run or not addressed:
+        return
+    with transaction.atomic():
+        rows = [(alert.pk, recipient) for alert, found in addressed for recipient in found]
+        create_rows_with_history(Delivery, rows, columns=("alert_id", "recipient"), user=None, reason=REASON, date=now)
+        for alert, _found in addressed:
+            alert.unaddressed = False
+            alert._change_reason = REASON  # type: ignore[attr-defined]  # django-simple-history reads it
+        bulk_update_with_history(
+            [alert for alert, _found in addressed],
+            Alert,
+            ["unaddressed"],
+            default_change_reason=REASON,
+            default_date=now,
+        )
+    report.deliveries += len(rows)
+
+
+def _current_items(rule: Rule, now: dt.datetime, object_ids: set[int]) -> dict[int, Item]:
+    """The rule's current items of these records (their handler and entity today), by record id."""
+    if rule.due_field:
+        records = rule.records(now).filter(pk__in=sorted(object_ids))
+        items: Iterable[Item] = rule.describe(records)
+    else:
+        items = rule.items(now)
+    return {item.object_id: item for item in items if item.object_id in object_ids}
 
 
 #: The columns of an alert row (by attname); the other fields take their defaults (status "pending"...).
@@ -177,6 +254,7 @@ ALERT_COLUMNS = (
     "explanation",
     "admin_path",
     "created_at",
+    "unaddressed",
 )
 
 
@@ -208,6 +286,7 @@ def _alert_rows(rule: Rule, content_type: ContentType, planned: list[Planned], n
                 item.explanation,
                 item.admin_path[:255],
                 now,
+                not one.recipients,
             )
         )
     return rows

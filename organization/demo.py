@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from simple_history.utils import bulk_create_with_history
 
-from .models import Department, Employee, LegalEntity
+from .choices import ContactDomain
+from .models import Department, Employee, EntityContact, LegalEntity
 
 SEED = 2023
 REFERENCE_DAY = dt.date(2023, 12, 31)
@@ -29,6 +30,15 @@ SUBSIDIARIES = (
 # Present at 2023-12-31, per entity: 2,639 in all, as the DPEF's ethics e-learning denominator.
 PRESENT_AT_REFERENCE = {"ALS": 2480, "ONV": 52, "SOLENDI": 20, "ASTRIA": 14, "MNV": 73}
 MNV_CLOSURE = dt.date(2024, 6, 30)
+#: Who answers for what (entity code, domain, demo username: core/demo.py DEMO_USERS): the parent company's
+#: contacts, which the subsidiaries inherit, and ONV's own DPO (the DPEF: a DPO appointed for the
+#: subsidiaries). Every alert of a sweep on the demo reaches someone (notifications/recipients.py).
+DEMO_CONTACTS = (
+    ("ALS", ContactDomain.DPO, "dpo"),
+    ("ALS", ContactDomain.COMPLIANCE, "conformite"),
+    ("ALS", ContactDomain.TRAINING, "formation"),
+    ("ONV", ContactDomain.DPO, "dpo-onv"),
+)
 
 HEADQUARTERS = "Siège"
 REGIONAL_DIRECTORATES = (
@@ -276,6 +286,24 @@ def load(user=None) -> str:
     missing = [e for e in employees if e.employee_id not in existing]
     bulk_create_with_history(missing, Employee, batch_size=1000, default_user=user, default_change_reason="demo data")
     present = Employee.objects.present_on(REFERENCE_DAY).count()
+    contacts = load_contacts()
     return (
-        f"roster: {len(missing)} employees created, {len(employees)} in the demo, {present} present at {REFERENCE_DAY}"
+        f"roster: {len(missing)} employees created, {len(employees)} in the demo, {present} present at "
+        f"{REFERENCE_DAY}; {contacts} entity contacts created"
     )
+
+
+def load_contacts() -> int:
+    """The entities' contacts (DEMO_CONTACTS) among the demo users that exist; existing ones are kept."""
+    from django.contrib.auth import get_user_model
+
+    entities = ensure_entities()
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=[c[2] for c in DEMO_CONTACTS])}
+    created = 0
+    for code, domain, username in DEMO_CONTACTS:
+        if username in users:
+            _contact, new = EntityContact.objects.get_or_create(
+                entity=entities[code], domain=domain, user=users[username]
+            )
+            created += new
+    return created

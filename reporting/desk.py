@@ -69,6 +69,9 @@ ASSIGNED_TO_ME = "assigned_to_me"
 UNASSIGNED = "unassigned"
 FAILED_IMPORTS = "failed_imports"
 UNDELIVERED_ALERTS = "undelivered_alerts"
+#: A permission no role, group or user is granted (it names no Permission row): Django gives it to active
+#: superusers only (`User.has_perm`), so an item asking for it is counted for administrators only.
+SUPERUSERS_ONLY = "reporting.superusers_only"
 #: How many days "due this week" looks ahead (today included: today .. today + 7).
 WEEK_DAYS = 7
 
@@ -83,10 +86,13 @@ class DeskItem:
     url: Callable[[Moment], str]
     #: The section it goes in (OVERDUE, DUE_THIS_WEEK, ...).
     kind: str = OVERDUE
+    #: Shown to administrators (superusers) only, whatever the roles may view: what only an administrator
+    #: can act on (an alert with no recipient: naming a contact, granting a role).
+    superusers_only: bool = False
 
     @property
     def permission(self) -> str:
-        return view_permission(self.model)
+        return SUPERUSERS_ONLY if self.superusers_only else view_permission(self.model)
 
 
 @dataclass(frozen=True)

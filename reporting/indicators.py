@@ -59,6 +59,8 @@ DESK = Desk(
             records=lambda moment: Alert.objects.visible_to(moment.user).without_recipient(),
             url=changelist("admin:notifications_alert_changelist", "undelivered=nobody"),
             kind=UNDELIVERED_ALERTS,
+            # An administrator names the missing person (a contact of the entity, a role): the count is theirs.
+            superusers_only=True,
         ),
     ),
 )

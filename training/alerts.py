@@ -1,4 +1,5 @@
-"""The training deadline rule (notifications/registry.py), for the training managers (TRAINING_EMAILS).
+"""The training deadline rule (notifications/registry.py), for the training managers of the employee's entity
+(notifications/recipients.py), TRAINING_EMAILS as extras.
 
 Renewals falling due: for every renewable module, the employees of today's headcount who are trained
 today (training.kpis.renewals_due) and whose training stops counting within 30 days. The deadline is
@@ -78,6 +79,7 @@ class TrainingRenewalDue(Rule):
                         "day": format_date(last),
                     },
                     admin_path=reverse("admin:organization_employee_change", args=[employee.pk]),
+                    entity_id=employee.entity_id,
                 )
 
 

@@ -381,3 +381,31 @@ def test_the_demo_froze_2022_and_its_values_are_the_previous_ones(demo):
     stored = IndicatorValue.objects.get(reporting_year=year, code="E2_RIGHTS_REQUESTS")
     assert stored.value == 670 and stored.records_count == 670
     assert IndicatorValue.objects.get(reporting_year=year, code="E5_CSR_ELEARNING_RATE").status == "no_data"
+
+
+def test_a_sweep_on_the_demo_delivers_every_alert_and_the_subsidiarys_to_its_dpo(demo, settings):
+    """Issue 19: with no address in the settings, every alert of a full sweep reaches a person (the entities'
+    contacts, the handlers), and the gdpr alerts of the subsidiary ONV go to ONV's DPO, the others not."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from gdpr.models import RightsRequest
+    from notifications.models import Alert, Delivery
+    from notifications.sweep import sweep
+
+    settings.DPO_EMAILS, settings.COMPLIANCE_EMAILS, settings.TRAINING_EMAILS = [], [], []
+    report = sweep()
+    assert report.created > 0 and report.unaddressed == 0
+    assert not Alert.objects.filter(unaddressed=True).exists()
+    assert not Alert.objects.exclude(pk__in=Delivery.objects.values("alert")).exists()
+    assert set(Alert.objects.values_list("rule", flat=True)) >= {
+        "gdpr.rights_request.deadline",
+        "compliance.coi_case.analysis_overdue",
+        "compliance.action_item.due",
+    }
+    onv = set(RightsRequest.objects.filter(entity__code="ONV").values_list("pk", flat=True))
+    requests = Alert.objects.filter(content_type=ContentType.objects.get_for_model(RightsRequest))
+    theirs = requests.filter(object_id__in=onv)
+    assert theirs.exists() and requests.exclude(object_id__in=onv).exists()
+    for alert in theirs:
+        assert "dpo-onv@example.org" in alert.deliveries.values_list("recipient", flat=True)
+    assert not Delivery.objects.filter(alert__in=requests.exclude(object_id__in=onv), recipient="dpo-onv@example.org")

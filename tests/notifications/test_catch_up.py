@@ -70,7 +70,8 @@ def test_a_night_without_broker_is_caught_up_by_the_next_hourly_tick_once():
     # tick runs the day's sweep (the overdue alert goes at once) and sends the day's digest.
     assert sent_at[2] == at(10, 8, 5) and 1 not in sent_at
     assert len(mail.outbox) == 2
-    assert subjects()[0].startswith("[Vigie] En retard") and subjects()[1] == "[Vigie] 2 échéances — 10/03/2026"
+    # The digest: one request with two reasons (its deadline and the extension decision), counted once.
+    assert subjects()[0].startswith("[Vigie] En retard") and subjects()[1] == "[Vigie] 1 échéance — 10/03/2026"
     assert Alert.objects.count() == 3
     assert Digest.objects.get().sent_at == at(10, 8, 5)
 

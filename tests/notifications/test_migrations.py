@@ -34,3 +34,17 @@ def test_the_deliveries_the_former_sending_gave_up_on_are_pending_again_escalate
     assert given_up.status == "pending" and given_up.history.order_by("history_id").last().status == "pending"
     assert Alert.objects.undelivered().get() == given_up
     assert Delivery.objects.get(alert=sent).status == "sent" and Alert.objects.get(pk=sent.pk).status == "sent"
+
+
+def test_the_alerts_that_went_to_nobody_before_the_flag_get_it_with_a_history_row():
+    migration = importlib.import_module("notifications.migrations.0007_recipients_flag_alerts_without_delivery")
+    nobody = alert("overdue", recipients=())
+    acknowledged = alert("overdue", recipients=(), status="acknowledged")
+    someone = alert("overdue")
+    before = {a.pk: a.history.count() for a in (nobody, acknowledged, someone)}
+    migration.flag(apps, None)
+    assert list(Alert.objects.filter(unaddressed=True)) == [nobody]
+    assert Alert.objects.without_recipient().get() == nobody
+    last = nobody.history.order_by("history_id").last()
+    assert last.unaddressed and last.history_change_reason == migration.REASON
+    assert [a.history.count() - before[a.pk] for a in (nobody, acknowledged, someone)] == [1, 0, 0]

@@ -27,15 +27,32 @@ class Command(BaseCommand):
         for rule in get_rules():
             self.stdout.write(f"{rule.code}: {verb} {counts.get(rule.code, 0)} alert(s)")
         if dry_run:
+            # What the sweep would write: every new alert once per recipient, or among those with none (the
+            # preview used to count the alerts and list the deliveries already pending: 27 vs 7).
             self.stdout.write(f"total: would create {len(report.planned)} alert(s)")
-            pending = Delivery.objects.filter(status=AlertStatus.PENDING).select_related("alert")
+            for recipient, n in report.by_recipient().items():
+                self.stdout.write(f"would go to {recipient}: {n} alert(s)")
+            self.stdout.write(f"without recipient: {report.unaddressed} alert(s)")
+            if report.readdressed:
+                self.stdout.write(
+                    f"earlier alerts without recipient that would now go to someone: {report.readdressed}"
+                )
+            pending = Delivery.objects.filter(status=AlertStatus.PENDING).values_list("recipient", flat=True)
             recipients: dict[str, int] = {}
-            for delivery in pending:
-                recipients[delivery.recipient] = recipients.get(delivery.recipient, 0) + 1
+            for recipient in pending:
+                recipients[recipient] = recipients.get(recipient, 0) + 1
             for recipient, n in sorted(recipients.items()):
                 self.stdout.write(f"pending for {recipient}: {n} delivery(ies) (not sent: dry run)")
             return
         self.stdout.write(f"total: created {report.created} alert(s), {report.deliveries} delivery(ies)")
+        unaddressed = report.unaddressed + report.still_unaddressed
+        if report.readdressed:
+            self.stdout.write(f"earlier alerts without recipient now sent to someone: {report.readdressed}")
+        if unaddressed:
+            self.stderr.write(
+                f"WARNING: {unaddressed} alert(s) without recipient (nobody to send them to): name a contact of "
+                "the entity or grant the role; the admin's alert list filters them (Delivery: No recipient)"
+            )
         if no_send:
             self.stdout.write("sending skipped (--no-send)")
             return

@@ -1,0 +1,71 @@
+"""Who answers for a domain (DPO, compliance, training) in each legal entity, inheritance included.
+
+An entity's contacts for a domain are its own `EntityContact` rows; an entity without any for that domain
+has those of its nearest ancestor that has some (a subsidiary without its own DPO has the parent
+company's). Only active users with an email count: an inactive account or one without an address is no
+contact (an entity whose only DPO left inherits its parent's).
+
+`contact_map()` works this out for every entity and domain in two queries, whatever the number of
+entities and contacts: the sweep resolves its recipients from it (notifications/recipients.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .choices import ContactDomain
+from .models import EntityContact, LegalEntity
+
+
+@dataclass(frozen=True)
+class Contact:
+    user_id: int
+    email: str
+
+
+#: (entity id, domain) → the effective contacts, sorted by email.
+ContactMap = dict[tuple[int, str], tuple[Contact, ...]]
+
+
+def contact_map() -> ContactMap:
+    """The effective contacts of every entity for every domain (inherited from the nearest ancestor with
+    some), in two queries. An entity with nobody up to the top has no key for that domain."""
+    parents: dict[int, int | None] = dict(LegalEntity.objects.values_list("pk", "parent_id"))
+    own: dict[tuple[int, str], dict[int, Contact]] = {}
+    rows = (
+        EntityContact.objects.filter(user__is_active=True)
+        .exclude(user__email="")
+        .values_list("entity_id", "domain", "user_id", "user__email")
+        .order_by("entity_id", "domain", "user__email")
+    )
+    for entity_id, domain, user_id, email in rows:
+        email = (email or "").strip()
+        if email:
+            own.setdefault((entity_id, domain), {})[user_id] = Contact(user_id, email.lower())
+    result: ContactMap = {}
+    for entity_id in parents:
+        for domain in ContactDomain.values:
+            found = _nearest(entity_id, domain, parents, own)
+            if found:
+                result[entity_id, domain] = found
+    return result
+
+
+def _nearest(
+    entity_id: int, domain: str, parents: dict[int, int | None], own: dict[tuple[int, str], dict[int, Contact]]
+) -> tuple[Contact, ...]:
+    seen: set[int] = set()
+    current: int | None = entity_id
+    while current is not None and current not in seen:  # `seen`: a cycle in bad data stops, not loops
+        seen.add(current)
+        contacts = own.get((current, domain))
+        if contacts:
+            return tuple(sorted(contacts.values(), key=lambda c: c.email))
+        current = parents.get(current)
+    return ()
+
+
+def contacts_of(entity: LegalEntity | int, domain: str) -> tuple[Contact, ...]:
+    """The effective contacts of one entity for one domain (a convenience: reads the whole map)."""
+    entity_id = entity if isinstance(entity, int) else entity.pk
+    return contact_map().get((entity_id, domain), ())
