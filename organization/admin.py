@@ -22,6 +22,7 @@ from core.dates import format_date
 from core.paginator import BigListAdminMixin
 
 from .choices import ContactDomain
+from .contacts import sources_of
 from .models import Department, Employee, EntityContact, LegalEntity
 from .querysets import present_on_q
 
@@ -90,29 +91,22 @@ class EntityContactInline(admin.TabularInline):
 
 
 def inherited_contacts(entity: LegalEntity) -> list[tuple[str, list[Any], LegalEntity | None]]:
-    """For each domain the entity names nobody for: (domain label, the people of the nearest parent entity
-    that names some, that parent), or (label, [], None) when no entity above names anyone."""
-    own = set(EntityContact.objects.filter(entity=entity).values_list("domain", flat=True))
-    missing = [domain for domain in ContactDomain if domain not in own]
-    found: dict[str, tuple[list[Any], LegalEntity | None]] = {}
-    seen = {entity.pk}
-    parent_id = entity.parent_id
-    while missing and parent_id is not None and parent_id not in seen:  # a loop in the data ends the walk
-        seen.add(parent_id)
-        parent = LegalEntity.objects.get(pk=parent_id)
-        people: dict[str, list[Any]] = {}
-        for contact in EntityContact.objects.filter(entity=parent, domain__in=missing).select_related("user"):
-            people.setdefault(contact.domain, []).append(contact.user)
-        for domain, users in people.items():
-            found[domain] = (users, parent)
-        missing = [domain for domain in missing if domain not in people]
-        parent_id = parent.parent_id
+    """For each domain the entity's own contacts do not answer for (it names nobody, or only people who left
+    or have no email): (domain label, the people of the nearest parent entity that names some, that parent),
+    or (label, [], None) when no entity above names anyone. The rule the sweep follows
+    (organization/contacts.py), so the page says who the alerts go to."""
+    sources = sources_of(entity)
+    inherited = {domain: found for domain, found in sources.items() if found[0] != entity.pk}
+    user_ids = {contact.user_id for _source, contacts in inherited.values() for contact in contacts}
+    users = get_user_model()._default_manager.in_bulk(user_ids)
+    entities = LegalEntity.objects.in_bulk({source for source, _contacts in inherited.values() if source is not None})
     result: list[tuple[str, list[Any], LegalEntity | None]] = []
     for domain in ContactDomain:
-        if domain in own:
+        if domain.value not in inherited:
             continue
-        users, nearest = found.get(domain, ([], None))
-        result.append((str(domain.label), users, nearest))
+        source, contacts = inherited[domain.value]
+        people = [users[c.user_id] for c in contacts if c.user_id in users]
+        result.append((str(domain.label), people, entities.get(source) if source is not None else None))
     return result
 
 

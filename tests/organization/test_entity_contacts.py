@@ -116,3 +116,12 @@ def test_a_grandchild_inherits_from_the_nearest_entity_that_names_someone(entiti
     EntityContact.objects.create(entity=entities["onv"], user=middle, domain=ContactDomain.TRAINING)
     found = {label: (users, parent) for label, users, parent in inherited_contacts(grandchild)}
     assert found[str(ContactDomain.TRAINING.label)] == ([middle], entities["onv"])
+
+
+def test_an_entity_whose_only_contact_left_shows_the_parents_as_the_sweep_uses_them(entities):
+    """The page says who the alerts go to: a contact who left (inactive) does not answer for the entity."""
+    parent_dpo, gone = UserFactory(), UserFactory(is_active=False)
+    EntityContact.objects.create(entity=entities["parent"], user=parent_dpo, domain=ContactDomain.DPO)
+    EntityContact.objects.create(entity=entities["onv"], user=gone, domain=ContactDomain.DPO)
+    found = {label: (users, parent) for label, users, parent in inherited_contacts(entities["onv"])}
+    assert found[str(ContactDomain.DPO.label)] == ([parent_dpo], entities["parent"])
