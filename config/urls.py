@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import health
+from notifications.calendar import calendar_feed
 
 admin.site.site_header = _("Vigie – compliance monitoring")
 admin.site.site_title = _("Vigie")
@@ -32,6 +33,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health, name="health"),
     path("notifications/", include("notifications.urls")),
+    # A person's deadlines in their calendar application: no login, the secret in the path (notifications/calendar.py).
+    path("calendrier/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]
 
 # 403 and 404 in the admin's look (a plain page for who may not use the admin), with a way back; JSON under
