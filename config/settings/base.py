@@ -162,6 +162,8 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The user menu: "My account" (absences, calendar feed) and "Change password" (core/admin_site.py).
+    "ACCOUNT": {"navigation": "core.admin_site.account_links"},
     "SIDEBAR": {
         "show_search": False,
         "command_search": False,
