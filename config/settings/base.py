@@ -379,13 +379,24 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # A refused page (403) is one INFO line, a missing one (404) has no traceback (core/logs.py).
-    "filters": {"quiet_client_errors": {"()": "core.logs.QuietClientErrors"}},
+    "filters": {
+        "quiet_client_errors": {"()": "core.logs.QuietClientErrors"},
+        # No calendar feed secret in a logged request line (core/logs.py).
+        "redact_secret_paths": {"()": "core.logs.RedactSecretPaths"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django.request": {"filters": ["quiet_client_errors"]},
+        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths"]},
+        # runserver's request lines (`make run`), through the console like every other line.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_secret_paths"],
+        },
     },
 }
 

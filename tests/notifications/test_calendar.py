@@ -241,3 +241,41 @@ def test_the_queries_do_not_grow_with_the_records():
     assert len(many) == len(few)
     assert RightsRequest.objects.count() == 8 and Breach.objects.count() == 7 and CnilCase.objects.count() == 7
     assert ConflictOfInterestCase.objects.count() == ActionItem.objects.count() == 7
+
+
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_servers_request_lines_do_not_hold_the_secret(capsys):
+    """runserver's request lines (`make run`) and gunicorn's access log (the image) write every path."""
+    token = feeds.feed_renew(UserFactory(groups=["DPO"]))
+    kept = Kept()
+    server = logging.getLogger("django.server")
+    server.addHandler(kept)
+    try:
+        server.info('"%s" %s %s', f"GET /calendrier/{token}.ics HTTP/1.1", "200", "1234")
+    finally:
+        server.removeHandler(kept)
+    assert kept.lines == ['"GET /calendrier/….ics HTTP/1.1" 200 1234']
+
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from core.gunicorn import RedactingLogger
+
+    config = Config()
+    config.set("accesslog", "-")
+    path = f"/calendrier/{token}.ics"
+    request = SimpleNamespace(headers=[], uri=path, method="GET", version=(1, 1), path=path, query="")
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "PATH_INFO": path, "SERVER_PROTOCOL": "HTTP/1.1"}
+    response = SimpleNamespace(status="200 OK", response_length=10, headers=(), sent=10)
+    RedactingLogger(config).access(response, request, environ, dt.timedelta(seconds=0.1))
+    line = capsys.readouterr().out
+    assert '"GET /calendrier/….ics HTTP/1.1" 200' in line and token not in line
