@@ -99,11 +99,13 @@ def account_links(request: HttpRequest) -> list[dict[str, Any]]:
     absences and calendar feed, when installed) and, for a user with a password, "Change password" (which
     django-unfold shows only when no link is configured)."""
     links: list[dict[str, Any]] = []
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:  # the login page
+        return links
     try:
         links.append({"title": _("My account"), "link": reverse("admin:account")})
     except NoReverseMatch:  # pragma: no cover - notifications not installed
         pass
-    user = getattr(request, "user", None)
-    if user is not None and user.has_usable_password():
+    if user.has_usable_password():
         links.append({"title": _("Change password"), "link": reverse("admin:password_change")})
     return links

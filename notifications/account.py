@@ -108,9 +108,9 @@ def _page(request: HttpRequest, site: Any, form: AbsenceForm, **extra: Any) -> T
         "feed": CalendarFeed.objects.filter(user=user).first(),
         **extra,
     }
-    response = TemplateResponse(request, TEMPLATE, context)
-    response["Referrer-Policy"] = "no-referrer"  # a new feed URL is on the page
-    return response
+    # No Referrer-Policy of its own: the new address is in the page, never in its URL (and "no-referrer" would
+    # make the browser post its forms with "Origin: null", which the CSRF check refuses).
+    return TemplateResponse(request, TEMPLATE, context)
 
 
 def account(request: HttpRequest, site: Any) -> HttpResponse:

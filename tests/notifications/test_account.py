@@ -218,3 +218,9 @@ def test_superusers_see_everyone_s_absences_and_the_feeds_without_their_digest()
     dpo = signed_in(user)
     assert dpo.get(reverse("admin:notifications_absence_changelist")).status_code == 403
     assert dpo.get(reverse("admin:notifications_calendarfeed_changelist")).status_code == 403
+
+
+def test_the_login_page_still_opens_with_the_account_links():
+    response = Client().get(reverse("admin:login"))
+    assert response.status_code == 200
+    assert f'href="{ACCOUNT}"' not in response.content.decode()
