@@ -65,13 +65,6 @@ REFUSED: dict[tuple[str, str], str] = {
     ("compliance.conflictofinterestcase", "version"): "a past version shows the reporter: compliance officers only",
     ("reporting.indicatorvalue", "version"): "a past value, for who may view every kind of record behind it "
     "(reporting/visibility.py)",
-    # Everyone's absences and calendar feeds: superusers only; each person sees their own on "My account"
-    # (notifications/account.py), whatever the notifications permissions of their role.
-    **{
-        (label, page): "everyone's: superusers only (notifications/admin.py)"
-        for label in ("notifications.absence", "notifications.calendarfeed")
-        for page in ("list", "change", "history", "version")
-    },
 }
 
 

@@ -224,3 +224,18 @@ def test_the_login_page_still_opens_with_the_account_links():
     response = Client().get(reverse("admin:login"))
     assert response.status_code == 200
     assert f'href="{ACCOUNT}"' not in response.content.decode()
+
+
+def test_no_role_holds_a_permission_on_everyone_s_absences_or_feeds():
+    from django.contrib.auth.models import Group
+
+    from core.roles import ROLES
+
+    for role in ROLES:
+        held = Group.objects.get(name=role.name).permissions.filter(
+            content_type__app_label="notifications",
+            content_type__model__in=["absence", "historicalabsence", "calendarfeed", "historicalcalendarfeed"],
+        )
+        assert not held.exists(), role.name
+    # The rest of the app is as declared: the DPO still handles the alerts.
+    assert UserFactory(groups=["DPO"]).has_perm("notifications.change_alert")
