@@ -385,10 +385,12 @@ class AbsenceAdmin(SuperuserOnlyMixin, SimpleHistoryAdmin):
         return request.user.is_active and request.user.is_superuser
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        # An absence that is over is the record of who stood in: it stays as it was (as on "My account").
+        over = obj is not None and obj.ends_on < timezone.localdate()
+        return request.user.is_active and request.user.is_superuser and not over
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        return self.has_change_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # Anyone with a staff account may be away or stand in, not only who may change absences (the

@@ -210,6 +210,9 @@ def test_superusers_see_everyone_s_absences_and_the_feeds_without_their_digest()
     add = admin.get(reverse("admin:notifications_absence_add"))
     offered = {label for _value, label in add.context["adminform"].form.fields["deputy"].choices}
     assert "Bruno" in {label.split()[0] for label in offered if label}
+    over = Absence.objects.create(user=user, deputy=deputy, starts_on=TODAY() - 5 * DAY, ends_on=TODAY() - DAY)
+    assert admin.post(reverse("admin:notifications_absence_delete", args=[over.pk]), {"post": "yes"}).status_code == 403
+    assert Absence.objects.filter(pk=over.pk).exists()
     page = admin.get(reverse("admin:notifications_calendarfeed_change", args=[feed.pk]))
     assert page.status_code == 200
     assert feed.token_digest not in page.content.decode()
