@@ -23,12 +23,19 @@ setup: venv
 	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py load_demo
 
-# The links in alert emails point where this server listens, unless VIGIE_SITE_URL says otherwise.
-SITE_URL ?= $(or $(VIGIE_SITE_URL),http://$(HOST):$(PORT))
+# The links Vigie sends (alert emails, calendar feeds) point where this server listens, unless VIGIE_SITE_URL
+# says otherwise; a server listening on every interface (HOST=0.0.0.0) is linked at 127.0.0.1. The web, worker
+# and beat processes all get it from the environment (honcho reads no .env: it would override it), and it is
+# written to var/site-url, which the embedded settings read (config/settings/local.py), so that a command run
+# by hand beside `make run` (manage.py run_sweeps) links to the same port.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
+SITE_URL ?= $(or $(VIGIE_SITE_URL),http://$(LINK_HOST):$(PORT))
+VAR_DIR ?= $(or $(VIGIE_VAR_DIR),var)
 
 run: setup
+	@mkdir -p $(VAR_DIR) && echo "$(SITE_URL)" > $(VAR_DIR)/site-url
 	@$(BIN)/python manage.py demo_logins --url $(SITE_URL)/admin/
-	HOST=$(HOST) PORT=$(PORT) VIGIE_SITE_URL=$(SITE_URL) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) VIGIE_SITE_URL=$(SITE_URL) $(BIN)/honcho --env /dev/null -f Procfile.dev start
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -45,6 +45,7 @@ class DayRule(Rule):
 
 class CoiAnalysisOverdue(DayRule):
     code = "compliance.coi_case.analysis_overdue"
+    calendar = True  # in each person's calendar feed (notifications/calendar.py)
     model = "compliance.conflictofinterestcase"
     default_days = (-1,)
 
@@ -79,6 +80,7 @@ class CoiAnalysisOverdue(DayRule):
 
 class ActionItemDue(DayRule):
     code = "compliance.action_item.due"
+    calendar = True  # in each person's calendar feed (notifications/calendar.py)
     model = "compliance.actionitem"
     # The title names the case or the risk the action belongs to.
     reveals = ("compliance.conflictofinterestcase", "compliance.risk")

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import health
+from notifications.calendar import calendar_feed
 
 admin.site.site_header = _("Vigie – compliance monitoring")
 admin.site.site_title = _("Vigie")
@@ -33,6 +34,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health, name="health"),
     path("notifications/", include("notifications.urls")),
+    # A person's deadlines in their calendar application: no login, the secret in the path (notifications/calendar.py).
+    path("calendrier/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]
 if settings.VIGIE_OIDC_ENABLED:
     # Company sign-on (core/oidc.py): only mounted when configured, so that nothing answers there otherwise.

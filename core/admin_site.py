@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import user_has_device
@@ -49,7 +52,18 @@ class VigieAdminSite(UnfoldAdminSite):
         return super().has_permission(request) and is_verified(request.user)
 
     def get_urls(self) -> list:
-        return [path("otp/setup/", self.otp_setup, name="otp_setup"), *super().get_urls()]
+        return [path("otp/setup/", self.otp_setup, name="otp_setup"), *self.app_urls(), *super().get_urls()]
+
+    def app_urls(self) -> list:
+        """The admin pages the apps declare that are not a model's (an AppConfig's `admin_urls`: the dotted
+        path of a function that takes the site and returns its URL patterns, e.g. notifications' "My
+        account"): the floor reads the declaration and imports no app."""
+        found: list = []
+        for config in apps.get_app_configs():
+            dotted = getattr(config, "admin_urls", None)
+            if dotted:
+                found.extend(import_string(dotted)(self))
+        return found
 
     def otp_setup(self, request: HttpRequest) -> HttpResponse:
         return never_cache(csrf_protect(otp_setup_view))(request, self)
@@ -86,3 +100,20 @@ class VigieAdminSite(UnfoldAdminSite):
         if request.method == "POST" and self._needs_device(request):
             return self._setup_redirect(request)
         return response
+
+
+def account_links(request: HttpRequest) -> list[dict[str, Any]]:
+    """The user menu's links (django-unfold's UNFOLD["ACCOUNT"]["navigation"]): "My account" (notifications'
+    absences and calendar feed, when installed) and, for a user with a password, "Change password" (which
+    django-unfold shows only when no link is configured)."""
+    links: list[dict[str, Any]] = []
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:  # the login page
+        return links
+    try:
+        links.append({"title": _("My account"), "link": reverse("admin:account")})
+    except NoReverseMatch:  # pragma: no cover - notifications not installed
+        pass
+    if user.has_usable_password():
+        links.append({"title": _("Change password"), "link": reverse("admin:password_change")})
+    return links

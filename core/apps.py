@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # A past version's page is read-only for whoever may not revert (core/admin_history.py).
-        from . import admin_choosers, admin_history
+        from . import admin_choosers, admin_history, checks  # noqa: F401 - checks registers the system checks
 
         admin_history.install()
         # A user in a read-only field: by name, no link to the users' admin (core/admin_choosers.py).

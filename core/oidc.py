@@ -315,7 +315,7 @@ urlpatterns = [
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """System check core.E401: the role map names roles of core/roles.py."""
+    """System check core.E402: the role map names roles of core/roles.py."""
     from django.core import checks
 
     if not enabled():
@@ -323,7 +323,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     try:
         check_role_map(getattr(settings, "VIGIE_OIDC_ROLE_MAP", {}))
     except ImproperlyConfigured as error:
-        return [checks.Error(str(error), id="core.E401")]
+        return [checks.Error(str(error), id="core.E402")]
     return []
 
 

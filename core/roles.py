@@ -91,6 +91,23 @@ ROLES: tuple[Role, ...] = (
 )
 
 
+def superuser_only(model: type[Model]) -> bool:
+    """Whether the app of `model` keeps it out of every role (an AppConfig's `superuser_only_models`, model
+    names: everyone's absences and calendar feeds, which each person manages on their own page)."""
+    config = apps.get_app_config(model._meta.app_label)
+    return model._meta.model_name in getattr(config, "superuser_only_models", ())
+
+
+def _superuser_only_permissions() -> Q:
+    query = Q(pk__in=[])
+    for config in apps.get_app_configs():
+        for model_name in getattr(config, "superuser_only_models", ()):
+            query |= Q(
+                content_type__app_label=config.label, content_type__model__in=[model_name, f"historical{model_name}"]
+            )
+    return query
+
+
 def permissions_for(role: Role) -> list[Permission]:
     query = Q(pk__in=[])
     for app_label, actions in role.apps.items():
@@ -102,7 +119,9 @@ def permissions_for(role: Role) -> list[Permission]:
             query |= codename_filter
     return [
         permission
-        for permission in Permission.objects.filter(query).select_related("content_type")
+        for permission in Permission.objects.filter(query)
+        .exclude(_superuser_only_permissions())
+        .select_related("content_type")
         if (not permission.codename.startswith("delete_") or _role_may_delete(role, permission))
         and (
             permission.codename.startswith("view_")
@@ -113,6 +132,8 @@ def permissions_for(role: Role) -> list[Permission]:
 
 def role_views(role: Role, model: type[Model]) -> bool:
     """Whether the role, as declared, may view the records of `model` (the view or the change permission)."""
+    if superuser_only(model):
+        return False
     actions = role.apps.get(model._meta.app_label, ())
     return "view" in actions or "change" in actions
 

@@ -24,7 +24,7 @@ web)
         --bind "0.0.0.0:${PORT:-8000}" \
         --workers "${WEB_CONCURRENCY:-3}" \
         --timeout "${GUNICORN_TIMEOUT:-120}" \
-        --access-logfile - --error-logfile - \
+        --access-logfile - --error-logfile - --logger-class core.gunicorn.RedactingLogger \
         "$@"
     ;;
 worker)

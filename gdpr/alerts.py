@@ -42,6 +42,7 @@ class RightsRequestDeadline(Rule):
     #: Days before the deadline day (negative: after it; -1 = overdue, sent at once).
     default_days: tuple[int, ...] = (7, 3, 1, -1)
     due_field = "applicable_due_on"
+    calendar = True  # in each person's calendar feed (notifications/calendar.py)
 
     @property
     def thresholds(self) -> tuple[Threshold, ...]:  # type: ignore[override]  # a property over the base's class attribute: read from the settings
@@ -89,6 +90,7 @@ class RightsRequestExtensionDecision(RightsRequestDeadline):
     answer in time, or tell the requester of the extension (Art. 12(3)) before the deadline."""
 
     code = "gdpr.rights_request.extension_decision"
+    calendar = False  # the same deadline as the legal one, already in the calendar feed
     default_days = (7,)
     due_field = "due_on"
 
@@ -130,6 +132,7 @@ class CnilReplyDeadline(Rule):
     The code keeps its first name: alerts already in the ledger and VIGIE_ALERT_THRESHOLDS use it."""
 
     code = "gdpr.cnil_referral.deadline"
+    calendar = True  # in each person's calendar feed (notifications/calendar.py)
     model = "gdpr.cnilcase"
     recipients_setting = "DPO_EMAILS"
     schedule = "daily"
@@ -178,6 +181,7 @@ class BreachNotificationDeadline(Rule):
     while the clock runs (not notified, not decided "no notification")."""
 
     code = "gdpr.breach.notification"
+    calendar = True  # in each person's calendar feed (notifications/calendar.py)
     model = "gdpr.breach"
     recipients_setting = "DPO_EMAILS"
     schedule = "hourly"

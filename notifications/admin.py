@@ -18,13 +18,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import as_the_service_says, form_action
 from core.admin_utils import CheckedListFilter, ReadOnlyTabularInline, badge
 from core.dates import format_datetime
 
 from . import services
-from .models import Alert, AlertStatus, Delivery, Urgency
+from .models import Absence, Alert, AlertStatus, CalendarFeed, Delivery, Urgency
 from .registry import get_rules, threshold_words
 from .sweep import sweep
 
@@ -379,3 +380,75 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
         "unaddressed": unaddressed,
         "readdressed_count": report.readdressed,
     }
+
+
+# -- People (issue 19): everyone's absences and calendar feeds, for superusers -----------------------------
+# Each person manages their own on "My account" (notifications/account.py); these admins are for who
+# administers Vigie: every absence (to set one for someone who could not), the feeds read-only (never the
+# secret's digest).
+
+
+class SuperuserOnlyMixin:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+class DeputyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        from core.admin_choosers import user_label
+
+        return user_label(obj)
+
+
+@admin.register(Absence)
+class AbsenceAdmin(SuperuserOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("user", "deputy", "starts_on", "ends_on", "note")
+    list_filter = ("starts_on",)
+    search_fields = ("user__username", "user__last_name", "deputy__username", "deputy__last_name")
+    ordering = ("-starts_on", "pk")
+    date_hierarchy = "starts_on"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An absence that is over is the record of who stood in: it stays as it was (as on "My account").
+        over = obj is not None and obj.ends_on < timezone.localdate()
+        return request.user.is_active and request.user.is_superuser and not over
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Anyone with a staff account may be away or stand in, not only who may change absences (the
+        # site's user chooser would offer the superusers only).
+        if db_field.name in ("user", "deputy"):
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = (
+                get_user_model()
+                ._default_manager.filter(is_active=True, is_staff=True)
+                .order_by("first_name", "last_name", "username")
+            )
+            kwargs["form_class"] = DeputyChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(SuperuserOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("user", "renewed_at")
+    fields = ("user", "renewed_at")
+    readonly_fields = ("user", "renewed_at")
+    ordering = ("user__username",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

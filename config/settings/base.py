@@ -164,6 +164,8 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The user menu: "My account" (absences, calendar feed) and "Change password" (core/admin_site.py).
+    "ACCOUNT": {"navigation": "core.admin_site.account_links"},
     "SIDEBAR": {
         "show_search": False,
         "command_search": False,
@@ -379,13 +381,24 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # A refused page (403) is one INFO line, a missing one (404) has no traceback (core/logs.py).
-    "filters": {"quiet_client_errors": {"()": "core.logs.QuietClientErrors"}},
+    "filters": {
+        "quiet_client_errors": {"()": "core.logs.QuietClientErrors"},
+        # No calendar feed secret in a logged request line (core/logs.py).
+        "redact_secret_paths": {"()": "core.logs.RedactSecretPaths"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django.request": {"filters": ["quiet_client_errors"]},
+        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths"]},
+        # runserver's request lines (`make run`), through the console like every other line.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_secret_paths"],
+        },
     },
 }
 

@@ -6,6 +6,8 @@ SQLite, the filesystem broker, mail written to files or links to 127.0.0.1 would
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.checks import site_url_problem
+
 from .base import *
 from .base import ALLOWED_HOSTS, DATABASES, SECRET_KEY, VIGIE_OIDC_ENABLED, env
 
@@ -23,8 +25,10 @@ if not env.str("REDIS_URL", default=""):
     _missing.append("REDIS_URL (the Celery broker and the cache, redis://host:6379/0)")
 if not env.str("EMAIL_HOST", default=""):
     _missing.append("EMAIL_HOST (the SMTP relay the alerts go through)")
-if not env.str("VIGIE_SITE_URL", default=""):
-    _missing.append("VIGIE_SITE_URL (the address in the alert emails' links, https://vigie.example.com)")
+# The same rule as the system check core.E401 (core/checks.py): no default here, unlike base.py's.
+VIGIE_SITE_URL = env.str("VIGIE_SITE_URL", default="").strip().rstrip("/")
+if (_site_url_problem := site_url_problem(VIGIE_SITE_URL)) is not None:
+    _missing.append(_site_url_problem)
 # The placeholders of .env.example left in place: the values are public.
 _placeholders = sorted(
     name

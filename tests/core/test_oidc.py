@@ -380,7 +380,7 @@ def test_role_map_formats():
 def test_a_role_map_naming_an_unknown_role_fails_the_checks(settings):
     settings.VIGIE_OIDC_ENABLED = True
     settings.VIGIE_OIDC_ROLE_MAP = {"vigie-dpo": "DPO", "vigie-boss": "Boss"}
-    assert [error.id for error in check_settings()] == ["core.E401"]
+    assert [error.id for error in check_settings()] == ["core.E402"]
     settings.VIGIE_OIDC_ROLE_MAP = ROLE_MAP
     assert check_settings() == []
 

@@ -3,6 +3,7 @@ and no entry point silently falls back to the development settings: `.env` is re
 gunicorn and Celery, through the `config` package), gunicorn's module and the image refuse other settings."""
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -197,3 +198,101 @@ def test_production_static_files_have_hashed_names_and_a_long_cache_lifetime(tmp
     assert url.startswith("/static/admin/css/base.") and url != "/static/admin/css/base.css"  # content hash
     assert status == "200"
     assert "max-age=315360000" in cache and "immutable" in cache
+
+
+# -- VIGIE_SITE_URL: the address in every link Vigie sends (issue 19, item 6) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["vigie.example.com", "ftp://vigie.example.com", "https://", "https://vigie.example.com/?a=1"]
+)
+def test_production_refuses_a_site_url_that_is_not_an_absolute_http_address(tmp_path, value):
+    result = run_manage(tmp_path, "check", **production(VIGIE_SITE_URL=value))
+    assert result.returncode != 0
+    assert "VIGIE_SITE_URL must be an absolute http(s) address" in result.stderr
+    assert repr(value.rstrip("/")) in result.stderr
+
+
+def test_the_site_url_system_check_agrees_with_the_production_settings(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from core.checks import check_site_url, site_url_problem
+
+    settings.VIGIE_PRODUCTION = True
+    for value in ("", "vigie.example.com", "mailto:dpo@example.com", "http://:80"):
+        settings.VIGIE_SITE_URL = value
+        assert [message.id for message in check_site_url()] == ["core.E401"], value
+        assert check_site_url()[0].msg == site_url_problem(value)
+    settings.VIGIE_SITE_URL = ""
+    with pytest.raises(SystemCheckError, match="core.E401"):  # registered: `manage.py check` fails
+        call_command("check")
+    settings.VIGIE_SITE_URL = "http://127.0.0.1:8000"
+    assert [message.id for message in check_site_url()] == ["core.W401"]
+    settings.VIGIE_SITE_URL = "https://vigie.example.com/conformite"
+    assert check_site_url() == []
+    # The embedded default is not production: its default address is fine.
+    settings.VIGIE_PRODUCTION, settings.VIGIE_SITE_URL = False, ""
+    assert check_site_url() == []
+
+
+def _make_run(tmp_path: Path, *args: str, **env: str) -> str:
+    make = shutil.which("make")
+    if make is None:  # pragma: no cover - make is part of every development machine and of CI
+        pytest.skip("make is not installed")
+    result = subprocess.run(
+        [make, "-n", "run", *args], cwd=BASE, env=_env(tmp_path, **env), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_links_to_the_host_and_port_it_serves(tmp_path):
+    planned = _make_run(tmp_path, "PORT=8123")
+    assert "manage.py demo_logins --url http://127.0.0.1:8123/admin/" in planned
+    assert "PORT=8123 VIGIE_SITE_URL=http://127.0.0.1:8123 " in planned
+    assert '"http://127.0.0.1:8123" > ' in planned and "/site-url" in planned  # for commands run by hand
+    # A server on every interface is linked at the loopback address; VIGIE_SITE_URL, when set, wins.
+    assert "VIGIE_SITE_URL=http://127.0.0.1:9000 " in _make_run(tmp_path, "HOST=0.0.0.0", "PORT=9000")
+    assert "VIGIE_SITE_URL=https://vigie.example.org " in _make_run(
+        tmp_path, "PORT=8123", VIGIE_SITE_URL="https://vigie.example.org"
+    )
+
+
+def test_every_process_of_make_run_gets_the_site_url_whatever_a_dotenv_file_says(tmp_path):
+    """honcho reads `.env` by default and lets it override the environment: a production `.env` beside a
+    development checkout would send the worker's emails to its address. `make run` tells honcho to read none."""
+    planned = _make_run(tmp_path, "PORT=8123").splitlines()
+    line = next(line for line in planned if "honcho" in line)
+    options = line.split("honcho", 1)[1].split()
+    assert options[-1] == "start"
+    options = [option for option in options if option not in ("-f", "Procfile.dev", "start")]
+    procfile = (Path(BASE) / "Procfile.dev").read_text()
+    names = [entry.split(":", 1)[0] for entry in procfile.splitlines() if entry.strip()]
+    assert set(names) == {"web", "worker", "beat"} and "VIGIE_SITE_URL" not in procfile
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / ".env").write_text("VIGIE_SITE_URL=https://from-dotenv.example.com\n")
+    (app / "Procfile").write_text("".join(f"{name}: echo {name}=$VIGIE_SITE_URL\n" for name in names))
+    honcho = str(Path(sys.executable).parent / "honcho")
+    result = subprocess.run(
+        [honcho, *options, "-f", "Procfile", "start"],
+        cwd=app,
+        env=_env(tmp_path, VIGIE_SITE_URL="http://127.0.0.1:8123", PORT="8123"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    seen = set(re.findall(r"\| (\w+)=(\S+)", result.stdout))
+    assert seen == {(name, "http://127.0.0.1:8123") for name in names}, result.stdout
+
+
+def test_the_embedded_settings_link_to_the_last_make_run(tmp_path):
+    code = "from django.conf import settings as s; print(s.VIGIE_SITE_URL)"
+    local = {"DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    assert run_manage(tmp_path, "shell", "-v", "0", "-c", code, **local).stdout.strip() == "http://127.0.0.1:8000"
+    (tmp_path / "var").mkdir(exist_ok=True)
+    (tmp_path / "var" / "site-url").write_text("http://127.0.0.1:8123\n")
+    assert run_manage(tmp_path, "shell", "-v", "0", "-c", code, **local).stdout.strip() == "http://127.0.0.1:8123"
+    overridden = run_manage(tmp_path, "shell", "-v", "0", "-c", code, VIGIE_SITE_URL="https://x.example.org", **local)
+    assert overridden.stdout.strip() == "https://x.example.org"
