@@ -16,8 +16,8 @@ class CoreConfig(AppConfig):
         # A user in a read-only field: by name, no link to the users' admin (core/admin_choosers.py).
         admin_choosers.install()
         # VIGIE_OIDC_ROLE_MAP names roles that exist (company sign-on, core/oidc.py).
-        from django.core import checks
+        from django.core.checks import register
 
         from .oidc import check_settings
 
-        checks.register(check_settings)
+        register(check_settings)

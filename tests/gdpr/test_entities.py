@@ -121,7 +121,9 @@ def test_the_services_keep_a_named_entity_and_an_update_to_none_gives_the_parent
     onv = group["onv"]
     request = rights_request_create(actor=None, received_at=NOW - dt.timedelta(days=1), right=Right.ACCESS, entity=onv)
     breach = breach_create(actor=None, aware_at=NOW - dt.timedelta(hours=2), entity=onv)
-    case = cnil_case_create(actor=None, kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=NOW.date(), entity=onv)
+    case = cnil_case_create(
+        actor=None, kind=CnilCaseKind.COMPLAINT_WITHOUT_REFERRAL, received_on=NOW.date(), entity=onv
+    )
     activity = processing_activity_create(
         actor=None, reference="PA-1", name="Paie", purposes="Pay", legal_basis="x", entity=onv
     )
@@ -272,4 +274,3 @@ def test_an_admin_add_form_without_entity_records_the_parent_company(dpo_browser
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Breach.objects.get().entity == group["parent"]
-
