@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _, ngettext, pgettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_history import user_name
 from .admin_utils import CheckedListFilter, badge
@@ -29,7 +30,7 @@ from .dates import format_datetime
 from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
-from .models import ImportRun
+from .models import ImportRun, SignOnIdentity
 from .spreadsheets import FRENCH, UnknownCsvDialect, dialect_named, redialect_download
 
 if TYPE_CHECKING:
@@ -361,3 +362,31 @@ def rejected_rows(run: ImportRun, limit: int) -> list[tuple[str, str, str]]:
 
 # The retention runs' admin (personal-data retention) lives in its own module.
 from . import admin_retention  # noqa: E402,F401 - registers the ModelAdmin
+
+# -- Company sign-on identities (core/oidc.py): superusers only ----------------------------------------------
+# Read-only; deleting one unlinks the account from the provider's subject (the next login links it again by
+# email, e.g. after the provider's issuer changed, or makes it a local account for the feed and the tokens).
+
+
+@admin.register(SignOnIdentity)
+class SignOnIdentityAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "issuer", "subject", "confirmed_at")
+    fields = ("user", "issuer", "subject", "confirmed_at")
+    readonly_fields = ("user", "issuer", "subject", "confirmed_at")
+    search_fields = ("user__username", "user__email", "subject")
+    ordering = ("user__username",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser

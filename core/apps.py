@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Core")
+    #: The company sign-on's identities: no role's permission (core/roles.py), superusers only.
+    superuser_only_models = ("signonidentity",)
 
     def ready(self) -> None:
         # A past version's page is read-only for whoever may not revert (core/admin_history.py).

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .dates import format_datetime
 
@@ -263,3 +264,29 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference_day:%Y-%m-%d} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class SignOnIdentity(models.Model):
+    """The company sign-on's person behind a Vigie account: the provider (`issuer`) and its stable id of the
+    person (`subject`, the `sub` claim), stored at the first login (core/oidc.py). Later logins find the
+    account by them, never by the email claim; `confirmed_at` is the provider's last confirmation (a login
+    or a silent renewal), which the calendar feed and the API tokens require to be recent.
+
+    History: the link itself (made, removed by a superuser); `confirmed_at` is a timestamp like the user's
+    `last_login`, written with an update (no history row per login)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE, related_name="sign_on_identity"
+    )
+    issuer = models.CharField(_("provider (issuer)"), max_length=255)
+    subject = models.CharField(_("subject at the provider"), max_length=255)
+    confirmed_at = models.DateTimeField(_("last confirmed by the provider"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["confirmed_at"])
+
+    class Meta:
+        verbose_name = _("company sign-on identity")
+        verbose_name_plural = _("company sign-on identities")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="core_sign_on_identity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.subject})"

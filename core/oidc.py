@@ -1,12 +1,18 @@
 """Company sign-on with OpenID Connect (mozilla-django-oidc), when configured (docs/deployment.md).
 
 - `VIGIE_OIDC_ROLE_MAP` (parsed in config/settings/base.py): IdP group values → role groups (core/roles.py).
-- `CompanySignOnBackend`: finds the user by email (else creates one with an unusable password) and applies
-  the roles EXACTLY from the groups claim at every login and every silent renewal: a person removed from
-  an IdP group loses the role; groups that are not roles are left alone. Claims without an email, or whose
-  groups map to no role, give nobody access: no user is created, an existing one loses its roles and staff
-  status, and the browser gets the "no access" page. A superuser is a local break-glass account, never
-  opened by the company sign-on.
+- `CompanySignOnBackend`: finds the user by the provider's identity of the person (issuer and `sub`,
+  core.SignOnIdentity, stored at the first login); the first time only, by email, and then only an account
+  that no identity holds yet (else it creates one with an unusable password). It applies the roles EXACTLY
+  from the groups claim at every login and every silent renewal: a person removed from an IdP group loses
+  the role; groups that are not roles are left alone. Claims without an email, with an email the provider
+  says is not verified (`email_verified: false`), or whose groups map to no role, give nobody access: no
+  user is created, an existing one loses its roles and staff status (no role), and the browser gets the
+  "no access" page. Another subject with the email of an account already linked is refused. A superuser is
+  a local break-glass account, never opened by the company sign-on.
+- Each login and renewal records the provider's confirmation (`SignOnIdentity.confirmed_at`): the calendar
+  feed and the API tokens of a sign-on user stop working when it is older than
+  `VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS` (`confirmation_expired`).
 - `CallbackView`: mozilla's callback, with the "no access" page and a logout on any failure (the IdP
   refused a silent renewal, say).
 - `SessionRefresh`: mozilla's middleware (after `OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS` a page load goes back
@@ -18,6 +24,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -35,6 +42,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh as MozillaSessionRefresh
@@ -52,6 +60,12 @@ NO_ROLE = "no_role"
 INACTIVE = "inactive"
 LOCAL_ADMINISTRATOR = "local_administrator"
 AMBIGUOUS = "ambiguous"
+UNVERIFIED_EMAIL = "unverified_email"
+NO_SUBJECT = "no_subject"
+LINKED_ELSEWHERE = "linked_elsewhere"
+
+#: Default of VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS.
+DEFAULT_CONFIRMATION_MAX_AGE_DAYS = 30
 
 
 def enabled() -> bool:
@@ -99,6 +113,36 @@ def mapped_roles(groups: Iterable[str]) -> set[str]:
         else:
             roles.add(role)
     return roles
+
+
+def email_unverified(claims: Mapping[str, Any]) -> bool:
+    """The provider says the email is not verified: `email_verified` present and false (a boolean, or the
+    string "false" some providers send)."""
+    if "email_verified" not in claims:
+        return False
+    value = claims["email_verified"]
+    if isinstance(value, str):
+        return value.strip().lower() != "true"
+    return value is not True
+
+
+def confirmation_max_age() -> dt.timedelta:
+    days = getattr(settings, "VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS", DEFAULT_CONFIRMATION_MAX_AGE_DAYS)
+    return dt.timedelta(days=int(days))
+
+
+def confirmation_expired(user: Any) -> bool:
+    """Whether `user` is a company sign-on user (a SignOnIdentity) whose last confirmation by the provider is
+    older than VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS: their standing credentials (calendar feed, API token)
+    then stop working until they log in again. Local users (no identity) are not concerned. Reads the
+    identity from the user's cache when `select_related("sign_on_identity")` fetched it."""
+    from .models import SignOnIdentity
+
+    try:
+        identity = user.sign_on_identity
+    except SignOnIdentity.DoesNotExist:
+        return False
+    return identity.confirmed_at < timezone.now() - confirmation_max_age()
 
 
 def names_from(claims: Mapping[str, Any]) -> tuple[str, str]:
@@ -154,16 +198,41 @@ class CompanySignOnBackend(OIDCAuthenticationBackend):
         return self.UserModel.objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
+        from .models import SignOnIdentity
+
         claims = self.get_userinfo(access_token, id_token, payload)
+        # The person is the ID token's (signed) issuer and subject; the user info must name the same one.
+        issuer, subject = str(payload.get("iss") or "").strip(), str(payload.get("sub") or "").strip()
+        if not subject or str(claims.get("sub") or "").strip() != subject:
+            self.refuse(NO_SUBJECT, "the ID token has no subject, or the user info names another one (%r).", subject)
         email = str(claims.get("email") or "").strip()
         if not email or "@" not in email:
-            self.refuse(NO_EMAIL, "the claims of subject %r have no email.", claims.get("sub"))
+            self.refuse(NO_EMAIL, "the claims of subject %r have no email.", subject)
+        if email_unverified(claims):
+            self.refuse(UNVERIFIED_EMAIL, "the email %r of subject %r is not verified by the provider.", email, subject)
         roles = mapped_roles(claimed_groups(claims))
         with transaction.atomic():
-            users = list(self.filter_users_by_claims(claims).select_for_update())
+            identity = (
+                SignOnIdentity.objects.select_for_update()
+                .select_related("user")
+                .filter(issuer=issuer, subject=subject)
+                .first()
+            )
+            if identity is not None:
+                users = [identity.user]
+            else:
+                # The first login: an account with this email, if no identity holds it already.
+                users = list(self.filter_users_by_claims(claims).select_for_update())
             user = users[0] if len(users) == 1 else None
             if len(users) > 1:
-                refusal = (AMBIGUOUS, "several users have the email or user name %r.", email)
+                refusal: tuple[str, ...] | None = (AMBIGUOUS, "several users have the email or user name %r.", email)
+            elif identity is None and user is not None and SignOnIdentity.objects.filter(user=user).exists():
+                refusal = (
+                    LINKED_ELSEWHERE,
+                    "subject %r claims the email of %r, who signs on as another subject.",
+                    subject,
+                    user.get_username(),
+                )
             elif user is not None and user.is_superuser:
                 refusal = (LOCAL_ADMINISTRATOR, "%r is a superuser: a local account only.", user.get_username())
             elif user is not None and not user.is_active:
@@ -182,6 +251,12 @@ class CompanySignOnBackend(OIDCAuthenticationBackend):
                 user.first_name, user.last_name = names_from(claims)
                 user.save()
                 self.apply_roles(user, roles)
+                if identity is None:
+                    SignOnIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+                    logger.info("Company sign-on: %r linked to subject %r of %r.", user.get_username(), subject, issuer)
+                else:
+                    # The provider's confirmation: a timestamp, no history row at every login.
+                    SignOnIdentity.objects.filter(pk=identity.pk).update(confirmed_at=timezone.now())
         if refusal is not None:
             self.refuse(*refusal)
         setattr(user, SIGN_ON_ATTRIBUTE, True)

@@ -40,7 +40,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 from drf_spectacular.authentication import SessionScheme
-from rest_framework.authentication import SessionAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 
 DEVICE_NAME = "Vigie"
 
@@ -157,6 +158,38 @@ class VerifiedSessionAuthentication(SessionAuthentication):
             if session_is_stale(request._request):
                 return None
         return result
+
+
+class ConfirmationExpired(exceptions.AuthenticationFailed):
+    """A 401 with `WWW-Authenticate: Token`. DRF would answer 403 (the first authentication class, the
+    session's, names no scheme) and sets `status_code` on the exception to say so: that setting is ignored
+    here, so that a client learns its token is refused, not that it lacks a permission."""
+
+    auth_header = "Token"
+
+    @property
+    def status_code(self) -> int:
+        return 401
+
+    @status_code.setter
+    def status_code(self, value: int) -> None:
+        pass
+
+
+class SignOnTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication; the token of a company sign-on user stops working (401) when the provider
+    has not confirmed them for VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS (core/oidc.py `confirmation_expired`):
+    someone the provider dropped keeps no standing credential. Local users' tokens are as before."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        from .oidc import confirmation_expired
+
+        user, token = super().authenticate_credentials(key)
+        if confirmation_expired(user):
+            raise ConfirmationExpired(
+                _("Your company account has not been confirmed lately: sign in to Vigie again to use this token.")
+            )
+        return (user, token)
 
 
 def _qr_data_uri(url: str) -> str:

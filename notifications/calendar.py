@@ -41,6 +41,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from icalendar import Alarm, Calendar, Event, Timezone
 
+from core.oidc import confirmation_expired
+
 from .models import CalendarFeed
 from .registry import Item, Rule, get_rules, is_day_field
 
@@ -200,8 +202,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found()
     digest = token_digest(token)
     # Looked up by its digest: the time the database takes tells nothing about the secret itself.
-    feed = CalendarFeed.objects.select_related("user").filter(token_digest=digest).first()
+    feed = CalendarFeed.objects.select_related("user", "user__sign_on_identity").filter(token_digest=digest).first()
     if feed is None or not feed.user.is_active or not feed.user.is_staff:
+        return _not_found()
+    # A company sign-on user the provider has not confirmed lately (dropped there, perhaps): the same 404.
+    if confirmation_expired(feed.user):
         return _not_found()
     if _throttled(digest):
         response = HttpResponse(b"Too many requests\n", status=429, content_type="text/plain; charset=utf-8")

@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from core.models import SignOnIdentity
 from organization.models import Department, Employee, LegalEntity
 
 
@@ -61,3 +62,14 @@ class UserFactory(factory.django.DjangoModelFactory):
                 self.groups.add(Group.objects.get(name=name))
         if create:
             self.save()
+
+
+class SignOnIdentityFactory(factory.django.DjangoModelFactory):
+    """A company sign-on identity (core/oidc.py makes the real ones at a person's first login)."""
+
+    class Meta:
+        model = SignOnIdentity
+
+    user = factory.SubFactory(UserFactory)
+    issuer = "https://idp.example.com"
+    subject = factory.Sequence(lambda n: f"subject-{n}")

@@ -338,7 +338,8 @@ VIGIE_SYSTEM_USERNAME = env.str("VIGIE_SYSTEM_USERNAME", default="vigie-system")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "core.security.VerifiedSessionAuthentication",  # a session counts once two-factor verified
-        "rest_framework.authentication.TokenAuthentication",
+        # A token; a company sign-on user's only while the provider confirmed them lately (core/oidc.py).
+        "core.security.SignOnTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StrictModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -564,6 +565,11 @@ OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
 # (e.g. "vigie-dpo=DPO,vigie-compliance=Compliance officer"). Roles are applied exactly at every login.
 VIGIE_OIDC_GROUPS_CLAIM = env.str("VIGIE_OIDC_GROUPS_CLAIM", default="groups")
 VIGIE_OIDC_ROLE_MAP: dict[str, str] = parse_role_map(env.str("VIGIE_OIDC_ROLE_MAP", default=""))
+# Days after the provider's last confirmation of a sign-on user (a login or a silent renewal) beyond which
+# their calendar feed (404) and API token (401) stop working until they sign in again.
+VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS = env.int("VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS", default=30)
+if VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS < 1:
+    raise ImproperlyConfigured("VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS must be a number of days, at least 1.")
 # Who to contact when the company account gives access to no space of Vigie (else the ADMINS addresses).
 VIGIE_SUPPORT_CONTACT = env.str("VIGIE_SUPPORT_CONTACT", default="")
 _oidc_required = {

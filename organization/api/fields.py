@@ -31,6 +31,19 @@ class EntityCodeField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", **kwargs)
 
 
-def entity_code_filter() -> django_filters.CharFilter:
-    """`?entity=<code>`: the records of one legal entity (exact code)."""
-    return django_filters.CharFilter(field_name="entity__code", label="Legal entity (code)")
+class EntityCodeFilter(django_filters.ModelChoiceFilter):
+    """`?entity=<code>`: the records of one legal entity (exact code); an unknown code is a 400 naming
+    `entity`, as on a write (the entities are no secret: every role may list them)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("field_name", "entity")
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("queryset", LegalEntity.objects.all())
+        kwargs.setdefault("label", "Legal entity (code)")
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Unknown legal entity code '%(value)s'.")})
+        super().__init__(**kwargs)
+
+
+def entity_code_filter() -> EntityCodeFilter:
+    """`?entity=<code>`: the records of one legal entity (exact code); an unknown code is a 400."""
+    return EntityCodeFilter()

@@ -435,3 +435,113 @@ def test_production_refuses_a_provider_over_plain_http(tmp_path):
     )
     assert result.returncode != 0
     assert "an https:// address for OIDC_OP_TOKEN_ENDPOINT" in result.stderr
+
+
+# --- the provider's identity of the person (issuer and subject) ---------------------------------------------
+
+
+def identity_of(user) -> Any:
+    from core.models import SignOnIdentity
+
+    return SignOnIdentity.objects.filter(user=user).first()
+
+
+def test_the_first_login_stores_the_identity_and_later_logins_find_the_account_by_it(sign_on, client):
+    set_claims(sign_on, "olga-sub", email="olga@corp.example", email_verified=True, groups=["vigie-dpo"])
+    sign_in(client, "olga-sub")
+    olga = User.objects.get(email="olga@corp.example")
+    identity = identity_of(olga)
+    assert (identity.issuer, identity.subject) == (sign_on, "olga-sub")
+    assert identity.history.count() == 1
+    # Her address changes at the provider: the same account, by the subject.
+    set_claims(sign_on, "olga-sub", email="olga.petit@corp.example", groups=["vigie-dpo"])
+    other = Client()
+    assert sign_in(other, "olga-sub")["Location"] == "/admin/"
+    assert other.session["_auth_user_id"] == str(olga.pk)
+    olga.refresh_from_db()
+    assert olga.email == "olga.petit@corp.example"
+    assert User.objects.count() == 1
+
+
+def test_an_unverified_email_of_another_subject_does_not_open_an_existing_account(sign_on, client, caplog):
+    """The review's attack ("nOAuth"): another subject at the provider claims, unverified, the address of an
+    existing person."""
+    victim = UserFactory(username="dpo-local", email="dpo@corp.example", groups=["DPO"])
+    set_claims(sign_on, "attacker-sub", email="dpo@corp.example", email_verified=False, groups=["vigie-dpo"])
+    with caplog.at_level(logging.WARNING, logger="core.oidc"):
+        response = sign_in(client, "attacker-sub")
+    assert response.status_code == 403 and REFUSED_FR in response.content.decode()
+    assert client.session.get("_auth_user_id") is None
+    assert "'dpo@corp.example' of subject 'attacker-sub' is not verified" in caplog.text
+    assert role_groups(victim) == {"DPO"} and identity_of(victim) is None
+    assert User.objects.count() == 1
+    # The string "false" some providers send is not a verified address either.
+    set_claims(sign_on, "attacker-sub", email="dpo@corp.example", email_verified="false", groups=["vigie-dpo"])
+    assert sign_in(Client(), "attacker-sub").status_code == 403
+    assert identity_of(victim) is None
+
+
+def test_another_subject_with_the_email_of_a_linked_account_is_refused(sign_on, client, caplog):
+    set_claims(sign_on, "paul-sub", email="paul@corp.example", email_verified=True, groups=["vigie-dpo"])
+    sign_in(client, "paul-sub")
+    paul = User.objects.get(email="paul@corp.example")
+    set_claims(sign_on, "mallory-sub", email="PAUL@corp.example", email_verified=True, groups=["vigie-training"])
+    intruder = Client()
+    with caplog.at_level(logging.WARNING, logger="core.oidc"):
+        response = sign_in(intruder, "mallory-sub")
+    assert response.status_code == 403 and REFUSED_FR in response.content.decode()
+    assert intruder.session.get("_auth_user_id") is None
+    assert "subject 'mallory-sub' claims the email of 'paul@corp.example'" in caplog.text
+    assert role_groups(paul) == {"DPO"} and identity_of(paul).subject == "paul-sub"
+    assert User.objects.count() == 1
+    # Paul himself still gets in.
+    assert sign_in(Client(), "paul-sub")["Location"] == "/admin/"
+
+
+def test_the_confirmation_is_recorded_at_each_login_and_renewal(sign_on, settings, client):
+    set_claims(sign_on, "rita", email="rita@corp.example", groups=["vigie-dpo"])
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        sign_in(client, "rita")
+        rita = User.objects.get(email="rita@corp.example")
+        assert identity_of(rita).confirmed_at == start
+        traveller.shift(dt.timedelta(seconds=settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS + 1))
+        page = client.get("/admin/")
+        assert client.get(confirm_renewal(page["Location"], "rita")).status_code == 302
+        renewed = start + dt.timedelta(seconds=settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS + 1)
+        assert identity_of(rita).confirmed_at == renewed
+        traveller.shift(dt.timedelta(days=3))
+        sign_in(Client(), "rita")
+        assert identity_of(rita).confirmed_at == renewed + dt.timedelta(days=3)
+        assert identity_of(rita).history.count() == 1  # a timestamp: no history row per login
+
+
+def test_the_api_token_of_a_sign_on_user_not_confirmed_lately_is_refused(sign_on, settings):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    settings.VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS = 30
+    set_claims(sign_on, "sam", email="sam@corp.example", groups=["vigie-dpo"])
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        sign_in(Client(), "sam")
+        sam = User.objects.get(email="sam@corp.example")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam).key}")
+        local = APIClient()
+        local.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(groups=['DPO'])).key}")
+        assert api.get(API).status_code == 200
+        traveller.shift(dt.timedelta(days=29))
+        assert api.get(API).status_code == 200
+        traveller.shift(dt.timedelta(days=2))
+        refused = api.get(API)
+        assert refused.status_code == 401
+        assert refused["WWW-Authenticate"] == "Token"
+        assert refused.json()["detail"] == (
+            "Votre compte de l’entreprise n’a pas été confirmé récemment : reconnectez-vous à Vigie pour utiliser "
+            "ce jeton."
+        )
+        assert local.get(API).status_code == 200  # a local user's token is not concerned
+        # Confirmed again by a login: the token works again.
+        sign_in(Client(), "sam")
+        assert api.get(API).status_code == 200

@@ -171,6 +171,18 @@ def test_the_api_reads_and_filters_by_entity_code(dpo_api, group, collection):
 
 
 @pytest.mark.parametrize("collection", sorted(COLLECTIONS))
+def test_the_api_refuses_an_unknown_entity_code_in_the_filter(dpo_api, group, collection):
+    factory, _post = COLLECTIONS[collection]
+    factory(entity=group["onv"])
+    refused = dpo_api.get(f"/api/gdpr/{collection}/", {"entity": "NOPE"})
+    assert refused.status_code == 400
+    assert refused.json() == {"entity": ["Unknown legal entity code 'NOPE'."]}
+    french = api_client("DPO", language="fr").get(f"/api/gdpr/{collection}/", {"entity": "NOPE"})
+    assert french.status_code == 400
+    assert french.json() == {"entity": ["Code d'entité juridique inconnu : « NOPE »."]}
+
+
+@pytest.mark.parametrize("collection", sorted(COLLECTIONS))
 def test_the_api_writes_the_entity_by_code_the_parent_by_default_and_refuses_an_unknown_code(
     dpo_api, group, collection
 ):

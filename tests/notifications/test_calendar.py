@@ -206,6 +206,25 @@ def test_an_inactive_or_no_longer_staff_person_gets_404():
     assert fetch(token).status_code == 404
 
 
+def test_a_sign_on_person_not_confirmed_lately_by_the_provider_gets_404(settings):
+    from core.models import SignOnIdentity
+
+    settings.VIGIE_OIDC_CONFIRMATION_MAX_AGE_DAYS = 30
+    person = UserFactory(groups=["DPO"])
+    identity = SignOnIdentity.objects.create(user=person, issuer="https://idp.example", subject="p-1")
+    token = feeds.feed_renew(person)
+    now = timezone.now()
+    SignOnIdentity.objects.filter(pk=identity.pk).update(confirmed_at=now - dt.timedelta(days=29))
+    assert fetch(token).status_code == 200
+    SignOnIdentity.objects.filter(pk=identity.pk).update(confirmed_at=now - dt.timedelta(days=31))
+    response = fetch(token)
+    assert response.status_code == 404
+    assert response.content == fetch("unknown").content
+    # A local person (no identity at the provider) is not concerned.
+    local = UserFactory(groups=["DPO"], last_login=now - dt.timedelta(days=400))
+    assert fetch(feeds.feed_renew(local)).status_code == 200
+
+
 def test_the_secret_is_not_logged(caplog):
     user = UserFactory(groups=["DPO"])
     token = feeds.feed_renew(user)
