@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -210,7 +211,10 @@ class ProcessingActivityViewSet(viewsets.ModelViewSet):
     )
     def export(self, request: Request) -> HttpResponse:
         query = ExportQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        if not query.is_valid():
+            # The error is JSON, whatever the client asked for (`?format=xlsx`, `Accept:`): as the schema says.
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+            raise ValidationError(query.errors)
         day = query.validated_data.get("date") or timezone.localdate()
         entity = query.validated_data.get("entity")
         return register_response(register_on(day, entity=entity), on=day, entity=entity)

@@ -4,6 +4,7 @@ activity): the parent company when none is named, by import (`entity_code`), ser
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -286,3 +287,13 @@ def test_an_admin_add_form_without_entity_records_the_parent_company(dpo_browser
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Breach.objects.get().entity == group["parent"]
+
+
+def test_a_refused_register_export_answers_json_even_when_xlsx_was_asked_for(dpo_api):
+    """A 400 is JSON, as the schema declares it, whatever `?format=` or `Accept:` asked for (schemathesis)."""
+    client = dpo_api
+    for query in ("?format=xlsx&entity=NOPE", "?format=xlsx&date=not-a-date"):
+        response = client.get("/api/gdpr/processing-activities/export/" + query)
+        assert response.status_code == 400, query
+        assert response["Content-Type"].startswith("application/json"), query
+        assert json.loads(response.content), query
