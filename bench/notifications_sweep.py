@@ -47,7 +47,7 @@ def people(handlers: list[Any]) -> list[int]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from core.roles import DPO as DPO_ROLE
+    from core.roles import DPO as DPO_ROLE, setup_roles
     from notifications.models import Absence
     from organization.choices import ContactDomain
     from organization.models import EntityContact, LegalEntity
@@ -59,7 +59,8 @@ def people(handlers: list[Any]) -> list[int]:
     parent = LegalEntity.objects.create(code="BENCH-PARENT", name="Parent")
     subsidiaries = [LegalEntity.objects.create(code=f"BENCH-S{n}", name=f"Sub {n}", parent=parent) for n in range(4)]
     grandchild = LegalEntity.objects.create(code="BENCH-S0-A", name="Sub of sub", parent=subsidiaries[0])
-    role, _created = Group.objects.get_or_create(name=DPO_ROLE)
+    setup_roles()  # the DPO role's permissions: a recipient must be able to view rights requests
+    role = Group.objects.get(name=DPO_ROLE)
     dpos = []
     for n in range(3):
         dpo = user_model.objects.create(username=f"bench-dpo-{n}", email=f"bench-dpo-{n}@example.org")
@@ -68,6 +69,8 @@ def people(handlers: list[Any]) -> list[int]:
     for entity, dpo in ((parent, dpos[0]), (subsidiaries[0], dpos[1]), (subsidiaries[1], dpos[2])):
         EntityContact.objects.create(entity=entity, user=dpo, domain=ContactDomain.DPO)
     deputy = user_model.objects.create(username="bench-deputy", email="bench-deputy@example.org")
+    # Recipients must be able to view rights requests (notifications/recipients.py): handlers and deputy are DPOs.
+    role.user_set.add(deputy, *handlers)
     for away, starts in (
         (dpos[1], TODAY),
         (handlers[0], TODAY - dt.timedelta(days=3)),

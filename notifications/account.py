@@ -1,6 +1,7 @@
 """ "My account" (Mon compte): each staff user's own page in the admin, from the user menu.
 
-- Their absences: the list, adding one (a deputy chosen among the other active staff users, a date range),
+- Their absences: the list, adding one (a deputy chosen among the other active users who share one of their
+  roles, or a superuser; a date range),
   changing or deleting one that is not over yet; an absence that ended is the record of who stood in and
   stays as it is. Alerts for the person away go to their deputy as well during the range
   (notifications/recipients.py reads Absence).
@@ -20,6 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,6 +32,7 @@ from django.views.decorators.http import require_POST
 from unfold.widgets import INPUT_CLASSES, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from core.admin_choosers import user_label
+from core.roles import ROLES
 
 from .calendar import feed_renew, feed_revoke, feed_url
 from .models import Absence, CalendarFeed
@@ -44,11 +47,15 @@ class DeputyField(forms.ModelChoiceField):
 
 
 def deputies(user: Any) -> Any:
-    """Who may stand in for `user`: the other active staff users, by name."""
+    """Who may stand in for `user`: the other active staff users who hold at least one of their roles (core/roles.py),
+    or a superuser, by name. The deputy receives the alerts of the person away (notifications/recipients.py
+    sends them only what the deputy may view): someone of another role only would receive nothing."""
+    roles = user.groups.filter(name__in=[role.name for role in ROLES]).values("pk")
     return (
         get_user_model()
-        ._default_manager.filter(is_active=True, is_staff=True)
+        ._default_manager.filter(Q(is_superuser=True) | Q(groups__in=roles), is_active=True, is_staff=True)
         .exclude(pk=user.pk)
+        .distinct()
         .order_by("first_name", "last_name", "username")
     )
 
@@ -64,7 +71,14 @@ class AbsenceForm(forms.ModelForm):
     """An absence of `user` (never someone else's: the user is not a field)."""
 
     deputy = DeputyField(
-        queryset=get_user_model()._default_manager.none(), label=gettext_lazy("deputy"), widget=UnfoldAdminSelectWidget
+        queryset=get_user_model()._default_manager.none(),
+        label=gettext_lazy("deputy"),
+        widget=UnfoldAdminSelectWidget,
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "This person cannot stand in for you: choose an active user who holds one of your roles."
+            )
+        },
     )
 
     class Meta:

@@ -2,52 +2,77 @@
 
 For one item of a rule (notifications/registry.py), in this order, without duplicates:
 
-1. the handler or owner of the record (`Item.recipients`; an address that belongs to an inactive account
-   is dropped: that person has left);
+1. the handler or owner of the record (`Item.recipients`);
 2. the contacts of the record's entity for the rule's domain (`Item.entity_id`; None: the parent company),
    inherited from the nearest ancestor entity that has some (organization/contacts.py);
-3. when 1 and 2 found nobody: every active user holding the domain's role (core/roles.py);
+3. when 1 and 2 found nobody: every holder of the domain's role (core/roles.py);
 4. the addresses of the rule's setting (DPO_EMAILS, COMPLIANCE_EMAILS, TRAINING_EMAILS), as extras;
-5. the deputy of every person above who is away today (notifications.Absence covering today's Paris day),
-   so that a breach does not wait for the DPO's holiday to end.
+5. the deputy of every address above whose person is away today (notifications.Absence covering today's
+   Paris day), and the deputy of that deputy when they are away too, so that a breach does not wait for the
+   DPO's holiday to end.
 
-An empty result is an alert "without recipient" (Alert.unaddressed), never a silent one.
+A person (1, 2, 3, 5) counts only when they are an active user who may view the rule's records
+(`Rule.viewed_models()`: a superuser, or a user whose groups or own permissions give the view or the change
+permission on each of those models): an alert tells the reference, the right, the deadline... of a record,
+and nobody learns from an email what their role may not see. The extras (4) are the operator's settings and
+stay as they are.
+
+When every person found is away with no present deputy, the present holders of the domain's role who may view
+are added; when nobody present remains at all (no extra either), the result is empty: the alert is "without
+recipient" (Alert.unaddressed), never a silent one, and each later sweep resolves it again (someone is back).
 
 `Resolver` reads everything it needs once (a fixed number of queries, whatever the number of items: the
-contact map, the role holders, today's absences, the accounts by email); the sweep builds one per run
-and asks it per distinct (handler, entity) of a rule (notifications/sweep.py).
+contact map, the role holders, today's absences, who may view what); the sweep builds one per run and asks it
+per distinct (handler, entity) of a rule (notifications/sweep.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
 from organization.contacts import ContactMap, contact_map
 from organization.models import LegalEntity
 
 from .models import Absence
-from .registry import DOMAIN_ROLES, Item, Rule
+from .registry import DOMAIN_ROLES, Item, Rule, get_rules
 
 
 def _clean(address: str | None) -> str:
     return (address or "").strip().lower()
 
 
-class Resolver:
-    """The recipients of alerts at `now` (see the module docstring). Built once per sweep: 5 queries."""
+def _model_keys(label: str) -> tuple[str, str]:
+    """The permissions that let a user view the records of "app_label.model": view or change."""
+    app_label, _dot, model_name = label.lower().partition(".")
+    return f"{app_label}.view_{model_name}", f"{app_label}.change_{model_name}"
 
-    def __init__(self, now: dt.datetime | None = None) -> None:
+
+class Resolver:
+    """The recipients of alerts at `now` (see the module docstring). Built once per sweep: 6 queries."""
+
+    def __init__(self, now: dt.datetime | None = None, rules: Iterable[Rule] | None = None) -> None:
         now = now or timezone.now()
         self.today = timezone.localtime(now, timezone.get_default_timezone()).date()
         self.contacts: ContactMap = contact_map()  # 2 queries
         parent = LegalEntity.objects.parent_company()  # 1 query
         self.parent_id: int | None = parent.pk if parent is not None else None
         self.role_holders: dict[str, tuple[str, ...]] = self._role_holders()  # 1 query
-        self.inactive: frozenset[str] = self._inactive_addresses()  # 1 query
+        self.away: frozenset[str] = frozenset()
         self.deputies: dict[str, tuple[str, ...]] = self._deputies()  # 1 query
+        # Who may view what: every active user's view/change permissions on the rules' models (1 query).
+        self._emails: dict[int, str] = {}
+        self._superusers: set[int] = set()
+        self._grants: dict[int, set[str]] = {}
+        self._loaded: set[str] = set()
+        self._viewers: dict[tuple[str, ...], frozenset[str]] = {}
+        labels = {label for rule in (rules if rules is not None else get_rules()) for label in rule.viewed_models()}
+        self._load(labels)
 
     @staticmethod
     def _role_holders() -> dict[str, tuple[str, ...]]:
@@ -66,60 +91,134 @@ class Resolver:
                 holders[name].setdefault(address, None)
         return {name: tuple(addresses) for name, addresses in holders.items()}
 
-    @staticmethod
-    def _inactive_addresses() -> frozenset[str]:
-        """The addresses of inactive accounts only (an address shared with an active account stays)."""
-        users = get_user_model().objects.exclude(email="").values_list("email", "is_active")
-        active: set[str] = set()
-        inactive: set[str] = set()
-        for email, is_active in users:
-            (active if is_active else inactive).add(_clean(email))
-        return frozenset(inactive - active)
-
     def _deputies(self) -> dict[str, tuple[str, ...]]:
-        """Who stands in for whom today: the away person's address → their deputies' addresses."""
+        """Who stands in for whom today: the away person's address → their active deputies' addresses; and
+        who is away today (`self.away`, whether their deputy can stand in or not)."""
         rows = (
-            Absence.objects.filter(
-                starts_on__lte=self.today, ends_on__gte=self.today, user__is_active=True, deputy__is_active=True
-            )
-            .exclude(deputy__email="")
-            .values_list("user__email", "deputy__email")
+            Absence.objects.filter(starts_on__lte=self.today, ends_on__gte=self.today, user__is_active=True)
+            .values_list("user__email", "deputy__email", "deputy__is_active")
             .order_by("pk")
         )
+        away: set[str] = set()
         deputies: dict[str, dict[str, None]] = {}
-        for away, deputy in rows:
-            if (away_address := _clean(away)) and (deputy_address := _clean(deputy)):
+        for away_email, deputy_email, deputy_active in rows:
+            if not (away_address := _clean(away_email)):
+                continue
+            away.add(away_address)
+            if deputy_active and (deputy_address := _clean(deputy_email)):
                 deputies.setdefault(away_address, {}).setdefault(deputy_address, None)
-        return {away: tuple(addresses) for away, addresses in deputies.items()}
+        self.away = frozenset(away)
+        return {person: tuple(addresses) for person, addresses in deputies.items()}
+
+    def _load(self, labels: Iterable[str]) -> None:
+        """Read, in one query, the superusers and the active users whose groups or own permissions give the
+        view or change permission on the models `labels` ("app_label.model")."""
+        labels = sorted(set(labels) - self._loaded)
+        if not labels:
+            return
+        self._loaded.update(labels)
+        self._viewers.clear()
+        wanted = Q(pk__in=[])
+        for label in labels:
+            app_label, _dot, model_name = label.lower().partition(".")
+            wanted |= Q(
+                content_type__app_label=app_label,
+                content_type__model=model_name,
+                codename__in=[f"view_{model_name}", f"change_{model_name}"],
+            )
+        permissions = Permission.objects.filter(wanted).values("pk")
+        users = get_user_model()._default_manager.filter(is_active=True).exclude(email="").order_by()
+        blank = Value("", output_field=CharField())
+        by_group = users.filter(groups__permissions__in=permissions).values_list(
+            "pk", "email", "groups__permissions__content_type__app_label", "groups__permissions__codename"
+        )
+        own = users.filter(user_permissions__in=permissions).values_list(
+            "pk", "email", "user_permissions__content_type__app_label", "user_permissions__codename"
+        )
+        superusers = users.filter(is_superuser=True).values_list("pk", "email", blank, blank)
+        for user_id, email, app_label, codename in by_group.union(own, superusers, all=True):
+            self._emails[user_id] = _clean(email)
+            if app_label:
+                self._grants.setdefault(user_id, set()).add(f"{app_label}.{codename}")
+            else:
+                self._superusers.add(user_id)
+
+    def viewers(self, rule: Rule) -> frozenset[str]:
+        """The addresses of the active users who may view the records of `rule` (and what its alerts reveal)."""
+        models = rule.viewed_models()
+        found = self._viewers.get(models)
+        if found is None:
+            self._load(models)  # a rule the constructor did not know: one query, once
+            needed = [_model_keys(label) for label in models]
+            found = self._viewers[models] = frozenset(
+                email
+                for user_id, email in self._emails.items()
+                if email
+                and (
+                    user_id in self._superusers
+                    or all(any(key in self._grants.get(user_id, ()) for key in keys) for keys in needed)
+                )
+            )
+        return found
 
     def people(self, rule: Rule, handlers: tuple[str, ...], entity_id: int | None) -> list[str]:
         """The people (not the settings' extras, not the deputies) an alert goes to: the handler, the
-        entity's contacts, else the role holders."""
+        entity's contacts, else the role holders; only those who may view the rule's records."""
+        viewers = self.viewers(rule)
         found: dict[str, None] = {}
         for address in handlers:
             address = _clean(address)
-            if address and address not in self.inactive:
+            if address in viewers:
                 found.setdefault(address, None)
         domain = rule.contact_domain()
         if domain is not None:
             entity = entity_id if entity_id is not None else self.parent_id
             for contact in self.contacts.get((entity, domain), ()) if entity is not None else ():
-                found.setdefault(contact.email, None)
+                if contact.email in viewers:
+                    found.setdefault(contact.email, None)
             if not found:
-                role = rule.role()
-                for address in self.role_holders.get(role, ()) if role else ():
-                    found.setdefault(address, None)
+                for address in self._holders(rule):
+                    if address in viewers:
+                        found.setdefault(address, None)
         return list(found)
 
+    def _holders(self, rule: Rule) -> tuple[str, ...]:
+        role = rule.role()
+        return self.role_holders.get(role, ()) if role else ()
+
     def resolve(self, rule: Rule, handlers: tuple[str, ...] = (), entity_id: int | None = None) -> list[str]:
-        """Every recipient of an alert of `rule` about a record with these handlers in this entity."""
-        found = dict.fromkeys(self.people(rule, handlers, entity_id))
+        """Every recipient of an alert of `rule` about a record with these handlers in this entity (empty:
+        nobody present can receive it)."""
+        viewers = self.viewers(rule)
+        people = self.people(rule, handlers, entity_id)
+        found = dict.fromkeys(people)
+        extras: dict[str, None] = {}
         for address in rule.group():
             if address := _clean(address):
+                extras.setdefault(address, None)
                 found.setdefault(address, None)
-        for person in list(found):
-            for deputy in self.deputies.get(person, ()):
-                found.setdefault(deputy, None)
+        # The deputies of who is away, and theirs when they are away too (`seen`: a loop of absences stops).
+        seen: set[str] = set()
+        todo = list(found)
+        while todo:
+            address = todo.pop(0)
+            if address in seen:
+                continue
+            seen.add(address)
+            if address not in self.away:
+                continue
+            for deputy in self.deputies.get(address, ()):
+                if deputy in viewers:
+                    found.setdefault(deputy, None)
+                    todo.append(deputy)
+        persons = [address for address in found if address not in extras or address in people]
+        if persons and all(address in self.away for address in persons):
+            # Everyone named is away without a present deputy: the present holders of the role answer.
+            for address in self._holders(rule):
+                if address in viewers and address not in self.away:
+                    found.setdefault(address, None)
+        if all(address in self.away for address in found):
+            return []
         return list(found)
 
     def for_item(self, rule: Rule, item: Item) -> list[str]:

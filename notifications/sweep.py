@@ -38,6 +38,8 @@ from .recipients import Resolver
 from .registry import Item, Rule, Threshold, bounds, get_rules, is_day_field
 
 REASON = "sweep"
+#: The history reason of an alert "without recipient" whose record closed before anyone could receive it.
+CLOSED = "record closed: not sent"
 
 
 @dataclass
@@ -62,6 +64,8 @@ class SweepReport:
     readdressed: int = 0
     #: Pending alerts from earlier sweeps still without recipient after this sweep's re-resolution.
     still_unaddressed: int = 0
+    #: Pending alerts without recipient whose record is no longer open: not sent, flag cleared (CLOSED).
+    closed_unsent: int = 0
 
     @property
     def unaddressed(self) -> int:
@@ -186,7 +190,9 @@ def readdress(rules: list[Rule], now: dt.datetime, resolver: Resolver, report: S
     """The pending alerts without recipient of earlier sweeps (AlertQuerySet.without_recipient), resolved again: someone may have been named
     since (a contact, a handler, a role). Those who now have recipients get their deliveries and lose the
     flag (with a history row). One query for the alerts, then per rule that has some, one read of their
-    records: a record no longer open is resolved as if it had no handler, in the parent company."""
+    records. An alert whose record is no longer open (the rule gives no item for it: answered, closed,
+    deleted) is not delivered: a stale deadline would be emailed to whoever answers now; it loses the flag
+    with the history reason CLOSED, so that /health/ stops warning about it."""
     pending = list(
         Alert.objects.without_recipient()
         .filter(status=AlertStatus.PENDING, rule__in=[r.code for r in rules])
@@ -199,6 +205,7 @@ def readdress(rules: list[Rule], now: dt.datetime, resolver: Resolver, report: S
     for alert in pending:
         by_rule.setdefault(alert.rule, []).append(alert)
     addressed: list[tuple[Alert, list[str]]] = []
+    closed: list[Alert] = []
     for rule in rules:
         alerts = by_rule.get(rule.code)
         if not alerts:
@@ -206,27 +213,34 @@ def readdress(rules: list[Rule], now: dt.datetime, resolver: Resolver, report: S
         items = _current_items(rule, now, {alert.object_id for alert in alerts})
         for alert in alerts:
             item = items.get(alert.object_id)
-            found = resolver.for_item(rule, item) if item is not None else resolver.resolve(rule)
-            if found:
+            if item is None:
+                closed.append(alert)
+            elif found := resolver.for_item(rule, item):
                 addressed.append((alert, found))
     report.readdressed = len(addressed)
-    report.still_unaddressed = len(pending) - len(addressed)
-    if dry_run or not addressed:
+    report.closed_unsent = len(closed)
+    report.still_unaddressed = len(pending) - len(addressed) - len(closed)
+    if dry_run or not (addressed or closed):
         return
+    rows = [(alert.pk, recipient) for alert, found in addressed for recipient in found]
     with transaction.atomic():
-        rows = [(alert.pk, recipient) for alert, found in addressed for recipient in found]
-        create_rows_with_history(Delivery, rows, columns=("alert_id", "recipient"), user=None, reason=REASON, date=now)
+        if rows:
+            create_rows_with_history(
+                Delivery, rows, columns=("alert_id", "recipient"), user=None, reason=REASON, date=now
+            )
         for alert, _found in addressed:
-            alert.unaddressed = False
-            alert._change_reason = REASON  # type: ignore[attr-defined]  # django-simple-history reads it
-        bulk_update_with_history(
-            [alert for alert, _found in addressed],
-            Alert,
-            ["unaddressed"],
-            default_change_reason=REASON,
-            default_date=now,
-        )
+            _unflag(alert, REASON)
+        for alert in closed:
+            _unflag(alert, CLOSED)
+        # One bulk update per reason: simple-history takes the reason of each instance (`_change_reason`).
+        changed = [alert for alert, _found in addressed] + closed
+        bulk_update_with_history(changed, Alert, ["unaddressed"], default_change_reason=REASON, default_date=now)
     report.deliveries += len(rows)
+
+
+def _unflag(alert: Alert, reason: str) -> None:
+    alert.unaddressed = False
+    alert._change_reason = reason  # type: ignore[attr-defined]  # django-simple-history reads it
 
 
 def _current_items(rule: Rule, now: dt.datetime, object_ids: set[int]) -> dict[int, Item]:

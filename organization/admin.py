@@ -20,6 +20,7 @@ from core.admin_choosers import user_label
 from core.admin_utils import AdminMixinBase, AnonymisedMixin, CheckedListFilter, YearListFilter, badge
 from core.dates import format_date
 from core.paginator import BigListAdminMixin
+from core.roles import ROLES
 
 from .choices import ContactDomain
 from .contacts import sources_of
@@ -79,12 +80,16 @@ class EntityContactInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "user":
-            # The active users, and whoever is already a contact somewhere (kept: saving the entity never
-            # silently drops a contact who left); one query for the whole formset.
+            # The active staff users who hold a role (or superusers): a contact receives the domain's alerts, so
+            # EntityContact.clean() requires the domain's role; and whoever is already a contact somewhere (kept:
+            # saving the entity never silently drops a contact who left); one query for the whole formset.
             users = get_user_model()._default_manager
             named = EntityContact.objects.values("user_id")
-            kwargs["queryset"] = users.filter(Q(is_active=True) | Q(pk__in=named)).order_by(
-                "last_name", "first_name", "username"
+            with_role = Q(is_superuser=True) | Q(groups__name__in=[role.name for role in ROLES])
+            kwargs["queryset"] = (
+                users.filter((Q(is_active=True, is_staff=True) & with_role) | Q(pk__in=named))
+                .distinct()
+                .order_by("last_name", "first_name", "username")
             )
             kwargs["form_class"] = ContactUserField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

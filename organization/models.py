@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import ContactDomain, Gender
@@ -72,6 +73,36 @@ class EntityContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity.code} – {self.get_domain_display()} – {self.user}"
+
+    def clean(self) -> None:
+        """A contact receives the domain's alerts: they hold the domain's role (core/roles.py) or are a
+        superuser, so that they may view the records the alerts tell about. Checked when the person or the
+        domain is chosen, not on a row left as it was (an entity whose contact lost the role can still be
+        saved; the sweep then sends that contact nothing, notifications/recipients.py)."""
+        from core.admin_choosers import user_label
+        from core.roles import COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER
+
+        if self.user_id is None or not self.domain:
+            return
+        if (
+            self.pk is not None
+            and EntityContact.objects.filter(pk=self.pk, user=self.user_id, domain=self.domain).exists()
+        ):
+            return
+        role = {
+            ContactDomain.DPO: DPO,
+            ContactDomain.COMPLIANCE: COMPLIANCE_OFFICER,
+            ContactDomain.TRAINING: TRAINING_MANAGER,
+        }[ContactDomain(self.domain)]
+        user = self.user
+        if user.is_active and (user.is_superuser or user.groups.filter(name=role).exists()):
+            return
+        raise ValidationError(
+            {
+                "user": _("%(person)s does not hold the role “%(role)s”: they cannot answer for this domain.")
+                % {"person": user_label(user), "role": gettext(role)}
+            }
+        )
 
 
 class Department(models.Model):

@@ -1,6 +1,6 @@
 """ "My account" (issue 19, items 4 and 5, the person's side): each staff user's absences and calendar feed.
 
-A person records their own absences (a deputy among the other active staff users; a range that ends before
+A person records their own absences (a deputy among the other active staff users who share one of their roles; a range that ends before
 it starts refused with a French message on the field; the database's check as the last guard; an absence
 that is over stays as it was), and makes, renews (the old URL stops) or revokes their calendar address,
 shown once. Every change is a history row naming who made it. Superusers see everyone's absences and the
@@ -76,20 +76,29 @@ def test_an_absence_is_recorded_with_its_deputy_and_its_history_names_who():
     assert "Alice Martin" in signed_in(deputy).get(ACCOUNT).content.decode()
 
 
-def test_the_deputy_is_another_active_staff_user():
+def test_the_deputy_is_another_active_staff_user_who_shares_a_role():
     user = UserFactory(groups=["DPO"], username="me")
-    UserFactory(username="colleague", first_name="Chloé", last_name="Durand")
-    UserFactory(username="gone", first_name="Gaston", last_name="Parti", is_active=False)
-    UserFactory(username="outside", first_name="Octave", last_name="Dehors", is_staff=False)
+    UserFactory(username="colleague", first_name="Chloé", last_name="Durand", groups=["DPO", "Auditor"])
+    UserFactory(username="root", first_name="Rémi", last_name="Racine", is_superuser=True)
+    UserFactory(username="gone", first_name="Gaston", last_name="Parti", groups=["DPO"], is_active=False)
+    UserFactory(username="outside", first_name="Octave", last_name="Dehors", groups=["DPO"], is_staff=False)
+    trainer = UserFactory(username="trainer", first_name="Tom", last_name="Formateur", groups=["Training manager"])
+    UserFactory(username="norole", first_name="Nina", last_name="Sansrôle")
     client = signed_in(user)
     form = client.get(ACCOUNT).context["form"]
-    offered = {label for _value, label in form.fields["deputy"].choices}
-    assert "Chloé Durand" in offered
-    assert not {"Gaston Parti", "Octave Dehors"} & offered
+    offered = [label for _value, label in form.fields["deputy"].choices if _value]
+    # Once each (the colleague holds two roles), only who may view what the person's role sees.
+    assert sorted(offered) == ["Chloé Durand", "Rémi Racine"]
     assert user.pk not in {value for value, _label in form.fields["deputy"].choices if value}
 
     response = client.post(ACCOUNT, {"deputy": user.pk, "starts_on": day(1), "ends_on": day(2)})
     assert response.status_code == 200 and "deputy" in response.context["form"].errors
+    # A person of another role only is refused, in French: they would receive nothing of the alerts.
+    response = client.post(ACCOUNT, {"deputy": trainer.pk, "starts_on": day(1), "ends_on": day(2)})
+    assert response.status_code == 200
+    assert response.context["form"].errors["deputy"] == [
+        "Cette personne ne peut pas vous remplacer : choisissez un utilisateur actif qui a l’un de vos rôles."
+    ]
     assert not Absence.objects.exists()
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -40,7 +41,7 @@ def no_extras(settings):
 
 
 @pytest.fixture
-def group():
+def group(roles):
     """The parent company, a subsidiary and the subsidiary's own subsidiary."""
     parent = LegalEntityFactory(code="AAA-PARENT")
     child = LegalEntityFactory(code="CHILD", parent=parent)
@@ -48,7 +49,21 @@ def group():
     return parent, child, grandchild
 
 
+#: The role of each domain's contacts: a recipient must be able to view the rule's records.
+ROLE = {
+    ContactDomain.DPO: "DPO",
+    ContactDomain.COMPLIANCE: "Compliance officer",
+    ContactDomain.TRAINING: "Training manager",
+}
+
+
+def dpo(username, **user):
+    """A user holding the DPO role (who may view rights requests)."""
+    return UserFactory(username=username, groups=["DPO"], **user)
+
+
 def contact(entity, username, domain=ContactDomain.DPO, **user):
+    user.setdefault("groups", [ROLE[domain]])
     person = UserFactory(username=username, **user)
     EntityContact.objects.create(entity=entity, user=person, domain=domain)
     return person
@@ -70,6 +85,7 @@ def test_the_handler_and_the_contacts_of_the_records_entity(group):
     contact(parent, "dpo-parent")
     contact(child, "dpo-child")
     contact(child, "co-child", ContactDomain.COMPLIANCE)
+    dpo("juriste")
     assert resolve(("Juriste@Example.org",), child) == ["juriste@example.org", "dpo-child@example.org"]
     # No entity: the parent company's.
     assert resolve((), None) == ["dpo-parent@example.org"]
@@ -95,6 +111,7 @@ def test_nobody_named_falls_back_to_every_active_holder_of_the_role(roles, group
     assert resolve((), child) == ["dpo-a@example.org", "dpo-b@example.org"]
     assert resolve((), child, rule="compliance.action_item.due") == ["officer@example.org"]
     # A handler or a contact found: the role's holders are not added.
+    dpo("juriste")
     assert resolve(("juriste@example.org",), child) == ["juriste@example.org"]
     contact(parent, "dpo-parent")
     assert resolve((), child) == ["dpo-parent@example.org"]
@@ -113,6 +130,7 @@ def test_inactive_users_and_users_without_email_are_no_recipients(group):
 def test_the_settings_addresses_are_extras(settings, group):
     parent, _child, _grandchild = group
     contact(parent, "dpo-parent")
+    dpo("juriste")
     settings.DPO_EMAILS = ["Registre@example.org", " ", "dpo-parent@example.org"]
     assert resolve(("juriste@example.org",)) == [
         "juriste@example.org",
@@ -133,15 +151,15 @@ def test_the_settings_addresses_are_extras(settings, group):
 )
 def test_the_deputy_of_who_is_away_gets_it_during_the_absence_only(group, now, deputised):
     parent, _child, _grandchild = group
-    dpo = contact(parent, "dpo-parent")
-    deputy = UserFactory(username="deputy")
-    Absence.objects.create(user=dpo, deputy=deputy, starts_on=dt.date(2025, 8, 1), ends_on=dt.date(2025, 8, 15))
+    away = contact(parent, "dpo-parent")
+    deputy = dpo("deputy")
+    Absence.objects.create(user=away, deputy=deputy, starts_on=dt.date(2025, 8, 1), ends_on=dt.date(2025, 8, 15))
     expected = ["dpo-parent@example.org", "deputy@example.org"] if deputised else ["dpo-parent@example.org"]
     assert resolve(now=now) == expected
 
 
 def test_a_handler_away_has_their_deputy_and_an_inactive_deputy_is_nobody(group):
-    handler, deputy, gone = UserFactory(username="juriste"), UserFactory(username="deputy"), UserFactory(username="x")
+    handler, deputy, gone = dpo("juriste"), dpo("deputy"), dpo("x")
     gone.is_active = False
     gone.save()
     for stand_in in (deputy, gone):
@@ -149,6 +167,109 @@ def test_a_handler_away_has_their_deputy_and_an_inactive_deputy_is_nobody(group)
             user=handler, deputy=stand_in, starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 30)
         )
     assert resolve(("juriste@example.org",)) == ["juriste@example.org", "deputy@example.org"]
+
+
+# --- only people who may view the records (review of issue 19, findings 1 and 5) ---------------------------
+
+
+def test_a_deputy_who_may_not_view_the_records_gets_nothing(group):
+    parent, _child, _grandchild = group
+    away = contact(parent, "dpo-parent")
+    trainer = UserFactory(username="trainer", groups=["Training manager"])
+    Absence.objects.create(user=away, deputy=trainer, starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 30))
+    assert not get_rule(DEADLINE).visible_to(trainer)
+    # The DPO is away and their deputy may not view rights requests: nobody present may receive it.
+    assert resolve() == []
+    dpo("dpo-present")
+    assert resolve() == ["dpo-parent@example.org", "dpo-present@example.org"]
+
+
+def test_an_entity_contact_without_the_domains_role_gets_nothing(group):
+    parent, _child, _grandchild = group
+    contact(parent, "trainer", groups=["Training manager"])
+    assert resolve() == []
+    dpo("dpo-a")
+    assert resolve() == ["dpo-a@example.org"]  # no contact who may view: the role's holders
+
+
+def test_a_handler_stripped_of_every_role_gets_nothing(group):
+    parent, _child, _grandchild = group
+    contact(parent, "dpo-parent")
+    UserFactory(username="gone", groups=[], is_staff=False)
+    assert resolve(("gone@example.org", "nobody@example.org")) == ["dpo-parent@example.org"]
+
+
+def test_a_superuser_or_a_permission_of_ones_own_is_enough(group):
+    UserFactory(username="root", is_superuser=True)
+    own = UserFactory(username="own")
+    own.user_permissions.add(Permission.objects.get(codename="change_rightsrequest"))
+    auditor = UserFactory(username="auditor", groups=["Auditor"])
+    assert resolve(("root@example.org", "own@example.org", auditor.email)) == [
+        "root@example.org",
+        "own@example.org",
+        "auditor@example.org",
+    ]
+    # A training renewal also reveals the employee and their training: a view of only one is not enough.
+    assert Resolver(at(2025, 4, 8)).resolve(get_rule("training.renewal.due"), ("own@example.org",), None) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # 23:59 in Paris, the day before the second absence: the first deputy is present.
+        (dt.datetime(2025, 7, 31, 21, 59, tzinfo=dt.UTC), ["dpo-parent@example.org", "first@example.org"]),
+        # Midnight in Paris: the first deputy is away too, their own deputy stands in.
+        (
+            dt.datetime(2025, 7, 31, 22, 0, tzinfo=dt.UTC),
+            ["dpo-parent@example.org", "first@example.org", "second@example.org"],
+        ),
+        (at(2025, 8, 15, 23), ["dpo-parent@example.org", "first@example.org", "second@example.org"]),
+        (at(2025, 8, 16, 0), ["dpo-parent@example.org", "first@example.org"]),
+    ],
+)
+def test_the_deputy_of_an_away_deputy_stands_in(group, now, expected):
+    parent, _child, _grandchild = group
+    away = contact(parent, "dpo-parent")
+    first, second = dpo("first"), dpo("second")
+    Absence.objects.create(user=away, deputy=first, starts_on=dt.date(2025, 7, 1), ends_on=dt.date(2025, 8, 31))
+    Absence.objects.create(user=first, deputy=second, starts_on=dt.date(2025, 8, 1), ends_on=dt.date(2025, 8, 15))
+    # A loop of absences stops (the second named the DPO as their deputy).
+    Absence.objects.create(user=second, deputy=away, starts_on=dt.date(2025, 9, 1), ends_on=dt.date(2025, 9, 2))
+    assert resolve(now=now) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (dt.datetime(2025, 7, 31, 21, 59, tzinfo=dt.UTC), ["dpo-parent@example.org"]),  # the day before
+        (dt.datetime(2025, 7, 31, 22, 0, tzinfo=dt.UTC), ["dpo-parent@example.org", "dpo-present@example.org"]),
+    ],
+)
+def test_everyone_away_without_a_present_deputy_goes_to_the_present_role_holders(group, now, expected):
+    parent, _child, _grandchild = group
+    away = contact(parent, "dpo-parent")
+    gone = dpo("gone")
+    gone.is_active = False
+    gone.save()
+    Absence.objects.create(user=away, deputy=gone, starts_on=dt.date(2025, 8, 1), ends_on=dt.date(2025, 8, 15))
+    dpo("dpo-present")
+    assert resolve(now=now) == expected
+
+
+def test_everyone_away_and_no_present_holder_is_an_alert_without_recipient(group):
+    parent, _child, _grandchild = group
+    away = contact(parent, "dpo-parent")
+    deputy = dpo("dpo-deputy")
+    Absence.objects.create(user=away, deputy=deputy, starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 8))
+    Absence.objects.create(user=deputy, deputy=away, starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 8))
+    req = request(at(2025, 3, 5))
+    report = sweep(at(2025, 4, 8, 6))
+    alert = Alert.objects.get(rule=DEADLINE, object_id=req.pk)
+    assert report.unaddressed == 1 and alert.unaddressed and not alert.deliveries.exists()
+    # Back the next day (Paris): the next sweep sends it.
+    sweep(at(2025, 4, 9, 0))
+    alert.refresh_from_db()
+    assert not alert.unaddressed and recipients_of(alert) == ["dpo-parent@example.org"]
 
 
 # --- the rules give the record's entity ----------------------------------------------------------------------
@@ -229,9 +350,30 @@ def test_an_alert_nobody_can_receive_is_flagged_then_sent_once_someone_is_named(
     assert sweep(at(2025, 4, 8, 9)).readdressed == 0
 
 
+def test_an_unaddressed_alert_of_a_closed_record_is_not_sent_and_no_longer_flagged(group):
+    parent, child, _grandchild = group
+    req = request(at(2025, 3, 5), entity=child)
+    sweep(at(2025, 4, 8, 6))
+    alert = Alert.objects.get(rule=DEADLINE, object_id=req.pk)
+    assert alert.unaddressed
+    # The request is answered (no longer open), then the parent company names its DPO.
+    RightsRequest.objects.filter(pk=req.pk).update(answered_at=at(2025, 4, 8, 7), status="answered", outcome="granted")
+    contact(parent, "dpo-parent")
+    assert sweep(at(2025, 4, 8, 8), dry_run=True).closed_unsent == 1
+    assert Alert.objects.without_recipient().exists()  # a dry run writes nothing
+    report = sweep(at(2025, 4, 8, 8))
+    alert.refresh_from_db()
+    assert report.closed_unsent == 1 and report.readdressed == 0 and report.still_unaddressed == 0
+    assert not alert.deliveries.exists() and not alert.unaddressed
+    assert alert.history.latest("history_date").history_change_reason == "record closed: not sent"
+    assert unaddressed_alerts(OPERATOR) == {"alerts_without_recipient": {"status": "ok", "unaddressed": 0}}
+
+
 def test_a_dry_run_says_how_many_would_go_to_nobody_and_lists_them_in_the_preview(roles, group):
     parent, child, _grandchild = group
-    contact(child, "dpo-child")
+    # Views rights requests by a permission of their own, holds no role: nobody answers for the parent company.
+    own = contact(child, "dpo-child", groups=[])
+    own.user_permissions.add(Permission.objects.get(codename="view_rightsrequest"))
     request(at(2025, 3, 5), entity=child)
     request(at(2025, 3, 5))  # the parent company has no DPO, nobody holds the role
     out = StringIO()
@@ -273,7 +415,7 @@ def test_the_ledger_shows_a_no_recipient_badge_and_filters_them(roles):
 
 
 def _sweep_queries(n: int, parent, child) -> int:
-    handlers = [UserFactory(username=f"h{n}-{i}") for i in range(3)]
+    handlers = [dpo(f"h{n}-{i}") for i in range(3)]
     for i in range(n):
         request(at(2025, 3, 5), handler=handlers[i % 3], entity=(child if i % 2 else parent))
     with CaptureQueriesContext(connection) as queries:
@@ -287,7 +429,7 @@ def test_resolving_the_recipients_asks_nothing_per_item(group):
     contact(parent, "dpo-parent")
     contact(child, "dpo-child")
     away = contact(child, "dpo-away")
-    Absence.objects.create(user=away, deputy=UserFactory(), starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 30))
+    Absence.objects.create(user=away, deputy=dpo("deputy"), starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 4, 30))
     assert _sweep_queries(5, parent, child) == _sweep_queries(50, parent, child)
 
 

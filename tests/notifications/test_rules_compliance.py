@@ -69,8 +69,8 @@ def test_coi_analysis_overdue_fires_the_day_after_the_due_date_at_midnight(actor
     assert sweep(midnight(2025, 2, 2)).created == 0
 
 
-def test_coi_recipients_are_compliance_and_the_handler_not_the_dpo(actor):
-    handler = UserFactory(username="analyste", email="analyste@example.org")
+def test_coi_recipients_are_compliance_and_the_handler_not_the_dpo(actor, roles):
+    handler = UserFactory(username="analyste", email="analyste@example.org", groups=["Compliance officer"])
     coi_case(actor, handler=handler)
     sweep(midnight(2025, 2, 3))
     alert = Alert.objects.get(rule=COI)
@@ -125,8 +125,8 @@ def test_action_item_leap_year_month_end(actor):
     assert Alert.objects.get(rule=ACTION, threshold="overdue").fires_at == midnight(2024, 3, 1)
 
 
-def test_action_item_recipients_are_compliance_and_the_owner(actor):
-    owner = UserFactory(username="owner", email="Owner@example.org")
+def test_action_item_recipients_are_compliance_and_the_owner(actor, roles):
+    owner = UserFactory(username="owner", email="Owner@example.org", groups=["Compliance officer"])
     action(actor, owner=owner)
     sweep(midnight(2025, 2, 22))
     alert = Alert.objects.get(rule=ACTION)

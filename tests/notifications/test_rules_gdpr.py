@@ -78,8 +78,8 @@ def test_referral_thresholds_fire_at_paris_midnight_across_month_end_and_clock_c
     assert overdue.admin_path == f"/admin/gdpr/cnilcase/{case.pk}/change/"
 
 
-def test_referral_recipients_are_the_dpo_and_the_handler(actor):
-    handler = UserFactory(username="juriste", email="juriste@example.org")
+def test_referral_recipients_are_the_dpo_and_the_handler(actor, roles):
+    handler = UserFactory(username="juriste", email="juriste@example.org", groups=["DPO"])
     referral(actor, dt.date(2025, 3, 31), handler=handler)
     sweep(dt.datetime(2025, 4, 1, 8, tzinfo=PARIS))
     alert = Alert.objects.get(rule=CNIL)
@@ -162,8 +162,8 @@ def test_breach_thresholds_are_exact_hours_in_utc_across_the_clock_change(actor)
     assert deadline.admin_path == f"/admin/gdpr/breach/{record.pk}/change/"
 
 
-def test_breach_recipients_are_the_dpo_and_the_handler(actor):
-    handler = UserFactory(username="rssi", email="rssi@example.org")
+def test_breach_recipients_are_the_dpo_and_the_handler(actor, roles):
+    handler = UserFactory(username="rssi", email="rssi@example.org", groups=["DPO"])
     breach(actor, handler=handler)
     sweep(dt.datetime(2025, 3, 30, 9, 30, tzinfo=UTC))
     alert = Alert.objects.get(rule=BREACH)

@@ -93,8 +93,8 @@ def test_two_sweeps_of_the_same_moment_create_nothing_twice():
     assert sorted(Delivery.objects.values_list("recipient", flat=True)) == ["dpo-backup@example.org", "dpo@example.org"]
 
 
-def test_the_handler_is_a_recipient_and_addresses_are_deduplicated(settings):
-    handler = UserFactory(username="juriste", email="Juriste@example.org")
+def test_the_handler_is_a_recipient_and_addresses_are_deduplicated(settings, roles):
+    handler = UserFactory(username="juriste", email="Juriste@example.org", groups=["DPO"])
     request(at(2025, 3, 5), handler=handler)
     sweep(at(2025, 4, 8, 6))
     alert = Alert.objects.get(rule=DEADLINE)

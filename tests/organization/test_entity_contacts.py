@@ -48,7 +48,7 @@ def post_contacts(client: Client, entity, rows: list[dict[str, str]]):
 
 
 def test_a_superuser_names_the_dpo_of_an_entity_with_history(entities):
-    dpo = UserFactory(username="claire", first_name="Claire", last_name="Martin")
+    dpo = UserFactory(username="claire", first_name="Claire", last_name="Martin", groups=["DPO"])
     client = superuser_client()
     page = client.get(change_url(entities["onv"])).content.decode()
     assert "Claire Martin" in page  # the user chooser offers people by name
@@ -61,11 +61,58 @@ def test_a_superuser_names_the_dpo_of_an_entity_with_history(entities):
 
 
 def test_the_same_person_twice_for_a_domain_is_refused(entities):
-    dpo = UserFactory()
+    dpo = UserFactory(groups=["DPO"])
     rows = [{"domain": ContactDomain.DPO, "user": str(dpo.pk)}] * 2
     response = post_contacts(superuser_client(), entities["onv"], rows)
     assert response.status_code == 200
     assert not EntityContact.objects.exists()
+
+
+def test_the_chooser_offers_staff_users_with_a_role_and_a_contact_must_hold_the_domains_role(entities):
+    UserFactory(first_name="Claire", last_name="Martin", groups=["DPO"])
+    trainer = UserFactory(first_name="Tom", last_name="Formateur", groups=["Training manager"])
+    UserFactory(first_name="Nina", last_name="Sansrole")
+    UserFactory(first_name="Olga", last_name="Dehors", groups=["DPO"], is_staff=False)
+    UserFactory(first_name="Gaston", last_name="Parti", groups=["DPO"], is_active=False)
+    client = superuser_client()
+    page = client.get(change_url(entities["onv"])).content.decode()
+    assert "Claire Martin" in page and "Tom Formateur" in page
+    assert "Sansrole" not in page and "Dehors" not in page and "Gaston" not in page
+    # A training manager offered (they hold a role) cannot be named the entity's DPO: refused, naming them.
+    response = post_contacts(client, entities["onv"], [{"domain": ContactDomain.DPO, "user": str(trainer.pk)}])
+    assert response.status_code == 200
+    assert (
+        "Tom Formateur does not hold the role “DPO”: they cannot answer for this domain." in response.content.decode()
+    )
+    assert not EntityContact.objects.exists()
+    response = post_contacts(client, entities["onv"], [{"domain": ContactDomain.TRAINING, "user": str(trainer.pk)}])
+    assert response.status_code == 302
+    assert EntityContact.objects.get().user == trainer
+
+
+def test_the_refusal_is_in_french_by_default(entities):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    trainer = UserFactory(first_name="Tom", last_name="Formateur", groups=["Training manager"])
+    contact = EntityContact(entity=entities["onv"], user=trainer, domain=ContactDomain.COMPLIANCE)
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        contact.full_clean()
+    assert refused.value.message_dict["user"] == [
+        "Tom Formateur n’a pas le rôle « Responsable conformité » : cette personne ne peut pas répondre de ce domaine."
+    ]
+    # Superusers may answer for any domain.
+    EntityContact(entity=entities["onv"], user=UserFactory(is_superuser=True), domain=ContactDomain.DPO).full_clean()
+
+
+def test_a_contact_who_lost_the_role_does_not_block_saving_the_entity(entities):
+    named = UserFactory(first_name="Claire", last_name="Martin", groups=["DPO"])
+    contact = EntityContact.objects.create(entity=entities["onv"], user=named, domain=ContactDomain.DPO)
+    named.groups.clear()
+    contact.full_clean()  # unchanged: not checked again (the sweep sends them nothing)
+    contact.domain = ContactDomain.COMPLIANCE
+    with pytest.raises(Exception, match="does not hold the role"):
+        contact.full_clean()
 
 
 @pytest.mark.parametrize("role", ["Training manager", "DPO", "Compliance officer", "Auditor"])

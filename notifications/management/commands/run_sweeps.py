@@ -48,6 +48,10 @@ class Command(BaseCommand):
         unaddressed = report.unaddressed + report.still_unaddressed
         if report.readdressed:
             self.stdout.write(f"earlier alerts without recipient now sent to someone: {report.readdressed}")
+        if report.closed_unsent:
+            self.stdout.write(
+                f"earlier alerts without recipient whose record is closed, not sent: {report.closed_unsent}"
+            )
         if unaddressed:
             self.stderr.write(
                 f"WARNING: {unaddressed} alert(s) without recipient (nobody to send them to): name a contact of "
