@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import as_the_service_says, form_action
+from core.admin_choosers import UserChoiceField
 from core.admin_utils import CheckedListFilter, ReadOnlyTabularInline, badge
 from core.dates import format_datetime
 
@@ -396,11 +397,23 @@ class SuperuserOnlyMixin:
         return request.user.is_active and request.user.is_superuser
 
 
-class DeputyChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        from core.admin_choosers import user_label
+class AbsencePersonField(UserChoiceField):
+    """The person away or their deputy: any active staff account (the queryset the admin gives), shown by name
+    like every user chooser of the site."""
 
-        return user_label(obj)
+    def __init__(self, **kwargs: Any) -> None:
+        self.offered = kwargs["queryset"]
+        super().__init__(Absence, **kwargs)
+
+    def keep(self, current: Any) -> None:
+        """The active staff accounts, and `current` whoever they are now (a deputy who left stays shown)."""
+        pk = getattr(current, "pk", current)
+        offered = self.offered
+        if pk is not None:
+            offered = offered.model._default_manager.filter(Q(pk__in=offered.values("pk")) | Q(pk=pk)).order_by(
+                *offered.query.order_by
+            )
+        self.queryset = offered
 
 
 @admin.register(Absence)
@@ -433,7 +446,7 @@ class AbsenceAdmin(SuperuserOnlyMixin, SimpleHistoryAdmin):
                 ._default_manager.filter(is_active=True, is_staff=True)
                 .order_by("first_name", "last_name", "username")
             )
-            kwargs["form_class"] = DeputyChoiceField
+            kwargs["form_class"] = AbsencePersonField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
