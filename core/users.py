@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import CommandError
 
 
 def get_system_user() -> AbstractBaseUser:
@@ -18,3 +19,12 @@ def get_system_user() -> AbstractBaseUser:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+def user_named(username: str) -> AbstractBaseUser:
+    """The user a command names (its argument); a CommandError naming it when there is none."""
+    user_model = get_user_model()
+    try:
+        return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
+    except user_model.DoesNotExist:
+        raise CommandError(f"No user named {username!r}.") from None

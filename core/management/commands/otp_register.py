@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp import user_has_device
@@ -15,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from core.security import DEVICE_NAME
+from core.users import user_named
 
 
 class Command(BaseCommand):
@@ -27,11 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options) -> None:
-        User = get_user_model()
-        try:
-            user = User.objects.get(**{User.USERNAME_FIELD: username})
-        except User.DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
+        user = user_named(username)
         if user_has_device(user):
             raise CommandError(f"{username} already has a device; `otp_reset {username}` removes it first.")
         key = random_hex(20)

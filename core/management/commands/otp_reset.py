@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.users import user_named
 
 
 class Command(BaseCommand):
@@ -14,10 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options) -> None:
-        User = get_user_model()
-        try:
-            user = User.objects.get(**{User.USERNAME_FIELD: username})
-        except User.DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
+        user = user_named(username)
         deleted, _ = TOTPDevice.objects.filter(user=user).delete()
         self.stdout.write(f"{username}: {deleted} device(s) removed; a new one is registered at the next login.")
