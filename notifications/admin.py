@@ -311,6 +311,18 @@ class AlertAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/notifications/alert/preview.html", context)
 
 
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    """An alert of the ledger as a row of the preview."""
+    return {
+        "title": alert.title,
+        "rule": alert.rule_display(),
+        "threshold": alert.threshold_display(),
+        "due_at": alert.due_at,
+        "immediate": alert.immediate,
+        "admin_path": alert.admin_path,
+    }
+
+
 def preview(now: Any, user: Any) -> dict[str, Any]:
     """A dry-run sweep and the pending deliveries, grouped by recipient (nothing is written or sent), of
     the alerts `user` may see only (an alert's title names its record, and what its rule reveals)."""
@@ -337,17 +349,7 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
     waiting = (
         Alert.objects.visible_to(user).without_recipient().filter(status=AlertStatus.PENDING).order_by("due_at", "pk")
     )
-    unaddressed = [
-        {
-            "title": alert.title,
-            "rule": alert.rule_display(),
-            "threshold": alert.threshold_display(),
-            "due_at": alert.due_at,
-            "immediate": alert.immediate,
-            "admin_path": alert.admin_path,
-        }
-        for alert in waiting
-    ]
+    unaddressed = [_alert_row(alert) for alert in waiting]
     pending = (
         Delivery.objects.filter(status=AlertStatus.PENDING)
         .visible_to(user)
@@ -359,12 +361,7 @@ def preview(now: Any, user: Any) -> dict[str, Any]:
         alert = delivery.alert
         groups.setdefault(delivery.recipient, {"new": [], "pending": []})["pending"].append(
             {
-                "title": alert.title,
-                "rule": alert.rule_display(),
-                "threshold": alert.threshold_display(),
-                "due_at": alert.due_at,
-                "immediate": alert.immediate,
-                "admin_path": alert.admin_path,
+                **_alert_row(alert),
                 "attempts": delivery.attempts,
                 "last_error": delivery.last_error,
                 "next_attempt_at": delivery.next_attempt_at,

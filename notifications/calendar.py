@@ -103,20 +103,28 @@ def calendar_rules(user: Any) -> list[Rule]:
     return [rule for rule in get_rules() if getattr(rule, "calendar", False) and rule.visible_to(user)]
 
 
-def _reference(rule: Rule, item: Item) -> str:
-    """The record's reference; a record without one (an action item, whose label is its free-text title)
-    gets its number."""
+def _has_reference(rule: Rule) -> bool:
+    """Whether the rule's records have a reference (an action item has none: its label is its free-text
+    title)."""
     try:
         rule.model_class()._meta.get_field("reference")
     except FieldDoesNotExist:
-        return _("no. %(id)d") % {"id": item.object_id}
-    return item.label
+        return False
+    return True
 
 
-def _event(rule: Rule, item: Item, *, by_day: bool, stamp: dt.datetime, host: str) -> Event:
+def _reference(item: Item, *, has_reference: bool) -> str:
+    """The record's reference, or its number for a record without one."""
+    return item.label if has_reference else _("no. %(id)d") % {"id": item.object_id}
+
+
+def _event(rule: Rule, item: Item, *, by_day: bool, has_reference: bool, stamp: dt.datetime, host: str) -> Event:
     paris = timezone.get_default_timezone()
     local = timezone.localtime(item.due_at, paris)
-    summary = _("%(kind)s — %(reference)s") % {"kind": rule.label(), "reference": _reference(rule, item)}
+    summary = _("%(kind)s — %(reference)s") % {
+        "kind": rule.label(),
+        "reference": _reference(item, has_reference=has_reference),
+    }
     variant = f".{item.variant}" if item.variant else ""
     event = Event()
     event.add("uid", f"{rule.code}.{item.object_id}{variant}.{item.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}@{host}")
@@ -164,8 +172,11 @@ def feed_chunks(user: Any, now: dt.datetime) -> Iterator[bytes]:
     for rule in rules:
         if rule.due_field is None:  # a deadline worked out in Python: not a calendar rule
             continue
+        has_reference = _has_reference(rule)
         for item in rule.describe(rule.records(now)):
-            yield _event(rule, item, by_day=by_day[rule.code], stamp=stamp, host=host).to_ical()
+            yield _event(
+                rule, item, by_day=by_day[rule.code], has_reference=has_reference, stamp=stamp, host=host
+            ).to_ical()
     yield end
 
 

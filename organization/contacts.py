@@ -78,9 +78,3 @@ def _nearest(
             return current, tuple(sorted(contacts.values(), key=lambda c: c.email))
         current = parents.get(current)
     return None, ()
-
-
-def contacts_of(entity: LegalEntity | int, domain: str) -> tuple[Contact, ...]:
-    """The effective contacts of one entity for one domain (a convenience: reads the whole map)."""
-    entity_id = entity if isinstance(entity, int) else entity.pk
-    return contact_map().get((entity_id, domain), ())

@@ -48,7 +48,7 @@ class LegalEntity(models.Model):
 
 class EntityContact(models.Model):
     """A person who answers for one domain (DPO, compliance, training) in a legal entity. An entity without
-    a contact for a domain has its parent's (`LegalEntity.contacts_for`, organization/contacts.py)."""
+    a contact for a domain has its parent's (organization/contacts.py)."""
 
     entity = models.ForeignKey(
         LegalEntity, verbose_name=_("legal entity"), on_delete=models.CASCADE, related_name="contacts"

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from ..choices import NotificationPhase, RiskLevel, SubjectsExemption
 from ..querysets import BreachQuerySet as BaseBreachQuerySet, paris_year_bounds
+from .fields import controller_entity
 
 
 class BreachQuerySet(BaseBreachQuerySet):
@@ -73,15 +74,7 @@ class Breach(models.Model):
     records_count = models.PositiveIntegerField(_("approximate number of records"), null=True, blank=True)
     likely_consequences = models.TextField(_("likely consequences"), blank=True)
     measures = models.TextField(_("measures taken or proposed"), blank=True)
-    entity = models.ForeignKey(
-        "organization.LegalEntity",
-        verbose_name=_("legal entity (controller)"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("The legal entity that is the controller; empty: the parent company."),
-    )
+    entity = controller_entity()
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from ..choices import CnilCaseKind
 from ..querysets import CnilCaseQuerySet as BaseCnilCaseQuerySet
+from .fields import controller_entity
 
 
 class CnilCaseQuerySet(BaseCnilCaseQuerySet):
@@ -52,15 +53,7 @@ class CnilCase(models.Model):
         blank=True,
         related_name="cnil_cases",
     )
-    entity = models.ForeignKey(
-        "organization.LegalEntity",
-        verbose_name=_("legal entity (controller)"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("The legal entity that is the controller; empty: the parent company."),
-    )
+    entity = controller_entity()
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),

@@ -23,6 +23,7 @@ from core.dates import format_date
 
 from ..choices import ProcessingRole
 from ..querysets import ProcessingActivityQuerySet as BaseProcessingActivityQuerySet
+from .fields import controller_entity
 
 #: docs/rules.md leaves the review period to the company; the CNIL expects the register to be kept current.
 DEFAULT_REVIEW_MONTHS = 12
@@ -104,15 +105,7 @@ class ProcessingActivity(models.Model):
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=255)
     role = models.CharField(_("role"), max_length=16, choices=ProcessingRole.choices, default=ProcessingRole.CONTROLLER)
-    entity = models.ForeignKey(
-        "organization.LegalEntity",
-        verbose_name=_("legal entity (controller)"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("The legal entity whose register holds this activity; empty: the parent company."),
-    )
+    entity = controller_entity(_("The legal entity whose register holds this activity; empty: the parent company."))
     # Controller records (Art. 30(1)).
     controller_contact = models.TextField(
         _("controller and DPO contacts"),

@@ -20,6 +20,7 @@ from ..choices import (
     Right,
 )
 from ..querysets import RightsRequestQuerySet
+from .fields import controller_entity
 
 
 class RightsRequest(models.Model):
@@ -42,15 +43,7 @@ class RightsRequest(models.Model):
         blank=True,
         related_name="rights_requests",
     )
-    entity = models.ForeignKey(
-        "organization.LegalEntity",
-        verbose_name=_("legal entity (controller)"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("The legal entity that is the controller; empty: the parent company."),
-    )
+    entity = controller_entity()
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handler"),
