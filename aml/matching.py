@@ -12,8 +12,10 @@ The pipeline, per issue 20 item 4:
    (substitution, insertion, deletion, adjacent transposition) always share a key, so a typo in one token
    never hides a pair; token order is irrelevant since keys are per token.
 3. `ScreeningIndex`: built once over the entries (each alias a separate name), a dict key → name ids.
-   A counterparty is scored only against the names that share one of its keys. Keys whose block is very
-   large (a common given name) are skipped for a counterparty that has at least one rarer key.
+   A counterparty is scored only against the names that share a key of its two rarest tokens, or of any
+   other token whose blocks are small (`ScreeningIndex.candidates`): a common given name alone does not
+   bring in thousands of names. Then rapidfuzz's C loops drop the candidates that cannot reach the
+   threshold (a character-multiset bound, token_set_ratio) before `score` runs in Python.
 4. `score(a, b)`: 0-100, symmetric, a name scores 100 against itself: the best of rapidfuzz's
    token_sort_ratio (typos, order), ratio with the tokens of one aligned on the other's (a typo in a first
    letter breaks token_sort's order), ratio without spaces (joined or split tokens), the same after aligning initials with the given
@@ -61,8 +63,10 @@ INITIALS_PENALTY = 5.0
 SUBSET_PENALTY = 5.0
 #: Birth years this far apart (full dates on both sides) are neutral, not excluding: a transcription slip.
 YEAR_TOLERANCE = 1
-#: A key whose block holds more names than this is skipped for a counterparty that has a rarer key.
-MAX_BLOCK = 2_000
+#: A token whose keys' blocks hold more names than this in all is not used, beyond the MIN_TOKENS rarest.
+MAX_BLOCK = 500
+#: How many of a name's rarest tokens found in the index are used whatever their blocks' size.
+MIN_TOKENS = 1
 #: The smallest token that is a key on its own.
 MIN_KEY_TOKEN = 3
 #: The smallest token whose one-deletion neighbourhood is indexed.
@@ -86,16 +90,22 @@ def normalise(name: str) -> str:
     return text
 
 
+def _token_keys(token: str) -> set[str]:
+    keys = {token} if len(token) >= MIN_KEY_TOKEN else set()
+    if len(token) >= MIN_DELETION_TOKEN:
+        keys.update(token[:i] + token[i + 1 :] for i in range(len(token)))
+    return keys
+
+
+def _keys_by_token(normalised: str) -> list[set[str]]:
+    tokens = normalised.split()
+    keyed = [keys for keys in map(_token_keys, tokens) if keys]
+    return keyed or [{token} for token in tokens]  # a name of short tokens only ("Li Na", "Wu") is keyed by them
+
+
 def blocking_keys(normalised: str) -> set[str]:
     """The keys under which a normalised name is indexed (see the module's docstring)."""
-    tokens = normalised.split()
-    keys: set[str] = set()
-    for token in tokens:
-        if len(token) >= MIN_KEY_TOKEN:
-            keys.add(token)
-        if len(token) >= MIN_DELETION_TOKEN:
-            keys.update(token[:i] + token[i + 1 :] for i in range(len(token)))
-    return keys or set(tokens)  # a name of short tokens only ("Li Na", "Wu") is keyed by them
+    return set().union(*_keys_by_token(normalised))
 
 
 def _expand_initials(tokens: list[str], other: list[str]) -> list[str]:
@@ -229,6 +239,7 @@ class ScreeningIndex:
     names: list[tuple[int, str, str]] = field(default_factory=list)  # (entry position, listed, normalised)
     blocks: dict[str, list[int]] = field(default_factory=dict)  # key → positions in `names`
     bags: list[str] = field(default_factory=list)  # per name: its characters sorted (`_bag`)
+    bare_bags: list[str] = field(default_factory=list)  # the same without the spaces
     initials: set[int] = field(default_factory=set)  # names with a one-letter token
 
     @classmethod
@@ -245,6 +256,7 @@ class ScreeningIndex:
                 name_id = len(index.names)
                 index.names.append((position, listed, norm))
                 index.bags.append(_bag(norm))
+                index.bare_bags.append(index.bags[-1].replace(" ", ""))
                 if any(len(token) == 1 for token in norm.split()):
                     index.initials.add(name_id)
                 for key in blocking_keys(norm):
@@ -253,13 +265,25 @@ class ScreeningIndex:
         return index
 
     def candidates(self, normalised: str, *, max_block: int = MAX_BLOCK) -> set[int]:
-        """Positions in `names` sharing a key with the name; the largest blocks are left out when a
-        smaller one exists (a rare token, or a typo's neighbourhood, still finds the pair)."""
-        blocks = [self.blocks[key] for key in blocking_keys(normalised) if key in self.blocks]
-        small = [block for block in blocks if len(block) <= max_block]
+        """Positions in `names` sharing a key with the name, through its rare tokens: a token is used when
+        its keys' blocks hold `max_block` names or fewer in all, and the rarest token found in the index is
+        used whatever its size (a token of the name found nowhere, such as a middle name the list lacks,
+        does not count). A one-edit typo in a used token still shares one of its keys.
+        Not covered: a pair whose only shared tokens are all common while the name has another token that
+        is rare in the index but absent from the listed name."""
+        per_token = []
+        for keys in _keys_by_token(normalised):
+            blocks = [self.blocks[key] for key in keys if key in self.blocks]
+            per_token.append((sum(map(len, blocks)), blocks))
+        per_token.sort(key=lambda item: item[0])
         found: set[int] = set()
-        for block in small or blocks:
-            found.update(block)
+        used = 0  # tokens used that are in some block
+        for cost, blocks in per_token:
+            if used >= MIN_TOKENS and cost > max_block:
+                break
+            used += cost > 0
+            for block in blocks:
+                found.update(block)
         return found
 
 
@@ -283,12 +307,8 @@ def _worth_scoring(index: ScreeningIndex, normalised: str, candidates: Iterable[
     bags = [index.bags[name_id] for name_id in ids]
     keep = {i for _, _, i in process.extract(bag, bags, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)}
     bare = bag.replace(" ", "")
-    keep.update(
-        i
-        for _, _, i in process.extract(
-            bare, bags, scorer=fuzz.ratio, processor=_strip_spaces, score_cutoff=cutoff, limit=None
-        )
-    )
+    bare_bags = [index.bare_bags[name_id] for name_id in ids]
+    keep.update(i for _, _, i in process.extract(bare, bare_bags, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None))
     norms = [index.names[name_id][2] for name_id in ids]
     keep.update(
         i
@@ -300,10 +320,6 @@ def _worth_scoring(index: ScreeningIndex, normalised: str, candidates: Iterable[
     return [ids[i] for i in sorted(keep)]
 
 
-def _strip_spaces(text: str) -> str:
-    return text.replace(" ", "")
-
-
 def screen(
     counterparties: Iterable[Counterparty],
     entries: Sequence[ListEntry] | ScreeningIndex,
@@ -311,9 +327,40 @@ def screen(
     *,
     max_block: int = MAX_BLOCK,
     year_tolerance: int = YEAR_TOLERANCE,
+    workers: int = 1,
 ) -> list[Hit]:
-    """The best-scoring name of each (counterparty, entry) pair at or above `threshold`, in input order."""
+    """The best-scoring name of each (counterparty, entry) pair at or above `threshold`, in input order.
+
+    `workers` > 1 splits the counterparties over that many forked processes (the index is inherited, not
+    copied): the screen is CPU-bound and the GIL keeps one process on one core."""
     index = entries if isinstance(entries, ScreeningIndex) else ScreeningIndex.build(entries)
+    if workers <= 1:
+        return _screen(list(counterparties), index, threshold, max_block, year_tolerance)
+    import multiprocessing
+
+    people = list(counterparties)
+    size = -(-len(people) // workers)
+    global _FORKED
+    _FORKED = (index, threshold, max_block, year_tolerance)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_screen_forked, [people[i : i + size] for i in range(0, len(people), size)])
+    finally:
+        _FORKED = None
+    return [hit for part in parts for hit in part]
+
+
+_FORKED: tuple[ScreeningIndex, float, int, int] | None = None
+
+
+def _screen_forked(people: list[Counterparty]) -> list[Hit]:
+    assert _FORKED is not None
+    return _screen(people, *_FORKED)
+
+
+def _screen(
+    counterparties: list[Counterparty], index: ScreeningIndex, threshold: float, max_block: int, year_tolerance: int
+) -> list[Hit]:
     hits: list[Hit] = []
     for counterparty in counterparties:
         norm = normalise(counterparty.name)

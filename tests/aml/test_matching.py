@@ -185,3 +185,8 @@ def test_a_name_matches_itself(name):
     if normalise(name):
         assert score(name, name) == 100
         assert screen([Counterparty("C", name)], [ListEntry("E", (name,))], 100)
+
+
+def test_screen_in_two_processes_gives_the_same_hits():
+    counterparties = _counterparties(PLANTED) + [Counterparty(f"U{n}", name) for n, name in enumerate(UNRELATED)]
+    assert screen(counterparties, ENTRIES, THRESHOLD, workers=2) == screen(counterparties, ENTRIES, THRESHOLD)
