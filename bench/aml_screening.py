@@ -250,7 +250,7 @@ def measure(size: str, threshold: float = THRESHOLD, workers: int = 1) -> dict[s
     others = found - planted_pairs - decoys
     signals = Counter(hit.birth_signal for hit in hits)
     print(
-        f"candidate pairs scored: {candidate_pairs:,} (counted in {candidates_time:.1f}s, not part of the screen time)"
+        f"candidate pairs after blocking (every tenth counterparty's, times 10): {candidate_pairs:,} (counted in {candidates_time:.1f}s, not part of the screen time)"
     )
     print(f"threshold {threshold:g}:")
     for variant in VARIANTS:
@@ -264,7 +264,7 @@ def measure(size: str, threshold: float = THRESHOLD, workers: int = 1) -> dict[s
         entry = next(e for e in entries if e.id == entry_id)
         print(f"  missed {variant}: {counterparty.name!r} vs {entry.names!r}")
     print(
-        f"screen: {screened:.1f}s for {len(hits):,} hits {_verdict(screened < TARGET_SECONDS)} (target {TARGET_SECONDS:g}s)"
+        f"screen ({workers} worker process(es)): {screened:.1f}s for {len(hits):,} hits {_verdict(screened < TARGET_SECONDS)} (target {TARGET_SECONDS:g}s)"
     )
     print(f"baseline exact normalised-name join: {baseline_time:.1f}s for {len(baseline):,} pairs")
     return {"recall": recall, "screen_seconds": screened, "baseline_seconds": baseline_time, "hits": len(hits)}
