@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "notifications_sweep": "bench.notifications_sweep",
     "reporting_indicators": "bench.reporting_indicators",
     "admin_pages": "bench.admin_pages",
+    "aml_screening": "bench.aml_screening",  # pure Python (aml.matching): the database is not used
 }
 
 

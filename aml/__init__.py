@@ -1,0 +1,1 @@
+"""AML/CFT monitoring (issue 20). For now only the name-matching engine, `aml.matching`."""
