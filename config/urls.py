@@ -24,6 +24,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("gdpr/", include("gdpr.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("training/", include("training.api.urls")),
+    path("aml/", include("aml.api.urls")),
     path("reporting/", include("reporting.api.urls")),
 ]
 

@@ -46,6 +46,8 @@ COMPLIANCE_OFFICER = "Compliance officer"
 DPO = "DPO"
 TRAINING_MANAGER = "Training manager"
 AUDITOR = "Auditor"
+#: The AML/CFT officer: the only role that may learn that an AML record exists (aml/apps.py `sealed_role`).
+AML_OFFICER = "LCB-FT"
 
 ROLES: tuple[Role, ...] = (
     Role(
@@ -79,6 +81,17 @@ ROLES: tuple[Role, ...] = (
             "training": ALL,
             "organization": ALL,
             "notifications": VIEW,
+            "reporting": VIEW,
+            "core": ("add", "view"),
+        },
+    ),
+    Role(
+        AML_OFFICER,
+        "AML/CFT: vigilance alerts to the TRACFIN decision, counterparties, asset-freeze screening.",
+        {
+            "aml": ALL,
+            "organization": VIEW,
+            "notifications": ("change", "view"),
             "reporting": VIEW,
             "core": ("add", "view"),
         },

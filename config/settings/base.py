@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "compliance",
     "gdpr",
     "training",
+    "aml",
     "notifications",
     "reporting",
 ]
@@ -287,6 +288,18 @@ else:
 # Who gets the alerts of each domain (comma-separated lists).
 DPO_EMAILS: list[str] = env.list("DPO_EMAILS", default=[])
 COMPLIANCE_EMAILS: list[str] = env.list("COMPLIANCE_EMAILS", default=[])
+# AML/CFT (aml/): extra addresses for the AML alerts (besides the LCB-FT role's members).
+AML_EMAILS: list[str] = env.list("AML_EMAILS", default=[])
+# Whether superusers see the AML records (no tipping off): False where administrators are delegated IT staff.
+VIGIE_AML_VISIBLE_TO_SUPERUSERS = env.bool("VIGIE_AML_VISIBLE_TO_SUPERUSERS", default=True)
+# A vigilance alert not decided within this many days of being raised is overdue.
+VIGIE_AML_ANALYSIS_DAYS = env.int("VIGIE_AML_ANALYSIS_DAYS", default=30)
+# A screening hit not reviewed within this many days is overdue (asset freezes apply without delay).
+VIGIE_AML_HIT_REVIEW_DAYS = env.int("VIGIE_AML_HIT_REVIEW_DAYS", default=2)
+# Name-matching score (0-100) from which a potential match is recorded as a hit.
+VIGIE_AML_SCREENING_THRESHOLD = env.int("VIGIE_AML_SCREENING_THRESHOLD", default=85)
+# Birth years further apart than this exclude a pair; closer ones are neutral (transcription slips).
+VIGIE_AML_BIRTH_YEAR_TOLERANCE = env.int("VIGIE_AML_BIRTH_YEAR_TOLERANCE", default=1)
 TRAINING_EMAILS: list[str] = env.list("TRAINING_EMAILS", default=[])
 
 # Alert thresholds per rule code (notifications/thresholds.py), read at each sweep; a rule left out keeps

@@ -1,0 +1,1 @@
+"""Admin of the AML alerts (filled by its slice)."""

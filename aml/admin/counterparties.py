@@ -1,0 +1,1 @@
+"""Admin of the AML counterparties (filled by its slice)."""

@@ -1,0 +1,1 @@
+"""Admin of the AML screening (filled by its slice)."""
