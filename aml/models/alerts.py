@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import AlertSource, AlertStatus, Decision
+from ..querysets import AlertQuerySet
 from .counterparties import entity_field
 
 
@@ -69,6 +70,7 @@ class Alert(models.Model):
     anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("vigilance alert")

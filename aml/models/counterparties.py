@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import CounterpartyKind
+from ..querysets import CounterpartyQuerySet
 
 
 def entity_field() -> models.ForeignKey:
@@ -48,6 +49,7 @@ class Counterparty(models.Model):
     anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
+    objects = CounterpartyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("counterparty")

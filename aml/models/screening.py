@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import BirthSignal, EntryKind, HitStatus, RunStatus, ScreeningTrigger
+from ..querysets import HitQuerySet, ListEntryQuerySet
 
 
 class ScreeningList(models.Model):
@@ -61,6 +62,7 @@ class ListEntry(models.Model):
     changed_at = models.DateTimeField(_("changed at"), db_index=True)
 
     history = HistoricalRecords()
+    objects = ListEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("list entry")
@@ -137,6 +139,7 @@ class Hit(models.Model):
     review_reason = models.TextField(_("review reason"), blank=True)
 
     history = HistoricalRecords()
+    objects = HitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("screening hit")
