@@ -35,6 +35,7 @@ from simple_history.utils import bulk_update_with_history
 
 from core.dates import paris_date
 from core.imports import Column, Importer, Row, RowError, RowSkipped, register
+from core.imports.engine import max_query_params
 from core.imports.parsers import Choice, Date, DateTime, InvalidValue, Parser, Text, max_length_of
 from core.imports.text import fold, fold_code
 from core.services import save_with_history
@@ -149,6 +150,16 @@ class BirthDates(Parser):
         return iso
 
 
+def fit_birth_dates(joined: str, max_length: int) -> str:
+    """`joined` (`|`-separated birth dates) within `max_length`: the years alone when the dates do not fit,
+    nothing when the years do not either. Never a subset of the dates: a date left out could make screening
+    exclude a counterparty born on it (a birth date too far from every listed one excludes the match)."""
+    if len(joined) <= max_length:
+        return joined
+    years = "|".join(sorted({part[:4] for part in joined.split("|")}))
+    return years if len(years) <= max_length else ""
+
+
 class ListedOn(Parser):
     """A date, or a date and time (OpenSanctions' `first_seen`) taken as its date in Paris."""
 
@@ -225,6 +236,27 @@ class ScreeningListImporter(Importer):
         self.lists = {fold_code(sl.code): sl for sl in ScreeningList.objects.all()}
         self.code_max = max_length_of(ScreeningList, "code")
         self.country_max = max_length_of(ListEntry, "countries")
+        self.birth_max = max_length_of(ListEntry, "birth_dates")
+
+    def fetch_existing(self, keys: list[tuple]) -> dict[tuple, dict[str, Any]]:
+        """The existing entries of `keys`, narrowed on the list ids of each list (the engine's default narrows
+        on the first part of the key only, which would read the whole list for every batch)."""
+        by_list: dict[int, list[str]] = {}
+        for list_pk, list_id in keys:
+            by_list.setdefault(list_pk, []).append(list_id)
+        attnames = [f.attname for f in ListEntry._meta.concrete_fields]
+        found: dict[tuple, dict[str, Any]] = {}
+        step = max_query_params()
+        for list_pk, list_ids in by_list.items():
+            for start in range(0, len(list_ids), step):
+                chunk = list_ids[start : start + step]
+                for values in (
+                    ListEntry._base_manager.filter(screening_list_id=list_pk, list_id__in=chunk)
+                    .order_by()
+                    .values(*attnames)
+                ):
+                    found[(list_pk, values["list_id"])] = values
+        return found
 
     def describe_key(self, key: tuple) -> str:
         list_pk, list_id = key
@@ -233,7 +265,7 @@ class ScreeningListImporter(Importer):
     def _list(self, row: Row) -> ScreeningList:
         code = self.list_code or row.get("list") or ""
         if not code:
-            raise RowError(_("list: a value is required"))
+            raise RowError("list: " + _("a value is required"))
         if len(split_values(code)) > 1:
             raise RowError(_("several lists in one row; import each list's own export or give --list"))
         if len(code) > self.code_max:
@@ -277,7 +309,7 @@ class ScreeningListImporter(Importer):
             folded = normalise(alias)
             if folded and folded != primary:
                 aliases.setdefault(folded, alias)
-        birth_dates = row.get("birth_date") or ""
+        birth_dates = fit_birth_dates(row.get("birth_date") or "", self.birth_max)
         countries = "|".join(split_values(row.get("country") or "")).upper()[: self.country_max]
         values: dict[str, Any] = {
             "screening_list_id": screening_list.pk,
