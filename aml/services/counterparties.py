@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: The earliest birth date accepted (the database refuses an earlier one: aml_counterparty_birth_date_plausible).
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
-#: Key rows per INSERT when the keys of many counterparties are written.
+#: Key rows per `executemany` (SQLite) when the keys of many counterparties are written.
 KEYS_BATCH = 5000
 
 
@@ -73,18 +73,30 @@ def screening_values(*, kind: str, name: str, birth_date: dt.date | None) -> dic
 
 def write_keys(counterparty_ids: Iterable[int], names: Iterable[str], *, replace: bool) -> int:
     """Write the blocking keys of these counterparties (ids and names in the same order), in bulk; with
-    `replace`, their old keys are deleted first. Returns the number of key rows written."""
+    `replace`, their old keys are deleted first. Returns the number of key rows written.
+
+    A name has a few dozen keys (aml/matching.py), so 100,000 counterparties make millions of rows: they
+    are written with PostgreSQL's COPY, or one prepared INSERT run for every row on SQLite (`executemany`),
+    not through model instances (derived data: no history, no signals)."""
     ids = list(counterparty_ids)
     if replace and ids:
         step = 20_000
         for start in range(0, len(ids), step):
             CounterpartyKey.objects.filter(counterparty_id__in=ids[start : start + step]).delete()
-    rows = [
-        CounterpartyKey(counterparty_id=pk, key=key)
-        for pk, name in zip(ids, names, strict=True)
-        for key in sorted(counterparty_keys(name))
-    ]
-    CounterpartyKey.objects.bulk_create(rows, batch_size=KEYS_BATCH)
+    rows = [(pk, key) for pk, name in zip(ids, names, strict=True) for key in sorted(counterparty_keys(name))]
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    table = quote(CounterpartyKey._meta.db_table)
+    columns = f"({quote('counterparty_id')}, {quote('key')})"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for start in range(0, len(rows), KEYS_BATCH):
+                cursor.executemany(f"INSERT INTO {table} {columns} VALUES (%s, %s)", rows[start : start + KEYS_BATCH])
     return len(rows)
 
 
