@@ -317,7 +317,7 @@ def alert_decide(
     locked.tracfin_reported_on = tracfin_reported_on
     locked.tracfin_reference = (tracfin_reference or "").strip()
     _store_file(locked, "tracfin_file", tracfin_file)
-    ended = locked.counterparty.relationship_ended_on if locked.counterparty_id else None
+    ended = locked.counterparty.relationship_ended_on if locked.counterparty is not None else None
     locked.records_kept_from = alert_records_kept_from(decided_on, ended)
     why = gettext("decided: %(decision)s on %(day)s") % {
         "decision": Decision(decision).label,
