@@ -32,7 +32,7 @@ from core.api.user_fields import EligibleUserField, UserNameField
 from organization.models import LegalEntity
 
 from ..choices import AlertSource, AlertStatus, Decision
-from ..models import Alert, Counterparty
+from ..models import Alert, Counterparty, Hit
 from ..services import alerts as services
 
 
@@ -51,7 +51,7 @@ class AlertSerializer(ModelSerializer):
     entity = serializers.SlugRelatedField(
         slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
     )
-    hit = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The screening hit that raised the alert.")
+    hit = serializers.PrimaryKeyRelatedField[Hit](read_only=True, help_text="The screening hit that raised the alert.")
     analyst = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     analyst_display = UserNameField(source="analyst", help_text="The analyst, by name.")
     decided_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
@@ -107,10 +107,10 @@ class AlertSerializer(ModelSerializer):
         return obj.status != AlertStatus.DECIDED and obj.analysis_due_on < timezone.localdate()
 
     def get_enhanced_report_file(self, obj: Alert) -> str | None:
-        return Path(obj.enhanced_report_file.name).name if obj.enhanced_report_file else None
+        return Path(obj.enhanced_report_file.name or "").name or None
 
     def get_tracfin_file(self, obj: Alert) -> str | None:
-        return Path(obj.tracfin_file.name).name if obj.tracfin_file else None
+        return Path(obj.tracfin_file.name or "").name or None
 
     # The services validate and write; the serializer only parses.
     def create(self, validated_data: dict[str, Any]) -> Alert:
