@@ -145,7 +145,7 @@ def _check(problems: dict[str, str]) -> None:
 
 
 def _locked(alert: Alert) -> Alert:
-    return Alert.objects.select_for_update().select_related("counterparty").get(pk=alert.pk)
+    return Alert.objects.select_for_update().get(pk=alert.pk)
 
 
 def _refresh(alert: Alert, locked: Alert) -> Alert:
