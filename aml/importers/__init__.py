@@ -1,3 +1,3 @@
-"""Importers of the aml app (found by core.imports' autodiscovery), one module per record type."""
+"""Importers of the AML/CFT app (found by core.imports autodiscovery), one module per record type."""
 
-from . import counterparties, screening_list  # noqa: F401 - registers the importers
+from . import alerts, counterparties, screening_list  # noqa: F401 - registers the importers
