@@ -71,7 +71,7 @@ def entry_names(entry: ListEntry) -> tuple[str, ...]:
 
 def _births(birth_dates: str) -> list[matching.BirthDate | None]:
     """The entry's listed birth dates; an unreadable one is left out (the importer rejects them)."""
-    births = []
+    births: list[matching.BirthDate | None] = []
     for value in birth_dates.split("|"):
         try:
             birth = matching.parse_birth(value.strip())
@@ -208,7 +208,7 @@ def _run(
     entries = ListEntry.objects.listed().filter(screening_list_id__in=list_pks)
     if entry_ids is not None:
         entries = entries.filter(pk__in=entry_ids) if len(entry_ids) <= IDS_PER_QUERY else entries
-    entry_rows = [e for e in entries.only("pk", "kind", "name", "aliases", "birth_dates", "content_hash")]
+    entry_rows = list(entries.only("pk", "kind", "name", "aliases", "birth_dates", "content_hash"))
     if entry_ids is not None and len(entry_ids) > IDS_PER_QUERY:
         wanted = set(entry_ids)
         entry_rows = [e for e in entry_rows if e.pk in wanted]
@@ -274,10 +274,10 @@ def _best_per_pair(results: Iterable[matching.Hit]) -> dict[tuple[int, int], mat
     """One result per (counterparty, entry): an entry with several birth dates is indexed once per date."""
     best: dict[tuple[int, int], matching.Hit] = {}
     for hit in results:
-        pair = (hit.counterparty_id, hit.entry_id)
+        pair = (int(hit.counterparty_id), int(hit.entry_id))  # type: ignore[call-overload]  # ids are ints here
         if pair not in best or hit.score > best[pair].score:
-            best[pair] = hit  # type: ignore[index]
-    return best  # type: ignore[return-value]
+            best[pair] = hit
+    return best
 
 
 def _signal(hit: matching.Hit, counterparty_birth: dt.date | None) -> str:

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 CHANGED_AS_FULL_RUN = 20_000
 
 
-def _summary(run) -> dict:  # type: ignore[no-untyped-def]
+def _summary(run) -> dict:
     return {"run": run.pk, "status": run.status, "hits_raised": run.hits_raised}
 
 

@@ -53,7 +53,7 @@ def hit_review(*, actor: Any, hit: Hit, status: str, reason: str) -> Hit:
             and counterparty.relationship_ended_on is None
             and counterparty.anonymised_on is None
         ):
-            from .alerts import alert_raise  # slice B's service; imported here, when it is needed
+            from .alerts import alert_raise  # type: ignore[import-not-found, unused-ignore]  # slice B's, imported when needed
 
             alert_raise(
                 actor=actor,

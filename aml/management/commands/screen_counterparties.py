@@ -15,12 +15,12 @@ class Command(BaseCommand):
         "as pending hits (a pair already reviewed is not raised again unless its list entry changed)."
     )
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--list", dest="lists", action="append", metavar="LIST", help="Only this list's code (repeatable)."
         )
 
-    def handle(self, *args, lists: list[str] | None = None, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, lists: list[str] | None = None, **options) -> None:
         try:
             run = run_screening(trigger=ScreeningTrigger.MANUAL, lists=lists)
         except ValueError as error:
@@ -30,4 +30,6 @@ class Command(BaseCommand):
         self.stdout.write(f"list entries screened: {run.entries_screened} ({run.names_indexed} names)")
         self.stdout.write(f"hits raised: {run.hits_raised}")
         self.stdout.write(f"pairs already reviewed: {run.hits_already_reviewed}")
-        self.stdout.write(f"coverage: {run.covered_counterparties} of {run.active_counterparties} active counterparties")
+        self.stdout.write(
+            f"coverage: {run.covered_counterparties} of {run.active_counterparties} active counterparties"
+        )
