@@ -95,18 +95,27 @@ def matching_entries(entries: Iterable[Any]) -> list[matching.ListEntry]:
 
 
 def write_counterparty_keys(counterparties: Iterable[Counterparty]) -> None:
-    """Rewrite the CounterpartyKey rows of these counterparties (their names' blocking keys). The importer of
-    counterparties writes them as it saves; tests, the demo and the benchmark call this."""
-    counterparties = list(counterparties)
-    ids = [counterparty.pk for counterparty in counterparties]
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        CounterpartyKey.objects.filter(counterparty_id__in=ids[start : start + IDS_PER_QUERY]).delete()
+    """Rewrite the CounterpartyKey rows of these counterparties (their names' blocking keys), a few thousand
+    counterparties at a time. The importer of counterparties writes them as it saves; tests, the demo and the
+    benchmark call this."""
+    batch: list[Counterparty] = []
+    for counterparty in counterparties:
+        batch.append(counterparty)
+        if len(batch) == IDS_PER_QUERY:
+            _write_keys(batch)
+            batch = []
+    if batch:
+        _write_keys(batch)
+
+
+def _write_keys(counterparties: list[Counterparty]) -> None:
+    CounterpartyKey.objects.filter(counterparty_id__in=[counterparty.pk for counterparty in counterparties]).delete()
     CounterpartyKey.objects.bulk_create(
-        (
+        [
             CounterpartyKey(counterparty_id=counterparty.pk, key=key)
             for counterparty in counterparties
             for key in sorted(counterparty_keys(counterparty.name))
-        ),
+        ],
         batch_size=5_000,
     )
 
