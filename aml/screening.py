@@ -187,13 +187,14 @@ def run_screening(
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save()
     logger.info(
-        "screening run %s (%s): %s counterparties, %s entries, %s hits raised in %s ms",
+        "screening run %s (%s): %s counterparties, %s entries, %s hits raised in %s ms (%s)",
         run.pk,
         trigger,
         run.counterparties_screened,
         run.entries_screened,
         run.hits_raised,
         run.duration_ms,
+        run.message,
     )
     return run
 
@@ -205,6 +206,7 @@ def _run(
     entry_ids: list[int] | None,
     actor: Any,
 ) -> None:
+    clock = _Clock()
     screening_lists = ScreeningList.objects.filter(active=True)
     if codes is not None:
         screening_lists = screening_lists.filter(code__in=codes)
@@ -222,7 +224,9 @@ def _run(
         wanted = set(entry_ids)
         entry_rows = [e for e in entry_rows if e.pk in wanted]
     hashes = {entry.pk: entry.content_hash for entry in entry_rows}
+    clock.lap("entries read")
     index = matching.ScreeningIndex.build(matching_entries(entry_rows))
+    clock.lap("index built")
     run.entries_screened = len(entry_rows)
     run.names_indexed = len(index.names)
 
@@ -247,6 +251,7 @@ def _run(
     else:
         people = [row for chunk in _chunks(wanted_ids) for row in _rows(counterparties.filter(pk__in=chunk))]
     run.counterparties_screened = len(people)
+    clock.lap("counterparties read")
 
     births = {row.pk: row.birth_date for row in people}
     results = (
@@ -262,10 +267,12 @@ def _run(
     )
     names = {row.pk: row.name for row in people}
     best = _best_per_pair(results)
+    clock.lap("scored")
     with transaction.atomic():
         # Serialise the writers of these lists' hits (two runs would otherwise raise the same pair twice).
         list(ScreeningList.objects.select_for_update().filter(pk__in=list_pks).order_by("pk").values_list("pk"))
-        _write_hits(run, best, hashes, names, births, actor)
+        dated = {entry.pk for entry in entry_rows if any(_births(entry.birth_dates))}
+        _write_hits(run, best, hashes, names, births, dated, actor)
         full = counterparty_ids is None and entry_ids is None
         if full:
             ScreeningList.objects.filter(pk__in=list_pks).update(covered_at=run.started_at)
@@ -276,7 +283,26 @@ def _run(
             else:
                 for chunk in _chunks([row.pk for row in people]):
                     screened.filter(pk__in=chunk).update(screened_at=run.started_at)
+    clock.lap("written")
     run.covered_counterparties, run.active_counterparties = coverage()
+    clock.lap("coverage counted")
+    run.message = clock.summary()
+
+
+class _Clock:
+    """The time each phase of a run took, kept in the run's message (where a slow run spends its time)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def summary(self) -> str:
+        return "; ".join(f"{name} {seconds:.1f} s" for name, seconds in self.laps)
 
 
 def _best_per_pair(results: Iterable[matching.Hit]) -> dict[tuple[int, int], matching.Hit]:
@@ -289,11 +315,11 @@ def _best_per_pair(results: Iterable[matching.Hit]) -> dict[tuple[int, int], mat
     return best
 
 
-def _signal(hit: matching.Hit, counterparty_birth: dt.date | None) -> str:
+def _signal(hit: matching.Hit, both_dated: bool) -> str:
     if hit.birth_signal > 0:
         return BirthSignal.SUPPORTS
     # The engine says 0 for "one side unknown" and for "close enough": tell them apart for the reviewer.
-    return BirthSignal.NEUTRAL if counterparty_birth is not None and hit.birth_signal == 0 else BirthSignal.ABSENT
+    return BirthSignal.NEUTRAL if both_dated else BirthSignal.ABSENT
 
 
 def _write_hits(
@@ -302,8 +328,10 @@ def _write_hits(
     hashes: dict[int, str],
     names: dict[int, str],
     births: dict[int, dt.date | None],
+    dated: set[int],
     actor: Any,
 ) -> None:
+    """`dated`: the entries listed with a birth date."""
     existing: dict[tuple[int, int], list[Hit]] = defaultdict(list)
     entry_pks = sorted({entry for _, entry in best})
     for chunk in _chunks(entry_pks):
@@ -327,7 +355,7 @@ def _write_hits(
             "counterparty_name": names[counterparty_pk][:300],
             "matched_name": found.matched_name[:500],
             "score": min(100, int(found.score)),
-            "birth_signal": _signal(found, births[counterparty_pk]),
+            "birth_signal": _signal(found, births[counterparty_pk] is not None and entry_pk in dated),
             "run": run,
         }
         pending = [hit for hit in known if hit.status == HitStatus.PENDING]

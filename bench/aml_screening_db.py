@@ -185,6 +185,7 @@ def run(size: str, context: Context) -> None:
         f"counterparties through their keys, {changed.hits_raised} hit(s) raised again) "
         f"{verdict(changed_s < CHANGE_TARGET_SECONDS)} (target {CHANGE_TARGET_SECONDS:g}s)"
     )
+    print(f"      phases: {changed.message}")
 
     started = time.perf_counter()
     exact = baseline()

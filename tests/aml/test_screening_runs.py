@@ -91,9 +91,16 @@ def test_a_birth_date_far_from_the_listed_one_excludes_the_pair_and_the_same_sup
     counterparty("Jean-Pierre Dupont", birth_date=dt.date(1990, 1, 1), reference="FAR")
     counterparty("Jean-Pierre Dupont", birth_date=dt.date(1970, 5, 17), reference="SAME")
     counterparty("Jean-Pierre Dupont", reference="NONE")
+    counterparty("Jean-Pierre Dupont", birth_date=dt.date(1971, 2, 1), reference="CLOSE")  # within the tolerance
+    counterparty("Oleksandr Kovalenko", birth_date=dt.date(1990, 1, 1), reference="UNDATED-ENTRY")
     run_screening(trigger=ScreeningTrigger.MANUAL)
     signals = {hit.counterparty.reference: hit.birth_signal for hit in Hit.objects.select_related("counterparty")}
-    assert signals == {"SAME": BirthSignal.SUPPORTS, "NONE": BirthSignal.ABSENT}
+    assert signals == {
+        "SAME": BirthSignal.SUPPORTS,
+        "NONE": BirthSignal.ABSENT,
+        "CLOSE": BirthSignal.NEUTRAL,
+        "UNDATED-ENTRY": BirthSignal.ABSENT,
+    }
 
 
 def test_any_of_several_listed_birth_dates_supports_the_match():
