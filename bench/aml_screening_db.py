@@ -158,6 +158,7 @@ def run(size: str, context: Context) -> None:
         f"  (a) full run: {full_s:.1f}s ({full.names_indexed:,} names indexed, {full.hits_raised:,} hits written "
         f"with history) {verdict(full_s < FULL_TARGET_SECONDS)} (target {FULL_TARGET_SECONDS:g}s)"
     )
+    print(f"      phases: {full.message}; load average {os.getloadavg()[0]:.1f} (2 cores)")
     print("      " + ", ".join(f"{v} {hit[v]}/{total[v]}" for v in VARIANTS))
     print(
         f"      recall {recall:.2%} {verdict(recall == 1.0)}; decoys raised {decoys_raised} {verdict(not decoys_raised)}"
@@ -170,6 +171,7 @@ def run(size: str, context: Context) -> None:
     print(
         f"  (b) the same full run again: {again_s:.1f}s, {again.hits_raised} new hits {verdict(again.hits_raised == 0)}"
     )
+    print(f"      phases: {again.message}")
 
     # One entry changed by a list import: a planted one gets a new alias (its hits' pairs are raised again).
     entry = ListEntry.objects.get(pk=next(iter(planted.values()))[0])
