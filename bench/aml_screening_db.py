@@ -23,6 +23,7 @@ Targets (PostgreSQL, --size full): (a) under 60 s, recall 100 %, no decoy; (c) u
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from typing import Any
