@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import re
 from typing import Any, ClassVar
 
@@ -44,6 +45,8 @@ from ..choices import EntryKind
 from ..fingerprints import entry_hash
 from ..matching import normalise
 from ..models import ListEntry, ScreeningList
+
+logger = logging.getLogger(__name__)
 
 #: OpenSanctions' schemas (FollowTheMoney) stored as a company.
 COMPANY_SCHEMAS = ("Organization", "Company", "LegalEntity", "PublicBody")
@@ -178,9 +181,14 @@ class ListedOn(Parser):
 
 
 def queue_list_screening(codes: list[str]) -> None:
-    """Screen every active counterparty against the lists `codes`, after the commit of their import. To be
-    wired by the lead to `aml.tasks.screen_lists.delay(codes)` (aml/tasks.py, the screening slice); until
-    then the nightly screening covers the new versions."""
+    """Screen every active counterparty against the lists `codes`, after the commit of their import (aml.tasks).
+    The list is already committed: a broker that cannot be reached is logged, the nightly screening covers it."""
+    from ..tasks import screen_lists
+
+    try:
+        screen_lists.delay(codes)
+    except Exception:  # noqa: BLE001 - the list is saved; the nightly run covers it
+        logger.warning("aml: screening after a list import not queued (broker unreachable); nightly run covers it")
 
 
 @register

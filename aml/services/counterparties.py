@@ -102,10 +102,16 @@ def write_keys(counterparty_ids: Iterable[int], names: Iterable[str], *, replace
 
 def queue_screening() -> None:
     """Screen the counterparties whose screening data changed since they were last screened (`changed_at >
-    screened_at`), after the commit of the transaction that changed them. To be wired by the lead to
-    `aml.tasks.screen_counterparties_changed.delay()` (aml/tasks.py, the screening slice); until then the
-    nightly screening picks them up."""
-    logger.info("aml: counterparties changed, screening queued")
+    screened_at`), after the commit of the transaction that changed them (aml.tasks). The change is already
+    committed: a broker that cannot be reached is logged, and the nightly screening picks them up."""
+    from ..tasks import screen_changed_counterparties
+
+    try:
+        screen_changed_counterparties.delay()
+    except Exception:  # noqa: BLE001 - the data is saved; the nightly run covers it
+        logger.warning(
+            "aml: screening of changed counterparties not queued (broker unreachable); nightly run covers it"
+        )
 
 
 def counterparty_save(*, actor: Any, counterparty: Counterparty, reason: str) -> Counterparty:
