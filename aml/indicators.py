@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from reporting.desk import ASSIGNED_TO_ME, DUE_THIS_WEEK, Desk, DeskItem, changelist, list_url, this_week
+from reporting.desk import Desk, DeskItem, assignments, changelist, due_this_week
 from reporting.registry import Computation, shared
 
 from . import selectors
@@ -54,8 +54,9 @@ INDICATORS = (
 )
 
 
-# The admin filters of these links (aml/admin) select the rows the querysets count: tests/aml/test_indicators.py
-# checks each pair.
+# The admin filters of these links (aml/admin: `due=overdue` of the alerts and of the hits, `assigned` =
+# core.admin_utils.assigned_filter("analyst")) select the rows the querysets count; "due this week" is the
+# desk's own 7 days (reporting.desk.this_week), by dates. tests/aml/test_indicators.py checks each pair.
 _ALERTS = "admin:aml_alert_changelist"
 _HITS = "admin:aml_hit_changelist"
 
@@ -77,23 +78,24 @@ DESK = Desk(
             records=lambda moment: Hit.objects.overdue(moment.day),
             url=changelist(_HITS, "due=overdue"),
         ),
-        DeskItem(
+        due_this_week(
             "aml_alerts_week",
             _("Vigilance alerts whose analysis is due"),
             "aml.alert",
-            records=lambda moment: Alert.objects.due_between(*this_week(moment)),
-            url=changelist(_ALERTS, "due=this_week"),
-            kind=DUE_THIS_WEEK,
+            Alert.objects.open,
+            _ALERTS,
+            "analysis_due_on",
+            status__in=list(OPEN_ALERT_STATUSES),
         ),
-        DeskItem(
-            "aml_alerts_mine",
-            _("Open vigilance alerts"),
+        *assignments(
+            "aml_alerts",
             "aml.alert",
-            records=lambda moment: Alert.objects.open().filter(analyst_id=moment.user_id),
-            url=lambda moment: list_url(
-                _ALERTS, status__in=list(OPEN_ALERT_STATUSES), analyst__id__exact=moment.user_id
-            ),
-            kind=ASSIGNED_TO_ME,
+            Alert.objects.open,
+            _ALERTS,
+            mine=_("Open vigilance alerts"),
+            unassigned=_("Open vigilance alerts without an analyst"),
+            field="analyst",
+            status__in=list(OPEN_ALERT_STATUSES),
         ),
     ),
 )

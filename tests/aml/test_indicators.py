@@ -185,12 +185,18 @@ def make_desk_records(officer, scale: int = 1) -> None:
         HitFactory(raised_at=NOW, review_due_on=TODAY + dt.timedelta(days=2))
 
 
-def test_the_desk_counts_overdue_due_this_week_and_mine():
+def test_the_desk_counts_overdue_due_this_week_mine_and_unassigned():
     officer = UserFactory()
     make_desk_records(officer)
     moment = desk.Moment(TODAY, NOW, officer)
     counts = {item.key: item.records(moment).count() for item in aml_desk().items}
-    assert counts == {"aml_alerts": 1, "aml_hits": 1, "aml_alerts_week": 1, "aml_alerts_mine": 1}
+    assert counts == {
+        "aml_alerts": 1,
+        "aml_hits": 1,
+        "aml_alerts_week": 1,
+        "aml_alerts_mine": 1,
+        "aml_alerts_unassigned": 2,
+    }
     assert aml_desk().order == 35
 
 

@@ -54,7 +54,7 @@ GDPR_KEYS = {
 }
 FLOOR_KEYS = {"failed_imports", "undelivered_alerts"}
 #: Counted for the LCB-FT role (and superusers when VIGIE_AML_VISIBLE_TO_SUPERUSERS): aml/indicators.py.
-AML_KEYS = {"aml_alerts", "aml_hits", "aml_alerts_week", "aml_alerts_mine"}
+AML_KEYS = {"aml_alerts", "aml_hits", "aml_alerts_week", "aml_alerts_mine", "aml_alerts_unassigned"}
 #: Counted for administrators (superusers) only: they name the missing recipient (issue 19).
 ADMIN_KEYS = {"alerts_without_recipient"}
 
