@@ -39,10 +39,15 @@ SETTING_DOMAINS: dict[str, str] = {
     "DPO_EMAILS": "dpo",
     "COMPLIANCE_EMAILS": "compliance",
     "TRAINING_EMAILS": "training",
+    "AML_EMAILS": "aml",
 }
 #: The role (core/roles.py) that answers for a domain when an entity has no contact for it.
-DOMAIN_ROLES: dict[str, str] = {"dpo": DPO, "compliance": COMPLIANCE_OFFICER, "training": TRAINING_MANAGER}
-DOMAIN_ROLES["aml"] = AML_OFFICER
+DOMAIN_ROLES: dict[str, str] = {
+    "dpo": DPO,
+    "compliance": COMPLIANCE_OFFICER,
+    "training": TRAINING_MANAGER,
+    "aml": AML_OFFICER,
+}
 
 
 @dataclass(frozen=True)
