@@ -1,3 +1,3 @@
-"""Importers of the AML/CFT app (found by core.imports autodiscovery)."""
+"""Importers of the aml app (found by core.imports autodiscovery), one module per record type."""
 
-from . import alerts  # noqa: F401 - registers the importers
+from . import alerts, counterparties, screening_list  # noqa: F401 - registers the importers

@@ -5,7 +5,18 @@ values) and registers it; the engine, the readers and the parsers here do the re
 the command line (`core.imports.command.ImportCommand`), the admin upload page and the API.
 """
 
-from .engine import Column, Importer, ImportReport, Lookup, Reject, Row, RowError, rejects_path_for, run_import
+from .engine import (
+    Column,
+    Importer,
+    ImportReport,
+    Lookup,
+    Reject,
+    Row,
+    RowError,
+    RowSkipped,
+    rejects_path_for,
+    run_import,
+)
 from .readers import Refused
 from .registry import get_importer, importers, register
 
@@ -18,6 +29,7 @@ __all__ = [
     "Reject",
     "Row",
     "RowError",
+    "RowSkipped",
     "get_importer",
     "importers",
     "register",

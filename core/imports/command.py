@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.spreadsheets import UnknownCsvDialect, add_dialect_argument, dialect_named
 
-from .engine import rejects_path_for, run_import
+from .engine import Importer, rejects_path_for, run_import
 from .registry import get_importer
 
 
@@ -59,6 +59,11 @@ class ImportCommand(BaseCommand):
             "or machine (`,`, no BOM); both import again once corrected",
         )
 
+    def importer(self, options: dict[str, Any]) -> str | type[Importer]:
+        """The importer to run: the registered one of `kind`; a command with options of its own (a list code)
+        may return a variant of it."""
+        return self.kind
+
     def handle(self, *args: Any, path: Path, dry_run: bool, strict: bool, **options: Any) -> None:
         try:
             dialect = dialect_named(options.get("dialect"))
@@ -67,7 +72,7 @@ class ImportCommand(BaseCommand):
         path = path.expanduser()
         with _sigterm_as_exit():
             report = run_import(
-                self.kind,
+                self.importer(options),
                 path,
                 dry_run=dry_run,
                 strict=strict,

@@ -7,13 +7,17 @@ model field values. The engine does the rest, the same way for every kind:
 2. match the header to the columns (case, accents, spaces, `_`, `-`, `'` ignored; aliases), list the
    unknown columns, refuse when a required one is missing;
 3. parse every line: all the errors of a line are reported together; a natural key already seen in
-   the file is rejected with the line where it first appeared; blank lines are counted, not rejected;
+   the file is rejected with the line where it first appeared (or, for an importer that says so, refuses
+   the whole file); blank lines are counted, not rejected; a line the importer skips (`RowSkipped`) is
+   counted in a note, neither written nor rejected;
 4. per batch (one transaction each; a strict import is one transaction for the whole file; a dry run
    rolls back each batch): one query loads the existing records by natural key; new ones are created,
    changed ones updated, identical ones counted and not written.
    Writes go through simple-history's bulk helpers, with the importing user and a change reason that
    names the file and the run, so every write has a history row; then `Importer.after_write` writes
    the rows that hang off them (children, ledgers), in the same transaction;
+   after the last batch, `Importer.finish` writes what depends on the whole file (in the file's
+   transaction for a strict import);
 5. record everything on an `ImportRun`, and write the rejected lines (line number, reason, original
    values) to a CSV.
 
@@ -106,6 +110,15 @@ class Column:
 
 class RowError(Exception):
     """Raised by `Importer.build` to reject a line with one reason (use `row.error` for several)."""
+
+
+class RowSkipped(Exception):
+    """Raised by `Importer.build` for a line the import does not concern (a vessel in a list of persons and
+    companies): read and counted under `note` in the summary, neither written nor rejected."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
 
 
 class Row(dict):
@@ -275,6 +288,11 @@ class Importer:
     #: Fields `build` returns that are written with a record but do not make it changed on their own
     #: (`import_run_id`: re-importing a file must leave its records, and their history, as they are).
     not_compared: ClassVar[frozenset[str]] = frozenset()
+    #: All or nothing, whatever the caller asks (command, admin, API): the file is one transaction.
+    strict_only: ClassVar[bool] = False
+    #: A natural key twice in the file refuses the whole file (exit 2, both lines named) instead of rejecting
+    #: the second line; implies `strict_only` (nothing of the file may stay written).
+    duplicate_key_refuses_file: ClassVar[bool] = False
 
     def __init__(self, *, user: Any = None, change_reason: str = "", run: ImportRun | None = None) -> None:
         self.user = user
@@ -342,6 +360,12 @@ class Importer:
         other database error fails the run. Anything a row could be rejected for must be checked in
         `build` or `stages`, before the write. Does nothing by default.
         """
+
+    def finish(self) -> None:
+        """Called once after the last row was written, in the same transaction as the rows for a strict
+        import (the whole file), in its own otherwise; not called when a strict import rejected a row
+        (nothing will be kept). Write here what depends on the whole file (what it no longer contains).
+        A dry run rolls it back with the rest. Does nothing by default."""
 
     def describe_key(self, key: tuple) -> str:
         return ", ".join(f"{name} '{value}'" for name, value in zip(self.natural_key, key, strict=True))
@@ -604,7 +628,8 @@ class _Run:
         self.rejects_dialect = rejects_dialect
         self.path = path
         self.user = user
-        self.dry_run, self.strict = dry_run, strict
+        self.dry_run = dry_run
+        self.strict = strict or importer_class.strict_only or importer_class.duplicate_key_refuses_file
         self.file_name = file_name
         self.rejects_path = rejects_path
         ImportRun.objects.mark_interrupted()
@@ -614,7 +639,7 @@ class _Run:
             file_name=file_name[:255],
             user=user,
             dry_run=dry_run,
-            strict=strict,
+            strict=self.strict,
             size=path.stat().st_size if path.exists() else 0,
             host=host,
             pid=pid,
@@ -720,6 +745,11 @@ class _Run:
                     self._flush(batch, batch_rejects)
                     batch, batch_rejects = [], []
             self._flush(batch, batch_rejects)
+            if not (self.strict and self.run.rejected):
+                with transaction.atomic():  # a savepoint in a strict import, its own transaction otherwise
+                    importer.finish()
+                    if self.dry_run and not self.strict:
+                        transaction.set_rollback(True)
             if self.strict and (self.dry_run or self.run.rejected):
                 transaction.set_rollback(True)
             elif self.strict:
@@ -747,6 +777,7 @@ class _Run:
         single_key = natural_key[0] if len(natural_key) == 1 else None
         key_of = operator.itemgetter(*natural_key)
         seen = self.seen
+        refuse_duplicates = self.importer_class.duplicate_key_refuses_file
         blank_before_header = table.blank_before_header
         read = 0
         required_message = _("a value is required")
@@ -810,12 +841,20 @@ class _Run:
             except RowError as exc:
                 row.error(None, str(exc))
                 built = None
+            except RowSkipped as skipped:
+                importer.note(skipped.note)
+                continue
             if built is not None:
                 key = (built.get(single_key),) if single_key else key_of(built)
                 if None not in key:
                     first = seen.get(key)
                     if first is None:
                         seen[key] = line
+                    elif refuse_duplicates:
+                        raise Refused(
+                            _("%(key)s appears twice in the file, on lines %(first)d and %(line)d")
+                            % {"key": importer.describe_key(key), "first": first, "line": line}
+                        )
                     else:
                         row.error(
                             None,

@@ -30,3 +30,37 @@ def roster_fails_after_line_3(monkeypatch) -> None:
     registry.importers()  # discovered first: the real importer must not come back over this one
     monkeypatch.setattr(DatabaseFailsAfterLine3, "batch_size", 2)
     monkeypatch.setitem(registry._importers, "roster", DatabaseFailsAfterLine3)
+
+
+class RosterRefusingDuplicates(RosterImporter):
+    """The roster importer with the file-wide refusal of a natural key seen twice."""
+
+    duplicate_key_refuses_file = True
+    batch_size = 1
+
+
+class StrictRoster(RosterImporter):
+    strict_only = True
+
+
+class RosterSkippingE2(RosterImporter):
+    """Skips employee E2: read, neither written nor rejected, counted in a note."""
+
+    def build(self, row):
+        if row["employee_id"] == "E2":
+            from core.imports import RowSkipped
+
+            raise RowSkipped("skipped for the test")
+        return super().build(row)
+
+
+class RosterWithFinish(RosterImporter):
+    """Records, in `finished`, the employees the database holds when `finish` runs, and writes one more."""
+
+    finished: list[list[str]] = []
+
+    def finish(self) -> None:
+        from organization.models import Employee
+
+        RosterWithFinish.finished.append(sorted(Employee.objects.values_list("employee_id", flat=True)))
+        Employee.objects.filter(employee_id="E1").update(last_name="Finished")

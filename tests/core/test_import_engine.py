@@ -18,7 +18,13 @@ from core.imports.testing import read_rejects, run_import_command
 from core.models import ImportRun
 from organization.importers import RosterImporter
 from organization.models import Department, Employee
-from tests.core.importers import DatabaseFailsAfterLine3
+from tests.core.importers import (
+    DatabaseFailsAfterLine3,
+    RosterRefusingDuplicates,
+    RosterSkippingE2,
+    RosterWithFinish,
+    StrictRoster,
+)
 from tests.factories import EmployeeFactory, LegalEntityFactory, UserFactory
 from tests.spreadsheet_checks import formula_fields
 
@@ -429,3 +435,68 @@ def test_two_columns_cannot_claim_the_same_header():
 
         class Clash(Importer):
             columns = (Column("last_name", aliases=("nom",)), Column("name", aliases=("Nom",)))
+
+
+# -- the hooks of importers that replace a whole set (aml screening lists) --------------------------------
+def test_a_duplicate_key_rejects_only_the_second_row_by_default(tmp_path, entity):
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE1;Martin;Léo;ALS;RH;2021-01-01;\n")
+    report = run_import("roster", path)
+    assert report.run.status == ImportRun.Status.COMPLETED_WITH_REJECTS
+    assert [r.reason for r in report.rejects] == ["duplicate employee_id 'E1' already on line 2"]
+    assert Employee.objects.count() == 1 and not report.run.strict
+
+
+def test_an_importer_may_refuse_the_whole_file_for_a_duplicate_key_naming_both_lines(tmp_path, entity):
+    EmployeeFactory(employee_id="E0", entity=entity)
+    path = write(
+        tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;2021-01-01;\nE1;X;Y;ALS;RH;2021-01-01;\n"
+    )
+    report = run_import(RosterRefusingDuplicates, path)  # one row per batch: the first batches are undone too
+    assert report.exit_code == 2 and report.run.status == ImportRun.Status.REFUSED
+    assert "employee_id 'E1' appears twice in the file, on lines 2 and 4" in report.run.message
+    assert list(Employee.objects.values_list("employee_id", flat=True)) == ["E0"]
+    assert report.run.strict and report.run.created == 0
+
+
+def test_a_strict_only_importer_is_strict_whatever_the_caller_asks(tmp_path, entity):
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;31/02/2021;\n")
+    report = run_import(StrictRoster, path, strict=False)
+    assert report.run.strict and report.run.status == ImportRun.Status.ROLLED_BACK
+    assert not Employee.objects.exists()
+
+
+def test_a_skipped_row_is_read_and_noted_neither_written_nor_rejected(tmp_path, entity):
+    path = write(
+        tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;2021-01-01;\nE3;Roux;Ana;ALS;RH;2021-01-01;\n"
+    )
+    report = run_import(RosterSkippingE2, path)
+    run = report.run
+    assert (run.rows_read, run.created, run.rejected, run.status) == (3, 2, 0, ImportRun.Status.COMPLETED)
+    assert run.details["notes"] == {"skipped for the test": 1}
+    assert "  skipped for the test: 1" in report.lines()
+    assert sorted(Employee.objects.values_list("employee_id", flat=True)) == ["E1", "E3"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_finish_runs_once_after_the_last_write_and_its_writes_are_kept(tmp_path, entity, strict, monkeypatch):
+    monkeypatch.setattr(RosterWithFinish, "finished", [])
+    monkeypatch.setattr(RosterWithFinish, "batch_size", 1)
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;2021-01-01;\n")
+    report = run_import(RosterWithFinish, path, strict=strict)
+    assert report.exit_code == 0
+    assert RosterWithFinish.finished == [["E1", "E2"]]
+    assert Employee.objects.get(employee_id="E1").last_name == "Finished"
+
+
+def test_finish_is_rolled_back_with_a_dry_run_and_skipped_when_a_strict_import_rejects(tmp_path, entity, monkeypatch):
+    monkeypatch.setattr(RosterWithFinish, "finished", [])
+    EmployeeFactory(employee_id="E1", entity=entity, last_name="Dupont")
+    path = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\n")
+    for strict in (False, True):
+        assert run_import(RosterWithFinish, path, dry_run=True, strict=strict).exit_code == 0
+    assert len(RosterWithFinish.finished) == 2
+    assert Employee.objects.get(employee_id="E1").last_name == "Dupont"
+    bad = write(tmp_path, "E1;Dupont;Zoé;ALS;RH;2020-01-01;\nE2;Martin;Léo;ALS;RH;31/02/2021;\n", name="bad.csv")
+    assert run_import(RosterWithFinish, bad, strict=True).exit_code == 1
+    assert len(RosterWithFinish.finished) == 2
+    assert Employee.objects.get(employee_id="E1").last_name == "Dupont"
