@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "reporting_indicators": "bench.reporting_indicators",
     "admin_pages": "bench.admin_pages",
     "aml_screening": "bench.aml_screening",  # pure Python (aml.matching): the database is not used
+    "aml_screening_db": "bench.aml_screening_db",  # the same data screened by aml.screening on the database
 }
 
 

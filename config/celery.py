@@ -51,6 +51,9 @@ def _beat_schedule() -> dict:
         },
         # Immediate alerts due (new ones, and those whose wait after a failed attempt is over): every few minutes.
         "notifications-immediate": {"task": "notifications.tasks.send_immediate", "schedule": immediate_seconds},
+        # Asset-freeze screening (aml/tasks.py): every active counterparty against every active list, each
+        # night before the indicators (screening coverage). A list or counterparty import screens its changes.
+        "aml-screening-nightly": {"task": "aml.tasks.screen_nightly", "schedule": crontab(hour=1, minute=30)},
         # Every training module's figures (rate, breakdowns, trend: training/tasks.py), which the module pages
         # and the dashboard's trends read, computed every night before the indicators.
         "training-module-figures-nightly": {
