@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
-from core.api.serializers import ModelSerializer
+from core.api.serializers import DateTimeField, ModelSerializer
 from core.api.user_fields import EligibleUserField, UserNameField
 from organization.models import LegalEntity
 
@@ -40,7 +40,7 @@ class AlertSerializer(ModelSerializer):
     reference = serializers.CharField(
         max_length=32, required=False, allow_blank=True, help_text="Generated (LCB-YYYY-NNNN) when not given."
     )
-    raised_at = serializers.DateTimeField(required=False, help_text="Now when not given.")
+    raised_at = DateTimeField(required=False, help_text="Now when not given.")
     counterparty = serializers.SlugRelatedField(
         slug_field="reference",
         queryset=Counterparty.objects.all(),

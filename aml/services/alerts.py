@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.bounds import MIN_YEAR
 from core.dates import format_date
 from core.roles import AML_OFFICER
 from core.services import insert_with_reference, save_with_history
@@ -90,7 +91,9 @@ def alert_problems(
         problems["raised_at"] = gettext("The date the alert was raised is required.")
     else:
         raised_day = timezone.localdate(raised_at)
-        if raised_day > today:
+        if raised_day.year < MIN_YEAR:
+            problems["raised_at"] = gettext("This date (%(day)s) is not plausible.") % {"day": format_date(raised_day)}
+        elif raised_day > today:
             problems["raised_at"] = gettext("The alert cannot be raised in the future (%(day)s).") % {
                 "day": format_date(raised_day)
             }

@@ -75,6 +75,7 @@ def test_raise_takes_the_counterparty_entity_and_a_hit_counterparty(officer):
         ({"source": "casino"}, "source"),
         ({"amount_eur": Decimal("-1")}, "amount_eur"),
         ({"raised_at": dt.datetime(2025, 6, 3, 10, tzinfo=dt.UTC)}, "raised_at"),
+        ({"raised_at": dt.datetime(387, 9, 23, 10, tzinfo=dt.UTC)}, "raised_at"),
     ],
 )
 def test_raise_refuses_bad_data(officer, kwargs, field):
