@@ -305,7 +305,8 @@ class Importer:
         #: outside the engine.
         self.run = run
         #: What the summary must tell beyond the counts, as label → number of written rows (e.g.
-        #: "completions flagged, not counted: 3"); increment it in `after_write`, for rows written.
+        #: "completions flagged, not counted: 3"); increment it in `after_write`, for rows written (the engine
+        #: also counts here the rows `build` skipped, under the note of their `RowSkipped`).
         self.notes: dict[str, int] = {}
 
     def note(self, label: str, count: int = 1) -> None:
