@@ -137,6 +137,16 @@ def _rows(queryset: Any) -> Iterator[_Row]:
         yield _Row(*values)
 
 
+def _workers(count: int) -> int:
+    """Processes for the scoring: one for a small run, or inside a daemonic process (a Celery prefork worker
+    is one: `multiprocessing` refuses it children, "daemonic processes are not allowed to have children")."""
+    import multiprocessing
+
+    if count < MIN_PARALLEL or multiprocessing.current_process().daemon:
+        return 1
+    return WORKERS
+
+
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), IDS_PER_QUERY):
         yield ids[start : start + IDS_PER_QUERY]
@@ -260,7 +270,7 @@ def _run(
             index,
             settings.VIGIE_AML_SCREENING_THRESHOLD,
             year_tolerance=settings.VIGIE_AML_BIRTH_YEAR_TOLERANCE,
-            workers=WORKERS if len(people) >= MIN_PARALLEL else 1,
+            workers=_workers(len(people)),
         )
         if people and index.names
         else []

@@ -293,3 +293,15 @@ def test_the_nightly_run_is_scheduled_at_half_past_one():
     entry = _beat_schedule()["aml-screening-nightly"]
     assert entry["task"] == "aml.tasks.screen_nightly"
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {30}
+
+
+def test_scoring_forks_only_for_large_runs_outside_a_daemonic_process(monkeypatch):
+    """A Celery prefork worker is a daemonic process: multiprocessing refuses it children."""
+    import multiprocessing
+
+    from aml import screening
+
+    assert screening._workers(10) == 1
+    assert screening._workers(screening.MIN_PARALLEL) == screening.WORKERS
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert screening._workers(screening.MIN_PARALLEL) == 1
