@@ -174,6 +174,58 @@ DEFINITIONS: tuple[Definition, ...] = (
         _("Completion rate of the ethics and conflict-of-interest prevention e-learning module"),
         _RATE_METHOD,
     ),
+    # AML/CFT (aml/indicators.py): aggregates only, for the whole company (no tipping off).
+    _d(
+        "E1_AML_ALERTS",
+        1,
+        "count",
+        _("AML/CFT vigilance alerts"),
+        _("Vigilance alerts raised in the year (Paris time), whatever their source and outcome."),
+        added=True,
+    ),
+    _d(
+        "E1_AML_ALERTS_DECIDED_ON_TIME",
+        1,
+        "percent",
+        _("AML/CFT vigilance alerts decided within the analysis target"),
+        _(
+            "Alerts raised in the year decided (closed, enhanced examination or report to TRACFIN) on or before "
+            "their analysis due date (the raised day plus the analysis target), divided by the alerts raised in "
+            "the year that are decided or past that date."
+        ),
+        added=True,
+    ),
+    _d(
+        "E1_AML_TRACFIN_REPORTS",
+        1,
+        "count",
+        _("Suspicious transaction reports to TRACFIN"),
+        _("Reports to TRACFIN sent in the year (the date of sending recorded on the alert)."),
+        added=True,
+    ),
+    _d(
+        "E1_AML_SCREENING_COVERAGE",
+        1,
+        "percent",
+        _("Counterparties screened against the current asset-freeze lists"),
+        _(
+            "Active counterparties screened, since their last change, against the current version of every "
+            "active screening list, divided by the active counterparties: now for the current year; for a past "
+            "year, as the last screening run finished in that year stored it."
+        ),
+        added=True,
+    ),
+    _d(
+        "E1_AML_HITS_REVIEWED_ON_TIME",
+        1,
+        "percent",
+        _("Asset-freeze screening hits reviewed within the target"),
+        _(
+            "Screening hits raised in the year reviewed (confirmed or false positive) on or before their review "
+            "due date, divided by the hits raised in the year that are reviewed or past that date."
+        ),
+        added=True,
+    ),
     # Enjeu 2: personal data
     _d("E2_GDPR_ELEARNING_RATE", 2, "percent", _("Employees who took the GDPR e-learning module"), _RATE_METHOD),
     _d(

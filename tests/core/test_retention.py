@@ -311,7 +311,53 @@ def build() -> Scenario:
 
     s.import_old = _import_run(s, "ImportOld", dt.date(2028, 1, 2), gone=True)
     s.import_recent = _import_run(s, "ImportRecent", dt.date(2028, 6, 1), gone=False)
+    _aml(s)
     return s
+
+
+def _aml(s: Scenario) -> None:
+    """AML/CFT (aml/retention.py): a counterparty whose relationship ended 5 years ago, with its screening
+    keys and hits, and an alert decided 5 years ago with its files; and recent ones of each."""
+    from aml.choices import AlertStatus, Decision, HitStatus
+    from aml.models import CounterpartyKey
+    from tests.aml.factories import AlertFactory, CounterpartyFactory, HitFactory
+
+    for name, ended, gone in (("CpOld", dt.date(YEAR, 12, 31), True), ("CpRecent", dt.date(2024, 1, 5), False)):
+        old_name = s.secret(f"{name}Name", gone=gone)
+        counterparty = CounterpartyFactory(
+            reference=s.secret(f"{name}Ref", gone=gone),
+            name=old_name,
+            birth_date=dt.date(1970, 1, 1),
+            relationship_ended_on=ended,
+        )
+        counterparty.name = s.secret(f"{name}Renamed", gone=gone)
+        save_with_history(counterparty, actor=s.actor, reason="counterparties import")
+        CounterpartyKey.objects.create(counterparty=counterparty, key=old_name.lower())
+        HitFactory(
+            counterparty=counterparty,
+            counterparty_name=old_name,
+            status=HitStatus.FALSE_POSITIVE,
+            reviewed_at=at(dt.date(YEAR, 6, 1)),
+            review_reason=s.secret(f"{name}Review", gone=gone),
+        )
+        kept_from = dt.date(YEAR, 6, 2) if gone else dt.date(2024, 1, 5)
+        alert = AlertFactory(
+            counterparty=counterparty,
+            raised_at=at(dt.date(YEAR, 5, 1)),
+            analysis_due_on=dt.date(YEAR, 5, 31),
+            reason=s.secret(f"{name}Reason", gone=gone),
+            status=AlertStatus.DECIDED,
+            decision=Decision.TRACFIN_REPORT,
+            decided_on=dt.date(YEAR, 6, 2),
+            decision_reason=s.secret(f"{name}Decision", gone=gone),
+            enhanced_report=s.secret(f"{name}Report", gone=gone),
+            tracfin_reported_on=dt.date(YEAR, 6, 2),
+            tracfin_reference=f"TRACFIN-{name}",
+            tracfin_file=ContentFile(f"STR {s.secret(name + 'Str', gone=gone)}".encode(), name="str.txt"),
+            enhanced_report_file=ContentFile(f"{s.secret(name + 'Exam', gone=gone)}".encode(), name="exam.txt"),
+        )
+        alert.records_kept_from = kept_from
+        alert.save()
 
 
 def _import_run(s: Scenario, name: str, day: dt.date, *, gone: bool) -> ImportRun:

@@ -21,6 +21,7 @@ from core.models import ImportRun
 from gdpr.choices import RequestStatus
 from notifications.models import Alert, Delivery
 from reporting import dashboard, desk, home
+from tests.aml.factories import AlertFactory, HitFactory
 from tests.clients import admin_client
 from tests.compliance.factories import ActionItemFactory, CaseFactory
 from tests.factories import UserFactory
@@ -52,6 +53,8 @@ GDPR_KEYS = {
     "breaches_unassigned",
 }
 FLOOR_KEYS = {"failed_imports", "undelivered_alerts"}
+#: Counted for the LCB-FT role (and superusers when VIGIE_AML_VISIBLE_TO_SUPERUSERS): aml/indicators.py.
+AML_KEYS = {"aml_alerts", "aml_hits", "aml_alerts_week", "aml_alerts_mine", "aml_alerts_unassigned"}
 #: Counted for administrators (superusers) only: they name the missing recipient (issue 19).
 ADMIN_KEYS = {"alerts_without_recipient"}
 
@@ -102,6 +105,17 @@ def make_records(scale: int = 1, *, handler=None) -> None:
         ImportRun.objects.create(
             kind="roster", file_name="old.csv", status="interrupted", started_at=NOW - dt.timedelta(days=45)
         )
+        # AML/CFT: an alert past its analysis date, one due in 5 days (mine), one decided; a hit past its review.
+        AlertFactory(raised_at=NOW - dt.timedelta(days=31), analysis_due_on=days(-1))
+        AlertFactory(raised_at=NOW - dt.timedelta(days=25), analysis_due_on=days(5), analyst=handler)
+        AlertFactory(
+            raised_at=NOW - dt.timedelta(days=31),
+            analysis_due_on=days(-1),
+            status="decided",
+            decision="closed",
+            decided_on=days(-2),
+        )
+        HitFactory(raised_at=NOW - dt.timedelta(days=4), review_due_on=days(-2))
     # Alerts: one whose email could not be delivered, one with no recipient at all.
     content_type = ContentType.objects.get(app_label="gdpr", model="rightsrequest")
     first = Alert.objects.count()
@@ -274,7 +288,7 @@ def test_each_link_opens_the_list_of_exactly_the_counted_records(roles):
                 assert expected, key  # the fixture has some of each
                 assert {obj.pk for obj in listing.context["cl"].queryset} == expected, key
                 checked.add(key)
-    assert checked >= COMPLIANCE_KEYS | GDPR_KEYS | FLOOR_KEYS | ADMIN_KEYS
+    assert checked >= COMPLIANCE_KEYS | GDPR_KEYS | FLOOR_KEYS | ADMIN_KEYS | AML_KEYS
 
 
 def test_a_listed_record_links_to_its_own_page(roles):

@@ -781,6 +781,14 @@ class World:
 # -- the reference computation -------------------------------------------------------------------------
 Parts = tuple  # (value, numerator, denominator)
 NO_DATA: Parts = (None, None, None)
+#: The AML/CFT figures (aml/indicators.py).
+AML_CODES = (
+    "E1_AML_ALERTS",
+    "E1_AML_ALERTS_DECIDED_ON_TIME",
+    "E1_AML_TRACFIN_REPORTS",
+    "E1_AML_SCREENING_COVERAGE",
+    "E1_AML_HITS_REVIEWED_ON_TIME",
+)
 
 
 class Reference:
@@ -1181,8 +1189,12 @@ class Reference:
         )
         return result
 
+    def aml(self, year: int) -> dict[str, Parts]:
+        """The world holds no AML/CFT record: "no data" (tests/aml/test_indicators.py checks the figures)."""
+        return dict.fromkeys(AML_CODES, NO_DATA)
+
     def year(self, year: int) -> dict[str, Parts]:
-        return {**self.training(year), **self.gdpr(year), **self.compliance(year)}
+        return {**self.training(year), **self.gdpr(year), **self.compliance(year), **self.aml(year)}
 
 
 # -- the comparison -------------------------------------------------------------------------------------
