@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from functools import partial
 
 import pytest
@@ -29,10 +28,6 @@ HITS = "/admin/aml/hit/"
 API_HITS = "/api/aml/screening-hits/"
 admin_for = partial(admin_client, AML_OFFICER, language="en")
 api_for = partial(api_client, AML_OFFICER, language="en")
-#: Slice B's service (aml/services/alerts.py); the lead removes this guard when it is merged.
-needs_alerts = pytest.mark.skipif(
-    importlib.util.find_spec("aml.services.alerts") is None, reason="aml.services.alerts (slice B) not merged yet"
-)
 
 
 @pytest.fixture
@@ -77,7 +72,6 @@ def test_a_hit_is_reviewed_once(hit):
     assert "status" in raised.value.message_dict
 
 
-@needs_alerts
 def test_a_confirmed_hit_on_an_active_counterparty_opens_a_screening_alert(hit):
     reviewer = UserFactory()
     hit_review(actor=reviewer, hit=hit, status=HitStatus.CONFIRMED, reason="Same passport number")
@@ -86,7 +80,6 @@ def test_a_confirmed_hit_on_an_active_counterparty_opens_a_screening_alert(hit):
     assert "GELS-1" in alert.reason
 
 
-@needs_alerts
 def test_a_confirmed_hit_on_an_ended_relationship_opens_no_alert(hit):
     from aml.models import Alert
 

@@ -55,3 +55,25 @@ def test_an_unreachable_broker_keeps_the_import_and_logs(tmp_path, monkeypatch, 
     services.queue_screening()
     assert "not queued" in caplog.text
     assert Counterparty.objects.count() == 0  # nothing to lose here; the import itself is committed before
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True, AML_EMAILS=[])
+def test_a_confirmed_hit_emails_the_aml_officers_at_once_and_nobody_else(
+    roles, mailoutbox, django_capture_on_commit_callbacks
+):
+    from aml.services.screening import hit_review
+    from tests.aml.factories import HitFactory
+    from tests.factories import UserFactory
+
+    officer = UserFactory(username="lcbft-officer", email="lcbft@example.org", groups=["LCB-FT"])
+    UserFactory(username="dpo", email="dpo@example.org", groups=["DPO"])
+    UserFactory(username="co", email="co@example.org", groups=["Compliance officer"])
+    hit = HitFactory(counterparty__name="Zéphyrine OKSANA", matched_name="Zephyrine Oksana")
+    with django_capture_on_commit_callbacks(execute=True):
+        hit_review(actor=officer, hit=hit, status="confirmed", reason="Same passport number")
+    sent = [m for m in mailoutbox if hit.alert.reference in m.subject + m.body]
+    assert sent, [m.subject for m in mailoutbox]
+    assert {address for m in mailoutbox for address in m.to} == {"lcbft@example.org"}
+    for message in mailoutbox:  # the reference and the kind of deadline only: no name, no list
+        assert "OKSANA" not in message.subject + message.body
+        assert "Oksana" not in message.subject + message.body
