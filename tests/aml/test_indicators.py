@@ -207,6 +207,7 @@ def test_each_desk_item_asks_the_same_number_of_queries_whatever_the_records():
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             for item in aml_desk().items:
+                assert isinstance(item, desk.DeskItem)
                 item.records(moment).count()
                 item.url(moment)
         return len(captured)
