@@ -32,16 +32,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
 from core.discovery import app_modules
-from core.roles import COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, can_view
+from core.roles import AML_OFFICER, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, can_view
 
 #: The domain of a rule that names only its settings list (Rule.recipients_setting).
 SETTING_DOMAINS: dict[str, str] = {
     "DPO_EMAILS": "dpo",
     "COMPLIANCE_EMAILS": "compliance",
     "TRAINING_EMAILS": "training",
+    "AML_EMAILS": "aml",
 }
 #: The role (core/roles.py) that answers for a domain when an entity has no contact for it.
-DOMAIN_ROLES: dict[str, str] = {"dpo": DPO, "compliance": COMPLIANCE_OFFICER, "training": TRAINING_MANAGER}
+DOMAIN_ROLES: dict[str, str] = {
+    "dpo": DPO,
+    "compliance": COMPLIANCE_OFFICER,
+    "training": TRAINING_MANAGER,
+    "aml": AML_OFFICER,
+}
 
 
 @dataclass(frozen=True)
