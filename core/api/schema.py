@@ -34,6 +34,7 @@ drf-spectacular does would make them depend on the language:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from django import forms
@@ -278,6 +279,9 @@ def postprocess_parameter_enums(result: dict[str, Any], generator: Any, **kwargs
     return result
 
 
+_ARGUMENTS = re.compile(r"\{[^}]*\}")
+
+
 def _sealed_endpoint(callback: Any, user: Any) -> bool:
     """Whether the view of `callback` belongs to a sealed app (its module's app, or its queryset's model)
     that keeps `user` out (core/roles.py `sealed_out`)."""
@@ -324,14 +328,16 @@ def postprocess_sealed(result: dict[str, Any], generator: Any, request: Any = No
     schema built without a request, by the command line, leaves them out too). Last of the hooks."""
     user = getattr(request, "user", None)
     sealed_paths = {
-        path for path, _regex, _method, callback in generator.endpoints or () if _sealed_endpoint(callback, user)
+        _ARGUMENTS.sub("{}", path)  # the schema names a path's arguments its own way ("{pk}" → "{id}")
+        for path, _regex, _method, callback in generator.endpoints or ()
+        if _sealed_endpoint(callback, user)
     }
     if not sealed_paths:
         return result
     before = _reachable(result)
     kept_tags = set()
     for path in list(result.get("paths", {})):
-        if path in sealed_paths:
+        if _ARGUMENTS.sub("{}", path) in sealed_paths:
             del result["paths"][path]
         else:
             for operation in result["paths"][path].values():

@@ -48,7 +48,12 @@ def not_found_response(request: HttpRequest) -> HttpResponse:
 
 def sealed_view(view: Callable[..., HttpResponse], app_label: str) -> Callable[..., HttpResponse]:
     def sealed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session = getattr(request, "session", None)
+        accessed = getattr(session, "accessed", None)
         if sealed_out(api_user(request), app_label):
+            # Reading the session to know the caller would add "Vary: Cookie", which a missing path has not.
+            if session is not None and accessed is not None:
+                session.accessed = accessed
             return not_found_response(request)
         return view(request, *args, **kwargs)
 
