@@ -213,7 +213,7 @@ def sealed_out(user: Any, model_or_label: Any) -> bool:
         return False
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return True
-    if seal[0] in group_names(user):
+    if getattr(user, "pk", None) is not None and seal[0] in group_names(user):
         return False
     if getattr(user, "is_superuser", False):
         return not superusers_pass_seal(seal)
