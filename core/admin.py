@@ -31,6 +31,7 @@ from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
 from .models import ImportRun, SignOnIdentity
+from .roles import sealed_out
 from .spreadsheets import FRENCH, UnknownCsvDialect, dialect_named, redialect_download
 
 if TYPE_CHECKING:
@@ -70,11 +71,12 @@ def kind_label(kind: str) -> str:
 
 
 def importable_kinds(user: Any) -> list[tuple[str, str]]:
-    """The kinds `user` may import: those whose model they may add."""
+    """The kinds `user` may import: those whose model they may add (never a sealed app's kind for a user
+    outside its seal, superusers included: core/roles.py `sealed_out`)."""
     return [
         (kind, capfirst(importer.verbose_name()))
         for kind, importer in importers().items()
-        if user.has_perm(importer.add_permission())
+        if not sealed_out(user, importer.add_permission()) and user.has_perm(importer.add_permission())
     ]
 
 

@@ -27,6 +27,8 @@ from django.db.models.functions import Concat, Lower, Trim
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from .roles import seal_of, superusers_pass_seal
+
 # The annotations of a chooser's queryset: the name shown (and ordered by) and whether the user may handle
 # the record (False only for the kept current value).
 LABEL = "vigie_chooser_label"
@@ -49,9 +51,19 @@ def user_label(user: Any) -> str:
 
 def users_who_may_change(model: type[Model]) -> QuerySet[Any]:
     """The active users who hold the change permission on `model`, directly or through a group, and the
-    active superusers: those who may handle its records. Subqueries, not joins: no duplicates, one query."""
+    active superusers: those who may handle its records. Subqueries, not joins: no duplicates, one query.
+    For a model of a sealed app (core/roles.py `seal_of`), only the active members of the seal's role, and
+    the superusers when the seal lets them in: a hand-given permission does not open a seal."""
     user_model = get_user_model()
     opts = model._meta
+    seal = seal_of(model)
+    if seal is not None:
+        members = Q(groups__name=seal[0])
+        if superusers_pass_seal(seal):
+            members |= Q(is_superuser=True)
+        return user_model._default_manager.filter(is_active=True).filter(
+            pk__in=user_model._default_manager.filter(members).values("pk")
+        )
     permission = Permission.objects.filter(
         content_type__app_label=opts.app_label, codename=f"change_{opts.model_name}"
     ).values("pk")

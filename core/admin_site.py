@@ -26,6 +26,8 @@ from unfold.sites import UnfoldAdminSite
 
 from .admin_choosers import UserChooserMixin
 from .admin_lookups import VisibleLookupsMixin
+from .admin_seal import SealedAdminMixin
+from .roles import seal_of
 from .security import AdminLoginForm, is_verified, otp_required, otp_setup_view, sign_on_enabled
 
 
@@ -38,6 +40,12 @@ class VigieAdminSite(UnfoldAdminSite):
         # view or to fields they may not read, and wrong filter values (core/admin_lookups.py).
         # Every user chooser offers the users who may handle the record, by name (core/admin_choosers.py).
         admin_class = admin_class or admin.ModelAdmin
+        # The admins of a sealed app (aml) do not exist for a user outside its seal (core/admin_seal.py).
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        if any(seal_of(model) for model in models) and not issubclass(admin_class, SealedAdminMixin):
+            admin_class = type(
+                admin_class.__name__, (SealedAdminMixin, admin_class), {"__module__": admin_class.__module__}
+            )
         # Every admin has django-unfold's look (its ModelAdmin after the app's own class, so the app's own
         # choices win).
         mixins = tuple(mixin for mixin in (VisibleLookupsMixin, UserChooserMixin) if not issubclass(admin_class, mixin))
@@ -46,7 +54,7 @@ class VigieAdminSite(UnfoldAdminSite):
             admin_class = type(
                 admin_class.__name__, (*mixins, admin_class, *look), {"__module__": admin_class.__module__}
             )
-        super().register(model_or_iterable, admin_class, **options)
+        super().register(models, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and is_verified(request.user)

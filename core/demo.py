@@ -31,6 +31,8 @@ DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
     "dpo-onv": (roles.DPO, "Olivia", "Nouvel"),
     "formation": (roles.TRAINING_MANAGER, "Fanny", "Formation"),
     "auditeur": (roles.AUDITOR, "Aurélien", "Audit"),
+    # The AML/CFT officer: the only one who sees the aml app (and the superuser, by setting).
+    "lcbft": (roles.AML_OFFICER, "Léa", "Vigilance"),
 }
 
 

@@ -26,6 +26,8 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .roles import sealed_out
+
 DESK = "desk"
 ADMINISTRATION = "administration"
 #: Where the two fixed sections stand among the apps' `navigation_order`.
@@ -53,7 +55,8 @@ def _extra_links(request: HttpRequest) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for config in apps.get_app_configs():
         for title, url_name, permission in getattr(config, "navigation_links", ()):
-            if not request.user.has_perm(permission):
+            # A sealed app's links are not there for a user outside its seal (superusers pass has_perm).
+            if sealed_out(request.user, permission) or not request.user.has_perm(permission):
                 continue
             try:
                 link = reverse(url_name)

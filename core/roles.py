@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import CASCADE, DO_NOTHING, Model, Q
 from django.db.models.deletion import get_candidate_relations_to_delete
+
+from .confidential import group_names
 
 VIGIE_APPS = ("core", "organization", "compliance", "gdpr", "training", "notifications", "reporting")
 ALL = ("add", "change", "delete", "view")
@@ -168,11 +171,63 @@ def setup_roles() -> dict[str, int]:
     return counts
 
 
+def _app_label(model_or_label: Any) -> str:
+    """The app label of a model class, a model instance, an "app_label.model_name" / "app_label.codename"
+    string or a bare app label."""
+    if isinstance(model_or_label, str):
+        return model_or_label.partition(".")[0]
+    return str(model_or_label._meta.app_label)
+
+
+def seal_of(model_or_label: Any) -> tuple[str, str] | None:
+    """The seal of the app of `model_or_label` (a model, an instance, "app_label.model" or an app label):
+    `(role, setting)` when its AppConfig declares a `sealed_role` (aml/apps.py), else None. The setting names
+    whether superusers are let in (default True)."""
+    try:
+        config = apps.get_app_config(_app_label(model_or_label))
+    except LookupError:
+        return None
+    role = getattr(config, "sealed_role", None)
+    if not role:
+        return None
+    return str(role), str(getattr(config, "sealed_superusers_setting", "") or "")
+
+
+def sealed_apps() -> tuple[str, ...]:
+    """The labels of the installed apps that declare a seal."""
+    return tuple(config.label for config in apps.get_app_configs() if getattr(config, "sealed_role", None))
+
+
+def superusers_pass_seal(seal: tuple[str, str]) -> bool:
+    """Whether superusers are let through `seal` (its setting; True when it names none)."""
+    return bool(getattr(settings, seal[1], True)) if seal[1] else True
+
+
+def sealed_out(user: Any, model_or_label: Any) -> bool:
+    """Whether the records of `model_or_label` must not exist for `user`: its app is sealed and the user is
+    not let in. Anonymous or inactive users are out; a member of the seal's role group is in; a superuser is
+    in when the app's setting says so; anyone else is out, whatever permissions they were given by hand or
+    through another group. The check comes before any permission (superusers pass every `has_perm`)."""
+    seal = seal_of(model_or_label)
+    if seal is None:
+        return False
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return True
+    if getattr(user, "pk", None) is not None and seal[0] in group_names(user):
+        return False
+    if getattr(user, "is_superuser", False):
+        return not superusers_pass_seal(seal)
+    return True
+
+
 def can_view(user: Any, model: type[Model] | str) -> bool:
     """Whether `user` may view the records of `model` (a model class or "app_label.model_name"), as the
     admin decides it: the view or the change permission. Side channels (import runs, alerts, retention
-    reports, filters) ask this before they show anything about those records."""
+    reports, filters) ask this before they show anything about those records. A sealed app's records
+    (`sealed_out`) are never viewable, superusers included."""
     label = model if isinstance(model, str) else model._meta.label_lower
+    if sealed_out(user, label):
+        return False
     app_label, _dot, model_name = label.partition(".")
     model_name = model_name.lower()
     return user.has_perm(f"{app_label}.view_{model_name}") or user.has_perm(f"{app_label}.change_{model_name}")
@@ -227,5 +282,26 @@ class HiddenReferencesBackend:
         except LookupError:
             return False
         if not all(can_view(user_obj, other) for other in deletion_reaches(model)):  # type: ignore[arg-type]  # a class is hashable
+            raise PermissionDenied
+        return False
+
+
+class SealedAppsBackend:
+    """Grants nothing; refuses every permission of a sealed app (`seal_of`) to a user the seal keeps out
+    (`sealed_out`), whatever the groups or the permissions given by hand, for the admin, the API and every
+    other `has_perm` / `has_module_perms` check. Listed before Django's ModelBackend: a PermissionDenied here
+    ends the check. Superusers are not asked by Django: the floor's channels call `sealed_out` themselves. No
+    `get_user`: it never logs anyone in."""
+
+    def authenticate(self, request: Any, **credentials: Any) -> None:
+        return None
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        if seal_of(perm) is not None and sealed_out(user_obj, perm):
+            raise PermissionDenied
+        return False
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        if seal_of(app_label) is not None and sealed_out(user_obj, app_label):
             raise PermissionDenied
         return False

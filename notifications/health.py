@@ -16,7 +16,9 @@ def undelivered_alerts(viewer: Any) -> dict[str, dict[str, Any]] | None:
     """The count for the operator; for a user, only of alerts about records they may view (not even a
     count tells a role what it may not see); nothing for a user who may not see the ledger."""
     undelivered = Delivery.objects.escalated()
-    if viewer is not OPERATOR:
+    if viewer is OPERATOR:
+        undelivered = undelivered.unsealed()  # a sealed app's (aml) are counted for nobody outside its seal
+    else:
         if not can_view(viewer, Alert):
             return None
         undelivered = undelivered.visible_to(viewer)
@@ -30,7 +32,10 @@ def unaddressed_alerts(viewer: Any) -> dict[str, dict[str, Any]] | None:
     acknowledged. For the operator and administrators (superusers) only: they name the missing person."""
     if viewer is not OPERATOR and not getattr(viewer, "is_superuser", False):
         return None
-    count = Alert.objects.without_recipient().count()
+    unaddressed = Alert.objects.without_recipient()
+    # A sealed app's (aml) only for a superuser its seal lets in, never for the operator.
+    unaddressed = unaddressed.unsealed() if viewer is OPERATOR else unaddressed.visible_to(viewer)
+    count = unaddressed.count()
     return {"alerts_without_recipient": {"status": WARNING if count else OK, "unaddressed": count}}
 
 

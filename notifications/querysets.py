@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from core.roles import can_view
+from core.roles import can_view, seal_of, sealed_apps
 
 from .registry import get_rules
 
@@ -32,6 +32,14 @@ def visible_alerts(user: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}rule__in": visible}) | (
         ~Q(**{f"{prefix}rule__in": known}) & Q(**{f"{prefix}content_type__in": visible_content_types(user)})
     )
+
+
+def sealed_alerts(prefix: str = "") -> Q:
+    """The alerts about a sealed app's records (aml, core/roles.py `seal_of`): of a rule whose wording tells
+    about a sealed model, or about a record of a sealed app. Left out of what goes to people outside the seal
+    whoever they are (the operator's health counts, the escalation email): a count or a bounce is a tip."""
+    codes = [rule.code for rule in get_rules() if any(seal_of(label) for label in rule.viewed_models())]
+    return Q(**{f"{prefix}rule__in": codes}) | Q(**{f"{prefix}content_type__app_label__in": sealed_apps()})
 
 
 def visible_content_types(user: Any) -> list[int]:
@@ -62,11 +70,19 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def visible_to(self, user: Any) -> Self:
         return self.filter(visible_alerts(user, "alert__"))
 
+    def unsealed(self) -> Self:
+        """Without the deliveries of alerts about a sealed app's records (`sealed_alerts`)."""
+        return self.exclude(sealed_alerts("alert__"))
+
 
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: Any) -> Self:
         """The alerts `user` may see (`visible_alerts`)."""
         return self.filter(visible_alerts(user))
+
+    def unsealed(self) -> Self:
+        """Without the alerts about a sealed app's records (`sealed_alerts`)."""
+        return self.exclude(sealed_alerts())
 
     def undelivered(self) -> Self:
         """The alerts with an email still unsent after the last planned attempt (`DeliveryQuerySet.escalated`)."""

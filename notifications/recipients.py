@@ -14,8 +14,9 @@ For one item of a rule (notifications/registry.py), in this order, without dupli
 A person (1, 2, 3, 5) counts only when they are an active user who may view the rule's records
 (`Rule.viewed_models()`: a superuser, or a user whose groups or own permissions give the view or the change
 permission on each of those models): an alert tells the reference, the right, the deadline... of a record,
-and nobody learns from an email what their role may not see. The extras (4) are the operator's settings and
-stay as they are.
+and nobody learns from an email what their role may not see. For a rule of a sealed app (aml, core/roles.py
+`seal_of`) a person counts only as a member of the seal's role (LCB-FT), or as a superuser when the app's
+setting lets superusers in. The extras (4) are the operator's settings and stay as they are.
 
 When every person found is away with no present deputy, the present holders of the domain's role who may view
 are added; when nobody present remains at all (no extra either), the result is empty: the alert is "without
@@ -36,6 +37,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
 
+from core.roles import seal_of, superusers_pass_seal
 from organization.contacts import ContactMap, contact_map
 from organization.models import LegalEntity
 
@@ -159,7 +161,22 @@ class Resolver:
                     or all(any(key in self._grants.get(user_id, ()) for key in keys) for keys in needed)
                 )
             )
+            for seal in {seal for label in models if (seal := seal_of(label)) is not None}:
+                # A sealed app's records (aml) exist only for its role's members, and for the superusers when
+                # its setting says so: permissions given by hand or another role's do not open the seal.
+                allowed = set(self._members(seal[0]))
+                if superusers_pass_seal(seal):
+                    allowed |= {self._emails[user_id] for user_id in self._superusers}
+                found = self._viewers[models] = found & frozenset(allowed)
         return found
+
+    def _members(self, role: str) -> tuple[str, ...]:
+        """The addresses of the active members of `role`'s group (read with the domains' roles when it is one)."""
+        if role not in self.role_holders:
+            memberships = get_user_model().groups.through.objects
+            rows = memberships.filter(group__name=role, user__is_active=True).values_list("user__email", flat=True)
+            self.role_holders[role] = tuple(sorted({address for email in rows if (address := _clean(email))}))
+        return self.role_holders[role]
 
     def people(self, rule: Rule, handlers: tuple[str, ...], entity_id: int | None) -> list[str]:
         """The people (not the settings' extras, not the deputies) an alert goes to: the handler, the

@@ -519,6 +519,7 @@ def _notify_escalations(mailer: _Mailer, report: SendReport, now: dt.datetime) -
         return
     deliveries = list(
         Delivery.objects.escalated()
+        .unsealed()  # "the AML officer's alert bounced" would tip the escalation addresses off
         .filter(pk__in=report.failed_ids, escalation_notified_at__isnull=True)
         .order_by("pk")
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from core.roles import can_view
+from core.roles import can_view, sealed_out
 
 from . import catalogue, desk, exports
 from .models import IndicatorValue
@@ -108,7 +108,7 @@ def desk_sections(user: Any = None, *, day: dt.date | None = None, now: dt.datet
         items = [
             Overdue(domain, item.key, item.label, item.records(moment).count(), item.url(moment), item.permission)
             for group in declared.items
-            if user is None or user.has_perm(group.permission)
+            if not sealed_out(user, group.permission) and (user is None or user.has_perm(group.permission))
             for item in declared_items(group, moment, DASHBOARD_KINDS)
         ]
         if items:

@@ -19,6 +19,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import sealed_out
+
 from . import desk
 from .dashboard import declared_items
 
@@ -138,7 +140,7 @@ def home(user: Any, *, now: dt.datetime | None = None) -> Home:
     found: dict[str, dict[str, Group]] = {kind: {} for kind in kinds}
     for domain, declared in desk.desks():
         for group in declared.items:
-            if not user.has_perm(group.permission):
+            if sealed_out(user, group.permission) or not user.has_perm(group.permission):
                 continue
             entries: list[tuple[str, Entry]] = []
             if isinstance(group, desk.DeskRecords):

@@ -2,6 +2,8 @@
 
 from rest_framework.routers import DefaultRouter
 
+from core.api.sealed import sealed_patterns
+
 from . import alerts, counterparties, screening
 
 router = DefaultRouter(trailing_slash=True)
@@ -9,4 +11,5 @@ router.include_root_view = False
 for module in (alerts, counterparties, screening):
     for prefix, viewset, basename in module.ROUTES:
         router.register(prefix, viewset, basename=basename)
-urlpatterns = router.urls
+# Sealed (core/api/sealed.py): for anyone outside the LCB-FT role, every path answers the site's 404.
+urlpatterns = sealed_patterns(router.urls, app_label="aml")

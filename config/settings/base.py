@@ -79,6 +79,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Before ModelBackend: refuses a delete permission whose deletion reaches records the user may not view.
     "core.roles.HiddenReferencesBackend",
+    # Before ModelBackend: a sealed app's permissions (aml) hold only for its role's members (core/roles.py).
+    "core.roles.SealedAppsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -387,6 +389,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.postprocess_parameter_enums",
+        # Last: a sealed app's paths, components and tags are left out for a reader outside its seal.
+        "core.api.schema.postprocess_sealed",
     ],
 }
 

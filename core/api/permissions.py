@@ -1,6 +1,10 @@
 """API permissions: Django model permissions, reads included (auditors need `view`); transitions need `change`."""
 
+from typing import Any
+
 from rest_framework.permissions import DjangoModelPermissions
+
+from .sealed import SealedPermission
 
 
 class StrictModelPermissions(DjangoModelPermissions):
@@ -15,6 +19,11 @@ class StrictModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        # A sealed model (aml) does not exist for a user outside its seal: 404, never 401/403.
+        SealedPermission().has_permission(request, view)
+        return bool(super().has_permission(request, view))
 
 
 class TransitionPermissions(StrictModelPermissions):

@@ -34,9 +34,11 @@ drf-spectacular does would make them depend on the language:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from django import forms
+from django.apps import apps as django_apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
@@ -45,6 +47,8 @@ from drf_spectacular.plumbing import get_manager, get_view_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from core.roles import sealed_out
 
 from .filters import MAX_INTEGER, MIN_INTEGER
 
@@ -272,4 +276,76 @@ def postprocess_parameter_enums(result: dict[str, Any], generator: Any, **kwargs
                 names = by_choices.get((schema.get("type"), frozenset(schema["enum"])), [])
                 if len(names) == 1:
                     holder[key] = {"$ref": f"#/components/schemas/{names[0]}"}
+    return result
+
+
+_ARGUMENTS = re.compile(r"\{[^}]*\}")
+
+
+def _sealed_endpoint(callback: Any, user: Any) -> bool:
+    """Whether the view of `callback` belongs to a sealed app (its module's app, or its queryset's model)
+    that keeps `user` out (core/roles.py `sealed_out`)."""
+    view_class = getattr(callback, "cls", None)
+    if view_class is None:
+        return False
+    config = django_apps.get_containing_app_config(view_class.__module__)
+    if config is not None and sealed_out(user, config.label):
+        return True
+    queryset = getattr(view_class, "queryset", None)
+    return queryset is not None and sealed_out(user, queryset.model)
+
+
+def _refs(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                found.add(value.rsplit("/", 1)[-1])
+            else:
+                _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+    return found
+
+
+def _reachable(result: dict[str, Any]) -> set[str]:
+    """The names of the component schemas that the paths use, directly or through other components."""
+    schemas = result.get("components", {}).get("schemas", {})
+    todo = _refs(result.get("paths", {}), set())
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo |= _refs(schemas.get(name, {}), set()) - seen
+    return seen
+
+
+def postprocess_sealed(result: dict[str, Any], generator: Any, request: Any = None, **kwargs: Any) -> dict[str, Any]:
+    """Leave out of the schema the paths of a sealed app (aml) for a reader outside its seal, then the
+    components only they used and the tags they named: for that reader the app's API does not exist (a
+    schema built without a request, by the command line, leaves them out too). Last of the hooks."""
+    user = getattr(request, "user", None)
+    sealed_paths = {
+        _ARGUMENTS.sub("{}", path)  # the schema names a path's arguments its own way ("{pk}" → "{id}")
+        for path, _regex, _method, callback in generator.endpoints or ()
+        if _sealed_endpoint(callback, user)
+    }
+    if not sealed_paths:
+        return result
+    before = _reachable(result)
+    kept_tags = set()
+    for path in list(result.get("paths", {})):
+        if _ARGUMENTS.sub("{}", path) in sealed_paths:
+            del result["paths"][path]
+        else:
+            for operation in result["paths"][path].values():
+                if isinstance(operation, dict):
+                    kept_tags.update(operation.get("tags", ()))
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in before - _reachable(result):
+        schemas.pop(name, None)
+    if "tags" in result:
+        result["tags"] = [tag for tag in result["tags"] if tag.get("name") in kept_tags]
     return result

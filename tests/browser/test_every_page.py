@@ -1,6 +1,6 @@
 """Every page of every role, in a real browser at 1366 × 768 (issue 16, item 9).
 
-For each role (the superuser and the four role groups of core/roles.py, as the demo users who hold them),
+For each role (the superuser and the five role groups of core/roles.py, as the demo users who hold them),
 on the demo data set plus what it lacks (a second running 72-hour clock, long texts, alerts, a failed and an
 interrupted import), the pages visited are the desk (/admin/), the list of every model of the admin registry
 the role may view (from `admin.site._registry` and the role's permissions, never a hard-coded list), a
@@ -72,6 +72,8 @@ ROLES = {
     "dpo": ("dpo", roles.DPO),
     "training-manager": ("formation", roles.TRAINING_MANAGER),
     "auditor": ("auditeur", roles.AUDITOR),
+    # The AML/CFT officer: the only role that sees the aml app (sealed, core/roles.py `sealed_out`).
+    "aml-officer": ("lcbft", roles.AML_OFFICER),
 }
 #: The records opened in detail (model → the reference of the demo record): the breach whose 72-hour clock
 #: runs, the rights request suspended for an identity check, the CNIL case still open.

@@ -5,7 +5,8 @@ the builders of tests/core/admin_records.py for the models no factory makes), th
 without a group open its list, the record's change page (a read-only form for who may only view), its
 history, one of its historical versions when it keeps them, and the add page. No page may answer a server
 error; a role without the view permission gets a 403 on every page of the model, one without the add
-permission a 403 on the add page.
+permission a 403 on the add page; a user that the seal of a sealed app keeps out (aml, core/roles.py
+`sealed_out`) gets the site's 404 on every page of its models, as for an app that is not installed.
 
 Models come from `admin.site._registry` and their records from tests/core/admin_records.py (factories found
 by their `Meta.model`): a new model is walked without anyone adding it here, and the walk fails, naming it,
@@ -22,7 +23,7 @@ from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-from core.roles import ROLES, can_view
+from core.roles import ROLES, can_view, sealed_out
 from tests.core.admin_records import make_record, registered_models
 from tests.factories import UserFactory
 
@@ -87,7 +88,8 @@ def test_every_admin_page_of_a_record_answers_every_role_without_error(users, mo
         user = users[name]
         client = Client()
         client.force_login(user)
-        viewer = user.is_superuser or can_view(user, model)
+        sealed = sealed_out(user, model)
+        viewer = not sealed and (user.is_superuser or can_view(user, model))
         adder = user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}")
         hidden = hidden_from(user, model, record)
         absent = pages(model, None, missing) if hidden else {}
@@ -96,6 +98,9 @@ def test_every_admin_page_of_a_record_answers_every_role_without_error(users, mo
             status = response.status_code
             if status >= 500:
                 problems.append(f"{name}: {page} {url} answered {status}")
+            elif sealed:
+                if status != 404:
+                    problems.append(f"{name}: {page} {url} answered {status}, not 404, to a user the seal keeps out")
             elif page in ("change", "history") and page in absent:
                 twin = client.get(absent[page])
                 if (status, response.get("Location")) != (twin.status_code, twin.get("Location")) or status == 200:

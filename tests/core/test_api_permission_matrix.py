@@ -10,7 +10,9 @@ a hand-written list:
 - GET by a group → 200 if its role grants `view` on the model's app, else 403;
 - POST with an empty body by the auditor, or by any group without `add` → 403 (the permission check
   comes before validation: never 201, 400 or 405);
-- POST with an empty body by a group with `add` → not refused (neither 401 nor 403) and no 500.
+- POST with an empty body by a group with `add` → not refused (neither 401 nor 403) and no 500;
+- a collection of a sealed app (aml, core/roles.py `seal_of`) answers 404 to anyone but its role's members
+  (anonymous, no group, every other role), GET and POST alike: for them the path does not exist.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from core.roles import AUDITOR, ROLES, Role
+from core.roles import AUDITOR, ROLES, Role, seal_of
 from tests.clients import api_client
 
 # Endpoints whose list route is not a router's `*-list` (path, query string).
@@ -100,6 +102,19 @@ def discover() -> list[Collection]:
 COLLECTIONS = discover()
 
 
+def sealed(role: Role | None, model: type[Model]) -> bool:
+    """Whether the seal of the model's app keeps a member of `role` (None: no group, anonymous) out."""
+    seal = seal_of(model)
+    return seal is not None and (role is None or role.name != seal[0])
+
+
+def refused(role: Role | None, model: type[Model], otherwise: int | tuple[int, ...]) -> tuple[int, ...]:
+    """The statuses of a refusal: 404 when sealed out, else `otherwise`."""
+    if sealed(role, model):
+        return (404,)
+    return otherwise if isinstance(otherwise, tuple) else (otherwise,)
+
+
 def granted(role: Role, action: str, model: type[Model]) -> bool:
     """Whether core/roles.py gives `role` the `action` permission on `model`."""
     return action in role.apps.get(model._meta.app_label, ())
@@ -132,22 +147,24 @@ def test_the_matrix_has_both_outcomes():
 @pytest.mark.django_db
 @pytest.mark.parametrize("collection", COLLECTIONS, ids=str)
 def test_anonymous_is_refused(collection):
+    expected = refused(None, collection.model, (401, 403))
     response = APIClient().get(collection.url)
-    assert response.status_code in (401, 403), (collection.url, response.status_code)
+    assert response.status_code in expected, (collection.url, response.status_code)
     response = APIClient().post(collection.path, {}, format="json")
-    assert response.status_code in (401, 403), (collection.path, response.status_code)
+    assert response.status_code in expected, (collection.path, response.status_code)
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS, ids=str)
 def test_user_without_group_is_refused(roles, collection):
     client = api_client()
-    assert client.get(collection.url).status_code == 403
-    assert client.post(collection.path, {}, format="json").status_code == 403
+    expected = refused(None, collection.model, 403)
+    assert client.get(collection.url).status_code in expected
+    assert client.post(collection.path, {}, format="json").status_code in expected
 
 
 @pytest.mark.parametrize(("collection", "role"), matrix("view"))
 def test_get_follows_the_view_permission(roles, collection, role):
-    expected = 200 if granted(role, "view", collection.model) else 403
+    expected = 200 if granted(role, "view", collection.model) else refused(role, collection.model, 403)[0]
     response = api_client(role.name).get(collection.url)
     assert response.status_code == expected, (
         f"GET {collection.url} as {role.name} (model {collection.model._meta.label}): "
@@ -160,10 +177,11 @@ def test_get_follows_the_view_permission(roles, collection, role):
     matrix("add", selected=lambda role, c: role.name == AUDITOR or not granted(role, "add", c.model)),
 )
 def test_post_without_add_is_refused(roles, collection, role):
+    expected = refused(role, collection.model, 403)[0]
     response = api_client(role.name).post(collection.path, {}, format="json")
-    assert response.status_code == 403, (
+    assert response.status_code == expected, (
         f"POST {collection.path} as {role.name} (model {collection.model._meta.label}): "
-        f"expected 403, got {response.status_code}"
+        f"expected {expected}, got {response.status_code}"
     )
 
 

@@ -53,5 +53,7 @@ class Command(BaseCommand):
             record = retention.run(today=day, dry_run=dry_run, only=only, trigger=RetentionRun.Trigger.COMMAND)
         except (ValueError, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from exc
+        # The operator's output: a sealed app's records (aml) are neither listed nor counted.
+        record = retention.without_sealed(record)
         for line in retention.report_lines(record, references=None if all_references else 10):
             self.stdout.write(line)
