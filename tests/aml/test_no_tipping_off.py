@@ -23,6 +23,7 @@ with a reason each, the only patterns left out.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
 import re
@@ -36,20 +37,25 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.core.files.base import ContentFile
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from aml.choices import AlertStatus, Decision
 from core.imports import importers
 from core.models import ImportRun
 from core.roles import AML_OFFICER, ROLES, sealed_apps, sealed_out
+from notifications.jobs import run_sending, run_sweep
 from notifications.models import Alert as LedgerAlert
 from tests.aml.factories import AlertFactory, CounterpartyFactory, HitFactory, ListEntryFactory, ScreeningListFactory
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("isolated_media")]
 
 SEALED_APP = "aml"
 SIBLING = "amx"  # an app label that does not exist: what a sealed path must answer like
@@ -65,6 +71,9 @@ MARKERS = (
     "TRACFIN-SECRET-42",
     "SCREENLIST-SECRET",
     "aml-secret-file.csv",
+    "AML-SECRET-002",
+    "AML-SECRET-003",
+    "tracfin-SECRET",
 )
 
 #: Patterns the walker does not fill, by route, with the reason. Nothing else may be left out.
@@ -77,6 +86,7 @@ GENERIC = {
     "format": ("json", ".json"),
     "token": ("no-such-token",),
     "action": ("no-such-action",),
+    "which": ("enhanced-report", "tracfin", "no-such-file"),
 }
 
 
@@ -92,7 +102,27 @@ def make_aml_world(owner: Any) -> list[Model]:
     counterparty = CounterpartyFactory(name="Zéphyrine OKSANA-SECRET", reference="CP-OKSANA-SECRET")
     hit = HitFactory(counterparty=counterparty, entry=entry)
     alert = AlertFactory(reference="AML-SECRET-001", counterparty=counterparty, reason="OKSANA-SECRET repayment")
-    created: list[Model] = [hit, alert, counterparty, entry, screening_list]
+    today = timezone.localdate()
+    reported = AlertFactory(
+        reference="AML-SECRET-002",
+        counterparty=counterparty,
+        raised_at=timezone.now() - dt.timedelta(days=60),
+        analysis_due_on=today - dt.timedelta(days=30),
+        status=AlertStatus.DECIDED,
+        decision=Decision.TRACFIN_REPORT,
+        decided_on=today,
+        decision_reason="OKSANA-SECRET suspicious",
+        tracfin_reported_on=today,
+        tracfin_reference="TRACFIN-SECRET-42",
+        tracfin_file=ContentFile(b"%PDF-1.4 OKSANA-SECRET", name="tracfin-SECRET.pdf"),
+    )
+    overdue = AlertFactory(  # overdue and unassigned: the real rules raise it in the ledger, and email the role
+        reference="AML-SECRET-003",
+        counterparty=counterparty,
+        raised_at=timezone.now() - dt.timedelta(days=40),
+        analysis_due_on=today - dt.timedelta(days=10),
+    )
+    created: list[Model] = [hit, reported, overdue, alert, counterparty, entry, screening_list]
     ledger = LedgerAlert.objects.create(
         rule="aml-alert-analysis",
         threshold="d-7",
@@ -113,10 +143,15 @@ def make_aml_world(owner: Any) -> list[Model]:
         message="OKSANA-SECRET",
         user=owner,
     )
+    # The real rules' sweep and sending: ledger rows, deliveries and emails about the AML records.
+    now = timezone.now()
+    run_sweep("daily", now)
+    run_sending(now, digests=True)
     return [ledger, run, *created]
 
 
 def drop_aml_world(created: list[Model]) -> None:
+    LedgerAlert.objects.filter(content_type__app_label=SEALED_APP).delete()
     for record in created:
         type(record)._default_manager.filter(pk=record.pk).delete()
     for model in apps.get_app_config(SEALED_APP).get_models():
@@ -364,9 +399,15 @@ def test_a_user_outside_the_seal_learns_nothing_of_the_aml_records(roles, settin
     assert sealed_out(user, f"{SEALED_APP}.alert")
     web, api = clients_for(user)
 
+    mail.outbox.clear()
     created = make_aml_world(owner)
     found = walk()
     problems: list[str] = []
+    for message in mail.outbox:  # emails: none reaches this user, and none carries a marker to anyone outside
+        if user is not None and user.email in message.to + message.cc + message.bcc:
+            problems.append(f"email to {user.email}: {message.subject}")
+        if leaked := [m for m in MARKERS if m in message.subject + message.body]:
+            problems.append(f"email {message.subject!r} carries {leaked}")
     with_world: dict[str, dict[str, Any]] = {}
     for url in found.urls:
         client = client_for(url, web, api)
@@ -412,7 +453,12 @@ def test_the_lcb_ft_role_and_superusers_by_setting_see_the_aml_records(roles, se
     settings.VIGIE_AML_VISIBLE_TO_SUPERUSERS = visible
     user = make_user(name, spec)
     assert not sealed_out(user, f"{SEALED_APP}.alert")
+    mail.outbox.clear()
     make_aml_world(UserFactory(username="walk-importer"))
+    if not user.is_superuser:  # the role's members get the overdue alert's email (superusers are not a role)
+        assert any(user.email in m.to and "AML-SECRET-003" in m.subject + m.body for m in mail.outbox), [
+            (m.to, m.subject) for m in mail.outbox
+        ]
     web, api = clients_for(user)
     registered = [model for model in admin.site._registry if model._meta.app_label == SEALED_APP]
     for model in registered:
