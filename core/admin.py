@@ -362,8 +362,9 @@ def rejected_rows(run: ImportRun, limit: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-# The retention runs' admin (personal-data retention) lives in its own module.
-from . import admin_retention  # noqa: E402,F401 - registers the ModelAdmin
+# The retention runs' admin (personal-data retention) and django-otp's two-factor devices' admin (404 for a
+# missing device's QR code pages) live in their own modules.
+from . import admin_otp, admin_retention  # noqa: E402,F401 - registers the ModelAdmins
 
 # -- Company sign-on identities (core/oidc.py): superusers only ----------------------------------------------
 # Read-only; deleting one unlinks the account from the provider's subject (the next login links it again by

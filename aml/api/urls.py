@@ -1,12 +1,11 @@
 """API routes of the AML/CFT app: each module declares its ROUTES. Sealed: 404 for anyone outside the role."""
 
-from rest_framework.routers import DefaultRouter
-
+from core.api.routers import Router
 from core.api.sealed import sealed_patterns
 
 from . import alerts, counterparties, screening
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.include_root_view = False
 for module in (alerts, counterparties, screening):
     for prefix, viewset, basename in module.ROUTES:

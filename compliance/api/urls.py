@@ -1,10 +1,10 @@
 """API routes of the compliance app: each module declares its ROUTES."""
 
-from rest_framework.routers import DefaultRouter
+from core.api.routers import Router
 
 from . import cases, corruption, riskmaps
 
-router = DefaultRouter()
+router = Router()
 for module in (cases, corruption, riskmaps):
     for prefix, viewset, basename in module.ROUTES:
         router.register(prefix, viewset, basename=basename)

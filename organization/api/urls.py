@@ -1,10 +1,10 @@
 """API routes of the organization app: each module declares its ROUTES."""
 
-from rest_framework.routers import DefaultRouter
+from core.api.routers import Router
 
 from . import departments, employees, entities
 
-router = DefaultRouter()
+router = Router()
 for module in (entities, departments, employees):
     for prefix, viewset, basename in module.ROUTES:
         router.register(prefix, viewset, basename=basename)

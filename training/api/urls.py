@@ -1,10 +1,10 @@
 """API routes of the training app: each module declares its ROUTES."""
 
-from rest_framework.routers import DefaultRouter
+from core.api.routers import Router
 
 from . import completions, modules, phishing, sessions
 
-router = DefaultRouter()
+router = Router()
 for module in (modules, completions, sessions, phishing):
     for prefix, viewset, basename in module.ROUTES:
         router.register(prefix, viewset, basename=basename)
