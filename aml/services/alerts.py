@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from core.bounds import MIN_YEAR
 from core.dates import format_date
-from core.roles import AML_OFFICER
+from core.roles import sealed_out
 from core.services import insert_with_reference, save_with_history
 
 from ..choices import ALERT_TRANSITIONS, DECISION_FOLLOWS, OPEN_ALERT_STATUSES, AlertSource, AlertStatus, Decision
@@ -161,11 +161,7 @@ def _refresh(alert: Alert, locked: Alert) -> Alert:
 def may_analyse(user: Any) -> bool:
     """Whether `user` belongs to the AML/CFT function (the role LCB-FT, or a superuser when the setting lets
     superusers see AML): nobody else may be assigned an alert (no tipping off)."""
-    if user is None or not getattr(user, "is_active", False):
-        return False
-    if user.is_superuser and settings.VIGIE_AML_VISIBLE_TO_SUPERUSERS:
-        return True
-    return user.groups.filter(name=AML_OFFICER).exists()
+    return user is not None and not sealed_out(user, Alert)
 
 
 def alert_allowed_actions(alert: Alert) -> list[str]:
