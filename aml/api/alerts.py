@@ -29,11 +29,11 @@ from core.api.filters import FilterSet, StrictBooleanFilter, YearFilter
 from core.api.permissions import TransitionPermissions
 from core.api.serializers import DateTimeField, ModelSerializer
 from core.api.user_fields import EligibleUserField, UserNameField
-from organization.models import LegalEntity
 
 from ..choices import AlertSource, AlertStatus, Decision
 from ..models import Alert, Counterparty, Hit
 from ..services import alerts as services
+from .fields import EntityCodeField
 
 
 class AlertSerializer(ModelSerializer):
@@ -48,9 +48,7 @@ class AlertSerializer(ModelSerializer):
         required=False,
         help_text="The counterparty's reference.",
     )
-    entity = serializers.SlugRelatedField(
-        slug_field="code", queryset=LegalEntity.objects.all(), allow_null=True, required=False
-    )
+    entity = EntityCodeField(required=False)
     hit = serializers.PrimaryKeyRelatedField[Hit](read_only=True, help_text="The screening hit that raised the alert.")
     analyst = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     analyst_display = UserNameField(source="analyst", help_text="The analyst, by name.")

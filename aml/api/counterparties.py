@@ -8,19 +8,19 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 
 from core.api.filters import FilterSet, StrictBooleanFilter
 from core.api.serializers import ModelSerializer
-from organization.models import LegalEntity
 
 from ..choices import CounterpartyKind
 from ..matching import normalise
 from ..models import Counterparty
+from .fields import EntityCodeField
 
 
 class CounterpartySerializer(ModelSerializer):
-    entity = serializers.SlugRelatedField[LegalEntity](slug_field="code", read_only=True, allow_null=True)
+    entity = EntityCodeField(read_only=True)
 
     class Meta:
         model = Counterparty

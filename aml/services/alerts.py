@@ -206,8 +206,9 @@ def alert_raise(
             raise ValidationError({"counterparty": gettext("The alert of a hit is about the hit's counterparty.")})
         if Alert.objects.filter(hit=hit).exists():
             raise ValidationError({"hit": gettext("This screening hit has already raised an alert.")})
-    if entity is None and counterparty is not None:
-        entity = counterparty.entity
+    # By id: the entity FKs of AML records have no constraint (aml/models/counterparties.py entity_field), so an
+    # entity deleted since is a dangling id, kept as it is rather than read.
+    entity_id = entity.pk if entity is not None else (counterparty.entity_id if counterparty is not None else None)
     given = (reference or "").strip()
     alert = Alert(
         raised_at=raised_at,
@@ -216,7 +217,7 @@ def alert_raise(
         counterparty=counterparty,
         hit=hit,
         amount_eur=amount_eur,
-        entity=entity,
+        entity_id=entity_id,
         analysis_due_on=alert_analysis_due_on(raised_at),
     )
     insert_with_reference(
