@@ -196,7 +196,9 @@ def run_screening(
     run.finished_at = timezone.now()
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save()
-    logger.info(
+    # Ops read the logs: at INFO the run's id only (its counts are in the sealed run record), the counts at DEBUG.
+    logger.info("screening run %s (%s) done in %s ms", run.pk, trigger, run.duration_ms)
+    logger.debug(
         "screening run %s (%s): %s counterparties, %s entries, %s hits raised in %s ms (%s)",
         run.pk,
         trigger,

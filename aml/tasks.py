@@ -20,7 +20,8 @@ CHANGED_AS_FULL_RUN = 20_000
 
 
 def _summary(run) -> dict:
-    return {"run": run.pk, "status": run.status, "hits_raised": run.hits_raised}
+    # What Celery logs and keeps in its result backend, read by ops: no count of hits (no tipping off).
+    return {"run": run.pk, "status": run.status}
 
 
 @shared_task(name="aml.tasks.screen_nightly", acks_late=True)

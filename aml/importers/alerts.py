@@ -176,7 +176,10 @@ class AmlAlertImporter(Importer):
         if decision:
             values["status"] = AlertStatus.DECIDED
             if decided_on is not None:
-                values["records_kept_from"] = alert_records_kept_from(decided_on, ended)
+                has_counterparty = bool(values.get("counterparty_id", stored.get("counterparty_id")))
+                values["records_kept_from"] = alert_records_kept_from(
+                    decided_on, ended, has_counterparty=has_counterparty
+                )
         else:
             stored_status = stored.get("status")
             values["status"] = stored_status if stored_status in OPEN_ALERT_STATUSES else AlertStatus.OPEN

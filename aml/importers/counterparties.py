@@ -24,6 +24,7 @@ from organization.importers import EntityCodes, entity_code_column
 from ..choices import CounterpartyKind
 from ..models import Counterparty
 from ..services import counterparties as services
+from ..services.alerts import alerts_follow_relationships
 
 KIND = Choice(
     CounterpartyKind,
@@ -153,6 +154,15 @@ class CounterpartyImporter(Importer):
             for row, old in updated
             if row.built is not None and row.built["screening_hash"] != old["screening_hash"]
         ]
+        ended = [
+            old["id"]
+            for row, old in updated
+            if row.built is not None
+            and "relationship_ended_on" in row.built
+            and row.built["relationship_ended_on"] != old.get("relationship_ended_on")
+        ]
+        if ended:  # the retention of their decided alerts starts at the end of the relationship
+            alerts_follow_relationships(ended, actor=self.user, reason=self.change_reason)
         services.write_keys(new_ids, new_names, replace=False)
         services.write_keys([pk for pk, _name in moved], [name for _pk, name in moved], replace=True)
         count = len(new_ids) + len(moved)

@@ -38,6 +38,7 @@ from core.dates import paris_date
 from core.imports import Column, Importer, Row, RowError, RowSkipped, register
 from core.imports.engine import max_query_params
 from core.imports.parsers import Choice, Date, DateTime, InvalidValue, Parser, Text, max_length_of
+from core.imports.readers import Refused
 from core.imports.text import fold, fold_code
 from core.services import save_with_history
 
@@ -191,6 +192,12 @@ def queue_list_screening(codes: list[str]) -> None:
         logger.warning("aml: screening after a list import not queued (broker unreachable); nightly run covers it")
 
 
+#: A file that would delist more than this share of a list's entries, and more than MASS_DELISTING_MIN of them,
+#: is refused unless `--allow-mass-delisting` is given.
+MASS_DELISTING_SHARE = 0.1
+MASS_DELISTING_MIN = 10
+
+
 @register
 class ScreeningListImporter(Importer):
     """List entries by (list, list id); a strict import that replaces each list present in the file."""
@@ -203,6 +210,7 @@ class ScreeningListImporter(Importer):
     batch_size = 5000
     #: The list of every row (`--list CODE`); None: the `list` column says.
     list_code: ClassVar[str | None] = None
+    allow_mass_delisting: ClassVar[bool] = False
     columns = (
         Column(
             "list",
@@ -229,6 +237,11 @@ class ScreeningListImporter(Importer):
         """This importer with every row in the list `code` (its `list` column, if any, is ignored)."""
         columns = tuple(Column(c.name, c.parser, aliases=c.aliases) if c.name == "list" else c for c in cls.columns)
         return type(cls.__name__, (cls,), {"list_code": code.strip(), "columns": columns, "__module__": cls.__module__})
+
+    @classmethod
+    def allowing_mass_delisting(cls) -> type[ScreeningListImporter]:
+        """This importer without the bound on delisting (`--allow-mass-delisting`: a list that truly shrank)."""
+        return type(cls.__name__, (cls,), {"allow_mass_delisting": True, "__module__": cls.__module__})
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -357,16 +370,35 @@ class ScreeningListImporter(Importer):
                 self.note(_("relisted"))
 
     def finish(self) -> None:
-        """Delist what each list of the file no longer has; move the version of the lists that changed."""
+        """Delist what each list of the file no longer has; move the version of the lists that changed.
+
+        A file that would delist more than MASS_DELISTING_SHARE of a list's entries (and more than
+        MASS_DELISTING_MIN) is refused whole: a download cut short, or a partial file under the wrong list code,
+        would otherwise stop the screening against most of an asset-freeze list without anyone noticing."""
         today = timezone.localdate()
+        plan: list[tuple[int, list[int]]] = []
         for list_pk, kept in self.in_file.items():
-            gone = [
-                pk
-                for pk, list_id in ListEntry.objects.filter(screening_list_id=list_pk, delisted_on__isnull=True)
+            listed = list(
+                ListEntry.objects.filter(screening_list_id=list_pk, delisted_on__isnull=True)
                 .order_by("pk")
                 .values_list("pk", "list_id")
-                if list_id not in kept
-            ]
+            )
+            gone = [pk for pk, list_id in listed if list_id not in kept]
+            if (
+                not self.allow_mass_delisting
+                and len(gone) > MASS_DELISTING_MIN
+                and len(gone) > MASS_DELISTING_SHARE * len(listed)
+            ):
+                raise Refused(
+                    _(
+                        "This file would delist %(gone)s of the %(listed)s entries of the list %(code)s: is it "
+                        "complete? Nothing was changed. If the list truly shrank, import it with "
+                        "--allow-mass-delisting."
+                    )
+                    % {"gone": len(gone), "listed": len(listed), "code": self.codes.get(list_pk, list_pk)}
+                )
+            plan.append((list_pk, gone))
+        for list_pk, gone in plan:
             if not gone:
                 continue
             self.changed_lists.add(list_pk)

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from simple_history.utils import bulk_update_with_history
 
 from core.bounds import MIN_YEAR
 from core.dates import format_date
@@ -57,11 +58,36 @@ def alert_analysis_due_on(raised_at: dt.datetime) -> dt.date:
     return timezone.localdate(raised_at) + dt.timedelta(days=settings.VIGIE_AML_ANALYSIS_DAYS)
 
 
-def alert_records_kept_from(decided_on: dt.date, relationship_ended_on: dt.date | None) -> dt.date:
-    """The 5-year retention (CMF L.561-12) starts at the later of the decision and the end of the relationship."""
+def alert_records_kept_from(
+    decided_on: dt.date, relationship_ended_on: dt.date | None, *, has_counterparty: bool = False
+) -> dt.date | None:
+    """The 5-year retention (CMF L.561-12) starts at the later of the decision and the end of the relationship:
+    None (not started) while the relationship of the alert's counterparty lasts; `alerts_follow_relationships`
+    sets it when the relationship ends."""
     if relationship_ended_on is None:
-        return decided_on
+        return None if has_counterparty else decided_on
     return max(decided_on, relationship_ended_on)
+
+
+def alerts_follow_relationships(counterparty_ids: list[int], *, actor: Any, reason: str) -> int:
+    """Recompute the retention start of the decided alerts of these counterparties, whose relationship's end was
+    recorded or moved (an alert decided years before the customer leaves is kept 5 years after that)."""
+    changed = []
+    for alert in Alert.objects.filter(counterparty_id__in=counterparty_ids, decided_on__isnull=False).select_related(
+        "counterparty"
+    ):
+        assert alert.decided_on is not None and alert.counterparty is not None
+        start = alert_records_kept_from(
+            alert.decided_on, alert.counterparty.relationship_ended_on, has_counterparty=True
+        )
+        if start != alert.records_kept_from:
+            alert.records_kept_from = start
+            changed.append(alert)
+    if changed:
+        bulk_update_with_history(
+            changed, Alert, ["records_kept_from"], default_user=actor, default_change_reason=reason[:100]
+        )
+    return len(changed)
 
 
 def _not_one_of(value: str, choices: Any) -> str:
@@ -318,7 +344,9 @@ def alert_decide(
     locked.tracfin_reference = (tracfin_reference or "").strip()
     _store_file(locked, "tracfin_file", tracfin_file)
     ended = locked.counterparty.relationship_ended_on if locked.counterparty is not None else None
-    locked.records_kept_from = alert_records_kept_from(decided_on, ended)
+    locked.records_kept_from = alert_records_kept_from(
+        decided_on, ended, has_counterparty=locked.counterparty_id is not None
+    )
     why = gettext("decided: %(decision)s on %(day)s") % {
         "decision": Decision(decision).label,
         "day": format_date(decided_on),

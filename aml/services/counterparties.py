@@ -129,18 +129,25 @@ def counterparty_save(*, actor: Any, counterparty: Counterparty, reason: str) ->
     counterparty.name_normalised = values["name_normalised"]
     with transaction.atomic():
         stored = None
+        ended_before = None
         if counterparty.pk is not None:
-            stored = (
+            found = (
                 Counterparty.objects.select_for_update()
                 .filter(pk=counterparty.pk)
-                .values_list("screening_hash", flat=True)
+                .values_list("screening_hash", "relationship_ended_on")
                 .first()
             )
+            if found is not None:
+                stored, ended_before = found
         changed = stored != values["screening_hash"]
         counterparty.screening_hash = values["screening_hash"]
         if changed or counterparty.changed_at is None:
             counterparty.changed_at = timezone.now()
         save_with_history(counterparty, actor=actor, reason=reason)
+        if counterparty.relationship_ended_on != ended_before:
+            from .alerts import alerts_follow_relationships
+
+            alerts_follow_relationships([counterparty.pk], actor=actor, reason=reason)
         if changed:
             write_keys([counterparty.pk], [counterparty.name], replace=stored is not None)
             transaction.on_commit(queue_screening)

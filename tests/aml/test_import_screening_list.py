@@ -242,3 +242,17 @@ def test_existing_entries_are_read_by_list_id_not_the_whole_list(tmp_path, djang
     importer = importer_module.ScreeningListImporter()
     found = importer.fetch_existing([(the_list.pk, "X3"), (the_list.pk, "X7"), (the_list.pk, "nope")])
     assert sorted(found) == [(the_list.pk, "X3"), (the_list.pk, "X7")]
+
+
+def test_a_file_that_would_delist_most_of_a_list_is_refused_whole_unless_allowed(tmp_path, queued):
+    full = "".join(f"EU;E{n};person;Person Number{n} Listed;;;;\n" for n in range(40))
+    assert run_import_command("screening_list", write(tmp_path, full, name="full.csv")).exit_code == 0
+    before = snapshot()
+    cut = write(tmp_path, "EU;E0;person;Person Number0 Listed;;;;\n", name="cut.csv")
+    refused = run_import_command("screening_list", cut)
+    assert refused.exit_code == 2
+    assert "39" in refused.stderr + refused.stdout and "--allow-mass-delisting" in refused.stderr + refused.stdout
+    assert snapshot() == before  # nothing delisted, no version moved
+    allowed = run_import_command("screening_list", cut, "--allow-mass-delisting")
+    assert allowed.exit_code == 0
+    assert ListEntry.objects.filter(screening_list__code="EU", delisted_on__isnull=True).count() == 1

@@ -1,4 +1,4 @@
-"""`python manage.py import_screening_list PATH [--list CODE] [--dry-run]`: see aml/importers/screening_list.py.
+"""`python manage.py import_screening_list PATH [--list CODE] [--allow-mass-delisting] [--dry-run]`: see aml/importers/screening_list.py.
 
 Always all or nothing: a rejected row rolls the whole file back and the lists stay as they were."""
 
@@ -24,6 +24,16 @@ class Command(ImportCommand):
             "column or an OpenSanctions export (whose dataset column holds the source's title)",
         )
 
+        parser.add_argument(
+            "--allow-mass-delisting",
+            action="store_true",
+            help="accept a file that delists more than a tenth of a list's entries (refused otherwise: a file cut "
+            "short would stop the screening against most of the list)",
+        )
+
     def importer(self, options: dict[str, Any]) -> str | type[Importer]:
         code = (options.get("list_code") or "").strip()
-        return ScreeningListImporter.for_list(code) if code else self.kind
+        if not code and not options.get("allow_mass_delisting"):
+            return self.kind
+        importer = ScreeningListImporter.for_list(code) if code else ScreeningListImporter
+        return importer.allowing_mass_delisting() if options.get("allow_mass_delisting") else importer
