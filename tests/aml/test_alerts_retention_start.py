@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from aml.choices import Decision
 from aml.models import Alert, Counterparty
-from aml.services import alerts as alert_services
-from aml.services import counterparties as counterparty_services
+from aml.services import alerts as alert_services, counterparties as counterparty_services
 from core.imports.testing import run_import_command
 from core.roles import AML_OFFICER
 from tests.aml.factories import AlertFactory, CounterpartyFactory

@@ -30,7 +30,7 @@ def clients():
         user = UserFactory(is_superuser=role is None, groups=[role] if role else [])
         client = Client()
         client.force_login(user)
-        client.vigie_user = user  # type: ignore[attr-defined]
+        client.vigie_user = user
         result[role or "superuser"] = client
     return result
 
