@@ -11,7 +11,8 @@ relationship or after the transaction. So:
   meaningless tokens; its screening hits lose the name screened, the list name matched and the review's
   reasons. An anonymised counterparty is no longer active: it is not screened again.
 - a vigilance alert: five years after `records_kept_from` (the later of its decision and the end of its
-  counterparty's relationship, written by aml/services/alerts.py; an undecided alert never expires). Its
+  counterparty's relationship, written by aml/services/alerts.py and moved when the relationship's end is
+  recorded later; an undecided alert, or one whose counterparty's relationship lasts, never expires). Its
   texts (the reason it was raised, the reasons for the decision, the enhanced examination's report) are
   redacted and its files (the report's, the report sent to TRACFIN) deleted. What stays is what the
   indicators need: reference, dates, source, status, decision, the TRACFIN reference and date, the amount.
