@@ -707,6 +707,15 @@ def select(only: Iterable[str] | None = None) -> list[Policy]:
     return [policy for code, policy in known.items() if code in set(only)]
 
 
+def _references(policy: Policy, rows: list[tuple[Any, Any]]) -> list[str]:
+    """The references a run report keeps of the records it anonymised: none for a sealed app's records (no
+    tipping off, core/roles.py `seal_of`), so that searching the reports by reference reveals nothing of
+    them; their history still says when and why each was anonymised."""
+    if seal_of(policy.model_class()) is not None:
+        return []
+    return [str(ref) for _pk, ref in rows]
+
+
 def _entry(policy: Policy, period: Period | None, today: dt.date) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "code": policy.code,
@@ -763,7 +772,7 @@ def run(
             if dry_run:
                 rows = list(queryset.values_list("pk", policy.reference))
                 pending.setdefault(policy.model_class()._meta.label_lower, set()).update(pk for pk, _ref in rows)
-                entry["references"] = [str(ref) for _pk, ref in rows]
+                entry["references"] = _references(policy, rows)
                 entry["count"] = len(rows)
                 record.anonymised += entry["count"]
                 continue
@@ -825,7 +834,7 @@ def _batch(
         anonymiser = _Anonymiser(today=timezone.localdate(), actor=actor, text=text, reason=change_reason(policy.code))
         anonymiser.anonymise(policy, done)
         outcome = anonymiser.outcome
-        entry["references"] += [str(ref) for _pk, ref in locked]
+        entry["references"] += _references(policy, locked)
         entry["count"] += len(done)
         entry["history_rows"] += outcome.history_rows
         entry["files_deleted"] += outcome.files
