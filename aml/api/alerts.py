@@ -115,11 +115,11 @@ class AlertSerializer(ModelSerializer):
         return services.alert_raise(actor=self.context["request"].user, **validated_data)
 
 
-class AssignSerializer(serializers.Serializer):
+class AlertAssignSerializer(serializers.Serializer):
     analyst = EligibleUserField(Alert, help_text="The login of a member of the AML/CFT function.")
 
 
-class DecideSerializer(serializers.Serializer):
+class AlertDecideSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     decided_on = serializers.DateField()
     reason = serializers.CharField(help_text="The reasons for the decision.")
@@ -130,7 +130,7 @@ class DecideSerializer(serializers.Serializer):
     tracfin_file = serializers.FileField(required=False, allow_null=True, help_text="The report sent to TRACFIN.")
 
 
-class TracfinReportSerializer(serializers.Serializer):
+class AlertTracfinReportSerializer(serializers.Serializer):
     decided_on = serializers.DateField()
     reason = serializers.CharField(help_text="The reasons for the report.")
     tracfin_reported_on = serializers.DateField(help_text="The date the report was sent to TRACFIN.")
@@ -138,7 +138,7 @@ class TracfinReportSerializer(serializers.Serializer):
     tracfin_file = serializers.FileField(required=False, allow_null=True, help_text="The report sent to TRACFIN.")
 
 
-class EnhancedReportSerializer(serializers.Serializer):
+class AlertEnhancedReportSerializer(serializers.Serializer):
     report = serializers.CharField(help_text="The written report of the enhanced examination.")
     written_on = serializers.DateField()
     file = serializers.FileField(required=False, allow_null=True, help_text="The signed report, if any.")
@@ -197,30 +197,33 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         service(actor=request.user, alert=alert, **payload.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data, status=status.HTTP_200_OK)
 
-    @_action("Assign the analysis to a member of the AML/CFT function", AssignSerializer)
+    @_action("Assign the analysis to a member of the AML/CFT function", AlertAssignSerializer)
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def assign(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, AssignSerializer, services.alert_assign)
+        return self._run(request, AlertAssignSerializer, services.alert_assign)
 
     @_action(
         "Decide the alert (closed, enhanced examination, report to TRACFIN) or an examination's outcome",
-        DecideSerializer,
+        AlertDecideSerializer,
     )
     @action(detail=True, methods=["post"], permission_classes=[TransitionPermissions])
     def decide(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, DecideSerializer, services.alert_decide)
-
-    @_action("Keep the written report of an enhanced examination (multipart with its file)", EnhancedReportSerializer)
-    @action(detail=True, methods=["post"], url_path="enhanced-report", permission_classes=[TransitionPermissions])
-    def enhanced_report(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, EnhancedReportSerializer, services.alert_write_enhanced_report)
+        return self._run(request, AlertDecideSerializer, services.alert_decide)
 
     @_action(
-        "Decide to report to TRACFIN, with the report's date, reference and file (multipart)", TracfinReportSerializer
+        "Keep the written report of an enhanced examination (multipart with its file)", AlertEnhancedReportSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="enhanced-report", permission_classes=[TransitionPermissions])
+    def enhanced_report(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(request, AlertEnhancedReportSerializer, services.alert_write_enhanced_report)
+
+    @_action(
+        "Decide to report to TRACFIN, with the report's date, reference and file (multipart)",
+        AlertTracfinReportSerializer,
     )
     @action(detail=True, methods=["post"], url_path="tracfin-report", permission_classes=[TransitionPermissions])
     def tracfin_report(self, request: Request, pk: str | None = None) -> Response:
-        return self._run(request, TracfinReportSerializer, services.alert_report_tracfin)
+        return self._run(request, AlertTracfinReportSerializer, services.alert_report_tracfin)
 
 
 ROUTES: list[tuple[str, Any, str]] = [("alerts", AlertViewSet, "aml-alert")]

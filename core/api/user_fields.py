@@ -15,6 +15,7 @@ from rest_framework import serializers
 from core.admin_choosers import user_label, users_who_may_change
 
 
+@extend_schema_field(OpenApiTypes.STR)  # a login, also on a serializer without a model (an action's input)
 class EligibleUserField(serializers.SlugRelatedField):
     """A user given by login, refused (400) unless they may change `model`'s records. The record's current
     user stays accepted, as the admin keeps it offered: sending a record back as read never fails. The refusal
