@@ -19,6 +19,15 @@ logger = logging.getLogger(__name__)
 CHANGED_AS_FULL_RUN = 20_000
 
 
+def queue(task, *args, what: str, covered_by: str, **kwargs) -> None:
+    """`task.delay(*args, **kwargs)` after a commit: the data is already saved, so a broker that cannot be reached
+    is logged (with `what` was not queued and what `covered_by` catches up) instead of failing the request."""
+    try:
+        task.delay(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the data is saved; the periodic run covers it
+        logger.warning("aml: %s not queued (broker unreachable); %s covers it", what, covered_by)
+
+
 def _summary(run) -> dict:
     # What Celery logs and keeps in its result backend, read by ops: no count of hits (no tipping off).
     return {"run": run.pk, "status": run.status}

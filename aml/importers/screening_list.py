@@ -184,12 +184,9 @@ class ListedOn(Parser):
 def queue_list_screening(codes: list[str]) -> None:
     """Screen every active counterparty against the lists `codes`, after the commit of their import (aml.tasks).
     The list is already committed: a broker that cannot be reached is logged, the nightly screening covers it."""
-    from ..tasks import screen_lists
+    from ..tasks import queue, screen_lists
 
-    try:
-        screen_lists.delay(codes)
-    except Exception:  # noqa: BLE001 - the list is saved; the nightly run covers it
-        logger.warning("aml: screening after a list import not queued (broker unreachable); nightly run covers it")
+    queue(screen_lists, codes, what="screening after a list import", covered_by="the nightly run")
 
 
 #: A file that would delist more than this share of a list's entries, and more than MASS_DELISTING_MIN of them,

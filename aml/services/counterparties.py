@@ -104,14 +104,9 @@ def queue_screening() -> None:
     """Screen the counterparties whose screening data changed since they were last screened (`changed_at >
     screened_at`), after the commit of the transaction that changed them (aml.tasks). The change is already
     committed: a broker that cannot be reached is logged, and the nightly screening picks them up."""
-    from ..tasks import screen_changed_counterparties
+    from ..tasks import queue, screen_changed_counterparties
 
-    try:
-        screen_changed_counterparties.delay()
-    except Exception:  # noqa: BLE001 - the data is saved; the nightly run covers it
-        logger.warning(
-            "aml: screening of changed counterparties not queued (broker unreachable); nightly run covers it"
-        )
+    queue(screen_changed_counterparties, what="screening of changed counterparties", covered_by="the nightly run")
 
 
 def counterparty_save(*, actor: Any, counterparty: Counterparty, reason: str) -> Counterparty:

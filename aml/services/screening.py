@@ -87,7 +87,6 @@ def _send_confirmed_hit_alert() -> None:
     tick. The review is committed: an unreachable broker is logged and the hourly tick sends it."""
     from notifications.tasks import sweep_and_send
 
-    try:
-        sweep_and_send.delay(schedule="hourly")
-    except Exception:  # noqa: BLE001 - the alert is saved; the hourly sweep sends it
-        logger.warning("aml: sweep after a confirmed hit not queued (broker unreachable); the hourly sweep sends it")
+    from ..tasks import queue
+
+    queue(sweep_and_send, schedule="hourly", what="sweep after a confirmed hit", covered_by="the hourly sweep")
