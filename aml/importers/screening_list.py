@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import logging
 import re
 from typing import Any, ClassVar
 
@@ -46,8 +45,6 @@ from ..choices import EntryKind
 from ..fingerprints import entry_hash
 from ..matching import normalise
 from ..models import ListEntry, ScreeningList
-
-logger = logging.getLogger(__name__)
 
 #: OpenSanctions' schemas (FollowTheMoney) stored as a company.
 COMPANY_SCHEMAS = ("Organization", "Company", "LegalEntity", "PublicBody")

@@ -8,7 +8,6 @@ What screening reads of a counterparty (kind, normalised name, birth date) is su
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,8 +23,6 @@ from ..choices import CounterpartyKind
 from ..fingerprints import counterparty_hash, counterparty_keys
 from ..matching import normalise
 from ..models import Counterparty, CounterpartyKey
-
-logger = logging.getLogger(__name__)
 
 #: The earliest birth date accepted (the database refuses an earlier one: aml_counterparty_birth_date_plausible).
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)

@@ -8,7 +8,6 @@ the admin shows them).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,8 +19,6 @@ from core.services import save_with_history
 
 from ..choices import AlertSource, HitStatus
 from ..models import Hit
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["REVIEW_STATUSES", "hit_review"]
 
