@@ -25,6 +25,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("compliance/", include("compliance.api.urls")),
     path("training/", include("training.api.urls")),
     path("aml/", include("aml.api.urls")),
+    path("whistleblowing/", include("whistleblowing.api.urls")),
     path("reporting/", include("reporting.api.urls")),
 ]
 
@@ -37,6 +38,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     # A person's deadlines in their calendar application: no login, the secret in the path (notifications/calendar.py).
     path("calendrier/<str:token>.ics", calendar_feed, name="calendar_feed"),
+    # The public whistleblowing channel: no login, no address kept (whistleblowing/public/).
+    path("signalement/", include("whistleblowing.public.urls")),
 ]
 if settings.VIGIE_OIDC_ENABLED:
     # Company sign-on (core/oidc.py): only mounted when configured, so that nothing answers there otherwise.

@@ -1,4 +1,4 @@
-"""The four roles of Vigie and their model permissions, applied by `manage.py setup_roles`.
+"""The roles of Vigie and their model permissions, applied by `manage.py setup_roles`.
 
 Permissions are declared per app label so that a model added later by an app gets its role
 permissions at the next `setup_roles` (which `make run` and deployments run) without editing this
@@ -28,7 +28,16 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 
 from .confidential import group_names
 
-VIGIE_APPS = ("core", "organization", "compliance", "gdpr", "training", "notifications", "reporting")
+VIGIE_APPS = (
+    "core",
+    "organization",
+    "compliance",
+    "gdpr",
+    "training",
+    "whistleblowing",
+    "notifications",
+    "reporting",
+)
 ALL = ("add", "change", "delete", "view")
 VIEW = ("view",)
 #: Models ("app_label.model") that only superusers write: the roles get at most their view permission, whatever
@@ -51,6 +60,11 @@ TRAINING_MANAGER = "Training manager"
 AUDITOR = "Auditor"
 #: The AML/CFT officer: the only role that may learn that an AML record exists (aml/apps.py `sealed_role`).
 AML_OFFICER = "LCB-FT"
+#: The whistleblowing referent (loi 2016-1691 art. 9): the only role that sees who wrote a report and what it
+#: says (the models of whistleblowing/models/content.py declare `sealed_role`; superusers are kept out).
+WHISTLEBLOWING_REFERENT = "Référent alertes"
+#: A seal's superusers setting that lets no superuser in, whatever the settings (`seal_of`).
+NO_SUPERUSERS = "-"
 
 ROLES: tuple[Role, ...] = (
     Role(
@@ -58,6 +72,7 @@ ROLES: tuple[Role, ...] = (
         "Conflicts of interest, risk maps, training follow-up, the yearly indicators.",
         {
             "compliance": ALL,
+            "whistleblowing": VIEW,
             "reporting": ("add", "change", "view"),
             "gdpr": VIEW,
             "training": VIEW,
@@ -93,6 +108,17 @@ ROLES: tuple[Role, ...] = (
         "AML/CFT: vigilance alerts to the TRACFIN decision, counterparties, asset-freeze screening.",
         {
             "aml": ALL,
+            "organization": VIEW,
+            "notifications": ("change", "view"),
+            "reporting": VIEW,
+            "core": ("add", "view"),
+        },
+    ),
+    Role(
+        WHISTLEBLOWING_REFERENT,
+        "Whistleblowing: the reports, their authors and content, the follow-up with the author, the legal clock.",
+        {
+            "whistleblowing": ("add", "change", "view"),
             "organization": VIEW,
             "notifications": ("change", "view"),
             "reporting": VIEW,
@@ -179,10 +205,48 @@ def _app_label(model_or_label: Any) -> str:
     return str(model_or_label._meta.app_label)
 
 
+_ACTIONS = ("add_", "change_", "delete_", "view_")
+
+
+def _model_of(model_or_label: Any) -> Any:
+    """The model class of a model, an instance, an "app_label.model_name" or "app_label.codename" string
+    (a permission: "whistleblowing.view_reportcontent", history models included); None for a bare app label
+    or an unknown name."""
+    if not isinstance(model_or_label, str):
+        return type(model_or_label) if isinstance(model_or_label, Model) else model_or_label
+    app_label, _dot, name = model_or_label.partition(".")
+    if not name:
+        return None
+    candidates = [name] + [name.removeprefix(action) for action in _ACTIONS if name.startswith(action)]
+    for candidate in candidates:
+        try:
+            return apps.get_model(app_label, candidate)
+        except (LookupError, ValueError):
+            continue
+    return None
+
+
+def _model_seal(model: Any) -> tuple[str, str] | None:
+    """The seal a model declares itself (`sealed_role`, whistleblowing/models/content.py); a history model
+    carries its tracked model's seal."""
+    if model is None:
+        return None
+    tracked = getattr(model, "instance_type", None)  # django-simple-history's HistoricalX → X
+    for candidate in (model, tracked):
+        role = getattr(candidate, "sealed_role", None)
+        if role:
+            return str(role), str(getattr(candidate, "sealed_superusers_setting", "") or "")
+    return None
+
+
 def seal_of(model_or_label: Any) -> tuple[str, str] | None:
-    """The seal of the app of `model_or_label` (a model, an instance, "app_label.model" or an app label):
-    `(role, setting)` when its AppConfig declares a `sealed_role` (aml/apps.py), else None. The setting names
-    whether superusers are let in (default True)."""
+    """The seal of `model_or_label` (a model, an instance, "app_label.model", "app_label.codename" or an app
+    label): `(role, setting)` when its model declares a `sealed_role` (whistleblowing/models/content.py) or
+    its AppConfig does (aml/apps.py), else None. The setting names whether superusers are let in (default
+    True); `NO_SUPERUSERS` lets none in."""
+    seal = _model_seal(_model_of(model_or_label))
+    if seal is not None:
+        return seal
     try:
         config = apps.get_app_config(_app_label(model_or_label))
     except LookupError:
@@ -199,7 +263,10 @@ def sealed_apps() -> tuple[str, ...]:
 
 
 def superusers_pass_seal(seal: tuple[str, str]) -> bool:
-    """Whether superusers are let through `seal` (its setting; True when it names none)."""
+    """Whether superusers are let through `seal` (its setting; True when it names none, never for
+    `NO_SUPERUSERS`)."""
+    if seal[1] == NO_SUPERUSERS:
+        return False
     return bool(getattr(settings, seal[1], True)) if seal[1] else True
 
 

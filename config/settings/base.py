@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gdpr",
     "training",
     "aml",
+    "whistleblowing",
     "notifications",
     "reporting",
 ]
@@ -303,6 +304,27 @@ VIGIE_AML_SCREENING_THRESHOLD = env.int("VIGIE_AML_SCREENING_THRESHOLD", default
 # Birth years further apart than this exclude a pair; closer ones are neutral (transcription slips).
 VIGIE_AML_BIRTH_YEAR_TOLERANCE = env.int("VIGIE_AML_BIRTH_YEAR_TOLERANCE", default=1)
 TRAINING_EMAILS: list[str] = env.list("TRAINING_EMAILS", default=[])
+# Whistleblowing (whistleblowing/): the alerts go to the members of the "Référent alertes" role only.
+# When true, a referent sees the content of the reports of the legal entities they are assigned to (and of
+# the reports with no entity); when false, every referent sees every report.
+VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = env.bool("VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY", default=False)
+# Where the attachments of reports are kept: outside MEDIA_ROOT and STATIC_ROOT, served by no URL.
+VIGIE_WHISTLEBLOWING_FILES_ROOT = Path(
+    env.str("VIGIE_WHISTLEBLOWING_FILES_ROOT", default=str(VAR_DIR / "whistleblowing"))
+)
+# Attachments: the largest file accepted (megabytes), how many per submission or message, and the accepted
+# extensions (the file's first bytes must agree with its extension).
+VIGIE_WHISTLEBLOWING_MAX_FILE_MB = env.int("VIGIE_WHISTLEBLOWING_MAX_FILE_MB", default=10)
+VIGIE_WHISTLEBLOWING_MAX_FILES = env.int("VIGIE_WHISTLEBLOWING_MAX_FILES", default=5)
+VIGIE_WHISTLEBLOWING_FILE_TYPES: list[str] = env.list(
+    "VIGIE_WHISTLEBLOWING_FILE_TYPES", default=["pdf", "jpg", "jpeg", "png", "txt", "docx", "xlsx", "odt", "ods"]
+)
+# The public pages' rate limits: submissions, and follow-up sign-in attempts, per hour and per keyed counter
+# (an expiring cache counter; no address is stored).
+VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR = env.int("VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR", default=10)
+VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR = env.int(
+    "VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR", default=10
+)
 
 # Alert thresholds per rule code (notifications/thresholds.py), read at each sweep; a rule left out keeps
 # its defaults. Day rules: calendar days before the deadline day, negative after it (-1 = overdue, the

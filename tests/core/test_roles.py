@@ -1,4 +1,4 @@
-"""The five role groups, what each may do, and the seal of the aml app (only LCB-FT, superusers by setting)."""
+"""The six role groups, what each may do, and the seal of the aml app (only LCB-FT, superusers by setting)."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,8 +17,15 @@ def codenames(group):
     return set(group.permissions.values_list("content_type__app_label", "codename"))
 
 
-def test_setup_roles_creates_the_five_groups(role_groups):
-    assert set(role_groups) == {"Compliance officer", "DPO", "Training manager", "LCB-FT", "Auditor"}
+def test_setup_roles_creates_the_six_groups(role_groups):
+    assert set(role_groups) == {
+        "Compliance officer",
+        "DPO",
+        "Training manager",
+        "LCB-FT",
+        "Référent alertes",
+        "Auditor",
+    }
 
 
 def test_setup_roles_is_idempotent(role_groups):
@@ -26,7 +33,7 @@ def test_setup_roles_is_idempotent(role_groups):
     call_command("setup_roles", verbosity=0)
     after = {g.name: codenames(g) for g in Group.objects.all()}
     assert before == after
-    assert Group.objects.count() == len(roles.ROLES) == 5
+    assert Group.objects.count() == len(roles.ROLES) == 6
 
 
 def test_setup_roles_restores_a_permission_removed_by_hand(role_groups):

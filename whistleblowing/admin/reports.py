@@ -1,0 +1,1 @@
+"""Admin of the whistleblowing reports (filled by its slice)."""

@@ -1,0 +1,1 @@
+"""The public reporting channel `/signalement/` and the author's follow-up space `/signalement/suivi/`."""
