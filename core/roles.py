@@ -214,7 +214,13 @@ def _model_of(model_or_label: Any) -> Any:
     or an unknown name."""
     if not isinstance(model_or_label, str):
         return type(model_or_label) if isinstance(model_or_label, Model) else model_or_label
-    app_label, _dot, name = model_or_label.partition(".")
+    return _model_named(model_or_label)
+
+
+@functools.lru_cache(maxsize=4096)
+def _model_named(label: str) -> Any:
+    # Cached: every has_perm asks (SealedAppsBackend), and the registry does not change once loaded.
+    app_label, _dot, name = label.partition(".")
     if not name:
         return None
     candidates = [name] + [name.removeprefix(action) for action in _ACTIONS if name.startswith(action)]
