@@ -855,3 +855,12 @@ def test_two_submissions_at_once_that_pick_the_same_number_get_two_references(mo
         thread.join(timeout=60)
     assert sorted(map(str, results)) == ["SIG-2024-0001", "SIG-2024-0002"], results
     assert Report.objects.count() == 2
+
+
+def test_the_clock_columns_the_importer_shares_agree_with_the_services():
+    columns = services.clock_columns(received_at=RECEIVED, acknowledged_on=dt.date(2024, 6, 5))
+    assert (columns.acknowledgment_due_on, columns.feedback_due_on) == (dt.date(2024, 6, 12), dt.date(2024, 9, 5))
+    assert "05/06/2024" in columns.feedback_explanation
+    none = services.clock_columns(received_at=RECEIVED, anonymous=True, contact_possible=False)
+    assert (none.acknowledgment_due_on, none.feedback_due_on) == (None, None)
+    assert none.acknowledgment_explanation == none.feedback_explanation != ""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +55,9 @@ from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
 __all__ = [
     "REFERENCE_PREFIX",
+    "ClockColumns",
     "clock_applies",
+    "clock_columns",
     "follow_up_issue",
     "follow_up_open",
     "message_from_author",
@@ -241,6 +244,36 @@ def clock_applies(content: ReportContent) -> bool:
     return not (content.anonymous and not content.contact_possible)
 
 
+@dataclass(frozen=True)
+class ClockColumns:
+    """A report's deadline columns and the ledger explanations that go with them (in the site's language)."""
+
+    acknowledgment_due_on: dt.date | None
+    feedback_due_on: dt.date | None
+    acknowledgment_explanation: str
+    feedback_explanation: str
+
+
+def clock_columns(
+    *,
+    received_at: dt.datetime | dt.date,
+    acknowledged_on: dt.date | None = None,
+    anonymous: bool = False,
+    contact_possible: bool = True,
+) -> ClockColumns:
+    """The acknowledgment and feedback due dates of a report, as the services store them (the importer uses it
+    too, so an imported report reads the same): None for an anonymous report without any means of contact."""
+    if anonymous and not contact_possible:
+        with _site_language():
+            why = _("None due: the report is anonymous and leaves no means of contact.")
+        return ClockColumns(None, None, why, why)
+    acknowledgment = acknowledgment_deadline(received_at)
+    feedback = feedback_deadline(received_at, acknowledged_on=acknowledged_on)
+    return ClockColumns(
+        acknowledgment.due_on, feedback.due_on, _in_site_language(acknowledgment), _in_site_language(feedback)
+    )
+
+
 def _in_site_language(deadline: ClockDeadline) -> str:
     # The ledger reads the same for everyone, whoever triggered the computation (as for rights requests).
     with translation.override(settings.LANGUAGE_CODE):
@@ -336,15 +369,15 @@ def _receive(
     from_author: bool,
     reference: str = "",
 ) -> Report:
-    clock = clock_applies(content)
-    acknowledgment = acknowledgment_deadline(received_at) if clock else None
-    feedback = feedback_deadline(received_at) if clock else None
+    columns = clock_columns(
+        received_at=received_at, anonymous=content.anonymous, contact_possible=content.contact_possible
+    )
     report = Report(
         received_at=received_at,
         category=category,
         status=Status.RECEIVED,
-        acknowledgment_due_on=acknowledgment.due_on if acknowledgment else None,
-        feedback_due_on=feedback.due_on if feedback else None,
+        acknowledgment_due_on=columns.acknowledgment_due_on,
+        feedback_due_on=columns.feedback_due_on,
     )
     given = (reference or "").strip()
     insert_with_reference(
@@ -361,27 +394,22 @@ def _receive(
     save_with_history(content, actor=actor, reason=_("report received"))
     with _site_language():
         reason = _("report received")
-        why = _("None due: the report is anonymous and leaves no means of contact.")
-    if acknowledgment is not None and feedback is not None:
-        _ledger(
-            report,
-            DeadlineKind.ACKNOWLEDGMENT,
-            actor=actor,
-            due_on=acknowledgment.due_on,
-            explanation=_in_site_language(acknowledgment),
-            reason=reason,
-        )
-        _ledger(
-            report,
-            DeadlineKind.FEEDBACK,
-            actor=actor,
-            due_on=feedback.due_on,
-            explanation=_in_site_language(feedback),
-            reason=reason,
-        )
-    else:
-        for kind in (DeadlineKind.ACKNOWLEDGMENT, DeadlineKind.FEEDBACK):
-            _ledger(report, kind, actor=actor, due_on=None, explanation=why, reason=reason)
+    _ledger(
+        report,
+        DeadlineKind.ACKNOWLEDGMENT,
+        actor=actor,
+        due_on=columns.acknowledgment_due_on,
+        explanation=columns.acknowledgment_explanation,
+        reason=reason,
+    )
+    _ledger(
+        report,
+        DeadlineKind.FEEDBACK,
+        actor=actor,
+        due_on=columns.feedback_due_on,
+        explanation=columns.feedback_explanation,
+        reason=reason,
+    )
     _add_files(report, files, from_author=from_author, actor=actor, message=None)
     return report
 
