@@ -864,3 +864,18 @@ def test_the_clock_columns_the_importer_shares_agree_with_the_services():
     none = services.clock_columns(received_at=RECEIVED, anonymous=True, contact_possible=False)
     assert (none.acknowledgment_due_on, none.feedback_due_on) == (None, None)
     assert none.acknowledgment_explanation == none.feedback_explanation != ""
+
+
+def test_the_allowed_actions_follow_the_workflow(referent):
+    report = record(referent)
+    actions = services.report_allowed_actions(report)
+    assert {"acknowledge", "decide_admissibility", "close", "request_meeting", "message"} <= set(actions)
+    assert not {"start_investigation", "give_feedback"} & set(actions)
+    report = admissible(referent)
+    actions = services.report_allowed_actions(report)
+    assert {"start_investigation", "give_feedback", "close"} <= set(actions)
+    assert not {"acknowledge", "decide_admissibility"} & set(actions)
+    report_close(actor=referent, report=report, closed_on=dt.date(2024, 6, 20), message="Closed")
+    assert services.report_allowed_actions(report) == ["set_proceedings", "link", "entity_set", "follow_up_issue"]
+    report.anonymised_on = dt.date(2024, 7, 1)
+    assert services.report_allowed_actions(report) == []

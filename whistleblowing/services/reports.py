@@ -54,6 +54,7 @@ from ..models import DeadlineEvent, Message, Report, ReportContent, ReportLink
 from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
 __all__ = [
+    "ACTIONS",
     "REFERENCE_PREFIX",
     "ClockColumns",
     "clock_applies",
@@ -63,6 +64,7 @@ __all__ = [
     "message_from_author",
     "message_to_author",
     "report_acknowledge",
+    "report_allowed_actions",
     "report_close",
     "report_decide_admissibility",
     "report_entity_set",
@@ -307,6 +309,48 @@ def _message(report: Report, *, direction: str, kind: str, body: str, actor: Any
     message = Message(report=report, direction=direction, kind=kind, body=body, sent_by=actor)
     save_with_history(message, actor=actor, reason=reason or _("message: %(kind)s") % {"kind": MessageKind(kind).label})
     return message
+
+
+# --- what may be done next ---------------------------------------------------------------------------------------
+
+#: The service verbs, for the admin's buttons and the API's documentation.
+ACTIONS = (
+    "acknowledge",
+    "decide_admissibility",
+    "start_investigation",
+    "give_feedback",
+    "close",
+    "request_meeting",
+    "meeting_held",
+    "message",
+    "set_proceedings",
+    "link",
+    "entity_set",
+    "follow_up_issue",
+)
+
+
+def report_allowed_actions(report: Report) -> list[str]:
+    """The actions the services accept from the report's state (in the order of ACTIONS)."""
+    if report.anonymised_on is not None:
+        return []
+    allowed = TRANSITIONS[report.status]
+    is_open = report.status != Status.CLOSED
+    ok = {
+        "acknowledge": is_open and report.acknowledged_on is None,
+        "decide_admissibility": not report.admissibility and Status.ADMISSIBLE in allowed,
+        "start_investigation": Status.INVESTIGATING in allowed,
+        "give_feedback": Status.FEEDBACK_GIVEN in allowed,
+        "close": Status.CLOSED in allowed,
+        "request_meeting": is_open and (report.meeting_requested_on is None or report.meeting_held_on is not None),
+        "meeting_held": is_open and report.meeting_held_on is None,
+        "message": is_open,
+        "set_proceedings": True,
+        "link": True,
+        "entity_set": True,
+        "follow_up_issue": True,
+    }
+    return [action for action in ACTIONS if ok[action]]
 
 
 # --- receipt ----------------------------------------------------------------------------------------------------
