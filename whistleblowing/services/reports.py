@@ -1,0 +1,950 @@
+"""Whistleblowing reports: the only writers of a report, its content, its messages and its clock.
+
+The workflow is `choices.TRANSITIONS`: received → acknowledged → admissibility decided (admissible, or
+inadmissible: closed and the author told why) → investigation → feedback given → closed (the author told).
+Every write runs in a transaction with the report's row locked, checks its dates (not before the Paris date
+of receipt, not in the future), and writes history rows whose change reasons name the act only: never what
+the report says nor who wrote it (the report's history is read by roles that may not see either).
+
+The clock (whistleblowing/deadlines.py) is computed here: at receipt (acknowledgment and feedback), at the
+acknowledgment (feedback again, from the earlier of the acknowledgment and the 7th working day) and at a
+meeting request; each computation, and each act that stops a clock, writes a `DeadlineEvent` with the
+explanation in the site's language. An anonymous report that leaves no means of contact has no deadline:
+NULL, and a ledger row that says why.
+
+Files: every file is validated (count, size, type; whistleblowing/services/attachments.py) BEFORE anything
+is written, so a refused file refuses the whole submission and leaves nothing half-written; the public form
+shows the refusal with the text the author typed, which is therefore not lost.
+
+Errors are `ValidationError`s keyed by the argument at fault, in the active language (French by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, ngettext
+
+from core.bounds import MIN_YEAR
+from core.dates import format_date, paris_date
+from core.services import insert_with_reference, save_with_history
+
+from ..choices import (
+    TRANSITIONS,
+    Admissibility,
+    Category,
+    Channel,
+    DeadlineKind,
+    Direction,
+    LinkKind,
+    MessageKind,
+    Proceedings,
+    Status,
+)
+from ..deadlines import ClockDeadline, acknowledgment_deadline, feedback_deadline, meeting_deadline
+from ..models import DeadlineEvent, Message, Report, ReportContent, ReportLink
+from .follow_up import follow_up_issue, follow_up_open, issue_credentials
+
+__all__ = [
+    "ACTIONS",
+    "REFERENCE_PREFIX",
+    "ClockColumns",
+    "clock_applies",
+    "clock_columns",
+    "follow_up_issue",
+    "follow_up_open",
+    "message_from_author",
+    "message_to_author",
+    "report_acknowledge",
+    "report_allowed_actions",
+    "report_close",
+    "report_decide_admissibility",
+    "report_entity_set",
+    "report_give_feedback",
+    "report_link",
+    "report_meeting_held",
+    "report_record",
+    "report_request_meeting",
+    "report_set_proceedings",
+    "report_start_investigation",
+    "report_submit_public",
+]
+
+REFERENCE_PREFIX = "SIG"
+REFERENCE_WIDTH = 4
+
+#: The kinds a referent may send with `message_to_author`; the others are written by their act's service.
+FREE_MESSAGE_KINDS = (MessageKind.MESSAGE, MessageKind.ACKNOWLEDGMENT, MessageKind.MINUTES)
+
+#: The record a report may be linked to: model label → (link kind, ReportLink field).
+LINKABLE = {
+    "compliance.conflictofinterestcase": (LinkKind.COI_CASE, "coi_case"),
+    "aml.alert": (LinkKind.AML_ALERT, "aml_alert"),
+    "gdpr.breach": (LinkKind.BREACH, "breach"),
+}
+
+
+# --- checks -------------------------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return paris_date(timezone.now())
+
+
+def _in_choices(field: str, value: str, choices: type[models.TextChoices]) -> str:
+    if value not in choices.values:
+        raise ValidationError(
+            {
+                field: _("'%(value)s' is not one of %(choices)s.")
+                % {"value": value, "choices": ", ".join(choices.values)}
+            }
+        )
+    return value
+
+
+def _received_at(value: Any) -> dt.datetime:
+    """An aware datetime; a naive one is Paris time, a date alone 00:00 Paris time. Not in the future."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0))
+    if not isinstance(value, dt.datetime):
+        raise ValidationError({"received_at": _("A date and time is required.")})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    if paris_date(value).year < MIN_YEAR:
+        raise ValidationError(
+            {"received_at": _("This date (%(day)s) is not plausible.") % {"day": format_date(paris_date(value))}}
+        )
+    if value > timezone.now():
+        raise ValidationError(
+            {
+                "received_at": _("A report cannot be received in the future (%(day)s).")
+                % {"day": format_date(paris_date(value))}
+            }
+        )
+    return value
+
+
+def _day(field: str, value: Any, report: Report, *, after: tuple[tuple[dt.date | None, str], ...] = ()) -> dt.date:
+    """A date not before the Paris date of receipt (nor the other dates of `after`, each with its message),
+    not in the future. A datetime is taken as its Paris date."""
+    if isinstance(value, dt.datetime):
+        value = paris_date(value if timezone.is_aware(value) else timezone.make_aware(value))
+    if not isinstance(value, dt.date):
+        raise ValidationError({field: _("A date is required.")})
+    received = paris_date(report.received_at)
+    if value < received:
+        raise ValidationError(
+            {
+                field: _("This date (%(day)s) is before the report was received (%(received)s).")
+                % {"day": format_date(value), "received": format_date(received)}
+            }
+        )
+    for earliest, message in after:
+        if earliest is not None and value < earliest:
+            raise ValidationError({field: message % {"day": format_date(value), "earliest": format_date(earliest)}})
+    if value > _today():
+        raise ValidationError({field: _("This date (%(day)s) is in the future.") % {"day": format_date(value)}})
+    return value
+
+
+def _required_text(field: str, value: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
+def _status_label(status: str) -> str:
+    return str(Status(status).label)
+
+
+def _check_transition(report: Report, target: str, action: str) -> None:
+    if target not in TRANSITIONS[report.status]:
+        raise ValidationError(
+            {
+                "status": _("A report whose status is “%(status)s” cannot take this step: %(action)s.")
+                % {"status": _status_label(report.status), "action": action}
+            }
+        )
+
+
+def _check_open(report: Report, action: str) -> None:
+    if report.status == Status.CLOSED:
+        _check_transition(report, Status.CLOSED, action)  # raises: a closed report moves nowhere
+
+
+def _locked(report: Report) -> Report:
+    """The report's row, locked until the end of the transaction (two referents acting at once are
+    serialized). An anonymised report takes no more writes."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.anonymised_on is not None:
+        raise ValidationError({"report": _("This report was anonymised: it can no longer be changed.")})
+    return locked
+
+
+def _refresh(report: Report, locked: Report) -> Report:
+    # The caller's instance (the admin's, the API's) shows what was written.
+    for field in locked._meta.concrete_fields:
+        setattr(report, field.attname, getattr(locked, field.attname))
+    # Its cached sealed part may be stale: read again when next asked for.
+    report._state.fields_cache.pop("content", None)
+    return report
+
+
+def _attachments() -> Any:
+    """whistleblowing/services/attachments.py (its own slice), imported when files come."""
+    return importlib.import_module("whistleblowing.services.attachments")
+
+
+def _check_files(files: Sequence[Any]) -> list[Any]:
+    """Every file checked before anything is written: a refused file keeps nothing of the submission."""
+    files = [f for f in files or () if f]
+    if not files:
+        return []
+    limit = settings.VIGIE_WHISTLEBLOWING_MAX_FILES
+    if len(files) > limit:
+        raise ValidationError(
+            {
+                "files": ngettext(
+                    "At most %(count)d file can be sent at once.", "At most %(count)d files can be sent at once.", limit
+                )
+                % {"count": limit}
+            },
+        )
+    problems: list[str] = []
+    validate_upload = _attachments().validate_upload
+    for upload in files:
+        try:
+            validate_upload(upload)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if problems:
+        raise ValidationError({"files": problems})
+    return files
+
+
+def _add_files(report: Report, files: list[Any], *, from_author: bool, actor: Any, message: Message | None) -> None:
+    if files:
+        attachment_add = _attachments().attachment_add
+        for upload in files:
+            attachment_add(report=report, uploaded_file=upload, from_author=from_author, actor=actor, message=message)
+
+
+# --- the clock and its ledger ---------------------------------------------------------------------------------
+
+
+def clock_applies(content: ReportContent) -> bool:
+    """No deadline runs for an anonymous report that leaves no means of contact (nobody to answer)."""
+    return not (content.anonymous and not content.contact_possible)
+
+
+@dataclass(frozen=True)
+class ClockColumns:
+    """A report's deadline columns and the ledger explanations that go with them (in the site's language)."""
+
+    acknowledgment_due_on: dt.date | None
+    feedback_due_on: dt.date | None
+    acknowledgment_explanation: str
+    feedback_explanation: str
+
+
+def clock_columns(
+    *,
+    received_at: dt.datetime | dt.date,
+    acknowledged_on: dt.date | None = None,
+    anonymous: bool = False,
+    contact_possible: bool = True,
+) -> ClockColumns:
+    """The acknowledgment and feedback due dates of a report, as the services store them (the importer uses it
+    too, so an imported report reads the same): None for an anonymous report without any means of contact."""
+    if anonymous and not contact_possible:
+        with _site_language():
+            why = _("None due: the report is anonymous and leaves no means of contact.")
+        return ClockColumns(None, None, why, why)
+    acknowledgment = acknowledgment_deadline(received_at)
+    feedback = feedback_deadline(received_at, acknowledged_on=acknowledged_on)
+    return ClockColumns(
+        acknowledgment.due_on, feedback.due_on, _in_site_language(acknowledgment), _in_site_language(feedback)
+    )
+
+
+def _in_site_language(deadline: ClockDeadline) -> str:
+    # The ledger reads the same for everyone, whoever triggered the computation (as for rights requests).
+    with translation.override(settings.LANGUAGE_CODE):
+        return deadline.explanation
+
+
+def _site_language() -> Any:
+    """Ledger texts are written in the site's language, whoever acts (they read the same for everyone)."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def _ledger(report: Report, kind: str, *, actor: Any, due_on: dt.date | None, explanation: str, reason: str) -> None:
+    DeadlineEvent.objects.create(
+        report=report, deadline=kind, actor=actor, due_on=due_on, explanation=explanation, reason=reason
+    )
+
+
+def _lateness(done_on: dt.date, due_on: dt.date | None) -> str:
+    """In the active language (callers are in `_site_language()`)."""
+    if due_on is None or done_on <= due_on:
+        return _("in time")
+    days = (done_on - due_on).days
+    return ngettext("%(count)d day late", "%(count)d days late", days) % {"count": days}
+
+
+def _save(report: Report, *, actor: Any, reason: str, fields: list[str] | None = None) -> None:
+    save_with_history(report, actor=actor, reason=reason, update_fields=fields)
+
+
+def _message(report: Report, *, direction: str, kind: str, body: str, actor: Any, reason: str | None = None) -> Message:
+    message = Message(report=report, direction=direction, kind=kind, body=body, sent_by=actor)
+    save_with_history(message, actor=actor, reason=reason or _("message: %(kind)s") % {"kind": MessageKind(kind).label})
+    return message
+
+
+# --- what may be done next ---------------------------------------------------------------------------------------
+
+#: The service verbs, for the admin's buttons and the API's documentation.
+ACTIONS = (
+    "acknowledge",
+    "decide_admissibility",
+    "start_investigation",
+    "give_feedback",
+    "close",
+    "request_meeting",
+    "meeting_held",
+    "message",
+    "set_proceedings",
+    "link",
+    "entity_set",
+    "follow_up_issue",
+)
+
+
+def report_allowed_actions(report: Report) -> list[str]:
+    """The actions the services accept from the report's state (in the order of ACTIONS)."""
+    if report.anonymised_on is not None:
+        return []
+    allowed = TRANSITIONS[report.status]
+    is_open = report.status != Status.CLOSED
+    ok = {
+        "acknowledge": is_open and report.acknowledged_on is None,
+        "decide_admissibility": not report.admissibility and Status.ADMISSIBLE in allowed,
+        "start_investigation": Status.INVESTIGATING in allowed,
+        "give_feedback": Status.FEEDBACK_GIVEN in allowed,
+        "close": Status.CLOSED in allowed,
+        "request_meeting": is_open and (report.meeting_requested_on is None or report.meeting_held_on is not None),
+        "meeting_held": is_open and report.meeting_held_on is None,
+        "message": is_open,
+        "set_proceedings": True,
+        "link": True,
+        "entity_set": True,
+        "follow_up_issue": True,
+    }
+    return [action for action in ACTIONS if ok[action]]
+
+
+# --- receipt ----------------------------------------------------------------------------------------------------
+
+
+def _prefix(received_at: dt.datetime) -> str:
+    return f"{REFERENCE_PREFIX}-{paris_date(received_at).year}-"
+
+
+def _new_content(
+    *,
+    channel: str,
+    anonymous: bool,
+    contact_possible: bool,
+    facts: str,
+    facts_period: str,
+    persons_concerned: str,
+    author_name: str,
+    author_email: str,
+    author_phone: str,
+    author_relation: str,
+    author_contact: str,
+    entity: Any,
+) -> ReportContent:
+    """The sealed part, validated (lengths, email, choices) before anything is written. The author's identity
+    is kept as given, anonymous or not: never required, never refused."""
+    problems: dict[str, list[str]] = {}
+    content = ReportContent(
+        channel=channel,
+        anonymous=bool(anonymous),
+        contact_possible=bool(contact_possible),
+        facts=(facts or "").strip(),
+        facts_period=(facts_period or "").strip(),
+        persons_concerned=(persons_concerned or "").strip(),
+        author_name=(author_name or "").strip(),
+        author_email=(author_email or "").strip(),
+        author_phone=(author_phone or "").strip(),
+        author_relation=author_relation or "",
+        author_contact=(author_contact or "").strip(),
+        entity=entity,
+    )
+    try:
+        content.full_clean(exclude=["report", "entity", "facts"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        problems.update(exc.message_dict)
+    if not content.facts:
+        problems["facts"] = [_("Describe the facts you report: this field cannot be empty.")]
+    if problems:
+        raise ValidationError(problems)
+    return content
+
+
+def _receive(
+    *,
+    actor: Any,
+    received_at: dt.datetime,
+    category: str,
+    content: ReportContent,
+    files: list[Any],
+    from_author: bool,
+    reference: str = "",
+) -> Report:
+    columns = clock_columns(
+        received_at=received_at, anonymous=content.anonymous, contact_possible=content.contact_possible
+    )
+    report = Report(
+        received_at=received_at,
+        category=category,
+        status=Status.RECEIVED,
+        acknowledgment_due_on=columns.acknowledgment_due_on,
+        feedback_due_on=columns.feedback_due_on,
+    )
+    given = (reference or "").strip()
+    insert_with_reference(
+        report,
+        actor=actor,
+        reason=_("report received"),
+        prefix=_prefix(received_at),
+        width=REFERENCE_WIDTH,
+        given=given,
+        taken_message=_("A report with the reference %(reference)s already exists.") % {"reference": given},
+        failed_message=_("No free reference could be generated; please try again."),
+    )
+    content.report = report
+    save_with_history(content, actor=actor, reason=_("report received"))
+    with _site_language():
+        reason = _("report received")
+    _ledger(
+        report,
+        DeadlineKind.ACKNOWLEDGMENT,
+        actor=actor,
+        due_on=columns.acknowledgment_due_on,
+        explanation=columns.acknowledgment_explanation,
+        reason=reason,
+    )
+    _ledger(
+        report,
+        DeadlineKind.FEEDBACK,
+        actor=actor,
+        due_on=columns.feedback_due_on,
+        explanation=columns.feedback_explanation,
+        reason=reason,
+    )
+    _add_files(report, files, from_author=from_author, actor=actor, message=None)
+    return report
+
+
+@transaction.atomic
+def report_submit_public(
+    *,
+    category: str,
+    facts: str,
+    anonymous: bool,
+    facts_period: str = "",
+    persons_concerned: str = "",
+    author_name: str = "",
+    author_email: str = "",
+    author_phone: str = "",
+    author_relation: str = "",
+    author_contact: str = "",
+    files: Sequence[Any] = (),
+) -> tuple[Report, str, str]:
+    """A report sent on the public page, received now: (report, receipt code, passphrase), the two secrets
+    to be shown once to the author. A web report always has its follow-up space, so it is contactable and
+    its clock runs, anonymous or not."""
+    problems: dict[str, list[str]] = {}
+    try:
+        _in_choices("category", category, Category)
+    except ValidationError as exc:
+        problems.update(exc.message_dict)
+    try:
+        content = _new_content(
+            channel=Channel.WEB,
+            anonymous=anonymous,
+            contact_possible=True,
+            facts=facts,
+            facts_period=facts_period,
+            persons_concerned=persons_concerned,
+            author_name=author_name,
+            author_email=author_email,
+            author_phone=author_phone,
+            author_relation=author_relation,
+            author_contact=author_contact,
+            entity=None,
+        )
+    except ValidationError as exc:
+        problems.update(exc.message_dict)
+    if problems:
+        raise ValidationError(problems)
+    checked = _check_files(files)
+    report = _receive(
+        actor=None, received_at=timezone.now(), category=category, content=content, files=checked, from_author=True
+    )
+    code, passphrase = issue_credentials(report)
+    return report, code, passphrase
+
+
+@transaction.atomic
+def report_record(
+    *,
+    actor: Any,
+    received_at: dt.datetime | dt.date,
+    channel: str,
+    category: str,
+    facts: str,
+    anonymous: bool = False,
+    contact_possible: bool = True,
+    reference: str | None = None,
+    entity: Any = None,
+    facts_period: str = "",
+    persons_concerned: str = "",
+    author_name: str = "",
+    author_email: str = "",
+    author_phone: str = "",
+    author_relation: str = "",
+    author_contact: str = "",
+    files: Sequence[Any] = (),
+) -> Report:
+    """A report received otherwise (email, post, phone, meeting), entered by a referent with its receipt date.
+    The reference is generated (`SIG-YYYY-NNNN`, Paris year of receipt) unless given. An oral report's
+    minutes are then offered to the author as a message (`message_to_author(kind=MINUTES)`)."""
+    problems: dict[str, list[str]] = {}
+    for check in (
+        lambda: _received_at(received_at),
+        lambda: _in_choices("channel", channel, Channel),
+        lambda: _in_choices("category", category, Category),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            problems.update(exc.message_dict)
+    try:
+        content = _new_content(
+            channel=channel,
+            anonymous=anonymous,
+            # The follow-up space of a web report is a means of contact.
+            contact_possible=True if channel == Channel.WEB else contact_possible,
+            facts=facts,
+            facts_period=facts_period,
+            persons_concerned=persons_concerned,
+            author_name=author_name,
+            author_email=author_email,
+            author_phone=author_phone,
+            author_relation=author_relation,
+            author_contact=author_contact,
+            entity=entity,
+        )
+    except ValidationError as exc:
+        problems.update(exc.message_dict)
+    if problems:
+        raise ValidationError(problems)
+    checked = _check_files(files)
+    return _receive(
+        actor=actor,
+        received_at=_received_at(received_at),
+        category=category,
+        content=content,
+        files=checked,
+        from_author=True,
+        reference=reference or "",
+    )
+
+
+# --- the workflow -------------------------------------------------------------------------------------------------
+
+
+def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any) -> None:
+    """Record the acknowledgment (the first clock stops) and count the feedback again from the earlier of the
+    acknowledgment and the 7th working day."""
+    _check_open(locked, _("acknowledgment"))
+    if locked.acknowledged_on is not None:
+        raise ValidationError(
+            {
+                "acknowledged_on": _("This report was already acknowledged on %(day)s.")
+                % {"day": format_date(locked.acknowledged_on)}
+            }
+        )
+    day = _day(
+        "acknowledged_on",
+        acknowledged_on,
+        locked,
+    )
+    if locked.feedback_on is not None and day > locked.feedback_on:
+        raise ValidationError(
+            {
+                "acknowledged_on": _("The acknowledgment (%(day)s) cannot follow the feedback (%(feedback)s).")
+                % {"day": format_date(day), "feedback": format_date(locked.feedback_on)}
+            }
+        )
+    fields = ["acknowledged_on"]
+    locked.acknowledged_on = day
+    if locked.status == Status.RECEIVED:
+        locked.status = Status.ACKNOWLEDGED
+        fields.append("status")
+    feedback = None
+    if locked.acknowledgment_due_on is not None and clock_applies(locked.content):
+        feedback = feedback_deadline(locked.received_at, acknowledged_on=day)
+        locked.feedback_due_on = feedback.due_on
+        fields.append("feedback_due_on")
+    _save(locked, actor=actor, reason=_("acknowledged"), fields=fields)
+    with _site_language():
+        ack_reason = _("acknowledged on %(day)s (%(lateness)s)") % {
+            "day": format_date(day),
+            "lateness": _lateness(day, locked.acknowledgment_due_on),
+        }
+        feedback_reason = _("counted again from the acknowledgment of %(day)s") % {"day": format_date(day)}
+    _ledger(
+        locked,
+        DeadlineKind.ACKNOWLEDGMENT,
+        actor=actor,
+        due_on=locked.acknowledgment_due_on,
+        explanation="",
+        reason=ack_reason,
+    )
+    if feedback is not None:
+        _ledger(
+            locked,
+            DeadlineKind.FEEDBACK,
+            actor=actor,
+            due_on=feedback.due_on,
+            explanation=_in_site_language(feedback),
+            reason=feedback_reason,
+        )
+
+
+@transaction.atomic
+def report_acknowledge(*, actor: Any, report: Report, acknowledged_on: dt.date, message: str = "") -> Report:
+    """The acknowledgment sent (by the follow-up space, email or post) on `acknowledged_on`; `message`, when
+    given, is written to the author's follow-up space."""
+    locked = _locked(report)
+    _acknowledge(locked, actor=actor, acknowledged_on=acknowledged_on)
+    body = (message or "").strip()
+    if body:
+        _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.ACKNOWLEDGMENT, body=body, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_decide_admissibility(
+    *, actor: Any, report: Report, admissibility: str, decided_on: dt.date, reasons: str
+) -> Report:
+    """Admissible (the investigation may start) or inadmissible: the report is closed on that day and the
+    author told why (the reasons, as a message of the follow-up space)."""
+    locked = _locked(report)
+    _in_choices("admissibility", admissibility, Admissibility)
+    if locked.admissibility:
+        assert locked.admissibility_decided_on is not None  # constraint wb_report_admissibility_dated
+        raise ValidationError(
+            {
+                "admissibility": _("The admissibility of this report was already decided on %(day)s.")
+                % {"day": format_date(locked.admissibility_decided_on)}
+            }
+        )
+    inadmissible = admissibility == Admissibility.INADMISSIBLE
+    _check_transition(
+        locked,
+        Status.CLOSED if inadmissible else Status.ADMISSIBLE,
+        _("inadmissibility") if inadmissible else _("admissibility"),
+    )
+    day = _day("decided_on", decided_on, locked)
+    text = (reasons or "").strip()
+    if inadmissible and not text:
+        raise ValidationError(
+            {"reasons": _("Give the reasons why the report is inadmissible: the author is told them.")}
+        )
+    content = locked.content
+    content.admissibility_reasons = text
+    save_with_history(content, actor=actor, reason=_("admissibility decided"), update_fields=["admissibility_reasons"])
+    locked.admissibility, locked.admissibility_decided_on = admissibility, day
+    fields = ["admissibility", "admissibility_decided_on", "status"]
+    if inadmissible:
+        locked.status, locked.closed_on = Status.CLOSED, day
+        fields.append("closed_on")
+        why = _("declared inadmissible and closed")
+    else:
+        locked.status = Status.ADMISSIBLE
+        why = _("declared admissible")
+    _save(locked, actor=actor, reason=why, fields=fields)
+    if inadmissible:
+        _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.ADMISSIBILITY, body=text, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_start_investigation(*, actor: Any, report: Report, measures: str = "") -> Report:
+    """The verification of an admissible report starts (or starts again after a feedback); `measures`, when
+    given, are the measures envisaged."""
+    locked = _locked(report)
+    _check_transition(locked, Status.INVESTIGATING, _("investigation"))
+    text = (measures or "").strip()
+    if text:
+        content = locked.content
+        content.measures = text
+        save_with_history(content, actor=actor, reason=_("measures recorded"), update_fields=["measures"])
+    locked.status = Status.INVESTIGATING
+    _save(locked, actor=actor, reason=_("investigation started"), fields=["status"])
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_give_feedback(*, actor: Any, report: Report, feedback_on: dt.date, measures: str, message: str) -> Report:
+    """The author told of the measures envisaged or taken, and why (loi 2016-1691 art. 8; décret 2022-1284):
+    the feedback clock stops on the first feedback; a later one (after more investigation) is a new message."""
+    locked = _locked(report)
+    _check_transition(locked, Status.FEEDBACK_GIVEN, _("feedback"))
+    day = _day(
+        "feedback_on",
+        feedback_on,
+        locked,
+        after=((locked.acknowledged_on, _("Feedback (%(day)s) cannot precede the acknowledgment (%(earliest)s).")),),
+    )
+    text = _required_text(
+        "measures", measures, _("Say which measures were envisaged or taken: the feedback is about them.")
+    )
+    body = _required_text("message", message, _("Write the feedback to the author."))
+    content = locked.content
+    content.measures = text
+    save_with_history(content, actor=actor, reason=_("measures recorded"), update_fields=["measures"])
+    first = locked.feedback_on is None
+    if first:
+        locked.feedback_on = day
+    locked.status = Status.FEEDBACK_GIVEN
+    _save(locked, actor=actor, reason=_("feedback given"), fields=["feedback_on", "status"])
+    if first:
+        with _site_language():
+            reason = _("feedback given on %(day)s (%(lateness)s)") % {
+                "day": format_date(day),
+                "lateness": _lateness(day, locked.feedback_due_on),
+            }
+        _ledger(
+            locked, DeadlineKind.FEEDBACK, actor=actor, due_on=locked.feedback_due_on, explanation="", reason=reason
+        )
+    _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.FEEDBACK, body=body, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_close(*, actor: Any, report: Report, closed_on: dt.date, message: str) -> Report:
+    """Close the report; the author is told in writing (`message`, in the follow-up space)."""
+    locked = _locked(report)
+    _check_transition(locked, Status.CLOSED, _("closure"))
+    after = _("The closure (%(day)s) cannot precede an earlier step of the report (%(earliest)s).")
+    day = _day(
+        "closed_on",
+        closed_on,
+        locked,
+        after=((locked.admissibility_decided_on, after), (locked.feedback_on, after)),
+    )
+    body = _required_text("message", message, _("Write to the author that the report is closed."))
+    locked.status, locked.closed_on = Status.CLOSED, day
+    _save(locked, actor=actor, reason=_("closed"), fields=["status", "closed_on"])
+    _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.CLOSURE, body=body, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_request_meeting(*, report: Report, requested_on: dt.date, actor: Any = None) -> Report:
+    """The author asks for a video or in-person meeting (from the follow-up space: `actor` None; or by other
+    means, recorded by a referent): it is due within 20 working days of the request."""
+    locked = _locked(report)
+    _check_open(locked, _("meeting"))
+    if locked.meeting_requested_on is not None and locked.meeting_held_on is None:
+        assert locked.meeting_due_on is not None
+        raise ValidationError(
+            {
+                "requested_on": _("A meeting was already requested on %(day)s; it is due by %(due)s.")
+                % {"day": format_date(locked.meeting_requested_on), "due": format_date(locked.meeting_due_on)}
+            }
+        )
+    day = _day("requested_on", requested_on, locked)
+    deadline = meeting_deadline(day)
+    locked.meeting_requested_on, locked.meeting_due_on, locked.meeting_held_on = day, deadline.due_on, None
+    _save(
+        locked,
+        actor=actor,
+        reason=_("meeting requested"),
+        fields=["meeting_requested_on", "meeting_due_on", "meeting_held_on"],
+    )
+    with _site_language():
+        reason = _("meeting requested")
+        body = _("Meeting requested on %(day)s; it is to be held by %(due)s.") % {
+            "day": format_date(day),
+            "due": format_date(deadline.due_on),
+        }
+    _ledger(
+        locked,
+        DeadlineKind.MEETING,
+        actor=actor,
+        due_on=deadline.due_on,
+        explanation=_in_site_language(deadline),
+        reason=reason,
+    )
+    _message(locked, direction=Direction.FROM_AUTHOR, kind=MessageKind.MEETING_REQUEST, body=body, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_meeting_held(*, actor: Any, report: Report, held_on: dt.date, minutes: str = "") -> Report:
+    """The meeting took place on `held_on` (the meeting clock stops); its minutes, when given, are offered to
+    the author in the follow-up space to check."""
+    locked = _locked(report)
+    _check_open(locked, _("meeting"))
+    if locked.meeting_held_on is not None:
+        raise ValidationError(
+            {
+                "held_on": _("A meeting held on %(day)s is already recorded; a new one follows a new request.")
+                % {"day": format_date(locked.meeting_held_on)}
+            }
+        )
+    day = _day(
+        "held_on",
+        held_on,
+        locked,
+        after=((locked.meeting_requested_on, _("The meeting (%(day)s) cannot precede its request (%(earliest)s).")),),
+    )
+    locked.meeting_held_on = day
+    _save(locked, actor=actor, reason=_("meeting held"), fields=["meeting_held_on"])
+    if locked.meeting_due_on is not None:
+        with _site_language():
+            reason = _("meeting held on %(day)s (%(lateness)s)") % {
+                "day": format_date(day),
+                "lateness": _lateness(day, locked.meeting_due_on),
+            }
+        _ledger(locked, DeadlineKind.MEETING, actor=actor, due_on=locked.meeting_due_on, explanation="", reason=reason)
+    text = (minutes or "").strip()
+    if text:
+        _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.MINUTES, body=text, actor=actor)
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_set_proceedings(
+    *, actor: Any, report: Report, proceedings: str, ended_on: dt.date | None = None, note: str = ""
+) -> Report:
+    """Whether disciplinary or judicial proceedings followed, and when they ended: the retention rule reads it
+    (proceedings keep the report until they end). Also on a closed report."""
+    locked = _locked(report)
+    _in_choices("proceedings", proceedings, Proceedings)
+    if proceedings == Proceedings.ENDED:
+        if ended_on is None:
+            raise ValidationError({"ended_on": _("Proceedings that ended need their end date.")})
+        day: dt.date | None = _day("ended_on", ended_on, locked)
+    elif ended_on is not None:
+        raise ValidationError({"ended_on": _("An end date goes only with proceedings that ended.")})
+    else:
+        day = None
+    text = (note or "").strip()
+    if text:
+        content = locked.content
+        content.proceedings_note = text
+        save_with_history(content, actor=actor, reason=_("proceedings noted"), update_fields=["proceedings_note"])
+    locked.proceedings, locked.proceedings_ended_on = proceedings, day
+    _save(
+        locked,
+        actor=actor,
+        reason=_("proceedings: %(state)s") % {"state": Proceedings(proceedings).label},
+        fields=["proceedings", "proceedings_ended_on"],
+    )
+    return _refresh(report, locked)
+
+
+@transaction.atomic
+def report_link(*, actor: Any, report: Report, record: Any) -> ReportLink:
+    """Link the report to the record it led to (a conflict-of-interest case, an AML/CFT alert or a breach).
+    Nothing of the report is copied into that record: the link lives on the report's sealed side."""
+    locked = _locked(report)
+    meta = getattr(record, "_meta", None)
+    target = LINKABLE.get(meta.label_lower) if meta is not None else None
+    if target is None or getattr(record, "pk", None) is None:
+        raise ValidationError(
+            {"record": _("A report is linked to a conflict-of-interest case, an AML/CFT alert or a breach.")}
+        )
+    kind, field = target
+    if locked.links.filter(**{f"{field}_id": record.pk}).exists():
+        raise ValidationError({"record": _("The report is already linked to this record.")})
+    link = ReportLink(report=locked, kind=kind, linked_by=actor, **{f"{field}_id": record.pk})
+    save_with_history(link, actor=actor, reason=_("linked: %(kind)s") % {"kind": LinkKind(kind).label})
+    return link
+
+
+@transaction.atomic
+def report_entity_set(*, actor: Any, report: Report, entity: Any) -> Report:
+    """The legal entity the report is about (None: not known); with per-entity referents, it decides who
+    sees the content."""
+    locked = _locked(report)
+    content = locked.content
+    if content.entity_id != (entity.pk if entity is not None else None):
+        content.entity = entity
+        save_with_history(content, actor=actor, reason=_("entity set"), update_fields=["entity"])
+    return _refresh(report, locked)
+
+
+# --- the follow-up space ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_to_author(
+    *, actor: Any, report: Report, body: str, kind: str = MessageKind.MESSAGE, files: Sequence[Any] = ()
+) -> Message:
+    """A referent writes to the author's follow-up space. An acknowledgment sent this way, when the report was
+    not yet acknowledged, acknowledges it on the Paris date of sending (the first clock stops)."""
+    _in_choices("kind", kind, MessageKind)
+    if kind not in FREE_MESSAGE_KINDS:
+        raise ValidationError(
+            {
+                "kind": _("A message “%(kind)s” is written by its action, not sent on its own.")
+                % {"kind": MessageKind(kind).label}
+            }
+        )
+    text = _required_text("body", body, _("The message is empty."))
+    checked = _check_files(files)
+    locked = _locked(report)
+    _check_open(locked, _("message"))
+    if kind == MessageKind.ACKNOWLEDGMENT and locked.acknowledged_on is None:
+        _acknowledge(locked, actor=actor, acknowledged_on=_today())
+    message = _message(locked, direction=Direction.TO_AUTHOR, kind=kind, body=text, actor=actor)
+    _add_files(locked, checked, from_author=False, actor=actor, message=message)
+    return message
+
+
+@transaction.atomic
+def message_from_author(*, report: Report, body: str, files: Sequence[Any] = ()) -> Message:
+    """The author answers from the follow-up space (after `follow_up_open`), with documents if any."""
+    text = _required_text("body", body, _("The message is empty."))
+    checked = _check_files(files)
+    locked = _locked(report)
+    _check_open(locked, _("message"))
+    message = _message(
+        locked,
+        direction=Direction.FROM_AUTHOR,
+        kind=MessageKind.MESSAGE,
+        body=text,
+        actor=None,
+        reason=_("message from the author"),
+    )
+    _add_files(locked, checked, from_author=True, actor=None, message=message)
+    return message
