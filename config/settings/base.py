@@ -425,19 +425,22 @@ LOGGING = {
         "quiet_client_errors": {"()": "core.logs.QuietClientErrors"},
         # No calendar feed secret in a logged request line (core/logs.py).
         "redact_secret_paths": {"()": "core.logs.RedactSecretPaths"},
+        # No visitor's address or browser in a record about the public whistleblowing pages (core/logs.py).
+        "forget_visitors": {"()": "core.logs.ForgetVisitors"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths"]},
+        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths", "forget_visitors"]},
+        "django.security.csrf": {"filters": ["forget_visitors"]},
         # runserver's request lines (`make run`), through the console like every other line.
         "django.server": {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["redact_secret_paths"],
+            "filters": ["redact_secret_paths", "forget_visitors"],
         },
     },
 }
