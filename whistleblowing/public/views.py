@@ -49,15 +49,21 @@ SESSION_MAX_AGE = 30 * 60
 View = Callable[..., HttpResponseBase]
 
 
+#: No page address sent to another site. Not "no-referrer": with it, browsers send `Origin: null` on a form's
+#: POST, which Django's CSRF check refuses (tests/browser/test_whistleblowing_public.py shows it); the
+#: referrer is only ever sent to this site, which already knows where the visitor is.
+REFERRER_POLICY = "same-origin"
+
+
 def public_page(view: View) -> View:
-    """No cache anywhere (the pages may show a report's messages or its secrets), no referrer sent when the
-    author follows a link, a strict CSP; the posted fields never appear in an error report."""
+    """No cache anywhere (the pages may show a report's messages or its secrets), no referrer sent to another
+    site, a strict CSP; the posted fields never appear in an error report."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = REFERRER_POLICY
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
 
