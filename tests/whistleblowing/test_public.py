@@ -506,3 +506,20 @@ def test_the_server_request_lines_of_the_public_pages_name_no_visitor(capsys):
     finally:
         server.removeHandler(handler)
     assert kept[0].request is None and kept[1].request is socket
+
+
+def test_the_rate_limit_works_on_redis_as_in_production(client, settings, own_redis):
+    redis_url = f"redis://127.0.0.1:{own_redis[1]}/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR = 2
+    cache.clear()
+    visitor = Client(REMOTE_ADDR="203.0.113.201")
+    assert sign_in(visitor, "REDIS-ONE", "x").status_code == 200
+    assert sign_in(visitor, "REDIS-TWO", "x").status_code == 200
+    assert sign_in(visitor, "REDIS-THREE", "x").status_code == 429
+    import redis
+
+    stored = redis.Redis.from_url(redis_url)
+    keys = [key.decode() for key in stored.scan_iter("*vigie:wb:rl:*")]
+    assert keys and not any("203.0.113.201" in key or "REDIS" in key for key in keys)
+    assert all(0 < stored.ttl(key) <= 3600 + 300 for key in keys)
