@@ -168,6 +168,7 @@ def test_a_report_is_followed_up_anonymously_in_both_directions(client, roles):
     assert response.status_code == 200 and not response.has_header("Location")
     assert_public_headers(response)
     code, passphrase = secrets_of(response)
+    assert "/i18n/setlang/" not in text(response)  # switching the language would lose the secrets
     report = Report.objects.get()
     assert report.content.facts.startswith("Le directeur des achats")
     assert report.attachments.get().name == "preuve.pdf"
@@ -293,6 +294,20 @@ def test_submissions_are_rate_limited_per_address(client, settings):
     assert "Trop de tentatives ont été faites en peu de temps." in text(refused)
     assert Report.objects.count() == 2
     assert Client(REMOTE_ADDR="192.0.2.50").post(SUBMIT, report_data()).status_code == 200
+
+
+def test_an_authors_messages_are_rate_limited_per_report(client, settings):
+    settings.VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR = 2
+    code, passphrase = submit_report(client)
+    other = Client(REMOTE_ADDR="192.0.2.60")
+    sign_in(other, code, passphrase)
+    assert client.post(MESSAGE, {"body": "un"}).status_code == 303  # not signed in: nothing sent
+    sign_in(client, code, passphrase)
+    assert client.post(MESSAGE, {"body": "un"}).status_code == 303
+    assert other.post(MESSAGE, {"body": "deux"}).status_code == 303
+    refused = client.post(MESSAGE, {"body": "trois"})
+    assert refused.status_code == 429 and "Trop de tentatives" in text(refused)
+    assert list(Message.objects.values_list("body", flat=True)) == ["un", "deux"]
 
 
 def test_the_rate_limit_keys_are_keyed_hashes_that_expire(client, settings):

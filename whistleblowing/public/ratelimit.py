@@ -3,7 +3,8 @@ HMAC of what is counted and the current hour. Neither the client's address nor a
 itself, nor kept anywhere: a counter says "this many this hour" about a value nobody can read back, and it
 disappears with its hour.
 
-- submissions: per client address and hour (VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR);
+- submissions: per client address and hour (VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR), and the author's
+  messages per report and hour (the same number);
 - follow-up sign-in attempts: per client address and hour, and per receipt code and hour, so that one code
   cannot be tried from many addresses (VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR).
 """
@@ -75,6 +76,15 @@ def submission_allowed(request: HttpRequest) -> bool:
 
 def record_submission(request: HttpRequest) -> None:
     _hit(_address_key("submit", request))
+
+
+def message_allowed(report_pk: int) -> bool:
+    """An author's messages (and their files) to one report, per hour: the submissions' limit."""
+    return _count(counter_key("message", str(report_pk))) < settings.VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR
+
+
+def record_message(report_pk: int) -> None:
+    _hit(counter_key("message", str(report_pk)))
 
 
 def follow_up_attempt(request: HttpRequest, code: str) -> bool:

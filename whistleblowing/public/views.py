@@ -248,6 +248,8 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
     report = _signed_in_report(request)
     if report is None:
         return _expired(request)
+    if not ratelimit.message_allowed(report.pk):
+        return too_many(request)
     form = AuthorMessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -257,6 +259,7 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
+            ratelimit.record_message(report.pk)
             messages.success(request, _("Your message was sent to the referent."))
             return HttpResponseRedirect(_follow_up_url(), status=303)
     return _space(request, report, message_form=form)
