@@ -4,6 +4,7 @@ the file), how a file is kept (private storage, random name, sanitised original 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -170,3 +171,21 @@ def test_no_url_of_the_site_serves_a_stored_file(client, settings):
         assert response.status_code == 404, url
         content = b"".join(response.streaming_content) if response.streaming else response.content
         assert PDF not in content
+
+
+def test_a_file_left_by_a_rolled_back_transaction_is_found_and_deleted(files_root):
+    from django.db import transaction
+
+    from whistleblowing.services.attachments import delete_orphan_files, orphan_files
+
+    kept = attachment_add(report=ReportFactory(), uploaded_file=upload("gardé.pdf", PDF), from_author=True)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        attachment_add(report=ReportFactory(), uploaded_file=upload("annulé.pdf", PDF), from_author=True)
+        raise RuntimeError("the submission failed after the file was written")
+    stored = [path for path in files_root.rglob("*") if path.is_file()]
+    assert len(stored) == 2  # the rolled-back one is still on disk...
+    assert orphan_files() == []  # ...but younger than an hour: perhaps a transaction still under way
+    orphans = orphan_files(older_than=dt.timedelta(0))
+    assert len(orphans) == 1 and orphans[0] != kept.file.name
+    assert delete_orphan_files(older_than=dt.timedelta(0)) == 1
+    assert [path for path in files_root.rglob("*") if path.is_file()] == [Path(report_storage().path(kept.file.name))]

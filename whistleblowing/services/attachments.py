@@ -5,8 +5,11 @@ the file kept in the row, sanitised) and how it is handed out (always as a downl
 from __future__ import annotations
 
 import codecs
+import datetime as dt
+import time
 import unicodedata
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +19,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 
+from ..files import report_storage
 from ..models import Attachment, Message, Report
 
 #: What the row says a file is (the download is always application/octet-stream whatever this says).
@@ -206,3 +210,30 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def orphan_files(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> list[str]:
+    """Stored files no attachment row (live or historical) names, older than `older_than`: what a transaction
+    that wrote a file and then rolled back leaves behind (Django has no rollback hook to remove it then)."""
+    storage = report_storage()
+    root = Path(storage.location)
+    if not root.is_dir():
+        return []
+    named = set(Attachment.objects.values_list("file", flat=True))
+    named |= set(Attachment.history.values_list("file", flat=True))
+    limit = time.time() - older_than.total_seconds()
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and path.stat().st_mtime < limit:
+            name = path.relative_to(root).as_posix()
+            if name not in named:
+                found.append(name)
+    return sorted(found)
+
+
+def delete_orphan_files(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Delete the orphan files (orphan_files); how many went. For a daily task."""
+    names = orphan_files(older_than=older_than)
+    for name in names:
+        report_storage().delete(name)
+    return len(names)
