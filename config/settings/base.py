@@ -416,6 +416,18 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Django's refusals of a request (CSRF, bad host, oversized or malformed body...) are logged with the request
+# attached, to the console and, errors, to ADMINS: not with the visitor of a public whistleblowing page.
+_REQUEST_REFUSALS = (
+    "csrf",
+    "DisallowedHost",
+    "RequestDataTooBig",
+    "TooManyFieldsSent",
+    "TooManyFilesSent",
+    "SuspiciousMultipartForm",
+    "SuspiciousFileOperation",
+    "SuspiciousOperation",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -434,7 +446,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths", "forget_visitors"]},
-        "django.security.csrf": {"filters": ["forget_visitors"]},
         # runserver's request lines (`make run`), through the console like every other line.
         "django.server": {
             "handlers": ["console"],
@@ -442,6 +453,7 @@ LOGGING = {
             "propagate": False,
             "filters": ["redact_secret_paths", "forget_visitors"],
         },
+        **{f"django.security.{refusal}": {"filters": ["forget_visitors"]} for refusal in _REQUEST_REFUSALS},
     },
 }
 

@@ -472,6 +472,18 @@ def test_an_error_email_about_a_public_page_carries_neither_the_visitor_nor_the_
         assert secret not in seen, secret
 
 
+def test_refused_requests_to_a_public_page_are_mailed_without_the_visitor(settings, mailoutbox):
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    visitor = Client(REMOTE_ADDR=ADDRESS, HTTP_X_FORWARDED_FOR=FORWARDED, HTTP_USER_AGENT=AGENT)
+    assert visitor.post(SUBMIT, report_data(facts="Zorglub " * 500)).status_code == 400  # RequestDataTooBig
+    assert visitor.get(HOME, HTTP_HOST="intrus.example").status_code == 400  # DisallowedHost
+    assert len(mailoutbox) == 2
+    for email in mailoutbox:
+        for secret in (*MARKERS, "Zorglub"):
+            assert secret not in f"{email.subject} {email.body}", (secret, email.subject)
+
+
 def test_the_server_request_lines_of_the_public_pages_name_no_visitor(capsys):
     from types import SimpleNamespace
 
