@@ -550,3 +550,23 @@ def test_the_rate_limit_works_on_redis_as_in_production(client, settings, own_re
     keys = [key.decode() for key in stored.scan_iter("*vigie:wb:rl:*")]
     assert keys and not any("203.0.113.201" in key or "REDIS" in key for key in keys)
     assert all(0 < stored.ttl(key) <= 3600 + 300 for key in keys)
+
+
+def test_the_follow_up_space_reads_a_fixed_number_of_queries_however_long_the_thread(client, roles):
+    from django.test.utils import CaptureQueriesContext
+
+    code, passphrase = submit_report(client)
+    sign_in(client, code, passphrase)
+    report = Report.objects.get()
+    referent = UserFactory(groups=["Référent alertes"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(FOLLOW_UP).status_code == 200
+        return len(captured)
+
+    message_to_author(actor=referent, report=report, body="premier", files=[upload("a.pdf", PDF)])
+    few = queries()
+    for number in range(15):
+        message_to_author(actor=referent, report=report, body=f"suite {number}", files=[upload(f"{number}.pdf", PDF)])
+    assert queries() == few <= 6
