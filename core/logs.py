@@ -9,6 +9,13 @@ Django logs every 403 as a WARNING "Forbidden (Permission denied)" with the Perm
 every 404 with the Http404 one: neither is a fault of the server, and a page the user may not open is
 routine (a role without a permission). `QuietClientErrors`, on the `django.request` logger, makes a 403 one
 INFO line and drops the traceback of a 404 (it keeps its level). What was asked for is still logged.
+
+The public whistleblowing channel (`/signalement/`, whistleblowing/public/) must keep no address or browser
+detail of its visitors (loi 2016-1691 art. 9). Its request lines say nothing of the visitor, but a log
+record of Django's carries the request itself (`record.request`: its META holds REMOTE_ADDR, the user agent,
+X-Forwarded-For; the error email to ADMINS prints them all, and the posted fields). `ForgetVisitors`, on the
+request loggers, takes the request off the records of these paths; gunicorn's access log blanks the address,
+user agent and headers of their lines (core/gunicorn.py).
 """
 
 from __future__ import annotations
@@ -39,6 +46,31 @@ SECRET_PATH = re.compile(r"(/calendrier/)[^/\s?\"']+(\.ics)")
 def redact_secret_paths(value: Any) -> Any:
     """`value` with the secret of any calendar feed path replaced by "…" (anything else unchanged)."""
     return SECRET_PATH.sub(r"\1…\2", value) if isinstance(value, str) else value
+
+
+#: Paths whose visitors leave no trace in the logs (the public whistleblowing channel).
+ANONYMOUS_PATH = re.compile(r"^(?:/[a-z]{2}(?:-[a-z]+)?)?/signalement(?:/|$)")
+
+
+def is_anonymous_path(path: Any) -> bool:
+    return isinstance(path, str) and bool(ANONYMOUS_PATH.match(path))
+
+
+class ForgetVisitors(logging.Filter):
+    """On the request loggers: a record about a public whistleblowing page keeps its message (method, path,
+    status) but not the request, whose META and POST would tell who sent it (and what)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is None:
+            return True
+        path = getattr(request, "path", None)
+        if path is None:  # runserver's records carry the socket: the path is in the request line
+            args = record.args if isinstance(record.args, tuple) else ()
+            path = next((arg.split(" ")[1] for arg in args if isinstance(arg, str) and " /" in arg), "")
+        if is_anonymous_path(path):
+            record.request = None
+        return True
 
 
 class RedactSecretPaths(logging.Filter):

@@ -416,6 +416,18 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Django's refusals of a request (CSRF, bad host, oversized or malformed body...) are logged with the request
+# attached, to the console and, errors, to ADMINS: not with the visitor of a public whistleblowing page.
+_REQUEST_REFUSALS = (
+    "csrf",
+    "DisallowedHost",
+    "RequestDataTooBig",
+    "TooManyFieldsSent",
+    "TooManyFilesSent",
+    "SuspiciousMultipartForm",
+    "SuspiciousFileOperation",
+    "SuspiciousOperation",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -425,20 +437,23 @@ LOGGING = {
         "quiet_client_errors": {"()": "core.logs.QuietClientErrors"},
         # No calendar feed secret in a logged request line (core/logs.py).
         "redact_secret_paths": {"()": "core.logs.RedactSecretPaths"},
+        # No visitor's address or browser in a record about the public whistleblowing pages (core/logs.py).
+        "forget_visitors": {"()": "core.logs.ForgetVisitors"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths"]},
+        "django.request": {"filters": ["quiet_client_errors", "redact_secret_paths", "forget_visitors"]},
         # runserver's request lines (`make run`), through the console like every other line.
         "django.server": {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["redact_secret_paths"],
+            "filters": ["redact_secret_paths", "forget_visitors"],
         },
+        **{f"django.security.{refusal}": {"filters": ["forget_visitors"]} for refusal in _REQUEST_REFUSALS},
     },
 }
 

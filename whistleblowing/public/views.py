@@ -1,0 +1,305 @@
+"""The public channel: the information page, the report form, and the author's follow-up space. No login,
+no JavaScript, no third-party asset; nothing about the visitor (address, browser) is kept: the rate limits
+count HMACs that expire with their hour (ratelimit.py), and the logs of these paths carry no client address
+(core/logs.py `ForgetVisitors`).
+
+The follow-up space is opened with the receipt code and the passphrase (POST). The requests that follow are
+authenticated by the Django session (server side): it holds only the report's pk, signed with a timestamp,
+valid 30 minutes from the sign-in or until "leave". Simpler than asking for the code at each step, and
+nothing secret ever goes into a URL, a cookie value or the browser's history; the session key is renewed
+at sign-in and at leave (no fixation), CSRF protection stays on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.dates import format_date, format_datetime, paris_date
+
+from ..choices import Direction, MessageKind, Status
+from ..models import Attachment, Report
+from ..services import reports as report_services
+from ..services.attachments import attachment_response
+from . import ratelimit
+from .forms import AuthorMessageForm, FollowUpSignInForm, ReportForm
+
+#: What every public page allows: its own stylesheet, forms posting to this site; no script, no frame.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SESSION_KEY = "whistleblowing_follow_up"
+SESSION_SALT = "whistleblowing.public.follow_up"
+SESSION_MAX_AGE = 30 * 60
+
+View = Callable[..., HttpResponseBase]
+
+
+#: No page address sent to another site. Not "no-referrer": with it, browsers send `Origin: null` on a form's
+#: POST, which Django's CSRF check refuses (tests/browser/test_whistleblowing_public.py shows it); the
+#: referrer is only ever sent to this site, which already knows where the visitor is.
+REFERRER_POLICY = "same-origin"
+
+
+def public_page(view: View) -> View:
+    """No cache anywhere (the pages may show a report's messages or its secrets), no referrer sent to another
+    site, a strict CSP; the posted fields never appear in an error report."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = REFERRER_POLICY
+        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+    return sensitive_post_parameters()(wrapped)
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    """The same page whatever was over the limit (the address, the code): nothing to learn from it."""
+    return render(request, "whistleblowing/public/too_many.html", status=429)
+
+
+@public_page
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "whistleblowing/public/home.html")
+
+
+#: The services' names of the fields the forms call otherwise.
+SERVICE_FIELDS = {"files": "documents"}
+
+
+def _apply_service_errors(form: Any, error: ValidationError) -> None:
+    """A service's refusal on the field it names (on the form as a whole when the form has no such field)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            field = SERVICE_FIELDS.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+@sensitive_variables()
+def submit(request: HttpRequest) -> HttpResponse:
+    form = ReportForm()
+    if request.method == "POST":
+        if not ratelimit.submission_allowed(request):
+            return too_many(request)
+        form = ReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report, code, passphrase = report_services.report_submit_public(
+                    category=data["category"],
+                    facts=data["facts"],
+                    anonymous=data["anonymous"],
+                    facts_period=data["facts_period"],
+                    persons_concerned=data["persons_concerned"],
+                    author_name=data["author_name"],
+                    author_email=data["author_email"],
+                    author_phone=data["author_phone"],
+                    author_relation=data["author_relation"],
+                    author_contact=data["author_contact"],
+                    files=data["documents"],
+                )
+            except ValidationError as error:
+                _apply_service_errors(form, error)
+            else:
+                ratelimit.record_submission(request)
+                # The secrets are shown in this response only: no redirect, nothing in a URL, no cache.
+                return render(
+                    request,
+                    "whistleblowing/public/receipt.html",
+                    {"reference": report.reference, "code": code, "passphrase": passphrase},
+                )
+    return render(
+        request,
+        "whistleblowing/public/submit.html",
+        {"form": form, "files_to_choose_again": request.method == "POST" and bool(request.FILES)},
+    )
+
+
+def _signed_in_report(request: HttpRequest) -> Report | None:
+    value = request.session.get(SESSION_KEY)
+    if not value:
+        return None
+    try:
+        pk = signing.loads(value, salt=SESSION_SALT, max_age=SESSION_MAX_AGE)
+    except signing.BadSignature:  # expired or tampered with
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return Report.objects.filter(pk=pk).first()
+
+
+def _sign_in(request: HttpRequest, report: Report) -> None:
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = signing.dumps(report.pk, salt=SESSION_SALT)
+
+
+def _sign_out(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def _follow_up_url() -> str:
+    return reverse("whistleblowing_public:follow_up")
+
+
+def _space(
+    request: HttpRequest, report: Report, message_form: AuthorMessageForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The follow-up space: the public dates and status, the messages both ways, the author's files."""
+    thread = list(
+        report.messages.order_by("sent_at", "pk").prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "pk"))
+        )
+    )
+    entries = [
+        {
+            "from_author": message.direction == Direction.FROM_AUTHOR,
+            "kind": message.get_kind_display() if message.kind != MessageKind.MESSAGE else "",
+            "sent_at": format_datetime(message.sent_at),
+            "body": message.body,
+            "files": [
+                {"name": file.name, "pk": file.pk, "downloadable": not file.from_author}
+                for file in message.attachments.all()
+            ],
+        }
+        for message in thread
+    ]
+    open_report = report.status != Status.CLOSED
+    context = {
+        "report": report,
+        "status": report.get_status_display(),
+        "received_at": format_datetime(report.received_at),
+        "acknowledged_on": format_date(report.acknowledged_on, missing=""),
+        "acknowledgment_due_on": format_date(report.acknowledgment_due_on, missing=""),
+        "feedback_on": format_date(report.feedback_on, missing=""),
+        "feedback_due_on": format_date(report.feedback_due_on, missing=""),
+        "meeting_requested_on": format_date(report.meeting_requested_on, missing=""),
+        "meeting_due_on": format_date(report.meeting_due_on, missing=""),
+        "meeting_held_on": format_date(report.meeting_held_on, missing=""),
+        "closed_on": format_date(report.closed_on, missing=""),
+        "thread": entries,
+        "own_files": list(
+            report.attachments.filter(from_author=True, message__isnull=True).order_by("uploaded_at", "pk")
+        ),
+        "referent_files": list(
+            report.attachments.filter(from_author=False, message__isnull=True).order_by("uploaded_at", "pk")
+        ),
+        "can_write": open_report,
+        "can_ask_meeting": open_report and (report.meeting_requested_on is None or report.meeting_held_on is not None),
+        "message_form": message_form or AuthorMessageForm(),
+        "session_minutes": SESSION_MAX_AGE // 60,
+        "files_to_choose_again": message_form is not None and bool(request.FILES),
+    }
+    return render(request, "whistleblowing/public/follow_up.html", context, status=status)
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+@sensitive_variables()
+def follow_up(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        report = _signed_in_report(request)
+        if report is not None:
+            return _space(request, report)
+        return render(request, "whistleblowing/public/sign_in.html", {"form": FollowUpSignInForm()})
+    form = FollowUpSignInForm(request.POST)
+    if not ratelimit.follow_up_attempt(request, request.POST.get("code", "")):
+        return too_many(request)
+    if form.is_valid():
+        report = report_services.follow_up_open(form.cleaned_data["code"], form.cleaned_data["passphrase"])
+        if report is not None:
+            _sign_in(request, report)
+            return HttpResponseRedirect(_follow_up_url(), status=303)
+        # One message whether the code is unknown or the passphrase wrong: nothing to tell them apart.
+        form.add_error(None, _("This receipt code and passphrase do not open a report. Check both and try again."))
+    return render(request, "whistleblowing/public/sign_in.html", {"form": form})
+
+
+def _expired(request: HttpRequest) -> HttpResponse:
+    messages.warning(request, _("Your follow-up session has ended: enter your receipt code and passphrase again."))
+    return HttpResponseRedirect(_follow_up_url(), status=303)
+
+
+@public_page
+@require_POST
+@sensitive_variables()
+def follow_up_message(request: HttpRequest) -> HttpResponse:
+    report = _signed_in_report(request)
+    if report is None:
+        return _expired(request)
+    if not ratelimit.message_allowed(report.pk):
+        return too_many(request)
+    form = AuthorMessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            report_services.message_from_author(
+                report=report, body=form.cleaned_data["body"], files=form.cleaned_data["documents"]
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            ratelimit.record_message(report.pk)
+            messages.success(request, _("Your message was sent to the referent."))
+            return HttpResponseRedirect(_follow_up_url(), status=303)
+    return _space(request, report, message_form=form)
+
+
+@public_page
+@require_POST
+def follow_up_meeting(request: HttpRequest) -> HttpResponse:
+    report = _signed_in_report(request)
+    if report is None:
+        return _expired(request)
+    try:
+        report_services.report_request_meeting(report=report, requested_on=paris_date(timezone.now()))
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            _("Your request for a meeting was recorded: the referent will propose one, by video or in person."),
+        )
+    return HttpResponseRedirect(_follow_up_url(), status=303)
+
+
+@public_page
+@require_POST
+def follow_up_leave(request: HttpRequest) -> HttpResponse:
+    _sign_out(request)
+    messages.info(request, _("You left the follow-up space."))
+    return HttpResponseRedirect(_follow_up_url(), status=303)
+
+
+@public_page
+@require_GET
+def follow_up_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A file the referent sent to the author, as a download (the author's own files are listed by name)."""
+    report = _signed_in_report(request)
+    if report is None:
+        raise Http404
+    attachment = Attachment.objects.filter(pk=pk, report=report, from_author=False).first()
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)
