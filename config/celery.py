@@ -69,6 +69,12 @@ def _beat_schedule() -> dict:
         # Personal-data retention (core/retention.py): anonymise the records whose period ended, every night
         # at 03:15 Paris time, after the indicators (idempotent: a missed night is caught up the next one).
         "retention-anonymise-daily": {"task": "core.tasks.anonymise_expired", "schedule": crontab(hour=3, minute=15)},
+        # Whistleblowing attachments left on disk by a submission that failed after writing them
+        # (whistleblowing/tasks.py): deleted every night.
+        "whistleblowing-orphan-files-daily": {
+            "task": "whistleblowing.tasks.delete_orphan_files",
+            "schedule": crontab(hour=3, minute=30),
+        },
         # Login records past VIGIE_LOGIN_RECORDS_DAYS are deleted (core/tasks.py).
         "login-records-purge-daily": {"task": "core.tasks.purge_login_records", "schedule": crontab(hour=3, minute=45)},
         # Imports whose process died (a killed worker or machine) are marked interrupted (core/models.py).

@@ -189,3 +189,19 @@ def test_a_file_left_by_a_rolled_back_transaction_is_found_and_deleted(files_roo
     assert len(orphans) == 1 and orphans[0] != kept.file.name
     assert delete_orphan_files(older_than=dt.timedelta(0)) == 1
     assert [path for path in files_root.rglob("*") if path.is_file()] == [Path(report_storage().path(kept.file.name))]
+
+
+def test_the_nightly_task_deletes_the_orphans_older_than_an_hour(files_root):
+    from config.celery import _beat_schedule
+    from whistleblowing.tasks import delete_orphan_files as task
+
+    entry = _beat_schedule()["whistleblowing-orphan-files-daily"]
+    assert entry["task"] == task.name
+    kept = attachment_add(report=ReportFactory(), uploaded_file=upload("gardé.pdf", PDF), from_author=True)
+    orphan = files_root / "2020" / "orphan"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(PDF)
+    two_hours_ago = orphan.stat().st_mtime - 7200
+    os.utime(orphan, (two_hours_ago, two_hours_ago))
+    assert task() == {"deleted": 1}
+    assert not orphan.exists() and report_storage().exists(kept.file.name)
