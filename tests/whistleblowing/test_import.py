@@ -37,14 +37,16 @@ HEADER = (
 # SIG-2: not acknowledged: feedback 3 months after the 7th working day, 3 August 2023; found inadmissible
 # without a closing date: closed on the day of the decision.
 # SIG-3: anonymous without any means of contact: nothing is due.
+# SIG-5: anonymous and "no contact", but received on the web form: its follow-up space is a means of contact.
 # SIG-4: received 31 Dec 2024 at 23:30 UTC = 1 January 2025 in Paris (a holiday): 7 working days from Thursday
 # 2 January → Friday 10 January 2025; closed with feedback given.
 GOOD = (
     "SIG-1;21/04/2023 10:00;Courriel;non;oui;Corruption;25/04/2023;recevable;02/05/2023;;;SF\n"
     "SIG-2;21/04/2023;courrier;non;;fraud;;irrecevable;28/04/2023;;;\n"
-    "SIG-3;2024-03-04;web;oui;non;Harcèlement;;;;;;\n"
+    "SIG-3;2024-03-04;Courrier;oui;non;Harcèlement;;;;;;\n"
     "SIG-4;2024-12-31T23:30:00Z;Téléphone;non;oui;Conflit d'intérêts;03/01/2025;admissible;06/01/2025;"
     "01/03/2025;15/03/2025;\n"
+    "SIG-5;2024-03-04;web;oui;non;fraud;;;;;;\n"
 )
 
 
@@ -71,7 +73,7 @@ def test_a_french_file_imports_reports_with_their_clock_and_no_content(tmp_path,
     result = run_import_command(KIND, write(tmp_path, HEADER + GOOD))
     assert result.exit_code == 0, result.stderr
     reports = {report.reference: report for report in Report.objects.all()}
-    assert set(reports) == {"SIG-1", "SIG-2", "SIG-3", "SIG-4"}
+    assert set(reports) == {"SIG-1", "SIG-2", "SIG-3", "SIG-4", "SIG-5"}
 
     first = reports["SIG-1"]
     assert (first.category, first.status, first.acknowledged_on) == (
@@ -109,6 +111,10 @@ def test_a_french_file_imports_reports_with_their_clock_and_no_content(tmp_path,
     assert (anonymous.content.anonymous, anonymous.content.contact_possible) == (True, False)
     assert ledger(anonymous) == [(DeadlineKind.ACKNOWLEDGMENT, None), (DeadlineKind.FEEDBACK, None)]
     assert all(event.explanation for event in anonymous.deadline_events.all())
+
+    web = reports["SIG-5"]
+    assert (web.content.anonymous, web.content.contact_possible) == (True, True)
+    assert web.acknowledgment_due_on == dt.date(2024, 3, 13)
 
     late_night = reports["SIG-4"]
     assert late_night.acknowledgment_due_on == dt.date(2025, 1, 10)

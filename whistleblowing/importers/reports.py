@@ -225,6 +225,9 @@ class WhistleblowingReportImporter(Importer):
         self.content_values[reference or ""] = wanted
         anonymous = wanted.get("anonymous", content.get("anonymous", False))
         contact_possible = wanted.get("contact_possible", content.get("contact_possible", True))
+        if wanted.get("channel", content.get("channel")) == Channel.WEB and not contact_possible:
+            # A web report has its follow-up space: a means of contact (whistleblowing/services/reports.py).
+            contact_possible = wanted["contact_possible"] = True
 
         # The legal clock: none due for an anonymous author who left no means of contact.
         values["acknowledgment_due_on"] = values["feedback_due_on"] = None
