@@ -141,10 +141,14 @@ RECORD_COLUMNS = {
 }
 
 
-# -- "Mon bureau" (reporting/desk.py) -------------------------------------------------------------------------
+# -- "Mon bureau" (reporting/desk.py): the referents' --------------------------------------------------------
 # Each link is the report list filtered by lookups on the report's own public fields (the admin accepts them),
 # selecting exactly the rows its queryset counts: tests/whistleblowing/test_indicators.py checks each pair.
 _REPORTS = "admin:whistleblowing_report_changelist"
+#: The desk is the referents' (they alone act on a report): its items ask for the view permission on the sealed
+#: content, which nobody else passes (core/roles.py `sealed_out`, superusers included). What they count and
+#: link to is the reports' public part.
+REFERENTS = "whistleblowing.reportcontent"
 _OPEN = {"status__in": list(OPEN_STATUSES)}
 #: Feedback "due soon": within this many days (the feedback alert's first threshold, whistleblowing/alerts.py).
 FEEDBACK_SOON_DAYS = 15
@@ -198,21 +202,21 @@ DESK = Desk(
         DeskItem(
             "wb_acknowledgments",
             _("Whistleblowing reports not acknowledged past their due date"),
-            "whistleblowing.report",
+            REFERENTS,
             records=_acknowledgments_overdue,
             url=_url(acknowledged_on__isnull="True", acknowledgment_due_on__lt=_today_of),
         ),
         DeskItem(
             "wb_feedback",
             _("Whistleblowing reports without feedback past its due date"),
-            "whistleblowing.report",
+            REFERENTS,
             records=_feedback_overdue,
             url=_url(feedback_on__isnull="True", feedback_due_on__lt=_today_of),
         ),
         DeskItem(
             "wb_acknowledgments_week",
             _("Whistleblowing reports whose acknowledgment is due"),
-            "whistleblowing.report",
+            REFERENTS,
             records=_acknowledgments_this_week,
             url=_url(
                 acknowledged_on__isnull="True",
@@ -224,7 +228,7 @@ DESK = Desk(
         DeskItem(
             "wb_feedback_soon",
             _("Whistleblowing reports whose feedback is due within 15 days"),
-            "whistleblowing.report",
+            REFERENTS,
             records=_feedback_soon,
             url=_url(
                 feedback_on__isnull="True",
@@ -236,7 +240,7 @@ DESK = Desk(
         DeskItem(
             "wb_meetings",
             _("Whistleblowing reports whose author asked for a meeting not held yet"),
-            "whistleblowing.report",
+            REFERENTS,
             records=_meetings_pending,
             url=_url(meeting_due_on__isnull="False", meeting_held_on__isnull="True"),
             kind=DUE_SOON,

@@ -285,3 +285,25 @@ def test_each_desk_link_opens_the_list_of_exactly_the_counted_records(roles):
             expected = set(item.records(moment).values_list("pk", flat=True))
             assert expected, item.key
             assert {obj.pk for obj in listing.context["cl"].queryset} == expected, item.key
+
+
+def test_the_desk_is_the_referents_only(roles):
+    from reporting import home
+
+    make_desk_records()
+    wb_keys = {item.key for item in wb_desk().items}
+
+    def keys(user) -> set[str]:
+        with time_machine.travel(NOW, tick=False):
+            page = home.home(user)
+        return {entry.key for section in page.sections for group in section.groups for entry in group.entries}
+
+    referent = UserFactory(groups=["Référent alertes"])
+    assert wb_keys <= keys(referent)
+    # The others who read the reports' public part (and superusers) do not get the referents' desk.
+    for user in (
+        UserFactory(is_superuser=True),
+        UserFactory(groups=["Compliance officer"]),
+        UserFactory(groups=["Auditor"]),
+    ):
+        assert not wb_keys & keys(user)
