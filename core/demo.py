@@ -33,6 +33,8 @@ DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
     "auditeur": (roles.AUDITOR, "Aurélien", "Audit"),
     # The AML/CFT officer: the only one who sees the aml app (and the superuser, by setting).
     "lcbft": (roles.AML_OFFICER, "Léa", "Vigilance"),
+    # The whistleblowing referent: the only one who sees who wrote a report and what it says (superusers not).
+    "referent": (roles.WHISTLEBLOWING_REFERENT, "Rémi", "Signalement"),
 }
 
 

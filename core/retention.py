@@ -167,6 +167,9 @@ class Related:
     fk: str
     fields: Mapping[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    #: The rows themselves go too, once their fields, files and history rows are cleaned (a credential, an
+    #: attachment: nothing of them is kept for the statistics).
+    delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -635,10 +638,17 @@ class _Anonymiser:
         for related in policy.related:
             child = apps.get_model(related.model)
             child_live, child_past = self._rows_of(child, {f"{related.fk}__in": ids})
+            counted = (self.outcome.history_rows, self.outcome.files)
             child_ids = self._anonymise_rows(child, child_live, child_past, related.fields, related.files)
-            self.outcome.related[child._meta.label_lower] = self.outcome.related.get(child._meta.label_lower, 0) + len(
-                child_ids
-            )
+            if related.delete:
+                child._default_manager.filter(**{f"{related.fk}__in": ids}).delete()
+            if seal_of(child) is not None and seal_of(child) != seal_of(model):
+                # Rows sealed from the record's own readers (a whistleblowing report's messages and files): how
+                # many there were is theirs alone, so the run record does not count them.
+                self.outcome.history_rows, self.outcome.files = counted
+            else:
+                label = child._meta.label_lower
+                self.outcome.related[label] = self.outcome.related.get(label, 0) + len(child_ids)
             touched.append((child, child_ids))
         for name in policy.m2m:
             through = _field(model, name).remote_field.through

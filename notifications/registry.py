@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
 from core.discovery import app_modules
-from core.roles import AML_OFFICER, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, can_view
+from core.roles import AML_OFFICER, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, WHISTLEBLOWING_REFERENT, can_view
 
 #: The domain of a rule that names only its settings list (Rule.recipients_setting).
 SETTING_DOMAINS: dict[str, str] = {
@@ -47,6 +47,8 @@ DOMAIN_ROLES: dict[str, str] = {
     "compliance": COMPLIANCE_OFFICER,
     "training": TRAINING_MANAGER,
     "aml": AML_OFFICER,
+    # No entity names a whistleblowing contact: the referents answer (whistleblowing/alerts.py).
+    "whistleblowing": WHISTLEBLOWING_REFERENT,
 }
 
 

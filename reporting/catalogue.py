@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -557,6 +558,86 @@ DEFINITIONS: tuple[Definition, ...] = (
             "in the year against the company or an entity of the group; 0 when there is none."
         ),
         framework=ESRS,
+    ),
+)
+
+#: The categories of a whistleblowing report (whistleblowing.choices.Category; reporting/ imports no domain
+#: app, tests/whistleblowing/test_indicators.py checks the two lists agree): code suffix → label.
+WHISTLEBLOWING_CATEGORIES: tuple[tuple[str, StrPromise], ...] = (
+    ("CORRUPTION", _("corruption or influence peddling")),
+    ("CONFLICT_OF_INTEREST", _("conflict of interest")),
+    ("FRAUD", _("fraud")),
+    ("HARASSMENT", _("harassment")),
+    ("DISCRIMINATION", _("discrimination")),
+    ("AML_CFT", _("money laundering or terrorist financing")),
+    ("PERSONAL_DATA", _("personal data")),
+    ("OTHER", _("other breach of the law or of the code of conduct")),
+)
+
+# The internal whistleblowing channel (loi Sapin II art. 8, décret 2022-1284; whistleblowing/indicators.py):
+# not in the DPEF 2023, expected by the AFA and by ESRS G1-1 (the mechanisms to report concerns). Whole company
+# only: per legal entity, a small number of reports could point at their author.
+DEFINITIONS += (
+    _d(
+        "G1_WB_RECEIVED",
+        1,
+        "count",
+        _("Whistleblowing reports received"),
+        _("Reports received in the year (the Paris day of receipt), whatever their channel, category and outcome."),
+        framework=ESRS,
+        added=True,
+    ),
+    *(
+        _d(
+            f"G1_WB_RECEIVED_{suffix}",
+            1,
+            "count",
+            format_lazy(_("Whistleblowing reports received: {category}"), category=category),
+            format_lazy(
+                _("Reports received in the year (the Paris day of receipt) whose category is {category}."),
+                category=category,
+            ),
+            framework=ESRS,
+            added=True,
+        )
+        for suffix, category in WHISTLEBLOWING_CATEGORIES
+    ),
+    _d(
+        "G1_WB_ADMISSIBLE",
+        1,
+        "count",
+        _("Whistleblowing reports found admissible"),
+        _("Reports whose admissibility was decided in the year (the decision's date) and found admissible."),
+        framework=ESRS,
+        added=True,
+    ),
+    _d(
+        "G1_WB_ACK_RATE",
+        1,
+        "percent",
+        _("Whistleblowing reports acknowledged within 7 working days"),
+        _(
+            "Reports received in the year for which an acknowledgment was due (none is for an anonymous author "
+            "who left no means of contact), acknowledged on or before their due date (the 7th working day after "
+            "the receipt), divided by those reports that are acknowledged or past that date on the day of the "
+            "computation (a report still within its period is not judged yet)."
+        ),
+        framework=ESRS,
+        added=True,
+    ),
+    _d(
+        "G1_WB_FEEDBACK_RATE",
+        1,
+        "percent",
+        _("Whistleblowing reports given feedback within 3 months"),
+        _(
+            "Reports with a feedback due date and not found inadmissible, counted in the year their feedback was "
+            "given or, without feedback, in the year of their due date once it has passed: those given feedback on "
+            "or before their due date (3 months after the acknowledgment or the end of its 7 working days, the "
+            "earlier), divided by all of them. Each report counts in one year only."
+        ),
+        framework=ESRS,
+        added=True,
     ),
 )
 

@@ -527,6 +527,12 @@ OTP_TOTP_ISSUER = env.str("VIGIE_OTP_ISSUER", default="Vigie")
 #   organization.employee    5 years after the last day of contract: CNIL référentiel gestion du personnel
 #                            (délibération 2019-160), Code civil art. 2224, Code du travail L.1134-5.
 #   core.import_rejects      3 months after the import: the rejected rows' CSV (raw lines) is deleted.
+#   whistleblowing.inadmissible       0 days after closure (without delay): CNIL référentiel alertes
+#                            professionnelles, loi Sapin II art. 9; the author, facts, messages, attachments
+#                            (files and rows) and follow-up credentials go, the report's public part stays.
+#   whistleblowing.verified  2 months after closure (the end of the verification), reports without proceedings.
+#   whistleblowing.proceedings_ended  0 days after the end of the proceedings the referent records; a report
+#                            whose proceedings are under way is kept.
 # E.g. VIGIE_RETENTION = {"gdpr.rights_request": {"years": 6}, "gdpr.breach": None}
 VIGIE_RETENTION: dict[str, dict[str, int] | None] = {}
 # --- end of personal-data retention ---------------------------------------------------------------------

@@ -82,12 +82,13 @@ def get_importer(kind: str) -> type[Importer]:
 
 
 def visible_kinds(user: Any) -> list[str]:
-    """The kinds whose records `user` may view: the runs of the other kinds (their rejected rows hold raw
-    lines, a case's facts for instance) are not shown to them."""
-    from core.roles import can_view
+    """The kinds whose records `user` may view, and whose import is not sealed from them: the runs of the
+    other kinds (their rejected rows hold raw lines, a case's facts for instance) are not shown to them."""
+    from core.roles import can_view, sealed_out
 
     result = []
     for kind, importer_class in importers().items():
-        if can_view(user, importer_class.model):
+        # A kind whose import is sealed (it writes a whistleblowing report's sealed content) is its seal's only.
+        if can_view(user, importer_class.model) and not sealed_out(user, importer_class.add_permission()):
             result.append(kind)
     return result

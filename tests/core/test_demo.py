@@ -358,6 +358,8 @@ def test_the_demo_export_has_exactly_the_published_codes_and_the_esrs_beside_the
         "G1_4_PARTNER_CONTRACTS_TERMINATED",
         "G1_4_CONVICTIONS",
         "G1_4_FINES_EUR",
+        # The whistleblowing channel's figures (whistleblowing/indicators.py), ESRS G1-1.
+        *(d.code for d in catalogue.DEFINITIONS if d.code.startswith("G1_WB_")),
     }
     assert esrs["G1_3_AT_RISK_TRAINED_RATE"]["denominator"] == 300  # the managers present at 31/12/2023
     # ESRS G1-4: the demo's confirmed conflicts of interest are not incidents of corruption; none was

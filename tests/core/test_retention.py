@@ -312,6 +312,7 @@ def build() -> Scenario:
     s.import_old = _import_run(s, "ImportOld", dt.date(2028, 1, 2), gone=True)
     s.import_recent = _import_run(s, "ImportRecent", dt.date(2028, 6, 1), gone=False)
     _aml(s)
+    _whistleblowing(s)
     return s
 
 
@@ -358,6 +359,84 @@ def _aml(s: Scenario) -> None:
         )
         alert.records_kept_from = kept_from
         alert.save()
+
+
+@pytest.fixture(autouse=True)
+def whistleblowing_files(settings, isolated_media):
+    """The whistleblowing attachments (outside the media URL space in production) under the scanned folder."""
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = isolated_media / "whistleblowing"
+
+
+def _whistleblowing(s: Scenario) -> None:
+    """Whistleblowing (whistleblowing/retention.py): for each of its record types a report whose period ended
+    (an inadmissible one closed today, one verified without proceedings closed two months ago, one whose
+    proceedings ended today) and one that is kept (open, closed a day later, proceedings under way); each with
+    its content, messages, an attachment and follow-up credentials."""
+    from tests.whistleblowing.factories import MessageFactory, ReportContentFactory, ReportFactory
+    from whistleblowing.choices import Admissibility, Proceedings, Status
+    from whistleblowing.models import Attachment, FollowUpAccess
+
+    cases = (
+        ("WbInad", True, {"closed_on": TODAY, "admissibility": Admissibility.INADMISSIBLE}),
+        ("WbOpen", False, {}),
+        ("WbVerified", True, {"closed_on": dt.date(2028, 4, 15), "admissibility": Admissibility.ADMISSIBLE}),
+        ("WbVerifiedRecent", False, {"closed_on": dt.date(2028, 4, 16), "admissibility": Admissibility.ADMISSIBLE}),
+        (
+            "WbEnded",
+            True,
+            {
+                "closed_on": dt.date(2027, 1, 4),
+                "admissibility": Admissibility.ADMISSIBLE,
+                "proceedings": Proceedings.ENDED,
+                "proceedings_ended_on": TODAY,
+            },
+        ),
+        (
+            "WbPending",
+            False,
+            {
+                "closed_on": dt.date(2027, 1, 4),
+                "admissibility": Admissibility.ADMISSIBLE,
+                "proceedings": Proceedings.PENDING,
+            },
+        ),
+    )
+    for name, gone, fields in cases:
+        if fields.get("closed_on"):
+            fields["status"] = Status.CLOSED
+        if fields.get("admissibility"):
+            fields["admissibility_decided_on"] = dt.date(2027, 1, 4)
+        report = ReportFactory(reference=f"SIG-{name}", received_at=at(dt.date(2026, 12, 1)), **fields)
+        old_name = s.secret(f"{name}Author", gone=gone)
+        content = ReportContentFactory(
+            report=report,
+            author_name=old_name,
+            author_email=f"{s.secret(name + 'Mail', gone=gone)}@example.org",
+            author_phone=s.secret(f"{name}Phone", gone=gone),
+            author_contact=s.secret(f"{name}Contact", gone=gone),
+            facts=s.secret(f"{name}Facts", gone=gone),
+            facts_period=s.secret(f"{name}Period", gone=gone),
+            persons_concerned=s.secret(f"{name}Persons", gone=gone),
+            admissibility_reasons=s.secret(f"{name}Reasons", gone=gone),
+            measures=s.secret(f"{name}Measures", gone=gone),
+            proceedings_note=s.secret(f"{name}Note", gone=gone),
+        )
+        content.author_name = s.secret(f"{name}Renamed", gone=gone)
+        save_with_history(content, actor=s.actor, reason=f"author corrected: {old_name}")
+        message = MessageFactory(report=report, body=s.secret(f"{name}Message", gone=gone))
+        Attachment.objects.create(
+            report=report,
+            message=message,
+            file=ContentFile(s.secret(f"{name}FileBytes", gone=gone).encode(), name="scan.txt"),
+            name=s.secret(f"{name}FileName", gone=gone),
+            content_type="text/plain",
+            size=20,
+        )
+        FollowUpAccess.objects.create(
+            report=report,
+            code_digest=s.secret(f"{name}Digest", gone=gone),
+            passphrase_hash=s.secret(f"{name}Hash", gone=gone),
+        )
 
 
 def _import_run(s: Scenario, name: str, day: dt.date, *, gone: bool) -> ImportRun:

@@ -188,9 +188,10 @@ def ledger(db, settings) -> list[Alert]:
 
 
 @pytest.fixture
-def reader() -> Client:
+def reader(roles) -> Client:
     client = Client()  # the site's language, French
-    client.force_login(UserFactory(is_superuser=True))
+    # A superuser who is also a whistleblowing referent: a superuser alone does not see the referents' alerts.
+    client.force_login(UserFactory(is_superuser=True, groups=["Référent alertes"]))
     return client
 
 

@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reporting import registry, services
+from reporting import catalogue, registry, services
 from reporting.models import IndicatorValue, ManualValue, ReportingYear, ValueStatus
 from tests.clients import admin_client, messages_of
 from tests.factories import UserFactory
@@ -517,6 +517,8 @@ def test_the_value_list_filters_by_year_status_and_issue_and_searches_codes(offi
         "G1_4_PARTNER_CONTRACTS_TERMINATED",
         "G1_4_CONVICTIONS",
         "G1_4_FINES_EUR",
+        # The whistleblowing channel's figures (whistleblowing/indicators.py), ESRS G1-1.
+        *(d.code for d in catalogue.DEFINITIONS if d.code.startswith("G1_WB_")),
     }
     ok = officer.get(url("indicatorvalue_changelist"), {"status": "ok", "year": YEAR}).context["cl"].queryset
     assert {v.code for v in ok} >= {"E2_RIGHTS_REQUESTS"} and all(v.status == "ok" for v in ok)

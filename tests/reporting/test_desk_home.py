@@ -27,6 +27,7 @@ from tests.clients import admin_client
 from tests.compliance.factories import ActionItemFactory, CaseFactory
 from tests.factories import UserFactory
 from tests.gdpr.factories import BreachFactory, CnilCaseFactory, RightsRequestFactory
+from tests.whistleblowing.factories import ReportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,8 @@ GDPR_KEYS = {
 FLOOR_KEYS = {"failed_imports", "undelivered_alerts"}
 #: Counted for the LCB-FT role (and superusers when VIGIE_AML_VISIBLE_TO_SUPERUSERS): aml/indicators.py.
 AML_KEYS = {"aml_alerts", "aml_hits", "aml_alerts_week", "aml_alerts_mine", "aml_alerts_unassigned"}
+#: Counted for the whistleblowing referents only (superusers not): whistleblowing/indicators.py.
+WB_KEYS = {"wb_acknowledgments", "wb_feedback", "wb_acknowledgments_week"}
 #: Counted for administrators (superusers) only: they name the missing recipient (issue 19).
 ADMIN_KEYS = {"alerts_without_recipient"}
 
@@ -117,6 +120,23 @@ def make_records(scale: int = 1, *, handler=None) -> None:
             decided_on=days(-2),
         )
         HitFactory(raised_at=NOW - dt.timedelta(days=4), review_due_on=days(-2))
+        # Whistleblowing: an acknowledgment overdue, one due in 3 days, a feedback overdue, a closed report.
+        ReportFactory(received_at=NOW - dt.timedelta(days=12), acknowledgment_due_on=days(-1))
+        ReportFactory(received_at=NOW - dt.timedelta(days=6), acknowledgment_due_on=days(3))
+        ReportFactory(
+            received_at=NOW - dt.timedelta(days=100),
+            acknowledgment_due_on=days(-90),
+            acknowledged_on=days(-95),
+            status="investigating",
+            feedback_due_on=days(-2),
+        )
+        ReportFactory(
+            received_at=NOW - dt.timedelta(days=100),
+            acknowledgment_due_on=days(-90),
+            feedback_due_on=days(-2),
+            status="closed",
+            closed_on=days(-50),
+        )
     # Alerts: one whose email could not be delivered, one with no recipient at all.
     content_type = ContentType.objects.get(app_label="gdpr", model="rightsrequest")
     first = Alert.objects.count()
@@ -289,7 +309,7 @@ def test_each_link_opens_the_list_of_exactly_the_counted_records(roles):
                 assert expected, key  # the fixture has some of each
                 assert {obj.pk for obj in listing.context["cl"].queryset} == expected, key
                 checked.add(key)
-    assert checked >= COMPLIANCE_KEYS | GDPR_KEYS | FLOOR_KEYS | ADMIN_KEYS | AML_KEYS
+    assert checked >= COMPLIANCE_KEYS | GDPR_KEYS | FLOOR_KEYS | ADMIN_KEYS | AML_KEYS | WB_KEYS
 
 
 def test_a_listed_record_links_to_its_own_page(roles):

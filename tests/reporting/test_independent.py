@@ -1193,8 +1193,19 @@ class Reference:
         """The world holds no AML/CFT record: "no data" (tests/aml/test_indicators.py checks the figures)."""
         return dict.fromkeys(AML_CODES, NO_DATA)
 
+    def whistleblowing(self, year: int) -> dict[str, Parts]:
+        """The world holds no whistleblowing report: "no data" (tests/whistleblowing/test_indicators.py checks
+        the figures)."""
+        return {d.code: NO_DATA for d in catalogue.DEFINITIONS if d.code.startswith("G1_WB_")}
+
     def year(self, year: int) -> dict[str, Parts]:
-        return {**self.training(year), **self.gdpr(year), **self.compliance(year), **self.aml(year)}
+        return {
+            **self.training(year),
+            **self.gdpr(year),
+            **self.compliance(year),
+            **self.aml(year),
+            **self.whistleblowing(year),
+        }
 
 
 # -- the comparison -------------------------------------------------------------------------------------

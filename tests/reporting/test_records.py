@@ -12,7 +12,7 @@ from django.conf import settings
 from reporting import records, registry
 from reporting.records import Derived, RecordsExtra, paris_day
 
-DOMAINS = {"compliance", "gdpr", "training"}
+DOMAINS = {"compliance", "gdpr", "training", "whistleblowing"}
 
 
 def errors() -> list[str]:
