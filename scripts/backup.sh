@@ -2,17 +2,22 @@
 # Back up Vigie's PostgreSQL database (DATABASE_URL) to a timestamped custom-format dump with its SHA-256.
 #
 #   DATABASE_URL=postgres://user:password@host:5432/vigie scripts/backup.sh [--dir DIR] [--keep N] [--media DIR]
+#       [--attachments DIR]
 #
 # Writes DIR/vigie-<database>-<UTC time>.dump (pg_dump -Fc: compressed, restorable table by table with
 # scripts/restore.sh) and DIR/<that name>.sha256 (`sha256sum -c` format), then prints the dump's path as
 # its last line. The dump is written under a temporary name and renamed when complete: a file named
 # *.dump is always a whole dump. With --media DIR, also DIR's files (MEDIA_ROOT: the import files and
-# rejected rows) as vigie-media-<UTC time>.tar.gz with its .sha256. --keep N deletes the older dumps of
-# this database (and media archives) beyond the N newest.
+# rejected rows) as vigie-media-<UTC time>.tar.gz with its .sha256. With --attachments DIR, also DIR's
+# files (VIGIE_WHISTLEBLOWING_FILES_ROOT: the whistleblowing reports' attachments, kept outside MEDIA_ROOT)
+# as vigie-whistleblowing-<UTC time>.tar.gz with its .sha256: whistleblowing content, restrict it as the
+# dumps. Archives too are written under a temporary name and renamed. --keep N deletes the older dumps of
+# this database (and media and attachments archives) beyond the N newest of each.
 #
 #   --dir DIR     where to write (default: $BACKUP_DIR, else var/backups beside this script's project)
 #   --keep N      keep the N newest backups of this database, delete older ones (default: keep all)
 #   --media DIR   also archive this folder (MEDIA_ROOT)
+#   --attachments DIR  also archive this folder (VIGIE_WHISTLEBLOWING_FILES_ROOT)
 #
 # The password never appears on a command line: it goes to a private, temporary .pgpass file (PGPASSFILE).
 # pg_dump is Debian's /usr/lib/postgresql/<version>/bin one matching the server (the server's version, or
@@ -176,8 +181,31 @@ backup_usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
 }
 
+# backup_archive LABEL SRC ARCHIVE: SRC's contents as ARCHIVE (tar.gz, written as ARCHIVE.part and renamed
+# when complete) and ARCHIVE.sha256; a tar failure leaves no archive and exits 7.
+backup_archive() {
+    local label=$1 src=$2 archive=$3
+    echo "archiving the $label folder $src" >&2
+    if ! tar -C "$src" -czf "$archive.part" .; then
+        rm -f "$archive.part"
+        die $EXIT_TOOL_FAILED "tar failed on $src: no $label archive was written"
+    fi
+    mv -f "$archive.part" "$archive"
+    sha256_write "$archive"
+    echo "$label: $archive" >&2
+}
+
+# backup_prune_archives DIR PREFIX KEEP: delete DIR/PREFIX-*.tar.gz (and their .sha256) beyond the KEEP newest.
+backup_prune_archives() {
+    local dir=$1 prefix=$2 keep=$3 old
+    while IFS= read -r old; do
+        rm -f -- "$old" "$old.sha256"
+    done < <(find "$dir" -maxdepth 1 -name "$prefix-*.tar.gz" -printf '%f\n' | sort -r |
+        tail -n +$((keep + 1)) | sed "s|^|$dir/|")
+}
+
 backup_main() {
-    local dir="${BACKUP_DIR:-}" keep="" media=""
+    local dir="${BACKUP_DIR:-}" keep="" media="" attachments=""
     while (($#)); do
         case "$1" in
         --dir) dir="${2:?--dir needs a folder}"; shift 2 ;;
@@ -186,6 +214,8 @@ backup_main() {
         --keep=*) keep="${1#*=}"; shift ;;
         --media) media="${2:?--media needs a folder}"; shift 2 ;;
         --media=*) media="${1#*=}"; shift ;;
+        --attachments) attachments="${2:?--attachments needs a folder}"; shift 2 ;;
+        --attachments=*) attachments="${1#*=}"; shift ;;
         -h | --help) backup_usage; exit 0 ;;
         *) die $EXIT_USAGE "unknown argument '$1' (see --help)" ;;
         esac
@@ -193,6 +223,7 @@ backup_main() {
     [[ -n "${DATABASE_URL:-}" ]] || die $EXIT_USAGE "DATABASE_URL is not set: which database should be backed up?"
     [[ -z "$keep" || "$keep" =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--keep needs a number of at least 1, not '$keep'"
     [[ -z "$media" || -d "$media" ]] || die $EXIT_USAGE "--media $media: no such folder"
+    [[ -z "$attachments" || -d "$attachments" ]] || die $EXIT_USAGE "--attachments $attachments: no such folder"
     if [[ -z "$dir" ]]; then
         dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/var/backups"
     fi
@@ -221,15 +252,11 @@ backup_main() {
     sha256_write "$dump"
 
     if [[ -n "$media" ]]; then
-        local archive="$dir/vigie-media-$stamp.tar.gz"
-        echo "archiving the media folder $media" >&2
-        if ! tar -C "$media" -czf "$archive.part" .; then
-            rm -f "$archive.part"
-            die $EXIT_TOOL_FAILED "tar failed on $media: no media archive was written"
-        fi
-        mv -f "$archive.part" "$archive"
-        sha256_write "$archive"
-        echo "media: $archive" >&2
+        backup_archive media "$media" "$dir/vigie-media-$stamp.tar.gz"
+    fi
+    if [[ -n "$attachments" ]]; then
+        # The whistleblowing reports' attachments (VIGIE_WHISTLEBLOWING_FILES_ROOT), outside MEDIA_ROOT.
+        backup_archive "whistleblowing attachments" "$attachments" "$dir/vigie-whistleblowing-$stamp.tar.gz"
     fi
 
     if [[ -n "$keep" ]]; then
@@ -241,10 +268,10 @@ backup_main() {
         done < <(find "$dir" -maxdepth 1 -name "vigie-$safe_name-*.dump" -printf '%f\n' | sort -r |
             tail -n +$((keep + 1)) | sed "s|^|$dir/|")
         if [[ -n "$media" ]]; then
-            while IFS= read -r old; do
-                rm -f -- "$old" "$old.sha256"
-            done < <(find "$dir" -maxdepth 1 -name 'vigie-media-*.tar.gz' -printf '%f\n' | sort -r |
-                tail -n +$((keep + 1)) | sed "s|^|$dir/|")
+            backup_prune_archives "$dir" vigie-media "$keep"
+        fi
+        if [[ -n "$attachments" ]]; then
+            backup_prune_archives "$dir" vigie-whistleblowing "$keep"
         fi
     fi
     echo "backup: $(du -h "$dump" | cut -f1) in $dump (checksum in $dump.sha256)" >&2

@@ -1,5 +1,6 @@
 """scripts/backup.sh and scripts/restore.sh: what they refuse (no DATABASE_URL, a damaged dump, a target
-that holds data) and, on PostgreSQL, a dump of the test database restored into a new database.
+that holds data) and, on PostgreSQL, a dump of the test database restored into a new database, and the
+whistleblowing attachments' archive (--attachments) written, verified and pruned beside it.
 
 The full round trip on the demo data (every table's rows and checksum, the indicators export) is
 scripts/backup_roundtrip.sh, run by CI after the test suites.
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tarfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,6 +51,20 @@ def test_backup_refuses_without_database_url_or_with_another_engine(tmp_path):
     result = run(BACKUP, "--keep", "0", env={"DATABASE_URL": "postgres://u@h/d"}, tmp=tmp_path)
     assert result.returncode == 2
     assert not list(tmp_path.glob("*.dump"))
+
+
+def test_backup_refuses_an_attachments_folder_that_does_not_exist_before_touching_the_database(tmp_path):
+    unreachable = {"DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/none"}
+    missing = tmp_path / "no-such-folder"
+    result = run(
+        BACKUP, "--dir", str(tmp_path / "backups"), "--attachments", str(missing), env=unreachable, tmp=tmp_path
+    )
+    assert result.returncode == 2
+    assert f"--attachments {missing}: no such folder" in result.stderr
+    result = run(BACKUP, "--dir", str(tmp_path / "backups"), f"--attachments={missing}", env=unreachable, tmp=tmp_path)
+    assert result.returncode == 2
+    assert not (tmp_path / "backups").exists(), "nothing is written"
+    assert "--attachments DIR" in run(BACKUP, "--help", tmp=tmp_path).stdout
 
 
 def test_the_url_is_split_without_its_password_which_goes_to_a_private_pgpass_file(tmp_path):
@@ -159,3 +176,98 @@ def test_a_dump_of_the_test_database_restores_into_a_new_database_and_never_over
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
         admin.close()
+
+
+def _attachments(root: Path) -> dict[str, bytes]:
+    """A whistleblowing files folder as the app lays it out: files in sub-folders, one of them private."""
+    files = {
+        "2026/12/a1b2c3/report.pdf": b"%PDF-1.7 the report",
+        "2026/12/d4e5f6/photo.png": b"\x89PNG\r\n\x1a\n not really",
+    }
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (root / "2026/12/d4e5f6/photo.png").chmod(0o600)
+    return files
+
+
+def _old_archive(folder: Path, name: str) -> Path:
+    archive = folder / name
+    archive.write_bytes(b"an older archive")
+    Path(f"{archive}.sha256").write_text(f"{hashlib.sha256(b'an older archive').hexdigest()}  {name}\n")
+    return archive
+
+
+@pytest.mark.postgres
+def test_attachments_are_archived_with_their_checksum_beside_the_dump_and_pruned_to_keep(postgres, tmp_path):
+    source = connection.settings_dict["NAME"]
+    env = {"DATABASE_URL": _url(source)}
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    folder = tmp_path / "whistleblowing"
+    files = _attachments(folder)
+    older = [_old_archive(backups, f"vigie-whistleblowing-2020010{day}T020000Z.tar.gz") for day in (1, 2, 3)]
+    media = _old_archive(backups, "vigie-media-20200101T020000Z.tar.gz")
+
+    # Without --attachments: as before, no archive of them and none of the older ones pruned.
+    result = run(BACKUP, "--dir", str(backups), "--keep", "1", env=env, tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(backups.glob("vigie-whistleblowing-*.tar.gz")) == older
+    assert media.exists()
+
+    # The next run (a second later: the names carry the UTC second), with the attachments and --keep 2.
+    time.sleep(1)
+    result = run(BACKUP, "--dir", str(backups), "--keep", "2", "--attachments", str(folder), env=env, tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    dump = Path(result.stdout.strip().splitlines()[-1])
+    stamp = dump.name.removeprefix(f"vigie-{source}-").removesuffix(".dump")
+    archive = backups / f"vigie-whistleblowing-{stamp}.tar.gz"
+    assert archive.is_file() and f"whistleblowing attachments: {archive}" in result.stderr
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    assert not list(backups.glob("*.part")), "written under a temporary name, renamed when complete"
+
+    # Its checksum verifies with sha256sum -c, as the restore instructions do.
+    check = subprocess.run(
+        ["sha256sum", "-c", f"{archive.name}.sha256"], cwd=backups, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0 and f"{archive.name}: OK" in check.stdout, check.stdout + check.stderr
+
+    # It holds the files, at their paths relative to the folder, with their modes.
+    with tarfile.open(archive) as tar:
+        members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
+        assert set(members) == set(files)
+        for name, content in files.items():
+            assert tar.extractfile(members[name]).read() == content
+        assert members["2026/12/d4e5f6/photo.png"].mode & 0o777 == 0o600
+
+    # --keep 2: the new archive and the newest older one, each with its checksum; the media archives are
+    # not pruned (no --media on this run); the dumps keep their own 2.
+    kept = sorted(backups.glob("vigie-whistleblowing-*.tar.gz"))
+    assert kept == [older[-1], archive]
+    assert all(Path(f"{path}.sha256").is_file() for path in kept)
+    assert not any(Path(f"{path}.sha256").exists() for path in older[:-1])
+    assert media.exists()
+    assert len(list(backups.glob(f"vigie-{source}-*.dump"))) == 2
+
+
+@pytest.mark.postgres
+def test_a_tar_failure_on_the_attachments_leaves_no_archive_and_exits_7(postgres, tmp_path):
+    """As with --media: no half archive under the final name, no .part left behind, nothing pruned."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    older = [_old_archive(backups, f"vigie-whistleblowing-2020010{day}T020000Z.tar.gz") for day in (1, 2)]
+    folder = tmp_path / "whistleblowing"
+    _attachments(folder)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    # A tar that writes half an archive (its 4th argument: -C DIR -czf FILE .) and fails.
+    (fake / "tar").write_text('#!/bin/sh\necho half > "$4"\necho "tar: disk full" >&2\nexit 2\n')
+    (fake / "tar").chmod(0o755)
+    env = {"DATABASE_URL": _url(connection.settings_dict["NAME"]), "PATH": f"{fake}:{os.environ['PATH']}"}
+    result = run(BACKUP, "--dir", str(backups), "--keep", "1", "--attachments", str(folder), env=env, tmp=tmp_path)
+    assert result.returncode == 7, result.stderr
+    assert f"tar failed on {folder}: no whistleblowing attachments archive was written" in result.stderr
+    assert sorted(backups.glob("vigie-whistleblowing-*")) == sorted(
+        [*older, *(Path(f"{path}.sha256") for path in older)]
+    )
