@@ -34,3 +34,12 @@ def test_every_image_is_pinned():
         if "build" in service:
             continue  # Vigie's own image, built from this checkout
         assert ":" in image and not image.endswith(":latest"), (name, image)
+
+
+def test_the_backup_service_archives_the_media_and_the_whistleblowing_attachments_read_only():
+    # The web's data volumes besides the database; the attachments live outside MEDIA_ROOT on purpose.
+    backup = SERVICES["backup"]
+    assert {"media:/media:ro", "whistleblowing:/whistleblowing:ro"} <= set(backup["volumes"])
+    assert "whistleblowing:/var/lib/vigie/whistleblowing" in SERVICES["web"]["volumes"]
+    command = " ".join(backup["command"])
+    assert "--media /media" in command and "--attachments /whistleblowing" in command
