@@ -1,6 +1,6 @@
 """How long a whistleblowing report keeps what identifies its author and what it says (core/retention.py;
 settings.VIGIE_RETENTION). CNIL, référentiel relatif aux dispositifs d'alertes professionnelles (2019, updated
-2023), as RULES.md and docs/rules.md say it:
+2023), as docs/rules.md says it:
 
 - a report found inadmissible (closed as such): anonymised without delay, at the first run after its closure;
 - an admissible report (or one closed without a decision) that led to no proceedings: two months after the

@@ -1,4 +1,4 @@
-"""`import_whistleblowing_reports` (INTERFACES.md row `whistleblowing_reports`): French headers, the deadlines of
+"""`import_whistleblowing_reports` (docs/interfaces.md row `whistleblowing_reports`): French headers, the deadlines of
 the legal clock with their ledger rows, the status from the dates, a fixed line for the facts (never the
 content), the rows rejected with their reason, an idempotent re-import, and the kind for the referents only."""
 
@@ -32,7 +32,7 @@ HEADER = (
     "Référence;Reçu le;Canal;Anonyme;Contact possible;Catégorie;Accusé de réception;Recevabilité;"
     "Date de recevabilité;Date du retour;Date de clôture;Entité\n"
 )
-# SIG-1: the RULES.md example (received Friday 21 April 2023 → acknowledgment due Wednesday 3 May 2023, 1 May
+# SIG-1: the docs/rules.md example (received Friday 21 April 2023 → acknowledgment due Wednesday 3 May 2023, 1 May
 # being a holiday); acknowledged on 25 April, so feedback is due 3 months after it: 25 July 2023.
 # SIG-2: not acknowledged: feedback 3 months after the 7th working day, 3 August 2023; found inadmissible
 # without a closing date: closed on the day of the decision.

@@ -1,5 +1,5 @@
 """`import_whistleblowing_reports`: reports received before Vigie (a former channel, a register kept by hand),
-by `reference` (docs/interfaces.md, INTERFACES.md row `whistleblowing_reports`).
+by `reference` (docs/interfaces.md, row `whistleblowing_reports`).
 
 What a row carries is the report's public part (dates, category, admissibility) and three facts of its sealed
 part (channel, anonymous, whether the author can be contacted) and its legal entity: never who wrote it nor
