@@ -34,7 +34,8 @@ from django.views.decorators.cache import never_cache
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_actions import TransitionButtonsMixin, adopt, attach_errors, format_translated
-from core.admin_utils import CheckedListFilter, date_input, datetime_input, due_badge
+from core.admin_choosers import user_choice_field
+from core.admin_utils import CheckedListFilter, date_input, due_badge
 from core.dates import format_date, format_datetime
 from core.roles import sealed_out
 from organization.models import LegalEntity
@@ -154,7 +155,6 @@ class ReportRecordForm(forms.ModelForm):
     class Meta:
         model = Report
         fields = ["reference", "received_at", "category"]
-        widgets = {"received_at": datetime_input()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -849,6 +849,20 @@ def _link_target(link: ReportLink) -> str:
 # --- the referents' designation -----------------------------------------------------------------------------
 
 
+class ReferentAssignmentForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            # The referents (the members of the role that reads the sealed part), by name.
+            self.fields["user"] = user_choice_field(
+                ReportContent, current=getattr(self.instance, "user_id", None), label=_("referent")
+            )
+
+    class Meta:
+        model = ReferentAssignment
+        fields = ["user", "entity"]
+
+
 @admin.register(ReferentAssignment)
 class ReferentAssignmentAdmin(SimpleHistoryAdmin):
     """Superusers designate the referents of each legal entity (read only when
@@ -859,13 +873,4 @@ class ReferentAssignmentAdmin(SimpleHistoryAdmin):
     list_filter = ["entity"]
     autocomplete_fields = ["entity"]
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "user":
-            from django.contrib.auth import get_user_model
-
-            from core.roles import WHISTLEBLOWING_REFERENT
-
-            kwargs["queryset"] = (
-                get_user_model().objects.filter(is_active=True, groups__name=WHISTLEBLOWING_REFERENT).distinct()
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    form = ReferentAssignmentForm
