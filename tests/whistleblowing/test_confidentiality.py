@@ -201,6 +201,11 @@ def report_urls(world: dict[str, Any]) -> list[str]:
         f"/api/whistleblowing/reports/?reference={reference}",
         "/api/whistleblowing/reports/?status=received&category=corruption",
         "/api/whistleblowing/reports/?search=WBMARK&ordering=content__facts",
+        # The exports of the year the report was received in, the auditor pack included (ZIP members read).
+        *[
+            f"/admin/reporting/reportingyear/download/?year={report.received_at.year}&format={fmt}"
+            for fmt in ("zip", "json", "csv", "xlsx")
+        ],
         "/admin/search/?q=WBMARK",
         "/admin/search/?q=Anselme",
         f"/admin/search/?q={reference}",
