@@ -43,7 +43,7 @@ VIEW = ("view",)
 #: Models ("app_label.model") that only superusers write: the roles get at most their view permission, whatever
 #: their app's actions. Naming an entity's DPO, compliance officer or training manager decides who receives
 #: the alerts of that entity: an administrator's job, not the roster's.
-SUPERUSERS_WRITE = frozenset({"organization.entitycontact"})
+SUPERUSERS_WRITE = frozenset({"organization.entitycontact", "whistleblowing.referentassignment"})
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,7 @@ def permissions_for(role: Role) -> list[Permission]:
         .exclude(_superuser_only_permissions())
         .select_related("content_type")
         if (not permission.codename.startswith("delete_") or _role_may_delete(role, permission))
+        and _role_passes_seal(role, permission.content_type.model_class())
         and (
             permission.codename.startswith("view_")
             or f"{permission.content_type.app_label}.{permission.content_type.model}" not in SUPERUSERS_WRITE
@@ -172,9 +173,16 @@ def permissions_for(role: Role) -> list[Permission]:
     ]
 
 
+def _role_passes_seal(role: Role, model: type[Model] | None) -> bool:
+    """Whether `role` may hold permissions on `model`: always, unless the model is sealed for another role (a
+    sealed model inside an app the role reads, e.g. whistleblowing's content for the auditors)."""
+    seal = seal_of(model) if model is not None else None
+    return seal is None or seal[0] == role.name
+
+
 def role_views(role: Role, model: type[Model]) -> bool:
     """Whether the role, as declared, may view the records of `model` (the view or the change permission)."""
-    if superuser_only(model):
+    if superuser_only(model) or not _role_passes_seal(role, model):
         return False
     actions = role.apps.get(model._meta.app_label, ())
     return "view" in actions or "change" in actions
@@ -266,6 +274,15 @@ def seal_of(model_or_label: Any) -> tuple[str, str] | None:
 def sealed_apps() -> tuple[str, ...]:
     """The labels of the installed apps that declare a seal."""
     return tuple(config.label for config in apps.get_app_configs() if getattr(config, "sealed_role", None))
+
+
+def sealed_models() -> tuple[type[Model], ...]:
+    """The models that declare a seal of their own (`sealed_role`, whistleblowing/models/content.py), with
+    their history models, in apps that are not sealed as a whole."""
+    sealed = set(sealed_apps())
+    return tuple(
+        model for model in apps.get_models() if model._meta.app_label not in sealed and _model_seal(model) is not None
+    )
 
 
 def superusers_pass_seal(seal: tuple[str, str]) -> bool:

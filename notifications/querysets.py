@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from core.roles import can_view, seal_of, sealed_apps
+from core.roles import can_view, seal_of, sealed_apps, sealed_models
 
 from .registry import get_rules
 
@@ -35,11 +35,17 @@ def visible_alerts(user: Any, prefix: str = "") -> Q:
 
 
 def sealed_alerts(prefix: str = "") -> Q:
-    """The alerts about a sealed app's records (aml, core/roles.py `seal_of`): of a rule whose wording tells
-    about a sealed model, or about a record of a sealed app. Left out of what goes to people outside the seal
-    whoever they are (the operator's health counts, the escalation email): a count or a bounce is a tip."""
+    """The alerts about sealed records (core/roles.py `seal_of`: a sealed app's, aml, or a sealed model's,
+    whistleblowing's content): of a rule whose wording tells about a sealed model, or about a sealed record.
+    Left out of what goes to people outside the seal whoever they are (the operator's health counts, the
+    escalation email): a count or a bounce is a tip."""
     codes = [rule.code for rule in get_rules() if any(seal_of(label) for label in rule.viewed_models())]
-    return Q(**{f"{prefix}rule__in": codes}) | Q(**{f"{prefix}content_type__app_label__in": sealed_apps()})
+    sealed_types = ContentType.objects.get_for_models(*sealed_models(), for_concrete_models=False).values()
+    return (
+        Q(**{f"{prefix}rule__in": codes})
+        | Q(**{f"{prefix}content_type__app_label__in": sealed_apps()})
+        | Q(**{f"{prefix}content_type__in": [content_type.pk for content_type in sealed_types]})
+    )
 
 
 def visible_content_types(user: Any) -> list[int]:

@@ -87,6 +87,7 @@ GENERIC = {
     "token": ("no-such-token",),
     "action": ("no-such-action",),
     "which": ("enhanced-report", "tracfin", "no-such-file"),
+    "attachment_id": (str(MISSING_ID),),  # a whistleblowing report's attachment (tests/whistleblowing)
 }
 
 

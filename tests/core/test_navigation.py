@@ -8,7 +8,7 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 
 from core.navigation import sidebar
-from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER
+from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, WHISTLEBLOWING_REFERENT
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +16,8 @@ pytestmark = pytest.mark.django_db
 #: The AML/CFT section (French "LCB-FT"), once the aml app registers its admins: for its role and the
 #: superusers the setting lets in, never for anyone else (core/admin_seal.py).
 AML = ["LCB-FT"] if any(model._meta.app_label == "aml" for model in admin.site._registry) else []
+#: The whistleblowing section: the reports' public part for who reads whistleblowing (superusers included).
+WB = ["Alerte professionnelle"]
 
 
 def sections_of(user) -> dict[str, list[tuple[str, str]]]:
@@ -30,11 +32,12 @@ def sections_of(user) -> dict[str, list[tuple[str, str]]]:
 @pytest.mark.parametrize(
     ("group", "sections"),
     [
-        (None, ["Mon bureau", "RGPD", "Conformité", *AML, "Formation", "Indicateurs", "Administration"]),
-        (COMPLIANCE_OFFICER, ["Mon bureau", "RGPD", "Conformité", "Formation", "Indicateurs", "Administration"]),
+        (None, ["Mon bureau", "RGPD", "Conformité", *AML, *WB, "Formation", "Indicateurs", "Administration"]),
+        (COMPLIANCE_OFFICER, ["Mon bureau", "RGPD", "Conformité", *WB, "Formation", "Indicateurs", "Administration"]),
         (DPO, ["Mon bureau", "RGPD", "Indicateurs", "Administration"]),
         (TRAINING_MANAGER, ["Mon bureau", "Formation", "Indicateurs", "Administration"]),
         (AML_OFFICER, ["Mon bureau", *AML, "Indicateurs", "Administration"]),
+        (WHISTLEBLOWING_REFERENT, ["Mon bureau", *WB, "Indicateurs", "Administration"]),
     ],
 )
 def test_the_sections_follow_what_people_do_and_what_the_role_may_open(roles, group, sections):
@@ -46,7 +49,9 @@ def test_the_sections_follow_what_people_do_and_what_the_role_may_open(roles, gr
         assert found["Indicateurs"][0] == ("Tableau de bord", "/admin/reporting/reportingyear/dashboard/")
 
 
-@pytest.mark.parametrize("group", [COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, AML_OFFICER, AUDITOR])
+@pytest.mark.parametrize(
+    "group", [COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, AML_OFFICER, WHISTLEBLOWING_REFERENT, AUDITOR]
+)
 def test_every_link_of_the_sidebar_opens_for_the_role(roles, group):
     user = UserFactory(groups=[group])
     client = Client()

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from whistleblowing.choices import Category, Channel
-from whistleblowing.models import Message, Report, ReportContent
+from whistleblowing.models import Message, ReferentAssignment, Report, ReportContent
 
 
 class ReportFactory(factory.django.DjangoModelFactory):
@@ -37,3 +37,11 @@ class MessageFactory(factory.django.DjangoModelFactory):
     report = factory.SubFactory(ReportFactory)
     direction = "from_author"
     body = factory.Sequence(lambda n: f"Confidential message {n}")
+
+
+class ReferentAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferentAssignment
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    entity = factory.SubFactory("tests.factories.LegalEntityFactory")

@@ -1,0 +1,188 @@
+"""`/api/whistleblowing/reports/` (INTERFACES.md): the public fields for every reader, the nested `content` for
+the referents who may read it (the key absent for anyone else), three filters, and recording a report received
+otherwise by a referent only. `report_record` is a stand-in here (the services are tested with their slice)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, DPO, WHISTLEBLOWING_REFERENT
+from tests.factories import LegalEntityFactory, UserFactory
+from tests.whistleblowing.factories import ReferentAssignmentFactory, ReportContentFactory, ReportFactory
+from whistleblowing.choices import Category, Status
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
+URL = "/api/whistleblowing/reports/"
+PUBLIC = {
+    "id",
+    "reference",
+    "received_at",
+    "category",
+    "status",
+    "acknowledgment_due_on",
+    "acknowledged_on",
+    "feedback_due_on",
+    "feedback_on",
+    "admissibility",
+    "meeting_due_on",
+    "closed_on",
+}
+
+
+def client_of(*groups: str, superuser: bool = False):
+    from rest_framework.test import APIClient
+
+    user = UserFactory(groups=list(groups), is_superuser=superuser)
+    client = APIClient()
+    client.force_authenticate(user)
+    return client, user
+
+
+@pytest.fixture
+def reports():
+    e1 = LegalEntityFactory(code="E1")
+    first = ReportContentFactory(
+        report=ReportFactory(reference="SIG-A", category=Category.FRAUD, acknowledgment_due_on=dt.date(2026, 5, 29)),
+        entity=e1,
+        author_name="Secret Author",
+        facts="Secret facts",
+    ).report
+    second = ReportContentFactory(
+        report=ReportFactory(reference="SIG-B", category=Category.HARASSMENT, status=Status.ACKNOWLEDGED),
+        entity=None,
+    ).report
+    return {"first": first, "second": second, "e1": e1}
+
+
+@pytest.mark.parametrize("kind", ["superuser", AUDITOR, COMPLIANCE_OFFICER])
+def test_readers_get_the_public_fields_and_no_content_key(reports, kind):
+    client, _user = client_of(*([] if kind == "superuser" else [kind]), superuser=kind == "superuser")
+    response = client.get(URL)
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert {row["reference"] for row in rows} == {"SIG-A", "SIG-B"}
+    assert all(set(row) == PUBLIC for row in rows)
+    detail = client.get(f"{URL}{reports['first'].pk}/").json()
+    assert set(detail) == PUBLIC
+    assert detail["acknowledgment_due_on"] == "2026-05-29"
+    assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.parametrize("group", [DPO, AML_OFFICER, None])
+def test_roles_that_do_not_read_whistleblowing_are_refused(reports, group):
+    client, _user = client_of(*([group] if group else []))
+    assert client.get(URL).status_code == 403
+    assert client.get(f"{URL}{reports['first'].pk}/").status_code == 403
+
+
+def test_a_referent_gets_the_content_of_what_they_may_read(reports, settings):
+    client, user = client_of(WHISTLEBLOWING_REFERENT)
+    rows = {row["reference"]: row for row in client.get(URL).json()["results"]}
+    assert rows["SIG-A"]["content"]["author_name"] == "Secret Author"
+    assert rows["SIG-A"]["content"]["facts"] == "Secret facts"
+    assert rows["SIG-A"]["content"]["entity"] == "E1"
+    assert rows["SIG-B"]["content"]["entity"] is None
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    rows = {row["reference"]: row for row in client.get(URL).json()["results"]}
+    assert "content" not in rows["SIG-A"] and set(rows["SIG-A"]) == PUBLIC  # not assigned to E1
+    assert "content" in rows["SIG-B"]  # no entity: every referent
+    assert "content" not in client.get(f"{URL}{reports['first'].pk}/").json()
+    ReferentAssignmentFactory(user=user, entity=reports["e1"])
+    assert client.get(f"{URL}{reports['first'].pk}/").json()["content"]["author_name"] == "Secret Author"
+
+
+def test_the_list_s_queries_do_not_grow_with_its_reports(reports, django_assert_max_num_queries):
+    client, _user = client_of(WHISTLEBLOWING_REFERENT)
+    client.get(URL)  # caches (content types, groups)
+    with django_assert_max_num_queries(12) as before:
+        client.get(URL)
+    for n in range(5):
+        ReportContentFactory(report=ReportFactory(reference=f"SIG-MORE-{n}"))
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert len(client.get(URL).json()["results"]) == 7
+
+
+def test_the_filters_are_reference_status_and_category_only(reports):
+    client, _user = client_of(AUDITOR)
+
+    def refs(query: str) -> set[str]:
+        response = client.get(f"{URL}?{query}")
+        assert response.status_code == 200, response.content
+        return {row["reference"] for row in response.json()["results"]}
+
+    assert refs("reference=SIG-A") == {"SIG-A"}
+    assert refs("status=acknowledged") == {"SIG-B"}
+    assert refs("category=fraud") == {"SIG-A"}
+    # A parameter the view does not know is ignored: the sealed fields filter nothing.
+    assert refs("author_name=Nobody") == refs("author_name=Secret%20Author") == {"SIG-A", "SIG-B"}
+    assert refs("content__facts=Secret%20facts") == {"SIG-A", "SIG-B"}
+    assert client.get(f"{URL}?status=nonsense").status_code == 400
+
+
+@pytest.fixture
+def record(monkeypatch):
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("whistleblowing.services.reports")
+
+    def report_record(**kwargs: Any):
+        calls.append(kwargs)
+        return ReportFactory(
+            reference=kwargs.get("reference") or "SIG-REC-1",
+            received_at=kwargs["received_at"],
+            category=kwargs["category"],
+        )
+
+    fake.report_record = report_record  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "whistleblowing.services.reports", fake)
+    return calls
+
+
+PAYLOAD = {
+    "received_at": "2026-06-01T09:30:00+02:00",
+    "channel": "phone",
+    "category": "corruption",
+    "facts": "What was said on the phone.",
+    "entity": "E1",
+    "author_name": "Jean Dupont",
+}
+
+
+def test_a_referent_records_a_report_received_otherwise(reports, record):
+    client, user = client_of(WHISTLEBLOWING_REFERENT)
+    response = client.post(URL, PAYLOAD, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["reference"] == "SIG-REC-1"
+    (kwargs,) = record
+    assert kwargs["actor"] == user and kwargs["entity"] == reports["e1"]
+    assert kwargs["channel"] == "phone" and kwargs["anonymous"] is False and kwargs["contact_possible"] is True
+    assert kwargs["reference"] is None
+    assert kwargs["received_at"] == dt.datetime(2026, 6, 1, 7, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("kind", ["superuser", AUDITOR, COMPLIANCE_OFFICER])
+def test_nobody_but_a_referent_records_a_report(reports, record, kind):
+    client, _user = client_of(*([] if kind == "superuser" else [kind]), superuser=kind == "superuser")
+    assert client.post(URL, PAYLOAD, format="json").status_code == 403
+    assert record == []
+
+
+def test_a_report_with_no_facts_is_refused_with_the_field_named(reports, record):
+    client, _user = client_of(WHISTLEBLOWING_REFERENT)
+    response = client.post(URL, {**PAYLOAD, "facts": ""}, format="json")
+    assert response.status_code == 400
+    assert "facts" in response.json()
+    assert record == []
+
+
+def test_reports_are_neither_changed_nor_deleted_through_the_api(reports):
+    client, _user = client_of(WHISTLEBLOWING_REFERENT)
+    detail = f"{URL}{reports['first'].pk}/"
+    assert client.patch(detail, {"status": "closed"}, format="json").status_code == 405
+    assert client.delete(detail).status_code in (403, 405)  # no delete permission, no delete route
+    reports["first"].refresh_from_db()
+    assert reports["first"].status == Status.RECEIVED

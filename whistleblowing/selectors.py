@@ -1,0 +1,63 @@
+"""Who may read a report's sealed part (loi 2016-1691 art. 9): the referents, and only those assigned to the
+report's legal entity when the company sets per-entity referents (VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY);
+a report with no entity is read by every referent. Everyone else (superusers and auditors included) reads
+the report's public part only (whistleblowing/models/reports.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from core.roles import WHISTLEBLOWING_REFERENT, sealed_out
+
+from .models import ReferentAssignment, Report, ReportContent
+
+
+def is_referent(user: Any) -> bool:
+    """Whether `user` is an active member of the referents' role (superusers are not, by being superusers)."""
+    return not sealed_out(user, ReportContent) and WHISTLEBLOWING_REFERENT in _groups(user)
+
+
+def _groups(user: Any) -> frozenset[str]:
+    from core.confidential import group_names
+
+    if user is None or getattr(user, "pk", None) is None:
+        return frozenset()
+    return group_names(user)
+
+
+def _per_entity() -> bool:
+    return bool(settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY)
+
+
+def _assigned_entities(user: Any) -> QuerySet:
+    return ReferentAssignment.objects.filter(user_id=user.pk).values("entity_id")
+
+
+def content_visible_to(user: Any, report: Report) -> bool:
+    """Whether `user` may read the sealed part of `report` (its author, content, messages, attachments, links)."""
+    if not is_referent(user):
+        return False
+    if not _per_entity():
+        return True
+    entity_id = ReportContent.objects.filter(report_id=report.pk).values_list("entity_id", flat=True).first()
+    if entity_id is None:
+        return True
+    return ReferentAssignment.objects.filter(user_id=user.pk, entity_id=entity_id).exists()
+
+
+def content_condition(user: Any, prefix: str = "") -> Q:
+    """The reports whose sealed part `user` may read, as a condition on Report (`prefix`: the path to it)."""
+    if not is_referent(user):
+        return Q(pk__in=[])
+    if not _per_entity():
+        return Q()
+    entity = f"{prefix}content__entity"
+    return Q(**{f"{entity}__isnull": True}) | Q(**{f"{entity}__in": _assigned_entities(user)})
+
+
+def reports_with_content_for(user: Any) -> QuerySet[Report]:
+    """The reports whose sealed part `user` may read (one SQL filter, for lists)."""
+    return Report.objects.filter(content_condition(user))
