@@ -111,7 +111,8 @@ def _zip_member_check(uploaded_file: Any, ext: str) -> bool:
                 return OOXML_PART[ext] in archive.namelist()
             with archive.open("mimetype") as member:
                 return bool(member.read(100).decode("ascii", "replace").strip() == ODF_MIMETYPE[ext])
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, NotImplementedError):
+    except Exception:  # noqa: BLE001 - any archive that cannot be read (corrupt deflate data: zlib.error; the
+        # "encrypted" flag: RuntimeError; truncated: EOFError...) simply does not match: a refusal, never a 500
         return False
     finally:
         uploaded_file.seek(0)
