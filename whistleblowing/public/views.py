@@ -101,7 +101,8 @@ def _apply_service_errors(form: Any, error: ValidationError) -> None:
 def submit(request: HttpRequest) -> HttpResponse:
     form = ReportForm()
     if request.method == "POST":
-        if not ratelimit.submission_allowed(request):
+        reservation = ratelimit.submission_attempt(request)
+        if reservation is None:
             return too_many(request)
         form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -123,13 +124,13 @@ def submit(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _apply_service_errors(form, error)
             else:
-                ratelimit.record_submission(request)
                 # The secrets are shown in this response only: no redirect, nothing in a URL, no cache.
                 return render(
                     request,
                     "whistleblowing/public/receipt.html",
                     {"reference": report.reference, "code": code, "passphrase": passphrase},
                 )
+        reservation.release()  # only the submissions that go through count
     return render(
         request,
         "whistleblowing/public/submit.html",
@@ -224,11 +225,13 @@ def follow_up(request: HttpRequest) -> HttpResponse:
             return _space(request, report)
         return render(request, "whistleblowing/public/sign_in.html", {"form": FollowUpSignInForm()})
     form = FollowUpSignInForm(request.POST)
-    if not ratelimit.follow_up_attempt(request, request.POST.get("code", "")):
+    reservation = ratelimit.follow_up_attempt(request, request.POST.get("code", ""))
+    if reservation is None:
         return too_many(request)
     if form.is_valid():
         report = report_services.follow_up_open(form.cleaned_data["code"], form.cleaned_data["passphrase"])
         if report is not None:
+            reservation.release()  # only the failed attempts count
             _sign_in(request, report)
             return HttpResponseRedirect(_follow_up_url(), status=303)
         # One message whether the code is unknown or the passphrase wrong: nothing to tell them apart.
@@ -248,7 +251,8 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
     report = _signed_in_report(request)
     if report is None:
         return _expired(request)
-    if not ratelimit.message_allowed(report.pk):
+    reservation = ratelimit.message_attempt(report.pk)
+    if reservation is None:
         return too_many(request)
     form = AuthorMessageForm(request.POST, request.FILES)
     if form.is_valid():
@@ -259,9 +263,9 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            ratelimit.record_message(report.pk)
             messages.success(request, _("Your message was sent to the referent."))
             return HttpResponseRedirect(_follow_up_url(), status=303)
+    reservation.release()  # only the messages sent count
     return _space(request, report, message_form=form)
 
 
