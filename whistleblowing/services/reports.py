@@ -155,6 +155,14 @@ def _day(field: str, value: Any, report: Report, *, after: tuple[tuple[dt.date |
     return value
 
 
+def _closure_after_meeting(report: Report) -> tuple[tuple[dt.date | None, str], ...]:
+    """A closure is not before the meeting's request nor the meeting held (for `_day(after=...)`)."""
+    return (
+        (report.meeting_requested_on, _("The closure (%(day)s) cannot precede the meeting request (%(earliest)s).")),
+        (report.meeting_held_on, _("The closure (%(day)s) cannot precede the meeting held on %(earliest)s.")),
+    )
+
+
 def _required_text(field: str, value: str, message: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -670,7 +678,19 @@ def report_decide_admissibility(
         Status.CLOSED if inadmissible else Status.ADMISSIBLE,
         _("inadmissibility") if inadmissible else _("admissibility"),
     )
-    day = _day("decided_on", decided_on, locked)
+    day = _day(
+        "decided_on",
+        decided_on,
+        locked,
+        after=(
+            (
+                locked.acknowledged_on,
+                _("The admissibility decision (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
+            ),
+            # Inadmissible closes the report on that day: not before a meeting already requested or held.
+            *(_closure_after_meeting(locked) if inadmissible else ()),
+        ),
+    )
     text = (reasons or "").strip()
     if inadmissible and not text:
         raise ValidationError(
@@ -757,7 +777,12 @@ def report_close(*, actor: Any, report: Report, closed_on: dt.date, message: str
         "closed_on",
         closed_on,
         locked,
-        after=((locked.admissibility_decided_on, after), (locked.feedback_on, after)),
+        after=(
+            (locked.acknowledged_on, _("The closure (%(day)s) cannot precede the acknowledgment (%(earliest)s).")),
+            (locked.admissibility_decided_on, after),
+            (locked.feedback_on, after),
+            *_closure_after_meeting(locked),
+        ),
     )
     body = _required_text("message", message, _("Write to the author that the report is closed."))
     locked.status, locked.closed_on = Status.CLOSED, day
