@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from tests.factories import UserFactory
-from whistleblowing.choices import Admissibility, Category, Channel, Status
-from whistleblowing.models import Report
+from tests.whistleblowing.test_public import MESSAGE, sign_in
+from whistleblowing.choices import Admissibility, Category, Channel, DeadlineKind, Status
+from whistleblowing.models import DeadlineEvent, Report
 from whistleblowing.services.reports import (
+    follow_up_issue,
     report_acknowledge,
     report_close,
+    report_contact_set,
     report_decide_admissibility,
     report_meeting_held,
     report_record,
@@ -123,3 +127,64 @@ def test_a_decision_before_the_receipt_names_the_receipt_date(referent):
         reasons="",
     )
     assert "02/11/2026" in problems["decided_on"][0]
+
+
+# --- finding 7: a report that becomes contactable gets its clock, from the receipt ----------------------------
+
+
+def test_credentials_make_an_anonymous_report_without_contact_contactable_with_its_clock_from_receipt(referent):
+
+    report = record(
+        referent,
+        received_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=PARIS),
+        channel=Channel.POST,
+        anonymous=True,
+        contact_possible=False,
+        author_email="",
+    )
+    assert (report.acknowledgment_due_on, report.feedback_due_on) == (None, None)
+    code, passphrase = follow_up_issue(actor=referent, report=report)
+    client = Client()
+    assert sign_in(client, code, passphrase).status_code == 303
+    assert client.post(MESSAGE, {"body": "je suis joignable ici"}).status_code == 303
+
+    report.refresh_from_db()
+    assert report.content.contact_possible
+    # From the receipt (Monday 2/11/2026): 7 working days → 11/11 is a holiday → Thursday 12/11; overdue already.
+    assert report.acknowledgment_due_on == dt.date(2026, 11, 12)
+    assert report.feedback_due_on == dt.date(2027, 2, 12)
+    assert Report.objects.acknowledgment_pending().filter(pk=report.pk).exists()
+    events = DeadlineEvent.objects.filter(report=report).order_by("pk")
+    latest = {event.deadline: event for event in events}
+    for kind in (DeadlineKind.ACKNOWLEDGMENT, DeadlineKind.FEEDBACK):
+        assert "07/12/2026" in latest[kind].explanation and "02/11/2026" in latest[kind].explanation
+        assert latest[kind].actor == referent and latest[kind].due_on is not None
+    assert report.history.first().history_change_reason == "contact possible"
+
+
+def test_the_admin_sets_the_contact_and_the_clock_follows(referent):
+
+    report = record(referent, anonymous=True, contact_possible=False, author_email="")
+    report_contact_set(actor=referent, report=report, contact_possible=True)
+    assert report.content.contact_possible and report.acknowledgment_due_on == dt.date(2026, 11, 12)
+    report_contact_set(actor=referent, report=report, contact_possible=False)
+    report.refresh_from_db()
+    assert not report.content.contact_possible
+    assert (report.acknowledgment_due_on, report.feedback_due_on) == (None, None)
+    last = DeadlineEvent.objects.filter(report=report, deadline=DeadlineKind.FEEDBACK).latest("pk")
+    assert last.due_on is None and "anonyme" in last.explanation
+
+    # Once acknowledged, losing the contact keeps the deadlines (the author was told the dates).
+    report_contact_set(actor=referent, report=report, contact_possible=True)
+    report_acknowledge(actor=referent, report=report, acknowledged_on=dt.date(2026, 11, 20))
+    report_contact_set(actor=referent, report=report, contact_possible=False)
+    report.refresh_from_db()
+    assert report.feedback_due_on is not None
+
+
+def test_contact_cannot_be_removed_from_a_report_with_follow_up_credentials(referent):
+
+    report = record(referent, anonymous=True, author_email="")
+    follow_up_issue(actor=referent, report=report)
+    problems = refusal(report_contact_set, actor=referent, report=report, contact_possible=False)
+    assert "espace de suivi" in problems["contact_possible"][0]
