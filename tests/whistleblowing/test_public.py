@@ -220,11 +220,11 @@ def test_the_author_asks_for_a_meeting_then_leaves(client):
     assert not Message.objects.filter(body="encore").exists()
 
 
-def test_the_session_holds_only_a_signed_pk_that_expires_after_30_minutes(client, time_machine):
+def test_the_follow_up_cookie_holds_only_a_random_token_that_expires_after_30_minutes(client, time_machine):
     code, passphrase = submit_report(client)
     sign_in(client, code, passphrase)
-    stored = client.session["whistleblowing_follow_up"]
-    assert code not in stored and passphrase not in stored
+    token = client.cookies["vigie_wb_follow_up"].value
+    assert code not in token and passphrase not in token and "whistleblowing_follow_up" not in client.session
     assert 'id="wb-status"' in text(client.get(FOLLOW_UP))
     time_machine.move_to(timezone.now() + dt.timedelta(minutes=29), tick=False)
     assert 'id="wb-status"' in text(client.get(FOLLOW_UP))

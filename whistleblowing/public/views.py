@@ -3,21 +3,29 @@ no JavaScript, no third-party asset; nothing about the visitor (address, browser
 count HMACs that expire with their hour (ratelimit.py), and the logs of these paths carry no client address
 (core/logs.py `ForgetVisitors`).
 
-The follow-up space is opened with the receipt code and the passphrase (POST). The requests that follow are
-authenticated by the Django session (server side): it holds only the report's pk, signed with a timestamp,
-valid 30 minutes from the sign-in or until "leave". Simpler than asking for the code at each step, and
-nothing secret ever goes into a URL, a cookie value or the browser's history; the session key is renewed
-at sign-in and at leave (no fixation), CSRF protection stays on.
+The follow-up space is opened with the receipt code and the passphrase (POST). The requests that follow carry
+a random token in a cookie of their own (`FOLLOW_UP_COOKIE`: path /signalement/, HttpOnly, SameSite=Strict,
+Secure like the session cookie, no expiry date so the browser forgets it when it closes). Django's cache maps
+a digest of the token to the report's pk for 30 minutes from the sign-in, then forgets it by itself; "leave"
+forgets it at once. Nothing of the report goes into Django's session (a row that outlives the visit and sits
+next to a Vigie login of the same browser), a URL or the browser's history. CSRF protection stays on.
+
+Whoever is logged in to Vigie in the same browser is not known to these pages (`public_page`): no history row
+written from them can name an account.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.core import signing
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -28,6 +36,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from simple_history.models import HistoricalRecords
 
 from core.dates import format_date, format_datetime, paris_date
 
@@ -42,8 +51,9 @@ from .forms import AuthorMessageForm, FollowUpSignInForm, ReportForm
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-SESSION_KEY = "whistleblowing_follow_up"
-SESSION_SALT = "whistleblowing.public.follow_up"
+#: The follow-up cookie: a random token, mapped in the cache to the report's pk for SESSION_MAX_AGE seconds.
+FOLLOW_UP_COOKIE = "vigie_wb_follow_up"
+FOLLOW_UP_COOKIE_PATH = "/signalement/"
 SESSION_MAX_AGE = 30 * 60
 
 View = Callable[..., HttpResponseBase]
@@ -61,6 +71,10 @@ def public_page(view: View) -> View:
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # A Vigie account logged in in the same browser is not the author: nothing written from here (history
+        # rows, simple-history's middleware reads the request's user) may name it.
+        request.user = AnonymousUser()
+        HistoricalRecords.context.request = None
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
         response["Referrer-Policy"] = REFERRER_POLICY
@@ -138,26 +152,44 @@ def submit(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cache_key(token: str) -> str:
+    """The cache keeps a digest of the token, not the token: a look at the cache opens no follow-up space."""
+    return "vigie:wb:follow_up:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
 def _signed_in_report(request: HttpRequest) -> Report | None:
-    value = request.session.get(SESSION_KEY)
-    if not value:
+    token = request.COOKIES.get(FOLLOW_UP_COOKIE)
+    if not token:
         return None
-    try:
-        pk = signing.loads(value, salt=SESSION_SALT, max_age=SESSION_MAX_AGE)
-    except signing.BadSignature:  # expired or tampered with
-        request.session.pop(SESSION_KEY, None)
+    pk = cache.get(_cache_key(token))
+    if pk is None:  # expired, left, or never issued
         return None
     return Report.objects.filter(pk=pk).first()
 
 
-def _sign_in(request: HttpRequest, report: Report) -> None:
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = signing.dumps(report.pk, salt=SESSION_SALT)
+def _forget(request: HttpRequest) -> None:
+    token = request.COOKIES.get(FOLLOW_UP_COOKIE)
+    if token:
+        cache.delete(_cache_key(token))
 
 
-def _sign_out(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
-    request.session.cycle_key()
+def _sign_in(request: HttpRequest, response: HttpResponseBase, report: Report) -> None:
+    _forget(request)  # a new token at each sign-in
+    token = secrets.token_urlsafe(32)
+    cache.set(_cache_key(token), report.pk, timeout=SESSION_MAX_AGE)
+    response.set_cookie(
+        FOLLOW_UP_COOKIE,
+        token,
+        path=FOLLOW_UP_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _sign_out(request: HttpRequest, response: HttpResponseBase) -> None:
+    _forget(request)
+    response.delete_cookie(FOLLOW_UP_COOKIE, path=FOLLOW_UP_COOKIE_PATH, samesite="Strict")
 
 
 def _follow_up_url() -> str:
@@ -232,8 +264,9 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         report = report_services.follow_up_open(form.cleaned_data["code"], form.cleaned_data["passphrase"])
         if report is not None:
             reservation.release()  # only the failed attempts count
-            _sign_in(request, report)
-            return HttpResponseRedirect(_follow_up_url(), status=303)
+            response = HttpResponseRedirect(_follow_up_url(), status=303)
+            _sign_in(request, response, report)
+            return response
         # One message whether the code is unknown or the passphrase wrong: nothing to tell them apart.
         form.add_error(None, _("This receipt code and passphrase do not open a report. Check both and try again."))
     return render(request, "whistleblowing/public/sign_in.html", {"form": form})
@@ -241,7 +274,9 @@ def follow_up(request: HttpRequest) -> HttpResponse:
 
 def _expired(request: HttpRequest) -> HttpResponse:
     messages.warning(request, _("Your follow-up session has ended: enter your receipt code and passphrase again."))
-    return HttpResponseRedirect(_follow_up_url(), status=303)
+    response = HttpResponseRedirect(_follow_up_url(), status=303)
+    _sign_out(request, response)
+    return response
 
 
 @public_page
@@ -291,9 +326,10 @@ def follow_up_meeting(request: HttpRequest) -> HttpResponse:
 @public_page
 @require_POST
 def follow_up_leave(request: HttpRequest) -> HttpResponse:
-    _sign_out(request)
     messages.info(request, _("You left the follow-up space."))
-    return HttpResponseRedirect(_follow_up_url(), status=303)
+    response = HttpResponseRedirect(_follow_up_url(), status=303)
+    _sign_out(request, response)
+    return response
 
 
 @public_page
