@@ -5,7 +5,11 @@ follow-up state lives in a cookie of its own and an expiring cache entry, never 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import logging
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +23,7 @@ from tests.factories import UserFactory
 from tests.whistleblowing.factories import ReportFactory
 from tests.whistleblowing.test_public import (
     FOLLOW_UP,
+    HOME,
     LEAVE,
     MEETING,
     MESSAGE,
@@ -144,3 +149,112 @@ def test_leaving_forgets_the_token_at_once():
     page = text(replay.get(FOLLOW_UP))
     assert 'id="wb-status"' not in page and 'name="passphrase"' in page
     assert not [key for key in cache._cache if "vigie:wb:follow_up:" in key]
+
+
+# --- finding 1: no request outside /signalement/ tells who opened the channel --------------------------------
+
+ADDRESS, AGENT = "203.0.113.171", "Mozilla/5.0 (ReviewerBrowser 21a) qzxwv"
+
+
+@pytest.mark.parametrize("url", [HOME, SUBMIT, FOLLOW_UP])
+def test_a_public_page_makes_the_browser_fetch_nothing_else(client, url):
+    response = client.get(url)
+    page = text(response)
+    assert "/static/" not in page and "<script" not in page and " src=" not in page
+    assert re.findall(r"<link[^>]*>", page) == ['<link rel="icon" href="data:,">']  # no /favicon.ico request
+    assert "/i18n/" not in page
+    # The stylesheet is inline, and allowed by its hash only.
+    (style,) = re.findall(r"<style>(.*?)</style>", page, re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    csp = response["Content-Security-Policy"]
+    assert f"style-src 'sha256-{digest}';" in csp and "'self'" not in csp.split("style-src")[1].split(";")[0]
+    assert ".wb-header" in style
+
+
+@pytest.mark.parametrize(
+    "next_url, location",
+    [
+        ("/signalement/suivi/", "/signalement/suivi/"),
+        ("/signalement/nouveau/?x=1", "/signalement/nouveau/"),
+        ("/admin/", "/signalement/"),
+        ("/signalement/../admin/", "/signalement/"),
+        ("https://evil.example/signalement/", "/signalement/"),
+        ("//evil.example/signalement/", "/signalement/"),
+        ("/signalement/\\\\evil.example", "/signalement/"),
+        ("", "/signalement/"),
+    ],
+)
+def test_the_language_switch_sets_the_cookie_and_stays_in_the_channel(client, next_url, location):
+    response = client.post("/signalement/langue/", {"language": "en", "next": next_url})
+    assert response.status_code == 303 and response["Location"] == location
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_an_unknown_language_is_not_set(client):
+    response = client.post("/signalement/langue/", {"language": "xx", "next": HOME})
+    assert response.status_code == 303 and "django_language" not in response.cookies
+
+
+def test_requests_sent_from_a_public_page_are_logged_without_the_visitor(caplog):
+    """The reviewer's requests: a stylesheet, the language switch of Django, a favicon, each with a Referer of
+    the follow-up page; Django's records keep their message but not the request."""
+    caplog.set_level(logging.DEBUG)
+    visitor = Client(
+        REMOTE_ADDR=ADDRESS,
+        HTTP_USER_AGENT=AGENT,
+        HTTP_REFERER="http://testserver/signalement/suivi/",
+        raise_request_exception=False,
+    )
+    assert visitor.get("/favicon.ico").status_code == 404
+    assert visitor.get("/static/whistleblowing/public.css").status_code == 404
+    visitor.post("/i18n/setlang/", {"language": "en", "next": "/signalement/suivi/"})
+    records = [record for record in caplog.records if record.name.startswith("django")]
+    assert any("/favicon.ico" in record.getMessage() for record in records)
+    for record in records:
+        request = getattr(record, "request", None)
+        seen = f"{record.getMessage()} {getattr(request, 'META', {})!r}"
+        assert ADDRESS not in seen and "qzxwv" not in seen, seen
+
+
+@pytest.mark.parametrize(
+    "path, referer",
+    [
+        ("/static/whistleblowing/public.css", "http://127.0.0.1:8771/signalement/suivi/"),
+        ("/i18n/setlang/", "http://127.0.0.1:8771/signalement/suivi/"),
+        ("/favicon.ico", "https://vigie.example/signalement/"),
+        ("/favicon.ico", "https://vigie.example/en/signalement/nouveau/?x=1"),
+    ],
+)
+def test_the_server_lines_of_requests_sent_from_a_public_page_name_no_visitor(capsys, path, referer):
+    line = access_line(capsys, path, referer)
+    assert f'"GET {path} HTTP/1.1" 200' in line
+    assert ADDRESS not in line and "qzxwv" not in line and referer not in line, line
+
+
+def test_other_lines_keep_their_visitor(capsys):
+    line = access_line(capsys, "/favicon.ico", "https://vigie.example/admin/")
+    assert ADDRESS in line and "qzxwv" in line
+
+
+def access_line(capsys, path: str, referer: str) -> str:
+    from gunicorn.config import Config
+
+    from core.gunicorn import RedactingLogger
+
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", '%(h)s "%(r)s" %(s)s "%(f)s" "%(a)s" %({remote_addr}e)s')
+    headers = [("USER-AGENT", AGENT), ("REFERER", referer)]
+    request = SimpleNamespace(headers=headers, uri=path, method="GET", version=(1, 1), path=path, query="")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": ADDRESS,
+        "HTTP_USER_AGENT": AGENT,
+        "HTTP_REFERER": referer,
+    }
+    response = SimpleNamespace(status="200 OK", response_length=10, headers=(), sent=10)
+    RedactingLogger(config).access(response, request, environ, dt.timedelta(seconds=0.1))
+    return capsys.readouterr().out

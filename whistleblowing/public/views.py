@@ -16,11 +16,14 @@ written from them can name an account.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,10 +33,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.translation import gettext as _
+from django.utils.translation import check_for_language, gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from simple_history.models import HistoricalRecords
@@ -47,9 +50,17 @@ from ..services.attachments import attachment_response
 from . import ratelimit
 from .forms import AuthorMessageForm, FollowUpSignInForm, ReportForm
 
-#: What every public page allows: its own stylesheet, forms posting to this site; no script, no frame.
+#: The pages' stylesheet, inlined in base.html (`{% include %}`): a public page makes the browser fetch
+#: nothing else (no stylesheet, no /favicon.ico: the icon is `data:,`), so no request outside /signalement/
+#: (whose log lines are anonymous) ever tells that a visitor opened the channel.
+STYLE_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "whistleblowing" / "public" / "style.css"
+STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE_TEMPLATE.read_bytes()).digest()).decode("ascii")
+
+#: What every public page allows: its own inline stylesheet (by its hash), forms posting to this site; no
+#: script, no frame, no request for anything else.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src data:; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 #: The follow-up cookie: a random token, mapped in the cache to the report's pk for SESSION_MAX_AGE seconds.
 FOLLOW_UP_COOKIE = "vigie_wb_follow_up"
@@ -87,6 +98,42 @@ def public_page(view: View) -> View:
 def too_many(request: HttpRequest) -> HttpResponse:
     """The same page whatever was over the limit (the address, the code): nothing to learn from it."""
     return render(request, "whistleblowing/public/too_many.html", status=429)
+
+
+def _channel_path(value: str) -> str:
+    """`value` when it is a page of the channel (a path, no scheme nor host, that resolves to one of its
+    views), else the channel's home: the language switch never leads out of /signalement/."""
+    home = reverse("whistleblowing_public:home")
+    parts = urlsplit(value or "")
+    if parts.scheme or parts.netloc or "\\" in value or not parts.path.startswith(home):
+        return home
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return home
+    return parts.path if match.namespace == "whistleblowing_public" else home
+
+
+@public_page
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switch of the public pages, under /signalement/ (Django's /i18n/setlang/ would put a
+    request outside the channel, with the page's Referer, in the access log): sets the language cookie as
+    Django's view does, back to the page it was used on."""
+    response = HttpResponseRedirect(_channel_path(request.POST.get("next", "")), status=303)
+    code = request.POST.get("language", "")
+    if code and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 @public_page
