@@ -258,3 +258,58 @@ def access_line(capsys, path: str, referer: str) -> str:
     response = SimpleNamespace(status="200 OK", response_length=10, headers=(), sent=10)
     RedactingLogger(config).access(response, request, environ, dt.timedelta(seconds=0.1))
     return capsys.readouterr().out
+
+
+# --- finding 9: an oversized body is refused before it is read -----------------------------------------------
+
+
+@pytest.fixture
+def body_never_parsed(monkeypatch) -> list[str]:
+    """The paths whose multipart body Django parsed (MultiPartParser spools every file to disk)."""
+    from django.http import multipartparser
+
+    parsed: list[str] = []
+    original = multipartparser.MultiPartParser.parse
+
+    def parse(self, *args, **kwargs):
+        parsed.append("parsed")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", parse)
+    return parsed
+
+
+def test_a_submission_larger_than_every_file_allowed_is_refused_unread_with_a_french_page(settings, body_never_parsed):
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILES = 1
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB = 1  # the body limit: (1 × 1 + 1) MB
+    big = upload("gros.pdf", PDF + b"0" * (2 * 1024 * 1024 + 10))
+    response = Client(enforce_csrf_checks=True).post(SUBMIT, {**report_data(), "documents": [big]})
+    assert response.status_code == 413
+    page = text(response)
+    assert "Votre envoi est trop volumineux" in page
+    assert "Le dispositif accepte au plus 1 fichier de 1 Mo à la fois." in page
+    assert "Rien n'a été conservé." in page
+    assert "no-store" in response["Cache-Control"] and "default-src 'none'" in response["Content-Security-Policy"]
+    assert body_never_parsed == [] and not Report.objects.exists()
+
+
+def test_an_author_message_larger_than_allowed_is_refused_unread(settings, body_never_parsed):
+    client = Client()
+    code, passphrase = secrets_of(client.post(SUBMIT, report_data()))
+    sign_in(client, code, passphrase)
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILES = 2
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB = 1
+    body_never_parsed.clear()
+    documents = [upload(f"p{number}.pdf", PDF + b"0" * 1024 * 1024) for number in range(3)]
+    response = client.post(MESSAGE, {"body": "suite", "documents": documents})
+    assert response.status_code == 413 and "Le dispositif accepte au plus 2 fichiers de 1 Mo chacun" in text(response)
+    assert body_never_parsed == []
+
+
+def test_a_body_within_the_limit_is_read_and_checked_as_before_csrf_included(settings):
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILES = 2
+    settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB = 1
+    single = upload("gros.pdf", PDF + b"0" * (1024 * 1024 + 10))  # over the file limit, under the body one
+    response = Client().post(SUBMIT, {**report_data(), "documents": [single]})
+    assert response.status_code == 200 and "« gros.pdf » dépasse les 1 Mo autorisés par fichier." in text(response)
+    assert Client(enforce_csrf_checks=True).post(SUBMIT, report_data()).status_code == 403

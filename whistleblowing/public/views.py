@@ -37,6 +37,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import check_for_language, gettext as _
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from simple_history.models import HistoricalRecords
@@ -76,9 +77,28 @@ View = Callable[..., HttpResponseBase]
 REFERRER_POLICY = "same-origin"
 
 
+def body_limit() -> int:
+    """The largest request body a public form may send: every file it may carry at the largest size, and 1 MB
+    for the text fields and the multipart framing."""
+    return (settings.VIGIE_WHISTLEBLOWING_MAX_FILES * settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB + 1) * 1024 * 1024
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # Django refuses a malformed length itself
+        return False
+    return length > body_limit()
+
+
 def public_page(view: View) -> View:
     """No cache anywhere (the pages may show a report's messages or its secrets), no referrer sent to another
-    site, a strict CSP; the posted fields never appear in an error report."""
+    site, a strict CSP; the posted fields never appear in an error report.
+
+    A body larger than `body_limit()` is refused (413) before it is read: Django would otherwise spool every
+    file to disk, whatever its size, before any check. CSRF's middleware reads the body too, so the CSRF check
+    runs here, after the size check (`csrf_protect`), instead of in the middleware (`csrf_exempt`)."""
+    protected = csrf_protect(view)
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -86,13 +106,30 @@ def public_page(view: View) -> View:
         # rows, simple-history's middleware reads the request's user) may name it.
         request.user = AnonymousUser()
         HistoricalRecords.context.request = None
-        response = view(request, *args, **kwargs)
+        if _body_too_large(request):
+            response: HttpResponseBase = too_large(request)
+        else:
+            response = protected(request, *args, **kwargs)
         add_never_cache_headers(response)
         response["Referrer-Policy"] = REFERRER_POLICY
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
 
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # checked by `protected`, once the size is known
     return sensitive_post_parameters()(wrapped)
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    """What was sent is larger than any form of the channel accepts; it was not read, nothing was kept."""
+    return render(
+        request,
+        "whistleblowing/public/too_large.html",
+        {
+            "max_files": settings.VIGIE_WHISTLEBLOWING_MAX_FILES,
+            "max_file_mb": settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB,
+        },
+        status=413,
+    )
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
