@@ -115,7 +115,7 @@ def test_the_public_pages_pass_axe_core_in_both_languages(open_page, shot):
     ):
         page = open_page(locale)
         requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
+        page.on("request", lambda request, seen=requested: seen.append(request.url))
         page.goto(url)
         # The inline stylesheet is applied (its CSP hash matches) and the page fetched nothing else.
         assert page.evaluate("getComputedStyle(document.querySelector('.wb-header')).borderBottomStyle") == "solid"
