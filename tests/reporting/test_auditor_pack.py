@@ -63,6 +63,7 @@ RECORD_MODELS = {
     "training.completion",
     "training.attendance",
     "training.session",
+    "whistleblowing.report",
     "training.phishingcampaign",
 }
 
