@@ -15,7 +15,9 @@ detail of its visitors (loi 2016-1691 art. 9). Its request lines say nothing of 
 record of Django's carries the request itself (`record.request`: its META holds REMOTE_ADDR, the user agent,
 X-Forwarded-For; the error email to ADMINS prints them all, and the posted fields). `ForgetVisitors`, on the
 request loggers, takes the request off the records of these paths; gunicorn's access log blanks the address,
-user agent and headers of their lines (core/gunicorn.py).
+user agent and headers of their lines (core/gunicorn.py). Both treat the same way a request whose Referer is a
+public page (an icon or a stylesheet a browser fetched for it, a form posted from it): the public pages fetch
+nothing, but a browser or an old cached page might.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class QuietClientErrors(logging.Filter):
@@ -56,6 +59,23 @@ def is_anonymous_path(path: Any) -> bool:
     return isinstance(path, str) and bool(ANONYMOUS_PATH.match(path))
 
 
+def is_anonymous_referer(referer: Any) -> bool:
+    """A request sent from a public whistleblowing page (its Referer's path is anonymous): a stylesheet, an
+    icon, a form posted elsewhere. Its line must not name the visitor either."""
+    if not isinstance(referer, str) or not referer:
+        return False
+    try:
+        path = urlsplit(referer).path
+    except ValueError:
+        return False
+    return is_anonymous_path(path)
+
+
+def is_anonymous_request(path: Any, referer: Any) -> bool:
+    """A request about the public channel: to one of its paths, or from one of its pages."""
+    return is_anonymous_path(path) or is_anonymous_referer(referer)
+
+
 class ForgetVisitors(logging.Filter):
     """On the request loggers: a record about a public whistleblowing page keeps its message (method, path,
     status) but not the request, whose META and POST would tell who sent it (and what)."""
@@ -68,7 +88,9 @@ class ForgetVisitors(logging.Filter):
         if path is None:  # runserver's records carry the socket: the path is in the request line
             args = record.args if isinstance(record.args, tuple) else ()
             path = next((arg.split(" ")[1] for arg in args if isinstance(arg, str) and " /" in arg), "")
-        if is_anonymous_path(path):
+        meta = getattr(request, "META", None)
+        referer = meta.get("HTTP_REFERER") if isinstance(meta, dict) else None
+        if is_anonymous_request(path, referer):
             record.request = None
         return True
 

@@ -319,8 +319,11 @@ VIGIE_WHISTLEBLOWING_MAX_FILES = env.int("VIGIE_WHISTLEBLOWING_MAX_FILES", defau
 VIGIE_WHISTLEBLOWING_FILE_TYPES: list[str] = env.list(
     "VIGIE_WHISTLEBLOWING_FILE_TYPES", default=["pdf", "jpg", "jpeg", "png", "txt", "docx", "xlsx", "odt", "ods"]
 )
-# The public pages' rate limits: submissions, and follow-up sign-in attempts, per hour and per keyed counter
-# (an expiring cache counter; no address is stored).
+# The public pages' rate limits, per hour and per keyed counter (an expiring cache counter; no address is
+# stored): submissions that go through, per client address (and an author's messages, per report); failed
+# follow-up sign-ins, per receipt code at FOLLOW_UP_ATTEMPTS_PER_HOUR and per client address at five times it
+# (authors behind one office address must not lock each other out; successful sign-ins do not count). Behind a
+# proxy, VIGIE_TRUSTED_PROXY_COUNT must be right, or every visitor shares the proxy's counters.
 VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR = env.int("VIGIE_WHISTLEBLOWING_SUBMISSIONS_PER_HOUR", default=10)
 VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR = env.int(
     "VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR", default=10

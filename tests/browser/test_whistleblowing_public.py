@@ -114,7 +114,12 @@ def test_the_public_pages_pass_axe_core_in_both_languages(open_page, shot):
         ("en-GB", "/signalement/suivi/"),
     ):
         page = open_page(locale)
+        requested: list[str] = []
+        page.on("request", lambda request, seen=requested: seen.append(request.url))
         page.goto(url)
+        # The inline stylesheet is applied (its CSP hash matches) and the page fetched nothing else.
+        assert page.evaluate("getComputedStyle(document.querySelector('.wb-header')).borderBottomStyle") == "solid"
+        assert [address for address in requested if not address.startswith("data:")] == [page.url]
         shot(page, f"{locale}-{url.strip('/').replace('/', '-')}")
         violations = serious_violations(page)
         assert not violations, describe_violations(violations, page.url)

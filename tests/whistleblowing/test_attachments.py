@@ -5,7 +5,9 @@ the file), how a file is kept (private storage, random name, sanitised original 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -205,3 +207,55 @@ def test_the_nightly_task_deletes_the_orphans_older_than_an_hour(files_root):
     os.utime(orphan, (two_hours_ago, two_hours_ago))
     assert task() == {"deleted": 1}
     assert not orphan.exists() and report_storage().exists(kept.file.name)
+
+
+# --- Malformed archives (review 21a, finding 4) -------------------------------------------------------------
+
+
+def _deflated_odt() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text" * 50)
+        archive.writestr("content.xml", b"<office/>")
+    return buffer.getvalue()
+
+
+def corrupt_deflate(data: bytes) -> bytes:
+    """The compressed stream of the first member flipped: reading it raises zlib.error."""
+    damaged = bytearray(data)
+    for index in range(38, 48):
+        damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
+def encrypted_flag(data: bytes) -> bytes:
+    """The "encrypted" bit set in the local and central headers: reading it raises RuntimeError."""
+    damaged = bytearray(data)
+    damaged[6] |= 1
+    central = data.find(b"PK\x01\x02")
+    damaged[central + 8] |= 1
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize("mutator", [corrupt_deflate, encrypted_flag])
+def test_a_malformed_archive_is_refused_as_not_matching_never_an_error(mutator):
+    data = mutator(_deflated_odt())
+    assert refusal("lettre.odt", data) == "Le contenu de « lettre.odt » ne correspond pas à son extension .odt."
+
+
+@pytest.mark.parametrize("mutator", [corrupt_deflate, encrypted_flag])
+def test_a_malformed_archive_on_the_public_form_keeps_the_typed_report(mutator):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from tests.whistleblowing.test_public import SUBMIT, report_data, text
+
+    cache.clear()
+    response = Client(raise_request_exception=False).post(
+        SUBMIT, {**report_data(), "documents": [upload("lettre.odt", mutator(_deflated_odt()))]}
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "Le contenu de « lettre.odt » ne correspond pas à son extension .odt." in page
+    assert "Le directeur des achats reçoit des enveloppes du fournisseur Zorglub." in page
+    assert not Attachment.objects.exists()

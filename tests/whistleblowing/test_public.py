@@ -133,9 +133,9 @@ def test_the_home_page_says_who_may_report_the_procedure_and_the_authorities(cli
 
 def test_the_language_switch_is_a_plain_form_that_works_without_script(client):
     page = text(client.get(HOME))
-    assert 'action="/i18n/setlang/" method="post"' in page
-    response = client.post("/i18n/setlang/", {"language": "en", "next": HOME})
-    assert response.status_code == 302 and response["Location"] == HOME
+    assert 'action="/signalement/langue/" method="post"' in page  # under the channel: an anonymous log line
+    response = client.post("/signalement/langue/", {"language": "en", "next": HOME})
+    assert response.status_code == 303 and response["Location"] == HOME
     assert "Report a breach, confidentially" in text(client.get(HOME))
 
 
@@ -168,7 +168,7 @@ def test_a_report_is_followed_up_anonymously_in_both_directions(client, roles):
     assert response.status_code == 200 and not response.has_header("Location")
     assert_public_headers(response)
     code, passphrase = secrets_of(response)
-    assert "/i18n/setlang/" not in text(response)  # switching the language would lose the secrets
+    assert "/signalement/langue/" not in text(response)  # switching the language would lose the secrets
     report = Report.objects.get()
     assert report.content.facts.startswith("Le directeur des achats")
     assert report.attachments.get().name == "preuve.pdf"
@@ -220,11 +220,11 @@ def test_the_author_asks_for_a_meeting_then_leaves(client):
     assert not Message.objects.filter(body="encore").exists()
 
 
-def test_the_session_holds_only_a_signed_pk_that_expires_after_30_minutes(client, time_machine):
+def test_the_follow_up_cookie_holds_only_a_random_token_that_expires_after_30_minutes(client, time_machine):
     code, passphrase = submit_report(client)
     sign_in(client, code, passphrase)
-    stored = client.session["whistleblowing_follow_up"]
-    assert code not in stored and passphrase not in stored
+    token = client.cookies["vigie_wb_follow_up"].value
+    assert code not in token and passphrase not in token and "whistleblowing_follow_up" not in client.session
     assert 'id="wb-status"' in text(client.get(FOLLOW_UP))
     time_machine.move_to(timezone.now() + dt.timedelta(minutes=29), tick=False)
     assert 'id="wb-status"' in text(client.get(FOLLOW_UP))
@@ -261,7 +261,7 @@ def test_a_wrong_code_and_a_wrong_passphrase_get_the_same_answer(client):
 def test_follow_up_attempts_are_rate_limited_per_address_with_one_wording(client, settings):
     settings.VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR = 3
     code, passphrase = submit_report(client)
-    for attempt in range(3):
+    for attempt in range(15):  # the per-address limit is five times the setting (ratelimit.ADDRESS_FACTOR)
         assert sign_in(client, f"WRONG-{attempt}", "nope").status_code == 200
     refused = sign_in(client, code, passphrase)
     assert refused.status_code == 429
@@ -542,8 +542,11 @@ def test_the_rate_limit_works_on_redis_as_in_production(client, settings, own_re
     cache.clear()
     visitor = Client(REMOTE_ADDR="203.0.113.201")
     assert sign_in(visitor, "REDIS-ONE", "x").status_code == 200
-    assert sign_in(visitor, "REDIS-TWO", "x").status_code == 200
-    assert sign_in(visitor, "REDIS-THREE", "x").status_code == 429
+    assert sign_in(visitor, "REDIS-ONE", "x").status_code == 200
+    assert sign_in(visitor, "REDIS-ONE", "x").status_code == 429  # that code's limit
+    for attempt in range(8):  # the address's: five times the setting
+        assert sign_in(visitor, f"REDIS-{attempt}", "x").status_code == 200
+    assert sign_in(visitor, "REDIS-LAST", "x").status_code == 429
     import redis
 
     stored = redis.Redis.from_url(redis_url)

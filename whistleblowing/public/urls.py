@@ -7,6 +7,7 @@ from . import views
 app_name = "whistleblowing_public"
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
+    path("langue/", views.language, name="language"),
     path("nouveau/", views.submit, name="submit"),
     path("suivi/", views.follow_up, name="follow_up"),
     path("suivi/message/", views.follow_up_message, name="follow_up_message"),

@@ -3,31 +3,44 @@ no JavaScript, no third-party asset; nothing about the visitor (address, browser
 count HMACs that expire with their hour (ratelimit.py), and the logs of these paths carry no client address
 (core/logs.py `ForgetVisitors`).
 
-The follow-up space is opened with the receipt code and the passphrase (POST). The requests that follow are
-authenticated by the Django session (server side): it holds only the report's pk, signed with a timestamp,
-valid 30 minutes from the sign-in or until "leave". Simpler than asking for the code at each step, and
-nothing secret ever goes into a URL, a cookie value or the browser's history; the session key is renewed
-at sign-in and at leave (no fixation), CSRF protection stays on.
+The follow-up space is opened with the receipt code and the passphrase (POST). The requests that follow carry
+a random token in a cookie of their own (`FOLLOW_UP_COOKIE`: path /signalement/, HttpOnly, SameSite=Strict,
+Secure like the session cookie, no expiry date so the browser forgets it when it closes). Django's cache maps
+a digest of the token to the report's pk for 30 minutes from the sign-in, then forgets it by itself; "leave"
+forgets it at once. Nothing of the report goes into Django's session (a row that outlives the visit and sits
+next to a Vigie login of the same browser), a URL or the browser's history. CSRF protection stays on.
+
+Whoever is logged in to Vigie in the same browser is not known to these pages (`public_page`): no history row
+written from them can name an account.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
-from django.core import signing
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.translation import gettext as _
+from django.utils.translation import check_for_language, gettext as _
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from simple_history.models import HistoricalRecords
 
 from core.dates import format_date, format_datetime, paris_date
 
@@ -38,12 +51,21 @@ from ..services.attachments import attachment_response
 from . import ratelimit
 from .forms import AuthorMessageForm, FollowUpSignInForm, ReportForm
 
-#: What every public page allows: its own stylesheet, forms posting to this site; no script, no frame.
+#: The pages' stylesheet, inlined in base.html (`{% include %}`): a public page makes the browser fetch
+#: nothing else (no stylesheet, no /favicon.ico: the icon is `data:,`), so no request outside /signalement/
+#: (whose log lines are anonymous) ever tells that a visitor opened the channel.
+STYLE_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "whistleblowing" / "public" / "style.css"
+STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE_TEMPLATE.read_bytes()).digest()).decode("ascii")
+
+#: What every public page allows: its own inline stylesheet (by its hash), forms posting to this site; no
+#: script, no frame, no request for anything else.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src data:; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
-SESSION_KEY = "whistleblowing_follow_up"
-SESSION_SALT = "whistleblowing.public.follow_up"
+#: The follow-up cookie: a random token, mapped in the cache to the report's pk for SESSION_MAX_AGE seconds.
+FOLLOW_UP_COOKIE = "vigie_wb_follow_up"
+FOLLOW_UP_COOKIE_PATH = "/signalement/"
 SESSION_MAX_AGE = 30 * 60
 
 View = Callable[..., HttpResponseBase]
@@ -55,24 +77,100 @@ View = Callable[..., HttpResponseBase]
 REFERRER_POLICY = "same-origin"
 
 
+def body_limit() -> int:
+    """The largest request body a public form may send: every file it may carry at the largest size, and 1 MB
+    for the text fields and the multipart framing."""
+    return (settings.VIGIE_WHISTLEBLOWING_MAX_FILES * settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB + 1) * 1024 * 1024
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # Django refuses a malformed length itself
+        return False
+    return length > body_limit()
+
+
 def public_page(view: View) -> View:
     """No cache anywhere (the pages may show a report's messages or its secrets), no referrer sent to another
-    site, a strict CSP; the posted fields never appear in an error report."""
+    site, a strict CSP; the posted fields never appear in an error report.
+
+    A body larger than `body_limit()` is refused (413) before it is read: Django would otherwise spool every
+    file to disk, whatever its size, before any check. CSRF's middleware reads the body too, so the CSRF check
+    runs here, after the size check (`csrf_protect`), instead of in the middleware (`csrf_exempt`)."""
+    protected = csrf_protect(view)
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
+        # A Vigie account logged in in the same browser is not the author: nothing written from here (history
+        # rows, simple-history's middleware reads the request's user) may name it.
+        request.user = AnonymousUser()
+        HistoricalRecords.context.request = None
+        if _body_too_large(request):
+            response: HttpResponseBase = too_large(request)
+        else:
+            response = protected(request, *args, **kwargs)
         add_never_cache_headers(response)
         response["Referrer-Policy"] = REFERRER_POLICY
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
 
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # checked by `protected`, once the size is known
     return sensitive_post_parameters()(wrapped)
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    """What was sent is larger than any form of the channel accepts; it was not read, nothing was kept."""
+    return render(
+        request,
+        "whistleblowing/public/too_large.html",
+        {
+            "max_files": settings.VIGIE_WHISTLEBLOWING_MAX_FILES,
+            "max_file_mb": settings.VIGIE_WHISTLEBLOWING_MAX_FILE_MB,
+        },
+        status=413,
+    )
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
     """The same page whatever was over the limit (the address, the code): nothing to learn from it."""
     return render(request, "whistleblowing/public/too_many.html", status=429)
+
+
+def _channel_path(value: str) -> str:
+    """`value` when it is a page of the channel (a path, no scheme nor host, that resolves to one of its
+    views), else the channel's home: the language switch never leads out of /signalement/."""
+    home = reverse("whistleblowing_public:home")
+    parts = urlsplit(value or "")
+    if parts.scheme or parts.netloc or "\\" in value or not parts.path.startswith(home):
+        return home
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return home
+    return parts.path if match.namespace == "whistleblowing_public" else home
+
+
+@public_page
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switch of the public pages, under /signalement/ (Django's /i18n/setlang/ would put a
+    request outside the channel, with the page's Referer, in the access log): sets the language cookie as
+    Django's view does, back to the page it was used on."""
+    response = HttpResponseRedirect(_channel_path(request.POST.get("next", "")), status=303)
+    code = request.POST.get("language", "")
+    if code and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 @public_page
@@ -101,7 +199,8 @@ def _apply_service_errors(form: Any, error: ValidationError) -> None:
 def submit(request: HttpRequest) -> HttpResponse:
     form = ReportForm()
     if request.method == "POST":
-        if not ratelimit.submission_allowed(request):
+        reservation = ratelimit.submission_attempt(request)
+        if reservation is None:
             return too_many(request)
         form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -123,13 +222,13 @@ def submit(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _apply_service_errors(form, error)
             else:
-                ratelimit.record_submission(request)
                 # The secrets are shown in this response only: no redirect, nothing in a URL, no cache.
                 return render(
                     request,
                     "whistleblowing/public/receipt.html",
                     {"reference": report.reference, "code": code, "passphrase": passphrase},
                 )
+        reservation.release()  # only the submissions that go through count
     return render(
         request,
         "whistleblowing/public/submit.html",
@@ -137,26 +236,44 @@ def submit(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _cache_key(token: str) -> str:
+    """The cache keeps a digest of the token, not the token: a look at the cache opens no follow-up space."""
+    return "vigie:wb:follow_up:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
 def _signed_in_report(request: HttpRequest) -> Report | None:
-    value = request.session.get(SESSION_KEY)
-    if not value:
+    token = request.COOKIES.get(FOLLOW_UP_COOKIE)
+    if not token:
         return None
-    try:
-        pk = signing.loads(value, salt=SESSION_SALT, max_age=SESSION_MAX_AGE)
-    except signing.BadSignature:  # expired or tampered with
-        request.session.pop(SESSION_KEY, None)
+    pk = cache.get(_cache_key(token))
+    if pk is None:  # expired, left, or never issued
         return None
     return Report.objects.filter(pk=pk).first()
 
 
-def _sign_in(request: HttpRequest, report: Report) -> None:
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = signing.dumps(report.pk, salt=SESSION_SALT)
+def _forget(request: HttpRequest) -> None:
+    token = request.COOKIES.get(FOLLOW_UP_COOKIE)
+    if token:
+        cache.delete(_cache_key(token))
 
 
-def _sign_out(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
-    request.session.cycle_key()
+def _sign_in(request: HttpRequest, response: HttpResponseBase, report: Report) -> None:
+    _forget(request)  # a new token at each sign-in
+    token = secrets.token_urlsafe(32)
+    cache.set(_cache_key(token), report.pk, timeout=SESSION_MAX_AGE)
+    response.set_cookie(
+        FOLLOW_UP_COOKIE,
+        token,
+        path=FOLLOW_UP_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _sign_out(request: HttpRequest, response: HttpResponseBase) -> None:
+    _forget(request)
+    response.delete_cookie(FOLLOW_UP_COOKIE, path=FOLLOW_UP_COOKIE_PATH, samesite="Strict")
 
 
 def _follow_up_url() -> str:
@@ -224,13 +341,16 @@ def follow_up(request: HttpRequest) -> HttpResponse:
             return _space(request, report)
         return render(request, "whistleblowing/public/sign_in.html", {"form": FollowUpSignInForm()})
     form = FollowUpSignInForm(request.POST)
-    if not ratelimit.follow_up_attempt(request, request.POST.get("code", "")):
+    reservation = ratelimit.follow_up_attempt(request, request.POST.get("code", ""))
+    if reservation is None:
         return too_many(request)
     if form.is_valid():
         report = report_services.follow_up_open(form.cleaned_data["code"], form.cleaned_data["passphrase"])
         if report is not None:
-            _sign_in(request, report)
-            return HttpResponseRedirect(_follow_up_url(), status=303)
+            reservation.release()  # only the failed attempts count
+            response = HttpResponseRedirect(_follow_up_url(), status=303)
+            _sign_in(request, response, report)
+            return response
         # One message whether the code is unknown or the passphrase wrong: nothing to tell them apart.
         form.add_error(None, _("This receipt code and passphrase do not open a report. Check both and try again."))
     return render(request, "whistleblowing/public/sign_in.html", {"form": form})
@@ -238,7 +358,9 @@ def follow_up(request: HttpRequest) -> HttpResponse:
 
 def _expired(request: HttpRequest) -> HttpResponse:
     messages.warning(request, _("Your follow-up session has ended: enter your receipt code and passphrase again."))
-    return HttpResponseRedirect(_follow_up_url(), status=303)
+    response = HttpResponseRedirect(_follow_up_url(), status=303)
+    _sign_out(request, response)
+    return response
 
 
 @public_page
@@ -248,7 +370,8 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
     report = _signed_in_report(request)
     if report is None:
         return _expired(request)
-    if not ratelimit.message_allowed(report.pk):
+    reservation = ratelimit.message_attempt(report.pk)
+    if reservation is None:
         return too_many(request)
     form = AuthorMessageForm(request.POST, request.FILES)
     if form.is_valid():
@@ -259,9 +382,9 @@ def follow_up_message(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            ratelimit.record_message(report.pk)
             messages.success(request, _("Your message was sent to the referent."))
             return HttpResponseRedirect(_follow_up_url(), status=303)
+    reservation.release()  # only the messages sent count
     return _space(request, report, message_form=form)
 
 
@@ -287,9 +410,10 @@ def follow_up_meeting(request: HttpRequest) -> HttpResponse:
 @public_page
 @require_POST
 def follow_up_leave(request: HttpRequest) -> HttpResponse:
-    _sign_out(request)
     messages.info(request, _("You left the follow-up space."))
-    return HttpResponseRedirect(_follow_up_url(), status=303)
+    response = HttpResponseRedirect(_follow_up_url(), status=303)
+    _sign_out(request, response)
+    return response
 
 
 @public_page

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 
+from core.services import note_history
+
 from ..files import report_storage
 from ..models import Attachment, Message, Report
 
@@ -111,7 +113,8 @@ def _zip_member_check(uploaded_file: Any, ext: str) -> bool:
                 return OOXML_PART[ext] in archive.namelist()
             with archive.open("mimetype") as member:
                 return bool(member.read(100).decode("ascii", "replace").strip() == ODF_MIMETYPE[ext])
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, NotImplementedError):
+    except Exception:  # noqa: BLE001 - any archive that cannot be read (corrupt deflate data: zlib.error; the
+        # "encrypted" flag: RuntimeError; truncated: EOFError...) simply does not match: a refusal, never a 500
         return False
     finally:
         uploaded_file.seek(0)
@@ -187,9 +190,9 @@ def attachment_add(
     # upload_to (whistleblowing/files.py) makes the stored name random: the name given here is not used.
     attachment.file.save(name, uploaded_file, save=False)
     # Neither the file's name nor its content in the change reason (history rows are read by who sees them).
-    attachment._change_reason = "attachment added"  # type: ignore[attr-defined]
-    if actor is not None and getattr(actor, "pk", None):
-        attachment._history_user = actor  # type: ignore[attr-defined]
+    # The history's user is always given: None for the author, never the request's user (a Vigie account
+    # logged in in the author's browser is not the author).
+    note_history(attachment, actor=actor if getattr(actor, "pk", None) else None, reason="attachment added")
     try:
         attachment.save()
     except Exception:

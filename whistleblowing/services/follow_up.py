@@ -96,11 +96,20 @@ def issue_credentials(report: Report) -> tuple[str, str]:
 @transaction.atomic
 def follow_up_issue(*, actor: Any, report: Report) -> tuple[str, str]:
     """Give the author of `report` new follow-up credentials (a report received by email or post, or a lost
-    passphrase): (code, passphrase), shown once to the referent who passes them on."""
+    passphrase): (code, passphrase), shown once to the referent who passes them on. The follow-up space is a
+    means of contact: a report that had none becomes contactable, and its clock starts, counted from the
+    receipt (reports.contact_set_locked)."""
+    from .reports import contact_set_locked  # reports imports this module
+
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.anonymised_on is not None:
         raise ValidationError({"report": _("This report was anonymised: it has no follow-up any more.")})
-    return issue_credentials(locked)
+    contact_set_locked(locked, actor=actor, contact_possible=True)
+    credentials = issue_credentials(locked)
+    # The caller's instance shows the clock that may have started (its cached content is read again).
+    report.acknowledgment_due_on, report.feedback_due_on = locked.acknowledgment_due_on, locked.feedback_due_on
+    report._state.fields_cache.pop("content", None)
+    return credentials
 
 
 def follow_up_open(code: str, passphrase: str) -> Report | None:

@@ -49,7 +49,7 @@ from ..choices import (
     Status,
 )
 from ..deadlines import ClockDeadline, acknowledgment_deadline, feedback_deadline, meeting_deadline
-from ..models import DeadlineEvent, Message, Report, ReportContent, ReportLink
+from ..models import DeadlineEvent, FollowUpAccess, Message, Report, ReportContent, ReportLink
 from . import attachments
 from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
@@ -63,9 +63,11 @@ __all__ = [
     "follow_up_open",
     "message_from_author",
     "message_to_author",
+    "contact_set_locked",
     "report_acknowledge",
     "report_allowed_actions",
     "report_close",
+    "report_contact_set",
     "report_decide_admissibility",
     "report_entity_set",
     "report_give_feedback",
@@ -153,6 +155,14 @@ def _day(field: str, value: Any, report: Report, *, after: tuple[tuple[dt.date |
     if value > _today():
         raise ValidationError({field: _("This date (%(day)s) is in the future.") % {"day": format_date(value)}})
     return value
+
+
+def _closure_after_meeting(report: Report) -> tuple[tuple[dt.date | None, str], ...]:
+    """A closure is not before the meeting's request nor the meeting held (for `_day(after=...)`)."""
+    return (
+        (report.meeting_requested_on, _("The closure (%(day)s) cannot precede the meeting request (%(earliest)s).")),
+        (report.meeting_held_on, _("The closure (%(day)s) cannot precede the meeting held on %(earliest)s.")),
+    )
 
 
 def _required_text(field: str, value: str, message: str) -> str:
@@ -574,6 +584,87 @@ def report_record(
     )
 
 
+# --- the author's means of contact ----------------------------------------------------------------------------------
+
+
+def contact_set_locked(locked: Report, *, actor: Any, contact_possible: bool) -> None:
+    """Whether the author can be contacted, on the locked report, and its clock with it.
+
+    Contact becoming possible on an anonymous report that had none (follow-up credentials given, an address
+    found): the acknowledgment and feedback deadlines are counted from the receipt, as the law says (they may
+    be overdue at once), and the ledger says from which day contact was possible. Contact lost on an anonymous
+    report not yet acknowledged: no deadline any more, and the ledger says why. A report with follow-up
+    credentials always has a means of contact."""
+    content = locked.content
+    contact_possible = bool(contact_possible)
+    if content.contact_possible == contact_possible:
+        return
+    if not contact_possible and FollowUpAccess.objects.filter(report=locked).exists():
+        raise ValidationError(
+            {
+                "contact_possible": _(
+                    "The author of this report has follow-up credentials: they can be contacted in the follow-up space."
+                )
+            }
+        )
+    clock_before = clock_applies(content)
+    content.contact_possible = contact_possible
+    save_with_history(
+        content,
+        actor=actor,
+        reason=_("contact possible") if contact_possible else _("no means of contact"),
+        update_fields=["contact_possible"],
+    )
+    clock_after = clock_applies(content)
+    if clock_after and not clock_before:
+        _clock_starts(locked, actor=actor)
+    elif clock_before and not clock_after and locked.acknowledged_on is None:
+        _clock_stops(locked, actor=actor)
+
+
+def _clock_starts(locked: Report, *, actor: Any) -> None:
+    today = _today()
+    acknowledgment = acknowledgment_deadline(locked.received_at)
+    feedback = feedback_deadline(locked.received_at, acknowledged_on=locked.acknowledged_on)
+    locked.acknowledgment_due_on, locked.feedback_due_on = acknowledgment.due_on, feedback.due_on
+    _save(locked, actor=actor, reason=_("contact possible"), fields=["acknowledgment_due_on", "feedback_due_on"])
+    with _site_language():
+        reason = _("contact possible")
+        became = _(
+            "Contact with the author became possible on %(day)s; the deadline counts from the receipt (%(received)s)."
+        ) % {"day": format_date(today), "received": format_date(paris_date(locked.received_at))}
+    for kind, deadline in ((DeadlineKind.ACKNOWLEDGMENT, acknowledgment), (DeadlineKind.FEEDBACK, feedback)):
+        _ledger(
+            locked,
+            kind,
+            actor=actor,
+            due_on=deadline.due_on,
+            explanation=f"{became} {_in_site_language(deadline)}",
+            reason=reason,
+        )
+
+
+def _clock_stops(locked: Report, *, actor: Any) -> None:
+    locked.acknowledgment_due_on, locked.feedback_due_on = None, None
+    _save(locked, actor=actor, reason=_("no means of contact"), fields=["acknowledgment_due_on", "feedback_due_on"])
+    with _site_language():
+        reason = _("no means of contact")
+        why = _("None due from %(day)s: the report is anonymous and leaves no means of contact any more.") % {
+            "day": format_date(_today())
+        }
+    for kind in (DeadlineKind.ACKNOWLEDGMENT, DeadlineKind.FEEDBACK):
+        _ledger(locked, kind, actor=actor, due_on=None, explanation=why, reason=reason)
+
+
+@transaction.atomic
+def report_contact_set(*, actor: Any, report: Report, contact_possible: bool) -> Report:
+    """Record whether the author of `report` can be contacted (the referent learnt of an address, or lost the
+    only one); the clock follows (`contact_set_locked`)."""
+    locked = _locked(report)
+    contact_set_locked(locked, actor=actor, contact_possible=contact_possible)
+    return _refresh(report, locked)
+
+
 # --- the workflow -------------------------------------------------------------------------------------------------
 
 
@@ -670,7 +761,19 @@ def report_decide_admissibility(
         Status.CLOSED if inadmissible else Status.ADMISSIBLE,
         _("inadmissibility") if inadmissible else _("admissibility"),
     )
-    day = _day("decided_on", decided_on, locked)
+    day = _day(
+        "decided_on",
+        decided_on,
+        locked,
+        after=(
+            (
+                locked.acknowledged_on,
+                _("The admissibility decision (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
+            ),
+            # Inadmissible closes the report on that day: not before a meeting already requested or held.
+            *(_closure_after_meeting(locked) if inadmissible else ()),
+        ),
+    )
     text = (reasons or "").strip()
     if inadmissible and not text:
         raise ValidationError(
@@ -757,7 +860,12 @@ def report_close(*, actor: Any, report: Report, closed_on: dt.date, message: str
         "closed_on",
         closed_on,
         locked,
-        after=((locked.admissibility_decided_on, after), (locked.feedback_on, after)),
+        after=(
+            (locked.acknowledged_on, _("The closure (%(day)s) cannot precede the acknowledgment (%(earliest)s).")),
+            (locked.admissibility_decided_on, after),
+            (locked.feedback_on, after),
+            *_closure_after_meeting(locked),
+        ),
     )
     body = _required_text("message", message, _("Write to the author that the report is closed."))
     locked.status, locked.closed_on = Status.CLOSED, day
