@@ -535,3 +535,31 @@ def test_the_referent_designation_is_the_superusers_and_the_referents_read_it():
     reader, _reader = logged_in(WHISTLEBLOWING_REFERENT)
     assert reader.get("/admin/whistleblowing/referentassignment/").status_code == 200
     assert reader.get("/admin/whistleblowing/referentassignment/add/").status_code == 403
+
+
+def test_what_the_author_wrote_is_escaped_and_isolated_on_the_referent_s_pages(settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
+    rlo = "\u202e"
+    script = "<script>alert('x')</script>"
+    report, _code, _passphrase = services.report_submit_public(
+        category=Category.FRAUD,
+        facts=f"{script} facts {rlo}fdp.exe",
+        anonymous=False,
+        author_name=f"<b>Name</b>{rlo}",
+        facts_period=f"<i>May</i>{rlo}",
+        persons_concerned=f"<img src=x onerror=alert(1)>{rlo}",
+        files=[upload(f"<svg onload=alert(1)>{rlo}gpj.pdf", PDF)],
+    )
+    services.message_from_author(report=report, body=f"{script} body {rlo}txt.exe")
+    client, _referent = logged_in(WHISTLEBLOWING_REFERENT)
+    page = page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
+    for raw in ("<script>alert", "<b>Name</b>", "<i>May</i>", "<img src=x", "<svg onload"):
+        assert raw not in page, raw
+    for escaped in ("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;", "&lt;b&gt;Name&lt;/b&gt;", "&lt;img src=x"):
+        assert escaped in page, escaped
+    # Each right-to-left override stays inside the <bdi> of the text that carries it.
+    assert page.count(rlo) == 5
+    assert len(re.findall(rf"<bdi>[^<]*{rlo}[^<]*</bdi>", page)) == 5
+    # The file name loses its control characters when it is stored.
+    assert Attachment.objects.get().name == "<svg onload=alert(1)>gpj.pdf"
+    assert "&lt;svg onload=alert(1)&gt;gpj.pdf" in page

@@ -600,10 +600,10 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             )
         return format_html(
             "{}<br>{}<br>{}{}",
-            identity,
+            _isolated(identity),
             content.get_author_relation_display() or "–",
             gettext("Can be contacted") if content.contact_possible else gettext("Cannot be contacted"),
-            format_html("<br>{}", content.author_contact) if content.author_contact else "",
+            format_html("<br>{}", _isolated(content.author_contact)) if content.author_contact else "",
         )
 
     @admin.display(description=_("channel"))
@@ -625,7 +625,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
     def _long(self, obj: Report, field: str) -> str:
         content = self._content(obj)
         value = getattr(content, field, "") if content is not None else ""
-        return format_html('<div style="white-space: pre-wrap">{}</div>', value) if value else "–"
+        return format_html('<div style="white-space: pre-wrap">{}</div>', _isolated(value)) if value else "–"
 
     @admin.display(description=_("facts reported"))
     def facts_display(self, obj: Report) -> str:
@@ -634,8 +634,10 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             return "–"
         return format_html(
             '<div style="white-space: pre-wrap">{}</div>{}',
-            content.facts,
-            format_html("<p>{}: {}</p>", gettext("When"), content.facts_period) if content.facts_period else "",
+            _isolated(content.facts),
+            format_html("<p>{}: {}</p>", gettext("When"), _isolated(content.facts_period))
+            if content.facts_period
+            else "",
         )
 
     @admin.display(description=_("persons concerned"))
@@ -658,7 +660,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         url = reverse(
             "admin:whistleblowing_report_attachment", args=[obj.pk, attachment.pk], current_app=self.admin_site.name
         )
-        return format_html('<a href="{}" download>{}</a> ({} B)', url, attachment.name, attachment.size)
+        return format_html('<a href="{}" download>{}</a> ({} B)', url, _isolated(attachment.name), attachment.size)
 
     @admin.display(description=_("messages"))
     def messages_display(self, obj: Report) -> str:
@@ -685,7 +687,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
                     format_datetime(message.sent_at),
                     message.get_direction_display(),
                     message.get_kind_display(),
-                    message.body,
+                    _isolated(message.body),
                     format_html_join(", ", "{}", ((self._attachment_link(obj, a),) for a in files)) if files else "",
                 )
             )
@@ -852,6 +854,12 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
                 status=obj.get_status_display(),
             )
         }
+
+
+def _isolated(text: str) -> str:
+    """What the author or a referent wrote, escaped and isolated from the page's text direction (`<bdi>`): a
+    right-to-left override inside cannot turn what follows around (a file name, the next line)."""
+    return format_html("<bdi>{}</bdi>", text)
 
 
 def _done(obj: Report, which: str) -> bool:
