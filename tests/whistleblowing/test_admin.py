@@ -563,3 +563,17 @@ def test_what_the_author_wrote_is_escaped_and_isolated_on_the_referent_s_pages(s
     # The file name loses its control characters when it is stored.
     assert Attachment.objects.get().name == "<svg onload=alert(1)>gpj.pdf"
     assert "&lt;svg onload=alert(1)&gt;gpj.pdf" in page
+
+
+def test_a_closure_before_the_acknowledgment_is_refused_on_the_closure_form():
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    report = recorded(referent)
+    services.report_acknowledge(actor=referent, report=report, acknowledged_on=dt.date(2026, 5, 28))
+    data = {"closed_on": "2026-05-27", "message": "Typed closure message"}
+    response = client.post(f"{CHANGELIST}{report.pk}/do/close/", data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert {name: form[name].value() for name in data} == data
+    assert "28/05/2026" in " ".join(form.errors["closed_on"])
+    report.refresh_from_db()
+    assert report.status == Status.ACKNOWLEDGED and report.closed_on is None
