@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -573,3 +573,24 @@ def test_the_follow_up_space_reads_a_fixed_number_of_queries_however_long_the_th
     for number in range(15):
         message_to_author(actor=referent, report=report, body=f"suite {number}", files=[upload(f"{number}.pdf", PDF)])
     assert queries() == few <= 6
+
+
+def test_with_the_cache_down_reports_still_come_in_and_the_follow_up_says_it_is_unavailable(roles):
+    from tests.core.test_redis_down import _dead_redis_url
+
+    url = _dead_redis_url()
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+    with override_settings(CACHES=caches):
+        client = Client()
+        code, passphrase = submit_report(client)  # the rate limit lets it through: no limit rather than no channel
+        assert Report.objects.count() == 1
+        response = client.post(FOLLOW_UP, {"code": code, "passphrase": passphrase})
+        assert response.status_code == 503
+        assert "Le suivi est momentanément indisponible" in text(response)
+        assert client.get(FOLLOW_UP).status_code == 200  # the sign-in form, not an error page

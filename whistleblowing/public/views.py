@@ -40,6 +40,7 @@ from django.utils.translation import check_for_language, gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from redis.exceptions import RedisError
 from simple_history.models import HistoricalRecords
 
 from core.dates import format_date, format_datetime, paris_date
@@ -130,6 +131,12 @@ def too_large(request: HttpRequest) -> HttpResponse:
         },
         status=413,
     )
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The follow-up space cannot open now (the cache that holds its sign-in does not answer): said plainly,
+    with the way to report meanwhile, rather than an error page. Submitting a report still works."""
+    return render(request, "whistleblowing/public/unavailable.html", status=503)
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
@@ -241,11 +248,18 @@ def _cache_key(token: str) -> str:
     return "vigie:wb:follow_up:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+#: What a cache that does not answer raises (Redis down, a file cache's folder gone).
+CACHE_ERRORS = (OSError, RedisError)
+
+
 def _signed_in_report(request: HttpRequest) -> Report | None:
     token = request.COOKIES.get(FOLLOW_UP_COOKIE)
     if not token:
         return None
-    pk = cache.get(_cache_key(token))
+    try:
+        pk = cache.get(_cache_key(token))
+    except CACHE_ERRORS:  # the sign-in page then says the space is unavailable for now
+        return None
     if pk is None:  # expired, left, or never issued
         return None
     return Report.objects.filter(pk=pk).first()
@@ -254,13 +268,16 @@ def _signed_in_report(request: HttpRequest) -> Report | None:
 def _forget(request: HttpRequest) -> None:
     token = request.COOKIES.get(FOLLOW_UP_COOKIE)
     if token:
-        cache.delete(_cache_key(token))
+        try:
+            cache.delete(_cache_key(token))
+        except CACHE_ERRORS:  # the token dies with the cache entry's TTL
+            pass
 
 
 def _sign_in(request: HttpRequest, response: HttpResponseBase, report: Report) -> None:
     _forget(request)  # a new token at each sign-in
     token = secrets.token_urlsafe(32)
-    cache.set(_cache_key(token), report.pk, timeout=SESSION_MAX_AGE)
+    cache.set(_cache_key(token), report.pk, timeout=SESSION_MAX_AGE)  # CACHE_ERRORS: the caller's to answer
     response.set_cookie(
         FOLLOW_UP_COOKIE,
         token,
@@ -349,7 +366,10 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         if report is not None:
             reservation.release()  # only the failed attempts count
             response = HttpResponseRedirect(_follow_up_url(), status=303)
-            _sign_in(request, response, report)
+            try:
+                _sign_in(request, response, report)
+            except CACHE_ERRORS:
+                return unavailable(request)
             return response
         # One message whether the code is unknown or the passphrase wrong: nothing to tell them apart.
         form.add_error(None, _("This receipt code and passphrase do not open a report. Check both and try again."))
