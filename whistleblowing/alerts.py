@@ -50,14 +50,15 @@ def _path() -> str:
 def assigned_referents(entity_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """entity id → the addresses of the referents assigned to it (VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY);
     empty when the setting is off (every referent then handles every report). One query."""
-    from .models import ReferentAssignment
+    from .selectors import live_assignments
 
     wanted = {pk for pk in entity_ids if pk is not None}
     if not wanted or not settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY:
         return {}
     found: dict[int, dict[str, None]] = {}
     rows = (
-        ReferentAssignment.objects.filter(entity_id__in=wanted, user__is_active=True)
+        live_assignments()
+        .filter(entity_id__in=wanted, user__is_active=True)
         .exclude(user__email="")
         .values_list("entity_id", "user__email")
         .order_by("entity_id", "user__email")

@@ -1,6 +1,9 @@
 """Who may read a report's sealed part (loi 2016-1691 art. 9): the referents, and only those assigned to the
 report's legal entity when the company sets per-entity referents (VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY);
-a report with no entity is read by every referent. Everyone else (superusers and auditors included) reads
+a report with no entity is read by every referent. An entity may be deleted while assignments or reports still
+name it (those links have no database constraint, so the roster's managers delete entities without reaching
+whistleblowing): an assignment to a deleted entity counts for nothing, and a report whose entity was deleted
+reads as a report with no entity (every referent), so that it is never left without a referent. Everyone else (superusers and auditors included) reads
 the report's public part only (whistleblowing/models/reports.py)."""
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from core.roles import WHISTLEBLOWING_REFERENT, sealed_out
+from organization.models import LegalEntity
 
 from .models import ReferentAssignment, Report, ReportContent
 
@@ -32,8 +36,13 @@ def _per_entity() -> bool:
     return bool(settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY)
 
 
+def live_assignments() -> QuerySet[ReferentAssignment]:
+    """The assignments whose legal entity still exists (the others are ignored)."""
+    return ReferentAssignment.objects.filter(entity_id__in=LegalEntity.objects.values("pk"))
+
+
 def _assigned_entities(user: Any) -> QuerySet:
-    return ReferentAssignment.objects.filter(user_id=user.pk).values("entity_id")
+    return live_assignments().filter(user_id=user.pk).values("entity_id")
 
 
 def content_visible_to(user: Any, report: Report) -> bool:
@@ -43,9 +52,9 @@ def content_visible_to(user: Any, report: Report) -> bool:
     if not _per_entity():
         return True
     entity_id = ReportContent.objects.filter(report_id=report.pk).values_list("entity_id", flat=True).first()
-    if entity_id is None:
+    if entity_id is None or not LegalEntity.objects.filter(pk=entity_id).exists():
         return True
-    return ReferentAssignment.objects.filter(user_id=user.pk, entity_id=entity_id).exists()
+    return live_assignments().filter(user_id=user.pk, entity_id=entity_id).exists()
 
 
 def content_condition(user: Any, prefix: str = "") -> Q:
@@ -55,7 +64,11 @@ def content_condition(user: Any, prefix: str = "") -> Q:
     if not _per_entity():
         return Q()
     entity = f"{prefix}content__entity"
-    return Q(**{f"{entity}__isnull": True}) | Q(**{f"{entity}__in": _assigned_entities(user)})
+    return (
+        Q(**{f"{entity}__isnull": True})
+        | ~Q(**{f"{entity}__in": LegalEntity.objects.values("pk")})
+        | Q(**{f"{entity}__in": _assigned_entities(user)})
+    )
 
 
 def reports_with_content_for(user: Any) -> QuerySet[Report]:

@@ -1,10 +1,10 @@
 """Every page of every role, in a real browser at 1366 × 768 (issue 16, item 9).
 
-For each role (the superuser and the five role groups of core/roles.py, as the demo users who hold them),
+For each role (the superuser and the six role groups of core/roles.py, as the demo users who hold them),
 on the demo data set plus what it lacks (a second running 72-hour clock, long texts, alerts, a failed and an
 interrupted import), the pages visited are the desk (/admin/), the list of every model of the admin registry
 the role may view (from `admin.site._registry` and the role's permissions, never a hard-coded list), a
-breach, a rights request (the suspended one) and a CNIL case with their history pages, and the admin's
+breach, a rights request (the suspended one), a CNIL case and a whistleblowing report with their history pages, and the admin's
 custom pages (dashboard, import form, previews) that one of these pages links to. On each page:
 
 - no horizontal overflow: `scrollWidth <= clientWidth` of the document (the failure names what sticks out),
@@ -59,6 +59,7 @@ from tests.browser.pages import (
     log_in,
 )
 from training.reference import ensure_reference_modules
+from whistleblowing.models import Report
 
 #: `django_db` so that pytest-django sets the test database up; the data is the module's, loaded and flushed
 #: by `site`, and the tests only read what the browser found (`surveys`).
@@ -74,10 +75,13 @@ ROLES = {
     "auditor": ("auditeur", roles.AUDITOR),
     # The AML/CFT officer: the only role that sees the aml app (sealed, core/roles.py `sealed_out`).
     "aml-officer": ("lcbft", roles.AML_OFFICER),
+    # The whistleblowing referent: the only role that reads a report's author, content and messages.
+    "wb-referent": ("referent", roles.WHISTLEBLOWING_REFERENT),
 }
 #: The records opened in detail (model → the reference of the demo record): the breach whose 72-hour clock
-#: runs, the rights request suspended for an identity check, the CNIL case still open.
-DETAILS = {Breach: "BR-LIVE-01", RightsRequest: "DSR-LIVE-07", CnilCase: "CNIL-LIVE-01"}
+#: runs, the rights request suspended for an identity check, the CNIL case still open, the anonymous web report
+#: with messages both ways (its content and follow-up for the referent, its public part for the other readers).
+DETAILS = {Breach: "BR-LIVE-01", RightsRequest: "DSR-LIVE-07", CnilCase: "CNIL-LIVE-01", Report: "SIG-DEMO-01"}
 #: Links of one kind (same path once record ids are blanked out) fetched per role: a record's permission is
 #: the same for its model's records but for a few object rules, which a handful of samples reaches.
 LINKS_PER_KIND = 2

@@ -1,21 +1,23 @@
 """The public whistleblowing channel in a real browser with JavaScript switched off (issue 21): a report sent
 from the public page, the receipt code and passphrase read off the receipt, the follow-up space opened with
-them, the referent's answer (through the service) read by the author after a reload. The pages pass axe-core
-(run in a second context, with scripts, since axe is one)."""
+them, the referent's answer written in the admin (logged in with two-factor, in a browser of their own) read
+by the author after a reload. The pages pass axe-core (run in a second context, with scripts, since axe is
+one)."""
 
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from core.roles import WHISTLEBLOWING_REFERENT
 from tests.browser.a11y import describe_violations, serious_violations
 from tests.browser.conftest import TIMEOUT_MS
-from tests.factories import UserFactory
+from tests.browser.pages import PASSWORD, log_in, user_with_password
 from tests.whistleblowing.uploads import PDF
 from whistleblowing.choices import Direction
 from whistleblowing.models import Report
-from whistleblowing.services.reports import message_to_author
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("roles")]
 
@@ -42,7 +44,7 @@ def no_script_page(browser, live_server):
     context.close()
 
 
-def test_a_report_is_sent_and_followed_without_javascript(no_script_page, shot, tmp_path):
+def test_a_report_is_sent_and_followed_without_javascript(no_script_page, open_page, shot, tmp_path, settings):
     page = no_script_page
     page.goto("/signalement/")
     expect(page.locator("h1")).to_have_text("Signaler une atteinte, en toute confidentialité")
@@ -91,8 +93,25 @@ def test_a_report_is_sent_and_followed_without_javascript(no_script_page, shot, 
     assert report.messages.get().direction == Direction.FROM_AUTHOR
     shot(page, "author-wrote")
 
-    referent = UserFactory(groups=["Référent alertes"])
-    message_to_author(actor=referent, report=report, body="Merci. Pouvez-vous indiquer depuis quand ?")
+    # The referent answers in the admin, in a browser of their own, logged in with their two-factor code.
+    settings.VIGIE_ADMIN_OTP_REQUIRED = True
+    referent = user_with_password("referent-wb", WHISTLEBLOWING_REFERENT)
+    TOTPDevice.objects.create(user=referent, name="phone", confirmed=True)
+    admin = open_page()
+    log_in(admin, "referent-wb", PASSWORD)
+    admin.goto(f"/admin/whistleblowing/report/{report.pk}/change/")
+    expect(admin.get_by_text("Des notes de frais fictives sont remboursées chaque mois.")).to_be_visible()
+    expect(admin.get_by_text("Les montants dépassent 2 000 € par mois.")).to_be_visible()
+    shot(admin, "referent-reads")
+    admin.get_by_role("link", name="Écrire à l'auteur").click()
+    admin.wait_for_url(f"**/admin/whistleblowing/report/{report.pk}/do/message/")
+    admin.locator("#id_body").fill("Merci. Pouvez-vous indiquer depuis quand ?")
+    admin.locator("input[type=submit][name=apply]").click()
+    admin.wait_for_url(f"**/admin/whistleblowing/report/{report.pk}/change/")
+    expect(admin.get_by_text("Message envoyé.")).to_be_visible()
+    shot(admin, "referent-wrote")
+    answer = report.messages.get(direction=Direction.TO_AUTHOR)
+    assert (answer.sent_by, answer.body) == (referent, "Merci. Pouvez-vous indiquer depuis quand ?")
 
     page.reload()
     thread = page.locator("#wb-thread")

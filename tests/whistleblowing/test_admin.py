@@ -2,15 +2,14 @@
 the content, the follow-up and the buttons for the referents who may read the report; the list's filters and
 search on public fields; no deletion, no admin log; the referents' designation by superusers.
 
-The buttons call whistleblowing/services/reports.py: here a stand-in records the calls (the services are
-tested with their slice), so what is checked is what the admin passes them."""
+The buttons and the add page call the real services (whistleblowing/services/reports.py): each posts the form a
+referent fills in and checks the report, its ledger and its messages; a service's refusal comes back on the same
+form with what was typed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -18,17 +17,31 @@ from django.contrib.admin.models import LogEntry
 from django.core.files.base import ContentFile
 
 from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, WHISTLEBLOWING_REFERENT
+from tests.aml.factories import AlertFactory
 from tests.clients import logged_in, messages_of, page_of
 from tests.compliance.factories import CaseFactory
 from tests.factories import LegalEntityFactory, UserFactory
+from tests.gdpr.factories import BreachFactory
 from tests.whistleblowing.factories import (
     MessageFactory,
     ReferentAssignmentFactory,
     ReportContentFactory,
     ReportFactory,
 )
-from whistleblowing.choices import Category, Direction, LinkKind, Status
-from whistleblowing.models import Attachment, DeadlineEvent, ReferentAssignment, Report, ReportLink
+from tests.whistleblowing.uploads import PDF, upload
+from whistleblowing.choices import (
+    Admissibility,
+    Category,
+    Channel,
+    DeadlineKind,
+    Direction,
+    LinkKind,
+    MessageKind,
+    Proceedings,
+    Status,
+)
+from whistleblowing.models import Attachment, DeadlineEvent, ReferentAssignment, Report, ReportContent, ReportLink
+from whistleblowing.services import reports as services
 
 pytestmark = [
     pytest.mark.django_db,
@@ -37,47 +50,6 @@ pytestmark = [
 ]
 CHANGELIST = "/admin/whistleblowing/report/"
 TODAY = dt.date(2026, 6, 3)
-
-
-@pytest.fixture
-def services(monkeypatch):
-    """A stand-in for whistleblowing/services/reports.py that records each call (and makes a report)."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    fake = types.ModuleType("whistleblowing.services.reports")
-
-    def recorder(name: str):
-        def call(**kwargs: Any) -> Any:
-            calls.append((name, kwargs))
-            if name == "report_record":
-                return ReportFactory(
-                    reference=kwargs.get("reference") or "SIG-NEW-1",
-                    received_at=kwargs["received_at"],
-                    category=kwargs["category"],
-                )
-            if name == "follow_up_issue":
-                return "CODE-SHOWN-ONCE", "passphrase shown once"
-            return None
-
-        return call
-
-    for name in (
-        "report_record",
-        "report_acknowledge",
-        "report_decide_admissibility",
-        "report_start_investigation",
-        "report_give_feedback",
-        "report_close",
-        "message_to_author",
-        "report_request_meeting",
-        "report_meeting_held",
-        "report_set_proceedings",
-        "report_link",
-        "report_entity_set",
-        "follow_up_issue",
-    ):
-        setattr(fake, name, recorder(name))
-    monkeypatch.setitem(sys.modules, "whistleblowing.services.reports", fake)
-    return calls
 
 
 def report_with_content(reference: str = "SIG-2026-0001", entity=None, **report_fields) -> Report:
@@ -259,103 +231,296 @@ def test_per_entity_a_referent_of_another_entity_sees_the_public_part_only(setti
     assert "SECRET-FACTS" in page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
 
 
-def test_the_buttons_call_the_services_with_the_referent_as_actor(services):
-    report = report_with_content()
-    client, user = logged_in(WHISTLEBLOWING_REFERENT)
-    response = client.post(
-        f"{CHANGELIST}{report.pk}/do/acknowledge/", {"acknowledged_on": "2026-06-02", "message": "Received, thanks."}
+def recorded(referent: Any, *, entity: Any = None, facts: str = "SECRET-FACTS in the warehouse") -> Report:
+    """A report received by email on 20 May 2026, recorded through the real service."""
+    return services.report_record(
+        actor=referent,
+        received_at=dt.datetime(2026, 5, 20, 8, tzinfo=dt.UTC),
+        channel=Channel.EMAIL,
+        category=Category.FRAUD,
+        facts=facts,
+        author_name="Clothilde SECRET-AUTHOR",
+        author_email="clothilde@example.org",
+        entity=entity,
     )
-    assert response.status_code == 302
-    assert services == [
-        (
-            "report_acknowledge",
-            {"actor": user, "report": report, "acknowledged_on": dt.date(2026, 6, 2), "message": "Received, thanks."},
-        )
-    ]
-    services.clear()
-    client.post(
-        f"{CHANGELIST}{report.pk}/do/admissibility/",
-        {"admissibility": "inadmissible", "decided_on": "2026-06-03", "reasons": "Outside art. 6"},
+
+
+def do(client: Any, report: Report, action: str, data: dict[str, Any]) -> Any:
+    """Post the form of a button of the report's change page; a 302 is a success, back to the change page."""
+    response = client.post(f"{CHANGELIST}{report.pk}/do/{action}/", data)
+    if response.status_code != 302:
+        raise AssertionError(response.context["form"].errors if response.context else response.status_code)
+    assert response["Location"] == f"{CHANGELIST}{report.pk}/change/"
+    report.refresh_from_db()
+    return response
+
+
+def kinds(report: Report) -> list[tuple[str, str]]:
+    return list(report.messages.order_by("sent_at", "pk").values_list("kind", "body"))
+
+
+def buttons(client: Any, report: Report) -> set[str]:
+    page = page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
+    return set(re.findall(rf"{CHANGELIST}{report.pk}/do/([a-z-]+)/", page))
+
+
+def test_every_button_moves_the_report_through_the_real_services(settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    report = recorded(referent)
+    assert report.status == Status.RECEIVED and report.acknowledgment_due_on is not None
+    assert "acknowledge" in buttons(client, report) and "investigate" not in buttons(client, report)
+
+    response = do(client, report, "acknowledge", {"acknowledged_on": "2026-05-22", "message": "Received, thanks."})
+    assert "Acknowledgment recorded." in messages_of(response)
+    assert (report.status, report.acknowledged_on) == (Status.ACKNOWLEDGED, dt.date(2026, 5, 22))
+    assert report.deadline_events.filter(deadline=DeadlineKind.ACKNOWLEDGMENT, reason__contains="22/05/2026").exists()
+    assert kinds(report)[-1] == (MessageKind.ACKNOWLEDGMENT, "Received, thanks.")
+    assert "acknowledge" not in buttons(client, report)
+
+    do(client, report, "admissibility", {"admissibility": "admissible", "decided_on": "2026-05-25", "reasons": ""})
+    assert (report.status, report.admissibility) == (Status.ADMISSIBLE, Admissibility.ADMISSIBLE)
+    assert report.admissibility_decided_on == dt.date(2026, 5, 25)
+
+    do(client, report, "investigate", {"measures": "Audit of the warehouse"})
+    assert report.status == Status.INVESTIGATING
+    assert ReportContent.objects.get(report=report).measures == "Audit of the warehouse"
+
+    do(client, report, "meeting-request", {"requested_on": "2026-05-26"})
+    assert report.meeting_requested_on == dt.date(2026, 5, 26) and report.meeting_due_on is not None
+    assert kinds(report)[-1][0] == MessageKind.MEETING_REQUEST
+    assert report.deadline_events.filter(deadline=DeadlineKind.MEETING, due_on=report.meeting_due_on).exists()
+
+    do(client, report, "meeting-held", {"held_on": "2026-05-28", "minutes": "We met; the author confirmed."})
+    assert report.meeting_held_on == dt.date(2026, 5, 28)
+    assert kinds(report)[-1] == (MessageKind.MINUTES, "We met; the author confirmed.")
+
+    do(
+        client,
+        report,
+        "message",
+        {"kind": "message", "body": "Could you tell us more?", "file": upload("rapport.pdf", PDF)},
     )
-    client.post(f"{CHANGELIST}{report.pk}/do/message/", {"kind": "message", "body": "Could you tell us more?"})
-    client.post(f"{CHANGELIST}{report.pk}/do/meeting-request/", {"requested_on": "2026-06-03"})
-    assert [name for name, _kwargs in services] == [
-        "report_decide_admissibility",
-        "message_to_author",
-        "report_request_meeting",
-    ]
-    assert services[0][1]["reasons"] == "Outside art. 6"
-    assert services[1][1]["files"] == () and services[1][1]["body"] == "Could you tell us more?"
-    assert services[2][1] == {"actor": user, "report": report, "requested_on": dt.date(2026, 6, 3)}
+    message = report.messages.order_by("-sent_at", "-pk").first()
+    assert (message.direction, message.kind, message.body) == (
+        Direction.TO_AUTHOR,
+        MessageKind.MESSAGE,
+        "Could you tell us more?",
+    )
+    attachment = Attachment.objects.get(message=message)
+    assert (attachment.name, attachment.from_author) == ("rapport.pdf", False)
+
+    do(
+        client,
+        report,
+        "feedback",
+        {"feedback_on": "2026-06-01", "measures": "Procedure changed", "message": "Here is what we did."},
+    )
+    assert (report.status, report.feedback_on) == (Status.FEEDBACK_GIVEN, dt.date(2026, 6, 1))
+    assert kinds(report)[-1] == (MessageKind.FEEDBACK, "Here is what we did.")
+    assert report.deadline_events.filter(deadline=DeadlineKind.FEEDBACK, reason__contains="01/06/2026").exists()
+
+    entity = LegalEntityFactory(code="E9")
+    do(client, report, "entity", {"entity": str(entity.pk)})
+    assert ReportContent.objects.get(report=report).entity_id == entity.pk
+
+    do(client, report, "proceedings", {"proceedings": "pending", "ended_on": "", "note": "Disciplinary hearing"})
+    assert report.proceedings == Proceedings.PENDING
+    assert ReportContent.objects.get(report=report).proceedings_note == "Disciplinary hearing"
+
+    do(client, report, "close", {"closed_on": "2026-06-02", "message": "The report is closed."})
+    assert (report.status, report.closed_on) == (Status.CLOSED, dt.date(2026, 6, 2))
+    assert kinds(report)[-1] == (MessageKind.CLOSURE, "The report is closed.")
+    assert buttons(client, report) == {"proceedings", "link", "entity", "credentials"}
+
+    do(client, report, "proceedings", {"proceedings": "ended", "ended_on": "2026-06-03", "note": ""})
+    assert (report.proceedings, report.proceedings_ended_on) == (Proceedings.ENDED, dt.date(2026, 6, 3))
+    assert not LogEntry.objects.exists()
 
 
-def test_a_service_refusal_comes_back_on_the_form(services, monkeypatch):
-    from django.core.exceptions import ValidationError
+def test_an_inadmissible_report_is_closed_and_the_author_told_why():
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    report = recorded(referent)
+    url = f"{CHANGELIST}{report.pk}/do/admissibility/"
+    refused = client.post(url, {"admissibility": "inadmissible", "decided_on": "2026-05-25", "reasons": ""})
+    assert refused.status_code == 200
+    form = refused.context["form"]
+    assert form["decided_on"].value() == "2026-05-25"
+    assert "irrecevabilité" in " ".join(form.errors["reasons"])
+    report.refresh_from_db()
+    assert report.status == Status.RECEIVED
+    do(
+        client,
+        report,
+        "admissibility",
+        {"admissibility": "inadmissible", "decided_on": "2026-05-25", "reasons": "Outside art. 6"},
+    )
+    assert (report.status, report.closed_on) == (Status.CLOSED, dt.date(2026, 5, 25))
+    assert kinds(report) == [(MessageKind.ADMISSIBILITY, "Outside art. 6")]
 
-    def refuse(**kwargs):
-        raise ValidationError({"acknowledged_on": "La date précède la réception."})
 
-    monkeypatch.setattr(sys.modules["whistleblowing.services.reports"], "report_acknowledge", refuse)
-    report = report_with_content()
-    client, _user = logged_in(WHISTLEBLOWING_REFERENT)
-    response = client.post(f"{CHANGELIST}{report.pk}/do/acknowledge/", {"acknowledged_on": "2026-01-01"})
+@pytest.mark.parametrize(
+    ("action", "data", "field"),
+    [
+        ("acknowledge", {"acknowledged_on": "2026-05-19", "message": "Typed acknowledgment"}, "acknowledged_on"),
+        ("acknowledge", {"acknowledged_on": "2026-06-04", "message": "Typed acknowledgment"}, "acknowledged_on"),
+        ("close", {"closed_on": "2026-05-24", "message": "Typed closure message"}, "closed_on"),
+        ("meeting-held", {"held_on": "2026-05-25", "minutes": "Typed minutes"}, "held_on"),
+    ],
+)
+def test_a_service_refusal_comes_back_on_the_same_form_with_what_was_typed(action, data, field):
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    report = recorded(referent)
+    services.report_decide_admissibility(
+        actor=referent, report=report, admissibility="admissible", decided_on=dt.date(2026, 5, 25), reasons=""
+    )
+    services.report_request_meeting(report=report, requested_on=dt.date(2026, 5, 26), actor=referent)
+    before = (Report.objects.get(pk=report.pk).status, report.messages.count(), report.deadline_events.count())
+    response = client.post(f"{CHANGELIST}{report.pk}/do/{action}/", data)
     assert response.status_code == 200
-    assert "La date précède la réception." in response.content.decode()
+    form = response.context["form"]
+    assert {name: form[name].value() for name in data} == data  # what the referent typed is kept
+    assert form.errors[field]  # on the field it is about, in French
+    message = " ".join(form.errors[field])
+    assert re.search(r"\d\d/\d\d/2026", message) and not re.search(r"\b(the|is|before)\b", message)
+    assert (Report.objects.get(pk=report.pk).status, report.messages.count(), report.deadline_events.count()) == before
 
 
-def test_linking_names_the_record_by_its_reference_and_offers_aml_alerts_to_the_aml_function_only(services):
-    report = report_with_content()
-    case = CaseFactory(reference="COI-2026-0009")
-    client, user = logged_in(WHISTLEBLOWING_REFERENT)
+def test_a_refused_file_comes_back_on_the_message_form(settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    report = recorded(referent)
+    response = client.post(
+        f"{CHANGELIST}{report.pk}/do/message/",
+        {"kind": "message", "body": "Typed body", "file": upload("virus.exe", b"MZ\x90\x00")},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["body"].value() == "Typed body"
+    assert "virus.exe" in " ".join(form.errors["file"])
+    assert not report.messages.exists() and not Attachment.objects.exists()
+
+
+def test_linking_names_the_record_by_its_reference_and_offers_aml_alerts_to_the_aml_function_only():
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    report = recorded(referent)
+    case, breach, alert = (
+        CaseFactory(reference="COI-2026-0009"),
+        BreachFactory(reference="BR-2026-0002"),
+        AlertFactory(reference="AML-2026-0003"),
+    )
     form = page_of(client.get(f"{CHANGELIST}{report.pk}/do/link/"))
-    assert 'name="coi_case"' in form and 'name="aml_alert"' not in form
-    client.post(f"{CHANGELIST}{report.pk}/do/link/", {"coi_case": "COI-2026-0009"})
-    assert services == [("report_link", {"actor": user, "report": report, "record": case})]
-    response = client.post(f"{CHANGELIST}{report.pk}/do/link/", {"coi_case": "NO-SUCH"})
-    assert response.status_code == 200 and len(services) == 1
+    assert 'name="coi_case"' in form and 'name="breach"' in form and 'name="aml_alert"' not in form
+    do(client, report, "link", {"coi_case": "COI-2026-0009"})
+    do(client, report, "link", {"breach": "BR-2026-0002"})
+    # Without the aml field, an AML reference typed into the request is not read.
+    response = client.post(f"{CHANGELIST}{report.pk}/do/link/", {"aml_alert": "AML-2026-0003"})
+    assert response.status_code == 200
+    assert {(link.kind, link.coi_case_id, link.breach_id) for link in ReportLink.objects.filter(report=report)} == {
+        (LinkKind.COI_CASE, case.pk, None),
+        (LinkKind.BREACH, None, breach.pk),
+    }
+    again = client.post(f"{CHANGELIST}{report.pk}/do/link/", {"coi_case": "COI-2026-0009"})
+    assert again.status_code == 200 and again.context["form"].errors["coi_case"]  # already linked, on the field
+    missing = client.post(f"{CHANGELIST}{report.pk}/do/link/", {"coi_case": "NO-SUCH"})
+    assert missing.status_code == 200 and missing.context["form"].errors["coi_case"]
     both, _both_user = logged_in(WHISTLEBLOWING_REFERENT, AML_OFFICER)
     assert 'name="aml_alert"' in page_of(both.get(f"{CHANGELIST}{report.pk}/do/link/"))
+    do(both, report, "link", {"aml_alert": "AML-2026-0003"})
+    assert ReportLink.objects.filter(report=report, kind=LinkKind.AML_ALERT, aml_alert_id=alert.pk).exists()
+    assert "AML-2026-0003" in page_of(both.get(f"{CHANGELIST}{report.pk}/change/"))
+    assert "AML-2026-0003" not in page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
 
 
-def test_new_follow_up_codes_are_shown_once_and_not_cached(services):
-    report = report_with_content()
-    client, user = logged_in(WHISTLEBLOWING_REFERENT)
+def test_new_follow_up_codes_are_shown_once_open_the_report_and_are_not_cached():
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    report = recorded(referent)
+    assert client.get(f"{CHANGELIST}{report.pk}/do/credentials/").status_code == 200
     response = client.post(f"{CHANGELIST}{report.pk}/do/credentials/", {"confirm": "on"})
     body = page_of(response)
-    assert "CODE-SHOWN-ONCE" in body and "passphrase shown once" in body
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", body).group(0)
+    passphrase = response.context["passphrase"]
+    assert passphrase in body
+    assert services.follow_up_open(code, passphrase) == report
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
-    assert services == [("follow_up_issue", {"actor": user, "report": report})]
-    assert not any("CODE-SHOWN-ONCE" in message for message in messages_of(response))
+    assert not any(code in message for message in messages_of(response))
+    assert code not in str(dict(client.session))
+    unticked = client.post(f"{CHANGELIST}{report.pk}/do/credentials/", {})
+    assert unticked.status_code == 302
+    assert services.follow_up_open(code, passphrase) == report  # not ticked: nothing issued
 
 
-def test_a_referent_records_a_report_received_by_post(services):
+def add_data(**overrides: Any) -> dict[str, Any]:
+    return {
+        "reference": "",
+        "received_at_0": "2026-06-01",
+        "received_at_1": "09:30",
+        "category": "harassment",
+        "channel": "post",
+        "contact_possible": "on",
+        "author_name": "Jeanne Martin",
+        "author_relation": "employee",
+        "facts": "What the letter says.",
+        "facts_period": "Spring 2026",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.POST, Channel.PHONE, Channel.MEETING, Channel.OTHER])
+def test_a_referent_records_a_report_received_otherwise(channel, settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
     entity = LegalEntityFactory(code="E7")
-    client, user = logged_in(WHISTLEBLOWING_REFERENT)
-    assert client.get(f"{CHANGELIST}add/").status_code == 200
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    form = page_of(client.get(f"{CHANGELIST}add/"))
+    assert f'value="{channel}"' in form and 'value="web"' not in form
     response = client.post(
         f"{CHANGELIST}add/",
-        {
-            "reference": "",
-            "received_at_0": "2026-06-01",
-            "received_at_1": "09:30",
-            "category": "harassment",
-            "channel": "post",
-            "contact_possible": "on",
-            "author_name": "Jeanne Martin",
-            "author_relation": "employee",
-            "entity": str(entity.pk),
-            "facts": "What the letter says.",
-        },
+        add_data(channel=channel, entity=str(entity.pk), file=upload("lettre.pdf", PDF)),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
-    name, kwargs = services[0]
-    assert name == "report_record"
-    assert kwargs["actor"] == user
-    assert kwargs["channel"] == "post" and kwargs["category"] == "harassment"
-    assert kwargs["author_name"] == "Jeanne Martin" and kwargs["entity"] == entity
-    assert kwargs["reference"] is None and kwargs["files"] == ()
-    assert kwargs["facts"] == "What the letter says." and kwargs["anonymous"] is False
+    report = Report.objects.get()
+    assert report.reference == "SIG-2026-0001"
+    assert response["Location"].startswith(f"{CHANGELIST}{report.pk}/change/") or response["Location"] == CHANGELIST
+    assert report.received_at == dt.datetime(2026, 6, 1, 7, 30, tzinfo=dt.UTC)  # 09:30 in Paris
+    assert (report.category, report.status) == (Category.HARASSMENT, Status.RECEIVED)
+    assert report.acknowledgment_due_on is not None and report.feedback_due_on is not None
+    content = ReportContent.objects.get(report=report)
+    assert (content.channel, content.author_name, content.entity_id) == (channel, "Jeanne Martin", entity.pk)
+    assert (content.facts, content.facts_period, content.anonymous) == ("What the letter says.", "Spring 2026", False)
+    assert Attachment.objects.get(report=report).name == "lettre.pdf"
+    assert report.deadline_events.count() == 2
     assert not LogEntry.objects.exists()  # the admin log copies what it is told: nothing here
+
+
+def test_an_anonymous_report_without_contact_is_recorded_with_no_deadline():
+    client, _referent = logged_in(WHISTLEBLOWING_REFERENT)
+    data = add_data(anonymous="on", author_name="", reference="SIG-LETTER-1")
+    del data["contact_possible"]
+    assert client.post(f"{CHANGELIST}add/", data).status_code == 302
+    report = Report.objects.get(reference="SIG-LETTER-1")
+    assert report.acknowledgment_due_on is None and report.feedback_due_on is None
+    assert ReportContent.objects.get(report=report).contact_possible is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"received_at_0": "2026-06-04"}, "received_at"),  # in the future
+        ({"received_at_0": "1890-06-01"}, "received_at"),  # not plausible
+    ],
+)
+def test_the_add_page_keeps_what_was_typed_when_the_service_refuses_it(overrides, field):
+    client, _referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    data = add_data(**overrides)
+    response = client.post(f"{CHANGELIST}add/", data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form["facts"].value() == "What the letter says." and form["author_name"].value() == "Jeanne Martin"
+    assert form["facts_period"].value() == "Spring 2026" and form["channel"].value() == "post"
+    assert form.errors[field]
+    label = str(form.fields[field].label)
+    assert any(message.startswith(f"{label}") for message in messages_of(response)), messages_of(response)
+    assert not Report.objects.exists()
 
 
 def test_the_referent_designation_is_the_superusers_and_the_referents_read_it():
@@ -370,3 +535,45 @@ def test_the_referent_designation_is_the_superusers_and_the_referents_read_it():
     reader, _reader = logged_in(WHISTLEBLOWING_REFERENT)
     assert reader.get("/admin/whistleblowing/referentassignment/").status_code == 200
     assert reader.get("/admin/whistleblowing/referentassignment/add/").status_code == 403
+
+
+def test_what_the_author_wrote_is_escaped_and_isolated_on_the_referent_s_pages(settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
+    rlo = "\u202e"
+    script = "<script>alert('x')</script>"
+    report, _code, _passphrase = services.report_submit_public(
+        category=Category.FRAUD,
+        facts=f"{script} facts {rlo}fdp.exe",
+        anonymous=False,
+        author_name=f"<b>Name</b>{rlo}",
+        facts_period=f"<i>May</i>{rlo}",
+        persons_concerned=f"<img src=x onerror=alert(1)>{rlo}",
+        files=[upload(f"<svg onload=alert(1)>{rlo}gpj.pdf", PDF)],
+    )
+    services.message_from_author(report=report, body=f"{script} body {rlo}txt.exe")
+    client, _referent = logged_in(WHISTLEBLOWING_REFERENT)
+    page = page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
+    for raw in ("<script>alert", "<b>Name</b>", "<i>May</i>", "<img src=x", "<svg onload"):
+        assert raw not in page, raw
+    for escaped in ("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;", "&lt;b&gt;Name&lt;/b&gt;", "&lt;img src=x"):
+        assert escaped in page, escaped
+    # Each right-to-left override stays inside the <bdi> of the text that carries it.
+    assert page.count(rlo) == 5
+    assert len(re.findall(rf"<bdi>[^<]*{rlo}[^<]*</bdi>", page)) == 5
+    # The file name loses its control characters when it is stored.
+    assert Attachment.objects.get().name == "<svg onload=alert(1)>gpj.pdf"
+    assert "&lt;svg onload=alert(1)&gt;gpj.pdf" in page
+
+
+def test_a_closure_before_the_acknowledgment_is_refused_on_the_closure_form():
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, language="fr")
+    report = recorded(referent)
+    services.report_acknowledge(actor=referent, report=report, acknowledged_on=dt.date(2026, 5, 28))
+    data = {"closed_on": "2026-05-27", "message": "Typed closure message"}
+    response = client.post(f"{CHANGELIST}{report.pk}/do/close/", data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert {name: form[name].value() for name in data} == data
+    assert "28/05/2026" in " ".join(form.errors["closed_on"])
+    report.refresh_from_db()
+    assert report.status == Status.ACKNOWLEDGED and report.closed_on is None

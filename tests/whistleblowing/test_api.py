@@ -1,13 +1,10 @@
 """`/api/whistleblowing/reports/` (INTERFACES.md): the public fields for every reader, the nested `content` for
 the referents who may read it (the key absent for anyone else), three filters, and recording a report received
-otherwise by a referent only. `report_record` is a stand-in here (the services are tested with their slice)."""
+otherwise by a referent only, through the real `report_record`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
-from typing import Any
 
 import pytest
 
@@ -15,6 +12,7 @@ from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, DPO, WHISTLEBLO
 from tests.factories import LegalEntityFactory, UserFactory
 from tests.whistleblowing.factories import ReferentAssignmentFactory, ReportContentFactory, ReportFactory
 from whistleblowing.choices import Category, Status
+from whistleblowing.models import Report, ReportContent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 URL = "/api/whistleblowing/reports/"
@@ -125,21 +123,9 @@ def test_the_filters_are_reference_status_and_category_only(reports):
 
 
 @pytest.fixture
-def record(monkeypatch):
-    calls: list[dict[str, Any]] = []
-    fake = types.ModuleType("whistleblowing.services.reports")
-
-    def report_record(**kwargs: Any):
-        calls.append(kwargs)
-        return ReportFactory(
-            reference=kwargs.get("reference") or "SIG-REC-1",
-            received_at=kwargs["received_at"],
-            category=kwargs["category"],
-        )
-
-    fake.report_record = report_record  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "whistleblowing.services.reports", fake)
-    return calls
+def record():
+    """The reports recorded through the API (by reference), besides the two of `reports`."""
+    return lambda: list(Report.objects.exclude(reference__in=["SIG-A", "SIG-B"]))
 
 
 PAYLOAD = {
@@ -152,23 +138,42 @@ PAYLOAD = {
 }
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_a_referent_records_a_report_received_otherwise(reports, record):
     client, user = client_of(WHISTLEBLOWING_REFERENT)
     response = client.post(URL, PAYLOAD, format="json")
     assert response.status_code == 201, response.content
-    assert response.json()["reference"] == "SIG-REC-1"
-    (kwargs,) = record
-    assert kwargs["actor"] == user and kwargs["entity"] == reports["e1"]
-    assert kwargs["channel"] == "phone" and kwargs["anonymous"] is False and kwargs["contact_possible"] is True
-    assert kwargs["reference"] is None
-    assert kwargs["received_at"] == dt.datetime(2026, 6, 1, 7, 30, tzinfo=dt.UTC)
+    (report,) = record()
+    body = response.json()
+    assert body["reference"] == report.reference == "SIG-2026-0001"
+    assert body["received_at"] == "2026-06-01T09:30:00+02:00"
+    assert body["acknowledgment_due_on"] == report.acknowledgment_due_on.isoformat()
+    assert body["content"]["author_name"] == "Jean Dupont" and body["content"]["entity"] == "E1"
+    assert report.received_at == dt.datetime(2026, 6, 1, 7, 30, tzinfo=dt.UTC)
+    assert (report.status, report.category) == (Status.RECEIVED, "corruption")
+    content = ReportContent.objects.get(report=report)
+    assert (content.channel, content.anonymous, content.contact_possible) == ("phone", False, True)
+    assert (content.entity_id, content.facts) == (reports["e1"].pk, "What was said on the phone.")
+    assert report.deadline_events.count() == 2
+    assert report.history.get().history_user == user
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_a_receipt_in_the_future_is_refused_with_the_field_named_in_french(reports, record):
+    client, _user = client_of(WHISTLEBLOWING_REFERENT)
+    response = client.post(
+        URL, {**PAYLOAD, "received_at": "2026-06-04T09:00:00+02:00"}, format="json", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 400
+    assert "futur" in " ".join(response.json()["received_at"])
+    assert record() == []
 
 
 @pytest.mark.parametrize("kind", ["superuser", AUDITOR, COMPLIANCE_OFFICER])
 def test_nobody_but_a_referent_records_a_report(reports, record, kind):
     client, _user = client_of(*([] if kind == "superuser" else [kind]), superuser=kind == "superuser")
     assert client.post(URL, PAYLOAD, format="json").status_code == 403
-    assert record == []
+    assert record() == []
 
 
 def test_a_report_with_no_facts_is_refused_with_the_field_named(reports, record):
@@ -176,7 +181,7 @@ def test_a_report_with_no_facts_is_refused_with_the_field_named(reports, record)
     response = client.post(URL, {**PAYLOAD, "facts": ""}, format="json")
     assert response.status_code == 400
     assert "facts" in response.json()
-    assert record == []
+    assert record() == []
 
 
 def test_reports_are_neither_changed_nor_deleted_through_the_api(reports):

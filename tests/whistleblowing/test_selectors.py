@@ -162,3 +162,40 @@ def test_an_alert_about_a_sealed_record_is_kept_from_the_operator_s_counts(roles
         **common,
     )
     assert set(LedgerAlert.objects.filter(pk__in=[sealed_alert.pk, public_alert.pk]).unsealed()) == {public_alert}
+
+
+# --- a deleted legal entity ---------------------------------------------------------------------------------
+
+
+def test_deleting_an_entity_reaches_no_whistleblowing_model():
+    """The assignments and the reports name an entity without a database constraint: deleting an entity (the
+    roster's managers may) neither lists nor blocks on what they may not see."""
+    from core.roles import deletion_reaches
+    from organization.models import LegalEntity
+
+    assert not {model._meta.app_label for model in deletion_reaches(LegalEntity)} & {"whistleblowing"}
+
+
+def test_an_assignment_to_a_deleted_entity_counts_for_nothing(settings, roles):
+    from whistleblowing.alerts import assigned_referents
+
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    kept, gone = LegalEntityFactory(code="KEPT"), LegalEntityFactory(code="GONE")
+    on_kept = ReportContentFactory(entity=kept).report
+    on_gone = ReportContentFactory(entity=gone).report
+    referent = UserFactory(groups=[WHISTLEBLOWING_REFERENT], email="ref@example.org")
+    other = UserFactory(groups=[WHISTLEBLOWING_REFERENT])
+    ReferentAssignmentFactory(user=referent, entity=gone)
+    ReferentAssignmentFactory(user=other, entity=kept)
+    assert not content_visible_to(referent, on_kept)
+    assert content_visible_to(referent, on_gone) and not content_visible_to(other, on_gone)
+    assert assigned_referents([gone.pk]) == {gone.pk: ("ref@example.org",)}
+    gone_pk = gone.pk
+    gone.delete()
+    assignment = ReferentAssignment.objects.get(user=referent)  # kept, pointing nowhere
+    assert str(assignment).endswith(f"#{gone_pk}")
+    # A report whose entity was deleted reads as one with no entity: every referent, never none.
+    assert content_visible_to(referent, on_gone) and content_visible_to(other, on_gone)
+    assert set(reports_with_content_for(other)) == {on_kept, on_gone}
+    assert set(reports_with_content_for(referent)) == {on_gone}
+    assert assigned_referents([gone_pk]) == {}  # the alerts fall back to every referent

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -33,7 +33,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_actions import TransitionButtonsMixin, adopt, attach_errors, format_translated
+from core.admin_actions import TransitionButtonsMixin, adopt, attach_errors, error_text, format_translated
 from core.admin_choosers import user_choice_field
 from core.admin_utils import CheckedListFilter, date_input, due_badge
 from core.dates import format_date, format_datetime
@@ -43,6 +43,8 @@ from organization.models import LegalEntity
 from ..choices import Admissibility, AuthorRelation, Channel, MessageKind, Proceedings, Status
 from ..models import Attachment, ReferentAssignment, Report, ReportContent, ReportLink
 from ..selectors import content_visible_to, is_referent
+from ..services import reports as services
+from ..services.attachments import attachment_response
 
 if TYPE_CHECKING:
     ReportAdminBase = SimpleHistoryAdmin[Report]
@@ -54,38 +56,40 @@ else:
 _current_user: ContextVar[Any] = ContextVar("whistleblowing_admin_user", default=None)
 
 
+#: A service's refusal of the add page, for the form shown again (`ReportAdmin._changeform_view`).
+_refusal: ContextVar[ValidationError | None] = ContextVar("whistleblowing_admin_refusal", default=None)
+
+
+class _Refused(Exception):
+    """`report_record` refused the add form's data (carried out of the admin's save, to show the form again)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """The service's error with its keys renamed to the form's fields (a service's `files` is a form's `file`)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    renamed: dict[str, list[ValidationError]] = {}
+    for key, errors in exc.error_dict.items():
+        renamed.setdefault(names.get(key, key), []).extend(errors)
+    return ValidationError(renamed)
+
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    """The response rendered now, while `_current_user` is set (a TemplateResponse renders after the view)."""
+    render = getattr(response, "render", None)
+    if render is not None and not getattr(response, "is_rendered", True):
+        render()
+    return response
+
+
 def _aml_visible() -> bool:
     """Whether the current user may learn that AML records exist (aml is sealed as a whole)."""
     user = _current_user.get()
     return user is not None and not sealed_out(user, "aml")
-
-
-def _service(name: str) -> Any:
-    """A service of whistleblowing/services/reports.py, looked up when called."""
-
-    def call(**kwargs: Any) -> Any:
-        return getattr(import_module("whistleblowing.services.reports"), name)(**kwargs)
-
-    call.__name__ = name
-    return call
-
-
-def attachment_download(attachment: Attachment) -> HttpResponse:
-    """The file of `attachment`, downloaded, never rendered (whistleblowing/services/attachments.py)."""
-    try:
-        respond = import_module("whistleblowing.services.attachments").attachment_response
-    except (ImportError, AttributeError):  # pragma: no cover - until the public slice lands
-        respond = _attachment_response
-    response: HttpResponse = respond(attachment)
-    return response
-
-
-def _attachment_response(attachment: Attachment) -> FileResponse:
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
 
 
 # --- list filters (on the report's public fields only) ---------------------------------------------------
@@ -165,6 +169,13 @@ class ReportRecordForm(forms.ModelForm):
     def clean_reference(self) -> str | None:
         return (self.cleaned_data.get("reference") or "").strip() or None
 
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        refused = _refusal.get()
+        if refused is not None:  # shown again after the service refused it: its messages on the fields
+            attach_errors(cast(forms.Form, self), refused)
+        return self.cleaned_data
+
 
 #: The fields of `ReportRecordForm` that `report_record` takes besides the model's.
 RECORD_FIELDS = [
@@ -192,7 +203,8 @@ class AcknowledgeForm(forms.Form):
 class AdmissibilityForm(forms.Form):
     admissibility = forms.ChoiceField(label=_("admissibility"), choices=Admissibility.choices)
     decided_on = forms.DateField(label=_("decided on"), widget=date_input())
-    reasons = _text(_("reasons for the admissibility decision"))
+    # Required for an inadmissible report only (the author is told them): the service says so on this field.
+    reasons = _text(_("reasons for the admissibility decision"), required=False)
 
 
 class InvestigationForm(forms.Form):
@@ -283,71 +295,70 @@ class CredentialsForm(forms.Form):
 TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
     "acknowledge": (
         AcknowledgeForm,
-        _service("report_acknowledge"),
+        services.report_acknowledge,
         _("Acknowledge receipt"),
         _("Acknowledgment recorded."),
     ),
     "admissibility": (
         AdmissibilityForm,
-        _service("report_decide_admissibility"),
+        services.report_decide_admissibility,
         _("Decide admissibility"),
         _("Admissibility decision recorded."),
     ),
     "investigate": (
         InvestigationForm,
-        _service("report_start_investigation"),
+        services.report_start_investigation,
         _("Start the investigation"),
         _("Investigation started."),
     ),
-    "feedback": (FeedbackForm, _service("report_give_feedback"), _("Give feedback"), _("Feedback recorded.")),
-    "close": (CloseForm, _service("report_close"), _("Close"), _("Report closed.")),
-    "message": (MessageForm, _service("message_to_author"), _("Write to the author"), _("Message sent.")),
+    "feedback": (FeedbackForm, services.report_give_feedback, _("Give feedback"), _("Feedback recorded.")),
+    "close": (CloseForm, services.report_close, _("Close"), _("Report closed.")),
+    "message": (MessageForm, services.message_to_author, _("Write to the author"), _("Message sent.")),
     "meeting_request": (
         MeetingRequestForm,
-        _service("report_request_meeting"),
+        services.report_request_meeting,
         _("Record a meeting request"),
         _("Meeting request recorded."),
     ),
     "meeting_held": (
         MeetingHeldForm,
-        _service("report_meeting_held"),
+        services.report_meeting_held,
         _("Record the meeting held"),
         _("Meeting recorded."),
     ),
     "proceedings": (
         ProceedingsForm,
-        _service("report_set_proceedings"),
+        services.report_set_proceedings,
         _("Set the proceedings"),
         _("Proceedings recorded."),
     ),
-    "link": (LinkForm, _service("report_link"), _("Link a record"), _("Record linked.")),
-    "entity": (EntityForm, _service("report_entity_set"), _("Set the legal entity"), _("Legal entity recorded.")),
-    "credentials": (CredentialsForm, _service("follow_up_issue"), _("New follow-up codes"), ""),
+    "link": (LinkForm, services.report_link, _("Link a record"), _("Record linked.")),
+    "entity": (EntityForm, services.report_entity_set, _("Set the legal entity"), _("Legal entity recorded.")),
+    "credentials": (CredentialsForm, services.follow_up_issue, _("New follow-up codes"), ""),
+}
+
+
+#: The services' verbs (services.ACTIONS) → the admin's actions (its URLs and buttons).
+SERVICE_ACTIONS = {
+    "acknowledge": "acknowledge",
+    "decide_admissibility": "admissibility",
+    "start_investigation": "investigate",
+    "give_feedback": "feedback",
+    "close": "close",
+    "message": "message",
+    "request_meeting": "meeting_request",
+    "meeting_held": "meeting_held",
+    "set_proceedings": "proceedings",
+    "link": "link",
+    "entity_set": "entity",
+    "follow_up_issue": "credentials",
 }
 
 
 def allowed_actions(report: Report) -> list[str]:
-    """The buttons a report's status allows (the services refuse the rest)."""
-    status = report.status
-    found: list[str] = []
-    if status != Status.CLOSED:
-        if report.acknowledged_on is None and report.acknowledgment_due_on is not None:
-            found.append("acknowledge")
-        if not report.admissibility:
-            found.append("admissibility")
-        if status in (Status.ADMISSIBLE, Status.FEEDBACK_GIVEN):
-            found.append("investigate")
-        if status in (Status.ADMISSIBLE, Status.INVESTIGATING):
-            found.append("feedback")
-        found += ["close", "message"]
-        if report.meeting_requested_on is None or report.meeting_held_on is not None:
-            found.append("meeting_request")
-        if report.meeting_requested_on is not None and report.meeting_held_on is None:
-            found.append("meeting_held")
-    found += ["proceedings", "link", "entity"]
-    if status != Status.CLOSED:
-        found.append("credentials")
-    return found
+    """The buttons of the steps the services accept from the report's state (they refuse the rest)."""
+    allowed = set(services.report_allowed_actions(report))
+    return [action for verb, action in SERVICE_ACTIONS.items() if verb in allowed]
 
 
 # --- the report --------------------------------------------------------------------------------------------
@@ -589,10 +600,10 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             )
         return format_html(
             "{}<br>{}<br>{}{}",
-            identity,
+            _isolated(identity),
             content.get_author_relation_display() or "–",
             gettext("Can be contacted") if content.contact_possible else gettext("Cannot be contacted"),
-            format_html("<br>{}", content.author_contact) if content.author_contact else "",
+            format_html("<br>{}", _isolated(content.author_contact)) if content.author_contact else "",
         )
 
     @admin.display(description=_("channel"))
@@ -614,7 +625,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
     def _long(self, obj: Report, field: str) -> str:
         content = self._content(obj)
         value = getattr(content, field, "") if content is not None else ""
-        return format_html('<div style="white-space: pre-wrap">{}</div>', value) if value else "–"
+        return format_html('<div style="white-space: pre-wrap">{}</div>', _isolated(value)) if value else "–"
 
     @admin.display(description=_("facts reported"))
     def facts_display(self, obj: Report) -> str:
@@ -623,8 +634,10 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             return "–"
         return format_html(
             '<div style="white-space: pre-wrap">{}</div>{}',
-            content.facts,
-            format_html("<p>{}: {}</p>", gettext("When"), content.facts_period) if content.facts_period else "",
+            _isolated(content.facts),
+            format_html("<p>{}: {}</p>", gettext("When"), _isolated(content.facts_period))
+            if content.facts_period
+            else "",
         )
 
     @admin.display(description=_("persons concerned"))
@@ -647,7 +660,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         url = reverse(
             "admin:whistleblowing_report_attachment", args=[obj.pk, attachment.pk], current_app=self.admin_site.name
         )
-        return format_html('<a href="{}" download>{}</a> ({} B)', url, attachment.name, attachment.size)
+        return format_html('<a href="{}" download>{}</a> ({} B)', url, _isolated(attachment.name), attachment.size)
 
     @admin.display(description=_("messages"))
     def messages_display(self, obj: Report) -> str:
@@ -674,7 +687,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
                     format_datetime(message.sent_at),
                     message.get_direction_display(),
                     message.get_kind_display(),
-                    message.body,
+                    _isolated(message.body),
                     format_html_join(", ", "{}", ((self._attachment_link(obj, a),) for a in files)) if files else "",
                 )
             )
@@ -699,7 +712,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
     ) -> HttpResponse:
         token = _current_user.set(request.user)
         try:
-            return super().change_view(request, object_id, form_url, extra_context)
+            return _rendered(super().change_view(request, object_id, form_url, extra_context))
         finally:
             _current_user.reset(token)
 
@@ -721,12 +734,12 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             raise Http404
         return obj
 
-    def attachment_view(self, request: HttpRequest, object_id: str, attachment_id: int) -> HttpResponse:
+    def attachment_view(self, request: HttpRequest, object_id: str, attachment_id: int) -> HttpResponseBase:
         obj = self._readable(request, object_id)
         attachment = Attachment.objects.filter(report=obj, pk=attachment_id).first()
         if attachment is None or not attachment.file:
             raise Http404
-        return attachment_download(attachment)
+        return attachment_response(attachment)
 
     def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         self._readable(request, object_id)
@@ -734,7 +747,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             return self.credentials_view(request, object_id)
         token = _current_user.set(request.user)
         try:
-            return super().transition_view(request, object_id, action)
+            return _rendered(super().transition_view(request, object_id, action))
         finally:
             _current_user.reset(token)
 
@@ -746,7 +759,8 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             try:
                 code, passphrase = TRANSITIONS["credentials"][1](actor=request.user, report=obj)
             except ValidationError as exc:
-                attach_errors(form, exc)
+                messages.error(request, " ".join(exc.messages))
+                return HttpResponseRedirect(reverse("admin:whistleblowing_report_change", args=[obj.pk]))
             else:
                 context = {
                     **self.admin_site.each_context(request),
@@ -777,7 +791,10 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         values = {name: data[name] for name in ["reference", "received_at", "category", *RECORD_FIELDS] if name in data}
         values.pop("file", None)
         values["author_relation"] = values.get("author_relation") or ""
-        saved = _service("report_record")(actor=request.user, files=(upload,) if upload else (), **values)
+        try:
+            saved = services.report_record(actor=request.user, files=(upload,) if upload else (), **values)
+        except ValidationError as exc:
+            raise _Refused(_renamed(exc, {"files": "file"})) from exc
         adopt(obj, saved)
 
     def _changeform_view(
@@ -785,24 +802,38 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
     ) -> HttpResponse:
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ValidationError as exc:
-            # The service refused what the form let through (a future receipt date...): back to the form.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        except _Refused as refused:
+            # The service refused what the form let through (a receipt date in the future...): the same page
+            # again, with what the referent typed and the service's messages on the fields they are about
+            # (the form's validation adds them: `ReportRecordForm.clean`); nothing was written (atomic).
+            form = self.get_form(request, None, change=False)
+            labels = {name: field.label or name for name, field in form.base_fields.items()}
+            self.message_user(request, error_text(refused.error, labels), messages.ERROR)
+            token = _refusal.set(refused.error)
+            try:
+                return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+            finally:
+                _refusal.reset(token)
 
     def apply_transition(self, request: HttpRequest, obj: Report, service: Any, data: dict[str, Any]) -> None:
         data = dict(data)
-        if service.__name__ == "message_to_author":
-            upload = data.pop("file", None)
-            service(actor=request.user, report=obj, files=(upload,) if upload else (), **data)
-            return
-        if service.__name__ == "report_link":
-            service(actor=request.user, report=obj, record=data["record"])
-            return
-        if service.__name__ == "report_request_meeting":
-            service(actor=request.user, report=obj, requested_on=data["requested_on"])
-            return
-        service(actor=request.user, report=obj, **data)
+        try:
+            if service is services.message_to_author:
+                upload = data.pop("file", None)
+                service(actor=request.user, report=obj, files=(upload,) if upload else (), **data)
+            elif service is services.report_link:
+                record = data.pop("record")
+                given = next((name for name, value in data.items() if value), None)
+                try:
+                    service(actor=request.user, report=obj, record=record)
+                except ValidationError as exc:
+                    raise _renamed(exc, {"record": given or NON_FIELD_ERRORS}) from exc
+            elif service is services.report_request_meeting:
+                service(actor=request.user, report=obj, requested_on=data["requested_on"])
+            else:
+                service(actor=request.user, report=obj, **data)
+        except ValidationError as exc:
+            raise _renamed(exc, {"files": "file"}) from exc
 
     def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
@@ -823,6 +854,12 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
                 status=obj.get_status_display(),
             )
         }
+
+
+def _isolated(text: str) -> str:
+    """What the author or a referent wrote, escaped and isolated from the page's text direction (`<bdi>`): a
+    right-to-left override inside cannot turn what follows around (a file name, the next line)."""
+    return format_html("<bdi>{}</bdi>", text)
 
 
 def _done(obj: Report, which: str) -> bool:

@@ -10,7 +10,6 @@ gets 403, as for the other apps' writes. The report moves through the admin's bu
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 import django_filters
@@ -29,6 +28,7 @@ from organization.models import LegalEntity
 from ..choices import AuthorRelation, Category, Channel, Status
 from ..models import Report, ReportContent
 from ..selectors import is_referent, reports_with_content_for
+from ..services.reports import report_record
 
 
 class EntityCodeField(serializers.SlugRelatedField):
@@ -189,8 +189,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         data["reference"] = (data.get("reference") or "").strip() or None
-        record = import_module("whistleblowing.services.reports").report_record
-        report = record(actor=request.user, **data)
+        report = report_record(actor=request.user, **data)
         saved = self.get_queryset().get(pk=report.pk)
         return Response(self.get_serializer(saved).data, status=status.HTTP_201_CREATED)
 

@@ -116,8 +116,15 @@ class ReferentAssignment(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("referent"), on_delete=models.CASCADE, related_name="+"
     )
+    # No database constraint and nothing done on the entity's deletion (as ReportContent.entity): deleting an
+    # entity must not reach a whistleblowing model, which the roles that manage the roster may not see
+    # (core/roles.py deletion_reaches); an assignment to a deleted entity is ignored (whistleblowing/selectors.py).
     entity = models.ForeignKey(
-        "organization.LegalEntity", verbose_name=_("legal entity"), on_delete=models.CASCADE, related_name="+"
+        "organization.LegalEntity",
+        verbose_name=_("legal entity"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
 
     history = HistoricalRecords()
@@ -128,4 +135,5 @@ class ReferentAssignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "entity"], name="wb_referent_entity_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.entity}"
+        entity = type(self).entity.field.related_model._default_manager.filter(pk=self.entity_id).first()
+        return f"{self.user} — {entity if entity is not None else f'#{self.entity_id}'}"
