@@ -577,3 +577,14 @@ def test_a_closure_before_the_acknowledgment_is_refused_on_the_closure_form():
     assert "28/05/2026" in " ".join(form.errors["closed_on"])
     report.refresh_from_db()
     assert report.status == Status.ACKNOWLEDGED and report.closed_on is None
+
+
+def test_who_handles_which_entity_is_hidden_from_everyone_but_referents_and_superusers():
+    # With per-entity referents, a report's history names who acted: joined to the assignments it would tell
+    # the report's (sealed) entity. So the assignments do not exist for the other roles.
+    ReferentAssignment.objects.create(user=UserFactory(groups=[WHISTLEBLOWING_REFERENT]), entity=LegalEntityFactory())
+    for role in (AUDITOR, COMPLIANCE_OFFICER):
+        reader, _user = logged_in(role)
+        assert reader.get("/admin/whistleblowing/referentassignment/").status_code == 404, role
+        assert reader.get("/admin/whistleblowing/referentassignment/1/change/").status_code == 404, role
+        assert b"referentassignment" not in reader.get("/admin/").content, role

@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.roles import WHISTLEBLOWING_REFERENT
+
 from ..choices import Admissibility, Category, DeadlineKind, Proceedings, Status
 from ..querysets import ReportQuerySet
 
@@ -111,7 +113,14 @@ class DeadlineEvent(models.Model):
 
 class ReferentAssignment(models.Model):
     """A referent designated for a legal entity. Read only when VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY is
-    true: a referent then sees the content of the reports of their entities (and of reports with no entity)."""
+    true: a referent then sees the content of the reports of their entities (and of reports with no entity).
+
+    Sealed for the referents and the superusers who designate them: with per-entity referents, "who acted on
+    a report" (its history) joined to "who handles which entity" would tell anyone else the report's entity,
+    which is sealed content."""
+
+    sealed_role = WHISTLEBLOWING_REFERENT
+    sealed_superusers_setting = ""  # superusers pass: they designate the referents
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("referent"), on_delete=models.CASCADE, related_name="+"
