@@ -588,3 +588,26 @@ def test_who_handles_which_entity_is_hidden_from_everyone_but_referents_and_supe
         assert reader.get("/admin/whistleblowing/referentassignment/").status_code == 404, role
         assert reader.get("/admin/whistleblowing/referentassignment/1/change/").status_code == 404, role
         assert b"referentassignment" not in reader.get("/admin/").content, role
+
+
+def test_an_author_who_becomes_reachable_starts_the_clock_from_the_receipt(settings, tmp_path):
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    report = services.report_record(
+        actor=referent,
+        received_at=dt.datetime(2026, 5, 20, 8, tzinfo=dt.UTC),
+        channel=Channel.POST,
+        category=Category.FRAUD,
+        facts="An anonymous letter",
+        anonymous=True,
+        contact_possible=False,
+    )
+    assert report.acknowledgment_due_on is None and report.feedback_due_on is None
+    assert "contact" in buttons(client, report)
+    do(client, report, "contact", {"contact_possible": "on"})
+    # Wed 20/05/2026; Thu 21 (1) Fri 22 (2); Mon 25 Whit Monday; Tue 26 (3) .. Fri 29 (6); Mon 01/06 (7).
+    assert report.acknowledgment_due_on == dt.date(2026, 6, 1)
+    assert report.feedback_due_on == dt.date(2026, 9, 1)
+    assert ReportContent.objects.get(report=report).contact_possible is True
+    do(client, report, "contact", {})  # back to no means of contact, before any acknowledgment: none due
+    assert report.acknowledgment_due_on is None and report.feedback_due_on is None

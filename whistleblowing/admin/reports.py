@@ -285,6 +285,17 @@ class EntityForm(forms.Form):
     entity = forms.ModelChoiceField(label=_("legal entity"), queryset=LegalEntity.objects.all(), required=False)
 
 
+class ContactForm(forms.Form):
+    contact_possible = forms.BooleanField(
+        label=_("the author can be contacted"),
+        required=False,
+        help_text=_(
+            "Ticked: the acknowledgment and feedback deadlines run from the receipt. Unticked (an anonymous author "
+            "who left no means of contact, before any acknowledgment): none is due."
+        ),
+    )
+
+
 class CredentialsForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Issue a new receipt code and passphrase (the current ones stop working)"), required=True
@@ -334,6 +345,12 @@ TRANSITIONS: dict[str, tuple[type[forms.Form], Any, Any, Any]] = {
     ),
     "link": (LinkForm, services.report_link, _("Link a record"), _("Record linked.")),
     "entity": (EntityForm, services.report_entity_set, _("Set the legal entity"), _("Legal entity recorded.")),
+    "contact": (
+        ContactForm,
+        services.report_contact_set,
+        _("Can the author be contacted?"),
+        _("Means of contact recorded; the deadlines follow."),
+    ),
     "credentials": (CredentialsForm, services.follow_up_issue, _("New follow-up codes"), ""),
 }
 
@@ -351,6 +368,7 @@ SERVICE_ACTIONS = {
     "set_proceedings": "proceedings",
     "link": "link",
     "entity_set": "entity",
+    "contact_set": "contact",
     "follow_up_issue": "credentials",
 }
 
@@ -844,6 +862,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             "close": {"closed_on": today},
             "meeting_request": {"requested_on": today},
             "meeting_held": {"held_on": today},
+            "contact": {"contact_possible": True},
         }.get(action, {})
 
     def transition_context(self, obj: Report) -> dict[str, Any]:

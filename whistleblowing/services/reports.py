@@ -336,6 +336,7 @@ ACTIONS = (
     "set_proceedings",
     "link",
     "entity_set",
+    "contact_set",
     "follow_up_issue",
 )
 
@@ -358,6 +359,7 @@ def report_allowed_actions(report: Report) -> list[str]:
         "set_proceedings": True,
         "link": True,
         "entity_set": True,
+        "contact_set": is_open,
         "follow_up_issue": True,
     }
     return [action for action in ACTIONS if ok[action]]
