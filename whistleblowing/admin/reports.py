@@ -855,7 +855,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
 
     def transition_initial(self, action: str) -> dict[str, Any]:
         today = timezone.localdate()
-        return {
+        initial: dict[str, dict[str, Any]] = {
             "acknowledge": {"acknowledged_on": today},
             "admissibility": {"decided_on": today},
             "feedback": {"feedback_on": today},
@@ -863,7 +863,8 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             "meeting_request": {"requested_on": today},
             "meeting_held": {"held_on": today},
             "contact": {"contact_possible": True},
-        }.get(action, {})
+        }
+        return initial.get(action, {})
 
     def transition_context(self, obj: Report) -> dict[str, Any]:
         return {
