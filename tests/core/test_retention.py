@@ -376,7 +376,7 @@ def _whistleblowing(s: Scenario) -> None:
     from whistleblowing.choices import Admissibility, Proceedings, Status
     from whistleblowing.models import Attachment, FollowUpAccess
 
-    cases = (
+    cases: tuple[tuple[str, bool, dict[str, object]], ...] = (
         ("WbInad", True, {"closed_on": TODAY, "admissibility": Admissibility.INADMISSIBLE}),
         ("WbOpen", False, {}),
         ("WbVerified", True, {"closed_on": dt.date(2028, 4, 15), "admissibility": Admissibility.ADMISSIBLE}),

@@ -261,6 +261,7 @@ def test_each_desk_item_asks_one_query_whatever_the_records():
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             for item in wb_desk().items:
+                assert isinstance(item, desk.DeskItem)
                 item.records(moment).count()
                 item.url(moment)
         return len(captured)
