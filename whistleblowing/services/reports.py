@@ -22,7 +22,7 @@ Errors are `ValidationError`s keyed by the argument at fault, in the active lang
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -470,6 +470,25 @@ def _receive(
     return report
 
 
+def _checked_content(checks: Sequence[Callable[[], Any]], **fields: Any) -> ReportContent:
+    """The content of a new report, unsaved, once `checks` and the content's own checks passed; every
+    problem found is raised at once, by field (a form shows them all)."""
+    problems: dict[str, list[str]] = {}
+    content = None
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            problems.update(exc.message_dict)
+    try:
+        content = _new_content(**fields)
+    except ValidationError as exc:
+        problems.update(exc.message_dict)
+    if problems or content is None:
+        raise ValidationError(problems)
+    return content
+
+
 @transaction.atomic
 def report_submit_public(
     *,
@@ -488,30 +507,21 @@ def report_submit_public(
     """A report sent on the public page, received now: (report, receipt code, passphrase), the two secrets
     to be shown once to the author. A web report always has its follow-up space, so it is contactable and
     its clock runs, anonymous or not."""
-    problems: dict[str, list[str]] = {}
-    try:
-        _in_choices("category", category, Category)
-    except ValidationError as exc:
-        problems.update(exc.message_dict)
-    try:
-        content = _new_content(
-            channel=Channel.WEB,
-            anonymous=anonymous,
-            contact_possible=True,
-            facts=facts,
-            facts_period=facts_period,
-            persons_concerned=persons_concerned,
-            author_name=author_name,
-            author_email=author_email,
-            author_phone=author_phone,
-            author_relation=author_relation,
-            author_contact=author_contact,
-            entity=None,
-        )
-    except ValidationError as exc:
-        problems.update(exc.message_dict)
-    if problems:
-        raise ValidationError(problems)
+    content = _checked_content(
+        [lambda: _in_choices("category", category, Category)],
+        channel=Channel.WEB,
+        anonymous=anonymous,
+        contact_possible=True,
+        facts=facts,
+        facts_period=facts_period,
+        persons_concerned=persons_concerned,
+        author_name=author_name,
+        author_email=author_email,
+        author_phone=author_phone,
+        author_relation=author_relation,
+        author_contact=author_contact,
+        entity=None,
+    )
     checked = _check_files(files)
     report = _receive(
         actor=None, received_at=timezone.now(), category=category, content=content, files=checked, from_author=True
@@ -544,36 +554,26 @@ def report_record(
     """A report received otherwise (email, post, phone, meeting), entered by a referent with its receipt date.
     The reference is generated (`SIG-YYYY-NNNN`, Paris year of receipt) unless given. An oral report's
     minutes are then offered to the author as a message (`message_to_author(kind=MINUTES)`)."""
-    problems: dict[str, list[str]] = {}
-    for check in (
-        lambda: _received_at(received_at),
-        lambda: _in_choices("channel", channel, Channel),
-        lambda: _in_choices("category", category, Category),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            problems.update(exc.message_dict)
-    try:
-        content = _new_content(
-            channel=channel,
-            anonymous=anonymous,
-            # The follow-up space of a web report is a means of contact.
-            contact_possible=True if channel == Channel.WEB else contact_possible,
-            facts=facts,
-            facts_period=facts_period,
-            persons_concerned=persons_concerned,
-            author_name=author_name,
-            author_email=author_email,
-            author_phone=author_phone,
-            author_relation=author_relation,
-            author_contact=author_contact,
-            entity=entity,
-        )
-    except ValidationError as exc:
-        problems.update(exc.message_dict)
-    if problems:
-        raise ValidationError(problems)
+    content = _checked_content(
+        [
+            lambda: _received_at(received_at),
+            lambda: _in_choices("channel", channel, Channel),
+            lambda: _in_choices("category", category, Category),
+        ],
+        channel=channel,
+        anonymous=anonymous,
+        # The follow-up space of a web report is a means of contact.
+        contact_possible=True if channel == Channel.WEB else contact_possible,
+        facts=facts,
+        facts_period=facts_period,
+        persons_concerned=persons_concerned,
+        author_name=author_name,
+        author_email=author_email,
+        author_phone=author_phone,
+        author_relation=author_relation,
+        author_contact=author_contact,
+        entity=entity,
+    )
     checked = _check_files(files)
     return _receive(
         actor=actor,
