@@ -129,6 +129,9 @@ def test_the_entity_service_moves_only_readable_reports_into_the_actor_s_entitie
     with pytest.raises(ValidationError) as excinfo:
         services.report_entity_set(actor=outsider, report=report, entity=world["e2"])
     assert list(excinfo.value.message_dict) == ["report"]
+    with pytest.raises(ValidationError) as excinfo:  # its current entity: refused the same, nothing told
+        services.report_entity_set(actor=outsider, report=report, entity=world["e1"])
+    assert list(excinfo.value.message_dict) == ["report"]
     with pytest.raises(ValidationError) as excinfo:
         services.report_entity_set(actor=insider, report=report, entity=world["e2"])
     assert list(excinfo.value.message_dict) == ["entity"]

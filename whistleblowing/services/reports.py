@@ -1024,18 +1024,21 @@ def report_entity_set(*, actor: Any, report: Report, entity: Any) -> Report:
     sees the content."""
     locked = _locked(report)
     content = locked.content
-    if content.entity_id != (entity.pk if entity is not None else None) and _per_entity():
+    changed = content.entity_id != (entity.pk if entity is not None else None)
+    if _per_entity():
         # Only a referent who reads the report may move it, and only into one of their own entities: moving
         # it elsewhere (or clearing it: every referent would read it) would show it to other referents, and
-        # moving a report one may not read into one's own entity would read it (review 21b #1).
+        # moving a report one may not read into one's own entity would read it (review 21b #1). Checked first,
+        # changed or not: "unchanged" would otherwise tell an outsider the report's entity.
         if not content_visible_to(actor, locked):
             raise ValidationError({"report": _("You may not change the legal entity of this report.")})
+    if changed and _per_entity():
         if entity is None:
             raise ValidationError(
                 {"entity": _("With referents per entity, a report's legal entity cannot be removed.")}
             )
         _check_entity_of(actor, entity)
-    if content.entity_id != (entity.pk if entity is not None else None):
+    if changed:
         content.entity = entity
         save_with_history(content, actor=actor, reason=_("entity set"), update_fields=["entity"])
     return _refresh(report, locked)
