@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -70,10 +71,17 @@ def import_stale_seconds() -> int:
 class ImportRunQuerySet(models.QuerySet["ImportRun"]):
     def visible_to(self, user: Any) -> ImportRunQuerySet:
         """The runs of kinds whose records `user` may view: their rejected rows hold raw lines of the file
-        (a case's facts, a requester's name)."""
-        from core.imports.registry import visible_kinds
+        (a case's facts, a requester's name). Of a kind whose importer declares `runs_visible_to_runner_only`,
+        the user's own runs only."""
+        from core.imports.registry import importers, visible_kinds
 
-        return self.filter(kind__in=visible_kinds(user))
+        kinds = visible_kinds(user)
+        registered = importers()
+        own = [kind for kind in kinds if registered[kind].runs_visible_to_runner_only]
+        shared = [kind for kind in kinds if kind not in own]
+        if not own:
+            return self.filter(kind__in=shared)
+        return self.filter(Q(kind__in=shared) | Q(kind__in=own, user_id=getattr(user, "pk", None)))
 
     def last_complete(self, kind: str, sha256: str) -> ImportRun | None:
         """The latest real (not dry-run) run that went through this very file to its end, rejected rows

@@ -285,6 +285,14 @@ def sealed_models() -> tuple[type[Model], ...]:
     )
 
 
+def sealed_roles() -> frozenset[str]:
+    """The names of the roles a seal names (a sealed app's or a sealed model's): joining one of their groups
+    opens sealed records, so every change of their members is told (notifications/seals.py)."""
+    roles = {str(getattr(config, "sealed_role", "")) for config in apps.get_app_configs()}
+    roles |= {seal[0] for model in apps.get_models() if (seal := _model_seal(model)) is not None}
+    return frozenset(role for role in roles if role)
+
+
 def superusers_pass_seal(seal: tuple[str, str]) -> bool:
     """Whether superusers are let through `seal` (its setting; True when it names none, never for
     `NO_SUPERUSERS`)."""

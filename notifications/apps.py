@@ -14,6 +14,8 @@ class NotificationsConfig(AppConfig):
     admin_urls = "notifications.account.admin_urls"  # "My account": absences, calendar feed (core/admin_site.py)
 
     def ready(self) -> None:
+        from . import seals
         from .registry import autodiscover
 
         autodiscover()
+        seals.connect()  # who joins or leaves a sealed role is told to that role (notifications/seals.py)

@@ -293,6 +293,10 @@ class Importer:
     #: A natural key twice in the file refuses the whole file (exit 2, both lines named) instead of rejecting
     #: the second line; implies `strict_only` (nothing of the file may stay written).
     duplicate_key_refuses_file: ClassVar[bool] = False
+    #: The runs of this kind (and their rejected rows, raw lines of the file) are shown to the person who ran
+    #: them only, not to everyone who may view the kind's records: for a kind whose records are sealed per
+    #: person or per entity (whistleblowing reports with referents per entity). Read by `ImportRun.visible_to`.
+    runs_visible_to_runner_only: ClassVar[bool] = False
 
     def __init__(self, *, user: Any = None, change_reason: str = "", run: ImportRun | None = None) -> None:
         self.user = user
@@ -1024,12 +1028,10 @@ class _Run:
         run = self.run
         if not self.dry_run:
             # The last real run of this file, if it was interrupted: this one completes it.
-            previous = (
-                ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
-                .exclude(status=ImportRun.Status.REFUSED)
-                .order_by("-pk")
-                .first()
-            )
+            previous_runs = ImportRun.objects.filter(kind=run.kind, sha256=run.sha256, dry_run=False, pk__lt=run.pk)
+            if self.importer_class.runs_visible_to_runner_only:  # another person's run is not named to them
+                previous_runs = previous_runs.filter(user=run.user)
+            previous = previous_runs.exclude(status=ImportRun.Status.REFUSED).order_by("-pk").first()
             if previous is not None and previous.status in (ImportRun.Status.INTERRUPTED, ImportRun.Status.FAILED):
                 run.details["completes_run"] = previous.pk
         run.heartbeat_at = timezone.now()

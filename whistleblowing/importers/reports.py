@@ -21,7 +21,11 @@ date without a decision); an unknown category, channel or entity; a new report w
 
 Only the referents may run this import (`add_permission`: the sealed content's, core/roles.py `sealed_out`):
 it writes content rows, and its rejected rows (raw lines: channel, anonymity, entity) are for them alone
-(core/imports/registry.py `visible_kinds`).
+(core/imports/registry.py `visible_kinds`), and its runs for the person who ran it (`runs_visible_to_runner_only`).
+A person never touches a report whose content they may not read (`whistleblowing.selectors`): with referents per
+entity, such a row is rejected with the same words whatever the report holds, and so is a row that files a report
+under an entity the person is not a referent of, or removes its entity (every referent would read it then). The
+command line (the system user: shell access) is not limited.
 """
 
 from __future__ import annotations
@@ -36,12 +40,13 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.dates import paris_date
-from core.imports import Column, Importer, Row, register
+from core.imports import Column, Importer, Row, RowError, register
 from core.imports.parsers import Boolean, Choice, Date, DateTime, Text, max_length_of
 from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import Admissibility, Category, Channel, DeadlineKind, Status
-from ..models import DeadlineEvent, Report, ReportContent
+from ..models import DeadlineEvent, ReferentAssignment, Report, ReportContent
+from ..selectors import reports_with_content_for
 
 CHANNEL = Choice(
     Channel,
@@ -136,6 +141,9 @@ class WhistleblowingReportImporter(Importer):
         Column("closed_on", Date(), aliases=("clôturé le", "date de clôture", "clôture")),
         entity_code_column(),
     )
+    #: With referents per entity, another referent's rejected rows would tell them the channel, anonymity and
+    #: entity of reports they may not read (review 21b #4): each run is its runner's only.
+    runs_visible_to_runner_only = True
     _dates = ("acknowledged_on", "admissibility_decided_on", "feedback_on", "closed_on")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -160,6 +168,16 @@ class WhistleblowingReportImporter(Importer):
             values.pop("report__reference"): values
             for values in ReportContent.objects.values("report__reference", "pk", *CONTENT_FIELDS)
         }
+        # What a person (not the system user of the command line) may touch (review 21b #1): the reports whose
+        # content they may read, and, with referents per entity, only their own entities. None: no limit.
+        self.readable: set[str] | None = None
+        self.own_entities: set[int] | None = None
+        if self.user is not None and self.user.get_username() != settings.VIGIE_SYSTEM_USERNAME:
+            self.readable = set(reports_with_content_for(self.user).values_list("reference", flat=True))
+            if settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY:
+                self.own_entities = set(
+                    ReferentAssignment.objects.filter(user_id=self.user.pk).values_list("entity_id", flat=True)
+                )
         #: reference → the content values of its row (written after the report, `after_write`).
         self.content_values: dict[str, dict[str, Any]] = {}
         #: reference → the explanations of its deadlines (acknowledgment, feedback), for the ledger.
@@ -169,6 +187,9 @@ class WhistleblowingReportImporter(Importer):
         from ..deadlines import acknowledgment_deadline, feedback_deadline
 
         reference, received_at = row["reference"], row["received_at"]
+        if self.readable is not None and reference in self.stored and reference not in self.readable:
+            # The same words whatever the report holds: its reference is public, nothing else of it is told.
+            raise RowError(_("you may not change this report"))
         stored = self.stored.get(reference or "", {})
         values: dict[str, Any] = {"reference": reference, "received_at": received_at}
         for name in self._dates:
@@ -221,6 +242,11 @@ class WhistleblowingReportImporter(Importer):
             wanted["contact_possible"] = row["contact_possible"]
         entity: dict[str, Any] = {}
         self.entities.put(row, entity)
+        if self.own_entities is not None and "entity_id" in entity:
+            if entity["entity_id"] is not None and entity["entity_id"] not in self.own_entities:
+                row.error("entity_code", _("you may only file a report under a legal entity you are a referent of"))
+            elif not row.get("entity_code") and content.get("entity_id") is not None:
+                row.error("entity_code", _("with referents per entity, a report's legal entity cannot be removed"))
         wanted.update(entity)
         self.content_values[reference or ""] = wanted
         anonymous = wanted.get("anonymous", content.get("anonymous", False))

@@ -49,7 +49,8 @@ from ..choices import (
     Status,
 )
 from ..deadlines import ClockDeadline, acknowledgment_deadline, feedback_deadline, meeting_deadline
-from ..models import DeadlineEvent, FollowUpAccess, Message, Report, ReportContent, ReportLink
+from ..models import DeadlineEvent, FollowUpAccess, Message, ReferentAssignment, Report, ReportContent, ReportLink
+from ..selectors import content_visible_to
 from . import attachments
 from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
@@ -559,6 +560,7 @@ def report_record(
             lambda: _received_at(received_at),
             lambda: _in_choices("channel", channel, Channel),
             lambda: _in_choices("category", category, Category),
+            lambda: _check_entity_of(actor, entity),
         ],
         channel=channel,
         anonymous=anonymous,
@@ -584,6 +586,20 @@ def report_record(
         from_author=True,
         reference=reference or "",
     )
+
+
+def _per_entity() -> bool:
+    return bool(settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY)
+
+
+def _check_entity_of(actor: Any, entity: Any) -> None:
+    """With referents per entity, a report is filed under none or under one of the actor's own entities: filed
+    elsewhere, its referents would read it, and the actor would no longer (or never) be one of them."""
+    if entity is None or not _per_entity():
+        return
+    actor_pk = getattr(actor, "pk", None)
+    if actor_pk is None or not ReferentAssignment.objects.filter(user_id=actor_pk, entity_id=entity.pk).exists():
+        raise ValidationError({"entity": _("You may only file a report under a legal entity you are a referent of.")})
 
 
 # --- the author's means of contact ----------------------------------------------------------------------------------
@@ -1007,7 +1023,21 @@ def report_entity_set(*, actor: Any, report: Report, entity: Any) -> Report:
     sees the content."""
     locked = _locked(report)
     content = locked.content
-    if content.entity_id != (entity.pk if entity is not None else None):
+    changed = content.entity_id != (entity.pk if entity is not None else None)
+    if _per_entity():
+        # Only a referent who reads the report may move it, and only into one of their own entities: moving
+        # it elsewhere (or clearing it: every referent would read it) would show it to other referents, and
+        # moving a report one may not read into one's own entity would read it (review 21b #1). Checked first,
+        # changed or not: "unchanged" would otherwise tell an outsider the report's entity.
+        if not content_visible_to(actor, locked):
+            raise ValidationError({"report": _("You may not change the legal entity of this report.")})
+    if changed and _per_entity():
+        if entity is None:
+            raise ValidationError(
+                {"entity": _("With referents per entity, a report's legal entity cannot be removed.")}
+            )
+        _check_entity_of(actor, entity)
+    if changed:
         content.entity = entity
         save_with_history(content, actor=actor, reason=_("entity set"), update_fields=["entity"])
     return _refresh(report, locked)
