@@ -1,4 +1,4 @@
-"""`/api/whistleblowing/reports/` (INTERFACES.md): the public fields for every reader, the nested `content` for
+"""`/api/whistleblowing/reports/` (docs/interfaces.md): the public fields for every reader, the nested `content` for
 the referents who may read it (the key absent for anyone else), three filters, and recording a report received
 otherwise by a referent only, through the real `report_record`."""
 

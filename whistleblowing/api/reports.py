@@ -1,4 +1,4 @@
-"""API of the whistleblowing reports: `/api/whistleblowing/reports/` (INTERFACES.md).
+"""API of the whistleblowing reports: `/api/whistleblowing/reports/` (docs/interfaces.md).
 
 Anyone who may view a report (compliance officers, auditors, superusers, referents) reads its public part:
 reference, dates, category, status, deadlines; filtered by `reference`, `status` and `category` only. A
