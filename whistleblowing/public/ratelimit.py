@@ -52,10 +52,8 @@ def counter_key(kind: str, value: str, *, now: float | None = None) -> str:
     return f"vigie:wb:rl:{kind}:{digest}"
 
 
-def normalise_code(code: str) -> str:
-    """The receipt code as `follow_up.normalise` reads it (no case, spaces or dashes; O read as 0, I and L as
-    1): every way of writing one code counts against one counter."""
-    return normalise(code)
+#: What a cache that does not answer raises (Redis down, a file cache's folder gone).
+CACHE_ERRORS = (OSError, RedisError)
 
 
 def _hit(key: str) -> int:
@@ -68,7 +66,7 @@ def _hit(key: str) -> int:
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=TTL_SECONDS)
             return 1
-    except (OSError, RedisError):
+    except CACHE_ERRORS:
         logger.warning("whistleblowing rate limit: the cache does not answer")
         return 0
 
@@ -79,7 +77,7 @@ def _release(key: str) -> None:
         cache.decr(key)
     except ValueError:  # expired meanwhile: nothing to take back
         pass
-    except (OSError, RedisError):
+    except CACHE_ERRORS:
         logger.warning("whistleblowing rate limit: the cache does not answer")
 
 
@@ -136,7 +134,9 @@ def follow_up_attempt(request: HttpRequest, code: str) -> Reservation | None:
     attempts count."""
     limit = settings.VIGIE_WHISTLEBLOWING_FOLLOW_UP_ATTEMPTS_PER_HOUR
     keys = [(_address_key("follow_up", request), ADDRESS_FACTOR * limit)]
-    normalised = normalise_code(code)
+    # As `follow_up.normalise` reads it (case, spaces, dashes, O/0, I/L/1): every spelling of one code
+    # counts against one counter.
+    normalised = normalise(code)
     if normalised:
         keys.append((counter_key("code", normalised), limit))
     return _reserve(keys)

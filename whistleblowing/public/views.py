@@ -40,7 +40,6 @@ from django.utils.translation import check_for_language, gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from redis.exceptions import RedisError
 from simple_history.models import HistoricalRecords
 
 from core.dates import format_date, format_datetime, paris_date
@@ -51,6 +50,7 @@ from ..services import reports as report_services
 from ..services.attachments import attachment_response
 from . import ratelimit
 from .forms import AuthorMessageForm, FollowUpSignInForm, ReportForm
+from .ratelimit import CACHE_ERRORS
 
 #: The pages' stylesheet, inlined in base.html (`{% include %}`): a public page makes the browser fetch
 #: nothing else (no stylesheet, no /favicon.ico: the icon is `data:,`), so no request outside /signalement/
@@ -246,10 +246,6 @@ def submit(request: HttpRequest) -> HttpResponse:
 def _cache_key(token: str) -> str:
     """The cache keeps a digest of the token, not the token: a look at the cache opens no follow-up space."""
     return "vigie:wb:follow_up:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-
-
-#: What a cache that does not answer raises (Redis down, a file cache's folder gone).
-CACHE_ERRORS = (OSError, RedisError)
 
 
 def _signed_in_report(request: HttpRequest) -> Report | None:
