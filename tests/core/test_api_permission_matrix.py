@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pytest
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
@@ -77,7 +78,7 @@ def _model_of(view_class: type[APIView], path: str) -> type[Model]:
         # Only a viewset works its queryset out (get_queryset, which may read the action) without a class one.
         assert issubclass(view_class, GenericViewSet), view_class
         view = view_class()
-        view.request = APIRequestFactory().get(path)
+        view.request = Request(APIRequestFactory().get(path))
         view.action, view.args, view.kwargs, view.format_kwarg = "list", (), {}, None
         queryset = view.get_queryset()
     return queryset.model

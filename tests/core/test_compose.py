@@ -43,3 +43,17 @@ def test_the_backup_service_archives_the_media_and_the_whistleblowing_attachment
     assert "whistleblowing:/var/lib/vigie/whistleblowing" in SERVICES["web"]["volumes"]
     command = " ".join(backup["command"])
     assert "--media /media" in command and "--attachments /whistleblowing" in command
+
+
+def test_the_image_s_install_packages_every_project_app():
+    """The image runs `pip install .`: an app left out of `packages.find` would ship without its code."""
+    import tomllib
+    from fnmatch import fnmatchcase
+
+    pyproject = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text())
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    top_level = {name.split(".")[0] for name in settings.INSTALLED_APPS} | {"config"}
+    ours = {name for name in top_level if (Path(settings.BASE_DIR) / name / "__init__.py").is_file()}
+    assert "whistleblowing" in ours and "core" in ours
+    left_out = {name for name in ours if not any(fnmatchcase(name, pattern) for pattern in include)}
+    assert not left_out, f"not packaged by `pip install .`: {sorted(left_out)}"
