@@ -172,17 +172,19 @@ def form_view(
     initial: dict[str, Any] | None = None,
     template: str = "admin/vigie/form_page.html",
     extra_context: dict[str, Any] | None = None,
+    form_kwargs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """A button of `obj`'s change page: GET shows `form_class`; a valid POST runs `apply(**cleaned_data)`
     and goes back to the change page with `done_message`. A refusal puts the service's messages on the
-    form's fields and in an error message, and shows the form again.
+    form's fields and in an error message, and shows the form again. `form_kwargs` go to the form's
+    constructor (e.g. the user, for a form whose fields depend on what they may see).
     """
     opts = modeladmin.model._meta
     change_url = reverse(
         f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk], current_app=modeladmin.admin_site.name
     )
     if request.method == "POST":
-        form = form_class(request.POST, request.FILES)  # a form with a file field (a letter) gets the upload
+        form = form_class(request.POST, request.FILES, **(form_kwargs or {}))  # a file field (a letter) gets it
         if form.is_valid():
             try:
                 apply(**form.cleaned_data)
@@ -193,7 +195,7 @@ def form_view(
                 modeladmin.message_user(request, str(done_message), messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
     else:
-        form = form_class(initial=initial)
+        form = form_class(initial=initial, **(form_kwargs or {}))
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
@@ -255,7 +257,7 @@ class TransitionButtonsMixin(AdminMixinBase):
     `transition_not_possible`, formatted with the action's title and the status; a POST is left to the
     service to refuse). `transition_url_dashes` writes `start_analysis` as `start-analysis` in the URL.
     An admin says how a service is called (`apply_transition`), what a form starts with
-    (`transition_initial`), what the page shows above the form (`transition_context`, e.g. its
+    (`transition_initial`) and is given (`transition_form_kwargs`, e.g. the user), what the page shows above the form (`transition_context`, e.g. its
     `transition_intro`, or per action `transition_action_context`) and, for a row without a `status`
     field, how its state is named in the refusal (`transition_state`).
     """
@@ -295,7 +297,7 @@ class TransitionButtonsMixin(AdminMixinBase):
                         args=[obj.pk, name.replace("_", "-") if self.transition_url_dashes else name],
                     ),
                 )
-                for name in self.allowed_actions(obj)
+                for name in self.allowed_transitions(request, obj)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -308,7 +310,7 @@ class TransitionButtonsMixin(AdminMixinBase):
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         form_class, service, title, done = self.transitions[action]
-        if request.method != "POST" and action not in self.allowed_actions(obj):
+        if request.method != "POST" and action not in self.allowed_transitions(request, obj):
             messages.error(
                 request, str(self.transition_not_possible) % {"action": title, "status": self.transition_state(obj)}
             )
@@ -328,6 +330,7 @@ class TransitionButtonsMixin(AdminMixinBase):
             initial=self.transition_initial(action),
             template=self.transition_template,
             extra_context={**self.transition_context(obj), **self.transition_action_context(action, obj)},
+            form_kwargs=self.transition_form_kwargs(request, action, obj),
         )
 
     def apply_transition(
@@ -338,6 +341,14 @@ class TransitionButtonsMixin(AdminMixinBase):
 
     def transition_initial(self, action: str) -> dict[str, Any]:
         """The initial values of the action's form."""
+        return {}
+
+    def allowed_transitions(self, request: HttpRequest, obj: Any) -> Iterable[str]:
+        """The buttons `request.user` gets on `obj`'s page: `allowed_actions(obj)` unless an admin says more."""
+        return self.allowed_actions(obj)
+
+    def transition_form_kwargs(self, request: HttpRequest, action: str, obj: Any) -> dict[str, Any]:
+        """More arguments for the action's form (its constructor's keywords)."""
         return {}
 
     def transition_context(self, obj: Any) -> dict[str, Any]:

@@ -36,6 +36,9 @@ DEMO_USERS: dict[str, tuple[str | None, str, str]] = {
     # The whistleblowing referent: the only one who sees who wrote a report and what it says (superusers not).
     "referent": (roles.WHISTLEBLOWING_REFERENT, "Rémi", "Signalement"),
 }
+#: The demo users who hold a second role: the referent works in the compliance department, so they may read the
+#: conflict-of-interest cases a report leads to and link it to them (linking needs the view of the target).
+DEMO_EXTRA_GROUPS: dict[str, tuple[str, ...]] = {"referent": (roles.COMPLIANCE_OFFICER,)}
 
 
 class DemoRefused(ImproperlyConfigured):
@@ -97,8 +100,8 @@ def load_users(password: str) -> dict[str, Any]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-        if group_name:
-            user.groups.add(Group.objects.get(name=group_name))
+        for name in ((group_name,) if group_name else ()) + DEMO_EXTRA_GROUPS.get(username, ()):
+            user.groups.add(Group.objects.get(name=name))
         users[username] = user
     return users
 

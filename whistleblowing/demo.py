@@ -165,13 +165,15 @@ def meeting(after: int):
 
 
 def link_coi_case(report: Report, actor: Any) -> None:
-    """The report that led to a conflict-of-interest case of the compliance demo (the first one)."""
+    """The report that led to a conflict-of-interest case of the compliance demo (the first one), linked by a
+    referent who may view the cases (core/demo.py DEMO_EXTRA_GROUPS); nothing is linked otherwise."""
     from compliance.models import ConflictOfInterestCase
 
+    from .selectors import linkable_kinds
     from .services.reports import report_link
 
     case = ConflictOfInterestCase.objects.order_by("pk").first()
-    if case is not None:
+    if case is not None and "coi_case" in linkable_kinds(actor):
         report_link(actor=actor, report=report, record=case)
 
 

@@ -13,10 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from core.roles import WHISTLEBLOWING_REFERENT, sealed_out
+from core.roles import WHISTLEBLOWING_REFERENT, can_view, sealed_out
 from organization.models import LegalEntity
 
-from .models import ReferentAssignment, Report, ReportContent
+from .choices import LinkKind
+from .models import ReferentAssignment, Report, ReportContent, ReportLink
 
 
 def is_referent(user: Any) -> bool:
@@ -74,3 +75,15 @@ def content_condition(user: Any, prefix: str = "") -> Q:
 def reports_with_content_for(user: Any) -> QuerySet[Report]:
     """The reports whose sealed part `user` may read (one SQL filter, for lists)."""
     return Report.objects.filter(content_condition(user))
+
+
+def link_target_model(kind: str) -> Any:
+    """The model of the records a link of `kind` points to (`ReportLink`'s field of that name)."""
+    return ReportLink._meta.get_field(kind).related_model
+
+
+def linkable_kinds(user: Any) -> tuple[str, ...]:
+    """The kinds of record `user` may link a report to, and whose reference they read on a link: those whose
+    records they may view (`core.roles.can_view`; an AML/CFT alert only inside the AML seal). Looking up a
+    reference of any other kind would tell them whether such a record exists."""
+    return tuple(kind for kind in LinkKind.values if can_view(user, link_target_model(kind)))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
 from core.roles import AML_OFFICER, AUDITOR, COMPLIANCE_OFFICER, WHISTLEBLOWING_REFERENT
@@ -185,7 +186,7 @@ def test_a_referent_reads_the_content_the_follow_up_and_the_ledger(settings, tmp
         report=report, deadline="acknowledgment", due_on=dt.date(2026, 5, 29), explanation="7th working day"
     )
     ReportLink.objects.create(report=report, kind=LinkKind.COI_CASE, coi_case=CaseFactory(reference="COI-LINKED"))
-    client, _user = logged_in(WHISTLEBLOWING_REFERENT)
+    client, _user = logged_in(WHISTLEBLOWING_REFERENT, COMPLIANCE_OFFICER)
     page = page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
     for secret in (*SECRETS, "evidence-SECRET.pdf", "COI-LINKED", "7th working day"):
         assert secret in page, secret
@@ -331,7 +332,8 @@ def test_every_button_moves_the_report_through_the_real_services(settings, tmp_p
     do(client, report, "close", {"closed_on": "2026-06-02", "message": "The report is closed."})
     assert (report.status, report.closed_on) == (Status.CLOSED, dt.date(2026, 6, 2))
     assert kinds(report)[-1] == (MessageKind.CLOSURE, "The report is closed.")
-    assert buttons(client, report) == {"proceedings", "link", "entity", "credentials"}
+    # No "link" button: a referent who may view no kind of record has nothing to link to (see the linking test).
+    assert buttons(client, report) == {"proceedings", "entity", "credentials"}
 
     do(client, report, "proceedings", {"proceedings": "ended", "ended_on": "2026-06-03", "note": ""})
     assert (report.proceedings, report.proceedings_ended_on) == (Proceedings.ENDED, dt.date(2026, 6, 3))
@@ -402,7 +404,7 @@ def test_a_refused_file_comes_back_on_the_message_form(settings, tmp_path):
 
 
 def test_linking_names_the_record_by_its_reference_and_offers_aml_alerts_to_the_aml_function_only():
-    client, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    client, referent = logged_in(WHISTLEBLOWING_REFERENT, COMPLIANCE_OFFICER)
     report = recorded(referent)
     case, breach, alert = (
         CaseFactory(reference="COI-2026-0009"),
@@ -410,6 +412,7 @@ def test_linking_names_the_record_by_its_reference_and_offers_aml_alerts_to_the_
         AlertFactory(reference="AML-2026-0003"),
     )
     form = page_of(client.get(f"{CHANGELIST}{report.pk}/do/link/"))
+    # A compliance officer views conflict-of-interest cases and breaches (read only), not the AML/CFT alerts.
     assert 'name="coi_case"' in form and 'name="breach"' in form and 'name="aml_alert"' not in form
     do(client, report, "link", {"coi_case": "COI-2026-0009"})
     do(client, report, "link", {"breach": "BR-2026-0002"})
@@ -430,6 +433,35 @@ def test_linking_names_the_record_by_its_reference_and_offers_aml_alerts_to_the_
     assert ReportLink.objects.filter(report=report, kind=LinkKind.AML_ALERT, aml_alert_id=alert.pk).exists()
     assert "AML-2026-0003" in page_of(both.get(f"{CHANGELIST}{report.pk}/change/"))
     assert "AML-2026-0003" not in page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
+
+
+def test_a_referent_who_may_not_view_a_kind_of_record_cannot_link_to_it_nor_learn_its_references():
+    """Typing a reference into the link form would tell whether a record one may not see exists: a referent
+    gets the fields of the kinds they may view only, and reads on a link the reference of those kinds only."""
+    pure, referent = logged_in(WHISTLEBLOWING_REFERENT)
+    coi_only, _user = logged_in(WHISTLEBLOWING_REFERENT, COMPLIANCE_OFFICER)
+    report = recorded(referent)
+    CaseFactory(reference="COI-2026-0010")
+    assert "link" not in buttons(pure, report)
+    refused = pure.get(f"{CHANGELIST}{report.pk}/do/link/")
+    assert refused.status_code == 302 and refused.url.endswith(f"{report.pk}/change/")
+
+    def answer(client: Any, reference: str) -> tuple[int, Any]:
+        response = client.post(f"{CHANGELIST}{report.pk}/do/link/", {"coi_case": reference})
+        return response.status_code, response.context["form"].errors if response.context else None
+
+    # The same answer for a reference that exists and one that does not, and nothing linked.
+    assert answer(pure, "COI-2026-0010") == answer(pure, "NO-SUCH-CASE")
+    assert not ReportLink.objects.exists()
+    with pytest.raises(ValidationError):
+        services.report_link(actor=referent, report=report, record=CaseFactory(reference="COI-2026-0011"))
+    assert not ReportLink.objects.exists()
+
+    do(coi_only, report, "link", {"coi_case": "COI-2026-0010"})
+    assert "COI-2026-0010" in page_of(coi_only.get(f"{CHANGELIST}{report.pk}/change/"))
+    page = page_of(pure.get(f"{CHANGELIST}{report.pk}/change/"))
+    assert "COI-2026-0010" not in page
+    assert "Conflict-of-interest case: (you may not view these records)" in page
 
 
 def test_new_follow_up_codes_are_shown_once_open_the_report_and_are_not_cached():

@@ -32,7 +32,8 @@ def loaded(roles, settings, tmp_path):
     LegalEntityFactory(code="ALS", parent=None)
     LegalEntityFactory(code="ONV")
     CaseFactory(reference="COI-LIVE-01")
-    referent = UserFactory(username="referent", email="referent@example.org", groups=[roles_name()])
+    groups = [roles_name(), *core_demo.DEMO_EXTRA_GROUPS.get("referent", ())]
+    referent = UserFactory(username="referent", email="referent@example.org", groups=groups)
     with time_machine.travel(NOW, tick=False):
         summary = demo.load(UserFactory(username="admin", is_superuser=True))
     return referent, summary

@@ -16,6 +16,7 @@ from django.db import connection
 
 from aml.models import Alert
 from core import services as core_services
+from core.roles import AML_OFFICER, COMPLIANCE_OFFICER, WHISTLEBLOWING_REFERENT
 from tests.aml.factories import AlertFactory
 from tests.compliance.factories import CaseFactory
 from tests.factories import LegalEntityFactory, UserFactory
@@ -72,6 +73,13 @@ pytestmark = [
 @pytest.fixture
 def referent():
     return UserFactory(username="referent")
+
+
+@pytest.fixture
+def linker(roles):
+    """A referent who also views conflict-of-interest cases, breaches and AML/CFT alerts: linking a report needs
+    the view of the record it links to (`selectors.linkable_kinds`)."""
+    return UserFactory(username="linker", groups=[WHISTLEBLOWING_REFERENT, COMPLIANCE_OFFICER, AML_OFFICER])
 
 
 def record(actor: Any, **kwargs: Any) -> Report:
@@ -696,15 +704,20 @@ def test_proceedings_are_set_and_ended_with_their_date(referent):
         (BreachFactory, LinkKind.BREACH, "breach"),
     ],
 )
-def test_a_report_is_linked_to_the_record_it_led_to_without_copying_anything_into_it(referent, factory, kind, field):
+def test_a_report_is_linked_to_the_record_it_led_to_without_copying_anything_into_it(
+    referent, linker, factory, kind, field
+):
     report = record(referent)
     target = factory()
     history_before = type(target).history.filter(id=target.pk).count()
-    link = report_link(actor=referent, report=report, record=target)
-    assert (link.kind, getattr(link, f"{field}_id"), link.linked_by) == (kind, target.pk, referent)
+    with pytest.raises(ValidationError) as refused:  # a referent who may not view such records
+        report_link(actor=UserFactory(groups=[WHISTLEBLOWING_REFERENT]), report=report, record=target)
+    assert list(errors(refused)) == ["record"] and not ReportLink.objects.exists()
+    link = report_link(actor=linker, report=report, record=target)
+    assert (link.kind, getattr(link, f"{field}_id"), link.linked_by) == (kind, target.pk, linker)
     assert type(target).history.filter(id=target.pk).count() == history_before
     with pytest.raises(ValidationError) as excinfo:
-        report_link(actor=referent, report=report, record=target)
+        report_link(actor=linker, report=report, record=target)
     assert list(errors(excinfo)) == ["record"]
 
 
@@ -736,7 +749,7 @@ def test_an_anonymised_report_takes_no_more_writes(referent):
 # --- locks and history -------------------------------------------------------------------------------------------------
 
 
-def test_every_write_locks_the_report(referent, monkeypatch):
+def test_every_write_locks_the_report(referent, linker, monkeypatch):
     report = admissible(referent)
     locked = record_locks(monkeypatch)
     writes = [
@@ -750,7 +763,7 @@ def test_every_write_locks_the_report(referent, monkeypatch):
         ),
         lambda: report_set_proceedings(actor=referent, report=report, proceedings=Proceedings.PENDING),
         lambda: report_entity_set(actor=referent, report=report, entity=None),
-        lambda: report_link(actor=referent, report=report, record=CaseFactory()),
+        lambda: report_link(actor=linker, report=report, record=CaseFactory()),
         lambda: follow_up_issue(actor=referent, report=report),
         lambda: report_close(actor=referent, report=report, closed_on=dt.date(2024, 6, 25), message="Closed"),
     ]
@@ -760,7 +773,7 @@ def test_every_write_locks_the_report(referent, monkeypatch):
         assert Report in locked, write
 
 
-def test_history_and_the_ledger_never_carry_the_content_nor_the_author(referent):
+def test_history_and_the_ledger_never_carry_the_content_nor_the_author(referent, linker):
     report, _code, _passphrase = submit()
     report_acknowledge(actor=referent, report=report, acknowledged_on=dt.date(2024, 7, 1), message=f"Dear {AUTHOR}")
     report_decide_admissibility(
@@ -778,7 +791,7 @@ def test_history_and_the_ledger_never_carry_the_content_nor_the_author(referent)
         actor=referent, report=report, feedback_on=dt.date(2024, 7, 1), measures=FACTS, message=f"Dear {AUTHOR}"
     )
     report_set_proceedings(actor=referent, report=report, proceedings=Proceedings.PENDING, note=f"Against {PERSONS}")
-    report_link(actor=referent, report=report, record=CaseFactory())
+    report_link(actor=linker, report=report, record=CaseFactory())
     report_close(actor=referent, report=report, closed_on=dt.date(2024, 7, 1), message=f"Bye {AUTHOR}")
 
     secrets = [FACTS, AUTHOR, EMAIL, PERSONS, "Secretauthor", "Zorglub", "Concernedperson"]
@@ -809,10 +822,10 @@ def test_messages_and_content_changes_have_their_history(referent):
     ) == ["report received", "entity set"]
 
 
-def test_an_aml_alert_linked_keeps_its_own_records(referent):
+def test_an_aml_alert_linked_keeps_its_own_records(referent, linker):
     report = record(referent)
     alert = AlertFactory()
-    report_link(actor=referent, report=report, record=alert)
+    report_link(actor=linker, report=report, record=alert)
     assert Alert.objects.get(pk=alert.pk).reason == alert.reason
 
 

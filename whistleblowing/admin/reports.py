@@ -37,12 +37,11 @@ from core.admin_actions import TransitionButtonsMixin, adopt, attach_errors, err
 from core.admin_choosers import user_choice_field
 from core.admin_utils import CheckedListFilter, date_input, due_badge
 from core.dates import format_date, format_datetime
-from core.roles import sealed_out
 from organization.models import LegalEntity
 
-from ..choices import Admissibility, AuthorRelation, Channel, MessageKind, Proceedings, Status
+from ..choices import Admissibility, AuthorRelation, Channel, LinkKind, MessageKind, Proceedings, Status
 from ..models import Attachment, ReferentAssignment, Report, ReportContent, ReportLink
-from ..selectors import content_visible_to, is_referent
+from ..selectors import content_visible_to, is_referent, link_target_model, linkable_kinds
 from ..services import reports as services
 from ..services.attachments import attachment_response
 
@@ -50,10 +49,6 @@ if TYPE_CHECKING:
     ReportAdminBase = SimpleHistoryAdmin[Report]
 else:
     ReportAdminBase = SimpleHistoryAdmin
-
-
-#: The user of the request being answered (the readonly fields and the forms are not given the request).
-_current_user: ContextVar[Any] = ContextVar("whistleblowing_admin_user", default=None)
 
 
 #: A service's refusal of the add page, for the form shown again (`ReportAdmin._changeform_view`).
@@ -76,20 +71,6 @@ def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
     for key, errors in exc.error_dict.items():
         renamed.setdefault(names.get(key, key), []).extend(errors)
     return ValidationError(renamed)
-
-
-def _rendered(response: HttpResponse) -> HttpResponse:
-    """The response rendered now, while `_current_user` is set (a TemplateResponse renders after the view)."""
-    render = getattr(response, "render", None)
-    if render is not None and not getattr(response, "is_rendered", True):
-        render()
-    return response
-
-
-def _aml_visible() -> bool:
-    """Whether the current user may learn that AML records exist (aml is sealed as a whole)."""
-    user = _current_user.get()
-    return user is not None and not sealed_out(user, "aml")
 
 
 # --- list filters (on the report's public fields only) ---------------------------------------------------
@@ -248,16 +229,19 @@ class ProceedingsForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    """The record a report led to, by its reference (the AML alert only for the AML/CFT function)."""
+    """The record a report led to, by its reference: only the kinds of record the user may view
+    (`selectors.linkable_kinds`; the AML alert only for the AML/CFT function), or a reference typed here would
+    tell whether a record they may not see exists."""
 
     coi_case = forms.CharField(label=_("conflict-of-interest case (reference)"), max_length=32, required=False)
     breach = forms.CharField(label=_("breach (reference)"), max_length=32, required=False)
     aml_alert = forms.CharField(label=_("vigilance alert (reference)"), max_length=32, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not _aml_visible():
-            del self.fields["aml_alert"]
+        kinds = linkable_kinds(user)
+        for name in [name for name in self.fields if name not in kinds]:
+            del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -274,11 +258,7 @@ class LinkForm(forms.Form):
 
 
 def _linkable(kind: str, reference: str) -> Any:
-    model_label = {"coi_case": "compliance.ConflictOfInterestCase", "breach": "gdpr.Breach", "aml_alert": "aml.Alert"}
-    from django.apps import apps
-
-    model = apps.get_model(model_label[kind])
-    return model._default_manager.filter(reference=reference).first()
+    return link_target_model(kind)._default_manager.filter(reference=reference).first()
 
 
 class EntityForm(forms.Form):
@@ -716,23 +696,24 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         return format_html_join("", "<div>{}</div>", ((text,) for text in self._link_texts(obj))) or "–"
 
     def _link_texts(self, obj: Report) -> list[str]:
-        aml_visible = _aml_visible()
+        """The report's links as the reader may know them (`get_object` put their `linkable_kinds` on `obj`): the
+        target's reference for the kinds they may view, the kind alone for a conflict-of-interest case or a breach
+        they may not, and nothing of an AML/CFT alert outside the AML seal (not even that one exists)."""
+        kinds = getattr(obj, "reader_link_kinds", ())
         texts = []
         for link in ReportLink.objects.filter(report=obj).order_by("linked_at", "pk"):
-            if link.kind == "aml_alert" and not aml_visible:
-                continue
-            target = _link_target(link)
-            texts.append(f"{link.get_kind_display()}: {target}")
+            if link.kind in kinds:
+                texts.append(f"{link.get_kind_display()}: {_link_target(link)}")
+            elif link.kind != LinkKind.AML_ALERT:
+                texts.append(f"{link.get_kind_display()}: {gettext('(you may not view these records)')}")
         return texts
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        token = _current_user.set(request.user)
-        try:
-            return _rendered(super().change_view(request, object_id, form_url, extra_context))
-        finally:
-            _current_user.reset(token)
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Report | None:
+        """The report, carrying what its reader may know of its links (the read-only fields get `obj` only)."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.reader_link_kinds = linkable_kinds(request.user)
+        return obj
 
     # -- files and the follow-up codes ----------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -763,11 +744,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         self._readable(request, object_id)
         if action == "credentials" and request.method == "POST":
             return self.credentials_view(request, object_id)
-        token = _current_user.set(request.user)
-        try:
-            return _rendered(super().transition_view(request, object_id, action))
-        finally:
-            _current_user.reset(token)
+        return super().transition_view(request, object_id, action)
 
     def credentials_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """New follow-up credentials, shown on this page once (never stored in clear, never in a message)."""
@@ -865,6 +842,14 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
             "contact": {"contact_possible": True},
         }
         return initial.get(action, {})
+
+    def transition_form_kwargs(self, request: HttpRequest, action: str, obj: Report) -> dict[str, Any]:
+        return {"user": request.user} if action == "link" else {}
+
+    def allowed_transitions(self, request: HttpRequest, obj: Report) -> list[str]:
+        """No "link" button for a referent who may view no kind of record to link to."""
+        allowed = list(self.allowed_actions(obj))
+        return allowed if linkable_kinds(request.user) else [name for name in allowed if name != "link"]
 
     def transition_context(self, obj: Report) -> dict[str, Any]:
         return {

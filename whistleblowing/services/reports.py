@@ -50,7 +50,7 @@ from ..choices import (
 )
 from ..deadlines import ClockDeadline, acknowledgment_deadline, feedback_deadline, meeting_deadline
 from ..models import DeadlineEvent, FollowUpAccess, Message, ReferentAssignment, Report, ReportContent, ReportLink
-from ..selectors import content_visible_to
+from ..selectors import content_visible_to, linkable_kinds
 from . import attachments
 from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
@@ -1010,6 +1010,8 @@ def report_link(*, actor: Any, report: Report, record: Any) -> ReportLink:
             {"record": _("A report is linked to a conflict-of-interest case, an AML/CFT alert or a breach.")}
         )
     kind, field = target
+    if kind not in linkable_kinds(actor):
+        raise ValidationError({"record": _("You may not link a report to this kind of record.")})
     if locked.links.filter(**{f"{field}_id": record.pk}).exists():
         raise ValidationError({"record": _("The report is already linked to this record.")})
     link = ReportLink(report=locked, kind=kind, linked_by=actor, **{f"{field}_id": record.pk})

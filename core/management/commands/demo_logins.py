@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.demo import DEMO_USERS, demo_password, embedded_demo
+from core.demo import DEMO_EXTRA_GROUPS, DEMO_USERS, demo_password, embedded_demo
 
 
 class Command(BaseCommand):
@@ -19,7 +19,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Demo logins (password: {demo_password()}):")
         for username, (group, _first, _last) in DEMO_USERS.items():
-            self.stdout.write(f"  {username:<12} {group or 'superuser'}")
+            roles = " + ".join((group or "superuser", *DEMO_EXTRA_GROUPS.get(username, ())))
+            self.stdout.write(f"  {username:<12} {roles}")
         self.stdout.write(
             "API: " + url.replace("/admin/", "/api/docs/") + "   Ctrl-C stops the server, worker and beat."
         )
