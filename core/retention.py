@@ -123,8 +123,15 @@ class Period:
     days: int = 0
 
     def cutoff(self, today: dt.date) -> dt.date:
-        """Records whose start day is on or before this day have expired on `today`."""
-        return today - relativedelta(years=self.years, months=self.months, days=self.days)
+        """Records whose start day is on or before this day have expired on `today`: the last start day whose
+        end (start + the period, clamped to the month's end as `relativedelta` counts it) is on or before today.
+        Counting back from today is not the same at a month's end: two months before 28 February is 28
+        December, yet a record of 31 December ends on 28 February too, and must go then, not on 1 March."""
+        delta = relativedelta(years=self.years, months=self.months, days=self.days)
+        cutoff = today - delta
+        while cutoff + dt.timedelta(days=1) + delta <= today:  # at most 3 days: the clamped end of a month
+            cutoff += dt.timedelta(days=1)
+        return cutoff
 
     def as_dict(self) -> dict[str, int]:
         return {unit: getattr(self, unit) for unit in PERIOD_UNITS if getattr(self, unit)}

@@ -8,11 +8,13 @@ import io
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, strategies as st
 
 from config.celery import _beat_schedule
 from core import retention, tasks
@@ -128,9 +130,10 @@ def test_a_period_in_months_is_counted_in_calendar_months(settings):
     settings.VIGIE_RETENTION = {"gdpr.rights_request": {"months": 1}}
     answered("DSR-JAN31", dt.date(2024, 1, 31))
     policy, period = retention.policies()["gdpr.rights_request"], retention.periods()["gdpr.rights_request"]
-    # 29/02/2024 minus one month is 29/01: a request answered on 31/01 is not due yet.
-    assert not retention.expired(policy, period, dt.date(2024, 2, 29)).exists()
-    assert retention.expired(policy, period, dt.date(2024, 3, 1)).exists()
+    # One month after 31/01/2024 is 29/02 (clamped to the month's end): the request goes on that day, as one
+    # answered on 15/01 goes on 15/02 (not on 01/03, which counting back one month from 29/02 would say).
+    assert not retention.expired(policy, period, dt.date(2024, 2, 28)).exists()
+    assert retention.expired(policy, period, dt.date(2024, 2, 29)).exists()
 
 
 # --- the command --------------------------------------------------------------------------------------------------
@@ -244,3 +247,31 @@ def test_the_dpo_and_compliance_officers_preview_what_is_due_without_changing_it
     assert "Dry run: 1 record would be anonymised now; nothing was changed." in messages_of(response)
     assert RightsRequest.objects.get(reference="DSR-DUE").anonymised_on is None
     assert "DSR-DUE" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("today", "period", "cutoff"),
+    [
+        # Two months after 29, 30 and 31 December is 28 February (clamped): all three go on 28 February.
+        (dt.date(2027, 2, 28), retention.Period(months=2), dt.date(2026, 12, 31)),
+        (dt.date(2027, 2, 27), retention.Period(months=2), dt.date(2026, 12, 27)),
+        (dt.date(2027, 3, 1), retention.Period(months=2), dt.date(2027, 1, 1)),
+        # A leap year: 29 February is the end of 29, 30 and 31 December.
+        (dt.date(2028, 2, 29), retention.Period(months=2), dt.date(2027, 12, 31)),
+        (dt.date(2026, 9, 30), retention.Period(months=2), dt.date(2026, 7, 31)),
+        # Five years after 29 February 2024 is 28 February 2029.
+        (dt.date(2029, 2, 28), retention.Period(years=5), dt.date(2024, 2, 29)),
+        (dt.date(2026, 6, 15), retention.Period(), dt.date(2026, 6, 15)),
+        (dt.date(2026, 6, 15), retention.Period(days=30), dt.date(2026, 5, 16)),
+    ],
+)
+def test_a_record_expires_on_the_day_its_period_ends_even_at_a_month_s_end(today, period, cutoff):
+    assert period.cutoff(today) == cutoff
+
+
+@given(start=st.dates(dt.date(2000, 1, 1), dt.date(2090, 12, 31)), years=st.integers(0, 6), months=st.integers(0, 13))
+def test_the_cutoff_is_the_last_start_whose_period_has_ended(start, years, months):
+    period = retention.Period(years=years, months=months)
+    end = start + relativedelta(years=years, months=months)
+    assert start <= period.cutoff(end)
+    assert start > period.cutoff(end - dt.timedelta(days=1))
