@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.downloads import media_download
 from core.views import health
 from notifications.calendar import calendar_feed
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", health, name="health"),
+    # The stored files (letters, evidence, source documents): for who may view their record only (core/downloads.py).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", admin.site.admin_view(media_download), name="media"),
     path("notifications/", include("notifications.urls")),
     # A person's deadlines in their calendar application: no login, the secret in the path (notifications/calendar.py).
     path("calendrier/<str:token>.ics", calendar_feed, name="calendar_feed"),

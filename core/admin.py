@@ -15,7 +15,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -27,6 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .admin_history import user_name
 from .admin_utils import CheckedListFilter, badge
 from .dates import format_datetime
+from .downloads import download_response, stored_name
 from .imports import ImportReport, importers
 from .imports.registry import visible_kinds
 from .imports.uploads import import_upload, limit_uploads, too_large_message
@@ -277,11 +278,8 @@ class ImportRunAdmin(ImportRunAdminBase):
             return HttpResponseRedirect(reverse("admin:core_importrun_change", args=[run.pk]))
         if dialect != FRENCH:  # stored in the French dialect
             return redialect_download(run.rejects_file.open("rb"), Path(run.rejects_file.name or "").name, dialect)
-        return FileResponse(
-            run.rejects_file.open("rb"),
-            as_attachment=True,
-            filename=Path(run.rejects_file.name or "").name,
-            content_type="text/csv; charset=utf-8",
+        return download_response(
+            run.rejects_file.open("rb"), stored_name(run.rejects_file), content_type="text/csv; charset=utf-8"
         )
 
     @csrf_exempt  # checked below, once the size limit is in place: the CSRF check reads the body

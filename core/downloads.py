@@ -1,21 +1,25 @@
-"""Stored files handed to a user: always as a download, from a view that checked who asks.
+"""Stored files handed to a user: always as a download, and only to who may view the record that keeps them.
 
-The media folder is served by no URL (config/urls.py mounts none, whitenoise serves the static files only): a
-letter to the CNIL, the source document of a figure or an AML/CFT report file would otherwise be readable by
-anyone who had its address. Each admin that keeps files offers them through `FileDownloadsMixin` (or a view of
-its own with a stricter check, whistleblowing's), and every one of them answers with `download_response`."""
+The media folder is served by no web server and no static handler: `MEDIA_URL` is this module's view. A file's
+address (`FieldFile.url`, which the admin's links, file widgets and read-only fields use) reaches
+`media_download`, which finds the records whose file field holds that name and answers only a user that the
+record's admin lets see it (through its queryset, then `has_view_permission`; for a record shown in an inline
+only, the inline's parent and the inline's own permission). Anyone else, or a name no record holds, gets the
+404 of a missing page. Files kept in another storage (the whistleblowing attachments) are never found here."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
-from django.contrib.admin.utils import unquote
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.sites import AdminSite
 from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import models
+from django.forms.models import _get_foreign_key
 from django.http import FileResponse, Http404, HttpRequest
-from django.urls import URLPattern, path, reverse
-
-from .admin_utils import AdminMixinBase
 
 
 def download_response(
@@ -38,75 +42,50 @@ def stored_name(field_file: Any) -> str:
     return Path(field_file.name or "").name
 
 
-class FileDownloadsMixin(AdminMixinBase):
-    """The files of a row, and of the rows it owns, as downloads of its admin page.
+def media_fields() -> list[tuple[type[models.Model], str]]:
+    """The file fields kept in the media storage, on the project's own models (history models excluded: their
+    rows are read through the history pages, never through a file's address)."""
+    found = []
+    for model in apps.get_models():
+        if hasattr(model, "instance_type"):  # simple_history's historical models
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField) and field.storage is default_storage:
+                found.append((model, field.name))
+    return found
 
-    `file_fields`: the row's FileFields, at `<object_id>/file/<field>/`. `owned_files`: URL part → (related
-    name, FileField) of rows the row owns (a CNIL case's letters), at `<object_id>/<part>/<pk>/`. Each answers
-    only a user who may view the row (the admin's `get_object`, through its queryset, then
-    `has_view_permission`), and answers 404 otherwise: the same as a row or a file that does not exist."""
 
-    file_fields: ClassVar[tuple[str, ...]] = ()
-    owned_files: ClassVar[dict[str, tuple[str, str]]] = {}
-
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        urls = []
-        if self.file_fields:
-            urls.append(
-                path(
-                    "<path:object_id>/file/<slug:field>/",
-                    self.admin_site.admin_view(self.file_download_view),
-                    name="{}_{}_file".format(*info),
-                )
-            )
-        for part in self.owned_files:
-            urls.append(
-                path(
-                    f"<path:object_id>/{part}/<int:pk>/",
-                    self.admin_site.admin_view(self.owned_file_view),
-                    {"part": part},
-                    name="{}_{}_{}".format(*info, part),
-                )
-            )
-        return [*urls, *super().get_urls()]
-
-    def _viewable(self, request: HttpRequest, object_id: str) -> Any:
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or not self.has_view_permission(request, obj):
-            raise Http404
-        return obj
-
-    def file_download_view(self, request: HttpRequest, object_id: str, field: str) -> FileResponse:
-        obj = self._viewable(request, object_id)
-        if field not in self.file_fields:
-            raise Http404
-        field_file = getattr(obj, field)
-        if not field_file:
-            raise Http404
-        return download_response(field_file.open("rb"), stored_name(field_file))
-
-    def owned_file_view(self, request: HttpRequest, object_id: str, pk: int, part: str) -> FileResponse:
-        obj = self._viewable(request, object_id)
-        related_name, field = self.owned_files[part]
-        owned = getattr(obj, related_name).filter(pk=pk).first()
-        field_file = getattr(owned, field, None)
-        if not field_file:
-            raise Http404
-        return download_response(field_file.open("rb"), stored_name(field_file))
-
-    def file_url(self, obj: Any, field: str) -> str:
-        """The download address of `obj`'s file `field`."""
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_file",
-            args=[obj.pk, field],
-            current_app=self.admin_site.name,
+def _may_view(site: AdminSite, request: HttpRequest, record: models.Model) -> bool:
+    """Whether the admin lets `request.user` see `record`: its own admin, else an inline of its parent's."""
+    model_admin = site._registry.get(type(record))
+    if model_admin is not None:
+        return bool(
+            model_admin.get_queryset(request).filter(pk=record.pk).exists()
+            and model_admin.has_view_permission(request, record)
         )
+    for parent_model, parent_admin in site._registry.items():
+        for inline_class in parent_admin.inlines:
+            if inline_class.model is not type(record):
+                continue
+            inline = inline_class(parent_model, site)
+            fk = _get_foreign_key(parent_model, type(record), fk_name=inline.fk_name)
+            parent = getattr(record, fk.name)
+            if (
+                parent_admin.get_queryset(request).filter(pk=parent.pk).exists()
+                and parent_admin.has_view_permission(request, parent)
+                and inline.has_view_permission(request, parent)
+            ):
+                return True
+    return False
 
-    def owned_file_url(self, obj: Any, part: str, owned: Any) -> str:
-        """The download address of the file of `owned`, a row `obj` owns under `part`."""
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_{part}",
-            args=[obj.pk, owned.pk],
-            current_app=self.admin_site.name,
-        )
+
+def media_download(request: HttpRequest, name: str) -> FileResponse:
+    """The file stored as `name`, for a user who may view a record that keeps it; 404 for anyone else."""
+    if not request.user.is_authenticated or not request.user.is_active:
+        raise Http404
+    for model, field in media_fields():
+        for record in model._default_manager.filter(**{field: name})[:10]:
+            if _may_view(admin.site, request, record):
+                field_file = getattr(record, field)
+                return download_response(field_file.open("rb"), stored_name(field_file))
+    raise Http404

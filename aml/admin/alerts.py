@@ -30,6 +30,7 @@ from core.admin_actions import TransitionButtonsMixin, format_translated, save_t
 from core.admin_choosers import user_choice_field, user_label
 from core.admin_utils import CheckedListFilter, assigned_filter, date_input, due_badge
 from core.dates import format_datetime
+from core.downloads import download_response, stored_name
 from organization.models import LegalEntity
 
 from ..choices import AlertStatus, Decision
@@ -304,7 +305,7 @@ class AlertAdmin(TransitionButtonsMixin, AlertAdminBase):
         field = getattr(obj, FILES[which])
         if not field:
             raise Http404
-        return FileResponse(field.open("rb"), as_attachment=True, filename=Path(field.name or "").name)
+        return download_response(field.open("rb"), stored_name(field))
 
     # -- writes through the services -----------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Alert, form: forms.ModelForm, change: bool) -> None:

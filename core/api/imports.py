@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.downloads import download_response, stored_name
 from core.imports import ImportReport, get_importer
 from core.imports.uploads import content_length, import_upload, limit_uploads, size_text, too_large_message
 from core.models import ImportRun, ImportRunQuerySet
@@ -256,9 +257,6 @@ class ImportRunViewSet(viewsets.ReadOnlyModelViewSet):
             raise Http404
         if dialect != FRENCH:  # stored in the French dialect
             return rejects_download(run, dialect)
-        return FileResponse(
-            run.rejects_file.open("rb"),
-            as_attachment=True,
-            filename=Path(run.rejects_file.name).name,
-            content_type="text/csv; charset=utf-8",
+        return download_response(
+            run.rejects_file.open("rb"), stored_name(run.rejects_file), content_type="text/csv; charset=utf-8"
         )

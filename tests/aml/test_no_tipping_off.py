@@ -47,6 +47,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aml.choices import AlertStatus, Decision
+from core.downloads import media_fields
 from core.imports import importers
 from core.models import ImportRun
 from core.roles import AML_OFFICER, ROLES, sealed_apps, sealed_out
@@ -263,6 +264,14 @@ def _candidates(name: str, body: str, model: type[Model] | None, pattern: URLPat
             if model._meta.app_label in sealed_apps()
         ]
         return sealed or [str(MISSING_ID)]
+    if name == "name" and pattern.callback.__name__ == "media_download":
+        # Every stored file of the media folder (the AML/CFT report files among them), and one no record holds.
+        stored = [
+            getattr(record, field).name
+            for media_model, field in media_fields()
+            for record in media_model._default_manager.exclude(**{field: ""})
+        ]
+        return [*stored, "no-such-file.pdf"]
     return list(GENERIC.get(name, ()))
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 
+from core.downloads import download_response
 from core.services import note_history
 
 from ..files import report_storage
@@ -205,14 +206,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     """The file as a download, whatever its type: never shown inline, never sniffed, never able to run a
     script if a browser were to open it (CSP sandbox). The name in Content-Disposition, RFC 5987-encoded
     when it is not ASCII (Django's FileResponse)."""
-    handle = attachment.file.storage.open(str(attachment.file.name), "rb")
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name)
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return download_response(attachment.file.storage.open(str(attachment.file.name), "rb"), attachment.name)
 
 
 def orphan_files(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> list[str]:
