@@ -177,6 +177,9 @@ class Related:
     #: The rows themselves go too, once their fields, files and history rows are cleaned (a credential, an
     #: attachment: nothing of them is kept for the statistics).
     delete: bool = False
+    #: Which of those rows (a Q on fields that never change, read on the live and the history rows alike); None:
+    #: all of them. The others wait for another policy (a whistleblowing report's letters to its author).
+    only: Any = None
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,8 @@ class _Outcome:
     history_rows: int = 0
     files: int = 0
     related: dict[str, int] = field(default_factory=dict)
+    #: Rows sealed from the record's readers were anonymised or deleted too (not counted: `anonymise`).
+    sealed_related: bool = False
 
 
 class _Anonymiser:
@@ -612,9 +617,12 @@ class _Anonymiser:
         past: models.QuerySet | None,
         replacements: Mapping[str, Any],
         files: tuple[str, ...],
+        delete: bool = False,
     ) -> list[Any]:
         """Rows that are not the record itself (related rows, followers): updated in place, with their
-        history rows, so that their latest version still equals the live row."""
+        history rows, so that their latest version still equals the live row; or, with `delete`, deleted and
+        then their history rows rewritten, the deletion's own included (a link's foreign keys can only be
+        cleared once the row, which must point somewhere, is gone)."""
         ids = list(live.values_list("pk", flat=True))
         history_ids = list(past.values_list(model._meta.pk.name, flat=True).distinct()) if past is not None else []
         all_ids = sorted(set(ids) | set(history_ids))
@@ -624,6 +632,10 @@ class _Anonymiser:
         if past is not None:
             self._collect(model, past, replacements)
         self._delete_files(model, [q for q in (live, past) if q is not None], files)
+        if delete:
+            live.delete()
+            self._rewrite_history(model, all_ids, replacements, files, None)
+            return all_ids
         self._rewrite_history(model, all_ids, replacements, files, None)
         pk_name = model._meta.pk.name
         updates = {name: _expression(model, name, value, self.text, pk_name) for name, value in replacements.items()}
@@ -645,14 +657,18 @@ class _Anonymiser:
         for related in policy.related:
             child = apps.get_model(related.model)
             child_live, child_past = self._rows_of(child, {f"{related.fk}__in": ids})
+            if related.only is not None:
+                child_live = child_live.filter(related.only)
+                child_past = child_past.filter(related.only) if child_past is not None else None
             counted = (self.outcome.history_rows, self.outcome.files)
-            child_ids = self._anonymise_rows(child, child_live, child_past, related.fields, related.files)
-            if related.delete:
-                child._default_manager.filter(**{f"{related.fk}__in": ids}).delete()
+            child_ids = self._anonymise_rows(
+                child, child_live, child_past, related.fields, related.files, delete=related.delete
+            )
             if seal_of(child) is not None and seal_of(child) != seal_of(model):
                 # Rows sealed from the record's own readers (a whistleblowing report's messages and files): how
-                # many there were is theirs alone, so the run record does not count them.
+                # many there were is theirs alone, so the run record does not count them, and says so.
                 self.outcome.history_rows, self.outcome.files = counted
+                self.outcome.sealed_related = self.outcome.sealed_related or bool(child_ids)
             else:
                 label = child._meta.label_lower
                 self.outcome.related[label] = self.outcome.related.get(label, 0) + len(child_ids)
@@ -855,6 +871,8 @@ def _batch(
         entry["count"] += len(done)
         entry["history_rows"] += outcome.history_rows
         entry["files_deleted"] += outcome.files
+        if outcome.sealed_related:
+            entry["sealed_related"] = True
         for label, count in outcome.related.items():
             entry["related"][label] = entry["related"].get(label, 0) + count
         record.anonymised += len(done)
@@ -963,6 +981,14 @@ def report_lines(record: Any, *, references: int | None = 10) -> list[str]:
                     "files": entry.get("files_deleted", 0),
                     "related": ", ".join(parts) or "0",
                 }
+            )
+        if entry.get("sealed_related"):
+            lines.append(
+                "    "
+                + gettext(
+                    "and the sealed part (identity, content, messages, files, follow-up codes): anonymised or deleted, "
+                    "not counted above (its readers only may know how much there was)"
+                )
             )
     if record.dry_run:
         total = ngettext(

@@ -9,14 +9,21 @@ settings.VIGIE_RETENTION). CNIL, référentiel relatif aux dispositifs d'alertes
   it), anonymised once they ended, at the end date the referent records.
 
 Anonymising a report keeps its public part for the statistics (reference, dates, category, status,
-deadlines, admissibility, the deadline ledger, the links to the records it led to) and removes the rest:
+deadlines, admissibility, the deadline ledger) and removes the rest:
 - its content loses the author's identity and means of contact, the facts and when they happened, the persons
   concerned, the reasons, the measures and the proceedings' note;
-- every follow-up message loses its body;
+- every follow-up message loses its body, except the letters to the author that say how the report ended (the
+  admissibility decision, the feedback, the closure: `LETTERS`);
 - every attachment's file is deleted from the disk (every version's), and its row goes;
-- the follow-up credentials (the receipt code's digest, the passphrase's hash) go;
+- the links to the records it led to go (a conflict-of-interest case names the persons concerned: a link
+  would tie the anonymised report back to them);
 - the history rows of all of these are rewritten the same way (core/retention.py), so no older version keeps
   what the live rows lost; the report gets `anonymised_on` and one history row saying so.
+
+The author must be told in writing why an inadmissible report is closed, and an anonymous author has no other
+way to read it than the follow-up space. So the follow-up codes (a digest and a password hash: nothing
+personal) and those letters stay for a reading period after the anonymisation (policy "whistleblowing.notice",
+30 days by default), during which the author still opens the space of the anonymised report; then they go too.
 A run record lists the anonymised reports by reference (public) and never counts their messages or files
 (sealed rows, core/retention.py).
 """
@@ -28,9 +35,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.retention import REDACT, Period, Policy, Related
 
-from .choices import Admissibility, Proceedings, Status
+from .choices import Admissibility, Direction, MessageKind, Proceedings, Status
 
 CNIL_BASIS = "CNIL référentiel on whistleblowing schemes (2019, updated 2023), loi 2016-1691 art. 9"
+
+#: The letters to the author that say how the report ended: kept for the reading period (`NOTICE`).
+LETTERS = Q(
+    direction=Direction.TO_AUTHOR, kind__in=[MessageKind.ADMISSIBILITY, MessageKind.FEEDBACK, MessageKind.CLOSURE]
+)
 
 #: What a report's sealed part becomes (the same for the three record types).
 CONTENT = (
@@ -51,14 +63,33 @@ CONTENT = (
             "proceedings_note": REDACT,
         },
     ),
-    Related("whistleblowing.message", "report", {"body": REDACT}),
+    Related("whistleblowing.message", "report", {"body": REDACT}, only=~LETTERS),
     Related("whistleblowing.attachment", "report", {"name": REDACT}, files=("file",), delete=True),
-    Related("whistleblowing.followupaccess", "report", delete=True),
+    Related("whistleblowing.reportlink", "report", {"coi_case": None, "aml_alert": None, "breach": None}, delete=True),
 )
 
 _CLOSED = Q(status=Status.CLOSED)
 
 POLICIES = (
+    # First: a report anonymised by this run starts its reading period now, not at once (and a dry run counts the same).
+    Policy(
+        code="whistleblowing.notice",
+        model="whistleblowing.report",
+        label=_("letters to the author of anonymised whistleblowing reports"),
+        start=("anonymised_on",),
+        start_label=_("the anonymisation"),
+        default=Period(days=30),
+        basis=CNIL_BASIS
+        + ": the author is told in writing why the report was closed; the letters and the follow-up codes stay for "
+        "a reading period once the rest is anonymised, then go",
+        fields={},
+        related=(
+            Related("whistleblowing.message", "report", {"body": REDACT}, only=LETTERS),
+            Related("whistleblowing.followupaccess", "report", delete=True),
+        ),
+        only=_CLOSED & Q(anonymised_on__isnull=False),
+        marker="letters_erased_on",
+    ),
     Policy(
         code="whistleblowing.inadmissible",
         model="whistleblowing.report",

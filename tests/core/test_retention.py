@@ -432,6 +432,35 @@ def _whistleblowing(s: Scenario) -> None:
             content_type="text/plain",
             size=20,
         )
+        # The letter that says how it ended and the follow-up codes stay for the reading period that follows the
+        # anonymisation (the "whistleblowing.notice" record type, below).
+        MessageFactory(
+            report=report, direction="to_author", kind="closure", body=s.secret(f"{name}Closure", gone=False)
+        )
+        FollowUpAccess.objects.create(
+            report=report,
+            code_digest=s.secret(f"{name}Digest", gone=False),
+            passphrase_hash=s.secret(f"{name}Hash", gone=False),
+        )
+    # Reports anonymised earlier: the reading period of the first ended today (its letters and codes go), the
+    # second's ends tomorrow.
+    for name, anonymised_on, gone in (
+        ("WbNoticeEnded", TODAY - dt.timedelta(days=30), True),
+        ("WbNoticeKept", TODAY - dt.timedelta(days=29), False),
+    ):
+        report = ReportFactory(
+            reference=f"SIG-{name}",
+            received_at=at(dt.date(2026, 12, 1)),
+            status=Status.CLOSED,
+            closed_on=anonymised_on,
+            admissibility=Admissibility.INADMISSIBLE,
+            admissibility_decided_on=anonymised_on,
+            anonymised_on=anonymised_on,
+        )
+        ReportContentFactory(report=report, author_name="", author_email="", facts="[anonymisé]")
+        MessageFactory(
+            report=report, direction="to_author", kind="admissibility", body=s.secret(f"{name}Letter", gone=gone)
+        )
         FollowUpAccess.objects.create(
             report=report,
             code_digest=s.secret(f"{name}Digest", gone=gone),
@@ -645,7 +674,9 @@ def test_a_dry_run_changes_nothing_and_lists_what_a_run_then_does():
     assert real.anonymised == dry.anonymised == sum(entry["count"] for entry in dry.report)
 
 
+@pytest.mark.time_machine(dt.datetime(2028, 6, 15, 12, 0, tzinfo=dt.UTC), tick=False)
 def test_a_second_run_does_nothing_more():
+    """The same day (a report anonymised by the first run starts its letters' reading period that day)."""
     build()
     first = retention.run(today=TODAY)
     assert first.anonymised > 0

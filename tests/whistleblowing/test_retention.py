@@ -12,19 +12,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 
 from core import retention
 from core.services import save_with_history
+from tests.compliance.factories import CaseFactory
 from tests.factories import UserFactory
 from tests.whistleblowing.factories import MessageFactory, ReportContentFactory, ReportFactory
-from whistleblowing.choices import Admissibility, Category, Proceedings, Status
-from whistleblowing.models import Attachment, FollowUpAccess, Message, Report, ReportContent
+from whistleblowing.choices import Admissibility, Category, LinkKind, Proceedings, Status
+from whistleblowing.models import Attachment, FollowUpAccess, Message, Report, ReportContent, ReportLink
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_media")]
 
 PARIS = ZoneInfo("Europe/Paris")
 CODES = ("whistleblowing.inadmissible", "whistleblowing.verified", "whistleblowing.proceedings_ended")
+NOTICE = "whistleblowing.notice"
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +77,7 @@ def report(name: str, *, closed_on=None, admissibility="", decided_on=None, proc
 
 
 def run(today: dt.date):
-    return retention.run(today=today, only=CODES)
+    return retention.run(today=today, only=(*CODES, NOTICE))
 
 
 def anonymised(public: Report) -> bool:
@@ -143,6 +147,8 @@ def test_what_goes_and_what_stays(files_root):
     closed = report(
         "Gone", closed_on=dt.date(2025, 2, 3), admissibility=Admissibility.INADMISSIBLE, decided_on=dt.date(2025, 2, 3)
     )
+    letter = MessageFactory(report=closed, direction="to_author", kind="admissibility", body="Outside the scheme")
+    ReportLink.objects.create(report=closed, kind=LinkKind.COI_CASE, coi_case=CaseFactory(reference="COI-NAMES"))
     kept = report("Kept", admissibility=Admissibility.ADMISSIBLE)
     files = sorted(Path(files_root).rglob("*"))
     assert len([path for path in files if path.is_file()]) == 2
@@ -156,9 +162,19 @@ def test_what_goes_and_what_stays(files_root):
         "[anonymisé]",
     )
     assert content.facts == content.measures == content.admissibility_reasons == "[anonymisé]"
-    assert set(Message.objects.filter(report=closed).values_list("body", flat=True)) == {"[anonymisé]"}
+    # Every message goes but the letter that tells the author why; it and the follow-up codes stay for the reading
+    # period (below). The link to the case, which names the persons concerned, goes with its history.
+    assert set(Message.objects.filter(report=closed).exclude(pk=letter.pk).values_list("body", flat=True)) == {
+        "[anonymisé]"
+    }
+    assert Message.objects.get(pk=letter.pk).body == "Outside the scheme"
     assert not Attachment.objects.filter(report=closed).exists()
-    assert not FollowUpAccess.objects.filter(report=closed).exists()
+    assert FollowUpAccess.objects.filter(report=closed).exists()
+    assert not ReportLink.objects.filter(report=closed).exists()
+    assert {
+        (row["coi_case_id"], row["breach_id"], row["aml_alert_id"])
+        for row in ReportLink.history.filter(report_id=closed.pk).values()
+    } == {(None, None, None)}
     # The history rows too: no version keeps the author, the facts, a message, a file name.
     secrets = (
         "Gone Firstauthor",
@@ -193,6 +209,13 @@ def test_what_goes_and_what_stays(files_root):
     assert entry["related"] == {} and entry["files_deleted"] == 0
     text = "\n".join(retention.report_lines(record)) + str(record.report)
     assert not any(secret in text for secret in secrets)
+    # ... and says that the sealed part went, rather than "0 files deleted".
+    assert entry["sealed_related"] is True
+    sealed = gettext(
+        "and the sealed part (identity, content, messages, files, follow-up codes): anonymised or deleted, "
+        "not counted above (its readers only may know how much there was)"
+    )
+    assert sealed in [line.strip() for line in retention.report_lines(record)]
 
 
 def test_a_second_run_does_nothing_more():
@@ -201,3 +224,42 @@ def test_a_second_run_does_nothing_more():
     )
     assert run(dt.date(2025, 2, 3)).anonymised == 1
     assert run(dt.date(2025, 2, 4)).anonymised == 0
+
+
+def test_the_author_reads_why_the_report_was_refused_for_the_reading_period_then_the_space_closes(client):
+    """The author of an inadmissible report is told why in writing, and an anonymous author reads it only in the
+    follow-up space: it still opens on the anonymised report for 30 days, with the letters only."""
+    from django.core.cache import cache
+
+    from whistleblowing.services.follow_up import follow_up_open, issue_credentials
+
+    cache.clear()
+    refused = report(
+        "Refused",
+        closed_on=dt.date(2025, 2, 3),
+        admissibility=Admissibility.INADMISSIBLE,
+        decided_on=dt.date(2025, 2, 3),
+    )
+    FollowUpAccess.objects.filter(report=refused).delete()
+    code, passphrase = issue_credentials(refused)
+    MessageFactory(report=refused, direction="to_author", kind="admissibility", body="Outside the scheme: reason X")
+    run(dt.date(2025, 2, 3))
+    assert anonymised(refused) and refused.anonymised_on is not None
+    anonymised_on = refused.anonymised_on
+    assert follow_up_open(code, passphrase) == refused
+    with time_machine.travel(dt.datetime.combine(anonymised_on, dt.time(9), tzinfo=PARIS), tick=False):
+        response = client.post("/signalement/suivi/", {"code": code, "passphrase": passphrase}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200 and "reason X" in page and 'id="wb-anonymised"' in page
+    assert "Refused message from the author" not in page and "Refused answer to the author" not in page
+    last_day = anonymised_on + dt.timedelta(days=29)
+    run(last_day)
+    assert follow_up_open(code, passphrase) == refused
+    run(last_day + dt.timedelta(days=1))
+    refused.refresh_from_db()
+    assert refused.letters_erased_on is not None
+    assert follow_up_open(code, passphrase) is None
+    assert set(Message.objects.filter(report=refused).values_list("body", flat=True)) == {"[anonymisé]"}
+    assert not FollowUpAccess.objects.filter(report=refused).exists()
+    for row in Message.history.filter(report_id=refused.pk).values("body"):
+        assert "reason X" not in row["body"]

@@ -41,6 +41,9 @@ class Report(models.Model):
     )
     proceedings_ended_on = models.DateField(_("proceedings ended on"), null=True, blank=True)
     anonymised_on = models.DateField(_("anonymised on"), null=True, blank=True, editable=False)
+    #: The day the letters to the author and the follow-up codes went, at the end of the reading period that
+    #: follows the anonymisation (retention policy "whistleblowing.notice").
+    letters_erased_on = models.DateField(_("letters to the author erased on"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = ReportQuerySet.as_manager()

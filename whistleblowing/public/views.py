@@ -17,6 +17,7 @@ written from them can name an account.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
@@ -43,9 +45,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from simple_history.models import HistoricalRecords
 
 from core.dates import format_date, format_datetime, paris_date
+from core.retention import periods
 
 from ..choices import Direction, MessageKind, Status
 from ..models import Attachment, Report
+from ..retention import LETTERS
 from ..services import reports as report_services
 from ..services.attachments import attachment_response
 from . import ratelimit
@@ -289,6 +293,16 @@ def _sign_out(request: HttpRequest, response: HttpResponseBase) -> None:
     response.delete_cookie(FOLLOW_UP_COOKIE, path=FOLLOW_UP_COOKIE_PATH, samesite="Strict")
 
 
+def _letters_until(report: Report) -> dt.date | None:
+    """The last day the letters of an anonymised report stay readable (None: no end is set)."""
+    period = periods().get("whistleblowing.notice")
+    if report.anonymised_on is None or period is None:
+        return None
+    # The night run of the day the period ends erases them (core/retention.py): the day before is the last.
+    end = report.anonymised_on + relativedelta(years=period.years, months=period.months, days=period.days)
+    return max(end - dt.timedelta(days=1), report.anonymised_on)
+
+
 def _follow_up_url() -> str:
     return reverse("whistleblowing_public:follow_up")
 
@@ -296,9 +310,13 @@ def _follow_up_url() -> str:
 def _space(
     request: HttpRequest, report: Report, message_form: AuthorMessageForm | None = None, status: int = 200
 ) -> HttpResponse:
-    """The follow-up space: the public dates and status, the messages both ways, the author's files."""
+    """The follow-up space: the public dates and status, the messages both ways, the author's files. Once the
+    report is anonymised, only the letters that say how it ended, until the end of their reading period."""
+    shown = report.messages.all()
+    if report.anonymised_on is not None:
+        shown = shown.filter(LETTERS)
     thread = list(
-        report.messages.order_by("sent_at", "pk").prefetch_related(
+        shown.order_by("sent_at", "pk").prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "pk"))
         )
     )
@@ -328,6 +346,8 @@ def _space(
         "meeting_due_on": format_date(report.meeting_due_on, missing=""),
         "meeting_held_on": format_date(report.meeting_held_on, missing=""),
         "closed_on": format_date(report.closed_on, missing=""),
+        "anonymised_on": format_date(report.anonymised_on, missing=""),
+        "letters_until": format_date(_letters_until(report), missing=""),
         "thread": entries,
         "own_files": list(
             report.attachments.filter(from_author=True, message__isnull=True).order_by("uploaded_at", "pk")

@@ -118,6 +118,8 @@ def follow_up_open(code: str, passphrase: str) -> Report | None:
     access = FollowUpAccess.objects.select_related("report").filter(code_digest=code_digest(code)).first()
     stored = access.passphrase_hash if access is not None else _dummy_hash(get_hasher().algorithm)
     matches = check_password(normalise(passphrase), stored)
-    if access is None or not matches or access.report.anonymised_on is not None:
+    if access is None or not matches:
         return None
+    # An anonymised report still opens while its codes exist: the reading period of the letters that say how
+    # it ended (retention.py, "whistleblowing.notice").
     return access.report
