@@ -1,5 +1,5 @@
 """Serializer bases of the API of every app: DRF's, with date-times always written as RFC 3339 allows and
-lists of related records that must be lists.
+lists of related records that must be lists, and no NUL character in any field.
 
 A to-many relation (`"persons_concerned": [...]`) takes any iterable in DRF, so a JSON object was read as the
 list of its keys (`{}` as "nobody"); DRF's own ListField refuses objects, and so do these.
@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from rest_framework import ISO_8601, serializers
 from rest_framework.relations import ManyRelatedField
@@ -31,9 +32,26 @@ class DateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class StrictListsMixin:
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
+            # A NUL character refused on every field, as DRF's CharField does: a related record's reference
+            # (SlugRelatedField) would otherwise reach the database, which PostgreSQL refuses with a 500.
+            nul = {
+                name: [ProhibitNullCharactersValidator.message]
+                for name, field in self.fields.items()  # type: ignore[attr-defined]  # a mixin of Serializer
+                if not field.read_only and _has_nul(data.get(name))
+            }
+            if nul:
+                raise serializers.ValidationError(nul)
             errors = {
                 name: [
                     ManyRelatedField.default_error_messages["not_a_list"].format(input_type=type(data[name]).__name__)
