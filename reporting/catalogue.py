@@ -617,10 +617,11 @@ DEFINITIONS += (
         "percent",
         _("Whistleblowing reports acknowledged within 7 working days"),
         _(
-            "Reports received in the year for which an acknowledgment was due (none is for an anonymous author "
-            "who left no means of contact), acknowledged on or before their due date (the 7th working day after "
-            "the receipt), divided by those reports that are acknowledged or past that date on the day of the "
-            "computation (a report still within its period is not judged yet)."
+            "Reports whose acknowledgment was due in the year (the 7th working day after the receipt; none is due "
+            "for an anonymous author who left no means of contact), acknowledged on or before that day, divided "
+            "by those acknowledged or past that day on the day of the computation. A letter of inadmissibility, "
+            "feedback or closure sent first is the acknowledgment. Each report counts in one year only, that of "
+            "its due date."
         ),
         framework=ESRS,
         added=True,
@@ -631,10 +632,10 @@ DEFINITIONS += (
         "percent",
         _("Whistleblowing reports given feedback within 3 months"),
         _(
-            "Reports with a feedback due date and not found inadmissible, counted in the year their feedback was "
-            "given or, without feedback, in the year of their due date once it has passed: those given feedback on "
-            "or before their due date (3 months after the acknowledgment or the end of its 7 working days, the "
-            "earlier), divided by all of them. Each report counts in one year only."
+            "Reports not found inadmissible whose feedback was due in the year (3 months after the acknowledgment "
+            "or the end of its 7 working days, the earlier), given feedback on or before that day, divided by "
+            "those given feedback or past that day on the day of the computation. A closure letter sent first is "
+            "the feedback. Each report counts in one year only, that of its due date."
         ),
         framework=ESRS,
         added=True,

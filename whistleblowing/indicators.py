@@ -8,10 +8,14 @@ small number of reports in a small subsidiary could point at their author.
 
 - G1_WB_RECEIVED, G1_WB_RECEIVED_<CATEGORY>: reports received in Y (Paris day of `received_at`);
 - G1_WB_ADMISSIBLE: admissibility decided in Y (`admissibility_decided_on`), admissible;
-- G1_WB_ACK_RATE: of the reports received in Y with an acknowledgment due (`acknowledgment_due_on`) that are
+- G1_WB_ACK_RATE: of the reports whose acknowledgment was due in Y (`acknowledgment_due_on`) that are
   acknowledged or past that date, those acknowledged on or before it;
-- G1_WB_FEEDBACK_RATE: reports with a feedback due date, not inadmissible, in the year of their feedback
-  (`feedback_on`) or, without one, of their due date once passed: those given feedback on or before it.
+- G1_WB_FEEDBACK_RATE: of the reports not inadmissible whose feedback was due in Y (`feedback_due_on`) that are
+  given feedback or past that date, those given feedback on or before it.
+Each report counts in the year of its due date only: a late act recorded in Y+1 leaves Y's figure as it was
+(late stays late), and a report received late in Y whose acknowledgment falls due in Y+1 is judged in Y+1. A
+letter that closes the report without an acknowledgment or a feedback of its own is them, on its day
+(services/reports.py), so a closed report never counts as an act still owed.
 """
 
 from __future__ import annotations
@@ -58,26 +62,20 @@ def admissible(year: int) -> Figure:
 
 def acknowledged_on_time(year: int, *, today: dt.date | None = None) -> Figure:
     today = today or _today()
-    judged = (
-        Report.objects.received_in(year)
-        .filter(acknowledgment_due_on__isnull=False)
-        .filter(Q(acknowledged_on__isnull=False) | Q(acknowledgment_due_on__lt=today))
+    judged = Report.objects.filter(acknowledgment_due_on__year=year).filter(
+        Q(acknowledged_on__isnull=False) | Q(acknowledgment_due_on__lt=today)
     )
     on_time = judged.filter(acknowledged_on__lte=F("acknowledgment_due_on")).count()
     return Figure.rate(on_time, judged.count(), judged)
 
 
 def feedback_judged(year: int, *, today: dt.date | None = None) -> QuerySet[Report]:
-    """The reports the feedback rate of Y counts: each in the year of its feedback, or without feedback in the
-    year of its due date once that date has passed."""
+    """The reports the feedback rate of Y counts: those whose feedback was due in Y, given or past that date."""
     today = today or _today()
     return (
-        Report.objects.filter(feedback_due_on__isnull=False)
+        Report.objects.filter(feedback_due_on__year=year)
         .exclude(admissibility=Admissibility.INADMISSIBLE)
-        .filter(
-            Q(feedback_on__year=year)
-            | Q(feedback_on__isnull=True, feedback_due_on__year=year, feedback_due_on__lt=today)
-        )
+        .filter(Q(feedback_on__isnull=False) | Q(feedback_due_on__lt=today))
     )
 
 
@@ -97,7 +95,10 @@ def _has_data(year: int) -> bool:
     return (
         Report.objects.received_in(year).exists()
         or Report.objects.filter(
-            Q(admissibility_decided_on__year=year) | Q(feedback_on__year=year) | Q(feedback_due_on__year=year)
+            Q(admissibility_decided_on__year=year)
+            | Q(acknowledgment_due_on__year=year)
+            | Q(feedback_on__year=year)
+            | Q(feedback_due_on__year=year)
         ).exists()
     )
 

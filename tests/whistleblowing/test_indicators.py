@@ -97,14 +97,20 @@ def test_the_acknowledgment_rate():
     ReportFactory(**received, acknowledged_on=dt.date(2025, 3, 13))  # a day late
     ReportFactory(**received)  # not acknowledged, past its date: late
     ReportFactory(received_at=at(2025, 3, 3))  # anonymous without contact: none due, not counted
-    ReportFactory(received_at=at(2025, 12, 29), acknowledgment_due_on=dt.date(2026, 1, 7))  # within its period
-    ReportFactory(received_at=at(2024, 12, 20), acknowledgment_due_on=dt.date(2025, 1, 2))  # received in 2024
+    # Received in December 2025, due in January 2026: judged in 2026 (2025 may be frozen before its date).
+    ReportFactory(received_at=at(2025, 12, 29), acknowledgment_due_on=dt.date(2026, 1, 7))
+    # Received in December 2024, due in January 2025: judged in 2025 (on time).
+    ReportFactory(
+        received_at=at(2024, 12, 20), acknowledgment_due_on=dt.date(2025, 1, 2), acknowledged_on=dt.date(2024, 12, 23)
+    )
     figure = indicators.acknowledged_on_time(2025, today=dt.date(2026, 1, 5))
-    assert (figure.value, figure.numerator, figure.denominator) == (Decimal("50.0"), 2, 4)
-    assert len(figure.record_ids) == 4
-    # Once its date passes, the December report is judged too (late: 2 of 5).
-    later = indicators.acknowledged_on_time(2025, today=dt.date(2026, 1, 8))
-    assert (later.numerator, later.denominator) == (2, 5)
+    assert (figure.value, figure.numerator, figure.denominator) == (Decimal("60.0"), 3, 5)
+    assert len(figure.record_ids) == 5
+    # The December 2025 report never moves 2025's figure, in time or late.
+    assert indicators.acknowledged_on_time(2025, today=dt.date(2026, 3, 1)).denominator == 5
+    assert indicators.acknowledged_on_time(2026, today=dt.date(2026, 1, 7)).denominator == 0
+    later = indicators.acknowledged_on_time(2026, today=dt.date(2026, 1, 8))
+    assert (later.numerator, later.denominator) == (0, 1)
 
 
 def test_the_feedback_rate_counts_each_report_in_one_year():
@@ -113,8 +119,8 @@ def test_the_feedback_rate_counts_each_report_in_one_year():
 
     report(dt.date(2025, 2, 10), dt.date(2025, 2, 10))  # 2025, on its due day: on time
     report(dt.date(2025, 2, 10), dt.date(2025, 2, 11))  # 2025, late
-    report(dt.date(2025, 3, 1), dt.date(2024, 12, 20))  # feedback in 2024: counted in 2024, not 2025
-    report(dt.date(2024, 12, 15), dt.date(2025, 1, 10))  # due 2024 but given in 2025: 2025, late
+    report(dt.date(2025, 3, 1), dt.date(2024, 12, 20))  # due in 2025, given early (in 2024): 2025, on time
+    report(dt.date(2024, 12, 15), dt.date(2025, 1, 10))  # due 2024, given late in 2025: 2024 (late), not 2025
     report(dt.date(2025, 5, 1))  # no feedback, due date passed in 2025: 2025, late
     report(dt.date(2025, 12, 31))  # no feedback, due date not passed yet: not judged
     report(
@@ -125,9 +131,12 @@ def test_the_feedback_rate_counts_each_report_in_one_year():
         closed_on=dt.date(2024, 9, 10),
     )  # inadmissible: no feedback is owed
     figure = indicators.feedback_on_time(2025, today=dt.date(2025, 12, 31))
-    assert (figure.value, figure.numerator, figure.denominator) == (Decimal("25.0"), 1, 4)
+    assert (figure.value, figure.numerator, figure.denominator) == (Decimal("50.0"), 2, 4)
     previous = indicators.feedback_on_time(2024, today=dt.date(2025, 12, 31))
-    assert (previous.numerator, previous.denominator) == (1, 1)
+    assert (previous.numerator, previous.denominator) == (0, 1)
+    # 2024's figure was already "late" before the feedback was given: giving it late in 2025 changes nothing.
+    early = indicators.feedback_on_time(2024, today=dt.date(2024, 12, 31))
+    assert (early.numerator, early.denominator) == (0, 1)
 
 
 def test_stored_values_records_with_public_fields_only_and_no_data_for_an_empty_year():

@@ -894,3 +894,62 @@ def test_the_allowed_actions_follow_the_workflow(referent):
     assert services.report_allowed_actions(report) == ["set_proceedings", "link", "entity_set", "follow_up_issue"]
     report.anonymised_on = dt.date(2024, 7, 1)
     assert services.report_allowed_actions(report) == []
+
+
+# --- a letter that closes the report stops the clocks it finds running -----------------------------------------------
+
+
+def test_an_inadmissibility_letter_sent_first_is_the_acknowledgment(referent):
+    report = record(referent)
+    report_decide_admissibility(
+        actor=referent,
+        report=report,
+        admissibility=Admissibility.INADMISSIBLE,
+        decided_on=dt.date(2024, 6, 7),
+        reasons="Outside the scheme",
+    )
+    report.refresh_from_db()
+    assert (report.acknowledged_on, report.acknowledgment_due_on) == (dt.date(2024, 6, 7), dt.date(2024, 6, 12))
+    assert report.deadline_events.filter(deadline=DeadlineKind.ACKNOWLEDGMENT, reason__contains="07/06/2024").exists()
+
+
+def test_a_closure_letter_is_the_acknowledgment_and_the_feedback_it_finds_owed_late_if_late(referent):
+    report = record(referent)
+    report_decide_admissibility(
+        actor=referent,
+        report=report,
+        admissibility=Admissibility.ADMISSIBLE,
+        decided_on=dt.date(2024, 6, 10),
+        reasons="",
+    )
+    report_close(actor=referent, report=report, closed_on=dt.date(2024, 6, 20), message="Closed: nothing to do")
+    report.refresh_from_db()
+    # Acknowledged late (due 12/06) by the closure letter; the feedback, due 12/09, given on time by it.
+    assert (report.acknowledged_on, report.feedback_on) == (dt.date(2024, 6, 20), dt.date(2024, 6, 20))
+    assert report.acknowledged_on > report.acknowledgment_due_on and report.feedback_on <= report.feedback_due_on
+
+
+def test_a_closure_keeps_the_acts_already_recorded_and_invents_none_for_an_author_out_of_reach(referent):
+    report = record(referent)
+    report_acknowledge(actor=referent, report=report, acknowledged_on=dt.date(2024, 6, 5))
+    report_decide_admissibility(
+        actor=referent,
+        report=report,
+        admissibility=Admissibility.ADMISSIBLE,
+        decided_on=dt.date(2024, 6, 10),
+        reasons="",
+    )
+    report_close(actor=referent, report=report, closed_on=dt.date(2024, 6, 20), message="Closed")
+    report.refresh_from_db()
+    assert report.acknowledged_on == dt.date(2024, 6, 5) and report.feedback_on == dt.date(2024, 6, 20)
+    unreachable = record(referent, anonymous=True, contact_possible=False, author_name="", author_email="")
+    assert unreachable.acknowledgment_due_on is None
+    report_decide_admissibility(
+        actor=referent,
+        report=unreachable,
+        admissibility=Admissibility.INADMISSIBLE,
+        decided_on=dt.date(2024, 6, 7),
+        reasons="Outside the scheme",
+    )
+    unreachable.refresh_from_db()
+    assert unreachable.acknowledged_on is None and unreachable.feedback_on is None

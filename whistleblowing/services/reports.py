@@ -686,9 +686,10 @@ def report_contact_set(*, actor: Any, report: Report, contact_possible: bool) ->
 # --- the workflow -------------------------------------------------------------------------------------------------
 
 
-def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any) -> None:
+def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any, letter: Any = None) -> None:
     """Record the acknowledgment (the first clock stops) and count the feedback again from the earlier of the
-    acknowledgment and the 7th working day."""
+    acknowledgment and the 7th working day. `letter`: the written letter to the author that acknowledged the
+    receipt without an acknowledgment of its own (a decision of inadmissibility, a closure)."""
     _check_open(locked, _("acknowledgment"))
     if locked.acknowledged_on is not None:
         raise ValidationError(
@@ -721,10 +722,14 @@ def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any) -> None:
         fields.append("feedback_due_on")
     _save(locked, actor=actor, reason=_("acknowledged"), fields=fields)
     with _site_language():
-        ack_reason = _("acknowledged on %(day)s (%(lateness)s)") % {
-            "day": format_date(day),
-            "lateness": _lateness(day, locked.acknowledgment_due_on),
-        }
+        values = {"day": format_date(day), "lateness": _lateness(day, locked.acknowledgment_due_on)}
+        if letter is None:
+            ack_reason = _("acknowledged on %(day)s (%(lateness)s)") % values
+        else:
+            ack_reason = _("acknowledged on %(day)s by the letter of %(letter)s (%(lateness)s)") % {
+                **values,
+                "letter": letter,
+            }
         feedback_reason = _("counted again from the acknowledgment of %(day)s") % {"day": format_date(day)}
     _ledger(
         locked,
@@ -743,6 +748,16 @@ def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any) -> None:
             explanation=_in_site_language(feedback),
             reason=feedback_reason,
         )
+
+
+def _letter_acknowledges(locked: Report, *, actor: Any, day: dt.date, letter: Any) -> None:
+    """A letter that closes the report (inadmissibility, closure) is the author's written word that it was
+    received: it is the acknowledgment, on its day, when none was recorded and one is due (never for an author
+    who cannot be contacted)."""
+    if locked.acknowledged_on is None and locked.acknowledgment_due_on is not None:
+        if locked.feedback_on is not None and locked.feedback_on < day:  # the feedback was the first letter
+            day, letter = locked.feedback_on, _("the feedback")
+        _acknowledge(locked, actor=actor, acknowledged_on=day, letter=letter)
 
 
 @transaction.atomic
@@ -797,6 +812,8 @@ def report_decide_admissibility(
         raise ValidationError(
             {"reasons": _("Give the reasons why the report is inadmissible: the author is told them.")}
         )
+    if inadmissible:
+        _letter_acknowledges(locked, actor=actor, day=day, letter=_("the admissibility decision"))
     content = locked.content
     content.admissibility_reasons = text
     save_with_history(content, actor=actor, reason=_("admissibility decided"), update_fields=["admissibility_reasons"])
@@ -847,6 +864,7 @@ def report_give_feedback(*, actor: Any, report: Report, feedback_on: dt.date, me
         "measures", measures, _("Say which measures were envisaged or taken: the feedback is about them.")
     )
     body = _required_text("message", message, _("Write the feedback to the author."))
+    _letter_acknowledges(locked, actor=actor, day=day, letter=_("the feedback"))
     content = locked.content
     content.measures = text
     save_with_history(content, actor=actor, reason=_("measures recorded"), update_fields=["measures"])
@@ -886,8 +904,27 @@ def report_close(*, actor: Any, report: Report, closed_on: dt.date, message: str
         ),
     )
     body = _required_text("message", message, _("Write to the author that the report is closed."))
+    _letter_acknowledges(locked, actor=actor, day=day, letter=_("the closure"))
+    fields = ["status", "closed_on"]
+    if (
+        locked.feedback_on is None
+        and locked.feedback_due_on is not None
+        and locked.admissibility != Admissibility.INADMISSIBLE
+    ):
+        # The closure letter is the author's written answer on what became of the report: the feedback, on
+        # that day (late if after its due date), so that no clock is left owed once the report is closed.
+        locked.feedback_on = day
+        fields.append("feedback_on")
+        with _site_language():
+            reason = _("feedback given on %(day)s by the letter of closure (%(lateness)s)") % {
+                "day": format_date(day),
+                "lateness": _lateness(day, locked.feedback_due_on),
+            }
+        _ledger(
+            locked, DeadlineKind.FEEDBACK, actor=actor, due_on=locked.feedback_due_on, explanation="", reason=reason
+        )
     locked.status, locked.closed_on = Status.CLOSED, day
-    _save(locked, actor=actor, reason=_("closed"), fields=["status", "closed_on"])
+    _save(locked, actor=actor, reason=_("closed"), fields=fields)
     _message(locked, direction=Direction.TO_AUTHOR, kind=MessageKind.CLOSURE, body=body, actor=actor)
     return _refresh(report, locked)
 
