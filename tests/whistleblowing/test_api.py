@@ -191,3 +191,25 @@ def test_reports_are_neither_changed_nor_deleted_through_the_api(reports):
     assert client.delete(detail).status_code in (403, 405)  # no delete permission, no delete route
     reports["first"].refresh_from_db()
     assert reports["first"].status == Status.RECEIVED
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_with_per_entity_referents_a_recorded_report_names_one_of_their_entities(reports, record, settings):
+    """review 22c #8: without an entity, every referent (those of other entities too) would read it."""
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    e2 = LegalEntityFactory(code="E2")
+    client, user = client_of(WHISTLEBLOWING_REFERENT)
+    ReferentAssignmentFactory(user=user, entity=e2)
+    for payload in ({k: v for k, v in PAYLOAD.items() if k != "entity"}, {**PAYLOAD, "entity": None}):
+        response = client.post(URL, payload, format="json", HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 400, response.content
+        assert "une de vos entités juridiques" in " ".join(response.json()["entity"])
+    assert record() == []
+    response = client.post(URL, {**PAYLOAD, "entity": "E2"}, format="json")
+    assert response.status_code == 201, response.content
+    (report,) = record()
+    assert ReportContent.objects.get(report=report).entity == e2
+    other, other_user = client_of(WHISTLEBLOWING_REFERENT)
+    ReferentAssignmentFactory(user=other_user, entity=reports["e1"])
+    rows = {row["reference"]: row for row in other.get(URL).json()["results"]}
+    assert "content" not in rows[report.reference]  # E1's referent does not read it

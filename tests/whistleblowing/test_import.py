@@ -153,15 +153,16 @@ def test_a_new_acknowledgment_moves_the_feedback_due_date_with_a_ledger_row(tmp_
 def test_a_report_a_referent_completed_keeps_its_content(tmp_path):
     report = ReportFactory(reference="SIG-7", received_at=dt.datetime(2025, 5, 5, 9, tzinfo=PARIS))
     ReportContentFactory(report=report, author_name="Mallory Whistle", facts="Kickbacks at the Lyon depot")
-    path = write(tmp_path, HEADER + "SIG-7;05/05/2025 09:00;meeting;non;oui;fraud;06/05/2025;;;;;\n")
+    path = write(tmp_path, HEADER + "SIG-7;05/05/2025 09:00;email;non;oui;fraud;06/05/2025;;;;;\n")
     assert run_import_command(KIND, path).exit_code == 0
     content = ReportContent.objects.get(report=report)
     assert (content.author_name, content.facts, content.channel) == (
         "Mallory Whistle",
         "Kickbacks at the Lyon depot",
-        Channel.MEETING,
+        Channel.EMAIL,
     )
     assert ReportContent.objects.count() == 1
+    assert Report.objects.get(pk=report.pk).acknowledged_on == dt.date(2025, 5, 6)
 
 
 def test_contradictions_are_rejected_with_their_reason(tmp_path):
@@ -182,7 +183,7 @@ def test_contradictions_are_rejected_with_their_reason(tmp_path):
     assert list(Report.objects.values_list("reference", flat=True)) == ["GOOD"]
     reasons = rejects(tmp_path)
     assert "the acknowledgment precedes the receipt" in reasons["BAD-ACK"]
-    assert "the feedback precedes the acknowledgment" in reasons["BAD-FEEDBACK"]
+    assert "Feedback (27/04/2023) cannot precede the acknowledgment (28/04/2023)" in reasons["BAD-FEEDBACK"]
     assert "the receipt cannot be in the future" in reasons["BAD-FUTURE"]
     assert "gossip" in reasons["BAD-CATEGORY"] or "is not one of" in reasons["BAD-CATEGORY"]
     assert "is not one of" in reasons["BAD-CHANNEL"]

@@ -99,18 +99,21 @@ def test_a_referent_files_only_under_their_own_entities(world, client):
     text = HEADER + (
         f"SIG-NEW-1;{received};fraud;E2\n"  # a new report under another entity
         f"SIG-NEW-2;{received};fraud;E1\n"  # under their own: fine
-        f"SIG-NEW-3;{received};fraud;\n"  # under none: every referent reads it, as a public submission
-        f"SIG-2026-0007;{received};fraud;\n"  # removing the entity of a report they read
+        f"SIG-NEW-3;{received};fraud;\n"  # under none: every referent would read it (review 22c #8)
+        f"SIG-2026-0007;{received};fraud;\n"  # an empty cell leaves the entity of a report they read
     )
-    rejects = rejects_of(client, upload(client, text))
-    assert set(Report.objects.values_list("reference", flat=True)) == {"SIG-2026-0007", "SIG-NEW-2", "SIG-NEW-3"}
+    response = upload(client, text)
+    rejects = rejects_of(client, response)
+    assert set(Report.objects.values_list("reference", flat=True)) == {"SIG-2026-0007", "SIG-NEW-2"}
     assert "vous ne pouvez rattacher un signalement qu'à une entité dont vous êtes référent" in rejects
-    assert "l'entité juridique d'un signalement ne peut pas être retirée" in rejects
+    assert "un signalement que vous enregistrez est rattaché à une de vos entités juridiques" in rejects
+    assert response.json()["unchanged"] == 1
     assert ReportContent.objects.get(report=world["report"]).entity == world["e1"]
-    # Their own report, in their own entity: updated.
-    text = HEADER + f"SIG-2026-0007;{received};corruption;E1\n"
+    # Their own report, in their own entity: its acknowledgment filled in.
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    text = "Référence;Reçu le;Catégorie;Entité;Accusé de réception\n" + f"SIG-2026-0007;{received};fraud;E1;{day}\n"
     assert upload(client, text, "again.csv").status_code == 201
-    assert Report.objects.get(pk=world["report"].pk).category == "corruption"
+    assert Report.objects.get(pk=world["report"].pk).acknowledged_on == timezone.localdate()
 
 
 def test_without_per_entity_referents_every_referent_imports_every_report(world, client, settings):
@@ -145,12 +148,16 @@ def test_the_entity_service_moves_only_readable_reports_into_the_actor_s_entitie
     services.report_entity_set(actor=insider, report=report, entity=world["e2"])  # unchanged: nothing to check
 
 
-def test_a_recorded_report_is_filed_under_none_or_one_of_the_actor_s_entities(world):
+def test_a_recorded_report_is_filed_under_one_of_the_actor_s_entities(world, settings):
     values = {"received_at": timezone.now(), "channel": "email", "category": "fraud", "facts": "x"}
     with pytest.raises(ValidationError) as excinfo:
         services.report_record(actor=world["insider"], entity=world["e2"], **values)
     assert list(excinfo.value.message_dict) == ["entity"]
     assert services.report_record(actor=world["insider"], entity=world["e1"], **values).content.entity == world["e1"]
+    with pytest.raises(ValidationError) as excinfo:  # every referent would read it (review 22c #8)
+        services.report_record(actor=world["insider"], entity=None, **values)
+    assert list(excinfo.value.message_dict) == ["entity"]
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = False
     assert services.report_record(actor=world["insider"], entity=None, **values).content.entity is None
 
 

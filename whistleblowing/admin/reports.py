@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -146,6 +147,10 @@ class ReportRecordForm(forms.ModelForm):
         if "reference" in self.fields:
             self.fields["reference"].required = False
             self.fields["reference"].help_text = _("Generated when left empty.")
+        if settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY and "entity" in self.fields:
+            # Without one, every referent would read it (`services.check_record_entity` says so too).
+            self.fields["entity"].required = True
+            self.fields["entity"].help_text = _("One of your legal entities: its referents read the report.")
 
     def clean_reference(self) -> str | None:
         return (self.cleaned_data.get("reference") or "").strip() or None

@@ -5,7 +5,8 @@ reference, dates, category, status, deadlines; filtered by `reference`, `status`
 referent who may read the report's sealed part (whistleblowing/selectors.py) gets a nested `content` object
 too (the author, what the report says); for anyone else the key itself is absent. A POST on the collection,
 by a referent only, records a report received by email, post, phone or meeting (`report_record`); anyone else
-gets 403, as for the other apps' writes. The report moves through the admin's buttons.
+gets 403, as for the other apps' writes. With referents per entity, `entity` is required and one of the
+referent's own (`report_record` refuses it otherwise: a French 400 on `entity`). The report moves through the admin's buttons.
 """
 
 from __future__ import annotations
@@ -129,7 +130,11 @@ class ReportRecordSerializer(Serializer):
     facts = serializers.CharField()
     anonymous = serializers.BooleanField(required=False, default=False)
     contact_possible = serializers.BooleanField(required=False, default=True)
-    entity = EntityCodeField(required=False)
+    entity = EntityCodeField(
+        required=False,
+        help_text="The legal entity's code; required, one of the referent's own, with referents per entity "
+        "(VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY): without one every referent would read the report.",
+    )
     author_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     author_email = serializers.EmailField(required=False, allow_blank=True)
     author_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)

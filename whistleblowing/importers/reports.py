@@ -5,32 +5,55 @@ What a row carries is the report's public part (dates, category, admissibility) 
 part (channel, anonymous, whether the author can be contacted) and its legal entity: never who wrote it nor
 what it says. A report the import creates gets a content whose facts are a fixed line, `imported_facts()`
 ("Signalement importé : son contenu est tenu hors de Vigie."): the facts stay where they were kept; a referent
-may complete them in Vigie. A report that exists keeps its content's facts and author; the file updates its
-dates, and its channel, anonymity, contact and entity when the file has those columns.
+may complete them in Vigie.
 
-Each row gets what the services would give it: the deadlines of the legal clock (whistleblowing/deadlines.py:
-the acknowledgment due on the 7th working day after the Paris day of receipt, the feedback 3 months after
-the earlier of the acknowledgment and that day; none for an anonymous author who left no means of contact),
-a ledger row (DeadlineEvent) each time a due date is computed or changes, and a status derived from its dates
-(closed, feedback given, admissible, acknowledged, received). An inadmissible report is closed (the author is
-told why): without a closing date, it is closed on the day of the decision.
+A new report gets what the services would give it: the deadlines of the legal clock (`clock_columns`: the
+acknowledgment due on the 7th working day after the Paris day of receipt, the feedback 3 months after the
+earlier of the acknowledgment and that day; none for an anonymous author who left no means of contact; a web
+report always has its follow-up space), a ledger row (DeadlineEvent) for each due date, and the status its
+dates lead to through the workflow (`choices.TRANSITIONS`, asked through `transition_problem`). An inadmissible
+report is closed (the author is told why): without a closing date, it is closed on the day of the decision.
 
-Rejected with their reason: a receipt in the future; an acknowledgment before the receipt; feedback before the
-acknowledgment; any other date before the receipt or in the future; an admissibility without its date (or a
-date without a decision); an unknown category, channel or entity; a new report without a category.
+A report already in Vigie (re-importing the same register is allowed: docs/interfaces.md, "Idempotent") is in
+the workflow's hands, and the file never does what the workflow forbids. It only fills in, through the
+services' own rules:
+- an empty cell, or an absent column, leaves what Vigie holds (an acknowledgment, a decision, the anonymity,
+  the channel, the contact, the entity are never erased by a file); a cell equal to what Vigie holds changes
+  nothing (a row equal in all is "unchanged");
+- a cell that differs from what Vigie recorded (the receipt's day, the category, the channel, the anonymity,
+  a date or decision already recorded) rejects the row, naming the column and the recorded value;
+- the file may record an acknowledgment, or an admissible decision, that Vigie does not hold yet, as the
+  services would (`report_acknowledge`, `report_decide_admissibility`: an open report, the same transitions,
+  the same date order, the feedback counted again from the acknowledgment); an inadmissible decision, feedback
+  or closure is recorded in Vigie, where the services write the letter the author must receive: a file
+  giving one of them rejects the row;
+- whether the author can be contacted changes through `contact_set_locked` (its clock with it; refused when the
+  author holds follow-up credentials), and the entity as `report_entity_set` allows.
+An anonymised report takes no more writes (`services._locked`): its row is rejected, naming the reference.
+Each batch locks the existing reports it touches; a row whose report changed in Vigie since the import started
+is rejected (importing the file again applies it to what Vigie then holds).
+
+Rejected with their reason: a receipt in the future; an acknowledgment before the receipt; any other date
+before the receipt or in the future; dates out of the workflow's order (`date_order_problems`, the services'
+own: a decision, feedback or closure before the acknowledgment, a closure before the decision or the feedback,
+feedback before the decision); a step the workflow does not take from where the report is (feedback without an
+admissible decision: `transition_problem`); an admissibility without its date (or a date without a decision);
+an unknown category, channel or entity; a new report without a category.
 
 Only the referents may run this import (`add_permission`: the sealed content's, core/roles.py `sealed_out`):
 it writes content rows, and its rejected rows (raw lines: channel, anonymity, entity) are for them alone
 (core/imports/registry.py `visible_kinds`), and its runs for the person who ran it (`runs_visible_to_runner_only`).
 A person never touches a report whose content they may not read (`whistleblowing.selectors`): with referents per
 entity, such a row is rejected with the same words whatever the report holds, and so is a row that files a report
-under an entity the person is not a referent of, or removes its entity (every referent would read it then). The
-command line (the system user: shell access) is not limited.
+under an entity the person is not a referent of. With referents per entity, a new report names its entity
+(`check_record_entity`: one of the person's own), from the command line too: without one, every referent would
+read it. The command line (the system user: shell access) is not limited otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -39,14 +62,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from core.dates import paris_date
+from core.dates import format_date, paris_date
 from core.imports import Column, Importer, Row, RowError, register
 from core.imports.parsers import Boolean, Choice, Date, DateTime, Text, max_length_of
 from organization.importers import EntityCodes, entity_code_column
 
 from ..choices import Admissibility, Category, Channel, DeadlineKind, Status
-from ..models import DeadlineEvent, ReferentAssignment, Report, ReportContent
+from ..models import DeadlineEvent, FollowUpAccess, ReferentAssignment, Report, ReportContent
 from ..selectors import reports_with_content_for
+from ..services.reports import (
+    ENTITY_REQUIRED,
+    FOLLOW_UP_IS_CONTACT,
+    clock_columns,
+    contact_set_locked,
+    date_order_problems,
+    transition_problem,
+)
 
 CHANNEL = Choice(
     Channel,
@@ -118,11 +149,13 @@ class WhistleblowingReportImporter(Importer):
             aliases=("reçu le", "date de réception", "date du signalement", "réception", "date de l'alerte"),
         ),
         Column("channel", CHANNEL, aliases=("canal", "canal de réception", "mode de réception")),
-        Column("anonymous", Boolean(), aliases=("anonyme", "signalement anonyme")),
+        # An empty cell is None: "not said" (a new report is not anonymous and can be contacted; a report in
+        # Vigie keeps what it holds).
+        Column("anonymous", Boolean(), default=None, aliases=("anonyme", "signalement anonyme")),
         Column(
             "contact_possible",
             Boolean(),
-            default=True,
+            default=None,
             aliases=("contact possible", "auteur joignable", "joignable"),
         ),
         Column("category", CATEGORY, aliases=("catégorie", "nature", "type de signalement", "domaine")),
@@ -156,18 +189,36 @@ class WhistleblowingReportImporter(Importer):
         """Adding a report's sealed content: the referents only, superusers not let in (core/roles.py)."""
         return "whistleblowing.add_reportcontent"
 
+    #: The report's fields read before the rows are built, and checked again under lock when they are written.
+    _snapshot = (
+        "id",
+        "received_at",
+        "category",
+        "status",
+        "acknowledged_on",
+        "admissibility",
+        "admissibility_decided_on",
+        "feedback_on",
+        "closed_on",
+        "meeting_requested_on",
+        "meeting_held_on",
+        "acknowledgment_due_on",
+        "feedback_due_on",
+        "anonymised_on",
+    )
+
     def prepare(self) -> None:
         super().prepare()
         self.now = timezone.now()
         self.today = paris_date(self.now)
-        fields = ("category", "status", *self._dates, "admissibility")
         self.stored: dict[str, dict[str, Any]] = {
-            values["reference"]: values for values in Report.objects.values("reference", *fields)
+            values["reference"]: values for values in Report.objects.values("reference", *self._snapshot)
         }
         self.contents: dict[str, dict[str, Any]] = {
             values.pop("report__reference"): values
             for values in ReportContent.objects.values("report__reference", "pk", *CONTENT_FIELDS)
         }
+        self.with_follow_up: set[str] = set(FollowUpAccess.objects.values_list("report__reference", flat=True))
         # What a person (not the system user of the command line) may touch (review 21b #1): the reports whose
         # content they may read, and, with referents per entity, only their own entities. None: no limit.
         self.readable: set[str] | None = None
@@ -180,109 +231,270 @@ class WhistleblowingReportImporter(Importer):
                 )
         #: reference → the content values of its row (written after the report, `after_write`).
         self.content_values: dict[str, dict[str, Any]] = {}
+        #: reference → whether its author can be contacted, when the row changes it (`contact_set_locked`).
+        self.contact_changes: dict[str, bool] = {}
         #: reference → the explanations of its deadlines (acknowledgment, feedback), for the ledger.
         self.explanations: dict[str, dict[str, str]] = {}
 
     def build(self, row: Row) -> dict[str, Any]:
-        from ..deadlines import acknowledgment_deadline, feedback_deadline
+        reference = row["reference"] or ""
+        stored = self.stored.get(reference)
+        if stored is not None:
+            if self.readable is not None and reference not in self.readable:
+                # The same words whatever the report holds: its reference is public, nothing else of it is told.
+                raise RowError(_("you may not change this report"))
+            if stored["anonymised_on"] is not None:
+                raise RowError(
+                    _(
+                        "the report %(reference)s was anonymised on %(day)s: it can no longer be changed; "
+                        "take this line out of the file"
+                    )
+                    % {"reference": reference, "day": format_date(stored["anonymised_on"])}
+                )
+        content = self.contents.get(reference) if stored is not None else None
+        anonymous, contact_possible = self._content(row, reference, content)
+        if stored is None:
+            return self._new(row, anonymous=anonymous, contact_possible=contact_possible)
+        return self._existing(row, stored, clock_ran=not (anonymous and not contact_possible) if content else True)
 
+    # -- the sealed part's facts -------------------------------------------------------------------------------
+    def _content(self, row: Row, reference: str, content: dict[str, Any] | None) -> tuple[bool, bool]:
+        """The content values the row writes (`content_values`; a contact change in `contact_changes`), and the
+        anonymity and contact the report has before the row's contact change."""
+        channel = row.get("channel") or None
+        anonymous, contact = row.get("anonymous"), row.get("contact_possible")
+        wanted: dict[str, Any] = {}
+        if content is not None:  # a report in Vigie: what it recorded stays
+            for name, given in (("channel", channel), ("anonymous", anonymous)):
+                if given is not None and given != content[name]:
+                    row.error(name, self._recorded(name, content[name]))
+            channel, anonymous = content["channel"], content["anonymous"]
+        else:
+            channel, anonymous = channel or Channel.OTHER, bool(anonymous)
+            wanted.update(channel=channel, anonymous=anonymous)
+        if contact is None:
+            contact = content["contact_possible"] if content is not None else True
+        if channel == Channel.WEB:
+            contact = True  # a web report has its follow-up space: a means of contact (services/reports.py)
+        if content is None:
+            wanted["contact_possible"] = contact
+        elif contact != content["contact_possible"]:
+            if not contact and reference in self.with_follow_up:
+                row.error("contact_possible", str(FOLLOW_UP_IS_CONTACT))
+            else:
+                self.contact_changes[reference] = contact
+        self._entity(row, content, wanted)
+        self.content_values[reference] = wanted
+        if content is not None:
+            return content["anonymous"], content["contact_possible"]
+        return anonymous, contact
+
+    def _entity(self, row: Row, content: dict[str, Any] | None, wanted: dict[str, Any]) -> None:
+        given: dict[str, Any] = {}
+        code = row.get("entity_code")
+        if code:
+            self.entities.put(row, given)
+            if given.get("entity_id") is None:
+                return  # an unknown code: the row's error already
+        entity_id = given.get("entity_id")
+        if content is not None:  # an empty cell leaves the entity (a report's entity is never removed by a file)
+            if entity_id is None or entity_id == content["entity_id"]:
+                return
+        elif entity_id is None:
+            if settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY:
+                row.error("entity_code", str(ENTITY_REQUIRED))
+            wanted["entity_id"] = None
+            return
+        if self.own_entities is not None and entity_id not in self.own_entities:
+            row.error("entity_code", _("you may only file a report under a legal entity you are a referent of"))
+        wanted["entity_id"] = entity_id
+
+    # -- a new report --------------------------------------------------------------------------------------------
+    def _new(self, row: Row, *, anonymous: bool, contact_possible: bool) -> dict[str, Any]:
         reference, received_at = row["reference"], row["received_at"]
-        if self.readable is not None and reference in self.stored and reference not in self.readable:
-            # The same words whatever the report holds: its reference is public, nothing else of it is told.
-            raise RowError(_("you may not change this report"))
-        stored = self.stored.get(reference or "", {})
         values: dict[str, Any] = {"reference": reference, "received_at": received_at}
-        for name in self._dates:
-            if name in row:
-                values[name] = row[name]
-        if "admissibility" in row:
-            values["admissibility"] = row["admissibility"] or ""
-        category = row.get("category") or stored.get("category")
-        if category:
-            values["category"] = category
+        if row.get("category"):
+            values["category"] = row["category"]
         elif not ("category" in row and row["category"] is None):  # None: the parser said why already
             row.error("category", _("a report needs its category"))
+        dates = {name: row.get(name) for name in self._dates}
+        admissibility = row.get("admissibility") or ""
+        self._check_days(row, received_at, dates)
+        self._check_decision(row, admissibility, dates)
+        for name, message in date_order_problems(dates).items():
+            row.error(name, message)
+        if admissibility == Admissibility.INADMISSIBLE and dates["closed_on"] is None:
+            # The inadmissible report is closed when the author is told why (whistleblowing/services).
+            dates["closed_on"] = dates["admissibility_decided_on"]
+        # The workflow's steps, in order, from the receipt: the status they lead to.
+        inadmissible = admissibility == Admissibility.INADMISSIBLE
+        steps = [
+            ("acknowledged_on", Status.ACKNOWLEDGED, _("acknowledgment"), dates["acknowledged_on"]),
+            (
+                "admissibility",
+                Status.CLOSED if inadmissible else Status.ADMISSIBLE,
+                _("inadmissibility") if inadmissible else _("admissibility"),
+                admissibility,
+            ),
+            ("feedback_on", Status.FEEDBACK_GIVEN, _("feedback"), dates["feedback_on"]),
+            ("closed_on", Status.CLOSED, _("closure"), dates["closed_on"] if not inadmissible else None),
+        ]
+        status = Status.RECEIVED
+        for column, target, action, given in steps:
+            if not given:
+                continue
+            problem = transition_problem(status, target, action)
+            if problem is not None:
+                row.error(column, problem)
+                break
+            status = target
+        values.update(dates, admissibility=admissibility, status=status)
+        # The legal clock: none due for an anonymous author who left no means of contact.
+        values["acknowledgment_due_on"] = values["feedback_due_on"] = None
+        explanations: dict[str, str] = {}
+        if received_at is not None and not row.errors:
+            clock = clock_columns(
+                received_at=received_at,
+                acknowledged_on=dates["acknowledged_on"],
+                anonymous=anonymous,
+                contact_possible=contact_possible,
+            )
+            values["acknowledgment_due_on"] = clock.acknowledgment_due_on
+            values["feedback_due_on"] = clock.feedback_due_on
+            explanations = {"ack": clock.acknowledgment_explanation, "feedback": clock.feedback_explanation}
+        self.explanations[reference or ""] = explanations
+        return values
 
-        dates = {name: values.get(name, stored.get(name)) for name in self._dates}
-        admissibility = values.get("admissibility", stored.get("admissibility", "")) or ""
-        received = paris_date(received_at) if received_at is not None else None
-        if received is not None:
-            if received_at > self.now:
-                row.error("received_at", _("the receipt cannot be in the future"))
-            for name, day in dates.items():
-                if day is None:
-                    continue
-                if day > self.today:
-                    row.error(name, _("cannot be in the future"))
-                elif day < received:
-                    if name == "acknowledged_on":
-                        row.error(name, _("the acknowledgment precedes the receipt"))
-                    else:
-                        row.error(name, _("precedes the receipt (%(day)s)") % {"day": received.strftime("%d/%m/%Y")})
-        acknowledged, feedback = dates["acknowledged_on"], dates["feedback_on"]
-        if acknowledged is not None and feedback is not None and feedback < acknowledged:
-            row.error("feedback_on", _("the feedback precedes the acknowledgment"))
+    # -- a report already in Vigie: the file fills in, through the services' rules --------------------------------
+    def _existing(self, row: Row, stored: dict[str, Any], *, clock_ran: bool) -> dict[str, Any]:
+        reference = row["reference"]
+        values: dict[str, Any] = {"reference": reference, "received_at": stored["received_at"]}
+        received_at = row["received_at"]
+        recorded_day = paris_date(stored["received_at"])
+        if received_at is not None and paris_date(received_at) != recorded_day:
+            row.error("received_at", self._recorded("received_at", recorded_day))
+        if row.get("category") and row["category"] != stored["category"]:
+            row.error("category", self._recorded("category", stored["category"]))
+        dates = {name: stored[name] for name in self._dates}
+        admissibility = stored["admissibility"]
+        filled: list[str] = []
+        for name in (*self._dates, "admissibility"):
+            given = row.get(name) or None
+            if given is None or given == stored[name]:
+                continue
+            if stored[name]:
+                row.error(name, self._recorded(name, stored[name]))
+            elif name == "admissibility":
+                admissibility = given
+                filled.append(name)
+            else:
+                dates[name] = given
+                filled.append(name)
+        self._check_decision(row, admissibility, dates)
+        # What the services record with a letter to the author is recorded in Vigie, not by a file.
+        by_letter = {"feedback_on", "closed_on"}
+        if admissibility == Admissibility.INADMISSIBLE:
+            by_letter.add("admissibility")
+        for name in filled:
+            if name in by_letter:
+                row.error(name, _("a report already in Vigie takes this step in Vigie, which writes to its author"))
+        self._check_days(row, stored["received_at"], {name: dates[name] for name in filled if name in dates})
+        filled_dates = [name for name in filled if name in dates]
+        if filled_dates:
+            in_order = {**dates, "meeting_requested_on": stored["meeting_requested_on"]}
+            in_order["meeting_held_on"] = stored["meeting_held_on"]
+            for name, message in date_order_problems(in_order, about=filled_dates).items():
+                row.error(name if name in filled_dates else filled_dates[0], message)
+        status = stored["status"]
+        if "acknowledged_on" in filled:  # report_acknowledge: an open report only
+            if status == Status.CLOSED:
+                row.error("acknowledged_on", transition_problem(status, Status.CLOSED, _("acknowledgment")) or "")
+            elif status == Status.RECEIVED:
+                status = Status.ACKNOWLEDGED
+        if "admissibility" in filled and admissibility == Admissibility.ADMISSIBLE:
+            problem = transition_problem(status, Status.ADMISSIBLE, _("admissibility"))
+            if problem is not None:
+                row.error("admissibility", problem)
+            status = Status.ADMISSIBLE
+        values.update(dates, admissibility=admissibility, status=status)
+        explanations: dict[str, str] = {}
+        if "acknowledged_on" in filled and not row.errors and stored["acknowledgment_due_on"] is not None and clock_ran:
+            # As report_acknowledge: the feedback counted again from the earlier of the acknowledgment and the
+            # 7th working day.
+            clock = clock_columns(received_at=stored["received_at"], acknowledged_on=dates["acknowledged_on"])
+            values["feedback_due_on"] = clock.feedback_due_on
+            explanations["feedback"] = clock.feedback_explanation
+        self.explanations[reference or ""] = explanations
+        return values
+
+    # -- checks ------------------------------------------------------------------------------------------------
+    def _check_days(self, row: Row, received_at: dt.datetime | None, dates: dict[str, dt.date | None]) -> None:
+        if received_at is None:
+            return
+        received = paris_date(received_at)
+        if received_at > self.now:
+            row.error("received_at", _("the receipt cannot be in the future"))
+        for name, day in dates.items():
+            if day is None:
+                continue
+            if day > self.today:
+                row.error(name, _("cannot be in the future"))
+            elif day < received:
+                if name == "acknowledged_on":
+                    row.error(name, _("the acknowledgment precedes the receipt"))
+                else:
+                    row.error(name, _("precedes the receipt (%(day)s)") % {"day": received.strftime("%d/%m/%Y")})
+
+    @staticmethod
+    def _check_decision(row: Row, admissibility: str, dates: dict[str, dt.date | None]) -> None:
         if bool(admissibility) != (dates["admissibility_decided_on"] is not None):
             row.error(
                 "admissibility_decided_on" if admissibility else "admissibility",
                 _("an admissibility decision needs its date, and a date its decision"),
             )
-        if admissibility == Admissibility.INADMISSIBLE and dates["closed_on"] is None:
-            # The inadmissible report is closed when the author is told why (whistleblowing/services).
-            dates["closed_on"] = values["closed_on"] = dates["admissibility_decided_on"]
-
-        # The content's facts the file gives (the author and the facts are never in a file).
-        content = self.contents.get(reference or "", {})
-        wanted: dict[str, Any] = {}
-        if "channel" in row:
-            wanted["channel"] = row["channel"] or Channel.OTHER
-        if "anonymous" in row:
-            wanted["anonymous"] = row["anonymous"]
-        if "contact_possible" in row:
-            wanted["contact_possible"] = row["contact_possible"]
-        entity: dict[str, Any] = {}
-        self.entities.put(row, entity)
-        if self.own_entities is not None and "entity_id" in entity:
-            if entity["entity_id"] is not None and entity["entity_id"] not in self.own_entities:
-                row.error("entity_code", _("you may only file a report under a legal entity you are a referent of"))
-            elif not row.get("entity_code") and content.get("entity_id") is not None:
-                row.error("entity_code", _("with referents per entity, a report's legal entity cannot be removed"))
-        wanted.update(entity)
-        self.content_values[reference or ""] = wanted
-        anonymous = wanted.get("anonymous", content.get("anonymous", False))
-        contact_possible = wanted.get("contact_possible", content.get("contact_possible", True))
-        if wanted.get("channel", content.get("channel")) == Channel.WEB and not contact_possible:
-            # A web report has its follow-up space: a means of contact (whistleblowing/services/reports.py).
-            contact_possible = wanted["contact_possible"] = True
-
-        # The legal clock: none due for an anonymous author who left no means of contact.
-        values["acknowledgment_due_on"] = values["feedback_due_on"] = None
-        explanations: dict[str, str] = {}
-        if received_at is not None and not row.errors and (contact_possible or not anonymous):
-            with translation.override(settings.LANGUAGE_CODE):
-                ack = acknowledgment_deadline(received_at)
-                feedback_due = feedback_deadline(received_at, acknowledged_on=acknowledged)
-                explanations = {"ack": str(ack.explanation), "feedback": str(feedback_due.explanation)}
-            values["acknowledgment_due_on"] = ack.due_on
-            values["feedback_due_on"] = feedback_due.due_on
-        self.explanations[reference or ""] = explanations
-        status = self._status(dates, admissibility)
-        if status == Status.ADMISSIBLE and stored.get("status") == Status.INVESTIGATING:
-            status = Status.INVESTIGATING  # a referent started the investigation: the file does not undo it
-        values["status"] = status
-        return values
 
     @staticmethod
-    def _status(dates: dict[str, dt.date | None], admissibility: str) -> str:
-        if dates["closed_on"] is not None:
-            return Status.CLOSED
-        if dates["feedback_on"] is not None:
-            return Status.FEEDBACK_GIVEN
-        if admissibility == Admissibility.ADMISSIBLE:
-            return Status.ADMISSIBLE
-        if dates["acknowledged_on"] is not None:
-            return Status.ACKNOWLEDGED
-        return Status.RECEIVED
+    def _recorded(name: str, value: Any) -> str:
+        """The reason of a cell that differs from what Vigie recorded, with the recorded value."""
+        if isinstance(value, dt.date):
+            shown = format_date(value)
+        elif isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        else:
+            choices = {"category": Category, "channel": Channel, "admissibility": Admissibility}.get(name)
+            shown = str(choices(value).label) if choices is not None else str(value)
+        return _("Vigie recorded %(value)s: a file does not change it") % {"value": shown}
+
+    # -- under lock, before the write ----------------------------------------------------------------------------
+    def stages(self, rows: list[Row]) -> Iterator[list[Row]]:
+        """The batch's reports locked until its transaction ends (the services wait, as they do for each other);
+        a row whose report changed since the rows were built (a referent acted, a report was recorded under its
+        reference) is rejected: the file is to be imported again, against what Vigie then holds."""
+        references = [row.built["reference"] for row in rows if row.built is not None]
+        current = {
+            values["reference"]: values
+            for values in Report.objects.select_for_update()
+            .filter(reference__in=references)
+            .values("reference", *self._snapshot)
+        }
+        contents = {
+            values.pop("report__reference"): values
+            for values in ReportContent.objects.filter(report__reference__in=references).values(
+                "report__reference", "pk", *CONTENT_FIELDS
+            )
+        }
+        follow_up = set(
+            FollowUpAccess.objects.filter(report__reference__in=references).values_list("report__reference", flat=True)
+        )
+        for row in rows:
+            reference = row.built["reference"] if row.built is not None else ""
+            if (
+                current.get(reference) != self.stored.get(reference)
+                or contents.get(reference) != self.contents.get(reference)
+                or (reference in follow_up) != (reference in self.with_follow_up)
+            ):
+                row.error(None, _("this report changed in Vigie while the file was imported: import the file again"))
+        yield [row for row in rows if not row.errors]
 
     # -- after the reports are written: their content and the ledger -------------------------------------------
     def after_write(
@@ -319,6 +531,8 @@ class WhistleblowingReportImporter(Importer):
                 continue  # the report itself did not change: nor did its deadlines
             explanations = self.explanations.get(reference, {})
             for kind, key in ((DeadlineKind.ACKNOWLEDGMENT, "ack"), (DeadlineKind.FEEDBACK, "feedback")):
+                if f"{kind}_due_on" not in built:
+                    continue  # a report in Vigie whose clock the row leaves as it is
                 due_on = built[f"{kind}_due_on"]
                 if old is not None and old.get(f"{kind}_due_on") == due_on:
                     continue
@@ -328,7 +542,7 @@ class WhistleblowingReportImporter(Importer):
                         deadline=kind,
                         actor=self.user,
                         due_on=due_on,
-                        explanation=explanations.get(key, "") if due_on else self._none_due(),
+                        explanation=explanations.get(key, "") or self._none_due(),
                         reason=self.change_reason,
                     )
                 )
@@ -344,6 +558,15 @@ class WhistleblowingReportImporter(Importer):
             bulk_update_with_history(contents, ReportContent, names, **history)
         if events:
             DeadlineEvent.objects.bulk_create(events)
+        # Whether the author can be contacted, and the clock with it, as the services change it (the report is
+        # locked since `stages`; its checks were made in `build`).
+        rows = [row for row, _obj in created] + [row for row, _old in updated] + unchanged
+        for row in rows:
+            assert row.built is not None
+            reference = row.built["reference"]
+            if reference in self.contact_changes:
+                locked = Report.objects.select_for_update().get(reference=reference)
+                contact_set_locked(locked, actor=self.user, contact_possible=self.contact_changes[reference])
 
     def _content_changes(self, reference: str, stored: dict[str, Any]) -> dict[str, Any]:
         wanted = self.content_values.get(reference, {})

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from core.bounds import MIN_YEAR
 from core.dates import format_date, paris_date
@@ -75,6 +75,9 @@ __all__ = [
     "report_link",
     "report_meeting_held",
     "report_record",
+    "check_record_entity",
+    "date_order_problems",
+    "transition_problem",
     "report_request_meeting",
     "report_set_proceedings",
     "report_start_investigation",
@@ -135,9 +138,9 @@ def _received_at(value: Any) -> dt.datetime:
     return value
 
 
-def _day(field: str, value: Any, report: Report, *, after: tuple[tuple[dt.date | None, str], ...] = ()) -> dt.date:
-    """A date not before the Paris date of receipt (nor the other dates of `after`, each with its message),
-    not in the future. A datetime is taken as its Paris date."""
+def _day(field: str, value: Any, report: Report, *, sets: Sequence[str] = ()) -> dt.date:
+    """A date not before the Paris date of receipt, not in the future, and in order with the report's other
+    dates (`DATE_ORDER`) when it becomes the report's `sets` fields. A datetime is taken as its Paris date."""
     if isinstance(value, dt.datetime):
         value = paris_date(value if timezone.is_aware(value) else timezone.make_aware(value))
     if not isinstance(value, dt.date):
@@ -150,20 +153,78 @@ def _day(field: str, value: Any, report: Report, *, after: tuple[tuple[dt.date |
                 % {"day": format_date(value), "received": format_date(received)}
             }
         )
-    for earliest, message in after:
-        if earliest is not None and value < earliest:
-            raise ValidationError({field: message % {"day": format_date(value), "earliest": format_date(earliest)}})
+    if sets:
+        dates = {name: getattr(report, name) for name in DATED_STEPS}
+        dates.update(dict.fromkeys(sets, value))
+        problems = date_order_problems(dates, about=sets)
+        if problems:
+            raise ValidationError({field: next(iter(problems.values()))})
     if value > _today():
         raise ValidationError({field: _("This date (%(day)s) is in the future.") % {"day": format_date(value)}})
     return value
 
 
-def _closure_after_meeting(report: Report) -> tuple[tuple[dt.date | None, str], ...]:
-    """A closure is not before the meeting's request nor the meeting held (for `_day(after=...)`)."""
-    return (
-        (report.meeting_requested_on, _("The closure (%(day)s) cannot precede the meeting request (%(earliest)s).")),
-        (report.meeting_held_on, _("The closure (%(day)s) cannot precede the meeting held on %(earliest)s.")),
-    )
+#: The order of a report's dates, one definition for the services and the import (whistleblowing/importers):
+#: (later, earlier, message), `%(day)s` the later date and `%(earliest)s` the earlier one.
+DATE_ORDER: tuple[tuple[str, str, Any], ...] = (
+    (
+        "admissibility_decided_on",
+        "acknowledged_on",
+        gettext_lazy("The admissibility decision (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
+    ),
+    (
+        "feedback_on",
+        "acknowledged_on",
+        gettext_lazy("Feedback (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
+    ),
+    (
+        "feedback_on",
+        "admissibility_decided_on",
+        gettext_lazy("Feedback (%(day)s) cannot precede the admissibility decision (%(earliest)s)."),
+    ),
+    (
+        "closed_on",
+        "acknowledged_on",
+        gettext_lazy("The closure (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
+    ),
+    (
+        "closed_on",
+        "admissibility_decided_on",
+        gettext_lazy("The closure (%(day)s) cannot precede the admissibility decision (%(earliest)s)."),
+    ),
+    ("closed_on", "feedback_on", gettext_lazy("The closure (%(day)s) cannot precede the feedback (%(earliest)s).")),
+    (
+        "closed_on",
+        "meeting_requested_on",
+        gettext_lazy("The closure (%(day)s) cannot precede the meeting request (%(earliest)s)."),
+    ),
+    (
+        "closed_on",
+        "meeting_held_on",
+        gettext_lazy("The closure (%(day)s) cannot precede the meeting held on %(earliest)s."),
+    ),
+    (
+        "meeting_held_on",
+        "meeting_requested_on",
+        gettext_lazy("The meeting (%(day)s) cannot precede its request (%(earliest)s)."),
+    ),
+)
+#: The dated steps of a report (`Report` fields) that `DATE_ORDER` puts in order.
+DATED_STEPS = tuple(dict.fromkeys(name for pair in DATE_ORDER for name in pair[:2]))
+
+
+def date_order_problems(dates: dict[str, dt.date | None], *, about: Sequence[str] = ()) -> dict[str, str]:
+    """The dates of `dates` (a report's, by field; absent or None: not taken) out of `DATE_ORDER`, as
+    {later field: message}, the first problem of each field; with `about`, only the pairs involving one of those
+    fields (the ones an act sets)."""
+    problems: dict[str, str] = {}
+    for later, earlier, message in DATE_ORDER:
+        if about and later not in about and earlier not in about:
+            continue
+        day, earliest = dates.get(later), dates.get(earlier)
+        if day is not None and earliest is not None and day < earliest and later not in problems:
+            problems[later] = str(message) % {"day": format_date(day), "earliest": format_date(earliest)}
+    return problems
 
 
 def _required_text(field: str, value: str, message: str) -> str:
@@ -177,14 +238,21 @@ def _status_label(status: str) -> str:
     return str(Status(status).label)
 
 
+def transition_problem(status: str, target: str, action: str) -> str | None:
+    """Why a report whose status is `status` cannot move to `target` (`choices.TRANSITIONS`), None when it can;
+    the services and the import (whistleblowing/importers) both ask it."""
+    if target in TRANSITIONS[status]:
+        return None
+    return _("A report whose status is “%(status)s” cannot take this step: %(action)s.") % {
+        "status": _status_label(status),
+        "action": action,
+    }
+
+
 def _check_transition(report: Report, target: str, action: str) -> None:
-    if target not in TRANSITIONS[report.status]:
-        raise ValidationError(
-            {
-                "status": _("A report whose status is “%(status)s” cannot take this step: %(action)s.")
-                % {"status": _status_label(report.status), "action": action}
-            }
-        )
+    problem = transition_problem(report.status, target, action)
+    if problem is not None:
+        raise ValidationError({"status": problem})
 
 
 def _check_open(report: Report, action: str) -> None:
@@ -554,13 +622,14 @@ def report_record(
 ) -> Report:
     """A report received otherwise (email, post, phone, meeting), entered by a referent with its receipt date.
     The reference is generated (`SIG-YYYY-NNNN`, Paris year of receipt) unless given. An oral report's
-    minutes are then offered to the author as a message (`message_to_author(kind=MINUTES)`)."""
+    minutes are then offered to the author as a message (`message_to_author(kind=MINUTES)`). With referents
+    per entity, it is filed under one of the actor's legal entities (`check_record_entity`)."""
     content = _checked_content(
         [
             lambda: _received_at(received_at),
             lambda: _in_choices("channel", channel, Channel),
             lambda: _in_choices("category", category, Category),
-            lambda: _check_entity_of(actor, entity),
+            lambda: check_record_entity(actor, entity),
         ],
         channel=channel,
         anonymous=anonymous,
@@ -592,6 +661,21 @@ def _per_entity() -> bool:
     return bool(settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY)
 
 
+#: With referents per entity, a report a referent records names its legal entity (the admin, the API, the import).
+ENTITY_REQUIRED = gettext_lazy(
+    "With referents per entity, a report you record is filed under one of your legal entities: name it."
+)
+
+
+def check_record_entity(actor: Any, entity: Any) -> None:
+    """The legal entity of a report a referent records (`report_record`; the import asks the same): with
+    referents per entity, one of the actor's own. A report without one would be read by every referent: only
+    the public page's reports have none (every referent triages them)."""
+    if entity is None and _per_entity():
+        raise ValidationError({"entity": str(ENTITY_REQUIRED)})
+    _check_entity_of(actor, entity)
+
+
 def _check_entity_of(actor: Any, entity: Any) -> None:
     """With referents per entity, a report is filed under none or under one of the actor's own entities: filed
     elsewhere, its referents would read it, and the actor would no longer (or never) be one of them."""
@@ -603,6 +687,12 @@ def _check_entity_of(actor: Any, entity: Any) -> None:
 
 
 # --- the author's means of contact ----------------------------------------------------------------------------------
+
+
+#: Why "no means of contact" is refused for a report whose author holds follow-up credentials (the import says it too).
+FOLLOW_UP_IS_CONTACT = gettext_lazy(
+    "The author of this report has follow-up credentials: they can be contacted in the follow-up space."
+)
 
 
 def contact_set_locked(locked: Report, *, actor: Any, contact_possible: bool) -> None:
@@ -618,13 +708,7 @@ def contact_set_locked(locked: Report, *, actor: Any, contact_possible: bool) ->
     if content.contact_possible == contact_possible:
         return
     if not contact_possible and FollowUpAccess.objects.filter(report=locked).exists():
-        raise ValidationError(
-            {
-                "contact_possible": _(
-                    "The author of this report has follow-up credentials: they can be contacted in the follow-up space."
-                )
-            }
-        )
+        raise ValidationError({"contact_possible": str(FOLLOW_UP_IS_CONTACT)})
     clock_before = clock_applies(content)
     content.contact_possible = contact_possible
     save_with_history(
@@ -698,18 +782,9 @@ def _acknowledge(locked: Report, *, actor: Any, acknowledged_on: Any, letter: An
                 % {"day": format_date(locked.acknowledged_on)}
             }
         )
-    day = _day(
-        "acknowledged_on",
-        acknowledged_on,
-        locked,
-    )
-    if locked.feedback_on is not None and day > locked.feedback_on:
-        raise ValidationError(
-            {
-                "acknowledged_on": _("The acknowledgment (%(day)s) cannot follow the feedback (%(feedback)s).")
-                % {"day": format_date(day), "feedback": format_date(locked.feedback_on)}
-            }
-        )
+    # A letter acknowledges on its own day, whatever was decided before without telling the author (an
+    # admissibility decided before any acknowledgment): the order of the dates is the referent's acts', not its.
+    day = _day("acknowledged_on", acknowledged_on, locked, sets=("acknowledged_on",) if letter is None else ())
     fields = ["acknowledged_on"]
     locked.acknowledged_on = day
     if locked.status == Status.RECEIVED:
@@ -794,19 +869,9 @@ def report_decide_admissibility(
         Status.CLOSED if inadmissible else Status.ADMISSIBLE,
         _("inadmissibility") if inadmissible else _("admissibility"),
     )
-    day = _day(
-        "decided_on",
-        decided_on,
-        locked,
-        after=(
-            (
-                locked.acknowledged_on,
-                _("The admissibility decision (%(day)s) cannot precede the acknowledgment (%(earliest)s)."),
-            ),
-            # Inadmissible closes the report on that day: not before a meeting already requested or held.
-            *(_closure_after_meeting(locked) if inadmissible else ()),
-        ),
-    )
+    # Inadmissible closes the report on that day: not before a meeting already requested or held.
+    sets = ("admissibility_decided_on", "closed_on") if inadmissible else ("admissibility_decided_on",)
+    day = _day("decided_on", decided_on, locked, sets=sets)
     text = (reasons or "").strip()
     if inadmissible and not text:
         raise ValidationError(
@@ -854,12 +919,7 @@ def report_give_feedback(*, actor: Any, report: Report, feedback_on: dt.date, me
     the feedback clock stops on the first feedback; a later one (after more investigation) is a new message."""
     locked = _locked(report)
     _check_transition(locked, Status.FEEDBACK_GIVEN, _("feedback"))
-    day = _day(
-        "feedback_on",
-        feedback_on,
-        locked,
-        after=((locked.acknowledged_on, _("Feedback (%(day)s) cannot precede the acknowledgment (%(earliest)s).")),),
-    )
+    day = _day("feedback_on", feedback_on, locked, sets=("feedback_on",))
     text = _required_text(
         "measures", measures, _("Say which measures were envisaged or taken: the feedback is about them.")
     )
@@ -891,18 +951,7 @@ def report_close(*, actor: Any, report: Report, closed_on: dt.date, message: str
     """Close the report; the author is told in writing (`message`, in the follow-up space)."""
     locked = _locked(report)
     _check_transition(locked, Status.CLOSED, _("closure"))
-    after = _("The closure (%(day)s) cannot precede an earlier step of the report (%(earliest)s).")
-    day = _day(
-        "closed_on",
-        closed_on,
-        locked,
-        after=(
-            (locked.acknowledged_on, _("The closure (%(day)s) cannot precede the acknowledgment (%(earliest)s).")),
-            (locked.admissibility_decided_on, after),
-            (locked.feedback_on, after),
-            *_closure_after_meeting(locked),
-        ),
-    )
+    day = _day("closed_on", closed_on, locked, sets=("closed_on",))
     body = _required_text("message", message, _("Write to the author that the report is closed."))
     _letter_acknowledges(locked, actor=actor, day=day, letter=_("the closure"))
     fields = ["status", "closed_on"]
@@ -983,12 +1032,7 @@ def report_meeting_held(*, actor: Any, report: Report, held_on: dt.date, minutes
                 % {"day": format_date(locked.meeting_held_on)}
             }
         )
-    day = _day(
-        "held_on",
-        held_on,
-        locked,
-        after=((locked.meeting_requested_on, _("The meeting (%(day)s) cannot precede its request (%(earliest)s).")),),
-    )
+    day = _day("held_on", held_on, locked, sets=("meeting_held_on",))
     locked.meeting_held_on = day
     _save(locked, actor=actor, reason=_("meeting held"), fields=["meeting_held_on"])
     if locked.meeting_due_on is not None:
