@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.services import save_with_history
 from organization.models import LegalEntity
 
 from .choices import Admissibility, Category, Channel, MessageKind, Proceedings
-from .models import Report
+from .models import ReferentAssignment, Report
 
 PREFIX = "SIG-DEMO-"
 
@@ -332,6 +334,16 @@ def load(user=None) -> str:
     referent = _referent(user)
     today = timezone.localdate()
     entities = {entity.code: entity for entity in LegalEntity.objects.all()}
+    default_entity = None
+    if settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY:
+        # Referents per entity: the demo referent is the referent of every entity, and a report recorded by a
+        # referent names one (services/reports.py), the parent company when the plan names none.
+        for entity in entities.values():
+            if not ReferentAssignment.objects.filter(user=referent, entity=entity).exists():
+                save_with_history(
+                    ReferentAssignment(user=referent, entity=entity), actor=user, reason="demo: referent of every entity"
+                )
+        default_entity = LegalEntity.objects.filter(parent__isnull=True).order_by("pk").first()
     existing = set(Report.objects.filter(reference__startswith=PREFIX).values_list("reference", flat=True))
     created = 0
     for plan in plans(today):
@@ -346,7 +358,7 @@ def load(user=None) -> str:
             anonymous=plan.anonymous,
             contact_possible=plan.contact_possible,
             reference=plan.reference,
-            entity=entities.get(plan.entity),
+            entity=entities.get(plan.entity) or default_entity,
             persons_concerned=plan.persons_concerned,
             **plan.author,
         )

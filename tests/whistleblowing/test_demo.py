@@ -108,3 +108,23 @@ def test_loading_it_twice_changes_nothing(loaded):
         summary = demo.load(None)
     assert (Report.objects.count(), Message.objects.count(), DeadlineEvent.objects.count()) == before
     assert "0 reports created" in summary
+
+
+def test_the_demo_loads_with_referents_per_entity(roles, settings, tmp_path):
+    """With referents per entity, the demo referent is made the referent of every entity and reads every report."""
+    from whistleblowing.models import ReferentAssignment
+    from whistleblowing.selectors import content_visible_to
+
+    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path / "whistleblowing"
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    LegalEntityFactory(code="ALS", parent=None)
+    LegalEntityFactory(code="ONV")
+    CaseFactory(reference="COI-LIVE-01")
+    groups = [roles_name(), *core_demo.DEMO_EXTRA_GROUPS.get("referent", ())]
+    referent = UserFactory(username="referent", email="referent@example.org", groups=groups)
+    with time_machine.travel(NOW, tick=False):
+        summary = demo.load(UserFactory(username="admin", is_superuser=True))
+    assert "12 reports created" in summary
+    assert ReferentAssignment.objects.filter(user=referent).count() == 2
+    reports = by_number()
+    assert all(content_visible_to(referent, report) for report in reports.values())
