@@ -1,12 +1,15 @@
 """The pages people open, at the size of a large company: server time and number of queries of each page.
 
-Data (bench.reporting_indicators' helpers): 100,000 employees, 2,000,000 completions of 10 modules and
-200,000 rights requests (smoke: 2,000 / 20,000 / 5,000), the users of the demo roles, then what the
+Data (bench.reporting_indicators' helpers): 100,000 employees, 2,000,000 completions of 10 modules,
+200,000 rights requests and 20,000 whistleblowing reports with their content and three messages each (smoke:
+2,000 / 20,000 / 5,000 / 500), the users of the demo roles, then what the
 nightly jobs compute (`nightly`: every training module's figures, the indicators of the current year and of
 the year before).
 
 Pages: the desk (admin index), every admin list, the indicators dashboard, the reporting year page, each
-training module's page and people lists, a reference search in the rights requests, and every API
+training module's page and people lists, a reference search in the rights requests, a whistleblowing report's
+page (the referent reads its content and messages; the others its public part) and the overdue reports, and
+every API
 collection's first page (not the indicators export, which computes from the records: bench.reporting_indicators);
 as the superuser and as each role (a page a role may not open is skipped). Measured through Django's test
 client (server time, no network), the median of RUNS runs after one warm-up, with the number of queries.
@@ -31,6 +34,8 @@ SIZES = {"smoke": (2_000, 20_000, 5_000), "full": (100_000, 2_000_000, 200_000)}
 #: The first build, for the query counts only: this fraction of the size.
 SMALL_DIVISOR = 10
 RUNS = {"smoke": 1, "full": 5}
+#: whistleblowing reports (a large company receives hundreds a year: this is decades of them)
+REPORTS = {"smoke": 500, "full": 20_000}
 TARGET_MS = 300.0
 SEARCH = "DSR-B-00001"
 #: The baseline page: an admin list of no row (the demo groups' list has 4; the token list none).
@@ -58,7 +63,62 @@ class Page:
     url: str
 
 
-def build(employees: int, completions: int, requests: int, vendor: str) -> float:
+def populate_reports(count: int) -> None:
+    """`count` whistleblowing reports over ten years, at every stage, each with its sealed content and three
+    messages (bulk: no history rows, which the pages measured do not read)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from whistleblowing.choices import Category, Channel, Direction, Status
+    from whistleblowing.models import Message, Report, ReportContent
+
+    now = timezone.now()
+    statuses = [Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.CLOSED]
+    categories = list(Category.values)
+    reports = []
+    for i in range(count):
+        received = now - dt.timedelta(days=(i * 3650) // max(count, 1), hours=i % 24)
+        day = timezone.localdate(received)
+        status = statuses[i % len(statuses)]
+        reports.append(
+            Report(
+                reference=f"SIG-B-{i:06d}",
+                received_at=received,
+                category=categories[i % len(categories)],
+                status=status,
+                acknowledgment_due_on=day + dt.timedelta(days=9),
+                acknowledged_on=None if status == Status.RECEIVED else day + dt.timedelta(days=3),
+                feedback_due_on=day + dt.timedelta(days=92),
+                closed_on=day + dt.timedelta(days=60) if status == Status.CLOSED else None,
+            )
+        )
+    Report.objects.bulk_create(reports, batch_size=2_000)
+    saved = list(Report.objects.filter(reference__startswith="SIG-B-").values_list("pk", flat=True))
+    ReportContent.objects.bulk_create(
+        (
+            ReportContent(
+                report_id=pk,
+                channel=Channel.WEB,
+                author_name=f"Author {pk}",
+                facts=f"The facts of report {pk}, " * 20,
+                persons_concerned=f"Person {pk}",
+            )
+            for pk in saved
+        ),
+        batch_size=2_000,
+    )
+    Message.objects.bulk_create(
+        (
+            Message(report_id=pk, direction=direction, body=f"Message {n} of report {pk}, " * 10, sent_at=now)
+            for pk in saved
+            for n, direction in enumerate((Direction.FROM_AUTHOR, Direction.TO_AUTHOR, Direction.FROM_AUTHOR))
+        ),
+        batch_size=5_000,
+    )
+
+
+def build(employees: int, completions: int, requests: int, vendor: str, reports: int = 0) -> float:
     """The data set, the role users and the nightly computations; returns the seconds it took."""
     from core import demo, roles
 
@@ -66,6 +126,7 @@ def build(employees: int, completions: int, requests: int, vendor: str) -> float
     training_rates.populate_roster(employees)
     training_rates.load_completions(training_rates.completion_rows(completions), vendor)
     gdpr_deadlines.populate(requests)
+    populate_reports(reports)
     training_rates.analyze(vendor)
     roles.setup_roles()
     demo.load_users("bench-password-not-used")
@@ -92,6 +153,16 @@ def pages() -> list[Page]:
         found.append(Page(f"list {opts.label_lower}", url))
     found.append(Page("rights requests search", reverse("admin:gdpr_rightsrequest_changelist") + f"?q={SEARCH}"))
     found.append(Page("indicators dashboard", reverse("admin:reporting_dashboard")))
+    from whistleblowing.models import Report
+
+    report = Report.objects.filter(reference__startswith="SIG-B-").order_by("reference").first()
+    if report is not None:
+        found.append(
+            Page("whistleblowing report page", reverse("admin:whistleblowing_report_change", args=[report.pk]))
+        )
+    found.append(
+        Page("whistleblowing reports overdue", reverse("admin:whistleblowing_report_changelist") + "?due=overdue")
+    )
     year = ReportingYear.objects.order_by("-year").first()
     if year is not None:
         found.append(
@@ -186,14 +257,14 @@ def run(size: str, context: Context) -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the 403s of the pages a role may not open
     employees, completions, requests = SIZES[size]
     small = (employees // SMALL_DIVISOR, completions // SMALL_DIVISOR, requests // SMALL_DIVISOR)
-    seconds = build(*small, context.vendor)
+    seconds = build(*small, context.vendor, reports=REPORTS[size] // SMALL_DIVISOR)
     print(
         f"  setup 1 (not measured): {small[0]:,} employees, {small[1]:,} completions, {small[2]:,} requests, "
         f"role users, nightly computations in {seconds:.1f}s; counting queries"
     )
     counted = survey(1)
     context.fresh()
-    seconds = build(employees, completions, requests, context.vendor)
+    seconds = build(employees, completions, requests, context.vendor, reports=REPORTS[size])
     print(
         f"  setup 2 (not measured): {employees:,} employees, {completions:,} completions, {requests:,} requests "
         f"in {seconds:.1f}s; timing, median of {RUNS[size]} runs after a warm-up"
