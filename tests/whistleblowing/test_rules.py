@@ -183,7 +183,7 @@ def test_without_any_referent_the_alert_has_no_recipient_rather_than_someone_els
     assert recipients(ACK) == []
 
 
-def test_per_entity_the_assigned_referents_else_every_referent(roles, settings):
+def test_per_entity_the_assigned_referents_and_only_who_may_read_the_report(roles, settings):
     settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
     lyon = LegalEntity.objects.create(code="LYO", name="Lyon")
     paris = LegalEntity.objects.create(code="PAR", name="Paris")
@@ -200,7 +200,11 @@ def test_per_entity_the_assigned_referents_else_every_referent(roles, settings):
         return sorted(alert.deliveries.values_list("recipient", flat=True))
 
     assert to(in_lyon) == ["ref-lyon@example.org"]
-    assert to(in_paris) == to(no_entity) == ["ref-lyon@example.org", "ref-other@example.org"]
+    # Without entity every referent reads the report; an entity with no assigned referent: nobody may read it,
+    # so nobody gets its alert (review22d #5), rather than referents who would get a 404 on it.
+    assert to(no_entity) == ["ref-lyon@example.org", "ref-other@example.org"]
+    assert to(in_paris) == []
+    assert LedgerAlert.objects.get(rule=ACK, object_id=in_paris.pk).unaddressed
 
 
 def test_without_the_per_entity_setting_every_referent_gets_every_alert(roles, settings):
