@@ -11,7 +11,11 @@
   a Monday due day warns on the Thursday before, not on the Saturday), on that day, and overdue (the day
   after it), until the report is acknowledged or closed;
 - feedback on the measures: 15 and 7 days before its due day, and overdue, until feedback is given or the
-  report closed;
+  report closed.
+
+The immediate alerts go out after the hourly sweep (at most about an hour after the event; the sending runs
+every few minutes after it). An alert whose act was recorded before its email went is not sent
+(notifications/sending.py).
 
 Recipients: the members of the "Référent alertes" role (DOMAIN_ROLES["whistleblowing"]); with
 VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY, only who may read the report (whistleblowing/selectors.py
@@ -19,8 +23,7 @@ VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY, only who may read the report (whistle
 an entity that no longer exists), their deputies and the "everyone away" fallback included
 (`Item.audience`, notifications/recipients.py). A report whose entity has no assigned referent has nobody
 to go to: its alert is written "without recipient", as when there is no referent at all, and each later
-sweep resolves it again (an assignment made since). Every rule `reveals` the
-sealed content model, so notifications/recipients.py keeps only who passes its seal (the role's members;
+sweep resolves it again (an assignment made since). Every rule `reveals` the sealed content model, so notifications/recipients.py keeps only who passes its seal (the role's members;
 superusers are not let in, core/roles.py `NO_SUPERUSERS`) and only they see these alerts in the ledger;
 no settings list adds addresses (an operator's mailbox is not a referent). No rule feeds a calendar feed (a
 phone syncs its calendar to servers outside the company).
