@@ -18,6 +18,10 @@ and nobody learns from an email what their role may not see. For a rule of a sea
 `seal_of`) a person counts only as a member of the seal's role (LCB-FT), or as a superuser when the app's
 setting lets superusers in. The extras (4) are the operator's settings and stay as they are.
 
+An item may name its `audience` (`Item.audience`): then only those addresses may receive it, whoever finds
+them (1 to 5): a whistleblowing report is read by the referents of its entity only, so its alert goes neither
+to another referent standing in as a deputy nor to the role's other holders.
+
 When every person found is away with no present deputy, the present holders of the domain's role who may view
 are added; when nobody present remains at all (no extra either), the result is empty: the alert is "without
 recipient" (Alert.unaddressed), never a silent one, and each later sweep resolves it again (someone is back).
@@ -178,10 +182,21 @@ class Resolver:
             self.role_holders[role] = tuple(sorted({address for email in rows if (address := _clean(email))}))
         return self.role_holders[role]
 
-    def people(self, rule: Rule, handlers: tuple[str, ...], entity_id: int | None) -> list[str]:
-        """The people (not the settings' extras, not the deputies) an alert goes to: the handler, the
-        entity's contacts, else the role holders; only those who may view the rule's records."""
+    def allowed(self, rule: Rule, audience: tuple[str, ...] | None = None) -> frozenset[str]:
+        """Who may receive an alert of `rule`: who may view its records, and among them its `audience` when
+        the item names one (`Item.audience`)."""
         viewers = self.viewers(rule)
+        if audience is None:
+            return viewers
+        return viewers & frozenset(_clean(address) for address in audience)
+
+    def people(
+        self, rule: Rule, handlers: tuple[str, ...], entity_id: int | None, audience: tuple[str, ...] | None = None
+    ) -> list[str]:
+        """The people (not the settings' extras, not the deputies) an alert goes to: the handler, the
+        entity's contacts, else the role holders; only those who may view the rule's records (and are in
+        the item's `audience`, when it names one)."""
+        viewers = self.allowed(rule, audience)
         found: dict[str, None] = {}
         for address in handlers:
             address = _clean(address)
@@ -203,15 +218,21 @@ class Resolver:
         role = rule.role()
         return self.role_holders.get(role, ()) if role else ()
 
-    def resolve(self, rule: Rule, handlers: tuple[str, ...] = (), entity_id: int | None = None) -> list[str]:
-        """Every recipient of an alert of `rule` about a record with these handlers in this entity (empty:
-        nobody present can receive it)."""
-        viewers = self.viewers(rule)
-        people = self.people(rule, handlers, entity_id)
+    def resolve(
+        self,
+        rule: Rule,
+        handlers: tuple[str, ...] = (),
+        entity_id: int | None = None,
+        audience: tuple[str, ...] | None = None,
+    ) -> list[str]:
+        """Every recipient of an alert of `rule` about a record with these handlers in this entity, among its
+        `audience` when one is named (empty: nobody present can receive it)."""
+        viewers = self.allowed(rule, audience)
+        people = self.people(rule, handlers, entity_id, audience)
         found = dict.fromkeys(people)
         extras: dict[str, None] = {}
         for address in rule.group():
-            if address := _clean(address):
+            if (address := _clean(address)) and (audience is None or address in viewers):
                 extras.setdefault(address, None)
                 found.setdefault(address, None)
         # The deputies of who is away, and theirs when they are away too (`seen`: a loop of absences stops).
@@ -239,4 +260,4 @@ class Resolver:
         return list(found)
 
     def for_item(self, rule: Rule, item: Item) -> list[str]:
-        return self.resolve(rule, item.recipients, item.entity_id)
+        return self.resolve(rule, item.recipients, item.entity_id, item.audience)

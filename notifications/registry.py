@@ -88,6 +88,11 @@ class Item:
     #: The legal entity the record belongs to (organization.LegalEntity id; None: the parent company): its
     #: contacts for the rule's domain are recipients too (notifications/recipients.py).
     entity_id: int | None = None
+    #: Who alone may receive the alert, when the rule's model is not enough to say it (a whistleblowing report
+    #: is read by the referents of its entity only): the addresses that may receive it, the deputies and the
+    #: fallback to the role's holders included (notifications/recipients.py). None: whoever may view the
+    #: rule's records.
+    audience: tuple[str, ...] | None = None
     #: What tells apart two deadlines of one record under one rule (e.g. the module of a training
     #: renewal): added to the threshold code in the ledger ("d-30:RGPD").
     variant: str = ""

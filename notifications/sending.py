@@ -43,7 +43,12 @@ follows the VIGIE_ALERT_MAX_ATTEMPTS-th escalates the delivery (its `last_error`
 recorded), and the first attempt recorded ends it. The claim that takes it again says so in the history.
 
 An alert acknowledged before its email was claimed is not sent (its deliveries stay pending, out of the
-way).
+way). Nor is one whose record no longer needs it: before the claims, the rule of each alert about to go is asked
+again for its records (as the sweep asks it, `Rule.describe` or `Rule.items`); an alert whose record it no
+longer gives with that deadline (the act was recorded, the record closed or deleted, the deadline changed)
+has its unsent deliveries closed (REASON_NO_LONGER_DUE, status "failed": not sent) instead of emailing a
+deadline already met, e.g. an acknowledgment recorded at 06:30 and the 07:00 digest. An email whose outcome
+was not recorded still goes again as it was, and an alert of a rule no longer registered goes as before.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ REASON_FAILED = "send failed"
 REASON_ESCALATED = "send failed: escalated, still unsent after the last planned attempt"
 REASON_ESCALATED_UNRECORDED = "escalated: no attempt recorded as sent after the last planned one; sending again"
 REASON_NOTIFIED = "escalation emailed"
+REASON_NO_LONGER_DUE = "closed unsent: its record no longer needs it (done, closed, or another deadline)"
 UNRECORDED_ERROR = (
     "the outcome of the attempt started at {at} was not recorded (the process stopped, or the "
     "database refused the write): the email may have gone; it goes again with the same Message-ID"
@@ -174,8 +180,10 @@ def send_pending(now: dt.datetime | None = None, *, digests: bool = True) -> Sen
     mailer = _Mailer()
     try:
         with translation.override(settings.LANGUAGE_CODE):
+            _close_no_longer_due(_pending(now).filter(_due(now), alert__immediate=True), now)
             report.stopped = not _send_immediate(mailer, report, now)
             if digests and not report.stopped:
+                _close_no_longer_due(_without_digest(now), now)
                 report.stopped = not _send_digests(mailer, report, now)
             if not report.stopped:
                 _notify_escalations(mailer, report, now)
@@ -291,6 +299,59 @@ def _claim(deliveries: list[Delivery], now: dt.datetime, report: SendReport, *, 
             max_attempts,
             ", ".join(str(d.pk) for d in escalated),
         )
+
+
+def _live_keys(rule: Any, now: dt.datetime, object_ids: set[int]) -> set[tuple[int, dt.datetime]]:
+    """(record id, deadline) of the rule's current items among these records: what it would alert about now."""
+    if rule.due_field:
+        items = rule.describe(rule.records(now).filter(pk__in=sorted(object_ids)))
+    else:
+        items = rule.items(now)
+    return {(item.object_id, item.due_at) for item in items if item.object_id in object_ids}
+
+
+def _close_no_longer_due(deliveries: QuerySet[Delivery], now: dt.datetime) -> None:
+    """Close the unsent `deliveries` (not claimed: one whose outcome was not recorded goes again as it was)
+    whose alert's record its rule no longer gives with the alert's deadline (see the module's docstring).
+    Per rule that has some: one read of its records."""
+    from .registry import get_rule
+
+    rows = list(
+        deliveries.filter(claimed_at__isnull=True)
+        .values_list("alert_id", "alert__rule", "alert__object_id", "alert__due_at")
+        .distinct()
+        .order_by("alert_id")
+    )
+    by_rule: dict[str, list[tuple[int, int, dt.datetime]]] = {}
+    for alert_id, code, object_id, due_at in rows:
+        by_rule.setdefault(code, []).append((alert_id, object_id, due_at))
+    stale: set[int] = set()
+    for code, alerts in by_rule.items():
+        try:
+            rule = get_rule(code)
+        except KeyError:  # a rule no longer registered: nothing to ask, sent as before
+            continue
+        live = _live_keys(rule, now, {object_id for _alert, object_id, _due_at in alerts})
+        stale.update(alert_id for alert_id, object_id, due_at in alerts if (object_id, due_at) not in live)
+    if not stale:
+        return
+    with transaction.atomic():
+        closed = list(
+            _lock(
+                Delivery.objects.filter(alert_id__in=stale, status=AlertStatus.PENDING, claimed_at__isnull=True)
+            ).order_by("pk")
+        )
+        for delivery in closed:
+            delivery.status, delivery.next_attempt_at = AlertStatus.FAILED, None
+        bulk_update_with_history(
+            closed,
+            Delivery,
+            ["status", "next_attempt_at"],
+            default_change_reason=REASON_NO_LONGER_DUE,
+            default_date=now,
+        )
+        settle_alerts({delivery.alert_id for delivery in closed}, now, reason=REASON_NO_LONGER_DUE)
+    logger.info("notifications: %d delivery(ies) of alerts no longer due closed unsent", len(closed))
 
 
 def _due_immediate(now: dt.datetime) -> list[int]:

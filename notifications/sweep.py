@@ -97,7 +97,7 @@ def plan(rule: Rule, now: dt.datetime, resolver: Resolver | None = None) -> list
     # are worked out once per distinct value (at 200,000 records, per-record calls were a good part of the
     # sweep); the resolver asks the database nothing per item (notifications/recipients.py).
     crossed: dict[dt.datetime, Threshold | None] = {}
-    recipients: dict[tuple[tuple[str, ...], int | None], list[str]] = {}
+    recipients: dict[tuple[tuple[str, ...], int | None, tuple[str, ...] | None], list[str]] = {}
     items = rule.describe(not_alerted(rule, now, content_type)) if rule.due_field else rule.items(now)
     for item in items:
         due_at = item.due_at
@@ -107,7 +107,7 @@ def plan(rule: Rule, now: dt.datetime, resolver: Resolver | None = None) -> list
             threshold = crossed[due_at] = rule.crossed(due_at, now)
         if threshold is None:
             continue
-        key = (item.recipients, item.entity_id)
+        key = (item.recipients, item.entity_id, item.audience)
         group = recipients.get(key)
         if group is None:
             group = recipients[key] = resolver.for_item(rule, item)

@@ -341,7 +341,9 @@ def load(user=None) -> str:
         for entity in entities.values():
             if not ReferentAssignment.objects.filter(user=referent, entity=entity).exists():
                 save_with_history(
-                    ReferentAssignment(user=referent, entity=entity), actor=user, reason="demo: referent of every entity"
+                    ReferentAssignment(user=referent, entity=entity),
+                    actor=user,
+                    reason="demo: referent of every entity",
                 )
         default_entity = LegalEntity.objects.filter(parent__isnull=True).order_by("pk").first()
     existing = set(Report.objects.filter(reference__startswith=PREFIX).values_list("reference", flat=True))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -145,6 +146,9 @@ RECORD_COLUMNS = {
 # -- "Mon bureau" (reporting/desk.py): the referents' --------------------------------------------------------
 # Each link is the report list filtered by lookups on the report's own public fields (the admin accepts them),
 # selecting exactly the rows its queryset counts: tests/whistleblowing/test_indicators.py checks each pair.
+# With per-entity referents (VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY) a referent counts, and the link lists,
+# only the reports they may read (selectors.content_condition; the list's "readable" filter, admin/reports.py):
+# the other entities' reports are not their work, and their number is not theirs to know.
 _REPORTS = "admin:whistleblowing_report_changelist"
 #: The desk is the referents' (they alone act on a report): its items ask for the view permission on the sealed
 #: content, which nobody else passes (core/roles.py `sealed_out`, superusers included). What they count and
@@ -154,38 +158,57 @@ _OPEN = {"status__in": list(OPEN_STATUSES)}
 #: Feedback "due soon": within this many days (the feedback alert's first threshold, whistleblowing/alerts.py).
 FEEDBACK_SOON_DAYS = 15
 WEEK_DAYS = 7
+#: The report list's filter "the reports I may read" (whistleblowing/admin/reports.py `ReadableFilter`).
+READABLE = "readable"
 
 
-def _open() -> QuerySet[Report]:
-    return Report.objects.filter(status__in=OPEN_STATUSES)
+def _per_entity() -> bool:
+    return bool(settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY)
+
+
+def _open(moment) -> QuerySet[Report]:
+    reports = Report.objects.filter(status__in=OPEN_STATUSES)
+    if _per_entity():
+        from .selectors import content_condition
+
+        reports = reports.filter(content_condition(moment.user))
+    return reports
+
+
+def _to_acknowledge(moment) -> QuerySet[Report]:
+    return _open(moment).filter(acknowledged_on__isnull=True, acknowledgment_due_on__isnull=False)
 
 
 def _acknowledgments_overdue(moment) -> QuerySet[Report]:
-    return _open().filter(acknowledged_on__isnull=True, acknowledgment_due_on__lt=moment.day)
+    return _open(moment).filter(acknowledged_on__isnull=True, acknowledgment_due_on__lt=moment.day)
 
 
 def _acknowledgments_this_week(moment) -> QuerySet[Report]:
     last = moment.day + dt.timedelta(days=WEEK_DAYS)
-    return _open().filter(acknowledged_on__isnull=True, acknowledgment_due_on__range=(moment.day, last))
+    return _open(moment).filter(acknowledged_on__isnull=True, acknowledgment_due_on__range=(moment.day, last))
 
 
 def _feedback_overdue(moment) -> QuerySet[Report]:
-    return _open().filter(feedback_on__isnull=True, feedback_due_on__lt=moment.day)
+    return _open(moment).filter(feedback_on__isnull=True, feedback_due_on__lt=moment.day)
 
 
 def _feedback_soon(moment) -> QuerySet[Report]:
     last = moment.day + dt.timedelta(days=FEEDBACK_SOON_DAYS)
-    return _open().filter(feedback_on__isnull=True, feedback_due_on__range=(moment.day, last))
+    return _open(moment).filter(feedback_on__isnull=True, feedback_due_on__range=(moment.day, last))
 
 
 def _meetings_pending(moment) -> QuerySet[Report]:
-    return _open().filter(meeting_due_on__isnull=False, meeting_held_on__isnull=True)
+    return _open(moment).filter(meeting_due_on__isnull=False, meeting_held_on__isnull=True)
 
 
 def _url(**lookups):
-    return lambda moment: list_url(
-        _REPORTS, **_OPEN, **{k: v(moment) if callable(v) else v for k, v in lookups.items()}
-    )
+    def url(moment) -> str:
+        readable = {READABLE: "1"} if _per_entity() else {}
+        return list_url(
+            _REPORTS, **_OPEN, **readable, **{k: v(moment) if callable(v) else v for k, v in lookups.items()}
+        )
+
+    return url
 
 
 def _day_after(days: int):
@@ -200,6 +223,16 @@ DESK = Desk(
     title=_("Whistleblowing"),
     order=37,
     items=(
+        DeskItem(
+            "wb_to_acknowledge",
+            _("Whistleblowing reports received, not acknowledged yet"),
+            REFERENTS,
+            records=_to_acknowledge,
+            url=_url(acknowledged_on__isnull="True", acknowledgment_due_on__isnull="False"),
+            # Whatever its due date: a report received today is on the desk today (the referents learn of a
+            # web report by an immediate email too, whistleblowing/alerts.py NewReport).
+            kind=DUE_SOON,
+        ),
         DeskItem(
             "wb_acknowledgments",
             _("Whistleblowing reports not acknowledged past their due date"),

@@ -3,8 +3,9 @@ report's legal entity when the company sets per-entity referents (VIGIE_WHISTLEB
 a report with no entity is read by every referent. An entity may be deleted while assignments or reports still
 name it (those links have no database constraint, so the roster's managers delete entities without reaching
 whistleblowing): an assignment to a deleted entity counts for nothing, and a report whose entity was deleted
-reads as a report with no entity (every referent), so that it is never left without a referent. Everyone else (superusers and auditors included) reads
-the report's public part only (whistleblowing/models/reports.py)."""
+reads as a report with no entity (every referent), so that it is never left without a referent; so does a report
+of an entity that no active referent staffs (`staffed_entities`). Everyone else (superusers and auditors
+included) reads the report's public part only (whistleblowing/models/reports.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def live_assignments() -> QuerySet[ReferentAssignment]:
     return ReferentAssignment.objects.filter(entity_id__in=LegalEntity.objects.values("pk"))
 
 
+def staffed_entities() -> QuerySet[ReferentAssignment]:
+    """The assignments that staff an entity: of an existing entity, to an active member of the referents' role.
+    A report of an entity no such referent staffs is read by every referent (and alerts them all), so that
+    no report is left without a referent while the company designates one (a referent who left, a new
+    subsidiary)."""
+    return live_assignments().filter(user__is_active=True, user__groups__name=WHISTLEBLOWING_REFERENT)
+
+
 def _assigned_entities(user: Any) -> QuerySet:
     return live_assignments().filter(user_id=user.pk).values("entity_id")
 
@@ -53,7 +62,7 @@ def content_visible_to(user: Any, report: Report) -> bool:
     if not _per_entity():
         return True
     entity_id = ReportContent.objects.filter(report_id=report.pk).values_list("entity_id", flat=True).first()
-    if entity_id is None or not LegalEntity.objects.filter(pk=entity_id).exists():
+    if entity_id is None or not staffed_entities().filter(entity_id=entity_id).exists():
         return True
     return live_assignments().filter(user_id=user.pk, entity_id=entity_id).exists()
 
@@ -67,7 +76,7 @@ def content_condition(user: Any, prefix: str = "") -> Q:
     entity = f"{prefix}content__entity"
     return (
         Q(**{f"{entity}__isnull": True})
-        | ~Q(**{f"{entity}__in": LegalEntity.objects.values("pk")})
+        | ~Q(**{f"{entity}__in": staffed_entities().values("entity_id")})
         | Q(**{f"{entity}__in": _assigned_entities(user)})
     )
 

@@ -223,6 +223,7 @@ def test_per_entity_a_referent_of_another_entity_sees_the_public_part_only(setti
     )
     client, user = logged_in(WHISTLEBLOWING_REFERENT)
     ReferentAssignmentFactory(user=user, entity=e2)
+    ReferentAssignmentFactory(user=logged_in(WHISTLEBLOWING_REFERENT)[1], entity=e1)  # E1 has its referent
     page = page_of(client.get(f"{CHANGELIST}{report.pk}/change/"))
     assert not [secret for secret in SECRETS if secret in page]
     assert 'id="vigie-transitions"' not in page

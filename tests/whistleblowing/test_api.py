@@ -86,6 +86,7 @@ def test_a_referent_gets_the_content_of_what_they_may_read(reports, settings):
     assert rows["SIG-A"]["content"]["entity"] == "E1"
     assert rows["SIG-B"]["content"]["entity"] is None
     settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    ReferentAssignmentFactory(user=client_of(WHISTLEBLOWING_REFERENT)[1], entity=reports["e1"])  # E1 is staffed
     rows = {row["reference"]: row for row in client.get(URL).json()["results"]}
     assert "content" not in rows["SIG-A"] and set(rows["SIG-A"]) == PUBLIC  # not assigned to E1
     assert "content" in rows["SIG-B"]  # no entity: every referent

@@ -53,7 +53,7 @@ def rejects_of(client, response) -> str:
 
 def test_an_unassigned_referent_cannot_move_a_report_into_their_entity(world, client):
     client.force_login(world["outsider"])
-    line = f"SIG-2026-0007;{world['received'].strftime('%d/%m/%Y %H:%M')};fraud;E2\n"
+    line = f"SIG-2026-0007;{timezone.localtime(world['received']).strftime('%d/%m/%Y %H:%M')};fraud;E2\n"
     response = upload(client, HEADER + line)
     assert response.status_code == 201
     assert ReportContent.objects.get(report=world["report"]).entity.code == "E1"
@@ -70,7 +70,7 @@ def test_an_unassigned_referent_cannot_close_a_report_and_get_it_wiped(world, cl
     day = timezone.localdate().strftime("%d/%m/%Y")
     text = (
         "Référence;Reçu le;Catégorie;Recevabilité;Date de recevabilité\n"
-        f"SIG-2026-0007;{world['received'].strftime('%d/%m/%Y %H:%M')};fraud;irrecevable;{day}\n"
+        f"SIG-2026-0007;{timezone.localtime(world['received']).strftime('%d/%m/%Y %H:%M')};fraud;irrecevable;{day}\n"
     )
     response = upload(client, text)
     assert response.status_code == 201
@@ -85,7 +85,7 @@ def test_the_refusal_reads_the_same_whether_the_row_says_more_or_less(world, cli
     client.force_login(world["outsider"])
     text = (
         "Référence;Reçu le;Catégorie;Anonyme;Contact possible\n"
-        f"SIG-2026-0007;{world['received'].strftime('%d/%m/%Y %H:%M')};fraud;oui;non\n"
+        f"SIG-2026-0007;{timezone.localtime(world['received']).strftime('%d/%m/%Y %H:%M')};fraud;oui;non\n"
     )
     rejects = rejects_of(client, upload(client, text))
     assert REFUSED in rejects
@@ -95,7 +95,7 @@ def test_the_refusal_reads_the_same_whether_the_row_says_more_or_less(world, cli
 
 def test_a_referent_files_only_under_their_own_entities(world, client):
     client.force_login(world["insider"])
-    received = world["received"].strftime("%d/%m/%Y %H:%M")
+    received = timezone.localtime(world["received"]).strftime("%d/%m/%Y %H:%M")
     text = HEADER + (
         f"SIG-NEW-1;{received};fraud;E2\n"  # a new report under another entity
         f"SIG-NEW-2;{received};fraud;E1\n"  # under their own: fine
@@ -119,7 +119,7 @@ def test_a_referent_files_only_under_their_own_entities(world, client):
 def test_without_per_entity_referents_every_referent_imports_every_report(world, client, settings):
     settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = False
     client.force_login(world["outsider"])
-    line = f"SIG-2026-0007;{world['received'].strftime('%d/%m/%Y %H:%M')};fraud;E2\n"
+    line = f"SIG-2026-0007;{timezone.localtime(world['received']).strftime('%d/%m/%Y %H:%M')};fraud;E2\n"
     assert upload(client, HEADER + line).status_code == 201
     assert ReportContent.objects.get(report=world["report"]).entity == world["e2"]
 

@@ -249,6 +249,7 @@ def test_the_desk_counts_by_hand():
     moment = desk.Moment(TODAY, NOW, None)
     counts = {item.key: item.records(moment).count() for item in wb_desk().items}
     assert counts == {
+        "wb_to_acknowledge": 4,  # every unacknowledged one, whatever its due date (the one due in 8 days too)
         "wb_acknowledgments": 1,
         "wb_acknowledgments_week": 2,
         "wb_feedback": 1,
@@ -256,6 +257,7 @@ def test_the_desk_counts_by_hand():
         "wb_meetings": 1,
     }
     assert {item.key: item.kind for item in wb_desk().items} == {
+        "wb_to_acknowledge": desk.DUE_SOON,
         "wb_acknowledgments": desk.OVERDUE,
         "wb_feedback": desk.OVERDUE,
         "wb_acknowledgments_week": desk.DUE_THIS_WEEK,

@@ -76,7 +76,7 @@ def test_a_public_report_still_has_no_entity(per_entity):
 def test_an_imported_new_report_names_its_entity_from_the_command_line_too(
     per_entity, tmp_path: Path, english_messages
 ):
-    received = (timezone.now() - dt.timedelta(days=2)).strftime("%d/%m/%Y")
+    received = (timezone.localdate() - dt.timedelta(days=2)).strftime("%d/%m/%Y")
     path = tmp_path / "reports.csv"
     path.write_text(
         f"Référence;Reçu le;Catégorie;Entité\nSIG-NONE;{received};fraud;\nSIG-E1;{received};fraud;E1\n",

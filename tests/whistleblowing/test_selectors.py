@@ -49,7 +49,9 @@ def world(roles):
     nowhere = ReportContentFactory(entity=None).report
     referent_e1 = UserFactory(groups=[WHISTLEBLOWING_REFERENT])
     ReferentAssignmentFactory(user=referent_e1, entity=e1)
-    return {"e1": in_e1, "e2": in_e2, "none": nowhere, "referent_e1": referent_e1}
+    referent_e2 = UserFactory(groups=[WHISTLEBLOWING_REFERENT])
+    ReferentAssignmentFactory(user=referent_e2, entity=e2)
+    return {"e1": in_e1, "e2": in_e2, "none": nowhere, "referent_e1": referent_e1, "referent_e2": referent_e2}
 
 
 def test_every_referent_reads_every_report_when_referents_are_not_per_entity(world, settings):
@@ -69,6 +71,24 @@ def test_per_entity_a_referent_reads_the_reports_of_their_entities_and_those_wit
     assert set(reports_with_content_for(referent)) == {world["e1"], world["none"]}
     unassigned = UserFactory(groups=[WHISTLEBLOWING_REFERENT])
     assert set(reports_with_content_for(unassigned)) == {world["none"]}
+
+
+def test_per_entity_an_entity_no_active_referent_staffs_is_read_by_every_referent(world, settings):
+    """No report is left without a referent: E2's only referent leaves (inactive), then is no longer one."""
+    settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
+    referent = world["referent_e1"]
+    assert not content_visible_to(referent, world["e2"])
+    leaver = world["referent_e2"]
+    leaver.is_active = False
+    leaver.save()
+    assert content_visible_to(referent, world["e2"])
+    assert set(reports_with_content_for(referent)) == {world["e1"], world["e2"], world["none"]}
+    leaver.is_active = True
+    leaver.save()
+    leaver.groups.clear()
+    assert content_visible_to(referent, world["e2"])
+    ReferentAssignmentFactory(user=referent, entity=world["e2"].content.entity)
+    assert content_visible_to(referent, world["e2"])
 
 
 @pytest.mark.parametrize("kind", ["superuser", AUDITOR, COMPLIANCE_OFFICER, DPO, TRAINING_MANAGER, AML_OFFICER, None])

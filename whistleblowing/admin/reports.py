@@ -42,7 +42,7 @@ from organization.models import LegalEntity
 
 from ..choices import Admissibility, AuthorRelation, Channel, LinkKind, MessageKind, Proceedings, Status
 from ..models import Attachment, ReferentAssignment, Report, ReportContent, ReportLink
-from ..selectors import content_visible_to, is_referent, link_target_model, linkable_kinds
+from ..selectors import content_condition, content_visible_to, is_referent, link_target_model, linkable_kinds
 from ..services import reports as services
 from ..services.attachments import attachment_response
 
@@ -106,6 +106,24 @@ class DueFilter(CheckedListFilter):
                 .filter(feedback_due_on__lte=today + dt.timedelta(days=30))
                 .values("pk")
             )
+        return queryset
+
+
+class ReadableFilter(CheckedListFilter):
+    """With per-entity referents, the reports whose sealed part the user may read (`content_condition`): the
+    links of the referents' desk carry it (whistleblowing/indicators.py), so that they list what is counted."""
+
+    title = _("reports I may read")
+    parameter_name = "readable"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        if not settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY or not is_referent(request.user):
+            return []
+        return [("1", _("Yes"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.cleaned == "1":
+            return queryset.filter(content_condition(request.user))
         return queryset
 
 
@@ -416,7 +434,7 @@ class ReportAdmin(TransitionButtonsMixin, ReportAdminBase):
         "feedback_on",
         "closed_on",
     ]
-    list_filter = ["status", "category", DueFilter]
+    list_filter = ["status", "category", DueFilter, ReadableFilter]
     search_fields = ["^reference"]
     date_hierarchy = "received_at"
     ordering = ["-received_at", "-pk"]
