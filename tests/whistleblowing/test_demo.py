@@ -28,6 +28,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_media")]
 
 @pytest.fixture
 def loaded(roles, settings, tmp_path):
+    return load_demo(settings, tmp_path)
+
+
+def load_demo(settings, tmp_path):
+    """The demo loaded on the day NOW, with its entities, a conflict-of-interest case and its referent."""
     settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path / "whistleblowing"
     LegalEntityFactory(code="ALS", parent=None)
     LegalEntityFactory(code="ONV")
@@ -115,15 +120,8 @@ def test_the_demo_loads_with_referents_per_entity(roles, settings, tmp_path):
     from whistleblowing.models import ReferentAssignment
     from whistleblowing.selectors import content_visible_to
 
-    settings.VIGIE_WHISTLEBLOWING_FILES_ROOT = tmp_path / "whistleblowing"
     settings.VIGIE_WHISTLEBLOWING_REFERENTS_PER_ENTITY = True
-    LegalEntityFactory(code="ALS", parent=None)
-    LegalEntityFactory(code="ONV")
-    CaseFactory(reference="COI-LIVE-01")
-    groups = [roles_name(), *core_demo.DEMO_EXTRA_GROUPS.get("referent", ())]
-    referent = UserFactory(username="referent", email="referent@example.org", groups=groups)
-    with time_machine.travel(NOW, tick=False):
-        summary = demo.load(UserFactory(username="admin", is_superuser=True))
+    referent, summary = load_demo(settings, tmp_path)
     assert "12 reports created" in summary
     assert ReferentAssignment.objects.filter(user=referent).count() == 2
     reports = by_number()
