@@ -127,11 +127,14 @@ class Period:
         end (start + the period, clamped to the month's end as `relativedelta` counts it) is on or before today.
         Counting back from today is not the same at a month's end: two months before 28 February is 28
         December, yet a record of 31 December ends on 28 February too, and must go then, not on 1 March."""
-        delta = relativedelta(years=self.years, months=self.months, days=self.days)
-        cutoff = today - delta
-        while cutoff + dt.timedelta(days=1) + delta <= today:  # at most 3 days: the clamped end of a month
+        cutoff = today - relativedelta(years=self.years, months=self.months, days=self.days)
+        while self.ends_on(cutoff + dt.timedelta(days=1)) <= today:  # at most 3 days: a month's clamped end
             cutoff += dt.timedelta(days=1)
         return cutoff
+
+    def ends_on(self, start: dt.date) -> dt.date:
+        """The day the period that started on `start` ends (a month's end when it has no such day)."""
+        return start + relativedelta(years=self.years, months=self.months, days=self.days)
 
     def as_dict(self) -> dict[str, int]:
         return {unit: getattr(self, unit) for unit in PERIOD_UNITS if getattr(self, unit)}

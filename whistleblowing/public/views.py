@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
@@ -299,8 +298,7 @@ def _letters_until(report: Report) -> dt.date | None:
     if report.anonymised_on is None or period is None:
         return None
     # The night run of the day the period ends erases them (core/retention.py): the day before is the last.
-    end = report.anonymised_on + relativedelta(years=period.years, months=period.months, days=period.days)
-    return max(end - dt.timedelta(days=1), report.anonymised_on)
+    return max(period.ends_on(report.anonymised_on) - dt.timedelta(days=1), report.anonymised_on)
 
 
 def _follow_up_url() -> str:

@@ -50,7 +50,7 @@ from ..choices import (
 )
 from ..deadlines import ClockDeadline, acknowledgment_deadline, feedback_deadline, meeting_deadline
 from ..models import DeadlineEvent, FollowUpAccess, Message, ReferentAssignment, Report, ReportContent, ReportLink
-from ..selectors import content_visible_to, linkable_kinds
+from ..selectors import content_visible_to, link_target_model, linkable_kinds
 from . import attachments
 from .follow_up import follow_up_issue, follow_up_open, issue_credentials
 
@@ -89,14 +89,6 @@ REFERENCE_WIDTH = 4
 
 #: The kinds a referent may send with `message_to_author`; the others are written by their act's service.
 FREE_MESSAGE_KINDS = (MessageKind.MESSAGE, MessageKind.ACKNOWLEDGMENT, MessageKind.MINUTES)
-
-#: The record a report may be linked to: model label → (link kind, ReportLink field).
-LINKABLE = {
-    "compliance.conflictofinterestcase": (LinkKind.COI_CASE, "coi_case"),
-    "aml.alert": (LinkKind.AML_ALERT, "aml_alert"),
-    "gdpr.breach": (LinkKind.BREACH, "breach"),
-}
-
 
 # --- checks -------------------------------------------------------------------------------------------------
 
@@ -1084,13 +1076,13 @@ def report_link(*, actor: Any, report: Report, record: Any) -> ReportLink:
     """Link the report to the record it led to (a conflict-of-interest case, an AML/CFT alert or a breach).
     Nothing of the report is copied into that record: the link lives on the report's sealed side."""
     locked = _locked(report)
-    meta = getattr(record, "_meta", None)
-    target = LINKABLE.get(meta.label_lower) if meta is not None else None
-    if target is None or getattr(record, "pk", None) is None:
+    label = getattr(getattr(record, "_meta", None), "label_lower", None)
+    kind = next((kind for kind in LinkKind.values if link_target_model(kind)._meta.label_lower == label), None)
+    if kind is None or getattr(record, "pk", None) is None:
         raise ValidationError(
             {"record": _("A report is linked to a conflict-of-interest case, an AML/CFT alert or a breach.")}
         )
-    kind, field = target
+    field = kind  # ReportLink's field of each kind bears its name (selectors.link_target_model)
     if kind not in linkable_kinds(actor):
         raise ValidationError({"record": _("You may not link a report to this kind of record.")})
     if locked.links.filter(**{f"{field}_id": record.pk}).exists():
